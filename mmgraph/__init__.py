@@ -1,0 +1,16 @@
+"""mmgraph: graph neural networks over multimodal nodes (text, images, attributes)."""
+
+from __future__ import annotations
+
+from mmgraph.data.graph import MODALITIES, MultimodalGraph
+from mmgraph.seed import make_generator, seed_everything
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MODALITIES",
+    "MultimodalGraph",
+    "make_generator",
+    "seed_everything",
+    "__version__",
+]

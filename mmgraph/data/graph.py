@@ -1,0 +1,559 @@
+"""The multimodal graph container, built on PyG's :class:`~torch_geometric.data.Data`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+MODALITIES: tuple[str, ...] = ("text", "image", "numeric", "categorical")
+"""The node modalities a :class:`MultimodalGraph` can hold, in canonical order."""
+
+MISSING_CODE = 0
+"""Categorical code reserved for a missing value; category ``vocab[i]`` has code ``i + 1``."""
+
+UNLABELLED = -1
+"""Label of a node whose class is unknown."""
+
+_META_KEYS = (
+    "name",
+    "class_names",
+    "positive_class",
+    "numeric_names",
+    "categorical_names",
+    "categorical_vocabs",
+    "relation_names",
+    "image_root",
+)
+
+
+def _meta_property(key: str, doc: str) -> property:
+    def fget(self: MultimodalGraph) -> Any:
+        return self.meta.get(key)
+
+    def fset(self: MultimodalGraph, value: Any) -> None:
+        # Copy on write: shallow copies of a graph (PyG's `subgraph`, `copy`) share `meta`.
+        self.meta = {**self.meta, key: value}
+
+    return property(fget, fset, doc=doc)
+
+
+def _normalise_text(value: Any) -> str | list[str] | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            if not isinstance(item, str):
+                raise TypeError(
+                    f"Expected every text of a node to be a string (got {type(item).__name__!r}); "
+                    "pass one string, a list of strings, or None per node"
+                )
+            out.append(item)
+        return out
+    raise TypeError(
+        f"Expected a node's text to be a string, a list of strings or None "
+        f"(got {type(value).__name__!r})"
+    )
+
+
+def _has_text(value: str | list[str] | None) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    return any(t.strip() for t in value)
+
+
+class MultimodalGraph(Data):
+    r"""A graph whose nodes carry text, images, numeric and categorical attributes.
+
+    A :class:`~torch_geometric.data.Data` subclass, so PyG transforms and utilities
+    (``subgraph``, ``to(...)``, ``is_undirected``, loaders) keep working. Every node-level
+    field is selected along with the nodes by ``subgraph``.
+
+    Modalities (any subset; a node may lack any of them):
+
+    * ``text``: one entry per node, a string, a list of strings (such as tweets), or
+      :obj:`None`.
+    * ``image``: a tensor ``[N, C, H, W]``, or one file path per node (:obj:`None` where
+      missing), read lazily, relative paths resolved against ``image_root``.
+    * ``numeric``: a float tensor ``[N, F]`` with ``NaN`` where a value is missing.
+    * ``categorical``: an integer tensor ``[N, C]`` of codes; code ``0`` is reserved for
+      missing and code ``i + 1`` stands for ``categorical_vocabs[c][i]``.
+
+    Each modality has a presence mask ``<modality>_present`` (bool ``[N]``): given, or derived
+    (non-empty text, a non-``None`` path or any image tensor, a non-NaN numeric value, a
+    non-missing categorical code).
+
+    Args:
+        edge_index (torch.Tensor, optional): Edges ``[2, E]`` (integer, in ``[0, N)``).
+        num_nodes (int, optional): Number of nodes; inferred from the node fields when not set.
+        text, image, numeric, categorical: The modalities, see above.
+        presence (Mapping[str, torch.Tensor], optional): Presence masks per modality, where
+            they cannot be derived from the values. (default: :obj:`None`)
+        edge_type (torch.Tensor, optional): Relation of each edge ``[E]``, in
+            ``[0, len(relation_names))``.
+        edge_weight (torch.Tensor, optional): Weight of each edge ``[E]``, finite.
+        y (torch.Tensor, optional): Labels ``[N]`` in ``[0, len(class_names))``, or ``-1`` for
+            unlabelled nodes.
+        class_names (Sequence[str], optional): Name of each class.
+        positive_class (int, optional): For binary labels, the class whose F1, precision and
+            recall are reported.
+        train_mask, val_mask, test_mask (torch.Tensor, optional): Bool masks ``[N]``.
+        node_id (Sequence[str], optional): The original id of each node (unique).
+        numeric_names, categorical_names (Sequence[str], optional): Column names.
+        categorical_vocabs (Sequence[Sequence[str]], optional): Values of each categorical
+            column, code ``i + 1`` for ``vocab[i]``.
+        relation_names (Sequence[str], optional): Name of each relation.
+        name (str, optional): Name of the data set.
+        image_root (str, optional): Folder that relative image paths are resolved against.
+        **kwargs: Further attributes, stored as in :class:`~torch_geometric.data.Data`.
+
+    Shapes:
+        N nodes, E edges, F numeric features, C categorical columns.
+    """
+
+    name = _meta_property("name", "Name of the data set.")
+    class_names = _meta_property("class_names", "Name of each class.")
+    positive_class = _meta_property("positive_class", "Class whose F1 is reported (binary).")
+    numeric_names = _meta_property("numeric_names", "Name of each numeric column.")
+    categorical_names = _meta_property("categorical_names", "Name of each categorical column.")
+    categorical_vocabs = _meta_property("categorical_vocabs", "Values of each categorical column.")
+    relation_names = _meta_property("relation_names", "Name of each relation (edge type).")
+    image_root = _meta_property("image_root", "Folder that relative image paths resolve against.")
+
+    def __init__(
+        self,
+        edge_index: Tensor | None = None,
+        *,
+        num_nodes: int | None = None,
+        text: Sequence[Any] | None = None,
+        image: Tensor | Sequence[str | None] | None = None,
+        numeric: Tensor | None = None,
+        categorical: Tensor | None = None,
+        presence: Mapping[str, Tensor] | None = None,
+        edge_type: Tensor | None = None,
+        edge_weight: Tensor | None = None,
+        y: Tensor | None = None,
+        class_names: Sequence[str] | None = None,
+        positive_class: int | None = None,
+        train_mask: Tensor | None = None,
+        val_mask: Tensor | None = None,
+        test_mask: Tensor | None = None,
+        node_id: Sequence[str] | None = None,
+        numeric_names: Sequence[str] | None = None,
+        categorical_names: Sequence[str] | None = None,
+        categorical_vocabs: Sequence[Sequence[str]] | None = None,
+        relation_names: Sequence[str] | None = None,
+        name: str | None = None,
+        image_root: str | None = None,
+        validate: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        meta = dict(kwargs.pop("meta", None) or {})
+        super().__init__(edge_index=edge_index, y=y, **kwargs)
+        self.meta = meta
+        given = {
+            "text": text,
+            "image": image,
+            "numeric": numeric,
+            "categorical": categorical,
+            "edge_type": edge_type,
+            "edge_weight": edge_weight,
+            "train_mask": train_mask,
+            "val_mask": val_mask,
+            "test_mask": test_mask,
+            "node_id": node_id,
+        }
+        for key, value in given.items():
+            if value is not None:
+                if key == "text":
+                    value = [_normalise_text(v) for v in value]
+                elif key == "node_id":
+                    value = [str(v) for v in value]
+                elif key == "image" and not isinstance(value, Tensor):
+                    value = [None if v is None or v == "" else str(v) for v in value]
+                setattr(self, key, value)
+        meta_given: tuple[tuple[str, Any], ...] = (
+            ("name", name),
+            ("class_names", class_names),
+            ("positive_class", positive_class),
+            ("numeric_names", numeric_names),
+            ("categorical_names", categorical_names),
+            ("categorical_vocabs", categorical_vocabs),
+            ("relation_names", relation_names),
+            ("image_root", image_root),
+        )
+        for key, value in meta_given:
+            if value is not None:
+                if key in ("class_names", "numeric_names", "categorical_names", "relation_names"):
+                    value = [str(v) for v in value]
+                elif key == "categorical_vocabs":
+                    value = [[str(v) for v in vocab] for vocab in value]
+                setattr(self, key, value)
+
+        has_content = any(v is not None for v in (edge_index, y, num_nodes, *given.values()))
+        if not has_content:
+            return  # Built empty by PyG internals (collate, copy, from_dict, ...).
+
+        n = num_nodes if num_nodes is not None else self._infer_num_nodes()
+        self.num_nodes = n
+        if presence is not None:
+            for key, mask in presence.items():
+                if key not in MODALITIES:
+                    raise ValueError(
+                        f"Unknown modality {key!r} in 'presence' (expected one of {MODALITIES})"
+                    )
+                setattr(self, f"{key}_present", mask)
+        for modality in self.modalities:
+            if f"{modality}_present" not in self:
+                setattr(self, f"{modality}_present", self._derive_presence(modality))
+        if validate:
+            self.validate()
+
+    # ------------------------------------------------------------------ fields
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Graph-level metadata (names, vocabularies), not selected by ``subgraph``."""
+        meta = self._store.get("meta")
+        return meta if meta is not None else {}
+
+    @meta.setter
+    def meta(self, value: dict[str, Any]) -> None:
+        self._store["meta"] = dict(value)
+
+    @property
+    def modalities(self) -> list[str]:
+        """The modalities this graph holds, in canonical order."""
+        return [m for m in MODALITIES if getattr(self, m, None) is not None]
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes (from ``class_names``, else the largest label + 1)."""
+        if self.class_names is not None:
+            return len(self.class_names)
+        y = getattr(self, "y", None)
+        if y is None or y.numel() == 0:
+            return 0
+        return int(y.max()) + 1
+
+    @property
+    def num_relations(self) -> int:
+        """Number of relations (edge types); 1 when edges are untyped."""
+        if self.relation_names is not None:
+            return len(self.relation_names)
+        edge_type = getattr(self, "edge_type", None)
+        if edge_type is None or edge_type.numel() == 0:
+            return 1
+        return int(edge_type.max()) + 1
+
+    def presence_mask(self, modality: str) -> Tensor:
+        """The bool mask ``[N]`` of nodes that have ``modality``."""
+        if modality not in MODALITIES:
+            raise ValueError(f"Unknown modality {modality!r} (expected one of {MODALITIES})")
+        mask = getattr(self, f"{modality}_present", None)
+        if mask is None:
+            return torch.zeros(self.num_nodes or 0, dtype=torch.bool)
+        return mask
+
+    def _infer_num_nodes(self) -> int:
+        for key in ("text", "image", "numeric", "categorical", "y", "node_id"):
+            value = getattr(self, key, None)
+            if value is not None:
+                return len(value)
+        edge_index = getattr(self, "edge_index", None)
+        if isinstance(edge_index, Tensor) and edge_index.numel() > 0:
+            if edge_index.is_floating_point():
+                raise TypeError(
+                    f"Expected 'edge_index' to be of integer type (got '{edge_index.dtype}')"
+                )
+            return int(edge_index.max()) + 1
+        return 0
+
+    def _derive_presence(self, modality: str) -> Tensor:
+        value = getattr(self, modality)
+        n = self.num_nodes
+        if modality == "text":
+            return torch.tensor([_has_text(v) for v in value], dtype=torch.bool)
+        if modality == "image":
+            if isinstance(value, Tensor):
+                return torch.ones(n, dtype=torch.bool)
+            return torch.tensor([v is not None for v in value], dtype=torch.bool)
+        if modality == "numeric":
+            if not isinstance(value, Tensor) or value.dim() != 2:
+                raise ValueError(
+                    f"Expected 'numeric' to be a float tensor of shape [N, F] "
+                    f"(got {type(value).__name__} of shape {getattr(value, 'shape', None)})"
+                )
+            return (
+                ~torch.isnan(value.float()).all(dim=1)
+                if value.size(1)
+                else torch.zeros(n, dtype=torch.bool)
+            )
+        if not isinstance(value, Tensor) or value.dim() != 2:
+            raise ValueError(
+                f"Expected 'categorical' to be an integer tensor of shape [N, C] "
+                f"(got {type(value).__name__} of shape {getattr(value, 'shape', None)})"
+            )
+        return (value != MISSING_CODE).any(dim=1)
+
+    # -------------------------------------------------------------- validation
+    def validate(self, raise_on_error: bool = True) -> bool:
+        """Check the graph; raise a :class:`ValueError` or :class:`TypeError` naming the fix.
+
+        Checks: a non-empty node set, integer ``edge_index`` of shape ``[2, E]`` with ids in
+        ``[0, N)``, node fields of length ``N``, relation ids and finite edge weights of
+        length ``E``, labels in range, categorical codes in their vocabularies, unique node
+        ids, bool masks.
+        """
+        n = self.num_nodes
+        if n is None or n <= 0:
+            raise ValueError(
+                "The graph is empty (0 nodes): give at least one node through a modality, "
+                "labels, 'node_id' or 'num_nodes'"
+            )
+        self._validate_edges(n)
+        for key in ("text", "image", "numeric", "categorical", "node_id"):
+            value = getattr(self, key, None)
+            if value is not None and len(value) != n:
+                raise ValueError(
+                    f"Expected '{key}' to hold one entry per node ({n}) (got {len(value)}); "
+                    "node fields must all have the same length"
+                )
+        self._validate_modalities(n)
+        self._validate_labels(n)
+        for key in ("train_mask", "val_mask", "test_mask", *(f"{m}_present" for m in MODALITIES)):
+            mask = getattr(self, key, None)
+            if mask is None:
+                continue
+            if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+                raise TypeError(
+                    f"Expected '{key}' to be a bool tensor (got "
+                    f"{getattr(mask, 'dtype', type(mask).__name__)}); use `mask.bool()`"
+                )
+            if mask.shape != (n,):
+                raise ValueError(f"Expected '{key}' to have shape [{n}] (got {list(mask.shape)})")
+        node_id = getattr(self, "node_id", None)
+        if node_id is not None and len(set(node_id)) != len(node_id):
+            seen: set[str] = set()
+            dup = next(i for i in node_id if i in seen or seen.add(i))  # type: ignore[func-returns-value]
+            raise ValueError(
+                f"Duplicate node id {dup!r} in 'node_id': every node id must be unique"
+            )
+        return True
+
+    def _validate_edges(self, n: int) -> None:
+        edge_index = getattr(self, "edge_index", None)
+        if edge_index is None:
+            num_edges = 0
+        else:
+            if not isinstance(edge_index, Tensor):
+                raise TypeError(
+                    "Expected 'edge_index' to be a torch.Tensor "
+                    f"(got {type(edge_index).__name__!r})"
+                )
+            if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
+                raise TypeError(
+                    f"Expected 'edge_index' to be of integer type (got '{edge_index.dtype}'); "
+                    "convert it with `edge_index.long()`"
+                )
+            if edge_index.dim() != 2 or edge_index.size(0) != 2:
+                raise ValueError(
+                    f"Expected 'edge_index' to have shape [2, E] (got {list(edge_index.shape)}); "
+                    "transpose an [E, 2] edge list with `.t()`"
+                )
+            num_edges = edge_index.size(1)
+            if num_edges:
+                lo, hi = int(edge_index.min()), int(edge_index.max())
+                if lo < 0:
+                    raise ValueError(
+                        f"Found negative node id {lo} in 'edge_index': node ids must be in [0, {n})"
+                    )
+                if hi >= n:
+                    raise ValueError(
+                        f"Found node id {hi} in 'edge_index' but the graph has {n} nodes: "
+                        f"node ids must be in [0, {n})"
+                    )
+        edge_type = getattr(self, "edge_type", None)
+        if edge_type is not None:
+            if edge_type.is_floating_point():
+                raise TypeError(
+                    f"Expected 'edge_type' to be of integer type (got '{edge_type.dtype}')"
+                )
+            if edge_type.shape != (num_edges,):
+                raise ValueError(
+                    f"Expected 'edge_type' to have shape [{num_edges}] (one per edge) "
+                    f"(got {list(edge_type.shape)})"
+                )
+            if num_edges:
+                r = self.num_relations
+                lo, hi = int(edge_type.min()), int(edge_type.max())
+                if lo < 0 or hi >= r:
+                    raise ValueError(
+                        f"Found relation id {lo if lo < 0 else hi} in 'edge_type' but there are "
+                        f"{r} "
+                        f"relations: relation ids must be in [0, {r})"
+                    )
+        edge_weight = getattr(self, "edge_weight", None)
+        if edge_weight is not None:
+            if not edge_weight.is_floating_point():
+                raise TypeError(
+                    f"Expected 'edge_weight' to be a float tensor (got '{edge_weight.dtype}')"
+                )
+            if edge_weight.shape != (num_edges,):
+                raise ValueError(
+                    f"Expected 'edge_weight' to have shape [{num_edges}] (one per edge) "
+                    f"(got {list(edge_weight.shape)})"
+                )
+            bad = ~torch.isfinite(edge_weight)
+            if bool(bad.any()):
+                raise ValueError(
+                    f"Found {int(bad.sum())} NaN or infinite edge weights (first at edge "
+                    f"{int(bad.nonzero()[0])}): fill or drop them before building the graph"
+                )
+
+    def _validate_modalities(self, n: int) -> None:
+        image = getattr(self, "image", None)
+        if isinstance(image, Tensor) and image.dim() != 4:
+            raise ValueError(
+                f"Expected 'image' to be a tensor of shape [N, C, H, W] (got {list(image.shape)})"
+            )
+        numeric = getattr(self, "numeric", None)
+        if numeric is not None:
+            if not isinstance(numeric, Tensor) or not numeric.is_floating_point():
+                raise TypeError(
+                    "Expected 'numeric' to be a float tensor with NaN for missing values "
+                    f"(got {getattr(numeric, 'dtype', type(numeric).__name__)})"
+                )
+            if numeric.dim() != 2:
+                raise ValueError(
+                    f"Expected 'numeric' to have shape [N, F] (got {list(numeric.shape)})"
+                )
+            if bool(torch.isinf(numeric).any()):
+                raise ValueError(
+                    "Found infinite values in 'numeric': use NaN for missing values and clip "
+                    "or drop the infinite ones"
+                )
+            names = self.numeric_names
+            if names is not None and len(names) != numeric.size(1):
+                raise ValueError(
+                    f"Expected {numeric.size(1)} 'numeric_names' (one per column) "
+                    f"(got {len(names)})"
+                )
+        categorical = getattr(self, "categorical", None)
+        if categorical is not None:
+            if not isinstance(categorical, Tensor) or categorical.is_floating_point():
+                raise TypeError(
+                    "Expected 'categorical' to be an integer tensor of codes (got "
+                    f"{getattr(categorical, 'dtype', type(categorical).__name__)})"
+                )
+            if categorical.dim() != 2:
+                raise ValueError(
+                    f"Expected 'categorical' to have shape [N, C] (got {list(categorical.shape)})"
+                )
+            if categorical.numel() and int(categorical.min()) < 0:
+                raise ValueError(
+                    f"Found negative categorical code {int(categorical.min())}: code "
+                    f"{MISSING_CODE} marks a missing value, codes start at 0"
+                )
+            vocabs = self.categorical_vocabs
+            if vocabs is not None:
+                if len(vocabs) != categorical.size(1):
+                    raise ValueError(
+                        f"Expected {categorical.size(1)} 'categorical_vocabs' (one per column) "
+                        f"(got {len(vocabs)})"
+                    )
+                for c, vocab in enumerate(vocabs):
+                    if categorical.numel() and int(categorical[:, c].max()) > len(vocab):
+                        raise ValueError(
+                            f"Found code {int(categorical[:, c].max())} in categorical column {c} "
+                            f"whose vocabulary has {len(vocab)} values (codes 1..{len(vocab)}, "
+                            f"{MISSING_CODE} for missing)"
+                        )
+            names = self.categorical_names
+            if names is not None and len(names) != categorical.size(1):
+                raise ValueError(
+                    f"Expected {categorical.size(1)} 'categorical_names' (one per column) "
+                    f"(got {len(names)})"
+                )
+
+    def _validate_labels(self, n: int) -> None:
+        y = getattr(self, "y", None)
+        if y is None:
+            return
+        if not isinstance(y, Tensor) or y.is_floating_point() or y.dtype == torch.bool:
+            raise TypeError(
+                f"Expected 'y' to be an integer tensor of class ids (got "
+                f"{getattr(y, 'dtype', type(y).__name__)}); map class names to ids first"
+            )
+        if y.shape != (n,):
+            raise ValueError(
+                f"Expected 'y' to have shape [{n}] (one label per node) (got {list(y.shape)})"
+            )
+        if y.numel() == 0:
+            return
+        k = self.num_classes
+        lo, hi = int(y.min()), int(y.max())
+        if lo < UNLABELLED:
+            raise ValueError(
+                f"Found label {lo}: labels must be in [0, {k}) or {UNLABELLED} for unlabelled"
+            )
+        if self.class_names is not None and hi >= k:
+            raise ValueError(
+                f"Found label {hi} but there are {k} classes {self.class_names}: labels must be "
+                f"in [0, {k}) or {UNLABELLED} for unlabelled"
+            )
+        pos = self.positive_class
+        if pos is not None and not 0 <= pos < max(k, 1):
+            raise ValueError(f"Expected 'positive_class' in [0, {k}) (got {pos})")
+
+    # ---------------------------------------------------------------- helpers
+    def set_split(
+        self,
+        train: float = 0.6,
+        val: float = 0.2,
+        test: float = 0.2,
+        seed: int = 0,
+    ) -> MultimodalGraph:
+        """Set seeded, stratified ``train_mask``/``val_mask``/``test_mask`` in place.
+
+        Unlabelled nodes (``y == -1``) fall in no split. Returns the graph.
+        """
+        from mmgraph.data.split import stratified_split
+
+        y = getattr(self, "y", None)
+        if y is None:
+            raise ValueError("The graph has no labels 'y' to stratify on; use `random_split` masks")
+        self.train_mask, self.val_mask, self.test_mask = stratified_split(
+            y, train=train, val=val, test=test, seed=seed
+        )
+        return self
+
+    def label_name(self, label: int) -> str:
+        """The class name of label ``label`` (its number when there are no names)."""
+        if self.class_names is not None and 0 <= label < len(self.class_names):
+            return self.class_names[label]
+        return str(label)
+
+    def __repr__(self) -> str:
+        parts = [f"num_nodes={self.num_nodes}"]
+        edge_index = getattr(self, "edge_index", None)
+        parts.append(f"num_edges={0 if edge_index is None else edge_index.size(1)}")
+        for m in self.modalities:
+            present = int(self.presence_mask(m).sum())
+            value = getattr(self, m)
+            shape = list(value.shape) if isinstance(value, Tensor) else [len(value)]
+            parts.append(f"{m}={shape} ({present} present)")
+        if self.num_relations > 1:
+            parts.append(f"num_relations={self.num_relations}")
+        if getattr(self, "y", None) is not None:
+            parts.append(f"num_classes={self.num_classes}")
+        name = f"name={self.name!r}, " if self.name else ""
+        return f"{self.__class__.__name__}({name}{', '.join(parts)})"

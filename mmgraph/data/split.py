@@ -1,0 +1,57 @@
+"""Seeded, stratified train/validation/test splits."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from mmgraph.seed import make_generator
+
+
+def stratified_split(
+    y: Tensor,
+    train: float = 0.6,
+    val: float = 0.2,
+    test: float = 0.2,
+    seed: int = 0,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Split labelled nodes into train/val/test masks with the same class ratios in each.
+
+    Within every class the nodes are shuffled with ``seed`` and cut at the given fractions
+    (rounded, at least one training node per class). Nodes labelled ``-1`` fall in no split.
+    The fractions need not sum to one: what remains is left out of all three masks.
+
+    Args:
+        y (torch.Tensor): Labels ``[N]``, ``-1`` for unlabelled.
+        train (float, optional): Fraction of each class for training. (default: :obj:`0.6`)
+        val (float, optional): Fraction for validation. (default: :obj:`0.2`)
+        test (float, optional): Fraction for testing. (default: :obj:`0.2`)
+        seed (int, optional): Seed of the shuffle. (default: :obj:`0`)
+
+    Returns:
+        (train_mask, val_mask, test_mask), bool tensors ``[N]``.
+    """
+    for label, frac in (("train", train), ("val", val), ("test", test)):
+        if not 0.0 <= frac <= 1.0:
+            raise ValueError(f"Expected the '{label}' fraction in [0, 1] (got {frac})")
+    if train + val + test > 1.0 + 1e-9:
+        raise ValueError(
+            f"Expected split fractions that sum to at most 1 (got {train} + {val} + {test} = "
+            f"{train + val + test:.3g})"
+        )
+    if y.dim() != 1:
+        raise ValueError(f"Expected labels of shape [N] (got {list(y.shape)})")
+    n = y.numel()
+    masks = [torch.zeros(n, dtype=torch.bool) for _ in range(3)]
+    gen = make_generator(seed)
+    for cls in torch.unique(y[y >= 0]).tolist():
+        idx = (y == cls).nonzero().view(-1)
+        idx = idx[torch.randperm(idx.numel(), generator=gen)]
+        k = idx.numel()
+        n_train = max(1, round(train * k)) if train > 0 else 0
+        n_val = min(round(val * k), k - n_train)
+        n_test = min(round(test * k), k - n_train - n_val)
+        masks[0][idx[:n_train]] = True
+        masks[1][idx[n_train : n_train + n_val]] = True
+        masks[2][idx[n_train + n_val : n_train + n_val + n_test]] = True
+    return masks[0], masks[1], masks[2]

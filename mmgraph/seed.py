@@ -1,0 +1,41 @@
+"""The one place where seeds come in."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed Python, NumPy and PyTorch; optionally ask PyTorch for deterministic kernels.
+
+    Args:
+        seed (int): The seed.
+        deterministic (bool, optional): If set, calls
+            ``torch.use_deterministic_algorithms(True, warn_only=True)``. (default: :obj:`False`)
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"Expected 'seed' to be an int (got {type(seed).__name__!r})")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def make_generator(seed: int | None) -> torch.Generator:
+    """Return a CPU :class:`torch.Generator`, seeded when ``seed`` is given.
+
+    Library functions that draw random numbers take a ``seed`` and draw from the generator
+    this returns, so that they do not touch (or depend on) the global random state.
+    """
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(int(seed))
+    return gen

@@ -1,0 +1,233 @@
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pytest
+import torch
+from torch_geometric.transforms import ToUndirected
+from torch_geometric.utils import is_undirected
+
+from mmgraph.data import (
+    MultimodalGraph,
+    from_data,
+    from_networkx,
+    make_undirected,
+    stratified_split,
+    to_data,
+    to_networkx,
+)
+
+NAN = math.nan
+
+
+def make_graph() -> MultimodalGraph:
+    return MultimodalGraph(
+        torch.tensor([[0, 0, 0, 1, 2, 3], [1, 2, 3, 0, 0, 0]]),
+        text=["hello world", ["tweet one", "tweet two"], None, ""],
+        image=torch.rand(4, 3, 8, 8),
+        numeric=torch.tensor([[1.0, NAN], [NAN, NAN], [3.0, 4.0], [0.0, 1.0]]),
+        categorical=torch.tensor([[1, 0], [0, 0], [2, 1], [1, 2]]),
+        numeric_names=["followers", "age"],
+        categorical_names=["verified", "lang"],
+        categorical_vocabs=[["no", "yes"], ["en", "fr"]],
+        edge_type=torch.tensor([0, 0, 1, 1, 0, 1]),
+        relation_names=["follower", "following"],
+        edge_weight=torch.tensor([1.0, 2.0, 0.5, 1.0, 2.0, 0.5]),
+        y=torch.tensor([0, 1, 1, -1]),
+        class_names=["human", "bot"],
+        positive_class=1,
+        node_id=["u0", "u1", "u2", "u3"],
+        name="toy",
+    )
+
+
+def assert_same_graph(a: MultimodalGraph, b: MultimodalGraph) -> None:
+    assert a.num_nodes == b.num_nodes
+    assert a.text == b.text
+    assert a.node_id == b.node_id
+    assert torch.equal(a.image, b.image)
+    torch.testing.assert_close(a.numeric, b.numeric, equal_nan=True)
+    assert torch.equal(a.categorical, b.categorical)
+    assert torch.equal(a.y, b.y)
+    assert a.class_names == b.class_names
+    assert a.categorical_vocabs == b.categorical_vocabs
+    for m in a.modalities:
+        assert torch.equal(a.presence_mask(m), b.presence_mask(m)), m
+
+    def edges(g: MultimodalGraph) -> set[tuple[int, int, int, float]]:
+        return {
+            (int(s), int(d), int(t), float(w))
+            for (s, d), t, w in zip(g.edge_index.t(), g.edge_type, g.edge_weight)
+        }
+
+    assert edges(a) == edges(b)
+
+
+def test_presence_masks_are_derived() -> None:
+    g = make_graph()
+    assert g.modalities == ["text", "image", "numeric", "categorical"]
+    assert g.presence_mask("text").tolist() == [True, True, False, False]
+    assert g.presence_mask("image").tolist() == [True] * 4
+    assert g.presence_mask("numeric").tolist() == [True, False, True, True]
+    assert g.presence_mask("categorical").tolist() == [True, False, True, True]
+    assert g.num_relations == 2 and g.num_classes == 2
+
+
+def test_image_paths_presence() -> None:
+    g = MultimodalGraph(image=["a.png", None, ""])
+    assert g.presence_mask("image").tolist() == [True, False, False]
+
+
+def test_subgraph_selects_every_node_field() -> None:
+    g = make_graph()
+    sub = g.subgraph(torch.tensor([0, 2]))
+    assert isinstance(sub, MultimodalGraph)
+    assert sub.text == ["hello world", None]
+    assert sub.node_id == ["u0", "u2"]
+    assert sub.presence_mask("text").tolist() == [True, False]
+    assert sub.edge_index.tolist() == [[0, 1], [1, 0]]
+    assert sub.edge_type.tolist() == [0, 0]
+    assert sub.edge_weight.tolist() == [2.0, 2.0]
+    assert sub.class_names == ["human", "bot"]
+
+
+def test_networkx_round_trip() -> None:
+    g = make_graph()
+    nxg = to_networkx(g)
+    assert nxg.number_of_nodes() == 4 and nxg.number_of_edges() == 6
+    assert nxg.nodes["u2"]["categorical"] == {"verified": "yes", "lang": "en"}
+    assert_same_graph(g, from_networkx(nxg))
+
+
+def test_from_plain_networkx_undirected() -> None:
+    g = from_networkx(nx.karate_club_graph(), label="club")
+    assert g.num_nodes == 34
+    assert g.edge_index.size(1) == 2 * 78
+    assert is_undirected(g.edge_index)
+    assert g.class_names == ["Mr. Hi", "Officer"]
+
+
+def test_data_round_trip() -> None:
+    g = make_graph()
+    data = to_data(g)
+    assert type(data).__name__ == "Data"
+    assert_same_graph(g, from_data(data))
+
+
+def test_from_data_x_becomes_numeric() -> None:
+    from torch_geometric.data import Data
+
+    data = Data(x=torch.randn(3, 5), edge_index=torch.tensor([[0, 1], [1, 2]]))
+    g = from_data(data)
+    assert g.numeric.shape == (3, 5) and g.modalities == ["numeric"]
+
+
+def test_pyg_transforms_keep_working() -> None:
+    g = MultimodalGraph(torch.tensor([[0, 1], [1, 2]]), numeric=torch.randn(3, 2))
+    out = ToUndirected()(g)
+    assert isinstance(out, MultimodalGraph)
+    assert out.edge_index.size(1) == 4
+
+
+def test_make_undirected_merges_and_averages() -> None:
+    ei = torch.tensor([[0, 1, 1], [1, 0, 2]])
+    w = torch.tensor([1.0, 3.0, 5.0])
+    t = torch.tensor([0, 0, 1])
+    out, ot, ow = make_undirected(ei, 3, t, w)
+    got = {(int(s), int(d)): (int(r), float(x)) for (s, d), r, x in zip(out.t(), ot, ow)}
+    assert got == {(0, 1): (0, 2.0), (1, 0): (0, 2.0), (1, 2): (1, 5.0), (2, 1): (1, 5.0)}
+
+
+# ----------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"edge_index": torch.tensor([[0, 5], [1, 0]]), "num_nodes": 3},
+            ValueError,
+            r"node id 5 .* must be in \[0, 3\)",
+        ),
+        (
+            {"edge_index": torch.tensor([[0, -1], [1, 0]]), "num_nodes": 3},
+            ValueError,
+            "negative node id -1",
+        ),
+        (
+            {"edge_index": torch.tensor([[0.0, 1.0], [1.0, 0.0]]), "num_nodes": 3},
+            TypeError,
+            "Expected 'edge_index' to be of integer type",
+        ),
+        ({"edge_index": torch.tensor([[0, 1, 2]]), "num_nodes": 3}, ValueError, r"shape \[2, E\]"),
+        (
+            {"text": ["a", "b"], "numeric": torch.zeros(3, 1)},
+            ValueError,
+            "Expected 'numeric' to hold one entry per node",
+        ),
+        (
+            {
+                "edge_index": torch.tensor([[0, 1], [1, 0]]),
+                "edge_weight": torch.tensor([1.0, NAN]),
+                "num_nodes": 2,
+            },
+            ValueError,
+            "NaN or infinite edge weights",
+        ),
+        (
+            {
+                "edge_index": torch.tensor([[0, 1], [1, 0]]),
+                "edge_type": torch.tensor([0, 2]),
+                "relation_names": ["a", "b"],
+                "num_nodes": 2,
+            },
+            ValueError,
+            "relation id 2",
+        ),
+        (
+            {"y": torch.tensor([0, 3]), "class_names": ["a", "b"]},
+            ValueError,
+            r"Found label 3 .* labels must be in \[0, 2\)",
+        ),
+        ({"y": torch.tensor([0.0, 1.0])}, TypeError, "Expected 'y' to be an integer tensor"),
+        ({"node_id": ["a", "b", "a"]}, ValueError, "Duplicate node id 'a'"),
+        ({"num_nodes": 0}, ValueError, "The graph is empty"),
+        ({"text": []}, ValueError, "The graph is empty"),
+        (
+            {"categorical": torch.tensor([[3]]), "categorical_vocabs": [["x"]]},
+            ValueError,
+            "Found code 3 in categorical column 0",
+        ),
+        ({"numeric": torch.tensor([[1, 2]])}, TypeError, "Expected 'numeric' to be a float tensor"),
+        (
+            {"text": ["a", "b"], "train_mask": torch.tensor([1, 0])},
+            TypeError,
+            "Expected 'train_mask' to be a bool tensor",
+        ),
+        ({"text": [3]}, TypeError, "Expected a node's text to be a string"),
+    ],
+)
+def test_validation_errors(kwargs: dict, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        MultimodalGraph(**kwargs)
+
+
+def test_stratified_split_is_seeded_and_stratified() -> None:
+    y = torch.tensor([0] * 50 + [1] * 30 + [2] * 20 + [-1] * 5)
+    a = stratified_split(y, 0.6, 0.2, 0.2, seed=3)
+    b = stratified_split(y, 0.6, 0.2, 0.2, seed=3)
+    c = stratified_split(y, 0.6, 0.2, 0.2, seed=4)
+    assert all(torch.equal(x, z) for x, z in zip(a, b))
+    assert not torch.equal(a[0], c[0])
+    train, val, test = a
+    assert not (train & val).any() and not (train & test).any() and not (val & test).any()
+    assert not (train | val | test)[-5:].any()
+    assert [int((y[train] == k).sum()) for k in range(3)] == [30, 18, 12]
+    assert [int((y[val] == k).sum()) for k in range(3)] == [10, 6, 4]
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        stratified_split(y, 0.8, 0.2, 0.2)
+
+
+def test_set_split_on_graph() -> None:
+    g = make_graph().set_split(0.5, 0.25, 0.25, seed=0)
+    assert g.train_mask.dtype == torch.bool and g.train_mask.shape == (4,)
+    assert not g.train_mask[3] and not g.val_mask[3] and not g.test_mask[3]
