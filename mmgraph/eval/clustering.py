@@ -1,0 +1,297 @@
+"""Clustering node embeddings and scoring the clusters against labels and the graph."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from mmgraph.data.graph import UNLABELLED
+from mmgraph.eval._checks import (
+    as_labels,
+    as_matrix,
+    check_positive_int,
+    check_same_length,
+    resolve_seed,
+    to_numpy,
+)
+
+CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "spectral", "agglomerative")
+"""The names :func:`cluster_embeddings` accepts."""
+
+CLUSTERING_KEYS: tuple[str, ...] = ("nmi", "ari", "acc", "silhouette", "modularity")
+"""The keys of :func:`clustering_metrics`, in order."""
+
+
+def _check_method(method: str) -> None:
+    if method not in CLUSTER_METHODS:
+        raise ValueError(
+            f"Unknown clustering method {method!r}; expected one of {', '.join(CLUSTER_METHODS)}"
+        )
+
+
+def cluster_embeddings(
+    emb: Any,
+    k: int,
+    method: str = "kmeans",
+    seed: int | None = 0,
+    **kwargs: Any,
+) -> np.ndarray:
+    """Cluster node embeddings into ``k`` groups with scikit-learn.
+
+    * ``"kmeans"``: :class:`~sklearn.cluster.KMeans` with ``n_init=10``.
+    * ``"spectral"``: :class:`~sklearn.cluster.SpectralClustering` on a symmetric k-nearest-
+      neighbour affinity of the embeddings (``n_neighbors=min(10, N - 1)``).
+    * ``"agglomerative"``: :class:`~sklearn.cluster.AgglomerativeClustering` with Ward
+      linkage (deterministic: ``seed`` is unused).
+
+    Args:
+        emb (array-like): Node embeddings ``[N, D]``, finite.
+        k (int): Number of clusters, in ``[1, N]``.
+        method (str, optional): One of :obj:`CLUSTER_METHODS`. (default: :obj:`"kmeans"`)
+        seed (int, optional): Seed of the random initialisation; :obj:`None` draws a fresh
+            one. (default: :obj:`0`)
+        **kwargs: Further arguments of the scikit-learn estimator, overriding the defaults
+            above (for example ``n_init=20`` or ``linkage="average"``).
+
+    Returns:
+        Cluster ids ``[N]`` (``int64``, in ``[0, k)``).
+
+    Shapes:
+        N nodes, D embedding dimensions.
+    """
+    _check_method(method)
+    x = as_matrix(emb, "emb")
+    k = check_positive_int(k, "k")
+    n = x.shape[0]
+    if k > n:
+        raise ValueError(f"Expected 'k' <= the number of nodes {n} (got {k})")
+    if "n_clusters" in kwargs:
+        raise TypeError("Pass the number of clusters as 'k', not as 'n_clusters'")
+    random_state = resolve_seed(seed)
+    if k == 1:
+        return np.zeros(n, dtype=np.int64)
+
+    from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
+
+    estimator: Any
+    if method == "kmeans":
+        params: dict[str, Any] = {"n_init": 10, "random_state": random_state}
+        estimator = KMeans(n_clusters=k, **{**params, **kwargs})
+    elif method == "spectral":
+        params = {
+            "affinity": "nearest_neighbors",
+            "n_neighbors": min(10, n - 1),
+            "assign_labels": "kmeans",
+            "random_state": random_state,
+        }
+        estimator = SpectralClustering(n_clusters=k, **{**params, **kwargs})
+    else:
+        estimator = AgglomerativeClustering(n_clusters=k, **{"linkage": "ward", **kwargs})
+    return np.asarray(estimator.fit_predict(x), dtype=np.int64)
+
+
+class Clusterer:
+    """Estimator-style wrapper of :func:`cluster_embeddings`.
+
+    Hyperparameters go to ``__init__``; :meth:`fit` clusters and sets ``labels_``.
+
+    Args:
+        k (int): Number of clusters.
+        method (str, optional): One of :obj:`CLUSTER_METHODS`. (default: :obj:`"kmeans"`)
+        seed (int, optional): Seed of the random initialisation. (default: :obj:`0`)
+        **kwargs: Further arguments of the scikit-learn estimator.
+
+    Example:
+        >>> labels = Clusterer(3, method="spectral", seed=0).fit(emb).labels_
+    """
+
+    def __init__(self, k: int, method: str = "kmeans", seed: int | None = 0, **kwargs: Any) -> None:
+        _check_method(method)
+        self.k = check_positive_int(k, "k")
+        self.method = method
+        self.seed = seed
+        self.kwargs = kwargs
+        self.labels_: np.ndarray | None = None
+
+    def fit(self, emb: Any) -> Clusterer:
+        """Cluster ``emb`` ``[N, D]``; return ``self`` with ``labels_`` ``[N]`` set."""
+        self.fit_predict(emb)
+        return self
+
+    def fit_predict(self, emb: Any) -> np.ndarray:
+        """Cluster ``emb`` ``[N, D]`` and return the cluster ids ``[N]``."""
+        labels = cluster_embeddings(emb, self.k, self.method, self.seed, **self.kwargs)
+        self.labels_ = labels
+        return labels
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {key}={value!r}" for key, value in self.kwargs.items())
+        return f"{type(self).__name__}({self.k}, method={self.method!r}, seed={self.seed}{extra})"
+
+
+def clustering_accuracy(y_true: Any, y_pred: Any) -> float:
+    """Accuracy of clusters under the best one-to-one matching of clusters to classes.
+
+    The matching maximises the number of nodes whose cluster is matched to their class
+    (Hungarian algorithm, :func:`scipy.optimize.linear_sum_assignment`). The numbers of
+    clusters and classes may differ: nodes of clusters (or classes) left unmatched count as
+    errors.
+
+    Args:
+        y_true (array-like): True classes ``[N]`` (any integers).
+        y_pred (array-like): Cluster ids ``[N]`` (any integers).
+
+    Returns:
+        The accuracy, in ``[0, 1]``.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    truth = as_labels(y_true, "y_true")
+    pred = as_labels(y_pred, "y_pred")
+    check_same_length(truth, pred, "y_true", "y_pred")
+    if truth.size == 0:
+        raise ValueError("Expected at least one node to evaluate (got 0)")
+    _, class_of = np.unique(truth, return_inverse=True)
+    _, cluster_of = np.unique(pred, return_inverse=True)
+    counts = np.zeros((cluster_of.max() + 1, class_of.max() + 1), dtype=np.int64)
+    np.add.at(counts, (cluster_of, class_of), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return float(counts[rows, cols].sum() / truth.size)
+
+
+def _check_edge_index(edge_index: Any, num_nodes: int) -> np.ndarray:
+    edges = to_numpy(edge_index, "edge_index")
+    if edges.ndim != 2 or edges.shape[0] != 2:
+        raise ValueError(f"Expected 'edge_index' of shape [2, E] (got {list(edges.shape)})")
+    if edges.size > 0 and not np.issubdtype(edges.dtype, np.integer):
+        raise TypeError(f"Expected 'edge_index' to be of integer type (got {str(edges.dtype)!r})")
+    edges = edges.astype(np.int64, copy=False)
+    if edges.size > 0 and (edges.min() < 0 or edges.max() >= num_nodes):
+        raise ValueError(
+            f"Expected 'edge_index' values in [0, {num_nodes}) (got values in "
+            f"[{int(edges.min())}, {int(edges.max())}])"
+        )
+    return edges
+
+
+def modularity(edge_index: Any, assignment: Any, num_nodes: int | None = None) -> float:
+    r"""Newman modularity of a node partition on the undirected, unweighted graph.
+
+    .. math::
+        Q = \frac{1}{2m} \sum_{ij} \Big(A_{ij} - \frac{d_i d_j}{2m}\Big) \delta(c_i, c_j)
+
+    computed by :func:`networkx.algorithms.community.modularity`. Edge directions, repeated
+    edges and edge weights are ignored (a pair of nodes is joined or not).
+
+    Args:
+        edge_index (array-like): Edges ``[2, E]``.
+        assignment (array-like): Cluster id of each node ``[N]``.
+        num_nodes (int, optional): Number of nodes. (default: :obj:`None`: ``len(assignment)``)
+
+    Returns:
+        The modularity, in ``[-1/2, 1)``; ``NaN`` when the graph has no edges.
+
+    Shapes:
+        N nodes, E edges.
+    """
+    import networkx as nx
+    from networkx.algorithms.community import modularity as nx_modularity
+
+    labels = as_labels(assignment, "assignment")
+    n = labels.shape[0] if num_nodes is None else int(num_nodes)
+    if labels.shape[0] != n:
+        raise ValueError(
+            f"Expected 'assignment' to have one entry per node ({n}) (got {labels.shape[0]})"
+        )
+    edges = _check_edge_index(edge_index, n)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(edges.T.tolist())
+    if graph.number_of_edges() == 0:
+        return math.nan
+    order = np.argsort(labels, kind="stable")
+    _, starts = np.unique(labels[order], return_index=True)
+    communities = [set(part.tolist()) for part in np.split(order, starts[1:])]
+    return float(nx_modularity(graph, communities))
+
+
+def clustering_metrics(
+    y_true: Any | None,
+    y_pred: Any,
+    emb: Any | None = None,
+    edge_index: Any | None = None,
+    num_nodes: int | None = None,
+    seed: int | None = 0,
+    max_silhouette_nodes: int = 10_000,
+) -> dict[str, float]:
+    """Score a clustering against labels, embeddings and the graph, as far as they are given.
+
+    * ``nmi``, ``ari``: normalised mutual information and adjusted Rand index with
+      ``y_true`` (scikit-learn), over the labelled nodes (``y_true != -1``).
+    * ``acc``: :func:`clustering_accuracy` over the labelled nodes.
+    * ``silhouette``: mean silhouette of the clusters in ``emb`` (Euclidean), over all nodes
+      (a seeded sample of ``max_silhouette_nodes`` nodes when there are more).
+    * ``modularity``: :func:`modularity` of the clusters on ``edge_index``.
+
+    A metric that cannot be computed is ``NaN`` (:func:`~mmgraph.eval.to_jsonable` turns it
+    into ``None``): the label metrics without ``y_true`` or labelled nodes, ``silhouette``
+    without ``emb`` or unless there are between 2 and N - 1 clusters, ``modularity`` without
+    ``edge_index`` or edges.
+
+    Args:
+        y_true (array-like, optional): True classes ``[N]``, ``-1`` for unlabelled, or
+            :obj:`None`.
+        y_pred (array-like): Cluster ids ``[N]``.
+        emb (array-like, optional): Embeddings ``[N, D]`` that were clustered.
+            (default: :obj:`None`)
+        edge_index (array-like, optional): Edges ``[2, E]``. (default: :obj:`None`)
+        num_nodes (int, optional): Number of nodes. (default: :obj:`None`: ``len(y_pred)``)
+        seed (int, optional): Seed of the silhouette sample. (default: :obj:`0`)
+        max_silhouette_nodes (int, optional): Most nodes the silhouette is computed on (its
+            cost is quadratic). (default: :obj:`10000`)
+
+    Returns:
+        A dict with the keys ``nmi``, ``ari``, ``acc``, ``silhouette`` and ``modularity``.
+
+    Shapes:
+        N nodes, D embedding dimensions, E edges.
+    """
+    from sklearn.metrics import (
+        adjusted_rand_score,
+        normalized_mutual_info_score,
+        silhouette_score,
+    )
+
+    pred = as_labels(y_pred, "y_pred")
+    n = pred.shape[0] if num_nodes is None else int(num_nodes)
+    if pred.shape[0] != n:
+        raise ValueError(
+            f"Expected 'y_pred' to have one entry per node ({n}) (got {pred.shape[0]})"
+        )
+    max_silhouette_nodes = check_positive_int(max_silhouette_nodes, "max_silhouette_nodes")
+    out = dict.fromkeys(CLUSTERING_KEYS, math.nan)
+
+    if y_true is not None:
+        truth = as_labels(y_true, "y_true")
+        check_same_length(truth, pred, "y_true", "y_pred")
+        labelled = truth != UNLABELLED
+        if labelled.any():
+            t, p = truth[labelled], pred[labelled]
+            out["nmi"] = float(normalized_mutual_info_score(t, p))
+            out["ari"] = float(adjusted_rand_score(t, p))
+            out["acc"] = clustering_accuracy(t, p)
+
+    if emb is not None:
+        x = as_matrix(emb, "emb")
+        check_same_length(x, pred, "emb", "y_pred")
+        if 2 <= np.unique(pred).size <= n - 1:
+            sample = max_silhouette_nodes if n > max_silhouette_nodes else None
+            out["silhouette"] = float(
+                silhouette_score(x, pred, sample_size=sample, random_state=resolve_seed(seed))
+            )
+
+    if edge_index is not None:
+        out["modularity"] = modularity(edge_index, pred, n)
+    return out

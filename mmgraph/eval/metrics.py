@@ -1,0 +1,178 @@
+"""Node classification metrics, and turning them into JSON."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mmgraph.eval._checks import as_labels, as_matrix, check_same_length
+
+METRIC_KEYS: tuple[str, ...] = (
+    "accuracy",
+    "macro_f1",
+    "f1",
+    "precision",
+    "recall",
+    "mcc",
+    "roc_auc",
+)
+"""The keys of :func:`classification_metrics`, in order."""
+
+_PROBA_TOL = 1e-4
+
+
+def scores_to_proba(y_score: np.ndarray) -> np.ndarray:
+    """Return class probabilities from probabilities or logits ``[N, K]``.
+
+    Rows that are all in ``[0, 1]`` and sum to one (within ``1e-4``) are taken as
+    probabilities and returned as they are; anything else is taken as logits and passed
+    through a softmax.
+    """
+    if y_score.size == 0:
+        return y_score
+    in_range = (y_score >= 0.0).all() and (y_score <= 1.0).all()
+    if in_range and np.allclose(y_score.sum(axis=1), 1.0, rtol=0.0, atol=_PROBA_TOL):
+        return y_score
+    shifted = y_score - y_score.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def classification_metrics(
+    y_true: Any,
+    y_score: Any,
+    positive_class: int | None = None,
+    labels: Sequence[int] | None = None,
+) -> dict[str, float]:
+    r"""Accuracy, F1, precision, recall, MCC and ROC-AUC of class scores.
+
+    The prediction of a node is the class of its highest score. With two classes, ``f1``,
+    ``precision`` and ``recall`` are those of the positive class (``positive_class``, by
+    default the second one, class ``1``) and ``roc_auc`` ranks nodes by its probability.
+    With more classes they are macro-averaged (over the classes present in ``y_true`` or
+    predicted, as scikit-learn does) unless ``positive_class`` is given, in which case they
+    are that class's; ``roc_auc`` is the one-vs-rest macro average over the classes present
+    in ``y_true``. ``macro_f1`` is always the macro average and ``mcc`` the (multiclass)
+    Matthews correlation coefficient. A precision or recall whose denominator is zero counts
+    as ``0``.
+
+    ``roc_auc`` is ``NaN`` when it is undefined: only one class present in ``y_true``. Use
+    :func:`to_jsonable` to write the result as JSON.
+
+    Args:
+        y_true (array-like): True classes ``[N]``, values from ``labels``. Drop unlabelled
+            nodes (``-1``) first.
+        y_score (array-like): Class probabilities ``[N, K]`` (rows in ``[0, 1]`` summing to
+            one) or logits ``[N, K]`` (anything else; a softmax turns them into
+            probabilities). Column ``j`` scores class ``labels[j]``.
+        positive_class (int, optional): The class whose F1, precision and recall are
+            reported. (default: :obj:`None`: class ``labels[1]`` when binary, the macro
+            average otherwise)
+        labels (Sequence[int], optional): The class of each column of ``y_score``.
+            (default: :obj:`None`: ``0, 1, ..., K - 1``)
+
+    Returns:
+        A dict with the keys ``accuracy``, ``macro_f1``, ``f1``, ``precision``, ``recall``,
+        ``mcc`` and ``roc_auc`` (Python floats).
+
+    Shapes:
+        N nodes, K classes (``K >= 2``).
+    """
+    from sklearn.metrics import (
+        accuracy_score,
+        f1_score,
+        matthews_corrcoef,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    truth = as_labels(y_true, "y_true")
+    score = as_matrix(y_score, "y_score", cols="K")
+    check_same_length(truth, score, "y_true", "y_score")
+    if truth.size == 0:
+        raise ValueError("Expected at least one node to evaluate (got 0)")
+    k = score.shape[1]
+    if k < 2:
+        raise ValueError(
+            f"Expected scores for at least 2 classes (got 'y_score' of shape {list(score.shape)})"
+        )
+    classes = np.arange(k) if labels is None else np.asarray(list(labels), dtype=np.int64)
+    if classes.shape != (k,) or np.unique(classes).size != k:
+        raise ValueError(
+            f"Expected 'labels' to name {k} distinct classes, one per column of 'y_score' "
+            f"(got {classes.tolist()})"
+        )
+    unknown = np.setdiff1d(np.unique(truth), classes)
+    if unknown.size > 0:
+        raise ValueError(
+            f"Expected 'y_true' to hold only the classes {classes.tolist()} (got also "
+            f"{unknown.tolist()}); drop unlabelled nodes (-1) or pass 'labels'"
+        )
+    if positive_class is None and k == 2:
+        positive_class = int(classes[1])
+    if positive_class is not None and positive_class not in classes.tolist():
+        raise ValueError(
+            f"Expected 'positive_class' to be one of {classes.tolist()} (got {positive_class})"
+        )
+
+    proba = scores_to_proba(score)
+    pred = classes[proba.argmax(axis=1)]
+    if positive_class is None:
+        prec, rec, f1, _ = precision_recall_fscore_support(
+            truth, pred, average="macro", zero_division=0.0
+        )
+    else:
+        prec, rec, f1, _ = precision_recall_fscore_support(
+            truth, pred, labels=[positive_class], average="macro", zero_division=0.0
+        )
+
+    present = np.unique(truth)
+    if present.size < 2:
+        auc = math.nan
+    elif k == 2:
+        column = int(np.flatnonzero(classes == positive_class)[0])
+        auc = float(roc_auc_score(truth == positive_class, proba[:, column]))
+    else:
+        aucs = [
+            roc_auc_score(truth == c, proba[:, j]) for j, c in enumerate(classes) if c in present
+        ]
+        auc = float(np.mean(aucs))
+
+    return {
+        "accuracy": float(accuracy_score(truth, pred)),
+        "macro_f1": float(f1_score(truth, pred, average="macro", zero_division=0.0)),
+        "f1": float(f1),
+        "precision": float(prec),
+        "recall": float(rec),
+        "mcc": float(matthews_corrcoef(truth, pred)),
+        "roc_auc": auc,
+    }
+
+
+def to_jsonable(metrics: Any) -> Any:
+    """Return ``metrics`` with ``NaN`` and infinities as ``None`` and plain Python numbers.
+
+    Walks dicts, lists and tuples; NumPy and 0-d PyTorch scalars become Python numbers, so
+    the result can go to :func:`json.dump` (which would otherwise write the non-standard
+    ``NaN``).
+
+    Args:
+        metrics (Any): A metric dict such as :func:`classification_metrics` returns, possibly
+            nested.
+    """
+    if isinstance(metrics, Mapping):
+        return {str(key): to_jsonable(value) for key, value in metrics.items()}
+    if isinstance(metrics, (list, tuple)):
+        return [to_jsonable(value) for value in metrics]
+    if hasattr(metrics, "item") and getattr(metrics, "ndim", None) == 0:
+        metrics = metrics.item()
+    if isinstance(metrics, bool) or metrics is None or isinstance(metrics, (str, int)):
+        return metrics
+    if isinstance(metrics, float):
+        return metrics if math.isfinite(metrics) else None
+    raise TypeError(
+        f"Expected numbers, strings, None, lists or dicts (got {type(metrics).__name__!r})"
+    )

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmgraph.eval import METRIC_KEYS, classification_metrics, scores_to_proba, to_jsonable
+from mmgraph.seed import make_generator
+
+
+def pairwise_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC as the fraction of (positive, negative) pairs ranked right, ties half."""
+    pos, neg = score[positive], score[~positive]
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+# y_true and the probability of class 1; predictions [0, 1, 0, 1, 1]:
+# TP = 2, FN = 1, FP = 1, TN = 1.
+Y_BIN = [0, 1, 1, 0, 1]
+P1 = np.array([0.1, 0.8, 0.4, 0.6, 0.9])
+PROBA_BIN = np.stack([1 - P1, P1], axis=1)
+
+
+def test_binary_by_hand() -> None:
+    m = classification_metrics(Y_BIN, PROBA_BIN)
+    assert list(m) == list(METRIC_KEYS)
+    assert m["accuracy"] == pytest.approx(3 / 5)
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3)
+    assert m["f1"] == pytest.approx(2 / 3)
+    # class 0: precision 1/2, recall 1/2, F1 1/2.
+    assert m["macro_f1"] == pytest.approx((2 / 3 + 1 / 2) / 2)
+    # (TP TN - FP FN) / sqrt((TP+FP)(TP+FN)(TN+FP)(TN+FN)) = (2 - 1) / sqrt(3 * 3 * 2 * 2)
+    assert m["mcc"] == pytest.approx(1 / 6)
+    assert m["roc_auc"] == pytest.approx(5 / 6)
+    assert m["roc_auc"] == pytest.approx(pairwise_auc(np.array(Y_BIN) == 1, P1))
+    assert all(isinstance(v, float) for v in m.values())
+
+
+def test_binary_positive_class_zero() -> None:
+    m = classification_metrics(Y_BIN, PROBA_BIN, positive_class=0)
+    assert m["precision"] == pytest.approx(1 / 2)
+    assert m["recall"] == pytest.approx(1 / 2)
+    assert m["f1"] == pytest.approx(1 / 2)
+    assert m["roc_auc"] == pytest.approx(pairwise_auc(np.array(Y_BIN) == 0, 1 - P1))
+
+
+def test_logits_tensors_and_probabilities_agree() -> None:
+    from_proba = classification_metrics(np.array(Y_BIN), PROBA_BIN)
+    logits = torch.log(torch.tensor(PROBA_BIN)) + 3.0
+    from_logits = classification_metrics(torch.tensor(Y_BIN), logits)
+    assert from_logits == pytest.approx(from_proba)
+    np.testing.assert_allclose(scores_to_proba(logits.numpy()), PROBA_BIN)
+    np.testing.assert_array_equal(scores_to_proba(PROBA_BIN), PROBA_BIN)
+
+
+# predictions [0, 2, 2, 1, 1, 0]: class 0 all right; classes 1 and 2 each TP 1, FP 1, FN 1.
+Y_MULTI = np.array([0, 1, 2, 2, 1, 0])
+PROBA_MULTI = np.array(
+    [
+        [0.7, 0.2, 0.1],
+        [0.1, 0.3, 0.6],
+        [0.2, 0.3, 0.5],
+        [0.3, 0.4, 0.3],
+        [0.1, 0.8, 0.1],
+        [0.5, 0.1, 0.4],
+    ]
+)
+
+
+def test_multiclass_by_hand() -> None:
+    m = classification_metrics(Y_MULTI, PROBA_MULTI)
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["macro_f1"] == pytest.approx((1 + 1 / 2 + 1 / 2) / 3)
+    assert m["f1"] == pytest.approx(m["macro_f1"])
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3)
+    # (c s - sum p_k t_k) / sqrt((s^2 - sum p_k^2)(s^2 - sum t_k^2)), c=4, s=6, p=t=[2,2,2]
+    assert m["mcc"] == pytest.approx((4 * 6 - 12) / (36 - 12))
+    ovr = [pairwise_auc(Y_MULTI == c, PROBA_MULTI[:, c]) for c in range(3)]
+    assert m["roc_auc"] == pytest.approx(np.mean(ovr))
+
+
+def test_multiclass_positive_class() -> None:
+    m = classification_metrics(Y_MULTI, PROBA_MULTI, positive_class=0)
+    assert (m["precision"], m["recall"], m["f1"]) == pytest.approx((1.0, 1.0, 1.0))
+    m = classification_metrics(Y_MULTI, PROBA_MULTI, positive_class=1)
+    assert (m["precision"], m["recall"], m["f1"]) == pytest.approx((0.5, 0.5, 0.5))
+    assert m["macro_f1"] == pytest.approx(2 / 3)
+
+
+def test_multiclass_auc_skips_absent_class() -> None:
+    keep = Y_MULTI != 2
+    m = classification_metrics(Y_MULTI[keep], PROBA_MULTI[keep])
+    ovr = [pairwise_auc(Y_MULTI[keep] == c, PROBA_MULTI[keep, c]) for c in (0, 1)]
+    assert m["roc_auc"] == pytest.approx(np.mean(ovr))
+
+
+def test_labels_name_the_columns() -> None:
+    relabelled = np.where(np.array(Y_BIN) == 1, 7, 3)
+    m = classification_metrics(relabelled, PROBA_BIN, labels=[3, 7])
+    assert m == pytest.approx(classification_metrics(Y_BIN, PROBA_BIN))
+    m0 = classification_metrics(relabelled, PROBA_BIN, labels=[3, 7], positive_class=3)
+    assert m0 == pytest.approx(classification_metrics(Y_BIN, PROBA_BIN, positive_class=0))
+
+
+def test_one_class_gives_nan_auc_and_json_none() -> None:
+    m = classification_metrics([1, 1, 1], PROBA_BIN[:3])
+    assert math.isnan(m["roc_auc"])
+    assert m["recall"] == pytest.approx(1 / 3)  # predictions [0, 1, 0]
+    out = to_jsonable(m)
+    assert out["roc_auc"] is None
+    assert out["accuracy"] == m["accuracy"]
+    json.dumps(out, allow_nan=False)
+
+
+def test_to_jsonable_nested_and_scalars() -> None:
+    value = {
+        "a": np.float32(0.5),
+        "b": [math.nan, math.inf, 1, None, "x"],
+        "c": {"d": torch.tensor(2.0), "e": np.int64(3), "f": np.bool_(True)},
+        "g": (np.nan,),
+    }
+    out = to_jsonable(value)
+    assert out == {
+        "a": 0.5,
+        "b": [None, None, 1, None, "x"],
+        "c": {"d": 2.0, "e": 3, "f": True},
+        "g": [None],
+    }
+    assert type(out["c"]["e"]) is int
+    json.dumps(out, allow_nan=False)
+    with pytest.raises(TypeError, match="Expected numbers, strings"):
+        to_jsonable({"bad": object()})
+
+
+def test_random_inputs_match_sklearn_directly() -> None:
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    gen = make_generator(0)
+    y = torch.randint(0, 4, (50,), generator=gen)
+    logits = torch.randn(50, 4, generator=gen)
+    m = classification_metrics(y, logits)
+    proba = torch.softmax(logits.double(), dim=1).numpy()
+    assert m["macro_f1"] == pytest.approx(f1_score(y, logits.argmax(1), average="macro"))
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, proba, multi_class="ovr"))
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_score", "kwargs", "error", "match"),
+    [
+        ([0, 1], np.ones((3, 2)) / 2, {}, ValueError, "same number of rows"),
+        ([0, 1], np.array([0.2, 0.8]), {}, ValueError, r"shape \[N, K\]"),
+        ([0, 0], np.ones((2, 1)), {}, ValueError, "at least 2 classes"),
+        ([0, -1], np.ones((2, 2)) / 2, {}, ValueError, r"drop unlabelled nodes \(-1\)"),
+        ([0, 1], np.ones((2, 2)) / 2, {"positive_class": 2}, ValueError, "'positive_class'"),
+        ([0, 1], np.ones((2, 2)) / 2, {"labels": [1, 1]}, ValueError, "2 distinct classes"),
+        ([0, 1], np.ones((2, 2)) / 2, {"labels": [0, 1, 2]}, ValueError, "2 distinct"),
+        ([0, 1], np.array([[0.5, np.nan], [0.5, 0.5]]), {}, ValueError, "to be finite"),
+        ([0.0, 1.0], np.ones((2, 2)) / 2, {}, TypeError, "integer type"),
+        ([[0, 1]], np.ones((2, 2)) / 2, {}, ValueError, r"shape \[N\]"),
+        (np.zeros(0, dtype=int), np.zeros((0, 2)), {}, ValueError, "at least one node"),
+        ("01", np.ones((2, 2)) / 2, {}, TypeError, "'y_true' to be a torch.Tensor"),
+        ([0, 1], np.array([["a", "b"], ["c", "d"]]), {}, TypeError, "numeric type"),
+    ],
+)
+def test_errors(y_true, y_score, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        classification_metrics(y_true, y_score, **kwargs)
