@@ -13,6 +13,8 @@ from mmgraph.eval._checks import as_mask, as_matrix, check_positive_int, check_s
 RETRIEVAL_METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
 """The similarity measures :func:`retrieval_metrics` accepts."""
 
+_TIE_RTOL = 1e-9
+
 
 def _similarity(q: torch.Tensor, g: torch.Tensor, metric: str) -> torch.Tensor:
     if metric == "cosine":
@@ -33,8 +35,9 @@ def retrieval_ranks(
     """Rank of each query's match (gallery item ``i`` for query ``i``) among the gallery.
 
     The rank is the number of gallery items at least as similar to the query as its match
-    (the match included), so ties count against the query: embeddings that all collapse to
-    one point score as badly as possible, not perfectly.
+    (the match included; similarities within ``1e-9`` times the largest one of the query
+    count as equal), so ties count against the query: embeddings that all collapse to one
+    point score as badly as possible, not perfectly. Similarities are computed in float64.
 
     Args:
         queries (array-like): Query embeddings ``[N, D]``.
@@ -77,7 +80,9 @@ def retrieval_ranks(
         sim = _similarity(qt[start : start + batch_size], gt, metric)
         rows = torch.arange(sim.shape[0])
         own = sim[rows, rows + start].unsqueeze(1)
-        ranks.append((sim >= own).sum(dim=1))
+        # Equal similarities may differ in the last bits (blocked matrix products).
+        tol = _TIE_RTOL * sim.abs().amax(dim=1, keepdim=True)
+        ranks.append((sim >= own - tol).sum(dim=1))
     return torch.cat(ranks).numpy().astype(np.int64)
 
 
