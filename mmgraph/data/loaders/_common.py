@@ -1,0 +1,94 @@
+"""Helpers shared by the loaders: finding files, reading tables, parsing cells."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TRUE_STRINGS = frozenset({"true", "t", "yes"})
+FALSE_STRINGS = frozenset({"false", "f", "no"})
+
+
+def as_path(path: str | Path, what: str) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, raising :class:`FileNotFoundError` if absent."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(f"{what} not found at '{p}': check the path")
+    return p
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a table cell is empty: :obj:`None`, NaN, or a blank string."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def read_table(path: Path, what: str) -> pd.DataFrame:
+    """Read a CSV (every cell as text, nothing turned into NaN) or a Parquet table."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix in (".csv", ".tsv", ".txt"):
+        sep = "\t" if suffix == ".tsv" else ","
+        return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep)
+    raise ValueError(
+        f"Unknown table format '{path.suffix}' for {what} '{path.name}': use a .csv, .tsv or "
+        ".parquet file"
+    )
+
+
+def require_columns(table: pd.DataFrame, columns: list[str], what: str) -> None:
+    """Raise a :class:`ValueError` naming the columns of ``columns`` that ``table`` lacks."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"Column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} not "
+            f"found in {what} (its columns: {list(map(str, table.columns))}); fix the name or "
+            "add the column"
+        )
+
+
+def to_float(value: Any, column: str, row: int, node: str) -> float:
+    """Parse a numeric cell: empty -> NaN, ``true``/``false`` -> 1/0, else a float."""
+    if is_missing(value):
+        return math.nan
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    low = text.lower()
+    if low in TRUE_STRINGS:
+        return 1.0
+    if low in FALSE_STRINGS:
+        return 0.0
+    try:
+        out = float(text)
+    except ValueError:
+        raise ValueError(
+            f"Numeric column {column!r} holds the non-numeric value {text!r} in data row "
+            f"{row + 1} (node {node!r}): fix the value, leave it empty for missing, or list the "
+            "column under 'categorical' or 'text' instead"
+        ) from None
+    if math.isinf(out):
+        raise ValueError(
+            f"Numeric column {column!r} holds an infinite value in data row {row + 1} (node "
+            f"{node!r}): clip it or leave the cell empty for missing"
+        )
+    return out
+
+
+def to_text(value: Any) -> str:
+    """A categorical or label cell as a stripped string (floats like ``1.0`` stay ``'1.0'``)."""
+    return str(value).strip()

@@ -1,0 +1,694 @@
+"""Generic data set cards: a YAML file that describes a node table and an edge table.
+
+A card (``dataset.yaml``)::
+
+    name: my-graph
+    nodes: nodes.csv        # CSV or Parquet, one row per node
+    id: node_id             # optional: default is row order
+    edges: edges.csv        # optional; columns src, dst hold node ids
+    relation: relation      # optional edge column: edge types
+    weight: weight          # optional edge column
+    directed: true          # default false: edges are made symmetric
+    modalities:
+      text: [description, tweets]   # string columns; a JSON-list cell means several texts
+      image: [avatar]               # image file paths, relative to the card
+      numeric: [followers, friends]
+      categorical: [verified, lang]
+    label: label            # optional, any values
+    classes: [human, bot]   # optional: the class order (default: sorted label values)
+    positive: bot           # optional: the class whose F1 is reported (binary default:
+                            # the minority class)
+    split: split            # optional, values train/val/test
+
+File paths are relative to the card's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+import yaml
+from torch import Tensor
+
+from mmgraph.data.edges import make_undirected
+from mmgraph.data.graph import MISSING_CODE, UNLABELLED, MultimodalGraph
+from mmgraph.data.loaders._common import (
+    as_path,
+    is_missing,
+    read_table,
+    require_columns,
+    to_float,
+    to_text,
+)
+from mmgraph.data.subgraphs import SPLIT_NAMES, parse_split
+
+log = logging.getLogger(__name__)
+
+CARD_NAME = "dataset.yaml"
+"""File name of a card inside a data set folder."""
+
+CARD_KEYS: tuple[str, ...] = (
+    "name",
+    "nodes",
+    "id",
+    "edges",
+    "relation",
+    "weight",
+    "directed",
+    "modalities",
+    "label",
+    "classes",
+    "positive",
+    "split",
+)
+"""The keys a card may hold."""
+
+CARD_MODALITIES: tuple[str, ...] = ("text", "image", "numeric", "categorical")
+
+NODES_FORMATS: tuple[str, ...] = ("csv", "parquet")
+
+
+# ====================================================================== loading
+def find_card(path: str | Path) -> Path:
+    """The card file for ``path``: the file itself, or ``dataset.yaml`` inside a folder."""
+    p = as_path(path, "Data set card")
+    if p.is_dir():
+        for name in (CARD_NAME, "dataset.yml"):
+            if (p / name).is_file():
+                return p / name
+        raise FileNotFoundError(
+            f"No '{CARD_NAME}' in the folder '{p}': pass the path of the card file or write a "
+            "card (see `mmgraph.data.loaders.card`)"
+        )
+    return p
+
+
+def load_card(path: str | Path) -> MultimodalGraph:
+    """Load a graph described by a data set card (see the module docstring for the format).
+
+    Node ids are kept as strings in ``node_id`` (row numbers ``"0"``, ``"1"``, ... without
+    an ``id`` column). Several text columns give each node the list of its non-empty texts,
+    a JSON-list cell (``["a", "b"]``) counting as several texts; one text column gives a
+    string per node (a list for JSON-list cells). Image paths stay lazy, resolved against
+    ``image_root`` (the card's folder); empty cells mark missing images. Numeric cells are
+    floats (empty: NaN; ``true``/``false``: 1/0). Categorical vocabularies are the sorted
+    unique values; empty cells get code 0 (missing). Class names are the sorted label
+    values unless ``classes`` gives the order; empty labels are -1 (unlabelled). Relations
+    become ``edge_type`` with sorted ``relation_names``. Without ``directed: true`` every
+    edge gets its reverse (:func:`~mmgraph.data.edges.make_undirected`).
+
+    Args:
+        path (str or Path): The card file, or a folder holding ``dataset.yaml``.
+
+    Raises:
+        FileNotFoundError: The card, the node or edge table, or an image file is missing.
+        ValueError: An unknown key, a missing column, a duplicate or unknown node id, a bad
+            value (the message names it and the fix).
+    """
+    card_path = find_card(path)
+    folder = card_path.parent
+    with open(card_path, encoding="utf-8") as fh:
+        card = yaml.safe_load(fh)
+    where = f"the card '{card_path}'"
+    if not isinstance(card, dict):
+        raise ValueError(
+            f"Expected {where} to hold a YAML mapping of keys (got {type(card).__name__}); "
+            f"valid keys: {list(CARD_KEYS)}"
+        )
+    unknown = [k for k in card if k not in CARD_KEYS]
+    if unknown:
+        raise ValueError(
+            f"Unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} in "
+            f"{where}: valid keys are {list(CARD_KEYS)}"
+        )
+    if "nodes" not in card:
+        raise ValueError(f"Missing key 'nodes' in {where}: name the node table (CSV or Parquet)")
+
+    nodes_path = _card_file(folder, card, "nodes", where)
+    table = read_table(nodes_path, f"the node table '{nodes_path.name}'")
+    what = f"the node table '{nodes_path.name}'"
+    n = len(table)
+    if n == 0:
+        raise ValueError(f"The node table '{nodes_path}' has no rows: a graph needs nodes")
+
+    ids = _node_ids(table, card, what)
+    kwargs: dict[str, Any] = {"node_id": ids, "num_nodes": n}
+    name = card.get("name")
+    kwargs["name"] = str(name) if name is not None else folder.name
+
+    modalities = card.get("modalities") or {}
+    if not isinstance(modalities, dict):
+        raise ValueError(
+            f"Expected 'modalities' in {where} to map modality names to column lists "
+            f"(got {type(modalities).__name__}); valid modalities: {list(CARD_MODALITIES)}"
+        )
+    bad = [m for m in modalities if m not in CARD_MODALITIES]
+    if bad:
+        raise ValueError(
+            f"Unknown modalit{'ies' if len(bad) > 1 else 'y'} {', '.join(map(repr, bad))} under "
+            f"'modalities' in {where}: valid modalities are {list(CARD_MODALITIES)}"
+        )
+    columns = {m: _column_list(modalities.get(m), f"modalities.{m}", where) for m in modalities}
+    for m, cols in columns.items():
+        require_columns(table, cols, f"{what} (listed under 'modalities.{m}')")
+
+    if columns.get("text"):
+        kwargs["text"] = _read_text(table, columns["text"])
+    if columns.get("image"):
+        kwargs["image"] = _read_images(table, columns["image"], folder, ids, where)
+        kwargs["image_root"] = str(folder.resolve())
+    if columns.get("numeric"):
+        kwargs["numeric"] = _read_numeric(table, columns["numeric"], ids)
+        kwargs["numeric_names"] = columns["numeric"]
+    if columns.get("categorical"):
+        codes, vocabs = _read_categorical(table, columns["categorical"])
+        kwargs["categorical"] = codes
+        kwargs["categorical_names"] = columns["categorical"]
+        kwargs["categorical_vocabs"] = vocabs
+
+    kwargs.update(_read_labels(table, card, what, where))
+    if card.get("split") is not None:
+        kwargs.update(_read_split(table, _column(card, "split", where), what, ids))
+
+    index = {node: i for i, node in enumerate(ids)}
+    kwargs.update(_read_edges(folder, card, index, where))
+    return MultimodalGraph(**kwargs)
+
+
+def _column(card: dict[str, Any], key: str, where: str) -> str:
+    value = card[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"Expected '{key}' in {where} to be a column name (got {value!r})")
+    return value
+
+
+def _column_list(value: Any, key: str, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ValueError(
+        f"Expected '{key}' in {where} to be a column name or a list of column names (got {value!r})"
+    )
+
+
+def _card_file(folder: Path, card: dict[str, Any], key: str, where: str) -> Path:
+    value = card[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"Expected '{key}' in {where} to be a file path (got {value!r})")
+    path = folder / value
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"The {key} file '{value}' named in {where} was not found at '{path}': paths are "
+            "relative to the card's folder"
+        )
+    return path
+
+
+def _node_ids(table: pd.DataFrame, card: dict[str, Any], what: str) -> list[str]:
+    if card.get("id") is None:
+        return [str(i) for i in range(len(table))]
+    column = _column(card, "id", what)
+    require_columns(table, [column], f"{what} (named by 'id')")
+    ids = []
+    seen: dict[str, int] = {}
+    for row, value in enumerate(table[column].tolist()):
+        if is_missing(value):
+            raise ValueError(
+                f"Empty node id in column {column!r} of {what}, data row {row + 1}: every node "
+                "needs an id"
+            )
+        node = to_text(value)
+        if node in seen:
+            raise ValueError(
+                f"Duplicate node id {node!r} in column {column!r} of {what} (data rows "
+                f"{seen[node] + 1} and {row + 1}): node ids must be unique"
+            )
+        seen[node] = row
+        ids.append(node)
+    return ids
+
+
+def _split_texts(value: Any) -> list[str]:
+    """The texts of one cell: a JSON list of strings gives several, empty cells none."""
+    if _is_sequence(value):
+        items = list(value.tolist() if hasattr(value, "tolist") else value)
+        return [str(t) for t in items if t is not None and str(t).strip()]
+    if is_missing(value):
+        return []
+    text = str(value)
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        try:
+            parsed = json.loads(stripped)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, list) and all(isinstance(t, str) for t in parsed):
+            return [t for t in parsed if t.strip()]
+    return [text]
+
+
+def _is_sequence(value: Any) -> bool:
+    """A list-like Parquet cell (a list, a tuple or a NumPy array)."""
+    return isinstance(value, (list, tuple)) or (
+        hasattr(value, "tolist") and getattr(value, "ndim", 0) == 1
+    )
+
+
+def _is_json_list(value: Any) -> bool:
+    if _is_sequence(value):
+        return True
+    if not isinstance(value, str):
+        return False
+    stripped = value.strip()
+    if not (stripped.startswith("[") and stripped.endswith("]")):
+        return False
+    try:
+        parsed = json.loads(stripped)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(parsed, list) and all(isinstance(t, str) for t in parsed)
+
+
+def _read_text(table: pd.DataFrame, columns: list[str]) -> list[str | list[str] | None]:
+    out: list[str | list[str] | None] = []
+    cells = [table[c].tolist() for c in columns]
+    for row in range(len(table)):
+        texts = [t for col in cells for t in _split_texts(col[row])]
+        if not texts:
+            out.append(None)
+        elif len(columns) == 1 and not _is_json_list(cells[0][row]):
+            out.append(texts[0])
+        else:
+            out.append(texts)
+    return out
+
+
+def _read_images(
+    table: pd.DataFrame, columns: list[str], folder: Path, ids: list[str], where: str
+) -> list[str | None]:
+    if len(columns) != 1:
+        raise ValueError(
+            f"Expected one image column under 'modalities.image' in {where} (got {columns}): "
+            "a node has at most one image"
+        )
+    paths: list[str | None] = []
+    missing: list[str] = []
+    for value in table[columns[0]].tolist():
+        if is_missing(value):
+            paths.append(None)
+            continue
+        rel = str(value).strip()
+        if not (folder / rel).is_file():
+            missing.append(rel)
+        paths.append(rel)
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} image file{'s' if len(missing) > 1 else ''} of column "
+            f"{columns[0]!r} not found (first: '{folder / missing[0]}'): image paths are "
+            "relative to the card's folder; fix them or leave the cells empty to mark the "
+            "images missing"
+        )
+    return paths
+
+
+def _read_numeric(table: pd.DataFrame, columns: list[str], ids: list[str]) -> Tensor:
+    data = []
+    for column in columns:
+        values = table[column].tolist()
+        data.append([to_float(v, column, row, ids[row]) for row, v in enumerate(values)])
+    return torch.tensor(data, dtype=torch.float).t().contiguous()
+
+
+def _read_categorical(table: pd.DataFrame, columns: list[str]) -> tuple[Tensor, list[list[str]]]:
+    codes = []
+    vocabs = []
+    for column in columns:
+        values = [None if is_missing(v) else to_text(v) for v in table[column].tolist()]
+        vocab = sorted({v for v in values if v is not None})
+        index = {v: i + 1 for i, v in enumerate(vocab)}
+        codes.append([MISSING_CODE if v is None else index[v] for v in values])
+        vocabs.append(vocab)
+    return torch.tensor(codes, dtype=torch.long).t().contiguous(), vocabs
+
+
+def _read_labels(
+    table: pd.DataFrame, card: dict[str, Any], what: str, where: str
+) -> dict[str, Any]:
+    if card.get("label") is None:
+        for key in ("positive", "classes"):
+            if card.get(key) is not None:
+                raise ValueError(
+                    f"'{key}' is set in {where} but 'label' is not: name the label column"
+                )
+        return {}
+    column = _column(card, "label", where)
+    require_columns(table, [column], f"{what} (named by 'label')")
+    values = [None if is_missing(v) else to_text(v) for v in table[column].tolist()]
+    if card.get("classes") is not None:
+        classes = _column_list(card["classes"], "classes", where)
+        if len(set(classes)) != len(classes):
+            raise ValueError(
+                f"Expected distinct class names in 'classes' of {where} (got {classes})"
+            )
+        unknown = sorted({v for v in values if v is not None and v not in classes})
+        if unknown:
+            raise ValueError(
+                f"Label value{'s' if len(unknown) > 1 else ''} {unknown} in column {column!r} "
+                f"not among 'classes' {classes} of {where}: add them to 'classes' or fix the "
+                "labels"
+            )
+    else:
+        classes = sorted({v for v in values if v is not None})
+    if not classes:
+        raise ValueError(
+            f"The label column {column!r} of {what} is empty: fill it or drop 'label' from the card"
+        )
+    index = {c: i for i, c in enumerate(classes)}
+    y = torch.tensor([UNLABELLED if v is None else index[v] for v in values], dtype=torch.long)
+    out: dict[str, Any] = {"y": y, "class_names": classes}
+    positive = card.get("positive")
+    if positive is not None:
+        pos = to_text(positive)
+        if pos not in index:
+            raise ValueError(
+                f"The positive class {pos!r} in {where} is not a class: valid classes are {classes}"
+            )
+        out["positive_class"] = index[pos]
+    elif len(classes) == 2:
+        out["positive_class"] = minority_class(y, 2)
+    return out
+
+
+def minority_class(y: Tensor, num_classes: int) -> int:
+    """The least frequent class among labelled nodes (ties: the larger class id)."""
+    counts = torch.bincount(y[y >= 0], minlength=num_classes)
+    best = 0
+    for c in range(num_classes):
+        if counts[c] <= counts[best]:
+            best = c
+    return best
+
+
+def _read_split(table: pd.DataFrame, column: str, what: str, ids: list[str]) -> dict[str, Any]:
+    require_columns(table, [column], f"{what} (named by 'split')")
+    splits = [
+        parse_split(v, f"column {column!r} of {what}, data row {row + 1} (node {ids[row]!r})")
+        for row, v in enumerate(table[column].tolist())
+    ]
+    return {
+        f"{name}_mask": torch.tensor([s == name for s in splits], dtype=torch.bool)
+        for name in SPLIT_NAMES
+    }
+
+
+def _read_edges(
+    folder: Path, card: dict[str, Any], index: dict[str, int], where: str
+) -> dict[str, Any]:
+    if card.get("edges") is None:
+        for key in ("relation", "weight"):
+            if card.get(key) is not None:
+                raise ValueError(
+                    f"'{key}' is set in {where} but 'edges' is not: name the edge table"
+                )
+        return {"edge_index": torch.empty(2, 0, dtype=torch.long)}
+    path = _card_file(folder, card, "edges", where)
+    table = read_table(path, f"the edge table '{path.name}'")
+    what = f"the edge table '{path.name}'"
+    require_columns(table, ["src", "dst"], what)
+    ends = []
+    for column in ("src", "dst"):
+        out = []
+        for row, value in enumerate(table[column].tolist()):
+            node = None if is_missing(value) else to_text(value)
+            if node not in index:
+                raise ValueError(
+                    f"Edge row {row + 1} of {what} names node {node!r} in column {column!r}, "
+                    f"which is not a node id of the node table: fix the id or add the node"
+                )
+            out.append(index[node])
+        ends.append(out)
+    edge_index = torch.tensor(ends, dtype=torch.long).view(2, -1)
+    out_kwargs: dict[str, Any] = {}
+    edge_type = edge_weight = None
+    if card.get("relation") is not None:
+        column = _column(card, "relation", where)
+        require_columns(table, [column], f"{what} (named by 'relation')")
+        rels = []
+        for row, value in enumerate(table[column].tolist()):
+            if is_missing(value):
+                raise ValueError(
+                    f"Empty relation in column {column!r} of {what}, edge row {row + 1}: every "
+                    "edge needs a relation when 'relation' is set"
+                )
+            rels.append(to_text(value))
+        names = sorted(set(rels))
+        rel_index = {r: i for i, r in enumerate(names)}
+        edge_type = torch.tensor([rel_index[r] for r in rels], dtype=torch.long)
+        out_kwargs["relation_names"] = names
+    if card.get("weight") is not None:
+        column = _column(card, "weight", where)
+        require_columns(table, [column], f"{what} (named by 'weight')")
+        weights = []
+        for row, value in enumerate(table[column].tolist()):
+            w = to_float(value, column, row, f"edge {row + 1}")
+            if math.isnan(w):
+                raise ValueError(
+                    f"Missing (NaN) edge weight in column {column!r} of {what}, edge row "
+                    f"{row + 1}: give every edge a weight"
+                )
+            weights.append(w)
+        edge_weight = torch.tensor(weights, dtype=torch.float)
+    directed = card.get("directed", False)
+    if not isinstance(directed, bool):
+        raise ValueError(f"Expected 'directed' in {where} to be true or false (got {directed!r})")
+    if not directed:
+        edge_index, edge_type, edge_weight = make_undirected(
+            edge_index, len(index), edge_type, edge_weight
+        )
+    out_kwargs["edge_index"] = edge_index
+    if edge_type is not None:
+        out_kwargs["edge_type"] = edge_type
+    if edge_weight is not None:
+        out_kwargs["edge_weight"] = edge_weight
+    return out_kwargs
+
+
+# ======================================================================= saving
+def save_card(
+    graph: MultimodalGraph,
+    folder: str | Path,
+    nodes_format: str = "csv",
+) -> Path:
+    """Write ``graph`` as a data set card: ``dataset.yaml``, a node table and an edge table.
+
+    Edges are written as stored with ``directed: true``, so :func:`load_card` gives them
+    back unchanged. Texts that are lists are written as JSON lists. Image tensors are
+    written as PNG files into ``images/`` (8-bit, 1, 3 or 4 channels; float images are
+    taken to be in ``[0, 1]``); image paths are rewritten relative to ``folder``. Numeric
+    values of nodes whose numeric presence is false are written empty. The class order is
+    kept with ``classes`` and the positive class with ``positive``. Categorical
+    vocabularies and relation names come back sorted (the decoded values are the same).
+
+    Args:
+        graph (MultimodalGraph): The graph to write.
+        folder (str or Path): Output folder (created if needed).
+        nodes_format (str, optional): ``"csv"`` or ``"parquet"`` for both tables.
+            (default: :obj:`"csv"`)
+
+    Returns:
+        The path of the written ``dataset.yaml``.
+    """
+    if nodes_format not in NODES_FORMATS:
+        raise ValueError(
+            f"Unknown nodes_format {nodes_format!r}: valid formats are {list(NODES_FORMATS)}"
+        )
+    out = Path(folder).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    n = graph.num_nodes
+    ext = "csv" if nodes_format == "csv" else "parquet"
+    ids = (
+        list(graph.node_id)
+        if getattr(graph, "node_id", None) is not None
+        else [str(i) for i in range(n)]
+    )
+    columns: dict[str, list[Any]] = {"node_id": ids}
+    modalities: dict[str, list[str]] = {}
+    card: dict[str, Any] = {}
+    if graph.name is not None:
+        card["name"] = str(graph.name)
+    card["nodes"] = f"nodes.{ext}"
+    card["id"] = "node_id"
+
+    text = getattr(graph, "text", None)
+    if text is not None:
+        columns["text"] = [
+            None if t is None else (json.dumps(list(t)) if isinstance(t, list) else t) for t in text
+        ]
+        modalities["text"] = ["text"]
+    image = getattr(graph, "image", None)
+    if image is not None:
+        columns["image"] = _write_images(graph, out)
+        modalities["image"] = ["image"]
+    numeric = getattr(graph, "numeric", None)
+    if numeric is not None:
+        names = list(graph.numeric_names or [f"numeric_{i}" for i in range(numeric.size(1))])
+        present = graph.presence_mask("numeric")
+        values = numeric.double().clone()
+        values[~present] = math.nan
+        for j, name in enumerate(names):
+            _add_column(columns, name, values[:, j].tolist())
+        modalities["numeric"] = names
+    categorical = getattr(graph, "categorical", None)
+    if categorical is not None:
+        names = list(
+            graph.categorical_names or [f"categorical_{i}" for i in range(categorical.size(1))]
+        )
+        vocabs = graph.categorical_vocabs
+        for j, name in enumerate(names):
+            col = categorical[:, j].tolist()
+            decoded = [
+                None
+                if code == MISSING_CODE
+                else (vocabs[j][code - 1] if vocabs is not None else str(code))
+                for code in col
+            ]
+            _add_column(columns, name, decoded)
+        modalities["categorical"] = names
+    if modalities:
+        card["modalities"] = modalities
+
+    y = getattr(graph, "y", None)
+    if y is not None:
+        classes = [graph.label_name(c) for c in range(graph.num_classes)]
+        _add_column(
+            columns,
+            "label",
+            [None if int(v) == UNLABELLED else classes[int(v)] for v in y.tolist()],
+        )
+        card["label"] = "label"
+        card["classes"] = classes
+        if graph.positive_class is not None:
+            card["positive"] = classes[int(graph.positive_class)]
+    masks = {s: getattr(graph, f"{s}_mask", None) for s in SPLIT_NAMES}
+    if any(m is not None for m in masks.values()):
+        _add_column(columns, "split", _split_column(masks, n))
+        card["split"] = "split"
+
+    edges = _edge_table(graph, ids)
+    card["edges"] = f"edges.{ext}"
+    if "relation" in edges:
+        card["relation"] = "relation"
+    if "weight" in edges:
+        card["weight"] = "weight"
+    card["directed"] = True
+
+    _write_table(pd.DataFrame(columns), out / f"nodes.{ext}")
+    _write_table(pd.DataFrame(edges), out / f"edges.{ext}")
+    path = out / CARD_NAME
+    with open(path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(card, fh, sort_keys=False, allow_unicode=True)
+    return path
+
+
+def _add_column(columns: dict[str, list[Any]], name: str, values: list[Any]) -> None:
+    if name in columns:
+        raise ValueError(
+            f"Two node columns would be named {name!r}: rename the numeric or categorical "
+            "column (numeric_names/categorical_names) so that every column name is unique and "
+            "none is 'node_id', 'text', 'image', 'label' or 'split'"
+        )
+    columns[name] = values
+
+
+def _split_column(masks: dict[str, Tensor | None], n: int) -> list[str | None]:
+    out: list[str | None] = [None] * n
+    for name, mask in masks.items():
+        if mask is None:
+            continue
+        for i in mask.nonzero().view(-1).tolist():
+            if out[i] is not None:
+                raise ValueError(
+                    f"Node {i} is in both the {out[i]!r} and {name!r} splits: a card holds one "
+                    "split per node; make the masks disjoint before saving"
+                )
+            out[i] = name
+    return out
+
+
+def _write_images(graph: MultimodalGraph, out: Path) -> list[str | None]:
+    image = graph.image
+    if not isinstance(image, Tensor):
+        root = Path(graph.image_root) if graph.image_root else Path.cwd()
+        paths: list[str | None] = []
+        for p in image:
+            if p is None:
+                paths.append(None)
+                continue
+            full = Path(p) if Path(p).is_absolute() else root / p
+            paths.append(Path(os.path.relpath(full.resolve(), out.resolve())).as_posix())
+        return paths
+    from PIL import Image
+
+    if image.size(1) not in (1, 3, 4):
+        raise ValueError(
+            f"Expected image tensors with 1, 3 or 4 channels to write as PNG (got "
+            f"{image.size(1)} channels)"
+        )
+    pixels = image.detach().cpu()
+    if pixels.is_floating_point():
+        pixels = (pixels.clamp(0, 1) * 255).round()
+    pixels = pixels.to(torch.uint8)
+    (out / "images").mkdir(exist_ok=True)
+    present = graph.presence_mask("image")
+    written: list[str | None] = []
+    for i in range(image.size(0)):
+        if not bool(present[i]):
+            written.append(None)
+            continue
+        array = pixels[i].permute(1, 2, 0).numpy()
+        if array.shape[2] == 1:
+            array = array[:, :, 0]
+        rel = f"images/{i}.png"
+        Image.fromarray(array).save(out / rel)  # mode from the shape: L, RGB, RGBA
+        written.append(rel)
+    return written
+
+
+def _edge_table(graph: MultimodalGraph, ids: Sequence[str]) -> dict[str, list[Any]]:
+    edge_index = getattr(graph, "edge_index", None)
+    if edge_index is None:
+        edge_index = torch.empty(2, 0, dtype=torch.long)
+    table: dict[str, list[Any]] = {
+        "src": [ids[i] for i in edge_index[0].tolist()],
+        "dst": [ids[i] for i in edge_index[1].tolist()],
+    }
+    edge_type = getattr(graph, "edge_type", None)
+    if edge_type is not None:
+        names = graph.relation_names or [str(r) for r in range(graph.num_relations)]
+        table["relation"] = [names[r] for r in edge_type.tolist()]
+    edge_weight = getattr(graph, "edge_weight", None)
+    if edge_weight is not None:
+        table["weight"] = edge_weight.double().tolist()
+    return table
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False, na_rep="")
+    log.debug("Wrote %d rows to %s", len(frame), path)
+
+
+__all__ = ["CARD_KEYS", "find_card", "load_card", "minority_class", "save_card"]

@@ -1,0 +1,234 @@
+"""Graph classification sets (MUTAG, PTC, ...) in the DGCNN/GIN text format."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mmgraph.data.edges import make_undirected
+from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.loaders._common import as_path
+from mmgraph.data.subgraphs import SubgraphDataset, sort_labels
+
+log = logging.getLogger(__name__)
+
+FOLD_FOLDER = "10fold_idx"
+
+
+def find_tu_file(root: str | Path, name: str | None = None) -> Path:
+    """The ``<NAME>.txt`` file: ``root``, ``root/<NAME>.txt`` or ``root/<NAME>/<NAME>.txt``."""
+    p = as_path(root, "TU data set folder")
+    if p.is_file():
+        return p
+    if name is None:
+        name = p.name
+    for folder in (p, p / name, p / name.upper()):
+        for candidate in (folder / f"{name}.txt", folder / f"{name.upper()}.txt"):
+            if candidate.is_file():
+                return candidate
+    if p.is_dir():
+        for child in p.iterdir():
+            if child.is_dir() and child.name.lower() == name.lower():
+                for candidate in child.iterdir():
+                    if candidate.name.lower() == f"{name.lower()}.txt":
+                        return candidate
+    raise FileNotFoundError(
+        f"No '{name}.txt' found in '{p}' or '{p / name}': pass the folder that holds the "
+        "DGCNN-format file (with its 10fold_idx/ folder) or the file itself"
+    )
+
+
+def is_tu_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder holding ``<folder name>.txt`` in the DGCNN format."""
+    p = Path(path)
+    return p.is_dir() and (p / f"{p.name}.txt").is_file()
+
+
+def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
+    """Load a graph classification set in the DGCNN/GIN text format as one disjoint union.
+
+    ``<NAME>.txt`` starts with the number of graphs; each graph is a line ``n label``
+    followed by ``n`` node lines ``tag degree neighbour_1 ... neighbour_degree`` (local,
+    0-based node ids), optionally followed by continuous node features. The base graph is
+    the disjoint union of all graphs (edges symmetrised); subgraph ``i`` is the node set of
+    graph ``i`` (``whole_graphs=True``). Node tags become the categorical column ``tag``
+    (vocabulary: the sorted tag values), node features (if any) the ``numeric`` modality,
+    and graph labels the classes (sorted label values). ``node_id`` is ``"<graph>:<node>"``.
+
+    The folds in ``10fold_idx/train_idx-K.txt`` and ``test_idx-K.txt`` (K = 1..10) become
+    ``folds`` as ``(train_idx, test_idx)`` pairs. In the published files the indices are
+    0-based graph indices (they include 0 and never reach the graph count); files whose
+    indices run from 1 to the graph count are read as 1-based. MUTAG's folds have 18 test
+    graphs each, so 8 graphs are never in a test fold.
+
+    Args:
+        root (str or Path): A folder holding ``<NAME>/<NAME>.txt``, the ``<NAME>`` folder
+            itself, or the ``.txt`` file.
+        name (str, optional): The data set name, e.g. ``MUTAG`` (default: the folder name).
+    """
+    path = find_tu_file(root, name)
+    name = name or path.stem
+    lines = path.read_text(encoding="utf-8").split("\n")
+    pos = 0
+
+    def next_line(what: str) -> list[str]:
+        nonlocal pos
+        while pos < len(lines) and not lines[pos].strip():
+            pos += 1
+        if pos >= len(lines):
+            raise ValueError(f"'{path}' ends early: expected {what} after line {pos}")
+        pos += 1
+        return lines[pos - 1].split()
+
+    def ints(parts: list[str], what: str) -> list[int]:
+        try:
+            return [int(v) for v in parts]
+        except ValueError:
+            raise ValueError(f"Expected integers for {what} on line {pos} of '{path}'") from None
+
+    (num_graphs,) = ints(next_line("the number of graphs")[:1], "the number of graphs")
+    labels: list[str] = []
+    tags: list[int] = []
+    features: list[list[float]] = []
+    src: list[int] = []
+    dst: list[int] = []
+    node_sets: list[Tensor] = []
+    node_ids: list[str] = []
+    offset = 0
+    for g in range(num_graphs):
+        head = next_line(f"the 'n label' line of graph {g}")
+        if len(head) < 2:
+            raise ValueError(f"Expected 'n label' on line {pos} of '{path}' (graph {g})")
+        (n,) = ints(head[:1], f"the node count of graph {g}")
+        labels.append(head[1])
+        for i in range(n):
+            parts = next_line(f"node {i} of graph {g}")
+            if len(parts) < 2:
+                raise ValueError(
+                    f"Expected 'tag degree neighbours...' on line {pos} of '{path}' (graph {g}, "
+                    f"node {i})"
+                )
+            tag, degree = ints(parts[:2], f"the tag and degree of node {i} of graph {g}")
+            if len(parts) < 2 + degree:
+                raise ValueError(
+                    f"Node {i} of graph {g} (line {pos} of '{path}') has degree {degree} but "
+                    f"lists {len(parts) - 2} values"
+                )
+            neighbours = ints(parts[2 : 2 + degree], f"the neighbours of node {i} of graph {g}")
+            for j in neighbours:
+                if not 0 <= j < n:
+                    raise ValueError(
+                        f"Node {i} of graph {g} (line {pos} of '{path}') names neighbour {j} "
+                        f"but the graph has {n} nodes (ids 0..{n - 1})"
+                    )
+                src.append(offset + i)
+                dst.append(offset + j)
+            tags.append(tag)
+            extra = parts[2 + degree :]
+            try:
+                features.append([float(v) for v in extra])
+            except ValueError:
+                raise ValueError(
+                    f"Expected numeric node features after the neighbours on line {pos} of '{path}'"
+                ) from None
+            node_ids.append(f"{g}:{i}")
+        node_sets.append(torch.arange(offset, offset + n))
+        offset += n
+
+    vocab = [str(t) for t in sorted(set(tags))]
+    code = {t: i + 1 for i, t in enumerate(sorted(set(tags)))}
+    kwargs: dict[str, Any] = {}
+    dims = {len(f) for f in features}
+    if dims != {0}:
+        if len(dims) != 1:
+            raise ValueError(
+                f"Node feature counts differ between nodes in '{path}' ({sorted(dims)}): every "
+                "node needs the same number of features"
+            )
+        kwargs["numeric"] = torch.tensor(features, dtype=torch.float)
+        kwargs["numeric_names"] = [f"feature_{i}" for i in range(dims.pop())]
+    edge_index = torch.tensor([src, dst], dtype=torch.long).view(2, -1)
+    edge_index, _, _ = make_undirected(edge_index, offset)
+    graph = MultimodalGraph(
+        edge_index,
+        num_nodes=offset,
+        categorical=torch.tensor([[code[t]] for t in tags], dtype=torch.long).view(-1, 1),
+        categorical_names=["tag"],
+        categorical_vocabs=[vocab],
+        node_id=node_ids,
+        name=name,
+        **kwargs,
+    )
+    folds = _read_folds(path.parent / FOLD_FOLDER, num_graphs)
+    return SubgraphDataset.from_lists(
+        graph,
+        node_sets,
+        labels,
+        class_names=sort_labels(labels),
+        folds=folds,
+        whole_graphs=True,
+        name=name,
+    )
+
+
+def _read_folds(folder: Path, num_graphs: int) -> list[tuple[Tensor, Tensor]] | None:
+    if not folder.is_dir():
+        log.info("No fold folder '%s': loading without folds", folder)
+        return None
+    pattern = re.compile(r"^(train|test)_idx-(\d+)\.txt$")
+    found: dict[int, dict[str, Path]] = {}
+    for f in folder.iterdir():
+        match = pattern.match(f.name)
+        if match:
+            found.setdefault(int(match.group(2)), {})[match.group(1)] = f
+    if not found:
+        return None
+    raw: list[tuple[list[int], list[int]]] = []
+    for k in sorted(found):
+        parts = found[k]
+        for part in ("train", "test"):
+            if part not in parts:
+                raise FileNotFoundError(
+                    f"Fold {k} has no '{part}_idx-{k}.txt' in '{folder}': each fold needs both "
+                    "a train and a test index file"
+                )
+        raw.append((_read_index(parts["train"]), _read_index(parts["test"])))
+    values = [i for tr, te in raw for i in tr + te]
+    lo, hi = min(values, default=0), max(values, default=0)
+    shift = 0
+    if lo >= 1 and hi == num_graphs:
+        log.info("Fold indices in '%s' run 1..%d: read as 1-based", folder, num_graphs)
+        shift = 1
+    elif lo < 0 or hi >= num_graphs:
+        raise ValueError(
+            f"Fold indices in '{folder}' run {lo}..{hi} but there are {num_graphs} graphs: "
+            f"expected 0-based indices in [0, {num_graphs})"
+        )
+    return [
+        (torch.tensor(tr, dtype=torch.long) - shift, torch.tensor(te, dtype=torch.long) - shift)
+        for tr, te in raw
+    ]
+
+
+def _read_index(path: Path) -> list[int]:
+    out = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(
+                f"Expected one graph index a line in '{path}' (line {line_no}: {text!r})"
+            ) from None
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"Expected integer graph indices in '{path}' (line {line_no})")
+        out.append(int(value))
+    return out

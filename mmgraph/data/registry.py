@@ -1,0 +1,174 @@
+"""Load a data set by built-in name or by path, detecting its format from its files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.subgraphs import SubgraphDataset
+
+DATA_ROOT_ENV = "MMGRAPH_DATA_ROOT"
+"""Environment variable naming the folder that built-in data sets are read from."""
+
+DATASETS: dict[str, str] = {
+    "synthetic": "Seeded synthetic social graph of humans and bots with text, images, numeric "
+    "and categorical attributes (no files needed)",
+    "cora": "Cora citations: 2,708 papers, bag-of-words, 7 classes, public Planetoid split",
+    "citeseer": "CiteSeer citations: 3,327 papers, bag-of-words, 6 classes, public split",
+    "cornell": "WebKB Cornell: 191 web pages with raw text, 5 classes, hyperlinks",
+    "texas": "WebKB Texas: 187 web pages with raw text, 5 classes, hyperlinks",
+    "twibot20-sample": "TwiBot-20 public sample: 100 Twitter users, profiles and tweets, "
+    "follower/following relations, no labels",
+    "density": "SubGNN synthetic 'density': 250 subgraphs of a 4,998-node graph, 3 classes",
+    "component": "SubGNN synthetic 'component': 250 subgraphs of a 17,260-node graph, 2 classes",
+    "mutag": "MUTAG: 188 molecule graphs, 2 classes, 10 folds",
+    "ptc": "PTC: 344 molecule graphs, 2 classes, 10 folds",
+    "country-flags": "250 countries: flag images, names, numeric facts, land borders, 6 regions",
+}
+"""Built-in data set names and a one-line description of each."""
+
+
+def _builtin_loaders() -> dict[
+    str, tuple[str, Callable[[Path], MultimodalGraph | SubgraphDataset]]
+]:
+    from mmgraph.data.loaders import (
+        load_card,
+        load_planetoid,
+        load_subgnn,
+        load_tu,
+        load_twibot,
+        load_webkb,
+    )
+
+    return {
+        "cora": ("planetoid", lambda p: load_planetoid(p, "cora")),
+        "citeseer": ("planetoid", lambda p: load_planetoid(p, "citeseer")),
+        "cornell": ("webkb/Cornell.csv", load_webkb),
+        "texas": ("webkb/Texas.csv", load_webkb),
+        "twibot20-sample": ("twibot20-sample/TwiBot-20_sample.json", load_twibot),
+        "density": ("subgnn-synthetic/density", load_subgnn),
+        "component": ("subgnn-synthetic/component", load_subgnn),
+        "mutag": ("tu/MUTAG", load_tu),
+        "ptc": ("tu/PTC", load_tu),
+        "country-flags": ("country-flags/dataset.yaml", load_card),
+    }
+
+
+def resolve_root(root: str | Path | None) -> Path:
+    """The data root: ``root``, else the ``MMGRAPH_DATA_ROOT`` environment variable."""
+    value = root if root is not None else os.environ.get(DATA_ROOT_ENV)
+    if value is None or str(value) == "":
+        raise ValueError(
+            "No data root given: pass `root=` (`--root` on the command line) or set the "
+            f"environment variable {DATA_ROOT_ENV} to the folder holding the data sets"
+        )
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(f"Data root '{path}' is not a folder: check `root`/{DATA_ROOT_ENV}")
+    return path
+
+
+def load_dataset(
+    name_or_path: str | Path,
+    root: str | Path | None = None,
+    **kwargs: Any,
+) -> MultimodalGraph | SubgraphDataset:
+    """Load a built-in data set by name, or any supported data set by path.
+
+    A path may be a card (``.yaml``) or a folder holding ``dataset.yaml``; a SubGNN folder
+    (``edge_list.txt`` + ``subgraphs.pth``); a TU folder (``<NAME>/<NAME>.txt``); a
+    Planetoid folder (``raw/ind.<name>.*`` or the raw files themselves); a WebKB CSV; a
+    TwiBot-20 JSON file or a TwiBot-20/22 folder. Built-in names (case-insensitive, see
+    :data:`DATASETS`) are read from their usual place under ``root``: ``planetoid/``,
+    ``webkb/``, ``twibot20-sample/``, ``subgnn-synthetic/<name>``, ``tu/<NAME>``,
+    ``country-flags/``; ``synthetic`` needs no files and passes ``kwargs`` to
+    :func:`mmgraph.data.synthetic.make_social_graph`.
+
+    Args:
+        name_or_path (str or Path): A built-in name or a path.
+        root (str or Path, optional): Folder holding the built-in data sets (default: the
+            environment variable ``MMGRAPH_DATA_ROOT``).
+        **kwargs: Passed to the loader (for ``synthetic``: to ``make_social_graph``).
+    """
+    key = str(name_or_path).strip().lower()
+    if key == "synthetic":
+        from mmgraph.data.synthetic import make_social_graph
+
+        return make_social_graph(**kwargs)
+    path = Path(name_or_path).expanduser()
+    if key not in DATASETS and path.exists():
+        return load_path(path, **kwargs)
+    if key in DATASETS:
+        rel, loader = _builtin_loaders()[key]
+        target = resolve_root(root) / rel
+        if not target.exists():
+            raise FileNotFoundError(
+                f"Data set {key!r} not found at '{target}': the data root must hold '{rel}' "
+                f"(root: '{resolve_root(root)}')"
+            )
+        return loader(target, **kwargs)
+    if isinstance(name_or_path, Path) or any(c in str(name_or_path) for c in "/\\") or path.suffix:
+        raise FileNotFoundError(f"No data set file or folder at '{path}': check the path")
+    raise ValueError(
+        f"Unknown data set {str(name_or_path)!r}: valid names are {list(DATASETS)}, or pass "
+        "the path of a card (.yaml) or a data set folder"
+    )
+
+
+def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:
+    """Load the data set at ``path``, its format told by its files (see :func:`load_dataset`)."""
+    from mmgraph.data.loaders import (
+        load_card,
+        load_planetoid,
+        load_subgnn,
+        load_tu,
+        load_twibot,
+        load_webkb,
+    )
+    from mmgraph.data.loaders.subgnn import is_subgnn_folder
+    from mmgraph.data.loaders.tu import is_tu_folder
+
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(f"No data set file or folder at '{p}': check the path")
+    if p.is_file():
+        suffix = p.suffix.lower()
+        if suffix in (".yaml", ".yml"):
+            return load_card(p, **kwargs)
+        if suffix == ".csv":
+            return load_webkb(p, **kwargs)
+        if suffix == ".json":
+            return load_twibot(p, **kwargs)
+        if suffix == ".txt":
+            return load_tu(p, **kwargs)
+        raise ValueError(
+            f"Cannot tell the format of '{p}': pass a card (.yaml), a WebKB CSV (.csv), a "
+            "TwiBot-20 JSON file (.json), a TU file (.txt) or a data set folder"
+        )
+    if (p / "dataset.yaml").is_file() or (p / "dataset.yml").is_file():
+        return load_card(p, **kwargs)
+    if is_subgnn_folder(p):
+        return load_subgnn(p, **kwargs)
+    if is_tu_folder(p):
+        return load_tu(p, **kwargs)
+    planetoid = _planetoid_name(p)
+    if planetoid is not None:
+        return load_planetoid(p, planetoid, **kwargs)
+    if (p / "user.json").is_file() or (p / "train.json").is_file():
+        return load_twibot(p, **kwargs)
+    raise ValueError(
+        f"Cannot tell the format of the folder '{p}': expected dataset.yaml (a card), "
+        "edge_list.txt + subgraphs.pth (SubGNN), <NAME>.txt (TU), raw/ind.<name>.* (Planetoid) "
+        "or user.json / train.json (TwiBot)"
+    )
+
+
+def _planetoid_name(folder: Path) -> str | None:
+    for candidate in (folder / "raw", folder):
+        if candidate.is_dir():
+            for f in sorted(candidate.glob("ind.*.graph")):
+                return f.name.split(".")[1]
+    return None

@@ -1,0 +1,177 @@
+"""Data set summaries (what ``mmgraph info`` shows): counts as a dict and as aligned text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.subgraphs import SPLIT_NAMES, SubgraphDataset
+
+
+def summarize(data: MultimodalGraph | SubgraphDataset) -> dict[str, Any]:
+    """Summarise a graph or a subgraph data set as a JSON-serialisable dict.
+
+    For a graph: ``name``, ``nodes``, ``edges`` (as stored), ``edges_symmetrised`` (directed
+    edges once every edge has its reverse, duplicates and relation types merged),
+    ``undirected`` (whether every edge's reverse is stored), ``relations`` (name -> edge count),
+    ``self_loops``, ``isolated_nodes`` (no edge in or out), ``modalities`` (per modality:
+    how many nodes have it and its dimensions), ``labels`` (class name -> count, plus
+    ``unlabelled``) with ``num_classes`` and ``positive_class``, and ``splits`` (split ->
+    size). For a subgraph data set: ``name``, ``subgraphs``, ``whole_graphs``,
+    ``subgraph_sizes`` (min/mean/max), ``labels``, ``splits``, ``folds`` and the summary of
+    the base ``graph``.
+
+    Args:
+        data (MultimodalGraph or SubgraphDataset): What to summarise.
+    """
+    if isinstance(data, SubgraphDataset):
+        return _summarize_subgraphs(data)
+    if isinstance(data, MultimodalGraph):
+        return _summarize_graph(data)
+    raise TypeError(
+        f"Expected a MultimodalGraph or a SubgraphDataset (got {type(data).__name__!r})"
+    )
+
+
+def _summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
+    n = int(graph.num_nodes or 0)
+    edge_index = getattr(graph, "edge_index", None)
+    if edge_index is None:
+        edge_index = torch.empty(2, 0, dtype=torch.long)
+    e = int(edge_index.size(1))
+    out: dict[str, Any] = {"name": graph.name, "nodes": n, "edges": e}
+    if e:
+        pairs = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+        sym = int(torch.unique(pairs[0] * n + pairs[1]).numel())
+        stored = int(torch.unique(edge_index[0] * n + edge_index[1]).numel())
+    else:
+        sym = stored = 0
+    out["edges_symmetrised"] = sym
+    out["undirected"] = bool(sym == stored)
+    edge_type = getattr(graph, "edge_type", None)
+    if edge_type is not None:
+        names = graph.relation_names or [str(r) for r in range(graph.num_relations)]
+        counts = torch.bincount(edge_type, minlength=len(names)).tolist()
+        out["relations"] = {name: int(c) for name, c in zip(names, counts)}
+    out["self_loops"] = int((edge_index[0] == edge_index[1]).sum()) if e else 0
+    touched = torch.zeros(n, dtype=torch.bool)
+    if e:
+        touched[edge_index.reshape(-1)] = True
+    out["isolated_nodes"] = int((~touched).sum())
+    if getattr(graph, "edge_weight", None) is not None:
+        w = graph.edge_weight
+        out["edge_weight"] = {"min": float(w.min()), "max": float(w.max())} if e else {}
+    out["modalities"] = {m: _modality(graph, m) for m in graph.modalities}
+    y = getattr(graph, "y", None)
+    if y is not None:
+        out.update(_labels(y, graph.class_names, graph.num_classes))
+        pos = graph.positive_class
+        out["positive_class"] = None if pos is None else graph.label_name(int(pos))
+    splits = _splits({s: getattr(graph, f"{s}_mask", None) for s in SPLIT_NAMES})
+    if splits:
+        out["splits"] = splits
+    return out
+
+
+def _modality(graph: MultimodalGraph, modality: str) -> dict[str, Any]:
+    value = getattr(graph, modality)
+    info: dict[str, Any] = {"nodes": int(graph.presence_mask(modality).sum())}
+    if modality == "text":
+        counts = [0 if t is None else (1 if isinstance(t, str) else len(t)) for t in value]
+        info["texts"] = int(sum(counts))
+    elif modality == "image":
+        if isinstance(value, Tensor):
+            info["shape"] = list(value.shape[1:])
+        else:
+            info["stored_as"] = "paths"
+    elif modality == "numeric":
+        info["dim"] = int(value.size(1))
+    else:
+        info["dim"] = int(value.size(1))
+        vocabs = graph.categorical_vocabs
+        if vocabs is not None:
+            names = graph.categorical_names or [str(i) for i in range(len(vocabs))]
+            info["vocab_sizes"] = {name: len(v) for name, v in zip(names, vocabs)}
+    return info
+
+
+def _labels(y: Tensor, class_names: list[str] | None, num_classes: int) -> dict[str, Any]:
+    names = class_names or [str(c) for c in range(num_classes)]
+    counts = torch.bincount(y[y >= 0], minlength=len(names)).tolist() if y.numel() else []
+    labels = {name: int(c) for name, c in zip(names, counts)}
+    labels["unlabelled"] = int((y == UNLABELLED).sum())
+    return {"num_classes": len(names), "labels": labels}
+
+
+def _splits(masks: dict[str, Tensor | None]) -> dict[str, int]:
+    return {name: int(mask.sum()) for name, mask in masks.items() if mask is not None}
+
+
+def _summarize_subgraphs(data: SubgraphDataset) -> dict[str, Any]:
+    sizes = data.sizes().float()
+    out: dict[str, Any] = {
+        "name": data.name,
+        "subgraphs": len(data),
+        "whole_graphs": bool(data.whole_graphs),
+        "subgraph_sizes": {
+            "min": int(sizes.min()),
+            "mean": round(float(sizes.mean()), 2),
+            "max": int(sizes.max()),
+        },
+    }
+    out.update(_labels(data.y, data.class_names, data.num_classes))
+    splits = _splits({s: getattr(data, f"{s}_mask") for s in SPLIT_NAMES})
+    if splits:
+        out["splits"] = splits
+    if data.folds is not None:
+        out["folds"] = {
+            "count": len(data.folds),
+            "train_sizes": sorted({int(tr.numel()) for tr, _ in data.folds}),
+            "test_sizes": sorted({int(te.numel()) for _, te in data.folds}),
+        }
+    out["graph"] = _summarize_graph(data.graph)
+    return out
+
+
+def format_summary(summary: dict[str, Any], indent: int = 2) -> str:
+    """Render a :func:`summarize` dict as an aligned text block, nested dicts indented.
+
+    Args:
+        summary (dict): The summary.
+        indent (int, optional): Spaces per nesting level. (default: :obj:`2`)
+    """
+    lines: list[str] = []
+    _format(summary, 0, indent, lines)
+    return "\n".join(lines)
+
+
+def _format(block: dict[str, Any], level: int, indent: int, lines: list[str]) -> None:
+    pad = " " * (indent * level)
+    scalars = {k: v for k, v in block.items() if not isinstance(v, dict)}
+    width = max((len(str(k)) for k in scalars), default=0)
+    for key, value in block.items():
+        if isinstance(value, dict):
+            if not value:
+                lines.append(f"{pad}{key}: -")
+                continue
+            lines.append(f"{pad}{key}:")
+            _format(value, level + 1, indent, lines)
+        else:
+            lines.append(f"{pad}{str(key).ljust(width)}  {_render(value)}")
+
+
+def _render(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, list):
+        return ", ".join(_render(v) for v in value)
+    return str(value)
