@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _PANEL_INCHES = (5.0, 4.0)
 _DPI = 100
+_EXACT_TSNE_MAX = 1000
 
 
 def _new_figure(panels: int) -> tuple[Figure, list[Axes]]:
@@ -48,6 +49,8 @@ def tsne_2d(
 ) -> np.ndarray:
     """Project embeddings to 2-D with scikit-learn's t-SNE (PCA initialisation).
 
+    Exact gradients for up to 1,000 points (faster there), Barnes-Hut beyond.
+
     Args:
         emb (array-like): Embeddings ``[N, D]``, ``N >= 2``.
         seed (int, optional): Seed of the optimisation. (default: :obj:`0`)
@@ -72,6 +75,7 @@ def tsne_2d(
         perplexity=perplexity,
         init="pca",
         max_iter=max_iter,
+        method="exact" if n <= _EXACT_TSNE_MAX else "barnes_hut",
         random_state=resolve_seed(seed),
     )
     return np.asarray(tsne.fit_transform(x))
@@ -117,6 +121,7 @@ def plot_tsne(
     title: str | None = None,
     class_names: Sequence[str] | None = None,
     perplexity: float = 30.0,
+    max_iter: int = 1000,
 ) -> Path:
     """Write a t-SNE map of embeddings as a PNG, coloured by cluster and by true label.
 
@@ -135,6 +140,7 @@ def plot_tsne(
             (default: :obj:`None`)
         perplexity (float, optional): t-SNE perplexity, see :func:`tsne_2d`.
             (default: :obj:`30.0`)
+        max_iter (int, optional): t-SNE optimisation steps. (default: :obj:`1000`)
 
     Returns:
         The path written.
@@ -146,7 +152,7 @@ def plot_tsne(
     if labels is not None:
         truth = as_labels(labels, "labels")
         check_same_length(x, truth, "emb", "labels")
-    xy = tsne_2d(x, seed=seed, perplexity=perplexity)
+    xy = tsne_2d(x, seed=seed, perplexity=perplexity, max_iter=max_iter)
 
     fig, axes = _new_figure(1 if truth is None else 2)
     _scatter_groups(axes[0], xy, groups, None, "clusters")
@@ -234,6 +240,8 @@ def plot_training_curves(
             f"Expected 'history' to hold a loss or a metric to plot (got keys: {keys})"
         )
 
+    from matplotlib.ticker import MaxNLocator
+
     if all("epoch" in entry for entry in history):
         x = [float(entry["epoch"]) for entry in history]
     else:
@@ -244,6 +252,7 @@ def plot_training_curves(
         for key in group:
             xs, ys = _series(history, key, x)
             ax.plot(xs, ys, marker="o" if len(xs) <= 30 else None, markersize=3, label=key)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
