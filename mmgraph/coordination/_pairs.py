@@ -1,0 +1,87 @@
+"""Helpers the coordination losses share: checking a pair of embeddings and their mask."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor
+
+from mmgraph.seed import make_generator
+
+
+def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True) -> Tensor:
+    """Check two embeddings of the same nodes and return the bool mask of usable pairs.
+
+    Args:
+        a (Tensor): Embeddings ``[N, D_a]``.
+        b (Tensor): Embeddings ``[N, D_b]``.
+        mask (Tensor, optional): Bool ``[N]``, :obj:`True` where both modalities are present.
+        same_dim (bool, optional): Require ``D_a == D_b``. (default: :obj:`True`)
+
+    Raises:
+        TypeError: On non-float embeddings or a non-bool mask.
+        ValueError: On mismatched shapes.
+    """
+    for name, z in (("a", a), ("b", b)):
+        if not isinstance(z, Tensor) or not z.is_floating_point() or z.dim() != 2:
+            got = (
+                f"{z.dtype} tensor of shape {list(z.shape)}"
+                if isinstance(z, Tensor)
+                else (type(z).__name__)
+            )
+            raise TypeError(f"Expected {name!r} to be a float tensor [N, D] (got {got})")
+    if a.size(0) != b.size(0):
+        raise ValueError(
+            f"Expected 'a' and 'b' to embed the same nodes (got {a.size(0)} and {b.size(0)} rows)"
+        )
+    if same_dim and a.size(1) != b.size(1):
+        raise ValueError(
+            f"Expected 'a' and 'b' in one shared space of the same size (got {a.size(1)} and "
+            f"{b.size(1)}); project them first, e.g. with CoordinatedProjection"
+        )
+    if mask is None:
+        return torch.ones(a.size(0), dtype=torch.bool, device=a.device)
+    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+        got = str(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
+        raise TypeError(f"Expected 'mask' to be a bool tensor (got {got!r})")
+    if mask.shape != (a.size(0),):
+        raise ValueError(f"Expected 'mask' to have shape [{a.size(0)}] (got {list(mask.shape)})")
+    return mask.to(a.device)
+
+
+def zero_loss(a: Tensor, b: Tensor) -> Tensor:
+    """A zero loss still attached to the graph of ``a`` and ``b`` (``backward()`` works)."""
+    return a.sum() * 0.0 + b.sum() * 0.0
+
+
+def pair_mask(masks: Mapping[str, Tensor] | None, first: str, second: str, n: int) -> Tensor | None:
+    """Return ``masks[first] & masks[second]`` (a missing mask counts as all present).
+
+    Args:
+        masks (Mapping[str, Tensor], optional): Bool presence masks ``[N]`` per modality.
+        first (str): One modality.
+        second (str): The other modality.
+        n (int): Number of nodes.
+    """
+    if masks is None:
+        return None
+    out: Tensor | None = None
+    for name in (first, second):
+        m = masks.get(name)
+        if m is not None:
+            out = m if out is None else out & m
+    if out is not None and out.shape != (n,):
+        raise ValueError(f"Expected presence masks of shape [{n}] (got {list(out.shape)})")
+    return out
+
+
+def as_generator(seed: int | torch.Generator | None) -> torch.Generator:
+    """Return ``seed`` if it is a generator, else :func:`mmgraph.seed.make_generator` of it."""
+    if isinstance(seed, torch.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(
+            f"Expected 'seed' to be an int, a torch.Generator or None (got {type(seed).__name__!r})"
+        )
+    return make_generator(seed)

@@ -1,0 +1,109 @@
+"""Coordinated representations: each modality projected into one shared space."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mmgraph.fusion.base import (
+    check_in_dims,
+    check_positive_int,
+    format_dims,
+    prepare_inputs,
+    reset_linear_layers,
+)
+
+
+def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
+    """A ReLU multilayer perceptron ``in_dim -> *hidden -> out_dim`` (linear last layer)."""
+    sizes = [in_dim, *hidden, out_dim]
+    layers: list[nn.Module] = []
+    for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(d_in, d_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def check_hidden(hidden: int | Sequence[int]) -> tuple[int, ...]:
+    """Normalise a hidden-layer spec (an int or a sequence of ints) to a tuple."""
+    sizes = (hidden,) if isinstance(hidden, int) and not isinstance(hidden, bool) else hidden
+    if not isinstance(sizes, Sequence):
+        raise TypeError(
+            f"Expected 'hidden' to be an int or a sequence of ints (got {type(hidden).__name__!r})"
+        )
+    for size in sizes:
+        check_positive_int(size, "hidden")
+    return tuple(sizes)
+
+
+class CoordinatedProjection(nn.Module):
+    r"""Project each modality into one shared space of size ``dim``.
+
+    A coordinated representation, as in DeViSE or CLIP, to be aligned by a coordination loss.
+
+    .. math::
+        \mathbf{z}_{i,m} = f_m(\mathbf{x}_{i,m}) \quad \text{(optionally }
+        \mathbf{z}_{i,m} / \lVert \mathbf{z}_{i,m} \rVert \text{)}
+
+    with :math:`f_m` a linear map or an MLP per modality. Rows of absent modalities are zeros
+    (they never depend on the given rows); pass the masks on to the losses, which use only nodes
+    where both modalities are present.
+
+    Args:
+        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        dim (int): Size of the shared space.
+        hidden (int or Sequence[int], optional): Hidden layer sizes of each :math:`f_m`.
+            (default: :obj:`()`: linear maps)
+        normalize (bool, optional): L2-normalise the projections. (default: :obj:`False`)
+
+    Shapes:
+        - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
+        - **output:** ``dict`` of :math:`(N, \text{dim})`
+    """
+
+    def __init__(
+        self,
+        in_dims: Mapping[str, int],
+        dim: int,
+        hidden: int | Sequence[int] = (),
+        normalize: bool = False,
+    ) -> None:
+        super().__init__()
+        self.in_dims = check_in_dims(in_dims)
+        self.modalities = tuple(self.in_dims)
+        check_positive_int(dim, "dim")
+        self.dim = dim
+        self.out_dim = dim
+        self.hidden = check_hidden(hidden)
+        self.normalize = bool(normalize)
+        self.projections = nn.ModuleDict(
+            {m: mlp(d, self.hidden, dim) for m, d in self.in_dims.items()}
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every projection."""
+        reset_linear_layers(self.projections)
+
+    def forward(
+        self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
+    ) -> dict[str, Tensor]:
+        """Project each modality; rows of absent modalities are zeros."""
+        x_list, mask_list = prepare_inputs(self.in_dims, xs, masks)
+        out = {}
+        for m, x, mask in zip(self.modalities, x_list, mask_list):
+            z = self.projections[m](x)
+            if self.normalize:
+                z = F.normalize(z, dim=1)
+            out[m] = torch.where(mask[:, None], z, z.new_zeros(()))
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}({format_dims(self.in_dims)}, dim={self.dim}, "
+            f"hidden={list(self.hidden)}, normalize={self.normalize})"
+        )

@@ -1,0 +1,192 @@
+"""Max-margin ranking with sampled negatives (DeViSE, Frome et al., 2013)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mmgraph.coordination._pairs import as_generator, check_pair, zero_loss
+
+SIMILARITIES = ("cosine", "dot")
+
+
+def similarity_matrix(a: Tensor, b: Tensor, similarity: str = "cosine") -> Tensor:
+    """Pairwise similarities ``S[i, j] = s(a_i, b_j)``, cosine or dot product.
+
+    Args:
+        a (Tensor): ``[N, D]``.
+        b (Tensor): ``[M, D]``.
+        similarity (str, optional): ``"cosine"`` or ``"dot"``. (default: :obj:`"cosine"`)
+    """
+    if similarity not in SIMILARITIES:
+        raise ValueError(
+            f"Unknown similarity {similarity!r}; valid similarities: {', '.join(SIMILARITIES)}"
+        )
+    if similarity == "cosine":
+        a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
+    return a @ b.t()
+
+
+def sample_negatives(
+    n: int, num_negatives: int, seed: int | torch.Generator | None = None
+) -> Tensor:
+    """Draw ``num_negatives`` indices per row ``i`` of ``n``, uniformly among ``j != i``.
+
+    Args:
+        n (int): Number of rows (at least 2).
+        num_negatives (int): Negatives per row (drawn with replacement).
+        seed (int or torch.Generator, optional): Seed or generator. (default: :obj:`None`)
+
+    Returns:
+        Long tensor ``[n, num_negatives]`` (on the CPU).
+    """
+    if n < 2:
+        raise ValueError(f"Expected at least 2 rows to sample negatives from (got {n})")
+    gen = as_generator(seed)
+    draws = torch.randint(0, n - 1, (n, num_negatives), generator=gen, device=gen.device)
+    rows = torch.arange(n, device=draws.device)[:, None]
+    return (draws + (draws >= rows).long()).cpu()
+
+
+def ranking_loss(
+    a: Tensor,
+    b: Tensor,
+    mask: Tensor | None = None,
+    margin: float = 0.1,
+    num_negatives: int | None = None,
+    similarity: str = "cosine",
+    symmetric: bool = False,
+    negatives: Tensor | None = None,
+    seed: int | torch.Generator | None = None,
+) -> Tensor:
+    r"""Max-margin ranking with sampled negatives, as in DeViSE.
+
+    From `"DeViSE: A Deep Visual-Semantic Embedding Model"
+    <https://papers.nips.cc/paper/5204>`_ (Frome et al., NeurIPS 2013).
+
+    .. math::
+        \mathcal{L} = \frac{1}{|\mathcal{V}|} \sum_{i \in \mathcal{V}} \sum_{j \in
+        \mathcal{N}_i} \max\left(0,\; \text{margin} - s(\mathbf{a}_i, \mathbf{b}_i)
+        + s(\mathbf{a}_i, \mathbf{b}_j)\right)
+
+    over the nodes :math:`\mathcal{V}` that have both modalities; the negatives
+    :math:`\mathcal{N}_i` are all other nodes of :math:`\mathcal{V}` (``num_negatives=None``)
+    or ``num_negatives`` of them drawn uniformly with replacement, seeded. With
+    ``symmetric=True`` the same loss with the roles of ``a`` and ``b`` swapped is added
+    (on the same negatives) and the two are averaged.
+
+    Args:
+        a (Tensor): Embeddings of one modality ``[N, D]``.
+        b (Tensor): Embeddings of the other modality ``[N, D]``.
+        mask (Tensor, optional): Bool ``[N]``, :obj:`True` where both are present.
+            (default: :obj:`None`: all nodes)
+        margin (float, optional): The margin. (default: :obj:`0.1`)
+        num_negatives (int, optional): Negatives per node; :obj:`None` uses all.
+            (default: :obj:`None`)
+        similarity (str, optional): ``"cosine"`` or ``"dot"`` (DeViSE's). (default:
+            :obj:`"cosine"`)
+        symmetric (bool, optional): Also rank ``a`` against each ``b``. (default: :obj:`False`)
+        negatives (Tensor, optional): Explicit negatives ``[|V|, K]``, indices into the valid
+            nodes (in order); overrides sampling. (default: :obj:`None`)
+        seed (int or torch.Generator, optional): Seed or generator for the sampling.
+            (default: :obj:`None`)
+    """
+    valid = check_pair(a, b, mask)
+    a, b = a[valid], b[valid]
+    n = a.size(0)
+    if n < 2:
+        return zero_loss(a, b)
+    sim = similarity_matrix(a, b, similarity)  # [n, n], s(a_i, b_j)
+    pos = sim.diagonal()
+    if negatives is None and num_negatives is None:
+        off_diag = ~torch.eye(n, dtype=torch.bool, device=sim.device)
+        loss = (F.relu(margin - pos[:, None] + sim) * off_diag).sum(1).mean()
+        if symmetric:
+            loss_t = (F.relu(margin - pos[:, None] + sim.t()) * off_diag).sum(1).mean()
+            loss = (loss + loss_t) / 2
+        return loss
+    if negatives is None:
+        if isinstance(num_negatives, bool) or not isinstance(num_negatives, int):
+            got = type(num_negatives).__name__
+            raise TypeError(f"Expected 'num_negatives' to be an int or None (got {got!r})")
+        if num_negatives < 1:
+            raise ValueError(f"Expected 'num_negatives' to be positive (got {num_negatives})")
+        negatives = sample_negatives(n, num_negatives, seed)
+    if negatives.dtype != torch.long or negatives.dim() != 2 or negatives.size(0) != n:
+        raise ValueError(
+            f"Expected 'negatives' to be a long tensor [{n}, K] of indices into the valid "
+            f"nodes (got {negatives.dtype} {list(negatives.shape)})"
+        )
+    if negatives.numel() and (negatives.min() < 0 or negatives.max() >= n):
+        raise ValueError(f"Expected 'negatives' in [0, {n}) (got values outside)")
+    negatives = negatives.to(sim.device)
+    neg = sim.gather(1, negatives)
+    loss = F.relu(margin - pos[:, None] + neg).sum(1).mean()
+    if symmetric:
+        neg_t = sim.t().gather(1, negatives)
+        loss = (loss + F.relu(margin - pos[:, None] + neg_t).sum(1).mean()) / 2
+    return loss
+
+
+class RankingLoss(nn.Module):
+    """Module form of :func:`ranking_loss`; draws its negatives from its own generator.
+
+    Args:
+        margin (float, optional): The margin. (default: :obj:`0.1`)
+        num_negatives (int, optional): Negatives per node; :obj:`None` uses all.
+            (default: :obj:`None`)
+        similarity (str, optional): ``"cosine"`` or ``"dot"``. (default: :obj:`"cosine"`)
+        symmetric (bool, optional): Rank in both directions. (default: :obj:`False`)
+        seed (int, optional): Seed of the module's generator (created once, so successive
+            calls draw different negatives, reproducibly). (default: :obj:`None`)
+    """
+
+    def __init__(
+        self,
+        margin: float = 0.1,
+        num_negatives: int | None = None,
+        similarity: str = "cosine",
+        symmetric: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__()
+        if similarity not in SIMILARITIES:
+            raise ValueError(
+                f"Unknown similarity {similarity!r}; valid similarities: {', '.join(SIMILARITIES)}"
+            )
+        if num_negatives is not None and (
+            isinstance(num_negatives, bool)
+            or not isinstance(num_negatives, int)
+            or num_negatives < 1
+        ):
+            raise ValueError(
+                f"Expected 'num_negatives' to be a positive int or None (got {num_negatives!r})"
+            )
+        self.margin = float(margin)
+        self.num_negatives = num_negatives
+        self.similarity = similarity
+        self.symmetric = bool(symmetric)
+        self.generator = as_generator(seed)
+
+    def reset_parameters(self) -> None:
+        """Nothing to reset (no parameters)."""
+
+    def forward(self, a: Tensor, b: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Return :func:`ranking_loss` of ``a`` and ``b``."""
+        return ranking_loss(
+            a,
+            b,
+            mask,
+            margin=self.margin,
+            num_negatives=self.num_negatives,
+            similarity=self.similarity,
+            symmetric=self.symmetric,
+            seed=self.generator,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(margin={self.margin}, num_negatives={self.num_negatives}, "
+            f"similarity={self.similarity!r}, symmetric={self.symmetric})"
+        )

@@ -1,0 +1,241 @@
+"""What every fusion head shares: canonical modality order and checked, masked inputs.
+
+A fusion head takes per-modality node embeddings ``xs`` (``dict[str, Tensor]``, each
+``[N, d_m]``) and presence masks ``masks`` (``dict[str, Tensor]``, each bool ``[N]``). Before
+any arithmetic, :meth:`FusionHead.prepare` replaces the rows of absent modalities by zeros with
+:func:`torch.where`, so that nothing downstream can depend on them: their gradient is exactly
+zero and ``NaN`` or garbage there is harmless. Each head then decides what an absent modality
+means (a constant ``1`` in Tensor Fusion, a factor ``1`` in the product, a learned vector in
+concatenation, no weight in gated and late fusion); zeros are never taken as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import torch
+from torch import Tensor, nn
+
+from mmgraph.data.graph import MODALITIES
+
+
+def canonical_order(names: Iterable[str]) -> tuple[str, ...]:
+    """Order modality names canonically.
+
+    The known :data:`~mmgraph.data.graph.MODALITIES` come first, in their order, then any
+    other names, sorted.
+
+    Args:
+        names (Iterable[str]): Modality names.
+    """
+    names = list(names)
+    known = [m for m in MODALITIES if m in names]
+    return tuple(known + sorted(n for n in names if n not in MODALITIES))
+
+
+def check_in_dims(in_dims: Mapping[str, int], min_modalities: int = 1) -> dict[str, int]:
+    """Validate ``in_dims`` (modality -> embedding size) and return it in canonical order.
+
+    Args:
+        in_dims (Mapping[str, int]): Embedding size of each modality.
+        min_modalities (int, optional): Fewest modalities allowed. (default: :obj:`1`)
+
+    Raises:
+        TypeError: If ``in_dims`` is not a mapping from strings to integers.
+        ValueError: If a size is not positive, a name is empty or holds a dot, or there are
+            fewer than ``min_modalities`` modalities.
+    """
+    if not isinstance(in_dims, Mapping):
+        raise TypeError(
+            f"Expected 'in_dims' to be a mapping from modality name to embedding size "
+            f"(got {type(in_dims).__name__!r}), e.g. {{'text': 384, 'image': 512}}"
+        )
+    if len(in_dims) < min_modalities:
+        raise ValueError(
+            f"Expected 'in_dims' to hold at least {min_modalities} modalities "
+            f"(got {len(in_dims)}: {sorted(in_dims)})"
+        )
+    for name, dim in in_dims.items():
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(
+                f"Expected modality names to be non-empty strings without dots (got {name!r})"
+            )
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise TypeError(
+                f"Expected the size of modality {name!r} to be an int (got {type(dim).__name__!r})"
+            )
+        if dim < 1:
+            raise ValueError(f"Expected the size of modality {name!r} to be positive (got {dim})")
+    return {m: int(in_dims[m]) for m in canonical_order(in_dims)}
+
+
+def check_positive_int(value: object, name: str, allow_none: bool = False) -> None:
+    """Raise unless ``value`` is a positive int (or :obj:`None` when ``allow_none``)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"Expected {name!r} to be an int (got {type(value).__name__!r})")
+    if value < 1:
+        raise ValueError(f"Expected {name!r} to be positive (got {value})")
+
+
+def prepare_inputs(
+    in_dims: Mapping[str, int],
+    xs: Mapping[str, Tensor],
+    masks: Mapping[str, Tensor] | None = None,
+    sequence: bool = False,
+) -> tuple[list[Tensor], list[Tensor]]:
+    """Check ``xs`` and ``masks`` against ``in_dims``; zero the rows of absent modalities.
+
+    Args:
+        in_dims (Mapping[str, int]): Embedding size of each modality, in canonical order.
+        xs (Mapping[str, Tensor]): One float tensor per modality, ``[N, d_m]`` (or
+            ``[N, T, d_m]`` when ``sequence``), in any order.
+        masks (Mapping[str, Tensor], optional): Bool presence masks ``[N]`` (or ``[N]`` /
+            ``[N, T]`` when ``sequence``). A modality without a mask counts as present
+            everywhere. (default: :obj:`None`)
+        sequence (bool, optional): Whether inputs are sequences. (default: :obj:`False`)
+
+    Returns:
+        The inputs and the bool masks (each ``[N]``, or ``[N, T]`` when ``sequence``), in the
+        order of ``in_dims``; rows where the mask is :obj:`False` are zeros that do not depend
+        on the given values.
+
+    Raises:
+        TypeError: If ``xs`` or ``masks`` are not mappings of tensors of the right dtype.
+        KeyError: If ``xs`` lacks or adds modalities, or ``masks`` names unknown ones.
+        ValueError: If shapes or devices disagree.
+    """
+    if not isinstance(xs, Mapping):
+        raise TypeError(
+            f"Expected 'xs' to be a mapping from modality name to tensor "
+            f"(got {type(xs).__name__!r})"
+        )
+    expected = list(in_dims)
+    if set(xs) != set(expected):
+        missing = [m for m in expected if m not in xs]
+        extra = sorted(set(xs) - set(expected))
+        raise KeyError(
+            f"Expected 'xs' to hold exactly the modalities {expected} (missing {missing}, "
+            f"unexpected {extra}); pass one tensor per modality of 'in_dims'"
+        )
+    if masks is None:
+        masks = {}
+    elif not isinstance(masks, Mapping):
+        raise TypeError(
+            f"Expected 'masks' to be a mapping from modality name to bool tensor or None "
+            f"(got {type(masks).__name__!r})"
+        )
+    unknown = sorted(set(masks) - set(expected))
+    if unknown:
+        raise KeyError(f"Unknown modalities {unknown} in 'masks'; valid modalities: {expected}")
+    ndim = 3 if sequence else 2
+    shape_doc = "[N, T, d]" if sequence else "[N, d]"
+    ref: Tensor | None = None
+    out_x: list[Tensor] = []
+    out_m: list[Tensor] = []
+    for m in expected:
+        x = xs[m]
+        if not isinstance(x, Tensor):
+            raise TypeError(f"Expected xs[{m!r}] to be a tensor (got {type(x).__name__!r})")
+        if not x.is_floating_point():
+            raise TypeError(f"Expected xs[{m!r}] to be of floating type (got {x.dtype!r})")
+        if x.dim() != ndim or x.size(-1) != in_dims[m]:
+            raise ValueError(
+                f"Expected xs[{m!r}] to have shape {shape_doc} with d = {in_dims[m]} "
+                f"(got {list(x.shape)})"
+            )
+        if ref is None:
+            ref = x
+        elif x.shape[: ndim - 1] != ref.shape[: ndim - 1]:
+            what = "nodes and steps" if sequence else "nodes"
+            raise ValueError(
+                f"Expected every modality to have the same number of {what} "
+                f"(got {list(ref.shape[: ndim - 1])} for {expected[0]!r} and "
+                f"{list(x.shape[: ndim - 1])} for {m!r})"
+            )
+        elif x.device != ref.device:
+            raise ValueError(
+                f"Expected every modality on one device (got {ref.device} for {expected[0]!r} "
+                f"and {x.device} for {m!r})"
+            )
+        mask = masks.get(m)
+        if mask is None:
+            mask = torch.ones(x.shape[: ndim - 1], dtype=torch.bool, device=x.device)
+        else:
+            if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+                got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+                raise TypeError(f"Expected masks[{m!r}] to be a bool tensor (got {got!r})")
+            allowed = [x.shape[:1], x.shape[:2]] if sequence else [x.shape[:1]]
+            if mask.shape not in allowed:
+                doc = "[N] or [N, T]" if sequence else "[N]"
+                raise ValueError(
+                    f"Expected masks[{m!r}] to have shape {doc} = "
+                    f"{' or '.join(str(list(s)) for s in allowed)} (got {list(mask.shape)})"
+                )
+            if mask.device != x.device:
+                raise ValueError(
+                    f"Expected masks[{m!r}] on the device of xs[{m!r}] "
+                    f"(got {mask.device} and {x.device})"
+                )
+            if sequence and mask.dim() == 1:
+                mask = mask[:, None].expand(x.shape[:2])
+        out_x.append(torch.where(mask[..., None], x, x.new_zeros(())))
+        out_m.append(mask)
+    return out_x, out_m
+
+
+def reset_linear_layers(*modules: nn.Module) -> None:
+    """Call ``reset_parameters()`` on every linear and bilinear layer inside ``modules``."""
+    for module in modules:
+        for sub in module.modules():
+            if isinstance(sub, (nn.Linear, nn.Bilinear)):
+                sub.reset_parameters()
+
+
+def format_dims(in_dims: Mapping[str, int]) -> str:
+    """Render ``in_dims`` compactly for a ``__repr__``: ``{'text': 8, 'image': 4}``."""
+    return "{" + ", ".join(f"{m!r}: {d}" for m, d in in_dims.items()) + "}"
+
+
+class FusionHead(nn.Module):
+    """Base class of fusion heads: ``forward(xs, masks) -> Tensor [N, out_dim]``.
+
+    Subclasses set :attr:`out_dim`, create their parameters, end ``__init__`` with
+    ``self.reset_parameters()``, and call :meth:`prepare` first thing in ``forward``.
+
+    Args:
+        in_dims (Mapping[str, int]): Embedding size of each modality. Modalities are used in
+            canonical order (see :func:`canonical_order`), whatever the order of the mapping.
+        min_modalities (int, optional): Fewest modalities the head accepts. (default: :obj:`1`)
+    """
+
+    out_dim: int
+
+    def __init__(self, in_dims: Mapping[str, int], min_modalities: int = 1) -> None:
+        super().__init__()
+        self.in_dims: dict[str, int] = check_in_dims(in_dims, min_modalities)
+        self.modalities: tuple[str, ...] = tuple(self.in_dims)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise all parameters."""
+        raise NotImplementedError
+
+    def prepare(
+        self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
+    ) -> tuple[list[Tensor], list[Tensor]]:
+        """Check the inputs; return them and their masks in canonical order, absent rows zeroed.
+
+        See :func:`prepare_inputs`.
+        """
+        return prepare_inputs(self.in_dims, xs, masks)
+
+    def _repr_args(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self._repr_args()
+        return (
+            f"{self.__class__.__name__}({format_dims(self.in_dims)}, out_dim={self.out_dim}"
+            f"{', ' + extra if extra else ''})"
+        )

@@ -1,0 +1,88 @@
+"""Concatenation fusion, telling the next layer which modalities are absent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor, nn
+
+from mmgraph.fusion.base import FusionHead, check_positive_int
+
+MISSING_MODES = ("learned", "flags")
+
+
+class ConcatFusion(FusionHead):
+    r"""Early fusion by concatenation of the modality embeddings.
+
+    .. math::
+        \mathbf{z}_i = \big\Vert_{m=1}^{M} \tilde{\mathbf{x}}_{i,m}, \qquad
+        \tilde{\mathbf{x}}_{i,m} =
+        \begin{cases} \mathbf{x}_{i,m} & \text{if node } i \text{ has modality } m \\
+        \mathbf{e}_m & \text{otherwise} \end{cases}
+
+    With ``missing="learned"``, an absent modality is replaced by a learned vector
+    :math:`\mathbf{e}_m`; with ``missing="flags"``, by zeros, and the :math:`M` presence
+    flags (``1.0`` present, ``0.0`` absent) are appended, so the next layer can tell an
+    absent modality from a zero embedding. A node with no modality at all gets all the
+    :math:`\mathbf{e}_m` (or zeros and zero flags). With ``out_dim`` set, a linear map
+    :math:`\mathbf{W}\mathbf{z}_i + \mathbf{b}` follows.
+
+    Args:
+        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_dim (int, optional): If set, the size of a linear map applied to the
+            concatenation. (default: :obj:`None`: output the concatenation, of size
+            :math:`\sum_m d_m` (:math:`+ M` with flags))
+        missing (str, optional): How absent modalities are shown, ``"learned"`` or
+            ``"flags"``. (default: :obj:`"learned"`)
+
+    Shapes:
+        - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
+        - **output:** :math:`(N, \text{out\_dim})`
+    """
+
+    def __init__(
+        self, in_dims: Mapping[str, int], out_dim: int | None = None, missing: str = "learned"
+    ) -> None:
+        super().__init__(in_dims)
+        check_positive_int(out_dim, "out_dim", allow_none=True)
+        if missing not in MISSING_MODES:
+            raise ValueError(
+                f"Unknown missing mode {missing!r}; valid modes: {', '.join(MISSING_MODES)}"
+            )
+        self.missing = missing
+        self.concat_dim = sum(self.in_dims.values()) + (
+            len(self.modalities) if missing == "flags" else 0
+        )
+        self.missing_vectors = nn.ParameterDict()
+        if missing == "learned":
+            for m, d in self.in_dims.items():
+                self.missing_vectors[m] = nn.Parameter(torch.empty(d))
+        self.lin = nn.Linear(self.concat_dim, out_dim) if out_dim is not None else None
+        self.out_dim = out_dim if out_dim is not None else self.concat_dim
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the missing vectors (normal, std 0.02) and the linear map."""
+        for vector in self.missing_vectors.values():
+            nn.init.normal_(vector, std=0.02)
+        if self.lin is not None:
+            self.lin.reset_parameters()
+
+    def forward(
+        self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
+    ) -> Tensor:
+        """Concatenate the modalities of each node (see the class docstring)."""
+        x_list, mask_list = self.prepare(xs, masks)
+        parts = []
+        for m, x, mask in zip(self.modalities, x_list, mask_list):
+            if self.missing == "learned":
+                x = torch.where(mask[:, None], x, self.missing_vectors[m].to(x.dtype))
+            parts.append(x)
+        if self.missing == "flags":
+            parts.append(torch.stack(mask_list, dim=1).to(x_list[0].dtype))
+        z = torch.cat(parts, dim=1)
+        return self.lin(z) if self.lin is not None else z
+
+    def _repr_args(self) -> str:
+        return f"missing={self.missing!r}"
