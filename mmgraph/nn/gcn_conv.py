@@ -1,0 +1,188 @@
+"""The graph convolution of Kipf & Welling, with one weight per relation."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.nn import Parameter
+from torch_geometric.nn.inits import glorot, zeros
+
+from mmgraph.nn.relational import RelationalConv, check_graph_inputs, self_loops
+
+
+def gcn_norm(
+    edge_index: Tensor,
+    edge_weight: Tensor | None,
+    num_nodes: int,
+    edge_type: Tensor | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+    r"""Symmetric GCN normalisation with one self loop per node, over all relations at once.
+
+    Existing self loops are taken out of the edge list and become the node's self loop (their
+    weights add up when a node has several); every other node gets a self loop of weight
+    :math:`1`. With :math:`\hat{d}_v = w_{vv} + \sum_{u \ne v} w_{uv}` (incoming edges of every
+    relation), edge :math:`u \to v` gets :math:`w_{uv} / \sqrt{\hat{d}_u \hat{d}_v}` and the
+    self loop :math:`w_{vv} / \hat{d}_v`. Nodes of degree :math:`0` get coefficient :math:`0`.
+
+    Args:
+        edge_index (torch.Tensor): Edges ``[2, E]`` (int64).
+        edge_weight (torch.Tensor, optional): Non-negative edge weights ``[E]``.
+        num_nodes (int): Number of nodes ``N``.
+        edge_type (torch.Tensor, optional): Relation of each edge ``[E]``. (default: :obj:`None`)
+        dtype (torch.dtype, optional): Dtype of the coefficients. (default: :obj:`torch.float32`)
+
+    Returns:
+        ``(edge_index, coef, edge_type, self_coef)``: the edges without self loops ``[2, E']``,
+        their coefficients ``[E']``, their relations ``[E']`` (or :obj:`None`), and the self-loop
+        coefficient of every node ``[N]``.
+    """
+    device = edge_index.device
+    src, dst = edge_index[0], edge_index[1]
+    weight = (
+        torch.ones(src.numel(), dtype=dtype, device=device) if edge_weight is None else edge_weight
+    )
+    is_loop = src == dst
+    if bool(is_loop.any()):
+        loop_nodes = src[is_loop]
+        has_loop = torch.zeros(num_nodes, dtype=torch.bool, device=device)
+        has_loop[loop_nodes] = True
+        loop_sum = torch.zeros(num_nodes, dtype=dtype, device=device).index_add(
+            0, loop_nodes, weight[is_loop]
+        )
+        loop_weight = torch.where(has_loop, loop_sum, torch.ones_like(loop_sum))
+        keep = ~is_loop
+        src, dst, weight = src[keep], dst[keep], weight[keep]
+        edge_index = torch.stack([src, dst])
+        edge_type = None if edge_type is None else edge_type[keep]
+    else:
+        loop_weight = torch.ones(num_nodes, dtype=dtype, device=device)
+    deg = loop_weight.index_add(0, dst, weight)
+    positive = deg > 0
+    deg_inv_sqrt = torch.where(positive, torch.where(positive, deg, 1.0).rsqrt(), 0.0)
+    coef = deg_inv_sqrt[src] * weight * deg_inv_sqrt[dst]
+    self_coef = loop_weight * deg_inv_sqrt.square()
+    return edge_index, coef, edge_type, self_coef
+
+
+class GCNConv(RelationalConv):
+    r"""The graph convolution of `Kipf & Welling (ICLR 2017) <https://arxiv.org/abs/1609.02907>`_.
+
+    From "Semi-supervised Classification with Graph Convolutional Networks", made
+    relation-aware. With one relation it is the GCN layer
+
+    .. math::
+        \mathbf{H}' = \hat{\mathbf{D}}^{-1/2} (\mathbf{A} + \mathbf{I})
+        \hat{\mathbf{D}}^{-1/2} \mathbf{H} \mathbf{W} + \mathbf{b},
+
+    where the self loop and the neighbours share :math:`\mathbf{W}` and :math:`\hat{D}_{vv} =
+    1 + \sum_u w_{uv}`; it equals PyG's :class:`~torch_geometric.nn.conv.GCNConv` (edge
+    weights and existing self loops included). With :math:`R > 1` relations each relation
+    has its own neighbour weight :math:`\mathbf{W}_r` and the self loop has its own weight
+    :math:`\mathbf{W}_0`:
+
+    .. math::
+        \mathbf{h}'_v = \frac{w_{vv}}{\hat{d}_v} \mathbf{W}_0^{\top} \mathbf{h}_v
+        + \sum_{r=1}^{R} \sum_{u \in \mathcal{N}_r(v)}
+        \frac{w_{uv}}{\sqrt{\hat{d}_u \hat{d}_v}} \mathbf{W}_r^{\top} \mathbf{h}_u
+        + \mathbf{b},
+        \qquad \hat{d}_v = w_{vv} + \sum_{r} \sum_{u \in \mathcal{N}_r(v)} w_{uv}.
+
+    Normalisation per relation: the degree is the weighted in-degree over *all* relations
+    plus one self loop (counted once, not once per relation), so the coefficients are those
+    of the GCN operator of the graph with its relations merged, and the relation only picks
+    the weight matrix. Setting every :math:`\mathbf{W}_r` and :math:`\mathbf{W}_0` equal gives
+    back the plain GCN layer, and the scale of the output does not grow with :math:`R`.
+    Self-loop edges in ``edge_index`` (of any relation) become the node's self loop
+    :math:`w_{vv}` (default :math:`1`). Messages flow from ``edge_index[0]`` to
+    ``edge_index[1]``.
+
+    Args:
+        in_channels (int): Size of each input feature vector.
+        out_channels (int): Size of each output feature vector.
+        num_relations (int, optional): Number of relations (edge types) :math:`R`.
+            (default: :obj:`1`)
+        bias (bool, optional): If set to :obj:`False`, the layer learns no additive bias.
+            (default: :obj:`True`)
+        **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`.
+
+    Shapes:
+        - **input:** node features :math:`(N, F_{in})`, edge indices :math:`(2, E)`,
+          edge types :math:`(E)` *(required when R > 1)*, non-negative edge weights
+          :math:`(E)` *(optional)*
+        - **output:** node features :math:`(N, F_{out})`
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        num_relations: int = 1,
+        bias: bool = True,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        if num_relations < 1:
+            raise ValueError(f"Expected 'num_relations' to be at least 1 (got {num_relations})")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.num_relations = num_relations
+        self.weight = Parameter(torch.empty(num_relations, in_channels, out_channels))
+        self.root: Parameter | None
+        if num_relations > 1:
+            self.root = Parameter(torch.empty(in_channels, out_channels))
+        else:
+            self.register_parameter("root", None)
+        self.bias: Parameter | None
+        if bias:
+            self.bias = Parameter(torch.empty(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Glorot-initialise the weights and zero the bias."""
+        super().reset_parameters()
+        glorot(self.weight)
+        glorot(self.root)
+        zeros(self.bias)
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor | None = None,
+        edge_weight: Tensor | None = None,
+    ) -> Tensor:
+        """Apply the layer; see the class docstring for the shapes."""
+        edge_index, edge_type, edge_weight = check_graph_inputs(
+            x,
+            edge_index,
+            edge_type,
+            edge_weight,
+            in_channels=self.in_channels,
+            num_relations=self.num_relations,
+            nonnegative_weights=True,
+            layer=type(self).__name__,
+        )
+        num_nodes = x.size(0)
+        edge_index, coef, edge_type, self_coef = gcn_norm(
+            edge_index, edge_weight, num_nodes, edge_type, x.dtype
+        )
+        # The self loops join the edge list: as relation 0 when it is shared (R = 1), else as
+        # an extra relation R whose weight is the root weight.
+        edge_index = torch.cat([edge_index, self_loops(num_nodes, x.device)], dim=1)
+        coef = torch.cat([coef, self_coef])
+        weight: Tensor = self.weight
+        if self.root is not None and edge_type is not None:
+            loop_type = torch.full((num_nodes,), self.num_relations, device=x.device)
+            edge_type = torch.cat([edge_type, loop_type])
+            weight = torch.cat([weight, self.root.unsqueeze(0)])
+        out = self.relational_sum(x, edge_index, edge_type, coef, weight)
+        if self.bias is not None:
+            out = out + self.bias
+        return out
+
+    def __repr__(self) -> str:
+        rel = f", num_relations={self.num_relations}" if self.num_relations > 1 else ""
+        return f"{type(self).__name__}({self.in_channels}, {self.out_channels}{rel})"

@@ -1,0 +1,234 @@
+"""Stacks of aggregator layers, and building aggregators by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.nn import ELU, GELU, Identity, LeakyReLU, Module, ModuleList, ReLU, Tanh
+
+from mmgraph.nn.gcn_conv import GCNConv
+from mmgraph.nn.ggnn import GGNNConv
+from mmgraph.nn.mean_conv import MeanConv
+
+AGGREGATORS: dict[str, type[Module]] = {"mean": MeanConv, "gcn": GCNConv, "ggnn": GGNNConv}
+"""The aggregators by name: ``"mean"`` (:class:`MeanConv`), ``"gcn"`` (:class:`GCNConv`),
+``"ggnn"`` (:class:`GGNNConv`)."""
+
+ACTIVATIONS: dict[str, type[Module]] = {
+    "relu": ReLU,
+    "elu": ELU,
+    "gelu": GELU,
+    "leaky_relu": LeakyReLU,
+    "tanh": Tanh,
+    "identity": Identity,
+}
+"""The activations a :class:`GNNStack` accepts by name."""
+
+
+def _aggregator_class(name: str) -> type[Module]:
+    key = name.lower()
+    if key not in AGGREGATORS:
+        raise ValueError(f"Unknown aggregator {name!r}; expected one of {sorted(AGGREGATORS)}")
+    return AGGREGATORS[key]
+
+
+def build_aggregator(
+    name: str,
+    in_channels: int,
+    out_channels: int,
+    num_relations: int = 1,
+    **kwargs: Any,
+) -> Module:
+    """Build an aggregator layer by name.
+
+    Args:
+        name (str): One of :data:`AGGREGATORS` (``"mean"``, ``"gcn"``, ``"ggnn"``;
+            case-insensitive).
+        in_channels (int): Size of each input feature vector.
+        out_channels (int): Size of each output feature vector.
+        num_relations (int, optional): Number of relations (edge types). (default: :obj:`1`)
+        **kwargs (optional): Further arguments of the layer, e.g. ``num_steps`` for
+            ``"ggnn"`` or ``bias`` for ``"gcn"``.
+
+    Raises:
+        ValueError: ``name`` is not a known aggregator (the message lists the valid names).
+    """
+    cls = _aggregator_class(name)
+    return cls(in_channels, out_channels, num_relations=num_relations, **kwargs)
+
+
+class GNNStack(Module):
+    r"""A stack of :math:`K` aggregator layers with an activation and dropout between layers.
+
+    .. math::
+        \mathbf{H}^{(k)} = \operatorname{drop}\big(\sigma\big(
+        \operatorname{conv}_k(\mathbf{H}^{(k-1)})\big)\big), \quad k = 1, \dots, K - 1,
+        \qquad \mathbf{H}^{(K)} = \operatorname{conv}_K(\mathbf{H}^{(K-1)}),
+
+    with :math:`\mathbf{H}^{(0)} = \mathbf{X}`: the first layer maps ``in_channels`` to
+    ``hidden_channels``, the others keep ``hidden_channels``, and the last layer's output is
+    returned without activation or dropout (as in PyG's ``BasicGNN``). For ``"ggnn"`` the
+    :math:`K` layers are the :math:`K` propagation steps of one :class:`GGNNConv` (weights tied
+    across steps unless ``tie_weights=False``); the GRU is its nonlinearity, so ``act`` is not
+    applied between steps, but dropout is (on the hidden state passed to the next step).
+
+    :meth:`forward_layer` applies one layer (with the activation and dropout that follow it),
+    so that ``forward`` equals applying ``forward_layer(0, ...)``, ...,
+    ``forward_layer(K - 1, ...)`` in turn: layer-wise full-graph inference and training on
+    sampled subgraphs use it.
+
+    Args:
+        aggregator (str or type): A name in :data:`AGGREGATORS` or an aggregator class taking
+            ``(in_channels, out_channels, num_relations=..., **layer_kwargs)`` and called as
+            ``conv(x, edge_index, edge_type, edge_weight)``.
+        in_channels (int): Size of each input feature vector.
+        hidden_channels (int): Size of every layer's output.
+        num_layers (int): Number of layers :math:`K` (GGNN: propagation steps).
+        num_relations (int, optional): Number of relations (edge types). (default: :obj:`1`)
+        dropout (float, optional): Dropout probability between layers. (default: :obj:`0.0`)
+        act (str, optional): Activation between layers, a name in :data:`ACTIVATIONS`;
+            :obj:`None` for none. (default: :obj:`"relu"`)
+        **layer_kwargs (optional): Further arguments of every layer (e.g. ``bias=False``,
+            ``tie_weights=False``).
+
+    Shapes:
+        - **input:** node features :math:`(N, F_{in})`, edge indices :math:`(2, E)`,
+          edge types :math:`(E)` *(required when num_relations > 1)*, edge weights
+          :math:`(E)` *(optional)*
+        - **output:** node features :math:`(N, F_{hidden})`
+    """
+
+    def __init__(
+        self,
+        aggregator: str | type[Module],
+        in_channels: int,
+        hidden_channels: int,
+        num_layers: int,
+        num_relations: int = 1,
+        dropout: float = 0.0,
+        act: str | None = "relu",
+        **layer_kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if isinstance(aggregator, str):
+            cls = _aggregator_class(aggregator)
+            self.aggregator = aggregator.lower()
+        elif isinstance(aggregator, type) and issubclass(aggregator, Module):
+            cls = aggregator
+            self.aggregator = aggregator.__name__
+        else:
+            raise TypeError(
+                f"Expected 'aggregator' to be a name in {sorted(AGGREGATORS)} or a Module class "
+                f"(got {type(aggregator).__name__!r})"
+            )
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise ValueError(f"Expected 'num_layers' to be a positive int (got {num_layers!r})")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"Expected 'dropout' in [0, 1) (got {dropout})")
+        act_name = "identity" if act is None else act.lower()
+        if act_name not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {act!r}; expected one of {sorted(ACTIVATIONS)}")
+        self.in_channels = in_channels
+        self.hidden_channels = hidden_channels
+        self.num_layers = num_layers
+        self.num_relations = num_relations
+        self.dropout = float(dropout)
+        self.act_name = act_name
+        self.act = ACTIVATIONS[act_name]()
+        self.recurrent = issubclass(cls, GGNNConv)
+        convs: list[Module]
+        if self.recurrent:
+            convs = [
+                cls(
+                    in_channels,
+                    hidden_channels,
+                    num_steps=num_layers,
+                    num_relations=num_relations,
+                    **layer_kwargs,
+                )
+            ]
+        else:
+            convs = [
+                cls(
+                    in_channels if i == 0 else hidden_channels,
+                    hidden_channels,
+                    num_relations=num_relations,
+                    **layer_kwargs,
+                )
+                for i in range(num_layers)
+            ]
+        self.convs = ModuleList(convs)
+
+    @property
+    def out_channels(self) -> int:
+        """Size of the output features (``hidden_channels``)."""
+        return self.hidden_channels
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every layer."""
+        for conv in self.convs:
+            conv.reset_parameters()  # type: ignore[operator]
+
+    def forward_layer(
+        self,
+        i: int,
+        h: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor | None = None,
+        edge_weight: Tensor | None = None,
+    ) -> Tensor:
+        """Apply layer ``i`` (from 0), then the activation and dropout unless it is the last.
+
+        Args:
+            i (int): The layer, in ``[0, num_layers)``.
+            h (torch.Tensor): Input of layer ``i``: ``[N, in_channels]`` for ``i = 0``,
+                ``[N, hidden_channels]`` otherwise.
+            edge_index (torch.Tensor): Edges ``[2, E]``.
+            edge_type (torch.Tensor, optional): Relations ``[E]``. (default: :obj:`None`)
+            edge_weight (torch.Tensor, optional): Edge weights ``[E]``. (default: :obj:`None`)
+
+        Returns:
+            torch.Tensor: ``[N, hidden_channels]``.
+        """
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.num_layers:
+            raise ValueError(f"Expected layer 'i' in [0, {self.num_layers}) (got {i!r})")
+        if self.recurrent:
+            conv = self.convs[0]
+            if i == 0:
+                if not isinstance(h, Tensor) or h.dim() != 2 or h.size(1) != self.in_channels:
+                    raise ValueError(
+                        f"Expected the input of layer 0 to have shape [N, {self.in_channels}] "
+                        f"(got {list(h.shape) if isinstance(h, Tensor) else type(h).__name__})"
+                    )
+                h = conv.project(h)  # type: ignore[operator]
+            h = conv.step(i, h, edge_index, edge_type, edge_weight)  # type: ignore[operator]
+        else:
+            h = self.convs[i](h, edge_index, edge_type, edge_weight)
+            if i < self.num_layers - 1:
+                h = self.act(h)
+        if i < self.num_layers - 1 and self.dropout > 0:
+            h = torch.nn.functional.dropout(h, p=self.dropout, training=self.training)
+        return h
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_type: Tensor | None = None,
+        edge_weight: Tensor | None = None,
+    ) -> Tensor:
+        """Apply all layers; see the class docstring for the shapes."""
+        h = x
+        for i in range(self.num_layers):
+            h = self.forward_layer(i, h, edge_index, edge_type, edge_weight)
+        return h
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.aggregator!r}, {self.in_channels}, "
+            f"{self.hidden_channels}, num_layers={self.num_layers}, "
+            f"num_relations={self.num_relations}, dropout={self.dropout}, "
+            f"act={self.act_name!r})"
+        )
