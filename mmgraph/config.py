@@ -1,0 +1,54 @@
+"""Configuration dataclasses that round-trip to YAML."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+C = TypeVar("C", bound="ConfigBase")
+
+
+@dataclasses.dataclass
+class ConfigBase:
+    """Base for config dataclasses: ``to_dict``/``from_dict`` and YAML round trips."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the config as a plain, YAML-safe dict."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls: type[C], values: Mapping[str, Any]) -> C:
+        """Build the config from a dict; unknown keys raise an error listing the valid ones."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - fields)
+        if unknown:
+            raise ValueError(
+                f"Unknown {cls.__name__} keys {unknown} (valid keys: {sorted(fields)})"
+            )
+        return cls(**dict(values))
+
+    def to_yaml(self, path: str | Path) -> Path:
+        """Write the config to a YAML file and return its path."""
+        path = Path(path)
+        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        return path
+
+    @classmethod
+    def from_yaml(cls: type[C], path: str | Path) -> C:
+        """Read a config written by :meth:`to_yaml`."""
+        values = yaml.safe_load(Path(path).read_text()) or {}
+        return cls.from_dict(values)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,71 @@
+"""Supervised node classification loss."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+
+def seed_count(batch: Data) -> int:
+    """Number of seed nodes of a batch: ``batch.batch_size`` for sampled subgraphs, else all."""
+    size = getattr(batch, "batch_size", None)
+    return int(size) if size is not None else int(batch.num_nodes)
+
+
+def balanced_class_weights(y: Tensor, num_classes: int) -> Tensor:
+    """Inverse-frequency class weights ``n / (K * n_k)`` of the labelled nodes in ``y``.
+
+    Classes absent from ``y`` get weight 0 (they contribute no loss term anyway).
+    """
+    y = y[y >= 0]
+    counts = torch.bincount(y, minlength=num_classes).float()
+    weights = torch.zeros(num_classes)
+    present = counts > 0
+    weights[present] = y.numel() / (int(present.sum()) * counts[present])
+    return weights
+
+
+class SupervisedObjective:
+    """Cross-entropy on the labelled training nodes among a batch's seed nodes.
+
+    Args:
+        class_weights (torch.Tensor, optional): Weight per class. (default: :obj:`None`)
+        mask_key (str, optional): Node mask selecting the nodes that contribute.
+            (default: ``"train_mask"``)
+    """
+
+    name = "supervised"
+
+    def __init__(self, class_weights: Tensor | None = None, mask_key: str = "train_mask") -> None:
+        self.class_weights = class_weights
+        self.mask_key = mask_key
+
+    def input_nodes(self, graph: Data) -> Tensor:
+        """The seed nodes of mini-batches: the training nodes with a label."""
+        return self._selected(graph, graph.num_nodes).nonzero().view(-1)
+
+    def _selected(self, batch: Data, n: int) -> Tensor:
+        y = getattr(batch, "y", None)
+        mask = getattr(batch, self.mask_key, None)
+        if y is None:
+            raise ValueError(
+                "The graph has no labels 'y': supervised training needs a label column "
+                "(set 'label' in the dataset card), or use an unsupervised objective"
+            )
+        if mask is None:
+            raise ValueError(
+                f"The graph has no '{self.mask_key}': set a split first (e.g. `graph.set_split()`)"
+            )
+        return mask[:n] & (y[:n] >= 0)
+
+    def __call__(self, model: nn.Module, batch: Data) -> Tensor:
+        """Return the mean (class-weighted) cross-entropy over the selected seed nodes."""
+        n = seed_count(batch)
+        logits = model(batch)[:n]
+        selected = self._selected(batch, n)
+        if not bool(selected.any()):
+            return logits.sum() * 0.0
+        weight = None if self.class_weights is None else self.class_weights.to(logits.device)
+        return F.cross_entropy(logits[selected], batch.y[:n][selected], weight=weight)

@@ -1,0 +1,59 @@
+"""Training configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from mmgraph.config import ConfigBase
+
+
+@dataclasses.dataclass
+class TrainConfig(ConfigBase):
+    """Settings of :class:`~mmgraph.train.Trainer`.
+
+    Args:
+        epochs (int): Maximum number of epochs. (default: :obj:`200`)
+        lr (float): AdamW learning rate. (default: :obj:`0.01`)
+        weight_decay (float): AdamW weight decay. (default: :obj:`5e-4`)
+        patience (int, optional): Stop after this many evaluations without improvement of
+            ``monitor``; :obj:`None` never stops early. (default: :obj:`50`)
+        monitor (str): Validation metric for early stopping and the best checkpoint, e.g.
+            ``"macro_f1"``, ``"accuracy"``, or ``"loss"`` (minimised). (default: ``"macro_f1"``)
+        class_weights (bool): Weight the loss by inverse class frequency of the training
+            labels, for imbalanced labels. (default: :obj:`True`)
+        seed (int): Seed of everything random in training. (default: :obj:`0`)
+        deterministic (bool): Ask PyTorch for deterministic kernels. (default: :obj:`True`)
+        batch_size (int, optional): Seed nodes per mini-batch; :obj:`None` trains full-batch.
+            (default: :obj:`None`)
+        fanouts (list[int], optional): Neighbours sampled per layer for mini-batches.
+            (default: :obj:`None`)
+        grad_clip (float, optional): Clip the gradient norm. (default: :obj:`None`)
+        eval_every (int): Evaluate every this many epochs. (default: :obj:`1`)
+        progress (bool): Show a tqdm progress bar. (default: :obj:`True`)
+    """
+
+    epochs: int = 200
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    patience: int | None = 50
+    monitor: str = "macro_f1"
+    class_weights: bool = True
+    seed: int = 0
+    deterministic: bool = True
+    batch_size: int | None = None
+    fanouts: list[int] | None = None
+    grad_clip: float | None = None
+    eval_every: int = 1
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ValueError(f"Expected 'epochs' >= 0 (got {self.epochs})")
+        if self.lr <= 0:
+            raise ValueError(f"Expected 'lr' > 0 (got {self.lr})")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError(f"Expected 'patience' >= 1 or None (got {self.patience})")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"Expected 'batch_size' >= 1 or None (got {self.batch_size})")
+        if self.eval_every < 1:
+            raise ValueError(f"Expected 'eval_every' >= 1 (got {self.eval_every})")

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from mmgraph import seed_everything
+from mmgraph.data import MultimodalGraph
+from mmgraph.objectives import SupervisedObjective, balanced_class_weights
+from mmgraph.train import TrainConfig, Trainer
+from mmgraph.train.checkpoint import load_weights
+
+
+class TinyModel(nn.Module):
+    """An MLP over the numeric modality: enough to exercise the trainer."""
+
+    def __init__(self, in_dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.lin1 = nn.Linear(in_dim, 16)
+        self.drop = nn.Dropout(0.2)
+        self.lin2 = nn.Linear(16, num_classes)
+
+    def encode(self, batch: Data) -> Tensor:
+        return self.drop(self.lin1(batch.numeric).relu())
+
+    def forward(self, batch: Data) -> Tensor:
+        return self.lin2(self.encode(batch))
+
+
+def make_graph(n: int = 120, seed: int = 0) -> MultimodalGraph:
+    gen = torch.Generator().manual_seed(seed)
+    y = (torch.arange(n) % 3 == 0).long()  # imbalanced: a third are positive
+    x = torch.randn(n, 4, generator=gen) + 2.0 * y[:, None]
+    edge_index = torch.randint(0, n, (2, 3 * n), generator=gen)
+    g = MultimodalGraph(edge_index, numeric=x, y=y, class_names=["human", "bot"], positive_class=1)
+    return g.set_split(0.5, 0.25, 0.25, seed=seed)
+
+
+def config(**kw) -> TrainConfig:
+    base = dict(epochs=30, lr=0.05, patience=None, progress=False, seed=7)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_fit_learns_and_reports_every_metric(tmp_path) -> None:
+    g = make_graph()
+    trainer = Trainer(TinyModel(4, 2), config(), out_dir=tmp_path).fit(g)
+    test = trainer.evaluate(g, "test_mask")
+    assert set(test) >= {"accuracy", "macro_f1", "f1", "precision", "recall", "mcc", "roc_auc"}
+    assert test["accuracy"] > 0.8 and test["roc_auc"] > 0.85
+    assert len(trainer.history) == 30
+    assert {"epoch", "train_loss", "val_macro_f1", "val_loss"} <= set(trainer.history[-1])
+    for name in (
+        "model.safetensors",
+        "last.safetensors",
+        "history.csv",
+        "history.json",
+        "training_curve.png",
+        "trainer_state.safetensors",
+        "trainer_state.yaml",
+    ):
+        assert (tmp_path / name).is_file(), name
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert [r["epoch"] for r in history] == list(range(1, 31))
+    assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
+    # The model ends with the best checkpoint's weights.
+    best = load_weights(tmp_path / "model.safetensors")
+    for key, value in trainer.model.state_dict().items():
+        assert torch.equal(value, best[key])
+
+
+def model(seed: int = 0) -> TinyModel:
+    seed_everything(seed)
+    return TinyModel(4, 2)
+
+
+def test_runs_are_deterministic() -> None:
+    g = make_graph()
+    a = Trainer(model(), config()).fit(g)
+    b = Trainer(model(), config()).fit(g)
+    for (ka, va), (kb, vb) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
+        assert ka == kb and torch.equal(va, vb)
+    assert [r["train_loss"] for r in a.history] == [r["train_loss"] for r in b.history]
+
+
+def test_resume_matches_an_uninterrupted_run(tmp_path) -> None:
+    g = make_graph()
+    full = Trainer(model(), config(epochs=20), out_dir=tmp_path / "full").fit(g)
+    Trainer(model(), config(epochs=10), out_dir=tmp_path / "part").fit(g)
+    resumed = Trainer(model(1), config(epochs=20), out_dir=tmp_path / "part")
+    resumed.fit(g, resume=True)
+    assert [r["epoch"] for r in resumed.history] == list(range(1, 21))
+    last_full = load_weights(tmp_path / "full" / "last.safetensors")
+    last_resumed = load_weights(tmp_path / "part" / "last.safetensors")
+    for key in last_full:
+        torch.testing.assert_close(last_full[key], last_resumed[key])
+    assert resumed.best_epoch == full.best_epoch
+    assert [r["train_loss"] for r in resumed.history] == pytest.approx(
+        [r["train_loss"] for r in full.history]
+    )
+
+
+def test_early_stopping_stops() -> None:
+    g = make_graph()
+    trainer = Trainer(TinyModel(4, 2), config(epochs=500, patience=5, lr=0.1)).fit(g)
+    assert len(trainer.history) < 500
+    assert len(trainer.history) - trainer.best_epoch == 5
+
+
+def test_class_weights_are_inverse_frequency() -> None:
+    y = torch.tensor([0, 0, 0, 1, -1])
+    w = balanced_class_weights(y, 3)
+    torch.testing.assert_close(w, torch.tensor([4 / (2 * 3), 4 / (2 * 1), 0.0]))
+    g = make_graph()
+    objective = Trainer(TinyModel(4, 2), config()).default_objective(g)
+    ytr = g.y[g.train_mask]
+    expected = ytr.numel() / (2 * torch.bincount(ytr).float())
+    torch.testing.assert_close(objective.class_weights, expected)
+
+
+def test_supervised_objective_errors() -> None:
+    g = make_graph()
+    del g.train_mask
+    with pytest.raises(ValueError, match="no 'train_mask'"):
+        SupervisedObjective()(TinyModel(4, 2), g)
+    unlabelled = MultimodalGraph(numeric=torch.randn(3, 4))
+    with pytest.raises(ValueError, match="no labels 'y'"):
+        SupervisedObjective()(TinyModel(4, 2), unlabelled)
+
+
+def test_config_yaml_round_trip_and_errors(tmp_path) -> None:
+    cfg = TrainConfig(epochs=3, fanouts=[15, 10], batch_size=64)
+    assert TrainConfig.from_yaml(cfg.to_yaml(tmp_path / "c.yaml")) == cfg
+    with pytest.raises(ValueError, match=r"Unknown TrainConfig keys \['epoch'\]"):
+        TrainConfig.from_dict({"epoch": 3})
+    with pytest.raises(ValueError, match="Expected 'lr' > 0"):
+        TrainConfig(lr=0)
+    with pytest.raises(ValueError, match="resume=True needs an 'out_dir'"):
+        Trainer(TinyModel(4, 2), config()).fit(make_graph(), resume=True)
