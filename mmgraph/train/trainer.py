@@ -230,20 +230,20 @@ class Trainer:
         y = getattr(graph, "y", None)
         if y is None:
             raise ValueError("The graph has no labels 'y' to evaluate against")
-        if isinstance(mask, str):
-            key = mask
-            mask = getattr(graph, key, None)
-            if mask is None:
-                raise ValueError(f"The graph has no '{key}' to evaluate on")
-        mask = mask & (y >= 0)
-        if not bool(mask.any()):
+        selected = getattr(graph, mask, None) if isinstance(mask, str) else mask
+        if selected is None:
+            raise ValueError(f"The graph has no '{mask}' to evaluate on")
+        selected = selected & (y >= 0)
+        if not bool(selected.any()):
             raise ValueError("No labelled nodes in the evaluation mask")
         logits = self.predict_logits(graph)
         probs = logits.softmax(dim=-1)
         metrics = classification_metrics(
-            y[mask].cpu(), probs[mask].cpu(), positive_class=getattr(graph, "positive_class", None)
+            y[selected].cpu(),
+            probs[selected].cpu(),
+            positive_class=getattr(graph, "positive_class", None),
         )
-        metrics["loss"] = float(F.cross_entropy(logits[mask], y[mask]))
+        metrics["loss"] = float(F.cross_entropy(logits[selected], y[selected]))
         return metrics
 
     # ------------------------------------------------------------------ helpers
