@@ -14,15 +14,15 @@ from mmgraph.data.subgraphs import SPLIT_NAMES, SubgraphDataset
 def summarize(data: MultimodalGraph | SubgraphDataset) -> dict[str, Any]:
     """Summarise a graph or a subgraph data set as a JSON-serialisable dict.
 
-    For a graph: ``name``, ``nodes``, ``edges`` (as stored), ``edges_symmetrised`` (directed
-    edges once every edge has its reverse, duplicates and relation types merged),
-    ``undirected`` (whether every edge's reverse is stored), ``relations`` (name -> edge count),
-    ``self_loops``, ``isolated_nodes`` (no edge in or out), ``modalities`` (per modality:
-    how many nodes have it and its dimensions), ``labels`` (class name -> count, plus
-    ``unlabelled``) with ``num_classes`` and ``positive_class``, and ``splits`` (split ->
-    size). For a subgraph data set: ``name``, ``subgraphs``, ``whole_graphs``,
-    ``subgraph_sizes`` (min/mean/max), ``labels``, ``splits``, ``folds`` and the summary of
-    the base ``graph``.
+    For a graph: ``name``, ``nodes``, ``edges`` (as stored), ``edges_symmetrised``
+    (directed edges once every edge has its reverse, duplicates and relation types merged),
+    ``undirected`` (whether every edge's reverse is stored), ``relations`` (name -> edge
+    count), ``self_loops``, ``isolated_nodes`` (no edge in or out), ``modalities`` (per
+    modality: how many nodes have it and its dimensions; for text, the number of non-empty
+    texts), ``labels`` (class name -> count, plus ``unlabelled``) with ``num_classes`` and
+    ``positive_class``, and ``splits`` (split -> size). For a subgraph data set: ``name``,
+    ``subgraphs``, ``whole_graphs``, ``subgraph_sizes`` (min/mean/max), ``labels``,
+    ``splits``, ``folds`` and the summary of the base ``graph``.
 
     Args:
         data (MultimodalGraph or SubgraphDataset): What to summarise.
@@ -80,7 +80,10 @@ def _modality(graph: MultimodalGraph, modality: str) -> dict[str, Any]:
     value = getattr(graph, modality)
     info: dict[str, Any] = {"nodes": int(graph.presence_mask(modality).sum())}
     if modality == "text":
-        counts = [0 if t is None else (1 if isinstance(t, str) else len(t)) for t in value]
+        counts = [
+            0 if t is None else (int(bool(t.strip())) if isinstance(t, str) else _non_empty(t))
+            for t in value
+        ]
         info["texts"] = int(sum(counts))
     elif modality == "image":
         if isinstance(value, Tensor):
@@ -96,6 +99,10 @@ def _modality(graph: MultimodalGraph, modality: str) -> dict[str, Any]:
             names = graph.categorical_names or [str(i) for i in range(len(vocabs))]
             info["vocab_sizes"] = {name: len(v) for name, v in zip(names, vocabs)}
     return info
+
+
+def _non_empty(texts: list[str]) -> int:
+    return sum(1 for t in texts if t.strip())
 
 
 def _labels(y: Tensor, class_names: list[str] | None, num_classes: int) -> dict[str, Any]:

@@ -169,9 +169,7 @@ def test_parquet_list_cells_are_several_texts(tmp_path: Path) -> None:
     pd.DataFrame({"id": ["x", "y"], "tweets": [["a", "b"], []]}).to_parquet(
         tmp_path / "n.parquet", index=False
     )
-    (tmp_path / "dataset.yaml").write_text(
-        "nodes: n.parquet\nid: id\nmodalities: {text: tweets}\n"
-    )
+    (tmp_path / "dataset.yaml").write_text("nodes: n.parquet\nid: id\nmodalities: {text: tweets}\n")
     g = load_card(tmp_path)
     assert g.text == [["a", "b"], None]
 
@@ -216,7 +214,9 @@ def test_undirected_merges_weights(tmp_path: Path) -> None:
         # Each reverse edge keeps its relation and weight.
         back = [
             (ww, rr)
-            for (ss, dd), rr, ww in zip(g.edge_index.t().tolist(), g.edge_type.tolist(), g.edge_weight)
+            for (ss, dd), rr, ww in zip(
+                g.edge_index.t().tolist(), g.edge_type.tolist(), g.edge_weight
+            )
             if ss == d and dd == s
         ]
         assert (w, r) in back

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.registry import DATA_ROOT_ENV, DATASETS, _builtin_loaders, load_dataset
+from mmgraph.data.subgraphs import SubgraphDataset
+
+
+def test_every_builtin_name_has_a_loader_and_its_files(shared_data: Path) -> None:
+    loaders = _builtin_loaders()
+    assert set(loaders) | {"synthetic"} == set(DATASETS)
+    for name, (rel, _) in loaders.items():
+        assert (shared_data / rel).exists(), name
+    assert all(isinstance(d, str) and d for d in DATASETS.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "size"),
+    [
+        ("Cornell", MultimodalGraph, 191),
+        ("TEXAS", MultimodalGraph, 187),
+        ("country-flags", MultimodalGraph, 250),
+        ("twibot20-sample", MultimodalGraph, 100),
+        ("MUTAG", SubgraphDataset, 188),
+    ],
+)
+def test_builtin_names(shared_data: Path, name: str, kind: type, size: int) -> None:
+    data = load_dataset(name, root=shared_data)
+    assert isinstance(data, kind)
+    assert (data.num_nodes if isinstance(data, MultimodalGraph) else len(data)) == size
+
+
+def test_root_from_environment(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_ROOT_ENV, str(shared_data))
+    assert len(load_dataset("mutag")) == 188
+
+
+def test_root_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(DATA_ROOT_ENV, raising=False)
+    with pytest.raises(ValueError, match=r"pass `root=` \(`--root` on the command line\)"):
+        load_dataset("cora")
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        load_dataset("cora", root=tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match=r"Data set 'mutag' not found at .*tu/MUTAG"):
+        load_dataset("mutag", root=tmp_path)
+
+
+def test_unknown_name_lists_valid_names() -> None:
+    with pytest.raises(
+        ValueError, match=r"Unknown data set 'coraa': valid names are \['synthetic'"
+    ):
+        load_dataset("coraa")
+    with pytest.raises(FileNotFoundError, match="No data set file or folder at"):
+        load_dataset("some/missing/folder")
+
+
+def test_paths_are_detected_by_their_files(shared_data: Path, tmp_path: Path) -> None:
+    assert load_dataset(shared_data / "country-flags" / "dataset.yaml").num_nodes == 250
+    assert load_dataset(str(shared_data / "country-flags")).num_nodes == 250
+    subgnn = tmp_path / "subs"
+    subgnn.mkdir()
+    (subgnn / "edge_list.txt").write_text("0 1\n1 2\n")
+    (subgnn / "subgraphs.pth").write_text("0-1\tA\ttrain\n2\tB\ttest\n")
+    assert len(load_dataset(subgnn)) == 2
+    assert len(load_dataset(shared_data / "tu" / "MUTAG")) == 188
+    assert load_dataset(shared_data / "planetoid" / "Cora").num_nodes == 2708
+    assert load_dataset(shared_data / "webkb" / "Cornell.csv").num_nodes == 191
+    sample = shared_data / "twibot20-sample" / "TwiBot-20_sample.json"
+    assert load_dataset(sample).num_nodes == 100
+    tb22 = tmp_path / "tb22"
+    tb22.mkdir()
+    (tb22 / "user.json").write_text(json.dumps([{"id": "u1", "description": "hi"}]))
+    assert load_dataset(tb22).node_id == ["u1"]
+    with pytest.raises(ValueError, match="Cannot tell the format of the folder"):
+        load_dataset(tmp_path)
+    (tmp_path / "graph.bin").write_bytes(b"\0")
+    with pytest.raises(ValueError, match=r"Cannot tell the format of .*graph.bin"):
+        load_dataset(tmp_path / "graph.bin")
+
+
+def test_synthetic_passes_kwargs() -> None:
+    g = load_dataset("Synthetic", num_nodes=40, seed=0)
+    assert isinstance(g, MultimodalGraph) and g.num_nodes == 40
