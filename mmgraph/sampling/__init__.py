@@ -1,0 +1,8 @@
+"""Random walks (DeepWalk, node2vec) and neighbour sampling on CSR graphs, in plain PyTorch."""
+
+from __future__ import annotations
+
+from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.walks import RandomWalker, random_walk
+
+__all__ = ["CSRGraph", "RandomWalker", "random_walk"]

@@ -1,0 +1,481 @@
+r"""Vectorised random walks: DeepWalk's uniform walk and node2vec's biased second-order walk.
+
+All walks advance together, one tensor step per walk step, on a :class:`CSRGraph` built
+``by="source"``. node2vec's walk is drawn exactly by rejection sampling (KnightKing, Yang et
+al., SOSP 2019): from the current node :math:`v` (reached from :math:`t`), propose a
+neighbour :math:`x` with probability proportional to the edge weight :math:`w_{vx}`, and
+accept it with probability :math:`\alpha(t, x) / c`, where
+
+.. math::
+    \alpha(t, x) = \begin{cases} 1/p & x = t \\ 1 & x \in \mathcal{N}(t) \\ 1/q &
+    \text{otherwise} \end{cases}
+
+so that :math:`P(x \mid t, v) \propto w_{vx}\,\alpha(t, x)` (Grover & Leskovec, KDD 2016).
+When the return weight :math:`1/p` is the largest, the envelope is :math:`c = \max(1, 1/q)`
+and the surplus :math:`(1/p - c)\,w_{vt}` of the return move is drawn from a separate strip
+(KnightKing's outlier folding), which raises the acceptance rate. Tests of
+:math:`x \in \mathcal{N}(t)` are only made when the acceptance draw depends on them.
+
+**Dead ends.** A walk that reaches a node without out-edges (or whose out-edges all weigh 0)
+stops there, and the rest of its row is ``-1``; a walk from an isolated node is
+``[start, -1, ..., -1]``. Consumers skip ``-1``.
+
+**Directed graphs.** A walk follows out-edges; :math:`x \in \mathcal{N}(t)` means the edge
+:math:`t \to x` exists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mmgraph.sampling.csr import CSRGraph
+from mmgraph.seed import make_generator
+
+_TAIL = 4096
+"""Below this many pending walkers, each round proposes several candidates per walker."""
+
+_MAX_REPEAT = 32
+"""At most this many candidates per pending walker and round."""
+
+
+def resolve_generator(seed: int | None, generator: torch.Generator | None) -> torch.Generator:
+    """The generator to draw from: ``generator`` if given, else one seeded with ``seed``."""
+    if generator is not None:
+        if seed is not None:
+            raise ValueError("Pass either 'seed' or 'generator', not both")
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(
+                f"Expected 'generator' to be a torch.Generator (got {type(generator).__name__!r})"
+            )
+        return generator
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise TypeError(f"Expected 'seed' to be an int or None (got {type(seed).__name__!r})")
+    return make_generator(seed)
+
+
+class _WalkTables:
+    """Tables derived once from a CSR graph (cached on it) that make a walk step cheap.
+
+    Row ``N`` is a sentinel with one entry, itself, at position ``E``; dead ends point there
+    too, so that a stopped walk stays on the sentinel without any masking.
+    """
+
+    def __init__(self, csr: CSRGraph, weighted: bool) -> None:
+        n, e = csr.num_nodes, csr.num_edges
+        rowptr = csr.rowptr
+        deg = rowptr[1:] - rowptr[:-1]
+        self.num_nodes = n
+        self.sentinel_pos = e
+        self.weighted = weighted
+        self.rowptr = rowptr
+        self._weight: Tensor | None = None
+        if weighted:
+            assert csr.edge_weight is not None
+            self._weight = csr.edge_weight.double()
+            cum = torch.zeros(e + 1, dtype=torch.float64)
+            torch.cumsum(self._weight, 0, out=cum[1:])
+            total = cum[rowptr[1:]] - cum[rowptr[:-1]]
+            dead = total <= 0
+        else:
+            dead = deg == 0
+        one = torch.ones(1, dtype=torch.bool)
+        self.stop = torch.cat([dead, one])  # walks on these nodes stop
+        self.start = torch.cat([torch.where(dead, e, rowptr[:-1]), torch.tensor([e])])
+        self.deg = torch.cat([torch.where(dead, 1, deg), torch.tensor([1])])
+        self.col = torch.cat([csr.col, torch.tensor([n])])
+        # Steps of a branch-free binary search over at most max-degree entries.
+        self.steps = _steps(int(self.deg.max()))
+        if weighted:
+            # Global inclusive cumulative weights: monotone across rows, so a search that
+            # starts in a row needs no bound check; padded with +inf for the search's probes.
+            pad = torch.full((2 * self.steps[0],), math.inf, dtype=torch.float64)
+            self.cumw = torch.cat([cum[1:], cum[-1:] + 1.0, pad])
+            self.base = torch.cat([torch.where(dead, cum[-1], cum[rowptr[:-1]]), cum[-1:]])
+            ones = torch.ones(1, dtype=torch.float64)
+            self.total = torch.cat([torch.where(dead, 1.0, total), ones])
+        # Sorted keys `row * (N + 1) + col` for neighbour tests, padded with the largest key.
+        self.n_key = n + 1
+        self.key_steps = _steps(int(deg.max()) if n else 0)
+        big = torch.iinfo(torch.long).max
+        pad_keys = torch.full((2 * self.key_steps[0],), big, dtype=torch.long)
+        self.keys = torch.cat([csr.row * self.n_key + csr.col, pad_keys])
+        self._reverse: tuple[Tensor, Tensor] | None = None
+
+    def reverse(self) -> tuple[Tensor, Tensor]:
+        """For each entry ``v -> x``: the position of ``x -> v`` (``E`` if none) and its weight.
+
+        The weight is the total over parallel ``x -> v`` entries (0 if there are none).
+        """
+        if self._reverse is None:
+            e = self.sentinel_pos
+            keys = self.keys[:e]
+            row = keys // self.n_key
+            col = keys % self.n_key
+            rkeys = col * self.n_key + row
+            lo = torch.searchsorted(keys, rkeys)
+            hi = torch.searchsorted(keys, rkeys, right=True)
+            pos = torch.where(hi > lo, lo, e)
+            if self._weight is not None:
+                cum = torch.zeros(e + 1, dtype=torch.float64)
+                torch.cumsum(self._weight, 0, out=cum[1:])
+                w = cum[hi] - cum[lo]
+            else:
+                w = (hi - lo).double()
+            self._reverse = (
+                torch.cat([pos, torch.tensor([e])]),
+                torch.cat([w, torch.zeros(1, dtype=torch.float64)]),
+            )
+        return self._reverse
+
+    def first_order(self, cur: Tensor, gen: torch.Generator, out: Tensor) -> Tensor:
+        """One uniform (or weight-proportional) step from ``cur``, nodes written to ``out``.
+
+        Returns the CSR positions of the chosen entries (``E`` for a stopped walk).
+        """
+        start = self.start.index_select(0, cur)
+        deg = self.deg.index_select(0, cur)
+        if self.weighted:
+            r = torch.rand(cur.numel(), dtype=torch.float64, generator=gen)
+            target = r.mul_(self.total.index_select(0, cur)).add_(self.base.index_select(0, cur))
+            pos = self.search_weight(start, target)
+            pos = torch.minimum(pos, start.add_(deg).sub_(1))
+        else:
+            # Offset floor(r * deg / 2^31) for a 31-bit random integer r: uniform up to a
+            # relative bias below deg / 2^31.
+            r = torch.randint(0, 1 << 31, (cur.numel(),), generator=gen)
+            pos = start.add_(deg.mul_(r).bitwise_right_shift_(31))
+        torch.index_select(self.col, 0, pos, out=out)
+        return pos
+
+    def search_weight(self, start: Tensor, target: Tensor) -> Tensor:
+        """First position ``>= start`` whose cumulative weight exceeds ``target``."""
+        pos = start - 1
+        cand = torch.empty_like(pos)
+        for step in self.steps:
+            torch.add(pos, step, out=cand)
+            pos = torch.where(self.cumw.index_select(0, cand) <= target, cand, pos)
+        return pos.add_(1)
+
+    def is_neighbor(self, t: Tensor, x: Tensor) -> Tensor:
+        """Whether the edge ``t -> x`` exists, for each pair of real nodes."""
+        target = t * self.n_key + x
+        pos = self.rowptr.index_select(0, t).sub_(1)
+        cand = torch.empty_like(pos)
+        for step in self.key_steps:
+            torch.add(pos, step, out=cand)
+            pos = torch.where(self.keys.index_select(0, cand) < target, cand, pos)
+        return self.keys.index_select(0, pos.add_(1)) == target
+
+
+def _steps(max_count: int) -> list[int]:
+    """Powers of two, largest first, that reach any offset below ``max_count``."""
+    return [1 << k for k in reversed(range(max(max_count, 1).bit_length()))]
+
+
+def _check_walk_args(
+    csr: Any, walk_length: Any, p: Any, q: Any
+) -> None:
+    if not isinstance(csr, CSRGraph):
+        raise TypeError(
+            f"Expected 'csr' to be a CSRGraph (got {type(csr).__name__!r}); build one with "
+            "`CSRGraph.from_edge_index(edge_index, num_nodes)` or `CSRGraph.from_graph(graph)`"
+        )
+    if csr.by != "source":
+        raise ValueError(
+            "Expected a CSRGraph built with by='source' (rows are sources, walks follow "
+            f"out-edges) (got by={csr.by!r}); rebuild it with `by='source'`"
+        )
+    if not isinstance(walk_length, int) or isinstance(walk_length, bool):
+        raise TypeError(f"Expected 'walk_length' to be an int (got {type(walk_length).__name__!r})")
+    if walk_length < 0:
+        raise ValueError(f"Expected 'walk_length' to be at least 0 (got {walk_length})")
+    for name, value in (("p", p), ("q", q)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"Expected '{name}' to be a float (got {type(value).__name__!r})")
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"Expected '{name}' to be a positive, finite float (got {value})")
+
+
+def _check_start(start: Any, num_nodes: int) -> Tensor:
+    if not isinstance(start, Tensor):
+        raise TypeError(f"Expected 'start' to be a torch.Tensor (got {type(start).__name__!r})")
+    if start.is_floating_point() or start.is_complex() or start.dtype == torch.bool:
+        raise TypeError(
+            f"Expected 'start' to be of integer type (got '{start.dtype}'); pass node ids, "
+            "or `mask.nonzero().view(-1)` for a mask"
+        )
+    if start.dim() != 1:
+        raise ValueError(f"Expected 'start' to have shape [B] (got {list(start.shape)})")
+    if start.numel():
+        lo, hi = int(start.min()), int(start.max())
+        if lo < 0 or hi >= num_nodes:
+            raise ValueError(
+                f"Found start node {lo if lo < 0 else hi} but the graph has {num_nodes} "
+                f"nodes: start nodes must be in [0, {num_nodes})"
+            )
+    return start.long()
+
+
+def _tables(csr: CSRGraph, weighted: bool) -> _WalkTables:
+    weighted = weighted and csr.edge_weight is not None
+    key = f"walk_tables_{int(weighted)}"
+    if key not in csr._cache:
+        if weighted and csr.num_edges:
+            assert csr.edge_weight is not None
+            if bool((csr.edge_weight < 0).any()):
+                raise ValueError(
+                    "Found negative edge weights: weighted walks need non-negative weights; "
+                    "pass weighted=False or fix the weights"
+                )
+        csr._cache[key] = _WalkTables(csr, weighted)
+    return csr._cache[key]
+
+
+def random_walk(
+    csr: CSRGraph,
+    start: Tensor,
+    walk_length: int,
+    p: float = 1.0,
+    q: float = 1.0,
+    weighted: bool = True,
+    seed: int | None = None,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    r"""Random walks from ``start``: uniform (DeepWalk) when ``p = q = 1``, node2vec otherwise.
+
+    From the current node :math:`v`, reached from :math:`t`, the next node :math:`x` is
+    drawn with probability :math:`\propto w_{vx}\,\alpha(t, x)`, with :math:`\alpha = 1/p` for
+    :math:`x = t`, 1 for :math:`x` a neighbour of :math:`t` and :math:`1/q` otherwise (see
+    :mod:`mmgraph.sampling.walks`); the first step is first-order. Exact for every
+    :math:`p, q > 0`.
+
+    Args:
+        csr (CSRGraph): The graph, built ``by="source"`` (walks follow out-edges).
+        start (torch.Tensor): Start node of each walk ``[B]`` (repeat a node for several
+            walks).
+        walk_length (int): Number of steps; each walk has ``walk_length + 1`` nodes.
+        p (float, optional): Return parameter. (default: :obj:`1.0`)
+        q (float, optional): In-out parameter. (default: :obj:`1.0`)
+        weighted (bool, optional): Draw neighbours proportionally to ``csr.edge_weight``
+            (when the graph has weights; they must be non-negative). (default: :obj:`True`)
+        seed (int, optional): Seed of the walk. (default: :obj:`None`)
+        generator (torch.Generator, optional): Generator to draw from instead of ``seed``.
+            (default: :obj:`None`)
+
+    Returns:
+        torch.Tensor: Walks ``[B, walk_length + 1]`` (int64), starting with ``start``; ``-1``
+        after a dead end.
+
+    Shapes:
+        B walks, L = ``walk_length``.
+    """
+    _check_walk_args(csr, walk_length, p, q)
+    start = _check_start(start, csr.num_nodes)
+    gen = resolve_generator(seed, generator)
+    return _walk(_tables(csr, weighted), start, walk_length, float(p), float(q), gen)
+
+
+def _walk(tables: _WalkTables, start: Tensor, walk_length: int, p: float, q: float,
+          gen: torch.Generator) -> Tensor:
+    b = start.numel()
+    out = torch.empty(walk_length + 1, b, dtype=torch.long)
+    out[0] = start
+    if b and walk_length:
+        if p == 1.0 and q == 1.0:
+            for i in range(walk_length):
+                tables.first_order(out[i], gen, out[i + 1])
+        else:
+            _Node2Vec(tables, p, q).walk(out, gen)
+    walks = out.t().contiguous()
+    walks[walks == tables.num_nodes] = -1
+    return walks
+
+
+class _Node2Vec:
+    """The biased second-order step, by rejection sampling over all walkers at once."""
+
+    def __init__(self, tables: _WalkTables, p: float, q: float) -> None:
+        self.tables = tables
+        ret, out = 1.0 / p, 1.0 / q
+        self.strip = ret > max(1.0, out)
+        c = max(1.0, out) if self.strip else max(ret, 1.0, out)
+        # Acceptance probability of a proposed x: returning to t, a neighbour of t, other.
+        self.a_ret = min(ret, c) / c
+        a_nbr, a_out = 1.0 / c, out / c
+        self.lo, self.hi = min(a_nbr, a_out), max(a_nbr, a_out)
+        self.nbr_accepts = a_nbr > a_out
+        self.kappa = ret / c - 1.0  # width of the return strip per unit of w(v, t), over c
+
+    def walk(self, out: Tensor, gen: torch.Generator) -> None:
+        """Fill rows ``1..L`` of ``out`` ``[L + 1, B]`` (row 0 holds the start nodes)."""
+        tables = self.tables
+        b = out.size(1)
+        eprev = tables.first_order(out[0], gen, out[1])
+        for i in range(1, out.size(0) - 1):
+            prev, cur, nxt = out[i - 1], out[i], out[i + 1]
+            enext = torch.full((b,), tables.sentinel_pos, dtype=torch.long)
+            stopped = tables.stop.index_select(0, cur)
+            nxt.masked_fill_(stopped, tables.num_nodes)
+            pending = (~stopped).nonzero().view(-1)
+            while pending.numel():
+                n_pending = pending.numel()
+                # Near the end of a step few walkers are left: give each several proposals
+                # in one round and keep its first accepted one (same law as one at a time).
+                k = 1 if n_pending >= _TAIL else min(_MAX_REPEAT, max(2, _TAIL // n_pending))
+                idx = pending.repeat(k) if k > 1 else pending
+                acc, x, pos = self._propose(idx, prev, cur, eprev, gen)
+                if k > 1:
+                    acc_k = acc.view(k, n_pending)
+                    done = acc_k.any(0)
+                    first = acc_k.to(torch.uint8).argmax(0)
+                    sel = (first * n_pending + torch.arange(n_pending))[done]
+                else:
+                    done = acc
+                    sel = acc.nonzero().view(-1)
+                walker = idx.index_select(0, sel)
+                nxt.index_copy_(0, walker, x.index_select(0, sel))
+                enext.index_copy_(0, walker, pos.index_select(0, sel))
+                pending = pending[~done]
+            eprev = enext
+
+    def _propose(
+        self, idx: Tensor, prev: Tensor, cur: Tensor, eprev: Tensor, gen: torch.Generator
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """One proposal for each walker in ``idx``: (accepted, node, CSR position)."""
+        tables = self.tables
+        t = prev.index_select(0, idx)
+        v = cur.index_select(0, idx)
+        start = tables.start.index_select(0, v)
+        last = tables.deg.index_select(0, v).add_(start).sub_(1)
+        if tables.weighted:
+            size = tables.total.index_select(0, v)
+        else:
+            size = tables.deg.index_select(0, v).double()
+        # y in [0, size) proposes an entry (proportionally to its weight); y beyond that,
+        # in the strip of width kappa * w(v, t), returns to t outright.
+        y = torch.rand(idx.numel(), dtype=torch.float64, generator=gen)
+        if self.strip:
+            e = eprev.index_select(0, idx)
+            rev_pos, rev_w = tables.reverse()
+            y.mul_(rev_w.index_select(0, e).mul_(self.kappa).add_(size))
+            in_strip = y >= size
+        else:
+            y.mul_(size)
+        if tables.weighted:
+            pos = tables.search_weight(start, y.add_(tables.base.index_select(0, v)))
+        else:
+            pos = start.add_(y.long())
+        pos = torch.minimum(pos, last)
+        x = tables.col.index_select(0, pos)
+        u = torch.rand(idx.numel(), generator=gen)
+        is_ret = x == t
+        acc = torch.where(is_ret, u < self.a_ret, u < self.lo)
+        if self.lo < self.hi:
+            # Only where u falls between the two acceptance levels does it matter whether
+            # x is a neighbour of t.
+            test = ((u >= self.lo) & (u < self.hi) & ~is_ret).nonzero().view(-1)
+            if test.numel():
+                nbr = tables.is_neighbor(t.index_select(0, test), x.index_select(0, test))
+                acc.index_copy_(0, test, nbr if self.nbr_accepts else ~nbr)
+        if self.strip:
+            x = torch.where(in_strip, t, x)
+            pos = torch.where(in_strip, rev_pos.index_select(0, e), pos)
+            acc |= in_strip
+        return acc, x, pos
+
+
+class RandomWalker:
+    r"""Walks of fixed length from every node or from batches of start nodes.
+
+    A thin, seeded wrapper around :func:`random_walk` holding the hyperparameters; the
+    derived tables are cached on the graph, so repeated calls are cheap. Walks for a batch of
+    start nodes are what mini-batch node2vec trains on.
+
+    Args:
+        csr (CSRGraph): The graph, built ``by="source"``.
+        walk_length (int): Number of steps per walk.
+        walks_per_node (int, optional): Walks from each start node. (default: :obj:`1`)
+        p (float, optional): node2vec return parameter. (default: :obj:`1.0`)
+        q (float, optional): node2vec in-out parameter. (default: :obj:`1.0`)
+        weighted (bool, optional): Follow edge weights where the graph has them.
+            (default: :obj:`True`)
+        seed (int, optional): Seed; successive calls continue one random stream.
+            (default: :obj:`None`)
+
+    Shapes:
+        B start nodes, W = ``walks_per_node``, L = ``walk_length``; :meth:`walk` returns
+        ``[W * B, L + 1]``, the first B rows one walk per start node, the next B the second...
+    """
+
+    def __init__(
+        self,
+        csr: CSRGraph,
+        walk_length: int,
+        walks_per_node: int = 1,
+        p: float = 1.0,
+        q: float = 1.0,
+        weighted: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        _check_walk_args(csr, walk_length, p, q)
+        if not isinstance(walks_per_node, int) or isinstance(walks_per_node, bool):
+            raise TypeError(
+                f"Expected 'walks_per_node' to be an int (got {type(walks_per_node).__name__!r})"
+            )
+        if walks_per_node < 1:
+            raise ValueError(f"Expected 'walks_per_node' to be at least 1 (got {walks_per_node})")
+        self.csr = csr
+        self.walk_length = walk_length
+        self.walks_per_node = walks_per_node
+        self.p = float(p)
+        self.q = float(q)
+        self.weighted = weighted and csr.edge_weight is not None
+        self.seed = seed
+        self.generator = resolve_generator(seed, None)
+
+    def walk(self, start: Tensor | None = None) -> Tensor:
+        """Walks ``[walks_per_node * B, walk_length + 1]`` from ``start`` (all nodes if None)."""
+        if start is None:
+            start = torch.arange(self.csr.num_nodes)
+        start = _check_start(start, self.csr.num_nodes)
+        return _walk(
+            _tables(self.csr, self.weighted),
+            start.repeat(self.walks_per_node),
+            self.walk_length,
+            self.p,
+            self.q,
+            self.generator,
+        )
+
+    def iter_batches(
+        self, batch_size: int, start: Tensor | None = None, shuffle: bool = True
+    ) -> Iterator[tuple[Tensor, Tensor]]:
+        """Yield ``(start_batch, walks)`` over batches of start nodes (all nodes if None).
+
+        Args:
+            batch_size (int): Start nodes per batch (each gives ``walks_per_node`` walks).
+            start (torch.Tensor, optional): Start nodes. (default: :obj:`None`)
+            shuffle (bool, optional): Shuffle the start nodes first. (default: :obj:`True`)
+        """
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"Expected 'batch_size' to be a positive int (got {batch_size!r})")
+        nodes = torch.arange(self.csr.num_nodes) if start is None else _check_start(
+            start, self.csr.num_nodes
+        )
+        if shuffle:
+            nodes = nodes[torch.randperm(nodes.numel(), generator=self.generator)]
+        for lo in range(0, nodes.numel(), batch_size):
+            batch = nodes[lo : lo + batch_size]
+            yield batch, self.walk(batch)
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(walk_length={self.walk_length}, "
+            f"walks_per_node={self.walks_per_node}, p={self.p:g}, q={self.q:g}, "
+            f"weighted={self.weighted})"
+        )
