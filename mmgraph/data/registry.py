@@ -31,9 +31,7 @@ DATASETS: dict[str, str] = {
 """Built-in data set names and a one-line description of each."""
 
 
-def _builtin_loaders() -> dict[
-    str, tuple[str, Callable[[Path], MultimodalGraph | SubgraphDataset]]
-]:
+def _builtin_loaders() -> dict[str, tuple[str, Callable[..., MultimodalGraph | SubgraphDataset]]]:
     from mmgraph.data.loaders import (
         load_card,
         load_planetoid,
@@ -44,8 +42,8 @@ def _builtin_loaders() -> dict[
     )
 
     return {
-        "cora": ("planetoid", lambda p: load_planetoid(p, "cora")),
-        "citeseer": ("planetoid", lambda p: load_planetoid(p, "citeseer")),
+        "cora": ("planetoid", lambda p, **kw: load_planetoid(p, "cora", **kw)),
+        "citeseer": ("planetoid", lambda p, **kw: load_planetoid(p, "citeseer", **kw)),
         "cornell": ("webkb/Cornell.csv", load_webkb),
         "texas": ("webkb/Texas.csv", load_webkb),
         "twibot20-sample": ("twibot20-sample/TwiBot-20_sample.json", load_twibot),

@@ -57,7 +57,7 @@ def _is_int(text: str) -> bool:
     return True
 
 
-@dataclass
+@dataclass(eq=False)
 class SubgraphDataset:
     """Labelled node sets (subgraphs) of one base graph, for subgraph or graph classification.
 

@@ -37,6 +37,8 @@ def test_builtin_names(shared_data: Path, name: str, kind: type, size: int) -> N
 def test_root_from_environment(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DATA_ROOT_ENV, str(shared_data))
     assert len(load_dataset("mutag")) == 188
+    directed = load_dataset("cornell", undirected=False)  # kwargs reach the loader
+    assert directed.edge_index.size(1) < load_dataset("cornell").edge_index.size(1)
 
 
 def test_root_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -103,7 +103,8 @@ def load_card(path: str | Path) -> MultimodalGraph:
     unique values; empty cells get code 0 (missing). Class names are the sorted label
     values unless ``classes`` gives the order; empty labels are -1 (unlabelled). Relations
     become ``edge_type`` with sorted ``relation_names``. Without ``directed: true`` every
-    edge gets its reverse (:func:`~mmgraph.data.edges.make_undirected`).
+    edge gets its reverse (:func:`~mmgraph.data.edges.make_undirected`). Without ``name``
+    the graph is named after the card's folder.
 
     Args:
         path (str or Path): The card file, or a folder holding ``dataset.yaml``.

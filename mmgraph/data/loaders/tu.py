@@ -70,10 +70,12 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
     Args:
         root (str or Path): A folder holding ``<NAME>/<NAME>.txt``, the ``<NAME>`` folder
             itself, or the ``.txt`` file.
-        name (str, optional): The data set name, e.g. ``MUTAG`` (default: the folder name).
+        name (str, optional): The data set name, e.g. ``MUTAG``, to find ``<NAME>.txt``
+            under ``root`` (any case; default: the folder name). The data set takes the
+            file's name.
     """
     path = find_tu_file(root, name)
-    name = name or path.stem
+    name = path.stem
     lines = path.read_text(encoding="utf-8").split("\n")
     pos = 0
 

@@ -51,8 +51,9 @@ def load_webkb(
     The CSV has the columns ``url, raw_text, category, node_id, label, len, neighbor_ids``.
     Each page is a node whose ``text`` is its ``raw_text``; classes follow the fixed order
     :data:`WEBKB_CLASSES` (student, faculty, course, project, staff), taken from
-    ``category`` because the ``label`` codes differ between universities. Page ``u`` links
-    to every page in its ``neighbor_ids`` (a JSON list of node ids).
+    ``category`` because the ``label`` codes differ between universities. Each page ``u``
+    gets an edge ``u -> v`` to every page ``v`` of its ``neighbor_ids`` (a JSON list of
+    node ids, the hyperlinks as the CSV lists them).
 
     By default the hyperlink graph is symmetrised (each link also gives the reverse edge,
     duplicates merged), which is what message passing models usually expect; with
