@@ -233,9 +233,14 @@ class FusionHead(nn.Module):
     def _repr_args(self) -> str:
         return ""
 
+    def _repr_out_dim(self) -> int | None:
+        """The ``out_dim`` the head was built with (:obj:`None` where it was derived)."""
+        return self.out_dim
+
     def __repr__(self) -> str:
         extra = self._repr_args()
         return (
-            f"{self.__class__.__name__}({format_dims(self.in_dims)}, out_dim={self.out_dim}"
+            f"{self.__class__.__name__}({format_dims(self.in_dims)}, "
+            f"out_dim={self._repr_out_dim()}"
             f"{', ' + extra if extra else ''})"
         )

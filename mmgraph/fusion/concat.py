@@ -84,5 +84,8 @@ class ConcatFusion(FusionHead):
         z = torch.cat(parts, dim=1)
         return self.lin(z) if self.lin is not None else z
 
+    def _repr_out_dim(self) -> int | None:
+        return self.lin.out_features if self.lin is not None else None
+
     def _repr_args(self) -> str:
-        return f"missing={self.missing!r}"
+        return f"missing={self.missing!r}, concat_dim={self.concat_dim}"

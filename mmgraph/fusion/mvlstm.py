@@ -250,6 +250,9 @@ class MultiViewLSTM(FusionHead):
         z = torch.cat([states[v] for v in self.modalities], dim=1)
         return self.lin(z) if self.lin is not None else z
 
+    def _repr_out_dim(self) -> int | None:
+        return self.lin.out_features if self.lin is not None else None
+
     def _repr_args(self) -> str:
         return (
             f"hidden_size={self.hidden_size}, alpha={self.alpha}, beta={self.beta}, "

@@ -81,3 +81,9 @@ class TensorFusion(FusionHead):
         """Fuse by the outer product, then apply the linear map if there is one."""
         z = self.fuse(xs, masks)
         return self.lin(z) if self.lin is not None else z
+
+    def _repr_out_dim(self) -> int | None:
+        return self.lin.out_features if self.lin is not None else None
+
+    def _repr_args(self) -> str:
+        return f"fused_dim={self.fused_dim}"

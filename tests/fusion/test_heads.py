@@ -185,10 +185,16 @@ def test_to_float64_moves_everything(name: str) -> None:
 
 def test_repr_names_key_hyperparameters() -> None:
     dims = "{'text': 4, 'image': 3, 'numeric': 2}"
-    assert repr(build("concat_flags")) == f"ConcatFusion({dims}, out_dim=5, missing='flags')"
+    assert repr(build("concat_flags")) == (
+        f"ConcatFusion({dims}, out_dim=5, missing='flags', concat_dim=12)"
+    )
+    assert repr(build("concat_learned")) == (
+        f"ConcatFusion({dims}, out_dim=None, missing='learned', concat_dim=9)"
+    )
     assert repr(build("product")) == f"ProductFusion({dims}, out_dim=5)"
     assert repr(build("bilinear")) == f"BilinearFusion({dims}, out_dim=5, proj_dim=2)"
-    assert repr(build("tfn_raw")) == f"TensorFusion({dims}, out_dim=60)"
+    assert repr(build("tfn_raw")) == f"TensorFusion({dims}, out_dim=None, fused_dim=60)"
+    assert repr(build("tfn")) == f"TensorFusion({dims}, out_dim=5, fused_dim=60)"
     assert repr(build("lowrank")) == f"LowRankFusion({dims}, out_dim=5, rank=3)"
     assert repr(build("gated")) == f"GatedFusion({dims}, out_dim=5, attention_dim=3)"
     assert repr(build("late")) == f"LateFusion({dims}, out_dim=5, learn_weights=True)"
