@@ -1,0 +1,208 @@
+"""Read node images from files: any PIL mode to RGB (alpha on white), resized, as tensors."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+ON_ERROR = ("raise", "missing")
+"""What to do with an image file that cannot be read."""
+
+
+def check_on_error(on_error: str) -> None:
+    """Raise a :class:`ValueError` unless ``on_error`` is one of :data:`ON_ERROR`."""
+    if on_error not in ON_ERROR:
+        raise ValueError(f"Expected 'on_error' to be one of {ON_ERROR} (got {on_error!r})")
+
+
+def resolve_image_path(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> Path:
+    """``path`` itself when absolute or when ``root`` is :obj:`None`, else ``root / path``."""
+    p = Path(path).expanduser()
+    if root is None or p.is_absolute():
+        return p
+    return Path(root).expanduser() / p
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any PIL mode to RGB, compositing transparency onto a white background."""
+    from PIL import Image
+
+    if image.mode == "RGB":
+        return image
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("LA", "PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    if image.mode == "RGBA":
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    if image.mode.startswith("I;16"):
+        image = image.point(lambda v: v / 256).convert("L")
+    return image.convert("RGB")
+
+
+def decode_image(data: bytes, name: str | os.PathLike[str] = "<bytes>") -> Image.Image:
+    """Decode the bytes of an image file into an RGB PIL image (see :func:`to_rgb`).
+
+    Raises:
+        ValueError: The bytes are not a readable image; the message names ``name``.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return to_rgb(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValueError(
+            f"Could not read image file {os.fspath(name)!r} ({error}); fix or remove the file, "
+            "or pass on_error='missing' to mark such nodes as lacking an image"
+        ) from error
+
+
+def read_image_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The raw bytes of an image file.
+
+    Raises:
+        FileNotFoundError: The file does not exist; the message names it.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"Image file {str(p)!r} not found; check the path (and 'image_root'), or pass "
+            "on_error='missing' to mark such nodes as lacking an image"
+        )
+    return p.read_bytes()
+
+
+def load_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Open an image file as an RGB PIL image (see :func:`to_rgb`).
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: The file exists but is not a readable image; the message names it.
+    """
+    return decode_image(read_image_bytes(path), path)
+
+
+def warn_unreadable(failed: Sequence[str], stacklevel: int = 3) -> None:
+    """Warn once (and log) that the image files ``failed`` could not be read.
+
+    ``stacklevel`` counts from this function: 3 points at the caller of its caller.
+    """
+    if not failed:
+        return
+    shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
+    message = f"Could not read {len(failed)} image file(s), marked missing: {shown}"
+    logger.warning(message)
+    warnings.warn(message, UserWarning, stacklevel=stacklevel)
+
+
+def _open_all(
+    paths: Sequence[str | os.PathLike[str] | None],
+    root: str | os.PathLike[str] | None,
+    on_error: str,
+) -> Iterator[Image.Image | None]:
+    """Yield each node's RGB image (or :obj:`None`); warn once at the end about failures."""
+    check_on_error(on_error)
+    failed: list[str] = []
+    for path in paths:
+        if path is None or path == "":
+            yield None
+            continue
+        full = resolve_image_path(path, root)
+        try:
+            image = load_image(full)
+        except (FileNotFoundError, ValueError) as error:
+            if on_error == "raise":
+                raise
+            failed.append(f"{str(full)!r} ({error.__class__.__name__})")
+            yield None
+            continue
+        yield image
+    warn_unreadable(failed, stacklevel=4)  # past this generator and read_images/load_images
+
+
+def load_images(
+    paths: Sequence[str | os.PathLike[str] | None],
+    root: str | os.PathLike[str] | None = None,
+    on_error: str = "raise",
+) -> tuple[list[Image.Image | None], Tensor]:
+    """Open many image files as RGB PIL images; :obj:`None` where a node has no image.
+
+    With ``on_error="missing"``, unreadable files become :obj:`None` (mask :obj:`False`) and
+    one :class:`UserWarning` lists them; with ``"raise"`` the first one raises.
+
+    Returns:
+        ``(images, mask)``: a list of PIL images or :obj:`None`, and a bool tensor ``[N]``.
+    """
+    images = list(_open_all(paths, root, on_error))
+    mask = torch.tensor([image is not None for image in images], dtype=torch.bool)
+    return images, mask
+
+
+def pil_to_tensor(image: Image.Image) -> Tensor:
+    """An RGB PIL image as a float tensor ``[3, H, W]`` in ``[0, 1]``."""
+    array = np.asarray(to_rgb(image), dtype=np.float32) / 255.0
+    return torch.from_numpy(array.copy()).permute(2, 0, 1)
+
+
+def read_images(
+    paths: Sequence[str | os.PathLike[str] | None],
+    root: str | os.PathLike[str] | None = None,
+    size: tuple[int, int] = (224, 224),
+    on_error: str = "raise",
+) -> tuple[Tensor, Tensor]:
+    """Read image files into one tensor, resized to ``size``.
+
+    Palette, grey, grey+alpha and RGBA images are converted to RGB, transparent parts
+    composited onto white. Nodes without a path (:obj:`None`), and with
+    ``on_error="missing"`` nodes whose file cannot be read, get a zero image and mask
+    :obj:`False`.
+
+    Args:
+        paths (Sequence[str or None]): One path per node.
+        root (str, optional): Folder that relative paths are resolved against.
+            (default: :obj:`None`)
+        size (tuple[int, int], optional): Output ``(height, width)``. (default: ``(224, 224)``)
+        on_error (str, optional): ``"raise"`` (an error naming the file) or ``"missing"``
+            (a warning, and the node is marked missing). (default: ``"raise"``)
+
+    Returns:
+        ``(images, mask)``: a float tensor ``[N, 3, H, W]`` in ``[0, 1]`` and a bool tensor
+        ``[N]``.
+
+    Raises:
+        FileNotFoundError: A file does not exist (with ``on_error="raise"``).
+        ValueError: A file is not a readable image (with ``on_error="raise"``).
+    """
+    from PIL import Image
+
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)
+    ):
+        raise ValueError(f"Expected 'size' to be (height, width), two positive ints (got {size!r})")
+    height, width = size
+    out = torch.zeros(len(paths), 3, height, width)
+    mask = torch.zeros(len(paths), dtype=torch.bool)
+    for i, image in enumerate(_open_all(paths, root, on_error)):
+        if image is not None:
+            out[i] = pil_to_tensor(image.resize((width, height), Image.Resampling.BILINEAR))
+            mask[i] = True
+    return out, mask

@@ -1,0 +1,491 @@
+"""Image encoders: any Hugging Face vision model (frozen, cached) and a small trainable CNN.
+
+Every encoder returns ``(x, mask)``: features ``[N, D]`` and a bool mask ``[N]`` of nodes
+with an image; rows of the other nodes are zeros.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mmgraph.data.images import (
+    check_on_error,
+    decode_image,
+    read_image_bytes,
+    resolve_image_path,
+    warn_unreadable,
+)
+from mmgraph.encoders._hub import from_pretrained, pooled_output, resolve_model_name
+from mmgraph.encoders.cache import (
+    FeatureCache,
+    fingerprint_module,
+    hash_bytes,
+    hash_tensor,
+    make_model_key,
+)
+
+logger = logging.getLogger(__name__)
+
+IMAGE_ENCODERS = ("cnn",)
+"""Names :func:`build_image_encoder` maps to built-in modules (others are transformers)."""
+
+ImageInput = Tensor | Sequence[str | os.PathLike[str] | None]
+
+
+class ImageEncoder(nn.Module):
+    r"""Embed node images with a pre-trained vision model.
+
+    For example ViT, from the `"An Image is Worth 16x16 Words"
+    <https://arxiv.org/abs/2010.11929>`_ paper.
+
+    Each image :math:`I` becomes the model's pooled output
+
+    .. math::
+        \mathbf{e}(I) = \mathrm{pool}\big(f_\theta(\mathrm{preprocess}(I))\big),
+
+    the ``pooler_output`` where the model has one (flattened: ResNet gives ``[B, C, 1, 1]``),
+    else the mean of ``last_hidden_state`` over tokens or positions; L2-normalised when
+    ``normalize`` is set. A CLIP (or SigLIP) model is reduced to its vision tower.
+
+    The model and its preprocessing are loaded with ``AutoModel`` and ``AutoImageProcessor``
+    from a hub name or a local folder. :meth:`encode` works in batches, under
+    :func:`torch.inference_mode` when frozen, and keeps each image's features in an on-disk
+    :class:`~mmgraph.encoders.cache.FeatureCache` keyed by the model (source, configuration,
+    preprocessing, current weights) and a hash of the image file's bytes (or of the pixel
+    tensor), so a second run encodes nothing.
+
+    Args:
+        model_name_or_path (str): Hub name or local folder (with a preprocessor config).
+        batch_size (int, optional): Images per forward pass. (default: :obj:`32`)
+        normalize (bool, optional): L2-normalise the features. (default: :obj:`False`)
+        freeze (bool, optional): Keep the weights fixed (and the model in eval mode).
+            (default: :obj:`True`)
+        device (str or torch.device, optional): Where the model runs. (default: ``"cpu"``)
+        cache_dir (str, optional): Root of the feature cache. (default: ``$MMGRAPH_CACHE``
+            or ``~/.cache/mmgraph``)
+        use_cache (bool, optional): Read and write the feature cache. (default: :obj:`True`)
+        progress (bool, optional): Show a progress bar over batches. (default: :obj:`True`)
+        on_error (str, optional): For unreadable image files, ``"raise"`` (an error naming
+            the file) or ``"missing"`` (a warning; the node is marked missing).
+            (default: ``"raise"``)
+
+    Shapes:
+        - **input:** :meth:`encode`: images ``[N, C, H, W]`` (``C`` = 1 or 3; float in
+          ``[0, 1]`` or ``uint8``) or ``N`` paths (:obj:`None` for missing); :meth:`forward`:
+          ``pixel_values`` ``[B, 3, H', W']`` as the processor makes them
+        - **output:** :meth:`encode`: ``(x [N, D], mask [N])``; :meth:`forward`: ``[B, D]``
+    """
+
+    def __init__(
+        self,
+        model_name_or_path: str | os.PathLike[str],
+        batch_size: int = 32,
+        normalize: bool = False,
+        freeze: bool = True,
+        device: str | torch.device = "cpu",
+        cache_dir: str | os.PathLike[str] | None = None,
+        use_cache: bool = True,
+        progress: bool = True,
+        on_error: str = "raise",
+    ) -> None:
+        super().__init__()
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"Expected 'batch_size' to be a positive int (got {batch_size!r})")
+        check_on_error(on_error)
+        from transformers import AutoImageProcessor
+
+        self.name = os.fspath(model_name_or_path)
+        self.source = resolve_model_name(model_name_or_path)
+        self.processor: Any = from_pretrained(
+            AutoImageProcessor.from_pretrained, self.name, self.source, "image processor"
+        )
+        self.model: nn.Module = self._load_model()
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.freeze = freeze
+        self.cache_dir = cache_dir
+        self.use_cache = use_cache
+        self.progress = progress
+        self.on_error = on_error
+        self.model.to(device)
+        self._apply_freeze()
+        with self._eval():
+            probe = self._forward_images([torch.zeros(3, 32, 32)], rescale=False)
+        self._dim = int(probe.size(1))
+
+    def _load_model(self) -> nn.Module:
+        from transformers import AutoModel
+
+        model = from_pretrained(AutoModel.from_pretrained, self.name, self.source, "model")
+        if hasattr(model, "get_image_features") and hasattr(model, "vision_model"):
+            return model.vision_model  # CLIP-like: keep the vision tower only
+        return model
+
+    # ------------------------------------------------------------ module API
+    @property
+    def dim(self) -> int:
+        """Size of the features."""
+        return self._dim
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the model's weights."""
+        return next(self.model.parameters()).device
+
+    def _apply_freeze(self) -> None:
+        for param in self.model.parameters():
+            param.requires_grad_(not self.freeze)
+        if self.freeze:
+            self.model.eval()
+
+    def train(self, mode: bool = True) -> ImageEncoder:
+        """Set training mode; a frozen encoder's model stays in eval mode."""
+        super().train(mode)
+        if self.freeze:
+            self.model.eval()
+        return self
+
+    def reset_parameters(self) -> None:
+        """Reload the pre-trained weights (undoing any fine-tuning)."""
+        self.model.load_state_dict(self._load_model().state_dict())
+        self._apply_freeze()
+
+    def forward(self, pixel_values: Tensor) -> Tensor:
+        """Pooled features ``[B, D]`` of preprocessed images (differentiable unless frozen)."""
+        return pooled_output(self.model(pixel_values=pixel_values))
+
+    def preprocess(self, images: Sequence[Any], rescale: bool | None = None) -> Tensor:
+        """Run the model's image processor on PIL images or ``[C, H, W]`` tensors.
+
+        Args:
+            images (Sequence): PIL images or tensors.
+            rescale (bool, optional): Whether pixel values need scaling from ``[0, 255]``;
+                :obj:`None` leaves the processor's default (right for PIL and ``uint8``).
+        """
+        kwargs: dict[str, Any] = {} if rescale is None else {"do_rescale": rescale}
+        batch = self.processor(images=list(images), return_tensors="pt", **kwargs)
+        return batch["pixel_values"].to(self.device)
+
+    def _forward_images(self, images: Sequence[Any], rescale: bool | None) -> Tensor:
+        return self(self.preprocess(images, rescale)).float().cpu()
+
+    @contextlib.contextmanager
+    def _eval(self) -> Iterator[None]:
+        was_training = self.model.training
+        self.model.eval()
+        grad: contextlib.AbstractContextManager[Any] = (
+            torch.inference_mode() if self.freeze else torch.no_grad()
+        )
+        try:
+            with grad:
+                yield
+        finally:
+            self.model.train(was_training)
+
+    # ------------------------------------------------------------------ encode
+    def model_key(self) -> str:
+        """Cache key of this model and its preprocessing (see :func:`make_model_key`)."""
+        config: Any = getattr(self.model, "config", None)
+        return make_model_key(
+            self.source,
+            config.to_dict() if config is not None else None,
+            kind="image",
+            processor=self.processor.to_dict(),
+            weights=fingerprint_module(self.model),
+        )
+
+    def _cache(self) -> FeatureCache | None:
+        if not (self.use_cache and self.freeze):
+            return None
+        return FeatureCache(self.model_key(), self.cache_dir, description={"model": self.name})
+
+    def encode(
+        self,
+        images: ImageInput,
+        root: str | os.PathLike[str] | None = None,
+        mask: Tensor | None = None,
+        progress: bool | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Embed one image per node.
+
+        Args:
+            images (torch.Tensor or Sequence[str]): A tensor ``[N, C, H, W]`` (float in
+                ``[0, 1]`` or ``uint8``), or one path per node (:obj:`None` where missing).
+            root (str, optional): Folder that relative paths are resolved against.
+            mask (torch.Tensor, optional): Bool ``[N]``, nodes that have an image (default:
+                all of a tensor, the non-``None`` paths).
+            progress (bool, optional): Override the progress bar setting.
+
+        Returns:
+            ``(x, mask)``: float features ``[N, D]`` on the CPU (zeros for nodes without a
+            readable image) and a bool mask ``[N]``.
+        """
+        from tqdm.auto import tqdm
+
+        progress = self.progress if progress is None else progress
+        n = _num_images(images)
+        present = torch.ones(n, dtype=torch.bool)
+        if mask is not None:
+            if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != (n,):
+                raise ValueError(
+                    f"Expected 'mask' to be a bool tensor of shape [{n}] (got "
+                    f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
+                    f"{list(getattr(mask, 'shape', []))})"
+                )
+            present = mask.cpu().clone()
+        failed: list[str] = []
+        items, keys, rescale = self._items(images, root, present, failed)
+        x = torch.zeros(n, self.dim)
+        cache = self._cache()
+        rows = present.nonzero().flatten().tolist()
+        todo = rows
+        if cache is not None and rows:
+            found, cached = cache.get_many([keys[i] for i in rows])
+            if cached.size(1) == self.dim:
+                x[torch.tensor(rows)] = cached
+            todo = [i for i, hit in zip(rows, found.tolist()) if not hit]
+        done: list[int] = []
+        with self._eval():
+            starts = range(0, len(todo), self.batch_size)
+            for start in tqdm(starts, desc="Encoding images", disable=not progress, leave=False):
+                idx = []
+                batch = []
+                for i in todo[start : start + self.batch_size]:
+                    image = self._decode(items[i], failed)
+                    if image is None:
+                        present[i] = False
+                    else:
+                        idx.append(i)
+                        batch.append(image)
+                if batch:
+                    x[torch.tensor(idx)] = self._forward_images(batch, rescale)
+                    done.extend(idx)
+        x = x.clone()
+        warn_unreadable(failed)
+        if cache is not None and done:
+            cache.put_many([keys[i] for i in done], x[torch.tensor(done)])
+        if self.normalize:
+            x = F.normalize(x, dim=1)
+        x[~present] = 0.0
+        return x, present
+
+    def _items(
+        self,
+        images: ImageInput,
+        root: str | os.PathLike[str] | None,
+        present: Tensor,
+        failed: list[str],
+    ) -> tuple[list[Any], list[str], bool | None]:
+        """Per node: what to decode, its cache key; and the rescale flag for the processor.
+
+        Marks nodes without a path, and (with ``on_error="missing"``) files that do not
+        exist, as missing in ``present``, and lists those files in ``failed``.
+        """
+        n = len(present)
+        items: list[Any] = [None] * n
+        keys = [""] * n
+        if isinstance(images, Tensor):
+            if images.dim() != 4 or images.size(1) not in (1, 3):
+                raise ValueError(
+                    "Expected images of shape [N, C, H, W] with C = 1 or 3 "
+                    f"(got {list(images.shape)})"
+                )
+            if images.dtype != torch.uint8 and not images.is_floating_point():
+                raise TypeError(
+                    f"Expected float images in [0, 1] or uint8 images (got {images.dtype})"
+                )
+            for i in present.nonzero().flatten().tolist():
+                image = images[i].cpu()
+                items[i] = image.expand(3, -1, -1) if image.size(0) == 1 else image
+                keys[i] = hash_tensor(image)
+            return items, keys, None if images.dtype == torch.uint8 else False
+        for i in present.nonzero().flatten().tolist():
+            path = images[i]
+            if path is None or path == "":
+                present[i] = False
+                continue
+            full = resolve_image_path(path, root)
+            try:
+                data = read_image_bytes(full)
+            except FileNotFoundError:
+                if self.on_error == "raise":
+                    raise
+                failed.append(f"{str(full)!r} (FileNotFoundError)")
+                present[i] = False
+                continue
+            items[i] = (data, full)
+            keys[i] = hash_bytes(data)
+        return items, keys, None
+
+    def _decode(self, item: Any, failed: list[str]) -> Any:
+        if isinstance(item, Tensor):
+            return item
+        data, path = item
+        try:
+            return decode_image(data, path)
+        except ValueError:
+            if self.on_error == "raise":
+                raise
+            failed.append(f"{str(path)!r} (ValueError)")
+            return None
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}({self.name!r}, dim={self.dim}, "
+            f"normalize={self.normalize}, freeze={self.freeze})"
+        )
+
+
+def _num_images(images: ImageInput) -> int:
+    if isinstance(images, Tensor):
+        return int(images.size(0)) if images.dim() > 0 else 0
+    if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
+        raise TypeError(
+            "Expected images as a tensor [N, C, H, W] or a sequence of paths, one per node "
+            f"(got {type(images).__name__!r})"
+        )
+    return len(images)
+
+
+class SmallCNN(nn.Module):
+    r"""A small convolutional network trained end to end on node images (such as avatars).
+
+    After the `"Gradient-Based Learning Applied to Document Recognition"
+    <https://doi.org/10.1109/5.726791>`_ paper.
+
+    Each block is a 3x3 convolution, batch normalisation, ReLU and 2x2 max pooling; the last
+    block's map is averaged over positions and projected:
+
+    .. math::
+        \mathbf{x} = \mathbf{W} \, \mathrm{avg}\big(B_L \circ \cdots \circ B_1(I)\big)
+        + \mathbf{b}.
+
+    :meth:`forward` runs on the nodes in ``mask`` only and returns zeros for the others, so
+    missing (zero) images do not enter the batch statistics.
+
+    Args:
+        in_channels (int, optional): Image channels. (default: :obj:`3`)
+        out_dim (int, optional): Output size. (default: :obj:`64`)
+        channels (Sequence[int], optional): Channels of each block. (default: ``(16, 32, 64)``)
+        batch_norm (bool, optional): Use batch normalisation (convolutions then have no
+            bias). (default: :obj:`True`)
+        dropout (float, optional): Dropout before the projection. (default: :obj:`0.0`)
+
+    Shapes:
+        - **input:** images ``[N, C, H, W]`` (float), mask ``[N]`` (bool, optional)
+        - **output:** ``(x [N, out_dim], mask [N])``
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        out_dim: int = 64,
+        channels: Sequence[int] = (16, 32, 64),
+        batch_norm: bool = True,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        for key, value in (("in_channels", in_channels), ("out_dim", out_dim)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Expected '{key}' to be a positive int (got {value!r})")
+        if len(channels) == 0 or any(not isinstance(c, int) or c < 1 for c in channels):
+            raise ValueError(
+                "Expected 'channels' to be a non-empty sequence of positive ints "
+                f"(got {channels!r})"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"Expected 'dropout' in [0, 1) (got {dropout})")
+        self.in_channels = in_channels
+        self.out_dim = out_dim
+        self.channels = tuple(channels)
+        self.batch_norm = batch_norm
+        layers: list[nn.Module] = []
+        previous = in_channels
+        for c in self.channels:
+            layers.append(nn.Conv2d(previous, c, kernel_size=3, padding=1, bias=not batch_norm))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(c))
+            layers.append(nn.ReLU())
+            layers.append(nn.MaxPool2d(2, ceil_mode=True))
+            previous = c
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(dropout)
+        self.lin = nn.Linear(previous, out_dim)
+        self.reset_parameters()
+
+    @property
+    def dim(self) -> int:
+        """Output size."""
+        return self.out_dim
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every layer."""
+        for module in self.modules():
+            reset = getattr(module, "reset_parameters", None)
+            if module is not self and callable(reset):
+                reset()
+
+    def forward(self, images: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Features ``[N, out_dim]`` of the images in ``mask`` (zeros elsewhere) and the mask."""
+        if not isinstance(images, Tensor) or images.dim() != 4:
+            raise ValueError(
+                f"Expected images of shape [N, C, H, W] (got "
+                f"{list(getattr(images, 'shape', [])) or type(images).__name__})"
+            )
+        if images.size(1) != self.in_channels:
+            raise ValueError(
+                f"Expected images with {self.in_channels} channels (got {images.size(1)}); set "
+                "'in_channels' to match"
+            )
+        if not images.is_floating_point():
+            raise TypeError(
+                f"Expected float images (got {images.dtype}); convert with `images.float() / 255`"
+            )
+        n = images.size(0)
+        if mask is None:
+            mask = torch.ones(n, dtype=torch.bool, device=images.device)
+        elif mask.dtype != torch.bool or mask.shape != (n,):
+            raise ValueError(
+                f"Expected 'mask' to be a bool tensor of shape [{n}] (got {mask.dtype} of "
+                f"shape {list(mask.shape)})"
+            )
+        x = images.new_zeros(n, self.out_dim)
+        if bool(mask.any()):
+            h = self.features(images[mask]).mean(dim=(2, 3))
+            x = x.index_put((mask.nonzero().flatten(),), self.lin(self.dropout(h)))
+        return x, mask
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}({self.in_channels}, {self.out_dim}, "
+            f"channels={self.channels})"
+        )
+
+
+def build_image_encoder(name: str, **kwargs: Any) -> ImageEncoder | SmallCNN:
+    """Build an image encoder by name.
+
+    Args:
+        name (str): ``"cnn"`` (:class:`SmallCNN`) or a transformers hub name or local
+            folder (:class:`ImageEncoder`).
+        **kwargs: Arguments of the chosen class.
+    """
+    if name == "cnn":
+        return SmallCNN(**kwargs)
+    if not isinstance(name, str) or not name:
+        raise ValueError(
+            f"Expected an image encoder name: one of {IMAGE_ENCODERS} or a transformers "
+            f"model name or folder (got {name!r})"
+        )
+    try:
+        return ImageEncoder(name, **kwargs)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error}. Other image encoders: {IMAGE_ENCODERS}") from error

@@ -1,0 +1,349 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from mmgraph.data.images import load_images, read_images, to_rgb
+from mmgraph.encoders._hub import pooled_output
+from mmgraph.encoders.image import ImageEncoder, SmallCNN, build_image_encoder
+
+# Flags in each PIL mode the shared folder holds.
+PALETTE, PALETTE_ALPHA, RGB, RGBA = "ABW.png", "AUT.png", "AND.png", "ARG.png"
+
+
+@pytest.fixture(scope="module")
+def flags(shared_data: Path) -> Path:
+    return shared_data / "country-flags" / "images"
+
+
+@pytest.fixture(scope="module")
+def vit(vision_dirs: dict[str, Path]) -> ImageEncoder:
+    return ImageEncoder(vision_dirs["vit"], batch_size=2, use_cache=False, progress=False)
+
+
+@contextmanager
+def count_forwards(encoder: ImageEncoder) -> Iterator[list[int]]:
+    calls = [0]
+    hook = encoder.model.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    try:
+        yield calls
+    finally:
+        hook.remove()
+
+
+@contextmanager
+def configured(encoder: ImageEncoder, **settings: Any) -> Iterator[ImageEncoder]:
+    """The shared encoder with some settings changed for one test."""
+    old = {k: getattr(encoder, k) for k in settings}
+    for k, v in settings.items():
+        setattr(encoder, k, v)
+    try:
+        yield encoder
+    finally:
+        for k, v in old.items():
+            setattr(encoder, k, v)
+
+
+def images(n: int, seed: int = 0) -> torch.Tensor:
+    return torch.rand(n, 3, 40, 36, generator=torch.Generator().manual_seed(seed))
+
+
+# ------------------------------------------------------------------ read_images
+def test_read_images_converts_modes(flags: Path) -> None:
+    from PIL import Image
+
+    paths = [PALETTE, PALETTE_ALPHA, RGB, RGBA, None]
+    modes = []
+    for name in paths[:4]:
+        with Image.open(flags / name) as im:
+            modes.append(im.mode)
+    assert modes == ["P", "P", "RGB", "RGBA"]
+    x, mask = read_images(paths, root=flags, size=(24, 32))
+    assert x.shape == (5, 3, 24, 32) and x.dtype == torch.float32
+    assert mask.tolist() == [True, True, True, True, False]
+    assert (
+        float(x.min()) >= 0.0
+        and float(x.max()) <= 1.0
+        and torch.equal(x[4], torch.zeros(3, 24, 32))
+    )
+
+
+def test_alpha_is_composited_on_white(flags: Path) -> None:
+    from PIL import Image
+
+    with Image.open(flags / RGBA) as im:
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.float64) / 255.0
+    assert rgba[..., 3].min() < 1.0  # the flag has transparent pixels
+    alpha = rgba[..., 3:]
+    expected = rgba[..., :3] * alpha + (1.0 - alpha)
+    width, height = rgba.shape[1], rgba.shape[0]
+    x, _ = read_images([flags / RGBA], size=(height, width))  # no resize
+    got = x[0].permute(1, 2, 0).double().numpy()
+    assert np.abs(got - expected).max() <= 1.5 / 255
+
+
+def test_grey_and_grey_alpha_become_rgb(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("L", (4, 4), 128).save(tmp_path / "grey.png")
+    Image.new("LA", (4, 4), (0, 0)).save(tmp_path / "clear.png")  # fully transparent black
+    x, mask = read_images(["grey.png", "clear.png"], root=tmp_path, size=(4, 4))
+    assert mask.all()
+    torch.testing.assert_close(x[0], torch.full((3, 4, 4), 128 / 255))
+    torch.testing.assert_close(x[1], torch.ones(3, 4, 4))  # white background
+    assert to_rgb(Image.new("RGB", (2, 2))).mode == "RGB"
+
+
+def test_unreadable_files(tmp_path: Path, flags: Path) -> None:
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="Could not read image file .*broken.png"):
+        read_images(["broken.png"], root=tmp_path)
+    with pytest.raises(FileNotFoundError, match="Image file .*gone.png' not found"):
+        read_images([tmp_path / "gone.png"])
+    with pytest.warns(UserWarning, match=r"Could not read 2 image file\(s\), marked missing"):
+        x, mask = read_images(
+            [flags / RGB, tmp_path / "broken.png", tmp_path / "gone.png"],
+            size=(8, 8),
+            on_error="missing",
+        )
+    assert mask.tolist() == [True, False, False] and torch.equal(x[1:], torch.zeros(2, 3, 8, 8))
+    with pytest.warns(UserWarning, match="broken.png"):
+        pil, mask = load_images(["broken.png", RGB], root=tmp_path, on_error="missing")
+    assert pil[0] is None and mask.tolist() == [False, False]  # RGB is not in tmp_path either
+
+
+def test_read_images_argument_errors() -> None:
+    with pytest.raises(ValueError, match=r"Expected 'size' to be \(height, width\)"):
+        read_images([None], size=(0, 4))
+    with pytest.raises(ValueError, match="Expected 'on_error' to be one of"):
+        read_images([None], on_error="skip")
+
+
+# ---------------------------------------------------------------- ImageEncoder
+@pytest.mark.parametrize(
+    ("kind", "dim"), [("vit", 16), ("resnet", 12), ("convnext", 12), ("clip_vision", 16)]
+)
+def test_transformers_vision_models(vision_dirs: dict[str, Path], kind: str, dim: int) -> None:
+    enc = ImageEncoder(vision_dirs[kind], batch_size=2, use_cache=False, progress=False)
+    assert enc.dim == dim
+    x, mask = enc.encode(images(3))
+    assert x.shape == (3, dim) and mask.all()
+    # The same features by hand, one image at a time: processor, model, pooled output.
+    for i, image in enumerate(images(3)):
+        pixels = enc.processor(images=[image], return_tensors="pt", do_rescale=False)
+        with torch.no_grad():
+            out = enc.model(**pixels)
+        torch.testing.assert_close(x[i], out.pooler_output.flatten(), atol=1e-5, rtol=1e-4)
+
+
+def test_clip_model_uses_its_vision_tower(vision_dirs: dict[str, Path]) -> None:
+    from transformers import CLIPModel
+
+    enc = ImageEncoder(vision_dirs["clip"], use_cache=False, progress=False)
+    clip = CLIPModel.from_pretrained(vision_dirs["clip"]).eval()
+    assert type(enc.model).__name__ == type(clip.vision_model).__name__
+    assert enc.dim == 16  # the tower's hidden size, not the projection (8)
+    x, _ = enc.encode(images(2))
+    pixels = enc.preprocess(list(images(2)), rescale=False)
+    with torch.no_grad():
+        expected = clip.vision_model(pixel_values=pixels).pooler_output
+    torch.testing.assert_close(x, expected)
+
+
+def test_pooled_output_falls_back_to_mean_of_hidden_states() -> None:
+    class Out:
+        pooler_output = None
+
+        def __init__(self, hidden: torch.Tensor) -> None:
+            self.last_hidden_state = hidden
+
+    tokens = torch.randn(2, 5, 4, generator=torch.Generator().manual_seed(0))
+    grid = torch.randn(2, 4, 3, 3, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(pooled_output(Out(tokens)), tokens.mean(dim=1))
+    torch.testing.assert_close(pooled_output(Out(grid)), grid.mean(dim=(2, 3)))
+
+
+def test_paths_missing_and_cache(vit: ImageEncoder, flags: Path, tmp_path: Path) -> None:
+    from mmgraph.data.images import load_image
+
+    paths = [PALETTE, None, RGB, RGBA, PALETTE]
+    with configured(vit, use_cache=True, cache_dir=tmp_path) as enc, count_forwards(enc) as calls:
+        x, mask = enc.encode(paths, root=flags)
+        assert mask.tolist() == [True, False, True, True, True]
+        assert torch.equal(x[1], torch.zeros(16)) and torch.equal(x[0], x[4])
+        assert calls[0] == 2  # 4 images in batches of 2 (the duplicate is encoded too)
+        again, _ = enc.encode(paths, root=flags)
+        assert calls[0] == 2 and torch.equal(again, x)  # all from the cache
+        # The same pixels from PIL by hand.
+        pixels = enc.preprocess([load_image(flags / RGB)])
+        with torch.no_grad():
+            torch.testing.assert_close(x[2], enc(pixels)[0])
+
+
+def test_tensor_input_mask_and_cache(vit: ImageEncoder, tmp_path: Path) -> None:
+    imgs = images(4)
+    present = torch.tensor([True, False, True, True])
+    settings = {"use_cache": True, "cache_dir": tmp_path, "batch_size": 4}
+    with configured(vit, **settings) as enc, count_forwards(enc) as calls:
+        x, mask = enc.encode(imgs, mask=present)
+        assert torch.equal(mask, present) and torch.equal(x[1], torch.zeros(16))
+        assert calls[0] == 1
+        y, _ = enc.encode(imgs)  # only the newly present image is encoded
+        assert calls[0] == 2 and torch.equal(y[[0, 2, 3]], x[[0, 2, 3]])
+        grey, _ = enc.encode(imgs[:, :1])  # one channel, repeated to three
+        rgb, _ = enc.encode(imgs[:, :1].expand(-1, 3, -1, -1).contiguous())
+        torch.testing.assert_close(grey, rgb)
+        as_bytes = (imgs * 255).round().to(torch.uint8)  # uint8 pixels are rescaled
+        torch.testing.assert_close(enc.encode(as_bytes)[0], y, atol=0.05, rtol=0)
+
+
+def test_unreadable_image_files(vit: ImageEncoder, flags: Path, tmp_path: Path) -> None:
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(ValueError, match="Could not read image file .*broken.png"):
+        vit.encode([str(tmp_path / "broken.png")])
+    with pytest.raises(FileNotFoundError, match="gone.png' not found"):
+        vit.encode([str(tmp_path / "gone.png")])
+    paths = [flags / RGB, tmp_path / "broken.png", tmp_path / "gone.png"]
+    with configured(vit, on_error="missing", use_cache=True, cache_dir=tmp_path / "c") as enc:
+        with pytest.warns(UserWarning, match=r"Could not read 2 image file") as record:
+            x, mask = enc.encode(paths)
+    assert "broken.png" in str(record[0].message) and "gone.png" in str(record[0].message)
+    assert mask.tolist() == [True, False, False] and torch.equal(x[1:], torch.zeros(2, 16))
+
+
+def test_batching_does_not_change_features(vit: ImageEncoder) -> None:
+    x, _ = vit.encode(images(3))  # batches of 2
+    with configured(vit, batch_size=1):
+        torch.testing.assert_close(vit.encode(images(3))[0], x)
+
+
+def test_normalize_and_autograd(vit: ImageEncoder) -> None:
+    with configured(vit, normalize=True) as enc:
+        x, _ = enc.encode(images(2))
+    torch.testing.assert_close(x.norm(dim=1), torch.ones(2))
+    lin = torch.nn.Linear(16, 1)
+    lin(x).sum().backward()
+    assert lin.weight.grad is not None
+
+
+def test_image_encoder_module_api(vision_dirs: dict[str, Path], vit: ImageEncoder) -> None:
+    h, i, c, p, tokens = 16, 32, 3, 8, (32 // 8) ** 2 + 1
+    embeddings = c * p * p * h + h + h + tokens * h  # patch conv, its bias, CLS, positions
+    layer = 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h)
+    expected = embeddings + layer + 2 * h + (h * h + h)  # one layer, final norm, pooler
+    assert sum(q.numel() for q in vit.parameters()) == expected
+    assert (
+        repr(vit)
+        == f"ImageEncoder({str(vision_dirs['vit'])!r}, dim=16, normalize=False, freeze=True)"
+    )
+    assert not any(q.requires_grad for q in vit.parameters())
+
+    enc = ImageEncoder(vision_dirs["vit"], freeze=False, use_cache=False, progress=False)
+    before, _ = enc.encode(images(1))
+    with torch.no_grad():
+        for q in enc.parameters():
+            q.add_(0.1)
+    state = {k: v.clone() for k, v in enc.state_dict().items()}
+    changed, _ = enc.encode(images(1))
+    enc.reset_parameters()
+    torch.testing.assert_close(enc.encode(images(1))[0], before)
+    enc.load_state_dict(state)
+    torch.testing.assert_close(enc.encode(images(1))[0], changed)
+    enc(enc.preprocess(list(images(1)), rescale=False)).sum().backward()  # trainable
+    assert all(q.grad is not None for q in enc.parameters())
+    enc.to(torch.float64)
+    assert all(q.dtype == torch.float64 for q in enc.parameters())
+    assert enc.encode(images(1))[0].dtype == torch.float32
+
+
+def test_image_encoder_errors(
+    vision_dirs: dict[str, Path], vit: ImageEncoder, tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="Expected 'batch_size' to be a positive int"):
+        ImageEncoder(vision_dirs["vit"], batch_size=0)
+    with pytest.raises(ValueError, match="Expected 'on_error' to be one of"):
+        ImageEncoder(vision_dirs["vit"], on_error="ignore")
+    with pytest.raises(FileNotFoundError, match="not available locally"):
+        ImageEncoder("no-such-org/no-such-vision-model")
+    with pytest.raises(
+        ValueError, match=r"Expected images of shape \[N, C, H, W\] with C = 1 or 3"
+    ):
+        vit.encode(torch.rand(2, 4, 8, 8))
+    with pytest.raises(TypeError, match="Expected float images in"):
+        vit.encode(torch.ones(1, 3, 8, 8, dtype=torch.int32))
+    with pytest.raises(TypeError, match="sequence of paths, one per node"):
+        vit.encode("one/path.png")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[2\]"):
+        vit.encode(images(2), mask=torch.ones(2))
+
+
+# -------------------------------------------------------------------- SmallCNN
+def test_small_cnn_shapes_mask_and_gradients() -> None:
+    torch.manual_seed(0)
+    cnn = SmallCNN(3, 8, channels=(4, 6)).eval()
+    imgs = images(4)
+    mask = torch.tensor([True, False, True, True])
+    x, out_mask = cnn(imgs, mask)
+    assert x.shape == (4, 8) and torch.equal(out_mask, mask)
+    assert torch.equal(x[1], torch.zeros(8))
+    alone, _ = cnn(imgs[[0, 2, 3]])
+    torch.testing.assert_close(x[mask], alone)  # missing images do not touch the others
+    cnn.train()
+    x, _ = cnn(imgs, mask)
+    x.sum().backward()
+    assert all(p.grad is not None for p in cnn.parameters())
+    odd, _ = cnn(torch.rand(2, 3, 5, 7, generator=torch.Generator().manual_seed(1)))
+    assert odd.shape == (2, 8)
+
+
+def test_small_cnn_parameters_state_dict_repr_to() -> None:
+    torch.manual_seed(0)
+    cnn = SmallCNN(in_channels=1, out_dim=5, channels=(4, 6))
+    expected = (1 * 4 * 9 + 2 * 4) + (4 * 6 * 9 + 2 * 6) + (6 * 5 + 5)
+    assert sum(p.numel() for p in cnn.parameters()) == expected
+    no_bn = SmallCNN(in_channels=1, out_dim=5, channels=(4,), batch_norm=False)
+    assert sum(p.numel() for p in no_bn.parameters()) == (1 * 4 * 9 + 4) + (4 * 5 + 5)
+    assert repr(cnn) == "SmallCNN(1, 5, channels=(4, 6))"
+    imgs = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(2))
+    other = SmallCNN(in_channels=1, out_dim=5, channels=(4, 6))
+    other.load_state_dict(cnn.state_dict())
+    torch.testing.assert_close(other.eval()(imgs)[0], cnn.eval()(imgs)[0])
+    cnn.reset_parameters()
+    assert not torch.allclose(other(imgs)[0], cnn(imgs)[0])
+    cnn.to(torch.float64)
+    assert all(t.dtype == torch.float64 for t in [*cnn.parameters(), cnn.features[1].running_mean])
+    assert cnn.dim == 5
+
+
+def test_small_cnn_errors() -> None:
+    cnn = SmallCNN(3, 4, channels=(2,))
+    with pytest.raises(ValueError, match=r"Expected images of shape \[N, C, H, W\]"):
+        cnn(torch.rand(3, 8, 8))
+    with pytest.raises(ValueError, match="Expected images with 3 channels"):
+        cnn(torch.rand(1, 1, 8, 8))
+    with pytest.raises(TypeError, match="Expected float images"):
+        cnn(torch.ones(1, 3, 8, 8, dtype=torch.uint8))
+    with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[1\]"):
+        cnn(torch.rand(1, 3, 8, 8), torch.ones(2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="Expected 'out_dim' to be a positive int"):
+        SmallCNN(out_dim=0)
+    with pytest.raises(ValueError, match="Expected 'channels' to be a non-empty sequence"):
+        SmallCNN(channels=())
+    with pytest.raises(ValueError, match=r"Expected 'dropout' in \[0, 1\)"):
+        SmallCNN(dropout=1.0)
+
+
+def test_build_image_encoder(vision_dirs: dict[str, Path]) -> None:
+    assert isinstance(build_image_encoder("cnn", out_dim=4), SmallCNN)
+    enc = build_image_encoder(str(vision_dirs["resnet"]), use_cache=False, progress=False)
+    assert isinstance(enc, ImageEncoder) and enc.dim == 12
+    with pytest.raises(FileNotFoundError, match=r"Other image encoders: \('cnn',\)"):
+        build_image_encoder("cnnn")
+    with pytest.raises(ValueError, match="Expected an image encoder name"):
+        build_image_encoder("")
