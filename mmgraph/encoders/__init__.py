@@ -1,0 +1,59 @@
+"""Modality encoders (text, image, attributes), the ModalityWise wrapper and the feature cache.
+
+Every encoder maps one modality of ``N`` nodes to ``(x, mask)``: features ``[N, D]`` and a
+bool presence mask ``[N]``; rows of nodes that lack the modality are zeros with mask
+:obj:`False`. Heavy libraries (``transformers``, ``PIL``, ``scikit-learn``) are imported
+only when an encoder that needs them is built.
+"""
+
+from __future__ import annotations
+
+from mmgraph.encoders.attributes import AttributeEncoder, NumericStandardizer, signed_log1p
+from mmgraph.encoders.cache import (
+    FeatureCache,
+    default_cache_dir,
+    fingerprint_module,
+    fingerprint_path,
+    hash_bytes,
+    hash_tensor,
+    hash_text,
+    make_model_key,
+)
+from mmgraph.encoders.image import ImageEncoder, SmallCNN, build_image_encoder
+from mmgraph.encoders.modality import (
+    ENCODED_MODALITIES,
+    ModalityWise,
+    PrecomputedEncoder,
+    encode_graph,
+)
+from mmgraph.encoders.text import (
+    HashingTextEncoder,
+    TextEncoder,
+    TfidfTextEncoder,
+    build_text_encoder,
+)
+
+__all__ = [
+    "ENCODED_MODALITIES",
+    "AttributeEncoder",
+    "FeatureCache",
+    "HashingTextEncoder",
+    "ImageEncoder",
+    "ModalityWise",
+    "NumericStandardizer",
+    "PrecomputedEncoder",
+    "SmallCNN",
+    "TextEncoder",
+    "TfidfTextEncoder",
+    "build_image_encoder",
+    "build_text_encoder",
+    "default_cache_dir",
+    "encode_graph",
+    "fingerprint_module",
+    "fingerprint_path",
+    "hash_bytes",
+    "hash_tensor",
+    "hash_text",
+    "make_model_key",
+    "signed_log1p",
+]

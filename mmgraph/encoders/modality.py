@@ -1,0 +1,267 @@
+"""One encoder per modality, and frozen encoding of a whole graph's texts and images."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor, nn
+
+from mmgraph.data.graph import MODALITIES
+
+if TYPE_CHECKING:
+    from mmgraph.data.graph import MultimodalGraph
+    from mmgraph.encoders.image import ImageEncoder
+    from mmgraph.encoders.text import HashingTextEncoder, TextEncoder, TfidfTextEncoder
+
+ENCODED_MODALITIES: tuple[str, ...] = (*MODALITIES, "attributes")
+"""Keys a :class:`ModalityWise` accepts, in canonical order; ``"attributes"`` is numeric and
+categorical together (an :class:`~mmgraph.encoders.attributes.AttributeEncoder`)."""
+
+
+def output_dim(encoder: nn.Module) -> int:
+    """An encoder's output size, read from its ``dim`` (or ``out_dim``) attribute."""
+    for attr in ("dim", "out_dim"):
+        value = getattr(encoder, attr, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    raise TypeError(
+        f"Expected the encoder {type(encoder).__name__!r} to expose its output size as an int "
+        "'dim' (or 'out_dim') attribute"
+    )
+
+
+class PrecomputedEncoder(nn.Module):
+    r"""Features computed beforehand (by a frozen encoder), optionally projected.
+
+    .. math::
+        \mathbf{x}'_i = m_i \, (\mathbf{W} \mathbf{x}_i + \mathbf{b})
+
+    where :math:`m_i` is the presence mask (rows of missing nodes are zeros). Without
+    ``out_dim`` the features pass through unchanged (:math:`\mathbf{W} = \mathbf{I}`,
+    :math:`\mathbf{b} = 0`), apart from the zeroed missing rows.
+
+    Args:
+        in_dim (int): Size of the precomputed features.
+        out_dim (int, optional): Size of the projection; :obj:`None` for none.
+            (default: :obj:`None`)
+        bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
+
+    Shapes:
+        - **input:** ``x [N, in_dim]``, ``mask [N]`` (bool, optional: all present)
+        - **output:** ``(x [N, out_dim or in_dim], mask [N])``
+    """
+
+    def __init__(self, in_dim: int, out_dim: int | None = None, bias: bool = True) -> None:
+        super().__init__()
+        if not isinstance(in_dim, int) or isinstance(in_dim, bool) or in_dim < 1:
+            raise ValueError(f"Expected 'in_dim' to be a positive int (got {in_dim!r})")
+        if out_dim is not None and (
+            not isinstance(out_dim, int) or isinstance(out_dim, bool) or out_dim < 1
+        ):
+            raise ValueError(f"Expected 'out_dim' to be a positive int or None (got {out_dim!r})")
+        self.in_dim = in_dim
+        self.out_dim = out_dim
+        self.lin = nn.Linear(in_dim, out_dim, bias=bias) if out_dim is not None else None
+        self.reset_parameters()
+
+    @property
+    def dim(self) -> int:
+        """Output size."""
+        return self.out_dim if self.out_dim is not None else self.in_dim
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the projection."""
+        if self.lin is not None:
+            self.lin.reset_parameters()
+
+    def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Project the features and zero the rows of missing nodes."""
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_dim:
+            raise ValueError(
+                f"Expected precomputed features of shape [N, {self.in_dim}] (got "
+                f"{list(getattr(x, 'shape', [])) or type(x).__name__}); set 'in_dim' to the "
+                "encoder's output size"
+            )
+        n = x.size(0)
+        if mask is None:
+            mask = torch.ones(n, dtype=torch.bool, device=x.device)
+        elif not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != (n,):
+            raise ValueError(
+                f"Expected 'mask' to be a bool tensor of shape [{n}] (got "
+                f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
+                f"{list(getattr(mask, 'shape', []))})"
+            )
+        out = self.lin(x) if self.lin is not None else x
+        out = torch.where(mask.unsqueeze(1), out, torch.zeros_like(out))
+        return out, mask
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.in_dim}, {self.out_dim})"
+
+
+class ModalityWise(nn.Module):
+    r"""One encoder per modality, applied to that modality's inputs.
+
+    After PyTorch Frame's ``StypeWiseFeatureEncoder``: the encoders sit in an
+    :class:`~torch.nn.ModuleDict` keyed by modality, in canonical order
+    (:data:`ENCODED_MODALITIES`). Each encoder maps its inputs to ``(x, mask)``:
+
+    .. math::
+        (\mathbf{X}_m, \mathbf{m}_m) = \mathrm{enc}_m(\mathrm{inputs}_m)
+        \quad \text{for each modality } m.
+
+    Args:
+        encoders (Mapping[str, torch.nn.Module]): Encoder of each modality (``"text"``,
+            ``"image"``, ``"numeric"``, ``"categorical"`` or ``"attributes"``), each with an
+            int ``dim`` attribute and ``forward(*inputs) -> (x, mask)``.
+
+    Shapes:
+        - **input:** a mapping from modality to a tuple of tensors (such as ``(x, mask)`` for
+          a :class:`PrecomputedEncoder`, ``(numeric, categorical)`` for an
+          :class:`~mmgraph.encoders.attributes.AttributeEncoder`)
+        - **output:** ``(xs, masks)``: dicts from modality to ``[N, D_m]`` and ``[N]`` (bool)
+    """
+
+    def __init__(self, encoders: Mapping[str, nn.Module]) -> None:
+        super().__init__()
+        if not encoders:
+            raise ValueError(
+                f"Expected at least one encoder, keyed by modality {ENCODED_MODALITIES}"
+            )
+        unknown = [k for k in encoders if k not in ENCODED_MODALITIES]
+        if unknown:
+            raise KeyError(
+                f"Unknown modality {unknown[0]!r} for an encoder (expected one of "
+                f"{ENCODED_MODALITIES})"
+            )
+        for name, encoder in encoders.items():
+            if not isinstance(encoder, nn.Module):
+                raise TypeError(
+                    f"Expected the encoder of {name!r} to be a torch.nn.Module (got "
+                    f"{type(encoder).__name__!r}); wrap precomputed features in a "
+                    "PrecomputedEncoder"
+                )
+            output_dim(encoder)
+        ordered = [(m, encoders[m]) for m in ENCODED_MODALITIES if m in encoders]
+        self.encoders = nn.ModuleDict(dict(ordered))
+
+    @property
+    def modalities(self) -> list[str]:
+        """The encoded modalities, in canonical order."""
+        return list(self.encoders.keys())
+
+    @property
+    def out_dims(self) -> dict[str, int]:
+        """Output size of each modality's encoder."""
+        return {m: output_dim(enc) for m, enc in self.encoders.items()}
+
+    def reset_parameters(self) -> None:
+        """Reset every encoder that has a ``reset_parameters`` method."""
+        for encoder in self.encoders.values():
+            reset = getattr(encoder, "reset_parameters", None)
+            if callable(reset):
+                reset()
+
+    def forward(
+        self, inputs: Mapping[str, Tensor | Sequence[Any]]
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Encode each modality; see the class description."""
+        extra = [k for k in inputs if k not in self.encoders]
+        if extra:
+            raise KeyError(
+                f"No encoder for modality {extra[0]!r} in the inputs (encoders: "
+                f"{self.modalities}); drop it or add an encoder"
+            )
+        absent = [m for m in self.encoders if m not in inputs]
+        if absent:
+            raise KeyError(
+                f"Missing inputs for modality {absent[0]!r} (got {list(inputs)}; expected "
+                f"{self.modalities})"
+            )
+        xs: dict[str, Tensor] = {}
+        masks: dict[str, Tensor] = {}
+        n: int | None = None
+        for name, encoder in self.encoders.items():
+            args = inputs[name]
+            out = encoder(args) if isinstance(args, Tensor) else encoder(*args)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise TypeError(
+                    f"Expected the encoder of {name!r} to return (x, mask) (got "
+                    f"{type(out).__name__!r})"
+                )
+            x, mask = out
+            if n is None:
+                n = x.size(0)
+            elif x.size(0) != n:
+                raise ValueError(
+                    f"Expected every modality to hold the same {n} nodes (got {x.size(0)} "
+                    f"for {name!r})"
+                )
+            xs[name], masks[name] = x, mask
+        return xs, masks
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{m}={enc!r}" for m, enc in self.encoders.items())
+        return f"{self.__class__.__name__}({inner})"
+
+
+def encode_graph(
+    graph: MultimodalGraph,
+    text_encoder: TextEncoder | TfidfTextEncoder | HashingTextEncoder | None = None,
+    image_encoder: ImageEncoder | None = None,
+    progress: bool = True,
+) -> dict[str, tuple[Tensor, Tensor]]:
+    """Run frozen encoders over a graph's texts and images.
+
+    Nodes whose presence mask is :obj:`False` are not encoded (zeros, mask :obj:`False`);
+    with an image encoder set to ``on_error="missing"``, unreadable files are also marked
+    missing. Relative image paths resolve against ``graph.image_root``. A TF-IDF encoder
+    must be fitted first (on the training nodes).
+
+    Args:
+        graph (MultimodalGraph): The graph.
+        text_encoder (optional): A :class:`~mmgraph.encoders.text.TextEncoder`,
+            :class:`~mmgraph.encoders.text.TfidfTextEncoder` or
+            :class:`~mmgraph.encoders.text.HashingTextEncoder`. (default: :obj:`None`)
+        image_encoder (ImageEncoder, optional): The image encoder. (default: :obj:`None`)
+        progress (bool, optional): Show progress bars. (default: :obj:`True`)
+
+    Returns:
+        ``{"text": (x, mask), "image": (x, mask)}`` for the encoders given, ready for
+        :class:`PrecomputedEncoder` s in a :class:`ModalityWise`.
+    """
+    out: dict[str, tuple[Tensor, Tensor]] = {}
+    if text_encoder is not None:
+        texts = _modality_values(graph, "text", text_encoder)
+        present = graph.presence_mask("text").cpu()
+        texts = [t if keep else None for t, keep in zip(texts, present.tolist())]
+        x, mask = text_encoder.encode(texts, progress=progress)
+        out["text"] = (x, mask & present)
+    if image_encoder is not None:
+        images = _modality_values(graph, "image", image_encoder)
+        present = graph.presence_mask("image").cpu()
+        if isinstance(images, Tensor):
+            x, mask = image_encoder.encode(images, mask=present, progress=progress)
+        else:
+            paths = [p if keep else None for p, keep in zip(images, present.tolist())]
+            x, mask = image_encoder.encode(paths, root=graph.image_root, progress=progress)
+        out["image"] = (x, mask & present)
+    return out
+
+
+def _modality_values(graph: MultimodalGraph, modality: str, encoder: Any) -> Any:
+    value = getattr(graph, modality, None)
+    if value is None:
+        raise ValueError(
+            f"The graph has no {modality!r} modality to encode (it has {graph.modalities}); "
+            f"drop the {modality} encoder"
+        )
+    if not callable(getattr(encoder, "encode", None)):
+        raise TypeError(
+            f"Expected a frozen {modality} encoder with an `encode` method (got "
+            f"{type(encoder).__name__!r}); trainable encoders such as SmallCNN belong in a "
+            "ModalityWise"
+        )
+    return value

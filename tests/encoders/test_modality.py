@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from mmgraph.data.graph import MultimodalGraph
+from mmgraph.encoders import (
+    AttributeEncoder,
+    HashingTextEncoder,
+    ImageEncoder,
+    ModalityWise,
+    PrecomputedEncoder,
+    SmallCNN,
+    encode_graph,
+)
+
+N = 5
+
+
+def inputs() -> dict[str, tuple[Tensor, ...]]:
+    gen = torch.Generator().manual_seed(0)
+    text = torch.randn(N, 6, generator=gen)
+    text_mask = torch.tensor([True, True, False, True, False])
+    numeric = torch.randn(N, 2, generator=gen)
+    numeric[1] = math.nan
+    categorical = torch.tensor([[1], [0], [2], [0], [1]])
+    images = torch.rand(N, 3, 8, 8, generator=gen)
+    image_mask = torch.tensor([True, False, True, True, True])
+    return {
+        "text": (text, text_mask),
+        "attributes": (numeric, categorical),
+        "image": (images, image_mask),
+    }
+
+
+def model() -> ModalityWise:
+    torch.manual_seed(0)
+    attributes = AttributeEncoder(2, [2], out_dim=3, embedding_dim=2)
+    attributes.fit(inputs()["attributes"][0])
+    # Inserted out of canonical order on purpose.
+    return ModalityWise(
+        {
+            "attributes": attributes,
+            "text": PrecomputedEncoder(6, 4),
+            "image": SmallCNN(3, 5, channels=(2,)),
+        }
+    )
+
+
+def test_forward_in_canonical_order() -> None:
+    mw = model().eval()
+    assert mw.modalities == ["text", "image", "attributes"]
+    assert mw.out_dims == {"text": 4, "image": 5, "attributes": 3}
+    xs, masks = mw(inputs())
+    assert list(xs) == list(masks) == ["text", "image", "attributes"]
+    for name, dim in mw.out_dims.items():
+        assert xs[name].shape == (N, dim) and masks[name].dtype == torch.bool
+    # Each entry equals calling its encoder directly.
+    for name, encoder in mw.encoders.items():
+        x, mask = encoder(*inputs()[name])
+        torch.testing.assert_close(xs[name], x)
+        assert torch.equal(masks[name], mask)
+    assert masks["text"].tolist() == [True, True, False, True, False]
+    assert torch.equal(xs["text"][2], torch.zeros(4))
+    assert masks["attributes"].tolist() == [True, False, True, True, True]  # NaN and code 0
+
+
+def test_single_tensor_input_is_one_argument() -> None:
+    mw = ModalityWise({"text": PrecomputedEncoder(6)})
+    x = inputs()["text"][0]
+    xs, masks = mw({"text": x})
+    assert torch.equal(xs["text"], x) and bool(masks["text"].all())
+
+
+def test_parameters_state_dict_repr_and_to() -> None:
+    mw = model()
+    expected = (6 * 4 + 4) + (2 + 2) * 2 + (2 * 2 + 2) * 3 + 3 + (3 * 2 * 9 + 2 * 2) + (2 * 5 + 5)
+    assert sum(p.numel() for p in mw.parameters()) == expected
+    other = model()
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(1.0)
+    other.load_state_dict(mw.state_dict())
+    mw.eval(), other.eval()
+    for name in mw.modalities:
+        torch.testing.assert_close(other(inputs())[0][name], mw(inputs())[0][name])
+    assert repr(ModalityWise({"text": PrecomputedEncoder(6, 4)})) == (
+        "ModalityWise(text=PrecomputedEncoder(6, 4))"
+    )
+    mw.to(torch.float64)
+    assert all(p.dtype == torch.float64 for p in mw.parameters())
+    before = mw.encoders["text"].lin.weight.clone()
+    mw.reset_parameters()
+    assert not torch.equal(mw.encoders["text"].lin.weight, before)
+
+
+def test_modality_wise_errors() -> None:
+    with pytest.raises(ValueError, match="Expected at least one encoder"):
+        ModalityWise({})
+    with pytest.raises(KeyError, match="Unknown modality 'txt' for an encoder"):
+        ModalityWise({"txt": PrecomputedEncoder(2)})
+    with pytest.raises(TypeError, match="Expected the encoder of 'text' to be a torch.nn.Module"):
+        ModalityWise({"text": HashingTextEncoder(8)})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="to expose its output size"):
+        ModalityWise({"text": nn.Identity()})
+    mw = model()
+    with pytest.raises(KeyError, match="Missing inputs for modality 'image'"):
+        mw({k: v for k, v in inputs().items() if k != "image"})
+    with pytest.raises(KeyError, match="No encoder for modality 'numeric'"):
+        mw({**inputs(), "numeric": (torch.ones(N, 2),)})
+    bad = inputs()
+    bad["text"] = (torch.randn(N + 1, 6), torch.ones(N + 1, dtype=torch.bool))
+    with pytest.raises(ValueError, match="Expected every modality to hold the same 6 nodes"):
+        mw(bad)
+
+    class NoMask(nn.Module):
+        dim = 2
+
+        def forward(self, x: Tensor) -> Tensor:
+            return x
+
+    with pytest.raises(TypeError, match="to return \\(x, mask\\)"):
+        ModalityWise({"text": NoMask()})({"text": torch.ones(2, 2)})
+
+
+def test_precomputed_encoder() -> None:
+    x, mask = inputs()["text"]
+    identity = PrecomputedEncoder(6)
+    assert sum(p.numel() for p in identity.parameters()) == 0 and identity.dim == 6
+    out, out_mask = identity(x, mask)
+    assert torch.equal(out[mask], x[mask]) and torch.equal(out[~mask], torch.zeros(2, 6))
+    assert torch.equal(out_mask, mask)
+    torch.manual_seed(0)
+    proj = PrecomputedEncoder(6, 3)
+    assert sum(p.numel() for p in proj.parameters()) == 6 * 3 + 3
+    out, _ = proj(x, mask)
+    torch.testing.assert_close(out[mask], x[mask] @ proj.lin.weight.T + proj.lin.bias)
+    assert repr(proj) == "PrecomputedEncoder(6, 3)"
+    other = PrecomputedEncoder(6, 3)
+    other.load_state_dict(proj.state_dict())
+    torch.testing.assert_close(other(x)[0], proj(x)[0])
+    assert proj.to(torch.float64)(x.double())[0].dtype == torch.float64
+    with pytest.raises(ValueError, match=r"Expected precomputed features of shape \[N, 6\]"):
+        proj(torch.ones(2, 5))
+    with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[5\]"):
+        identity(x, mask.float())
+    with pytest.raises(ValueError, match="Expected 'in_dim' to be a positive int"):
+        PrecomputedEncoder(0)
+    with pytest.raises(ValueError, match="Expected 'out_dim' to be a positive int or None"):
+        PrecomputedEncoder(2, 0)
+
+
+def test_encode_graph_text_and_image_paths(
+    shared_data: Path, vision_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    graph = MultimodalGraph(
+        text=["Austria flag", None, ["Andorra", "flag"], "hidden", "Aruba"],
+        image=["ABW.png", "AND.png", None, "AUT.png", "nope.png"],
+        presence={"text": torch.tensor([True, False, True, False, True])},
+        image_root=str(shared_data / "country-flags" / "images"),
+    )
+    text_encoder = HashingTextEncoder(dim=16)
+    image_encoder = ImageEncoder(
+        vision_dirs["vit"], cache_dir=tmp_path, on_error="missing", progress=False
+    )
+    with pytest.warns(UserWarning, match="nope.png"):
+        out = encode_graph(graph, text_encoder, image_encoder, progress=False)
+    assert list(out) == ["text", "image"]
+    x, mask = out["text"]
+    assert mask.tolist() == [True, False, True, False, True]  # "hidden" is marked absent
+    direct, _ = text_encoder.encode(["Austria flag", None, ["Andorra", "flag"], None, "Aruba"])
+    assert torch.equal(x, direct) and torch.equal(x[3], torch.zeros(16))
+    x, mask = out["image"]
+    assert mask.tolist() == [True, True, False, True, False]
+    root = graph.image_root
+    direct, _ = image_encoder.encode(["ABW.png", "AND.png", None, "AUT.png"], root=root)
+    torch.testing.assert_close(x[:4], direct)
+    # The result plugs into a ModalityWise of precomputed encoders.
+    mw = ModalityWise({m: PrecomputedEncoder(x.size(1)) for m, (x, _) in out.items()})
+    xs, masks = mw(out)
+    assert torch.equal(masks["image"], mask)
+
+
+def test_encode_graph_image_tensor(vision_dirs: dict[str, Path], tmp_path: Path) -> None:
+    images = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    present = torch.tensor([True, False, True])
+    graph = MultimodalGraph(image=images, presence={"image": present})
+    enc = ImageEncoder(vision_dirs["vit"], cache_dir=tmp_path, progress=False)
+    x, mask = encode_graph(graph, image_encoder=enc, progress=False)["image"]
+    assert torch.equal(mask, present) and torch.equal(x[1], torch.zeros(16))
+    torch.testing.assert_close(x[[0, 2]], enc.encode(images[[0, 2]])[0])
+
+
+def test_encode_graph_errors() -> None:
+    graph = MultimodalGraph(text=["a", "b"])
+    with pytest.raises(ValueError, match="The graph has no 'image' modality to encode"):
+        encode_graph(graph, image_encoder=SmallCNN())  # type: ignore[arg-type]
+    images = MultimodalGraph(image=torch.rand(2, 3, 8, 8))
+    with pytest.raises(TypeError, match="Expected a frozen image encoder with an `encode`"):
+        encode_graph(images, image_encoder=SmallCNN())  # type: ignore[arg-type]
+    assert encode_graph(graph) == {}
