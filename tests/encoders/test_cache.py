@@ -33,7 +33,9 @@ def test_put_then_get_many(tmp_path: Path) -> None:
     assert torch.equal(x[0], feats[2]) and torch.equal(x[2], feats[0])
     assert torch.equal(x[1], torch.zeros(4))
     assert cache.dim == 4 and len(cache) == 3 and "b" in cache
-    assert repr(cache) == f"FeatureCache({str(tmp_path / 'features' / 'model-a')!r}, items=3, dim=4)"
+    assert (
+        repr(cache) == f"FeatureCache({str(tmp_path / 'features' / 'model-a')!r}, items=3, dim=4)"
+    )
 
 
 def test_persists_across_instances_and_sees_new_shards(tmp_path: Path) -> None:

