@@ -60,7 +60,7 @@ class ImageEncoder(nn.Module):
     :func:`torch.inference_mode` when frozen, and keeps each image's features in an on-disk
     :class:`~mmgraph.encoders.cache.FeatureCache` keyed by the model (source, configuration,
     preprocessing, current weights) and a hash of the image file's bytes (or of the pixel
-    tensor), so a second run encodes nothing.
+    tensor), so a second run encodes nothing; identical images are encoded once.
 
     Args:
         model_name_or_path (str): Hub name or local folder (with a preprocessor config).
@@ -83,6 +83,9 @@ class ImageEncoder(nn.Module):
           ``pixel_values`` ``[B, 3, H', W']`` as the processor makes them
         - **output:** :meth:`encode`: ``(x [N, D], mask [N])``; :meth:`forward`: ``[B, D]``
     """
+
+    flush_every: int = 64
+    """Batches between writes to the feature cache (an interrupted run keeps what it wrote)."""
 
     def __init__(
         self,
@@ -252,10 +255,15 @@ class ImageEncoder(nn.Module):
             if cached.size(1) == self.dim:
                 x[torch.tensor(rows)] = cached
             todo = [i for i, hit in zip(rows, found.tolist()) if not hit]
-        done: list[int] = []
+        first: dict[str, int] = {}  # identical images (a default avatar) are encoded once
+        copies = [i for i in todo if first.setdefault(keys[i], i) != i]
+        todo = [i for i in todo if first[keys[i]] == i]
+        pending: list[int] = []
+        starts = range(0, len(todo), self.batch_size)
         with self._eval():
-            starts = range(0, len(todo), self.batch_size)
-            for start in tqdm(starts, desc="Encoding images", disable=not progress, leave=False):
+            for b, start in enumerate(
+                tqdm(starts, desc="Encoding images", disable=not progress, leave=False)
+            ):
                 idx = []
                 batch = []
                 for i in todo[start : start + self.batch_size]:
@@ -267,11 +275,16 @@ class ImageEncoder(nn.Module):
                         batch.append(image)
                 if batch:
                     x[torch.tensor(idx)] = self._forward_images(batch, rescale)
-                    done.extend(idx)
+                    pending.extend(idx)
+                flush = (b + 1) % self.flush_every == 0 or b + 1 == len(starts)
+                if cache is not None and pending and flush:
+                    cache.put_many([keys[i] for i in pending], x[torch.tensor(pending)].clone())
+                    pending = []
+        for i in copies:
+            x[i] = x[first[keys[i]]]
+            present[i] = present[first[keys[i]]]
         x = x.clone()
         warn_unreadable(failed)
-        if cache is not None and done:
-            cache.put_many([keys[i] for i in done], x[torch.tensor(done)])
         if self.normalize:
             x = F.normalize(x, dim=1)
         x[~present] = 0.0

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -123,6 +123,9 @@ class TextEncoder(nn.Module):
           ``attention_mask`` ``[B, T]``
         - **output:** :meth:`encode`: ``(x [N, D], mask [N])``; :meth:`forward`: ``[B, D]``
     """
+
+    flush_every: int = 64
+    """Batches between writes to the feature cache (an interrupted run keeps what it wrote)."""
 
     def __init__(
         self,
@@ -251,24 +254,36 @@ class TextEncoder(nn.Module):
         finally:
             self.model.train(was_training)
 
-    def _run(self, texts: list[str], progress: bool) -> Tensor:
-        """Embed ``texts`` in length-sorted batches; rows in the order of ``texts``."""
+    def _run(
+        self,
+        texts: list[str],
+        progress: bool,
+        sink: Callable[[list[int], Tensor], None] | None = None,
+    ) -> Tensor:
+        """Embed ``texts`` in length-sorted batches; rows in the order of ``texts``.
+
+        Every :attr:`flush_every` batches (and at the end), ``sink(rows, embeddings)``
+        receives what was encoded since the last call, so an interrupted run keeps its work.
+        """
         from tqdm.auto import tqdm
 
-        lengths = [
-            len(ids)
-            for ids in self.tokenizer(texts, truncation=True, max_length=self.max_length)[
-                "input_ids"
-            ]
-        ]
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         out = torch.zeros(len(texts), self.dim)
+        pending: list[int] = []
         starts = range(0, len(texts), self.batch_size)
         with self._eval():
-            for start in tqdm(starts, desc="Encoding texts", disable=not progress, leave=False):
+            for b, start in enumerate(
+                tqdm(starts, desc="Encoding texts", disable=not progress, leave=False)
+            ):
                 idx = order[start : start + self.batch_size]
                 batch = self.tokenize([texts[i] for i in idx])
                 out[torch.tensor(idx)] = self(**batch).float().cpu()
+                pending.extend(idx)
+                if sink is not None and ((b + 1) % self.flush_every == 0 or b + 1 == len(starts)):
+                    sink(pending, out[torch.tensor(pending)].clone())
+                    pending = []
         return out.clone()
 
     def embed_unique(self, texts: Sequence[str], progress: bool | None = None) -> Tensor:
@@ -287,9 +302,12 @@ class TextEncoder(nn.Module):
             logger.info(
                 "Encoding %d of %d texts (%d cached)", len(todo), len(texts), len(texts) - len(todo)
             )
-            new = self._run([texts[i] for i in todo], progress)
-            cache.put_many([keys[i] for i in todo], new)
-            emb[torch.tensor(todo)] = new
+            todo_keys = [keys[i] for i in todo]
+
+            def sink(rows: list[int], values: Tensor) -> None:
+                cache.put_many([todo_keys[r] for r in rows], values)
+
+            emb[torch.tensor(todo)] = self._run([texts[i] for i in todo], progress, sink)
         return emb
 
     def encode(

@@ -173,17 +173,28 @@ def test_paths_missing_and_cache(vit: ImageEncoder, flags: Path, tmp_path: Path)
     from mmgraph.data.images import load_image
 
     paths = [PALETTE, None, RGB, RGBA, PALETTE]
-    with configured(vit, use_cache=True, cache_dir=tmp_path) as enc, count_forwards(enc) as calls:
+    settings = {"use_cache": True, "cache_dir": tmp_path, "batch_size": 1}
+    with configured(vit, **settings) as enc, count_forwards(enc) as calls:
         x, mask = enc.encode(paths, root=flags)
         assert mask.tolist() == [True, False, True, True, True]
         assert torch.equal(x[1], torch.zeros(16)) and torch.equal(x[0], x[4])
-        assert calls[0] == 2  # 4 images in batches of 2 (the duplicate is encoded too)
+        assert len(enc._cache() or []) == 3
+        assert calls[0] == 3  # 3 distinct images: PALETTE (twice) is encoded once
         again, _ = enc.encode(paths, root=flags)
-        assert calls[0] == 2 and torch.equal(again, x)  # all from the cache
+        assert calls[0] == 3 and torch.equal(again, x)  # all from the cache
         # The same pixels from PIL by hand.
         pixels = enc.preprocess([load_image(flags / RGB)])
         with torch.no_grad():
             torch.testing.assert_close(x[2], enc(pixels)[0])
+
+
+def test_image_cache_is_written_per_chunk(vit: ImageEncoder, tmp_path: Path) -> None:
+    settings = {"use_cache": True, "cache_dir": tmp_path, "batch_size": 1, "flush_every": 2}
+    with configured(vit, **settings) as enc:
+        enc.encode(images(5))
+        cache = enc._cache()
+        assert cache is not None and len(cache) == 5
+        assert len(list(cache.path.glob("shard-*.keys"))) == 3  # after 2, 4 and 5 images
 
 
 def test_tensor_input_mask_and_cache(vit: ImageEncoder, tmp_path: Path) -> None:

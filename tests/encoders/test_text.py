@@ -94,6 +94,27 @@ def test_cache_hit_on_second_call(tiny: TextEncoder, tiny_bert_dir: Path, tmp_pa
     assert again_calls[0] == 1 and torch.equal(third[:4], first)
 
 
+def test_interrupted_run_resumes_from_the_cache(tiny: TextEncoder) -> None:
+    texts = [f"text number {w}" for w in ("one", "two", "three", "four", "five", "six")]
+    tiny.flush_every = 1  # write after every batch of 2
+
+    def interrupt(*_: object) -> None:
+        if calls[0] == 2:
+            raise RuntimeError("interrupted")
+        calls[0] += 1
+
+    calls = [0]
+    hook = tiny.model.register_forward_hook(interrupt)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        tiny.encode(texts)
+    hook.remove()
+    resumed = count_forwards(tiny)
+    x, _ = tiny.encode(texts)
+    assert resumed[0] == 1  # 2 of 3 batches were cached before the interruption
+    tiny.use_cache = False
+    torch.testing.assert_close(x, tiny.encode(texts)[0], atol=1e-6, rtol=0)
+
+
 def test_cache_key_changes_with_options_and_weights(tiny_bert_dir: Path, tmp_path: Path) -> None:
     mean = TextEncoder(tiny_bert_dir, cache_dir=tmp_path, progress=False)
     cls = TextEncoder(tiny_bert_dir, pooling="cls", cache_dir=tmp_path, progress=False)
