@@ -27,6 +27,11 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+# Tests use tiny models, for which one thread is fastest; it also keeps parallel runs on a
+# small machine from oversubscribing its cores.
+torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(12345)
