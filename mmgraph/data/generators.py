@@ -144,6 +144,41 @@ def power_law_weights(num_nodes: int, gamma: float = 2.5, avg_degree: float = 10
     return w.mul_(avg_degree * n / w.sum())
 
 
+def _chung_lu_pairs(w: Tensor, gen: torch.Generator) -> Tensor:
+    """Keys ``i * n + j`` (``i < j``) of a Chung–Lu graph on decreasing weights ``w``."""
+    n = w.numel()
+    total = float(w.sum())
+    threshold = _P_SPLIT * total  # a pair is "heavy" when w_i * w_j > threshold
+
+    # Heavy pairs: node i (weights decreasing) pairs heavily with the first `reach[i]` nodes.
+    reach = n - torch.searchsorted(w.flip(0), threshold / w, right=True)
+    heavy_i = torch.arange(n)[reach > torch.arange(n) + 1]
+    counts = reach[heavy_i] - heavy_i - 1
+    rows = heavy_i.repeat_interleave(counts)
+    starts = torch.cumsum(counts, 0) - counts
+    cols = torch.arange(rows.numel()) - starts.repeat_interleave(counts) + rows + 1
+    p_heavy = (w[rows] * w[cols] / total).clamp_(max=1.0)
+    keep = torch.rand(rows.numel(), dtype=torch.float64, generator=gen) < p_heavy
+    heavy_keys = rows[keep] * n + cols[keep]
+
+    # Light pairs: Poisson(c * p_ij) draws per pair, thinned to probability p_ij.
+    c = 2.0 * math.log(2.0)  # 1 - exp(-c p) >= p for every p <= 1/2
+    mean_draws = torch.tensor([c * total / 2.0], dtype=torch.float64)
+    num_draws = int(torch.poisson(mean_draws, generator=gen))
+    cdf = torch.cumsum(w, 0)
+    cdf /= cdf[-1].clone()
+    ends = torch.searchsorted(cdf, torch.rand(2 * num_draws, dtype=torch.float64, generator=gen))
+    ends.clamp_(max=n - 1)
+    u, v = ends[:num_draws], ends[num_draws:]
+    u, v = torch.minimum(u, v), torch.maximum(u, v)
+    light = (u != v) & (v >= reach[u])  # u is the heavier end; heavy pairs were listed above
+    keys = torch.unique(u[light] * n + v[light])
+    u, v = keys // n, keys % n
+    p = w[u] * w[v] / total
+    accept = torch.rand(keys.numel(), dtype=torch.float64, generator=gen) < p / -torch.expm1(-c * p)
+    return torch.cat([heavy_keys, keys[accept]])
+
+
 def chung_lu_power_law(
     num_nodes: int,
     gamma: float = 2.5,
@@ -185,38 +220,8 @@ def chung_lu_power_law(
     """
     w = power_law_weights(num_nodes, gamma, avg_degree)
     n = w.numel()
-    total = float(w.sum())
     gen = make_generator(seed)
-    threshold = _P_SPLIT * total  # a pair is "heavy" when w_i * w_j > threshold
-
-    # Heavy pairs: node i (weights decreasing) pairs heavily with the first `reach[i]` nodes.
-    reach = n - torch.searchsorted(w.flip(0), threshold / w, right=True)
-    heavy_i = torch.arange(n)[reach > torch.arange(n) + 1]
-    counts = reach[heavy_i] - heavy_i - 1
-    rows = heavy_i.repeat_interleave(counts)
-    starts = torch.cumsum(counts, 0) - counts
-    cols = torch.arange(rows.numel()) - starts.repeat_interleave(counts) + rows + 1
-    p_heavy = (w[rows] * w[cols] / total).clamp_(max=1.0)
-    keep = torch.rand(rows.numel(), dtype=torch.float64, generator=gen) < p_heavy
-    heavy_keys = rows[keep] * n + cols[keep]
-
-    # Light pairs: Poisson(c * p_ij) draws per pair, thinned to probability p_ij.
-    c = 2.0 * math.log(2.0)  # 1 - exp(-c p) >= p for every p <= 1/2
-    mean_draws = torch.tensor([c * total / 2.0], dtype=torch.float64)
-    num_draws = int(torch.poisson(mean_draws, generator=gen))
-    cdf = torch.cumsum(w, 0)
-    cdf /= cdf[-1].clone()
-    ends = torch.searchsorted(cdf, torch.rand(2 * num_draws, dtype=torch.float64, generator=gen))
-    ends.clamp_(max=n - 1)
-    u, v = ends[:num_draws], ends[num_draws:]
-    u, v = torch.minimum(u, v), torch.maximum(u, v)
-    light = (u != v) & (v >= reach[u])  # u is the heavier end; heavy pairs were listed above
-    keys = torch.unique(u[light] * n + v[light])
-    u, v = keys // n, keys % n
-    p = w[u] * w[v] / total
-    accept = torch.rand(keys.numel(), dtype=torch.float64, generator=gen) < p / -torch.expm1(-c * p)
-    keys = torch.cat([heavy_keys, keys[accept]])
-
+    keys = _chung_lu_pairs(w, gen)
     # Shuffle the node ids so hubs do not sit at ids 0, 1, 2, ...
     perm = torch.randperm(n, generator=gen)
     u, v = perm[keys // n], perm[keys % n]

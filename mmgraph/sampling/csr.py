@@ -74,9 +74,9 @@ def _check_edge_field(value: Any, name: str, num_edges: int, floating: bool) -> 
 
 
 class CSRGraph:
-    r"""A graph in compressed sparse row form: the neighbours of node :math:`i` are
-    ``col[rowptr[i]:rowptr[i + 1]]``, sorted by id.
+    r"""A graph in compressed sparse row (CSR) form.
 
+    The neighbours of node :math:`i` are ``col[rowptr[i]:rowptr[i + 1]]``, sorted by id.
     With ``by="source"`` the rows are sources and ``col`` holds out-neighbours (what a walk
     follows); with ``by="target"`` the rows are targets and ``col`` holds in-neighbours, the
     nodes that send messages to the row's node (what a neighbour sampler draws). Parallel
@@ -157,8 +157,10 @@ class CSRGraph:
             edge_weight = _check_edge_field(edge_weight, "edge_weight", num_edges, floating=True)
         if edge_type is not None:
             edge_type = _check_edge_field(edge_type, "edge_type", num_edges, floating=False)
-            if relation_names is not None and num_edges and int(edge_type.max()) >= len(
-                relation_names
+            if (
+                relation_names is not None
+                and num_edges
+                and int(edge_type.max()) >= len(relation_names)
             ):
                 raise ValueError(
                     f"Found relation id {int(edge_type.max())} in 'edge_type' but only "
@@ -240,9 +242,7 @@ class CSRGraph:
     def relation_id(self, relation: str | int) -> int:
         """The id of a relation given by name or id; unknown names list the valid ones."""
         if isinstance(relation, bool) or not isinstance(relation, (str, int)):
-            raise TypeError(
-                f"Expected a relation name or id (got {type(relation).__name__!r})"
-            )
+            raise TypeError(f"Expected a relation name or id (got {type(relation).__name__!r})")
         if isinstance(relation, str):
             if self.relation_names is None or relation not in self.relation_names:
                 raise KeyError(

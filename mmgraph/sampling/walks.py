@@ -83,21 +83,27 @@ class _WalkTables:
             dead = total <= 0
         else:
             dead = deg == 0
-        one = torch.ones(1, dtype=torch.bool)
-        self.stop = torch.cat([dead, one])  # walks on these nodes stop
-        self.start = torch.cat([torch.where(dead, e, rowptr[:-1]), torch.tensor([e])])
-        self.deg = torch.cat([torch.where(dead, 1, deg), torch.tensor([1])])
+        self.stop = torch.cat([dead, torch.ones(1, dtype=torch.bool)])  # walks here stop
+        self.has_dead = bool(dead.any())
         self.col = torch.cat([csr.col, torch.tensor([n])])
+        # One row per node (sentinel last): entry start, entry count and, when weighted,
+        # total weight and cumulative weight before the row (float64 bits), so that one
+        # gather fetches everything a step needs about the current node.
+        start = torch.cat([torch.where(dead, e, rowptr[:-1]), torch.tensor([e])])
+        count = torch.cat([torch.where(dead, 1, deg), torch.tensor([1])])
+        columns = [start, count]
         # Steps of a branch-free binary search over at most max-degree entries.
-        self.steps = _steps(int(self.deg.max()))
+        self.steps = _steps(int(count.max()))
         if weighted:
             # Global inclusive cumulative weights: monotone across rows, so a search that
             # starts in a row needs no bound check; padded with +inf for the search's probes.
             pad = torch.full((2 * self.steps[0],), math.inf, dtype=torch.float64)
             self.cumw = torch.cat([cum[1:], cum[-1:] + 1.0, pad])
-            self.base = torch.cat([torch.where(dead, cum[-1], cum[rowptr[:-1]]), cum[-1:]])
+            base = torch.cat([torch.where(dead, cum[-1], cum[rowptr[:-1]]), cum[-1:]])
             ones = torch.ones(1, dtype=torch.float64)
-            self.total = torch.cat([torch.where(dead, 1.0, total), ones])
+            total = torch.cat([torch.where(dead, 1.0, total), ones])
+            columns += [total.view(torch.long), base.view(torch.long)]
+        self.node = torch.stack(columns, dim=1)
         # Sorted keys `row * (N + 1) + col` for neighbour tests, padded with the largest key.
         self.n_key = n + 1
         self.key_steps = _steps(int(deg.max()) if n else 0)
@@ -137,18 +143,17 @@ class _WalkTables:
 
         Returns the CSR positions of the chosen entries (``E`` for a stopped walk).
         """
-        start = self.start.index_select(0, cur)
-        deg = self.deg.index_select(0, cur)
+        node = self.node.index_select(0, cur)
+        start, count = node[:, 0], node[:, 1]
         if self.weighted:
             r = torch.rand(cur.numel(), dtype=torch.float64, generator=gen)
-            target = r.mul_(self.total.index_select(0, cur)).add_(self.base.index_select(0, cur))
-            pos = self.search_weight(start, target)
-            pos = torch.minimum(pos, start.add_(deg).sub_(1))
+            target = r.mul_(node[:, 2].view(torch.float64)).add_(node[:, 3].view(torch.float64))
+            pos = torch.minimum(self.search_weight(start, target), start + count - 1)
         else:
-            # Offset floor(r * deg / 2^31) for a 31-bit random integer r: uniform up to a
-            # relative bias below deg / 2^31.
+            # Offset floor(r * count / 2^31) for a 31-bit random integer r: uniform up to a
+            # relative bias below count / 2^31.
             r = torch.randint(0, 1 << 31, (cur.numel(),), generator=gen)
-            pos = start.add_(deg.mul_(r).bitwise_right_shift_(31))
+            pos = r.mul_(count).bitwise_right_shift_(31).add_(start)
         torch.index_select(self.col, 0, pos, out=out)
         return pos
 
@@ -177,9 +182,7 @@ def _steps(max_count: int) -> list[int]:
     return [1 << k for k in reversed(range(max(max_count, 1).bit_length()))]
 
 
-def _check_walk_args(
-    csr: Any, walk_length: Any, p: Any, q: Any
-) -> None:
+def _check_walk_args(csr: Any, walk_length: Any, p: Any, q: Any) -> None:
     if not isinstance(csr, CSRGraph):
         raise TypeError(
             f"Expected 'csr' to be a CSRGraph (got {type(csr).__name__!r}); build one with "
@@ -280,8 +283,9 @@ def random_walk(
     return _walk(_tables(csr, weighted), start, walk_length, float(p), float(q), gen)
 
 
-def _walk(tables: _WalkTables, start: Tensor, walk_length: int, p: float, q: float,
-          gen: torch.Generator) -> Tensor:
+def _walk(
+    tables: _WalkTables, start: Tensor, walk_length: int, p: float, q: float, gen: torch.Generator
+) -> Tensor:
     b = start.numel()
     out = torch.empty(walk_length + 1, b, dtype=torch.long)
     out[0] = start
@@ -296,85 +300,128 @@ def _walk(tables: _WalkTables, start: Tensor, walk_length: int, p: float, q: flo
     return walks
 
 
+_U_BITS = 24
+"""Low bits of a 63-bit random integer that decide acceptance; the other 39 propose."""
+
+
 class _Node2Vec:
-    """The biased second-order step, by rejection sampling over all walkers at once."""
+    """The biased second-order step, by rejection sampling over all walkers at once.
+
+    Pending walkers keep their state in the rows of one int64 matrix (float64 columns stored
+    as bits), so that dropping the walkers that accepted is a single gather. Each round draws
+    one 63-bit random integer per proposal: its low 24 bits decide acceptance (against
+    integer thresholds), its high 39 bits choose the proposal.
+    """
 
     def __init__(self, tables: _WalkTables, p: float, q: float) -> None:
         self.tables = tables
         ret, out = 1.0 / p, 1.0 / q
         self.strip = ret > max(1.0, out)
         c = max(1.0, out) if self.strip else max(ret, 1.0, out)
-        # Acceptance probability of a proposed x: returning to t, a neighbour of t, other.
-        self.a_ret = min(ret, c) / c
-        a_nbr, a_out = 1.0 / c, out / c
+        # Acceptance probability of a proposed x (returning to t, a neighbour of t, other)
+        # as a threshold on a 24-bit uniform integer.
+        scale = 1 << _U_BITS
+        self.a_ret = math.ceil(min(ret, c) / c * scale)
+        a_nbr, a_out = math.ceil(1.0 / c * scale), math.ceil(out / c * scale)
         self.lo, self.hi = min(a_nbr, a_out), max(a_nbr, a_out)
         self.nbr_accepts = a_nbr > a_out
         self.kappa = ret / c - 1.0  # width of the return strip per unit of w(v, t), over c
+        # Columns of the state matrix.
+        names = ["walker", "t", "start", "size"]
+        names += ["ext", "back"] if self.strip else []
+        names += ["base"] if tables.weighted else []
+        self.col = {name: i for i, name in enumerate(names)}
 
     def walk(self, out: Tensor, gen: torch.Generator) -> None:
         """Fill rows ``1..L`` of ``out`` ``[L + 1, B]`` (row 0 holds the start nodes)."""
-        tables = self.tables
-        b = out.size(1)
-        eprev = tables.first_order(out[0], gen, out[1])
+        eprev = self.tables.first_order(out[0], gen, out[1])
         for i in range(1, out.size(0) - 1):
-            prev, cur, nxt = out[i - 1], out[i], out[i + 1]
-            enext = torch.full((b,), tables.sentinel_pos, dtype=torch.long)
+            eprev = self._step(out[i - 1], out[i], out[i + 1], eprev, gen)
+
+    def _state(self, prev: Tensor, cur: Tensor, nxt: Tensor, eprev: Tensor) -> Tensor:
+        tables = self.tables
+        if tables.has_dead:
             stopped = tables.stop.index_select(0, cur)
             nxt.masked_fill_(stopped, tables.num_nodes)
-            pending = (~stopped).nonzero().view(-1)
-            while pending.numel():
-                n_pending = pending.numel()
-                # Near the end of a step few walkers are left: give each several proposals
-                # in one round and keep its first accepted one (same law as one at a time).
-                k = 1 if n_pending >= _TAIL else min(_MAX_REPEAT, max(2, _TAIL // n_pending))
-                idx = pending.repeat(k) if k > 1 else pending
-                acc, x, pos = self._propose(idx, prev, cur, eprev, gen)
-                if k > 1:
-                    acc_k = acc.view(k, n_pending)
-                    done = acc_k.any(0)
-                    first = acc_k.to(torch.uint8).argmax(0)
-                    sel = (first * n_pending + torch.arange(n_pending))[done]
-                else:
-                    done = acc
-                    sel = acc.nonzero().view(-1)
-                walker = idx.index_select(0, sel)
-                nxt.index_copy_(0, walker, x.index_select(0, sel))
-                enext.index_copy_(0, walker, pos.index_select(0, sel))
-                pending = pending[~done]
-            eprev = enext
-
-    def _propose(
-        self, idx: Tensor, prev: Tensor, cur: Tensor, eprev: Tensor, gen: torch.Generator
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """One proposal for each walker in ``idx``: (accepted, node, CSR position)."""
-        tables = self.tables
-        t = prev.index_select(0, idx)
-        v = cur.index_select(0, idx)
-        start = tables.start.index_select(0, v)
-        last = tables.deg.index_select(0, v).add_(start).sub_(1)
-        if tables.weighted:
-            size = tables.total.index_select(0, v)
+            walker = (~stopped).nonzero().view(-1)
+            t, v = prev.index_select(0, walker), cur.index_select(0, walker)
+            e = eprev.index_select(0, walker) if self.strip else eprev
         else:
-            size = tables.deg.index_select(0, v).double()
-        # y in [0, size) proposes an entry (proportionally to its weight); y beyond that,
-        # in the strip of width kappa * w(v, t), returns to t outright.
-        y = torch.rand(idx.numel(), dtype=torch.float64, generator=gen)
+            walker, t, v, e = torch.arange(cur.numel()), prev, cur, eprev
+        node = tables.node.index_select(0, v)
+        columns = [walker, t, node[:, 0], node[:, 2] if tables.weighted else node[:, 1]]
         if self.strip:
-            e = eprev.index_select(0, idx)
             rev_pos, rev_w = tables.reverse()
-            y.mul_(rev_w.index_select(0, e).mul_(self.kappa).add_(size))
-            in_strip = y >= size
-        else:
-            y.mul_(size)
+            size = node[:, 2].view(torch.float64) if tables.weighted else node[:, 1]
+            ext = rev_w.index_select(0, e).mul_(self.kappa).add_(size)
+            columns += [ext.view(torch.long), rev_pos.index_select(0, e)]
         if tables.weighted:
-            pos = tables.search_weight(start, y.add_(tables.base.index_select(0, v)))
+            columns.append(node[:, 3])
+        return torch.stack(columns, dim=1)
+
+    def _step(
+        self, prev: Tensor, cur: Tensor, nxt: Tensor, eprev: Tensor, gen: torch.Generator
+    ) -> Tensor:
+        """Write the next node of every walk into ``nxt``; return the entries taken."""
+        enext = eprev
+        if self.strip:
+            enext = torch.full((cur.numel(),), self.tables.sentinel_pos, dtype=torch.long)
+        state = self._state(prev, cur, nxt, eprev)
+        while state.size(0):
+            n = state.size(0)
+            # When few walkers are left, give each several proposals in one round and keep
+            # its first accepted one (the same law as proposing one at a time).
+            k = 1 if n >= _TAIL else min(_MAX_REPEAT, max(2, _TAIL // n))
+            props = state.repeat(k, 1) if k > 1 else state
+            acc, x, pos = self._propose(props, gen)
+            if k > 1:
+                acc_k = acc.view(k, n)
+                done = acc_k.any(0)
+                first = acc_k.to(torch.uint8).argmax(0)
+                sel = (first * n + torch.arange(n))[done]
+            else:
+                done = acc
+                sel = acc.nonzero().view(-1)
+            who = props[:, 0].index_select(0, sel)
+            nxt.index_copy_(0, who, x.index_select(0, sel))
+            if self.strip:
+                enext.index_copy_(0, who, pos.index_select(0, sel))
+            state = state.index_select(0, (~done).nonzero().view(-1))
+        return enext
+
+    def _propose(self, props: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+        """One proposal per row of ``props``: (accepted, node, CSR entry)."""
+        tables, col = self.tables, self.col
+        t, start = props[:, col["t"]], props[:, col["start"]]
+        size = props[:, col["size"]]
+        r = torch.empty_like(t).random_(generator=gen)  # 63 random bits
+        u = r & ((1 << _U_BITS) - 1)
+        r >>= _U_BITS
+        in_strip = None
+        if self.strip or tables.weighted:
+            if tables.weighted:
+                size = size.view(torch.float64)
+            # y in [0, size) proposes an entry (proportionally to its weight); y beyond,
+            # in the strip of width kappa * w(v, t), returns to t outright.
+            span = props[:, col["ext"]].view(torch.float64) if self.strip else size
+            y = r.double().mul_(span).mul_(2.0**-39)
+            if self.strip:
+                in_strip = y >= size
+            if tables.weighted:
+                base = props[:, col["base"]].view(torch.float64)
+                pos = tables.search_weight(start, y.add_(base))
+            else:
+                pos = y.long().add_(start)
+            if self.strip:
+                pos.clamp_(max=tables.sentinel_pos)  # strip rows may point past their row
         else:
-            pos = start.add_(y.long())
-        pos = torch.minimum(pos, last)
+            pos = r.mul_(size).bitwise_right_shift_(39).add_(start)
         x = tables.col.index_select(0, pos)
-        u = torch.rand(idx.numel(), generator=gen)
         is_ret = x == t
-        acc = torch.where(is_ret, u < self.a_ret, u < self.lo)
+        if self.a_ret >= 1 << _U_BITS:
+            acc = is_ret | (u < self.lo)
+        else:
+            acc = torch.where(is_ret, u < self.a_ret, u < self.lo)
         if self.lo < self.hi:
             # Only where u falls between the two acceptance levels does it matter whether
             # x is a neighbour of t.
@@ -382,9 +429,10 @@ class _Node2Vec:
             if test.numel():
                 nbr = tables.is_neighbor(t.index_select(0, test), x.index_select(0, test))
                 acc.index_copy_(0, test, nbr if self.nbr_accepts else ~nbr)
-        if self.strip:
+        if in_strip is not None:
+            # The strip returns to t, over the first entry of v -> t.
             x = torch.where(in_strip, t, x)
-            pos = torch.where(in_strip, rev_pos.index_select(0, e), pos)
+            pos = torch.where(in_strip, props[:, col["back"]], pos)
             acc |= in_strip
         return acc, x, pos
 
@@ -464,8 +512,10 @@ class RandomWalker:
         """
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"Expected 'batch_size' to be a positive int (got {batch_size!r})")
-        nodes = torch.arange(self.csr.num_nodes) if start is None else _check_start(
-            start, self.csr.num_nodes
+        nodes = (
+            torch.arange(self.csr.num_nodes)
+            if start is None
+            else _check_start(start, self.csr.num_nodes)
         )
         if shuffle:
             nodes = nodes[torch.randperm(nodes.numel(), generator=self.generator)]
