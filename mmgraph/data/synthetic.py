@@ -95,18 +95,21 @@ _STYLE_AVATAR_LAW = torch.tensor(
 )
 # Reciprocation: probability that the followed account follows back, by [followed, follower].
 _FOLLOW_BACK = torch.tensor([[0.35, 0.10], [0.30, 0.60]])
-# Where an account's follows go: [own community, popular anywhere, uniform anywhere, own ring].
+# Where an account's follows go: [own community, popular anywhere, uniform anywhere, own ring],
+# per profile (the neutral one is in no ring).
 _EDGE_KINDS = torch.tensor(
     [[0.70, 0.20, 0.10, 0.00], [0.25, 0.35, 0.25, 0.15], [0.50, 0.30, 0.20, 0.00]]
 )
-_LANG_LAW = torch.tensor(
-    [[0.50, 0.15, 0.10, 0.10, 0.10, 0.05], [0.75, 0.10, 0.05, 0.03, 0.05, 0.02]]
+_LANG_LAW = (  # en, es, fr, de, pt, it: human, bot
+    (0.50, 0.15, 0.10, 0.10, 0.10, 0.05),
+    (0.75, 0.10, 0.05, 0.03, 0.05, 0.02),
 )
 _STYLE_FIDELITY = 0.8  # probability that a style marker comes from the node's own style t
 _RING_SIZE = 8
 _MAX_SHAPES = 4
-_SHAPE_COUNT_LAW = torch.tensor(  # number of shapes 1..4 on a varied avatar
-    [[0.0, 1 / 3, 1 / 3, 1 / 3], [0.6, 0.4, 0.0, 0.0], [0.3, 0.35, 1 / 6, 1 / 6]]
+_SHAPE_COUNT_LAW = (  # number of shapes (1 to 4) on a varied avatar: human, bot
+    (0.0, 1 / 3, 1 / 3, 1 / 3),
+    (0.6, 0.4, 0.0, 0.0),
 )
 _NOISE_BANK = 1024
 _PLATFORM_SCALE = 20.0  # the graph is a sample: counts are about this many times its degrees
@@ -115,6 +118,12 @@ _PLATFORM_SCALE = 20.0  # the graph is a sample: counts are about this many time
 def _by_profile(human: float, bot: float) -> Tensor:
     """A parameter per profile ``[3]``: human, bot, and their midpoint for the neutral one."""
     return torch.tensor([human, bot, (human + bot) / 2])
+
+
+def _laws_by_profile(human: Sequence[float], bot: Sequence[float]) -> Tensor:
+    """A categorical law per profile ``[3, K]``: human, bot, and their mixture (neutral)."""
+    laws = torch.tensor([list(human), list(bot)])
+    return torch.cat([laws, laws.mean(0, keepdim=True)])
 
 
 def _uniform(lo: Tensor, hi: Tensor, gen: torch.Generator) -> Tensor:
@@ -173,10 +182,12 @@ def make_social_graph(
       about ``mean_following`` accounts (log-normal), 70% inside their community
       (homophily), 20% popular accounts anywhere, 10% anyone; bots follow 1.8 times as many,
       15% inside their *bot ring* (groups of 8 bots), 25% in their community, 35% popular
-      accounts, 25% anyone (camouflage). Targets are picked in proportion to a log-normal
-      popularity, :math:`e^{-1.5}` times lower for bots. A follow is returned with probability
-      0.35 (human by human), 0.10 (human by bot), 0.30 (bot by human), 0.60 (bot by bot): bots
-      follow many and are followed by few. ``community`` holds the community of each node.
+      accounts, 25% anyone (camouflage); the neutral profile, in no ring, 50% in its
+      community, 30% popular accounts, 20% anyone. Targets are picked in proportion to a
+      log-normal popularity, :math:`e^{-1.5}` times lower for bots. The followed account
+      follows back with probability 0.35 (a human followed by a human), 0.10 (a human followed
+      by a bot), 0.30 (a bot followed by a human) or 0.60 (a bot followed by a bot). Bots thus
+      follow many and are followed by few. ``community`` holds each node's community.
     * **numeric** (raw, right-skewed, worth a ``log1p``): ``followers_count`` and
       ``friends_count`` scale the graph's in- and out-degree by about 20 (log-normal noise);
       ``account_age_days`` is log-normal around 900 days (humans) or 400 (bots);
@@ -450,11 +461,11 @@ def _numeric(
     age = age.clamp(1, 5000).round()
     post_rate = _lognormal(_by_profile(math.log(2.0), math.log(5.0))[profile], 1.0, gen)
     like_rate = _lognormal(_by_profile(math.log(3.0), math.log(1.5))[profile], 1.0, gen)
-    ones = torch.zeros_like(age)
-    statuses = (post_rate * age * _lognormal(ones, 0.3, gen)).floor()
-    favourites = (like_rate * age * _lognormal(ones, 0.3, gen)).floor()
-    followers = ((in_degree + 0.5) * _PLATFORM_SCALE * _lognormal(ones, 0.7, gen)).floor()
-    friends = ((out_degree + 0.5) * _PLATFORM_SCALE * _lognormal(ones, 0.7, gen)).floor()
+    unit = torch.zeros_like(age)  # log-mean of a log-normal noise factor around 1
+    statuses = (post_rate * age * _lognormal(unit, 0.3, gen)).floor()
+    favourites = (like_rate * age * _lognormal(unit, 0.3, gen)).floor()
+    followers = ((in_degree + 0.5) * _PLATFORM_SCALE * _lognormal(unit, 0.7, gen)).floor()
+    friends = ((out_degree + 0.5) * _PLATFORM_SCALE * _lognormal(unit, 0.7, gen)).floor()
     listed = torch.poisson(followers * _by_profile(0.01, 0.004)[profile], generator=gen)
     numeric = torch.stack([followers, friends, statuses, favourites, listed, age], dim=1)
     return numeric, post_rate, like_rate
@@ -465,8 +476,8 @@ def _categorical(profile: Tensor, gen: torch.Generator) -> Tensor:
     n = profile.numel()
     flags = [_by_profile(0.06, 0.005), _by_profile(0.25, 0.6), _by_profile(0.4, 0.15)]
     columns = [(torch.rand(n, generator=gen) < p[profile]).long() + 1 for p in flags]
-    lang_law = torch.cat([_LANG_LAW, _LANG_LAW.mean(0, keepdim=True)])
-    columns.append(torch.multinomial(lang_law[profile], 1, generator=gen).view(-1) + 1)
+    lang_law = _laws_by_profile(*_LANG_LAW)[profile]
+    columns.append(torch.multinomial(lang_law, 1, generator=gen).view(-1) + 1)
     return torch.stack(columns, dim=1)
 
 
@@ -547,22 +558,26 @@ def _hsv_to_rgb(h: Tensor, s: Tensor, v: Tensor) -> Tensor:
 
 
 def _avatars(profile: Tensor, default: Tensor, size: int, gen: torch.Generator) -> Tensor:
-    """Avatars ``[N, 3, size, size]`` in ``[0, 1]``: default silhouettes where ``default``."""
+    """Avatars ``[N, 3, size, size]`` in ``[0, 1]``: default silhouettes where ``default``.
+
+    Each avatar is a palette of up to five colours and a map of which colour each pixel takes.
+    """
     n = profile.numel()
     grid = (torch.arange(size, dtype=torch.float) + 0.5) / size
     yy, xx = grid.view(1, size, 1), grid.view(1, 1, size)
-    image = torch.empty(n, 3, size, size)
+    palette = torch.zeros(n, _MAX_SHAPES + 1, 3)
+    layer = torch.zeros(n, size, size, dtype=torch.uint8)  # 0: background, s: shape s
 
     idx = default.bool().nonzero().view(-1)
     m = idx.numel()
-    jitter = (torch.rand(m, 2, generator=gen) - 0.5) * 0.06
-    cx, cy = (0.5 + jitter[:, 0]).view(m, 1, 1), (0.38 + jitter[:, 1]).view(m, 1, 1)
+    jitter = (torch.rand(m, 2, 1, 1, generator=gen) - 0.5) * 0.06
+    cx, cy = 0.5 + jitter[:, 0], 0.38 + jitter[:, 1]
     head = (xx - cx) ** 2 + (yy - cy) ** 2 < 0.17**2
     shoulders = ((xx - cx) / 0.34) ** 2 + ((yy - 1.0) / 0.33) ** 2 < 1.0
     levels = torch.tensor([0.80, 0.55]) + (torch.rand(m, 2, generator=gen) - 0.5) * 0.1
     tint = (torch.rand(m, 1, 3, generator=gen) - 0.5) * 0.06
-    palette = levels.unsqueeze(2) + tint  # [m, 2 (background, silhouette), 3]
-    image[idx] = _paint(palette, (head | shoulders).long())
+    palette[idx, :2] = levels.unsqueeze(2) + tint  # background grey, silhouette grey
+    layer[idx] = (head | shoulders).to(torch.uint8)
 
     idx = (~default.bool()).nonzero().view(-1)
     m = idx.numel()
@@ -570,37 +585,31 @@ def _avatars(profile: Tensor, default: Tensor, size: int, gen: torch.Generator) 
     saturation = _uniform(_by_profile(0.25, 0.6)[p], _by_profile(0.6, 0.95)[p], gen)
     hue = torch.rand(m, _MAX_SHAPES + 1, generator=gen)
     value = 0.45 + 0.55 * torch.rand(m, _MAX_SHAPES + 1, generator=gen)
-    palette = _hsv_to_rgb(hue, saturation.view(m, 1).expand_as(hue), value)
-    num_shapes = torch.multinomial(_SHAPE_COUNT_LAW[p], 1, generator=gen).view(-1) + 1
-    layer = torch.zeros(m, size, size, dtype=torch.long)  # 0: background, s: shape s
+    palette[idx] = _hsv_to_rgb(hue, saturation.view(m, 1).expand_as(hue), value)
+    shape_law = _laws_by_profile(*_SHAPE_COUNT_LAW)[p]
+    num_shapes = torch.multinomial(shape_law, 1, generator=gen).view(-1) + 1
     for slot in range(1, _MAX_SHAPES + 1):
-        centre = (0.15 + 0.7 * torch.rand(m, 2, generator=gen)).view(m, 2, 1, 1)
-        half = (0.1 + 0.25 * torch.rand(m, 2, generator=gen)).view(m, 2, 1, 1)
-        dx, dy = xx - centre[:, 0], yy - centre[:, 1]
-        circle = dx**2 + dy**2 < half[:, 0] ** 2
-        rect = (dx.abs() < half[:, 0]) & (dy.abs() < half[:, 1])
-        is_circle = (torch.rand(m, generator=gen) < 0.5).view(m, 1, 1)
-        period = (0.08 + 0.12 * torch.rand(m, generator=gen)).view(m, 1, 1)
-        row, col = torch.floor(yy / period), torch.floor(xx / period)
-        pattern = torch.randint(0, 3, (m,), generator=gen).view(m, 1, 1)
-        texture = (pattern == 0) | ((pattern == 1) & (row % 2 == 0))
-        texture = texture | ((pattern == 2) & ((row + col) % 2 == 0))
-        active = (num_shapes >= slot).view(m, 1, 1)
-        layer[torch.where(is_circle, circle, rect) & texture & active] = slot
-    image[idx] = _paint(palette, layer)
+        on = idx[num_shapes >= slot]
+        k = on.numel()
+        centre = (0.15 + 0.7 * torch.rand(k, 2, 1, 1, generator=gen)).unbind(1)
+        half = (0.1 + 0.25 * torch.rand(k, 2, 1, 1, generator=gen)).unbind(1)
+        dx, dy = (xx - centre[0]).abs(), (yy - centre[1]).abs()
+        is_circle = torch.rand(k, 1, 1, generator=gen) < 0.5
+        circle = dx**2 + dy**2 < half[0] ** 2
+        region = torch.where(is_circle, circle, (dx < half[0]) & (dy < half[1]))
+        period = 0.08 + 0.12 * torch.rand(k, 1, 1, generator=gen)
+        row_odd = torch.floor(yy / period).long() % 2 == 1  # [k, size, 1]
+        col_odd = torch.floor(xx / period).long() % 2 == 1  # [k, 1, size]
+        pattern = torch.randint(0, 3, (k, 1, 1), generator=gen)  # solid, stripes, checks
+        odd = torch.where(pattern == 1, row_odd, row_odd ^ col_odd)
+        layer[on] = torch.where(region & ((pattern == 0) | ~odd), slot, layer[on])
 
+    flat = layer.view(n, -1, 1).long().expand(n, size * size, 3)
+    image = palette.gather(1, flat).transpose(1, 2).reshape(n, 3, size, size)
     # Pixel noise from a bank of patterns: drawing N * 3 * size^2 normals costs more than the rest.
     bank = torch.randn(min(n, _NOISE_BANK), 3, size, size, generator=gen)
     image += 0.02 * bank[torch.randint(0, bank.size(0), (n,), generator=gen)]
     return image.clamp_(0.0, 1.0)
-
-
-def _paint(palette: Tensor, layer: Tensor) -> Tensor:
-    """Images ``[M, 3, H, W]`` taking at each pixel the colour ``palette[:, layer]``."""
-    m, k, _ = palette.shape
-    flat = layer.view(m, -1)
-    pixels = palette.gather(1, flat.unsqueeze(2).expand(m, flat.size(1), 3))
-    return pixels.transpose(1, 2).reshape(m, 3, *layer.shape[1:])
 
 
 def _activity(
