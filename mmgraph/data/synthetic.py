@@ -194,8 +194,8 @@ def make_social_graph(
       ``statuses_count`` is age times a posting rate around 2 (humans) or 5 (bots) per day;
       ``favourites_count`` is age times a like rate around 3 (humans) or 1.5 (bots) per day;
       ``listed_count`` is Poisson with 1% (humans) or 0.4% (bots) of the followers.
-    * **categorical**: ``verified`` (6% / 0.5%), ``default_profile`` (25% / 60%),
-      ``geo_enabled`` (40% / 15%), ``lang`` (en, es, fr, de, pt, it; bots lean en).
+    * **categorical**: ``verified`` (6% / 0.5%), ``default_profile`` (20% / 65%),
+      ``geo_enabled`` (45% / 15%), ``lang`` (en, es, fr, de, pt, it; bots lean en).
     * **text** (one list per node: the profile description, then ``num_tweets`` tweets, all
       from templates): topic words from ``VOCABULARY["bot_topics"]`` with probability 0.15
       (humans) or 0.5 (bots), otherwise from ``["human_topics"]``; shared filler words; style
@@ -474,7 +474,7 @@ def _numeric(
 def _categorical(profile: Tensor, gen: torch.Generator) -> Tensor:
     """The categorical codes ``[N, 4]`` (see :data:`CATEGORICAL_NAMES`), before missingness."""
     n = profile.numel()
-    flags = [_by_profile(0.06, 0.005), _by_profile(0.25, 0.6), _by_profile(0.4, 0.15)]
+    flags = [_by_profile(0.06, 0.005), _by_profile(0.2, 0.65), _by_profile(0.45, 0.15)]
     columns = [(torch.rand(n, generator=gen) < p[profile]).long() + 1 for p in flags]
     lang_law = _laws_by_profile(*_LANG_LAW)[profile]
     columns.append(torch.multinomial(lang_law, 1, generator=gen).view(-1) + 1)
