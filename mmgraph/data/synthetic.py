@@ -271,6 +271,7 @@ def make_social_graph(
         activity_days,
         mean_following,
         num_communities,
+        seed,
     )
     n = num_nodes
     gen = make_generator(seed)
@@ -351,6 +352,7 @@ def _check_arguments(
     activity_days: int,
     mean_following: float,
     num_communities: int | None,
+    seed: int | None,
 ) -> None:
     def integer(name: str, value: object, low: int) -> None:
         if not isinstance(value, int) or isinstance(value, bool):
@@ -358,6 +360,8 @@ def _check_arguments(
         if value < low:
             raise ValueError(f"Expected '{name}' to be at least {low} (got {value})")
 
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise TypeError(f"Expected 'seed' to be an int or None (got {type(seed).__name__!r})")
     integer("num_nodes", num_nodes, 10)
     integer("image_size", image_size, 8)
     integer("num_tweets", num_tweets, 0)

@@ -286,6 +286,17 @@ def test_determinism() -> None:
     assert torch.equal(torch.get_rng_state(), state)
 
 
+def test_subgraph_keeps_the_story_fields_aligned() -> None:
+    g = make_social_graph(100, image_size=8, with_activity=True, seed=6)
+    keep = g.y == 1
+    sub = g.subgraph(keep)
+    assert sub.validate() and sub.num_nodes == int(keep.sum())
+    for key in ("interaction_mask", "text_style", "default_avatar", "community", "activity"):
+        assert torch.equal(getattr(sub, key), getattr(g, key)[keep]), key
+    assert sub.text == [t for t, k in zip(g.text, keep.tolist()) if k]
+    assert sub.meta["activity_names"] == list(ACTIVITY_VIEWS)
+
+
 def test_follower_edges_reverse_following_edges(graph: MultimodalGraph) -> None:
     following = graph.edge_index[:, graph.edge_type == 0]
     follower = graph.edge_index[:, graph.edge_type == 1]
@@ -385,6 +396,7 @@ def test_activity_bots_regular_humans_bursty(graph: MultimodalGraph) -> None:
         ({"num_communities": 0}, ValueError, "'num_communities' to be at least 1"),
         ({"split": (0.8, 0.2)}, ValueError, "'split' to hold three fractions"),
         ({"split": (0.8, 0.2, 0.2)}, ValueError, "sum to at most 1"),
+        ({"seed": 1.5}, TypeError, "'seed' to be an int or None"),
     ],
 )
 def test_invalid_arguments(kwargs: dict, error: type[Exception], match: str) -> None:
