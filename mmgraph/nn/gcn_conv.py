@@ -73,7 +73,7 @@ class GCNConv(RelationalConv):
 
     .. math::
         \mathbf{H}' = \hat{\mathbf{D}}^{-1/2} (\mathbf{A} + \mathbf{I})
-        \hat{\mathbf{D}}^{-1/2} \mathbf{H} \mathbf{W} + \mathbf{b},
+        \hat{\mathbf{D}}^{-1/2} \mathbf{H} \mathbf{W}^{\top} + \mathbf{b},
 
     where the self loop and the neighbours share :math:`\mathbf{W}` and :math:`\hat{D}_{vv} =
     1 + \sum_u w_{uv}`; it equals PyG's :class:`~torch_geometric.nn.conv.GCNConv` (edge
@@ -82,9 +82,9 @@ class GCNConv(RelationalConv):
     :math:`\mathbf{W}_0`:
 
     .. math::
-        \mathbf{h}'_v = \frac{w_{vv}}{\hat{d}_v} \mathbf{W}_0^{\top} \mathbf{h}_v
+        \mathbf{h}'_v = \frac{w_{vv}}{\hat{d}_v} \mathbf{W}_0 \mathbf{h}_v
         + \sum_{r=1}^{R} \sum_{u \in \mathcal{N}_r(v)}
-        \frac{w_{uv}}{\sqrt{\hat{d}_u \hat{d}_v}} \mathbf{W}_r^{\top} \mathbf{h}_u
+        \frac{w_{uv}}{\sqrt{\hat{d}_u \hat{d}_v}} \mathbf{W}_r \mathbf{h}_u
         + \mathbf{b},
         \qquad \hat{d}_v = w_{vv} + \sum_{r} \sum_{u \in \mathcal{N}_r(v)} w_{uv}.
 
@@ -127,10 +127,10 @@ class GCNConv(RelationalConv):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_relations = num_relations
-        self.weight = Parameter(torch.empty(num_relations, in_channels, out_channels))
+        self.weight = Parameter(torch.empty(num_relations, out_channels, in_channels))
         self.root: Parameter | None
         if num_relations > 1:
-            self.root = Parameter(torch.empty(in_channels, out_channels))
+            self.root = Parameter(torch.empty(out_channels, in_channels))
         else:
             self.register_parameter("root", None)
         self.bias: Parameter | None

@@ -18,11 +18,11 @@ class GGNNConv(RelationalConv):
     From "Gated Graph Sequence Neural Networks" (GGNN), made relation-aware:
 
     .. math::
-        \mathbf{h}_v^{(0)} &= \mathbf{P}^{\top} \mathbf{x}_v + \mathbf{p}
+        \mathbf{h}_v^{(0)} &= \mathbf{P} \mathbf{x}_v + \mathbf{p}
         \quad (\text{or } \mathbf{x}_v \text{ when } F_{in} = F_{out})
 
         \mathbf{m}_v^{(t)} &= \sum_{r=1}^{R} \sum_{u \in \mathcal{N}_r(v)} w_{uv}\,
-        \mathbf{W}_r^{(t)\top} \mathbf{h}_u^{(t-1)}
+        \mathbf{W}_r^{(t)} \mathbf{h}_u^{(t-1)}
 
         \mathbf{h}_v^{(t)} &= \operatorname{GRUCell}^{(t)}\big(\mathbf{m}_v^{(t)},
         \mathbf{h}_v^{(t-1)}\big)

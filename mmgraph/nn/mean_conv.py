@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import glorot, zeros
@@ -55,18 +56,18 @@ class MeanConv(RelationalConv):
     (`Schlichtkrull et al. 2018 <https://arxiv.org/abs/1703.06103>`_):
 
     .. math::
-        \mathbf{h}'_v = \sum_{r=1}^{R} \mathbf{W}_r^{\top}
+        \mathbf{h}'_v = \sum_{r=1}^{R} \mathbf{W}_r
         \frac{\sum_{u \in \mathcal{N}_r(v)} w_{uv} \mathbf{h}_u}
         {\sum_{u \in \mathcal{N}_r(v)} w_{uv}}
-        + \mathbf{B}^{\top} \mathbf{h}_v + \mathbf{b}
+        + \mathbf{B} \mathbf{h}_v + \mathbf{b}
 
-    With one relation this is :math:`\mathbf{W}^{\top} \operatorname{mean}_{u \in
-    \mathcal{N}(v)} \mathbf{h}_u + \mathbf{B}^{\top} \mathbf{h}_v + \mathbf{b}`, PyG's
+    With one relation this is :math:`\mathbf{W} \operatorname{mean}_{u \in
+    \mathcal{N}(v)} \mathbf{h}_u + \mathbf{B} \mathbf{h}_v + \mathbf{b}`, PyG's
     :class:`~torch_geometric.nn.conv.SAGEConv` with mean aggregation. Each relation is
     averaged on its own (R-GCN's :math:`c_{v,r} = |\mathcal{N}_r(v)|`) and has its own
     :math:`\mathbf{W}_r`; the self weight :math:`\mathbf{B}` is shared by all relations. A
     node without neighbours of relation :math:`r` gets a zero mean for it, so an isolated
-    node gets :math:`\mathbf{B}^{\top} \mathbf{h}_v + \mathbf{b}`. Self-loop edges count as
+    node gets :math:`\mathbf{B} \mathbf{h}_v + \mathbf{b}`. Self-loop edges count as
     ordinary neighbours. Edge weights (:math:`1` when absent) give a weighted mean. Messages
     flow from ``edge_index[0]`` to ``edge_index[1]``; the nonlinearity is left to the stack.
 
@@ -76,7 +77,7 @@ class MeanConv(RelationalConv):
         num_relations (int, optional): Number of relations (edge types) :math:`R`.
             (default: :obj:`1`)
         root_weight (bool, optional): If set to :obj:`False`, the layer has no self term
-            :math:`\mathbf{B}^{\top} \mathbf{h}_v`. (default: :obj:`True`)
+            :math:`\mathbf{B} \mathbf{h}_v`. (default: :obj:`True`)
         bias (bool, optional): If set to :obj:`False`, the layer learns no additive bias.
             (default: :obj:`True`)
         **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`.
@@ -103,10 +104,10 @@ class MeanConv(RelationalConv):
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_relations = num_relations
-        self.weight = Parameter(torch.empty(num_relations, in_channels, out_channels))
+        self.weight = Parameter(torch.empty(num_relations, out_channels, in_channels))
         self.root: Parameter | None
         if root_weight:
-            self.root = Parameter(torch.empty(in_channels, out_channels))
+            self.root = Parameter(torch.empty(out_channels, in_channels))
         else:
             self.register_parameter("root", None)
         self.bias: Parameter | None
@@ -146,7 +147,7 @@ class MeanConv(RelationalConv):
         )
         out = self.relational_sum(x, edge_index, edge_type, coef, self.weight)
         if self.root is not None:
-            out = out + x @ self.root
+            out = out + F.linear(x, self.root)
         if self.bias is not None:
             out = out + self.bias
         return out

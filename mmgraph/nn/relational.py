@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
@@ -143,14 +144,15 @@ class RelationalConv(MessagePassing):
 
     .. math::
         \mathbf{m}_v = \sum_{r=1}^{R} \sum_{u \in \mathcal{N}_r(v)} c_{uv}\,
-        \mathbf{W}_r^{\top} \mathbf{h}_u,
+        \mathbf{W}_r \mathbf{h}_u,
 
     where :math:`c_{uv}` is a per-edge coefficient (an edge weight, a mean or a GCN
     normalisation; :math:`1` when absent). It transforms before gathering when that is cheaper
     (output not wider than input) and aggregates before transforming otherwise; both orders
     compute the same sum. All relations are handled by one matrix product and one
     gather/scatter: relation :math:`r` of node :math:`u` is row :math:`uR + r` of the
-    transformed features (or of the aggregated ones).
+    transformed features (or of the aggregated ones). Weights are stored as
+    :class:`~torch.nn.Linear` stores them, ``[F_out, F_in]`` per relation.
 
     Args:
         **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`
@@ -173,7 +175,7 @@ class RelationalConv(MessagePassing):
         edge_weight: Tensor | None,
         weight: Tensor,
     ) -> Tensor:
-        r"""Return :math:`\sum_r \sum_{u \in N_r(v)} c_{uv} W_r^T h_u` for every node ``v``.
+        r"""Return :math:`\sum_r \sum_{u \in N_r(v)} c_{uv} W_r h_u` for every node ``v``.
 
         Args:
             x (torch.Tensor): Node features ``[N, F_in]``.
@@ -181,24 +183,27 @@ class RelationalConv(MessagePassing):
             edge_type (torch.Tensor, optional): Relations ``[E]`` in ``[0, R)``; :obj:`None`
                 means relation ``0`` for every edge.
             edge_weight (torch.Tensor, optional): Coefficients ``[E]``.
-            weight (torch.Tensor): Per-relation weights ``[R, F_in, F_out]``.
+            weight (torch.Tensor): Per-relation weights ``[R, F_out, F_in]``.
 
         Returns:
             torch.Tensor: ``[N, F_out]``.
         """
         num_nodes = x.size(0)
-        num_rel, fin, fout = weight.shape
+        num_rel, fout, fin = weight.shape
         transform_first = fout <= fin
         if num_rel == 1 or edge_type is None:
             w = weight[0]
             size = (num_nodes, num_nodes)
             if transform_first:
-                return self.propagate(edge_index, x=x @ w, edge_weight=edge_weight, size=size)
-            return self.propagate(edge_index, x=x, edge_weight=edge_weight, size=size) @ w
+                return self.propagate(
+                    edge_index, x=F.linear(x, w), edge_weight=edge_weight, size=size
+                )
+            agg = self.propagate(edge_index, x=x, edge_weight=edge_weight, size=size)
+            return F.linear(agg, w)
         src, dst = edge_index[0], edge_index[1]
         if transform_first:
-            # Row u * R + r holds W_r^T h_u.
-            xw = x @ weight.permute(1, 0, 2).reshape(fin, num_rel * fout)
+            # Row u * R + r holds W_r h_u.
+            xw = F.linear(x, weight.reshape(num_rel * fout, fin))
             index = torch.stack([src * num_rel + edge_type, dst])
             return self.propagate(
                 index,
@@ -211,4 +216,6 @@ class RelationalConv(MessagePassing):
         agg = self.propagate(
             index, x=x, edge_weight=edge_weight, size=(num_nodes, num_nodes * num_rel)
         )
-        return agg.view(num_nodes, num_rel * fin) @ weight.reshape(num_rel * fin, fout)
+        return F.linear(
+            agg.view(num_nodes, num_rel * fin), weight.transpose(0, 1).reshape(fout, num_rel * fin)
+        )

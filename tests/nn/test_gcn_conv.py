@@ -10,7 +10,7 @@ from mmgraph.nn import GCNConv, gcn_norm
 def _pyg_copy(conv: GCNConv) -> PyGGCNConv:
     ref = PyGGCNConv(conv.in_channels, conv.out_channels, bias=conv.bias is not None)
     with torch.no_grad():
-        ref.lin.weight.copy_(conv.weight[0].T)
+        ref.lin.weight.copy_(conv.weight[0])
         if conv.bias is not None:
             conv.bias.normal_()
             ref.bias.copy_(conv.bias)
@@ -59,9 +59,9 @@ def _dense_gcn(dense, toy, conv, edge_type, edge_weight):
     d = deg.pow(-0.5)
     x = toy.x.double()
     root = conv.weight[0] if conv.root is None else conv.root
-    out = (loop_weight / deg).view(-1, 1) * (x @ root.double())
+    out = (loop_weight / deg).view(-1, 1) * (x @ root.double().T)
     for r in range(num_rel):
-        out = out + d.view(-1, 1) * off[r] * d.view(1, -1) @ x @ conv.weight[r].double()
+        out = out + d.view(-1, 1) * off[r] * d.view(1, -1) @ x @ conv.weight[r].double().T
     return out + conv.bias.double()
 
 
@@ -84,7 +84,7 @@ def test_isolated_node_gets_own_features():
     conv = GCNConv(4, 2)
     out = conv(x, torch.tensor([[0], [1]]))
     # Node 2 is isolated: its self loop has coefficient 1 / 1.
-    torch.testing.assert_close(out[2], x[2] @ conv.weight[0] + conv.bias)
+    torch.testing.assert_close(out[2], x[2] @ conv.weight[0].T + conv.bias)
 
 
 def test_tied_relation_weights_reduce_to_plain_gcn(awkward):

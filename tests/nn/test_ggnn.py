@@ -30,7 +30,7 @@ def _unrolled(dense, toy, conv, edge_type, edge_weight):
     for t in range(conv.num_steps):
         k = 0 if conv.tie_weights else t
         weight = conv.weight[k].double()
-        m = sum(adj[r] @ h @ weight[r] for r in range(conv.num_relations))
+        m = sum(adj[r] @ h @ weight[r].T for r in range(conv.num_relations))
         h = _gru_by_hand(conv.grus[k], m, h)
     return h
 
@@ -68,7 +68,7 @@ def test_equals_pyg_gated_graph_conv(star, weighted):
     conv = GGNNConv(4, 4, num_steps=3)
     ref = GatedGraphConv(4, num_layers=3)
     with torch.no_grad():
-        ref.weight.copy_(conv.weight[0, 0].expand(3, -1, -1))
+        ref.weight.copy_(conv.weight[0, 0].T.expand(3, -1, -1))  # PyG stores [in, out]
     ref.rnn.load_state_dict(conv.grus[0].state_dict())
     edge_weight = toy.edge_weight if weighted else None
     torch.testing.assert_close(

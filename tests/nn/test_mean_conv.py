@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch_geometric.nn import SAGEConv
+from torch_geometric.nn import RGCNConv, SAGEConv
 
 from mmgraph.nn import MeanConv, mean_coefficients
 
@@ -13,9 +13,9 @@ def _dense_mean(dense, toy, conv, edge_type, edge_weight):
     total = adj.sum(2, keepdim=True)
     mean = torch.where(total > 0, adj / total.clamp_min(1e-30), torch.zeros_like(adj))
     x = toy.x.double()
-    out = sum(mean[r] @ x @ conv.weight[r].double() for r in range(conv.num_relations))
+    out = sum(mean[r] @ x @ conv.weight[r].double().T for r in range(conv.num_relations))
     if conv.root is not None:
-        out = out + x @ conv.root.double()
+        out = out + x @ conv.root.double().T
     if conv.bias is not None:
         out = out + conv.bias.double()
     return out
@@ -44,13 +44,28 @@ def test_equals_pyg_sageconv_mean(request, graph, fin, fout):
     torch.nn.init.normal_(conv.bias)
     ref = SAGEConv(fin, fout, aggr="mean")
     with torch.no_grad():
-        ref.lin_l.weight.copy_(conv.weight[0].T)
+        ref.lin_l.weight.copy_(conv.weight[0])
         ref.lin_l.bias.copy_(conv.bias)
-        ref.lin_r.weight.copy_(conv.root.T)
+        ref.lin_r.weight.copy_(conv.root)
     out = conv(toy.x, toy.edge_index)
     torch.testing.assert_close(out, ref(toy.x, toy.edge_index))
     typed = conv(toy.x, toy.edge_index, torch.zeros_like(toy.edge_type))
     torch.testing.assert_close(typed, out)
+
+
+@pytest.mark.parametrize(("fin", "fout"), [(6, 4), (4, 6)])
+def test_relational_equals_pyg_rgcnconv_mean(awkward, fin, fout):
+    toy = awkward(fin)
+    conv = MeanConv(fin, fout, num_relations=3)
+    torch.nn.init.normal_(conv.bias)
+    ref = RGCNConv(fin, fout, num_relations=3, aggr="mean")
+    with torch.no_grad():
+        ref.weight.copy_(conv.weight.transpose(1, 2))  # PyG stores [R, in, out]
+        ref.root.copy_(conv.root.T)
+        ref.bias.copy_(conv.bias)
+    torch.testing.assert_close(
+        conv(toy.x, toy.edge_index, toy.edge_type), ref(toy.x, toy.edge_index, toy.edge_type)
+    )
 
 
 def test_isolated_node_and_zero_weights():
@@ -58,11 +73,11 @@ def test_isolated_node_and_zero_weights():
     conv = MeanConv(3, 2)
     edge_index = torch.tensor([[0, 1, 2], [1, 2, 2]])
     out = conv(x, edge_index, edge_weight=torch.tensor([1.0, 0.0, 0.0]))
-    alone = x @ conv.root + conv.bias
+    alone = x @ conv.root.T + conv.bias
     torch.testing.assert_close(out[0], alone[0])  # no in-edges
     torch.testing.assert_close(out[2], alone[2])  # in-edges whose weights sum to zero
     torch.testing.assert_close(out[3], alone[3])  # isolated
-    torch.testing.assert_close(out[1], x[0] @ conv.weight[0] + alone[1])
+    torch.testing.assert_close(out[1], x[0] @ conv.weight[0].T + alone[1])
 
 
 def test_weighted_mean_is_scale_invariant(star):
