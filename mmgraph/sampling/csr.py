@@ -73,6 +73,18 @@ def _check_edge_field(value: Any, name: str, num_edges: int, floating: bool) -> 
     return value
 
 
+def expand_rows(start: Tensor, count: Tensor) -> tuple[Tensor, Tensor]:
+    """List every entry of the segments ``[start[s], start[s] + count[s])``.
+
+    Returns:
+        (segment index, position) of each entry, segment by segment.
+    """
+    total = int(count.sum()) if count.numel() else 0
+    seg = torch.repeat_interleave(torch.arange(count.numel()), count, output_size=total)
+    shift = start - (torch.cumsum(count, 0) - count)  # position minus running index
+    return seg, torch.arange(total).add_(shift.index_select(0, seg))
+
+
 class CSRGraph:
     r"""A graph in compressed sparse row (CSR) form.
 

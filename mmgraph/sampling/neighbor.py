@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.csr import CSRGraph, expand_rows
 from mmgraph.sampling.walks import resolve_generator
 
 RelationFanouts = Mapping[str | int, Sequence[int]] | Sequence[Mapping[str | int, int]]
@@ -298,14 +298,6 @@ class NeighborSampler:
         return f"{self.__class__.__name__}(fanouts={self.fanouts}, replace={self.replace}{extra})"
 
 
-def _expand(start: Tensor, count: Tensor) -> tuple[Tensor, Tensor]:
-    """All entries of the segments: (segment index, position)."""
-    total = int(count.sum())
-    seg = torch.repeat_interleave(torch.arange(count.numel()), count, output_size=total)
-    shift = start - (torch.cumsum(count, 0) - count)  # position minus running index
-    return seg, torch.arange(total).add_(shift.index_select(0, seg))
-
-
 def _sample_segments(
     start: Tensor, count: Tensor, k: Tensor, replace: bool, gen: torch.Generator
 ) -> tuple[Tensor, Tensor]:
@@ -320,7 +312,7 @@ def _sample_segments(
     """
     take_all = (k < 0) | (count <= k) if not replace else (k < 0)
     full = take_all.nonzero().view(-1)
-    seg_all, pos_all = _expand(start.index_select(0, full), count.index_select(0, full))
+    seg_all, pos_all = expand_rows(start.index_select(0, full), count.index_select(0, full))
     seg_all = full.index_select(0, seg_all)
     part = (~take_all & (k > 0) & (count > 0)).nonzero().view(-1)
     if part.numel() == 0:

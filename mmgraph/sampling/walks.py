@@ -33,7 +33,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.csr import CSRGraph, expand_rows
 from mmgraph.seed import make_generator
 
 _TAIL = 4096
@@ -41,6 +41,10 @@ _TAIL = 4096
 
 _MAX_REPEAT = 32
 """At most this many candidates per pending walker and round."""
+
+_MAX_ROUNDS = 12
+"""Walkers still rejecting after this many rounds of a step are drawn directly: all their
+neighbours are scored exactly (only where acceptance rates are tiny, e.g. extreme p, q)."""
 
 
 def resolve_generator(seed: int | None, generator: torch.Generator | None) -> torch.Generator:
@@ -326,10 +330,11 @@ class _Node2Vec:
         self.lo, self.hi = min(a_nbr, a_out), max(a_nbr, a_out)
         self.nbr_accepts = a_nbr > a_out
         self.kappa = ret / c - 1.0  # width of the return strip per unit of w(v, t), over c
+        self.alpha = (ret, out)
         # Columns of the state matrix.
         names = ["walker", "t", "start", "size"]
         names += ["ext", "back"] if self.strip else []
-        names += ["base"] if tables.weighted else []
+        names += ["base", "count"] if tables.weighted else []
         self.col = {name: i for i, name in enumerate(names)}
 
     def walk(self, out: Tensor, gen: torch.Generator) -> None:
@@ -356,7 +361,7 @@ class _Node2Vec:
             ext = rev_w.index_select(0, e).mul_(self.kappa).add_(size)
             columns += [ext.view(torch.long), rev_pos.index_select(0, e)]
         if tables.weighted:
-            columns.append(node[:, 3])
+            columns += [node[:, 3], node[:, 1]]
         return torch.stack(columns, dim=1)
 
     def _step(
@@ -367,8 +372,16 @@ class _Node2Vec:
         if self.strip:
             enext = torch.full((cur.numel(),), self.tables.sentinel_pos, dtype=torch.long)
         state = self._state(prev, cur, nxt, eprev)
+        rounds = 0
         while state.size(0):
             n = state.size(0)
+            rounds += 1
+            if rounds > _MAX_ROUNDS:
+                x, pos = self._direct(state, gen)
+                nxt.index_copy_(0, state[:, 0], x)
+                if self.strip:
+                    enext.index_copy_(0, state[:, 0], pos)
+                break
             # When few walkers are left, give each several proposals in one round and keep
             # its first accepted one (the same law as proposing one at a time).
             k = 1 if n >= _TAIL else min(_MAX_REPEAT, max(2, _TAIL // n))
@@ -388,6 +401,30 @@ class _Node2Vec:
                 enext.index_copy_(0, who, pos.index_select(0, sel))
             state = state.index_select(0, (~done).nonzero().view(-1))
         return enext
+
+    def _direct(self, state: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Draw the next node of the walkers in ``state`` exactly, scoring every neighbour."""
+        tables, col = self.tables, self.col
+        t, start = state[:, col["t"]], state[:, col["start"]]
+        count = state[:, col["count" if tables.weighted else "size"]]
+        seg, pos = expand_rows(start, count)
+        x = tables.col.index_select(0, pos)
+        t = t.index_select(0, seg)
+        ret, out = self.alpha
+        score = torch.where(tables.is_neighbor(t, x), 1.0, out).to(torch.float64)
+        score.masked_fill_(x == t, ret)
+        if tables.weighted:
+            assert tables._weight is not None
+            score.mul_(tables._weight.index_select(0, pos))
+        cum = torch.cumsum(score, 0)
+        last = torch.cumsum(count, 0) - 1
+        first = last - count + 1
+        before = torch.where(first > 0, cum.index_select(0, (first - 1).clamp_(min=0)), 0.0)
+        total = cum.index_select(0, last) - before
+        u = torch.rand(count.numel(), dtype=torch.float64, generator=gen)
+        choice = torch.searchsorted(cum, u.mul_(total).add_(before), right=True)
+        choice = torch.minimum(torch.maximum(choice, first), last)
+        return x.index_select(0, choice), pos.index_select(0, choice)
 
     def _propose(self, props: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
         """One proposal per row of ``props``: (accepted, node, CSR entry)."""

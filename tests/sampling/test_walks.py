@@ -8,6 +8,7 @@ from scipy.stats import chi2, chisquare
 
 from mmgraph.data import make_undirected
 from mmgraph.sampling import CSRGraph, RandomWalker, random_walk
+from mmgraph.sampling import walks as walks_module
 
 # A small undirected graph with triangles, a hub, a pendant node (8) and an isolated one (9),
 # so that every case of node2vec's bias (return, neighbour of t, farther) occurs.
@@ -85,15 +86,30 @@ def transition_pvalue(walks: torch.Tensor, adj, p: float, q: float, order: int =
         n = sum(counter.values())
         probs = exact_transition(adj, t, v, p, q) if order == 2 else first_order(adj, v)
         assert set(counter) <= set(probs), f"impossible move from {(t, v)}: {counter}"
-        if len(probs) < 2 or n * min(probs.values()) < 5:
+        cells = pooled_cells(probs, n)
+        if len(cells) < 2:
             continue
-        support = sorted(probs)
-        f_obs = [counter[x] for x in support]
-        f_exp = [probs[x] * n for x in support]
+        f_obs = [sum(counter[x] for x in cell) for cell in cells]
+        f_exp = [sum(probs[x] for x in cell) * n for cell in cells]
         stat += chisquare(f_obs, f_exp).statistic
-        dof += len(support) - 1
+        dof += len(cells) - 1
     assert dof >= 4, "too few contexts were tested"
     return float(chi2.sf(stat, dof))
+
+
+def pooled_cells(probs: dict[int, float], n: int) -> list[list[int]]:
+    """Group moves into cells of expected count >= 5, pooling the rarest ones together."""
+    order = sorted(probs, key=probs.get)
+    cells: list[list[int]] = []
+    pool: list[int] = []
+    for x in order:
+        pool.append(x)
+        if sum(probs[y] for y in pool) * n >= 5:
+            cells.append(pool)
+            pool = []
+    if pool and cells:
+        cells[-1] += pool
+    return cells
 
 
 def first_order(adj, v: int) -> dict[int, float]:
@@ -111,6 +127,8 @@ def first_order(adj, v: int) -> dict[int, float]:
         (0.25, 4.0),
         (1.0, 2.0),
         (0.5, 0.5),
+        (1000.0, 1000.0),  # tiny acceptance rates: the exact direct draw takes over
+        (1.0, 0.001),
     ],
 )
 @pytest.mark.parametrize("weighted", [False, True])
@@ -270,3 +288,13 @@ def test_validation_errors():
         RandomWalker(csr, 5, walks_per_node=0)
     with pytest.raises(ValueError, match="'batch_size' to be a positive int"):
         next(RandomWalker(csr, 5).iter_batches(0))
+
+
+@pytest.mark.parametrize("p, q", [(2.0, 0.5), (0.5, 2.0), (1000.0, 1000.0)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_direct_draw_matches_exact_probabilities(monkeypatch, p: float, q: float, weighted: bool):
+    # With no rejection rounds allowed, every second-order step scores all neighbours.
+    monkeypatch.setattr(walks_module, "_MAX_ROUNDS", 0)
+    csr = undirected_csr(weighted)
+    walks = random_walk(csr, torch.arange(NUM_NODES).repeat(500), 12, p=p, q=q, seed=4)
+    assert transition_pvalue(walks, adjacency(csr, weighted), p, q) > 1e-4
