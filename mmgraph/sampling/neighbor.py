@@ -298,14 +298,20 @@ class NeighborSampler:
         return f"{self.__class__.__name__}(fanouts={self.fanouts}, replace={self.replace}{extra})"
 
 
+_FLOYD_MAX = 32
+"""Largest fan-out drawn by Floyd's algorithm (``k`` rounds, ``O(k^2)`` per node); larger
+fan-outs sort random keys over all of a node's entries instead."""
+
+
 def _sample_segments(
     start: Tensor, count: Tensor, k: Tensor, replace: bool, gen: torch.Generator
 ) -> tuple[Tensor, Tensor]:
     """Draw ``k[s]`` entries of each segment ``[start[s], start[s] + count[s])``.
 
     Without replacement, segments with at most ``k`` entries (or ``k == -1``) keep all of
-    them and the others get a uniform ``k``-subset by Floyd's algorithm; with replacement,
-    ``k`` independent uniform draws (none from an empty segment, all when ``k == -1``).
+    them and the others get a uniform ``k``-subset (Floyd's algorithm, or the ``k`` smallest
+    of random keys for large ``k``); with replacement, ``k`` independent uniform draws (none
+    from an empty segment, all entries when ``k == -1``).
 
     Returns:
         (segment index, position) of each drawn entry.
@@ -317,28 +323,58 @@ def _sample_segments(
     part = (~take_all & (k > 0) & (count > 0)).nonzero().view(-1)
     if part.numel() == 0:
         return seg_all, pos_all
-    c, kk = count.index_select(0, part), k.index_select(0, part)
-    k_max = int(kk.max())
-    chosen = torch.empty(part.numel(), k_max, dtype=torch.long)
+    c, kk, first = count.index_select(0, part), k.index_select(0, part), start.index_select(0, part)
     if replace:
-        r = torch.randint(0, 1 << 31, (part.numel(), k_max), generator=gen)
-        chosen = r.mul_(c.view(-1, 1)).bitwise_right_shift_(31)
+        rows, offset = _with_replacement(c, kk, gen)
+    elif int(kk.max()) <= _FLOYD_MAX:
+        rows, offset = _floyd(c, kk, gen)
     else:
-        # Floyd: for j = c - k, ..., c - 1 draw r uniform in [0, j]; take r unless taken
-        # already, else j. Gives a uniform k-subset of [0, c) after k rounds.
-        for i in range(k_max):
-            j = c - kk + i
-            r = torch.randint(0, 1 << 31, (part.numel(),), generator=gen)
-            r = r.mul_(j + 1).bitwise_right_shift_(31)
-            if i:
-                taken = (chosen[:, :i] == r.view(-1, 1)).any(1)
-                r = torch.where(taken, j, r)
-            chosen[:, i] = r
-    keep = (torch.arange(k_max).view(1, -1) < kk.view(-1, 1)).view(-1).nonzero().view(-1)
-    rows = keep.div(k_max, rounding_mode="floor")
-    pos = (
-        chosen.view(-1)
-        .index_select(0, keep)
-        .add_(start.index_select(0, part.index_select(0, rows)))
-    )
+        rows, offset = _smallest_keys(c, kk, gen)
+    pos = offset.add_(first.index_select(0, rows))
     return torch.cat([seg_all, part.index_select(0, rows)]), torch.cat([pos_all, pos])
+
+
+def _unpad(chosen: Tensor, kk: Tensor) -> tuple[Tensor, Tensor]:
+    """Row and value of the first ``kk[r]`` entries of each row of ``chosen``."""
+    k_max = chosen.size(1)
+    keep = (torch.arange(k_max).view(1, -1) < kk.view(-1, 1)).view(-1).nonzero().view(-1)
+    return keep.div(k_max, rounding_mode="floor"), chosen.view(-1).index_select(0, keep)
+
+
+def _with_replacement(c: Tensor, kk: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    r = torch.randint(0, 1 << 31, (c.numel(), int(kk.max())), generator=gen)
+    return _unpad(r.mul_(c.view(-1, 1)).bitwise_right_shift_(31), kk)
+
+
+def _floyd(c: Tensor, kk: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """A uniform ``kk``-subset of ``[0, c)`` per row (``c > kk``), by Floyd's algorithm.
+
+    For ``j = c - k, ..., c - 1``: draw ``r`` uniform in ``[0, j]``; take ``r`` unless it
+    is taken already, else ``j``.
+    """
+    k_max = int(kk.max())
+    chosen = torch.empty(c.numel(), k_max, dtype=torch.long)
+    for i in range(k_max):
+        j = c - kk + i
+        r = torch.randint(0, 1 << 31, (c.numel(),), generator=gen)
+        r = r.mul_(j + 1).bitwise_right_shift_(31)
+        if i:
+            taken = (chosen[:, :i] == r.view(-1, 1)).any(1)
+            r = torch.where(taken, j, r)
+        chosen[:, i] = r
+    return _unpad(chosen, kk)
+
+
+def _smallest_keys(c: Tensor, kk: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """A uniform ``kk``-subset of ``[0, c)`` per row: the entries with the smallest keys.
+
+    Keys are 31-bit random integers; ties (probability below ``c^2 / 2^32``) go to the lower
+    offset.
+    """
+    rows, offset = expand_rows(torch.zeros_like(c), c)
+    key = torch.randint(0, 1 << 31, (rows.numel(),), generator=gen).add_(rows << 31)
+    order = torch.sort(key, stable=True).indices
+    rank = torch.arange(order.numel()) - (torch.cumsum(c, 0) - c).index_select(0, rows)
+    keep = (rank < kk.index_select(0, rows)).nonzero().view(-1)
+    picked = order.index_select(0, keep)
+    return rows.index_select(0, picked), offset.index_select(0, picked)

@@ -158,9 +158,10 @@ def stars(num_stars: int, degree: int) -> NeighborSampler:
     return CSRGraph.from_edge_index(torch.stack([src, dst]), n, by="target")
 
 
-@pytest.mark.parametrize("degree, k", [(12, 3), (12, 11), (50, 5), (50, 49)])
+@pytest.mark.parametrize("degree, k", [(12, 3), (12, 11), (50, 5), (50, 32), (50, 49), (90, 40)])
 def test_sampling_without_replacement_is_uniform(degree: int, k: int):
     # One call samples 3000 independent stars: star i's picks, as offsets j, are one trial.
+    # Fan-outs up to 32 use Floyd's algorithm, larger ones the smallest random keys.
     trials = 3000
     sampler = NeighborSampler(stars(trials, degree), [k], seed=7)
     sub = sampler.sample(torch.arange(trials))
