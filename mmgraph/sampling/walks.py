@@ -343,23 +343,17 @@ class _Node2Vec:
         for i in range(1, out.size(0) - 1):
             eprev = self._step(out[i - 1], out[i], out[i + 1], eprev, gen)
 
-    def _state(self, prev: Tensor, cur: Tensor, nxt: Tensor, eprev: Tensor) -> Tensor:
+    def _state(self, prev: Tensor, cur: Tensor, eprev: Tensor) -> Tensor:
+        """The state matrix of all walkers, in order (stopped ones included)."""
         tables = self.tables
-        if tables.has_dead:
-            stopped = tables.stop.index_select(0, cur)
-            nxt.masked_fill_(stopped, tables.num_nodes)
-            walker = (~stopped).nonzero().view(-1)
-            t, v = prev.index_select(0, walker), cur.index_select(0, walker)
-            e = eprev.index_select(0, walker) if self.strip else eprev
-        else:
-            walker, t, v, e = torch.arange(cur.numel()), prev, cur, eprev
-        node = tables.node.index_select(0, v)
-        columns = [walker, t, node[:, 0], node[:, 2] if tables.weighted else node[:, 1]]
+        node = tables.node.index_select(0, cur)
+        walker = torch.arange(cur.numel())
+        columns = [walker, prev, node[:, 0], node[:, 2] if tables.weighted else node[:, 1]]
         if self.strip:
             rev_pos, rev_w = tables.reverse()
             size = node[:, 2].view(torch.float64) if tables.weighted else node[:, 1]
-            ext = rev_w.index_select(0, e).mul_(self.kappa).add_(size)
-            columns += [ext.view(torch.long), rev_pos.index_select(0, e)]
+            ext = rev_w.index_select(0, eprev).mul_(self.kappa).add_(size)
+            columns += [ext.view(torch.long), rev_pos.index_select(0, eprev)]
         if tables.weighted:
             columns += [node[:, 3], node[:, 1]]
         return torch.stack(columns, dim=1)
@@ -371,8 +365,14 @@ class _Node2Vec:
         enext = eprev
         if self.strip:
             enext = torch.full((cur.numel(),), self.tables.sentinel_pos, dtype=torch.long)
-        state = self._state(prev, cur, nxt, eprev)
-        rounds = 0
+        state = self._state(prev, cur, eprev)
+        # First round: every walker proposes once, in order, so results are written in place.
+        acc, x, pos = self._propose(state, gen)
+        torch.where(acc, x, nxt, out=nxt)
+        if self.strip:
+            torch.where(acc, pos, enext, out=enext)
+        state = state.index_select(0, (~acc).nonzero().view(-1))
+        rounds = 1
         while state.size(0):
             n = state.size(0)
             rounds += 1
@@ -415,7 +415,8 @@ class _Node2Vec:
         score.masked_fill_(x == t, ret)
         if tables.weighted:
             assert tables._weight is not None
-            score.mul_(tables._weight.index_select(0, pos))
+            weight = tables._weight.index_select(0, pos.clamp(max=tables.sentinel_pos - 1))
+            score.mul_(weight.masked_fill_(pos == tables.sentinel_pos, 1.0))
         cum = torch.cumsum(score, 0)
         last = torch.cumsum(count, 0) - 1
         first = last - count + 1
@@ -462,10 +463,14 @@ class _Node2Vec:
         if self.lo < self.hi:
             # Only where u falls between the two acceptance levels does it matter whether
             # x is a neighbour of t.
-            test = ((u >= self.lo) & (u < self.hi) & ~is_ret).nonzero().view(-1)
+            # acc holds u < lo already; in the strip regime it holds every return as well.
+            rest = ~acc if self.a_ret >= 1 << _U_BITS else ~(acc | is_ret)
+            test = ((u < self.hi) & rest).nonzero().view(-1)
             if test.numel():
                 nbr = tables.is_neighbor(t.index_select(0, test), x.index_select(0, test))
                 acc.index_copy_(0, test, nbr if self.nbr_accepts else ~nbr)
+        if tables.has_dead:
+            acc |= x == tables.num_nodes  # stopped walks stay on the sentinel
         if in_strip is not None:
             # The strip returns to t, over the first entry of v -> t.
             x = torch.where(in_strip, t, x)
