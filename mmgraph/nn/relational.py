@@ -74,7 +74,7 @@ def check_graph_inputs(
     edge_index = edge_index.long()
     num_edges = edge_index.size(1)
     if num_edges > 0:
-        low, high = int(edge_index.min()), int(edge_index.max())
+        low, high = (int(v) for v in torch.aminmax(edge_index))
         if low < 0 or high >= num_nodes:
             raise ValueError(
                 f"Expected 'edge_index' of {layer} to hold node indices in [0, {num_nodes}) "
@@ -99,7 +99,7 @@ def check_graph_inputs(
                 f"edge (got {list(edge_type.shape)})"
             )
         if num_edges > 0:
-            low, high = int(edge_type.min()), int(edge_type.max())
+            low, high = (int(v) for v in torch.aminmax(edge_type))
             if low < 0 or high >= num_relations:
                 raise ValueError(
                     f"Expected 'edge_type' of {layer} in [0, {num_relations}) for "

@@ -160,3 +160,18 @@ def test_errors(star):
         stack.forward_layer(0, toy.x[:, :4], toy.edge_index)
     with pytest.raises(ValueError, match="Expected 'edge_type' for GCNConv with num_relations=2"):
         GNNStack("gcn", 5, 8, num_layers=2, num_relations=2)(toy.x, toy.edge_index)
+
+
+@pytest.mark.parametrize("num_relations", [1, 2])
+def test_graph_without_edges(num_relations):
+    x = torch.randn(3, 5)
+    edge_index = torch.empty(2, 0, dtype=torch.long)
+    edge_type = torch.empty(0, dtype=torch.long) if num_relations > 1 else None
+    gcn = GCNConv(5, 4, num_relations=num_relations)
+    root = gcn.weight[0] if gcn.root is None else gcn.root
+    torch.testing.assert_close(gcn(x, edge_index, edge_type), x @ root.T + gcn.bias)
+    mean = MeanConv(5, 4, num_relations=num_relations)
+    torch.testing.assert_close(mean(x, edge_index, edge_type), x @ mean.root.T + mean.bias)
+    ggnn = GGNNConv(5, 5, num_steps=1, num_relations=num_relations)
+    expected = ggnn.grus[0](torch.zeros(3, 5), x)
+    torch.testing.assert_close(ggnn(x, edge_index, edge_type), expected)
