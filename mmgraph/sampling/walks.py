@@ -259,7 +259,9 @@ def random_walk(
     drawn with probability :math:`\propto w_{vx}\,\alpha(t, x)`, with :math:`\alpha = 1/p` for
     :math:`x = t`, 1 for :math:`x` a neighbour of :math:`t` and :math:`1/q` otherwise (see
     :mod:`mmgraph.sampling.walks`); the first step is first-order. Exact for every
-    :math:`p, q > 0`.
+    :math:`p, q > 0`, up to the resolution of the random integers drawn (acceptance
+    probabilities rounded up to multiples of :math:`2^{-31}`, offsets biased by less than
+    degree / :math:`2^{31}`).
 
     Args:
         csr (CSRGraph): The graph, built ``by="source"`` (walks follow out-edges).
@@ -300,12 +302,12 @@ def _walk(
         else:
             _Node2Vec(tables, p, q).walk(out, gen)
     walks = out.t().contiguous()
-    walks[walks == tables.num_nodes] = -1
+    walks.masked_fill_(walks == tables.num_nodes, -1)
     return walks
 
 
-_U_BITS = 24
-"""Low bits of a 63-bit random integer that decide acceptance; the other 39 propose."""
+_U_BITS = 31
+"""Low bits of a 63-bit random integer that decide acceptance; the other 32 propose."""
 
 
 class _Node2Vec:
@@ -313,8 +315,8 @@ class _Node2Vec:
 
     Pending walkers keep their state in the rows of one int64 matrix (float64 columns stored
     as bits), so that dropping the walkers that accepted is a single gather. Each round draws
-    one 63-bit random integer per proposal: its low 24 bits decide acceptance (against
-    integer thresholds), its high 39 bits choose the proposal.
+    one 63-bit random integer per proposal: its low 31 bits decide acceptance (against
+    integer thresholds), its high 32 bits choose the proposal.
     """
 
     def __init__(self, tables: _WalkTables, p: float, q: float) -> None:
@@ -323,7 +325,7 @@ class _Node2Vec:
         self.strip = ret > max(1.0, out)
         c = max(1.0, out) if self.strip else max(ret, 1.0, out)
         # Acceptance probability of a proposed x (returning to t, a neighbour of t, other)
-        # as a threshold on a 24-bit uniform integer.
+        # as a threshold on a 31-bit uniform integer.
         scale = 1 << _U_BITS
         self.a_ret = math.ceil(min(ret, c) / c * scale)
         a_nbr, a_out = math.ceil(1.0 / c * scale), math.ceil(out / c * scale)
@@ -442,7 +444,7 @@ class _Node2Vec:
             # y in [0, size) proposes an entry (proportionally to its weight); y beyond,
             # in the strip of width kappa * w(v, t), returns to t outright.
             span = props[:, col["ext"]].view(torch.float64) if self.strip else size
-            y = r.double().mul_(span).mul_(2.0**-39)
+            y = r.double().mul_(span).mul_(2.0 ** -(63 - _U_BITS))
             if self.strip:
                 in_strip = y >= size
             if tables.weighted:
@@ -453,7 +455,7 @@ class _Node2Vec:
             if self.strip:
                 pos.clamp_(max=tables.sentinel_pos)  # strip rows may point past their row
         else:
-            pos = r.mul_(size).bitwise_right_shift_(39).add_(start)
+            pos = r.mul_(size).bitwise_right_shift_(63 - _U_BITS).add_(start)
         x = tables.col.index_select(0, pos)
         is_ret = x == t
         if self.a_ret >= 1 << _U_BITS:
