@@ -8,10 +8,12 @@ nodes with some non-blank text; rows of the other nodes are zeros.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,8 @@ POOLINGS = ("mean", "cls")
 """How :class:`TextEncoder` pools token states into one vector per text."""
 
 LIGHT_TEXT_ENCODERS = ("tfidf", "hashing")
+TFIDF_META = "tfidf.json"
+TFIDF_TENSORS = "tfidf.safetensors"
 """Names :func:`build_text_encoder` maps to scikit-learn encoders (others are transformers)."""
 
 TextInput = str | Sequence[str] | None
@@ -468,6 +472,72 @@ class TfidfTextEncoder:
                 values = np.asarray(self.svd.transform(tfidf), dtype=np.float32)
             x[rows, : values.shape[1]] = torch.from_numpy(values)
         return x, mask
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the fitted state (vocabulary, IDF, SVD) as ``tfidf.json`` + safetensors.
+
+        Nothing is pickled; :meth:`load` rebuilds an encoder that gives the same features.
+        """
+        if self.vectorizer is None:
+            raise ValueError("TfidfTextEncoder is not fitted: nothing to save")
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        vocab = self.vectorizer.vocabulary_
+        terms = sorted(vocab, key=vocab.__getitem__)
+        meta = {
+            "dim": self._dim,
+            "max_features": self.max_features,
+            "ngram_range": list(self.ngram_range),
+            "min_df": self.min_df,
+            "sublinear_tf": self.sublinear_tf,
+            "seed": self.seed,
+            "terms": terms,
+        }
+        tensors = {"idf": torch.as_tensor(self.vectorizer.idf_, dtype=torch.float64)}
+        if self.svd is not None:
+            tensors["components"] = torch.as_tensor(
+                self.svd.components_, dtype=torch.float64
+            ).contiguous()
+        (folder / TFIDF_META).write_text(json.dumps(meta))
+        save_file(tensors, str(folder / TFIDF_TENSORS))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> TfidfTextEncoder:
+        """Rebuild an encoder written by :meth:`save`."""
+        from safetensors.torch import load_file
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        folder = Path(folder)
+        if not (folder / TFIDF_META).is_file():
+            raise FileNotFoundError(f"No fitted TF-IDF encoder in {folder} ({TFIDF_META})")
+        meta = json.loads((folder / TFIDF_META).read_text())
+        tensors = load_file(str(folder / TFIDF_TENSORS))
+        encoder = cls(
+            dim=meta["dim"],
+            max_features=meta["max_features"],
+            ngram_range=tuple(meta["ngram_range"]),
+            min_df=meta["min_df"],
+            sublinear_tf=meta["sublinear_tf"],
+            seed=meta["seed"],
+        )
+        vectorizer = TfidfVectorizer(
+            vocabulary={t: i for i, t in enumerate(meta["terms"])},
+            ngram_range=encoder.ngram_range,
+            sublinear_tf=encoder.sublinear_tf,
+        )
+        vectorizer.idf_ = tensors["idf"].numpy()
+        encoder.vectorizer = vectorizer
+        if "components" in tensors:
+            components = tensors["components"].numpy()
+            svd = TruncatedSVD(n_components=components.shape[0])
+            svd.components_ = components
+            svd.n_features_in_ = components.shape[1]
+            encoder.svd = svd
+        return encoder
 
     def __repr__(self) -> str:
         return (

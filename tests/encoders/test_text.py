@@ -325,3 +325,20 @@ def test_build_text_encoder(tiny_bert_dir: Path) -> None:
         build_text_encoder("tfidff")
     with pytest.raises(ValueError, match="Expected a text encoder name"):
         build_text_encoder("")
+
+
+def test_tfidf_save_load_gives_the_same_features(tmp_path) -> None:
+    from mmgraph.encoders.text import TfidfTextEncoder
+
+    texts = ["the cat sat", ["a dog ran", "the dog sat"], None, "cats and dogs", "birds fly"]
+    enc = TfidfTextEncoder(dim=3, seed=0).fit(texts)
+    loaded = TfidfTextEncoder.load(enc.save(tmp_path / "tfidf"))
+    new = ["a cat and a bird", None, "dogs sat"]
+    x, mask = enc.encode(new)
+    y, mask2 = loaded.encode(new)
+    torch.testing.assert_close(x, y)
+    assert torch.equal(mask, mask2)
+    with pytest.raises(FileNotFoundError, match="No fitted TF-IDF encoder"):
+        TfidfTextEncoder.load(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="not fitted: nothing to save"):
+        TfidfTextEncoder().save(tmp_path / "x")

@@ -1,0 +1,132 @@
+"""Turn a graph's raw modalities into the tensors a model reads (frozen encoders run once)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+from mmgraph.config import ConfigBase
+from mmgraph.data.graph import MultimodalGraph
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+END_TO_END_IMAGE_ENCODERS = ("cnn",)
+
+
+@dataclasses.dataclass
+class FeatureConfig(ConfigBase):
+    """How each modality is turned into features before training.
+
+    Args:
+        text_encoder (str, optional): ``"tfidf"``, ``"hashing"``, or a ``transformers`` model
+            name or folder, run frozen once (cached on disk); :obj:`None` drops the text.
+            (default: ``"sentence-transformers/all-MiniLM-L6-v2"``)
+        image_encoder (str, optional): ``"cnn"`` (a small CNN trained end to end with the
+            model on the pixels) or a ``transformers`` vision model name or folder, run
+            frozen once; :obj:`None` drops the images. (default: ``"cnn"``)
+        image_size (int): Side of the square the images are resized to for the CNN.
+            (default: :obj:`32`)
+        text_dim (int): Output size of the TF-IDF encoder (SVD components). (default: :obj:`128`)
+        cache_dir (str, optional): Folder of the feature cache. (default: :obj:`None`, the
+            encoders' default: ``$MMGRAPH_CACHE`` or ``~/.cache/mmgraph``)
+        on_image_error (str): ``"raise"`` or ``"missing"`` for unreadable image files.
+            (default: ``"raise"``)
+    """
+
+    text_encoder: str | None = DEFAULT_TEXT_ENCODER
+    image_encoder: str | None = "cnn"
+    image_size: int = 32
+    text_dim: int = 128
+    cache_dir: str | None = None
+    on_image_error: str = "raise"
+
+
+def featurize(
+    graph: MultimodalGraph,
+    config: FeatureConfig | None = None,
+    progress: bool = True,
+    state_dir: str | Path | None = None,
+) -> MultimodalGraph:
+    """Return a shallow copy of ``graph`` with model-ready modality tensors attached.
+
+    * text -> ``x_text`` ``[N, D]`` (TF-IDF is fitted on the training nodes when the graph
+      has a ``train_mask``, else on all nodes), presence mask updated;
+    * images -> with ``"cnn"``: ``image`` as a float tensor ``[N, 3, S, S]`` (files read
+      and resized); with a ``transformers`` model: ``x_image`` ``[N, D]``;
+    * numeric and categorical attributes stay as they are (the model's trainable
+      :class:`~mmgraph.encoders.AttributeEncoder` reads them).
+
+    Modalities whose encoder is :obj:`None` are removed from the copy. With ``state_dir``,
+    an encoder fitted on data (TF-IDF) is saved there after fitting, and loaded from there
+    instead of refitted when it is already present, so new graphs get the same features.
+    """
+    from mmgraph.encoders import ImageEncoder, TfidfTextEncoder, build_text_encoder, encode_graph
+    from mmgraph.encoders.text import TFIDF_META
+
+    config = config or FeatureConfig()
+    out = copy.copy(graph)
+    cache: dict[str, Any] = {"cache_dir": Path(config.cache_dir)} if config.cache_dir else {}
+    if getattr(graph, "text", None) is not None:
+        if config.text_encoder is None:
+            del out.text, out.text_present
+        else:
+            text_name = config.text_encoder
+            kwargs: dict[str, Any] = {}
+            if text_name == "tfidf":
+                kwargs = {"dim": config.text_dim, "seed": 0}
+            elif text_name != "hashing":
+                kwargs = dict(cache)
+            encoder = build_text_encoder(text_name, **kwargs)
+            if isinstance(encoder, TfidfTextEncoder):
+                saved = Path(state_dir) / "text_encoder" if state_dir is not None else None
+                if saved is not None and (saved / TFIDF_META).is_file():
+                    encoder = TfidfTextEncoder.load(saved)
+                else:
+                    encoder.fit(graph.text, mask=getattr(graph, "train_mask", None))
+                    if saved is not None:
+                        encoder.save(saved)
+            x, present = encode_graph(out, text_encoder=encoder, progress=progress)["text"]
+            out.x_text, out.text_present = x, present
+    if getattr(graph, "image", None) is not None:
+        name = config.image_encoder
+        if name is None:
+            del out.image, out.image_present
+        elif name in END_TO_END_IMAGE_ENCODERS:
+            out.image, out.image_present = _pixels(graph, config)
+        else:
+            image_encoder = ImageEncoder(name, on_error=config.on_image_error, **cache)
+            x, present = encode_graph(out, image_encoder=image_encoder, progress=progress)["image"]
+            out.x_image, out.image_present = x, present
+            del out.image
+    return out
+
+
+def _pixels(graph: MultimodalGraph, config: FeatureConfig) -> tuple:
+    import torch
+
+    from mmgraph.data.images import read_images
+
+    image = graph.image
+    present = graph.presence_mask("image")
+    if isinstance(image, torch.Tensor):
+        pixels = image.float()
+        if image.dtype == torch.uint8:
+            pixels = pixels / 255.0
+        size = config.image_size
+        if pixels.shape[-2:] != (size, size):
+            pixels = torch.nn.functional.interpolate(
+                pixels, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+            )
+        return pixels, present
+    paths = [p if keep else None for p, keep in zip(image, present.tolist())]
+    pixels, mask = read_images(
+        paths,
+        root=graph.image_root,
+        size=(config.image_size, config.image_size),
+        on_error=config.on_image_error,
+    )
+    return pixels, mask & present

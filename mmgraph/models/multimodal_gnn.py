@@ -1,0 +1,324 @@
+"""MultimodalGNN: modality encoders, fusion, graph aggregation and a task head."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from mmgraph.config import ConfigBase
+from mmgraph.data.graph import MultimodalGraph
+from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
+from mmgraph.nn import AGGREGATORS, GNNStack
+
+MODEL_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
+"""Modalities of the model: precomputed text features, images (pixels for the end-to-end
+CNN or precomputed features), and numeric plus categorical attributes together."""
+
+
+@dataclasses.dataclass
+class ModelConfig(ConfigBase):
+    """Architecture of a :class:`MultimodalGNN` (YAML round trip, saved with checkpoints).
+
+    Args:
+        num_classes (int): Output classes of the head; ``0`` for an encoder without head.
+        modalities (list[str]): Modalities used, among :data:`MODEL_MODALITIES`.
+        text_dim (int): Size of the precomputed ``x_text`` features.
+        image_encoder (str): ``"cnn"`` (pixels, trained end to end) or ``"precomputed"``
+            (``x_image`` features).
+        image_dim (int): Size of ``x_image`` (``"precomputed"``) or image channels
+            (``"cnn"``).
+        cnn_channels (list[int]): Channels of the CNN's blocks. (default: ``[8, 16, 32]``)
+        num_numeric (int): Numeric attribute columns.
+        cardinalities (list[int]): Values of each categorical column.
+        log1p (bool or list[int]): Numeric columns to log-transform.
+        modality_dim (int): Size every modality is projected to. (default: :obj:`64`)
+        fusion (str): Fusion head name (see :func:`build_fusion_head`). (default: ``"concat"``)
+        fusion_options (dict): Options of the fusion head, e.g. ``{"rank": 4}``.
+        aggregator (str): ``"mean"``, ``"gcn"`` or ``"ggnn"``. (default: ``"gcn"``)
+        hidden (int): Size of the node embeddings. (default: :obj:`64`)
+        num_layers (int): Aggregator layers (GGNN steps); ``0`` gives an MLP that ignores
+            the edges. (default: :obj:`2`)
+        num_relations (int): Edge types with their own weights. (default: :obj:`1`)
+        dropout (float): Dropout after the fusion, between layers and before the head.
+            (default: :obj:`0.5`)
+        use_edge_weight (bool): Pass ``edge_weight`` to the aggregators. (default: :obj:`True`)
+    """
+
+    num_classes: int = 2
+    modalities: list[str] = dataclasses.field(default_factory=lambda: list(MODEL_MODALITIES))
+    text_dim: int = 0
+    image_encoder: str = "cnn"
+    image_dim: int = 3
+    cnn_channels: list[int] = dataclasses.field(default_factory=lambda: [8, 16, 32])
+    num_numeric: int = 0
+    cardinalities: list[int] = dataclasses.field(default_factory=list)
+    log1p: bool | list[int] = False
+    modality_dim: int = 64
+    fusion: str = "concat"
+    fusion_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    aggregator: str = "gcn"
+    hidden: int = 64
+    num_layers: int = 2
+    num_relations: int = 1
+    dropout: float = 0.5
+    use_edge_weight: bool = True
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.modalities) - set(MODEL_MODALITIES))
+        if unknown or not self.modalities:
+            raise ValueError(
+                f"Expected 'modalities' to be a non-empty subset of {list(MODEL_MODALITIES)} "
+                f"(got {self.modalities})"
+            )
+        if self.aggregator.lower() not in AGGREGATORS:
+            raise ValueError(
+                f"Unknown aggregator {self.aggregator!r}; expected one of {sorted(AGGREGATORS)}"
+            )
+        if self.image_encoder not in ("cnn", "precomputed"):
+            raise ValueError(
+                "Expected 'image_encoder' to be 'cnn' or 'precomputed' "
+                f"(got {self.image_encoder!r})"
+            )
+        if self.num_layers < 0:
+            raise ValueError(f"Expected 'num_layers' >= 0 (got {self.num_layers})")
+
+    @classmethod
+    def for_graph(cls, graph: MultimodalGraph, **overrides: Any) -> ModelConfig:
+        """A config sized for ``graph`` (after :func:`~mmgraph.models.featurize`).
+
+        Uses every modality the graph has features for (``x_text``; ``image`` pixels or
+        ``x_image``; ``numeric``/``categorical``), unless ``modalities`` is given.
+        """
+        available = available_modalities(graph)
+        values: dict[str, Any] = {
+            "num_classes": graph.num_classes,
+            "modalities": available,
+            "num_relations": graph.num_relations,
+        }
+        if "text" in available:
+            values["text_dim"] = int(graph.x_text.size(1))
+        if "image" in available:
+            if getattr(graph, "x_image", None) is not None:
+                values["image_encoder"] = "precomputed"
+                values["image_dim"] = int(graph.x_image.size(1))
+            else:
+                values["image_encoder"] = "cnn"
+                values["image_dim"] = int(graph.image.size(1))
+        numeric = getattr(graph, "numeric", None)
+        categorical = getattr(graph, "categorical", None)
+        if numeric is not None:
+            values["num_numeric"] = int(numeric.size(1))
+        if categorical is not None:
+            vocabs = graph.categorical_vocabs
+            values["cardinalities"] = (
+                [max(len(v), 1) for v in vocabs]
+                if vocabs is not None
+                else [max(int(categorical[:, c].max()), 1) for c in range(categorical.size(1))]
+            )
+        values.update(overrides)
+        if "modalities" in overrides:
+            missing = sorted(set(overrides["modalities"]) - set(available))
+            if missing:
+                raise ValueError(
+                    f"The graph has no features for modalities {missing} (it has {available}); "
+                    "featurize it with an encoder for them or drop them"
+                )
+        return cls(**values)
+
+
+def available_modalities(graph: Data) -> list[str]:
+    """The model modalities ``graph`` carries features for, in canonical order."""
+    out = []
+    if getattr(graph, "x_text", None) is not None:
+        out.append("text")
+    image = getattr(graph, "image", None)
+    if getattr(graph, "x_image", None) is not None or isinstance(image, Tensor):
+        out.append("image")
+    if (
+        getattr(graph, "numeric", None) is not None
+        or getattr(graph, "categorical", None) is not None
+    ):
+        out.append("attributes")
+    return out
+
+
+def build_fusion_head(
+    name: str | nn.Module, in_dims: Mapping[str, int], **options: Any
+) -> nn.Module:
+    """A fusion head by name (``mmgraph.fusion.FUSION_HEADS`` or ``"autoencoder"``) or as is."""
+    if isinstance(name, nn.Module):
+        return name
+    if name == "autoencoder":
+        from mmgraph.coordination import AutoencoderFusion
+
+        return AutoencoderFusion(in_dims, **options)
+    from mmgraph.fusion import build_fusion
+
+    return build_fusion(name, in_dims, **options)
+
+
+class MultimodalGNN(nn.Module):
+    r"""A graph neural network over multimodal nodes.
+
+    .. math::
+        \mathbf{x}_{v,m} = P_m(\operatorname{enc}_m(v)), \quad
+        \mathbf{z}_v = \operatorname{fuse}\big(\{\mathbf{x}_{v,m}\}_m,
+        \{\mathbb{1}[v \text{ has } m]\}_m\big), \quad
+        \mathbf{H} = \operatorname{GNN}_K(\mathbf{Z}), \quad
+        \hat{\mathbf{y}}_v = \mathbf{W}\,\operatorname{drop}(\sigma(\mathbf{h}_v)) + \mathbf{b}
+
+    Modality-wise encoders (:class:`~mmgraph.encoders.ModalityWise`) map each modality to
+    ``modality_dim``: precomputed text (or image) features through a linear projection, the
+    pixels through a :class:`~mmgraph.encoders.SmallCNN` trained end to end, numeric and
+    categorical attributes through an :class:`~mmgraph.encoders.AttributeEncoder`. A fusion
+    head combines them with the presence masks; where a node lacks a modality, the head
+    uses a learned "missing" embedding (``concat``) or its own masking rule (every other
+    head), never zeros posing as data. Then :math:`K` aggregator layers
+    (:class:`~mmgraph.nn.GNNStack`: mean, GCN or GGNN, relation-aware) give the node
+    embeddings :math:`\mathbf{H}` (:meth:`encode`) and a linear head the logits
+    (:meth:`forward`).
+
+    Args:
+        config (ModelConfig): The architecture.
+        fusion (torch.nn.Module, optional): A fusion head instance to use instead of
+            ``config.fusion``. (default: :obj:`None`)
+
+    Shapes:
+        - **input:** a graph or batch with ``x_text`` :math:`(N, D_t)`, ``image``
+          :math:`(N, C, H, W)` or ``x_image`` :math:`(N, D_i)`, ``numeric`` :math:`(N, F)`,
+          ``categorical`` :math:`(N, C)`, ``<modality>_present`` masks, ``edge_index``,
+          optional ``edge_type`` and ``edge_weight``
+        - **output:** logits :math:`(N, \text{num\_classes})`; :meth:`encode`:
+          :math:`(N, \text{hidden})`
+    """
+
+    def __init__(self, config: ModelConfig, fusion: nn.Module | None = None) -> None:
+        super().__init__()
+        self.config = config
+        d = config.modality_dim
+        encoders: dict[str, nn.Module] = {}
+        for m in config.modalities:
+            if m == "text":
+                encoders[m] = PrecomputedEncoder(config.text_dim, d)
+            elif m == "image" and config.image_encoder == "cnn":
+                encoders[m] = SmallCNN(config.image_dim, d, channels=config.cnn_channels)
+            elif m == "image":
+                encoders[m] = PrecomputedEncoder(config.image_dim, d)
+            else:
+                encoders[m] = AttributeEncoder(
+                    config.num_numeric, config.cardinalities, out_dim=d, log1p=config.log1p
+                )
+        self.encoders = ModalityWise(encoders)
+        in_dims = {m: d for m in self.encoders.encoders}
+        options = dict(config.fusion_options)
+        if config.fusion != "concat":
+            options.setdefault("out_dim", config.hidden)
+        self.fusion = (
+            fusion if fusion is not None else build_fusion_head(config.fusion, in_dims, **options)
+        )
+        fused = int(self.fusion.out_dim)  # type: ignore[arg-type]
+        self.gnn: nn.Module
+        if config.num_layers > 0:
+            self.gnn = GNNStack(
+                config.aggregator,
+                fused,
+                config.hidden,
+                config.num_layers,
+                num_relations=config.num_relations,
+                dropout=config.dropout,
+            )
+        else:
+            self.gnn = nn.Linear(fused, config.hidden)
+        self.head = nn.Linear(config.hidden, config.num_classes) if config.num_classes else None
+
+    @classmethod
+    def from_graph(cls, graph: MultimodalGraph, **overrides: Any) -> MultimodalGNN:
+        """Build a model sized for ``graph`` and fit its attribute statistics.
+
+        The numeric statistics (mean, std) come from the training nodes only when the graph
+        has a ``train_mask``.
+        """
+        model = cls(ModelConfig.for_graph(graph, **overrides))
+        model.fit_statistics(graph)
+        return model
+
+    def fit_statistics(self, graph: Data, mask: Tensor | None = None) -> MultimodalGNN:
+        """Fit the attribute standardisation on ``mask`` (default: ``graph.train_mask``)."""
+        if "attributes" in self.encoders.encoders:
+            encoder = self.encoders.encoders["attributes"]
+            assert isinstance(encoder, AttributeEncoder)  # built so in __init__
+            if mask is None:
+                mask = getattr(graph, "train_mask", None)
+            encoder.fit(getattr(graph, "numeric", None), mask)
+        return self
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every learnable part (the fitted statistics are kept)."""
+        for module in self.modules():
+            reset = getattr(module, "reset_parameters", None)
+            if module is not self and callable(reset):
+                reset()
+
+    # -------------------------------------------------------------------- forward
+    def modality_inputs(self, batch: Data) -> dict[str, tuple[Tensor | None, ...]]:
+        """The encoder inputs of each modality, read from ``batch``."""
+        inputs: dict[str, tuple[Tensor | None, ...]] = {}
+        for m in self.encoders.encoders:
+            if m == "text":
+                inputs[m] = (_field(batch, "x_text"), _field(batch, "text_present", None))
+            elif m == "image":
+                key = "image" if self.config.image_encoder == "cnn" else "x_image"
+                inputs[m] = (_field(batch, key), _field(batch, "image_present", None))
+            else:
+                inputs[m] = (
+                    getattr(batch, "numeric", None) if self.config.num_numeric else None,
+                    getattr(batch, "categorical", None) if self.config.cardinalities else None,
+                )
+        return inputs
+
+    def fuse(self, batch: Data) -> Tensor:
+        """Encode and fuse the modalities: ``[N, fusion.out_dim]``."""
+        xs, masks = self.encoders(self.modality_inputs(batch))
+        z = self.fusion(xs, masks)
+        return F.dropout(z, p=self.config.dropout, training=self.training)
+
+    def encode(self, batch: Data) -> Tensor:
+        """Node embeddings ``[N, hidden]`` after the aggregator layers."""
+        z = self.fuse(batch)
+        if isinstance(self.gnn, GNNStack):
+            edge_type = getattr(batch, "edge_type", None) if self.config.num_relations > 1 else None
+            edge_weight = (
+                getattr(batch, "edge_weight", None) if self.config.use_edge_weight else None
+            )
+            return self.gnn(z, batch.edge_index, edge_type, edge_weight)
+        return self.gnn(z)
+
+    def forward(self, batch: Data) -> Tensor:
+        """Logits ``[N, num_classes]``."""
+        if self.head is None:
+            raise RuntimeError("This model has no head (num_classes=0): use `encode`")
+        h = F.dropout(F.relu(self.encode(batch)), p=self.config.dropout, training=self.training)
+        return self.head(h)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"{type(self).__name__}(modalities={list(self.encoders.encoders)}, "
+            f"fusion={c.fusion!r}, aggregator={c.aggregator!r}, hidden={c.hidden}, "
+            f"num_layers={c.num_layers}, num_classes={c.num_classes})"
+        )
+
+
+def _field(batch: Data, key: str, *default: Any) -> Any:
+    value = getattr(batch, key, *default) if default else getattr(batch, key, None)
+    if value is None and not default:
+        raise ValueError(
+            f"The batch has no '{key}': featurize the graph first "
+            "(mmgraph.models.featurize) or drop that modality"
+        )
+    return value

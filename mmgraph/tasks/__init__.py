@@ -1,0 +1,27 @@
+"""End-to-end tasks behind the command line: node classification runs and the demo."""
+
+from __future__ import annotations
+
+from mmgraph.tasks.node_classification import (
+    DataSpec,
+    LoadedRun,
+    RunResult,
+    embed_run,
+    evaluate_run,
+    load_graph,
+    load_run,
+    predict_run,
+    train_node_classifier,
+)
+
+__all__ = [
+    "DataSpec",
+    "LoadedRun",
+    "RunResult",
+    "embed_run",
+    "evaluate_run",
+    "load_graph",
+    "load_run",
+    "predict_run",
+    "train_node_classifier",
+]

@@ -1,0 +1,216 @@
+"""The command line end to end: info, train, evaluate, predict, embed, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mmgraph.cli import main
+from mmgraph.data import save_card
+from mmgraph.data.synthetic import make_social_graph
+
+METRIC_KEYS = {"accuracy", "macro_f1", "f1", "precision", "recall", "mcc", "roc_auc"}
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    graph = make_social_graph(160, seed=3, image_size=8)
+    del graph.train_mask, graph.val_mask, graph.test_mask  # let `train` split it
+    return save_card(graph, tmp_path_factory.mktemp("card"))
+
+
+@pytest.fixture(scope="module")
+def run(card: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "bots"
+    code = main(
+        [
+            "train",
+            "--data",
+            str(card),
+            "--text-encoder",
+            "tfidf",
+            "--image-size",
+            "8",
+            "--epochs",
+            "4",
+            "--hidden",
+            "8",
+            "--modality-dim",
+            "8",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_info_lists_and_summarises(shared_data: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["info", "--list"]) == 0
+    assert "cora" in capsys.readouterr().out
+    assert main(["info", "--data", "country-flags", "--root", str(shared_data), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["nodes"] == 250 and summary["edges"] == 650
+
+
+def test_train_writes_the_run(run: Path, capsys: pytest.CaptureFixture) -> None:
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) == {"val", "test"}
+    assert set(metrics["test"]) >= METRIC_KEYS
+    for name in (
+        "config.yaml",
+        "model.safetensors",
+        "history.csv",
+        "training_curve.png",
+        "text_encoder/tfidf.json",
+    ):
+        assert (run / name).is_file(), name
+
+
+def test_evaluate_reproduces_the_training_metrics(run: Path, capsys) -> None:
+    before = json.loads((run / "metrics.json").read_text())
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy" in out and "test" in out
+    after = json.loads((run / "metrics.json").read_text())
+    for split in ("val", "test"):
+        for key in METRIC_KEYS:
+            assert after[split][key] == pytest.approx(before[split][key], abs=1e-6), key
+
+
+def test_predict_and_embed(run: Path, card: Path, tmp_path: Path) -> None:
+    assert main(["predict", "--run", str(run), "--out", str(tmp_path / "p.csv"), "--quiet"]) == 0
+    frame = pd.read_csv(tmp_path / "p.csv")
+    assert list(frame.columns[:3]) == ["node_id", "predicted_class", "probability"]
+    assert len(frame) == 160 and set(frame["predicted_class"]) <= {"human", "bot"}
+    np.testing.assert_allclose(frame["p_human"] + frame["p_bot"], 1.0, rtol=1e-5)
+    assert main(["embed", "--run", str(run), "--out", str(tmp_path / "e.npy"), "--quiet"]) == 0
+    assert np.load(tmp_path / "e.npy").shape == (160, 8)
+
+
+def test_card_without_labels(run: Path, tmp_path: Path, capsys) -> None:
+    graph = make_social_graph(40, seed=5, image_size=8)
+    del graph.y, graph.train_mask, graph.val_mask, graph.test_mask
+    card = save_card(graph, tmp_path / "unlabelled")
+    code = main(
+        [
+            "train",
+            "--data",
+            str(card),
+            "--text-encoder",
+            "hashing",
+            "--quiet",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert code == 2
+    assert "has no labels" in capsys.readouterr().err
+    code = main(
+        [
+            "embed",
+            "--run",
+            str(run),
+            "--data",
+            str(card),
+            "--out",
+            str(tmp_path / "e.npy"),
+            "--quiet",
+        ]
+    )
+    assert code == 0 and np.load(tmp_path / "e.npy").shape == (40, 8)
+
+
+def test_twibot_file_without_labels_works_with_predict(shared_data: Path, tmp_path: Path) -> None:
+    sample = shared_data / "twibot20-sample" / "TwiBot-20_sample.json"
+    users = json.loads(sample.read_text())
+    labelled = tmp_path / "labelled.json"
+    for i, user in enumerate(users):
+        user["label"] = str(i % 2)
+    labelled.write_text(json.dumps(users))
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(labelled),
+                "--text-encoder",
+                "hashing",
+                "--epochs",
+                "2",
+                "--hidden",
+                "8",
+                "--modality-dim",
+                "8",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "predict",
+                "--run",
+                str(out),
+                "--data",
+                str(sample),
+                "--out",
+                str(tmp_path / "p.csv"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    frame = pd.read_csv(tmp_path / "p.csv")
+    assert len(frame) == 100 and frame["probability"].between(0.5, 1.0).all()
+    assert "true_class" not in frame.columns
+
+
+def test_bad_names_list_the_valid_ones(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["train", "--data", "x", "--aggregator", "sage", "--out", "o"])
+    assert "invalid choice: 'sage' (choose from 'mean', 'gcn', 'ggnn')" in capsys.readouterr().err
+    assert main(["info", "--data", "no-such-data"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-data" in err and "cora" in err
+
+
+def test_subgraph_data_is_refused_by_train(shared_data: Path, tmp_path: Path, capsys) -> None:
+    code = main(
+        [
+            "train",
+            "--data",
+            "density",
+            "--root",
+            str(shared_data),
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+        ]
+    )
+    assert code == 2 and "subgraph data set" in capsys.readouterr().err
+
+
+def test_python_api_matches(card: Path) -> None:
+    from mmgraph.models import FeatureConfig
+    from mmgraph.tasks import DataSpec, train_node_classifier
+    from mmgraph.train import TrainConfig
+
+    result = train_node_classifier(
+        DataSpec(str(card)),
+        FeatureConfig(text_encoder="hashing", image_size=8),
+        {"hidden": 8, "modality_dim": 8},
+        TrainConfig(epochs=2, progress=False),
+    )
+    assert set(result.metrics["test"]) >= METRIC_KEYS
+    assert torch.isfinite(result.trainer.embed(result.graph)).all()
