@@ -9,7 +9,11 @@ Measures, on ER-10k, ER-100k and PL-100k built by ``mmgraph.data.generators``:
   node features.
 
 Machines here are shared and noisy, so every measurement is repeated and the best and the
-median are reported. When the compiled PyG companions are importable (for example
+median are reported. On a machine whose cores are busy with other work, OpenMP's default
+spin-waiting makes every 2-thread torch op wait for a descheduled thread (milliseconds per
+op, 100x slower): run with ``OMP_WAIT_POLICY=PASSIVE`` there (the policy is printed).
+
+When the compiled PyG companions are importable (for example
 ``pip install --target /tmp/refpkgs --no-deps ../shared/perf/wheels/*.whl`` and
 ``PYTHONPATH=/tmp/refpkgs``), torch-cluster's walker and PyG's NeighborLoader run
 alternately with mmgraph in the same process, and their ratio is reported too.
@@ -189,8 +193,9 @@ def main(argv: Sequence[str] | None = None) -> str:
     lines = [
         "# Sampling throughput",
         "",
-        f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, load "
-        f"average at start {os.getloadavg()[0]:.1f}; best / median of {args.repeats} runs. "
+        f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(default)')}, load average at "
+        f"start {os.getloadavg()[0]:.1f}; best / median of {args.repeats} runs. "
         "Ratios are mmgraph over the reference from runs alternated in one process.",
         "",
         "## Random walks (walk length 20, one walk per node, steps/s)",

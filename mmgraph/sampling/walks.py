@@ -108,6 +108,11 @@ class _WalkTables:
             total = torch.cat([torch.where(dead, 1.0, total), ones])
             columns += [total.view(torch.long), base.view(torch.long)]
         self.node = torch.stack(columns, dim=1)
+        # int32 copies of (start, count) and col for the uniform walk: half the memory
+        # traffic. None when weighted, or when ids do not fit in int32.
+        self.compact: tuple[Tensor, Tensor] | None = None
+        if not weighted and e < 2**31 - 1 and n < 2**31 - 1:
+            self.compact = (self.node.int(), self.col.int())
         # Sorted keys `row * (N + 1) + col` for neighbour tests, padded with the largest key.
         self.n_key = n + 1
         self.key_steps = _steps(int(deg.max()) if n else 0)
@@ -145,9 +150,14 @@ class _WalkTables:
     def first_order(self, cur: Tensor, gen: torch.Generator, out: Tensor) -> Tensor:
         """One uniform (or weight-proportional) step from ``cur``, nodes written to ``out``.
 
+        ``cur`` and ``out`` are int32 for the uniform walk over the ``compact`` tables.
         Returns the CSR positions of the chosen entries (``E`` for a stopped walk).
         """
-        node = self.node.index_select(0, cur)
+        node_table, col = self.node, self.col
+        if out.dtype == torch.int32:
+            assert self.compact is not None
+            node_table, col = self.compact
+        node = node_table.index_select(0, cur)
         start, count = node[:, 0], node[:, 1]
         if self.weighted:
             r = torch.rand(cur.numel(), dtype=torch.float64, generator=gen)
@@ -158,7 +168,7 @@ class _WalkTables:
             # relative bias below count / 2^31.
             r = torch.randint(0, 1 << 31, (cur.numel(),), generator=gen)
             pos = r.mul_(count).bitwise_right_shift_(31).add_(start)
-        torch.index_select(self.col, 0, pos, out=out)
+        torch.index_select(col, 0, pos, out=out)
         return pos
 
     def search_weight(self, start: Tensor, target: Tensor) -> Tensor:
@@ -293,15 +303,18 @@ def _walk(
     tables: _WalkTables, start: Tensor, walk_length: int, p: float, q: float, gen: torch.Generator
 ) -> Tensor:
     b = start.numel()
-    out = torch.empty(walk_length + 1, b, dtype=torch.long)
+    # Step by step, one row per step; the uniform walk runs on int32 tables when ids fit.
+    uniform = p == 1.0 and q == 1.0
+    dtype = torch.int32 if uniform and tables.compact is not None else torch.long
+    out = torch.empty(walk_length + 1, b, dtype=dtype)
     out[0] = start
     if b and walk_length:
-        if p == 1.0 and q == 1.0:
+        if uniform:
             for i in range(walk_length):
                 tables.first_order(out[i], gen, out[i + 1])
         else:
             _Node2Vec(tables, p, q).walk(out, gen)
-    walks = out.t().contiguous()
+    walks = torch.empty(b, walk_length + 1, dtype=torch.long).copy_(out.t())
     walks.masked_fill_(walks == tables.num_nodes, -1)
     return walks
 
