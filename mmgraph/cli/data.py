@@ -1,0 +1,31 @@
+"""``mmgraph info``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from mmgraph.cli.common import add_data
+
+
+def register(sub: Any) -> None:
+    """Add ``info``."""
+    p = sub.add_parser("info", help="summarise a data set")
+    add_data(p, required=False)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--list", action="store_true", help="list the built-in data sets")
+    p.set_defaults(handler=cmd_info)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print a data set's summary, or the built-in names."""
+    from mmgraph.data import DATASETS, format_summary, load_dataset, summarize
+
+    if args.list or args.data is None:
+        width = max(len(k) for k in DATASETS)
+        print("\n".join(f"{k.ljust(width)}  {v}" for k, v in DATASETS.items()))
+        return 0
+    summary = summarize(load_dataset(args.data, root=args.root))
+    print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+    return 0
