@@ -119,12 +119,13 @@ class _WalkTables:
         big = torch.iinfo(torch.long).max
         pad_keys = torch.full((2 * self.key_steps[0],), big, dtype=torch.long)
         self.keys = torch.cat([csr.row * self.n_key + csr.col, pad_keys])
-        self._reverse: tuple[Tensor, Tensor] | None = None
+        self._reverse: Tensor | None = None
 
-    def reverse(self) -> tuple[Tensor, Tensor]:
-        """For each entry ``v -> x``: the position of ``x -> v`` (``E`` if none) and its weight.
+    def reverse(self) -> Tensor:
+        """The reverse of each entry ``[E + 1, 2]`` (int64, sentinel last), built on first use.
 
-        The weight is the total over parallel ``x -> v`` entries (0 if there are none).
+        Row ``e`` for the entry ``v -> x``: the position of ``x -> v`` (``E`` if none) and the
+        bits of its float64 weight, the total over parallel ``x -> v`` entries (0 if none).
         """
         if self._reverse is None:
             e = self.sentinel_pos
@@ -141,10 +142,9 @@ class _WalkTables:
                 w = cum[hi] - cum[lo]
             else:
                 w = (hi - lo).double()
-            self._reverse = (
-                torch.cat([pos, torch.tensor([e])]),
-                torch.cat([w, torch.zeros(1, dtype=torch.float64)]),
-            )
+            pos = torch.cat([pos, torch.tensor([e])])
+            w = torch.cat([w, torch.zeros(1, dtype=torch.float64)])
+            self._reverse = torch.stack([pos, w.view(torch.long)], dim=1)
         return self._reverse
 
     def first_order(self, cur: Tensor, gen: torch.Generator, out: Tensor) -> Tensor:
@@ -365,10 +365,11 @@ class _Node2Vec:
         walker = torch.arange(cur.numel())
         columns = [walker, prev, node[:, 0], node[:, 2] if tables.weighted else node[:, 1]]
         if self.strip:
-            rev_pos, rev_w = tables.reverse()
+            # One gather fetches the reverse entry v -> t and its weight.
+            rev = tables.reverse().index_select(0, eprev)
             size = node[:, 2].view(torch.float64) if tables.weighted else node[:, 1]
-            ext = rev_w.index_select(0, eprev).mul_(self.kappa).add_(size)
-            columns += [ext.view(torch.long), rev_pos.index_select(0, eprev)]
+            ext = rev[:, 1].view(torch.float64).mul(self.kappa).add_(size)
+            columns += [ext.view(torch.long), rev[:, 0]]
         if tables.weighted:
             columns += [node[:, 3], node[:, 1]]
         return torch.stack(columns, dim=1)
