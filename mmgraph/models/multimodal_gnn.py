@@ -47,6 +47,13 @@ class ModelConfig(ConfigBase):
         dropout (float): Dropout after the fusion, between layers and before the head.
             (default: :obj:`0.5`)
         use_edge_weight (bool): Pass ``edge_weight`` to the aggregators. (default: :obj:`True`)
+        coordination (str, optional): A coordination loss (``mmgraph.coordination``:
+            ``cosine``, ``ranking``, ``structure``, ``infonce``, ``cca``) added to the training
+            loss: the modality embeddings are projected into one space of size
+            ``coordination_dim`` and coordinated pairwise. (default: :obj:`None`)
+        coordination_dim (int): Size of the shared space. (default: :obj:`32`)
+        coordination_weight (float): Weight of the coordination loss. (default: :obj:`0.1`)
+        coordination_options (dict): Options of the coordination loss.
     """
 
     num_classes: int = 2
@@ -67,6 +74,10 @@ class ModelConfig(ConfigBase):
     num_relations: int = 1
     dropout: float = 0.5
     use_edge_weight: bool = True
+    coordination: str | None = None
+    coordination_dim: int = 32
+    coordination_weight: float = 0.1
+    coordination_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.modalities) - set(MODEL_MODALITIES))
@@ -235,6 +246,24 @@ class MultimodalGNN(nn.Module):
         else:
             self.gnn = nn.Linear(fused, config.hidden)
         self.head = nn.Linear(config.hidden, config.num_classes) if config.num_classes else None
+        self.projection: nn.Module | None = None
+        self.coordination_loss: nn.Module | None = None
+        if config.coordination is not None:
+            from mmgraph.coordination import CoordinatedProjection, build_coordination
+
+            if len(in_dims) < 2:
+                raise ValueError(
+                    f"Coordination needs at least two modalities (the model has {list(in_dims)})"
+                )
+            self.projection = CoordinatedProjection(in_dims, config.coordination_dim)
+            self.coordination_loss = build_coordination(
+                config.coordination, **config.coordination_options
+            )
+
+    @property
+    def has_auxiliary_loss(self) -> bool:
+        """Whether training adds :meth:`auxiliary_loss` (a coordination loss)."""
+        return self.coordination_loss is not None
 
     @classmethod
     def from_graph(cls, graph: MultimodalGraph, **overrides: Any) -> MultimodalGNN:
@@ -281,15 +310,20 @@ class MultimodalGNN(nn.Module):
                 )
         return inputs
 
-    def fuse(self, batch: Data) -> Tensor:
+    def modality_embeddings(self, batch: Data) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Each modality's embedding ``[N, modality_dim]`` and presence mask ``[N]``."""
+        return self.encoders(self.modality_inputs(batch))
+
+    def fuse(
+        self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
+    ) -> Tensor:
         """Encode and fuse the modalities: ``[N, fusion.out_dim]``."""
-        xs, masks = self.encoders(self.modality_inputs(batch))
+        xs, masks = embeddings if embeddings is not None else self.modality_embeddings(batch)
         z = self.fusion(xs, masks)
         return F.dropout(z, p=self.config.dropout, training=self.training)
 
-    def encode(self, batch: Data) -> Tensor:
-        """Node embeddings ``[N, hidden]`` after the aggregator layers."""
-        z = self.fuse(batch)
+    def aggregate(self, z: Tensor, batch: Data) -> Tensor:
+        """Apply the aggregator layers (or the MLP layer) to fused features ``z``."""
         if isinstance(self.gnn, GNNStack):
             edge_type = getattr(batch, "edge_type", None) if self.config.num_relations > 1 else None
             edge_weight = (
@@ -298,12 +332,37 @@ class MultimodalGNN(nn.Module):
             return self.gnn(z, batch.edge_index, edge_type, edge_weight)
         return self.gnn(z)
 
-    def forward(self, batch: Data) -> Tensor:
-        """Logits ``[N, num_classes]``."""
+    def encode(self, batch: Data) -> Tensor:
+        """Node embeddings ``[N, hidden]`` after the aggregator layers."""
+        return self.aggregate(self.fuse(batch), batch)
+
+    def classify(self, h: Tensor) -> Tensor:
+        """Logits from node embeddings."""
         if self.head is None:
             raise RuntimeError("This model has no head (num_classes=0): use `encode`")
-        h = F.dropout(F.relu(self.encode(batch)), p=self.config.dropout, training=self.training)
-        return self.head(h)
+        return self.head(F.dropout(F.relu(h), p=self.config.dropout, training=self.training))
+
+    def auxiliary_loss(
+        self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
+    ) -> Tensor:
+        """The weighted coordination loss between the modality embeddings (0 without one)."""
+        xs, masks = embeddings if embeddings is not None else self.modality_embeddings(batch)
+        if self.coordination_loss is None or self.projection is None:
+            return next(iter(xs.values())).new_zeros(())
+        from mmgraph.coordination import pairwise_coordination_loss
+
+        zs = self.projection(xs)
+        kwargs = {"edge_index": batch.edge_index} if self.config.coordination == "structure" else {}
+        loss = pairwise_coordination_loss(self.coordination_loss, zs, masks, **kwargs)
+        return self.config.coordination_weight * loss
+
+    def forward(self, batch: Data, return_aux: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """Logits ``[N, num_classes]`` (and the auxiliary loss with ``return_aux=True``)."""
+        embeddings = self.modality_embeddings(batch)
+        logits = self.classify(self.aggregate(self.fuse(batch, embeddings), batch))
+        if return_aux:
+            return logits, self.auxiliary_loss(batch, embeddings)
+        return logits
 
     def __repr__(self) -> str:
         c = self.config

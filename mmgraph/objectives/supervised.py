@@ -30,6 +30,10 @@ def balanced_class_weights(y: Tensor, num_classes: int) -> Tensor:
 class SupervisedObjective:
     """Cross-entropy on the labelled training nodes among a batch's seed nodes.
 
+    When the model has an auxiliary loss (``model.has_auxiliary_loss``, e.g. a coordination
+    loss between modalities), it is added: the model is then called as
+    ``model(batch, return_aux=True) -> (logits, aux_loss)``.
+
     Args:
         class_weights (torch.Tensor, optional): Weight per class. (default: :obj:`None`)
         mask_key (str, optional): Node mask selecting the nodes that contribute.
@@ -63,9 +67,16 @@ class SupervisedObjective:
     def __call__(self, model: nn.Module, batch: Data) -> Tensor:
         """Return the mean (class-weighted) cross-entropy over the selected seed nodes."""
         n = seed_count(batch)
-        logits = model(batch)[:n]
+        aux = None
+        if getattr(model, "has_auxiliary_loss", False):
+            logits, aux = model(batch, return_aux=True)
+        else:
+            logits = model(batch)
+        logits = logits[:n]
         selected = self._selected(batch, n)
         if not bool(selected.any()):
-            return logits.sum() * 0.0
-        weight = None if self.class_weights is None else self.class_weights.to(logits.device)
-        return F.cross_entropy(logits[selected], batch.y[:n][selected], weight=weight)
+            loss = logits.sum() * 0.0
+        else:
+            weight = None if self.class_weights is None else self.class_weights.to(logits.device)
+            loss = F.cross_entropy(logits[selected], batch.y[:n][selected], weight=weight)
+        return loss if aux is None else loss + aux

@@ -100,3 +100,26 @@ def test_trains_on_the_synthetic_social_graph() -> None:
     untrained = Trainer(MultimodalGNN.from_graph(f, modality_dim=16, hidden=16))
     assert test["roc_auc"] > 0.75
     assert test["roc_auc"] > untrained.evaluate(f, "test_mask")["roc_auc"] + 0.1
+
+
+@pytest.mark.parametrize("loss", ["cosine", "ranking", "structure", "infonce", "cca"])
+def test_coordination_loss_is_added_to_training(loss: str) -> None:
+    from mmgraph.objectives import SupervisedObjective
+
+    g = toy_graph()
+    model = toy_model(coordination=loss, coordination_dim=3, coordination_weight=0.5)
+    assert model.has_auxiliary_loss
+    logits, aux = model(g, return_aux=True)
+    assert logits.shape == (4, 2) and aux.dim() == 0 and torch.isfinite(aux)
+    torch.testing.assert_close(aux, model.auxiliary_loss(g))
+    plain = toy_model()
+    total = SupervisedObjective()(model, g)
+    total.backward()
+    assert model.projection is not None
+    assert all(p.grad is not None for p in model.projection.parameters())
+    assert not plain.has_auxiliary_loss
+
+
+def test_coordination_needs_two_modalities() -> None:
+    with pytest.raises(ValueError, match="Coordination needs at least two modalities"):
+        toy_model(coordination="infonce", modalities=["text"])
