@@ -298,3 +298,50 @@ def test_direct_draw_matches_exact_probabilities(monkeypatch, p: float, q: float
     csr = undirected_csr(weighted)
     walks = random_walk(csr, torch.arange(NUM_NODES).repeat(500), 12, p=p, q=q, seed=4)
     assert transition_pvalue(walks, adjacency(csr, weighted), p, q) > 1e-4
+
+
+def test_neighbour_test_and_weight_search_match_brute_force():
+    from mmgraph.data.generators import chung_lu_power_law
+    from mmgraph.sampling.walks import _tables
+
+    edge_index, n = chung_lu_power_law(400, gamma=2.1, avg_degree=6, seed=0)
+    edge_index = torch.cat([edge_index, edge_index[:, :50]], dim=1)  # parallel edges
+    gen = torch.Generator().manual_seed(0)
+    weight = torch.rand(edge_index.size(1), generator=gen)
+    csr = CSRGraph.from_edge_index(edge_index, n, edge_weight=weight)
+    tables = _tables(csr, weighted=True)
+    assert int(csr.degree.max()) > 64  # several binary-search rounds
+    edges = set(map(tuple, edge_index.t().tolist()))
+    t = torch.randint(0, n, (5000,), generator=gen)
+    x = torch.randint(0, n, (5000,), generator=gen)
+    t = torch.cat([t, edge_index[0]])  # plus every existing edge
+    x = torch.cat([x, edge_index[1]])
+    expected = torch.tensor([(a, b) in edges for a, b in zip(t.tolist(), x.tolist())])
+    assert torch.equal(tables.is_neighbor(t, x), expected)
+    # search_weight: the first entry of the row whose cumulative weight exceeds the target.
+    rows = torch.randint(0, n, (2000,), generator=gen)
+    rows = rows[csr.degree[rows] > 0]
+    start, count = csr.rowptr[rows], csr.degree[rows]
+    u = torch.rand(rows.numel(), dtype=torch.float64, generator=gen)
+    cum = torch.cumsum(csr.edge_weight.double(), 0)
+    base = torch.where(start > 0, cum[(start - 1).clamp(min=0)], 0.0)
+    total = cum[start + count - 1] - base
+    found = tables.search_weight(start, base + u * total)
+    for s, c, target, f in zip(
+        start.tolist(), count.tolist(), (u * total).tolist(), found.tolist()
+    ):
+        local = torch.cumsum(csr.edge_weight[s : s + c].double(), 0)
+        assert f == s + int((local <= target).sum())
+
+
+def test_node2vec_on_a_multigraph_with_self_loops():
+    # Parallel edges weigh as many times as they appear; a self loop v -> v counts as a
+    # move to a neighbour of t (t -> v exists).
+    edge_index = torch.tensor(
+        [[0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3], [1, 1, 2, 0, 2, 1, 0, 3, 3, 2, 0]]
+    )
+    csr = CSRGraph.from_edge_index(edge_index, 4)
+    adj = adjacency(csr, weighted=False)
+    for p, q in ((0.5, 2.0), (2.0, 0.5)):
+        walks = random_walk(csr, torch.arange(4).repeat(1500), 10, p=p, q=q, seed=6)
+        assert transition_pvalue(walks, adj, p, q) > 1e-4
