@@ -6,6 +6,8 @@ import dataclasses
 
 from mmgraph.config import ConfigBase
 
+OPTIMIZERS = ("adamw", "adam", "sparse_adam")
+
 
 @dataclasses.dataclass
 class TrainConfig(ConfigBase):
@@ -30,6 +32,9 @@ class TrainConfig(ConfigBase):
         grad_clip (float, optional): Clip the gradient norm. (default: :obj:`None`)
         eval_every (int): Evaluate every this many epochs. (default: :obj:`1`)
         progress (bool): Show a tqdm progress bar. (default: :obj:`True`)
+        optimizer (str): ``"adamw"``, ``"adam"`` or ``"sparse_adam"`` (for models whose
+            parameters are all sparse embeddings, such as shallow node2vec tables; weight
+            decay does not apply). (default: ``"adamw"``)
     """
 
     epochs: int = 200
@@ -45,6 +50,7 @@ class TrainConfig(ConfigBase):
     grad_clip: float | None = None
     eval_every: int = 1
     progress: bool = True
+    optimizer: str = "adamw"
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -55,5 +61,7 @@ class TrainConfig(ConfigBase):
             raise ValueError(f"Expected 'patience' >= 1 or None (got {self.patience})")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"Expected 'batch_size' >= 1 or None (got {self.batch_size})")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; expected one of {OPTIMIZERS}")
         if self.eval_every < 1:
             raise ValueError(f"Expected 'eval_every' >= 1 (got {self.eval_every})")

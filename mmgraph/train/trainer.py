@@ -51,7 +51,8 @@ class Trainer:
     """Train a node-level model with AdamW, early stopping, checkpoints and logs.
 
     One loop serves every objective (supervised cross-entropy, node2vec-style losses, their
-    mixture, autoencoder pretraining): each epoch iterates over a loader of batches (the whole
+    mixture, autoencoder pretraining) with the optimizer of ``config.optimizer`` (AdamW by
+    default): each epoch iterates over a loader of batches (the whole
     graph once when ``config.batch_size`` is :obj:`None`; sampled subgraphs whose first
     ``batch.batch_size`` nodes are the seeds otherwise) and asks the objective for a loss.
 
@@ -111,9 +112,7 @@ class Trainer:
         if not resume:
             seed_everything(cfg.seed, deterministic=cfg.deterministic)
             self.history, self.best_score, self.best_epoch, self.epoch = [], None, None, 0
-        optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay
-        )
+        optimizer = self.make_optimizer()
         if resume:
             self._resume(optimizer)
         if loader is None:
@@ -183,6 +182,18 @@ class Trainer:
         if self.out_dir is not None:
             self.write_logs()
         return self
+
+    def make_optimizer(self) -> torch.optim.Optimizer:
+        """The optimizer named by ``config.optimizer`` over the model's parameters."""
+        cfg = self.config
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError(f"{type(self.model).__name__} has no trainable parameters")
+        if cfg.optimizer == "sparse_adam":
+            return torch.optim.SparseAdam(params, lr=cfg.lr)
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     def default_objective(self, graph: Data) -> SupervisedObjective:
         """Cross-entropy, weighted by inverse class frequency if ``config.class_weights``."""
