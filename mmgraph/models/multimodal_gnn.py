@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
@@ -363,6 +364,22 @@ class MultimodalGNN(nn.Module):
         if return_aux:
             return logits, self.auxiliary_loss(batch, embeddings)
         return logits
+
+    def inference(self, graph: Data, batch_size: int = 4096, embeddings: bool = False) -> Tensor:
+        """Logits (or embeddings) of every node by exact layer-wise inference in chunks.
+
+        See :func:`mmgraph.models.inference.layerwise_embeddings`; for graphs too large for
+        one full-graph forward pass.
+        """
+        from mmgraph.models.inference import layerwise_embeddings
+
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            h = layerwise_embeddings(self, graph, batch_size)
+            out = h if embeddings else self.classify(h)
+        self.train(was_training)
+        return out
 
     def __repr__(self) -> str:
         c = self.config

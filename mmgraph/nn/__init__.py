@@ -12,7 +12,7 @@ Each takes ``num_relations`` (one neighbour weight per edge type) and is called 
 
 from __future__ import annotations
 
-from mmgraph.nn.gcn_conv import GCNConv, gcn_norm
+from mmgraph.nn.gcn_conv import GCNConv, gcn_degree, gcn_norm
 from mmgraph.nn.ggnn import GGNNConv
 from mmgraph.nn.mean_conv import MeanConv, mean_coefficients
 from mmgraph.nn.relational import RelationalConv, check_graph_inputs
@@ -28,6 +28,7 @@ __all__ = [
     "RelationalConv",
     "build_aggregator",
     "check_graph_inputs",
+    "gcn_degree",
     "gcn_norm",
     "mean_coefficients",
 ]

@@ -10,12 +10,69 @@ from torch_geometric.nn.inits import glorot, zeros
 from mmgraph.nn.relational import RelationalConv, check_graph_inputs, self_loops
 
 
+def split_self_loops(
+    edge_index: Tensor,
+    edge_weight: Tensor | None,
+    num_nodes: int,
+    edge_type: Tensor | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+    """Take self loops out of the edge list; return the other edges and each node's loop weight.
+
+    A node's loop weight is the sum of its self loops' weights, or :math:`1` without any.
+
+    Returns:
+        ``(edge_index, edge_weight, edge_type, loop_weight)`` without self loops, the weights
+        (ones when :obj:`None` was given) and ``loop_weight`` ``[N]``.
+    """
+    device = edge_index.device
+    src, dst = edge_index[0], edge_index[1]
+    weight = (
+        torch.ones(src.numel(), dtype=dtype, device=device) if edge_weight is None else edge_weight
+    )
+    is_loop = src == dst
+    if not bool(is_loop.any()):
+        return edge_index, weight, edge_type, torch.ones(num_nodes, dtype=dtype, device=device)
+    loop_nodes = src[is_loop]
+    has_loop = torch.zeros(num_nodes, dtype=torch.bool, device=device)
+    has_loop[loop_nodes] = True
+    loop_sum = torch.zeros(num_nodes, dtype=dtype, device=device).index_add(
+        0, loop_nodes, weight[is_loop]
+    )
+    keep = ~is_loop
+    edge_type = None if edge_type is None else edge_type[keep]
+    return (
+        edge_index[:, keep],
+        weight[keep],
+        edge_type,
+        torch.where(has_loop, loop_sum, torch.ones_like(loop_sum)),
+    )
+
+
+def gcn_degree(
+    edge_index: Tensor,
+    edge_weight: Tensor | None,
+    num_nodes: int,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
+    r"""The degrees :math:`\hat{d}_v = w_{vv} + \sum_{u \ne v} w_{uv}` of :func:`gcn_norm`.
+
+    Returns:
+        torch.Tensor: ``[N]``.
+    """
+    edge_index, weight, _, loop_weight = split_self_loops(
+        edge_index, edge_weight, num_nodes, None, dtype
+    )
+    return loop_weight.index_add(0, edge_index[1], weight)
+
+
 def gcn_norm(
     edge_index: Tensor,
     edge_weight: Tensor | None,
     num_nodes: int,
     edge_type: Tensor | None = None,
     dtype: torch.dtype = torch.float32,
+    deg: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
     r"""Symmetric GCN normalisation with one self loop per node, over all relations at once.
 
@@ -31,33 +88,24 @@ def gcn_norm(
         num_nodes (int): Number of nodes ``N``.
         edge_type (torch.Tensor, optional): Relation of each edge ``[E]``. (default: :obj:`None`)
         dtype (torch.dtype, optional): Dtype of the coefficients. (default: :obj:`torch.float32`)
+        deg (torch.Tensor, optional): The degrees :math:`\hat{d}` ``[N]`` to normalise with,
+            computed on a larger graph (:func:`gcn_degree`): layer-wise inference runs the layer
+            on a subgraph that holds every incoming edge of its target nodes but not of their
+            neighbours. (default: :obj:`None`: computed from ``edge_index``)
 
     Returns:
         ``(edge_index, coef, edge_type, self_coef)``: the edges without self loops ``[2, E']``,
         their coefficients ``[E']``, their relations ``[E']`` (or :obj:`None`), and the self-loop
         coefficient of every node ``[N]``.
     """
-    device = edge_index.device
-    src, dst = edge_index[0], edge_index[1]
-    weight = (
-        torch.ones(src.numel(), dtype=dtype, device=device) if edge_weight is None else edge_weight
+    edge_index, weight, edge_type, loop_weight = split_self_loops(
+        edge_index, edge_weight, num_nodes, edge_type, dtype
     )
-    is_loop = src == dst
-    if bool(is_loop.any()):
-        loop_nodes = src[is_loop]
-        has_loop = torch.zeros(num_nodes, dtype=torch.bool, device=device)
-        has_loop[loop_nodes] = True
-        loop_sum = torch.zeros(num_nodes, dtype=dtype, device=device).index_add(
-            0, loop_nodes, weight[is_loop]
-        )
-        loop_weight = torch.where(has_loop, loop_sum, torch.ones_like(loop_sum))
-        keep = ~is_loop
-        src, dst, weight = src[keep], dst[keep], weight[keep]
-        edge_index = torch.stack([src, dst])
-        edge_type = None if edge_type is None else edge_type[keep]
-    else:
-        loop_weight = torch.ones(num_nodes, dtype=dtype, device=device)
-    deg = loop_weight.index_add(0, dst, weight)
+    src, dst = edge_index[0], edge_index[1]
+    if deg is None:
+        deg = loop_weight.index_add(0, dst, weight)
+    elif deg.shape != (num_nodes,):
+        raise ValueError(f"Expected 'deg' to have shape [{num_nodes}] (got {list(deg.shape)})")
     positive = deg > 0
     deg_inv_sqrt = torch.where(positive, torch.where(positive, deg, 1.0).rsqrt(), 0.0)
     coef = deg_inv_sqrt[src] * weight * deg_inv_sqrt[dst]
@@ -153,8 +201,12 @@ class GCNConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        deg: Tensor | None = None,
     ) -> Tensor:
-        """Apply the layer; see the class docstring for the shapes."""
+        """Apply the layer; see the class docstring for the shapes.
+
+        ``deg`` optionally gives the normalisation degrees of the nodes (see :func:`gcn_norm`).
+        """
         edge_index, edge_type, edge_weight = check_graph_inputs(
             x,
             edge_index,
@@ -167,7 +219,7 @@ class GCNConv(RelationalConv):
         )
         num_nodes = x.size(0)
         edge_index, coef, edge_type, self_coef = gcn_norm(
-            edge_index, edge_weight, num_nodes, edge_type, x.dtype
+            edge_index, edge_weight, num_nodes, edge_type, x.dtype, deg=deg
         )
         # The self loops join the edge list: as relation 0 when it is shared (R = 1), else as
         # an extra relation R whose weight is the root weight.

@@ -178,6 +178,7 @@ class GNNStack(Module):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        **layer_kwargs: Any,
     ) -> Tensor:
         """Apply layer ``i`` (from 0), then the activation and dropout unless it is the last.
 
@@ -188,6 +189,8 @@ class GNNStack(Module):
             edge_index (torch.Tensor): Edges ``[2, E]``.
             edge_type (torch.Tensor, optional): Relations ``[E]``. (default: :obj:`None`)
             edge_weight (torch.Tensor, optional): Edge weights ``[E]``. (default: :obj:`None`)
+            **layer_kwargs: Passed on to the layer, e.g. ``deg`` of
+                :class:`~mmgraph.nn.GCNConv` for layer-wise inference on subgraphs.
 
         Returns:
             torch.Tensor: ``[N, hidden_channels]``.
@@ -205,7 +208,7 @@ class GNNStack(Module):
                 h = conv.project(h)  # type: ignore[operator]
             h = conv.step(i, h, edge_index, edge_type, edge_weight)  # type: ignore[operator]
         else:
-            h = self.convs[i](h, edge_index, edge_type, edge_weight)
+            h = self.convs[i](h, edge_index, edge_type, edge_weight, **layer_kwargs)
             if i < self.num_layers - 1:
                 h = self.act(h)
         if i < self.num_layers - 1 and self.dropout > 0:

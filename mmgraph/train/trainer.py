@@ -229,8 +229,11 @@ class Trainer:
 
     @torch.no_grad()
     def embed(self, graph: Data) -> Tensor:
-        """Node embeddings ``[N, H]`` from ``model.encode``."""
+        """Node embeddings ``[N, H]`` from ``model.encode`` (layer-wise for mini-batch runs)."""
         self.model.eval()
+        inference = getattr(self.model, "inference", None)
+        if self.config.batch_size is not None and callable(inference):
+            return inference(graph, batch_size=self.config.batch_size, embeddings=True)
         encode = getattr(self.model, "encode", None)
         if not callable(encode):
             raise TypeError(f"{type(self.model).__name__} has no 'encode' method to embed nodes")
