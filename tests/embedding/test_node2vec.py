@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from mmgraph.data import make_undirected
+from mmgraph.embedding import Node2Vec
+from mmgraph.eval import cluster_embeddings, clustering_metrics
+from mmgraph.sampling import CSRGraph
+
+SMALL = {
+    "embedding_dim": 16,
+    "walk_length": 10,
+    "context_size": 5,
+    "walks_per_node": 4,
+    "batch_size": 32,
+    "epochs": 4,
+    "lr": 0.05,
+}
+
+
+def planted_partition(blocks: int = 3, size: int = 30, seed: int = 0) -> tuple[Data, torch.Tensor]:
+    """Communities joined densely inside (p = 0.3) and sparsely across (p = 0.01)."""
+    gen = torch.Generator().manual_seed(seed)
+    n = blocks * size
+    y = torch.arange(n) // size
+    same = y[:, None] == y[None, :]
+    prob = torch.where(same, 0.3, 0.01)
+    upper = torch.rand(n, n, generator=gen).lt(prob).triu(1)
+    edge_index, _, _ = make_undirected(upper.nonzero().t(), n)
+    return Data(edge_index=edge_index, num_nodes=n), y
+
+
+def test_embeddings_recover_planted_communities() -> None:
+    graph, y = planted_partition()
+    model = Node2Vec(**SMALL, seed=0).fit(graph)
+    assert model.fit(graph) is model
+    emb = model.get_embedding()
+    assert emb.shape == (90, 16) and torch.isfinite(emb).all()
+    pred = cluster_embeddings(emb, 3, seed=0)
+    assert clustering_metrics(y, pred)["nmi"] > 0.8
+    # Trained by the Trainer: one record per epoch, the loss going down.
+    assert [r["epoch"] for r in model.history_] == [1, 2, 3, 4]
+    assert model.history_[-1]["train_loss"] < model.history_[0]["train_loss"]
+
+
+def test_biased_walks_unigram_negatives_and_a_csr_graph() -> None:
+    graph, y = planted_partition(seed=1)
+    csr = CSRGraph.from_edge_index(graph.edge_index, graph.num_nodes)
+    model = Node2Vec(
+        **SMALL, p=0.5, q=2.0, negative_distribution="unigram", num_negatives=3, seed=0
+    ).fit(csr)
+    pred = cluster_embeddings(model.get_embedding(), 3, seed=0)
+    assert clustering_metrics(y, pred)["nmi"] > 0.8
+
+
+def test_seeded_and_reproducible() -> None:
+    graph, _ = planted_partition()
+    settings = {**SMALL, "epochs": 1}
+    a = Node2Vec(**settings, seed=5).fit(graph).get_embedding()
+    b = Node2Vec(**settings, seed=5).fit(graph).get_embedding()
+    c = Node2Vec(**settings, seed=6).fit(graph).get_embedding()
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_an_isolated_node_keeps_its_initial_vector() -> None:
+    graph = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=4)
+    model = Node2Vec(embedding_dim=4, walk_length=3, context_size=2, epochs=2, seed=0)
+    emb = model.fit(graph).get_embedding()
+    assert model.model_ is not None
+    model.model_.reset_parameters()
+    torch.testing.assert_close(emb[3], model.model_.center.weight[3].detach())
+    assert not torch.allclose(emb[0], model.model_.center.weight[0].detach())
+
+
+def test_get_embedding_is_a_copy() -> None:
+    graph, _ = planted_partition()
+    model = Node2Vec(**{**SMALL, "epochs": 1}, seed=0).fit(graph)
+    emb = model.get_embedding()
+    emb.zero_()
+    assert model.get_embedding().abs().sum() > 0 and not model.get_embedding().requires_grad
+
+
+def test_params_repr_and_validation() -> None:
+    model = Node2Vec(embedding_dim=8, p=0.5, q=2.0)
+    params = model.get_params()
+    assert params["embedding_dim"] == 8 and params["q"] == 2.0 and "seed" in params
+    assert repr(model).startswith("Node2Vec(embedding_dim=8, walk_length=20, context_size=10")
+    assert "p=0.5, q=2" in repr(model)
+    with pytest.raises(RuntimeError, match=r"Call `fit\(graph\)`"):
+        model.get_embedding()
+    with pytest.raises(ValueError, match="Unknown negative distribution 'zipf'"):
+        Node2Vec(negative_distribution="zipf")
+    with pytest.raises(ValueError, match="'epochs' to be a positive int"):
+        Node2Vec(epochs=0)
+    with pytest.raises(TypeError, match="'seed' to be an int"):
+        Node2Vec(seed=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="Expected 'graph' to be a MultimodalGraph"):
+        model.fit(torch.zeros(2, 3))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least 'context_size' = 10 nodes"):
+        Node2Vec(walk_length=5).fit(planted_partition()[0])
