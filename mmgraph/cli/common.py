@@ -89,6 +89,19 @@ def add_training(parser: argparse.ArgumentParser) -> None:
         help="fractions of the seeded stratified split used when the data has no split "
         "column (default: 0.6 0.2 0.2)",
     )
+    group.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="seed nodes per mini-batch (the global batch under torchrun); default: full batch",
+    )
+    group.add_argument(
+        "--fanouts",
+        type=int,
+        nargs="+",
+        default=None,
+        help="neighbours sampled per layer for mini-batches, e.g. 15 10 (-1: all)",
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

@@ -14,6 +14,7 @@ from mmgraph.cli.common import (
     data_spec,
     none_or,
 )
+from mmgraph.distributed import is_main_process
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 
 
@@ -120,12 +121,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         class_weights=not args.no_class_weights,
         seed=args.seed,
         progress=not args.quiet,
+        batch_size=args.batch_size,
+        fanouts=args.fanouts,
     )
     result = train_node_classifier(
         data_spec(args), features, model, train, out=args.out, progress=not args.quiet
     )
-    print(format_split_metrics(result.metrics))
-    print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
+    if is_main_process():
+        print(format_split_metrics(result.metrics))
+        print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
     return 0
 
 

@@ -17,6 +17,7 @@ from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.registry import load_dataset
 from mmgraph.data.schema import GraphSchema, conform
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.distributed import init_distributed, is_main_process
 from mmgraph.eval.metrics import to_jsonable
 from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
 from mmgraph.seed import seed_everything
@@ -111,9 +112,11 @@ def train_node_classifier(
     """
     features = features or FeatureConfig()
     train = train or TrainConfig()
+    init_distributed()  # under torchrun: join the process group before encoding
     if graph is None:
         graph = load_graph(data, need_labels=True)
     run_dir = Path(out) if out is not None else None
+    main_process = is_main_process()
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
     if prefeaturized:
@@ -122,11 +125,11 @@ def train_node_classifier(
         featured = featurize(graph, features, progress=progress, state_dir=run_dir)
     seed_everything(train.seed, deterministic=train.deterministic)
     model = MultimodalGNN.from_graph(featured, **(model_options or {}))
-    if run_dir is not None:
+    if run_dir is not None and main_process:
         write_run_config(run_dir, data, features, model.config, train, GraphSchema.of(graph))
     trainer = Trainer(model, train, out_dir=run_dir).fit(featured)
     metrics = split_metrics(trainer, featured)
-    if run_dir is not None:
+    if run_dir is not None and main_process:
         (run_dir / METRICS).write_text(json.dumps(to_jsonable(metrics), indent=2))
     return RunResult(run_dir, metrics, trainer, featured)
 

@@ -35,6 +35,8 @@ class TrainConfig(ConfigBase):
         optimizer (str): ``"adamw"``, ``"adam"`` or ``"sparse_adam"`` (for models whose
             parameters are all sparse embeddings, such as shallow node2vec tables; weight
             decay does not apply). (default: ``"adamw"``)
+        device (str): ``"cpu"``, ``"cuda"`` (this process's ``LOCAL_RANK`` GPU under torchrun)
+            or a device name such as ``"cuda:1"``. (default: ``"cpu"``)
     """
 
     epochs: int = 200
@@ -51,6 +53,7 @@ class TrainConfig(ConfigBase):
     eval_every: int = 1
     progress: bool = True
     optimizer: str = "adamw"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.epochs < 0:

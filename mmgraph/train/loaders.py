@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Iterable
 from typing import Any
 
+import torch
 from torch_geometric.data import Data
 
+from mmgraph.distributed import is_distributed, shard, world_size
 from mmgraph.sampling import NeighborLoader
 from mmgraph.train.config import TrainConfig
 
@@ -26,11 +30,34 @@ def make_neighbor_loader(graph: Data, objective: Any, config: TrainConfig) -> It
         )
     input_nodes = objective.input_nodes(graph) if hasattr(objective, "input_nodes") else None
     assert config.batch_size is not None  # the trainer only calls this for mini-batches
+    batch_size = config.batch_size
+    if is_distributed():
+        if input_nodes is None:
+            input_nodes = torch.arange(int(graph.num_nodes))
+        input_nodes = shard(input_nodes)
+        batch_size = max(1, math.ceil(batch_size / world_size()))
     return NeighborLoader(
         graph,
         config.fanouts,
         input_nodes=input_nodes,
-        batch_size=config.batch_size,
+        batch_size=batch_size,
         shuffle=True,
         seed=config.seed,
     )
+
+
+def shard_training_nodes(graph: Data, objective: Any) -> Data:
+    """This rank's full-batch graph under torchrun.
+
+    A copy of ``graph`` whose training mask holds this rank's share of the training nodes
+    (the graph itself when not distributed).
+    """
+    mask_key = getattr(objective, "mask_key", None)
+    mask = getattr(graph, mask_key, None) if isinstance(mask_key, str) else None
+    if not is_distributed() or mask is None or not isinstance(mask_key, str):
+        return graph
+    out = copy.copy(graph)
+    keep = torch.zeros_like(mask)
+    keep[shard(mask.nonzero().view(-1))] = True
+    setattr(out, mask_key, keep)
+    return out

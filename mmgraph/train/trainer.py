@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import math
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +19,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from mmgraph.distributed import init_distributed, is_main_process, wrap_ddp
 from mmgraph.eval.metrics import classification_metrics, to_jsonable
 from mmgraph.objectives.supervised import SupervisedObjective, balanced_class_weights
 from mmgraph.seed import seed_everything
@@ -112,11 +114,18 @@ class Trainer:
         if not resume:
             seed_everything(cfg.seed, deterministic=cfg.deterministic)
             self.history, self.best_score, self.best_epoch, self.epoch = [], None, None, 0
+        distributed = init_distributed()
+        main_process = is_main_process()
+        device = self.device
+        self.model.to(device)
         optimizer = self.make_optimizer()
         if resume:
             self._resume(optimizer)
         if loader is None:
             loader = self.make_loader(graph, objective)
+        step_module: nn.Module | None = None
+        if distributed:
+            step_module = wrap_ddp(self.model, objective)
         supervised = isinstance(objective, SupervisedObjective)
         can_validate = supervised and self._has_split(graph, "val_mask")
         best_state = copy.deepcopy(self.model.state_dict())
@@ -127,7 +136,7 @@ class Trainer:
         bar = tqdm(
             range(self.epoch + 1, cfg.epochs + 1),
             desc="train",
-            disable=not cfg.progress,
+            disable=not (cfg.progress and main_process),
             leave=False,
         )
         for epoch in bar:
@@ -136,7 +145,8 @@ class Trainer:
             total, batches = 0.0, 0
             for batch in loader:
                 optimizer.zero_grad()
-                loss = objective(self.model, batch)
+                batch = batch.to(device)
+                loss = step_module(batch) if step_module else objective(self.model, batch)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
                         f"The training loss became {float(loss)} at epoch {epoch}: lower 'lr', "
@@ -163,7 +173,7 @@ class Trainer:
                     self.best_score, self.best_epoch = score, epoch
                     best_state = copy.deepcopy(self.model.state_dict())
                     bad_evals = 0
-                    if self.out_dir is not None:
+                    if self.out_dir is not None and main_process:
                         self.out_dir.mkdir(parents=True, exist_ok=True)
                         save_weights(best_state, self.out_dir / WEIGHTS)
                 else:
@@ -171,7 +181,8 @@ class Trainer:
             self.history.append(record)
             bar.set_postfix(loss=f"{record['train_loss']:.4f}", best=self.best_epoch)
             stop = cfg.patience is not None and bad_evals >= cfg.patience
-            if self.out_dir is not None and (stop or epoch == cfg.epochs or epoch % 10 == 0):
+            checkpoint = stop or epoch == cfg.epochs or epoch % 10 == 0
+            if self.out_dir is not None and main_process and checkpoint:
                 self._checkpoint(optimizer)
             if stop:
                 log.info("Early stopping at epoch %d (best epoch %s)", epoch, self.best_epoch)
@@ -179,7 +190,7 @@ class Trainer:
         bar.close()
         # The last checkpoint (written in the loop) holds the last weights; keep the best here.
         self.model.load_state_dict(best_state)
-        if self.out_dir is not None:
+        if self.out_dir is not None and main_process:
             self.write_logs()
         return self
 
@@ -206,12 +217,25 @@ class Trainer:
         return SupervisedObjective(class_weights=weights)
 
     def make_loader(self, graph: Data, objective: Objective) -> Iterable[Data]:
-        """The batches of one epoch: ``[graph]`` full-batch, else sampled subgraphs."""
-        if self.config.batch_size is None:
-            return [graph]
-        from mmgraph.train.loaders import make_neighbor_loader
+        """The batches of one epoch: ``[graph]`` full-batch, else sampled subgraphs.
 
+        Under ``torchrun`` each rank takes its share of the seed nodes: of the training mask
+        full-batch, of the mini-batch seeds otherwise (``batch_size`` is then the global batch,
+        split across ranks).
+        """
+        from mmgraph.train.loaders import make_neighbor_loader, shard_training_nodes
+
+        if self.config.batch_size is None:
+            return [shard_training_nodes(graph, objective)]
         return make_neighbor_loader(graph, objective, self.config)
+
+    @property
+    def device(self) -> torch.device:
+        """The device of ``config.device`` (``"cuda"`` is this process's ``LOCAL_RANK`` GPU)."""
+        name = self.config.device
+        if name == "cuda":
+            return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        return torch.device(name)
 
     # ---------------------------------------------------------------- inference
     @torch.no_grad()
@@ -220,8 +244,8 @@ class Trainer:
         self.model.eval()
         inference = getattr(self.model, "inference", None)
         if self.config.batch_size is not None and callable(inference):
-            return inference(graph, batch_size=self.config.batch_size)
-        return self.model(graph)
+            return inference(graph.to(self.device), batch_size=self.config.batch_size)
+        return self.model(graph.to(self.device))
 
     def predict_proba(self, graph: Data) -> Tensor:
         """Class probabilities ``[N, K]`` of every node."""
@@ -233,11 +257,13 @@ class Trainer:
         self.model.eval()
         inference = getattr(self.model, "inference", None)
         if self.config.batch_size is not None and callable(inference):
-            return inference(graph, batch_size=self.config.batch_size, embeddings=True)
+            return inference(
+                graph.to(self.device), batch_size=self.config.batch_size, embeddings=True
+            )
         encode = getattr(self.model, "encode", None)
         if not callable(encode):
             raise TypeError(f"{type(self.model).__name__} has no 'encode' method to embed nodes")
-        return encode(graph)
+        return encode(graph.to(self.device))
 
     def evaluate(self, graph: Data, mask: str | Tensor = "test_mask") -> dict[str, float]:
         """Metrics and cross-entropy ``loss`` on the nodes of ``mask`` (a key or a bool tensor)."""
@@ -252,6 +278,7 @@ class Trainer:
             raise ValueError("No labelled nodes in the evaluation mask")
         logits = self.predict_logits(graph)
         probs = logits.softmax(dim=-1)
+        y, selected = y.to(logits.device), selected.to(logits.device)
         metrics = classification_metrics(
             y[selected].cpu(),
             probs[selected].cpu(),
