@@ -214,3 +214,40 @@ def test_python_api_matches(card: Path) -> None:
     )
     assert set(result.metrics["test"]) >= METRIC_KEYS
     assert torch.isfinite(result.trainer.embed(result.graph)).all()
+
+
+def test_train_with_fusion_and_coordination(card: Path, tmp_path: Path) -> None:
+    import yaml
+
+    out = tmp_path / "run"
+    code = main(
+        [
+            "train",
+            "--data",
+            str(card),
+            "--text-encoder",
+            "hashing",
+            "--image-size",
+            "8",
+            "--fusion",
+            "lowrank",
+            "--coordination",
+            "infonce",
+            "--coordination-weight",
+            "0.2",
+            "--epochs",
+            "2",
+            "--hidden",
+            "8",
+            "--modality-dim",
+            "8",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    model = yaml.safe_load((out / "config.yaml").read_text())["model"]
+    assert model["fusion"] == "lowrank" and model["coordination"] == "infonce"
+    assert model["coordination_weight"] == 0.2
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0

@@ -10,6 +10,7 @@ from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 AGGREGATOR_NAMES = ("mean", "gcn", "ggnn")
 FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
 MODALITY_NAMES = ("text", "image", "attributes")
+COORDINATION_NAMES = ("cosine", "ranking", "structure", "infonce", "cca")
 
 
 def add_data(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -64,6 +65,18 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         "--modality-dim", type=int, default=64, help="per-modality size (default: 64)"
     )
     group.add_argument("--dropout", type=float, default=0.5, help="dropout (default: 0.5)")
+    group.add_argument(
+        "--coordination",
+        choices=COORDINATION_NAMES,
+        default=None,
+        help="add a coordination loss between the modality embeddings (default: none)",
+    )
+    group.add_argument(
+        "--coordination-weight", type=float, default=0.1, help="its weight (default: 0.1)"
+    )
+    group.add_argument(
+        "--coordination-dim", type=int, default=32, help="shared space size (default: 32)"
+    )
 
 
 def add_training(parser: argparse.ArgumentParser) -> None:

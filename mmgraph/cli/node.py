@@ -112,6 +112,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     if args.modalities:
         model["modalities"] = list(args.modalities)
+    if args.coordination:
+        model.update(
+            coordination=args.coordination,
+            coordination_weight=args.coordination_weight,
+            coordination_dim=args.coordination_dim,
+        )
     train = TrainConfig(
         epochs=args.epochs,
         lr=args.lr,
