@@ -1,0 +1,177 @@
+r"""The node2vec loss for any encoder: skip-gram over walks, on embeddings the encoder computes."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from mmgraph.objectives.skipgram import (
+    NEGATIVE_DISTRIBUTIONS,
+    WalkSampler,
+    _check_int,
+    walk_skipgram_loss,
+)
+from mmgraph.objectives.supervised import seed_count
+from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.walks import resolve_generator
+
+
+class Node2VecObjective:
+    r"""Train an encoder (e.g. :class:`~mmgraph.models.MultimodalGNN`) with the node2vec loss.
+
+    `"node2vec: Scalable Feature Learning for Networks" <https://arxiv.org/abs/1607.00653>`_,
+    with the embeddings computed from node features as in GraphSAGE's unsupervised loss
+    (`"Inductive Representation Learning on Large Graphs"
+    <https://arxiv.org/abs/1706.02216>`_). Each call embeds the batch's nodes,
+    :math:`\mathbf{H} = \operatorname{encode}(G)`, walks from ``num_start_nodes`` start nodes
+    drawn at random (all nodes if :obj:`None`), and returns the skip-gram loss of
+    :func:`~mmgraph.objectives.skipgram.walk_skipgram_loss` with one table for centers and
+    contexts:
+
+    .. math::
+        \ell(c, o) = -\log \sigma(\mathbf{h}_c^\top \mathbf{h}_o / \tau)
+        - \sum_{k=1}^{K} \log \sigma(-\mathbf{h}_c^\top \mathbf{h}_{n_k} / \tau)
+
+    With ``normalize=True`` the embeddings are L2-normalised first, so that the scores are
+    cosine similarities over the temperature :math:`\tau`. Since the loss only reads the
+    encoder's output, the encoder also embeds nodes it never saw in training, from their
+    features and edges.
+
+    The walks run on the graph of each batch (its CSR form is cached while the batch's
+    ``edge_index`` stays the same object); for a sampled subgraph (``batch.batch_size``)
+    they start from its seed nodes.
+
+    Args:
+        walk_length (int, optional): Steps per walk. (default: :obj:`10`)
+        context_size (int, optional): Nodes per window. (default: :obj:`5`)
+        walks_per_node (int, optional): Walks from each start node. (default: :obj:`1`)
+        num_negatives (int, optional): Negatives per pair. (default: :obj:`1`)
+        p (float, optional): node2vec return parameter. (default: :obj:`1.0`)
+        q (float, optional): node2vec in-out parameter. (default: :obj:`1.0`)
+        negative_distribution (str, optional): ``"uniform"`` or ``"unigram"`` (degree to
+            the power 0.75). (default: :obj:`"uniform"`)
+        num_start_nodes (int, optional): Start nodes drawn (without replacement) per call;
+            :obj:`None` walks from every node. (default: :obj:`None`)
+        normalize (bool, optional): Score cosine similarities. (default: :obj:`False`)
+        temperature (float, optional): :math:`\tau`. (default: :obj:`1.0`)
+        weighted (bool, optional): Walk proportionally to edge weights where the graph has
+            them. (default: :obj:`True`)
+        seed (int, optional): Seed of the walks, negatives and start nodes.
+            (default: :obj:`None`)
+    """
+
+    name = "node2vec"
+
+    def __init__(
+        self,
+        walk_length: int = 10,
+        context_size: int = 5,
+        walks_per_node: int = 1,
+        num_negatives: int = 1,
+        p: float = 1.0,
+        q: float = 1.0,
+        negative_distribution: str = "uniform",
+        num_start_nodes: int | None = None,
+        normalize: bool = False,
+        temperature: float = 1.0,
+        weighted: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        if negative_distribution not in NEGATIVE_DISTRIBUTIONS:
+            raise ValueError(
+                f"Unknown negative distribution {negative_distribution!r}; expected one of "
+                f"{list(NEGATIVE_DISTRIBUTIONS)}"
+            )
+        if num_start_nodes is not None:
+            _check_int(num_start_nodes, "num_start_nodes", 1)
+        if not temperature > 0:
+            raise ValueError(f"Expected 'temperature' > 0 (got {temperature})")
+        self.walk_length = walk_length
+        self.context_size = context_size
+        self.walks_per_node = walks_per_node
+        self.num_negatives = num_negatives
+        self.p = p
+        self.q = q
+        self.negative_distribution = negative_distribution
+        self.num_start_nodes = num_start_nodes
+        self.normalize = normalize
+        self.temperature = float(temperature)
+        self.weighted = weighted
+        self.generator = resolve_generator(seed, None)
+        self._sampler: WalkSampler | None = None
+        self._edge_index: Tensor | None = None
+        self._num_nodes: int | None = None
+        # Validate the walk settings now rather than on the first batch.
+        empty = CSRGraph.from_edge_index(torch.empty(2, 0, dtype=torch.long), 1)
+        self._make_sampler(empty)
+
+    def _make_sampler(self, csr: CSRGraph) -> WalkSampler:
+        sampler = WalkSampler(
+            csr,
+            self.walk_length,
+            self.context_size,
+            walks_per_node=self.walks_per_node,
+            num_negatives=self.num_negatives,
+            p=self.p,
+            q=self.q,
+            negative_distribution="uniform" if csr.num_edges == 0 else self.negative_distribution,
+            weighted=self.weighted,
+            generator=self.generator,  # one random stream across batches and graphs
+        )
+        return sampler
+
+    def sampler(self, batch: Data) -> WalkSampler:
+        """The walk sampler of ``batch``'s graph (rebuilt when its edges change)."""
+        edge_index = batch.edge_index
+        if (
+            self._sampler is None
+            or edge_index is not self._edge_index
+            or batch.num_nodes != self._num_nodes
+        ):
+            csr = (
+                CSRGraph.from_graph(batch)
+                if self.weighted
+                else CSRGraph.from_edge_index(edge_index, batch.num_nodes)
+            )
+            self._sampler = self._make_sampler(csr)
+            self._edge_index, self._num_nodes = edge_index, batch.num_nodes
+        return self._sampler
+
+    def input_nodes(self, graph: Data) -> None:
+        """Every node starts walks."""
+        return None
+
+    def start_nodes(self, batch: Data) -> Tensor:
+        """The start nodes of one call: a random sample of the seed nodes, or all of them."""
+        n = seed_count(batch)
+        if self.num_start_nodes is None or self.num_start_nodes >= n:
+            return torch.arange(n)
+        return torch.randperm(n, generator=self.generator)[: self.num_start_nodes]
+
+    def __call__(self, model: nn.Module, batch: Data) -> Tensor:
+        """The skip-gram loss of ``model.encode(batch)`` over fresh walks on ``batch``."""
+        encode = getattr(model, "encode", None)
+        if not callable(encode):
+            raise TypeError(
+                f"{type(model).__name__} has no 'encode(batch) -> [N, D]' method: the "
+                "node2vec objective trains encoders"
+            )
+        h = encode(batch)
+        walks = self.sampler(batch).sample(self.start_nodes(batch))
+        if self.normalize:
+            h = nn.functional.normalize(h, dim=-1)
+        if self.temperature != 1.0:
+            # Scale one side only: every score is a product of two rows.
+            return walk_skipgram_loss(
+                walks.walks, walks.negatives, h / self.temperature, h, self.context_size
+            )
+        return walk_skipgram_loss(walks.walks, walks.negatives, h, None, self.context_size)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(walk_length={self.walk_length}, "
+            f"context_size={self.context_size}, walks_per_node={self.walks_per_node}, "
+            f"num_negatives={self.num_negatives}, p={self.p:g}, q={self.q:g}, "
+            f"num_start_nodes={self.num_start_nodes})"
+        )
