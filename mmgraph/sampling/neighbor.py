@@ -211,11 +211,12 @@ class NeighborSampler:
             for hop in range(len(self.fanouts)):
                 seg, pos = self._sample_hop(hop, frontier)
                 nbr = self.csr.col.index_select(0, pos)
-                new = self._number_new(nbr, offset)
+                new = self._first_seen(nbr)
+                nodes.append(new)
+                local.index_copy_(0, new, torch.arange(offset, offset + new.numel()))
                 rows.append(local.index_select(0, nbr))
                 cols.append(frontier_local.index_select(0, seg))
                 entries.append(pos)
-                nodes.append(new)
                 num_nodes.append(new.numel())
                 num_edges.append(pos.numel())
                 frontier = new
@@ -257,11 +258,8 @@ class NeighborSampler:
                 )
         return seeds.long()
 
-    def _number_new(self, nbr: Tensor, offset: int) -> Tensor:
-        """Number the nodes of ``nbr`` not seen yet from ``offset`` on; return their ids.
-
-        New nodes are numbered in order of first appearance in ``nbr``.
-        """
+    def _first_seen(self, nbr: Tensor) -> Tensor:
+        """The nodes of ``nbr`` not numbered yet, once each, in order of first appearance."""
         local, first = self._local, self._first
         unseen = nbr.index_select(0, (local.index_select(0, nbr) < 0).nonzero().view(-1))
         if unseen.numel() == 0:
@@ -271,7 +269,6 @@ class NeighborSampler:
         is_first = first.index_select(0, unseen) == order
         new = unseen.index_select(0, is_first.nonzero().view(-1))
         first.index_fill_(0, unseen, torch.iinfo(torch.long).max)
-        local.index_copy_(0, new, torch.arange(offset, offset + new.numel()))
         return new
 
     def _sample_hop(self, hop: int, frontier: Tensor) -> tuple[Tensor, Tensor]:
@@ -286,6 +283,9 @@ class NeighborSampler:
         fan = self._per_relation[hop]
         r = fan.numel()
         rels = (fan != 0).nonzero().view(-1)
+        if rels.numel() == 0:
+            empty = torch.empty(0, dtype=torch.long)
+            return empty, empty
         segments = (frontier.view(-1, 1) * r + rels.view(1, -1)).view(-1)
         start = self._relptr.index_select(0, segments)
         count = self._relptr.index_select(0, segments + 1) - start

@@ -401,13 +401,14 @@ class _Node2Vec:
             # When few walkers are left, give each several proposals in one round and keep
             # its first accepted one (the same law as proposing one at a time).
             k = 1 if n >= _TAIL else min(_MAX_REPEAT, max(2, _TAIL // n))
-            props = state.repeat(k, 1) if k > 1 else state
+            # Proposals walker by walker ([n, k]), so that the reductions run along rows.
+            props = state.repeat_interleave(k, dim=0) if k > 1 else state
             acc, x, pos = self._propose(props, gen)
             if k > 1:
-                acc_k = acc.view(k, n)
-                done = acc_k.any(0)
-                first = acc_k.to(torch.uint8).argmax(0)
-                sel = (first * n + torch.arange(n))[done]
+                acc_k = acc.view(n, k)
+                done = acc_k.any(1)
+                first = acc_k.to(torch.uint8).argmax(1)
+                sel = first.add_(torch.arange(0, n * k, k))[done]
             else:
                 done = acc
                 sel = acc.nonzero().view(-1)

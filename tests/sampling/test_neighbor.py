@@ -250,3 +250,11 @@ def test_validation_errors():
         sampler.sample(torch.tensor([1.0]))
     with pytest.raises(ValueError, match=r"shape \[B\]"):
         sampler.sample(torch.tensor([[1]]))
+
+
+def test_a_hop_with_every_relation_at_zero_samples_nothing():
+    sampler, edge_index, _ = make_sampler([2, 2], relation_fanouts=[{}, {0: 0, 1: 0}], seed=0)
+    seeds = torch.tensor([0, 1])
+    sub = sampler.sample(seeds)
+    assert sub.num_sampled_edges[1] == 0 and sub.num_sampled_nodes[2] == 0
+    check_structure(sub, seeds, edge_index, [2, 0])
