@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,14 @@ from torch import Tensor
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
-from mmgraph.distributed import gather_rows, is_distributed, is_main_process, shard
+from mmgraph.distributed import (
+    gather_rows,
+    is_distributed,
+    is_main_process,
+    rank,
+    shard,
+    world_size,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,18 @@ class FeatureConfig(ConfigBase):
             encoders' default: ``$MMGRAPH_CACHE`` or ``~/.cache/mmgraph``)
         on_image_error (str): ``"raise"`` or ``"missing"`` for unreadable image files.
             (default: ``"raise"``)
+        hashing_dim (int): Output size (hash buckets) of the hashing encoder.
+            (default: :obj:`1024`)
+        store_dir (str, optional): Folder of out-of-core feature stores
+            (:class:`~mmgraph.encoders.store.FeatureStore`): the frozen encoders write
+            ``x_text`` (and ``x_image``) there chunk by chunk, an interrupted encoding
+            resumes with the unfinished chunks, and the graph gets tensors backed by memory
+            maps of the files, for graphs whose features do not fit in memory. Each modality
+            goes to a subfolder named by what it holds (encoder, inputs), so other encoders or
+            graphs never reuse it. Pixels for the ``"cnn"`` image encoder stay in memory.
+            :obj:`None` keeps the features in memory. (default: :obj:`None`)
+        store_chunk_size (int, optional): Nodes per chunk of a new store (one chunk's
+            features are in memory at a time). (default: :obj:`None`, 16384)
     """
 
     text_encoder: str | None = DEFAULT_TEXT_ENCODER
@@ -47,6 +68,14 @@ class FeatureConfig(ConfigBase):
     text_dim: int = 128
     cache_dir: str | None = None
     on_image_error: str = "raise"
+    hashing_dim: int = 1024
+    store_dir: str | None = None
+    store_chunk_size: int | None = None
+
+    def __post_init__(self) -> None:
+        size = self.store_chunk_size
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            raise ValueError(f"Expected 'store_chunk_size' to be a positive int (got {size!r})")
 
 
 def featurize(
@@ -67,6 +96,8 @@ def featurize(
     Modalities whose encoder is :obj:`None` are removed from the copy. With ``state_dir``,
     an encoder fitted on data (TF-IDF) is saved there after fitting, and loaded from there
     instead of refitted when it is already present, so new graphs get the same features.
+    With ``config.store_dir``, frozen encoders write their features to disk in chunks and
+    ``x_text`` / ``x_image`` are memory-mapped (see :class:`FeatureConfig`).
     """
     from mmgraph.encoders import ImageEncoder, TfidfTextEncoder, build_text_encoder, encode_graph
     from mmgraph.encoders.text import TFIDF_META
@@ -82,7 +113,9 @@ def featurize(
             kwargs: dict[str, Any] = {}
             if text_name == "tfidf":
                 kwargs = {"dim": config.text_dim, "seed": 0}
-            elif text_name != "hashing":
+            elif text_name == "hashing":
+                kwargs = {"dim": config.hashing_dim}
+            else:
                 kwargs = dict(cache)
             encoder = build_text_encoder(text_name, **kwargs)
             if isinstance(encoder, TfidfTextEncoder):
@@ -93,6 +126,9 @@ def featurize(
                     encoder.fit(graph.text, mask=getattr(graph, "train_mask", None))
                     if saved is not None and is_main_process():
                         encoder.save(saved)
+            if config.store_dir is not None:
+                x, present = _encode_to_store(out, "text", encoder, config, progress)
+            elif isinstance(encoder, TfidfTextEncoder):
                 x, present = encode_graph(out, text_encoder=encoder, progress=progress)["text"]
             else:
                 x, present = _encode_sharded(out, "text", encoder, progress)
@@ -105,7 +141,10 @@ def featurize(
             out.image, out.image_present = _pixels(graph, config)
         else:
             image_encoder = ImageEncoder(name, on_error=config.on_image_error, **cache)
-            x, present = _encode_sharded(out, "image", image_encoder, progress)
+            if config.store_dir is not None:
+                x, present = _encode_to_store(out, "image", image_encoder, config, progress)
+            else:
+                x, present = _encode_sharded(out, "image", image_encoder, progress)
             out.x_image, out.image_present = x, present
             del out.image
     return out
@@ -131,6 +170,116 @@ def _encode_sharded(
         modality
     ]
     return gather_rows(x, index, n), gather_rows(mask, index, n)
+
+
+def _encode_to_store(
+    graph: MultimodalGraph,
+    modality: str,
+    encoder: Any,
+    config: FeatureConfig,
+    progress: bool,
+) -> tuple[Tensor, Tensor]:
+    """Encode one modality chunk by chunk into a feature store; memory-mapped features.
+
+    Unfinished chunks are encoded (all of them the first time, the rest after an
+    interruption); under torchrun each rank takes every ``W``-th chunk, the ranks wait for
+    one another, and any chunk still missing (a store folder not shared between machines)
+    is encoded locally.
+    """
+    import torch.distributed as dist
+
+    from mmgraph.encoders import encode_graph
+    from mmgraph.encoders.store import FeatureStore
+    from mmgraph.models.inference import select_nodes
+
+    assert config.store_dir is not None  # the caller checks
+    options = {"on_image_error": config.on_image_error} if modality == "image" else {}
+    key = store_key(graph, modality, encoder, **options)
+    store = FeatureStore(
+        Path(config.store_dir) / f"{modality}-{key[:16]}",
+        num_rows=int(graph.num_nodes),
+        dim=int(encoder.dim),
+        chunk_size=config.store_chunk_size,
+        key=key,
+        description={"modality": modality, "encoder": repr(encoder)},
+    )
+    argument = "text_encoder" if modality == "text" else "image_encoder"
+
+    def encode(start: int, stop: int) -> tuple[Tensor, Tensor]:
+        part = select_nodes(graph, torch.arange(start, stop))
+        return encode_graph(part, progress=False, **{argument: encoder})[modality]
+
+    missing = len(store.missing_chunks())
+    if missing:
+        log.info(
+            "Encoding %d of %d chunks of %s into %s", missing, store.num_chunks, modality, store
+        )
+    store.fill(encode, rank(), world_size(), progress=progress and is_main_process())
+    if is_distributed():
+        dist.barrier()
+        store.fill(encode)
+    return store.features(), store.mask()
+
+
+def store_key(graph: MultimodalGraph, modality: str, encoder: Any, **options: Any) -> str:
+    """A key naming a modality's features: the encoder's identity and the encoded inputs.
+
+    Combines the encoder (its ``model_key()`` when it has one, else its fitted state or
+    settings), a digest of the modality's values (texts, image paths and root, or pixels)
+    and presence mask, the number of nodes and ``options``.
+    """
+    from mmgraph.encoders import hash_tensor, make_model_key
+
+    value = getattr(graph, modality)
+    digest = hashlib.sha256()
+    if isinstance(value, Tensor):
+        digest.update(hash_tensor(value).encode())
+    else:
+        digest.update("\x1e".join(_entry_text(v) for v in value).encode("utf-8", "surrogatepass"))
+        if modality == "image":
+            digest.update(f"\x1d{graph.image_root}".encode())
+    return make_model_key(
+        f"store:{modality}",
+        {"encoder": _encoder_identity(encoder)},
+        num_nodes=int(graph.num_nodes),
+        inputs=digest.hexdigest(),
+        present=hash_tensor(graph.presence_mask(modality)),
+        **options,
+    )
+
+
+def _entry_text(value: Any) -> str:
+    if value is None:
+        return "\x00"
+    if isinstance(value, str):
+        return "s" + value
+    if isinstance(value, Sequence):
+        return "l" + "\x1f".join(str(v) for v in value)
+    return "o" + str(value)
+
+
+def _encoder_identity(encoder: Any) -> Any:
+    """What makes an encoder's output what it is: model key, fitted state or settings."""
+    from mmgraph.encoders import HashingTextEncoder, TfidfTextEncoder, hash_tensor
+
+    model_key = getattr(encoder, "model_key", None)
+    if callable(model_key):
+        return model_key()
+    if isinstance(encoder, TfidfTextEncoder):
+        vocab = encoder.vectorizer.vocabulary_
+        digest = hashlib.sha256("\n".join(sorted(vocab, key=vocab.__getitem__)).encode())
+        digest.update(hash_tensor(torch.as_tensor(encoder.vectorizer.idf_)).encode())
+        if encoder.svd is not None:
+            digest.update(hash_tensor(torch.as_tensor(encoder.svd.components_)).encode())
+        return {"tfidf": repr(encoder), "state": digest.hexdigest()}
+    if isinstance(encoder, HashingTextEncoder):
+        return {
+            "hashing": encoder.dim,
+            "ngram_range": list(encoder.ngram_range),
+            "norm": encoder.norm,
+            "alternate_sign": encoder.alternate_sign,
+        }
+    return repr(encoder)
 
 
 def _pixels(graph: MultimodalGraph, config: FeatureConfig) -> tuple:
