@@ -1,30 +1,208 @@
-"""Embeddings and clustering: ``embed``."""
+"""Embeddings and clustering: ``embed`` and ``cluster``."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from mmgraph.cli.common import add_data, data_spec
+from mmgraph.cli.common import add_data, add_features, add_model, data_spec, none_or
+
+OBJECTIVES = ("node2vec",)
+DISTRIBUTIONS = ("uniform", "unigram")
+METHODS = ("kmeans", "spectral", "agglomerative")
 
 
 def register(sub: Any) -> None:
-    """Add ``embed``."""
-    p = sub.add_parser("embed", help="write node embeddings")
+    """Add ``embed`` and ``cluster``."""
+    p = sub.add_parser(
+        "embed",
+        help="write node embeddings (of a trained run, or learnt with node2vec)",
+        description="Write node embeddings to a .npy file: with --run, those of a trained "
+        "run; with --objective node2vec, learnt without labels, either as shallow embedding "
+        "tables (--encoder shallow, the edges alone) or by a MultimodalGNN over the node "
+        "features (--encoder gnn, which embeds unseen nodes too; --save-run keeps it).",
+    )
     p.add_argument("--run", default=None, help="run folder written by `train`")
     p.add_argument("--out", required=True, help=".npy file to write")
     add_data(p, required=False)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--objective", choices=OBJECTIVES, default=None, help="learn embeddings")
+    p.add_argument(
+        "--encoder",
+        choices=("shallow", "gnn"),
+        default="shallow",
+        help="shallow tables or a MultimodalGNN (default: shallow)",
+    )
+    group = p.add_argument_group("node2vec")
+    group.add_argument(
+        "--dim", type=int, default=128, help="shallow embedding size (default: 128; gnn: --hidden)"
+    )
+    group.add_argument("--walk-length", type=int, default=None, help="(default: 20; gnn: 10)")
+    group.add_argument("--context-size", type=int, default=None, help="(default: 10; gnn: 5)")
+    group.add_argument("--walks-per-node", type=int, default=None, help="(default: 10; gnn: 1)")
+    group.add_argument("--negatives", type=int, default=None, help="per pair (default: 1)")
+    group.add_argument(
+        "--negative-distribution",
+        choices=DISTRIBUTIONS,
+        default="uniform",
+        help="uniform, or unigram (degree^0.75) (default: uniform)",
+    )
+    group.add_argument("--p", type=float, default=1.0, help="return parameter (default: 1)")
+    group.add_argument("--q", type=float, default=1.0, help="in-out parameter (default: 1)")
+    group.add_argument("--epochs", type=int, default=None, help="(default: 5; gnn: 100)")
+    group.add_argument(
+        "--batch-size", type=int, default=128, help="shallow: start nodes per step (default: 128)"
+    )
+    group.add_argument("--lr", type=float, default=0.01, help="(default: 0.01)")
+    group.add_argument(
+        "--weight-decay", type=float, default=0.0, help="gnn: AdamW weight decay (default: 0)"
+    )
+    group.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    add_features(p)
+    add_model(p)
+    p.set_defaults(dropout=0.0)
+    p.add_argument(
+        "--save-run",
+        default=None,
+        metavar="DIR",
+        help="gnn: write the trained model as a run folder (`embed --run DIR` embeds new data)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=cmd_embed)
+
+    p = sub.add_parser(
+        "cluster",
+        help="cluster node embeddings and score the clusters",
+        description="Cluster node embeddings (a .npy file from `embed`), print NMI, ARI, "
+        "clustering accuracy (against the labels of --data, if any), silhouette and "
+        "modularity, and write assignments.csv, metrics.json and tsne.png to --out.",
+    )
+    p.add_argument("--embeddings", required=True, help=".npy file written by `embed`")
+    add_data(p, required=False)
+    p.add_argument(
+        "--k", type=int, default=None, help="number of clusters (default: number of classes)"
+    )
+    p.add_argument("--method", choices=METHODS, default="kmeans", help="(default: kmeans)")
+    p.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    p.add_argument("--out", required=True, help="folder for the assignments, metrics and plot")
+    p.add_argument("--no-plot", action="store_true", help="skip the t-SNE plot")
+    p.set_defaults(handler=cmd_cluster)
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
     """``mmgraph embed``."""
-    from mmgraph.tasks import embed_run
+    if args.objective is None:
+        if args.run is None:
+            raise ValueError(
+                "`mmgraph embed` needs --run (a trained run folder) or --objective node2vec"
+            )
+        from mmgraph.tasks import embed_run
 
-    if args.run is None:
-        raise ValueError("`mmgraph embed` needs --run (a trained run folder)")
-    data = data_spec(args) if args.data else None
-    path, emb = embed_run(args.run, args.out, data=data, progress=not args.quiet)
-    print(f"embeddings {list(emb.shape)} written to {path}")
+        data = data_spec(args) if args.data else None
+        path, emb = embed_run(args.run, args.out, data=data, progress=not args.quiet)
+        print(f"embeddings {list(emb.shape)} written to {path}")
+        return 0
+    if args.run is not None:
+        raise ValueError("Pass either --run (embed with a trained run) or --objective, not both")
+    if not args.data:
+        raise ValueError("`mmgraph embed --objective node2vec` needs --data")
+    if args.save_run is not None and args.encoder != "gnn":
+        raise ValueError("--save-run keeps a trained GNN: use it with --encoder gnn")
+    from mmgraph.tasks.unsupervised import node2vec_embeddings
+
+    progress = not args.quiet
+    walk = {
+        "walk_length": args.walk_length,
+        "context_size": args.context_size,
+        "walks_per_node": args.walks_per_node,
+        "num_negatives": args.negatives,
+        "p": args.p,
+        "q": args.q,
+        "negative_distribution": args.negative_distribution,
+    }
+    walk = {key: value for key, value in walk.items() if value is not None}
+    if args.encoder == "shallow":
+        settings = {
+            **walk,
+            "embedding_dim": args.dim,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "seed": args.seed,
+        }
+        if args.epochs is not None:
+            settings["epochs"] = args.epochs
+        result = node2vec_embeddings(
+            data_spec(args), "shallow", settings, out=args.out, progress=progress
+        )
+    else:
+        from mmgraph.models import FeatureConfig
+        from mmgraph.tasks.unsupervised import GNN_TRAIN_DEFAULTS
+        from mmgraph.train import TrainConfig
+
+        features = FeatureConfig(
+            text_encoder=none_or(args.text_encoder),
+            image_encoder=none_or(args.image_encoder),
+            image_size=args.image_size,
+            cache_dir=args.cache_dir,
+        )
+        model: dict[str, Any] = {
+            "aggregator": args.aggregator,
+            "fusion": args.fusion,
+            "hidden": args.hidden,
+            "num_layers": args.layers,
+            "modality_dim": args.modality_dim,
+            "dropout": args.dropout,
+        }
+        if args.modalities:
+            model["modalities"] = list(args.modalities)
+        train = TrainConfig(
+            **{
+                **GNN_TRAIN_DEFAULTS,
+                **({"epochs": args.epochs} if args.epochs is not None else {}),
+                "lr": args.lr,
+            },
+            weight_decay=args.weight_decay,
+            seed=args.seed,
+            progress=progress,
+        )
+        result = node2vec_embeddings(
+            data_spec(args),
+            "gnn",
+            walk,
+            features=features,
+            model_options=model,
+            train=train,
+            out=args.out,
+            run_dir=args.save_run,
+            progress=progress,
+        )
+    loss = result.history[-1]["train_loss"] if result.history else float("nan")
+    print(
+        f"node2vec ({args.encoder}): {len(result.history)} epochs, final loss {loss:.4f}; "
+        f"embeddings {list(result.embeddings.shape)} written to {result.path}"
+    )
+    if args.save_run is not None:
+        print(f"run written to {args.save_run} (`mmgraph embed --run {args.save_run}` reuses it)")
+    return 0
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    """``mmgraph cluster``."""
+    from mmgraph.eval import CLUSTERING_KEYS
+    from mmgraph.tasks.report import format_table
+    from mmgraph.tasks.unsupervised import cluster_nodes
+
+    result = cluster_nodes(
+        args.embeddings,
+        data=data_spec(args) if args.data else None,
+        k=args.k,
+        method=args.method,
+        out=args.out,
+        seed=args.seed,
+        plot=not args.no_plot,
+    )
+    row = {"method": args.method, "k": result.k, **result.metrics}
+    print(format_table([row], ["method", "k", *CLUSTERING_KEYS]))
+    print(
+        f"assignments, metrics.json{'' if args.no_plot else ' and tsne.png'} written to {args.out}"
+    )
     return 0

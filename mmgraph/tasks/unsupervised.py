@@ -1,0 +1,274 @@
+"""Unsupervised node embeddings (node2vec, shallow or through a GNN) and their clustering."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from torch import Tensor
+
+from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.schema import GraphSchema
+from mmgraph.eval.metrics import to_jsonable
+from mmgraph.models import FeatureConfig, MultimodalGNN, featurize
+from mmgraph.seed import seed_everything
+from mmgraph.tasks.node_classification import DataSpec, load_graph, write_run_config
+from mmgraph.train import TrainConfig, Trainer
+
+log = logging.getLogger(__name__)
+
+ENCODERS: tuple[str, ...] = ("shallow", "gnn")
+"""The routes of :func:`node2vec_embeddings`: embedding tables, or a MultimodalGNN."""
+
+SHALLOW_DEFAULTS: dict[str, Any] = {
+    "embedding_dim": 128,
+    "walk_length": 20,
+    "context_size": 10,
+    "walks_per_node": 10,
+    "num_negatives": 1,
+    "epochs": 5,
+    "batch_size": 128,
+    "lr": 0.01,
+}
+"""Settings of the shallow route (PyG's ``Node2Vec`` example, 5 epochs)."""
+
+GNN_DEFAULTS: dict[str, Any] = {
+    "walk_length": 10,
+    "context_size": 5,
+    "walks_per_node": 1,
+    "num_negatives": 1,
+}
+"""Walk settings of the GNN route (one walk from every node per step)."""
+
+GNN_MODEL_DEFAULTS: dict[str, Any] = {"hidden": 64, "dropout": 0.0}
+"""Model settings of the GNN route unless given (no head: ``num_classes`` is 0)."""
+
+GNN_TRAIN_DEFAULTS: dict[str, Any] = {"epochs": 100, "lr": 0.01, "patience": None}
+"""Trainer settings of the GNN route unless given."""
+
+OBJECTIVE_CONFIG = "objective.yaml"
+ASSIGNMENTS = "assignments.csv"
+TSNE_PLOT = "tsne.png"
+METRICS = "metrics.json"
+
+
+@dataclasses.dataclass
+class EmbedResult:
+    """What :func:`node2vec_embeddings` returns."""
+
+    embeddings: Tensor
+    path: Path | None
+    graph: MultimodalGraph
+    history: list[dict[str, Any]]
+
+
+def node2vec_embeddings(
+    data: DataSpec | None = None,
+    encoder: str = "shallow",
+    node2vec: Mapping[str, Any] | None = None,
+    features: FeatureConfig | None = None,
+    model_options: Mapping[str, Any] | None = None,
+    train: TrainConfig | None = None,
+    out: str | Path | None = None,
+    run_dir: str | Path | None = None,
+    graph: MultimodalGraph | None = None,
+    progress: bool = True,
+) -> EmbedResult:
+    """Learn node embeddings with the node2vec loss; labels are not needed.
+
+    * ``encoder="shallow"``: :class:`~mmgraph.embedding.Node2Vec` on the edges alone;
+      ``node2vec`` holds its settings (``embedding_dim``, ``walk_length``, ``epochs``, ...,
+      defaults :data:`SHALLOW_DEFAULTS`).
+    * ``encoder="gnn"``: the graph is featurized (``features``), a
+      :class:`~mmgraph.models.MultimodalGNN` without head (``model_options``, defaults
+      :data:`GNN_MODEL_DEFAULTS`) is trained by the :class:`~mmgraph.train.Trainer`
+      (``train``, defaults :data:`GNN_TRAIN_DEFAULTS`) with a
+      :class:`~mmgraph.objectives.Node2VecObjective` (``node2vec``, defaults
+      :data:`GNN_DEFAULTS`), and embeds every node. With ``run_dir`` the run folder is
+      written as by ``mmgraph train`` (plus ``objective.yaml``), so that
+      :func:`~mmgraph.tasks.embed_run` embeds new nodes or graphs with it.
+
+    Args:
+        data (DataSpec, optional): Where the graph comes from (unless ``graph`` is given).
+        encoder (str, optional): ``"shallow"`` or ``"gnn"``. (default: :obj:`"shallow"`)
+        node2vec (Mapping, optional): Walk, skip-gram and (shallow) training settings.
+        features (FeatureConfig, optional): Featurization of the GNN route.
+        model_options (Mapping, optional): :class:`~mmgraph.models.ModelConfig` overrides.
+        train (TrainConfig, optional): Trainer settings of the GNN route.
+        out (str or Path, optional): ``.npy`` file to write the embeddings to.
+        run_dir (str or Path, optional): Run folder of the GNN route.
+        graph (MultimodalGraph, optional): The graph, instead of loading ``data``.
+        progress (bool, optional): Show progress bars. (default: :obj:`True`)
+
+    Returns:
+        EmbedResult: the embeddings ``[N, D]``, the ``.npy`` path, the graph and the
+        training history.
+    """
+    from mmgraph.embedding import Node2Vec
+    from mmgraph.objectives import Node2VecObjective
+
+    if encoder not in ENCODERS:
+        raise ValueError(f"Unknown encoder {encoder!r}; expected one of {list(ENCODERS)}")
+    if graph is None:
+        if data is None:
+            raise ValueError("Pass 'data' (a DataSpec) or 'graph'")
+        graph = load_graph(data)
+    if run_dir is not None and encoder != "gnn":
+        raise ValueError("'run_dir' saves a trained GNN: use it with encoder='gnn'")
+    settings = dict(node2vec or {})
+    history: list[dict[str, Any]]
+    if encoder == "shallow":
+        settings = {**SHALLOW_DEFAULTS, **settings}
+        settings.setdefault("progress", progress)
+        estimator = Node2Vec(**settings).fit(graph)
+        embeddings, history = estimator.get_embedding(), estimator.history_
+    else:
+        settings = {**GNN_DEFAULTS, **settings}
+        features = features or FeatureConfig()
+        train = train or TrainConfig(**GNN_TRAIN_DEFAULTS, progress=progress)
+        settings.setdefault("seed", train.seed)
+        objective = Node2VecObjective(**settings)
+        folder = Path(run_dir) if run_dir is not None else None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        featured = featurize(graph, features, progress=progress, state_dir=folder)
+        seed_everything(train.seed, deterministic=train.deterministic)
+        options = {**GNN_MODEL_DEFAULTS, **dict(model_options or {}), "num_classes": 0}
+        model = MultimodalGNN.from_graph(featured, **options)
+        if folder is not None:
+            data = data or DataSpec(graph.name or "graph")
+            write_run_config(folder, data, features, model.config, train, GraphSchema.of(graph))
+            (folder / OBJECTIVE_CONFIG).write_text(
+                yaml.safe_dump({"name": objective.name, **settings}, sort_keys=False)
+            )
+        trainer = Trainer(model, train, out_dir=folder).fit(featured, objective=objective)
+        embeddings, history = trainer.embed(featured), trainer.history
+    path = None
+    if out is not None:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, embeddings.detach().cpu().numpy())
+    return EmbedResult(embeddings.detach(), path, graph, history)
+
+
+@dataclasses.dataclass
+class ClusterResult:
+    """What :func:`cluster_nodes` returns."""
+
+    metrics: dict[str, float]
+    assignments: np.ndarray
+    out: Path | None
+    k: int
+
+
+def load_embeddings(source: str | Path | Tensor | np.ndarray) -> np.ndarray:
+    """Embeddings ``[N, D]`` from a ``.npy`` file (or an array), as float64."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"No embeddings file '{path}': write one with `mmgraph embed --out {path.name}`"
+            )
+        array = np.load(path, allow_pickle=False)
+    elif isinstance(source, Tensor):
+        array = source.detach().cpu().numpy()
+    else:
+        array = np.asarray(source)
+    if array.ndim != 2:
+        raise ValueError(f"Expected embeddings of shape [N, D] (got {list(array.shape)})")
+    if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all():
+        raise ValueError("Expected finite numeric embeddings")
+    return array.astype(np.float64, copy=False)
+
+
+def cluster_nodes(
+    embeddings: str | Path | Tensor | np.ndarray,
+    data: DataSpec | None = None,
+    k: int | None = None,
+    method: str = "kmeans",
+    out: str | Path | None = None,
+    seed: int = 0,
+    plot: bool = True,
+    graph: MultimodalGraph | None = None,
+) -> ClusterResult:
+    """Cluster node embeddings and score the clusters.
+
+    The metrics (:func:`~mmgraph.eval.clustering_metrics`) are ``nmi``, ``ari`` and ``acc``
+    against the labels (NaN, written ``null``, when the data has none), ``silhouette`` of
+    the embeddings and ``modularity`` of the clusters on the graph (NaN without data). With
+    ``out``, the folder receives ``assignments.csv`` (``node_id``, ``cluster`` and, with
+    labels, ``true_class``), ``metrics.json`` and, with ``plot``, ``tsne.png`` (t-SNE
+    coloured by cluster and by class).
+
+    Args:
+        embeddings: A ``.npy`` file or an array ``[N, D]``.
+        data (DataSpec, optional): The graph the rows belong to (labels, edges, node ids).
+        k (int, optional): Number of clusters; default: the number of classes.
+        method (str, optional): ``"kmeans"``, ``"spectral"`` or ``"agglomerative"``.
+            (default: :obj:`"kmeans"`)
+        out (str or Path, optional): Folder for the files.
+        seed (int, optional): Seed of the clustering and the plot. (default: :obj:`0`)
+        plot (bool, optional): Write the t-SNE plot. (default: :obj:`True`)
+        graph (MultimodalGraph, optional): The graph, instead of loading ``data``.
+    """
+    import pandas as pd
+
+    from mmgraph.eval import cluster_embeddings, clustering_metrics, plot_tsne
+
+    emb = load_embeddings(embeddings)
+    if graph is None and data is not None:
+        graph = load_graph(data)
+    n = emb.shape[0]
+    y: Tensor | None = None
+    if graph is not None:
+        if graph.num_nodes != n:
+            raise ValueError(
+                f"The embeddings have {n} rows but the graph has {graph.num_nodes} nodes: "
+                "embed the same data set you cluster"
+            )
+        y = getattr(graph, "y", None)
+        if y is not None and not bool((y != UNLABELLED).any()):
+            y = None
+    if k is None:
+        if y is None:
+            raise ValueError("Pass 'k': the data has no labels to take the number of classes from")
+        k = int(y[y != UNLABELLED].unique().numel())
+    assignments = cluster_embeddings(emb, k, method=method, seed=seed)
+    edge_index = getattr(graph, "edge_index", None) if graph is not None else None
+    metrics = clustering_metrics(
+        None if y is None else y.numpy(), assignments, emb=emb, edge_index=edge_index, seed=seed
+    )
+    folder = None
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        node_ids = getattr(graph, "node_id", None) if graph is not None else None
+        frame = pd.DataFrame(
+            {"node_id": node_ids or [str(i) for i in range(n)], "cluster": assignments}
+        )
+        if y is not None:
+            names = getattr(graph, "class_names", None)
+            frame["true_class"] = [
+                None if v == UNLABELLED else (names[v] if names else v) for v in y.tolist()
+            ]
+        frame.to_csv(folder / ASSIGNMENTS, index=False)
+        (folder / METRICS).write_text(
+            json.dumps(to_jsonable({**metrics, "k": k, "method": method}), indent=2)
+        )
+        if plot:
+            plot_tsne(
+                emb,
+                assignments,
+                None if y is None else y.numpy(),
+                path=folder / TSNE_PLOT,
+                seed=seed,
+                title=f"{method}, k = {k}",
+                class_names=getattr(graph, "class_names", None),
+            )
+    return ClusterResult(metrics, assignments, folder, k)

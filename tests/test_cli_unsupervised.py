@@ -1,0 +1,166 @@
+"""The command line of unsupervised embeddings: ``embed --objective`` and ``cluster``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmgraph.cli import main
+from mmgraph.data import load_card, save_card
+from mmgraph.data.synthetic import make_social_graph
+from mmgraph.eval import CLUSTERING_KEYS
+
+SHALLOW = ["--dim", "8", "--walk-length", "6", "--context-size", "3", "--walks-per-node", "2"]
+GNN = ["--text-encoder", "tfidf", "--image-size", "8", "--hidden", "8", "--modality-dim", "8"]
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    graph = make_social_graph(120, seed=3, image_size=8)
+    return save_card(graph, tmp_path_factory.mktemp("card"))
+
+
+@pytest.fixture(scope="module")
+def unlabelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    graph = make_social_graph(60, seed=4, image_size=8)
+    del graph.y, graph.train_mask, graph.val_mask, graph.test_mask
+    return save_card(graph, tmp_path_factory.mktemp("unlabelled"))
+
+
+@pytest.fixture(scope="module")
+def shallow_embeddings(card: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("emb") / "shallow.npy"
+    args = ["embed", "--objective", "node2vec", "--data", str(card), "--out", str(out)]
+    assert main([*args, *SHALLOW, "--epochs", "2", "--quiet"]) == 0
+    return out
+
+
+def test_embed_shallow_node2vec(shallow_embeddings: Path, card: Path, capsys) -> None:
+    emb = np.load(shallow_embeddings)
+    assert emb.shape == (120, 8) and np.isfinite(emb).all()
+    # Seeded: the same command gives the same embeddings.
+    again = shallow_embeddings.with_name("again.npy")
+    args = ["embed", "--objective", "node2vec", "--data", str(card), "--out", str(again)]
+    assert main([*args, *SHALLOW, "--epochs", "2", "--quiet"]) == 0
+    assert "node2vec (shallow): 2 epochs" in capsys.readouterr().out
+    np.testing.assert_array_equal(np.load(again), emb)
+
+
+def test_cluster_writes_assignments_metrics_and_plot(
+    shallow_embeddings: Path, card: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "clusters"
+    args = ["cluster", "--embeddings", str(shallow_embeddings), "--data", str(card)]
+    assert main([*args, "--k", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert all(key in printed for key in CLUSTERING_KEYS)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {*CLUSTERING_KEYS, "k", "method"}
+    assert metrics["k"] == 3 and metrics["method"] == "kmeans"
+    assert all(isinstance(metrics[key], float) for key in CLUSTERING_KEYS)
+    frame = pd.read_csv(out / "assignments.csv", dtype={"node_id": str})
+    graph = load_card(card)
+    assert list(frame.columns) == ["node_id", "cluster", "true_class"]
+    assert frame["node_id"].tolist() == graph.node_id
+    assert set(frame["cluster"]) == {0, 1, 2}
+    assert set(frame["true_class"]) == {"human", "bot"}
+    assert (out / "tsne.png").stat().st_size > 0
+
+
+def test_cluster_defaults_k_to_the_classes_and_other_methods(
+    shallow_embeddings: Path, card: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "agg"
+    args = ["cluster", "--embeddings", str(shallow_embeddings), "--data", str(card)]
+    assert main([*args, "--method", "agglomerative", "--no-plot", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["k"] == 2 and metrics["method"] == "agglomerative"
+    assert not (out / "tsne.png").exists()
+
+
+def test_unlabelled_data_gives_null_label_metrics(unlabelled: Path, tmp_path: Path, capsys) -> None:
+    emb = tmp_path / "e.npy"
+    args = ["embed", "--objective", "node2vec", "--data", str(unlabelled), "--out", str(emb)]
+    assert main([*args, *SHALLOW, "--epochs", "1", "--quiet"]) == 0
+    cluster = ["cluster", "--embeddings", str(emb), "--data", str(unlabelled)]
+    assert main([*cluster, "--out", str(tmp_path / "c")]) == 2
+    assert "Pass 'k'" in capsys.readouterr().err
+    assert main([*cluster, "--k", "3", "--no-plot", "--out", str(tmp_path / "c")]) == 0
+    metrics = json.loads((tmp_path / "c" / "metrics.json").read_text())
+    assert metrics["nmi"] is None and metrics["ari"] is None and metrics["acc"] is None
+    assert isinstance(metrics["silhouette"], float) and isinstance(metrics["modularity"], float)
+    frame = pd.read_csv(tmp_path / "c" / "assignments.csv")
+    assert list(frame.columns) == ["node_id", "cluster"]
+    # Without --data: only the silhouette.
+    assert (
+        main(
+            [
+                "cluster",
+                "--embeddings",
+                str(emb),
+                "--k",
+                "2",
+                "--no-plot",
+                "--out",
+                str(tmp_path / "d"),
+            ]
+        )
+        == 0
+    )
+    metrics = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    assert metrics["modularity"] is None and isinstance(metrics["silhouette"], float)
+
+
+def test_embed_gnn_saves_a_run_that_embeds_new_data(
+    card: Path, unlabelled: Path, tmp_path: Path, capsys
+) -> None:
+    out, run = tmp_path / "gnn.npy", tmp_path / "run"
+    args = ["embed", "--objective", "node2vec", "--encoder", "gnn", "--data", str(card)]
+    args += [*GNN, "--epochs", "3", "--walk-length", "4", "--context-size", "3"]
+    assert main([*args, "--save-run", str(run), "--out", str(out), "--quiet"]) == 0
+    assert "node2vec (gnn): 3 epochs" in capsys.readouterr().out
+    emb = np.load(out)
+    assert emb.shape == (120, 8) and np.isfinite(emb).all()
+    for name in ("config.yaml", "model.safetensors", "objective.yaml", "history.csv"):
+        assert (run / name).is_file(), name
+    # The saved run embeds the training data the same way, and new, unlabelled data.
+    again = tmp_path / "again.npy"
+    assert main(["embed", "--run", str(run), "--out", str(again), "--quiet"]) == 0
+    np.testing.assert_allclose(np.load(again), emb, rtol=1e-4, atol=1e-5)
+    new = tmp_path / "new.npy"
+    assert (
+        main(["embed", "--run", str(run), "--data", str(unlabelled), "--out", str(new), "--quiet"])
+        == 0
+    )
+    assert np.load(new).shape == (60, 8)
+
+
+def test_errors(card: Path, shallow_embeddings: Path, tmp_path: Path, capsys) -> None:
+    out = str(tmp_path / "e.npy")
+    assert main(["embed", "--out", out]) == 2
+    assert "needs --run" in capsys.readouterr().err
+    assert main(["embed", "--objective", "node2vec", "--out", out]) == 2
+    assert "needs --data" in capsys.readouterr().err
+    assert (
+        main(["embed", "--objective", "node2vec", "--run", "x", "--data", str(card), "--out", out])
+        == 2
+    )
+    assert "not both" in capsys.readouterr().err
+    args = ["embed", "--objective", "node2vec", "--data", str(card), "--out", out]
+    assert main([*args, "--save-run", str(tmp_path / "r")]) == 2
+    assert "--save-run keeps a trained GNN" in capsys.readouterr().err
+    assert main([*args, "--walk-length", "3"]) == 2
+    assert "at least 'context_size' = 10 nodes" in capsys.readouterr().err
+    cluster = ["cluster", "--out", str(tmp_path / "c")]
+    assert main([*cluster, "--embeddings", str(tmp_path / "missing.npy"), "--k", "2"]) == 2
+    assert "No embeddings file" in capsys.readouterr().err
+    small = make_social_graph(30, seed=1, image_size=8)
+    other = save_card(small, tmp_path / "other")
+    assert main([*cluster, "--embeddings", str(shallow_embeddings), "--data", str(other)]) == 2
+    assert "120 rows but the graph has 30 nodes" in capsys.readouterr().err
+    assert main([*cluster, "--embeddings", str(shallow_embeddings), "--k", "500"]) == 2
+    assert "'k' <= the number of nodes 120" in capsys.readouterr().err
