@@ -382,13 +382,15 @@ class _Node2Vec:
         if self.strip:
             enext = torch.full((cur.numel(),), self.tables.sentinel_pos, dtype=torch.long)
         state = self._state(prev, cur, eprev)
-        # First round: every walker proposes once, in order, so results are written in place.
-        acc, x, pos = self._propose(state, gen)
-        torch.where(acc, x, nxt, out=nxt)
-        if self.strip:
-            torch.where(acc, pos, enext, out=enext)
-        state = state.index_select(0, (~acc).nonzero().view(-1))
-        rounds = 1
+        rounds = 0
+        if state.size(0) >= _TAIL:
+            # First round: every walker proposes once, in order: results are written in place.
+            acc, x, pos = self._propose(state, gen)
+            torch.where(acc, x, nxt, out=nxt)
+            if self.strip:
+                torch.where(acc, pos, enext, out=enext)
+            state = state.index_select(0, (~acc).nonzero().view(-1))
+            rounds = 1
         while state.size(0):
             n = state.size(0)
             rounds += 1
@@ -502,6 +504,11 @@ class RandomWalker:
     A thin, seeded wrapper around :func:`random_walk` holding the hyperparameters; the
     derived tables are cached on the graph, so repeated calls are cheap. Walks for a batch of
     start nodes are what mini-batch node2vec trains on.
+
+    Every walk step is a fixed number of tensor operations over all the walks of a call, so
+    the cost per step is nearly flat below about 10,000 walks: draw walks for large batches
+    of start nodes (thousands, or all nodes at once) and cut them into training batches,
+    rather than calling once per small training batch.
 
     Args:
         csr (CSRGraph): The graph, built ``by="source"``.
