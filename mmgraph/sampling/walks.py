@@ -87,7 +87,6 @@ class _WalkTables:
             dead = total <= 0
         else:
             dead = deg == 0
-        self.stop = torch.cat([dead, torch.ones(1, dtype=torch.bool)])  # walks here stop
         self.has_dead = bool(dead.any())
         self.col = torch.cat([csr.col, torch.tensor([n])])
         # One row per node (sentinel last): entry start, entry count and, when weighted,
