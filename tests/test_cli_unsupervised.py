@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from mmgraph.cli import main
 from mmgraph.data import load_card, save_card
@@ -120,13 +121,26 @@ def test_embed_gnn_saves_a_run_that_embeds_new_data(
 ) -> None:
     out, run = tmp_path / "gnn.npy", tmp_path / "run"
     args = ["embed", "--objective", "node2vec", "--encoder", "gnn", "--data", str(card)]
-    args += [*GNN, "--epochs", "3", "--walk-length", "4", "--context-size", "3"]
+    args += [
+        *GNN,
+        "--epochs",
+        "3",
+        "--walk-length",
+        "4",
+        "--context-size",
+        "3",
+        "--temperature",
+        "0.5",
+    ]
     assert main([*args, "--save-run", str(run), "--out", str(out), "--quiet"]) == 0
     assert "node2vec (gnn): 3 epochs" in capsys.readouterr().out
     emb = np.load(out)
     assert emb.shape == (120, 8) and np.isfinite(emb).all()
     for name in ("config.yaml", "model.safetensors", "objective.yaml", "history.csv"):
         assert (run / name).is_file(), name
+    settings = yaml.safe_load((run / "objective.yaml").read_text())
+    assert settings["name"] == "node2vec" and settings["temperature"] == 0.5
+    assert settings["normalize"] is True and settings["walk_length"] == 4
     # The saved run embeds the training data the same way, and new, unlabelled data.
     again = tmp_path / "again.npy"
     assert main(["embed", "--run", str(run), "--out", str(again), "--quiet"]) == 0

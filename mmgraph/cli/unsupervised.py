@@ -48,6 +48,12 @@ def register(sub: Any) -> None:
     )
     group.add_argument("--p", type=float, default=1.0, help="return parameter (default: 1)")
     group.add_argument("--q", type=float, default=1.0, help="in-out parameter (default: 1)")
+    group.add_argument(
+        "--temperature", type=float, default=1.0, help="gnn: of the cosine scores (default: 1)"
+    )
+    group.add_argument(
+        "--dot", action="store_true", help="gnn: score dot products instead of cosines"
+    )
     group.add_argument("--epochs", type=int, default=None, help="(default: 5; gnn: 100)")
     group.add_argument(
         "--batch-size", type=int, default=128, help="shallow: start nodes per step (default: 128)"
@@ -164,6 +170,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=progress,
         )
+        walk.update(normalize=not args.dot, temperature=args.temperature)
         result = node2vec_embeddings(
             data_spec(args),
             "gnn",

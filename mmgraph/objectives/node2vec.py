@@ -33,10 +33,13 @@ class Node2VecObjective:
         \ell(c, o) = -\log \sigma(\mathbf{h}_c^\top \mathbf{h}_o / \tau)
         - \sum_{k=1}^{K} \log \sigma(-\mathbf{h}_c^\top \mathbf{h}_{n_k} / \tau)
 
-    With ``normalize=True`` the embeddings are L2-normalised first, so that the scores are
-    cosine similarities over the temperature :math:`\tau`. Since the loss only reads the
-    encoder's output, the encoder also embeds nodes it never saw in training, from their
-    features and edges.
+    By default the embeddings are L2-normalised first (``normalize``), so that the scores
+    are cosine similarities over the temperature :math:`\tau`: with raw dot products an
+    encoder can lower the loss of the positive pairs by inflating the norms of its outputs,
+    and on Cora the clusters of the embeddings were much worse (k-means NMI 0.40 with dot
+    products, 0.56 with cosines, see ``benchmarks/node2vec_clustering.py``). Since the loss
+    only reads the encoder's output, the encoder also embeds nodes it never saw in training,
+    from their features and edges.
 
     The walks run on the graph of each batch (its CSR form is cached while the batch's
     ``edge_index`` stays the same object); for a sampled subgraph (``batch.batch_size``)
@@ -53,7 +56,8 @@ class Node2VecObjective:
             the power 0.75). (default: :obj:`"uniform"`)
         num_start_nodes (int, optional): Start nodes drawn (without replacement) per call;
             :obj:`None` walks from every node. (default: :obj:`None`)
-        normalize (bool, optional): Score cosine similarities. (default: :obj:`False`)
+        normalize (bool, optional): Score cosine similarities (else dot products).
+            (default: :obj:`True`)
         temperature (float, optional): :math:`\tau`. (default: :obj:`1.0`)
         weighted (bool, optional): Walk proportionally to edge weights where the graph has
             them. (default: :obj:`True`)
@@ -73,7 +77,7 @@ class Node2VecObjective:
         q: float = 1.0,
         negative_distribution: str = "uniform",
         num_start_nodes: int | None = None,
-        normalize: bool = False,
+        normalize: bool = True,
         temperature: float = 1.0,
         weighted: bool = True,
         seed: int | None = None,
