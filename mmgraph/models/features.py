@@ -214,7 +214,8 @@ def _encode_to_store(
         log.info(
             "Encoding %d of %d chunks of %s into %s", missing, store.num_chunks, modality, store
         )
-    store.fill(encode, rank(), world_size(), progress=progress and is_main_process())
+    share = (rank(), world_size()) if is_distributed() else (0, 1)
+    store.fill(encode, *share, progress=progress and is_main_process())
     if is_distributed():
         dist.barrier()
         store.fill(encode)

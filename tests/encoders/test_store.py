@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -263,6 +264,14 @@ def test_minibatch_training_reads_the_store(social, tmp_path: Path) -> None:
         torch.testing.assert_close(a, b, msg=name)
 
 
+def test_rank_variable_without_process_group_encodes_everything(
+    social, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RANK", "1")  # as under torchrun before the process group starts
+    stored = featurize(social, hashing(store_dir=str(tmp_path), store_chunk_size=40), False)
+    assert torch.equal(stored.x_text, featurize(social, hashing(), progress=False).x_text)
+
+
 def test_store_chunk_size_is_checked() -> None:
     with pytest.raises(ValueError, match="Expected 'store_chunk_size' to be a positive int"):
         FeatureConfig(store_chunk_size=0)
@@ -315,3 +324,30 @@ def test_torchrun_ranks_encode_their_share_of_one_store(social, tmp_path: Path) 
     expected = featurize(social, hashing(), progress=False).x_text
     for r in range(2):
         assert torch.equal(torch.load(tmp_path / f"x{r}.pt"), expected)
+
+
+def test_scale_benchmark_phases_on_a_tiny_graph(tmp_path: Path) -> None:
+    """benchmarks/scale.py's phases, in this process, on 400 nodes (a smoke test)."""
+    spec = importlib.util.spec_from_file_location("_bench_scale", ROOT / "benchmarks" / "scale.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    args = bench.parse(
+        ["--nodes", "400", "--edges", "1600", "--text-dim", "16", "--chunk-size", "128"]
+        + ["--batch-size", "100", "--fanouts", "4", "3", "--walk-length", "5"]
+        + ["--workdir", str(tmp_path), "--threads", "1", "--save-model"]
+    )
+    res = {}
+    for phase in ("prepare", "encode", "sample", "walk", "train", "infer"):
+        args.phase = phase
+        res[phase] = [bench.run_phase(args)]
+    assert res["prepare"][0]["directed_edges"] == 3200
+    assert res["encode"][0]["chunks"] == 4 and res["encode"][0]["x_text"] == [400, 16]
+    assert res["sample"][0]["batches"] == 4
+    assert res["train"][0]["seeds"] == 400 and res["train"][0]["peak_rss_gib"] > 0
+    res["train1"] = res.pop("train")
+    for r in res.values():
+        r[0]["wall_s"] = 1.0
+    text = bench.report(args, res, [0.5, 0.6])
+    assert "| train | one epoch, all 400 nodes as seeds, 1 process x 2 threads |" in text
+    assert "- train1: epoch" in text
