@@ -207,6 +207,19 @@ def test_featurize_tfidf_through_a_store(social, tmp_path: Path) -> None:
     torch.testing.assert_close(stored.x_text, memory.x_text)
 
 
+def test_featurize_images_through_a_store(social, tmp_path: Path, vision_dirs) -> None:
+    config = {"text_encoder": None, "image_encoder": str(vision_dirs["vit"]), "cache_dir": None}
+    memory = featurize(social, FeatureConfig(**config), progress=False)
+    stored = featurize(
+        social, FeatureConfig(**config, store_dir=str(tmp_path / "st"), store_chunk_size=64), False
+    )
+    assert stored.x_image.shape == memory.x_image.shape and "image" not in stored
+    torch.testing.assert_close(stored.x_image, memory.x_image)
+    assert torch.equal(stored.image_present, memory.image_present)
+    (folder,) = (tmp_path / "st").iterdir()
+    assert folder.name.startswith("image-") and FeatureStore.open(folder).num_chunks == 3
+
+
 def test_featurize_resumes_an_interrupted_encoding(
     social, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
