@@ -42,8 +42,10 @@ class Node2VecObjective:
     from their features and edges.
 
     The walks run on the graph of each batch (its CSR form is cached while the batch's
-    ``edge_index`` stays the same object); for a sampled subgraph (``batch.batch_size``)
-    they start from its seed nodes.
+    ``edge_index`` stays the same object). For a sampled subgraph (``batch.batch_size``, from
+    :class:`~mmgraph.sampling.NeighborLoader` when the trainer runs mini-batches) they start
+    from its seed nodes and follow its edges both ways, since sampled edges all point
+    towards the seeds.
 
     Args:
         walk_length (int, optional): Steps per walk. (default: :obj:`10`)
@@ -133,13 +135,15 @@ class Node2VecObjective:
             or edge_index is not self._edge_index
             or batch.num_nodes != self._num_nodes
         ):
-            csr = (
-                CSRGraph.from_graph(batch)
-                if self.weighted
-                else CSRGraph.from_edge_index(edge_index, batch.num_nodes)
-            )
+            weight = getattr(batch, "edge_weight", None) if self.weighted else None
+            if getattr(batch, "batch_size", None) is not None:
+                # A sampled subgraph's edges point from the sampled neighbours to the nodes
+                # that sampled them (towards the seeds): walk them both ways.
+                edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+                weight = None if weight is None else torch.cat([weight, weight])
+            csr = CSRGraph.from_edge_index(edge_index, batch.num_nodes, edge_weight=weight)
             self._sampler = self._make_sampler(csr)
-            self._edge_index, self._num_nodes = edge_index, batch.num_nodes
+            self._edge_index, self._num_nodes = batch.edge_index, batch.num_nodes
         return self._sampler
 
     def input_nodes(self, graph: Data) -> None:

@@ -9,6 +9,7 @@ from mmgraph.data import MultimodalGraph
 from mmgraph.eval import linear_probe
 from mmgraph.models import MultimodalGNN
 from mmgraph.objectives import Node2VecObjective, walk_skipgram_loss
+from mmgraph.sampling import NeighborLoader
 from mmgraph.train import TrainConfig, Trainer
 
 from .conftest import community_graph, induced
@@ -109,3 +110,18 @@ def test_validation() -> None:
         "Node2VecObjective(walk_length=10, context_size=5, walks_per_node=1, num_negatives=1, "
         "p=0.5, q=1"
     )
+
+
+def test_sampled_subgraphs_are_walked_both_ways() -> None:
+    graph = community_graph()
+    loader = NeighborLoader(graph, [5, 5], batch_size=16, shuffle=True, seed=0)
+    batch = next(iter(loader))
+    objective = Node2VecObjective(walk_length=4, context_size=2, seed=0)
+    walks = objective.sampler(batch).sample(objective.start_nodes(batch)).walks
+    assert walks.size(0) == 16 and torch.equal(walks[:, 0].sort().values, torch.arange(16))
+    assert (walks[:, 1:] >= 0).all()  # seeds have out-edges once edges go both ways
+    seed_everything(0)
+    model = encoder(graph)
+    config = TrainConfig(epochs=2, batch_size=32, fanouts=[5, 5], patience=None, progress=False)
+    trainer = Trainer(model, config).fit(graph, objective=objective)
+    assert len(trainer.history) == 2 and trainer.history[-1]["train_loss"] > 0
