@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from mmgraph import seed_everything
+from mmgraph.coordination import MultimodalAutoencoder
+from mmgraph.data import MultimodalGraph
+from mmgraph.models import MultimodalGNN
+from mmgraph.objectives.autoencoder import AutoencoderPretraining, model_autoencoder
+from mmgraph.train import TrainConfig, Trainer
+
+N = 240
+
+
+def shared_latent_graph(seed: int = 0) -> MultimodalGraph:
+    """Text features and numeric attributes that are two noisy views of one latent ``z``.
+
+    The label is the sign of the latent's first coordinate; a fifth of the nodes lack the
+    text, another fifth the numeric attributes. Edges join each node to its next two.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    z = torch.randn(N, 3, generator=gen)
+    x_text = z @ torch.randn(3, 8, generator=gen) + 0.1 * torch.randn(N, 8, generator=gen)
+    numeric = z @ torch.randn(3, 4, generator=gen) + 0.1 * torch.randn(N, 4, generator=gen)
+    order = torch.randperm(N, generator=gen)
+    text_present = torch.ones(N, dtype=torch.bool)
+    text_present[order[: N // 5]] = False
+    numeric[order[N // 5 : 2 * N // 5]] = float("nan")
+    src = torch.arange(N).repeat(2)
+    dst = (src + torch.arange(1, 3).repeat_interleave(N)) % N
+    split = torch.randperm(N, generator=gen)
+    masks = [torch.zeros(N, dtype=torch.bool) for _ in range(3)]
+    for mask, part in zip(masks, split.tensor_split([N // 2, 3 * N // 4])):
+        mask[part] = True
+    g = MultimodalGraph(
+        torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], dim=1),
+        numeric=numeric,
+        y=(z[:, 0] > 0).long(),
+        class_names=["neg", "pos"],
+        train_mask=masks[0],
+        val_mask=masks[1],
+        test_mask=masks[2],
+    )
+    g.x_text = torch.where(text_present[:, None], x_text, torch.zeros(()))
+    g.text_present = text_present
+    return g
+
+
+def ae_model(graph: MultimodalGraph, **overrides) -> MultimodalGNN:
+    seed_everything(0)
+    settings = {
+        "modality_dim": 8,
+        "hidden": 8,
+        "num_layers": 1,
+        "aggregator": "mean",
+        "dropout": 0.0,
+        "fusion": "autoencoder",
+        "fusion_options": {"hidden": [16], "modality_dropout": 0.5, "noise_std": 0.05},
+    }
+    return MultimodalGNN.from_graph(graph, **{**settings, **overrides})
+
+
+def pretrain_config(epochs: int = 150) -> TrainConfig:
+    return TrainConfig(epochs=epochs, lr=0.01, patience=None, progress=False)
+
+
+@torch.no_grad()
+def subset_distance_ratio(model: MultimodalGNN, graph: MultimodalGraph) -> float:
+    """Mean distance of one-modality codes to the node's own full code, over the mean
+    distance between full codes of different nodes (1: no better than another node's)."""
+    model.eval()
+    xs, masks = model.modality_embeddings(graph)
+    both = masks["text"] & masks["attributes"]
+    ae = model_autoencoder(model)
+    full = ae.encode(xs, masks)[both]
+    other = full.roll(1, dims=0)
+    scale = (full - other).norm(dim=1).mean()
+    ratios = []
+    for m in xs:
+        only = {k: masks[k] & (k == m) for k in masks}
+        ratios.append(float((ae.encode(xs, only)[both] - full).norm(dim=1).mean() / scale))
+    return sum(ratios) / len(ratios)
+
+
+def test_reconstruction_falls_and_codes_from_subsets_approach_the_full_code() -> None:
+    g = shared_latent_graph()
+    model = ae_model(g)
+    before = subset_distance_ratio(model, g)
+    encoder_state = {k: v.clone() for k, v in model.encoders.state_dict().items()}
+    trainer = Trainer(model, pretrain_config()).fit(g, objective=AutoencoderPretraining())
+    losses = [r["train_loss"] for r in trainer.history]
+    assert len(losses) == 150
+    assert sum(losses[-10:]) / 10 < 0.2 * sum(losses[:10]) / 10
+    after = subset_distance_ratio(model, g)
+    assert after < 0.4 * before and after < 0.35
+    # Only the autoencoder learned: the embeddings were detached (buffers, e.g. batch
+    # statistics, may move; parameters may not).
+    for key, value in model.encoders.state_dict().items():
+        if key in dict(model.encoders.named_parameters()):
+            torch.testing.assert_close(value, encoder_state[key])
+
+
+def test_fine_tuning_after_pretraining_classifies() -> None:
+    g = shared_latent_graph()
+    model = ae_model(g)
+    Trainer(model, pretrain_config(60)).fit(g, objective=AutoencoderPretraining())
+    pretrained = {k: v.clone() for k, v in model.fusion.state_dict().items()}
+    config = TrainConfig(epochs=80, lr=0.01, patience=None, progress=False)
+    trainer = Trainer(model, config).fit(g)
+    assert trainer.evaluate(g, "test_mask")["accuracy"] > 0.85
+    changed = [not torch.equal(v, pretrained[k]) for k, v in model.fusion.state_dict().items()]
+    assert any(changed)  # fine-tuning moved the pretrained head
+
+
+def test_loss_equals_the_autoencoders_own_loss_on_seed_nodes() -> None:
+    g = shared_latent_graph()
+    model = ae_model(g).eval()
+    objective = AutoencoderPretraining()
+    xs, masks = model.modality_embeddings(g)
+    expected = model_autoencoder(model).loss(xs, masks)
+    torch.testing.assert_close(objective(model, g), expected)
+    # A mini-batch: only the first batch_size (seed) nodes count.
+    batch = g.clone()
+    batch.batch_size = 50
+    seeds = {m: x[:50] for m, x in xs.items()}, {m: k[:50] for m, k in masks.items()}
+    torch.testing.assert_close(objective(model, batch), model_autoencoder(model).loss(*seeds))
+    # mask_key: only the training nodes count.
+    train = AutoencoderPretraining(mask_key="train_mask")
+    kept = {m: k & g.train_mask for m, k in masks.items()}
+    torch.testing.assert_close(train(model, g), model_autoencoder(model).loss(xs, kept))
+    assert torch.equal(train.input_nodes(g), g.train_mask.nonzero().view(-1))
+    assert objective.input_nodes(g) is None
+
+
+def test_corruption_rates_are_overridden_per_call_and_restored() -> None:
+    g = shared_latent_graph()
+    model = ae_model(g).train()
+    ae = model_autoencoder(model)
+    rates = (ae.noise_std, ae.feature_dropout, ae.modality_dropout)
+    seen = []
+    original = MultimodalAutoencoder.loss
+
+    def spy(self, xs, masks=None, generator=None):
+        seen.append((self.noise_std, self.feature_dropout, self.modality_dropout))
+        return original(self, xs, masks, generator)
+
+    objective = AutoencoderPretraining(noise_std=0.3, feature_dropout=0.2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(MultimodalAutoencoder, "loss", spy)
+        objective(model, g)
+    assert seen == [(0.3, 0.2, rates[2])]
+    assert (ae.noise_std, ae.feature_dropout, ae.modality_dropout) == rates
+
+
+def test_seeded_corruption_is_reproducible() -> None:
+    g = shared_latent_graph()
+    model = ae_model(g).train()
+    first = AutoencoderPretraining(seed=3)(model, g)
+    torch.manual_seed(999)  # the global RNG plays no part
+    second = AutoencoderPretraining(seed=3)(model, g)
+    other = AutoencoderPretraining(seed=4)(model, g)
+    torch.testing.assert_close(first, second)
+    assert not torch.allclose(first, other)
+
+
+def test_train_encoders_lets_the_gradient_reach_the_encoders() -> None:
+    g = shared_latent_graph()
+    model = ae_model(g)
+    AutoencoderPretraining()(model, g).backward()
+    assert all(p.grad is None for p in model.encoders.parameters())
+    assert all(p.grad is not None for p in model_autoencoder(model).encoders.parameters())
+    model.zero_grad(set_to_none=True)
+    AutoencoderPretraining(train_encoders=True)(model, g).backward()
+    assert model.encoders.encoders["text"].lin.weight.grad is not None
+
+
+def test_repr_and_name() -> None:
+    objective = AutoencoderPretraining(modality_dropout=0.4, mask_key="train_mask")
+    assert objective.name == "autoencoder_pretraining"
+    assert repr(objective) == (
+        "AutoencoderPretraining(noise_std=None, feature_dropout=None, modality_dropout=0.4, "
+        "train_encoders=False, mask_key='train_mask')"
+    )
+
+
+def test_errors() -> None:
+    g = shared_latent_graph()
+    with pytest.raises(TypeError, match="fusion head is an AutoencoderFusion .* 'ConcatFusion'"):
+        AutoencoderPretraining()(ae_model(g, fusion="concat", fusion_options={}), g)
+    with pytest.raises(TypeError, match="'modality_embeddings"):
+        AutoencoderPretraining()(_NoEmbeddings(), g)
+    with pytest.raises(ValueError, match=r"'modality_dropout' to be in \[0, 1\) \(got 1.0\)"):
+        AutoencoderPretraining(modality_dropout=1.0)
+    with pytest.raises(ValueError, match=r"'noise_std' to be in \[0, inf\) \(got -0.1\)"):
+        AutoencoderPretraining(noise_std=-0.1)
+    with pytest.raises(TypeError, match="'feature_dropout' to be a number or None"):
+        AutoencoderPretraining(feature_dropout="0.1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="'seed' to be an int or None"):
+        AutoencoderPretraining(seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="'mask_key' to be a mask name or None"):
+        AutoencoderPretraining(mask_key=1)  # type: ignore[arg-type]
+    no_split = shared_latent_graph()
+    del no_split.train_mask
+    with pytest.raises(ValueError, match="no 'train_mask' to pretrain on"):
+        AutoencoderPretraining(mask_key="train_mask")(ae_model(g), no_split)
+
+
+class _NoEmbeddings(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fusion = MultimodalAutoencoder({"text": 2, "image": 2}, code_dim=2)
+
+
+def test_pretraining_stage_then_supervised_stage_share_one_trainer_loop() -> None:
+    # The trainer early-stops pretraining on the training loss (no labels are read).
+    g = shared_latent_graph()
+    del g.y
+    model = ae_model(shared_latent_graph())
+    config = dataclasses.replace(pretrain_config(30), patience=5)
+    trainer = Trainer(model, config).fit(g, objective=AutoencoderPretraining())
+    assert trainer.best_epoch is not None
+    assert all("val_accuracy" not in r for r in trainer.history)
