@@ -251,3 +251,27 @@ def test_train_with_fusion_and_coordination(card: Path, tmp_path: Path) -> None:
     assert model["fusion"] == "lowrank" and model["coordination"] == "infonce"
     assert model["coordination_weight"] == 0.2
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+
+
+def test_pretrain_then_fine_tune_the_autoencoder(card: Path, tmp_path: Path, capsys) -> None:
+    args = [
+        "train",
+        "--data",
+        str(card),
+        "--text-encoder",
+        "hashing",
+        "--image-size",
+        "8",
+        "--epochs",
+        "2",
+        "--hidden",
+        "8",
+        "--modality-dim",
+        "8",
+        "--quiet",
+        "--pretrain-epochs",
+        "3",
+    ]
+    assert main([*args, "--fusion", "autoencoder", "--out", str(tmp_path / "ae")]) == 0
+    assert main([*args, "--out", str(tmp_path / "concat")]) == 2
+    assert "use it with --fusion autoencoder" in capsys.readouterr().err

@@ -115,6 +115,13 @@ def add_training(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="neighbours sampled per layer for mini-batches, e.g. 15 10 (-1: all)",
     )
+    group.add_argument(
+        "--pretrain-epochs",
+        type=int,
+        default=0,
+        help="with --fusion autoencoder: pretrain it by denoising reconstruction first "
+        "(default: 0)",
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

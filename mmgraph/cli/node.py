@@ -131,7 +131,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         fanouts=args.fanouts,
     )
     result = train_node_classifier(
-        data_spec(args), features, model, train, out=args.out, progress=not args.quiet
+        data_spec(args),
+        features,
+        model,
+        train,
+        out=args.out,
+        progress=not args.quiet,
+        pretrain_epochs=args.pretrain_epochs,
     )
     if is_main_process():
         print(format_split_metrics(result.metrics))

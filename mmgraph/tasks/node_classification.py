@@ -101,6 +101,7 @@ def train_node_classifier(
     graph: MultimodalGraph | None = None,
     progress: bool = True,
     prefeaturized: bool = False,
+    pretrain_epochs: int = 0,
 ) -> RunResult:
     """Train a :class:`~mmgraph.models.MultimodalGNN` node classifier end to end.
 
@@ -109,6 +110,8 @@ def train_node_classifier(
     receives ``config.yaml``, the weights, logs and ``metrics.json``
     (``{"val": {...}, "test": {...}}``). ``prefeaturized=True`` says ``graph`` already went
     through :func:`~mmgraph.models.featurize` with ``features`` (to share it across runs).
+    With ``pretrain_epochs`` (and ``fusion="autoencoder"``), the joint autoencoder is first
+    pretrained by denoising reconstruction, then the whole model is fine-tuned.
     """
     features = features or FeatureConfig()
     train = train or TrainConfig()
@@ -127,6 +130,16 @@ def train_node_classifier(
     model = MultimodalGNN.from_graph(featured, **(model_options or {}))
     if run_dir is not None and main_process:
         write_run_config(run_dir, data, features, model.config, train, GraphSchema.of(graph))
+    if pretrain_epochs > 0:
+        from mmgraph.objectives.autoencoder import AutoencoderPretraining
+
+        if model.config.fusion != "autoencoder":
+            raise ValueError(
+                "Pretraining trains the joint autoencoder: use it with --fusion autoencoder "
+                f"(got fusion={model.config.fusion!r})"
+            )
+        pretrain = dataclasses.replace(train, epochs=pretrain_epochs, patience=None)
+        Trainer(model, pretrain).fit(featured, objective=AutoencoderPretraining(seed=train.seed))
     trainer = Trainer(model, train, out_dir=run_dir).fit(featured)
     metrics = split_metrics(trainer, featured)
     if run_dir is not None and main_process:
