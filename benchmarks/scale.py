@@ -521,8 +521,12 @@ def report(args: argparse.Namespace, res: dict[str, list[dict[str, Any]]], loads
             "peak_rss_gib": max(r["peak_rss_gib"] for r in ranks),
             "peak_anon_gib": max(r["peak_anon_gib"] for r in ranks),
         }
-        total = sum(r["peak_rss_gib"] for r in ranks)
-        note = f" (per process; {total:.2f} GiB together)" if len(ranks) > 1 else ""
+        anon = sum(r["peak_anon_gib"] for r in ranks)
+        note = (
+            f" (per process; {anon:.2f} GiB anonymous together, the store's pages are shared)"
+            if len(ranks) > 1
+            else ""
+        )
         row(
             "train",
             f"one epoch, all {r0['seeds']:,} nodes as seeds, {label}{note}",
