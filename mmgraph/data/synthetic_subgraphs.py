@@ -1,0 +1,588 @@
+r"""SubGNN's four synthetic subgraph classification tasks, generated afresh at any size.
+
+`Alsentzer et al. (NeurIPS 2020) <https://arxiv.org/abs/2006.10538>`_ ("Subgraph Neural
+Networks", appendix on synthetic data sets) built four tasks whose label is a structural
+property of a node set inside a large base graph. The generators here follow the recipes of
+their repository (``mims-harvard/SubGNN``, ``synthetic_graph/``), with its defaults:
+
+* **density** (3 classes): a Barabási–Albert base graph (5,000 nodes, :math:`m = 5`); 250
+  subgraphs of 20 nodes grown by breadth-first search (depth at most 3) from random nodes;
+  each subgraph is pushed towards a density drawn from ``{0.05, 0.25, 0.45}`` by removing
+  random internal edges or adding random internal pairs (at most 100 tries, stopping within
+  0.01). Label: the tertile of the final density.
+* **cut_ratio** (3 classes): a Barabási–Albert base graph (5,000 nodes, :math:`m = 5`);
+  250 complete graphs of 20 nodes planted on random node sets (their edges merged into the
+  base graph); each is pushed towards a cut ratio :math:`|\partial S| / (|S| (N - |S|))`
+  drawn from ``{0.005, 0.0125, 0.02}`` by removing random boundary edges or adding random
+  edges to outside nodes (at most 100 tries, stopping within 0.001). Label: the tertile of
+  the final cut ratio.
+* **coreness** (3 classes): a duplication–divergence base graph (5,000 nodes,
+  :math:`p = 0.7`); for every core number :math:`k` of the base graph, up to 30 subgraphs of
+  20 nodes whose base core number is :math:`k` (each node used once), with a
+  duplication–divergence graph of 20 nodes planted on them. Label: the tertile of the
+  average core number of the subgraph's induced graph.
+* **component** (2 classes): a Barabási–Albert base graph (1,000 nodes, :math:`m = 5`);
+  each of 250 subgraphs is 1 or 5–10 new connected components (extended Barabási–Albert
+  graphs of 15 nodes), each "stapled" to the base graph by a single edge; the components
+  after the first are stapled to nodes a chosen number of hops (a fraction 0.12, 0.5 or 1 of
+  the base graph's diameter) from the first one's attachment point. Label: one component
+  (``A``) or more (``B``).
+
+Afterwards the graph is cut to its largest connected component (all four are connected by
+construction) and relabelled ``0 .. N - 1``; subgraphs are split 80/10/10 at random into
+train/val/test. Class names are ``A``, ``B``, ``C`` in increasing order of the property,
+as in SubGNN's files. Every generator is seeded (``seed``) and draws from one random
+stream, so a seed always gives the same data set; any size can be asked for.
+
+Where the recipe left a detail open, these choices were made: the BFS of ``density`` keeps
+the first 20 nodes in breadth-first order; the extra components of ``component`` go to
+nodes at exactly the chosen hop count from the first attachment point (the farthest nodes
+within it when there are none), never to nodes of the same subgraph; the coreness label is
+computed on the final graph, after all subgraphs are planted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mmgraph.data.edges import make_undirected
+from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.seed import make_generator
+
+SYNTHETIC_TASKS: tuple[str, ...] = ("density", "cut_ratio", "coreness", "component")
+"""The synthetic subgraph tasks :func:`make_synthetic_subgraphs` builds."""
+
+DEFAULT_SPLIT: tuple[float, float, float] = (0.8, 0.1, 0.1)
+"""SubGNN's train/val/test fractions of the subgraphs."""
+
+
+# ---------------------------------------------------------------------------- helpers
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
+    if value < minimum:
+        raise ValueError(f"Expected '{name}' to be at least {minimum} (got {value})")
+    return value
+
+
+def _check_values(values: Sequence[float], name: str) -> list[float]:
+    out = [float(v) for v in values]
+    if not out or any(not v > 0 for v in out):
+        raise ValueError(
+            f"Expected '{name}' to be a non-empty list of positive numbers (got {out})"
+        )
+    return out
+
+
+def _check_split(split: Sequence[float]) -> tuple[float, float, float]:
+    if len(split) != 3 or any(not 0.0 <= float(f) <= 1.0 for f in split):
+        raise ValueError(
+            f"Expected 'split' to be three fractions train/val/test in [0, 1] (got {list(split)})"
+        )
+    if sum(float(f) for f in split) > 1.0 + 1e-9:
+        raise ValueError(f"Expected the 'split' fractions to sum to at most 1 (got {list(split)})")
+    train, val, test = (float(f) for f in split)
+    return train, val, test
+
+
+def _rng(seed: int | None) -> random.Random:
+    """A Python random stream (the one networkx's generators take), seeded via ``seed``."""
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise TypeError(f"Expected 'seed' to be an int or None (got {type(seed).__name__!r})")
+    gen = make_generator(seed)
+    return random.Random(int(torch.randint(0, 2**62, (1,), generator=gen)))
+
+
+def quantile_labels(values: Sequence[float], num_classes: int) -> list[int]:
+    r"""Bin values into ``num_classes`` classes at their quantiles (SubGNN's binning).
+
+    The thresholds are the sorted values at positions :math:`\lfloor S i / K \rfloor - 1`
+    for :math:`i = 1 .. K - 1` (duplicates merged); a value equal to a threshold goes to the
+    upper class. Ties can leave fewer classes than asked for; classes are numbered
+    ``0 .. len(thresholds)`` in increasing order of the values.
+
+    Args:
+        values (Sequence[float]): One value per subgraph.
+        num_classes (int): Number of bins :math:`K`.
+    """
+    _check_int(num_classes, "num_classes", 1)
+    ordered = sorted(float(v) for v in values)
+    if not ordered:
+        return []
+    s = len(ordered)
+    cuts = sorted({ordered[max(int(s * i / num_classes) - 1, 0)] for i in range(1, num_classes)})
+    return [sum(v >= c for c in cuts) for v in values]
+
+
+def _split_labels(n: int, split: tuple[float, float, float], rng: random.Random) -> list[str]:
+    order = list(range(n))
+    rng.shuffle(order)
+    n_train = int(n * split[0])
+    n_val = min(int(round(n * split[1])), n - n_train)
+    if abs(sum(split) - 1.0) < 1e-9:  # the rest, as SubGNN's split does
+        n_test = n - n_train - n_val
+    else:
+        n_test = min(int(round(n * split[2])), n - n_train - n_val)
+    out = [""] * n
+    for i in order[:n_train]:
+        out[i] = "train"
+    for i in order[n_train : n_train + n_val]:
+        out[i] = "val"
+    for i in order[n_train + n_val : n_train + n_val + n_test]:
+        out[i] = "test"
+    return out
+
+
+def _finish(
+    graph: Any,
+    node_sets: list[list[int]],
+    value_fn: Callable[[Any, list[int]], float],
+    num_classes: int,
+    split: tuple[float, float, float],
+    rng: random.Random,
+    name: str,
+    label_fn: Callable[[list[float]], list[int]] | None = None,
+) -> SubgraphDataset:
+    """Largest component, relabelled nodes, labels from the property values, a split."""
+    import networkx as nx
+
+    keep = max(nx.connected_components(graph), key=len) if graph.number_of_nodes() else set()
+    if len(keep) < graph.number_of_nodes():
+        graph = graph.subgraph(keep).copy()
+    sets = [[v for v in nodes if v in keep] for nodes in node_sets]
+    sets = [nodes for nodes in sets if nodes]
+    if not sets:
+        raise ValueError(
+            f"The {name} generator made no subgraphs: raise the number of nodes or subgraphs"
+        )
+    values = [value_fn(graph, nodes) for nodes in sets]
+    labels = label_fn(values) if label_fn is not None else quantile_labels(values, num_classes)
+    index = {v: i for i, v in enumerate(graph.nodes)}
+    pairs = [(index[u], index[v]) for u, v in graph.edges]
+    edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t()
+    n = len(index)
+    edge_index, _, _ = make_undirected(edge_index, n)
+    names = [chr(ord("A") + k) for k in range(max(labels) + 1)]
+    base = MultimodalGraph(edge_index, num_nodes=n, name=name)
+    return SubgraphDataset.from_lists(
+        base,
+        [[index[v] for v in nodes] for nodes in sets],
+        [names[k] for k in labels],
+        split=_split_labels(len(sets), split, rng),
+        class_names=names,
+        name=name,
+    )
+
+
+# ------------------------------------------------------------------------ properties
+def subgraph_density(graph: Any, nodes: Sequence[int]) -> float:
+    """Edges among ``nodes`` over the :math:`k (k - 1) / 2` possible (0 for one node)."""
+    k = len(set(nodes))
+    if k < 2:
+        return 0.0
+    return graph.subgraph(nodes).number_of_edges() / (k * (k - 1) / 2)
+
+
+def subgraph_cut_ratio(graph: Any, nodes: Sequence[int]) -> float:
+    r"""Boundary edges over the possible ones: :math:`|\partial S| / (|S| (N - |S|))`."""
+    inside = set(nodes)
+    outside = graph.number_of_nodes() - len(inside)
+    if outside <= 0:
+        return 0.0
+    boundary = sum(1 for v in inside for u in graph.neighbors(v) if u not in inside)
+    return boundary / (len(inside) * outside)
+
+
+def subgraph_coreness(graph: Any, nodes: Sequence[int]) -> float:
+    """Average core number of the nodes in the graph induced by ``nodes``."""
+    import networkx as nx
+
+    cores = nx.core_number(nx.Graph(graph.subgraph(nodes)))
+    return sum(cores.values()) / max(len(cores), 1)
+
+
+def subgraph_components(graph: Any, nodes: Sequence[int]) -> int:
+    """Number of connected components of the graph induced by ``nodes``."""
+    import networkx as nx
+
+    return nx.number_connected_components(graph.subgraph(nodes))
+
+
+# ------------------------------------------------------------------------ generators
+def make_density(
+    num_nodes: int = 5000,
+    num_subgraphs: int = 250,
+    subgraph_size: int = 20,
+    m: int = 5,
+    max_depth: int = 3,
+    targets: Sequence[float] = (0.05, 0.25, 0.45),
+    tolerance: float = 0.01,
+    max_tries: int = 100,
+    num_classes: int = 3,
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int | None = None,
+) -> SubgraphDataset:
+    """SubGNN's ``density`` task: BFS subgraphs of a Barabási–Albert graph, re-densified.
+
+    Args:
+        num_nodes (int, optional): Nodes of the base graph. (default: :obj:`5000`)
+        num_subgraphs (int, optional): Subgraphs. (default: :obj:`250`)
+        subgraph_size (int, optional): Nodes per subgraph. (default: :obj:`20`)
+        m (int, optional): Edges of each new Barabási–Albert node. (default: :obj:`5`)
+        max_depth (int, optional): Depth limit of the BFS. (default: :obj:`3`)
+        targets (Sequence[float], optional): Densities drawn from. (default:
+            ``(0.05, 0.25, 0.45)``)
+        tolerance (float, optional): Stop within this distance of the target.
+            (default: :obj:`0.01`)
+        max_tries (int, optional): Edge edits per subgraph at most. (default: :obj:`100`)
+        num_classes (int, optional): Quantile bins of the density. (default: :obj:`3`)
+        split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
+        seed (int, optional): Seed. (default: :obj:`None`)
+    """
+    import networkx as nx
+
+    _check_int(num_nodes, "num_nodes", 2)
+    _check_int(num_subgraphs, "num_subgraphs", 1)
+    _check_int(subgraph_size, "subgraph_size", 2)
+    _check_int(m, "m", 1)
+    _check_int(max_depth, "max_depth", 1)
+    _check_int(max_tries, "max_tries", 0)
+    if m >= num_nodes:
+        raise ValueError(f"Expected 'm' < 'num_nodes' (got m={m}, num_nodes={num_nodes})")
+    targets = _check_values(targets, "targets")
+    fractions = _check_split(split)
+    rng = _rng(seed)
+    graph = nx.barabasi_albert_graph(num_nodes, m, seed=rng)
+    nodes_list = list(graph.nodes)
+    node_sets = []
+    for _ in range(num_subgraphs):
+        start = rng.choice(nodes_list)
+        edges = nx.bfs_edges(graph, start, depth_limit=max_depth)
+        node_sets.append([start] + [v for _, v in islice(edges, subgraph_size - 1)])
+    for nodes in node_sets:
+        target = rng.choice(targets)
+        k = len(nodes)
+        possible = k * (k - 1) / 2
+        internal = sorted(tuple(sorted(e)) for e in graph.subgraph(nodes).edges)
+        for _ in range(max_tries):
+            density = len(internal) / possible
+            if abs(density - target) < tolerance:
+                break
+            if density > target:
+                u, v = internal.pop(rng.randrange(len(internal)))
+                graph.remove_edge(u, v)
+            else:
+                u, v = rng.sample(nodes, 2)
+                if not graph.has_edge(u, v):
+                    graph.add_edge(u, v)
+                    internal.append((min(u, v), max(u, v)))
+    return _finish(graph, node_sets, subgraph_density, num_classes, fractions, rng, "density")
+
+
+def make_cut_ratio(
+    num_nodes: int = 5000,
+    num_subgraphs: int = 250,
+    subgraph_size: int = 20,
+    m: int = 5,
+    targets: Sequence[float] = (0.005, 0.0125, 0.02),
+    tolerance: float = 0.001,
+    max_tries: int = 100,
+    num_classes: int = 3,
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int | None = None,
+) -> SubgraphDataset:
+    """SubGNN's ``cut_ratio`` task: planted cliques whose boundary is edited.
+
+    Args:
+        num_nodes (int, optional): Nodes of the base graph. (default: :obj:`5000`)
+        num_subgraphs (int, optional): Subgraphs. (default: :obj:`250`)
+        subgraph_size (int, optional): Nodes per subgraph. (default: :obj:`20`)
+        m (int, optional): Edges of each new Barabási–Albert node. (default: :obj:`5`)
+        targets (Sequence[float], optional): Cut ratios drawn from. (default:
+            ``(0.005, 0.0125, 0.02)``)
+        tolerance (float, optional): Stop within this distance of the target.
+            (default: :obj:`0.001`)
+        max_tries (int, optional): Boundary edits per subgraph at most. (default: :obj:`100`)
+        num_classes (int, optional): Quantile bins of the cut ratio. (default: :obj:`3`)
+        split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
+        seed (int, optional): Seed. (default: :obj:`None`)
+    """
+    import networkx as nx
+
+    _check_int(num_nodes, "num_nodes", 2)
+    _check_int(num_subgraphs, "num_subgraphs", 1)
+    _check_int(subgraph_size, "subgraph_size", 2)
+    _check_int(m, "m", 1)
+    _check_int(max_tries, "max_tries", 0)
+    if m >= num_nodes:
+        raise ValueError(f"Expected 'm' < 'num_nodes' (got m={m}, num_nodes={num_nodes})")
+    if subgraph_size >= num_nodes:
+        raise ValueError(
+            f"Expected 'subgraph_size' < 'num_nodes' (got {subgraph_size} >= {num_nodes})"
+        )
+    targets = _check_values(targets, "targets")
+    fractions = _check_split(split)
+    rng = _rng(seed)
+    graph = nx.barabasi_albert_graph(num_nodes, m, seed=rng)
+    node_sets = []
+    for _ in range(num_subgraphs):
+        nodes = rng.sample(range(num_nodes), subgraph_size)
+        graph.add_edges_from((u, v) for i, u in enumerate(nodes) for v in nodes[i + 1 :])
+        node_sets.append(nodes)
+    for nodes in node_sets:
+        target = rng.choice(targets)
+        inside = set(nodes)
+        possible = len(inside) * (num_nodes - len(inside))
+        boundary = [(v, u) for v in nodes for u in sorted(graph.neighbors(v)) if u not in inside]
+        for _ in range(max_tries):
+            ratio = len(boundary) / possible
+            if abs(ratio - target) < tolerance:
+                break
+            if ratio > target:
+                i = rng.randrange(len(boundary))
+                boundary[i], boundary[-1] = boundary[-1], boundary[i]
+                graph.remove_edge(*boundary.pop())
+            else:
+                v = rng.choice(nodes)
+                u = rng.randrange(num_nodes)
+                if u not in inside and not graph.has_edge(v, u):
+                    graph.add_edge(v, u)
+                    boundary.append((v, u))
+    return _finish(graph, node_sets, subgraph_cut_ratio, num_classes, fractions, rng, "cut_ratio")
+
+
+def make_coreness(
+    num_nodes: int = 5000,
+    subgraphs_per_core: int = 30,
+    subgraph_size: int = 20,
+    p: float = 0.7,
+    num_classes: int = 3,
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int | None = None,
+) -> SubgraphDataset:
+    """SubGNN's ``coreness`` task: duplication–divergence graphs planted on same-core nodes.
+
+    Args:
+        num_nodes (int, optional): Nodes of the base graph. (default: :obj:`5000`)
+        subgraphs_per_core (int, optional): Subgraphs per core number of the base graph, at
+            most. (default: :obj:`30`)
+        subgraph_size (int, optional): Nodes per subgraph. (default: :obj:`20`)
+        p (float, optional): Retention probability of the duplication–divergence graphs.
+            (default: :obj:`0.7`)
+        num_classes (int, optional): Quantile bins of the average coreness.
+            (default: :obj:`3`)
+        split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
+        seed (int, optional): Seed. (default: :obj:`None`)
+    """
+    import networkx as nx
+
+    _check_int(num_nodes, "num_nodes", 2)
+    _check_int(subgraphs_per_core, "subgraphs_per_core", 1)
+    _check_int(subgraph_size, "subgraph_size", 2)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"Expected 'p' in [0, 1] (got {p})")
+    fractions = _check_split(split)
+    rng = _rng(seed)
+    graph = nx.duplication_divergence_graph(num_nodes, p, seed=rng)
+    by_core: dict[int, list[int]] = {}
+    for v, k in nx.core_number(graph).items():
+        by_core.setdefault(k, []).append(v)
+    node_sets = []
+    for k in sorted(by_core):
+        available = sorted(by_core[k])
+        for _ in range(subgraphs_per_core):
+            if len(available) < subgraph_size:
+                break
+            nodes = rng.sample(available, subgraph_size)
+            planted = nx.duplication_divergence_graph(subgraph_size, p, seed=rng)
+            mapping = dict(zip(sorted(planted.nodes), nodes))
+            graph.add_edges_from((mapping[u], mapping[v]) for u, v in planted.edges)
+            chosen = set(nodes)
+            available = [v for v in available if v not in chosen]
+            node_sets.append(nodes)
+    if not node_sets:
+        raise ValueError(
+            f"No core number of the base graph has {subgraph_size} nodes: raise 'num_nodes' "
+            "or lower 'subgraph_size'"
+        )
+    return _finish(graph, node_sets, subgraph_coreness, num_classes, fractions, rng, "coreness")
+
+
+def make_component(
+    num_nodes: int = 1000,
+    num_subgraphs: int = 250,
+    component_size: int = 15,
+    m: int = 5,
+    hop_fractions: Sequence[float] = (0.12, 0.5, 1.0),
+    attach_probs: Sequence[float] = (0.1, 0.5, 0.9),
+    component_counts: Sequence[int] = (1, 1, 1, 1, 5, 6, 7, 8, 9, 10),
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int | None = None,
+) -> SubgraphDataset:
+    """SubGNN's ``component`` task: subgraphs of 1 or several components stapled to the graph.
+
+    Each component is an extended Barabási–Albert graph of ``component_size`` nodes (``m``
+    edges per new node, probability ``attach_probs[i]`` of adding edges between existing
+    nodes, paired with ``hop_fractions[i]``), attached by one edge. Label ``A``: one
+    component, ``B``: more than one.
+
+    Args:
+        num_nodes (int, optional): Nodes of the base graph. (default: :obj:`1000`)
+        num_subgraphs (int, optional): Subgraphs. (default: :obj:`250`)
+        component_size (int, optional): Nodes per component. (default: :obj:`15`)
+        m (int, optional): Edges of each new Barabási–Albert node, for the base graph and the
+            components. (default: :obj:`5`)
+        hop_fractions (Sequence[float], optional): Distances between the attachment points
+            of a subgraph's components, as fractions of the base graph's diameter.
+            (default: ``(0.12, 0.5, 1.0)``)
+        attach_probs (Sequence[float], optional): The extended Barabási–Albert ``p`` paired
+            with each hop fraction. (default: ``(0.1, 0.5, 0.9)``)
+        component_counts (Sequence[int], optional): Numbers of components drawn from (with
+            repetition, as weights). (default: ``(1, 1, 1, 1, 5, 6, 7, 8, 9, 10)``)
+        split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
+        seed (int, optional): Seed. (default: :obj:`None`)
+    """
+    import networkx as nx
+
+    _check_int(num_nodes, "num_nodes", 2)
+    _check_int(num_subgraphs, "num_subgraphs", 1)
+    _check_int(component_size, "component_size", 2)
+    _check_int(m, "m", 1)
+    if m >= num_nodes or m >= component_size:
+        raise ValueError(
+            f"Expected 'm' below 'num_nodes' and 'component_size' (got m={m}, "
+            f"num_nodes={num_nodes}, component_size={component_size})"
+        )
+    if len(hop_fractions) != len(attach_probs) or not hop_fractions:
+        raise ValueError(
+            f"Expected one attach probability per hop fraction (got {len(hop_fractions)} "
+            f"fractions and {len(attach_probs)} probabilities)"
+        )
+    if any(not 0.0 <= q < 1.0 for q in attach_probs):
+        raise ValueError(f"Expected 'attach_probs' in [0, 1) (got {list(attach_probs)})")
+    counts = [int(c) for c in component_counts]
+    if not counts or any(c < 1 for c in counts):
+        raise ValueError(f"Expected 'component_counts' of positive ints (got {counts})")
+    fractions = _check_split(split)
+    rng = _rng(seed)
+    graph = nx.barabasi_albert_graph(num_nodes, m, seed=rng)
+    diameter = nx.diameter(graph, usebounds=True)
+    hops = [int(diameter * f) for f in hop_fractions]
+
+    def staple(root: int, p: float) -> list[int]:
+        component = nx.extended_barabasi_albert_graph(component_size, m, p, 0.0, seed=rng)
+        offset = graph.number_of_nodes()
+        ids = list(range(offset, offset + component_size))
+        graph.add_nodes_from(ids)
+        graph.add_edges_from((offset + u, offset + v) for u, v in component.edges)
+        graph.add_edge(root, rng.choice(ids))
+        return ids
+
+    node_sets = []
+    for _ in range(num_subgraphs):
+        choice = rng.randrange(len(hops))
+        k, p = hops[choice], float(attach_probs[choice])
+        n_components = rng.choice(counts)
+        root = rng.randrange(graph.number_of_nodes())
+        nodes = staple(root, p)
+        if n_components > 1:
+            inside = set(nodes)
+            dist = nx.single_source_shortest_path_length(graph, root, cutoff=k)
+            outside = {v: d for v, d in dist.items() if v not in inside}
+            candidates = sorted(v for v, d in outside.items() if d == k)
+            if not candidates:
+                far = max(outside.values())
+                candidates = sorted(v for v, d in outside.items() if d == far)
+            for _ in range(n_components - 1):
+                nodes += staple(rng.choice(candidates), p)
+        node_sets.append(nodes)
+    return _finish(
+        graph,
+        node_sets,
+        lambda g, nodes: float(subgraph_components(g, nodes)),
+        2,
+        fractions,
+        rng,
+        "component",
+        label_fn=lambda vals: [int(v > 1) for v in vals],
+    )
+
+
+_MAKERS: dict[str, Callable[..., SubgraphDataset]] = {
+    "density": make_density,
+    "cut_ratio": make_cut_ratio,
+    "coreness": make_coreness,
+    "component": make_component,
+}
+
+
+def make_synthetic_subgraphs(task: str, seed: int | None = None, **kwargs: Any) -> SubgraphDataset:
+    """Generate one of SubGNN's synthetic tasks by name (see :data:`SYNTHETIC_TASKS`).
+
+    Args:
+        task (str): ``"density"``, ``"cut_ratio"`` (or ``"cut-ratio"``), ``"coreness"`` or
+            ``"component"``.
+        seed (int, optional): Seed. (default: :obj:`None`)
+        **kwargs: Passed to the task's generator (e.g. ``num_nodes``, ``num_subgraphs``).
+    """
+    key = str(task).strip().lower().replace("-", "_")
+    if key not in _MAKERS:
+        raise ValueError(
+            f"Unknown synthetic subgraph task {task!r}; expected one of {SYNTHETIC_TASKS}"
+        )
+    return _MAKERS[key](seed=seed, **kwargs)
+
+
+def save_subgnn(dataset: SubgraphDataset, folder: str | Path) -> Path:
+    """Write a data set in SubGNN's format (``edge_list.txt``, ``subgraphs.pth``).
+
+    Each undirected edge is written once (``u v`` with ``u < v``); each subgraph as
+    ``n1-n2-...<TAB>label<TAB>split``. :func:`mmgraph.data.load_subgnn` reads it back (when
+    every node of the base graph has an edge or is in a subgraph).
+
+    Args:
+        dataset (SubgraphDataset): The data set; every subgraph needs a label and a split.
+        folder (str or Path): The folder to write (created if needed).
+
+    Returns:
+        Path: The folder.
+    """
+    if not isinstance(dataset, SubgraphDataset):
+        raise TypeError(f"Expected a SubgraphDataset (got {type(dataset).__name__!r})")
+    names = dataset.class_names or [str(k) for k in range(dataset.num_classes)]
+    splits = []
+    for i in range(len(dataset)):
+        split = next(
+            (
+                name
+                for name in ("train", "val", "test")
+                if getattr(dataset, f"{name}_mask") is not None
+                and bool(getattr(dataset, f"{name}_mask")[i])
+            ),
+            None,
+        )
+        if split is None or int(dataset.y[i]) < 0:
+            raise ValueError(
+                f"Subgraph {i} has no label or no split: SubGNN's format needs both for every "
+                "subgraph"
+            )
+        splits.append(split)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    edge_index = dataset.graph.edge_index
+    keep = edge_index[0] < edge_index[1]
+    pairs = edge_index[:, keep].t().tolist()
+    (out / "edge_list.txt").write_text("".join(f"{u} {v}\n" for u, v in pairs))
+    lines = [
+        "-".join(str(v) for v in nodes.tolist()) + f"\t{names[int(label)]}\t{split}\n"
+        for nodes, label, split in zip(dataset.subgraphs, dataset.y, splits)
+    ]
+    (out / "subgraphs.pth").write_text("".join(lines))
+    return out

@@ -1,0 +1,39 @@
+"""Subgraph embedding: one vector for a set of nodes (or a whole graph).
+
+* :class:`SubgraphBatch`, :func:`make_subgraph_batch`, :class:`SubgraphLoader`: a base
+  graph with a batch of its subgraphs, labels and splits per subgraph, for the
+  :class:`~mmgraph.train.Trainer`;
+* :class:`SubgraphPool`: mean, sum, max, size-normalised or attention pooling;
+* node inputs (:mod:`mmgraph.subgraph.inputs`): constant, degree, node-id, attribute,
+  feature, multimodal-encoder or precomputed node features;
+* :class:`GLASS`: a labelling-trick GNN (GLASS, Wang & Zhang 2022);
+* :class:`PoolGNN`: aggregator layers of :mod:`mmgraph.nn` (or none) and pooling, for
+  subgraphs and whole graphs;
+* :class:`Sub2Vec`: unsupervised subgraph embeddings from walks inside each subgraph and
+  a skip-gram objective (Sub2Vec, Adhikari et al. 2018).
+"""
+
+from __future__ import annotations
+
+from mmgraph.subgraph.batch import SubgraphBatch, SubgraphLoader, make_subgraph_batch, with_split
+from mmgraph.subgraph.glass import GLASS, GLASSConv
+from mmgraph.subgraph.inputs import NODE_INPUTS, build_node_input
+from mmgraph.subgraph.neighborhood import Neighborhoods, khop_neighborhoods
+from mmgraph.subgraph.pool_gnn import PoolGNN
+from mmgraph.subgraph.pooling import POOLINGS, SubgraphPool
+
+__all__ = [
+    "GLASS",
+    "GLASSConv",
+    "NODE_INPUTS",
+    "POOLINGS",
+    "Neighborhoods",
+    "PoolGNN",
+    "SubgraphBatch",
+    "SubgraphLoader",
+    "SubgraphPool",
+    "build_node_input",
+    "khop_neighborhoods",
+    "make_subgraph_batch",
+    "with_split",
+]

@@ -1,0 +1,394 @@
+r"""A labelling-trick subgraph GNN in the spirit of GLASS (Wang & Zhang, ICLR 2022).
+
+The nodes of the subgraph carry a label :math:`z_v = 1` (0 for the others), and every
+layer transforms inside and outside nodes with different weights, so that message passing
+knows what belongs to the subgraph: a density, a boundary, a component count become
+countable. The node embeddings of the subgraph's nodes are then pooled.
+
+GLASS labels the union of a mini-batch's subgraphs and runs over the whole base graph.
+Here each subgraph is labelled on its own (the exact labelling trick): a batch is the
+disjoint union of the subgraphs' :math:`L`-hop neighbourhoods
+(:func:`~mmgraph.subgraph.neighborhood.khop_neighborhoods`), so a subgraph's prediction
+never depends on which other subgraphs share its batch, and the work is proportional to
+the neighbourhoods, not to the base graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mmgraph.sampling.csr import CSRGraph
+from mmgraph.subgraph._checks import check_fraction, check_positive
+from mmgraph.subgraph._sparse import AGGREGATIONS, Adjacency
+from mmgraph.subgraph.batch import SubgraphBatch
+from mmgraph.subgraph.neighborhood import NeighborhoodCache, Neighborhoods, khop_neighborhoods
+from mmgraph.subgraph.pooling import SubgraphPool
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU}
+"""Activations of :class:`GLASSConv` by name."""
+
+
+def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:
+    """Apply ``norm``; a batch norm in training normalises a lone row with running statistics."""
+    if norm is None:
+        return x
+    if isinstance(norm, nn.BatchNorm1d) and norm.training and x.size(0) < 2:
+        return F.batch_norm(
+            x, norm.running_mean, norm.running_var, norm.weight, norm.bias, False, 0.0, norm.eps
+        )
+    return norm(x)
+
+
+def _mix(inside: Tensor, a: Tensor, b: Tensor, ratio: float) -> Tensor:
+    """``ratio * a + (1 - ratio) * b`` inside the subgraph, the reverse outside."""
+    return torch.where(
+        inside.unsqueeze(-1), ratio * a + (1 - ratio) * b, ratio * b + (1 - ratio) * a
+    )
+
+
+class GLASSConv(nn.Module):
+    r"""The labelled message passing layer of GLASS.
+
+    From `"GLASS: GNN with Labeling Tricks for Subgraph Representation Learning"
+    <https://openreview.net/forum?id=XLxhEjKNbXj>`_ (Wang & Zhang, ICLR 2022).
+
+    With :math:`z_v \in \{0, 1\}` the node's label and the mixing
+    :math:`\operatorname{mix}_z(\mathbf{a}, \mathbf{b}) = r\,\mathbf{a} + (1 - r)\,\mathbf{b}`
+    for :math:`z = 1` and :math:`r\,\mathbf{b} + (1 - r)\,\mathbf{a}` for :math:`z = 0`
+    (``z_ratio`` :math:`r \in [0.5, 1]`):
+
+    .. math::
+        \mathbf{t}_u &= \operatorname{mix}_{z_u}\big(\sigma(\mathbf{W}_1 \mathbf{x}_u),
+            \sigma(\mathbf{W}_0 \mathbf{x}_u)\big) \\
+        \mathbf{m}_v &= \operatorname{drop}\Big(\operatorname{BN}\Big(
+            \sum_{u \in \mathcal{N}(v)} a_{vu}\, \mathbf{t}_u\Big)\Big) \\
+        \mathbf{x}'_v &= \operatorname{mix}_{z_v}\big(\mathbf{U}_1 [\mathbf{m}_v \,\|\,
+            \mathbf{x}_v] + \mathbf{c}_1,\; \mathbf{U}_0 [\mathbf{m}_v \,\|\, \mathbf{x}_v]
+            + \mathbf{c}_0\big)
+
+    with :math:`a_{vu}` the ``aggr`` coefficients (see
+    :class:`~mmgraph.subgraph._sparse.Adjacency`), :math:`\mathbf{W}` with biases, and a
+    batch norm over the rows whose messages are used. GLASS normalises with GraphNorm over
+    the whole base graph, where one subgraph's nodes hardly move the statistics: a batch
+    norm (with running statistics at evaluation) is the same global standardisation, and
+    keeps a subgraph's prediction independent of its batch. With :math:`r = 1` inside and
+    outside nodes use fully separate weights; with :math:`r = 0.5` the label is ignored.
+
+    Args:
+        in_channels (int): Size :math:`F` of the input features.
+        out_channels (int): Size :math:`C` of the output features.
+        aggr (str, optional): ``"sum"``, ``"mean"`` or ``"gcn"``. (default: ``"sum"``)
+        z_ratio (float, optional): The mixing ratio :math:`r`. (default: :obj:`0.8`)
+        dropout (float, optional): Dropout on the aggregated messages. (default: :obj:`0.0`)
+        act (str, optional): The activation :math:`\sigma` (``relu``, ``elu``, ``gelu``).
+            (default: ``"elu"``)
+        norm (bool, optional): Batch-normalise the messages. (default: :obj:`True`)
+
+    Shapes:
+        - **input:** features :math:`(R, F)` of the source rows, the
+          :class:`~mmgraph.subgraph._sparse.Adjacency` from them to the :math:`T \le R`
+          target rows (the first :math:`T` source rows), labels :math:`(R)` (bool)
+        - **output:** :math:`(T, C)`, the target rows
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        aggr: str = "sum",
+        z_ratio: float = 0.8,
+        dropout: float = 0.0,
+        act: str = "elu",
+        norm: bool = True,
+    ) -> None:
+        super().__init__()
+        if aggr not in AGGREGATIONS:
+            raise ValueError(f"Unknown aggregation {aggr!r}; expected one of {list(AGGREGATIONS)}")
+        if act not in ACTIVATIONS:
+            raise ValueError(f"Unknown activation {act!r}; expected one of {sorted(ACTIVATIONS)}")
+        z_ratio = check_fraction(z_ratio, "z_ratio", closed=True)
+        if z_ratio < 0.5:
+            raise ValueError(f"Expected 'z_ratio' in [0.5, 1] (got {z_ratio})")
+        self.in_channels = check_positive(in_channels, "in_channels")
+        self.out_channels = check_positive(out_channels, "out_channels")
+        self.aggr = aggr
+        self.z_ratio = z_ratio
+        self.dropout = check_fraction(dropout, "dropout")
+        self.act_name = act
+        self.act = ACTIVATIONS[act]()
+        self.trans = nn.ModuleList([nn.Linear(in_channels, out_channels) for _ in range(2)])
+        self.comb = nn.ModuleList(
+            [nn.Linear(in_channels + out_channels, out_channels) for _ in range(2)]
+        )
+        self.norm = nn.BatchNorm1d(out_channels) if norm else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the four linear maps and the norm."""
+        for lin in [*self.trans, *self.comb]:
+            lin.reset_parameters()
+        if self.norm is not None:
+            self.norm.reset_parameters()
+
+    def forward(self, x: Tensor, adj: Adjacency, inside: Tensor) -> Tensor:
+        """Apply the layer; ``adj`` maps the rows of ``x`` to the first ``adj.shape[0]``."""
+        t = _mix(inside, self.act(self.trans[1](x)), self.act(self.trans[0](x)), self.z_ratio)
+        m = norm_rows(self.norm, adj @ t)
+        m = F.dropout(m, p=self.dropout, training=self.training)
+        targets = adj.shape[0]
+        h = torch.cat([m, x[:targets]], dim=-1)
+        return _mix(inside[:targets], self.comb[1](h), self.comb[0](h), self.z_ratio)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.in_channels}, {self.out_channels}, aggr={self.aggr!r}, "
+            f"z_ratio={self.z_ratio:g})"
+        )
+
+
+class GLASS(nn.Module):
+    r"""Subgraph classification with labelled message passing and pooling (GLASS).
+
+    `"GLASS: GNN with Labeling Tricks for Subgraph Representation Learning"
+    <https://openreview.net/forum?id=XLxhEjKNbXj>`_ (Wang & Zhang, ICLR 2022):
+
+    .. math::
+        \mathbf{H}^{(0)} = \operatorname{input}(\mathcal{G}), \quad
+        \mathbf{H}^{(k)} = \operatorname{drop}\big(\sigma\big(\operatorname{BN}
+        \big(\operatorname{GLASSConv}_k(\mathbf{H}^{(k-1)}, \mathbf{z})\big)\big)\big), \quad
+        \mathbf{s}_S = \operatorname{pool}_{v \in S}\, \mathbf{h}^{(L)}_v, \quad
+        \hat{\mathbf{y}}_S = \operatorname{MLP}(\mathbf{s}_S)
+
+    (no activation or dropout after the last layer, only its norm; with ``jk=True`` the
+    pooled outputs of all layers are concatenated). Each subgraph :math:`S` of a batch is
+    labelled on its own, :math:`z_v = [v \in S]`, on its :math:`L`-hop neighbourhood
+    (see the module docstring); batches of many subgraphs are processed ``chunk_size``
+    subgraphs at a time.
+
+    :meth:`encode` returns the subgraph embeddings :math:`\mathbf{s}_S`, :meth:`forward`
+    the logits, one row per subgraph of the :class:`~mmgraph.subgraph.SubgraphBatch`, so
+    the model trains with :class:`~mmgraph.train.Trainer` and
+    :class:`~mmgraph.objectives.SupervisedObjective`.
+
+    Args:
+        node_input (torch.nn.Module): Maps a batch to base-node features :math:`(N, F)`
+            (see :mod:`mmgraph.subgraph.inputs`), with an ``out_channels`` attribute.
+        hidden_channels (int): Size :math:`C` of the node embeddings.
+        num_classes (int): Output classes; ``0`` for an encoder without head.
+        num_layers (int, optional): Number :math:`L` of GLASS layers. (default: :obj:`2`)
+        aggr (str, optional): Neighbour aggregation, ``"sum"``, ``"mean"`` or ``"gcn"``.
+            (default: ``"sum"``)
+        pool (str, optional): Pooling, one of :data:`~mmgraph.subgraph.POOLINGS`.
+            (default: ``"mean"``)
+        z_ratio (float, optional): Mixing ratio of the inside/outside weights.
+            (default: :obj:`0.8`)
+        dropout (float, optional): Dropout between layers and in the head. (default: :obj:`0.0`)
+        act (str, optional): Activation. (default: ``"elu"``)
+        jk (bool, optional): Concatenate the pooled outputs of all layers. (default: :obj:`False`)
+        head_layers (int, optional): Layers of the MLP head (1: linear). (default: :obj:`1`)
+        use_edge_weight (bool, optional): Weight messages by ``edge_weight``.
+            (default: :obj:`True`)
+        chunk_size (int, optional): Subgraphs per neighbourhood extraction. (default: :obj:`64`)
+
+    Shapes:
+        - **input:** a :class:`~mmgraph.subgraph.SubgraphBatch` of S subgraphs
+        - **output:** logits :math:`(S, \text{num\_classes})`; :meth:`encode`:
+          :math:`(S, C)` (:math:`(S, L C)` with ``jk``)
+    """
+
+    def __init__(
+        self,
+        node_input: nn.Module,
+        hidden_channels: int,
+        num_classes: int,
+        num_layers: int = 2,
+        aggr: str = "sum",
+        pool: str = "mean",
+        z_ratio: float = 0.8,
+        dropout: float = 0.0,
+        act: str = "elu",
+        jk: bool = False,
+        head_layers: int = 1,
+        use_edge_weight: bool = True,
+        chunk_size: int = 64,
+    ) -> None:
+        super().__init__()
+        in_channels = getattr(node_input, "out_channels", None)
+        if not isinstance(in_channels, int):
+            raise TypeError(
+                f"Expected 'node_input' to have an int 'out_channels' (got {in_channels!r})"
+            )
+        self.node_input = node_input
+        self.hidden_channels = check_positive(hidden_channels, "hidden_channels")
+        self.num_classes = check_positive(num_classes, "num_classes", minimum=0)
+        self.num_layers = check_positive(num_layers, "num_layers")
+        self.head_layers = check_positive(head_layers, "head_layers")
+        self.chunk_size = check_positive(chunk_size, "chunk_size")
+        self.dropout = check_fraction(dropout, "dropout")
+        self.jk = bool(jk)
+        self.use_edge_weight = use_edge_weight
+        self.convs = nn.ModuleList(
+            GLASSConv(
+                in_channels if i == 0 else hidden_channels,
+                hidden_channels,
+                aggr=aggr,
+                z_ratio=z_ratio,
+                dropout=dropout,
+                act=act,
+            )
+            for i in range(num_layers)
+        )
+        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_channels) for _ in range(num_layers))
+        self.act = ACTIVATIONS[act]()
+        self.pool = SubgraphPool(pool, hidden_channels)
+        self.out_channels = hidden_channels * (num_layers if jk else 1)
+        self.head = make_head(self.out_channels, hidden_channels, num_classes, head_layers, dropout)
+        self._csr: tuple[Tensor, CSRGraph] | None = None
+        self._degree: tuple[Tensor, Tensor] | None = None
+        self.reset_parameters()
+
+    @property
+    def aggr(self) -> str:
+        """The neighbour aggregation."""
+        return self.convs[0].aggr  # type: ignore[return-value]
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every layer."""
+        for module in [self.node_input, *self.convs, *self.norms, self.pool]:
+            module.reset_parameters()
+        if self.head is not None:
+            for layer in self.head:
+                if isinstance(layer, nn.Linear):
+                    layer.reset_parameters()
+
+    # ------------------------------------------------------------------ forward
+    def encode(self, batch: SubgraphBatch) -> Tensor:
+        """Subgraph embeddings ``[S, out_channels]``."""
+        x = self.node_input(batch)
+        s = int(batch.subgraph_id.numel())
+        cache = getattr(batch, "neighborhoods", None)
+        if not (
+            isinstance(cache, NeighborhoodCache)
+            and cache.hops == self.num_layers
+            and cache.edges == "receptive"
+        ):
+            cache = None
+        out = []
+        for lo in range(0, s, self.chunk_size):
+            hi = min(lo + self.chunk_size, s)
+            if cache is not None:
+                hood = cache.get(batch.subgraph_id[lo:hi])
+            else:
+                keep = (batch.subgraph_index >= lo) & (batch.subgraph_index < hi)
+                hood = khop_neighborhoods(
+                    cached_csr(self, batch),
+                    batch.subgraph_nodes[keep],
+                    batch.subgraph_index[keep] - lo,
+                    self.num_layers,
+                )
+            out.append(self._embed(x, hood, hi - lo, batch))
+        return torch.cat(out) if out else x.new_zeros(0, self.out_channels)
+
+    def _embed(self, x: Tensor, hood: Neighborhoods, s: int, batch: SubgraphBatch) -> Tensor:
+        device = x.device
+        num_layers = self.num_layers
+        # Rows in hop-major order: the rows within k hops of the seeds are a prefix, and
+        # layer i only computes the rows within L - 1 - i hops (the ones used later).
+        order = torch.argsort(hood.hop, stable=True)
+        position = torch.empty_like(order)
+        position[order] = torch.arange(order.numel())
+        prefix = torch.cumsum(torch.bincount(hood.hop, minlength=num_layers + 1), 0).tolist()
+        edge_index = position[hood.edge_index]
+        by_target = torch.argsort(edge_index[1], stable=True)
+        edge_index = edge_index[:, by_target]
+        e_id = hood.e_id[by_target]
+        n_id = hood.n_id[order].to(device)
+        seeds = prefix[0]
+        group = hood.group[order][:seeds].to(device)
+        inside = torch.arange(order.numel(), device=device) < seeds
+        edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
+        degree = cached_degree(self, batch) if self.aggr == "gcn" else None
+        h = F.dropout(x.index_select(0, n_id), p=self.dropout, training=self.training)
+        pooled = []
+        for i, conv in enumerate(self.convs):
+            sources, targets = prefix[num_layers - i], prefix[num_layers - 1 - i]
+            used = int(torch.searchsorted(edge_index[1], torch.tensor(targets)))
+            weight = None
+            if edge_weight is not None:
+                weight = edge_weight.index_select(0, e_id[:used].to(edge_weight.device))
+            degrees = None
+            if degree is not None:
+                degrees = (
+                    degree.index_select(0, n_id[:targets]),
+                    degree.index_select(0, n_id[:sources]),
+                )
+            adj = Adjacency(
+                edge_index[:, :used].to(device), (targets, sources), self.aggr, weight, degrees
+            )
+            h = norm_rows(self.norms[i], conv(h[:sources], adj, inside[:sources]))
+            if self.jk or i == num_layers - 1:
+                pooled.append(self.pool(h[:seeds], group, s))
+            if i < num_layers - 1:
+                h = F.dropout(self.act(h), p=self.dropout, training=self.training)
+        return torch.cat(pooled, dim=-1)
+
+    def forward(self, batch: SubgraphBatch) -> Tensor:
+        """Logits ``[S, num_classes]``, one row per subgraph of the batch."""
+        if self.head is None:
+            raise RuntimeError("This model has no head (num_classes=0): use `encode`")
+        return self.head(self.encode(batch))
+
+    def __repr__(self) -> str:
+        conv = self.convs[0]
+        return (
+            f"{type(self).__name__}({self.node_input!r}, hidden={self.hidden_channels}, "
+            f"num_layers={self.num_layers}, aggr={self.aggr!r}, pool={self.pool.mode!r}, "
+            f"z_ratio={conv.z_ratio:g}, jk={self.jk}, num_classes={self.num_classes})"
+        )
+
+
+def make_head(
+    in_channels: int, hidden_channels: int, num_classes: int, layers: int, dropout: float
+) -> nn.Sequential | None:
+    """An MLP head (``layers`` linear maps, ReLU and dropout between); None for no classes."""
+    if num_classes == 0:
+        return None
+    modules: list[nn.Module] = []
+    size = in_channels
+    for _ in range(layers - 1):
+        modules += [nn.Linear(size, hidden_channels), nn.ReLU(), nn.Dropout(dropout)]
+        size = hidden_channels
+    modules.append(nn.Linear(size, num_classes))
+    return nn.Sequential(*modules)
+
+
+def cached_degree(owner: Any, batch: SubgraphBatch) -> Tensor:
+    """The base graph's weighted in-degrees, cached on ``owner`` while the edges stay the same."""
+    edge_index = batch.edge_index
+    cached = getattr(owner, "_degree", None)
+    if cached is not None and cached[0] is edge_index:
+        return cached[1]
+    weight = (
+        getattr(batch, "edge_weight", None) if getattr(owner, "use_edge_weight", True) else None
+    )
+    ones = torch.ones(edge_index.size(1), device=edge_index.device)
+    degree = torch.zeros(int(batch.num_nodes), device=edge_index.device).index_add_(
+        0, edge_index[1], ones if weight is None else weight.float()
+    )
+    owner._degree = (edge_index, degree)
+    return degree
+
+
+def cached_csr(owner: Any, batch: SubgraphBatch) -> CSRGraph:
+    """The base graph's CSR by target, cached on ``owner`` while the edges stay the same."""
+    edge_index = batch.edge_index
+    cached = owner._csr
+    if cached is not None and cached[0] is edge_index:
+        return cached[1]
+    csr = CSRGraph.from_edge_index(edge_index.cpu(), int(batch.num_nodes), by="target")
+    owner._csr = (edge_index, csr)
+    return csr

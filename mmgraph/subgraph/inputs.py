@@ -1,0 +1,405 @@
+"""Node inputs of subgraph models: what each base-graph node starts from.
+
+Every input is a module called as ``input(batch) -> [N, out_channels]`` on a
+:class:`~mmgraph.subgraph.SubgraphBatch` (or the base graph), for all N base nodes:
+
+* :class:`ConstantInput`: one learned vector for every node (graphs without attributes,
+  GLASS's choice on SubGNN's synthetic sets);
+* :class:`DegreeInput`: a learned vector per (clipped) in-degree;
+* :class:`NodeIdInput`: a learned vector per node (transductive);
+* :class:`AttributeInput`: numeric and categorical attributes through an
+  :class:`~mmgraph.encoders.AttributeEncoder` (e.g. the atom tags of TU molecules);
+* :class:`FeatureInput`: a linear projection of a feature field such as ``x``;
+* :class:`EncoderInput`: any mmgraph node encoder, e.g. a
+  :class:`~mmgraph.models.MultimodalGNN`'s modality encoders and fusion over text, images
+  and attributes (``method="encode"`` of a model with ``num_layers=0``);
+* :class:`PrecomputedInput`: a fixed table of node embeddings from any encoder (frozen by
+  default).
+
+:func:`build_node_input` builds one by name for a graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Data
+
+from mmgraph.encoders.attributes import AttributeEncoder
+from mmgraph.subgraph._checks import check_positive
+
+NODE_INPUTS: tuple[str, ...] = (
+    "auto",
+    "constant",
+    "degree",
+    "id",
+    "attributes",
+    "x",
+    "multimodal",
+)
+"""Names :func:`build_node_input` accepts."""
+
+
+def _num_nodes(batch: Data) -> int:
+    n = batch.num_nodes
+    if n is None:
+        raise ValueError("The batch has no 'num_nodes': set it to the number of base nodes")
+    return int(n)
+
+
+class ConstantInput(nn.Module):
+    r"""One learned vector :math:`\mathbf{c}` for every node.
+
+    Args:
+        out_channels (int): Size of the vector.
+
+    Shapes:
+        - **input:** a batch with N base nodes
+        - **output:** :math:`(N, \text{out\_channels})`
+    """
+
+    def __init__(self, out_channels: int) -> None:
+        super().__init__()
+        self.out_channels = check_positive(out_channels, "out_channels")
+        self.weight = nn.Parameter(torch.empty(out_channels))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        r"""Draw the vector from :math:`\mathcal{N}(0, 1)`."""
+        nn.init.normal_(self.weight)
+
+    def forward(self, batch: Data) -> Tensor:
+        """The vector repeated for every base node."""
+        return self.weight.unsqueeze(0).expand(_num_nodes(batch), -1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.out_channels})"
+
+
+class DegreeInput(nn.Module):
+    r"""A learned vector per in-degree, degrees above ``max_degree`` sharing the last one.
+
+    Args:
+        out_channels (int): Size of the vectors.
+        max_degree (int, optional): Largest degree with its own vector. (default: :obj:`64`)
+
+    Shapes:
+        - **input:** a batch with N base nodes and ``edge_index``
+        - **output:** :math:`(N, \text{out\_channels})`
+    """
+
+    def __init__(self, out_channels: int, max_degree: int = 64) -> None:
+        super().__init__()
+        self.out_channels = check_positive(out_channels, "out_channels")
+        self.max_degree = check_positive(max_degree, "max_degree", minimum=0)
+        self.embedding = nn.Embedding(max_degree + 1, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draw the embeddings."""
+        self.embedding.reset_parameters()
+
+    def forward(self, batch: Data) -> Tensor:
+        """The vector of each base node's in-degree."""
+        n = _num_nodes(batch)
+        edge_index = batch.edge_index
+        degree = torch.bincount(edge_index[1], minlength=n) if edge_index.numel() else None
+        if degree is None:
+            degree = torch.zeros(n, dtype=torch.long, device=self.embedding.weight.device)
+        return self.embedding(degree.clamp(max=self.max_degree).to(self.embedding.weight.device))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.out_channels}, max_degree={self.max_degree})"
+
+
+class NodeIdInput(nn.Module):
+    r"""A learned vector per base node (transductive: new nodes cannot be embedded).
+
+    Args:
+        num_nodes (int): Number of base nodes.
+        out_channels (int): Size of the vectors.
+
+    Shapes:
+        - **input:** a batch over the same N base nodes
+        - **output:** :math:`(N, \text{out\_channels})`
+    """
+
+    def __init__(self, num_nodes: int, out_channels: int) -> None:
+        super().__init__()
+        self.num_nodes = check_positive(num_nodes, "num_nodes")
+        self.out_channels = check_positive(out_channels, "out_channels")
+        self.embedding = nn.Embedding(num_nodes, out_channels)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-draw the embeddings."""
+        self.embedding.reset_parameters()
+
+    def forward(self, batch: Data) -> Tensor:
+        """The embedding table (checked against the batch's node count)."""
+        n = _num_nodes(batch)
+        if n != self.num_nodes:
+            raise ValueError(
+                f"NodeIdInput was built for {self.num_nodes} nodes but the batch has {n}: "
+                "node-id embeddings only work on the graph they were built for"
+            )
+        return self.embedding.weight
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.num_nodes}, {self.out_channels})"
+
+
+class AttributeInput(nn.Module):
+    r"""Numeric and categorical attributes through an :class:`~mmgraph.encoders.AttributeEncoder`.
+
+    Args:
+        encoder (AttributeEncoder): The encoder (see ``AttributeEncoder.for_graph``), with
+            its numeric statistics fitted.
+
+    Shapes:
+        - **input:** a batch with ``numeric`` :math:`(N, F)` and/or ``categorical``
+          :math:`(N, C)`
+        - **output:** :math:`(N, \text{out\_dim})`
+    """
+
+    def __init__(self, encoder: AttributeEncoder) -> None:
+        super().__init__()
+        if not isinstance(encoder, AttributeEncoder):
+            raise TypeError(f"Expected an AttributeEncoder (got {type(encoder).__name__!r})")
+        self.encoder = encoder
+        self.out_channels = int(encoder.out_dim)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the encoder (its fitted statistics are kept)."""
+        self.encoder.reset_parameters()
+
+    def forward(self, batch: Data) -> Tensor:
+        """Encode the attributes of every base node."""
+        numeric = getattr(batch, "numeric", None) if self.encoder.num_numeric else None
+        categorical = getattr(batch, "categorical", None) if self.encoder.cardinalities else None
+        x, _ = self.encoder(numeric, categorical)
+        return x
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.encoder!r})"
+
+
+class FeatureInput(nn.Module):
+    r"""A linear projection of a node feature field, e.g. ``x`` or ``x_text``.
+
+    Args:
+        key (str): The field of the batch holding features :math:`(N, F)`.
+        in_channels (int): Size :math:`F` of the features.
+        out_channels (int): Output size.
+
+    Shapes:
+        - **input:** a batch with ``batch[key]`` :math:`(N, F)`
+        - **output:** :math:`(N, \text{out\_channels})`
+    """
+
+    def __init__(self, key: str, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.key = key
+        self.in_channels = check_positive(in_channels, "in_channels")
+        self.out_channels = check_positive(out_channels, "out_channels")
+        self.lin = nn.Linear(in_channels, out_channels)
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the projection."""
+        self.lin.reset_parameters()
+
+    def forward(self, batch: Data) -> Tensor:
+        """Project ``batch[key]``."""
+        x = getattr(batch, self.key, None)
+        if not isinstance(x, Tensor):
+            raise ValueError(f"The batch has no feature field {self.key!r} [N, F]")
+        if x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(
+                f"Expected {self.key!r} of shape [N, {self.in_channels}] (got {list(x.shape)})"
+            )
+        return self.lin(x.float())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key!r}, {self.in_channels}, {self.out_channels})"
+
+
+class EncoderInput(nn.Module):
+    r"""Any node encoder of mmgraph, trained with the subgraph model.
+
+    Args:
+        encoder (torch.nn.Module): A module with a method ``method(batch) -> [N, C]``, e.g.
+            a :class:`~mmgraph.models.MultimodalGNN` (``"encode"``: modality encoders,
+            fusion and its aggregator layers; ``"fuse"``: encoders and fusion only).
+        out_channels (int): Size :math:`C` of its output.
+        method (str, optional): The method to call. (default: ``"encode"``)
+
+    Shapes:
+        - **input:** whatever the encoder reads, for N base nodes
+        - **output:** :math:`(N, \text{out\_channels})`
+    """
+
+    def __init__(self, encoder: nn.Module, out_channels: int, method: str = "encode") -> None:
+        super().__init__()
+        if not callable(getattr(encoder, method, None)):
+            raise TypeError(f"{type(encoder).__name__} has no method {method!r} to embed nodes")
+        self.encoder = encoder
+        self.out_channels = check_positive(out_channels, "out_channels")
+        self.method = method
+
+    def reset_parameters(self) -> None:
+        """Re-initialise the encoder where it can."""
+        reset = getattr(self.encoder, "reset_parameters", None)
+        if callable(reset):
+            reset()
+
+    def forward(self, batch: Data) -> Tensor:
+        """Node embeddings of the encoder."""
+        return getattr(self.encoder, self.method)(batch)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({type(self.encoder).__name__}, {self.out_channels}, "
+            f"method={self.method!r})"
+        )
+
+
+class PrecomputedInput(nn.Module):
+    """A fixed table of node embeddings, e.g. from ``Trainer.embed`` or node2vec.
+
+    Args:
+        embeddings (torch.Tensor): Node embeddings :math:`(N, C)`.
+        trainable (bool, optional): Fine-tune them with the model (a parameter) instead of
+            keeping them fixed (a buffer). (default: :obj:`False`)
+
+    Shapes:
+        - **input:** a batch over the same N base nodes
+        - **output:** :math:`(N, C)`
+    """
+
+    def __init__(self, embeddings: Tensor, trainable: bool = False) -> None:
+        super().__init__()
+        if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
+            raise ValueError(
+                "Expected 'embeddings' to be a tensor [N, C] (got "
+                f"{list(getattr(embeddings, 'shape', [])) or type(embeddings).__name__})"
+            )
+        table = embeddings.detach().float().clone()
+        self.trainable = bool(trainable)
+        self.out_channels = int(table.size(1))
+        self.weight: Tensor
+        if trainable:
+            self.weight = nn.Parameter(table)
+        else:
+            self.register_buffer("weight", table)
+
+    def reset_parameters(self) -> None:
+        """Nothing to re-initialise: the embeddings are given."""
+
+    def forward(self, batch: Data) -> Tensor:
+        """The table (checked against the batch's node count)."""
+        n = _num_nodes(batch)
+        if n != self.weight.size(0):
+            raise ValueError(
+                f"The embeddings cover {self.weight.size(0)} nodes but the batch has {n}"
+            )
+        return self.weight
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.weight.size(0)}, {self.out_channels}, "
+            f"trainable={self.trainable})"
+        )
+
+
+def has_modalities(graph: Data) -> bool:
+    """Whether ``graph`` has featurized text or images (``x_text``, ``x_image`` or pixels)."""
+    image = getattr(graph, "image", None)
+    return (
+        getattr(graph, "x_text", None) is not None
+        or getattr(graph, "x_image", None) is not None
+        or isinstance(image, Tensor)
+    )
+
+
+def resolve_input_name(name: str, graph: Data) -> str:
+    """The node input ``name`` stands for on ``graph`` (resolving ``"auto"``).
+
+    ``"auto"`` is ``multimodal`` when the graph has featurized text or images, else
+    ``attributes`` with numeric or categorical columns, else ``x`` with a feature matrix,
+    else ``degree``.
+    """
+    if name not in NODE_INPUTS:
+        raise ValueError(f"Unknown node input {name!r}; expected one of {list(NODE_INPUTS)}")
+    if name != "auto":
+        return name
+    if has_modalities(graph):
+        return "multimodal"
+    if (
+        getattr(graph, "numeric", None) is not None
+        or getattr(graph, "categorical", None) is not None
+    ):
+        return "attributes"
+    if isinstance(getattr(graph, "x", None), Tensor):
+        return "x"
+    return "degree"
+
+
+def build_node_input(name: str, graph: Data, out_channels: int, **options: Any) -> nn.Module:
+    """Build a node input by name for ``graph`` (see :data:`NODE_INPUTS`).
+
+    Args:
+        name (str): ``"constant"``, ``"degree"``, ``"id"``, ``"attributes"``, ``"x"``,
+            ``"multimodal"`` (a :class:`~mmgraph.models.MultimodalGNN` without aggregator
+            layers over the featurized modalities, see :func:`mmgraph.models.featurize`), or
+            ``"auto"`` (see :func:`resolve_input_name`).
+        graph (torch_geometric.data.Data): The base graph (featurized for ``multimodal``).
+        out_channels (int): Output size (for ``attributes`` and ``multimodal``: their
+            projection size).
+        **options: Further options: ``max_degree`` (``degree``), ``dropout`` and any
+            :class:`~mmgraph.models.ModelConfig` field (``multimodal``), ``log1p``
+            (``attributes``).
+
+    Raises:
+        ValueError: Unknown name (the message lists the valid ones), or a graph without what
+            the input needs.
+    """
+    name = resolve_input_name(name, graph)
+    n = int(graph.num_nodes or 0)
+    if name == "constant":
+        return ConstantInput(out_channels, **options)
+    if name == "degree":
+        return DegreeInput(out_channels, **options)
+    if name == "id":
+        return NodeIdInput(n, out_channels)
+    if name == "attributes":
+        if getattr(graph, "numeric", None) is None and getattr(graph, "categorical", None) is None:
+            raise ValueError(
+                "The graph has no numeric or categorical attributes for the 'attributes' input"
+            )
+        encoder = AttributeEncoder.for_graph(graph, out_dim=out_channels, **options)
+        encoder.fit(getattr(graph, "numeric", None), torch.ones(n, dtype=torch.bool))
+        return AttributeInput(encoder)
+    if name == "x":
+        x = getattr(graph, "x", None)
+        if not isinstance(x, Tensor) or x.dim() != 2:
+            raise ValueError("The graph has no feature matrix 'x' [N, F] for the 'x' input")
+        return FeatureInput("x", int(x.size(1)), out_channels)
+    # multimodal
+    from mmgraph.models import MultimodalGNN
+
+    if (
+        not has_modalities(graph)
+        and getattr(graph, "numeric", None) is None
+        and (getattr(graph, "categorical", None) is None)
+    ):
+        raise ValueError(
+            "The graph has no featurized modalities for the 'multimodal' input: run "
+            "`mmgraph.models.featurize` on it first"
+        )
+    settings = {"num_classes": 0, "num_layers": 0, "hidden": out_channels, "dropout": 0.0}
+    settings.update(options)
+    model = MultimodalGNN.from_graph(graph, **settings)
+    model.fit_statistics(graph, torch.ones(n, dtype=torch.bool))
+    return EncoderInput(model, out_channels, method="encode")

@@ -1,0 +1,163 @@
+"""SubGNN's synthetic tasks: seeded, labels that follow their property, SubGNN file round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+import torch
+
+from mmgraph.data import SubgraphDataset, load_subgnn
+from mmgraph.data.synthetic_subgraphs import (
+    SYNTHETIC_TASKS,
+    make_component,
+    make_coreness,
+    make_cut_ratio,
+    make_density,
+    make_synthetic_subgraphs,
+    quantile_labels,
+    save_subgnn,
+    subgraph_components,
+    subgraph_coreness,
+    subgraph_cut_ratio,
+    subgraph_density,
+)
+
+SMALL = {
+    "density": {"num_nodes": 300, "num_subgraphs": 40, "subgraph_size": 10},
+    "cut_ratio": {"num_nodes": 300, "num_subgraphs": 40, "subgraph_size": 10},
+    "coreness": {"num_nodes": 400, "subgraphs_per_core": 6, "subgraph_size": 8},
+    "component": {"num_nodes": 100, "num_subgraphs": 30, "component_size": 6, "m": 2},
+}
+
+PROPERTY = {
+    "density": subgraph_density,
+    "cut_ratio": subgraph_cut_ratio,
+    "coreness": subgraph_coreness,
+}
+
+
+def to_nx(dataset: SubgraphDataset) -> nx.Graph:
+    graph = nx.Graph()
+    graph.add_nodes_from(range(int(dataset.graph.num_nodes)))
+    graph.add_edges_from(dataset.graph.edge_index.t().tolist())
+    return graph
+
+
+@pytest.fixture(scope="module", params=SYNTHETIC_TASKS)
+def generated(request: pytest.FixtureRequest) -> tuple[str, SubgraphDataset]:
+    task = request.param
+    return task, make_synthetic_subgraphs(task, seed=3, **SMALL[task])
+
+
+def test_seeded_and_valid(generated: tuple[str, SubgraphDataset]) -> None:
+    task, dataset = generated
+    again = make_synthetic_subgraphs(task, seed=3, **SMALL[task])
+    other = make_synthetic_subgraphs(task, seed=4, **SMALL[task])
+    assert torch.equal(dataset.graph.edge_index, again.graph.edge_index)
+    assert all(torch.equal(a, b) for a, b in zip(dataset.subgraphs, again.subgraphs))
+    assert torch.equal(dataset.y, again.y)
+    assert not torch.equal(dataset.graph.edge_index, other.graph.edge_index)
+    dataset.validate()
+    assert dataset.name == task
+    graph = to_nx(dataset)
+    assert nx.is_connected(graph)  # cut to the largest component, relabelled 0..N-1
+    # An 80/10/10 split covering every subgraph once.
+    masks = torch.stack([dataset.train_mask, dataset.val_mask, dataset.test_mask])
+    assert bool((masks.sum(0) == 1).all())
+    assert int(dataset.train_mask.sum()) == int(len(dataset) * 0.8)
+
+
+def test_labels_follow_the_property(generated: tuple[str, SubgraphDataset]) -> None:
+    task, dataset = generated
+    graph = to_nx(dataset)
+    if task == "component":
+        counts = [subgraph_components(graph, s.tolist()) for s in dataset.subgraphs]
+        assert dataset.class_names == ["A", "B"]
+        assert [int(c > 1) for c in counts] == dataset.y.tolist()
+        assert {1} < set(counts) and max(counts) <= 10
+        return
+    values = [PROPERTY[task](graph, s.tolist()) for s in dataset.subgraphs]
+    assert dataset.y.tolist() == quantile_labels(values, 3)
+    assert dataset.class_names == ["A", "B", "C"]
+    # Classes are ordered by the property: every value of class k is below class k + 1's.
+    for k in range(2):
+        low = max(v for v, y in zip(values, dataset.y.tolist()) if y == k)
+        high = min(v for v, y in zip(values, dataset.y.tolist()) if y == k + 1)
+        assert low < high
+
+
+def test_recipes_shape_the_subgraphs() -> None:
+    # Without edits, density's subgraphs are BFS balls: connected.
+    density = make_density(num_nodes=300, num_subgraphs=20, subgraph_size=10, max_tries=0, seed=0)
+    graph = to_nx(density)
+    assert all(
+        len(s) == 10 and nx.is_connected(graph.subgraph(s.tolist())) for s in density.subgraphs
+    )
+    cut = make_cut_ratio(num_nodes=300, num_subgraphs=10, subgraph_size=8, max_tries=0, seed=0)
+    graph = to_nx(cut)
+    assert all(subgraph_density(graph, s.tolist()) == 1.0 for s in cut.subgraphs)  # cliques
+    core = make_coreness(num_nodes=300, subgraphs_per_core=2, subgraph_size=6, seed=0)
+    assert all(len(set(s.tolist())) == 6 for s in core.subgraphs)
+    comp = make_component(
+        num_nodes=80, num_subgraphs=12, component_size=5, m=2, component_counts=(3,), seed=0
+    )
+    graph = to_nx(comp)
+    for s in comp.subgraphs:  # three components of 5 nodes, each stapled by one edge
+        nodes = set(s.tolist())
+        assert len(nodes) == 15 and subgraph_components(graph, s.tolist()) == 3
+        boundary = sum(1 for v in nodes for u in graph.neighbors(v) if u not in nodes)
+        # Later subgraphs may be stapled onto this one's nodes (as in SubGNN's generator).
+        assert boundary >= 3
+    last = set(comp.subgraphs[-1].tolist())
+    assert sum(1 for v in last for u in graph.neighbors(v) if u not in last) == 3
+    assert set(comp.y.tolist()) == {1}
+
+
+def test_quantile_labels_match_subgnn_binning() -> None:
+    values = [0.1, 0.5, 0.2, 0.9, 0.7, 0.3]
+    # Sorted: 0.1 0.2 0.3 0.5 0.7 0.9; thresholds at positions 1 and 3: 0.2 and 0.5.
+    assert quantile_labels(values, 3) == [0, 2, 1, 2, 2, 1]
+    assert quantile_labels([1.0, 1.0, 1.0], 3) == [1, 1, 1]  # ties merge thresholds
+    assert quantile_labels([], 3) == []
+
+
+def test_save_subgnn_round_trip(tmp_path: Path) -> None:
+    dataset = make_density(num_nodes=120, num_subgraphs=15, subgraph_size=6, seed=1)
+    folder = save_subgnn(dataset, tmp_path / "density")
+    loaded = load_subgnn(folder)
+    assert torch.equal(loaded.graph.edge_index, dataset.graph.edge_index)
+    assert loaded.class_names == dataset.class_names
+    assert torch.equal(loaded.y, dataset.y)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.subgraphs, dataset.subgraphs))
+    for key in ("train_mask", "val_mask", "test_mask"):
+        assert torch.equal(getattr(loaded, key), getattr(dataset, key))
+
+
+def test_validation_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Unknown synthetic subgraph task 'diameter'"):
+        make_synthetic_subgraphs("diameter")
+    with pytest.raises(TypeError, match="'num_nodes' to be an int"):
+        make_density(num_nodes=10.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'m' < 'num_nodes'"):
+        make_density(num_nodes=5, m=5)
+    with pytest.raises(ValueError, match="'targets'"):
+        make_cut_ratio(targets=())
+    with pytest.raises(ValueError, match="'split'"):
+        make_density(split=(0.9, 0.2, 0.1))
+    with pytest.raises(TypeError, match="'seed' to be an int"):
+        make_density(seed="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'p' in \\[0, 1\\]"):
+        make_coreness(p=1.5)
+    with pytest.raises(ValueError, match="No core number"):
+        make_coreness(num_nodes=30, subgraph_size=40)
+    with pytest.raises(ValueError, match="one attach probability per hop fraction"):
+        make_component(hop_fractions=(0.5,), attach_probs=(0.1, 0.2))
+    with pytest.raises(ValueError, match="'component_counts'"):
+        make_component(component_counts=(0,))
+    unlabelled = make_density(
+        num_nodes=60, num_subgraphs=5, subgraph_size=4, split=(0, 0, 0), seed=0
+    )
+    with pytest.raises(ValueError, match="no label or no split"):
+        save_subgnn(unlabelled, tmp_path / "x")

@@ -1,0 +1,165 @@
+"""GLASS: the labelled layer in closed form, exact per-subgraph labelling, training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import Tensor
+
+from mmgraph.data import SubgraphDataset
+from mmgraph.subgraph import GLASS, GLASSConv, SubgraphLoader, make_subgraph_batch
+from mmgraph.subgraph._sparse import Adjacency
+from mmgraph.subgraph.inputs import ConstantInput, DegreeInput
+from mmgraph.subgraph.neighborhood import NeighborhoodCache
+from mmgraph.train import TrainConfig, Trainer
+
+
+def dense_adjacency(edge_index: Tensor, n: int, aggr: str) -> Tensor:
+    a = torch.zeros(n, n)
+    a.index_put_((edge_index[1], edge_index[0]), torch.ones(edge_index.size(1)), accumulate=True)
+    deg = a.sum(1)
+    if aggr == "mean":
+        return a / deg.clamp(min=1).unsqueeze(1)
+    if aggr == "gcn":
+        inv = deg.clamp(min=1e-12).rsqrt()
+        return inv.unsqueeze(1) * a * inv.unsqueeze(0)
+    return a
+
+
+def mix(z: Tensor, a: Tensor, b: Tensor, r: float) -> Tensor:
+    return torch.where(z.unsqueeze(1), r * a + (1 - r) * b, r * b + (1 - r) * a)
+
+
+def conv_reference(conv: GLASSConv, x: Tensor, a: Tensor, z: Tensor) -> Tensor:
+    r = conv.z_ratio
+    t = mix(z, conv.act(conv.trans[1](x)), conv.act(conv.trans[0](x)), r)
+    m = conv.norm(a @ t) if conv.norm is not None else a @ t
+    h = torch.cat([m, x], dim=1)
+    return mix(z, conv.comb[1](h), conv.comb[0](h), r)
+
+
+def glass_reference(model: GLASS, batch, nodes: list[int]) -> Tensor:  # type: ignore[no-untyped-def]
+    """One subgraph labelled on its own, every layer over the whole base graph (eval mode)."""
+    n = int(batch.num_nodes)
+    a = dense_adjacency(batch.edge_index, n, model.aggr)
+    z = torch.zeros(n, dtype=torch.bool)
+    z[nodes] = True
+    h = model.node_input(batch)
+    pooled = []
+    for i, conv in enumerate(model.convs):
+        h = model.norms[i](conv_reference(conv, h, a, z))
+        if model.jk or i == model.num_layers - 1:
+            index = torch.zeros(len(nodes), dtype=torch.long)
+            pooled.append(model.pool(h[nodes], index, 1)[0])
+        if i < model.num_layers - 1:
+            h = model.act(h)
+    return torch.cat(pooled)
+
+
+@pytest.mark.parametrize("aggr", ["sum", "mean", "gcn"])
+def test_conv_matches_closed_form(aggr: str) -> None:
+    torch.manual_seed(0)
+    edge_index = torch.tensor([[0, 0, 0, 1, 2, 3, 3, 4], [1, 2, 3, 0, 0, 0, 4, 3]])
+    x = torch.randn(5, 3)
+    z = torch.tensor([True, False, True, False, False])
+    conv = GLASSConv(3, 4, aggr=aggr, z_ratio=0.75).eval()
+    with torch.no_grad():  # non-trivial running statistics
+        conv.norm.running_mean.uniform_(-1, 1)
+        conv.norm.running_var.uniform_(0.5, 2)
+    out = conv(x, Adjacency(edge_index, (5, 5), aggr), z)
+    assert torch.allclose(
+        out, conv_reference(conv, x, dense_adjacency(edge_index, 5, aggr), z), atol=1e-5
+    )
+    # Two trans and two comb linear maps with biases, and the norm's weight and bias.
+    assert sum(p.numel() for p in conv.parameters()) == 2 * (3 * 4 + 4) + 2 * (7 * 4 + 4) + 2 * 4
+    assert repr(conv) == "GLASSConv(3, 4, aggr='" + aggr + "', z_ratio=0.75)"
+    # z_ratio 0.5: the label is ignored.
+    flat = GLASSConv(3, 4, z_ratio=0.5).eval()
+    adj = Adjacency(edge_index, (5, 5))
+    assert torch.allclose(flat(x, adj, z), flat(x, adj, ~z), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("aggr", "layers", "jk"), [("sum", 1, False), ("mean", 2, True), ("gcn", 2, False)]
+)
+def test_each_subgraph_is_labelled_on_its_own(
+    overlapping: SubgraphDataset, aggr: str, layers: int, jk: bool
+) -> None:
+    torch.manual_seed(1)
+    model = GLASS(
+        DegreeInput(5), 6, 2, num_layers=layers, aggr=aggr, pool="size", jk=jk, chunk_size=4
+    )
+    with torch.no_grad():
+        for norm in [*model.norms, *(c.norm for c in model.convs)]:
+            norm.running_mean.uniform_(-0.5, 0.5)
+            norm.running_var.uniform_(0.5, 2)
+    model.eval()
+    batch = make_subgraph_batch(overlapping)
+    out = model.encode(batch)
+    assert out.shape == (6, 6 * (layers if jk else 1))
+    for i, nodes in enumerate(overlapping.subgraphs):
+        ref = glass_reference(model, batch, nodes.tolist())
+        assert torch.allclose(out[i], ref, atol=1e-4), i
+    # The same with cached neighbourhoods, and whatever shares the batch.
+    cached = make_subgraph_batch(overlapping, neighborhoods=NeighborhoodCache(overlapping, layers))
+    assert torch.allclose(model.encode(cached), out, atol=1e-5)
+    alone = make_subgraph_batch(overlapping, [4, 1])
+    assert torch.allclose(model.encode(alone), out[[4, 1]], atol=1e-5)
+
+
+def test_glass_module_contract(overlapping: SubgraphDataset) -> None:
+    torch.manual_seed(2)
+    model = GLASS(ConstantInput(4), 8, 3, num_layers=2, head_layers=2, pool="attention")
+    convs = (2 * (4 * 8 + 8) + 2 * (12 * 8 + 8) + 16) + (2 * (8 * 8 + 8) + 2 * (16 * 8 + 8) + 16)
+    expected = 4 + convs + 2 * 16 + (8 * 8 + 8 + 8) + (8 * 8 + 8 + 8 * 3 + 3)
+    assert sum(p.numel() for p in model.parameters()) == expected
+    assert repr(model) == (
+        "GLASS(ConstantInput(4), hidden=8, num_layers=2, aggr='sum', pool='attention', "
+        "z_ratio=0.8, jk=False, num_classes=3)"
+    )
+    batch = make_subgraph_batch(overlapping)
+    model.eval()
+    logits = model(batch)
+    assert logits.shape == (6, 3)
+    copy = GLASS(ConstantInput(4), 8, 3, num_layers=2, head_layers=2, pool="attention")
+    copy.load_state_dict(model.state_dict())
+    assert torch.allclose(copy.eval()(batch), logits)
+    moved = model.to(torch.float64)
+    assert all(
+        t.dtype == torch.float64 for t in moved.state_dict().values() if t.is_floating_point()
+    )
+    encoder = GLASS(ConstantInput(4), 8, 0)
+    assert encoder.encode(batch).shape == (6, 8)
+    with pytest.raises(RuntimeError, match="no head"):
+        encoder(batch)
+
+
+def test_trains_on_density(density_small: SubgraphDataset) -> None:
+    torch.manual_seed(0)
+    model = GLASS(ConstantInput(16), 16, 3, num_layers=1, pool="size")
+    cache = NeighborhoodCache(density_small, 1)
+    full = make_subgraph_batch(density_small, neighborhoods=cache)
+    loader = SubgraphLoader(density_small, batch_size=24, seed=0, neighborhoods=cache)
+    config = TrainConfig(
+        epochs=25, lr=0.02, patience=None, eval_every=25, progress=False, deterministic=False
+    )
+    trainer = Trainer(model, config).fit(full, loader=loader)
+    assert trainer.history[-1]["train_loss"] < 0.6 * trainer.history[0]["train_loss"]
+    assert trainer.evaluate(full, "train_mask")["accuracy"] > 0.7  # 3 balanced classes
+
+
+def test_errors() -> None:
+    with pytest.raises(ValueError, match="Unknown aggregation 'max'"):
+        GLASSConv(2, 2, aggr="max")
+    with pytest.raises(ValueError, match="'z_ratio' in \\[0.5, 1\\]"):
+        GLASSConv(2, 2, z_ratio=0.2)
+    with pytest.raises(ValueError, match="Unknown activation 'swish'"):
+        GLASSConv(2, 2, act="swish")
+    with pytest.raises(TypeError, match="int 'out_channels'"):
+        GLASS(torch.nn.Identity(), 4, 2)
+    with pytest.raises(ValueError, match="'num_layers' to be an int >= 1"):
+        GLASS(ConstantInput(2), 4, 2, num_layers=0)
+    with pytest.raises(ValueError, match="'dropout' in \\[0, 1\\)"):
+        GLASS(ConstantInput(2), 4, 2, dropout=1.0)
+    with pytest.raises(ValueError, match="Expected 3 source rows"):
+        Adjacency(torch.tensor([[0], [1]]), (2, 3)) @ torch.zeros(2, 1)

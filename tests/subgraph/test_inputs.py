@@ -1,0 +1,102 @@
+"""Node inputs of subgraph models: shapes, parameters, the auto rule and errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mmgraph.data import MultimodalGraph, SubgraphDataset
+from mmgraph.subgraph import build_node_input, make_subgraph_batch
+from mmgraph.subgraph.inputs import (
+    ConstantInput,
+    DegreeInput,
+    EncoderInput,
+    NodeIdInput,
+    PrecomputedInput,
+    resolve_input_name,
+)
+
+
+def test_structural_inputs(overlapping: SubgraphDataset) -> None:
+    batch = make_subgraph_batch(overlapping)
+    constant = ConstantInput(8)
+    x = constant(batch)
+    assert x.shape == (40, 8) and bool((x == x[0]).all())
+    assert sum(p.numel() for p in constant.parameters()) == 8
+    degree = DegreeInput(8, max_degree=3)
+    x = degree(batch)
+    deg = torch.bincount(overlapping.graph.edge_index[1], minlength=40).clamp(max=3)
+    assert torch.equal(x, degree.embedding.weight[deg])
+    assert sum(p.numel() for p in degree.parameters()) == 4 * 8
+    ids = NodeIdInput(40, 5)
+    assert ids(batch).shape == (40, 5) and sum(p.numel() for p in ids.parameters()) == 200
+    assert repr(degree) == "DegreeInput(8, max_degree=3)" and repr(ids) == "NodeIdInput(40, 5)"
+
+
+def test_precomputed_and_encoder_inputs(overlapping: SubgraphDataset) -> None:
+    batch = make_subgraph_batch(overlapping)
+    table = torch.randn(40, 6, generator=torch.Generator().manual_seed(0))
+    frozen = PrecomputedInput(table)
+    assert torch.equal(frozen(batch), table) and not list(frozen.parameters())
+    assert "weight" in frozen.state_dict()
+    tuned = PrecomputedInput(table, trainable=True)
+    assert sum(p.numel() for p in tuned.parameters()) == 240
+    encoder = EncoderInput(NodeIdInput(40, 3), 3, method="forward")
+    assert encoder(batch).shape == (40, 3)
+    assert repr(frozen) == "PrecomputedInput(40, 6, trainable=False)"
+
+
+def test_auto_rule_and_attributes(molecules: SubgraphDataset, overlapping: SubgraphDataset) -> None:
+    assert resolve_input_name("auto", overlapping.graph) == "degree"
+    assert resolve_input_name("auto", molecules.graph) == "attributes"
+    featured = MultimodalGraph(overlapping.graph.edge_index, num_nodes=40)
+    featured.x = torch.ones(40, 3)
+    assert resolve_input_name("auto", featured) == "x"
+    featured.x_text = torch.ones(40, 2)
+    assert resolve_input_name("auto", featured) == "multimodal"
+    attributes = build_node_input("auto", molecules.graph, 8)
+    batch = make_subgraph_batch(molecules)
+    x = attributes(batch)
+    assert x.shape == (int(molecules.graph.num_nodes), 8)
+    tag = molecules.graph.categorical[:, 0]
+    assert torch.allclose(x[tag == 1][0], x[tag == 1][-1])  # same tag, same input
+    x_input = build_node_input("x", featured, 4)
+    assert x_input(featured).shape == (40, 4)
+
+
+def test_multimodal_input_runs_the_model_encoders(overlapping: SubgraphDataset) -> None:
+    graph = MultimodalGraph(
+        overlapping.graph.edge_index,
+        num_nodes=40,
+        numeric=torch.randn(40, 2, generator=torch.Generator().manual_seed(0)),
+    )
+    graph.x_text = torch.randn(40, 5, generator=torch.Generator().manual_seed(1))
+    graph.text_present = torch.ones(40, dtype=torch.bool)
+    encoder = build_node_input("multimodal", graph, 6)
+    assert isinstance(encoder, EncoderInput)
+    dataset = SubgraphDataset.from_lists(graph, [[0, 1]], ["a"])
+    out = encoder(make_subgraph_batch(dataset))
+    assert out.shape == (40, 6)
+    assert list(encoder.encoder.encoders.encoders) == ["text", "attributes"]
+
+
+def test_errors(overlapping: SubgraphDataset) -> None:
+    batch = make_subgraph_batch(overlapping)
+    with pytest.raises(ValueError, match="Unknown node input 'pixels'"):
+        build_node_input("pixels", overlapping.graph, 4)
+    with pytest.raises(ValueError, match="no numeric or categorical attributes"):
+        build_node_input("attributes", overlapping.graph, 4)
+    with pytest.raises(ValueError, match="no feature matrix 'x'"):
+        build_node_input("x", overlapping.graph, 4)
+    with pytest.raises(ValueError, match="run `mmgraph.models.featurize`"):
+        build_node_input("multimodal", overlapping.graph, 4)
+    with pytest.raises(ValueError, match="built for 10 nodes but the batch has 40"):
+        NodeIdInput(10, 2)(batch)
+    with pytest.raises(ValueError, match="cover 10 nodes but the batch has 40"):
+        PrecomputedInput(torch.zeros(10, 2))(batch)
+    with pytest.raises(ValueError, match="'embeddings' to be a tensor \\[N, C\\]"):
+        PrecomputedInput(torch.zeros(3))
+    with pytest.raises(TypeError, match="has no method 'embed'"):
+        EncoderInput(ConstantInput(2), 2, method="embed")
+    with pytest.raises(ValueError, match="'out_channels' to be an int >= 1"):
+        ConstantInput(0)
