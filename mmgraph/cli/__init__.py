@@ -11,9 +11,9 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from mmgraph.cli import data, node, unsupervised
+from mmgraph.cli import data, node, subgraph, unsupervised
 
-GROUPS = (data, node, unsupervised)
+GROUPS = (data, node, unsupervised, subgraph)
 
 Handler = Callable[[argparse.Namespace], int]
 

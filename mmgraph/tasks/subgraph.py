@@ -1,0 +1,464 @@
+"""Subgraph and whole-graph classification runs: GLASS, pooling and Sub2Vec, end to end.
+
+:func:`train_subgraph_model` trains one method on a :class:`~mmgraph.data.SubgraphDataset`
+with the :class:`~mmgraph.train.Trainer` and reports micro-F1 (for single-label classes,
+the accuracy) and the other classification metrics per split; data sets with
+cross-validation folds and no split (TU graph classification) are run fold by fold and
+summarised by mean and standard deviation. :func:`run_subgraph_task` adds repeats over
+seeds and writes ``metrics.json``, ``embeddings.npy`` and ``config.yaml`` to a folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from torch import Tensor, nn
+
+from mmgraph.config import ConfigBase
+from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.eval.metrics import to_jsonable
+from mmgraph.seed import seed_everything
+from mmgraph.subgraph import (
+    GLASS,
+    PoolGNN,
+    SubgraphBatch,
+    SubgraphLoader,
+    build_node_input,
+    make_subgraph_batch,
+    with_split,
+)
+from mmgraph.subgraph.inputs import has_modalities
+from mmgraph.subgraph.neighborhood import NeighborhoodCache
+from mmgraph.subgraph.sub2vec import (
+    Sub2Vec,
+    Sub2VecLoader,
+    Sub2VecObjective,
+    SubgraphCorpus,
+)
+from mmgraph.train import TrainConfig, Trainer
+
+log = logging.getLogger(__name__)
+
+SUBGRAPH_METHODS: tuple[str, ...] = ("glass", "pool", "sub2vec")
+"""Methods of :func:`train_subgraph_model`."""
+
+METRICS = "metrics.json"
+EMBEDDINGS = "embeddings.npy"
+RUN_CONFIG = "config.yaml"
+SPLITS = ("train", "val", "test")
+
+
+@dataclasses.dataclass
+class SubgraphConfig(ConfigBase):
+    """Settings of a subgraph classification run (YAML round trip).
+
+    Args:
+        method (str): ``"glass"`` (labelling-trick GNN), ``"pool"`` (aggregator layers of
+            :mod:`mmgraph.nn` and pooling; whole-graph classification) or ``"sub2vec"``
+            (unsupervised walks and skip-gram, then a linear probe). (default: ``"glass"``)
+        node_input (str): Node input, see :data:`mmgraph.subgraph.NODE_INPUTS`.
+            (default: ``"auto"``)
+        hidden (int): Size of node and subgraph embeddings. (default: :obj:`64`)
+        num_layers (int): Message passing layers. (default: :obj:`1`)
+        pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`. (default: ``"mean"``)
+        aggr (str): GLASS's neighbour aggregation (``sum``, ``mean``, ``gcn``).
+            (default: ``"sum"``)
+        aggregator (str): The ``pool`` method's aggregator (``mean``, ``gcn``, ``ggnn``).
+            (default: ``"mean"``)
+        z_ratio (float): GLASS's mixing ratio. (default: :obj:`0.8`)
+        dropout (float): Dropout. (default: :obj:`0.0`)
+        jk (bool): Concatenate the pooled outputs of every layer. (default: :obj:`False`)
+        head_layers (int): Layers of the MLP head. (default: :obj:`1`)
+        batch_size (int, optional): Subgraphs per training batch; :obj:`None` for all.
+            (default: :obj:`32`)
+        tokens (str): Sub2Vec tokens, ``"node"`` or ``"degree"``. (default: ``"degree"``)
+        sub2vec_mode (str): ``"dbow"`` or ``"dm"``. (default: ``"dbow"``)
+        walk_length (int): Sub2Vec walk steps. (default: :obj:`20`)
+        walks_per_node (int): Sub2Vec walks from each node. (default: :obj:`2`)
+        context_size (int): Sub2Vec PV-DM window. (default: :obj:`5`)
+        num_negatives (int): Sub2Vec negatives per token. (default: :obj:`5`)
+        walk_batch_size (int): Sub2Vec start nodes per batch. (default: :obj:`256`)
+        probe_c (float): Inverse regularisation of Sub2Vec's linear probe.
+            (default: :obj:`1.0`)
+    """
+
+    method: str = "glass"
+    node_input: str = "auto"
+    hidden: int = 64
+    num_layers: int = 1
+    pool: str = "mean"
+    aggr: str = "sum"
+    aggregator: str = "mean"
+    z_ratio: float = 0.8
+    dropout: float = 0.0
+    jk: bool = False
+    head_layers: int = 1
+    batch_size: int | None = 32
+    tokens: str = "degree"
+    sub2vec_mode: str = "dbow"
+    walk_length: int = 20
+    walks_per_node: int = 2
+    context_size: int = 5
+    num_negatives: int = 5
+    walk_batch_size: int = 256
+    probe_c: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.method not in SUBGRAPH_METHODS:
+            raise ValueError(
+                f"Unknown subgraph method {self.method!r}; expected one of {list(SUBGRAPH_METHODS)}"
+            )
+
+
+@dataclasses.dataclass
+class SubgraphResult:
+    """What :func:`train_subgraph_model` returns.
+
+    Attributes:
+        metrics (dict): Per split (``train``, ``val``, ``test``) a dict of metrics with
+            ``micro_f1``; for fold runs also ``folds`` (one dict per fold) and, under
+            ``test``, ``<metric>_std`` across folds.
+        embeddings (torch.Tensor): Subgraph embeddings ``[S, D]`` (fold runs: ``[K, S, D]``,
+            one per fold's model).
+        models (list[torch.nn.Module]): The trained model of each run (fold).
+    """
+
+    metrics: dict[str, Any]
+    embeddings: Tensor
+    models: list[nn.Module]
+
+
+# ------------------------------------------------------------------------ models
+def build_subgraph_model(
+    dataset: SubgraphDataset, config: SubgraphConfig, graph: Any | None = None
+) -> nn.Module:
+    """The GLASS or PoolGNN model of ``config`` for ``dataset`` (``graph``: its featurized base)."""
+    graph = dataset.graph if graph is None else graph
+    node_input = build_node_input(config.node_input, graph, config.hidden)
+    if config.method == "glass":
+        if dataset.whole_graphs:
+            raise ValueError(
+                "GLASS's labelling trick marks a subgraph inside a larger graph; for whole "
+                "graphs (TU data sets) every node is inside: use the 'pool' method"
+            )
+        return GLASS(
+            node_input,
+            config.hidden,
+            dataset.num_classes,
+            num_layers=config.num_layers,
+            aggr=config.aggr,
+            pool=config.pool,
+            z_ratio=config.z_ratio,
+            dropout=config.dropout,
+            jk=config.jk,
+            head_layers=config.head_layers,
+        )
+    if config.method == "pool":
+        return PoolGNN(
+            node_input,
+            config.hidden,
+            dataset.num_classes,
+            num_layers=config.num_layers,
+            aggregator=config.aggregator,
+            pool=config.pool,
+            jk=config.jk,
+            dropout=config.dropout,
+            num_relations=_num_relations(graph),
+            head_layers=config.head_layers,
+        )
+    raise ValueError(f"Method {config.method!r} has no classifier model (see train_subgraph_model)")
+
+
+def _num_relations(graph: Any) -> int:
+    names = getattr(graph, "relation_names", None)
+    return len(names) if names else 1
+
+
+def _prepare_graph(dataset: SubgraphDataset, features: Any | None, progress: bool) -> Any:
+    """The base graph with model-ready modalities (featurized when it has raw text/images)."""
+    graph = dataset.graph
+    raw = getattr(graph, "text", None) is not None or (
+        getattr(graph, "image", None) is not None and not isinstance(graph.image, Tensor)
+    )
+    if features is None and not raw:
+        return graph
+    if has_modalities(graph) and not raw:
+        return graph
+    from mmgraph.models import FeatureConfig, featurize
+
+    return featurize(graph, features or FeatureConfig(), progress=progress)
+
+
+# --------------------------------------------------------------------- training
+def _with_micro(metrics: dict[str, float]) -> dict[str, float]:
+    """Add ``micro_f1``: for single-label classes it equals the accuracy."""
+    return {"micro_f1": float(metrics["accuracy"]), **metrics}
+
+
+def _fit_classifier(
+    dataset: SubgraphDataset,
+    config: SubgraphConfig,
+    train: TrainConfig,
+    graph: Any,
+    full: SubgraphBatch,
+    train_index: Tensor,
+    cache: NeighborhoodCache | None,
+) -> tuple[nn.Module, Trainer]:
+    seed_everything(train.seed, deterministic=train.deterministic)
+    model = build_subgraph_model(dataset, config, graph)
+    loader = SubgraphLoader(
+        dataset,
+        index=train_index,
+        batch_size=config.batch_size,
+        graph=graph,
+        seed=train.seed,
+        neighborhoods=cache,
+    )
+    trainer = Trainer(model, train).fit(full, loader=loader)
+    return model, trainer
+
+
+def _split_metrics(trainer: Trainer, batch: SubgraphBatch) -> dict[str, dict[str, float]]:
+    out = {}
+    for split in SPLITS:
+        mask = getattr(batch, f"{split}_mask", None)
+        if mask is not None and bool((mask & (batch.y >= 0)).any()):
+            out[split] = _with_micro(trainer.evaluate(batch, mask))
+    return out
+
+
+def _probe_metrics(
+    emb: Tensor, batch: SubgraphBatch, c: float, seed: int
+) -> dict[str, dict[str, float]]:
+    from mmgraph.eval import linear_probe
+
+    y = batch.y
+    train = batch.train_mask & (y >= 0)
+    out = {}
+    for split in SPLITS:
+        mask = getattr(batch, f"{split}_mask", None)
+        if mask is not None and bool((mask & (y >= 0)).any()):
+            probe = linear_probe(emb, y, train, mask & (y >= 0), seed=seed, C=c)
+            out[split] = _with_micro(probe)
+    return out
+
+
+def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainConfig) -> Tensor:
+    seed_everything(train.seed, deterministic=train.deterministic)
+    corpus = SubgraphCorpus(
+        dataset,
+        tokens=config.tokens,
+        walk_length=config.walk_length,
+        walks_per_node=config.walks_per_node,
+        num_negatives=config.num_negatives,
+        seed=train.seed,
+    )
+    model = Sub2Vec(
+        len(dataset), corpus.num_tokens, config.hidden, mode=config.sub2vec_mode, seed=train.seed
+    )
+    settings = train.to_dict()
+    settings["optimizer"] = "sparse_adam"
+    trainer = Trainer(model, TrainConfig.from_dict(settings))
+    trainer.fit(
+        make_subgraph_batch(dataset),
+        objective=Sub2VecObjective(config.context_size),
+        loader=Sub2VecLoader(corpus, config.walk_batch_size),
+    )
+    return model.encode().detach().clone()
+
+
+def train_subgraph_model(
+    dataset: SubgraphDataset,
+    config: SubgraphConfig | None = None,
+    train: TrainConfig | None = None,
+    features: Any | None = None,
+    progress: bool = False,
+) -> SubgraphResult:
+    """Train one method on ``dataset`` and evaluate it per split (or per fold).
+
+    * ``glass`` / ``pool``: a :class:`~mmgraph.subgraph.GLASS` or
+      :class:`~mmgraph.subgraph.PoolGNN` trained by the :class:`~mmgraph.train.Trainer`
+      on mini-batches of training subgraphs (early stopping on the validation split when
+      there is one, else on the training loss);
+    * ``sub2vec``: :class:`~mmgraph.subgraph.sub2vec.Sub2Vec` trained without labels, then
+      a logistic-regression probe fitted on the training subgraphs.
+
+    Data sets with a split use it; with folds and no split (TU), each fold's train/test
+    indices; with neither, a seeded stratified 80/10/10 split.
+
+    Args:
+        dataset (SubgraphDataset): The data set.
+        config (SubgraphConfig, optional): The method. (default: :obj:`SubgraphConfig()`)
+        train (TrainConfig, optional): Training settings. (default: :obj:`TrainConfig()`)
+        features (mmgraph.models.FeatureConfig, optional): How to featurize a base graph
+            with raw text or images. (default: :obj:`None`, the default encoders)
+        progress (bool, optional): Show progress bars. (default: :obj:`False`)
+    """
+    if not isinstance(dataset, SubgraphDataset):
+        raise TypeError(
+            f"Expected a SubgraphDataset (got {type(dataset).__name__!r}); node-level graphs "
+            "train with `mmgraph.tasks.train_node_classifier`"
+        )
+    config = config or SubgraphConfig()
+    train = train or TrainConfig()
+    if train.progress != progress:
+        train = TrainConfig.from_dict({**train.to_dict(), "progress": progress})
+    labelled = dataset.y >= 0
+    if not bool(labelled.any()):
+        raise ValueError("The data set has no labelled subgraphs to classify")
+    graph = _prepare_graph(dataset, features, progress)
+    full = make_subgraph_batch(dataset, graph=graph)
+    has_split = dataset.train_mask is not None and bool((dataset.train_mask & labelled).any())
+    runs: list[tuple[str, SubgraphBatch]] = []
+    if has_split:
+        runs.append(("split", full))
+    elif dataset.folds:
+        for k, (tr, te) in enumerate(dataset.folds):
+            runs.append((f"fold {k + 1}", with_split(full, tr, te)))
+    else:
+        from mmgraph.data.split import stratified_split
+
+        masks = stratified_split(dataset.y, 0.8, 0.1, 0.1, seed=train.seed)
+        runs.append(("split", with_split(full, masks[0], masks[2], masks[1])))
+    cache = None
+    if config.method == "glass":
+        cache = NeighborhoodCache(dataset, config.num_layers)
+    unsupervised = None
+    if config.method == "sub2vec":
+        unsupervised = _fit_sub2vec(dataset, config, train)
+    run_metrics: list[dict[str, dict[str, float]]] = []
+    embeddings: list[Tensor] = []
+    models: list[nn.Module] = []
+    for name, batch in runs:
+        log.info("Training %s on %s", config.method, name)
+        if unsupervised is not None:
+            emb = unsupervised
+            run_metrics.append(_probe_metrics(emb, batch, config.probe_c, train.seed))
+        else:
+            index = (batch.train_mask & (batch.y >= 0)).nonzero().view(-1)
+            model, trainer = _fit_classifier(dataset, config, train, graph, batch, index, cache)
+            run_metrics.append(_split_metrics(trainer, batch))
+            model.eval()
+            with torch.no_grad():
+                emb = model.encode(batch).detach()  # type: ignore[operator]
+            models.append(model)
+        embeddings.append(emb)
+    if len(runs) == 1:
+        return SubgraphResult(run_metrics[0], embeddings[0], models)
+    return SubgraphResult(summarize_folds(run_metrics), torch.stack(embeddings), models)
+
+
+def summarize_folds(runs: Sequence[dict[str, dict[str, float]]]) -> dict[str, Any]:
+    """Mean and standard deviation over runs (folds or seeds) of every split's metrics.
+
+    Returns ``{split: {metric: mean, metric + "_std": std}, "runs": [...]}``.
+    """
+    out: dict[str, Any] = {}
+    for split in SPLITS:
+        values = [r[split] for r in runs if split in r]
+        if not values:
+            continue
+        summary: dict[str, float] = {}
+        for key in values[0]:
+            column = [float(v[key]) for v in values if key in v]
+            finite = [x for x in column if math.isfinite(x)]
+            summary[key] = float(np.mean(finite)) if finite else math.nan
+            summary[f"{key}_std"] = float(np.std(finite)) if finite else math.nan
+        out[split] = summary
+    out["runs"] = list(runs)
+    return out
+
+
+# ------------------------------------------------------------------------- runs
+def load_subgraph_dataset(source: str | Path, root: str | Path | None = None) -> SubgraphDataset:
+    """Load a subgraph data set by built-in name or path (SubGNN or TU folder)."""
+    from mmgraph.data.registry import load_dataset
+
+    data = load_dataset(source, root=root)
+    if not isinstance(data, SubgraphDataset):
+        raise ValueError(
+            f"{str(source)!r} is a node-level graph, not a subgraph data set: use "
+            "`mmgraph train` for it, or pass a SubGNN folder (edge_list.txt, subgraphs.pth), "
+            "a TU folder, or one of the names density, component, mutag, ptc"
+        )
+    return data
+
+
+def run_subgraph_task(
+    dataset: SubgraphDataset,
+    config: SubgraphConfig | None = None,
+    train: TrainConfig | None = None,
+    seeds: Sequence[int] = (0,),
+    out: str | Path | None = None,
+    features: Any | None = None,
+    progress: bool = False,
+    source: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train with each seed, summarise, and write the results into ``out``.
+
+    ``out`` receives ``metrics.json``, ``embeddings.npy`` and ``config.yaml``.
+    With one seed the metrics are those of :func:`train_subgraph_model`; with several,
+    each split's metrics are averaged over the seeds (``<metric>_std`` beside them) and
+    every seed's result is kept under ``seeds``. The embeddings are the first seed's.
+
+    Args:
+        dataset (SubgraphDataset): The data set.
+        config (SubgraphConfig, optional): The method. (default: :obj:`SubgraphConfig()`)
+        train (TrainConfig, optional): Training settings; ``seed`` is replaced by each of
+            ``seeds``. (default: :obj:`TrainConfig()`)
+        seeds (Sequence[int], optional): Seeds to repeat the run with. (default: ``(0,)``)
+        out (str or Path, optional): Folder to write. (default: :obj:`None`)
+        features (mmgraph.models.FeatureConfig, optional): Featurization of raw
+            modalities. (default: :obj:`None`)
+        progress (bool, optional): Show progress bars. (default: :obj:`False`)
+        source (dict, optional): Where the data came from, recorded in ``config.yaml``.
+            (default: :obj:`None`)
+
+    Returns:
+        dict: The metrics written to ``metrics.json``.
+    """
+    config = config or SubgraphConfig()
+    train = train or TrainConfig()
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("Expected at least one seed")
+    results = []
+    for seed in seeds:
+        settings = {**train.to_dict(), "seed": int(seed)}
+        results.append(
+            train_subgraph_model(
+                dataset, config, TrainConfig.from_dict(settings), features, progress
+            )
+        )
+    if len(results) == 1:
+        metrics: dict[str, Any] = dict(results[0].metrics)
+    else:
+        per_seed = [{s: r.metrics[s] for s in SPLITS if s in r.metrics} for r in results]
+        metrics = summarize_folds(per_seed)
+        metrics["seeds"] = [r.metrics for r in results]
+    metrics["method"] = config.method
+    metrics["dataset"] = dataset.name
+    metrics["whole_graphs"] = bool(dataset.whole_graphs)
+    metrics["seed_list"] = seeds
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / METRICS).write_text(json.dumps(to_jsonable(metrics), indent=2))
+        np.save(folder / EMBEDDINGS, results[0].embeddings.cpu().numpy())
+        doc = {
+            "data": source or {"name": dataset.name},
+            "subgraph": config.to_dict(),
+            "train": train.to_dict(),
+            "seeds": seeds,
+        }
+        (folder / RUN_CONFIG).write_text(yaml.safe_dump(doc, sort_keys=False))
+    return metrics
