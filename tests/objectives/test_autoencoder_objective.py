@@ -9,7 +9,12 @@ from mmgraph import seed_everything
 from mmgraph.coordination import MultimodalAutoencoder
 from mmgraph.data import MultimodalGraph
 from mmgraph.models import MultimodalGNN
-from mmgraph.objectives.autoencoder import AutoencoderPretraining, model_autoencoder
+from mmgraph.objectives.autoencoder import (
+    DEFAULT_CORRUPTION,
+    AutoencoderPretraining,
+    model_autoencoder,
+    normalized_reconstruction_error,
+)
 from mmgraph.train import TrainConfig, Trainer
 
 N = 240
@@ -96,11 +101,9 @@ def test_reconstruction_falls_and_codes_from_subsets_approach_the_full_code() ->
     assert sum(losses[-10:]) / 10 < 0.2 * sum(losses[:10]) / 10
     after = subset_distance_ratio(model, g)
     assert after < 0.4 * before and after < 0.35
-    # Only the autoencoder learned: the embeddings were detached (buffers, e.g. batch
-    # statistics, may move; parameters may not).
+    # Only the autoencoder learned: the encoders were frozen.
     for key, value in model.encoders.state_dict().items():
-        if key in dict(model.encoders.named_parameters()):
-            torch.testing.assert_close(value, encoder_state[key])
+        torch.testing.assert_close(value, encoder_state[key])
 
 
 def test_fine_tuning_after_pretraining_classifies() -> None:
@@ -115,10 +118,36 @@ def test_fine_tuning_after_pretraining_classifies() -> None:
     assert any(changed)  # fine-tuning moved the pretrained head
 
 
-def test_loss_equals_the_autoencoders_own_loss_on_seed_nodes() -> None:
+def test_normalized_loss_is_one_minus_r2_per_modality() -> None:
+    g = shared_latent_graph()
+    model = ae_model(g).eval()  # no corruption in eval mode
+    ae = model_autoencoder(model)
+    xs, masks = model.modality_embeddings(g)
+    recon = ae.decode(ae.encode(xs, masks))
+    expected = []
+    for m in xs:
+        x, r = xs[m][masks[m]].double(), recon[m][masks[m]].double()
+        r2 = 1 - (r - x).pow(2).sum() / (x - x.mean(0)).pow(2).sum()
+        expected.append(1 - r2)
+    loss = AutoencoderPretraining()(model, g)
+    torch.testing.assert_close(loss.double(), torch.stack(expected).mean(), rtol=1e-5, atol=1e-6)
+    # The decoders' mean output scores 1, whatever the scale of the embeddings.
+    means = {m: xs[m][masks[m]].mean(0) for m in xs}
+    with torch.no_grad():
+        for m, layer in ae.decoders.items():
+            last = layer[-1]
+            last.weight.zero_()
+            last.bias.copy_(means[m])
+    torch.testing.assert_close(
+        normalized_reconstruction_error(ae, torch.zeros(N, ae.code_dim), xs, masks),
+        torch.tensor(1.0),
+    )
+
+
+def test_unnormalized_loss_equals_the_autoencoders_own_loss_on_seed_nodes() -> None:
     g = shared_latent_graph()
     model = ae_model(g).eval()
-    objective = AutoencoderPretraining()
+    objective = AutoencoderPretraining(normalize=False)
     xs, masks = model.modality_embeddings(g)
     expected = model_autoencoder(model).loss(xs, masks)
     torch.testing.assert_close(objective(model, g), expected)
@@ -128,31 +157,41 @@ def test_loss_equals_the_autoencoders_own_loss_on_seed_nodes() -> None:
     seeds = {m: x[:50] for m, x in xs.items()}, {m: k[:50] for m, k in masks.items()}
     torch.testing.assert_close(objective(model, batch), model_autoencoder(model).loss(*seeds))
     # mask_key: only the training nodes count.
-    train = AutoencoderPretraining(mask_key="train_mask")
+    train = AutoencoderPretraining(normalize=False, mask_key="train_mask")
     kept = {m: k & g.train_mask for m, k in masks.items()}
     torch.testing.assert_close(train(model, g), model_autoencoder(model).loss(xs, kept))
     assert torch.equal(train.input_nodes(g), g.train_mask.nonzero().view(-1))
     assert objective.input_nodes(g) is None
 
 
-def test_corruption_rates_are_overridden_per_call_and_restored() -> None:
+def test_corruption_rates_precedence_and_restoration() -> None:
     g = shared_latent_graph()
-    model = ae_model(g).train()
-    ae = model_autoencoder(model)
-    rates = (ae.noise_std, ae.feature_dropout, ae.modality_dropout)
+    model = ae_model(g).train()  # the head: noise 0.05, modality dropout 0.5
+    plain = ae_model(g, fusion_options={"hidden": [16]}).train()  # a head without corruption
+    ae, bare = model_autoencoder(model), model_autoencoder(plain)
+    given = AutoencoderPretraining(noise_std=0.3, feature_dropout=0.2)
+    assert given.rates(ae) == {"noise_std": 0.3, "feature_dropout": 0.2, "modality_dropout": 0.5}
+    assert AutoencoderPretraining().rates(ae) == {
+        "noise_std": 0.05,  # the head's own
+        "feature_dropout": 0.1,  # the default, where the head has none
+        "modality_dropout": 0.5,
+    }
+    assert AutoencoderPretraining().rates(bare) == DEFAULT_CORRUPTION
+    off = AutoencoderPretraining(modality_dropout=0.0).rates(bare)
+    assert off == {**DEFAULT_CORRUPTION, "modality_dropout": 0.0}  # an explicit zero
+
     seen = []
-    original = MultimodalAutoencoder.loss
+    original = MultimodalAutoencoder.encode
 
     def spy(self, xs, masks=None, generator=None):
         seen.append((self.noise_std, self.feature_dropout, self.modality_dropout))
         return original(self, xs, masks, generator)
 
-    objective = AutoencoderPretraining(noise_std=0.3, feature_dropout=0.2)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(MultimodalAutoencoder, "loss", spy)
-        objective(model, g)
-    assert seen == [(0.3, 0.2, rates[2])]
-    assert (ae.noise_std, ae.feature_dropout, ae.modality_dropout) == rates
+        mp.setattr(MultimodalAutoencoder, "encode", spy)
+        given(model, g)
+    assert seen == [(0.3, 0.2, 0.5)]  # in place during the call,
+    assert (ae.noise_std, ae.feature_dropout, ae.modality_dropout) == (0.05, 0.0, 0.5)  # restored
 
 
 def test_seeded_corruption_is_reproducible() -> None:
@@ -177,12 +216,30 @@ def test_train_encoders_lets_the_gradient_reach_the_encoders() -> None:
     assert model.encoders.encoders["text"].lin.weight.grad is not None
 
 
+def test_frozen_encoders_run_in_eval_mode_and_keep_their_batch_statistics() -> None:
+    from mmgraph.data.synthetic import make_social_graph
+    from mmgraph.models import FeatureConfig, featurize
+
+    g = make_social_graph(40, image_size=8, seed=0)
+    g = featurize(g, FeatureConfig(text_encoder="hashing", image_size=8), progress=False)
+    model = ae_model(g, cnn_channels=[4]).train()
+    bn = model.encoders.encoders["image"]
+    before = {k: v.clone() for k, v in bn.state_dict().items()}
+    AutoencoderPretraining()(model, g)
+    assert model.training and model.encoders.training  # modes restored
+    for key, value in bn.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    AutoencoderPretraining(train_encoders=True)(model, g)
+    stats = [k for k in before if k.endswith("running_mean")]
+    assert stats and not torch.equal(bn.state_dict()[stats[0]], before[stats[0]])
+
+
 def test_repr_and_name() -> None:
     objective = AutoencoderPretraining(modality_dropout=0.4, mask_key="train_mask")
     assert objective.name == "autoencoder_pretraining"
     assert repr(objective) == (
         "AutoencoderPretraining(noise_std=None, feature_dropout=None, modality_dropout=0.4, "
-        "train_encoders=False, mask_key='train_mask')"
+        "normalize=True, train_encoders=False, mask_key='train_mask')"
     )
 
 
