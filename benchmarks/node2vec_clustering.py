@@ -287,17 +287,18 @@ def main(argv: Sequence[str] | None = None) -> str:
         print(format_markdown(table_rows, COLUMNS))
     if not args.skip_throughput:
         lines += throughput_lines(args.repeats)
-    if not args.skip_throughput:
+    busy = max(load, os.getloadavg()[0]) > 0.5 * (os.cpu_count() or 1)
+    if not args.skip_throughput and busy:
         lines += [
             "",
             "Reading the speed tables: the anchors were measured on an idle 2-core machine. "
             f"This run's machine had a load average of {load:.1f} at the start and "
-            f"{os.getloadavg()[0]:.1f} at the end (other jobs on the same 2 cores), so every "
-            "absolute rate here is several times below what the same code does on an idle "
-            "machine, and compiled, spin-waiting code suffers more than ours (compare "
-            "'torch-cluster here' with its anchor). The ratios come from runs alternated in "
-            "one process. The epoch's CPU time (user + system, all threads) is an upper bound "
-            "of its wall clock on an idle machine, where the process never waits for a core.",
+            f"{os.getloadavg()[0]:.1f} at the end (other jobs on the same cores), so the "
+            "absolute rates here are below what the same code does on an idle machine, and "
+            "compiled, spin-waiting code suffers more than ours (compare 'torch-cluster here' "
+            "with its anchor). The ratios come from runs alternated in one process. The "
+            "epoch's CPU time (user + system, all threads) is an upper bound of its wall clock "
+            "on an idle machine, where the process never waits for a core.",
         ]
     lines += ["", f"Total {time.perf_counter() - started:.0f} s."]
     text = "\n".join(lines) + "\n"

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -189,9 +191,16 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--skip-loader", action="store_true", help="only walks and sampler")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    env = " ".join(
+        f"{k}={os.environ[k]}" for k in ("PYTHONPATH", "OMP_WAIT_POLICY") if k in os.environ
+    )
+    given = sys.argv[1:] if argv is None else list(argv)
+    command = f"{env} python benchmarks/sampling_throughput.py {shlex.join(given)}".strip()
 
     lines = [
         "# Sampling throughput",
+        "",
+        f"Command: `{command}`",
         "",
         f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(default)')}, load average at "
