@@ -51,7 +51,8 @@ def test_train_pool_on_tu_folds(
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["runs"]) == 10 and metrics["whole_graphs"] is True
     assert {"micro_f1", "micro_f1_std", "accuracy", "accuracy_std"} <= set(metrics["test"])
-    assert np.load(out / "embeddings.npy").shape == (10, 188, 4 * 2)  # --jk: input and layer poolings
+    # --jk: the input's pooling and the layer's
+    assert np.load(out / "embeddings.npy").shape == (10, 188, 4 * 2)
 
 
 def test_errors(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

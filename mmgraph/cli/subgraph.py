@@ -53,9 +53,9 @@ def register(sub: Any) -> None:
     )
     g.add_argument(
         "--aggregator",
-        choices=("mean", "gcn", "ggnn"),
+        choices=("mean", "gcn", "ggnn", "gin"),
         default="mean",
-        help="aggregator of the pool method (default: mean)",
+        help="aggregator of the pool method; gin sums neighbours (molecules) (default: mean)",
     )
     g.add_argument("--z-ratio", type=float, default=0.8, help="GLASS mixing ratio (default: 0.8)")
     g.add_argument("--dropout", type=float, default=0.0, help="(default: 0)")

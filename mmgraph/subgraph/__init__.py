@@ -7,8 +7,8 @@
 * node inputs (:mod:`mmgraph.subgraph.inputs`): constant, degree, node-id, attribute,
   feature, multimodal-encoder or precomputed node features;
 * :class:`GLASS`: a labelling-trick GNN (GLASS, Wang & Zhang 2022);
-* :class:`PoolGNN`: aggregator layers of :mod:`mmgraph.nn` (or none) and pooling, for
-  subgraphs and whole graphs;
+* :class:`PoolGNN`: aggregator layers of :mod:`mmgraph.nn` or :class:`GINConv` (or none)
+  and pooling, for subgraphs and whole graphs;
 * :class:`Sub2Vec`: unsupervised subgraph embeddings from walks inside each subgraph and
   a skip-gram objective (Sub2Vec, Adhikari et al. 2018).
 """
@@ -16,17 +16,20 @@
 from __future__ import annotations
 
 from mmgraph.subgraph.batch import SubgraphBatch, SubgraphLoader, make_subgraph_batch, with_split
+from mmgraph.subgraph.gin import GINConv
 from mmgraph.subgraph.glass import GLASS, GLASSConv
 from mmgraph.subgraph.inputs import NODE_INPUTS, build_node_input
 from mmgraph.subgraph.neighborhood import Neighborhoods, khop_neighborhoods
-from mmgraph.subgraph.pool_gnn import PoolGNN
+from mmgraph.subgraph.pool_gnn import POOL_AGGREGATORS, PoolGNN
 from mmgraph.subgraph.pooling import POOLINGS, SubgraphPool
 
 __all__ = [
+    "GINConv",
     "GLASS",
     "GLASSConv",
     "NODE_INPUTS",
     "POOLINGS",
+    "POOL_AGGREGATORS",
     "Neighborhoods",
     "PoolGNN",
     "SubgraphBatch",

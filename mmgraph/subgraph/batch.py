@@ -15,6 +15,11 @@ from mmgraph.subgraph.neighborhood import NeighborhoodCache
 SUBGRAPH_FIELDS: tuple[str, ...] = ("y", "train_mask", "val_mask", "test_mask")
 """Fields that are per subgraph in a :class:`SubgraphBatch` (node-level ones are dropped)."""
 
+DROPPED_FIELDS: tuple[str, ...] = ("node_id",)
+"""Base-graph fields a batch leaves out: no model reads them, and moving a batch to a device
+(``Data.to``) walks every element of a Python list, which for thousands of node ids costs
+more than a training step of a small model."""
+
 
 class SubgraphBatch(Data):
     r"""A base graph and a batch of its subgraphs, with labels and splits per subgraph.
@@ -23,6 +28,8 @@ class SubgraphBatch(Data):
     ``edge_weight``, ``numeric``, ``categorical``, ``x_text``, ``image``, presence masks...)
     are shared with it, not copied, so any node encoder of mmgraph reads a batch as it reads
     the graph. The base graph's node labels and node masks are dropped; in their place:
+
+    The base graph's ``node_id`` list is left out too (see :data:`DROPPED_FIELDS`).
 
     * ``subgraph_nodes`` (long ``[M]``) and ``subgraph_index`` (long ``[M]``, in
       ``[0, S)``): the nodes of the batch's subgraphs, concatenated, and the subgraph each
@@ -85,7 +92,7 @@ def make_subgraph_batch(
     nodes, which = dataset.subgraph_index(ids)
     batch = SubgraphBatch()
     for key, value in base:
-        if key not in SUBGRAPH_FIELDS:
+        if key not in SUBGRAPH_FIELDS and key not in DROPPED_FIELDS:
             batch[key] = value
     batch.num_nodes = int(base.num_nodes)
     batch.subgraph_nodes = nodes

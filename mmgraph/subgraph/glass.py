@@ -45,9 +45,8 @@ def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:
 
 def _mix(inside: Tensor, a: Tensor, b: Tensor, ratio: float) -> Tensor:
     """``ratio * a + (1 - ratio) * b`` inside the subgraph, the reverse outside."""
-    return torch.where(
-        inside.unsqueeze(-1), ratio * a + (1 - ratio) * b, ratio * b + (1 - ratio) * a
-    )
+    share = torch.where(inside, ratio, 1.0 - ratio).to(a.dtype).unsqueeze(-1)
+    return torch.lerp(b, a, share)
 
 
 class GLASSConv(nn.Module):
@@ -91,7 +90,10 @@ class GLASSConv(nn.Module):
     Shapes:
         - **input:** features :math:`(R, F)` of the source rows, the
           :class:`~mmgraph.subgraph._sparse.Adjacency` from them to the :math:`T \le R`
-          target rows (the first :math:`T` source rows), labels :math:`(R)` (bool)
+          target rows (the first :math:`T` source rows), labels :math:`(R)` (bool);
+          optionally ``n_id`` :math:`(R)`, and then features :math:`(N, F)` of base nodes,
+          row :math:`r` being node ``n_id[r]`` (the first layer: rows are copies of base
+          nodes, so the transforms run once per distinct node instead of once per row)
         - **output:** :math:`(T, C)`, the target rows
     """
 
@@ -134,13 +136,28 @@ class GLASSConv(nn.Module):
         if self.norm is not None:
             self.norm.reset_parameters()
 
-    def forward(self, x: Tensor, adj: Adjacency, inside: Tensor) -> Tensor:
-        """Apply the layer; ``adj`` maps the rows of ``x`` to the first ``adj.shape[0]``."""
-        t = _mix(inside, self.act(self.trans[1](x)), self.act(self.trans[0](x)), self.z_ratio)
+    def forward(
+        self, x: Tensor, adj: Adjacency, inside: Tensor, n_id: Tensor | None = None
+    ) -> Tensor:
+        """Apply the layer; ``adj`` maps the rows of ``x`` to the first ``adj.shape[0]``.
+
+        With ``n_id``, ``x`` holds base-node features and the rows are ``x[n_id]``.
+        """
+        targets = adj.shape[0]
+        if n_id is None:
+            t = _mix(inside, self.act(self.trans[1](x)), self.act(self.trans[0](x)), self.z_ratio)
+            own = x[:targets]
+        else:
+            # Both mixes once per distinct node, then one gather: [outside; inside] by row.
+            nodes, row_node = torch.unique(n_id, return_inverse=True)
+            base = x.index_select(0, nodes)
+            t1, t0 = self.act(self.trans[1](base)), self.act(self.trans[0](base))
+            both = torch.cat([torch.lerp(t1, t0, self.z_ratio), torch.lerp(t0, t1, self.z_ratio)])
+            t = both.index_select(0, row_node + inside.long() * nodes.numel())
+            own = base.index_select(0, row_node[:targets])
         m = norm_rows(self.norm, adj @ t)
         m = F.dropout(m, p=self.dropout, training=self.training)
-        targets = adj.shape[0]
-        h = torch.cat([m, x[:targets]], dim=-1)
+        h = torch.cat([m, own], dim=-1)
         return _mix(inside[:targets], self.comb[1](h), self.comb[0](h), self.z_ratio)
 
     def __repr__(self) -> str:
@@ -312,7 +329,8 @@ class GLASS(nn.Module):
         inside = torch.arange(order.numel(), device=device) < seeds
         edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
         degree = cached_degree(self, batch) if self.aggr == "gcn" else None
-        h = F.dropout(x.index_select(0, n_id), p=self.dropout, training=self.training)
+        # The first layer reads base-node features through n_id (dropout per base node).
+        h = F.dropout(x, p=self.dropout, training=self.training)
         pooled = []
         for i, conv in enumerate(self.convs):
             sources, targets = prefix[num_layers - i], prefix[num_layers - 1 - i]
@@ -329,7 +347,11 @@ class GLASS(nn.Module):
             adj = Adjacency(
                 edge_index[:, :used].to(device), (targets, sources), self.aggr, weight, degrees
             )
-            h = norm_rows(self.norms[i], conv(h[:sources], adj, inside[:sources]))
+            if i == 0:
+                h = conv(h, adj, inside[:sources], n_id=n_id[:sources])
+            else:
+                h = conv(h[:sources], adj, inside[:sources])
+            h = norm_rows(self.norms[i], h)
             if self.jk or i == num_layers - 1:
                 pooled.append(self.pool(h[:seeds], group, s))
             if i < num_layers - 1:

@@ -12,9 +12,13 @@ from mmgraph.nn import GNNStack
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.subgraph._checks import check_fraction, check_positive
 from mmgraph.subgraph.batch import SubgraphBatch
+from mmgraph.subgraph.gin import GINConv
 from mmgraph.subgraph.glass import cached_csr, make_head, norm_rows
 from mmgraph.subgraph.neighborhood import khop_neighborhoods
 from mmgraph.subgraph.pooling import SubgraphPool
+
+POOL_AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn", "gin")
+"""Aggregators of :class:`PoolGNN`: those of :mod:`mmgraph.nn` and ``"gin"`` (:class:`GINConv`)."""
 
 
 class PoolGNN(nn.Module):
@@ -34,10 +38,11 @@ class PoolGNN(nn.Module):
     output, the input projected to ``hidden_channels`` for :math:`k = 0`, as GIN's graph
     readout does). The layers are
     mmgraph's aggregators (:class:`~mmgraph.nn.GNNStack`: ``mean``, ``gcn``, ``ggnn``,
-    relation-aware); with ``num_layers=0`` the model pools the node inputs themselves, e.g.
-    frozen embeddings from any encoder (:class:`~mmgraph.subgraph.inputs.PrecomputedInput`)
-    or a trained :class:`~mmgraph.models.MultimodalGNN`
-    (:class:`~mmgraph.subgraph.inputs.EncoderInput`).
+    relation-aware) or ``gin`` (:class:`~mmgraph.subgraph.gin.GINConv`, sum aggregation
+    and an MLP, the one that can count, for molecules); with ``num_layers=0`` the model
+    pools the node inputs themselves, e.g. frozen embeddings from any encoder
+    (:class:`~mmgraph.subgraph.inputs.PrecomputedInput`) or a trained
+    :class:`~mmgraph.models.MultimodalGNN` (:class:`~mmgraph.subgraph.inputs.EncoderInput`).
 
     No node is labelled, so every subgraph sees the same node embeddings: the layers run
     once per batch, over the whole base graph, or for whole graphs of a disjoint union
@@ -52,7 +57,8 @@ class PoolGNN(nn.Module):
         num_classes (int): Output classes; ``0`` for an encoder without head.
         num_layers (int, optional): Aggregator layers :math:`L` (``0``: none).
             (default: :obj:`2`)
-        aggregator (str, optional): ``"mean"``, ``"gcn"`` or ``"ggnn"``. (default: ``"mean"``)
+        aggregator (str, optional): One of :data:`POOL_AGGREGATORS` (``"mean"``, ``"gcn"``,
+            ``"ggnn"``, ``"gin"``). (default: ``"mean"``)
         pool (str, optional): Pooling, one of :data:`~mmgraph.subgraph.POOLINGS`.
             (default: ``"sum"``)
         jk (bool, optional): Pool every layer and concatenate. (default: :obj:`True`)
@@ -103,10 +109,15 @@ class PoolGNN(nn.Module):
         self.num_relations = check_positive(num_relations, "num_relations")
         self.jk = bool(jk) and num_layers > 0
         self.use_edge_weight = use_edge_weight
+        if aggregator not in POOL_AGGREGATORS:
+            raise ValueError(
+                f"Unknown aggregator {aggregator!r}; expected one of {list(POOL_AGGREGATORS)}"
+            )
+        self._aggregator = aggregator
         self.gnn: GNNStack | None = None
         if num_layers > 0:
             self.gnn = GNNStack(
-                aggregator,
+                GINConv if aggregator == "gin" else aggregator,
                 in_channels,
                 hidden_channels,
                 num_layers,
@@ -129,7 +140,7 @@ class PoolGNN(nn.Module):
     @property
     def aggregator(self) -> str | None:
         """The aggregator's name (:obj:`None` without layers)."""
-        return None if self.gnn is None else self.gnn.aggregator
+        return None if self.gnn is None else self._aggregator
 
     def reset_parameters(self) -> None:
         """Re-initialise every layer."""

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from mmgraph.config import ConfigBase
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.eval.metrics import to_jsonable
+from mmgraph.objectives import SupervisedObjective, balanced_class_weights
 from mmgraph.seed import seed_everything
 from mmgraph.subgraph import (
     GLASS,
@@ -72,8 +73,8 @@ class SubgraphConfig(ConfigBase):
         pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`. (default: ``"mean"``)
         aggr (str): GLASS's neighbour aggregation (``sum``, ``mean``, ``gcn``).
             (default: ``"sum"``)
-        aggregator (str): The ``pool`` method's aggregator (``mean``, ``gcn``, ``ggnn``).
-            (default: ``"mean"``)
+        aggregator (str): The ``pool`` method's aggregator (``mean``, ``gcn``, ``ggnn``,
+            ``gin``). (default: ``"mean"``)
         z_ratio (float): GLASS's mixing ratio. (default: :obj:`0.8`)
         dropout (float): Dropout. (default: :obj:`0.0`)
         jk (bool): Concatenate the pooled outputs of every layer. (default: :obj:`False`)
@@ -223,8 +224,34 @@ def _fit_classifier(
         seed=train.seed,
         neighborhoods=cache,
     )
-    trainer = Trainer(model, train).fit(full, loader=loader)
+    weights = None
+    if train.class_weights:
+        weights = balanced_class_weights(dataset.y[train_index], dataset.num_classes)
+    trainer = Trainer(model, train)
+    trainer.fit(
+        _validation_batch(dataset, full, graph, cache),
+        objective=SupervisedObjective(class_weights=weights),
+        loader=loader,
+    )
     return model, trainer
+
+
+def _validation_batch(
+    dataset: SubgraphDataset, full: SubgraphBatch, graph: Any, cache: NeighborhoodCache | None
+) -> SubgraphBatch:
+    """A batch of just the labelled validation subgraphs (``full`` when there are none).
+
+    The trainer evaluates the graph it is given after every ``eval_every`` epochs; giving it
+    the validation subgraphs alone spares running the model over the whole data set.
+    """
+    val = getattr(full, "val_mask", None)
+    if val is None or not bool((val & (full.y >= 0)).any()):
+        return full
+    ids = full.subgraph_id[val & (full.y >= 0)]
+    batch = make_subgraph_batch(dataset, ids, graph=graph, neighborhoods=cache)
+    every = torch.ones(ids.numel(), dtype=torch.bool)
+    batch.train_mask, batch.val_mask, batch.test_mask = ~every, every, ~every
+    return batch
 
 
 def _split_metrics(trainer: Trainer, batch: SubgraphBatch) -> dict[str, dict[str, float]]:
@@ -316,7 +343,10 @@ def train_subgraph_model(
     if not bool(labelled.any()):
         raise ValueError("The data set has no labelled subgraphs to classify")
     graph = _prepare_graph(dataset, features, progress)
-    full = make_subgraph_batch(dataset, graph=graph)
+    cache = None
+    if config.method == "glass":
+        cache = NeighborhoodCache(dataset, config.num_layers)
+    full = make_subgraph_batch(dataset, graph=graph, neighborhoods=cache)
     has_split = dataset.train_mask is not None and bool((dataset.train_mask & labelled).any())
     runs: list[tuple[str, SubgraphBatch]] = []
     if has_split:
@@ -329,9 +359,6 @@ def train_subgraph_model(
 
         masks = stratified_split(dataset.y, 0.8, 0.1, 0.1, seed=train.seed)
         runs.append(("split", with_split(full, masks[0], masks[2], masks[1])))
-    cache = None
-    if config.method == "glass":
-        cache = NeighborhoodCache(dataset, config.num_layers)
     unsupervised = None
     if config.method == "sub2vec":
         unsupervised = _fit_sub2vec(dataset, config, train)

@@ -23,6 +23,12 @@ def test_batch_fields(overlapping: SubgraphDataset) -> None:
     assert not batch.whole_graphs and "neighborhoods" not in batch
 
 
+def test_batch_leaves_out_node_ids(overlapping: SubgraphDataset) -> None:
+    overlapping.graph.node_id = [f"n{i}" for i in range(40)]
+    batch = make_subgraph_batch(overlapping, [1])
+    assert "node_id" not in batch and batch.edge_index is overlapping.graph.edge_index
+
+
 def test_loader_covers_each_training_subgraph_once(overlapping: SubgraphDataset) -> None:
     loader = SubgraphLoader(overlapping, batch_size=2, seed=0)
     assert len(loader) == 2

@@ -79,6 +79,20 @@ def test_conv_matches_closed_form(aggr: str) -> None:
     assert torch.allclose(flat(x, adj, z), flat(x, adj, ~z), atol=1e-6)
 
 
+def test_conv_reads_base_nodes_through_n_id() -> None:
+    # Rows 0-3 copy base nodes 2, 0, 2, 1 (node 2 twice, once inside, once outside);
+    # the two targets are rows 0 and 1.
+    torch.manual_seed(0)
+    base = torch.randn(3, 3)
+    n_id = torch.tensor([2, 0, 2, 1])
+    z = torch.tensor([True, False, False, True])
+    edge_index = torch.tensor([[1, 2, 3, 0, 3], [0, 0, 0, 1, 1]])
+    conv = GLASSConv(3, 4, aggr="mean", z_ratio=0.9).eval()
+    adj = Adjacency(edge_index, (2, 4), "mean")
+    expected = conv(base[n_id], adj, z)
+    assert torch.allclose(conv(base, adj, z, n_id=n_id), expected, atol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("aggr", "layers", "jk"), [("sum", 1, False), ("mean", 2, True), ("gcn", 2, False)]
 )

@@ -34,7 +34,7 @@ def reference(model: PoolGNN, dataset: SubgraphDataset, ids: list[int]) -> torch
     )
 
 
-@pytest.mark.parametrize("aggregator", ["mean", "gcn", "ggnn"])
+@pytest.mark.parametrize("aggregator", ["mean", "gcn", "ggnn", "gin"])
 def test_whole_graph_batches_match_the_full_graph(
     molecules: SubgraphDataset, aggregator: str
 ) -> None:
