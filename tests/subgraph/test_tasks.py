@@ -103,3 +103,15 @@ def test_loading_and_errors(overlapping: SubgraphDataset, tmp_path: Path) -> Non
     unlabelled = SubgraphDataset(overlapping.graph, [torch.tensor([0])], torch.tensor([-1]))
     with pytest.raises(ValueError, match="no labelled subgraphs"):
         train_subgraph_model(unlabelled, SubgraphConfig(method="pool"), FAST)
+
+
+def test_validation_runs_on_the_validation_subgraphs(overlapping: SubgraphDataset) -> None:
+    from mmgraph.subgraph import make_subgraph_batch, with_split
+    from mmgraph.tasks.subgraph import _validation_batch
+
+    full = make_subgraph_batch(overlapping)
+    batch = _validation_batch(overlapping, full, overlapping.graph, None)
+    assert batch.subgraph_id.tolist() == [3]  # the only validation subgraph
+    assert batch.val_mask.tolist() == [True] and not bool(batch.train_mask.any())
+    folds = with_split(full, torch.tensor([0, 1, 2]), torch.tensor([4, 5]))
+    assert _validation_batch(overlapping, folds, overlapping.graph, None) is folds
