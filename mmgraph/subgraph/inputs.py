@@ -249,10 +249,22 @@ class EncoderInput(nn.Module):
         self.method = method
 
     def reset_parameters(self) -> None:
-        """Re-initialise the encoder where it can."""
+        """Re-initialise the encoder's parameters where it can, keeping its buffers.
+
+        Buffers hold what was fitted on data (e.g. the numeric statistics a
+        :class:`~mmgraph.models.MultimodalGNN` fitted on the training nodes), which the
+        subgraph models' own ``reset_parameters`` (called when they are built) must not
+        forget.
+        """
         reset = getattr(self.encoder, "reset_parameters", None)
-        if callable(reset):
-            reset()
+        if not callable(reset):
+            return
+        kept = {name: buffer.clone() for name, buffer in self.encoder.named_buffers()}
+        reset()
+        with torch.no_grad():
+            for name, buffer in self.encoder.named_buffers():
+                if name in kept:
+                    buffer.copy_(kept[name])
 
     def forward(self, batch: Data) -> Tensor:
         """Node embeddings of the encoder."""

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmgraph.data import MultimodalGraph, SubgraphDataset
-from mmgraph.subgraph import build_node_input, make_subgraph_batch
+from mmgraph.subgraph import PoolGNN, build_node_input, make_subgraph_batch
 from mmgraph.subgraph.inputs import (
     ConstantInput,
     DegreeInput,
@@ -78,6 +78,10 @@ def test_multimodal_input_runs_the_model_encoders(overlapping: SubgraphDataset) 
     out = encoder(make_subgraph_batch(dataset))
     assert out.shape == (40, 6)
     assert list(encoder.encoder.encoders.encoders) == ["text", "attributes"]
+    # Building a model resets its input's parameters but keeps the fitted statistics.
+    encoder.reset_parameters()
+    model = PoolGNN(encoder, 4, 2, num_layers=1)
+    assert model(make_subgraph_batch(dataset)).shape == (1, 2)
 
 
 def test_errors(overlapping: SubgraphDataset) -> None:
