@@ -117,6 +117,9 @@ class NeighborLoader:
         drop_last (bool, optional): Drop the last, smaller batch. (default: :obj:`False`)
         seed (int, optional): Seed of the shuffling and sampling; epochs continue one random
             stream, so they differ but a run is reproducible. (default: :obj:`None`)
+        backend (str, optional): ``"auto"``, ``"torch"`` or ``"pyg-lib"``: who samples, see
+            :class:`NeighborSampler` (``"auto"`` uses pyg-lib only when it is importable, no
+            ``relation_fanouts`` and no ``seed`` are given). (default: :obj:`"auto"`)
 
     Shapes:
         N nodes; each batch holds ``batch_size`` seeds and their sampled neighbourhoods.
@@ -133,6 +136,7 @@ class NeighborLoader:
         relation_fanouts: RelationFanouts | None = None,
         drop_last: bool = False,
         seed: int | None = None,
+        backend: str = "auto",
     ) -> None:
         if not isinstance(graph, Data):
             raise TypeError(
@@ -156,7 +160,10 @@ class NeighborLoader:
             fanouts,
             replace=replace,
             relation_fanouts=relation_fanouts,
-            generator=self.generator,
+            # Without a seed the sampler draws from its own generator, so that "auto" may
+            # pick pyg-lib; with one it shares the loader's stream.
+            generator=self.generator if seed is not None else None,
+            backend=backend,
         )
 
     def __len__(self) -> int:
@@ -177,5 +184,6 @@ class NeighborLoader:
         return (
             f"{self.__class__.__name__}(fanouts={self.sampler.fanouts}, "
             f"batch_size={self.batch_size}, num_input_nodes={self.input_nodes.numel()}, "
-            f"shuffle={self.shuffle}, replace={self.sampler.replace})"
+            f"shuffle={self.shuffle}, replace={self.sampler.replace}"
+            + (", backend='pyg-lib')" if self.sampler.backend == "pyg-lib" else ")")
         )

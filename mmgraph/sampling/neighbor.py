@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from mmgraph.sampling import _pyglib
 from mmgraph.sampling.csr import CSRGraph, expand_rows
 from mmgraph.sampling.walks import resolve_generator
 
@@ -76,6 +77,18 @@ class NeighborSampler:
     and the nodes not seen before form hop :math:`l`. Messages flow along the sampled edges
     from :math:`u \in \mathcal{S}_l(v)` to :math:`v`.
 
+    **pyg-lib.** With ``backend="auto"`` (the default), the sampling runs in `pyg-lib
+    <https://github.com/pyg-team/pyg-lib>`_'s compiled ``neighbor_sample`` when pyg-lib is
+    importable, no ``relation_fanouts`` are given and neither ``seed`` nor ``generator`` is:
+    it draws from the same distribution (uniform, Floyd's algorithm without replacement) and
+    returns the same :class:`SampledSubgraph`, but not the same draws, so a seeded sampler
+    always runs the plain-PyTorch path and reproduces its results whether pyg-lib is
+    installed or not. ``backend="pyg-lib"`` insists (an :class:`ImportError` when it is
+    missing, a :class:`ValueError` with ``relation_fanouts``) and honours a seed too,
+    reproducibly for a given pyg-lib release; ``backend="torch"`` never uses it. pyg-lib
+    draws from PyTorch's global generator: it is seeded from this sampler's generator and
+    restored afterwards, so the global random state is left untouched either way.
+
     Not thread-safe: a sampler reuses one scratch table across calls.
 
     Args:
@@ -91,6 +104,9 @@ class NeighborSampler:
             (default: :obj:`None`)
         generator (torch.Generator, optional): Generator to draw from instead of ``seed``.
             (default: :obj:`None`)
+        backend (str, optional): ``"auto"``, ``"torch"`` or ``"pyg-lib"``, see above; the
+            attribute ``backend`` holds the one chosen (``"torch"`` or ``"pyg-lib"``).
+            (default: :obj:`"auto"`)
 
     Shapes:
         B seeds, n sampled nodes, m sampled edges, L = ``len(fanouts)`` hops.
@@ -104,6 +120,7 @@ class NeighborSampler:
         relation_fanouts: RelationFanouts | None = None,
         seed: int | None = None,
         generator: torch.Generator | None = None,
+        backend: str = "auto",
     ) -> None:
         if not isinstance(csr, CSRGraph):
             raise TypeError(
@@ -126,6 +143,13 @@ class NeighborSampler:
         self.replace = bool(replace)
         self.generator = resolve_generator(seed, generator)
         self.relation_fanouts = relation_fanouts
+        self.backend = _pyglib.resolve_backend(
+            backend,
+            self.__class__.__name__,
+            "neighbor_sample",
+            unsupported=None if relation_fanouts is None else "draw per-relation fan-outs",
+            seeded=seed is not None or generator is not None,
+        )
         self._per_relation: Tensor | None = None  # [hops, R] fan-outs when by relation
         if relation_fanouts is not None:
             self._per_relation = self._relation_table(relation_fanouts)
@@ -201,6 +225,9 @@ class NeighborSampler:
             raise ValueError(
                 "Found repeated seed nodes: seeds must be distinct; pass `seeds.unique()`"
             )
+        if self.backend == "pyg-lib":
+            local.index_fill_(0, seeds, -1)
+            return self._sample_pyg_lib(seeds)
         nodes = [seeds]
         rows: list[Tensor] = []
         cols: list[Tensor] = []
@@ -233,6 +260,21 @@ class NeighborSampler:
             edge_index=torch.stack([torch.cat(rows), torch.cat(cols)]),
             e_id=self.csr.e_id.index_select(0, pos),
             batch_size=b,
+            num_sampled_nodes=num_nodes,
+            num_sampled_edges=num_edges,
+            edge_type=None if edge_type is None else edge_type.index_select(0, pos),
+        )
+
+    def _sample_pyg_lib(self, seeds: Tensor) -> SampledSubgraph:
+        n_id, edge_index, pos, num_nodes, num_edges = _pyglib.neighbor_sample(
+            self.csr, seeds, self.fanouts, self.replace, self.generator
+        )
+        edge_type = self.csr.edge_type
+        return SampledSubgraph(
+            n_id=n_id,
+            edge_index=edge_index,
+            e_id=self.csr.e_id.index_select(0, pos),
+            batch_size=seeds.numel(),
             num_sampled_nodes=num_nodes,
             num_sampled_edges=num_edges,
             edge_type=None if edge_type is None else edge_type.index_select(0, pos),
@@ -295,6 +337,7 @@ class NeighborSampler:
 
     def __repr__(self) -> str:
         extra = ", relation_fanouts=..." if self.relation_fanouts is not None else ""
+        extra += ", backend='pyg-lib'" if self.backend == "pyg-lib" else ""
         return f"{self.__class__.__name__}(fanouts={self.fanouts}, replace={self.replace}{extra})"
 
 

@@ -22,6 +22,12 @@ stops there, and the rest of its row is ``-1``; a walk from an isolated node is
 
 **Directed graphs.** A walk follows out-edges; :math:`x \in \mathcal{N}(t)` means the edge
 :math:`t \to x` exists.
+
+**pyg-lib.** `pyg-lib <https://github.com/pyg-team/pyg-lib>`_'s compiled walker samples
+uniformly only (it refuses ``p != 1`` or ``q != 1``) and has no edge weights, so
+``backend="auto"`` uses it only for unweighted uniform (DeepWalk) walks without a seed; its
+dead ends are turned into our ``-1``. Its walker runs on several threads drawing from one
+generator, so a seed cannot reproduce its walks: seeded walks always run here.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from mmgraph.sampling import _pyglib
 from mmgraph.sampling.csr import CSRGraph, expand_rows
 from mmgraph.seed import make_generator
 
@@ -261,6 +268,7 @@ def random_walk(
     weighted: bool = True,
     seed: int | None = None,
     generator: torch.Generator | None = None,
+    backend: str = "auto",
 ) -> Tensor:
     r"""Random walks from ``start``: uniform (DeepWalk) when ``p = q = 1``, node2vec otherwise.
 
@@ -284,6 +292,10 @@ def random_walk(
         seed (int, optional): Seed of the walk. (default: :obj:`None`)
         generator (torch.Generator, optional): Generator to draw from instead of ``seed``.
             (default: :obj:`None`)
+        backend (str, optional): ``"auto"`` (pyg-lib's walker for unweighted uniform walks
+            without ``seed`` or ``generator`` when pyg-lib is importable, else plain
+            PyTorch), ``"torch"``, or ``"pyg-lib"`` (an :class:`ImportError` when it is
+            missing, a :class:`ValueError` for walks it cannot draw). (default: :obj:`"auto"`)
 
     Returns:
         torch.Tensor: Walks ``[B, walk_length + 1]`` (int64), starting with ``start``; ``-1``
@@ -295,7 +307,31 @@ def random_walk(
     _check_walk_args(csr, walk_length, p, q)
     start = _check_start(start, csr.num_nodes)
     gen = resolve_generator(seed, generator)
+    seeded = seed is not None or generator is not None
+    weighted = weighted and csr.edge_weight is not None
+    if _walk_backend(backend, "random_walk", p, q, weighted, seeded) == "pyg-lib":
+        return _walk_pyg_lib(csr, start, walk_length, gen)
     return _walk(_tables(csr, weighted), start, walk_length, float(p), float(q), gen)
+
+
+def _walk_backend(
+    backend: str, owner: str, p: float, q: float, weighted: bool, seeded: bool
+) -> str:
+    """``"torch"`` or ``"pyg-lib"`` for walks with these options (see the module docstring)."""
+    unsupported = None
+    if p != 1 or q != 1:
+        unsupported = f"draw node2vec walks with p={p:g}, q={q:g} (it walks uniformly only)"
+    elif weighted:
+        unsupported = "follow edge weights (pass weighted=False to walk uniformly)"
+    elif seeded:
+        unsupported = "reproduce a seed (its walker runs on several threads); pass seed=None"
+    return _pyglib.resolve_backend(backend, owner, "random_walk", unsupported, seeded=False)
+
+
+def _walk_pyg_lib(csr: CSRGraph, start: Tensor, walk_length: int, gen: torch.Generator) -> Tensor:
+    if walk_length == 0 or start.numel() == 0:  # nothing to draw (pyg-lib divides by L)
+        return start.view(-1, 1).expand(-1, walk_length + 1).clone()
+    return _pyglib.random_walk(csr, start, walk_length, gen)
 
 
 def _walk(
@@ -519,6 +555,9 @@ class RandomWalker:
             (default: :obj:`True`)
         seed (int, optional): Seed; successive calls continue one random stream.
             (default: :obj:`None`)
+        backend (str, optional): ``"auto"``, ``"torch"`` or ``"pyg-lib"``, as in
+            :func:`random_walk`; the attribute ``backend`` holds the one chosen.
+            (default: :obj:`"auto"`)
 
     Shapes:
         B start nodes, W = ``walks_per_node``, L = ``walk_length``; :meth:`walk` returns
@@ -534,6 +573,7 @@ class RandomWalker:
         q: float = 1.0,
         weighted: bool = True,
         seed: int | None = None,
+        backend: str = "auto",
     ) -> None:
         _check_walk_args(csr, walk_length, p, q)
         if not isinstance(walks_per_node, int) or isinstance(walks_per_node, bool):
@@ -550,15 +590,20 @@ class RandomWalker:
         self.weighted = weighted and csr.edge_weight is not None
         self.seed = seed
         self.generator = resolve_generator(seed, None)
+        self.backend = _walk_backend(
+            backend, self.__class__.__name__, self.p, self.q, self.weighted, seed is not None
+        )
 
     def walk(self, start: Tensor | None = None) -> Tensor:
         """Walks ``[walks_per_node * B, walk_length + 1]`` from ``start`` (all nodes if None)."""
         if start is None:
             start = torch.arange(self.csr.num_nodes)
-        start = _check_start(start, self.csr.num_nodes)
+        start = _check_start(start, self.csr.num_nodes).repeat(self.walks_per_node)
+        if self.backend == "pyg-lib":
+            return _walk_pyg_lib(self.csr, start, self.walk_length, self.generator)
         return _walk(
             _tables(self.csr, self.weighted),
-            start.repeat(self.walks_per_node),
+            start,
             self.walk_length,
             self.p,
             self.q,
@@ -592,5 +637,6 @@ class RandomWalker:
         return (
             f"{self.__class__.__name__}(walk_length={self.walk_length}, "
             f"walks_per_node={self.walks_per_node}, p={self.p:g}, q={self.q:g}, "
-            f"weighted={self.weighted})"
+            f"weighted={self.weighted}"
+            + (", backend='pyg-lib')" if self.backend == "pyg-lib" else ")")
         )
