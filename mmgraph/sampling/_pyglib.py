@@ -10,7 +10,9 @@ their Python wrappers and keyword arguments, and their outputs are converted to 
   seeds first, then new nodes in order of first appearance), ``edge`` the sampled positions
   in ``col`` (not edge ids: we map them through ``CSRGraph.e_id``), and the per-hop counts.
   Without replacement it draws by Floyd's algorithm, with replacement independently, both
-  uniformly over a node's entries: the distribution of our plain-PyTorch sampler.
+  uniformly over a node's entries: the distribution of our plain-PyTorch sampler, up to
+  pyg-lib's modulo bias (it reduces 16 random bits modulo the degree below 2^16, so offsets
+  are off by a relative 1 / floor(2^16 / degree) at most, e.g. 1.5% at degree 1000).
 - ``random_walk(rowptr, col, seed, walk_length, p, q)`` returns the walks ``[B, L + 1]``
   (newer releases a tuple whose first item they are); it refuses ``p != 1`` or ``q != 1``, has
   no edge weights, and repeats a node without out-edges where we write ``-1``.
