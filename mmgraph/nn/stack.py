@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torch.nn import ELU, GELU, Identity, LeakyReLU, Module, ModuleList, ReLU, Tanh
 
+from mmgraph.nn.functional import dropout
 from mmgraph.nn.gcn_conv import GCNConv
 from mmgraph.nn.ggnn import GGNNConv
 from mmgraph.nn.mean_conv import MeanConv
@@ -212,7 +213,7 @@ class GNNStack(Module):
             if i < self.num_layers - 1:
                 h = self.act(h)
         if i < self.num_layers - 1 and self.dropout > 0:
-            h = torch.nn.functional.dropout(h, p=self.dropout, training=self.training)
+            h = dropout(h, p=self.dropout, training=self.training)
         return h
 
     def forward(
