@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -186,7 +188,8 @@ def main() -> None:
     print()
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(f"# Aggregator speed\n\n{header}\n\n{table}\n")
+    command = f"python benchmarks/aggregator_speed.py {shlex.join(sys.argv[1:])}".strip()
+    args.out.write_text(f"# Aggregator speed\n\nCommand: `{command}`\n\n{header}\n\n{table}\n")
     print(f"\nwritten to {args.out}")
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,7 +125,8 @@ def main() -> None:
     print()
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(f"# Gradients versus depth\n\n{header}\n\n{text}\n")
+    command = f"python benchmarks/depth_gradients.py {shlex.join(sys.argv[1:])}".strip()
+    args.out.write_text(f"# Gradients versus depth\n\nCommand: `{command}`\n\n{header}\n\n{text}\n")
     print(f"\nwritten to {args.out}")
 
 
