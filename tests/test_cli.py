@@ -275,3 +275,29 @@ def test_pretrain_then_fine_tune_the_autoencoder(card: Path, tmp_path: Path, cap
     assert main([*args, "--fusion", "autoencoder", "--out", str(tmp_path / "ae")]) == 0
     assert main([*args, "--out", str(tmp_path / "concat")]) == 2
     assert "use it with --fusion autoencoder" in capsys.readouterr().err
+
+
+def test_train_with_the_gcn_recipe_options(card: Path, tmp_path: Path, capsys) -> None:
+    import yaml
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    usage = " ".join(capsys.readouterr().out.split())
+    assert "--head {linear,conv}" in usage and "(default: linear)" in usage
+    assert "--numeric-scaling {standard,none}" in usage and "(default: standard)" in usage
+    assert "0 or 'none': no projection" in usage and "--no-missing-indicator" in usage
+    out = tmp_path / "recipe"
+    args = ["train", "--data", str(card), "--text-encoder", "hashing", "--image-size", "8"]
+    args += ["--epochs", "2", "--hidden", "8", "--layers", "1", "--quiet", "--out", str(out)]
+    args += ["--head", "conv", "--modality-dim", "0", "--numeric-scaling", "none"]
+    assert main([*args, "--no-missing-indicator"]) == 0
+    model = yaml.safe_load((out / "config.yaml").read_text())["model"]
+    assert (model["head"], model["modality_dim"], model["num_layers"]) == ("conv", None, 1)
+    assert (model["numeric_scaling"], model["missing_indicator"]) == ("none", False)
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main([*args, "--aggregator", "ggnn"]) == 2
+    assert "use head='linear' with it" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*args, "--modality-dim", "-3"])
+    assert "expected a positive int, 0 or 'none' (got '-3')" in capsys.readouterr().err

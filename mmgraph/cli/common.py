@@ -11,6 +11,8 @@ AGGREGATOR_NAMES = ("mean", "gcn", "ggnn")
 FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
 MODALITY_NAMES = ("text", "image", "attributes")
 COORDINATION_NAMES = ("cosine", "ranking", "structure", "infonce", "cca")
+HEAD_NAMES = ("linear", "conv")
+NUMERIC_SCALING_NAMES = ("standard", "none")
 
 
 def add_data(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -62,9 +64,32 @@ def add_model(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--hidden", type=int, default=64, help="embedding size (default: 64)")
     group.add_argument("--layers", type=int, default=2, help="aggregator layers (default: 2)")
     group.add_argument(
-        "--modality-dim", type=int, default=64, help="per-modality size (default: 64)"
+        "--modality-dim",
+        type=dim_or_none,
+        default=64,
+        help="size each modality is projected to; 0 or 'none': no projection, the first layer "
+        "reads the features themselves (default: 64)",
     )
     group.add_argument("--dropout", type=float, default=0.5, help="dropout (default: 0.5)")
+    group.add_argument(
+        "--head",
+        choices=HEAD_NAMES,
+        default="linear",
+        help="output head: 'linear', or 'conv' (one more aggregator layer to the classes, "
+        "over one more hop: give one more --fanouts value) (default: linear)",
+    )
+    group.add_argument(
+        "--numeric-scaling",
+        choices=NUMERIC_SCALING_NAMES,
+        default="standard",
+        help="numeric attributes: 'standard' (training mean and deviation) or 'none' (as they "
+        "are) (default: standard)",
+    )
+    group.add_argument(
+        "--no-missing-indicator",
+        action="store_true",
+        help="no missing-value flag per numeric column (default: flags)",
+    )
     group.add_argument(
         "--coordination",
         choices=COORDINATION_NAMES,
@@ -123,6 +148,33 @@ def add_training(parser: argparse.ArgumentParser) -> None:
         "(default: 0)",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def head_and_scaling_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``ModelConfig`` options of ``--head``, ``--numeric-scaling``, ``--no-missing-indicator``.
+
+    The subcommands that call :func:`add_model` add them to their model options.
+    """
+    return {
+        "head": args.head,
+        "numeric_scaling": args.numeric_scaling,
+        "missing_indicator": not args.no_missing_indicator,
+    }
+
+
+def dim_or_none(value: str) -> int | None:
+    """A positive size, or ``None`` for ``0`` or ``none`` (argparse type)."""
+    if value.lower() == "none":
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive int, 0 or 'none' (got {value!r})"
+        ) from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"expected a positive int, 0 or 'none' (got {value!r})")
+    return size or None
 
 
 def data_spec(args: argparse.Namespace) -> Any:

@@ -12,6 +12,7 @@ from mmgraph.cli.common import (
     add_model,
     add_training,
     data_spec,
+    head_and_scaling_options,
     none_or,
 )
 from mmgraph.distributed import is_main_process
@@ -109,6 +110,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "num_layers": args.layers,
         "modality_dim": args.modality_dim,
         "dropout": args.dropout,
+        **head_and_scaling_options(args),
     }
     if args.modalities:
         model["modalities"] = list(args.modalities)

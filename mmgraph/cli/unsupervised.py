@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_features, add_model, data_spec, none_or
+from mmgraph.cli.common import (
+    add_data,
+    add_features,
+    add_model,
+    data_spec,
+    head_and_scaling_options,
+    none_or,
+)
 
 OBJECTIVES = ("node2vec",)
 DISTRIBUTIONS = ("uniform", "unigram")
@@ -157,6 +164,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
             "num_layers": args.layers,
             "modality_dim": args.modality_dim,
             "dropout": args.dropout,
+            **head_and_scaling_options(args),
         }
         if args.modalities:
             model["modalities"] = list(args.modalities)

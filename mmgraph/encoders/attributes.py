@@ -10,6 +10,10 @@ from torch import Tensor, nn
 
 from mmgraph.data.graph import MISSING_CODE
 
+NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none")
+"""How :class:`NumericStandardizer` scales numeric columns: ``"standard"`` (mean and
+standard deviation of the training nodes) or ``"none"`` (values as they are)."""
+
 if TYPE_CHECKING:
     from mmgraph.data.graph import MultimodalGraph
 
@@ -30,6 +34,19 @@ def _log1p_columns(log1p: bool | Sequence[int], num_features: int) -> list[int]:
                 f"(got {list(log1p)!r})"
             )
     return sorted(set(columns))
+
+
+def _check_scaling(scaling: Any) -> str:
+    if scaling not in NUMERIC_SCALINGS:
+        raise ValueError(
+            f"Unknown numeric scaling {scaling!r}; expected one of {list(NUMERIC_SCALINGS)}"
+        )
+    return str(scaling)
+
+
+def _scaling_repr(scaling: str, key: str) -> str:
+    """``", key='none'"`` for a scaling other than the default, else nothing."""
+    return "" if scaling == "standard" else f", {key}={scaling!r}"
 
 
 def _check_numeric(x: Any, num_features: int, what: str) -> Tensor:
@@ -60,13 +77,18 @@ class NumericStandardizer(nn.Module):
         f_{ij} = [x_{ij} = \text{NaN}],
 
     so a missing value is imputed with the training mean and flagged. A column with no
-    training value gets :math:`\mu = 0`, and a constant one :math:`\sigma = 1`.
+    training value gets :math:`\mu = 0`, and a constant one :math:`\sigma = 1`. With
+    ``scaling="none"`` the values pass as they are (:math:`\mu = 0, \sigma = 1`, nothing to
+    fit; a missing value becomes :math:`0`), for features already on a common scale such as
+    a row-normalised bag of words.
 
     Args:
         num_features (int): Number of numeric columns :math:`F`.
         log1p (bool or Sequence[int], optional): Columns to log-transform (all when
             :obj:`True`), for heavy-tailed counts. (default: :obj:`False`)
         missing_indicator (bool, optional): Append the flags :math:`f`. (default: :obj:`True`)
+        scaling (str, optional): ``"standard"`` (training statistics, fitted by :meth:`fit`)
+            or ``"none"`` (no scaling). (default: ``"standard"``)
 
     Shapes:
         - **input:** ``[N, F]`` (float, NaN where missing)
@@ -83,10 +105,12 @@ class NumericStandardizer(nn.Module):
         num_features: int,
         log1p: bool | Sequence[int] = False,
         missing_indicator: bool = True,
+        scaling: str = "standard",
     ) -> None:
         super().__init__()
         if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features < 0:
             raise ValueError(f"Expected 'num_features' >= 0 (got {num_features!r})")
+        self.scaling = _check_scaling(scaling)
         self.num_features = num_features
         self.log1p_columns = _log1p_columns(log1p, num_features)
         self.missing_indicator = missing_indicator
@@ -118,7 +142,8 @@ class NumericStandardizer(nn.Module):
     def fit(self, x: Tensor, mask: Tensor | None = None) -> NumericStandardizer:
         """Compute per-column mean and standard deviation over the rows in ``mask``.
 
-        NaN values are ignored. Returns the module.
+        NaN values are ignored. With ``scaling="none"`` only the inputs are checked. Returns
+        the module.
         """
         x = _check_numeric(x, self.num_features, "numeric")
         if mask is not None:
@@ -133,6 +158,8 @@ class NumericStandardizer(nn.Module):
                     f"{list(getattr(mask, 'shape', []))})"
                 )
             x = x[mask.to(x.device)]
+        if self.scaling == "none":
+            return self
         values = self.transform(x.to(self.mean.device, torch.float64))
         observed = ~torch.isnan(values)
         count = observed.sum(dim=0)
@@ -150,14 +177,16 @@ class NumericStandardizer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Standardised, imputed values (and missing flags) ``[N, out_dim]``."""
-        if self.num_features and not bool(self.fitted):
+        if self.scaling == "standard" and self.num_features and not bool(self.fitted):
             raise ValueError(
                 f"{self.__class__.__name__} is not fitted: call `fit(numeric, mask=train_mask)` "
                 "before encoding"
             )
         x = _check_numeric(x, self.num_features, "numeric")
         missing = torch.isnan(x)
-        z = (self.transform(x) - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        z = self.transform(x)
+        if self.scaling == "standard":
+            z = (z - self.mean.to(x.dtype)) / self.std.to(x.dtype)
         z = torch.where(missing, torch.zeros_like(z), z)
         if self.missing_indicator:
             return torch.cat([z, missing.to(z.dtype)], dim=1)
@@ -166,7 +195,7 @@ class NumericStandardizer(nn.Module):
     def __repr__(self) -> str:
         return (
             f"{self.__class__.__name__}({self.num_features}, log1p={self.log1p_columns}, "
-            f"missing_indicator={self.missing_indicator})"
+            f"missing_indicator={self.missing_indicator}{_scaling_repr(self.scaling, 'scaling')})"
         )
 
 
@@ -174,7 +203,8 @@ class AttributeEncoder(nn.Module):
     r"""Encode numeric and categorical node attributes into one vector, with missing values.
 
     Numeric columns go through a :class:`NumericStandardizer` (fitted on training nodes:
-    standardised, NaN imputed with the training mean and flagged); categorical column
+    standardised, NaN imputed with the training mean and flagged; or, with
+    ``numeric_scaling="none"``, as they are); categorical column
     :math:`c` with :math:`K_c` values through an embedding :math:`\mathbf{E}_c` of
     :math:`K_c + 2` rows: row 0 for a missing value (code ``0``), rows :math:`1..K_c` for the
     values, and row :math:`K_c + 1` shared by unknown codes (:math:`> K_c`, such as values
@@ -182,8 +212,9 @@ class AttributeEncoder(nn.Module):
 
     .. math::
         \mathbf{x}_i = \mathbf{W} \big[\, \mathbf{z}_i \,\|\, \mathbf{f}_i \,\|\,
-        \mathbf{E}_1[k_{i1}] \,\|\, \cdots \,\|\, \mathbf{E}_C[k_{iC}] \,\big] + \mathbf{b}.
+        \mathbf{E}_1[k_{i1}] \,\|\, \cdots \,\|\, \mathbf{E}_C[k_{iC}] \,\big] + \mathbf{b},
 
+    or, with ``out_dim=None``, the concatenation itself (no projection).
     A node is present when it has any observed numeric value or any non-missing code; rows of
     other nodes are zeros. Either part may be absent (``num_numeric=0`` or no
     ``cardinalities``).
@@ -191,7 +222,9 @@ class AttributeEncoder(nn.Module):
     Args:
         num_numeric (int): Number of numeric columns :math:`F`.
         cardinalities (Sequence[int]): Number of values :math:`K_c` of each categorical column.
-        out_dim (int, optional): Output size. (default: :obj:`64`)
+        out_dim (int, optional): Output size; :obj:`None` for no projection (the output is
+            the concatenation, of size :math:`F` (or :math:`2F` with the missing flags) plus
+            :math:`C E`). (default: :obj:`64`)
         log1p (bool or Sequence[int], optional): Numeric columns to log-transform (all when
             :obj:`True`). (default: :obj:`False`)
         embedding_dim (int, optional): Size :math:`E` of each categorical embedding.
@@ -199,37 +232,50 @@ class AttributeEncoder(nn.Module):
         missing_indicator (bool, optional): Append a missing flag per numeric column.
             (default: :obj:`True`)
         bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
+        numeric_scaling (str, optional): ``"standard"`` or ``"none"``, see
+            :class:`NumericStandardizer`. (default: ``"standard"``)
 
     Shapes:
         - **input:** numeric ``[N, F]`` (float, NaN where missing), categorical ``[N, C]``
           (integer codes, 0 = missing)
-        - **output:** ``(x [N, out_dim], mask [N])``
+        - **output:** ``(x [N, dim], mask [N])``
     """
 
     def __init__(
         self,
         num_numeric: int,
         cardinalities: Sequence[int] = (),
-        out_dim: int = 64,
+        out_dim: int | None = 64,
         log1p: bool | Sequence[int] = False,
         embedding_dim: int = 8,
         missing_indicator: bool = True,
         bias: bool = True,
+        numeric_scaling: str = "standard",
     ) -> None:
         super().__init__()
-        for key, value in (("out_dim", out_dim), ("embedding_dim", embedding_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Expected '{key}' to be a positive int (got {value!r})")
+        if out_dim is not None and (
+            not isinstance(out_dim, int) or isinstance(out_dim, bool) or out_dim < 1
+        ):
+            raise ValueError(f"Expected 'out_dim' to be a positive int or None (got {out_dim!r})")
+        if (
+            not isinstance(embedding_dim, int)
+            or isinstance(embedding_dim, bool)
+            or embedding_dim < 1
+        ):
+            raise ValueError(
+                f"Expected 'embedding_dim' to be a positive int (got {embedding_dim!r})"
+            )
         cards = list(cardinalities)
         if any(not isinstance(k, int) or isinstance(k, bool) or k < 1 for k in cards):
             raise ValueError(
                 f"Expected 'cardinalities' to be positive ints, the number of values of each "
                 f"categorical column (got {cards!r})"
             )
-        self.numeric = NumericStandardizer(num_numeric, log1p, missing_indicator)
+        self.numeric = NumericStandardizer(
+            num_numeric, log1p, missing_indicator, scaling=numeric_scaling
+        )
         self.num_numeric = num_numeric
         self.cardinalities = cards
-        self.out_dim = out_dim
         self.embedding_dim = embedding_dim
         self.embeddings = nn.ModuleList(nn.Embedding(k + 2, embedding_dim) for k in cards)
         in_dim = self.numeric.out_dim + len(cards) * embedding_dim
@@ -238,7 +284,9 @@ class AttributeEncoder(nn.Module):
                 "Expected at least one numeric or categorical column (got num_numeric=0 and "
                 "no cardinalities)"
             )
-        self.lin = nn.Linear(in_dim, out_dim, bias=bias)
+        self.in_dim = in_dim
+        self.out_dim = out_dim if out_dim is not None else in_dim
+        self.lin = nn.Linear(in_dim, out_dim, bias=bias) if out_dim is not None else None
         self.reset_parameters()
 
     @classmethod
@@ -262,7 +310,7 @@ class AttributeEncoder(nn.Module):
 
     @property
     def dim(self) -> int:
-        """Output size."""
+        """Output size: ``out_dim``, or the size of the concatenation without projection."""
         return self.out_dim
 
     def reset_parameters(self) -> None:
@@ -270,7 +318,8 @@ class AttributeEncoder(nn.Module):
         for embedding in self.embeddings:
             if isinstance(embedding, nn.Embedding):
                 embedding.reset_parameters()
-        self.lin.reset_parameters()
+        if self.lin is not None:
+            self.lin.reset_parameters()
 
     def fit(self, numeric: Tensor | None, mask: Tensor | None = None) -> AttributeEncoder:
         """Fit the numeric statistics on the rows in ``mask`` (training nodes); returns self."""
@@ -318,7 +367,9 @@ class AttributeEncoder(nn.Module):
             )
         if present is None:  # unreachable: __init__ requires a numeric or categorical part
             raise ValueError("AttributeEncoder has neither numeric nor categorical columns")
-        x = self.lin(torch.cat(parts, dim=1))
+        x = torch.cat(parts, dim=1)
+        if self.lin is not None:
+            x = self.lin(x)
         x = torch.where(present.unsqueeze(1), x, torch.zeros_like(x))
         return x, present
 
@@ -354,6 +405,8 @@ class AttributeEncoder(nn.Module):
     def __repr__(self) -> str:
         return (
             f"{self.__class__.__name__}(num_numeric={self.num_numeric}, "
-            f"cardinalities={self.cardinalities}, out_dim={self.out_dim}, "
-            f"log1p={self.numeric.log1p_columns}, embedding_dim={self.embedding_dim})"
+            f"cardinalities={self.cardinalities}, "
+            f"out_dim={self.out_dim if self.lin is not None else None}, "
+            f"log1p={self.numeric.log1p_columns}, embedding_dim={self.embedding_dim}"
+            f"{_scaling_repr(self.numeric.scaling, 'numeric_scaling')})"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -43,6 +45,105 @@ def chunks(num: int, size: int) -> list[Tensor]:
     return list(torch.arange(num).split(size))
 
 
+class _Neighbourhoods:
+    """Every node's in-neighbourhood, for running layers chunk by chunk of target nodes.
+
+    Holds the graph's edges by target (CSR), the edge types and weights the model reads,
+    and GCN's normalisation degrees of the whole graph (computed once, when a GCN layer
+    needs them).
+    """
+
+    def __init__(self, model: Any, graph: Data) -> None:
+        n = int(graph.num_nodes)
+        self.num_nodes = n
+        self.edge_index = graph.edge_index
+        self.edge_type, self.edge_weight = model.edge_inputs(graph)
+        self.csr = CSRGraph.from_edge_index(graph.edge_index, n, by="target")
+        self.deg: Tensor | None = None
+        self.position = torch.full((n,), -1, dtype=torch.long)
+
+    def gcn_degree(self, dtype: torch.dtype) -> Tensor:
+        """GCN's normalisation degrees of the whole graph ``[N]``."""
+        if self.deg is None:
+            self.deg = gcn_degree(self.edge_index, self.edge_weight, self.num_nodes, dtype=dtype)
+        return self.deg
+
+    def apply(
+        self,
+        layer: Callable[..., Tensor],
+        h: Tensor,
+        batch_size: int,
+        desc: str,
+        progress: bool,
+        gcn: bool = False,
+    ) -> Tensor:
+        """``layer(h, edge_index, edge_type, edge_weight[, deg=...])`` of every node, exactly.
+
+        Each chunk of ``batch_size`` target nodes runs on the subgraph of its targets and all
+        their in-neighbours; with ``gcn``, the layer also gets the whole graph's degrees.
+        """
+        csr, position = self.csr, self.position
+        deg = self.gcn_degree(h.dtype) if gcn else None
+        out = []
+        for targets in tqdm(
+            chunks(self.num_nodes, batch_size), desc=desc, disable=not progress, leave=False
+        ):
+            lo, hi = int(csr.rowptr[targets[0]]), int(csr.rowptr[targets[-1] + 1])
+            src = csr.col[lo:hi]
+            dst = torch.repeat_interleave(targets, csr.rowptr[targets + 1] - csr.rowptr[targets])
+            ids = csr.e_id[lo:hi]
+            position[targets] = torch.arange(targets.numel())
+            others = src[position[src] < 0].unique()
+            position[others] = torch.arange(targets.numel(), targets.numel() + others.numel())
+            local = torch.cat([targets, others])
+            local_edges = torch.stack([position[src], position[dst]])
+            kwargs = {"deg": deg[local]} if deg is not None else {}
+            y = layer(
+                h[local],
+                local_edges,
+                None if self.edge_type is None else self.edge_type[ids],
+                None if self.edge_weight is None else self.edge_weight[ids],
+                **kwargs,
+            )
+            out.append(y[: targets.numel()])
+            position[local] = -1
+        return torch.cat(out) if out else h.new_empty(0, 0)
+
+
+def _layerwise(model: Any, graph: Data, batch_size: int, progress: bool, logits: bool) -> Tensor:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"Expected 'batch_size' to be a positive int (got {batch_size!r})")
+    was_training = model.training
+    model.eval()
+    n = int(graph.num_nodes)
+    parts = []
+    for index in tqdm(chunks(n, batch_size), desc="encode", disable=not progress, leave=False):
+        parts.append(model.fuse(select_nodes(graph, index)))
+    h = torch.cat(parts) if parts else torch.empty(0)
+    gnn = model.gnn
+    conv_head = logits and model.config.head == "conv"
+    neighbourhoods = None
+    if isinstance(gnn, GNNStack) or conv_head:
+        neighbourhoods = _Neighbourhoods(model, graph)
+    if isinstance(gnn, GNNStack):
+        assert neighbourhoods is not None  # built just above
+        gcn = isinstance(gnn.convs[0], GCNConv)
+        for i in range(gnn.num_layers):
+            layer = functools.partial(gnn.forward_layer, i)
+            desc = f"layer {i + 1}/{gnn.num_layers}"
+            h = neighbourhoods.apply(layer, h, batch_size, desc, progress, gcn=gcn)
+    else:
+        h = gnn(h)
+    if conv_head and model.head is not None:
+        assert neighbourhoods is not None  # built above
+        gcn = isinstance(model.head, GCNConv)
+        h = neighbourhoods.apply(model.head, torch.relu(h), batch_size, "head", progress, gcn=gcn)
+    elif logits:
+        h = model.classify(h)  # a linear head, or the error of a model without one
+    model.train(was_training)
+    return h
+
+
 @torch.no_grad()
 def layerwise_embeddings(
     model: Any,
@@ -59,52 +160,20 @@ def layerwise_embeddings(
     is bounded by one layer's features of all nodes plus one chunk's neighbourhood, whatever
     the number of edges. The result equals ``model.encode(graph)`` in eval mode.
     """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"Expected 'batch_size' to be a positive int (got {batch_size!r})")
-    was_training = model.training
-    model.eval()
-    n = int(graph.num_nodes)
-    parts = []
-    for index in tqdm(chunks(n, batch_size), desc="encode", disable=not progress, leave=False):
-        parts.append(model.fuse(select_nodes(graph, index)))
-    h = torch.cat(parts) if parts else torch.empty(0)
-    gnn = model.gnn
-    if not isinstance(gnn, GNNStack):
-        model.train(was_training)
-        return gnn(h)
-    cfg = model.config
-    edge_index = graph.edge_index
-    edge_type = getattr(graph, "edge_type", None) if cfg.num_relations > 1 else None
-    edge_weight = getattr(graph, "edge_weight", None) if cfg.use_edge_weight else None
-    csr = CSRGraph.from_edge_index(edge_index, n, by="target")
-    deg = None
-    if any(isinstance(conv, GCNConv) for conv in gnn.convs):
-        deg = gcn_degree(edge_index, edge_weight, n, dtype=h.dtype)
-    position = torch.full((n,), -1, dtype=torch.long)
-    for i in range(gnn.num_layers):
-        out = []
-        desc = f"layer {i + 1}/{gnn.num_layers}"
-        for targets in tqdm(chunks(n, batch_size), desc=desc, disable=not progress, leave=False):
-            lo, hi = int(csr.rowptr[targets[0]]), int(csr.rowptr[targets[-1] + 1])
-            src = csr.col[lo:hi]
-            dst = torch.repeat_interleave(targets, csr.rowptr[targets + 1] - csr.rowptr[targets])
-            ids = csr.e_id[lo:hi]
-            position[targets] = torch.arange(targets.numel())
-            others = src[position[src] < 0].unique()
-            position[others] = torch.arange(targets.numel(), targets.numel() + others.numel())
-            local = torch.cat([targets, others])
-            local_edges = torch.stack([position[src], position[dst]])
-            kwargs = {"deg": deg[local]} if deg is not None else {}
-            y = gnn.forward_layer(
-                i,
-                h[local],
-                local_edges,
-                None if edge_type is None else edge_type[ids],
-                None if edge_weight is None else edge_weight[ids],
-                **kwargs,
-            )
-            out.append(y[: targets.numel()])
-            position[local] = -1
-        h = torch.cat(out)
-    model.train(was_training)
-    return h
+    return _layerwise(model, graph, batch_size, progress, logits=False)
+
+
+@torch.no_grad()
+def layerwise_logits(
+    model: Any,
+    graph: Data,
+    batch_size: int = 4096,
+    progress: bool = False,
+) -> Tensor:
+    """Logits of a :class:`~mmgraph.models.MultimodalGNN` over the whole graph.
+
+    The embeddings of :func:`layerwise_embeddings`, then the head: a linear head node by
+    node, a conv head (``head="conv"``) as one more layer run chunk by chunk like the
+    others, so the result equals ``model(graph)`` in eval mode.
+    """
+    return _layerwise(model, graph, batch_size, progress, logits=True)

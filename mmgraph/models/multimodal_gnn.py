@@ -14,16 +14,24 @@ from torch_geometric.data import Data
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
-from mmgraph.nn import AGGREGATORS, GNNStack
+from mmgraph.encoders.attributes import NUMERIC_SCALINGS
+from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator
 
 MODEL_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
 """Modalities of the model: precomputed text features, images (pixels for the end-to-end
 CNN or precomputed features), and numeric plus categorical attributes together."""
 
+HEADS: tuple[str, ...] = ("linear", "conv")
+"""Output heads: ``"linear"`` (a linear layer on each node's embedding) or ``"conv"`` (one
+more aggregator layer, to the classes, over the graph)."""
+
+CONV_HEAD_AGGREGATORS: tuple[str, ...] = ("mean", "gcn")
+"""Aggregators that can serve as the ``"conv"`` head (a GGNN step keeps its state size)."""
+
 
 @dataclasses.dataclass
 class ModelConfig(ConfigBase):
-    """Architecture of a :class:`MultimodalGNN` (YAML round trip, saved with checkpoints).
+    r"""Architecture of a :class:`MultimodalGNN` (YAML round trip, saved with checkpoints).
 
     Args:
         num_classes (int): Output classes of the head; ``0`` for an encoder without head.
@@ -37,7 +45,17 @@ class ModelConfig(ConfigBase):
         num_numeric (int): Numeric attribute columns.
         cardinalities (list[int]): Values of each categorical column.
         log1p (bool or list[int]): Numeric columns to log-transform.
-        modality_dim (int): Size every modality is projected to. (default: :obj:`64`)
+        numeric_scaling (str): ``"standard"`` (standardise the numeric columns with the
+            training nodes' mean and deviation, :meth:`MultimodalGNN.fit_statistics`) or
+            ``"none"`` (values as they are, e.g. a row-normalised bag of words).
+            (default: ``"standard"``)
+        missing_indicator (bool): Append a missing-value flag per numeric column.
+            (default: :obj:`True`)
+        modality_dim (int, optional): Size every modality is projected to; :obj:`None` for
+            no projection: the fusion reads each encoder's own output (precomputed text or
+            image features as they are; the attributes' scaled values, flags and categorical
+            embeddings concatenated; the CNN's last block, ``cnn_channels[-1]``), so the first
+            aggregator layer reads the features themselves. (default: :obj:`64`)
         fusion (str): Fusion head name (see :func:`build_fusion_head`). (default: ``"concat"``)
         fusion_options (dict): Options of the fusion head, e.g. ``{"rank": 4}``.
         aggregator (str): ``"mean"``, ``"gcn"`` or ``"ggnn"``. (default: ``"gcn"``)
@@ -47,6 +65,13 @@ class ModelConfig(ConfigBase):
         num_relations (int): Edge types with their own weights. (default: :obj:`1`)
         dropout (float): Dropout after the fusion, between layers and before the head.
             (default: :obj:`0.5`)
+        head (str): ``"linear"`` (logits :math:`\mathbf{W} \operatorname{drop}(\sigma(
+            \mathbf{h}_v)) + \mathbf{b}`) or ``"conv"``: one more aggregator layer of the same
+            kind, from ``hidden`` to the classes, over :math:`\operatorname{drop}(\sigma(
+            \mathbf{H}))`; it reads one more hop of neighbours (mini-batches need one more
+            fan-out) and needs a ``"mean"`` or ``"gcn"`` aggregator and ``num_layers >= 1``.
+            With ``aggregator="gcn"``, ``num_layers=1``, ``modality_dim=None`` and raw
+            features it is Kipf & Welling's two-layer GCN. (default: ``"linear"``)
         use_edge_weight (bool): Pass ``edge_weight`` to the aggregators. (default: :obj:`True`)
         coordination (str, optional): A coordination loss (``mmgraph.coordination``:
             ``cosine``, ``ranking``, ``structure``, ``infonce``, ``cca``) added to the training
@@ -66,7 +91,9 @@ class ModelConfig(ConfigBase):
     num_numeric: int = 0
     cardinalities: list[int] = dataclasses.field(default_factory=list)
     log1p: bool | list[int] = False
-    modality_dim: int = 64
+    numeric_scaling: str = "standard"
+    missing_indicator: bool = True
+    modality_dim: int | None = 64
     fusion: str = "concat"
     fusion_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     aggregator: str = "gcn"
@@ -74,6 +101,7 @@ class ModelConfig(ConfigBase):
     num_layers: int = 2
     num_relations: int = 1
     dropout: float = 0.5
+    head: str = "linear"
     use_edge_weight: bool = True
     coordination: str | None = None
     coordination_dim: int = 32
@@ -98,6 +126,30 @@ class ModelConfig(ConfigBase):
             )
         if self.num_layers < 0:
             raise ValueError(f"Expected 'num_layers' >= 0 (got {self.num_layers})")
+        if self.numeric_scaling not in NUMERIC_SCALINGS:
+            raise ValueError(
+                f"Unknown numeric_scaling {self.numeric_scaling!r}; expected one of "
+                f"{list(NUMERIC_SCALINGS)}"
+            )
+        dim = self.modality_dim
+        if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool) or dim < 1):
+            raise ValueError(
+                f"Expected 'modality_dim' to be a positive int, or None for no projection "
+                f"(got {dim!r})"
+            )
+        if self.head not in HEADS:
+            raise ValueError(f"Unknown head {self.head!r}; expected one of {list(HEADS)}")
+        if self.head == "conv" and self.aggregator.lower() not in CONV_HEAD_AGGREGATORS:
+            raise ValueError(
+                f"Expected aggregator in {list(CONV_HEAD_AGGREGATORS)} with head='conv' (got "
+                f"{self.aggregator!r}: a GGNN step keeps its state size, so it cannot map to "
+                "the classes); use head='linear' with it"
+            )
+        if self.head == "conv" and self.num_layers < 1:
+            raise ValueError(
+                "Expected num_layers >= 1 with head='conv' (got 0: the MLP ignores the edges); "
+                "use head='linear' for an MLP"
+            )
 
     @classmethod
     def for_graph(cls, graph: MultimodalGraph, **overrides: Any) -> ModelConfig:
@@ -193,7 +245,9 @@ class MultimodalGNN(nn.Module):
     head), never zeros posing as data. Then :math:`K` aggregator layers
     (:class:`~mmgraph.nn.GNNStack`: mean, GCN or GGNN, relation-aware) give the node
     embeddings :math:`\mathbf{H}` (:meth:`encode`) and a linear head the logits
-    (:meth:`forward`).
+    (:meth:`forward`); with ``head="conv"`` the head is one more aggregator layer,
+    :math:`\hat{\mathbf{Y}} = \operatorname{conv}(\operatorname{drop}(\sigma(\mathbf{H})))`.
+    With ``modality_dim=None`` the projections :math:`P_m` are left out.
 
     Args:
         config (ModelConfig): The architecture.
@@ -218,15 +272,21 @@ class MultimodalGNN(nn.Module):
             if m == "text":
                 encoders[m] = PrecomputedEncoder(config.text_dim, d)
             elif m == "image" and config.image_encoder == "cnn":
-                encoders[m] = SmallCNN(config.image_dim, d, channels=config.cnn_channels)
+                cnn_dim = d if d is not None else config.cnn_channels[-1]
+                encoders[m] = SmallCNN(config.image_dim, cnn_dim, channels=config.cnn_channels)
             elif m == "image":
                 encoders[m] = PrecomputedEncoder(config.image_dim, d)
             else:
                 encoders[m] = AttributeEncoder(
-                    config.num_numeric, config.cardinalities, out_dim=d, log1p=config.log1p
+                    config.num_numeric,
+                    config.cardinalities,
+                    out_dim=d,
+                    log1p=config.log1p,
+                    missing_indicator=config.missing_indicator,
+                    numeric_scaling=config.numeric_scaling,
                 )
         self.encoders = ModalityWise(encoders)
-        in_dims = {m: d for m in self.encoders.encoders}
+        in_dims = self.encoders.out_dims
         options = dict(config.fusion_options)
         if config.fusion != "concat":
             options.setdefault("out_dim", config.hidden)
@@ -246,7 +306,13 @@ class MultimodalGNN(nn.Module):
             )
         else:
             self.gnn = nn.Linear(fused, config.hidden)
-        self.head = nn.Linear(config.hidden, config.num_classes) if config.num_classes else None
+        self.head: nn.Module | None = None
+        if config.num_classes and config.head == "conv":
+            self.head = build_aggregator(
+                config.aggregator, config.hidden, config.num_classes, config.num_relations
+            )
+        elif config.num_classes:
+            self.head = nn.Linear(config.hidden, config.num_classes)
         self.projection: nn.Module | None = None
         self.coordination_loss: nn.Module | None = None
         if config.coordination is not None:
@@ -266,19 +332,29 @@ class MultimodalGNN(nn.Module):
         """Whether training adds :meth:`auxiliary_loss` (a coordination loss)."""
         return self.coordination_loss is not None
 
+    @property
+    def num_hops(self) -> int:
+        """Hops of neighbours an output reads: ``num_layers``, plus one for a conv head."""
+        conv_head = self.head is not None and self.config.head == "conv"
+        return self.config.num_layers + int(conv_head)
+
     @classmethod
     def from_graph(cls, graph: MultimodalGraph, **overrides: Any) -> MultimodalGNN:
         """Build a model sized for ``graph`` and fit its attribute statistics.
 
         The numeric statistics (mean, std) come from the training nodes only when the graph
-        has a ``train_mask``.
+        has a ``train_mask`` (none are fitted with ``numeric_scaling="none"``).
         """
         model = cls(ModelConfig.for_graph(graph, **overrides))
         model.fit_statistics(graph)
         return model
 
     def fit_statistics(self, graph: Data, mask: Tensor | None = None) -> MultimodalGNN:
-        """Fit the attribute standardisation on ``mask`` (default: ``graph.train_mask``)."""
+        """Fit the attribute standardisation on ``mask`` (default: ``graph.train_mask``).
+
+        With ``numeric_scaling="none"`` there is nothing to fit (the numeric columns are only
+        checked).
+        """
         if "attributes" in self.encoders.encoders:
             encoder = self.encoders.encoders["attributes"]
             assert isinstance(encoder, AttributeEncoder)  # built so in __init__
@@ -312,7 +388,10 @@ class MultimodalGNN(nn.Module):
         return inputs
 
     def modality_embeddings(self, batch: Data) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        """Each modality's embedding ``[N, modality_dim]`` and presence mask ``[N]``."""
+        """Each modality's embedding ``[N, D_m]`` and presence mask ``[N]``.
+
+        :math:`D_m` is ``modality_dim``, or the encoder's own output size without projection.
+        """
         return self.encoders(self.modality_inputs(batch))
 
     def fuse(
@@ -323,25 +402,36 @@ class MultimodalGNN(nn.Module):
         z = self.fusion(xs, masks)
         return F.dropout(z, p=self.config.dropout, training=self.training)
 
+    def edge_inputs(self, batch: Data) -> tuple[Tensor | None, Tensor | None]:
+        """The ``(edge_type, edge_weight)`` the aggregators read (:obj:`None` when unused)."""
+        edge_type = getattr(batch, "edge_type", None) if self.config.num_relations > 1 else None
+        edge_weight = getattr(batch, "edge_weight", None) if self.config.use_edge_weight else None
+        return edge_type, edge_weight
+
     def aggregate(self, z: Tensor, batch: Data) -> Tensor:
         """Apply the aggregator layers (or the MLP layer) to fused features ``z``."""
         if isinstance(self.gnn, GNNStack):
-            edge_type = getattr(batch, "edge_type", None) if self.config.num_relations > 1 else None
-            edge_weight = (
-                getattr(batch, "edge_weight", None) if self.config.use_edge_weight else None
-            )
-            return self.gnn(z, batch.edge_index, edge_type, edge_weight)
+            return self.gnn(z, batch.edge_index, *self.edge_inputs(batch))
         return self.gnn(z)
 
     def encode(self, batch: Data) -> Tensor:
         """Node embeddings ``[N, hidden]`` after the aggregator layers."""
+        _check_hops(batch, self.config.num_layers, "the aggregator layers")
         return self.aggregate(self.fuse(batch), batch)
 
-    def classify(self, h: Tensor) -> Tensor:
-        """Logits from node embeddings."""
+    def classify(self, h: Tensor, batch: Data | None = None) -> Tensor:
+        """Logits from node embeddings ``h``; a conv head also reads the edges of ``batch``."""
         if self.head is None:
             raise RuntimeError("This model has no head (num_classes=0): use `encode`")
-        return self.head(F.dropout(F.relu(h), p=self.config.dropout, training=self.training))
+        h = F.dropout(F.relu(h), p=self.config.dropout, training=self.training)
+        if self.config.head == "linear":
+            return self.head(h)
+        if batch is None:
+            raise ValueError(
+                "Expected the batch with head='conv' (got None): the head is an aggregator "
+                "layer over the edges; call `classify(h, batch)`"
+            )
+        return self.head(h, batch.edge_index, *self.edge_inputs(batch))
 
     def auxiliary_loss(
         self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
@@ -359,8 +449,11 @@ class MultimodalGNN(nn.Module):
 
     def forward(self, batch: Data, return_aux: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         """Logits ``[N, num_classes]`` (and the auxiliary loss with ``return_aux=True``)."""
+        conv_head = self.num_hops > self.config.num_layers
+        what = "the aggregator layers and the conv head" if conv_head else "the aggregator layers"
+        _check_hops(batch, self.num_hops, what)
         embeddings = self.modality_embeddings(batch)
-        logits = self.classify(self.aggregate(self.fuse(batch, embeddings), batch))
+        logits = self.classify(self.aggregate(self.fuse(batch, embeddings), batch), batch)
         if return_aux:
             return logits, self.auxiliary_loss(batch, embeddings)
         return logits
@@ -368,16 +461,19 @@ class MultimodalGNN(nn.Module):
     def inference(self, graph: Data, batch_size: int = 4096, embeddings: bool = False) -> Tensor:
         """Logits (or embeddings) of every node by exact layer-wise inference in chunks.
 
-        See :func:`mmgraph.models.inference.layerwise_embeddings`; for graphs too large for
-        one full-graph forward pass.
+        See :func:`mmgraph.models.inference.layerwise_embeddings` and
+        :func:`~mmgraph.models.inference.layerwise_logits` (a conv head is one more layer run
+        the same way); for graphs too large for one full-graph forward pass.
         """
-        from mmgraph.models.inference import layerwise_embeddings
+        from mmgraph.models.inference import layerwise_embeddings, layerwise_logits
 
         was_training = self.training
         self.eval()
         with torch.no_grad():
-            h = layerwise_embeddings(self, graph, batch_size)
-            out = h if embeddings else self.classify(h)
+            if embeddings:
+                out = layerwise_embeddings(self, graph, batch_size)
+            else:
+                out = layerwise_logits(self, graph, batch_size)
         self.train(was_training)
         return out
 
@@ -386,7 +482,21 @@ class MultimodalGNN(nn.Module):
         return (
             f"{type(self).__name__}(modalities={list(self.encoders.encoders)}, "
             f"fusion={c.fusion!r}, aggregator={c.aggregator!r}, hidden={c.hidden}, "
-            f"num_layers={c.num_layers}, num_classes={c.num_classes})"
+            f"num_layers={c.num_layers}, head={c.head!r}, num_classes={c.num_classes})"
+        )
+
+
+def _check_hops(batch: Data, needed: int, what: str) -> None:
+    """Refuse a sampled batch (``num_sampled_nodes``) with fewer hops than ``needed``."""
+    sampled = getattr(batch, "num_sampled_nodes", None)
+    if sampled is None:
+        return
+    hops = len(sampled) - 1
+    if hops < needed:
+        raise ValueError(
+            f"Expected a batch sampled with at least {needed} hops for {what} (got {hops}: "
+            "one fan-out per hop); give one more fan-out per missing hop, e.g. "
+            f"fanouts={[10] * needed}"
         )
 
 

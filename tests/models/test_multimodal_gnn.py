@@ -48,7 +48,7 @@ def test_shapes_repr_and_state_dict_round_trip() -> None:
     assert model(g).shape == (4, 2) and model.encode(g).shape == (4, 6)
     assert repr(model) == (
         "MultimodalGNN(modalities=['text', 'attributes'], fusion='concat', aggregator='gcn', "
-        "hidden=6, num_layers=2, num_classes=2)"
+        "hidden=6, num_layers=2, head='linear', num_classes=2)"
     )
     fresh = MultimodalGNN(model.config)
     fresh.load_state_dict(model.state_dict())
