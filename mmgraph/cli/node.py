@@ -60,15 +60,17 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``mmgraph demo``."""
-    from mmgraph.tasks.demo import COLUMNS, run_demo
+    from mmgraph.tasks.demo import COLUMNS, DEMO_SETTINGS, run_demo
     from mmgraph.tasks.report import format_table
 
     print(f"mmgraph demo: bot detection on the synthetic social graph ({args.nodes} accounts)")
     rows: list[dict[str, Any]] = []
+    width = max(len(name) for name, *_ in DEMO_SETTINGS)
 
     def on_row(row: dict[str, Any]) -> None:
-        rows.append(row)
-        lines = format_table(rows, COLUMNS).splitlines()
+        # Rows print as they finish: pad the names so that the columns line up.
+        rows.append({**row, "setting": row["setting"].ljust(width)})
+        lines = [line.rstrip() for line in format_table(rows, COLUMNS).splitlines()]
         print(("\n" + "\n".join(lines[:2]) + "\n" if len(rows) == 1 else "") + lines[-1])
 
     result = run_demo(
