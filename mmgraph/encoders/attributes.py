@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -183,13 +184,13 @@ class NumericStandardizer(nn.Module):
                 "before encoding"
             )
         x = _check_numeric(x, self.num_features, "numeric")
-        missing = torch.isnan(x)
         z = self.transform(x)
         if self.scaling == "standard":
             z = (z - self.mean.to(x.dtype)) / self.std.to(x.dtype)
-        z = torch.where(missing, torch.zeros_like(z), z)
+        # NaN only where x is missing (the statistics are finite): impute 0, keep infinities.
+        z = torch.nan_to_num(z, nan=0.0, posinf=math.inf, neginf=-math.inf)
         if self.missing_indicator:
-            return torch.cat([z, missing.to(z.dtype)], dim=1)
+            return torch.cat([z, torch.isnan(x).to(z.dtype)], dim=1)
         return z
 
     def __repr__(self) -> str:
@@ -367,10 +368,10 @@ class AttributeEncoder(nn.Module):
             )
         if present is None:  # unreachable: __init__ requires a numeric or categorical part
             raise ValueError("AttributeEncoder has neither numeric nor categorical columns")
-        x = torch.cat(parts, dim=1)
+        x = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         if self.lin is not None:
             x = self.lin(x)
-        x = torch.where(present.unsqueeze(1), x, torch.zeros_like(x))
+        x = x.masked_fill(~present.unsqueeze(1), 0.0)
         return x, present
 
     def _check_codes(self, categorical: Tensor | None, n: int | None) -> Tensor:
