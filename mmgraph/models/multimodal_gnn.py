@@ -16,6 +16,7 @@ from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
 from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator
+from mmgraph.nn.functional import dropout
 
 MODEL_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
 """Modalities of the model: precomputed text features, images (pixels for the end-to-end
@@ -400,7 +401,7 @@ class MultimodalGNN(nn.Module):
         """Encode and fuse the modalities: ``[N, fusion.out_dim]``."""
         xs, masks = embeddings if embeddings is not None else self.modality_embeddings(batch)
         z = self.fusion(xs, masks)
-        return F.dropout(z, p=self.config.dropout, training=self.training)
+        return dropout(z, p=self.config.dropout, training=self.training)
 
     def edge_inputs(self, batch: Data) -> tuple[Tensor | None, Tensor | None]:
         """The ``(edge_type, edge_weight)`` the aggregators read (:obj:`None` when unused)."""
@@ -423,7 +424,7 @@ class MultimodalGNN(nn.Module):
         """Logits from node embeddings ``h``; a conv head also reads the edges of ``batch``."""
         if self.head is None:
             raise RuntimeError("This model has no head (num_classes=0): use `encode`")
-        h = F.dropout(F.relu(h), p=self.config.dropout, training=self.training)
+        h = dropout(F.relu(h), p=self.config.dropout, training=self.training)
         if self.config.head == "linear":
             return self.head(h)
         if batch is None:

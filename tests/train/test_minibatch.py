@@ -41,10 +41,12 @@ def test_full_neighbourhood_minibatch_gradient_equals_full_batch(graph) -> None:
 
 def test_minibatch_training_learns_and_infers_layerwise(graph) -> None:
     cfg = TrainConfig(
-        epochs=15, lr=0.01, batch_size=64, fanouts=[10, 5], patience=None, progress=False
+        epochs=30, lr=0.01, batch_size=64, fanouts=[10, 5], patience=None, progress=False, seed=0
     )
     trainer = Trainer(model(graph), cfg).fit(graph)
-    assert trainer.history[0]["train_loss"] > trainer.history[-1]["train_loss"]
+    losses = [record["train_loss"] for record in trainer.history]
+    # Dropout makes single epochs noisy: compare the first and last few.
+    assert sum(losses[:3]) > sum(losses[-3:])
     test = trainer.evaluate(graph, "test_mask")
     assert test["roc_auc"] > 0.75
     trainer.model.eval()
