@@ -49,6 +49,19 @@ class Objective(Protocol):
         """The seed nodes mini-batches are drawn from (:obj:`None`: all nodes)."""
 
 
+def to_device(data: Any, device: torch.device) -> Any:
+    """``data`` on ``device``: the same object, unmoved, when its tensors are there already.
+
+    PyG's ``Data.to`` walks every attribute, lists included (a graph with raw texts has
+    thousands of items), at every call; on CPU the training loop would pay that each epoch.
+    """
+    if device.type == "cpu" and all(
+        value.device.type == "cpu" for _, value in data if isinstance(value, Tensor)
+    ):
+        return data
+    return data.to(device)
+
+
 class Trainer:
     """Train a node-level model with AdamW, early stopping, checkpoints and logs.
 
@@ -145,7 +158,7 @@ class Trainer:
             total, batches = 0.0, 0
             for batch in loader:
                 optimizer.zero_grad()
-                batch = batch.to(device)
+                batch = to_device(batch, device)
                 loss = step_module(batch) if step_module else objective(self.model, batch)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(
@@ -244,8 +257,8 @@ class Trainer:
         self.model.eval()
         inference = getattr(self.model, "inference", None)
         if self.config.batch_size is not None and callable(inference):
-            return inference(graph.to(self.device), batch_size=self.config.batch_size)
-        return self.model(graph.to(self.device))
+            return inference(to_device(graph, self.device), batch_size=self.config.batch_size)
+        return self.model(to_device(graph, self.device))
 
     def predict_proba(self, graph: Data) -> Tensor:
         """Class probabilities ``[N, K]`` of every node."""
@@ -258,12 +271,12 @@ class Trainer:
         inference = getattr(self.model, "inference", None)
         if self.config.batch_size is not None and callable(inference):
             return inference(
-                graph.to(self.device), batch_size=self.config.batch_size, embeddings=True
+                to_device(graph, self.device), batch_size=self.config.batch_size, embeddings=True
             )
         encode = getattr(self.model, "encode", None)
         if not callable(encode):
             raise TypeError(f"{type(self.model).__name__} has no 'encode' method to embed nodes")
-        return encode(graph.to(self.device))
+        return encode(to_device(graph, self.device))
 
     def evaluate(self, graph: Data, mask: str | Tensor = "test_mask") -> dict[str, float]:
         """Metrics and cross-entropy ``loss`` on the nodes of ``mask`` (a key or a bool tensor)."""
