@@ -517,9 +517,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         accuracy, pairs = benchmark_dataset(bench, seeds, args.repeats, args.variants, args.hidden)
         results[bench.name] = accuracy
         timing += pairs
+        # Written after every data set, so that a long run leaves its finished tables.
+        text = report(args, argv, seeds, results, timing, time.perf_counter() - start)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    print(accuracy_table(results))
+    print(timing_table(timing))
+    return 0
+
+
+def report(
+    args: argparse.Namespace,
+    argv: Sequence[str] | None,
+    seeds: Sequence[int],
+    results: dict[str, dict[str, list[float]]],
+    timing: list[dict[str, Any]],
+    seconds: float,
+) -> str:
+    """The Markdown report: the command, the accuracy table and the epoch times."""
     acc_md, time_md = accuracy_table(results), timing_table(timing)
-    print(acc_md)
-    print(time_md)
     command = " ".join(
         [
             "OMP_WAIT_POLICY=" + os.environ.get("OMP_WAIT_POLICY", "(unset)"),
@@ -528,11 +544,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         + [shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)]
     )
-    text = "\n".join(
+    return "\n".join(
         [
             "# Node classification",
             "",
-            f"Command: `{command}` ({time.perf_counter() - start:.0f} s; torch "
+            f"Command: `{command}` ({seconds:.0f} s; torch "
             f"{torch.__version__}, {args.threads} threads, load average "
             f"{os.getloadavg()[0]:.1f}).",
             "",
@@ -546,9 +562,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "",
         ]
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    return 0
 
 
 if __name__ == "__main__":
