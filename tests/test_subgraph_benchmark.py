@@ -43,7 +43,7 @@ def test_main_writes_both_tables(bench: ModuleType, shared_data: Path, tmp_path:
 def test_settings_and_rows(bench: ModuleType) -> None:
     config, train = bench.task_settings("coreness", epochs=3, lr=0.1, hidden=8)
     assert (config.method, config.hidden, train.epochs, train.lr) == ("glass", 8, 3, 0.1)
-    assert train.patience is None and train.monitor == "accuracy"
+    assert train.patience is None and train.monitor == "loss"
     with pytest.raises(KeyError, match="Unknown setting 'depth'"):
         bench.task_settings("density", depth=3)
     result = bench.TaskResult("ptc", [60.0, 70.0], [], 1.0, config, train, "2 folds")

@@ -61,6 +61,12 @@ def register(sub: Any) -> None:
     g.add_argument("--dropout", type=float, default=0.0, help="(default: 0)")
     g.add_argument("--jk", action="store_true", help="pool every layer and concatenate")
     g.add_argument("--head-layers", type=int, default=1, help="MLP head layers (default: 1)")
+    g.add_argument(
+        "--head-dropout",
+        type=float,
+        default=0.0,
+        help="dropout on the subgraph embeddings before the head (default: 0)",
+    )
     s = t.add_argument_group("sub2vec")
     s.add_argument(
         "--tokens", choices=("degree", "node"), default="degree", help="(default: degree)"
@@ -133,6 +139,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dropout=args.dropout,
         jk=args.jk,
         head_layers=args.head_layers,
+        head_dropout=args.head_dropout,
         batch_size=args.batch_size,
         tokens=args.tokens,
         sub2vec_mode=args.sub2vec_mode,

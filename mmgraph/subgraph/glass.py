@@ -207,6 +207,8 @@ class GLASS(nn.Module):
         act (str, optional): Activation. (default: ``"elu"``)
         jk (bool, optional): Concatenate the pooled outputs of all layers. (default: :obj:`False`)
         head_layers (int, optional): Layers of the MLP head (1: linear). (default: :obj:`1`)
+        head_dropout (float, optional): Dropout on the subgraph embeddings before the head.
+            (default: :obj:`0.0`)
         use_edge_weight (bool, optional): Weight messages by ``edge_weight``.
             (default: :obj:`True`)
         chunk_size (int, optional): Subgraphs per neighbourhood extraction. (default: :obj:`64`)
@@ -230,6 +232,7 @@ class GLASS(nn.Module):
         act: str = "elu",
         jk: bool = False,
         head_layers: int = 1,
+        head_dropout: float = 0.0,
         use_edge_weight: bool = True,
         chunk_size: int = 64,
     ) -> None:
@@ -263,7 +266,10 @@ class GLASS(nn.Module):
         self.act = ACTIVATIONS[act]()
         self.pool = SubgraphPool(pool, hidden_channels)
         self.out_channels = hidden_channels * (num_layers if jk else 1)
-        self.head = make_head(self.out_channels, hidden_channels, num_classes, head_layers, dropout)
+        self.head_dropout = check_fraction(head_dropout, "head_dropout")
+        self.head = make_head(
+            self.out_channels, hidden_channels, num_classes, head_layers, dropout, head_dropout
+        )
         self._csr: tuple[Tensor, CSRGraph] | None = None
         self._degree: tuple[Tensor, Tensor] | None = None
         self.reset_parameters()
@@ -374,12 +380,21 @@ class GLASS(nn.Module):
 
 
 def make_head(
-    in_channels: int, hidden_channels: int, num_classes: int, layers: int, dropout: float
+    in_channels: int,
+    hidden_channels: int,
+    num_classes: int,
+    layers: int,
+    dropout: float,
+    input_dropout: float = 0.0,
 ) -> nn.Sequential | None:
-    """An MLP head (``layers`` linear maps, ReLU and dropout between); None for no classes."""
+    """An MLP head (``layers`` linear maps, ReLU and dropout between); None for no classes.
+
+    With ``input_dropout > 0`` the subgraph embedding is dropped out first (GIN's readout
+    dropout).
+    """
     if num_classes == 0:
         return None
-    modules: list[nn.Module] = []
+    modules: list[nn.Module] = [nn.Dropout(input_dropout)] if input_dropout > 0 else []
     size = in_channels
     for _ in range(layers - 1):
         modules += [nn.Linear(size, hidden_channels), nn.ReLU(), nn.Dropout(dropout)]

@@ -65,6 +65,9 @@ class PoolGNN(nn.Module):
         dropout (float, optional): Dropout between layers and in the head. (default: :obj:`0.0`)
         num_relations (int, optional): Edge types with their own weights. (default: :obj:`1`)
         head_layers (int, optional): Layers of the MLP head (1: linear). (default: :obj:`2`)
+        head_dropout (float, optional): Dropout on the subgraph embeddings before the head
+            (GIN's readout dropout; ``dropout`` then can stay low, since dropping node
+            features between sum layers blurs the counts they carry). (default: :obj:`0.0`)
         norm (bool, optional): Batch-normalise every layer's output before its activation
             and dropout, as GIN does (not for ``"ggnn"``, whose GRU keeps its state in
             range). (default: :obj:`True`)
@@ -89,6 +92,7 @@ class PoolGNN(nn.Module):
         dropout: float = 0.0,
         num_relations: int = 1,
         head_layers: int = 2,
+        head_dropout: float = 0.0,
         norm: bool = True,
         use_edge_weight: bool = True,
         **layer_kwargs: Any,
@@ -133,7 +137,10 @@ class PoolGNN(nn.Module):
         pooled = in_channels if num_layers == 0 else hidden_channels
         self.pool = SubgraphPool(pool, pooled)
         self.out_channels = pooled * (num_layers + 1 if self.jk else 1)
-        self.head = make_head(self.out_channels, hidden_channels, num_classes, head_layers, dropout)
+        self.head_dropout = check_fraction(head_dropout, "head_dropout")
+        self.head = make_head(
+            self.out_channels, hidden_channels, num_classes, head_layers, dropout, head_dropout
+        )
         self._csr: tuple[Tensor, CSRGraph] | None = None
         self.reset_parameters()
 

@@ -79,6 +79,8 @@ class SubgraphConfig(ConfigBase):
         dropout (float): Dropout. (default: :obj:`0.0`)
         jk (bool): Concatenate the pooled outputs of every layer. (default: :obj:`False`)
         head_layers (int): Layers of the MLP head. (default: :obj:`1`)
+        head_dropout (float): Dropout on the subgraph embeddings before the head.
+            (default: :obj:`0.0`)
         batch_size (int, optional): Subgraphs per training batch; :obj:`None` for all.
             (default: :obj:`32`)
         tokens (str): Sub2Vec tokens, ``"node"`` or ``"degree"``. (default: ``"degree"``)
@@ -103,6 +105,7 @@ class SubgraphConfig(ConfigBase):
     dropout: float = 0.0
     jk: bool = False
     head_layers: int = 1
+    head_dropout: float = 0.0
     batch_size: int | None = 32
     tokens: str = "degree"
     sub2vec_mode: str = "dbow"
@@ -162,6 +165,7 @@ def build_subgraph_model(
             dropout=config.dropout,
             jk=config.jk,
             head_layers=config.head_layers,
+            head_dropout=config.head_dropout,
         )
     if config.method == "pool":
         return PoolGNN(
@@ -175,6 +179,7 @@ def build_subgraph_model(
             dropout=config.dropout,
             num_relations=_num_relations(graph),
             head_layers=config.head_layers,
+            head_dropout=config.head_dropout,
         )
     raise ValueError(f"Method {config.method!r} has no classifier model (see train_subgraph_model)")
 

@@ -112,7 +112,31 @@ def test_trains_on_folds(molecules: SubgraphDataset) -> None:
     assert trainer.evaluate(batch, "train_mask")["accuracy"] == 1.0  # rings vs chains
 
 
+def test_head_dropout_drops_the_subgraph_embedding(molecules: SubgraphDataset) -> None:
+    torch.manual_seed(0)
+    model = PoolGNN(build_tags(molecules), 6, 2, num_layers=1, aggregator="gin", head_layers=1)
+    dropped = PoolGNN(
+        build_tags(molecules), 6, 2, num_layers=1, aggregator="gin", head_layers=1, head_dropout=0.5
+    )
+    assert isinstance(dropped.head[0], torch.nn.Dropout) and dropped.head[0].p == 0.5
+    # The same parameters (dropout has none); head.0 of one is head.1 of the other.
+    state = {k.replace("head.0", "head.1"): v for k, v in model.state_dict().items()}
+    dropped.load_state_dict(state)
+    batch = make_subgraph_batch(molecules)
+    model.eval(), dropped.eval()
+    assert torch.allclose(dropped(batch), model(batch))
+    dropped.train()
+    emb = dropped.encode(batch)
+    torch.manual_seed(1)
+    out = dropped.head(emb)
+    torch.manual_seed(1)
+    mask = torch.nn.functional.dropout(torch.ones_like(emb), 0.5)
+    assert torch.allclose(out, dropped.head[1](emb * mask), atol=1e-6)
+
+
 def test_errors() -> None:
+    with pytest.raises(ValueError, match="'head_dropout' in"):
+        PoolGNN(DegreeInput(2), 4, 2, head_dropout=1.0)
     with pytest.raises(TypeError, match="int 'out_channels'"):
         PoolGNN(torch.nn.Identity(), 4, 2)
     with pytest.raises(ValueError, match="Unknown aggregator 'sage'"):
