@@ -79,9 +79,10 @@ def test_heads_train_through_the_trainer(fusion: str) -> None:
     if fusion == "autoencoder":
         config = TrainConfig(epochs=5, patience=None, progress=False)
         Trainer(model, config).fit(g, objective=AutoencoderPretraining())
-    trainer = Trainer(model, TrainConfig(epochs=15, patience=None, progress=False)).fit(g)
+    trainer = Trainer(model, TrainConfig(epochs=20, patience=None, progress=False)).fit(g)
     losses = [r["train_loss"] for r in trainer.history]
-    assert losses[-1] < losses[0]
+    # Dropout makes single epochs noisy: compare the first and last few.
+    assert sum(losses[-3:]) < sum(losses[:3])
     assert 0.0 <= trainer.evaluate(g, "test_mask")["accuracy"] <= 1.0
 
 
