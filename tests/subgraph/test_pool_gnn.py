@@ -107,7 +107,8 @@ def test_trains_on_folds(molecules: SubgraphDataset) -> None:
     batch = with_split(make_subgraph_batch(molecules), train_idx, test_idx)
     model = PoolGNN(build_tags(molecules), 8, 2, num_layers=2, aggregator="mean")
     loader = SubgraphLoader(molecules, index=train_idx, batch_size=None)
-    config = TrainConfig(epochs=30, lr=0.02, patience=None, eval_every=30, progress=False)
+    # Long enough to converge from any initial state (the result varied with test order).
+    config = TrainConfig(epochs=150, lr=0.02, patience=None, eval_every=150, progress=False)
     trainer = Trainer(model, config).fit(batch, loader=loader)
     assert trainer.evaluate(batch, "train_mask")["accuracy"] == 1.0  # rings vs chains
 
