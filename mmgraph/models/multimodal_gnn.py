@@ -15,8 +15,9 @@ from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
-from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator
+from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator, gcn_degree
 from mmgraph.nn.functional import dropout
+from mmgraph.nn.trim import layer_slice
 
 MODEL_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
 """Modalities of the model: precomputed text features, images (pixels for the end-to-end
@@ -409,19 +410,58 @@ class MultimodalGNN(nn.Module):
         edge_weight = getattr(batch, "edge_weight", None) if self.config.use_edge_weight else None
         return edge_type, edge_weight
 
-    def aggregate(self, z: Tensor, batch: Data) -> Tensor:
-        """Apply the aggregator layers (or the MLP layer) to fused features ``z``."""
+    def aggregate(self, z: Tensor, batch: Data, seeds_only: bool = False) -> Tensor:
+        """Apply the aggregator layers (or the MLP layer) to fused features ``z``.
+
+        With ``seeds_only`` on a sampled batch, the layers are trimmed
+        (:mod:`mmgraph.nn.trim`) and only the rows the head needs come back: the seeds, or
+        with a conv head the nodes of hops 0 and 1.
+        """
+        sizes = _sampled_sizes(batch) if seeds_only else None
         if isinstance(self.gnn, GNNStack):
-            return self.gnn(z, batch.edge_index, *self.edge_inputs(batch))
+            edge_type, edge_weight = self.edge_inputs(batch)
+            if sizes is None:
+                return self.gnn(z, batch.edge_index, edge_type, edge_weight)
+            return self.gnn(
+                z,
+                batch.edge_index,
+                edge_type,
+                edge_weight,
+                num_sampled_nodes=sizes[0],
+                num_sampled_edges=sizes[1],
+                num_later_layers=self.num_hops - self.config.num_layers,
+                deg=self._batch_degrees(batch, z.dtype),
+            )
+        if sizes is not None:
+            z = z[: sizes[0][0]]
         return self.gnn(z)
 
-    def encode(self, batch: Data) -> Tensor:
-        """Node embeddings ``[N, hidden]`` after the aggregator layers."""
-        _check_hops(batch, self.config.num_layers, "the aggregator layers")
-        return self.aggregate(self.fuse(batch), batch)
+    def _batch_degrees(self, batch: Data, dtype: torch.dtype) -> Tensor | None:
+        """GCN's degrees of the whole batch, shared by trimmed GCN layers and a GCN head."""
+        if self.config.aggregator.lower() != "gcn":
+            return None
+        _, edge_weight = self.edge_inputs(batch)
+        return gcn_degree(batch.edge_index, edge_weight, int(batch.num_nodes), dtype=dtype)
 
-    def classify(self, h: Tensor, batch: Data | None = None) -> Tensor:
-        """Logits from node embeddings ``h``; a conv head also reads the edges of ``batch``."""
+    def encode(self, batch: Data, seeds_only: bool = False) -> Tensor:
+        """Node embeddings ``[N, hidden]`` after the aggregator layers.
+
+        With ``seeds_only`` on a sampled batch (``num_sampled_nodes``, ``num_sampled_edges``),
+        the embeddings of its seeds only, ``[batch_size, hidden]``, computed with trimmed
+        layers (:mod:`mmgraph.nn.trim`): equal to the first rows of the full output, faster.
+        """
+        _check_hops(batch, self.config.num_layers, "the aggregator layers")
+        h = self.aggregate(self.fuse(batch), batch, seeds_only)
+        if seeds_only and _sampled_sizes(batch) is not None:
+            h = h[: _sampled_sizes(batch)[0][0]]  # type: ignore[index]
+        return h
+
+    def classify(self, h: Tensor, batch: Data | None = None, seeds_only: bool = False) -> Tensor:
+        """Logits from node embeddings ``h``; a conv head also reads the edges of ``batch``.
+
+        With ``seeds_only`` (a sampled batch, ``h`` from ``aggregate(..., seeds_only=True)``)
+        the logits of the seeds only.
+        """
         if self.head is None:
             raise RuntimeError("This model has no head (num_classes=0): use `encode`")
         h = dropout(F.relu(h), p=self.config.dropout, training=self.training)
@@ -432,7 +472,18 @@ class MultimodalGNN(nn.Module):
                 "Expected the batch with head='conv' (got None): the head is an aggregator "
                 "layer over the edges; call `classify(h, batch)`"
             )
-        return self.head(h, batch.edge_index, *self.edge_inputs(batch))
+        edge_type, edge_weight = self.edge_inputs(batch)
+        sizes = _sampled_sizes(batch) if seeds_only else None
+        if sizes is None:
+            return self.head(h, batch.edge_index, edge_type, edge_weight)
+        part = layer_slice(self.num_hops - 1, self.num_hops, *sizes)
+        kwargs: dict[str, Any] = {"num_targets": part.num_targets}
+        deg = self._batch_degrees(batch, h.dtype)
+        if deg is not None:
+            kwargs["deg"] = deg[: part.num_inputs]
+        return self.head(
+            h[: part.num_inputs], *part.edges(batch.edge_index, edge_type, edge_weight), **kwargs
+        )
 
     def auxiliary_loss(
         self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
@@ -448,13 +499,25 @@ class MultimodalGNN(nn.Module):
         loss = pairwise_coordination_loss(self.coordination_loss, zs, masks, **kwargs)
         return self.config.coordination_weight * loss
 
-    def forward(self, batch: Data, return_aux: bool = False) -> Tensor | tuple[Tensor, Tensor]:
-        """Logits ``[N, num_classes]`` (and the auxiliary loss with ``return_aux=True``)."""
+    def forward(
+        self, batch: Data, return_aux: bool = False, seeds_only: bool | None = None
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        """Logits ``[N, num_classes]`` (and the auxiliary loss with ``return_aux=True``).
+
+        On a sampled batch (one with ``num_sampled_nodes`` and ``num_sampled_edges``, from
+        :class:`~mmgraph.sampling.NeighborLoader`) only its seeds' logits are computed and
+        returned, ``[batch_size, num_classes]``, with each layer trimmed to the nodes the
+        next one reads (:mod:`mmgraph.nn.trim`; the values equal the first rows of the
+        untrimmed output). ``seeds_only=False`` computes every node's logits instead.
+        """
         conv_head = self.num_hops > self.config.num_layers
         what = "the aggregator layers and the conv head" if conv_head else "the aggregator layers"
         _check_hops(batch, self.num_hops, what)
+        if seeds_only is None:
+            seeds_only = _sampled_sizes(batch) is not None
         embeddings = self.modality_embeddings(batch)
-        logits = self.classify(self.aggregate(self.fuse(batch, embeddings), batch), batch)
+        h = self.aggregate(self.fuse(batch, embeddings), batch, seeds_only)
+        logits = self.classify(h, batch, seeds_only)
         if return_aux:
             return logits, self.auxiliary_loss(batch, embeddings)
         return logits
@@ -499,6 +562,15 @@ def _check_hops(batch: Data, needed: int, what: str) -> None:
             "one fan-out per hop); give one more fan-out per missing hop, e.g. "
             f"fanouts={[10] * needed}"
         )
+
+
+def _sampled_sizes(batch: Data) -> tuple[list[int], list[int]] | None:
+    """A sampled batch's ``(num_sampled_nodes, num_sampled_edges)``, else :obj:`None`."""
+    nodes = getattr(batch, "num_sampled_nodes", None)
+    edges = getattr(batch, "num_sampled_edges", None)
+    if nodes is None or edges is None:
+        return None
+    return [int(n) for n in nodes], [int(e) for e in edges]
 
 
 def _field(batch: Data, key: str, *default: Any) -> Any:

@@ -7,7 +7,12 @@ from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import glorot, zeros
 
-from mmgraph.nn.relational import RelationalConv, check_graph_inputs, self_loops
+from mmgraph.nn.relational import (
+    RelationalConv,
+    check_graph_inputs,
+    check_num_targets,
+    self_loops,
+)
 
 
 def split_self_loops(
@@ -202,10 +207,14 @@ class GCNConv(RelationalConv):
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
         deg: Tensor | None = None,
+        num_targets: int | None = None,
     ) -> Tensor:
         """Apply the layer; see the class docstring for the shapes.
 
         ``deg`` optionally gives the normalisation degrees of the nodes (see :func:`gcn_norm`).
+        ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, F_out]``,
+        when every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`;
+        pass the untrimmed batch's ``deg`` to get its outputs exactly).
         """
         edge_index, edge_type, edge_weight = check_graph_inputs(
             x,
@@ -218,19 +227,20 @@ class GCNConv(RelationalConv):
             layer=type(self).__name__,
         )
         num_nodes = x.size(0)
+        num_out = check_num_targets(num_targets, num_nodes, edge_index, type(self).__name__)
         edge_index, coef, edge_type, self_coef = gcn_norm(
             edge_index, edge_weight, num_nodes, edge_type, x.dtype, deg=deg
         )
         # The self loops join the edge list: as relation 0 when it is shared (R = 1), else as
         # an extra relation R whose weight is the root weight.
-        edge_index = torch.cat([edge_index, self_loops(num_nodes, x.device)], dim=1)
-        coef = torch.cat([coef, self_coef])
+        edge_index = torch.cat([edge_index, self_loops(num_out, x.device)], dim=1)
+        coef = torch.cat([coef, self_coef[:num_out]])
         weight: Tensor = self.weight
         if self.root is not None and edge_type is not None:
-            loop_type = torch.full((num_nodes,), self.num_relations, device=x.device)
+            loop_type = torch.full((num_out,), self.num_relations, device=x.device)
             edge_type = torch.cat([edge_type, loop_type])
             weight = torch.cat([weight, self.root.unsqueeze(0)])
-        out = self.relational_sum(x, edge_index, edge_type, coef, weight)
+        out = self.relational_sum(x, edge_index, edge_type, coef, weight, num_targets)
         if self.bias is not None:
             out = out + self.bias
         return out

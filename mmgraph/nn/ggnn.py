@@ -9,7 +9,7 @@ from torch import Tensor
 from torch.nn import GRUCell, Linear, ModuleList, Parameter
 from torch_geometric.nn.inits import uniform
 
-from mmgraph.nn.relational import RelationalConv, check_graph_inputs
+from mmgraph.nn.relational import RelationalConv, check_graph_inputs, check_num_targets
 
 
 class GGNNConv(RelationalConv):
@@ -101,11 +101,14 @@ class GGNNConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        num_targets: int | None = None,
     ) -> Tensor:
         """Apply propagation step ``t`` (counted from 0) to the hidden state ``h`` ``[N, F_out]``.
 
         ``forward(x, ...)`` equals ``project(x)`` followed by ``step(0, ...)``, ...,
-        ``step(num_steps - 1, ...)``.
+        ``step(num_steps - 1, ...)``. ``num_targets`` updates the first ``T`` nodes only and
+        returns ``[T, F_out]``, when every edge points into them (a trimmed sampled batch,
+        :mod:`mmgraph.nn.trim`).
         """
         if not 0 <= t < self.num_steps:
             raise ValueError(f"Expected step 't' in [0, {self.num_steps}) (got {t})")
@@ -118,7 +121,8 @@ class GGNNConv(RelationalConv):
             num_relations=self.num_relations,
             layer=type(self).__name__,
         )
-        return self._step(t, h, edge_index, edge_type, edge_weight)
+        check_num_targets(num_targets, h.size(0), edge_index, type(self).__name__)
+        return self._step(t, h, edge_index, edge_type, edge_weight, num_targets)
 
     def _step(
         self,
@@ -127,10 +131,11 @@ class GGNNConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None,
         edge_weight: Tensor | None,
+        num_targets: int | None = None,
     ) -> Tensor:
         k = 0 if self.tie_weights else t
-        m = self.relational_sum(h, edge_index, edge_type, edge_weight, self.weight[k])
-        return self.grus[k](m, h)
+        m = self.relational_sum(h, edge_index, edge_type, edge_weight, self.weight[k], num_targets)
+        return self.grus[k](m, h if num_targets is None else h[:num_targets])
 
     def forward(
         self,

@@ -8,7 +8,7 @@ from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import glorot, zeros
 
-from mmgraph.nn.relational import RelationalConv, check_graph_inputs
+from mmgraph.nn.relational import RelationalConv, check_graph_inputs, check_num_targets
 
 
 def mean_coefficients(
@@ -130,8 +130,13 @@ class MeanConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        num_targets: int | None = None,
     ) -> Tensor:
-        """Apply the layer; see the class docstring for the shapes."""
+        """Apply the layer; see the class docstring for the shapes.
+
+        ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, F_out]``,
+        when every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`).
+        """
         edge_index, edge_type, edge_weight = check_graph_inputs(
             x,
             edge_index,
@@ -142,12 +147,13 @@ class MeanConv(RelationalConv):
             nonnegative_weights=True,
             layer=type(self).__name__,
         )
+        num_out = check_num_targets(num_targets, x.size(0), edge_index, type(self).__name__)
         coef = mean_coefficients(
-            edge_index, edge_weight, x.size(0), edge_type, self.num_relations, x.dtype
+            edge_index, edge_weight, num_out, edge_type, self.num_relations, x.dtype
         )
-        out = self.relational_sum(x, edge_index, edge_type, coef, self.weight)
+        out = self.relational_sum(x, edge_index, edge_type, coef, self.weight, num_targets)
         if self.root is not None:
-            out = out + F.linear(x, self.root)
+            out = out + F.linear(x[:num_out], self.root)
         if self.bias is not None:
             out = out + self.bias
         return out

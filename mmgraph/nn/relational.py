@@ -131,6 +131,34 @@ def check_graph_inputs(
     return edge_index, edge_type, edge_weight
 
 
+def check_num_targets(
+    num_targets: int | None, num_nodes: int, edge_index: Tensor, layer: str = "layer"
+) -> int:
+    """Check ``num_targets`` (outputs for the first ``T`` of ``N`` rows); return ``T``.
+
+    Every edge must point into the first ``T`` rows (``edge_index[1] < T``), as the edges of
+    a trimmed sampled batch do (:mod:`mmgraph.nn.trim`); :obj:`None` means all ``N`` rows.
+    """
+    if num_targets is None:
+        return num_nodes
+    if isinstance(num_targets, bool) or not isinstance(num_targets, int):
+        raise TypeError(
+            f"Expected 'num_targets' of {layer} to be an int (got {type(num_targets).__name__!r})"
+        )
+    if not 0 <= num_targets <= num_nodes:
+        raise ValueError(
+            f"Expected 'num_targets' of {layer} in [0, {num_nodes}] (the rows of 'x') "
+            f"(got {num_targets})"
+        )
+    if edge_index.size(1) > 0 and int(edge_index[1].max()) >= num_targets:
+        raise ValueError(
+            f"Expected every edge of {layer} to point into the first num_targets={num_targets} "
+            f"rows (got a target {int(edge_index[1].max())}); keep only the edges into the "
+            "target rows (mmgraph.nn.trim.layer_slice) or leave 'num_targets' out"
+        )
+    return num_targets
+
+
 def self_loops(num_nodes: int, device: torch.device) -> Tensor:
     """Return the self-loop edges ``[[0, 1, ..., N-1], [0, 1, ..., N-1]]``."""
     loop = torch.arange(num_nodes, device=device)
@@ -174,6 +202,7 @@ class RelationalConv(MessagePassing):
         edge_type: Tensor | None,
         edge_weight: Tensor | None,
         weight: Tensor,
+        num_targets: int | None = None,
     ) -> Tensor:
         r"""Return :math:`\sum_r \sum_{u \in N_r(v)} c_{uv} W_r h_u` for every node ``v``.
 
@@ -184,16 +213,20 @@ class RelationalConv(MessagePassing):
                 means relation ``0`` for every edge.
             edge_weight (torch.Tensor, optional): Coefficients ``[E]``.
             weight (torch.Tensor): Per-relation weights ``[R, F_out, F_in]``.
+            num_targets (int, optional): Compute the sums for the first ``T`` nodes only
+                (every edge must point into them, see :func:`check_num_targets`).
+                (default: :obj:`None`: all ``N``)
 
         Returns:
-            torch.Tensor: ``[N, F_out]``.
+            torch.Tensor: ``[N, F_out]`` (``[T, F_out]`` with ``num_targets``).
         """
         num_nodes = x.size(0)
+        num_out = num_nodes if num_targets is None else num_targets
         num_rel, fout, fin = weight.shape
         transform_first = fout <= fin
         if num_rel == 1 or edge_type is None:
             w = weight[0]
-            size = (num_nodes, num_nodes)
+            size = (num_nodes, num_out)
             if transform_first:
                 return self.propagate(
                     edge_index, x=F.linear(x, w), edge_weight=edge_weight, size=size
@@ -209,13 +242,13 @@ class RelationalConv(MessagePassing):
                 index,
                 x=xw.view(num_nodes * num_rel, fout),
                 edge_weight=edge_weight,
-                size=(num_nodes * num_rel, num_nodes),
+                size=(num_nodes * num_rel, num_out),
             )
         # Row v * R + r holds the relation-r sum into v; then one product with all W_r.
         index = torch.stack([src, dst * num_rel + edge_type])
         agg = self.propagate(
-            index, x=x, edge_weight=edge_weight, size=(num_nodes, num_nodes * num_rel)
+            index, x=x, edge_weight=edge_weight, size=(num_nodes, num_out * num_rel)
         )
         return F.linear(
-            agg.view(num_nodes, num_rel * fin), weight.transpose(0, 1).reshape(fout, num_rel * fin)
+            agg.view(num_out, num_rel * fin), weight.transpose(0, 1).reshape(fout, num_rel * fin)
         )

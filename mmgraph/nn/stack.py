@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Sequence
 from typing import Any
 
 from torch import Tensor
 from torch.nn import ELU, GELU, Identity, LeakyReLU, Module, ModuleList, ReLU, Tanh
 
 from mmgraph.nn.functional import dropout
-from mmgraph.nn.gcn_conv import GCNConv
+from mmgraph.nn.gcn_conv import GCNConv, gcn_degree
 from mmgraph.nn.ggnn import GGNNConv
 from mmgraph.nn.mean_conv import MeanConv
+from mmgraph.nn.trim import check_sampled_sizes, layer_slice
 
 AGGREGATORS: dict[str, type[Module]] = {"mean": MeanConv, "gcn": GCNConv, "ggnn": GGNNConv}
 """The aggregators by name: ``"mean"`` (:class:`MeanConv`), ``"gcn"`` (:class:`GCNConv`),
@@ -78,6 +81,12 @@ class GNNStack(Module):
     so that ``forward`` equals applying ``forward_layer(0, ...)``, ...,
     ``forward_layer(K - 1, ...)`` in turn: layer-wise full-graph inference and training on
     sampled subgraphs use it.
+
+    **Trimming.** Given a sampled batch's ``num_sampled_nodes`` and ``num_sampled_edges``
+    (:class:`~mmgraph.sampling.NeighborLoader`), ``forward`` computes each layer only for the
+    nodes later layers read (:mod:`mmgraph.nn.trim`) and returns the seeds' outputs, equal
+    to the first rows of the untrimmed output (GCN layers normalise with the degrees of the
+    whole batch, as untrimmed).
 
     Args:
         aggregator (str or type): A name in :data:`AGGREGATORS` or an aggregator class taking
@@ -160,6 +169,10 @@ class GNNStack(Module):
                 for i in range(num_layers)
             ]
         self.convs = ModuleList(convs)
+        # Layers that can compute a prefix of their outputs; others are sliced afterwards.
+        self._takes_num_targets = self.recurrent or (
+            "num_targets" in inspect.signature(cls.forward).parameters
+        )
 
     @property
     def out_channels(self) -> int:
@@ -178,6 +191,7 @@ class GNNStack(Module):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        num_targets: int | None = None,
         **layer_kwargs: Any,
     ) -> Tensor:
         """Apply layer ``i`` (from 0), then the activation and dropout unless it is the last.
@@ -189,11 +203,14 @@ class GNNStack(Module):
             edge_index (torch.Tensor): Edges ``[2, E]``.
             edge_type (torch.Tensor, optional): Relations ``[E]``. (default: :obj:`None`)
             edge_weight (torch.Tensor, optional): Edge weights ``[E]``. (default: :obj:`None`)
+            num_targets (int, optional): Compute the outputs of the first ``T`` nodes only,
+                when every edge points into them (:mod:`mmgraph.nn.trim`).
+                (default: :obj:`None`: all ``N``)
             **layer_kwargs: Passed on to the layer, e.g. ``deg`` of
                 :class:`~mmgraph.nn.GCNConv` for layer-wise inference on subgraphs.
 
         Returns:
-            torch.Tensor: ``[N, hidden_channels]``.
+            torch.Tensor: ``[N, hidden_channels]`` (``[T, hidden_channels]``).
         """
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.num_layers:
             raise ValueError(f"Expected layer 'i' in [0, {self.num_layers}) (got {i!r})")
@@ -206,9 +223,15 @@ class GNNStack(Module):
                         f"(got {list(h.shape) if isinstance(h, Tensor) else type(h).__name__})"
                     )
                 h = conv.project(h)  # type: ignore[operator]
-            h = conv.step(i, h, edge_index, edge_type, edge_weight)  # type: ignore[operator]
+            h = conv.step(  # type: ignore[operator]
+                i, h, edge_index, edge_type, edge_weight, num_targets=num_targets
+            )
         else:
+            if num_targets is not None and self._takes_num_targets:
+                layer_kwargs["num_targets"] = num_targets
             h = self.convs[i](h, edge_index, edge_type, edge_weight, **layer_kwargs)
+            if num_targets is not None and h.size(0) != num_targets:
+                h = h[:num_targets]
             if i < self.num_layers - 1:
                 h = self.act(h)
         if i < self.num_layers - 1 and self.dropout > 0:
@@ -221,11 +244,43 @@ class GNNStack(Module):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        num_sampled_nodes: Sequence[int] | None = None,
+        num_sampled_edges: Sequence[int] | None = None,
+        num_later_layers: int = 0,
+        deg: Tensor | None = None,
     ) -> Tensor:
-        """Apply all layers; see the class docstring for the shapes."""
+        """Apply all layers; see the class docstring for the shapes.
+
+        With ``num_sampled_nodes`` and ``num_sampled_edges`` of a sampled batch the layers are
+        trimmed (see the class docstring) and the output holds the first rows only: the
+        seeds, or with ``num_later_layers = k`` (aggregation layers applied to the output
+        afterwards, e.g. a conv head) the nodes of hops up to k. ``deg`` gives GCN
+        layers the normalisation degrees of the whole batch (default: computed here).
+        """
+        if num_sampled_nodes is None or num_sampled_edges is None:
+            h = x
+            for i in range(self.num_layers):
+                h = self.forward_layer(i, h, edge_index, edge_type, edge_weight)
+            return h
+        total = self.num_layers + num_later_layers
+        check_sampled_sizes(num_sampled_nodes, num_sampled_edges, total)
+        layer_kwargs: dict[str, Any] = {}
+        if not self.recurrent and isinstance(self.convs[0], GCNConv):
+            if deg is None:
+                deg = gcn_degree(edge_index, edge_weight, x.size(0), dtype=x.dtype)
+            layer_kwargs["deg"] = deg
         h = x
         for i in range(self.num_layers):
-            h = self.forward_layer(i, h, edge_index, edge_type, edge_weight)
+            part = layer_slice(i, total, num_sampled_nodes, num_sampled_edges)
+            if "deg" in layer_kwargs:
+                layer_kwargs["deg"] = deg[: part.num_inputs]  # type: ignore[index]
+            h = self.forward_layer(
+                i,
+                h[: part.num_inputs],
+                *part.edges(edge_index, edge_type, edge_weight),
+                num_targets=part.num_targets,
+                **layer_kwargs,
+            )
         return h
 
     def __repr__(self) -> str:
