@@ -93,9 +93,9 @@ class PrecomputedEncoder(nn.Module):
                 f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
                 f"{list(getattr(mask, 'shape', []))})"
             )
-        out = self.lin(x) if self.lin is not None else x
-        out = torch.where(mask.unsqueeze(1), out, torch.zeros_like(out))
-        return out, mask
+        if self.lin is not None:  # a fresh output: zero the missing rows in place
+            return self.lin(x).masked_fill_(~mask.unsqueeze(1), 0.0), mask
+        return x.masked_fill(~mask.unsqueeze(1), 0.0), mask
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.in_dim}, {self.out_dim})"

@@ -84,6 +84,7 @@ def prepare_inputs(
     xs: Mapping[str, Tensor],
     masks: Mapping[str, Tensor] | None = None,
     sequence: bool = False,
+    zero_absent: bool = True,
 ) -> tuple[list[Tensor], list[Tensor]]:
     """Check ``xs`` and ``masks`` against ``in_dims``; zero the rows of absent modalities.
 
@@ -95,11 +96,14 @@ def prepare_inputs(
             ``[N, T]`` when ``sequence``). A modality without a mask counts as present
             everywhere. (default: :obj:`None`)
         sequence (bool, optional): Whether inputs are sequences. (default: :obj:`False`)
+        zero_absent (bool, optional): Zero the rows of absent modalities; a head that
+            replaces those rows itself (e.g. by a learned vector) skips that pass.
+            (default: :obj:`True`)
 
     Returns:
         The inputs and the bool masks (each ``[N]``, or ``[N, T]`` when ``sequence``), in the
         order of ``in_dims``; rows where the mask is :obj:`False` are zeros that do not depend
-        on the given values.
+        on the given values (with ``zero_absent``).
 
     Raises:
         TypeError: If ``xs`` or ``masks`` are not mappings of tensors of the right dtype.
@@ -162,25 +166,27 @@ def prepare_inputs(
         mask = masks.get(m)
         if mask is None:
             mask = torch.ones(x.shape[: ndim - 1], dtype=torch.bool, device=x.device)
-        else:
-            if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-                got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
-                raise TypeError(f"Expected masks[{m!r}] to be a bool tensor (got {got!r})")
-            allowed = [x.shape[:1], x.shape[:2]] if sequence else [x.shape[:1]]
-            if mask.shape not in allowed:
-                doc = "[N] or [N, T]" if sequence else "[N]"
-                raise ValueError(
-                    f"Expected masks[{m!r}] to have shape {doc} = "
-                    f"{' or '.join(str(list(s)) for s in allowed)} (got {list(mask.shape)})"
-                )
-            if mask.device != x.device:
-                raise ValueError(
-                    f"Expected masks[{m!r}] on the device of xs[{m!r}] "
-                    f"(got {mask.device} and {x.device})"
-                )
-            if sequence and mask.dim() == 1:
-                mask = mask[:, None].expand(x.shape[:2])
-        out_x.append(torch.where(mask[..., None], x, x.new_zeros(())))
+            out_x.append(x)  # present everywhere: nothing to zero
+            out_m.append(mask)
+            continue
+        if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+            got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+            raise TypeError(f"Expected masks[{m!r}] to be a bool tensor (got {got!r})")
+        allowed = [x.shape[:1], x.shape[:2]] if sequence else [x.shape[:1]]
+        if mask.shape not in allowed:
+            doc = "[N] or [N, T]" if sequence else "[N]"
+            raise ValueError(
+                f"Expected masks[{m!r}] to have shape {doc} = "
+                f"{' or '.join(str(list(s)) for s in allowed)} (got {list(mask.shape)})"
+            )
+        if mask.device != x.device:
+            raise ValueError(
+                f"Expected masks[{m!r}] on the device of xs[{m!r}] "
+                f"(got {mask.device} and {x.device})"
+            )
+        if sequence and mask.dim() == 1:
+            mask = mask[:, None].expand(x.shape[:2])
+        out_x.append(torch.where(mask[..., None], x, x.new_zeros(())) if zero_absent else x)
         out_m.append(mask)
     return out_x, out_m
 
@@ -222,13 +228,16 @@ class FusionHead(nn.Module):
         raise NotImplementedError
 
     def prepare(
-        self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
+        self,
+        xs: Mapping[str, Tensor],
+        masks: Mapping[str, Tensor] | None = None,
+        zero_absent: bool = True,
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Check the inputs; return them and their masks in canonical order, absent rows zeroed.
 
         See :func:`prepare_inputs`.
         """
-        return prepare_inputs(self.in_dims, xs, masks)
+        return prepare_inputs(self.in_dims, xs, masks, zero_absent=zero_absent)
 
     def _repr_args(self) -> str:
         return ""

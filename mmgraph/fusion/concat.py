@@ -73,7 +73,8 @@ class ConcatFusion(FusionHead):
         self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
     ) -> Tensor:
         """Concatenate the modalities of each node (see the class docstring)."""
-        x_list, mask_list = self.prepare(xs, masks)
+        # With learned missing vectors the absent rows are replaced below: no zeroing pass.
+        x_list, mask_list = self.prepare(xs, masks, zero_absent=self.missing != "learned")
         parts = []
         for m, x, mask in zip(self.modalities, x_list, mask_list):
             if self.missing == "learned":

@@ -481,9 +481,9 @@ class MultimodalGNN(nn.Module):
         deg = self._batch_degrees(batch, h.dtype)
         if deg is not None:
             kwargs["deg"] = deg[: part.num_inputs]
-        return self.head(
-            h[: part.num_inputs], *part.edges(batch.edge_index, edge_type, edge_weight), **kwargs
-        )
+        if h.size(0) > part.num_inputs:
+            h = h[: part.num_inputs]
+        return self.head(h, *part.edges(batch.edge_index, edge_type, edge_weight), **kwargs)
 
     def auxiliary_loss(
         self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None

@@ -274,9 +274,11 @@ class GNNStack(Module):
             part = layer_slice(i, total, num_sampled_nodes, num_sampled_edges)
             if "deg" in layer_kwargs:
                 layer_kwargs["deg"] = deg[: part.num_inputs]  # type: ignore[index]
+            if h.size(0) > part.num_inputs:  # (a no-op slice would still cost a backward copy)
+                h = h[: part.num_inputs]
             h = self.forward_layer(
                 i,
-                h[: part.num_inputs],
+                h,
                 *part.edges(edge_index, edge_type, edge_weight),
                 num_targets=part.num_targets,
                 **layer_kwargs,
