@@ -191,10 +191,13 @@ class MultiViewLSTM(FusionHead):
             self.lin.reset_parameters()
 
     def prepare(
-        self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
+        self,
+        xs: Mapping[str, Tensor],
+        masks: Mapping[str, Tensor] | None = None,
+        zero_absent: bool = True,
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Check the sequences; return them and ``[N, T]`` masks, absent steps zeroed."""
-        return prepare_inputs(self.in_dims, xs, masks, sequence=True)
+        return prepare_inputs(self.in_dims, xs, masks, sequence=True, zero_absent=zero_absent)
 
     def _recurrent_input(self, v: int, hs: list[Tensor]) -> Tensor:
         """The part of view ``v``'s gate pre-activations that comes from previous states."""
