@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from mmgraph.cli import main
 from mmgraph.data import load_subgnn
@@ -43,7 +44,7 @@ def test_train_pool_on_tu_folds(
     code = main(
         ["subgraph", "train", "--data", "mutag", "--root", str(shared_data), "--method", "pool"]
         + ["--layers", "1", "--hidden", "4", "--jk", "--epochs", "1", "--quiet"]
-        + ["--out", str(out)]
+        + ["--lr-step-size", "5", "--lr-gamma", "0.2", "--out", str(out)]
     )
     assert code == 0
     printed = capsys.readouterr().out
@@ -53,6 +54,8 @@ def test_train_pool_on_tu_folds(
     assert {"micro_f1", "micro_f1_std", "accuracy", "accuracy_std"} <= set(metrics["test"])
     # --jk: the input's pooling and the layer's
     assert np.load(out / "embeddings.npy").shape == (10, 188, 4 * 2)
+    train = yaml.safe_load((out / "config.yaml").read_text())["train"]
+    assert (train["lr_step_size"], train["lr_gamma"]) == (5, 0.2)
 
 
 def test_errors(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 
-AGGREGATOR_NAMES = ("mean", "gcn", "ggnn")
+AGGREGATOR_NAMES = ("mean", "gcn", "ggnn", "gin")
 FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
 MODALITY_NAMES = ("text", "image", "attributes")
 COORDINATION_NAMES = ("cosine", "ranking", "structure", "infonce", "cca")
@@ -104,12 +104,25 @@ def add_model(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_lr_schedule(group: Any) -> None:
+    """Add ``--lr-step-size`` and ``--lr-gamma`` (a step decay of the learning rate)."""
+    group.add_argument(
+        "--lr-step-size",
+        type=int,
+        default=None,
+        metavar="EPOCHS",
+        help="multiply the learning rate by --lr-gamma every EPOCHS epochs (default: constant)",
+    )
+    group.add_argument("--lr-gamma", type=float, default=0.5, help="(default: 0.5)")
+
+
 def add_training(parser: argparse.ArgumentParser) -> None:
     """Add the trainer options and the split."""
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=int, default=200, help="(default: 200)")
     group.add_argument("--lr", type=float, default=0.01, help="(default: 0.01)")
     group.add_argument("--weight-decay", type=float, default=5e-4, help="(default: 5e-4)")
+    add_lr_schedule(group)
     group.add_argument("--patience", type=int, default=50, help="(default: 50)")
     group.add_argument(
         "--monitor", default="macro_f1", help="validation metric to select on (default: macro_f1)"

@@ -125,6 +125,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     train = TrainConfig(
         epochs=args.epochs,
         lr=args.lr,
+        lr_step_size=args.lr_step_size,
+        lr_gamma=args.lr_gamma,
         weight_decay=args.weight_decay,
         patience=args.patience,
         monitor=args.monitor,

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_features, none_or
+from mmgraph.cli.common import add_data, add_features, add_lr_schedule, none_or
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
 INPUT_NAMES = ("auto", "constant", "degree", "id", "attributes", "x", "multimodal")
@@ -78,6 +78,7 @@ def register(sub: Any) -> None:
     r.add_argument("--epochs", type=int, default=100, help="(default: 100)")
     r.add_argument("--lr", type=float, default=0.005, help="(default: 0.005)")
     r.add_argument("--weight-decay", type=float, default=0.0, help="(default: 0)")
+    add_lr_schedule(r)
     r.add_argument("--patience", type=int, default=50, help="(default: 50)")
     r.add_argument(
         "--monitor", default="accuracy", help="validation metric to select on (default: accuracy)"
@@ -149,6 +150,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     train = TrainConfig(
         epochs=args.epochs,
         lr=args.lr,
+        lr_step_size=args.lr_step_size,
+        lr_gamma=args.lr_gamma,
         weight_decay=args.weight_decay,
         patience=args.patience,
         monitor=args.monitor,

@@ -77,12 +77,14 @@ class ConcatFusion(FusionHead):
         x_list, mask_list = self.prepare(xs, masks, zero_absent=self.missing != "learned")
         parts = []
         for m, x, mask in zip(self.modalities, x_list, mask_list):
-            if self.missing == "learned":
+            # (skipped when every node has the modality: the output is the same, and the
+            # inputs of wide, fixed features need no pass or gradient here)
+            if self.missing == "learned" and not bool(mask.all()):
                 x = torch.where(mask[:, None], x, self.missing_vectors[m].to(x.dtype))
             parts.append(x)
         if self.missing == "flags":
             parts.append(torch.stack(mask_list, dim=1).to(x_list[0].dtype))
-        z = torch.cat(parts, dim=1)
+        z = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         return self.lin(z) if self.lin is not None else z
 
     def _repr_out_dim(self) -> int | None:

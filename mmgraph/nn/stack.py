@@ -12,12 +12,18 @@ from torch.nn import ELU, GELU, Identity, LeakyReLU, Module, ModuleList, ReLU, T
 from mmgraph.nn.functional import dropout
 from mmgraph.nn.gcn_conv import GCNConv, gcn_degree
 from mmgraph.nn.ggnn import GGNNConv
+from mmgraph.nn.gin_conv import GINConv
 from mmgraph.nn.mean_conv import MeanConv
 from mmgraph.nn.trim import check_sampled_sizes, layer_slice
 
-AGGREGATORS: dict[str, type[Module]] = {"mean": MeanConv, "gcn": GCNConv, "ggnn": GGNNConv}
+AGGREGATORS: dict[str, type[Module]] = {
+    "mean": MeanConv,
+    "gcn": GCNConv,
+    "ggnn": GGNNConv,
+    "gin": GINConv,
+}
 """The aggregators by name: ``"mean"`` (:class:`MeanConv`), ``"gcn"`` (:class:`GCNConv`),
-``"ggnn"`` (:class:`GGNNConv`)."""
+``"ggnn"`` (:class:`GGNNConv`), ``"gin"`` (:class:`GINConv`)."""
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU,

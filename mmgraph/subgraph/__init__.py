@@ -7,7 +7,7 @@
 * node inputs (:mod:`mmgraph.subgraph.inputs`): constant, degree, node-id, attribute,
   feature, multimodal-encoder or precomputed node features;
 * :class:`GLASS`: a labelling-trick GNN (GLASS, Wang & Zhang 2022);
-* :class:`PoolGNN`: aggregator layers of :mod:`mmgraph.nn` or :class:`GINConv` (or none)
+* :class:`PoolGNN`: aggregator layers of :mod:`mmgraph.nn`, GIN included (or none)
   and pooling, for subgraphs and whole graphs;
 * :class:`Sub2Vec`: unsupervised subgraph embeddings from walks inside each subgraph and
   a skip-gram objective (Sub2Vec, Adhikari et al. 2018).
@@ -15,8 +15,8 @@
 
 from __future__ import annotations
 
+from mmgraph.nn import GINConv
 from mmgraph.subgraph.batch import SubgraphBatch, SubgraphLoader, make_subgraph_batch, with_split
-from mmgraph.subgraph.gin import GINConv
 from mmgraph.subgraph.glass import GLASS, GLASSConv
 from mmgraph.subgraph.inputs import NODE_INPUTS, build_node_input
 from mmgraph.subgraph.neighborhood import Neighborhoods, khop_neighborhoods

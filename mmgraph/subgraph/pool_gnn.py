@@ -12,13 +12,12 @@ from mmgraph.nn import GNNStack
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.subgraph._checks import check_fraction, check_positive
 from mmgraph.subgraph.batch import SubgraphBatch
-from mmgraph.subgraph.gin import GINConv
 from mmgraph.subgraph.glass import cached_csr, make_head, norm_rows
 from mmgraph.subgraph.neighborhood import khop_neighborhoods
 from mmgraph.subgraph.pooling import SubgraphPool
 
 POOL_AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn", "gin")
-"""Aggregators of :class:`PoolGNN`: those of :mod:`mmgraph.nn` and ``"gin"`` (:class:`GINConv`)."""
+"""Aggregators of :class:`PoolGNN`: those of :data:`mmgraph.nn.AGGREGATORS`."""
 
 
 class PoolGNN(nn.Module):
@@ -38,7 +37,7 @@ class PoolGNN(nn.Module):
     output, the input projected to ``hidden_channels`` for :math:`k = 0`, as GIN's graph
     readout does). The layers are
     mmgraph's aggregators (:class:`~mmgraph.nn.GNNStack`: ``mean``, ``gcn``, ``ggnn``,
-    relation-aware) or ``gin`` (:class:`~mmgraph.subgraph.gin.GINConv`, sum aggregation
+    relation-aware) or ``gin`` (:class:`~mmgraph.nn.GINConv`, sum aggregation
     and an MLP, the one that can count, for molecules); with ``num_layers=0`` the model
     pools the node inputs themselves, e.g. frozen embeddings from any encoder
     (:class:`~mmgraph.subgraph.inputs.PrecomputedInput`) or a trained
@@ -121,7 +120,7 @@ class PoolGNN(nn.Module):
         self.gnn: GNNStack | None = None
         if num_layers > 0:
             self.gnn = GNNStack(
-                GINConv if aggregator == "gin" else aggregator,
+                aggregator,
                 in_channels,
                 hidden_channels,
                 num_layers,

@@ -11,7 +11,7 @@ OPTIMIZERS = ("adamw", "adam", "sparse_adam")
 
 @dataclasses.dataclass
 class TrainConfig(ConfigBase):
-    """Settings of :class:`~mmgraph.train.Trainer`.
+    r"""Settings of :class:`~mmgraph.train.Trainer`.
 
     Args:
         epochs (int): Maximum number of epochs. (default: :obj:`200`)
@@ -37,6 +37,11 @@ class TrainConfig(ConfigBase):
             decay does not apply). (default: ``"adamw"``)
         device (str): ``"cpu"``, ``"cuda"`` (this process's ``LOCAL_RANK`` GPU under torchrun)
             or a device name such as ``"cuda:1"``. (default: ``"cpu"``)
+        lr_step_size (int, optional): Multiply the learning rate by ``lr_gamma`` every this
+            many epochs (PyTorch's ``StepLR``: epoch :math:`e` from 1 trains with
+            :math:`\text{lr} \cdot \gamma^{\lfloor (e - 1) / s \rfloor}`); :obj:`None` keeps it
+            constant. (default: :obj:`None`)
+        lr_gamma (float): The decay factor of ``lr_step_size``. (default: :obj:`0.5`)
     """
 
     epochs: int = 200
@@ -54,6 +59,8 @@ class TrainConfig(ConfigBase):
     progress: bool = True
     optimizer: str = "adamw"
     device: str = "cpu"
+    lr_step_size: int | None = None
+    lr_gamma: float = 0.5
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -66,5 +73,15 @@ class TrainConfig(ConfigBase):
             raise ValueError(f"Expected 'batch_size' >= 1 or None (got {self.batch_size})")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}; expected one of {OPTIMIZERS}")
+        if self.lr_step_size is not None and (
+            isinstance(self.lr_step_size, bool)
+            or not isinstance(self.lr_step_size, int)
+            or self.lr_step_size < 1
+        ):
+            raise ValueError(
+                f"Expected 'lr_step_size' to be a positive int or None (got {self.lr_step_size!r})"
+            )
+        if not 0.0 < self.lr_gamma <= 1.0:
+            raise ValueError(f"Expected 'lr_gamma' in (0, 1] (got {self.lr_gamma})")
         if self.eval_every < 1:
             raise ValueError(f"Expected 'eval_every' >= 1 (got {self.eval_every})")

@@ -154,6 +154,9 @@ class Trainer:
         )
         for epoch in bar:
             start = time.perf_counter()
+            lr = self.learning_rate(epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             self.model.train()
             total, batches = 0.0, 0
             for batch in loader:
@@ -206,6 +209,13 @@ class Trainer:
         if self.out_dir is not None and main_process:
             self.write_logs()
         return self
+
+    def learning_rate(self, epoch: int) -> float:
+        """The learning rate of ``epoch`` (from 1): ``lr``, decayed every ``lr_step_size``."""
+        cfg = self.config
+        if cfg.lr_step_size is None:
+            return cfg.lr
+        return cfg.lr * cfg.lr_gamma ** ((epoch - 1) // cfg.lr_step_size)
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         """The optimizer named by ``config.optimizer`` over the model's parameters."""

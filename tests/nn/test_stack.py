@@ -83,7 +83,7 @@ def test_eval_mode_is_deterministic_and_dropout_acts_in_training(star):
 
 
 def test_build_aggregator():
-    assert sorted(AGGREGATORS) == ["gcn", "ggnn", "mean"]
+    assert sorted(AGGREGATORS) == ["gcn", "ggnn", "gin", "mean"]
     conv = build_aggregator("GCN", 5, 3, num_relations=2, bias=False)
     assert isinstance(conv, GCNConv) and conv.num_relations == 2 and conv.bias is None
     ggnn = build_aggregator("ggnn", 5, 3, num_steps=4)

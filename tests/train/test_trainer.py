@@ -140,3 +140,50 @@ def test_config_yaml_round_trip_and_errors(tmp_path) -> None:
         TrainConfig(lr=0)
     with pytest.raises(ValueError, match="resume=True needs an 'out_dir'"):
         Trainer(TinyModel(4, 2), config()).fit(make_graph(), resume=True)
+
+
+def test_step_learning_rate_schedule_reaches_the_optimizer() -> None:
+    class Recording(Trainer):
+        def make_optimizer(self) -> torch.optim.Optimizer:
+            optimizer = super().make_optimizer()
+            step = optimizer.step
+            seen = self.seen_lrs = []
+
+            def recorded_step(*args, **kwargs):
+                seen.append(optimizer.param_groups[0]["lr"])
+                return step(*args, **kwargs)
+
+            optimizer.step = recorded_step  # type: ignore[method-assign]
+            return optimizer
+
+    g = make_graph()
+    trainer = Recording(TinyModel(4, 2), config(epochs=7, lr=0.08, lr_step_size=3, lr_gamma=0.5))
+    trainer.fit(g)
+    assert trainer.seen_lrs == pytest.approx([0.08] * 3 + [0.04] * 3 + [0.02])
+    constant = Recording(TinyModel(4, 2), config(epochs=3, lr=0.08)).fit(g)
+    assert constant.seen_lrs == pytest.approx([0.08] * 3)
+
+
+def test_step_schedule_resumes_where_it_stopped(tmp_path) -> None:
+    g = make_graph()
+    settings = dict(lr=0.08, lr_step_size=4, lr_gamma=0.5)
+    full = Trainer(model(), config(epochs=20, **settings), out_dir=tmp_path / "full").fit(g)
+    Trainer(model(), config(epochs=10, **settings), out_dir=tmp_path / "part").fit(g)
+    resumed = Trainer(model(1), config(epochs=20, **settings), out_dir=tmp_path / "part")
+    resumed.fit(g, resume=True)
+    assert [r["train_loss"] for r in resumed.history] == pytest.approx(
+        [r["train_loss"] for r in full.history]
+    )
+    constant = Trainer(model(), config(epochs=20, lr=0.08)).fit(g)
+    assert [r["train_loss"] for r in constant.history] != pytest.approx(
+        [r["train_loss"] for r in full.history]
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [("lr_step_size", 0, "lr_step_size"), ("lr_gamma", 1.5, "lr_gamma"), ("lr_gamma", 0.0, "")],
+)
+def test_schedule_settings_are_checked(field: str, value: float, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        config(**{field: value})

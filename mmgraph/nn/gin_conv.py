@@ -1,15 +1,21 @@
-r"""Sum aggregation with an MLP update (GIN), the aggregator of whole-graph classification."""
+r"""Sum aggregation with an MLP update (GIN), with one neighbour map per extra relation."""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
 
-from mmgraph.nn.relational import check_graph_inputs
-from mmgraph.subgraph._checks import check_positive
+from mmgraph.nn.relational import check_graph_inputs, check_num_targets
 
 
-class GINConv(nn.Module):
+def _check_positive(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"Expected '{name}' to be an int >= 1 (got {value!r})")
+    return value
+
+
+class GINConv(MessagePassing):
     r"""The graph isomorphism network layer, with one neighbour map per extra relation.
 
     From `"How Powerful are Graph Neural Networks?" <https://arxiv.org/abs/1810.00826>`_
@@ -26,8 +32,11 @@ class GINConv(nn.Module):
     with :math:`\mathbf{M}_1 = \mathbf{I}` (one relation: exactly GIN) and a learned
     :math:`\mathbf{M}_r` for each further relation, :math:`w_{uv}` the edge weight (1 when
     absent) and :math:`\epsilon` fixed (GIN-0 with :math:`\epsilon = 0`) or learned. The
-    interface is the one of :mod:`mmgraph.nn`'s aggregators, so
-    :class:`~mmgraph.nn.GNNStack` and :class:`~mmgraph.subgraph.PoolGNN` stack it.
+    interface is the one of the other aggregators (``"gin"`` in
+    :data:`~mmgraph.nn.AGGREGATORS`), so :class:`~mmgraph.nn.GNNStack`,
+    :class:`~mmgraph.models.MultimodalGNN` and :class:`~mmgraph.subgraph.PoolGNN` stack it.
+    The neighbour sums of all relations come from one ``propagate`` (relation :math:`r` of
+    node :math:`v` is row :math:`vR + r` of the aggregate).
 
     Args:
         in_channels (int): Size :math:`F` of the input features.
@@ -51,10 +60,10 @@ class GINConv(nn.Module):
         eps: float = 0.0,
         train_eps: bool = False,
     ) -> None:
-        super().__init__()
-        self.in_channels = check_positive(in_channels, "in_channels")
-        self.out_channels = check_positive(out_channels, "out_channels")
-        self.num_relations = check_positive(num_relations, "num_relations")
+        super().__init__(aggr="add")
+        self.in_channels = _check_positive(in_channels, "in_channels")
+        self.out_channels = _check_positive(out_channels, "out_channels")
+        self.num_relations = _check_positive(num_relations, "num_relations")
         self.initial_eps = float(eps)
         self.train_eps = bool(train_eps)
         if train_eps:
@@ -87,8 +96,13 @@ class GINConv(nn.Module):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        num_targets: int | None = None,
     ) -> Tensor:
-        """Sum the neighbours, add the node itself, apply the MLP."""
+        """Sum the neighbours, add the node itself, apply the MLP.
+
+        ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, C]``, when
+        every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`).
+        """
         edge_index, edge_type, edge_weight = check_graph_inputs(
             x,
             edge_index,
@@ -98,19 +112,28 @@ class GINConv(nn.Module):
             num_relations=self.num_relations,
             layer=type(self).__name__,
         )
-        src, dst = edge_index
-        messages = x.index_select(0, src)
-        if edge_weight is not None:
-            messages = messages * edge_weight.unsqueeze(-1)
-        out = (1 + self.eps) * x
+        num_nodes = x.size(0)
+        num_out = check_num_targets(num_targets, num_nodes, edge_index, type(self).__name__)
+        out = (1 + self.eps) * x[:num_out]
         if edge_type is None:
-            out = out.index_add(0, dst, messages)
+            out = out + self.propagate(
+                edge_index, x=x, edge_weight=edge_weight, size=(num_nodes, num_out)
+            )
         else:
-            for r in range(self.num_relations):
-                keep = edge_type == r
-                total = x.new_zeros(x.shape).index_add_(0, dst[keep], messages[keep])
-                out = out + (total if r == 0 else self.relations[r - 1](total))
+            r = self.num_relations
+            index = torch.stack([edge_index[0], edge_index[1] * r + edge_type])
+            sums = self.propagate(
+                index, x=x, edge_weight=edge_weight, size=(num_nodes, num_out * r)
+            )
+            sums = sums.view(num_out, r, self.in_channels)
+            out = out + sums[:, 0]
+            for k, relation in enumerate(self.relations, start=1):
+                out = out + relation(sums[:, k])
         return self.mlp(out)
+
+    def message(self, x_j: Tensor, edge_weight: Tensor | None) -> Tensor:
+        """Scale each gathered neighbour by its edge weight (none: 1)."""
+        return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
 
     def __repr__(self) -> str:
         relations = f", num_relations={self.num_relations}" if self.num_relations > 1 else ""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mmgraph.nn import GNNStack
-from mmgraph.subgraph import GINConv
+from mmgraph.nn import GINConv, GNNStack
 
 EDGES = torch.tensor([[0, 0, 0, 1, 2, 3], [1, 2, 3, 0, 0, 0]])
 
