@@ -179,7 +179,10 @@ def test_twibot_file_without_labels_works_with_predict(shared_data: Path, tmp_pa
 def test_bad_names_list_the_valid_ones(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["train", "--data", "x", "--aggregator", "sage", "--out", "o"])
-    assert "invalid choice: 'sage' (choose from 'mean', 'gcn', 'ggnn')" in capsys.readouterr().err
+    assert (
+        "invalid choice: 'sage' (choose from 'mean', 'gcn', 'ggnn', 'gin')"
+        in capsys.readouterr().err
+    )
     assert main(["info", "--data", "no-such-data"]) == 2
     err = capsys.readouterr().err
     assert "no-such-data" in err and "cora" in err
