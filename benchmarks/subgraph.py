@@ -100,16 +100,16 @@ SETTINGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {**_TRAIN, "epochs": 100, "lr": 0.005},
     ),
     "mutag": (
-        {"method": "pool", "node_input": "attributes", "hidden": 64, "num_layers": 4,
+        {"method": "pool", "node_input": "attributes", "hidden": 32, "num_layers": 4,
          "aggregator": "gin", "pool": "sum", "jk": True, "dropout": 0.5, "head_layers": 1,
          "batch_size": 32},
-        {**_TRAIN, "epochs": 150, "lr": 0.01},
+        {**_TRAIN, "epochs": 300, "lr": 0.01, "lr_step_size": 50},
     ),
     "ptc": (
-        {"method": "pool", "node_input": "attributes", "hidden": 64, "num_layers": 4,
+        {"method": "pool", "node_input": "attributes", "hidden": 32, "num_layers": 4,
          "aggregator": "gin", "pool": "sum", "jk": True, "dropout": 0.5, "head_layers": 1,
          "batch_size": 32},
-        {**_TRAIN, "epochs": 150, "lr": 0.01},
+        {**_TRAIN, "epochs": 300, "lr": 0.01, "lr_step_size": 50},
     ),
 }  # fmt: skip
 """Per task: :class:`SubgraphConfig` and :class:`TrainConfig` fields."""
@@ -224,7 +224,10 @@ def describe(config: SubgraphConfig, train: TrainConfig) -> str:
             f"{config.dropout:g}, {config.node_input} input"
         )
     dropout = f", dropout {config.dropout:g}" if config.method == "glass" and config.dropout else ""
-    return f"{model}{dropout}; batch {config.batch_size}, lr {train.lr:g}, {train.epochs} epochs"
+    lr = f"lr {train.lr:g}"
+    if train.lr_step_size is not None:
+        lr += f" (x{train.lr_gamma:g} every {train.lr_step_size} epochs)"
+    return f"{model}{dropout}; batch {config.batch_size}, {lr}, {train.epochs} epochs"
 
 
 def result_row(result: TaskResult) -> dict[str, Any]:
