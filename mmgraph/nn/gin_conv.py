@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import MessagePassing
 
-from mmgraph.nn.relational import check_graph_inputs, check_num_targets
+from mmgraph.nn.relational import RelationalConv, check_graph_inputs, check_num_targets
 
 
 def _check_positive(value: object, name: str) -> int:
@@ -15,7 +14,7 @@ def _check_positive(value: object, name: str) -> int:
     return value
 
 
-class GINConv(MessagePassing):
+class GINConv(RelationalConv):
     r"""The graph isomorphism network layer, with one neighbour map per extra relation.
 
     From `"How Powerful are Graph Neural Networks?" <https://arxiv.org/abs/1810.00826>`_
@@ -60,7 +59,7 @@ class GINConv(MessagePassing):
         eps: float = 0.0,
         train_eps: bool = False,
     ) -> None:
-        super().__init__(aggr="add")
+        super().__init__()
         self.in_channels = _check_positive(in_channels, "in_channels")
         self.out_channels = _check_positive(out_channels, "out_channels")
         self.num_relations = _check_positive(num_relations, "num_relations")
@@ -130,10 +129,6 @@ class GINConv(MessagePassing):
             for k, relation in enumerate(self.relations, start=1):
                 out = out + relation(sums[:, k])
         return self.mlp(out)
-
-    def message(self, x_j: Tensor, edge_weight: Tensor | None) -> Tensor:
-        """Scale each gathered neighbour by its edge weight (none: 1)."""
-        return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
 
     def __repr__(self) -> str:
         relations = f", num_relations={self.num_relations}" if self.num_relations > 1 else ""

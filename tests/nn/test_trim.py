@@ -8,7 +8,7 @@ import torch
 from mmgraph import seed_everything
 from mmgraph.data import MultimodalGraph
 from mmgraph.models import MultimodalGNN
-from mmgraph.nn import GCNConv, GGNNConv, GNNStack, MeanConv
+from mmgraph.nn import GCNConv, GGNNConv, GINConv, GNNStack, MeanConv
 from mmgraph.nn.trim import check_sampled_sizes, layer_slice
 from mmgraph.sampling import NeighborLoader
 
@@ -56,7 +56,7 @@ def test_check_sampled_sizes_errors() -> None:
         check_sampled_sizes([2, 5, 9], [6], 2)
 
 
-@pytest.mark.parametrize("cls", [MeanConv, GCNConv])
+@pytest.mark.parametrize("cls", [MeanConv, GCNConv, GINConv])
 @pytest.mark.parametrize("num_relations", [1, 2])
 @pytest.mark.parametrize("widen", [False, True])
 def test_conv_num_targets_equals_first_rows(cls: type, num_relations: int, widen: bool) -> None:
@@ -66,7 +66,7 @@ def test_conv_num_targets_equals_first_rows(cls: type, num_relations: int, widen
     edge_index = torch.stack([torch.randint(0, n, (30,)), torch.randint(0, t, (30,))])
     edge_type = torch.randint(0, num_relations, (30,))
     edge_weight = torch.rand(30)
-    conv = cls(4, 8 if widen else 3, num_relations=num_relations)  # both product orders
+    conv = cls(4, 8 if widen else 3, num_relations=num_relations).eval()  # both orders
     args = (x, edge_index, edge_type if num_relations > 1 else None, edge_weight)
     full = conv(*args)
     torch.testing.assert_close(conv(*args, num_targets=t), full[:t])
@@ -94,7 +94,7 @@ def test_num_targets_refuses_edges_outside_the_targets() -> None:
         conv(x, edge_index, num_targets=7)
 
 
-@pytest.mark.parametrize("aggregator", ["mean", "gcn", "ggnn"])
+@pytest.mark.parametrize("aggregator", ["mean", "gcn", "ggnn", "gin"])
 @pytest.mark.parametrize("fanouts", [[3, 2], [4, -1, 2]])
 def test_stack_trimmed_equals_untrimmed(aggregator: str, fanouts: list[int]) -> None:
     g = sampled_graph()

@@ -182,7 +182,11 @@ def test_step_schedule_resumes_where_it_stopped(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "match"),
-    [("lr_step_size", 0, "lr_step_size"), ("lr_gamma", 1.5, "lr_gamma"), ("lr_gamma", 0.0, "lr_gamma")],
+    [
+        ("lr_step_size", 0, "lr_step_size"),
+        ("lr_gamma", 1.5, "lr_gamma"),
+        ("lr_gamma", 0.0, "lr_gamma"),
+    ],
 )
 def test_schedule_settings_are_checked(field: str, value: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
