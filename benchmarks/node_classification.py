@@ -491,7 +491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and write ``benchmarks/results/node_classification.md``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
-    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default: 5)")
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="number of seeds, from --first-seed (default: 5)"
+    )
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="start the seeds here, for splitting a run across processes (default: 0)",
+    )
     parser.add_argument(
         "--repeats", type=int, default=30, help="timed epochs per model; 0 skips timing"
     )
@@ -507,7 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING)
-    seeds = list(range(args.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     results: dict[str, dict[str, list[float]]] = {}
     timing: list[dict[str, Any]] = []
     start = time.perf_counter()
