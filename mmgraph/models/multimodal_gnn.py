@@ -142,10 +142,14 @@ class ModelConfig(ConfigBase):
         if self.head not in HEADS:
             raise ValueError(f"Unknown head {self.head!r}; expected one of {list(HEADS)}")
         if self.head == "conv" and self.aggregator.lower() not in CONV_HEAD_AGGREGATORS:
+            why = (
+                "a GGNN step keeps its state size, so it cannot map to the classes"
+                if self.aggregator.lower() == "ggnn"
+                else "GIN's MLP, with its batch norm, is not a classifier layer"
+            )
             raise ValueError(
                 f"Expected aggregator in {list(CONV_HEAD_AGGREGATORS)} with head='conv' (got "
-                f"{self.aggregator!r}: a GGNN step keeps its state size, so it cannot map to "
-                "the classes); use head='linear' with it"
+                f"{self.aggregator!r}: {why}); use head='linear' with it"
             )
         if self.head == "conv" and self.num_layers < 1:
             raise ValueError(
