@@ -145,7 +145,7 @@ class ModelConfig(ConfigBase):
             why = (
                 "a GGNN step keeps its state size, so it cannot map to the classes"
                 if self.aggregator.lower() == "ggnn"
-                else "GIN's MLP, with its batch norm, is not a classifier layer"
+                else "only mean and GCN layers are built and tested as the head"
             )
             raise ValueError(
                 f"Expected aggregator in {list(CONV_HEAD_AGGREGATORS)} with head='conv' (got "
