@@ -414,12 +414,15 @@ class MultimodalGNN(nn.Module):
         edge_weight = getattr(batch, "edge_weight", None) if self.config.use_edge_weight else None
         return edge_type, edge_weight
 
-    def aggregate(self, z: Tensor, batch: Data, seeds_only: bool = False) -> Tensor:
+    def aggregate(
+        self, z: Tensor, batch: Data, seeds_only: bool = False, deg: Tensor | None = None
+    ) -> Tensor:
         """Apply the aggregator layers (or the MLP layer) to fused features ``z``.
 
         With ``seeds_only`` on a sampled batch, the layers are trimmed
         (:mod:`mmgraph.nn.trim`) and only the rows the head needs come back: the seeds, or
-        with a conv head the nodes of hops 0 and 1.
+        with a conv head the nodes of hops 0 and 1. ``deg`` gives GCN layers the whole batch's
+        degrees when the caller has them already (default: computed here).
         """
         sizes = _sampled_sizes(batch) if seeds_only else None
         if isinstance(self.gnn, GNNStack):
@@ -434,7 +437,7 @@ class MultimodalGNN(nn.Module):
                 num_sampled_nodes=sizes[0],
                 num_sampled_edges=sizes[1],
                 num_later_layers=self.num_hops - self.config.num_layers,
-                deg=self._batch_degrees(batch, z.dtype),
+                deg=deg if deg is not None else self._batch_degrees(batch, z.dtype),
             )
         if sizes is not None:
             z = z[: sizes[0][0]]
@@ -456,15 +459,21 @@ class MultimodalGNN(nn.Module):
         """
         _check_hops(batch, self.config.num_layers, "the aggregator layers")
         h = self.aggregate(self.fuse(batch), batch, seeds_only)
-        if seeds_only and _sampled_sizes(batch) is not None:
-            h = h[: _sampled_sizes(batch)[0][0]]  # type: ignore[index]
-        return h
+        sizes = _sampled_sizes(batch) if seeds_only else None
+        return h if sizes is None else h[: sizes[0][0]]
 
-    def classify(self, h: Tensor, batch: Data | None = None, seeds_only: bool = False) -> Tensor:
+    def classify(
+        self,
+        h: Tensor,
+        batch: Data | None = None,
+        seeds_only: bool = False,
+        deg: Tensor | None = None,
+    ) -> Tensor:
         """Logits from node embeddings ``h``; a conv head also reads the edges of ``batch``.
 
         With ``seeds_only`` (a sampled batch, ``h`` from ``aggregate(..., seeds_only=True)``)
-        the logits of the seeds only.
+        the logits of the seeds only; ``deg`` gives a GCN head the whole batch's degrees when
+        the caller has them already (default: computed here).
         """
         if self.head is None:
             raise RuntimeError("This model has no head (num_classes=0): use `encode`")
@@ -482,7 +491,8 @@ class MultimodalGNN(nn.Module):
             return self.head(h, batch.edge_index, edge_type, edge_weight)
         part = layer_slice(self.num_hops - 1, self.num_hops, *sizes)
         kwargs: dict[str, Any] = {"num_targets": part.num_targets}
-        deg = self._batch_degrees(batch, h.dtype)
+        if deg is None:
+            deg = self._batch_degrees(batch, h.dtype)
         if deg is not None:
             kwargs["deg"] = deg[: part.num_inputs]
         if h.size(0) > part.num_inputs:
@@ -520,8 +530,11 @@ class MultimodalGNN(nn.Module):
         if seeds_only is None:
             seeds_only = _sampled_sizes(batch) is not None
         embeddings = self.modality_embeddings(batch)
-        h = self.aggregate(self.fuse(batch, embeddings), batch, seeds_only)
-        logits = self.classify(h, batch, seeds_only)
+        z = self.fuse(batch, embeddings)
+        # A GCN conv head and the GCN layers share the batch's degrees: computed once.
+        deg = self._batch_degrees(batch, z.dtype) if seeds_only and conv_head else None
+        h = self.aggregate(z, batch, seeds_only, deg)
+        logits = self.classify(h, batch, seeds_only, deg)
         if return_aux:
             return logits, self.auxiliary_loss(batch, embeddings)
         return logits
