@@ -1,83 +1,229 @@
-"""Checkpoints: safetensors weights plus YAML, never pickled modules."""
+"""Checkpoints: safetensors files written atomically, never pickled modules.
+
+Two kinds of file live in a run folder:
+
+- ``model.safetensors`` (:data:`WEIGHTS`): a model's ``state_dict``, read by
+  :func:`load_weights`.
+- ``checkpoint.safetensors`` (:data:`CHECKPOINT`): everything a resumed run needs, in one
+  file so that it is all of one epoch: tensors under ``model.`` (the last weights),
+  ``best.`` (the best weights, when they are not the last ones), ``optim.`` (optimizer
+  state) and ``rng.`` (random states), and the small rest (epoch, best score, optimizer
+  hyperparameters, training config) as JSON in the safetensors metadata.
+
+Both are written to a temporary file in the same folder, flushed to disk and renamed over
+the old one, so a killed process leaves either the old file or the new one.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import torch
-import yaml
-from safetensors.torch import load_file, save_file
-from torch import Tensor
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import Tensor, nn
+
+from mmgraph.errors import InputError
 
 WEIGHTS = "model.safetensors"
-TRAINER_STATE = "trainer_state.safetensors"
-TRAINER_META = "trainer_state.yaml"
+CHECKPOINT = "checkpoint.safetensors"
+FORMAT = "mmgraph.checkpoint"
+VERSION = "1"
 
 
 def save_weights(state_dict: Mapping[str, Tensor], path: str | Path) -> Path:
     """Save a ``state_dict`` as safetensors (tied tensors are stored as separate copies)."""
     path = Path(path)
-    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state_dict.items()}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    save_file(tensors, str(tmp))
-    tmp.replace(path)
+    _atomic_save(_cpu_copies(state_dict), path)
     return path
 
 
 def load_weights(path: str | Path) -> dict[str, Tensor]:
-    """Load a safetensors file written by :func:`save_weights`."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No weights file at {path}: train a model first or check the path")
-    return load_file(str(path))
+    """Load a safetensors file written by :func:`save_weights`.
 
-
-def save_trainer_state(
-    folder: str | Path,
-    optimizer: torch.optim.Optimizer,
-    meta: Mapping[str, Any],
-) -> None:
-    """Save the optimizer state (tensors as safetensors, the rest as YAML) and ``meta``.
-
-    ``meta`` holds plain values (epoch, best metric, history); the RNG state of PyTorch is
-    stored as a tensor so a resumed run draws the same numbers.
+    Raises:
+        FileNotFoundError: No file at ``path``.
+        InputError: The file is empty, truncated or not safetensors.
     """
-    folder = Path(folder)
-    opt = optimizer.state_dict()
-    tensors: dict[str, Tensor] = {"rng.torch": torch.get_rng_state()}
+    tensors, _ = _read(Path(path), "weights file")
+    return tensors
+
+
+def load_state_dict_from(module: nn.Module, state_dict: Mapping[str, Tensor], path: Path) -> None:
+    """Load ``state_dict`` (read from ``path``) into ``module``.
+
+    Raises:
+        InputError: The tensors do not fit the module (missing or unexpected keys, other
+            shapes); the message names ``path``, where PyTorch raises a ``RuntimeError``.
+    """
+    try:
+        module.load_state_dict(state_dict)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())
+        raise InputError(
+            f"The weights in '{path}' do not fit {type(module).__name__} ({detail}): load them "
+            "into the architecture they were trained with, or retrain with --overwrite"
+        ) from None
+
+
+@dataclasses.dataclass
+class Checkpoint:
+    """The state of a training run after ``epoch``.
+
+    What :class:`~mmgraph.train.Trainer` saves every ``checkpoint_every`` epochs and resumes
+    from.
+
+    Args:
+        epoch (int): The last finished epoch.
+        model (dict[str, Tensor]): The model's weights after ``epoch``.
+        optimizer (dict): The optimizer's ``state_dict()``.
+        rng (dict[str, Tensor]): Random states (see :func:`mmgraph.train.rng.rng_state`).
+        best (dict[str, Tensor], optional): The best weights so far; :obj:`None` when they
+            are ``model`` (the best epoch is ``epoch``). (default: :obj:`None`)
+        best_epoch (int, optional): The epoch of the best score. (default: :obj:`None`)
+        best_score (float, optional): The best monitored score. (default: :obj:`None`)
+        bad_evals (int): Evaluations since the best one (the early-stopping count).
+            (default: :obj:`0`)
+        history_records (int): Records of ``history.jsonl`` this checkpoint covers.
+            (default: :obj:`0`)
+        train_config (dict): The training config of the run. (default: ``{}``)
+    """
+
+    epoch: int
+    model: dict[str, Tensor]
+    optimizer: dict[str, Any]
+    rng: dict[str, Tensor]
+    best: dict[str, Tensor] | None = None
+    best_epoch: int | None = None
+    best_score: float | None = None
+    bad_evals: int = 0
+    history_records: int = 0
+    train_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
+    """Write ``checkpoint`` to ``path`` as one safetensors file, atomically."""
+    path = Path(path)
+    tensors = {f"model.{k}": v for k, v in _cpu_copies(checkpoint.model).items()}
+    if checkpoint.best is not None:
+        tensors.update({f"best.{k}": v for k, v in _cpu_copies(checkpoint.best).items()})
+    tensors.update({f"rng.{k}": v for k, v in _cpu_copies(checkpoint.rng).items()})
     scalars: dict[str, Any] = {}
-    for idx, state in opt["state"].items():
+    for idx, state in checkpoint.optimizer["state"].items():
         for key, value in state.items():
-            name = f"optim.{idx}.{key}"
             if isinstance(value, Tensor):
-                tensors[name] = value.detach().cpu().contiguous().clone()
+                tensors[f"optim.{idx}.{key}"] = value.detach().cpu().contiguous().clone()
             else:
-                scalars[name] = value
-    save_file(tensors, str(folder / TRAINER_STATE))
-    doc = {"param_groups": opt["param_groups"], "scalars": scalars, "meta": dict(meta)}
-    (folder / TRAINER_META).write_text(yaml.safe_dump(doc, sort_keys=False))
+                scalars[f"{idx}.{key}"] = value
+    trainer = {
+        "epoch": checkpoint.epoch,
+        "best_epoch": checkpoint.best_epoch,
+        "best_score": checkpoint.best_score,
+        "bad_evals": checkpoint.bad_evals,
+        "history_records": checkpoint.history_records,
+    }
+    optimizer = {"param_groups": checkpoint.optimizer["param_groups"], "scalars": scalars}
+    metadata = {
+        "format": FORMAT,
+        "version": VERSION,
+        "trainer": json.dumps(trainer),
+        "optimizer": json.dumps(optimizer),
+        "train_config": json.dumps(checkpoint.train_config),
+    }
+    _atomic_save(tensors, path, metadata)
+    return path
 
 
-def load_trainer_state(folder: str | Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
-    """Restore what :func:`save_trainer_state` wrote into ``optimizer``; return ``meta``."""
-    folder = Path(folder)
-    if not (folder / TRAINER_STATE).is_file() or not (folder / TRAINER_META).is_file():
-        raise FileNotFoundError(
-            f"No trainer state in {folder} ({TRAINER_STATE}, {TRAINER_META}): nothing to resume"
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a file written by :func:`save_checkpoint`.
+
+    Raises:
+        FileNotFoundError: No file at ``path``.
+        InputError: The file is empty, truncated, not safetensors, or not a checkpoint of
+            this version.
+    """
+    path = Path(path)
+    tensors, metadata = _read(path, "checkpoint")
+    if metadata.get("format") != FORMAT or metadata.get("version") != VERSION:
+        raise InputError(
+            f"'{path}' is not an mmgraph training checkpoint (version {VERSION}): it cannot be "
+            "resumed; retrain with --overwrite"
         )
-    tensors = load_file(str(folder / TRAINER_STATE))
-    doc = yaml.safe_load((folder / TRAINER_META).read_text())
-    state: dict[int, dict[str, Any]] = {}
+    try:
+        trainer = json.loads(metadata["trainer"])
+        optimizer = json.loads(metadata["optimizer"])
+        train_config = json.loads(metadata["train_config"])
+    except (KeyError, ValueError) as error:
+        raise InputError(
+            f"The checkpoint '{path}' has damaged metadata ({error}): retrain with --overwrite"
+        ) from None
+    parts: dict[str, dict[str, Tensor]] = {"model": {}, "best": {}, "rng": {}, "optim": {}}
     for name, value in tensors.items():
-        if name.startswith("optim."):
-            _, idx, key = name.split(".", 2)
-            state.setdefault(int(idx), {})[key] = value
-    for name, value in (doc.get("scalars") or {}).items():
-        _, idx, key = name.split(".", 2)
+        prefix, _, key = name.partition(".")
+        parts.setdefault(prefix, {})[key] = value
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in [*parts["optim"].items(), *optimizer["scalars"].items()]:
+        idx, _, key = name.partition(".")
         state.setdefault(int(idx), {})[key] = value
-    optimizer.load_state_dict({"state": state, "param_groups": doc["param_groups"]})
-    if "rng.torch" in tensors:
-        torch.set_rng_state(tensors["rng.torch"])
-    return dict(doc.get("meta") or {})
+    return Checkpoint(
+        epoch=int(trainer["epoch"]),
+        model=parts["model"],
+        optimizer={"state": state, "param_groups": optimizer["param_groups"]},
+        rng=parts["rng"],
+        best=parts["best"] or None,
+        best_epoch=trainer["best_epoch"],
+        best_score=trainer["best_score"],
+        bad_evals=int(trainer["bad_evals"]),
+        history_records=int(trainer["history_records"]),
+        train_config=train_config,
+    )
+
+
+# ---------------------------------------------------------------------- helpers
+def _cpu_copies(tensors: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    return {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
+
+
+def _atomic_save(
+    tensors: dict[str, Tensor], path: Path, metadata: dict[str, str] | None = None
+) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, rename it over ``path``."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+        with open(tmp, "r+b") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _read(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str, str]]:
+    if not path.is_file():
+        raise FileNotFoundError(f"No {what} at {path}: train a model first or check the path")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as fh:
+            metadata = fh.metadata() or {}
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
+    except SafetensorError as error:
+        raise InputError(
+            f"The {what} '{path}' is truncated or not a safetensors file ({error}): retrain "
+            "with --overwrite or restore it"
+        ) from None
+    return tensors, dict(metadata)
+
+
+__all__ = [
+    "CHECKPOINT",
+    "WEIGHTS",
+    "Checkpoint",
+    "load_checkpoint",
+    "load_state_dict_from",
+    "load_weights",
+    "save_checkpoint",
+    "save_weights",
+]

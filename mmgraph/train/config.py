@@ -42,6 +42,9 @@ class TrainConfig(ConfigBase):
             :math:`\text{lr} \cdot \gamma^{\lfloor (e - 1) / s \rfloor}`); :obj:`None` keeps it
             constant. (default: :obj:`None`)
         lr_gamma (float): The decay factor of ``lr_step_size``. (default: :obj:`0.5`)
+        checkpoint_every (int): With an ``out_dir``, write the resumable checkpoint every
+            this many epochs (and at the last epoch or an early stop); a run killed in
+            between repeats at most this many epochs when resumed. (default: :obj:`10`)
     """
 
     epochs: int = 200
@@ -61,6 +64,7 @@ class TrainConfig(ConfigBase):
     device: str = "cpu"
     lr_step_size: int | None = None
     lr_gamma: float = 0.5
+    checkpoint_every: int = 10
 
     def __post_init__(self) -> None:
         if self.epochs < 0:
@@ -85,3 +89,11 @@ class TrainConfig(ConfigBase):
             raise ValueError(f"Expected 'lr_gamma' in (0, 1] (got {self.lr_gamma})")
         if self.eval_every < 1:
             raise ValueError(f"Expected 'eval_every' >= 1 (got {self.eval_every})")
+        if (
+            isinstance(self.checkpoint_every, bool)
+            or not isinstance(self.checkpoint_every, int)
+            or self.checkpoint_every < 1
+        ):
+            raise ValueError(
+                f"Expected 'checkpoint_every' to be an int >= 1 (got {self.checkpoint_every!r})"
+            )

@@ -20,21 +20,27 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from mmgraph.distributed import init_distributed, is_main_process, wrap_ddp
+from mmgraph.errors import InputError
 from mmgraph.eval.metrics import classification_metrics, to_jsonable
 from mmgraph.objectives.supervised import SupervisedObjective, balanced_class_weights
 from mmgraph.seed import seed_everything
 from mmgraph.train.checkpoint import (
+    CHECKPOINT,
     WEIGHTS,
-    load_trainer_state,
-    load_weights,
-    save_trainer_state,
+    Checkpoint,
+    load_checkpoint,
+    load_state_dict_from,
+    save_checkpoint,
     save_weights,
 )
 from mmgraph.train.config import TrainConfig
+from mmgraph.train.history import HISTORY, HistoryLog
+from mmgraph.train.rng import find_generators, rng_state, set_rng_state
 
 log = logging.getLogger(__name__)
 
-LAST_WEIGHTS = "last.safetensors"
+# Settings that may change between a run and its resumption without a warning.
+RESUMABLE_CHANGES = ("epochs", "patience", "progress", "device", "checkpoint_every")
 
 
 class Objective(Protocol):
@@ -74,9 +80,11 @@ class Trainer:
     After each evaluation it logs the validation metrics (accuracy, macro-F1, F1, precision,
     recall, MCC, ROC-AUC) when the graph has labels and a validation split, keeps the best
     weights by ``config.monitor``, and stops after ``config.patience`` evaluations without
-    improvement. With ``out_dir`` it writes ``model.safetensors`` (best weights),
-    ``last.safetensors`` and ``trainer_state.*`` (to resume), ``history.csv``/``history.json``
-    (per-epoch metrics) and ``training_curve.png``.
+    improvement. With ``out_dir`` it writes ``model.safetensors`` (the best weights, whenever
+    they improve), ``history.jsonl`` (one line appended per epoch), ``checkpoint.safetensors``
+    (every ``config.checkpoint_every`` epochs and at the end: the last and best weights,
+    optimizer and random states in one file, replaced atomically, to resume from), and at the
+    end ``history.csv``/``history.json`` (per-epoch metrics) and ``training_curve.png``.
 
     Args:
         model (torch.nn.Module): A model with ``forward(batch) -> logits`` (``[N, K]``) and,
@@ -98,6 +106,7 @@ class Trainer:
         self.best_score: float | None = None
         self.best_epoch: int | None = None
         self.epoch = 0
+        self._bad_evals = 0
 
     # ------------------------------------------------------------------ training
     def fit(
@@ -120,91 +129,104 @@ class Trainer:
                 the one built from ``config``. (default: :obj:`None`)
         """
         cfg = self.config
-        if objective is None:
-            objective = self.default_objective(graph)
         if resume and self.out_dir is None:
             raise ValueError("resume=True needs an 'out_dir' holding a previous run")
-        if not resume:
-            seed_everything(cfg.seed, deterministic=cfg.deterministic)
-            self.history, self.best_score, self.best_epoch, self.epoch = [], None, None, 0
+        checkpoint = self._find_checkpoint() if resume else None
+        seed_everything(cfg.seed, deterministic=cfg.deterministic)
+        if objective is None:
+            objective = self.default_objective(graph)
         distributed = init_distributed()
         main_process = is_main_process()
         device = self.device
         self.model.to(device)
         optimizer = self.make_optimizer()
-        if resume:
-            self._resume(optimizer)
         if loader is None:
             loader = self.make_loader(graph, objective)
+        generators = find_generators(loader=loader, objective=objective)
+        history_log = None
+        if self.out_dir is not None and main_process:
+            history_log = HistoryLog(self.out_dir / HISTORY)
+        if checkpoint is None:
+            self.history, self.best_score, self.best_epoch, self.epoch = [], None, None, 0
+            self._bad_evals = 0
+            best_state = copy.deepcopy(self.model.state_dict())
+            if history_log is not None:
+                (history_log.path.parent / CHECKPOINT).unlink(missing_ok=True)  # an older run's
+                history_log.start()
+        else:
+            best_state = self._restore(checkpoint, optimizer, generators, history_log)
         step_module: nn.Module | None = None
         if distributed:
             step_module = wrap_ddp(self.model, objective)
         supervised = isinstance(objective, SupervisedObjective)
         can_validate = supervised and self._has_split(graph, "val_mask")
-        best_state = copy.deepcopy(self.model.state_dict())
-        if resume and self.out_dir is not None and (self.out_dir / WEIGHTS).is_file():
-            best_state = load_weights(self.out_dir / WEIGHTS)
-        bad_evals = self._bad_evals_since_best()
 
+        stopped = cfg.patience is not None and self._bad_evals >= cfg.patience
         bar = tqdm(
-            range(self.epoch + 1, cfg.epochs + 1),
+            range(self.epoch + 1, cfg.epochs + 1) if not stopped else range(0),
             desc="train",
             disable=not (cfg.progress and main_process),
             leave=False,
         )
-        for epoch in bar:
-            start = time.perf_counter()
-            lr = self.learning_rate(epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            self.model.train()
-            total, batches = 0.0, 0
-            for batch in loader:
-                optimizer.zero_grad()
-                batch = to_device(batch, device)
-                loss = step_module(batch) if step_module else objective(self.model, batch)
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"The training loss became {float(loss)} at epoch {epoch}: lower 'lr', "
-                        "set 'grad_clip', or check the input features for NaN"
-                    )
-                loss.backward()
-                if cfg.grad_clip is not None:
-                    nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-                optimizer.step()
-                total += float(loss.detach())
-                batches += 1
-            self.epoch = epoch
-            record: dict[str, Any] = {
-                "epoch": epoch,
-                "train_loss": total / max(batches, 1),
-                "time": time.perf_counter() - start,
-            }
-            if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-                if can_validate:
-                    val = self.evaluate(graph, "val_mask")
-                    record.update({f"val_{k}": v for k, v in val.items()})
-                score = self._score(record, can_validate)
-                if self.best_score is None or score > self.best_score:
-                    self.best_score, self.best_epoch = score, epoch
-                    best_state = copy.deepcopy(self.model.state_dict())
-                    bad_evals = 0
-                    if self.out_dir is not None and main_process:
-                        self.out_dir.mkdir(parents=True, exist_ok=True)
-                        save_weights(best_state, self.out_dir / WEIGHTS)
-                else:
-                    bad_evals += 1
-            self.history.append(record)
-            bar.set_postfix(loss=f"{record['train_loss']:.4f}", best=self.best_epoch)
-            stop = cfg.patience is not None and bad_evals >= cfg.patience
-            checkpoint = stop or epoch == cfg.epochs or epoch % 10 == 0
-            if self.out_dir is not None and main_process and checkpoint:
-                self._checkpoint(optimizer)
-            if stop:
-                log.info("Early stopping at epoch %d (best epoch %s)", epoch, self.best_epoch)
-                break
-        bar.close()
-        # The last checkpoint (written in the loop) holds the last weights; keep the best here.
+        try:
+            for epoch in bar:
+                start = time.perf_counter()
+                lr = self.learning_rate(epoch)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                self.model.train()
+                total, batches = 0.0, 0
+                for batch in loader:
+                    optimizer.zero_grad()
+                    batch = to_device(batch, device)
+                    loss = step_module(batch) if step_module else objective(self.model, batch)
+                    if not torch.isfinite(loss):
+                        raise FloatingPointError(
+                            f"The training loss became {float(loss)} at epoch {epoch}: lower "
+                            "'lr', set 'grad_clip', or check the input features for NaN"
+                        )
+                    loss.backward()
+                    if cfg.grad_clip is not None:
+                        nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                    optimizer.step()
+                    total += float(loss.detach())
+                    batches += 1
+                self.epoch = epoch
+                record: dict[str, Any] = {
+                    "epoch": epoch,
+                    "train_loss": total / max(batches, 1),
+                    "time": time.perf_counter() - start,
+                }
+                if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+                    if can_validate:
+                        val = self.evaluate(graph, "val_mask")
+                        record.update({f"val_{k}": v for k, v in val.items()})
+                    score = self._score(record, can_validate)
+                    if self.best_score is None or score > self.best_score:
+                        self.best_score, self.best_epoch = score, epoch
+                        best_state = copy.deepcopy(self.model.state_dict())
+                        self._bad_evals = 0
+                        if self.out_dir is not None and main_process:
+                            save_weights(best_state, self.out_dir / WEIGHTS)
+                    else:
+                        self._bad_evals += 1
+                self.history.append(record)
+                if history_log is not None:
+                    history_log.append(record)
+                bar.set_postfix(loss=f"{record['train_loss']:.4f}", best=self.best_epoch)
+                stop = cfg.patience is not None and self._bad_evals >= cfg.patience
+                due = stop or epoch == cfg.epochs or epoch % cfg.checkpoint_every == 0
+                if history_log is not None and due:
+                    history_log.sync()
+                    self._checkpoint(optimizer, best_state, generators)
+                if stop:
+                    log.info("Early stopping at epoch %d (best epoch %s)", epoch, self.best_epoch)
+                    break
+        finally:
+            bar.close()
+            if history_log is not None:
+                history_log.close()
+        # The checkpoint (written in the loop) holds the last weights; keep the best here.
         self.model.load_state_dict(best_state)
         if self.out_dir is not None and main_process:
             self.write_logs()
@@ -330,41 +352,99 @@ class Trainer:
             return -math.inf
         return -value if monitor == "loss" else value
 
-    def _bad_evals_since_best(self) -> int:
-        if self.best_epoch is None:
-            return 0
-        evals = [
-            r
-            for r in self.history
-            if r["epoch"] > self.best_epoch
-            and (r["epoch"] % self.config.eval_every == 0 or r["epoch"] == self.config.epochs)
-        ]
-        return len(evals)
+    def _find_checkpoint(self) -> Checkpoint:
+        assert self.out_dir is not None  # guarded by fit
+        path = self.out_dir / CHECKPOINT
+        if not path.is_file():
+            older = (self.out_dir / "trainer_state.yaml").is_file()
+            raise FileNotFoundError(
+                f"No checkpoint in {self.out_dir} ({CHECKPOINT}): nothing to resume"
+                + (
+                    " (its trainer_state.yaml is from an older mmgraph and cannot be resumed)"
+                    if older
+                    else ""
+                )
+                + "; train without resuming"
+            )
+        return load_checkpoint(path)
 
-    def _checkpoint(self, optimizer: torch.optim.Optimizer) -> None:
-        assert self.out_dir is not None  # guarded by the callers
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        save_weights(self.model.state_dict(), self.out_dir / LAST_WEIGHTS)
-        meta = {
-            "epoch": self.epoch,
-            "best_score": self.best_score,
-            "best_epoch": self.best_epoch,
-            "history": to_jsonable(self.history),
-            "train_config": self.config.to_dict(),
-        }
-        save_trainer_state(self.out_dir, optimizer, meta)
+    def _checkpoint(
+        self,
+        optimizer: torch.optim.Optimizer,
+        best_state: dict[str, Tensor],
+        generators: dict[str, torch.Generator],
+    ) -> None:
+        """Save the state after ``self.epoch`` as one file, atomically."""
+        assert self.out_dir is not None  # guarded by the caller
+        checkpoint = Checkpoint(
+            epoch=self.epoch,
+            model=self.model.state_dict(),
+            optimizer=optimizer.state_dict(),
+            rng=rng_state(generators, devices=[self.device]),
+            best=None if self.best_epoch == self.epoch else best_state,
+            best_epoch=self.best_epoch,
+            best_score=self.best_score,
+            bad_evals=self._bad_evals,
+            history_records=len(self.history),
+            train_config=self.config.to_dict(),
+        )
+        save_checkpoint(checkpoint, self.out_dir / CHECKPOINT)
 
-    def _resume(self, optimizer: torch.optim.Optimizer) -> None:
-        assert self.out_dir is not None
-        self.model.load_state_dict(load_weights(self.out_dir / LAST_WEIGHTS))
-        meta = load_trainer_state(self.out_dir, optimizer)
-        self.epoch = int(meta["epoch"])
-        self.best_score = meta.get("best_score")
-        self.best_epoch = meta.get("best_epoch")
-        self.history = [
-            {k: (math.nan if v is None else v) for k, v in r.items()} for r in meta["history"]
-        ]
+    def _restore(
+        self,
+        checkpoint: Checkpoint,
+        optimizer: torch.optim.Optimizer,
+        generators: dict[str, torch.Generator],
+        history_log: HistoryLog | None,
+    ) -> dict[str, Tensor]:
+        """Load ``checkpoint`` into the model, optimizer, generators; return the best weights.
+
+        ``history.jsonl`` and ``model.safetensors``, which may have been written after the
+        checkpoint, are put back to its epoch.
+        """
+        assert self.out_dir is not None  # guarded by fit
+        path = self.out_dir / CHECKPOINT
+        changed = sorted(
+            key
+            for key, value in self.config.to_dict().items()
+            if key not in RESUMABLE_CHANGES and checkpoint.train_config.get(key, value) != value
+        )
+        if changed:
+            log.warning("Resuming %s with changed settings %s: the run will differ", path, changed)
+        load_state_dict_from(self.model, checkpoint.model, path)
+        best_state = copy.deepcopy(self.model.state_dict())
+        if checkpoint.best is not None:
+            load_state_dict_from(self.model, checkpoint.best, path)
+            best_state = copy.deepcopy(self.model.state_dict())
+            self.model.load_state_dict(checkpoint.model)
+        groups = checkpoint.optimizer["param_groups"]
+        for saved, current in zip(groups, optimizer.param_groups):
+            for key, value in current.items():  # JSON turned tuples (Adam's betas) into lists
+                if isinstance(value, tuple) and isinstance(saved.get(key), list):
+                    saved[key] = tuple(saved[key])
+        try:
+            optimizer.load_state_dict(checkpoint.optimizer)
+        except (ValueError, KeyError) as error:
+            raise InputError(
+                f"The optimizer state in '{path}' does not fit this model and optimizer "
+                f"({error}): resume with the settings the run was started with"
+            ) from None
+        set_rng_state(checkpoint.rng, generators)
+        self.epoch = checkpoint.epoch
+        self.best_score, self.best_epoch = checkpoint.best_score, checkpoint.best_epoch
+        self._bad_evals = checkpoint.bad_evals
+        if history_log is None:  # another rank under torchrun: rank 0 owns the files
+            self.history = HistoryLog(self.out_dir / HISTORY).read(checkpoint.history_records)
+        else:
+            self.history = history_log.resume(checkpoint.history_records)
+            # model.safetensors may hold weights of an epoch after the checkpoint: put back
+            # the checkpoint's best (the resumed run writes any later improvement again).
+            if self.best_epoch is not None:
+                save_weights(best_state, self.out_dir / WEIGHTS)
+            else:
+                (self.out_dir / WEIGHTS).unlink(missing_ok=True)
         log.info("Resuming from epoch %d", self.epoch)
+        return best_state
 
     def write_logs(self) -> None:
         """Write ``history.csv``, ``history.json`` and ``training_curve.png`` to ``out_dir``."""

@@ -11,7 +11,7 @@ from mmgraph import seed_everything
 from mmgraph.data import MultimodalGraph
 from mmgraph.objectives import SupervisedObjective, balanced_class_weights
 from mmgraph.train import TrainConfig, Trainer
-from mmgraph.train.checkpoint import load_weights
+from mmgraph.train.checkpoint import load_checkpoint, load_weights
 
 
 class TinyModel(nn.Module):
@@ -55,14 +55,14 @@ def test_fit_learns_and_reports_every_metric(tmp_path) -> None:
     assert {"epoch", "train_loss", "val_macro_f1", "val_loss"} <= set(trainer.history[-1])
     for name in (
         "model.safetensors",
-        "last.safetensors",
+        "checkpoint.safetensors",
+        "history.jsonl",
         "history.csv",
         "history.json",
         "training_curve.png",
-        "trainer_state.safetensors",
-        "trainer_state.yaml",
     ):
         assert (tmp_path / name).is_file(), name
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
     history = json.loads((tmp_path / "history.json").read_text())
     assert [r["epoch"] for r in history] == list(range(1, 31))
     assert (tmp_path / "history.csv").read_text().splitlines()[0].startswith("epoch,train_loss")
@@ -93,8 +93,8 @@ def test_resume_matches_an_uninterrupted_run(tmp_path) -> None:
     resumed = Trainer(model(1), config(epochs=20), out_dir=tmp_path / "part")
     resumed.fit(g, resume=True)
     assert [r["epoch"] for r in resumed.history] == list(range(1, 21))
-    last_full = load_weights(tmp_path / "full" / "last.safetensors")
-    last_resumed = load_weights(tmp_path / "part" / "last.safetensors")
+    last_full = load_checkpoint(tmp_path / "full" / "checkpoint.safetensors").model
+    last_resumed = load_checkpoint(tmp_path / "part" / "checkpoint.safetensors").model
     for key in last_full:
         torch.testing.assert_close(last_full[key], last_resumed[key])
     assert resumed.best_epoch == full.best_epoch
