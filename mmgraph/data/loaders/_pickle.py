@@ -129,7 +129,24 @@ def _reconstructor(cls: Any, base: Any, state: Any) -> Any:
     return cls()
 
 
+def _encode(text: Any, encoding: Any = "utf-8") -> bytes:
+    """``_codecs.encode``, which Python 3 pickles of protocol 2 use to write bytes."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafeFileError(f"asks _codecs.encode for {type(text).__name__} in {encoding!r}")
+    return text.encode("latin1")
+
+
+def _bytes(*args: Any) -> bytes:
+    """``bytes()`` as Python 3 pickles of protocol 2 write an empty ``bytes``; nothing else."""
+    if args:
+        raise UnsafeFileError(f"asks for bytes{args!r:.50}, where pickles only ask for bytes()")
+    return b""
+
+
 NUMPY_GLOBALS: dict[tuple[str, str], Any] = {
+    ("_codecs", "encode"): _encode,
+    ("__builtin__", "bytes"): _bytes,
+    ("builtins", "bytes"): _bytes,
     **{
         (m, "_reconstruct"): _reconstruct
         for m in ("numpy.core.multiarray", "numpy._core.multiarray")

@@ -1,0 +1,240 @@
+"""Hostile and broken input files: each is refused with one clear error, none runs code.
+
+Every case checks the error type (:class:`InputError` or :class:`UnsafeFileError`, never
+a traceback type such as ``EOFError`` or ``IndexError``) and that the message names the
+file, and, where it runs code, that the code did not run.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import pickle
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from torch_geometric.io import read_planetoid_data
+
+from mmgraph.data.loaders import load_planetoid
+from mmgraph.data.loaders._pickle import NUMPY_GLOBALS, safe_unpickle
+from mmgraph.errors import InputError, UnsafeFileError
+
+
+# =================================================================== Planetoid
+@pytest.fixture
+def cora_raw(shared_data: Path, tmp_path: Path) -> Path:
+    """A writable copy of Cora's raw files."""
+    raw = tmp_path / "Cora" / "raw"
+    shutil.copytree(shared_data / "planetoid" / "Cora" / "raw", raw)
+    return raw
+
+
+@pytest.mark.parametrize(("name", "folder"), [("cora", "Cora"), ("citeseer", "CiteSeer")])
+def test_planetoid_reader_matches_pyg(shared_data: Path, name: str, folder: str) -> None:
+    graph = load_planetoid(shared_data / "planetoid", name)
+    data = read_planetoid_data(str(shared_data / "planetoid" / folder / "raw"), name)
+    present = graph.numeric_present
+    assert graph.num_nodes == data.num_nodes
+    assert torch.equal(graph.edge_index, data.edge_index)
+    assert torch.equal(graph.numeric[present], data.x[present])
+    assert torch.equal(graph.y[present], data.y[present])
+    for mask in ("train_mask", "val_mask", "test_mask"):
+        assert torch.equal(getattr(graph, mask), getattr(data, mask))
+    # PyG fills CiteSeer's featureless rows with zeros; we mark them missing.
+    assert bool((data.x[~present] == 0).all())
+    assert bool(torch.isnan(graph.numeric[~present]).all())
+    assert bool((graph.y[~present] == -1).all())
+
+
+class _Payload:
+    """Pickles as a call of ``func(*args)``: what a crafted file does."""
+
+    def __init__(self, func: object, *args: object) -> None:
+        self.func, self.args = func, args
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return self.func, self.args
+
+
+def _payloads(marker: Path) -> dict[str, object]:
+    touch = f"open({str(marker)!r}, 'w').close()"
+    matrix = sp.csr_matrix(np.eye(3, dtype=np.float32))
+    matrix.data = _Payload(builtins.exec, touch)  # hidden inside a genuine-looking matrix
+    return {
+        "os.system": _Payload(os.system, f"touch '{marker}'"),
+        "builtins.exec": _Payload(builtins.exec, touch),
+        "builtins.eval": _Payload(builtins.eval, touch),
+        "pathlib.Path.touch": _Payload(Path.touch, marker),
+        "inside a csr matrix": matrix,
+    }
+
+
+def test_the_payloads_do_run_code_under_plain_pickle(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    data = pickle.dumps(_Payload(builtins.exec, f"open({str(marker)!r}, 'w').close()"))
+    pickle.loads(data)  # noqa: S301 (shows the payload works)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("payload", list(_payloads(Path("m"))))
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_malicious_planetoid_file_is_refused_and_runs_nothing(
+    cora_raw: Path, tmp_path: Path, payload: str, protocol: int
+) -> None:
+    marker = tmp_path / "ran"
+    (cora_raw / "ind.cora.x").write_bytes(
+        pickle.dumps(_payloads(marker)[payload], protocol=protocol)
+    )
+    with pytest.raises(UnsafeFileError, match=r"ind\.cora\.x' asks to load '.*refusing"):
+        load_planetoid(cora_raw, "cora")
+    assert not marker.exists()
+
+
+def test_malicious_graph_file_is_refused(cora_raw: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    (cora_raw / "ind.cora.graph").write_bytes(
+        pickle.dumps({0: _Payload(os.system, f"touch '{marker}'")}, protocol=2)
+    )
+    with pytest.raises(UnsafeFileError, match=r"ind\.cora\.graph' asks to load 'posix\.system'"):
+        load_planetoid(cora_raw, "cora")
+    assert not marker.exists()
+
+
+def test_the_refusal_names_the_global(tmp_path: Path) -> None:
+    path = tmp_path / "ind.cora.x"
+    path.write_bytes(b"cos\nsystem\n(S'true'\ntR.")  # protocol 0: os.system('true')
+    with pytest.raises(UnsafeFileError) as info:
+        safe_unpickle(path, NUMPY_GLOBALS, "a Planetoid file")
+    assert str(info.value).startswith(
+        f"'{path}' asks to load 'os.system', which a Planetoid file never holds: refusing to "
+        "unpickle it"
+    )
+
+
+def test_object_arrays_are_refused(cora_raw: Path) -> None:
+    array = np.array([{"a": 1}, [2]], dtype=object)
+    (cora_raw / "ind.cora.y").write_bytes(pickle.dumps(array, protocol=2))
+    with pytest.raises(UnsafeFileError, match=r"ind\.cora\.y' .*array of Python objects"):
+        load_planetoid(cora_raw, "cora")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"this is not a pickle\n", id="garbage"),
+        pytest.param(b"\x80\x02", id="header-only"),
+        pytest.param(None, id="truncated"),
+    ],
+)
+@pytest.mark.parametrize("suffix", ["x", "allx", "graph"])
+def test_broken_planetoid_pickles_name_the_file(
+    cora_raw: Path, content: bytes | None, suffix: str
+) -> None:
+    path = cora_raw / f"ind.cora.{suffix}"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if content is None else content)
+    with pytest.raises(InputError, match=rf"'{path}' is not a readable pickle"):
+        load_planetoid(cora_raw, "cora")
+
+
+def _dump(path: Path, obj: object) -> None:
+    path.write_bytes(pickle.dumps(obj, protocol=2))
+
+
+def test_inconsistent_planetoid_files(cora_raw: Path) -> None:
+    x = cora_raw / "ind.cora.x"
+    _dump(x, [1, 2, 3])
+    with pytest.raises(InputError, match=r"ind\.cora\.x' holds a list, not a matrix"):
+        load_planetoid(cora_raw, "cora")
+    _dump(x, np.zeros((3, 1433), dtype=np.float32))
+    with pytest.raises(InputError, match=r"ind\.cora\.x' has 3 rows but .*ind\.cora\.y' has 140"):
+        load_planetoid(cora_raw, "cora")
+    _dump(x, np.zeros(140, dtype=np.float32))
+    with pytest.raises(InputError, match=r"1-D array .*2-D matrix"):
+        load_planetoid(cora_raw, "cora")
+    _dump(x, np.full((140, 1433), np.nan, dtype=np.float32))
+    with pytest.raises(InputError, match="NaN or infinite"):
+        load_planetoid(cora_raw, "cora")
+    # a sparse matrix whose column ids run past its width
+    bad = sp.csr_matrix(np.eye(140, 1433, dtype=np.float32))
+    bad.indices[0] = 5000
+    _dump(x, bad)
+    with pytest.raises(InputError, match=r"ind\.cora\.x' holds an inconsistent csr"):
+        load_planetoid(cora_raw, "cora")
+    # a tiny file that declares a huge matrix
+    _dump(x, sp.csr_matrix((10**6, 10**6), dtype=np.float32))
+    with pytest.raises(InputError, match=r"declares a 1000000 x 1000000 matrix"):
+        load_planetoid(cora_raw, "cora")
+
+
+def test_planetoid_labels_must_be_one_hot(cora_raw: Path) -> None:
+    y = pickle.loads((cora_raw / "ind.cora.y").read_bytes())  # noqa: S301 (trusted copy)
+    y[3] = 1
+    _dump(cora_raw / "ind.cora.y", y)
+    with pytest.raises(InputError, match=r"Row 3 of '.*ind\.cora\.y' is not a one-hot label"):
+        load_planetoid(cora_raw, "cora")
+
+
+def test_planetoid_test_index_errors(cora_raw: Path) -> None:
+    path = cora_raw / "ind.cora.test.index"
+    ids = path.read_text().split()
+    path.write_text("")
+    with pytest.raises(InputError, match=r"test\.index' is empty"):
+        load_planetoid(cora_raw, "cora")
+    path.write_text("\n".join([*ids[:-1], "nine"]))
+    with pytest.raises(InputError, match=r"line 1000: 'nine'"):
+        load_planetoid(cora_raw, "cora")
+    path.write_text("\n".join(ids[:-1]))
+    with pytest.raises(InputError, match="lists 999 test nodes but .* has 1000 rows"):
+        load_planetoid(cora_raw, "cora")
+    path.write_text("\n".join([*ids[:-1], "99999999"]))
+    with pytest.raises(InputError, match=r"test node 99999999, outside \[1708, 2708\)"):
+        load_planetoid(cora_raw, "cora")
+    path.write_text("\n".join([*ids[:-1], "5"]))
+    with pytest.raises(InputError, match=r"test node 5, outside"):
+        load_planetoid(cora_raw, "cora")
+    path.write_text("\n".join([*ids[:-1], ids[0]]))
+    with pytest.raises(InputError, match=rf"test node {ids[0]} twice"):
+        load_planetoid(cora_raw, "cora")
+    path.write_bytes(b"\xff\xfe1708\n")
+    with pytest.raises(InputError, match=r"test\.index' is not UTF-8"):
+        load_planetoid(cora_raw, "cora")
+
+
+def test_planetoid_graph_errors(cora_raw: Path) -> None:
+    path = cora_raw / "ind.cora.graph"
+    graph = pickle.loads(path.read_bytes())  # noqa: S301 (trusted copy)
+    graph[5] = [*graph[5], 99999999]
+    _dump(path, graph)
+    with pytest.raises(InputError, match=r"names node 99999999 but the feature files cover 2708"):
+        load_planetoid(cora_raw, "cora")
+    graph[5] = ["seven"]
+    _dump(path, graph)
+    with pytest.raises(InputError, match=r"node id 'seven' \(str\)"):
+        load_planetoid(cora_raw, "cora")
+    _dump(path, [[0, 1]])
+    with pytest.raises(InputError, match=r"graph' holds a list: .*dict of node id"):
+        load_planetoid(cora_raw, "cora")
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 4])
+def test_planetoid_files_repickled_by_python3_still_load(
+    shared_data: Path, cora_raw: Path, protocol: int
+) -> None:
+    for suffix in ("x", "tx", "allx", "y", "ty", "ally", "graph"):
+        path = cora_raw / f"ind.cora.{suffix}"
+        with warnings.catch_warnings():  # SciPy's old `scipy.sparse.csr` module name
+            warnings.simplefilter("ignore", DeprecationWarning)
+            obj = pickle.loads(path.read_bytes(), encoding="latin1")  # noqa: S301 (trusted copy)
+        path.write_bytes(pickle.dumps(obj, protocol=protocol))
+    a = load_planetoid(cora_raw, "cora")
+    b = load_planetoid(shared_data / "planetoid", "cora")
+    assert torch.equal(a.edge_index, b.edge_index)
+    assert torch.equal(a.numeric, b.numeric)
+    assert torch.equal(a.y, b.y)
