@@ -114,3 +114,9 @@ def wrap_ddp(model: nn.Module, objective: Callable[[nn.Module, Any], Tensor]) ->
     device = next(model.parameters()).device
     device_ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(module, device_ids=device_ids, find_unused_parameters=True)
+
+
+def barrier() -> None:
+    """Wait for every rank (a no-op outside torchrun)."""
+    if is_distributed():
+        dist.barrier()

@@ -2,14 +2,24 @@
 
 One module per group of subcommands; each has ``register(subparsers)`` adding its commands
 with a ``handler`` that returns the exit status.
+
+Every expected failure (bad option values, unreadable or malformed files, permissions,
+shapes, Ctrl-C) ends as one line on stderr, ``mmgraph COMMAND: error: ...``, with exit
+status 2 (130 on Ctrl-C); ``--debug`` shows the traceback instead. Anything else is a bug
+in mmgraph: one line saying so, exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import pickle
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+import yaml
 
 from mmgraph.cli import data, node, subgraph, unsupervised
 
@@ -17,21 +27,95 @@ GROUPS = (data, node, unsupervised, subgraph)
 
 Handler = Callable[[argparse.Namespace], int]
 
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_BUG = 1
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """The exception types of bad input (malformed files, options, permissions)."""
+    types: list[type[BaseException]] = [
+        ValueError,  # InputError, UnicodeDecodeError, ...
+        TypeError,
+        KeyError,
+        OSError,  # FileNotFoundError, PermissionError, IsADirectoryError, ...
+        yaml.YAMLError,
+        pickle.UnpicklingError,
+        EOFError,
+        FloatingPointError,
+    ]
+    try:
+        from safetensors import SafetensorError
+
+        types.append(SafetensorError)
+    except ImportError:  # pragma: no cover - safetensors is a dependency
+        pass
+    return tuple(types)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: the command, the problem, the help."""
+
+    def error(self, message: str) -> NoReturn:  # noqa: D102 (argparse's documented hook)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="mmgraph", description="Graph neural networks over multimodal nodes."
-    )
+    parser = Parser(prog="mmgraph", description="Graph neural networks over multimodal nodes.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error instead of one line"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for group in GROUPS:
         group.register(sub)
+    for command in _leaf_parsers(parser):  # `mmgraph train ... --debug` works too
+        command.set_defaults(parser=command)
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
     return parser
 
 
+def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers of the commands themselves (``train``, ``subgraph train``, ...)."""
+    children = [
+        child
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for child in dict.fromkeys(action.choices.values())
+    ]
+    if not children:
+        return [parser]
+    return [leaf for child in children for leaf in _leaf_parsers(child)]
+
+
+def describe(error: BaseException) -> str:
+    """One line for an expected error: its message, with the path and a fix for I/O errors."""
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])
+    if isinstance(error, OSError) and error.strerror:
+        path = f" '{error.filename}'" if error.filename is not None else ""
+        fix = {
+            errno.EACCES: "check its permissions or choose another path",
+            errno.EPERM: "check its permissions or choose another path",
+            errno.EROFS: "the file system is read-only: choose another path",
+            errno.ENOSPC: "free some disk space or choose another path",
+            errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+            errno.EISDIR: "it is a folder: give a file path",
+            errno.EEXIST: "it already exists: remove it or choose another path",
+            errno.ENOENT: "check the path",
+        }.get(error.errno or 0, "check the path")
+        return f"{error.strerror}:{path}: {fix}"
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, (pickle.UnpicklingError, EOFError)):
+        return f"a file is truncated or not in the expected format ({text})"
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for bad input)."""
+    """Run the command line; returns the exit status (2 for bad input, 130 on Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -39,15 +123,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     handler: Handler = args.handler
+    command = " ".join(
+        str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
+    )
     try:
         return handler(args)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        command = " ".join(
-            str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"mmgraph {command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _expected_errors() as error:
+        if args.debug:
+            raise
+        print(f"mmgraph {command}: error: {describe(error)}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # a bug: say so in one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(
+            f"mmgraph {command}: internal error ({type(error).__name__}: "
+            f"{' '.join(str(error).split())}); rerun with --debug and report the traceback",
+            file=sys.stderr,
         )
-        print(f"mmgraph {command}: error: {message}", file=sys.stderr)
-        return 2
+        return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

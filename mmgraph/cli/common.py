@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
@@ -45,7 +46,9 @@ def add_features(parser: argparse.ArgumentParser) -> None:
         help="'cnn' (a small CNN trained end to end), a transformers vision model name or "
         "folder, or 'none' (default: cnn)",
     )
-    group.add_argument("--image-size", type=int, default=32, help="image side (default: 32)")
+    group.add_argument(
+        "--image-size", type=positive_int, default=32, help="image side (default: 32)"
+    )
     group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 
 
@@ -61,8 +64,12 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="modalities to use (default: all the data has)",
     )
-    group.add_argument("--hidden", type=int, default=64, help="embedding size (default: 64)")
-    group.add_argument("--layers", type=int, default=2, help="aggregator layers (default: 2)")
+    group.add_argument(
+        "--hidden", type=positive_int, default=64, help="embedding size (default: 64)"
+    )
+    group.add_argument(
+        "--layers", type=positive_int, default=2, help="aggregator layers (default: 2)"
+    )
     group.add_argument(
         "--modality-dim",
         type=dim_or_none,
@@ -70,7 +77,7 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         help="size each modality is projected to; 0 or 'none': no projection, the first layer "
         "reads the features themselves (default: 64)",
     )
-    group.add_argument("--dropout", type=float, default=0.5, help="dropout (default: 0.5)")
+    group.add_argument("--dropout", type=probability, default=0.5, help="dropout (default: 0.5)")
     group.add_argument(
         "--head",
         choices=HEAD_NAMES,
@@ -97,10 +104,13 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         help="add a coordination loss between the modality embeddings (default: none)",
     )
     group.add_argument(
-        "--coordination-weight", type=float, default=0.1, help="its weight (default: 0.1)"
+        "--coordination-weight",
+        type=non_negative_float,
+        default=0.1,
+        help="its weight (default: 0.1)",
     )
     group.add_argument(
-        "--coordination-dim", type=int, default=32, help="shared space size (default: 32)"
+        "--coordination-dim", type=positive_int, default=32, help="shared space size (default: 32)"
     )
 
 
@@ -108,33 +118,35 @@ def add_lr_schedule(group: Any) -> None:
     """Add ``--lr-step-size`` and ``--lr-gamma`` (a step decay of the learning rate)."""
     group.add_argument(
         "--lr-step-size",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="EPOCHS",
         help="multiply the learning rate by --lr-gamma every EPOCHS epochs (default: constant)",
     )
-    group.add_argument("--lr-gamma", type=float, default=0.5, help="(default: 0.5)")
+    group.add_argument("--lr-gamma", type=decay, default=0.5, help="(default: 0.5)")
 
 
 def add_training(parser: argparse.ArgumentParser) -> None:
     """Add the trainer options and the split."""
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=int, default=200, help="(default: 200)")
-    group.add_argument("--lr", type=float, default=0.01, help="(default: 0.01)")
-    group.add_argument("--weight-decay", type=float, default=5e-4, help="(default: 5e-4)")
+    group.add_argument("--epochs", type=positive_int, default=200, help="(default: 200)")
+    group.add_argument("--lr", type=positive_float, default=0.01, help="(default: 0.01)")
+    group.add_argument(
+        "--weight-decay", type=non_negative_float, default=5e-4, help="(default: 5e-4)"
+    )
     add_lr_schedule(group)
-    group.add_argument("--patience", type=int, default=50, help="(default: 50)")
+    group.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")
     group.add_argument(
         "--monitor", default="macro_f1", help="validation metric to select on (default: macro_f1)"
     )
     group.add_argument(
         "--no-class-weights", action="store_true", help="do not weight the loss by class"
     )
-    group.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    group.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     group.add_argument(
         "--split",
         nargs=3,
-        type=float,
+        type=unit_interval,
         default=[0.6, 0.2, 0.2],
         metavar=("TRAIN", "VAL", "TEST"),
         help="fractions of the seeded stratified split used when the data has no split "
@@ -142,25 +154,53 @@ def add_training(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--batch-size",
-        type=int,
+        type=positive_int,
         default=None,
         help="seed nodes per mini-batch (the global batch under torchrun); default: full batch",
     )
     group.add_argument(
         "--fanouts",
-        type=int,
+        type=fanout,
         nargs="+",
         default=None,
         help="neighbours sampled per layer for mini-batches, e.g. 15 10 (-1: all)",
     )
     group.add_argument(
         "--pretrain-epochs",
-        type=int,
+        type=non_negative_int,
         default=0,
         help="with --fusion autoencoder: pretrain it by denoising reconstruction first "
         "(default: 0)",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_overwrite(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--overwrite``: nothing that exists is replaced without it."""
+    parser.add_argument("--overwrite", action="store_true", help=what)
+
+
+def check_training_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse option combinations that would silently do nothing or train on nothing."""
+    from mmgraph.eval.metrics import METRIC_KEYS
+
+    if args.fanouts is not None and args.batch_size is None:
+        parser.error(
+            "argument --fanouts: sampling only applies to mini-batches; give --batch-size too "
+            "(or drop --fanouts to train full-batch)"
+        )
+    if args.batch_size is not None and args.fanouts is None:
+        parser.error(
+            "argument --batch-size: mini-batches need --fanouts (neighbours sampled per layer, "
+            "e.g. --fanouts 15 10; -1 takes all)"
+        )
+    monitors = (*METRIC_KEYS, "loss")
+    if args.monitor not in monitors:
+        parser.error(
+            f"argument --monitor: invalid choice {args.monitor!r} (choose from "
+            f"{', '.join(monitors)})"
+        )
+    check_split(parser, list(args.split))
 
 
 def head_and_scaling_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -173,6 +213,94 @@ def head_and_scaling_options(args: argparse.Namespace) -> dict[str, Any]:
         "numeric_scaling": args.numeric_scaling,
         "missing_indicator": not args.no_missing_indicator,
     }
+
+
+def _number(value: str, kind: type, what: str) -> float:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what} (got {value!r})") from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"expected {what} (got {value!r})")
+    return number
+
+
+def positive_int(value: str) -> int:
+    """An int >= 1 (argparse type)."""
+    number = int(_number(value, int, "a positive int"))
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int (got {value!r})")
+    return number
+
+
+def non_negative_int(value: str) -> int:
+    """An int >= 0 (argparse type)."""
+    number = int(_number(value, int, "an int >= 0"))
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected an int >= 0 (got {value!r})")
+    return number
+
+
+def positive_float(value: str) -> float:
+    """A finite float > 0 (argparse type)."""
+    number = _number(value, float, "a positive number")
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number (got {value!r})")
+    return number
+
+
+def non_negative_float(value: str) -> float:
+    """A finite float >= 0 (argparse type)."""
+    number = _number(value, float, "a number >= 0")
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 (got {value!r})")
+    return number
+
+
+def probability(value: str) -> float:
+    """A float in [0, 1) (argparse type: dropout rates)."""
+    number = _number(value, float, "a number in [0, 1)")
+    if not 0 <= number < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1) (got {value!r})")
+    return number
+
+
+def unit_interval(value: str) -> float:
+    """A float in [0, 1] (argparse type: fractions, mixing ratios)."""
+    number = _number(value, float, "a number in [0, 1]")
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1] (got {value!r})")
+    return number
+
+
+def decay(value: str) -> float:
+    """A float in (0, 1] (argparse type: decay factors)."""
+    number = _number(value, float, "a number in (0, 1]")
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1] (got {value!r})")
+    return number
+
+
+def fanout(value: str) -> int:
+    """Neighbours per layer: a positive int, or -1 for all (argparse type)."""
+    number = int(_number(value, int, "a positive int or -1 (all neighbours)"))
+    if number < 1 and number != -1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive int or -1 (all neighbours) (got {value!r})"
+        )
+    return number
+
+
+def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
+    """Refuse ``--split`` fractions that leave no training or validation nodes."""
+    train, val, test = split
+    if min(split) < 0 or abs(train + val + test - 1.0) > 1e-6:
+        parser.error(f"argument --split: expected 3 fractions >= 0 summing to 1 (got {split})")
+    if train <= 0 or val <= 0:
+        parser.error(
+            f"argument --split: training needs training and validation nodes (got train {train}, "
+            f"val {val}): give both a fraction > 0, e.g. --split 0.6 0.2 0.2"
+        )
 
 
 def dim_or_none(value: str) -> int | None:

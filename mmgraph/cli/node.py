@@ -10,10 +10,14 @@ from mmgraph.cli.common import (
     add_data,
     add_features,
     add_model,
+    add_overwrite,
     add_training,
+    check_training_options,
     data_spec,
     head_and_scaling_options,
+    non_negative_int,
     none_or,
+    positive_int,
 )
 from mmgraph.distributed import is_main_process
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
@@ -22,13 +26,14 @@ from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 def register(sub: Any) -> None:
     """Add ``demo``, ``train``, ``evaluate`` and ``predict``."""
     p = sub.add_parser("demo", help="train the bot detector on the synthetic social graph")
-    p.add_argument("--nodes", type=int, default=2000, help="accounts (default: 2000)")
+    p.add_argument("--nodes", type=positive_int, default=2000, help="accounts (default: 2000)")
     p.add_argument("--text-encoder", default=DEFAULT_TEXT_ENCODER)
-    p.add_argument("--image-size", type=int, default=16, help="avatar side (default: 16)")
-    p.add_argument("--epochs", type=int, default=150, help="(default: 150)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--image-size", type=positive_int, default=16, help="avatar side (default: 16)")
+    p.add_argument("--epochs", type=positive_int, default=150, help="(default: 150)")
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", default=None, help="folder for the runs and the table")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_overwrite(p, "replace the runs and table in an existing --out folder")
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser(
@@ -38,21 +43,38 @@ def register(sub: Any) -> None:
         "without a split gets a seeded stratified split, by default 60%% train, 20%% "
         "validation, 20%% test (--split).",
     )
-    add_data(p)
+    add_data(p, required=False)  # checked in cmd_train: --resume reads it from the run
     add_features(p)
     add_model(p)
     add_training(p)
     p.add_argument("--out", required=True, help="run folder, e.g. runs/NAME")
+    add_overwrite(
+        p, "replace an existing run folder (the old run stays until the new one completes)"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run of --out from its last checkpoint, with the options "
+        "it was started with (give no others)",
+    )
     p.set_defaults(handler=cmd_train)
 
-    p = sub.add_parser("evaluate", help="evaluate a trained run on its data")
+    p = sub.add_parser(
+        "evaluate",
+        help="evaluate a trained run on its data",
+        description="Print a trained run's validation and test metrics on its data; the run "
+        "folder is left as it is.",
+    )
     p.add_argument("--run", required=True, help="run folder written by `train`")
+    p.add_argument("--out", default=None, help="also write the metrics to this JSON file")
+    add_overwrite(p, "replace an existing --out file")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser("predict", help="predict classes with a trained run")
     p.add_argument("--run", required=True, help="run folder written by `train`")
     p.add_argument("--out", required=True, help="CSV file to write")
+    add_overwrite(p, "replace an existing --out file (never one the command reads)")
     add_data(p, required=False)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=cmd_predict)
@@ -62,7 +84,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``mmgraph demo``."""
     from mmgraph.tasks.demo import COLUMNS, DEMO_SETTINGS, run_demo
     from mmgraph.tasks.report import format_table
+    from mmgraph.tasks.run_folder import check_output_file, write_atomic
 
+    table = Path(args.out) / "demo.md" if args.out else None
+    if table is not None:
+        check_output_file(table, overwrite=args.overwrite)
     print(f"mmgraph demo: bot detection on the synthetic social graph ({args.nodes} accounts)")
     rows: list[dict[str, Any]] = []
     width = max(len(name) for name, *_ in DEMO_SETTINGS)
@@ -83,20 +109,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         echo=print,
         on_row=on_row,
+        overwrite=args.overwrite,
     )
     print("\nTest metrics of the 'bot' class (f1), early stopping on validation macro-F1.")
-    if args.out:
-        path = Path(args.out) / "demo.md"
-        path.write_text(result.markdown() + "\n")
-        print(f"table written to {path}")
+    if table is not None:
+        write_atomic(table, lambda fh: fh.write(result.markdown() + "\n"))
+        print(f"table written to {table}")
     return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph train``."""
-    from mmgraph.models import FeatureConfig
-    from mmgraph.tasks import train_node_classifier
+    from mmgraph.tasks import resume_node_classifier, train_node_classifier
     from mmgraph.tasks.report import format_split_metrics
+
+    if args.resume:
+        given = changed_options(args, ignore={"out", "resume", "quiet", "debug", "verbose"})
+        if given:
+            args.parser.error(
+                f"--resume continues with the options the run was started with; drop "
+                f"{', '.join(given)}"
+            )
+        result = resume_node_classifier(args.out, progress=not args.quiet)
+    else:
+        if not args.data:
+            args.parser.error("the following arguments are required: --data")
+        check_training_options(args.parser, args)
+        features, model, train = node_options(args)
+        result = train_node_classifier(
+            data_spec(args),
+            features,
+            model,
+            train,
+            out=args.out,
+            progress=not args.quiet,
+            pretrain_epochs=args.pretrain_epochs,
+            overwrite=args.overwrite,
+        )
+    if is_main_process():
+        print(format_split_metrics(result.metrics))
+        print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
+    return 0
+
+
+def node_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
+    """The ``FeatureConfig``, model options and ``TrainConfig`` of ``train``'s options."""
+    from mmgraph.models import FeatureConfig
     from mmgraph.train import TrainConfig
 
     features = FeatureConfig(
@@ -136,19 +194,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         fanouts=args.fanouts,
     )
-    result = train_node_classifier(
-        data_spec(args),
-        features,
-        model,
-        train,
-        out=args.out,
-        progress=not args.quiet,
-        pretrain_epochs=args.pretrain_epochs,
-    )
-    if is_main_process():
-        print(format_split_metrics(result.metrics))
-        print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
-    return 0
+    return features, model, train
+
+
+def changed_options(args: argparse.Namespace, ignore: set[str]) -> list[str]:
+    """The options given with a value other than their default (as ``--name``)."""
+    parser: argparse.ArgumentParser = args.parser
+    out = []
+    for action in parser._actions:
+        dest = action.dest
+        if dest in ignore or dest in ("help", "handler", "parser") or not action.option_strings:
+            continue
+        if getattr(args, dest, None) != parser.get_default(dest):
+            out.append(action.option_strings[-1])
+    return out
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -156,9 +215,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from mmgraph.tasks import evaluate_run
     from mmgraph.tasks.report import format_split_metrics
 
-    metrics = evaluate_run(args.run, progress=not args.quiet)
+    metrics = evaluate_run(
+        args.run, progress=not args.quiet, out=args.out, overwrite=args.overwrite
+    )
     print(format_split_metrics(metrics))
-    print(f"metrics written to {Path(args.run) / 'metrics.json'}")
+    if args.out:
+        print(f"metrics written to {args.out}")
     return 0
 
 
@@ -167,6 +229,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from mmgraph.tasks import predict_run
 
     data = data_spec(args) if args.data else None
-    path = predict_run(args.run, args.out, data=data, progress=not args.quiet)
+    path = predict_run(
+        args.run, args.out, data=data, progress=not args.quiet, overwrite=args.overwrite
+    )
     print(f"predictions written to {path}")
     return 0

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_features, add_lr_schedule, none_or
+from mmgraph.cli.common import (
+    add_data,
+    add_features,
+    add_lr_schedule,
+    add_overwrite,
+    non_negative_float,
+    non_negative_int,
+    none_or,
+    positive_float,
+    positive_int,
+    probability,
+    unit_interval,
+)
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
 INPUT_NAMES = ("auto", "constant", "degree", "id", "attributes", "x", "multimodal")
@@ -42,8 +53,10 @@ def register(sub: Any) -> None:
         help="what nodes start from; auto: multimodal features, else attributes, else the "
         "degree (default: auto)",
     )
-    g.add_argument("--hidden", type=int, default=64, help="embedding size (default: 64)")
-    g.add_argument("--layers", type=int, default=1, help="message passing layers (default: 1)")
+    g.add_argument("--hidden", type=positive_int, default=64, help="embedding size (default: 64)")
+    g.add_argument(
+        "--layers", type=positive_int, default=1, help="message passing layers (default: 1)"
+    )
     g.add_argument("--pool", choices=POOL_NAMES, default="mean", help="(default: mean)")
     g.add_argument(
         "--aggr",
@@ -57,13 +70,17 @@ def register(sub: Any) -> None:
         default="mean",
         help="aggregator of the pool method; gin sums neighbours (molecules) (default: mean)",
     )
-    g.add_argument("--z-ratio", type=float, default=0.8, help="GLASS mixing ratio (default: 0.8)")
-    g.add_argument("--dropout", type=float, default=0.0, help="(default: 0)")
+    g.add_argument(
+        "--z-ratio", type=unit_interval, default=0.8, help="GLASS mixing ratio (default: 0.8)"
+    )
+    g.add_argument("--dropout", type=probability, default=0.0, help="(default: 0)")
     g.add_argument("--jk", action="store_true", help="pool every layer and concatenate")
-    g.add_argument("--head-layers", type=int, default=1, help="MLP head layers (default: 1)")
+    g.add_argument(
+        "--head-layers", type=positive_int, default=1, help="MLP head layers (default: 1)"
+    )
     g.add_argument(
         "--head-dropout",
-        type=float,
+        type=probability,
         default=0.0,
         help="dropout on the subgraph embeddings before the head (default: 0)",
     )
@@ -72,25 +89,33 @@ def register(sub: Any) -> None:
         "--tokens", choices=("degree", "node"), default="degree", help="(default: degree)"
     )
     s.add_argument("--sub2vec-mode", choices=("dbow", "dm"), default="dbow", help="(default: dbow)")
-    s.add_argument("--walk-length", type=int, default=20, help="(default: 20)")
-    s.add_argument("--walks-per-node", type=int, default=2, help="(default: 2)")
+    s.add_argument("--walk-length", type=positive_int, default=20, help="(default: 20)")
+    s.add_argument("--walks-per-node", type=positive_int, default=2, help="(default: 2)")
     r = t.add_argument_group("training")
-    r.add_argument("--epochs", type=int, default=100, help="(default: 100)")
-    r.add_argument("--lr", type=float, default=0.005, help="(default: 0.005)")
-    r.add_argument("--weight-decay", type=float, default=0.0, help="(default: 0)")
+    r.add_argument("--epochs", type=positive_int, default=100, help="(default: 100)")
+    r.add_argument("--lr", type=positive_float, default=0.005, help="(default: 0.005)")
+    r.add_argument("--weight-decay", type=non_negative_float, default=0.0, help="(default: 0)")
     add_lr_schedule(r)
-    r.add_argument("--patience", type=int, default=50, help="(default: 50)")
+    r.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")
     r.add_argument(
         "--monitor", default="accuracy", help="validation metric to select on (default: accuracy)"
     )
-    r.add_argument("--batch-size", type=int, default=32, help="subgraphs per batch (default: 32)")
-    r.add_argument("--seed", type=int, default=0, help="(default: 0)")
     r.add_argument(
-        "--repeats", type=int, default=1, help="runs with seeds seed..seed+R-1 (default: 1)"
+        "--batch-size", type=positive_int, default=32, help="subgraphs per batch (default: 32)"
+    )
+    r.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
+    r.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=1,
+        help="runs with seeds seed..seed+R-1 (default: 1)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
     add_features(t)
     t.add_argument("--out", required=True, help="folder for metrics.json and embeddings.npy")
+    add_overwrite(
+        t, "replace an existing --out folder (the old one stays until the new one completes)"
+    )
     t.set_defaults(handler=cmd_train)
 
     gen = commands.add_parser(
@@ -100,15 +125,18 @@ def register(sub: Any) -> None:
         "SubGNN's density, cut_ratio, coreness or component task.",
     )
     gen.add_argument("--task", choices=TASK_NAMES, required=True)
-    gen.add_argument("--nodes", type=int, default=None, help="base graph nodes (task default)")
+    gen.add_argument(
+        "--nodes", type=positive_int, default=None, help="base graph nodes (task default)"
+    )
     gen.add_argument(
         "--subgraphs",
-        type=int,
+        type=positive_int,
         default=None,
         help="subgraphs (coreness: per core number; task default)",
     )
-    gen.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    gen.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     gen.add_argument("--out", required=True, help="folder to write")
+    add_overwrite(gen, "replace an existing --out folder")
     gen.set_defaults(handler=cmd_generate)
 
 
@@ -125,8 +153,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     from mmgraph.train import TrainConfig
 
-    if args.repeats < 1:
-        raise ValueError(f"Expected --repeats >= 1 (got {args.repeats})")
     dataset = load_subgraph_dataset(args.data, root=args.root)
     config = SubgraphConfig(
         method=args.method,
@@ -175,6 +201,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         features=features,
         progress=not args.quiet,
         source=source,
+        overwrite=args.overwrite,
     )
     folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 0
     what = f"{folds}-fold cross-validation" if folds else "its split"
@@ -198,7 +225,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     """``mmgraph subgraph generate``."""
     from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs, save_subgnn
+    from mmgraph.tasks.run_folder import RunFolder
 
+    run = RunFolder(args.out, overwrite=args.overwrite).check()
     options: dict[str, Any] = {}
     if args.nodes is not None:
         options["num_nodes"] = args.nodes
@@ -206,7 +235,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         key = "subgraphs_per_core" if args.task == "coreness" else "num_subgraphs"
         options[key] = args.subgraphs
     dataset = make_synthetic_subgraphs(args.task, seed=args.seed, **options)
-    folder = save_subgnn(dataset, Path(args.out))
+    with run.transaction() as staging:
+        save_subgnn(dataset, staging)
+    folder = run.final
     counts = [int((dataset.y == k).sum()) for k in range(dataset.num_classes)]
     print(
         f"{args.task}: {dataset.graph.num_nodes} nodes, {dataset.graph.edge_index.size(1) // 2} "

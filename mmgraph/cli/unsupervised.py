@@ -9,9 +9,14 @@ from mmgraph.cli.common import (
     add_data,
     add_features,
     add_model,
+    add_overwrite,
     data_spec,
     head_and_scaling_options,
+    non_negative_float,
+    non_negative_int,
     none_or,
+    positive_float,
+    positive_int,
 )
 
 OBJECTIVES = ("node2vec",)
@@ -30,7 +35,8 @@ def register(sub: Any) -> None:
         "features (--encoder gnn, which embeds unseen nodes too; --save-run keeps it).",
     )
     p.add_argument("--run", default=None, help="run folder written by `train`")
-    p.add_argument("--out", required=True, help=".npy file to write")
+    p.add_argument("--out", required=True, help=".npy file to write (exactly this name)")
+    add_overwrite(p, "replace an existing --out file or --save-run folder")
     add_data(p, required=False)
     p.add_argument("--objective", choices=OBJECTIVES, default=None, help="learn embeddings")
     p.add_argument(
@@ -41,35 +47,57 @@ def register(sub: Any) -> None:
     )
     group = p.add_argument_group("node2vec")
     group.add_argument(
-        "--dim", type=int, default=128, help="shallow embedding size (default: 128; gnn: --hidden)"
+        "--dim",
+        type=positive_int,
+        default=128,
+        help="shallow embedding size (default: 128; gnn: --hidden)",
     )
-    group.add_argument("--walk-length", type=int, default=None, help="(default: 20; gnn: 10)")
-    group.add_argument("--context-size", type=int, default=None, help="(default: 10; gnn: 5)")
-    group.add_argument("--walks-per-node", type=int, default=None, help="(default: 10; gnn: 1)")
-    group.add_argument("--negatives", type=int, default=None, help="per pair (default: 1)")
+    group.add_argument(
+        "--walk-length", type=positive_int, default=None, help="(default: 20; gnn: 10)"
+    )
+    group.add_argument(
+        "--context-size", type=positive_int, default=None, help="(default: 10; gnn: 5)"
+    )
+    group.add_argument(
+        "--walks-per-node", type=positive_int, default=None, help="(default: 10; gnn: 1)"
+    )
+    group.add_argument("--negatives", type=positive_int, default=None, help="per pair (default: 1)")
     group.add_argument(
         "--negative-distribution",
         choices=DISTRIBUTIONS,
         default="uniform",
         help="uniform, or unigram (degree^0.75) (default: uniform)",
     )
-    group.add_argument("--p", type=float, default=1.0, help="return parameter (default: 1)")
-    group.add_argument("--q", type=float, default=1.0, help="in-out parameter (default: 1)")
     group.add_argument(
-        "--temperature", type=float, default=1.0, help="gnn: of the cosine scores (default: 1)"
+        "--p", type=positive_float, default=1.0, help="return parameter (default: 1)"
+    )
+    group.add_argument(
+        "--q", type=positive_float, default=1.0, help="in-out parameter (default: 1)"
+    )
+    group.add_argument(
+        "--temperature",
+        type=positive_float,
+        default=1.0,
+        help="gnn: of the cosine scores (default: 1)",
     )
     group.add_argument(
         "--dot", action="store_true", help="gnn: score dot products instead of cosines"
     )
-    group.add_argument("--epochs", type=int, default=None, help="(default: 5; gnn: 100)")
+    group.add_argument("--epochs", type=positive_int, default=None, help="(default: 5; gnn: 100)")
     group.add_argument(
-        "--batch-size", type=int, default=128, help="shallow: start nodes per step (default: 128)"
+        "--batch-size",
+        type=positive_int,
+        default=128,
+        help="shallow: start nodes per step (default: 128)",
     )
-    group.add_argument("--lr", type=float, default=0.01, help="(default: 0.01)")
+    group.add_argument("--lr", type=positive_float, default=0.01, help="(default: 0.01)")
     group.add_argument(
-        "--weight-decay", type=float, default=0.0, help="gnn: AdamW weight decay (default: 0)"
+        "--weight-decay",
+        type=non_negative_float,
+        default=0.0,
+        help="gnn: AdamW weight decay (default: 0)",
     )
-    group.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    group.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     add_features(p)
     add_model(p)
     p.set_defaults(dropout=0.0)
@@ -92,11 +120,15 @@ def register(sub: Any) -> None:
     p.add_argument("--embeddings", required=True, help=".npy file written by `embed`")
     add_data(p, required=False)
     p.add_argument(
-        "--k", type=int, default=None, help="number of clusters (default: number of classes)"
+        "--k",
+        type=positive_int,
+        default=None,
+        help="number of clusters (default: number of classes)",
     )
     p.add_argument("--method", choices=METHODS, default="kmeans", help="(default: kmeans)")
-    p.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     p.add_argument("--out", required=True, help="folder for the assignments, metrics and plot")
+    add_overwrite(p, "replace an existing --out folder")
     p.add_argument("--no-plot", action="store_true", help="skip the t-SNE plot")
     p.set_defaults(handler=cmd_cluster)
 
@@ -111,7 +143,9 @@ def cmd_embed(args: argparse.Namespace) -> int:
         from mmgraph.tasks import embed_run
 
         data = data_spec(args) if args.data else None
-        path, emb = embed_run(args.run, args.out, data=data, progress=not args.quiet)
+        path, emb = embed_run(
+            args.run, args.out, data=data, progress=not args.quiet, overwrite=args.overwrite
+        )
         print(f"embeddings {list(emb.shape)} written to {path}")
         return 0
     if args.run is not None:
@@ -122,6 +156,15 @@ def cmd_embed(args: argparse.Namespace) -> int:
         raise ValueError("--save-run keeps a trained GNN: use it with --encoder gnn")
     from mmgraph.tasks.unsupervised import node2vec_embeddings
 
+    if (
+        args.walk_length is not None
+        and args.context_size is not None
+        and args.context_size > args.walk_length
+    ):
+        args.parser.error(
+            f"argument --context-size: {args.context_size} is longer than --walk-length "
+            f"{args.walk_length}; give a context size <= the walk length"
+        )
     progress = not args.quiet
     walk = {
         "walk_length": args.walk_length,
@@ -144,7 +187,12 @@ def cmd_embed(args: argparse.Namespace) -> int:
         if args.epochs is not None:
             settings["epochs"] = args.epochs
         result = node2vec_embeddings(
-            data_spec(args), "shallow", settings, out=args.out, progress=progress
+            data_spec(args),
+            "shallow",
+            settings,
+            out=args.out,
+            progress=progress,
+            overwrite=args.overwrite,
         )
     else:
         from mmgraph.models import FeatureConfig
@@ -189,6 +237,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
             out=args.out,
             run_dir=args.save_run,
             progress=progress,
+            overwrite=args.overwrite,
         )
     loss = result.history[-1]["train_loss"] if result.history else float("nan")
     print(
@@ -214,6 +263,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         out=args.out,
         seed=args.seed,
         plot=not args.no_plot,
+        overwrite=args.overwrite,
     )
     row = {"method": args.method, "k": result.k, **result.metrics}
     print(format_table([row], ["method", "k", *CLUSTERING_KEYS]))

@@ -23,6 +23,7 @@ from mmgraph.distributed import (
     shard,
     world_size,
 )
+from mmgraph.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def featurize(
     config: FeatureConfig | None = None,
     progress: bool = True,
     state_dir: str | Path | None = None,
+    load_state: bool | None = None,
 ) -> MultimodalGraph:
     """Return a shallow copy of ``graph`` with model-ready modality tensors attached.
 
@@ -94,8 +96,10 @@ def featurize(
       :class:`~mmgraph.encoders.AttributeEncoder` reads them).
 
     Modalities whose encoder is :obj:`None` are removed from the copy. With ``state_dir``,
-    an encoder fitted on data (TF-IDF) is saved there after fitting, and loaded from there
-    instead of refitted when it is already present, so new graphs get the same features.
+    an encoder fitted on data (TF-IDF) is saved there after fitting, or loaded from there
+    instead of refitted, so new graphs get the same features: ``load_state=True`` loads it
+    (a missing one is an error), ``False`` fits it and replaces any saved one, :obj:`None`
+    loads it when present (the default).
     With ``config.store_dir``, frozen encoders write their features to disk in chunks and
     ``x_text`` / ``x_image`` are memory-mapped (see :class:`FeatureConfig`).
     """
@@ -120,7 +124,13 @@ def featurize(
             encoder = build_text_encoder(text_name, **kwargs)
             if isinstance(encoder, TfidfTextEncoder):
                 saved = Path(state_dir) / "text_encoder" if state_dir is not None else None
-                if saved is not None and (saved / TFIDF_META).is_file():
+                found = saved is not None and (saved / TFIDF_META).is_file()
+                if load_state and not found:
+                    raise InputError(
+                        f"No fitted text encoder in '{state_dir}' ({TFIDF_META} is missing): "
+                        "the run folder is incomplete; train it again with --overwrite"
+                    )
+                if saved is not None and found and load_state is not False:
                     encoder = TfidfTextEncoder.load(saved)
                 else:
                     encoder.fit(graph.text, mask=getattr(graph, "train_mask", None))

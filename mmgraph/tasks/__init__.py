@@ -11,6 +11,7 @@ from mmgraph.tasks.node_classification import (
     load_graph,
     load_run,
     predict_run,
+    resume_node_classifier,
     train_node_classifier,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "load_graph",
     "load_run",
     "predict_run",
+    "resume_node_classifier",
     "train_node_classifier",
 ]

@@ -13,6 +13,7 @@ from mmgraph.data.synthetic import make_social_graph
 from mmgraph.models import DEFAULT_TEXT_ENCODER, FeatureConfig, featurize
 from mmgraph.tasks.node_classification import DataSpec, train_node_classifier
 from mmgraph.tasks.report import format_markdown, format_table
+from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig
 
 DEMO_SETTINGS: tuple[tuple[str, str, list[str] | None, str], ...] = (
@@ -59,6 +60,7 @@ def run_demo(
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
     on_row: Callable[[dict[str, Any]], None] | None = None,
+    overwrite: bool = False,
 ) -> DemoResult:
     """Train the bot detector on the synthetic graph: aggregators, a fusion head, ablations.
 
@@ -77,7 +79,16 @@ def run_demo(
         echo (Callable[[str], None], optional): Called with the data summary and the encoded
             feature shapes, as text.
         on_row (Callable[[dict], None], optional): Called with each finished table row.
+        overwrite (bool): Replace the runs of an earlier demo in ``out``. (default:
+            :obj:`False`: refuse, before anything is computed)
     """
+    run_outs = {
+        name: Path(out) / name.replace(", ", "-").replace(" ", "_") if out else None
+        for name, *_ in DEMO_SETTINGS
+    }
+    for run_out in run_outs.values():
+        if run_out is not None:
+            RunFolder(run_out, overwrite=overwrite).check()
     graph = make_social_graph(num_nodes, seed=seed)
     summary = summarize(graph)
     if echo is not None:
@@ -104,7 +115,7 @@ def run_demo(
         if modalities is not None:
             options["modalities"] = modalities
         train = TrainConfig(epochs=epochs, lr=0.01, patience=30, seed=seed, progress=progress)
-        run_out = Path(out) / name.replace(", ", "-").replace(" ", "_") if out else None
+        run_out = run_outs[name]
         start = time.perf_counter()
         result = train_node_classifier(
             spec,
@@ -115,6 +126,7 @@ def run_demo(
             graph=featured,
             progress=progress,
             prefeaturized=True,
+            overwrite=overwrite,
         )
         test = result.metrics["test"]
         row = {

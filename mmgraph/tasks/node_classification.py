@@ -17,10 +17,18 @@ from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.registry import load_dataset
 from mmgraph.data.schema import GraphSchema, conform
 from mmgraph.data.subgraphs import SubgraphDataset
-from mmgraph.distributed import init_distributed, is_main_process
+from mmgraph.distributed import barrier, init_distributed, is_main_process
+from mmgraph.errors import InputError, read_yaml
 from mmgraph.eval.metrics import to_jsonable
 from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
 from mmgraph.seed import seed_everything
+from mmgraph.tasks.run_folder import (
+    RunFolder,
+    check_output_file,
+    data_inputs,
+    staging_path,
+    write_atomic,
+)
 from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.checkpoint import WEIGHTS, load_weights
 
@@ -102,49 +110,202 @@ def train_node_classifier(
     progress: bool = True,
     prefeaturized: bool = False,
     pretrain_epochs: int = 0,
+    overwrite: bool = False,
+    resume: bool = False,
 ) -> RunResult:
     """Train a :class:`~mmgraph.models.MultimodalGNN` node classifier end to end.
 
     Loads the data (or uses ``graph``), featurizes it, trains with early stopping on the
     validation split, and reports validation and test metrics. With ``out``, the run folder
     receives ``config.yaml``, the weights, logs and ``metrics.json``
-    (``{"val": {...}, "test": {...}}``). ``prefeaturized=True`` says ``graph`` already went
-    through :func:`~mmgraph.models.featurize` with ``features`` (to share it across runs).
+    (``{"val": {...}, "test": {...}}``); it is written as a transaction
+    (:class:`~mmgraph.tasks.run_folder.RunFolder`): into ``.NAME.partial`` beside it, moved
+    into place once complete. An existing run is only replaced with ``overwrite=True``;
+    ``resume=True`` continues an interrupted one (see :func:`resume_node_classifier`).
+    ``prefeaturized=True`` says ``graph`` already went through
+    :func:`~mmgraph.models.featurize` with ``features`` (to share it across runs).
     With ``pretrain_epochs`` (and ``fusion="autoencoder"``), the joint autoencoder is first
     pretrained by denoising reconstruction, then the whole model is fine-tuned.
+
+    Raises:
+        InputError: The run folder exists (without ``overwrite``), there is nothing to
+            resume, or training would be degenerate: no training or validation nodes, or
+            a single class among the training labels.
     """
     features = features or FeatureConfig()
     train = train or TrainConfig()
+    if pretrain_epochs < 0:
+        raise InputError(f"Expected 'pretrain_epochs' >= 0 (got {pretrain_epochs})")
+    ModelConfig(**(model_options or {}))  # option errors surface before any work or write
     init_distributed()  # under torchrun: join the process group before encoding
+    folder = RunFolder(out, overwrite=overwrite, resume=resume).check() if out else None
     if graph is None:
         graph = load_graph(data, need_labels=True)
-    run_dir = Path(out) if out is not None else None
+    check_trainable(graph, data.source)
+    barrier()  # every rank has checked the run folder before rank 0 creates its staging
+    if folder is None:
+        return _train(
+            data,
+            features,
+            model_options,
+            train,
+            None,
+            graph,
+            progress,
+            prefeaturized,
+            pretrain_epochs,
+            resume,
+        )
+    if not is_main_process():  # rank 0 alone writes; the others only need the path
+        result = _train(
+            data,
+            features,
+            model_options,
+            train,
+            folder.staging,
+            graph,
+            progress,
+            prefeaturized,
+            pretrain_epochs,
+            resume,
+        )
+        return dataclasses.replace(result, run_dir=folder.final)
+    with folder.transaction(keep_partial=has_checkpoint) as staging:
+        result = _train(
+            data,
+            features,
+            model_options,
+            train,
+            staging,
+            graph,
+            progress,
+            prefeaturized,
+            pretrain_epochs,
+            resume,
+        )
+    return dataclasses.replace(result, run_dir=folder.final)
+
+
+def _train(
+    data: DataSpec,
+    features: FeatureConfig,
+    model_options: dict[str, Any] | None,
+    train: TrainConfig,
+    run_dir: Path | None,
+    graph: MultimodalGraph,
+    progress: bool,
+    prefeaturized: bool,
+    pretrain_epochs: int,
+    resume: bool,
+) -> RunResult:
     main_process = is_main_process()
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
     if prefeaturized:
         featured = graph
     else:
-        featured = featurize(graph, features, progress=progress, state_dir=run_dir)
+        featured = featurize(
+            graph, features, progress=progress, state_dir=run_dir, load_state=resume
+        )
     seed_everything(train.seed, deterministic=train.deterministic)
     model = MultimodalGNN.from_graph(featured, **(model_options or {}))
-    if run_dir is not None and main_process:
-        write_run_config(run_dir, data, features, model.config, train, GraphSchema.of(graph))
+    if run_dir is not None and main_process and not resume:
+        write_run_config(
+            run_dir,
+            data,
+            features,
+            model.config,
+            train,
+            GraphSchema.of(graph),
+            pretrain_epochs=pretrain_epochs,
+        )
     if pretrain_epochs > 0:
         from mmgraph.objectives.autoencoder import AutoencoderPretraining
 
         if model.config.fusion != "autoencoder":
-            raise ValueError(
+            raise InputError(
                 "Pretraining trains the joint autoencoder: use it with --fusion autoencoder "
                 f"(got fusion={model.config.fusion!r})"
             )
+        # Resuming replays the pretraining (seeded, no checkpoint of its own); the resumed
+        # fine-tuning then loads its checkpoint's weights and random state.
         pretrain = dataclasses.replace(train, epochs=pretrain_epochs, patience=None)
         Trainer(model, pretrain).fit(featured, objective=AutoencoderPretraining(seed=train.seed))
-    trainer = Trainer(model, train, out_dir=run_dir).fit(featured)
+    trainer = Trainer(model, train, out_dir=run_dir).fit(featured, resume=resume)
     metrics = split_metrics(trainer, featured)
     if run_dir is not None and main_process:
-        (run_dir / METRICS).write_text(json.dumps(to_jsonable(metrics), indent=2))
+        write_json(run_dir / METRICS, metrics)
     return RunResult(run_dir, metrics, trainer, featured)
+
+
+def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
+    """Continue the interrupted run ``out`` exactly where its last checkpoint left it.
+
+    The options come from the ``config.yaml`` of its staging folder (``.NAME.partial``);
+    the result equals that of an uninterrupted run.
+    """
+    staging = staging_path(out)
+    path = staging / RUN_CONFIG
+    if not path.is_file():
+        RunFolder(out, resume=True).check()  # explains what is there instead
+        raise InputError(
+            f"The interrupted run '{staging}' has no {RUN_CONFIG} (it stopped before "
+            "training began): start it again with --overwrite"
+        )
+    doc = read_run_doc(path)
+    try:
+        train = dataclasses.replace(TrainConfig.from_dict(doc["train"]), progress=progress)
+        return train_node_classifier(
+            DataSpec.from_dict(doc["data"]),
+            FeatureConfig.from_dict(doc["features"]),
+            dict(doc["model"]),  # the saved config, derived sizes included
+            train,
+            out=out,
+            progress=progress,
+            pretrain_epochs=int(doc.get("pretrain_epochs", 0)),
+            resume=True,
+        )
+    except (KeyError, TypeError) as error:
+        raise InputError(
+            f"The run config '{path}' is not one `mmgraph train` wrote ({error}): start the "
+            "run again with --overwrite"
+        ) from None
+
+
+def check_trainable(graph: MultimodalGraph, source: str = "the data") -> None:
+    """Refuse degenerate training: no training or validation nodes, or a single class."""
+    y = getattr(graph, "y", None)
+    if y is None:
+        raise InputError(f"{source!r} has no labels: a node classifier needs a label column")
+    labelled = y >= 0
+    how = (
+        "give the data a split column with 'train' and 'val' rows, or (without one) --split "
+        "fractions > 0 for both"
+    )
+    for key, name in (("train_mask", "training"), ("val_mask", "validation")):
+        mask = getattr(graph, key, None)
+        if mask is None or not bool((mask & labelled).any()):
+            raise InputError(
+                f"{source!r} has no labelled {name} nodes ({graph.num_nodes} nodes, "
+                f"{int(labelled.sum())} labelled): {how}"
+            )
+    classes = torch.unique(y[graph.train_mask & labelled])
+    if classes.numel() < 2:
+        names = getattr(graph, "class_names", None)
+        only = names[int(classes[0])] if names else str(int(classes[0]))
+        raise InputError(
+            f"The training nodes of {source!r} all have the label {only!r}: a classifier needs "
+            "at least two classes among them"
+        )
+
+
+def has_checkpoint(folder: Path) -> bool:
+    """Whether a staging folder holds a trainer checkpoint that ``resume`` can continue."""
+    return any(folder.glob("checkpoint*.safetensors")) or any(folder.glob("trainer_state*"))
+
+
+def write_json(path: Path, value: Any) -> Path:
+    """Write ``value`` as indented JSON, atomically."""
+    text = json.dumps(to_jsonable(value), indent=2)
+    return write_atomic(path, lambda fh: fh.write(text))
 
 
 def split_metrics(trainer: Trainer, graph: MultimodalGraph) -> dict[str, dict[str, float]]:
@@ -164,18 +325,31 @@ def write_run_config(
     model: ModelConfig,
     train: TrainConfig,
     schema: GraphSchema,
+    pretrain_epochs: int = 0,
 ) -> Path:
     """Write ``config.yaml``: everything needed to rebuild the run's data and model."""
-    doc = {
+    doc: dict[str, Any] = {
         "data": data.to_dict(),
         "features": features.to_dict(),
         "model": model.to_dict(),
         "train": train.to_dict(),
         "schema": schema.to_dict(),
     }
-    path = run_dir / RUN_CONFIG
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
+    if pretrain_epochs:
+        doc["pretrain_epochs"] = pretrain_epochs
+    text = yaml.safe_dump(doc, sort_keys=False)
+    return write_atomic(run_dir / RUN_CONFIG, lambda fh: fh.write(text))
+
+
+def read_run_doc(path: Path) -> dict[str, Any]:
+    """Read a run's ``config.yaml`` (a mapping; YAML errors name the file and line)."""
+    doc = read_yaml(path, "run config")
+    if not isinstance(doc, dict):
+        raise InputError(
+            f"The run config '{path}' is not a mapping of options: restore it or train the run "
+            "again with --overwrite"
+        )
+    return doc
 
 
 @dataclasses.dataclass
@@ -192,39 +366,100 @@ class LoadedRun:
     def prepare(self, graph: MultimodalGraph, progress: bool = True) -> MultimodalGraph:
         """Conform ``graph`` to the run's schema and featurize it as in training."""
         graph = conform(graph, self.schema)
-        return featurize(graph, self.features, progress=progress, state_dir=self.run_dir)
+        return featurize(
+            graph, self.features, progress=progress, state_dir=self.run_dir, load_state=None
+        )
 
 
 def load_run(run_dir: str | Path) -> LoadedRun:
-    """Read a run folder written by :func:`train_node_classifier`."""
+    """Read a run folder written by :func:`train_node_classifier`.
+
+    Raises:
+        InputError: The folder is not a complete run, or its files were edited or damaged
+            (the message names the file).
+    """
     run_dir = Path(run_dir)
     path = run_dir / RUN_CONFIG
     if not path.is_file():
-        raise FileNotFoundError(
-            f"No {RUN_CONFIG} in {run_dir}: pass the folder given to `mmgraph train --out`"
+        partial = staging_path(run_dir)
+        hint = (
+            f"; its interrupted training is in '{partial}' (`mmgraph train --resume --out "
+            f"{run_dir}` continues it)"
+            if partial.is_dir()
+            else ""
         )
-    doc = yaml.safe_load(path.read_text())
-    model = MultimodalGNN(ModelConfig.from_dict(doc["model"]))
-    model.load_state_dict(load_weights(run_dir / WEIGHTS))
+        raise FileNotFoundError(
+            f"No {RUN_CONFIG} in {run_dir}: pass the folder given to `mmgraph train --out`{hint}"
+        )
+    doc = read_run_doc(path)
+    try:
+        model = MultimodalGNN(ModelConfig.from_dict(doc["model"]))
+        spec = DataSpec.from_dict(doc["data"])
+        features = FeatureConfig.from_dict(doc["features"])
+        train = TrainConfig.from_dict(doc["train"])
+        schema = GraphSchema.from_dict(doc["schema"])
+    except KeyError as error:
+        raise InputError(
+            f"The run config '{path}' lacks the section {error}: restore it or train the run "
+            "again with --overwrite"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as error:
+        detail = " ".join(str(error).split())
+        raise InputError(
+            f"The run config '{path}' holds a value the model cannot use ({detail}): restore "
+            "it or train the run again with --overwrite"
+        ) from None
+    weights = load_weights(run_dir / WEIGHTS)
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()
+        detail = " ".join(first[1:3]) if len(first) > 1 else str(error)
+        raise InputError(
+            f"The weights '{run_dir / WEIGHTS}' do not fit the model of '{path}' "
+            f"({' '.join(detail.split())[:300]}): the run's files come from different runs; "
+            "train it again with --overwrite"
+        ) from None
     model.eval()
-    return LoadedRun(
-        run_dir=run_dir,
-        data=DataSpec.from_dict(doc["data"]),
-        features=FeatureConfig.from_dict(doc["features"]),
-        train=TrainConfig.from_dict(doc["train"]),
-        schema=GraphSchema.from_dict(doc["schema"]),
-        model=model,
-    )
+    return LoadedRun(run_dir, spec, features, train, schema, model)
 
 
-def evaluate_run(run_dir: str | Path, progress: bool = True) -> dict[str, dict[str, float]]:
-    """Re-evaluate a run on its data; rewrites ``metrics.json`` and returns the metrics."""
+def evaluate_run(
+    run_dir: str | Path,
+    progress: bool = True,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+) -> dict[str, dict[str, float]]:
+    """Re-evaluate a run on its data and return the metrics.
+
+    The run folder is left as it is; with ``out`` the metrics are also written there as
+    JSON (an existing file only with ``overwrite``).
+    """
     run = load_run(run_dir)
+    if out is not None:
+        check_output_file(out, [run.run_dir, *data_inputs(run.data)], overwrite=overwrite)
     graph = run.prepare(load_graph(run.data, need_labels=True), progress=progress)
     trainer = Trainer(run.model, dataclasses.replace(run.train, progress=False))
     metrics = split_metrics(trainer, graph)
-    (run.run_dir / METRICS).write_text(json.dumps(to_jsonable(metrics), indent=2))
+    if out is not None:
+        write_json(Path(out), metrics)
     return metrics
+
+
+def _prepared(run: LoadedRun, data: DataSpec | None, progress: bool) -> MultimodalGraph:
+    """The data (the run's own by default) conformed and featurized as in training."""
+    from mmgraph.models.multimodal_gnn import available_modalities
+
+    graph = run.prepare(load_graph(data or run.data), progress=progress)
+    have = set(available_modalities(graph))
+    need = set(run.model.config.modalities)
+    if data is not None and not have & need:
+        raise InputError(
+            f"The data {data.source!r} has none of the modalities the run was trained on "
+            f"({sorted(need)}; it has {sorted(have) or 'none'}): give it at least one of "
+            "those columns, named as in the training data"
+        )
+    return graph
 
 
 def predict_run(
@@ -232,16 +467,19 @@ def predict_run(
     out: str | Path,
     data: DataSpec | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``node_id, predicted_class, probability`` (and each class's probability) to CSV.
 
     ``data`` defaults to the run's own data; any other data set (with or without labels)
-    is conformed to the run's columns first.
+    is conformed to the run's columns first. ``out`` may not be a file the command reads
+    (the data's or the run's), nor an existing file unless ``overwrite``.
     """
     import pandas as pd
 
     run = load_run(run_dir)
-    graph = run.prepare(load_graph(data or run.data), progress=progress)
+    out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
+    graph = _prepared(run, data, progress)
     with torch.no_grad():
         probs = run.model(graph).softmax(dim=-1)
     conf, pred = probs.max(dim=1)
@@ -259,10 +497,12 @@ def predict_run(
     y = getattr(graph, "y", None)
     if y is not None:
         frame["true_class"] = [None if v == UNLABELLED else classes[v] for v in y.tolist()]
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
-    return out
+    return write_atomic(out, lambda fh: frame.to_csv(fh, index=False))
+
+
+def save_npy(path: str | Path, array: np.ndarray) -> Path:
+    """Write ``array`` to exactly ``path`` (``np.save`` would append ``.npy``), atomically."""
+    return write_atomic(path, lambda fh: np.save(fh, array, allow_pickle=False), binary=True)
 
 
 def embed_run(
@@ -270,13 +510,12 @@ def embed_run(
     out: str | Path,
     data: DataSpec | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> tuple[Path, np.ndarray]:
     """Write the trained model's node embeddings ``[N, hidden]`` to a ``.npy`` file."""
     run = load_run(run_dir)
-    graph = run.prepare(load_graph(data or run.data), progress=progress)
+    out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
+    graph = _prepared(run, data, progress)
     with torch.no_grad():
         emb = run.model.encode(graph).numpy()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, emb)
-    return out, emb
+    return save_npy(out, emb), emb

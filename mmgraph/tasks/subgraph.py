@@ -11,7 +11,6 @@ seeds and writes ``metrics.json``, ``embeddings.npy`` and ``config.yaml`` to a f
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import math
 from collections.abc import Sequence
@@ -25,7 +24,6 @@ from torch import Tensor, nn
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.subgraphs import SubgraphDataset
-from mmgraph.eval.metrics import to_jsonable
 from mmgraph.objectives import SupervisedObjective, balanced_class_weights
 from mmgraph.seed import seed_everything
 from mmgraph.subgraph import (
@@ -45,6 +43,8 @@ from mmgraph.subgraph.sub2vec import (
     Sub2VecObjective,
     SubgraphCorpus,
 )
+from mmgraph.tasks.node_classification import save_npy, write_json
+from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
@@ -434,6 +434,7 @@ def run_subgraph_task(
     features: Any | None = None,
     progress: bool = False,
     source: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train with each seed, summarise, and write the results into ``out``.
 
@@ -454,10 +455,14 @@ def run_subgraph_task(
         progress (bool, optional): Show progress bars. (default: :obj:`False`)
         source (dict, optional): Where the data came from, recorded in ``config.yaml``.
             (default: :obj:`None`)
+        overwrite (bool, optional): Replace an existing ``out`` folder (refused otherwise,
+            before training; the old one stays until the new one is complete).
+            (default: :obj:`False`)
 
     Returns:
         dict: The metrics written to ``metrics.json``.
     """
+    run = RunFolder(out, overwrite=overwrite).check() if out is not None else None
     config = config or SubgraphConfig()
     train = train or TrainConfig()
     seeds = list(seeds)
@@ -481,16 +486,15 @@ def run_subgraph_task(
     metrics["dataset"] = dataset.name
     metrics["whole_graphs"] = bool(dataset.whole_graphs)
     metrics["seed_list"] = seeds
-    if out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / METRICS).write_text(json.dumps(to_jsonable(metrics), indent=2))
-        np.save(folder / EMBEDDINGS, results[0].embeddings.cpu().numpy())
+    if run is not None:
         doc = {
             "data": source or {"name": dataset.name},
             "subgraph": config.to_dict(),
             "train": train.to_dict(),
             "seeds": seeds,
         }
-        (folder / RUN_CONFIG).write_text(yaml.safe_dump(doc, sort_keys=False))
+        with run.transaction() as folder:
+            write_json(folder / METRICS, metrics)
+            save_npy(folder / EMBEDDINGS, results[0].embeddings.cpu().numpy())
+            (folder / RUN_CONFIG).write_text(yaml.safe_dump(doc, sort_keys=False))
     return metrics

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,10 +14,17 @@ from torch import Tensor
 
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.schema import GraphSchema
-from mmgraph.eval.metrics import to_jsonable
+from mmgraph.errors import InputError
 from mmgraph.models import FeatureConfig, MultimodalGNN, featurize
 from mmgraph.seed import seed_everything
-from mmgraph.tasks.node_classification import DataSpec, load_graph, write_run_config
+from mmgraph.tasks.node_classification import (
+    DataSpec,
+    load_graph,
+    save_npy,
+    write_json,
+    write_run_config,
+)
+from mmgraph.tasks.run_folder import RunFolder, check_output_file, data_inputs, write_atomic
 from mmgraph.train import TrainConfig, Trainer
 
 log = logging.getLogger(__name__)
@@ -79,6 +85,7 @@ def node2vec_embeddings(
     run_dir: str | Path | None = None,
     graph: MultimodalGraph | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> EmbedResult:
     """Learn node embeddings with the node2vec loss; labels are not needed.
 
@@ -105,6 +112,8 @@ def node2vec_embeddings(
         run_dir (str or Path, optional): Run folder of the GNN route.
         graph (MultimodalGraph, optional): The graph, instead of loading ``data``.
         progress (bool, optional): Show progress bars. (default: :obj:`True`)
+        overwrite (bool, optional): Replace an existing ``out`` file or ``run_dir`` run
+            (which are otherwise refused before anything is computed). (default: :obj:`False`)
 
     Returns:
         EmbedResult: the embeddings ``[N, D]``, the ``.npy`` path, the graph and the
@@ -115,12 +124,20 @@ def node2vec_embeddings(
 
     if encoder not in ENCODERS:
         raise ValueError(f"Unknown encoder {encoder!r}; expected one of {list(ENCODERS)}")
+    if run_dir is not None and encoder != "gnn":
+        raise ValueError("'run_dir' saves a trained GNN: use it with encoder='gnn'")
+    if out is not None:
+        check_output_file(out, data_inputs(data) if data is not None else (), overwrite)
+    run = RunFolder(run_dir, overwrite=overwrite, option="--save-run").check() if run_dir else None
     if graph is None:
         if data is None:
             raise ValueError("Pass 'data' (a DataSpec) or 'graph'")
         graph = load_graph(data)
-    if run_dir is not None and encoder != "gnn":
-        raise ValueError("'run_dir' saves a trained GNN: use it with encoder='gnn'")
+    if graph.edge_index.size(1) == 0:
+        raise InputError(
+            f"The graph {graph.name or ''!s} has no edges: node2vec's random walks cannot "
+            "leave their start node, so the embeddings would be random; give it an edge table"
+        )
     settings = dict(node2vec or {})
     history: list[dict[str, Any]]
     if encoder == "shallow":
@@ -134,27 +151,52 @@ def node2vec_embeddings(
         train = train or TrainConfig(**GNN_TRAIN_DEFAULTS, progress=progress)
         settings.setdefault("seed", train.seed)
         objective = Node2VecObjective(**settings)
-        folder = Path(run_dir) if run_dir is not None else None
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-        featured = featurize(graph, features, progress=progress, state_dir=folder)
-        seed_everything(train.seed, deterministic=train.deterministic)
-        options = {**GNN_MODEL_DEFAULTS, **dict(model_options or {}), "num_classes": 0}
-        model = MultimodalGNN.from_graph(featured, **options)
-        if folder is not None:
-            data = data or DataSpec(graph.name or "graph")
-            write_run_config(folder, data, features, model.config, train, GraphSchema.of(graph))
-            (folder / OBJECTIVE_CONFIG).write_text(
-                yaml.safe_dump({"name": objective.name, **settings}, sort_keys=False)
+        spec = data or DataSpec(graph.name or "graph")
+        if run is None:
+            embeddings, history = _train_gnn(
+                graph, spec, objective, settings, features, model_options, train, None, progress
             )
-        trainer = Trainer(model, train, out_dir=folder).fit(featured, objective=objective)
-        embeddings, history = trainer.embed(featured), trainer.history
+        else:
+            with run.transaction() as folder:
+                embeddings, history = _train_gnn(
+                    graph,
+                    spec,
+                    objective,
+                    settings,
+                    features,
+                    model_options,
+                    train,
+                    folder,
+                    progress,
+                )
     path = None
     if out is not None:
-        path = Path(out)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, embeddings.detach().cpu().numpy())
+        path = save_npy(out, embeddings.detach().cpu().numpy())
     return EmbedResult(embeddings.detach(), path, graph, history)
+
+
+def _train_gnn(
+    graph: MultimodalGraph,
+    data: DataSpec,
+    objective: Any,
+    settings: Mapping[str, Any],
+    features: FeatureConfig,
+    model_options: Mapping[str, Any] | None,
+    train: TrainConfig,
+    folder: Path | None,
+    progress: bool,
+) -> tuple[Tensor, list[dict[str, Any]]]:
+    """Train a headless MultimodalGNN with ``objective``; write the run into ``folder``."""
+    featured = featurize(graph, features, progress=progress, state_dir=folder, load_state=False)
+    seed_everything(train.seed, deterministic=train.deterministic)
+    options = {**GNN_MODEL_DEFAULTS, **dict(model_options or {}), "num_classes": 0}
+    model = MultimodalGNN.from_graph(featured, **options)
+    if folder is not None:
+        write_run_config(folder, data, features, model.config, train, GraphSchema.of(graph))
+        text = yaml.safe_dump({"name": objective.name, **settings}, sort_keys=False)
+        write_atomic(folder / OBJECTIVE_CONFIG, lambda fh: fh.write(text))
+    trainer = Trainer(model, train, out_dir=folder).fit(featured, objective=objective)
+    return trainer.embed(featured), trainer.history
 
 
 @dataclasses.dataclass
@@ -196,6 +238,7 @@ def cluster_nodes(
     seed: int = 0,
     plot: bool = True,
     graph: MultimodalGraph | None = None,
+    overwrite: bool = False,
 ) -> ClusterResult:
     """Cluster node embeddings and score the clusters.
 
@@ -216,11 +259,13 @@ def cluster_nodes(
         seed (int, optional): Seed of the clustering and the plot. (default: :obj:`0`)
         plot (bool, optional): Write the t-SNE plot. (default: :obj:`True`)
         graph (MultimodalGraph, optional): The graph, instead of loading ``data``.
+        overwrite (bool, optional): Replace an existing ``out`` folder (refused otherwise,
+            before anything is computed; the old one stays until the new one is complete).
+            (default: :obj:`False`)
     """
-    import pandas as pd
+    from mmgraph.eval import cluster_embeddings, clustering_metrics
 
-    from mmgraph.eval import cluster_embeddings, clustering_metrics, plot_tsne
-
+    run = RunFolder(out, overwrite=overwrite).check() if out is not None else None
     emb = load_embeddings(embeddings)
     if graph is None and data is not None:
         graph = load_graph(data)
@@ -244,31 +289,47 @@ def cluster_nodes(
     metrics = clustering_metrics(
         None if y is None else y.numpy(), assignments, emb=emb, edge_index=edge_index, seed=seed
     )
-    folder = None
-    if out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        node_ids = getattr(graph, "node_id", None) if graph is not None else None
-        frame = pd.DataFrame(
-            {"node_id": node_ids or [str(i) for i in range(n)], "cluster": assignments}
+    if run is not None:
+        with run.transaction() as staging:
+            _write_clusters(staging, graph, emb, assignments, y, metrics, k, method, plot, seed)
+    return ClusterResult(metrics, assignments, None if run is None else run.final, k)
+
+
+def _write_clusters(
+    folder: Path,
+    graph: MultimodalGraph | None,
+    emb: np.ndarray,
+    assignments: np.ndarray,
+    y: Tensor | None,
+    metrics: dict[str, float],
+    k: int,
+    method: str,
+    plot: bool,
+    seed: int,
+) -> None:
+    """Write ``assignments.csv``, ``metrics.json`` and the t-SNE plot into ``folder``."""
+    import pandas as pd
+
+    from mmgraph.eval import plot_tsne
+
+    node_ids = getattr(graph, "node_id", None) if graph is not None else None
+    frame = pd.DataFrame(
+        {"node_id": node_ids or [str(i) for i in range(len(assignments))], "cluster": assignments}
+    )
+    if y is not None:
+        names = getattr(graph, "class_names", None)
+        frame["true_class"] = [
+            None if v == UNLABELLED else (names[v] if names else v) for v in y.tolist()
+        ]
+    frame.to_csv(folder / ASSIGNMENTS, index=False)
+    write_json(folder / METRICS, {**metrics, "k": k, "method": method})
+    if plot:
+        plot_tsne(
+            emb,
+            assignments,
+            None if y is None else y.numpy(),
+            path=folder / TSNE_PLOT,
+            seed=seed,
+            title=f"{method}, k = {k}",
+            class_names=getattr(graph, "class_names", None),
         )
-        if y is not None:
-            names = getattr(graph, "class_names", None)
-            frame["true_class"] = [
-                None if v == UNLABELLED else (names[v] if names else v) for v in y.tolist()
-            ]
-        frame.to_csv(folder / ASSIGNMENTS, index=False)
-        (folder / METRICS).write_text(
-            json.dumps(to_jsonable({**metrics, "k": k, "method": method}), indent=2)
-        )
-        if plot:
-            plot_tsne(
-                emb,
-                assignments,
-                None if y is None else y.numpy(),
-                path=folder / TSNE_PLOT,
-                seed=seed,
-                title=f"{method}, k = {k}",
-                class_names=getattr(graph, "class_names", None),
-            )
-    return ClusterResult(metrics, assignments, folder, k)

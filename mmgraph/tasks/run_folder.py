@@ -1,0 +1,232 @@
+"""Run folders as transactions, and output files that never clobber inputs.
+
+A run is written into a staging folder beside its destination (``runs/.NAME.partial``) and
+moved into place only when it completes, so an existing run is never left half-replaced:
+it is only replaced with ``overwrite=True``, and then only once the new run is complete.
+An interrupted run (Ctrl-C, SIGKILL, a crash) leaves its staging folder, which
+``resume=True`` continues. Single output files (predictions, embeddings) are written to a
+temporary name and renamed, and never replace a file the command reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from mmgraph.errors import InputError
+
+PARTIAL_SUFFIX = ".partial"
+
+
+def staging_path(out: str | Path) -> Path:
+    """The staging folder of the run folder ``out``: ``<parent>/.<name>.partial``."""
+    out = Path(out)
+    return out.parent / f".{out.name}{PARTIAL_SUFFIX}"
+
+
+def _check_parent(path: Path, option: str) -> None:
+    """Refuse a path under a file or in a folder this process cannot write to."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(
+                    f"{option} '{path}' is under '{parent}', which is a file, not a folder: "
+                    "choose another path"
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise InputError(
+                    f"{option} '{path}': cannot write in '{parent}' (permission denied or "
+                    "read-only): choose another path"
+                )
+            return
+
+
+class RunFolder:
+    """A run folder written as a transaction.
+
+    Use :meth:`check` before anything else is done (it writes nothing), then
+    ``with run.transaction() as folder:`` and write the run into ``folder`` (the staging
+    folder); the run moves into place when the block completes. An exception leaves the
+    staging folder for ``resume`` when ``keep_partial`` says it holds a resumable state,
+    and removes it otherwise.
+
+    Args:
+        out (str or Path): The run folder, e.g. ``runs/NAME``.
+        overwrite (bool, optional): Replace an existing run (once the new one completes).
+            (default: :obj:`False`)
+        resume (bool, optional): Continue the interrupted run in the staging folder.
+            (default: :obj:`False`)
+        option (str, optional): The option that named ``out``, for messages.
+            (default: ``"--out"``)
+    """
+
+    def __init__(
+        self,
+        out: str | Path,
+        overwrite: bool = False,
+        resume: bool = False,
+        option: str = "--out",
+    ) -> None:
+        if overwrite and resume:
+            raise InputError("Pass either --overwrite (start again) or --resume, not both")
+        self.final = Path(out).expanduser()
+        self.staging = staging_path(self.final)
+        self.overwrite = overwrite
+        self.resume = resume
+        self.option = option
+
+    def check(self) -> RunFolder:
+        """Refuse, before anything is written, what would lose or mix up runs."""
+        final, option = self.final, self.option
+        if final.exists() and not final.is_dir():
+            raise InputError(f"{option} '{final}' is a file, not a run folder: choose another path")
+        _check_parent(final, option)
+        exists = final.is_dir() and any(final.iterdir())
+        if self.resume:
+            if not self.staging.is_dir():
+                state = "is complete" if exists else "does not exist"
+                raise InputError(
+                    f"Nothing to resume: the run '{final}' {state} and has no interrupted part "
+                    f"('{self.staging}'); drop --resume to start a run"
+                    + (" (with --overwrite to replace it)" if exists else "")
+                )
+        elif self.staging.exists() and not self.overwrite:
+            raise InputError(
+                f"An interrupted run of '{final}' is in '{self.staging}': pass --resume to "
+                "continue it or --overwrite to start again"
+            )
+        elif exists and not self.overwrite:
+            raise InputError(
+                f"'{final}' already holds a run, left as it is: pass --overwrite to replace it "
+                "(the old run stays until the new one completes), or choose another "
+                f"{option}"
+            )
+        return self
+
+    @contextlib.contextmanager
+    def transaction(self, keep_partial: Callable[[Path], bool] | None = None) -> Iterator[Path]:
+        """Yield the staging folder; move it into place when the block completes.
+
+        Args:
+            keep_partial (callable, optional): Given the staging folder after an exception,
+                whether it holds a state worth resuming (then it is kept). Interruptions
+                (Ctrl-C) always keep it. (default: keep nothing)
+        """
+        self.check()
+        staging = self.staging
+        if not self.resume:
+            if staging.exists():  # overwrite: an older interrupted attempt
+                shutil.rmtree(staging)
+            staging.mkdir(parents=True)
+        try:
+            yield staging
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            if not self.resume and not (keep_partial is not None and keep_partial(staging)):
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self.commit()
+
+    def commit(self) -> Path:
+        """Move the staging folder into place (replacing the old run, if any)."""
+        final = self.final
+        old: Path | None = None
+        if final.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+            old.rmdir()
+            final.rename(old)
+        try:
+            self.staging.rename(final)
+        except BaseException:
+            if old is not None:
+                old.rename(final)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+
+def data_inputs(spec: Any) -> list[Path]:
+    """The files and folders a data spec (``source``, ``root``) reads.
+
+    A dataset card's whole folder counts (it names tables and images beside it).
+    """
+    paths: list[Path] = []
+    source = Path(str(spec.source)).expanduser()
+    if source.exists():
+        paths.append(source)
+        if source.is_file() and source.suffix.lower() in (".yaml", ".yml"):
+            paths.append(source.parent)
+    root = getattr(spec, "root", None)
+    if root:
+        paths.append(Path(root))
+    return paths
+
+
+def _resolved(path: str | Path) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def check_output_file(
+    out: str | Path,
+    inputs: Iterable[str | Path] = (),
+    overwrite: bool = False,
+    option: str = "--out",
+) -> Path:
+    """Refuse an output file that would clobber something; write nothing.
+
+    Refused: an input of the command, an existing file (unless ``overwrite``), a folder, a
+    path under a file or in an unwritable folder. ``inputs`` are files or folders the
+    command reads: the output may be neither one of those files nor an existing file
+    inside one of those folders.
+    """
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise InputError(f"{option} '{path}' is a folder: give a file path")
+    _check_parent(path, option)
+    target = _resolved(path)
+    for source in inputs:
+        src = _resolved(source)
+        inside = src.is_dir() and path.exists() and src in target.parents
+        if target == src or inside:
+            raise InputError(
+                f"{option} '{path}' is an input of this command ({'inside ' if inside else ''}"
+                f"'{source}'): write the output elsewhere"
+            )
+    if path.exists() and not overwrite:
+        raise InputError(
+            f"{option} '{path}' already exists, left as it is: pass --overwrite to replace it "
+            "or choose another path"
+        )
+    return path
+
+
+def write_atomic(path: str | Path, write: Callable[[IO[Any]], Any], binary: bool = False) -> Path:
+    """Write ``path`` through ``write(file)`` into a temporary file, then rename it into place.
+
+    The file appears complete or not at all (a failure leaves any old file unchanged).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        handle: IO[Any] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        )
+        with handle as fh:
+            write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as open() would create it, not mkstemp's 0600
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
