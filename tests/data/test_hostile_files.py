@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.io import read_planetoid_data
 
-from mmgraph.data.loaders import load_planetoid
+from mmgraph.data.loaders import load_planetoid, load_subgnn, load_tu
 from mmgraph.data.loaders._pickle import NUMPY_GLOBALS, safe_unpickle
 from mmgraph.errors import InputError, UnsafeFileError
 
@@ -238,3 +238,121 @@ def test_planetoid_files_repickled_by_python3_still_load(
     assert torch.equal(a.edge_index, b.edge_index)
     assert torch.equal(a.numeric, b.numeric)
     assert torch.equal(a.y, b.y)
+
+
+# ====================================================================== SubGNN
+def _subgnn(folder: Path, edges: str | bytes, subgraphs: str | bytes) -> Path:
+    folder.mkdir(exist_ok=True)
+    for name, text in (("edge_list.txt", edges), ("subgraphs.pth", subgraphs)):
+        data = text.encode() if isinstance(text, str) else text
+        (folder / name).write_bytes(data)
+    return folder
+
+
+EDGES = "0 1\n1 2\n2 3\n"
+
+
+@pytest.mark.parametrize(
+    ("edges", "subgraphs", "message"),
+    [
+        (
+            EDGES,
+            "0-99999999\tA\ttrain\n",
+            r"line 1 of '.*subgraphs\.pth'.*names node 99999999, "
+            r"which is not in the base graph \('.*edge_list\.txt' has nodes 0\.\.3\)",
+        ),
+        (EDGES, "0-1\tA\ttrain\n1-4\tB\ttest\n", r"line 2 of .* names node 4"),
+        (EDGES, "0-1.5\tA\ttrain\n", r"non-negative integer node id on line 1 .* '1\.5'"),
+        (EDGES, "0-1-\tA\ttrain\n", r"node id on line 1 .* \(got ''\)"),
+        (EDGES, "0-1-1\tA\ttrain\n", r"lists node 1 twice"),
+        (EDGES, "\tA\ttrain\n", r"Empty node list on line 1"),
+        (EDGES, "0-1\t\ttrain\n", r"Empty label on line 1"),
+        (EDGES, "0-1\tA\t\n", r"Empty split on line 1"),
+        (EDGES, "0-1\tA\tdev\n", r"Unknown split 'dev' in line 1"),
+        (EDGES, "0-1\tA\n", r"line 1 .*got 2 tab-separated fields"),
+        (EDGES, "0-1\tA\ttrain\textra\n", r"got 4 tab-separated fields"),
+        (EDGES, "", r"subgraphs\.pth' lists no subgraphs"),
+        (EDGES, b"0-1\t\xff\ttrain\n", r"subgraphs\.pth' is not UTF-8"),
+        ("", "0\tA\ttrain\n", r"edge_list\.txt' is empty"),
+        ("0 1\n2\n", "0\tA\ttrain\n", r"Expected 'u v' \(two node ids\) on line 2 .*got 1"),
+        ("0 1 2\n", "0\tA\ttrain\n", r"got 3 values"),
+        ("0 -1\n", "0\tA\ttrain\n", r"non-negative integer node id on line 1 .*'-1'"),
+        ("0 99999999\n", "0\tA\ttrain\n", r"names node 99999999 on line 1 but has only 2 dist"),
+        (b"0 1\n\x80 2\n", "0\tA\ttrain\n", r"edge_list\.txt' is not UTF-8"),
+    ],
+)
+def test_broken_subgnn_files(
+    tmp_path: Path, edges: str | bytes, subgraphs: str | bytes, message: str
+) -> None:
+    folder = _subgnn(tmp_path / "set", edges, subgraphs)
+    with pytest.raises(InputError, match=message):
+        load_subgnn(folder)
+
+
+def test_subgnn_good_tiny_set(tmp_path: Path) -> None:
+    folder = _subgnn(tmp_path / "set", EDGES + "\n", "0-1\tA\ttrain\r\n3\tB\tvalid\n\n")
+    ds = load_subgnn(folder)
+    assert ds.graph.num_nodes == 4
+    assert [s.tolist() for s in ds.subgraphs] == [[0, 1], [3]]
+    assert ds.val_mask.tolist() == [False, True]
+
+
+# ========================================================================== TU
+def _tu(tmp_path: Path, text: str | bytes, folds: dict[str, str] | None = None) -> Path:
+    folder = tmp_path / "T"
+    folder.mkdir(exist_ok=True)
+    data = text.encode() if isinstance(text, str) else text
+    (folder / "T.txt").write_bytes(data)
+    if folds:
+        (folder / "10fold_idx").mkdir(exist_ok=True)
+        for name, content in folds.items():
+            (folder / "10fold_idx" / name).write_text(content)
+    return folder
+
+
+TWO_GRAPHS = "2\n2 0\n1 1 1\n1 1 0\n1 1\n2 0\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"T\.txt' is empty"),
+        ("\n\n", r"T\.txt' is empty"),
+        ("0\n", r"number of graphs to be at least 1 on line 1"),
+        ("-3\n", r"number of graphs to be at least 1"),
+        ("two\n", r"integers for the number of graphs on line 1 .*'two'"),
+        ("2\n2 0\n1 1 1\n", r"ends early: expected node 1 of graph 0 after line 3; .*truncated"),
+        ("1\n-2 0\n", r"node count of graph 0 to be at least 1 on line 2"),
+        ("1\n0 0\n", r"node count of graph 0 to be at least 1"),
+        ("1\n2\n1 0\n1 0\n", r"Expected 'n label' on line 2 .*got 1 values"),
+        ("1\n1 0 7\n1 0\n", r"Expected 'n label' on line 2 .*got 3 values"),
+        ("1\n1 0\n1 -1\n", r"degree of node 0 of graph 0 to be at least 0 on line 3"),
+        ("1\n1 0\n1 1 99999999\n", r"names neighbour 99999999 but the graph has 1 nodes"),
+        ("1\n1 0\n1 1 -1\n", r"neighbours of node 0 of graph 0 to be at least 0 on line 3"),
+        ("1\n1 0\n1 0 nan\n", r"line 3 .* NaN or infinite feature"),
+        ("1\n1 0\n1 0 x\n", r"numeric node features .* line 3 .*'x'"),
+        (TWO_GRAPHS + "1 1\n", r"goes on after its 2 graphs \(line 7"),
+        (b"1\n1 \xe9\n1 0\n", r"T\.txt' is not UTF-8"),
+    ],
+)
+def test_broken_tu_files(tmp_path: Path, text: str | bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_tu(_tu(tmp_path, text))
+
+
+def test_tu_fold_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    folder = _tu(tmp_path, TWO_GRAPHS, {"train_idx-1.txt": "0\n", "test_idx-1.txt": "1\n7\n"})
+    with pytest.raises(InputError, match=r"index 7 on line 2 of '.*test_idx-1\.txt' is out of"):
+        load_tu(folder)
+    (folder / "10fold_idx" / "test_idx-1.txt").write_text("-1\n")
+    with pytest.raises(InputError, match=r"index -1 on line 1 of '.*test_idx-1\.txt'"):
+        load_tu(folder)
+    (folder / "10fold_idx" / "test_idx-1.txt").write_bytes(b"\xff\n")
+    with pytest.raises(InputError, match=r"test_idx-1\.txt' is not UTF-8"):
+        load_tu(folder)
+    (folder / "10fold_idx" / "test_idx-1.txt").write_text("1.5\n")
+    with pytest.raises(InputError, match=r"integer graph indices in .*line 1"):
+        load_tu(folder)
+    (folder / "10fold_idx" / "test_idx-1.txt").write_text("1\n")
+    ds = load_tu(folder)
+    assert ds.folds is not None and ds.folds[0][1].tolist() == [1]

@@ -443,24 +443,21 @@ def test_subgnn_errors(tmp_path: Path) -> None:
         load_subgnn(tmp_path)
     cases = [
         ("0-1\tA\n", "got 2 tab-separated fields"),
-        ("0-x\tA\ttrain\n", "'-'-separated integer node ids on line 1"),
+        ("0-x\tA\ttrain\n", "non-negative integer node id on line 1"),
         ("0-1\tA\tholdout\n", "Unknown split 'holdout' in line 1"),
-        ("0-7\tA\ttrain\n", None),  # node 7 beyond the edges: the graph grows to 8 nodes
+        ("0-7\tA\ttrain\n", "names node 7, which is not in the base graph"),
         ("", "lists no subgraphs"),
     ]
     for text, message in cases:
         (tmp_path / "subgraphs.pth").write_text(text)
-        if message is None:
-            assert load_subgnn(tmp_path).graph.num_nodes == 8
-            continue
         with pytest.raises(ValueError, match=message):
             load_subgnn(tmp_path)
     (tmp_path / "subgraphs.pth").write_text("0-1\tA\ttrain\n")
     (tmp_path / "edge_list.txt").write_text("0\n")
-    with pytest.raises(ValueError, match="Expected 'u v' on line 1"):
+    with pytest.raises(ValueError, match="Expected 'u v' .* on line 1"):
         load_subgnn(tmp_path)
     (tmp_path / "edge_list.txt").write_text("0 b\n")
-    with pytest.raises(ValueError, match="Expected integer node ids on line 1"):
+    with pytest.raises(ValueError, match="integer node id on line 1"):
         load_subgnn(tmp_path)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from mmgraph.data.edges import make_undirected
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.loaders._common import as_path
 from mmgraph.data.subgraphs import SubgraphDataset, parse_split
+from mmgraph.errors import InputError, read_text
 
 SUBGNN_FILES: tuple[str, ...] = ("edge_list.txt", "subgraphs.pth")
 """The files of a SubGNN data set folder."""
@@ -24,15 +27,26 @@ def is_subgnn_folder(path: str | Path) -> bool:
 def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
     """Load a SubGNN subgraph classification data set.
 
-    ``edge_list.txt`` holds one ``u v`` pair a line (integer node ids, each undirected edge
-    once; both directions are stored). ``subgraphs.pth`` is a text file with one subgraph a
-    line: ``n1-n2-...<TAB>label<TAB>train|val|test``. The base graph has ``max id + 1``
-    nodes and no node attributes (SubGNN's synthetic sets have none); class names are the
-    sorted label values.
+    ``edge_list.txt`` holds one ``u v`` pair a line (non-negative integer node ids, each
+    undirected edge once; both directions are stored). ``subgraphs.pth`` is a text file
+    with one subgraph a line: ``n1-n2-...<TAB>label<TAB>train|val|test``. The base graph
+    has ``max id + 1`` nodes of the edge list and no node attributes (SubGNN's synthetic
+    sets have none); class names are the sorted label values.
+
+    Both files are checked line by line, and errors name the file and the line: a line
+    without exactly two ids (edges) or three tab-separated fields (subgraphs); an id that
+    is not a non-negative integer; a subgraph node that is not a node of the edge list
+    (beyond its largest id), repeated in its subgraph, or an empty subgraph; an empty
+    label; a split other than ``train``, ``val`` (``valid``) or ``test``. Ids are expected
+    to run ``0 .. n - 1``: an edge list whose largest id is more than twice its number of
+    distinct nodes (plus 1,024) is refused rather than padded with isolated nodes.
 
     Args:
         folder (str or Path): The folder holding both files.
         name (str, optional): Name of the data set. (default: the folder's name)
+
+    Raises:
+        InputError: A malformed file (the message names the file, the line and the fix).
     """
     base = as_path(folder, "SubGNN data set folder")
     for f in SUBGNN_FILES:
@@ -41,58 +55,100 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
                 f"SubGNN file '{f}' not found in '{base}': a SubGNN folder holds "
                 f"{' and '.join(SUBGNN_FILES)}"
             )
-    pairs: list[list[int]] = []
-    with open(base / "edge_list.txt", encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) < 2:
-                raise ValueError(
-                    f"Expected 'u v' on line {line_no} of '{base / 'edge_list.txt'}' "
-                    f"(got {line.strip()!r})"
-                )
-            try:
-                pairs.append([int(parts[0]), int(parts[1])])
-            except ValueError:
-                raise ValueError(
-                    f"Expected integer node ids on line {line_no} of "
-                    f"'{base / 'edge_list.txt'}' (got {line.strip()!r})"
-                ) from None
-    node_sets: list[list[int]] = []
-    labels: list[str] = []
-    splits: list[str] = []
-    with open(base / "subgraphs.pth", encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            where = f"line {line_no} of '{base / 'subgraphs.pth'}'"
-            if len(fields) != 3:
-                raise ValueError(
-                    f"Expected 'n1-n2-...<TAB>label<TAB>train|val|test' on {where} (got "
-                    f"{len(fields)} tab-separated fields)"
-                )
-            try:
-                nodes = [int(v) for v in fields[0].split("-") if v.strip()]
-            except ValueError:
-                raise ValueError(
-                    f"Expected '-'-separated integer node ids on {where} (got {fields[0][:50]!r})"
-                ) from None
-            node_sets.append(nodes)
-            labels.append(fields[1].strip())
-            split = parse_split(fields[2], where)
-            splits.append(split or "")
-    if not node_sets:
-        raise ValueError(f"'{base / 'subgraphs.pth'}' lists no subgraphs")
-    edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t()
-    max_id = max(
-        int(edge_index.max()) if edge_index.numel() else -1,
-        max((max(s) for s in node_sets if s), default=-1),
-    )
-    n = max_id + 1
+    edge_index, n = _read_edge_list(base / "edge_list.txt")
+    node_sets, labels, splits = _read_subgraphs(base / "subgraphs.pth", n)
     edge_index, _, _ = make_undirected(edge_index, n)
     graph = MultimodalGraph(edge_index, num_nodes=n, name=name or base.name)
     return SubgraphDataset.from_lists(
         graph, node_sets, labels, split=splits, name=name or base.name
     )
+
+
+_ID = re.compile(r"[0-9]+")
+
+_MAX_SPARE_IDS = 1024
+"""Ids beyond twice the distinct nodes of an edge list that are still accepted."""
+
+
+def _node_id(text: str, where: str) -> int:
+    if not _ID.fullmatch(text):
+        raise InputError(
+            f"Expected a non-negative integer node id on {where} (got {text[:50]!r}): fix the id"
+        )
+    return int(text)
+
+
+def _read_edge_list(path: Path) -> tuple[Tensor, int]:
+    """The edges of ``edge_list.txt`` (long ``[2, E]``) and the node count (max id + 1)."""
+    pairs: list[tuple[int, int]] = []
+    largest = (-1, 0)  # (id, line)
+    for line_no, line in enumerate(read_text(path, "SubGNN edge list").split("\n"), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        where = f"line {line_no} of '{path}'"
+        if len(parts) != 2:
+            raise InputError(
+                f"Expected 'u v' (two node ids) on {where} (got {len(parts)} values: "
+                f"{line.strip()[:50]!r})"
+            )
+        u, v = (_node_id(p, where) for p in parts)
+        pairs.append((u, v))
+        if max(u, v) > largest[0]:
+            largest = (max(u, v), line_no)
+    if not pairs:
+        raise InputError(f"'{path}' is empty: it should list the edges, one 'u v' pair a line")
+    distinct = len({u for pair in pairs for u in pair})
+    if largest[0] >= 2 * distinct + _MAX_SPARE_IDS:
+        raise InputError(
+            f"'{path}' names node {largest[0]} on line {largest[1]} but has only {distinct} "
+            f"distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
+        )
+    edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t()
+    return edge_index, largest[0] + 1
+
+
+def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], list[str]]:
+    node_sets: list[list[int]] = []
+    labels: list[str] = []
+    splits: list[str] = []
+    for line_no, line in enumerate(read_text(path, "SubGNN subgraph file").split("\n"), 1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        where = f"line {line_no} of '{path}'"
+        if len(fields) != 3:
+            raise InputError(
+                f"Expected 'n1-n2-...<TAB>label<TAB>train|val|test' on {where} (got "
+                f"{len(fields)} tab-separated fields)"
+            )
+        nodes_text, label, split = (f.strip() for f in fields)
+        if not nodes_text:
+            raise InputError(f"Empty node list on {where}: every subgraph needs a node")
+        nodes = [_node_id(v, where) for v in nodes_text.split("-")]
+        for node in nodes:
+            if node >= n:
+                raise InputError(
+                    f"Subgraph on {where} names node {node}, which is not in the base graph "
+                    f"('{path.parent / 'edge_list.txt'}' has nodes 0..{n - 1}): fix the id or "
+                    "add the node's edges"
+                )
+        if len(set(nodes)) != len(nodes):
+            twice = next(v for v in nodes if nodes.count(v) > 1)
+            raise InputError(f"Subgraph on {where} lists node {twice} twice: list it once")
+        if not label:
+            raise InputError(f"Empty label on {where}: every subgraph needs a label")
+        if not split:
+            raise InputError(
+                f"Empty split on {where}: expected 'train', 'val' (or 'valid') or 'test'"
+            )
+        try:
+            parsed = parse_split(split, where)
+        except ValueError as error:
+            raise InputError(str(error)) from None
+        node_sets.append(nodes)
+        labels.append(label)
+        splits.append(parsed or "")
+    if not node_sets:
+        raise InputError(f"'{path}' lists no subgraphs: one 'nodes<TAB>label<TAB>split' a line")
+    return node_sets, labels, splits

@@ -15,6 +15,7 @@ from mmgraph.data.edges import make_undirected
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.loaders._common import as_path
 from mmgraph.data.subgraphs import SubgraphDataset, sort_labels
+from mmgraph.errors import InputError, read_text
 
 log = logging.getLogger(__name__)
 
@@ -76,25 +77,39 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
     """
     path = find_tu_file(root, name)
     name = path.stem
-    lines = path.read_text(encoding="utf-8").split("\n")
+    lines = read_text(path, "TU data set file").split("\n")
+    if not any(line.strip() for line in lines):
+        raise InputError(f"'{path}' is empty: it should start with the number of graphs")
     pos = 0
 
     def next_line(what: str) -> list[str]:
         nonlocal pos
+        last = pos
         while pos < len(lines) and not lines[pos].strip():
             pos += 1
         if pos >= len(lines):
-            raise ValueError(f"'{path}' ends early: expected {what} after line {pos}")
+            raise InputError(
+                f"'{path}' ends early: expected {what} after line {last}; is the file truncated?"
+            )
         pos += 1
         return lines[pos - 1].split()
 
-    def ints(parts: list[str], what: str) -> list[int]:
+    def ints(parts: list[str], what: str, low: int = 0) -> list[int]:
         try:
-            return [int(v) for v in parts]
+            values = [int(v) for v in parts]
         except ValueError:
-            raise ValueError(f"Expected integers for {what} on line {pos} of '{path}'") from None
+            raise InputError(
+                f"Expected integers for {what} on line {pos} of '{path}' (got "
+                f"{' '.join(parts)[:50]!r})"
+            ) from None
+        for value in values:
+            if value < low:
+                raise InputError(
+                    f"Expected {what} to be at least {low} on line {pos} of '{path}' (got {value})"
+                )
+        return values
 
-    (num_graphs,) = ints(next_line("the number of graphs")[:1], "the number of graphs")
+    (num_graphs,) = ints(next_line("the number of graphs")[:1], "the number of graphs", 1)
     labels: list[str] = []
     tags: list[int] = []
     features: list[list[float]] = []
@@ -105,27 +120,31 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
     offset = 0
     for g in range(num_graphs):
         head = next_line(f"the 'n label' line of graph {g}")
-        if len(head) < 2:
-            raise ValueError(f"Expected 'n label' on line {pos} of '{path}' (graph {g})")
-        (n,) = ints(head[:1], f"the node count of graph {g}")
+        if len(head) != 2:
+            raise InputError(
+                f"Expected 'n label' on line {pos} of '{path}' (graph {g}; got {len(head)} "
+                "values): is a node line missing above?"
+            )
+        (n,) = ints(head[:1], f"the node count of graph {g}", 1)
         labels.append(head[1])
         for i in range(n):
             parts = next_line(f"node {i} of graph {g}")
             if len(parts) < 2:
-                raise ValueError(
+                raise InputError(
                     f"Expected 'tag degree neighbours...' on line {pos} of '{path}' (graph {g}, "
                     f"node {i})"
                 )
-            tag, degree = ints(parts[:2], f"the tag and degree of node {i} of graph {g}")
+            (tag,) = ints(parts[:1], f"the tag of node {i} of graph {g}", -(2**62))
+            (degree,) = ints(parts[1:2], f"the degree of node {i} of graph {g}")
             if len(parts) < 2 + degree:
-                raise ValueError(
+                raise InputError(
                     f"Node {i} of graph {g} (line {pos} of '{path}') has degree {degree} but "
                     f"lists {len(parts) - 2} values"
                 )
             neighbours = ints(parts[2 : 2 + degree], f"the neighbours of node {i} of graph {g}")
             for j in neighbours:
                 if not 0 <= j < n:
-                    raise ValueError(
+                    raise InputError(
                         f"Node {i} of graph {g} (line {pos} of '{path}') names neighbour {j} "
                         f"but the graph has {n} nodes (ids 0..{n - 1})"
                     )
@@ -134,14 +153,28 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
             tags.append(tag)
             extra = parts[2 + degree :]
             try:
-                features.append([float(v) for v in extra])
+                values = [float(v) for v in extra]
             except ValueError:
-                raise ValueError(
-                    f"Expected numeric node features after the neighbours on line {pos} of '{path}'"
+                raise InputError(
+                    f"Expected numeric node features after the neighbours on line {pos} of "
+                    f"'{path}' (got {' '.join(extra)[:50]!r})"
                 ) from None
+            if not all(math.isfinite(v) for v in values):
+                raise InputError(
+                    f"Node {i} of graph {g} (line {pos} of '{path}') has a NaN or infinite "
+                    "feature: give finite values"
+                )
+            features.append(values)
             node_ids.append(f"{g}:{i}")
         node_sets.append(torch.arange(offset, offset + n))
         offset += n
+    while pos < len(lines) and not lines[pos].strip():
+        pos += 1
+    if pos < len(lines):
+        raise InputError(
+            f"'{path}' goes on after its {num_graphs} graphs (line {pos + 1}: "
+            f"{lines[pos].strip()[:50]!r}): the first line gives the number of graphs; fix it"
+        )
 
     vocab = [str(t) for t in sorted(set(tags))]
     code = {t: i + 1 for i, t in enumerate(sorted(set(tags)))}
@@ -149,7 +182,7 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
     dims = {len(f) for f in features}
     if dims != {0}:
         if len(dims) != 1:
-            raise ValueError(
+            raise InputError(
                 f"Node feature counts differ between nodes in '{path}' ({sorted(dims)}): every "
                 "node needs the same number of features"
             )
@@ -191,7 +224,7 @@ def _read_folds(folder: Path, num_graphs: int) -> list[tuple[Tensor, Tensor]] | 
             found.setdefault(int(match.group(2)), {})[match.group(1)] = f
     if not found:
         return None
-    raw: list[tuple[list[int], list[int]]] = []
+    raw: list[tuple[list[tuple[int, int]], list[tuple[int, int]]]] = []
     for k in sorted(found):
         parts = found[k]
         for part in ("train", "test"):
@@ -201,36 +234,46 @@ def _read_folds(folder: Path, num_graphs: int) -> list[tuple[Tensor, Tensor]] | 
                     "a train and a test index file"
                 )
         raw.append((_read_index(parts["train"]), _read_index(parts["test"])))
-    values = [i for tr, te in raw for i in tr + te]
+    values = [i for tr, te in raw for i, _ in tr + te]
     lo, hi = min(values, default=0), max(values, default=0)
     shift = 0
     if lo >= 1 and hi == num_graphs:
         log.info("Fold indices in '%s' run 1..%d: read as 1-based", folder, num_graphs)
         shift = 1
     elif lo < 0 or hi >= num_graphs:
-        raise ValueError(
-            f"Fold indices in '{folder}' run {lo}..{hi} but there are {num_graphs} graphs: "
-            f"expected 0-based indices in [0, {num_graphs})"
-        )
+        for k, (tr, te) in zip(sorted(found), raw):
+            for part, rows in (("train", tr), ("test", te)):
+                for value, line_no in rows:
+                    if not 0 <= value < num_graphs:
+                        raise InputError(
+                            f"Fold indices in '{folder}' run {lo}..{hi} but there are "
+                            f"{num_graphs} graphs: index {value} on line {line_no} of "
+                            f"'{found[k][part]}' is out of range; expected 0-based indices in "
+                            f"[0, {num_graphs})"
+                        )
     return [
-        (torch.tensor(tr, dtype=torch.long) - shift, torch.tensor(te, dtype=torch.long) - shift)
+        (
+            torch.tensor([i for i, _ in tr], dtype=torch.long) - shift,
+            torch.tensor([i for i, _ in te], dtype=torch.long) - shift,
+        )
         for tr, te in raw
     ]
 
 
-def _read_index(path: Path) -> list[int]:
+def _read_index(path: Path) -> list[tuple[int, int]]:
+    """The graph indices of a fold file, each with its line number."""
     out = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+    for line_no, line in enumerate(read_text(path, "fold index file").split("\n"), start=1):
         text = line.strip()
         if not text:
             continue
         try:
             value = float(text)
         except ValueError:
-            raise ValueError(
-                f"Expected one graph index a line in '{path}' (line {line_no}: {text!r})"
+            raise InputError(
+                f"Expected one graph index a line in '{path}' (line {line_no}: {text[:50]!r})"
             ) from None
         if not math.isfinite(value) or value != int(value):
-            raise ValueError(f"Expected integer graph indices in '{path}' (line {line_no})")
-        out.append(int(value))
+            raise InputError(f"Expected integer graph indices in '{path}' (line {line_no})")
+        out.append((int(value), line_no))
     return out
