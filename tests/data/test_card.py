@@ -389,7 +389,7 @@ def test_unknown_table_format(tmp_path: Path) -> None:
 
 
 def test_empty_node_table(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="has no rows"):
+    with pytest.raises(ValueError, match=r"nodes\.csv. is empty: .*has no nodes"):
         load_card(write_card(tmp_path, {"nodes": "nodes.csv"}, "a,b\n", None))
 
 

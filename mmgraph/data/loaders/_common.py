@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from mmgraph.errors import InputError, read_text
 
 TRUE_STRINGS = frozenset({"true", "t", "yes"})
 FALSE_STRINGS = frozenset({"false", "f", "no"})
@@ -34,18 +38,62 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def read_table(path: Path, what: str) -> pd.DataFrame:
-    """Read a CSV (every cell as text, nothing turned into NaN) or a Parquet table."""
+def read_table(path: Path, what: str, allow_empty: bool = False) -> pd.DataFrame:
+    """Read a CSV/TSV (every cell as text, nothing turned into NaN) or a Parquet table.
+
+    Args:
+        path (Path): The table file (``.csv``, ``.tsv``, ``.txt``, ``.parquet``, ``.pq``).
+        what (str): What the table is (``"node table"``), for messages.
+        allow_empty (bool, optional): Accept a table with a header and no rows (an edge
+            table of a graph without edges). (default: :obj:`False`)
+
+    Raises:
+        InputError: The file is empty (no header; or no rows unless ``allow_empty``), not
+            UTF-8, not parseable, or repeats a column name; the message names the file.
+    """
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix in (".csv", ".tsv", ".txt"):
+        try:
+            table = pd.read_parquet(path)
+        except (ValueError, OSError) as error:  # pyarrow.ArrowInvalid is a ValueError
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise InputError(
+                f"The {what} '{path}' is not a readable Parquet file "
+                f"({' '.join(str(error).split())[:200]}): write it again or use a CSV"
+            ) from None
+    elif suffix in (".csv", ".tsv", ".txt"):
         sep = "\t" if suffix == ".tsv" else ","
-        return pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep)
-    raise ValueError(
-        f"Unknown table format '{path.suffix}' for {what} '{path.name}': use a .csv, .tsv or "
-        ".parquet file"
-    )
+        text = read_text(path, what).removeprefix("\ufeff")
+        if not text.strip():
+            raise InputError(
+                f"The {what} '{path}' is empty: it needs a header row naming the columns"
+                + ("" if allow_empty else " and one row per entry")
+            )
+        header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+        repeated = sorted({c for c in header if header.count(c) > 1})
+        if repeated:
+            raise InputError(
+                f"The {what} '{path}' repeats the column name{'s' if len(repeated) > 1 else ''} "
+                f"{', '.join(map(repr, repeated))}: give every column its own name"
+            )
+        try:
+            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
+            raise InputError(
+                f"The {what} '{path}' is not a readable {suffix[1:].upper()} table "
+                f"({' '.join(str(error).split())[:200]}): fix the file"
+            ) from None
+    else:
+        raise InputError(
+            f"Unknown table format '{path.suffix}' for the {what} '{path}': use a .csv, .tsv "
+            "or .parquet file"
+        )
+    if len(table) == 0 and not allow_empty:
+        raise InputError(
+            f"The {what} '{path}' is empty: it has a header but no rows; add one row per entry"
+        )
+    return table
 
 
 def require_columns(table: pd.DataFrame, columns: list[str], what: str) -> None:

@@ -19,8 +19,23 @@ A card (``dataset.yaml``)::
     positive: bot           # optional: the class whose F1 is reported (binary default:
                             # the minority class)
     split: split            # optional, values train/val/test
+    allow_outside: false    # optional: true lets paths leave the card's folder
 
-File paths are relative to the card's folder.
+File paths (``nodes``, ``edges`` and the image cells of the node table) are relative to
+the card's folder and must stay inside it: an absolute path, a ``..`` that climbs out,
+or a symbolic link that points out is refused with
+:class:`~mmgraph.errors.UnsafeFileError` (a card from elsewhere must not read
+``/etc/...``), unless the card says ``allow_outside: true``, for cards you wrote yourself
+over files kept elsewhere. :func:`save_card` writes it when it keeps image paths that
+lead out of the folder.
+
+Labels are compared as values, not as text: when every label (and every entry of
+``classes`` and ``positive``) reads as a finite number and all of them are whole numbers,
+each becomes its integer (``0``, ``0.0`` and ``0e0`` are one class, named ``"0"``) and the
+classes are sorted numerically; when they all read as numbers but some are fractional,
+each becomes the shortest text of its float (``0.50`` -> ``"0.5"``); when every label is
+``true`` or ``false`` in any case, they become ``"true"``/``"false"``. Other labels are
+compared as stripped text.
 """
 
 from __future__ import annotations
@@ -29,7 +44,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +64,7 @@ from mmgraph.data.loaders._common import (
     to_text,
 )
 from mmgraph.data.subgraphs import SPLIT_NAMES, parse_split
+from mmgraph.errors import InputError, UnsafeFileError, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +84,7 @@ CARD_KEYS: tuple[str, ...] = (
     "classes",
     "positive",
     "split",
+    "allow_outside",
 )
 """The keys a card may hold."""
 
@@ -116,11 +133,10 @@ def load_card(path: str | Path) -> MultimodalGraph:
     """
     card_path = find_card(path)
     folder = card_path.parent
-    with open(card_path, encoding="utf-8") as fh:
-        card = yaml.safe_load(fh)
+    card = read_yaml(card_path, "data set card")
     where = f"the card '{card_path}'"
     if not isinstance(card, dict):
-        raise ValueError(
+        raise InputError(
             f"Expected {where} to hold a YAML mapping of keys (got {type(card).__name__}); "
             f"valid keys: {list(CARD_KEYS)}"
         )
@@ -132,13 +148,21 @@ def load_card(path: str | Path) -> MultimodalGraph:
         )
     if "nodes" not in card:
         raise ValueError(f"Missing key 'nodes' in {where}: name the node table (CSV or Parquet)")
+    allow_outside = card.get("allow_outside", False)
+    if not isinstance(allow_outside, bool):
+        raise InputError(
+            f"Expected 'allow_outside' in {where} to be true or false (got {allow_outside!r})"
+        )
 
     nodes_path = _card_file(folder, card, "nodes", where)
-    table = read_table(nodes_path, f"the node table '{nodes_path.name}'")
+    table = read_table(nodes_path, "node table", allow_empty=True)
     what = f"the node table '{nodes_path.name}'"
     n = len(table)
     if n == 0:
-        raise ValueError(f"The node table '{nodes_path}' has no rows: a graph needs nodes")
+        raise InputError(
+            f"The node table '{nodes_path}' is empty: it has a header but no rows, so the graph "
+            "has no nodes; add one row per node"
+        )
 
     ids = _node_ids(table, card, what)
     kwargs: dict[str, Any] = {"node_id": ids, "num_nodes": n}
@@ -164,7 +188,9 @@ def load_card(path: str | Path) -> MultimodalGraph:
     if columns.get("text"):
         kwargs["text"] = _read_text(table, columns["text"])
     if columns.get("image"):
-        kwargs["image"] = _read_images(table, columns["image"], folder, ids, where)
+        kwargs["image"] = _read_images(
+            table, columns["image"], folder, ids, where, allow_outside, what
+        )
         kwargs["image_root"] = str(folder.resolve())
     if columns.get("numeric"):
         kwargs["numeric"] = _read_numeric(table, columns["numeric"], ids)
@@ -203,11 +229,37 @@ def _column_list(value: Any, key: str, where: str) -> list[str]:
     )
 
 
+def check_inside(folder: Path, value: str, what: str, allow_outside: bool) -> Path:
+    """``folder / value``, refused unless it resolves inside ``folder`` or ``allow_outside``.
+
+    Args:
+        folder (Path): The card's folder.
+        value (str): The path as the card or table gives it.
+        what (str): Which key or cell names it, for the message.
+        allow_outside (bool): The card's ``allow_outside``.
+
+    Raises:
+        UnsafeFileError: The path is absolute, climbs out with ``..``, or is a symbolic
+            link out of the folder.
+    """
+    path = folder / value
+    if allow_outside:
+        return path
+    base = folder.resolve()
+    if not path.resolve().is_relative_to(base):
+        raise UnsafeFileError(
+            f"The path {value!r} of {what} leads outside the card's folder '{base}' (to "
+            f"'{path.resolve()}'): paths must stay inside the folder; move the file there, or "
+            "set 'allow_outside: true' in the card if you trust it"
+        )
+    return path
+
+
 def _card_file(folder: Path, card: dict[str, Any], key: str, where: str) -> Path:
     value = card[key]
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"Expected '{key}' in {where} to be a file path (got {value!r})")
-    path = folder / value
+    path = check_inside(folder, value, f"'{key}' in {where}", card.get("allow_outside") is True)
     if not path.is_file():
         raise FileNotFoundError(
             f"The {key} file '{value}' named in {where} was not found at '{path}': paths are "
@@ -296,7 +348,13 @@ def _read_text(table: pd.DataFrame, columns: list[str]) -> list[str | list[str] 
 
 
 def _read_images(
-    table: pd.DataFrame, columns: list[str], folder: Path, ids: list[str], where: str
+    table: pd.DataFrame,
+    columns: list[str],
+    folder: Path,
+    ids: list[str],
+    where: str,
+    allow_outside: bool,
+    what: str,
 ) -> list[str | None]:
     if len(columns) != 1:
         raise ValueError(
@@ -305,11 +363,13 @@ def _read_images(
         )
     paths: list[str | None] = []
     missing: list[str] = []
-    for value in table[columns[0]].tolist():
+    for row, value in enumerate(table[columns[0]].tolist()):
         if is_missing(value):
             paths.append(None)
             continue
         rel = str(value).strip()
+        cell = f"the image column {columns[0]!r} of {what}, data row {row + 1} (node {ids[row]!r})"
+        check_inside(folder, rel, cell, allow_outside)
         if not (folder / rel).is_file():
             missing.append(rel)
         paths.append(rel)
@@ -355,9 +415,14 @@ def _read_labels(
         return {}
     column = _column(card, "label", where)
     require_columns(table, [column], f"{what} (named by 'label')")
-    values = [None if is_missing(v) else to_text(v) for v in table[column].tolist()]
-    if card.get("classes") is not None:
-        classes = _column_list(card["classes"], "classes", where)
+    texts = [None if is_missing(v) else to_text(v) for v in table[column].tolist()]
+    given = None if card.get("classes") is None else _class_list(card["classes"], where)
+    positive = card.get("positive")
+    extra = [*(given or []), *([] if positive is None else [to_text(positive)])]
+    normalise, sort_key = label_normaliser([t for t in texts if t is not None] + extra)
+    values = [None if t is None else normalise(t) for t in texts]
+    if given is not None:
+        classes = [normalise(c) for c in given]
         if len(set(classes)) != len(classes):
             raise ValueError(
                 f"Expected distinct class names in 'classes' of {where} (got {classes})"
@@ -370,7 +435,7 @@ def _read_labels(
                 "labels"
             )
     else:
-        classes = sorted({v for v in values if v is not None})
+        classes = sorted({v for v in values if v is not None}, key=sort_key)
     if not classes:
         raise ValueError(
             f"The label column {column!r} of {what} is empty: fill it or drop 'label' from the card"
@@ -378,9 +443,8 @@ def _read_labels(
     index = {c: i for i, c in enumerate(classes)}
     y = torch.tensor([UNLABELLED if v is None else index[v] for v in values], dtype=torch.long)
     out: dict[str, Any] = {"y": y, "class_names": classes}
-    positive = card.get("positive")
     if positive is not None:
-        pos = to_text(positive)
+        pos = normalise(to_text(positive))
         if pos not in index:
             raise ValueError(
                 f"The positive class {pos!r} in {where} is not a class: valid classes are {classes}"
@@ -389,6 +453,47 @@ def _read_labels(
     elif len(classes) == 2:
         out["positive_class"] = minority_class(y, 2)
     return out
+
+
+def _class_list(value: Any, where: str) -> list[str]:
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return [to_text(v) for v in value]
+    raise InputError(
+        f"Expected 'classes' in {where} to be a list of class names or numbers (got {value!r})"
+    )
+
+
+def label_normaliser(texts: Sequence[str]) -> tuple[Callable[[str], str], Callable[[str], Any]]:
+    """How to compare the label texts ``texts`` by value (see the module docstring).
+
+    Returns:
+        ``(normalise, sort_key)``: the text each label becomes, and the key to sort those
+        (numeric for numeric labels).
+    """
+    numbers = [_as_number(t) for t in texts]
+    if texts and all(v is not None for v in numbers):
+        if all(isinstance(v, int) for v in numbers):
+            return (lambda t: str(_as_number(t))), int
+        return (lambda t: str(float(t))), float
+    if texts and all(t.strip().lower() in ("true", "false") for t in texts):
+        return (lambda t: t.strip().lower()), str
+    return (lambda t: t), str
+
+
+def _as_number(text: str) -> int | float | None:
+    """A label text as an int (whole numbers, ``1.0`` too), a float, or None."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    return int(value) if value.is_integer() else value
 
 
 def minority_class(y: Tensor, num_classes: int) -> int:
@@ -424,7 +529,7 @@ def _read_edges(
                 )
         return {"edge_index": torch.empty(2, 0, dtype=torch.long)}
     path = _card_file(folder, card, "edges", where)
-    table = read_table(path, f"the edge table '{path.name}'")
+    table = read_table(path, "edge table", allow_empty=True)
     what = f"the edge table '{path.name}'"
     require_columns(table, ["src", "dst"], what)
     ends = []
@@ -500,6 +605,7 @@ def save_card(
     values of nodes whose numeric presence is false are written empty. The class order is
     kept with ``classes`` and the positive class with ``positive``. Categorical
     vocabularies and relation names come back sorted (the decoded values are the same).
+    Image paths that lead out of ``folder`` are kept, with ``allow_outside: true``.
 
     Args:
         graph (MultimodalGraph): The graph to write.
@@ -541,6 +647,12 @@ def save_card(
     if image is not None:
         columns["image"] = _write_images(graph, out)
         modalities["image"] = ["image"]
+        base = out.resolve()
+        if any(
+            p is not None and not (base / p).resolve().is_relative_to(base)
+            for p in columns["image"]
+        ):
+            card["allow_outside"] = True  # image paths kept where they are, outside `folder`
     numeric = getattr(graph, "numeric", None)
     if numeric is not None:
         names = list(graph.numeric_names or [f"numeric_{i}" for i in range(numeric.size(1))])

@@ -68,7 +68,7 @@ def load_webkb(
         undirected (bool, optional): Symmetrise the links. (default: :obj:`True`)
     """
     path = find_webkb_csv(path_or_root, name)
-    table = read_table(path, "the WebKB CSV")
+    table = read_table(path, "WebKB CSV")
     what = f"the WebKB CSV '{path.name}'"
     require_columns(table, list(WEBKB_COLUMNS), what)
     if len(table) == 0:
