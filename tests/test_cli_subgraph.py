@@ -68,5 +68,4 @@ def test_errors(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     code = main(["subgraph", "train", "--data", str(tmp_path / "none"), "--out", str(tmp_path)])
     assert code == 2
     assert "mmgraph subgraph train: error:" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["subgraph", "generate", "--task", "diameter", "--out", str(tmp_path)])
+    assert main(["subgraph", "generate", "--task", "diameter", "--out", str(tmp_path)]) == 2

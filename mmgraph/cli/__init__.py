@@ -117,7 +117,10 @@ def describe(error: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 130 on Ctrl-C)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or an option error already printed in one line
+        return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -128,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return handler(args)
+    except SystemExit as stop:  # an option error found by a handler, already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     except KeyboardInterrupt:
         if args.debug:
             raise

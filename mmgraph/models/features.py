@@ -74,6 +74,13 @@ class FeatureConfig(ConfigBase):
     store_chunk_size: int | None = None
 
     def __post_init__(self) -> None:
+        for key in ("cache_dir", "store_dir"):
+            folder = getattr(self, key)
+            if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
+                raise InputError(
+                    f"The {key.replace('_', '-')} '{folder}' is a file, not a folder: give "
+                    f"--{key.replace('_', '-')} a folder path"
+                )
         size = self.store_chunk_size
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
             raise ValueError(f"Expected 'store_chunk_size' to be a positive int (got {size!r})")

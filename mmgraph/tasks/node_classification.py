@@ -447,19 +447,50 @@ def evaluate_run(
 
 
 def _prepared(run: LoadedRun, data: DataSpec | None, progress: bool) -> MultimodalGraph:
-    """The data (the run's own by default) conformed and featurized as in training."""
+    """The data (the run's own by default) conformed and featurized as in training.
+
+    A modality the model reads but the data lacks is marked missing on every node (the
+    model's learned "missing" inputs stand in); data with none of the model's modalities
+    is refused.
+    """
     from mmgraph.models.multimodal_gnn import available_modalities
 
     graph = run.prepare(load_graph(data or run.data), progress=progress)
-    have = set(available_modalities(graph))
-    need = set(run.model.config.modalities)
-    if data is not None and not have & need:
+    config = run.model.config
+    need = list(config.modalities)
+    have = [m for m in available_modalities(graph) if m in need and _any_present(graph, m)]
+    if not have:
         raise InputError(
-            f"The data {data.source!r} has none of the modalities the run was trained on "
-            f"({sorted(need)}; it has {sorted(have) or 'none'}): give it at least one of "
-            "those columns, named as in the training data"
+            f"The data {(data or run.data).source!r} has none of the modalities the run was "
+            f"trained on ({need}) on any node: give it at least one of those columns, named "
+            "as in the training data"
         )
+    if config.num_relations > 1 and getattr(graph, "edge_type", None) is None:
+        if graph.edge_index.size(1) > 0:
+            raise InputError(
+                f"The run was trained on {config.num_relations} edge relations but the data "
+                f"{(data or run.data).source!r} has none: give its edges a relation column, "
+                "named as in the training data"
+            )
+        graph.edge_type = torch.empty(0, dtype=torch.long)
+    n = int(graph.num_nodes)
+    absent = torch.zeros(n, dtype=torch.bool)
+    if "text" in need and getattr(graph, "x_text", None) is None:
+        graph.x_text, graph.text_present = torch.zeros(n, config.text_dim), absent
+    if "image" in need and config.image_encoder == "precomputed":
+        if getattr(graph, "x_image", None) is None:
+            graph.x_image, graph.image_present = torch.zeros(n, config.image_dim), absent
+    elif "image" in need and getattr(graph, "image", None) is None:
+        size = run.features.image_size
+        graph.image, graph.image_present = torch.zeros(n, config.image_dim, size, size), absent
     return graph
+
+
+def _any_present(graph: MultimodalGraph, modality: str) -> bool:
+    """Whether some node of ``graph`` has ``modality``."""
+    keys = ["numeric", "categorical"] if modality == "attributes" else [modality]
+    masks = [getattr(graph, f"{key}_present", None) for key in keys]
+    return any(mask is not None and bool(mask.any()) for mask in masks)
 
 
 def predict_run(

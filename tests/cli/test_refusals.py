@@ -1,0 +1,252 @@
+"""What the command line refuses, in one line on stderr with exit code 2, changing nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mmgraph.cli import main
+from mmgraph.data import save_card
+from mmgraph.data.synthetic import make_social_graph
+
+TRAIN = ["--text-encoder", "tfidf", "--image-size", "8", "--epochs", "3", "--hidden", "8"]
+TRAIN += ["--modality-dim", "8", "--quiet"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def one_line_error(capsys: pytest.CaptureFixture, *needles: str) -> str:
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err and "error:" in lines[0], err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    graph = make_social_graph(120, seed=3, image_size=8)
+    del graph.train_mask, graph.val_mask, graph.test_mask
+    return save_card(graph, tmp_path_factory.mktemp("card"))
+
+
+@pytest.fixture
+def run(card: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "runs" / "bots"
+    assert main(["train", "--data", str(card), *TRAIN, "--out", str(out)]) == 0
+    return out
+
+
+def test_an_existing_run_survives_train_and_typos(run: Path, card: Path, capsys) -> None:
+    before = snapshot(run)
+    capsys.readouterr()
+    assert main(["train", "--data", str(card), *TRAIN, "--out", str(run)]) == 2
+    one_line_error(capsys, "already holds a run", "--overwrite")
+    assert main(["train", "--data", str(card), *TRAIN, "--monitor", "f1score", "--out", str(run)])
+    one_line_error(capsys, "--monitor", "f1score")
+    assert main(["train", "--data", str(card), *TRAIN, "--hidden", "0", "--out", str(run)]) == 2
+    one_line_error(capsys, "--hidden", "positive int")
+    assert snapshot(run) == before
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 0
+    assert snapshot(run) == before  # evaluate leaves the run folder as it is
+
+
+def test_overwrite_replaces_the_run_as_a_whole(run: Path, card: Path, capsys) -> None:
+    old = snapshot(run)
+    args = ["train", "--data", str(card), *TRAIN, "--epochs", "2", "--out", str(run)]
+    assert main([*args, "--overwrite"]) == 0
+    new = snapshot(run)
+    assert new.keys() == old.keys() and new["config.yaml"] != old["config.yaml"]
+    assert len(json.loads(new["history.json"])) == 2
+    assert sorted(p.name for p in run.parent.iterdir()) == ["bots"]
+
+
+def test_overwrite_fits_the_text_encoder_on_the_new_data(run: Path, tmp_path: Path, capsys) -> None:
+    # A re-used run folder must not hand the old TF-IDF vocabulary to new data.
+    graph = make_social_graph(120, seed=9, image_size=8)
+    del graph.train_mask, graph.val_mask, graph.test_mask
+    graph.text = [[f"zebra{i % 7} quokka{i % 5}"] for i in range(graph.num_nodes)]
+    other = save_card(graph, tmp_path / "other")
+    old_vocab = (run / "text_encoder" / "tfidf.json").read_text()
+    assert main(["train", "--data", str(other), *TRAIN, "--out", str(run), "--overwrite"]) == 0
+    new_vocab = (run / "text_encoder" / "tfidf.json").read_text()
+    assert new_vocab != old_vocab and "zebra" in new_vocab and "zebra" not in old_vocab
+
+
+def test_predict_never_overwrites_an_input(run: Path, card: Path, capsys) -> None:
+    nodes = card.parent / "nodes.csv"
+    before = nodes.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        capsys.readouterr()
+        code = main(
+            ["predict", "--run", str(run), "--data", str(card), "--out", str(nodes), *extra]
+        )
+        assert code == 2
+        one_line_error(capsys, "is an input of this command")
+    assert nodes.read_bytes() == before
+    assert main(["predict", "--run", str(run), "--out", str(run / "config.yaml")]) == 2
+    one_line_error(capsys, "is an input")
+
+
+def test_outputs_that_exist_need_overwrite(run: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "p.csv"
+    out.write_text("keep me")
+    assert main(["predict", "--run", str(run), "--out", str(out), "--quiet"]) == 2
+    one_line_error(capsys, "already exists", "--overwrite")
+    assert out.read_text() == "keep me"
+    assert main(["predict", "--run", str(run), "--out", str(out), "--quiet", "--overwrite"]) == 0
+    assert len(pd.read_csv(out)) == 120
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["predict", "--run", str(run), "--out", str(blocker / "p.csv")]) == 2
+    one_line_error(capsys, "is a file, not a folder")
+
+
+def test_embed_writes_the_named_file(run: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "embeddings"  # no .npy: written as named, as the message says
+    assert main(["embed", "--run", str(run), "--out", str(out), "--quiet"]) == 0
+    assert f"written to {out}\n" in capsys.readouterr().out
+    assert np.load(out).shape == (120, 8) and not out.with_suffix(".npy").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "needles"),
+    [
+        (["--epochs", "0"], ["--epochs", "positive int"]),
+        (["--split", "1", "0", "0"], ["--split", "validation"]),
+        (["--split", "0.5", "0.2", "0.2"], ["--split", "summing to 1"]),
+        (["--fanouts", "5", "5"], ["--fanouts", "--batch-size"]),
+        (["--batch-size", "16"], ["--batch-size", "--fanouts"]),
+        (["--layers", "-1"], ["--layers"]),
+        (["--dropout", "1.5"], ["--dropout"]),
+        (["--lr", "nan"], ["--lr"]),
+        (["--hidden", "abc"], ["--hidden"]),
+    ],
+)
+def test_bad_option_values(card: Path, tmp_path: Path, capsys, extra, needles) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(card), *TRAIN, *extra, "--out", str(out)]) == 2
+    one_line_error(capsys, *needles)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_degenerate_training_is_refused(tmp_path: Path, capsys) -> None:
+    graph = make_social_graph(60, seed=1, image_size=8)
+    graph.y = torch.zeros_like(graph.y)  # a single class
+    one_class = save_card(graph, tmp_path / "one")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(one_class), *TRAIN, "--out", str(out)]) == 2
+    one_line_error(capsys, "two classes")
+    graph = make_social_graph(60, seed=1, image_size=8)
+    graph.train_mask = torch.zeros_like(graph.train_mask)
+    no_train = save_card(graph, tmp_path / "none")
+    assert main(["train", "--data", str(no_train), *TRAIN, "--out", str(out)]) == 2
+    one_line_error(capsys, "no labelled training nodes")
+    (tmp_path / "lone").mkdir()
+    (tmp_path / "lone" / "nodes.csv").write_text("node_id,text,label\na,hello,bot\n")
+    (tmp_path / "lone" / "card.yaml").write_text(
+        "name: lone\nnodes: nodes.csv\nid: node_id\nlabel: label\nmodalities:\n  text: [text]\n"
+    )
+    lone = tmp_path / "lone" / "card.yaml"
+    assert main(["train", "--data", str(lone), *TRAIN, "--out", str(out)]) == 2
+    one_line_error(capsys, "no labelled")
+    assert not out.exists()
+
+
+def test_node2vec_without_edges_is_refused(tmp_path: Path, capsys) -> None:
+    graph = make_social_graph(30, seed=1, image_size=8)
+    graph.edge_index = torch.empty(2, 0, dtype=torch.long)
+    graph.edge_type = None
+    card = save_card(graph, tmp_path / "noedges")
+    out = tmp_path / "e.npy"
+    assert main(["embed", "--data", str(card), "--objective", "node2vec", "--out", str(out)]) == 2
+    one_line_error(capsys, "no edges")
+    assert not out.exists()
+
+
+def test_damaged_run_files_give_one_line(run: Path, capsys) -> None:
+    config = run / "config.yaml"
+    text = config.read_text()
+    config.write_text(text + "model: [unclosed\n")
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 2
+    one_line_error(capsys, "config.yaml", "line")
+    config.write_text(text.replace("hidden: 8", "hidden: 16"))
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 2
+    one_line_error(capsys, "model.safetensors", "do not fit")
+    config.write_text(text.replace("aggregator: gcn", "aggregator: sage"))
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 2
+    one_line_error(capsys, "config.yaml", "sage")
+    config.write_text(text)
+    weights = run / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 2
+    one_line_error(capsys, "model.safetensors")
+    weights.write_bytes(b"")
+    assert main(["predict", "--run", str(run), "--out", str(run.parent / "p.csv")]) == 2
+    one_line_error(capsys, "model.safetensors")
+
+
+def test_predicting_on_data_without_the_modalities(run: Path, tmp_path: Path, capsys) -> None:
+    frame = pd.DataFrame({"node_id": ["a", "b"], "colour": ["red", "blue"]})
+    frame.to_csv(tmp_path / "nodes.csv", index=False)
+    (tmp_path / "card.yaml").write_text("name: bare\nnodes: nodes.csv\nid: node_id\n")
+    out = tmp_path / "p.csv"
+    args = ["predict", "--run", str(run), "--out", str(out), "--quiet"]
+    assert main([*args, "--data", str(tmp_path / "card.yaml")]) == 2
+    one_line_error(capsys, "none of the modalities the run was trained on")
+    assert not out.exists()
+    # Text alone is enough: the images and attributes count as missing on every node.
+    frame = pd.DataFrame({"node_id": ["a", "b"], "description": ["hello there", "buy now"]})
+    frame.to_csv(tmp_path / "text.csv", index=False)
+    card = tmp_path / "text.yaml"
+    card.write_text("nodes: text.csv\nid: node_id\nmodalities:\n  text: [description]\n")
+    assert main([*args, "--data", str(card)]) == 0
+    assert list(pd.read_csv(out)["node_id"]) == ["a", "b"]
+
+
+def test_cache_dir_that_is_a_file(card: Path, tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "cache"
+    blocker.write_text("x")
+    args = ["train", "--data", str(card), *TRAIN, "--cache-dir", str(blocker)]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 2
+    one_line_error(capsys, "--cache-dir")
+    assert blocker.read_text() == "x"
+
+
+def test_ctrl_c_exits_130_and_debug_shows_the_traceback(monkeypatch, capsys) -> None:
+    import mmgraph.cli.data as data_cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(data_cli, "cmd_info", interrupted)
+        assert main(["info", "--list"]) == 130
+    assert capsys.readouterr().err.strip() == "mmgraph info: interrupted"
+    assert main(["info", "--data", "no-such-data"]) == 2
+    one_line_error(capsys, "no-such-data")
+    with pytest.raises((ValueError, FileNotFoundError)):
+        main(["info", "--data", "no-such-data", "--debug"])
+    with pytest.raises((ValueError, FileNotFoundError)):
+        main(["--debug", "info", "--data", "no-such-data"])
+
+
+def test_unexpected_errors_say_they_are_bugs(monkeypatch, capsys) -> None:
+    import mmgraph.cli.data as data_cli
+
+    def broken(args: object) -> int:
+        raise IndexError("index 3 is out of bounds")
+
+    monkeypatch.setattr(data_cli, "cmd_info", broken)
+    assert main(["info", "--list"]) == 1
+    line = capsys.readouterr().err.strip()
+    assert "internal error" in line and "--debug" in line and "\n" not in line
