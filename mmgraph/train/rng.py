@@ -10,7 +10,7 @@ neighbour sampling, random walks, negative sampling).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -40,15 +40,15 @@ def find_generators(**owners: object) -> dict[str, torch.Generator]:
 
 def rng_state(
     generators: Mapping[str, torch.Generator] | None = None,
-    devices: Iterable[torch.device] = (),
+    device: torch.device | None = None,
 ) -> dict[str, Tensor]:
     """The random state as named CPU tensors (see :func:`set_rng_state`).
 
     Args:
         generators (Mapping[str, torch.Generator], optional): Generators of their own, saved
             as ``"gen.<name>"``. (default: :obj:`None`)
-        devices (Iterable[torch.device], optional): Devices whose CUDA generator to save.
-            (default: ``()``)
+        device (torch.device, optional): The training device: its generator is saved as
+            ``"cuda"`` when it is a GPU. (default: :obj:`None`)
     """
     np_kind, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state(legacy=True)
     if np_kind != "MT19937":  # what NumPy's legacy global generator has always been
@@ -63,18 +63,19 @@ def rng_state(
         "python": torch.tensor([py_version, *py_state], dtype=torch.int64),
         "python_gauss": torch.tensor([] if py_gauss is None else [py_gauss], dtype=torch.float64),
     }
-    for device in devices:
-        if device.type == "cuda":
-            state[f"cuda.{device.index or 0}"] = torch.cuda.get_rng_state(device)
+    if device is not None and device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
     for name, gen in (generators or {}).items():
         state[f"gen.{name}"] = gen.get_state()
     return state
 
 
 def set_rng_state(
-    state: Mapping[str, Tensor], generators: Mapping[str, torch.Generator] | None = None
+    state: Mapping[str, Tensor],
+    generators: Mapping[str, torch.Generator] | None = None,
+    device: torch.device | None = None,
 ) -> None:
-    """Restore what :func:`rng_state` returned.
+    """Restore what :func:`rng_state` returned (the ``"cuda"`` state into ``device``).
 
     Raises:
         InputError: ``state`` lacks a generator of ``generators`` (the run was saved with
@@ -87,9 +88,8 @@ def set_rng_state(
     python = state["python"].tolist()
     gauss = state["python_gauss"].tolist()
     random.setstate((python[0], tuple(python[1:]), gauss[0] if gauss else None))
-    for name, value in state.items():
-        if name.startswith("cuda.") and torch.cuda.is_available():
-            torch.cuda.set_rng_state(value, torch.device("cuda", int(name[5:])))
+    if "cuda" in state and device is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], device)
     for name, gen in (generators or {}).items():
         if f"gen.{name}" not in state:
             saved = sorted(k[4:] for k in state if k.startswith("gen."))

@@ -123,10 +123,16 @@ class Trainer:
                 features attached, or any ``Data`` the model reads).
             objective (Objective, optional): The loss. (default: class-weighted
                 :class:`~mmgraph.objectives.SupervisedObjective`)
-            resume (bool, optional): Continue from the last checkpoint in ``out_dir``.
-                (default: :obj:`False`)
+            resume (bool, optional): Continue from ``checkpoint.safetensors`` in ``out_dir``
+                (the epochs after it are trained again, drawing the same random numbers, so the
+                run ends as an uninterrupted one would). (default: :obj:`False`)
             loader (Iterable[Data], optional): Batches to iterate over each epoch, replacing
                 the one built from ``config``. (default: :obj:`None`)
+
+        Raises:
+            FileNotFoundError: ``resume`` without a checkpoint in ``out_dir``.
+            InputError: ``resume`` with a damaged checkpoint or ``history.jsonl``, or one
+                whose tensors do not fit the model.
         """
         cfg = self.config
         if resume and self.out_dir is None:
@@ -380,7 +386,7 @@ class Trainer:
             epoch=self.epoch,
             model=self.model.state_dict(),
             optimizer=optimizer.state_dict(),
-            rng=rng_state(generators, devices=[self.device]),
+            rng=rng_state(generators, device=self.device),
             best=None if self.best_epoch == self.epoch else best_state,
             best_epoch=self.best_epoch,
             best_score=self.best_score,
@@ -429,7 +435,7 @@ class Trainer:
                 f"The optimizer state in '{path}' does not fit this model and optimizer "
                 f"({error}): resume with the settings the run was started with"
             ) from None
-        set_rng_state(checkpoint.rng, generators)
+        set_rng_state(checkpoint.rng, generators, device=self.device)
         self.epoch = checkpoint.epoch
         self.best_score, self.best_epoch = checkpoint.best_score, checkpoint.best_epoch
         self._bad_evals = checkpoint.bad_evals
