@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from mmgraph.errors import InputError, read_yaml
+
 C = TypeVar("C", bound="ConfigBase")
 
 
@@ -40,7 +42,9 @@ class ConfigBase:
     @classmethod
     def from_yaml(cls: type[C], path: str | Path) -> C:
         """Read a config written by :meth:`to_yaml`."""
-        values = yaml.safe_load(Path(path).read_text()) or {}
+        values = read_yaml(path, f"{cls.__name__} file") or {}
+        if not isinstance(values, Mapping):
+            raise InputError(f"Expected a mapping of {cls.__name__} keys in '{path}'")
         return cls.from_dict(values)
 
 
