@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import os
 import pickle
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -18,9 +19,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+import yaml
 from torch_geometric.io import read_planetoid_data
 
-from mmgraph.data.loaders import load_planetoid, load_subgnn, load_tu
+from mmgraph.data.loaders import load_card, load_planetoid, load_subgnn, load_tu
 from mmgraph.data.loaders._pickle import NUMPY_GLOBALS, safe_unpickle
 from mmgraph.errors import InputError, UnsafeFileError
 
@@ -356,3 +358,180 @@ def test_tu_fold_errors_name_the_file_and_line(tmp_path: Path) -> None:
     (folder / "10fold_idx" / "test_idx-1.txt").write_text("1\n")
     ds = load_tu(folder)
     assert ds.folds is not None and ds.folds[0][1].tolist() == [1]
+
+
+# ======================================================================= Cards
+def _card(
+    folder: Path, card: str, nodes: str | bytes = "id,label\na,x\nb,y\n", **files: str
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset.yaml").write_text(card)
+    (folder / "nodes.csv").write_bytes(nodes.encode() if isinstance(nodes, str) else nodes)
+    for name, text in files.items():
+        (folder / name.replace("__", ".")).write_text(text)
+    return folder / "dataset.yaml"
+
+
+BASIC = "nodes: nodes.csv\nid: id\nlabel: label\n"
+
+
+@pytest.mark.parametrize(
+    ("card", "message"),
+    [
+        ("nodes: nodes.csv\nnodes: other.csv\n", r"card '.*dataset\.yaml', line 2 .*'nodes' twice"),
+        ("nodes: [nodes.csv\n", r"Invalid YAML in the data set card '.*dataset\.yaml', line 2"),
+        ("nodes: nodes.csv\n\tid: x\n", r"Invalid YAML .* line 2"),
+        ("- nodes.csv\n", r"to hold a YAML mapping of keys \(got list\)"),
+        ("nodes: nodes.csv\nallow_outside: yes please\n", r"'allow_outside' .* true or false"),
+    ],
+)
+def test_broken_card_yaml(tmp_path: Path, card: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_card(_card(tmp_path, card))
+
+
+def test_card_yaml_not_utf8(tmp_path: Path) -> None:
+    path = _card(tmp_path, "")
+    path.write_bytes(b"nodes: n\xe9.csv\n")
+    with pytest.raises(InputError, match=r"data set card '.*dataset\.yaml' is not UTF-8"):
+        load_card(path)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("nodes", "../outside.csv"), ("nodes", "/etc/hostname"), ("edges", "sub/../../outside.csv")],
+)
+def test_card_paths_must_stay_inside(tmp_path: Path, key: str, value: str) -> None:
+    (tmp_path / "outside.csv").write_text("id,label\na,x\n")
+    card = {"nodes": "nodes.csv", "id": "id", key: value}
+    path = _card(tmp_path / "card", yaml.safe_dump(card))
+    with pytest.raises(
+        UnsafeFileError,
+        match=rf"The path '{value}' of '{key}' in the card .*leads "
+        r"outside the card's folder .*allow_outside: true",
+    ):
+        load_card(path)
+
+
+def test_allow_outside_lets_the_owner_point_elsewhere(tmp_path: Path) -> None:
+    (tmp_path / "outside.csv").write_text("id,label\na,x\nb,y\n")
+    path = _card(tmp_path / "card", "nodes: ../outside.csv\nid: id\nallow_outside: true\n")
+    assert load_card(path).node_id == ["a", "b"]
+
+
+def test_image_cells_must_stay_inside(tmp_path: Path) -> None:
+    folder = tmp_path / "card"
+    card = BASIC + "modalities:\n  image: [image]\n"
+    for cell in ("/etc/hostname", "../../etc/hostname", "img/../../x.png"):
+        path = _card(folder, card, f"id,label,image\na,x,\nb,y,{cell}\n")
+        with pytest.raises(
+            UnsafeFileError,
+            match=rf"The path '{re.escape(cell)}' of the image column 'image' of the node table "
+            r"'nodes\.csv', data row 2 \(node 'b'\) leads outside",
+        ):
+            load_card(path)
+
+
+def test_symlinks_out_of_the_folder_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "card"
+    path = _card(folder, BASIC + "modalities:\n  image: [image]\n", "id,label,image\na,x,img.png\n")
+    (folder / "img.png").symlink_to("/etc/hostname")
+    with pytest.raises(UnsafeFileError, match=r"'img\.png' .* leads outside .* \(to '/etc/host"):
+        load_card(path)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "message"),
+    [
+        (b"", r"node table '.*nodes\.csv' is empty: it needs a header row"),
+        (b"\n\n", r"node table '.*nodes\.csv' is empty"),
+        (
+            b"id,label\n",
+            r"node table '.*nodes\.csv' is empty: it has a header but no rows, so the "
+            r"graph has no nodes",
+        ),
+        (b"id,label\na,\xff\n", r"node table '.*nodes\.csv' is not UTF-8 text \(byte 11"),
+        (b"id,id\na,b\n", r"nodes\.csv' repeats the column name 'id'"),
+        (b'id,label\na,"x\n', r"nodes\.csv' is not a readable CSV table"),
+        (b"id,label\na,x,y,z\n", r"Line 2 of the node table '.*nodes\.csv' has 4 fields but"),
+        (b"id,label\na,x\nb\n", r"Line 3 of the node table .* has 1 fields but the header has 2"),
+    ],
+)
+def test_broken_node_tables(tmp_path: Path, nodes: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_card(_card(tmp_path, BASIC, nodes))
+
+
+def test_garbage_parquet_names_the_file(tmp_path: Path) -> None:
+    path = _card(tmp_path, "nodes: nodes.parquet\n")
+    (tmp_path / "nodes.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError, match=r"node table '.*nodes\.parquet' is not a readable Parq"):
+        load_card(path)
+
+
+def test_edge_table_errors(tmp_path: Path) -> None:
+    card = BASIC + "edges: edges.csv\n"
+    with pytest.raises(InputError, match=r"edge table '.*edges\.csv' is empty: it needs a header"):
+        load_card(_card(tmp_path, card, edges__csv=""))
+    graph = load_card(_card(tmp_path, card, edges__csv="src,dst\n"))  # no edges: fine
+    assert graph.edge_index.shape == (2, 0)
+    with pytest.raises(ValueError, match=r"names node 'zz' in column 'dst'"):
+        load_card(_card(tmp_path, card, edges__csv="src,dst\na,zz\n"))
+    with pytest.raises(ValueError, match=r"names node None in column 'src'"):
+        load_card(_card(tmp_path, card, edges__csv="src,dst\n,a\n"))
+    weighted = card + "weight: w\n"
+    with pytest.raises(ValueError, match=r"Missing \(NaN\) edge weight .* row 1"):
+        load_card(_card(tmp_path, weighted, edges__csv="src,dst,w\na,b,nan\n"))
+    with pytest.raises(ValueError, match=r"infinite value"):
+        load_card(_card(tmp_path, weighted, edges__csv="src,dst,w\na,b,inf\n"))
+
+
+@pytest.mark.parametrize(
+    ("labels", "classes"),
+    [
+        (["0", "0.0", "1", "1.0", "1e0"], ["0", "1"]),
+        (["2", "10", "2.0"], ["2", "10"]),  # numeric order, not text order
+        (["0.5", "0.50", "1"], ["0.5", "1.0"]),
+        (["true", "True", "FALSE"], ["false", "true"]),
+        (["a", "b", " a "], ["a", "b"]),
+        (["1", "true"], ["1", "true"]),  # not all numbers, not all booleans: text
+    ],
+)
+def test_labels_are_compared_by_value(
+    tmp_path: Path, labels: list[str], classes: list[str]
+) -> None:
+    rows = "".join(f"n{i},{v}\n" for i, v in enumerate(labels))
+    graph = load_card(_card(tmp_path, BASIC, "id,label\n" + rows))
+    assert graph.class_names == classes
+    assert graph.y.unique().numel() == len(classes)
+
+
+def test_numeric_classes_and_positive_are_normalised_too(tmp_path: Path) -> None:
+    card = BASIC + "classes: [1, 0]\npositive: 1.0\n"
+    graph = load_card(_card(tmp_path, card, "id,label\na,0.0\nb,1\nc,1.0\n"))
+    assert graph.class_names == ["1", "0"]
+    assert graph.y.tolist() == [1, 0, 0]
+    assert graph.positive_class == 0
+
+
+def test_parquet_float_labels_are_one_class_per_value(tmp_path: Path) -> None:
+    import pandas as pd
+
+    pd.DataFrame({"id": ["a", "b", "c"], "label": [0.0, 1.0, 0.0]}).to_parquet(
+        tmp_path / "nodes.parquet"
+    )
+    (tmp_path / "dataset.yaml").write_text("nodes: nodes.parquet\nid: id\nlabel: label\n")
+    graph = load_card(tmp_path)
+    assert graph.class_names == ["0", "1"]
+    assert graph.y.tolist() == [0, 1, 0]
+
+
+def test_one_node_card_loads(tmp_path: Path) -> None:
+    graph = load_card(
+        _card(
+            tmp_path, BASIC + "edges: edges.csv\n", "id,label\na,x\n", edges__csv="src,dst\na,a\n"
+        )
+    )
+    assert graph.num_nodes == 1
+    assert graph.edge_index.tolist() == [[0], [0]]
+    assert graph.class_names == ["x"]

@@ -70,15 +70,11 @@ def read_table(path: Path, what: str, allow_empty: bool = False) -> pd.DataFrame
                 f"The {what} '{path}' is empty: it needs a header row naming the columns"
                 + ("" if allow_empty else " and one row per entry")
             )
-        header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-        repeated = sorted({c for c in header if header.count(c) > 1})
-        if repeated:
-            raise InputError(
-                f"The {what} '{path}' repeats the column name{'s' if len(repeated) > 1 else ''} "
-                f"{', '.join(map(repr, repeated))}: give every column its own name"
-            )
         try:
-            table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+            _check_fields(text, sep, path, what)
+            table = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, sep=sep, index_col=False
+            )
         except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
             raise InputError(
                 f"The {what} '{path}' is not a readable {suffix[1:].upper()} table "
@@ -94,6 +90,34 @@ def read_table(path: Path, what: str, allow_empty: bool = False) -> pd.DataFrame
             f"The {what} '{path}' is empty: it has a header but no rows; add one row per entry"
         )
     return table
+
+
+def _check_fields(text: str, sep: str, path: Path, what: str) -> None:
+    """Refuse a repeated column name, or a row with more or fewer fields than the header.
+
+    pandas would rename a repeated column (``x.1``), take the extra leading fields of a
+    long row for an index, and fill a short row with empty cells, all silently.
+    """
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, len(text) + 1))  # a cell may be a long web page
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        header = next(reader, [])
+        repeated = sorted({c for c in header if header.count(c) > 1})
+        if repeated:
+            raise InputError(
+                f"The {what} '{path}' repeats the column name{'s' if len(repeated) > 1 else ''} "
+                f"{', '.join(map(repr, repeated))}: give every column its own name"
+            )
+        for row in reader:
+            if row and len(row) != len(header):
+                raise InputError(
+                    f"Line {reader.line_num} of the {what} '{path}' has {len(row)} fields but "
+                    f"the header has {len(header)}: fix the row (quote cells that hold "
+                    f"{sep!r}) or the header"
+                )
+    finally:
+        csv.field_size_limit(old)
 
 
 def require_columns(table: pd.DataFrame, columns: list[str], what: str) -> None:
