@@ -8,6 +8,7 @@ file, and, where it runs code, that the code did not run.
 from __future__ import annotations
 
 import builtins
+import json
 import os
 import pickle
 import re
@@ -22,7 +23,14 @@ import torch
 import yaml
 from torch_geometric.io import read_planetoid_data
 
-from mmgraph.data.loaders import load_card, load_planetoid, load_subgnn, load_tu
+from mmgraph.data.loaders import (
+    load_card,
+    load_planetoid,
+    load_subgnn,
+    load_tu,
+    load_twibot,
+    load_webkb,
+)
 from mmgraph.data.loaders._pickle import NUMPY_GLOBALS, safe_unpickle
 from mmgraph.errors import InputError, UnsafeFileError
 
@@ -535,3 +543,101 @@ def test_one_node_card_loads(tmp_path: Path) -> None:
     assert graph.num_nodes == 1
     assert graph.edge_index.tolist() == [[0], [0]]
     assert graph.class_names == ["x"]
+
+
+# ====================================================================== TwiBot
+def _user20(**changes: object) -> dict[str, object]:
+    user: dict[str, object] = {
+        "ID": "1",
+        "profile": {"description": "hi", "followers_count": "3 "},
+        "tweet": ["a tweet"],
+        "neighbor": {"following": ["2"], "follower": []},
+        "domain": ["Politics"],
+    }
+    user.update(changes)
+    return user
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"TwiBot-20 file '.*u\.json' is not valid JSON \(line 1 column 1"),
+        (b'[{"ID": "1",\n "profile": {}', r"not valid JSON \(line 2 column"),
+        (b'[{"ID": "\xff"}]', r"TwiBot-20 file '.*u\.json' is not UTF-8"),
+        (b'{"ID": "1"}', r"u\.json' to hold a JSON list of users \(got dict\)"),
+        (b"[1, 2]", r"User 0 of '.*u\.json' has no 'ID' field"),
+        (json.dumps([_user20(ID=[1])]).encode(), r"User 0 of .* has the ID '\[1\]' \(list\)"),
+        (
+            json.dumps([_user20(profile="x")]).encode(),
+            r"'profile' of user '1' in '.*u\.json' is a str",
+        ),
+        (json.dumps([_user20(tweet="abc")]).encode(), r"'tweet' of user '1' .* not a list"),
+        (json.dumps([_user20(neighbor=[1])]).encode(), r"'neighbor' of user '1' .* not an object"),
+        (
+            json.dumps([_user20(neighbor={"following": "2"})]).encode(),
+            r"'neighbor\.following' of user '1' .* is a str",
+        ),
+        (json.dumps([_user20(domain="Politics")]).encode(), r"'domain' of user '1' .* str"),
+        (json.dumps([_user20(label="maybe")]).encode(), r"Unknown label 'maybe' of user '1'"),
+    ],
+)
+def test_broken_twibot20_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "u.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        load_twibot(path)
+
+
+def test_broken_twibot22_files(tmp_path: Path) -> None:
+    users = [{"id": "u1", "description": "d", "public_metrics": {"followers_count": 1}}]
+    (tmp_path / "user.json").write_text(json.dumps(users))
+    (tmp_path / "tweet_0.json").write_text('["just text"]')
+    with pytest.raises(InputError, match=r"Tweet 0 of '.*tweet_0\.json' is a str"):
+        load_twibot(tmp_path)
+    (tmp_path / "tweet_0.json").write_text("[{")
+    with pytest.raises(InputError, match=r"tweet file '.*tweet_0\.json' is not valid JSON"):
+        load_twibot(tmp_path)
+    (tmp_path / "tweet_0.json").write_text("[]")
+    (tmp_path / "label.csv").write_bytes(b"")
+    with pytest.raises(InputError, match=r"label table '.*label\.csv' is empty"):
+        load_twibot(tmp_path)
+    (tmp_path / "label.csv").write_bytes(b"id,label\nu1,\xff\n")
+    with pytest.raises(InputError, match=r"label table '.*label\.csv' is not UTF-8"):
+        load_twibot(tmp_path)
+    (tmp_path / "label.csv").write_text("id,label\nu1,bot\n")
+    (tmp_path / "edge.csv").write_bytes(b"")
+    with pytest.raises(InputError, match=r"edge table '.*edge\.csv' is not a readable UTF-8 CSV"):
+        load_twibot(tmp_path)
+    (tmp_path / "edge.csv").write_bytes(b"source_id,relation,target_id\nu1,following,\xff\n")
+    with pytest.raises(InputError, match=r"edge\.csv' is not a readable UTF-8 CSV"):
+        load_twibot(tmp_path)
+    (tmp_path / "edge.csv").write_text("source_id,relation,target_id\nu1,following,u1\n")
+    users[0]["public_metrics"] = [1]
+    (tmp_path / "user.json").write_text(json.dumps(users))
+    with pytest.raises(InputError, match=r"'public_metrics' of user 'u1' .* is a list"):
+        load_twibot(tmp_path)
+    users[0]["public_metrics"] = {"followers_count": 1}
+    (tmp_path / "user.json").write_text(json.dumps(users))
+    assert load_twibot(tmp_path).num_nodes == 1
+
+
+# ======================================================================= WebKB
+WEBKB_HEADER = "url,raw_text,category,node_id,label,len,neighbor_ids\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"WebKB CSV '.*W\.csv' is empty"),
+        (WEBKB_HEADER.encode(), r"WebKB CSV '.*W\.csv' is empty: it has a header but no rows"),
+        (WEBKB_HEADER.encode() + b"u,\xe9t\xe9,course,0,0,1,[]\n", r"W\.csv' is not UTF-8"),
+        ((WEBKB_HEADER + "u,t,course,0,0,1,[],extra\n").encode(), r"Line 2 .* has 8 fields"),
+        ((WEBKB_HEADER + 'u,t,course,0,0,1,"[7]"\n').encode(), r"links to node id '7'"),
+        ((WEBKB_HEADER + "u,t,course,0,0,1,[0\n").encode(), r"'neighbor_ids' .* list of node"),
+    ],
+)
+def test_broken_webkb_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "W.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        load_webkb(path)

@@ -29,8 +29,9 @@ import torch
 
 from mmgraph.data.edges import coalesce_typed
 from mmgraph.data.graph import MISSING_CODE, UNLABELLED, MultimodalGraph
-from mmgraph.data.loaders._common import as_path
+from mmgraph.data.loaders._common import as_path, read_table
 from mmgraph.data.subgraphs import SPLIT_NAMES, parse_split
+from mmgraph.errors import InputError, read_text
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def load_twibot(
     p = as_path(path, "TwiBot data (a TwiBot-20 JSON file or a data set folder)")
     ref = _reference(reference_date)
     if max_tweets is not None and max_tweets < 0:
-        raise ValueError(f"Expected 'max_tweets' >= 0 or None (got {max_tweets})")
+        raise InputError(f"Expected 'max_tweets' >= 0 or None (got {max_tweets})")
     if p.is_file():
         return _load_twibot20(
             [(p, None)], ref or TWIBOT20_REFERENCE_DATE, include_tweets, max_tweets, name=p.stem
@@ -154,7 +155,7 @@ def _reference(value: datetime | str | None) -> datetime | None:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(
+            raise InputError(
                 f"Expected 'reference_date' in ISO format such as '2020-09-01' (got {value!r})"
             ) from None
     if value.tzinfo is None:
@@ -232,6 +233,31 @@ def _texts(description: Any, tweets: Iterable[Any] | None, max_tweets: int | Non
     return out
 
 
+def read_json(path: Path, what: str) -> Any:
+    """Parse a UTF-8 JSON file; syntax errors raise an :class:`InputError` with the line."""
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"The {what} '{path}' is not valid JSON (line {error.lineno} column {error.colno}: "
+            f"{error.msg}); fix or download the file again"
+        ) from None
+    except RecursionError:
+        raise InputError(f"The {what} '{path}' nests JSON too deeply to read") from None
+
+
+def _typed(value: Any, kind: type, field: str, uid: str, path: Path) -> Any:
+    """``value`` if it is None or a ``kind``, else an InputError naming the user and file."""
+    if value is None or isinstance(value, kind):
+        return value
+    name = "an object" if kind is dict else "a list" if kind is list else kind.__name__
+    raise InputError(
+        f"The field {field!r} of user {uid!r} in '{path}' is a {type(value).__name__} "
+        f"({str(value)[:40]!r}), not {name}: is it a TwiBot file?"
+    )
+
+
 # =================================================================== TwiBot-20
 def _load_twibot20(
     files: list[tuple[Path, str | None]],
@@ -246,30 +272,35 @@ def _load_twibot20(
     domains: list[list[str] | None] = []
     seen: dict[str, str] = {}
     for path, split in files:
-        with open(path, encoding="utf-8") as fh:
-            records = json.load(fh)
+        records = read_json(path, "TwiBot-20 file")
         if not isinstance(records, list):
-            raise ValueError(
+            raise InputError(
                 f"Expected '{path}' to hold a JSON list of users (got "
                 f"{type(records).__name__}): is it a TwiBot-20 file?"
             )
         for i, record in enumerate(records):
             for key in ("ID", "profile"):
                 if not isinstance(record, dict) or key not in record:
-                    raise ValueError(
+                    raise InputError(
                         f"User {i} of '{path}' has no {key!r} field: TwiBot-20 users need "
                         "'ID' and 'profile'"
                     )
+            if not isinstance(record["ID"], (str, int)) or isinstance(record["ID"], bool):
+                raise InputError(
+                    f"User {i} of '{path}' has the ID {str(record['ID'])[:50]!r} "
+                    f"({type(record['ID']).__name__}): IDs are strings or integers"
+                )
             uid = str(record["ID"]).strip()
             if uid in seen:
-                raise ValueError(
+                raise InputError(
                     f"User id {uid!r} appears twice (in '{seen[uid]}' and '{path.name}'): user "
                     "ids must be unique"
                 )
             seen[uid] = path.name
-            profile = record["profile"] or {}
+            profile = _typed(record["profile"], dict, "profile", uid, path) or {}
             user = _User(uid, split=split if use_split else None)
-            tweets = record.get("tweet") if include_tweets else None
+            tweets = _typed(record.get("tweet"), list, "tweet", uid, path)
+            tweets = tweets if include_tweets else None
             user.texts = _texts(profile.get("description"), tweets, max_tweets)
             for key in (
                 "followers_count",
@@ -285,17 +316,23 @@ def _load_twibot20(
             if label is not None:
                 key = str(label).strip().lower()
                 if key not in _LABELS:
-                    raise ValueError(
+                    raise InputError(
                         f"Unknown label {label!r} of user {uid!r} in '{path}': expected '0' "
                         "(human) or '1' (bot)"
                     )
                 user.label = _LABELS[key]
             users.append(user)
-            nb = record.get("neighbor") or {}
+            nb = _typed(record.get("neighbor"), dict, "neighbor", uid, path) or {}
             neighbours.append(
-                {rel: [str(v).strip() for v in (nb.get(rel) or [])] for rel in TWIBOT_RELATIONS}
+                {
+                    rel: [
+                        str(v).strip()
+                        for v in (_typed(nb.get(rel), list, f"neighbor.{rel}", uid, path) or [])
+                    ]
+                    for rel in TWIBOT_RELATIONS
+                }
             )
-            dom = record.get("domain")
+            dom = _typed(record.get("domain"), list, "domain", uid, path)
             domains.append(None if dom is None else [str(d).strip() for d in dom])
     index = {u.uid: i for i, u in enumerate(users)}
     edges = [
@@ -315,10 +352,9 @@ def _load_twibot20(
 def _load_twibot22(
     folder: Path, ref: datetime, include_tweets: bool, max_tweets: int | None
 ) -> MultimodalGraph:
-    with open(folder / "user.json", encoding="utf-8") as fh:
-        records = json.load(fh)
+    records = read_json(folder / "user.json", "TwiBot-22 user file")
     if not isinstance(records, list):
-        raise ValueError(
+        raise InputError(
             f"Expected '{folder / 'user.json'}' to hold a JSON list of users (got "
             f"{type(records).__name__})"
         )
@@ -326,12 +362,14 @@ def _load_twibot22(
     descriptions: list[Any] = []
     for i, record in enumerate(records):
         if not isinstance(record, dict) or "id" not in record:
-            raise ValueError(
+            raise InputError(
                 f"User {i} of '{folder / 'user.json'}' has no 'id' field: TwiBot-22 users need "
                 "an 'id' such as 'u12345'"
             )
         user = _User(str(record["id"]).strip())
-        metrics = record.get("public_metrics") or {}
+        where = folder / "user.json"
+        metrics = _typed(record.get("public_metrics"), dict, "public_metrics", user.uid, where)
+        metrics = metrics or {}
         user.numbers = {
             "followers_count": _number(metrics.get("followers_count")),
             "friends_count": _number(metrics.get("following_count")),
@@ -352,7 +390,7 @@ def _load_twibot22(
     index: dict[str, int] = {}
     for i, user in enumerate(users):
         if user.uid in index:
-            raise ValueError(
+            raise InputError(
                 f"User id {user.uid!r} appears twice in '{folder / 'user.json'}': user ids "
                 "must be unique"
             )
@@ -360,11 +398,21 @@ def _load_twibot22(
     tweets: dict[str, list[str]] = {}
     if include_tweets:
         for path in sorted(folder.glob("tweet_*.json")):
-            with open(path, encoding="utf-8") as fh:
-                for tweet in json.load(fh):
-                    author = f"u{tweet.get('author_id')}"
-                    if author in index and isinstance(tweet.get("text"), str):
-                        tweets.setdefault(author, []).append(tweet["text"])
+            tweet_list = read_json(path, "TwiBot-22 tweet file")
+            if not isinstance(tweet_list, list):
+                raise InputError(
+                    f"Expected '{path}' to hold a JSON list of tweets (got "
+                    f"{type(tweet_list).__name__})"
+                )
+            for i, tweet in enumerate(tweet_list):
+                if not isinstance(tweet, dict):
+                    raise InputError(
+                        f"Tweet {i} of '{path}' is a {type(tweet).__name__}, not an object "
+                        "with 'author_id' and 'text'"
+                    )
+                author = f"u{tweet.get('author_id')}"
+                if author in index and isinstance(tweet.get("text"), str):
+                    tweets.setdefault(author, []).append(tweet["text"])
     for user, desc in zip(users, descriptions):
         user.texts = _texts(desc, tweets.get(user.uid), max_tweets)
     _twibot22_labels(folder, users, index)
@@ -377,10 +425,10 @@ def _twibot22_labels(folder: Path, users: list[_User], index: dict[str, int]) ->
         path = folder / file
         if not path.is_file():
             continue
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = read_table(path, f"TwiBot-22 {column} table", allow_empty=True)
         for col in ("id", column):
             if col not in table.columns:
-                raise ValueError(
+                raise InputError(
                     f"Column {col!r} not found in '{path}' (its columns: "
                     f"{list(table.columns)}): expected 'id,{column}'"
                 )
@@ -392,7 +440,7 @@ def _twibot22_labels(folder: Path, users: list[_User], index: dict[str, int]) ->
             if column == "label":
                 key = value.strip().lower()
                 if key not in _LABELS:
-                    raise ValueError(
+                    raise InputError(
                         f"Unknown label {value!r} in '{path}', data row {row + 1}: expected "
                         "'human' or 'bot'"
                     )
@@ -408,19 +456,31 @@ def _twibot22_edges(folder: Path, index: dict[str, int]) -> list[tuple[str, str,
         return []
     relations = {"followers": "follower", "following": "following"}
     out: list[tuple[str, str, str]] = []
-    for chunk in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=1_000_000):
-        for col in ("source_id", "relation", "target_id"):
-            if col not in chunk.columns:
-                raise ValueError(
-                    f"Column {col!r} not found in '{path}' (its columns: "
-                    f"{list(chunk.columns)}): expected 'source_id,relation,target_id'"
-                )
-        chunk = chunk[chunk["relation"].isin(list(relations))]
-        out.extend(
-            (s, relations[r], t)
-            for s, r, t in zip(chunk["source_id"], chunk["relation"], chunk["target_id"])
-        )
+    try:
+        for chunk in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=1_000_000):
+            out.extend(_edge_chunk(chunk, path, relations))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InputError(
+            f"The TwiBot-22 edge table '{path}' is not a readable UTF-8 CSV "
+            f"({' '.join(str(error).split())[:200]}): fix the file"
+        ) from None
     return out
+
+
+def _edge_chunk(
+    chunk: pd.DataFrame, path: Path, relations: dict[str, str]
+) -> list[tuple[str, str, str]]:
+    for col in ("source_id", "relation", "target_id"):
+        if col not in chunk.columns:
+            raise InputError(
+                f"Column {col!r} not found in '{path}' (its columns: "
+                f"{list(chunk.columns)}): expected 'source_id,relation,target_id'"
+            )
+    chunk = chunk[chunk["relation"].isin(list(relations))]
+    return [
+        (s, relations[r], t)
+        for s, r, t in zip(chunk["source_id"], chunk["relation"], chunk["target_id"])
+    ]
 
 
 # ===================================================================== common
@@ -433,7 +493,7 @@ def _build(
     name: str,
 ) -> MultimodalGraph:
     if not users:
-        raise ValueError(f"The TwiBot data '{name}' holds no users")
+        raise InputError(f"The TwiBot data '{name}' holds no users")
     n = len(users)
     rel_index = {r: i for i, r in enumerate(TWIBOT_RELATIONS)}
     kept = [(index[s], rel_index[r], index[t]) for s, r, t in edges if s in index and t in index]

@@ -11,6 +11,7 @@ import torch
 from mmgraph.data.edges import make_undirected
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.loaders._common import as_path, is_missing, read_table, require_columns
+from mmgraph.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def find_webkb_csv(path_or_root: str | Path, name: str | None = None) -> Path:
         return p
     csvs = sorted(c for c in p.iterdir() if c.suffix.lower() == ".csv")
     if name is None:
-        raise ValueError(
+        raise InputError(
             f"'{p}' is a folder: pass `name` to pick one of its CSV files "
             f"({[c.stem for c in csvs]}) or the path of the CSV itself"
         )
@@ -72,12 +73,12 @@ def load_webkb(
     what = f"the WebKB CSV '{path.name}'"
     require_columns(table, list(WEBKB_COLUMNS), what)
     if len(table) == 0:
-        raise ValueError(f"{what} has no rows")
+        raise InputError(f"{what} has no rows")
     ids = [str(v).strip() for v in table["node_id"].tolist()]
     index: dict[str, int] = {}
     for row, node in enumerate(ids):
         if node in index:
-            raise ValueError(
+            raise InputError(
                 f"Duplicate node id {node!r} in {what} (data rows {index[node] + 1} and "
                 f"{row + 1}): node ids must be unique"
             )
@@ -87,7 +88,7 @@ def load_webkb(
     for row, value in enumerate(table["category"].tolist()):
         category = str(value).strip().lower()
         if category not in class_index:
-            raise ValueError(
+            raise InputError(
                 f"Unknown category {value!r} in {what}, data row {row + 1}: valid categories "
                 f"are {list(WEBKB_CLASSES)}"
             )
@@ -100,19 +101,19 @@ def load_webkb(
         try:
             neighbours = json.loads(str(value))
         except json.JSONDecodeError:
-            raise ValueError(
+            raise InputError(
                 f"Expected 'neighbor_ids' in {what}, data row {row + 1}, to be a list of node "
                 f"ids such as [3, 17] (got {str(value)[:50]!r})"
             ) from None
         if not isinstance(neighbours, list):
-            raise ValueError(
+            raise InputError(
                 f"Expected 'neighbor_ids' in {what}, data row {row + 1}, to be a list of node "
                 f"ids such as [3, 17] (got {str(value)[:50]!r})"
             )
         for nb in neighbours:
             key = str(nb).strip()
             if key not in index:
-                raise ValueError(
+                raise InputError(
                     f"Page {ids[row]!r} (data row {row + 1}) of {what} links to node id "
                     f"{key!r}, which is not in the 'node_id' column"
                 )
