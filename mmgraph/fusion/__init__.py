@@ -19,7 +19,7 @@ from mmgraph.fusion.late import LateFusion
 from mmgraph.fusion.lowrank import LowRankFusion
 from mmgraph.fusion.mvlstm import MVLSTM_TOPOLOGIES, MultiViewLSTM
 from mmgraph.fusion.product import ProductFusion
-from mmgraph.fusion.tensor import TensorFusion
+from mmgraph.fusion.tensor import TensorFusion, tfn_proj_dim
 
 FUSION_HEADS: dict[str, type[FusionHead]] = {
     "concat": ConcatFusion,
@@ -70,6 +70,7 @@ __all__ = [
     "MultiViewLSTM",
     "ProductFusion",
     "TensorFusion",
+    "tfn_proj_dim",
     "build_fusion",
     "canonical_order",
     "masked_softmax",

@@ -41,35 +41,62 @@ class TensorFusion(FusionHead):
     :math:`\mathbf{b}`).
 
     The size grows as the product of the modality sizes (three modalities of size 32 give
-    35,937 entries per node); keep the inputs small or use
+    35,937 entries per node): with ``proj_dim``, each modality is first mapped to
+    :math:`\mathbf{u}_m = \mathbf{P}_m \mathbf{x}_m + \mathbf{c}_m` of size
+    :math:`\min(d_m, \text{proj\_dim})` (an absent modality stays :math:`[\mathbf{0}; 1]`);
+    :func:`tfn_proj_dim` picks the largest size that keeps the fused width within a limit, as
+    :class:`~mmgraph.models.MultimodalGNN` does by default. Or use
     :class:`~mmgraph.fusion.LowRankFusion`.
 
     Args:
         in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
         out_dim (int, optional): If set, the size of a linear map applied to the fused tensor.
             (default: :obj:`None`: output the flattened tensor)
+        proj_dim (int, optional): Size of the per-modality maps before the outer product;
+            :obj:`None` uses the embeddings directly. (default: :obj:`None`)
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
         - **output:** :math:`(N, \prod_m (d_m + 1))` or :math:`(N, \text{out\_dim})`
     """
 
-    def __init__(self, in_dims: Mapping[str, int], out_dim: int | None = None) -> None:
+    def __init__(
+        self,
+        in_dims: Mapping[str, int],
+        out_dim: int | None = None,
+        proj_dim: int | None = None,
+    ) -> None:
         super().__init__(in_dims)
         check_positive_int(out_dim, "out_dim", allow_none=True)
-        self.fused_dim = math.prod(d + 1 for d in self.in_dims.values())
+        check_positive_int(proj_dim, "proj_dim", allow_none=True)
+        self.proj_dim = proj_dim
+        self.projs = nn.ModuleDict()
+        if proj_dim is not None:
+            for m, d in self.in_dims.items():
+                self.projs[m] = nn.Linear(d, min(d, proj_dim))
+        sizes = [min(d, proj_dim) if proj_dim else d for d in self.in_dims.values()]
+        self.fused_dim = math.prod(d + 1 for d in sizes)
         self.lin = nn.Linear(self.fused_dim, out_dim) if out_dim is not None else None
         self.out_dim = out_dim if out_dim is not None else self.fused_dim
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Re-initialise the linear map, if any."""
+        """Re-initialise the per-modality maps and the linear map, if any."""
+        for proj in self.projs.values():
+            assert isinstance(proj, nn.Linear)  # built so in __init__
+            proj.reset_parameters()
         if self.lin is not None:
             self.lin.reset_parameters()
 
     def fuse(self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None) -> Tensor:
         r"""Return the flattened tensor product :math:`\mathbf{z}` (before the linear map)."""
-        x_list, _ = self.prepare(xs, masks)
+        x_list, mask_list = self.prepare(xs, masks)
+        if self.proj_dim is not None:
+            projected = []
+            for m, x, mask in zip(self.modalities, x_list, mask_list):
+                proj: nn.Module = self.projs[m]
+                projected.append(proj(x) * mask[:, None].to(x.dtype))  # absent: still [0; 1]
+            x_list = projected
         z = x_list[0].new_ones(x_list[0].size(0), 1)
         for x in x_list:
             z = (z[:, :, None] * append_one(x)[:, None, :]).flatten(1)
@@ -86,4 +113,24 @@ class TensorFusion(FusionHead):
         return self.lin.out_features if self.lin is not None else None
 
     def _repr_args(self) -> str:
-        return f"fused_dim={self.fused_dim}"
+        proj = f", proj_dim={self.proj_dim}" if self.proj_dim is not None else ""
+        return f"fused_dim={self.fused_dim}{proj}"
+
+
+def tfn_proj_dim(in_dims: Mapping[str, int], max_fused_dim: int = 1024) -> int | None:
+    r"""The largest per-modality size keeping Tensor Fusion's width within ``max_fused_dim``.
+
+    Returns :obj:`None` when the modalities need no projection
+    (:math:`\prod_m (d_m + 1) \le` ``max_fused_dim``), else the largest :math:`p \ge 1` with
+    :math:`\prod_m (\min(d_m, p) + 1) \le` ``max_fused_dim`` (at least 1).
+    """
+    check_positive_int(max_fused_dim, "max_fused_dim")
+    dims = list(in_dims.values())
+    if math.prod(d + 1 for d in dims) <= max_fused_dim:
+        return None
+    best = 1
+    for p in range(1, max(dims) + 1):
+        if math.prod(min(d, p) + 1 for d in dims) > max_fused_dim:
+            break
+        best = p
+    return best

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,11 @@ CNN or precomputed features), and numeric plus categorical attributes together."
 HEADS: tuple[str, ...] = ("linear", "conv")
 """Output heads: ``"linear"`` (a linear layer on each node's embedding) or ``"conv"`` (one
 more aggregator layer, to the classes, over the graph)."""
+
+log = logging.getLogger(__name__)
+
+TFN_MAX_FUSED_DIM = 1024
+"""Widest Tensor Fusion product :class:`MultimodalGNN` builds unless ``proj_dim`` is given."""
 
 CONV_HEAD_AGGREGATORS: tuple[str, ...] = ("mean", "gcn")
 """Aggregators that can serve as the ``"conv"`` head (a GGNN step keeps its state size)."""
@@ -296,6 +302,24 @@ class MultimodalGNN(nn.Module):
         options = dict(config.fusion_options)
         if config.fusion != "concat":
             options.setdefault("out_dim", config.hidden)
+        if config.fusion == "tfn" and "proj_dim" not in options and fusion is None:
+            from mmgraph.fusion import tfn_proj_dim
+
+            # The outer product of three 64-dim modalities has 274,625 entries per node:
+            # project each modality first so the fused width stays within a limit, and
+            # record the choice in the config (saved with the run).
+            proj_dim = tfn_proj_dim(in_dims, TFN_MAX_FUSED_DIM)
+            if proj_dim is not None:
+                log.info(
+                    "tfn: each modality is projected to %d dims before the outer product "
+                    "(fused width <= %d; set fusion_options={'proj_dim': ...} to change it)",
+                    proj_dim,
+                    TFN_MAX_FUSED_DIM,
+                )
+                options["proj_dim"] = proj_dim
+                self.config = config = dataclasses.replace(
+                    config, fusion_options={**config.fusion_options, "proj_dim": proj_dim}
+                )
         self.fusion = (
             fusion if fusion is not None else build_fusion_head(config.fusion, in_dims, **options)
         )

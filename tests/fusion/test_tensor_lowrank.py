@@ -101,3 +101,53 @@ def test_lowrank_factors_are_registered_trained_and_saved() -> None:
     xs, masks = make_inputs()
     low(xs, masks).sum().backward()
     assert all(p.grad is not None and (p.grad != 0).any() for p in low.parameters())
+
+
+def test_tfn_projection_maps_each_modality_then_takes_the_product() -> None:
+    head = TensorFusion({"text": 6, "image": 2}, out_dim=4, proj_dim=3)
+    # text 6 -> 3, image stays 2 (never widened); product (3 + 1)(2 + 1), then 12 -> 4
+    assert head.fused_dim == 12
+    assert sum(p.numel() for p in head.parameters()) == (6 * 3 + 3) + (2 * 2 + 2) + 12 * 4 + 4
+    xs = {"text": torch.randn(3, 6), "image": torch.randn(3, 2)}
+    masks = {"image": torch.tensor([True, False, True])}
+    z = head.fuse(xs, masks).view(3, 4, 3)
+    u = head.projs["text"](xs["text"])
+    v = head.projs["image"](xs["image"])
+    torch.testing.assert_close(z[0, :3, :2], torch.outer(u[0], v[0]))
+    torch.testing.assert_close(z[1, :3, :2], torch.zeros(3, 2))  # absent image: no bias leaks
+    torch.testing.assert_close(z[1, :3, 2], u[1])
+    torch.testing.assert_close(z[1, 3], torch.tensor([0.0, 0.0, 1.0]))
+    state = head.state_dict()
+    again = TensorFusion({"text": 6, "image": 2}, out_dim=4, proj_dim=3)
+    again.load_state_dict(state)
+    torch.testing.assert_close(again(xs, masks), head(xs, masks))
+    assert "proj_dim=3" in repr(head)
+
+
+def test_tfn_proj_dim_keeps_the_fused_width_within_the_limit() -> None:
+    from mmgraph.fusion import tfn_proj_dim
+
+    assert tfn_proj_dim({"a": 4, "b": 4}, 1024) is None  # 25 entries: nothing to do
+    assert tfn_proj_dim({"a": 64, "b": 64, "c": 64}, 1024) == 9  # 10^3 <= 1024 < 11^3
+    assert tfn_proj_dim({"a": 64, "b": 64}, 1024) == 31  # 32^2 = 1024
+    assert tfn_proj_dim({"a": 64, "b": 2, "c": 64}, 1024) == 17  # 18 * 3 * 18 = 972
+    with pytest.raises(ValueError):
+        tfn_proj_dim({"a": 4}, 0)
+
+
+def test_multimodal_gnn_picks_and_records_the_tfn_size() -> None:
+    from mmgraph.data.synthetic import make_social_graph
+    from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
+
+    graph = featurize(
+        make_social_graph(40, seed=0, image_size=8),
+        FeatureConfig(text_encoder="hashing", hashing_dim=32),
+        progress=False,
+    )
+    model = MultimodalGNN.from_graph(graph, fusion="tfn", modality_dim=64)
+    assert model.config.fusion_options == {"proj_dim": 9}
+    assert model.fusion.fused_dim <= 1024
+    rebuilt = MultimodalGNN(ModelConfig.from_dict(model.config.to_dict()))
+    rebuilt.load_state_dict(model.state_dict())  # the saved config rebuilds the same model
+    explicit = MultimodalGNN.from_graph(graph, fusion="tfn", modality_dim=4)
+    assert explicit.config.fusion_options == {} and explicit.fusion.fused_dim == 125
