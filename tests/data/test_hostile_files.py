@@ -641,3 +641,12 @@ def test_broken_webkb_files(tmp_path: Path, content: bytes, message: str) -> Non
     path.write_bytes(content)
     with pytest.raises(InputError, match=message):
         load_webkb(path)
+
+
+# ============================================================ one-node graphs
+def test_one_node_tu_and_subgnn_sets_load(tmp_path: Path) -> None:
+    ds = load_tu(_tu(tmp_path, "1\n1 0\n1 0\n"))
+    assert ds.graph.num_nodes == 1 and len(ds) == 1
+    sub = load_subgnn(_subgnn(tmp_path / "s", "0 0\n", "0\tA\ttrain\n"))
+    assert sub.graph.num_nodes == 1
+    assert sub.subgraphs[0].tolist() == [0]
