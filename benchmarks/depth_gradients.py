@@ -38,10 +38,13 @@ AGGREGATORS = ("gcn", "mean", "ggnn")
 def load_cora(shared_data: Path = SHARED_DATA, seed: int = 0) -> tuple[Data, str]:
     """Cora from the shared Planetoid files, or a random graph of the same size without them."""
     raw = shared_data / "planetoid" / "Cora" / "raw"
-    if raw.is_dir():
-        from torch_geometric.io import read_planetoid_data
+    if raw.is_dir():  # our reader: PyG's unpickles the files, which can run code
+        from mmgraph.data.loaders.planetoid import load_planetoid
 
-        return read_planetoid_data(str(raw), "cora"), "Cora"
+        graph = load_planetoid(shared_data / "planetoid", "cora")
+        masks = {k: getattr(graph, k) for k in ("train_mask", "val_mask", "test_mask")}
+        x = torch.nan_to_num(graph.numeric)
+        return Data(x=x, edge_index=graph.edge_index, y=graph.y, **masks), "Cora"
     gen = torch.Generator().manual_seed(seed)
     num_nodes, num_features, num_edges = 2708, 1433, 5278
     x = (torch.rand(num_nodes, num_features, generator=gen) < 0.0127).float()
