@@ -9,7 +9,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,6 +41,19 @@ log = logging.getLogger(__name__)
 
 # Settings that may change between a run and its resumption without a warning.
 RESUMABLE_CHANGES = ("epochs", "patience", "progress", "device", "checkpoint_every")
+
+
+class StopTraining(Exception):
+    """Raised by a callback of :meth:`Trainer.fit` to end training after this epoch.
+
+    Training stops as on early stopping (the checkpoint is written, the best weights are
+    loaded); any other exception a callback raises (e.g. ``optuna.TrialPruned``) propagates
+    out of :meth:`Trainer.fit`.
+    """
+
+
+Callback = Callable[["Trainer", dict[str, Any]], None]
+"""``callback(trainer, record)``, called after each epoch with its history record."""
 
 
 class Objective(Protocol):
@@ -115,6 +128,7 @@ class Trainer:
         objective: Objective | None = None,
         resume: bool = False,
         loader: Iterable[Data] | None = None,
+        callbacks: Sequence[Callback] | None = None,
     ) -> Trainer:
         """Train on ``graph`` and return ``self`` with the best weights loaded.
 
@@ -128,6 +142,11 @@ class Trainer:
                 run ends as an uninterrupted one would). (default: :obj:`False`)
             loader (Iterable[Data], optional): Batches to iterate over each epoch, replacing
                 the one built from ``config``. (default: :obj:`None`)
+            callbacks (Sequence[Callback], optional): Called as ``callback(self, record)``
+                after each epoch (its ``record`` holds ``epoch``, ``train_loss`` and the
+                ``val_*`` metrics of an evaluation epoch); raising :class:`StopTraining`
+                ends training after that epoch, any other exception propagates (the
+                trial pruning of :mod:`mmgraph.tune`). (default: :obj:`None`)
 
         Raises:
             FileNotFoundError: ``resume`` without a checkpoint in ``out_dir``.
@@ -221,6 +240,11 @@ class Trainer:
                     history_log.append(record)
                 bar.set_postfix(loss=f"{record['train_loss']:.4f}", best=self.best_epoch)
                 stop = cfg.patience is not None and self._bad_evals >= cfg.patience
+                for callback in callbacks or ():
+                    try:
+                        callback(self, record)
+                    except StopTraining:
+                        stop = True
                 due = stop or epoch == cfg.epochs or epoch % cfg.checkpoint_every == 0
                 if history_log is not None and due:
                     history_log.sync()

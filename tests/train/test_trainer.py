@@ -191,3 +191,42 @@ def test_step_schedule_resumes_where_it_stopped(tmp_path) -> None:
 def test_schedule_settings_are_checked(field: str, value: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         config(**{field: value})
+
+
+def test_callbacks_see_every_epoch_and_can_stop_training(tmp_path) -> None:
+    from mmgraph.train.trainer import StopTraining
+
+    seen: list[dict] = []
+
+    def stop_at_three(trainer: Trainer, record: dict) -> None:
+        seen.append(dict(record))
+        assert trainer.epoch == record["epoch"]
+        if record["epoch"] == 3:
+            raise StopTraining
+
+    config = TrainConfig(epochs=10, patience=None, progress=False)
+    trainer = Trainer(TinyModel(4, 2), config, out_dir=tmp_path).fit(
+        make_graph(), callbacks=[stop_at_three]
+    )
+    assert [r["epoch"] for r in seen] == [1, 2, 3] and "val_macro_f1" in seen[0]
+    assert trainer.epoch == 3 and len(trainer.history) == 3
+    assert load_checkpoint(tmp_path / "checkpoint.safetensors").epoch == 3  # as early stopping
+    assert trainer.best_epoch is not None and trainer.best_epoch <= 3
+
+
+def test_callbacks_do_not_change_training_and_other_errors_propagate() -> None:
+    config = TrainConfig(epochs=4, patience=None, progress=False)
+    torch.manual_seed(0)
+    plain = Trainer(TinyModel(4, 2), config).fit(make_graph())
+    torch.manual_seed(0)
+    watched = Trainer(TinyModel(4, 2), config).fit(make_graph(), callbacks=[lambda t, r: None])
+    assert [r["train_loss"] for r in plain.history] == [r["train_loss"] for r in watched.history]
+
+    class Pruned(Exception):
+        pass
+
+    def prune(trainer: Trainer, record: dict) -> None:
+        raise Pruned
+
+    with pytest.raises(Pruned):
+        Trainer(TinyModel(4, 2), config).fit(make_graph(), callbacks=[prune])
