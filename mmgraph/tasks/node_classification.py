@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from mmgraph.tasks.run_folder import (
 )
 from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.checkpoint import WEIGHTS, load_weights
+from mmgraph.train.trainer import Callback
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,7 @@ def train_node_classifier(
     pretrain_epochs: int = 0,
     overwrite: bool = False,
     resume: bool = False,
+    callbacks: Sequence[Callback] = (),
 ) -> RunResult:
     """Train a :class:`~mmgraph.models.MultimodalGNN` node classifier end to end.
 
@@ -126,6 +129,7 @@ def train_node_classifier(
     :func:`~mmgraph.models.featurize` with ``features`` (to share it across runs).
     With ``pretrain_epochs`` (and ``fusion="autoencoder"``), the joint autoencoder is first
     pretrained by denoising reconstruction, then the whole model is fine-tuned.
+    ``callbacks`` go to the classifier's :meth:`~mmgraph.train.Trainer.fit` (per epoch).
 
     Raises:
         InputError: The run folder exists (without ``overwrite``), there is nothing to
@@ -155,6 +159,7 @@ def train_node_classifier(
             prefeaturized,
             pretrain_epochs,
             resume,
+            callbacks,
         )
     if not is_main_process():  # rank 0 alone writes; the others only need the path
         result = _train(
@@ -168,6 +173,7 @@ def train_node_classifier(
             prefeaturized,
             pretrain_epochs,
             resume,
+            callbacks,
         )
         return dataclasses.replace(result, run_dir=folder.final)
     with folder.transaction(keep_partial=has_checkpoint) as staging:
@@ -182,6 +188,7 @@ def train_node_classifier(
             prefeaturized,
             pretrain_epochs,
             resume,
+            callbacks,
         )
     return dataclasses.replace(result, run_dir=folder.final)
 
@@ -197,6 +204,7 @@ def _train(
     prefeaturized: bool,
     pretrain_epochs: int,
     resume: bool,
+    callbacks: Sequence[Callback] = (),
 ) -> RunResult:
     main_process = is_main_process()
     if prefeaturized:
@@ -229,11 +237,90 @@ def _train(
         # fine-tuning then loads its checkpoint's weights and random state.
         pretrain = dataclasses.replace(train, epochs=pretrain_epochs, patience=None)
         Trainer(model, pretrain).fit(featured, objective=AutoencoderPretraining(seed=train.seed))
-    trainer = Trainer(model, train, out_dir=run_dir).fit(featured, resume=resume)
+    trainer = Trainer(model, train, out_dir=run_dir).fit(
+        featured, resume=resume, callbacks=callbacks
+    )
     metrics = split_metrics(trainer, featured)
     if run_dir is not None and main_process:
         write_json(run_dir / METRICS, metrics)
     return RunResult(run_dir, metrics, trainer, featured)
+
+
+SEED_FOLDER = "seed-{}"
+"""The run folder of each seed inside a multi-seed run (``DIR/seed-0``, ``DIR/seed-1``, ...)."""
+
+
+def train_node_classifier_seeds(
+    data: DataSpec,
+    features: FeatureConfig | None = None,
+    model_options: dict[str, Any] | None = None,
+    train: TrainConfig | None = None,
+    seeds: Sequence[int] = (0,),
+    out: str | Path | None = None,
+    progress: bool = True,
+    pretrain_epochs: int = 0,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Train one node classifier per seed and summarise them (``mmgraph train --seeds``).
+
+    With one seed this is :func:`train_node_classifier` with ``train.seed`` replaced. With
+    several, ``out`` holds one complete run per seed in ``seed-K/`` (each readable by
+    ``evaluate``, ``predict``, ``embed``) and ``metrics.json`` in the multi-seed shape of
+    :func:`~mmgraph.tasks.subgraph.run_subgraph_task`: per split the mean of each metric
+    and ``<metric>_std`` beside it, ``runs`` (each seed's split metrics), ``seeds`` (the
+    same, as each seed's ``metrics.json``) and ``seed_list``. The folder is one transaction:
+    it appears once every seed is done.
+
+    Returns:
+        dict: The metrics (written to ``metrics.json``).
+    """
+    from mmgraph.tasks.subgraph import summarize_folds
+
+    train = train or TrainConfig()
+    seeds = [int(seed) for seed in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise InputError(f"Expected one or more distinct seeds (got {seeds})")
+    if len(seeds) == 1:
+        result = train_node_classifier(
+            data,
+            features,
+            model_options,
+            dataclasses.replace(train, seed=seeds[0]),
+            out=out,
+            progress=progress,
+            pretrain_epochs=pretrain_epochs,
+            overwrite=overwrite,
+        )
+        return result.metrics
+    folder = RunFolder(out, overwrite=overwrite).check() if out is not None else None
+    graph = load_graph(data, need_labels=True)
+    check_trainable(graph, data.source)
+
+    def run_all(staging: Path | None) -> dict[str, Any]:
+        runs = []
+        for seed in seeds:
+            result = train_node_classifier(
+                data,
+                features,
+                model_options,
+                dataclasses.replace(train, seed=seed),
+                out=None if staging is None else staging / SEED_FOLDER.format(seed),
+                graph=graph.clone(),
+                progress=progress,
+                pretrain_epochs=pretrain_epochs,
+            )
+            runs.append(result.metrics)
+        metrics = summarize_folds(runs)
+        metrics["seeds"] = runs
+        metrics["seed_list"] = seeds
+        if staging is not None:
+            write_json(staging / METRICS, metrics)
+        return metrics
+
+    if folder is None:
+        return run_all(None)
+    with folder.transaction() as staging:
+        return run_all(staging)
 
 
 def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:

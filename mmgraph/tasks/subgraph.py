@@ -46,6 +46,7 @@ from mmgraph.subgraph.sub2vec import (
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
+from mmgraph.train.trainer import Callback
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,7 @@ def _fit_classifier(
     full: SubgraphBatch,
     train_index: Tensor,
     cache: NeighborhoodCache | None,
+    callbacks: Sequence[Callback] = (),
 ) -> tuple[nn.Module, Trainer]:
     seed_everything(train.seed, deterministic=train.deterministic)
     model = build_subgraph_model(dataset, config, graph)
@@ -237,6 +239,7 @@ def _fit_classifier(
         _validation_batch(dataset, full, graph, cache),
         objective=SupervisedObjective(class_weights=weights),
         loader=loader,
+        callbacks=callbacks,
     )
     return model, trainer
 
@@ -314,6 +317,7 @@ def train_subgraph_model(
     train: TrainConfig | None = None,
     features: Any | None = None,
     progress: bool = False,
+    callbacks: Sequence[Callback] = (),
 ) -> SubgraphResult:
     """Train one method on ``dataset`` and evaluate it per split (or per fold).
 
@@ -334,6 +338,9 @@ def train_subgraph_model(
         features (mmgraph.models.FeatureConfig, optional): How to featurize a base graph
             with raw text or images. (default: :obj:`None`, the default encoders)
         progress (bool, optional): Show progress bars. (default: :obj:`False`)
+        callbacks (Sequence, optional): Per-epoch callbacks of the classifier's
+            :meth:`~mmgraph.train.Trainer.fit` (not called for ``sub2vec``, whose training
+            has no validation curve). (default: ``()``)
     """
     if not isinstance(dataset, SubgraphDataset):
         raise TypeError(
@@ -377,7 +384,9 @@ def train_subgraph_model(
             run_metrics.append(_probe_metrics(emb, batch, config.probe_c, train.seed))
         else:
             index = (batch.train_mask & (batch.y >= 0)).nonzero().view(-1)
-            model, trainer = _fit_classifier(dataset, config, train, graph, batch, index, cache)
+            model, trainer = _fit_classifier(
+                dataset, config, train, graph, batch, index, cache, callbacks
+            )
             run_metrics.append(_split_metrics(trainer, batch))
             model.eval()
             with torch.no_grad():
