@@ -1,0 +1,399 @@
+"""The options of each task, named as the command line names them, and what they build.
+
+Each task's options are a flat mapping keyed by the long option names of its command
+(``hidden``, ``lr``, ``text_encoder``, ...: ``mmgraph train`` for ``node``,
+``mmgraph subgraph train`` for ``subgraph``, ``mmgraph embed --objective node2vec`` for
+``unsupervised``), with the same defaults. The search spaces of :mod:`mmgraph.tune.space`
+name these options, ``best.yaml`` is one such mapping, and ``--config best.yaml`` reads it
+back, so a tuned configuration reruns with the command line unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from mmgraph.errors import InputError
+from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+
+TASKS: tuple[str, ...] = ("node", "subgraph", "unsupervised")
+"""The tasks :func:`mmgraph.tune.tune` searches."""
+
+COMMANDS: dict[str, str] = {
+    "node": "mmgraph train",
+    "subgraph": "mmgraph subgraph train",
+    "unsupervised": "mmgraph embed",
+}
+"""The command whose options (and ``--config`` files) each task's options are."""
+
+_FEATURES: dict[str, Any] = {
+    "text_encoder": DEFAULT_TEXT_ENCODER,
+    "image_encoder": "cnn",
+    "image_size": 32,
+    "cache_dir": None,
+}
+
+_MODEL: dict[str, Any] = {
+    "aggregator": "gcn",
+    "fusion": "concat",
+    "modalities": None,
+    "hidden": 64,
+    "layers": 2,
+    "modality_dim": 64,
+    "dropout": 0.5,
+    "head": "linear",
+    "numeric_scaling": "standard",
+    "no_missing_indicator": False,
+    "coordination": None,
+    "coordination_weight": 0.1,
+    "coordination_dim": 32,
+}
+
+OPTIONS: dict[str, dict[str, Any]] = {
+    "node": {
+        "data": None,
+        "root": None,
+        **_FEATURES,
+        **_MODEL,
+        "epochs": 200,
+        "lr": 0.01,
+        "weight_decay": 5e-4,
+        "lr_step_size": None,
+        "lr_gamma": 0.5,
+        "patience": 50,
+        "monitor": "macro_f1",
+        "no_class_weights": False,
+        "seed": 0,
+        "seeds": None,
+        "split": [0.6, 0.2, 0.2],
+        "batch_size": None,
+        "fanouts": None,
+        "pretrain_epochs": 0,
+    },
+    "subgraph": {
+        "data": None,
+        "root": None,
+        "method": "glass",
+        "node_input": "auto",
+        "hidden": 64,
+        "layers": 1,
+        "pool": "mean",
+        "aggr": "sum",
+        "aggregator": "mean",
+        "z_ratio": 0.8,
+        "dropout": 0.0,
+        "jk": False,
+        "head_layers": 1,
+        "head_dropout": 0.0,
+        "tokens": "degree",
+        "sub2vec_mode": "dbow",
+        "walk_length": 20,
+        "walks_per_node": 2,
+        "epochs": 100,
+        "lr": 0.005,
+        "weight_decay": 0.0,
+        "lr_step_size": None,
+        "lr_gamma": 0.5,
+        "patience": 50,
+        "monitor": "accuracy",
+        "batch_size": 32,
+        "seed": 0,
+        "repeats": 1,
+        **_FEATURES,
+    },
+    "unsupervised": {
+        "data": None,
+        "root": None,
+        "objective": "node2vec",
+        "encoder": "shallow",
+        "dim": 128,
+        "walk_length": None,
+        "context_size": None,
+        "walks_per_node": None,
+        "negatives": None,
+        "negative_distribution": "uniform",
+        "p": 1.0,
+        "q": 1.0,
+        "temperature": 1.0,
+        "dot": False,
+        "epochs": None,
+        "batch_size": 128,
+        "lr": 0.01,
+        "weight_decay": 0.0,
+        "seed": 0,
+        **_FEATURES,
+        **_MODEL,
+        "dropout": 0.0,
+    },
+}
+"""Each task's options and their defaults (those of its command; a test keeps them equal)."""
+
+_AGGREGATORS = ("mean", "gcn", "ggnn", "gin")
+_FUSIONS = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
+_MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
+    "aggregator": _AGGREGATORS,
+    "fusion": _FUSIONS,
+    "head": ("linear", "conv"),
+    "numeric_scaling": ("standard", "none"),
+    "coordination": (None, "cosine", "ranking", "structure", "infonce", "cca"),
+}
+
+CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
+    "node": dict(_MODEL_CHOICES),
+    "subgraph": {
+        "method": ("glass", "pool", "sub2vec"),
+        "node_input": ("auto", "constant", "degree", "id", "attributes", "x", "multimodal"),
+        "pool": ("mean", "sum", "max", "size", "attention"),
+        "aggr": ("sum", "mean", "gcn"),
+        "aggregator": _AGGREGATORS,
+        "tokens": ("degree", "node"),
+        "sub2vec_mode": ("dbow", "dm"),
+    },
+    "unsupervised": {
+        **_MODEL_CHOICES,
+        "objective": ("node2vec",),
+        "encoder": ("shallow", "gnn"),
+        "negative_distribution": ("uniform", "unigram"),
+    },
+}
+"""The values each option with a fixed set of values accepts."""
+
+
+def check_value(task: str, name: str, value: Any, where: str) -> None:
+    """Refuse a value of the wrong type or outside the option's choices."""
+    default = OPTIONS[task][name]
+    choices = CHOICES[task].get(name)
+    if choices is not None:
+        if value not in choices:
+            raise InputError(
+                f"{where}: {value!r} is not a value of '{name}' (choose from "
+                f"{', '.join(str(c) for c in choices)})"
+            )
+        return
+    if value is None:
+        return
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+        kind = "true or false"
+    elif isinstance(default, int) or name in ("modality_dim",):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        kind = "an integer"
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        kind = "a number"
+    else:
+        return
+    if not ok:
+        raise InputError(f"{where}: '{name}' takes {kind} (got {value!r})")
+
+
+def resolve(task: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The task's defaults updated by ``options``; unknown names refused, listing the valid."""
+    table = OPTIONS[task]
+    unknown = sorted(set(options) - set(table))
+    if unknown:
+        raise InputError(
+            f"Unknown options {unknown} for {COMMANDS[task]} (valid: {', '.join(sorted(table))})"
+        )
+    return {**table, **options}
+
+
+# ---------------------------------------------------------------------- node
+@dataclasses.dataclass
+class NodeRun:
+    """The arguments of :func:`~mmgraph.tasks.train_node_classifier` for a node task."""
+
+    data: Any  # DataSpec
+    features: Any  # FeatureConfig
+    model: dict[str, Any]
+    train: Any  # TrainConfig
+    pretrain_epochs: int
+
+
+def _none_or(value: Any) -> Any:
+    return None if value is None or str(value).lower() == "none" else value
+
+
+def _features(options: Mapping[str, Any]) -> Any:
+    from mmgraph.models import FeatureConfig
+
+    return FeatureConfig(
+        text_encoder=_none_or(options["text_encoder"]),
+        image_encoder=_none_or(options["image_encoder"]),
+        image_size=options["image_size"],
+        cache_dir=options["cache_dir"],
+    )
+
+
+def _model(options: Mapping[str, Any]) -> dict[str, Any]:
+    model: dict[str, Any] = {
+        "aggregator": options["aggregator"],
+        "fusion": options["fusion"],
+        "hidden": options["hidden"],
+        "num_layers": options["layers"],
+        "modality_dim": options["modality_dim"] or None,
+        "dropout": options["dropout"],
+        "head": options["head"],
+        "numeric_scaling": options["numeric_scaling"],
+        "missing_indicator": not options["no_missing_indicator"],
+    }
+    if options["modalities"]:
+        model["modalities"] = list(options["modalities"])
+    if options["coordination"]:
+        model.update(
+            coordination=options["coordination"],
+            coordination_weight=options["coordination_weight"],
+            coordination_dim=options["coordination_dim"],
+        )
+    return model
+
+
+def node_run(options: Mapping[str, Any], progress: bool = False) -> NodeRun:
+    """What ``mmgraph train`` with these options trains (``options``: see :data:`OPTIONS`)."""
+    from mmgraph.models import ModelConfig
+    from mmgraph.tasks import DataSpec
+    from mmgraph.train import TrainConfig
+
+    o = resolve("node", options)
+    model = _model(o)
+    ModelConfig(**model)  # refuses bad combinations now
+    train = TrainConfig(
+        epochs=o["epochs"],
+        lr=o["lr"],
+        lr_step_size=o["lr_step_size"],
+        lr_gamma=o["lr_gamma"],
+        weight_decay=o["weight_decay"],
+        patience=o["patience"],
+        monitor=o["monitor"],
+        class_weights=not o["no_class_weights"],
+        seed=o["seed"],
+        progress=progress,
+        batch_size=o["batch_size"],
+        fanouts=o["fanouts"],
+    )
+    data = DataSpec(str(o["data"]), root=o["root"], split=list(o["split"]))
+    return NodeRun(data, _features(o), model, train, int(o["pretrain_epochs"]))
+
+
+# ------------------------------------------------------------------ subgraph
+@dataclasses.dataclass
+class SubgraphRun:
+    """The arguments of :func:`~mmgraph.tasks.subgraph.run_subgraph_task`."""
+
+    config: Any  # SubgraphConfig
+    train: Any  # TrainConfig
+    features: Any  # FeatureConfig
+    seeds: list[int]
+    source: dict[str, Any]
+
+
+def subgraph_run(options: Mapping[str, Any], progress: bool = False) -> SubgraphRun:
+    """What ``mmgraph subgraph train`` with these options runs."""
+    from mmgraph.tasks.subgraph import SubgraphConfig
+    from mmgraph.train import TrainConfig
+
+    o = resolve("subgraph", options)
+    config = SubgraphConfig(
+        method=o["method"],
+        node_input=o["node_input"],
+        hidden=o["hidden"],
+        num_layers=o["layers"],
+        pool=o["pool"],
+        aggr=o["aggr"],
+        aggregator=o["aggregator"],
+        z_ratio=o["z_ratio"],
+        dropout=o["dropout"],
+        jk=o["jk"],
+        head_layers=o["head_layers"],
+        head_dropout=o["head_dropout"],
+        batch_size=o["batch_size"],
+        tokens=o["tokens"],
+        sub2vec_mode=o["sub2vec_mode"],
+        walk_length=o["walk_length"],
+        walks_per_node=o["walks_per_node"],
+    )
+    train = TrainConfig(
+        epochs=o["epochs"],
+        lr=o["lr"],
+        lr_step_size=o["lr_step_size"],
+        lr_gamma=o["lr_gamma"],
+        weight_decay=o["weight_decay"],
+        patience=o["patience"],
+        monitor=o["monitor"],
+        seed=o["seed"],
+        progress=progress,
+    )
+    seeds = list(range(o["seed"], o["seed"] + o["repeats"]))
+    source = {"data": str(o["data"]), "root": None if o["root"] is None else str(o["root"])}
+    return SubgraphRun(config, train, _features(o), seeds, source)
+
+
+# -------------------------------------------------------------- unsupervised
+@dataclasses.dataclass
+class EmbedRun:
+    """The arguments of :func:`~mmgraph.tasks.unsupervised.node2vec_embeddings`."""
+
+    data: Any  # DataSpec
+    encoder: str
+    node2vec: dict[str, Any]
+    features: Any | None
+    model: dict[str, Any] | None
+    train: Any | None  # TrainConfig
+
+
+def embed_run(options: Mapping[str, Any], progress: bool = False) -> EmbedRun:
+    """What ``mmgraph embed --objective node2vec`` with these options learns."""
+    from mmgraph.tasks import DataSpec
+    from mmgraph.tasks.unsupervised import GNN_TRAIN_DEFAULTS
+    from mmgraph.train import TrainConfig
+
+    o = resolve("unsupervised", options)
+    wl, cs = o["walk_length"], o["context_size"]
+    if wl is not None and cs is not None and cs > wl:
+        raise InputError(
+            f"'context_size' {cs} is longer than 'walk_length' {wl}; give a context size <= "
+            "the walk length"
+        )
+    walk = {
+        "walk_length": wl,
+        "context_size": cs,
+        "walks_per_node": o["walks_per_node"],
+        "num_negatives": o["negatives"],
+        "p": o["p"],
+        "q": o["q"],
+        "negative_distribution": o["negative_distribution"],
+    }
+    walk = {key: value for key, value in walk.items() if value is not None}
+    data = DataSpec(str(o["data"]), root=o["root"])
+    if o["encoder"] == "shallow":
+        settings = {
+            **walk,
+            "embedding_dim": o["dim"],
+            "batch_size": o["batch_size"],
+            "lr": o["lr"],
+            "seed": o["seed"],
+        }
+        if o["epochs"] is not None:
+            settings["epochs"] = o["epochs"]
+        return EmbedRun(data, "shallow", settings, None, None, None)
+    from mmgraph.models import ModelConfig
+
+    model = _model(o)
+    ModelConfig(**model)
+    train = TrainConfig(
+        **{
+            **GNN_TRAIN_DEFAULTS,
+            **({"epochs": o["epochs"]} if o["epochs"] is not None else {}),
+            "lr": o["lr"],
+        },
+        weight_decay=o["weight_decay"],
+        seed=o["seed"],
+        progress=progress,
+    )
+    walk.update(normalize=not o["dot"], temperature=o["temperature"])
+    return EmbedRun(data, "gnn", walk, _features(o), model, train)
+
+
+BUILDERS = {"node": node_run, "subgraph": subgraph_run, "unsupervised": embed_run}
+"""Each task's options -> run arguments."""

@@ -1,0 +1,423 @@
+"""What a trial of each task trains, on data whose test split is hidden, and the final runs.
+
+Every search object is built from the data's name or path and keeps only a copy of the
+data with the test split removed: test labels set to ``-1`` (unlabelled) and the test mask
+emptied (node and subgraph tasks), or labels dropped altogether (unsupervised). Trials see
+nothing else, so no code path of the search can read a test label. Only :meth:`final`, run
+once the search is over, loads the data again, whole, to retrain the best options with
+every seed and evaluate the test split.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.errors import InputError
+from mmgraph.tune.options import embed_run, node_run, subgraph_run
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[int, float], None]
+"""``report(step, value)``: one point of a trial's validation curve (may raise to prune)."""
+
+HELD_OUT_EDGES = 0.1
+"""Share of the undirected edges the unsupervised search holds out to score embeddings."""
+
+
+def _epoch_reporter(report: Report, monitor: str) -> Callable[[Any, dict[str, Any]], None]:
+    """A :meth:`~mmgraph.train.Trainer.fit` callback passing on the validation ``monitor``."""
+    key = f"val_{monitor}"
+
+    def callback(trainer: Any, record: dict[str, Any]) -> None:
+        value = record.get(key)
+        if value is not None and math.isfinite(float(value)):
+            report(int(record["epoch"]), -float(value) if monitor == "loss" else float(value))
+
+    return callback
+
+
+# ---------------------------------------------------------------------- node
+def hide_test_nodes(graph: MultimodalGraph) -> MultimodalGraph:
+    """A copy of ``graph`` whose test nodes are unlabelled and whose test mask is empty."""
+    hidden = graph.clone()
+    test = getattr(graph, "test_mask", None)
+    if test is not None:
+        hidden.y = graph.y.clone()
+        hidden.y[test] = UNLABELLED
+        hidden.test_mask = torch.zeros_like(test)
+    return hidden
+
+
+class NodeSearch:
+    """Node classification: selects on the validation ``monitor`` (macro-F1 by default)."""
+
+    task = "node"
+    space_name = "node"
+
+    def __init__(self, data: str, root: str | None = None) -> None:
+        from mmgraph.tasks import DataSpec, load_graph
+        from mmgraph.tasks.node_classification import check_trainable
+
+        self.source, self.root = str(data), root
+        spec = DataSpec(self.source, root=root)
+        graph = load_graph(spec, need_labels=True)
+        check_trainable(graph, spec.source)
+        self.data = hide_test_nodes(graph)
+        self._featurized: dict[str, MultimodalGraph] = {}
+
+    def criterion(self, options: Mapping[str, Any]) -> str:
+        """What the search maximises."""
+        monitor = node_run(self._with_data(options)).train.monitor
+        return f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
+
+    def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        return {**options, "data": self.source, "root": self.root}
+
+    def trial(self, options: Mapping[str, Any], report: Report) -> float:
+        """Train once on the data without test labels; the best validation score."""
+        from mmgraph.models import featurize
+        from mmgraph.tasks import train_node_classifier
+
+        run = node_run(self._with_data(options))
+        key = repr(sorted(run.features.to_dict().items()))
+        if key not in self._featurized:
+            self._featurized[key] = featurize(self.data, run.features, progress=False)
+        result = train_node_classifier(
+            run.data,
+            run.features,
+            run.model,
+            run.train,
+            graph=self._featurized[key].clone(),
+            progress=False,
+            prefeaturized=True,
+            pretrain_epochs=run.pretrain_epochs,
+            callbacks=[_epoch_reporter(report, run.train.monitor)],
+        )
+        score = result.trainer.best_score
+        if score is None:
+            raise InputError("The trial trained no epoch: give 'epochs' >= 1")
+        return float(score)
+
+    def final(
+        self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool
+    ) -> dict[str, Any]:
+        """``mmgraph train --seeds ...`` with ``options``, written to ``out``."""
+        from mmgraph.tasks.node_classification import train_node_classifier_seeds
+
+        run = node_run(self._with_data(options), progress=progress)
+        return train_node_classifier_seeds(
+            run.data,
+            run.features,
+            run.model,
+            run.train,
+            seeds=seeds,
+            out=out,
+            progress=progress,
+            pretrain_epochs=run.pretrain_epochs,
+        )
+
+    @staticmethod
+    def best_options(options: Mapping[str, Any], seeds: Sequence[int]) -> dict[str, Any]:
+        """The ``best.yaml`` of ``options`` (``mmgraph train --config`` reads it)."""
+        return {**options, "seed": int(seeds[0]), "seeds": [int(s) for s in seeds]}
+
+
+# ------------------------------------------------------------------ subgraph
+def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0) -> SubgraphDataset:
+    """A copy of ``dataset`` with a train/val split and its test subgraphs unlabelled.
+
+    A split is kept (its test subgraphs unlabelled). Cross-validation folds without a split
+    (TU): the first fold's test graphs are unlabelled and a stratified tenth of its
+    training graphs validates. Neither: the seeded stratified 80/10/10 split that
+    :func:`~mmgraph.tasks.subgraph.train_subgraph_model` draws for ``seed``.
+    """
+    from mmgraph.data.split import stratified_split
+
+    y = dataset.y.clone()
+    labelled = y >= 0
+    n = y.numel()
+    if dataset.train_mask is not None and bool((dataset.train_mask & labelled).any()):
+        train = dataset.train_mask.clone()
+        val = dataset.val_mask.clone() if dataset.val_mask is not None else None
+        test = (
+            dataset.test_mask if dataset.test_mask is not None else torch.zeros(n, dtype=torch.bool)
+        )
+    elif dataset.folds:
+        train_idx, test_idx = dataset.folds[0]
+        test = torch.zeros(n, dtype=torch.bool)
+        test[test_idx] = True
+        inner = torch.full_like(y, UNLABELLED)
+        inner[train_idx] = y[train_idx]
+        train, val, _ = stratified_split(inner, 0.9, 0.1, 0.0, seed=seed)
+    else:
+        train, val, test = stratified_split(y, 0.8, 0.1, 0.1, seed=seed)
+    y[test] = UNLABELLED
+    if val is not None:
+        val = val & ~test
+    return dataclasses.replace(
+        dataset,
+        y=y,
+        train_mask=train & ~test,
+        val_mask=val,
+        test_mask=torch.zeros(n, dtype=torch.bool),
+        folds=None,
+    )
+
+
+class SubgraphSearch:
+    """Subgraph / graph classification: selects on the validation ``monitor`` (accuracy)."""
+
+    task = "subgraph"
+
+    def __init__(self, data: str, root: str | None = None) -> None:
+        from mmgraph.tasks.subgraph import load_subgraph_dataset
+
+        self.source, self.root = str(data), root
+        dataset = load_subgraph_dataset(self.source, root=root)
+        self.whole_graphs = bool(dataset.whole_graphs)
+        self.space_name = "graph" if self.whole_graphs else "subgraph"
+        self.data = hide_test_subgraphs(dataset)
+        if not bool((self.data.val_mask is not None) and self.data.val_mask.any()):
+            raise InputError(
+                f"{self.source!r} has no validation subgraphs to select on: give it a split "
+                "with 'val' subgraphs"
+            )
+
+    def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        return {**options, "data": self.source, "root": self.root}
+
+    def criterion(self, options: Mapping[str, Any]) -> str:
+        """What the search maximises."""
+        monitor = subgraph_run(self._with_data(options)).train.monitor
+        return f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
+
+    def trial(self, options: Mapping[str, Any], report: Report) -> float:
+        """Train once on the data without test labels; the validation score."""
+        from mmgraph.tasks.subgraph import train_subgraph_model
+
+        run = subgraph_run(self._with_data(options))
+        monitor = run.train.monitor
+        result = train_subgraph_model(
+            self.data,
+            run.config,
+            run.train,
+            run.features,
+            progress=False,
+            callbacks=[_epoch_reporter(report, monitor)],
+        )
+        val = result.metrics.get("val")
+        if not val or monitor not in val:
+            raise InputError(
+                f"No validation {monitor!r} to select on (got {sorted(val or {})}): choose "
+                "'monitor' among them"
+            )
+        return -float(val[monitor]) if monitor == "loss" else float(val[monitor])
+
+    def final(
+        self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool
+    ) -> dict[str, Any]:
+        """``mmgraph subgraph train --seed S --repeats K`` with ``options``, into ``out``."""
+        from mmgraph.tasks.subgraph import load_subgraph_dataset, run_subgraph_task
+
+        run = subgraph_run(self._with_data({**options, **self.best_options({}, seeds)}), progress)
+        dataset = load_subgraph_dataset(self.source, root=self.root)
+        return run_subgraph_task(
+            dataset,
+            run.config,
+            run.train,
+            seeds=run.seeds,
+            out=out,
+            features=run.features,
+            progress=progress,
+            source=run.source,
+        )
+
+    @staticmethod
+    def best_options(options: Mapping[str, Any], seeds: Sequence[int]) -> dict[str, Any]:
+        """The ``best.yaml`` of ``options`` (``mmgraph subgraph train --config`` reads it)."""
+        first = int(seeds[0])
+        if list(seeds) != list(range(first, first + len(seeds))):
+            raise InputError(f"Expected consecutive seeds (got {list(seeds)})")
+        return {**options, "seed": first, "repeats": len(seeds)}
+
+
+# -------------------------------------------------------------- unsupervised
+def hold_out_edges(
+    graph: MultimodalGraph, share: float = HELD_OUT_EDGES, seed: int = 0
+) -> tuple[MultimodalGraph, np.ndarray, np.ndarray]:
+    """Remove a seeded ``share`` of the undirected edges; return the rest and a test set.
+
+    Returns the graph without those edges (both directions) and without labels, the held
+    out node pairs ``[P, 2]``, and as many node pairs joined by no edge ``[P, 2]``.
+    """
+    edges = graph.edge_index.numpy()
+    pairs = np.sort(edges.T, axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    unique = np.unique(pairs, axis=0)
+    if len(unique) < 2:
+        raise InputError(
+            "The unsupervised search scores held-out edges: the graph needs at least 2 edges "
+            f"between distinct nodes (got {len(unique)})"
+        )
+    rng = np.random.default_rng(seed)
+    count = max(1, int(round(share * len(unique))))
+    held = unique[rng.permutation(len(unique))[:count]]
+    held_set = {tuple(p) for p in held.tolist()}
+    keep = torch.tensor([tuple(p) not in held_set for p in np.sort(edges.T, axis=1).tolist()])
+    rest = graph.edge_subgraph(keep)
+    for key in ("y", "train_mask", "val_mask", "test_mask", "class_names", "positive_class"):
+        if key in rest:
+            del rest[key]
+    n = int(graph.num_nodes)
+    existing = {tuple(p) for p in unique.tolist()}
+    negatives: list[tuple[int, int]] = []
+    while len(negatives) < count:
+        a, b = (int(v) for v in rng.integers(0, n, size=2))
+        pair = (min(a, b), max(a, b))
+        if a != b and pair not in existing:
+            negatives.append(pair)
+    return rest, held, np.asarray(negatives)
+
+
+def edge_auc(emb: np.ndarray, positives: np.ndarray, negatives: np.ndarray) -> float:
+    """ROC-AUC of cosine similarity separating ``positives`` from ``negatives`` pairs."""
+    from sklearn.metrics import roc_auc_score
+
+    norm = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+
+    def score(pairs: np.ndarray) -> np.ndarray:
+        return np.sum(norm[pairs[:, 0]] * norm[pairs[:, 1]], axis=1)
+
+    values = np.concatenate([score(positives), score(negatives)])
+    truth = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
+    return float(roc_auc_score(truth, values))
+
+
+class UnsupervisedSearch:
+    """Unsupervised embeddings: selects on held-out edge AUC, a label-free criterion.
+
+    A seeded tenth of the undirected edges is removed (with every label) before the
+    search; each trial embeds the remaining graph and is scored by the ROC-AUC with which
+    the cosine similarity of two nodes' embeddings tells the held-out edges from as many
+    unjoined pairs. Labels are read only by the final clustering report (NMI, ARI, ACC).
+    """
+
+    task = "unsupervised"
+    space_name = "unsupervised"
+
+    def __init__(self, data: str, root: str | None = None) -> None:
+        from mmgraph.tasks import DataSpec, load_graph
+
+        self.source, self.root = str(data), root
+        graph = load_graph(DataSpec(self.source, root=root))
+        self.data, self.positives, self.negatives = hold_out_edges(graph)
+
+    def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        return {**options, "data": self.source, "root": self.root}
+
+    def criterion(self, options: Mapping[str, Any]) -> str:
+        """What the search maximises."""
+        return f"held-out edge AUC ({HELD_OUT_EDGES:.0%} of the edges, cosine similarity)"
+
+    def trial(self, options: Mapping[str, Any], report: Report) -> float:
+        """Embed the graph without the held-out edges; their AUC."""
+        from mmgraph.tasks.unsupervised import node2vec_embeddings
+
+        run = embed_run(self._with_data(options))
+        result = node2vec_embeddings(
+            graph=self.data.clone(),
+            encoder=run.encoder,
+            node2vec=run.node2vec,
+            features=run.features,
+            model_options=run.model,
+            train=run.train,
+            progress=False,
+        )
+        emb = result.embeddings.cpu().numpy().astype(np.float64)
+        return edge_auc(emb, self.positives, self.negatives)
+
+    def final(
+        self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool
+    ) -> dict[str, Any]:
+        """Embed the whole graph with each seed and cluster it; metrics as ``cluster``'s.
+
+        ``out`` receives the first seed's ``embeddings.npy`` (what ``mmgraph embed
+        --config best.yaml`` writes). ``k`` is the number of classes of a labelled graph,
+        else the k in 2..10 whose k-means clusters have the highest modularity.
+        """
+        from mmgraph.eval import cluster_embeddings, clustering_metrics
+        from mmgraph.tasks import DataSpec, load_graph
+        from mmgraph.tasks.subgraph import summarize_folds
+        from mmgraph.tasks.unsupervised import node2vec_embeddings
+
+        graph = load_graph(DataSpec(self.source, root=self.root))
+        y = getattr(graph, "y", None)
+        labels = None if y is None or not bool((y != UNLABELLED).any()) else y.numpy()
+        runs: list[dict[str, Any]] = []
+        k: int | None = None
+        out.mkdir(parents=True, exist_ok=True)
+        for i, seed in enumerate(seeds):
+            run = embed_run(self._with_data({**options, "seed": int(seed)}), progress)
+            path = out / "embeddings.npy" if i == 0 else None
+            result = node2vec_embeddings(
+                run.data,
+                run.encoder,
+                run.node2vec,
+                features=run.features,
+                model_options=run.model,
+                train=run.train,
+                out=path,
+                progress=progress,
+            )
+            emb = result.embeddings.cpu().numpy().astype(np.float64)
+            if k is None:
+                k = _choose_k(emb, labels, graph.edge_index, int(seed))
+            clusters = cluster_embeddings(emb, k, seed=int(seed))
+            metrics = clustering_metrics(
+                labels, clusters, emb=emb, edge_index=graph.edge_index, seed=int(seed)
+            )
+            runs.append({"test": metrics})
+        summary = summarize_folds(runs)
+        metrics_out: dict[str, Any] = dict(summary["test"])
+        metrics_out.update(k=k, method="kmeans", runs=[r["test"] for r in runs])
+        metrics_out["seed_list"] = [int(s) for s in seeds]
+        return metrics_out
+
+    @staticmethod
+    def best_options(options: Mapping[str, Any], seeds: Sequence[int]) -> dict[str, Any]:
+        """The ``best.yaml`` of ``options`` (``mmgraph embed --config`` reads it)."""
+        return {**options, "objective": "node2vec", "seed": int(seeds[0])}
+
+
+def _choose_k(emb: np.ndarray, labels: np.ndarray | None, edge_index: Any, seed: int) -> int:
+    """The number of classes, else the k in 2..10 of highest k-means modularity."""
+    from mmgraph.eval import cluster_embeddings
+    from mmgraph.eval.clustering import modularity
+
+    if labels is not None:
+        return int(np.unique(labels[labels != UNLABELLED]).size)
+    n = emb.shape[0]
+    best_k, best = 2, -math.inf
+    for k in range(2, min(10, n - 1) + 1):
+        value = modularity(edge_index, cluster_embeddings(emb, k, seed=seed), num_nodes=n)
+        if value > best:
+            best_k, best = k, value
+    return best_k
+
+
+SEARCHES: dict[str, type] = {
+    "node": NodeSearch,
+    "subgraph": SubgraphSearch,
+    "unsupervised": UnsupervisedSearch,
+}
+"""The search of each task."""

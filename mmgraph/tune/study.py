@@ -1,0 +1,489 @@
+"""``tune``: an Optuna search of one task's options, then the best options retrained.
+
+The search (TPE, seeded; median pruning on each trial's validation curve) reads
+validation scores only: trials run on data whose test split is hidden
+(:mod:`mmgraph.tune.searches`). Its study lives in an Optuna storage, by default SQLite in
+the output folder, so that an interrupted search resumes and several processes (``workers``
+here, or more machines sharing ``storage``) run trials of the same study.
+
+**The output folder** is a transaction (:class:`~mmgraph.tasks.run_folder.RunFolder`):
+while the search runs, everything, the SQLite ``study.db`` included, is in the staging
+folder ``.DIR.partial`` beside ``DIR``; an interrupted search leaves it there and
+``resume=True`` continues the same study from it (the trials that were running are
+marked failed and run again first). Once the best options are retrained, the folder
+moves into place, holding:
+
+* ``best.yaml``: the best options as the matching command's ``--config`` file;
+* ``metrics.json``: what that command writes (``--seeds``: per seed and mean ± std);
+* ``runs/``: the retrained runs (node: ``seed-K/`` run folders; subgraph: the run);
+* ``study.db`` (default storage), ``tune.json`` (criterion, trial counts, best trial,
+  space, storage), ``history.png`` and ``importances.png`` (Optuna's plots).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import multiprocessing
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.errors import InputError
+from mmgraph.tasks.run_folder import RunFolder, write_atomic
+from mmgraph.tune.budget import parse_budget
+from mmgraph.tune.options import TASKS
+from mmgraph.tune.searches import SEARCHES
+from mmgraph.tune.space import Space, load_space
+
+log = logging.getLogger(__name__)
+
+STUDY_DB = "study.db"
+BEST = "best.yaml"
+METRICS = "metrics.json"
+SUMMARY = "tune.json"
+RUNS = "runs"
+HISTORY_PLOT = "history.png"
+IMPORTANCE_PLOT = "importances.png"
+
+
+@dataclasses.dataclass
+class TuneResult:
+    """What :func:`tune` returns.
+
+    Attributes:
+        out (Path): The output folder.
+        task (str): ``node``, ``subgraph`` or ``unsupervised``.
+        criterion (str): What the search maximised.
+        best_value (float): The best trial's criterion.
+        best_options (dict): ``best.yaml``: the options of the matching command.
+        metrics (dict): ``metrics.json`` of the retrained runs.
+        trials (dict): Number of ``complete``, ``pruned`` and ``failed`` trials.
+        storage (str): The Optuna storage URL; ``study_name`` names the study in it.
+    """
+
+    out: Path
+    task: str
+    criterion: str
+    best_value: float
+    best_options: dict[str, Any]
+    metrics: dict[str, Any]
+    trials: dict[str, int]
+    storage: str
+    study_name: str
+
+
+def detect_task(data: Any) -> str:
+    """The task of loaded data: ``subgraph``, ``node`` (labelled graph) or ``unsupervised``."""
+    if isinstance(data, SubgraphDataset):
+        return "subgraph"
+    y = getattr(data, "y", None)
+    if y is not None and bool((y >= 0).any()):
+        return "node"
+    return "unsupervised"
+
+
+@dataclasses.dataclass
+class _Worker:
+    """What one worker process needs (picklable, for ``spawn``)."""
+
+    task: str
+    data: str
+    root: str | None
+    space: str | None
+    storage: str
+    study_name: str
+    sampler_seed: int
+    trials: int | None
+    deadline: float | None
+    threads: int | None = None
+
+
+def _storage(url: str) -> Any:
+    import optuna
+
+    if url.startswith("sqlite"):  # wait for the other workers' writes instead of failing
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
+    return url
+
+
+def _sampler(seed: int) -> Any:
+    import optuna
+
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def _pruner() -> Any:
+    import optuna
+
+    return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10)
+
+
+def _counted() -> tuple[Any, ...]:
+    from optuna.trial import TrialState
+
+    return (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+
+
+def _objective(search: Any, space: Space) -> Any:
+    import optuna
+
+    def objective(trial: optuna.Trial) -> float:
+        options = {**space.fixed, **{n: p.suggest(trial) for n, p in space.params.items()}}
+
+        def report(step: int, value: float) -> None:
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {step}")
+
+        try:
+            value = search.trial(options, report)
+        except (ValueError, TypeError, FloatingPointError) as error:
+            message = " ".join(str(error).split())[:500]
+            trial.set_user_attr("error", message)
+            log.warning("Trial %d failed (%s): %s", trial.number, type(error).__name__, message)
+            raise
+        if not math.isfinite(value):
+            raise optuna.TrialPruned("non-finite validation score")
+        return value
+
+    return objective
+
+
+def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
+    """Run trials of the study until the budget or the trial count is used up."""
+    import optuna
+
+    if work.threads is not None:
+        import torch
+
+        torch.set_num_threads(work.threads)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    if search is None:
+        search = SEARCHES[work.task](work.data, work.root)
+    space = load_space(search.space_name, work.space)
+    study = optuna.load_study(
+        study_name=work.study_name,
+        storage=_storage(work.storage),
+        sampler=_sampler(work.sampler_seed),
+        pruner=_pruner(),
+    )
+    callbacks: list[Any] = []
+    if work.trials is not None:
+        done = len(study.get_trials(deepcopy=False, states=_counted()))
+        if done >= work.trials:
+            return
+        callbacks.append(optuna.study.MaxTrialsCallback(work.trials, states=_counted()))
+    if bar is not None:
+        callbacks.append(lambda study, trial: _update_bar(bar, study))
+    timeout = None
+    if work.deadline is not None:
+        timeout = work.deadline - time.time()
+        if timeout <= 0:
+            return
+    study.optimize(
+        _objective(search, space),
+        timeout=timeout,
+        callbacks=callbacks,
+        catch=(ValueError, TypeError, FloatingPointError),
+        gc_after_trial=True,
+    )
+
+
+def _update_bar(bar: Any, study: Any) -> None:
+    counts = _trial_counts(study)
+    bar.n = sum(counts.values())
+    best = None
+    try:
+        best = study.best_value
+    except ValueError:
+        pass
+    bar.set_postfix(best=None if best is None else f"{best:.4f}", pruned=counts["pruned"])
+    bar.refresh()
+
+
+def _spawned(work: _Worker) -> None:  # pragma: no cover - runs in a child process
+    _run_worker(work)
+
+
+def _trial_counts(study: Any) -> dict[str, int]:
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    return {
+        "complete": sum(t.state == TrialState.COMPLETE for t in trials),
+        "pruned": sum(t.state == TrialState.PRUNED for t in trials),
+        "failed": sum(t.state == TrialState.FAIL for t in trials),
+    }
+
+
+def _retry_interrupted(study: Any) -> int:
+    """Mark the trials an interruption left running as failed; queue their options again."""
+    from optuna.trial import TrialState
+
+    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    for trial in stale:
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        study.enqueue_trial(trial.params, skip_if_exists=False)
+    return len(stale)
+
+
+def _plots(study: Any, folder: Path) -> list[str]:
+    """Optuna's optimisation history and parameter importances as PNG; the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.importance import FanovaImportanceEvaluator
+    from optuna.visualization import matplotlib as vis
+
+    written = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+        for name, draw in (
+            (HISTORY_PLOT, lambda: vis.plot_optimization_history(study)),
+            (
+                IMPORTANCE_PLOT,
+                lambda: vis.plot_param_importances(
+                    study, evaluator=FanovaImportanceEvaluator(seed=0)
+                ),
+            ),
+        ):
+            try:
+                axes = draw()
+            except (ValueError, RuntimeError, ZeroDivisionError) as error:
+                log.info("No %s: %s", name, error)  # e.g. importances of fewer than 2 trials
+                continue
+            figure = axes.get_figure(root=True)
+            assert figure is not None  # an Axes drawn by Optuna belongs to a figure
+            figure.tight_layout()
+            figure.savefig(folder / name, dpi=100)
+            plt.close(figure)
+            written.append(name)
+    return written
+
+
+def tune(
+    data: str | Path,
+    task: str | None = None,
+    budget: str | float | None = None,
+    trials: int | None = None,
+    out: str | Path = "tune",
+    storage: str | None = None,
+    workers: int = 1,
+    seeds: int = 5,
+    space: str | Path | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    root: str | Path | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> TuneResult:
+    """Search a task's options with Optuna on validation data, then retrain the best.
+
+    The task comes from the data (``task`` overrides): a SubGNN or TU data set is a
+    ``subgraph`` (graph) classification task, a labelled graph a ``node`` task, an
+    unlabelled graph an ``unsupervised`` one. Each trial draws the options of the task's
+    space (:mod:`mmgraph.tune.space`; ``space`` names a YAML file overriding it) with a
+    seeded TPE sampler and trains with ``seed`` on data whose test split is hidden; a
+    median pruner stops trials whose validation curve falls behind. Selection criterion:
+    the validation ``monitor`` of the task's command (node: macro-F1; subgraph: accuracy)
+    or, unsupervised, the ROC-AUC of held-out edges (no labels).
+
+    The search stops after ``trials`` trials (counted over every worker and earlier,
+    resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock of
+    this call, e.g. ``"15m"``, ``"1h30m"``) has passed, whichever comes first; a trial
+    running at the deadline finishes. Then the best options are retrained with ``seeds``
+    seeds (``seed``, ``seed + 1``, ...) on the whole data, and only then is the test split
+    evaluated. See :mod:`mmgraph.tune.study` for the files written to ``out``.
+
+    Args:
+        data (str or Path): A built-in name, a dataset card, a data folder, a SubGNN or TU
+            folder.
+        task (str, optional): ``node``, ``subgraph`` or ``unsupervised``. (default: from
+            the data)
+        budget (str or float, optional): Wall-clock budget (``"15m"``; a number: seconds).
+        trials (int, optional): Number of trials. At least one of ``budget`` and ``trials``.
+        out (str or Path): The output folder. (default: ``"tune"``)
+        storage (str, optional): An Optuna storage URL (``postgresql://...``,
+            ``sqlite:///...``); other processes or machines given the same URL and data
+            join the study. (default: ``sqlite:///OUT/study.db``)
+        workers (int, optional): Local processes running trials. (default: :obj:`1`)
+        seeds (int, optional): Seeds of the final retraining. (default: :obj:`5`)
+        space (str or Path, optional): YAML file overriding the task's search space.
+        overwrite (bool, optional): Replace an existing ``out`` once the new one is done.
+        resume (bool, optional): Continue the interrupted search of ``out``.
+        root (str or Path, optional): Folder of the built-in data sets.
+        seed (int, optional): Seed of the sampler and of every trial's training; the
+            final seeds start from it. (default: :obj:`0`)
+        progress (bool, optional): Show progress bars. (default: :obj:`True`)
+
+    Raises:
+        InputError: No budget and no trials, a bad budget, task, space file, or data the
+            task cannot use, an ``out`` that exists (without ``overwrite``/``resume``), a
+            resumed study searched with other data, task or space, or no trial completed.
+    """
+    import optuna
+
+    if budget is None and trials is None:
+        raise InputError("Give a time budget (e.g. 15m) or a number of trials, or both")
+    seconds = parse_budget(budget) if budget is not None else None
+    counts_given: tuple[tuple[str, Any], ...] = (
+        ("trials", trials),
+        ("workers", workers),
+        ("seeds", seeds),
+    )
+    for name, value in counts_given:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InputError(f"Expected '{name}' to be a positive int (got {value!r})")
+        if value is not None and value < 1:
+            raise InputError(f"Expected '{name}' >= 1 (got {value})")
+    if task is not None and task not in TASKS:
+        raise InputError(f"Unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    start = time.time()
+    folder = RunFolder(out, overwrite=overwrite, resume=resume).check()
+    data = str(data)
+    root = None if root is None else str(Path(root).expanduser().resolve())
+    if Path(data).expanduser().exists():
+        data = str(Path(data).expanduser().resolve())
+    space_path = None if space is None else str(Path(space).expanduser().resolve())
+    if task is None:
+        from mmgraph.data.registry import load_dataset
+
+        task = detect_task(load_dataset(data, root=root))
+    search = SEARCHES[task](data, root)
+    chosen = load_space(search.space_name, space_path)  # refused before anything is written
+    criterion = search.criterion(chosen.fixed)
+    seed_list = list(range(seed, seed + seeds))
+    study_name = f"mmgraph-{task}-{Path(data).name}"
+    attrs = {"task": task, "data": data, "root": root, "space": chosen.to_dict(), "seed": seed}
+
+    def keep(staging: Path) -> bool:
+        return storage is not None or (staging / STUDY_DB).is_file()
+
+    with folder.transaction(keep_partial=keep) as staging:
+        url = storage or f"sqlite:///{(staging / STUDY_DB).resolve()}"
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = optuna.create_study(
+            study_name=study_name,
+            storage=_storage(url),
+            sampler=_sampler(seed),
+            pruner=_pruner(),
+            direction="maximize",
+            load_if_exists=True,
+        )
+        old = {k: study.user_attrs.get(k) for k in attrs}
+        if study.trials and any(v is not None for v in old.values()) and old != attrs:
+            changed = sorted(k for k in attrs if old[k] != attrs[k])
+            raise InputError(
+                f"The study {study_name!r} in {url} was searched with other {changed}: give "
+                "the same arguments to resume it, or another --out/--storage"
+            )
+        for key, value in attrs.items():
+            study.set_user_attr(key, value)
+        if resume:
+            again = _retry_interrupted(study)
+            if again:
+                log.info("%d interrupted trials will run again", again)
+        deadline = None if seconds is None else start + seconds
+        cores = os.cpu_count() or 1
+        works = [
+            _Worker(
+                task,
+                data,
+                root,
+                space_path,
+                url,
+                study_name,
+                seed + k,
+                trials,
+                deadline,
+                threads=max(1, cores // workers) if workers > 1 else None,
+            )
+            for k in range(workers)
+        ]
+        _search_with_workers(works, search, progress)
+        counts = _trial_counts(study)
+        if counts["complete"] == 0:
+            errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
+            why = f": the first error was: {errors[0]}" if errors else ""
+            raise InputError(
+                f"No trial completed ({counts['pruned']} pruned, {counts['failed']} failed)"
+                f"{why}; give a larger budget or fix the space"
+            )
+        best = study.best_trial
+        options = {**chosen.fixed, **best.params}
+        best_options = search.best_options(options, seed_list)
+        # The final runs load the data again, whole: the test split is read from here on.
+        metrics = search.final(best_options, seed_list, staging / RUNS, progress)
+        from mmgraph.tasks.node_classification import write_json
+
+        write_json(staging / METRICS, metrics)
+        best_doc = {"data": data, **({"root": root} if root else {}), **best_options}
+        text = yaml.safe_dump(best_doc, sort_keys=False)
+        write_atomic(staging / BEST, lambda fh: fh.write(text))
+        plots = _plots(study, staging)
+        summary = {
+            "task": task,
+            "criterion": criterion,
+            "data": data,
+            "root": root,
+            "study_name": study_name,
+            "storage": STUDY_DB if storage is None else _redact(storage),
+            "trials": counts,
+            "best_trial": best.number,
+            "best_value": best.value,
+            "best_params": best.params,
+            "space": chosen.to_dict(),
+            "seeds": seed_list,
+            "plots": plots,
+            "seconds": round(time.time() - start, 1),
+        }
+        write_json(staging / SUMMARY, summary)
+    return TuneResult(
+        folder.final,
+        task,
+        criterion,
+        float(best.value if best.value is not None else math.nan),
+        best_doc,
+        metrics,
+        counts,
+        url if storage is not None else f"sqlite:///{(folder.final / STUDY_DB).resolve()}",
+        study_name,
+    )
+
+
+def _redact(url: str) -> str:
+    """``url`` without a password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a SQLAlchemy URL: keep the scheme only
+        return url.split("://", 1)[0] + "://..."
+
+
+def _search_with_workers(works: list[_Worker], search: Any, progress: bool) -> None:
+    """Run ``works[0]`` here and the others in spawned processes; wait for all."""
+    from tqdm.auto import tqdm
+
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_spawned, args=(w,), daemon=False) for w in works[1:]]
+    for child in children:
+        child.start()
+    bar = tqdm(total=works[0].trials, desc="tune", unit="trial", disable=not progress)
+    try:
+        _run_worker(works[0], search, bar)
+    finally:
+        bar.close()
+        for child in children:
+            child.join()
+    failed = [c.exitcode for c in children if c.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"{len(failed)} tune worker processes failed (exit codes {failed})")
