@@ -10,10 +10,17 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.data.graph import MISSING_CODE
+from mmgraph.nn.functional import TensorCache, csr_from_dense, sparse_linear
 
 NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none")
 """How :class:`NumericStandardizer` scales numeric columns: ``"standard"`` (mean and
 standard deviation of the training nodes) or ``"none"`` (values as they are)."""
+
+SPARSE_MIN_COLUMNS = 128
+"""Fewest numeric columns that :class:`AttributeEncoder` considers keeping sparse."""
+
+SPARSE_MAX_DENSITY = 0.1
+"""Largest share of non-zero numeric values that :class:`AttributeEncoder` keeps sparse."""
 
 if TYPE_CHECKING:
     from mmgraph.data.graph import MultimodalGraph
@@ -216,6 +223,15 @@ class AttributeEncoder(nn.Module):
         \mathbf{E}_1[k_{i1}] \,\|\, \cdots \,\|\, \mathbf{E}_C[k_{iC}] \,\big] + \mathbf{b},
 
     or, with ``out_dim=None``, the concatenation itself (no projection).
+
+    **Sparse inputs.** Numeric values that need no transformation (``numeric_scaling="none"``,
+    no missing flags, no ``log1p``, no categorical columns), at least
+    :data:`SPARSE_MIN_COLUMNS` wide and at most :data:`SPARSE_MAX_DENSITY` non-zero, such as
+    a bag of words, are converted once to a sparse CSR tensor (cached per input tensor,
+    converted again when it changes): the projection is then a sparse-dense product, and with
+    ``sparse_output`` and no projection the output is that CSR tensor (for layers that take
+    it, see :class:`~mmgraph.nn.GNNStack`). The values equal those of the dense computation.
+
     A node is present when it has any observed numeric value or any non-missing code; rows of
     other nodes are zeros. Either part may be absent (``num_numeric=0`` or no
     ``cardinalities``).
@@ -235,11 +251,14 @@ class AttributeEncoder(nn.Module):
         bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
         numeric_scaling (str, optional): ``"standard"`` or ``"none"``, see
             :class:`NumericStandardizer`. (default: ``"standard"``)
+        sparse_output (bool, optional): Without projection, return a sparse input (see
+            above) as a sparse CSR tensor instead of densifying it. (default: :obj:`False`)
 
     Shapes:
         - **input:** numeric ``[N, F]`` (float, NaN where missing), categorical ``[N, C]``
           (integer codes, 0 = missing)
-        - **output:** ``(x [N, dim], mask [N])``
+        - **output:** ``(x [N, dim], mask [N])``; ``x`` is sparse CSR with ``sparse_output``
+          for a sparse input
     """
 
     def __init__(
@@ -252,6 +271,7 @@ class AttributeEncoder(nn.Module):
         missing_indicator: bool = True,
         bias: bool = True,
         numeric_scaling: str = "standard",
+        sparse_output: bool = False,
     ) -> None:
         super().__init__()
         if out_dim is not None and (
@@ -288,6 +308,8 @@ class AttributeEncoder(nn.Module):
         self.in_dim = in_dim
         self.out_dim = out_dim if out_dim is not None else in_dim
         self.lin = nn.Linear(in_dim, out_dim, bias=bias) if out_dim is not None else None
+        self.sparse_output = bool(sparse_output)
+        self._sparse_inputs = TensorCache(size=2)
         self.reset_parameters()
 
     @classmethod
@@ -332,10 +354,54 @@ class AttributeEncoder(nn.Module):
             self.numeric.fit(numeric, mask)
         return self
 
+    @property
+    def takes_sparse(self) -> bool:
+        """Whether a wide, mostly-zero numeric input is kept sparse (see the class)."""
+        numeric = self.numeric
+        return (
+            self.num_numeric >= SPARSE_MIN_COLUMNS
+            and not self.cardinalities
+            and numeric.scaling == "none"
+            and not numeric.missing_indicator
+            and not numeric.log1p_columns
+            and (self.lin is not None or self.sparse_output)
+        )
+
+    def sparse_numeric(self, numeric: Tensor) -> tuple[Tensor, Tensor] | None:
+        """``(csr, present)`` of a sparse numeric input (see the class), else :obj:`None`.
+
+        Converted once per input tensor and cached; a dense input is remembered as such.
+        """
+        if not self.takes_sparse or numeric.requires_grad:
+            return None
+        missing = object()
+        cached = self._sparse_inputs.get([numeric], default=missing)
+        if cached is not missing:
+            return cached
+        out: tuple[Tensor, Tensor] | None = None
+        # (a NaN counts as non-zero here: the conversion drops it)
+        if int(torch.count_nonzero(numeric)) <= SPARSE_MAX_DENSITY * numeric.numel():
+            csr, all_nan = csr_from_dense(numeric)
+            out = (csr, ~all_nan)
+        return self._sparse_inputs.put([numeric], out)
+
     def forward(
         self, numeric: Tensor | None = None, categorical: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
         """Encode the attributes; returns ``(x [N, out_dim], mask [N])``."""
+        if self.num_numeric and isinstance(numeric, Tensor) and self.takes_sparse:
+            if categorical is not None and categorical.numel() and categorical.size(-1) > 0:
+                raise ValueError(
+                    f"Expected no categorical columns (got {list(categorical.shape)}); build "
+                    "the encoder with one cardinality per categorical column"
+                )
+            sparse = self.sparse_numeric(_check_numeric(numeric, self.num_numeric, "numeric"))
+            if sparse is not None:
+                csr, rows = sparse
+                if self.lin is None:
+                    return csr, rows
+                x = sparse_linear(csr, self.lin.weight, self.lin.bias)
+                return x.masked_fill_(~rows.unsqueeze(1), 0.0), rows
         parts: list[Tensor] = []
         present: Tensor | None = None
         n: int | None = None

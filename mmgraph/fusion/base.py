@@ -85,6 +85,7 @@ def prepare_inputs(
     masks: Mapping[str, Tensor] | None = None,
     sequence: bool = False,
     zero_absent: bool = True,
+    keep_sparse: bool = False,
 ) -> tuple[list[Tensor], list[Tensor]]:
     """Check ``xs`` and ``masks`` against ``in_dims``; zero the rows of absent modalities.
 
@@ -99,6 +100,10 @@ def prepare_inputs(
         zero_absent (bool, optional): Zero the rows of absent modalities; a head that
             replaces those rows itself (e.g. by a learned vector) skips that pass.
             (default: :obj:`True`)
+        keep_sparse (bool, optional): Pass a sparse CSR input (a bag of words from an
+            :class:`~mmgraph.encoders.AttributeEncoder`) on as it is, for a head that takes
+            it, when it needs no zeroing (``zero_absent=False``); otherwise it is densified.
+            (default: :obj:`False`)
 
     Returns:
         The inputs and the bool masks (each ``[N]``, or ``[N, T]`` when ``sequence``), in the
@@ -144,6 +149,8 @@ def prepare_inputs(
             raise TypeError(f"Expected xs[{m!r}] to be a tensor (got {type(x).__name__!r})")
         if not x.is_floating_point():
             raise TypeError(f"Expected xs[{m!r}] to be of floating type (got {x.dtype!r})")
+        if x.layout != torch.strided and not (keep_sparse and not zero_absent):
+            x = x.to_dense()
         if x.dim() != ndim or x.size(-1) != in_dims[m]:
             raise ValueError(
                 f"Expected xs[{m!r}] to have shape {shape_doc} with d = {in_dims[m]} "

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int
+from mmgraph.fusion.base import FusionHead, check_positive_int, prepare_inputs
+from mmgraph.nn.functional import fill_rows, is_sparse, sparse_linear
 
 MISSING_MODES = ("learned", "flags")
 
@@ -27,6 +28,10 @@ class ConcatFusion(FusionHead):
     absent modality from a zero embedding. A node with no modality at all gets all the
     :math:`\mathbf{e}_m` (or zeros and zero flags). With ``out_dim`` set, a linear map
     :math:`\mathbf{W}\mathbf{z}_i + \mathbf{b}` follows.
+
+    A single modality given as a sparse CSR tensor (a bag of words) stays sparse with
+    learned missing vectors: the absent rows get :math:`\mathbf{e}_m` as stored values
+    (:func:`~mmgraph.nn.functional.fill_rows`) and the linear map is sparse-dense.
 
     Args:
         in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
@@ -74,18 +79,31 @@ class ConcatFusion(FusionHead):
     ) -> Tensor:
         """Concatenate the modalities of each node (see the class docstring)."""
         # With learned missing vectors the absent rows are replaced below: no zeroing pass.
-        x_list, mask_list = self.prepare(xs, masks, zero_absent=self.missing != "learned")
+        learned = self.missing == "learned"
+        x_list, mask_list = prepare_inputs(
+            self.in_dims,
+            xs,
+            masks,
+            zero_absent=not learned,
+            keep_sparse=learned and len(self.modalities) == 1,
+        )
         parts = []
         for m, x, mask in zip(self.modalities, x_list, mask_list):
             # (skipped when every node has the modality: the output is the same, and the
             # inputs of wide, fixed features need no pass or gradient here)
-            if self.missing == "learned" and not bool(mask.all()):
-                x = torch.where(mask[:, None], x, self.missing_vectors[m].to(x.dtype))
+            if learned and not bool(mask.all()):
+                vector = self.missing_vectors[m]
+                if is_sparse(x):
+                    x = fill_rows(x, mask, vector)
+                else:
+                    x = torch.where(mask[:, None], x, vector.to(x.dtype))
             parts.append(x)
         if self.missing == "flags":
             parts.append(torch.stack(mask_list, dim=1).to(x_list[0].dtype))
         z = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
-        return self.lin(z) if self.lin is not None else z
+        if self.lin is None:
+            return z
+        return sparse_linear(z, self.lin.weight, self.lin.bias) if is_sparse(z) else self.lin(z)
 
     def _repr_out_dim(self) -> int | None:
         return self.lin.out_features if self.lin is not None else None

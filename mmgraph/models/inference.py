@@ -12,6 +12,7 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from mmgraph.nn import GNNStack, gcn_degree
+from mmgraph.nn.functional import dense
 from mmgraph.nn.gcn_conv import GCNConv
 from mmgraph.sampling import CSRGraph
 
@@ -118,7 +119,7 @@ def _layerwise(model: Any, graph: Data, batch_size: int, progress: bool, logits:
     n = int(graph.num_nodes)
     parts = []
     for index in tqdm(chunks(n, batch_size), desc="encode", disable=not progress, leave=False):
-        parts.append(model.fuse(select_nodes(graph, index)))
+        parts.append(dense(model.fuse(select_nodes(graph, index))))
     h = torch.cat(parts) if parts else torch.empty(0)
     gnn = model.gnn
     conv_head = logits and model.config.head == "conv"

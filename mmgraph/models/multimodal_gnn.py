@@ -17,7 +17,7 @@ from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
 from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator, gcn_degree
-from mmgraph.nn.functional import dropout
+from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix, sparse_linear
 from mmgraph.nn.trim import layer_slice
 
 MODEL_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 TFN_MAX_FUSED_DIM = 1024
 """Widest Tensor Fusion product :class:`MultimodalGNN` builds unless ``proj_dim`` is given."""
+
+SPARSE_AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn")
+"""Aggregators whose first layer multiplies a sparse bag of words without densifying it."""
 
 CONV_HEAD_AGGREGATORS: tuple[str, ...] = ("mean", "gcn")
 """Aggregators that can serve as the ``"conv"`` head (a GGNN step keeps its state size)."""
@@ -343,6 +346,18 @@ class MultimodalGNN(nn.Module):
             )
         elif config.num_classes:
             self.head = nn.Linear(config.hidden, config.num_classes)
+        attributes = self.encoders.encoders["attributes"] if "attributes" in encoders else None
+        if isinstance(attributes, AttributeEncoder):
+            # A wide bag of words stays sparse up to the first layer's product when every
+            # step on the way takes a sparse CSR tensor (one modality, concat fusion, no
+            # coordination, GCN / mean / GGNN layers or none).
+            attributes.sparse_output = (
+                list(config.modalities) == ["attributes"]
+                and fusion is None
+                and config.fusion == "concat"
+                and config.coordination is None
+                and (config.num_layers == 0 or config.aggregator.lower() in SPARSE_AGGREGATORS)
+            )
         self.projection: nn.Module | None = None
         self.coordination_loss: nn.Module | None = None
         if config.coordination is not None:
@@ -422,13 +437,23 @@ class MultimodalGNN(nn.Module):
 
         :math:`D_m` is ``modality_dim``, or the encoder's own output size without projection.
         """
+        xs, masks = self._embeddings(batch)
+        return {m: dense(x) for m, x in xs.items()}, masks
+
+    def _embeddings(self, batch: Data) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """:meth:`modality_embeddings`, with a bag of words left sparse (see ``__init__``)."""
         return self.encoders(self.modality_inputs(batch))
 
     def fuse(
         self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
     ) -> Tensor:
-        """Encode and fuse the modalities: ``[N, fusion.out_dim]``."""
-        xs, masks = embeddings if embeddings is not None else self.modality_embeddings(batch)
+        """Encode and fuse the modalities: ``[N, fusion.out_dim]``.
+
+        With one numeric modality of raw, wide, mostly-zero values (a bag of words: see
+        :class:`~mmgraph.encoders.AttributeEncoder`) and a GCN, mean or GGNN first layer, the
+        result is a sparse CSR tensor, which that layer multiplies sparse-dense.
+        """
+        xs, masks = embeddings if embeddings is not None else self._embeddings(batch)
         z = self.fusion(xs, masks)
         return dropout(z, p=self.config.dropout, training=self.training)
 
@@ -464,7 +489,10 @@ class MultimodalGNN(nn.Module):
                 deg=deg if deg is not None else self._batch_degrees(batch, z.dtype),
             )
         if sizes is not None:
-            z = z[: sizes[0][0]]
+            z = row_prefix(z, sizes[0][0])
+        if is_sparse(z):
+            assert isinstance(self.gnn, nn.Linear)  # num_layers == 0
+            return sparse_linear(z, self.gnn.weight, self.gnn.bias)
         return self.gnn(z)
 
     def _batch_degrees(self, batch: Data, dtype: torch.dtype) -> Tensor | None:
@@ -529,7 +557,8 @@ class MultimodalGNN(nn.Module):
         """The weighted coordination loss between the modality embeddings (0 without one)."""
         xs, masks = embeddings if embeddings is not None else self.modality_embeddings(batch)
         if self.coordination_loss is None or self.projection is None:
-            return next(iter(xs.values())).new_zeros(())
+            first = next(iter(xs.values()))
+            return torch.zeros((), dtype=first.dtype, device=first.device)
         from mmgraph.coordination import pairwise_coordination_loss
 
         zs = self.projection(xs)
@@ -553,7 +582,7 @@ class MultimodalGNN(nn.Module):
         _check_hops(batch, self.num_hops, what)
         if seeds_only is None:
             seeds_only = _sampled_sizes(batch) is not None
-        embeddings = self.modality_embeddings(batch)
+        embeddings = self._embeddings(batch)
         z = self.fuse(batch, embeddings)
         # A GCN conv head and the GCN layers share the batch's degrees: computed once.
         deg = self._batch_degrees(batch, z.dtype) if seeds_only and conv_head else None

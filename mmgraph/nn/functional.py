@@ -9,6 +9,10 @@ nodes). Here each element's keep decision comes from 16 random bits (four per 64
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -69,7 +73,388 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"Expected the dropout probability 'p' in [0, 1] (got {p})")
     if not training or p == 0.0:
         return x
+    if is_sparse(x):  # drop stored values only: the zeros stay zeros either way
+        return with_values(x, dropout(values_of(x), p, training))
     if x.device.type != "cpu" or not x.is_floating_point() or round(p * _LEVELS) >= _LEVELS:
         return F.dropout(x, p=p, training=True)
     keep, scale = _keep_mask(x.shape, p, x.device)
     return _MaskedScale.apply(x, keep, scale)
+
+
+# --------------------------------------------------------------------------- sparse inputs
+# A wide, mostly-zero input (a bag of words) can travel from the attribute encoder to the
+# first linear map as a sparse CSR tensor: the encoder converts it once (and caches it), the
+# fusion puts learned vectors into the rows of absent nodes, dropout drops stored values
+# only, and the first layer's product is sparse-dense (:func:`sparse_linear`).
+
+
+def is_sparse(x: Tensor) -> bool:
+    """Whether ``x`` is a sparse CSR tensor (the only sparse layout the layers take)."""
+    return x.layout == torch.sparse_csr
+
+
+def dense(x: Tensor) -> Tensor:
+    """``x`` as a dense (strided) tensor: a sparse CSR input is densified, others pass."""
+    return x.to_dense() if x.layout != torch.strided else x
+
+
+def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: Sequence[int]) -> Tensor:
+    with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, col, values, tuple(shape), check_invariants=False)
+
+
+class _ToCSR(torch.autograd.Function):
+    """A CSR tensor from its parts; the gradient of the values is read at the stored entries.
+
+    (PyTorch's own backward of the constructor densifies the gradient: a full-size pass.)
+    """
+
+    @staticmethod
+    def forward(ctx: Any, values: Tensor, crow: Tensor, col: Tensor, shape: Any) -> Tensor:
+        ctx.save_for_backward(crow, col)
+        ctx.shape = tuple(shape)
+        return _csr(crow, col, values, shape)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        crow, col = ctx.saved_tensors
+        if grad.layout == torch.sparse_csr and _same_structure(grad, crow, col):
+            return grad.values(), None, None, None
+        row = torch.repeat_interleave(torch.arange(ctx.shape[0], device=crow.device), crow.diff())
+        return grad.to_dense()[row, col], None, None, None
+
+
+class _Values(torch.autograd.Function):
+    """The stored values of a CSR tensor; the gradient is a CSR tensor of the same structure."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> Tensor:
+        ctx.save_for_backward(x.crow_indices(), x.col_indices())
+        ctx.shape = tuple(x.shape)
+        return x.values().view_as(x.values())
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        crow, col = ctx.saved_tensors
+        return _csr(crow, col, grad, ctx.shape)
+
+
+def _same_structure(x: Tensor, crow: Tensor, col: Tensor) -> bool:
+    other_crow, other_col = x.crow_indices(), x.col_indices()
+    return (
+        other_crow.data_ptr() == crow.data_ptr()
+        and other_col.data_ptr() == col.data_ptr()
+        and other_col.shape == col.shape
+    ) or (torch.equal(other_crow, crow) and torch.equal(other_col, col))
+
+
+def csr_tensor(crow: Tensor, col: Tensor, values: Tensor, shape: Sequence[int]) -> Tensor:
+    """A sparse CSR tensor of checked parts (no "beta" warning), differentiable in ``values``.
+
+    The gradient flows at the stored entries only (:func:`values_of` gives them back).
+    """
+    if values.requires_grad and torch.is_grad_enabled():
+        return _ToCSR.apply(values, crow, col, tuple(shape))
+    return _csr(crow, col, values, shape)
+
+
+def values_of(x: Tensor) -> Tensor:
+    """The stored values of a CSR ``x``, differentiable into :func:`csr_tensor`'s values."""
+    if x.requires_grad and torch.is_grad_enabled():
+        return _Values.apply(x)
+    return x.values()
+
+
+def csr_from_dense(x: Tensor) -> tuple[Tensor, Tensor]:
+    """A float ``[N, F]`` tensor as CSR with NaN turned to zero, and the all-NaN rows.
+
+    The stored entries are the non-zero, non-NaN values (infinities stay); a NaN counts as
+    zero, as :func:`torch.nan_to_num` with ``nan=0`` makes it.
+
+    Returns:
+        ``(csr, all_nan)``: the ``[N, F]`` CSR tensor and a bool ``[N]`` mask of the rows
+        whose every value is NaN (:obj:`False` everywhere when ``F = 0``).
+    """
+    n, f = x.shape
+    flat = x.reshape(-1)
+    index = flat.ne(0).nonzero().squeeze(1)  # NaN != 0: the NaN entries are found here too
+    values = flat[index]
+    nan = torch.isnan(values)
+    row = index // max(f, 1)
+    all_nan = torch.bincount(row[nan], minlength=n).eq(f) if f else x.new_zeros(n, dtype=torch.bool)
+    keep = ~nan
+    index, values, row = index[keep], values[keep], row[keep]
+    crow = torch.zeros(n + 1, dtype=torch.long, device=x.device)
+    crow[1:] = torch.bincount(row, minlength=n).cumsum(0)
+    return csr_tensor(crow, index - row * f, values, (n, f)), all_nan
+
+
+class _Key:
+    """A tensor's identity for a cache: its storage is kept alive, so the pointer is unique.
+
+    Equal keys mean the same memory, shape and in-place version; a tensor changed in place
+    gets a new version and misses the cache.
+    """
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor  # held: no other tensor can get this memory while cached
+        self.fields = self.of(tensor)
+
+    @staticmethod
+    def of(tensor: Tensor) -> tuple[Any, ...]:
+        """The comparable fields of ``tensor`` (without holding it)."""
+        return (
+            tensor.data_ptr(),
+            tuple(tensor.shape),
+            tuple(tensor.stride()),
+            tensor.dtype,
+            tensor.device,
+            tensor._version,
+        )
+
+
+class TensorCache:
+    """The last few values computed from given tensors, recomputed when a tensor changes.
+
+    Keyed by the tensors' identity (memory, shape, strides, dtype, device and in-place
+    version; the cached tensors are held, so their memory cannot pass to another tensor):
+    features that do not change between epochs are converted once. A sparse input keeps its
+    ``crow``/``col`` from epoch to epoch (dropout changes the values only), so structure
+    derived from them, such as the transpose used by the backward pass, is computed once.
+    Copies and pickles of a cache are empty.
+
+    Args:
+        size (int, optional): Entries kept, the most recently used. (default: :obj:`4`)
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.entries: list[tuple[list[_Key], tuple[Any, ...], Any]] = []
+
+    def get(
+        self, tensors: Sequence[Tensor], extra: tuple[Any, ...] = (), default: Any = None
+    ) -> Any:
+        """The value cached for ``tensors`` (and the hashable ``extra``), else ``default``."""
+        fields = [_Key.of(t) for t in tensors]
+        for i, (keys, ext, value) in enumerate(self.entries):
+            if ext == extra and [k.fields for k in keys] == fields:
+                self.entries.insert(0, self.entries.pop(i))
+                return value
+        return default
+
+    def put(self, tensors: Sequence[Tensor], value: Any, extra: tuple[Any, ...] = ()) -> Any:
+        """Cache ``value`` for ``tensors``; returns ``value``."""
+        self.entries.insert(0, ([_Key(t) for t in tensors], extra, value))
+        del self.entries[self.size :]
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self.entries.clear()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TensorCache:
+        return TensorCache(self.size)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"size": self.size, "entries": []}
+
+
+_TRANSPOSES = TensorCache()
+_FILLED_ROWS = TensorCache()
+
+
+def _transpose(crow: Tensor, col: Tensor, shape: tuple[int, int]) -> tuple[Tensor, Tensor, Tensor]:
+    """``(crow_t, col_t, perm)``: the CSR structure of the transpose, and its value order."""
+    cached = _TRANSPOSES.get([crow, col], shape)
+    if cached is not None:
+        return cached
+    n, f = shape
+    row = torch.repeat_interleave(torch.arange(n, device=crow.device), crow.diff())
+    perm = torch.argsort(col, stable=True)
+    crow_t = torch.zeros(f + 1, dtype=torch.long, device=crow.device)
+    crow_t[1:] = torch.bincount(col, minlength=f).cumsum(0)
+    return _TRANSPOSES.put([crow, col], (crow_t, row[perm], perm), shape)
+
+
+class _SparseLinear(torch.autograd.Function):
+    """``X W^T`` for a CSR ``X`` given by its parts; gradients of the values and ``W``."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        values: Tensor,
+        weight: Tensor,
+        crow: Tensor,
+        col: Tensor,
+        shape: tuple[int, int],
+    ) -> Tensor:
+        ctx.save_for_backward(values, weight, crow, col)
+        ctx.shape = shape
+        x = _csr(crow, col, values, shape)
+        return torch.sparse.mm(x, weight.t().contiguous())
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        values, weight, crow, col = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_values = grad_weight = None
+        if ctx.needs_input_grad[0]:  # (G W) at the stored entries only
+            pattern = _csr(crow, col, values, ctx.shape)
+            grad_values = torch.sparse.sampled_addmm(pattern, grad, weight, beta=0.0).values()
+        if ctx.needs_input_grad[1]:  # G^T X = (X^T G)^T, with the transpose's structure cached
+            crow_t, col_t, perm = _transpose(crow, col, ctx.shape)
+            x_t = _csr(crow_t, col_t, values[perm], (ctx.shape[1], ctx.shape[0]))
+            grad_weight = torch.sparse.mm(x_t, grad).t()
+        return grad_values, grad_weight, None, None, None
+
+
+def sparse_linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    r"""The linear map of a sparse CSR input, :math:`\mathbf{X} \mathbf{W}^\top + \mathbf{b}`.
+
+    As :func:`torch.nn.functional.linear`; the output is dense, ``[N, F_out]``.
+
+    One sparse-dense product forward, and in the backward pass one more for
+    :math:`\partial \mathbf{W}` (with the transposed structure of ``x`` computed once and
+    cached) and, when the stored values need a gradient (learned rows put in by a fusion
+    head), the product sampled at the stored entries only.
+
+    Args:
+        x (torch.Tensor): Sparse CSR input ``[N, F_in]``.
+        weight (torch.Tensor): ``[F_out, F_in]``.
+        bias (torch.Tensor, optional): ``[F_out]``. (default: :obj:`None`)
+    """
+    if not is_sparse(x):
+        raise TypeError(f"Expected a sparse CSR 'x' (got layout {x.layout})")
+    shape = (int(x.size(0)), int(x.size(1)))
+    out = _SparseLinear.apply(values_of(x), weight, x.crow_indices(), x.col_indices(), shape)
+    return out if bias is None else out + bias
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """:func:`torch.nn.functional.linear`, or :func:`sparse_linear` for a sparse CSR ``x``."""
+    return sparse_linear(x, weight, bias) if is_sparse(x) else F.linear(x, weight, bias)
+
+
+def with_values(x: Tensor, values: Tensor) -> Tensor:
+    """The sparse CSR ``x`` with new stored ``values`` (same structure)."""
+    return csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)
+
+
+def row_prefix(x: Tensor, num_rows: int) -> Tensor:
+    """The first ``num_rows`` rows of ``x`` (dense or sparse CSR)."""
+    if not is_sparse(x):
+        return x[:num_rows]
+    crow = x.crow_indices()[: num_rows + 1]
+    end = int(crow[-1])
+    return csr_tensor(crow, x.col_indices()[:end], values_of(x)[:end], (num_rows, x.size(1)))
+
+
+def _filled_structure(x: Tensor, present: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``(crow, col, source)`` of :func:`fill_rows`: ``source`` indexes the values to gather."""
+    crow, col = x.crow_indices(), x.col_indices()
+    cached = _FILLED_ROWS.get([crow, col, present], tuple(x.shape))
+    if cached is not None:
+        return cached
+    n, f = x.shape
+    absent = ~present
+    device = crow.device
+    counts = crow.diff()
+    row = torch.repeat_interleave(torch.arange(n, device=device), counts)
+    new_counts = torch.where(absent, f, counts)
+    new_crow = torch.zeros(n + 1, dtype=torch.long, device=device)
+    new_crow[1:] = new_counts.cumsum(0)
+    total = int(new_crow[-1])
+    new_col = torch.empty(total, dtype=torch.long, device=device)
+    source = torch.empty(total, dtype=torch.long, device=device)
+    kept = (~absent[row]).nonzero().squeeze(1)  # stored entries of present rows
+    kept_rows = row[kept]
+    position = new_crow[kept_rows] + (kept - crow[kept_rows])
+    new_col[position] = col[kept]
+    source[position] = kept
+    rows = absent.nonzero().squeeze(1)
+    start = new_crow[rows].unsqueeze(1) + torch.arange(f, device=device)
+    new_col[start.reshape(-1)] = torch.arange(f, device=device).repeat(rows.numel())
+    source[start.reshape(-1)] = col.numel() + torch.arange(rows.numel() * f, device=device)
+    return _FILLED_ROWS.put([crow, col, present], (new_crow, new_col, source), tuple(x.shape))
+
+
+def fill_rows(x: Tensor, present: Tensor, vector: Tensor) -> Tensor:
+    r"""The sparse CSR ``x`` with each row not ``present`` replaced by the dense ``vector``.
+
+    .. math::
+        \tilde{\mathbf{x}}_i = \begin{cases} \mathbf{x}_i & \text{if present}_i \\
+        \mathbf{e} & \text{otherwise} \end{cases}
+
+    The new rows store all :math:`F` entries (their gradient reaches ``vector``); the
+    structure is computed once per ``(x, present)`` and cached (:class:`TensorCache`).
+
+    Args:
+        x (torch.Tensor): Sparse CSR ``[N, F]``.
+        present (torch.Tensor): Bool ``[N]``.
+        vector (torch.Tensor): ``[F]``.
+    """
+    crow, col, source = _filled_structure(x, present)
+    num_absent = int(x.size(0) - int(present.sum()))
+    filled = vector.to(x.dtype).expand(num_absent, -1).reshape(-1)
+    values = torch.cat([values_of(x), filled])[source]
+    return csr_tensor(crow, col, values, x.shape)
+
+
+def sparse_relational_sum(
+    conv: Any,
+    x: Tensor,
+    edge_index: Tensor,
+    edge_type: Tensor | None,
+    edge_weight: Tensor | None,
+    weight: Tensor,
+    num_targets: int | None = None,
+    root: Tensor | None = None,
+) -> tuple[Tensor, Tensor | None]:
+    r"""``conv.relational_sum`` of a sparse CSR ``x``, and the targets' root term.
+
+    The root term is :math:`\mathbf{B} \mathbf{x}_v` for a self weight :math:`\mathbf{B}`.
+
+    Transforms first (a sparse input is wide): one :func:`sparse_linear` with every
+    relation's weight (and ``root``) stacked, then one gather/scatter of the products, as
+    :meth:`~mmgraph.nn.relational.RelationalConv.relational_sum` does for dense inputs.
+
+    Args:
+        conv (RelationalConv): The layer, whose ``propagate`` scales by ``edge_weight``.
+        x (torch.Tensor): Sparse CSR node features ``[N, F_in]``.
+        edge_index (torch.Tensor): Edges ``[2, E]`` (int64).
+        edge_type (torch.Tensor, optional): Relations ``[E]``; :obj:`None` for relation 0.
+        edge_weight (torch.Tensor, optional): Coefficients ``[E]``.
+        weight (torch.Tensor): Per-relation weights ``[R, F_out, F_in]``.
+        num_targets (int, optional): Sums of the first ``T`` nodes only. (default: all)
+        root (torch.Tensor, optional): A self weight ``[F_out, F_in]``. (default: :obj:`None`)
+
+    Returns:
+        ``(sums [T, F_out], root term [T, F_out] or None)``.
+    """
+    num_nodes = x.size(0)
+    num_out = num_nodes if num_targets is None else num_targets
+    num_rel, fout, fin = weight.shape
+    rel = 1 if num_rel == 1 or edge_type is None else num_rel
+    stacked = weight[:rel].reshape(rel * fout, fin)
+    if root is not None:
+        stacked = torch.cat([stacked, root])
+    xw = sparse_linear(x, stacked)
+    messages = xw[:, : rel * fout] if root is not None else xw
+    if rel == 1:
+        out = conv.propagate(
+            edge_index, x=messages, edge_weight=edge_weight, size=(num_nodes, num_out)
+        )
+    else:  # row u * R + r holds W_r x_u
+        assert edge_type is not None  # rel > 1 only with edge types
+        index = torch.stack([edge_index[0] * rel + edge_type, edge_index[1]])
+        out = conv.propagate(
+            index,
+            x=messages.reshape(num_nodes * rel, fout),
+            edge_weight=edge_weight,
+            size=(num_nodes * rel, num_out),
+        )
+    return out, (xw[:num_out, rel * fout :] if root is not None else None)

@@ -7,6 +7,7 @@ from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import glorot, zeros
 
+from mmgraph.nn.functional import is_sparse, sparse_relational_sum
 from mmgraph.nn.relational import (
     RelationalConv,
     check_graph_inputs,
@@ -211,6 +212,8 @@ class GCNConv(RelationalConv):
     ) -> Tensor:
         """Apply the layer; see the class docstring for the shapes.
 
+        ``x`` may be a sparse CSR tensor (a bag of words): the product with the weights is
+        then sparse-dense (:func:`~mmgraph.nn.functional.sparse_relational_sum`).
         ``deg`` optionally gives the normalisation degrees of the nodes (see :func:`gcn_norm`).
         ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, F_out]``,
         when every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`;
@@ -240,7 +243,12 @@ class GCNConv(RelationalConv):
             loop_type = torch.full((num_out,), self.num_relations, device=x.device)
             edge_type = torch.cat([edge_type, loop_type])
             weight = torch.cat([weight, self.root.unsqueeze(0)])
-        out = self.relational_sum(x, edge_index, edge_type, coef, weight, num_targets)
+        if is_sparse(x):  # a wide, mostly-zero input: one sparse-dense product first
+            out, _ = sparse_relational_sum(
+                self, x, edge_index, edge_type, coef, weight, num_targets
+            )
+        else:
+            out = self.relational_sum(x, edge_index, edge_type, coef, weight, num_targets)
         if self.bias is not None:
             out = out + self.bias
         return out

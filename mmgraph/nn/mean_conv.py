@@ -8,6 +8,7 @@ from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import glorot, zeros
 
+from mmgraph.nn.functional import is_sparse, sparse_relational_sum
 from mmgraph.nn.relational import RelationalConv, check_graph_inputs, check_num_targets
 
 
@@ -134,6 +135,8 @@ class MeanConv(RelationalConv):
     ) -> Tensor:
         """Apply the layer; see the class docstring for the shapes.
 
+        ``x`` may be a sparse CSR tensor (a bag of words): the products with the weights are
+        then sparse-dense (:func:`~mmgraph.nn.functional.sparse_relational_sum`).
         ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, F_out]``,
         when every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`).
         """
@@ -151,9 +154,16 @@ class MeanConv(RelationalConv):
         coef = mean_coefficients(
             edge_index, edge_weight, num_out, edge_type, self.num_relations, x.dtype
         )
-        out = self.relational_sum(x, edge_index, edge_type, coef, self.weight, num_targets)
-        if self.root is not None:
-            out = out + F.linear(x[:num_out], self.root)
+        if is_sparse(x):  # a wide, mostly-zero input: one sparse-dense product first
+            out, root = sparse_relational_sum(
+                self, x, edge_index, edge_type, coef, self.weight, num_targets, self.root
+            )
+            if root is not None:
+                out = out + root
+        else:
+            out = self.relational_sum(x, edge_index, edge_type, coef, self.weight, num_targets)
+            if self.root is not None:
+                out = out + F.linear(x[:num_out], self.root)
         if self.bias is not None:
             out = out + self.bias
         return out

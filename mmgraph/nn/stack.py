@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from torch import Tensor
-from torch.nn import ELU, GELU, Identity, LeakyReLU, Module, ModuleList, ReLU, Tanh
+from torch.nn import ELU, GELU, Identity, LeakyReLU, Linear, Module, ModuleList, ReLU, Tanh
 
-from mmgraph.nn.functional import dropout
+from mmgraph.nn.functional import dense, dropout, is_sparse, linear, row_prefix
 from mmgraph.nn.gcn_conv import GCNConv, gcn_degree
 from mmgraph.nn.ggnn import GGNNConv
 from mmgraph.nn.gin_conv import GINConv
@@ -82,6 +82,9 @@ class GNNStack(Module):
     :math:`K` layers are the :math:`K` propagation steps of one :class:`GGNNConv` (weights tied
     across steps unless ``tie_weights=False``); the GRU is its nonlinearity, so ``act`` is not
     applied between steps, but dropout is (on the hidden state passed to the next step).
+
+    The input may be a sparse CSR tensor (a wide bag of words): GCN and mean layers and a
+    GGNN's input projection multiply it sparse-dense; other layers get it densified.
 
     :meth:`forward_layer` applies one layer (with the activation and dropout that follow it),
     so that ``forward`` equals applying ``forward_layer(0, ...)``, ...,
@@ -228,13 +231,19 @@ class GNNStack(Module):
                         f"Expected the input of layer 0 to have shape [N, {self.in_channels}] "
                         f"(got {list(h.shape) if isinstance(h, Tensor) else type(h).__name__})"
                     )
-                h = conv.project(h)  # type: ignore[operator]
+                lin = getattr(conv, "lin", None)
+                if is_sparse(h) and isinstance(lin, Linear):  # sparse-dense product
+                    h = linear(h, lin.weight, lin.bias)
+                else:
+                    h = conv.project(dense(h))  # type: ignore[operator]
             h = conv.step(  # type: ignore[operator]
                 i, h, edge_index, edge_type, edge_weight, num_targets=num_targets
             )
         else:
             if num_targets is not None and self._takes_num_targets:
                 layer_kwargs["num_targets"] = num_targets
+            if is_sparse(h) and not isinstance(self.convs[i], (GCNConv, MeanConv)):
+                h = dense(h)  # only these layers take a sparse CSR input
             h = self.convs[i](h, edge_index, edge_type, edge_weight, **layer_kwargs)
             if num_targets is not None and h.size(0) != num_targets:
                 h = h[:num_targets]
@@ -281,7 +290,7 @@ class GNNStack(Module):
             if "deg" in layer_kwargs:
                 layer_kwargs["deg"] = deg[: part.num_inputs]  # type: ignore[index]
             if h.size(0) > part.num_inputs:  # (a no-op slice would still cost a backward copy)
-                h = h[: part.num_inputs]
+                h = row_prefix(h, part.num_inputs)
             h = self.forward_layer(
                 i,
                 h,
