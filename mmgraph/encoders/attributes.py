@@ -379,8 +379,11 @@ class AttributeEncoder(nn.Module):
         if cached is not missing:
             return cached
         out: tuple[Tensor, Tensor] | None = None
-        # (a NaN counts as non-zero here: the conversion drops it)
-        if int(torch.count_nonzero(numeric)) <= SPARSE_MAX_DENSITY * numeric.numel():
+        bound = SPARSE_MAX_DENSITY * numeric.numel()
+        stored = int(torch.count_nonzero(numeric))  # NaN counts here: the conversion drops it
+        if stored > bound:  # many missing values, perhaps
+            stored -= int(torch.isnan(numeric).sum())
+        if stored <= bound:
             csr, all_nan = csr_from_dense(numeric)
             out = (csr, ~all_nan)
         return self._sparse_inputs.put([numeric], out)
