@@ -247,25 +247,33 @@ class FeatureCache:
     def get_many(self, keys: Sequence[str]) -> tuple[Tensor, Tensor]:
         """Look up many items at once.
 
+        One dictionary lookup per key, then one vectorised read per shard (rows in file
+        order) from its memory map.
+
         Returns:
             ``(found, x)``: a bool tensor ``[K]`` and a float tensor ``[K, D]`` holding the
             cached features of the found keys and zeros elsewhere (``D = 0`` while the cache
             is empty).
         """
-        if any(key not in self._index for key in keys):
+        hits = [self._index.get(key) for key in keys]
+        if None in hits:
             self.refresh()
-        found = torch.tensor([key in self._index for key in keys], dtype=torch.bool)
-        out = np.zeros((len(keys), self._dim or 0), dtype=np.float32)
-        by_shard: dict[str, tuple[list[int], list[int]]] = {}
-        for i, key in enumerate(keys):
-            hit = self._index.get(key)
-            if hit is not None:
-                positions, shard_rows = by_shard.setdefault(hit[0], ([], []))
-                positions.append(i)
-                shard_rows.append(hit[1])
-        for shard, (positions, shard_rows) in by_shard.items():
-            out[positions] = self._array(shard)[shard_rows]
-        return found, torch.from_numpy(out)
+            hits = [self._index.get(key) for key in keys]
+        out = np.zeros((len(hits), self._dim or 0), dtype=np.float32)
+        codes: dict[str, int] = {}
+        shard_of = np.fromiter(
+            (-1 if hit is None else codes.setdefault(hit[0], len(codes)) for hit in hits),
+            dtype=np.int64,
+            count=len(hits),
+        )
+        row_of = np.fromiter(
+            (-1 if hit is None else hit[1] for hit in hits), dtype=np.int64, count=len(hits)
+        )
+        for shard, code in codes.items():
+            positions = np.flatnonzero(shard_of == code)
+            positions = positions[np.argsort(row_of[positions], kind="stable")]
+            out[positions] = self._array(shard)[row_of[positions]]
+        return torch.from_numpy(shard_of >= 0), torch.from_numpy(out)
 
     def put_many(self, keys: Sequence[str], x: Tensor) -> None:
         """Store the features ``x`` ``[K, D]`` of ``keys`` as a new shard (atomically)."""

@@ -258,6 +258,28 @@ class TextEncoder(nn.Module):
         finally:
             self.model.train(was_training)
 
+    def _pad(self, ids: list[list[int]]) -> dict[str, Tensor]:
+        """Pad token ids already truncated by the tokenizer into a batch for :meth:`forward`.
+
+        Gives what :meth:`tokenize` gives for the same texts (the tokenizer's padding side and
+        pad values), without tokenizing them again.
+        """
+        length = max(len(row) for row in ids)
+        pad_id = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(ids), length), 0 if pad_id is None else pad_id)
+        attention_mask = torch.zeros(len(ids), length, dtype=torch.long)
+        left = getattr(self.tokenizer, "padding_side", "right") == "left"
+        for r, row in enumerate(ids):
+            cols = slice(length - len(row), length) if left else slice(0, len(row))
+            input_ids[r, cols] = torch.tensor(row)
+            attention_mask[r, cols] = 1
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        names = getattr(self.tokenizer, "model_input_names", None) or list(batch)
+        if "token_type_ids" in names:  # one segment per text: type 0, pads their own type
+            pad_type = int(getattr(self.tokenizer, "pad_token_type_id", 0) or 0)
+            batch["token_type_ids"] = (1 - attention_mask) * pad_type
+        return {k: v.to(self.device) for k, v in batch.items() if k in names}
+
     def _run(
         self,
         texts: list[str],
@@ -266,14 +288,22 @@ class TextEncoder(nn.Module):
     ) -> Tensor:
         """Embed ``texts`` in length-sorted batches; rows in the order of ``texts``.
 
-        Every :attr:`flush_every` batches (and at the end), ``sink(rows, embeddings)``
+        Texts are tokenized once (truncated to :attr:`max_length`), sorted by token count
+        (longest first, so each batch pads to nearly its own length) and padded batch by
+        batch. Every :attr:`flush_every` batches (and at the end), ``sink(rows, embeddings)``
         receives what was encoded since the last call, so an interrupted run keeps its work.
         """
         from tqdm.auto import tqdm
 
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
-        lengths = [len(ids) for ids in encoded["input_ids"]]
-        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        ids = self.tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )["input_ids"]
+        lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
+        order = np.argsort(-lengths, kind="stable").tolist()
         out = torch.zeros(len(texts), self.dim)
         pending: list[int] = []
         starts = range(0, len(texts), self.batch_size)
@@ -282,11 +312,11 @@ class TextEncoder(nn.Module):
                 tqdm(starts, desc="Encoding texts", disable=not progress, leave=False)
             ):
                 idx = order[start : start + self.batch_size]
-                batch = self.tokenize([texts[i] for i in idx])
-                out[torch.tensor(idx)] = self(**batch).float().cpu()
+                batch = self._pad([ids[i] for i in idx])
+                out[idx] = self(**batch).float().cpu()
                 pending.extend(idx)
                 if sink is not None and ((b + 1) % self.flush_every == 0 or b + 1 == len(starts)):
-                    sink(pending, out[torch.tensor(pending)].clone())
+                    sink(pending, out[pending].clone())
                     pending = []
         return out.clone()
 

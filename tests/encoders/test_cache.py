@@ -145,3 +145,18 @@ def test_fingerprint_module_sees_weight_changes() -> None:
     with torch.no_grad():
         lin.weight.add_(1e-3)
     assert fingerprint_module(lin) != before
+
+
+def test_get_many_reads_shuffled_keys_across_shards(tmp_path: Path) -> None:
+    cache = FeatureCache("model-shards", cache_dir=tmp_path)
+    keys = [f"k{i}" for i in range(10)]
+    feats = torch.arange(30, dtype=torch.float32).view(10, 3)
+    for start in range(0, 10, 4):  # three shards: rows 0-3, 4-7, 8-9
+        cache.put_many(keys[start : start + 4], feats[start : start + 4])
+    wanted = ["k9", "missing", "k0", "k5", "k9", "k3", "k4"]
+    found, x = FeatureCache("model-shards", cache_dir=tmp_path).get_many(wanted)
+    assert found.tolist() == [True, False, True, True, True, True, True]
+    expected = torch.stack([feats[9], torch.zeros(3), feats[0], feats[5], feats[9], feats[3]])
+    assert torch.equal(x, torch.cat([expected, feats[4:5]]))
+    found, x = cache.get_many([])
+    assert found.shape == (0,) and x.shape == (0, 3)
