@@ -15,6 +15,7 @@ import argparse
 import errno
 import logging
 import pickle
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -114,11 +115,41 @@ def describe(error: BaseException) -> str:
     return text
 
 
+_MEMORY_MESSAGES = (
+    "can't allocate memory",
+    "not enough memory",
+    "out of memory",
+    "size calculation overflowed",  # a tensor larger than any memory
+)
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` says an allocation failed (``MemoryError``, torch's allocators)."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return True
+    message = str(error).lower()
+    return isinstance(error, RuntimeError) and any(m in message for m in _MEMORY_MESSAGES)
+
+
+def describe_memory(error: BaseException) -> str:
+    """One line for a failed allocation: what it tried, and what to do."""
+    detail = " ".join(str(error).split())
+    tried = re.search(r"allocate ([0-9]+) bytes", detail)
+    what = f"tried to allocate {int(tried.group(1)) / 2**30:.1f} GiB" if tried else detail[:200]
+    return (
+        f"not enough memory ({what or type(error).__name__}): choose smaller sizes "
+        "(--hidden, --modality-dim, --batch-size, --image-size, --walk-length...) or free memory"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 130 on Ctrl-C)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the command's parser: `mmgraph train: error: ...`
+            leaf: argparse.ArgumentParser = getattr(args, "parser", parser)
+            leaf.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as stop:  # --help, or an option error already printed in one line
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     logging.basicConfig(
@@ -146,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug: say so in one line, the traceback with --debug
         if args.debug:
             raise
+        if out_of_memory(error):  # the options asked for more than the machine has
+            print(f"mmgraph {command}: error: {describe_memory(error)}", file=sys.stderr)
+            return EXIT_ERROR
         print(
             f"mmgraph {command}: internal error ({type(error).__name__}: "
             f"{' '.join(str(error).split())}); rerun with --debug and report the traceback",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from typing import Any
 
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
@@ -46,9 +47,7 @@ def add_features(parser: argparse.ArgumentParser) -> None:
         help="'cnn' (a small CNN trained end to end), a transformers vision model name or "
         "folder, or 'none' (default: cnn)",
     )
-    group.add_argument(
-        "--image-size", type=positive_int, default=32, help="image side (default: 32)"
-    )
+    group.add_argument("--image-size", type=image_size, default=32, help="image side (default: 32)")
     group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 
 
@@ -64,11 +63,9 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="modalities to use (default: all the data has)",
     )
+    group.add_argument("--hidden", type=dimension, default=64, help="embedding size (default: 64)")
     group.add_argument(
-        "--hidden", type=positive_int, default=64, help="embedding size (default: 64)"
-    )
-    group.add_argument(
-        "--layers", type=positive_int, default=2, help="aggregator layers (default: 2)"
+        "--layers", type=layer_count, default=2, help="aggregator layers (default: 2)"
     )
     group.add_argument(
         "--modality-dim",
@@ -110,7 +107,7 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         help="its weight (default: 0.1)",
     )
     group.add_argument(
-        "--coordination-dim", type=positive_int, default=32, help="shared space size (default: 32)"
+        "--coordination-dim", type=dimension, default=32, help="shared space size (default: 32)"
     )
 
 
@@ -215,6 +212,20 @@ def head_and_scaling_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+INT_MAX = 2**63 - 1
+"""The largest int any option takes: what a 64-bit integer holds (torch, NumPy, seeds)."""
+
+MAX_LAYERS = 1000
+"""The most layers (``--layers``, ``--head-layers``) and ``--repeats`` accepted."""
+
+MAX_DIM = 65536
+"""The largest embedding size (``--hidden``, ``--modality-dim``, ``--dim``...): a square
+weight of this side takes 16 GiB already."""
+
+MAX_IMAGE_SIZE = 4096
+"""The largest ``--image-size``: every image is resized to this side in memory."""
+
+
 def _number(value: str, kind: type, what: str) -> float:
     try:
         number = kind(value)
@@ -225,20 +236,46 @@ def _number(value: str, kind: type, what: str) -> float:
     return number
 
 
-def positive_int(value: str) -> int:
-    """An int >= 1 (argparse type)."""
-    number = int(_number(value, int, "a positive int"))
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int (got {value!r})")
+def _int(value: str, low: int, high: int, what: str) -> int:
+    """An int in ``[low, high]``, else the error ``expected WHAT (got VALUE)``."""
+    number = int(_number(value, int, what))
+    if not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"expected {what} (got {value!r})")
     return number
+
+
+def positive_int(value: str) -> int:
+    """An int >= 1 (argparse type), at most :data:`INT_MAX`."""
+    return _int(value, 1, INT_MAX, "a positive int" + _at_most(INT_MAX))
 
 
 def non_negative_int(value: str) -> int:
-    """An int >= 0 (argparse type)."""
-    number = int(_number(value, int, "an int >= 0"))
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected an int >= 0 (got {value!r})")
-    return number
+    """An int >= 0 (argparse type), at most :data:`INT_MAX`."""
+    return _int(value, 0, INT_MAX, "an int >= 0" + _at_most(INT_MAX))
+
+
+def _at_most(high: int) -> str:
+    return f" <= {high}" if high != INT_MAX else " that fits in 64 bits (<= 2**63 - 1)"
+
+
+def positive_int_at_most(high: int) -> Callable[[str], int]:
+    """An argparse type: an int in ``[1, high]``."""
+
+    def bounded(value: str) -> int:
+        return _int(value, 1, high, f"a positive int <= {high}")
+
+    bounded.__name__ = f"positive_int_at_most_{high}"
+    return bounded
+
+
+layer_count = positive_int_at_most(MAX_LAYERS)
+"""Layers and repeats: an int in ``[1, MAX_LAYERS]`` (argparse type)."""
+
+dimension = positive_int_at_most(MAX_DIM)
+"""An embedding size: an int in ``[1, MAX_DIM]`` (argparse type)."""
+
+image_size = positive_int_at_most(MAX_IMAGE_SIZE)
+"""An image side: an int in ``[1, MAX_IMAGE_SIZE]`` (argparse type)."""
 
 
 def positive_float(value: str) -> float:
@@ -282,13 +319,12 @@ def decay(value: str) -> float:
 
 
 def fanout(value: str) -> int:
-    """Neighbours per layer: a positive int, or -1 for all (argparse type)."""
-    number = int(_number(value, int, "a positive int or -1 (all neighbours)"))
-    if number < 1 and number != -1:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive int or -1 (all neighbours) (got {value!r})"
-        )
-    return number
+    """Neighbours per layer: a positive int (at most 2**31 - 1), or -1 for all (argparse type)."""
+    what = "a positive int <= 2147483647 or -1 (all neighbours)"
+    number = int(_number(value, int, what))
+    if number == -1:
+        return number
+    return _int(value, 1, 2**31 - 1, what)
 
 
 def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
@@ -307,15 +343,7 @@ def dim_or_none(value: str) -> int | None:
     """A positive size, or ``None`` for ``0`` or ``none`` (argparse type)."""
     if value.lower() == "none":
         return None
-    try:
-        size = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive int, 0 or 'none' (got {value!r})"
-        ) from None
-    if size < 0:
-        raise argparse.ArgumentTypeError(f"expected a positive int, 0 or 'none' (got {value!r})")
-    return size or None
+    return _int(value, 0, MAX_DIM, f"a positive int <= {MAX_DIM}, 0 or 'none'") or None
 
 
 def data_spec(args: argparse.Namespace) -> Any:

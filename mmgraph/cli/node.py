@@ -15,6 +15,7 @@ from mmgraph.cli.common import (
     check_training_options,
     data_spec,
     head_and_scaling_options,
+    image_size,
     non_negative_int,
     none_or,
     positive_int,
@@ -28,7 +29,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="train the bot detector on the synthetic social graph")
     p.add_argument("--nodes", type=positive_int, default=2000, help="accounts (default: 2000)")
     p.add_argument("--text-encoder", default=DEFAULT_TEXT_ENCODER)
-    p.add_argument("--image-size", type=positive_int, default=16, help="avatar side (default: 16)")
+    p.add_argument("--image-size", type=image_size, default=16, help="avatar side (default: 16)")
     p.add_argument("--epochs", type=positive_int, default=150, help="(default: 150)")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", default=None, help="folder for the runs and the table")

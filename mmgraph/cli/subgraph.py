@@ -10,6 +10,8 @@ from mmgraph.cli.common import (
     add_features,
     add_lr_schedule,
     add_overwrite,
+    dimension,
+    layer_count,
     non_negative_float,
     non_negative_int,
     none_or,
@@ -53,9 +55,9 @@ def register(sub: Any) -> None:
         help="what nodes start from; auto: multimodal features, else attributes, else the "
         "degree (default: auto)",
     )
-    g.add_argument("--hidden", type=positive_int, default=64, help="embedding size (default: 64)")
+    g.add_argument("--hidden", type=dimension, default=64, help="embedding size (default: 64)")
     g.add_argument(
-        "--layers", type=positive_int, default=1, help="message passing layers (default: 1)"
+        "--layers", type=layer_count, default=1, help="message passing layers (default: 1)"
     )
     g.add_argument("--pool", choices=POOL_NAMES, default="mean", help="(default: mean)")
     g.add_argument(
@@ -76,7 +78,7 @@ def register(sub: Any) -> None:
     g.add_argument("--dropout", type=probability, default=0.0, help="(default: 0)")
     g.add_argument("--jk", action="store_true", help="pool every layer and concatenate")
     g.add_argument(
-        "--head-layers", type=positive_int, default=1, help="MLP head layers (default: 1)"
+        "--head-layers", type=layer_count, default=1, help="MLP head layers (default: 1)"
     )
     g.add_argument(
         "--head-dropout",
@@ -106,7 +108,7 @@ def register(sub: Any) -> None:
     r.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     r.add_argument(
         "--repeats",
-        type=positive_int,
+        type=layer_count,
         default=1,
         help="runs with seeds seed..seed+R-1 (default: 1)",
     )

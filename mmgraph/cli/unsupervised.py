@@ -11,6 +11,7 @@ from mmgraph.cli.common import (
     add_model,
     add_overwrite,
     data_spec,
+    dimension,
     head_and_scaling_options,
     non_negative_float,
     non_negative_int,
@@ -48,7 +49,7 @@ def register(sub: Any) -> None:
     group = p.add_argument_group("node2vec")
     group.add_argument(
         "--dim",
-        type=positive_int,
+        type=dimension,
         default=128,
         help="shallow embedding size (default: 128; gnn: --hidden)",
     )
