@@ -435,26 +435,46 @@ def benchmark_dataset(
                 f"  {bench.name:14s} seed {seed}  {row.name:32s} test acc {100 * acc:5.1f}  "
                 f"({epochs} epochs, {time.perf_counter() - start:.0f} s)"
             )
-    timing = []
-    if repeats > 0:
-        graph = bench.graph_for(seeds[0])
-        train = TrainConfig(seed=seeds[0], **bench.train)
-        for aggregator, conv in REFERENCES.items():
-            ours = last[f"ours: {aggregator}"]
-            ref_row = reference_rows(bench, hidden)[0]
-            data = ref_row.view(graph)
-            seed_everything(train.seed)
-            theirs = PyGReference(conv, int(data.x.size(1)), hidden, graph.num_classes)
-            result = time_pair(ours, (theirs, data), repeats=repeats)
-            timing.append(
-                {"data set": bench.name, "pair": f"ours {aggregator} vs PyG {conv}", **result}
-            )
-            echo(
-                f"  {bench.name:14s} epoch ours {aggregator} {result['ours_wall']:.1f} ms, PyG "
-                f"{conv} {result['pyg_wall']:.1f} ms (wall ratio {result['wall_ratio']:.2f}, "
-                f"CPU ratio {result['cpu_ratio']:.2f})"
-            )
+    timing = time_dataset(bench, last, seeds[0], repeats, hidden, echo) if repeats > 0 else []
     return accuracy, timing
+
+
+def time_dataset(
+    bench: Bench,
+    ours: dict[str, tuple[nn.Module, Data]] | None,
+    seed: int,
+    repeats: int = 30,
+    hidden: int = 64,
+    echo: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Epoch-time pairs of our rows against the matching PyG models on one data set.
+
+    ``ours`` maps ``"ours: <aggregator>"`` to a (trained) model and its data; :obj:`None`
+    builds fresh, untrained models (``--timing-only``: an epoch costs the same).
+    """
+    graph = bench.graph_for(seed)
+    if ours is None:
+        ours = {}
+        for row in our_rows(bench, hidden=hidden):
+            data = row.view(graph)
+            seed_everything(seed)
+            ours[row.name] = (row.build(data), data)
+    timing = []
+    for aggregator, conv in REFERENCES.items():
+        ref_row = reference_rows(bench, hidden)[0]
+        data = ref_row.view(graph)
+        seed_everything(seed)
+        theirs = PyGReference(conv, int(data.x.size(1)), hidden, graph.num_classes)
+        result = time_pair(ours[f"ours: {aggregator}"], (theirs, data), repeats=repeats)
+        timing.append(
+            {"data set": bench.name, "pair": f"ours {aggregator} vs PyG {conv}", **result}
+        )
+        echo(
+            f"  {bench.name:14s} epoch ours {aggregator} {result['ours_wall']:.1f} ms, PyG "
+            f"{conv} {result['pyg_wall']:.1f} ms (wall ratio {result['wall_ratio']:.2f}, "
+            f"CPU ratio {result['cpu_ratio']:.2f})"
+        )
+    return timing
 
 
 def accuracy_table(results: dict[str, dict[str, list[float]]]) -> str:
@@ -509,6 +529,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--variants", action="store_true", help="also run ours: gcn (defaults) on Planetoid"
     )
+    parser.add_argument(
+        "--timing-only",
+        action="store_true",
+        help="only time epochs of fresh models (no training, no accuracy); print the "
+        "table and leave --out unchanged",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--root", type=Path, default=SHARED_DATA)
     parser.add_argument("--out", type=Path, default=RESULTS / "node_classification.md")
@@ -519,6 +545,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, dict[str, list[float]]] = {}
     timing: list[dict[str, Any]] = []
     start = time.perf_counter()
+    if args.timing_only:
+        for name in args.datasets:
+            print(f"{name}: preparing", flush=True)
+            bench = prepare(name, args.root)
+            timing += time_dataset(bench, None, seeds[0], args.repeats, args.hidden)
+        print(timing_table(timing))
+        return 0
     for name in args.datasets:
         print(f"{name}: preparing", flush=True)
         bench = prepare(name, args.root)

@@ -5,6 +5,12 @@ r"""Functional pieces shared by the layers and models.
 costs about ten times a multiplication, and in mini-batch training it runs over every
 sampled node (a batch of 1,024 seed nodes with fan-outs 15 and 10 reaches about 100,000
 nodes). Here each element's keep decision comes from 16 random bits (four per 64-bit draw).
+
+Sparse inputs: a wide, mostly-zero input (a bag of words) can reach the first layer as a
+sparse CSR tensor (:func:`csr_from_dense`, converted once per input by the attribute
+encoder); :func:`fill_rows` puts learned vectors into absent rows, :func:`dropout` drops
+stored values only, and :func:`sparse_linear` / :func:`sparse_relational_sum` multiply
+sparse-dense, with gradients for the weights and the stored values.
 """
 
 from __future__ import annotations
@@ -60,10 +66,12 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     :func:`~mmgraph.seed.seed_everything` makes it reproducible. On CPU, floating-point inputs
     get a mask from 16 random bits per element (about 2.5 times faster than PyTorch's
     per-element Bernoulli draws; the keep probability is ``1 - p`` rounded to a multiple of
-    :math:`2^{-16}` and the scale is its exact inverse); elsewhere it calls PyTorch's.
+    :math:`2^{-16}` and the scale is its exact inverse); elsewhere it calls PyTorch's. A
+    sparse CSR input keeps its structure and has its stored values dropped: the same
+    distribution as dense dropout, whose dropped zeros stay zeros.
 
     Args:
-        x (torch.Tensor): Input of any shape.
+        x (torch.Tensor): Input of any shape (dense), or a sparse CSR matrix.
         p (float, optional): Probability of zeroing an element, in ``[0, 1]``.
             (default: :obj:`0.5`)
         training (bool, optional): Apply dropout; otherwise return ``x``.
