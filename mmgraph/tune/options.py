@@ -186,6 +186,25 @@ def check_value(task: str, name: str, value: Any, where: str) -> None:
         return
     if not ok:
         raise InputError(f"{where}: '{name}' takes {kind} (got {value!r})")
+    if not isinstance(value, bool):
+        low, high, rule = _bounds(name)
+        if not (low is None or value >= low) or not (high is None or value < high):
+            raise InputError(f"{where}: '{name}' takes {rule} (got {value!r})")
+
+
+_PROBABILITIES = ("dropout", "head_dropout")
+_AT_LEAST_ZERO = ("weight_decay", "coordination_weight", "pretrain_epochs", "seed", "modality_dim")
+
+
+def _bounds(name: str) -> tuple[float | None, float | None, str]:
+    """``(low, high, words)``: the values an option takes are ``low <= v < high``."""
+    if name in _PROBABILITIES:
+        return 0.0, 1.0, "a number in [0, 1)"
+    if name in ("z_ratio", "lr_gamma"):
+        return 0.0, 1.0 + 1e-12, "a number in [0, 1]"
+    if name in _AT_LEAST_ZERO:
+        return 0.0, None, "a number >= 0"
+    return 1e-300, None, "a number > 0"
 
 
 def resolve(task: str, options: Mapping[str, Any]) -> dict[str, Any]:

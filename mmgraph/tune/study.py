@@ -49,6 +49,8 @@ BEST = "best.yaml"
 METRICS = "metrics.json"
 SUMMARY = "tune.json"
 RUNS = "runs"
+START_METHOD = "spawn"
+"""How worker processes start: ``spawn`` (fresh interpreters; safe with threaded PyTorch)."""
 HISTORY_PLOT = "history.png"
 IMPORTANCE_PLOT = "importances.png"
 
@@ -142,6 +144,7 @@ def _objective(search: Any, space: Space) -> Any:
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {step}")
 
+        trial.set_user_attr("pid", os.getpid())
         try:
             value = search.trial(options, report)
         except (ValueError, TypeError, FloatingPointError) as error:
@@ -224,14 +227,26 @@ def _trial_counts(study: Any) -> dict[str, int]:
 
 
 def _retry_interrupted(study: Any) -> int:
-    """Mark the trials an interruption left running as failed; queue their options again."""
+    """Queue again the options of the trials an interruption stopped; return how many.
+
+    A trial left running by a killed process is marked failed; one stopped by Ctrl-C is
+    failed already, without the ``error`` that a trial failing by itself records. Each is
+    queued once (``retried`` in the study's attributes remembers which).
+    """
     from optuna.trial import TrialState
 
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    for trial in stale:
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    retried = set(study.user_attrs.get("retried", []))
+    again = [
+        trial
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+        if "error" not in trial.user_attrs and trial.number not in retried
+    ]
+    for trial in again:
         study.enqueue_trial(trial.params, skip_if_exists=False)
-    return len(stale)
+    study.set_user_attr("retried", sorted(retried | {t.number for t in again}))
+    return len(again)
 
 
 def _plots(study: Any, folder: Path) -> list[str]:
@@ -470,20 +485,30 @@ def _redact(url: str) -> str:
 
 
 def _search_with_workers(works: list[_Worker], search: Any, progress: bool) -> None:
-    """Run ``works[0]`` here and the others in spawned processes; wait for all."""
+    """Run ``works[0]`` here and the other workers in spawned processes; wait for all.
+
+    The spawned processes start (import, load the data) while this one already runs
+    trials; each runs trials until the study has its trials or the deadline has passed.
+    """
     from tqdm.auto import tqdm
 
-    context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=_spawned, args=(w,), daemon=False) for w in works[1:]]
+    context = multiprocessing.get_context(START_METHOD)
+    children = [context.Process(target=_spawned, args=(w,)) for w in works[1:]]
     for child in children:
         child.start()
     bar = tqdm(total=works[0].trials, desc="tune", unit="trial", disable=not progress)
     try:
         _run_worker(works[0], search, bar)
-    finally:
-        bar.close()
         for child in children:
             child.join()
-    failed = [c.exitcode for c in children if c.exitcode != 0]
+    except BaseException:
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+                child.join()
+        raise
+    finally:
+        bar.close()
+    failed = [child.exitcode for child in children if child.exitcode != 0]
     if failed:
         raise RuntimeError(f"{len(failed)} tune worker processes failed (exit codes {failed})")

@@ -1,0 +1,261 @@
+"""mmgraph.tune: budgets, spaces, task detection, hidden test splits, resume, two workers."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+
+import mmgraph.tune.study as study_module
+from mmgraph.data import load_dataset, save_card
+from mmgraph.data.synthetic import make_social_graph
+from mmgraph.errors import InputError
+from mmgraph.tasks.run_folder import staging_path
+from mmgraph.tune import SPACES, detect_task, load_space, parse_budget, searches, tune
+from mmgraph.tune.study import STUDY_DB
+
+SPACE = """
+text_encoder: hashing
+image_encoder: none
+image_size: 8
+epochs: 4
+patience: 10
+modality_dim: 8
+hidden: {low: 4, high: 16, log: true}
+lr: {low: 0.005, high: 0.05, log: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_card(
+        make_social_graph(60, seed=0, image_size=8), tmp_path_factory.mktemp("d") / "card"
+    )
+
+
+@pytest.fixture(scope="module")
+def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("s") / "space.yaml"
+    path.write_text(SPACE)
+    return path
+
+
+def study_of(out: Path, task: str = "node") -> optuna.Study:
+    doc = json.loads((out / "tune.json").read_text())
+    return optuna.load_study(study_name=doc["study_name"], storage=f"sqlite:///{out / STUDY_DB}")
+
+
+def trial_record(study: optuna.Study) -> list[tuple]:
+    return [(t.state, t.params, t.value) for t in study.trials]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("2.5h", 9000), ("45", 45)],
+)
+def test_parse_budget(text: str, seconds: float) -> None:
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("junk", ["", "15x", "m15", "30m1h", "1h1h", "0m", "-5m", "fast", "1 h x"])
+def test_parse_budget_refuses_junk(junk: str) -> None:
+    with pytest.raises(InputError, match="budget"):
+        parse_budget(junk)
+
+
+def test_default_spaces_are_valid() -> None:
+    for name in SPACES:
+        space = load_space(name)
+        assert space.params and set(space.to_dict()) == set(SPACES[name])
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("hiden: {low: 8, high: 32}", r"unknown options \['hiden'\].*hidden"),
+        ("hidden: {low: 32, high: 8}", "low < high"),
+        ("lr: {low: 0, high: 0.1, log: true}", "log range"),
+        ("aggregator: {choices: [gcn, sage]}", "'sage' is not a value of 'aggregator'"),
+        ("hidden: {choices: []}", "non-empty list"),
+        ("hidden: {low: 8, high: 32, lg: true}", "unknown keys"),
+        ("hidden: {low: a, high: 32}", "finite numbers"),
+        ("dropout: {low: 0.0, high: 1.5}", "dropout"),
+        ("seed: {low: 0, high: 3}", "cannot be searched"),
+        ("data: cora", "cannot be searched"),
+        ("- hidden", "not a mapping"),
+        ("hidden: {low: 8, high: 32}\nhidden: 3", "twice"),
+    ],
+)
+def test_bad_space_files_are_refused(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / "space.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=match):
+        load_space("node", path)
+
+
+def test_task_detected_from_the_data(card: Path, tmp_path: Path, shared_data: Path) -> None:
+    assert detect_task(load_dataset(card)) == "node"
+    graph = make_social_graph(30, seed=1, image_size=8)
+    del graph.y, graph.train_mask, graph.val_mask, graph.test_mask
+    assert detect_task(load_dataset(save_card(graph, tmp_path / "unlabelled"))) == "unsupervised"
+    assert detect_task(load_dataset("mutag", root=shared_data)) == "subgraph"
+    assert detect_task(load_dataset("density", root=shared_data)) == "subgraph"
+
+
+def test_trials_get_data_without_test_labels(card: Path, shared_data: Path) -> None:
+    full = load_dataset(card)
+    node = searches.NodeSearch(str(card))
+    test = full.test_mask
+    assert bool(test.any()) and bool((full.y[test] >= 0).all())
+    assert bool((node.data.y[test] == -1).all()) and not bool(node.data.test_mask.any())
+    assert torch.equal(node.data.y[~test], full.y[~test])
+
+    sub = searches.SubgraphSearch("density", root=str(shared_data))
+    dense = load_dataset("density", root=shared_data)
+    assert bool((sub.data.y[dense.test_mask] == -1).all()) and not bool(sub.data.test_mask.any())
+    tu = searches.SubgraphSearch("mutag", root=str(shared_data))
+    mutag = load_dataset("mutag", root=shared_data)
+    held = mutag.folds[0][1]
+    assert bool((tu.data.y[held] == -1).all()) and tu.data.folds is None
+    assert not bool((tu.data.train_mask | tu.data.val_mask)[held].any())
+
+    unsup = searches.UnsupervisedSearch(str(card))
+    assert getattr(unsup.data, "y", None) is None
+    assert unsup.data.edge_index.size(1) < full.edge_index.size(1)
+
+
+def test_search_never_reads_the_test_split(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trials evaluate no test node, and poisoned test labels leave the study unchanged."""
+    from mmgraph.train import Trainer
+
+    graph = load_dataset(card)
+    test = graph.test_mask
+    poisoned = graph.clone()
+    poisoned.y[test] = 1 - poisoned.y[test]  # every test label wrong
+    poisoned_card = save_card(poisoned, tmp_path / "poisoned")
+
+    seen: list[tuple[str, torch.Tensor]] = []
+    phase = ["search"]
+    evaluate, final = Trainer.evaluate, searches.NodeSearch.final
+
+    def recording_evaluate(self: Trainer, g, mask="test_mask"):  # noqa: ANN001, ANN202
+        selected = getattr(g, mask) if isinstance(mask, str) else mask
+        seen.append((phase[0], (selected & (g.y >= 0)).clone()))
+        return evaluate(self, g, mask)
+
+    def recording_final(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        phase[0] = "final"
+        return final(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "evaluate", recording_evaluate)
+    monkeypatch.setattr(searches.NodeSearch, "final", recording_final)
+    a = tune(str(card), trials=3, seeds=1, space=space, out=tmp_path / "a", progress=False)
+    searched = [mask for when, mask in seen if when == "search"]
+    assert searched and not any(bool((mask & test).any()) for mask in searched)
+    assert any(bool((mask & test).any()) for when, mask in seen if when == "final")
+
+    phase[0] = "search"
+    b = tune(str(poisoned_card), trials=3, seeds=1, space=space, out=tmp_path / "b", progress=False)
+    assert trial_record(study_of(a.out)) == trial_record(study_of(b.out))
+    assert a.best_options["hidden"] == b.best_options["hidden"]
+    assert a.metrics["val"] == b.metrics["val"] and a.metrics["test"] != b.metrics["test"]
+
+
+def test_interrupted_search_resumes(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    trial = searches.NodeSearch.trial
+    calls = [0]
+
+    def interrupted(self, options, report):  # noqa: ANN001, ANN202
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        return trial(self, options, report)
+
+    monkeypatch.setattr(searches.NodeSearch, "trial", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tune(str(card), trials=4, seeds=1, space=space, out=out, progress=False)
+    partial = staging_path(out)
+    assert not out.exists() and (partial / STUDY_DB).is_file()
+    with pytest.raises(InputError, match="--resume"):
+        tune(str(card), trials=4, seeds=1, space=space, out=out, progress=False)
+    with pytest.raises(InputError, match="other"):  # another space: not the same study
+        tune(str(card), trials=4, seeds=1, out=out, resume=True, progress=False)
+    result = tune(str(card), trials=4, seeds=1, space=space, out=out, resume=True, progress=False)
+    assert not partial.exists() and (out / "best.yaml").is_file()
+    trials = study_of(out).trials
+    states = [t.state for t in trials]
+    assert states[:2] == [optuna.trial.TrialState.COMPLETE] * 2
+    assert states[2] == optuna.trial.TrialState.FAIL  # the interrupted one, run again:
+    assert trials[3].params == trials[2].params and states[3].is_finished()
+    assert result.trials["complete"] + result.trials["pruned"] == 3
+
+
+def test_two_workers_share_one_sqlite_study(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Forked, the second worker starts at once (a spawned one imports torch first: 15 s on
+    # a small machine); either way it is a separate process with its own connection.
+    monkeypatch.setattr(study_module, "START_METHOD", "fork")
+    result = tune(
+        str(card), budget="6s", seeds=1, workers=2, space=space, out=tmp_path / "w", progress=False
+    )
+    trials = study_of(result.out).trials
+    assert all(t.state.is_finished() for t in trials)
+    assert len({t.user_attrs["pid"] for t in trials}) == 2  # both processes ran trials
+    assert [t.number for t in trials] == list(range(len(trials)))
+    assert (result.out / "metrics.json").is_file()
+
+
+def test_workers_are_spawnable() -> None:
+    """What a spawned worker receives pickles, and its entry point is importable by name."""
+    work = study_module._Worker("node", "cora", None, None, "sqlite:///x.db", "s", 1, 3, None)
+    assert pickle.loads(pickle.dumps(work)) == work
+    assert study_module.START_METHOD == "spawn"
+    assert pickle.loads(pickle.dumps(study_module._spawned)) is study_module._spawned
+
+
+def test_subgraph_and_unsupervised_tasks(tmp_path: Path) -> None:
+    from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs, save_subgnn
+
+    folder = tmp_path / "cut"
+    save_subgnn(
+        make_synthetic_subgraphs("cut_ratio", seed=0, num_nodes=80, num_subgraphs=30), folder
+    )
+    space = tmp_path / "sub.yaml"
+    space.write_text("epochs: 2\nhidden: {choices: [4, 8]}\nlayers: 1\nbatch_size: 16\n")
+    sub = tune(str(folder), trials=2, seeds=2, space=space, out=tmp_path / "s", progress=False)
+    assert sub.task == "subgraph" and sub.best_options["repeats"] == 2
+    assert set(sub.metrics) >= {"val", "test", "runs", "seed_list", "method"}
+    assert "micro_f1_std" in sub.metrics["test"]
+
+    graph = make_social_graph(40, seed=2, image_size=8)
+    del graph.y, graph.train_mask, graph.val_mask, graph.test_mask
+    unlabelled = save_card(graph, tmp_path / "unlabelled")
+    space = tmp_path / "emb.yaml"
+    space.write_text(
+        "epochs: 1\ndim: {low: 4, high: 8}\nwalks_per_node: 1\nwalk_length: 5\ncontext_size: 3\n"
+    )
+    emb = tune(str(unlabelled), trials=2, seeds=2, space=space, out=tmp_path / "u", progress=False)
+    assert emb.task == "unsupervised" and "edge AUC" in emb.criterion
+    assert emb.metrics["nmi"] is None or emb.metrics["nmi"] != emb.metrics["nmi"]  # no labels
+    assert 2 <= emb.metrics["k"] <= 10 and "modularity_std" in emb.metrics
+    assert (emb.out / "runs" / "embeddings.npy").is_file()
+
+
+def test_tune_refuses_bad_arguments(card: Path, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="budget"):
+        tune(str(card), out=tmp_path / "x")
+    with pytest.raises(InputError, match="budget"):
+        tune(str(card), budget="soon", out=tmp_path / "x")
+    with pytest.raises(InputError, match="task"):
+        tune(str(card), trials=1, task="regression", out=tmp_path / "x")
+    assert not (tmp_path / "x").exists() and not staging_path(tmp_path / "x").exists()
