@@ -16,6 +16,14 @@ and the surplus :math:`(1/p - c)\,w_{vt}` of the return move is drawn from a sep
 (KnightKing's outlier folding), which raises the acceptance rate. Tests of
 :math:`x \in \mathcal{N}(t)` are only made when the acceptance draw depends on them.
 
+**Entries without common neighbours.** Where :math:`t` and :math:`v` have no common
+out-neighbour besides :math:`t` (most entries of a sparse graph), every move but the return
+weighs :math:`1/q`, so the envelope there is :math:`c = 1/q`: no neighbour test is made and
+only a return can be rejected (when :math:`1/p < 1/q`). Which entries these are is found
+once per graph, on the first biased walk, and cached with the other tables: it scans, for
+each entry, the shorter of the two out-lists (about the degree squared over two per node on
+a symmetric graph), so that first walk costs a few times more than the next ones.
+
 **Dead ends.** A walk that reaches a node without out-edges (or whose out-edges all weigh 0)
 stops there, and the rest of its row is ``-1``; a walk from an isolated node is
 ``[start, -1, ..., -1]``. Consumers skip ``-1``.
@@ -34,6 +42,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
@@ -43,8 +52,15 @@ from mmgraph.sampling import _pyglib
 from mmgraph.sampling.csr import CSRGraph, expand_rows
 from mmgraph.seed import make_generator
 
-_TAIL = 4096
-"""Below this many pending walkers, each round proposes several candidates per walker."""
+_ROUND_SIZE = 16384
+"""Proposals a round may make beyond one per pending walker (more rounds cost more ops)."""
+
+_PAIRS_PER_CHUNK = 1 << 21
+"""Node pairs looked up at once while finding the entries without common neighbours."""
+
+_COMMON_CAP = 64
+"""Entries between two nodes of more out-edges than this are assumed to have common
+out-neighbours (checking them would cost more than it saves)."""
 
 _MAX_REPEAT = 32
 """At most this many candidates per pending walker and round."""
@@ -94,6 +110,7 @@ class _WalkTables:
             dead = total <= 0
         else:
             dead = deg == 0
+        self.dead = dead
         self.has_dead = bool(dead.any())
         self.col = torch.cat([csr.col, torch.tensor([n])])
         # One row per node (sentinel last): entry start, entry count and, when weighted,
@@ -125,15 +142,17 @@ class _WalkTables:
         big = torch.iinfo(torch.long).max
         pad_keys = torch.full((2 * self.key_steps[0],), big, dtype=torch.long)
         self.keys = torch.cat([csr.row * self.n_key + csr.col, pad_keys])
-        self._reverse: Tensor | None = None
+        self._entries: Tensor | None = None
 
-    def reverse(self) -> Tensor:
-        """The reverse of each entry ``[E + 1, 2]`` (int64, sentinel last), built on first use.
+    def entries(self) -> Tensor:
+        """What a second-order step needs about each entry ``[E + 1, 3]``, built on first use.
 
-        Row ``e`` for the entry ``v -> x``: the position of ``x -> v`` (``E`` if none) and the
-        bits of its float64 weight, the total over parallel ``x -> v`` entries (0 if none).
+        int64, sentinel last. Row ``e`` for the entry ``t -> v``: the position of the reverse
+        entry ``v -> t`` (``E`` if none); the bits of its float64 weight, the total over
+        parallel ``v -> t`` entries (0 if none); and 1 if ``t`` and ``v`` may have a common
+        out-neighbour other than ``t``, 0 if they have none (see :meth:`common_neighbours`).
         """
-        if self._reverse is None:
+        if self._entries is None:
             e = self.sentinel_pos
             keys = self.keys[:e]
             row = keys // self.n_key
@@ -148,10 +167,65 @@ class _WalkTables:
                 w = cum[hi] - cum[lo]
             else:
                 w = (hi - lo).double()
+            common = self.common_neighbours(row, col, pos)
             pos = torch.cat([pos, torch.tensor([e])])
             w = torch.cat([w, torch.zeros(1, dtype=torch.float64)])
-            self._reverse = torch.stack([pos, w.view(torch.long)], dim=1)
-        return self._reverse
+            common = torch.cat([common.long(), torch.zeros(1, dtype=torch.long)])
+            self._entries = torch.stack([pos, w.view(torch.long), common], dim=1)
+        return self._entries
+
+    def common_neighbours(self, row: Tensor, col: Tensor, reverse: Tensor) -> Tensor:
+        """Whether each entry ``t -> v`` may have a common out-neighbour ``x != t`` ``[E]``.
+
+        That is, ``t -> x`` and ``v -> x``; where there is none, every move from ``v`` but the
+        return weighs ``1/q``. ``reverse`` holds the position of each entry's reverse (``E``
+        if none).
+
+        Exact but for entries between two nodes of more than ``_COMMON_CAP`` out-edges,
+        which are ``True`` (a ``True`` only costs speed). The shorter of the two out-lists is
+        scanned and each of its nodes looked up in the other; on a symmetric graph only
+        entries with ``t <= v`` are scanned and their reverses share the answer. Entries into
+        a node without out-edges (or without weight) are ``False``.
+        """
+        e = row.numel()
+        deg = self.rowptr[1:] - self.rowptr[:-1]
+        d_row, d_col = deg.index_select(0, row), deg.index_select(0, col)
+        scan_col = d_col <= d_row
+        scan = torch.where(scan_col, col, row)  # the node whose out-list is scanned
+        probe = torch.where(scan_col, row, col)  # the node whose out-list is searched
+        size = torch.minimum(d_row, d_col)
+        common = size > _COMMON_CAP
+        todo = (size > 0) & ~common & ~self.dead.index_select(0, col)
+        symmetric = bool((reverse < e).all())
+        if symmetric:
+            # x = v is left out here (it counts where v -> v exists: added below).
+            todo &= row <= col
+        todo = todo.nonzero().view(-1)
+        if todo.numel():
+            # Chunks of about _PAIRS_PER_CHUNK (entry, scanned node) pairs bound the memory.
+            ends = torch.cumsum(size.index_select(0, todo), 0)
+            marks = torch.arange(1, -(-int(ends[-1]) // _PAIRS_PER_CHUNK)) * _PAIRS_PER_CHUNK
+            bounds = torch.searchsorted(ends, marks, right=True).tolist() + [todo.numel()]
+            lo = 0
+            for hi in bounds:
+                if hi <= lo:
+                    continue
+                ids = todo[lo:hi]
+                node = scan.index_select(0, ids)
+                seg, pos = expand_rows(self.rowptr.index_select(0, node), deg.index_select(0, node))
+                x = self.col.index_select(0, pos)
+                ids = ids.index_select(0, seg)
+                hit = self.is_neighbor(probe.index_select(0, ids), x)
+                hit &= x != row.index_select(0, ids)
+                if symmetric:
+                    hit &= x != col.index_select(0, ids)
+                common.index_fill_(0, ids.masked_select(hit), True)
+                lo = hi
+        if symmetric:
+            common |= common.index_select(0, reverse)
+            loops = self.is_neighbor(col, col) & (row != col)
+            common |= loops
+        return common & ~self.dead.index_select(0, col)
 
     def first_order(self, cur: Tensor, gen: torch.Generator, out: Tensor) -> Tensor:
         """One uniform (or weight-proportional) step from ``cur``, nodes written to ``out``.
@@ -178,13 +252,19 @@ class _WalkTables:
         return pos
 
     def search_weight(self, start: Tensor, target: Tensor) -> Tensor:
-        """First position ``>= start`` whose cumulative weight exceeds ``target``."""
-        pos = start - 1
+        """First position ``>= start`` whose cumulative weight exceeds ``target``.
+
+        ``start`` broadcasts to the shape of ``target`` (one row start per walker, ``[n, 1]``,
+        for ``[n, k]`` targets).
+        """
+        shape = target.shape
+        target = target.reshape(-1)
+        pos = (start - 1).expand(shape).reshape(-1)
         cand = torch.empty_like(pos)
         for step in self.steps:
             torch.add(pos, step, out=cand)
             pos = torch.where(self.cumw.index_select(0, cand) <= target, cand, pos)
-        return pos.add_(1)
+        return pos.add_(1).view(shape)
 
     def is_neighbor(self, t: Tensor, x: Tensor) -> Tensor:
         """Whether the edge ``t -> x`` exists, for each pair of real nodes."""
@@ -357,35 +437,82 @@ def _walk(
 _U_BITS = 31
 """Low bits of a 63-bit random integer that decide acceptance; the other 32 propose."""
 
+_FULL = 1 << _U_BITS
+"""An acceptance threshold that every draw passes."""
+
+
+@dataclass(slots=True)
+class _Params:
+    """What a proposal needs about each pending walker, one row per walker."""
+
+    t: Tensor  # the previous node
+    start: Tensor  # the current node's first entry
+    count: Tensor  # its number of entries
+    lo: Tensor  # acceptance threshold of a move to a node other than t
+    a_ret: Tensor | None = None  # of a return to t, when some can be rejected
+    span: Tensor | None = None  # what a proposal is drawn from, over 2^32 (float64)
+    size: Tensor | None = None  # total weight of the row (float64, weighted)
+    base: Tensor | None = None  # cumulative weight before the row (float64, weighted)
+    back: Tensor | None = None  # the entry v -> t (strip)
+
+    def select(self, index: Tensor) -> _Params:
+        """The rows of the walkers ``index``."""
+        columns: dict[str, Any] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            columns[field.name] = None if value is None else value.index_select(0, index)
+        return _Params(**columns)
+
+
+def _levels(ret: float, nbr: float | None, out: float) -> tuple[float, int, int, int]:
+    """Envelope of one regime of the rejection sampler.
+
+    For the weights ``ret`` (x = t), ``nbr`` (x a neighbour of t; None when there is none)
+    and ``out`` (any other x), returns the strip width per unit of :math:`w_{vt}` and the
+    acceptance thresholds of a return, of a neighbour of t and of another node, on 31-bit
+    integers.
+    """
+    moves = out if nbr is None else max(nbr, out)
+    if ret > moves:
+        # The return surplus is drawn from a strip past the row (KnightKing's folding).
+        c, kappa = moves, ret / moves - 1.0
+    else:
+        c, kappa = moves, 0.0
+    a_nbr = _FULL if nbr is None else math.ceil(nbr / c * _FULL)
+    return kappa, math.ceil(min(ret, c) / c * _FULL), a_nbr, math.ceil(out / c * _FULL)
+
 
 class _Node2Vec:
-    """The biased second-order step, by rejection sampling over all walkers at once.
+    r"""The biased second-order step, by rejection sampling over all walkers at once.
 
-    Pending walkers keep their state in the rows of one int64 matrix (float64 columns stored
-    as bits), so that dropping the walkers that accepted is a single gather. Each round draws
-    one 63-bit random integer per proposal: its low 31 bits decide acceptance (against
-    integer thresholds), its high 32 bits choose the proposal.
+    Two regimes, per walker. Where ``t`` and ``v`` have no common out-neighbour (most
+    entries of a sparse graph; :meth:`_WalkTables.common_neighbours`), every move but the
+    return weighs :math:`1/q`: the envelope is :math:`1/q` and nothing but a return that
+    weighs less can be rejected, so no neighbour test is ever made. Elsewhere the envelope is
+    :math:`\max(1, 1/q)` and a proposal whose acceptance depends on it asks whether
+    :math:`x \in \mathcal{N}(t)`. In both, a return weight above the envelope is drawn from
+    a strip past the row.
+
+    Each round gives every pending walker ``k`` proposals (a ``[k, n]`` tensor) and keeps
+    its first accepted one, which has the law of proposing one at a time. Each proposal
+    draws one 63-bit random integer: its low 31 bits decide acceptance (against integer
+    thresholds), its high 32 bits choose the proposal.
     """
 
     def __init__(self, tables: _WalkTables, p: float, q: float) -> None:
         self.tables = tables
         ret, out = 1.0 / p, 1.0 / q
-        self.strip = ret > max(1.0, out)
-        c = max(1.0, out) if self.strip else max(ret, 1.0, out)
-        # Acceptance probability of a proposed x (returning to t, a neighbour of t, other)
-        # as a threshold on a 31-bit uniform integer.
-        scale = 1 << _U_BITS
-        self.a_ret = math.ceil(min(ret, c) / c * scale)
-        a_nbr, a_out = math.ceil(1.0 / c * scale), math.ceil(out / c * scale)
+        self.alpha = (ret, out)
+        # Entries with common neighbours, and without.
+        self.kappa, self.a_ret, a_nbr, a_out = _levels(ret, 1.0, out)
+        self.kappa_0, self.a_ret_0, _, _ = _levels(ret, None, out)
         self.lo, self.hi = min(a_nbr, a_out), max(a_nbr, a_out)
         self.nbr_accepts = a_nbr > a_out
-        self.kappa = ret / c - 1.0  # width of the return strip per unit of w(v, t), over c
-        self.alpha = (ret, out)
-        # Columns of the state matrix.
-        names = ["walker", "t", "start", "size"]
-        names += ["ext", "back"] if self.strip else []
-        names += ["base", "count"] if tables.weighted else []
-        self.col = {name: i for i, name in enumerate(names)}
+        self.strip = max(self.kappa, self.kappa_0) > 0
+        self.ret_sure = min(self.a_ret, self.a_ret_0) >= _FULL
+        # Rejection rate per proposal, estimated step by step (a bound to start with).
+        self.bound = min(max(1.0 - min(self.lo, self.a_ret, self.a_ret_0) / _FULL, 0.05), 0.999)
+        self.reject = 0.5
 
     def walk(self, out: Tensor, gen: torch.Generator) -> None:
         """Fill rows ``1..L`` of ``out`` ``[L + 1, B]`` (row 0 holds the start nodes)."""
@@ -393,75 +520,141 @@ class _Node2Vec:
         for i in range(1, out.size(0) - 1):
             eprev = self._step(out[i - 1], out[i], out[i + 1], eprev, gen)
 
-    def _state(self, prev: Tensor, cur: Tensor, eprev: Tensor) -> Tensor:
-        """The state matrix of all walkers, in order (stopped ones included)."""
+    def _params(self, prev: Tensor, cur: Tensor, eprev: Tensor) -> _Params:
         tables = self.tables
         node = tables.node.index_select(0, cur)
-        walker = torch.arange(cur.numel())
-        columns = [walker, prev, node[:, 0], node[:, 2] if tables.weighted else node[:, 1]]
-        if self.strip:
-            # One gather fetches the reverse entry v -> t and its weight.
-            rev = tables.reverse().index_select(0, eprev)
-            size = node[:, 2].view(torch.float64) if tables.weighted else node[:, 1]
-            ext = rev[:, 1].view(torch.float64).mul(self.kappa).add_(size)
-            columns += [ext.view(torch.long), rev[:, 0]]
+        entry = tables.entries().index_select(0, eprev)
+        common = entry[:, 2].bool()
+        lo = torch.where(common, self.lo, _FULL)
+        params = _Params(t=prev, start=node[:, 0], count=node[:, 1], lo=lo)
+        if not self.ret_sure:
+            params.a_ret = torch.where(common, self.a_ret, self.a_ret_0)
+        span = None
         if tables.weighted:
-            columns += [node[:, 3], node[:, 1]]
-        return torch.stack(columns, dim=1)
+            params.size = node[:, 2].view(torch.float64)
+            params.base = node[:, 3].view(torch.float64)
+            span = params.size
+        if self.strip:
+            params.back = entry[:, 0]
+            size = params.count if span is None else span
+            kappa = torch.where(common, self.kappa, self.kappa_0)
+            span = entry[:, 1].view(torch.float64).mul(kappa).add_(size)
+        if span is not None:
+            params.span = span.mul(2.0 ** -(63 - _U_BITS))
+        return params
+
+    def _proposals(self, n: int, reject: float) -> int:
+        """Proposals per walker for a round over ``n`` pending walkers."""
+        # Enough that about no walker is left after the round...
+        need = math.ceil(math.log(0.1 / n) / math.log(reject))
+        # ...unless a round that large costs more than another round would.
+        return max(1, min(need, _ROUND_SIZE // n, _MAX_REPEAT))
 
     def _step(
         self, prev: Tensor, cur: Tensor, nxt: Tensor, eprev: Tensor, gen: torch.Generator
     ) -> Tensor:
         """Write the next node of every walk into ``nxt``; return the entries taken."""
-        enext = eprev
-        if self.strip:
-            enext = torch.full((cur.numel(),), self.tables.sentinel_pos, dtype=torch.long)
-        state = self._state(prev, cur, eprev)
-        rounds = 0
-        if state.size(0) >= _TAIL:
-            # First round: every walker proposes once, in order: results are written in place.
-            acc, x, pos = self._propose(state, gen)
-            torch.where(acc, x, nxt, out=nxt)
-            if self.strip:
-                torch.where(acc, pos, enext, out=enext)
-            state = state.index_select(0, (~acc).nonzero().view(-1))
-            rounds = 1
-        while state.size(0):
-            n = state.size(0)
+        params = self._params(prev, cur, eprev)
+        b = cur.numel()
+        k = self._proposals(b, self.reject)
+        done, x, pos = self._round(params, k, gen)
+        nxt.copy_(x)
+        enext = pos
+        left = (~done).nonzero().view(-1)
+        n = left.numel()
+        self.reject = min(max(((n + 0.5) / b) ** (1.0 / k), 0.001), 0.999)
+        rounds = 1
+        while n:
             rounds += 1
+            sub = params.select(left)
             if rounds > _MAX_ROUNDS:
-                x, pos = self._direct(state, gen)
-                nxt.index_copy_(0, state[:, 0], x)
-                if self.strip:
-                    enext.index_copy_(0, state[:, 0], pos)
+                x, pos = self._direct(sub, gen)
+                nxt.index_copy_(0, left, x)
+                enext.index_copy_(0, left, pos)
                 break
-            # When few walkers are left, give each several proposals in one round and keep
-            # its first accepted one (the same law as proposing one at a time).
-            k = 1 if n >= _TAIL else min(_MAX_REPEAT, max(2, _TAIL // n))
-            # Proposals walker by walker ([n, k]), so that the reductions run along rows.
-            props = state.repeat_interleave(k, dim=0) if k > 1 else state
-            acc, x, pos = self._propose(props, gen)
-            if k > 1:
-                acc_k = acc.view(n, k)
-                done = acc_k.any(1)
-                first = acc_k.to(torch.uint8).argmax(1)
-                sel = first.add_(torch.arange(0, n * k, k))[done]
-            else:
-                done = acc
-                sel = acc.nonzero().view(-1)
-            who = props[:, 0].index_select(0, sel)
-            nxt.index_copy_(0, who, x.index_select(0, sel))
-            if self.strip:
-                enext.index_copy_(0, who, pos.index_select(0, sel))
-            state = state.index_select(0, (~done).nonzero().view(-1))
+            # The walkers left are mostly where rejections happen: assume the worst rate.
+            done, x, pos = self._round(sub, self._proposals(n, self.bound), gen)
+            acc = done.nonzero().view(-1)
+            who = left.index_select(0, acc)
+            nxt.index_copy_(0, who, x.index_select(0, acc))
+            enext.index_copy_(0, who, pos.index_select(0, acc))
+            left = left.index_select(0, (~done).nonzero().view(-1))
+            n = left.numel()
         return enext
 
-    def _direct(self, state: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor]:
-        """Draw the next node of the walkers in ``state`` exactly, scoring every neighbour."""
-        tables, col = self.tables, self.col
-        t, start = state[:, col["t"]], state[:, col["start"]]
-        count = state[:, col["count" if tables.weighted else "size"]]
-        seg, pos = expand_rows(start, count)
+    def _round(
+        self, params: _Params, k: int, gen: torch.Generator
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """``k`` proposals per walker; (accepted, first accepted node, its CSR entry).
+
+        Proposals are laid out ``[k, n]``, the j-th proposal of every walker in row j, so
+        that per-walker values broadcast along rows and each row is contiguous.
+        """
+        tables = self.tables
+        t, start = params.t, params.start
+        n = t.numel()
+        r = torch.empty(k, n, dtype=torch.long).random_(generator=gen)  # 63 random bits
+        u = r & (_FULL - 1)
+        r >>= _U_BITS
+        if params.span is not None:
+            # y in [0, size) proposes an entry (proportionally to its weight); y beyond,
+            # in the strip of width kappa * w(v, t), returns to t over the entry v -> t.
+            y = r.double().mul_(params.span)
+            if tables.weighted:
+                assert params.size is not None and params.base is not None
+                if self.strip:
+                    in_strip = y >= params.size
+                pos = tables.search_weight(start, y.add_(params.base))
+            else:
+                off = y.long()
+                if self.strip:
+                    in_strip = off >= params.count
+                pos = off.add_(start)
+            if self.strip:
+                assert params.back is not None
+                pos = torch.where(in_strip, params.back, pos)
+        else:
+            pos = r.mul_(params.count).bitwise_right_shift_(63 - _U_BITS).add_(start)
+        x = tables.col.index_select(0, pos.view(-1)).view(k, n)
+        is_ret = x == t
+        if params.a_ret is None:
+            acc = (u < params.lo).logical_or_(is_ret)
+        else:
+            acc = torch.where(is_ret, u < params.a_ret, u < params.lo)
+        if self.lo < self.hi:
+            # Only where u falls between the two acceptance levels does it matter whether
+            # x is a neighbour of t, and only before the walker's first sure acceptance.
+            test = ~acc
+            if params.a_ret is not None:
+                test &= ~is_ret
+            if self.hi < _FULL:
+                test &= u < self.hi
+            if k > 1:
+                seen = acc[0].clone()
+                for j in range(1, k):
+                    test[j] &= ~seen
+                    if j < k - 1:
+                        seen |= acc[j]
+            test = test.view(-1).nonzero().view(-1)
+            if test.numel():
+                who = test.remainder(n) if k > 1 else test
+                nbr = tables.is_neighbor(t.index_select(0, who), x.view(-1).index_select(0, test))
+                acc.view(-1).index_copy_(0, test, nbr if self.nbr_accepts else ~nbr)
+        if k == 1:
+            return acc[0], x[0], pos[0]
+        # The first accepted proposal of each walker: scan the rows from the last.
+        done, x_sel, pos_sel = acc[k - 1].clone(), x[k - 1].clone(), pos[k - 1].clone()
+        for j in range(k - 2, -1, -1):
+            torch.where(acc[j], x[j], x_sel, out=x_sel)
+            torch.where(acc[j], pos[j], pos_sel, out=pos_sel)
+            done |= acc[j]
+        return done, x_sel, pos_sel
+
+    def _direct(self, params: _Params, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Draw the next node of the walkers in ``params`` exactly, scoring every neighbour."""
+        tables = self.tables
+        t, count = params.t, params.count
+        seg, pos = expand_rows(params.start, count)
         x = tables.col.index_select(0, pos)
         t = t.index_select(0, seg)
         ret, out = self.alpha
@@ -480,57 +673,6 @@ class _Node2Vec:
         choice = torch.searchsorted(cum, u.mul_(total).add_(before), right=True)
         choice = torch.minimum(torch.maximum(choice, first), last)
         return x.index_select(0, choice), pos.index_select(0, choice)
-
-    def _propose(self, props: Tensor, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
-        """One proposal per row of ``props``: (accepted, node, CSR entry)."""
-        tables, col = self.tables, self.col
-        t, start = props[:, col["t"]], props[:, col["start"]]
-        size = props[:, col["size"]]
-        r = torch.empty_like(t).random_(generator=gen)  # 63 random bits
-        u = r & ((1 << _U_BITS) - 1)
-        r >>= _U_BITS
-        in_strip = None
-        if self.strip or tables.weighted:
-            if tables.weighted:
-                size = size.view(torch.float64)
-            # y in [0, size) proposes an entry (proportionally to its weight); y beyond,
-            # in the strip of width kappa * w(v, t), returns to t outright.
-            span = props[:, col["ext"]].view(torch.float64) if self.strip else size
-            y = r.double().mul_(span).mul_(2.0 ** -(63 - _U_BITS))
-            if self.strip:
-                in_strip = y >= size
-            if tables.weighted:
-                base = props[:, col["base"]].view(torch.float64)
-                pos = tables.search_weight(start, y.add_(base))
-            else:
-                pos = y.long().add_(start)
-            if self.strip:
-                pos.clamp_(max=tables.sentinel_pos)  # strip rows may point past their row
-        else:
-            pos = r.mul_(size).bitwise_right_shift_(63 - _U_BITS).add_(start)
-        x = tables.col.index_select(0, pos)
-        is_ret = x == t
-        if self.a_ret >= 1 << _U_BITS:
-            acc = is_ret | (u < self.lo)
-        else:
-            acc = torch.where(is_ret, u < self.a_ret, u < self.lo)
-        if self.lo < self.hi:
-            # Only where u falls between the two acceptance levels does it matter whether
-            # x is a neighbour of t.
-            # acc holds u < lo already; in the strip regime it holds every return as well.
-            rest = ~acc if self.a_ret >= 1 << _U_BITS else ~(acc | is_ret)
-            test = ((u < self.hi) & rest).nonzero().view(-1)
-            if test.numel():
-                nbr = tables.is_neighbor(t.index_select(0, test), x.index_select(0, test))
-                acc.index_copy_(0, test, nbr if self.nbr_accepts else ~nbr)
-        if tables.has_dead:
-            acc |= x == tables.num_nodes  # stopped walks stay on the sentinel
-        if in_strip is not None:
-            # The strip returns to t, over the first entry of v -> t.
-            x = torch.where(in_strip, t, x)
-            pos = torch.where(in_strip, props[:, col["back"]], pos)
-            acc |= in_strip
-        return acc, x, pos
 
 
 class RandomWalker:

@@ -345,3 +345,108 @@ def test_node2vec_on_a_multigraph_with_self_loops():
     for p, q in ((0.5, 2.0), (2.0, 0.5)):
         walks = random_walk(csr, torch.arange(4).repeat(1500), 10, p=p, q=q, seed=6)
         assert transition_pvalue(walks, adj, p, q) > 1e-4
+
+
+def brute_force_common(csr: CSRGraph, weighted: bool) -> list[bool]:
+    """For each entry t -> v: is there an x != t with t -> x and v -> x (v not a dead end)?"""
+    adj = adjacency(csr, weighted=False)
+    alive = adjacency(csr, weighted) if weighted else adj
+    return [
+        v in alive and sum(alive[v].values()) > 0 and any(x != t and x in adj[t] for x in adj[v])
+        for t, v in zip(csr.row.tolist(), csr.col.tolist())
+    ]
+
+
+def multigraph_csr() -> CSRGraph:
+    # Symmetric, with parallel edges, self loops (1 -> 1, 4 -> 4) and a triangle 0-1-2.
+    edges = [(0, 1), (0, 1), (1, 2), (0, 2), (1, 1), (2, 3), (3, 4), (4, 4), (4, 5)]
+    pairs = edges + [(b, a) for a, b in edges if a != b]
+    return CSRGraph.from_edge_index(torch.tensor(pairs).t(), 7)
+
+
+@pytest.mark.parametrize("graph", ["undirected", "weighted", "directed", "multigraph", "power"])
+def test_common_neighbour_flags_match_brute_force(monkeypatch, graph: str):
+    from mmgraph.data.generators import chung_lu_power_law
+    from mmgraph.sampling.walks import _tables
+
+    weighted = graph == "weighted"
+    if graph == "power":
+        edge_index, n = chung_lu_power_law(300, gamma=2.1, avg_degree=8, seed=1)
+        csr = CSRGraph.from_edge_index(edge_index, n)
+    else:
+        csr = {
+            "undirected": undirected_csr,
+            "weighted": lambda: zero_weight_csr(),
+            "directed": directed_csr,
+            "multigraph": multigraph_csr,
+        }[graph]()
+    expected = torch.tensor(brute_force_common(csr, weighted))
+    # Exact when nothing is assumed, and in small chunks.
+    monkeypatch.setattr(walks_module, "_COMMON_CAP", 10**9)
+    monkeypatch.setattr(walks_module, "_PAIRS_PER_CHUNK", 7)
+    flags = fresh_tables(csr, weighted).entries()[:-1, 2].bool()
+    assert torch.equal(flags, expected)
+    # With a cap, entries between two nodes of larger degree may be flagged: never unflagged.
+    monkeypatch.setattr(walks_module, "_COMMON_CAP", 2)
+    capped = fresh_tables(csr, weighted).entries()[:-1, 2].bool()
+    assert bool((capped | ~expected).all())
+    assert _tables(csr, weighted).entries().shape == (csr.num_edges + 1, 3)
+
+
+def fresh_tables(csr: CSRGraph, weighted: bool):
+    return walks_module._WalkTables(csr, weighted and csr.edge_weight is not None)
+
+
+def zero_weight_csr() -> CSRGraph:
+    # Undirected with a triangle 0-1-2; node 3's out-edges all weigh 0 (a dead end).
+    edges = torch.tensor([[0, 1, 0, 2, 3, 4], [1, 2, 2, 3, 4, 0]])
+    edge_index = torch.cat([edges, edges.flip(0)], dim=1)
+    weight = torch.tensor([1.0, 2.0, 0.5, 1.0, 0.0, 1.0, 1.0, 2.0, 0.5, 0.0, 1.0, 1.0])
+    return CSRGraph.from_edge_index(edge_index, 5, edge_weight=weight)
+
+
+# p < 1 < q (the return strip), p > 1 > q, q < 1 = p, p > 1 = q, p = q != 1, p = q = 1.
+REGIMES = [(0.5, 2.0), (2.0, 0.5), (1.0, 0.5), (4.0, 1.0), (0.5, 0.5), (3.0, 3.0), (1.0, 1.0)]
+
+
+@pytest.mark.parametrize("p, q", REGIMES)
+@pytest.mark.parametrize("graph", ["directed", "multigraph", "tree", "clique"])
+def test_node2vec_exact_with_and_without_common_neighbours(graph: str, p: float, q: float):
+    # A tree has no common neighbours (one regime), a clique only common neighbours (the
+    # other); the directed graph and the multigraph mix both, with dead ends and self loops.
+    if graph == "tree":
+        edges = torch.tensor([[0, 0, 0, 1, 1, 2, 5], [1, 2, 3, 4, 5, 6, 7]])
+        csr = CSRGraph.from_edge_index(torch.cat([edges, edges.flip(0)], dim=1), 8)
+    elif graph == "clique":
+        idx = torch.arange(5)
+        a, b = torch.meshgrid(idx, idx, indexing="ij")
+        keep = a != b
+        csr = CSRGraph.from_edge_index(torch.stack([a[keep], b[keep]]), 5)
+    else:
+        csr = directed_csr() if graph == "directed" else multigraph_csr()
+    n = csr.num_nodes
+    walks = random_walk(csr, torch.arange(n).repeat(3000 // n + 1), 10, p=p, q=q, seed=8)
+    assert transition_pvalue(walks, adjacency(csr, weighted=False), p, q) > 1e-4
+
+
+@pytest.mark.parametrize("round_size", [1, 10**6])
+@pytest.mark.parametrize("p, q", [(0.5, 2.0), (2.0, 0.5), (1.0, 0.25)])
+def test_node2vec_exact_for_any_number_of_proposals_per_round(monkeypatch, round_size, p, q):
+    # One proposal per walker and round, or up to _MAX_REPEAT at once.
+    monkeypatch.setattr(walks_module, "_ROUND_SIZE", round_size)
+    csr = undirected_csr()
+    walks = random_walk(csr, torch.arange(NUM_NODES).repeat(600), 12, p=p, q=q, seed=9)
+    assert transition_pvalue(walks, adjacency(csr, weighted=False), p, q) > 1e-4
+
+
+@pytest.mark.parametrize("p, q", [(0.5, 2.0), (2.0, 0.5), (1000.0, 1000.0)])
+def test_weighted_node2vec_with_zero_weight_dead_end(p: float, q: float):
+    csr = zero_weight_csr()
+    walks = random_walk(csr, torch.arange(5).repeat(800), 8, p=p, q=q, seed=10)
+    stopped = walks < 0
+    assert torch.equal(stopped, stopped.cummax(dim=1).values)
+    # Node 3 is entered and never left; every other move follows node2vec's weighted law.
+    assert bool((walks == 3).any())
+    after = walks[:, 1:][walks[:, :-1] == 3]
+    assert bool((after == -1).all())
+    assert transition_pvalue(walks, adjacency(csr, weighted=True), p, q) > 1e-4
