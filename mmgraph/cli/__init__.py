@@ -22,9 +22,9 @@ from typing import NoReturn
 
 import yaml
 
-from mmgraph.cli import data, node, subgraph, unsupervised
+from mmgraph.cli import data, node, subgraph, tune, unsupervised
 
-GROUPS = (data, node, unsupervised, subgraph)
+GROUPS = (data, node, unsupervised, subgraph, tune)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -161,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
     )
     try:
+        if getattr(args, "config", None) is not None:  # --config: options from YAML
+            from mmgraph.cli.common import apply_config
+
+            apply_config(args, sys.argv[1:] if argv is None else argv)
         return handler(args)
     except SystemExit as stop:  # an option error found by a handler, already printed
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR

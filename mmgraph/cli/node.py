@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from mmgraph.cli.common import (
+    add_config,
     add_data,
     add_features,
     add_model,
@@ -45,9 +47,19 @@ def register(sub: Any) -> None:
         "validation, 20%% test (--split).",
     )
     add_data(p, required=False)  # checked in cmd_train: --resume reads it from the run
+    add_config(p)
     add_features(p)
     add_model(p)
     add_training(p)
+    p.add_argument(
+        "--seeds",
+        nargs="+",
+        type=non_negative_int,
+        default=None,
+        metavar="SEED",
+        help="train one run per seed (replaces --seed): --out holds seed-K/ run folders and "
+        "metrics.json with each metric's mean and <metric>_std over the seeds",
+    )
     p.add_argument("--out", required=True, help="run folder, e.g. runs/NAME")
     add_overwrite(
         p, "replace an existing run folder (the old run stays until the new one completes)"
@@ -137,6 +149,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.parser.error("the following arguments are required: --data")
         check_training_options(args.parser, args)
         features, model, train = node_options(args)
+        if args.seeds is not None and len(args.seeds) > 1:
+            return _train_seeds(args, features, model, train)
+        if args.seeds is not None:
+            train = dataclasses.replace(train, seed=args.seeds[0])
         result = train_node_classifier(
             data_spec(args),
             features,
@@ -150,6 +166,41 @@ def cmd_train(args: argparse.Namespace) -> int:
     if is_main_process():
         print(format_split_metrics(result.metrics))
         print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
+    return 0
+
+
+def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any) -> int:
+    """``mmgraph train --seeds A B ...``: one run per seed, mean ± std."""
+    from mmgraph.tasks.node_classification import train_node_classifier_seeds
+    from mmgraph.tasks.report import format_table
+
+    if len(set(args.seeds)) != len(args.seeds):
+        args.parser.error(f"argument --seeds: give distinct seeds (got {args.seeds})")
+    metrics = train_node_classifier_seeds(
+        data_spec(args),
+        features,
+        model,
+        train,
+        seeds=args.seeds,
+        out=args.out,
+        progress=not args.quiet,
+        pretrain_epochs=args.pretrain_epochs,
+        overwrite=args.overwrite,
+    )
+    if is_main_process():
+        columns = ["accuracy", "macro_f1", "f1", "mcc"]
+        rows = []
+        for split in ("val", "test"):
+            if split in metrics:
+                values = metrics[split]
+                row: dict[str, Any] = {"split": split}
+                for key in columns:
+                    mean, std = values.get(key), values.get(f"{key}_std")
+                    row[key] = "-" if mean is None else f"{mean:.3f} ± {std:.3f}"
+                rows.append(row)
+        print(f"{len(args.seeds)} seeds {' '.join(map(str, args.seeds))} (mean ± std):")
+        print(format_table(rows, ["split", *columns]))
+        print(f"runs written to {args.out} (seed-K/ run folders, metrics.json)")
     return 0
 
 

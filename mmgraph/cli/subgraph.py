@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from mmgraph.cli.common import (
+    add_config,
     add_data,
     add_features,
     add_lr_schedule,
@@ -45,7 +46,8 @@ def register(sub: Any) -> None:
         "component, mutag, ptc). Prints micro-F1 per split (TU: mean and std over the 10 "
         "folds, with accuracy) and writes metrics.json, embeddings.npy and config.yaml to --out.",
     )
-    add_data(t)
+    add_data(t, required=False)  # checked in cmd_train: --config may give it
+    add_config(t)
     t.add_argument("--method", choices=METHOD_NAMES, default="glass", help="(default: glass)")
     g = t.add_argument_group("model")
     g.add_argument(
@@ -155,6 +157,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     from mmgraph.train import TrainConfig
 
+    if not args.data:
+        args.parser.error("the following arguments are required: --data")
     dataset = load_subgraph_dataset(args.data, root=args.root)
     config = SubgraphConfig(
         method=args.method,

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from mmgraph.cli.common import (
+    add_config,
     add_data,
     add_features,
     add_model,
@@ -39,6 +40,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help=".npy file to write (exactly this name)")
     add_overwrite(p, "replace an existing --out file or --save-run folder")
     add_data(p, required=False)
+    add_config(p)
     p.add_argument("--objective", choices=OBJECTIVES, default=None, help="learn embeddings")
     p.add_argument(
         "--encoder",

@@ -416,3 +416,104 @@ def embed_run(options: Mapping[str, Any], progress: bool = False) -> EmbedRun:
 
 BUILDERS = {"node": node_run, "subgraph": subgraph_run, "unsupervised": embed_run}
 """Each task's options -> run arguments."""
+
+
+# --------------------------------------------------------- run config files
+_MODEL_KEYS = {
+    "aggregator": "aggregator",
+    "fusion": "fusion",
+    "modalities": "modalities",
+    "hidden": "hidden",
+    "num_layers": "layers",
+    "modality_dim": "modality_dim",
+    "dropout": "dropout",
+    "head": "head",
+    "numeric_scaling": "numeric_scaling",
+    "coordination": "coordination",
+    "coordination_weight": "coordination_weight",
+    "coordination_dim": "coordination_dim",
+}
+_SUBGRAPH_KEYS = {
+    "method": "method",
+    "node_input": "node_input",
+    "hidden": "hidden",
+    "num_layers": "layers",
+    "pool": "pool",
+    "aggr": "aggr",
+    "aggregator": "aggregator",
+    "z_ratio": "z_ratio",
+    "dropout": "dropout",
+    "jk": "jk",
+    "head_layers": "head_layers",
+    "head_dropout": "head_dropout",
+    "batch_size": "batch_size",
+    "tokens": "tokens",
+    "sub2vec_mode": "sub2vec_mode",
+    "walk_length": "walk_length",
+    "walks_per_node": "walks_per_node",
+}
+_TRAIN_KEYS = ("epochs", "lr", "weight_decay", "lr_step_size", "lr_gamma", "patience", "monitor")
+_RUN_SECTIONS = ("data", "features", "model", "train", "subgraph")
+
+
+def is_run_config(doc: Any) -> bool:
+    """Whether ``doc`` is a run folder's ``config.yaml`` (sections, not flat options)."""
+    return (
+        isinstance(doc, Mapping)
+        and isinstance(doc.get("train"), Mapping)
+        and any(isinstance(doc.get(key), Mapping) for key in ("model", "subgraph", "features"))
+    )
+
+
+def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The command-line options of a run folder's ``config.yaml``.
+
+    Reads the sections that ``mmgraph train`` / ``embed --save-run`` (``data``,
+    ``features``, ``model``, ``train``) and ``mmgraph subgraph train`` (``data``,
+    ``subgraph``, ``train``, ``seeds``) write; sizes the model derived from the data, the
+    schema and the trainer's internal settings are left out.
+    """
+    out: dict[str, Any] = {}
+    data = doc.get("data") or {}
+    if isinstance(data, Mapping):
+        if "source" in data:  # a node run's DataSpec
+            out["data"] = data["source"]
+            if data.get("split") is not None:
+                out["split"] = list(data["split"])
+        elif "data" in data:
+            out["data"] = data["data"]
+        if data.get("root") is not None:
+            out["root"] = data["root"]
+    features = doc.get("features") or {}
+    for key in ("text_encoder", "image_encoder", "image_size", "cache_dir"):
+        if key in features:
+            value = features[key]
+            out[key] = "none" if value is None and key != "cache_dir" else value
+    model = doc.get("model") or {}
+    for key, option in _MODEL_KEYS.items():
+        if key in model:
+            out[option] = model[key]
+    if "missing_indicator" in model:
+        out["no_missing_indicator"] = not model["missing_indicator"]
+    subgraph = doc.get("subgraph") or {}
+    for key, option in _SUBGRAPH_KEYS.items():
+        if key in subgraph:
+            out[option] = subgraph[key]
+    train = doc.get("train") or {}
+    for key in _TRAIN_KEYS:
+        if key in train:
+            out[key] = train[key]
+    if "class_weights" in train and not subgraph:
+        out["no_class_weights"] = not train["class_weights"]
+    if not subgraph:
+        for key in ("batch_size", "fanouts"):
+            if key in train:
+                out[key] = train[key]
+    seeds = doc.get("seeds")
+    if isinstance(seeds, list) and seeds:
+        out["seed"], out["repeats"] = seeds[0], len(seeds)
+    elif "seed" in train:
+        out["seed"] = train["seed"]
+    if doc.get("pretrain_epochs"):
+        out["pretrain_epochs"] = doc["pretrain_epochs"]
+    return out

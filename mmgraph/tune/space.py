@@ -88,7 +88,7 @@ SPACES: dict[str, dict[str, Any]] = {
 }
 """The default space of each task (``graph``: the subgraph task on whole graphs)."""
 
-NOT_SEARCHABLE = ("data", "root", "seed", "repeats")
+NOT_SEARCHABLE = ("data", "root", "seed", "seeds", "repeats")
 """Options a space may not name: tune gives the data and the seeds itself."""
 
 _SPEC_KEYS = {"low", "high", "log", "step", "choices"}

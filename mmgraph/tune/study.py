@@ -492,7 +492,7 @@ def _search_with_workers(works: list[_Worker], search: Any, progress: bool) -> N
     """
     from tqdm.auto import tqdm
 
-    context = multiprocessing.get_context(START_METHOD)
+    context: Any = multiprocessing.get_context(START_METHOD)
     children = [context.Process(target=_spawned, args=(w,)) for w in works[1:]]
     for child in children:
         child.start()

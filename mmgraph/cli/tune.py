@@ -1,0 +1,133 @@
+"""Model selection: ``tune``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mmgraph.cli.common import add_data, add_overwrite, non_negative_int, positive_int
+
+TASK_NAMES = ("node", "subgraph", "unsupervised")
+
+
+def budget(value: str) -> float:
+    """A wall-clock budget such as ``15m``, ``90s``, ``1h30m`` (argparse type)."""
+    from mmgraph.errors import InputError
+    from mmgraph.tune import parse_budget
+
+    try:
+        return parse_budget(value)
+    except InputError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def register(sub: Any) -> None:
+    """Add ``tune``."""
+    p = sub.add_parser(
+        "tune",
+        help="search the options of a task on validation data, then retrain the best",
+        description="Search a task's options with Optuna (TPE, median pruning) on validation "
+        "data only, the test split hidden, within --budget and/or --trials; retrain the best "
+        "options with --seeds seeds and evaluate the test split once. The task comes from the "
+        "data: a SubGNN or TU folder is subgraph (graph) classification, a labelled graph node "
+        "classification, an unlabelled graph unsupervised node2vec embedding (selected on "
+        "held-out edge AUC). --out receives best.yaml (a --config file of the matching "
+        "command), metrics.json, study.db, tune.json and the plots.",
+    )
+    add_data(p)
+    p.add_argument(
+        "--task", choices=TASK_NAMES, default=None, help="override the task found from the data"
+    )
+    p.add_argument(
+        "--budget",
+        type=budget,
+        default=None,
+        help="wall-clock budget of the search, e.g. 90s, 15m, 1h30m",
+    )
+    p.add_argument("--trials", type=positive_int, default=None, help="number of trials")
+    p.add_argument(
+        "--storage",
+        default=None,
+        help="Optuna storage URL shared by processes or machines (default: sqlite in --out)",
+    )
+    p.add_argument("--workers", type=positive_int, default=1, help="local processes (default: 1)")
+    p.add_argument(
+        "--seeds", type=positive_int, default=5, help="seeds of the final retraining (default: 5)"
+    )
+    p.add_argument("--seed", type=non_negative_int, default=0, help="first seed (default: 0)")
+    p.add_argument("--space", default=None, help="YAML file overriding the search space")
+    p.add_argument("--out", required=True, help="output folder")
+    add_overwrite(p, "replace an existing --out folder (kept until the new one completes)")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted search of --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=cmd_tune)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """``mmgraph tune``."""
+    from mmgraph.tasks.report import format_table
+    from mmgraph.tune import tune
+
+    if args.budget is None and args.trials is None:
+        args.parser.error("give --budget (e.g. 15m) or --trials N, or both")
+    if args.overwrite and args.resume:
+        args.parser.error("pass either --overwrite (start again) or --resume, not both")
+    result = tune(
+        args.data,
+        task=args.task,
+        budget=args.budget,
+        trials=args.trials,
+        out=args.out,
+        storage=args.storage,
+        workers=args.workers,
+        seeds=args.seeds,
+        space=args.space,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        root=args.root,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    counts = result.trials
+    print(
+        f"{result.task}: {counts['complete']} trials complete, {counts['pruned']} pruned, "
+        f"{counts['failed']} failed; best {result.criterion} {result.best_value:.4f}"
+    )
+    searched = {k: v for k, v in result.best_options.items() if k not in ("data", "root")}
+    print("best: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
+    metrics = result.metrics
+    seeds = len(metrics.get("seed_list", [])) or 1
+    splits = [s for s in ("train", "val", "test") if isinstance(metrics.get(s), dict)]
+    if splits:
+        columns = [k for k in metrics[splits[-1]] if not k.endswith("_std")][:4]
+        rows = [
+            {"split": split, **{k: _mean_std(metrics[split], k) for k in columns}}
+            for split in splits
+        ]
+        print(f"retrained with {seeds} seeds (mean ± std):")
+        print(format_table(rows, ["split", *columns]))
+    else:  # unsupervised: the clustering metrics
+        keys = ("nmi", "ari", "acc", "silhouette", "modularity")
+        row = {"k": metrics.get("k"), **{k: _mean_std(metrics, k) for k in keys}}
+        print(f"embedded with {seeds} seeds, k-means clusters (mean ± std):")
+        print(format_table([row], ["k", *keys]))
+    print(
+        f"written to {result.out}: best.yaml, metrics.json, tune.json, plots"
+        + (", study.db" if args.storage is None else "")
+    )
+    return 0
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _mean_std(values: dict[str, Any], key: str) -> str:
+    mean, std = values.get(key), values.get(f"{key}_std")
+    if not isinstance(mean, (int, float)):
+        return "-"
+    return f"{mean:.3f}" if not isinstance(std, (int, float)) else f"{mean:.3f} ± {std:.3f}"
