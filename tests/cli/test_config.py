@@ -1,0 +1,109 @@
+"""`--config FILE` on train, subgraph train and embed: YAML options, flags overriding them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from mmgraph.cli import main
+from mmgraph.data import save_card
+from mmgraph.data.synthetic import make_social_graph
+
+TINY = ["--text-encoder", "hashing", "--image-encoder", "none", "--epochs", "3", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_card(
+        make_social_graph(50, seed=5, image_size=8), tmp_path_factory.mktemp("d") / "card"
+    )
+
+
+def run_config(run: Path) -> dict:
+    return yaml.safe_load((run / "config.yaml").read_text())
+
+
+def test_flags_given_override_the_file_even_at_their_default(card: Path, tmp_path: Path) -> None:
+    config = tmp_path / "options.yaml"
+    config.write_text(
+        f"data: {card}\ntext-encoder: hashing\nimage_encoder: none\nepochs: 3\nhidden: 8\n"
+        "seed: 3\nmodality-dim: 0\nno-missing-indicator: true\n"
+    )
+    out = tmp_path / "run"
+    code = main(
+        ["train", "--config", str(config), "--hidden", "12", "--seed", "0"]
+        + ["--out", str(out), "--quiet"]
+    )
+    assert code == 0
+    doc = run_config(out)
+    assert doc["model"]["hidden"] == 12 and doc["train"]["seed"] == 0  # given: the flags win
+    assert doc["train"]["epochs"] == 3 and doc["model"]["missing_indicator"] is False
+    assert doc["features"]["text_encoder"] == "hashing"
+
+
+def test_a_run_folders_config_yaml_reruns_the_run(card: Path, tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    assert main(["train", "--data", str(card), *TINY, "--hidden", "8", "--out", str(first)]) == 0
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(first / "config.yaml"), "--out", str(again)]) == 0
+    assert json.loads((again / "metrics.json").read_text()) == json.loads(
+        (first / "metrics.json").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hiden: 8", "lacks: hiden (valid: aggregator"),
+        ("hidden: -3", "'hidden' in the config file"),
+        ("aggregator: sage", "invalid choice 'sage'"),
+        ("no-class-weights: 1", "expected true or false"),
+        ("split: [0.5, 0.5]", "expected 3 values"),
+        ("- hidden", "not a mapping"),
+    ],
+)
+def test_bad_config_files_are_one_line_errors(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture, text: str, message: str
+) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(f"data: {card}\n{text}\n" if not text.startswith("-") else text)
+    code = main(["train", "--config", str(config), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_subgraph_train_and_embed_read_config(tmp_path: Path, card: Path) -> None:
+    folder = tmp_path / "cut"
+    gen = ["subgraph", "generate", "--task", "cut_ratio", "--nodes", "80", "--subgraphs", "30"]
+    assert main([*gen, "--out", str(folder)]) == 0
+    config = tmp_path / "sub.yaml"
+    config.write_text(f"data: {folder}\nmethod: glass\nhidden: 8\nepochs: 2\nrepeats: 2\n")
+    out = tmp_path / "sub"
+    assert main(["subgraph", "train", "--config", str(config), "--quiet", "--out", str(out)]) == 0
+    saved = run_config(out)
+    assert saved["subgraph"]["hidden"] == 8 and saved["seeds"] == [0, 1]
+    rerun = tmp_path / "sub2"
+    assert (
+        main(
+            ["subgraph", "train", "--config", str(out / "config.yaml"), "--quiet"]
+            + ["--out", str(rerun)]
+        )
+        == 0
+    )
+    assert json.loads((rerun / "metrics.json").read_text()) == json.loads(
+        (out / "metrics.json").read_text()
+    )
+
+    config = tmp_path / "emb.yaml"
+    config.write_text(
+        f"data: {card}\nobjective: node2vec\ndim: 8\nepochs: 1\nwalk-length: 5\n"
+        "context-size: 3\nwalks-per-node: 1\n"
+    )
+    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    assert main(["embed", "--config", str(config), "--out", str(a), "--quiet"]) == 0
+    assert main(["embed", "--config", str(config), "--dim", "4", "--out", str(b), "--quiet"]) == 0
+    assert np.load(a).shape == (50, 8) and np.load(b).shape == (50, 4)

@@ -1,0 +1,100 @@
+"""`mmgraph tune` on the command line: a search, its best.yaml rerun, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mmgraph.cli import _leaf_parsers, build_parser, main
+from mmgraph.data import save_card
+from mmgraph.data.synthetic import make_social_graph
+from mmgraph.tune import OPTIONS
+
+SPACE = """
+text-encoder: hashing
+image_encoder: none
+image_size: 8
+epochs: 3
+modality_dim: 8
+hidden: {low: 4, high: 16, log: true}
+dropout: {low: 0.0, high: 0.5}
+"""
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_card(
+        make_social_graph(60, seed=3, image_size=8), tmp_path_factory.mktemp("d") / "card"
+    )
+
+
+def test_best_yaml_reproduces_tune_through_train_config(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    out = tmp_path / "tuned"
+    args = ["tune", "--data", str(card), "--trials", "2", "--seeds", "2", "--space", str(space)]
+    assert main([*args, "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "node: 2 trials complete" in printed and "retrained with 2 seeds" in printed
+    assert {"best.yaml", "metrics.json", "study.db", "tune.json", "history.png"} <= {
+        p.name for p in out.iterdir()
+    }
+    tuned = json.loads((out / "metrics.json").read_text())
+    assert tuned["seed_list"] == [0, 1] and "accuracy_std" in tuned["test"]
+
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(out / "best.yaml"), "--out", str(again), "--quiet"]) == 0
+    assert json.loads((again / "metrics.json").read_text()) == tuned  # every seed, exactly
+    one = tmp_path / "one"
+    config = ["train", "--config", str(out / "best.yaml"), "--seeds", "1"]
+    assert main([*config, "--out", str(one), "--quiet"]) == 0  # the flag wins over the file
+    assert json.loads((one / "metrics.json").read_text()) == tuned["seeds"][1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--budget", "15x"], "argument --budget: Expected a time budget"),
+        ([], "give --budget"),
+        (["--trials", "0"], "argument --trials: expected a positive int"),
+        (["--trials", "2", "--workers", "0"], "argument --workers"),
+        (["--trials", "2", "--task", "graph"], "argument --task: invalid choice"),
+        (["--trials", "2", "--overwrite", "--resume"], "either --overwrite"),
+        (["--trials", "2", "--resume"], "Nothing to resume"),
+        (["--trials", "2", "--space", "SPACE"], "unknown options ['hiden']"),
+    ],
+)
+def test_tune_errors_are_one_line(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], message: str
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hiden: {low: 2, high: 8}\n")
+    argv = [str(bad) if a == "SPACE" else a for a in argv]
+    code = main(["tune", "--data", str(card), *argv, "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_task_options_are_the_commands_options() -> None:
+    """The options tune searches and writes are those of the matching command, defaults too."""
+    leaves = {p.prog: p for p in _leaf_parsers(build_parser())}
+    skip = {"out", "overwrite", "resume", "quiet", "config", "help", "debug", "run", "save_run"}
+    for task, prog in (
+        ("node", "mmgraph train"),
+        ("subgraph", "mmgraph subgraph train"),
+        ("unsupervised", "mmgraph embed"),
+    ):
+        parser = leaves[prog]
+        defaults = {
+            a.dest: parser.get_default(a.dest)
+            for a in parser._actions
+            if a.option_strings and a.dest not in skip
+        }
+        if task == "unsupervised":
+            defaults["objective"] = "node2vec"  # tune's best.yaml sets it
+        assert OPTIONS[task] == defaults, task
