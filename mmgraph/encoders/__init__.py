@@ -20,6 +20,7 @@ from mmgraph.encoders.cache import (
     make_model_key,
 )
 from mmgraph.encoders.image import ImageEncoder, SmallCNN, build_image_encoder
+from mmgraph.encoders.image_autoencoder import ConvAutoencoder, ImageAutoencoder
 from mmgraph.encoders.modality import (
     ENCODED_MODALITIES,
     ModalityWise,
@@ -36,8 +37,10 @@ from mmgraph.encoders.text import (
 __all__ = [
     "ENCODED_MODALITIES",
     "AttributeEncoder",
+    "ConvAutoencoder",
     "FeatureCache",
     "HashingTextEncoder",
+    "ImageAutoencoder",
     "ImageEncoder",
     "ModalityWise",
     "NumericStandardizer",

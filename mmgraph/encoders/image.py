@@ -1,7 +1,10 @@
 """Image encoders: any Hugging Face vision model (frozen, cached) and a small trainable CNN.
 
 Every encoder returns ``(x, mask)``: features ``[N, D]`` and a bool mask ``[N]`` of nodes
-with an image; rows of the other nodes are zeros.
+with an image; rows of the other nodes are zeros. :class:`SmallCNN` is the CNN trained end
+to end with a model (``FeatureConfig(image_encoder="cnn-e2e")``); the default ``"cnn"`` of
+:func:`~mmgraph.models.featurize` is the frozen
+:class:`~mmgraph.encoders.image_autoencoder.ImageAutoencoder`.
 """
 
 from __future__ import annotations

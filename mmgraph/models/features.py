@@ -6,7 +6,7 @@ import copy
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,12 @@ from mmgraph.errors import InputError
 log = logging.getLogger(__name__)
 
 DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
-END_TO_END_IMAGE_ENCODERS = ("cnn",)
+FROZEN_CNN = "cnn"
+"""The default image encoder: a small CNN trained once on the graph's images, then frozen."""
+END_TO_END_IMAGE_ENCODERS = ("cnn-e2e",)
+"""Image encoders that hand the model pixels, for a CNN trained with it."""
+AUTOENCODER_MAX_SIZE = 32
+"""Largest side the ``"cnn"`` image encoder works at (larger images are downscaled)."""
 
 
 @dataclasses.dataclass
@@ -39,11 +44,15 @@ class FeatureConfig(ConfigBase):
         text_encoder (str, optional): ``"tfidf"``, ``"hashing"``, or a ``transformers`` model
             name or folder, run frozen once (cached on disk); :obj:`None` drops the text.
             (default: ``"sentence-transformers/all-MiniLM-L6-v2"``)
-        image_encoder (str, optional): ``"cnn"`` (a small CNN trained end to end with the
-            model on the pixels) or a ``transformers`` vision model name or folder, run
-            frozen once; :obj:`None` drops the images. (default: ``"cnn"``)
-        image_size (int): Side of the square the images are resized to for the CNN.
-            (default: :obj:`32`)
+        image_encoder (str, optional): ``"cnn"`` (a small convolutional autoencoder trained
+            once without labels on the graph's own images, then frozen:
+            :class:`~mmgraph.encoders.ImageAutoencoder`; its features become ``x_image``),
+            ``"cnn-e2e"`` (pixels, for a small CNN trained end to end with the model: slower,
+            the CNN runs forward and backward over every image in every epoch) or a
+            ``transformers`` vision model name or folder, run frozen once; :obj:`None` drops
+            the images. (default: ``"cnn"``)
+        image_size (int): Side of the square the images are resized to for the CNN (for
+            ``"cnn"``, at most :data:`AUTOENCODER_MAX_SIZE`). (default: :obj:`32`)
         text_dim (int): Output size of the TF-IDF encoder (SVD components). (default: :obj:`128`)
         cache_dir (str, optional): Folder of the feature cache. (default: :obj:`None`, the
             encoders' default: ``$MMGRAPH_CACHE`` or ``~/.cache/mmgraph``)
@@ -57,10 +66,17 @@ class FeatureConfig(ConfigBase):
             resumes with the unfinished chunks, and the graph gets tensors backed by memory
             maps of the files, for graphs whose features do not fit in memory. Each modality
             goes to a subfolder named by what it holds (encoder, inputs), so other encoders or
-            graphs never reuse it. Pixels for the ``"cnn"`` image encoder stay in memory.
+            graphs never reuse it. Pixels for the ``"cnn-e2e"`` image encoder stay in memory.
             :obj:`None` keeps the features in memory. (default: :obj:`None`)
         store_chunk_size (int, optional): Nodes per chunk of a new store (one chunk's
             features are in memory at a time). (default: :obj:`None`, 16384)
+        image_steps (int): Training steps (mini-batches of 64 images) of the ``"cnn"``
+            image autoencoder. (default: :obj:`400`)
+        image_seed (int): Seed of the ``"cnn"`` image autoencoder (initialisation, sample of
+            training images, batches, corruption). (default: :obj:`0`)
+
+    Run configs written before the ``"cnn"`` encoder was frozen (they lack ``image_steps``)
+    meant end-to-end training by ``"cnn"``: :meth:`from_dict` reads them as ``"cnn-e2e"``.
     """
 
     text_encoder: str | None = DEFAULT_TEXT_ENCODER
@@ -72,6 +88,16 @@ class FeatureConfig(ConfigBase):
     hashing_dim: int = 1024
     store_dir: str | None = None
     store_chunk_size: int | None = None
+    image_steps: int = 400
+    image_seed: int = 0
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> FeatureConfig:
+        """Build the config from a dict (a run's ``features``); see the class notes on ``"cnn"``."""
+        values = dict(values)
+        if values.get("image_encoder") == FROZEN_CNN and "image_steps" not in values:
+            values["image_encoder"] = END_TO_END_IMAGE_ENCODERS[0]  # a run of an older version
+        return super().from_dict(values)
 
     def __post_init__(self) -> None:
         for key in ("cache_dir", "store_dir"):
@@ -84,6 +110,11 @@ class FeatureConfig(ConfigBase):
         size = self.store_chunk_size
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
             raise ValueError(f"Expected 'store_chunk_size' to be a positive int (got {size!r})")
+        steps = self.image_steps
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ValueError(f"Expected 'image_steps' to be a positive int (got {steps!r})")
+        if not isinstance(self.image_seed, int) or isinstance(self.image_seed, bool):
+            raise ValueError(f"Expected 'image_seed' to be an int (got {self.image_seed!r})")
 
 
 def featurize(
@@ -97,15 +128,18 @@ def featurize(
 
     * text -> ``x_text`` ``[N, D]`` (TF-IDF is fitted on the training nodes when the graph
       has a ``train_mask``, else on all nodes), presence mask updated;
-    * images -> with ``"cnn"``: ``image`` as a float tensor ``[N, 3, S, S]`` (files read
-      and resized); with a ``transformers`` model: ``x_image`` ``[N, D]``;
+    * images -> with ``"cnn"``: ``x_image`` ``[N, D]`` from a small autoencoder fitted once
+      on the graph's images (all nodes that have one; no labels); with ``"cnn-e2e"``:
+      ``image`` as a float tensor ``[N, 3, S, S]`` (files read and resized); with a
+      ``transformers`` model: ``x_image`` ``[N, D]``;
     * numeric and categorical attributes stay as they are (the model's trainable
       :class:`~mmgraph.encoders.AttributeEncoder` reads them).
 
     Modalities whose encoder is :obj:`None` are removed from the copy. With ``state_dir``,
-    an encoder fitted on data (TF-IDF) is saved there after fitting, or loaded from there
-    instead of refitted, so new graphs get the same features: ``load_state=True`` loads it
-    (a missing one is an error), ``False`` fits it and replaces any saved one, :obj:`None`
+    an encoder fitted on data (TF-IDF, the ``"cnn"`` image autoencoder) is saved there
+    after fitting (in ``text_encoder/``, ``image_encoder/``), or loaded from there instead
+    of refitted, so new graphs get the same features: ``load_state=True`` loads it (a
+    missing one is an error), ``False`` fits it and replaces any saved one, :obj:`None`
     loads it when present (the default).
     With ``config.store_dir``, frozen encoders write their features to disk in chunks and
     ``x_text`` / ``x_image`` are memory-mapped (see :class:`FeatureConfig`).
@@ -156,6 +190,11 @@ def featurize(
             del out.image, out.image_present
         elif name in END_TO_END_IMAGE_ENCODERS:
             out.image, out.image_present = _pixels(graph, config)
+        elif name == FROZEN_CNN:
+            out.x_image, out.image_present = _autoencoder_features(
+                graph, config, progress, state_dir, load_state
+            )
+            del out.image
         else:
             image_encoder = ImageEncoder(name, on_error=config.on_image_error, **cache)
             if config.store_dir is not None:
@@ -165,6 +204,48 @@ def featurize(
             out.x_image, out.image_present = x, present
             del out.image
     return out
+
+
+def _autoencoder_features(
+    graph: MultimodalGraph,
+    config: FeatureConfig,
+    progress: bool,
+    state_dir: str | Path | None,
+    load_state: bool | None,
+) -> tuple[Tensor, Tensor]:
+    """``x_image`` and its mask from the ``"cnn"`` autoencoder: loaded, or fitted (and saved)."""
+    from mmgraph.encoders import ImageAutoencoder
+    from mmgraph.encoders.image_autoencoder import AUTOENCODER_META
+
+    saved = Path(state_dir) / "image_encoder" if state_dir is not None else None
+    found = saved is not None and (saved / AUTOENCODER_META).is_file()
+    if load_state and not found:
+        raise InputError(
+            f"No fitted image encoder in '{state_dir}' ({AUTOENCODER_META} is missing): the "
+            "run folder is incomplete; train it again with --overwrite"
+        )
+    options: dict[str, Any] = {
+        "cache_dir": config.cache_dir,
+        "on_error": config.on_image_error,
+        "progress": progress and is_main_process(),
+    }
+    if saved is not None and found and load_state is not False:
+        encoder = ImageAutoencoder.load(saved, **options)
+        pixels, present = _pixels(graph, dataclasses.replace(config, image_size=encoder.size))
+    else:
+        size = min(config.image_size, AUTOENCODER_MAX_SIZE)
+        encoder = ImageAutoencoder(
+            size=size, steps=config.image_steps, seed=config.image_seed, **options
+        )
+        pixels, present = _pixels(graph, dataclasses.replace(config, image_size=size))
+        encoder.fit(pixels, mask=present)
+        if saved is not None and is_main_process():
+            encoder.save(saved)
+    pixel_graph = copy.copy(graph)
+    pixel_graph.image, pixel_graph.image_present = pixels, present
+    if config.store_dir is not None:
+        return _encode_to_store(pixel_graph, "image", encoder, config, progress)
+    return _encode_sharded(pixel_graph, "image", encoder, progress)
 
 
 def _encode_sharded(
