@@ -326,3 +326,12 @@ def mutate_files(
 def fuzz(max_examples: int) -> settings:
     """:data:`FUZZ` with ``max_examples`` (sized so that the folder runs in under 2 minutes)."""
     return settings(FUZZ, max_examples=max_examples)
+
+
+def record(value: str) -> None:
+    """:func:`hypothesis.event` (shown by ``--hypothesis-show-statistics``) inside a test."""
+    from hypothesis import event
+    from hypothesis.control import currently_in_test_context
+
+    if currently_in_test_context():
+        event(value)

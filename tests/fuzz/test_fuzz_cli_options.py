@@ -19,8 +19,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fuzzkit import NASTY, NASTY_NUMBERS, check_outcome, fuzz, nasty_values, run_cli, snapshot
-from hypothesis import event, given
+from fuzzkit import (
+    NASTY,
+    NASTY_NUMBERS,
+    check_outcome,
+    fuzz,
+    nasty_values,
+    record,
+    run_cli,
+    snapshot,
+)
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mmgraph.data import save_card
@@ -163,12 +172,12 @@ def run_guarded(ws: Workspace, command: str, make_argv: Callable[[Path], list[st
     before = snapshot(*ws.protected())
     with tempfile.TemporaryDirectory() as tmp:
         outcome = run_cli(make_argv(Path(tmp)))
-    event(f"exit {outcome.code}")
+    record(f"exit {outcome.code}")
     check_outcome(outcome, command)
     assert snapshot(*ws.protected()) == before, f"{outcome.argv} changed an input or a run"
 
 
-@fuzz(70)
+@fuzz(50)
 @given(data=st.data())
 def test_train_options(ws: Workspace, data: st.DataObject) -> None:
     options = {**MODEL, **TRAINING, "--data": choice([str(ws.card), "synthetic", str(ws.run)])}

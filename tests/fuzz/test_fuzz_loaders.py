@@ -20,8 +20,8 @@ from typing import Any
 import fuzzkit
 import numpy as np
 import scipy.sparse as sp
-from fuzzkit import SHARED_DATA, check_load, cli, fuzz, mutate_files, mutated, snapshot
-from hypothesis import event, given
+from fuzzkit import SHARED_DATA, check_load, cli, fuzz, mutate_files, mutated, record, snapshot
+from hypothesis import given
 from hypothesis import strategies as st
 
 
@@ -31,7 +31,7 @@ def _check_folder(folder: Path, target: Path | None = None) -> Any:
     names = [p.name for p in folder.rglob("*")] + [folder.name, target.name]
     before = snapshot(folder)
     result = check_load(target, names)
-    event("loaded" if not isinstance(result, BaseException) else type(result).__name__)
+    record("loaded" if not isinstance(result, BaseException) else type(result).__name__)
     cli(["info", "--data", str(target), "--json"], "info")
     assert snapshot(folder) == before, "loading changed the data folder"
     return result
@@ -112,7 +112,7 @@ def tu_files() -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-@fuzz(40)
+@fuzz(25)
 @given(data=st.data())
 def test_tu_damaged_files(data: st.DataObject) -> None:
     originals = tu_files()

@@ -193,7 +193,7 @@ def load_card(path: str | Path) -> MultimodalGraph:
         )
         kwargs["image_root"] = str(folder.resolve())
     if columns.get("numeric"):
-        kwargs["numeric"] = _read_numeric(table, columns["numeric"], ids)
+        kwargs["numeric"] = _read_numeric(table, columns["numeric"], ids, what)
         kwargs["numeric_names"] = columns["numeric"]
     if columns.get("categorical"):
         codes, vocabs = _read_categorical(table, columns["categorical"])
@@ -242,6 +242,8 @@ def check_inside(folder: Path, value: str, what: str, allow_outside: bool) -> Pa
         UnsafeFileError: The path is absolute, climbs out with ``..``, or is a symbolic
             link out of the folder.
     """
+    if "\x00" in value:  # no file system takes it (resolve() would raise a bare ValueError)
+        raise InputError(f"The path {value!r} of {what} holds a NUL byte: fix the path")
     path = folder / value
     if allow_outside:
         return path
@@ -383,11 +385,14 @@ def _read_images(
     return paths
 
 
-def _read_numeric(table: pd.DataFrame, columns: list[str], ids: list[str]) -> Tensor:
+def _read_numeric(table: pd.DataFrame, columns: list[str], ids: list[str], what: str) -> Tensor:
     data = []
     for column in columns:
         values = table[column].tolist()
-        data.append([to_float(v, column, row, ids[row]) for row, v in enumerate(values)])
+        try:
+            data.append([to_float(v, column, row, ids[row]) for row, v in enumerate(values)])
+        except ValueError as error:  # name the file as well as the column and row
+            raise InputError(f"In {what}: {error}") from None
     return torch.tensor(data, dtype=torch.float).t().contiguous()
 
 
