@@ -35,7 +35,7 @@ def bench() -> ModuleType:
 @pytest.fixture(scope="module")
 def tiny_social() -> MultimodalGraph:
     graph = make_social_graph(60, image_size=8, seed=0)
-    features = FeatureConfig(text_encoder="hashing", image_encoder="cnn", image_size=8)
+    features = FeatureConfig(text_encoder="hashing", image_encoder="cnn-e2e", image_size=8)
     return featurize(graph, features, progress=False)
 
 

@@ -38,7 +38,11 @@ def bench() -> ModuleType:
 @cache
 def _social() -> MultimodalGraph:
     g = make_social_graph(80, image_size=8, missing_rate=0.25, seed=3)
-    return featurize(g, FeatureConfig(text_encoder="hashing", image_size=8), progress=False)
+    return featurize(
+        g,
+        FeatureConfig(text_encoder="hashing", image_encoder="cnn-e2e", image_size=8),
+        progress=False,
+    )
 
 
 def social() -> MultimodalGraph:

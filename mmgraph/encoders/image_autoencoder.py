@@ -142,13 +142,16 @@ class ImageAutoencoder:
     mean and standard deviation over the training images. :meth:`encode` runs the frozen
     network once per image.
 
-    Why a denoising autoencoder rather than a contrastive objective (SimCLR-style
-    augmentations): the label signal in node images is often colour and coarse layout (a
-    default grey avatar, a flag's colours and stripes), which reconstruction must keep but
-    which the colour-jitter and crop augmentations of contrastive learning are built to
-    discard; contrastive learning also needs large batches and many more steps to beat a
-    reconstruction objective on a few thousand small images. See
-    ``benchmarks/results/image_features.md`` for the accuracy against end-to-end training.
+    Why a denoising autoencoder rather than a contrastive objective (SimCLR-style, with
+    crops, shifts and brightness jitter): the label signal in node images is often colour
+    and coarse layout (a default grey avatar, a flag's colours and stripes), which
+    reconstruction must keep and augmentations tend to wash out. In a linear-probe check
+    on the same network and budget (400 steps of 64 images), SimCLR matched the
+    autoencoder on the synthetic avatars (label accuracy 70.6% against 71-74%; both find
+    the default avatar 99-100% of the time) and was within noise on the 250 country flags'
+    regions (37% against 32-34%, 5-fold) while taking about three times as long to train
+    (two augmented views per image). Accuracy inside a graph model, against end-to-end
+    training: ``benchmarks/results/image_features.md``.
 
     Everything is seeded (initialisation, sample, batches, corruption) and runs on the CPU,
     so the same images and ``seed`` give the same features. The fitted state (weights,

@@ -221,7 +221,11 @@ def test_frozen_encoders_run_in_eval_mode_and_keep_their_batch_statistics() -> N
     from mmgraph.models import FeatureConfig, featurize
 
     g = make_social_graph(40, image_size=8, seed=0)
-    g = featurize(g, FeatureConfig(text_encoder="hashing", image_size=8), progress=False)
+    g = featurize(
+        g,
+        FeatureConfig(text_encoder="hashing", image_encoder="cnn-e2e", image_size=8),
+        progress=False,
+    )
     model = ae_model(g, cnn_channels=[4]).train()
     bn = model.encoders.encoders["image"]
     before = {k: v.clone() for k, v in bn.state_dict().items()}
