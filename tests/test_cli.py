@@ -300,4 +300,4 @@ def test_train_with_the_gcn_recipe_options(card: Path, tmp_path: Path, capsys) -
     assert main([*args, "--aggregator", "ggnn"]) == 2
     assert "use head='linear' with it" in capsys.readouterr().err
     assert main([*args, "--modality-dim", "-3"]) == 2
-    assert "expected a positive int, 0 or 'none' (got '-3')" in capsys.readouterr().err
+    assert "expected a positive int <= 65536, 0 or 'none' (got '-3')" in capsys.readouterr().err
