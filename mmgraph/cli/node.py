@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
     p.add_argument("--nodes", type=positive_int, default=2000, help="accounts (default: 2000)")
     p.add_argument("--text-encoder", default=DEFAULT_TEXT_ENCODER)
     p.add_argument("--image-size", type=image_size, default=16, help="avatar side (default: 16)")
-    p.add_argument("--epochs", type=positive_int, default=150, help="(default: 150)")
+    p.add_argument("--epochs", type=positive_int, default=200, help="(default: 200)")
+    p.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", default=None, help="folder for the runs and the table")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -117,6 +118,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         text_encoder=args.text_encoder,
         image_size=args.image_size,
         epochs=args.epochs,
+        patience=args.patience,
         seed=args.seed,
         out=args.out,
         progress=not args.quiet,

