@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,3 +36,16 @@ torch.set_num_threads(1)
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(12345)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Features and fitted encoders go to a cache of this test session, never the user's."""
+    cache = tmp_path_factory.mktemp("mmgraph-cache")
+    previous = os.environ.get("MMGRAPH_CACHE")
+    os.environ["MMGRAPH_CACHE"] = str(cache)
+    yield cache
+    if previous is None:
+        os.environ.pop("MMGRAPH_CACHE", None)
+    else:
+        os.environ["MMGRAPH_CACHE"] = previous

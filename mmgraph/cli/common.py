@@ -45,10 +45,17 @@ def add_features(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--image-encoder",
         default="cnn",
-        help="'cnn' (a small CNN trained end to end), a transformers vision model name or "
-        "folder, or 'none' (default: cnn)",
+        help="'cnn' (a small CNN trained once, without labels, on the graph's own images at "
+        "most 32x32, then frozen; its features are computed once and cached), 'cnn-e2e' (a "
+        "small CNN trained end to end with the model: slower, it runs over every image in "
+        "every epoch), a transformers vision model name or folder, or 'none' (default: cnn)",
     )
-    group.add_argument("--image-size", type=image_size, default=32, help="image side (default: 32)")
+    group.add_argument(
+        "--image-size",
+        type=image_size,
+        default=32,
+        help="image side (default: 32; the 'cnn' encoder uses at most 32)",
+    )
     group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 
 
