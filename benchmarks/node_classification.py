@@ -533,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--timing-only",
         action="store_true",
         help="only time epochs of fresh models (no training, no accuracy); print the "
-        "table and leave --out unchanged",
+        "table and write it to results/node_classification_timing.md (--out unchanged)",
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--root", type=Path, default=SHARED_DATA)
@@ -550,7 +550,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: preparing", flush=True)
             bench = prepare(name, args.root)
             timing += time_dataset(bench, None, seeds[0], args.repeats, args.hidden)
-        print(timing_table(timing))
+        command = " ".join(
+            ["python benchmarks/node_classification.py"]
+            + [shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)]
+        )
+        text = "\n\n".join(
+            [
+                "# Node classification: epoch times only",
+                f"Command: `{command}` (torch {torch.__version__}, {args.threads} threads, "
+                f"load average {os.getloadavg()[0]:.1f}). Fresh, untrained models (an epoch "
+                "costs the same); one full-batch training epoch (ms), medians of "
+                "alternating repeats.",
+                timing_table(timing),
+            ]
+        )
+        path = RESULTS / "node_classification_timing.md"
+        path.write_text(text + "\n")
+        print(text)
         return 0
     for name in args.datasets:
         print(f"{name}: preparing", flush=True)
