@@ -147,13 +147,14 @@ def train_node_classifier(
         graph = load_graph(data, need_labels=True)
     check_trainable(graph, data.source)
     barrier()  # every rank has checked the run folder before rank 0 creates its staging
-    if folder is None:
+
+    def train_into(run_dir: Path | None) -> RunResult:
         return _train(
             data,
             features,
             model_options,
             train,
-            None,
+            run_dir,
             graph,
             progress,
             prefeaturized,
@@ -161,35 +162,13 @@ def train_node_classifier(
             resume,
             callbacks,
         )
+
+    if folder is None:
+        return train_into(None)
     if not is_main_process():  # rank 0 alone writes; the others only need the path
-        result = _train(
-            data,
-            features,
-            model_options,
-            train,
-            folder.staging,
-            graph,
-            progress,
-            prefeaturized,
-            pretrain_epochs,
-            resume,
-            callbacks,
-        )
-        return dataclasses.replace(result, run_dir=folder.final)
+        return dataclasses.replace(train_into(folder.staging), run_dir=folder.final)
     with folder.transaction(keep_partial=has_checkpoint) as staging:
-        result = _train(
-            data,
-            features,
-            model_options,
-            train,
-            staging,
-            graph,
-            progress,
-            prefeaturized,
-            pretrain_epochs,
-            resume,
-            callbacks,
-        )
+        result = train_into(staging)
     return dataclasses.replace(result, run_dir=folder.final)
 
 
