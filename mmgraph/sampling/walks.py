@@ -131,11 +131,14 @@ class _WalkTables:
             total = torch.cat([torch.where(dead, 1.0, total), ones])
             columns += [total.view(torch.long), base.view(torch.long)]
         self.node = torch.stack(columns, dim=1)
-        # int32 copies of (start, count) and col for the uniform walk: half the memory
-        # traffic. None when weighted, or when ids do not fit in int32.
-        self.compact: tuple[Tensor, Tensor] | None = None
+        # The same start and count as contiguous columns: an unweighted step gathers them
+        # separately (faster than reading strided columns of gathered rows).
+        self.start, self.count = start, count
+        # An int32 copy of col for the uniform walk (node ids as int32: half the memory
+        # traffic). None when weighted, or when ids do not fit in int32.
+        self.compact: Tensor | None = None
         if not weighted and e < 2**31 - 1 and n < 2**31 - 1:
-            self.compact = (self.node.int(), self.col.int())
+            self.compact = self.col.int()
         # Sorted keys `row * (N + 1) + col` for neighbour tests, padded with the largest key.
         self.n_key = n + 1
         self.key_steps = _steps(int(deg.max()) if n else 0)
@@ -230,16 +233,18 @@ class _WalkTables:
     def first_order(self, cur: Tensor, gen: torch.Generator, out: Tensor) -> Tensor:
         """One uniform (or weight-proportional) step from ``cur``, nodes written to ``out``.
 
-        ``cur`` and ``out`` are int32 for the uniform walk over the ``compact`` tables.
+        ``cur`` and ``out`` are int32 for the uniform walk over the ``compact`` columns.
         Returns the CSR positions of the chosen entries (``E`` for a stopped walk).
         """
-        node_table, col = self.node, self.col
+        col = self.col
         if out.dtype == torch.int32:
             assert self.compact is not None
-            node_table, col = self.compact
-        node = node_table.index_select(0, cur)
-        start, count = node[:, 0], node[:, 1]
+            # int32 node ids and columns, but int64 start and count: the offset
+            # arithmetic is int64, and int32 ones would be converted at every step.
+            col = self.compact
         if self.weighted:
+            node = self.node.index_select(0, cur)
+            start, count = node[:, 0], node[:, 1]
             r = torch.rand(cur.numel(), dtype=torch.float64, generator=gen)
             target = r.mul_(node[:, 2].view(torch.float64)).add_(node[:, 3].view(torch.float64))
             pos = torch.minimum(self.search_weight(start, target), start + count - 1)
@@ -247,7 +252,8 @@ class _WalkTables:
             # Offset floor(r * count / 2^31) for a 31-bit random integer r: uniform up to a
             # relative bias below count / 2^31.
             r = torch.randint(0, 1 << 31, (cur.numel(),), generator=gen)
-            pos = r.mul_(count).bitwise_right_shift_(31).add_(start)
+            r.mul_(self.count.index_select(0, cur)).bitwise_right_shift_(31)
+            pos = r.add_(self.start.index_select(0, cur))
         torch.index_select(col, 0, pos, out=out)
         return pos
 
@@ -430,7 +436,13 @@ def _walk(
         else:
             _Node2Vec(tables, p, q).walk(out, gen)
     walks = torch.empty(b, walk_length + 1, dtype=torch.long).copy_(out.t())
-    walks.masked_fill_(walks == tables.num_nodes, -1)
+    if tables.has_dead and walk_length:
+        # The sentinel of a stopped walk is absorbing: the walks that stopped are those
+        # that end on it, and only their rows need the -1s.
+        stopped = (out[-1] == tables.num_nodes).nonzero().view(-1)
+        if stopped.numel():
+            rows = walks.index_select(0, stopped)
+            walks.index_copy_(0, stopped, rows.masked_fill_(rows == tables.num_nodes, -1))
     return walks
 
 
