@@ -251,9 +251,10 @@ class _WalkTables:
         else:
             # Offset floor(r * count / 2^31) for a 31-bit random integer r: uniform up to a
             # relative bias below count / 2^31.
-            r = torch.randint(0, 1 << 31, (cur.numel(),), generator=gen)
-            r.mul_(self.count.index_select(0, cur)).bitwise_right_shift_(31)
-            pos = r.add_(self.start.index_select(0, cur))
+            # (int32 random_() draws uniform 31-bit integers, twice as fast as randint.)
+            r = torch.empty(cur.numel(), dtype=torch.int32).random_(generator=gen)
+            pos = self.count.index_select(0, cur).mul_(r).bitwise_right_shift_(31)
+            pos.add_(self.start.index_select(0, cur))
         torch.index_select(col, 0, pos, out=out)
         return pos
 

@@ -345,7 +345,8 @@ def _load_twibot20(
     all_domains = sorted({d for dom in domains if dom for d in dom})
     for d in all_domains:
         extra[f"domain_{d}"] = [None if dom is None else d in dom for dom in domains]
-    return _build(users, edges, index, TWIBOT20_FLAGS, extra, name)
+    sources = ", ".join(f"'{path}'" for path, _ in files)
+    return _build(users, edges, index, TWIBOT20_FLAGS, extra, name, sources)
 
 
 # =================================================================== TwiBot-22
@@ -417,7 +418,7 @@ def _load_twibot22(
         user.texts = _texts(desc, tweets.get(user.uid), max_tweets)
     _twibot22_labels(folder, users, index)
     edges = _twibot22_edges(folder, index)
-    return _build(users, edges, index, TWIBOT22_FLAGS, {}, folder.name)
+    return _build(users, edges, index, TWIBOT22_FLAGS, {}, folder.name, f"'{folder}'")
 
 
 def _twibot22_labels(folder: Path, users: list[_User], index: dict[str, int]) -> None:
@@ -491,9 +492,12 @@ def _build(
     flags: tuple[str, ...],
     extra_flags: dict[str, list[bool | None]],
     name: str,
+    sources: str,
 ) -> MultimodalGraph:
     if not users:
-        raise InputError(f"The TwiBot data '{name}' holds no users")
+        raise InputError(
+            f"The TwiBot data '{name}' ({sources}) holds no users: each file lists user objects"
+        )
     n = len(users)
     rel_index = {r: i for i, r in enumerate(TWIBOT_RELATIONS)}
     kept = [(index[s], rel_index[r], index[t]) for s, r, t in edges if s in index and t in index]
