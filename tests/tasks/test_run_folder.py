@@ -140,3 +140,22 @@ def test_save_npy_writes_exactly_the_given_name(tmp_path: Path) -> None:
     path = save_npy(tmp_path / "x", array)
     assert path == tmp_path / "x" and not (tmp_path / "x.npy").exists()
     np.testing.assert_array_equal(np.load(path), array)
+
+
+def test_unwritable_folders_are_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root may write anywhere, so the read-only folder is simulated where it is checked.
+    import mmgraph.tasks.run_folder as run_folder
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = run_folder.os.access
+    monkeypatch.setattr(
+        run_folder.os, "access", lambda p, mode: Path(p) != locked and real_access(p, mode)
+    )
+    with pytest.raises(InputError, match="cannot write in .*locked"):
+        RunFolder(locked / "run").check()
+    with pytest.raises(InputError, match="cannot write in .*locked"):
+        check_output_file(locked / "p.csv")
+    assert list(locked.iterdir()) == []
