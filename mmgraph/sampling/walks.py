@@ -258,6 +258,26 @@ class _WalkTables:
         torch.index_select(col, 0, pos, out=out)
         return pos
 
+    def uniform_walk(self, out: Tensor, gen: torch.Generator) -> None:
+        """Unweighted uniform walks: row ``i + 1`` of ``out`` from row ``i``, for every row.
+
+        The steps of :meth:`first_order` with every step's random integers drawn at once
+        and the per-step buffers allocated once (on small graphs the per-step overheads
+        are a large share of the walk).
+        """
+        steps, b = out.size(0) - 1, out.size(1)
+        col = self.compact if out.dtype == torch.int32 else self.col
+        assert col is not None  # the caller picks int32 only with the compact columns
+        draws = torch.empty(steps, b, dtype=torch.int32).random_(generator=gen)
+        pos = torch.empty(b, dtype=torch.long)
+        start = torch.empty(b, dtype=torch.long)
+        for i in range(steps):
+            cur = out[i]
+            torch.index_select(self.count, 0, cur, out=pos)
+            pos.mul_(draws[i]).bitwise_right_shift_(31)
+            torch.index_select(self.start, 0, cur, out=start)
+            torch.index_select(col, 0, pos.add_(start), out=out[i + 1])
+
     def search_weight(self, start: Tensor, target: Tensor) -> Tensor:
         """First position ``>= start`` whose cumulative weight exceeds ``target``.
 
@@ -431,7 +451,9 @@ def _walk(
     out = torch.empty(walk_length + 1, b, dtype=dtype)
     out[0] = start
     if b and walk_length:
-        if uniform:
+        if uniform and not tables.weighted:
+            tables.uniform_walk(out, gen)
+        elif uniform:
             for i in range(walk_length):
                 tables.first_order(out[i], gen, out[i + 1])
         else:
