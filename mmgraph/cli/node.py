@@ -16,10 +16,8 @@ from mmgraph.cli.common import (
     add_training,
     check_training_options,
     data_spec,
-    head_and_scaling_options,
     image_size,
     non_negative_int,
-    none_or,
     positive_int,
 )
 from mmgraph.distributed import is_main_process
@@ -207,48 +205,16 @@ def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any
 
 
 def node_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
-    """The ``FeatureConfig``, model options and ``TrainConfig`` of ``train``'s options."""
-    from mmgraph.models import FeatureConfig
-    from mmgraph.train import TrainConfig
+    """The ``FeatureConfig``, model options and ``TrainConfig`` of ``train``'s options.
 
-    features = FeatureConfig(
-        text_encoder=none_or(args.text_encoder),
-        image_encoder=none_or(args.image_encoder),
-        image_size=args.image_size,
-        cache_dir=args.cache_dir,
-    )
-    model: dict[str, Any] = {
-        "aggregator": args.aggregator,
-        "fusion": args.fusion,
-        "hidden": args.hidden,
-        "num_layers": args.layers,
-        "modality_dim": args.modality_dim,
-        "dropout": args.dropout,
-        **head_and_scaling_options(args),
-    }
-    if args.modalities:
-        model["modalities"] = list(args.modalities)
-    if args.coordination:
-        model.update(
-            coordination=args.coordination,
-            coordination_weight=args.coordination_weight,
-            coordination_dim=args.coordination_dim,
-        )
-    train = TrainConfig(
-        epochs=args.epochs,
-        lr=args.lr,
-        lr_step_size=args.lr_step_size,
-        lr_gamma=args.lr_gamma,
-        weight_decay=args.weight_decay,
-        patience=args.patience,
-        monitor=args.monitor,
-        class_weights=not args.no_class_weights,
-        seed=args.seed,
-        progress=not args.quiet,
-        batch_size=args.batch_size,
-        fanouts=args.fanouts,
-    )
-    return features, model, train
+    One translation serves the command line and ``mmgraph tune``
+    (:func:`mmgraph.tune.options.node_run`).
+    """
+    from mmgraph.tune.options import OPTIONS, node_run
+
+    given = {k: v for k, v in vars(args).items() if k in OPTIONS["node"]}
+    run = node_run(given, progress=not args.quiet)
+    return run.features, run.model, run.train
 
 
 def changed_options(args: argparse.Namespace, ignore: set[str]) -> list[str]:

@@ -15,7 +15,6 @@ from mmgraph.cli.common import (
     layer_count,
     non_negative_float,
     non_negative_int,
-    none_or,
     positive_float,
     positive_int,
     probability,
@@ -146,58 +145,28 @@ def register(sub: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph subgraph train``."""
-    from mmgraph.models import FeatureConfig
     from mmgraph.tasks.report import format_table
     from mmgraph.tasks.subgraph import (
         EMBEDDINGS,
         METRICS,
-        SubgraphConfig,
         load_subgraph_dataset,
         run_subgraph_task,
     )
-    from mmgraph.train import TrainConfig
 
     if not args.data:
         args.parser.error("the following arguments are required: --data")
+    from mmgraph.tune.options import OPTIONS, subgraph_run
+
     dataset = load_subgraph_dataset(args.data, root=args.root)
-    config = SubgraphConfig(
-        method=args.method,
-        node_input=args.node_input,
-        hidden=args.hidden,
-        num_layers=args.layers,
-        pool=args.pool,
-        aggr=args.aggr,
-        aggregator=args.aggregator,
-        z_ratio=args.z_ratio,
-        dropout=args.dropout,
-        jk=args.jk,
-        head_layers=args.head_layers,
-        head_dropout=args.head_dropout,
-        batch_size=args.batch_size,
-        tokens=args.tokens,
-        sub2vec_mode=args.sub2vec_mode,
-        walk_length=args.walk_length,
-        walks_per_node=args.walks_per_node,
+    given = {k: v for k, v in vars(args).items() if k in OPTIONS["subgraph"]}
+    run = subgraph_run(given, progress=not args.quiet)
+    config, train, features, seeds, source = (
+        run.config,
+        run.train,
+        run.features,
+        run.seeds,
+        run.source,
     )
-    train = TrainConfig(
-        epochs=args.epochs,
-        lr=args.lr,
-        lr_step_size=args.lr_step_size,
-        lr_gamma=args.lr_gamma,
-        weight_decay=args.weight_decay,
-        patience=args.patience,
-        monitor=args.monitor,
-        seed=args.seed,
-        progress=not args.quiet,
-    )
-    features = FeatureConfig(
-        text_encoder=none_or(args.text_encoder),
-        image_encoder=none_or(args.image_encoder),
-        image_size=args.image_size,
-        cache_dir=args.cache_dir,
-    )
-    seeds = list(range(args.seed, args.seed + args.repeats))
-    source = {"data": str(args.data), "root": None if args.root is None else str(args.root)}
     metrics = run_subgraph_task(
         dataset,
         config,
