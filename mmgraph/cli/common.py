@@ -10,12 +10,12 @@ from typing import Any
 from mmgraph.errors import InputError
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 
-AGGREGATOR_NAMES = ("mean", "gcn", "ggnn", "gin")
+AGGREGATOR_NAMES = ("auto", "mean", "gcn", "ggnn", "gin")
 FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
 MODALITY_NAMES = ("text", "image", "attributes")
 COORDINATION_NAMES = ("cosine", "ranking", "structure", "infonce", "cca")
 HEAD_NAMES = ("linear", "conv")
-NUMERIC_SCALING_NAMES = ("standard", "none")
+NUMERIC_SCALING_NAMES = ("auto", "standard", "none")
 
 
 def add_data(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -62,7 +62,13 @@ def add_features(parser: argparse.ArgumentParser) -> None:
 def add_model(parser: argparse.ArgumentParser) -> None:
     """Add the MultimodalGNN options."""
     group = parser.add_argument_group("model")
-    group.add_argument("--aggregator", choices=AGGREGATOR_NAMES, default="gcn")
+    group.add_argument(
+        "--aggregator",
+        choices=AGGREGATOR_NAMES,
+        default="gcn",
+        help="'auto': gcn when the training labels' edge homophily is at least 0.5, else "
+        "mean (default: gcn)",
+    )
     group.add_argument("--fusion", choices=FUSION_NAMES, default="concat")
     group.add_argument(
         "--modalities",
@@ -94,13 +100,15 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         "--numeric-scaling",
         choices=NUMERIC_SCALING_NAMES,
         default="standard",
-        help="numeric attributes: 'standard' (training mean and deviation) or 'none' (as they "
-        "are) (default: standard)",
+        help="numeric attributes: 'standard' (training mean and deviation), 'none' (as they "
+        "are) or 'auto' ('none' for a bag of words or counts, else 'standard') "
+        "(default: standard)",
     )
     group.add_argument(
         "--no-missing-indicator",
         action="store_true",
-        help="no missing-value flag per numeric column (default: flags)",
+        help="no missing-value flag per numeric column (default: flags when some numeric "
+        "value is missing)",
     )
     group.add_argument(
         "--coordination",
@@ -216,7 +224,8 @@ def head_and_scaling_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "head": args.head,
         "numeric_scaling": args.numeric_scaling,
-        "missing_indicator": not args.no_missing_indicator,
+        # None: flags only where a numeric value is missing (mmgraph.models.auto)
+        "missing_indicator": False if args.no_missing_indicator else None,
     }
 
 

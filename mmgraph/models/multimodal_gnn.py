@@ -16,6 +16,7 @@ from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
+from mmgraph.models.auto import AUTO, resolve_auto
 from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator, gcn_degree
 from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix, sparse_linear
 from mmgraph.nn.trim import layer_slice
@@ -57,11 +58,13 @@ class ModelConfig(ConfigBase):
         cardinalities (list[int]): Values of each categorical column.
         log1p (bool or list[int]): Numeric columns to log-transform.
         numeric_scaling (str): ``"standard"`` (standardise the numeric columns with the
-            training nodes' mean and deviation, :meth:`MultimodalGNN.fit_statistics`) or
-            ``"none"`` (values as they are, e.g. a row-normalised bag of words).
-            (default: ``"standard"``)
-        missing_indicator (bool): Append a missing-value flag per numeric column.
-            (default: :obj:`True`)
+            training nodes' mean and deviation, :meth:`MultimodalGNN.fit_statistics`),
+            ``"none"`` (values as they are, e.g. a row-normalised bag of words) or ``"auto"``
+            (:func:`~mmgraph.models.auto.auto_numeric_scaling`, resolved by
+            :meth:`for_graph`). (default: ``"standard"``; :meth:`for_graph`: ``"auto"``)
+        missing_indicator (bool, optional): Append a missing-value flag per numeric column;
+            :obj:`None`: only when a numeric value is missing (resolved by :meth:`for_graph`).
+            (default: :obj:`True`; :meth:`for_graph`: :obj:`None`)
         modality_dim (int, optional): Size every modality is projected to; :obj:`None` for
             no projection: the fusion reads each encoder's own output (precomputed text or
             image features as they are; the attributes' scaled values, flags and categorical
@@ -69,7 +72,10 @@ class ModelConfig(ConfigBase):
             aggregator layer reads the features themselves. (default: :obj:`64`)
         fusion (str): Fusion head name (see :func:`build_fusion_head`). (default: ``"concat"``)
         fusion_options (dict): Options of the fusion head, e.g. ``{"rank": 4}``.
-        aggregator (str): ``"mean"``, ``"gcn"`` or ``"ggnn"``. (default: ``"gcn"``)
+        aggregator (str): ``"mean"``, ``"gcn"``, ``"ggnn"``, ``"gin"`` or ``"auto"``
+            (``"gcn"`` or ``"mean"`` by the training labels' homophily,
+            :func:`~mmgraph.models.auto.auto_aggregator`, resolved by :meth:`for_graph`).
+            (default: ``"gcn"``; :meth:`for_graph`: ``"auto"``)
         hidden (int): Size of the node embeddings. (default: :obj:`64`)
         num_layers (int): Aggregator layers (GGNN steps); ``0`` gives an MLP that ignores
             the edges. (default: :obj:`2`)
@@ -103,7 +109,7 @@ class ModelConfig(ConfigBase):
     cardinalities: list[int] = dataclasses.field(default_factory=list)
     log1p: bool | list[int] = False
     numeric_scaling: str = "standard"
-    missing_indicator: bool = True
+    missing_indicator: bool | None = True
     modality_dim: int | None = 64
     fusion: str = "concat"
     fusion_options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -126,9 +132,10 @@ class ModelConfig(ConfigBase):
                 f"Expected 'modalities' to be a non-empty subset of {list(MODEL_MODALITIES)} "
                 f"(got {self.modalities})"
             )
-        if self.aggregator.lower() not in AGGREGATORS:
+        if self.aggregator.lower() not in AGGREGATORS and self.aggregator != AUTO:
             raise ValueError(
-                f"Unknown aggregator {self.aggregator!r}; expected one of {sorted(AGGREGATORS)}"
+                f"Unknown aggregator {self.aggregator!r}; expected one of "
+                f"{sorted(AGGREGATORS)} or 'auto'"
             )
         if self.image_encoder not in ("cnn", "precomputed"):
             raise ValueError(
@@ -137,10 +144,10 @@ class ModelConfig(ConfigBase):
             )
         if self.num_layers < 0:
             raise ValueError(f"Expected 'num_layers' >= 0 (got {self.num_layers})")
-        if self.numeric_scaling not in NUMERIC_SCALINGS:
+        if self.numeric_scaling not in (*NUMERIC_SCALINGS, AUTO):
             raise ValueError(
                 f"Unknown numeric_scaling {self.numeric_scaling!r}; expected one of "
-                f"{list(NUMERIC_SCALINGS)}"
+                f"{[*NUMERIC_SCALINGS, AUTO]}"
             )
         dim = self.modality_dim
         if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool) or dim < 1):
@@ -150,7 +157,7 @@ class ModelConfig(ConfigBase):
             )
         if self.head not in HEADS:
             raise ValueError(f"Unknown head {self.head!r}; expected one of {list(HEADS)}")
-        if self.head == "conv" and self.aggregator.lower() not in CONV_HEAD_AGGREGATORS:
+        if self.head == "conv" and self.aggregator.lower() not in (*CONV_HEAD_AGGREGATORS, AUTO):
             why = (
                 "a GGNN step keeps its state size, so it cannot map to the classes"
                 if self.aggregator.lower() == "ggnn"
@@ -171,13 +178,20 @@ class ModelConfig(ConfigBase):
         """A config sized for ``graph`` (after :func:`~mmgraph.models.featurize`).
 
         Uses every modality the graph has features for (``x_text``; ``image`` pixels or
-        ``x_image``; ``numeric``/``categorical``), unless ``modalities`` is given.
+        ``x_image``; ``numeric``/``categorical``), unless ``modalities`` is given. The
+        data-dependent options default to ``"auto"`` here and are resolved from the graph
+        (:mod:`mmgraph.models.auto`: the aggregator from the training labels' homophily, the
+        numeric scaling and missing flags from the numeric values), so the returned config
+        holds concrete values.
         """
         available = available_modalities(graph)
         values: dict[str, Any] = {
             "num_classes": graph.num_classes,
             "modalities": available,
             "num_relations": graph.num_relations,
+            "aggregator": AUTO,
+            "numeric_scaling": AUTO,
+            "missing_indicator": None,
         }
         if "text" in available:
             values["text_dim"] = int(graph.x_text.size(1))
@@ -207,7 +221,7 @@ class ModelConfig(ConfigBase):
                     f"The graph has no features for modalities {missing} (it has {available}); "
                     "featurize it with an encoder for them or drop them"
                 )
-        return cls(**values)
+        return cls(**resolve_auto(graph, values))
 
 
 def available_modalities(graph: Data) -> list[str]:
@@ -280,6 +294,21 @@ class MultimodalGNN(nn.Module):
 
     def __init__(self, config: ModelConfig, fusion: nn.Module | None = None) -> None:
         super().__init__()
+        unresolved = [
+            name
+            for name, value in (
+                ("aggregator", config.aggregator),
+                ("numeric_scaling", config.numeric_scaling),
+                ("missing_indicator", config.missing_indicator),
+            )
+            if value in (AUTO, None)
+        ]
+        if unresolved:
+            raise ValueError(
+                f"The options {unresolved} are 'auto' and depend on the data: build the config "
+                "with `ModelConfig.for_graph(graph, ...)` (or `MultimodalGNN.from_graph`), or "
+                "give them values"
+            )
         self.config = config
         d = config.modality_dim
         encoders: dict[str, nn.Module] = {}

@@ -132,10 +132,10 @@ OPTIONS: dict[str, dict[str, Any]] = {
 _AGGREGATORS = ("mean", "gcn", "ggnn", "gin")
 _FUSIONS = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
 _MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
-    "aggregator": _AGGREGATORS,
+    "aggregator": ("auto", *_AGGREGATORS),
     "fusion": _FUSIONS,
     "head": ("linear", "conv"),
-    "numeric_scaling": ("standard", "none"),
+    "numeric_scaling": ("auto", "standard", "none"),
     "coordination": (None, "cosine", "ranking", "structure", "infonce", "cca"),
 }
 
@@ -255,7 +255,8 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
         "dropout": options["dropout"],
         "head": options["head"],
         "numeric_scaling": options["numeric_scaling"],
-        "missing_indicator": not options["no_missing_indicator"],
+        # None: flags only where a numeric value is missing (mmgraph.models.auto)
+        "missing_indicator": False if options["no_missing_indicator"] else None,
     }
     if options["modalities"]:
         model["modalities"] = list(options["modalities"])

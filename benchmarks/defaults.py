@@ -1,0 +1,490 @@
+"""Defaults chosen across data sets: candidates, average rank, leave-one-data-set-out.
+
+Three steps, each its own subcommand, all writing to ``benchmarks/results/``:
+
+* ``grid``: train every candidate default (:data:`CANDIDATES`, a handful per task family:
+  each a full set of options of ``mmgraph train`` or ``mmgraph subgraph train``) on every
+  data set of its family with a few seeds, and append one JSON line per run (validation
+  score, test score, seconds) to ``defaults_runs.jsonl``. Runs already in the file are
+  skipped, so the grid resumes and can be split across processes (``--datasets``).
+* ``report``: per family, rank the candidates on each data set by mean **validation** score
+  (the test scores never choose), average the ranks, and pick the best average rank: the
+  library's defaults. The leave-one-data-set-out table picks the best average rank
+  without data set X and reports X's test score for that pick, beside the overall pick and
+  the best candidate on X's validation score (what a per-data-set choice would get).
+  Writes ``defaults.md``.
+* ``commands``: the default commands themselves (``mmgraph train --data X --seeds 0 1 2 3
+  4``, ``mmgraph subgraph train --data X --repeats 5``, no other flag) on every data set,
+  beside published numbers; appended to ``defaults_commands.jsonl`` and written to
+  ``defaults.md`` by ``report``.
+
+Node family: Planetoid's public split for Cora and CiteSeer, the TwiBot-20 sample's own
+split; the others (synthetic bots, Cornell, Texas, country flags) a stratified 60/20/20
+split drawn by each seed. Subgraph family: SubGNN's density and component files, freshly
+generated cut-ratio and coreness instances (seed ``s`` generates instance ``s``).
+Whole graphs (MUTAG, PTC): the 10 standard folds; the grid selects on a seeded tenth of
+each fold's training graphs (the test fold is never read for a choice).
+
+Usage::
+
+    python benchmarks/defaults.py grid --family node [--datasets cora texas] [--seeds 3]
+    python benchmarks/defaults.py commands [--datasets cora] [--seeds 5]
+    python benchmarks/defaults.py report
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+RUNS = RESULTS / "defaults_runs.jsonl"
+COMMANDS = RESULTS / "defaults_commands.jsonl"
+REPORT = RESULTS / "defaults.md"
+DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "shared" / "data"))
+
+NODE_DATA = ("synthetic", "cora", "citeseer", "cornell", "texas", "twibot20-sample", "country-flags")
+SUBGRAPH_DATA = ("density", "component", "cut_ratio", "coreness")
+GRAPH_DATA = ("mutag", "ptc")
+GENERATED = ("cut_ratio", "coreness")
+FAMILIES = {"node": NODE_DATA, "subgraph": SUBGRAPH_DATA, "graph": GRAPH_DATA}
+
+_PAPER = {"layers": 1, "head": "conv", "modality_dim": 0}  # Kipf & Welling's two layers
+_DEEP = {"layers": 2, "head": "linear", "modality_dim": 64}  # two layers and a linear head
+
+CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
+    "node": {
+        "gcn-deep-standard": {"aggregator": "gcn", **_DEEP, "numeric_scaling": "standard"},
+        "gcn-deep-auto": {"aggregator": "gcn", **_DEEP, "numeric_scaling": "auto"},
+        "gcn-paper-auto": {"aggregator": "gcn", **_PAPER, "numeric_scaling": "auto"},
+        "mean-deep-standard": {"aggregator": "mean", **_DEEP, "numeric_scaling": "standard"},
+        "mean-deep-auto": {"aggregator": "mean", **_DEEP, "numeric_scaling": "auto"},
+        "mean-paper-auto": {"aggregator": "mean", **_PAPER, "numeric_scaling": "auto"},
+        "auto-deep-auto": {"aggregator": "auto", **_DEEP, "numeric_scaling": "auto"},
+        "auto-paper-auto": {"aggregator": "auto", **_PAPER, "numeric_scaling": "auto"},
+    },
+    "subgraph": {
+        "degree-64-b32-acc": {
+            "method": "glass", "node_input": "degree", "hidden": 64, "batch_size": 32,
+            "z_ratio": 0.8, "pool": "mean", "monitor": "accuracy", "patience": 50,
+        },
+        "constant-32-b16-loss": {
+            "method": "glass", "node_input": "constant", "hidden": 32, "batch_size": 16,
+            "z_ratio": 0.8, "pool": "mean", "monitor": "loss", "patience": None,
+        },
+        "constant-32-b16-loss-z1": {
+            "method": "glass", "node_input": "constant", "hidden": 32, "batch_size": 16,
+            "z_ratio": 1.0, "pool": "mean", "monitor": "loss", "patience": None,
+        },
+        "constant-64-b32-loss": {
+            "method": "glass", "node_input": "constant", "hidden": 64, "batch_size": 32,
+            "z_ratio": 0.8, "pool": "mean", "monitor": "loss", "patience": None,
+        },
+    },
+    "graph": {
+        "gin4-32-jk-step50": {
+            "method": "pool", "aggregator": "gin", "node_input": "auto", "hidden": 32,
+            "layers": 4, "pool": "sum", "jk": True, "dropout": 0.5, "batch_size": 32,
+            "lr": 0.01, "lr_step_size": 50, "epochs": 300, "monitor": "loss", "patience": None,
+        },
+        "gin4-64-jk-step50": {
+            "method": "pool", "aggregator": "gin", "node_input": "auto", "hidden": 64,
+            "layers": 4, "pool": "sum", "jk": True, "dropout": 0.5, "batch_size": 32,
+            "lr": 0.01, "lr_step_size": 50, "epochs": 300, "monitor": "loss", "patience": None,
+        },
+        "mean2-64-mean": {
+            "method": "pool", "aggregator": "mean", "node_input": "auto", "hidden": 64,
+            "layers": 2, "pool": "mean", "jk": False, "dropout": 0.0, "batch_size": 32,
+            "lr": 0.005, "lr_step_size": None, "epochs": 100, "monitor": "loss",
+            "patience": None,
+        },
+    },
+}  # fmt: skip
+"""Candidate defaults per family: the options each sets (the rest are the library's)."""
+
+PUBLISHED: dict[str, str] = {
+    "cora": "GCN 81.5",
+    "citeseer": "GCN 70.3",
+    "cornell": "H2GCN 82.7 (Geom-GCN splits)",
+    "texas": "H2GCN 84.9 (Geom-GCN splits)",
+    "density": "GLASS 0.930, SubGNN 0.919",
+    "component": "GLASS 1.000, SubGNN 0.958",
+    "cut_ratio": "GLASS 0.935, SubGNN 0.629",
+    "coreness": "GLASS 0.840, SubGNN 0.659",
+    "mutag": "GIN 89.4",
+    "ptc": "GIN 64.6",
+}
+"""Published numbers (not rerun) beside the default commands."""
+
+GRID_FOLDS = 5
+"""Folds of a TU set the grid trains (the first ones; the default commands use all ten)."""
+
+
+# ----------------------------------------------------------------------- helpers
+def _done(path: Path) -> set[tuple[str, ...]]:
+    keys: set[tuple[str, ...]] = set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                keys.add((row["family"], row["data"], row["candidate"], str(row["seed"])))
+    return keys
+
+
+def _append(path: Path, row: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+
+
+def _has_own_split(name: str) -> bool:
+    from mmgraph.tasks import DataSpec, load_graph
+
+    graph = load_graph(DataSpec(name, root=str(DATA_ROOT), split=[0.0, 0.0, 1.0]))
+    return bool(getattr(graph, "train_mask", None) is not None and graph.train_mask.any())
+
+
+def node_runs(name: str, options: Mapping[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
+    """Train ``options`` on node data set ``name`` once per seed; a row per seed."""
+    from mmgraph.models import featurize
+    from mmgraph.tasks import DataSpec, load_graph, train_node_classifier
+    from mmgraph.tune.options import node_run
+
+    rows = []
+    run = node_run({**options, "data": name, "root": str(DATA_ROOT)})
+    base = load_graph(run.data, need_labels=True)
+    own_split = _has_own_split(name)
+    featured = featurize(base, run.features, progress=False)
+    for seed in seeds:
+        graph = featured.clone()
+        if not own_split:
+            graph.set_split(*run.data.split, seed=seed)
+        spec = dataclasses.replace(run.data, split_seed=seed)
+        train = dataclasses.replace(run.train, seed=seed)
+        started = time.perf_counter()
+        result = train_node_classifier(
+            spec, run.features, run.model, train, graph=graph, progress=False, prefeaturized=True
+        )
+        seconds = time.perf_counter() - started
+        m = result.metrics
+        rows.append(
+            {
+                "seed": seed,
+                "val": m["val"][run.train.monitor],
+                "test": m["test"]["accuracy"],
+                "val_accuracy": m["val"]["accuracy"],
+                "test_macro_f1": m["test"]["macro_f1"],
+                "seconds": seconds,
+                "model": result.trainer.model.config.to_dict()["aggregator"],
+            }
+        )
+    return rows
+
+
+def subgraph_dataset(name: str, seed: int) -> Any:
+    from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs
+    from mmgraph.tasks.subgraph import load_subgraph_dataset
+
+    if name in GENERATED:
+        return make_synthetic_subgraphs(name, seed=seed)
+    return load_subgraph_dataset(name, root=str(DATA_ROOT))
+
+
+def subgraph_runs(
+    name: str, options: Mapping[str, Any], seeds: Sequence[int], folds: int | None
+) -> list[dict[str, Any]]:
+    """Train ``options`` on subgraph data set ``name``: a row per seed (per fold: TU)."""
+    from mmgraph.data.split import stratified_split
+    from mmgraph.tasks.subgraph import train_subgraph_model
+    from mmgraph.tune.options import subgraph_run
+
+    rows = []
+    run = subgraph_run({**options, "data": name, "root": str(DATA_ROOT)})
+    if name in GRAPH_DATA:
+        dataset = subgraph_dataset(name, 0)
+        for k, (train_idx, test_idx) in enumerate(dataset.folds[:folds]):
+            inner = torch.full_like(dataset.y, -1)
+            inner[train_idx] = dataset.y[train_idx]
+            train, val, _ = stratified_split(inner, 0.9, 0.1, 0.0, seed=k)
+            test = torch.zeros_like(train)
+            test[test_idx] = True
+            fold = dataclasses.replace(
+                dataset, train_mask=train, val_mask=val, test_mask=test, folds=None
+            )
+            started = time.perf_counter()
+            cfg = dataclasses.replace(run.train, seed=int(seeds[0]))
+            result = train_subgraph_model(fold, run.config, cfg, run.features)
+            m = result.metrics
+            rows.append(
+                {
+                    "seed": f"fold{k + 1}",
+                    "val": m["val"]["accuracy"],
+                    "test": m["test"]["accuracy"],
+                    "seconds": time.perf_counter() - started,
+                }
+            )
+        return rows
+    for seed in seeds:
+        dataset = subgraph_dataset(name, seed)
+        cfg = dataclasses.replace(run.train, seed=int(seed))
+        started = time.perf_counter()
+        result = train_subgraph_model(dataset, run.config, cfg, run.features)
+        m = result.metrics
+        rows.append(
+            {
+                "seed": seed,
+                "val": m["val"]["micro_f1"],
+                "test": m["test"]["micro_f1"],
+                "seconds": time.perf_counter() - started,
+            }
+        )
+    return rows
+
+
+# -------------------------------------------------------------------------- grid
+def grid(family: str, datasets: Sequence[str], seeds: Sequence[int], out: Path) -> None:
+    done = _done(out)
+    for name in datasets:
+        for candidate, options in CANDIDATES[family].items():
+            todo = [s for s in seeds if (family, name, candidate, str(s)) not in done]
+            if family == "graph":
+                todo = [] if (family, name, candidate, "fold1") in done else [seeds[0]]
+            if not todo:
+                continue
+            if family == "node":
+                rows = node_runs(name, options, todo)
+            else:
+                rows = subgraph_runs(name, options, todo, GRID_FOLDS)
+            for row in rows:
+                row = {"family": family, "data": name, "candidate": candidate, **row}
+                _append(out, row)
+                print(
+                    f"{family} {name} {candidate} seed {row['seed']}: val {row['val']:.3f} "
+                    f"test {row['test']:.3f} ({row['seconds']:.1f} s)",
+                    flush=True,
+                )
+
+
+# ---------------------------------------------------------------------- commands
+def commands(datasets: Sequence[str], seeds: int, out: Path) -> None:
+    """The default commands on each data set (``--seeds``/``--repeats``, nothing else)."""
+    import subprocess
+    import tempfile
+
+    done = {(r["data"]) for r in _rows(out)}
+    for name in datasets:
+        if name in done:
+            continue
+        node = name in NODE_DATA
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(tmp) / "run"
+            if node:
+                cmd = ["mmgraph", "train", "--data", name, "--seeds", *map(str, range(seeds))]
+            else:
+                cmd = ["mmgraph", "subgraph", "train", "--data", name, "--repeats", str(seeds)]
+            shown = " ".join(cmd)
+            full = [*cmd, "--root", str(DATA_ROOT), "--out", str(run)]
+            if name in GENERATED:
+                data = Path(tmp) / name
+                subprocess.run(
+                    ["mmgraph", "subgraph", "generate", "--task", name, "--seed", "0",
+                     "--out", str(data)],
+                    check=True, capture_output=True,
+                )  # fmt: skip
+                full[full.index(name)] = str(data)
+                shown = f"mmgraph subgraph generate --task {name} --seed 0 --out {name}; {shown}"
+            started = time.perf_counter()
+            proc = subprocess.run(full, capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            if proc.returncode != 0:
+                print(proc.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(f"{shown}: exit {proc.returncode}")
+            metrics = json.loads((run / "metrics.json").read_text())
+        key = "accuracy" if node else "micro_f1"
+        if name in GRAPH_DATA:
+            key = "accuracy"
+        runs = metrics.get("runs") or [metrics]
+        tests = [float(r["test"][key]) for r in runs]
+        row = {
+            "data": name,
+            "command": shown,
+            "metric": key,
+            "test": tests,
+            "seconds": seconds,
+            "stdout_tail": proc.stdout.strip().splitlines()[-8:],
+        }
+        _append(out, row)
+        print(f"{shown}: {_mean_std(tests)} ({seconds:.0f} s)", flush=True)
+
+
+# ------------------------------------------------------------------------ report
+def _rows(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _mean_std(values: Sequence[float]) -> str:
+    scale = 100.0 if max(values) <= 1.0 else 1.0
+    v = [scale * x for x in values]
+    sd = statistics.stdev(v) if len(v) > 1 else 0.0
+    return f"{statistics.mean(v):.1f} ± {sd:.1f}"
+
+
+def _ranks(scores: Mapping[str, float]) -> dict[str, float]:
+    """Rank 1 for the highest score; ties share the mean of their ranks."""
+    ordered = sorted(scores, key=lambda c: -scores[c])
+    ranks: dict[str, float] = {}
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and scores[ordered[j + 1]] == scores[ordered[i]]:
+            j += 1
+        for c in ordered[i : j + 1]:
+            ranks[c] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def choose(table: Mapping[str, Mapping[str, float]], datasets: Sequence[str]) -> str:
+    """The candidate with the best average validation rank over ``datasets``."""
+    candidates = sorted({c for d in datasets for c in table[d]})
+    avg = {
+        c: statistics.mean(_ranks(table[d])[c] for d in datasets if c in table[d])
+        for c in candidates
+    }
+    return min(candidates, key=lambda c: (avg[c], c))
+
+
+def family_report(family: str, rows: list[dict[str, Any]]) -> list[str]:
+    rows = [r for r in rows if r["family"] == family]
+    datasets = [d for d in FAMILIES[family] if any(r["data"] == d for r in rows)]
+    if not datasets:
+        return []
+    candidates = [c for c in CANDIDATES[family] if any(r["candidate"] == c for r in rows)]
+    val: dict[str, dict[str, float]] = {d: {} for d in datasets}
+    test: dict[str, dict[str, list[float]]] = {d: {} for d in datasets}
+    for d in datasets:
+        for c in candidates:
+            rs = [r for r in rows if r["data"] == d and r["candidate"] == c]
+            if rs:
+                val[d][c] = statistics.mean(r["val"] for r in rs)
+                test[d][c] = [r["test"] for r in rs]
+    complete = [d for d in datasets if len(val[d]) == len(candidates)]
+    lines = [f"## Family: {family}", ""]
+    lines.append(
+        "Validation score (mean over the runs; rank among the candidates in brackets) and "
+        "the average rank. Test scores never enter the choice."
+    )
+    lines.append("")
+    lines.append("| candidate | " + " | ".join(datasets) + " | average rank |")
+    lines.append("|---" * (len(datasets) + 2) + "|")
+    ranks = {d: _ranks(val[d]) for d in datasets}
+    for c in candidates:
+        cells = [
+            f"{100 * val[d][c]:.1f} ({ranks[d][c]:g})" if c in val[d] else "-" for d in datasets
+        ]
+        avg = statistics.mean(ranks[d][c] for d in complete) if complete else float("nan")
+        lines.append(f"| {c} | " + " | ".join(cells) + f" | {avg:.2f} |")
+    if not complete:
+        return lines
+    chosen = choose(val, complete)
+    options = ", ".join(f"{k}={v}" for k, v in CANDIDATES[family][chosen].items())
+    lines += ["", f"Chosen (best average rank over {len(complete)} data sets): **{chosen}** "
+              f"({options}).", ""]  # fmt: skip
+    lines.append("Test score of each candidate (mean ± std over the runs):")
+    lines.append("")
+    lines.append("| candidate | " + " | ".join(complete) + " |")
+    lines.append("|---" * (len(complete) + 1) + "|")
+    for c in candidates:
+        lines.append(f"| {c} | " + " | ".join(_mean_std(test[d][c]) for d in complete) + " |")
+    lines += ["", "Leave one data set out: the pick without X, evaluated on X (test).", ""]
+    lines.append(
+        "| held out X | pick without X | its test on X | overall pick's test on X | "
+        "X's own best validation pick | its test on X |"
+    )
+    lines.append("|---|---|---|---|---|---|")
+    for d in complete:
+        rest = [x for x in complete if x != d]
+        loo = choose(val, rest) if rest else chosen
+        own = max(val[d], key=lambda c: (val[d][c], c))
+        lines.append(
+            f"| {d} | {loo} | {_mean_std(test[d][loo])} | {_mean_std(test[d][chosen])} | "
+            f"{own} | {_mean_std(test[d][own])} |"
+        )
+    seconds = sum(r["seconds"] for r in rows)
+    lines += ["", f"{len(rows)} runs, {seconds / 60:.0f} min of training.", ""]
+    return lines
+
+
+def commands_report(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["## The default commands", ""]
+    lines.append(
+        "Each command exactly as shown (plus `--root ../shared/data --out DIR`), test score "
+        "mean ± std over its seeds (accuracy % for node and TU data, micro-F1 × 100 for "
+        "subgraphs), published numbers not rerun."
+    )
+    lines += ["", "| data | command | test | published | seconds |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['data']} | `{r['command']}` | {_mean_std(r['test'])} | "
+            f"{PUBLISHED.get(r['data'], '-')} | {r['seconds']:.0f} |"
+        )
+    return [*lines, ""]
+
+
+def report(runs: Path, cmds: Path, out: Path) -> str:
+    rows = _rows(runs)
+    lines = [
+        "# Defaults chosen across data sets",
+        "",
+        "Commands: `python benchmarks/defaults.py grid --family F` (then `commands`, "
+        "`report`); see the script's docstring for the protocol. Torch "
+        f"{torch.__version__}, {os.cpu_count()} CPUs.",
+        "",
+    ]
+    for family in FAMILIES:
+        lines += family_report(family, rows)
+    lines += commands_report(_rows(cmds))
+    text = "\n".join(lines)
+    out.write_text(text)
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    g = sub.add_parser("grid")
+    g.add_argument("--family", choices=FAMILIES, required=True)
+    g.add_argument("--datasets", nargs="+", default=None)
+    g.add_argument("--seeds", type=int, default=3)
+    g.add_argument("--threads", type=int, default=None)
+    c = sub.add_parser("commands")
+    c.add_argument("--datasets", nargs="+", default=[*NODE_DATA, *SUBGRAPH_DATA, *GRAPH_DATA])
+    c.add_argument("--seeds", type=int, default=5)
+    sub.add_parser("report")
+    args = parser.parse_args(argv)
+    if getattr(args, "threads", None):
+        torch.set_num_threads(args.threads)
+    if args.step == "grid":
+        grid(args.family, args.datasets or FAMILIES[args.family], list(range(args.seeds)), RUNS)
+    elif args.step == "commands":
+        commands(args.datasets, args.seeds, COMMANDS)
+    print(report(RUNS, COMMANDS, REPORT))
+
+
+if __name__ == "__main__":
+    main()

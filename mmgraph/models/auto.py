@@ -1,0 +1,113 @@
+"""The ``"auto"`` model options, resolved from the graph before the model is built.
+
+Each rule reads only what training may read: the features of every node, and the labels of
+the training nodes. :meth:`~mmgraph.models.ModelConfig.for_graph` applies them, so the
+saved run configuration holds the resolved values (and a run reloads exactly).
+
+- ``aggregator="auto"``: ``"gcn"`` (one weight shared by a node and its neighbours,
+  symmetric normalisation) when neighbours tend to share labels, else ``"mean"`` (the mean
+  of the neighbours with a separate self weight, which keeps a node's own features apart
+  from neighbours of other classes). Neighbours "tend to share labels" when the edge
+  homophily among training nodes (the share of edges between two training nodes whose
+  labels agree) is at least :data:`HOMOPHILY_THRESHOLD`. With fewer than
+  :data:`MIN_LABELLED_EDGES` such edges, the rule cannot tell and picks ``"mean"``, which
+  does not assume homophily.
+- ``numeric_scaling="auto"``: ``"none"`` for a bag of words or counts (every value finite
+  and non-negative, at least :data:`~mmgraph.encoders.attributes.SPARSE_MIN_COLUMNS`
+  columns, at most :data:`~mmgraph.encoders.attributes.SPARSE_MAX_DENSITY` of the values
+  non-zero: columns on one shared scale, where standardising would turn every absent word
+  into a negative value), else ``"standard"``.
+- ``missing_indicator=None``: flags per numeric column only when some numeric value is
+  missing (NaN); without missing values the flags would be constant zeros.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mmgraph.data.graph import UNLABELLED
+from mmgraph.encoders.attributes import SPARSE_MAX_DENSITY, SPARSE_MIN_COLUMNS
+
+AUTO = "auto"
+"""The value of an option that is resolved from the data."""
+
+HOMOPHILY_THRESHOLD = 0.5
+"""Edge homophily among training nodes from which ``aggregator="auto"`` picks ``"gcn"``."""
+
+MIN_LABELLED_EDGES = 20
+"""Fewest edges between training nodes for the homophily rule to decide."""
+
+log = logging.getLogger(__name__)
+
+
+def training_homophily(graph: Any) -> tuple[float | None, int]:
+    """``(h, m)``: the share ``h`` of the ``m`` edges between two labelled training nodes
+    whose labels agree (``h`` is :obj:`None` when ``m == 0``).
+
+    Only ``train_mask`` labels are read (all labelled nodes when there is no mask).
+    """
+    edge_index = getattr(graph, "edge_index", None)
+    y = getattr(graph, "y", None)
+    if edge_index is None or y is None or edge_index.numel() == 0:
+        return None, 0
+    known = y != UNLABELLED
+    train = getattr(graph, "train_mask", None)
+    if isinstance(train, Tensor):
+        known = known & train
+    src, dst = edge_index[0], edge_index[1]
+    keep = known[src] & known[dst] & (src != dst)
+    m = int(keep.sum())
+    if m == 0:
+        return None, 0
+    same = y[src[keep]] == y[dst[keep]]
+    return float(same.double().mean()), m
+
+
+def auto_aggregator(graph: Any) -> str:
+    """The aggregator of ``aggregator="auto"`` (see the module)."""
+    h, m = training_homophily(graph)
+    if h is None or m < MIN_LABELLED_EDGES:
+        choice, why = "mean", f"only {m} edges between training nodes"
+    else:
+        choice = "gcn" if h >= HOMOPHILY_THRESHOLD else "mean"
+        why = f"edge homophily {h:.2f} over {m} edges between training nodes"
+    log.info("aggregator auto: %s (%s)", choice, why)
+    return choice
+
+
+def is_bag_of_words(numeric: Tensor | None) -> bool:
+    """Whether ``numeric`` looks like a bag of words or counts (see the module)."""
+    if numeric is None or numeric.dim() != 2 or numeric.size(1) < SPARSE_MIN_COLUMNS:
+        return False
+    if numeric.numel() == 0 or not bool(torch.isfinite(numeric).all()):
+        return False
+    if bool((numeric < 0).any()):
+        return False
+    return float((numeric != 0).double().mean()) <= SPARSE_MAX_DENSITY
+
+
+def auto_numeric_scaling(numeric: Tensor | None) -> str:
+    """The scaling of ``numeric_scaling="auto"`` (see the module)."""
+    return "none" if is_bag_of_words(numeric) else "standard"
+
+
+def auto_missing_indicator(numeric: Tensor | None) -> bool:
+    """The flags of ``missing_indicator=None``: whether any numeric value is missing."""
+    return numeric is not None and numeric.numel() > 0 and bool(torch.isnan(numeric).any())
+
+
+def resolve_auto(graph: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` (config options) with the ``"auto"`` options resolved from ``graph``."""
+    out = dict(values)
+    numeric = getattr(graph, "numeric", None)
+    if str(out.get("aggregator", AUTO)).lower() == AUTO:
+        out["aggregator"] = auto_aggregator(graph)
+    if out.get("numeric_scaling", AUTO) == AUTO:
+        out["numeric_scaling"] = auto_numeric_scaling(numeric)
+    if out.get("missing_indicator") is None:
+        out["missing_indicator"] = auto_missing_indicator(numeric)
+    return out
