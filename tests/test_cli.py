@@ -13,6 +13,7 @@ import torch
 from mmgraph.cli import main
 from mmgraph.data import save_card
 from mmgraph.data.synthetic import make_social_graph
+from mmgraph.tune.options import OPTIONS
 
 METRIC_KEYS = {"accuracy", "macro_f1", "f1", "precision", "recall", "mcc", "roc_auc"}
 
@@ -179,7 +180,7 @@ def test_twibot_file_without_labels_works_with_predict(shared_data: Path, tmp_pa
 def test_bad_names_list_the_valid_ones(capsys) -> None:
     assert main(["train", "--data", "x", "--aggregator", "sage", "--out", "o"]) == 2
     assert (
-        "invalid choice: 'sage' (choose from 'mean', 'gcn', 'ggnn', 'gin')"
+        "invalid choice: 'sage' (choose from 'auto', 'mean', 'gcn', 'ggnn', 'gin')"
         in capsys.readouterr().err
     )
     assert main(["info", "--data", "no-such-data"]) == 2
@@ -284,8 +285,10 @@ def test_train_with_the_gcn_recipe_options(card: Path, tmp_path: Path, capsys) -
 
     assert main(["train", "--help"]) == 0
     usage = " ".join(capsys.readouterr().out.split())
-    assert "--head {linear,conv}" in usage and "(default: linear)" in usage
-    assert "--numeric-scaling {standard,none}" in usage and "(default: standard)" in usage
+    defaults = OPTIONS["node"]
+    assert "--head {linear,conv}" in usage and f"(default: {defaults['head']})" in usage
+    assert "--numeric-scaling {auto,standard,none}" in usage
+    assert f"(default: {defaults['numeric_scaling']})" in usage
     assert "0 or 'none': no projection" in usage and "--no-missing-indicator" in usage
     out = tmp_path / "recipe"
     args = ["train", "--data", str(card), "--text-encoder", "hashing", "--image-size", "8"]

@@ -56,6 +56,8 @@ def small_model(graph: MultimodalGraph, fusion: str, **overrides) -> MultimodalG
         "hidden": 8,
         "cnn_channels": [4],
         "aggregator": "mean",
+        "numeric_scaling": "standard",
+        "missing_indicator": True,
         "fusion": fusion,
         "fusion_options": {"rank": 2} if fusion == "lowrank" else {},
     }

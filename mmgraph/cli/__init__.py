@@ -161,10 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
     )
     try:
+        args.argv = list(sys.argv[1:] if argv is None else argv)
         if getattr(args, "config", None) is not None:  # --config: options from YAML
             from mmgraph.cli.common import apply_config
 
-            apply_config(args, sys.argv[1:] if argv is None else argv)
+            apply_config(args, args.argv)
         return handler(args)
     except SystemExit as stop:  # an option error found by a handler, already printed
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR

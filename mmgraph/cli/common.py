@@ -59,17 +59,25 @@ def add_features(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 
 
-def add_model(parser: argparse.ArgumentParser) -> None:
-    """Add the MultimodalGNN options."""
+def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
+    """Add the MultimodalGNN options, with the defaults of ``task``'s options.
+
+    Those of :data:`mmgraph.tune.options.OPTIONS`: ``node`` for ``train``, ``unsupervised``
+    for ``embed``.
+    """
+    from mmgraph.tune.options import OPTIONS
+
+    d = OPTIONS[task]
+    shown = {k: "none" if d[k] is None or d[k] == 0 else d[k] for k in ("modality_dim",)}
     group = parser.add_argument_group("model")
     group.add_argument(
         "--aggregator",
         choices=AGGREGATOR_NAMES,
-        default="gcn",
+        default=d["aggregator"],
         help="'auto': gcn when the training labels' edge homophily is at least 0.5, else "
-        "mean (default: gcn)",
+        f"mean (default: {d['aggregator']})",
     )
-    group.add_argument("--fusion", choices=FUSION_NAMES, default="concat")
+    group.add_argument("--fusion", choices=FUSION_NAMES, default=d["fusion"])
     group.add_argument(
         "--modalities",
         nargs="+",
@@ -77,32 +85,45 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="modalities to use (default: all the data has)",
     )
-    group.add_argument("--hidden", type=dimension, default=64, help="embedding size (default: 64)")
     group.add_argument(
-        "--layers", type=layer_count, default=2, help="aggregator layers (default: 2)"
+        "--hidden",
+        type=dimension,
+        default=d["hidden"],
+        help=f"embedding size (default: {d['hidden']})",
+    )
+    group.add_argument(
+        "--layers",
+        type=layer_count,
+        default=d["layers"],
+        help=f"aggregator layers before the head (default: {d['layers']})",
     )
     group.add_argument(
         "--modality-dim",
         type=dim_or_none,
-        default=64,
+        default=d["modality_dim"],
         help="size each modality is projected to; 0 or 'none': no projection, the first layer "
-        "reads the features themselves (default: 64)",
+        f"reads the features themselves (default: {shown['modality_dim']})",
     )
-    group.add_argument("--dropout", type=probability, default=0.5, help="dropout (default: 0.5)")
+    group.add_argument(
+        "--dropout",
+        type=probability,
+        default=d["dropout"],
+        help=f"dropout (default: {d['dropout']})",
+    )
     group.add_argument(
         "--head",
         choices=HEAD_NAMES,
-        default="linear",
+        default=d["head"],
         help="output head: 'linear', or 'conv' (one more aggregator layer to the classes, "
-        "over one more hop: give one more --fanouts value) (default: linear)",
+        f"over one more hop: give one more --fanouts value) (default: {d['head']})",
     )
     group.add_argument(
         "--numeric-scaling",
         choices=NUMERIC_SCALING_NAMES,
-        default="standard",
+        default=d["numeric_scaling"],
         help="numeric attributes: 'standard' (training mean and deviation), 'none' (as they "
         "are) or 'auto' ('none' for a bag of words or counts, else 'standard') "
-        "(default: standard)",
+        f"(default: {d['numeric_scaling']})",
     )
     group.add_argument(
         "--no-missing-indicator",
@@ -164,6 +185,12 @@ def add_training(parser: argparse.ArgumentParser) -> None:
         metavar=("TRAIN", "VAL", "TEST"),
         help="fractions of the seeded stratified split used when the data has no split "
         "column (default: 0.6 0.2 0.2)",
+    )
+    group.add_argument(
+        "--split-seed",
+        type=non_negative_int,
+        default=None,
+        help="seed of that split (default: the training seed, so --seeds draws one split per seed)",
     )
     group.add_argument(
         "--batch-size",
@@ -367,7 +394,15 @@ def data_spec(args: argparse.Namespace) -> Any:
     """The :class:`~mmgraph.tasks.DataSpec` of ``--data``, ``--root`` and ``--split``."""
     from mmgraph.tasks import DataSpec
 
-    return DataSpec(args.data, root=args.root, split=list(getattr(args, "split", [0.6, 0.2, 0.2])))
+    split_seed = getattr(args, "split_seed", None)
+    if split_seed is None:
+        split_seed = int(getattr(args, "seed", 0) or 0)
+    return DataSpec(
+        args.data,
+        root=args.root,
+        split=list(getattr(args, "split", [0.6, 0.2, 0.2])),
+        split_seed=split_seed,
+    )
 
 
 def none_or(value: str | None) -> str | None:
@@ -502,7 +537,10 @@ def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
             f"{', '.join(unknown)} (valid: {valid})"
         )
     given = explicit_options(parser, argv)
+    applied = set()
     for key, value in options.items():
         if key in actions and key not in given:
             where = f"'{key}' in the config file '{path}'"
             setattr(args, key, _config_value(actions[key], value, where))
+            applied.add(key)
+    args.config_keys = applied

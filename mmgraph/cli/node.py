@@ -152,6 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.seeds is not None and len(args.seeds) > 1:
             return _train_seeds(args, features, model, train)
         if args.seeds is not None:
+            args.seed = args.seeds[0]  # the seed of the split too (data_spec)
             train = dataclasses.replace(train, seed=args.seeds[0])
         result = train_node_classifier(
             data_spec(args),
@@ -186,6 +187,7 @@ def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any
         progress=not args.quiet,
         pretrain_epochs=args.pretrain_epochs,
         overwrite=args.overwrite,
+        split_per_seed=args.split_seed is None,
     )
     if is_main_process():
         columns = ["accuracy", "macro_f1", "f1", "mcc"]

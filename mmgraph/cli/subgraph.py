@@ -43,7 +43,11 @@ def register(sub: Any) -> None:
         description="Train GLASS, a pooling GNN or Sub2Vec on a SubGNN folder (edge_list.txt, "
         "subgraphs.pth), a TU folder (<NAME>.txt, 10fold_idx/) or a built-in name (density, "
         "component, mutag, ptc). Prints micro-F1 per split (TU: mean and std over the 10 "
-        "folds, with accuracy) and writes metrics.json, embeddings.npy and config.yaml to --out.",
+        "folds, with accuracy) and writes metrics.json, embeddings.npy and config.yaml to --out. "
+        "The defaults shown are those of subgraphs; whole graphs (TU) start from a pooling GIN "
+        "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool sum --jk "
+        "--dropout 0.5 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
+        "loss, no early stopping) for the options not given.",
     )
     add_data(t, required=False)  # checked in cmd_train: --config may give it
     add_config(t)
@@ -77,7 +81,12 @@ def register(sub: Any) -> None:
         "--z-ratio", type=unit_interval, default=0.8, help="GLASS mixing ratio (default: 0.8)"
     )
     g.add_argument("--dropout", type=probability, default=0.0, help="(default: 0)")
-    g.add_argument("--jk", action="store_true", help="pool every layer and concatenate")
+    g.add_argument(
+        "--jk",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="pool every layer and concatenate (default: no; whole graphs: yes)",
+    )
     g.add_argument(
         "--head-layers", type=layer_count, default=1, help="MLP head layers (default: 1)"
     )
@@ -155,11 +164,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if not args.data:
         args.parser.error("the following arguments are required: --data")
-    from mmgraph.tune.options import OPTIONS, subgraph_run
+    from mmgraph.cli.common import explicit_options
+    from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS, subgraph_run
 
     dataset = load_subgraph_dataset(args.data, root=args.root)
-    given = {k: v for k, v in vars(args).items() if k in OPTIONS["subgraph"]}
-    run = subgraph_run(given, progress=not args.quiet)
+    whole = bool(dataset.whole_graphs)
+    # Whole graphs have defaults of their own: the options not given keep them.
+    explicit: set[str] = set()
+    if whole:
+        explicit = explicit_options(args.parser, args.argv) | getattr(args, "config_keys", set())
+    given = {
+        k: v
+        for k, v in vars(args).items()
+        if k in OPTIONS["subgraph"]
+        and (not whole or k not in WHOLE_GRAPH_DEFAULTS or k in explicit)
+    }
+    run = subgraph_run(given, progress=not args.quiet, whole_graphs=whole)
     config, train, features, seeds, source = (
         run.config,
         run.train,
@@ -181,7 +201,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 0
     what = f"{folds}-fold cross-validation" if folds else "its split"
     runs = f", {len(seeds)} seeds" if len(seeds) > 1 else ""
-    print(f"{args.method} on {dataset.name} ({len(dataset)} subgraphs, {what}{runs})")
+    print(f"{config.method} on {dataset.name} ({len(dataset)} subgraphs, {what}{runs})")
     columns = ["micro_f1", "accuracy", "macro_f1"]
     rows = []
     for split in ("train", "val", "test"):

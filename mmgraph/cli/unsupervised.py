@@ -102,7 +102,7 @@ def register(sub: Any) -> None:
     )
     group.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     add_features(p)
-    add_model(p)
+    add_model(p, task="unsupervised")
     p.set_defaults(dropout=0.0)
     p.add_argument(
         "--save-run",

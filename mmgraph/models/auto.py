@@ -17,8 +17,11 @@ saved run configuration holds the resolved values (and a run reloads exactly).
   columns, at most :data:`~mmgraph.encoders.attributes.SPARSE_MAX_DENSITY` of the values
   non-zero: columns on one shared scale, where standardising would turn every absent word
   into a negative value), else ``"standard"``.
-- ``missing_indicator=None``: flags per numeric column only when some numeric value is
-  missing (NaN); without missing values the flags would be constant zeros.
+- ``missing_indicator=None``: flags per numeric column only when a node that has numeric
+  values misses some of them (NaN); without such gaps the flags would be constant zeros
+  (a node without any numeric value is marked by the modality's presence mask).
+
+Rows all NaN (nodes without numeric values) are left out of both numeric rules.
 """
 
 from __future__ import annotations
@@ -45,9 +48,9 @@ log = logging.getLogger(__name__)
 
 
 def training_homophily(graph: Any) -> tuple[float | None, int]:
-    """``(h, m)``: the share ``h`` of the ``m`` edges between two labelled training nodes
-    whose labels agree (``h`` is :obj:`None` when ``m == 0``).
+    """``(h, m)``: the share ``h`` of the ``m`` training edges whose labels agree.
 
+    Training edges join two labelled training nodes (``h`` is :obj:`None` when ``m == 0``).
     Only ``train_mask`` labels are read (all labelled nodes when there is no mask).
     """
     edge_index = getattr(graph, "edge_index", None)
@@ -79,10 +82,19 @@ def auto_aggregator(graph: Any) -> str:
     return choice
 
 
+def _observed_rows(numeric: Tensor) -> Tensor:
+    """The rows of nodes that have numeric values (a row all NaN: the node lacks them)."""
+    return numeric[~torch.isnan(numeric).all(dim=1)] if numeric.size(1) else numeric
+
+
 def is_bag_of_words(numeric: Tensor | None) -> bool:
-    """Whether ``numeric`` looks like a bag of words or counts (see the module)."""
+    """Whether ``numeric`` looks like a bag of words or counts (see the module).
+
+    Rows of nodes without numeric values (all NaN) are left out.
+    """
     if numeric is None or numeric.dim() != 2 or numeric.size(1) < SPARSE_MIN_COLUMNS:
         return False
+    numeric = _observed_rows(numeric)
     if numeric.numel() == 0 or not bool(torch.isfinite(numeric).all()):
         return False
     if bool((numeric < 0).any()):
@@ -96,8 +108,13 @@ def auto_numeric_scaling(numeric: Tensor | None) -> str:
 
 
 def auto_missing_indicator(numeric: Tensor | None) -> bool:
-    """The flags of ``missing_indicator=None``: whether any numeric value is missing."""
-    return numeric is not None and numeric.numel() > 0 and bool(torch.isnan(numeric).any())
+    """The flags of ``missing_indicator=None``: whether a node misses some numeric values.
+
+    A node missing them all is left out: the modality's presence mask tells it.
+    """
+    if numeric is None or numeric.dim() != 2 or numeric.numel() == 0:
+        return False
+    return bool(torch.isnan(_observed_rows(numeric)).any())
 
 
 def resolve_auto(graph: Any, values: dict[str, Any]) -> dict[str, Any]:

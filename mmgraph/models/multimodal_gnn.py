@@ -326,7 +326,7 @@ class MultimodalGNN(nn.Module):
                     config.cardinalities,
                     out_dim=d,
                     log1p=config.log1p,
-                    missing_indicator=config.missing_indicator,
+                    missing_indicator=bool(config.missing_indicator),
                     numeric_scaling=config.numeric_scaling,
                 )
         self.encoders = ModalityWise(encoders)

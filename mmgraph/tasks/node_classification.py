@@ -239,8 +239,14 @@ def train_node_classifier_seeds(
     progress: bool = True,
     pretrain_epochs: int = 0,
     overwrite: bool = False,
+    split_per_seed: bool = False,
 ) -> dict[str, Any]:
     """Train one node classifier per seed and summarise them (``mmgraph train --seeds``).
+
+    With ``split_per_seed``, data without a split of its own get the seeded stratified
+    split of each seed (``data.split_seed`` replaced by the seed: repeated runs over
+    splits, as ``mmgraph train --seeds`` does); otherwise every seed trains on the split of
+    ``data.split_seed``.
 
     With one seed this is :func:`train_node_classifier` with ``train.seed`` replaced. With
     several, ``out`` holds one complete run per seed in ``seed-K/`` (each readable by
@@ -278,13 +284,14 @@ def train_node_classifier_seeds(
     def run_all(staging: Path | None) -> dict[str, Any]:
         runs = []
         for seed in seeds:
+            spec = dataclasses.replace(data, split_seed=seed) if split_per_seed else data
             result = train_node_classifier(
-                data,
+                spec,
                 features,
                 model_options,
                 dataclasses.replace(train, seed=seed),
                 out=None if staging is None else staging / SEED_FOLDER.format(seed),
-                graph=graph.clone(),
+                graph=load_graph(spec, need_labels=True) if split_per_seed else graph.clone(),
                 progress=progress,
                 pretrain_epochs=pretrain_epochs,
             )

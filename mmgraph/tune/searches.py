@@ -58,6 +58,10 @@ def hide_test_nodes(graph: MultimodalGraph) -> MultimodalGraph:
     return hidden
 
 
+SEARCH_SPLIT_SEED = 0
+"""Seed of the split a node search selects on, when the data has no split of its own."""
+
+
 class NodeSearch:
     """Node classification: selects on the validation ``monitor`` (macro-F1 by default)."""
 
@@ -69,7 +73,7 @@ class NodeSearch:
         from mmgraph.tasks.node_classification import check_trainable
 
         self.source, self.root = str(data), root
-        spec = DataSpec(self.source, root=root)
+        spec = DataSpec(self.source, root=root, split_seed=SEARCH_SPLIT_SEED)
         graph = load_graph(spec, need_labels=True)
         check_trainable(graph, spec.source)
         self.data = hide_test_nodes(graph)
@@ -114,7 +118,9 @@ class NodeSearch:
         """``mmgraph train --seeds ...`` with ``options``, written to ``out``."""
         from mmgraph.tasks.node_classification import train_node_classifier_seeds
 
-        run = node_run(self._with_data(options), progress=progress)
+        run = node_run(
+            self._with_data({**options, "split_seed": SEARCH_SPLIT_SEED}), progress=progress
+        )
         return train_node_classifier_seeds(
             run.data,
             run.features,
@@ -128,8 +134,17 @@ class NodeSearch:
 
     @staticmethod
     def best_options(options: Mapping[str, Any], seeds: Sequence[int]) -> dict[str, Any]:
-        """The ``best.yaml`` of ``options`` (``mmgraph train --config`` reads it)."""
-        return {**options, "seed": int(seeds[0]), "seeds": [int(s) for s in seeds]}
+        """The ``best.yaml`` of ``options`` (``mmgraph train --config`` reads it).
+
+        The split stays the search's (``split_seed`` 0) for every seed: a drawn split of
+        another seed would test nodes whose labels chose the configuration.
+        """
+        return {
+            **options,
+            "seed": int(seeds[0]),
+            "seeds": [int(s) for s in seeds],
+            "split_seed": SEARCH_SPLIT_SEED,
+        }
 
 
 # ------------------------------------------------------------------ subgraph
@@ -198,14 +213,15 @@ class SubgraphSearch:
 
     def criterion(self, options: Mapping[str, Any]) -> str:
         """What the search maximises."""
-        monitor = subgraph_run(self._with_data(options)).train.monitor
+        run = subgraph_run(self._with_data(options), whole_graphs=self.whole_graphs)
+        monitor = run.train.monitor
         return f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
 
     def trial(self, options: Mapping[str, Any], report: Report) -> float:
         """Train once on the data without test labels; the validation score."""
         from mmgraph.tasks.subgraph import train_subgraph_model
 
-        run = subgraph_run(self._with_data(options))
+        run = subgraph_run(self._with_data(options), whole_graphs=self.whole_graphs)
         monitor = run.train.monitor
         result = train_subgraph_model(
             self.data,
@@ -229,7 +245,11 @@ class SubgraphSearch:
         """``mmgraph subgraph train --seed S --repeats K`` with ``options``, into ``out``."""
         from mmgraph.tasks.subgraph import load_subgraph_dataset, run_subgraph_task
 
-        run = subgraph_run(self._with_data({**options, **self.best_options({}, seeds)}), progress)
+        run = subgraph_run(
+            self._with_data({**options, **self.best_options({}, seeds)}),
+            progress,
+            whole_graphs=self.whole_graphs,
+        )
         dataset = load_subgraph_dataset(self.source, root=self.root)
         return run_subgraph_task(
             dataset,

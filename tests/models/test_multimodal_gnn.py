@@ -29,6 +29,7 @@ def toy_graph() -> MultimodalGraph:
 
 def toy_model(**kw) -> MultimodalGNN:
     seed_everything(0)
+    kw.setdefault("aggregator", "gcn")
     return MultimodalGNN.from_graph(toy_graph(), modality_dim=4, hidden=6, **kw)
 
 

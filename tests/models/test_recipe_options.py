@@ -129,7 +129,7 @@ def test_without_projection_the_fusion_sees_each_encoder_output() -> None:
     g.x_text = torch.randn(12, 5)
     g.image = torch.rand(12, 3, 8, 8)
     model = MultimodalGNN.from_graph(
-        g, modality_dim=None, cnn_channels=[4, 7], hidden=8, dropout=0.0
+        g, modality_dim=None, cnn_channels=[4, 7], hidden=8, dropout=0.0, missing_indicator=True
     )
     # attributes: 6 values, 6 flags, one categorical embedding of 8
     assert model.encoders.out_dims == {"text": 5, "image": 7, "attributes": 6 + 6 + 8}
@@ -211,7 +211,7 @@ def test_minibatch_training_needs_the_head_hop() -> None:
 
 def test_bad_values_list_the_valid_ones() -> None:
     with pytest.raises(
-        ValueError, match=r"Unknown numeric_scaling 'minmax'; .*\['standard', 'none'\]"
+        ValueError, match=r"Unknown numeric_scaling 'minmax'; .*\['standard', 'none', 'auto'\]"
     ):
         ModelConfig(numeric_scaling="minmax")
     with pytest.raises(
