@@ -75,6 +75,10 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
         "mean-paper-auto": {"aggregator": "mean", **_PAPER, "numeric_scaling": "auto"},
         "auto-deep-auto": {"aggregator": "auto", **_DEEP, "numeric_scaling": "auto"},
         "auto-paper-auto": {"aggregator": "auto", **_PAPER, "numeric_scaling": "auto"},
+        # the homophily rule with a higher threshold (mmgraph.models.auto)
+        "auto0.7-deep-auto": {
+            "aggregator": "auto", **_DEEP, "numeric_scaling": "auto", "_homophily_threshold": 0.7,
+        },
         # the same with another selection: the best validation loss over all 200 epochs
         "auto-deep-auto-loss": {
             "aggregator": "auto", **_DEEP, "numeric_scaling": "auto", **_LOSS,
@@ -202,7 +206,23 @@ def _has_own_split(name: str) -> bool:
 
 
 def node_runs(name: str, options: Mapping[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
-    """Train ``options`` on node data set ``name`` once per seed; a row per seed."""
+    """Train ``options`` on node data set ``name`` once per seed; a row per seed.
+
+    ``_homophily_threshold`` in ``options`` sets :data:`mmgraph.models.auto.HOMOPHILY_THRESHOLD`
+    for these runs (a candidate rule).
+    """
+    from mmgraph.models import auto
+
+    options = dict(options)
+    threshold = options.pop("_homophily_threshold", auto.HOMOPHILY_THRESHOLD)
+    saved, auto.HOMOPHILY_THRESHOLD = auto.HOMOPHILY_THRESHOLD, threshold
+    try:
+        return _node_runs(name, options, seeds)
+    finally:
+        auto.HOMOPHILY_THRESHOLD = saved
+
+
+def _node_runs(name: str, options: Mapping[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
     from mmgraph.models import featurize
     from mmgraph.tasks import load_graph, train_node_classifier
     from mmgraph.tune.options import node_run

@@ -57,10 +57,10 @@ def register(sub: Any) -> None:
         "--node-input",
         choices=INPUT_NAMES,
         default="auto",
-        help="what nodes start from; auto: multimodal features, else attributes, else the "
-        "degree (default: auto)",
+        help="what nodes start from; auto: multimodal features, else attributes, else a "
+        "constant (default: auto)",
     )
-    g.add_argument("--hidden", type=dimension, default=64, help="embedding size (default: 64)")
+    g.add_argument("--hidden", type=dimension, default=32, help="embedding size (default: 32)")
     g.add_argument(
         "--layers", type=layer_count, default=1, help="message passing layers (default: 1)"
     )
@@ -78,7 +78,7 @@ def register(sub: Any) -> None:
         help="aggregator of the pool method; gin sums neighbours (molecules) (default: mean)",
     )
     g.add_argument(
-        "--z-ratio", type=unit_interval, default=0.8, help="GLASS mixing ratio (default: 0.8)"
+        "--z-ratio", type=unit_interval, default=1.0, help="GLASS mixing ratio (default: 1)"
     )
     g.add_argument("--dropout", type=probability, default=0.0, help="(default: 0)")
     g.add_argument(
@@ -108,12 +108,18 @@ def register(sub: Any) -> None:
     r.add_argument("--lr", type=positive_float, default=0.005, help="(default: 0.005)")
     r.add_argument("--weight-decay", type=non_negative_float, default=0.0, help="(default: 0)")
     add_lr_schedule(r)
-    r.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")
     r.add_argument(
-        "--monitor", default="accuracy", help="validation metric to select on (default: accuracy)"
+        "--patience",
+        type=positive_int,
+        default=None,
+        help="stop after this many epochs without a better validation score (default: none, "
+        "every epoch runs and the best one is kept)",
     )
     r.add_argument(
-        "--batch-size", type=positive_int, default=32, help="subgraphs per batch (default: 32)"
+        "--monitor", default="loss", help="validation metric to select on (default: loss)"
+    )
+    r.add_argument(
+        "--batch-size", type=positive_int, default=16, help="subgraphs per batch (default: 16)"
     )
     r.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     r.add_argument(

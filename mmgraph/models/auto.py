@@ -10,8 +10,10 @@ saved run configuration holds the resolved values (and a run reloads exactly).
   from neighbours of other classes). Neighbours "tend to share labels" when the edge
   homophily among training nodes (the share of edges between two training nodes whose
   labels agree) is at least :data:`HOMOPHILY_THRESHOLD`. With fewer than
-  :data:`MIN_LABELLED_EDGES` such edges, the rule cannot tell and picks ``"mean"``, which
-  does not assume homophily.
+  :data:`MIN_LABELLED_EDGES` such edges (a public split of a few nodes per class, as
+  CiteSeer's), the share over two-step paths between training nodes stands in
+  (:func:`two_hop_homophily`); with too few of those as well, the rule cannot tell and picks
+  ``"mean"``, which does not assume homophily.
 - ``numeric_scaling="auto"``: ``"none"`` for a bag of words or counts (every value finite
   and non-negative, at least :data:`~mmgraph.encoders.attributes.SPARSE_MIN_COLUMNS`
   columns, at most :data:`~mmgraph.encoders.attributes.SPARSE_MAX_DENSITY` of the values
@@ -30,6 +32,7 @@ import logging
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from mmgraph.data.graph import UNLABELLED
@@ -70,14 +73,48 @@ def training_homophily(graph: Any) -> tuple[float | None, int]:
     return float(same.double().mean()), m
 
 
+def two_hop_homophily(graph: Any) -> tuple[float | None, int]:
+    """``(h, m)``: the share ``h`` of the ``m`` two-step training paths whose labels agree.
+
+    A two-step path ``u - w - v`` joins two distinct labelled training nodes ``u, v``; for
+    graphs whose training nodes are rarely adjacent (a public split of a few nodes per
+    class). Only training labels are read; the middle node ``w`` may be any node.
+    """
+    edge_index = getattr(graph, "edge_index", None)
+    y = getattr(graph, "y", None)
+    if edge_index is None or y is None or edge_index.numel() == 0:
+        return None, 0
+    known = y != UNLABELLED
+    train = getattr(graph, "train_mask", None)
+    if isinstance(train, Tensor):
+        known = known & train
+    src, dst = edge_index[0], edge_index[1]
+    keep = known[src] & (src != dst)
+    if not bool(keep.any()):
+        return None, 0
+    k = int(y[known].max()) + 1
+    counts = torch.zeros(graph.num_nodes, k, dtype=torch.float64)
+    # counts[w, c]: labelled training neighbours of w in class c
+    counts.index_add_(0, dst[keep], F.one_hot(y[src[keep]], k).to(torch.float64))
+    total = counts.sum(dim=1)
+    pairs = float((total * (total - 1)).sum())  # ordered pairs u != v through each w
+    same = float((counts * (counts - 1)).sum())
+    m = int(round(pairs))
+    return (same / pairs if pairs > 0 else None), m
+
+
 def auto_aggregator(graph: Any) -> str:
     """The aggregator of ``aggregator="auto"`` (see the module)."""
     h, m = training_homophily(graph)
+    what = "edges between training nodes"
     if h is None or m < MIN_LABELLED_EDGES:
-        choice, why = "mean", f"only {m} edges between training nodes"
+        h, m = two_hop_homophily(graph)
+        what = "two-step paths between training nodes (too few edges)"
+    if h is None or m < MIN_LABELLED_EDGES:
+        choice, why = "mean", f"only {m} {what}"
     else:
         choice = "gcn" if h >= HOMOPHILY_THRESHOLD else "mean"
-        why = f"edge homophily {h:.2f} over {m} edges between training nodes"
+        why = f"homophily {h:.2f} over {m} {what}"
     log.info("aggregator auto: %s (%s)", choice, why)
     return choice
 

@@ -340,7 +340,8 @@ def resolve_input_name(name: str, graph: Data) -> str:
 
     ``"auto"`` is ``multimodal`` when the graph has featurized text or images, else
     ``attributes`` with numeric or categorical columns, else ``x`` with a feature matrix,
-    else ``degree``.
+    else ``constant``: on SubGNN's synthetic sets a constant input beat the degree on
+    validation with the same settings (``benchmarks/results/defaults.md``).
     """
     if name not in NODE_INPUTS:
         raise ValueError(f"Unknown node input {name!r}; expected one of {list(NODE_INPUTS)}")
@@ -355,7 +356,7 @@ def resolve_input_name(name: str, graph: Data) -> str:
         return "attributes"
     if isinstance(getattr(graph, "x", None), Tensor):
         return "x"
-    return "degree"
+    return "constant"
 
 
 def build_node_input(name: str, graph: Data, out_channels: int, **options: Any) -> nn.Module:

@@ -69,21 +69,21 @@ class SubgraphConfig(ConfigBase):
             (unsupervised walks and skip-gram, then a linear probe). (default: ``"glass"``)
         node_input (str): Node input, see :data:`mmgraph.subgraph.NODE_INPUTS`.
             (default: ``"auto"``)
-        hidden (int): Size of node and subgraph embeddings. (default: :obj:`64`)
+        hidden (int): Size of node and subgraph embeddings. (default: :obj:`32`)
         num_layers (int): Message passing layers. (default: :obj:`1`)
         pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`. (default: ``"mean"``)
         aggr (str): GLASS's neighbour aggregation (``sum``, ``mean``, ``gcn``).
             (default: ``"sum"``)
         aggregator (str): The ``pool`` method's aggregator (``mean``, ``gcn``, ``ggnn``,
             ``gin``). (default: ``"mean"``)
-        z_ratio (float): GLASS's mixing ratio. (default: :obj:`0.8`)
+        z_ratio (float): GLASS's mixing ratio. (default: :obj:`1.0`)
         dropout (float): Dropout. (default: :obj:`0.0`)
         jk (bool): Concatenate the pooled outputs of every layer. (default: :obj:`False`)
         head_layers (int): Layers of the MLP head. (default: :obj:`1`)
         head_dropout (float): Dropout on the subgraph embeddings before the head.
             (default: :obj:`0.0`)
         batch_size (int, optional): Subgraphs per training batch; :obj:`None` for all.
-            (default: :obj:`32`)
+            (default: :obj:`16`)
         tokens (str): Sub2Vec tokens, ``"node"`` or ``"degree"``. (default: ``"degree"``)
         sub2vec_mode (str): ``"dbow"`` or ``"dm"``. (default: ``"dbow"``)
         walk_length (int): Sub2Vec walk steps. (default: :obj:`20`)
@@ -97,17 +97,17 @@ class SubgraphConfig(ConfigBase):
 
     method: str = "glass"
     node_input: str = "auto"
-    hidden: int = 64
+    hidden: int = 32
     num_layers: int = 1
     pool: str = "mean"
     aggr: str = "sum"
     aggregator: str = "mean"
-    z_ratio: float = 0.8
+    z_ratio: float = 1.0
     dropout: float = 0.0
     jk: bool = False
     head_layers: int = 1
     head_dropout: float = 0.0
-    batch_size: int | None = 32
+    batch_size: int | None = 16
     tokens: str = "degree"
     sub2vec_mode: str = "dbow"
     walk_length: int = 20

@@ -14,6 +14,7 @@ from mmgraph.models.auto import (
     auto_missing_indicator,
     auto_numeric_scaling,
     training_homophily,
+    two_hop_homophily,
 )
 
 
@@ -55,6 +56,33 @@ def test_auto_aggregator_by_homophily() -> None:
     assert auto_aggregator(same) == "gcn"  # homophily 38/40
     assert auto_aggregator(alternating) == "mean"  # homophily 0
     assert auto_aggregator(few) == "mean"  # 8 training edges: too few to tell
+
+
+def test_two_hop_homophily_by_hand() -> None:
+    # A star: centre 0 (not a training node), leaves 1..4 with labels 0, 0, 0, 1.
+    edge_index = torch.tensor([[0, 0, 0, 0, 1, 2, 3, 4], [1, 2, 3, 4, 0, 0, 0, 0]])
+    g = MultimodalGraph(
+        edge_index,
+        numeric=torch.zeros(5, 1),
+        y=torch.tensor([1, 0, 0, 0, 1]),
+        train_mask=torch.tensor([False, True, True, True, True]),
+    )
+    assert training_homophily(g) == (None, 0)  # no edge joins two training nodes
+    h, m = two_hop_homophily(g)
+    # Ordered pairs of distinct leaves through the centre: 4 * 3 = 12; same label: 3 * 2 = 6.
+    assert (h, m) == (pytest.approx(0.5), 12)
+
+
+def test_few_training_edges_fall_back_to_two_steps() -> None:
+    # A ring of alternating training / other nodes: no two training nodes are adjacent,
+    # but training nodes two steps apart share labels (classes in long runs).
+    n = 80
+    labels = [(i // 20) % 2 for i in range(n)]
+    g = ring(n, labels, [i % 2 == 0 for i in range(n)], torch.zeros(n, 1))
+    assert training_homophily(g) == (None, 0)
+    h, m = two_hop_homophily(g)
+    assert m == 2 * 40 and h > 0.8
+    assert auto_aggregator(g) == "gcn"
 
 
 def test_auto_scaling_and_flags() -> None:

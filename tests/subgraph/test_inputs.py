@@ -47,7 +47,7 @@ def test_precomputed_and_encoder_inputs(overlapping: SubgraphDataset) -> None:
 
 
 def test_auto_rule_and_attributes(molecules: SubgraphDataset, overlapping: SubgraphDataset) -> None:
-    assert resolve_input_name("auto", overlapping.graph) == "degree"
+    assert resolve_input_name("auto", overlapping.graph) == "constant"
     assert resolve_input_name("auto", molecules.graph) == "attributes"
     featured = MultimodalGraph(overlapping.graph.edge_index, num_nodes=40)
     featured.x = torch.ones(40, 3)
