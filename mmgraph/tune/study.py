@@ -159,6 +159,37 @@ def _objective(search: Any, space: Space) -> Any:
     return objective
 
 
+def default_params(space: Space, search: Any) -> dict[str, Any]:
+    """The defaults of the searched options that lie in their ranges (the first trial).
+
+    The search then starts from what the command does without flags, so the chosen
+    configuration is at least as good as the defaults on validation (unless the defaults'
+    trial is pruned or fails). Whole graphs use their own defaults.
+    """
+    from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS
+
+    defaults = dict(OPTIONS[search.task])
+    if getattr(search, "whole_graphs", False):
+        defaults.update(WHOLE_GRAPH_DEFAULTS)
+    out: dict[str, Any] = {}
+    for name, param in space.params.items():
+        if name not in defaults:
+            continue
+        value = defaults[name]
+        if param.kind == "categorical":
+            if value in param.choices:
+                out[name] = value
+        elif (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and param.low is not None
+            and param.high is not None
+            and param.low <= value <= param.high
+        ):
+            out[name] = value
+    return out
+
+
 def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
     """Run trials of the study until the budget or the trial count is used up."""
     import optuna
@@ -402,6 +433,10 @@ def tune(
             )
         for key, value in attrs.items():
             study.set_user_attr(key, value)
+        if not study.trials:  # the library's defaults are the first trial
+            first = default_params(chosen, search)
+            if first:
+                study.enqueue_trial(first)
         if resume:
             again = _retry_interrupted(study)
             if again:

@@ -259,3 +259,14 @@ def test_tune_refuses_bad_arguments(card: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="task"):
         tune(str(card), trials=1, task="regression", out=tmp_path / "x")
     assert not (tmp_path / "x").exists() and not staging_path(tmp_path / "x").exists()
+
+
+def test_the_first_trial_is_the_defaults(card: Path, space: Path, tmp_path: Path) -> None:
+    from mmgraph.tune.options import OPTIONS
+
+    tune(str(card), trials=2, seeds=1, space=space, out=tmp_path / "d", progress=False)
+    first = study_of(tmp_path / "d").trials[0]
+    # Searched options whose defaults lie in the space take them; the space of this test
+    # searches hidden over 4..16 (default 64: drawn) and lr over 0.005..0.05 (default 0.01).
+    assert first.params["lr"] == OPTIONS["node"]["lr"]
+    assert 4 <= first.params["hidden"] <= 16
