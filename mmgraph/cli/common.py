@@ -65,6 +65,7 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
     Those of :data:`mmgraph.tune.options.OPTIONS`: ``node`` for ``train``, ``unsupervised``
     for ``embed``.
     """
+    from mmgraph.models.auto import HOMOPHILY_THRESHOLD
     from mmgraph.tune.options import OPTIONS
 
     d = OPTIONS[task]
@@ -74,8 +75,8 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
         "--aggregator",
         choices=AGGREGATOR_NAMES,
         default=d["aggregator"],
-        help="'auto': gcn when the training labels' edge homophily is at least 0.5, else "
-        f"mean (default: {d['aggregator']})",
+        help=f"'auto': gcn when the training labels' edge homophily is at least "
+        f"{HOMOPHILY_THRESHOLD}, else mean (default: {d['aggregator']})",
     )
     group.add_argument("--fusion", choices=FUSION_NAMES, default=d["fusion"])
     group.add_argument(

@@ -35,7 +35,7 @@ _FEATURES: dict[str, Any] = {
 }
 
 _MODEL: dict[str, Any] = {
-    "aggregator": "mean",
+    "aggregator": "auto",
     "fusion": "concat",
     "modalities": None,
     "hidden": 64,
