@@ -69,3 +69,28 @@ def test_errors(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 2
     assert "mmgraph subgraph train: error:" in capsys.readouterr().err
     assert main(["subgraph", "generate", "--task", "diameter", "--out", str(tmp_path)]) == 2
+
+
+def test_whole_graphs_start_from_their_own_defaults(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS
+
+    # No --method: whole graphs get the pooling GIN; given flags win over those defaults,
+    # and so do the keys of a --config file; options not given keep the whole-graph values.
+    config = tmp_path / "c.yaml"
+    config.write_text("layers: 1\njk: false\n")
+    out = tmp_path / "mutag"
+    code = main(
+        ["subgraph", "train", "--data", "mutag", "--root", str(shared_data), "--hidden", "4"]
+        + ["--epochs", "1", "--config", str(config), "--quiet", "--out", str(out)]
+    )
+    assert code == 0, capsys.readouterr().err
+    doc = yaml.safe_load((out / "config.yaml").read_text())
+    sub, train = doc["subgraph"], doc["train"]
+    assert (sub["method"], sub["aggregator"], sub["pool"]) == ("pool", "gin", "sum")
+    assert (sub["hidden"], sub["num_layers"], sub["jk"], train["epochs"]) == (4, 1, False, 1)
+    assert sub["dropout"] == WHOLE_GRAPH_DEFAULTS["dropout"]
+    assert train["lr_step_size"] == WHOLE_GRAPH_DEFAULTS["lr_step_size"]
+    assert OPTIONS["subgraph"]["method"] == "glass"  # subgraphs keep GLASS
+    assert "pool on" in capsys.readouterr().out

@@ -98,3 +98,29 @@ def test_task_options_are_the_commands_options() -> None:
         if task == "unsupervised":
             defaults["objective"] = "node2vec"  # tune's best.yaml sets it
         assert OPTIONS[task] == defaults, task
+
+
+def test_seeds_draw_a_split_each_unless_split_seed(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import yaml
+
+    graph = make_social_graph(60, seed=4, image_size=8)
+    for key in ("train_mask", "val_mask", "test_mask"):
+        if key in graph:
+            del graph[key]
+    card = save_card(graph, tmp_path / "nosplit")
+    base = ["train", "--data", str(card), "--text-encoder", "hashing", "--image-encoder"]
+    base += ["none", "--epochs", "2", "--quiet", "--seeds", "0", "1"]
+
+    def split_seeds(out: Path) -> list[int]:
+        return [
+            yaml.safe_load((out / f"seed-{s}" / "config.yaml").read_text())["data"]["split_seed"]
+            for s in (0, 1)
+        ]
+
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert split_seeds(tmp_path / "a") == [0, 1]  # one split per seed
+    assert main([*base, "--split-seed", "3", "--out", str(tmp_path / "b")]) == 0
+    assert split_seeds(tmp_path / "b") == [3, 3]
+    capsys.readouterr()
