@@ -53,21 +53,32 @@ MIN_LABELLED_EDGES = 20
 log = logging.getLogger(__name__)
 
 
+def _training_labels(graph: Any) -> tuple[Tensor, Tensor, Tensor, Tensor] | None:
+    """``(src, dst, y, known)``: edges, labels, and which nodes are labelled training nodes.
+
+    All labelled nodes count without a ``train_mask``; :obj:`None` without edges or labels.
+    """
+    edge_index = getattr(graph, "edge_index", None)
+    y = getattr(graph, "y", None)
+    if edge_index is None or y is None or edge_index.numel() == 0:
+        return None
+    known = y != UNLABELLED
+    train = getattr(graph, "train_mask", None)
+    if isinstance(train, Tensor):
+        known = known & train
+    return edge_index[0], edge_index[1], y, known
+
+
 def training_homophily(graph: Any) -> tuple[float | None, int]:
     """``(h, m)``: the share ``h`` of the ``m`` training edges whose labels agree.
 
     Training edges join two labelled training nodes (``h`` is :obj:`None` when ``m == 0``).
     Only ``train_mask`` labels are read (all labelled nodes when there is no mask).
     """
-    edge_index = getattr(graph, "edge_index", None)
-    y = getattr(graph, "y", None)
-    if edge_index is None or y is None or edge_index.numel() == 0:
+    labels = _training_labels(graph)
+    if labels is None:
         return None, 0
-    known = y != UNLABELLED
-    train = getattr(graph, "train_mask", None)
-    if isinstance(train, Tensor):
-        known = known & train
-    src, dst = edge_index[0], edge_index[1]
+    src, dst, y, known = labels
     keep = known[src] & known[dst] & (src != dst)
     m = int(keep.sum())
     if m == 0:
@@ -83,15 +94,10 @@ def two_hop_homophily(graph: Any) -> tuple[float | None, int]:
     graphs whose training nodes are rarely adjacent (a public split of a few nodes per
     class). Only training labels are read; the middle node ``w`` may be any node.
     """
-    edge_index = getattr(graph, "edge_index", None)
-    y = getattr(graph, "y", None)
-    if edge_index is None or y is None or edge_index.numel() == 0:
+    labels = _training_labels(graph)
+    if labels is None:
         return None, 0
-    known = y != UNLABELLED
-    train = getattr(graph, "train_mask", None)
-    if isinstance(train, Tensor):
-        known = known & train
-    src, dst = edge_index[0], edge_index[1]
+    src, dst, y, known = labels
     keep = known[src] & (src != dst)
     if not bool(keep.any()):
         return None, 0
