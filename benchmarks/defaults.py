@@ -638,7 +638,7 @@ NOTES = """## Notes
 - density: the search's best trial was the defaults (its first trial), so 89.6 ± 2.2 is
   also the default command over 5 seeds; the default column's 88.0 is one seed.
 - MUTAG's search selected on fold 1's training graphs (not inside each fold); the
-  `graph` family grid and the default TU commands did not run.
+  `graph` family grid did not run, and PTC's default command was stopped unfinished.
 - The subgraph grid and the subgraph default commands used one seed.
 """
 
