@@ -69,6 +69,9 @@ FAMILIES = {"node": NODE_DATA, "subgraph": SUBGRAPH_DATA, "graph": GRAPH_DATA}
 _PAPER = {"layers": 1, "head": "conv", "modality_dim": 0}  # Kipf & Welling's two layers
 _DEEP = {"layers": 2, "head": "linear", "modality_dim": 64}  # two layers and a linear head
 _LOSS = {"monitor": "loss", "patience": None}
+_GLASS = {  # the subgraph candidates' shared options: GLASS, small, best validation loss
+    "method": "glass", "hidden": 32, "batch_size": 16, "z_ratio": 0.8, "pool": "mean", **_LOSS,
+}  # fmt: skip
 
 CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
     "node": {
@@ -112,25 +115,13 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "subgraph": {
         "degree-64-b32-acc": {
-            "method": "glass", "node_input": "degree", "hidden": 64, "batch_size": 32,
-            "z_ratio": 0.8, "pool": "mean", "monitor": "accuracy", "patience": 50,
+            **_GLASS, "node_input": "degree", "hidden": 64, "batch_size": 32,
+            "monitor": "accuracy", "patience": 50,
         },
-        "constant-32-b16-loss": {
-            "method": "glass", "node_input": "constant", "hidden": 32, "batch_size": 16,
-            "z_ratio": 0.8, "pool": "mean", "monitor": "loss", "patience": None,
-        },
-        "degree-32-b16-loss": {
-            "method": "glass", "node_input": "degree", "hidden": 32, "batch_size": 16,
-            "z_ratio": 0.8, "pool": "mean", "monitor": "loss", "patience": None,
-        },
-        "constant-32-b16-loss-sum": {
-            "method": "glass", "node_input": "constant", "hidden": 32, "batch_size": 16,
-            "z_ratio": 0.8, "pool": "sum", "monitor": "loss", "patience": None,
-        },
-        "constant-32-b16-loss-z1": {
-            "method": "glass", "node_input": "constant", "hidden": 32, "batch_size": 16,
-            "z_ratio": 1.0, "pool": "mean", "monitor": "loss", "patience": None,
-        },
+        "constant-32-b16-loss": {**_GLASS, "node_input": "constant"},
+        "degree-32-b16-loss": {**_GLASS, "node_input": "degree"},
+        "constant-32-b16-loss-sum": {**_GLASS, "node_input": "constant", "pool": "sum"},
+        "constant-32-b16-loss-z1": {**_GLASS, "node_input": "constant", "z_ratio": 1.0},
     },
     "graph": {
         "gin4-32-jk-step50": {
@@ -203,13 +194,6 @@ def _append(path: Path, row: Mapping[str, Any]) -> None:
         handle.write(json.dumps(row) + "\n")
 
 
-def _has_own_split(name: str) -> bool:
-    from mmgraph.tasks import DataSpec, load_graph
-
-    graph = load_graph(DataSpec(name, root=str(DATA_ROOT), split=[0.0, 0.0, 1.0]))
-    return bool(getattr(graph, "train_mask", None) is not None and graph.train_mask.any())
-
-
 def node_runs(name: str, options: Mapping[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Train ``options`` on node data set ``name`` once per seed; a row per seed.
 
@@ -228,14 +212,17 @@ def node_runs(name: str, options: Mapping[str, Any], seeds: Sequence[int]) -> li
 
 
 def _node_runs(name: str, options: Mapping[str, Any], seeds: Sequence[int]) -> list[dict[str, Any]]:
+    from mmgraph.data import load_dataset
     from mmgraph.models import featurize
-    from mmgraph.tasks import load_graph, train_node_classifier
+    from mmgraph.tasks import train_node_classifier
     from mmgraph.tune.options import node_run
 
     rows = []
     run = node_run({**options, "data": name, "root": str(DATA_ROOT)})
-    base = load_graph(run.data, need_labels=True)
-    own_split = _has_own_split(name)
+    base = load_dataset(name, root=str(DATA_ROOT))
+    own_split = getattr(base, "train_mask", None) is not None and bool(base.train_mask.any())
+    if not own_split:
+        base.set_split(*run.data.split, seed=0)
     featured = featurize(base, run.features, progress=False)
     for seed in seeds:
         graph = featured.clone()
