@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import torch
-from safetensors import safe_open
 
 import mmgraph.train.trainer as trainer_module
 from mmgraph.errors import InputError
@@ -81,10 +80,19 @@ def assert_same_run(a: Trainer, b: Trainer, out_a: Path | None, out_b: Path) -> 
 
 
 def checkpoint_epoch(path: Path) -> int:
-    if not path.is_file():
+    """The epoch of the checkpoint at ``path`` (0 if none), read through one file handle.
+
+    The worker replaces the file while this polls, and ``safe_open`` was seen (once in CI)
+    to pair one file's header with another's size. The safetensors header (8-byte
+    little-endian length, then JSON) is read here from a single open file instead.
+    """
+    try:
+        with open(path, "rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(size))
+    except FileNotFoundError:
         return 0
-    with safe_open(str(path), framework="pt") as fh:
-        return int(json.loads(fh.metadata()["trainer"])["epoch"])
+    return int(json.loads(header["__metadata__"]["trainer"])["epoch"])
 
 
 @pytest.mark.parametrize(("mode", "delay"), [("full", 0.03), ("mini", 0.01)])
