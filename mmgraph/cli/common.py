@@ -70,6 +70,16 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
 
     d = OPTIONS[task]
     shown = {k: "none" if d[k] is None or d[k] == 0 else d[k] for k in ("modality_dim",)}
+    # train chooses these on validation data by default ('auto'); embed has no labels to
+    choose = d["layers"] == "auto"  # choose with, so it takes values only
+    see_layers = "; auto: see --layers" if choose else ""
+    designs = (
+        " 'auto' (with --head and --modality-dim auto): each built-in design is trained and "
+        "the best on validation kept (2 layers, linear head, modality dim 64; or 1 layer, "
+        "conv head, no projection: Kipf & Welling's GCN)"
+        if choose
+        else ""
+    )
     group = parser.add_argument_group("model")
     group.add_argument(
         "--aggregator",
@@ -94,16 +104,17 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
     )
     group.add_argument(
         "--layers",
-        type=layer_count,
+        type=or_auto(layer_count) if choose else layer_count,
         default=d["layers"],
-        help=f"aggregator layers before the head (default: {d['layers']})",
+        help=f"aggregator layers before the head;{designs} (default: {d['layers']})",
     )
     group.add_argument(
         "--modality-dim",
-        type=dim_or_none,
+        type=or_auto(dim_or_none) if choose else dim_or_none,
         default=d["modality_dim"],
         help="size each modality is projected to; 0 or 'none': no projection, the first layer "
-        f"reads the features themselves (default: {shown['modality_dim']})",
+        f"reads the features themselves{see_layers} "
+        f"(default: {shown['modality_dim']})",
     )
     group.add_argument(
         "--dropout",
@@ -113,10 +124,11 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
     )
     group.add_argument(
         "--head",
-        choices=HEAD_NAMES,
+        choices=("auto", *HEAD_NAMES) if choose else HEAD_NAMES,
         default=d["head"],
         help="output head: 'linear', or 'conv' (one more aggregator layer to the classes, "
-        f"over one more hop: give one more --fanouts value) (default: {d['head']})",
+        f"over one more hop: give one more --fanouts value){see_layers} "
+        f"(default: {d['head']})",
     )
     group.add_argument(
         "--numeric-scaling",
@@ -389,6 +401,16 @@ def dim_or_none(value: str) -> int | None:
     if value.lower() == "none":
         return None
     return _int(value, 0, MAX_DIM, f"a positive int <= {MAX_DIM}, 0 or 'none'") or None
+
+
+def or_auto(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The argparse type ``kind`` that also takes ``auto`` (chosen on validation data)."""
+
+    def parse(value: str) -> Any:
+        return "auto" if value.lower() == "auto" else kind(value)
+
+    parse.__name__ = getattr(kind, "__name__", "value")
+    return parse
 
 
 def data_spec(args: argparse.Namespace) -> Any:

@@ -134,6 +134,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph train``."""
     from mmgraph.tasks import resume_node_classifier, train_node_classifier
+    from mmgraph.tasks.node_classification import describe_selection
     from mmgraph.tasks.report import format_split_metrics
 
     if args.resume:
@@ -165,6 +166,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
         )
     if is_main_process():
+        if result.selection:
+            monitor = result.trainer.config.monitor
+            print(f"design chosen on validation {monitor}: {describe_selection(result.selection)}")
         print(format_split_metrics(result.metrics))
         print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
     return 0
@@ -172,7 +176,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any) -> int:
     """``mmgraph train --seeds A B ...``: one run per seed, mean ± std."""
-    from mmgraph.tasks.node_classification import train_node_classifier_seeds
+    from mmgraph.tasks.node_classification import describe_design, train_node_classifier_seeds
     from mmgraph.tasks.report import format_table
 
     if len(set(args.seeds)) != len(args.seeds):
@@ -200,6 +204,13 @@ def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any
                     mean, std = values.get(key), values.get(f"{key}_std")
                     row[key] = "-" if mean is None else f"{mean:.3f} ± {std:.3f}"
                 rows.append(row)
+        chosen = [
+            next(describe_design(c["options"]) for c in s if c["chosen"])
+            for s in metrics.get("selection", [])
+        ]
+        if chosen:
+            counts = ", ".join(f"{d} ({chosen.count(d)}×)" for d in dict.fromkeys(chosen))
+            print(f"designs chosen on validation {train.monitor}, per seed: {counts}")
         print(f"{len(args.seeds)} seeds {' '.join(map(str, args.seeds))} (mean ± std):")
         print(format_table(rows, ["split", *columns]))
         print(f"runs written to {args.out} (seed-K/ run folders, metrics.json)")

@@ -24,11 +24,22 @@ saved run configuration holds the resolved values (and a run reloads exactly).
   (a node without any numeric value is marked by the modality's presence mask).
 
 Rows all NaN (nodes without numeric values) are left out of both numeric rules.
+
+One more kind of ``"auto"`` is not a rule but a choice made on validation data, by the
+training task (:func:`~mmgraph.tasks.train_node_classifier`), not by the model:
+
+- ``num_layers``, ``head``, ``modality_dim`` set to ``"auto"`` (the defaults of
+  ``mmgraph train``): each design of :data:`DESIGNS` is trained, and the one with the best
+  validation score (the training's ``monitor``) is kept (:func:`design_candidates`). The
+  two designs won on different data sets in ``benchmarks/defaults.py`` (the compact one on
+  Cora, the projected one on the synthetic bots and the country flags); no rule read from
+  the graph told them apart, the validation split does.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -46,6 +57,17 @@ HOMOPHILY_THRESHOLD = 0.7
 
 Chosen by ``benchmarks/defaults.py`` between 0.5 and 0.7 (``benchmarks/results/defaults.md``):
 at 0.5 the synthetic bots (homophily 0.62) got GCN, where the mean aggregator did better."""
+
+DESIGN_OPTIONS: tuple[str, ...] = ("num_layers", "head", "modality_dim")
+"""The :class:`~mmgraph.models.ModelConfig` options a design sets (``"auto"``: chosen)."""
+
+DESIGNS: tuple[dict[str, Any], ...] = (
+    # every modality projected to 64, two aggregator layers, a linear head
+    {"num_layers": 2, "head": "linear", "modality_dim": 64},
+    # Kipf & Welling's two graph convolutions over the features themselves
+    {"num_layers": 1, "head": "conv", "modality_dim": None},
+)
+"""The designs ``"auto"`` chooses between, in order (ties keep the first)."""
 
 MIN_LABELLED_EDGES = 20
 """Fewest edges between training nodes for the homophily rule to decide."""
@@ -173,4 +195,23 @@ def resolve_auto(graph: Any, values: dict[str, Any]) -> dict[str, Any]:
         out["numeric_scaling"] = auto_numeric_scaling(numeric)
     if out.get("missing_indicator") is None:
         out["missing_indicator"] = auto_missing_indicator(numeric)
+    return out
+
+
+def design_candidates(options: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The model options to choose between on validation data (one: nothing to choose).
+
+    Each option of :data:`DESIGN_OPTIONS` set to ``"auto"`` takes its value from each
+    design of :data:`DESIGNS` in turn; the others keep their values (``--layers 3`` with
+    the rest ``"auto"`` compares a 3-layer projected model with a 3-layer compact one).
+    Candidates that come out the same are kept once.
+    """
+    chosen = [name for name in DESIGN_OPTIONS if options.get(name) == AUTO]
+    if not chosen:
+        return [dict(options)]
+    out: list[dict[str, Any]] = []
+    for design in DESIGNS:
+        candidate = {**options, **{name: design[name] for name in chosen}}
+        if candidate not in out:
+            out.append(candidate)
     return out

@@ -16,7 +16,7 @@ from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
-from mmgraph.models.auto import AUTO, resolve_auto
+from mmgraph.models.auto import AUTO, DESIGN_OPTIONS, resolve_auto
 from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator, gcn_degree
 from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix, sparse_linear
 from mmgraph.nn.trim import layer_slice
@@ -126,6 +126,13 @@ class ModelConfig(ConfigBase):
     coordination_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        chosen = [name for name in DESIGN_OPTIONS if getattr(self, name) == AUTO]
+        if chosen:
+            raise ValueError(
+                f"'auto' for {', '.join(chosen)} is chosen on validation data by training "
+                "(mmgraph train, mmgraph.tasks.train_node_classifier): a model needs values; "
+                "give them, or train with 'auto'"
+            )
         unknown = sorted(set(self.modalities) - set(MODEL_MODALITIES))
         if unknown or not self.modalities:
             raise ValueError(

@@ -22,6 +22,7 @@ from mmgraph.distributed import barrier, init_distributed, is_main_process
 from mmgraph.errors import InputError, read_yaml
 from mmgraph.eval.metrics import to_jsonable
 from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
+from mmgraph.models.auto import DESIGN_OPTIONS, design_candidates
 from mmgraph.seed import seed_everything
 from mmgraph.tasks.run_folder import (
     RunFolder,
@@ -100,6 +101,13 @@ class RunResult:
     metrics: dict[str, dict[str, float]]
     trainer: Trainer
     graph: MultimodalGraph
+    selection: list[dict[str, Any]] | None = None
+    """With ``"auto"`` design options: each candidate's ``options`` and ``val_score``, and
+    ``chosen`` (see :func:`train_node_classifier`)."""
+
+
+SELECTION = "selection.json"
+"""The run folder's record of the designs compared on validation data, if any."""
 
 
 def train_node_classifier(
@@ -131,6 +139,16 @@ def train_node_classifier(
     pretrained by denoising reconstruction, then the whole model is fine-tuned.
     ``callbacks`` go to the classifier's :meth:`~mmgraph.train.Trainer.fit` (per epoch).
 
+    **Designs chosen on validation data.** ``model_options`` may set ``num_layers``,
+    ``head`` and ``modality_dim`` to ``"auto"`` (as ``mmgraph train`` does by default):
+    each design of :data:`mmgraph.models.auto.DESIGNS` is then trained on the featurized
+    graph (:func:`~mmgraph.models.auto.design_candidates`), the one with the best
+    validation score of ``train.monitor`` is kept (ties keep the earlier design), and the
+    run is that design's training, with the seed's random state, written as any other run
+    (its ``config.yaml`` holds the chosen values; ``selection.json`` the scores of all).
+    The test split plays no part in the choice. With ``out`` the chosen design is trained
+    once more into the run folder (the same seeded run, so the same scores).
+
     Raises:
         InputError: The run folder exists (without ``overwrite``), there is nothing to
             resume, or training would be degenerate: no training or validation nodes, or
@@ -140,16 +158,29 @@ def train_node_classifier(
     train = train or TrainConfig()
     if pretrain_epochs < 0:
         raise InputError(f"Expected 'pretrain_epochs' >= 0 (got {pretrain_epochs})")
-    ModelConfig(**(model_options or {}))  # option errors surface before any work or write
+    candidates = design_choices(model_options)
+    if resume and len(candidates) > 1:
+        raise InputError(
+            "resume reads the chosen design from the run folder's config.yaml: use "
+            "resume_node_classifier (or `mmgraph train --resume DIR`)"
+        )
     init_distributed()  # under torchrun: join the process group before encoding
     folder = RunFolder(out, overwrite=overwrite, resume=resume).check() if out else None
     if graph is None:
         graph = load_graph(data, need_labels=True)
     check_trainable(graph, data.source)
+    selection = None
+    if len(candidates) > 1:
+        chosen, selection = _choose_design(
+            data, features, candidates, train, graph, progress, pretrain_epochs
+        )
+        if folder is None:
+            return chosen
+        model_options = candidates[next(i for i, c in enumerate(selection) if c["chosen"])]
     barrier()  # every rank has checked the run folder before rank 0 creates its staging
 
     def train_into(run_dir: Path | None) -> RunResult:
-        return _train(
+        result = _train(
             data,
             features,
             model_options,
@@ -162,6 +193,9 @@ def train_node_classifier(
             resume,
             callbacks,
         )
+        if selection is not None and run_dir is not None and is_main_process():
+            write_json(run_dir / SELECTION, selection)
+        return dataclasses.replace(result, selection=selection)
 
     if folder is None:
         return train_into(None)
@@ -170,6 +204,81 @@ def train_node_classifier(
     with folder.transaction(keep_partial=has_checkpoint) as staging:
         result = train_into(staging)
     return dataclasses.replace(result, run_dir=folder.final)
+
+
+def design_choices(model_options: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The model options :func:`train_node_classifier` chooses between (one: no choice).
+
+    Those of :func:`~mmgraph.models.auto.design_candidates` that a model accepts; the first
+    error if none does, so option errors surface before any work or write. A design the
+    other options rule out (the conv head with a GGNN aggregator) is left out of the choice.
+    """
+    valid, errors = [], []
+    for candidate in design_candidates(model_options or {}):
+        try:
+            ModelConfig(**candidate)
+        except ValueError as error:
+            errors.append(error)
+        else:
+            valid.append(candidate)
+    if not valid:
+        raise errors[0]
+    for refused in errors:
+        log.info("A design is left out of the choice: %s", refused)
+    return valid
+
+
+def describe_design(options: dict[str, Any]) -> str:
+    """A design's options in words, e.g. ``2 layers, linear head, modality dim 64``."""
+    layers, dim = options.get("num_layers"), options.get("modality_dim")
+    return (
+        f"{layers} layer{'' if layers == 1 else 's'}, {options.get('head')} head, "
+        f"{'no projection' if dim is None else f'modality dim {dim}'}"
+    )
+
+
+def describe_selection(selection: Sequence[dict[str, Any]]) -> str:
+    """One line: the designs compared and their validation scores, the chosen one marked."""
+    return "; ".join(
+        f"{describe_design(s['options'])} {s['val_score']:.3f}{' (chosen)' if s['chosen'] else ''}"
+        for s in selection
+    )
+
+
+def _choose_design(
+    data: DataSpec,
+    features: FeatureConfig,
+    candidates: list[dict[str, Any]],
+    train: TrainConfig,
+    graph: MultimodalGraph,
+    progress: bool,
+    pretrain_epochs: int,
+) -> tuple[RunResult, list[dict[str, Any]]]:
+    """Train each candidate (no run folder) and keep the best validation score.
+
+    Returns the chosen candidate's result and the selection record: per candidate its
+    ``options``, ``val_score`` (the best validation value of ``train.monitor``; a loss is
+    negated, higher is better) and ``chosen``.
+    """
+    featured = featurize(graph, features, progress=progress)
+    results = []
+    for candidate in candidates:
+        result = _train(
+            data, features, candidate, train, None, featured, progress, True, pretrain_epochs, False
+        )
+        results.append(result)
+    scores = [float(r.trainer.best_score) for r in results]  # type: ignore[arg-type]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))  # ties: the earlier one
+    selection = [
+        {
+            "options": {k: v for k, v in candidate.items() if k in DESIGN_OPTIONS},
+            "val_score": score,
+            "chosen": i == best,
+        }
+        for i, (candidate, score) in enumerate(zip(candidates, scores, strict=True))
+    ]
+    log.info("Design chosen on validation (%s): %s", train.monitor, describe_selection(selection))
+    return dataclasses.replace(results[best], selection=selection), selection
 
 
 def _train(
@@ -282,7 +391,7 @@ def train_node_classifier_seeds(
     check_trainable(graph, data.source)
 
     def run_all(staging: Path | None) -> dict[str, Any]:
-        runs = []
+        runs, selections = [], []
         for seed in seeds:
             spec = dataclasses.replace(data, split_seed=seed) if split_per_seed else data
             result = train_node_classifier(
@@ -296,9 +405,12 @@ def train_node_classifier_seeds(
                 pretrain_epochs=pretrain_epochs,
             )
             runs.append(result.metrics)
+            selections.append(result.selection)
         metrics = summarize_folds(runs)
         metrics["seeds"] = runs
         metrics["seed_list"] = seeds
+        if any(selections):
+            metrics["selection"] = selections
         if staging is not None:
             write_json(staging / METRICS, metrics)
         return metrics

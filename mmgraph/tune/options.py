@@ -56,6 +56,10 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "root": None,
         **_FEATURES,
         **_MODEL,
+        # the design, chosen on validation data among mmgraph.models.auto.DESIGNS
+        "layers": "auto",
+        "head": "auto",
+        "modality_dim": "auto",
         "epochs": 200,
         "lr": 0.01,
         "weight_decay": 5e-4,
@@ -167,8 +171,11 @@ _MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
     "coordination": (None, "cosine", "ranking", "structure", "infonce", "cca"),
 }
 
+_DESIGN = ("layers", "head", "modality_dim")
+"""Options a node run may leave to ``auto``: the design chosen on validation data."""
+
 CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
-    "node": dict(_MODEL_CHOICES),
+    "node": {**_MODEL_CHOICES, "head": ("auto", "linear", "conv")},
     "subgraph": {
         "method": ("glass", "pool", "sub2vec"),
         "node_input": ("auto", "constant", "degree", "id", "attributes", "x", "multimodal"),
@@ -199,12 +206,12 @@ def check_value(task: str, name: str, value: Any, where: str) -> None:
                 f"{', '.join(str(c) for c in choices)})"
             )
         return
-    if value is None:
+    if value is None or (value == "auto" and default == "auto" and name in _DESIGN):
         return
     if isinstance(default, bool):
         ok = isinstance(value, bool)
         kind = "true or false"
-    elif isinstance(default, int) or name in ("modality_dim",):
+    elif isinstance(default, int) or name in _DESIGN[::2]:  # layers, modality_dim
         ok = isinstance(value, int) and not isinstance(value, bool)
         kind = "an integer"
     elif isinstance(default, float):
@@ -299,13 +306,13 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def node_run(options: Mapping[str, Any], progress: bool = False) -> NodeRun:
     """What ``mmgraph train`` with these options trains (``options``: see :data:`OPTIONS`)."""
-    from mmgraph.models import ModelConfig
     from mmgraph.tasks import DataSpec
+    from mmgraph.tasks.node_classification import design_choices
     from mmgraph.train import TrainConfig
 
     o = resolve("node", options)
     model = _model(o)
-    ModelConfig(**model)  # refuses bad combinations now
+    design_choices(model)  # refuses bad combinations now
     train = TrainConfig(
         epochs=o["epochs"],
         lr=o["lr"],

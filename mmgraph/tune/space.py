@@ -23,11 +23,13 @@ from mmgraph.errors import InputError, read_yaml
 from mmgraph.tune.options import BUILDERS, OPTIONS, check_value
 
 NODE_SPACE: dict[str, Any] = {
-    "aggregator": {"choices": ["gcn", "mean"]},  # the ones a conv head is built with
-    "layers": {"low": 1, "high": 3},
+    # the ones a conv head is built with; "auto" and the designs' "auto" (chosen on
+    # validation inside the trial) make the first trial the default command
+    "aggregator": {"choices": ["auto", "gcn", "mean"]},
+    "layers": {"choices": ["auto", 1, 2, 3]},
     "hidden": {"low": 16, "high": 256, "log": True},
-    "modality_dim": {"choices": [None, 32, 64]},
-    "head": {"choices": ["linear", "conv"]},
+    "modality_dim": {"choices": ["auto", None, 32, 64]},
+    "head": {"choices": ["auto", "linear", "conv"]},
     "fusion": {"choices": ["concat", "gated", "late"]},
     "numeric_scaling": {"choices": ["auto", "standard", "none"]},
     "no_missing_indicator": {"choices": [False, True]},

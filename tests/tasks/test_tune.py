@@ -270,3 +270,17 @@ def test_the_first_trial_is_the_defaults(card: Path, space: Path, tmp_path: Path
     # searches hidden over 4..16 (default 64: drawn) and lr over 0.005..0.05 (default 0.01).
     assert first.params["lr"] == OPTIONS["node"]["lr"]
     assert 4 <= first.params["hidden"] <= 16
+
+
+def test_the_first_node_trial_is_the_default_command() -> None:
+    """Every option the node space searches starts at its default (designs chosen inside)."""
+    import types
+
+    from mmgraph.tune.options import OPTIONS
+    from mmgraph.tune.space import load_space
+    from mmgraph.tune.study import default_params
+
+    space = load_space("node")
+    first = default_params(space, types.SimpleNamespace(task="node"))
+    assert first == {name: OPTIONS["node"][name] for name in space.params}
+    assert first["layers"] == first["head"] == first["modality_dim"] == "auto"
