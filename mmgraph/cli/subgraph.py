@@ -64,7 +64,13 @@ def register(sub: Any) -> None:
     g.add_argument(
         "--layers", type=layer_count, default=1, help="message passing layers (default: 1)"
     )
-    g.add_argument("--pool", choices=POOL_NAMES, default="mean", help="(default: mean)")
+    g.add_argument(
+        "--pool",
+        choices=("auto", *POOL_NAMES),
+        default="auto",
+        help="pooling of the subgraph's nodes; auto: mean and sum are both trained and the "
+        "better on validation kept (default: auto)",
+    )
     g.add_argument(
         "--aggr",
         choices=("sum", "mean", "gcn"),

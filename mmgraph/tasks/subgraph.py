@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.models.auto import AUTO
 from mmgraph.objectives import SupervisedObjective, balanced_class_weights
 from mmgraph.seed import seed_everything
 from mmgraph.subgraph import (
@@ -51,6 +52,13 @@ from mmgraph.train.trainer import Callback
 log = logging.getLogger(__name__)
 
 SUBGRAPH_METHODS: tuple[str, ...] = ("glass", "pool", "sub2vec")
+
+POOL_CHOICES: tuple[str, ...] = ("mean", "sum")
+"""The poolings ``pool="auto"`` chooses between on validation subgraphs (ties: the first).
+
+Chosen by ``benchmarks/defaults.py``: the mean did best on density, cut ratio and coreness,
+the sum alone solves SubGNN's component task (it counts the nodes each component brings:
+validation micro-F1 1.00 against 0.72); no fixed pooling did best on all four."""
 """Methods of :func:`train_subgraph_model`."""
 
 METRICS = "metrics.json"
@@ -71,7 +79,9 @@ class SubgraphConfig(ConfigBase):
             (default: ``"auto"``)
         hidden (int): Size of node and subgraph embeddings. (default: :obj:`32`)
         num_layers (int): Message passing layers. (default: :obj:`1`)
-        pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`. (default: ``"mean"``)
+        pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`, or ``"auto"``: each of
+            :data:`POOL_CHOICES` is trained and the one with the best validation score
+            (``monitor``) kept, per run (needs validation subgraphs). (default: ``"auto"``)
         aggr (str): GLASS's neighbour aggregation (``sum``, ``mean``, ``gcn``).
             (default: ``"sum"``)
         aggregator (str): The ``pool`` method's aggregator (``mean``, ``gcn``, ``ggnn``,
@@ -99,7 +109,7 @@ class SubgraphConfig(ConfigBase):
     node_input: str = "auto"
     hidden: int = 32
     num_layers: int = 1
-    pool: str = "mean"
+    pool: str = "auto"
     aggr: str = "sum"
     aggregator: str = "mean"
     z_ratio: float = 1.0
@@ -147,6 +157,11 @@ def build_subgraph_model(
     dataset: SubgraphDataset, config: SubgraphConfig, graph: Any | None = None
 ) -> nn.Module:
     """The GLASS or PoolGNN model of ``config`` for ``dataset`` (``graph``: its featurized base)."""
+    if config.pool == AUTO:
+        raise ValueError(
+            "pool='auto' is chosen on validation subgraphs by train_subgraph_model (mmgraph "
+            f"subgraph train): a model needs one of {list(POOL_CHOICES)} or another pooling"
+        )
     graph = dataset.graph if graph is None else graph
     node_input = build_node_input(config.node_input, graph, config.hidden)
     if config.method == "glass":
@@ -212,6 +227,82 @@ def _with_micro(metrics: dict[str, float]) -> dict[str, float]:
 
 
 def _fit_classifier(
+    dataset: SubgraphDataset,
+    config: SubgraphConfig,
+    train: TrainConfig,
+    graph: Any,
+    full: SubgraphBatch,
+    train_index: Tensor,
+    cache: NeighborhoodCache | None,
+    callbacks: Sequence[Callback] = (),
+) -> tuple[nn.Module, Trainer, list[dict[str, Any]] | None]:
+    """Train ``config``'s classifier (with ``pool="auto"``, one per pooling; see below).
+
+    With ``pool="auto"`` each pooling of :data:`POOL_CHOICES` is trained and the best
+    validation score kept; the third value lists each pooling's score (else :obj:`None`).
+    A run without validation subgraphs (whole graphs in folds) chooses on a seeded,
+    stratified tenth of its training subgraphs (:data:`INNER_VALIDATION`), the others
+    training the candidates; the chosen pooling is then trained on all of them. The test
+    subgraphs play no part.
+    """
+    if config.pool != AUTO:
+        return (*_fit_one(dataset, config, train, graph, full, train_index, cache, callbacks), None)
+    val = getattr(full, "val_mask", None)
+    inner = val is None or not bool((val & (full.y >= 0)).any())
+    choose_on, choose_index = full, train_index
+    if inner:
+        choose_on, choose_index = _inner_split(full, train_index, train.seed)
+    fits = [
+        _fit_one(
+            dataset,
+            dataclasses.replace(config, pool=pool),
+            train,
+            graph,
+            choose_on,
+            choose_index,
+            cache,
+            () if inner else callbacks,
+        )
+        for pool in POOL_CHOICES
+    ]
+    scores = [float(trainer.best_score) for _, trainer in fits]  # type: ignore[arg-type]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))  # ties: the earlier one
+    selection = [
+        {"pool": pool, "val_score": score, "chosen": i == best, "inner_validation": inner}
+        for i, (pool, score) in enumerate(zip(POOL_CHOICES, scores, strict=True))
+    ]
+    log.info("Pooling chosen on validation (%s): %s", train.monitor, selection)
+    if not inner:
+        return (*fits[best], selection)
+    chosen = dataclasses.replace(config, pool=POOL_CHOICES[best])
+    return (
+        *_fit_one(dataset, chosen, train, graph, full, train_index, cache, callbacks),
+        selection,
+    )
+
+
+INNER_VALIDATION = 0.1
+"""Share of a fold's training subgraphs that ``pool="auto"`` chooses on (whole graphs)."""
+
+
+def _inner_split(
+    full: SubgraphBatch, train_index: Tensor, seed: int
+) -> tuple[SubgraphBatch, Tensor]:
+    """``full`` split for a choice inside ``train_index``, and its training positions.
+
+    A stratified :data:`INNER_VALIDATION` of ``train_index`` becomes the validation
+    subgraphs, the rest the training ones; nothing is a test subgraph.
+    """
+    from mmgraph.data.split import stratified_split
+
+    y = torch.full_like(full.y, -1)
+    y[train_index] = full.y[train_index]
+    fit, val, _ = stratified_split(y, 1.0 - INNER_VALIDATION, INNER_VALIDATION, 0.0, seed=seed)
+    none = torch.zeros_like(fit)
+    return with_split(full, fit, none, val), fit.nonzero().view(-1)
+
+
+def _fit_one(
     dataset: SubgraphDataset,
     config: SubgraphConfig,
     train: TrainConfig,
@@ -375,6 +466,7 @@ def train_subgraph_model(
     if config.method == "sub2vec":
         unsupervised = _fit_sub2vec(dataset, config, train)
     run_metrics: list[dict[str, dict[str, float]]] = []
+    selections: list[list[dict[str, Any]] | None] = []
     embeddings: list[Tensor] = []
     models: list[nn.Module] = []
     for name, batch in runs:
@@ -384,9 +476,10 @@ def train_subgraph_model(
             run_metrics.append(_probe_metrics(emb, batch, config.probe_c, train.seed))
         else:
             index = (batch.train_mask & (batch.y >= 0)).nonzero().view(-1)
-            model, trainer = _fit_classifier(
+            model, trainer, selection = _fit_classifier(
                 dataset, config, train, graph, batch, index, cache, callbacks
             )
+            selections.append(selection)
             run_metrics.append(_split_metrics(trainer, batch))
             model.eval()
             with torch.no_grad():
@@ -394,8 +487,14 @@ def train_subgraph_model(
             models.append(model)
         embeddings.append(emb)
     if len(runs) == 1:
-        return SubgraphResult(run_metrics[0], embeddings[0], models)
-    return SubgraphResult(summarize_folds(run_metrics), torch.stack(embeddings), models)
+        metrics: dict[str, Any] = dict(run_metrics[0])
+        if selections and selections[0] is not None:
+            metrics["pool_selection"] = selections[0]
+        return SubgraphResult(metrics, embeddings[0], models)
+    metrics = summarize_folds(run_metrics)
+    if any(selection is not None for selection in selections):
+        metrics["pool_selection"] = selections
+    return SubgraphResult(metrics, torch.stack(embeddings), models)
 
 
 def summarize_folds(runs: Sequence[dict[str, dict[str, float]]]) -> dict[str, Any]:

@@ -83,7 +83,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "node_input": "auto",
         "hidden": 32,
         "layers": 1,
-        "pool": "mean",
+        "pool": "auto",
         "aggr": "sum",
         "aggregator": "mean",
         "z_ratio": 1.0,
@@ -179,7 +179,7 @@ CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
     "subgraph": {
         "method": ("glass", "pool", "sub2vec"),
         "node_input": ("auto", "constant", "degree", "id", "attributes", "x", "multimodal"),
-        "pool": ("mean", "sum", "max", "size", "attention"),
+        "pool": ("auto", "mean", "sum", "max", "size", "attention"),
         "aggr": ("sum", "mean", "gcn"),
         "aggregator": _AGGREGATORS,
         "tokens": ("degree", "node"),

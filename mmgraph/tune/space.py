@@ -44,7 +44,7 @@ SUBGRAPH_SPACE: dict[str, Any] = {
     "node_input": {"choices": ["auto", "constant", "degree"]},
     "hidden": {"choices": [16, 32, 64, 128]},
     "layers": {"low": 1, "high": 3},
-    "pool": {"choices": ["mean", "sum", "max", "size"]},
+    "pool": {"choices": ["auto", "mean", "sum", "max", "size"]},
     "aggr": {"choices": ["sum", "mean", "gcn"]},
     "z_ratio": {"low": 0.5, "high": 1.0},
     "dropout": {"low": 0.0, "high": 0.5},

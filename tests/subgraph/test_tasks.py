@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,7 +14,9 @@ import yaml
 
 from mmgraph.data import SubgraphDataset, save_card
 from mmgraph.tasks.subgraph import (
+    POOL_CHOICES,
     SubgraphConfig,
+    build_subgraph_model,
     load_subgraph_dataset,
     run_subgraph_task,
     summarize_folds,
@@ -26,7 +30,7 @@ FAST = TrainConfig(epochs=3, lr=0.01, patience=None, progress=False, determinist
 def test_glass_on_a_split(density_small: SubgraphDataset) -> None:
     config = SubgraphConfig(method="glass", hidden=8, num_layers=1, batch_size=20)
     result = train_subgraph_model(density_small, config, FAST)
-    assert set(result.metrics) == {"train", "val", "test"}
+    assert set(result.metrics) == {"train", "val", "test", "pool_selection"}  # pool="auto"
     for split in ("val", "test"):
         metrics = result.metrics[split]
         assert metrics["micro_f1"] == metrics["accuracy"]
@@ -64,7 +68,7 @@ def test_no_split_gets_a_stratified_one(overlapping: SubgraphDataset) -> None:
         class_names=["a", "b"],
     )
     result = train_subgraph_model(bare, SubgraphConfig(method="pool", hidden=4), FAST)
-    assert set(result.metrics) == {"train", "val", "test"}
+    assert set(result.metrics) == {"train", "val", "test", "pool_selection"}
 
 
 def test_run_writes_metrics_and_embeddings(overlapping: SubgraphDataset, tmp_path: Path) -> None:
@@ -115,3 +119,50 @@ def test_validation_runs_on_the_validation_subgraphs(overlapping: SubgraphDatase
     assert batch.val_mask.tolist() == [True] and not bool(batch.train_mask.any())
     folds = with_split(full, torch.tensor([0, 1, 2]), torch.tensor([4, 5]))
     assert _validation_batch(overlapping, folds, overlapping.graph, None) is folds
+
+
+def test_pool_auto_keeps_the_best_validation_pooling(density_small: SubgraphDataset) -> None:
+    """The best validation score is kept, the run is that pooling's own run, and other
+    labels on the test subgraphs change nothing."""
+    config = SubgraphConfig(method="glass", hidden=8, num_layers=1, batch_size=20)
+    result = train_subgraph_model(density_small, config, FAST)
+    selection = result.metrics["pool_selection"]
+    assert [s["pool"] for s in selection] == list(POOL_CHOICES)
+    scores = [s["val_score"] for s in selection]
+    assert [s["chosen"] for s in selection] == [i == scores.index(max(scores)) for i in range(2)]
+    assert not any(s["inner_validation"] for s in selection)
+    chosen = POOL_CHOICES[scores.index(max(scores))]
+    alone = train_subgraph_model(density_small, dataclasses.replace(config, pool=chosen), FAST)
+    assert "pool_selection" not in alone.metrics
+    assert {k: alone.metrics[k] for k in ("train", "val", "test")} == {
+        k: result.metrics[k] for k in ("train", "val", "test")
+    }
+    relabelled = copy.copy(density_small)
+    relabelled.y = density_small.y.clone()
+    test = density_small.test_mask
+    relabelled.y[test] = (relabelled.y[test] + 1) % density_small.num_classes
+    again = train_subgraph_model(relabelled, config, FAST)
+    assert again.metrics["pool_selection"] == selection
+
+
+def test_pool_auto_on_folds_chooses_inside_each_fold(molecules: SubgraphDataset) -> None:
+    config = SubgraphConfig(method="pool", hidden=8, num_layers=2)
+    result = train_subgraph_model(molecules, config, FAST)
+    per_fold = result.metrics["pool_selection"]
+    assert len(per_fold) == len(molecules.folds)
+    for selection in per_fold:
+        assert [s["pool"] for s in selection] == list(POOL_CHOICES)
+        assert all(s["inner_validation"] for s in selection)
+        assert sum(s["chosen"] for s in selection) == 1
+    # the test fold is not read: other labels there, the same choices
+    relabelled = copy.copy(molecules)
+    relabelled.y = molecules.y.clone()
+    _, test = molecules.folds[0]
+    relabelled.y[test] = 1 - relabelled.y[test]
+    again = train_subgraph_model(relabelled, config, FAST)
+    assert again.metrics["pool_selection"][0] == per_fold[0]
+
+
+def test_a_model_refuses_pool_auto() -> None:
+    with pytest.raises(ValueError, match="chosen on validation subgraphs"):
+        build_subgraph_model(None, SubgraphConfig(pool="auto"))  # type: ignore[arg-type]
