@@ -56,6 +56,7 @@ RESULTS = HERE / "results"
 RUNS = RESULTS / "defaults_runs.jsonl"
 COMMANDS = RESULTS / "defaults_commands.jsonl"
 TUNED = RESULTS / "defaults_tuned.jsonl"
+BEFORE = RESULTS / "defaults_commands_before.jsonl"  # the previous round's defaults
 REPORT = RESULTS / "defaults.md"
 DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "shared" / "data"))
 
@@ -583,6 +584,7 @@ def commands_report(rows: list[dict[str, Any]]) -> list[str]:
 def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
     """Per data set: the default command, the tuned command, the published number."""
     default = {r["data"]: r for r in _rows(cmds)}
+    before = {r["data"]: r for r in _rows(BEFORE)}
     tuned_rows = {r["data"]: r for r in _rows(tuned_path)}
     names = [d for fam in FAMILIES.values() for d in fam if d in default or d in tuned_rows]
     if not names:
@@ -592,10 +594,12 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
         "Test score, mean ± std (accuracy % for node and TU data, micro-F1 × 100 for "
         "subgraphs). Default: the command with no flag but the data (and `--root`, `--out`); "
         "tuned: `mmgraph tune` with the budget shown (its search reads validation data only), "
-        "retrained with its seeds."
+        "retrained with its seeds. Before: the same command with the defaults of the "
+        "previous round (no design or pooling chosen on validation; "
+        "`defaults_commands_before.jsonl`)."
     )
-    lines += ["", "| data | default | runs | tuned | tuned trials | published |"]
-    lines.append("|---|---|---|---|---|---|")
+    lines += ["", "| data | default | runs | before | tuned | tuned trials | published |"]
+    lines.append("|---|---|---|---|---|---|---|")
     for d in names:
         a = default.get(d)
         t = tuned_rows.get(d)
@@ -604,9 +608,12 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
             if t
             else "-"
         )
+        b = before.get(d)
+        was = f"{_mean_std(b['test'])} ({len(b['test'])})" if b else "-"
         lines.append(
             f"| {d} | {_mean_std(a['test']) if a else '-'} | {len(a['test']) if a else '-'} | "
-            f"{_mean_std(t['test']) if t else 'not run'} | {trials} | {PUBLISHED.get(d, '-')} |"
+            f"{was} | {_mean_std(t['test']) if t else 'not run'} | {trials} | "
+            f"{PUBLISHED.get(d, '-')} |"
         )
     if tuned_rows:
         lines += ["", "Tuned commands:", ""]

@@ -31,7 +31,10 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 0
     printed = capsys.readouterr().out
     assert "glass on cut" in printed and "micro_f1" in printed and "test" in printed
+    # the default --pool auto: both poolings trained, the better on validation kept
+    assert "pooling chosen on validation loss, per run: " in printed
     metrics = json.loads((out / "metrics.json").read_text())
+    assert [s["pool"] for s in metrics["pool_selection"]] == ["mean", "sum"]
     assert metrics["test"]["micro_f1"] == metrics["test"]["accuracy"]
     assert np.load(out / "embeddings.npy").shape == (30, 8)
     assert (out / "config.yaml").is_file()

@@ -214,6 +214,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     what = f"{folds}-fold cross-validation" if folds else "its split"
     runs = f", {len(seeds)} seeds" if len(seeds) > 1 else ""
     print(f"{config.method} on {dataset.name} ({len(dataset)} subgraphs, {what}{runs})")
+    pools = chosen_pools(metrics)
+    if pools:
+        counts = ", ".join(f"{p} ({pools.count(p)}×)" for p in dict.fromkeys(pools))
+        print(f"pooling chosen on validation {train.monitor}, per run: {counts}")
     columns = ["micro_f1", "accuracy", "macro_f1"]
     rows = []
     for split in ("train", "val", "test"):
@@ -252,3 +256,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     print(f"written to {folder} (edge_list.txt, subgraphs.pth)")
     return 0
+
+
+def chosen_pools(metrics: dict[str, Any]) -> list[str]:
+    """The pooling ``pool="auto"`` kept in each run (seed, fold) of ``metrics``."""
+    runs = metrics.get("seeds") or [metrics]
+    out = []
+    for run in runs:
+        selection = run.get("pool_selection") or []
+        per_fold = selection if selection and isinstance(selection[0], list) else [selection]
+        for fold in per_fold:
+            out += [s["pool"] for s in fold if s["chosen"]]
+    return out
