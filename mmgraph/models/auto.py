@@ -29,8 +29,8 @@ One more kind of ``"auto"`` is not a rule but a choice made on validation data, 
 training task (:func:`~mmgraph.tasks.train_node_classifier`), not by the model:
 
 - ``num_layers``, ``head``, ``modality_dim`` set to ``"auto"`` (the defaults of
-  ``mmgraph train``): each design of :data:`DESIGNS` is trained, and the one with the best
-  validation score (the training's ``monitor``) is kept (:func:`design_candidates`). The
+  ``mmgraph train``): each design of :data:`DESIGNS` is trained, and the one with the
+  lowest validation loss is kept (:func:`design_candidates`). The
   two designs won on different data sets in ``benchmarks/defaults.py`` (the compact one on
   Cora, the projected one on the synthetic bots and the country flags); no rule read from
   the graph told them apart, the validation split does.

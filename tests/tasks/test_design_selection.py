@@ -15,7 +15,7 @@ from mmgraph.data.synthetic import make_social_graph
 from mmgraph.models import ModelConfig
 from mmgraph.models.auto import DESIGNS, design_candidates
 from mmgraph.tasks import DataSpec, train_node_classifier
-from mmgraph.tasks.node_classification import SELECTION, design_choices
+from mmgraph.tasks.node_classification import SELECTION, design_choices, min_val_loss
 from mmgraph.train import TrainConfig
 
 
@@ -85,12 +85,12 @@ def test_the_best_validation_design_is_kept_and_the_test_split_plays_no_part() -
     assert [s["options"] for s in selection] == [
         {k: d[k] for k in ("num_layers", "head", "modality_dim")} for d in DESIGNS
     ]
-    scores = [s["val_score"] for s in selection]
+    losses = [s["val_loss"] for s in selection]
     chosen = [s["chosen"] for s in selection]
-    assert chosen.count(True) == 1 and scores[chosen.index(True)] == max(scores)
-    assert result.trainer.best_score == max(scores)
-    # each score is that design trained on its own: the same seeded run
-    for design, score in zip(DESIGNS, scores, strict=True):
+    assert chosen.count(True) == 1 and losses[chosen.index(True)] == min(losses)
+    assert min_val_loss(result.trainer) == min(losses)
+    # each loss is that design trained on its own: the same seeded run
+    for design, loss in zip(DESIGNS, losses, strict=True):
         alone = train_node_classifier(
             spec,
             model_options={"hidden": 8, **design},
@@ -98,7 +98,7 @@ def test_the_best_validation_design_is_kept_and_the_test_split_plays_no_part() -
             graph=graph.clone(),
             progress=False,
         )
-        assert alone.selection is None and alone.trainer.best_score == pytest.approx(score)
+        assert alone.selection is None and min_val_loss(alone.trainer) == pytest.approx(loss)
     # other labels on the test nodes: the same scores, the same choice
     shuffled = graph.clone()
     test = shuffled.test_mask
@@ -137,7 +137,7 @@ def test_train_prints_the_design_chosen(card: Path, tmp_path: Path, capsys) -> N
     args += ["--epochs", "2", "--hidden", "8", "--quiet", "--out", str(tmp_path / "run")]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "design chosen on validation macro_f1: 2 layers, linear head, modality dim 64" in out
+    assert "design chosen on validation loss: 2 layers, linear head, modality dim 64" in out
     assert "1 layer, conv head, no projection" in out and "(chosen)" in out
     model = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"]
     assert model["head"] in ("linear", "conv")
