@@ -16,9 +16,14 @@ the default monitor); only the pick changes with the criterion. A criterion is c
 its average rank across data sets of the mean test score of its picks: a default chosen
 across data sets, never for one.
 
+The same for ``mmgraph subgraph train --pool auto`` (``--family subgraph``): mean and sum
+pooling on density, component and fresh cut-ratio and coreness instances (instance 0, as
+the default commands use), seeds 0-4; the test score is micro-F1, the run's own selection
+the best validation loss (its default monitor).
+
 Usage::
 
-    python benchmarks/design_selection.py run [--datasets cora texas] [--seeds 5]
+    python benchmarks/design_selection.py run [--family node|subgraph] [--datasets cora]
     python benchmarks/design_selection.py report
 
 Results: ``benchmarks/results/design_selection.jsonl`` (one line per run, resumable) and
@@ -43,6 +48,8 @@ RUNS = RESULTS / "design_selection.jsonl"
 REPORT = RESULTS / "design_selection.md"
 DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "shared" / "data"))
 NODE_DATA = ("cora", "citeseer", "cornell", "texas", "country-flags", "synthetic")
+SUBGRAPH_DATA = ("density", "component", "cut_ratio", "coreness")
+POOLS = ("mean", "sum")
 WINDOW = 10
 CRITERIA = (
     "best_macro_f1",
@@ -112,6 +119,49 @@ def run(datasets: Sequence[str], seeds: int) -> None:
                 print(f"{name} seed {seed} design {index}: test {row['test']:.3f}", flush=True)
 
 
+def run_subgraph(datasets: Sequence[str], seeds: int) -> None:
+    """Train mean and sum pooling on each subgraph data set and seed; one line per run."""
+    from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs
+    from mmgraph.tasks.subgraph import load_subgraph_dataset, train_subgraph_model
+    from mmgraph.tune.options import subgraph_run
+
+    done = {(r["data"], r["seed"], r["design"]) for r in _rows()}
+    for name in datasets:
+        if name in ("cut_ratio", "coreness"):
+            dataset = make_synthetic_subgraphs(name, seed=0)
+        else:
+            dataset = load_subgraph_dataset(name, root=str(DATA_ROOT))
+        for seed in range(seeds):
+            for index, pool in enumerate(POOLS):
+                if (name, seed, index) in done:
+                    continue
+                run = subgraph_run({"data": name, "seed": seed, "pool": pool})
+                records: list[dict[str, Any]] = []
+                started = time.perf_counter()
+                result = train_subgraph_model(
+                    dataset,
+                    run.config,
+                    run.train,
+                    run.features,
+                    callbacks=[lambda _, record, out=records: out.append(dict(record))],
+                )
+                curve = {
+                    key: [r[f"val_{key}"] for r in records if f"val_{key}" in r]
+                    for key in ("macro_f1", "accuracy", "loss")
+                }
+                row = {
+                    "data": name,
+                    "seed": seed,
+                    "design": index,
+                    "test": result.metrics["test"]["micro_f1"],
+                    "val_curve": curve,
+                    "seconds": time.perf_counter() - started,
+                }
+                with RUNS.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+                print(f"{name} seed {seed} {pool}: test {row['test']:.3f}", flush=True)
+
+
 def _score(curve: dict[str, list[float]], criterion: str) -> float:
     if criterion == "loss":
         return -min(curve["loss"])
@@ -125,8 +175,33 @@ def _score(curve: dict[str, list[float]], criterion: str) -> float:
 
 def report() -> str:
     rows = _rows()
+    lines = [
+        "# Choosing the design on validation data",
+        "",
+        "Command: `python benchmarks/design_selection.py run [--family subgraph]` then "
+        "`report` (see the script's docstring). Test score (%: accuracy for node sets, "
+        "micro-F1 for subgraphs) of the candidate each criterion picks, mean ± std over the "
+        "seeds, the picks per seed, and each criterion's average rank across the family's "
+        "data sets. `design 0/1` always take one candidate; `oracle (test)` picks on the "
+        "test score (a bound, not a method).",
+        "",
+    ]
+    families = (
+        ("node", NODE_DATA, "0: 2 layers, linear head, modality dim 64; 1: 1 layer, conv "
+         "head, no projection"),
+        ("subgraph", SUBGRAPH_DATA, "0: mean pooling; 1: sum pooling"),
+    )  # fmt: skip
+    for family, data, legend in families:
+        names = [n for n in data if any(r["data"] == n for r in rows)]
+        if names:
+            lines += [f"## {family} ({legend})", "", *_family_table(rows, names), ""]
+    text = "\n".join(lines)
+    REPORT.write_text(text)
+    return text
+
+
+def _family_table(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
     by = {(r["data"], r["seed"], r["design"]): r for r in rows}
-    names = [n for n in NODE_DATA if any(r["data"] == n for r in rows)]
     table: dict[str, dict[str, tuple[float, float, str]]] = {}
     for criterion in (*CRITERIA, "design 0", "design 1", "oracle (test)"):
         table[criterion] = {}
@@ -159,15 +234,6 @@ def report() -> str:
                 ties = values.count(mean)
                 ranks[c].append(first + (ties - 1) / 2)
     lines = [
-        "# Choosing the design on validation data",
-        "",
-        "Command: `python benchmarks/design_selection.py run` then `report` (see the "
-        "script's docstring). Test accuracy (%) of the design each criterion picks, mean ± "
-        "std over the seeds, the picks per seed (0: 2 layers, linear head, modality dim 64; "
-        "1: 1 layer, conv head, no projection), and each criterion's average rank across "
-        "data sets. `design 0/1` always take one design; `oracle (test)` picks on the test "
-        "score (a bound, not a method).",
-        "",
         "| criterion | " + " | ".join(names) + " | average rank |",
         "|---|" + "---|" * (len(names) + 1),
     ]
@@ -183,21 +249,22 @@ def report() -> str:
     if ranks:
         best = min(ranks, key=lambda c: (statistics.fmean(ranks[c]), CRITERIA.index(c)))
         lines += ["", f"Best average rank: **{best}**."]
-    text = "\n".join(lines) + "\n"
-    REPORT.write_text(text)
-    return text
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="step", required=True)
     r = sub.add_parser("run")
-    r.add_argument("--datasets", nargs="+", default=list(NODE_DATA))
+    r.add_argument("--family", choices=("node", "subgraph"), default="node")
+    r.add_argument("--datasets", nargs="+", default=None)
     r.add_argument("--seeds", type=int, default=5)
     sub.add_parser("report")
     args = parser.parse_args(argv)
-    if args.step == "run":
-        run(args.datasets, args.seeds)
+    if args.step == "run" and args.family == "node":
+        run(args.datasets or NODE_DATA, args.seeds)
+    elif args.step == "run":
+        run_subgraph(args.datasets or SUBGRAPH_DATA, args.seeds)
     print(report())
 
 
