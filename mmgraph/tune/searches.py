@@ -148,11 +148,11 @@ class NodeSearch:
 
 
 # ------------------------------------------------------------------ subgraph
-def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0) -> SubgraphDataset:
+def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0, fold: int = 0) -> SubgraphDataset:
     """A copy of ``dataset`` with a train/val split and its test subgraphs unlabelled.
 
     A split is kept (its test subgraphs unlabelled). Cross-validation folds without a split
-    (TU): the first fold's test graphs are unlabelled and a stratified tenth of its
+    (TU): fold ``fold``'s test graphs are unlabelled and a stratified tenth of its
     training graphs validates. Neither: the seeded stratified 80/10/10 split that
     :func:`~mmgraph.tasks.subgraph.train_subgraph_model` draws for ``seed``.
     """
@@ -168,7 +168,7 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0) -> SubgraphData
             dataset.test_mask if dataset.test_mask is not None else torch.zeros(n, dtype=torch.bool)
         )
     elif dataset.folds:
-        train_idx, test_idx = dataset.folds[0]
+        train_idx, test_idx = dataset.folds[fold]
         test = torch.zeros(n, dtype=torch.bool)
         test[test_idx] = True
         inner = torch.full_like(y, UNLABELLED)
@@ -190,7 +190,15 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0) -> SubgraphData
 
 
 class SubgraphSearch:
-    """Subgraph / graph classification: selects on the validation ``monitor`` (accuracy)."""
+    """Subgraph / graph classification: selects on the validation ``monitor``.
+
+    Whole graphs in cross-validation folds (TU) select inside each fold's training graphs:
+    a trial trains once per fold on nine tenths of that fold's training graphs and scores
+    the other tenth (the fold's test graphs unlabelled); its value is the mean over the
+    folds, reported fold by fold to the pruner. One configuration is chosen for all folds,
+    and the test folds are never scored during the search (a fold's test graphs are
+    training graphs of the other folds, as in any cross-validation).
+    """
 
     task = "subgraph"
 
@@ -201,7 +209,9 @@ class SubgraphSearch:
         dataset = load_subgraph_dataset(self.source, root=root)
         self.whole_graphs = bool(dataset.whole_graphs)
         self.space_name = "graph" if self.whole_graphs else "subgraph"
-        self.data = hide_test_subgraphs(dataset)
+        folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 1
+        self.fold_data = [hide_test_subgraphs(dataset, fold=k) for k in range(folds)]
+        self.data = self.fold_data[0]
         if not bool((self.data.val_mask is not None) and self.data.val_mask.any()):
             raise InputError(
                 f"{self.source!r} has no validation subgraphs to select on: give it a split "
@@ -215,29 +225,41 @@ class SubgraphSearch:
         """What the search maximises."""
         run = subgraph_run(self._with_data(options), whole_graphs=self.whole_graphs)
         monitor = run.train.monitor
-        return f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
+        what = f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
+        if len(self.fold_data) > 1:
+            what += (
+                f", mean over the {len(self.fold_data)} folds (a tenth of each fold's training "
+                "graphs validates)"
+            )
+        return what
 
     def trial(self, options: Mapping[str, Any], report: Report) -> float:
-        """Train once on the data without test labels; the validation score."""
+        """Train on the data without test labels (once per fold); the validation score."""
         from mmgraph.tasks.subgraph import train_subgraph_model
 
         run = subgraph_run(self._with_data(options), whole_graphs=self.whole_graphs)
         monitor = run.train.monitor
-        result = train_subgraph_model(
-            self.data,
-            run.config,
-            run.train,
-            run.features,
-            progress=False,
-            callbacks=[_epoch_reporter(report, monitor)],
-        )
-        val = result.metrics.get("val")
-        if not val or monitor not in val:
-            raise InputError(
-                f"No validation {monitor!r} to select on (got {sorted(val or {})}): choose "
-                "'monitor' among them"
+        scores = []
+        for k, data in enumerate(self.fold_data):
+            per_epoch = len(self.fold_data) == 1  # folds: report once per fold instead
+            result = train_subgraph_model(
+                data,
+                run.config,
+                run.train,
+                run.features,
+                progress=False,
+                callbacks=[_epoch_reporter(report, monitor)] if per_epoch else (),
             )
-        return -float(val[monitor]) if monitor == "loss" else float(val[monitor])
+            val = result.metrics.get("val")
+            if not val or monitor not in val:
+                raise InputError(
+                    f"No validation {monitor!r} to select on (got {sorted(val or {})}): "
+                    "choose 'monitor' among them"
+                )
+            scores.append(-float(val[monitor]) if monitor == "loss" else float(val[monitor]))
+            if not per_epoch:
+                report(k, float(np.mean(scores)))
+        return float(np.mean(scores))
 
     def final(
         self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool

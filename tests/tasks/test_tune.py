@@ -25,6 +25,8 @@ image_size: 8
 epochs: 4
 patience: 10
 modality_dim: 8
+layers: 2
+head: linear
 hidden: {low: 4, high: 16, log: true}
 lr: {low: 0.005, high: 0.05, log: true}
 """
@@ -122,6 +124,17 @@ def test_trials_get_data_without_test_labels(card: Path, shared_data: Path) -> N
     held = mutag.folds[0][1]
     assert bool((tu.data.y[held] == -1).all()) and tu.data.folds is None
     assert not bool((tu.data.train_mask | tu.data.val_mask)[held].any())
+    # folds: one copy per fold, each without its test fold's labels, validated inside
+    # that fold's training graphs
+    assert len(tu.fold_data) == len(mutag.folds) == 10
+    for data, (train_idx, test_idx) in zip(tu.fold_data, mutag.folds, strict=True):
+        assert bool((data.y[test_idx] == -1).all()) and not bool(data.test_mask.any())
+        inside = torch.zeros(len(mutag), dtype=torch.bool)
+        inside[train_idx] = True
+        assert bool(data.val_mask.any()) and bool(inside[data.val_mask].all())
+        assert bool(inside[data.train_mask].all())
+        assert not bool((data.train_mask & data.val_mask).any())
+    assert "mean over the 10 folds" in tu.criterion({})
 
     unsup = searches.UnsupervisedSearch(str(card))
     assert getattr(unsup.data, "y", None) is None
