@@ -657,6 +657,40 @@ def report(runs: Path, cmds: Path, out: Path) -> str:
     return text
 
 
+RUNS_WORD = {"node": "seeds", "subgraph": "seeds", "graph": "folds"}
+
+
+def readme_table(cmds: Path, tuned_path: Path) -> str:
+    """The README's table of the default commands (between its ``defaults-table`` marks)."""
+    default = {r["data"]: r for r in _rows(cmds)}
+    before = {r["data"]: r for r in _rows(BEFORE)}
+    tuned_rows = {r["data"]: r for r in _rows(tuned_path)}
+    lines = [
+        "| data | default command | test | runs | before | `tune --budget 15m` | published |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for family, names in FAMILIES.items():
+        for d in names:
+            a = default.get(d)
+            if a is None:
+                continue
+            kind = RUNS_WORD[family] if len(a["test"]) > 1 else RUNS_WORD[family][:-1]
+            if family == "node" and d in ("synthetic", "cornell", "texas", "country-flags"):
+                kind = "splits"
+            b, t = before.get(d), tuned_rows.get(d)
+            was = f"{_mean_std(b['test'])} ({len(b['test'])})" if b else "-"
+            tuned_cell = "not run"
+            if t:
+                complete = t["trials"].get("complete", 0)
+                tuned_cell = f"{_mean_std(t['test'])} ({complete} trials, {len(t['test'])} runs)"
+            command = a["command"].split("; ")[-1]
+            lines.append(
+                f"| {d} | `{command}` | {_mean_std(a['test'])} | {len(a['test'])} {kind} | "
+                f"{was} | {tuned_cell} | {PUBLISHED.get(d, '-')} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="step", required=True)
@@ -673,7 +707,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     t.add_argument("--budget", default="15m")
     t.add_argument("--seeds", type=int, default=5)
     sub.add_parser("report")
+    sub.add_parser("readme", help="print the README's table of the default commands")
     args = parser.parse_args(argv)
+    if args.step == "readme":
+        print(readme_table(COMMANDS, TUNED))
+        return
     if getattr(args, "threads", None):
         torch.set_num_threads(args.threads)
     if args.step == "grid":
