@@ -32,7 +32,7 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     printed = capsys.readouterr().out
     assert "glass on cut" in printed and "micro_f1" in printed and "test" in printed
     # the default --pool auto: both poolings trained, the better on validation kept
-    assert "pooling chosen on validation loss, per run: " in printed
+    assert "pooling chosen on validation accuracy, per run: " in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert [s["pool"] for s in metrics["pool_selection"]] == ["mean", "sum"]
     assert metrics["test"]["micro_f1"] == metrics["test"]["accuracy"]

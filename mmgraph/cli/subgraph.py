@@ -217,7 +217,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     pools = chosen_pools(metrics)
     if pools:
         counts = ", ".join(f"{p} ({pools.count(p)}×)" for p in dict.fromkeys(pools))
-        print(f"pooling chosen on validation {train.monitor}, per run: {counts}")
+        print(f"pooling chosen on validation accuracy, per run: {counts}")
     columns = ["micro_f1", "accuracy", "macro_f1"]
     rows = []
     for split in ("train", "val", "test"):

@@ -128,7 +128,7 @@ def test_pool_auto_keeps_the_best_validation_pooling(density_small: SubgraphData
     result = train_subgraph_model(density_small, config, FAST)
     selection = result.metrics["pool_selection"]
     assert [s["pool"] for s in selection] == list(POOL_CHOICES)
-    scores = [s["val_score"] for s in selection]
+    scores = [s["val_accuracy"] for s in selection]
     assert [s["chosen"] for s in selection] == [i == scores.index(max(scores)) for i in range(2)]
     assert not any(s["inner_validation"] for s in selection)
     chosen = POOL_CHOICES[scores.index(max(scores))]
