@@ -624,16 +624,23 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
 NOTES = """## Notes
 
 - Every run here shared the two cores with other jobs (two to four processes): the
-  seconds are not speeds, and the 15-minute searches ran 2 to 22 trials.
+  seconds are not speeds, and the 15-minute searches ran fewer trials than on an idle
+  machine.
+- The default commands of this round choose the node design on validation (two designs
+  trained, the lower validation loss kept) and the subgraph pooling (mean and sum
+  trained, the better validation accuracy kept): `design_selection.md` compares the
+  criteria. "Before" is the previous round's command (fixed design, mean pooling; one seed
+  for subgraphs).
 - `tune` retrains on its search's split with 5 seeds; `mmgraph train --seeds` on data
   without a split draws 5 splits: the default and tuned columns differ in protocol there
-  (Cornell, Texas, synthetic, country flags). On Texas the tuned options had validation
-  accuracy 0.867 against 0.626 for the defaults and lost on test (36 validation pages).
-- density: the search's best trial was the defaults (its first trial), so 89.6 ± 2.2 is
-  also the default command over 5 seeds; the default column's 88.0 is one seed.
-- MUTAG's search selected on fold 1's training graphs (not inside each fold); the
-  `graph` family grid did not run, and PTC's default command was stopped unfinished.
-- The subgraph grid and the subgraph default commands used one seed.
+  (Cornell, Texas, synthetic, country flags).
+- Whole graphs (MUTAG): the search scores each trial on a tenth of every fold's training
+  graphs (mean over the 10 folds); the final run is the 10-fold protocol with one seed.
+  The previous round's tuned runs (`defaults_tuned_before.jsonl`: Cora 79.6 ± 1.4, Texas
+  77.8 ± 5.9, density 89.6 ± 2.2, MUTAG 90.6 ± 9.1 selected on fold 1 alone) searched from
+  the previous defaults.
+- The `graph` family grid (MUTAG, PTC) did not run: the whole-graph defaults are those
+  chosen on MUTAG's inner validation splits (`subgraph.md`).
 """
 
 
