@@ -39,3 +39,32 @@ def make_generator(seed: int | None) -> torch.Generator:
     else:
         gen.manual_seed(int(seed))
     return gen
+
+
+def as_generator(
+    seed: int | torch.Generator | None = None, generator: torch.Generator | None = None
+) -> torch.Generator:
+    """The generator a function draws from, given its ``seed`` and/or ``generator`` argument.
+
+    ``generator`` (or a generator passed as ``seed``) is returned as it is; else a new one
+    seeded with ``seed`` (:func:`make_generator`).
+
+    Raises:
+        ValueError: Both a seed and a generator are given.
+        TypeError: ``seed`` is neither an int, a generator nor :obj:`None`.
+    """
+    if generator is not None:
+        if seed is not None:
+            raise ValueError("Pass either 'seed' or 'generator', not both")
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(
+                f"Expected 'generator' to be a torch.Generator (got {type(generator).__name__!r})"
+            )
+        return generator
+    if isinstance(seed, torch.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(
+            f"Expected 'seed' to be an int, a torch.Generator or None (got {type(seed).__name__!r})"
+        )
+    return make_generator(seed)

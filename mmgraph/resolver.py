@@ -1,0 +1,196 @@
+"""The bottom layer every family builds on: name lookup, the modality names, shared checks.
+
+* :func:`resolve` turns a name (or a class, or a ready instance) into an object, from a
+  registry: a plain ``dict`` of name to class or factory. Every name-to-class table of the
+  package (aggregators, activations, fusion heads, coordination losses, objectives) is such a
+  dict and is read only through :func:`resolve`, so an unknown name always raises
+  :class:`UnknownNameError` with the valid names, and a new member is one registry line
+  (``AGGREGATORS["mine"] = MyConv``, or the :func:`register` decorator), as
+  ``torch_geometric.nn.resolver`` does for PyG.
+* :data:`MODALITIES`: the one list of modality names, in canonical order.
+* :func:`check_positive_int` and :func:`check_edge_index`: the argument checks that several
+  families share, with one wording of their errors.
+
+This module imports nothing from ``mmgraph`` but :mod:`mmgraph.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, TypeVar
+
+import torch
+from torch import Tensor
+
+from mmgraph.errors import InputError
+
+MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
+"""The modality names, in the canonical order (fusion heads and reports follow it)."""
+
+T = TypeVar("T")
+
+
+class UnknownNameError(InputError, KeyError):
+    """A name that no registry entry has; the message lists the valid names.
+
+    It is an :class:`~mmgraph.errors.InputError` (a :class:`ValueError`) and a
+    :class:`KeyError`, so callers catching either keep working.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+def _key(name: str) -> str:
+    return name.strip().lower()
+
+
+def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
+    """The entry of ``registry`` called ``name`` (case-insensitive).
+
+    Raises:
+        UnknownNameError: ``name`` is not in ``registry``; the message lists the names.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"Expected the {what} to be a name (got {type(name).__name__!r})")
+    by_key = {_key(k): v for k, v in registry.items()}
+    if _key(name) not in by_key:
+        raise UnknownNameError(f"Unknown {what} {name!r}; expected one of {sorted(registry)}")
+    return by_key[_key(name)]
+
+
+def resolve(
+    registry: Mapping[str, Callable[..., T]],
+    query: str | type | T,
+    *args: Any,
+    what: str = "name",
+    base: type | None = None,
+    **kwargs: Any,
+) -> T:
+    """Build ``query`` from ``registry``; a ready object is returned unchanged.
+
+    A name or a class is called with ``*args, **kwargs``.
+
+    Args:
+        registry (Mapping[str, Callable]): Names to classes or factories.
+        query (str | type | object): A name in ``registry`` (case-insensitive), a class
+            (or factory) to call, or a ready object.
+        *args: Positional arguments of the class.
+        what (str, optional): What the registry holds, for the error message
+            (``"aggregator"``, ``"fusion head"``...). (default: :obj:`"name"`)
+        base (type, optional): When given, a ready object must be an instance of it.
+            (default: :obj:`None`)
+        **kwargs: Keyword arguments of the class.
+
+    Raises:
+        UnknownNameError: ``query`` is a name not in ``registry``.
+        TypeError: ``query`` is an object that is not a ``base``.
+    """
+    if isinstance(query, str):
+        return lookup(registry, query, what)(*args, **kwargs)
+    if isinstance(query, type):
+        return query(*args, **kwargs)
+    if base is not None and not isinstance(query, base):
+        raise TypeError(
+            f"Expected the {what} to be a name in {sorted(registry)}, a class or a "
+            f"{base.__name__} (got {type(query).__name__!r})"
+        )
+    return query
+
+
+def register(registry: MutableMapping[str, Any], name: str) -> Callable[[T], T]:
+    """A class decorator adding the class to ``registry`` under ``name``.
+
+    Raises:
+        ValueError: ``name`` is taken by another entry.
+    """
+
+    def add(cls: T) -> T:
+        taken = registry.get(name)
+        if taken is not None and taken is not cls:
+            raise ValueError(f"The name {name!r} is taken by {taken!r}: choose another")
+        registry[name] = cls
+        return cls
+
+    return add
+
+
+def check_positive_int(value: Any, name: str, *, optional: bool = False) -> Any:
+    """Return ``value`` when it is an int >= 1 (or :obj:`None` when ``optional``).
+
+    Raises:
+        TypeError: ``value`` is not an int (a bool is not).
+        ValueError: ``value`` is below 1.
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            import numpy as np
+
+            is_np_int = isinstance(value, np.integer)
+        except ImportError:  # pragma: no cover - numpy ships with torch
+            is_np_int = False
+        if not is_np_int:
+            raise TypeError(f"Expected '{name}' to be an int >= 1 (got {type(value).__name__!r})")
+    if value < 1:
+        raise ValueError(f"Expected '{name}' to be an int >= 1 (got {value!r})")
+    return int(value)
+
+
+def check_edge_index(edge_index: Any, num_nodes: int | None = None) -> int:
+    """Check a ``[2, E]`` integer ``edge_index`` and return the number of nodes.
+
+    Args:
+        edge_index (torch.Tensor): Edges ``[2, E]``, integers in ``[0, num_nodes)``.
+        num_nodes (int, optional): The number of nodes; :obj:`None` takes the largest id
+            plus one. (default: :obj:`None`)
+
+    Raises:
+        TypeError: ``edge_index`` is not an integer tensor, or ``num_nodes`` not an int.
+        ValueError: Wrong shape, or an id out of ``[0, num_nodes)``.
+    """
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(
+            f"Expected 'edge_index' to be a torch.Tensor (got {type(edge_index).__name__!r})"
+        )
+    if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
+        raise TypeError(
+            f"Expected 'edge_index' to be of integer type (got '{edge_index.dtype}'); "
+            "convert it with `edge_index.long()`"
+        )
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(
+            f"Expected 'edge_index' to have shape [2, E] (got {list(edge_index.shape)}); "
+            "transpose an [E, 2] edge list with `.t()`"
+        )
+    if num_nodes is not None and (not isinstance(num_nodes, int) or isinstance(num_nodes, bool)):
+        raise TypeError(f"Expected 'num_nodes' to be an int (got {type(num_nodes).__name__!r})")
+    num_edges = edge_index.size(1)
+    lo = int(edge_index.min()) if num_edges else 0
+    hi = int(edge_index.max()) if num_edges else -1
+    if num_nodes is None:
+        num_nodes = hi + 1
+    if num_nodes < 0:
+        raise ValueError(f"Expected 'num_nodes' to be at least 0 (got {num_nodes})")
+    if lo < 0:
+        raise ValueError(
+            f"Found negative node id {lo} in 'edge_index': node ids must be in [0, {num_nodes})"
+        )
+    if hi >= num_nodes:
+        raise ValueError(
+            f"Found node id {hi} in 'edge_index' but 'num_nodes' is {num_nodes}: node ids "
+            f"must be in [0, {num_nodes}); raise 'num_nodes' or drop those edges"
+        )
+    return num_nodes
+
+
+__all__ = [
+    "MODALITIES",
+    "UnknownNameError",
+    "check_edge_index",
+    "check_positive_int",
+    "lookup",
+    "register",
+    "resolve",
+]

@@ -1,0 +1,94 @@
+"""The resolver: names to objects, one error type, the shared checks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from mmgraph.errors import InputError
+from mmgraph.resolver import (
+    MODALITIES,
+    UnknownNameError,
+    check_edge_index,
+    check_positive_int,
+    register,
+    resolve,
+)
+from mmgraph.seed import as_generator
+
+REGISTRY: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+def test_resolve_a_name_a_class_and_an_instance() -> None:
+    assert isinstance(resolve(REGISTRY, "ReLU", what="activation"), nn.ReLU)
+    assert isinstance(resolve(REGISTRY, nn.ELU, alpha=0.5), nn.ELU)
+    ready = nn.Tanh()
+    assert resolve(REGISTRY, ready, base=nn.Module) is ready
+
+
+def test_an_unknown_name_lists_the_valid_ones_as_one_error_type() -> None:
+    with pytest.raises(
+        UnknownNameError, match=r"Unknown activation 'swish'; expected one of \['relu', 'tanh'\]"
+    ) as info:
+        resolve(REGISTRY, "swish", what="activation")
+    assert isinstance(info.value, InputError) and isinstance(info.value, KeyError)
+    assert str(info.value).startswith("Unknown activation")  # not quoted as KeyError does
+
+
+def test_a_ready_object_of_the_wrong_kind_is_refused() -> None:
+    with pytest.raises(TypeError, match="Expected the activation to be a name"):
+        resolve(REGISTRY, 3, what="activation", base=nn.Module)
+
+
+def test_register_adds_and_refuses_a_taken_name() -> None:
+    table: dict[str, type] = {}
+
+    @register(table, "toy")
+    class Toy:
+        pass
+
+    assert table == {"toy": Toy}
+    with pytest.raises(ValueError, match="'toy' is taken"):
+        register(table, "toy")(int)
+
+
+def test_modalities_are_the_canonical_order() -> None:
+    assert MODALITIES == ("text", "image", "attributes")
+
+
+def test_check_positive_int() -> None:
+    assert check_positive_int(3, "k") == 3
+    assert check_positive_int(None, "k", optional=True) is None
+    with pytest.raises(ValueError, match="'k' to be an int >= 1"):
+        check_positive_int(0, "k")
+    with pytest.raises(TypeError, match="'k' to be an int >= 1"):
+        check_positive_int(True, "k")
+    with pytest.raises(TypeError):
+        check_positive_int(None, "k")
+
+
+def test_check_edge_index() -> None:
+    edges = torch.tensor([[0, 1], [1, 2]])
+    assert check_edge_index(edges) == 3
+    assert check_edge_index(edges, 5) == 5
+    with pytest.raises(ValueError, match=r"node id 2 .* 'num_nodes' is 2"):
+        check_edge_index(edges, 2)
+    with pytest.raises(ValueError, match=r"shape \[2, E\]"):
+        check_edge_index(edges.t().contiguous().view(1, 4))
+    with pytest.raises(TypeError, match="integer type"):
+        check_edge_index(edges.float())
+    with pytest.raises(ValueError, match="negative node id"):
+        check_edge_index(torch.tensor([[-1], [0]]))
+
+
+def test_as_generator() -> None:
+    a = as_generator(7).manual_seed(7)
+    gen = torch.Generator()
+    assert as_generator(gen) is gen
+    assert as_generator(None, gen) is gen
+    assert torch.equal(torch.rand(3, generator=as_generator(7)), torch.rand(3, generator=a))
+    with pytest.raises(ValueError, match="not both"):
+        as_generator(1, gen)
+    with pytest.raises(TypeError, match="an int, a torch.Generator or None"):
+        as_generator("1")
