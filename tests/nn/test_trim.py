@@ -114,6 +114,8 @@ def test_stack_trimmed_equals_untrimmed(aggregator: str, fanouts: list[int]) -> 
 
 def test_stack_trims_custom_layers_by_slicing() -> None:
     class PlainConv(MeanConv):  # a user's layer that knows nothing of num_targets
+        supports_num_targets = False  # the flag the stack reads: it slices the output
+
         def forward(self, x, edge_index, edge_type=None, edge_weight=None):  # type: ignore[override]
             return super().forward(x, edge_index, edge_type, edge_weight)
 
