@@ -165,7 +165,8 @@ def layerwise_embeddings(
     the subgraph of its targets and *all* their in-neighbours (so means and sums are exact),
     with the degrees that layers read (``needs_degree``: GCN's normalisation) taken from the
     whole graph (so GCN is exact too). Memory is bounded by one layer's features of all nodes
-    plus one chunk's neighbourhood, whatever the number of edges. The result equals ``model.encode(graph)`` in eval mode.
+    plus one chunk's neighbourhood, whatever the number of edges. The result equals
+    ``model.encode(graph)`` in eval mode.
     """
     return _layerwise(model, graph, batch_size, progress, logits=False)
 
