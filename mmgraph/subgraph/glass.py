@@ -207,7 +207,7 @@ class SubgraphClassifier(nn.Module):
     def __repr__(self) -> str:
         args = [
             repr(self.node_input),
-            f"hidden={self.hidden_channels}",
+            f"hidden_channels={self.hidden_channels}",
             f"num_layers={self.num_layers}",
             f"aggregator={self.aggregator!r}",
             f"pool={self.pool.mode!r}",

@@ -128,8 +128,8 @@ def test_glass_module_contract(overlapping: SubgraphDataset) -> None:
     expected = 4 + convs + 2 * 16 + (8 * 8 + 8 + 8) + (8 * 8 + 8 + 8 * 3 + 3)
     assert sum(p.numel() for p in model.parameters()) == expected
     assert repr(model) == (
-        "GLASS(ConstantInput(4), hidden=8, num_layers=2, aggregator='sum', pool='attention', "
-        "z_ratio=0.8, jk=False, num_classes=3)"
+        "GLASS(ConstantInput(4), hidden_channels=8, num_layers=2, aggregator='sum', "
+        "pool='attention', z_ratio=0.8, jk=False, num_classes=3)"
     )
     batch = make_subgraph_batch(overlapping)
     model.eval()
