@@ -15,6 +15,21 @@ from mmgraph.resolver import check_positive_int
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 
+def _check_per_edge(value: object, name: str, num_edges: int, layer: str, integer: bool) -> None:
+    """Check a per-edge tensor ``[E]``: integers (relations) or floats (weights)."""
+    kind, unit = ("an integer", "relation") if integer else ("a floating point", "weight")
+    if not isinstance(value, Tensor) or (
+        value.dtype not in _INT_DTYPES if integer else not value.is_floating_point()
+    ):
+        got = value.dtype if isinstance(value, Tensor) else type(value).__name__
+        raise TypeError(f"Expected '{name}' of {layer} to be {kind} tensor (got '{got}')")
+    if value.dim() != 1 or value.numel() != num_edges:
+        raise ValueError(
+            f"Expected '{name}' of {layer} to have shape [{num_edges}], one {unit} per edge "
+            f"(got {list(value.shape)})"
+        )
+
+
 def check_graph_inputs(
     x: Tensor,
     edge_index: Tensor,
@@ -93,16 +108,7 @@ def check_graph_inputs(
                 "(got None); pass the relation of every edge"
             )
     else:
-        if not isinstance(edge_type, Tensor) or edge_type.dtype not in _INT_DTYPES:
-            got = edge_type.dtype if isinstance(edge_type, Tensor) else type(edge_type).__name__
-            raise TypeError(
-                f"Expected 'edge_type' of {layer} to be an integer tensor (got '{got}')"
-            )
-        if edge_type.dim() != 1 or edge_type.numel() != num_edges:
-            raise ValueError(
-                f"Expected 'edge_type' of {layer} to have shape [{num_edges}], one relation per "
-                f"edge (got {list(edge_type.shape)})"
-            )
+        _check_per_edge(edge_type, "edge_type", num_edges, layer, integer=True)
         if num_edges > 0:
             low, high = (int(v) for v in torch.aminmax(edge_type))
             if low < 0 or high >= num_relations:
@@ -114,16 +120,7 @@ def check_graph_inputs(
         edge_type = edge_type.long() if num_relations > 1 else None
 
     if edge_weight is not None:
-        if not isinstance(edge_weight, Tensor) or not edge_weight.is_floating_point():
-            got = edge_weight.dtype if isinstance(edge_weight, Tensor) else type(edge_weight)
-            raise TypeError(
-                f"Expected 'edge_weight' of {layer} to be a floating point tensor (got '{got}')"
-            )
-        if edge_weight.dim() != 1 or edge_weight.numel() != num_edges:
-            raise ValueError(
-                f"Expected 'edge_weight' of {layer} to have shape [{num_edges}], one weight per "
-                f"edge (got {list(edge_weight.shape)})"
-            )
+        _check_per_edge(edge_weight, "edge_weight", num_edges, layer, integer=False)
         if num_edges > 0:
             if not bool(torch.isfinite(edge_weight).all()):
                 raise ValueError(f"Expected finite 'edge_weight' for {layer} (got NaN or inf)")
