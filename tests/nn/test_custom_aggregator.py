@@ -118,3 +118,24 @@ def test_capability_flags() -> None:
 def test_message_passing_kwargs_reach_every_conv() -> None:
     for name in AGGREGATORS:
         assert build_aggregator(name, 4, 4, node_dim=0).node_dim == 0, name
+
+
+@pytest.mark.parametrize("name", ["mean", "gcn", "ggnn", "gin"])
+def test_every_conv_honours_num_targets_and_reads_deg_by_its_flag(name: str) -> None:
+    torch.manual_seed(0)
+    conv = build_aggregator(name, 4, 4, num_relations=2).eval()
+    x = torch.randn(6, 4)
+    edge_index = torch.tensor([[3, 4, 5, 0, 1, 2, 5], [0, 0, 1, 1, 2, 2, 2]])  # into rows < 3
+    edge_type = torch.tensor([0, 1, 0, 1, 0, 1, 1])
+    edge_weight = torch.tensor([1.0, 2.0, 0.5, 1.5, 0.25, 3.0, 1.0])
+    args = (x, edge_index, edge_type, edge_weight)
+    full = conv(*args)
+    torch.testing.assert_close(conv(*args, num_targets=3), full[:3])
+    deg = torch.full((6,), 9.0)
+    with_deg = conv(*args, deg=deg)
+    if conv.needs_degree:  # read: other degrees, other outputs; its own, the same outputs
+        assert not torch.allclose(with_deg, full)
+        own = conv.degree(edge_index, edge_weight, 6)
+        torch.testing.assert_close(conv(*args, deg=own), full)
+    else:  # ignored
+        torch.testing.assert_close(with_deg, full)
