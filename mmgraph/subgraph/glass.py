@@ -381,7 +381,9 @@ class GLASS(SubgraphClassifier):
         group = hood.group[order][:seeds].to(device)
         inside = torch.arange(order.numel(), device=device) < seeds
         edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
-        degree = cached_degree(self, batch) if self.aggregator == "gcn" else None
+        # The base graph's in-degrees (cached): the "gcn" aggregation normalises by them, the
+        # others ignore them.
+        degree = cached_degree(self, batch)
         # The first layer reads base-node features through n_id (dropout per base node).
         h = F.dropout(x, p=self.dropout, training=self.training)
         pooled = []
@@ -391,12 +393,10 @@ class GLASS(SubgraphClassifier):
             weight = None
             if edge_weight is not None:
                 weight = edge_weight.index_select(0, e_id[:used].to(edge_weight.device))
-            degrees = None
-            if degree is not None:
-                degrees = (
-                    degree.index_select(0, n_id[:targets]),
-                    degree.index_select(0, n_id[:sources]),
-                )
+            degrees = (
+                degree.index_select(0, n_id[:targets]),
+                degree.index_select(0, n_id[:sources]),
+            )
             adj = Adjacency(
                 edge_index[:, :used].to(device),
                 (targets, sources),
