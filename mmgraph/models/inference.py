@@ -11,9 +11,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from mmgraph.nn import GNNStack, gcn_degree
+from mmgraph.nn import GNNStack
 from mmgraph.nn.functional import dense
-from mmgraph.nn.gcn_conv import GCNConv
 from mmgraph.sampling import CSRGraph
 
 
@@ -49,9 +48,7 @@ def chunks(num: int, size: int) -> list[Tensor]:
 class _Neighbourhoods:
     """Every node's in-neighbourhood, for running layers chunk by chunk of target nodes.
 
-    Holds the graph's edges by target (CSR), the edge types and weights the model reads,
-    and GCN's normalisation degrees of the whole graph (computed once, when a GCN layer
-    needs them).
+    Holds the graph's edges by target (CSR) and the edge types and weights the model reads.
     """
 
     def __init__(self, model: Any, graph: Data) -> None:
@@ -60,14 +57,8 @@ class _Neighbourhoods:
         self.edge_index = graph.edge_index
         self.edge_type, self.edge_weight = model.edge_inputs(graph)
         self.csr = CSRGraph.from_edge_index(graph.edge_index, n, by="target")
-        self.deg: Tensor | None = None
         self.position = torch.full((n,), -1, dtype=torch.long)
-
-    def gcn_degree(self, dtype: torch.dtype) -> Tensor:
-        """GCN's normalisation degrees of the whole graph ``[N]``."""
-        if self.deg is None:
-            self.deg = gcn_degree(self.edge_index, self.edge_weight, self.num_nodes, dtype=dtype)
-        return self.deg
+        self.degrees: dict[type, Tensor] = {}
 
     def apply(
         self,
@@ -76,15 +67,15 @@ class _Neighbourhoods:
         batch_size: int,
         desc: str,
         progress: bool,
-        gcn: bool = False,
+        deg: Tensor | None = None,
     ) -> Tensor:
         """``layer(h, edge_index, edge_type, edge_weight[, deg=...])`` of every node, exactly.
 
         Each chunk of ``batch_size`` target nodes runs on the subgraph of its targets and all
-        their in-neighbours; with ``gcn``, the layer also gets the whole graph's degrees.
+        their in-neighbours; ``deg`` (the whole graph's degrees, for a layer that reads them)
+        is passed on for the chunk's rows.
         """
         csr, position = self.csr, self.position
-        deg = self.gcn_degree(h.dtype) if gcn else None
         out = []
         for targets in tqdm(
             chunks(self.num_nodes, batch_size), desc=desc, disable=not progress, leave=False
@@ -110,6 +101,21 @@ class _Neighbourhoods:
             position[local] = -1
         return torch.cat(out) if out else h.new_empty(0, 0)
 
+    def degree(self, conv: Any, dtype: torch.dtype) -> Tensor | None:
+        """The whole graph's degrees ``[N]`` that ``conv`` reads, else :obj:`None`.
+
+        Read from the layer's ``needs_degree`` flag, computed by its ``degree`` once per
+        kind of layer (the GCN layers and a GCN head share them).
+        """
+        if not getattr(conv, "needs_degree", False):
+            return None
+        key = type(conv)
+        if key not in self.degrees:
+            self.degrees[key] = conv.degree(
+                self.edge_index, self.edge_weight, self.num_nodes, dtype
+            )
+        return self.degrees[key]
+
 
 def _layerwise(model: Any, graph: Data, batch_size: int, progress: bool, logits: bool) -> Tensor:
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
@@ -128,17 +134,17 @@ def _layerwise(model: Any, graph: Data, batch_size: int, progress: bool, logits:
         neighbourhoods = _Neighbourhoods(model, graph)
     if isinstance(gnn, GNNStack):
         assert neighbourhoods is not None  # built just above
-        gcn = isinstance(gnn.convs[0], GCNConv)
+        deg = neighbourhoods.degree(gnn.convs[0], h.dtype)
         for i in range(gnn.num_layers):
             layer = functools.partial(gnn.forward_layer, i)
             desc = f"layer {i + 1}/{gnn.num_layers}"
-            h = neighbourhoods.apply(layer, h, batch_size, desc, progress, gcn=gcn)
+            h = neighbourhoods.apply(layer, h, batch_size, desc, progress, deg)
     else:
         h = gnn(h)
     if conv_head and model.head is not None:
         assert neighbourhoods is not None  # built above
-        gcn = isinstance(model.head, GCNConv)
-        h = neighbourhoods.apply(model.head, torch.relu(h), batch_size, "head", progress, gcn=gcn)
+        deg = neighbourhoods.degree(model.head, h.dtype)
+        h = neighbourhoods.apply(model.head, torch.relu(h), batch_size, "head", progress, deg)
     elif logits:
         h = model.classify(h)  # a linear head, or the error of a model without one
     model.train(was_training)
@@ -157,9 +163,10 @@ def layerwise_embeddings(
     First the modality encoders and the fusion run on chunks of ``batch_size`` nodes; then
     each aggregator layer runs over every node, chunk by chunk of target nodes, each chunk on
     the subgraph of its targets and *all* their in-neighbours (so means and sums are exact),
-    with GCN's normalisation degrees taken from the whole graph (so GCN is exact too). Memory
-    is bounded by one layer's features of all nodes plus one chunk's neighbourhood, whatever
-    the number of edges. The result equals ``model.encode(graph)`` in eval mode.
+    with the degrees that layers read (``needs_degree``: GCN's normalisation) taken from the
+    whole graph (so GCN is exact too). Memory is bounded by one layer's features of all nodes
+    plus one chunk's neighbourhood, whatever the number of edges. The result equals
+    ``model.encode(graph)`` in eval mode.
     """
     return _layerwise(model, graph, batch_size, progress, logits=False)
 

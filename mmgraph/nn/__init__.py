@@ -8,8 +8,14 @@ One :class:`~torch_geometric.nn.MessagePassing` subclass per file:
 * :class:`GINConv`: a sum over the neighbours and an MLP (Xu et al. 2019), for counting
   substructures (whole-graph classification).
 
-Each takes ``num_relations`` (one neighbour weight per edge type) and is called as
-``conv(x, edge_index, edge_type=None, edge_weight=None)``. :class:`GNNStack` stacks them.
+All subclass :class:`RelationalConv` and share its interface:
+``Conv(in_channels, out_channels, num_relations=1, *, <layer options>, **kwargs)`` and
+``conv(x, edge_index, edge_type=None, edge_weight=None, *, num_targets=None, deg=None)``,
+with class-level capability flags (``supports_edge_weight``, ``needs_degree``,
+``recurrent``, ...) that :class:`GNNStack` and layer-wise inference read. A new aggregator
+is a :class:`RelationalConv` subclass (copy :mod:`mmgraph.nn.mean_conv`) registered with one
+line, ``AGGREGATORS["name"] = MyConv``; :func:`build_aggregator` and :class:`GNNStack` then
+build it by name.
 """
 
 from __future__ import annotations
@@ -19,7 +25,13 @@ from mmgraph.nn.ggnn import GGNNConv
 from mmgraph.nn.gin_conv import GINConv
 from mmgraph.nn.mean_conv import MeanConv, mean_coefficients
 from mmgraph.nn.relational import RelationalConv, check_graph_inputs
-from mmgraph.nn.stack import ACTIVATIONS, AGGREGATORS, GNNStack, build_aggregator
+from mmgraph.nn.stack import (
+    ACTIVATIONS,
+    AGGREGATORS,
+    GNNStack,
+    apply_trimmed,
+    build_aggregator,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -30,6 +42,7 @@ __all__ = [
     "GNNStack",
     "MeanConv",
     "RelationalConv",
+    "apply_trimmed",
     "build_aggregator",
     "check_graph_inputs",
     "gcn_degree",

@@ -9,8 +9,9 @@ nodes). Here each element's keep decision comes from 16 random bits (four per 64
 Sparse inputs: a wide, mostly-zero input (a bag of words) can reach the first layer as a
 sparse CSR tensor (:func:`csr_from_dense`, converted once per input by the attribute
 encoder); :func:`fill_rows` puts learned vectors into absent rows, :func:`dropout` drops
-stored values only, and :func:`sparse_linear` / :func:`sparse_relational_sum` multiply
-sparse-dense, with gradients for the weights and the stored values.
+stored values only, and :func:`sparse_linear` multiplies
+sparse-dense (as :meth:`~mmgraph.nn.relational.RelationalConv.relational_sum` does), with
+gradients for the weights and the stored values.
 """
 
 from __future__ import annotations
@@ -410,59 +411,3 @@ def fill_rows(x: Tensor, present: Tensor, vector: Tensor) -> Tensor:
     filled = vector.to(x.dtype).expand(num_absent, -1).reshape(-1)
     values = torch.cat([values_of(x), filled])[source]
     return csr_tensor(crow, col, values, x.shape)
-
-
-def sparse_relational_sum(
-    conv: Any,
-    x: Tensor,
-    edge_index: Tensor,
-    edge_type: Tensor | None,
-    edge_weight: Tensor | None,
-    weight: Tensor,
-    num_targets: int | None = None,
-    root: Tensor | None = None,
-) -> tuple[Tensor, Tensor | None]:
-    r"""``conv.relational_sum`` of a sparse CSR ``x``, and the targets' root term.
-
-    The root term is :math:`\mathbf{B} \mathbf{x}_v` for a self weight :math:`\mathbf{B}`.
-
-    Transforms first (a sparse input is wide): one :func:`sparse_linear` with every
-    relation's weight (and ``root``) stacked, then one gather/scatter of the products, as
-    :meth:`~mmgraph.nn.relational.RelationalConv.relational_sum` does for dense inputs.
-
-    Args:
-        conv (RelationalConv): The layer, whose ``propagate`` scales by ``edge_weight``.
-        x (torch.Tensor): Sparse CSR node features ``[N, F_in]``.
-        edge_index (torch.Tensor): Edges ``[2, E]`` (int64).
-        edge_type (torch.Tensor, optional): Relations ``[E]``; :obj:`None` for relation 0.
-        edge_weight (torch.Tensor, optional): Coefficients ``[E]``.
-        weight (torch.Tensor): Per-relation weights ``[R, F_out, F_in]``.
-        num_targets (int, optional): Sums of the first ``T`` nodes only. (default: all)
-        root (torch.Tensor, optional): A self weight ``[F_out, F_in]``. (default: :obj:`None`)
-
-    Returns:
-        ``(sums [T, F_out], root term [T, F_out] or None)``.
-    """
-    num_nodes = x.size(0)
-    num_out = num_nodes if num_targets is None else num_targets
-    num_rel, fout, fin = weight.shape
-    rel = 1 if num_rel == 1 or edge_type is None else num_rel
-    stacked = weight[:rel].reshape(rel * fout, fin)
-    if root is not None:
-        stacked = torch.cat([stacked, root])
-    xw = sparse_linear(x, stacked)
-    messages = xw[:, : rel * fout] if root is not None else xw
-    if rel == 1:
-        out = conv.propagate(
-            edge_index, x=messages, edge_weight=edge_weight, size=(num_nodes, num_out)
-        )
-    else:  # row u * R + r holds W_r x_u
-        assert edge_type is not None  # rel > 1 only with edge types
-        index = torch.stack([edge_index[0] * rel + edge_type, edge_index[1]])
-        out = conv.propagate(
-            index,
-            x=messages.reshape(num_nodes * rel, fout),
-            edge_weight=edge_weight,
-            size=(num_nodes * rel, num_out),
-        )
-    return out, (xw[:num_out, rel * fout :] if root is not None else None)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import glorot, zeros
 
-from mmgraph.nn.functional import is_sparse, sparse_relational_sum
-from mmgraph.nn.relational import (
-    RelationalConv,
-    check_graph_inputs,
-    check_num_targets,
-    self_loops,
-)
+from mmgraph.nn.relational import RelationalConv, self_loops
 
 
 def split_self_loops(
@@ -167,31 +163,25 @@ class GCNConv(RelationalConv):
         - **output:** node features :math:`(N, F_{out})`
     """
 
+    supports_sparse_input = True
+    nonnegative_edge_weight = True
+    needs_degree = True
+
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
         num_relations: int = 1,
+        *,
         bias: bool = True,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        if num_relations < 1:
-            raise ValueError(f"Expected 'num_relations' to be at least 1 (got {num_relations})")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.num_relations = num_relations
-        self.weight = Parameter(torch.empty(num_relations, out_channels, in_channels))
+        super().__init__(in_channels, out_channels, num_relations, **kwargs)
+        self.weight = Parameter(torch.empty(self.num_relations, out_channels, in_channels))
         self.root: Parameter | None
-        if num_relations > 1:
-            self.root = Parameter(torch.empty(out_channels, in_channels))
-        else:
-            self.register_parameter("root", None)
+        self.optional_parameter("root", out_channels, in_channels, create=self.num_relations > 1)
         self.bias: Parameter | None
-        if bias:
-            self.bias = Parameter(torch.empty(out_channels))
-        else:
-            self.register_parameter("bias", None)
+        self.optional_parameter("bias", out_channels, create=bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -201,38 +191,40 @@ class GCNConv(RelationalConv):
         glorot(self.root)
         zeros(self.bias)
 
+    def degree(
+        self,
+        edge_index: Tensor,
+        edge_weight: Tensor | None,
+        num_nodes: int,
+        dtype: torch.dtype = torch.float32,
+    ) -> Tensor:
+        """The normalisation degrees of the whole graph ``[N]`` (:func:`gcn_degree`)."""
+        return gcn_degree(edge_index, edge_weight, num_nodes, dtype=dtype)
+
     def forward(
         self,
         x: Tensor,
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
-        deg: Tensor | None = None,
+        *,
         num_targets: int | None = None,
+        deg: Tensor | None = None,
     ) -> Tensor:
         """Apply the layer; see the class docstring for the shapes.
 
         ``x`` may be a sparse CSR tensor (a bag of words): the product with the weights is
-        then sparse-dense (:func:`~mmgraph.nn.functional.sparse_relational_sum`).
-        ``deg`` optionally gives the normalisation degrees of the nodes (see :func:`gcn_norm`).
-        ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, F_out]``,
-        when every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`;
-        pass the untrimmed batch's ``deg`` to get its outputs exactly).
+        then sparse-dense. ``num_targets`` computes the outputs of the first ``T`` nodes
+        only, ``[T, F_out]``, when every edge points into them (a trimmed sampled batch,
+        :mod:`mmgraph.nn.trim`); ``deg`` gives the normalisation degrees of the nodes (see
+        :func:`gcn_norm`): pass the untrimmed batch's :meth:`degree` to get its outputs
+        exactly.
         """
-        edge_index, edge_type, edge_weight = check_graph_inputs(
-            x,
-            edge_index,
-            edge_type,
-            edge_weight,
-            in_channels=self.in_channels,
-            num_relations=self.num_relations,
-            nonnegative_weights=True,
-            layer=type(self).__name__,
+        edge_index, edge_type, edge_weight, num_out = self.check_inputs(
+            x, edge_index, edge_type, edge_weight, num_targets
         )
-        num_nodes = x.size(0)
-        num_out = check_num_targets(num_targets, num_nodes, edge_index, type(self).__name__)
         edge_index, coef, edge_type, self_coef = gcn_norm(
-            edge_index, edge_weight, num_nodes, edge_type, x.dtype, deg=deg
+            edge_index, edge_weight, x.size(0), edge_type, x.dtype, deg=deg
         )
         # The self loops join the edge list: as relation 0 when it is shared (R = 1), else as
         # an extra relation R whose weight is the root weight.
@@ -243,16 +235,7 @@ class GCNConv(RelationalConv):
             loop_type = torch.full((num_out,), self.num_relations, device=x.device)
             edge_type = torch.cat([edge_type, loop_type])
             weight = torch.cat([weight, self.root.unsqueeze(0)])
-        if is_sparse(x):  # a wide, mostly-zero input: one sparse-dense product first
-            out, _ = sparse_relational_sum(
-                self, x, edge_index, edge_type, coef, weight, num_targets
-            )
-        else:
-            out = self.relational_sum(x, edge_index, edge_type, coef, weight, num_targets)
+        out = self.relational_sum(x, edge_index, edge_type, coef, weight, num_targets)
         if self.bias is not None:
             out = out + self.bias
         return out
-
-    def __repr__(self) -> str:
-        rel = f", num_relations={self.num_relations}" if self.num_relations > 1 else ""
-        return f"{type(self).__name__}({self.in_channels}, {self.out_channels}{rel})"

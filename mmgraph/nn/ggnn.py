@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import torch
 from torch import Tensor
 from torch.nn import GRUCell, Linear, ModuleList, Parameter
 from torch_geometric.nn.inits import uniform
 
-from mmgraph.nn.relational import RelationalConv, check_graph_inputs, check_num_targets
+from mmgraph.nn.functional import dense, linear
+from mmgraph.nn.relational import RelationalConv
+from mmgraph.resolver import check_positive_int
 
 
 class GGNNConv(RelationalConv):
@@ -40,9 +42,9 @@ class GGNNConv(RelationalConv):
     Args:
         in_channels (int): Size of each input feature vector.
         out_channels (int): Size of the hidden state and of the output.
-        num_steps (int, optional): Number of propagation steps :math:`T`. (default: :obj:`3`)
         num_relations (int, optional): Number of relations (edge types) :math:`R`.
             (default: :obj:`1`)
+        num_steps (int, optional): Number of propagation steps :math:`T`. (default: :obj:`3`)
         tie_weights (bool, optional): Share the message weights and the GRU across steps.
             (default: :obj:`True`)
         **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`.
@@ -54,30 +56,29 @@ class GGNNConv(RelationalConv):
         - **output:** node features :math:`(N, F_{out})`
     """
 
+    supports_sparse_input = True
+    recurrent = True
+
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        num_steps: int = 3,
         num_relations: int = 1,
+        *,
+        num_steps: int = 3,
         tie_weights: bool = True,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        if num_steps < 1:
-            raise ValueError(f"Expected 'num_steps' to be at least 1 (got {num_steps})")
-        if num_relations < 1:
-            raise ValueError(f"Expected 'num_relations' to be at least 1 (got {num_relations})")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.num_steps = num_steps
-        self.num_relations = num_relations
+        super().__init__(in_channels, out_channels, num_relations, **kwargs)
+        self.num_steps = check_positive_int(num_steps, "num_steps")
         self.tie_weights = tie_weights
         self.lin: Linear | None = (
             Linear(in_channels, out_channels) if in_channels != out_channels else None
         )
-        num_sets = 1 if tie_weights else num_steps
-        self.weight = Parameter(torch.empty(num_sets, num_relations, out_channels, out_channels))
+        num_sets = 1 if tie_weights else self.num_steps
+        self.weight = Parameter(
+            torch.empty(num_sets, self.num_relations, out_channels, out_channels)
+        )
         self.grus = ModuleList([GRUCell(out_channels, out_channels) for _ in range(num_sets)])
         self.reset_parameters()
 
@@ -91,8 +92,10 @@ class GGNNConv(RelationalConv):
             cast(GRUCell, gru).reset_parameters()
 
     def project(self, x: Tensor) -> Tensor:
-        """Map input features ``[N, F_in]`` to the initial hidden state ``[N, F_out]``."""
-        return x if self.lin is None else self.lin(x)
+        """Map input features ``[N, F_in]`` (dense or sparse CSR) to the state ``[N, F_out]``."""
+        if self.lin is None:
+            return dense(x)
+        return linear(x, self.lin.weight, self.lin.bias)  # sparse-dense for a sparse x
 
     def step(
         self,
@@ -101,27 +104,22 @@ class GGNNConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        *,
         num_targets: int | None = None,
+        deg: Tensor | None = None,
     ) -> Tensor:
         """Apply propagation step ``t`` (counted from 0) to the hidden state ``h`` ``[N, F_out]``.
 
         ``forward(x, ...)`` equals ``project(x)`` followed by ``step(0, ...)``, ...,
         ``step(num_steps - 1, ...)``. ``num_targets`` updates the first ``T`` nodes only and
         returns ``[T, F_out]``, when every edge points into them (a trimmed sampled batch,
-        :mod:`mmgraph.nn.trim`).
+        :mod:`mmgraph.nn.trim`). ``deg`` is ignored.
         """
         if not 0 <= t < self.num_steps:
             raise ValueError(f"Expected step 't' in [0, {self.num_steps}) (got {t})")
-        edge_index, edge_type, edge_weight = check_graph_inputs(
-            h,
-            edge_index,
-            edge_type,
-            edge_weight,
-            in_channels=self.out_channels,
-            num_relations=self.num_relations,
-            layer=type(self).__name__,
+        edge_index, edge_type, edge_weight, _ = self.check_inputs(
+            h, edge_index, edge_type, edge_weight, num_targets, in_channels=self.out_channels
         )
-        check_num_targets(num_targets, h.size(0), edge_index, type(self).__name__)
         return self._step(t, h, edge_index, edge_type, edge_weight, num_targets)
 
     def _step(
@@ -143,20 +141,23 @@ class GGNNConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        *,
+        num_targets: int | None = None,
+        deg: Tensor | None = None,
     ) -> Tensor:
-        """Project ``x`` and run all propagation steps; see the class docstring for shapes."""
-        edge_index, edge_type, edge_weight = check_graph_inputs(
-            x,
-            edge_index,
-            edge_type,
-            edge_weight,
-            in_channels=self.in_channels,
-            num_relations=self.num_relations,
-            layer=type(self).__name__,
+        """Project ``x`` and run all propagation steps; see the class docstring for shapes.
+
+        ``num_targets`` returns the states of the first ``T`` nodes only, ``[T, F_out]``
+        (every edge must point into them): the last step updates those rows only, the
+        earlier ones every row. ``deg`` is ignored.
+        """
+        edge_index, edge_type, edge_weight, _ = self.check_inputs(
+            x, edge_index, edge_type, edge_weight, num_targets
         )
         h = self.project(x)
         for t in range(self.num_steps):
-            h = self._step(t, h, edge_index, edge_type, edge_weight)
+            last = t == self.num_steps - 1
+            h = self._step(t, h, edge_index, edge_type, edge_weight, num_targets if last else None)
         return h
 
     def __repr__(self) -> str:

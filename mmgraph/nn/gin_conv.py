@@ -2,16 +2,12 @@ r"""Sum aggregation with an MLP update (GIN), with one neighbour map per extra r
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
-from mmgraph.nn.relational import RelationalConv, check_graph_inputs, check_num_targets
-
-
-def _check_positive(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"Expected '{name}' to be an int >= 1 (got {value!r})")
-    return value
+from mmgraph.nn.relational import RelationalConv
 
 
 class GINConv(RelationalConv):
@@ -43,6 +39,7 @@ class GINConv(RelationalConv):
         num_relations (int, optional): Number of relations :math:`R`. (default: :obj:`1`)
         eps (float, optional): Initial :math:`\epsilon`. (default: :obj:`0.0`)
         train_eps (bool, optional): Learn :math:`\epsilon`. (default: :obj:`False`)
+        **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`.
 
     Shapes:
         - **input:** node features :math:`(N, F)`, edge indices :math:`(2, E)`, edge types
@@ -56,13 +53,12 @@ class GINConv(RelationalConv):
         in_channels: int,
         out_channels: int,
         num_relations: int = 1,
+        *,
         eps: float = 0.0,
         train_eps: bool = False,
+        **kwargs: Any,
     ) -> None:
-        super().__init__()
-        self.in_channels = _check_positive(in_channels, "in_channels")
-        self.out_channels = _check_positive(out_channels, "out_channels")
-        self.num_relations = _check_positive(num_relations, "num_relations")
+        super().__init__(in_channels, out_channels, num_relations, **kwargs)
         self.initial_eps = float(eps)
         self.train_eps = bool(train_eps)
         if train_eps:
@@ -70,7 +66,7 @@ class GINConv(RelationalConv):
         else:
             self.register_buffer("eps", torch.empty(1))
         self.relations = nn.ModuleList(
-            nn.Linear(in_channels, in_channels, bias=False) for _ in range(num_relations - 1)
+            nn.Linear(in_channels, in_channels, bias=False) for _ in range(self.num_relations - 1)
         )
         self.mlp = nn.Sequential(
             nn.Linear(in_channels, out_channels),
@@ -95,24 +91,20 @@ class GINConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        *,
         num_targets: int | None = None,
+        deg: Tensor | None = None,
     ) -> Tensor:
         """Sum the neighbours, add the node itself, apply the MLP.
 
         ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, C]``, when
         every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`).
+        ``deg`` is ignored.
         """
-        edge_index, edge_type, edge_weight = check_graph_inputs(
-            x,
-            edge_index,
-            edge_type,
-            edge_weight,
-            in_channels=self.in_channels,
-            num_relations=self.num_relations,
-            layer=type(self).__name__,
+        edge_index, edge_type, edge_weight, num_out = self.check_inputs(
+            x, edge_index, edge_type, edge_weight, num_targets
         )
         num_nodes = x.size(0)
-        num_out = check_num_targets(num_targets, num_nodes, edge_index, type(self).__name__)
         out = (1 + self.eps) * x[:num_out]
         if edge_type is None:
             out = out + self.propagate(
@@ -130,9 +122,6 @@ class GINConv(RelationalConv):
                 out = out + relation(sums[:, k])
         return self.mlp(out)
 
-    def __repr__(self) -> str:
-        relations = f", num_relations={self.num_relations}" if self.num_relations > 1 else ""
-        return (
-            f"{type(self).__name__}({self.in_channels}, {self.out_channels}{relations}, "
-            f"eps={self.initial_eps:g}, train_eps={self.train_eps})"
-        )
+    def extra_repr_args(self) -> list[str]:
+        """``eps`` and ``train_eps``."""
+        return [f"eps={self.initial_eps:g}", f"train_eps={self.train_eps}"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.nn import Parameter
 from torch_geometric.nn.inits import glorot, zeros
 
-from mmgraph.nn.functional import is_sparse, sparse_relational_sum
-from mmgraph.nn.relational import RelationalConv, check_graph_inputs, check_num_targets
+from mmgraph.nn.relational import RelationalConv
 
 
 def mean_coefficients(
@@ -90,32 +90,25 @@ class MeanConv(RelationalConv):
         - **output:** node features :math:`(N, F_{out})`
     """
 
+    supports_sparse_input = True
+    nonnegative_edge_weight = True
+
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
         num_relations: int = 1,
+        *,
         root_weight: bool = True,
         bias: bool = True,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        if num_relations < 1:
-            raise ValueError(f"Expected 'num_relations' to be at least 1 (got {num_relations})")
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.num_relations = num_relations
-        self.weight = Parameter(torch.empty(num_relations, out_channels, in_channels))
+        super().__init__(in_channels, out_channels, num_relations, **kwargs)
+        self.weight = Parameter(torch.empty(self.num_relations, out_channels, in_channels))
         self.root: Parameter | None
-        if root_weight:
-            self.root = Parameter(torch.empty(out_channels, in_channels))
-        else:
-            self.register_parameter("root", None)
+        self.optional_parameter("root", out_channels, in_channels, create=root_weight)
         self.bias: Parameter | None
-        if bias:
-            self.bias = Parameter(torch.empty(out_channels))
-        else:
-            self.register_parameter("bias", None)
+        self.optional_parameter("bias", out_channels, create=bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -131,44 +124,30 @@ class MeanConv(RelationalConv):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        *,
         num_targets: int | None = None,
+        deg: Tensor | None = None,
     ) -> Tensor:
         """Apply the layer; see the class docstring for the shapes.
 
         ``x`` may be a sparse CSR tensor (a bag of words): the products with the weights are
-        then sparse-dense (:func:`~mmgraph.nn.functional.sparse_relational_sum`).
-        ``num_targets`` computes the outputs of the first ``T`` nodes only, ``[T, F_out]``,
-        when every edge points into them (a trimmed sampled batch, :mod:`mmgraph.nn.trim`).
+        then sparse-dense. ``num_targets`` computes the outputs of the first ``T`` nodes
+        only, ``[T, F_out]``, when every edge points into them (a trimmed sampled batch,
+        :mod:`mmgraph.nn.trim`). ``deg`` is ignored.
         """
-        edge_index, edge_type, edge_weight = check_graph_inputs(
-            x,
-            edge_index,
-            edge_type,
-            edge_weight,
-            in_channels=self.in_channels,
-            num_relations=self.num_relations,
-            nonnegative_weights=True,
-            layer=type(self).__name__,
+        edge_index, edge_type, edge_weight, num_out = self.check_inputs(
+            x, edge_index, edge_type, edge_weight, num_targets
         )
-        num_out = check_num_targets(num_targets, x.size(0), edge_index, type(self).__name__)
         coef = mean_coefficients(
             edge_index, edge_weight, num_out, edge_type, self.num_relations, x.dtype
         )
-        if is_sparse(x):  # a wide, mostly-zero input: one sparse-dense product first
-            out, root = sparse_relational_sum(
-                self, x, edge_index, edge_type, coef, self.weight, num_targets, self.root
-            )
-            if root is not None:
-                out = out + root
-        else:
-            out = self.relational_sum(x, edge_index, edge_type, coef, self.weight, num_targets)
-            if self.root is not None:
-                out = out + F.linear(x[:num_out], self.root)
+        out = self.relational_sum(
+            x, edge_index, edge_type, coef, self.weight, num_targets, root=self.root
+        )
         if self.bias is not None:
             out = out + self.bias
         return out
 
-    def __repr__(self) -> str:
-        rel = f", num_relations={self.num_relations}" if self.num_relations > 1 else ""
-        root = "" if self.root is not None else ", root_weight=False"
-        return f"{type(self).__name__}({self.in_channels}, {self.out_channels}{rel}{root})"
+    def extra_repr_args(self) -> list[str]:
+        """``root_weight=False`` when the layer has no self weight."""
+        return [] if self.root is not None else ["root_weight=False"]

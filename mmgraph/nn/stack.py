@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+import torch
 from torch import Tensor
-from torch.nn import ELU, GELU, Identity, LeakyReLU, Linear, Module, ModuleList, ReLU, Tanh
+from torch.nn import ELU, GELU, Identity, LeakyReLU, Module, ModuleList, ReLU, Tanh
 
-from mmgraph.nn.functional import dense, dropout, is_sparse, linear, row_prefix
-from mmgraph.nn.gcn_conv import GCNConv, gcn_degree
+from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix
+from mmgraph.nn.gcn_conv import GCNConv
 from mmgraph.nn.ggnn import GGNNConv
 from mmgraph.nn.gin_conv import GINConv
 from mmgraph.nn.mean_conv import MeanConv
+from mmgraph.nn.relational import RelationalConv
 from mmgraph.nn.trim import check_sampled_sizes, layer_slice
+from mmgraph.resolver import lookup, resolve
 
-AGGREGATORS: dict[str, type[Module]] = {
+AGGREGATORS: dict[str, type[RelationalConv]] = {
     "mean": MeanConv,
     "gcn": GCNConv,
     "ggnn": GGNNConv,
     "gin": GINConv,
 }
 """The aggregators by name: ``"mean"`` (:class:`MeanConv`), ``"gcn"`` (:class:`GCNConv`),
-``"ggnn"`` (:class:`GGNNConv`), ``"gin"`` (:class:`GINConv`)."""
+``"ggnn"`` (:class:`GGNNConv`), ``"gin"`` (:class:`GINConv`). Read only through
+:func:`mmgraph.resolver.resolve` / :func:`~mmgraph.resolver.lookup`; add a layer (a
+:class:`~mmgraph.nn.RelationalConv` subclass) with one line, ``AGGREGATORS["name"] = MyConv``.
+"""
 
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU,
@@ -33,28 +38,23 @@ ACTIVATIONS: dict[str, type[Module]] = {
     "tanh": Tanh,
     "identity": Identity,
 }
-"""The activations a :class:`GNNStack` accepts by name."""
-
-
-def _aggregator_class(name: str) -> type[Module]:
-    key = name.lower()
-    if key not in AGGREGATORS:
-        raise ValueError(f"Unknown aggregator {name!r}; expected one of {sorted(AGGREGATORS)}")
-    return AGGREGATORS[key]
+"""The activations by name (:class:`GNNStack`, :class:`~mmgraph.subgraph.GLASS`), read
+through :func:`mmgraph.resolver.resolve`."""
 
 
 def build_aggregator(
-    name: str,
+    name_or_class: str | type[RelationalConv],
     in_channels: int,
     out_channels: int,
     num_relations: int = 1,
     **kwargs: Any,
-) -> Module:
-    """Build an aggregator layer by name.
+) -> RelationalConv:
+    """Build an aggregator layer by name (or from its class).
 
     Args:
-        name (str): One of :data:`AGGREGATORS` (``"mean"``, ``"gcn"``, ``"ggnn"``;
-            case-insensitive).
+        name_or_class (str or type): A name in :data:`AGGREGATORS` (``"mean"``, ``"gcn"``,
+            ``"ggnn"``, ``"gin"``; case-insensitive) or a
+            :class:`~mmgraph.nn.RelationalConv` subclass.
         in_channels (int): Size of each input feature vector.
         out_channels (int): Size of each output feature vector.
         num_relations (int, optional): Number of relations (edge types). (default: :obj:`1`)
@@ -62,10 +62,19 @@ def build_aggregator(
             ``"ggnn"`` or ``bias`` for ``"gcn"``.
 
     Raises:
-        ValueError: ``name`` is not a known aggregator (the message lists the valid names).
+        UnknownNameError: ``name_or_class`` is not a known aggregator (a
+            :class:`ValueError`; the message lists the valid names).
     """
-    cls = _aggregator_class(name)
-    return cls(in_channels, out_channels, num_relations=num_relations, **kwargs)
+    return resolve(
+        AGGREGATORS,
+        name_or_class,
+        in_channels,
+        out_channels,
+        num_relations,
+        what="aggregator",
+        base=RelationalConv,
+        **kwargs,
+    )
 
 
 class GNNStack(Module):
@@ -78,13 +87,17 @@ class GNNStack(Module):
 
     with :math:`\mathbf{H}^{(0)} = \mathbf{X}`: the first layer maps ``in_channels`` to
     ``hidden_channels``, the others keep ``hidden_channels``, and the last layer's output is
-    returned without activation or dropout (as in PyG's ``BasicGNN``). For ``"ggnn"`` the
-    :math:`K` layers are the :math:`K` propagation steps of one :class:`GGNNConv` (weights tied
-    across steps unless ``tie_weights=False``); the GRU is its nonlinearity, so ``act`` is not
-    applied between steps, but dropout is (on the hidden state passed to the next step).
+    returned without activation or dropout (as in PyG's ``BasicGNN``). The stack reads the
+    layer's capability flags (:class:`~mmgraph.nn.RelationalConv`), never its type or name:
+    for a :attr:`~mmgraph.nn.RelationalConv.recurrent` layer (``"ggnn"``) the :math:`K`
+    layers are the :math:`K` propagation steps of one layer built with ``num_steps=K``
+    (:class:`GGNNConv`: weights tied across steps unless ``tie_weights=False``); its GRU is
+    its nonlinearity, so ``act`` is not applied between steps, but dropout is (on the hidden
+    state passed to the next step).
 
-    The input may be a sparse CSR tensor (a wide bag of words): GCN and mean layers and a
-    GGNN's input projection multiply it sparse-dense; other layers get it densified.
+    The input may be a sparse CSR tensor (a wide bag of words): layers with
+    :attr:`~mmgraph.nn.RelationalConv.supports_sparse_input` (mean, GCN, a GGNN's input
+    projection) multiply it sparse-dense; other layers get it densified.
 
     :meth:`forward_layer` applies one layer (with the activation and dropout that follow it),
     so that ``forward`` equals applying ``forward_layer(0, ...)``, ...,
@@ -94,13 +107,13 @@ class GNNStack(Module):
     **Trimming.** Given a sampled batch's ``num_sampled_nodes`` and ``num_sampled_edges``
     (:class:`~mmgraph.sampling.NeighborLoader`), ``forward`` computes each layer only for the
     nodes later layers read (:mod:`mmgraph.nn.trim`) and returns the seeds' outputs, equal
-    to the first rows of the untrimmed output (GCN layers normalise with the degrees of the
-    whole batch, as untrimmed).
+    to the first rows of the untrimmed output (layers with
+    :attr:`~mmgraph.nn.RelationalConv.needs_degree`, GCN, get the degrees of the whole
+    batch, computed once here, as untrimmed).
 
     Args:
-        aggregator (str or type): A name in :data:`AGGREGATORS` or an aggregator class taking
-            ``(in_channels, out_channels, num_relations=..., **layer_kwargs)`` and called as
-            ``conv(x, edge_index, edge_type, edge_weight)``.
+        aggregator (str or type): A name in :data:`AGGREGATORS` or a
+            :class:`~mmgraph.nn.RelationalConv` subclass.
         in_channels (int): Size of each input feature vector.
         hidden_channels (int): Size of every layer's output.
         num_layers (int): Number of layers :math:`K` (GGNN: propagation steps).
@@ -120,7 +133,7 @@ class GNNStack(Module):
 
     def __init__(
         self,
-        aggregator: str | type[Module],
+        aggregator: str | type[RelationalConv],
         in_channels: int,
         hidden_channels: int,
         num_layers: int,
@@ -131,39 +144,38 @@ class GNNStack(Module):
     ) -> None:
         super().__init__()
         if isinstance(aggregator, str):
-            cls = _aggregator_class(aggregator)
+            cls = lookup(AGGREGATORS, aggregator, "aggregator")
             self.aggregator = aggregator.lower()
-        elif isinstance(aggregator, type) and issubclass(aggregator, Module):
+        elif isinstance(aggregator, type) and issubclass(aggregator, RelationalConv):
             cls = aggregator
             self.aggregator = aggregator.__name__
         else:
             raise TypeError(
-                f"Expected 'aggregator' to be a name in {sorted(AGGREGATORS)} or a Module class "
-                f"(got {type(aggregator).__name__!r})"
+                f"Expected 'aggregator' to be a name in {sorted(AGGREGATORS)} or a "
+                f"RelationalConv subclass (got {type(aggregator).__name__!r})"
             )
         if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
             raise ValueError(f"Expected 'num_layers' to be a positive int (got {num_layers!r})")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"Expected 'dropout' in [0, 1) (got {dropout})")
         act_name = "identity" if act is None else act.lower()
-        if act_name not in ACTIVATIONS:
-            raise ValueError(f"Unknown activation {act!r}; expected one of {sorted(ACTIVATIONS)}")
+        self.act = resolve(ACTIVATIONS, act_name, what="activation")
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.num_layers = num_layers
         self.num_relations = num_relations
         self.dropout = float(dropout)
         self.act_name = act_name
-        self.act = ACTIVATIONS[act_name]()
-        self.recurrent = issubclass(cls, GGNNConv)
-        convs: list[Module]
+        self.recurrent = cls.recurrent
+        self.needs_degree = cls.needs_degree
+        convs: list[RelationalConv]
         if self.recurrent:
             convs = [
                 cls(
                     in_channels,
                     hidden_channels,
+                    num_relations,
                     num_steps=num_layers,
-                    num_relations=num_relations,
                     **layer_kwargs,
                 )
             ]
@@ -172,16 +184,12 @@ class GNNStack(Module):
                 cls(
                     in_channels if i == 0 else hidden_channels,
                     hidden_channels,
-                    num_relations=num_relations,
+                    num_relations,
                     **layer_kwargs,
                 )
                 for i in range(num_layers)
             ]
         self.convs = ModuleList(convs)
-        # Layers that can compute a prefix of their outputs; others are sliced afterwards.
-        self._takes_num_targets = self.recurrent or (
-            "num_targets" in inspect.signature(cls.forward).parameters
-        )
 
     @property
     def out_channels(self) -> int:
@@ -193,6 +201,15 @@ class GNNStack(Module):
         for conv in self.convs:
             conv.reset_parameters()  # type: ignore[operator]
 
+    def degree(
+        self, edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
+    ) -> Tensor | None:
+        """The ``deg`` ``[N]`` its layers read (:attr:`needs_degree`), else :obj:`None`."""
+        if not self.needs_degree:
+            return None
+        conv = cast(RelationalConv, self.convs[0])
+        return conv.degree(edge_index, edge_weight, num_nodes, dtype)
+
     def forward_layer(
         self,
         i: int,
@@ -200,8 +217,9 @@ class GNNStack(Module):
         edge_index: Tensor,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
+        *,
         num_targets: int | None = None,
-        **layer_kwargs: Any,
+        deg: Tensor | None = None,
     ) -> Tensor:
         """Apply layer ``i`` (from 0), then the activation and dropout unless it is the last.
 
@@ -215,14 +233,18 @@ class GNNStack(Module):
             num_targets (int, optional): Compute the outputs of the first ``T`` nodes only,
                 when every edge points into them (:mod:`mmgraph.nn.trim`).
                 (default: :obj:`None`: all ``N``)
-            **layer_kwargs: Passed on to the layer, e.g. ``deg`` of
-                :class:`~mmgraph.nn.GCNConv` for layer-wise inference on subgraphs.
+            deg (torch.Tensor, optional): The :meth:`degree` of the whole graph, of the
+                ``N`` input rows, for layers that read it (layer-wise inference on
+                subgraphs, trimmed batches); ignored by the others. (default: :obj:`None`)
 
         Returns:
             torch.Tensor: ``[N, hidden_channels]`` (``[T, hidden_channels]``).
         """
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.num_layers:
             raise ValueError(f"Expected layer 'i' in [0, {self.num_layers}) (got {i!r})")
+        kwargs: dict[str, Any] = {}
+        if deg is not None and self.needs_degree:
+            kwargs["deg"] = deg
         if self.recurrent:
             conv = self.convs[0]
             if i == 0:
@@ -231,20 +253,17 @@ class GNNStack(Module):
                         f"Expected the input of layer 0 to have shape [N, {self.in_channels}] "
                         f"(got {list(h.shape) if isinstance(h, Tensor) else type(h).__name__})"
                     )
-                lin = getattr(conv, "lin", None)
-                if is_sparse(h) and isinstance(lin, Linear):  # sparse-dense product
-                    h = linear(h, lin.weight, lin.bias)
-                else:
-                    h = conv.project(dense(h))  # type: ignore[operator]
+                h = conv.project(h)  # type: ignore[operator]
             h = conv.step(  # type: ignore[operator]
-                i, h, edge_index, edge_type, edge_weight, num_targets=num_targets
+                i, h, edge_index, edge_type, edge_weight, num_targets=num_targets, **kwargs
             )
         else:
-            if num_targets is not None and self._takes_num_targets:
-                layer_kwargs["num_targets"] = num_targets
-            if is_sparse(h) and not isinstance(self.convs[i], (GCNConv, MeanConv)):
-                h = dense(h)  # only these layers take a sparse CSR input
-            h = self.convs[i](h, edge_index, edge_type, edge_weight, **layer_kwargs)
+            conv = self.convs[i]
+            if num_targets is not None and conv.supports_num_targets:
+                kwargs["num_targets"] = num_targets
+            if is_sparse(h) and not conv.supports_sparse_input:
+                h = dense(h)
+            h = conv(h, edge_index, edge_type, edge_weight, **kwargs)
             if num_targets is not None and h.size(0) != num_targets:
                 h = h[:num_targets]
             if i < self.num_layers - 1:
@@ -269,8 +288,8 @@ class GNNStack(Module):
         With ``num_sampled_nodes`` and ``num_sampled_edges`` of a sampled batch the layers are
         trimmed (see the class docstring) and the output holds the first rows only: the
         seeds, or with ``num_later_layers = k`` (aggregation layers applied to the output
-        afterwards, e.g. a conv head) the nodes of hops up to k. ``deg`` gives GCN
-        layers the normalisation degrees of the whole batch (default: computed here).
+        afterwards, e.g. a conv head) the nodes of hops up to k. Layers that read degrees get
+        the :meth:`degree` of the whole batch, computed here unless ``deg`` gives it.
         """
         if num_sampled_nodes is None or num_sampled_edges is None:
             h = x
@@ -279,16 +298,11 @@ class GNNStack(Module):
             return h
         total = self.num_layers + num_later_layers
         check_sampled_sizes(num_sampled_nodes, num_sampled_edges, total)
-        layer_kwargs: dict[str, Any] = {}
-        if not self.recurrent and isinstance(self.convs[0], GCNConv):
-            if deg is None:
-                deg = gcn_degree(edge_index, edge_weight, x.size(0), dtype=x.dtype)
-            layer_kwargs["deg"] = deg
+        if deg is None:
+            deg = self.degree(edge_index, edge_weight, x.size(0), x.dtype)
         h = x
         for i in range(self.num_layers):
             part = layer_slice(i, total, num_sampled_nodes, num_sampled_edges)
-            if "deg" in layer_kwargs:
-                layer_kwargs["deg"] = deg[: part.num_inputs]  # type: ignore[index]
             if h.size(0) > part.num_inputs:  # (a no-op slice would still cost a backward copy)
                 h = row_prefix(h, part.num_inputs)
             h = self.forward_layer(
@@ -296,7 +310,7 @@ class GNNStack(Module):
                 h,
                 *part.edges(edge_index, edge_type, edge_weight),
                 num_targets=part.num_targets,
-                **layer_kwargs,
+                deg=None if deg is None else deg[: part.num_inputs],
             )
         return h
 
@@ -307,3 +321,56 @@ class GNNStack(Module):
             f"num_relations={self.num_relations}, dropout={self.dropout}, "
             f"act={self.act_name!r})"
         )
+
+
+def apply_trimmed(
+    conv: RelationalConv,
+    i: int,
+    num_layers: int,
+    x: Tensor,
+    edge_index: Tensor,
+    edge_type: Tensor | None = None,
+    edge_weight: Tensor | None = None,
+    *,
+    num_sampled_nodes: Sequence[int],
+    num_sampled_edges: Sequence[int],
+    deg: Tensor | None = None,
+) -> Tensor:
+    """Apply ``conv`` as layer ``i`` of ``num_layers`` to a sampled batch, trimmed.
+
+    As :meth:`GNNStack.forward` does for its layers (:mod:`mmgraph.nn.trim`), for a layer
+    outside a stack (a conv head): ``x`` holds at least the layer's input rows, and the
+    outputs of its target rows come back. A layer that reads degrees
+    (:attr:`~mmgraph.nn.RelationalConv.needs_degree`) gets those of the whole batch,
+    computed here from ``edge_index`` unless ``deg`` ``[N]`` gives them.
+
+    Args:
+        conv (RelationalConv): The layer.
+        i (int): Its position among the batch's aggregation layers, in ``[0, num_layers)``.
+        num_layers (int): The aggregation layers of the model.
+        x (torch.Tensor): Input rows ``[N', F]``, ``N'`` at least the layer's inputs.
+        edge_index (torch.Tensor): All edges of the batch ``[2, E]``.
+        edge_type (torch.Tensor, optional): Relations ``[E]``. (default: :obj:`None`)
+        edge_weight (torch.Tensor, optional): Edge weights ``[E]``. (default: :obj:`None`)
+        num_sampled_nodes (Sequence[int]): Nodes per hop of the batch.
+        num_sampled_edges (Sequence[int]): Edges per hop of the batch.
+        deg (torch.Tensor, optional): The layer's :meth:`~RelationalConv.degree` of the
+            whole batch. (default: :obj:`None`: computed when the layer reads it)
+
+    Returns:
+        torch.Tensor: The outputs of the layer's target rows ``[T, F_out]``.
+    """
+    check_sampled_sizes(num_sampled_nodes, num_sampled_edges, num_layers)
+    part = layer_slice(i, num_layers, num_sampled_nodes, num_sampled_edges)
+    kwargs: dict[str, Any] = {}
+    if conv.needs_degree:
+        if deg is None:
+            num_nodes = int(sum(num_sampled_nodes))
+            deg = conv.degree(edge_index, edge_weight, num_nodes, x.dtype)
+        kwargs["deg"] = deg[: part.num_inputs]
+    if conv.supports_num_targets:
+        kwargs["num_targets"] = part.num_targets
+    if x.size(0) > part.num_inputs:
+        x = row_prefix(x, part.num_inputs)
+    out = conv(x, *part.edges(edge_index, edge_type, edge_weight), **kwargs)
+    return out[: part.num_targets]

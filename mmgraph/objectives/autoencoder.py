@@ -169,6 +169,7 @@ class AutoencoderPretraining:
     """
 
     name = "autoencoder_pretraining"
+    uses_labels = False
 
     def __init__(
         self,

@@ -10,8 +10,6 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from mmgraph.objectives.supervised import SupervisedObjective
-
 
 class MixedObjective:
     r"""The weighted sum of several objectives on the same batch.
@@ -68,9 +66,14 @@ class MixedObjective:
         self.last_losses: dict[str, float] = {}
 
     @property
+    def uses_labels(self) -> bool:
+        """Whether a part reads the labels (its ``uses_labels`` flag): validation uses them."""
+        return any(getattr(o, "uses_labels", False) for o, _ in self.parts)
+
+    @property
     def supervised(self) -> bool:
-        """Whether a part is a :class:`SupervisedObjective` (validation can select on it)."""
-        return any(isinstance(o, SupervisedObjective) for o, _ in self.parts)
+        """Alias of :attr:`uses_labels`."""
+        return self.uses_labels
 
     def input_nodes(self, graph: Data) -> Tensor | None:
         """The union of the parts' seed nodes (:obj:`None`: all nodes)."""

@@ -41,6 +41,9 @@ class SupervisedObjective:
     """
 
     name = "supervised"
+    uses_labels = True
+    """The loss reads the labels, so the trainer can validate on them (a class-level flag
+    that every objective may set; absent means :obj:`False`)."""
 
     def __init__(self, class_weights: Tensor | None = None, mask_key: str = "train_mask") -> None:
         self.class_weights = class_weights

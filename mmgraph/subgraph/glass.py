@@ -21,15 +21,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mmgraph.nn import ACTIVATIONS
+from mmgraph.resolver import resolve
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.subgraph._checks import check_fraction, check_positive
 from mmgraph.subgraph._sparse import AGGREGATIONS, Adjacency
 from mmgraph.subgraph.batch import SubgraphBatch
 from mmgraph.subgraph.neighborhood import NeighborhoodCache, Neighborhoods, khop_neighborhoods
 from mmgraph.subgraph.pooling import SubgraphPool
-
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU}
-"""Activations of :class:`GLASSConv` by name."""
 
 
 def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:
@@ -69,7 +68,7 @@ class GLASSConv(nn.Module):
             \mathbf{x}_v] + \mathbf{c}_1,\; \mathbf{U}_0 [\mathbf{m}_v \,\|\, \mathbf{x}_v]
             + \mathbf{c}_0\big)
 
-    with :math:`a_{vu}` the ``aggr`` coefficients (see
+    with :math:`a_{vu}` the ``aggregator`` coefficients (see
     :class:`~mmgraph.subgraph._sparse.Adjacency`), :math:`\mathbf{W}` with biases, and a
     batch norm over the rows whose messages are used. GLASS normalises with GraphNorm over
     the whole base graph, where one subgraph's nodes hardly move the statistics: a batch
@@ -80,11 +79,11 @@ class GLASSConv(nn.Module):
     Args:
         in_channels (int): Size :math:`F` of the input features.
         out_channels (int): Size :math:`C` of the output features.
-        aggr (str, optional): ``"sum"``, ``"mean"`` or ``"gcn"``. (default: ``"sum"``)
+        aggregator (str, optional): ``"sum"``, ``"mean"`` or ``"gcn"``. (default: ``"sum"``)
         z_ratio (float, optional): The mixing ratio :math:`r`. (default: :obj:`0.8`)
         dropout (float, optional): Dropout on the aggregated messages. (default: :obj:`0.0`)
-        act (str, optional): The activation :math:`\sigma` (``relu``, ``elu``, ``gelu``).
-            (default: ``"elu"``)
+        act (str, optional): The activation :math:`\sigma`, a name in
+            :data:`mmgraph.nn.ACTIVATIONS`. (default: ``"elu"``)
         norm (bool, optional): Batch-normalise the messages. (default: :obj:`True`)
 
     Shapes:
@@ -101,27 +100,27 @@ class GLASSConv(nn.Module):
         self,
         in_channels: int,
         out_channels: int,
-        aggr: str = "sum",
+        aggregator: str = "sum",
         z_ratio: float = 0.8,
         dropout: float = 0.0,
         act: str = "elu",
         norm: bool = True,
     ) -> None:
         super().__init__()
-        if aggr not in AGGREGATIONS:
-            raise ValueError(f"Unknown aggregation {aggr!r}; expected one of {list(AGGREGATIONS)}")
-        if act not in ACTIVATIONS:
-            raise ValueError(f"Unknown activation {act!r}; expected one of {sorted(ACTIVATIONS)}")
+        if aggregator not in AGGREGATIONS:
+            raise ValueError(
+                f"Unknown aggregation {aggregator!r}; expected one of {list(AGGREGATIONS)}"
+            )
+        self.act = resolve(ACTIVATIONS, act, what="activation")
         z_ratio = check_fraction(z_ratio, "z_ratio", closed=True)
         if z_ratio < 0.5:
             raise ValueError(f"Expected 'z_ratio' in [0.5, 1] (got {z_ratio})")
         self.in_channels = check_positive(in_channels, "in_channels")
         self.out_channels = check_positive(out_channels, "out_channels")
-        self.aggr = aggr
+        self.aggregator = aggregator
         self.z_ratio = z_ratio
         self.dropout = check_fraction(dropout, "dropout")
         self.act_name = act
-        self.act = ACTIVATIONS[act]()
         self.trans = nn.ModuleList([nn.Linear(in_channels, out_channels) for _ in range(2)])
         self.comb = nn.ModuleList(
             [nn.Linear(in_channels + out_channels, out_channels) for _ in range(2)]
@@ -162,12 +161,64 @@ class GLASSConv(nn.Module):
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}({self.in_channels}, {self.out_channels}, aggr={self.aggr!r}, "
+            f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
+            f"aggregator={self.aggregator!r}, "
             f"z_ratio={self.z_ratio:g})"
         )
 
 
-class GLASS(nn.Module):
+class SubgraphClassifier(nn.Module):
+    """What :class:`GLASS` and :class:`~mmgraph.subgraph.PoolGNN` share.
+
+    A ``node_input`` module (base-node features, with an int ``out_channels``), an
+    ``encode(batch)`` giving subgraph embeddings, and an MLP ``head`` (:obj:`None` without
+    classes) that :meth:`forward` applies to them.
+
+    Args:
+        node_input (torch.nn.Module): Maps a batch to base-node features :math:`(N, F)`.
+    """
+
+    head: nn.Sequential | None
+
+    def __init__(self, node_input: nn.Module) -> None:
+        super().__init__()
+        in_channels = getattr(node_input, "out_channels", None)
+        if not isinstance(in_channels, int):
+            raise TypeError(
+                f"Expected 'node_input' to have an int 'out_channels' (got {in_channels!r})"
+            )
+        self.node_input = node_input
+        self.in_channels = in_channels
+
+    def encode(self, batch: SubgraphBatch) -> Tensor:
+        """Subgraph embeddings ``[S, out_channels]`` (subclasses implement it)."""
+        raise NotImplementedError
+
+    def forward(self, batch: SubgraphBatch) -> Tensor:
+        """Logits ``[S, num_classes]``, one row per subgraph of the batch."""
+        if self.head is None:
+            raise RuntimeError("This model has no head (num_classes=0): use `encode`")
+        return self.head(self.encode(batch))
+
+    def extra_repr_args(self) -> list[str]:
+        """Options shown by ``repr`` after the pooling."""
+        return []
+
+    def __repr__(self) -> str:
+        args = [
+            repr(self.node_input),
+            f"hidden_channels={self.hidden_channels}",
+            f"num_layers={self.num_layers}",
+            f"aggregator={self.aggregator!r}",
+            f"pool={self.pool.mode!r}",
+            *self.extra_repr_args(),
+            f"jk={self.jk}",
+            f"num_classes={self.num_classes}",
+        ]
+        return f"{type(self).__name__}({', '.join(args)})"
+
+
+class GLASS(SubgraphClassifier):
     r"""Subgraph classification with labelled message passing and pooling (GLASS).
 
     `"GLASS: GNN with Labeling Tricks for Subgraph Representation Learning"
@@ -197,14 +248,15 @@ class GLASS(nn.Module):
         hidden_channels (int): Size :math:`C` of the node embeddings.
         num_classes (int): Output classes; ``0`` for an encoder without head.
         num_layers (int, optional): Number :math:`L` of GLASS layers. (default: :obj:`2`)
-        aggr (str, optional): Neighbour aggregation, ``"sum"``, ``"mean"`` or ``"gcn"``.
-            (default: ``"sum"``)
+        aggregator (str, optional): Neighbour aggregation, ``"sum"``, ``"mean"`` or
+            ``"gcn"`` (:data:`~mmgraph.subgraph._sparse.AGGREGATIONS`). (default: ``"sum"``)
         pool (str, optional): Pooling, one of :data:`~mmgraph.subgraph.POOLINGS`.
             (default: ``"mean"``)
         z_ratio (float, optional): Mixing ratio of the inside/outside weights.
             (default: :obj:`0.8`)
         dropout (float, optional): Dropout between layers and in the head. (default: :obj:`0.0`)
-        act (str, optional): Activation. (default: ``"elu"``)
+        act (str, optional): Activation, a name in :data:`mmgraph.nn.ACTIVATIONS`.
+            (default: ``"elu"``)
         jk (bool, optional): Concatenate the pooled outputs of all layers. (default: :obj:`False`)
         head_layers (int, optional): Layers of the MLP head (1: linear). (default: :obj:`1`)
         head_dropout (float, optional): Dropout on the subgraph embeddings before the head.
@@ -225,7 +277,7 @@ class GLASS(nn.Module):
         hidden_channels: int,
         num_classes: int,
         num_layers: int = 2,
-        aggr: str = "sum",
+        aggregator: str = "sum",
         pool: str = "mean",
         z_ratio: float = 0.8,
         dropout: float = 0.0,
@@ -236,13 +288,8 @@ class GLASS(nn.Module):
         use_edge_weight: bool = True,
         chunk_size: int = 64,
     ) -> None:
-        super().__init__()
-        in_channels = getattr(node_input, "out_channels", None)
-        if not isinstance(in_channels, int):
-            raise TypeError(
-                f"Expected 'node_input' to have an int 'out_channels' (got {in_channels!r})"
-            )
-        self.node_input = node_input
+        super().__init__(node_input)
+        in_channels = self.in_channels
         self.hidden_channels = check_positive(hidden_channels, "hidden_channels")
         self.num_classes = check_positive(num_classes, "num_classes", minimum=0)
         self.num_layers = check_positive(num_layers, "num_layers")
@@ -255,7 +302,7 @@ class GLASS(nn.Module):
             GLASSConv(
                 in_channels if i == 0 else hidden_channels,
                 hidden_channels,
-                aggr=aggr,
+                aggregator=aggregator,
                 z_ratio=z_ratio,
                 dropout=dropout,
                 act=act,
@@ -263,7 +310,7 @@ class GLASS(nn.Module):
             for i in range(num_layers)
         )
         self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_channels) for _ in range(num_layers))
-        self.act = ACTIVATIONS[act]()
+        self.act = resolve(ACTIVATIONS, act, what="activation")
         self.pool = SubgraphPool(pool, hidden_channels)
         self.out_channels = hidden_channels * (num_layers if jk else 1)
         self.head_dropout = check_fraction(head_dropout, "head_dropout")
@@ -275,9 +322,9 @@ class GLASS(nn.Module):
         self.reset_parameters()
 
     @property
-    def aggr(self) -> str:
+    def aggregator(self) -> str:
         """The neighbour aggregation."""
-        return self.convs[0].aggr  # type: ignore[return-value]
+        return self.convs[0].aggregator  # type: ignore[return-value]
 
     def reset_parameters(self) -> None:
         """Re-initialise every layer."""
@@ -334,7 +381,9 @@ class GLASS(nn.Module):
         group = hood.group[order][:seeds].to(device)
         inside = torch.arange(order.numel(), device=device) < seeds
         edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
-        degree = cached_degree(self, batch) if self.aggr == "gcn" else None
+        # The base graph's in-degrees (cached): the "gcn" aggregation normalises by them, the
+        # others ignore them.
+        degree = cached_degree(self, batch)
         # The first layer reads base-node features through n_id (dropout per base node).
         h = F.dropout(x, p=self.dropout, training=self.training)
         pooled = []
@@ -344,14 +393,16 @@ class GLASS(nn.Module):
             weight = None
             if edge_weight is not None:
                 weight = edge_weight.index_select(0, e_id[:used].to(edge_weight.device))
-            degrees = None
-            if degree is not None:
-                degrees = (
-                    degree.index_select(0, n_id[:targets]),
-                    degree.index_select(0, n_id[:sources]),
-                )
+            degrees = (
+                degree.index_select(0, n_id[:targets]),
+                degree.index_select(0, n_id[:sources]),
+            )
             adj = Adjacency(
-                edge_index[:, :used].to(device), (targets, sources), self.aggr, weight, degrees
+                edge_index[:, :used].to(device),
+                (targets, sources),
+                self.aggregator,
+                weight,
+                degrees,
             )
             if i == 0:
                 h = conv(h, adj, inside[:sources], n_id=n_id[:sources])
@@ -364,19 +415,9 @@ class GLASS(nn.Module):
                 h = F.dropout(self.act(h), p=self.dropout, training=self.training)
         return torch.cat(pooled, dim=-1)
 
-    def forward(self, batch: SubgraphBatch) -> Tensor:
-        """Logits ``[S, num_classes]``, one row per subgraph of the batch."""
-        if self.head is None:
-            raise RuntimeError("This model has no head (num_classes=0): use `encode`")
-        return self.head(self.encode(batch))
-
-    def __repr__(self) -> str:
-        conv = self.convs[0]
-        return (
-            f"{type(self).__name__}({self.node_input!r}, hidden={self.hidden_channels}, "
-            f"num_layers={self.num_layers}, aggr={self.aggr!r}, pool={self.pool.mode!r}, "
-            f"z_ratio={conv.z_ratio:g}, jk={self.jk}, num_classes={self.num_classes})"
-        )
+    def extra_repr_args(self) -> list[str]:
+        """The mixing ratio."""
+        return [f"z_ratio={self.convs[0].z_ratio:g}"]
 
 
 def make_head(

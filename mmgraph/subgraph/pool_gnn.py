@@ -8,19 +8,21 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mmgraph.nn import GNNStack
+from mmgraph.nn import AGGREGATORS, GNNStack
+from mmgraph.resolver import lookup
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.subgraph._checks import check_fraction, check_positive
 from mmgraph.subgraph.batch import SubgraphBatch
-from mmgraph.subgraph.glass import cached_csr, make_head, norm_rows
+from mmgraph.subgraph.glass import SubgraphClassifier, cached_csr, make_head, norm_rows
 from mmgraph.subgraph.neighborhood import khop_neighborhoods
 from mmgraph.subgraph.pooling import SubgraphPool
 
-POOL_AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn", "gin")
-"""Aggregators of :class:`PoolGNN`: those of :data:`mmgraph.nn.AGGREGATORS`."""
+POOL_AGGREGATORS: tuple[str, ...] = tuple(AGGREGATORS)
+"""The built-in aggregators (kept for ``mmgraph.subgraph``'s export): :class:`PoolGNN` takes
+any name of :data:`mmgraph.nn.AGGREGATORS`, one registered later included."""
 
 
-class PoolGNN(nn.Module):
+class PoolGNN(SubgraphClassifier):
     r"""Node embeddings from an input and aggregator layers, pooled per subgraph, then an MLP.
 
     .. math::
@@ -56,8 +58,8 @@ class PoolGNN(nn.Module):
         num_classes (int): Output classes; ``0`` for an encoder without head.
         num_layers (int, optional): Aggregator layers :math:`L` (``0``: none).
             (default: :obj:`2`)
-        aggregator (str, optional): One of :data:`POOL_AGGREGATORS` (``"mean"``, ``"gcn"``,
-            ``"ggnn"``, ``"gin"``). (default: ``"mean"``)
+        aggregator (str, optional): A name in :data:`mmgraph.nn.AGGREGATORS` (``"mean"``,
+            ``"gcn"``, ``"ggnn"``, ``"gin"``, or one registered there). (default: ``"mean"``)
         pool (str, optional): Pooling, one of :data:`~mmgraph.subgraph.POOLINGS`.
             (default: ``"sum"``)
         jk (bool, optional): Pool every layer and concatenate. (default: :obj:`True`)
@@ -96,14 +98,8 @@ class PoolGNN(nn.Module):
         use_edge_weight: bool = True,
         **layer_kwargs: Any,
     ) -> None:
-        super().__init__()
-        in_channels = getattr(node_input, "out_channels", None)
-        if not isinstance(in_channels, int):
-            raise TypeError(
-                f"Expected 'node_input' to have an int 'out_channels' (got {in_channels!r})"
-            )
-        self.node_input = node_input
-        self.in_channels = in_channels
+        super().__init__(node_input)
+        in_channels = self.in_channels
         self.hidden_channels = check_positive(hidden_channels, "hidden_channels")
         self.num_classes = check_positive(num_classes, "num_classes", minimum=0)
         self.num_layers = check_positive(num_layers, "num_layers", minimum=0)
@@ -112,10 +108,7 @@ class PoolGNN(nn.Module):
         self.num_relations = check_positive(num_relations, "num_relations")
         self.jk = bool(jk) and num_layers > 0
         self.use_edge_weight = use_edge_weight
-        if aggregator not in POOL_AGGREGATORS:
-            raise ValueError(
-                f"Unknown aggregator {aggregator!r}; expected one of {list(POOL_AGGREGATORS)}"
-            )
+        lookup(AGGREGATORS, aggregator, "aggregator")  # an unknown name fails here
         self._aggregator = aggregator
         self.gnn: GNNStack | None = None
         if num_layers > 0:
@@ -208,16 +201,3 @@ class PoolGNN(nn.Module):
             if self.jk or i == self.num_layers - 1:
                 pooled.append(self.pool(h.index_select(0, rows), index, s))
         return torch.cat(pooled, dim=-1)
-
-    def forward(self, batch: SubgraphBatch) -> Tensor:
-        """Logits ``[S, num_classes]``, one row per subgraph of the batch."""
-        if self.head is None:
-            raise RuntimeError("This model has no head (num_classes=0): use `encode`")
-        return self.head(self.encode(batch))
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}({self.node_input!r}, hidden={self.hidden_channels}, "
-            f"num_layers={self.num_layers}, aggregator={self.aggregator!r}, "
-            f"pool={self.pool.mode!r}, jk={self.jk}, num_classes={self.num_classes})"
-        )

@@ -177,7 +177,7 @@ def build_subgraph_model(
             config.hidden,
             dataset.num_classes,
             num_layers=config.num_layers,
-            aggr=config.aggr,
+            aggregator=config.aggr,
             pool=config.pool,
             z_ratio=config.z_ratio,
             dropout=config.dropout,

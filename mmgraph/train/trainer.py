@@ -57,7 +57,14 @@ Callback = Callable[["Trainer", dict[str, Any]], None]
 
 
 class Objective(Protocol):
-    """What the trainer needs of an objective: a loss per batch and its seed nodes."""
+    """What the trainer needs of an objective: a loss per batch and its seed nodes.
+
+    An objective whose loss reads the labels sets the class-level flag
+    ``uses_labels = True`` (:class:`~mmgraph.objectives.SupervisedObjective`; a
+    :class:`~mmgraph.objectives.MixedObjective` with such a part): the trainer then
+    validates on ``val_mask`` and keeps the best epoch by ``monitor``; without it
+    (absent means :obj:`False`) it keeps the epoch of lowest training loss.
+    """
 
     name: str
 
@@ -183,8 +190,8 @@ class Trainer:
         step_module: nn.Module | None = None
         if distributed:
             step_module = wrap_ddp(self.model, objective)
-        supervised = isinstance(objective, SupervisedObjective)
-        can_validate = supervised and self._has_split(graph, "val_mask")
+        uses_labels = bool(getattr(objective, "uses_labels", False))
+        can_validate = uses_labels and self._has_split(graph, "val_mask")
 
         stopped = cfg.patience is not None and self._bad_evals >= cfg.patience
         bar = tqdm(

@@ -179,5 +179,5 @@ def test_errors(star):
         conv(toy.x, toy.edge_index, toy.edge_type + 1)
     with pytest.raises(ValueError, match="Expected 'edge_type' for GCNConv"):
         conv(toy.x, toy.edge_index)
-    with pytest.raises(ValueError, match="'num_relations' to be at least 1 \\(got 0\\)"):
+    with pytest.raises(ValueError, match="'num_relations' to be an int >= 1 \\(got 0\\)"):
         GCNConv(6, 4, num_relations=0)

@@ -159,7 +159,7 @@ def test_errors(star):
         conv(toy.x, toy.edge_index, toy.edge_type + 1)
     with pytest.raises(ValueError, match="finite 'edge_weight' for GGNNConv"):
         conv(toy.x, toy.edge_index, toy.edge_type, torch.full((6,), float("inf")))
-    with pytest.raises(ValueError, match="'num_steps' to be at least 1 \\(got 0\\)"):
+    with pytest.raises(ValueError, match="'num_steps' to be an int >= 1 \\(got 0\\)"):
         GGNNConv(4, 4, num_steps=0)
-    with pytest.raises(ValueError, match="'num_relations' to be at least 1"):
+    with pytest.raises(ValueError, match="'num_relations' to be an int >= 1"):
         GGNNConv(4, 4, num_relations=0)

@@ -166,5 +166,5 @@ def test_errors(star):
         conv(toy.x[:, :5], toy.edge_index, toy.edge_type)
     with pytest.raises(TypeError, match="'edge_index' of MeanConv to be of integer type"):
         conv(toy.x, toy.edge_index.float(), toy.edge_type)
-    with pytest.raises(ValueError, match="'num_relations' to be at least 1"):
+    with pytest.raises(ValueError, match="'num_relations' to be an int >= 1"):
         MeanConv(6, 4, num_relations=0)

@@ -115,7 +115,8 @@ def test_relational_sum_matches_dense(dense, awkward, fin, fout, num_relations, 
     edge_type = toy.edge_type if num_relations == 3 else None
     edge_weight = toy.edge_weight if weighted else None
     weight = torch.randn(num_relations, fout, fin)  # stored like nn.Linear: [R, out, in]
-    out = RelationalConv().relational_sum(toy.x, toy.edge_index, edge_type, edge_weight, weight)
+    conv = RelationalConv(fin, fout, num_relations)
+    out = conv.relational_sum(toy.x, toy.edge_index, edge_type, edge_weight, weight)
     adj = dense(toy.edge_index, toy.num_nodes, edge_type, edge_weight, num_relations)
     expected = sum(adj[r] @ toy.x.double() @ weight[r].double().T for r in range(num_relations))
     torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)

@@ -8,7 +8,15 @@ import torch
 from mmgraph import seed_everything
 from mmgraph.data import MultimodalGraph
 from mmgraph.models import MultimodalGNN
-from mmgraph.nn import GCNConv, GGNNConv, GINConv, GNNStack, MeanConv
+from mmgraph.nn import (
+    GCNConv,
+    GGNNConv,
+    GINConv,
+    GNNStack,
+    MeanConv,
+    apply_trimmed,
+    build_aggregator,
+)
 from mmgraph.nn.trim import check_sampled_sizes, layer_slice
 from mmgraph.sampling import NeighborLoader
 
@@ -112,8 +120,31 @@ def test_stack_trimmed_equals_untrimmed(aggregator: str, fanouts: list[int]) -> 
     torch.testing.assert_close(trimmed, full[: batch.batch_size])
 
 
+@pytest.mark.parametrize("aggregator", ["mean", "gcn", "gin"])
+def test_apply_trimmed_head_equals_untrimmed(aggregator: str) -> None:
+    # A layer outside the stack (a conv head) trimmed like the stack's: a GCN head gets the
+    # whole batch's degrees without the caller computing them.
+    g = sampled_graph()
+    batch = first_batch(g, [3, 2, 2])
+    torch.manual_seed(0)
+    stack = GNNStack(aggregator, 6, 8, num_layers=2, num_relations=2).eval()
+    head = build_aggregator(aggregator, 8, 3, num_relations=2).eval()
+    edges = (batch.edge_index, batch.edge_type, batch.edge_weight)
+    full = head(torch.relu(stack(batch.x_text, *edges)), *edges)
+    sizes = {
+        "num_sampled_nodes": batch.num_sampled_nodes,
+        "num_sampled_edges": batch.num_sampled_edges,
+    }
+    h = stack(batch.x_text, *edges, num_later_layers=1, **sizes)
+    out = apply_trimmed(head, 2, 3, torch.relu(h), *edges, **sizes)
+    assert out.shape == (batch.batch_size, 3)
+    torch.testing.assert_close(out, full[: batch.batch_size])
+
+
 def test_stack_trims_custom_layers_by_slicing() -> None:
     class PlainConv(MeanConv):  # a user's layer that knows nothing of num_targets
+        supports_num_targets = False  # the flag the stack reads: it slices the output
+
         def forward(self, x, edge_index, edge_type=None, edge_weight=None):  # type: ignore[override]
             return super().forward(x, edge_index, edge_type, edge_weight)
 

@@ -31,7 +31,8 @@ def test_mixed_loss_is_the_weighted_sum_of_the_parts() -> None:
     assert mixed.last_losses == pytest.approx(
         {"node2vec": walk.item(), "supervised": supervised.item()}
     )
-    assert mixed.name == "node2vec+supervised" and mixed.supervised
+    assert mixed.name == "node2vec+supervised" and mixed.supervised and mixed.uses_labels
+    assert not MixedObjective([(Node2VecObjective(**settings), 1.0)]).uses_labels
     assert mixed.input_nodes(graph) is None  # node2vec walks from every node
 
 

@@ -41,7 +41,7 @@ def conv_reference(conv: GLASSConv, x: Tensor, a: Tensor, z: Tensor) -> Tensor:
 def glass_reference(model: GLASS, batch, nodes: list[int]) -> Tensor:  # type: ignore[no-untyped-def]
     """One subgraph labelled on its own, every layer over the whole base graph (eval mode)."""
     n = int(batch.num_nodes)
-    a = dense_adjacency(batch.edge_index, n, model.aggr)
+    a = dense_adjacency(batch.edge_index, n, model.aggregator)
     z = torch.zeros(n, dtype=torch.bool)
     z[nodes] = True
     h = model.node_input(batch)
@@ -62,7 +62,7 @@ def test_conv_matches_closed_form(aggr: str) -> None:
     edge_index = torch.tensor([[0, 0, 0, 1, 2, 3, 3, 4], [1, 2, 3, 0, 0, 0, 4, 3]])
     x = torch.randn(5, 3)
     z = torch.tensor([True, False, True, False, False])
-    conv = GLASSConv(3, 4, aggr=aggr, z_ratio=0.75).eval()
+    conv = GLASSConv(3, 4, aggregator=aggr, z_ratio=0.75).eval()
     with torch.no_grad():  # non-trivial running statistics
         conv.norm.running_mean.uniform_(-1, 1)
         conv.norm.running_var.uniform_(0.5, 2)
@@ -72,7 +72,7 @@ def test_conv_matches_closed_form(aggr: str) -> None:
     )
     # Two trans and two comb linear maps with biases, and the norm's weight and bias.
     assert sum(p.numel() for p in conv.parameters()) == 2 * (3 * 4 + 4) + 2 * (7 * 4 + 4) + 2 * 4
-    assert repr(conv) == "GLASSConv(3, 4, aggr='" + aggr + "', z_ratio=0.75)"
+    assert repr(conv) == "GLASSConv(3, 4, aggregator='" + aggr + "', z_ratio=0.75)"
     # z_ratio 0.5: the label is ignored.
     flat = GLASSConv(3, 4, z_ratio=0.5).eval()
     adj = Adjacency(edge_index, (5, 5))
@@ -87,7 +87,7 @@ def test_conv_reads_base_nodes_through_n_id() -> None:
     n_id = torch.tensor([2, 0, 2, 1])
     z = torch.tensor([True, False, False, True])
     edge_index = torch.tensor([[1, 2, 3, 0, 3], [0, 0, 0, 1, 1]])
-    conv = GLASSConv(3, 4, aggr="mean", z_ratio=0.9).eval()
+    conv = GLASSConv(3, 4, aggregator="mean", z_ratio=0.9).eval()
     adj = Adjacency(edge_index, (2, 4), "mean")
     expected = conv(base[n_id], adj, z)
     assert torch.allclose(conv(base, adj, z, n_id=n_id), expected, atol=1e-6)
@@ -101,7 +101,7 @@ def test_each_subgraph_is_labelled_on_its_own(
 ) -> None:
     torch.manual_seed(1)
     model = GLASS(
-        DegreeInput(5), 6, 2, num_layers=layers, aggr=aggr, pool="size", jk=jk, chunk_size=4
+        DegreeInput(5), 6, 2, num_layers=layers, aggregator=aggr, pool="size", jk=jk, chunk_size=4
     )
     with torch.no_grad():
         for norm in [*model.norms, *(c.norm for c in model.convs)]:
@@ -128,8 +128,8 @@ def test_glass_module_contract(overlapping: SubgraphDataset) -> None:
     expected = 4 + convs + 2 * 16 + (8 * 8 + 8 + 8) + (8 * 8 + 8 + 8 * 3 + 3)
     assert sum(p.numel() for p in model.parameters()) == expected
     assert repr(model) == (
-        "GLASS(ConstantInput(4), hidden=8, num_layers=2, aggr='sum', pool='attention', "
-        "z_ratio=0.8, jk=False, num_classes=3)"
+        "GLASS(ConstantInput(4), hidden_channels=8, num_layers=2, aggregator='sum', "
+        "pool='attention', z_ratio=0.8, jk=False, num_classes=3)"
     )
     batch = make_subgraph_batch(overlapping)
     model.eval()
@@ -164,7 +164,7 @@ def test_trains_on_density(density_small: SubgraphDataset) -> None:
 
 def test_errors() -> None:
     with pytest.raises(ValueError, match="Unknown aggregation 'max'"):
-        GLASSConv(2, 2, aggr="max")
+        GLASSConv(2, 2, aggregator="max")
     with pytest.raises(ValueError, match="'z_ratio' in \\[0.5, 1\\]"):
         GLASSConv(2, 2, z_ratio=0.2)
     with pytest.raises(ValueError, match="Unknown activation 'swish'"):

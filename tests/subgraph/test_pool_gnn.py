@@ -85,7 +85,7 @@ def test_module_contract(molecules: SubgraphDataset) -> None:
     )
     assert mean_convs > 0 and sum(p.numel() for p in model.parameters()) == expected
     assert repr(model) == (
-        "PoolGNN(DegreeInput(4, max_degree=4), hidden=6, num_layers=2, aggregator='mean', "
+        "PoolGNN(DegreeInput(4, max_degree=4), hidden_channels=6, num_layers=2, aggregator='mean', "
         "pool='sum', jk=True, num_classes=2)"
     )
     batch = make_subgraph_batch(molecules)

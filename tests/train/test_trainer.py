@@ -230,3 +230,27 @@ def test_callbacks_do_not_change_training_and_other_errors_propagate() -> None:
 
     with pytest.raises(Pruned):
         Trainer(TinyModel(4, 2), config).fit(make_graph(), callbacks=[prune])
+
+
+def test_trainer_reads_the_uses_labels_flag_not_the_type() -> None:
+    class Wrapped:  # a user's objective: not a SupervisedObjective, flagged as using labels
+        name = "wrapped"
+        uses_labels = True
+
+        def __init__(self) -> None:
+            self.inner = SupervisedObjective()
+
+        def __call__(self, model: nn.Module, batch: Data) -> Tensor:
+            return self.inner(model, batch)
+
+        def input_nodes(self, graph: Data) -> Tensor:
+            return self.inner.input_nodes(graph)
+
+    g = make_graph()
+    seed_everything(0)
+    flagged = Trainer(TinyModel(4, 2), config(epochs=2)).fit(g, objective=Wrapped())
+    assert "val_macro_f1" in flagged.history[-1]
+    Wrapped.uses_labels = False  # the same loss, unflagged: no validation
+    seed_everything(0)
+    unflagged = Trainer(TinyModel(4, 2), config(epochs=2)).fit(g, objective=Wrapped())
+    assert not any(key.startswith("val_") for key in unflagged.history[-1])
