@@ -14,14 +14,21 @@ per subgraph with paragraph vectors (Le & Mikolov 2014):
 * **PV-DBOW** (``mode="dbow"``): the subgraph vector :math:`\mathbf{d}_S` predicts every
   token :math:`t` of its walks, with negative sampling (the skip-gram loss of
   :func:`mmgraph.objectives.skipgram.skipgram_loss`, negatives from
-  :class:`~mmgraph.objectives.skipgram.NegativeSampler`, unigram^0.75 over the corpus);
+  :class:`~mmgraph.sampling.NegativeSampler`, unigram^0.75 over the corpus);
 * **PV-DM** (``mode="dm"``): the mean of :math:`\mathbf{d}_S` and the word vectors of a
   window's context tokens predicts the window's first token
-  (:func:`~mmgraph.objectives.skipgram.window_pairs` windows).
+  (:func:`~mmgraph.sampling.window_pairs` windows).
 
-Training runs in :class:`~mmgraph.train.Trainer` with :class:`Sub2VecObjective` and a
-:class:`Sub2VecLoader` (fresh walks every epoch); :meth:`Sub2Vec.encode` returns the
-subgraph vectors :math:`(S, D)`, to be read by a linear probe or clustered.
+This module holds the pieces: the corpus and its loader, the tables
+(:class:`Sub2VecEmbedding`) and the loss (:class:`Sub2VecObjective`). The estimator
+:class:`mmgraph.embedding.Sub2Vec` puts them together: it trains in
+:class:`~mmgraph.train.Trainer` with a :class:`Sub2VecLoader` (fresh walks every epoch), and
+its ``get_embedding()`` returns the subgraph vectors :math:`(S, D)`, to be read by a linear
+probe or clustered.
+
+The corpus stays here rather than in :mod:`mmgraph.sampling`: it walks the disjoint union
+of the induced subgraphs, built by :func:`~mmgraph.subgraph.khop_neighborhoods` of this
+package, which the lower sampling layer may not import.
 """
 
 from __future__ import annotations
@@ -34,10 +41,12 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from mmgraph.data.subgraphs import SubgraphDataset
-from mmgraph.objectives.skipgram import NegativeSampler, skipgram_loss
+from mmgraph.objectives.skipgram import skipgram_loss
+from mmgraph.sampling.checks import check_choice
 from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.negatives import NegativeSampler
 from mmgraph.sampling.walks import RandomWalker
-from mmgraph.seed import make_generator
+from mmgraph.seed import as_generator
 from mmgraph.subgraph._checks import check_positive
 from mmgraph.subgraph.neighborhood import khop_neighborhoods
 
@@ -45,7 +54,7 @@ SUB2VEC_TOKENS: tuple[str, ...] = ("node", "degree")
 """Token kinds of :class:`SubgraphCorpus`: node ids, or degrees inside the subgraph."""
 
 SUB2VEC_MODES: tuple[str, ...] = ("dbow", "dm")
-"""Paragraph-vector variants of :class:`Sub2Vec`."""
+"""Paragraph-vector variants of :class:`Sub2VecEmbedding`."""
 
 
 class Sub2VecBatch(Data):
@@ -96,17 +105,13 @@ class SubgraphCorpus:
     ) -> None:
         if not isinstance(dataset, SubgraphDataset):
             raise TypeError(f"Expected a SubgraphDataset (got {type(dataset).__name__!r})")
-        if tokens not in SUB2VEC_TOKENS:
-            raise ValueError(
-                f"Unknown token kind {tokens!r}; expected one of {list(SUB2VEC_TOKENS)}"
-            )
         self.dataset = dataset
-        self.tokens = tokens
+        self.tokens = check_choice(tokens, SUB2VEC_TOKENS, "token kind")
         self.walk_length = check_positive(walk_length, "walk_length")
         self.walks_per_node = check_positive(walks_per_node, "walks_per_node")
         self.num_negatives = check_positive(num_negatives, "num_negatives", minimum=0)
         self.max_degree = check_positive(max_degree, "max_degree")
-        self.generator = make_generator(seed)
+        self.generator = as_generator(seed)
         graph = dataset.graph
         n = int(graph.num_nodes)
         base = CSRGraph.from_edge_index(graph.edge_index, n, by="target")
@@ -181,7 +186,7 @@ class Sub2VecLoader:
         return f"{type(self).__name__}({self.corpus!r}, batch_size={self.batch_size})"
 
 
-class Sub2Vec(nn.Module):
+class Sub2VecEmbedding(nn.Module):
     r"""Paragraph vectors of subgraphs (`Sub2Vec <https://arxiv.org/abs/1702.06921>`_).
 
     Subgraph :math:`S` has a vector :math:`\mathbf{d}_S` (:meth:`encode`), token :math:`t`
@@ -215,14 +220,10 @@ class Sub2Vec(nn.Module):
         seed: int | None = 0,
     ) -> None:
         super().__init__()
-        if mode not in SUB2VEC_MODES:
-            raise ValueError(
-                f"Unknown Sub2Vec mode {mode!r}; expected one of {list(SUB2VEC_MODES)}"
-            )
         self.num_subgraphs = check_positive(num_subgraphs, "num_subgraphs")
         self.num_tokens = check_positive(num_tokens, "num_tokens")
         self.embedding_dim = check_positive(embedding_dim, "embedding_dim")
-        self.mode = mode
+        self.mode = check_choice(mode, SUB2VEC_MODES, "Sub2Vec mode")
         self.sparse = sparse
         self.seed = seed
 
@@ -237,7 +238,7 @@ class Sub2Vec(nn.Module):
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Re-draw the tables (from ``generator``, else from the ``seed`` given at init)."""
-        gen = generator if generator is not None else make_generator(self.seed)
+        gen = generator if generator is not None else as_generator(self.seed)
         bound = 0.5 / self.embedding_dim
         with torch.no_grad():
             self.subgraph.weight.uniform_(-bound, bound, generator=gen)
@@ -257,7 +258,7 @@ class Sub2Vec(nn.Module):
 
 
 class Sub2VecObjective:
-    """The paragraph-vector loss of a :class:`Sub2Vec` model on a :class:`Sub2VecBatch`.
+    """The paragraph-vector loss of a :class:`Sub2VecEmbedding` on a :class:`Sub2VecBatch`.
 
     Args:
         context_size (int, optional): Tokens per PV-DM window (the predicted token and
@@ -275,8 +276,11 @@ class Sub2VecObjective:
 
     def __call__(self, model: nn.Module, batch: Data) -> Tensor:
         """The mean skip-gram loss of the batch's (subgraph or window, token) pairs."""
-        if not isinstance(model, Sub2Vec):
-            raise TypeError(f"Expected a Sub2Vec model (got {type(model).__name__!r})")
+        if not isinstance(model, Sub2VecEmbedding):
+            raise TypeError(
+                f"Expected a Sub2VecEmbedding model (got {type(model).__name__!r}); train "
+                "subgraph vectors with `mmgraph.embedding.Sub2Vec`"
+            )
         walks, negatives, subgraph = batch.walks, batch.negatives, batch.walk_subgraph
         if model.mode == "dbow":
             valid = walks >= 0
