@@ -29,11 +29,25 @@ class NotFittedError(RuntimeError):
 class Estimator:
     """Base of the unsupervised embedding estimators.
 
-    :class:`~mmgraph.embedding.Node2Vec` and :class:`~mmgraph.embedding.Sub2Vec` derive from
-    it. A subclass lists its hyperparameters in ``__init__`` (stored under their own names, so
-    that :meth:`get_params` finds them), checks them there with :meth:`_check_training`,
-    and implements :meth:`fit`, which builds a model with an ``encode() -> [N, D]`` method
-    and trains it with :meth:`_train`.
+    :class:`~mmgraph.embedding.Node2Vec` and :class:`~mmgraph.subgraph.sub2vec.Sub2Vec`
+    derive from it. A subclass lists its hyperparameters in ``__init__`` and passes them on
+    with ``super().__init__(locals())``, which keeps each under its own name (so that
+    :meth:`get_params` finds them) and checks those every estimator has (listed below); it
+    checks its own, and implements :meth:`fit`, which
+    builds a model with an ``encode() -> [N, D]`` method and trains it with :meth:`_train`.
+
+    The hyperparameters every estimator has, besides its own:
+
+    * ``embedding_dim`` (int): Size of the embeddings.
+    * ``epochs`` (int): Passes over the corpus.
+    * ``batch_size`` (int): Start nodes (or rows) of walks per step.
+    * ``lr`` (float): SparseAdam learning rate.
+    * ``progress`` (bool): Show a progress bar.
+    * ``seed`` (int): Seed of everything the estimator draws (initialisation, walks,
+      negatives).
+    * ``trainer_options`` (Mapping, optional): Other :class:`~mmgraph.train.TrainConfig`
+      settings (``patience``, ``device``, ``lr_step_size``...), but for ``epochs``, ``lr``,
+      ``seed``, ``progress`` and ``optimizer`` (:data:`OWN_TRAIN_SETTINGS`).
 
     Attributes:
         model_ (torch.nn.Module): The trained model (:obj:`None` before :meth:`fit`).
@@ -46,18 +60,22 @@ class Estimator:
     repr_params: tuple[str, ...] = ()
     """The hyperparameters :meth:`__repr__` shows."""
 
+    # The hyperparameters every estimator has, kept by ``__init__``.
+    embedding_dim: int
     epochs: int
+    batch_size: int
     lr: float
-    seed: int
     progress: bool
+    seed: int
     trainer_options: Mapping[str, Any] | None
 
-    def __init__(self) -> None:
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        # ``params``: the subclass's ``locals()``; each hyperparameter is kept as given.
+        for name in self._param_names():
+            setattr(self, name, params[name])
         self.model_: nn.Module | None = None
         self.history_: list[dict[str, Any]] = []
-
-    def _check_training(self) -> None:
-        """Check the training hyperparameters every estimator has."""
+        check_positive_int(self.embedding_dim, "embedding_dim")
         check_positive_int(self.epochs, "epochs")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f"Expected 'seed' to be an int (got {type(self.seed).__name__!r})")
@@ -68,10 +86,13 @@ class Estimator:
                 "arguments ('optimizer' is always 'sparse_adam')"
             )
 
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return list(inspect.signature(cls.__init__).parameters)[1:]
+
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters, by name (those of ``__init__``)."""
-        names = list(inspect.signature(type(self).__init__).parameters)[1:]
-        return {name: getattr(self, name) for name in names}
+        return {name: getattr(self, name) for name in self._param_names()}
 
     def fit(self, *args: Any, **kwargs: Any) -> Estimator:
         """Learn the embeddings of the data; returns ``self``."""

@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from mmgraph.embedding.estimator import Estimator
 from mmgraph.embedding.skipgram import SkipGramEmbedding
 from mmgraph.objectives.skipgram import SkipGramObjective
-from mmgraph.resolver import check_edge_index, check_positive_int
+from mmgraph.resolver import check_edge_index
 from mmgraph.sampling.corpus import WalkLoader, WalkSampler
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.sampling.options import SHALLOW_WALKS, WalkOptions
@@ -53,18 +53,13 @@ class Node2Vec(Estimator):
         q (float, optional): In-out parameter. (default: :obj:`1.0`)
         negative_distribution (str, optional): ``"uniform"`` or ``"unigram"`` (degree to
             the power 0.75). (default: :obj:`"uniform"`)
-        epochs (int, optional): Passes over all start nodes. (default: :obj:`1`)
-        batch_size (int, optional): Start nodes per step. (default: :obj:`128`)
-        lr (float, optional): SparseAdam learning rate. (default: :obj:`0.01`)
+        epochs, batch_size, lr, progress, seed, trainer_options: Training, as for every
+            :class:`~mmgraph.embedding.Estimator` (batches of start nodes). (defaults:
+            :obj:`1`, :obj:`128`, :obj:`0.01`, :obj:`False`, :obj:`0`, :obj:`None`)
         shared (bool, optional): One table for centers and contexts (as PyG) instead of
             word2vec's two. (default: :obj:`False`)
         weighted (bool, optional): Walk proportionally to edge weights where the graph has
             them. (default: :obj:`True`)
-        progress (bool, optional): Show a progress bar. (default: :obj:`False`)
-        seed (int, optional): Seed of the initialisation, walks and negatives.
-            (default: :obj:`0`)
-        trainer_options (Mapping, optional): Other :class:`~mmgraph.train.TrainConfig`
-            settings (``device``, ``lr_step_size``...). (default: :obj:`None`)
 
     Shapes:
         N nodes; :meth:`get_embedding` returns :math:`(N, \text{embedding\_dim})`.
@@ -72,6 +67,8 @@ class Node2Vec(Estimator):
     Example:
         >>> emb = Node2Vec(embedding_dim=64, epochs=5, seed=0).fit(graph).get_embedding()
     """
+
+    shared: bool
 
     fit_argument = "graph"
     repr_params = (
@@ -104,26 +101,8 @@ class Node2Vec(Estimator):
         seed: int = 0,
         trainer_options: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__()
-        self.embedding_dim = embedding_dim
-        self.walk_length = walk_length
-        self.context_size = context_size
-        self.walks_per_node = walks_per_node
-        self.num_negatives = num_negatives
-        self.p = p
-        self.q = q
-        self.negative_distribution = negative_distribution
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.shared = shared
-        self.weighted = weighted
-        self.progress = progress
-        self.seed = seed
-        self.trainer_options = trainer_options
+        super().__init__(locals())
         WalkOptions.of(self)  # checks the walk settings
-        check_positive_int(embedding_dim, "embedding_dim")
-        self._check_training()
 
     @property
     def walk_options(self) -> WalkOptions:
@@ -155,10 +134,11 @@ class Node2Vec(Estimator):
                 "Expected 'graph' to be a MultimodalGraph, a PyG Data, a CSRGraph or an "
                 f"edge_index tensor (got {type(graph).__name__!r})"
             )
-        sampler = WalkSampler.from_options(csr, self.walk_options, seed=self.seed)
+        walks = self.walk_options
+        sampler = WalkSampler.from_options(csr, walks, seed=self.seed)
         loader = WalkLoader(sampler, batch_size=self.batch_size)
         model = SkipGramEmbedding(
             csr.num_nodes, self.embedding_dim, shared=self.shared, sparse=True, seed=self.seed
         )
-        self._train(model, data, SkipGramObjective(self.context_size), loader)
+        self._train(model, data, SkipGramObjective(walks.context_size), loader)
         return self

@@ -2,7 +2,7 @@ r"""The node2vec loss for any encoder: skip-gram over walks, on embeddings the e
 
 from __future__ import annotations
 
-import dataclasses
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -47,57 +47,41 @@ class Node2VecObjective:
     from its seed nodes and follow its edges both ways, since sampled edges all point
     towards the seeds.
 
-    The walk settings are held as a :class:`~mmgraph.sampling.WalkOptions` (``walks``);
-    their defaults are :data:`~mmgraph.sampling.GNN_WALKS` (one short walk from every node
-    per step; the shallow :class:`~mmgraph.embedding.Node2Vec` walks more, see there).
-
     Args:
-        walk_length (int, optional): Steps per walk. (default: :obj:`10`)
-        context_size (int, optional): Nodes per window. (default: :obj:`5`)
-        walks_per_node (int, optional): Walks from each start node. (default: :obj:`1`)
-        num_negatives (int, optional): Negatives per pair. (default: :obj:`1`)
-        p (float, optional): node2vec return parameter. (default: :obj:`1.0`)
-        q (float, optional): node2vec in-out parameter. (default: :obj:`1.0`)
-        negative_distribution (str, optional): ``"uniform"`` or ``"unigram"`` (degree to
-            the power 0.75). (default: :obj:`"uniform"`)
+        walks (WalkOptions, optional): How to walk and draw negatives (walk length, context
+            size, walks per node, negatives, ``p``, ``q``...). (default:
+            :data:`~mmgraph.sampling.GNN_WALKS`: walks of 10 steps, windows of 5 nodes, one
+            walk from every start node, one negative per pair; the shallow
+            :class:`~mmgraph.embedding.Node2Vec` walks more, see there)
         num_start_nodes (int, optional): Start nodes drawn (without replacement) per call;
             :obj:`None` walks from every node. (default: :obj:`None`)
         normalize (bool, optional): Score cosine similarities (else dot products).
             (default: :obj:`True`)
         temperature (float, optional): :math:`\tau`. (default: :obj:`1.0`)
-        weighted (bool, optional): Walk proportionally to edge weights where the graph has
-            them. (default: :obj:`True`)
         seed (int, optional): Seed of the walks, negatives and start nodes.
             (default: :obj:`None`)
+        **walk_options: Fields of ``walks`` to change, by name (``walk_length=6,
+            context_size=3``), as a settings file or the command line gives them.
+
+    Example:
+        >>> Node2VecObjective(walk_length=6, context_size=3, seed=0).walks.walks_per_node
+        1
     """
 
     name = "node2vec"
 
     def __init__(
         self,
-        walk_length: int = GNN_WALKS.walk_length,
-        context_size: int = GNN_WALKS.context_size,
-        walks_per_node: int = GNN_WALKS.walks_per_node,
-        num_negatives: int = GNN_WALKS.num_negatives,
-        p: float = GNN_WALKS.p,
-        q: float = GNN_WALKS.q,
-        negative_distribution: str = GNN_WALKS.negative_distribution,
+        walks: WalkOptions = GNN_WALKS,
         num_start_nodes: int | None = None,
         normalize: bool = True,
         temperature: float = 1.0,
-        weighted: bool = GNN_WALKS.weighted,
         seed: int | None = None,
+        **walk_options: Any,
     ) -> None:
-        self.walks = WalkOptions(
-            walk_length,
-            context_size,
-            walks_per_node,
-            num_negatives,
-            p,
-            q,
-            negative_distribution,
-            weighted,
-        )
+        if not isinstance(walks, WalkOptions):
+            raise TypeError(f"Expected 'walks' to be a WalkOptions (got {type(walks).__name__!r})")
+        self.walks = walks.replace(**walk_options)
         if num_start_nodes is not None:
             check_int(num_start_nodes, "num_start_nodes", 1)
         if not temperature > 0:
@@ -113,7 +97,7 @@ class Node2VecObjective:
     def _make_sampler(self, csr: CSRGraph) -> WalkSampler:
         walks = self.walks
         if csr.num_edges == 0:  # no degrees to draw unigram negatives from
-            walks = dataclasses.replace(walks, negative_distribution="uniform")
+            walks = walks.replace(negative_distribution="uniform")
         # One random stream across batches and graphs.
         return WalkSampler.from_options(csr, walks, generator=self.generator)
 

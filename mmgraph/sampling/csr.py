@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ def expand_rows(start: Tensor, count: Tensor) -> tuple[Tensor, Tensor]:
     return seg, torch.arange(total).add_(shift.index_select(0, seg))
 
 
+@dataclasses.dataclass(eq=False)
 class CSRGraph:
     r"""A graph in compressed sparse row (CSR) form.
 
@@ -79,26 +81,20 @@ class CSRGraph:
         N nodes, E edges.
     """
 
-    def __init__(
-        self,
-        rowptr: Tensor,
-        col: Tensor,
-        e_id: Tensor,
-        by: str,
-        edge_weight: Tensor | None = None,
-        edge_type: Tensor | None = None,
-        relation_names: Sequence[str] | None = None,
-    ) -> None:
-        if by not in _BY:
-            raise ValueError(f"Expected 'by' to be one of {_BY} (got {by!r})")
-        self.rowptr = rowptr
-        self.col = col
-        self.e_id = e_id
-        self.by = by
-        self.edge_weight = edge_weight
-        self.edge_type = edge_type
-        self.relation_names = None if relation_names is None else [str(r) for r in relation_names]
-        self._cache: dict[str, Any] = {}
+    rowptr: Tensor
+    col: Tensor
+    e_id: Tensor
+    by: str
+    edge_weight: Tensor | None = None
+    edge_type: Tensor | None = None
+    relation_names: Sequence[str] | None = None
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.by not in _BY:
+            raise ValueError(f"Expected 'by' to be one of {_BY} (got {self.by!r})")
+        if self.relation_names is not None:
+            self.relation_names = [str(r) for r in self.relation_names]
 
     # ------------------------------------------------------------------ builders
     @classmethod

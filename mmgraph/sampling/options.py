@@ -41,7 +41,7 @@ class WalkOptions:
             negative distribution.
 
     Example:
-        >>> short = dataclasses.replace(SHALLOW_WALKS, walk_length=10, context_size=5)
+        >>> short = SHALLOW_WALKS.replace(walk_length=10, context_size=5)
     """
 
     walk_length: int = 20
@@ -66,6 +66,18 @@ class WalkOptions:
     def of(cls, owner: Any) -> WalkOptions:
         """The options held as attributes of ``owner`` (e.g. an estimator's hyperparameters)."""
         return cls(**{field.name: getattr(owner, field.name) for field in dataclasses.fields(cls)})
+
+    def replace(self, **changes: Any) -> WalkOptions:
+        """A copy with the fields in ``changes`` changed (and checked).
+
+        Raises:
+            TypeError: A name in ``changes`` is not a field.
+        """
+        names = [field.name for field in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(names))
+        if unknown:
+            raise TypeError(f"Unknown walk options {unknown}; expected some of {names}")
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         """The options by name."""

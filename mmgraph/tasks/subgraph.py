@@ -385,9 +385,9 @@ def _probe_metrics(
 
 
 def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainConfig) -> Tensor:
-    """The subgraph vectors of the :class:`~mmgraph.embedding.Sub2Vec` estimator."""
-    from mmgraph.embedding import Sub2Vec
+    """The subgraph vectors of the :class:`~mmgraph.subgraph.sub2vec.Sub2Vec` estimator."""
     from mmgraph.embedding.estimator import OWN_TRAIN_SETTINGS
+    from mmgraph.subgraph.sub2vec import Sub2Vec
 
     settings = train.to_dict()
     estimator = Sub2Vec(
@@ -422,7 +422,7 @@ def train_subgraph_model(
       :class:`~mmgraph.subgraph.PoolGNN` trained by the :class:`~mmgraph.train.Trainer`
       on mini-batches of training subgraphs (early stopping on the validation split when
       there is one, else on the training loss);
-    * ``sub2vec``: the :class:`~mmgraph.embedding.Sub2Vec` estimator (without labels), then
+    * ``sub2vec``: the :class:`~mmgraph.subgraph.sub2vec.Sub2Vec` estimator (without labels), then
       a logistic-regression probe fitted on the training subgraphs.
 
     Data sets with a split use it; with folds and no split (TU), each fold's train/test
