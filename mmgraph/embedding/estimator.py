@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from mmgraph.resolver import check_positive_int
+from mmgraph.train import TrainConfig, Trainer
 
 OWN_TRAIN_SETTINGS: tuple[str, ...] = ("epochs", "lr", "seed", "progress", "optimizer")
 """The :class:`~mmgraph.train.TrainConfig` settings an estimator sets itself (its own
@@ -33,8 +34,8 @@ class Estimator:
     derive from it. A subclass lists its hyperparameters in ``__init__`` and passes them on
     with ``super().__init__(locals())``, which keeps each under its own name (so that
     :meth:`get_params` finds them) and checks those every estimator has (listed below); it
-    checks its own, and implements :meth:`fit`, which
-    builds a model with an ``encode() -> [N, D]`` method and trains it with :meth:`_train`.
+    checks its own, and implements :meth:`fit`, which builds a model with an
+    ``encode() -> [N, D]`` method and trains it with :meth:`_train`.
 
     The hyperparameters every estimator has, besides its own:
 
@@ -98,15 +99,13 @@ class Estimator:
         """Learn the embeddings of the data; returns ``self``."""
         raise NotImplementedError
 
-    def train_config(self) -> Any:
+    def train_config(self) -> TrainConfig:
         """The :class:`~mmgraph.train.TrainConfig` of :meth:`fit`.
 
         Sparse Adam on the estimator's ``epochs``, ``lr`` and ``seed``, no weight decay, no
         early stopping, no class weights and no deterministic kernels, unless
         ``trainer_options`` says otherwise.
         """
-        from mmgraph.train import TrainConfig
-
         settings: dict[str, Any] = {
             "weight_decay": 0.0,
             "patience": None,
@@ -123,8 +122,6 @@ class Estimator:
 
     def _train(self, model: nn.Module, data: Data, objective: Any, loader: Any) -> None:
         """Train ``model`` on ``loader``'s batches with ``objective``; keep it and its history."""
-        from mmgraph.train import Trainer
-
         trainer = Trainer(model, self.train_config())
         trainer.fit(data, objective=objective, loader=loader)
         self.model_ = model

@@ -141,19 +141,8 @@ class WalkSampler:
         generator: torch.Generator | None = None,
     ) -> WalkSampler:
         """The sampler of the walks described by ``options`` (a :class:`WalkOptions`)."""
-        return cls(
-            csr,
-            options.walk_length,
-            options.context_size,
-            walks_per_node=options.walks_per_node,
-            num_negatives=options.num_negatives,
-            p=options.p,
-            q=options.q,
-            negative_distribution=options.negative_distribution,
-            weighted=options.weighted,
-            seed=seed,
-            generator=generator,
-        )
+        # The fields of WalkOptions are the sampler's arguments, by name.
+        return cls(csr, **options.to_dict(), seed=seed, generator=generator)
 
     @property
     def csr(self) -> CSRGraph:
