@@ -20,9 +20,11 @@ from mmgraph.cli.common import (
     positive_float,
     positive_int,
 )
+from mmgraph.sampling.negatives import NEGATIVE_DISTRIBUTIONS
+from mmgraph.sampling.options import GNN_WALKS, SHALLOW_WALKS
 
 OBJECTIVES = ("node2vec",)
-DISTRIBUTIONS = ("uniform", "unigram")
+DISTRIBUTIONS = NEGATIVE_DISTRIBUTIONS
 METHODS = ("kmeans", "spectral", "agglomerative")
 
 
@@ -56,15 +58,29 @@ def register(sub: Any) -> None:
         help="shallow embedding size (default: 128; gnn: --hidden)",
     )
     group.add_argument(
-        "--walk-length", type=positive_int, default=None, help="(default: 20; gnn: 10)"
+        "--walk-length",
+        type=positive_int,
+        default=None,
+        help=f"(default: {SHALLOW_WALKS.walk_length}; gnn: {GNN_WALKS.walk_length})",
     )
     group.add_argument(
-        "--context-size", type=positive_int, default=None, help="(default: 10; gnn: 5)"
+        "--context-size",
+        type=positive_int,
+        default=None,
+        help=f"(default: {SHALLOW_WALKS.context_size}; gnn: {GNN_WALKS.context_size})",
     )
     group.add_argument(
-        "--walks-per-node", type=positive_int, default=None, help="(default: 10; gnn: 1)"
+        "--walks-per-node",
+        type=positive_int,
+        default=None,
+        help=f"(default: {SHALLOW_WALKS.walks_per_node}; gnn: {GNN_WALKS.walks_per_node})",
     )
-    group.add_argument("--negatives", type=positive_int, default=None, help="per pair (default: 1)")
+    group.add_argument(
+        "--negatives",
+        type=positive_int,
+        default=None,
+        help=f"per pair (default: {SHALLOW_WALKS.num_negatives})",
+    )
     group.add_argument(
         "--negative-distribution",
         choices=DISTRIBUTIONS,

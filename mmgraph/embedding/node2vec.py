@@ -2,23 +2,22 @@ r"""The shallow node2vec estimator: fit embedding tables by skip-gram over biase
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from torch import Tensor
 from torch_geometric.data import Data
 
+from mmgraph.embedding.estimator import Estimator
 from mmgraph.embedding.skipgram import SkipGramEmbedding
-from mmgraph.objectives.skipgram import (
-    NEGATIVE_DISTRIBUTIONS,
-    SkipGramObjective,
-    WalkLoader,
-    WalkSampler,
-)
+from mmgraph.objectives.skipgram import SkipGramObjective
+from mmgraph.resolver import check_edge_index
+from mmgraph.sampling.corpus import WalkLoader, WalkSampler
 from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.options import SHALLOW_WALKS, WalkOptions
 
 
-class Node2Vec:
+class Node2Vec(Estimator):
     r"""node2vec (DeepWalk for ``p = q = 1``): node embeddings from the graph structure alone.
 
     `"node2vec: Scalable Feature Learning for Networks" <https://arxiv.org/abs/1607.00653>`_.
@@ -34,11 +33,14 @@ class Node2Vec:
     over every (center, context) pair of every window of ``context_size`` nodes. Training
     runs in :class:`~mmgraph.train.Trainer` with sparse embedding tables and
     ``torch.optim.SparseAdam``; each epoch walks again from every node, in batches of
-    ``batch_size`` start nodes (PyG's ``Node2Vec`` example: dim 128, walk length 20,
-    context 10, 10 walks per node, batch 128).
+    ``batch_size`` start nodes. The walk settings form a
+    :class:`~mmgraph.sampling.WalkOptions` (:attr:`walk_options`) whose defaults are
+    :data:`~mmgraph.sampling.SHALLOW_WALKS` (PyG's ``Node2Vec`` example: walk length 20,
+    context 10, 10 walks per node; with dim 128 and batch 128).
 
-    Hyperparameters go to ``__init__`` (scikit-learn / karateclub style); :meth:`fit`
-    trains and returns ``self``; :meth:`get_embedding` returns the embeddings.
+    Hyperparameters go to ``__init__`` (scikit-learn / karateclub style, see
+    :class:`~mmgraph.embedding.Estimator`); :meth:`fit` trains and returns ``self``;
+    :meth:`get_embedding` returns the embeddings.
 
     Args:
         embedding_dim (int, optional): Embedding size. (default: :obj:`128`)
@@ -51,16 +53,13 @@ class Node2Vec:
         q (float, optional): In-out parameter. (default: :obj:`1.0`)
         negative_distribution (str, optional): ``"uniform"`` or ``"unigram"`` (degree to
             the power 0.75). (default: :obj:`"uniform"`)
-        epochs (int, optional): Passes over all start nodes. (default: :obj:`1`)
-        batch_size (int, optional): Start nodes per step. (default: :obj:`128`)
-        lr (float, optional): SparseAdam learning rate. (default: :obj:`0.01`)
+        epochs, batch_size, lr, progress, seed, trainer_options: Training, as for every
+            :class:`~mmgraph.embedding.Estimator` (batches of start nodes). (defaults:
+            :obj:`1`, :obj:`128`, :obj:`0.01`, :obj:`False`, :obj:`0`, :obj:`None`)
         shared (bool, optional): One table for centers and contexts (as PyG) instead of
             word2vec's two. (default: :obj:`False`)
         weighted (bool, optional): Walk proportionally to edge weights where the graph has
             them. (default: :obj:`True`)
-        progress (bool, optional): Show a progress bar. (default: :obj:`False`)
-        seed (int, optional): Seed of the initialisation, walks and negatives.
-            (default: :obj:`0`)
 
     Shapes:
         N nodes; :meth:`get_embedding` returns :math:`(N, \text{embedding\_dim})`.
@@ -69,67 +68,61 @@ class Node2Vec:
         >>> emb = Node2Vec(embedding_dim=64, epochs=5, seed=0).fit(graph).get_embedding()
     """
 
+    shared: bool
+
+    fit_argument = "graph"
+    repr_params = (
+        "embedding_dim",
+        "walk_length",
+        "context_size",
+        "walks_per_node",
+        "p",
+        "q",
+        "num_negatives",
+        "epochs",
+    )
+
     def __init__(
         self,
         embedding_dim: int = 128,
-        walk_length: int = 20,
-        context_size: int = 10,
-        walks_per_node: int = 10,
-        num_negatives: int = 1,
-        p: float = 1.0,
-        q: float = 1.0,
-        negative_distribution: str = "uniform",
+        walk_length: int = SHALLOW_WALKS.walk_length,
+        context_size: int = SHALLOW_WALKS.context_size,
+        walks_per_node: int = SHALLOW_WALKS.walks_per_node,
+        num_negatives: int = SHALLOW_WALKS.num_negatives,
+        p: float = SHALLOW_WALKS.p,
+        q: float = SHALLOW_WALKS.q,
+        negative_distribution: str = SHALLOW_WALKS.negative_distribution,
         epochs: int = 1,
         batch_size: int = 128,
         lr: float = 0.01,
         shared: bool = False,
-        weighted: bool = True,
+        weighted: bool = SHALLOW_WALKS.weighted,
         progress: bool = False,
         seed: int = 0,
+        trainer_options: Mapping[str, Any] | None = None,
     ) -> None:
-        if negative_distribution not in NEGATIVE_DISTRIBUTIONS:
-            raise ValueError(
-                f"Unknown negative distribution {negative_distribution!r}; expected one of "
-                f"{list(NEGATIVE_DISTRIBUTIONS)}"
-            )
-        for name, value in (("epochs", epochs), ("embedding_dim", embedding_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Expected '{name}' to be a positive int (got {value!r})")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"Expected 'seed' to be an int (got {type(seed).__name__!r})")
-        self.embedding_dim = embedding_dim
-        self.walk_length = walk_length
-        self.context_size = context_size
-        self.walks_per_node = walks_per_node
-        self.num_negatives = num_negatives
-        self.p = p
-        self.q = q
-        self.negative_distribution = negative_distribution
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.shared = shared
-        self.weighted = weighted
-        self.progress = progress
-        self.seed = seed
-        self.model_: SkipGramEmbedding | None = None
-        self.history_: list[dict[str, Any]] = []
+        super().__init__(locals())
+        WalkOptions.of(self)  # checks the walk settings
 
-    def get_params(self) -> dict[str, Any]:
-        """The hyperparameters, by name."""
-        names = list(inspect.signature(type(self).__init__).parameters)[1:]
-        return {name: getattr(self, name) for name in names}
+    @property
+    def walk_options(self) -> WalkOptions:
+        """The walk settings (a :class:`~mmgraph.sampling.WalkOptions`)."""
+        return WalkOptions.of(self)
 
-    def fit(self, graph: Data | CSRGraph) -> Node2Vec:
+    def fit(self, graph: Data | CSRGraph | Tensor, num_nodes: int | None = None) -> Node2Vec:
         """Learn the embeddings of ``graph``; returns ``self``.
 
         Args:
-            graph (MultimodalGraph, Data or CSRGraph): A MultimodalGraph, any PyG ``Data``
-                with an ``edge_index``, or a :class:`~mmgraph.sampling.CSRGraph` built
-                ``by="source"``. Only the edges (and weights) are used.
+            graph (MultimodalGraph, Data, CSRGraph or torch.Tensor): A MultimodalGraph, any
+                PyG ``Data`` with an ``edge_index``, a :class:`~mmgraph.sampling.CSRGraph`
+                built ``by="source"``, or an ``edge_index`` ``[2, E]``. Only the edges (and
+                weights) are used.
+            num_nodes (int, optional): The number of nodes of an ``edge_index``; the
+                largest id plus one when not given. (default: :obj:`None`)
         """
-        from mmgraph.train import TrainConfig, Trainer
-
+        if isinstance(graph, Tensor):
+            num_nodes = check_edge_index(graph, num_nodes)
+            graph = Data(edge_index=graph, num_nodes=num_nodes)
         if isinstance(graph, CSRGraph):
             csr, data = graph, Data(num_nodes=graph.num_nodes)
         elif isinstance(graph, Data):
@@ -138,52 +131,14 @@ class Node2Vec:
             csr, data = CSRGraph.from_graph(graph), graph
         else:
             raise TypeError(
-                "Expected 'graph' to be a MultimodalGraph, a PyG Data or a CSRGraph "
-                f"(got {type(graph).__name__!r})"
+                "Expected 'graph' to be a MultimodalGraph, a PyG Data, a CSRGraph or an "
+                f"edge_index tensor (got {type(graph).__name__!r})"
             )
-        sampler = WalkSampler(
-            csr,
-            self.walk_length,
-            self.context_size,
-            walks_per_node=self.walks_per_node,
-            num_negatives=self.num_negatives,
-            p=self.p,
-            q=self.q,
-            negative_distribution=self.negative_distribution,
-            weighted=self.weighted,
-            seed=self.seed,
-        )
+        walks = self.walk_options
+        sampler = WalkSampler.from_options(csr, walks, seed=self.seed)
         loader = WalkLoader(sampler, batch_size=self.batch_size)
         model = SkipGramEmbedding(
             csr.num_nodes, self.embedding_dim, shared=self.shared, sparse=True, seed=self.seed
         )
-        config = TrainConfig(
-            epochs=self.epochs,
-            lr=self.lr,
-            weight_decay=0.0,
-            patience=None,
-            class_weights=False,
-            seed=self.seed,
-            deterministic=False,
-            progress=self.progress,
-            optimizer="sparse_adam",
-        )
-        trainer = Trainer(model, config)
-        trainer.fit(data, objective=SkipGramObjective(self.context_size), loader=loader)
-        self.model_ = model
-        self.history_ = trainer.history
+        self._train(model, data, SkipGramObjective(walks.context_size), loader)
         return self
-
-    def get_embedding(self) -> Tensor:
-        """The node embeddings ``[N, embedding_dim]`` (the center vectors; a detached copy)."""
-        if self.model_ is None:
-            raise RuntimeError("Call `fit(graph)` before `get_embedding()`")
-        return self.model_.encode().detach().clone()
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(embedding_dim={self.embedding_dim}, "
-            f"walk_length={self.walk_length}, context_size={self.context_size}, "
-            f"walks_per_node={self.walks_per_node}, p={self.p:g}, q={self.q:g}, "
-            f"num_negatives={self.num_negatives}, epochs={self.epochs})"
-        )

@@ -6,7 +6,18 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from mmgraph.seed import make_generator
+from mmgraph.resolver import check_positive_int
+from mmgraph.seed import as_generator
+
+
+def embedding_table(num_rows: int, embedding_dim: int, sparse: bool = True) -> nn.Embedding:
+    """An ``nn.Embedding`` whose weights are left to the caller's ``reset_parameters``.
+
+    Its weight is allocated, not drawn: passing ``_weight`` skips ``nn.Embedding``'s own draw
+    from the global generator, so that a seeded ``reset_parameters`` alone sets it.
+    """
+    weight = torch.empty(num_rows, embedding_dim)
+    return nn.Embedding(num_rows, embedding_dim, sparse=sparse, _weight=weight)
 
 
 class SkipGramEmbedding(nn.Module):
@@ -46,27 +57,18 @@ class SkipGramEmbedding(nn.Module):
         seed: int | None = 0,
     ) -> None:
         super().__init__()
-        for name, value in (("num_nodes", num_nodes), ("embedding_dim", embedding_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Expected '{name}' to be a positive int (got {value!r})")
-        self.num_nodes = num_nodes
-        self.embedding_dim = embedding_dim
+        self.num_nodes = check_positive_int(num_nodes, "num_nodes")
+        self.embedding_dim = check_positive_int(embedding_dim, "embedding_dim")
         self.shared = shared
         self.sparse = sparse
         self.seed = seed
-
-        def table() -> nn.Embedding:
-            # `_weight` skips nn.Embedding's own draw from the global generator.
-            weight = torch.empty(num_nodes, embedding_dim)
-            return nn.Embedding(num_nodes, embedding_dim, sparse=sparse, _weight=weight)
-
-        self.center = table()
-        self.context = None if shared else table()
+        self.center = embedding_table(num_nodes, embedding_dim, sparse)
+        self.context = None if shared else embedding_table(num_nodes, embedding_dim, sparse)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Re-draw the tables (from ``generator``, else from the ``seed`` given at init)."""
-        gen = generator if generator is not None else make_generator(self.seed)
+        gen = generator if generator is not None else as_generator(self.seed)
         d = self.embedding_dim
         with torch.no_grad():
             if self.context is None:

@@ -2,19 +2,19 @@ r"""The node2vec loss for any encoder: skip-gram over walks, on embeddings the e
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from mmgraph.objectives.skipgram import (
-    NEGATIVE_DISTRIBUTIONS,
-    WalkSampler,
-    _check_int,
-    walk_skipgram_loss,
-)
+from mmgraph.objectives.skipgram import walk_skipgram_loss
 from mmgraph.objectives.supervised import seed_count
+from mmgraph.sampling.checks import check_int
+from mmgraph.sampling.corpus import WalkSampler
 from mmgraph.sampling.csr import CSRGraph
-from mmgraph.sampling.walks import resolve_generator
+from mmgraph.sampling.options import GNN_WALKS, WalkOptions
+from mmgraph.seed import as_generator
 
 
 class Node2VecObjective:
@@ -48,84 +48,58 @@ class Node2VecObjective:
     towards the seeds.
 
     Args:
-        walk_length (int, optional): Steps per walk. (default: :obj:`10`)
-        context_size (int, optional): Nodes per window. (default: :obj:`5`)
-        walks_per_node (int, optional): Walks from each start node. (default: :obj:`1`)
-        num_negatives (int, optional): Negatives per pair. (default: :obj:`1`)
-        p (float, optional): node2vec return parameter. (default: :obj:`1.0`)
-        q (float, optional): node2vec in-out parameter. (default: :obj:`1.0`)
-        negative_distribution (str, optional): ``"uniform"`` or ``"unigram"`` (degree to
-            the power 0.75). (default: :obj:`"uniform"`)
+        walks (WalkOptions, optional): How to walk and draw negatives (walk length, context
+            size, walks per node, negatives, ``p``, ``q``...). (default:
+            :data:`~mmgraph.sampling.GNN_WALKS`: walks of 10 steps, windows of 5 nodes, one
+            walk from every start node, one negative per pair; the shallow
+            :class:`~mmgraph.embedding.Node2Vec` walks more, see there)
         num_start_nodes (int, optional): Start nodes drawn (without replacement) per call;
             :obj:`None` walks from every node. (default: :obj:`None`)
         normalize (bool, optional): Score cosine similarities (else dot products).
             (default: :obj:`True`)
         temperature (float, optional): :math:`\tau`. (default: :obj:`1.0`)
-        weighted (bool, optional): Walk proportionally to edge weights where the graph has
-            them. (default: :obj:`True`)
         seed (int, optional): Seed of the walks, negatives and start nodes.
             (default: :obj:`None`)
+        **walk_options: Fields of ``walks`` to change, by name (``walk_length=6,
+            context_size=3``), as a settings file or the command line gives them.
+
+    Example:
+        >>> Node2VecObjective(walk_length=6, context_size=3, seed=0).walks.walks_per_node
+        1
     """
 
     name = "node2vec"
 
     def __init__(
         self,
-        walk_length: int = 10,
-        context_size: int = 5,
-        walks_per_node: int = 1,
-        num_negatives: int = 1,
-        p: float = 1.0,
-        q: float = 1.0,
-        negative_distribution: str = "uniform",
+        walks: WalkOptions = GNN_WALKS,
         num_start_nodes: int | None = None,
         normalize: bool = True,
         temperature: float = 1.0,
-        weighted: bool = True,
         seed: int | None = None,
+        **walk_options: Any,
     ) -> None:
-        if negative_distribution not in NEGATIVE_DISTRIBUTIONS:
-            raise ValueError(
-                f"Unknown negative distribution {negative_distribution!r}; expected one of "
-                f"{list(NEGATIVE_DISTRIBUTIONS)}"
-            )
+        if not isinstance(walks, WalkOptions):
+            raise TypeError(f"Expected 'walks' to be a WalkOptions (got {type(walks).__name__!r})")
+        self.walks = walks.replace(**walk_options)
         if num_start_nodes is not None:
-            _check_int(num_start_nodes, "num_start_nodes", 1)
+            check_int(num_start_nodes, "num_start_nodes", 1)
         if not temperature > 0:
             raise ValueError(f"Expected 'temperature' > 0 (got {temperature})")
-        self.walk_length = walk_length
-        self.context_size = context_size
-        self.walks_per_node = walks_per_node
-        self.num_negatives = num_negatives
-        self.p = p
-        self.q = q
-        self.negative_distribution = negative_distribution
         self.num_start_nodes = num_start_nodes
         self.normalize = normalize
         self.temperature = float(temperature)
-        self.weighted = weighted
-        self.generator = resolve_generator(seed, None)
+        self.generator = as_generator(seed)
         self._sampler: WalkSampler | None = None
         self._edge_index: Tensor | None = None
         self._num_nodes: int | None = None
-        # Validate the walk settings now rather than on the first batch.
-        empty = CSRGraph.from_edge_index(torch.empty(2, 0, dtype=torch.long), 1)
-        self._make_sampler(empty)
 
     def _make_sampler(self, csr: CSRGraph) -> WalkSampler:
-        sampler = WalkSampler(
-            csr,
-            self.walk_length,
-            self.context_size,
-            walks_per_node=self.walks_per_node,
-            num_negatives=self.num_negatives,
-            p=self.p,
-            q=self.q,
-            negative_distribution="uniform" if csr.num_edges == 0 else self.negative_distribution,
-            weighted=self.weighted,
-            generator=self.generator,  # one random stream across batches and graphs
-        )
-        return sampler
+        walks = self.walks
+        if csr.num_edges == 0:  # no degrees to draw unigram negatives from
+            walks = walks.replace(negative_distribution="uniform")
+        # One random stream across batches and graphs.
+        return WalkSampler.from_options(csr, walks, generator=self.generator)
 
     def sampler(self, batch: Data) -> WalkSampler:
         """The walk sampler of ``batch``'s graph (rebuilt when its edges change)."""
@@ -135,7 +109,7 @@ class Node2VecObjective:
             or edge_index is not self._edge_index
             or batch.num_nodes != self._num_nodes
         ):
-            weight = getattr(batch, "edge_weight", None) if self.weighted else None
+            weight = getattr(batch, "edge_weight", None) if self.walks.weighted else None
             if getattr(batch, "batch_size", None) is not None:
                 # A sampled subgraph's edges point from the sampled neighbours to the nodes
                 # that sampled them (towards the seeds): walk them both ways.
@@ -172,14 +146,15 @@ class Node2VecObjective:
         if self.temperature != 1.0:
             # Scale one side only: every score is a product of two rows.
             return walk_skipgram_loss(
-                walks.walks, walks.negatives, h / self.temperature, h, self.context_size
+                walks.walks, walks.negatives, h / self.temperature, h, self.walks.context_size
             )
-        return walk_skipgram_loss(walks.walks, walks.negatives, h, None, self.context_size)
+        return walk_skipgram_loss(walks.walks, walks.negatives, h, None, self.walks.context_size)
 
     def __repr__(self) -> str:
+        w = self.walks
         return (
-            f"{type(self).__name__}(walk_length={self.walk_length}, "
-            f"context_size={self.context_size}, walks_per_node={self.walks_per_node}, "
-            f"num_negatives={self.num_negatives}, p={self.p:g}, q={self.q:g}, "
+            f"{type(self).__name__}(walk_length={w.walk_length}, "
+            f"context_size={w.context_size}, walks_per_node={w.walks_per_node}, "
+            f"num_negatives={w.num_negatives}, p={w.p:g}, q={w.q:g}, "
             f"num_start_nodes={self.num_start_nodes})"
         )

@@ -2,52 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
+from mmgraph.resolver import check_edge_index
+
 if TYPE_CHECKING:
     from mmgraph.data.graph import MultimodalGraph
 
 _BY = ("source", "target")
-
-
-def _check_edge_index(edge_index: Any, num_nodes: int | None) -> int:
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(
-            f"Expected 'edge_index' to be a torch.Tensor (got {type(edge_index).__name__!r})"
-        )
-    if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
-        raise TypeError(
-            f"Expected 'edge_index' to be of integer type (got '{edge_index.dtype}'); "
-            "convert it with `edge_index.long()`"
-        )
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(
-            f"Expected 'edge_index' to have shape [2, E] (got {list(edge_index.shape)}); "
-            "transpose an [E, 2] edge list with `.t()`"
-        )
-    if num_nodes is not None and (not isinstance(num_nodes, int) or isinstance(num_nodes, bool)):
-        raise TypeError(f"Expected 'num_nodes' to be an int (got {type(num_nodes).__name__!r})")
-    num_edges = edge_index.size(1)
-    lo = int(edge_index.min()) if num_edges else 0
-    hi = int(edge_index.max()) if num_edges else -1
-    if num_nodes is None:
-        num_nodes = hi + 1
-    if num_nodes < 0:
-        raise ValueError(f"Expected 'num_nodes' to be at least 0 (got {num_nodes})")
-    if lo < 0:
-        raise ValueError(
-            f"Found negative node id {lo} in 'edge_index': node ids must be in [0, {num_nodes})"
-        )
-    if hi >= num_nodes:
-        raise ValueError(
-            f"Found node id {hi} in 'edge_index' but 'num_nodes' is {num_nodes}: node ids "
-            f"must be in [0, {num_nodes}); raise 'num_nodes' or drop those edges"
-        )
-    return num_nodes
 
 
 def _check_edge_field(value: Any, name: str, num_edges: int, floating: bool) -> Tensor:
@@ -85,6 +52,7 @@ def expand_rows(start: Tensor, count: Tensor) -> tuple[Tensor, Tensor]:
     return seg, torch.arange(total).add_(shift.index_select(0, seg))
 
 
+@dataclasses.dataclass(eq=False)
 class CSRGraph:
     r"""A graph in compressed sparse row (CSR) form.
 
@@ -113,26 +81,20 @@ class CSRGraph:
         N nodes, E edges.
     """
 
-    def __init__(
-        self,
-        rowptr: Tensor,
-        col: Tensor,
-        e_id: Tensor,
-        by: str,
-        edge_weight: Tensor | None = None,
-        edge_type: Tensor | None = None,
-        relation_names: Sequence[str] | None = None,
-    ) -> None:
-        if by not in _BY:
-            raise ValueError(f"Expected 'by' to be one of {_BY} (got {by!r})")
-        self.rowptr = rowptr
-        self.col = col
-        self.e_id = e_id
-        self.by = by
-        self.edge_weight = edge_weight
-        self.edge_type = edge_type
-        self.relation_names = None if relation_names is None else [str(r) for r in relation_names]
-        self._cache: dict[str, Any] = {}
+    rowptr: Tensor
+    col: Tensor
+    e_id: Tensor
+    by: str
+    edge_weight: Tensor | None = None
+    edge_type: Tensor | None = None
+    relation_names: Sequence[str] | None = None
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.by not in _BY:
+            raise ValueError(f"Expected 'by' to be one of {_BY} (got {self.by!r})")
+        if self.relation_names is not None:
+            self.relation_names = [str(r) for r in self.relation_names]
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -163,7 +125,7 @@ class CSRGraph:
         """
         if by not in _BY:
             raise ValueError(f"Expected 'by' to be one of {_BY} (got {by!r})")
-        n = _check_edge_index(edge_index, num_nodes)
+        n = check_edge_index(edge_index, num_nodes)
         num_edges = edge_index.size(1)
         if edge_weight is not None:
             edge_weight = _check_edge_field(edge_weight, "edge_weight", num_edges, floating=True)

@@ -12,7 +12,7 @@ from torch_geometric.data import Data
 
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.sampling.neighbor import NeighborSampler, RelationFanouts, SampledSubgraph
-from mmgraph.sampling.walks import resolve_generator
+from mmgraph.seed import as_generator
 
 
 def _input_index(input_nodes: Tensor | None, num_nodes: int) -> Tensor:
@@ -153,7 +153,7 @@ class NeighborLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.generator = resolve_generator(seed, None)
+        self.generator = as_generator(seed, None)
         self.csr = CSRGraph.from_graph(graph, by="target")
         self.sampler = NeighborSampler(
             self.csr,

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from mmgraph.sampling import _pyglib
 from mmgraph.sampling.csr import CSRGraph, expand_rows
-from mmgraph.sampling.walks import resolve_generator
+from mmgraph.seed import as_generator
 
 RelationFanouts = Mapping[str | int, Sequence[int]] | Sequence[Mapping[str | int, int]]
 """Per-relation fan-outs: ``{relation: [k_hop0, k_hop1, ...]}`` or ``[{relation: k}, ...]``."""
@@ -141,7 +141,7 @@ class NeighborSampler:
         self.csr = csr
         self.fanouts = [_check_fanout(k, f"of hop {i}") for i, k in enumerate(fanouts)]
         self.replace = bool(replace)
-        self.generator = resolve_generator(seed, generator)
+        self.generator = as_generator(seed, generator)
         self.relation_fanouts = relation_fanouts
         self.backend = _pyglib.resolve_backend(
             backend,

@@ -49,8 +49,9 @@ import torch
 from torch import Tensor
 
 from mmgraph.sampling import _pyglib
+from mmgraph.sampling.checks import check_bias, check_int
 from mmgraph.sampling.csr import CSRGraph, expand_rows
-from mmgraph.seed import make_generator
+from mmgraph.seed import as_generator
 
 _ROUND_SIZE = 16384
 """Proposals a round may make beyond one per pending walker (more rounds cost more ops)."""
@@ -68,21 +69,6 @@ _MAX_REPEAT = 32
 _MAX_ROUNDS = 12
 """Walkers still rejecting after this many rounds of a step are drawn directly: all their
 neighbours are scored exactly (only where acceptance rates are tiny, e.g. extreme p, q)."""
-
-
-def resolve_generator(seed: int | None, generator: torch.Generator | None) -> torch.Generator:
-    """The generator to draw from: ``generator`` if given, else one seeded with ``seed``."""
-    if generator is not None:
-        if seed is not None:
-            raise ValueError("Pass either 'seed' or 'generator', not both")
-        if not isinstance(generator, torch.Generator):
-            raise TypeError(
-                f"Expected 'generator' to be a torch.Generator (got {type(generator).__name__!r})"
-            )
-        return generator
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise TypeError(f"Expected 'seed' to be an int or None (got {type(seed).__name__!r})")
-    return make_generator(seed)
 
 
 class _WalkTables:
@@ -320,15 +306,8 @@ def _check_walk_args(csr: Any, walk_length: Any, p: Any, q: Any) -> None:
             "Expected a CSRGraph built with by='source' (rows are sources, walks follow "
             f"out-edges) (got by={csr.by!r}); rebuild it with `by='source'`"
         )
-    if not isinstance(walk_length, int) or isinstance(walk_length, bool):
-        raise TypeError(f"Expected 'walk_length' to be an int (got {type(walk_length).__name__!r})")
-    if walk_length < 0:
-        raise ValueError(f"Expected 'walk_length' to be at least 0 (got {walk_length})")
-    for name, value in (("p", p), ("q", q)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"Expected '{name}' to be a float (got {type(value).__name__!r})")
-        if not (value > 0 and math.isfinite(value)):
-            raise ValueError(f"Expected '{name}' to be a positive, finite float (got {value})")
+    check_int(walk_length, "walk_length", 0)
+    check_bias(p, q)
 
 
 def _check_start(start: Any, num_nodes: int) -> Tensor:
@@ -413,7 +392,7 @@ def random_walk(
     """
     _check_walk_args(csr, walk_length, p, q)
     start = _check_start(start, csr.num_nodes)
-    gen = resolve_generator(seed, generator)
+    gen = as_generator(seed, generator)
     seeded = seed is not None or generator is not None
     weighted = weighted and csr.edge_weight is not None
     if _walk_backend(backend, "random_walk", p, q, weighted, seeded) == "pyg-lib":
@@ -753,12 +732,7 @@ class RandomWalker:
         backend: str = "auto",
     ) -> None:
         _check_walk_args(csr, walk_length, p, q)
-        if not isinstance(walks_per_node, int) or isinstance(walks_per_node, bool):
-            raise TypeError(
-                f"Expected 'walks_per_node' to be an int (got {type(walks_per_node).__name__!r})"
-            )
-        if walks_per_node < 1:
-            raise ValueError(f"Expected 'walks_per_node' to be at least 1 (got {walks_per_node})")
+        check_int(walks_per_node, "walks_per_node", 1)
         self.csr = csr
         self.walk_length = walk_length
         self.walks_per_node = walks_per_node
@@ -766,7 +740,7 @@ class RandomWalker:
         self.q = float(q)
         self.weighted = weighted and csr.edge_weight is not None
         self.seed = seed
-        self.generator = resolve_generator(seed, None)
+        self.generator = as_generator(seed, None)
         self.backend = _walk_backend(
             backend, self.__class__.__name__, self.p, self.q, self.weighted, seed is not None
         )

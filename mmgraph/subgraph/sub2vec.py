@@ -14,38 +14,52 @@ per subgraph with paragraph vectors (Le & Mikolov 2014):
 * **PV-DBOW** (``mode="dbow"``): the subgraph vector :math:`\mathbf{d}_S` predicts every
   token :math:`t` of its walks, with negative sampling (the skip-gram loss of
   :func:`mmgraph.objectives.skipgram.skipgram_loss`, negatives from
-  :class:`~mmgraph.objectives.skipgram.NegativeSampler`, unigram^0.75 over the corpus);
+  :class:`~mmgraph.sampling.NegativeSampler`, unigram^0.75 over the corpus);
 * **PV-DM** (``mode="dm"``): the mean of :math:`\mathbf{d}_S` and the word vectors of a
   window's context tokens predicts the window's first token
-  (:func:`~mmgraph.objectives.skipgram.window_pairs` windows).
+  (:func:`~mmgraph.sampling.window_pairs` windows).
 
-Training runs in :class:`~mmgraph.train.Trainer` with :class:`Sub2VecObjective` and a
-:class:`Sub2VecLoader` (fresh walks every epoch); :meth:`Sub2Vec.encode` returns the
+The estimator :class:`Sub2Vec` (an :class:`~mmgraph.embedding.Estimator`, as
+:class:`~mmgraph.embedding.Node2Vec`) puts the pieces together: the corpus
+(:class:`SubgraphCorpus`) and its loader, the tables (:class:`Sub2VecEmbedding`) and the
+loss (:class:`Sub2VecObjective`). It trains in :class:`~mmgraph.train.Trainer` with a
+:class:`Sub2VecLoader` (fresh walks every epoch), and its ``get_embedding()`` returns the
 subgraph vectors :math:`(S, D)`, to be read by a linear probe or clustered.
+
+All of it lives here, in the subgraph layer, rather than in :mod:`mmgraph.embedding` and
+:mod:`mmgraph.sampling`: the corpus walks the disjoint union of the induced subgraphs, built
+by :func:`~mmgraph.subgraph.khop_neighborhoods` of this package, which those lower layers
+may not import.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from mmgraph.data.subgraphs import SubgraphDataset
-from mmgraph.objectives.skipgram import NegativeSampler, skipgram_loss
+from mmgraph.embedding.estimator import Estimator
+from mmgraph.embedding.skipgram import embedding_table
+from mmgraph.objectives.skipgram import skipgram_loss
+from mmgraph.sampling.checks import check_choice
 from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.negatives import NegativeSampler
 from mmgraph.sampling.walks import RandomWalker
-from mmgraph.seed import make_generator
+from mmgraph.seed import as_generator
 from mmgraph.subgraph._checks import check_positive
+from mmgraph.subgraph.batch import make_subgraph_batch
 from mmgraph.subgraph.neighborhood import khop_neighborhoods
 
 SUB2VEC_TOKENS: tuple[str, ...] = ("node", "degree")
 """Token kinds of :class:`SubgraphCorpus`: node ids, or degrees inside the subgraph."""
 
 SUB2VEC_MODES: tuple[str, ...] = ("dbow", "dm")
-"""Paragraph-vector variants of :class:`Sub2Vec`."""
+"""Paragraph-vector variants of :class:`Sub2VecEmbedding`."""
 
 
 class Sub2VecBatch(Data):
@@ -96,17 +110,13 @@ class SubgraphCorpus:
     ) -> None:
         if not isinstance(dataset, SubgraphDataset):
             raise TypeError(f"Expected a SubgraphDataset (got {type(dataset).__name__!r})")
-        if tokens not in SUB2VEC_TOKENS:
-            raise ValueError(
-                f"Unknown token kind {tokens!r}; expected one of {list(SUB2VEC_TOKENS)}"
-            )
         self.dataset = dataset
-        self.tokens = tokens
+        self.tokens = check_choice(tokens, SUB2VEC_TOKENS, "token kind")
         self.walk_length = check_positive(walk_length, "walk_length")
         self.walks_per_node = check_positive(walks_per_node, "walks_per_node")
         self.num_negatives = check_positive(num_negatives, "num_negatives", minimum=0)
         self.max_degree = check_positive(max_degree, "max_degree")
-        self.generator = make_generator(seed)
+        self.generator = as_generator(seed)
         graph = dataset.graph
         n = int(graph.num_nodes)
         base = CSRGraph.from_edge_index(graph.edge_index, n, by="target")
@@ -181,7 +191,7 @@ class Sub2VecLoader:
         return f"{type(self).__name__}({self.corpus!r}, batch_size={self.batch_size})"
 
 
-class Sub2Vec(nn.Module):
+class Sub2VecEmbedding(nn.Module):
     r"""Paragraph vectors of subgraphs (`Sub2Vec <https://arxiv.org/abs/1702.06921>`_).
 
     Subgraph :math:`S` has a vector :math:`\mathbf{d}_S` (:meth:`encode`), token :math:`t`
@@ -215,29 +225,20 @@ class Sub2Vec(nn.Module):
         seed: int | None = 0,
     ) -> None:
         super().__init__()
-        if mode not in SUB2VEC_MODES:
-            raise ValueError(
-                f"Unknown Sub2Vec mode {mode!r}; expected one of {list(SUB2VEC_MODES)}"
-            )
         self.num_subgraphs = check_positive(num_subgraphs, "num_subgraphs")
         self.num_tokens = check_positive(num_tokens, "num_tokens")
         self.embedding_dim = check_positive(embedding_dim, "embedding_dim")
-        self.mode = mode
+        self.mode = check_choice(mode, SUB2VEC_MODES, "Sub2Vec mode")
         self.sparse = sparse
         self.seed = seed
-
-        def table(rows: int) -> nn.Embedding:
-            weight = torch.empty(rows, embedding_dim)  # drawn in reset_parameters
-            return nn.Embedding(rows, embedding_dim, sparse=sparse, _weight=weight)
-
-        self.subgraph = table(num_subgraphs)
-        self.output = table(num_tokens)
-        self.word = table(num_tokens) if mode == "dm" else None
+        self.subgraph = embedding_table(num_subgraphs, embedding_dim, sparse)
+        self.output = embedding_table(num_tokens, embedding_dim, sparse)
+        self.word = embedding_table(num_tokens, embedding_dim, sparse) if mode == "dm" else None
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Re-draw the tables (from ``generator``, else from the ``seed`` given at init)."""
-        gen = generator if generator is not None else make_generator(self.seed)
+        gen = generator if generator is not None else as_generator(self.seed)
         bound = 0.5 / self.embedding_dim
         with torch.no_grad():
             self.subgraph.weight.uniform_(-bound, bound, generator=gen)
@@ -257,7 +258,7 @@ class Sub2Vec(nn.Module):
 
 
 class Sub2VecObjective:
-    """The paragraph-vector loss of a :class:`Sub2Vec` model on a :class:`Sub2VecBatch`.
+    """The paragraph-vector loss of a :class:`Sub2VecEmbedding` on a :class:`Sub2VecBatch`.
 
     Args:
         context_size (int, optional): Tokens per PV-DM window (the predicted token and
@@ -275,8 +276,11 @@ class Sub2VecObjective:
 
     def __call__(self, model: nn.Module, batch: Data) -> Tensor:
         """The mean skip-gram loss of the batch's (subgraph or window, token) pairs."""
-        if not isinstance(model, Sub2Vec):
-            raise TypeError(f"Expected a Sub2Vec model (got {type(model).__name__!r})")
+        if not isinstance(model, Sub2VecEmbedding):
+            raise TypeError(
+                f"Expected a Sub2VecEmbedding model (got {type(model).__name__!r}); train "
+                "subgraph vectors with the `Sub2Vec` estimator"
+            )
         walks, negatives, subgraph = batch.walks, batch.negatives, batch.walk_subgraph
         if model.mode == "dbow":
             valid = walks >= 0
@@ -312,3 +316,109 @@ class Sub2VecObjective:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(context_size={self.context_size})"
+
+
+class Sub2Vec(Estimator):
+    r"""Sub2Vec: one vector per subgraph, learnt by paragraph vectors over walks inside it.
+
+    `"Sub2Vec: Feature Learning for Subgraphs" <https://arxiv.org/abs/1702.06921>`_ treats a
+    subgraph as a document and random walks inside it as its sentences: walks start
+    ``walks_per_node`` times at every node of every subgraph and only follow edges between
+    its nodes (:class:`SubgraphCorpus`); their tokens are node ids
+    (``tokens="node"``, what part of the graph the subgraph covers) or degrees inside the
+    subgraph (``"degree"``, how it is wired). The subgraph vector :math:`\mathbf{d}_S`
+    predicts every token of its walks (PV-DBOW, ``mode="dbow"``) or, averaged with the
+    context tokens' vectors, each window's first token (PV-DM, ``"dm"``), with negative
+    sampling (:class:`Sub2VecObjective`):
+
+    .. math::
+        \ell(S, t) = -\log \sigma(\mathbf{d}_S^\top \mathbf{v}_t)
+        - \sum_{k=1}^{K} \log \sigma(-\mathbf{d}_S^\top \mathbf{v}_{n_k})
+
+    Training runs in :class:`~mmgraph.train.Trainer` with sparse tables
+    (:class:`Sub2VecEmbedding`) and ``torch.optim.SparseAdam``;
+    each epoch walks again from every (subgraph, node) row, in batches of ``batch_size``.
+
+    Hyperparameters go to ``__init__`` (see :class:`~mmgraph.embedding.Estimator`);
+    :meth:`fit` trains and returns ``self``; :meth:`get_embedding` returns the subgraph
+    vectors.
+
+    Args:
+        embedding_dim (int, optional): Size of the subgraph vectors. (default: :obj:`128`)
+        tokens (str, optional): ``"node"`` or ``"degree"``. (default: ``"node"``)
+        mode (str, optional): ``"dbow"`` or ``"dm"``. (default: ``"dbow"``)
+        walk_length (int, optional): Steps per walk. (default: :obj:`20`)
+        walks_per_node (int, optional): Walks from each node of each subgraph per epoch.
+            (default: :obj:`1`)
+        context_size (int, optional): Tokens per PV-DM window. (default: :obj:`5`)
+        num_negatives (int, optional): Negative tokens per token. (default: :obj:`5`)
+        max_degree (int, optional): Largest degree token (``"degree"``). (default: :obj:`32`)
+        epochs, batch_size, lr, progress, seed, trainer_options: Training, as for every
+            :class:`~mmgraph.embedding.Estimator`; a batch holds the walks from
+            ``batch_size`` (subgraph, node) rows. (defaults: :obj:`10`, :obj:`256`,
+            :obj:`0.01`, :obj:`False`, :obj:`0`, :obj:`None`)
+
+    Shapes:
+        S subgraphs; :meth:`get_embedding` returns :math:`(S, \text{embedding\_dim})`.
+
+    Example:
+        >>> emb = Sub2Vec(embedding_dim=32, tokens="degree", seed=0).fit(dataset).get_embedding()
+    """
+
+    tokens: str
+    mode: str
+    walk_length: int
+    walks_per_node: int
+    context_size: int
+    num_negatives: int
+    max_degree: int
+
+    fit_argument = "dataset"
+    repr_params = ("embedding_dim", "tokens", "mode", "walk_length", "walks_per_node", "epochs")
+
+    def __init__(
+        self,
+        embedding_dim: int = 128,
+        tokens: str = "node",
+        mode: str = "dbow",
+        walk_length: int = 20,
+        walks_per_node: int = 1,
+        context_size: int = 5,
+        num_negatives: int = 5,
+        max_degree: int = 32,
+        epochs: int = 10,
+        batch_size: int = 256,
+        lr: float = 0.01,
+        progress: bool = False,
+        seed: int = 0,
+        trainer_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(locals())
+        check_choice(tokens, SUB2VEC_TOKENS, "token kind")
+        check_choice(mode, SUB2VEC_MODES, "Sub2Vec mode")
+
+    def fit(self, dataset: SubgraphDataset) -> Sub2Vec:
+        """Learn one vector per subgraph of ``dataset``; returns ``self``.
+
+        Args:
+            dataset (SubgraphDataset): The subgraphs and their base graph (labels unused).
+        """
+        corpus = SubgraphCorpus(
+            dataset,
+            tokens=self.tokens,
+            walk_length=self.walk_length,
+            walks_per_node=self.walks_per_node,
+            num_negatives=self.num_negatives,
+            max_degree=self.max_degree,
+            seed=self.seed,
+        )
+        model = Sub2VecEmbedding(
+            len(dataset), corpus.num_tokens, self.embedding_dim, mode=self.mode, seed=self.seed
+        )
+        self._train(
+            model,
+            make_subgraph_batch(dataset),
+            Sub2VecObjective(self.context_size),
+            Sub2VecLoader(corpus, self.batch_size),
+        )
+        return self

@@ -38,12 +38,6 @@ from mmgraph.subgraph import (
 )
 from mmgraph.subgraph.inputs import has_modalities
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
-from mmgraph.subgraph.sub2vec import (
-    Sub2Vec,
-    Sub2VecLoader,
-    Sub2VecObjective,
-    SubgraphCorpus,
-)
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
@@ -391,27 +385,27 @@ def _probe_metrics(
 
 
 def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainConfig) -> Tensor:
-    seed_everything(train.seed, deterministic=train.deterministic)
-    corpus = SubgraphCorpus(
-        dataset,
+    """The subgraph vectors of the :class:`~mmgraph.subgraph.sub2vec.Sub2Vec` estimator."""
+    from mmgraph.embedding.estimator import OWN_TRAIN_SETTINGS
+    from mmgraph.subgraph.sub2vec import Sub2Vec
+
+    settings = train.to_dict()
+    estimator = Sub2Vec(
+        embedding_dim=config.hidden,
         tokens=config.tokens,
+        mode=config.sub2vec_mode,
         walk_length=config.walk_length,
         walks_per_node=config.walks_per_node,
+        context_size=config.context_size,
         num_negatives=config.num_negatives,
+        batch_size=config.walk_batch_size,
+        epochs=train.epochs,
+        lr=train.lr,
+        progress=train.progress,
         seed=train.seed,
+        trainer_options={k: v for k, v in settings.items() if k not in OWN_TRAIN_SETTINGS},
     )
-    model = Sub2Vec(
-        len(dataset), corpus.num_tokens, config.hidden, mode=config.sub2vec_mode, seed=train.seed
-    )
-    settings = train.to_dict()
-    settings["optimizer"] = "sparse_adam"
-    trainer = Trainer(model, TrainConfig.from_dict(settings))
-    trainer.fit(
-        make_subgraph_batch(dataset),
-        objective=Sub2VecObjective(config.context_size),
-        loader=Sub2VecLoader(corpus, config.walk_batch_size),
-    )
-    return model.encode().detach().clone()
+    return estimator.fit(dataset).get_embedding()
 
 
 def train_subgraph_model(
@@ -428,7 +422,7 @@ def train_subgraph_model(
       :class:`~mmgraph.subgraph.PoolGNN` trained by the :class:`~mmgraph.train.Trainer`
       on mini-batches of training subgraphs (early stopping on the validation split when
       there is one, else on the training loss);
-    * ``sub2vec``: :class:`~mmgraph.subgraph.sub2vec.Sub2Vec` trained without labels, then
+    * ``sub2vec``: the :class:`~mmgraph.subgraph.sub2vec.Sub2Vec` estimator (without labels), then
       a logistic-regression probe fitted on the training subgraphs.
 
     Data sets with a split use it; with folds and no split (TU), each fold's train/test

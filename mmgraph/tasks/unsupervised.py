@@ -16,6 +16,7 @@ from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.schema import GraphSchema
 from mmgraph.errors import InputError
 from mmgraph.models import FeatureConfig, MultimodalGNN, featurize
+from mmgraph.sampling.options import GNN_WALKS, SHALLOW_WALKS
 from mmgraph.seed import seed_everything
 from mmgraph.tasks.node_classification import (
     DataSpec,
@@ -32,25 +33,22 @@ log = logging.getLogger(__name__)
 ENCODERS: tuple[str, ...] = ("shallow", "gnn")
 """The routes of :func:`node2vec_embeddings`: embedding tables, or a MultimodalGNN."""
 
+WALK_SETTINGS: tuple[str, ...] = ("walk_length", "context_size", "walks_per_node", "num_negatives")
+"""The walk settings the routes' defaults name (the others default alike on both routes)."""
+
 SHALLOW_DEFAULTS: dict[str, Any] = {
     "embedding_dim": 128,
-    "walk_length": 20,
-    "context_size": 10,
-    "walks_per_node": 10,
-    "num_negatives": 1,
+    **{key: getattr(SHALLOW_WALKS, key) for key in WALK_SETTINGS},
     "epochs": 5,
     "batch_size": 128,
     "lr": 0.01,
 }
-"""Settings of the shallow route (PyG's ``Node2Vec`` example, 5 epochs)."""
+"""Settings of the shallow route: the walks of :data:`~mmgraph.sampling.SHALLOW_WALKS` (PyG's
+``Node2Vec`` example), 5 epochs."""
 
-GNN_DEFAULTS: dict[str, Any] = {
-    "walk_length": 10,
-    "context_size": 5,
-    "walks_per_node": 1,
-    "num_negatives": 1,
-}
-"""Walk settings of the GNN route (one walk from every node per step)."""
+GNN_DEFAULTS: dict[str, Any] = {key: getattr(GNN_WALKS, key) for key in WALK_SETTINGS}
+"""Walk settings of the GNN route: :data:`~mmgraph.sampling.GNN_WALKS` (one walk from every
+node per step; why the routes differ is said there)."""
 
 GNN_MODEL_DEFAULTS: dict[str, Any] = {"hidden": 64, "dropout": 0.0}
 """Model settings of the GNN route unless given (no head: ``num_classes`` is 0)."""

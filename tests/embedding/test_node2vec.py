@@ -7,7 +7,7 @@ from torch_geometric.data import Data
 from mmgraph.data import make_undirected
 from mmgraph.embedding import Node2Vec
 from mmgraph.eval import cluster_embeddings, clustering_metrics
-from mmgraph.sampling import CSRGraph
+from mmgraph.sampling import SHALLOW_WALKS, CSRGraph, WalkOptions
 
 SMALL = {
     "embedding_dim": 16,
@@ -92,11 +92,33 @@ def test_params_repr_and_validation() -> None:
         model.get_embedding()
     with pytest.raises(ValueError, match="Unknown negative distribution 'zipf'"):
         Node2Vec(negative_distribution="zipf")
-    with pytest.raises(ValueError, match="'epochs' to be a positive int"):
+    with pytest.raises(ValueError, match="'epochs' to be an int >= 1"):
         Node2Vec(epochs=0)
+    with pytest.raises(ValueError, match="'embedding_dim' to be an int >= 1"):
+        Node2Vec(embedding_dim=0)
     with pytest.raises(TypeError, match="'seed' to be an int"):
         Node2Vec(seed=None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Expected 'graph' to be a MultimodalGraph"):
-        model.fit(torch.zeros(2, 3))  # type: ignore[arg-type]
+        model.fit([[0, 1], [1, 0]])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="'edge_index' to be of integer type"):
+        model.fit(torch.zeros(2, 3))
     with pytest.raises(ValueError, match="at least 'context_size' = 10 nodes"):
         Node2Vec(walk_length=5).fit(planted_partition()[0])
+
+
+def test_an_edge_index_fits_like_its_graph() -> None:
+    graph, _ = planted_partition()
+    settings = {**SMALL, "epochs": 1}
+    from_graph = Node2Vec(**settings, seed=1).fit(graph).get_embedding()
+    from_edges = Node2Vec(**settings, seed=1).fit(graph.edge_index, num_nodes=90)
+    torch.testing.assert_close(from_edges.get_embedding(), from_graph, rtol=0, atol=0)
+    # Without num_nodes the largest id + 1 nodes are embedded.
+    assert Node2Vec(**settings).fit(graph.edge_index[:, :4]).get_embedding().size(0) >= 2
+    with pytest.raises(ValueError, match="'num_nodes' is 3"):
+        Node2Vec(**settings).fit(torch.tensor([[0, 1], [1, 3]]), num_nodes=3)
+
+
+def test_walk_options_are_the_shallow_defaults() -> None:
+    assert Node2Vec().walk_options == SHALLOW_WALKS
+    model = Node2Vec(walk_length=6, context_size=3, p=0.5, weighted=False)
+    assert model.walk_options == WalkOptions(6, 3, p=0.5, weighted=False)

@@ -66,7 +66,7 @@ def test_state_dict_round_trip_and_to() -> None:
 
 def test_repr_and_validation() -> None:
     assert repr(SkipGramEmbedding(7, 2)) == "SkipGramEmbedding(7, 2, shared=False, sparse=True)"
-    with pytest.raises(ValueError, match="'embedding_dim' to be a positive int"):
+    with pytest.raises(ValueError, match="'embedding_dim' to be an int >= 1"):
         SkipGramEmbedding(7, 0)
-    with pytest.raises(ValueError, match="'num_nodes' to be a positive int"):
+    with pytest.raises(TypeError, match="'num_nodes' to be an int >= 1"):
         SkipGramEmbedding(True, 2)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Sub2Vec: walks stay inside their subgraph, the losses in closed form, structure is learned."""
+"""Sub2Vec: its pieces (walks inside subgraphs, the losses in closed form) and its estimator."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mmgraph.subgraph import make_subgraph_batch
 from mmgraph.subgraph.sub2vec import (
     Sub2Vec,
     Sub2VecBatch,
+    Sub2VecEmbedding,
     Sub2VecLoader,
     Sub2VecObjective,
     SubgraphCorpus,
@@ -78,7 +79,7 @@ def test_dbow_and_dm_losses_in_closed_form() -> None:
     subgraph = torch.tensor([1, 0])
     negatives = torch.randint(0, 4, (2, 4, 3))
     batch = Sub2VecBatch(walks, subgraph, negatives)
-    dbow = Sub2Vec(2, 4, 6, mode="dbow", sparse=False)
+    dbow = Sub2VecEmbedding(2, 4, 6, mode="dbow", sparse=False)
     with torch.no_grad():
         dbow.output.weight.normal_()
     pairs = [(b, j) for b in range(2) for j in range(4) if walks[b, j] >= 0]
@@ -92,7 +93,7 @@ def test_dbow_and_dm_losses_in_closed_form() -> None:
         + F.logsigmoid(-(neg @ center.unsqueeze(-1)).squeeze(-1)).sum(-1)
     )
     assert torch.allclose(loss, manual.mean())
-    dm = Sub2Vec(2, 4, 6, mode="dm", sparse=False)
+    dm = Sub2VecEmbedding(2, 4, 6, mode="dm", sparse=False)
     with torch.no_grad():
         dm.output.weight.normal_()
     # Windows of 3: predict token j from the subgraph and tokens j+1, j+2 (padding skipped).
@@ -111,21 +112,23 @@ def test_dbow_and_dm_losses_in_closed_form() -> None:
 
 
 def test_module_contract() -> None:
-    model = Sub2Vec(5, 7, 4, mode="dm")
+    model = Sub2VecEmbedding(5, 7, 4, mode="dm")
     assert sum(p.numel() for p in model.parameters()) == 5 * 4 + 7 * 4 + 7 * 4
-    assert Sub2Vec(5, 7, 4).encode().shape == (5, 4)
-    assert repr(model) == "Sub2Vec(5, 7, embedding_dim=4, mode='dm')"
-    copy = Sub2Vec(5, 7, 4, mode="dm", seed=3)
+    assert Sub2VecEmbedding(5, 7, 4).encode().shape == (5, 4)
+    assert repr(model) == "Sub2VecEmbedding(5, 7, embedding_dim=4, mode='dm')"
+    copy = Sub2VecEmbedding(5, 7, 4, mode="dm", seed=3)
     copy.load_state_dict(model.state_dict())
     assert torch.equal(copy.encode(), model.encode())
-    assert torch.equal(Sub2Vec(5, 7, 4, seed=1).encode(), Sub2Vec(5, 7, 4, seed=1).encode())
+    assert torch.equal(
+        Sub2VecEmbedding(5, 7, 4, seed=1).encode(), Sub2VecEmbedding(5, 7, 4, seed=1).encode()
+    )
     assert model.to(torch.float64).encode().dtype == torch.float64
 
 
 def test_learns_structure_without_labels() -> None:
     dataset = cliques_and_paths(12, 5)
     corpus = SubgraphCorpus(dataset, tokens="degree", walk_length=8, walks_per_node=2, seed=0)
-    model = Sub2Vec(len(dataset), corpus.num_tokens, 16, seed=0)
+    model = Sub2VecEmbedding(len(dataset), corpus.num_tokens, 16, seed=0)
     loader = Sub2VecLoader(corpus, batch_size=32)
     assert len(loader) == 2
     config = TrainConfig(epochs=30, lr=0.05, optimizer="sparse_adam", patience=None, progress=False)
@@ -142,12 +145,80 @@ def test_errors(overlapping: SubgraphDataset) -> None:
     with pytest.raises(TypeError, match="Expected a SubgraphDataset"):
         SubgraphCorpus(overlapping.graph)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Unknown Sub2Vec mode 'cbow'"):
-        Sub2Vec(2, 2, mode="cbow")
+        Sub2VecEmbedding(2, 2, mode="cbow")
     with pytest.raises(ValueError, match="'context_size' to be an int >= 2"):
         Sub2VecObjective(1)
     zeros = torch.zeros(1, 2, dtype=torch.long)
     batch = Sub2VecBatch(zeros, zeros[:, 0], zeros.unsqueeze(-1))
     with pytest.raises(ValueError, match="at least 'context_size' = 5 tokens"):
-        Sub2VecObjective(5)(Sub2Vec(1, 1, 2, mode="dm"), batch)
-    with pytest.raises(TypeError, match="Expected a Sub2Vec model"):
+        Sub2VecObjective(5)(Sub2VecEmbedding(1, 1, 2, mode="dm"), batch)
+    with pytest.raises(TypeError, match="Expected a Sub2VecEmbedding model"):
         Sub2VecObjective()(torch.nn.Linear(1, 1), batch)
+
+
+# ----------------------------------------------------------------- the estimator
+SMALL = {
+    "embedding_dim": 16,
+    "tokens": "degree",
+    "walk_length": 8,
+    "walks_per_node": 2,
+    "batch_size": 32,
+    "lr": 0.05,
+}
+
+
+def test_fit_equals_the_pieces_trained_by_hand() -> None:
+    dataset = cliques_and_paths(12, 5)
+    estimator = Sub2Vec(**SMALL, mode="dm", context_size=3, epochs=3, seed=4).fit(dataset)
+    corpus = SubgraphCorpus(dataset, tokens="degree", walk_length=8, walks_per_node=2, seed=4)
+    model = Sub2VecEmbedding(len(dataset), corpus.num_tokens, 16, mode="dm", seed=4)
+    config = TrainConfig(
+        epochs=3,
+        lr=0.05,
+        weight_decay=0.0,
+        patience=None,
+        class_weights=False,
+        seed=4,
+        deterministic=False,
+        progress=False,
+        optimizer="sparse_adam",
+    )
+    trainer = Trainer(model, config)
+    trainer.fit(
+        make_subgraph_batch(dataset),
+        objective=Sub2VecObjective(3),
+        loader=Sub2VecLoader(corpus, batch_size=32),
+    )
+    torch.testing.assert_close(estimator.get_embedding(), model.encode().detach(), rtol=0, atol=0)
+    assert [r["train_loss"] for r in estimator.history_] == [
+        r["train_loss"] for r in trainer.history
+    ]
+    assert isinstance(estimator.model_, Sub2VecEmbedding) and estimator.model_.mode == "dm"
+
+
+def test_the_estimator_learns_structure_without_labels() -> None:
+    dataset = cliques_and_paths(12, 5)
+    emb = Sub2Vec(**SMALL, epochs=30, seed=0).fit(dataset).get_embedding()
+    assert emb.shape == (12, 16)
+    probe = linear_probe(emb, dataset.y, dataset.train_mask, dataset.test_mask)
+    assert probe["accuracy"] == 1.0
+
+
+def test_estimator_params_repr_and_validation() -> None:
+    model = Sub2Vec(embedding_dim=8, tokens="degree", mode="dm")
+    params = model.get_params()
+    assert params["tokens"] == "degree" and params["mode"] == "dm" and params["seed"] == 0
+    assert repr(model) == (
+        "Sub2Vec(embedding_dim=8, tokens='degree', mode='dm', walk_length=20, "
+        "walks_per_node=1, epochs=10)"
+    )
+    with pytest.raises(RuntimeError, match=r"Call `fit\(dataset\)`"):
+        model.get_embedding()
+    with pytest.raises(ValueError, match="Unknown token kind 'label'"):
+        Sub2Vec(tokens="label")
+    with pytest.raises(ValueError, match="Unknown Sub2Vec mode 'cbow'"):
+        Sub2Vec(mode="cbow")
+    with pytest.raises(ValueError, match="'embedding_dim' to be an int >= 1"):
+        Sub2Vec(embedding_dim=0)
+    with pytest.raises(TypeError, match="Expected a SubgraphDataset"):
+        model.fit(cliques_and_paths(2, 3).graph)  # type: ignore[arg-type]

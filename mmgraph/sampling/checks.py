@@ -1,0 +1,67 @@
+"""Argument checks shared by the walkers, samplers and corpora (and the walk losses)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from mmgraph.resolver import UnknownNameError
+
+
+def check_int(value: Any, name: str, minimum: int) -> int:
+    """Return ``value`` when it is an int (not a bool) of at least ``minimum``.
+
+    Raises:
+        TypeError: ``value`` is not an int.
+        ValueError: ``value`` is below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
+    if value < minimum:
+        raise ValueError(f"Expected '{name}' to be at least {minimum} (got {value})")
+    return value
+
+
+def check_ids(value: Any, name: str, dim: int) -> Tensor:
+    """Return ``value`` as int64 when it is an integer tensor of ``dim`` dimensions.
+
+    Raises:
+        TypeError: ``value`` is not an integer tensor.
+        ValueError: ``value`` has another number of dimensions.
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"Expected '{name}' to be a torch.Tensor (got {type(value).__name__!r})")
+    if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
+        raise TypeError(f"Expected '{name}' to be of integer type (got '{value.dtype}')")
+    if value.dim() != dim:
+        raise ValueError(f"Expected '{name}' to have {dim} dimensions (got {list(value.shape)})")
+    return value.long()
+
+
+def check_bias(p: Any, q: Any) -> None:
+    """Check node2vec's return and in-out parameters: positive, finite floats.
+
+    Raises:
+        TypeError: ``p`` or ``q`` is not a number.
+        ValueError: ``p`` or ``q`` is not positive and finite.
+    """
+    for name, value in (("p", p), ("q", q)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"Expected '{name}' to be a float (got {type(value).__name__!r})")
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"Expected '{name}' to be a positive, finite float (got {value})")
+
+
+def check_choice(value: Any, choices: tuple[str, ...], what: str) -> str:
+    """Return ``value`` when it is one of ``choices`` (exactly).
+
+    Raises:
+        UnknownNameError: Another value (a :class:`ValueError` and a :class:`KeyError`);
+            the message lists ``choices``.
+    """
+    if value not in choices:
+        raise UnknownNameError(f"Unknown {what} {value!r}; expected one of {list(choices)}")
+    return value
