@@ -9,8 +9,9 @@
 * :class:`GLASS`: a labelling-trick GNN (GLASS, Wang & Zhang 2022);
 * :class:`PoolGNN`: aggregator layers of :mod:`mmgraph.nn`, GIN included (or none)
   and pooling, for subgraphs and whole graphs;
-* :class:`Sub2Vec`: unsupervised subgraph embeddings from walks inside each subgraph and
-  a skip-gram objective (Sub2Vec, Adhikari et al. 2018).
+* :class:`Sub2Vec`: an estimator of unsupervised subgraph embeddings (walks inside each
+  subgraph and a skip-gram objective; Sub2Vec, Adhikari et al. 2018), on the table
+  :class:`Sub2VecEmbedding`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mmgraph.subgraph.inputs import NODE_INPUTS, build_node_input
 from mmgraph.subgraph.neighborhood import Neighborhoods, khop_neighborhoods
 from mmgraph.subgraph.pool_gnn import POOL_AGGREGATORS, PoolGNN
 from mmgraph.subgraph.pooling import POOLINGS, SubgraphPool
+from mmgraph.subgraph.sub2vec import Sub2Vec, Sub2VecEmbedding
 
 __all__ = [
     "GINConv",
@@ -34,6 +36,8 @@ __all__ = [
     "PoolGNN",
     "SubgraphBatch",
     "SubgraphLoader",
+    "Sub2Vec",
+    "Sub2VecEmbedding",
     "SubgraphPool",
     "build_node_input",
     "khop_neighborhoods",
