@@ -16,21 +16,21 @@ from collections.abc import Iterable, Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.data.graph import MODALITIES
+from mmgraph.data.graph import MODALITY_FIELDS
 
 
 def canonical_order(names: Iterable[str]) -> tuple[str, ...]:
     """Order modality names canonically.
 
-    The known :data:`~mmgraph.data.graph.MODALITIES` come first, in their order, then any
+    The known :data:`~mmgraph.data.graph.MODALITY_FIELDS` come first, in their order, then any
     other names, sorted.
 
     Args:
         names (Iterable[str]): Modality names.
     """
     names = list(names)
-    known = [m for m in MODALITIES if m in names]
-    return tuple(known + sorted(n for n in names if n not in MODALITIES))
+    known = [m for m in MODALITY_FIELDS if m in names]
+    return tuple(known + sorted(n for n in names if n not in MODALITY_FIELDS))
 
 
 def check_in_dims(in_dims: Mapping[str, int], min_modalities: int = 1) -> dict[str, int]:

@@ -20,10 +20,12 @@ from mmgraph.models.auto import AUTO, DESIGN_OPTIONS, resolve_auto
 from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator, gcn_degree
 from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix, sparse_linear
 from mmgraph.nn.trim import layer_slice
+from mmgraph.resolver import MODALITIES
 
-MODEL_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
-"""Modalities of the model: precomputed text features, images (pixels for the end-to-end
-CNN or precomputed features), and numeric plus categorical attributes together."""
+MODEL_MODALITIES: tuple[str, ...] = MODALITIES
+"""Modalities of the model (:data:`mmgraph.resolver.MODALITIES`): precomputed text features,
+images (pixels for the end-to-end CNN or precomputed features), and numeric plus categorical
+attributes together."""
 
 HEADS: tuple[str, ...] = ("linear", "conv")
 """Output heads: ``"linear"`` (a linear layer on each node's embedding) or ``"conv"`` (one

@@ -54,7 +54,7 @@ import yaml
 from torch import Tensor
 
 from mmgraph.data.edges import make_undirected
-from mmgraph.data.graph import MISSING_CODE, UNLABELLED, MultimodalGraph
+from mmgraph.data.graph import MISSING_CODE, MODALITY_FIELDS, UNLABELLED, MultimodalGraph
 from mmgraph.data.loaders._common import (
     as_path,
     is_missing,
@@ -88,7 +88,6 @@ CARD_KEYS: tuple[str, ...] = (
 )
 """The keys a card may hold."""
 
-CARD_MODALITIES: tuple[str, ...] = ("text", "image", "numeric", "categorical")
 
 NODES_FORMATS: tuple[str, ...] = ("csv", "parquet")
 
@@ -173,13 +172,13 @@ def load_card(path: str | Path) -> MultimodalGraph:
     if not isinstance(modalities, dict):
         raise ValueError(
             f"Expected 'modalities' in {where} to map modality names to column lists "
-            f"(got {type(modalities).__name__}); valid modalities: {list(CARD_MODALITIES)}"
+            f"(got {type(modalities).__name__}); valid modalities: {list(MODALITY_FIELDS)}"
         )
-    bad = [m for m in modalities if m not in CARD_MODALITIES]
+    bad = [m for m in modalities if m not in MODALITY_FIELDS]
     if bad:
         raise ValueError(
             f"Unknown modalit{'ies' if len(bad) > 1 else 'y'} {', '.join(map(repr, bad))} under "
-            f"'modalities' in {where}: valid modalities are {list(CARD_MODALITIES)}"
+            f"'modalities' in {where}: valid modalities are {list(MODALITY_FIELDS)}"
         )
     columns = {m: _column_list(modalities.get(m), f"modalities.{m}", where) for m in modalities}
     for m, cols in columns.items():
