@@ -252,13 +252,8 @@ def available_modalities(graph: Data) -> list[str]:
 def build_fusion_head(
     name: str | nn.Module, in_dims: Mapping[str, int], **options: Any
 ) -> nn.Module:
-    """A fusion head by name (``mmgraph.fusion.FUSION_HEADS`` or ``"autoencoder"``) or as is."""
-    if isinstance(name, nn.Module):
-        return name
-    if name == "autoencoder":
-        from mmgraph.coordination import AutoencoderFusion
-
-        return AutoencoderFusion(in_dims, **options)
+    """A fusion head by name (``mmgraph.fusion.FUSION_HEADS``) or as is."""
+    import mmgraph.coordination  # noqa: F401  (registers the "autoencoder" head)
     from mmgraph.fusion import build_fusion
 
     return build_fusion(name, in_dims, **options)
@@ -600,7 +595,8 @@ class MultimodalGNN(nn.Module):
         from mmgraph.coordination import pairwise_coordination_loss
 
         zs = self.projection(xs)
-        kwargs = {"edge_index": batch.edge_index} if self.config.coordination == "structure" else {}
+        needs_edge_index = getattr(self.coordination_loss, "needs_edge_index", False)
+        kwargs = {"edge_index": batch.edge_index} if needs_edge_index else {}
         loss = pairwise_coordination_loss(self.coordination_loss, zs, masks, **kwargs)
         return self.config.coordination_weight * loss
 
