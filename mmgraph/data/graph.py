@@ -11,6 +11,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from mmgraph.resolver import MODALITIES as MODALITY_NAMES
+from mmgraph.resolver import check_edge_index
 
 ATTRIBUTE_FIELDS: tuple[str, ...] = ("numeric", "categorical")
 """The graph fields that together make the ``"attributes"`` modality."""
@@ -373,33 +374,8 @@ class MultimodalGraph(Data):
         if edge_index is None:
             num_edges = 0
         else:
-            if not isinstance(edge_index, Tensor):
-                raise TypeError(
-                    "Expected 'edge_index' to be a torch.Tensor "
-                    f"(got {type(edge_index).__name__!r})"
-                )
-            if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
-                raise TypeError(
-                    f"Expected 'edge_index' to be of integer type (got '{edge_index.dtype}'); "
-                    "convert it with `edge_index.long()`"
-                )
-            if edge_index.dim() != 2 or edge_index.size(0) != 2:
-                raise ValueError(
-                    f"Expected 'edge_index' to have shape [2, E] (got {list(edge_index.shape)}); "
-                    "transpose an [E, 2] edge list with `.t()`"
-                )
+            check_edge_index(edge_index, int(n))
             num_edges = edge_index.size(1)
-            if num_edges:
-                lo, hi = int(edge_index.min()), int(edge_index.max())
-                if lo < 0:
-                    raise ValueError(
-                        f"Found negative node id {lo} in 'edge_index': node ids must be in [0, {n})"
-                    )
-                if hi >= n:
-                    raise ValueError(
-                        f"Found node id {hi} in 'edge_index' but the graph has {n} nodes: "
-                        f"node ids must be in [0, {n})"
-                    )
         edge_type = getattr(self, "edge_type", None)
         if edge_type is not None:
             if edge_type.is_floating_point():
