@@ -13,12 +13,11 @@ from mmgraph.fusion import FUSION_HEADS
 from mmgraph.fusion.base import (
     FusionHead,
     check_in_dims,
-    check_positive_int,
     format_dims,
     prepare_inputs,
     reset_linear_layers,
 )
-from mmgraph.resolver import register
+from mmgraph.resolver import check_positive_int, register
 
 
 class AutoencoderOutput(NamedTuple):

@@ -69,16 +69,6 @@ def check_in_dims(in_dims: Mapping[str, int], min_modalities: int = 1) -> dict[s
     return {m: int(in_dims[m]) for m in canonical_order(in_dims)}
 
 
-def check_positive_int(value: object, name: str, allow_none: bool = False) -> None:
-    """Raise unless ``value`` is a positive int (or :obj:`None` when ``allow_none``)."""
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"Expected {name!r} to be an int (got {type(value).__name__!r})")
-    if value < 1:
-        raise ValueError(f"Expected {name!r} to be positive (got {value})")
-
-
 def prepare_inputs(
     in_dims: Mapping[str, int],
     xs: Mapping[str, Tensor],

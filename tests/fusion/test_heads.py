@@ -254,7 +254,7 @@ class TestValidation:
             ProductFusion({"text": 2.0}, 5)  # type: ignore[dict-item]
         with pytest.raises(ValueError, match="without dots"):
             ProductFusion({"a.b": 2}, 5)
-        with pytest.raises(ValueError, match="Expected 'out_dim' to be positive"):
+        with pytest.raises(ValueError, match="Expected 'out_dim' to be an int >= 1"):
             ProductFusion(IN_DIMS, 0)
         with pytest.raises(TypeError, match="Expected 'rank' to be an int"):
             LowRankFusion(IN_DIMS, 5, rank=2.5)  # type: ignore[arg-type]
