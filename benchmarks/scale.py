@@ -304,7 +304,9 @@ def phase_infer(args: argparse.Namespace) -> dict[str, Any]:
 
     graph = featurized_graph(args)
     workdir = Path(args.workdir)
-    model = MultimodalGNN(ModelConfig.from_dict(json.loads((workdir / "model.json").read_text())))
+    model = MultimodalGNN.from_config(
+        ModelConfig.from_dict(json.loads((workdir / "model.json").read_text()))
+    )
     model.load_state_dict(load_weights(workdir / "model.safetensors"))
     start = time.perf_counter()
     logits = model.inference(graph, batch_size=args.infer_batch_size)

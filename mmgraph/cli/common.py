@@ -9,10 +9,10 @@ from typing import Any
 
 from mmgraph.errors import InputError
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+from mmgraph.resolver import MODALITIES as MODALITY_NAMES
 
 AGGREGATOR_NAMES = ("auto", "mean", "gcn", "ggnn", "gin")
 FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
-MODALITY_NAMES = ("text", "image", "attributes")
 COORDINATION_NAMES = ("cosine", "ranking", "structure", "infonce", "cca")
 HEAD_NAMES = ("linear", "conv")
 NUMERIC_SCALING_NAMES = ("auto", "standard", "none")

@@ -35,6 +35,7 @@ from mmgraph.coordination.structure import (
     structure_preserving_loss,
 )
 from mmgraph.fusion.base import canonical_order
+from mmgraph.resolver import resolve
 
 COORDINATION_LOSSES: dict[str, type[nn.Module]] = {
     "cosine": CosineAlignmentLoss,
@@ -43,24 +44,23 @@ COORDINATION_LOSSES: dict[str, type[nn.Module]] = {
     "infonce": InfoNCELoss,
     "cca": CCALoss,
 }
-"""Coordination losses by name."""
+"""Coordination losses by name, read through :func:`mmgraph.resolver.resolve`; a new loss
+is one line here (or ``@register(COORDINATION_LOSSES, "name")`` on its class)."""
 
 
-def build_coordination(name: str, **kwargs: Any) -> nn.Module:
-    """Build the coordination loss called ``name``.
+def build_coordination(name: str | type[nn.Module] | nn.Module, **kwargs: Any) -> nn.Module:
+    """Build the coordination loss ``name``; a ready loss is returned unchanged.
 
     Args:
-        name (str): One of :data:`COORDINATION_LOSSES`.
+        name (str or type or torch.nn.Module): A name in :data:`COORDINATION_LOSSES`
+            (case-insensitive), a loss class, or a ready loss.
         **kwargs: The loss's options (e.g. ``margin``, ``temperature``).
 
     Raises:
-        KeyError: If ``name`` is unknown (the message lists the valid names).
+        UnknownNameError: If ``name`` is unknown (a :class:`ValueError` and a
+            :class:`KeyError`; the message lists the valid names).
     """
-    if name not in COORDINATION_LOSSES:
-        raise KeyError(
-            f"Unknown coordination loss {name!r}; valid names: {', '.join(COORDINATION_LOSSES)}"
-        )
-    return COORDINATION_LOSSES[name](**kwargs)
+    return resolve(COORDINATION_LOSSES, name, what="coordination loss", base=nn.Module, **kwargs)
 
 
 def pairwise_coordination_loss(

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-from mmgraph.seed import make_generator
-
 
 def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True) -> Tensor:
     """Check two embeddings of the same nodes and return the bool mask of usable pairs.
@@ -74,14 +72,3 @@ def pair_mask(masks: Mapping[str, Tensor] | None, first: str, second: str, n: in
     if out is not None and out.shape != (n,):
         raise ValueError(f"Expected presence masks of shape [{n}] (got {list(out.shape)})")
     return out
-
-
-def as_generator(seed: int | torch.Generator | None) -> torch.Generator:
-    """Return ``seed`` if it is a generator, else :func:`mmgraph.seed.make_generator` of it."""
-    if isinstance(seed, torch.Generator):
-        return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(
-            f"Expected 'seed' to be an int, a torch.Generator or None (got {type(seed).__name__!r})"
-        )
-    return make_generator(seed)

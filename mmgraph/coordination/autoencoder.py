@@ -9,14 +9,15 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.coordination.projection import check_hidden, mlp
+from mmgraph.fusion import FUSION_HEADS
 from mmgraph.fusion.base import (
     FusionHead,
     check_in_dims,
-    check_positive_int,
     format_dims,
     prepare_inputs,
     reset_linear_layers,
 )
+from mmgraph.resolver import check_positive_int, register
 
 
 class AutoencoderOutput(NamedTuple):
@@ -235,9 +236,11 @@ class MultimodalAutoencoder(nn.Module):
         )
 
 
+@register(FUSION_HEADS, "autoencoder")
 class AutoencoderFusion(FusionHead):
     r"""A :class:`MultimodalAutoencoder` used as a fusion head: ``forward`` returns its code.
 
+    Registered as the fusion head ``"autoencoder"`` (:data:`mmgraph.fusion.FUSION_HEADS`).
     Pretrain with :meth:`loss` (reconstruction), then fine-tune through :meth:`forward`.
     In training mode the code is computed with the autoencoder's corruption (modality dropout
     and denoising), which then acts as a regulariser.

@@ -102,6 +102,9 @@ class CCALoss(nn.Module):
         reg (float, optional): Ridge added to the covariances. (default: :obj:`1e-3`)
     """
 
+    needs_edge_index: bool = False
+    """Whether :meth:`forward` takes the graph's ``edge_index`` (it does not)."""
+
     def __init__(self, k: int | None = None, reg: float = 1e-3) -> None:
         super().__init__()
         _check_k(k)

@@ -34,6 +34,9 @@ def cosine_alignment_loss(a: Tensor, b: Tensor, mask: Tensor | None = None) -> T
 class CosineAlignmentLoss(nn.Module):
     """Module form of :func:`cosine_alignment_loss` (no parameters)."""
 
+    needs_edge_index: bool = False
+    """Whether :meth:`forward` takes the graph's ``edge_index`` (it does not)."""
+
     def reset_parameters(self) -> None:
         """Nothing to reset."""
 

@@ -66,6 +66,9 @@ class InfoNCELoss(nn.Module):
         max_scale (float, optional): Largest allowed :math:`e^{\tau}`. (default: :obj:`100.0`)
     """
 
+    needs_edge_index: bool = False
+    """Whether :meth:`forward` takes the graph's ``edge_index`` (it does not)."""
+
     def __init__(
         self, temperature: float = 0.07, learnable: bool = True, max_scale: float = 100.0
     ) -> None:

@@ -10,11 +10,11 @@ from torch import Tensor, nn
 
 from mmgraph.fusion.base import (
     check_in_dims,
-    check_positive_int,
     format_dims,
     prepare_inputs,
     reset_linear_layers,
 )
+from mmgraph.resolver import check_positive_int
 
 
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:

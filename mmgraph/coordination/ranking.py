@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mmgraph.coordination._pairs import as_generator, check_pair, zero_loss
+from mmgraph.coordination._pairs import check_pair, zero_loss
+from mmgraph.seed import as_generator
 
 SIMILARITIES = ("cosine", "dot")
 
@@ -141,6 +142,9 @@ class RankingLoss(nn.Module):
         seed (int, optional): Seed of the module's generator (created once, so successive
             calls draw different negatives, reproducibly). (default: :obj:`None`)
     """
+
+    needs_edge_index: bool = False
+    """Whether :meth:`forward` takes the graph's ``edge_index`` (it does not)."""
 
     def __init__(
         self,

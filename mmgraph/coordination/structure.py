@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mmgraph.coordination._pairs import as_generator, check_pair, zero_loss
+from mmgraph.coordination._pairs import check_pair, zero_loss
+from mmgraph.seed import as_generator
 
 DISTANCES = ("cosine", "euclidean")
 
@@ -202,6 +203,9 @@ class StructurePreservingLoss(nn.Module):
             :obj:`True`)
         seed (int, optional): Seed of the module's generator. (default: :obj:`None`)
     """
+
+    needs_edge_index: bool = True
+    """Whether :meth:`forward` takes the graph's ``edge_index`` (neighbours are positives)."""
 
     def __init__(
         self,

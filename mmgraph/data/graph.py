@@ -10,8 +10,22 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-MODALITIES: tuple[str, ...] = ("text", "image", "numeric", "categorical")
-"""The node modalities a :class:`MultimodalGraph` can hold, in canonical order."""
+from mmgraph.resolver import MODALITIES as MODALITY_NAMES
+from mmgraph.resolver import check_edge_index
+
+ATTRIBUTE_FIELDS: tuple[str, ...] = ("numeric", "categorical")
+"""The graph fields that together make the ``"attributes"`` modality."""
+
+MODALITY_FIELDS: tuple[str, ...] = tuple(
+    field
+    for name in MODALITY_NAMES
+    for field in (ATTRIBUTE_FIELDS if name == "attributes" else (name,))
+)
+"""The node fields a :class:`MultimodalGraph` can hold, in canonical order: the modalities of
+:data:`mmgraph.resolver.MODALITIES`, with ``"attributes"`` split into its fields
+(``text``, ``image``, ``numeric``, ``categorical``)."""
+
+MODALITIES = MODALITY_FIELDS  # alias: mmgraph.MODALITIES, mmgraph.data.MODALITIES
 
 MISSING_CODE = 0
 """Categorical code reserved for a missing value; category ``vocab[i]`` has code ``i + 1``."""
@@ -207,9 +221,10 @@ class MultimodalGraph(Data):
         self.num_nodes = n
         if presence is not None:
             for key, mask in presence.items():
-                if key not in MODALITIES:
+                if key not in MODALITY_FIELDS:
                     raise ValueError(
-                        f"Unknown modality {key!r} in 'presence' (expected one of {MODALITIES})"
+                        f"Unknown modality {key!r} in 'presence' "
+                        f"(expected one of {MODALITY_FIELDS})"
                     )
                 setattr(self, f"{key}_present", mask)
         for modality in self.modalities:
@@ -232,7 +247,7 @@ class MultimodalGraph(Data):
     @property
     def modalities(self) -> list[str]:
         """The modalities this graph holds, in canonical order."""
-        return [m for m in MODALITIES if getattr(self, m, None) is not None]
+        return [m for m in MODALITY_FIELDS if getattr(self, m, None) is not None]
 
     @property
     def num_classes(self) -> int:
@@ -256,15 +271,15 @@ class MultimodalGraph(Data):
 
     def presence_mask(self, modality: str) -> Tensor:
         """The bool mask ``[N]`` of nodes that have ``modality``."""
-        if modality not in MODALITIES:
-            raise ValueError(f"Unknown modality {modality!r} (expected one of {MODALITIES})")
+        if modality not in MODALITY_FIELDS:
+            raise ValueError(f"Unknown modality {modality!r} (expected one of {MODALITY_FIELDS})")
         mask = getattr(self, f"{modality}_present", None)
         if mask is None:
             return torch.zeros(self.num_nodes or 0, dtype=torch.bool)
         return mask
 
     def _infer_num_nodes(self) -> int:
-        for key in ("text", "image", "numeric", "categorical", "y", "node_id"):
+        for key in (*MODALITY_FIELDS, "y", "node_id"):
             value = getattr(self, key, None)
             if value is not None:
                 return len(value)
@@ -320,7 +335,7 @@ class MultimodalGraph(Data):
                 "labels, 'node_id' or 'num_nodes'"
             )
         self._validate_edges(n)
-        for key in ("text", "image", "numeric", "categorical", "node_id"):
+        for key in (*MODALITY_FIELDS, "node_id"):
             value = getattr(self, key, None)
             if value is not None and len(value) != n:
                 raise ValueError(
@@ -329,7 +344,12 @@ class MultimodalGraph(Data):
                 )
         self._validate_modalities(n)
         self._validate_labels(n)
-        for key in ("train_mask", "val_mask", "test_mask", *(f"{m}_present" for m in MODALITIES)):
+        for key in (
+            "train_mask",
+            "val_mask",
+            "test_mask",
+            *(f"{m}_present" for m in MODALITY_FIELDS),
+        ):
             mask = getattr(self, key, None)
             if mask is None:
                 continue
@@ -354,33 +374,8 @@ class MultimodalGraph(Data):
         if edge_index is None:
             num_edges = 0
         else:
-            if not isinstance(edge_index, Tensor):
-                raise TypeError(
-                    "Expected 'edge_index' to be a torch.Tensor "
-                    f"(got {type(edge_index).__name__!r})"
-                )
-            if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
-                raise TypeError(
-                    f"Expected 'edge_index' to be of integer type (got '{edge_index.dtype}'); "
-                    "convert it with `edge_index.long()`"
-                )
-            if edge_index.dim() != 2 or edge_index.size(0) != 2:
-                raise ValueError(
-                    f"Expected 'edge_index' to have shape [2, E] (got {list(edge_index.shape)}); "
-                    "transpose an [E, 2] edge list with `.t()`"
-                )
+            check_edge_index(edge_index, int(n))
             num_edges = edge_index.size(1)
-            if num_edges:
-                lo, hi = int(edge_index.min()), int(edge_index.max())
-                if lo < 0:
-                    raise ValueError(
-                        f"Found negative node id {lo} in 'edge_index': node ids must be in [0, {n})"
-                    )
-                if hi >= n:
-                    raise ValueError(
-                        f"Found node id {hi} in 'edge_index' but the graph has {n} nodes: "
-                        f"node ids must be in [0, {n})"
-                    )
         edge_type = getattr(self, "edge_type", None)
         if edge_type is not None:
             if edge_type.is_floating_point():

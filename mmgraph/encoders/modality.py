@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from mmgraph.data.graph import MODALITIES
+from mmgraph.data.graph import MODALITY_FIELDS
 
 if TYPE_CHECKING:
     from mmgraph.data.graph import MultimodalGraph
     from mmgraph.encoders.image import ImageEncoder
     from mmgraph.encoders.text import HashingTextEncoder, TextEncoder, TfidfTextEncoder
 
-ENCODED_MODALITIES: tuple[str, ...] = (*MODALITIES, "attributes")
+ENCODED_MODALITIES: tuple[str, ...] = (*MODALITY_FIELDS, "attributes")
 """Keys a :class:`ModalityWise` accepts, in canonical order; ``"attributes"`` is numeric and
 categorical together (an :class:`~mmgraph.encoders.attributes.AttributeEncoder`)."""
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from torch import nn
+
 from mmgraph.fusion.base import FusionHead, canonical_order, prepare_inputs
 from mmgraph.fusion.bilinear import BilinearFusion
 from mmgraph.fusion.concat import ConcatFusion
@@ -20,6 +22,7 @@ from mmgraph.fusion.lowrank import LowRankFusion
 from mmgraph.fusion.mvlstm import MVLSTM_TOPOLOGIES, MultiViewLSTM
 from mmgraph.fusion.product import ProductFusion
 from mmgraph.fusion.tensor import TensorFusion, tfn_proj_dim
+from mmgraph.resolver import resolve
 
 FUSION_HEADS: dict[str, type[FusionHead]] = {
     "concat": ConcatFusion,
@@ -31,31 +34,28 @@ FUSION_HEADS: dict[str, type[FusionHead]] = {
     "late": LateFusion,
     "mvlstm": MultiViewLSTM,
 }
-"""Fusion heads by name. The joint autoencoder head lives one layer up, in
-:class:`mmgraph.coordination.AutoencoderFusion` (which builds on this package)."""
+"""Fusion heads by name, read through :func:`mmgraph.resolver.resolve`. A new head is one line
+here (or ``@register(FUSION_HEADS, "name")`` on its class). The joint autoencoder head,
+:class:`mmgraph.coordination.AutoencoderFusion`, registers itself as ``"autoencoder"`` when
+:mod:`mmgraph.coordination` (the layer above, which it builds on) is imported."""
 
 
-def build_fusion(name: str, in_dims: Mapping[str, int], **kwargs: Any) -> FusionHead:
-    """Build the fusion head called ``name``.
+def build_fusion(
+    name: str | type[nn.Module] | nn.Module, in_dims: Mapping[str, int], **kwargs: Any
+) -> nn.Module:
+    """Build the fusion head ``name``; a ready head is returned unchanged.
 
     Args:
-        name (str): One of :data:`FUSION_HEADS`.
+        name (str or type or torch.nn.Module): A name in :data:`FUSION_HEADS`
+            (case-insensitive), a head class, or a ready head.
         in_dims (Mapping[str, int]): Embedding size of each modality.
         **kwargs: The head's options (e.g. ``out_dim``, ``rank``).
 
     Raises:
-        KeyError: If ``name`` is unknown (the message lists the valid names).
+        UnknownNameError: If ``name`` is unknown (a :class:`ValueError` and a
+            :class:`KeyError`; the message lists the valid names).
     """
-    if name not in FUSION_HEADS:
-        hint = (
-            "; the autoencoder head is mmgraph.coordination.AutoencoderFusion"
-            if name == "autoencoder"
-            else ""
-        )
-        raise KeyError(
-            f"Unknown fusion head {name!r}; valid names: {', '.join(FUSION_HEADS)}{hint}"
-        )
-    return FUSION_HEADS[name](in_dims, **kwargs)
+    return resolve(FUSION_HEADS, name, in_dims, what="fusion head", base=nn.Module, **kwargs)
 
 
 __all__ = [

@@ -16,21 +16,21 @@ from collections.abc import Iterable, Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.data.graph import MODALITIES
+from mmgraph.data.graph import MODALITY_FIELDS
 
 
 def canonical_order(names: Iterable[str]) -> tuple[str, ...]:
     """Order modality names canonically.
 
-    The known :data:`~mmgraph.data.graph.MODALITIES` come first, in their order, then any
+    The known :data:`~mmgraph.data.graph.MODALITY_FIELDS` come first, in their order, then any
     other names, sorted.
 
     Args:
         names (Iterable[str]): Modality names.
     """
     names = list(names)
-    known = [m for m in MODALITIES if m in names]
-    return tuple(known + sorted(n for n in names if n not in MODALITIES))
+    known = [m for m in MODALITY_FIELDS if m in names]
+    return tuple(known + sorted(n for n in names if n not in MODALITY_FIELDS))
 
 
 def check_in_dims(in_dims: Mapping[str, int], min_modalities: int = 1) -> dict[str, int]:
@@ -67,16 +67,6 @@ def check_in_dims(in_dims: Mapping[str, int], min_modalities: int = 1) -> dict[s
         if dim < 1:
             raise ValueError(f"Expected the size of modality {name!r} to be positive (got {dim})")
     return {m: int(in_dims[m]) for m in canonical_order(in_dims)}
-
-
-def check_positive_int(value: object, name: str, allow_none: bool = False) -> None:
-    """Raise unless ``value`` is a positive int (or :obj:`None` when ``allow_none``)."""
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"Expected {name!r} to be an int (got {type(value).__name__!r})")
-    if value < 1:
-        raise ValueError(f"Expected {name!r} to be positive (got {value})")
 
 
 def prepare_inputs(

@@ -8,7 +8,8 @@ from itertools import combinations
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int, reset_linear_layers
+from mmgraph.fusion.base import FusionHead, reset_linear_layers
+from mmgraph.resolver import check_positive_int
 
 
 class BilinearFusion(FusionHead):
@@ -46,7 +47,7 @@ class BilinearFusion(FusionHead):
     def __init__(self, in_dims: Mapping[str, int], out_dim: int, proj_dim: int | None = 16) -> None:
         super().__init__(in_dims, min_modalities=2)
         check_positive_int(out_dim, "out_dim")
-        check_positive_int(proj_dim, "proj_dim", allow_none=True)
+        check_positive_int(proj_dim, "proj_dim", optional=True)
         self.out_dim = out_dim
         self.proj_dim = proj_dim
         self.pairs: tuple[tuple[str, str], ...] = tuple(combinations(self.modalities, 2))

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int, prepare_inputs
+from mmgraph.fusion.base import FusionHead, prepare_inputs
 from mmgraph.nn.functional import fill_rows, is_sparse, sparse_linear
+from mmgraph.resolver import check_positive_int
 
 MISSING_MODES = ("learned", "flags")
 
@@ -50,7 +51,7 @@ class ConcatFusion(FusionHead):
         self, in_dims: Mapping[str, int], out_dim: int | None = None, missing: str = "learned"
     ) -> None:
         super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim", allow_none=True)
+        check_positive_int(out_dim, "out_dim", optional=True)
         if missing not in MISSING_MODES:
             raise ValueError(
                 f"Unknown missing mode {missing!r}; valid modes: {', '.join(MISSING_MODES)}"

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int, reset_linear_layers
+from mmgraph.fusion.base import FusionHead, reset_linear_layers
+from mmgraph.resolver import check_positive_int
 
 
 def masked_softmax(scores: Tensor, mask: Tensor) -> Tensor:
@@ -56,7 +57,7 @@ class GatedFusion(FusionHead):
     ) -> None:
         super().__init__(in_dims)
         check_positive_int(out_dim, "out_dim")
-        check_positive_int(attention_dim, "attention_dim", allow_none=True)
+        check_positive_int(attention_dim, "attention_dim", optional=True)
         self.out_dim = out_dim
         self.attention_dim = attention_dim if attention_dim is not None else out_dim
         self.lins = nn.ModuleDict({m: nn.Linear(d, out_dim) for m, d in self.in_dims.items()})

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int, reset_linear_layers
+from mmgraph.fusion.base import FusionHead, reset_linear_layers
 from mmgraph.fusion.gated import masked_softmax
+from mmgraph.resolver import check_positive_int
 
 
 class LateFusion(FusionHead):

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int
+from mmgraph.fusion.base import FusionHead
 from mmgraph.fusion.tensor import append_one
+from mmgraph.resolver import check_positive_int
 
 
 class LowRankFusion(FusionHead):

@@ -9,7 +9,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int, prepare_inputs
+from mmgraph.fusion.base import FusionHead, prepare_inputs
+from mmgraph.resolver import check_positive_int
 
 MVLSTM_TOPOLOGIES: dict[str, tuple[float, float]] = {
     "view_specific": (1.0, 0.0),
@@ -111,7 +112,7 @@ class MultiViewLSTM(FusionHead):
     ) -> None:
         super().__init__(in_dims)
         check_positive_int(hidden_size, "hidden_size")
-        check_positive_int(out_dim, "out_dim", allow_none=True)
+        check_positive_int(out_dim, "out_dim", optional=True)
         self.hidden_size = hidden_size
         self.alpha = _check_fraction(alpha, "alpha")
         self.beta = _check_fraction(beta, "beta")

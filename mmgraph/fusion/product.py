@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int, reset_linear_layers
+from mmgraph.fusion.base import FusionHead, reset_linear_layers
+from mmgraph.resolver import check_positive_int
 
 
 class ProductFusion(FusionHead):

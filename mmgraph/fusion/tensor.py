@@ -8,7 +8,8 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
-from mmgraph.fusion.base import FusionHead, check_positive_int
+from mmgraph.fusion.base import FusionHead
+from mmgraph.resolver import check_positive_int
 
 
 def append_one(x: Tensor) -> Tensor:
@@ -67,8 +68,8 @@ class TensorFusion(FusionHead):
         proj_dim: int | None = None,
     ) -> None:
         super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim", allow_none=True)
-        check_positive_int(proj_dim, "proj_dim", allow_none=True)
+        check_positive_int(out_dim, "out_dim", optional=True)
+        check_positive_int(proj_dim, "proj_dim", optional=True)
         self.proj_dim = proj_dim
         self.projs = nn.ModuleDict()
         if proj_dim is not None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -12,254 +9,22 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from mmgraph.config import ConfigBase
+from mmgraph.coordination import pairwise_coordination_loss
 from mmgraph.data.graph import MultimodalGraph
-from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
-from mmgraph.encoders.attributes import NUMERIC_SCALINGS
-from mmgraph.models.auto import AUTO, DESIGN_OPTIONS, resolve_auto
-from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator, gcn_degree
+from mmgraph.encoders import AttributeEncoder, ModalityWise
+from mmgraph.models.builders import (
+    build_coordination_parts,
+    build_encoders,
+    build_fusion_head,
+    build_gnn,
+    build_head,
+    build_model_fusion,
+    keeps_sparse_input,
+)
+from mmgraph.models.config import MODEL_MODALITIES, ModelConfig, available_modalities
+from mmgraph.nn import GNNStack, gcn_degree
 from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix, sparse_linear
 from mmgraph.nn.trim import layer_slice
-
-MODEL_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
-"""Modalities of the model: precomputed text features, images (pixels for the end-to-end
-CNN or precomputed features), and numeric plus categorical attributes together."""
-
-HEADS: tuple[str, ...] = ("linear", "conv")
-"""Output heads: ``"linear"`` (a linear layer on each node's embedding) or ``"conv"`` (one
-more aggregator layer, to the classes, over the graph)."""
-
-log = logging.getLogger(__name__)
-
-TFN_MAX_FUSED_DIM = 1024
-"""Widest Tensor Fusion product :class:`MultimodalGNN` builds unless ``proj_dim`` is given."""
-
-SPARSE_AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn")
-"""Aggregators whose first layer multiplies a sparse bag of words without densifying it."""
-
-CONV_HEAD_AGGREGATORS: tuple[str, ...] = ("mean", "gcn")
-"""Aggregators that can serve as the ``"conv"`` head (a GGNN step keeps its state size)."""
-
-
-@dataclasses.dataclass
-class ModelConfig(ConfigBase):
-    r"""Architecture of a :class:`MultimodalGNN` (YAML round trip, saved with checkpoints).
-
-    Args:
-        num_classes (int): Output classes of the head; ``0`` for an encoder without head.
-        modalities (list[str]): Modalities used, among :data:`MODEL_MODALITIES`.
-        text_dim (int): Size of the precomputed ``x_text`` features.
-        image_encoder (str): ``"cnn"`` (pixels, trained end to end) or ``"precomputed"``
-            (``x_image`` features).
-        image_dim (int): Size of ``x_image`` (``"precomputed"``) or image channels
-            (``"cnn"``).
-        cnn_channels (list[int]): Channels of the CNN's blocks. (default: ``[8, 16, 32]``)
-        num_numeric (int): Numeric attribute columns.
-        cardinalities (list[int]): Values of each categorical column.
-        log1p (bool or list[int]): Numeric columns to log-transform.
-        numeric_scaling (str): ``"standard"`` (standardise the numeric columns with the
-            training nodes' mean and deviation, :meth:`MultimodalGNN.fit_statistics`),
-            ``"none"`` (values as they are, e.g. a row-normalised bag of words) or ``"auto"``
-            (:func:`~mmgraph.models.auto.auto_numeric_scaling`, resolved by
-            :meth:`for_graph`). (default: ``"standard"``; :meth:`for_graph`: ``"auto"``)
-        missing_indicator (bool, optional): Append a missing-value flag per numeric column;
-            :obj:`None`: only when a numeric value is missing (resolved by :meth:`for_graph`).
-            (default: :obj:`True`; :meth:`for_graph`: :obj:`None`)
-        modality_dim (int, optional): Size every modality is projected to; :obj:`None` for
-            no projection: the fusion reads each encoder's own output (precomputed text or
-            image features as they are; the attributes' scaled values, flags and categorical
-            embeddings concatenated; the CNN's last block, ``cnn_channels[-1]``), so the first
-            aggregator layer reads the features themselves. (default: :obj:`64`)
-        fusion (str): Fusion head name (see :func:`build_fusion_head`). (default: ``"concat"``)
-        fusion_options (dict): Options of the fusion head, e.g. ``{"rank": 4}``.
-        aggregator (str): ``"mean"``, ``"gcn"``, ``"ggnn"``, ``"gin"`` or ``"auto"``
-            (``"gcn"`` or ``"mean"`` by the training labels' homophily,
-            :func:`~mmgraph.models.auto.auto_aggregator`, resolved by :meth:`for_graph`).
-            (default: ``"gcn"``; :meth:`for_graph`: ``"auto"``)
-        hidden (int): Size of the node embeddings. (default: :obj:`64`)
-        num_layers (int): Aggregator layers (GGNN steps); ``0`` gives an MLP that ignores
-            the edges. (default: :obj:`2`)
-        num_relations (int): Edge types with their own weights. (default: :obj:`1`)
-        dropout (float): Dropout after the fusion, between layers and before the head.
-            (default: :obj:`0.5`)
-        head (str): ``"linear"`` (logits :math:`\mathbf{W} \operatorname{drop}(\sigma(
-            \mathbf{h}_v)) + \mathbf{b}`) or ``"conv"``: one more aggregator layer of the same
-            kind, from ``hidden`` to the classes, over :math:`\operatorname{drop}(\sigma(
-            \mathbf{H}))`; it reads one more hop of neighbours (mini-batches need one more
-            fan-out) and needs a ``"mean"`` or ``"gcn"`` aggregator and ``num_layers >= 1``.
-            With ``aggregator="gcn"``, ``num_layers=1``, ``modality_dim=None`` and raw
-            features it is Kipf & Welling's two-layer GCN. (default: ``"linear"``)
-        use_edge_weight (bool): Pass ``edge_weight`` to the aggregators. (default: :obj:`True`)
-        coordination (str, optional): A coordination loss (``mmgraph.coordination``:
-            ``cosine``, ``ranking``, ``structure``, ``infonce``, ``cca``) added to the training
-            loss: the modality embeddings are projected into one space of size
-            ``coordination_dim`` and coordinated pairwise. (default: :obj:`None`)
-        coordination_dim (int): Size of the shared space. (default: :obj:`32`)
-        coordination_weight (float): Weight of the coordination loss. (default: :obj:`0.1`)
-        coordination_options (dict): Options of the coordination loss.
-    """
-
-    num_classes: int = 2
-    modalities: list[str] = dataclasses.field(default_factory=lambda: list(MODEL_MODALITIES))
-    text_dim: int = 0
-    image_encoder: str = "cnn"
-    image_dim: int = 3
-    cnn_channels: list[int] = dataclasses.field(default_factory=lambda: [8, 16, 32])
-    num_numeric: int = 0
-    cardinalities: list[int] = dataclasses.field(default_factory=list)
-    log1p: bool | list[int] = False
-    numeric_scaling: str = "standard"
-    missing_indicator: bool | None = True
-    modality_dim: int | None = 64
-    fusion: str = "concat"
-    fusion_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-    aggregator: str = "gcn"
-    hidden: int = 64
-    num_layers: int = 2
-    num_relations: int = 1
-    dropout: float = 0.5
-    head: str = "linear"
-    use_edge_weight: bool = True
-    coordination: str | None = None
-    coordination_dim: int = 32
-    coordination_weight: float = 0.1
-    coordination_options: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        chosen = [name for name in DESIGN_OPTIONS if getattr(self, name) == AUTO]
-        if chosen:
-            raise ValueError(
-                f"'auto' for {', '.join(chosen)} is chosen on validation data by training "
-                "(mmgraph train, mmgraph.tasks.train_node_classifier): a model needs values; "
-                "give them, or train with 'auto'"
-            )
-        unknown = sorted(set(self.modalities) - set(MODEL_MODALITIES))
-        if unknown or not self.modalities:
-            raise ValueError(
-                f"Expected 'modalities' to be a non-empty subset of {list(MODEL_MODALITIES)} "
-                f"(got {self.modalities})"
-            )
-        if self.aggregator.lower() not in AGGREGATORS and self.aggregator != AUTO:
-            raise ValueError(
-                f"Unknown aggregator {self.aggregator!r}; expected one of "
-                f"{sorted(AGGREGATORS)} or 'auto'"
-            )
-        if self.image_encoder not in ("cnn", "precomputed"):
-            raise ValueError(
-                "Expected 'image_encoder' to be 'cnn' or 'precomputed' "
-                f"(got {self.image_encoder!r})"
-            )
-        if self.num_layers < 0:
-            raise ValueError(f"Expected 'num_layers' >= 0 (got {self.num_layers})")
-        if self.numeric_scaling not in (*NUMERIC_SCALINGS, AUTO):
-            raise ValueError(
-                f"Unknown numeric_scaling {self.numeric_scaling!r}; expected one of "
-                f"{[*NUMERIC_SCALINGS, AUTO]}"
-            )
-        dim = self.modality_dim
-        if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool) or dim < 1):
-            raise ValueError(
-                f"Expected 'modality_dim' to be a positive int, or None for no projection "
-                f"(got {dim!r})"
-            )
-        if self.head not in HEADS:
-            raise ValueError(f"Unknown head {self.head!r}; expected one of {list(HEADS)}")
-        if self.head == "conv" and self.aggregator.lower() not in (*CONV_HEAD_AGGREGATORS, AUTO):
-            why = (
-                "a GGNN step keeps its state size, so it cannot map to the classes"
-                if self.aggregator.lower() == "ggnn"
-                else "only mean and GCN layers are built and tested as the head"
-            )
-            raise ValueError(
-                f"Expected aggregator in {list(CONV_HEAD_AGGREGATORS)} with head='conv' (got "
-                f"{self.aggregator!r}: {why}); use head='linear' with it"
-            )
-        if self.head == "conv" and self.num_layers < 1:
-            raise ValueError(
-                "Expected num_layers >= 1 with head='conv' (got 0: the MLP ignores the edges); "
-                "use head='linear' for an MLP"
-            )
-
-    @classmethod
-    def for_graph(cls, graph: MultimodalGraph, **overrides: Any) -> ModelConfig:
-        """A config sized for ``graph`` (after :func:`~mmgraph.models.featurize`).
-
-        Uses every modality the graph has features for (``x_text``; ``image`` pixels or
-        ``x_image``; ``numeric``/``categorical``), unless ``modalities`` is given. The
-        data-dependent options default to ``"auto"`` here and are resolved from the graph
-        (:mod:`mmgraph.models.auto`: the aggregator from the training labels' homophily, the
-        numeric scaling and missing flags from the numeric values), so the returned config
-        holds concrete values.
-        """
-        available = available_modalities(graph)
-        values: dict[str, Any] = {
-            "num_classes": graph.num_classes,
-            "modalities": available,
-            "num_relations": graph.num_relations,
-            "aggregator": AUTO,
-            "numeric_scaling": AUTO,
-            "missing_indicator": None,
-        }
-        if "text" in available:
-            values["text_dim"] = int(graph.x_text.size(1))
-        if "image" in available:
-            if getattr(graph, "x_image", None) is not None:
-                values["image_encoder"] = "precomputed"
-                values["image_dim"] = int(graph.x_image.size(1))
-            else:
-                values["image_encoder"] = "cnn"
-                values["image_dim"] = int(graph.image.size(1))
-        numeric = getattr(graph, "numeric", None)
-        categorical = getattr(graph, "categorical", None)
-        if numeric is not None:
-            values["num_numeric"] = int(numeric.size(1))
-        if categorical is not None:
-            vocabs = graph.categorical_vocabs
-            values["cardinalities"] = (
-                [max(len(v), 1) for v in vocabs]
-                if vocabs is not None
-                else [max(int(categorical[:, c].max()), 1) for c in range(categorical.size(1))]
-            )
-        values.update(overrides)
-        if "modalities" in overrides:
-            missing = sorted(set(overrides["modalities"]) - set(available))
-            if missing:
-                raise ValueError(
-                    f"The graph has no features for modalities {missing} (it has {available}); "
-                    "featurize it with an encoder for them or drop them"
-                )
-        return cls(**resolve_auto(graph, values))
-
-
-def available_modalities(graph: Data) -> list[str]:
-    """The model modalities ``graph`` carries features for, in canonical order."""
-    out = []
-    if getattr(graph, "x_text", None) is not None:
-        out.append("text")
-    image = getattr(graph, "image", None)
-    if getattr(graph, "x_image", None) is not None or isinstance(image, Tensor):
-        out.append("image")
-    if (
-        getattr(graph, "numeric", None) is not None
-        or getattr(graph, "categorical", None) is not None
-    ):
-        out.append("attributes")
-    return out
-
-
-def build_fusion_head(
-    name: str | nn.Module, in_dims: Mapping[str, int], **options: Any
-) -> nn.Module:
-    """A fusion head by name (``mmgraph.fusion.FUSION_HEADS`` or ``"autoencoder"``) or as is."""
-    if isinstance(name, nn.Module):
-        return name
-    if name == "autoencoder":
-        from mmgraph.coordination import AutoencoderFusion
-
-        return AutoencoderFusion(in_dims, **options)
-    from mmgraph.fusion import build_fusion
-
-    return build_fusion(name, in_dims, **options)
 
 
 class MultimodalGNN(nn.Module):
@@ -285,10 +50,29 @@ class MultimodalGNN(nn.Module):
     :math:`\hat{\mathbf{Y}} = \operatorname{conv}(\operatorname{drop}(\sigma(\mathbf{H})))`.
     With ``modality_dim=None`` the projections :math:`P_m` are left out.
 
+    The model takes its parts ready-built; :meth:`from_config` (or :meth:`from_graph`) builds
+    them from a :class:`ModelConfig` (:mod:`mmgraph.models.builders`).
+
     Args:
-        config (ModelConfig): The architecture.
-        fusion (torch.nn.Module, optional): A fusion head instance to use instead of
-            ``config.fusion``. (default: :obj:`None`)
+        encoders (ModalityWise): One encoder per modality
+            (:func:`~mmgraph.models.builders.build_encoders`).
+        fusion (torch.nn.Module): The fusion head, exposing ``out_dim``
+            (:func:`~mmgraph.models.builders.build_model_fusion`).
+        gnn (torch.nn.Module): The aggregator layers, a :class:`~mmgraph.nn.GNNStack`, or a
+            :class:`torch.nn.Linear` for ``num_layers=0``
+            (:func:`~mmgraph.models.builders.build_gnn`).
+        head (torch.nn.Module, optional): The output head, a :class:`torch.nn.Linear` or an
+            aggregator layer (``head="conv"``); :obj:`None` for an encoder without classes.
+            (:func:`~mmgraph.models.builders.build_head`) (default: :obj:`None`)
+        config (ModelConfig): The architecture the parts were built from: the options
+            ``forward`` reads (``dropout``, ``head``, ``num_layers``, ``num_relations``,
+            ``use_edge_weight``, the image field, the attribute columns, ``aggregator`` for
+            GCN degrees, ``coordination_weight``), saved with checkpoints.
+        projection (torch.nn.Module, optional): The projection into the coordinated space.
+            (default: :obj:`None`)
+        coordination_loss (torch.nn.Module, optional): The coordination loss (with
+            ``projection``; :func:`~mmgraph.models.builders.build_coordination_parts`).
+            (default: :obj:`None`)
 
     Shapes:
         - **input:** a graph or batch with ``x_text`` :math:`(N, D_t)`, ``image``
@@ -299,114 +83,65 @@ class MultimodalGNN(nn.Module):
           :math:`(N, \text{hidden})`
     """
 
-    def __init__(self, config: ModelConfig, fusion: nn.Module | None = None) -> None:
+    def __init__(
+        self,
+        encoders: ModalityWise,
+        fusion: nn.Module,
+        gnn: nn.Module,
+        head: nn.Module | None = None,
+        *,
+        config: ModelConfig,
+        projection: nn.Module | None = None,
+        coordination_loss: nn.Module | None = None,
+    ) -> None:
         super().__init__()
-        unresolved = [
-            name
-            for name, value in (
-                ("aggregator", config.aggregator),
-                ("numeric_scaling", config.numeric_scaling),
-                ("missing_indicator", config.missing_indicator),
-            )
-            if value in (AUTO, None)
-        ]
-        if unresolved:
+        if (projection is None) != (coordination_loss is None):
             raise ValueError(
-                f"The options {unresolved} are 'auto' and depend on the data: build the config "
-                "with `ModelConfig.for_graph(graph, ...)` (or `MultimodalGNN.from_graph`), or "
-                "give them values"
+                "Expected both 'projection' and 'coordination_loss' or neither (got "
+                f"projection={type(projection).__name__}, "
+                f"coordination_loss={type(coordination_loss).__name__}); build them with "
+                "mmgraph.models.builders.build_coordination_parts"
             )
         self.config = config
-        d = config.modality_dim
-        encoders: dict[str, nn.Module] = {}
-        for m in config.modalities:
-            if m == "text":
-                encoders[m] = PrecomputedEncoder(config.text_dim, d)
-            elif m == "image" and config.image_encoder == "cnn":
-                cnn_dim = d if d is not None else config.cnn_channels[-1]
-                encoders[m] = SmallCNN(config.image_dim, cnn_dim, channels=config.cnn_channels)
-            elif m == "image":
-                encoders[m] = PrecomputedEncoder(config.image_dim, d)
-            else:
-                encoders[m] = AttributeEncoder(
-                    config.num_numeric,
-                    config.cardinalities,
-                    out_dim=d,
-                    log1p=config.log1p,
-                    missing_indicator=bool(config.missing_indicator),
-                    numeric_scaling=config.numeric_scaling,
-                )
-        self.encoders = ModalityWise(encoders)
-        in_dims = self.encoders.out_dims
-        options = dict(config.fusion_options)
-        if config.fusion != "concat":
-            options.setdefault("out_dim", config.hidden)
-        if config.fusion == "tfn" and "proj_dim" not in options and fusion is None:
-            from mmgraph.fusion import tfn_proj_dim
+        self.encoders = encoders
+        self.fusion = fusion
+        self.gnn = gnn
+        self.head = head
+        self.projection = projection
+        self.coordination_loss = coordination_loss
 
-            # The outer product of three 64-dim modalities has 274,625 entries per node:
-            # project each modality first so the fused width stays within a limit, and
-            # record the choice in the config (saved with the run).
-            proj_dim = tfn_proj_dim(in_dims, TFN_MAX_FUSED_DIM)
-            if proj_dim is not None:
-                log.info(
-                    "tfn: each modality is projected to %d dims before the outer product "
-                    "(fused width <= %d; set fusion_options={'proj_dim': ...} to change it)",
-                    proj_dim,
-                    TFN_MAX_FUSED_DIM,
-                )
-                options["proj_dim"] = proj_dim
-                self.config = config = dataclasses.replace(
-                    config, fusion_options={**config.fusion_options, "proj_dim": proj_dim}
-                )
-        self.fusion = (
-            fusion if fusion is not None else build_fusion_head(config.fusion, in_dims, **options)
+    @classmethod
+    def from_config(cls, config: ModelConfig, fusion: nn.Module | None = None) -> MultimodalGNN:
+        """Build every part from ``config`` (:mod:`mmgraph.models.builders`).
+
+        Args:
+            config (ModelConfig): The architecture, with its data-dependent options resolved
+                (:meth:`ModelConfig.for_graph`).
+            fusion (torch.nn.Module, optional): A fusion head instance to use instead of
+                ``config.fusion``. (default: :obj:`None`)
+
+        Raises:
+            ValueError: ``config`` still has ``"auto"`` options, or asks for coordination
+                with fewer than two modalities.
+        """
+        config.check_resolved()
+        sparse = fusion is None and keeps_sparse_input(config)
+        encoders = build_encoders(config, sparse_output=sparse)
+        in_dims = encoders.out_dims
+        if fusion is None:
+            fusion, config = build_model_fusion(config, in_dims)
+        gnn = build_gnn(config, int(fusion.out_dim))  # type: ignore[arg-type]
+        head = build_head(config)
+        projection, coordination_loss = build_coordination_parts(config, in_dims)
+        return cls(
+            encoders,
+            fusion,
+            gnn,
+            head,
+            config=config,
+            projection=projection,
+            coordination_loss=coordination_loss,
         )
-        fused = int(self.fusion.out_dim)  # type: ignore[arg-type]
-        self.gnn: nn.Module
-        if config.num_layers > 0:
-            self.gnn = GNNStack(
-                config.aggregator,
-                fused,
-                config.hidden,
-                config.num_layers,
-                num_relations=config.num_relations,
-                dropout=config.dropout,
-            )
-        else:
-            self.gnn = nn.Linear(fused, config.hidden)
-        self.head: nn.Module | None = None
-        if config.num_classes and config.head == "conv":
-            self.head = build_aggregator(
-                config.aggregator, config.hidden, config.num_classes, config.num_relations
-            )
-        elif config.num_classes:
-            self.head = nn.Linear(config.hidden, config.num_classes)
-        attributes = self.encoders.encoders["attributes"] if "attributes" in encoders else None
-        if isinstance(attributes, AttributeEncoder):
-            # A wide bag of words stays sparse up to the first layer's product when every
-            # step on the way takes a sparse CSR tensor (one modality, concat fusion, no
-            # coordination, GCN / mean / GGNN layers or none).
-            attributes.sparse_output = (
-                list(config.modalities) == ["attributes"]
-                and fusion is None
-                and config.fusion == "concat"
-                and config.coordination is None
-                and (config.num_layers == 0 or config.aggregator.lower() in SPARSE_AGGREGATORS)
-            )
-        self.projection: nn.Module | None = None
-        self.coordination_loss: nn.Module | None = None
-        if config.coordination is not None:
-            from mmgraph.coordination import CoordinatedProjection, build_coordination
-
-            if len(in_dims) < 2:
-                raise ValueError(
-                    f"Coordination needs at least two modalities (the model has {list(in_dims)})"
-                )
-            self.projection = CoordinatedProjection(in_dims, config.coordination_dim)
-            self.coordination_loss = build_coordination(
-                config.coordination, **config.coordination_options
-            )
 
     @property
     def has_auxiliary_loss(self) -> bool:
@@ -426,7 +161,7 @@ class MultimodalGNN(nn.Module):
         The numeric statistics (mean, std) come from the training nodes only when the graph
         has a ``train_mask`` (none are fitted with ``numeric_scaling="none"``).
         """
-        model = cls(ModelConfig.for_graph(graph, **overrides))
+        model = cls.from_config(ModelConfig.for_graph(graph, **overrides))
         model.fit_statistics(graph)
         return model
 
@@ -438,7 +173,7 @@ class MultimodalGNN(nn.Module):
         """
         if "attributes" in self.encoders.encoders:
             encoder = self.encoders.encoders["attributes"]
-            assert isinstance(encoder, AttributeEncoder)  # built so in __init__
+            assert isinstance(encoder, AttributeEncoder)  # built so by from_config
             if mask is None:
                 mask = getattr(graph, "train_mask", None)
             encoder.fit(getattr(graph, "numeric", None), mask)
@@ -595,10 +330,9 @@ class MultimodalGNN(nn.Module):
         if self.coordination_loss is None or self.projection is None:
             first = next(iter(xs.values()))
             return torch.zeros((), dtype=first.dtype, device=first.device)
-        from mmgraph.coordination import pairwise_coordination_loss
-
         zs = self.projection(xs)
-        kwargs = {"edge_index": batch.edge_index} if self.config.coordination == "structure" else {}
+        needs_edge_index = getattr(self.coordination_loss, "needs_edge_index", False)
+        kwargs = {"edge_index": batch.edge_index} if needs_edge_index else {}
         loss = pairwise_coordination_loss(self.coordination_loss, zs, masks, **kwargs)
         return self.config.coordination_weight * loss
 
@@ -687,3 +421,12 @@ def _field(batch: Data, key: str, *default: Any) -> Any:
             "(mmgraph.models.featurize) or drop that modality"
         )
     return value
+
+
+__all__ = [
+    "MODEL_MODALITIES",
+    "ModelConfig",
+    "MultimodalGNN",
+    "available_modalities",
+    "build_fusion_head",
+]

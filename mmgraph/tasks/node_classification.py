@@ -589,7 +589,7 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         )
     doc = read_run_doc(path)
     try:
-        model = MultimodalGNN(ModelConfig.from_dict(doc["model"]))
+        model = MultimodalGNN.from_config(ModelConfig.from_dict(doc["model"]))
         spec = DataSpec.from_dict(doc["data"])
         features = FeatureConfig.from_dict(doc["features"])
         train = TrainConfig.from_dict(doc["train"])

@@ -177,9 +177,9 @@ def test_errors() -> None:
         MultimodalAutoencoder(IN_DIMS, 4, modality_dropout=1.0)
     with pytest.raises(ValueError, match="'noise_std' to be non-negative"):
         MultimodalAutoencoder(IN_DIMS, 4, noise_std=-0.1)
-    with pytest.raises(ValueError, match="'code_dim' to be positive"):
+    with pytest.raises(ValueError, match="'code_dim' to be an int >= 1"):
         MultimodalAutoencoder(IN_DIMS, 0)
-    with pytest.raises(ValueError, match="'hidden' to be positive"):
+    with pytest.raises(ValueError, match="'hidden' to be an int >= 1"):
         MultimodalAutoencoder(IN_DIMS, 3, hidden=(4, 0))
     with pytest.raises(KeyError, match=r"unexpected \['audio'\]"):
         MultimodalAutoencoder(IN_DIMS, 3).loss({**inputs(), "audio": torch.randn(N, 2)})

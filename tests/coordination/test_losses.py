@@ -316,7 +316,9 @@ def test_too_few_pairs_give_zero_that_backpropagates(name: str) -> None:
 def test_registry_and_repr() -> None:
     assert set(COORDINATION_LOSSES) == {"cosine", "ranking", "structure", "infonce", "cca"}
     assert isinstance(build_coordination("cca", k=3), CCALoss)
-    with pytest.raises(KeyError, match="Unknown coordination loss 'mse'; valid names: cosine"):
+    with pytest.raises(
+        KeyError, match=r"Unknown coordination loss 'mse'; expected one of \['cca', 'cosine'"
+    ):
         build_coordination("mse")
     assert repr(RankingLoss(margin=0.2, num_negatives=5)) == (
         "RankingLoss(margin=0.2, num_negatives=5, similarity='cosine', symmetric=False)"
@@ -405,3 +407,14 @@ def test_input_errors() -> None:
         CCALoss(k=0)
     with pytest.raises(ValueError, match="'reg' to be non-negative"):
         cca_loss(a, b, reg=-1.0)
+
+
+def test_only_the_structure_loss_needs_edge_index() -> None:
+    flags = {name: cls.needs_edge_index for name, cls in COORDINATION_LOSSES.items()}
+    assert flags == {
+        "cosine": False,
+        "ranking": False,
+        "structure": True,
+        "infonce": False,
+        "cca": False,
+    }

@@ -98,7 +98,7 @@ def test_coordinated_training_aligns_pairs() -> None:
 
 
 def test_errors() -> None:
-    with pytest.raises(ValueError, match="Expected 'dim' to be positive"):
+    with pytest.raises(ValueError, match="Expected 'dim' to be an int >= 1"):
         CoordinatedProjection(IN_DIMS, dim=0)
     with pytest.raises(TypeError, match="Expected 'hidden' to be an int or a sequence"):
         CoordinatedProjection(IN_DIMS, dim=3, hidden=2.5)  # type: ignore[arg-type]

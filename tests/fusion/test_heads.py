@@ -206,6 +206,7 @@ def test_repr_names_key_hyperparameters() -> None:
 
 def test_build_fusion_by_name() -> None:
     assert set(FUSION_HEADS) == {
+        "autoencoder",
         "concat",
         "product",
         "bilinear",
@@ -224,10 +225,14 @@ def test_build_fusion_by_name() -> None:
 
 
 def test_build_fusion_unknown_name_lists_valid_names() -> None:
-    with pytest.raises(KeyError, match="Unknown fusion head 'sum'; valid names: concat, product"):
+    with pytest.raises(
+        KeyError, match=r"Unknown fusion head 'sum'; expected one of \['autoencoder', 'bilinear'"
+    ):
         build_fusion("sum", IN_DIMS)
-    with pytest.raises(KeyError, match="coordination.AutoencoderFusion"):
-        build_fusion("autoencoder", IN_DIMS)
+    with pytest.raises(ValueError, match="Unknown fusion head 'sum'"):
+        build_fusion("sum", IN_DIMS)
+    assert isinstance(build_fusion("autoencoder", IN_DIMS, out_dim=3), AutoencoderFusion)
+    assert isinstance(build_fusion("AutoEncoder", IN_DIMS, out_dim=3), AutoencoderFusion)
 
 
 def test_masks_follow_presence_fixture() -> None:
@@ -249,7 +254,7 @@ class TestValidation:
             ProductFusion({"text": 2.0}, 5)  # type: ignore[dict-item]
         with pytest.raises(ValueError, match="without dots"):
             ProductFusion({"a.b": 2}, 5)
-        with pytest.raises(ValueError, match="Expected 'out_dim' to be positive"):
+        with pytest.raises(ValueError, match="Expected 'out_dim' to be an int >= 1"):
             ProductFusion(IN_DIMS, 0)
         with pytest.raises(TypeError, match="Expected 'rank' to be an int"):
             LowRankFusion(IN_DIMS, 5, rank=2.5)  # type: ignore[arg-type]

@@ -147,7 +147,7 @@ def test_multimodal_gnn_picks_and_records_the_tfn_size() -> None:
     model = MultimodalGNN.from_graph(graph, fusion="tfn", modality_dim=64)
     assert model.config.fusion_options == {"proj_dim": 9}
     assert model.fusion.fused_dim <= 1024
-    rebuilt = MultimodalGNN(ModelConfig.from_dict(model.config.to_dict()))
+    rebuilt = MultimodalGNN.from_config(ModelConfig.from_dict(model.config.to_dict()))
     rebuilt.load_state_dict(model.state_dict())  # the saved config rebuilds the same model
     explicit = MultimodalGNN.from_graph(graph, fusion="tfn", modality_dim=4)
     assert explicit.config.fusion_options == {} and explicit.fusion.fused_dim == 125

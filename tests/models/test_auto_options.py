@@ -123,6 +123,8 @@ def test_for_graph_resolves_and_explicit_values_win() -> None:
 
 def test_unresolved_auto_is_refused_with_the_fix() -> None:
     with pytest.raises(ValueError, match="for_graph"):
-        MultimodalGNN(ModelConfig(aggregator="auto", num_numeric=2, modalities=["attributes"]))
+        MultimodalGNN.from_config(
+            ModelConfig(aggregator="auto", num_numeric=2, modalities=["attributes"])
+        )
     with pytest.raises(ValueError, match="Unknown aggregator"):
         ModelConfig(aggregator="sage")

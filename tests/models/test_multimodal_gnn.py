@@ -8,7 +8,7 @@ import torch
 from mmgraph import seed_everything
 from mmgraph.data import MultimodalGraph
 from mmgraph.data.synthetic import make_social_graph
-from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
+from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, builders, featurize
 from mmgraph.train import TrainConfig, Trainer
 
 
@@ -51,9 +51,32 @@ def test_shapes_repr_and_state_dict_round_trip() -> None:
         "MultimodalGNN(modalities=['text', 'attributes'], fusion='concat', aggregator='gcn', "
         "hidden=6, num_layers=2, head='linear', num_classes=2)"
     )
-    fresh = MultimodalGNN(model.config)
+    fresh = MultimodalGNN.from_config(model.config)
     fresh.load_state_dict(model.state_dict())
     torch.testing.assert_close(fresh.eval()(g), model(g))
+
+
+def test_model_from_ready_parts_equals_from_config() -> None:
+    g = toy_graph()
+    model = toy_model(coordination="structure").eval()
+    config = model.config
+    seed_everything(0)
+    encoders = builders.build_encoders(config)
+    fusion, same = builders.build_model_fusion(config, encoders.out_dims)
+    assert same is config  # only a tfn head without proj_dim changes the config
+    gnn = builders.build_gnn(config, fusion.out_dim)
+    head = builders.build_head(config)
+    projection, loss = builders.build_coordination_parts(config, encoders.out_dims)
+    parts = MultimodalGNN(
+        encoders, fusion, gnn, head, config=config, projection=projection, coordination_loss=loss
+    )
+    parts.load_state_dict(model.state_dict())
+    parts.fit_statistics(g)
+    assert list(parts.state_dict()) == list(model.state_dict())
+    torch.testing.assert_close(parts.eval()(g), model(g))
+    assert loss is not None and loss.needs_edge_index
+    with pytest.raises(ValueError, match="both 'projection' and 'coordination_loss' or neither"):
+        MultimodalGNN(encoders, fusion, gnn, head, config=config, projection=projection)
 
 
 def test_missing_modality_rows_have_no_influence() -> None:

@@ -76,7 +76,7 @@ def _check_same(model: MultimodalGNN, twin: MultimodalGNN, batch: Data) -> None:
 def test_sparse_path_equals_dense(recipe: dict[str, object]) -> None:
     seed_everything(0)
     graph = bag_of_words_graph()
-    model = MultimodalGNN(config(**recipe))
+    model = MultimodalGNN.from_config(config(**recipe))
     assert model.encoders.encoders["attributes"].sparse_output
     assert is_sparse(model.fuse(graph))
     twin = dense_twin(model)
@@ -90,7 +90,7 @@ def test_sparse_path_equals_dense(recipe: dict[str, object]) -> None:
 
 def test_public_embeddings_are_dense() -> None:
     graph = bag_of_words_graph()
-    model = MultimodalGNN(config())
+    model = MultimodalGNN.from_config(config())
     xs, masks = model.modality_embeddings(graph)
     assert not is_sparse(xs["attributes"])
     assert masks["attributes"].tolist() == [i not in ABSENT for i in range(N)]
@@ -101,7 +101,7 @@ def test_public_embeddings_are_dense() -> None:
     [{"aggregator": "gin"}, {"fusion": "gated"}, {"modality_dim": 16}],
 )
 def test_sparse_output_only_where_every_step_takes_it(options: dict[str, object]) -> None:
-    model = MultimodalGNN(config(**options))
+    model = MultimodalGNN.from_config(config(**options))
     # (with a projection the encoder multiplies sparse-dense itself; its output is dense)
     assert not is_sparse(model.fuse(bag_of_words_graph()))
     model(bag_of_words_graph())  # runs
@@ -110,7 +110,9 @@ def test_sparse_output_only_where_every_step_takes_it(options: dict[str, object]
 def test_dropout_training_step_on_sparse_path() -> None:
     seed_everything(0)
     graph = bag_of_words_graph()
-    model = MultimodalGNN(config(dropout=0.5, aggregator="gcn", head="conv", num_layers=1))
+    model = MultimodalGNN.from_config(
+        config(dropout=0.5, aggregator="gcn", head="conv", num_layers=1)
+    )
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     model.train()
     z = model.fuse(graph)
@@ -130,7 +132,7 @@ def test_dropout_training_step_on_sparse_path() -> None:
 def test_mini_batches_equal_dense() -> None:
     seed_everything(0)
     graph = bag_of_words_graph()
-    model = MultimodalGNN(config(aggregator="gcn", head="conv", num_layers=1))
+    model = MultimodalGNN.from_config(config(aggregator="gcn", head="conv", num_layers=1))
     twin = dense_twin(model)
     loader = NeighborLoader(graph, [4, 4], batch_size=16, shuffle=True, seed=1)
     for batch in loader:
@@ -142,9 +144,9 @@ def test_mini_batches_equal_dense() -> None:
 def test_layerwise_inference_and_state_dict(recipe: dict[str, object]) -> None:
     seed_everything(0)
     graph = bag_of_words_graph()
-    model = MultimodalGNN(config(**recipe)).eval()
+    model = MultimodalGNN.from_config(config(**recipe)).eval()
     full = model(graph)
     torch.testing.assert_close(model.inference(graph, batch_size=16), full)
-    other = MultimodalGNN(config(**recipe)).eval()
+    other = MultimodalGNN.from_config(config(**recipe)).eval()
     other.load_state_dict(model.state_dict())
     torch.testing.assert_close(other(graph), full)

@@ -143,7 +143,7 @@ def test_without_projection_the_fusion_sees_each_encoder_output() -> None:
 def test_conv_head_state_dict_device_and_reset() -> None:
     g = bag_of_words(relations=True)
     model = recipe_model(g, aggregator="mean").eval()
-    fresh = MultimodalGNN(model.config).eval()
+    fresh = MultimodalGNN.from_config(model.config).eval()
     assert not torch.allclose(fresh(g), model(g))
     fresh.load_state_dict(model.state_dict())
     torch.testing.assert_close(fresh(g), model(g))

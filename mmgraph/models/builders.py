@@ -1,0 +1,184 @@
+"""The parts of a :class:`~mmgraph.models.MultimodalGNN`, built from a :class:`ModelConfig`.
+
+:meth:`MultimodalGNN.from_config <mmgraph.models.MultimodalGNN.from_config>` calls them in
+this order (the order the parts draw their initial weights in): :func:`build_encoders`,
+:func:`build_model_fusion`, :func:`build_gnn`, :func:`build_head`,
+:func:`build_coordination_parts`. Each reads only the options of its part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from torch import nn
+
+# Importing mmgraph.coordination also registers its "autoencoder" fusion head.
+from mmgraph.coordination import CoordinatedProjection, build_coordination
+from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
+from mmgraph.fusion import build_fusion, tfn_proj_dim
+from mmgraph.models.config import ModelConfig
+from mmgraph.nn import GNNStack, build_aggregator
+
+log = logging.getLogger(__name__)
+
+TFN_MAX_FUSED_DIM = 1024
+"""Widest Tensor Fusion product :func:`build_model_fusion` builds unless ``proj_dim`` is given."""
+
+SPARSE_AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn")
+"""Aggregators whose first layer multiplies a sparse bag of words without densifying it."""
+
+
+def keeps_sparse_input(config: ModelConfig) -> bool:
+    """Whether a wide bag of words can stay sparse up to the first layer's product.
+
+    It can when every step on the way takes a sparse CSR tensor: one modality (the
+    attributes), the default ``concat`` fusion, no coordination, GCN / mean / GGNN layers or
+    none.
+    """
+    return (
+        list(config.modalities) == ["attributes"]
+        and config.fusion == "concat"
+        and config.coordination is None
+        and (config.num_layers == 0 or config.aggregator.lower() in SPARSE_AGGREGATORS)
+    )
+
+
+def build_encoders(config: ModelConfig, sparse_output: bool = False) -> ModalityWise:
+    """One encoder per modality of ``config``, each to ``modality_dim``.
+
+    Args:
+        config (ModelConfig): The architecture.
+        sparse_output (bool, optional): Let the attribute encoder return a sparse bag of
+            words (see :func:`keeps_sparse_input`). (default: :obj:`False`)
+    """
+    d = config.modality_dim
+    encoders: dict[str, nn.Module] = {}
+    for m in config.modalities:
+        if m == "text":
+            encoders[m] = PrecomputedEncoder(config.text_dim, d)
+        elif m == "image" and config.image_encoder == "cnn":
+            cnn_dim = d if d is not None else config.cnn_channels[-1]
+            encoders[m] = SmallCNN(config.image_dim, cnn_dim, channels=config.cnn_channels)
+        elif m == "image":
+            encoders[m] = PrecomputedEncoder(config.image_dim, d)
+        else:
+            encoders[m] = AttributeEncoder(
+                config.num_numeric,
+                config.cardinalities,
+                out_dim=d,
+                log1p=config.log1p,
+                missing_indicator=bool(config.missing_indicator),
+                numeric_scaling=config.numeric_scaling,
+                sparse_output=sparse_output,
+            )
+    return ModalityWise(encoders)
+
+
+def build_fusion_head(
+    name: str | type[nn.Module] | nn.Module, in_dims: Mapping[str, int], **options: Any
+) -> nn.Module:
+    """A fusion head by name (:data:`mmgraph.fusion.FUSION_HEADS`), class, or as is.
+
+    :func:`mmgraph.fusion.build_fusion`, with the ``"autoencoder"`` head registered.
+    """
+    return build_fusion(name, in_dims, **options)
+
+
+def build_model_fusion(
+    config: ModelConfig, in_dims: Mapping[str, int]
+) -> tuple[nn.Module, ModelConfig]:
+    """The fusion head of ``config`` over modalities of sizes ``in_dims``, and the config.
+
+    Every head but ``concat`` fuses to ``hidden`` unless ``fusion_options`` gives
+    ``out_dim``. A ``tfn`` head without ``proj_dim`` projects each modality first so that the
+    fused width stays within :data:`TFN_MAX_FUSED_DIM`; that choice is recorded in the
+    returned config (saved with the run), otherwise ``config`` is returned as it is.
+    """
+    options = dict(config.fusion_options)
+    if config.fusion != "concat":
+        options.setdefault("out_dim", config.hidden)
+    if config.fusion == "tfn" and "proj_dim" not in options:
+        # The outer product of three 64-dim modalities has 274,625 entries per node:
+        # project each modality first so the fused width stays within a limit, and
+        # record the choice in the config (saved with the run).
+        proj_dim = tfn_proj_dim(in_dims, TFN_MAX_FUSED_DIM)
+        if proj_dim is not None:
+            log.info(
+                "tfn: each modality is projected to %d dims before the outer product "
+                "(fused width <= %d; set fusion_options={'proj_dim': ...} to change it)",
+                proj_dim,
+                TFN_MAX_FUSED_DIM,
+            )
+            options["proj_dim"] = proj_dim
+            config = dataclasses.replace(
+                config, fusion_options={**config.fusion_options, "proj_dim": proj_dim}
+            )
+    return build_fusion_head(config.fusion, in_dims, **options), config
+
+
+def build_gnn(config: ModelConfig, in_channels: int) -> nn.Module:
+    """The aggregator layers, from ``in_channels`` to ``hidden``.
+
+    A :class:`~mmgraph.nn.GNNStack`, or with ``num_layers=0`` one linear layer (an MLP that
+    ignores the edges).
+    """
+    if config.num_layers > 0:
+        return GNNStack(
+            config.aggregator,
+            in_channels,
+            config.hidden,
+            config.num_layers,
+            num_relations=config.num_relations,
+            dropout=config.dropout,
+        )
+    return nn.Linear(in_channels, config.hidden)
+
+
+def build_head(config: ModelConfig) -> nn.Module | None:
+    """The output head, from ``hidden`` to the classes.
+
+    A linear layer, or one more aggregator layer with ``head="conv"``; :obj:`None` without
+    classes (``num_classes=0``).
+    """
+    if config.num_classes and config.head == "conv":
+        return build_aggregator(
+            config.aggregator, config.hidden, config.num_classes, config.num_relations
+        )
+    if config.num_classes:
+        return nn.Linear(config.hidden, config.num_classes)
+    return None
+
+
+def build_coordination_parts(
+    config: ModelConfig, in_dims: Mapping[str, int]
+) -> tuple[nn.Module | None, nn.Module | None]:
+    """The projection into the shared space and the coordination loss, or two :obj:`None`.
+
+    Raises:
+        ValueError: A coordination loss with fewer than two modalities.
+    """
+    if config.coordination is None:
+        return None, None
+    if len(in_dims) < 2:
+        raise ValueError(
+            f"Coordination needs at least two modalities (the model has {list(in_dims)})"
+        )
+    projection = CoordinatedProjection(in_dims, config.coordination_dim)
+    loss = build_coordination(config.coordination, **config.coordination_options)
+    return projection, loss
+
+
+__all__ = [
+    "SPARSE_AGGREGATORS",
+    "TFN_MAX_FUSED_DIM",
+    "build_coordination_parts",
+    "build_encoders",
+    "build_fusion_head",
+    "build_gnn",
+    "build_head",
+    "build_model_fusion",
+    "keeps_sparse_input",
+]
