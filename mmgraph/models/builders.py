@@ -20,15 +20,18 @@ from mmgraph.coordination import CoordinatedProjection, build_coordination
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
 from mmgraph.fusion import build_fusion, tfn_proj_dim
 from mmgraph.models.config import ModelConfig
-from mmgraph.nn import GNNStack, build_aggregator
+from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator
 
 log = logging.getLogger(__name__)
 
 TFN_MAX_FUSED_DIM = 1024
 """Widest Tensor Fusion product :func:`build_model_fusion` builds unless ``proj_dim`` is given."""
 
-SPARSE_AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn")
-"""Aggregators whose first layer multiplies a sparse bag of words without densifying it."""
+
+def _takes_sparse_input(aggregator: str) -> bool:
+    """Whether the aggregator multiplies a sparse bag of words as it is (its flag)."""
+    conv = AGGREGATORS.get(aggregator.lower())
+    return conv is not None and conv.supports_sparse_input
 
 
 def keeps_sparse_input(config: ModelConfig) -> bool:
@@ -42,7 +45,7 @@ def keeps_sparse_input(config: ModelConfig) -> bool:
         list(config.modalities) == ["attributes"]
         and config.fusion == "concat"
         and config.coordination is None
-        and (config.num_layers == 0 or config.aggregator.lower() in SPARSE_AGGREGATORS)
+        and (config.num_layers == 0 or _takes_sparse_input(config.aggregator))
     )
 
 
@@ -172,7 +175,6 @@ def build_coordination_parts(
 
 
 __all__ = [
-    "SPARSE_AGGREGATORS",
     "TFN_MAX_FUSED_DIM",
     "build_coordination_parts",
     "build_encoders",

@@ -22,9 +22,8 @@ from mmgraph.models.builders import (
     keeps_sparse_input,
 )
 from mmgraph.models.config import MODEL_MODALITIES, ModelConfig, available_modalities
-from mmgraph.nn import GNNStack, gcn_degree
+from mmgraph.nn import GNNStack, apply_trimmed
 from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix, sparse_linear
-from mmgraph.nn.trim import layer_slice
 
 
 class MultimodalGNN(nn.Module):
@@ -66,8 +65,8 @@ class MultimodalGNN(nn.Module):
             (:func:`~mmgraph.models.builders.build_head`) (default: :obj:`None`)
         config (ModelConfig): The architecture the parts were built from: the options
             ``forward`` reads (``dropout``, ``head``, ``num_layers``, ``num_relations``,
-            ``use_edge_weight``, the image field, the attribute columns, ``aggregator`` for
-            GCN degrees, ``coordination_weight``), saved with checkpoints.
+            ``use_edge_weight``, the image field, the attribute columns,
+            ``coordination_weight``), saved with checkpoints.
         projection (torch.nn.Module, optional): The projection into the coordinated space.
             (default: :obj:`None`)
         coordination_loss (torch.nn.Module, optional): The coordination loss (with
@@ -234,15 +233,13 @@ class MultimodalGNN(nn.Module):
         edge_weight = getattr(batch, "edge_weight", None) if self.config.use_edge_weight else None
         return edge_type, edge_weight
 
-    def aggregate(
-        self, z: Tensor, batch: Data, seeds_only: bool = False, deg: Tensor | None = None
-    ) -> Tensor:
+    def aggregate(self, z: Tensor, batch: Data, seeds_only: bool = False) -> Tensor:
         """Apply the aggregator layers (or the MLP layer) to fused features ``z``.
 
         With ``seeds_only`` on a sampled batch, the layers are trimmed
         (:mod:`mmgraph.nn.trim`) and only the rows the head needs come back: the seeds, or
-        with a conv head the nodes of hops 0 and 1. ``deg`` gives GCN layers the whole batch's
-        degrees when the caller has them already (default: computed here).
+        with a conv head the nodes of hops 0 and 1 (layers that read degrees, such as GCN,
+        get the whole batch's from the stack).
         """
         sizes = _sampled_sizes(batch) if seeds_only else None
         if isinstance(self.gnn, GNNStack):
@@ -257,7 +254,6 @@ class MultimodalGNN(nn.Module):
                 num_sampled_nodes=sizes[0],
                 num_sampled_edges=sizes[1],
                 num_later_layers=self.num_hops - self.config.num_layers,
-                deg=deg if deg is not None else self._batch_degrees(batch, z.dtype),
             )
         if sizes is not None:
             z = row_prefix(z, sizes[0][0])
@@ -265,13 +261,6 @@ class MultimodalGNN(nn.Module):
             assert isinstance(self.gnn, nn.Linear)  # num_layers == 0
             return sparse_linear(z, self.gnn.weight, self.gnn.bias)
         return self.gnn(z)
-
-    def _batch_degrees(self, batch: Data, dtype: torch.dtype) -> Tensor | None:
-        """GCN's degrees of the whole batch, shared by trimmed GCN layers and a GCN head."""
-        if self.config.aggregator.lower() != "gcn":
-            return None
-        _, edge_weight = self.edge_inputs(batch)
-        return gcn_degree(batch.edge_index, edge_weight, int(batch.num_nodes), dtype=dtype)
 
     def encode(self, batch: Data, seeds_only: bool = False) -> Tensor:
         """Node embeddings ``[N, hidden]`` after the aggregator layers.
@@ -290,13 +279,11 @@ class MultimodalGNN(nn.Module):
         h: Tensor,
         batch: Data | None = None,
         seeds_only: bool = False,
-        deg: Tensor | None = None,
     ) -> Tensor:
         """Logits from node embeddings ``h``; a conv head also reads the edges of ``batch``.
 
         With ``seeds_only`` (a sampled batch, ``h`` from ``aggregate(..., seeds_only=True)``)
-        the logits of the seeds only; ``deg`` gives a GCN head the whole batch's degrees when
-        the caller has them already (default: computed here).
+        the logits of the seeds only (a head that reads degrees gets the whole batch's).
         """
         if self.head is None:
             raise RuntimeError("This model has no head (num_classes=0): use `encode`")
@@ -312,15 +299,17 @@ class MultimodalGNN(nn.Module):
         sizes = _sampled_sizes(batch) if seeds_only else None
         if sizes is None:
             return self.head(h, batch.edge_index, edge_type, edge_weight)
-        part = layer_slice(self.num_hops - 1, self.num_hops, *sizes)
-        kwargs: dict[str, Any] = {"num_targets": part.num_targets}
-        if deg is None:
-            deg = self._batch_degrees(batch, h.dtype)
-        if deg is not None:
-            kwargs["deg"] = deg[: part.num_inputs]
-        if h.size(0) > part.num_inputs:
-            h = h[: part.num_inputs]
-        return self.head(h, *part.edges(batch.edge_index, edge_type, edge_weight), **kwargs)
+        return apply_trimmed(
+            self.head,  # type: ignore[arg-type]
+            self.num_hops - 1,
+            self.num_hops,
+            h,
+            batch.edge_index,
+            edge_type,
+            edge_weight,
+            num_sampled_nodes=sizes[0],
+            num_sampled_edges=sizes[1],
+        )
 
     def auxiliary_loss(
         self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
@@ -354,10 +343,8 @@ class MultimodalGNN(nn.Module):
             seeds_only = _sampled_sizes(batch) is not None
         embeddings = self._embeddings(batch)
         z = self.fuse(batch, embeddings)
-        # A GCN conv head and the GCN layers share the batch's degrees: computed once.
-        deg = self._batch_degrees(batch, z.dtype) if seeds_only and conv_head else None
-        h = self.aggregate(z, batch, seeds_only, deg)
-        logits = self.classify(h, batch, seeds_only, deg)
+        h = self.aggregate(z, batch, seeds_only)
+        logits = self.classify(h, batch, seeds_only)
         if return_aux:
             return logits, self.auxiliary_loss(batch, embeddings)
         return logits
