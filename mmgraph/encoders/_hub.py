@@ -107,6 +107,31 @@ class PretrainedEncoder(nn.Module):
     flush_every: int = 64
     """Batches between writes to the feature cache (an interrupted run keeps what it wrote)."""
 
+    def _settings(
+        self,
+        model_name_or_path: str | os.PathLike[str],
+        batch_size: int,
+        normalize: bool,
+        freeze: bool,
+        cache_dir: str | os.PathLike[str] | None,
+        use_cache: bool,
+        progress: bool,
+    ) -> None:
+        """Store the settings every such encoder has, and the model's ``name`` and ``source``."""
+        self.name = os.fspath(model_name_or_path)
+        self.source = resolve_model_name(model_name_or_path)
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.freeze = freeze
+        self.cache_dir = cache_dir
+        self.use_cache = use_cache
+        self.progress = progress
+
+    def _place(self, device: str | torch.device) -> None:
+        """Move the model to ``device`` and apply :attr:`freeze`."""
+        self.model.to(device)
+        self._apply_freeze()
+
     @property
     def device(self) -> torch.device:
         """Device of the model's weights."""

@@ -29,7 +29,6 @@ from mmgraph.encoders._hub import (
     PretrainedEncoder,
     from_pretrained,
     pooled_output,
-    resolve_model_name,
 )
 from mmgraph.encoders._inputs import ImageInput, check_image_tensor, check_node_mask, num_images
 from mmgraph.encoders.cache import (
@@ -109,21 +108,15 @@ class ImageEncoder(PretrainedEncoder):
         check_on_error(on_error)
         from transformers import AutoImageProcessor
 
-        self.name = os.fspath(model_name_or_path)
-        self.source = resolve_model_name(model_name_or_path)
+        self._settings(
+            model_name_or_path, batch_size, normalize, freeze, cache_dir, use_cache, progress
+        )
+        self.on_error = on_error
         self.processor: Any = from_pretrained(
             AutoImageProcessor.from_pretrained, self.name, self.source, "image processor"
         )
         self.model: nn.Module = self._load_model()
-        self.batch_size = batch_size
-        self.normalize = normalize
-        self.freeze = freeze
-        self.cache_dir = cache_dir
-        self.use_cache = use_cache
-        self.progress = progress
-        self.on_error = on_error
-        self.model.to(device)
-        self._apply_freeze()
+        self._place(device)
         with self._eval():
             probe = self._forward_images([torch.zeros(3, 32, 32)], rescale=False)
         self._dim = int(probe.size(1))

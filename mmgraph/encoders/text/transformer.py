@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmgraph.encoders._hub import PretrainedEncoder, from_pretrained, resolve_model_name
+from mmgraph.encoders._hub import PretrainedEncoder, from_pretrained
 from mmgraph.encoders.cache import FeatureCache, fingerprint_module, hash_text, make_model_key
 from mmgraph.encoders.text._texts import TextInput, mean_per_node, split_texts
 
@@ -93,8 +93,9 @@ class TextEncoder(PretrainedEncoder):
                 raise ValueError(f"Expected '{key}' to be a positive int (got {value!r})")
         from transformers import AutoModel, AutoTokenizer
 
-        self.name = os.fspath(model_name_or_path)
-        self.source = resolve_model_name(model_name_or_path)
+        self._settings(
+            model_name_or_path, batch_size, normalize, freeze, cache_dir, use_cache, progress
+        )
         self.tokenizer: Any = from_pretrained(
             AutoTokenizer.from_pretrained, self.name, self.source, "tokenizer"
         )
@@ -105,14 +106,7 @@ class TextEncoder(PretrainedEncoder):
         limits = [max_length, getattr(self.model.config, "max_position_embeddings", None)]
         limits.append(getattr(self.tokenizer, "model_max_length", None))
         self.max_length = min(v for v in limits if isinstance(v, int) and v > 0)
-        self.batch_size = batch_size
-        self.normalize = normalize
-        self.freeze = freeze
-        self.cache_dir = cache_dir
-        self.use_cache = use_cache
-        self.progress = progress
-        self.model.to(device)
-        self._apply_freeze()
+        self._place(device)
 
     # ------------------------------------------------------------ module API
     @property
