@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -73,6 +73,37 @@ def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: st
     finally:
         if bars:
             hf_logging.enable_progress_bar()
+
+
+def build_by_name(
+    name: str,
+    builtin: Mapping[str, Callable[..., Any]],
+    pretrained: Callable[..., Any],
+    what: str,
+    **kwargs: Any,
+) -> Any:
+    """Build the encoder ``builtin[name]``, else ``pretrained(name)`` (a transformers model).
+
+    Args:
+        name (str): A name in ``builtin``, or a hub name or local folder.
+        builtin (Mapping[str, Callable]): Names of the built-in encoders to their classes.
+        pretrained (Callable): The class wrapping a transformers model.
+        what (str): What is built, for the errors (``"text encoder"``).
+        **kwargs: Arguments of the chosen class.
+    """
+    if isinstance(name, str) and name in builtin:
+        return builtin[name](**kwargs)
+    names = tuple(builtin)
+    if not isinstance(name, str) or not name:
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise ValueError(
+            f"Expected {article} {what} name: one of {names} or a transformers model name or "
+            f"folder (got {name!r})"
+        )
+    try:
+        return pretrained(name, **kwargs)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error}. Other {what}s: {names}") from error
 
 
 def pooled_output(output: Any) -> Tensor:

@@ -27,6 +27,7 @@ from mmgraph.data.images import (
 )
 from mmgraph.encoders._hub import (
     PretrainedEncoder,
+    build_by_name,
     from_pretrained,
     pooled_output,
 )
@@ -42,8 +43,12 @@ from mmgraph.encoders.cnn import SmallCNN
 
 logger = logging.getLogger(__name__)
 
-IMAGE_ENCODERS = ("cnn",)
-"""Names :func:`build_image_encoder` maps to built-in modules (others are transformers)."""
+IMAGE_ENCODER_CLASSES: dict[str, Any] = {"cnn": SmallCNN}
+"""Names :func:`build_image_encoder` maps to built-in modules; any other name is a
+transformers model (:class:`ImageEncoder`)."""
+
+IMAGE_ENCODERS: tuple[str, ...] = tuple(IMAGE_ENCODER_CLASSES)
+"""The names of :data:`IMAGE_ENCODER_CLASSES`."""
 
 
 class ImageEncoder(PretrainedEncoder):
@@ -317,14 +322,4 @@ def build_image_encoder(name: str, **kwargs: Any) -> ImageEncoder | SmallCNN:
             folder (:class:`ImageEncoder`).
         **kwargs: Arguments of the chosen class.
     """
-    if name == "cnn":
-        return SmallCNN(**kwargs)
-    if not isinstance(name, str) or not name:
-        raise ValueError(
-            f"Expected an image encoder name: one of {IMAGE_ENCODERS} or a transformers "
-            f"model name or folder (got {name!r})"
-        )
-    try:
-        return ImageEncoder(name, **kwargs)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"{error}. Other image encoders: {IMAGE_ENCODERS}") from error
+    return build_by_name(name, IMAGE_ENCODER_CLASSES, ImageEncoder, "image encoder", **kwargs)

@@ -10,27 +10,28 @@ nodes with some non-blank text; rows of the other nodes are zeros.
 
 A new light encoder is a file here with a class that has ``dim``, ``fit(texts, mask)``
 (returning itself) and ``encode(texts, progress)``, plus one line in
-:data:`TEXT_ENCODERS`.
+:data:`TEXT_ENCODER_CLASSES`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from mmgraph.encoders._hub import build_by_name
 from mmgraph.encoders.text._texts import TextInput, documents, mean_per_node, split_texts
 from mmgraph.encoders.text.hashing import HashingTextEncoder
 from mmgraph.encoders.text.tfidf import TFIDF_META, TFIDF_TENSORS, TfidfTextEncoder
 from mmgraph.encoders.text.transformer import POOLINGS, TextEncoder
 
-TEXT_ENCODERS: dict[str, Any] = {
+TEXT_ENCODER_CLASSES: dict[str, Any] = {
     "tfidf": TfidfTextEncoder,
     "hashing": HashingTextEncoder,
 }
 """Names :func:`build_text_encoder` maps to light (scikit-learn) encoders; any other name is
 a transformers model (:class:`TextEncoder`)."""
 
-LIGHT_TEXT_ENCODERS: tuple[str, ...] = tuple(TEXT_ENCODERS)
-"""The names of :data:`TEXT_ENCODERS`."""
+LIGHT_TEXT_ENCODERS: tuple[str, ...] = tuple(TEXT_ENCODER_CLASSES)
+"""The names of :data:`TEXT_ENCODER_CLASSES`."""
 
 
 def build_text_encoder(
@@ -44,23 +45,13 @@ def build_text_encoder(
             (:class:`TextEncoder`).
         **kwargs: Arguments of the chosen class.
     """
-    if isinstance(name, str) and name in TEXT_ENCODERS:
-        return TEXT_ENCODERS[name](**kwargs)
-    if not isinstance(name, str) or not name:
-        raise ValueError(
-            f"Expected a text encoder name: one of {LIGHT_TEXT_ENCODERS} or a transformers "
-            f"model name or folder (got {name!r})"
-        )
-    try:
-        return TextEncoder(name, **kwargs)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"{error}. Other text encoders: {LIGHT_TEXT_ENCODERS}") from error
+    return build_by_name(name, TEXT_ENCODER_CLASSES, TextEncoder, "text encoder", **kwargs)
 
 
 __all__ = [
     "LIGHT_TEXT_ENCODERS",
     "POOLINGS",
-    "TEXT_ENCODERS",
+    "TEXT_ENCODER_CLASSES",
     "TFIDF_META",
     "TFIDF_TENSORS",
     "HashingTextEncoder",
