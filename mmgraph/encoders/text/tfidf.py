@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mmgraph.encoders._inputs import check_node_mask
 from mmgraph.encoders.text._texts import TextInput, documents
 from mmgraph.seed import make_generator
 
@@ -80,12 +81,7 @@ class TfidfTextEncoder:
 
         docs, present = documents(texts)
         if mask is not None:
-            if mask.dtype != torch.bool or mask.shape != present.shape:
-                raise ValueError(
-                    f"Expected 'mask' to be a bool tensor of shape [{len(docs)}] (got "
-                    f"{mask.dtype} of shape {list(mask.shape)})"
-                )
-            present = present & mask.cpu()
+            present = present & check_node_mask(mask, len(docs)).cpu()
         train = [docs[i] for i in present.nonzero().flatten().tolist()]
         if not train:
             raise ValueError(
