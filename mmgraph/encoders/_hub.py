@@ -127,9 +127,11 @@ def pooled_output(output: Any) -> Tensor:
 class PretrainedEncoder(nn.Module):
     """What the text and image encoders of a pre-trained ``transformers`` model share.
 
-    A subclass sets ``self.model`` (the wrapped model) and ``self.freeze`` in its
-    ``__init__``, then calls :meth:`_apply_freeze`. A frozen encoder keeps its weights fixed
-    and its model in eval mode; :meth:`_eval` is the context in which it encodes.
+    A subclass's ``__init__`` stores the shared settings with :meth:`_settings`, loads the
+    wrapped ``transformers`` model into ``self.model``, then calls :meth:`_place`. A frozen
+    encoder keeps its weights fixed and its model in eval mode; :meth:`_eval` is the context
+    in which it encodes (see :class:`~mmgraph.encoders.text.TextEncoder` and
+    :class:`~mmgraph.encoders.image.ImageEncoder`).
     """
 
     model: Any
