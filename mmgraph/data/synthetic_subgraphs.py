@@ -51,6 +51,7 @@ from typing import Any
 
 import torch
 
+from mmgraph.data._checks import check_int, check_seed
 from mmgraph.data.edges import make_undirected
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.split import SPLIT_NAMES
@@ -65,14 +66,6 @@ DEFAULT_SPLIT: tuple[float, float, float] = (0.8, 0.1, 0.1)
 
 
 # ---------------------------------------------------------------------------- helpers
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
-    if value < minimum:
-        raise ValueError(f"Expected '{name}' to be at least {minimum} (got {value})")
-    return value
-
-
 def _check_values(values: Sequence[float], name: str) -> list[float]:
     out = [float(v) for v in values]
     if not out or any(not v > 0 for v in out):
@@ -95,8 +88,7 @@ def _check_split(split: Sequence[float]) -> tuple[float, float, float]:
 
 def _rng(seed: int | None) -> random.Random:
     """A Python random stream (the one networkx's generators take), seeded via ``seed``."""
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise TypeError(f"Expected 'seed' to be an int or None (got {type(seed).__name__!r})")
+    check_seed(seed)
     gen = make_generator(seed)
     return random.Random(int(torch.randint(0, 2**62, (1,), generator=gen)))
 
@@ -105,10 +97,10 @@ def _check_sizes(
     num_nodes: int, num_subgraphs: int, size: int, m: int, size_name: str = "subgraph_size"
 ) -> None:
     """Check the sizes the Barabási–Albert tasks share (``size`` is nodes per subgraph)."""
-    _check_int(num_nodes, "num_nodes", 2)
-    _check_int(num_subgraphs, "num_subgraphs", 1)
-    _check_int(size, size_name, 2)
-    _check_int(m, "m", 1)
+    check_int(num_nodes, "num_nodes", 2)
+    check_int(num_subgraphs, "num_subgraphs", 1)
+    check_int(size, size_name, 2)
+    check_int(m, "m", 1)
 
 
 def _check_m(m: int, num_nodes: int) -> None:
@@ -139,7 +131,7 @@ def quantile_labels(values: Sequence[float], num_classes: int) -> list[int]:
         values (Sequence[float]): One value per subgraph.
         num_classes (int): Number of bins :math:`K`.
     """
-    _check_int(num_classes, "num_classes", 1)
+    check_int(num_classes, "num_classes", 1)
     ordered = sorted(float(v) for v in values)
     if not ordered:
         return []
@@ -276,8 +268,8 @@ def make_density(
     import networkx as nx
 
     _check_sizes(num_nodes, num_subgraphs, subgraph_size, m)
-    _check_int(max_depth, "max_depth", 1)
-    _check_int(max_tries, "max_tries", 0)
+    check_int(max_depth, "max_depth", 1)
+    check_int(max_tries, "max_tries", 0)
     _check_m(m, num_nodes)
     targets = _check_values(targets, "targets")
     graph, fractions, rng = _barabasi_albert(num_nodes, m, split, seed)
@@ -336,7 +328,7 @@ def make_cut_ratio(
         seed (int, optional): Seed. (default: :obj:`None`)
     """
     _check_sizes(num_nodes, num_subgraphs, subgraph_size, m)
-    _check_int(max_tries, "max_tries", 0)
+    check_int(max_tries, "max_tries", 0)
     _check_m(m, num_nodes)
     if subgraph_size >= num_nodes:
         raise ValueError(
@@ -396,9 +388,9 @@ def make_coreness(
     """
     import networkx as nx
 
-    _check_int(num_nodes, "num_nodes", 2)
-    _check_int(subgraphs_per_core, "subgraphs_per_core", 1)
-    _check_int(subgraph_size, "subgraph_size", 2)
+    check_int(num_nodes, "num_nodes", 2)
+    check_int(subgraphs_per_core, "subgraphs_per_core", 1)
+    check_int(subgraph_size, "subgraph_size", 2)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"Expected 'p' in [0, 1] (got {p})")
     fractions = _check_split(split)
