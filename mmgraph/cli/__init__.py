@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.argv = list(sys.argv[1:] if argv is None else argv)
         if getattr(args, "config", None) is not None:  # --config: options from YAML
-            from mmgraph.cli.common import apply_config
+            from mmgraph.cli.config import apply_config
 
             apply_config(args, args.argv)
         return handler(args)

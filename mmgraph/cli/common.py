@@ -1,13 +1,30 @@
-"""Argument groups shared by several subcommands."""
+"""Argument groups shared by several subcommands, and the checks of their values.
+
+The value types of the options are in :mod:`mmgraph.cli.types`; ``--config`` files in
+:mod:`mmgraph.cli.config`.
+"""
 
 from __future__ import annotations
 
 import argparse
-import math
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from mmgraph.errors import InputError
+from mmgraph.cli.config import add_config as add_config  # re-exported: cli/unsupervised.py
+from mmgraph.cli.types import (
+    decay,
+    dim_or_none,
+    dimension,
+    fanout,
+    image_size,
+    layer_count,
+    non_negative_float,
+    non_negative_int,
+    or_auto,
+    positive_float,
+    positive_int,
+    probability,
+    unit_interval,
+)
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.resolver import MODALITIES as MODALITY_NAMES
 
@@ -269,121 +286,6 @@ def head_and_scaling_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-INT_MAX = 2**63 - 1
-"""The largest int any option takes: what a 64-bit integer holds (torch, NumPy, seeds)."""
-
-MAX_LAYERS = 1000
-"""The most layers (``--layers``, ``--head-layers``) and ``--repeats`` accepted."""
-
-MAX_DIM = 65536
-"""The largest embedding size (``--hidden``, ``--modality-dim``, ``--dim``...): a square
-weight of this side takes 16 GiB already."""
-
-MAX_IMAGE_SIZE = 4096
-"""The largest ``--image-size``: every image is resized to this side in memory."""
-
-
-def _number(value: str, kind: type, what: str) -> float:
-    try:
-        number = kind(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what} (got {value!r})") from None
-    if isinstance(number, float) and not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"expected {what} (got {value!r})")
-    return number
-
-
-def _int(value: str, low: int, high: int, what: str) -> int:
-    """An int in ``[low, high]``, else the error ``expected WHAT (got VALUE)``."""
-    number = int(_number(value, int, what))
-    if not low <= number <= high:
-        raise argparse.ArgumentTypeError(f"expected {what} (got {value!r})")
-    return number
-
-
-def positive_int(value: str) -> int:
-    """An int >= 1 (argparse type), at most :data:`INT_MAX`."""
-    return _int(value, 1, INT_MAX, "a positive int" + _at_most(INT_MAX))
-
-
-def non_negative_int(value: str) -> int:
-    """An int >= 0 (argparse type), at most :data:`INT_MAX`."""
-    return _int(value, 0, INT_MAX, "an int >= 0" + _at_most(INT_MAX))
-
-
-def _at_most(high: int) -> str:
-    return f" <= {high}" if high != INT_MAX else " that fits in 64 bits (<= 2**63 - 1)"
-
-
-def positive_int_at_most(high: int) -> Callable[[str], int]:
-    """An argparse type: an int in ``[1, high]``."""
-
-    def bounded(value: str) -> int:
-        return _int(value, 1, high, f"a positive int <= {high}")
-
-    bounded.__name__ = f"positive_int_at_most_{high}"
-    return bounded
-
-
-layer_count = positive_int_at_most(MAX_LAYERS)
-"""Layers and repeats: an int in ``[1, MAX_LAYERS]`` (argparse type)."""
-
-dimension = positive_int_at_most(MAX_DIM)
-"""An embedding size: an int in ``[1, MAX_DIM]`` (argparse type)."""
-
-image_size = positive_int_at_most(MAX_IMAGE_SIZE)
-"""An image side: an int in ``[1, MAX_IMAGE_SIZE]`` (argparse type)."""
-
-
-def positive_float(value: str) -> float:
-    """A finite float > 0 (argparse type)."""
-    number = _number(value, float, "a positive number")
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number (got {value!r})")
-    return number
-
-
-def non_negative_float(value: str) -> float:
-    """A finite float >= 0 (argparse type)."""
-    number = _number(value, float, "a number >= 0")
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0 (got {value!r})")
-    return number
-
-
-def probability(value: str) -> float:
-    """A float in [0, 1) (argparse type: dropout rates)."""
-    number = _number(value, float, "a number in [0, 1)")
-    if not 0 <= number < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1) (got {value!r})")
-    return number
-
-
-def unit_interval(value: str) -> float:
-    """A float in [0, 1] (argparse type: fractions, mixing ratios)."""
-    number = _number(value, float, "a number in [0, 1]")
-    if not 0 <= number <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1] (got {value!r})")
-    return number
-
-
-def decay(value: str) -> float:
-    """A float in (0, 1] (argparse type: decay factors)."""
-    number = _number(value, float, "a number in (0, 1]")
-    if not 0 < number <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1] (got {value!r})")
-    return number
-
-
-def fanout(value: str) -> int:
-    """Neighbours per layer: a positive int (at most 2**31 - 1), or -1 for all (argparse type)."""
-    what = "a positive int <= 2147483647 or -1 (all neighbours)"
-    number = int(_number(value, int, what))
-    if number == -1:
-        return number
-    return _int(value, 1, 2**31 - 1, what)
-
-
 def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
     """Refuse ``--split`` fractions that leave no training or validation nodes."""
     train, val, test = split
@@ -394,23 +296,6 @@ def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
             f"argument --split: training needs training and validation nodes (got train {train}, "
             f"val {val}): give both a fraction > 0, e.g. --split 0.6 0.2 0.2"
         )
-
-
-def dim_or_none(value: str) -> int | None:
-    """A positive size, or ``None`` for ``0`` or ``none`` (argparse type)."""
-    if value.lower() == "none":
-        return None
-    return _int(value, 0, MAX_DIM, f"a positive int <= {MAX_DIM}, 0 or 'none'") or None
-
-
-def or_auto(kind: Callable[[str], Any]) -> Callable[[str], Any]:
-    """The argparse type ``kind`` that also takes ``auto`` (chosen on validation data)."""
-
-    def parse(value: str) -> Any:
-        return "auto" if value.lower() == "auto" else kind(value)
-
-    parse.__name__ = getattr(kind, "__name__", "value")
-    return parse
 
 
 def data_spec(args: argparse.Namespace) -> Any:
@@ -431,139 +316,3 @@ def data_spec(args: argparse.Namespace) -> Any:
 def none_or(value: str | None) -> str | None:
     """``None`` for a missing value or the word ``none``."""
     return None if value is None or value.lower() == "none" else value
-
-
-# ------------------------------------------------------------------ --config
-CONFIG_SKIP = frozenset(
-    {"config", "out", "overwrite", "resume", "quiet", "debug", "verbose", "help", "run", "save_run"}
-)
-"""Options a ``--config`` file does not set: where to write, and how to run, not what."""
-
-
-def add_config(parser: argparse.ArgumentParser) -> None:
-    """Add ``--config FILE``: options from YAML, the command line overriding them."""
-    parser.add_argument(
-        "--config",
-        default=None,
-        metavar="FILE",
-        help="YAML file of options keyed by their long names (e.g. 'hidden: 32', "
-        "'text-encoder: hashing'); a run folder's config.yaml and tune's best.yaml work too. "
-        "Options given on the command line override it",
-    )
-
-
-class _Unset:
-    """The default of every option while finding which ones the command line gave."""
-
-    def __repr__(self) -> str:
-        return "<unset>"
-
-
-def explicit_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
-    """The destinations of the options that ``argv`` gives ``parser``'s command itself."""
-    from mmgraph.cli import _leaf_parsers, build_parser
-
-    fresh = build_parser()
-    leaf = next(p for p in _leaf_parsers(fresh) if p.prog == parser.prog)
-    unset = _Unset()
-    leaf.set_defaults(
-        **{
-            a.dest: unset
-            for a in leaf._actions
-            if a.option_strings and a.default is not argparse.SUPPRESS
-        }
-    )
-    args, _ = fresh.parse_known_args(list(argv))
-    return {dest for dest, value in vars(args).items() if value is not unset}
-
-
-def _config_value(action: argparse.Action, value: Any, where: str) -> Any:
-    """``value`` of a YAML file as ``action`` would have parsed it from the command line."""
-    if action.nargs == 0:  # store_true / store_false
-        if not isinstance(value, bool):
-            raise InputError(f"{where}: expected true or false (got {value!r})")
-        return value
-    if value is None:
-        if action.default is None:
-            return None
-        if action.type is not None:
-            try:
-                return action.type("none")  # type: ignore[operator]
-            except (argparse.ArgumentTypeError, ValueError, TypeError):
-                pass
-        raise InputError(f"{where}: expected a value (got null)")
-    if action.nargs in ("+", "*") or isinstance(action.nargs, int):
-        values = value if isinstance(value, list) else [value]
-        if isinstance(action.nargs, int) and len(values) != action.nargs:
-            raise InputError(f"{where}: expected {action.nargs} values (got {value!r})")
-        if action.nargs == "+" and not values:
-            raise InputError(f"{where}: expected one or more values (got [])")
-        return [_config_scalar(action, v, where) for v in values]
-    if isinstance(value, (list, dict)):
-        raise InputError(f"{where}: expected one value (got {value!r})")
-    return _config_scalar(action, value, where)
-
-
-def _config_scalar(action: argparse.Action, value: Any, where: str) -> Any:
-    if isinstance(value, (list, dict)) or value is None:
-        raise InputError(f"{where}: expected a single value (got {value!r})")
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    if action.type is not None:
-        try:
-            converted = action.type(text)  # type: ignore[operator]
-        except (argparse.ArgumentTypeError, ValueError, TypeError) as error:
-            raise InputError(f"{where}: {error}") from None
-    else:
-        converted = text
-    if action.choices is not None and converted not in action.choices:
-        choices = ", ".join(map(str, action.choices))
-        raise InputError(f"{where}: invalid choice {converted!r} (choose from {choices})")
-    return converted
-
-
-def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
-    """Fill ``args`` from the ``--config`` file where the command line gave no value.
-
-    The file is a mapping of options (``hidden: 32`` or ``text-encoder: hashing``) or a
-    run folder's ``config.yaml`` (its ``data``/``features``/``model``/``train`` or
-    ``subgraph`` sections). Values are checked as on the command line; an unknown option
-    is refused with the list of valid ones (a run config's settings that this command
-    lacks are left out).
-    """
-    from mmgraph.errors import read_yaml
-    from mmgraph.tune.options import is_run_config, options_from_run_config
-
-    path = args.config
-    doc = read_yaml(path, "config file")
-    parser: argparse.ArgumentParser = args.parser
-    if not isinstance(doc, dict) or not doc:
-        raise InputError(
-            f"The config file '{path}' is not a mapping of options (e.g. 'hidden: 32') for "
-            f"`{parser.prog}`"
-        )
-    run_config = is_run_config(doc)
-    options = (
-        options_from_run_config(doc)
-        if run_config
-        else {str(key).replace("-", "_"): value for key, value in doc.items()}
-    )
-    actions = {
-        a.dest: a
-        for a in parser._actions
-        if a.option_strings and a.dest not in CONFIG_SKIP and a.default is not argparse.SUPPRESS
-    }
-    unknown = sorted(set(options) - set(actions))
-    if unknown and not run_config:
-        valid = ", ".join(sorted(name.replace("_", "-") for name in actions))
-        raise InputError(
-            f"The config file '{path}' has options that `{parser.prog}` lacks: "
-            f"{', '.join(unknown)} (valid: {valid})"
-        )
-    given = explicit_options(parser, argv)
-    applied = set()
-    for key, value in options.items():
-        if key in actions and key not in given:
-            where = f"'{key}' in the config file '{path}'"
-            setattr(args, key, _config_value(actions[key], value, where))
-            applied.add(key)
-    args.config_keys = applied

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from mmgraph.cli.common import (
-    add_config,
     add_data,
     add_features,
     add_model,
@@ -16,10 +15,9 @@ from mmgraph.cli.common import (
     add_training,
     check_training_options,
     data_spec,
-    image_size,
-    non_negative_int,
-    positive_int,
 )
+from mmgraph.cli.config import add_config
+from mmgraph.cli.types import image_size, non_negative_int, positive_int
 from mmgraph.distributed import is_main_process
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmgraph.cli.common import (
-    add_config,
-    add_data,
-    add_features,
-    add_lr_schedule,
-    add_overwrite,
+from mmgraph.cli.common import add_data, add_features, add_lr_schedule, add_overwrite
+from mmgraph.cli.config import add_config
+from mmgraph.cli.types import (
     dimension,
     layer_count,
     non_negative_float,
@@ -176,7 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if not args.data:
         args.parser.error("the following arguments are required: --data")
-    from mmgraph.cli.common import explicit_options
+    from mmgraph.cli.config import explicit_options
     from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS, subgraph_run
 
     dataset = load_subgraph_dataset(args.data, root=args.root)

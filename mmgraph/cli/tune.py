@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_overwrite, non_negative_int, positive_int
+from mmgraph.cli.common import add_data, add_overwrite
+from mmgraph.cli.types import non_negative_int, positive_int
 
 TASK_NAMES = ("node", "subgraph", "unsupervised")
 

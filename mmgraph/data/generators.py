@@ -13,6 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from mmgraph.data._checks import check_int
 from mmgraph.seed import make_generator
 
 _P_SPLIT = 0.5
@@ -24,14 +25,6 @@ class GeneratedGraph(NamedTuple):
 
     edge_index: Tensor
     num_nodes: int
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
-    if value < minimum:
-        raise ValueError(f"Expected '{name}' to be at least {minimum} (got {value})")
-    return value
 
 
 def _keys_to_edge_index(keys: Tensor, n: int, directed: bool) -> Tensor:
@@ -105,8 +98,8 @@ def erdos_renyi_gnm(
         >>> edge_index.shape
         torch.Size([2, 1000000])
     """
-    n = _check_int(num_nodes, "num_nodes", 1)
-    m = _check_int(num_edges, "num_edges", 0)
+    n = check_int(num_nodes, "num_nodes", 1)
+    m = check_int(num_edges, "num_edges", 0)
     total = n * (n - 1) if directed else n * (n - 1) // 2
     if m > total:
         kind = "directed" if directed else "undirected"
@@ -133,7 +126,7 @@ def power_law_weights(num_nodes: int, gamma: float = 2.5, avg_degree: float = 10
     Returns:
         torch.Tensor: ``float64`` weights ``[num_nodes]``, decreasing.
     """
-    n = _check_int(num_nodes, "num_nodes", 1)
+    n = check_int(num_nodes, "num_nodes", 1)
     if not isinstance(gamma, (int, float)) or not gamma > 1.0 or math.isinf(gamma):
         raise ValueError(f"Expected a finite power-law exponent 'gamma' > 1 (got {gamma})")
     if not isinstance(avg_degree, (int, float)) or not 0.0 < avg_degree <= n - 1:

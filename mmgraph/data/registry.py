@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.loaders.card import load_card
+from mmgraph.data.loaders.planetoid import load_planetoid
+from mmgraph.data.loaders.subgnn import is_subgnn_folder, load_subgnn
+from mmgraph.data.loaders.tu import is_tu_folder, load_tu
+from mmgraph.data.loaders.twibot import load_twibot
+from mmgraph.data.loaders.webkb import load_webkb
 from mmgraph.data.subgraphs import SubgraphDataset
 
 DATA_ROOT_ENV = "MMGRAPH_DATA_ROOT"
@@ -32,15 +38,6 @@ DATASETS: dict[str, str] = {
 
 
 def _builtin_loaders() -> dict[str, tuple[str, Callable[..., MultimodalGraph | SubgraphDataset]]]:
-    from mmgraph.data.loaders import (
-        load_card,
-        load_planetoid,
-        load_subgnn,
-        load_tu,
-        load_twibot,
-        load_webkb,
-    )
-
     return {
         "cora": ("planetoid", lambda p, **kw: load_planetoid(p, "cora", **kw)),
         "citeseer": ("planetoid", lambda p, **kw: load_planetoid(p, "citeseer", **kw)),
@@ -118,17 +115,6 @@ def load_dataset(
 
 def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:
     """Load the data set at ``path``, its format told by its files (see :func:`load_dataset`)."""
-    from mmgraph.data.loaders import (
-        load_card,
-        load_planetoid,
-        load_subgnn,
-        load_tu,
-        load_twibot,
-        load_webkb,
-    )
-    from mmgraph.data.loaders.subgnn import is_subgnn_folder
-    from mmgraph.data.loaders.tu import is_tu_folder
-
     p = Path(path).expanduser()
     if not p.exists():
         raise FileNotFoundError(f"No data set file or folder at '{p}': check the path")

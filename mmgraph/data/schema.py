@@ -117,31 +117,30 @@ def conform(graph: MultimodalGraph, schema: GraphSchema) -> MultimodalGraph:
         out.categorical_vocabs = vocabs
     if getattr(graph, "edge_type", None) is not None and schema.relation_names is not None:
         own_rel = GraphSchema.of(graph).relation_names or []
-        unknown_rel = sorted(set(own_rel) - set(schema.relation_names))
-        if unknown_rel:
-            raise ValueError(
-                f"The graph has relations {unknown_rel} the model was not trained on "
-                f"(it knows {schema.relation_names}): drop or rename those edges"
-            )
-        table = torch.tensor([schema.relation_names.index(r) for r in own_rel], dtype=torch.long)
+        codes = _known_codes(own_rel, schema.relation_names, "relations")
+        table = torch.tensor(codes, dtype=torch.long)
         out.edge_type = table[graph.edge_type]
         out.relation_names = list(schema.relation_names)
     if getattr(graph, "y", None) is not None and schema.class_names is not None:
         own_cls = GraphSchema.of(graph).class_names or []
-        unknown_cls = sorted(set(own_cls) - set(schema.class_names))
-        if unknown_cls:
-            raise ValueError(
-                f"The graph has classes {unknown_cls} the model was not trained on "
-                f"(it knows {schema.class_names})"
-            )
-        table = torch.tensor(
-            [schema.class_names.index(c) for c in own_cls] + [UNLABELLED], dtype=torch.long
-        )
+        codes = _known_codes(own_cls, schema.class_names, "classes")
+        table = torch.tensor(codes + [UNLABELLED], dtype=torch.long)
         out.y = table[graph.y]  # label -1 indexes the trailing UNLABELLED entry
         out.class_names = list(schema.class_names)
         out.positive_class = schema.positive_class
     out.validate()
     return out
+
+
+def _known_codes(own: list[str], known: list[str], what: str) -> list[int]:
+    """The code in ``known`` of each name in ``own``; an error names those it lacks."""
+    unknown = sorted(set(own) - set(known))
+    if unknown:
+        fix = ": drop or rename those edges" if what == "relations" else ""
+        raise ValueError(
+            f"The graph has {what} {unknown} the model was not trained on (it knows {known}){fix}"
+        )
+    return [known.index(name) for name in own]
 
 
 def _column_index(have: list[str], want: list[str], what: str) -> list[int]:

@@ -7,6 +7,9 @@ from torch import Tensor
 
 from mmgraph.seed import make_generator
 
+SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
+"""The split names a node (or a subgraph) can carry: ``{name}_mask`` of a graph."""
+
 
 def stratified_split(
     y: Tensor,

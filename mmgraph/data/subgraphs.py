@@ -10,9 +10,8 @@ import torch
 from torch import Tensor
 
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph
-
-SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
-"""The split names a subgraph (or a node) can carry."""
+from mmgraph.data.split import SPLIT_NAMES
+from mmgraph.data.summary import label_counts, split_sizes, summarize_graph
 
 _SPLIT_ALIASES = {"train": "train", "val": "val", "valid": "val", "test": "test"}
 
@@ -296,10 +295,34 @@ class SubgraphDataset:
         return nodes, batch
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-serialisable summary (see :func:`mmgraph.data.summary.summarize`)."""
-        from mmgraph.data.summary import summarize
+        """A JSON-serialisable summary (see :func:`mmgraph.data.summary.summarize`).
 
-        return summarize(self)
+        ``name``, ``subgraphs``, ``whole_graphs``, ``subgraph_sizes`` (min/mean/max),
+        ``labels``, ``splits``, ``folds`` and the summary of the base ``graph``.
+        """
+        sizes = self.sizes().float()
+        out: dict[str, Any] = {
+            "name": self.name,
+            "subgraphs": len(self),
+            "whole_graphs": bool(self.whole_graphs),
+            "subgraph_sizes": {
+                "min": int(sizes.min()),
+                "mean": round(float(sizes.mean()), 2),
+                "max": int(sizes.max()),
+            },
+        }
+        out.update(label_counts(self.y, self.class_names, self.num_classes))
+        splits = split_sizes({s: getattr(self, f"{s}_mask") for s in SPLIT_NAMES})
+        if splits:
+            out["splits"] = splits
+        if self.folds is not None:
+            out["folds"] = {
+                "count": len(self.folds),
+                "train_sizes": sorted({int(tr.numel()) for tr, _ in self.folds}),
+                "test_sizes": sorted({int(te.numel()) for _, te in self.folds}),
+            }
+        out["graph"] = summarize_graph(self.graph)
+        return out
 
     def __repr__(self) -> str:
         parts = [f"num_subgraphs={len(self)}", f"num_classes={self.num_classes}"]

@@ -1,17 +1,31 @@
-"""Data set summaries (what ``mmgraph info`` shows): counts as a dict and as aligned text."""
+"""Data set summaries (what ``mmgraph info`` shows): counts as a dict and as aligned text.
+
+This module knows graphs; a subgraph data set summarises itself
+(:meth:`~mmgraph.data.SubgraphDataset.summary`, built on :func:`summarize_graph`,
+:func:`label_counts` and :func:`split_sizes`), so imports go one way: ``subgraphs`` to
+``summary``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph
-from mmgraph.data.subgraphs import SPLIT_NAMES, SubgraphDataset
+from mmgraph.data.split import SPLIT_NAMES
 
 
-def summarize(data: MultimodalGraph | SubgraphDataset) -> dict[str, Any]:
+class Summarizable(Protocol):
+    """A data set that summarises itself, such as a :class:`~mmgraph.data.SubgraphDataset`."""
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-serialisable summary."""
+        ...
+
+
+def summarize(data: MultimodalGraph | Summarizable) -> dict[str, Any]:
     """Summarise a graph or a subgraph data set as a JSON-serialisable dict.
 
     For a graph: ``name``, ``nodes``, ``edges`` (as stored), ``edges_symmetrised``
@@ -27,16 +41,17 @@ def summarize(data: MultimodalGraph | SubgraphDataset) -> dict[str, Any]:
     Args:
         data (MultimodalGraph or SubgraphDataset): What to summarise.
     """
-    if isinstance(data, SubgraphDataset):
-        return _summarize_subgraphs(data)
     if isinstance(data, MultimodalGraph):
-        return _summarize_graph(data)
+        return summarize_graph(data)
+    if callable(getattr(type(data), "summary", None)):
+        return data.summary()
     raise TypeError(
         f"Expected a MultimodalGraph or a SubgraphDataset (got {type(data).__name__!r})"
     )
 
 
-def _summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
+def summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
+    """The summary of a graph (see :func:`summarize`)."""
     n = int(graph.num_nodes or 0)
     edge_index = getattr(graph, "edge_index", None)
     if edge_index is None:
@@ -67,10 +82,10 @@ def _summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
     out["modalities"] = {m: _modality(graph, m) for m in graph.modalities}
     y = getattr(graph, "y", None)
     if y is not None:
-        out.update(_labels(y, graph.class_names, graph.num_classes))
+        out.update(label_counts(y, graph.class_names, graph.num_classes))
         pos = graph.positive_class
         out["positive_class"] = None if pos is None else graph.label_name(int(pos))
-    splits = _splits({s: getattr(graph, f"{s}_mask", None) for s in SPLIT_NAMES})
+    splits = split_sizes({s: getattr(graph, f"{s}_mask", None) for s in SPLIT_NAMES})
     if splits:
         out["splits"] = splits
     return out
@@ -105,7 +120,8 @@ def _non_empty(texts: list[str]) -> int:
     return sum(1 for t in texts if t.strip())
 
 
-def _labels(y: Tensor, class_names: list[str] | None, num_classes: int) -> dict[str, Any]:
+def label_counts(y: Tensor, class_names: list[str] | None, num_classes: int) -> dict[str, Any]:
+    """``num_classes`` and ``labels`` (class name -> count, plus ``unlabelled``)."""
     names = class_names or [str(c) for c in range(num_classes)]
     counts = torch.bincount(y[y >= 0], minlength=len(names)).tolist() if y.numel() else []
     labels = {name: int(c) for name, c in zip(names, counts)}
@@ -113,34 +129,9 @@ def _labels(y: Tensor, class_names: list[str] | None, num_classes: int) -> dict[
     return {"num_classes": len(names), "labels": labels}
 
 
-def _splits(masks: dict[str, Tensor | None]) -> dict[str, int]:
+def split_sizes(masks: dict[str, Tensor | None]) -> dict[str, int]:
+    """Split name -> size, for the masks that are not :obj:`None`."""
     return {name: int(mask.sum()) for name, mask in masks.items() if mask is not None}
-
-
-def _summarize_subgraphs(data: SubgraphDataset) -> dict[str, Any]:
-    sizes = data.sizes().float()
-    out: dict[str, Any] = {
-        "name": data.name,
-        "subgraphs": len(data),
-        "whole_graphs": bool(data.whole_graphs),
-        "subgraph_sizes": {
-            "min": int(sizes.min()),
-            "mean": round(float(sizes.mean()), 2),
-            "max": int(sizes.max()),
-        },
-    }
-    out.update(_labels(data.y, data.class_names, data.num_classes))
-    splits = _splits({s: getattr(data, f"{s}_mask") for s in SPLIT_NAMES})
-    if splits:
-        out["splits"] = splits
-    if data.folds is not None:
-        out["folds"] = {
-            "count": len(data.folds),
-            "train_sizes": sorted({int(tr.numel()) for tr, _ in data.folds}),
-            "test_sizes": sorted({int(te.numel()) for _, te in data.folds}),
-        }
-    out["graph"] = _summarize_graph(data.graph)
-    return out
 
 
 def format_summary(summary: dict[str, Any], indent: int = 2) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mmgraph.data._checks import check_int, check_seed
 from mmgraph.data.graph import MISSING_CODE, MODALITIES, MultimodalGraph
 from mmgraph.data.split import stratified_split
 from mmgraph.seed import make_generator
@@ -354,20 +355,13 @@ def _check_arguments(
     num_communities: int | None,
     seed: int | None,
 ) -> None:
-    def integer(name: str, value: object, low: int) -> None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
-        if value < low:
-            raise ValueError(f"Expected '{name}' to be at least {low} (got {value})")
-
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise TypeError(f"Expected 'seed' to be an int or None (got {type(seed).__name__!r})")
-    integer("num_nodes", num_nodes, 10)
-    integer("image_size", image_size, 8)
-    integer("num_tweets", num_tweets, 0)
-    integer("activity_days", activity_days, 1)
+    check_seed(seed)
+    check_int(num_nodes, "num_nodes", 10)
+    check_int(image_size, "image_size", 8)
+    check_int(num_tweets, "num_tweets", 0)
+    check_int(activity_days, "activity_days", 1)
     if num_communities is not None:
-        integer("num_communities", num_communities, 1)
+        check_int(num_communities, "num_communities", 1)
     if not 0.0 < bot_fraction < 1.0:
         raise ValueError(
             f"Expected 'bot_fraction' in (0, 1) (got {bot_fraction}); both classes must occur"

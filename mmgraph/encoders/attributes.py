@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.data.graph import MISSING_CODE
+from mmgraph.encoders._inputs import check_node_mask
 from mmgraph.nn.functional import TensorCache, csr_from_dense, sparse_linear
 
 NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none")
@@ -155,17 +156,7 @@ class NumericStandardizer(nn.Module):
         """
         x = _check_numeric(x, self.num_features, "numeric")
         if mask is not None:
-            if (
-                not isinstance(mask, Tensor)
-                or mask.dtype != torch.bool
-                or mask.shape != (x.size(0),)
-            ):
-                raise ValueError(
-                    f"Expected 'mask' to be a bool tensor of shape [{x.size(0)}] (got "
-                    f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
-                    f"{list(getattr(mask, 'shape', []))})"
-                )
-            x = x[mask.to(x.device)]
+            x = x[check_node_mask(mask, x.size(0)).to(x.device)]
         if self.scaling == "none":
             return self
         values = self.transform(x.to(self.mean.device, torch.float64))

@@ -1,4 +1,4 @@
-"""Image encoders: any Hugging Face vision model (frozen, cached) and a small trainable CNN.
+"""Image encoders: any Hugging Face vision model (frozen, cached), and building one by name.
 
 Every encoder returns ``(x, mask)``: features ``[N, D]`` and a bool mask ``[N]`` of nodes
 with an image; rows of the other nodes are zeros. :class:`SmallCNN` is the CNN trained end
@@ -9,10 +9,9 @@ to end with a model (``FeatureConfig(image_encoder="cnn-e2e")``); the default ``
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -26,7 +25,13 @@ from mmgraph.data.images import (
     resolve_image_path,
     warn_unreadable,
 )
-from mmgraph.encoders._hub import from_pretrained, pooled_output, resolve_model_name
+from mmgraph.encoders._hub import (
+    PretrainedEncoder,
+    build_by_name,
+    from_pretrained,
+    pooled_output,
+)
+from mmgraph.encoders._inputs import ImageInput, check_image_tensor, check_node_mask, num_images
 from mmgraph.encoders.cache import (
     FeatureCache,
     fingerprint_module,
@@ -34,16 +39,19 @@ from mmgraph.encoders.cache import (
     hash_tensor,
     make_model_key,
 )
+from mmgraph.encoders.cnn import SmallCNN
 
 logger = logging.getLogger(__name__)
 
-IMAGE_ENCODERS = ("cnn",)
-"""Names :func:`build_image_encoder` maps to built-in modules (others are transformers)."""
+IMAGE_ENCODER_CLASSES: dict[str, Any] = {"cnn": SmallCNN}
+"""Names :func:`build_image_encoder` maps to built-in modules; any other name is a
+transformers model (:class:`ImageEncoder`)."""
 
-ImageInput = Tensor | Sequence[str | os.PathLike[str] | None]
+IMAGE_ENCODERS: tuple[str, ...] = tuple(IMAGE_ENCODER_CLASSES)
+"""The names of :data:`IMAGE_ENCODER_CLASSES`."""
 
 
-class ImageEncoder(nn.Module):
+class ImageEncoder(PretrainedEncoder):
     r"""Embed node images with a pre-trained vision model.
 
     For example ViT, from the `"An Image is Worth 16x16 Words"
@@ -87,9 +95,6 @@ class ImageEncoder(nn.Module):
         - **output:** :meth:`encode`: ``(x [N, D], mask [N])``; :meth:`forward`: ``[B, D]``
     """
 
-    flush_every: int = 64
-    """Batches between writes to the feature cache (an interrupted run keeps what it wrote)."""
-
     def __init__(
         self,
         model_name_or_path: str | os.PathLike[str],
@@ -108,21 +113,15 @@ class ImageEncoder(nn.Module):
         check_on_error(on_error)
         from transformers import AutoImageProcessor
 
-        self.name = os.fspath(model_name_or_path)
-        self.source = resolve_model_name(model_name_or_path)
+        self._settings(
+            model_name_or_path, batch_size, normalize, freeze, cache_dir, use_cache, progress
+        )
+        self.on_error = on_error
         self.processor: Any = from_pretrained(
             AutoImageProcessor.from_pretrained, self.name, self.source, "image processor"
         )
         self.model: nn.Module = self._load_model()
-        self.batch_size = batch_size
-        self.normalize = normalize
-        self.freeze = freeze
-        self.cache_dir = cache_dir
-        self.use_cache = use_cache
-        self.progress = progress
-        self.on_error = on_error
-        self.model.to(device)
-        self._apply_freeze()
+        self._place(device)
         with self._eval():
             probe = self._forward_images([torch.zeros(3, 32, 32)], rescale=False)
         self._dim = int(probe.size(1))
@@ -140,24 +139,6 @@ class ImageEncoder(nn.Module):
     def dim(self) -> int:
         """Size of the features."""
         return self._dim
-
-    @property
-    def device(self) -> torch.device:
-        """Device of the model's weights."""
-        return next(self.model.parameters()).device
-
-    def _apply_freeze(self) -> None:
-        for param in self.model.parameters():
-            param.requires_grad_(not self.freeze)
-        if self.freeze:
-            self.model.eval()
-
-    def train(self, mode: bool = True) -> ImageEncoder:
-        """Set training mode; a frozen encoder's model stays in eval mode."""
-        super().train(mode)
-        if self.freeze:
-            self.model.eval()
-        return self
 
     def reset_parameters(self) -> None:
         """Reload the pre-trained weights (undoing any fine-tuning)."""
@@ -182,19 +163,6 @@ class ImageEncoder(nn.Module):
 
     def _forward_images(self, images: Sequence[Any], rescale: bool | None) -> Tensor:
         return self(self.preprocess(images, rescale)).float().cpu()
-
-    @contextlib.contextmanager
-    def _eval(self) -> Iterator[None]:
-        was_training = self.model.training
-        self.model.eval()
-        grad: contextlib.AbstractContextManager[Any] = (
-            torch.inference_mode() if self.freeze else torch.no_grad()
-        )
-        try:
-            with grad:
-                yield
-        finally:
-            self.model.train(was_training)
 
     # ------------------------------------------------------------------ encode
     def model_key(self) -> str:
@@ -237,16 +205,10 @@ class ImageEncoder(nn.Module):
         from tqdm.auto import tqdm
 
         progress = self.progress if progress is None else progress
-        n = _num_images(images)
+        n = num_images(images)
         present = torch.ones(n, dtype=torch.bool)
         if mask is not None:
-            if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != (n,):
-                raise ValueError(
-                    f"Expected 'mask' to be a bool tensor of shape [{n}] (got "
-                    f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
-                    f"{list(getattr(mask, 'shape', []))})"
-                )
-            present = mask.cpu().clone()
+            present = check_node_mask(mask, n).cpu().clone()
         failed: list[str] = []
         items, keys, rescale = self._items(images, root, present, failed)
         x = torch.zeros(n, self.dim)
@@ -309,15 +271,7 @@ class ImageEncoder(nn.Module):
         items: list[Any] = [None] * n
         keys = [""] * n
         if isinstance(images, Tensor):
-            if images.dim() != 4 or images.size(1) not in (1, 3):
-                raise ValueError(
-                    "Expected images of shape [N, C, H, W] with C = 1 or 3 "
-                    f"(got {list(images.shape)})"
-                )
-            if images.dtype != torch.uint8 and not images.is_floating_point():
-                raise TypeError(
-                    f"Expected float images in [0, 1] or uint8 images (got {images.dtype})"
-                )
+            check_image_tensor(images)
             for i in present.nonzero().flatten().tolist():
                 image = images[i].cpu()
                 items[i] = image.expand(3, -1, -1) if image.size(0) == 1 else image
@@ -360,132 +314,6 @@ class ImageEncoder(nn.Module):
         )
 
 
-def _num_images(images: ImageInput) -> int:
-    if isinstance(images, Tensor):
-        return int(images.size(0)) if images.dim() > 0 else 0
-    if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
-        raise TypeError(
-            "Expected images as a tensor [N, C, H, W] or a sequence of paths, one per node "
-            f"(got {type(images).__name__!r})"
-        )
-    return len(images)
-
-
-class SmallCNN(nn.Module):
-    r"""A small convolutional network trained end to end on node images (such as avatars).
-
-    After the `"Gradient-Based Learning Applied to Document Recognition"
-    <https://doi.org/10.1109/5.726791>`_ paper.
-
-    Each block is a 3x3 convolution, batch normalisation, ReLU and 2x2 max pooling; the last
-    block's map is averaged over positions and projected:
-
-    .. math::
-        \mathbf{x} = \mathbf{W} \, \mathrm{avg}\big(B_L \circ \cdots \circ B_1(I)\big)
-        + \mathbf{b}.
-
-    :meth:`forward` runs on the nodes in ``mask`` only and returns zeros for the others, so
-    missing (zero) images do not enter the batch statistics.
-
-    Args:
-        in_channels (int, optional): Image channels. (default: :obj:`3`)
-        out_dim (int, optional): Output size. (default: :obj:`64`)
-        channels (Sequence[int], optional): Channels of each block. (default: ``(16, 32, 64)``)
-        batch_norm (bool, optional): Use batch normalisation (convolutions then have no
-            bias). (default: :obj:`True`)
-        dropout (float, optional): Dropout before the projection. (default: :obj:`0.0`)
-
-    Shapes:
-        - **input:** images ``[N, C, H, W]`` (float), mask ``[N]`` (bool, optional)
-        - **output:** ``(x [N, out_dim], mask [N])``
-    """
-
-    def __init__(
-        self,
-        in_channels: int = 3,
-        out_dim: int = 64,
-        channels: Sequence[int] = (16, 32, 64),
-        batch_norm: bool = True,
-        dropout: float = 0.0,
-    ) -> None:
-        super().__init__()
-        for key, value in (("in_channels", in_channels), ("out_dim", out_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Expected '{key}' to be a positive int (got {value!r})")
-        if len(channels) == 0 or any(not isinstance(c, int) or c < 1 for c in channels):
-            raise ValueError(
-                "Expected 'channels' to be a non-empty sequence of positive ints "
-                f"(got {channels!r})"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"Expected 'dropout' in [0, 1) (got {dropout})")
-        self.in_channels = in_channels
-        self.out_dim = out_dim
-        self.channels = tuple(channels)
-        self.batch_norm = batch_norm
-        layers: list[nn.Module] = []
-        previous = in_channels
-        for c in self.channels:
-            layers.append(nn.Conv2d(previous, c, kernel_size=3, padding=1, bias=not batch_norm))
-            if batch_norm:
-                layers.append(nn.BatchNorm2d(c))
-            layers.append(nn.ReLU())
-            layers.append(nn.MaxPool2d(2, ceil_mode=True))
-            previous = c
-        self.features = nn.Sequential(*layers)
-        self.dropout = nn.Dropout(dropout)
-        self.lin = nn.Linear(previous, out_dim)
-        self.reset_parameters()
-
-    @property
-    def dim(self) -> int:
-        """Output size."""
-        return self.out_dim
-
-    def reset_parameters(self) -> None:
-        """Re-initialise every layer."""
-        for module in self.modules():
-            reset = getattr(module, "reset_parameters", None)
-            if module is not self and callable(reset):
-                reset()
-
-    def forward(self, images: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Features ``[N, out_dim]`` of the images in ``mask`` (zeros elsewhere) and the mask."""
-        if not isinstance(images, Tensor) or images.dim() != 4:
-            raise ValueError(
-                f"Expected images of shape [N, C, H, W] (got "
-                f"{list(getattr(images, 'shape', [])) or type(images).__name__})"
-            )
-        if images.size(1) != self.in_channels:
-            raise ValueError(
-                f"Expected images with {self.in_channels} channels (got {images.size(1)}); set "
-                "'in_channels' to match"
-            )
-        if not images.is_floating_point():
-            raise TypeError(
-                f"Expected float images (got {images.dtype}); convert with `images.float() / 255`"
-            )
-        n = images.size(0)
-        if mask is None:
-            mask = torch.ones(n, dtype=torch.bool, device=images.device)
-        elif mask.dtype != torch.bool or mask.shape != (n,):
-            raise ValueError(
-                f"Expected 'mask' to be a bool tensor of shape [{n}] (got {mask.dtype} of "
-                f"shape {list(mask.shape)})"
-            )
-        x = images.new_zeros(n, self.out_dim)
-        if bool(mask.any()):
-            h = self.features(images[mask]).mean(dim=(2, 3))
-            x = x.index_put((mask.nonzero().flatten(),), self.lin(self.dropout(h)))
-        return x, mask
-
-    def __repr__(self) -> str:
-        return (
-            f"{self.__class__.__name__}({self.in_channels}, {self.out_dim}, "
-            f"channels={self.channels})"
-        )
-
-
 def build_image_encoder(name: str, **kwargs: Any) -> ImageEncoder | SmallCNN:
     """Build an image encoder by name.
 
@@ -494,14 +322,4 @@ def build_image_encoder(name: str, **kwargs: Any) -> ImageEncoder | SmallCNN:
             folder (:class:`ImageEncoder`).
         **kwargs: Arguments of the chosen class.
     """
-    if name == "cnn":
-        return SmallCNN(**kwargs)
-    if not isinstance(name, str) or not name:
-        raise ValueError(
-            f"Expected an image encoder name: one of {IMAGE_ENCODERS} or a transformers "
-            f"model name or folder (got {name!r})"
-        )
-    try:
-        return ImageEncoder(name, **kwargs)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"{error}. Other image encoders: {IMAGE_ENCODERS}") from error
+    return build_by_name(name, IMAGE_ENCODER_CLASSES, ImageEncoder, "image encoder", **kwargs)

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmgraph.data.images import check_on_error, read_images
+from mmgraph.encoders._inputs import ImageInput, check_image_tensor, check_node_mask, num_images
 from mmgraph.encoders.cache import (
     FeatureCache,
     default_cache_dir,
@@ -31,7 +32,6 @@ from mmgraph.encoders.cache import (
     hash_tensor,
     make_model_key,
 )
-from mmgraph.encoders.image import ImageInput, _num_images
 from mmgraph.seed import make_generator
 
 logger = logging.getLogger(__name__)
@@ -351,27 +351,13 @@ class ImageAutoencoder:
         Paths are read (``on_error`` applies to unreadable files); tensors are converted
         (``uint8`` scaled, grey repeated to RGB) and resized when their side differs.
         """
-        n = _num_images(images)
-        present = torch.ones(n, dtype=torch.bool) if mask is None else mask.cpu().clone()
-        if mask is not None and (mask.dtype != torch.bool or tuple(mask.shape) != (n,)):
-            raise ValueError(
-                f"Expected 'mask' to be a bool tensor of shape [{n}] (got {mask.dtype} of "
-                f"shape {list(mask.shape)})"
-            )
+        n = num_images(images)
+        present = torch.ones(n, dtype=torch.bool)
+        if mask is not None:
+            present = check_node_mask(mask, n).cpu().clone()
         if isinstance(images, Tensor):
-            if images.dim() != 4 or images.size(1) not in (1, 3):
-                raise ValueError(
-                    "Expected images of shape [N, C, H, W] with C = 1 or 3 "
-                    f"(got {list(images.shape)})"
-                )
-            if images.dtype == torch.uint8:
-                pixels = images.float() / 255.0
-            elif images.is_floating_point():
-                pixels = images.float()
-            else:
-                raise TypeError(
-                    f"Expected float images in [0, 1] or uint8 images (got {images.dtype})"
-                )
+            check_image_tensor(images)
+            pixels = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
             pixels = pixels.cpu()
             if pixels.size(1) == 1:
                 pixels = pixels.expand(-1, 3, -1, -1)

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from mmgraph import resolver
+
 
 def to_numpy(value: Any, name: str) -> np.ndarray:
     """Return ``value`` (tensor, array or nested sequence) as a NumPy array."""
@@ -86,13 +88,16 @@ def check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) ->
         )
 
 
-def check_positive_int(value: Any, name: str) -> int:
-    """Return ``value`` when it is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
-    if value < 1:
-        raise ValueError(f"Expected '{name}' >= 1 (got {value})")
-    return int(value)
+def check_edge_index(edge_index: Any, num_nodes: int) -> np.ndarray:
+    """Return ``edge_index`` (array-like ``[2, E]``) as an ``int64`` array.
+
+    The check is :func:`mmgraph.resolver.check_edge_index`, on the edges as a tensor.
+    """
+    edges = to_numpy(edge_index, "edge_index")
+    if edges.size == 0 and edges.ndim == 2:  # an empty list of edges reads as floats
+        edges = edges.astype(np.int64)
+    resolver.check_edge_index(torch.as_tensor(edges), num_nodes)
+    return edges.astype(np.int64, copy=False)
 
 
 def resolve_seed(seed: int | None) -> int:

@@ -11,11 +11,11 @@ from mmgraph.data.graph import UNLABELLED
 from mmgraph.eval._checks import (
     as_labels,
     as_matrix,
-    check_positive_int,
+    check_edge_index,
     check_same_length,
     resolve_seed,
-    to_numpy,
 )
+from mmgraph.resolver import check_positive_int
 
 CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "spectral", "agglomerative")
 """The names :func:`cluster_embeddings` accepts."""
@@ -161,21 +161,6 @@ def clustering_accuracy(y_true: Any, y_pred: Any) -> float:
     return float(counts[rows, cols].sum() / truth.size)
 
 
-def _check_edge_index(edge_index: Any, num_nodes: int) -> np.ndarray:
-    edges = to_numpy(edge_index, "edge_index")
-    if edges.ndim != 2 or edges.shape[0] != 2:
-        raise ValueError(f"Expected 'edge_index' of shape [2, E] (got {list(edges.shape)})")
-    if edges.size > 0 and not np.issubdtype(edges.dtype, np.integer):
-        raise TypeError(f"Expected 'edge_index' to be of integer type (got {str(edges.dtype)!r})")
-    edges = edges.astype(np.int64, copy=False)
-    if edges.size > 0 and (edges.min() < 0 or edges.max() >= num_nodes):
-        raise ValueError(
-            f"Expected 'edge_index' values in [0, {num_nodes}) (got values in "
-            f"[{int(edges.min())}, {int(edges.max())}])"
-        )
-    return edges
-
-
 def modularity(edge_index: Any, assignment: Any, num_nodes: int | None = None) -> float:
     r"""Newman modularity of a node partition on the undirected, unweighted graph.
 
@@ -205,7 +190,7 @@ def modularity(edge_index: Any, assignment: Any, num_nodes: int | None = None) -
         raise ValueError(
             f"Expected 'assignment' to have one entry per node ({n}) (got {labels.shape[0]})"
         )
-    edges = _check_edge_index(edge_index, n)
+    edges = check_edge_index(edge_index, n)
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
     graph.add_edges_from(edges.T.tolist())

@@ -11,10 +11,10 @@ from mmgraph.eval._checks import (
     as_labels,
     as_mask,
     as_matrix,
-    check_positive_int,
     check_same_length,
     resolve_seed,
 )
+from mmgraph.resolver import check_positive_int
 
 
 def linear_probe(

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from mmgraph.eval._checks import as_mask, as_matrix, check_positive_int, check_same_length
+from mmgraph.eval._checks import as_mask, as_matrix, check_same_length
+from mmgraph.resolver import check_positive_int
 
 RETRIEVAL_METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
 """The similarity measures :func:`retrieval_metrics` accepts."""

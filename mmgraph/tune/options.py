@@ -304,16 +304,11 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
     return model
 
 
-def node_run(options: Mapping[str, Any], progress: bool = False) -> NodeRun:
-    """What ``mmgraph train`` with these options trains (``options``: see :data:`OPTIONS`)."""
-    from mmgraph.tasks import DataSpec
-    from mmgraph.tasks.node_classification import design_choices
+def _train_config(o: Mapping[str, Any], progress: bool, **extra: Any) -> Any:
+    """The ``TrainConfig`` of the training options supervised tasks share, plus ``extra``."""
     from mmgraph.train import TrainConfig
 
-    o = resolve("node", options)
-    model = _model(o)
-    design_choices(model)  # refuses bad combinations now
-    train = TrainConfig(
+    return TrainConfig(
         epochs=o["epochs"],
         lr=o["lr"],
         lr_step_size=o["lr_step_size"],
@@ -321,9 +316,24 @@ def node_run(options: Mapping[str, Any], progress: bool = False) -> NodeRun:
         weight_decay=o["weight_decay"],
         patience=o["patience"],
         monitor=o["monitor"],
-        class_weights=not o["no_class_weights"],
         seed=o["seed"],
         progress=progress,
+        **extra,
+    )
+
+
+def node_run(options: Mapping[str, Any], progress: bool = False) -> NodeRun:
+    """What ``mmgraph train`` with these options trains (``options``: see :data:`OPTIONS`)."""
+    from mmgraph.tasks import DataSpec
+    from mmgraph.tasks.node_classification import design_choices
+
+    o = resolve("node", options)
+    model = _model(o)
+    design_choices(model)  # refuses bad combinations now
+    train = _train_config(
+        o,
+        progress,
+        class_weights=not o["no_class_weights"],
         batch_size=o["batch_size"],
         fanouts=o["fanouts"],
     )
@@ -353,7 +363,6 @@ def subgraph_run(
     :data:`WHOLE_GRAPH_DEFAULTS` for the options not in ``options``.
     """
     from mmgraph.tasks.subgraph import SubgraphConfig
-    from mmgraph.train import TrainConfig
 
     o = resolve("subgraph", {**(WHOLE_GRAPH_DEFAULTS if whole_graphs else {}), **options})
     config = SubgraphConfig(
@@ -375,17 +384,7 @@ def subgraph_run(
         walk_length=o["walk_length"],
         walks_per_node=o["walks_per_node"],
     )
-    train = TrainConfig(
-        epochs=o["epochs"],
-        lr=o["lr"],
-        lr_step_size=o["lr_step_size"],
-        lr_gamma=o["lr_gamma"],
-        weight_decay=o["weight_decay"],
-        patience=o["patience"],
-        monitor=o["monitor"],
-        seed=o["seed"],
-        progress=progress,
-    )
+    train = _train_config(o, progress)
     seeds = list(range(o["seed"], o["seed"] + o["repeats"]))
     source = {"data": str(o["data"]), "root": None if o["root"] is None else str(o["root"])}
     return SubgraphRun(config, train, _features(o), seeds, source)

@@ -62,7 +62,25 @@ SEARCH_SPLIT_SEED = 0
 """Seed of the split a node search selects on, when the data has no split of its own."""
 
 
-class NodeSearch:
+class TaskSearch:
+    """What the search of every task shares: the data set it selects on.
+
+    Args:
+        data (str): A built-in data set name or a path (the ``--data`` of the task).
+        root (str, optional): The data root. (default: :obj:`None`)
+    """
+
+    task: str
+
+    def __init__(self, data: str, root: str | None = None) -> None:
+        self.source, self.root = str(data), root
+
+    def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` with this search's data set."""
+        return {**options, "data": self.source, "root": self.root}
+
+
+class NodeSearch(TaskSearch):
     """Node classification: selects on the validation ``monitor`` (macro-F1 by default)."""
 
     task = "node"
@@ -72,7 +90,7 @@ class NodeSearch:
         from mmgraph.tasks import DataSpec, load_graph
         from mmgraph.tasks.node_classification import check_trainable
 
-        self.source, self.root = str(data), root
+        super().__init__(data, root)
         spec = DataSpec(self.source, root=root, split_seed=SEARCH_SPLIT_SEED)
         graph = load_graph(spec, need_labels=True)
         check_trainable(graph, spec.source)
@@ -83,9 +101,6 @@ class NodeSearch:
         """What the search maximises."""
         monitor = node_run(self._with_data(options)).train.monitor
         return f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
-
-    def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        return {**options, "data": self.source, "root": self.root}
 
     def trial(self, options: Mapping[str, Any], report: Report) -> float:
         """Train once on the data without test labels; the best validation score."""
@@ -189,7 +204,7 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0, fold: int = 0) 
     )
 
 
-class SubgraphSearch:
+class SubgraphSearch(TaskSearch):
     """Subgraph / graph classification: selects on the validation ``monitor``.
 
     Whole graphs in cross-validation folds (TU) select inside each fold's training graphs:
@@ -205,7 +220,7 @@ class SubgraphSearch:
     def __init__(self, data: str, root: str | None = None) -> None:
         from mmgraph.tasks.subgraph import load_subgraph_dataset
 
-        self.source, self.root = str(data), root
+        super().__init__(data, root)
         dataset = load_subgraph_dataset(self.source, root=root)
         self.whole_graphs = bool(dataset.whole_graphs)
         self.space_name = "graph" if self.whole_graphs else "subgraph"
@@ -217,9 +232,6 @@ class SubgraphSearch:
                 f"{self.source!r} has no validation subgraphs to select on: give it a split "
                 "with 'val' subgraphs"
             )
-
-    def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        return {**options, "data": self.source, "root": self.root}
 
     def criterion(self, options: Mapping[str, Any]) -> str:
         """What the search maximises."""
@@ -345,7 +357,7 @@ def edge_auc(emb: np.ndarray, positives: np.ndarray, negatives: np.ndarray) -> f
     return float(roc_auc_score(truth, values))
 
 
-class UnsupervisedSearch:
+class UnsupervisedSearch(TaskSearch):
     """Unsupervised embeddings: selects on held-out edge AUC, a label-free criterion.
 
     A seeded tenth of the undirected edges is removed (with every label) before the
@@ -360,12 +372,9 @@ class UnsupervisedSearch:
     def __init__(self, data: str, root: str | None = None) -> None:
         from mmgraph.tasks import DataSpec, load_graph
 
-        self.source, self.root = str(data), root
+        super().__init__(data, root)
         graph = load_graph(DataSpec(self.source, root=root))
         self.data, self.positives, self.negatives = hold_out_edges(graph)
-
-    def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        return {**options, "data": self.source, "root": self.root}
 
     def criterion(self, options: Mapping[str, Any]) -> str:
         """What the search maximises."""

@@ -36,6 +36,7 @@ import yaml
 
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError
+from mmgraph.resolver import check_positive_int
 from mmgraph.tasks.run_folder import RunFolder, write_atomic
 from mmgraph.tune.budget import parse_budget
 from mmgraph.tune.options import TASKS
@@ -386,10 +387,10 @@ def tune(
         ("seeds", seeds),
     )
     for name, value in counts_given:
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise InputError(f"Expected '{name}' to be a positive int (got {value!r})")
-        if value is not None and value < 1:
-            raise InputError(f"Expected '{name}' >= 1 (got {value})")
+        try:
+            check_positive_int(value, name, optional=True)
+        except (TypeError, ValueError) as error:
+            raise InputError(str(error)) from None
     if task is not None and task not in TASKS:
         raise InputError(f"Unknown task {task!r}; expected one of {', '.join(TASKS)}")
     start = time.time()

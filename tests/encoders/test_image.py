@@ -1,3 +1,5 @@
+"""The transformers image encoder (mmgraph.encoders.image) and building one by name."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -5,11 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 
-from mmgraph.data.images import load_images, read_images, to_rgb
 from mmgraph.encoders._hub import pooled_output
 from mmgraph.encoders.image import ImageEncoder, SmallCNN, build_image_encoder
 
@@ -52,77 +52,6 @@ def configured(encoder: ImageEncoder, **settings: Any) -> Iterator[ImageEncoder]
 
 def images(n: int, seed: int = 0) -> torch.Tensor:
     return torch.rand(n, 3, 40, 36, generator=torch.Generator().manual_seed(seed))
-
-
-# ------------------------------------------------------------------ read_images
-def test_read_images_converts_modes(flags: Path) -> None:
-    from PIL import Image
-
-    paths = [PALETTE, PALETTE_ALPHA, RGB, RGBA, None]
-    modes = []
-    for name in paths[:4]:
-        with Image.open(flags / name) as im:
-            modes.append(im.mode)
-    assert modes == ["P", "P", "RGB", "RGBA"]
-    x, mask = read_images(paths, root=flags, size=(24, 32))
-    assert x.shape == (5, 3, 24, 32) and x.dtype == torch.float32
-    assert mask.tolist() == [True, True, True, True, False]
-    assert (
-        float(x.min()) >= 0.0
-        and float(x.max()) <= 1.0
-        and torch.equal(x[4], torch.zeros(3, 24, 32))
-    )
-
-
-def test_alpha_is_composited_on_white(flags: Path) -> None:
-    from PIL import Image
-
-    with Image.open(flags / RGBA) as im:
-        rgba = np.asarray(im.convert("RGBA"), dtype=np.float64) / 255.0
-    assert rgba[..., 3].min() < 1.0  # the flag has transparent pixels
-    alpha = rgba[..., 3:]
-    expected = rgba[..., :3] * alpha + (1.0 - alpha)
-    width, height = rgba.shape[1], rgba.shape[0]
-    x, _ = read_images([flags / RGBA], size=(height, width))  # no resize
-    got = x[0].permute(1, 2, 0).double().numpy()
-    assert np.abs(got - expected).max() <= 1.5 / 255
-
-
-def test_grey_and_grey_alpha_become_rgb(tmp_path: Path) -> None:
-    from PIL import Image
-
-    Image.new("L", (4, 4), 128).save(tmp_path / "grey.png")
-    Image.new("LA", (4, 4), (0, 0)).save(tmp_path / "clear.png")  # fully transparent black
-    x, mask = read_images(["grey.png", "clear.png"], root=tmp_path, size=(4, 4))
-    assert mask.all()
-    torch.testing.assert_close(x[0], torch.full((3, 4, 4), 128 / 255))
-    torch.testing.assert_close(x[1], torch.ones(3, 4, 4))  # white background
-    assert to_rgb(Image.new("RGB", (2, 2))).mode == "RGB"
-
-
-def test_unreadable_files(tmp_path: Path, flags: Path) -> None:
-    (tmp_path / "broken.png").write_bytes(b"not an image")
-    with pytest.raises(ValueError, match="Could not read image file .*broken.png"):
-        read_images(["broken.png"], root=tmp_path)
-    with pytest.raises(FileNotFoundError, match="Image file .*gone.png' not found"):
-        read_images([tmp_path / "gone.png"])
-    with pytest.warns(UserWarning, match=r"Could not read 2 image file\(s\), marked missing"):
-        x, mask = read_images(
-            [flags / RGB, tmp_path / "broken.png", tmp_path / "gone.png"],
-            size=(8, 8),
-            on_error="missing",
-        )
-    assert mask.tolist() == [True, False, False] and torch.equal(x[1:], torch.zeros(2, 3, 8, 8))
-    with pytest.warns(UserWarning, match="broken.png"):
-        pil, mask = load_images(["broken.png", RGB], root=tmp_path, on_error="missing")
-    assert pil[0] is None and mask.tolist() == [False, False]  # RGB is not in tmp_path either
-
-
-def test_read_images_argument_errors() -> None:
-    with pytest.raises(ValueError, match=r"Expected 'size' to be \(height, width\)"):
-        read_images([None], size=(0, 4))
-    with pytest.raises(ValueError, match="Expected 'on_error' to be one of"):
-        read_images([None], on_error="skip")
 
 
 # ---------------------------------------------------------------- ImageEncoder
@@ -292,62 +221,6 @@ def test_image_encoder_errors(
         vit.encode("one/path.png")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[2\]"):
         vit.encode(images(2), mask=torch.ones(2))
-
-
-# -------------------------------------------------------------------- SmallCNN
-def test_small_cnn_shapes_mask_and_gradients() -> None:
-    torch.manual_seed(0)
-    cnn = SmallCNN(3, 8, channels=(4, 6)).eval()
-    imgs = images(4)
-    mask = torch.tensor([True, False, True, True])
-    x, out_mask = cnn(imgs, mask)
-    assert x.shape == (4, 8) and torch.equal(out_mask, mask)
-    assert torch.equal(x[1], torch.zeros(8))
-    alone, _ = cnn(imgs[[0, 2, 3]])
-    torch.testing.assert_close(x[mask], alone)  # missing images do not touch the others
-    cnn.train()
-    x, _ = cnn(imgs, mask)
-    x.sum().backward()
-    assert all(p.grad is not None for p in cnn.parameters())
-    odd, _ = cnn(torch.rand(2, 3, 5, 7, generator=torch.Generator().manual_seed(1)))
-    assert odd.shape == (2, 8)
-
-
-def test_small_cnn_parameters_state_dict_repr_to() -> None:
-    torch.manual_seed(0)
-    cnn = SmallCNN(in_channels=1, out_dim=5, channels=(4, 6))
-    expected = (1 * 4 * 9 + 2 * 4) + (4 * 6 * 9 + 2 * 6) + (6 * 5 + 5)
-    assert sum(p.numel() for p in cnn.parameters()) == expected
-    no_bn = SmallCNN(in_channels=1, out_dim=5, channels=(4,), batch_norm=False)
-    assert sum(p.numel() for p in no_bn.parameters()) == (1 * 4 * 9 + 4) + (4 * 5 + 5)
-    assert repr(cnn) == "SmallCNN(1, 5, channels=(4, 6))"
-    imgs = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(2))
-    other = SmallCNN(in_channels=1, out_dim=5, channels=(4, 6))
-    other.load_state_dict(cnn.state_dict())
-    torch.testing.assert_close(other.eval()(imgs)[0], cnn.eval()(imgs)[0])
-    cnn.reset_parameters()
-    assert not torch.allclose(other(imgs)[0], cnn(imgs)[0])
-    cnn.to(torch.float64)
-    assert all(t.dtype == torch.float64 for t in [*cnn.parameters(), cnn.features[1].running_mean])
-    assert cnn.dim == 5
-
-
-def test_small_cnn_errors() -> None:
-    cnn = SmallCNN(3, 4, channels=(2,))
-    with pytest.raises(ValueError, match=r"Expected images of shape \[N, C, H, W\]"):
-        cnn(torch.rand(3, 8, 8))
-    with pytest.raises(ValueError, match="Expected images with 3 channels"):
-        cnn(torch.rand(1, 1, 8, 8))
-    with pytest.raises(TypeError, match="Expected float images"):
-        cnn(torch.ones(1, 3, 8, 8, dtype=torch.uint8))
-    with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[1\]"):
-        cnn(torch.rand(1, 3, 8, 8), torch.ones(2, dtype=torch.bool))
-    with pytest.raises(ValueError, match="Expected 'out_dim' to be a positive int"):
-        SmallCNN(out_dim=0)
-    with pytest.raises(ValueError, match="Expected 'channels' to be a non-empty sequence"):
-        SmallCNN(channels=())
-    with pytest.raises(ValueError, match=r"Expected 'dropout' in \[0, 1\)"):
-        SmallCNN(dropout=1.0)
 
 
 def test_build_image_encoder(vision_dirs: dict[str, Path]) -> None:

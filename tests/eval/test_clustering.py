@@ -58,7 +58,7 @@ def test_k_one_and_kwargs() -> None:
     ("args", "kwargs", "error", "match"),
     [
         ((3,), {"method": "dbscan"}, ValueError, "kmeans, spectral, agglomerative"),
-        ((0,), {}, ValueError, "'k' >= 1"),
+        ((0,), {}, ValueError, "'k' to be an int >= 1"),
         ((16,), {}, ValueError, "'k' <= the number of nodes 15"),
         ((2.0,), {}, TypeError, "'k' to be an int"),
         ((3,), {"n_clusters": 3}, TypeError, "as 'k'"),
@@ -91,7 +91,7 @@ def test_clusterer_estimator() -> None:
     np.testing.assert_array_equal(clusterer.fit_predict(emb), expected)
     with pytest.raises(ValueError, match="Unknown clustering method 'kmedoids'"):
         Clusterer(3, method="kmedoids")
-    with pytest.raises(ValueError, match="'k' >= 1"):
+    with pytest.raises(ValueError, match="'k' to be an int >= 1"):
         Clusterer(0)
 
 
@@ -192,7 +192,7 @@ def test_modularity_errors() -> None:
         modularity(edge_index.T, [0] * 6)
     with pytest.raises(TypeError, match="'edge_index' to be of integer type"):
         modularity(edge_index.float(), [0] * 6)
-    with pytest.raises(ValueError, match=r"values in \[0, 5\)"):
+    with pytest.raises(ValueError, match=r"must be in \[0, 5\)"):
         modularity(edge_index, [0] * 5)
     with pytest.raises(ValueError, match=r"one entry per node \(7\) \(got 6\)"):
         modularity(edge_index, [0] * 6, num_nodes=7)
@@ -240,7 +240,7 @@ def test_clustering_metrics_errors() -> None:
         clustering_metrics(None, [0, 1], emb=torch.zeros(3, 2))
     with pytest.raises(ValueError, match=r"one entry per node \(3\)"):
         clustering_metrics(None, [0, 1], num_nodes=3)
-    with pytest.raises(ValueError, match="'max_silhouette_nodes' >= 1"):
+    with pytest.raises(ValueError, match="'max_silhouette_nodes' to be an int >= 1"):
         clustering_metrics(None, [0, 1], max_silhouette_nodes=0)
 
 

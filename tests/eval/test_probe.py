@@ -102,7 +102,7 @@ def test_separable_is_perfect() -> None:
         ({"test_mask": torch.tensor([0.0, 1.0])}, TypeError, "bool mask or integer indices"),
         ({"y": torch.zeros(59, dtype=torch.long)}, ValueError, "same number of rows"),
         ({"C": 0.0}, ValueError, "'C' > 0"),
-        ({"max_iter": 0}, ValueError, "'max_iter' >= 1"),
+        ({"max_iter": 0}, ValueError, "'max_iter' to be an int >= 1"),
     ],
 )
 def test_probe_errors(change, error, match) -> None:

@@ -85,7 +85,7 @@ def test_perfect_and_collapsed() -> None:
     ("kwargs", "error", "match"),
     [
         ({"metric": "manhattan"}, ValueError, "cosine, dot, euclidean"),
-        ({"ks": (0, 5)}, ValueError, "'k' >= 1"),
+        ({"ks": (0, 5)}, ValueError, "'k' to be an int >= 1"),
         ({"ks": 5}, TypeError, "'ks' to be a sequence of ints"),
         ({"ks": ()}, ValueError, "at least one cut-off"),
         ({"ks": (1.5,)}, TypeError, "'k' to be an int"),
@@ -103,5 +103,5 @@ def test_errors(kwargs, error, match) -> None:
 
 
 def test_batch_size_error() -> None:
-    with pytest.raises(ValueError, match="'batch_size' >= 1"):
+    with pytest.raises(ValueError, match="'batch_size' to be an int >= 1"):
         retrieval_ranks(torch.ones(3, 2), torch.ones(3, 2), batch_size=0)

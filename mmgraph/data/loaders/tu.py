@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
@@ -20,6 +21,8 @@ from mmgraph.errors import InputError, read_text
 log = logging.getLogger(__name__)
 
 FOLD_FOLDER = "10fold_idx"
+
+T = TypeVar("T", int, float)
 
 
 def find_tu_file(root: str | Path, name: str | None = None) -> Path:
@@ -94,14 +97,16 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
         pos += 1
         return lines[pos - 1].split()
 
-    def ints(parts: list[str], what: str, low: int = 0) -> list[int]:
+    def numbers(parts: list[str], cast: Callable[[str], T], expected: str) -> list[T]:
         try:
-            values = [int(v) for v in parts]
+            return [cast(v) for v in parts]
         except ValueError:
             raise InputError(
-                f"Expected integers for {what} on line {pos} of '{path}' (got "
-                f"{' '.join(parts)[:50]!r})"
+                f"Expected {expected} on line {pos} of '{path}' (got {' '.join(parts)[:50]!r})"
             ) from None
+
+    def ints(parts: list[str], what: str, low: int = 0) -> list[int]:
+        values = numbers(parts, int, f"integers for {what}")
         for value in values:
             if value < low:
                 raise InputError(
@@ -152,13 +157,7 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
                 dst.append(offset + j)
             tags.append(tag)
             extra = parts[2 + degree :]
-            try:
-                values = [float(v) for v in extra]
-            except ValueError:
-                raise InputError(
-                    f"Expected numeric node features after the neighbours on line {pos} of "
-                    f"'{path}' (got {' '.join(extra)[:50]!r})"
-                ) from None
+            values = numbers(extra, float, "numeric node features after the neighbours")
             if not all(math.isfinite(v) for v in values):
                 raise InputError(
                     f"Node {i} of graph {g} (line {pos} of '{path}') has a NaN or infinite "

@@ -247,6 +247,16 @@ def read_json(path: Path, what: str) -> Any:
         raise InputError(f"The {what} '{path}' nests JSON too deeply to read") from None
 
 
+def read_json_list(path: Path, what: str, items: str, hint: str = "") -> list[Any]:
+    """:func:`read_json` of a file that must hold a JSON list (of ``items``)."""
+    records = read_json(path, what)
+    if not isinstance(records, list):
+        raise InputError(
+            f"Expected '{path}' to hold a JSON list of {items} (got {type(records).__name__}){hint}"
+        )
+    return records
+
+
 def _typed(value: Any, kind: type, field: str, uid: str, path: Path) -> Any:
     """``value`` if it is None or a ``kind``, else an InputError naming the user and file."""
     if value is None or isinstance(value, kind):
@@ -272,12 +282,7 @@ def _load_twibot20(
     domains: list[list[str] | None] = []
     seen: dict[str, str] = {}
     for path, split in files:
-        records = read_json(path, "TwiBot-20 file")
-        if not isinstance(records, list):
-            raise InputError(
-                f"Expected '{path}' to hold a JSON list of users (got "
-                f"{type(records).__name__}): is it a TwiBot-20 file?"
-            )
+        records = read_json_list(path, "TwiBot-20 file", "users", ": is it a TwiBot-20 file?")
         for i, record in enumerate(records):
             for key in ("ID", "profile"):
                 if not isinstance(record, dict) or key not in record:
@@ -353,12 +358,7 @@ def _load_twibot20(
 def _load_twibot22(
     folder: Path, ref: datetime, include_tweets: bool, max_tweets: int | None
 ) -> MultimodalGraph:
-    records = read_json(folder / "user.json", "TwiBot-22 user file")
-    if not isinstance(records, list):
-        raise InputError(
-            f"Expected '{folder / 'user.json'}' to hold a JSON list of users (got "
-            f"{type(records).__name__})"
-        )
+    records = read_json_list(folder / "user.json", "TwiBot-22 user file", "users")
     users: list[_User] = []
     descriptions: list[Any] = []
     for i, record in enumerate(records):
@@ -399,12 +399,7 @@ def _load_twibot22(
     tweets: dict[str, list[str]] = {}
     if include_tweets:
         for path in sorted(folder.glob("tweet_*.json")):
-            tweet_list = read_json(path, "TwiBot-22 tweet file")
-            if not isinstance(tweet_list, list):
-                raise InputError(
-                    f"Expected '{path}' to hold a JSON list of tweets (got "
-                    f"{type(tweet_list).__name__})"
-                )
+            tweet_list = read_json_list(path, "TwiBot-22 tweet file", "tweets")
             for i, tweet in enumerate(tweet_list):
                 if not isinstance(tweet, dict):
                     raise InputError(

@@ -19,7 +19,7 @@ from mmgraph.models import FeatureConfig, featurize
 from mmgraph.nn import GCNConv
 from mmgraph.seed import seed_everything
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "node_classification.py"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "node_classification.py"
 
 
 @pytest.fixture(scope="module")

@@ -1,3 +1,5 @@
+"""The transformer text encoder (mmgraph.encoders.text.transformer)."""
+
 from __future__ import annotations
 
 import sys
@@ -7,13 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmgraph.encoders.text import (
-    HashingTextEncoder,
-    TextEncoder,
-    TfidfTextEncoder,
-    build_text_encoder,
-    split_texts,
-)
+from mmgraph.encoders.text import TextEncoder
 
 SENTENCES = [
     "A man is playing a guitar.",
@@ -253,92 +249,3 @@ def _tokenizer_only(source: Path, target: Path) -> Path:
     for name in ("tokenizer.json", "tokenizer_config.json"):
         (target / name).write_bytes((source / name).read_bytes())
     return target
-
-
-def test_split_texts() -> None:
-    assert split_texts(["a", None, " ", ["b", " ", "c"], []]) == [["a"], [], [], ["b", "c"], []]
-
-
-# ------------------------------------------------------------- light encoders
-DOCS = ["graphs and nodes", "nodes with text", None, ["images of flags", "flags"], "stock market"]
-
-
-def test_tfidf_fits_on_training_nodes_only() -> None:
-    train = torch.tensor([True, True, False, True, False])
-    enc = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train)
-    assert "market" not in enc.vectorizer.vocabulary_  # only in a test node
-    assert "flags" in enc.vectorizer.vocabulary_
-    x, mask = enc.encode(DOCS)
-    assert x.shape == (5, 3) and mask.tolist() == [True, True, False, True, True]
-    assert torch.equal(x[2], torch.zeros(3))
-    again = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train).encode(DOCS)[0]
-    assert torch.equal(x, again)  # seeded
-
-
-def test_tfidf_joins_a_nodes_texts_and_pads() -> None:
-    enc = TfidfTextEncoder(dim=None).fit(DOCS)
-    x, _ = enc.encode([["images of flags", "flags"], "images of flags\nflags"])
-    assert torch.equal(x[0], x[1]) and x.size(1) == enc.dim == len(enc.vectorizer.vocabulary_)
-    with pytest.warns(UserWarning, match="padded with zeros to dim=50"):
-        small = TfidfTextEncoder(dim=50, seed=0).fit(DOCS)
-    x, _ = small.encode(DOCS)
-    assert x.shape == (5, 50) and torch.equal(x[:, 4:], torch.zeros(5, 46))
-
-
-def test_tfidf_errors() -> None:
-    with pytest.raises(ValueError, match="Expected 'dim' to be a positive int or None"):
-        TfidfTextEncoder(dim=0)
-    with pytest.raises(ValueError, match="is not fitted"):
-        TfidfTextEncoder().encode(DOCS)
-    with pytest.raises(ValueError, match="known after `fit`"):
-        _ = TfidfTextEncoder(dim=None).dim
-    with pytest.raises(ValueError, match="Found no node with text"):
-        TfidfTextEncoder().fit([None, " "])
-    with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[5\]"):
-        TfidfTextEncoder().fit(DOCS, mask=torch.ones(4, dtype=torch.bool))
-    with pytest.raises(ValueError, match="Could not build a TF-IDF vocabulary"):
-        TfidfTextEncoder().fit(["a", "b"])
-
-
-def test_hashing_matches_sklearn() -> None:
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    enc = HashingTextEncoder(dim=64)
-    assert enc.fit(DOCS) is enc
-    x, mask = enc.encode(DOCS)
-    ref = HashingVectorizer(n_features=64, alternate_sign=False).transform(["stock market"])
-    torch.testing.assert_close(x[4], torch.tensor(ref.toarray()[0], dtype=torch.float32))
-    assert torch.equal(x[2], torch.zeros(64)) and not mask[2]
-    joined, _ = enc.encode(["images of flags\nflags"])
-    assert torch.equal(x[3], joined[0])
-    assert repr(enc) == "HashingTextEncoder(dim=64, ngram_range=(1, 1), norm='l2')"
-    with pytest.raises(ValueError, match="Expected 'dim' to be a positive int"):
-        HashingTextEncoder(dim=0)
-
-
-def test_build_text_encoder(tiny_bert_dir: Path) -> None:
-    assert isinstance(build_text_encoder("tfidf", dim=4), TfidfTextEncoder)
-    assert isinstance(build_text_encoder("hashing", dim=8), HashingTextEncoder)
-    enc = build_text_encoder(str(tiny_bert_dir), use_cache=False, progress=False)
-    assert isinstance(enc, TextEncoder) and enc.dim == 16
-    with pytest.raises(FileNotFoundError, match="Other text encoders: \\('tfidf', 'hashing'\\)"):
-        build_text_encoder("tfidff")
-    with pytest.raises(ValueError, match="Expected a text encoder name"):
-        build_text_encoder("")
-
-
-def test_tfidf_save_load_gives_the_same_features(tmp_path) -> None:
-    from mmgraph.encoders.text import TfidfTextEncoder
-
-    texts = ["the cat sat", ["a dog ran", "the dog sat"], None, "cats and dogs", "birds fly"]
-    enc = TfidfTextEncoder(dim=3, seed=0).fit(texts)
-    loaded = TfidfTextEncoder.load(enc.save(tmp_path / "tfidf"))
-    new = ["a cat and a bird", None, "dogs sat"]
-    x, mask = enc.encode(new)
-    y, mask2 = loaded.encode(new)
-    torch.testing.assert_close(x, y)
-    assert torch.equal(mask, mask2)
-    with pytest.raises(FileNotFoundError, match="No fitted TF-IDF encoder"):
-        TfidfTextEncoder.load(tmp_path / "nothing")
-    with pytest.raises(ValueError, match="not fitted: nothing to save"):
-        TfidfTextEncoder().save(tmp_path / "x")

@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "subgraph.py"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "subgraph.py"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,143 @@
+"""``--config FILE``: options from a YAML file (or a run's config), the command line first."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from mmgraph.errors import InputError
+
+CONFIG_SKIP = frozenset(
+    {"config", "out", "overwrite", "resume", "quiet", "debug", "verbose", "help", "run", "save_run"}
+)
+"""Options a ``--config`` file does not set: where to write, and how to run, not what."""
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    """Add ``--config FILE``: options from YAML, the command line overriding them."""
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML file of options keyed by their long names (e.g. 'hidden: 32', "
+        "'text-encoder: hashing'); a run folder's config.yaml and tune's best.yaml work too. "
+        "Options given on the command line override it",
+    )
+
+
+class _Unset:
+    """The default of every option while finding which ones the command line gave."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+def explicit_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
+    """The destinations of the options that ``argv`` gives ``parser``'s command itself."""
+    from mmgraph.cli import _leaf_parsers, build_parser
+
+    fresh = build_parser()
+    leaf = next(p for p in _leaf_parsers(fresh) if p.prog == parser.prog)
+    unset = _Unset()
+    leaf.set_defaults(
+        **{
+            a.dest: unset
+            for a in leaf._actions
+            if a.option_strings and a.default is not argparse.SUPPRESS
+        }
+    )
+    args, _ = fresh.parse_known_args(list(argv))
+    return {dest for dest, value in vars(args).items() if value is not unset}
+
+
+def _config_value(action: argparse.Action, value: Any, where: str) -> Any:
+    """``value`` of a YAML file as ``action`` would have parsed it from the command line."""
+    if action.nargs == 0:  # store_true / store_false
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: expected true or false (got {value!r})")
+        return value
+    if value is None:
+        if action.default is None:
+            return None
+        if action.type is not None:
+            try:
+                return action.type("none")  # type: ignore[operator]
+            except (argparse.ArgumentTypeError, ValueError, TypeError):
+                pass
+        raise InputError(f"{where}: expected a value (got null)")
+    if action.nargs in ("+", "*") or isinstance(action.nargs, int):
+        values = value if isinstance(value, list) else [value]
+        if isinstance(action.nargs, int) and len(values) != action.nargs:
+            raise InputError(f"{where}: expected {action.nargs} values (got {value!r})")
+        if action.nargs == "+" and not values:
+            raise InputError(f"{where}: expected one or more values (got [])")
+        return [_config_scalar(action, v, where) for v in values]
+    if isinstance(value, (list, dict)):
+        raise InputError(f"{where}: expected one value (got {value!r})")
+    return _config_scalar(action, value, where)
+
+
+def _config_scalar(action: argparse.Action, value: Any, where: str) -> Any:
+    if isinstance(value, (list, dict)) or value is None:
+        raise InputError(f"{where}: expected a single value (got {value!r})")
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    if action.type is not None:
+        try:
+            converted = action.type(text)  # type: ignore[operator]
+        except (argparse.ArgumentTypeError, ValueError, TypeError) as error:
+            raise InputError(f"{where}: {error}") from None
+    else:
+        converted = text
+    if action.choices is not None and converted not in action.choices:
+        choices = ", ".join(map(str, action.choices))
+        raise InputError(f"{where}: invalid choice {converted!r} (choose from {choices})")
+    return converted
+
+
+def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    """Fill ``args`` from the ``--config`` file where the command line gave no value.
+
+    The file is a mapping of options (``hidden: 32`` or ``text-encoder: hashing``) or a
+    run folder's ``config.yaml`` (its ``data``/``features``/``model``/``train`` or
+    ``subgraph`` sections). Values are checked as on the command line; an unknown option
+    is refused with the list of valid ones (a run config's settings that this command
+    lacks are left out).
+    """
+    from mmgraph.errors import read_yaml
+    from mmgraph.tune.options import is_run_config, options_from_run_config
+
+    path = args.config
+    doc = read_yaml(path, "config file")
+    parser: argparse.ArgumentParser = args.parser
+    if not isinstance(doc, dict) or not doc:
+        raise InputError(
+            f"The config file '{path}' is not a mapping of options (e.g. 'hidden: 32') for "
+            f"`{parser.prog}`"
+        )
+    run_config = is_run_config(doc)
+    options = (
+        options_from_run_config(doc)
+        if run_config
+        else {str(key).replace("-", "_"): value for key, value in doc.items()}
+    )
+    actions = {
+        a.dest: a
+        for a in parser._actions
+        if a.option_strings and a.dest not in CONFIG_SKIP and a.default is not argparse.SUPPRESS
+    }
+    unknown = sorted(set(options) - set(actions))
+    if unknown and not run_config:
+        valid = ", ".join(sorted(name.replace("_", "-") for name in actions))
+        raise InputError(
+            f"The config file '{path}' has options that `{parser.prog}` lacks: "
+            f"{', '.join(unknown)} (valid: {valid})"
+        )
+    given = explicit_options(parser, argv)
+    applied = set()
+    for key, value in options.items():
+        if key in actions and key not in given:
+            where = f"'{key}' in the config file '{path}'"
+            setattr(args, key, _config_value(actions[key], value, where))
+            applied.add(key)
+    args.config_keys = applied

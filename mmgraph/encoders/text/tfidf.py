@@ -1,0 +1,211 @@
+"""TF-IDF text features reduced by truncated SVD (latent semantic analysis)."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from mmgraph.encoders._inputs import check_node_mask
+from mmgraph.encoders.text._texts import TextInput, documents
+from mmgraph.seed import make_generator
+
+TFIDF_META = "tfidf.json"
+TFIDF_TENSORS = "tfidf.safetensors"
+"""The files :meth:`TfidfTextEncoder.save` writes (nothing pickled)."""
+
+
+class TfidfTextEncoder:
+    """TF-IDF features reduced by truncated SVD (latent semantic analysis), scikit-learn based.
+
+    A node's texts are joined into one document. :meth:`fit` learns the vocabulary, the
+    inverse document frequencies and the SVD on the (training) nodes given; :meth:`encode`
+    then maps any texts. When fewer than ``dim`` components exist (a small vocabulary or few
+    documents), the missing ones are zero columns, so the output always has ``dim`` columns.
+
+    Args:
+        dim (int, optional): Output size (SVD components); :obj:`None` keeps the raw TF-IDF
+            features (``max_features`` at most). (default: :obj:`128`)
+        max_features (int, optional): Vocabulary size (most frequent terms).
+            (default: :obj:`20000`)
+        ngram_range (tuple[int, int], optional): Word n-gram sizes. (default: ``(1, 1)``)
+        min_df (int, optional): Ignore terms in fewer documents. (default: :obj:`1`)
+        sublinear_tf (bool, optional): Use ``1 + log(tf)``. (default: :obj:`True`)
+        seed (int, optional): Seed of the randomized SVD. (default: :obj:`None`)
+
+    Shapes:
+        - **input:** ``N`` entries (string, list of strings or :obj:`None`)
+        - **output:** ``(x [N, dim], mask [N])``
+    """
+
+    def __init__(
+        self,
+        dim: int | None = 128,
+        max_features: int | None = 20000,
+        ngram_range: tuple[int, int] = (1, 1),
+        min_df: int = 1,
+        sublinear_tf: bool = True,
+        seed: int | None = None,
+    ) -> None:
+        if dim is not None and (not isinstance(dim, int) or dim < 1):
+            raise ValueError(f"Expected 'dim' to be a positive int or None (got {dim!r})")
+        self._dim = dim
+        self.max_features = max_features
+        self.ngram_range = tuple(ngram_range)
+        self.min_df = min_df
+        self.sublinear_tf = sublinear_tf
+        self.seed = seed
+        self.vectorizer: Any = None
+        self.svd: Any = None
+
+    @property
+    def dim(self) -> int:
+        """Output size (known before :meth:`fit` unless ``dim=None``)."""
+        if self._dim is not None:
+            return self._dim
+        if self.vectorizer is None:
+            raise ValueError("The size of raw TF-IDF features is known after `fit`; call it first")
+        return len(self.vectorizer.vocabulary_)
+
+    def fit(self, texts: Sequence[TextInput], mask: Tensor | None = None) -> TfidfTextEncoder:
+        """Learn vocabulary, IDF and SVD from the nodes in ``mask`` (all when :obj:`None`)."""
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        docs, present = documents(texts)
+        if mask is not None:
+            present = present & check_node_mask(mask, len(docs)).cpu()
+        train = [docs[i] for i in present.nonzero().flatten().tolist()]
+        if not train:
+            raise ValueError(
+                "Found no node with text to fit on; check the texts and the 'mask' of "
+                "training nodes"
+            )
+        vectorizer = TfidfVectorizer(
+            max_features=self.max_features,
+            ngram_range=self.ngram_range,
+            min_df=self.min_df,
+            sublinear_tf=self.sublinear_tf,
+        )
+        try:
+            tfidf = vectorizer.fit_transform(train)
+        except ValueError as error:  # empty vocabulary
+            raise ValueError(
+                f"Could not build a TF-IDF vocabulary from {len(train)} documents ({error}); "
+                "the texts may hold only stop words or one-letter tokens"
+            ) from error
+        self.vectorizer = vectorizer
+        self.svd = None
+        if self._dim is not None:
+            k = min(self._dim, tfidf.shape[0], tfidf.shape[1])
+            if k < self._dim:
+                warnings.warn(
+                    f"TF-IDF has only {tfidf.shape[1]} terms over {tfidf.shape[0]} documents: "
+                    f"{k} SVD components, padded with zeros to dim={self._dim}",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            seed = self.seed
+            if seed is None:
+                seed = int(torch.randint(2**31 - 1, (1,), generator=make_generator(None)))
+            self.svd = TruncatedSVD(n_components=k, random_state=seed).fit(tfidf)
+        return self
+
+    def encode(
+        self, texts: Sequence[TextInput], progress: bool | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Features ``[N, dim]`` of the texts (zeros where missing) and the mask ``[N]``."""
+        if self.vectorizer is None:
+            raise ValueError(
+                "TfidfTextEncoder is not fitted: call `fit(texts, mask=train_mask)` first"
+            )
+        docs, mask = documents(texts)
+        x = torch.zeros(len(docs), self.dim)
+        rows = mask.nonzero().flatten()
+        if len(rows):
+            tfidf = self.vectorizer.transform([docs[i] for i in rows.tolist()])
+            if self.svd is None:
+                values = np.asarray(tfidf.todense(), dtype=np.float32)
+            else:
+                values = np.asarray(self.svd.transform(tfidf), dtype=np.float32)
+            x[rows, : values.shape[1]] = torch.from_numpy(values)
+        return x, mask
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write the fitted state (vocabulary, IDF, SVD) as ``tfidf.json`` + safetensors.
+
+        Nothing is pickled; :meth:`load` rebuilds an encoder that gives the same features.
+        """
+        if self.vectorizer is None:
+            raise ValueError("TfidfTextEncoder is not fitted: nothing to save")
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        vocab = self.vectorizer.vocabulary_
+        terms = sorted(vocab, key=vocab.__getitem__)
+        meta = {
+            "dim": self._dim,
+            "max_features": self.max_features,
+            "ngram_range": list(self.ngram_range),
+            "min_df": self.min_df,
+            "sublinear_tf": self.sublinear_tf,
+            "seed": self.seed,
+            "terms": terms,
+        }
+        tensors = {"idf": torch.as_tensor(self.vectorizer.idf_, dtype=torch.float64)}
+        if self.svd is not None:
+            tensors["components"] = torch.as_tensor(
+                self.svd.components_, dtype=torch.float64
+            ).contiguous()
+        (folder / TFIDF_META).write_text(json.dumps(meta))
+        save_file(tensors, str(folder / TFIDF_TENSORS))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> TfidfTextEncoder:
+        """Rebuild an encoder written by :meth:`save`."""
+        from safetensors.torch import load_file
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        folder = Path(folder)
+        if not (folder / TFIDF_META).is_file():
+            raise FileNotFoundError(f"No fitted TF-IDF encoder in {folder} ({TFIDF_META})")
+        meta = json.loads((folder / TFIDF_META).read_text())
+        tensors = load_file(str(folder / TFIDF_TENSORS))
+        encoder = cls(
+            dim=meta["dim"],
+            max_features=meta["max_features"],
+            ngram_range=tuple(meta["ngram_range"]),
+            min_df=meta["min_df"],
+            sublinear_tf=meta["sublinear_tf"],
+            seed=meta["seed"],
+        )
+        vectorizer = TfidfVectorizer(
+            vocabulary={t: i for i, t in enumerate(meta["terms"])},
+            ngram_range=encoder.ngram_range,
+            sublinear_tf=encoder.sublinear_tf,
+        )
+        vectorizer.idf_ = tensors["idf"].numpy()
+        encoder.vectorizer = vectorizer
+        if "components" in tensors:
+            components = tensors["components"].numpy()
+            svd = TruncatedSVD(n_components=components.shape[0])
+            svd.components_ = components
+            svd.n_features_in_ = components.shape[1]
+            encoder.svd = svd
+        return encoder
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(dim={self._dim}, max_features={self.max_features}, "
+            f"ngram_range={self.ngram_range}, seed={self.seed})"
+        )

@@ -1,0 +1,68 @@
+"""SubGNN folder loader (mmgraph.data.loaders.subgnn)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from torch_geometric.utils import is_undirected
+
+from mmgraph.data.loaders import load_subgnn
+from mmgraph.data.subgraphs import SubgraphDataset
+
+
+def read_subgnn(folder: Path) -> list[list[str]]:
+    return [
+        line.rstrip("\n").split("\t") for line in open(folder / "subgraphs.pth") if line.strip()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "nodes", "classes"), [("density", 4998, 3), ("component", 17260, 2)]
+)
+def test_subgnn_sets(shared_data: Path, name: str, nodes: int, classes: int) -> None:
+    folder = shared_data / "subgnn-synthetic" / name
+    ds = load_subgnn(folder)
+    assert isinstance(ds, SubgraphDataset)
+    assert ds.name == name
+    assert len(ds) == 250
+    assert ds.graph.num_nodes == nodes
+    assert ds.num_classes == classes
+    rows = read_subgnn(folder)
+    assert [ds.class_names[c] for c in ds.y.tolist()] == [r[1] for r in rows]
+    splits = Counter(r[2] for r in rows)
+    assert int(ds.train_mask.sum()) == splits["train"]
+    assert int(ds.val_mask.sum()) == splits["val"]
+    assert int(ds.test_mask.sum()) == splits["test"]
+    assert ds.subgraphs[0].tolist() == [int(v) for v in rows[0][0].split("-")]
+    pairs = {tuple(sorted(map(int, line.split()))) for line in open(folder / "edge_list.txt")}
+    assert is_undirected(ds.graph.edge_index)
+    assert ds.graph.edge_index.size(1) == 2 * len(pairs)
+    assert not ds.whole_graphs and ds.folds is None
+
+
+def test_subgnn_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="SubGNN data set folder not found"):
+        load_subgnn(tmp_path / "none")
+    (tmp_path / "edge_list.txt").write_text("0 1\n1 2\n")
+    with pytest.raises(FileNotFoundError, match="SubGNN file 'subgraphs.pth' not found"):
+        load_subgnn(tmp_path)
+    cases = [
+        ("0-1\tA\n", "got 2 tab-separated fields"),
+        ("0-x\tA\ttrain\n", "non-negative integer node id on line 1"),
+        ("0-1\tA\tholdout\n", "Unknown split 'holdout' in line 1"),
+        ("0-7\tA\ttrain\n", "names node 7, which is not in the base graph"),
+        ("", "lists no subgraphs"),
+    ]
+    for text, message in cases:
+        (tmp_path / "subgraphs.pth").write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_subgnn(tmp_path)
+    (tmp_path / "subgraphs.pth").write_text("0-1\tA\ttrain\n")
+    (tmp_path / "edge_list.txt").write_text("0\n")
+    with pytest.raises(ValueError, match="Expected 'u v' .* on line 1"):
+        load_subgnn(tmp_path)
+    (tmp_path / "edge_list.txt").write_text("0 b\n")
+    with pytest.raises(ValueError, match="integer node id on line 1"):
+        load_subgnn(tmp_path)

@@ -1,0 +1,119 @@
+"""TU graph classification loader (mmgraph.data.loaders.tu)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+from torch_geometric.utils import is_undirected
+
+from mmgraph.data.loaders import load_tu
+
+
+def parse_tu(path: Path) -> tuple[list[int], list[str]]:
+    lines = [line.split() for line in path.read_text().split("\n") if line.strip()]
+    sizes, labels, i = [], [], 1
+    for _ in range(int(lines[0][0])):
+        n, label = int(lines[i][0]), lines[i][1]
+        sizes.append(n)
+        labels.append(label)
+        i += n + 1
+    return sizes, labels
+
+
+@pytest.mark.parametrize(("name", "graphs"), [("MUTAG", 188), ("PTC", 344)])
+def test_tu_sets(shared_data: Path, name: str, graphs: int) -> None:
+    ds = load_tu(shared_data / "tu", name)
+    assert len(ds) == graphs
+    assert ds.whole_graphs
+    assert ds.num_classes == 2
+    sizes, labels = parse_tu(shared_data / "tu" / name / f"{name}.txt")
+    assert ds.sizes().tolist() == sizes
+    assert ds.graph.num_nodes == sum(sizes)
+    assert Counter(ds.class_names[c] for c in ds.y.tolist()) == Counter(labels)
+    # Subgraphs tile the base graph and no edge crosses two graphs.
+    nodes, batch = ds.subgraph_index()
+    assert torch.equal(nodes, torch.arange(ds.graph.num_nodes))
+    src, dst = ds.graph.edge_index
+    assert torch.equal(batch[src], batch[dst])
+    assert is_undirected(ds.graph.edge_index)
+    assert ds.graph.categorical_names == ["tag"]
+    assert bool(ds.graph.categorical_present.all())
+    # Ten 0-based folds whose parts are disjoint and cover every graph.
+    assert ds.folds is not None and len(ds.folds) == 10
+    for train_idx, test_idx in ds.folds:
+        assert train_idx.numel() + test_idx.numel() == graphs
+        assert int(torch.cat([train_idx, test_idx]).min()) == 0
+    fold1 = (shared_data / "tu" / name / "10fold_idx" / "test_idx-1.txt").read_text().split()
+    assert ds.folds[0][1].tolist() == [int(v) for v in fold1]
+
+
+def test_tu_root_variants(shared_data: Path) -> None:
+    a = load_tu(shared_data / "tu" / "MUTAG")
+    b = load_tu(shared_data / "tu" / "MUTAG" / "MUTAG.txt")
+    assert a.name == b.name == "MUTAG"
+    assert len(a) == len(b) == 188
+
+
+TINY_TU = """2
+2 1
+3 1 1 0.5
+4 1 0 1.5
+3 -1
+3 2 1 2 2.0
+3 1 0 1.0
+5 1 0 0.0
+"""
+
+
+def test_tu_features_and_one_based_folds(tmp_path: Path) -> None:
+    folder = tmp_path / "TINY"
+    (folder / "10fold_idx").mkdir(parents=True)
+    (folder / "TINY.txt").write_text(TINY_TU)
+    (folder / "10fold_idx" / "train_idx-1.txt").write_text("1\n")
+    (folder / "10fold_idx" / "test_idx-1.txt").write_text("2\n")
+    ds = load_tu(folder)
+    assert ds.class_names == ["-1", "1"]
+    assert ds.y.tolist() == [1, 0]
+    assert ds.graph.numeric.view(-1).tolist() == [0.5, 1.5, 2.0, 1.0, 0.0]
+    assert ds.graph.categorical_vocabs == [["3", "4", "5"]]
+    assert ds.graph.categorical.view(-1).tolist() == [1, 2, 1, 1, 3]
+    assert ds.folds is not None
+    assert ds.folds[0][0].tolist() == [0] and ds.folds[0][1].tolist() == [1]
+    assert ds.graph.node_id[2] == "1:0"
+    assert ds.graph.edge_index.tolist() == [[0, 1, 2, 2, 3, 4], [1, 0, 3, 4, 2, 2]]
+
+
+def test_tu_errors(tmp_path: Path) -> None:
+    folder = tmp_path / "BAD"
+    folder.mkdir()
+    with pytest.raises(FileNotFoundError, match="No 'BAD.txt' found"):
+        load_tu(folder)
+    cases = [
+        ("2\n1 0\n0 0\n", "ends early"),
+        ("1\n2 0\n0 1 5\n0 0\n", "names neighbour 5 but the graph has 2 nodes"),
+        ("1\n1 0\n0 2 0\n", "has degree 2 but lists 1 values"),
+        ("1\n1 0\n0\n", "Expected 'tag degree neighbours...'"),
+        ("1\nx 0\n", "Expected integers for the node count"),
+        ("1\n2 0\n0 0 1.0\n0 0\n", "Node feature counts differ"),
+    ]
+    for text, message in cases:
+        (folder / "BAD.txt").write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_tu(folder)
+    (folder / "BAD.txt").write_text("2\n1 0\n0 0\n1 1\n0 0\n")
+    (folder / "10fold_idx").mkdir()
+    (folder / "10fold_idx" / "train_idx-1.txt").write_text("0\n")
+    with pytest.raises(FileNotFoundError, match="Fold 1 has no 'test_idx-1.txt'"):
+        load_tu(folder)
+    (folder / "10fold_idx" / "test_idx-1.txt").write_text("5\n")
+    with pytest.raises(ValueError, match="Fold indices .* run 0..5 but there are 2 graphs"):
+        load_tu(folder)
+    (folder / "10fold_idx" / "test_idx-1.txt").write_text("0\n")
+    with pytest.raises(ValueError, match="Fold 0 has 1 subgraphs in both its train and test"):
+        load_tu(folder)
+    (folder / "10fold_idx" / "test_idx-1.txt").write_text("one\n")
+    with pytest.raises(ValueError, match="Expected one graph index a line"):
+        load_tu(folder)

@@ -1,0 +1,89 @@
+"""Reading node images from files (mmgraph.data.images): modes, alpha, unreadable files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mmgraph.data.images import load_images, read_images, to_rgb
+
+# Flags in each PIL mode the shared folder holds.
+PALETTE, PALETTE_ALPHA, RGB, RGBA = "ABW.png", "AUT.png", "AND.png", "ARG.png"
+
+
+@pytest.fixture(scope="module")
+def flags(shared_data: Path) -> Path:
+    return shared_data / "country-flags" / "images"
+
+
+def test_read_images_converts_modes(flags: Path) -> None:
+    from PIL import Image
+
+    paths = [PALETTE, PALETTE_ALPHA, RGB, RGBA, None]
+    modes = []
+    for name in paths[:4]:
+        with Image.open(flags / name) as im:
+            modes.append(im.mode)
+    assert modes == ["P", "P", "RGB", "RGBA"]
+    x, mask = read_images(paths, root=flags, size=(24, 32))
+    assert x.shape == (5, 3, 24, 32) and x.dtype == torch.float32
+    assert mask.tolist() == [True, True, True, True, False]
+    assert (
+        float(x.min()) >= 0.0
+        and float(x.max()) <= 1.0
+        and torch.equal(x[4], torch.zeros(3, 24, 32))
+    )
+
+
+def test_alpha_is_composited_on_white(flags: Path) -> None:
+    from PIL import Image
+
+    with Image.open(flags / RGBA) as im:
+        rgba = np.asarray(im.convert("RGBA"), dtype=np.float64) / 255.0
+    assert rgba[..., 3].min() < 1.0  # the flag has transparent pixels
+    alpha = rgba[..., 3:]
+    expected = rgba[..., :3] * alpha + (1.0 - alpha)
+    width, height = rgba.shape[1], rgba.shape[0]
+    x, _ = read_images([flags / RGBA], size=(height, width))  # no resize
+    got = x[0].permute(1, 2, 0).double().numpy()
+    assert np.abs(got - expected).max() <= 1.5 / 255
+
+
+def test_grey_and_grey_alpha_become_rgb(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("L", (4, 4), 128).save(tmp_path / "grey.png")
+    Image.new("LA", (4, 4), (0, 0)).save(tmp_path / "clear.png")  # fully transparent black
+    x, mask = read_images(["grey.png", "clear.png"], root=tmp_path, size=(4, 4))
+    assert mask.all()
+    torch.testing.assert_close(x[0], torch.full((3, 4, 4), 128 / 255))
+    torch.testing.assert_close(x[1], torch.ones(3, 4, 4))  # white background
+    assert to_rgb(Image.new("RGB", (2, 2))).mode == "RGB"
+
+
+def test_unreadable_files(tmp_path: Path, flags: Path) -> None:
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="Could not read image file .*broken.png"):
+        read_images(["broken.png"], root=tmp_path)
+    with pytest.raises(FileNotFoundError, match="Image file .*gone.png' not found"):
+        read_images([tmp_path / "gone.png"])
+    with pytest.warns(UserWarning, match=r"Could not read 2 image file\(s\), marked missing"):
+        x, mask = read_images(
+            [flags / RGB, tmp_path / "broken.png", tmp_path / "gone.png"],
+            size=(8, 8),
+            on_error="missing",
+        )
+    assert mask.tolist() == [True, False, False] and torch.equal(x[1:], torch.zeros(2, 3, 8, 8))
+    with pytest.warns(UserWarning, match="broken.png"):
+        pil, mask = load_images(["broken.png", RGB], root=tmp_path, on_error="missing")
+    assert pil[0] is None and mask.tolist() == [False, False]  # RGB is not in tmp_path either
+
+
+def test_read_images_argument_errors() -> None:
+    with pytest.raises(ValueError, match=r"Expected 'size' to be \(height, width\)"):
+        read_images([None], size=(0, 4))
+    with pytest.raises(ValueError, match="Expected 'on_error' to be one of"):
+        read_images([None], on_error="skip")

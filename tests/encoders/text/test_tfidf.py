@@ -1,0 +1,64 @@
+"""The TF-IDF text encoder (mmgraph.encoders.text.tfidf)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from mmgraph.encoders.text import TfidfTextEncoder
+
+DOCS = ["graphs and nodes", "nodes with text", None, ["images of flags", "flags"], "stock market"]
+
+
+def test_tfidf_fits_on_training_nodes_only() -> None:
+    train = torch.tensor([True, True, False, True, False])
+    enc = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train)
+    assert "market" not in enc.vectorizer.vocabulary_  # only in a test node
+    assert "flags" in enc.vectorizer.vocabulary_
+    x, mask = enc.encode(DOCS)
+    assert x.shape == (5, 3) and mask.tolist() == [True, True, False, True, True]
+    assert torch.equal(x[2], torch.zeros(3))
+    again = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train).encode(DOCS)[0]
+    assert torch.equal(x, again)  # seeded
+
+
+def test_tfidf_joins_a_nodes_texts_and_pads() -> None:
+    enc = TfidfTextEncoder(dim=None).fit(DOCS)
+    x, _ = enc.encode([["images of flags", "flags"], "images of flags\nflags"])
+    assert torch.equal(x[0], x[1]) and x.size(1) == enc.dim == len(enc.vectorizer.vocabulary_)
+    with pytest.warns(UserWarning, match="padded with zeros to dim=50"):
+        small = TfidfTextEncoder(dim=50, seed=0).fit(DOCS)
+    x, _ = small.encode(DOCS)
+    assert x.shape == (5, 50) and torch.equal(x[:, 4:], torch.zeros(5, 46))
+
+
+def test_tfidf_errors() -> None:
+    with pytest.raises(ValueError, match="Expected 'dim' to be a positive int or None"):
+        TfidfTextEncoder(dim=0)
+    with pytest.raises(ValueError, match="is not fitted"):
+        TfidfTextEncoder().encode(DOCS)
+    with pytest.raises(ValueError, match="known after `fit`"):
+        _ = TfidfTextEncoder(dim=None).dim
+    with pytest.raises(ValueError, match="Found no node with text"):
+        TfidfTextEncoder().fit([None, " "])
+    with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[5\]"):
+        TfidfTextEncoder().fit(DOCS, mask=torch.ones(4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="Could not build a TF-IDF vocabulary"):
+        TfidfTextEncoder().fit(["a", "b"])
+
+
+def test_tfidf_save_load_gives_the_same_features(tmp_path: Path) -> None:
+    texts = ["the cat sat", ["a dog ran", "the dog sat"], None, "cats and dogs", "birds fly"]
+    enc = TfidfTextEncoder(dim=3, seed=0).fit(texts)
+    loaded = TfidfTextEncoder.load(enc.save(tmp_path / "tfidf"))
+    new = ["a cat and a bird", None, "dogs sat"]
+    x, mask = enc.encode(new)
+    y, mask2 = loaded.encode(new)
+    torch.testing.assert_close(x, y)
+    assert torch.equal(mask, mask2)
+    with pytest.raises(FileNotFoundError, match="No fitted TF-IDF encoder"):
+        TfidfTextEncoder.load(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="not fitted: nothing to save"):
+        TfidfTextEncoder().save(tmp_path / "x")
