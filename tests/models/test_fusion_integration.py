@@ -21,7 +21,7 @@ from mmgraph.models import FeatureConfig, MultimodalGNN, featurize
 from mmgraph.objectives.autoencoder import AutoencoderPretraining
 from mmgraph.train import TrainConfig, Trainer
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 HEADS = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
 
 
