@@ -139,3 +139,25 @@ def test_every_conv_honours_num_targets_and_reads_deg_by_its_flag(name: str) -> 
         torch.testing.assert_close(conv(*args, deg=own), full)
     else:  # ignored
         torch.testing.assert_close(with_deg, full)
+
+
+def test_the_model_takes_a_registered_aggregator_by_name(toymax: type[ToyMaxConv]) -> None:
+    from mmgraph.data import MultimodalGraph
+    from mmgraph.models import MultimodalGNN
+
+    graph = MultimodalGraph(
+        EDGES,
+        numeric=X,
+        y=torch.tensor([0, 1, 0]),
+        class_names=["human", "bot"],
+        train_mask=torch.tensor([True, True, False]),
+    )
+    torch.manual_seed(0)
+    model = MultimodalGNN.from_graph(
+        graph, aggregator="toymax", head="linear", modality_dim=4, hidden=5
+    ).eval()
+    assert isinstance(model.gnn, GNNStack)
+    assert model.gnn.convs and all(type(conv) is toymax for conv in model.gnn.convs)
+    logits = model(graph)
+    assert isinstance(logits, Tensor) and logits.shape == (3, 2)
+    assert torch.isfinite(logits).all()
