@@ -25,12 +25,15 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
+from mmgraph.coordination import COORDINATION_LOSSES
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES as MODALITY_NAMES
 
-AGGREGATOR_NAMES = ("auto", "mean", "gcn", "ggnn", "gin")
+AGGREGATOR_NAMES = ("auto", *AGGREGATORS)
 FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
-COORDINATION_NAMES = ("cosine", "ranking", "structure", "infonce", "cca")
+"""The fusion heads of the registry that take one vector per modality (not ``mvlstm``)."""
+COORDINATION_NAMES = tuple(COORDINATION_LOSSES)
 HEAD_NAMES = ("linear", "conv")
 NUMERIC_SCALING_NAMES = ("auto", "standard", "none")
 
