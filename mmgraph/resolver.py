@@ -41,6 +41,13 @@ class UnknownNameError(InputError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class InputTypeError(InputError, TypeError):
+    """A value of the wrong type: a :class:`TypeError` and an :class:`InputError`.
+
+    Option checks thus raise one kind of error (a :class:`ValueError`) for any bad value.
+    """
+
+
 def _key(name: str) -> str:
     return name.strip().lower()
 
@@ -119,7 +126,7 @@ def check_positive_int(value: Any, name: str, *, optional: bool = False) -> Any:
     """Return ``value`` when it is an int >= 1 (or :obj:`None` when ``optional``).
 
     Raises:
-        TypeError: ``value`` is not an int (a bool is not).
+        InputTypeError: ``value`` is not an int (a bool is not): a TypeError and a ValueError.
         ValueError: ``value`` is below 1.
     """
     if value is None and optional:
@@ -132,7 +139,9 @@ def check_positive_int(value: Any, name: str, *, optional: bool = False) -> Any:
         except ImportError:  # pragma: no cover - numpy ships with torch
             is_np_int = False
         if not is_np_int:
-            raise TypeError(f"Expected '{name}' to be an int >= 1 (got {type(value).__name__!r})")
+            raise InputTypeError(
+                f"Expected '{name}' to be an int >= 1 (got {type(value).__name__!r})"
+            )
     if value < 1:
         raise ValueError(f"Expected '{name}' to be an int >= 1 (got {value!r})")
     return int(value)
@@ -187,6 +196,7 @@ def check_edge_index(edge_index: Any, num_nodes: int | None = None) -> int:
 
 __all__ = [
     "MODALITIES",
+    "InputTypeError",
     "UnknownNameError",
     "check_edge_index",
     "check_positive_int",

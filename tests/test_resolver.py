@@ -92,3 +92,11 @@ def test_as_generator() -> None:
         as_generator(1, gen)
     with pytest.raises(TypeError, match="an int, a torch.Generator or None"):
         as_generator("1")
+
+
+def test_a_wrong_type_is_a_type_error_and_an_input_error() -> None:
+    from mmgraph.resolver import InputTypeError
+
+    with pytest.raises(InputTypeError) as info:
+        check_positive_int(2.5, "k")
+    assert isinstance(info.value, TypeError) and isinstance(info.value, InputError)

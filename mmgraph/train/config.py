@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from mmgraph.config import ConfigBase
+from mmgraph.resolver import check_positive_int
 
 OPTIMIZERS = ("adamw", "adam", "sparse_adam")
 
@@ -71,29 +72,12 @@ class TrainConfig(ConfigBase):
             raise ValueError(f"Expected 'epochs' >= 0 (got {self.epochs})")
         if self.lr <= 0:
             raise ValueError(f"Expected 'lr' > 0 (got {self.lr})")
-        if self.patience is not None and self.patience < 1:
-            raise ValueError(f"Expected 'patience' >= 1 or None (got {self.patience})")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"Expected 'batch_size' >= 1 or None (got {self.batch_size})")
+        check_positive_int(self.patience, "patience", optional=True)
+        check_positive_int(self.batch_size, "batch_size", optional=True)
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}; expected one of {OPTIMIZERS}")
-        if self.lr_step_size is not None and (
-            isinstance(self.lr_step_size, bool)
-            or not isinstance(self.lr_step_size, int)
-            or self.lr_step_size < 1
-        ):
-            raise ValueError(
-                f"Expected 'lr_step_size' to be a positive int or None (got {self.lr_step_size!r})"
-            )
+        check_positive_int(self.lr_step_size, "lr_step_size", optional=True)
         if not 0.0 < self.lr_gamma <= 1.0:
             raise ValueError(f"Expected 'lr_gamma' in (0, 1] (got {self.lr_gamma})")
-        if self.eval_every < 1:
-            raise ValueError(f"Expected 'eval_every' >= 1 (got {self.eval_every})")
-        if (
-            isinstance(self.checkpoint_every, bool)
-            or not isinstance(self.checkpoint_every, int)
-            or self.checkpoint_every < 1
-        ):
-            raise ValueError(
-                f"Expected 'checkpoint_every' to be an int >= 1 (got {self.checkpoint_every!r})"
-            )
+        check_positive_int(self.eval_every, "eval_every")
+        check_positive_int(self.checkpoint_every, "checkpoint_every")
