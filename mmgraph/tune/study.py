@@ -134,7 +134,13 @@ def _counted() -> tuple[Any, ...]:
     return (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-def _objective(search: Any, space: Space) -> Any:
+def _objective(search: Any, space: Space, deadline: float | None = None) -> Any:
+    """The Optuna objective of ``search`` over ``space``.
+
+    A trial still running at ``deadline`` is stopped (pruned) at its next report once the
+    study has a complete trial, so a budget is overrun by one epoch (or one fold) at most;
+    the first trial runs to its end, so that there is a best one.
+    """
     import optuna
 
     def objective(trial: optuna.Trial) -> float:
@@ -144,6 +150,9 @@ def _objective(search: Any, space: Space) -> Any:
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {step}")
+            if deadline is not None and time.time() >= deadline and _has_complete(trial):
+                trial.set_user_attr("stopped", "the time budget ran out")
+                raise optuna.TrialPruned(f"the time budget ran out at step {step}")
 
         trial.set_user_attr("pid", os.getpid())
         try:
@@ -158,6 +167,13 @@ def _objective(search: Any, space: Space) -> Any:
         return value
 
     return objective
+
+
+def _has_complete(trial: Any) -> bool:
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE,)
+    return bool(trial.study.get_trials(deepcopy=False, states=states))
 
 
 def default_params(space: Space, search: Any) -> dict[str, Any]:
@@ -223,7 +239,7 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
         if timeout <= 0:
             return
     study.optimize(
-        _objective(search, space),
+        _objective(search, space, work.deadline),
         timeout=timeout,
         callbacks=callbacks,
         catch=(ValueError, TypeError, FloatingPointError),
@@ -346,9 +362,10 @@ def tune(
     The search stops after ``trials`` trials (counted over every worker and earlier,
     resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock of
     this call, e.g. ``"15m"``, ``"1h30m"``) has passed, whichever comes first; a trial
-    running at the deadline finishes. Then the best options are retrained with ``seeds``
-    seeds (``seed``, ``seed + 1``, ...) on the whole data, and only then is the test split
-    evaluated. See :mod:`mmgraph.tune.study` for the files written to ``out``.
+    running at the deadline stops at its next epoch (or fold) once a trial has completed.
+    Then the best options are retrained with ``seeds`` seeds (``seed``, ``seed + 1``, ...)
+    on the whole data, and only then is the test split evaluated. See
+    :mod:`mmgraph.tune.study` for the files written to ``out``.
 
     Args:
         data (str or Path): A built-in name, a dataset card, a data folder, a SubGNN or TU

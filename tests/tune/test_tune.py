@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -297,3 +298,42 @@ def test_the_first_node_trial_is_the_default_command() -> None:
     first = default_params(space, types.SimpleNamespace(task="node"))
     assert first == {name: OPTIONS["node"][name] for name in space.params}
     assert first["layers"] == first["head"] == first["modality_dim"] == "auto"
+
+
+class _SlowSearch:
+    """A search whose trial reports ten steps, counting how many it reached."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    def trial(self, options: dict[str, float], report: Callable[[int, float], None]) -> float:
+        for step in range(10):
+            self.steps.append(step)
+            report(step, 0.5)
+        return float(options["x"])
+
+
+def test_a_trial_running_past_the_budget_stops_once_one_has_completed() -> None:
+    import time
+
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import _objective
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={})
+    study = optuna.create_study(direction="maximize")
+    search = _SlowSearch()
+    past = time.time() - 1.0
+    # The first trial runs to its end even past the deadline: there must be a best one.
+    study.optimize(_objective(search, space, deadline=past), n_trials=1)
+    assert search.steps == list(range(10))
+    assert study.trials[0].state == optuna.trial.TrialState.COMPLETE
+    # The next is stopped at its first report.
+    search.steps.clear()
+    study.optimize(_objective(search, space, deadline=past), n_trials=1)
+    assert search.steps == [0]
+    assert study.trials[1].state == optuna.trial.TrialState.PRUNED
+    assert study.trials[1].user_attrs["stopped"] == "the time budget ran out"
+    # Without a deadline, trials run to their end.
+    search.steps.clear()
+    study.optimize(_objective(search, space), n_trials=1)
+    assert search.steps == list(range(10))
