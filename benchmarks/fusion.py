@@ -122,7 +122,7 @@ def head_options(head: str, settings: Settings) -> dict[str, Any]:
         return {"rank": settings.rank}
     if head == "autoencoder":
         return {
-            "hidden": [settings.ae_hidden],
+            "hidden_channels": [settings.ae_hidden],
             "noise_std": settings.ae_noise_std,
             "feature_dropout": settings.ae_feature_dropout,
             "modality_dropout": settings.ae_modality_dropout,

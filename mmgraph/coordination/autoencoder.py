@@ -12,7 +12,7 @@ from mmgraph.coordination.projection import check_hidden, mlp
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.fusion.base import (
     FusionHead,
-    check_in_dims,
+    check_in_channels,
     format_dims,
     prepare_inputs,
     reset_linear_layers,
@@ -24,7 +24,7 @@ class AutoencoderOutput(NamedTuple):
     """What :meth:`MultimodalAutoencoder.forward` returns."""
 
     code: Tensor
-    """The shared code ``[N, code_dim]``."""
+    """The shared code ``[N, out_channels]``."""
     reconstructions: dict[str, Tensor]
     """Each modality decoded from the code ``[N, d_m]``."""
 
@@ -78,10 +78,10 @@ class MultimodalAutoencoder(nn.Module):
     head, see :class:`AutoencoderFusion`.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        code_dim (int): Size of the shared code.
-        hidden (int or Sequence[int], optional): Hidden layer sizes of the encoders (the
-            decoders mirror them). (default: :obj:`(64,)`)
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int): Size of the shared code (the code size).
+        hidden_channels (int or Sequence[int], optional): Hidden layer sizes of the encoders
+            (the decoders mirror them). (default: :obj:`(64,)`)
         noise_std (float, optional): Std of the Gaussian input noise in training.
             (default: :obj:`0.0`)
         feature_dropout (float, optional): Feature dropout rate in training.
@@ -91,34 +91,37 @@ class MultimodalAutoencoder(nn.Module):
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** code :math:`(N, \text{code\_dim})`, reconstructions :math:`(N, d_m)`
+        - **output:** code :math:`(N, \text{out\_channels})`, reconstructions :math:`(N, d_m)`
     """
 
     def __init__(
         self,
-        in_dims: Mapping[str, int],
-        code_dim: int,
-        hidden: int | Sequence[int] = (64,),
+        in_channels: Mapping[str, int],
+        out_channels: int,
+        hidden_channels: int | Sequence[int] = (64,),
         noise_std: float = 0.0,
         feature_dropout: float = 0.0,
         modality_dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        self.in_dims = check_in_dims(in_dims)
-        self.modalities = tuple(self.in_dims)
-        check_positive_int(code_dim, "code_dim")
-        self.code_dim = code_dim
-        self.hidden = check_hidden(hidden)
+        self.in_channels = check_in_channels(in_channels)
+        self.modalities = tuple(self.in_channels)
+        check_positive_int(out_channels, "out_channels")
+        self.out_channels = out_channels
+        self.hidden_channels = check_hidden(hidden_channels)
         if not noise_std >= 0:
             raise ValueError(f"Expected 'noise_std' to be non-negative (got {noise_std})")
         self.noise_std = float(noise_std)
         self.feature_dropout = _check_probability(feature_dropout, "feature_dropout")
         self.modality_dropout = _check_probability(modality_dropout, "modality_dropout")
         self.encoders = nn.ModuleDict(
-            {m: mlp(d, self.hidden, code_dim) for m, d in self.in_dims.items()}
+            {m: mlp(d, self.hidden_channels, out_channels) for m, d in self.in_channels.items()}
         )
         self.decoders = nn.ModuleDict(
-            {m: mlp(code_dim, self.hidden[::-1], d) for m, d in self.in_dims.items()}
+            {
+                m: mlp(out_channels, self.hidden_channels[::-1], d)
+                for m, d in self.in_channels.items()
+            }
         )
         self.reset_parameters()
 
@@ -151,7 +154,7 @@ class MultimodalAutoencoder(nn.Module):
         self, x_list: list[Tensor], mask_list: list[Tensor], generator: torch.Generator | None
     ) -> Tensor:
         kept = self._kept(torch.stack(mask_list, dim=1), x_list[0], generator)
-        total = x_list[0].new_zeros(x_list[0].size(0), self.code_dim)
+        total = x_list[0].new_zeros(x_list[0].size(0), self.out_channels)
         for j, (m, x) in enumerate(zip(self.modalities, x_list)):
             code = self.encoders[m](self._corrupt(x, generator))
             total = total + torch.where(kept[:, j, None], code, code.new_zeros(()))
@@ -164,7 +167,7 @@ class MultimodalAutoencoder(nn.Module):
         masks: Mapping[str, Tensor] | None = None,
         generator: torch.Generator | None = None,
     ) -> Tensor:
-        """Return the shared code ``[N, code_dim]`` from the present modalities.
+        """Return the shared code ``[N, out_channels]`` from the present modalities.
 
         Args:
             xs (Mapping[str, Tensor]): The modalities.
@@ -173,7 +176,7 @@ class MultimodalAutoencoder(nn.Module):
                 corruption; :obj:`None` draws from the global RNG, like
                 :class:`torch.nn.Dropout`. (default: :obj:`None`)
         """
-        x_list, mask_list = prepare_inputs(self.in_dims, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
         return self._encode_prepared(x_list, mask_list, generator)
 
     def decode(self, code: Tensor) -> dict[str, Tensor]:
@@ -197,7 +200,7 @@ class MultimodalAutoencoder(nn.Module):
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """Mean squared reconstruction error on the truly present rows (see the class)."""
-        x_list, mask_list = prepare_inputs(self.in_dims, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
         code = self._encode_prepared(x_list, mask_list, generator)
         terms = []
         for m, x, mask in zip(self.modalities, x_list, mask_list):
@@ -216,7 +219,7 @@ class MultimodalAutoencoder(nn.Module):
         Present rows are returned as given; absent rows (whatever they held) are replaced by
         the decoder's output. No corruption is applied, whatever the mode.
         """
-        x_list, mask_list = prepare_inputs(self.in_dims, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
         was_training = self.training
         self.eval()
         try:
@@ -230,8 +233,9 @@ class MultimodalAutoencoder(nn.Module):
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}({format_dims(self.in_dims)}, code_dim={self.code_dim}, "
-            f"hidden={list(self.hidden)}, noise_std={self.noise_std}, "
+            f"{self.__class__.__name__}({format_dims(self.in_channels)}, "
+            f"out_channels={self.out_channels}, hidden_channels={list(self.hidden_channels)}, "
+            f"noise_std={self.noise_std}, "
             f"feature_dropout={self.feature_dropout}, modality_dropout={self.modality_dropout})"
         )
 
@@ -246,35 +250,35 @@ class AutoencoderFusion(FusionHead):
     and denoising), which then acts as a regulariser.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        out_dim (int): Size of the code.
-        **kwargs: ``hidden``, ``noise_std``, ``feature_dropout``, ``modality_dropout`` of
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int): Size of the code.
+        **kwargs: ``hidden_channels``, ``noise_std``, ``feature_dropout``, ``modality_dropout`` of
             :class:`MultimodalAutoencoder`.
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
     def __init__(
         self,
-        in_dims: Mapping[str, int],
-        out_dim: int,
-        hidden: int | Sequence[int] = (64,),
+        in_channels: Mapping[str, int],
+        out_channels: int,
+        hidden_channels: int | Sequence[int] = (64,),
         noise_std: float = 0.0,
         feature_dropout: float = 0.0,
         modality_dropout: float = 0.0,
     ) -> None:
-        super().__init__(in_dims)
+        super().__init__(in_channels)
         self.autoencoder = MultimodalAutoencoder(
-            in_dims,
-            out_dim,
-            hidden=hidden,
+            in_channels,
+            out_channels,
+            hidden_channels=hidden_channels,
             noise_std=noise_std,
             feature_dropout=feature_dropout,
             modality_dropout=modality_dropout,
         )
-        self.out_dim = out_dim
+        self.out_channels = out_channels
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -300,6 +304,6 @@ class AutoencoderFusion(FusionHead):
     def _repr_args(self) -> str:
         ae = self.autoencoder
         return (
-            f"hidden={list(ae.hidden)}, noise_std={ae.noise_std}, "
+            f"hidden_channels={list(ae.hidden_channels)}, noise_std={ae.noise_std}, "
             f"feature_dropout={ae.feature_dropout}, modality_dropout={ae.modality_dropout}"
         )

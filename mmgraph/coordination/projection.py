@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmgraph.fusion.base import (
-    check_in_dims,
+    check_in_channels,
     format_dims,
     prepare_inputs,
     reset_linear_layers,
@@ -17,9 +17,12 @@ from mmgraph.fusion.base import (
 from mmgraph.resolver import check_positive_int
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
-    """A ReLU multilayer perceptron ``in_dim -> *hidden -> out_dim`` (linear last layer)."""
-    sizes = [in_dim, *hidden, out_dim]
+def mlp(in_channels: int, hidden_channels: Sequence[int], out_channels: int) -> nn.Sequential:
+    """A ReLU multilayer perceptron ``in_channels -> *hidden_channels -> out_channels``.
+
+    The last layer is linear.
+    """
+    sizes = [in_channels, *hidden_channels, out_channels]
     layers: list[nn.Module] = []
     for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(d_in, d_out))
@@ -28,20 +31,24 @@ def mlp(in_dim: int, hidden: Sequence[int], out_dim: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def check_hidden(hidden: int | Sequence[int]) -> tuple[int, ...]:
+def check_hidden(hidden_channels: int | Sequence[int]) -> tuple[int, ...]:
     """Normalise a hidden-layer spec (an int or a sequence of ints) to a tuple."""
-    sizes = (hidden,) if isinstance(hidden, int) and not isinstance(hidden, bool) else hidden
+    if isinstance(hidden_channels, int) and not isinstance(hidden_channels, bool):
+        sizes: int | Sequence[int] = (hidden_channels,)
+    else:
+        sizes = hidden_channels
     if not isinstance(sizes, Sequence):
         raise TypeError(
-            f"Expected 'hidden' to be an int or a sequence of ints (got {type(hidden).__name__!r})"
+            f"Expected 'hidden_channels' to be an int or a sequence of ints "
+            f"(got {type(hidden_channels).__name__!r})"
         )
     for size in sizes:
-        check_positive_int(size, "hidden")
+        check_positive_int(size, "hidden_channels")
     return tuple(sizes)
 
 
 class CoordinatedProjection(nn.Module):
-    r"""Project each modality into one shared space of size ``dim``.
+    r"""Project each modality into one shared space of size ``out_channels``.
 
     A coordinated representation, as in DeViSE or CLIP, to be aligned by a coordination loss.
 
@@ -54,34 +61,34 @@ class CoordinatedProjection(nn.Module):
     where both modalities are present.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        dim (int): Size of the shared space.
-        hidden (int or Sequence[int], optional): Hidden layer sizes of each :math:`f_m`.
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int): Size of the shared space.
+        hidden_channels (int or Sequence[int], optional): Hidden layer sizes of each
+            :math:`f_m`.
             (default: :obj:`()`: linear maps)
         normalize (bool, optional): L2-normalise the projections. (default: :obj:`False`)
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** ``dict`` of :math:`(N, \text{dim})`
+        - **output:** ``dict`` of :math:`(N, \text{out\_channels})`
     """
 
     def __init__(
         self,
-        in_dims: Mapping[str, int],
-        dim: int,
-        hidden: int | Sequence[int] = (),
+        in_channels: Mapping[str, int],
+        out_channels: int,
+        hidden_channels: int | Sequence[int] = (),
         normalize: bool = False,
     ) -> None:
         super().__init__()
-        self.in_dims = check_in_dims(in_dims)
-        self.modalities = tuple(self.in_dims)
-        check_positive_int(dim, "dim")
-        self.dim = dim
-        self.out_dim = dim
-        self.hidden = check_hidden(hidden)
+        self.in_channels = check_in_channels(in_channels)
+        self.modalities = tuple(self.in_channels)
+        check_positive_int(out_channels, "out_channels")
+        self.out_channels = out_channels
+        self.hidden_channels = check_hidden(hidden_channels)
         self.normalize = bool(normalize)
         self.projections = nn.ModuleDict(
-            {m: mlp(d, self.hidden, dim) for m, d in self.in_dims.items()}
+            {m: mlp(d, self.hidden_channels, out_channels) for m, d in self.in_channels.items()}
         )
         self.reset_parameters()
 
@@ -93,7 +100,7 @@ class CoordinatedProjection(nn.Module):
         self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
     ) -> dict[str, Tensor]:
         """Project each modality; rows of absent modalities are zeros."""
-        x_list, mask_list = prepare_inputs(self.in_dims, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
         out = {}
         for m, x, mask in zip(self.modalities, x_list, mask_list):
             z = self.projections[m](x)
@@ -104,6 +111,7 @@ class CoordinatedProjection(nn.Module):
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}({format_dims(self.in_dims)}, dim={self.dim}, "
-            f"hidden={list(self.hidden)}, normalize={self.normalize})"
+            f"{self.__class__.__name__}({format_dims(self.in_channels)}, "
+            f"out_channels={self.out_channels}, "
+            f"hidden_channels={list(self.hidden_channels)}, normalize={self.normalize})"
         )

@@ -1,7 +1,7 @@
-"""Fusion heads: ``forward(xs: dict[str, Tensor], masks) -> Tensor [N, out_dim]``.
+"""Fusion heads: ``forward(xs: dict[str, Tensor], masks) -> Tensor [N, out_channels]``.
 
-Every head is built from ``in_dims`` (modality -> embedding size) and head-specific options,
-exposes ``out_dim``, orders modalities canonically (whatever the order of the dicts) and
+Every head is built from ``in_channels`` (modality -> embedding size) and head-specific options,
+exposes ``out_channels``, orders modalities canonically (whatever the order of the dicts) and
 respects the presence masks: where node ``i`` lacks modality ``m``, the output does not depend
 on ``xs[m][i]`` at all. Build one by name with :func:`build_fusion`.
 """
@@ -41,21 +41,21 @@ here (or ``@register(FUSION_HEADS, "name")`` on its class). The joint autoencode
 
 
 def build_fusion(
-    name: str | type[nn.Module] | nn.Module, in_dims: Mapping[str, int], **kwargs: Any
+    name: str | type[nn.Module] | nn.Module, in_channels: Mapping[str, int], **kwargs: Any
 ) -> nn.Module:
     """Build the fusion head ``name``; a ready head is returned unchanged.
 
     Args:
         name (str or type or torch.nn.Module): A name in :data:`FUSION_HEADS`
             (case-insensitive), a head class, or a ready head.
-        in_dims (Mapping[str, int]): Embedding size of each modality.
-        **kwargs: The head's options (e.g. ``out_dim``, ``rank``).
+        in_channels (Mapping[str, int]): Embedding size of each modality.
+        **kwargs: The head's options (e.g. ``out_channels``, ``rank``).
 
     Raises:
         UnknownNameError: If ``name`` is unknown (a :class:`ValueError` and a
             :class:`KeyError`; the message lists the valid names).
     """
-    return resolve(FUSION_HEADS, name, in_dims, what="fusion head", base=nn.Module, **kwargs)
+    return resolve(FUSION_HEADS, name, in_channels, what="fusion head", base=nn.Module, **kwargs)
 
 
 __all__ = [

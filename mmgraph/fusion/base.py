@@ -33,29 +33,29 @@ def canonical_order(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(known + sorted(n for n in names if n not in MODALITY_FIELDS))
 
 
-def check_in_dims(in_dims: Mapping[str, int], min_modalities: int = 1) -> dict[str, int]:
-    """Validate ``in_dims`` (modality -> embedding size) and return it in canonical order.
+def check_in_channels(in_channels: Mapping[str, int], min_modalities: int = 1) -> dict[str, int]:
+    """Validate ``in_channels`` (modality -> embedding size) and return it in canonical order.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size of each modality.
+        in_channels (Mapping[str, int]): Embedding size of each modality.
         min_modalities (int, optional): Fewest modalities allowed. (default: :obj:`1`)
 
     Raises:
-        TypeError: If ``in_dims`` is not a mapping from strings to integers.
+        TypeError: If ``in_channels`` is not a mapping from strings to integers.
         ValueError: If a size is not positive, a name is empty or holds a dot, or there are
             fewer than ``min_modalities`` modalities.
     """
-    if not isinstance(in_dims, Mapping):
+    if not isinstance(in_channels, Mapping):
         raise TypeError(
-            f"Expected 'in_dims' to be a mapping from modality name to embedding size "
-            f"(got {type(in_dims).__name__!r}), e.g. {{'text': 384, 'image': 512}}"
+            f"Expected 'in_channels' to be a mapping from modality name to embedding size "
+            f"(got {type(in_channels).__name__!r}), e.g. {{'text': 384, 'image': 512}}"
         )
-    if len(in_dims) < min_modalities:
+    if len(in_channels) < min_modalities:
         raise ValueError(
-            f"Expected 'in_dims' to hold at least {min_modalities} modalities "
-            f"(got {len(in_dims)}: {sorted(in_dims)})"
+            f"Expected 'in_channels' to hold at least {min_modalities} modalities "
+            f"(got {len(in_channels)}: {sorted(in_channels)})"
         )
-    for name, dim in in_dims.items():
+    for name, dim in in_channels.items():
         if not isinstance(name, str) or not name or "." in name:
             raise ValueError(
                 f"Expected modality names to be non-empty strings without dots (got {name!r})"
@@ -66,21 +66,21 @@ def check_in_dims(in_dims: Mapping[str, int], min_modalities: int = 1) -> dict[s
             )
         if dim < 1:
             raise ValueError(f"Expected the size of modality {name!r} to be positive (got {dim})")
-    return {m: int(in_dims[m]) for m in canonical_order(in_dims)}
+    return {m: int(in_channels[m]) for m in canonical_order(in_channels)}
 
 
 def prepare_inputs(
-    in_dims: Mapping[str, int],
+    in_channels: Mapping[str, int],
     xs: Mapping[str, Tensor],
     masks: Mapping[str, Tensor] | None = None,
     sequence: bool = False,
     zero_absent: bool = True,
     keep_sparse: bool = False,
 ) -> tuple[list[Tensor], list[Tensor]]:
-    """Check ``xs`` and ``masks`` against ``in_dims``; zero the rows of absent modalities.
+    """Check ``xs`` and ``masks`` against ``in_channels``; zero the rows of absent modalities.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size of each modality, in canonical order.
+        in_channels (Mapping[str, int]): Embedding size of each modality, in canonical order.
         xs (Mapping[str, Tensor]): One float tensor per modality, ``[N, d_m]`` (or
             ``[N, T, d_m]`` when ``sequence``), in any order.
         masks (Mapping[str, Tensor], optional): Bool presence masks ``[N]`` (or ``[N]`` /
@@ -97,7 +97,7 @@ def prepare_inputs(
 
     Returns:
         The inputs and the bool masks (each ``[N]``, or ``[N, T]`` when ``sequence``), in the
-        order of ``in_dims``; rows where the mask is :obj:`False` are zeros that do not depend
+        order of ``in_channels``; rows where the mask is :obj:`False` are zeros that do not depend
         on the given values (with ``zero_absent``).
 
     Raises:
@@ -110,13 +110,13 @@ def prepare_inputs(
             f"Expected 'xs' to be a mapping from modality name to tensor "
             f"(got {type(xs).__name__!r})"
         )
-    expected = list(in_dims)
+    expected = list(in_channels)
     if set(xs) != set(expected):
         missing = [m for m in expected if m not in xs]
         extra = sorted(set(xs) - set(expected))
         raise KeyError(
             f"Expected 'xs' to hold exactly the modalities {expected} (missing {missing}, "
-            f"unexpected {extra}); pass one tensor per modality of 'in_dims'"
+            f"unexpected {extra}); pass one tensor per modality of 'in_channels'"
         )
     if masks is None:
         masks = {}
@@ -141,9 +141,9 @@ def prepare_inputs(
             raise TypeError(f"Expected xs[{m!r}] to be of floating type (got {x.dtype!r})")
         if x.layout != torch.strided and not (keep_sparse and not zero_absent):
             x = x.to_dense()
-        if x.dim() != ndim or x.size(-1) != in_dims[m]:
+        if x.dim() != ndim or x.size(-1) != in_channels[m]:
             raise ValueError(
-                f"Expected xs[{m!r}] to have shape {shape_doc} with d = {in_dims[m]} "
+                f"Expected xs[{m!r}] to have shape {shape_doc} with d = {in_channels[m]} "
                 f"(got {list(x.shape)})"
             )
         if ref is None:
@@ -196,29 +196,29 @@ def reset_linear_layers(*modules: nn.Module) -> None:
                 sub.reset_parameters()
 
 
-def format_dims(in_dims: Mapping[str, int]) -> str:
-    """Render ``in_dims`` compactly for a ``__repr__``: ``{'text': 8, 'image': 4}``."""
-    return "{" + ", ".join(f"{m!r}: {d}" for m, d in in_dims.items()) + "}"
+def format_dims(in_channels: Mapping[str, int]) -> str:
+    """Render ``in_channels`` compactly for a ``__repr__``: ``{'text': 8, 'image': 4}``."""
+    return "{" + ", ".join(f"{m!r}: {d}" for m, d in in_channels.items()) + "}"
 
 
 class FusionHead(nn.Module):
-    """Base class of fusion heads: ``forward(xs, masks) -> Tensor [N, out_dim]``.
+    """Base class of fusion heads: ``forward(xs, masks) -> Tensor [N, out_channels]``.
 
-    Subclasses set :attr:`out_dim`, create their parameters, end ``__init__`` with
+    Subclasses set :attr:`out_channels`, create their parameters, end ``__init__`` with
     ``self.reset_parameters()``, and call :meth:`prepare` first thing in ``forward``.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size of each modality. Modalities are used in
+        in_channels (Mapping[str, int]): Embedding size of each modality. Modalities are used in
             canonical order (see :func:`canonical_order`), whatever the order of the mapping.
         min_modalities (int, optional): Fewest modalities the head accepts. (default: :obj:`1`)
     """
 
-    out_dim: int
+    out_channels: int
 
-    def __init__(self, in_dims: Mapping[str, int], min_modalities: int = 1) -> None:
+    def __init__(self, in_channels: Mapping[str, int], min_modalities: int = 1) -> None:
         super().__init__()
-        self.in_dims: dict[str, int] = check_in_dims(in_dims, min_modalities)
-        self.modalities: tuple[str, ...] = tuple(self.in_dims)
+        self.in_channels: dict[str, int] = check_in_channels(in_channels, min_modalities)
+        self.modalities: tuple[str, ...] = tuple(self.in_channels)
 
     def reset_parameters(self) -> None:
         """Re-initialise all parameters."""
@@ -234,19 +234,19 @@ class FusionHead(nn.Module):
 
         See :func:`prepare_inputs`.
         """
-        return prepare_inputs(self.in_dims, xs, masks, zero_absent=zero_absent)
+        return prepare_inputs(self.in_channels, xs, masks, zero_absent=zero_absent)
 
     def _repr_args(self) -> str:
         return ""
 
-    def _repr_out_dim(self) -> int | None:
-        """The ``out_dim`` the head was built with (:obj:`None` where it was derived)."""
-        return self.out_dim
+    def _repr_out_channels(self) -> int | None:
+        """The ``out_channels`` the head was built with (:obj:`None` where it was derived)."""
+        return self.out_channels
 
     def __repr__(self) -> str:
         extra = self._repr_args()
         return (
-            f"{self.__class__.__name__}({format_dims(self.in_dims)}, "
-            f"out_dim={self._repr_out_dim()}"
+            f"{self.__class__.__name__}({format_dims(self.in_channels)}, "
+            f"out_channels={self._repr_out_channels()}"
             f"{', ' + extra if extra else ''})"
         )

@@ -26,43 +26,45 @@ class BilinearFusion(FusionHead):
         + \mathbf{b}_{ab} & \text{if node } i \text{ has } a \text{ and } b \\
         \mathbf{e}_{ab} & \text{otherwise} \end{cases}
 
-    :math:`\mathbf{W}_{ab}` projects the flattened outer product to ``out_dim``
+    :math:`\mathbf{W}_{ab}` projects the flattened outer product to ``out_channels``
     (:class:`torch.nn.Bilinear`); a pair that lacks a member contributes a learned vector
     :math:`\mathbf{e}_{ab}` instead, which tells the next layer what is absent. A node with no
     modality gets :math:`\sum_{a<b} \mathbf{e}_{ab}`.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality (at least two
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality (at least two
             modalities).
-        out_dim (int): Output size.
+        out_channels (int): Output size.
         proj_dim (int, optional): Size of the per-modality maps before the outer products;
             :obj:`None` uses the embeddings directly (:math:`d_a d_b` weights per output and
             pair). (default: :obj:`16`)
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
-    def __init__(self, in_dims: Mapping[str, int], out_dim: int, proj_dim: int | None = 16) -> None:
-        super().__init__(in_dims, min_modalities=2)
-        check_positive_int(out_dim, "out_dim")
+    def __init__(
+        self, in_channels: Mapping[str, int], out_channels: int, proj_dim: int | None = 16
+    ) -> None:
+        super().__init__(in_channels, min_modalities=2)
+        check_positive_int(out_channels, "out_channels")
         check_positive_int(proj_dim, "proj_dim", optional=True)
-        self.out_dim = out_dim
+        self.out_channels = out_channels
         self.proj_dim = proj_dim
         self.pairs: tuple[tuple[str, str], ...] = tuple(combinations(self.modalities, 2))
         self.projs = nn.ModuleDict()
         if proj_dim is not None:
-            for m, d in self.in_dims.items():
+            for m, d in self.in_channels.items():
                 self.projs[m] = nn.Linear(d, proj_dim)
 
         def size(m: str) -> int:
-            return proj_dim if proj_dim is not None else self.in_dims[m]
+            return proj_dim if proj_dim is not None else self.in_channels[m]
 
         self.bilinears = nn.ModuleList(
-            nn.Bilinear(size(a), size(b), out_dim) for a, b in self.pairs
+            nn.Bilinear(size(a), size(b), out_channels) for a, b in self.pairs
         )
-        self.missing_pairs = nn.Parameter(torch.empty(len(self.pairs), out_dim))
+        self.missing_pairs = nn.Parameter(torch.empty(len(self.pairs), out_channels))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -80,7 +82,7 @@ class BilinearFusion(FusionHead):
         for m, x, mask in zip(self.modalities, x_list, mask_list):
             u[m] = self.projs[m](x) if self.proj_dim is not None else x
             present[m] = mask
-        out = x_list[0].new_zeros(x_list[0].size(0), self.out_dim)
+        out = x_list[0].new_zeros(x_list[0].size(0), self.out_channels)
         for p, ((a, b), bil) in enumerate(zip(self.pairs, self.bilinears)):
             both = (present[a] & present[b])[:, None]
             out = out + torch.where(both, bil(u[a], u[b]), self.missing_pairs[p].to(out.dtype))

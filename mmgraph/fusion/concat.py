@@ -27,7 +27,7 @@ class ConcatFusion(FusionHead):
     :math:`\mathbf{e}_m`; with ``missing="flags"``, by zeros, and the :math:`M` presence
     flags (``1.0`` present, ``0.0`` absent) are appended, so the next layer can tell an
     absent modality from a zero embedding. A node with no modality at all gets all the
-    :math:`\mathbf{e}_m` (or zeros and zero flags). With ``out_dim`` set, a linear map
+    :math:`\mathbf{e}_m` (or zeros and zero flags). With ``out_channels`` set, a linear map
     :math:`\mathbf{W}\mathbf{z}_i + \mathbf{b}` follows.
 
     A single modality given as a sparse CSR tensor (a bag of words) stays sparse with
@@ -35,8 +35,8 @@ class ConcatFusion(FusionHead):
     (:func:`~mmgraph.nn.functional.fill_rows`) and the linear map is sparse-dense.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        out_dim (int, optional): If set, the size of a linear map applied to the
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int, optional): If set, the size of a linear map applied to the
             concatenation. (default: :obj:`None`: output the concatenation, of size
             :math:`\sum_m d_m` (:math:`+ M` with flags))
         missing (str, optional): How absent modalities are shown, ``"learned"`` or
@@ -44,28 +44,31 @@ class ConcatFusion(FusionHead):
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
     def __init__(
-        self, in_dims: Mapping[str, int], out_dim: int | None = None, missing: str = "learned"
+        self,
+        in_channels: Mapping[str, int],
+        out_channels: int | None = None,
+        missing: str = "learned",
     ) -> None:
-        super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim", optional=True)
+        super().__init__(in_channels)
+        check_positive_int(out_channels, "out_channels", optional=True)
         if missing not in MISSING_MODES:
             raise ValueError(
                 f"Unknown missing mode {missing!r}; valid modes: {', '.join(MISSING_MODES)}"
             )
         self.missing = missing
-        self.concat_dim = sum(self.in_dims.values()) + (
+        self.concat_dim = sum(self.in_channels.values()) + (
             len(self.modalities) if missing == "flags" else 0
         )
         self.missing_vectors = nn.ParameterDict()
         if missing == "learned":
-            for m, d in self.in_dims.items():
+            for m, d in self.in_channels.items():
                 self.missing_vectors[m] = nn.Parameter(torch.empty(d))
-        self.lin = nn.Linear(self.concat_dim, out_dim) if out_dim is not None else None
-        self.out_dim = out_dim if out_dim is not None else self.concat_dim
+        self.lin = nn.Linear(self.concat_dim, out_channels) if out_channels is not None else None
+        self.out_channels = out_channels if out_channels is not None else self.concat_dim
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -82,7 +85,7 @@ class ConcatFusion(FusionHead):
         # With learned missing vectors the absent rows are replaced below: no zeroing pass.
         learned = self.missing == "learned"
         x_list, mask_list = prepare_inputs(
-            self.in_dims,
+            self.in_channels,
             xs,
             masks,
             zero_absent=not learned,
@@ -106,7 +109,7 @@ class ConcatFusion(FusionHead):
             return z
         return sparse_linear(z, self.lin.weight, self.lin.bias) if is_sparse(z) else self.lin(z)
 
-    def _repr_out_dim(self) -> int | None:
+    def _repr_out_channels(self) -> int | None:
         return self.lin.out_features if self.lin is not None else None
 
     def _repr_args(self) -> str:

@@ -42,26 +42,28 @@ class GatedFusion(FusionHead):
     node with no modality at all gets the zero vector (and zero weights).
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        out_dim (int): Size of the common space and of the output.
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int): Size of the common space and of the output.
         attention_dim (int, optional): Size of the scorer's hidden layer.
-            (default: :obj:`None`: ``out_dim``)
+            (default: :obj:`None`: ``out_channels``)
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
     def __init__(
-        self, in_dims: Mapping[str, int], out_dim: int, attention_dim: int | None = None
+        self, in_channels: Mapping[str, int], out_channels: int, attention_dim: int | None = None
     ) -> None:
-        super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim")
+        super().__init__(in_channels)
+        check_positive_int(out_channels, "out_channels")
         check_positive_int(attention_dim, "attention_dim", optional=True)
-        self.out_dim = out_dim
-        self.attention_dim = attention_dim if attention_dim is not None else out_dim
-        self.lins = nn.ModuleDict({m: nn.Linear(d, out_dim) for m, d in self.in_dims.items()})
-        self.score_hidden = nn.Linear(out_dim, self.attention_dim)
+        self.out_channels = out_channels
+        self.attention_dim = attention_dim if attention_dim is not None else out_channels
+        self.lins = nn.ModuleDict(
+            {m: nn.Linear(d, out_channels) for m, d in self.in_channels.items()}
+        )
+        self.score_hidden = nn.Linear(out_channels, self.attention_dim)
         self.score_out = nn.Linear(self.attention_dim, 1, bias=False)
         self.prior = nn.Parameter(torch.empty(len(self.modalities)))
         self.reset_parameters()

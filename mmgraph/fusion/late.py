@@ -27,24 +27,26 @@ class LateFusion(FusionHead):
     per-modality losses.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        out_dim (int): Size of each prediction (e.g. the number of classes).
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int): Size of each prediction (e.g. the number of classes).
         learn_weights (bool, optional): Learn the modality weights :math:`\theta`.
             (default: :obj:`True`)
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
     def __init__(
-        self, in_dims: Mapping[str, int], out_dim: int, learn_weights: bool = True
+        self, in_channels: Mapping[str, int], out_channels: int, learn_weights: bool = True
     ) -> None:
-        super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim")
-        self.out_dim = out_dim
+        super().__init__(in_channels)
+        check_positive_int(out_channels, "out_channels")
+        self.out_channels = out_channels
         self.learn_weights = bool(learn_weights)
-        self.heads = nn.ModuleDict({m: nn.Linear(d, out_dim) for m, d in self.in_dims.items()})
+        self.heads = nn.ModuleDict(
+            {m: nn.Linear(d, out_channels) for m, d in self.in_channels.items()}
+        )
         self.weight_logits: nn.Parameter | None = (
             nn.Parameter(torch.empty(len(self.modalities))) if self.learn_weights else None
         )
@@ -59,7 +61,7 @@ class LateFusion(FusionHead):
     def unimodal(
         self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
     ) -> dict[str, Tensor]:
-        """Return each modality's prediction ``[N, out_dim]``.
+        """Return each modality's prediction ``[N, out_channels]``.
 
         Rows of absent modalities are the head's bias; ignore them with the masks.
         """

@@ -35,26 +35,29 @@ class LowRankFusion(FusionHead):
     A node with no modality gets the constant term of the decomposition plus the bias.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        out_dim (int): Output size.
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int): Output size.
         rank (int, optional): Rank :math:`r` of the decomposition. (default: :obj:`4`)
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
-    def __init__(self, in_dims: Mapping[str, int], out_dim: int, rank: int = 4) -> None:
-        super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim")
+    def __init__(self, in_channels: Mapping[str, int], out_channels: int, rank: int = 4) -> None:
+        super().__init__(in_channels)
+        check_positive_int(out_channels, "out_channels")
         check_positive_int(rank, "rank")
-        self.out_dim = out_dim
+        self.out_channels = out_channels
         self.rank = rank
         self.factors = nn.ParameterDict(
-            {m: nn.Parameter(torch.empty(rank, d + 1, out_dim)) for m, d in self.in_dims.items()}
+            {
+                m: nn.Parameter(torch.empty(rank, d + 1, out_channels))
+                for m, d in self.in_channels.items()
+            }
         )
         self.fusion_weights = nn.Parameter(torch.empty(rank))
-        self.bias = nn.Parameter(torch.empty(out_dim))
+        self.bias = nn.Parameter(torch.empty(out_channels))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -83,7 +86,7 @@ class LowRankFusion(FusionHead):
         r"""Rebuild the full Tensor Fusion weight :math:`[\text{out}, \prod_m (d_m + 1)]`.
 
         Copying it (and :attr:`bias`) into a :class:`~mmgraph.fusion.TensorFusion` with the
-        same ``in_dims`` and ``out_dim`` gives the same outputs.
+        same ``in_channels`` and ``out_channels`` gives the same outputs.
         """
         weight = self.factors[self.modalities[0]]  # [r, d + 1, out]
         for m in self.modalities[1:]:

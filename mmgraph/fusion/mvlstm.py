@@ -81,10 +81,10 @@ class MultiViewLSTM(FusionHead):
 
     The output is the concatenation of the final hidden states :math:`[\mathbf{h}^1_T \Vert
     \cdots \Vert \mathbf{h}^M_T]` (views in canonical order), or a linear map of it to
-    ``out_dim``.
+    ``out_channels``.
 
     Args:
-        in_dims (Mapping[str, int]): Input size :math:`d_v` of each view.
+        in_channels (Mapping[str, int]): Input size :math:`d_v` of each view.
         hidden_size (int, optional): Hidden size :math:`H` of each view. (default: :obj:`32`)
         alpha (float, optional): Fraction of a view's own hidden units fed back to it.
             (default: :obj:`1.0`)
@@ -92,27 +92,27 @@ class MultiViewLSTM(FusionHead):
             (default: :obj:`0.5`)
         learn_gates (bool, optional): Learn :math:`\alpha` and :math:`\beta` as soft gates.
             (default: :obj:`False`)
-        out_dim (int, optional): If set, a linear map of the final states to this size.
+        out_channels (int, optional): If set, a linear map of the final states to this size.
             (default: :obj:`None`: :math:`M H`)
 
     Shapes:
         - **input:** ``xs[v]`` :math:`(N, T, d_v)`, ``masks[v]`` bool :math:`(N)` or
           :math:`(N, T)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
     def __init__(
         self,
-        in_dims: Mapping[str, int],
+        in_channels: Mapping[str, int],
         hidden_size: int = 32,
         alpha: float = 1.0,
         beta: float = 0.5,
         learn_gates: bool = False,
-        out_dim: int | None = None,
+        out_channels: int | None = None,
     ) -> None:
-        super().__init__(in_dims)
+        super().__init__(in_channels)
         check_positive_int(hidden_size, "hidden_size")
-        check_positive_int(out_dim, "out_dim", optional=True)
+        check_positive_int(out_channels, "out_channels", optional=True)
         self.hidden_size = hidden_size
         self.alpha = _check_fraction(alpha, "alpha")
         self.beta = _check_fraction(beta, "beta")
@@ -121,7 +121,9 @@ class MultiViewLSTM(FusionHead):
         h = hidden_size
         self.self_units = h if self.learn_gates else math.floor(self.alpha * h)
         self.cross_units = h if self.learn_gates else math.floor(self.beta * h)
-        self.input_maps = nn.ModuleDict({v: nn.Linear(d, 4 * h) for v, d in self.in_dims.items()})
+        self.input_maps = nn.ModuleDict(
+            {v: nn.Linear(d, 4 * h) for v, d in self.in_channels.items()}
+        )
         self.recurrent_self = nn.ParameterDict(
             {v: nn.Parameter(torch.empty(4 * h, self.self_units)) for v in self.modalities}
         )
@@ -135,19 +137,19 @@ class MultiViewLSTM(FusionHead):
             self.self_gate_logits = nn.Parameter(torch.empty(num_views, h))
             self.cross_gate_logits = nn.Parameter(torch.empty(num_views, h))
         self.missing_states = nn.Parameter(torch.empty(num_views, h))
-        self.lin = nn.Linear(num_views * h, out_dim) if out_dim is not None else None
-        self.out_dim = out_dim if out_dim is not None else num_views * h
+        self.lin = nn.Linear(num_views * h, out_channels) if out_channels is not None else None
+        self.out_channels = out_channels if out_channels is not None else num_views * h
         self.reset_parameters()
 
     @classmethod
     def from_topology(
-        cls, topology: str, in_dims: Mapping[str, int], **kwargs: Any
+        cls, topology: str, in_channels: Mapping[str, int], **kwargs: Any
     ) -> MultiViewLSTM:
         """Build the MV-LSTM with the ``(alpha, beta)`` of a named topology.
 
         Args:
             topology (str): One of :data:`MVLSTM_TOPOLOGIES`.
-            in_dims (Mapping[str, int]): Input size of each view.
+            in_channels (Mapping[str, int]): Input size of each view.
             **kwargs: Further arguments of :class:`MultiViewLSTM` (not ``alpha``/``beta``).
         """
         if topology not in MVLSTM_TOPOLOGIES:
@@ -158,7 +160,7 @@ class MultiViewLSTM(FusionHead):
         if "alpha" in kwargs or "beta" in kwargs:
             raise TypeError("Pass either a topology or 'alpha'/'beta', not both")
         alpha, beta = MVLSTM_TOPOLOGIES[topology]
-        return cls(in_dims, alpha=alpha, beta=beta, **kwargs)
+        return cls(in_channels, alpha=alpha, beta=beta, **kwargs)
 
     @property
     def topology(self) -> str:
@@ -198,7 +200,7 @@ class MultiViewLSTM(FusionHead):
         zero_absent: bool = True,
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Check the sequences; return them and ``[N, T]`` masks, absent steps zeroed."""
-        return prepare_inputs(self.in_dims, xs, masks, sequence=True, zero_absent=zero_absent)
+        return prepare_inputs(self.in_channels, xs, masks, sequence=True, zero_absent=zero_absent)
 
     def _recurrent_input(self, v: int, hs: list[Tensor]) -> Tensor:
         """The part of view ``v``'s gate pre-activations that comes from previous states."""
@@ -254,7 +256,7 @@ class MultiViewLSTM(FusionHead):
         z = torch.cat([states[v] for v in self.modalities], dim=1)
         return self.lin(z) if self.lin is not None else z
 
-    def _repr_out_dim(self) -> int | None:
+    def _repr_out_channels(self) -> int | None:
         return self.lin.out_features if self.lin is not None else None
 
     def _repr_args(self) -> str:

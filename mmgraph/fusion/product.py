@@ -23,19 +23,21 @@ class ProductFusion(FusionHead):
     gets the empty product, a vector of ones.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        out_dim (int): The common size of the linear maps and of the output.
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int): The common size of the linear maps and of the output.
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \text{out\_channels})`
     """
 
-    def __init__(self, in_dims: Mapping[str, int], out_dim: int) -> None:
-        super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim")
-        self.out_dim = out_dim
-        self.lins = nn.ModuleDict({m: nn.Linear(d, out_dim) for m, d in self.in_dims.items()})
+    def __init__(self, in_channels: Mapping[str, int], out_channels: int) -> None:
+        super().__init__(in_channels)
+        check_positive_int(out_channels, "out_channels")
+        self.out_channels = out_channels
+        self.lins = nn.ModuleDict(
+            {m: nn.Linear(d, out_channels) for m, d in self.in_channels.items()}
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -47,7 +49,7 @@ class ProductFusion(FusionHead):
     ) -> Tensor:
         """Multiply the mapped present modalities of each node."""
         x_list, mask_list = self.prepare(xs, masks)
-        out = x_list[0].new_ones(x_list[0].size(0), self.out_dim)
+        out = x_list[0].new_ones(x_list[0].size(0), self.out_channels)
         for m, x, mask in zip(self.modalities, x_list, mask_list):
             out = out * torch.where(mask[:, None], self.lins[m](x), x.new_ones(()))
         return out

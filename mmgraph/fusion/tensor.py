@@ -33,7 +33,7 @@ class TensorFusion(FusionHead):
     Appending :math:`1` makes the outer product hold every unimodal, bimodal, ..., M-modal
     interaction term, plus the constant :math:`1` (the last entry). The output has
     :math:`\prod_m (d_m + 1)` entries (flattened row-major, modalities in canonical order), or
-    ``out_dim`` when a linear map :math:`\mathbf{W}\mathbf{z}_i + \mathbf{b}` follows.
+    ``out_channels`` when a linear map :math:`\mathbf{W}\mathbf{z}_i + \mathbf{b}` follows.
 
     An absent modality contributes only through its constant :math:`1`: its vector is replaced
     by :math:`[\mathbf{0}; 1]`, which keeps exactly the terms that do not involve it. A node
@@ -50,35 +50,35 @@ class TensorFusion(FusionHead):
     :class:`~mmgraph.fusion.LowRankFusion`.
 
     Args:
-        in_dims (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
-        out_dim (int, optional): If set, the size of a linear map applied to the fused tensor.
+        in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
+        out_channels (int, optional): If set, the size of a linear map applied to the fused tensor.
             (default: :obj:`None`: output the flattened tensor)
         proj_dim (int, optional): Size of the per-modality maps before the outer product;
             :obj:`None` uses the embeddings directly. (default: :obj:`None`)
 
     Shapes:
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
-        - **output:** :math:`(N, \prod_m (d_m + 1))` or :math:`(N, \text{out\_dim})`
+        - **output:** :math:`(N, \prod_m (d_m + 1))` or :math:`(N, \text{out\_channels})`
     """
 
     def __init__(
         self,
-        in_dims: Mapping[str, int],
-        out_dim: int | None = None,
+        in_channels: Mapping[str, int],
+        out_channels: int | None = None,
         proj_dim: int | None = None,
     ) -> None:
-        super().__init__(in_dims)
-        check_positive_int(out_dim, "out_dim", optional=True)
+        super().__init__(in_channels)
+        check_positive_int(out_channels, "out_channels", optional=True)
         check_positive_int(proj_dim, "proj_dim", optional=True)
         self.proj_dim = proj_dim
         self.projs = nn.ModuleDict()
         if proj_dim is not None:
-            for m, d in self.in_dims.items():
+            for m, d in self.in_channels.items():
                 self.projs[m] = nn.Linear(d, min(d, proj_dim))
-        sizes = [min(d, proj_dim) if proj_dim else d for d in self.in_dims.values()]
+        sizes = [min(d, proj_dim) if proj_dim else d for d in self.in_channels.values()]
         self.fused_dim = math.prod(d + 1 for d in sizes)
-        self.lin = nn.Linear(self.fused_dim, out_dim) if out_dim is not None else None
-        self.out_dim = out_dim if out_dim is not None else self.fused_dim
+        self.lin = nn.Linear(self.fused_dim, out_channels) if out_channels is not None else None
+        self.out_channels = out_channels if out_channels is not None else self.fused_dim
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -110,7 +110,7 @@ class TensorFusion(FusionHead):
         z = self.fuse(xs, masks)
         return self.lin(z) if self.lin is not None else z
 
-    def _repr_out_dim(self) -> int | None:
+    def _repr_out_channels(self) -> int | None:
         return self.lin.out_features if self.lin is not None else None
 
     def _repr_args(self) -> str:
@@ -118,7 +118,7 @@ class TensorFusion(FusionHead):
         return f"fused_dim={self.fused_dim}{proj}"
 
 
-def tfn_proj_dim(in_dims: Mapping[str, int], max_fused_dim: int = 1024) -> int | None:
+def tfn_proj_dim(in_channels: Mapping[str, int], max_fused_dim: int = 1024) -> int | None:
     r"""The largest per-modality size keeping Tensor Fusion's width within ``max_fused_dim``.
 
     Returns :obj:`None` when the modalities need no projection
@@ -126,7 +126,7 @@ def tfn_proj_dim(in_dims: Mapping[str, int], max_fused_dim: int = 1024) -> int |
     :math:`\prod_m (\min(d_m, p) + 1) \le` ``max_fused_dim`` (at least 1).
     """
     check_positive_int(max_fused_dim, "max_fused_dim")
-    dims = list(in_dims.values())
+    dims = list(in_channels.values())
     if math.prod(d + 1 for d in dims) <= max_fused_dim:
         return None
     best = 1

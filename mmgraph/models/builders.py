@@ -81,33 +81,33 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
 
 
 def build_fusion_head(
-    name: str | type[nn.Module] | nn.Module, in_dims: Mapping[str, int], **options: Any
+    name: str | type[nn.Module] | nn.Module, in_channels: Mapping[str, int], **options: Any
 ) -> nn.Module:
     """A fusion head by name (:data:`mmgraph.fusion.FUSION_HEADS`), class, or as is.
 
     :func:`mmgraph.fusion.build_fusion`, with the ``"autoencoder"`` head registered.
     """
-    return build_fusion(name, in_dims, **options)
+    return build_fusion(name, in_channels, **options)
 
 
 def build_model_fusion(
-    config: ModelConfig, in_dims: Mapping[str, int]
+    config: ModelConfig, in_channels: Mapping[str, int]
 ) -> tuple[nn.Module, ModelConfig]:
-    """The fusion head of ``config`` over modalities of sizes ``in_dims``, and the config.
+    """The fusion head of ``config`` over modalities of sizes ``in_channels``, and the config.
 
     Every head but ``concat`` fuses to ``hidden`` unless ``fusion_options`` gives
-    ``out_dim``. A ``tfn`` head without ``proj_dim`` projects each modality first so that the
+    ``out_channels``. A ``tfn`` head without ``proj_dim`` projects each modality first so that the
     fused width stays within :data:`TFN_MAX_FUSED_DIM`; that choice is recorded in the
     returned config (saved with the run), otherwise ``config`` is returned as it is.
     """
     options = dict(config.fusion_options)
     if config.fusion != "concat":
-        options.setdefault("out_dim", config.hidden)
+        options.setdefault("out_channels", config.hidden)
     if config.fusion == "tfn" and "proj_dim" not in options:
         # The outer product of three 64-dim modalities has 274,625 entries per node:
         # project each modality first so the fused width stays within a limit, and
         # record the choice in the config (saved with the run).
-        proj_dim = tfn_proj_dim(in_dims, TFN_MAX_FUSED_DIM)
+        proj_dim = tfn_proj_dim(in_channels, TFN_MAX_FUSED_DIM)
         if proj_dim is not None:
             log.info(
                 "tfn: each modality is projected to %d dims before the outer product "
@@ -119,7 +119,7 @@ def build_model_fusion(
             config = dataclasses.replace(
                 config, fusion_options={**config.fusion_options, "proj_dim": proj_dim}
             )
-    return build_fusion_head(config.fusion, in_dims, **options), config
+    return build_fusion_head(config.fusion, in_channels, **options), config
 
 
 def build_gnn(config: ModelConfig, in_channels: int) -> nn.Module:
@@ -156,7 +156,7 @@ def build_head(config: ModelConfig) -> nn.Module | None:
 
 
 def build_coordination_parts(
-    config: ModelConfig, in_dims: Mapping[str, int]
+    config: ModelConfig, in_channels: Mapping[str, int]
 ) -> tuple[nn.Module | None, nn.Module | None]:
     """The projection into the shared space and the coordination loss, or two :obj:`None`.
 
@@ -165,11 +165,11 @@ def build_coordination_parts(
     """
     if config.coordination is None:
         return None, None
-    if len(in_dims) < 2:
+    if len(in_channels) < 2:
         raise ValueError(
-            f"Coordination needs at least two modalities (the model has {list(in_dims)})"
+            f"Coordination needs at least two modalities (the model has {list(in_channels)})"
         )
-    projection = CoordinatedProjection(in_dims, config.coordination_dim)
+    projection = CoordinatedProjection(in_channels, config.coordination_dim)
     loss = build_coordination(config.coordination, **config.coordination_options)
     return projection, loss
 

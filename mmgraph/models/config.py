@@ -27,6 +27,34 @@ more aggregator layer, to the classes, over the graph)."""
 CONV_HEAD_AGGREGATORS: tuple[str, ...] = ("mean", "gcn")
 """Aggregators that can serve as the ``"conv"`` head (a GGNN step keeps its state size)."""
 
+OLD_SIZE_NAMES: dict[str, str] = {
+    "in_dims": "in_channels",
+    "out_dim": "out_channels",
+    "code_dim": "out_channels",
+    "dim": "out_channels",
+    "hidden": "hidden_channels",
+}
+"""Size options renamed to PyG's names (issue 15): old key -> new key. Saved runs may hold
+the old keys in ``fusion_options``; :class:`ModelConfig` renames them when it is built."""
+
+
+def migrate_size_names(options: dict[str, Any]) -> dict[str, Any]:
+    """Return ``options`` with the old size keys of :data:`OLD_SIZE_NAMES` renamed.
+
+    Raises:
+        ValueError: If an old key and its new name are both given.
+    """
+    out = dict(options)
+    for old, new in OLD_SIZE_NAMES.items():
+        if old in out:
+            if new in out:
+                raise ValueError(
+                    f"Expected one of {old!r} (its old name) and {new!r} in the options "
+                    f"(got both); keep {new!r}"
+                )
+            out[new] = out.pop(old)
+    return out
+
 
 @dataclasses.dataclass
 class ModelConfig(ConfigBase):
@@ -118,6 +146,7 @@ class ModelConfig(ConfigBase):
     coordination_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.fusion_options = migrate_size_names(self.fusion_options)
         chosen = [name for name in DESIGN_OPTIONS if getattr(self, name) == AUTO]
         if chosen:
             raise ValueError(

@@ -55,7 +55,7 @@ class MultimodalGNN(nn.Module):
     Args:
         encoders (ModalityWise): One encoder per modality
             (:func:`~mmgraph.models.builders.build_encoders`).
-        fusion (torch.nn.Module): The fusion head, exposing ``out_dim``
+        fusion (torch.nn.Module): The fusion head, exposing ``out_channels``
             (:func:`~mmgraph.models.builders.build_model_fusion`).
         gnn (torch.nn.Module): The aggregator layers, a :class:`~mmgraph.nn.GNNStack`, or a
             :class:`torch.nn.Linear` for ``num_layers=0``
@@ -129,7 +129,7 @@ class MultimodalGNN(nn.Module):
         in_dims = encoders.out_dims
         if fusion is None:
             fusion, config = build_model_fusion(config, in_dims)
-        gnn = build_gnn(config, int(fusion.out_dim))  # type: ignore[arg-type]
+        gnn = build_gnn(config, int(fusion.out_channels))  # type: ignore[arg-type]
         head = build_head(config)
         projection, coordination_loss = build_coordination_parts(config, in_dims)
         return cls(
@@ -217,7 +217,7 @@ class MultimodalGNN(nn.Module):
     def fuse(
         self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
     ) -> Tensor:
-        """Encode and fuse the modalities: ``[N, fusion.out_dim]``.
+        """Encode and fuse the modalities: ``[N, fusion.out_channels]``.
 
         With one numeric modality of raw, wide, mostly-zero values (a bag of words: see
         :class:`~mmgraph.encoders.AttributeEncoder`) and a GCN, mean or GGNN first layer, the

@@ -55,7 +55,7 @@ def normalized_reconstruction_error(
 
     Args:
         autoencoder (MultimodalAutoencoder): Decodes ``code``.
-        code (Tensor): Codes ``[N, code_dim]``.
+        code (Tensor): Codes ``[N, out_channels]``.
         xs (Mapping[str, Tensor]): The clean embeddings ``[N, d_m]``.
         masks (Mapping[str, Tensor], optional): Presence masks ``[N]``. (default: all
             present)

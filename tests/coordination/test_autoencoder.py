@@ -8,7 +8,7 @@ import torch
 
 from mmgraph.coordination import AutoencoderFusion, MultimodalAutoencoder
 
-IN_DIMS = {"text": 4, "image": 3, "numeric": 2}
+IN_CHANNELS = {"text": 4, "image": 3, "numeric": 2}
 N = 6
 MASKS = {
     "text": torch.tensor([True, True, False, True, False, False]),
@@ -19,46 +19,48 @@ MASKS = {
 
 def inputs(seed: int = 0, n: int = N) -> dict[str, torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
-    return {m: torch.randn(n, d, generator=gen) for m, d in IN_DIMS.items()}
+    return {m: torch.randn(n, d, generator=gen) for m, d in IN_CHANNELS.items()}
 
 
 def test_parameter_count_by_hand() -> None:
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=5, hidden=(6, 7))
-    encoders = sum(d * 6 + 6 + 6 * 7 + 7 + 7 * 5 + 5 for d in IN_DIMS.values())
-    decoders = sum(5 * 7 + 7 + 7 * 6 + 6 + 6 * d + d for d in IN_DIMS.values())
+    ae = MultimodalAutoencoder(IN_CHANNELS, out_channels=5, hidden_channels=(6, 7))
+    encoders = sum(d * 6 + 6 + 6 * 7 + 7 + 7 * 5 + 5 for d in IN_CHANNELS.values())
+    decoders = sum(5 * 7 + 7 + 7 * 6 + 6 + 6 * d + d for d in IN_CHANNELS.values())
     assert sum(p.numel() for p in ae.parameters()) == encoders + decoders
-    linear = MultimodalAutoencoder(IN_DIMS, code_dim=5, hidden=())
+    linear = MultimodalAutoencoder(IN_CHANNELS, out_channels=5, hidden_channels=())
     assert sum(p.numel() for p in linear.parameters()) == sum(
-        (d * 5 + 5) + (5 * d + d) for d in IN_DIMS.values()
+        (d * 5 + 5) + (5 * d + d) for d in IN_CHANNELS.values()
     )
 
 
 @pytest.mark.parametrize("size", [1, 2, 3])
 def test_code_from_any_subset_is_the_mean_of_present_codes(size: int) -> None:
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=5, hidden=(6,), modality_dropout=0.5).eval()
+    ae = MultimodalAutoencoder(
+        IN_CHANNELS, out_channels=5, hidden_channels=(6,), modality_dropout=0.5
+    ).eval()
     xs = inputs()
-    for subset in combinations(IN_DIMS, size):
-        masks = {m: torch.full((N,), m in subset) for m in IN_DIMS}
+    for subset in combinations(IN_CHANNELS, size):
+        masks = {m: torch.full((N,), m in subset) for m in IN_CHANNELS}
         code = ae.encode(xs, masks)
         expected = sum(ae.encoders[m](xs[m]) for m in subset) / size
         torch.testing.assert_close(code, expected)
 
 
 def test_node_without_modalities_gets_zero_code() -> None:
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=5).eval()
+    ae = MultimodalAutoencoder(IN_CHANNELS, out_channels=5).eval()
     out = ae(inputs(), MASKS)
     torch.testing.assert_close(out.code[4], torch.zeros(5))
-    assert set(out.reconstructions) == set(IN_DIMS)
+    assert set(out.reconstructions) == set(IN_CHANNELS)
     assert out.reconstructions["image"].shape == (N, 3)
 
 
 def test_loss_ignores_absent_rows() -> None:
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=5, hidden=(6,)).eval()
+    ae = MultimodalAutoencoder(IN_CHANNELS, out_channels=5, hidden_channels=(6,)).eval()
     xs = inputs()
     loss = ae.loss(xs, MASKS)
     out = ae(xs, MASKS)
     expected = torch.stack(
-        [(out.reconstructions[m][MASKS[m]] - xs[m][MASKS[m]]).pow(2).mean() for m in IN_DIMS]
+        [(out.reconstructions[m][MASKS[m]] - xs[m][MASKS[m]]).pow(2).mean() for m in IN_CHANNELS]
     ).mean()
     torch.testing.assert_close(loss, expected)
     changed = {
@@ -83,8 +85,8 @@ def test_loss_ignores_absent_rows() -> None:
 
 
 def test_modality_dropout_keeps_at_least_one_and_is_seeded() -> None:
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=5, modality_dropout=0.9).train()
-    masks = torch.stack([MASKS[m] for m in IN_DIMS], 1).repeat(50, 1)
+    ae = MultimodalAutoencoder(IN_CHANNELS, out_channels=5, modality_dropout=0.9).train()
+    masks = torch.stack([MASKS[m] for m in IN_CHANNELS], 1).repeat(50, 1)
     like = torch.zeros(())
     kept = ae._kept(masks, like, torch.Generator().manual_seed(0))
     assert not (kept & ~masks).any()  # never adds an absent modality
@@ -97,7 +99,7 @@ def test_modality_dropout_keeps_at_least_one_and_is_seeded() -> None:
 
 def test_training_corruption_is_seeded_and_off_in_eval() -> None:
     ae = MultimodalAutoencoder(
-        IN_DIMS, code_dim=5, noise_std=0.5, feature_dropout=0.3, modality_dropout=0.3
+        IN_CHANNELS, out_channels=5, noise_std=0.5, feature_dropout=0.3, modality_dropout=0.3
     )
     xs = inputs()
     ae.train()
@@ -111,13 +113,13 @@ def test_training_corruption_is_seeded_and_off_in_eval() -> None:
 
 
 def test_impute_fills_only_absent_rows() -> None:
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=5, modality_dropout=0.5).train()
+    ae = MultimodalAutoencoder(IN_CHANNELS, out_channels=5, modality_dropout=0.5).train()
     xs = inputs()
     filled = ae.impute(xs, MASKS)
     assert ae.training  # mode restored
     ae.eval()
     code = ae.encode(xs, MASKS)
-    for m in IN_DIMS:
+    for m in IN_CHANNELS:
         torch.testing.assert_close(filled[m][MASKS[m]], xs[m][MASKS[m]])
         torch.testing.assert_close(filled[m][~MASKS[m]], ae.decoders[m](code)[~MASKS[m]])
 
@@ -127,9 +129,11 @@ def test_pretraining_learns_to_predict_hidden_modalities() -> None:
     # missing view from the others better than the mean does.
     gen = torch.Generator().manual_seed(0)
     latent = torch.randn(128, 2, generator=gen)
-    xs = {m: latent @ torch.randn(2, d, generator=gen) for m, d in IN_DIMS.items()}
+    xs = {m: latent @ torch.randn(2, d, generator=gen) for m, d in IN_CHANNELS.items()}
     torch.manual_seed(0)
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=4, hidden=(16,), modality_dropout=0.5)
+    ae = MultimodalAutoencoder(
+        IN_CHANNELS, out_channels=4, hidden_channels=(16,), modality_dropout=0.5
+    )
     opt = torch.optim.Adam(ae.parameters(), lr=0.02)
     train_gen = torch.Generator().manual_seed(1)
     for _ in range(150):
@@ -144,23 +148,26 @@ def test_pretraining_learns_to_predict_hidden_modalities() -> None:
 
 
 def test_as_fusion_head() -> None:
-    head = AutoencoderFusion(IN_DIMS, out_dim=5, hidden=(6,)).eval()
+    head = AutoencoderFusion(IN_CHANNELS, out_channels=5, hidden_channels=(6,)).eval()
     xs = inputs()
     torch.testing.assert_close(head(xs, MASKS), head.autoencoder.encode(xs, MASKS))
     torch.testing.assert_close(head.loss(xs, MASKS), head.autoencoder.loss(xs, MASKS))
     filled = head.impute(xs, MASKS)
     torch.testing.assert_close(filled["text"][0], xs["text"][0])
-    assert head.out_dim == 5
+    assert head.out_channels == 5
 
 
 def test_repr_state_dict_float64() -> None:
-    ae = MultimodalAutoencoder(IN_DIMS, code_dim=5, hidden=6, modality_dropout=0.2)
+    ae = MultimodalAutoencoder(IN_CHANNELS, out_channels=5, hidden_channels=6, modality_dropout=0.2)
     assert repr(ae) == (
-        "MultimodalAutoencoder({'text': 4, 'image': 3, 'numeric': 2}, code_dim=5, hidden=[6], "
+        "MultimodalAutoencoder({'text': 4, 'image': 3, 'numeric': 2}, out_channels=5, "
+        "hidden_channels=[6], "
         "noise_std=0.0, feature_dropout=0.0, modality_dropout=0.2)"
     )
     torch.manual_seed(5)
-    other = MultimodalAutoencoder(IN_DIMS, code_dim=5, hidden=6, modality_dropout=0.2)
+    other = MultimodalAutoencoder(
+        IN_CHANNELS, out_channels=5, hidden_channels=6, modality_dropout=0.2
+    )
     xs = inputs()
     ae.eval()
     other.eval()
@@ -174,12 +181,12 @@ def test_repr_state_dict_float64() -> None:
 
 def test_errors() -> None:
     with pytest.raises(ValueError, match=r"'modality_dropout' to be in \[0, 1\)"):
-        MultimodalAutoencoder(IN_DIMS, 4, modality_dropout=1.0)
+        MultimodalAutoencoder(IN_CHANNELS, 4, modality_dropout=1.0)
     with pytest.raises(ValueError, match="'noise_std' to be non-negative"):
-        MultimodalAutoencoder(IN_DIMS, 4, noise_std=-0.1)
-    with pytest.raises(ValueError, match="'code_dim' to be an int >= 1"):
-        MultimodalAutoencoder(IN_DIMS, 0)
-    with pytest.raises(ValueError, match="'hidden' to be an int >= 1"):
-        MultimodalAutoencoder(IN_DIMS, 3, hidden=(4, 0))
+        MultimodalAutoencoder(IN_CHANNELS, 4, noise_std=-0.1)
+    with pytest.raises(ValueError, match="'out_channels' to be an int >= 1"):
+        MultimodalAutoencoder(IN_CHANNELS, 0)
+    with pytest.raises(ValueError, match="'hidden_channels' to be an int >= 1"):
+        MultimodalAutoencoder(IN_CHANNELS, 3, hidden_channels=(4, 0))
     with pytest.raises(KeyError, match=r"unexpected \['audio'\]"):
-        MultimodalAutoencoder(IN_DIMS, 3).loss({**inputs(), "audio": torch.randn(N, 2)})
+        MultimodalAutoencoder(IN_CHANNELS, 3).loss({**inputs(), "audio": torch.randn(N, 2)})

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from mmgraph.coordination import CoordinatedProjection, InfoNCELoss, pairwise_coordination_loss
 
-IN_DIMS = {"image": 3, "text": 4}
+IN_CHANNELS = {"image": 3, "text": 4}
 MASKS = {
     "text": torch.tensor([True, False, True, True]),
     "image": torch.tensor([True, True, False, True]),
@@ -17,14 +17,14 @@ MASKS = {
 
 def inputs(seed: int = 0) -> dict[str, torch.Tensor]:
     gen = torch.Generator().manual_seed(seed)
-    return {m: torch.randn(4, d, generator=gen) for m, d in IN_DIMS.items()}
+    return {m: torch.randn(4, d, generator=gen) for m, d in IN_CHANNELS.items()}
 
 
 def test_parameter_count_shapes_and_closed_form() -> None:
-    proj = CoordinatedProjection(IN_DIMS, dim=5)
+    proj = CoordinatedProjection(IN_CHANNELS, out_channels=5)
     assert proj.modalities == ("text", "image")  # canonical order
     assert sum(p.numel() for p in proj.parameters()) == (4 * 5 + 5) + (3 * 5 + 5)
-    mlp = CoordinatedProjection(IN_DIMS, dim=5, hidden=6)
+    mlp = CoordinatedProjection(IN_CHANNELS, out_channels=5, hidden_channels=6)
     assert sum(p.numel() for p in mlp.parameters()) == sum(
         (d * 6 + 6) + (6 * 5 + 5) for d in (4, 3)
     )
@@ -37,14 +37,14 @@ def test_parameter_count_shapes_and_closed_form() -> None:
 
 
 def test_normalize_and_masked_rows() -> None:
-    proj = CoordinatedProjection(IN_DIMS, dim=5, hidden=(6,), normalize=True)
+    proj = CoordinatedProjection(IN_CHANNELS, out_channels=5, hidden_channels=(6,), normalize=True)
     xs = inputs()
     zs = proj(xs, MASKS)
     torch.testing.assert_close(zs["image"][[0, 1, 3]].norm(dim=1), torch.ones(3))
     changed = {m: torch.where(MASKS[m][:, None], x, math.nan) for m, x in xs.items()}
     changed = {m: x.requires_grad_() for m, x in changed.items()}
     out = proj(changed, MASKS)
-    for m in IN_DIMS:
+    for m in IN_CHANNELS:
         assert torch.equal(out[m], zs[m])
     loss = pairwise_coordination_loss(InfoNCELoss(), out, MASKS)
     loss.backward()
@@ -54,15 +54,16 @@ def test_normalize_and_masked_rows() -> None:
 
 
 def test_repr_state_dict_float64_reset() -> None:
-    proj = CoordinatedProjection(IN_DIMS, dim=5, hidden=6, normalize=True)
+    proj = CoordinatedProjection(IN_CHANNELS, out_channels=5, hidden_channels=6, normalize=True)
     assert repr(proj) == (
-        "CoordinatedProjection({'text': 4, 'image': 3}, dim=5, hidden=[6], normalize=True)"
+        "CoordinatedProjection({'text': 4, 'image': 3}, out_channels=5, hidden_channels=[6], "
+        "normalize=True)"
     )
     torch.manual_seed(1)
-    other = CoordinatedProjection(IN_DIMS, dim=5, hidden=6, normalize=True)
+    other = CoordinatedProjection(IN_CHANNELS, out_channels=5, hidden_channels=6, normalize=True)
     xs = inputs()
     other.load_state_dict(proj.state_dict())
-    for m in IN_DIMS:
+    for m in IN_CHANNELS:
         torch.testing.assert_close(other(xs, MASKS)[m], proj(xs, MASKS)[m])
     other.to(torch.float64)
     assert all(p.dtype == torch.float64 for p in other.parameters())
@@ -82,7 +83,7 @@ def test_coordinated_training_aligns_pairs() -> None:
         "image": latent @ torch.randn(4, 3, generator=gen),
     }
     torch.manual_seed(0)
-    proj = CoordinatedProjection(IN_DIMS, dim=8)
+    proj = CoordinatedProjection(IN_CHANNELS, out_channels=8)
     loss_fn = InfoNCELoss(temperature=0.1)
     opt = torch.optim.Adam([*proj.parameters(), *loss_fn.parameters()], lr=0.05)
     for _ in range(60):
@@ -98,9 +99,9 @@ def test_coordinated_training_aligns_pairs() -> None:
 
 
 def test_errors() -> None:
-    with pytest.raises(ValueError, match="Expected 'dim' to be an int >= 1"):
-        CoordinatedProjection(IN_DIMS, dim=0)
-    with pytest.raises(TypeError, match="Expected 'hidden' to be an int or a sequence"):
-        CoordinatedProjection(IN_DIMS, dim=3, hidden=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Expected 'out_channels' to be an int >= 1"):
+        CoordinatedProjection(IN_CHANNELS, out_channels=0)
+    with pytest.raises(TypeError, match="Expected 'hidden_channels' to be an int or a sequence"):
+        CoordinatedProjection(IN_CHANNELS, out_channels=3, hidden_channels=2.5)  # type: ignore[arg-type]
     with pytest.raises(KeyError, match=r"missing \['image'\]"):
-        CoordinatedProjection(IN_DIMS, dim=3)({"text": torch.randn(2, 4)})
+        CoordinatedProjection(IN_CHANNELS, out_channels=3)({"text": torch.randn(2, 4)})

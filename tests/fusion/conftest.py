@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import Tensor
 
-IN_DIMS = {"text": 4, "image": 3, "numeric": 2}
+IN_CHANNELS = {"text": 4, "image": 3, "numeric": 2}
 
 # Six nodes: all modalities, text only, image + numeric, text + image, nothing, numeric only.
 PRESENCE = {
@@ -19,13 +19,13 @@ Inputs = tuple[dict[str, Tensor], dict[str, Tensor]]
 
 
 def make_inputs(
-    in_dims: dict[str, int] = IN_DIMS, seed: int = 0, steps: int | None = None
+    in_channels: dict[str, int] = IN_CHANNELS, seed: int = 0, steps: int | None = None
 ) -> Inputs:
     gen = torch.Generator().manual_seed(seed)
     n = len(next(iter(PRESENCE.values())))
     shape = (n,) if steps is None else (n, steps)
-    xs = {m: torch.randn(*shape, d, generator=gen) for m, d in in_dims.items()}
-    masks = {m: torch.tensor(PRESENCE[m]) for m in in_dims}
+    xs = {m: torch.randn(*shape, d, generator=gen) for m, d in in_channels.items()}
+    masks = {m: torch.tensor(PRESENCE[m]) for m in in_channels}
     return xs, masks
 
 

@@ -23,13 +23,17 @@ from mmgraph.fusion import (
     build_fusion,
 )
 
-from .conftest import IN_DIMS, PRESENCE, make_inputs
+from .conftest import IN_CHANNELS, PRESENCE, make_inputs
 
 # d = (text 4, image 3, numeric 2), out = 5; parameter counts worked out by hand.
 HEADS: dict[str, tuple[Callable[[dict[str, int]], FusionHead], int, int]] = {
-    # name: (factory, parameter count, out_dim)
+    # name: (factory, parameter count, out_channels)
     "concat_learned": (lambda d: ConcatFusion(d), 4 + 3 + 2, 9),
-    "concat_flags": (lambda d: ConcatFusion(d, out_dim=5, missing="flags"), (9 + 3) * 5 + 5, 5),
+    "concat_flags": (
+        lambda d: ConcatFusion(d, out_channels=5, missing="flags"),
+        (9 + 3) * 5 + 5,
+        5,
+    ),
     "product": (lambda d: ProductFusion(d, 5), (4 * 5 + 5) + (3 * 5 + 5) + (2 * 5 + 5), 5),
     "bilinear": (
         lambda d: BilinearFusion(d, 5, proj_dim=2),
@@ -37,7 +41,7 @@ HEADS: dict[str, tuple[Callable[[dict[str, int]], FusionHead], int, int]] = {
         (4 * 2 + 2) + (3 * 2 + 2) + (2 * 2 + 2) + 3 * (2 * 2 * 5 + 5) + 3 * 5,
         5,
     ),
-    "tfn": (lambda d: TensorFusion(d, out_dim=5), (5 * 4 * 3) * 5 + 5, 5),
+    "tfn": (lambda d: TensorFusion(d, out_channels=5), (5 * 4 * 3) * 5 + 5, 5),
     "tfn_raw": (lambda d: TensorFusion(d), 0, 5 * 4 * 3),
     "lowrank": (
         lambda d: LowRankFusion(d, 5, rank=3),
@@ -56,7 +60,7 @@ HEADS: dict[str, tuple[Callable[[dict[str, int]], FusionHead], int, int]] = {
         5,
     ),
     "autoencoder": (
-        lambda d: AutoencoderFusion(d, 5, hidden=(6,)),
+        lambda d: AutoencoderFusion(d, 5, hidden_channels=(6,)),
         # encoders d -> 6 -> 5, decoders 5 -> 6 -> d
         sum((d * 6 + 6) + (6 * 5 + 5) for d in (4, 3, 2))
         + sum((5 * 6 + 6) + (6 * d + d) for d in (4, 3, 2)),
@@ -66,8 +70,8 @@ HEADS: dict[str, tuple[Callable[[dict[str, int]], FusionHead], int, int]] = {
 NAMES = list(HEADS)
 
 
-def build(name: str, in_dims: dict[str, int] = IN_DIMS) -> FusionHead:
-    head = HEADS[name][0](in_dims)
+def build(name: str, in_channels: dict[str, int] = IN_CHANNELS) -> FusionHead:
+    head = HEADS[name][0](in_channels)
     head.eval()
     return head
 
@@ -93,8 +97,8 @@ def test_output_shape_and_out_dim(name: str) -> None:
     head = build(name)
     xs, masks = make_inputs()
     out = head(xs, masks)
-    assert head.out_dim == HEADS[name][2]
-    assert out.shape == (6, head.out_dim)
+    assert head.out_channels == HEADS[name][2]
+    assert out.shape == (6, head.out_channels)
     assert torch.isfinite(out).all()  # including node 4, which has no modality
 
 
@@ -106,8 +110,8 @@ def test_dict_order_does_not_matter(name: str) -> None:
     reversed_xs = dict(reversed(list(xs.items())))
     reversed_masks = dict(reversed(list(masks.items())))
     torch.testing.assert_close(head(reversed_xs, reversed_masks), expected)
-    # A head built from in_dims in another order has the same parameters and outputs.
-    other = build(name, dict(reversed(list(IN_DIMS.items()))))
+    # A head built from in_channels in another order has the same parameters and outputs.
+    other = build(name, dict(reversed(list(IN_CHANNELS.items()))))
     other.load_state_dict(head.state_dict())
     torch.testing.assert_close(other(reversed_xs, reversed_masks), expected)
 
@@ -186,20 +190,20 @@ def test_to_float64_moves_everything(name: str) -> None:
 def test_repr_names_key_hyperparameters() -> None:
     dims = "{'text': 4, 'image': 3, 'numeric': 2}"
     assert repr(build("concat_flags")) == (
-        f"ConcatFusion({dims}, out_dim=5, missing='flags', concat_dim=12)"
+        f"ConcatFusion({dims}, out_channels=5, missing='flags', concat_dim=12)"
     )
     assert repr(build("concat_learned")) == (
-        f"ConcatFusion({dims}, out_dim=None, missing='learned', concat_dim=9)"
+        f"ConcatFusion({dims}, out_channels=None, missing='learned', concat_dim=9)"
     )
-    assert repr(build("product")) == f"ProductFusion({dims}, out_dim=5)"
-    assert repr(build("bilinear")) == f"BilinearFusion({dims}, out_dim=5, proj_dim=2)"
-    assert repr(build("tfn_raw")) == f"TensorFusion({dims}, out_dim=None, fused_dim=60)"
-    assert repr(build("tfn")) == f"TensorFusion({dims}, out_dim=5, fused_dim=60)"
-    assert repr(build("lowrank")) == f"LowRankFusion({dims}, out_dim=5, rank=3)"
-    assert repr(build("gated")) == f"GatedFusion({dims}, out_dim=5, attention_dim=3)"
-    assert repr(build("late")) == f"LateFusion({dims}, out_dim=5, learn_weights=True)"
+    assert repr(build("product")) == f"ProductFusion({dims}, out_channels=5)"
+    assert repr(build("bilinear")) == f"BilinearFusion({dims}, out_channels=5, proj_dim=2)"
+    assert repr(build("tfn_raw")) == f"TensorFusion({dims}, out_channels=None, fused_dim=60)"
+    assert repr(build("tfn")) == f"TensorFusion({dims}, out_channels=5, fused_dim=60)"
+    assert repr(build("lowrank")) == f"LowRankFusion({dims}, out_channels=5, rank=3)"
+    assert repr(build("gated")) == f"GatedFusion({dims}, out_channels=5, attention_dim=3)"
+    assert repr(build("late")) == f"LateFusion({dims}, out_channels=5, learn_weights=True)"
     assert repr(build("autoencoder")) == (
-        f"AutoencoderFusion({dims}, out_dim=5, hidden=[6], noise_std=0.0, "
+        f"AutoencoderFusion({dims}, out_channels=5, hidden_channels=[6], noise_std=0.0, "
         "feature_dropout=0.0, modality_dropout=0.0)"
     )
 
@@ -216,11 +220,11 @@ def test_build_fusion_by_name() -> None:
         "late",
         "mvlstm",
     }
-    head = build_fusion("lowrank", IN_DIMS, out_dim=7, rank=2)
+    head = build_fusion("lowrank", IN_CHANNELS, out_channels=7, rank=2)
     assert isinstance(head, LowRankFusion)
-    assert (head.out_dim, head.rank) == (7, 2)
+    assert (head.out_channels, head.rank) == (7, 2)
     for name, cls in FUSION_HEADS.items():
-        assert isinstance(build_fusion(name, IN_DIMS, out_dim=3), cls)
+        assert isinstance(build_fusion(name, IN_CHANNELS, out_channels=3), cls)
         assert issubclass(cls, nn.Module)
 
 
@@ -228,11 +232,11 @@ def test_build_fusion_unknown_name_lists_valid_names() -> None:
     with pytest.raises(
         KeyError, match=r"Unknown fusion head 'sum'; expected one of \['autoencoder', 'bilinear'"
     ):
-        build_fusion("sum", IN_DIMS)
+        build_fusion("sum", IN_CHANNELS)
     with pytest.raises(ValueError, match="Unknown fusion head 'sum'"):
-        build_fusion("sum", IN_DIMS)
-    assert isinstance(build_fusion("autoencoder", IN_DIMS, out_dim=3), AutoencoderFusion)
-    assert isinstance(build_fusion("AutoEncoder", IN_DIMS, out_dim=3), AutoencoderFusion)
+        build_fusion("sum", IN_CHANNELS)
+    assert isinstance(build_fusion("autoencoder", IN_CHANNELS, out_channels=3), AutoencoderFusion)
+    assert isinstance(build_fusion("AutoEncoder", IN_CHANNELS, out_channels=3), AutoencoderFusion)
 
 
 def test_masks_follow_presence_fixture() -> None:
@@ -241,8 +245,8 @@ def test_masks_follow_presence_fixture() -> None:
 
 
 class TestValidation:
-    def test_in_dims(self) -> None:
-        with pytest.raises(TypeError, match="Expected 'in_dims' to be a mapping"):
+    def test_in_channels(self) -> None:
+        with pytest.raises(TypeError, match="Expected 'in_channels' to be a mapping"):
             ProductFusion([4, 3], 5)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="at least 1 modalities"):
             ProductFusion({}, 5)
@@ -254,15 +258,15 @@ class TestValidation:
             ProductFusion({"text": 2.0}, 5)  # type: ignore[dict-item]
         with pytest.raises(ValueError, match="without dots"):
             ProductFusion({"a.b": 2}, 5)
-        with pytest.raises(ValueError, match="Expected 'out_dim' to be an int >= 1"):
-            ProductFusion(IN_DIMS, 0)
+        with pytest.raises(ValueError, match="Expected 'out_channels' to be an int >= 1"):
+            ProductFusion(IN_CHANNELS, 0)
         with pytest.raises(TypeError, match="Expected 'rank' to be an int"):
-            LowRankFusion(IN_DIMS, 5, rank=2.5)  # type: ignore[arg-type]
+            LowRankFusion(IN_CHANNELS, 5, rank=2.5)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="Unknown missing mode 'zeros'; valid modes: learned"):
-            ConcatFusion(IN_DIMS, missing="zeros")
+            ConcatFusion(IN_CHANNELS, missing="zeros")
 
     def test_inputs(self) -> None:
-        head = ProductFusion(IN_DIMS, 5)
+        head = ProductFusion(IN_CHANNELS, 5)
         xs, masks = make_inputs()
         with pytest.raises(TypeError, match="Expected 'xs' to be a mapping"):
             head([xs["text"]], masks)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from torch import nn
 
 from mmgraph.fusion import MVLSTM_TOPOLOGIES, MultiViewLSTM, build_fusion
 
-from .conftest import IN_DIMS, make_inputs
+from .conftest import IN_CHANNELS, make_inputs
 
 STEPS = 4
 H = 6
@@ -28,23 +28,23 @@ def view_gradient(model: MultiViewLSTM, target: str, source: str) -> torch.Tenso
 
 def test_parameter_count_by_hand() -> None:
     m, h = 3, H
-    inputs = sum(4 * h * d + 4 * h for d in IN_DIMS.values())
+    inputs = sum(4 * h * d + 4 * h for d in IN_CHANNELS.values())
     for alpha, beta in [(1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5)]:
-        model = MultiViewLSTM(IN_DIMS, hidden_size=h, alpha=alpha, beta=beta)
+        model = MultiViewLSTM(IN_CHANNELS, hidden_size=h, alpha=alpha, beta=beta)
         p, q = math.floor(alpha * h), math.floor(beta * h)
         recurrent = m * (4 * h * p + 4 * h * (m - 1) * q)
         expected = inputs + recurrent + m * h  # + the missing-view states
         assert sum(x.numel() for x in model.parameters()) == expected
-    learned = MultiViewLSTM(IN_DIMS, hidden_size=h, learn_gates=True, out_dim=5)
+    learned = MultiViewLSTM(IN_CHANNELS, hidden_size=h, learn_gates=True, out_channels=5)
     expected = inputs + m * (4 * h * h + 4 * h * (m - 1) * h) + 2 * m * h + m * h + (m * h * 5 + 5)
     assert sum(x.numel() for x in learned.parameters()) == expected
 
 
 def test_view_specific_is_one_torch_lstm_per_view() -> None:
-    model = MultiViewLSTM.from_topology("view_specific", IN_DIMS, hidden_size=H)
+    model = MultiViewLSTM.from_topology("view_specific", IN_CHANNELS, hidden_size=H)
     xs, _ = make_inputs(steps=STEPS)
     states = model.states(xs)
-    for name, d in IN_DIMS.items():
+    for name, d in IN_CHANNELS.items():
         lstm = nn.LSTM(d, H, batch_first=True)
         with torch.no_grad():
             lstm.weight_ih_l0.copy_(model.input_maps[name].weight)
@@ -56,7 +56,7 @@ def test_view_specific_is_one_torch_lstm_per_view() -> None:
 
 
 def test_view_specific_views_do_not_interact() -> None:
-    model = MultiViewLSTM.from_topology("view_specific", IN_DIMS, hidden_size=H)
+    model = MultiViewLSTM.from_topology("view_specific", IN_CHANNELS, hidden_size=H)
     assert model.topology == "view_specific"
     assert torch.equal(view_gradient(model, "text", "image"), torch.zeros(6, STEPS, 3))
     assert (view_gradient(model, "text", "text") != 0).any()
@@ -64,7 +64,7 @@ def test_view_specific_views_do_not_interact() -> None:
 
 @pytest.mark.parametrize("topology", ["coupled", "fully_connected", "hybrid"])
 def test_cross_view_topologies_interact(topology: str) -> None:
-    model = MultiViewLSTM.from_topology(topology, IN_DIMS, hidden_size=H)
+    model = MultiViewLSTM.from_topology(topology, IN_CHANNELS, hidden_size=H)
     assert model.topology == topology
     assert (model.alpha, model.beta) == MVLSTM_TOPOLOGIES[topology]
     assert (view_gradient(model, "text", "image") != 0).any()
@@ -86,7 +86,7 @@ def test_hybrid_feeds_only_the_first_units() -> None:
 
 
 def test_learned_gates_start_at_alpha_beta_and_connect_everything() -> None:
-    model = MultiViewLSTM(IN_DIMS, hidden_size=H, alpha=1.0, beta=0.0, learn_gates=True)
+    model = MultiViewLSTM(IN_CHANNELS, hidden_size=H, alpha=1.0, beta=0.0, learn_gates=True)
     torch.testing.assert_close(torch.sigmoid(model.self_gate_logits), torch.full((3, H), 0.99))
     torch.testing.assert_close(torch.sigmoid(model.cross_gate_logits), torch.full((3, H), 0.01))
     assert (view_gradient(model, "text", "image") != 0).any()
@@ -94,20 +94,20 @@ def test_learned_gates_start_at_alpha_beta_and_connect_everything() -> None:
 
 
 def test_step_masks_equal_shorter_sequences() -> None:
-    model = MultiViewLSTM(IN_DIMS, hidden_size=H, alpha=1.0, beta=1.0)
+    model = MultiViewLSTM(IN_CHANNELS, hidden_size=H, alpha=1.0, beta=1.0)
     xs, _ = make_inputs(steps=STEPS)
     # Every view of node 0 stops after 2 steps (padding): same as feeding the first 2 steps.
     step_mask = torch.ones(6, STEPS, dtype=torch.bool)
     step_mask[0, 2:] = False
-    masks = {m: step_mask for m in IN_DIMS}
+    masks = {m: step_mask for m in IN_CHANNELS}
     padded = model.states(xs, masks)
     short = model.states({m: x[:1, :2] for m, x in xs.items()})
-    for m in IN_DIMS:
+    for m in IN_CHANNELS:
         torch.testing.assert_close(padded[m][0], short[m][0])
 
 
 def test_absent_view_is_invisible_and_replaced_by_missing_state() -> None:
-    model = MultiViewLSTM(IN_DIMS, hidden_size=H, alpha=1.0, beta=1.0)
+    model = MultiViewLSTM(IN_CHANNELS, hidden_size=H, alpha=1.0, beta=1.0)
     xs, masks = make_inputs(steps=STEPS)
     states = model.states(xs, masks)
     # Node 1 has text only: its text state equals a run with text alone (zero other states).
@@ -124,24 +124,24 @@ def test_absent_view_is_invisible_and_replaced_by_missing_state() -> None:
 
 
 def test_repr_and_from_topology_errors() -> None:
-    model = MultiViewLSTM({"text": 4, "image": 3}, hidden_size=8, out_dim=5)
+    model = MultiViewLSTM({"text": 4, "image": 3}, hidden_size=8, out_channels=5)
     assert repr(model) == (
-        "MultiViewLSTM({'text': 4, 'image': 3}, out_dim=5, hidden_size=8, alpha=1.0, "
+        "MultiViewLSTM({'text': 4, 'image': 3}, out_channels=5, hidden_size=8, alpha=1.0, "
         "beta=0.5, topology='hybrid', learn_gates=False)"
     )
-    assert isinstance(build_fusion("mvlstm", IN_DIMS, out_dim=3), MultiViewLSTM)
+    assert isinstance(build_fusion("mvlstm", IN_CHANNELS, out_channels=3), MultiViewLSTM)
     with pytest.raises(ValueError, match="Unknown MV-LSTM topology 'full'; valid topologies"):
-        MultiViewLSTM.from_topology("full", IN_DIMS)
+        MultiViewLSTM.from_topology("full", IN_CHANNELS)
     with pytest.raises(TypeError, match="either a topology or 'alpha'/'beta'"):
-        MultiViewLSTM.from_topology("coupled", IN_DIMS, alpha=0.5)
+        MultiViewLSTM.from_topology("coupled", IN_CHANNELS, alpha=0.5)
     with pytest.raises(ValueError, match=r"Expected 'alpha' to be in \[0, 1\] \(got 1.5\)"):
-        MultiViewLSTM(IN_DIMS, alpha=1.5)
+        MultiViewLSTM(IN_CHANNELS, alpha=1.5)
     with pytest.raises(TypeError, match="Expected 'beta' to be a number"):
-        MultiViewLSTM(IN_DIMS, beta="half")  # type: ignore[arg-type]
+        MultiViewLSTM(IN_CHANNELS, beta="half")  # type: ignore[arg-type]
 
 
 def test_sequence_input_errors() -> None:
-    model = MultiViewLSTM(IN_DIMS, hidden_size=H)
+    model = MultiViewLSTM(IN_CHANNELS, hidden_size=H)
     xs, masks = make_inputs(steps=STEPS)
     with pytest.raises(ValueError, match=r"xs\['text'\] to have shape \[N, T, d\] with d = 4"):
         model({**xs, "text": xs["text"][:, 0]}, masks)
@@ -153,7 +153,7 @@ def test_sequence_input_errors() -> None:
 
 @pytest.mark.parametrize("learn_gates", [False, True])
 def test_masked_steps_have_no_influence(learn_gates: bool) -> None:
-    model = MultiViewLSTM(IN_DIMS, hidden_size=H, alpha=1.0, beta=1.0, learn_gates=learn_gates)
+    model = MultiViewLSTM(IN_CHANNELS, hidden_size=H, alpha=1.0, beta=1.0, learn_gates=learn_gates)
     xs, node_masks = make_inputs(steps=STEPS)
     masks = {m: k[:, None].repeat(1, STEPS) for m, k in node_masks.items()}
     masks["text"][0, 1] = False  # one missing step inside a present view
@@ -175,11 +175,11 @@ def test_masked_steps_have_no_influence(learn_gates: bool) -> None:
 
 def test_dict_order_state_dict_and_float64() -> None:
     torch.manual_seed(3)
-    model = MultiViewLSTM(IN_DIMS, hidden_size=H, out_dim=5, learn_gates=True)
+    model = MultiViewLSTM(IN_CHANNELS, hidden_size=H, out_channels=5, learn_gates=True)
     xs, masks = make_inputs(steps=STEPS)
     expected = model(xs, masks)
     other = MultiViewLSTM(
-        dict(reversed(list(IN_DIMS.items()))), hidden_size=H, out_dim=5, learn_gates=True
+        dict(reversed(list(IN_CHANNELS.items()))), hidden_size=H, out_channels=5, learn_gates=True
     )
     assert not torch.allclose(other(xs, masks), expected)
     other.load_state_dict(model.state_dict())

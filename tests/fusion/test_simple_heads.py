@@ -13,13 +13,13 @@ from mmgraph.fusion import (
     masked_softmax,
 )
 
-from .conftest import IN_DIMS, make_inputs
+from .conftest import IN_CHANNELS, make_inputs
 
 MODALITIES = ("text", "image", "numeric")
 
 
 def test_concat_learned_missing_vectors() -> None:
-    head = ConcatFusion(IN_DIMS)
+    head = ConcatFusion(IN_CHANNELS)
     xs, masks = make_inputs()
     out = head(xs, masks)
     for i in range(6):
@@ -28,7 +28,7 @@ def test_concat_learned_missing_vectors() -> None:
 
 
 def test_concat_flags_and_projection() -> None:
-    head = ConcatFusion(IN_DIMS, out_dim=5, missing="flags")
+    head = ConcatFusion(IN_CHANNELS, out_channels=5, missing="flags")
     xs, masks = make_inputs()
     flags = torch.stack([masks[m] for m in MODALITIES], 1).float()
     z = torch.cat([torch.where(masks[m][:, None], xs[m], 0.0) for m in MODALITIES] + [flags], 1)
@@ -38,7 +38,7 @@ def test_concat_flags_and_projection() -> None:
 
 
 def test_product_over_present_modalities() -> None:
-    head = ProductFusion(IN_DIMS, 5)
+    head = ProductFusion(IN_CHANNELS, 5)
     xs, masks = make_inputs()
     out = head(xs, masks)
     for i in range(6):
@@ -51,7 +51,7 @@ def test_product_over_present_modalities() -> None:
 
 
 def test_bilinear_is_projected_outer_product() -> None:
-    head = BilinearFusion(IN_DIMS, 5, proj_dim=2)
+    head = BilinearFusion(IN_CHANNELS, 5, proj_dim=2)
     xs, masks = make_inputs()
     out = head(xs, masks)
     assert head.pairs == (("text", "image"), ("text", "numeric"), ("image", "numeric"))
@@ -88,7 +88,7 @@ def test_masked_softmax_renormalises_and_zeroes_empty_rows() -> None:
 
 
 def test_gated_weights_closed_form() -> None:
-    head = GatedFusion(IN_DIMS, 5, attention_dim=3)
+    head = GatedFusion(IN_CHANNELS, 5, attention_dim=3)
     with torch.no_grad():
         head.prior.copy_(torch.tensor([0.3, -0.2, 0.1]))
     xs, masks = make_inputs()
@@ -116,7 +116,7 @@ def test_gated_weights_closed_form() -> None:
 
 
 def test_late_fusion_masked_weighted_average() -> None:
-    head = LateFusion(IN_DIMS, 5)
+    head = LateFusion(IN_CHANNELS, 5)
     with torch.no_grad():
         head.weight_logits.copy_(torch.tensor([1.0, 0.0, -1.0]))  # type: ignore[union-attr]
     xs, masks = make_inputs()
@@ -137,7 +137,7 @@ def test_late_fusion_masked_weighted_average() -> None:
 
 
 def test_late_fusion_fixed_weights_is_plain_mean() -> None:
-    head = LateFusion(IN_DIMS, 5, learn_weights=False)
+    head = LateFusion(IN_CHANNELS, 5, learn_weights=False)
     assert head.weight_logits is None
     xs, masks = make_inputs()
     preds = head.unimodal(xs, masks)

@@ -9,7 +9,7 @@ import torch
 
 from mmgraph.fusion import LowRankFusion, TensorFusion
 
-from .conftest import IN_DIMS, make_inputs
+from .conftest import IN_CHANNELS, make_inputs
 
 
 def one(x: torch.Tensor) -> torch.Tensor:
@@ -17,10 +17,10 @@ def one(x: torch.Tensor) -> torch.Tensor:
 
 
 def test_tfn_is_the_outer_product_with_appended_ones() -> None:
-    head = TensorFusion(IN_DIMS)
+    head = TensorFusion(IN_CHANNELS)
     xs, masks = make_inputs()
     z = head(xs, masks)
-    assert head.out_dim == math.prod(d + 1 for d in IN_DIMS.values()) == 60
+    assert head.out_channels == math.prod(d + 1 for d in IN_CHANNELS.values()) == 60
     for i in range(6):
         t, im, nu = (
             one(torch.where(masks[m][i], xs[m][i : i + 1], 0.0))
@@ -51,7 +51,7 @@ def test_tfn_absent_modality_keeps_only_terms_without_it() -> None:
 
 
 def test_tfn_node_without_modalities_gets_constant_column() -> None:
-    head = TensorFusion(IN_DIMS, out_dim=5)
+    head = TensorFusion(IN_CHANNELS, out_channels=5)
     xs, masks = make_inputs()
     out = head(xs, masks)
     assert head.lin is not None
@@ -61,9 +61,9 @@ def test_tfn_node_without_modalities_gets_constant_column() -> None:
 def rebuild_by_hand(low: LowRankFusion) -> torch.Tensor:
     """W[o, i, j, k] = sum_r lambda_r A_text[r, i, o] A_image[r, j, o] A_numeric[r, k, o]."""
     a, b, c = (low.factors[m].detach() for m in ("text", "image", "numeric"))
-    weight = torch.zeros(low.out_dim, a.size(1), b.size(1), c.size(1))
+    weight = torch.zeros(low.out_channels, a.size(1), b.size(1), c.size(1))
     for r in range(low.rank):
-        for o in range(low.out_dim):
+        for o in range(low.out_channels):
             outer = torch.einsum("i,j,k->ijk", a[r, :, o], b[r, :, o], c[r, :, o])
             weight[o] += low.fusion_weights.detach()[r] * outer
     return weight.flatten(1)
@@ -71,10 +71,10 @@ def rebuild_by_hand(low: LowRankFusion) -> torch.Tensor:
 
 @pytest.mark.parametrize("rank", [1, 3])
 def test_lowrank_equals_tfn_with_rebuilt_weight(rank: int) -> None:
-    low = LowRankFusion(IN_DIMS, 5, rank=rank)
+    low = LowRankFusion(IN_CHANNELS, 5, rank=rank)
     with torch.no_grad():
         low.bias.normal_()
-    tfn = TensorFusion(IN_DIMS, out_dim=5)
+    tfn = TensorFusion(IN_CHANNELS, out_channels=5)
     weight = rebuild_by_hand(low)
     torch.testing.assert_close(low.dense_weight().detach(), weight)
     assert tfn.lin is not None
@@ -87,7 +87,7 @@ def test_lowrank_equals_tfn_with_rebuilt_weight(rank: int) -> None:
 
 
 def test_lowrank_factors_are_registered_trained_and_saved() -> None:
-    low = LowRankFusion(IN_DIMS, 5, rank=2)
+    low = LowRankFusion(IN_CHANNELS, 5, rank=2)
     names = dict(low.named_parameters())
     assert set(names) == {
         "factors.text",
@@ -104,7 +104,7 @@ def test_lowrank_factors_are_registered_trained_and_saved() -> None:
 
 
 def test_tfn_projection_maps_each_modality_then_takes_the_product() -> None:
-    head = TensorFusion({"text": 6, "image": 2}, out_dim=4, proj_dim=3)
+    head = TensorFusion({"text": 6, "image": 2}, out_channels=4, proj_dim=3)
     # text 6 -> 3, image stays 2 (never widened); product (3 + 1)(2 + 1), then 12 -> 4
     assert head.fused_dim == 12
     assert sum(p.numel() for p in head.parameters()) == (6 * 3 + 3) + (2 * 2 + 2) + 12 * 4 + 4
@@ -118,7 +118,7 @@ def test_tfn_projection_maps_each_modality_then_takes_the_product() -> None:
     torch.testing.assert_close(z[1, :3, 2], u[1])
     torch.testing.assert_close(z[1, 3], torch.tensor([0.0, 0.0, 1.0]))
     state = head.state_dict()
-    again = TensorFusion({"text": 6, "image": 2}, out_dim=4, proj_dim=3)
+    again = TensorFusion({"text": 6, "image": 2}, out_channels=4, proj_dim=3)
     again.load_state_dict(state)
     torch.testing.assert_close(again(xs, masks), head(xs, masks))
     assert "proj_dim=3" in repr(head)

@@ -17,7 +17,7 @@ from mmgraph import seed_everything
 from mmgraph.data import MultimodalGraph
 from mmgraph.data.synthetic import make_social_graph
 from mmgraph.eval import retrieval_metrics
-from mmgraph.models import FeatureConfig, MultimodalGNN, featurize
+from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
 from mmgraph.objectives.autoencoder import AutoencoderPretraining
 from mmgraph.train import TrainConfig, Trainer
 
@@ -276,3 +276,28 @@ def test_benchmark_summaries_and_targets(tmp_path: Path) -> None:
     assert "Command: `.venv/bin/python benchmarks/fusion.py --seeds 0 1`" in text
     assert "| tfn | 2 | 85.0 ± 0.0 |" in text
     assert (tmp_path / "fusion_robustness.png").stat().st_size > 0
+
+
+def test_saved_fusion_options_with_the_old_size_names_build_the_same_model(
+    tmp_path: Path,
+) -> None:
+    # Runs saved before issue 15 hold the old keys ("hidden", "out_dim") in fusion_options.
+    g = social()
+    old = small_model(g, "autoencoder", fusion_options={"hidden": [32], "out_dim": 16})
+    new = small_model(
+        g, "autoencoder", fusion_options={"hidden_channels": [32], "out_channels": 16}
+    )
+    assert old.config == new.config
+    assert old.config.fusion_options == {"hidden_channels": [32], "out_channels": 16}
+    assert repr(old.fusion) == repr(new.fusion)
+    assert old.fusion.out_channels == 16
+    assert old.state_dict().keys() == new.state_dict().keys()
+    for key, value in old.state_dict().items():
+        torch.testing.assert_close(value, new.state_dict()[key])
+    # ... also when the config comes from a saved YAML file.
+    path = tmp_path / "config.yaml"
+    path.write_text("fusion: autoencoder\nfusion_options:\n  hidden: [32]\n  out_dim: 16\n")
+    loaded = ModelConfig.from_yaml(path)
+    assert loaded.fusion_options == {"hidden_channels": [32], "out_channels": 16}
+    with pytest.raises(ValueError, match="'out_dim' .* and 'out_channels'"):
+        ModelConfig(fusion_options={"out_dim": 4, "out_channels": 4})

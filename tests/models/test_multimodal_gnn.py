@@ -64,7 +64,7 @@ def test_model_from_ready_parts_equals_from_config() -> None:
     encoders = builders.build_encoders(config)
     fusion, same = builders.build_model_fusion(config, encoders.out_dims)
     assert same is config  # only a tfn head without proj_dim changes the config
-    gnn = builders.build_gnn(config, fusion.out_dim)
+    gnn = builders.build_gnn(config, fusion.out_channels)
     head = builders.build_head(config)
     projection, loss = builders.build_coordination_parts(config, encoders.out_dims)
     parts = MultimodalGNN(

@@ -133,7 +133,7 @@ def test_without_projection_the_fusion_sees_each_encoder_output() -> None:
     )
     # attributes: 6 values, 6 flags, one categorical embedding of 8
     assert model.encoders.out_dims == {"text": 5, "image": 7, "attributes": 6 + 6 + 8}
-    assert model.fusion.out_dim == 5 + 7 + 20
+    assert model.fusion.out_channels == 5 + 7 + 20
     assert model(g).shape == (12, 3)
     text = model.encoders.encoders["text"]
     assert text.lin is None  # no projection: the features as they are

@@ -63,7 +63,7 @@ def ae_model(graph: MultimodalGraph, **overrides) -> MultimodalGNN:
         "aggregator": "mean",
         "dropout": 0.0,
         "fusion": "autoencoder",
-        "fusion_options": {"hidden": [16], "modality_dropout": 0.5, "noise_std": 0.05},
+        "fusion_options": {"hidden_channels": [16], "modality_dropout": 0.5, "noise_std": 0.05},
     }
     return MultimodalGNN.from_graph(graph, **{**settings, **overrides})
 
@@ -139,7 +139,7 @@ def test_normalized_loss_is_one_minus_r2_per_modality() -> None:
             last.weight.zero_()
             last.bias.copy_(means[m])
     torch.testing.assert_close(
-        normalized_reconstruction_error(ae, torch.zeros(N, ae.code_dim), xs, masks),
+        normalized_reconstruction_error(ae, torch.zeros(N, ae.out_channels), xs, masks),
         torch.tensor(1.0),
     )
 
@@ -167,7 +167,8 @@ def test_unnormalized_loss_equals_the_autoencoders_own_loss_on_seed_nodes() -> N
 def test_corruption_rates_precedence_and_restoration() -> None:
     g = shared_latent_graph()
     model = ae_model(g).train()  # the head: noise 0.05, modality dropout 0.5
-    plain = ae_model(g, fusion_options={"hidden": [16]}).train()  # a head without corruption
+    # a head without corruption
+    plain = ae_model(g, fusion_options={"hidden_channels": [16]}).train()
     ae, bare = model_autoencoder(model), model_autoencoder(plain)
     given = AutoencoderPretraining(noise_std=0.3, feature_dropout=0.2)
     assert given.rates(ae) == {"noise_std": 0.3, "feature_dropout": 0.2, "modality_dropout": 0.5}
@@ -272,7 +273,7 @@ def test_errors() -> None:
 class _NoEmbeddings(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.fusion = MultimodalAutoencoder({"text": 2, "image": 2}, code_dim=2)
+        self.fusion = MultimodalAutoencoder({"text": 2, "image": 2}, out_channels=2)
 
 
 def test_pretraining_stage_then_supervised_stage_share_one_trainer_loop() -> None:
