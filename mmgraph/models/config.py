@@ -91,7 +91,9 @@ class ModelConfig(ConfigBase):
             aggregator layer reads the features themselves. (default: :obj:`64`)
         fusion (str): Fusion head name, in :data:`mmgraph.fusion.FUSION_HEADS`.
             (default: ``"concat"``)
-        fusion_options (dict): Options of the fusion head, e.g. ``{"rank": 4}``.
+        fusion_options (dict): Options of the fusion head, e.g. ``{"rank": 4}``. Old size
+            keys of saved runs (``out_dim``, ``hidden``, ...) are renamed to the new ones
+            (:data:`OLD_SIZE_NAMES`).
         aggregator (str): ``"mean"``, ``"gcn"``, ``"ggnn"``, ``"gin"`` or ``"auto"``
             (``"gcn"`` or ``"mean"`` by the training labels' homophily,
             :func:`~mmgraph.models.auto.auto_aggregator`, resolved by :meth:`for_graph`).
@@ -146,7 +148,8 @@ class ModelConfig(ConfigBase):
     coordination_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.fusion_options = migrate_size_names(self.fusion_options)
+        if isinstance(self.fusion_options, dict):
+            self.fusion_options = migrate_size_names(self.fusion_options)
         chosen = [name for name in DESIGN_OPTIONS if getattr(self, name) == AUTO]
         if chosen:
             raise ValueError(
