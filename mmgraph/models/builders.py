@@ -71,7 +71,7 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
             encoders[m] = AttributeEncoder(
                 config.num_numeric,
                 config.cardinalities,
-                out_dim=d,
+                out_channels=d,
                 log1p=config.log1p,
                 missing_indicator=bool(config.missing_indicator),
                 numeric_scaling=config.numeric_scaling,
