@@ -248,8 +248,8 @@ class AttributeEncoder(nn.Module):
     Shapes:
         - **input:** numeric ``[N, F]`` (float, NaN where missing), categorical ``[N, C]``
           (integer codes, 0 = missing)
-        - **output:** ``(x [N, dim], mask [N])``; ``x`` is sparse CSR with ``sparse_output``
-          for a sparse input
+        - **output:** ``(x [N, out_channels], mask [N])``; ``x`` is sparse CSR with
+          ``sparse_output`` for a sparse input
     """
 
     def __init__(
