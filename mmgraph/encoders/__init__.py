@@ -2,8 +2,9 @@
 
 Every encoder maps one modality of ``N`` nodes to ``(x, mask)``: features ``[N, D]`` and a
 bool presence mask ``[N]``; rows of nodes that lack the modality are zeros with mask
-:obj:`False`. Heavy libraries (``transformers``, ``PIL``, ``scikit-learn``) are imported
-only when an encoder that needs them is built.
+:obj:`False`. Sizes are named as in PyG: ``D`` is the encoder's ``out_channels`` attribute,
+an input size is ``in_channels``. Heavy libraries (``transformers``, ``PIL``,
+``scikit-learn``) are imported only when an encoder that needs them is built.
 """
 
 from __future__ import annotations

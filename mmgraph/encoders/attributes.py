@@ -131,7 +131,7 @@ class NumericStandardizer(nn.Module):
         self.register_buffer("fitted", torch.tensor(False))
 
     @property
-    def out_dim(self) -> int:
+    def out_channels(self) -> int:
         """Output size: :math:`2F` with the missing indicator, else :math:`F`."""
         return self.num_features * (2 if self.missing_indicator else 1)
 
@@ -175,7 +175,7 @@ class NumericStandardizer(nn.Module):
         return self
 
     def forward(self, x: Tensor) -> Tensor:
-        """Standardised, imputed values (and missing flags) ``[N, out_dim]``."""
+        """Standardised, imputed values (and missing flags) ``[N, out_channels]``."""
         if self.scaling == "standard" and self.num_features and not bool(self.fitted):
             raise ValueError(
                 f"{self.__class__.__name__} is not fitted: call `fit(numeric, mask=train_mask)` "
@@ -213,7 +213,7 @@ class AttributeEncoder(nn.Module):
         \mathbf{x}_i = \mathbf{W} \big[\, \mathbf{z}_i \,\|\, \mathbf{f}_i \,\|\,
         \mathbf{E}_1[k_{i1}] \,\|\, \cdots \,\|\, \mathbf{E}_C[k_{iC}] \,\big] + \mathbf{b},
 
-    or, with ``out_dim=None``, the concatenation itself (no projection).
+    or, with ``out_channels=None``, the concatenation itself (no projection).
 
     **Sparse inputs.** Numeric values that need no transformation (``numeric_scaling="none"``,
     no missing flags, no ``log1p``, no categorical columns), at least
@@ -230,7 +230,7 @@ class AttributeEncoder(nn.Module):
     Args:
         num_numeric (int): Number of numeric columns :math:`F`.
         cardinalities (Sequence[int]): Number of values :math:`K_c` of each categorical column.
-        out_dim (int, optional): Output size; :obj:`None` for no projection (the output is
+        out_channels (int, optional): Output size; :obj:`None` for no projection (the output is
             the concatenation, of size :math:`F` (or :math:`2F` with the missing flags) plus
             :math:`C E`). (default: :obj:`64`)
         log1p (bool or Sequence[int], optional): Numeric columns to log-transform (all when
@@ -248,15 +248,15 @@ class AttributeEncoder(nn.Module):
     Shapes:
         - **input:** numeric ``[N, F]`` (float, NaN where missing), categorical ``[N, C]``
           (integer codes, 0 = missing)
-        - **output:** ``(x [N, dim], mask [N])``; ``x`` is sparse CSR with ``sparse_output``
-          for a sparse input
+        - **output:** ``(x [N, out_channels], mask [N])``; ``x`` is sparse CSR with
+          ``sparse_output`` for a sparse input
     """
 
     def __init__(
         self,
         num_numeric: int,
         cardinalities: Sequence[int] = (),
-        out_dim: int | None = 64,
+        out_channels: int | None = 64,
         log1p: bool | Sequence[int] = False,
         embedding_dim: int = 8,
         missing_indicator: bool = True,
@@ -265,10 +265,12 @@ class AttributeEncoder(nn.Module):
         sparse_output: bool = False,
     ) -> None:
         super().__init__()
-        if out_dim is not None and (
-            not isinstance(out_dim, int) or isinstance(out_dim, bool) or out_dim < 1
+        if out_channels is not None and (
+            not isinstance(out_channels, int) or isinstance(out_channels, bool) or out_channels < 1
         ):
-            raise ValueError(f"Expected 'out_dim' to be a positive int or None (got {out_dim!r})")
+            raise ValueError(
+                f"Expected 'out_channels' to be a positive int or None (got {out_channels!r})"
+            )
         if (
             not isinstance(embedding_dim, int)
             or isinstance(embedding_dim, bool)
@@ -290,15 +292,17 @@ class AttributeEncoder(nn.Module):
         self.cardinalities = cards
         self.embedding_dim = embedding_dim
         self.embeddings = nn.ModuleList(nn.Embedding(k + 2, embedding_dim) for k in cards)
-        in_dim = self.numeric.out_dim + len(cards) * embedding_dim
-        if in_dim == 0:
+        in_channels = self.numeric.out_channels + len(cards) * embedding_dim
+        if in_channels == 0:
             raise ValueError(
                 "Expected at least one numeric or categorical column (got num_numeric=0 and "
                 "no cardinalities)"
             )
-        self.in_dim = in_dim
-        self.out_dim = out_dim if out_dim is not None else in_dim
-        self.lin = nn.Linear(in_dim, out_dim, bias=bias) if out_dim is not None else None
+        self.in_channels = in_channels
+        self.out_channels = out_channels if out_channels is not None else in_channels
+        self.lin = (
+            nn.Linear(in_channels, out_channels, bias=bias) if out_channels is not None else None
+        )
         self.sparse_output = bool(sparse_output)
         self._sparse_inputs = TensorCache(size=2)
         self.reset_parameters()
@@ -321,11 +325,6 @@ class AttributeEncoder(nn.Module):
             else:
                 cards = [max(int(categorical[:, c].max()), 1) for c in range(categorical.size(1))]
         return cls(num_numeric, cards, **kwargs)
-
-    @property
-    def dim(self) -> int:
-        """Output size: ``out_dim``, or the size of the concatenation without projection."""
-        return self.out_dim
 
     def reset_parameters(self) -> None:
         """Re-initialise embeddings and projection (the fitted statistics are kept)."""
@@ -382,7 +381,7 @@ class AttributeEncoder(nn.Module):
     def forward(
         self, numeric: Tensor | None = None, categorical: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
-        """Encode the attributes; returns ``(x [N, out_dim], mask [N])``."""
+        """Encode the attributes; returns ``(x [N, out_channels], mask [N])``."""
         if self.num_numeric and isinstance(numeric, Tensor) and self.takes_sparse:
             if categorical is not None and categorical.numel() and categorical.size(-1) > 0:
                 raise ValueError(
@@ -467,7 +466,7 @@ class AttributeEncoder(nn.Module):
         return (
             f"{self.__class__.__name__}(num_numeric={self.num_numeric}, "
             f"cardinalities={self.cardinalities}, "
-            f"out_dim={self.out_dim if self.lin is not None else None}, "
+            f"out_channels={self.out_channels if self.lin is not None else None}, "
             f"log1p={self.numeric.log1p_columns}, embedding_dim={self.embedding_dim}"
             f"{_scaling_repr(self.numeric.scaling, 'numeric_scaling')})"
         )

@@ -28,7 +28,7 @@ class SmallCNN(nn.Module):
 
     Args:
         in_channels (int, optional): Image channels. (default: :obj:`3`)
-        out_dim (int, optional): Output size. (default: :obj:`64`)
+        out_channels (int, optional): Output size. (default: :obj:`64`)
         channels (Sequence[int], optional): Channels of each block. (default: ``(16, 32, 64)``)
         batch_norm (bool, optional): Use batch normalisation (convolutions then have no
             bias). (default: :obj:`True`)
@@ -36,19 +36,19 @@ class SmallCNN(nn.Module):
 
     Shapes:
         - **input:** images ``[N, C, H, W]`` (float), mask ``[N]`` (bool, optional)
-        - **output:** ``(x [N, out_dim], mask [N])``
+        - **output:** ``(x [N, out_channels], mask [N])``
     """
 
     def __init__(
         self,
         in_channels: int = 3,
-        out_dim: int = 64,
+        out_channels: int = 64,
         channels: Sequence[int] = (16, 32, 64),
         batch_norm: bool = True,
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        for key, value in (("in_channels", in_channels), ("out_dim", out_dim)):
+        for key, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Expected '{key}' to be a positive int (got {value!r})")
         if len(channels) == 0 or any(not isinstance(c, int) or c < 1 for c in channels):
@@ -59,7 +59,7 @@ class SmallCNN(nn.Module):
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"Expected 'dropout' in [0, 1) (got {dropout})")
         self.in_channels = in_channels
-        self.out_dim = out_dim
+        self.out_channels = out_channels
         self.channels = tuple(channels)
         self.batch_norm = batch_norm
         layers: list[nn.Module] = []
@@ -73,13 +73,8 @@ class SmallCNN(nn.Module):
             previous = c
         self.features = nn.Sequential(*layers)
         self.dropout = nn.Dropout(dropout)
-        self.lin = nn.Linear(previous, out_dim)
+        self.lin = nn.Linear(previous, out_channels)
         self.reset_parameters()
-
-    @property
-    def dim(self) -> int:
-        """Output size."""
-        return self.out_dim
 
     def reset_parameters(self) -> None:
         """Re-initialise every layer."""
@@ -89,7 +84,7 @@ class SmallCNN(nn.Module):
                 reset()
 
     def forward(self, images: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Features ``[N, out_dim]`` of the images in ``mask`` (zeros elsewhere) and the mask."""
+        """Features ``[N, out_channels]`` of the images in ``mask`` (zeros elsewhere), mask."""
         if not isinstance(images, Tensor) or images.dim() != 4:
             raise ValueError(
                 f"Expected images of shape [N, C, H, W] (got "
@@ -109,7 +104,7 @@ class SmallCNN(nn.Module):
             mask = torch.ones(n, dtype=torch.bool, device=images.device)
         else:
             check_node_mask(mask, n)
-        x = images.new_zeros(n, self.out_dim)
+        x = images.new_zeros(n, self.out_channels)
         if bool(mask.any()):
             h = self.features(images[mask]).mean(dim=(2, 3))
             x = x.index_put((mask.nonzero().flatten(),), self.lin(self.dropout(h)))
@@ -117,6 +112,6 @@ class SmallCNN(nn.Module):
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}({self.in_channels}, {self.out_dim}, "
+            f"{self.__class__.__name__}({self.in_channels}, {self.out_channels}, "
             f"channels={self.channels})"
         )

@@ -124,7 +124,7 @@ class ImageEncoder(PretrainedEncoder):
         self._place(device)
         with self._eval():
             probe = self._forward_images([torch.zeros(3, 32, 32)], rescale=False)
-        self._dim = int(probe.size(1))
+        self._out_channels = int(probe.size(1))
 
     def _load_model(self) -> nn.Module:
         from transformers import AutoModel
@@ -136,9 +136,9 @@ class ImageEncoder(PretrainedEncoder):
 
     # ------------------------------------------------------------ module API
     @property
-    def dim(self) -> int:
+    def out_channels(self) -> int:
         """Size of the features."""
-        return self._dim
+        return self._out_channels
 
     def reset_parameters(self) -> None:
         """Reload the pre-trained weights (undoing any fine-tuning)."""
@@ -211,13 +211,13 @@ class ImageEncoder(PretrainedEncoder):
             present = check_node_mask(mask, n).cpu().clone()
         failed: list[str] = []
         items, keys, rescale = self._items(images, root, present, failed)
-        x = torch.zeros(n, self.dim)
+        x = torch.zeros(n, self.out_channels)
         cache = self._cache()
         rows = present.nonzero().flatten().tolist()
         todo = rows
         if cache is not None and rows:
             found, cached = cache.get_many([keys[i] for i in rows])
-            if cached.size(1) == self.dim:
+            if cached.size(1) == self.out_channels:
                 x[torch.tensor(rows)] = cached
             todo = [i for i, hit in zip(rows, found.tolist()) if not hit]
         first: dict[str, int] = {}  # identical images (a default avatar) are encoded once
@@ -309,7 +309,7 @@ class ImageEncoder(PretrainedEncoder):
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}({self.name!r}, dim={self.dim}, "
+            f"{self.__class__.__name__}({self.name!r}, out_channels={self.out_channels}, "
             f"normalize={self.normalize}, freeze={self.freeze})"
         )
 

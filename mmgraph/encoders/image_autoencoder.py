@@ -90,7 +90,7 @@ class ConvAutoencoder(nn.Module):
         self.reset_parameters()
 
     @property
-    def dim(self) -> int:
+    def out_channels(self) -> int:
         """Size of the features."""
         return 4 * self.channels[-1]
 
@@ -126,7 +126,9 @@ class ConvAutoencoder(nn.Module):
         return torch.sigmoid(h)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(channels={self.channels}, dim={self.dim})"
+        return (
+            f"{self.__class__.__name__}(channels={self.channels}, out_channels={self.out_channels})"
+        )
 
 
 class ImageAutoencoder:
@@ -244,15 +246,15 @@ class ImageAutoencoder:
         self.on_error = on_error
         self.progress = progress
         self.network = ConvAutoencoder(self.channels)
-        self.register_scale(torch.zeros(self.dim), torch.ones(self.dim))
+        self.register_scale(torch.zeros(self.out_channels), torch.ones(self.out_channels))
         self.fitted = False
         self.loaded_from_cache = False
 
     # ------------------------------------------------------------------ state
     @property
-    def dim(self) -> int:
+    def out_channels(self) -> int:
         """Size of the features."""
-        return self.network.dim
+        return self.network.out_channels
 
     def register_scale(self, mean: Tensor, std: Tensor) -> None:
         """Set the standardisation of the features (``(f - mean) / std``)."""
@@ -449,7 +451,7 @@ class ImageAutoencoder:
             )
         self.network.eval()
         if m > 1:
-            self.register_scale(torch.zeros(self.dim), torch.ones(self.dim))
+            self.register_scale(torch.zeros(self.out_channels), torch.ones(self.out_channels))
             f = self._features(train)
             self.register_scale(f.mean(0), f.std(0).clamp_min(1e-6))
 
@@ -471,7 +473,7 @@ class ImageAutoencoder:
             self.network.features(pixels[i : i + self.batch_size_encode])
             for i in range(0, int(pixels.size(0)), self.batch_size_encode)
         ]
-        f = torch.cat(parts) if parts else torch.zeros(0, self.dim)
+        f = torch.cat(parts) if parts else torch.zeros(0, self.out_channels)
         return (f - self.mean) / self.std
 
     def encode(
@@ -495,7 +497,7 @@ class ImageAutoencoder:
             raise ValueError("ImageAutoencoder is not fitted: call fit (or load) first")
         pixels, present = self.pixels(images, root, mask)
         n = int(pixels.size(0))
-        x = torch.zeros(n, self.dim)
+        x = torch.zeros(n, self.out_channels)
         rows = present.nonzero().flatten()
         if rows.numel() == 0:
             return x, present
@@ -504,7 +506,7 @@ class ImageAutoencoder:
         todo = rows
         if cache is not None:
             found, cached = cache.get_many(keys)
-            if cached.size(1) == self.dim:
+            if cached.size(1) == self.out_channels:
                 x[rows] = cached
                 todo = rows[~found]
         if todo.numel():
@@ -530,7 +532,8 @@ class ImageAutoencoder:
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}(channels={self.channels}, dim={self.dim}, "
+            f"{self.__class__.__name__}(channels={self.channels}, "
+            f"out_channels={self.out_channels}, "
             f"size={self.size}, steps={self.steps}, seed={self.seed})"
         )
 

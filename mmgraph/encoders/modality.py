@@ -20,15 +20,14 @@ ENCODED_MODALITIES: tuple[str, ...] = (*MODALITY_FIELDS, "attributes")
 categorical together (an :class:`~mmgraph.encoders.attributes.AttributeEncoder`)."""
 
 
-def output_dim(encoder: nn.Module) -> int:
-    """An encoder's output size, read from its ``dim`` (or ``out_dim``) attribute."""
-    for attr in ("dim", "out_dim"):
-        value = getattr(encoder, attr, None)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+def out_channels_of(encoder: nn.Module) -> int:
+    """An encoder's output size, read from its ``out_channels`` attribute."""
+    value = getattr(encoder, "out_channels", None)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     raise TypeError(
         f"Expected the encoder {type(encoder).__name__!r} to expose its output size as an int "
-        "'dim' (or 'out_dim') attribute"
+        f"'out_channels' attribute (got {value!r}); add one"
     )
 
 
@@ -39,37 +38,38 @@ class PrecomputedEncoder(nn.Module):
         \mathbf{x}'_i = m_i \, (\mathbf{W} \mathbf{x}_i + \mathbf{b})
 
     where :math:`m_i` is the presence mask (rows of missing nodes are zeros). Without
-    ``out_dim`` the features pass through unchanged (:math:`\mathbf{W} = \mathbf{I}`,
+    ``out_channels`` the features pass through unchanged (:math:`\mathbf{W} = \mathbf{I}`,
     :math:`\mathbf{b} = 0`), apart from the zeroed missing rows.
 
     Args:
-        in_dim (int): Size of the precomputed features.
-        out_dim (int, optional): Size of the projection; :obj:`None` for none.
+        in_channels (int): Size of the precomputed features.
+        out_channels (int, optional): Size of the projection; :obj:`None` for none.
             (default: :obj:`None`)
         bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
 
     Shapes:
-        - **input:** ``x [N, in_dim]``, ``mask [N]`` (bool, optional: all present)
-        - **output:** ``(x [N, out_dim or in_dim], mask [N])``
+        - **input:** ``x [N, in_channels]``, ``mask [N]`` (bool, optional: all present)
+        - **output:** ``(x [N, out_channels or in_channels], mask [N])``
     """
 
-    def __init__(self, in_dim: int, out_dim: int | None = None, bias: bool = True) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int | None = None, bias: bool = True
+    ) -> None:
         super().__init__()
-        if not isinstance(in_dim, int) or isinstance(in_dim, bool) or in_dim < 1:
-            raise ValueError(f"Expected 'in_dim' to be a positive int (got {in_dim!r})")
-        if out_dim is not None and (
-            not isinstance(out_dim, int) or isinstance(out_dim, bool) or out_dim < 1
+        if not isinstance(in_channels, int) or isinstance(in_channels, bool) or in_channels < 1:
+            raise ValueError(f"Expected 'in_channels' to be a positive int (got {in_channels!r})")
+        if out_channels is not None and (
+            not isinstance(out_channels, int) or isinstance(out_channels, bool) or out_channels < 1
         ):
-            raise ValueError(f"Expected 'out_dim' to be a positive int or None (got {out_dim!r})")
-        self.in_dim = in_dim
-        self.out_dim = out_dim
-        self.lin = nn.Linear(in_dim, out_dim, bias=bias) if out_dim is not None else None
+            raise ValueError(
+                f"Expected 'out_channels' to be a positive int or None (got {out_channels!r})"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels if out_channels is not None else in_channels
+        self.lin = (
+            nn.Linear(in_channels, out_channels, bias=bias) if out_channels is not None else None
+        )
         self.reset_parameters()
-
-    @property
-    def dim(self) -> int:
-        """Output size."""
-        return self.out_dim if self.out_dim is not None else self.in_dim
 
     def reset_parameters(self) -> None:
         """Re-initialise the projection."""
@@ -78,10 +78,10 @@ class PrecomputedEncoder(nn.Module):
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Project the features and zero the rows of missing nodes."""
-        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_dim:
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(
-                f"Expected precomputed features of shape [N, {self.in_dim}] (got "
-                f"{list(getattr(x, 'shape', [])) or type(x).__name__}); set 'in_dim' to the "
+                f"Expected precomputed features of shape [N, {self.in_channels}] (got "
+                f"{list(getattr(x, 'shape', [])) or type(x).__name__}); set 'in_channels' to the "
                 "encoder's output size"
             )
         n = x.size(0)
@@ -98,7 +98,8 @@ class PrecomputedEncoder(nn.Module):
         return x.masked_fill(~mask.unsqueeze(1), 0.0), mask
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.in_dim}, {self.out_dim})"
+        projected = self.out_channels if self.lin is not None else None
+        return f"{self.__class__.__name__}({self.in_channels}, {projected})"
 
 
 class ModalityWise(nn.Module):
@@ -115,7 +116,7 @@ class ModalityWise(nn.Module):
     Args:
         encoders (Mapping[str, torch.nn.Module]): Encoder of each modality (``"text"``,
             ``"image"``, ``"numeric"``, ``"categorical"`` or ``"attributes"``), each with an
-            int ``dim`` attribute and ``forward(*inputs) -> (x, mask)``.
+            int ``out_channels`` attribute and ``forward(*inputs) -> (x, mask)``.
 
     Shapes:
         - **input:** a mapping from modality to a tuple of tensors (such as ``(x, mask)`` for
@@ -143,7 +144,7 @@ class ModalityWise(nn.Module):
                     f"{type(encoder).__name__!r}); wrap precomputed features in a "
                     "PrecomputedEncoder"
                 )
-            output_dim(encoder)
+            out_channels_of(encoder)
         ordered = [(m, encoders[m]) for m in ENCODED_MODALITIES if m in encoders]
         self.encoders = nn.ModuleDict(dict(ordered))
 
@@ -153,9 +154,9 @@ class ModalityWise(nn.Module):
         return list(self.encoders.keys())
 
     @property
-    def out_dims(self) -> dict[str, int]:
+    def out_channels(self) -> dict[str, int]:
         """Output size of each modality's encoder."""
-        return {m: output_dim(enc) for m, enc in self.encoders.items()}
+        return {m: out_channels_of(enc) for m, enc in self.encoders.items()}
 
     def reset_parameters(self) -> None:
         """Reset every encoder that has a ``reset_parameters`` method."""

@@ -63,15 +63,15 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
         if m == "text":
             encoders[m] = PrecomputedEncoder(config.text_dim, d)
         elif m == "image" and config.image_encoder == "cnn":
-            cnn_dim = d if d is not None else config.cnn_channels[-1]
-            encoders[m] = SmallCNN(config.image_dim, cnn_dim, channels=config.cnn_channels)
+            cnn_channels = d if d is not None else config.cnn_channels[-1]
+            encoders[m] = SmallCNN(config.image_dim, cnn_channels, channels=config.cnn_channels)
         elif m == "image":
             encoders[m] = PrecomputedEncoder(config.image_dim, d)
         else:
             encoders[m] = AttributeEncoder(
                 config.num_numeric,
                 config.cardinalities,
-                out_dim=d,
+                out_channels=d,
                 log1p=config.log1p,
                 missing_indicator=bool(config.missing_indicator),
                 numeric_scaling=config.numeric_scaling,

@@ -157,9 +157,9 @@ def featurize(
             text_name = config.text_encoder
             kwargs: dict[str, Any] = {}
             if text_name == "tfidf":
-                kwargs = {"dim": config.text_dim, "seed": 0}
+                kwargs = {"out_channels": config.text_dim, "seed": 0}
             elif text_name == "hashing":
-                kwargs = {"dim": config.hashing_dim}
+                kwargs = {"out_channels": config.hashing_dim}
             else:
                 kwargs = dict(cache)
             encoder = build_text_encoder(text_name, **kwargs)
@@ -296,7 +296,7 @@ def _encode_to_store(
     store = FeatureStore(
         Path(config.store_dir) / f"{modality}-{key[:16]}",
         num_rows=int(graph.num_nodes),
-        dim=int(encoder.dim),
+        dim=int(encoder.out_channels),
         chunk_size=config.store_chunk_size,
         key=key,
         description={"modality": modality, "encoder": repr(encoder)},
@@ -373,7 +373,7 @@ def _encoder_identity(encoder: Any) -> Any:
         return {"tfidf": repr(encoder), "state": digest.hexdigest()}
     if isinstance(encoder, HashingTextEncoder):
         return {
-            "hashing": encoder.dim,
+            "hashing": encoder.out_channels,
             "ngram_range": list(encoder.ngram_range),
             "norm": encoder.norm,
             "alternate_sign": encoder.alternate_sign,

@@ -126,12 +126,12 @@ class MultimodalGNN(nn.Module):
         config.check_resolved()
         sparse = fusion is None and keeps_sparse_input(config)
         encoders = build_encoders(config, sparse_output=sparse)
-        in_dims = encoders.out_dims
+        in_channels = encoders.out_channels
         if fusion is None:
-            fusion, config = build_model_fusion(config, in_dims)
+            fusion, config = build_model_fusion(config, in_channels)
         gnn = build_gnn(config, int(fusion.out_channels))  # type: ignore[arg-type]
         head = build_head(config)
-        projection, coordination_loss = build_coordination_parts(config, in_dims)
+        projection, coordination_loss = build_coordination_parts(config, in_channels)
         return cls(
             encoders,
             fusion,

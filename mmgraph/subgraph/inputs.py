@@ -169,7 +169,7 @@ class AttributeInput(nn.Module):
         if not isinstance(encoder, AttributeEncoder):
             raise TypeError(f"Expected an AttributeEncoder (got {type(encoder).__name__!r})")
         self.encoder = encoder
-        self.out_channels = int(encoder.out_dim)
+        self.out_channels = int(encoder.out_channels)
 
     def reset_parameters(self) -> None:
         """Re-initialise the encoder (its fitted statistics are kept)."""
@@ -391,7 +391,7 @@ def build_node_input(name: str, graph: Data, out_channels: int, **options: Any) 
             raise ValueError(
                 "The graph has no numeric or categorical attributes for the 'attributes' input"
             )
-        encoder = AttributeEncoder.for_graph(graph, out_dim=out_channels, **options)
+        encoder = AttributeEncoder.for_graph(graph, out_channels=out_channels, **options)
         encoder.fit(getattr(graph, "numeric", None), torch.ones(n, dtype=torch.bool))
         return AttributeInput(encoder)
     if name == "x":

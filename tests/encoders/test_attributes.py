@@ -26,7 +26,7 @@ TRAIN = torch.tensor([True, True, True, True, False, False])
 
 def fitted(**kwargs: object) -> AttributeEncoder:
     torch.manual_seed(0)
-    enc = AttributeEncoder(3, [3, 3], out_dim=4, embedding_dim=2, **kwargs)  # type: ignore[arg-type]
+    enc = AttributeEncoder(3, [3, 3], out_channels=4, embedding_dim=2, **kwargs)  # type: ignore[arg-type]
     return enc.fit(NUMERIC, mask=TRAIN)
 
 
@@ -98,18 +98,18 @@ def test_presence_from_either_part() -> None:
 
 def test_numeric_only_and_categorical_only() -> None:
     torch.manual_seed(0)
-    numeric_only = AttributeEncoder(3, [], out_dim=5).fit(NUMERIC, TRAIN)
+    numeric_only = AttributeEncoder(3, [], out_channels=5).fit(NUMERIC, TRAIN)
     x, mask = numeric_only(NUMERIC)
     assert x.shape == (6, 5) and mask.tolist() == [True] * 5 + [False]
     assert sum(p.numel() for p in numeric_only.parameters()) == 6 * 5 + 5
-    categorical_only = AttributeEncoder(0, [3, 3], out_dim=5, embedding_dim=2)
+    categorical_only = AttributeEncoder(0, [3, 3], out_channels=5, embedding_dim=2)
     x, mask = categorical_only(None, CATEGORICAL)  # no fit needed
     assert mask.tolist() == [True] * 5 + [False]
     assert categorical_only.fit(None) is categorical_only
 
 
 def test_parameter_count_by_hand() -> None:
-    enc = AttributeEncoder(4, [5, 2, 7], out_dim=16, embedding_dim=3)
+    enc = AttributeEncoder(4, [5, 2, 7], out_channels=16, embedding_dim=3)
     embeddings = (5 + 2) * 3 + (2 + 2) * 3 + (7 + 2) * 3
     projection = (2 * 4 + 3 * 3) * 16 + 16
     assert sum(p.numel() for p in enc.parameters()) == embeddings + projection
@@ -120,7 +120,7 @@ def test_state_dict_round_trip_keeps_statistics() -> None:
     state = enc.state_dict()
     assert {"numeric.mean", "numeric.std", "numeric.fitted"} <= set(state)
     torch.manual_seed(1)
-    other = AttributeEncoder(3, [3, 3], out_dim=4, embedding_dim=2, log1p=True)
+    other = AttributeEncoder(3, [3, 3], out_channels=4, embedding_dim=2, log1p=True)
     other.load_state_dict(state)
     torch.testing.assert_close(other(NUMERIC, CATEGORICAL)[0], enc(NUMERIC, CATEGORICAL)[0])
 
@@ -142,9 +142,9 @@ def test_to_moves_everything() -> None:
 
 
 def test_repr() -> None:
-    enc = AttributeEncoder(3, [3, 4], out_dim=8, log1p=[0, 2], embedding_dim=2)
+    enc = AttributeEncoder(3, [3, 4], out_channels=8, log1p=[0, 2], embedding_dim=2)
     assert repr(enc) == (
-        "AttributeEncoder(num_numeric=3, cardinalities=[3, 4], out_dim=8, log1p=[0, 2], "
+        "AttributeEncoder(num_numeric=3, cardinalities=[3, 4], out_channels=8, log1p=[0, 2], "
         "embedding_dim=2)"
     )
     assert repr(enc.numeric) == "NumericStandardizer(3, log1p=[0, 2], missing_indicator=True)"
@@ -163,14 +163,14 @@ def test_for_graph() -> None:
         categorical=CATEGORICAL.clamp(max=3),
         categorical_vocabs=[["a", "b", "c"], ["x", "y", "z", "w"]],
     )
-    enc = AttributeEncoder.for_graph(graph, out_dim=4)
+    enc = AttributeEncoder.for_graph(graph, out_channels=4)
     assert enc.num_numeric == 3 and enc.cardinalities == [3, 4]
     no_vocab = MultimodalGraph(categorical=torch.tensor([[1], [5]]))
     assert AttributeEncoder.for_graph(no_vocab).cardinalities == [5]
 
 
 def test_errors() -> None:
-    enc = AttributeEncoder(3, [3, 3], out_dim=4)
+    enc = AttributeEncoder(3, [3, 3], out_channels=4)
     with pytest.raises(ValueError, match="is not fitted: call `fit"):
         enc(NUMERIC, CATEGORICAL)
     enc.fit(NUMERIC)
@@ -202,8 +202,8 @@ def test_errors() -> None:
         AttributeEncoder(0, [])
     with pytest.raises(ValueError, match="Expected 'cardinalities' to be positive ints"):
         AttributeEncoder(1, [0])
-    with pytest.raises(ValueError, match="Expected 'out_dim' to be a positive int"):
-        AttributeEncoder(1, out_dim=0)
+    with pytest.raises(ValueError, match="Expected 'out_channels' to be a positive int"):
+        AttributeEncoder(1, out_channels=0)
     with pytest.raises(
         ValueError, match=r"Expected 'log1p' to be a bool or column indices in \[0, 3\)"
     ):

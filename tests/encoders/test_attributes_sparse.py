@@ -25,9 +25,11 @@ def bag_of_words(n: int = 40, seed: int = 0) -> torch.Tensor:
     return x
 
 
-def encoder(out_dim: int | None, sparse_output: bool = True, **kwargs: object) -> AttributeEncoder:
+def encoder(
+    out_channels: int | None, sparse_output: bool = True, **kwargs: object
+) -> AttributeEncoder:
     options = {"numeric_scaling": "none", "missing_indicator": False, **kwargs}
-    return AttributeEncoder(F, out_dim=out_dim, sparse_output=sparse_output, **options)  # type: ignore[arg-type]
+    return AttributeEncoder(F, out_channels=out_channels, sparse_output=sparse_output, **options)  # type: ignore[arg-type]
 
 
 def dense_reference(enc: AttributeEncoder, numeric: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -104,7 +106,7 @@ def test_inputs_needing_transformation_stay_dense(options: dict[str, object]) ->
 
 def test_narrow_or_dense_inputs_stay_dense() -> None:
     narrow = AttributeEncoder(
-        8, out_dim=None, numeric_scaling="none", missing_indicator=False, sparse_output=True
+        8, out_channels=None, numeric_scaling="none", missing_indicator=False, sparse_output=True
     )
     assert not narrow.takes_sparse
     assert not is_sparse(narrow(torch.zeros(3, 8))[0])

@@ -32,21 +32,21 @@ def test_small_cnn_shapes_mask_and_gradients() -> None:
 
 def test_small_cnn_parameters_state_dict_repr_to() -> None:
     torch.manual_seed(0)
-    cnn = SmallCNN(in_channels=1, out_dim=5, channels=(4, 6))
+    cnn = SmallCNN(in_channels=1, out_channels=5, channels=(4, 6))
     expected = (1 * 4 * 9 + 2 * 4) + (4 * 6 * 9 + 2 * 6) + (6 * 5 + 5)
     assert sum(p.numel() for p in cnn.parameters()) == expected
-    no_bn = SmallCNN(in_channels=1, out_dim=5, channels=(4,), batch_norm=False)
+    no_bn = SmallCNN(in_channels=1, out_channels=5, channels=(4,), batch_norm=False)
     assert sum(p.numel() for p in no_bn.parameters()) == (1 * 4 * 9 + 4) + (4 * 5 + 5)
     assert repr(cnn) == "SmallCNN(1, 5, channels=(4, 6))"
     imgs = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(2))
-    other = SmallCNN(in_channels=1, out_dim=5, channels=(4, 6))
+    other = SmallCNN(in_channels=1, out_channels=5, channels=(4, 6))
     other.load_state_dict(cnn.state_dict())
     torch.testing.assert_close(other.eval()(imgs)[0], cnn.eval()(imgs)[0])
     cnn.reset_parameters()
     assert not torch.allclose(other(imgs)[0], cnn(imgs)[0])
     cnn.to(torch.float64)
     assert all(t.dtype == torch.float64 for t in [*cnn.parameters(), cnn.features[1].running_mean])
-    assert cnn.dim == 5
+    assert cnn.out_channels == 5
 
 
 def test_small_cnn_errors() -> None:
@@ -59,8 +59,8 @@ def test_small_cnn_errors() -> None:
         cnn(torch.ones(1, 3, 8, 8, dtype=torch.uint8))
     with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[1\]"):
         cnn(torch.rand(1, 3, 8, 8), torch.ones(2, dtype=torch.bool))
-    with pytest.raises(ValueError, match="Expected 'out_dim' to be a positive int"):
-        SmallCNN(out_dim=0)
+    with pytest.raises(ValueError, match="Expected 'out_channels' to be a positive int"):
+        SmallCNN(out_channels=0)
     with pytest.raises(ValueError, match="Expected 'channels' to be a non-empty sequence"):
         SmallCNN(channels=())
     with pytest.raises(ValueError, match=r"Expected 'dropout' in \[0, 1\)"):

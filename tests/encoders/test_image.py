@@ -60,7 +60,7 @@ def images(n: int, seed: int = 0) -> torch.Tensor:
 )
 def test_transformers_vision_models(vision_dirs: dict[str, Path], kind: str, dim: int) -> None:
     enc = ImageEncoder(vision_dirs[kind], batch_size=2, use_cache=False, progress=False)
-    assert enc.dim == dim
+    assert enc.out_channels == dim
     x, mask = enc.encode(images(3))
     assert x.shape == (3, dim) and mask.all()
     # The same features by hand, one image at a time: processor, model, pooled output.
@@ -77,7 +77,7 @@ def test_clip_model_uses_its_vision_tower(vision_dirs: dict[str, Path]) -> None:
     enc = ImageEncoder(vision_dirs["clip"], use_cache=False, progress=False)
     clip = CLIPModel.from_pretrained(vision_dirs["clip"]).eval()
     assert type(enc.model).__name__ == type(clip.vision_model).__name__
-    assert enc.dim == 16  # the tower's hidden size, not the projection (8)
+    assert enc.out_channels == 16  # the tower's hidden size, not the projection (8)
     x, _ = enc.encode(images(2))
     pixels = enc.preprocess(list(images(2)), rescale=False)
     with torch.no_grad():
@@ -179,8 +179,8 @@ def test_image_encoder_module_api(vision_dirs: dict[str, Path], vit: ImageEncode
     expected = embeddings + layer + 2 * h + (h * h + h)  # one layer, final norm, pooler
     assert sum(q.numel() for q in vit.parameters()) == expected
     assert (
-        repr(vit)
-        == f"ImageEncoder({str(vision_dirs['vit'])!r}, dim=16, normalize=False, freeze=True)"
+        repr(vit) == f"ImageEncoder({str(vision_dirs['vit'])!r}, out_channels=16, normalize=False, "
+        "freeze=True)"
     )
     assert not any(q.requires_grad for q in vit.parameters())
 
@@ -224,9 +224,9 @@ def test_image_encoder_errors(
 
 
 def test_build_image_encoder(vision_dirs: dict[str, Path]) -> None:
-    assert isinstance(build_image_encoder("cnn", out_dim=4), SmallCNN)
+    assert isinstance(build_image_encoder("cnn", out_channels=4), SmallCNN)
     enc = build_image_encoder(str(vision_dirs["resnet"]), use_cache=False, progress=False)
-    assert isinstance(enc, ImageEncoder) and enc.dim == 12
+    assert isinstance(enc, ImageEncoder) and enc.out_channels == 12
     with pytest.raises(FileNotFoundError, match=r"Other image encoders: \('cnn',\)"):
         build_image_encoder("cnnn")
     with pytest.raises(ValueError, match="Expected an image encoder name"):

@@ -63,13 +63,13 @@ def test_conv_autoencoder_shapes_parameters_and_state() -> None:
     with torch.no_grad():
         restored = net(x)
         assert restored.shape == (5, 3, 9, 9) and net.features(x).shape == (5, 32)
-    assert net.dim == 32 and 0 <= float(restored.min()) and float(restored.max()) <= 1
+    assert net.out_channels == 32 and 0 <= float(restored.min()) and float(restored.max()) <= 1
     other = ConvAutoencoder(channels=(4, 8))
     other.load_state_dict(net.state_dict())
     torch.testing.assert_close(other.features(x), net.features(x))
     moved = net.to(torch.float64)
     assert all(p.dtype == torch.float64 for p in moved.parameters())
-    assert repr(net) == "ConvAutoencoder(channels=(4, 8), dim=32)"
+    assert repr(net) == "ConvAutoencoder(channels=(4, 8), out_channels=32)"
     with pytest.raises(ValueError, match="Expected 'channels' to be a non-empty sequence"):
         ConvAutoencoder(channels=())
 

@@ -39,7 +39,7 @@ def inputs() -> dict[str, tuple[Tensor, ...]]:
 
 def model() -> ModalityWise:
     torch.manual_seed(0)
-    attributes = AttributeEncoder(2, [2], out_dim=3, embedding_dim=2)
+    attributes = AttributeEncoder(2, [2], out_channels=3, embedding_dim=2)
     attributes.fit(inputs()["attributes"][0])
     # Inserted out of canonical order on purpose.
     return ModalityWise(
@@ -54,10 +54,10 @@ def model() -> ModalityWise:
 def test_forward_in_canonical_order() -> None:
     mw = model().eval()
     assert mw.modalities == ["text", "image", "attributes"]
-    assert mw.out_dims == {"text": 4, "image": 5, "attributes": 3}
+    assert mw.out_channels == {"text": 4, "image": 5, "attributes": 3}
     xs, masks = mw(inputs())
     assert list(xs) == list(masks) == ["text", "image", "attributes"]
-    for name, dim in mw.out_dims.items():
+    for name, dim in mw.out_channels.items():
         assert xs[name].shape == (N, dim) and masks[name].dtype == torch.bool
     # Each entry equals calling its encoder directly.
     for name, encoder in mw.encoders.items():
@@ -118,7 +118,7 @@ def test_modality_wise_errors() -> None:
         mw(bad)
 
     class NoMask(nn.Module):
-        dim = 2
+        out_channels = 2
 
         def forward(self, x: Tensor) -> Tensor:
             return x
@@ -130,7 +130,7 @@ def test_modality_wise_errors() -> None:
 def test_precomputed_encoder() -> None:
     x, mask = inputs()["text"]
     identity = PrecomputedEncoder(6)
-    assert sum(p.numel() for p in identity.parameters()) == 0 and identity.dim == 6
+    assert sum(p.numel() for p in identity.parameters()) == 0 and identity.out_channels == 6
     out, out_mask = identity(x, mask)
     assert torch.equal(out[mask], x[mask]) and torch.equal(out[~mask], torch.zeros(2, 6))
     assert torch.equal(out_mask, mask)
@@ -148,9 +148,9 @@ def test_precomputed_encoder() -> None:
         proj(torch.ones(2, 5))
     with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[5\]"):
         identity(x, mask.float())
-    with pytest.raises(ValueError, match="Expected 'in_dim' to be a positive int"):
+    with pytest.raises(ValueError, match="Expected 'in_channels' to be a positive int"):
         PrecomputedEncoder(0)
-    with pytest.raises(ValueError, match="Expected 'out_dim' to be a positive int or None"):
+    with pytest.raises(ValueError, match="Expected 'out_channels' to be a positive int or None"):
         PrecomputedEncoder(2, 0)
 
 
@@ -163,7 +163,7 @@ def test_encode_graph_text_and_image_paths(
         presence={"text": torch.tensor([True, False, True, False, True])},
         image_root=str(shared_data / "country-flags" / "images"),
     )
-    text_encoder = HashingTextEncoder(dim=16)
+    text_encoder = HashingTextEncoder(out_channels=16)
     image_encoder = ImageEncoder(
         vision_dirs["vit"], cache_dir=tmp_path, on_error="missing", progress=False
     )

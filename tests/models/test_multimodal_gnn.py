@@ -62,11 +62,11 @@ def test_model_from_ready_parts_equals_from_config() -> None:
     config = model.config
     seed_everything(0)
     encoders = builders.build_encoders(config)
-    fusion, same = builders.build_model_fusion(config, encoders.out_dims)
+    fusion, same = builders.build_model_fusion(config, encoders.out_channels)
     assert same is config  # only a tfn head without proj_dim changes the config
     gnn = builders.build_gnn(config, fusion.out_channels)
     head = builders.build_head(config)
-    projection, loss = builders.build_coordination_parts(config, encoders.out_dims)
+    projection, loss = builders.build_coordination_parts(config, encoders.out_channels)
     parts = MultimodalGNN(
         encoders, fusion, gnn, head, config=config, projection=projection, coordination_loss=loss
     )

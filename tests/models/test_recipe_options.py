@@ -132,7 +132,7 @@ def test_without_projection_the_fusion_sees_each_encoder_output() -> None:
         g, modality_dim=None, cnn_channels=[4, 7], hidden=8, dropout=0.0, missing_indicator=True
     )
     # attributes: 6 values, 6 flags, one categorical embedding of 8
-    assert model.encoders.out_dims == {"text": 5, "image": 7, "attributes": 6 + 6 + 8}
+    assert model.encoders.out_channels == {"text": 5, "image": 7, "attributes": 6 + 6 + 8}
     assert model.fusion.out_channels == 5 + 7 + 20
     assert model(g).shape == (12, 3)
     text = model.encoders.encoders["text"]
@@ -239,14 +239,14 @@ def test_attribute_encoder_options_behind_the_config() -> None:
     raw = NumericStandardizer(2, scaling="none")
     torch.testing.assert_close(raw(x), torch.tensor([[1.0, 0.0, 0.0, 1.0], [3.0, 4.0, 0.0, 0.0]]))
     assert repr(raw) == "NumericStandardizer(2, log1p=[], missing_indicator=True, scaling='none')"
-    encoder = AttributeEncoder(2, [3], out_dim=None, embedding_dim=2, numeric_scaling="none")
-    assert encoder.dim == encoder.out_dim == 2 + 2 + 2 and encoder.lin is None
+    encoder = AttributeEncoder(2, [3], out_channels=None, embedding_dim=2, numeric_scaling="none")
+    assert encoder.out_channels == 2 + 2 + 2 and encoder.lin is None
     assert sum(p.numel() for p in encoder.parameters()) == (3 + 2) * 2  # the embedding only
     assert repr(encoder) == (
-        "AttributeEncoder(num_numeric=2, cardinalities=[3], out_dim=None, log1p=[], "
+        "AttributeEncoder(num_numeric=2, cardinalities=[3], out_channels=None, log1p=[], "
         "embedding_dim=2, numeric_scaling='none')"
     )
     with pytest.raises(ValueError, match=r"Unknown numeric scaling 'robust'; expected one of"):
         NumericStandardizer(2, scaling="robust")
-    with pytest.raises(ValueError, match="'out_dim' to be a positive int or None"):
-        AttributeEncoder(2, out_dim=0)
+    with pytest.raises(ValueError, match="'out_channels' to be a positive int or None"):
+        AttributeEncoder(2, out_channels=0)

@@ -8,7 +8,7 @@ nodes with some non-blank text; rows of the other nodes are zeros.
 * :class:`TfidfTextEncoder` (``tfidf.py``): TF-IDF reduced by truncated SVD.
 * :class:`HashingTextEncoder` (``hashing.py``): hashed bag of words.
 
-A new light encoder is a file here with a class that has ``dim``, ``fit(texts, mask)``
+A new light encoder is a file here with a class that has ``out_channels``, ``fit(texts, mask)``
 (returning itself) and ``encode(texts, progress)``, plus one line in
 :data:`TEXT_ENCODER_CLASSES`.
 """

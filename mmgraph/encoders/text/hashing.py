@@ -18,7 +18,7 @@ class HashingTextEncoder:
     returns the encoder.
 
     Args:
-        dim (int, optional): Number of hash buckets (output size). (default: :obj:`1024`)
+        out_channels (int, optional): Number of hash buckets (output size). (default: :obj:`1024`)
         ngram_range (tuple[int, int], optional): Word n-gram sizes. (default: ``(1, 1)``)
         norm (str, optional): Row normalisation, ``"l2"``, ``"l1"`` or :obj:`None`.
             (default: ``"l2"``)
@@ -27,26 +27,26 @@ class HashingTextEncoder:
 
     Shapes:
         - **input:** ``N`` entries (string, list of strings or :obj:`None`)
-        - **output:** ``(x [N, dim], mask [N])``
+        - **output:** ``(x [N, out_channels], mask [N])``
     """
 
     def __init__(
         self,
-        dim: int = 1024,
+        out_channels: int = 1024,
         ngram_range: tuple[int, int] = (1, 1),
         norm: str | None = "l2",
         alternate_sign: bool = False,
     ) -> None:
-        if not isinstance(dim, int) or dim < 1:
-            raise ValueError(f"Expected 'dim' to be a positive int (got {dim!r})")
+        if not isinstance(out_channels, int) or out_channels < 1:
+            raise ValueError(f"Expected 'out_channels' to be a positive int (got {out_channels!r})")
         from sklearn.feature_extraction.text import HashingVectorizer
 
-        self.dim = dim
+        self.out_channels = out_channels
         self.ngram_range = tuple(ngram_range)
         self.norm = norm
         self.alternate_sign = alternate_sign
         self.vectorizer = HashingVectorizer(
-            n_features=dim,
+            n_features=out_channels,
             ngram_range=self.ngram_range,
             norm=norm,
             alternate_sign=alternate_sign,
@@ -59,9 +59,9 @@ class HashingTextEncoder:
     def encode(
         self, texts: Sequence[TextInput], progress: bool | None = None
     ) -> tuple[Tensor, Tensor]:
-        """Features ``[N, dim]`` of the texts (zeros where missing) and the mask ``[N]``."""
+        """Features ``[N, out_channels]`` of the texts (zeros where missing), mask ``[N]``."""
         docs, mask = documents(texts)
-        x = torch.zeros(len(docs), self.dim)
+        x = torch.zeros(len(docs), self.out_channels)
         rows = mask.nonzero().flatten()
         if len(rows):
             values = self.vectorizer.transform([docs[i] for i in rows.tolist()])
@@ -70,6 +70,7 @@ class HashingTextEncoder:
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}(dim={self.dim}, ngram_range={self.ngram_range}, "
+            f"{self.__class__.__name__}(out_channels={self.out_channels}, "
+            f"ngram_range={self.ngram_range}, "
             f"norm={self.norm!r})"
         )

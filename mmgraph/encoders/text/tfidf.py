@@ -27,11 +27,12 @@ class TfidfTextEncoder:
 
     A node's texts are joined into one document. :meth:`fit` learns the vocabulary, the
     inverse document frequencies and the SVD on the (training) nodes given; :meth:`encode`
-    then maps any texts. When fewer than ``dim`` components exist (a small vocabulary or few
-    documents), the missing ones are zero columns, so the output always has ``dim`` columns.
+    then maps any texts. When fewer than ``out_channels`` components exist (a small vocabulary
+    or few documents), the missing ones are zero columns, so the output always has
+    ``out_channels`` columns.
 
     Args:
-        dim (int, optional): Output size (SVD components); :obj:`None` keeps the raw TF-IDF
+        out_channels (int, optional): Output size (SVD components); :obj:`None` keeps the raw TF-IDF
             features (``max_features`` at most). (default: :obj:`128`)
         max_features (int, optional): Vocabulary size (most frequent terms).
             (default: :obj:`20000`)
@@ -47,16 +48,18 @@ class TfidfTextEncoder:
 
     def __init__(
         self,
-        dim: int | None = 128,
+        out_channels: int | None = 128,
         max_features: int | None = 20000,
         ngram_range: tuple[int, int] = (1, 1),
         min_df: int = 1,
         sublinear_tf: bool = True,
         seed: int | None = None,
     ) -> None:
-        if dim is not None and (not isinstance(dim, int) or dim < 1):
-            raise ValueError(f"Expected 'dim' to be a positive int or None (got {dim!r})")
-        self._dim = dim
+        if out_channels is not None and (not isinstance(out_channels, int) or out_channels < 1):
+            raise ValueError(
+                f"Expected 'out_channels' to be a positive int or None (got {out_channels!r})"
+            )
+        self._out_channels = out_channels
         self.max_features = max_features
         self.ngram_range = tuple(ngram_range)
         self.min_df = min_df
@@ -66,10 +69,10 @@ class TfidfTextEncoder:
         self.svd: Any = None
 
     @property
-    def dim(self) -> int:
-        """Output size (known before :meth:`fit` unless ``dim=None``)."""
-        if self._dim is not None:
-            return self._dim
+    def out_channels(self) -> int:
+        """Output size (known before :meth:`fit` unless ``out_channels=None``)."""
+        if self._out_channels is not None:
+            return self._out_channels
         if self.vectorizer is None:
             raise ValueError("The size of raw TF-IDF features is known after `fit`; call it first")
         return len(self.vectorizer.vocabulary_)
@@ -103,12 +106,12 @@ class TfidfTextEncoder:
             ) from error
         self.vectorizer = vectorizer
         self.svd = None
-        if self._dim is not None:
-            k = min(self._dim, tfidf.shape[0], tfidf.shape[1])
-            if k < self._dim:
+        if self._out_channels is not None:
+            k = min(self._out_channels, tfidf.shape[0], tfidf.shape[1])
+            if k < self._out_channels:
                 warnings.warn(
                     f"TF-IDF has only {tfidf.shape[1]} terms over {tfidf.shape[0]} documents: "
-                    f"{k} SVD components, padded with zeros to dim={self._dim}",
+                    f"{k} SVD components, padded with zeros to out_channels={self._out_channels}",
                     UserWarning,
                     stacklevel=2,
                 )
@@ -127,7 +130,7 @@ class TfidfTextEncoder:
                 "TfidfTextEncoder is not fitted: call `fit(texts, mask=train_mask)` first"
             )
         docs, mask = documents(texts)
-        x = torch.zeros(len(docs), self.dim)
+        x = torch.zeros(len(docs), self.out_channels)
         rows = mask.nonzero().flatten()
         if len(rows):
             tfidf = self.vectorizer.transform([docs[i] for i in rows.tolist()])
@@ -152,7 +155,7 @@ class TfidfTextEncoder:
         vocab = self.vectorizer.vocabulary_
         terms = sorted(vocab, key=vocab.__getitem__)
         meta = {
-            "dim": self._dim,
+            "out_channels": self._out_channels,
             "max_features": self.max_features,
             "ngram_range": list(self.ngram_range),
             "min_df": self.min_df,
@@ -180,9 +183,11 @@ class TfidfTextEncoder:
         if not (folder / TFIDF_META).is_file():
             raise FileNotFoundError(f"No fitted TF-IDF encoder in {folder} ({TFIDF_META})")
         meta = json.loads((folder / TFIDF_META).read_text())
+        if "dim" in meta:  # written before the sizes were renamed (issue 15)
+            meta["out_channels"] = meta.pop("dim")
         tensors = load_file(str(folder / TFIDF_TENSORS))
         encoder = cls(
-            dim=meta["dim"],
+            out_channels=meta["out_channels"],
             max_features=meta["max_features"],
             ngram_range=tuple(meta["ngram_range"]),
             min_df=meta["min_df"],
@@ -206,6 +211,7 @@ class TfidfTextEncoder:
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}(dim={self._dim}, max_features={self.max_features}, "
+            f"{self.__class__.__name__}(out_channels={self._out_channels}, "
+            f"max_features={self.max_features}, "
             f"ngram_range={self.ngram_range}, seed={self.seed})"
         )

@@ -110,7 +110,7 @@ class TextEncoder(PretrainedEncoder):
 
     # ------------------------------------------------------------ module API
     @property
-    def dim(self) -> int:
+    def out_channels(self) -> int:
         """Size of the embeddings (the model's hidden size)."""
         return int(self.model.config.hidden_size)
 
@@ -208,7 +208,7 @@ class TextEncoder(PretrainedEncoder):
         )["input_ids"]
         lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
         order = np.argsort(-lengths, kind="stable").tolist()
-        out = torch.zeros(len(texts), self.dim)
+        out = torch.zeros(len(texts), self.out_channels)
         pending: list[int] = []
         starts = range(0, len(texts), self.batch_size)
         with self._eval():
@@ -233,8 +233,8 @@ class TextEncoder(PretrainedEncoder):
             return self._run(texts, progress)
         keys = [hash_text(t) for t in texts]
         found, emb = cache.get_many(keys)
-        if emb.size(1) != self.dim:
-            emb = torch.zeros(len(texts), self.dim)
+        if emb.size(1) != self.out_channels:
+            emb = torch.zeros(len(texts), self.out_channels)
         todo = (~found).nonzero().flatten().tolist()
         if todo:
             logger.info(
@@ -265,7 +265,7 @@ class TextEncoder(PretrainedEncoder):
         mask = torch.tensor([bool(t) for t in node_texts], dtype=torch.bool)
         unique = list(dict.fromkeys(t for ts in node_texts for t in ts))
         if not unique:
-            return torch.zeros(len(node_texts), self.dim), mask
+            return torch.zeros(len(node_texts), self.out_channels), mask
         emb = self.embed_unique(unique, progress)
         if self.normalize:
             emb = F.normalize(emb, dim=1)
@@ -274,6 +274,7 @@ class TextEncoder(PretrainedEncoder):
 
     def __repr__(self) -> str:
         return (
-            f"{self.__class__.__name__}({self.name!r}, dim={self.dim}, pooling={self.pooling!r}, "
+            f"{self.__class__.__name__}({self.name!r}, out_channels={self.out_channels}, "
+            f"pooling={self.pooling!r}, "
             f"max_length={self.max_length}, normalize={self.normalize}, freeze={self.freeze})"
         )

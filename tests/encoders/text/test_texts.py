@@ -20,10 +20,10 @@ def test_split_texts() -> None:
 
 
 def test_build_text_encoder(tiny_bert_dir: Path) -> None:
-    assert isinstance(build_text_encoder("tfidf", dim=4), TfidfTextEncoder)
-    assert isinstance(build_text_encoder("hashing", dim=8), HashingTextEncoder)
+    assert isinstance(build_text_encoder("tfidf", out_channels=4), TfidfTextEncoder)
+    assert isinstance(build_text_encoder("hashing", out_channels=8), HashingTextEncoder)
     enc = build_text_encoder(str(tiny_bert_dir), use_cache=False, progress=False)
-    assert isinstance(enc, TextEncoder) and enc.dim == 16
+    assert isinstance(enc, TextEncoder) and enc.out_channels == 16
     with pytest.raises(FileNotFoundError, match="Other text encoders: \\('tfidf', 'hashing'\\)"):
         build_text_encoder("tfidff")
     with pytest.raises(ValueError, match="Expected a text encoder name"):

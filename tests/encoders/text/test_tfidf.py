@@ -2,45 +2,48 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import torch
 
-from mmgraph.encoders.text import TfidfTextEncoder
+from mmgraph.encoders.text import TFIDF_META, TfidfTextEncoder
 
 DOCS = ["graphs and nodes", "nodes with text", None, ["images of flags", "flags"], "stock market"]
 
 
 def test_tfidf_fits_on_training_nodes_only() -> None:
     train = torch.tensor([True, True, False, True, False])
-    enc = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train)
+    enc = TfidfTextEncoder(out_channels=3, seed=0).fit(DOCS, mask=train)
     assert "market" not in enc.vectorizer.vocabulary_  # only in a test node
     assert "flags" in enc.vectorizer.vocabulary_
     x, mask = enc.encode(DOCS)
     assert x.shape == (5, 3) and mask.tolist() == [True, True, False, True, True]
     assert torch.equal(x[2], torch.zeros(3))
-    again = TfidfTextEncoder(dim=3, seed=0).fit(DOCS, mask=train).encode(DOCS)[0]
+    again = TfidfTextEncoder(out_channels=3, seed=0).fit(DOCS, mask=train).encode(DOCS)[0]
     assert torch.equal(x, again)  # seeded
 
 
 def test_tfidf_joins_a_nodes_texts_and_pads() -> None:
-    enc = TfidfTextEncoder(dim=None).fit(DOCS)
+    enc = TfidfTextEncoder(out_channels=None).fit(DOCS)
     x, _ = enc.encode([["images of flags", "flags"], "images of flags\nflags"])
-    assert torch.equal(x[0], x[1]) and x.size(1) == enc.dim == len(enc.vectorizer.vocabulary_)
-    with pytest.warns(UserWarning, match="padded with zeros to dim=50"):
-        small = TfidfTextEncoder(dim=50, seed=0).fit(DOCS)
+    assert torch.equal(x[0], x[1]) and x.size(1) == enc.out_channels == len(
+        enc.vectorizer.vocabulary_
+    )
+    with pytest.warns(UserWarning, match="padded with zeros to out_channels=50"):
+        small = TfidfTextEncoder(out_channels=50, seed=0).fit(DOCS)
     x, _ = small.encode(DOCS)
     assert x.shape == (5, 50) and torch.equal(x[:, 4:], torch.zeros(5, 46))
 
 
 def test_tfidf_errors() -> None:
-    with pytest.raises(ValueError, match="Expected 'dim' to be a positive int or None"):
-        TfidfTextEncoder(dim=0)
+    with pytest.raises(ValueError, match="Expected 'out_channels' to be a positive int or None"):
+        TfidfTextEncoder(out_channels=0)
     with pytest.raises(ValueError, match="is not fitted"):
         TfidfTextEncoder().encode(DOCS)
     with pytest.raises(ValueError, match="known after `fit`"):
-        _ = TfidfTextEncoder(dim=None).dim
+        _ = TfidfTextEncoder(out_channels=None).out_channels
     with pytest.raises(ValueError, match="Found no node with text"):
         TfidfTextEncoder().fit([None, " "])
     with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[5\]"):
@@ -51,7 +54,7 @@ def test_tfidf_errors() -> None:
 
 def test_tfidf_save_load_gives_the_same_features(tmp_path: Path) -> None:
     texts = ["the cat sat", ["a dog ran", "the dog sat"], None, "cats and dogs", "birds fly"]
-    enc = TfidfTextEncoder(dim=3, seed=0).fit(texts)
+    enc = TfidfTextEncoder(out_channels=3, seed=0).fit(texts)
     loaded = TfidfTextEncoder.load(enc.save(tmp_path / "tfidf"))
     new = ["a cat and a bird", None, "dogs sat"]
     x, mask = enc.encode(new)
@@ -62,3 +65,16 @@ def test_tfidf_save_load_gives_the_same_features(tmp_path: Path) -> None:
         TfidfTextEncoder.load(tmp_path / "nothing")
     with pytest.raises(ValueError, match="not fitted: nothing to save"):
         TfidfTextEncoder().save(tmp_path / "x")
+
+
+def test_tfidf_loads_a_folder_saved_with_the_old_dim_key(tmp_path: Path) -> None:
+    texts = ["the cat sat", "a dog ran", "cats and dogs", "birds fly"]
+    enc = TfidfTextEncoder(out_channels=3, seed=0).fit(texts)
+    folder = enc.save(tmp_path / "tfidf")
+    meta = json.loads((folder / TFIDF_META).read_text())
+    assert meta["out_channels"] == 3 and "dim" not in meta
+    meta["dim"] = meta.pop("out_channels")  # the key written before issue 15
+    (folder / TFIDF_META).write_text(json.dumps(meta))
+    loaded = TfidfTextEncoder.load(folder)
+    assert loaded.out_channels == 3
+    torch.testing.assert_close(loaded.encode(texts)[0], enc.encode(texts)[0])

@@ -42,7 +42,7 @@ def tiny(tiny_bert_dir: Path, tmp_path: Path) -> TextEncoder:
 
 # ---------------------------------------------------------------- real MiniLM
 def test_minilm_paraphrases_are_closer(minilm: TextEncoder, minilm_dir: Path) -> None:
-    assert minilm.source == str(minilm_dir) and minilm.dim == 384
+    assert minilm.source == str(minilm_dir) and minilm.out_channels == 384
     x, mask = minilm.encode(SENTENCES)
     assert x.shape == (3, 384) and mask.all()
     sim = F.cosine_similarity(x.unsqueeze(1), x.unsqueeze(0), dim=-1)
@@ -218,7 +218,7 @@ def test_to_moves_everything(tiny_bert_dir: Path) -> None:
 
 def test_repr(frozen: TextEncoder, tiny_bert_dir: Path) -> None:
     assert repr(frozen) == (
-        f"TextEncoder({str(tiny_bert_dir)!r}, dim=16, pooling='mean', max_length=64, "
+        f"TextEncoder({str(tiny_bert_dir)!r}, out_channels=16, pooling='mean', max_length=64, "
         "normalize=False, freeze=True)"
     )  # max_length 256 capped by max_position_embeddings
 
