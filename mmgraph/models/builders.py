@@ -63,8 +63,8 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
         if m == "text":
             encoders[m] = PrecomputedEncoder(config.text_dim, d)
         elif m == "image" and config.image_encoder == "cnn":
-            cnn_channels = d if d is not None else config.cnn_channels[-1]
-            encoders[m] = SmallCNN(config.image_dim, cnn_channels, channels=config.cnn_channels)
+            out_channels = d if d is not None else config.cnn_channels[-1]
+            encoders[m] = SmallCNN(config.image_dim, out_channels, channels=config.cnn_channels)
         elif m == "image":
             encoders[m] = PrecomputedEncoder(config.image_dim, d)
         else:
