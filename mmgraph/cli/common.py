@@ -25,14 +25,16 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
-from mmgraph.coordination import COORDINATION_LOSSES
+from mmgraph.coordination import COORDINATION_LOSSES  # also registers "autoencoder"
+from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES as MODALITY_NAMES
 
 AGGREGATOR_NAMES = ("auto", *AGGREGATORS)
-FUSION_NAMES = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
-"""The fusion heads of the registry that take one vector per modality (not ``mvlstm``)."""
+FUSION_NAMES = tuple(n for n, h in FUSION_HEADS.items() if not getattr(h, "takes_sequences", False))
+"""The fusion heads of the registry that take one vector per modality (their
+``takes_sequences`` flag is off: not ``mvlstm``, whose inputs are per-node sequences)."""
 COORDINATION_NAMES = tuple(COORDINATION_LOSSES)
 HEAD_NAMES = ("linear", "conv")
 NUMERIC_SCALING_NAMES = ("auto", "standard", "none")

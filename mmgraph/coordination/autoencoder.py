@@ -125,6 +125,14 @@ class MultimodalAutoencoder(nn.Module):
         )
         self.reset_parameters()
 
+    @property
+    def autoencoder(self) -> MultimodalAutoencoder:
+        """Itself, as pretraining reads the joint autoencoder of a model or a head.
+
+        A model's fusion head has it as :attr:`AutoencoderFusion.autoencoder`.
+        """
+        return self
+
     def reset_parameters(self) -> None:
         """Re-initialise every encoder and decoder."""
         reset_linear_layers(self.encoders, self.decoders)

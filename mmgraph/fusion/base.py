@@ -12,6 +12,7 @@ concatenation, no weight in gated and late fusion); zeros are never taken as dat
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -214,6 +215,31 @@ class FusionHead(nn.Module):
     """
 
     out_channels: int
+
+    supports_sparse_input: ClassVar[bool] = False
+    """Whether :meth:`forward` takes a sparse CSR modality as it is, so that a wide bag of
+    words can stay sparse up to the first aggregator layer."""
+
+    fuses_to_hidden: ClassVar[bool] = True
+    """Whether a model that builds the head by name sets its ``out_channels`` to the model's
+    hidden size (unless given). :obj:`False` where the head's own output size is the point,
+    as concatenation's."""
+
+    takes_sequences: ClassVar[bool] = False
+    """Whether the head fuses per-node sequences ``[N, T, d]`` instead of vectors ``[N, d]``."""
+
+    @classmethod
+    def auto_options(cls, in_channels: Mapping[str, int], options: Mapping[str, Any]) -> dict:
+        """Options the head chooses from its input sizes where ``options`` leaves them out.
+
+        A model building the head by name adds them and records them in its config, so that a
+        saved run rebuilds the same head. None by default.
+
+        Args:
+            in_channels (Mapping[str, int]): Embedding size of each modality.
+            options (Mapping[str, Any]): The options given.
+        """
+        return {}
 
     def __init__(self, in_channels: Mapping[str, int], min_modalities: int = 1) -> None:
         super().__init__()

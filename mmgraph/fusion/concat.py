@@ -47,6 +47,9 @@ class ConcatFusion(FusionHead):
         - **output:** :math:`(N, \text{out\_channels})`
     """
 
+    supports_sparse_input = True  # one modality with learned missing vectors
+    fuses_to_hidden = False
+
     def __init__(
         self,
         in_channels: Mapping[str, int],

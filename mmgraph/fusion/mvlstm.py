@@ -101,6 +101,8 @@ class MultiViewLSTM(FusionHead):
         - **output:** :math:`(N, \text{out\_channels})`
     """
 
+    takes_sequences = True
+
     def __init__(
         self,
         in_channels: Mapping[str, int],

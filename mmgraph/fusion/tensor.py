@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -60,6 +61,21 @@ class TensorFusion(FusionHead):
         - **input:** ``xs[m]`` :math:`(N, d_m)`, ``masks[m]`` bool :math:`(N)`
         - **output:** :math:`(N, \prod_m (d_m + 1))` or :math:`(N, \text{out\_channels})`
     """
+
+    max_fused_dim = 1024
+    """Widest product a model builds by name unless ``proj_dim`` is given (:meth:`auto_options`)."""
+
+    @classmethod
+    def auto_options(cls, in_channels: Mapping[str, int], options: Mapping[str, Any]) -> dict:
+        """``proj_dim`` from :func:`tfn_proj_dim`, when not given and the product is too wide.
+
+        The outer product of three 64-dim modalities has 274,625 entries per node: each
+        modality is projected first so the fused width stays within :attr:`max_fused_dim`.
+        """
+        if "proj_dim" in options:
+            return {}
+        proj_dim = tfn_proj_dim(in_channels, cls.max_fused_dim)
+        return {} if proj_dim is None else {"proj_dim": proj_dim}
 
     def __init__(
         self,

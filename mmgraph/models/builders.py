@@ -18,13 +18,14 @@ from torch import nn
 # Importing mmgraph.coordination also registers its "autoencoder" fusion head.
 from mmgraph.coordination import CoordinatedProjection, build_coordination
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
-from mmgraph.fusion import build_fusion, tfn_proj_dim
+from mmgraph.fusion import FUSION_HEADS, TensorFusion, build_fusion
 from mmgraph.models.config import ModelConfig
-from mmgraph.nn import AGGREGATORS, GNNStack, build_aggregator
+from mmgraph.nn import AGGREGATORS, GNNStack, NodeLinear, build_aggregator
+from mmgraph.resolver import lookup
 
 log = logging.getLogger(__name__)
 
-TFN_MAX_FUSED_DIM = 1024
+TFN_MAX_FUSED_DIM = TensorFusion.max_fused_dim
 """Widest Tensor Fusion product :func:`build_model_fusion` builds unless ``proj_dim`` is given."""
 
 
@@ -34,16 +35,20 @@ def _takes_sparse_input(aggregator: str) -> bool:
     return conv is not None and conv.supports_sparse_input
 
 
+def _fusion_class(name: str) -> type:
+    return lookup(FUSION_HEADS, name, what="fusion head")
+
+
 def keeps_sparse_input(config: ModelConfig) -> bool:
     """Whether a wide bag of words can stay sparse up to the first layer's product.
 
-    It can when every step on the way takes a sparse CSR tensor: one modality (the
-    attributes), the default ``concat`` fusion, no coordination, GCN / mean / GGNN layers or
-    none.
+    It can when every step on the way takes a sparse CSR tensor (each part's
+    ``supports_sparse_input`` flag): one modality (the attributes), a fusion head such as
+    ``concat``, no coordination, GCN / mean / GGNN layers or none.
     """
     return (
         list(config.modalities) == ["attributes"]
-        and config.fusion == "concat"
+        and getattr(_fusion_class(config.fusion), "supports_sparse_input", False)
         and config.coordination is None
         and (config.num_layers == 0 or _takes_sparse_input(config.aggregator))
     )
@@ -95,38 +100,35 @@ def build_model_fusion(
 ) -> tuple[nn.Module, ModelConfig]:
     """The fusion head of ``config`` over modalities of sizes ``in_channels``, and the config.
 
-    Every head but ``concat`` fuses to ``hidden`` unless ``fusion_options`` gives
-    ``out_channels``. A ``tfn`` head without ``proj_dim`` projects each modality first so that the
-    fused width stays within :data:`TFN_MAX_FUSED_DIM`; that choice is recorded in the
-    returned config (saved with the run), otherwise ``config`` is returned as it is.
+    A head with the ``fuses_to_hidden`` flag (every head but ``concat``) fuses to ``hidden``
+    unless ``fusion_options`` gives ``out_channels``. Options the head chooses from the input
+    sizes (its ``auto_options``, such as Tensor Fusion's ``proj_dim``, which keeps the fused
+    width within :data:`TFN_MAX_FUSED_DIM`) are recorded in the returned config (saved with
+    the run); otherwise ``config`` is returned as it is.
     """
+    head = _fusion_class(config.fusion)
     options = dict(config.fusion_options)
-    if config.fusion != "concat":
+    if getattr(head, "fuses_to_hidden", True):
         options.setdefault("out_channels", config.hidden)
-    if config.fusion == "tfn" and "proj_dim" not in options:
-        # The outer product of three 64-dim modalities has 274,625 entries per node:
-        # project each modality first so the fused width stays within a limit, and
-        # record the choice in the config (saved with the run).
-        proj_dim = tfn_proj_dim(in_channels, TFN_MAX_FUSED_DIM)
-        if proj_dim is not None:
-            log.info(
-                "tfn: each modality is projected to %d dims before the outer product "
-                "(fused width <= %d; set fusion_options={'proj_dim': ...} to change it)",
-                proj_dim,
-                TFN_MAX_FUSED_DIM,
-            )
-            options["proj_dim"] = proj_dim
-            config = dataclasses.replace(
-                config, fusion_options={**config.fusion_options, "proj_dim": proj_dim}
-            )
+    auto_options = getattr(head, "auto_options", None)
+    chosen = auto_options(in_channels, options) if auto_options is not None else {}
+    if chosen:
+        log.info(
+            "%s fusion: %s chosen from the modality sizes %s (set fusion_options to change it)",
+            config.fusion,
+            ", ".join(f"{k}={v}" for k, v in chosen.items()),
+            dict(in_channels),
+        )
+        options.update(chosen)
+        config = dataclasses.replace(config, fusion_options={**config.fusion_options, **chosen})
     return build_fusion_head(config.fusion, in_channels, **options), config
 
 
 def build_gnn(config: ModelConfig, in_channels: int) -> nn.Module:
     """The aggregator layers, from ``in_channels`` to ``hidden``.
 
-    A :class:`~mmgraph.nn.GNNStack`, or with ``num_layers=0`` one linear layer (an MLP that
-    ignores the edges).
+    A :class:`~mmgraph.nn.GNNStack`, or with ``num_layers=0`` one linear layer
+    (:class:`~mmgraph.nn.NodeLinear`, an MLP that ignores the edges).
     """
     if config.num_layers > 0:
         return GNNStack(
@@ -137,7 +139,7 @@ def build_gnn(config: ModelConfig, in_channels: int) -> nn.Module:
             num_relations=config.num_relations,
             dropout=config.dropout,
         )
-    return nn.Linear(in_channels, config.hidden)
+    return NodeLinear(in_channels, config.hidden)
 
 
 def build_head(config: ModelConfig) -> nn.Module | None:

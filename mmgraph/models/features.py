@@ -144,8 +144,7 @@ def featurize(
     With ``config.store_dir``, frozen encoders write their features to disk in chunks and
     ``x_text`` / ``x_image`` are memory-mapped (see :class:`FeatureConfig`).
     """
-    from mmgraph.encoders import ImageEncoder, TfidfTextEncoder, build_text_encoder, encode_graph
-    from mmgraph.encoders.text import TFIDF_META
+    from mmgraph.encoders import ImageEncoder, build_text_encoder, encode_graph
 
     config = config or FeatureConfig()
     out = copy.copy(graph)
@@ -162,24 +161,25 @@ def featurize(
                 kwargs = {"out_channels": config.hashing_dim}
             else:
                 kwargs = dict(cache)
-            encoder = build_text_encoder(text_name, **kwargs)
-            if isinstance(encoder, TfidfTextEncoder):
+            encoder: Any = build_text_encoder(text_name, **kwargs)
+            fitted_per_run = getattr(encoder, "fitted_per_run", False)
+            if fitted_per_run:
                 saved = Path(state_dir) / "text_encoder" if state_dir is not None else None
-                found = saved is not None and (saved / TFIDF_META).is_file()
+                found = saved is not None and encoder.is_saved(saved)
                 if load_state and not found:
                     raise InputError(
-                        f"No fitted text encoder in '{state_dir}' ({TFIDF_META} is missing): "
-                        "the run folder is incomplete; train it again with --overwrite"
+                        f"No fitted text encoder in '{saved}': the run folder is incomplete; "
+                        "train it again with --overwrite"
                     )
                 if saved is not None and found and load_state is not False:
-                    encoder = TfidfTextEncoder.load(saved)
+                    encoder = type(encoder).load(saved)
                 else:
                     encoder.fit(graph.text, mask=getattr(graph, "train_mask", None))
                     if saved is not None and is_main_process():
                         encoder.save(saved)
             if config.store_dir is not None:
                 x, present = _encode_to_store(out, "text", encoder, config, progress)
-            elif isinstance(encoder, TfidfTextEncoder):
+            elif fitted_per_run:  # fitted in this process: encode here
                 x, present = encode_graph(out, text_encoder=encoder, progress=progress)["text"]
             else:
                 x, present = _encode_sharded(out, "text", encoder, progress)
@@ -358,26 +358,11 @@ def _entry_text(value: Any) -> str:
 
 
 def _encoder_identity(encoder: Any) -> Any:
-    """What makes an encoder's output what it is: model key, fitted state or settings."""
-    from mmgraph.encoders import HashingTextEncoder, TfidfTextEncoder, hash_tensor
-
-    model_key = getattr(encoder, "model_key", None)
-    if callable(model_key):
-        return model_key()
-    if isinstance(encoder, TfidfTextEncoder):
-        vocab = encoder.vectorizer.vocabulary_
-        digest = hashlib.sha256("\n".join(sorted(vocab, key=vocab.__getitem__)).encode())
-        digest.update(hash_tensor(torch.as_tensor(encoder.vectorizer.idf_)).encode())
-        if encoder.svd is not None:
-            digest.update(hash_tensor(torch.as_tensor(encoder.svd.components_)).encode())
-        return {"tfidf": repr(encoder), "state": digest.hexdigest()}
-    if isinstance(encoder, HashingTextEncoder):
-        return {
-            "hashing": encoder.out_channels,
-            "ngram_range": list(encoder.ngram_range),
-            "norm": encoder.norm,
-            "alternate_sign": encoder.alternate_sign,
-        }
+    """What makes an encoder's output what it is: its identity, model key or settings."""
+    for method in ("identity", "model_key"):  # fitted/stateless encoders; pretrained models
+        found = getattr(encoder, method, None)
+        if callable(found):
+            return found()
     return repr(encoder)
 
 

@@ -11,7 +11,6 @@ from torch import Tensor
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from mmgraph.nn import GNNStack
 from mmgraph.nn.functional import dense
 from mmgraph.sampling import CSRGraph
 
@@ -130,9 +129,10 @@ def _layerwise(model: Any, graph: Data, batch_size: int, progress: bool, logits:
     gnn = model.gnn
     conv_head = logits and model.config.head == "conv"
     neighbourhoods = None
-    if isinstance(gnn, GNNStack) or conv_head:
+    passes_messages = getattr(gnn, "passes_messages", False)  # a GNNStack, not NodeLinear
+    if passes_messages or conv_head:
         neighbourhoods = _Neighbourhoods(model, graph)
-    if isinstance(gnn, GNNStack):
+    if passes_messages:
         assert neighbourhoods is not None  # built just above
         deg = neighbourhoods.degree(gnn.convs[0], h.dtype)
         for i in range(gnn.num_layers):

@@ -22,8 +22,8 @@ from mmgraph.models.builders import (
     keeps_sparse_input,
 )
 from mmgraph.models.config import MODEL_MODALITIES, ModelConfig, available_modalities
-from mmgraph.nn import GNNStack, apply_trimmed
-from mmgraph.nn.functional import dense, dropout, is_sparse, row_prefix, sparse_linear
+from mmgraph.nn import apply_trimmed
+from mmgraph.nn.functional import dense, dropout, row_prefix
 
 
 class MultimodalGNN(nn.Module):
@@ -58,7 +58,8 @@ class MultimodalGNN(nn.Module):
         fusion (torch.nn.Module): The fusion head, exposing ``out_channels``
             (:func:`~mmgraph.models.builders.build_model_fusion`).
         gnn (torch.nn.Module): The aggregator layers, a :class:`~mmgraph.nn.GNNStack`, or a
-            :class:`torch.nn.Linear` for ``num_layers=0``
+            :class:`~mmgraph.nn.NodeLinear` for ``num_layers=0`` (told apart by their
+            ``passes_messages`` flag)
             (:func:`~mmgraph.models.builders.build_gnn`).
         head (torch.nn.Module, optional): The output head, a :class:`torch.nn.Linear` or an
             aggregator layer (``head="conv"``); :obj:`None` for an encoder without classes.
@@ -242,7 +243,7 @@ class MultimodalGNN(nn.Module):
         get the whole batch's from the stack).
         """
         sizes = _sampled_sizes(batch) if seeds_only else None
-        if isinstance(self.gnn, GNNStack):
+        if getattr(self.gnn, "passes_messages", False):
             edge_type, edge_weight = self.edge_inputs(batch)
             if sizes is None:
                 return self.gnn(z, batch.edge_index, edge_type, edge_weight)
@@ -257,10 +258,7 @@ class MultimodalGNN(nn.Module):
             )
         if sizes is not None:
             z = row_prefix(z, sizes[0][0])
-        if is_sparse(z):
-            assert isinstance(self.gnn, nn.Linear)  # num_layers == 0
-            return sparse_linear(z, self.gnn.weight, self.gnn.bias)
-        return self.gnn(z)
+        return self.gnn(z)  # NodeLinear (num_layers == 0) takes a sparse input as it is
 
     def encode(self, batch: Data, seeds_only: bool = False) -> Tensor:
         """Node embeddings ``[N, hidden]`` after the aggregator layers.

@@ -23,6 +23,7 @@ from __future__ import annotations
 from mmgraph.nn.gcn_conv import GCNConv, gcn_degree, gcn_norm
 from mmgraph.nn.ggnn import GGNNConv
 from mmgraph.nn.gin_conv import GINConv
+from mmgraph.nn.linear import NodeLinear
 from mmgraph.nn.mean_conv import MeanConv, mean_coefficients
 from mmgraph.nn.relational import RelationalConv, check_graph_inputs
 from mmgraph.nn.stack import (
@@ -39,6 +40,7 @@ __all__ = [
     "GCNConv",
     "GGNNConv",
     "GINConv",
+    "NodeLinear",
     "GNNStack",
     "MeanConv",
     "RelationalConv",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import torch
 from torch import Tensor
@@ -130,6 +130,10 @@ class GNNStack(Module):
           :math:`(E)` *(optional)*
         - **output:** node features :math:`(N, F_{hidden})`
     """
+
+    passes_messages: ClassVar[bool] = True
+    """Whether ``forward`` takes the edges (:obj:`False` on the zero-layer
+    :class:`~mmgraph.nn.NodeLinear`): callers read it instead of the class."""
 
     def __init__(
         self,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import cast
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from mmgraph.coordination.autoencoder import AutoencoderFusion, MultimodalAutoencoder
+from mmgraph.coordination.autoencoder import MultimodalAutoencoder
 from mmgraph.objectives.supervised import seed_count
 from mmgraph.seed import make_generator
 
@@ -86,13 +87,11 @@ def model_autoencoder(model: nn.Module) -> MultimodalAutoencoder:
     Raises:
         TypeError: If the model has no joint autoencoder.
     """
-    if isinstance(model, MultimodalAutoencoder):
-        return model
     head = getattr(model, "fusion", None)
-    if isinstance(head, AutoencoderFusion):
-        return head.autoencoder
-    if isinstance(head, MultimodalAutoencoder):
-        return head
+    for part in (model, head):  # the autoencoder itself, or a model's fusion head
+        autoencoder = getattr(part, "autoencoder", None)
+        if autoencoder is not None:
+            return cast(MultimodalAutoencoder, autoencoder)
     got = type(head).__name__ if head is not None else f"{type(model).__name__} without 'fusion'"
     raise TypeError(
         "Expected a model whose fusion head is an AutoencoderFusion (build it with "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -67,6 +68,15 @@ class HashingTextEncoder:
             values = self.vectorizer.transform([docs[i] for i in rows.tolist()])
             x[rows] = torch.from_numpy(np.asarray(values.todense(), dtype=np.float32))
         return x, mask
+
+    def identity(self) -> dict[str, Any]:
+        """What makes the output what it is: the settings (nothing is fitted)."""
+        return {
+            "hashing": self.out_channels,
+            "ngram_range": list(self.ngram_range),
+            "norm": self.norm,
+            "alternate_sign": self.alternate_sign,
+        }
 
     def __repr__(self) -> str:
         return (

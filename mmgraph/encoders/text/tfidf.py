@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from mmgraph.encoders._inputs import check_node_mask
+from mmgraph.encoders.cache import hash_tensor
 from mmgraph.encoders.text._texts import TextInput, documents
 from mmgraph.seed import make_generator
 
@@ -45,6 +47,10 @@ class TfidfTextEncoder:
         - **input:** ``N`` entries (string, list of strings or :obj:`None`)
         - **output:** ``(x [N, dim], mask [N])``
     """
+
+    fitted_per_run: ClassVar[bool] = True
+    """Whether the encoder is fitted on each run's training texts (not pretrained): a run
+    fits it, encodes in process and saves it with :meth:`save` (found by :meth:`is_saved`)."""
 
     def __init__(
         self,
@@ -208,6 +214,22 @@ class TfidfTextEncoder:
             svd.n_features_in_ = components.shape[1]
             encoder.svd = svd
         return encoder
+
+    @staticmethod
+    def is_saved(folder: str | os.PathLike[str]) -> bool:
+        """Whether ``folder`` holds an encoder written by :meth:`save`."""
+        return (Path(folder) / TFIDF_META).is_file()
+
+    def identity(self) -> dict[str, Any]:
+        """What makes the output what it is: the settings and the fitted state (a digest)."""
+        if self.vectorizer is None:
+            raise ValueError("A TF-IDF encoder's identity includes its fitted state; call `fit`")
+        vocab = self.vectorizer.vocabulary_
+        digest = hashlib.sha256("\n".join(sorted(vocab, key=vocab.__getitem__)).encode())
+        digest.update(hash_tensor(torch.as_tensor(self.vectorizer.idf_)).encode())
+        if self.svd is not None:
+            digest.update(hash_tensor(torch.as_tensor(self.svd.components_)).encode())
+        return {"tfidf": repr(self), "state": digest.hexdigest()}
 
     def __repr__(self) -> str:
         return (
