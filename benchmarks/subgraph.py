@@ -81,22 +81,22 @@ _TRAIN = {"patience": None, "monitor": "loss", "weight_decay": 0.0, "progress": 
 SETTINGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "density": (
         {"method": "glass", "node_input": "constant", "hidden": 32, "num_layers": 1,
-         "aggr": "sum", "pool": "size", "z_ratio": 1.0, "batch_size": 16},
+         "aggregator": "sum", "pool": "size", "z_ratio": 1.0, "batch_size": 16},
         {**_TRAIN, "epochs": 100, "lr": 0.005},
     ),
     "component": (
         {"method": "glass", "node_input": "constant", "hidden": 32, "num_layers": 1,
-         "aggr": "sum", "pool": "sum", "z_ratio": 0.9, "batch_size": 16},
+         "aggregator": "sum", "pool": "sum", "z_ratio": 0.9, "batch_size": 16},
         {**_TRAIN, "epochs": 100, "lr": 0.005},
     ),
     "cut_ratio": (
         {"method": "glass", "node_input": "constant", "hidden": 32, "num_layers": 1,
-         "aggr": "sum", "pool": "mean", "z_ratio": 1.0, "batch_size": 16},
+         "aggregator": "sum", "pool": "mean", "z_ratio": 1.0, "batch_size": 16},
         {**_TRAIN, "epochs": 100, "lr": 0.005},
     ),
     "coreness": (
         {"method": "glass", "node_input": "constant", "hidden": 32, "num_layers": 1,
-         "aggr": "sum", "pool": "mean", "z_ratio": 1.0, "batch_size": 16},
+         "aggregator": "sum", "pool": "mean", "z_ratio": 1.0, "batch_size": 16},
         {**_TRAIN, "epochs": 100, "lr": 0.005},
     ),
     "mutag": (
@@ -214,7 +214,7 @@ def describe(config: SubgraphConfig, train: TrainConfig) -> str:
     if config.method == "glass":
         model = (
             f"GLASS {config.num_layers} layer{'s' if config.num_layers > 1 else ''}, "
-            f"hidden {config.hidden}, {config.aggr}, z_ratio {config.z_ratio:g}, "
+            f"hidden {config.hidden}, {config.aggregator}, z_ratio {config.z_ratio:g}, "
             f"{config.pool} pool, {config.node_input} input"
         )
     else:

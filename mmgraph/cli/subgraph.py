@@ -17,8 +17,11 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
+from mmgraph.nn import AGGREGATORS
+from mmgraph.subgraph import GLASS_AGGREGATORS
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
+SUBGRAPH_AGGREGATOR_NAMES = tuple(dict.fromkeys(("auto", *GLASS_AGGREGATORS, *AGGREGATORS)))
 INPUT_NAMES = ("auto", "constant", "degree", "id", "attributes", "x", "multimodal")
 POOL_NAMES = ("mean", "sum", "max", "size", "attention")
 TASK_NAMES = ("density", "cut_ratio", "coreness", "component")
@@ -69,16 +72,19 @@ def register(sub: Any) -> None:
         "better on validation kept (default: auto)",
     )
     g.add_argument(
-        "--aggr",
-        choices=("sum", "mean", "gcn"),
-        default="sum",
-        help="GLASS aggregation (default: sum)",
-    )
-    g.add_argument(
         "--aggregator",
-        choices=("mean", "gcn", "ggnn", "gin"),
-        default="mean",
-        help="aggregator of the pool method; gin sums neighbours (molecules) (default: mean)",
+        choices=SUBGRAPH_AGGREGATOR_NAMES,
+        default="auto",
+        help="how nodes aggregate their neighbours: glass takes sum, mean or gcn; pool takes "
+        "mean, gcn, ggnn or gin (gin sums neighbours: molecules); auto: sum for glass, mean "
+        "for pool (default: auto)",
+    )
+    g.add_argument(  # the earlier name of GLASS's aggregation
+        "--aggr",
+        dest="aggregator",
+        choices=GLASS_AGGREGATORS,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
     )
     g.add_argument(
         "--z-ratio", type=unit_interval, default=1.0, help="GLASS mixing ratio (default: 1)"

@@ -30,6 +30,10 @@ from mmgraph.subgraph.batch import SubgraphBatch
 from mmgraph.subgraph.neighborhood import NeighborhoodCache, Neighborhoods, khop_neighborhoods
 from mmgraph.subgraph.pooling import SubgraphPool
 
+GLASS_AGGREGATORS: tuple[str, ...] = AGGREGATIONS
+"""GLASS's neighbour aggregations, ``"sum"``, ``"mean"`` and ``"gcn"``: its own sparse
+products, not the layers of :data:`mmgraph.nn.AGGREGATORS`."""
+
 
 def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:
     """Apply ``norm``; a batch norm in training normalises a lone row with running statistics."""

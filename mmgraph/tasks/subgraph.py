@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +24,14 @@ from torch import Tensor, nn
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.errors import InputError
 from mmgraph.models.auto import AUTO
+from mmgraph.nn import AGGREGATORS
 from mmgraph.objectives import SupervisedObjective, balanced_class_weights
 from mmgraph.seed import seed_everything
 from mmgraph.subgraph import (
     GLASS,
+    GLASS_AGGREGATORS,
     PoolGNN,
     SubgraphBatch,
     SubgraphLoader,
@@ -78,10 +81,12 @@ class SubgraphConfig(ConfigBase):
             :data:`POOL_CHOICES` is trained and the one with the best validation accuracy
             kept, per run (folds: on a tenth of each fold's training subgraphs).
             (default: ``"auto"``)
-        aggr (str): GLASS's neighbour aggregation (``sum``, ``mean``, ``gcn``).
-            (default: ``"sum"``)
-        aggregator (str): The ``pool`` method's aggregator (``mean``, ``gcn``, ``ggnn``,
-            ``gin``). (default: ``"mean"``)
+        aggregator (str): How nodes aggregate their neighbours: for ``glass`` one of
+            :data:`mmgraph.subgraph.GLASS_AGGREGATORS` (``sum``, ``mean``, ``gcn``), for
+            ``pool`` an aggregator of :data:`mmgraph.nn.AGGREGATORS` (``mean``, ``gcn``,
+            ``ggnn``, ``gin``), or
+            ``"auto"``: ``sum`` for ``glass``, ``mean`` for ``pool``. A saved config's
+            earlier ``aggr`` key (GLASS's) is read as ``aggregator``. (default: ``"auto"``)
         z_ratio (float): GLASS's mixing ratio. (default: :obj:`1.0`)
         dropout (float): Dropout. (default: :obj:`0.0`)
         jk (bool): Concatenate the pooled outputs of every layer. (default: :obj:`False`)
@@ -106,8 +111,7 @@ class SubgraphConfig(ConfigBase):
     hidden: int = 32
     num_layers: int = 1
     pool: str = "auto"
-    aggr: str = "sum"
-    aggregator: str = "mean"
+    aggregator: str = AUTO
     z_ratio: float = 1.0
     dropout: float = 0.0
     jk: bool = False
@@ -128,6 +132,44 @@ class SubgraphConfig(ConfigBase):
             raise ValueError(
                 f"Unknown subgraph method {self.method!r}; expected one of {list(SUBGRAPH_METHODS)}"
             )
+        valid = {"glass": GLASS_AGGREGATORS, "pool": tuple(AGGREGATORS)}.get(self.method)
+        if valid is not None and self.aggregator not in (AUTO, *valid):
+            raise InputError(
+                f"Unknown aggregator {self.aggregator!r} for the {self.method!r} method; "
+                f"expected one of {[AUTO, *valid]}"
+            )
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> SubgraphConfig:
+        """Build the config from a dict, reading an earlier ``aggr`` key (see ``aggregator``)."""
+        return super().from_dict(migrate_subgraph_options(values))
+
+    def resolved_aggregator(self) -> str:
+        """The aggregator, with ``"auto"`` replaced by the method's default."""
+        if self.aggregator != AUTO:
+            return self.aggregator
+        return "sum" if self.method == "glass" else "mean"
+
+
+GLASS_ON_WHOLE_GRAPHS = (
+    "GLASS's labelling trick marks a subgraph inside a larger graph; for whole graphs (TU data "
+    "sets) every node is inside: use the 'pool' method"
+)
+
+
+def migrate_subgraph_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Subgraph options with the earlier ``aggr`` key (GLASS's aggregation) renamed.
+
+    ``aggr`` held GLASS's aggregation and ``aggregator`` the ``pool`` method's; both are now
+    ``aggregator``. For ``glass`` (the default method) ``aggr`` becomes ``aggregator``; for
+    another method, which never read it, it is dropped.
+    """
+    out = dict(values)
+    if "aggr" in out:
+        aggr = out.pop("aggr")
+        if out.get("method", "glass") == "glass":
+            out["aggregator"] = aggr
+    return out
 
 
 @dataclasses.dataclass
@@ -162,16 +204,13 @@ def build_subgraph_model(
     node_input = build_node_input(config.node_input, graph, config.hidden)
     if config.method == "glass":
         if dataset.whole_graphs:
-            raise ValueError(
-                "GLASS's labelling trick marks a subgraph inside a larger graph; for whole "
-                "graphs (TU data sets) every node is inside: use the 'pool' method"
-            )
+            raise InputError(GLASS_ON_WHOLE_GRAPHS)
         return GLASS(
             node_input,
             config.hidden,
             dataset.num_classes,
             num_layers=config.num_layers,
-            aggregator=config.aggr,
+            aggregator=config.resolved_aggregator(),
             pool=config.pool,
             z_ratio=config.z_ratio,
             dropout=config.dropout,
@@ -185,7 +224,7 @@ def build_subgraph_model(
             config.hidden,
             dataset.num_classes,
             num_layers=config.num_layers,
-            aggregator=config.aggregator,
+            aggregator=config.resolved_aggregator(),
             pool=config.pool,
             jk=config.jk,
             dropout=config.dropout,

@@ -84,8 +84,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "hidden": 32,
         "layers": 1,
         "pool": "auto",
-        "aggr": "sum",
-        "aggregator": "mean",
+        "aggregator": "auto",
         "z_ratio": 1.0,
         "dropout": 0.0,
         "jk": False,
@@ -180,8 +179,7 @@ CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
         "method": ("glass", "pool", "sub2vec"),
         "node_input": ("auto", "constant", "degree", "id", "attributes", "x", "multimodal"),
         "pool": ("auto", "mean", "sum", "max", "size", "attention"),
-        "aggr": ("sum", "mean", "gcn"),
-        "aggregator": _AGGREGATORS,
+        "aggregator": ("auto", "sum", *_AGGREGATORS),  # sum: GLASS's; see SubgraphConfig
         "tokens": ("degree", "node"),
         "sub2vec_mode": ("dbow", "dm"),
     },
@@ -245,6 +243,10 @@ def _bounds(name: str) -> tuple[float | None, float | None, str]:
 def resolve(task: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """The task's defaults updated by ``options``; unknown names refused, listing the valid."""
     table = OPTIONS[task]
+    if task == "subgraph":
+        from mmgraph.tasks.subgraph import migrate_subgraph_options
+
+        options = migrate_subgraph_options(options)  # an earlier `aggr` (GLASS's)
     unknown = sorted(set(options) - set(table))
     if unknown:
         raise InputError(
@@ -362,16 +364,17 @@ def subgraph_run(
     ``whole_graphs``: the data are whole graphs (TU), whose defaults are
     :data:`WHOLE_GRAPH_DEFAULTS` for the options not in ``options``.
     """
-    from mmgraph.tasks.subgraph import SubgraphConfig
+    from mmgraph.tasks.subgraph import GLASS_ON_WHOLE_GRAPHS, SubgraphConfig
 
     o = resolve("subgraph", {**(WHOLE_GRAPH_DEFAULTS if whole_graphs else {}), **options})
+    if whole_graphs and o["method"] == "glass":  # before the pool's defaults are checked
+        raise InputError(GLASS_ON_WHOLE_GRAPHS)
     config = SubgraphConfig(
         method=o["method"],
         node_input=o["node_input"],
         hidden=o["hidden"],
         num_layers=o["layers"],
         pool=o["pool"],
-        aggr=o["aggr"],
         aggregator=o["aggregator"],
         z_ratio=o["z_ratio"],
         dropout=o["dropout"],
@@ -485,7 +488,6 @@ _SUBGRAPH_KEYS = {
     "hidden": "hidden",
     "num_layers": "layers",
     "pool": "pool",
-    "aggr": "aggr",
     "aggregator": "aggregator",
     "z_ratio": "z_ratio",
     "dropout": "dropout",
@@ -542,6 +544,10 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     if "missing_indicator" in model:
         out["no_missing_indicator"] = not model["missing_indicator"]
     subgraph = doc.get("subgraph") or {}
+    if isinstance(subgraph, Mapping):
+        from mmgraph.tasks.subgraph import migrate_subgraph_options
+
+        subgraph = migrate_subgraph_options(subgraph)  # a run saved with `aggr`
     for key, option in _SUBGRAPH_KEYS.items():
         if key in subgraph:
             out[option] = subgraph[key]

@@ -100,7 +100,7 @@ def many(valid: list[str], max_size: int = 4) -> st.SearchStrategy[list[str]]:
 FLAG: st.SearchStrategy[list[str]] = st.just([])
 
 MODEL = {
-    "--aggregator": choice(["mean", "gcn", "ggnn", "gin"]),
+    "--aggregator": choice(["auto", "sum", "mean", "gcn", "ggnn", "gin"]),
     "--fusion": choice(["concat", "product", "bilinear", "tfn", "lowrank", "gated", "late"]),
     "--modalities": many(["text", "image", "attributes"]),
     "--hidden": numbers(["4", "8"], huge=True),
@@ -306,7 +306,7 @@ SUBGRAPH = {
     "--layers": numbers(["1", "2"], huge=True),
     "--pool": choice(["mean", "sum", "max", "size", "attention"]),
     "--aggr": choice(["sum", "mean", "gcn"]),
-    "--aggregator": choice(["mean", "gcn", "ggnn", "gin"]),
+    "--aggregator": choice(["auto", "sum", "mean", "gcn", "ggnn", "gin"]),
     "--z-ratio": numbers(["0", "0.8", "1"]),
     "--dropout": numbers(["0", "0.5"]),
     "--jk": FLAG,
