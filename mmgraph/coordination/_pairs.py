@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
+
+from mmgraph.errors import InputError
+from mmgraph.resolver import InputTypeError
+
+ALL: Literal["all"] = "all"
+"""The value of ``num_samples`` / ``num_negatives`` that asks for the exact loss over all."""
 
 
 def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True) -> Tensor:
@@ -46,6 +53,41 @@ def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True)
     if mask.shape != (a.size(0),):
         raise ValueError(f"Expected 'mask' to have shape [{a.size(0)}] (got {list(mask.shape)})")
     return mask.to(a.device)
+
+
+def check_num_samples(value: Any, name: str, what: str) -> int | Literal["all"]:
+    """Return ``value`` when it is an int >= 1 or ``"all"``.
+
+    Args:
+        value (Any): The option's value.
+        name (str): The option's name, for the message.
+        what (str): What ``"all"`` averages over, for the message (e.g. ``"triplets"``).
+
+    Raises:
+        InputTypeError: ``value`` is neither an int nor a string (:obj:`None`, which meant
+            ``"all"`` before the losses sampled by default, included).
+        InputError: ``value`` is below 1 or a string other than ``"all"``.
+    """
+    if isinstance(value, str):
+        if value == ALL:
+            return ALL
+        raise InputError(
+            f"Expected {name!r} to be a positive int or 'all' (got {value!r}); pass {name}='all' "
+            f"for the exact loss over all {what}"
+        )
+    if value is None:
+        raise InputTypeError(
+            f"Expected {name!r} to be a positive int or 'all' (got None, which meant all {what} "
+            f"before the loss sampled by default); pass {name}='all' for the exact loss, or an "
+            "int to sample"
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputTypeError(
+            f"Expected {name!r} to be a positive int or 'all' (got {type(value).__name__!r})"
+        )
+    if value < 1:
+        raise InputError(f"Expected {name!r} to be a positive int or 'all' (got {value})")
+    return value
 
 
 def zero_loss(a: Tensor, b: Tensor) -> Tensor:
