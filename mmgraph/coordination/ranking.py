@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmgraph.coordination._pairs import check_num_samples, check_pair, zero_loss
+from mmgraph.errors import InputError
 from mmgraph.seed import as_generator
 
 SIMILARITIES = ("cosine", "dot")
@@ -27,7 +28,7 @@ def similarity_matrix(a: Tensor, b: Tensor, similarity: str = "cosine") -> Tenso
         similarity (str, optional): ``"cosine"`` or ``"dot"``. (default: :obj:`"cosine"`)
     """
     if similarity not in SIMILARITIES:
-        raise ValueError(
+        raise InputError(
             f"Unknown similarity {similarity!r}; valid similarities: {', '.join(SIMILARITIES)}"
         )
     if similarity == "cosine":
@@ -49,7 +50,7 @@ def sample_negatives(
         Long tensor ``[n, num_negatives]`` (on the CPU).
     """
     if n < 2:
-        raise ValueError(f"Expected at least 2 rows to sample negatives from (got {n})")
+        raise InputError(f"Expected at least 2 rows to sample negatives from (got {n})")
     gen = as_generator(seed)
     draws = torch.randint(0, n - 1, (n, num_negatives), generator=gen, device=gen.device)
     rows = torch.arange(n, device=draws.device)[:, None]
@@ -127,7 +128,7 @@ def ranking_loss(
     """
     valid = check_pair(a, b, mask)
     if similarity not in SIMILARITIES:
-        raise ValueError(
+        raise InputError(
             f"Unknown similarity {similarity!r}; valid similarities: {', '.join(SIMILARITIES)}"
         )
     if negatives is None:
@@ -151,12 +152,12 @@ def ranking_loss(
             if isinstance(negatives, Tensor)
             else type(negatives).__name__
         )
-        raise ValueError(
+        raise InputError(
             f"Expected 'negatives' to be a long tensor [{n}, K] of indices into the valid "
             f"nodes (got {got})"
         )
     if negatives.numel() and (negatives.min() < 0 or negatives.max() >= n):
-        raise ValueError(f"Expected 'negatives' in [0, {n}) (got values outside)")
+        raise InputError(f"Expected 'negatives' in [0, {n}) (got values outside)")
     negatives = negatives.to(a.device)
     if similarity == "cosine":
         a, b = F.normalize(a, dim=1), F.normalize(b, dim=1)
@@ -196,7 +197,7 @@ class RankingLoss(nn.Module):
     ) -> None:
         super().__init__()
         if similarity not in SIMILARITIES:
-            raise ValueError(
+            raise InputError(
                 f"Unknown similarity {similarity!r}; valid similarities: {', '.join(SIMILARITIES)}"
             )
         self.margin = float(margin)

@@ -10,7 +10,8 @@ from torch import Tensor, nn
 
 from mmgraph.coordination._pairs import ALL, check_num_samples, check_pair, zero_loss
 from mmgraph.coordination._triplets import NeighbourSampler
-from mmgraph.resolver import check_positive_int
+from mmgraph.errors import InputError
+from mmgraph.resolver import InputTypeError
 from mmgraph.seed import as_generator
 
 DISTANCES = ("cosine", "euclidean")
@@ -31,7 +32,7 @@ def distance_matrix(a: Tensor, b: Tensor, distance: str = "cosine") -> Tensor:
             (default: :obj:`"cosine"`)
     """
     if distance not in DISTANCES:
-        raise ValueError(f"Unknown distance {distance!r}; valid distances: {', '.join(DISTANCES)}")
+        raise InputError(f"Unknown distance {distance!r}; valid distances: {', '.join(DISTANCES)}")
     if distance == "cosine":
         return 1.0 - F.normalize(a, dim=1) @ F.normalize(b, dim=1).t()
     sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.t()
@@ -42,12 +43,12 @@ def _check_neighbours(n: int, edge_index: Tensor | None, y: Tensor | None) -> No
     """Check the structure given to :func:`neighbour_matrix` or the loss.
 
     Raises:
-        ValueError: Neither ``edge_index`` nor ``y`` is given, or one has the wrong shape or
+        InputError: Neither ``edge_index`` nor ``y`` is given, or one has the wrong shape or
             values.
-        TypeError: ``edge_index`` is not an integer tensor.
+        InputTypeError: ``edge_index`` is not an integer tensor.
     """
     if edge_index is None and y is None:
-        raise ValueError(
+        raise InputError(
             "Expected 'edge_index' or 'y' (or both) to say which nodes are neighbours (got neither)"
         )
     if edge_index is not None:
@@ -57,17 +58,17 @@ def _check_neighbours(n: int, edge_index: Tensor | None, y: Tensor | None) -> No
                 if isinstance(edge_index, Tensor)
                 else type(edge_index).__name__
             )
-            raise TypeError(f"Expected 'edge_index' to be of integer type (got {got!r})")
+            raise InputTypeError(f"Expected 'edge_index' to be of integer type (got {got!r})")
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError(
+            raise InputError(
                 f"Expected 'edge_index' of shape [2, E] (got {list(edge_index.shape)})"
             )
         if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= n):
-            raise ValueError(f"Expected 'edge_index' values in [0, {n}) (got values outside)")
+            raise InputError(f"Expected 'edge_index' values in [0, {n}) (got values outside)")
     if y is not None:
         if not isinstance(y, Tensor) or y.shape != (n,) or y.is_floating_point():
             got = f"{y.dtype} {list(y.shape)}" if isinstance(y, Tensor) else type(y).__name__
-            raise ValueError(f"Expected 'y' to be an integer tensor of shape [{n}] (got {got})")
+            raise InputError(f"Expected 'y' to be an integer tensor of shape [{n}] (got {got})")
 
 
 def neighbour_matrix(
@@ -199,7 +200,11 @@ def sample_triplets(
         increasing order), positives and negatives.
     """
     _check_neighbours(num_nodes, edge_index, y)
-    num_samples = check_positive_int(num_samples, "num_samples")
+    if check_num_samples(num_samples, "num_samples", "triplets") == ALL:
+        raise InputError(
+            "Expected 'num_samples' to be a positive int (got 'all'); neighbour_matrix gives "
+            "all positives and negatives"
+        )
     ref = edge_index if edge_index is not None else y
     device = ref.device if ref is not None else torch.device("cpu")
     sampler = NeighbourSampler(num_nodes, edge_index, y, device)
@@ -288,9 +293,9 @@ def structure_preserving_loss(
     """
     valid = check_pair(a, b, mask)
     if not (cross_modal or within_modal):
-        raise ValueError("Expected at least one of 'cross_modal' and 'within_modal' to be set")
+        raise InputError("Expected at least one of 'cross_modal' and 'within_modal' to be set")
     if distance not in DISTANCES:
-        raise ValueError(f"Unknown distance {distance!r}; valid distances: {', '.join(DISTANCES)}")
+        raise InputError(f"Unknown distance {distance!r}; valid distances: {', '.join(DISTANCES)}")
     num_samples = check_num_samples(num_samples, "num_samples", "triplets")
     _check_neighbours(a.size(0), edge_index, y)
     gen = as_generator(seed)
@@ -340,11 +345,11 @@ class StructurePreservingLoss(nn.Module):
     ) -> None:
         super().__init__()
         if distance not in DISTANCES:
-            raise ValueError(
+            raise InputError(
                 f"Unknown distance {distance!r}; valid distances: {', '.join(DISTANCES)}"
             )
         if not (cross_modal or within_modal):
-            raise ValueError("Expected at least one of 'cross_modal' and 'within_modal' to be set")
+            raise InputError("Expected at least one of 'cross_modal' and 'within_modal' to be set")
         self.margin = float(margin)
         self.num_samples = check_num_samples(num_samples, "num_samples", "triplets")
         self.distance = distance
