@@ -131,10 +131,11 @@ def head_options(head: str, settings: Settings) -> dict[str, Any]:
 
 
 def coordination_options(loss: str, settings: Settings) -> dict[str, Any]:
-    """Options of each coordination loss: the structure loss samples its triplets.
+    """Options of each coordination loss: the structure loss's triplets per anchor.
 
-    Averaging over every triplet, as ``StructurePreservingLoss`` does by default, holds an
-    ``[N, N, N]`` tensor: tens of gigabytes at 2000 nodes.
+    It samples them (averaging over every triplet, ``num_samples="all"``, holds an
+    ``[N, N, N]`` tensor: tens of gigabytes at 2000 nodes); the benchmark's results were run
+    with ``structure_samples`` of them.
     """
     return {"num_samples": settings.structure_samples} if loss == "structure" else {}
 

@@ -32,6 +32,7 @@ from mmgraph.coordination.ranking import RankingLoss, ranking_loss, sample_negat
 from mmgraph.coordination.structure import (
     StructurePreservingLoss,
     neighbour_matrix,
+    sample_triplets,
     structure_preserving_loss,
 )
 from mmgraph.fusion.base import canonical_order
@@ -112,5 +113,6 @@ __all__ = [
     "pairwise_coordination_loss",
     "ranking_loss",
     "sample_negatives",
+    "sample_triplets",
     "structure_preserving_loss",
 ]

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Literal
 
 import torch
 from torch import Tensor
+
+from mmgraph.errors import InputError
+from mmgraph.resolver import InputTypeError
+
+ALL: Literal["all"] = "all"
+"""The value of ``num_samples`` / ``num_negatives`` that asks for the exact loss over all."""
 
 
 def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True) -> Tensor:
@@ -18,8 +25,8 @@ def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True)
         same_dim (bool, optional): Require ``D_a == D_b``. (default: :obj:`True`)
 
     Raises:
-        TypeError: On non-float embeddings or a non-bool mask.
-        ValueError: On mismatched shapes.
+        InputTypeError: On non-float embeddings or a non-bool mask (also a ``TypeError``).
+        InputError: On mismatched shapes (a ``ValueError``).
     """
     for name, z in (("a", a), ("b", b)):
         if not isinstance(z, Tensor) or not z.is_floating_point() or z.dim() != 2:
@@ -28,13 +35,13 @@ def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True)
                 if isinstance(z, Tensor)
                 else (type(z).__name__)
             )
-            raise TypeError(f"Expected {name!r} to be a float tensor [N, D] (got {got})")
+            raise InputTypeError(f"Expected {name!r} to be a float tensor [N, D] (got {got})")
     if a.size(0) != b.size(0):
-        raise ValueError(
+        raise InputError(
             f"Expected 'a' and 'b' to embed the same nodes (got {a.size(0)} and {b.size(0)} rows)"
         )
     if same_dim and a.size(1) != b.size(1):
-        raise ValueError(
+        raise InputError(
             f"Expected 'a' and 'b' in one shared space of the same size (got {a.size(1)} and "
             f"{b.size(1)}); project them first, e.g. with CoordinatedProjection"
         )
@@ -42,10 +49,45 @@ def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True)
         return torch.ones(a.size(0), dtype=torch.bool, device=a.device)
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
         got = str(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
-        raise TypeError(f"Expected 'mask' to be a bool tensor (got {got!r})")
+        raise InputTypeError(f"Expected 'mask' to be a bool tensor (got {got!r})")
     if mask.shape != (a.size(0),):
-        raise ValueError(f"Expected 'mask' to have shape [{a.size(0)}] (got {list(mask.shape)})")
+        raise InputError(f"Expected 'mask' to have shape [{a.size(0)}] (got {list(mask.shape)})")
     return mask.to(a.device)
+
+
+def check_num_samples(value: Any, name: str, what: str) -> int | Literal["all"]:
+    """Return ``value`` when it is an int >= 1 or ``"all"``.
+
+    Args:
+        value (Any): The option's value.
+        name (str): The option's name, for the message.
+        what (str): What ``"all"`` averages over, for the message (e.g. ``"triplets"``).
+
+    Raises:
+        InputTypeError: ``value`` is neither an int nor a string (:obj:`None`, which meant
+            ``"all"`` before the losses sampled by default, included).
+        InputError: ``value`` is below 1 or a string other than ``"all"``.
+    """
+    if isinstance(value, str):
+        if value == ALL:
+            return ALL
+        raise InputError(
+            f"Expected {name!r} to be a positive int or 'all' (got {value!r}); pass {name}='all' "
+            f"for the exact loss over all {what}"
+        )
+    if value is None:
+        raise InputTypeError(
+            f"Expected {name!r} to be a positive int or 'all' (got None, which meant all {what} "
+            f"before the loss sampled by default); pass {name}='all' for the exact loss, or an "
+            "int to sample"
+        )
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputTypeError(
+            f"Expected {name!r} to be a positive int or 'all' (got {type(value).__name__!r})"
+        )
+    if value < 1:
+        raise InputError(f"Expected {name!r} to be a positive int or 'all' (got {value})")
+    return value
 
 
 def zero_loss(a: Tensor, b: Tensor) -> Tensor:
@@ -70,5 +112,5 @@ def pair_mask(masks: Mapping[str, Tensor] | None, first: str, second: str, n: in
         if m is not None:
             out = m if out is None else out & m
     if out is not None and out.shape != (n,):
-        raise ValueError(f"Expected presence masks of shape [{n}] (got {list(out.shape)})")
+        raise InputError(f"Expected presence masks of shape [{n}] (got {list(out.shape)})")
     return out

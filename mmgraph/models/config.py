@@ -56,6 +56,20 @@ def migrate_size_names(options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+SAMPLING_OPTIONS: dict[str, str] = {"structure": "num_samples", "ranking": "num_negatives"}
+"""The option of each coordination loss that says how many triplets or negatives it samples.
+Before issue 16 the losses used all of them by default and :obj:`None` asked for that; they
+now sample by default and spell it ``"all"``, so a saved :obj:`None` is read as ``"all"``."""
+
+
+def migrate_sampling_options(coordination: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """Return ``options`` with a saved ``None`` of :data:`SAMPLING_OPTIONS` read as ``"all"``."""
+    key = SAMPLING_OPTIONS.get(coordination.lower()) if isinstance(coordination, str) else None
+    if key is None or key not in options or options[key] is not None:
+        return options
+    return {**options, key: "all"}
+
+
 @dataclasses.dataclass
 class ModelConfig(ConfigBase):
     r"""Architecture of a :class:`~mmgraph.models.MultimodalGNN` (YAML round trip, saved with it).
@@ -118,7 +132,10 @@ class ModelConfig(ConfigBase):
             ``coordination_dim`` and coordinated pairwise. (default: :obj:`None`)
         coordination_dim (int): Size of the shared space. (default: :obj:`32`)
         coordination_weight (float): Weight of the coordination loss. (default: :obj:`0.1`)
-        coordination_options (dict): Options of the coordination loss.
+        coordination_options (dict): Options of the coordination loss. A saved
+            ``num_samples: null`` (structure) or ``num_negatives: null`` (ranking), which
+            meant all triplets or negatives before those losses sampled by default, is read
+            as ``"all"`` (:data:`SAMPLING_OPTIONS`).
     """
 
     num_classes: int = 2
@@ -150,6 +167,10 @@ class ModelConfig(ConfigBase):
     def __post_init__(self) -> None:
         if isinstance(self.fusion_options, dict):
             self.fusion_options = migrate_size_names(self.fusion_options)
+        if isinstance(self.coordination_options, dict):
+            self.coordination_options = migrate_sampling_options(
+                self.coordination, self.coordination_options
+            )
         chosen = [name for name in DESIGN_OPTIONS if getattr(self, name) == AUTO]
         if chosen:
             raise ValueError(

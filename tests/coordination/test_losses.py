@@ -53,14 +53,14 @@ def test_cosine_alignment_closed_form() -> None:
     assert CosineAlignmentLoss()(a, b, MASK).item() == pytest.approx(expected, rel=1e-5)
 
 
-def ranking_by_loop(a, b, negatives, margin, similarity):
+def ranking_by_loop(a, b, negatives, margin, similarity, mean=False):
     def s(u, v):
         return cos(u, v) if similarity == "cosine" else float(u @ v)
 
     total = 0.0
     for i in range(a.size(0)):
-        for j in negatives[i]:
-            total += max(0.0, margin - s(a[i], b[i]) + s(a[i], b[j]))
+        row = [max(0.0, margin - s(a[i], b[i]) + s(a[i], b[j])) for j in negatives[i]]
+        total += sum(row) / len(row) if mean else sum(row)  # sampled: mean; all: DeViSE's sum
     return total / a.size(0)
 
 
@@ -71,23 +71,25 @@ def test_ranking_all_negatives_matches_loop(similarity: str) -> None:
     n = va.size(0)
     everyone_else = [[j for j in range(n) if j != i] for i in range(n)]
     expected = ranking_by_loop(va, vb, everyone_else, 0.5, similarity)
-    got = ranking_loss(a, b, MASK, margin=0.5, similarity=similarity)
+    got = ranking_loss(a, b, MASK, margin=0.5, num_negatives="all", similarity=similarity)
     assert got.item() == pytest.approx(expected, rel=1e-5)
     swapped = ranking_by_loop(vb, va, everyone_else, 0.5, similarity)
-    got = ranking_loss(a, b, MASK, margin=0.5, similarity=similarity, symmetric=True)
+    got = ranking_loss(
+        a, b, MASK, margin=0.5, num_negatives="all", similarity=similarity, symmetric=True
+    )
     assert got.item() == pytest.approx((expected + swapped) / 2, rel=1e-5)
 
 
 def test_ranking_explicit_and_sampled_negatives_match_loop() -> None:
     a, b = pair(1)
     negatives = torch.tensor([[1, 2], [0, 0], [4, 1], [3, 0], [2, 2]])  # valid nodes: 5
-    expected = ranking_by_loop(a[MASK], b[MASK], negatives.tolist(), 0.3, "cosine")
+    expected = ranking_by_loop(a[MASK], b[MASK], negatives.tolist(), 0.3, "cosine", mean=True)
     got = ranking_loss(a, b, MASK, margin=0.3, negatives=negatives)
     assert got.item() == pytest.approx(expected, rel=1e-5)
 
     sampled = sample_negatives(5, 4, seed=7)
     got = ranking_loss(a, b, MASK, margin=0.3, num_negatives=4, seed=7)
-    expected = ranking_by_loop(a[MASK], b[MASK], sampled.tolist(), 0.3, "cosine")
+    expected = ranking_by_loop(a[MASK], b[MASK], sampled.tolist(), 0.3, "cosine", mean=True)
     assert got.item() == pytest.approx(expected, rel=1e-5)
 
 
@@ -253,7 +255,15 @@ def test_structure_loss_matches_loop(cross: bool, within: bool) -> None:
     adj = neighbours_by_loop(N, EDGES, LABELS)
     expected = structure_by_loop(a, b, MASK, adj, 0.4, cross, within)
     got = structure_preserving_loss(
-        a, b, MASK, EDGES, LABELS, margin=0.4, cross_modal=cross, within_modal=within
+        a,
+        b,
+        MASK,
+        EDGES,
+        LABELS,
+        margin=0.4,
+        num_samples="all",
+        cross_modal=cross,
+        within_modal=within,
     )
     assert got.item() == pytest.approx(expected, rel=1e-5)
 
@@ -261,7 +271,7 @@ def test_structure_loss_matches_loop(cross: bool, within: bool) -> None:
 def test_structure_loss_sampling_is_seeded_and_close_to_exact() -> None:
     a, b = pair(8, n=20)
     labels = torch.arange(20) % 3
-    exact = structure_preserving_loss(a, b, y=labels, margin=0.5).item()
+    exact = structure_preserving_loss(a, b, y=labels, margin=0.5, num_samples="all").item()
     s1 = structure_preserving_loss(a, b, y=labels, margin=0.5, num_samples=400, seed=0)
     s2 = structure_preserving_loss(a, b, y=labels, margin=0.5, num_samples=400, seed=0)
     assert s1.item() == s2.item()
@@ -273,8 +283,10 @@ def test_structure_loss_sampling_is_seeded_and_close_to_exact() -> None:
 LOSSES = {
     "cosine": lambda: CosineAlignmentLoss(),
     "ranking": lambda: RankingLoss(num_negatives=3, seed=0),
-    "ranking_all": lambda: RankingLoss(symmetric=True),
-    "structure": lambda: StructurePreservingLoss(),
+    "ranking_default": lambda: RankingLoss(symmetric=True, seed=0),
+    "ranking_all": lambda: RankingLoss(num_negatives="all", symmetric=True),
+    "structure": lambda: StructurePreservingLoss(num_samples="all"),
+    "structure_sampled": lambda: StructurePreservingLoss(seed=0),
     "infonce": lambda: InfoNCELoss(),
     "cca": lambda: CCALoss(k=2),
 }
@@ -282,7 +294,7 @@ LOSSES = {
 
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_masked_rows_have_no_influence(name: str) -> None:
-    extra = {"edge_index": EDGES, "y": LABELS} if name == "structure" else {}
+    extra = {"edge_index": EDGES, "y": LABELS} if name.startswith("structure") else {}
     a, b = pair(9)
     expected = LOSSES[name]()(a, b, MASK, **extra)
     a2, b2 = a.clone(), b.clone()
@@ -301,7 +313,7 @@ def test_masked_rows_have_no_influence(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_too_few_pairs_give_zero_that_backpropagates(name: str) -> None:
-    extra = {"edge_index": EDGES} if name == "structure" else {}
+    extra = {"edge_index": EDGES} if name.startswith("structure") else {}
     a, b = pair(10)
     a.requires_grad_()
     one = torch.zeros(N, dtype=torch.bool)
@@ -387,7 +399,7 @@ def test_input_errors() -> None:
         ranking_loss(a, b, similarity="l2")
     with pytest.raises(ValueError, match="Unknown similarity"):
         RankingLoss(similarity="l2")
-    with pytest.raises(ValueError, match="'num_negatives' to be positive"):
+    with pytest.raises(ValueError, match="'num_negatives' to be a positive int or 'all'"):
         ranking_loss(a, b, num_negatives=0)
     with pytest.raises(ValueError, match=r"'negatives' in \[0, 7\)"):
         ranking_loss(a, b, negatives=torch.full((N, 2), 9))

@@ -133,7 +133,14 @@ def test_coordination_loss_is_added_to_training(loss: str) -> None:
     from mmgraph.objectives import SupervisedObjective
 
     g = toy_graph()
-    model = toy_model(coordination=loss, coordination_dim=3, coordination_weight=0.5)
+    # The exact losses: two calls of a sampling loss draw different negatives.
+    exact = {"ranking": {"num_negatives": "all"}, "structure": {"num_samples": "all"}}
+    model = toy_model(
+        coordination=loss,
+        coordination_dim=3,
+        coordination_weight=0.5,
+        coordination_options=exact.get(loss, {}),
+    )
     assert model.has_auxiliary_loss
     logits, aux = model(g, return_aux=True)
     assert logits.shape == (4, 2) and aux.dim() == 0 and torch.isfinite(aux)
