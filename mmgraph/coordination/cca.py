@@ -107,6 +107,11 @@ class CCALoss(nn.Module):
     needs_edge_index: bool = False
     """Whether :meth:`forward` takes the graph's ``edge_index`` (it does not)."""
 
+    aligns_up_to_linear_maps: bool = True
+    """The loss is invariant to invertible linear maps of either view, so the projections it
+    trains are compared only after a :class:`LinearCCA` fitted on top (the other losses leave
+    this flag off: their shared space is compared as it is)."""
+
     def __init__(self, k: int | None = None, reg: float = 1e-3) -> None:
         super().__init__()
         _check_k(k)
