@@ -258,9 +258,8 @@ class Retriever:
     def _maps(self, source: str, target: str) -> tuple[Callable, Callable, str]:
         """The maps of source and target embeddings into one space, and its description."""
         loss = f"{self.coordination} coordination" if self.coordinated else ""
-        if source == target:
-            what = f"{loss} projections" if self.coordinated else "encoder outputs"
-            return _identity, _identity, f"{source} {what}".replace("  ", " ")
+        if source == target:  # one modality: its own space
+            return _identity, _identity, f"{loss} projections" if loss else "encoder outputs"
         if self.coordinated and not self.linear_cca_on_top:
             return _identity, _identity, f"{loss} projections"
         cca = self._fit_cca(source, target)

@@ -87,7 +87,7 @@ def test_results_are_sorted_leave_the_query_out_and_respect_k(
 ) -> None:
     nodes = [0, 7, 19]
     found = cosine_retriever.search(nodes, k=5, source="text", target="text")
-    assert found.index.shape == (3, 5)
+    assert found.index.shape == (3, 5) and found.space == "cosine coordination projections"
     for row, node in enumerate(nodes):
         assert node not in found.index[row].tolist()  # text -> text: itself would rank first
         assert bool((found.score[row, :-1] >= found.score[row, 1:]).all())

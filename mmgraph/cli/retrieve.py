@@ -20,8 +20,8 @@ queries go through the run's own encoders (its fitted TF-IDF or image autoencode
 transformers model it names). Both sides are compared in a shared space: a run trained with
 --coordination uses its projections (with the cca loss, a linear CCA fitted on top of them
 on the training nodes); a run trained without one gets a linear CCA fitted between the two
-modalities' encoder outputs on the training nodes that have both (said with --verbose).
-A query node is left out of its own results.
+modalities' encoder outputs on the training nodes that have both. The first line printed
+names the space. A query node is left out of its own results.
 """
 
 EXAMPLES = """\
