@@ -49,7 +49,7 @@ from typing import Any  # noqa: E402
 import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
-from mmgraph.coordination import COORDINATION_LOSSES  # noqa: E402
+from mmgraph.coordination import COORDINATION_LOSSES, LinearCCA  # noqa: E402
 from mmgraph.data import MultimodalGraph  # noqa: E402
 from mmgraph.data.synthetic import make_social_graph  # noqa: E402
 from mmgraph.eval import plot_curves, retrieval_metrics  # noqa: E402
@@ -270,34 +270,14 @@ def robustness_curve(
     ]
 
 
-def cca_maps(a: Tensor, b: Tensor, reg: float = 1e-3) -> tuple[Callable, Callable]:
-    """The linear CCA of ``a`` and ``b`` ``[n, D]``: maps of each view onto its canonical axes.
-
-    The deep CCA loss is invariant to invertible linear maps of either view, so its shared
-    space is aligned only after this linear CCA (fitted on the training nodes), as in the
-    evaluation of deep CCA.
-    """
-    mean_a, mean_b = a.mean(0), b.mean(0)
-    a, b = (a - mean_a).double(), (b - mean_b).double()
-    n = a.size(0)
-    eye = torch.eye(a.size(1), dtype=torch.float64)
-    l_a = torch.linalg.cholesky(a.T @ a / (n - 1) + reg * eye)
-    l_b = torch.linalg.cholesky(b.T @ b / (n - 1) + reg * eye)
-    left = torch.linalg.solve_triangular(l_a, a.T @ b / (n - 1), upper=False)
-    t = torch.linalg.solve_triangular(l_b, left.T, upper=False).T  # L_a^-1 S_ab L_b^-T
-    u, _, vh = torch.linalg.svd(t)
-    # Whitened coordinates x L^-T, then the singular vectors.
-    w_a = torch.linalg.solve_triangular(l_a.T, u, upper=True)
-    w_b = torch.linalg.solve_triangular(l_b.T, vh.T, upper=True)
-    return (lambda x: (x - mean_a).double() @ w_a), (lambda x: (x - mean_b).double() @ w_b)
-
-
 @torch.no_grad()
 def retrieval_row(model: Any, graph: MultimodalGraph, align_cca: bool = False) -> dict[str, float]:
     """Text-to-attributes and text-to-image retrieval among the test nodes with both.
 
     With ``align_cca``, both projections first go through the linear CCA fitted on the
-    training nodes that have both (see :func:`cca_maps`).
+    training nodes that have both (:class:`~mmgraph.coordination.LinearCCA`): the deep CCA
+    loss is invariant to invertible linear maps of either view, so its shared space is
+    aligned only after it, as in the evaluation of deep CCA.
     """
     model.eval()
     xs, masks = model.modality_embeddings(graph)
@@ -307,8 +287,7 @@ def retrieval_row(model: Any, graph: MultimodalGraph, align_cca: bool = False) -
         query, gallery = zs["text"], zs[target]
         if align_cca:
             fit = graph.train_mask & masks["text"] & masks[target]
-            map_q, map_g = cca_maps(query[fit], gallery[fit])
-            query, gallery = map_q(query), map_g(gallery)
+            query, gallery = LinearCCA().fit(query, gallery, fit).transform(query, gallery)
         both = graph.test_mask & masks["text"] & masks[target]
         metrics = retrieval_metrics(query, gallery, ks=(1, 10), mask=both)
         row[f"{short}_r@1"] = metrics["recall@1"]

@@ -28,6 +28,7 @@ LAYERS = [
     "embedding",
     "subgraph",
     "tasks",
+    "retrieval",
     "tune",
     "cli",
 ]

@@ -22,9 +22,9 @@ from typing import NoReturn
 
 import yaml
 
-from mmgraph.cli import data, node, subgraph, tune, unsupervised
+from mmgraph.cli import data, node, retrieve, subgraph, tune, unsupervised
 
-GROUPS = (data, node, unsupervised, subgraph, tune)
+GROUPS = (data, node, retrieve, unsupervised, subgraph, tune)
 
 Handler = Callable[[argparse.Namespace], int]
 

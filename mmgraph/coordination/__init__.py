@@ -24,7 +24,7 @@ from mmgraph.coordination.autoencoder import (
     AutoencoderOutput,
     MultimodalAutoencoder,
 )
-from mmgraph.coordination.cca import CCALoss, canonical_correlations, cca_loss
+from mmgraph.coordination.cca import CCALoss, LinearCCA, canonical_correlations, cca_loss
 from mmgraph.coordination.cosine import CosineAlignmentLoss, cosine_alignment_loss
 from mmgraph.coordination.infonce import InfoNCELoss, info_nce_loss
 from mmgraph.coordination.projection import CoordinatedProjection
@@ -100,6 +100,7 @@ __all__ = [
     "CoordinatedProjection",
     "CosineAlignmentLoss",
     "InfoNCELoss",
+    "LinearCCA",
     "MultimodalAutoencoder",
     "RankingLoss",
     "StructurePreservingLoss",

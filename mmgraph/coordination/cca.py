@@ -1,4 +1,4 @@
-"""CCA / deep CCA loss (Andrew et al., 2013): minus the sum of the top canonical correlations."""
+"""CCA: the deep CCA loss (Andrew et al., 2013) and the linear CCA maps of two views."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.coordination._pairs import check_pair, zero_loss
+from mmgraph.errors import InputError
+from mmgraph.resolver import check_positive_int
 
 
 def _check_k(k: object) -> None:
@@ -105,6 +107,11 @@ class CCALoss(nn.Module):
     needs_edge_index: bool = False
     """Whether :meth:`forward` takes the graph's ``edge_index`` (it does not)."""
 
+    aligns_up_to_linear_maps: bool = True
+    """The loss is invariant to invertible linear maps of either view, so the projections it
+    trains are compared only after a :class:`LinearCCA` fitted on top (the other losses leave
+    this flag off: their shared space is compared as it is)."""
+
     def __init__(self, k: int | None = None, reg: float = 1e-3) -> None:
         super().__init__()
         _check_k(k)
@@ -121,3 +128,140 @@ class CCALoss(nn.Module):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(k={self.k}, reg={self.reg})"
+
+
+class LinearCCA:
+    r"""Linear canonical correlation analysis: maps of two views onto their canonical axes.
+
+    From `"Relations Between Two Sets of Variates"
+    <https://doi.org/10.2307/2333955>`_ (Hotelling, Biometrika 1936). With the regularised
+    covariances of :func:`canonical_correlations`,
+    :math:`\Sigma_{aa} + r\mathbf{I} = \mathbf{L}_a \mathbf{L}_a^{\top}` (Cholesky),
+    likewise :math:`\mathbf{L}_b`, and the singular value decomposition
+    :math:`\mathbf{L}_a^{-1} \Sigma_{ab} \mathbf{L}_b^{-\top} = \mathbf{U} \operatorname{diag}
+    (\boldsymbol{\rho}) \mathbf{V}^{\top}`, the maps are
+
+    .. math::
+        f_a(\mathbf{x}) = (\mathbf{x} - \boldsymbol{\mu}_a)\, \mathbf{L}_a^{-\top}
+        \mathbf{U}_{:, :K}, \qquad
+        f_b(\mathbf{y}) = (\mathbf{y} - \boldsymbol{\mu}_b)\, \mathbf{L}_b^{-\top}
+        \mathbf{V}_{:, :K}
+
+    On the fitted nodes (with ``reg=0``) each mapped view has unit variance and uncorrelated
+    axes, and axis :math:`j` of :math:`f_a` correlates with axis :math:`j` of :math:`f_b` by
+    :math:`\rho_j` (largest first) and with no other axis of :math:`f_b`: both views land in
+    one space where matching rows are near. Each axis's sign is arbitrary but shared by the
+    two maps. Fitted and applied in float64; the means are taken in the input's dtype.
+
+    This is the evaluation map of deep CCA (:class:`CCALoss` is invariant to invertible
+    linear maps of either view, so its projections are aligned only after this), and the
+    map :class:`~mmgraph.retrieval.Retriever` fits between two modalities a model did not
+    coordinate.
+
+    Args:
+        out_channels (int, optional): Number :math:`K` of canonical axes kept.
+            (default: :obj:`None`: :math:`\min(D_a, D_b)`)
+        reg (float, optional): Ridge :math:`r` added to each view's covariance.
+            (default: :obj:`1e-3`)
+
+    Shapes:
+        - **fit:** ``a`` :math:`(N, D_a)`, ``b`` :math:`(N, D_b)`, ``mask`` bool :math:`(N)`
+        - **transform_a:** :math:`(M, D_a) \to (M, K)`; **transform_b:** :math:`(M, D_b)
+          \to (M, K)`, float64
+    """
+
+    def __init__(self, out_channels: int | None = None, reg: float = 1e-3) -> None:
+        if out_channels is not None:
+            check_positive_int(out_channels, "out_channels")
+        _check_reg(reg)
+        self.out_channels = out_channels
+        self.reg = float(reg)
+        self.mean_a_: Tensor | None = None
+        self.mean_b_: Tensor | None = None
+        self.weight_a_: Tensor | None = None
+        self.weight_b_: Tensor | None = None
+        self.correlations_: Tensor | None = None
+
+    def fit(self, a: Tensor, b: Tensor, mask: Tensor | None = None) -> LinearCCA:
+        """Fit the maps on the rows of ``a`` and ``b`` where ``mask`` is :obj:`True`.
+
+        Args:
+            a (Tensor): The first view ``[N, D_a]``.
+            b (Tensor): The second view of the same nodes ``[N, D_b]``.
+            mask (Tensor, optional): Bool ``[N]``, :obj:`True` where both views are present.
+                (default: :obj:`None`: all rows)
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            InputError: Fewer than two rows to fit on, or ``out_channels`` larger than
+                ``min(D_a, D_b)``.
+        """
+        valid = check_pair(a, b, mask, same_dim=False)
+        a, b = a[valid], b[valid]
+        n = a.size(0)
+        if n < 2:
+            raise InputError(
+                f"LinearCCA needs at least 2 nodes with both views to fit on (got {n}): give "
+                "more nodes, or a mask that selects more"
+            )
+        k_max = min(a.size(1), b.size(1))
+        k = k_max if self.out_channels is None else self.out_channels
+        if k > k_max:
+            raise InputError(
+                f"Expected 'out_channels' <= min(D_a, D_b) = {k_max} (got {k}): CCA has at "
+                "most as many canonical axes as the smaller view has dimensions"
+            )
+        mean_a, mean_b = a.mean(0), b.mean(0)
+        a, b = (a - mean_a).double(), (b - mean_b).double()
+        eye_a = torch.eye(a.size(1), dtype=torch.float64, device=a.device)
+        eye_b = torch.eye(b.size(1), dtype=torch.float64, device=b.device)
+        l_a = torch.linalg.cholesky(a.T @ a / (n - 1) + self.reg * eye_a)
+        l_b = torch.linalg.cholesky(b.T @ b / (n - 1) + self.reg * eye_b)
+        left = torch.linalg.solve_triangular(l_a, a.T @ b / (n - 1), upper=False)
+        t = torch.linalg.solve_triangular(l_b, left.T, upper=False).T  # L_a^-1 S_ab L_b^-T
+        u, s, vh = torch.linalg.svd(t)
+        # Whitened coordinates x L^-T, then the singular vectors.
+        self.weight_a_ = torch.linalg.solve_triangular(l_a.T, u[:, :k], upper=True)
+        self.weight_b_ = torch.linalg.solve_triangular(l_b.T, vh[:k].T, upper=True)
+        self.mean_a_, self.mean_b_ = mean_a, mean_b
+        self.correlations_ = s[:k]
+        return self
+
+    def _map(self, x: Tensor, view: str) -> Tensor:
+        mean, weight = (
+            (self.mean_a_, self.weight_a_) if view == "a" else (self.mean_b_, self.weight_b_)
+        )
+        if mean is None or weight is None:
+            raise InputError("This LinearCCA is not fitted yet: call fit(a, b) before transforming")
+        if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() != 2:
+            got = f"shape {list(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
+            raise InputError(f"Expected a float tensor [M, D] for view {view!r} (got {got})")
+        if x.size(1) != weight.size(0):
+            raise InputError(
+                f"Expected {weight.size(0)} columns for view {view!r}, as in fit (got "
+                f"{x.size(1)}): transform the same kind of inputs the maps were fitted on"
+            )
+        return (x - mean.to(x.device)).double() @ weight.to(x.device)
+
+    def transform_a(self, x: Tensor) -> Tensor:
+        """Map rows of the first view onto the canonical axes: ``[M, D_a] -> [M, K]``."""
+        return self._map(x, "a")
+
+    def transform_b(self, x: Tensor) -> Tensor:
+        """Map rows of the second view onto the canonical axes: ``[M, D_b] -> [M, K]``."""
+        return self._map(x, "b")
+
+    def transform(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        """Both maps: ``(transform_a(a), transform_b(b))``."""
+        return self.transform_a(a), self.transform_b(b)
+
+    def fit_transform(
+        self, a: Tensor, b: Tensor, mask: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`fit` on the masked rows, then :meth:`transform` of all rows."""
+        return self.fit(a, b, mask).transform(a, b)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(out_channels={self.out_channels}, reg={self.reg})"

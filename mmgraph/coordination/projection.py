@@ -101,13 +101,28 @@ class CoordinatedProjection(nn.Module):
     ) -> dict[str, Tensor]:
         """Project each modality; rows of absent modalities are zeros."""
         x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
-        out = {}
-        for m, x, mask in zip(self.modalities, x_list, mask_list):
-            z = self.projections[m](x)
-            if self.normalize:
-                z = F.normalize(z, dim=1)
-            out[m] = torch.where(mask[:, None], z, z.new_zeros(()))
-        return out
+        zipped = zip(self.modalities, x_list, mask_list)
+        return {m: self.project(m, x, mask) for m, x, mask in zipped}
+
+    def project(self, modality: str, x: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Project one modality: ``[N, d_m] -> [N, out_channels]``.
+
+        Rows where ``mask`` is :obj:`False` are zeros (default: :obj:`None`, every row kept).
+
+        Raises:
+            KeyError: ``modality`` is not one of :attr:`modalities`.
+        """
+        if modality not in self.projections:
+            raise KeyError(
+                f"No projection for modality {modality!r} (the projection has "
+                f"{list(self.modalities)}): choose one of those"
+            )
+        z = self.projections[modality](x)
+        if self.normalize:
+            z = F.normalize(z, dim=1)
+        if mask is None:
+            return z
+        return torch.where(mask.to(z.device)[:, None], z, z.new_zeros(()))
 
     def __repr__(self) -> str:
         return (

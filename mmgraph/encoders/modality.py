@@ -166,9 +166,13 @@ class ModalityWise(nn.Module):
                 reset()
 
     def forward(
-        self, inputs: Mapping[str, Tensor | Sequence[Any]]
+        self, inputs: Mapping[str, Tensor | Sequence[Any]], partial: bool = False
     ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        """Encode each modality; see the class description."""
+        """Encode each modality; see the class description.
+
+        With ``partial``, only the modalities in ``inputs`` are encoded (and returned);
+        otherwise ``inputs`` must hold every encoder's modality.
+        """
         extra = [k for k in inputs if k not in self.encoders]
         if extra:
             raise KeyError(
@@ -176,7 +180,7 @@ class ModalityWise(nn.Module):
                 f"{self.modalities}); drop it or add an encoder"
             )
         absent = [m for m in self.encoders if m not in inputs]
-        if absent:
+        if absent and not partial:
             raise KeyError(
                 f"Missing inputs for modality {absent[0]!r} (got {list(inputs)}; expected "
                 f"{self.modalities})"
@@ -185,6 +189,8 @@ class ModalityWise(nn.Module):
         masks: dict[str, Tensor] = {}
         n: int | None = None
         for name, encoder in self.encoders.items():
+            if name not in inputs:  # partial
+                continue
             args = inputs[name]
             out = encoder(args) if isinstance(args, Tensor) else encoder(*args)
             if not (isinstance(out, tuple) and len(out) == 2):

@@ -14,7 +14,12 @@ from mmgraph.eval.clustering import (
 from mmgraph.eval.metrics import METRIC_KEYS, classification_metrics, scores_to_proba, to_jsonable
 from mmgraph.eval.plots import plot_curves, plot_training_curves, plot_tsne, tsne_2d
 from mmgraph.eval.probe import linear_probe
-from mmgraph.eval.retrieval import RETRIEVAL_METRICS, retrieval_metrics, retrieval_ranks
+from mmgraph.eval.retrieval import (
+    RETRIEVAL_METRICS,
+    retrieval_metrics,
+    retrieval_ranks,
+    similarity,
+)
 
 __all__ = [
     "CLUSTERING_KEYS",
@@ -34,6 +39,7 @@ __all__ = [
     "retrieval_metrics",
     "retrieval_ranks",
     "scores_to_proba",
+    "similarity",
     "to_jsonable",
     "tsne_2d",
 ]

@@ -17,7 +17,22 @@ RETRIEVAL_METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
 _TIE_RTOL = 1e-9
 
 
-def _similarity(q: torch.Tensor, g: torch.Tensor, metric: str) -> torch.Tensor:
+def similarity(q: torch.Tensor, g: torch.Tensor, metric: str = "cosine") -> torch.Tensor:
+    """Similarities ``[Q, G]`` of queries ``q`` ``[Q, D]`` to gallery items ``g`` ``[G, D]``.
+
+    Args:
+        q (torch.Tensor): Query embeddings ``[Q, D]``.
+        g (torch.Tensor): Gallery embeddings ``[G, D]``.
+        metric (str, optional): One of :obj:`RETRIEVAL_METRICS`: ``"cosine"``, ``"dot"``
+            (inner product) or ``"euclidean"`` (negative distance). (default: :obj:`"cosine"`)
+
+    Returns:
+        ``[Q, G]``, larger is more similar.
+    """
+    if metric not in RETRIEVAL_METRICS:
+        raise ValueError(
+            f"Unknown retrieval metric {metric!r}; expected one of {', '.join(RETRIEVAL_METRICS)}"
+        )
     if metric == "cosine":
         q = torch.nn.functional.normalize(q, dim=1)
         g = torch.nn.functional.normalize(g, dim=1)
@@ -78,7 +93,7 @@ def retrieval_ranks(
     qt, gt = torch.from_numpy(q), torch.from_numpy(g)
     ranks = []
     for start in range(0, qt.shape[0], batch_size):
-        sim = _similarity(qt[start : start + batch_size], gt, metric)
+        sim = similarity(qt[start : start + batch_size], gt, metric)
         rows = torch.arange(sim.shape[0])
         own = sim[rows, rows + start].unsqueeze(1)
         # Equal similarities may differ in the last bits (blocked matrix products).

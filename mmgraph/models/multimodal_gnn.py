@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -12,6 +13,7 @@ from torch_geometric.data import Data
 from mmgraph.coordination import pairwise_coordination_loss
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders import AttributeEncoder, ModalityWise
+from mmgraph.errors import InputError
 from mmgraph.models.builders import (
     build_coordination_parts,
     build_encoders,
@@ -187,10 +189,12 @@ class MultimodalGNN(nn.Module):
                 reset()
 
     # -------------------------------------------------------------------- forward
-    def modality_inputs(self, batch: Data) -> dict[str, tuple[Tensor | None, ...]]:
-        """The encoder inputs of each modality, read from ``batch``."""
+    def modality_inputs(
+        self, batch: Data, modalities: Sequence[str] | None = None
+    ) -> dict[str, tuple[Tensor | None, ...]]:
+        """The encoder inputs of each modality (or of ``modalities`` only), read from ``batch``."""
         inputs: dict[str, tuple[Tensor | None, ...]] = {}
-        for m in self.encoders.encoders:
+        for m in self._modalities(modalities):
             if m == "text":
                 inputs[m] = (_field(batch, "x_text"), _field(batch, "text_present", None))
             elif m == "image":
@@ -203,13 +207,32 @@ class MultimodalGNN(nn.Module):
                 )
         return inputs
 
-    def modality_embeddings(self, batch: Data) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    def modality_embeddings(
+        self, batch: Data, modalities: Sequence[str] | None = None
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """Each modality's embedding ``[N, D_m]`` and presence mask ``[N]``.
 
         :math:`D_m` is ``modality_dim``, or the encoder's own output size without projection.
+        With ``modalities``, only those are encoded, and ``batch`` needs only their inputs
+        (e.g. a query of one modality, for :class:`~mmgraph.retrieval.Retriever`).
         """
-        xs, masks = self._embeddings(batch)
+        if modalities is None:
+            xs, masks = self._embeddings(batch)
+        else:
+            xs, masks = self.encoders(self.modality_inputs(batch, modalities), partial=True)
         return {m: dense(x) for m, x in xs.items()}, masks
+
+    def _modalities(self, modalities: Sequence[str] | None) -> list[str]:
+        """``modalities`` (default: every encoded one), checked against the model's."""
+        own = list(self.encoders.encoders)
+        if modalities is None:
+            return own
+        unknown = [m for m in modalities if m not in own]
+        if unknown:
+            raise InputError(
+                f"The model has no {unknown[0]!r} modality (it encodes {own}): choose one of those"
+            )
+        return [m for m in own if m in modalities]
 
     def _embeddings(self, batch: Data) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """:meth:`modality_embeddings`, with a bag of words left sparse (see ``__init__``)."""

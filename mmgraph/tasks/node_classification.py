@@ -642,7 +642,9 @@ def evaluate_run(
     return metrics
 
 
-def _prepared(run: LoadedRun, data: DataSpec | None, progress: bool) -> MultimodalGraph:
+def prepared_graph(
+    run: LoadedRun, data: DataSpec | None = None, progress: bool = True
+) -> MultimodalGraph:
     """The data (the run's own by default) conformed and featurized as in training.
 
     A modality the model reads but the data lacks is marked missing on every node (the
@@ -706,7 +708,7 @@ def predict_run(
 
     run = load_run(run_dir)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
-    graph = _prepared(run, data, progress)
+    graph = prepared_graph(run, data, progress)
     with torch.no_grad():
         probs = run.model(graph).softmax(dim=-1)
     conf, pred = probs.max(dim=1)
@@ -742,7 +744,7 @@ def embed_run(
     """Write the trained model's node embeddings ``[N, hidden]`` to a ``.npy`` file."""
     run = load_run(run_dir)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
-    graph = _prepared(run, data, progress)
+    graph = prepared_graph(run, data, progress)
     with torch.no_grad():
         emb = run.model.encode(graph).numpy()
     return save_npy(out, emb), emb

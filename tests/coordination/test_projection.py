@@ -36,6 +36,19 @@ def test_parameter_count_shapes_and_closed_form() -> None:
     torch.testing.assert_close(zs["text"][1], torch.zeros(5))  # absent: zeros
 
 
+def test_project_one_modality_equals_its_rows_of_forward() -> None:
+    proj = CoordinatedProjection(IN_CHANNELS, out_channels=5, normalize=True)
+    xs = inputs()
+    zs = proj(xs, MASKS)
+    for m in ("text", "image"):
+        torch.testing.assert_close(proj.project(m, xs[m], MASKS[m]), zs[m])
+    unmasked = proj.project("text", xs["text"])
+    torch.testing.assert_close(unmasked[MASKS["text"]], zs["text"][MASKS["text"]])
+    assert bool((unmasked[1] != 0).any())  # no mask: every row projected
+    with pytest.raises(KeyError, match="No projection for modality 'attributes'"):
+        proj.project("attributes", xs["text"])
+
+
 def test_normalize_and_masked_rows() -> None:
     proj = CoordinatedProjection(IN_CHANNELS, out_channels=5, hidden_channels=(6,), normalize=True)
     xs = inputs()

@@ -69,6 +69,17 @@ def test_forward_in_canonical_order() -> None:
     assert masks["attributes"].tolist() == [True, False, True, True, True]  # NaN and code 0
 
 
+def test_partial_encodes_only_the_given_modalities() -> None:
+    mw = model().eval()
+    full, _ = mw(inputs())
+    text_only = {"text": inputs()["text"]}
+    xs, masks = mw(text_only, partial=True)
+    assert list(xs) == list(masks) == ["text"]
+    torch.testing.assert_close(xs["text"], full["text"])
+    with pytest.raises(KeyError, match="Missing inputs for modality 'image'"):
+        mw(text_only)
+
+
 def test_single_tensor_input_is_one_argument() -> None:
     mw = ModalityWise({"text": PrecomputedEncoder(6)})
     x = inputs()["text"][0]
