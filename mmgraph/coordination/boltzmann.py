@@ -128,13 +128,19 @@ class MultimodalDBM(nn.Module):
 
     .. math::
         \boldsymbol{\mu}_m \leftarrow \sigma(\mathbf{W}_m^{\top} \hat{\mathbf{v}}_m
-        + \mathbf{U}_m \boldsymbol{\nu} + \mathbf{c}_m), \quad
+        + \mathbf{U}_m \boldsymbol{\nu} + \mathbf{c}_m + \mathbf{r}_m), \quad
         \boldsymbol{\nu} \leftarrow \sigma\Big(\sum_m \mathbf{U}_m^{\top}
         \boldsymbol{\mu}_m + \mathbf{a}\Big), \quad
         \hat{\mathbf{v}}_m \leftarrow \begin{cases} \mathbf{v}_m & m \text{ present} \\
-        \mathbf{b}_m + \mathbf{W}_m \boldsymbol{\mu}_m & m \text{ absent,} \end{cases}
+        \mathbf{b}_m + \mathbf{W}_m \boldsymbol{\mu}_m & m \text{ absent.} \end{cases}
 
-    the last a Gaussian :math:`q(\mathbf{v}_m) = \mathcal{N}(\hat{\mathbf{v}}_m, \mathbf{I})`.
+    An absent :math:`\mathbf{v}_m` is Gaussian given :math:`\mathbf{h}_m`, so it is
+    integrated out exactly: :math:`\mathbf{h}_m` then couples to itself through
+    :math:`\tfrac{1}{2} \mathbf{h}_m^{\top} \mathbf{W}_m^{\top} \mathbf{W}_m \mathbf{h}_m`,
+    whose mean field is :math:`\mathbf{W}_m^{\top} \hat{\mathbf{v}}_m` plus
+    :math:`\mathbf{r}_m = \operatorname{diag}(\mathbf{W}_m^{\top} \mathbf{W}_m) \odot
+    (\tfrac{1}{2} - \boldsymbol{\mu}_m)` (a unit's own term counts half, as
+    :math:`h^2 = h`); :math:`\mathbf{r}_m = \mathbf{0}` where the modality is present.
     :meth:`transform` returns :math:`\boldsymbol{\nu}` (the joint code), :meth:`impute` the
     absent modality's :math:`\hat{\mathbf{v}}_m` (or a Gibbs sample), back in the data's scale.
 
@@ -381,13 +387,22 @@ class MultimodalDBM(nn.Module):
         mu = [torch.sigmoid(p.hidden_input(v, None, up=2.0)) for p, v in zip(paths, v_hat)]
         nu = self._joint(mu)
         for _ in range(steps):
-            mu = [torch.sigmoid(p.hidden_input(v, nu)) for p, v in zip(paths, v_hat)]
+            mu = [
+                torch.sigmoid(p.hidden_input(v, nu) + self._self_field(p, h, k))
+                for p, v, h, k in zip(paths, v_hat, mu, masks)
+            ]
             nu = self._joint(mu)
             v_hat = [
                 torch.where(k[:, None], v, p.visible_mean(h))
                 for p, v, k, h in zip(paths, vs, masks, mu)
             ]
         return MeanField(v_hat, mu, nu)
+
+    @staticmethod
+    def _self_field(path: _Pathway, mu: Tensor, present: Tensor) -> Tensor:
+        """Where the modality is absent: the field's correction for integrating out v exactly."""
+        diag = path.weight.pow(2).sum(0)  # diag(W^T W)
+        return torch.where(present[:, None], mu.new_zeros(()), diag * (0.5 - mu))
 
     def mean_field(
         self,
