@@ -19,6 +19,7 @@ from mmgraph.seed import make_generator
 log = logging.getLogger(__name__)
 
 _TINY_STD = 1e-6
+_GIBBS_SWEEPS = 50
 
 
 class MeanField(NamedTuple):
@@ -476,14 +477,19 @@ class MultimodalDBM(nn.Module):
         *,
         sample: bool = False,
         steps: int | None = None,
+        num_samples: int = 1,
         generator: torch.Generator | None = None,
     ) -> Tensor:
         r"""Infer ``modality`` of every node from its other present modalities.
 
         The modality's own values are never read (``xs`` may leave it out): it is a latent
-        layer of the DBM. With ``sample=False``, returns its mean-field mean; with
-        ``sample=True``, a sample of :math:`p(\mathbf{v}_m \mid \text{others})` after
-        ``steps`` block-Gibbs sweeps started at the mean field (the others clamped).
+        layer of the DBM. With ``sample=False``, returns its mean-field mean
+        :math:`\hat{\mathbf{v}}_m`: one mode of the model's belief, which can be confident
+        where the others say little. With ``sample=True``, a draw of
+        :math:`p(\mathbf{v}_m \mid \text{others})`: the end of a chain of ``steps``
+        block-Gibbs sweeps (the others clamped) from random hidden states; with
+        ``num_samples`` > 1, the average of that many independent draws, an estimate of the
+        posterior mean (what a squared error rewards).
 
         Args:
             xs (Mapping[str, Tensor]): The modalities ``[N, d_m]``, in the data's scale.
@@ -491,8 +497,10 @@ class MultimodalDBM(nn.Module):
                 present.
             modality (str): The modality to infer.
             sample (bool, optional): Gibbs-sample instead of the mean. (default: :obj:`False`)
-            steps (int, optional): Mean-field steps (``sample=False``) or Gibbs sweeps.
-                (default: ``mean_field_steps``)
+            steps (int, optional): Mean-field steps (``sample=False``; default:
+                ``mean_field_steps``) or Gibbs sweeps (``sample=True``; default: :obj:`50`).
+            num_samples (int, optional): Draws to average (``sample=True`` only).
+                (default: :obj:`1`)
             generator (torch.Generator, optional): CPU generator of the Gibbs draws;
                 :obj:`None` seeds one with ``seed``. (default: :obj:`None`)
 
@@ -518,21 +526,34 @@ class MultimodalDBM(nn.Module):
         if target not in xs:
             xs[target] = like.new_zeros(like.size(0), self.in_channels[target])
         masks = {**(masks or {}), target: hidden}
-        steps = self.mean_field_steps if steps is None else _check_count(steps, "steps", 0)
+        num_samples = _check_count(num_samples, "num_samples", 1)
+        if num_samples > 1 and not sample:
+            raise InputError(
+                f"'num_samples' averages Gibbs draws (got {num_samples} with sample=False): "
+                "pass sample=True, or leave num_samples at 1 for the mean field"
+            )
+        default = self.mean_field_steps if not sample else _GIBBS_SWEEPS
+        steps = default if steps is None else _check_count(steps, "steps", 0)
         j = self.modalities.index(target)
         path = self._paths()[j]
         vs, mask_list = self._standardise(xs, masks)
-        state = self._mean_field(vs, mask_list, steps)
         if not sample:
-            v = state.visible[j]
+            v = self._mean_field(vs, mask_list, steps).visible[j]
         else:
             generator = generator if generator is not None else make_generator(self.seed)
-            hs = [_bernoulli(h, generator) for h in state.hidden]
-            v = state.visible[j]
-            for _ in range(max(steps, 1)):
+            vs = [v.repeat(num_samples, 1) for v in vs]
+            mask_list = [k.repeat(num_samples) for k in mask_list]
+            n = like.size(0) * num_samples
+            hs = [_bernoulli(vs[0].new_full((n, k), 0.5), generator) for k in self._hidden_sizes()]
+            v = path.visible_mean(hs[j])
+            for _ in range(steps):
                 samples, _, _, hs = self._gibbs(hs, generator, clamp=(vs, mask_list))
                 v = samples[j]
+            v = v.view(num_samples, like.size(0), -1).mean(0)
         return v * (path.std * self.visible_std) + path.mean
+
+    def _hidden_sizes(self) -> list[int]:
+        return [self.hidden_channels[m] for m in self.modalities]
 
     @torch.no_grad()
     def reconstruction_error(

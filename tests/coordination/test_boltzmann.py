@@ -269,16 +269,21 @@ def test_fit_ignores_absent_rows_and_is_seeded() -> None:
     assert all(torch.isfinite(v).all() for v in cd.values())
 
 
-def test_impute_by_sampling_is_seeded(fitted) -> None:
-    dbm, (a, b), _ = fitted
-    one = dbm.impute({"a": a}, None, "b", sample=True, generator=torch.Generator().manual_seed(0))
-    two = dbm.impute({"a": a}, None, "b", sample=True, generator=torch.Generator().manual_seed(0))
-    other = dbm.impute({"a": a}, None, "b", sample=True, generator=torch.Generator().manual_seed(1))
+def test_impute_by_sampling_is_seeded_and_averages_to_the_posterior_mean(fitted) -> None:
+    dbm, (a, b), train_mean = fitted
+
+    def draw(seed: int | None, num_samples: int = 1) -> torch.Tensor:
+        gen = None if seed is None else torch.Generator().manual_seed(seed)
+        return dbm.impute({"a": a}, None, "b", sample=True, num_samples=num_samples, generator=gen)
+
+    one, other = draw(0), draw(1)
     assert one.shape == (100, 3) and torch.isfinite(one).all()
-    assert torch.equal(one, two) and not torch.equal(one, other)
-    assert torch.equal(
-        dbm.impute({"a": a}, None, "b", sample=True), dbm.impute({"a": a}, None, "b", sample=True)
-    )
+    assert torch.equal(one, draw(0)) and not torch.equal(one, other)
+    assert torch.equal(draw(None), draw(None))  # seeded by the model's seed
+    sst = (b - train_mean).pow(2).sum()
+    single = 1 - (one - b).pow(2).sum() / sst
+    averaged = 1 - (draw(0, num_samples=20) - b).pow(2).sum() / sst
+    assert averaged > max(single, 0.5)
 
 
 def test_clear_errors() -> None:
@@ -304,6 +309,8 @@ def test_clear_errors() -> None:
         dbm.impute(xs, None, "audio")
     with pytest.raises(InputError, match="Unknown modality 'audio'"):
         dbm.hidden_probability("audio", xs["text"], torch.zeros(3, 32))
+    with pytest.raises(InputError, match="'num_samples' averages Gibbs draws"):
+        dbm.impute(xs, None, "text", num_samples=2)
     with pytest.raises(InputError, match="Expected 'xs' to map modality names"):
         dbm.impute({}, None, "text")
     with pytest.raises(TypeError, match="Expected 'masks' to be a mapping"):
