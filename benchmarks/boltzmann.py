@@ -8,10 +8,16 @@ Every feature is standardised with the mean and std of its present rows among th
 models are fitted on: the training and validation nodes (no label read). Fitted there:
 
 * **DBM**: :class:`mmgraph.coordination.MultimodalDBM` (its defaults: 64 hidden units per
-  modality, a joint layer of 32, greedy CD-1 pretraining then mean-field + PCD);
+  modality, a joint layer of 32, greedy CD-1 pretraining then mean-field + PCD), imputing by
+  mean field, or (**DBM, Gibbs mean**) by the average of 20 Gibbs draws of 50 sweeps;
+  **DBM, σ = 1** is the same with ``visible_std=1`` (unit-variance visible units on the
+  standardised features: the model's noise then holds all of each feature's variance);
 * **autoencoder**: :class:`mmgraph.coordination.MultimodalAutoencoder` (code 32, hidden
   [64], feature dropout 0.1 and modality dropout 0.3, the rates of autoencoder
   pretraining), full-batch Adam (lr 0.01) on its reconstruction loss;
+* **ridge**: a ridge regression (alpha 10) of the modality on the others' features (zero
+  where absent) and presence flags, fitted on the nodes that have it (imputation only): how
+  much of a modality the others hold linearly;
 * **mean**: each feature's mean (imputation only);
 * **features**: the standardised features, zero where absent, with presence flags
   (classification only).
@@ -63,6 +69,10 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 MODALITIES = ("text", "image", "attributes")
 Features = tuple[dict[str, Tensor], dict[str, Tensor]]
+GIBBS_DRAWS = 20
+IMPUTERS = ("DBM", "DBM, Gibbs mean", "DBM, σ = 1", "autoencoder", "ridge", "mean")
+CODES = ("DBM", "DBM, σ = 1", "autoencoder", "features")
+RIDGE_ALPHA = 10.0
 
 
 @dataclasses.dataclass
@@ -125,10 +135,25 @@ def subset(features: Features, rows: Tensor) -> Features:
     return {m: x[rows] for m, x in xs.items()}, {m: k[rows] for m, k in masks.items()}
 
 
-def fit_dbm(features: Features, seed: int, settings: Settings) -> MultimodalDBM:
+def fit_dbm(
+    features: Features, seed: int, settings: Settings, visible_std: float = 0.5
+) -> MultimodalDBM:
     xs, masks = features
     dims = {m: x.size(1) for m, x in xs.items()}
-    return MultimodalDBM(dims, settings.code, settings.hidden, seed=seed).fit(xs, masks)
+    dbm = MultimodalDBM(dims, settings.code, settings.hidden, visible_std=visible_std, seed=seed)
+    return dbm.fit(xs, masks)
+
+
+def ridge_imputation(features: Features, fit: Tensor, chosen: Tensor, m: str) -> Tensor:
+    """A ridge regression of modality ``m`` on the others (zero where absent) and their flags."""
+    from sklearn.linear_model import Ridge
+
+    xs, masks = features
+    others = [o for o in MODALITIES if o != m]
+    inputs = torch.cat([*(xs[o] for o in others), *(masks[o][:, None].float() for o in others)], 1)
+    rows = fit & masks[m]
+    model = Ridge(alpha=RIDGE_ALPHA).fit(inputs[rows].numpy(), xs[m][rows].numpy())
+    return torch.as_tensor(model.predict(inputs[chosen].numpy()), dtype=xs[m].dtype)
 
 
 def fit_autoencoder(features: Features, seed: int, settings: Settings) -> MultimodalAutoencoder:
@@ -165,10 +190,13 @@ def run_seed(seed: int, settings: Settings) -> list[dict[str, Any]]:
     features = standardise(raw, fit)
     xs, masks = features
     fitted = subset(features, fit.nonzero().view(-1))
-    dbm = fit_dbm(fitted, seed, settings)
+    dbms = {
+        "DBM": fit_dbm(fitted, seed, settings),
+        "DBM, σ = 1": fit_dbm(fitted, seed, settings, 1.0),
+    }
     ae = fit_autoencoder(fitted, seed, settings)
     with torch.no_grad():
-        rows = evaluate(graph, features, fitted, dbm, ae, seed)
+        rows = evaluate(graph, features, fit, dbms, ae, seed)
     print(f"seed {seed}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return rows
 
@@ -176,23 +204,30 @@ def run_seed(seed: int, settings: Settings) -> list[dict[str, Any]]:
 def evaluate(
     graph: MultimodalGraph,
     features: Features,
-    fitted: Features,
-    dbm: MultimodalDBM,
+    fit: Tensor,
+    dbms: dict[str, MultimodalDBM],
     ae: MultimodalAutoencoder,
     seed: int,
 ) -> list[dict[str, Any]]:
     """The imputation and classification rows of fitted models."""
     xs, masks = features
+    generator = torch.Generator().manual_seed(seed)
     rows: list[dict[str, Any]] = []
     others = {m: torch.stack([masks[o] for o in MODALITIES if o != m], 1).any(1) for m in xs}
     for m in MODALITIES:
         chosen = graph.test_mask & masks[m] & others[m]
         hidden = {**masks, m: masks[m] & ~chosen}
         target = xs[m][chosen]
-        fit_mean = fitted[0][m][fitted[1][m]].mean(0)
+        fit_mean = xs[m][fit & masks[m]].mean(0)
+        dbm = dbms["DBM"]
         preds = {
             "DBM": dbm.impute(xs, hidden, m)[chosen],
+            "DBM, Gibbs mean": dbm.impute(
+                xs, hidden, m, sample=True, num_samples=GIBBS_DRAWS, generator=generator
+            )[chosen],
+            "DBM, σ = 1": dbms["DBM, σ = 1"].impute(xs, hidden, m)[chosen],
             "autoencoder": ae.impute(xs, hidden)[m][chosen],
+            "ridge": ridge_imputation(features, fit, chosen, m),
             "mean": fit_mean.expand_as(target),
         }
         for name, pred in preds.items():
@@ -208,7 +243,7 @@ def evaluate(
             )
     flags = torch.stack([masks[m] for m in MODALITIES], 1).float()
     codes = {
-        "DBM": dbm.transform(xs, masks),
+        **{name: model.transform(xs, masks) for name, model in dbms.items()},
         "autoencoder": ae.encode(xs, masks),
         "features": torch.cat([*(xs[m] for m in MODALITIES), flags], 1),
     }
@@ -236,7 +271,7 @@ def tables(rows: list[dict[str, Any]]) -> tuple[str, str]:
     impute = []
     for m in MODALITIES:
         row: dict[str, Any] = {"held-out modality": m}
-        for method in ("DBM", "autoencoder", "mean"):
+        for method in IMPUTERS:
             mine = [
                 r
                 for r in rows
@@ -246,7 +281,7 @@ def tables(rows: list[dict[str, Any]]) -> tuple[str, str]:
             row["test nodes"] = round(statistics.mean(r["nodes"] for r in mine))
         impute.append(row)
     classify = []
-    for method in ("DBM", "autoencoder", "features"):
+    for method in CODES:
         mine = [r for r in rows if r["part"] == "classify" and r["method"] == method]
         classify.append(
             {
@@ -257,7 +292,7 @@ def tables(rows: list[dict[str, Any]]) -> tuple[str, str]:
             }
         )
     return (
-        format_markdown(impute, ["held-out modality", "DBM", "autoencoder", "mean", "test nodes"]),
+        format_markdown(impute, ["held-out modality", *IMPUTERS, "test nodes"]),
         format_markdown(classify, ["code", "dims", "accuracy (%)", "macro-F1 (%)"]),
     )
 
