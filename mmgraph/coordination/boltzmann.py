@@ -778,11 +778,12 @@ class MultimodalDBM(nn.Module):
         vs, mask_list = self._standardise(
             dict(zip(self.modalities, x_list)), dict(zip(self.modalities, mask_list))
         )
-        for j, (v, mask) in enumerate(zip(vs, mask_list)):
-            self._fit_rbm(j, v[mask], generator)
         rows = torch.stack(mask_list, 1).any(1).nonzero().view(-1)
-        self._fit_joint_rbm(vs, mask_list, rows, generator)
-        self._fit_dbm(vs, mask_list, rows, generator)
+        with torch.enable_grad():  # the updates are SGD steps, even under torch.no_grad()
+            for j, (v, mask) in enumerate(zip(vs, mask_list)):
+                self._fit_rbm(j, v[mask], generator)
+            self._fit_joint_rbm(vs, mask_list, rows, generator)
+            self._fit_dbm(vs, mask_list, rows, generator)
         return self
 
     def __repr__(self) -> str:
