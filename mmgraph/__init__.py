@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import mmgraph.coordination  # noqa: F401 (registers the autoencoder fusion head)
+import mmgraph.coordination  # noqa: F401 (registers the autoencoder and DBM fusion heads)
 from mmgraph.data.graph import MODALITIES, MultimodalGraph
 from mmgraph.seed import make_generator, seed_everything
 

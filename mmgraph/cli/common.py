@@ -25,7 +25,7 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
-from mmgraph.coordination import COORDINATION_LOSSES  # also registers "autoencoder"
+from mmgraph.coordination import COORDINATION_LOSSES  # registers "autoencoder", "boltzmann"
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
@@ -244,8 +244,9 @@ def add_training(parser: argparse.ArgumentParser) -> None:
         "--pretrain-epochs",
         type=non_negative_int,
         default=0,
-        help="with --fusion autoencoder: pretrain it by denoising reconstruction first "
-        "(default: 0)",
+        help="with --fusion autoencoder: pretrain it by denoising reconstruction first; "
+        "with --fusion boltzmann: fit the DBM by contrastive divergence first, this many "
+        "epochs per stage (default: 0)",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 

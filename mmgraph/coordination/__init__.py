@@ -1,7 +1,8 @@
 """Coordinated and joint multimodal representations.
 
 Coordinated: per-modality projections into one shared space, aligned by a loss. Joint: a
-multimodal autoencoder whose one code is computed from any subset of modalities.
+multimodal autoencoder whose one code is computed from any subset of modalities, and a
+multimodal deep Boltzmann machine, a generative model that infers a missing modality.
 
 Every loss takes two embeddings of the same nodes and a bool ``mask`` of the nodes where both
 modalities are present; only those nodes form pairs (and negatives). Build a loss by name with
@@ -24,6 +25,7 @@ from mmgraph.coordination.autoencoder import (
     AutoencoderOutput,
     MultimodalAutoencoder,
 )
+from mmgraph.coordination.boltzmann import BoltzmannFusion, MeanField, MultimodalDBM
 from mmgraph.coordination.cca import CCALoss, LinearCCA, canonical_correlations, cca_loss
 from mmgraph.coordination.cosine import CosineAlignmentLoss, cosine_alignment_loss
 from mmgraph.coordination.infonce import InfoNCELoss, info_nce_loss
@@ -96,12 +98,15 @@ __all__ = [
     "COORDINATION_LOSSES",
     "AutoencoderFusion",
     "AutoencoderOutput",
+    "BoltzmannFusion",
     "CCALoss",
     "CoordinatedProjection",
     "CosineAlignmentLoss",
     "InfoNCELoss",
     "LinearCCA",
+    "MeanField",
     "MultimodalAutoencoder",
+    "MultimodalDBM",
     "RankingLoss",
     "StructurePreservingLoss",
     "build_coordination",

@@ -36,8 +36,10 @@ FUSION_HEADS: dict[str, type[FusionHead]] = {
 }
 """Fusion heads by name, read through :func:`mmgraph.resolver.resolve`. A new head is one line
 here (or ``@register(FUSION_HEADS, "name")`` on its class). The joint autoencoder head,
-:class:`mmgraph.coordination.AutoencoderFusion`, registers itself as ``"autoencoder"`` when
-:mod:`mmgraph.coordination` (the layer above, which it builds on) is imported."""
+:class:`mmgraph.coordination.AutoencoderFusion`, and the multimodal DBM head,
+:class:`mmgraph.coordination.BoltzmannFusion`, register themselves as ``"autoencoder"`` and
+``"boltzmann"`` when :mod:`mmgraph.coordination` (the layer above, which they build on) is
+imported."""
 
 
 def build_fusion(

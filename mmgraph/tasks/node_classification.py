@@ -136,8 +136,9 @@ def train_node_classifier(
     ``resume=True`` continues an interrupted one (see :func:`resume_node_classifier`).
     ``prefeaturized=True`` says ``graph`` already went through
     :func:`~mmgraph.models.featurize` with ``features`` (to share it across runs).
-    With ``pretrain_epochs`` (and ``fusion="autoencoder"``), the joint autoencoder is first
-    pretrained by denoising reconstruction, then the whole model is fine-tuned.
+    With ``pretrain_epochs`` (and ``fusion="autoencoder"`` or ``"boltzmann"``), the joint
+    fusion head is first pretrained without labels (:func:`pretrain_fusion`: denoising
+    reconstruction, or the DBM's contrastive divergence), then the whole model is fine-tuned.
     ``callbacks`` go to the classifier's :meth:`~mmgraph.train.Trainer.fit` (per epoch).
 
     **Designs chosen on validation data.** ``model_options`` may set ``num_layers``,
@@ -325,17 +326,9 @@ def _train(
             pretrain_epochs=pretrain_epochs,
         )
     if pretrain_epochs > 0:
-        from mmgraph.objectives.autoencoder import AutoencoderPretraining
-
-        if model.config.fusion != "autoencoder":
-            raise InputError(
-                "Pretraining trains the joint autoencoder: use it with --fusion autoencoder "
-                f"(got fusion={model.config.fusion!r})"
-            )
         # Resuming replays the pretraining (seeded, no checkpoint of its own); the resumed
         # fine-tuning then loads its checkpoint's weights and random state.
-        pretrain = dataclasses.replace(train, epochs=pretrain_epochs, patience=None)
-        Trainer(model, pretrain).fit(featured, objective=AutoencoderPretraining(seed=train.seed))
+        pretrain_fusion(model, featured, train, pretrain_epochs)
     trainer = Trainer(model, train, out_dir=run_dir).fit(
         featured, resume=resume, callbacks=callbacks
     )
@@ -343,6 +336,50 @@ def _train(
     if run_dir is not None and main_process:
         write_json(run_dir / METRICS, metrics)
     return RunResult(run_dir, metrics, trainer, featured)
+
+
+def pretrain_fusion(
+    model: MultimodalGNN, graph: MultimodalGraph, train: TrainConfig, epochs: int
+) -> None:
+    """Pretrain the model's joint fusion head without labels, before fine-tuning.
+
+    The head is found by its attribute, as the model builders read flags: a joint
+    autoencoder (``autoencoder``, ``fusion="autoencoder"``) is trained for ``epochs`` epochs
+    of :class:`~mmgraph.objectives.autoencoder.AutoencoderPretraining` by the trainer; a
+    multimodal DBM (``boltzmann``, ``fusion="boltzmann"``) is fitted
+    (:meth:`~mmgraph.coordination.MultimodalDBM.fit`: ``epochs`` epochs of each greedy RBM and
+    of the joint training, seeded with ``train.seed``) on the modality embeddings of every
+    node, computed once by the frozen encoders (evaluation mode); no label is read.
+
+    Raises:
+        InputError: The fusion head has nothing to pretrain.
+    """
+    head = model.fusion
+    if getattr(head, "autoencoder", None) is not None:
+        from mmgraph.objectives.autoencoder import AutoencoderPretraining
+
+        pretrain = dataclasses.replace(train, epochs=epochs, patience=None)
+        Trainer(model, pretrain).fit(graph, objective=AutoencoderPretraining(seed=train.seed))
+        return
+    dbm = getattr(head, "boltzmann", None)
+    if dbm is None:
+        raise InputError(
+            "Pretraining trains a joint fusion head: use it with --fusion autoencoder or "
+            f"--fusion boltzmann (got fusion={model.config.fusion!r})"
+        )
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            xs, masks = model.modality_embeddings(graph)
+    finally:
+        model.train(was_training)
+    saved = dbm.epochs, dbm.pretrain_epochs, dbm.seed
+    dbm.epochs, dbm.pretrain_epochs, dbm.seed = epochs, epochs, train.seed
+    try:
+        dbm.fit(xs, masks)
+    finally:
+        dbm.epochs, dbm.pretrain_epochs, dbm.seed = saved
 
 
 SEED_FOLDER = "seed-{}"

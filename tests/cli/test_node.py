@@ -256,7 +256,7 @@ def test_train_with_fusion_and_coordination(card: Path, tmp_path: Path) -> None:
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
 
 
-def test_pretrain_then_fine_tune_the_autoencoder(card: Path, tmp_path: Path, capsys) -> None:
+def test_pretrain_then_fine_tune_the_joint_heads(card: Path, tmp_path: Path, capsys) -> None:
     args = [
         "train",
         "--data",
@@ -276,8 +276,9 @@ def test_pretrain_then_fine_tune_the_autoencoder(card: Path, tmp_path: Path, cap
         "3",
     ]
     assert main([*args, "--fusion", "autoencoder", "--out", str(tmp_path / "ae")]) == 0
+    assert main([*args, "--fusion", "boltzmann", "--out", str(tmp_path / "dbm")]) == 0
     assert main([*args, "--out", str(tmp_path / "concat")]) == 2
-    assert "use it with --fusion autoencoder" in capsys.readouterr().err
+    assert "use it with --fusion autoencoder or --fusion boltzmann" in capsys.readouterr().err
 
 
 def test_train_with_the_gcn_recipe_options(card: Path, tmp_path: Path, capsys) -> None:

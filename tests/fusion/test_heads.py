@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmgraph.coordination import AutoencoderFusion
+from mmgraph.coordination import AutoencoderFusion, BoltzmannFusion
 from mmgraph.fusion import (
     FUSION_HEADS,
     BilinearFusion,
@@ -64,6 +64,12 @@ HEADS: dict[str, tuple[Callable[[dict[str, int]], FusionHead], int, int]] = {
         # encoders d -> 6 -> 5, decoders 5 -> 6 -> d
         sum((d * 6 + 6) + (6 * 5 + 5) for d in (4, 3, 2))
         + sum((5 * 6 + 6) + (6 * d + d) for d in (4, 3, 2)),
+        5,
+    ),
+    "boltzmann": (
+        lambda d: BoltzmannFusion(d, 5, hidden_channels=6),
+        # per modality W (d x 6), b (d), c (6), U (6 x 5); the joint bias (5)
+        sum(d * 6 + d + 6 + 6 * 5 for d in (4, 3, 2)) + 5,
         5,
     ),
 }
@@ -206,11 +212,15 @@ def test_repr_names_key_hyperparameters() -> None:
         f"AutoencoderFusion({dims}, out_channels=5, hidden_channels=[6], noise_std=0.0, "
         "feature_dropout=0.0, modality_dropout=0.0)"
     )
+    assert repr(build("boltzmann")) == (
+        f"BoltzmannFusion({dims}, out_channels=5, hidden_channels=6, mean_field_steps=10)"
+    )
 
 
 def test_build_fusion_by_name() -> None:
     assert set(FUSION_HEADS) == {
         "autoencoder",
+        "boltzmann",
         "concat",
         "product",
         "bilinear",
@@ -230,7 +240,9 @@ def test_build_fusion_by_name() -> None:
 
 def test_build_fusion_unknown_name_lists_valid_names() -> None:
     with pytest.raises(
-        KeyError, match=r"Unknown fusion head 'sum'; expected one of \['autoencoder', 'bilinear'"
+        KeyError,
+        match=r"Unknown fusion head 'sum'; expected one of "
+        r"\['autoencoder', 'bilinear', 'boltzmann'",
     ):
         build_fusion("sum", IN_CHANNELS)
     with pytest.raises(ValueError, match="Unknown fusion head 'sum'"):

@@ -23,7 +23,17 @@ from mmgraph.objectives.autoencoder import AutoencoderPretraining
 from mmgraph.train import TrainConfig, Trainer
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-HEADS = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
+HEADS = (
+    "concat",
+    "product",
+    "bilinear",
+    "tfn",
+    "lowrank",
+    "gated",
+    "late",
+    "autoencoder",
+    "boltzmann",
+)
 
 
 @cache
