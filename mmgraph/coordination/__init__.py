@@ -1,7 +1,8 @@
 """Coordinated and joint multimodal representations.
 
 Coordinated: per-modality projections into one shared space, aligned by a loss. Joint: a
-multimodal autoencoder whose one code is computed from any subset of modalities.
+multimodal autoencoder whose one code is computed from any subset of modalities, and a
+translation head whose code, from one source modality, is trained to decode the others.
 
 Every loss takes two embeddings of the same nodes and a bool ``mask`` of the nodes where both
 modalities are present; only those nodes form pairs (and negatives). Build a loss by name with
@@ -35,6 +36,7 @@ from mmgraph.coordination.structure import (
     sample_triplets,
     structure_preserving_loss,
 )
+from mmgraph.coordination.translation import TranslationFusion, TranslationLoss
 from mmgraph.fusion.base import canonical_order
 from mmgraph.resolver import resolve
 
@@ -104,6 +106,8 @@ __all__ = [
     "MultimodalAutoencoder",
     "RankingLoss",
     "StructurePreservingLoss",
+    "TranslationFusion",
+    "TranslationLoss",
     "build_coordination",
     "canonical_correlations",
     "cca_loss",

@@ -36,7 +36,8 @@ FUSION_HEADS: dict[str, type[FusionHead]] = {
 }
 """Fusion heads by name, read through :func:`mmgraph.resolver.resolve`. A new head is one line
 here (or ``@register(FUSION_HEADS, "name")`` on its class). The joint autoencoder head,
-:class:`mmgraph.coordination.AutoencoderFusion`, registers itself as ``"autoencoder"`` when
+:class:`mmgraph.coordination.AutoencoderFusion`, registers itself as ``"autoencoder"`` (and
+:class:`mmgraph.coordination.TranslationFusion` as ``"translation"``) when
 :mod:`mmgraph.coordination` (the layer above, which it builds on) is imported."""
 
 
