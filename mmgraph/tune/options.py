@@ -334,8 +334,8 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
         if given:
             flags = ", ".join("--" + k.replace("_", "-") for k in given)
             raise InputError(
-                f"{flags} (options {given}) apply to --fusion translation only (got fusion "
-                f"{options['fusion']!r}): drop them, or use --fusion translation"
+                f"Options of --fusion translation given with fusion {options['fusion']!r}: "
+                f"{flags} ({', '.join(given)}); drop them, or use --fusion translation"
             )
     return model
 
