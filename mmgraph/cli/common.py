@@ -112,6 +112,27 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
     )
     group.add_argument("--fusion", choices=FUSION_NAMES, default=d["fusion"])
     group.add_argument(
+        "--source",
+        choices=MODALITY_NAMES,
+        default=None,
+        help="with --fusion translation: the modality encoded into the code, the only one "
+        "needed at test time; the others are decoded from it in training (default: the first "
+        "the model has: text, image, attributes)",
+    )
+    group.add_argument(
+        "--cycle",
+        action="store_true",
+        help="with --fusion translation: also translate back to the source (cyclic "
+        "translation, Pham et al. 2019)",
+    )
+    group.add_argument(
+        "--translation-weight",
+        type=non_negative_float,
+        default=d["translation_weight"],
+        help="with --fusion translation: weight of its loss in the training loss "
+        f"(default: {d['translation_weight']})",
+    )
+    group.add_argument(
         "--modalities",
         nargs="+",
         choices=MODALITY_NAMES,

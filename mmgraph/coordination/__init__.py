@@ -1,8 +1,9 @@
 """Coordinated and joint multimodal representations.
 
 Coordinated: per-modality projections into one shared space, aligned by a loss. Joint: a
-multimodal autoencoder whose one code is computed from any subset of modalities, and a
-multimodal deep Boltzmann machine, a generative model that infers a missing modality.
+multimodal autoencoder whose one code is computed from any subset of modalities, a
+multimodal deep Boltzmann machine, a generative model that infers a missing modality, and a
+translation head whose code, from one source modality, is trained to decode the others.
 
 Every loss takes two embeddings of the same nodes and a bool ``mask`` of the nodes where both
 modalities are present; only those nodes form pairs (and negatives). Build a loss by name with
@@ -37,6 +38,7 @@ from mmgraph.coordination.structure import (
     sample_triplets,
     structure_preserving_loss,
 )
+from mmgraph.coordination.translation import TranslationFusion, TranslationLoss
 from mmgraph.fusion.base import canonical_order
 from mmgraph.resolver import resolve
 
@@ -109,6 +111,8 @@ __all__ = [
     "MultimodalDBM",
     "RankingLoss",
     "StructurePreservingLoss",
+    "TranslationFusion",
+    "TranslationLoss",
     "build_coordination",
     "canonical_correlations",
     "cca_loss",

@@ -36,10 +36,11 @@ FUSION_HEADS: dict[str, type[FusionHead]] = {
 }
 """Fusion heads by name, read through :func:`mmgraph.resolver.resolve`. A new head is one line
 here (or ``@register(FUSION_HEADS, "name")`` on its class). The joint autoencoder head,
-:class:`mmgraph.coordination.AutoencoderFusion`, and the multimodal DBM head,
-:class:`mmgraph.coordination.BoltzmannFusion`, register themselves as ``"autoencoder"`` and
-``"boltzmann"`` when :mod:`mmgraph.coordination` (the layer above, which they build on) is
-imported."""
+:class:`mmgraph.coordination.AutoencoderFusion`, the multimodal DBM head,
+:class:`mmgraph.coordination.BoltzmannFusion`, and the translation head,
+:class:`mmgraph.coordination.TranslationFusion`, register themselves as ``"autoencoder"``,
+``"boltzmann"`` and ``"translation"`` when :mod:`mmgraph.coordination` (the layer above,
+which they build on) is imported."""
 
 
 def build_fusion(

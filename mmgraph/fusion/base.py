@@ -228,6 +228,10 @@ class FusionHead(nn.Module):
     takes_sequences: ClassVar[bool] = False
     """Whether the head fuses per-node sequences ``[N, T, d]`` instead of vectors ``[N, d]``."""
 
+    has_auxiliary_loss: ClassVar[bool] = False
+    """Whether the head has a loss of its own, :meth:`auxiliary_loss`, that a model adds to its
+    training loss (e.g. the translation head's reconstruction of the other modalities)."""
+
     @classmethod
     def auto_options(cls, in_channels: Mapping[str, int], options: Mapping[str, Any]) -> dict:
         """Options the head chooses from its input sizes where ``options`` leaves them out.
@@ -249,6 +253,17 @@ class FusionHead(nn.Module):
     def reset_parameters(self) -> None:
         """Re-initialise all parameters."""
         raise NotImplementedError
+
+    def auxiliary_loss(
+        self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
+    ) -> Tensor:
+        """The head's own loss, already weighted, for heads with :attr:`has_auxiliary_loss`.
+
+        Args:
+            xs (Mapping[str, Tensor]): The modality embeddings the head fuses.
+            masks (Mapping[str, Tensor], optional): Their presence masks. (default: all present)
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no auxiliary loss")
 
     def prepare(
         self,

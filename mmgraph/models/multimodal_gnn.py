@@ -147,8 +147,12 @@ class MultimodalGNN(nn.Module):
 
     @property
     def has_auxiliary_loss(self) -> bool:
-        """Whether training adds :meth:`auxiliary_loss` (a coordination loss)."""
-        return self.coordination_loss is not None
+        """Whether training adds :meth:`auxiliary_loss`.
+
+        It does with a coordination loss, or a fusion head with the ``has_auxiliary_loss``
+        flag (e.g. translation).
+        """
+        return self.coordination_loss is not None or _fusion_has_loss(self.fusion)
 
     @property
     def num_hops(self) -> int:
@@ -335,16 +339,27 @@ class MultimodalGNN(nn.Module):
     def auxiliary_loss(
         self, batch: Data, embeddings: tuple[dict[str, Tensor], dict[str, Tensor]] | None = None
     ) -> Tensor:
-        """The weighted coordination loss between the modality embeddings (0 without one)."""
+        """The weighted auxiliary losses (0 without any).
+
+        The coordination loss between the modality embeddings (times
+        ``coordination_weight``), plus the fusion head's own loss when it has the
+        ``has_auxiliary_loss`` flag (its ``auxiliary_loss(xs, masks)``, weighted by the head).
+        """
         xs, masks = embeddings if embeddings is not None else self.modality_embeddings(batch)
+        fusion_loss = None
+        if _fusion_has_loss(self.fusion):  # a FusionHead with the flag
+            fusion_loss = self.fusion.auxiliary_loss(xs, masks)  # type: ignore[operator]
         if self.coordination_loss is None or self.projection is None:
+            if fusion_loss is not None:
+                return fusion_loss
             first = next(iter(xs.values()))
             return torch.zeros((), dtype=first.dtype, device=first.device)
         zs = self.projection(xs)
         needs_edge_index = getattr(self.coordination_loss, "needs_edge_index", False)
         kwargs = {"edge_index": batch.edge_index} if needs_edge_index else {}
         loss = pairwise_coordination_loss(self.coordination_loss, zs, masks, **kwargs)
-        return self.config.coordination_weight * loss
+        loss = self.config.coordination_weight * loss
+        return loss if fusion_loss is None else loss + fusion_loss
 
     def forward(
         self, batch: Data, return_aux: bool = False, seeds_only: bool | None = None
@@ -396,6 +411,11 @@ class MultimodalGNN(nn.Module):
             f"fusion={c.fusion!r}, aggregator={c.aggregator!r}, hidden={c.hidden}, "
             f"num_layers={c.num_layers}, head={c.head!r}, num_classes={c.num_classes})"
         )
+
+
+def _fusion_has_loss(fusion: nn.Module) -> bool:
+    """Whether the fusion head has a loss of its own (its ``has_auxiliary_loss`` flag)."""
+    return bool(getattr(fusion, "has_auxiliary_loss", False))
 
 
 def _check_hops(batch: Data, needed: int, what: str) -> None:

@@ -31,7 +31,8 @@ class SupervisedObjective:
     """Cross-entropy on the labelled training nodes among a batch's seed nodes.
 
     When the model has an auxiliary loss (``model.has_auxiliary_loss``, e.g. a coordination
-    loss between modalities), it is added: the model is then called as
+    loss between modalities, or the translation head's loss), it is added: the model is then
+    called as
     ``model(batch, return_aux=True) -> (logits, aux_loss)``.
 
     Args:

@@ -48,6 +48,9 @@ _MODEL: dict[str, Any] = {
     "coordination": None,
     "coordination_weight": 0.1,
     "coordination_dim": 32,
+    "source": None,
+    "cycle": False,
+    "translation_weight": 1.0,
 }
 
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -161,13 +164,26 @@ MUTAG's folds (``benchmarks/results/subgraph.md``). Not yet re-chosen across dat
 ``benchmarks/defaults.py`` (its ``graph`` family has not run)."""
 
 _AGGREGATORS = ("mean", "gcn", "ggnn", "gin")
-_FUSIONS = ("concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "autoencoder")
+_FUSIONS = (
+    "concat",
+    "product",
+    "bilinear",
+    "tfn",
+    "lowrank",
+    "gated",
+    "late",
+    "autoencoder",
+    "translation",
+)
+_TRANSLATION = ("source", "cycle", "translation_weight")
+"""The options of ``fusion="translation"`` (its ``fusion_options``)."""
 _MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
     "aggregator": ("auto", *_AGGREGATORS),
     "fusion": _FUSIONS,
     "head": ("linear", "conv"),
     "numeric_scaling": ("auto", "standard", "none"),
     "coordination": (None, "cosine", "ranking", "structure", "infonce", "cca"),
+    "source": (None, "text", "image", "attributes"),
 }
 
 _DESIGN = ("layers", "head", "modality_dim")
@@ -226,7 +242,14 @@ def check_value(task: str, name: str, value: Any, where: str) -> None:
 
 
 _PROBABILITIES = ("dropout", "head_dropout")
-_AT_LEAST_ZERO = ("weight_decay", "coordination_weight", "pretrain_epochs", "seed", "modality_dim")
+_AT_LEAST_ZERO = (
+    "weight_decay",
+    "coordination_weight",
+    "translation_weight",
+    "pretrain_epochs",
+    "seed",
+    "modality_dim",
+)
 
 
 def _bounds(name: str) -> tuple[float | None, float | None, str]:
@@ -303,6 +326,17 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
             coordination_weight=options["coordination_weight"],
             coordination_dim=options["coordination_dim"],
         )
+    if options["fusion"] == "translation":
+        # without a source, the head's auto_options chooses one (recorded in the run)
+        model["fusion_options"] = {k: options[k] for k in _TRANSLATION if options[k] is not None}
+    else:
+        given = [k for k in _TRANSLATION if options[k] != _MODEL[k]]
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            raise InputError(
+                f"Options of --fusion translation given with fusion {options['fusion']!r}: "
+                f"{flags} ({', '.join(given)}); drop them, or use --fusion translation"
+            )
     return model
 
 
@@ -541,6 +575,9 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     for key, option in _MODEL_KEYS.items():
         if key in model:
             out[option] = model[key]
+    fusion_options = model.get("fusion_options")
+    if model.get("fusion") == "translation" and isinstance(fusion_options, Mapping):
+        out.update({k: fusion_options[k] for k in _TRANSLATION if k in fusion_options})
     if "missing_indicator" in model:
         out["no_missing_indicator"] = not model["missing_indicator"]
     subgraph = doc.get("subgraph") or {}

@@ -305,3 +305,43 @@ def test_train_with_the_gcn_recipe_options(card: Path, tmp_path: Path, capsys) -
     assert "use head='linear' with it" in capsys.readouterr().err
     assert main([*args, "--modality-dim", "-3"]) == 2
     assert "expected a positive int <= 65536, 0 or 'none' (got '-3')" in capsys.readouterr().err
+
+
+def test_train_with_translation_fusion(card: Path, tmp_path: Path, capsys) -> None:
+    import yaml
+
+    from mmgraph.tune.options import options_from_run_config
+
+    out = tmp_path / "translation"
+    args = ["train", "--data", "synthetic", "--fusion", "translation", "--source", "text"]
+    args += ["--cycle", "--translation-weight", "0.5", "--text-encoder", "hashing"]
+    args += ["--image-encoder", "none", "--epochs", "2", "--layers", "1", "--head", "linear"]
+    args += ["--hidden", "8", "--modality-dim", "8", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    doc = yaml.safe_load((out / "config.yaml").read_text())
+    model = doc["model"]
+    assert model["fusion"] == "translation"
+    assert model["fusion_options"] == {"source": "text", "cycle": True, "translation_weight": 0.5}
+    options = options_from_run_config(doc)  # --config run/config.yaml reruns the same head
+    assert (options["source"], options["cycle"], options["translation_weight"]) == (
+        "text",
+        True,
+        0.5,
+    )
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    small = ["train", "--data", str(card), "--text-encoder", "hashing", "--image-encoder"]
+    small += ["none", "--epochs", "1", "--quiet", "--out", str(tmp_path / "bad")]
+    bad_source = ["--fusion", "translation", "--modalities", "text", "attributes"]
+    assert main([*small, *bad_source, "--source", "image"]) == 2
+    assert "Expected 'source' to be one of the modalities ['text', 'attributes'] (got 'image')" in (
+        capsys.readouterr().err
+    )
+    assert main([*small, "--fusion", "translation", "--modalities", "text"]) == 2
+    assert "at least one other modality" in capsys.readouterr().err
+    assert main([*small, "--source", "text"]) == 2  # the default fusion is concat
+    assert "Options of --fusion translation given with fusion 'concat': --source" in (
+        capsys.readouterr().err
+    )
+    assert main([*small, "--fusion", "translation", "--source", "audio"]) == 2
+    assert "invalid choice: 'audio'" in capsys.readouterr().err

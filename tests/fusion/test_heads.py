@@ -229,6 +229,7 @@ def test_build_fusion_by_name() -> None:
         "gated",
         "late",
         "mvlstm",
+        "translation",
     }
     head = build_fusion("lowrank", IN_CHANNELS, out_channels=7, rank=2)
     assert isinstance(head, LowRankFusion)

@@ -101,7 +101,12 @@ FLAG: st.SearchStrategy[list[str]] = st.just([])
 
 MODEL = {
     "--aggregator": choice(["auto", "sum", "mean", "gcn", "ggnn", "gin"]),
-    "--fusion": choice(["concat", "product", "bilinear", "tfn", "lowrank", "gated", "late"]),
+    "--fusion": choice(
+        ["concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "translation"]
+    ),
+    "--source": choice(["text", "image", "attributes"]),
+    "--cycle": FLAG,
+    "--translation-weight": numbers(["0", "1"]),
     "--modalities": many(["text", "image", "attributes"]),
     "--hidden": numbers(["4", "8"], huge=True),
     "--layers": numbers(["1", "2", "3"], huge=True),
