@@ -294,8 +294,25 @@ class MultimodalGNN(nn.Module):
         the embeddings of its seeds only, ``[batch_size, hidden]``, computed with trimmed
         layers (:mod:`mmgraph.nn.trim`): equal to the first rows of the full output, faster.
         """
+        return self._encode(batch, seeds_only, self._embeddings(batch))
+
+    def encode_with_aux(self, batch: Data, seeds_only: bool = False) -> tuple[Tensor, Tensor]:
+        """:meth:`encode` and the auxiliary loss (:meth:`auxiliary_loss`) of one pass.
+
+        For objectives without labels that train the model through its embeddings.
+        """
+        embeddings = self._embeddings(batch)
+        h = self._encode(batch, seeds_only, embeddings)
+        return h, self.auxiliary_loss(batch, embeddings)
+
+    def _encode(
+        self,
+        batch: Data,
+        seeds_only: bool,
+        embeddings: tuple[dict[str, Tensor], dict[str, Tensor]],
+    ) -> Tensor:
         _check_hops(batch, self.config.num_layers, "the aggregator layers")
-        h = self.aggregate(self.fuse(batch), batch, seeds_only)
+        h = self.aggregate(self.fuse(batch, embeddings), batch, seeds_only)
         sizes = _sampled_sizes(batch) if seeds_only else None
         return h if sizes is None else h[: sizes[0][0]]
 

@@ -132,23 +132,35 @@ class Node2VecObjective:
         return torch.randperm(n, generator=self.generator)[: self.num_start_nodes]
 
     def __call__(self, model: nn.Module, batch: Data) -> Tensor:
-        """The skip-gram loss of ``model.encode(batch)`` over fresh walks on ``batch``."""
+        """The skip-gram loss of ``model.encode(batch)`` over fresh walks on ``batch``.
+
+        A model with an auxiliary loss (``has_auxiliary_loss``: a coordination loss, or a
+        fusion head's own such as translation's) gets it added, as in supervised training.
+        """
         encode = getattr(model, "encode", None)
         if not callable(encode):
             raise TypeError(
                 f"{type(model).__name__} has no 'encode(batch) -> [N, D]' method: the "
                 "node2vec objective trains encoders"
             )
-        h = encode(batch)
+        aux = None
+        if getattr(model, "has_auxiliary_loss", False):  # coordination, a head's own loss
+            h, aux = model.encode_with_aux(batch)  # type: ignore[operator]
+        else:
+            h = encode(batch)
         walks = self.sampler(batch).sample(self.start_nodes(batch))
         if self.normalize:
             h = nn.functional.normalize(h, dim=-1)
         if self.temperature != 1.0:
             # Scale one side only: every score is a product of two rows.
-            return walk_skipgram_loss(
+            loss = walk_skipgram_loss(
                 walks.walks, walks.negatives, h / self.temperature, h, self.walks.context_size
             )
-        return walk_skipgram_loss(walks.walks, walks.negatives, h, None, self.walks.context_size)
+        else:
+            loss = walk_skipgram_loss(
+                walks.walks, walks.negatives, h, None, self.walks.context_size
+            )
+        return loss if aux is None else loss + aux
 
     def __repr__(self) -> str:
         w = self.walks

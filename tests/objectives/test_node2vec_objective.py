@@ -125,3 +125,26 @@ def test_sampled_subgraphs_are_walked_both_ways() -> None:
     config = TrainConfig(epochs=2, batch_size=32, fanouts=[5, 5], patience=None, progress=False)
     trainer = Trainer(model, config).fit(graph, objective=objective)
     assert len(trainer.history) == 2 and trainer.history[-1]["train_loss"] > 0
+
+
+def test_a_models_auxiliary_loss_is_added_to_the_walk_loss() -> None:
+    graph = community_graph()
+    graph.x_text = torch.randn(graph.num_nodes, 5, generator=torch.Generator().manual_seed(0))
+    graph.text_present = torch.rand(graph.num_nodes) < 0.8
+    model = encoder(graph, coordination="cosine", coordination_weight=2.0).eval()
+    assert model.has_auxiliary_loss
+    settings = {"walk_length": 6, "context_size": 3, "num_negatives": 2, "normalize": False}
+    loss = Node2VecObjective(**settings, seed=0)(model, graph)
+    twin = Node2VecObjective(**settings, seed=0)
+    batch = twin.sampler(graph).sample(twin.start_nodes(graph))
+    walk = walk_skipgram_loss(batch.walks, batch.negatives, model.encode(graph), None, 3)
+    aux = model.auxiliary_loss(graph)
+    assert aux.item() > 0
+    assert loss.item() == pytest.approx(walk.item() + aux.item(), rel=1e-6)
+    h, same = model.encode_with_aux(graph)
+    torch.testing.assert_close(h, model.encode(graph))
+    torch.testing.assert_close(same, aux)
+    # the projections into the coordinated space get a gradient (they did not before)
+    loss.backward()
+    assert model.projection is not None
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.projection.parameters())
