@@ -209,12 +209,6 @@ class ModelConfig(ConfigBase):
                 f"Unknown sequence_encoder {self.sequence_encoder!r}; expected one of "
                 f"{list(SEQUENCE_ENCODERS)}"
             )
-        if "sequence" in self.modalities and not self.sequence_views:
-            raise ValueError(
-                "The 'sequence' modality needs 'sequence_views' (the views of a step and their "
-                "sizes, e.g. {'posts': 1, 'likes': 1}): build the config with "
-                "`ModelConfig.for_graph(graph)`"
-            )
         if self.aggregator.lower() not in AGGREGATORS and self.aggregator != AUTO:
             raise ValueError(
                 f"Unknown aggregator {self.aggregator!r}; expected one of "

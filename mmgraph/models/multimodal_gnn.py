@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -85,6 +85,11 @@ class MultimodalGNN(nn.Module):
         - **output:** logits :math:`(N, \text{num\_classes})`; :meth:`encode`:
           :math:`(N, \text{hidden})`
     """
+
+    feeds_sequences: ClassVar[bool] = True
+    """Whether the model gives a fusion head with the ``takes_sequences`` flag its per-view
+    sequences (:func:`~mmgraph.models.sequences.sequence_inputs`), so that such a head (the
+    MV-LSTM) can be chosen by name, as ``--fusion`` does."""
 
     def __init__(
         self,

@@ -30,7 +30,16 @@ def build_sequence_encoder(config: ModelConfig) -> SequenceEncoder:
 
     For a fusion head that fuses sequences, a parameter-free one whose scaled steps the model
     reads (:meth:`~mmgraph.encoders.SequenceEncoder.steps`).
+
+    Raises:
+        InputError: ``config`` lacks the views of the sequence steps.
     """
+    if not config.sequence_views:
+        raise InputError(
+            "The 'sequence' modality needs 'sequence_views' (the views of a step and their "
+            "sizes, e.g. {'posts': 1, 'likes': 1}): build the config with "
+            "`ModelConfig.for_graph(graph)`"
+        )
     d = sum(config.sequence_views.values())
     if takes_sequences(config):
         return SequenceEncoder(d, kind="mean", log1p=config.sequence_log1p)

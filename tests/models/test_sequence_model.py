@@ -116,7 +116,7 @@ def test_mvlstm_without_a_sequence_says_what_to_do() -> None:
     g = toy_graph()
     with pytest.raises(InputError, match="no 'sequence' modality .* 'synthetic-activity'"):
         MultimodalGNN.from_graph(g, fusion="mvlstm", modalities=["text", "attributes"])
-    with pytest.raises(ValueError, match="needs 'sequence_views'"):
-        ModelConfig(modalities=["sequence"])
+    with pytest.raises(InputError, match="needs 'sequence_views'"):
+        MultimodalGNN.from_config(ModelConfig(modalities=["sequence"]))
     with pytest.raises(ValueError, match="Unknown sequence_encoder 'rnn'"):
         ModelConfig(sequence_encoder="rnn")
