@@ -25,16 +25,25 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
-from mmgraph.coordination import COORDINATION_LOSSES  # registers "autoencoder", "boltzmann"
-from mmgraph.fusion import FUSION_HEADS
+from mmgraph.coordination import COORDINATION_LOSSES  # registers "autoencoder", "boltzmann", ...
+from mmgraph.encoders import SEQUENCE_ENCODERS
+from mmgraph.fusion import FUSION_HEADS, MVLSTM_TOPOLOGIES
+from mmgraph.models import MultimodalGNN
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES as MODALITY_NAMES
 
 AGGREGATOR_NAMES = ("auto", *AGGREGATORS)
-FUSION_NAMES = tuple(n for n, h in FUSION_HEADS.items() if not getattr(h, "takes_sequences", False))
-"""The fusion heads of the registry that take one vector per modality (their
-``takes_sequences`` flag is off: not ``mvlstm``, whose inputs are per-node sequences)."""
+FUSION_NAMES = tuple(
+    n
+    for n, h in FUSION_HEADS.items()
+    if MultimodalGNN.feeds_sequences or not getattr(h, "takes_sequences", False)
+)
+"""The fusion heads of the registry the model can feed: those that take one vector per
+modality, and those that fuse sequences (their ``takes_sequences`` flag, as ``mvlstm``) when
+the model gives them sequences (its ``feeds_sequences`` flag)."""
+SEQUENCE_ENCODER_NAMES = SEQUENCE_ENCODERS
+MVLSTM_TOPOLOGY_NAMES = tuple(MVLSTM_TOPOLOGIES)
 COORDINATION_NAMES = tuple(COORDINATION_LOSSES)
 HEAD_NAMES = ("linear", "conv")
 NUMERIC_SCALING_NAMES = ("auto", "standard", "none")
@@ -131,6 +140,28 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
         default=d["translation_weight"],
         help="with --fusion translation: weight of its loss in the training loss "
         f"(default: {d['translation_weight']})",
+    )
+    group.add_argument(
+        "--sequence-encoder",
+        choices=SEQUENCE_ENCODER_NAMES,
+        default=d["sequence_encoder"],
+        help="how a sequence (such as daily activity) becomes a vector: a GRU, an LSTM, a 1-D "
+        "convolution or the mean of its steps; --fusion mvlstm reads the steps instead "
+        f"(default: {d['sequence_encoder']})",
+    )
+    group.add_argument(
+        "--mvlstm-topology",
+        choices=MVLSTM_TOPOLOGY_NAMES,
+        default=d["mvlstm_topology"],
+        help="with --fusion mvlstm: which past hidden units feed a view's gates (alpha: its "
+        "own, beta: the other views'): view_specific (1, 0), coupled (0, 1), fully_connected "
+        "(1, 1) or hybrid (1, 0.5) (default: hybrid)",
+    )
+    group.add_argument(
+        "--mvlstm-gates",
+        action="store_true",
+        help="with --fusion mvlstm: learn alpha and beta as soft gates, starting from the "
+        "topology's values",
     )
     group.add_argument(
         "--modalities",

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from mmgraph.data.convert import from_data, from_networkx, to_data, to_networkx
 from mmgraph.data.edges import coalesce_typed, make_undirected
-from mmgraph.data.graph import MISSING_CODE, MODALITIES, UNLABELLED, MultimodalGraph
+from mmgraph.data.graph import (
+    MISSING_CODE,
+    MODALITIES,
+    UNLABELLED,
+    MultimodalGraph,
+    pad_sequences,
+    step_mask,
+)
 from mmgraph.data.loaders import (
     load_card,
     load_planetoid,
@@ -38,7 +45,9 @@ __all__ = [
     "load_twibot",
     "load_webkb",
     "make_undirected",
+    "pad_sequences",
     "save_card",
+    "step_mask",
     "stratified_split",
     "summarize",
     "to_data",

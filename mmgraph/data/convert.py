@@ -20,7 +20,8 @@ def to_networkx(graph: MultimodalGraph) -> nx.MultiDiGraph:
 
     Nodes are keyed by ``node_id`` (or their index) and carry ``index``, ``text``, ``image``
     (a path or a ``[C, H, W]`` tensor), ``numeric`` (``{name: float}``, NaN kept),
-    ``categorical`` (``{name: value or None}``), ``label`` (class name or :obj:`None`),
+    ``categorical`` (``{name: value or None}``), ``sequence`` (the node's steps
+    ``[T_i, d]``), ``label`` (class name or :obj:`None`),
     ``split`` and ``present`` (``{modality: bool}``). Edges carry ``relation`` and ``weight``
     where the graph has them. Graph-level metadata lands in ``G.graph``.
     """
@@ -47,6 +48,8 @@ def to_networkx(graph: MultimodalGraph) -> nx.MultiDiGraph:
                 attrs[m] = value[i].clone()
             elif m == "numeric":
                 attrs[m] = dict(zip(num_names, value[i].tolist()))
+            elif m == "sequence":
+                attrs[m] = value[i, : int(graph.sequence_length[i])].clone()
             else:
                 vocabs = graph.categorical_vocabs
                 row = value[i].tolist()
@@ -88,10 +91,10 @@ def from_networkx(
     """Build a :class:`MultimodalGraph` from a networkx graph.
 
     Reads the node attributes :func:`to_networkx` writes (``text``, ``image``, ``numeric``,
-    ``categorical``, ``present``, ``split`` and ``label``), any of which may be absent, and
-    the edge attributes ``relation`` and ``weight``. An undirected graph gives both directions
-    of every edge. Nodes are ordered by their ``index`` attribute when every node has one,
-    else in the graph's order.
+    ``categorical``, ``sequence``, ``present``, ``split`` and ``label``), any of which may be
+    absent, and the edge attributes ``relation`` and ``weight``. An undirected graph gives
+    both directions of every edge. Nodes are ordered by their ``index`` attribute when every
+    node has one, else in the graph's order.
 
     Args:
         g (networkx.Graph): Any networkx graph.
@@ -150,6 +153,11 @@ def from_networkx(
         kwargs["categorical"] = torch.tensor(codes, dtype=torch.long)
         kwargs["categorical_names"] = names
         kwargs["categorical_vocabs"] = vocabs
+
+    if any("sequence" in a for _, a in nodes):
+        kwargs["sequence"] = [a.get("sequence") for _, a in nodes]
+        kwargs["sequence_names"] = meta.get("sequence_names")
+        kwargs["sequence_sizes"] = meta.get("sequence_sizes")
 
     labels = [a.get(label) for _, a in nodes]
     if any(v is not None for v in labels):

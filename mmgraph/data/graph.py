@@ -23,7 +23,7 @@ MODALITY_FIELDS: tuple[str, ...] = tuple(
 )
 """The node fields a :class:`MultimodalGraph` can hold, in canonical order: the modalities of
 :data:`mmgraph.resolver.MODALITIES`, with ``"attributes"`` split into its fields
-(``text``, ``image``, ``numeric``, ``categorical``)."""
+(``text``, ``image``, ``numeric``, ``categorical``, ``sequence``)."""
 
 MODALITIES = MODALITY_FIELDS  # alias: mmgraph.MODALITIES, mmgraph.data.MODALITIES
 
@@ -42,6 +42,8 @@ _META_KEYS = (
     "categorical_vocabs",
     "relation_names",
     "image_root",
+    "sequence_names",
+    "sequence_sizes",
 )
 
 
@@ -77,12 +79,61 @@ def _normalise_text(value: Any) -> str | list[str] | None:
     )
 
 
+def pad_sequences(sequences: Sequence[Any], dim: int | None = None) -> tuple[Tensor, Tensor]:
+    """Pad ragged per-node sequences into one tensor, with the length of each.
+
+    Args:
+        sequences (Sequence): One ``[T_i, d]`` float tensor (or nested list) per node; an
+            empty one or :obj:`None` for a node without steps.
+        dim (int, optional): The step size ``d`` when no node has a step. (default: :obj:`None`)
+
+    Returns:
+        ``(sequence [N, max T_i, d], length [N])``: steps in order from the start, zeros after
+        each node's last step.
+
+    Raises:
+        ValueError: A sequence is not ``[T, d]``, or the sizes ``d`` differ.
+    """
+    rows: list[Tensor] = []
+    for i, value in enumerate(sequences):
+        if value is None:
+            rows.append(torch.zeros(0, 0))
+            continue
+        x = torch.as_tensor(value, dtype=torch.float)
+        if x.numel() == 0:
+            x = x.reshape(0, x.size(-1) if x.dim() == 2 else 0)
+        if x.dim() != 2:
+            raise ValueError(
+                f"Expected the sequence of node {i} to have shape [T, d] (got {list(x.shape)}); "
+                "give one row of d values per step (x.unsqueeze(-1) for one value per step)"
+            )
+        rows.append(x)
+    widths = {x.size(1) for x in rows if x.size(0) > 0}
+    if len(widths) > 1:
+        raise ValueError(
+            f"Expected every node's steps to have the same size d (got sizes {sorted(widths)}); "
+            "pad or split the values so that every step has d values"
+        )
+    d = widths.pop() if widths else (dim or 1)
+    length = torch.tensor([x.size(0) for x in rows], dtype=torch.long)
+    out = torch.zeros(len(rows), int(length.max()) if len(rows) else 0, d)
+    for i, x in enumerate(rows):
+        if x.size(0):
+            out[i, : x.size(0)] = x
+    return out, length
+
+
 def _has_text(value: str | list[str] | None) -> bool:
     if value is None:
         return False
     if isinstance(value, str):
         return bool(value.strip())
     return any(t.strip() for t in value)
+
+
+def step_mask(length: Tensor, steps: int) -> Tensor:
+    """The bool mask ``[N, steps]`` of the steps ``t < length[i]`` of each node."""
+    return torch.arange(steps, device=length.device) < length.unsqueeze(1)
 
 
 class MultimodalGraph(Data):
@@ -101,15 +152,26 @@ class MultimodalGraph(Data):
     * ``numeric``: a float tensor ``[N, F]`` with ``NaN`` where a value is missing.
     * ``categorical``: an integer tensor ``[N, C]`` of codes; code ``0`` is reserved for
       missing and code ``i + 1`` stands for ``categorical_vocabs[c][i]``.
+    * ``sequence``: a float tensor ``[N, T, d]`` of steps in time order, with
+      ``sequence_length`` (long ``[N]``, in ``[0, T]``): node ``i`` has steps
+      ``sequence[i, :sequence_length[i]]``, the rest is padding that nothing reads. A list
+      of ragged ``[T_i, d]`` tensors is padded (:func:`pad_sequences`). The ``d`` values of a
+      step form *views* (channels such as posts, replies, likes per day), named by
+      ``sequence_names`` with ``sequence_sizes`` values each (default: one view
+      ``sequence_<j>`` per value).
 
     Each modality has a presence mask ``<modality>_present`` (bool ``[N]``): given, or derived
     (non-empty text, a non-``None`` path or any image tensor, a non-NaN numeric value, a
-    non-missing categorical code).
+    non-missing categorical code, at least one step).
 
     Args:
         edge_index (torch.Tensor, optional): Edges ``[2, E]`` (integer, in ``[0, N)``).
         num_nodes (int, optional): Number of nodes; inferred from the node fields when not set.
-        text, image, numeric, categorical: The modalities, see above.
+        text, image, numeric, categorical, sequence: The modalities, see above.
+        sequence_length (torch.Tensor, optional): Steps of each node's sequence ``[N]``
+            (default: all ``T`` steps of a tensor; the lengths of a list).
+        sequence_names (Sequence[str], optional): Name of each view of the sequence steps.
+        sequence_sizes (Sequence[int], optional): Values of each view (default: 1 each).
         presence (Mapping[str, torch.Tensor], optional): Presence masks per modality, where
             they cannot be derived from the values. (default: :obj:`None`)
         edge_type (torch.Tensor, optional): Relation of each edge ``[E]``, in
@@ -131,7 +193,8 @@ class MultimodalGraph(Data):
         **kwargs: Further attributes, stored as in :class:`~torch_geometric.data.Data`.
 
     Shapes:
-        N nodes, E edges, F numeric features, C categorical columns.
+        N nodes, E edges, F numeric features, C categorical columns, T steps of
+        ``d`` values.
     """
 
     name = _meta_property("name", "Name of the data set.")
@@ -142,6 +205,8 @@ class MultimodalGraph(Data):
     categorical_vocabs = _meta_property("categorical_vocabs", "Values of each categorical column.")
     relation_names = _meta_property("relation_names", "Name of each relation (edge type).")
     image_root = _meta_property("image_root", "Folder that relative image paths resolve against.")
+    sequence_names = _meta_property("sequence_names", "Name of each view of the sequence steps.")
+    sequence_sizes = _meta_property("sequence_sizes", "Values per step of each sequence view.")
 
     def __init__(
         self,
@@ -152,6 +217,8 @@ class MultimodalGraph(Data):
         image: Tensor | Sequence[str | None] | None = None,
         numeric: Tensor | None = None,
         categorical: Tensor | None = None,
+        sequence: Tensor | Sequence[Any] | None = None,
+        sequence_length: Tensor | None = None,
         presence: Mapping[str, Tensor] | None = None,
         edge_type: Tensor | None = None,
         edge_weight: Tensor | None = None,
@@ -168,17 +235,26 @@ class MultimodalGraph(Data):
         relation_names: Sequence[str] | None = None,
         name: str | None = None,
         image_root: str | None = None,
+        sequence_names: Sequence[str] | None = None,
+        sequence_sizes: Sequence[int] | None = None,
         validate: bool = True,
         **kwargs: Any,
     ) -> None:
         meta = dict(kwargs.pop("meta", None) or {})
         super().__init__(edge_index=edge_index, y=y, **kwargs)
         self.meta = meta
+        if sequence is not None and not isinstance(sequence, Tensor):
+            sequence, ragged_length = pad_sequences(sequence)
+            sequence_length = ragged_length if sequence_length is None else sequence_length
+        elif isinstance(sequence, Tensor) and sequence_length is None and sequence.dim() == 3:
+            sequence_length = torch.full((sequence.size(0),), sequence.size(1), dtype=torch.long)
         given = {
             "text": text,
             "image": image,
             "numeric": numeric,
             "categorical": categorical,
+            "sequence": sequence,
+            "sequence_length": sequence_length,
             "edge_type": edge_type,
             "edge_weight": edge_weight,
             "train_mask": train_mask,
@@ -204,11 +280,21 @@ class MultimodalGraph(Data):
             ("categorical_vocabs", categorical_vocabs),
             ("relation_names", relation_names),
             ("image_root", image_root),
+            ("sequence_names", sequence_names),
+            ("sequence_sizes", sequence_sizes),
         )
         for key, value in meta_given:
             if value is not None:
-                if key in ("class_names", "numeric_names", "categorical_names", "relation_names"):
+                if key in (
+                    "class_names",
+                    "numeric_names",
+                    "categorical_names",
+                    "relation_names",
+                    "sequence_names",
+                ):
                     value = [str(v) for v in value]
+                elif key == "sequence_sizes":
+                    value = [int(v) for v in value]
                 elif key == "categorical_vocabs":
                     value = [[str(v) for v in vocab] for vocab in value]
                 setattr(self, key, value)
@@ -292,9 +378,41 @@ class MultimodalGraph(Data):
             return int(edge_index.max()) + 1
         return 0
 
+    @property
+    def sequence_views(self) -> dict[str, int]:
+        """Each view of the sequence steps and its number of values, in step order.
+
+        From ``sequence_names`` and ``sequence_sizes``; by default one view ``sequence_<j>``
+        per value. Empty without a sequence.
+        """
+        sequence = getattr(self, "sequence", None)
+        if not isinstance(sequence, Tensor) or sequence.dim() != 3:
+            return {}
+        names, sizes = self.sequence_names, self.sequence_sizes
+        if names is None:
+            return {f"sequence_{j}": 1 for j in range(sequence.size(2))}
+        return dict(zip(names, sizes if sizes is not None else [1] * len(names)))
+
+    def sequence_mask(self) -> Tensor:
+        """The bool mask ``[N, T]`` of the sequence steps each node has (``t < length``)."""
+        sequence = getattr(self, "sequence", None)
+        if sequence is None:
+            raise ValueError("The graph has no 'sequence' modality")
+        return step_mask(self.sequence_length, sequence.size(1))
+
     def _derive_presence(self, modality: str) -> Tensor:
         value = getattr(self, modality)
         n = self.num_nodes
+        if modality == "sequence":
+            length = getattr(self, "sequence_length", None)
+            if not isinstance(value, Tensor) or value.dim() != 3 or not isinstance(length, Tensor):
+                raise ValueError(
+                    f"Expected 'sequence' to be a float tensor of shape [N, T, d] with "
+                    f"'sequence_length' [N] (got {type(value).__name__} of shape "
+                    f"{list(getattr(value, 'shape', []))}); add a last dimension with "
+                    "x.unsqueeze(-1) for one value per step"
+                )
+            return length > 0
         if modality == "text":
             return torch.tensor([_has_text(v) for v in value], dtype=torch.bool)
         if modality == "image":
@@ -335,7 +453,7 @@ class MultimodalGraph(Data):
                 "labels, 'node_id' or 'num_nodes'"
             )
         self._validate_edges(n)
-        for key in (*MODALITY_FIELDS, "node_id"):
+        for key in (*MODALITY_FIELDS, "sequence_length", "node_id"):
             value = getattr(self, key, None)
             if value is not None and len(value) != n:
                 raise ValueError(
@@ -343,6 +461,7 @@ class MultimodalGraph(Data):
                     "node fields must all have the same length"
                 )
         self._validate_modalities(n)
+        self._validate_sequence(n)
         self._validate_labels(n)
         for key in (
             "train_mask",
@@ -477,6 +596,80 @@ class MultimodalGraph(Data):
                 raise ValueError(
                     f"Expected {categorical.size(1)} 'categorical_names' (one per column) "
                     f"(got {len(names)})"
+                )
+
+    def _validate_sequence(self, n: int) -> None:
+        sequence = getattr(self, "sequence", None)
+        if sequence is None:
+            return
+        if not isinstance(sequence, Tensor) or not sequence.is_floating_point():
+            raise TypeError(
+                "Expected 'sequence' to be a float tensor [N, T, d] (got "
+                f"{getattr(sequence, 'dtype', type(sequence).__name__)}); use `x.float()`"
+            )
+        if sequence.dim() != 3:
+            raise ValueError(
+                f"Expected 'sequence' to have shape [N, T, d] (got {list(sequence.shape)}); add "
+                "a last dimension with x.unsqueeze(-1) for one value per step"
+            )
+        length = getattr(self, "sequence_length", None)
+        if (
+            not isinstance(length, Tensor)
+            or length.is_floating_point()
+            or length.dtype == torch.bool
+        ):
+            raise TypeError(
+                "Expected 'sequence_length' to be an integer tensor [N] of step counts (got "
+                f"{getattr(length, 'dtype', type(length).__name__)})"
+            )
+        if length.shape != (n,):
+            raise ValueError(
+                f"Expected 'sequence_length' to have shape [{n}] (got {list(length.shape)})"
+            )
+        steps = sequence.size(1)
+        if n and (int(length.min()) < 0 or int(length.max()) > steps):
+            bad = int(length.min()) if int(length.min()) < 0 else int(length.max())
+            raise ValueError(
+                f"Found sequence length {bad} but the sequence has {steps} steps: lengths must "
+                f"be in [0, {steps}]"
+            )
+        valid = step_mask(length, steps)
+        finite = torch.isfinite(sequence).all(dim=2)
+        bad_steps = valid & ~finite
+        if bool(bad_steps.any()):
+            node, step = (int(v) for v in bad_steps.nonzero()[0])
+            raise ValueError(
+                f"Found NaN or infinite values in 'sequence' at node {node}, step {step}: fill "
+                "them or drop the step (steps are only counted up to 'sequence_length')"
+            )
+        present = getattr(self, "sequence_present", None)
+        if isinstance(present, Tensor) and present.shape == (n,):
+            if bool((present.bool() & (length == 0)).any()):
+                node = int((present.bool() & (length == 0)).nonzero()[0])
+                raise ValueError(
+                    f"Node {node} is marked present in 'sequence_present' but has no step "
+                    "(sequence_length 0): give it steps or mark it absent"
+                )
+        names, sizes = self.sequence_names, self.sequence_sizes
+        if sizes is not None and names is None:
+            raise ValueError("'sequence_sizes' is set without 'sequence_names': name the views")
+        if names is not None:
+            sizes = sizes if sizes is not None else [1] * len(names)
+            if len(sizes) != len(names) or any(s < 1 for s in sizes):
+                raise ValueError(
+                    f"Expected one positive size per sequence view (got names {names} and "
+                    f"sizes {sizes})"
+                )
+            if sum(sizes) != sequence.size(2):
+                raise ValueError(
+                    f"Expected the sequence views {dict(zip(names, sizes))} to hold the "
+                    f"{sequence.size(2)} values of a step (they hold {sum(sizes)}): fix "
+                    "'sequence_sizes'"
+                )
+            bad_names = [v for v in names if not v or "." in v]
+            if bad_names or len(set(names)) != len(names):
+                raise ValueError(
+                    f"Expected distinct, non-empty sequence view names without dots (got {names})"
                 )
 
     def _validate_labels(self, n: int) -> None:

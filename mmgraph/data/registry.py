@@ -22,6 +22,8 @@ DATA_ROOT_ENV = "MMGRAPH_DATA_ROOT"
 DATASETS: dict[str, str] = {
     "synthetic": "Seeded synthetic social graph of humans and bots with text, images, numeric "
     "and categorical attributes (no files needed)",
+    "synthetic-activity": "The synthetic social graph plus 28 days of activity per account "
+    "(posts, replies, likes per day: the sequence modality)",
     "cora": "Cora citations: 2,708 papers, bag-of-words, 7 classes, public Planetoid split",
     "citeseer": "CiteSeer citations: 3,327 papers, bag-of-words, 6 classes, public split",
     "cornell": "WebKB Cornell: 191 web pages with raw text, 5 classes, hyperlinks",
@@ -35,6 +37,14 @@ DATASETS: dict[str, str] = {
     "country-flags": "250 countries: flag images, names, numeric facts, land borders, 6 regions",
 }
 """Built-in data set names and a one-line description of each."""
+
+SYNTHETIC: dict[str, dict[str, Any]] = {
+    "synthetic": {},
+    "synthetic-activity": {"with_activity": True},
+}
+"""The built-in names drawn by :func:`~mmgraph.data.synthetic.make_social_graph`, and its
+options for each (``synthetic-activity`` is ``synthetic`` with the activity sequences; the
+other fields are the same)."""
 
 
 def _builtin_loaders() -> dict[str, tuple[str, Callable[..., MultimodalGraph | SubgraphDataset]]]:
@@ -79,8 +89,8 @@ def load_dataset(
     TwiBot-20 JSON file or a TwiBot-20/22 folder. Built-in names (case-insensitive, see
     :data:`DATASETS`) are read from their usual place under ``root``: ``planetoid/``,
     ``webkb/``, ``twibot20-sample/``, ``subgnn-synthetic/<name>``, ``tu/<NAME>``,
-    ``country-flags/``; ``synthetic`` needs no files and passes ``kwargs`` to
-    :func:`mmgraph.data.synthetic.make_social_graph`.
+    ``country-flags/``; ``synthetic`` and ``synthetic-activity`` need no files and pass
+    ``kwargs`` to :func:`mmgraph.data.synthetic.make_social_graph` (:data:`SYNTHETIC`).
 
     Args:
         name_or_path (str or Path): A built-in name or a path.
@@ -89,10 +99,10 @@ def load_dataset(
         **kwargs: Passed to the loader (for ``synthetic``: to ``make_social_graph``).
     """
     key = str(name_or_path).strip().lower()
-    if key == "synthetic":
+    if key in SYNTHETIC:
         from mmgraph.data.synthetic import make_social_graph
 
-        return make_social_graph(**kwargs)
+        return make_social_graph(**{**SYNTHETIC[key], **kwargs})
     path = Path(name_or_path).expanduser()
     if key not in DATASETS and path.exists():
         return load_path(path, **kwargs)

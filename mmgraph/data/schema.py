@@ -29,6 +29,7 @@ class GraphSchema(ConfigBase):
     relation_names: list[str] | None = None
     class_names: list[str] | None = None
     positive_class: int | None = None
+    sequence_views: dict[str, int] | None = None
 
     @classmethod
     def of(cls, graph: MultimodalGraph) -> GraphSchema:
@@ -61,6 +62,7 @@ class GraphSchema(ConfigBase):
             relation_names=relation_names,
             class_names=class_names,
             positive_class=graph.positive_class,
+            sequence_views=graph.sequence_views or None,
         )
 
 
@@ -73,13 +75,17 @@ def conform(graph: MultimodalGraph, schema: GraphSchema) -> MultimodalGraph:
     the trained cardinality, which the :class:`~mmgraph.encoders.AttributeEncoder` reads as
     "unknown"); relations are remapped
     by name (an unknown relation is an error); labels are remapped by class name (a class
-    the schema lacks is an error). Modalities the schema lacks are dropped.
+    the schema lacks is an error); sequence views are reordered by name (a view the schema
+    has but the graph lacks is an error; a graph without a sequence gets an absent one).
+    Modalities the schema lacks are dropped.
     """
     out = copy.copy(graph)
     for m in graph.modalities:
         if m not in schema.modalities:
             delattr(out, m)
             delattr(out, f"{m}_present")
+            if m == "sequence":
+                del out.sequence_length
     missing = [m for m in schema.modalities if m not in graph.modalities]
     n = graph.num_nodes
     if "numeric" in missing or "categorical" in missing:
@@ -93,6 +99,16 @@ def conform(graph: MultimodalGraph, schema: GraphSchema) -> MultimodalGraph:
             out.categorical_names = list(schema.categorical_names)
             out.categorical_vocabs = [list(v) for v in schema.categorical_vocabs or []]
             out.categorical_present = torch.zeros(n, dtype=torch.bool)
+    if "sequence" in missing and schema.sequence_views:
+        out.sequence = torch.zeros(n, 1, sum(schema.sequence_views.values()))
+        out.sequence_length = torch.zeros(n, dtype=torch.long)
+        out.sequence_present = torch.zeros(n, dtype=torch.bool)
+    if "sequence" in graph.modalities and schema.sequence_views:
+        index = _view_index(graph.sequence_views, schema.sequence_views)
+        out.sequence = graph.sequence[:, :, index]
+    if schema.sequence_views and getattr(out, "sequence", None) is not None:
+        out.sequence_names = list(schema.sequence_views)
+        out.sequence_sizes = list(schema.sequence_views.values())
     if "numeric" in graph.modalities and schema.numeric_names is not None:
         names = GraphSchema.of(graph).numeric_names or []
         index = _column_index(names, schema.numeric_names, "numeric")
@@ -141,6 +157,21 @@ def _known_codes(own: list[str], known: list[str], what: str) -> list[int]:
             f"The graph has {what} {unknown} the model was not trained on (it knows {known}){fix}"
         )
     return [known.index(name) for name in own]
+
+
+def _view_index(have: dict[str, int], want: dict[str, int]) -> list[int]:
+    """The value positions of the views ``want`` in a step laid out as ``have``."""
+    wrong = [v for v, d in want.items() if have.get(v) != d]
+    if wrong:
+        raise ValueError(
+            f"The graph's sequence views {have} lack the views {wrong} the model was trained "
+            f"on (views and their sizes: {want}); give the sequence those views"
+        )
+    start, offset = {}, 0
+    for view, size in have.items():
+        start[view] = offset
+        offset += size
+    return [start[v] + k for v, d in want.items() for k in range(d)]
 
 
 def _column_index(have: list[str], want: list[str], what: str) -> list[int]:

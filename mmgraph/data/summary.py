@@ -33,10 +33,11 @@ def summarize(data: MultimodalGraph | Summarizable) -> dict[str, Any]:
     ``undirected`` (whether every edge's reverse is stored), ``relations`` (name -> edge
     count), ``self_loops``, ``isolated_nodes`` (no edge in or out), ``modalities`` (per
     modality: how many nodes have it and its dimensions; for text, the number of non-empty
-    texts), ``labels`` (class name -> count, plus ``unlabelled``) with ``num_classes`` and
-    ``positive_class``, and ``splits`` (split -> size). For a subgraph data set: ``name``,
-    ``subgraphs``, ``whole_graphs``, ``subgraph_sizes`` (min/mean/max), ``labels``,
-    ``splits``, ``folds`` and the summary of the base ``graph``.
+    texts; for a sequence, its views and the fewest and most steps of a node), ``labels``
+    (class name -> count, plus ``unlabelled``) with ``num_classes`` and ``positive_class``,
+    and ``splits`` (split -> size). For a subgraph data set: ``name``, ``subgraphs``,
+    ``whole_graphs``, ``subgraph_sizes`` (min/mean/max), ``labels``, ``splits``, ``folds`` and
+    the summary of the base ``graph``.
 
     Args:
         data (MultimodalGraph or SubgraphDataset): What to summarise.
@@ -107,6 +108,13 @@ def _modality(graph: MultimodalGraph, modality: str) -> dict[str, Any]:
             info["stored_as"] = "paths"
     elif modality == "numeric":
         info["dim"] = int(value.size(1))
+    elif modality == "sequence":
+        length = graph.sequence_length[graph.presence_mask("sequence")]
+        info["views"] = ", ".join(f"{v} ({d})" for v, d in graph.sequence_views.items())
+        info["steps"] = {
+            "min": int(length.min()) if length.numel() else 0,
+            "max": int(length.max()) if length.numel() else 0,
+        }
     else:
         info["dim"] = int(value.size(1))
         vocabs = graph.categorical_vocabs

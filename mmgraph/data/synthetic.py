@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from mmgraph.data._checks import check_int, check_seed
-from mmgraph.data.graph import MISSING_CODE, MODALITIES, MultimodalGraph
+from mmgraph.data.graph import MISSING_CODE, MultimodalGraph
 from mmgraph.data.split import stratified_split
 from mmgraph.seed import make_generator
 
@@ -45,7 +45,9 @@ CATEGORICAL_VOCABS: tuple[tuple[str, ...], ...] = (
     ("en", "es", "fr", "de", "pt", "it"),
 )
 ACTIVITY_VIEWS: tuple[str, ...] = ("posts", "replies", "likes")
-"""The views (channels) of the optional ``activity`` sequence, one count per day each."""
+"""The views (channels) of the optional activity sequence, one count per day each."""
+_MISSABLE: tuple[str, ...] = ("text", "image", "numeric", "categorical")
+"""The modalities a node may miss (activity never is)."""
 
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "human_topics": (
@@ -207,15 +209,17 @@ def make_social_graph(
       1 to 4 circles or rectangles, solid, striped or checkered), whose colours are muted
       (saturation 0.25-0.6) with 2 to 4 shapes for humans and vivid (0.6-0.95) with 1 or 2
       shapes for bots.
-    * **activity** (only with ``with_activity``): ``activity`` float ``[N, T, V]`` with
-      ``T = activity_days`` days and ``V = 3`` views (``ACTIVITY_VIEWS``: posts, replies,
-      likes per day; names also in ``meta["activity_names"]``), Poisson counts around the
+    * **activity** (only with ``with_activity``): the ``sequence`` modality, float
+      ``[N, T, V]`` with ``T = activity_days`` days (``sequence_length`` ``T`` for every node)
+      and ``V = 3`` views (``ACTIVITY_VIEWS``: posts, replies, likes per day, the graph's
+      ``sequence_names``), Poisson counts around the
       node's posting rate (the one behind ``statuses_count``), reply rate (60% / 5% of the
       posts) and like rate, times a daily modulation of mean 1 that mixes a regular schedule
       (a cosine of period 2, 3 or 7 days) with a bursty one (a log-normal AR(1) process,
       persistent from day to day). The regular share is drawn from ``[0, 0.25]`` for humans
       (bursty), ``[0.75, 1]`` for bots (periodic) and ``[0.375, 0.625]`` for the neutral
-      profile. Activity is never missing.
+      profile. Activity is never missing. It is drawn after everything else, so the other
+      fields are those of the graph drawn without it.
 
     **Missing modalities.** Each of text, image, numeric and categorical is missing for a node
     with probability ``missing_rate``, independently per node and modality: the text is
@@ -238,7 +242,8 @@ def make_social_graph(
         interaction_strength (float, optional): Share of nodes in the interaction subgroup,
             whose label is decided by text style times avatar type, in ``[0, 1]``.
             (default: :obj:`0.3`)
-        with_activity (bool, optional): If set, adds the ``activity`` sequences.
+        with_activity (bool, optional): If set, adds the activity sequences (the
+            ``sequence`` modality).
             (default: :obj:`False`)
         split (Sequence[float], optional): Train, validation and test fractions of the
             stratified split. (default: :obj:`(0.6, 0.2, 0.2)`)
@@ -289,11 +294,7 @@ def make_social_graph(
     categorical = _categorical(profile, gen)
     text = _texts(profile, style, num_tweets, gen)
     image = _avatars(profile, default, image_size, gen)
-    activity = (
-        _activity(profile, post_rate, like_rate, activity_days, gen) if with_activity else None
-    )
-
-    present = {m: torch.rand(n, generator=gen) >= missing_rate for m in MODALITIES}
+    present = {m: torch.rand(n, generator=gen) >= missing_rate for m in _MISSABLE}
     texts = [t if p else None for t, p in zip(text, present["text"].tolist())]
     image[~present["image"]] = 0.0
     numeric[_missing_cells(present["numeric"], numeric.size(1), missing_rate, gen)] = math.nan
@@ -306,6 +307,10 @@ def make_social_graph(
         [torch.zeros(num_following, dtype=torch.long), torch.ones(num_following, dtype=torch.long)]
     )
     split_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
+    # Drawn last, so that the other fields are those of the graph without activity.
+    activity = (
+        _activity(profile, post_rate, like_rate, activity_days, gen) if with_activity else None
+    )
     train, val, test = (float(f) for f in split)
     train_mask, val_mask, test_mask = stratified_split(y, train, val, test, seed=split_seed)
     width = max(4, len(str(n - 1)))
@@ -316,6 +321,8 @@ def make_social_graph(
         image=image,
         numeric=numeric,
         categorical=categorical,
+        sequence=activity,
+        sequence_names=None if activity is None else list(ACTIVITY_VIEWS),
         presence=present,
         edge_type=edge_type,
         y=y,
@@ -335,9 +342,6 @@ def make_social_graph(
         default_avatar=default.bool(),
         community=community,
     )
-    if activity is not None:
-        graph.activity = activity
-        graph.meta = {**graph.meta, "activity_names": list(ACTIVITY_VIEWS)}
     logger.debug("Drew %r", graph)
     return graph
 

@@ -1,4 +1,4 @@
-"""Modality encoders (text, image, attributes), the ModalityWise wrapper and the feature cache.
+"""Modality encoders (text, image, attributes, sequence), the ModalityWise wrapper, the cache.
 
 Every encoder maps one modality of ``N`` nodes to ``(x, mask)``: features ``[N, D]`` and a
 bool presence mask ``[N]``; rows of nodes that lack the modality are zeros with mask
@@ -29,6 +29,7 @@ from mmgraph.encoders.modality import (
     PrecomputedEncoder,
     encode_graph,
 )
+from mmgraph.encoders.sequence import SEQUENCE_ENCODERS, SequenceEncoder, over_steps
 from mmgraph.encoders.text import (
     HashingTextEncoder,
     TextEncoder,
@@ -38,6 +39,7 @@ from mmgraph.encoders.text import (
 
 __all__ = [
     "ENCODED_MODALITIES",
+    "SEQUENCE_ENCODERS",
     "AttributeEncoder",
     "ConvAutoencoder",
     "FeatureCache",
@@ -47,6 +49,7 @@ __all__ = [
     "ModalityWise",
     "NumericStandardizer",
     "PrecomputedEncoder",
+    "SequenceEncoder",
     "SmallCNN",
     "TextEncoder",
     "TfidfTextEncoder",
@@ -60,5 +63,6 @@ __all__ = [
     "hash_tensor",
     "hash_text",
     "make_model_key",
+    "over_steps",
     "signed_log1p",
 ]

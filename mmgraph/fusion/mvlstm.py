@@ -204,51 +204,64 @@ class MultiViewLSTM(FusionHead):
         """Check the sequences; return them and ``[N, T]`` masks, absent steps zeroed."""
         return prepare_inputs(self.in_channels, xs, masks, sequence=True, zero_absent=zero_absent)
 
-    def _recurrent_input(self, v: int, hs: list[Tensor]) -> Tensor:
-        """The part of view ``v``'s gate pre-activations that comes from previous states."""
-        name = self.modalities[v]
-        own = hs[v]
-        others = [hs[u] for u in range(len(hs)) if u != v]
-        if self.learn_gates:
-            own = own * torch.sigmoid(self.self_gate_logits[v])
-            others = [h * torch.sigmoid(self.cross_gate_logits[v]) for h in others]
-        else:
-            own = own[:, : self.self_units]
-            others = [h[:, : self.cross_units] for h in others]
-        out = own @ self.recurrent_self[name].t()
-        if others:
-            out = out + torch.cat(others, dim=1) @ self.recurrent_cross[name].t()
-        return out
+    def recurrent_weight(self) -> Tensor:
+        r"""The recurrent weights of all views as one matrix ``[V 4H, V H]``.
+
+        Row block :math:`v` maps the previous hidden states of all views, concatenated
+        :math:`[\mathbf{h}^1; \dots; \mathbf{h}^V]`, to view :math:`v`'s gate
+        pre-activations: :math:`\mathbf{R}_v` on the first :math:`\lfloor \alpha H \rfloor`
+        units of its own state, :math:`\mathbf{R}_{v,u}` on the first
+        :math:`\lfloor \beta H \rfloor` units of each other view's, zeros elsewhere (with
+        learned gates, every unit, its column scaled by the gate). One product per step
+        then serves all views.
+        """
+        num_views, h = len(self.modalities), self.hidden_size
+        first = self.recurrent_self[self.modalities[0]]
+        rows = []
+        for v, name in enumerate(self.modalities):
+            own = self.recurrent_self[name]
+            cross = self.recurrent_cross[name]
+            if self.learn_gates:
+                own = own * torch.sigmoid(self.self_gate_logits[v])
+                cross = cross * torch.sigmoid(self.cross_gate_logits[v]).repeat(num_views - 1)
+            block = first.new_zeros(4 * h, num_views, h)
+            block[:, v, : self.self_units] = own
+            others = [u for u in range(num_views) if u != v]
+            if others:
+                block[:, others, : self.cross_units] = cross.view(
+                    4 * h, num_views - 1, self.cross_units
+                )
+            rows.append(block.view(4 * h, num_views * h))
+        return torch.cat(rows, dim=0)
 
     def states(
         self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
     ) -> dict[str, Tensor]:
         """Run the MV-LSTM; return each view's final hidden state ``[N, H]``.
 
-        A view absent at every step gets its learned missing vector.
+        A view absent at every step gets its learned missing vector. All views step together:
+        one product with :meth:`recurrent_weight` per step.
         """
         x_list, mask_list = self.prepare(xs, masks)
         n, steps = x_list[0].shape[:2]
-        h = self.hidden_size
-        hs = [x_list[0].new_zeros(n, h) for _ in x_list]
-        cs = [x_list[0].new_zeros(n, h) for _ in x_list]
-        inputs = [self.input_maps[v](x) for v, x in zip(self.modalities, x_list)]  # [N, T, 4H]
+        h, num_views = self.hidden_size, len(x_list)
+        inputs = torch.stack(
+            [self.input_maps[v](x) for v, x in zip(self.modalities, x_list)], dim=2
+        )  # [N, T, V, 4H]
+        step_masks = torch.stack(mask_list, dim=2).unsqueeze(3)  # [N, T, V, 1]
+        weight = self.recurrent_weight().to(inputs.dtype)
+        hs = inputs.new_zeros(n, num_views, h)
+        cs = inputs.new_zeros(n, num_views, h)
         for t in range(steps):
-            new_hs, new_cs = [], []
-            for v in range(len(x_list)):
-                a = inputs[v][:, t] + self._recurrent_input(v, hs)
-                a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
-                c = torch.sigmoid(a_f) * cs[v] + torch.sigmoid(a_i) * torch.tanh(a_g)
-                h_new = torch.sigmoid(a_o) * torch.tanh(c)
-                step_mask = mask_list[v][:, t, None]
-                new_cs.append(torch.where(step_mask, c, cs[v]))
-                new_hs.append(torch.where(step_mask, h_new, hs[v]))
-            hs, cs = new_hs, new_cs
-        out = {}
-        for v, name in enumerate(self.modalities):
-            seen = mask_list[v].any(dim=1)[:, None]
-            out[name] = torch.where(seen, hs[v], self.missing_states[v].to(hs[v].dtype))
-        return out
+            a = inputs[:, t] + (hs.reshape(n, num_views * h) @ weight.t()).view(n, num_views, -1)
+            a_i, a_f, a_g, a_o = a.chunk(4, dim=2)
+            c = torch.sigmoid(a_f) * cs + torch.sigmoid(a_i) * torch.tanh(a_g)
+            h_new = torch.sigmoid(a_o) * torch.tanh(c)
+            cs = torch.where(step_masks[:, t], c, cs)
+            hs = torch.where(step_masks[:, t], h_new, hs)
+        seen = step_masks.any(dim=1)  # [N, V, 1]
+        final = torch.where(seen, hs, self.missing_states.to(hs.dtype))
+        return {name: final[:, v] for v, name in enumerate(self.modalities)}
 
     def forward(
         self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None

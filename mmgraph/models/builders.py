@@ -20,6 +20,7 @@ from mmgraph.coordination import CoordinatedProjection, build_coordination
 from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SmallCNN
 from mmgraph.fusion import FUSION_HEADS, TensorFusion, build_fusion
 from mmgraph.models.config import ModelConfig
+from mmgraph.models.sequences import build_sequence_encoder, sequence_in_channels
 from mmgraph.nn import AGGREGATORS, GNNStack, NodeLinear, build_aggregator
 from mmgraph.resolver import lookup
 
@@ -72,6 +73,8 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
             encoders[m] = SmallCNN(config.image_dim, out_channels, channels=config.cnn_channels)
         elif m == "image":
             encoders[m] = PrecomputedEncoder(config.image_dim, d)
+        elif m == "sequence":
+            encoders[m] = build_sequence_encoder(config)
         else:
             encoders[m] = AttributeEncoder(
                 config.num_numeric,
@@ -104,9 +107,13 @@ def build_model_fusion(
     unless ``fusion_options`` gives ``out_channels``. Options the head chooses from the input
     sizes (its ``auto_options``, such as Tensor Fusion's ``proj_dim``, which keeps the fused
     width within :data:`TFN_MAX_FUSED_DIM`) are recorded in the returned config (saved with
-    the run); otherwise ``config`` is returned as it is.
+    the run); otherwise ``config`` is returned as it is. A head that fuses sequences (its
+    ``takes_sequences`` flag) gets the sequence views and the other modalities
+    (:func:`~mmgraph.models.sequences.sequence_in_channels`).
     """
     head = _fusion_class(config.fusion)
+    if getattr(head, "takes_sequences", False):
+        in_channels = sequence_in_channels(config, in_channels)
     options = dict(config.fusion_options)
     if getattr(head, "fuses_to_hidden", True):
         options.setdefault("out_channels", config.hidden)

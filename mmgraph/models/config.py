@@ -11,14 +11,19 @@ from torch_geometric.data import Data
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
+from mmgraph.encoders.sequence import SEQUENCE_ENCODERS
 from mmgraph.models.auto import AUTO, DESIGN_OPTIONS, resolve_auto
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES
 
 MODEL_MODALITIES: tuple[str, ...] = MODALITIES
 """Modalities of the model (:data:`mmgraph.resolver.MODALITIES`): precomputed text features,
-images (pixels for the end-to-end CNN or precomputed features), and numeric plus categorical
-attributes together."""
+images (pixels for the end-to-end CNN or precomputed features), numeric plus categorical
+attributes together, and per-node sequences."""
+
+DEFAULT_MODALITIES: tuple[str, ...] = ("text", "image", "attributes")
+"""The modalities of a :class:`ModelConfig` built without a graph (a sequence needs its views,
+which :meth:`ModelConfig.for_graph` reads from the graph)."""
 
 HEADS: tuple[str, ...] = ("linear", "conv")
 """Output heads: ``"linear"`` (a linear layer on each node's embedding) or ``"conv"`` (one
@@ -98,6 +103,18 @@ class ModelConfig(ConfigBase):
         missing_indicator (bool, optional): Append a missing-value flag per numeric column;
             :obj:`None`: only when a numeric value is missing (resolved by :meth:`for_graph`).
             (default: :obj:`True`; :meth:`for_graph`: :obj:`None`)
+        sequence_views (dict[str, int]): The views of a sequence step and their sizes
+            (:attr:`MultimodalGraph.sequence_views
+            <mmgraph.data.MultimodalGraph.sequence_views>`), with the ``"sequence"`` modality.
+        sequence_encoder (str): How a sequence becomes a vector (:data:`SEQUENCE_ENCODERS
+            <mmgraph.encoders.SEQUENCE_ENCODERS>`: ``"gru"``, ``"lstm"``, ``"conv"``,
+            ``"mean"``; :class:`~mmgraph.encoders.SequenceEncoder`) of size ``modality_dim``
+            (``hidden`` without projection); a fusion head that fuses sequences (its
+            ``takes_sequences`` flag, as ``mvlstm``) reads the scaled steps instead, each view
+            a sequence of its own and the other modalities repeated over the steps
+            (:func:`~mmgraph.encoders.over_steps`). (default: ``"gru"``)
+        sequence_log1p (bool): Scale the sequence values by the signed
+            :math:`\log(1 + |x|)` before standardising them (for counts). (default: :obj:`True`)
         modality_dim (int, optional): Size every modality is projected to; :obj:`None` for
             no projection: the fusion reads each encoder's own output (precomputed text or
             image features as they are; the attributes' scaled values, flags and categorical
@@ -139,7 +156,7 @@ class ModelConfig(ConfigBase):
     """
 
     num_classes: int = 2
-    modalities: list[str] = dataclasses.field(default_factory=lambda: list(MODEL_MODALITIES))
+    modalities: list[str] = dataclasses.field(default_factory=lambda: list(DEFAULT_MODALITIES))
     text_dim: int = 0
     image_encoder: str = "cnn"
     image_dim: int = 3
@@ -149,6 +166,9 @@ class ModelConfig(ConfigBase):
     log1p: bool | list[int] = False
     numeric_scaling: str = "standard"
     missing_indicator: bool | None = True
+    sequence_views: dict[str, int] = dataclasses.field(default_factory=dict)
+    sequence_encoder: str = "gru"
+    sequence_log1p: bool = True
     modality_dim: int | None = 64
     fusion: str = "concat"
     fusion_options: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -183,6 +203,11 @@ class ModelConfig(ConfigBase):
             raise ValueError(
                 f"Expected 'modalities' to be a non-empty subset of {list(MODEL_MODALITIES)} "
                 f"(got {self.modalities})"
+            )
+        if self.sequence_encoder not in SEQUENCE_ENCODERS:
+            raise ValueError(
+                f"Unknown sequence_encoder {self.sequence_encoder!r}; expected one of "
+                f"{list(SEQUENCE_ENCODERS)}"
             )
         if self.aggregator.lower() not in AGGREGATORS and self.aggregator != AUTO:
             raise ValueError(
@@ -254,11 +279,11 @@ class ModelConfig(ConfigBase):
         """A config sized for ``graph`` (after :func:`~mmgraph.models.featurize`).
 
         Uses every modality the graph has features for (``x_text``; ``image`` pixels or
-        ``x_image``; ``numeric``/``categorical``), unless ``modalities`` is given. The
-        data-dependent options default to ``"auto"`` here and are resolved from the graph
-        (:mod:`mmgraph.models.auto`: the aggregator from the training labels' homophily, the
-        numeric scaling and missing flags from the numeric values), so the returned config
-        holds concrete values.
+        ``x_image``; ``numeric``/``categorical``; ``sequence``, with its views), unless
+        ``modalities`` is given. The data-dependent options default to ``"auto"`` here and
+        are resolved from the graph (:mod:`mmgraph.models.auto`: the aggregator from the
+        training labels' homophily, the numeric scaling and missing flags from the numeric
+        values), so the returned config holds concrete values.
         """
         available = available_modalities(graph)
         values: dict[str, Any] = {
@@ -278,6 +303,8 @@ class ModelConfig(ConfigBase):
             else:
                 values["image_encoder"] = "cnn"
                 values["image_dim"] = int(graph.image.size(1))
+        if "sequence" in available:
+            values["sequence_views"] = dict(graph.sequence_views)
         numeric = getattr(graph, "numeric", None)
         categorical = getattr(graph, "categorical", None)
         if numeric is not None:
@@ -313,4 +340,6 @@ def available_modalities(graph: Data) -> list[str]:
         or getattr(graph, "categorical", None) is not None
     ):
         out.append("attributes")
+    if isinstance(getattr(graph, "sequence", None), Tensor):
+        out.append("sequence")
     return out

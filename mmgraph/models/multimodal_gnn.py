@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +12,7 @@ from torch_geometric.data import Data
 
 from mmgraph.coordination import pairwise_coordination_loss
 from mmgraph.data.graph import MultimodalGraph
-from mmgraph.encoders import AttributeEncoder, ModalityWise
+from mmgraph.encoders import AttributeEncoder, ModalityWise, SequenceEncoder
 from mmgraph.errors import InputError
 from mmgraph.models.builders import (
     build_coordination_parts,
@@ -24,6 +24,7 @@ from mmgraph.models.builders import (
     keeps_sparse_input,
 )
 from mmgraph.models.config import MODEL_MODALITIES, ModelConfig, available_modalities
+from mmgraph.models.sequences import sequence_inputs
 from mmgraph.nn import apply_trimmed
 from mmgraph.nn.functional import dense, dropout, row_prefix
 
@@ -84,6 +85,11 @@ class MultimodalGNN(nn.Module):
         - **output:** logits :math:`(N, \text{num\_classes})`; :meth:`encode`:
           :math:`(N, \text{hidden})`
     """
+
+    feeds_sequences: ClassVar[bool] = True
+    """Whether the model gives a fusion head with the ``takes_sequences`` flag its per-view
+    sequences (:func:`~mmgraph.models.sequences.sequence_inputs`), so that such a head (the
+    MV-LSTM) can be chosen by name, as ``--fusion`` does."""
 
     def __init__(
         self,
@@ -172,16 +178,24 @@ class MultimodalGNN(nn.Module):
         return model
 
     def fit_statistics(self, graph: Data, mask: Tensor | None = None) -> MultimodalGNN:
-        """Fit the attribute standardisation on ``mask`` (default: ``graph.train_mask``).
+        """Fit the attribute and sequence standardisation on ``mask`` (default: ``train_mask``).
 
         With ``numeric_scaling="none"`` there is nothing to fit (the numeric columns are only
         checked).
         """
+        if mask is None:
+            mask = getattr(graph, "train_mask", None)
+        if "sequence" in self.encoders.encoders:
+            sequence = self.encoders.encoders["sequence"]
+            assert isinstance(sequence, SequenceEncoder)  # built so by from_config
+            present = getattr(graph, "sequence_present", None)
+            if mask is not None and present is not None:
+                present = present & mask
+            nodes = present if present is not None else mask
+            sequence.fit(graph.sequence, getattr(graph, "sequence_length", None), nodes)
         if "attributes" in self.encoders.encoders:
             encoder = self.encoders.encoders["attributes"]
             assert isinstance(encoder, AttributeEncoder)  # built so by from_config
-            if mask is None:
-                mask = getattr(graph, "train_mask", None)
             encoder.fit(getattr(graph, "numeric", None), mask)
         return self
 
@@ -204,6 +218,12 @@ class MultimodalGNN(nn.Module):
             elif m == "image":
                 key = "image" if self.config.image_encoder == "cnn" else "x_image"
                 inputs[m] = (_field(batch, key), _field(batch, "image_present", None))
+            elif m == "sequence":
+                inputs[m] = (
+                    _field(batch, "sequence"),
+                    _field(batch, "sequence_length", None),
+                    _field(batch, "sequence_present", None),
+                )
             else:
                 inputs[m] = (
                     getattr(batch, "numeric", None) if self.config.num_numeric else None,
@@ -249,9 +269,15 @@ class MultimodalGNN(nn.Module):
 
         With one numeric modality of raw, wide, mostly-zero values (a bag of words: see
         :class:`~mmgraph.encoders.AttributeEncoder`) and a GCN, mean or GGNN first layer, the
-        result is a sparse CSR tensor, which that layer multiplies sparse-dense.
+        result is a sparse CSR tensor, which that layer multiplies sparse-dense. A head that
+        fuses sequences (``takes_sequences``, as MV-LSTM) reads the views of the sequence steps
+        and the other modalities repeated over the steps
+        (:func:`~mmgraph.models.sequences.sequence_inputs`).
         """
         xs, masks = embeddings if embeddings is not None else self._embeddings(batch)
+        if getattr(self.fusion, "takes_sequences", False):
+            encoder = self.encoders.encoders["sequence"]
+            xs, masks = sequence_inputs(encoder, batch, xs, masks, self.config.sequence_views)
         z = self.fusion(xs, masks)
         return dropout(z, p=self.config.dropout, training=self.training)
 

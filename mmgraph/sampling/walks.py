@@ -310,6 +310,10 @@ def _check_walk_args(csr: Any, walk_length: Any, p: Any, q: Any) -> None:
     check_bias(p, q)
 
 
+MAX_WALKS = 2**31 - 1
+"""The most walks one :meth:`RandomWalker.walk` call draws (beyond any sensible size)."""
+
+
 def _check_start(start: Any, num_nodes: int) -> Tensor:
     if not isinstance(start, Tensor):
         raise TypeError(f"Expected 'start' to be a torch.Tensor (got {type(start).__name__!r})")
@@ -749,7 +753,14 @@ class RandomWalker:
         """Walks ``[walks_per_node * B, walk_length + 1]`` from ``start`` (all nodes if None)."""
         if start is None:
             start = torch.arange(self.csr.num_nodes)
-        start = _check_start(start, self.csr.num_nodes).repeat(self.walks_per_node)
+        start = _check_start(start, self.csr.num_nodes)
+        if start.numel() * self.walks_per_node > MAX_WALKS:
+            raise ValueError(
+                f"{start.numel()} start nodes times {self.walks_per_node} walks per node is "
+                f"more than {MAX_WALKS} walks at once: lower 'walks_per_node' "
+                "(--walks-per-node) or the batch size"
+            )
+        start = start.repeat(self.walks_per_node)
         if self.backend == "pyg-lib":
             return _walk_pyg_lib(self.csr, start, self.walk_length, self.generator)
         return _walk(

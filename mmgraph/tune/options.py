@@ -14,8 +14,12 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mmgraph.coordination import COORDINATION_LOSSES
 from mmgraph.errors import InputError
+from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+from mmgraph.nn import AGGREGATORS
+from mmgraph.resolver import MODALITIES
 
 TASKS: tuple[str, ...] = ("node", "subgraph", "unsupervised")
 """The tasks :func:`mmgraph.tune.tune` searches."""
@@ -37,6 +41,9 @@ _FEATURES: dict[str, Any] = {
 _MODEL: dict[str, Any] = {
     "aggregator": "auto",
     "fusion": "concat",
+    "sequence_encoder": "gru",
+    "mvlstm_topology": None,
+    "mvlstm_gates": False,
     "modalities": None,
     "hidden": 64,
     "layers": 2,
@@ -163,27 +170,19 @@ readout), the setting ``benchmarks/subgraph.py`` chose on inner validation split
 MUTAG's folds (``benchmarks/results/subgraph.md``). Not yet re-chosen across data sets by
 ``benchmarks/defaults.py`` (its ``graph`` family has not run)."""
 
-_AGGREGATORS = ("mean", "gcn", "ggnn", "gin")
-_FUSIONS = (
-    "concat",
-    "product",
-    "bilinear",
-    "tfn",
-    "lowrank",
-    "gated",
-    "late",
-    "autoencoder",
-    "translation",
-)
+_AGGREGATORS = tuple(AGGREGATORS)
+_FUSIONS = tuple(FUSION_HEADS)  # importing coordination registers its heads
 _TRANSLATION = ("source", "cycle", "translation_weight")
 """The options of ``fusion="translation"`` (its ``fusion_options``)."""
 _MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
     "aggregator": ("auto", *_AGGREGATORS),
     "fusion": _FUSIONS,
+    "sequence_encoder": ("gru", "lstm", "conv", "mean"),
+    "mvlstm_topology": (None, "view_specific", "coupled", "fully_connected", "hybrid"),
     "head": ("linear", "conv"),
     "numeric_scaling": ("auto", "standard", "none"),
-    "coordination": (None, "cosine", "ranking", "structure", "infonce", "cca"),
-    "source": (None, "text", "image", "attributes"),
+    "coordination": (None, *COORDINATION_LOSSES),
+    "source": (None, *MODALITIES),
 }
 
 _DESIGN = ("layers", "head", "modality_dim")
@@ -318,6 +317,7 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
         # None: flags only where a numeric value is missing (mmgraph.models.auto)
         "missing_indicator": False if options["no_missing_indicator"] else None,
     }
+    model.update(sequence_options(options))
     if options["modalities"]:
         model["modalities"] = list(options["modalities"])
     if options["coordination"]:
@@ -338,6 +338,33 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
                 f"{flags} ({', '.join(given)}); drop them, or use --fusion translation"
             )
     return model
+
+
+def sequence_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The model options of ``--sequence-encoder``, ``--mvlstm-topology``, ``--mvlstm-gates``.
+
+    ``sequence_encoder`` when not the default; for ``--fusion mvlstm``, ``fusion_options``
+    with the topology's ``alpha`` and ``beta`` (hybrid by default) and ``learn_gates``.
+
+    Raises:
+        InputError: The MV-LSTM options are given with another fusion, which would ignore them.
+    """
+    out: dict[str, Any] = {}
+    if options["sequence_encoder"] != _MODEL["sequence_encoder"]:
+        out["sequence_encoder"] = options["sequence_encoder"]
+    topology, gates = options["mvlstm_topology"], options["mvlstm_gates"]
+    if options["fusion"] != "mvlstm":
+        if topology is not None or gates:
+            raise InputError(
+                "--mvlstm-topology and --mvlstm-gates set the multi-view LSTM: give them with "
+                f"--fusion mvlstm (got --fusion {options['fusion']}) or drop them"
+            )
+        return out
+    from mmgraph.fusion import MVLSTM_TOPOLOGIES
+
+    alpha, beta = MVLSTM_TOPOLOGIES[topology or "hybrid"]
+    out["fusion_options"] = {"alpha": alpha, "beta": beta, "learn_gates": bool(gates)}
+    return out
 
 
 def _train_config(o: Mapping[str, Any], progress: bool, **extra: Any) -> Any:
@@ -505,6 +532,7 @@ BUILDERS: dict[str, Callable[..., Any]] = {
 _MODEL_KEYS = {
     "aggregator": "aggregator",
     "fusion": "fusion",
+    "sequence_encoder": "sequence_encoder",
     "modalities": "modalities",
     "hidden": "hidden",
     "num_layers": "layers",
@@ -580,6 +608,12 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
         out.update({k: fusion_options[k] for k in _TRANSLATION if k in fusion_options})
     if "missing_indicator" in model:
         out["no_missing_indicator"] = not model["missing_indicator"]
+    fusion_options = model.get("fusion_options") or {}
+    if model.get("fusion") == "mvlstm" and "alpha" in fusion_options:
+        from mmgraph.fusion.mvlstm import topology_name
+
+        out["mvlstm_topology"] = topology_name(fusion_options["alpha"], fusion_options["beta"])
+        out["mvlstm_gates"] = bool(fusion_options.get("learn_gates", False))
     subgraph = doc.get("subgraph") or {}
     if isinstance(subgraph, Mapping):
         from mmgraph.tasks.subgraph import migrate_subgraph_options

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.registry import DATA_ROOT_ENV, DATASETS, _builtin_loaders, load_dataset
@@ -12,7 +13,7 @@ from mmgraph.data.subgraphs import SubgraphDataset
 
 def test_every_builtin_name_has_a_loader_and_its_files(shared_data: Path) -> None:
     loaders = _builtin_loaders()
-    assert set(loaders) | {"synthetic"} == set(DATASETS)
+    assert set(loaders) | {"synthetic", "synthetic-activity"} == set(DATASETS)
     for name, (rel, _) in loaders.items():
         assert (shared_data / rel).exists(), name
     assert all(isinstance(d, str) and d for d in DATASETS.values())
@@ -87,3 +88,11 @@ def test_paths_are_detected_by_their_files(shared_data: Path, tmp_path: Path) ->
 def test_synthetic_passes_kwargs() -> None:
     g = load_dataset("Synthetic", num_nodes=40, seed=0)
     assert isinstance(g, MultimodalGraph) and g.num_nodes == 40
+
+
+def test_synthetic_activity_is_synthetic_with_the_sequences() -> None:
+    plain = load_dataset("synthetic", num_nodes=40, image_size=8, seed=0)
+    active = load_dataset("synthetic-activity", num_nodes=40, image_size=8, seed=0)
+    assert "sequence" not in plain.modalities and active.modalities[-1] == "sequence"
+    assert active.sequence_names == ["posts", "replies", "likes"]
+    assert torch.equal(plain.y, active.y) and torch.equal(plain.edge_index, active.edge_index)

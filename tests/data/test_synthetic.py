@@ -217,7 +217,7 @@ def test_shapes_dtypes_and_validate(graph: MultimodalGraph) -> None:
     assert graph.node_id[:2] == ["u0000", "u0001"] and graph.node_id[-1] == "u1999"
     assert graph.class_names == ["human", "bot"] and graph.positive_class == 1
     assert graph.relation_names == ["following", "follower"]
-    assert graph.modalities == ["text", "image", "numeric", "categorical"]
+    assert graph.modalities == ["text", "image", "numeric", "categorical", "sequence"]
     assert graph.image.shape == (n, 3, 16, 16) and graph.image.dtype == torch.float32
     assert float(graph.image.min()) >= 0.0 and float(graph.image.max()) <= 1.0
     assert graph.numeric.shape == (n, len(NUMERIC_NAMES)) and graph.numeric.is_floating_point()
@@ -239,9 +239,12 @@ def test_shapes_dtypes_and_validate(graph: MultimodalGraph) -> None:
             assert all(isinstance(t, str) and t for t in texts)
         else:
             assert texts is None
-    assert graph.activity.shape == (n, 28, len(ACTIVITY_VIEWS))
-    assert graph.activity.is_floating_point() and float(graph.activity.min()) >= 0.0
-    assert graph.meta["activity_names"] == list(ACTIVITY_VIEWS)
+    assert graph.sequence.shape == (n, 28, len(ACTIVITY_VIEWS))
+    assert graph.sequence.is_floating_point() and float(graph.sequence.min()) >= 0.0
+    assert graph.sequence_names == list(ACTIVITY_VIEWS)
+    assert graph.sequence_views == {"posts": 1, "replies": 1, "likes": 1}
+    assert torch.equal(graph.sequence_length, torch.full((n,), 28))
+    assert bool(graph.sequence_present.all())
 
 
 def test_options_change_sizes() -> None:
@@ -250,9 +253,18 @@ def test_options_change_sizes() -> None:
     )
     assert g.image.shape == (50, 3, 16, 16)
     assert all(len(t) == 2 for t in g.text if t is not None)
-    assert g.activity.shape == (50, 7, 3)
-    assert "activity" not in make_social_graph(50, image_size=8, seed=2)
+    assert g.sequence.shape == (50, 7, 3)
+    assert "sequence" not in make_social_graph(50, image_size=8, seed=2)
     assert make_social_graph(50, seed=2).image.shape == (50, 3, 32, 32)  # the default size
+
+
+def test_activity_is_drawn_last_so_the_other_fields_do_not_change() -> None:
+    plain = make_social_graph(60, image_size=8, seed=3)
+    active = make_social_graph(60, image_size=8, seed=3, with_activity=True)
+    assert plain.text == active.text
+    for key in ("image", "categorical", "edge_index", "y", "train_mask", "text_present"):
+        assert torch.equal(getattr(plain, key), getattr(active, key)), key
+    assert active.modalities == [*plain.modalities, "sequence"]
 
 
 def test_stratified_split(graph: MultimodalGraph) -> None:
@@ -274,7 +286,7 @@ def test_determinism() -> None:
     torch.testing.assert_close(a.numeric, b.numeric, equal_nan=True, rtol=0, atol=0)
     for key in ("categorical", "edge_index", "edge_type", "y", "train_mask", "test_mask"):
         assert torch.equal(getattr(a, key), getattr(b, key)), key
-    assert torch.equal(a.activity, b.activity)
+    assert torch.equal(a.sequence, b.sequence)
     assert a.text != c.text
     assert not torch.equal(a.image, c.image)
     assert not torch.equal(a.y, c.y)
@@ -291,10 +303,10 @@ def test_subgraph_keeps_the_story_fields_aligned() -> None:
     keep = g.y == 1
     sub = g.subgraph(keep)
     assert sub.validate() and sub.num_nodes == int(keep.sum())
-    for key in ("interaction_mask", "text_style", "default_avatar", "community", "activity"):
+    for key in ("interaction_mask", "text_style", "default_avatar", "community", "sequence"):
         assert torch.equal(getattr(sub, key), getattr(g, key)[keep]), key
     assert sub.text == [t for t, k in zip(g.text, keep.tolist()) if k]
-    assert sub.meta["activity_names"] == list(ACTIVITY_VIEWS)
+    assert sub.sequence_names == list(ACTIVITY_VIEWS)
 
 
 def test_follower_edges_reverse_following_edges(graph: MultimodalGraph) -> None:
@@ -371,7 +383,7 @@ def test_text_and_images_follow_the_story(graph: MultimodalGraph) -> None:
 
 
 def test_activity_bots_regular_humans_bursty(graph: MultimodalGraph) -> None:
-    posts = graph.activity[:, :, ACTIVITY_VIEWS.index("posts")]
+    posts = graph.sequence[:, :, ACTIVITY_VIEWS.index("posts")]
     variation = posts.std(1) / posts.mean(1).clamp(min=1e-3)
     ordinary = ~graph.interaction_mask
     bots = variation[ordinary & (graph.y == 1)].median()

@@ -1,9 +1,10 @@
 """Fuzzing the option values of ``train``, ``embed``, ``cluster``, ``subgraph train``,
 ``predict`` and ``info``.
 
-Every command gets its required options with cheap values (a 40-node card, 2 epochs,
-hidden size 4), then a random set of options with values drawn from valid ones and from
-out-of-range numbers, NaN/inf, huge ints, strings, empty and over-long lists. Most inputs
+Every command gets its required options with cheap values (a 40-node card with 5 days of
+activity, 2 epochs, hidden size 4), then a random set of options with values drawn from valid
+ones and from out-of-range numbers, NaN/inf, huge ints, strings, empty and over-long lists.
+Most inputs
 fail at parse time; the valid ones run to the end. The contract is that of
 :func:`fuzzkit.check_outcome`; the card, the existing run folder and the embeddings file
 must come out unchanged.
@@ -61,7 +62,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs, save_subgnn
 
     root = tmp_path_factory.mktemp("fuzz-cli")
-    card = save_card(make_social_graph(40, seed=0, image_size=8), root / "card")
+    graph = make_social_graph(40, seed=0, image_size=8, with_activity=True, activity_days=5)
+    card = save_card(graph, root / "card")
     run = root / "run"
     outcome = run_cli(
         ["train", "--data", str(card), *TINY, "--epochs", "2", "--hidden", "4"]
@@ -102,12 +104,25 @@ FLAG: st.SearchStrategy[list[str]] = st.just([])
 MODEL = {
     "--aggregator": choice(["auto", "sum", "mean", "gcn", "ggnn", "gin"]),
     "--fusion": choice(
-        ["concat", "product", "bilinear", "tfn", "lowrank", "gated", "late", "translation"]
+        [
+            "concat",
+            "product",
+            "bilinear",
+            "tfn",
+            "lowrank",
+            "gated",
+            "late",
+            "translation",
+            "mvlstm",
+        ]
     ),
     "--source": choice(["text", "image", "attributes"]),
     "--cycle": FLAG,
     "--translation-weight": numbers(["0", "1"]),
-    "--modalities": many(["text", "image", "attributes"]),
+    "--sequence-encoder": choice(["gru", "lstm", "conv", "mean"]),
+    "--mvlstm-topology": choice(["view_specific", "coupled", "fully_connected", "hybrid"]),
+    "--mvlstm-gates": FLAG,
+    "--modalities": many(["text", "image", "attributes", "sequence"]),
     "--hidden": numbers(["4", "8"], huge=True),
     "--layers": numbers(["1", "2", "3"], huge=True),
     "--modality-dim": numbers(["0", "4", "none"], huge=True),

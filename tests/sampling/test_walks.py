@@ -450,3 +450,10 @@ def test_weighted_node2vec_with_zero_weight_dead_end(p: float, q: float):
     after = walks[:, 1:][walks[:, :-1] == 3]
     assert bool((after == -1).all())
     assert transition_pvalue(walks, adjacency(csr, weighted=True), p, q) > 1e-4
+
+
+def test_too_many_walks_at_once_are_refused_before_allocating() -> None:
+    csr = CSRGraph.from_edge_index(torch.tensor([[0, 1], [1, 0]]), 2)
+    walker = RandomWalker(csr, walk_length=3, walks_per_node=2**62, seed=0)
+    with pytest.raises(ValueError, match="more than 2147483647 walks at once"):
+        walker.walk()

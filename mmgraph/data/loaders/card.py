@@ -14,6 +14,8 @@ A card (``dataset.yaml``)::
       image: [avatar]               # image file paths, relative to the card
       numeric: [followers, friends]
       categorical: [verified, lang]
+      sequence: [posts, likes]      # JSON-list cells, one entry per step (or a long table:
+                                    # see mmgraph.data.loaders.card_sequence)
     label: label            # optional, any values
     classes: [human, bot]   # optional: the class order (default: sorted label values)
     positive: bot           # optional: the class whose F1 is reported (binary default:

@@ -26,6 +26,7 @@ from mmgraph.data.loaders._common import (
     to_float,
     to_text,
 )
+from mmgraph.data.loaders.card_sequence import read_sequence
 from mmgraph.data.subgraphs import SPLIT_NAMES, parse_split
 from mmgraph.errors import InputError, UnsafeFileError, read_yaml
 
@@ -75,7 +76,8 @@ def load_card(path: str | Path) -> MultimodalGraph:
     string per node (a list for JSON-list cells). Image paths stay lazy, resolved against
     ``image_root`` (the card's folder); empty cells mark missing images. Numeric cells are
     floats (empty: NaN; ``true``/``false``: 1/0). Categorical vocabularies are the sorted
-    unique values; empty cells get code 0 (missing). Class names are the sorted label
+    unique values; empty cells get code 0 (missing). Sequences keep time order, ragged
+    lengths padded (:mod:`~mmgraph.data.loaders.card_sequence`). Class names are the sorted label
     values unless ``classes`` gives the order; empty labels are -1 (unlabelled). Relations
     become ``edge_type`` with sorted ``relation_names``. Without ``directed: true`` every
     edge gets its reverse (:func:`~mmgraph.data.edges.make_undirected`). Without ``name``
@@ -139,7 +141,12 @@ def load_card(path: str | Path) -> MultimodalGraph:
             f"Unknown modalit{'ies' if len(bad) > 1 else 'y'} {', '.join(map(repr, bad))} under "
             f"'modalities' in {where}: valid modalities are {list(MODALITY_FIELDS)}"
         )
-    columns = {m: _column_list(modalities.get(m), f"modalities.{m}", where) for m in modalities}
+    sequence = modalities.get("sequence")
+    columns = {
+        m: _column_list(modalities.get(m), f"modalities.{m}", where)
+        for m in modalities
+        if m != "sequence"  # columns, or a mapping naming a long table: card_sequence reads it
+    }
     for m, cols in columns.items():
         require_columns(table, cols, f"{what} (listed under 'modalities.{m}')")
 
@@ -158,6 +165,12 @@ def load_card(path: str | Path) -> MultimodalGraph:
         kwargs["categorical"] = codes
         kwargs["categorical_names"] = columns["categorical"]
         kwargs["categorical_vocabs"] = vocabs
+    if sequence is not None:
+
+        def open_file(value: Any, key: str) -> Path:
+            return _named_file(folder, value, key, where, allow_outside)
+
+        kwargs.update(read_sequence(sequence, table, ids, what, where, open_file))
 
     kwargs.update(_read_labels(table, card, what, where))
     if card.get("split") is not None:
@@ -216,10 +229,14 @@ def check_inside(folder: Path, value: str, what: str, allow_outside: bool) -> Pa
 
 
 def _card_file(folder: Path, card: dict[str, Any], key: str, where: str) -> Path:
-    value = card[key]
+    return _named_file(folder, card[key], key, where, card.get("allow_outside") is True)
+
+
+def _named_file(folder: Path, value: Any, key: str, where: str, allow_outside: bool) -> Path:
+    """The file the card names under ``key``: checked to exist and to stay in ``folder``."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"Expected '{key}' in {where} to be a file path (got {value!r})")
-    path = check_inside(folder, value, f"'{key}' in {where}", card.get("allow_outside") is True)
+    path = check_inside(folder, value, f"'{key}' in {where}", allow_outside)
     if not path.is_file():
         raise FileNotFoundError(
             f"The {key} file '{value}' named in {where} was not found at '{path}': paths are "

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from mmgraph.data.graph import MISSING_CODE, UNLABELLED, MultimodalGraph
 from mmgraph.data.loaders.card_read import CARD_NAME
+from mmgraph.data.loaders.card_sequence import sequence_columns
 from mmgraph.data.subgraphs import SPLIT_NAMES
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ def save_card(
     written as PNG files into ``images/`` (8-bit, 1, 3 or 4 channels; float images are
     taken to be in ``[0, 1]``); image paths are rewritten relative to ``folder``. Numeric
     values of nodes whose numeric presence is false are written empty. The class order is
-    kept with ``classes`` and the positive class with ``positive``. Categorical
+    kept with ``classes`` and the positive class with ``positive``. A sequence is written as
+    one column of JSON lists per view (empty for nodes without it). Categorical
     vocabularies and relation names come back sorted (the decoded values are the same).
     Image paths that lead out of ``folder`` are kept, with ``allow_outside: true``.
 
@@ -116,6 +118,10 @@ def save_card(
             ]
             _add_column(columns, name, decoded)
         modalities["categorical"] = names
+    if getattr(graph, "sequence", None) is not None:
+        for view, cells in sequence_columns(graph).items():
+            _add_column(columns, view, cells)
+        modalities["sequence"] = list(graph.sequence_views)
     if modalities:
         card["modalities"] = modalities
 
@@ -155,8 +161,9 @@ def save_card(
 def _add_column(columns: dict[str, list[Any]], name: str, values: list[Any]) -> None:
     if name in columns:
         raise ValueError(
-            f"Two node columns would be named {name!r}: rename the numeric or categorical "
-            "column (numeric_names/categorical_names) so that every column name is unique and "
+            f"Two node columns would be named {name!r}: rename the numeric, categorical or "
+            "sequence column (numeric_names/categorical_names/sequence_names) so that every "
+            "column name is unique and "
             "none is 'node_id', 'text', 'image', 'label' or 'split'"
         )
     columns[name] = values

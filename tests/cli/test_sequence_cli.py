@@ -1,0 +1,58 @@
+"""The command line with sequences: --fusion mvlstm, its topology and gates, --sequence-encoder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mmgraph.cli import main
+from mmgraph.data import save_card
+from mmgraph.data.synthetic import make_social_graph
+
+TINY = ["--text-encoder", "hashing", "--image-encoder", "none", "--epochs", "2", "--quiet"]
+TINY += ["--hidden", "8", "--modality-dim", "4", "--layers", "1", "--head", "linear"]
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    graph = make_social_graph(80, seed=1, image_size=8, with_activity=True, activity_days=6)
+    return save_card(graph, tmp_path_factory.mktemp("activity-card"))
+
+
+def test_train_with_mvlstm_records_the_topology_and_reruns(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "mvlstm"
+    args = ["train", "--data", str(card), *TINY, "--out", str(out), "--fusion", "mvlstm"]
+    assert main([*args, "--mvlstm-topology", "coupled", "--mvlstm-gates"]) == 0
+    assert "run written to" in capsys.readouterr().out
+    model = yaml.safe_load((out / "config.yaml").read_text())["model"]
+    assert model["fusion"] == "mvlstm" and model["modalities"][-1] == "sequence"
+    assert model["fusion_options"] == {"alpha": 0.0, "beta": 1.0, "learn_gates": True}
+    assert model["sequence_views"] == {"posts": 1, "replies": 1, "likes": 1}
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(out / "config.yaml"), "--out", str(again)]) == 0
+    assert yaml.safe_load((again / "config.yaml").read_text())["model"]["fusion_options"] == {
+        "alpha": 0.0,
+        "beta": 1.0,
+        "learn_gates": True,
+    }
+
+
+def test_a_sequence_encoder_and_the_refusals(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "conv"
+    args = ["train", "--data", str(card), *TINY, "--out", str(out)]
+    assert main([*args, "--sequence-encoder", "conv", "--modalities", "sequence"]) == 0
+    model = yaml.safe_load((out / "config.yaml").read_text())["model"]
+    assert (model["sequence_encoder"], model["modalities"]) == ("conv", ["sequence"])
+    capsys.readouterr()
+    assert main([*args, "--overwrite", "--mvlstm-gates"]) == 2
+    assert "give them with --fusion mvlstm (got --fusion concat)" in capsys.readouterr().err
+    refused = [*args, "--overwrite", "--fusion", "mvlstm", "--modalities", "text", "attributes"]
+    assert main(refused) == 2
+    assert "has no 'sequence' modality" in capsys.readouterr().err
