@@ -54,7 +54,7 @@ def test_register_adds_and_refuses_a_taken_name() -> None:
 
 
 def test_modalities_are_the_canonical_order() -> None:
-    assert MODALITIES == ("text", "image", "attributes")
+    assert MODALITIES == ("text", "image", "attributes", "sequence")
 
 
 def test_check_positive_int() -> None:
