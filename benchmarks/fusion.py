@@ -413,6 +413,8 @@ def fusion_table(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ratios: dict[str, list[float]] = {}
     for timing in (r for r in results if r["part"] == "timing"):
         times = timing["cpu_s"]
+        if not times.get("concat"):  # concatenation alone: nothing was timed against it
+            continue
         ref = statistics.median(times["concat"])
         for name, values in times.items():
             cpu.setdefault(name, []).extend(values)
