@@ -217,7 +217,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
         from mmgraph.models import FeatureConfig
         from mmgraph.tasks.unsupervised import GNN_TRAIN_DEFAULTS
         from mmgraph.train import TrainConfig
-        from mmgraph.tune.options import sequence_options
+        from mmgraph.tune.options import part_options
 
         features = FeatureConfig(
             text_encoder=none_or(args.text_encoder),
@@ -233,7 +233,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
             "modality_dim": args.modality_dim,
             "dropout": args.dropout,
             **head_and_scaling_options(args),
-            **sequence_options(vars(args)),
+            **part_options(vars(args)),  # sequences, the fusion head's flags, coordination
         }
         if args.modalities:
             model["modalities"] = list(args.modalities)

@@ -102,6 +102,7 @@ class TranslationFusion(FusionHead):
     """
 
     has_auxiliary_loss = True
+    flag_names = ("source", "cycle", "translation_weight")
 
     @classmethod
     def auto_options(cls, in_channels: Mapping[str, int], options: Mapping[str, Any]) -> dict:

@@ -232,6 +232,23 @@ class FusionHead(nn.Module):
     """Whether the head has a loss of its own, :meth:`auxiliary_loss`, that a model adds to its
     training loss (e.g. the translation head's reconstruction of the other modalities)."""
 
+    flag_names: ClassVar[tuple[str, ...]] = ()
+    """Command-line options (``--source`` is ``"source"``) that set the head's
+    ``fusion_options``; a command refuses them with another head."""
+
+    @classmethod
+    def options_from_flags(cls, flags: Mapping[str, Any]) -> dict:
+        """The head's ``fusion_options`` from command-line options.
+
+        Those of :attr:`flag_names` that are set, under the same names by default.
+        """
+        return {k: flags[k] for k in cls.flag_names if flags.get(k) is not None}
+
+    @classmethod
+    def flags_from_options(cls, options: Mapping[str, Any]) -> dict:
+        """The command-line options that rebuild ``options`` (a saved run's ``fusion_options``)."""
+        return {k: options[k] for k in cls.flag_names if k in options}
+
     @classmethod
     def auto_options(cls, in_channels: Mapping[str, int], options: Mapping[str, Any]) -> dict:
         """Options the head chooses from its input sizes where ``options`` leaves them out.

@@ -102,6 +102,23 @@ class MultiViewLSTM(FusionHead):
     """
 
     takes_sequences = True
+    flag_names = ("mvlstm_topology", "mvlstm_gates")
+
+    @classmethod
+    def options_from_flags(cls, flags: Mapping[str, Any]) -> dict:
+        """``alpha`` and ``beta`` of ``mvlstm_topology`` (hybrid when unset), ``learn_gates``."""
+        alpha, beta = MVLSTM_TOPOLOGIES[flags.get("mvlstm_topology") or "hybrid"]
+        return {"alpha": alpha, "beta": beta, "learn_gates": bool(flags.get("mvlstm_gates"))}
+
+    @classmethod
+    def flags_from_options(cls, options: Mapping[str, Any]) -> dict:
+        """The topology that ``alpha`` and ``beta`` set, and whether the gates are learned."""
+        if "alpha" not in options:
+            return {}
+        return {
+            "mvlstm_topology": topology_name(options["alpha"], options.get("beta", 0.5)),
+            "mvlstm_gates": bool(options.get("learn_gates", False)),
+        }
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from mmgraph.errors import InputError
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
-from mmgraph.resolver import MODALITIES
+from mmgraph.resolver import MODALITIES, lookup
 
 TASKS: tuple[str, ...] = ("node", "subgraph", "unsupervised")
 """The tasks :func:`mmgraph.tune.tune` searches."""
@@ -172,8 +172,6 @@ MUTAG's folds (``benchmarks/results/subgraph.md``). Not yet re-chosen across dat
 
 _AGGREGATORS = tuple(AGGREGATORS)
 _FUSIONS = tuple(FUSION_HEADS)  # importing coordination registers its heads
-_TRANSLATION = ("source", "cycle", "translation_weight")
-"""The options of ``fusion="translation"`` (its ``fusion_options``)."""
 _MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
     "aggregator": ("auto", *_AGGREGATORS),
     "fusion": _FUSIONS,
@@ -317,54 +315,65 @@ def _model(options: Mapping[str, Any]) -> dict[str, Any]:
         # None: flags only where a numeric value is missing (mmgraph.models.auto)
         "missing_indicator": False if options["no_missing_indicator"] else None,
     }
-    model.update(sequence_options(options))
+    model.update(part_options(options))
     if options["modalities"]:
         model["modalities"] = list(options["modalities"])
-    if options["coordination"]:
-        model.update(
+    return model
+
+
+def part_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The model options of the flags that belong to one part of the model.
+
+    ``--sequence-encoder`` (:func:`sequence_options`); the fusion head's own flags, read by
+    the head (its ``flag_names`` and ``options_from_flags``) into ``fusion_options``; and
+    ``--coordination`` with its weight and size. ``mmgraph train`` and ``mmgraph embed``
+    share it, so no flag is read by one and ignored by the other.
+
+    Raises:
+        InputError: A flag of another fusion head is given (it would be ignored).
+    """
+    out = sequence_options(options)
+    fusion_options = fusion_flag_options(options)
+    if fusion_options:
+        out["fusion_options"] = fusion_options
+    if options.get("coordination"):
+        out.update(
             coordination=options["coordination"],
             coordination_weight=options["coordination_weight"],
             coordination_dim=options["coordination_dim"],
         )
-    if options["fusion"] == "translation":
-        # without a source, the head's auto_options chooses one (recorded in the run)
-        model["fusion_options"] = {k: options[k] for k in _TRANSLATION if options[k] is not None}
-    else:
-        given = [k for k in _TRANSLATION if options[k] != _MODEL[k]]
+    return out
+
+
+def fusion_flag_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``fusion_options`` that the chosen head reads from its own flags.
+
+    Each head names its flags (``flag_names``: ``source``, ``cycle`` and ``translation_weight``
+    for translation; ``mvlstm_topology`` and ``mvlstm_gates`` for the MV-LSTM). A flag of
+    another head, set away from its default, is refused rather than ignored.
+    """
+    head = lookup(FUSION_HEADS, options["fusion"], what="fusion head")
+    own = tuple(getattr(head, "flag_names", ()))
+    for name, other in FUSION_HEADS.items():
+        given = [
+            k
+            for k in getattr(other, "flag_names", ())
+            if k not in own and k in options and options[k] != _MODEL.get(k)
+        ]
         if given:
             flags = ", ".join("--" + k.replace("_", "-") for k in given)
             raise InputError(
-                f"Options of --fusion translation given with fusion {options['fusion']!r}: "
-                f"{flags} ({', '.join(given)}); drop them, or use --fusion translation"
+                f"Options of --fusion {name} given with fusion {options['fusion']!r}: "
+                f"{flags} ({', '.join(given)}); drop them, or use --fusion {name}"
             )
-    return model
+    return dict(head.options_from_flags(options)) if own else {}
 
 
 def sequence_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The model options of ``--sequence-encoder``, ``--mvlstm-topology``, ``--mvlstm-gates``.
-
-    ``sequence_encoder`` when not the default; for ``--fusion mvlstm``, ``fusion_options``
-    with the topology's ``alpha`` and ``beta`` (hybrid by default) and ``learn_gates``.
-
-    Raises:
-        InputError: The MV-LSTM options are given with another fusion, which would ignore them.
-    """
-    out: dict[str, Any] = {}
+    """The model option of ``--sequence-encoder``, when not the default."""
     if options["sequence_encoder"] != _MODEL["sequence_encoder"]:
-        out["sequence_encoder"] = options["sequence_encoder"]
-    topology, gates = options["mvlstm_topology"], options["mvlstm_gates"]
-    if options["fusion"] != "mvlstm":
-        if topology is not None or gates:
-            raise InputError(
-                "--mvlstm-topology and --mvlstm-gates set the multi-view LSTM: give them with "
-                f"--fusion mvlstm (got --fusion {options['fusion']}) or drop them"
-            )
-        return out
-    from mmgraph.fusion import MVLSTM_TOPOLOGIES
-
-    alpha, beta = MVLSTM_TOPOLOGIES[topology or "hybrid"]
-    out["fusion_options"] = {"alpha": alpha, "beta": beta, "learn_gates": bool(gates)}
-    return out
+        return {"sequence_encoder": options["sequence_encoder"]}
+    return {}
 
 
 def _train_config(o: Mapping[str, Any], progress: bool, **extra: Any) -> Any:
@@ -604,16 +613,11 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
         if key in model:
             out[option] = model[key]
     fusion_options = model.get("fusion_options")
-    if model.get("fusion") == "translation" and isinstance(fusion_options, Mapping):
-        out.update({k: fusion_options[k] for k in _TRANSLATION if k in fusion_options})
+    head = FUSION_HEADS.get(str(model.get("fusion")))
+    if head is not None and isinstance(fusion_options, Mapping):  # the head's own flags
+        out.update(getattr(head, "flags_from_options", lambda o: {})(fusion_options))
     if "missing_indicator" in model:
         out["no_missing_indicator"] = not model["missing_indicator"]
-    fusion_options = model.get("fusion_options") or {}
-    if model.get("fusion") == "mvlstm" and "alpha" in fusion_options:
-        from mmgraph.fusion.mvlstm import topology_name
-
-        out["mvlstm_topology"] = topology_name(fusion_options["alpha"], fusion_options["beta"])
-        out["mvlstm_gates"] = bool(fusion_options.get("learn_gates", False))
     subgraph = doc.get("subgraph") or {}
     if isinstance(subgraph, Mapping):
         from mmgraph.tasks.subgraph import migrate_subgraph_options

@@ -52,7 +52,9 @@ def test_a_sequence_encoder_and_the_refusals(
     assert (model["sequence_encoder"], model["modalities"]) == ("conv", ["sequence"])
     capsys.readouterr()
     assert main([*args, "--overwrite", "--mvlstm-gates"]) == 2
-    assert "give them with --fusion mvlstm (got --fusion concat)" in capsys.readouterr().err
+    assert "Options of --fusion mvlstm given with fusion 'concat': --mvlstm-gates" in (
+        capsys.readouterr().err
+    )
     refused = [*args, "--overwrite", "--fusion", "mvlstm", "--modalities", "text", "attributes"]
     assert main(refused) == 2
     assert "has no 'sequence' modality" in capsys.readouterr().err

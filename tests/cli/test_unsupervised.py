@@ -178,3 +178,26 @@ def test_errors(card: Path, shallow_embeddings: Path, tmp_path: Path, capsys) ->
     assert "120 rows but the graph has 30 nodes" in capsys.readouterr().err
     assert main([*cluster, "--embeddings", str(shallow_embeddings), "--k", "500"]) == 2
     assert "'k' <= the number of nodes 120" in capsys.readouterr().err
+
+
+def test_embed_gnn_reads_the_coordination_and_fusion_flags(
+    card: Path, tmp_path: Path, capsys
+) -> None:
+    args = ["embed", "--objective", "node2vec", "--encoder", "gnn", "--data", str(card), *GNN]
+    args += ["--epochs", "1", "--walk-length", "4", "--context-size", "3", "--quiet"]
+    run = tmp_path / "run"
+    flags = ["--coordination", "cosine", "--coordination-weight", "0.5"]
+    flags += ["--fusion", "translation", "--source", "attributes", "--cycle"]
+    code = main([*args, *flags, "--save-run", str(run), "--out", str(tmp_path / "e.npy")])
+    assert code == 0
+    model = yaml.safe_load((run / "config.yaml").read_text())["model"]
+    assert (model["coordination"], model["coordination_weight"]) == ("cosine", 0.5)
+    assert model["fusion"] == "translation"
+    assert model["fusion_options"]["source"] == "attributes"
+    assert model["fusion_options"]["cycle"] is True
+    # another head's flags are refused, not ignored
+    out = str(tmp_path / "x.npy")
+    assert main([*args, "--source", "text", "--out", out]) == 2
+    assert "Options of --fusion translation given with fusion 'concat'" in capsys.readouterr().err
+    assert main([*args, "--mvlstm-topology", "coupled", "--out", out]) == 2
+    assert "Options of --fusion mvlstm given with fusion 'concat'" in capsys.readouterr().err
