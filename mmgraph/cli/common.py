@@ -331,19 +331,6 @@ def check_training_options(parser: argparse.ArgumentParser, args: argparse.Names
     check_split(parser, list(args.split))
 
 
-def head_and_scaling_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``ModelConfig`` options of ``--head``, ``--numeric-scaling``, ``--no-missing-indicator``.
-
-    The subcommands that call :func:`add_model` add them to their model options.
-    """
-    return {
-        "head": args.head,
-        "numeric_scaling": args.numeric_scaling,
-        # None: flags only where a numeric value is missing (mmgraph.models.auto)
-        "missing_indicator": False if args.no_missing_indicator else None,
-    }
-
-
 def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
     """Refuse ``--split`` fractions that leave no training or validation nodes."""
     train, val, test = split

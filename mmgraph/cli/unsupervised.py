@@ -13,7 +13,6 @@ from mmgraph.cli.common import (
     add_overwrite,
     data_spec,
     dimension,
-    head_and_scaling_options,
     non_negative_float,
     non_negative_int,
     none_or,
@@ -217,7 +216,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
         from mmgraph.models import FeatureConfig
         from mmgraph.tasks.unsupervised import GNN_TRAIN_DEFAULTS
         from mmgraph.train import TrainConfig
-        from mmgraph.tune.options import part_options
+        from mmgraph.tune.options import model_options
 
         features = FeatureConfig(
             text_encoder=none_or(args.text_encoder),
@@ -225,18 +224,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
             image_size=args.image_size,
             cache_dir=args.cache_dir,
         )
-        model: dict[str, Any] = {
-            "aggregator": args.aggregator,
-            "fusion": args.fusion,
-            "hidden": args.hidden,
-            "num_layers": args.layers,
-            "modality_dim": args.modality_dim,
-            "dropout": args.dropout,
-            **head_and_scaling_options(args),
-            **part_options(vars(args)),  # sequences, the fusion head's flags, coordination
-        }
-        if args.modalities:
-            model["modalities"] = list(args.modalities)
+        model = model_options(vars(args))  # as `mmgraph train` reads the same flags
         train = TrainConfig(
             **{
                 **GNN_TRAIN_DEFAULTS,

@@ -302,7 +302,8 @@ def _features(options: Mapping[str, Any]) -> Any:
     )
 
 
-def _model(options: Mapping[str, Any]) -> dict[str, Any]:
+def model_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``ModelConfig`` options of a command's model flags (``mmgraph train``, ``embed``)."""
     model: dict[str, Any] = {
         "aggregator": options["aggregator"],
         "fusion": options["fusion"],
@@ -400,7 +401,7 @@ def node_run(options: Mapping[str, Any], progress: bool = False) -> NodeRun:
     from mmgraph.tasks.node_classification import design_choices
 
     o = resolve("node", options)
-    model = _model(o)
+    model = model_options(o)
     design_choices(model)  # refuses bad combinations now
     train = _train_config(
         o,
@@ -513,7 +514,7 @@ def embed_run(options: Mapping[str, Any], progress: bool = False) -> EmbedRun:
         return EmbedRun(data, "shallow", settings, None, None, None)
     from mmgraph.models import ModelConfig
 
-    model = _model(o)
+    model = model_options(o)
     ModelConfig(**model)
     train = TrainConfig(
         **{
