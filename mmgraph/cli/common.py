@@ -27,6 +27,7 @@ from mmgraph.cli.types import (
 )
 from mmgraph.coordination import COORDINATION_LOSSES  # registers "autoencoder", "boltzmann", ...
 from mmgraph.encoders import SEQUENCE_ENCODERS
+from mmgraph.encoders.attributes import NUMERIC_SCALINGS
 from mmgraph.fusion import FUSION_HEADS, MVLSTM_TOPOLOGIES
 from mmgraph.models import MultimodalGNN
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
@@ -46,7 +47,7 @@ SEQUENCE_ENCODER_NAMES = SEQUENCE_ENCODERS
 MVLSTM_TOPOLOGY_NAMES = tuple(MVLSTM_TOPOLOGIES)
 COORDINATION_NAMES = tuple(COORDINATION_LOSSES)
 HEAD_NAMES = ("linear", "conv")
-NUMERIC_SCALING_NAMES = ("auto", "standard", "none")
+NUMERIC_SCALING_NAMES = ("auto", *NUMERIC_SCALINGS)
 
 
 def add_data(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -209,7 +210,8 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
         choices=NUMERIC_SCALING_NAMES,
         default=d["numeric_scaling"],
         help="numeric attributes: 'standard' (training mean and deviation), 'none' (as they "
-        "are) or 'auto' ('none' for a bag of words or counts, else 'standard') "
+        "are), 'row' (each node's values divided by their sum) or 'auto' ('row' for a bag of "
+        "words or counts, else 'standard') "
         f"(default: {d['numeric_scaling']})",
     )
     group.add_argument(

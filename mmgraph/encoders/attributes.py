@@ -13,9 +13,11 @@ from mmgraph.data.graph import MISSING_CODE
 from mmgraph.encoders._inputs import check_node_mask
 from mmgraph.nn.functional import TensorCache, csr_from_dense, sparse_linear
 
-NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none")
+NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none", "row")
 """How :class:`NumericStandardizer` scales numeric columns: ``"standard"`` (mean and
-standard deviation of the training nodes) or ``"none"`` (values as they are)."""
+standard deviation of the training nodes), ``"none"`` (values as they are) or ``"row"``
+(each node's values divided by the sum of their absolute values, as PyG's
+``NormalizeFeatures`` and Kipf & Welling's GCN do for a bag of words)."""
 
 SPARSE_MIN_COLUMNS = 128
 """Fewest numeric columns that :class:`AttributeEncoder` considers keeping sparse."""
@@ -43,6 +45,15 @@ def _log1p_columns(log1p: bool | Sequence[int], num_features: int) -> list[int]:
                 f"(got {list(log1p)!r})"
             )
     return sorted(set(columns))
+
+
+def row_normalise(x: Tensor) -> Tensor:
+    r"""Each row divided by the sum of its absolute values, NaN left out of the sum and kept.
+
+    A row without a non-zero value is returned as it is.
+    """
+    total = torch.nan_to_num(x, nan=0.0).abs().sum(dim=1, keepdim=True)
+    return x / torch.where(total > 0, total, torch.ones_like(total))
 
 
 def _check_scaling(scaling: Any) -> str:
@@ -89,15 +100,19 @@ class NumericStandardizer(nn.Module):
     training value gets :math:`\mu = 0`, and a constant one :math:`\sigma = 1`. With
     ``scaling="none"`` the values pass as they are (:math:`\mu = 0, \sigma = 1`, nothing to
     fit; a missing value becomes :math:`0`), for features already on a common scale such as
-    a row-normalised bag of words.
+    a row-normalised bag of words. With ``scaling="row"`` each node's values are divided by
+    the sum of their absolute values, :math:`z_{ij} = x_{ij} / \sum_k |x_{ik}|` over its
+    observed values (a row of zeros stays zero; nothing to fit), which puts a long and a short
+    document's bag of words on one scale.
 
     Args:
         num_features (int): Number of numeric columns :math:`F`.
         log1p (bool or Sequence[int], optional): Columns to log-transform (all when
             :obj:`True`), for heavy-tailed counts. (default: :obj:`False`)
         missing_indicator (bool, optional): Append the flags :math:`f`. (default: :obj:`True`)
-        scaling (str, optional): ``"standard"`` (training statistics, fitted by :meth:`fit`)
-            or ``"none"`` (no scaling). (default: ``"standard"``)
+        scaling (str, optional): ``"standard"`` (training statistics, fitted by :meth:`fit`),
+            ``"none"`` (no scaling) or ``"row"`` (each row divided by its absolute sum).
+            (default: ``"standard"``)
 
     Shapes:
         - **input:** ``[N, F]`` (float, NaN where missing)
@@ -151,13 +166,13 @@ class NumericStandardizer(nn.Module):
     def fit(self, x: Tensor, mask: Tensor | None = None) -> NumericStandardizer:
         """Compute per-column mean and standard deviation over the rows in ``mask``.
 
-        NaN values are ignored. With ``scaling="none"`` only the inputs are checked. Returns
-        the module.
+        NaN values are ignored. With ``scaling="none"`` or ``"row"`` only the inputs are
+        checked. Returns the module.
         """
         x = _check_numeric(x, self.num_features, "numeric")
         if mask is not None:
             x = x[check_node_mask(mask, x.size(0)).to(x.device)]
-        if self.scaling == "none":
+        if self.scaling != "standard":
             return self
         values = self.transform(x.to(self.mean.device, torch.float64))
         observed = ~torch.isnan(values)
@@ -185,6 +200,8 @@ class NumericStandardizer(nn.Module):
         z = self.transform(x)
         if self.scaling == "standard":
             z = (z - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+        elif self.scaling == "row":
+            z = row_normalise(z)
         # NaN only where x is missing (the statistics are finite): impute 0, keep infinities.
         z = torch.nan_to_num(z, nan=0.0, posinf=math.inf, neginf=-math.inf)
         if self.missing_indicator:
@@ -215,8 +232,9 @@ class AttributeEncoder(nn.Module):
 
     or, with ``out_channels=None``, the concatenation itself (no projection).
 
-    **Sparse inputs.** Numeric values that need no transformation (``numeric_scaling="none"``,
-    no missing flags, no ``log1p``, no categorical columns), at least
+    **Sparse inputs.** Numeric values that need no column transformation
+    (``numeric_scaling="none"`` or ``"row"``, no missing flags, no ``log1p``, no categorical
+    columns), at least
     :data:`SPARSE_MIN_COLUMNS` wide and at most :data:`SPARSE_MAX_DENSITY` non-zero, such as
     a bag of words, are converted once to a sparse CSR tensor (cached per input tensor,
     converted again when it changes): the projection is then a sparse-dense product, and with
@@ -240,7 +258,7 @@ class AttributeEncoder(nn.Module):
         missing_indicator (bool, optional): Append a missing flag per numeric column.
             (default: :obj:`True`)
         bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
-        numeric_scaling (str, optional): ``"standard"`` or ``"none"``, see
+        numeric_scaling (str, optional): ``"standard"``, ``"none"`` or ``"row"``, see
             :class:`NumericStandardizer`. (default: ``"standard"``)
         sparse_output (bool, optional): Without projection, return a sparse input (see
             above) as a sparse CSR tensor instead of densifying it. (default: :obj:`False`)
@@ -351,7 +369,7 @@ class AttributeEncoder(nn.Module):
         return (
             self.num_numeric >= SPARSE_MIN_COLUMNS
             and not self.cardinalities
-            and numeric.scaling == "none"
+            and numeric.scaling in ("none", "row")
             and not numeric.missing_indicator
             and not numeric.log1p_columns
             and (self.lin is not None or self.sparse_output)
@@ -374,7 +392,8 @@ class AttributeEncoder(nn.Module):
         if stored > bound:  # many missing values, perhaps
             stored -= int(torch.isnan(numeric).sum())
         if stored <= bound:
-            csr, all_nan = csr_from_dense(numeric)
+            scaled = row_normalise(numeric) if self.numeric.scaling == "row" else numeric
+            csr, all_nan = csr_from_dense(scaled)
             out = (csr, ~all_nan)
         return self._sparse_inputs.put([numeric], out)
 

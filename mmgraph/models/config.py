@@ -97,7 +97,8 @@ class ModelConfig(ConfigBase):
         numeric_scaling (str): ``"standard"`` (standardise the numeric columns with the
             training nodes' mean and deviation,
             :meth:`~mmgraph.models.MultimodalGNN.fit_statistics`),
-            ``"none"`` (values as they are, e.g. a row-normalised bag of words) or ``"auto"``
+            ``"none"`` (values as they are), ``"row"`` (each node's values divided by their
+            absolute sum, for a bag of words) or ``"auto"``
             (:func:`~mmgraph.models.auto.auto_numeric_scaling`, resolved by
             :meth:`for_graph`). (default: ``"standard"``; :meth:`for_graph`: ``"auto"``)
         missing_indicator (bool, optional): Append a missing-value flag per numeric column;

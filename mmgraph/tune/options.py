@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mmgraph.coordination import COORDINATION_LOSSES
+from mmgraph.encoders.attributes import NUMERIC_SCALINGS
 from mmgraph.errors import InputError
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
@@ -178,7 +179,7 @@ _MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
     "sequence_encoder": ("gru", "lstm", "conv", "mean"),
     "mvlstm_topology": (None, "view_specific", "coupled", "fully_connected", "hybrid"),
     "head": ("linear", "conv"),
-    "numeric_scaling": ("auto", "standard", "none"),
+    "numeric_scaling": ("auto", *NUMERIC_SCALINGS),
     "coordination": (None, *COORDINATION_LOSSES),
     "source": (None, *MODALITIES),
 }

@@ -31,7 +31,7 @@ NODE_SPACE: dict[str, Any] = {
     "modality_dim": {"choices": ["auto", None, 32, 64]},
     "head": {"choices": ["auto", "linear", "conv"]},
     "fusion": {"choices": ["concat", "gated", "late"]},
-    "numeric_scaling": {"choices": ["auto", "standard", "none"]},
+    "numeric_scaling": {"choices": ["auto", "standard", "none", "row"]},
     "no_missing_indicator": {"choices": [False, True]},
     "dropout": {"low": 0.0, "high": 0.8},
     "lr": {"low": 1e-3, "high": 5e-2, "log": True},

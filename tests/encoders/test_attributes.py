@@ -210,3 +210,15 @@ def test_errors() -> None:
         AttributeEncoder(3, log1p=[3])
     with pytest.raises(ValueError, match="Expected 'num_features' >= 0"):
         NumericStandardizer(-1)
+
+
+def test_row_scaling_divides_each_row_by_its_absolute_sum() -> None:
+    x = torch.tensor([[1.0, 3.0, 0.0], [0.0, 0.0, 0.0], [2.0, float("nan"), -2.0]])
+    scaler = NumericStandardizer(3, missing_indicator=True, scaling="row").fit(x)
+    out = scaler(x)
+    expected = torch.tensor([[0.25, 0.75, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, -0.5]])
+    torch.testing.assert_close(out[:, :3], expected)
+    assert out[:, 3:].tolist() == [[0, 0, 0], [0, 0, 0], [0, 1, 0]]  # the NaN is flagged
+    assert "scaling='row'" in repr(scaler)
+    with pytest.raises(ValueError, match=r"'standard', 'none', 'row'"):
+        NumericStandardizer(3, scaling="l2")

@@ -142,3 +142,22 @@ def test_many_absent_rows_still_sparse() -> None:
     x, present = encoder(None)(numeric)
     assert is_sparse(x)
     assert present.tolist() == [i % 2 == 1 and i not in (1, 7) for i in range(40)]
+
+
+def test_row_scaling_sparse_equals_dense_and_rows_sum_to_one() -> None:
+    numeric = bag_of_words()
+    numeric[3, 2] = 2.0  # finite: an infinite count has no share of its row
+    numeric[4] = 0.0  # a document without any word stays zeros
+    enc = encoder(None, numeric_scaling="row")
+    x, present = enc(numeric)
+    assert is_sparse(x)
+    ref_x, ref_present = dense_reference(enc, numeric)
+    torch.testing.assert_close(x.to_dense(), ref_x)
+    assert torch.equal(present, ref_present)
+    sums = ref_x.sum(dim=1)
+    nonzero = torch.nan_to_num(numeric).abs().sum(dim=1) > 0
+    torch.testing.assert_close(sums[nonzero], torch.ones(int(nonzero.sum())))
+    assert bool((ref_x[~nonzero] == 0).all())
+    # the NaN of row 0 is left out of its row's sum, the other values keep their ratios
+    row = torch.nan_to_num(numeric[0])
+    torch.testing.assert_close(ref_x[0], row / row.sum())

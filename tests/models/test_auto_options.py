@@ -88,7 +88,7 @@ def test_few_training_edges_fall_back_to_two_steps() -> None:
 def test_auto_scaling_and_flags() -> None:
     gen = torch.Generator().manual_seed(0)
     words = (torch.rand(50, 200, generator=gen) < 0.05).float()
-    assert auto_numeric_scaling(words) == "none"
+    assert auto_numeric_scaling(words) == "row"
     assert auto_numeric_scaling(words[:, :20]) == "standard"  # too few columns
     assert auto_numeric_scaling(words - 0.5) == "standard"  # negative values
     assert auto_numeric_scaling(torch.rand(50, 200, generator=gen)) == "standard"  # dense
@@ -101,7 +101,7 @@ def test_auto_scaling_and_flags() -> None:
     # by the presence mask: neither rule looks at it.
     absent = words.clone()
     absent[0] = math.nan
-    assert auto_numeric_scaling(absent) == "none" and not auto_missing_indicator(absent)
+    assert auto_numeric_scaling(absent) == "row" and not auto_missing_indicator(absent)
 
 
 def test_for_graph_resolves_and_explicit_values_win() -> None:
