@@ -45,7 +45,7 @@ def register(sub: Any) -> None:
     )
     add_data(p, required=False)  # checked in cmd_train: --resume reads it from the run
     add_config(p)
-    add_features(p)
+    add_features(p, task="node")
     add_model(p)
     add_training(p)
     p.add_argument(

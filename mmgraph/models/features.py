@@ -53,7 +53,9 @@ class FeatureConfig(ConfigBase):
             the images. (default: ``"cnn"``)
         image_size (int): Side of the square the images are resized to for the CNN (for
             ``"cnn"``, at most :data:`AUTOENCODER_MAX_SIZE`). (default: :obj:`32`)
-        text_dim (int): Output size of the TF-IDF encoder (SVD components). (default: :obj:`128`)
+        text_dim (int, optional): Output size of the TF-IDF encoder (SVD components);
+            :obj:`None` keeps the raw TF-IDF features, one column per word of the vocabulary.
+            (default: :obj:`128`)
         cache_dir (str, optional): Folder of the feature cache. (default: :obj:`None`, the
             encoders' default: ``$MMGRAPH_CACHE`` or ``~/.cache/mmgraph``)
         on_image_error (str): ``"raise"`` or ``"missing"`` for unreadable image files.
@@ -82,7 +84,7 @@ class FeatureConfig(ConfigBase):
     text_encoder: str | None = DEFAULT_TEXT_ENCODER
     image_encoder: str | None = "cnn"
     image_size: int = 32
-    text_dim: int = 128
+    text_dim: int | None = 128
     cache_dir: str | None = None
     on_image_error: str = "raise"
     hashing_dim: int = 1024
@@ -154,6 +156,12 @@ def featurize(
             del out.text, out.text_present
         else:
             text_name = config.text_encoder
+            if text_name == "auto":
+                raise InputError(
+                    "text_encoder 'auto' is chosen on validation data by `mmgraph train` "
+                    "(mmgraph.tasks.train_node_classifier): give a text encoder name here, "
+                    "e.g. 'tfidf' or a transformers model"
+                )
             kwargs: dict[str, Any] = {}
             if text_name == "tfidf":
                 kwargs = {"out_channels": config.text_dim, "seed": 0}

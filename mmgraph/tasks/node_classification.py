@@ -23,7 +23,7 @@ from mmgraph.distributed import barrier, init_distributed, is_main_process
 from mmgraph.errors import InputError, read_yaml
 from mmgraph.eval.metrics import to_jsonable
 from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
-from mmgraph.models.auto import DESIGN_OPTIONS, design_candidates
+from mmgraph.models.auto import AUTO, DESIGN_OPTIONS, design_candidates, text_candidates
 from mmgraph.seed import seed_everything
 from mmgraph.tasks.run_folder import (
     RunFolder,
@@ -161,7 +161,7 @@ def train_node_classifier(
     if pretrain_epochs < 0:
         raise InputError(f"Expected 'pretrain_epochs' >= 0 (got {pretrain_epochs})")
     candidates = design_choices(model_options)
-    if resume and len(candidates) > 1:
+    if resume and (len(candidates) > 1 or features.text_encoder == AUTO):
         raise InputError(
             "resume reads the chosen design from the run folder's config.yaml: use "
             "resume_node_classifier (or `mmgraph train --resume DIR`)"
@@ -171,14 +171,16 @@ def train_node_classifier(
     if graph is None:
         graph = load_graph(data, need_labels=True)
     check_trainable(graph, data.source)
+    feature_choices = text_candidates(features, graph)
+    pairs = [(f, c) for f in feature_choices for c in candidates]
     selection = None
-    if len(candidates) > 1:
-        chosen, selection = _choose_design(
-            data, features, candidates, train, graph, progress, pretrain_epochs
-        )
+    if len(pairs) > 1:
+        chosen, selection = _choose_design(data, pairs, train, graph, progress, pretrain_epochs)
         if folder is None:
             return chosen
-        model_options = candidates[next(i for i, c in enumerate(selection) if c["chosen"])]
+        features, model_options = pairs[next(i for i, c in enumerate(selection) if c["chosen"])]
+    else:
+        features, model_options = pairs[0]
     barrier()  # every rank has checked the run folder before rank 0 creates its staging
 
     def train_into(run_dir: Path | None) -> RunResult:
@@ -231,11 +233,20 @@ def design_choices(model_options: dict[str, Any] | None) -> list[dict[str, Any]]
 
 
 def describe_design(options: dict[str, Any]) -> str:
-    """A design's options in words, e.g. ``2 layers, linear head, modality dim 64``."""
+    """A design's options in words, e.g. ``2 layers, linear head, modality dim 64``.
+
+    With a text encoder among them (chosen too), e.g. ``..., text tfidf``.
+    """
     layers, dim = options.get("num_layers"), options.get("modality_dim")
+    text = ""
+    if "text_encoder" in options:
+        name = str(options["text_encoder"]).rsplit("/", 1)[-1]
+        text = f", text {name}" + (
+            "" if name != "tfidf" or options.get("text_dim") is not None else " (no SVD)"
+        )
     return (
         f"{layers} layer{'' if layers == 1 else 's'}, {options.get('head')} head, "
-        f"{'no projection' if dim is None else f'modality dim {dim}'}"
+        f"{'no projection' if dim is None else f'modality dim {dim}'}{text}"
     )
 
 
@@ -255,39 +266,48 @@ def min_val_loss(trainer: Trainer) -> float:
 
 def _choose_design(
     data: DataSpec,
-    features: FeatureConfig,
-    candidates: list[dict[str, Any]],
+    pairs: list[tuple[FeatureConfig, dict[str, Any]]],
     train: TrainConfig,
     graph: MultimodalGraph,
     progress: bool,
     pretrain_epochs: int,
 ) -> tuple[RunResult, list[dict[str, Any]]]:
-    """Train each candidate (no run folder) and keep the best validation score.
+    """Train each candidate ``(features, model options)`` (no run folder); keep the best.
 
     Returns the chosen candidate's result and the selection record: per candidate its
-    ``options``, ``val_loss`` (the lowest validation loss of its epochs) and ``chosen``.
+    ``options`` (the design's, and the text encoder's when several are compared),
+    ``val_loss`` (the lowest validation loss of its epochs) and ``chosen``. The graph is
+    featurized once per feature config.
 
     The loss, not the best value of ``train.monitor``: over 200 epochs the best accuracy or
     macro-F1 of a noisy validation curve rewards one lucky epoch, and in
     ``benchmarks/design_selection.py`` choosing by the lowest validation loss ranked best
     across the six labelled node data sets (``benchmarks/results/design_selection.md``).
     """
-    featured = featurize(graph, features, progress=progress)
+    featured: dict[str, MultimodalGraph] = {}
     results = []
-    for candidate in candidates:
+    for features, candidate in pairs:
+        key = repr(sorted(features.to_dict().items()))
+        if key not in featured:
+            featured[key] = featurize(graph, features, progress=progress)
         result = _train(
-            data, features, candidate, train, None, featured, progress, True, pretrain_epochs, False
-        )
+            data, features, candidate, train, None, featured[key], progress, True,
+            pretrain_epochs, False,
+        )  # fmt: skip
         results.append(result)
     losses = [min_val_loss(r.trainer) for r in results]
     best = min(range(len(losses)), key=lambda i: (losses[i], i))  # ties: the earlier one
+    texts = len({f.text_encoder for f, _ in pairs}) > 1 or len({f.text_dim for f, _ in pairs}) > 1
+
+    def described(features: FeatureConfig, candidate: dict[str, Any]) -> dict[str, Any]:
+        options = {k: v for k, v in candidate.items() if k in DESIGN_OPTIONS}
+        if texts:
+            options.update(text_encoder=features.text_encoder, text_dim=features.text_dim)
+        return options
+
     selection = [
-        {
-            "options": {k: v for k, v in candidate.items() if k in DESIGN_OPTIONS},
-            "val_loss": loss,
-            "chosen": i == best,
-        }
-        for i, (candidate, loss) in enumerate(zip(candidates, losses, strict=True))
+        {"options": described(*pair), "val_loss": loss, "chosen": i == best}
+        for i, (pair, loss) in enumerate(zip(pairs, losses, strict=True))
     ]
     log.info("Design chosen on validation loss: %s", describe_selection(selection))
     return dataclasses.replace(results[best], selection=selection), selection

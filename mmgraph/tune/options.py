@@ -36,6 +36,7 @@ _FEATURES: dict[str, Any] = {
     "text_encoder": DEFAULT_TEXT_ENCODER,
     "image_encoder": "cnn",
     "image_size": 32,
+    "text_dim": 128,
     "cache_dir": None,
 }
 
@@ -67,6 +68,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "root": None,
         **_FEATURES,
         **_MODEL,
+        # chosen on validation data with the design (mmgraph.models.auto.TEXT_CANDIDATES)
+        "text_encoder": "auto",
         # the design, chosen on validation data among mmgraph.models.auto.DESIGNS
         "layers": "auto",
         "head": "auto",
@@ -295,10 +298,18 @@ def _none_or(value: Any) -> Any:
 def _features(options: Mapping[str, Any]) -> Any:
     from mmgraph.models import FeatureConfig
 
+    text_encoder = _none_or(options["text_encoder"])
+    dim = options.get("text_dim", 128)
+    if dim != 128 and text_encoder != "tfidf":
+        raise InputError(
+            f"text_dim (--text-dim {dim}) sizes the 'tfidf' text encoder, not "
+            f"{text_encoder!r}: give --text-encoder tfidf, or drop --text-dim"
+        )
     return FeatureConfig(
-        text_encoder=_none_or(options["text_encoder"]),
+        text_encoder=text_encoder,
         image_encoder=_none_or(options["image_encoder"]),
         image_size=options["image_size"],
+        text_dim=None if dim in (0, None) else int(dim),
         cache_dir=options["cache_dir"],
     )
 
@@ -610,6 +621,8 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
         if key in features:
             value = features[key]
             out[key] = "none" if value is None and key != "cache_dir" else value
+    if features.get("text_encoder") == "tfidf" and "text_dim" in features:
+        out["text_dim"] = features["text_dim"] or 0  # None: the raw TF-IDF
     model = doc.get("model") or {}
     for key, option in _MODEL_KEYS.items():
         if key in model:

@@ -23,6 +23,7 @@ import torch
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError
+from mmgraph.models.auto import AUTO
 from mmgraph.tune.options import embed_run, node_run, subgraph_run
 
 log = logging.getLogger(__name__)
@@ -108,17 +109,18 @@ class NodeSearch(TaskSearch):
         from mmgraph.tasks import train_node_classifier
 
         run = node_run(self._with_data(options))
+        choose_text = run.features.text_encoder == AUTO  # featurized per candidate inside
         key = repr(sorted(run.features.to_dict().items()))
-        if key not in self._featurized:
+        if key not in self._featurized and not choose_text:
             self._featurized[key] = featurize(self.data, run.features, progress=False)
         result = train_node_classifier(
             run.data,
             run.features,
             run.model,
             run.train,
-            graph=self._featurized[key].clone(),
+            graph=(self.data if choose_text else self._featurized[key]).clone(),
             progress=False,
-            prefeaturized=True,
+            prefeaturized=not choose_text,
             pretrain_epochs=run.pretrain_epochs,
             callbacks=[_epoch_reporter(report, run.train.monitor)],
         )

@@ -52,7 +52,8 @@ def test_candidates_follow_the_auto_options() -> None:
     assert design_candidates({"hidden": 8}) == [{"hidden": 8}]
     every = design_candidates({"hidden": 8, **AUTO_DESIGN})
     assert every == [{"hidden": 8, **design} for design in DESIGNS]
-    # --layers 3, the rest auto: both designs with three layers
+    # --layers 3, the rest auto: the designs with three layers (the one-hop design is then
+    # the projected one, kept once)
     three = design_candidates({**AUTO_DESIGN, "num_layers": 3})
     assert [c["num_layers"] for c in three] == [3, 3]
     assert [(c["head"], c["modality_dim"]) for c in three] == [("linear", 64), ("conv", None)]
@@ -64,7 +65,8 @@ def test_candidates_follow_the_auto_options() -> None:
     ]
     # a design the other options rule out is left out (GGNN has no conv head)
     assert design_choices({**AUTO_DESIGN, "aggregator": "ggnn"}) == [
-        {**DESIGNS[0], "aggregator": "ggnn"}
+        {**DESIGNS[0], "aggregator": "ggnn"},
+        {**DESIGNS[2], "aggregator": "ggnn"},
     ]
 
 

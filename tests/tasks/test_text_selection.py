@@ -1,0 +1,155 @@
+"""``text_encoder="auto"``: the text features chosen with the design on validation data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mmgraph.cli import main
+from mmgraph.data import save_card
+from mmgraph.data.synthetic import make_social_graph
+from mmgraph.errors import InputError
+from mmgraph.models import FeatureConfig, featurize
+from mmgraph.models import auto as auto_module
+from mmgraph.models.auto import DESIGNS, TEXT_CANDIDATES, text_candidates
+from mmgraph.tasks import DataSpec, train_node_classifier
+from mmgraph.tasks.node_classification import SELECTION, min_val_loss
+from mmgraph.train import TrainConfig
+
+AUTO_DESIGN = {"num_layers": "auto", "head": "auto", "modality_dim": "auto"}
+FAST_TEXTS = ({"text_encoder": "hashing"}, {"text_encoder": "tfidf", "text_dim": None})
+"""Two text features that need no model download, standing in for TEXT_CANDIDATES."""
+
+
+@pytest.fixture()
+def fast_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auto_module, "TEXT_CANDIDATES", FAST_TEXTS)
+
+
+def social(n: int = 90, seed: int = 3):
+    graph = make_social_graph(n, seed=seed, image_size=8)
+    graph.set_split(0.5, 0.25, 0.25, seed=seed)
+    return graph
+
+
+def train_config() -> TrainConfig:
+    return TrainConfig(epochs=6, patience=None, progress=False)
+
+
+def test_candidates_by_the_graph() -> None:
+    graph = social()
+    auto = FeatureConfig(text_encoder="auto")
+    found = text_candidates(auto, graph)
+    assert [(f.text_encoder, f.text_dim) for f in found] == [
+        (c["text_encoder"], c.get("text_dim", 128)) for c in TEXT_CANDIDATES
+    ]
+    given = FeatureConfig(text_encoder="tfidf")
+    assert text_candidates(given, graph) == [given]
+    # without text there is nothing to choose: the sentence encoder stands (never used)
+    no_text = graph.clone()
+    del no_text.text
+    assert [f.text_encoder for f in text_candidates(auto, no_text)] == [
+        TEXT_CANDIDATES[0]["text_encoder"]
+    ]
+
+
+def test_no_raw_tfidf_on_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = social()
+    monkeypatch.setattr(auto_module, "RAW_TFIDF_MAX_VALUES", 20000 * graph.num_nodes - 1)
+    found = text_candidates(FeatureConfig(text_encoder="auto"), graph)
+    assert [f.text_encoder for f in found] == [TEXT_CANDIDATES[0]["text_encoder"]]
+
+
+def test_featurize_refuses_auto_naming_train() -> None:
+    with pytest.raises(InputError, match="chosen on validation data by `mmgraph train`"):
+        featurize(social(), FeatureConfig(text_encoder="auto"), progress=False)
+
+
+def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_path: Path) -> None:
+    graph = social()
+    spec = DataSpec("social")
+    options = {"hidden": 8, **AUTO_DESIGN}
+    features = FeatureConfig(text_encoder="auto", image_encoder=None)
+    out = tmp_path / "run"
+    result = train_node_classifier(
+        spec, features, options, train_config(), graph=graph.clone(), out=out, progress=False
+    )
+    selection = result.selection
+    assert selection is not None and len(selection) == len(FAST_TEXTS) * len(DESIGNS)
+    assert [(s["options"]["text_encoder"], s["options"]["text_dim"]) for s in selection] == [
+        (t["text_encoder"], t.get("text_dim", 128)) for t in FAST_TEXTS for _ in DESIGNS
+    ]
+    losses = [s["val_loss"] for s in selection]
+    chosen = next(s for s in selection if s["chosen"])
+    assert chosen["val_loss"] == min(losses) == min_val_loss(result.trainer)
+    # the run folder holds the chosen text features and design, resolved
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["features"]["text_encoder"] == chosen["options"]["text_encoder"]
+    assert config["features"]["text_dim"] == chosen["options"]["text_dim"]
+    assert config["model"]["num_layers"] == chosen["options"]["num_layers"]
+    assert (out / SELECTION).exists()
+    # each score is that pair trained alone
+    for entry in selection[:: len(DESIGNS)][:2]:
+        o = entry["options"]
+        alone = train_node_classifier(
+            spec,
+            FeatureConfig(
+                text_encoder=o["text_encoder"], text_dim=o["text_dim"], image_encoder=None
+            ),
+            {"hidden": 8, **{k: o[k] for k in AUTO_DESIGN}},
+            train_config(),
+            graph=graph.clone(),
+            progress=False,
+        )
+        assert min_val_loss(alone.trainer) == pytest.approx(entry["val_loss"])
+    # other labels on the test nodes: the same scores, the same choice
+    shuffled = graph.clone()
+    shuffled.y[shuffled.test_mask] = 1 - shuffled.y[shuffled.test_mask]
+    again = train_node_classifier(
+        spec, features, options, train_config(), graph=shuffled, progress=False
+    )
+    assert again.selection == selection
+    with pytest.raises(InputError, match="resume"):
+        train_node_classifier(
+            spec, features, {"hidden": 8}, train_config(), graph=graph.clone(), out=out,
+            resume=True, progress=False,
+        )  # fmt: skip
+
+
+def test_cli_text_dim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    graph = make_social_graph(80, seed=1, image_size=8)
+    del graph.train_mask, graph.val_mask, graph.test_mask
+    card = save_card(graph, tmp_path / "card")
+    base = ["train", "--data", str(card), "--image-encoder", "none", "--epochs", "2"]
+    base += ["--hidden", "8", "--quiet", "--layers", "1", "--head", "linear"]
+    base += ["--modality-dim", "16"]
+    assert (
+        main([*base, "--text-encoder", "tfidf", "--text-dim", "0", "--out", str(tmp_path / "a")])
+        == 0
+    )
+    config = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())
+    assert config["features"]["text_encoder"] == "tfidf" and config["features"]["text_dim"] is None
+    # the run's config.yaml gives the same options back
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(tmp_path / "a" / "config.yaml"),
+                "--quiet",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 0
+    )
+    again = yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())
+    assert again["features"] == config["features"]
+    # --text-dim with another encoder would do nothing: refused
+    assert (
+        main([*base, "--text-encoder", "hashing", "--text-dim", "32", "--out", str(tmp_path / "c")])
+        != 0
+    )
+    assert "--text-encoder tfidf" in capsys.readouterr().err
