@@ -211,7 +211,8 @@ def test_minibatch_training_needs_the_head_hop() -> None:
 
 def test_bad_values_list_the_valid_ones() -> None:
     with pytest.raises(
-        ValueError, match=r"Unknown numeric_scaling 'minmax'; .*\['standard', 'none', 'row', 'auto'\]"
+        ValueError,
+        match=r"Unknown numeric_scaling 'minmax'; .*\['standard', 'none', 'row', 'auto'\]",
     ):
         ModelConfig(numeric_scaling="minmax")
     with pytest.raises(
