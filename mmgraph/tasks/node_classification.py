@@ -302,7 +302,9 @@ def _choose_design(
     def described(features: FeatureConfig, candidate: dict[str, Any]) -> dict[str, Any]:
         options = {k: v for k, v in candidate.items() if k in DESIGN_OPTIONS}
         if texts:
-            options.update(text_encoder=features.text_encoder, text_dim=features.text_dim)
+            options["text_encoder"] = features.text_encoder
+            if features.text_encoder == "tfidf":
+                options["text_dim"] = features.text_dim
         return options
 
     selection = [

@@ -78,8 +78,8 @@ def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_pat
     )
     selection = result.selection
     assert selection is not None and len(selection) == len(FAST_TEXTS) * len(DESIGNS)
-    assert [(s["options"]["text_encoder"], s["options"]["text_dim"]) for s in selection] == [
-        (t["text_encoder"], t.get("text_dim", 128)) for t in FAST_TEXTS for _ in DESIGNS
+    assert [(s["options"]["text_encoder"], s["options"].get("text_dim")) for s in selection] == [
+        (t["text_encoder"], t.get("text_dim")) for t in FAST_TEXTS for _ in DESIGNS
     ]
     losses = [s["val_loss"] for s in selection]
     chosen = next(s for s in selection if s["chosen"])
@@ -87,7 +87,8 @@ def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_pat
     # the run folder holds the chosen text features and design, resolved
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["features"]["text_encoder"] == chosen["options"]["text_encoder"]
-    assert config["features"]["text_dim"] == chosen["options"]["text_dim"]
+    if chosen["options"]["text_encoder"] == "tfidf":
+        assert config["features"]["text_dim"] == chosen["options"]["text_dim"]
     assert config["model"]["num_layers"] == chosen["options"]["num_layers"]
     assert (out / SELECTION).exists()
     # each score is that pair trained alone
@@ -96,7 +97,7 @@ def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_pat
         alone = train_node_classifier(
             spec,
             FeatureConfig(
-                text_encoder=o["text_encoder"], text_dim=o["text_dim"], image_encoder=None
+                text_encoder=o["text_encoder"], text_dim=o.get("text_dim", 128), image_encoder=None
             ),
             {"hidden": 8, **{k: o[k] for k in AUTO_DESIGN}},
             train_config(),
