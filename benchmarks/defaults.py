@@ -653,6 +653,14 @@ NOTES = """## Notes
   CiteSeer have such columns among these sets; their default commands were rerun with the
   new rule (82.3 ± 0.3 and 69.0 ± 1.1, against 80.3 ± 2.0 and 67.9 ± 0.5 with the counts
   as they are) and their `tune` rows are from before the change.
+- Also since the grid, `mmgraph train` chooses its text features with the design
+  (`--text-encoder auto`: the sentence encoder and raw TF-IDF, each with three designs, the
+  lowest validation loss kept; `text_selection.md`). The node default commands above were
+  rerun with it; both new candidates (raw TF-IDF, the one-hop design) came from looking at
+  Texas and Cornell, so those two rows are not a held-out check of the rule. Texas and
+  Cornell ran beside another training process, each with PyTorch's default two threads on
+  the two cores, which spent most of their time spinning in the kernel: their seconds are
+  about four times those of an idle machine (the later reruns used `OMP_NUM_THREADS=1`).
 """
 
 
