@@ -6,6 +6,7 @@ import json
 import pickle
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -337,3 +338,30 @@ def test_a_trial_running_past_the_budget_stops_once_one_has_completed() -> None:
     search.steps.clear()
     study.optimize(_objective(search, space), n_trials=1)
     assert search.steps == list(range(10))
+
+
+def test_a_node_trial_scores_its_lowest_validation_loss(
+    card: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Node trials are scored as `mmgraph train` scores its designs: the lowest val loss."""
+    from mmgraph.tasks import node_classification
+
+    node = searches.NodeSearch(str(card))
+    assert node.criterion({}) == "lowest validation loss (negated)"
+    seen: list[Any] = []
+    train = node_classification.train_node_classifier
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        result = train(*args, **kwargs)
+        seen.append(result)
+        return result
+
+    monkeypatch.setattr(node_classification, "train_node_classifier", recording)
+    monkeypatch.setattr("mmgraph.tasks.train_node_classifier", recording)
+    reported: list[tuple[int, float]] = []
+    options = {"text_encoder": "hashing", "image_encoder": "none", "epochs": 4, "hidden": 8}
+    options.update(layers=1, head="linear", modality_dim=8)  # one design: reported per epoch
+    score = node.trial(options, lambda step, value: reported.append((step, value)))
+    losses = [r["val_loss"] for r in seen[-1].trainer.history if "val_loss" in r]
+    assert score == -min(losses)
+    assert [v for _, v in reported] == [-min(losses[: i + 1]) for i in range(len(losses))]
