@@ -161,6 +161,11 @@ def train_node_classifier(
     if pretrain_epochs < 0:
         raise InputError(f"Expected 'pretrain_epochs' >= 0 (got {pretrain_epochs})")
     candidates = design_choices(model_options)
+    if prefeaturized and features.text_encoder == AUTO:
+        raise InputError(
+            "text_encoder 'auto' featurizes the graph once per text candidate: pass the graph "
+            "before featurize (prefeaturized=False), or the text encoder it was featurized with"
+        )
     if resume and (len(candidates) > 1 or features.text_encoder == AUTO):
         raise InputError(
             "resume reads the chosen design from the run folder's config.yaml: use "

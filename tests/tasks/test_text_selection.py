@@ -65,6 +65,15 @@ def test_no_raw_tfidf_on_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_featurize_refuses_auto_naming_train() -> None:
     with pytest.raises(InputError, match="chosen on validation data by `mmgraph train`"):
         featurize(social(), FeatureConfig(text_encoder="auto"), progress=False)
+    with pytest.raises(InputError, match="once per text candidate"):
+        train_node_classifier(
+            DataSpec("social"),
+            FeatureConfig(text_encoder="auto"),
+            train=train_config(),
+            graph=social(),
+            prefeaturized=True,
+            progress=False,
+        )
 
 
 def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_path: Path) -> None:
