@@ -43,7 +43,10 @@ class FeatureConfig(ConfigBase):
     Args:
         text_encoder (str, optional): ``"tfidf"``, ``"hashing"``, or a ``transformers`` model
             name or folder, run frozen once (cached on disk); :obj:`None` drops the text.
-            (default: ``"sentence-transformers/all-MiniLM-L6-v2"``)
+            ``"auto"`` is not an encoder: :func:`~mmgraph.tasks.train_node_classifier` (and
+            ``mmgraph train``, whose default it is) trains with each of
+            :data:`~mmgraph.models.auto.TEXT_CANDIDATES` and keeps one on validation data;
+            :func:`featurize` refuses it. (default: ``"sentence-transformers/all-MiniLM-L6-v2"``)
         image_encoder (str, optional): ``"cnn"`` (a small convolutional autoencoder trained
             once without labels on the graph's own images, then frozen:
             :class:`~mmgraph.encoders.ImageAutoencoder`; its features become ``x_image``),
