@@ -233,18 +233,31 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
         callbacks.append(optuna.study.MaxTrialsCallback(work.trials, states=_counted()))
     if bar is not None:
         callbacks.append(lambda study, trial: _update_bar(bar, study))
-    timeout = None
-    if work.deadline is not None:
-        timeout = work.deadline - time.time()
-        if timeout <= 0:
-            return
-    study.optimize(
-        _objective(search, space, work.deadline),
-        timeout=timeout,
-        callbacks=callbacks,
-        catch=(ValueError, TypeError, FloatingPointError),
-        gc_after_trial=True,
-    )
+    while True:
+        timeout = None
+        if work.deadline is not None:
+            timeout = work.deadline - time.time()
+            if timeout <= 0:
+                return
+        try:
+            study.optimize(
+                _objective(search, space, work.deadline),
+                timeout=timeout,
+                callbacks=callbacks,
+                catch=(ValueError, TypeError, FloatingPointError),
+                gc_after_trial=True,
+            )
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # Two workers on one SQLite study can both take the same queued trial (the
+            # defaults); the one that finishes second cannot record it. Its result repeats
+            # the other's: drop it and go on with the next trial.
+            log.info("A queued trial was run by two workers; the second result is dropped")
+            if work.trials is not None:
+                done = len(study.get_trials(deepcopy=False, states=_counted()))
+                if done >= work.trials:
+                    return
+            continue
+        return
 
 
 def _update_bar(bar: Any, study: Any) -> None:

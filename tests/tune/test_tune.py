@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -365,3 +366,24 @@ def test_a_node_trial_scores_its_lowest_validation_loss(
     losses = [r["val_loss"] for r in seen[-1].trainer.history if "val_loss" in r]
     assert score == -min(losses)
     assert [v for _, v in reported] == [-min(losses[: i + 1]) for i in range(len(losses))]
+
+
+def test_a_worker_goes_on_when_another_finished_its_queued_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers can take the same queued trial; the second's `tell` fails: go on."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    optuna.create_study(study_name="s", storage=url, direction="maximize")
+    calls: list[int] = []
+
+    def optimize(self: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise optuna.exceptions.UpdateFinishedTrialError("Trial#0 has already finished")
+
+    monkeypatch.setattr(optuna.study.Study, "optimize", optimize)
+    monkeypatch.setattr(study_module, "load_space", lambda *a, **k: None)
+    search = type("Search", (), {"space_name": "node"})()
+    work = study_module._Worker("node", "x", None, None, url, "s", 1, None, time.time() + 60)
+    study_module._run_worker(work, search)
+    assert len(calls) == 2
