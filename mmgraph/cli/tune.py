@@ -94,6 +94,20 @@ def cmd_tune(args: argparse.Namespace) -> int:
         f"{result.task}: {counts['complete']} trials complete, {counts['pruned']} pruned, "
         f"{counts['failed']} failed; best {result.criterion} {result.best_value:.4f}"
     )
+    confirmation = result.confirmation
+    if confirmation is not None and "gain" in confirmation:
+        seeds_used = confirmation["seeds"]
+        verdict = (
+            "the best kept"
+            if confirmation["kept"] == "best"
+            else "within one standard error: the defaults kept"
+        )
+        print(
+            f"best against the defaults on seeds {seeds_used[0]}-{seeds_used[-1]}: "
+            f"{confirmation['gain']:+.4f} ± {confirmation['standard_error']:.4f}; {verdict}"
+        )
+    elif confirmation is not None:
+        print(f"best against the defaults: a run failed; the {confirmation['kept']} kept")
     searched = {k: v for k, v in result.best_options.items() if k not in ("data", "root")}
     print("best: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
     metrics = result.metrics

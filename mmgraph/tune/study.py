@@ -17,7 +17,8 @@ moves into place, holding:
 * ``metrics.json``: what that command writes (``--seeds``: per seed and mean ± std);
 * ``runs/``: the retrained runs (node: ``seed-K/`` run folders; subgraph: the run);
 * ``study.db`` (default storage), ``tune.json`` (criterion, trial counts, best trial,
-  space, storage), ``history.png`` and ``importances.png`` (Optuna's plots).
+  the ``confirmation`` of the best trial against the defaults and which one was
+  ``kept``, space, storage), ``history.png`` and ``importances.png`` (Optuna's plots).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ import logging
 import math
 import multiprocessing
 import os
+import statistics
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +72,9 @@ class TuneResult:
         metrics (dict): ``metrics.json`` of the retrained runs.
         trials (dict): Number of ``complete``, ``pruned`` and ``failed`` trials.
         storage (str): The Optuna storage URL; ``study_name`` names the study in it.
+        confirmation (dict, optional): The best trial and the defaults trained again on
+            new seeds (:func:`confirm_best`); :obj:`None` when the best trial is the
+            defaults' (or the space searches no option that has a default).
     """
 
     out: Path
@@ -80,6 +86,7 @@ class TuneResult:
     trials: dict[str, int]
     storage: str
     study_name: str
+    confirmation: dict[str, Any] | None = None
 
 
 def detect_task(data: Any) -> str:
@@ -106,6 +113,8 @@ class _Worker:
     trials: int | None
     deadline: float | None
     threads: int | None = None
+    start: float | None = None
+    reserve_runs: int = 0
 
 
 def _storage(url: str) -> Any:
@@ -134,23 +143,27 @@ def _counted() -> tuple[Any, ...]:
     return (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-def _objective(search: Any, space: Space, deadline: float | None = None) -> Any:
+def _objective(
+    search: Any, space: Space, deadline: float | Callable[[Any], float] | None = None
+) -> Any:
     """The Optuna objective of ``search`` over ``space``.
 
     A trial still running at ``deadline`` is stopped (pruned) at its next report once the
     study has a complete trial, so a budget is overrun by one epoch (or one fold) at most;
-    the first trial runs to its end, so that there is a best one.
+    the first trial runs to its end, so that there is a best one. A callable ``deadline``
+    is called with the study as each trial starts.
     """
     import optuna
 
     def objective(trial: optuna.Trial) -> float:
         options = {**space.fixed, **{n: p.suggest(trial) for n, p in space.params.items()}}
+        stop = deadline(trial.study) if callable(deadline) else deadline
 
         def report(step: int, value: float) -> None:
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {step}")
-            if deadline is not None and time.time() >= deadline and _has_complete(trial):
+            if stop is not None and time.time() >= stop and _has_complete(trial):
                 trial.set_user_attr("stopped", "the time budget ran out")
                 raise optuna.TrialPruned(f"the time budget ran out at step {step}")
 
@@ -233,15 +246,22 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
         callbacks.append(optuna.study.MaxTrialsCallback(work.trials, states=_counted()))
     if bar is not None:
         callbacks.append(lambda study, trial: _update_bar(bar, study))
+    if work.deadline is not None:
+
+        def stop_at_deadline(study: Any, trial: Any) -> None:
+            if time.time() >= _stop_time(study, work):
+                study.stop()
+
+        callbacks.append(stop_at_deadline)
     while True:
         timeout = None
         if work.deadline is not None:
-            timeout = work.deadline - time.time()
+            timeout = _stop_time(study, work) - time.time()
             if timeout <= 0:
                 return
         try:
             study.optimize(
-                _objective(search, space, work.deadline),
+                _objective(search, space, lambda study: _stop_time(study, work)),
                 timeout=timeout,
                 callbacks=callbacks,
                 catch=(ValueError, TypeError, FloatingPointError),
@@ -258,6 +278,118 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
                     return
             continue
         return
+
+
+def _stop_time(study: Any, work: _Worker) -> float:
+    """When ``work`` stops starting and running trials: its deadline, less the reserve.
+
+    The reserve is the time of ``work.reserve_runs`` trials (the median of the study's
+    completed ones; none before one has completed) for the confirmation after the search
+    (:func:`confirm_best`), and at most half of the budget.
+    """
+    if work.deadline is None:
+        return math.inf
+    if not work.reserve_runs:
+        return work.deadline
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE,)
+    seconds = [
+        (t.datetime_complete - t.datetime_start).total_seconds()
+        for t in study.get_trials(deepcopy=False, states=states)
+        if t.datetime_start is not None and t.datetime_complete is not None
+    ]
+    if not seconds:
+        return work.deadline
+    reserve = work.reserve_runs * statistics.median(seconds)
+    if work.start is not None:
+        reserve = min(reserve, (work.deadline - work.start) / 2)
+    return work.deadline - reserve
+
+
+def replaces_defaults(
+    best: Sequence[float], defaults: Sequence[float]
+) -> tuple[bool, float, float]:
+    """``(replace, gain, se)``: whether the best trial's options replace the defaults.
+
+    ``best`` and ``defaults`` are validation scores (higher is better) of the two option
+    sets trained with the same seeds, one per seed. ``gain`` is the mean of the per-seed
+    differences ``best - defaults`` and ``se`` its standard error (0 with one seed). The
+    best options replace the defaults only when ``gain > se``: the one-standard-error rule
+    of model selection (Breiman et al., 1984), with the defaults as the option set to keep
+    unless the data say otherwise. The search picks the best of many noisy trials, so its
+    winner's own score is biased up; scored again on new seeds, a gain within the noise is
+    not evidence against defaults chosen across data sets.
+    """
+    if len(best) != len(defaults) or not best:
+        raise ValueError(
+            f"Expected one score per seed for both option sets (got {len(best)} and "
+            f"{len(defaults)})"
+        )
+    gains = [b - d for b, d in zip(best, defaults, strict=True)]
+    gain = statistics.fmean(gains)
+    se = statistics.stdev(gains) / math.sqrt(len(gains)) if len(gains) > 1 else 0.0
+    return gain > se, gain, se
+
+
+CONFIRM_ERRORS = (ValueError, TypeError, FloatingPointError)
+"""Errors of a confirmation run that count as a failed option set (as a failed trial)."""
+
+
+def confirm_best(
+    search: Any,
+    space: Space,
+    best: dict[str, Any],
+    defaults: dict[str, Any],
+    seeds: Sequence[int],
+) -> dict[str, Any]:
+    """Train the best trial's and the defaults' options again with ``seeds``; which to keep.
+
+    Both run as trials do (test split hidden, validation scores only). Returns the record
+    written to ``tune.json``'s ``confirmation``: the seeds, each option set's scores, the
+    mean gain and its standard error, and ``kept`` (``"best"`` or ``"defaults"``; see
+    :func:`replaces_defaults`). An option set whose run fails or scores a non-finite value
+    loses (both failing: the best is kept, as the search chose it).
+    """
+
+    def scores(params: dict[str, Any]) -> list[float] | None:
+        out = []
+        for s in seeds:
+            try:
+                value = float(search.trial({**space.fixed, **params, "seed": int(s)}, _ignore))
+            except CONFIRM_ERRORS as error:
+                log.warning("Confirmation run with seed %d failed: %s", s, error)
+                return None
+            if not math.isfinite(value):
+                return None
+            out.append(value)
+        return out
+
+    record: dict[str, Any] = {"seeds": [int(s) for s in seeds]}
+    record["best"] = best_scores = scores(best)
+    record["defaults"] = default_scores = scores(defaults)
+    if best_scores is None or default_scores is None:
+        record["kept"] = "defaults" if best_scores is None and default_scores else "best"
+        return record
+    replace, gain, se = replaces_defaults(best_scores, default_scores)
+    record.update(gain=gain, standard_error=se, kept="best" if replace else "defaults")
+    return record
+
+
+def confirmation_seeds(task: str, space: Space, seeds: int) -> list[int]:
+    """The ``seeds`` seeds of :func:`confirm_best`: those after the trials' seed.
+
+    Every trial trains with one seed (the task's ``seed``); its best trial's score on that
+    seed is the one picked as the highest of many, so the confirmation uses new seeds.
+    """
+    from mmgraph.tune.options import OPTIONS
+
+    first = int({**OPTIONS[task], **space.fixed}.get("seed", 0)) + 1
+    return list(range(first, first + seeds))
+
+
+def _ignore(step: int, value: float) -> None:
+    """A report that records nothing (confirmation runs are not trials)."""
 
 
 def _update_bar(bar: Any, study: Any) -> None:
@@ -376,8 +508,13 @@ def tune(
     resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock of
     this call, e.g. ``"15m"``, ``"1h30m"``) has passed, whichever comes first; a trial
     running at the deadline stops at its next epoch (or fold) once a trial has completed.
-    Then the best options are retrained with ``seeds`` seeds (``seed``, ``seed + 1``, ...)
-    on the whole data, and only then is the test split evaluated. See
+    Unless the best trial is the defaults' (the first trial), the best options and the
+    defaults are then trained again with ``seeds`` new seeds, test split still hidden, and
+    the best replace the defaults only when their mean validation gain exceeds one standard
+    error (:func:`confirm_best`); the search leaves the time of these runs (estimated from
+    its median trial, at most half the budget) out of ``budget``. Then the kept options
+    are retrained with ``seeds`` seeds (``seed``, ``seed + 1``, ...) on the whole data,
+    and only then is the test split evaluated. See
     :mod:`mmgraph.tune.study` for the files written to ``out``.
 
     Args:
@@ -464,10 +601,9 @@ def tune(
             )
         for key, value in attrs.items():
             study.set_user_attr(key, value)
-        if not study.trials:  # the library's defaults are the first trial
-            first = default_params(chosen, search)
-            if first:
-                study.enqueue_trial(first)
+        defaults = default_params(chosen, search)
+        if not study.trials and defaults:  # the library's defaults are the first trial
+            study.enqueue_trial(defaults)
         if resume:
             again = _retry_interrupted(study)
             if again:
@@ -486,6 +622,8 @@ def tune(
                 trials,
                 deadline,
                 threads=max(1, cores // workers) if workers > 1 else None,
+                start=start,
+                reserve_runs=2 * seeds if defaults else 0,
             )
             for k in range(workers)
         ]
@@ -500,6 +638,18 @@ def tune(
             )
         best = study.best_trial
         options = {**chosen.fixed, **best.params}
+        confirmation = None
+        if defaults and best.params != defaults:
+            new_seeds = confirmation_seeds(search.task, chosen, seeds)
+            confirmation = confirm_best(search, chosen, best.params, defaults, new_seeds)
+            if confirmation["kept"] == "defaults":
+                options = {**chosen.fixed, **defaults}
+            log.info(
+                "Best trial #%d against the defaults on %d new seeds: %s kept",
+                best.number,
+                seeds,
+                confirmation["kept"],
+            )
         best_options = search.best_options(options, seed_list)
         # The final runs load the data again, whole: the test split is read from here on.
         metrics = search.final(best_options, seed_list, staging / RUNS, progress)
@@ -521,6 +671,8 @@ def tune(
             "best_trial": best.number,
             "best_value": best.value,
             "best_params": best.params,
+            "confirmation": confirmation,
+            "kept": "best" if confirmation is None else confirmation["kept"],
             "space": chosen.to_dict(),
             "seeds": seed_list,
             "plots": plots,
@@ -537,6 +689,7 @@ def tune(
         counts,
         url if storage is not None else f"sqlite:///{(folder.final / STUDY_DB).resolve()}",
         study_name,
+        confirmation,
     )
 
 

@@ -179,7 +179,9 @@ def test_search_never_reads_the_test_split(
     phase[0] = "search"
     b = tune(str(poisoned_card), trials=3, seeds=1, space=space, out=tmp_path / "b", progress=False)
     assert trial_record(study_of(a.out)) == trial_record(study_of(b.out))
-    assert a.best_options["hidden"] == b.best_options["hidden"]
+    # the confirmation (in the "search" phase above: no test node) chose the same
+    assert a.confirmation == b.confirmation
+    assert {**a.best_options, "data": None} == {**b.best_options, "data": None}
     assert a.metrics["val"] == b.metrics["val"] and a.metrics["test"] != b.metrics["test"]
 
 
@@ -387,3 +389,108 @@ def test_a_worker_goes_on_when_another_finished_its_queued_trial(
     work = study_module._Worker("node", "x", None, None, url, "s", 1, None, time.time() + 60)
     study_module._run_worker(work, search)
     assert len(calls) == 2
+
+
+def test_the_best_replaces_the_defaults_only_beyond_one_standard_error() -> None:
+    from mmgraph.tune.study import replaces_defaults
+
+    # A steady gain on every seed: replaced.
+    replace, gain, se = replaces_defaults([0.61, 0.62, 0.60], [0.50, 0.51, 0.50])
+    assert replace and gain == pytest.approx(0.32 / 3) and se == pytest.approx(0.01 / 3)
+    # One lucky seed makes all of the gain, the others lose: within the noise, kept.
+    replace, gain, se = replaces_defaults([0.80, 0.45, 0.45], [0.50, 0.50, 0.50])
+    assert not replace and gain == pytest.approx(0.2 / 3) and se > gain
+    # A loss is never a replacement; one seed has no standard error (any gain replaces).
+    assert not replaces_defaults([0.4, 0.4], [0.5, 0.5])[0]
+    assert replaces_defaults([0.51], [0.50]) == (True, pytest.approx(0.01), 0.0)
+    with pytest.raises(ValueError, match="one score per seed"):
+        replaces_defaults([0.5], [0.5, 0.6])
+
+
+class _ScoredSearch:
+    """Scores ``x`` plus a per-seed noise; records every (x, seed) it trains."""
+
+    def __init__(self, noise: dict[int, float], fail_x: float | None = None) -> None:
+        self.noise, self.fail_x, self.runs = noise, fail_x, []
+
+    def trial(self, options: dict[str, Any], report: Callable[[int, float], None]) -> float:
+        self.runs.append((options["x"], options["seed"], options["fixed"]))
+        if options["x"] == self.fail_x:
+            raise ValueError("diverged")
+        return options["x"] + (self.noise[options["seed"]] if options["x"] > 0.5 else 0.0)
+
+
+def test_confirmation_trains_both_option_sets_on_the_new_seeds() -> None:
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import confirm_best
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={"fixed": 7})
+    steady = _ScoredSearch({1: 0.0, 2: 0.0, 3: 0.0})
+    record = confirm_best(steady, space, {"x": 0.7}, {"x": 0.5}, [1, 2, 3])
+    assert record["kept"] == "best" and record["best"] == [0.7] * 3
+    assert record["defaults"] == [0.5] * 3 and record["seeds"] == [1, 2, 3]
+    assert sorted(steady.runs) == sorted((x, s, 7) for x in (0.7, 0.5) for s in (1, 2, 3))
+    # The best's gain is one seed's luck: the defaults are kept.
+    lucky = _ScoredSearch({1: 0.9, 2: -0.3, 3: -0.2})
+    record = confirm_best(lucky, space, {"x": 0.7}, {"x": 0.5}, [1, 2, 3])
+    assert record["kept"] == "defaults" and record["gain"] < record["standard_error"]
+    # A failing option set loses.
+    failing = _ScoredSearch({1: 0.0}, fail_x=0.7)
+    assert confirm_best(failing, space, {"x": 0.7}, {"x": 0.5}, [1])["kept"] == "defaults"
+    failing = _ScoredSearch({1: 0.0}, fail_x=0.5)
+    assert confirm_best(failing, space, {"x": 0.7}, {"x": 0.5}, [1])["kept"] == "best"
+
+
+def test_tune_keeps_what_the_confirmation_kept(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from mmgraph.tune.options import OPTIONS
+
+    seen: list[int] = []
+    trial = searches.NodeSearch.trial
+
+    def recording(self, options, report):  # noqa: ANN001, ANN202
+        seen.append(options.get("seed", OPTIONS["node"]["seed"]))
+        return trial(self, options, report)
+
+    monkeypatch.setattr(searches.NodeSearch, "trial", recording)
+    result = tune(str(card), trials=3, seeds=2, space=space, out=tmp_path / "c", progress=False)
+    doc = json.loads((result.out / "tune.json").read_text())
+    # The space's defaults (lr 0.01; hidden's 64 lies outside the space) never equal a
+    # trial's options, so the best trial is confirmed on seeds 1 and 2, both option sets.
+    confirmation = doc["confirmation"]
+    assert confirmation == result.confirmation and confirmation["seeds"] == [1, 2]
+    assert seen[:3] == [0, 0, 0] and sorted(seen[3:]) == [1, 1, 2, 2]
+    assert doc["kept"] == confirmation["kept"] in ("best", "defaults")
+    beyond = confirmation["gain"] > confirmation["standard_error"]
+    assert confirmation["kept"] == ("best" if beyond else "defaults")
+    best = yaml.safe_load((result.out / "best.yaml").read_text())
+    if confirmation["kept"] == "defaults":
+        assert best["lr"] == OPTIONS["node"]["lr"] and "hidden" not in best
+    else:
+        assert best["hidden"] == doc["best_params"]["hidden"]
+
+
+def test_the_search_leaves_time_for_the_confirmation() -> None:
+    import dataclasses
+    import datetime
+    import types
+
+    from mmgraph.tune.study import _stop_time, _Worker
+
+    now = datetime.datetime.now()
+    done = [
+        types.SimpleNamespace(
+            datetime_start=now, datetime_complete=now + datetime.timedelta(seconds=seconds)
+        )
+        for seconds in (10.0, 20.0, 30.0)
+    ]
+    study = types.SimpleNamespace(get_trials=lambda **kw: done)
+    start = 1000.0
+    work = _Worker("node", "x", None, None, "", "s", 0, None, start + 900.0, None, start, 4)
+    assert _stop_time(study, work) == start + 900.0 - 4 * 20.0  # 4 runs of the median trial
+    assert _stop_time(study, dataclasses.replace(work, reserve_runs=40)) == start + 450.0
+    assert _stop_time(study, dataclasses.replace(work, reserve_runs=0)) == start + 900.0
+    assert _stop_time(types.SimpleNamespace(get_trials=lambda **kw: []), work) == start + 900.0
