@@ -432,6 +432,8 @@ def tuned(datasets: Sequence[str], budget: str, seeds: int, out: Path) -> None:
             "test": [float(r["test"][key]) for r in runs],
             "trials": summary["trials"],
             "best_params": summary["best_params"],
+            "kept": summary.get("kept"),
+            "confirmation": summary.get("confirmation"),
             "seconds": seconds,
         }
         _append(out, row)

@@ -139,7 +139,10 @@ def train_node_classifier(
     With ``pretrain_epochs`` (and ``fusion="autoencoder"`` or ``"boltzmann"``), the joint
     fusion head is first pretrained without labels (:func:`pretrain_fusion`: denoising
     reconstruction, or the DBM's contrastive divergence), then the whole model is fine-tuned.
-    ``callbacks`` go to the classifier's :meth:`~mmgraph.train.Trainer.fit` (per epoch).
+    ``callbacks`` go to the classifier's :meth:`~mmgraph.train.Trainer.fit` (per epoch);
+    with a design choice, to every candidate's, their records numbered across the
+    candidates (``candidate``, ``step``): a pruner or a time budget (``mmgraph tune``) can
+    then stop the choice itself.
 
     **Designs chosen on validation data.** ``model_options`` may set ``num_layers``,
     ``head`` and ``modality_dim`` to ``"auto"`` (as ``mmgraph train`` does by default):
@@ -180,7 +183,9 @@ def train_node_classifier(
     pairs = [(f, c) for f in feature_choices for c in candidates]
     selection = None
     if len(pairs) > 1:
-        chosen, selection = _choose_design(data, pairs, train, graph, progress, pretrain_epochs)
+        chosen, selection = _choose_design(
+            data, pairs, train, graph, progress, pretrain_epochs, callbacks
+        )
         if folder is None:
             return chosen
         features, model_options = pairs[next(i for i, c in enumerate(selection) if c["chosen"])]
@@ -276,8 +281,13 @@ def _choose_design(
     graph: MultimodalGraph,
     progress: bool,
     pretrain_epochs: int,
+    callbacks: Sequence[Callback] = (),
 ) -> tuple[RunResult, list[dict[str, Any]]]:
     """Train each candidate ``(features, model options)`` (no run folder); keep the best.
+
+    ``callbacks`` see every candidate's epochs, each record with ``candidate`` (its index)
+    and ``step`` (``candidate * train.epochs + epoch``: one count across the candidates,
+    as a pruner or a progress display needs).
 
     Returns the chosen candidate's result and the selection record: per candidate its
     ``options`` (the design's, and the text encoder's when several are compared),
@@ -290,14 +300,14 @@ def _choose_design(
     across the six labelled node data sets (``benchmarks/results/design_selection.md``).
     """
     featured: dict[str, MultimodalGraph] = {}
-    results = []
+    results: list[RunResult] = []
     for features, candidate in pairs:
         key = repr(sorted(features.to_dict().items()))
         if key not in featured:
             featured[key] = featurize(graph, features, progress=progress)
         result = _train(
             data, features, candidate, train, None, featured[key], progress, True,
-            pretrain_epochs, False,
+            pretrain_epochs, False, [_numbered(cb, len(results), train.epochs) for cb in callbacks],
         )  # fmt: skip
         results.append(result)
     losses = [min_val_loss(r.trainer) for r in results]
@@ -318,6 +328,16 @@ def _choose_design(
     ]
     log.info("Design chosen on validation loss: %s", describe_selection(selection))
     return dataclasses.replace(results[best], selection=selection), selection
+
+
+def _numbered(callback: Callback, candidate: int, epochs: int) -> Callback:
+    """``callback`` given records with the ``candidate`` index and a ``step`` across them."""
+
+    def numbered(trainer: Trainer, record: dict[str, Any]) -> None:
+        step = candidate * epochs + int(record["epoch"])
+        callback(trainer, {**record, "candidate": candidate, "step": step})
+
+    return numbered
 
 
 def _train(

@@ -42,7 +42,8 @@ def _epoch_reporter(report: Report, monitor: str) -> Callable[[Any, dict[str, An
     def callback(trainer: Any, record: dict[str, Any]) -> None:
         value = record.get(key)
         if value is not None and math.isfinite(float(value)):
-            report(int(record["epoch"]), -float(value) if monitor == "loss" else float(value))
+            step = int(record.get("step", record["epoch"]))
+            report(step, -float(value) if monitor == "loss" else float(value))
 
     return callback
 
@@ -51,6 +52,7 @@ def _lowest_loss_reporter(report: Report) -> Callable[[Any, dict[str, Any]], Non
     """A :meth:`~mmgraph.train.Trainer.fit` callback: the lowest validation loss so far, negated.
 
     A running best, so that a pruner compares the trials' curves as their scores compare.
+    Records of a design choice carry a ``step`` across its candidates (one curve per trial).
     """
     lowest = math.inf
 
@@ -59,7 +61,7 @@ def _lowest_loss_reporter(report: Report) -> Callable[[Any, dict[str, Any]], Non
         value = record.get("val_loss")
         if value is not None and math.isfinite(float(value)):
             lowest = min(lowest, float(value))
-            report(int(record["epoch"]), -lowest)
+            report(int(record.get("step", record["epoch"])), -lowest)
 
     return callback
 

@@ -148,3 +148,45 @@ def test_train_prints_the_design_chosen(card: Path, tmp_path: Path, capsys) -> N
     assert main([*args, "--layers", "1", "--head", "conv", "--modality-dim", "0"]) == 0
     assert "design chosen" not in capsys.readouterr().out
     assert not (tmp_path / "fixed" / SELECTION).exists()
+
+
+def test_callbacks_see_every_candidate_numbered_across_the_choice() -> None:
+    records: list[dict] = []
+    train = train_config()
+    result = train_node_classifier(
+        DataSpec("two-blocks"),
+        model_options={"hidden": 8, **AUTO_DESIGN},
+        train=train,
+        graph=two_blocks(),
+        progress=False,
+        callbacks=[lambda trainer, record: records.append(record)],
+    )
+    assert result.selection is not None
+    candidates = [r["candidate"] for r in records]
+    assert sorted(set(candidates)) == list(range(len(DESIGNS))) and candidates == sorted(candidates)
+    steps = [r["step"] for r in records]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)  # one count across them
+    assert all(r["step"] == r["candidate"] * train.epochs + r["epoch"] for r in records)
+    # the losses they saw are the ones the choice compared
+    for i, s in enumerate(result.selection):
+        seen = [r["val_loss"] for r in records if r["candidate"] == i and "val_loss" in r]
+        assert min(seen) == pytest.approx(s["val_loss"])
+
+
+def test_a_callback_can_stop_the_choice() -> None:
+    class Stop(Exception):
+        pass
+
+    def stop_in_the_second(trainer, record) -> None:  # noqa: ANN001
+        if record["candidate"] == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train_node_classifier(
+            DataSpec("two-blocks"),
+            model_options={"hidden": 8, **AUTO_DESIGN},
+            train=train_config(),
+            graph=two_blocks(),
+            progress=False,
+            callbacks=[stop_in_the_second],
+        )

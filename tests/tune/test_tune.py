@@ -494,3 +494,35 @@ def test_the_search_leaves_time_for_the_confirmation() -> None:
     assert _stop_time(study, dataclasses.replace(work, reserve_runs=40)) == start + 450.0
     assert _stop_time(study, dataclasses.replace(work, reserve_runs=0)) == start + 900.0
     assert _stop_time(types.SimpleNamespace(get_trials=lambda **kw: []), work) == start + 900.0
+
+
+def test_an_auto_design_trial_reports_every_candidate_to_the_pruner(card: Path) -> None:
+    search = searches.NodeSearch(str(card))
+    options = {
+        "text_encoder": "hashing",
+        "image_encoder": "none",
+        "image_size": 8,
+        "epochs": 4,
+        "patience": 10,
+        "layers": "auto",
+        "head": "auto",
+        "modality_dim": "auto",
+    }
+    steps: list[int] = []
+    values: list[float] = []
+
+    def report(step: int, value: float) -> None:
+        steps.append(step)
+        values.append(value)
+
+    score = search.trial(options, report)
+    # one curve across the three designs: distinct steps, the running best of all of them
+    assert len(steps) == len(set(steps)) and steps == sorted(steps) and max(steps) >= 2 * 4
+    assert values == sorted(values) and values[-1] == score
+
+    def past_the_deadline(step: int, value: float) -> None:
+        if step >= 4:  # the second design's first epoch
+            raise optuna.TrialPruned("the time budget ran out")
+
+    with pytest.raises(optuna.TrialPruned):
+        search.trial(options, past_the_deadline)
