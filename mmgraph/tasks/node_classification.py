@@ -34,7 +34,7 @@ from mmgraph.tasks.run_folder import (
 )
 from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.checkpoint import WEIGHTS, load_weights
-from mmgraph.train.trainer import Callback
+from mmgraph.train.trainer import Callback, numbered_callback
 
 log = logging.getLogger(__name__)
 
@@ -305,9 +305,10 @@ def _choose_design(
         key = repr(sorted(features.to_dict().items()))
         if key not in featured:
             featured[key] = featurize(graph, features, progress=progress)
+        numbered = [numbered_callback(cb, len(results), train.epochs) for cb in callbacks]
         result = _train(
             data, features, candidate, train, None, featured[key], progress, True,
-            pretrain_epochs, False, [_numbered(cb, len(results), train.epochs) for cb in callbacks],
+            pretrain_epochs, False, numbered,
         )  # fmt: skip
         results.append(result)
     losses = [min_val_loss(r.trainer) for r in results]
@@ -328,16 +329,6 @@ def _choose_design(
     ]
     log.info("Design chosen on validation loss: %s", describe_selection(selection))
     return dataclasses.replace(results[best], selection=selection), selection
-
-
-def _numbered(callback: Callback, candidate: int, epochs: int) -> Callback:
-    """``callback`` given records with the ``candidate`` index and a ``step`` across them."""
-
-    def numbered(trainer: Trainer, record: dict[str, Any]) -> None:
-        step = candidate * epochs + int(record["epoch"])
-        callback(trainer, {**record, "candidate": candidate, "step": step})
-
-    return numbered
 
 
 def _train(

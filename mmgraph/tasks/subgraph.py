@@ -44,7 +44,7 @@ from mmgraph.subgraph.neighborhood import NeighborhoodCache
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
-from mmgraph.train.trainer import Callback
+from mmgraph.train.trainer import Callback, numbered_callback
 
 log = logging.getLogger(__name__)
 
@@ -300,9 +300,9 @@ def _fit_classifier(
             choose_on,
             choose_index,
             cache,
-            () if inner else callbacks,
+            () if inner else [numbered_callback(cb, i, train.epochs) for cb in callbacks],
         )
-        for pool in POOL_CHOICES
+        for i, pool in enumerate(POOL_CHOICES)
     ]
     scores = [best_val_accuracy(trainer) for _, trainer in fits]
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))  # ties: the earlier one
@@ -476,7 +476,9 @@ def train_subgraph_model(
         progress (bool, optional): Show progress bars. (default: :obj:`False`)
         callbacks (Sequence, optional): Per-epoch callbacks of the classifier's
             :meth:`~mmgraph.train.Trainer.fit` (not called for ``sub2vec``, whose training
-            has no validation curve). (default: ``()``)
+            has no validation curve); with ``pool="auto"`` on a validation split, called by
+            each pooling's training too, records numbered across them
+            (:func:`~mmgraph.train.trainer.numbered_callback`). (default: ``()``)
     """
     if not isinstance(dataset, SubgraphDataset):
         raise TypeError(

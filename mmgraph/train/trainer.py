@@ -56,6 +56,20 @@ Callback = Callable[["Trainer", dict[str, Any]], None]
 """``callback(trainer, record)``, called after each epoch with its history record."""
 
 
+def numbered_callback(callback: Callback, candidate: int, epochs: int) -> Callback:
+    """``callback`` for the ``candidate``-th of several trainings compared one after another.
+
+    Its records gain ``candidate`` and ``step`` (``candidate * epochs + epoch``): one count
+    across the candidates, as a pruner or a time budget reading one curve per choice needs.
+    """
+
+    def numbered(trainer: Trainer, record: dict[str, Any]) -> None:
+        step = candidate * epochs + int(record["epoch"])
+        callback(trainer, {**record, "candidate": candidate, "step": step})
+
+    return numbered
+
+
 class Objective(Protocol):
     """What the trainer needs of an objective: a loss per batch and its seed nodes.
 

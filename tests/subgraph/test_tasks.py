@@ -145,6 +145,22 @@ def test_pool_auto_keeps_the_best_validation_pooling(density_small: SubgraphData
     assert again.metrics["pool_selection"] == selection
 
 
+def test_pool_auto_callbacks_see_each_pooling_numbered_across(
+    density_small: SubgraphDataset,
+) -> None:
+    config = SubgraphConfig(method="glass", hidden=8, num_layers=1, batch_size=20)
+    records: list[dict] = []
+    train_subgraph_model(
+        density_small, config, FAST, callbacks=[lambda trainer, r: records.append(r)]
+    )
+    assert [r["candidate"] for r in records] == sorted(r["candidate"] for r in records)
+    assert {r["candidate"] for r in records} == set(range(len(POOL_CHOICES)))
+    assert [r["step"] for r in records] == [
+        r["candidate"] * FAST.epochs + r["epoch"] for r in records
+    ]
+    assert len({r["step"] for r in records}) == len(records)
+
+
 def test_pool_auto_on_folds_chooses_inside_each_fold(molecules: SubgraphDataset) -> None:
     config = SubgraphConfig(method="pool", hidden=8, num_layers=2)
     result = train_subgraph_model(molecules, config, FAST)
