@@ -109,7 +109,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     elif confirmation is not None:
         print(f"best against the defaults: a run failed; the {confirmation['kept']} kept")
     searched = {k: v for k, v in result.best_options.items() if k not in ("data", "root")}
-    print("best: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
+    kept = "defaults" if confirmation is not None and confirmation["kept"] == "defaults" else "best"
+    print(f"{kept}: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
     metrics = result.metrics
     seeds = len(metrics.get("seed_list", [])) or 1
     splits = [s for s in ("train", "val", "test") if isinstance(metrics.get(s), dict)]

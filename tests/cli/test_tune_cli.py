@@ -40,6 +40,11 @@ def test_best_yaml_reproduces_tune_through_train_config(
     assert main([*args, "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "node: 2 trials complete" in printed and "retrained with 2 seeds" in printed
+    # hidden's default (64) lies outside the space: no trial is the defaults', so the best
+    # is confirmed against them on new seeds, and the line of options says which was kept
+    summary = json.loads((out / "tune.json").read_text())
+    assert "best against the defaults on seeds 1-2: " in printed
+    assert f"\n{summary['kept']}: " in printed
     assert {"best.yaml", "metrics.json", "study.db", "tune.json", "history.png"} <= {
         p.name for p in out.iterdir()
     }
