@@ -583,6 +583,16 @@ def commands_report(rows: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _kept(row: dict[str, Any]) -> str:
+    """``", defaults kept"`` when the confirmation kept the defaults (else ``""``)."""
+    confirmation = row.get("confirmation")
+    if not confirmation:
+        return ""
+    if confirmation.get("kept") == "defaults":
+        return ", defaults kept"
+    return ", best kept"
+
+
 def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
     """Per data set: the default command, the tuned command, the published number."""
     default = {r["data"]: r for r in _rows(cmds)}
@@ -607,6 +617,7 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
         t = tuned_rows.get(d)
         trials = (
             f"{t['trials'].get('complete', 0)} complete, {t['trials'].get('pruned', 0)} pruned"
+            f"{_kept(t)}"
             if t
             else "-"
         )
@@ -719,8 +730,8 @@ def readme_table(cmds: Path, tuned_path: Path) -> str:
             was = f"{_mean_std(b['test'])} ({len(b['test'])})" if b else "-"
             tuned_cell = "not run"
             if t:
-                complete = t["trials"].get("complete", 0)
-                tuned_cell = f"{_mean_std(t['test'])} ({complete} trials, {len(t['test'])} runs)"
+                trials = sum(t["trials"].values())
+                tuned_cell = f"{_mean_std(t['test'])} ({trials} trials{_kept(t)})"
             command = a["command"].split("; ")[-1]
             lines.append(
                 f"| {d} | `{command}` | {_mean_std(a['test'])} | {len(a['test'])} {kind} | "
