@@ -45,7 +45,7 @@ SUBGRAPH_SPACE: dict[str, Any] = {
     "hidden": {"choices": [16, 32, 64, 128]},
     "layers": {"low": 1, "high": 3},
     "pool": {"choices": ["auto", "mean", "sum", "max", "size"]},
-    "aggregator": {"choices": ["sum", "mean", "gcn"]},
+    "aggregator": {"choices": ["auto", "sum", "mean", "gcn"]},
     "z_ratio": {"low": 0.5, "high": 1.0},
     "dropout": {"low": 0.0, "high": 0.5},
     "head_dropout": {"low": 0.0, "high": 0.5},

@@ -304,6 +304,21 @@ def test_the_first_node_trial_is_the_default_command() -> None:
     assert first["layers"] == first["head"] == first["modality_dim"] == "auto"
 
 
+@pytest.mark.parametrize(("space_name", "whole"), [("subgraph", False), ("graph", True)])
+def test_the_first_subgraph_trial_is_the_default_command(space_name: str, whole: bool) -> None:
+    """Every option the subgraph and graph spaces search can start at its default."""
+    import types
+
+    from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS
+    from mmgraph.tune.space import load_space
+    from mmgraph.tune.study import default_params
+
+    space = load_space(space_name)
+    first = default_params(space, types.SimpleNamespace(task="subgraph", whole_graphs=whole))
+    defaults = {**OPTIONS["subgraph"], **(WHOLE_GRAPH_DEFAULTS if whole else {})}
+    assert first == {name: defaults[name] for name in space.params}
+
+
 class _SlowSearch:
     """A search whose trial reports ten steps, counting how many it reached."""
 
