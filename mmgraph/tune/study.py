@@ -511,8 +511,8 @@ def tune(
     Unless the best trial is the defaults' (the first trial), the best options and the
     defaults are then trained again with ``seeds`` new seeds, test split still hidden, and
     the best replace the defaults only when their mean validation gain exceeds one standard
-    error (:func:`confirm_best`); the search leaves the time of these runs (estimated from
-    its median trial, at most half the budget) out of ``budget``. Then the kept options
+    error (:func:`confirm_best`); the search stops early enough to fit these runs in
+    ``budget`` (estimated from its median trial, at most half the budget). Then the kept options
     are retrained with ``seeds`` seeds (``seed``, ``seed + 1``, ...) on the whole data,
     and only then is the test split evaluated. See
     :mod:`mmgraph.tune.study` for the files written to ``out``.
