@@ -652,9 +652,6 @@ NOTES = """## Notes
   graphs (mean over the 10 folds), so one trial trains ten models; in 15 minutes on the
   shared cores only the first trial (the defaults) finished, and the budget is checked
   between trials, so the search ran 1 h 50 min in all: its 86.7 is the default command.
-  Density's search likewise finished only its first trial (the defaults: pooling chosen
-  per run, mean each time) and retrained it with `tune`'s seeds: 89.6 against the default
-  command's 93.6 for the same options (25 test subgraphs: one is 4 points).
   The previous round's tuned runs (`defaults_tuned_before.jsonl`: Cora 79.6 ± 1.4, Texas
   77.8 ± 5.9, density 89.6 ± 2.2, MUTAG 90.6 ± 9.1 selected on fold 1 alone) searched from
   the previous defaults.

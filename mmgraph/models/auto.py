@@ -61,6 +61,7 @@ from torch import Tensor
 
 from mmgraph.data.graph import UNLABELLED
 from mmgraph.encoders.attributes import SPARSE_MAX_DENSITY, SPARSE_MIN_COLUMNS
+from mmgraph.encoders.text.tfidf import MAX_FEATURES
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 
 AUTO = "auto"
@@ -96,9 +97,10 @@ TEXT_CANDIDATES: tuple[dict[str, Any], ...] = (
 """The text features ``text_encoder="auto"`` chooses between (with each design), in order."""
 
 RAW_TFIDF_MAX_VALUES = 2**26
-"""Largest ``nodes x vocabulary`` (the TF-IDF encoder's default ``max_features``, 20,000) for which
-``text_encoder="auto"`` tries the raw TF-IDF features (a dense ``[N, V]`` tensor; 256 MiB at
-most, about 3,300 nodes); larger graphs keep the sentence encoder alone."""
+"""Largest ``nodes x vocabulary`` (the TF-IDF encoder's default vocabulary,
+:data:`~mmgraph.encoders.text.tfidf.MAX_FEATURES`, 20,000) for which
+``text_encoder="auto"`` tries the raw TF-IDF features (a dense ``[N, V]`` tensor; 256 MiB
+at most, about 3,300 nodes); larger graphs keep the sentence encoder alone."""
 
 MIN_LABELLED_EDGES = 20
 """Fewest edges between training nodes for the homophily rule to decide."""
@@ -248,16 +250,6 @@ def design_candidates(options: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _tfidf_vocabulary() -> int:
-    """The TF-IDF encoder's default vocabulary cap (``max_features``)."""
-    import inspect
-
-    from mmgraph.encoders.text.tfidf import TfidfTextEncoder
-
-    cap = inspect.signature(TfidfTextEncoder).parameters["max_features"].default
-    return int(cap) if cap is not None else 2**31
-
-
 def text_candidates(features: Any, graph: Any) -> list[Any]:
     """The feature configs ``features`` (a :class:`~mmgraph.models.FeatureConfig`) stands for.
 
@@ -271,7 +263,7 @@ def text_candidates(features: Any, graph: Any) -> list[Any]:
     out = []
     for candidate in TEXT_CANDIDATES if has_text else TEXT_CANDIDATES[:1]:
         if candidate["text_encoder"] == "tfidf":
-            if int(graph.num_nodes) * _tfidf_vocabulary() > RAW_TFIDF_MAX_VALUES:
+            if int(graph.num_nodes) * MAX_FEATURES > RAW_TFIDF_MAX_VALUES:
                 log.info("text encoder auto: no raw TF-IDF on %d nodes", int(graph.num_nodes))
                 continue
         out.append(dataclasses.replace(features, **candidate))

@@ -254,15 +254,11 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
 
         callbacks.append(stop_at_deadline)
     while True:
-        timeout = None
-        if work.deadline is not None:
-            timeout = _stop_time(study, work) - time.time()
-            if timeout <= 0:
-                return
+        if time.time() >= _stop_time(study, work):
+            return
         try:
             study.optimize(
                 _objective(search, space, lambda study: _stop_time(study, work)),
-                timeout=timeout,
                 callbacks=callbacks,
                 catch=(ValueError, TypeError, FloatingPointError),
                 gc_after_trial=True,
@@ -376,15 +372,15 @@ def confirm_best(
     return record
 
 
-def confirmation_seeds(task: str, space: Space, seeds: int) -> list[int]:
+def confirmation_seeds(task: str, seeds: int) -> list[int]:
     """The ``seeds`` seeds of :func:`confirm_best`: those after the trials' seed.
 
-    Every trial trains with one seed (the task's ``seed``); its best trial's score on that
-    seed is the one picked as the highest of many, so the confirmation uses new seeds.
+    Every trial trains with the task's default ``seed`` (a space cannot set it); the best
+    trial's score on that seed is the highest of many, so the confirmation uses new seeds.
     """
     from mmgraph.tune.options import OPTIONS
 
-    first = int({**OPTIONS[task], **space.fixed}.get("seed", 0)) + 1
+    first = int(OPTIONS[task]["seed"]) + 1
     return list(range(first, first + seeds))
 
 
@@ -640,7 +636,7 @@ def tune(
         options = {**chosen.fixed, **best.params}
         confirmation = None
         if defaults and best.params != defaults:
-            new_seeds = confirmation_seeds(search.task, chosen, seeds)
+            new_seeds = confirmation_seeds(search.task, seeds)
             confirmation = confirm_best(search, chosen, best.params, defaults, new_seeds)
             if confirmation["kept"] == "defaults":
                 options = {**chosen.fixed, **defaults}

@@ -24,6 +24,10 @@ TFIDF_TENSORS = "tfidf.safetensors"
 """The files :meth:`TfidfTextEncoder.save` writes (nothing pickled)."""
 
 
+MAX_FEATURES = 20000
+"""The default vocabulary size of :class:`TfidfTextEncoder` (the most frequent terms)."""
+
+
 class TfidfTextEncoder:
     """TF-IDF features reduced by truncated SVD (latent semantic analysis), scikit-learn based.
 
@@ -55,7 +59,7 @@ class TfidfTextEncoder:
     def __init__(
         self,
         out_channels: int | None = 128,
-        max_features: int | None = 20000,
+        max_features: int | None = MAX_FEATURES,
         ngram_range: tuple[int, int] = (1, 1),
         min_df: int = 1,
         sublinear_tf: bool = True,
