@@ -103,6 +103,7 @@ def run(datasets: Sequence[str], seeds: int, optimizer: str | None = None) -> No
                         "design": d,
                         "val_loss": min_val_loss(result.trainer),
                         "val": result.metrics["val"]["accuracy"],
+                        "val_macro_f1": result.metrics["val"]["macro_f1"],
                         "test": result.metrics["test"]["accuracy"],
                         "seconds": time.perf_counter() - started,
                         "featurize_seconds": featurize_seconds,
@@ -122,14 +123,28 @@ RULES: dict[str, Rule] = {
     "designs (sentence encoder, designs 0-2)": lambda r: r["text"] == 0,
     "text + designs (the default)": lambda r: True,
 }
+DEFAULT = "text + designs (the default)"
 
 
-def _pick(runs: list[dict[str, Any]], rule: Rule) -> dict[str, Any] | None:
+Criterion = Callable[[dict[str, Any]], tuple[float, ...]]
+CRITERIA: dict[str, Criterion] = {
+    "loss": lambda r: (r["val_loss"],),
+    "accuracy": lambda r: (-r["val"], r["val_loss"]),
+    "macro-F1": lambda r: (-r["val_macro_f1"], r["val_loss"]),
+}
+"""How a rule picks among its candidates, lowest key first: the lowest validation loss,
+or the highest validation accuracy or macro-F1 (of the kept checkpoint) with ties broken by
+the loss. Ties left keep the earlier candidate, as training does."""
+
+
+def _pick(
+    runs: list[dict[str, Any]], rule: Rule, criterion: Criterion = CRITERIA["loss"]
+) -> dict[str, Any] | None:
     pool = [r for r in runs if rule(r)]
-    if not pool:
+    try:
+        return min(pool, key=lambda r: (*criterion(r), r["text"], r["design"])) if pool else None
+    except KeyError:  # rows written before validation macro-F1 was recorded
         return None
-    # the lowest validation loss; ties keep the earlier candidate, as training does
-    return min(pool, key=lambda r: (r["val_loss"], r["text"], r["design"]))
 
 
 def report() -> str:
@@ -157,9 +172,15 @@ def report() -> str:
         std = statistics.stdev(tests) if len(tests) > 1 else 0.0
         table.setdefault(label, {})[name] = (statistics.fmean(tests), std, " ".join(picks))
 
+    rules = list(RULES)
     for label, rule in RULES.items():
         for name in names:
             cell(label, name, lambda runs, rule=rule: _pick(runs, rule))
+    for criterion in ("accuracy", "macro-F1"):
+        label = f"text + designs, on validation {criterion}"
+        rules.append(label)
+        for name in names:
+            cell(label, name, lambda runs, c=CRITERIA[criterion]: _pick(runs, RULES[DEFAULT], c))
     for pair in pairs:
         label = f"{labels[pair]} alone"
         for name in names:
@@ -173,19 +194,21 @@ def report() -> str:
     label = "oracle (test)"
     for name in names:
         cell(label, name, lambda runs: max(runs, key=lambda r: r["test"]))
-    ranks = _ranks(table, list(RULES), names)
+    ranks = _ranks(table, rules, names)
     seconds = sum(r["seconds"] for r in rows)
     lines = [
         "# Text features and design chosen on validation data",
         "",
         "Command: `python benchmarks/text_selection.py run` then `report` (see the script's "
         "docstring). Test accuracy (%) of the candidate each rule picks on the lowest "
-        "validation loss, mean ± std over seeds 0-4 (a split per seed where the data has "
+        "validation loss (or, where the row says so, the highest validation accuracy or "
+        "macro-F1 of the kept checkpoint, ties broken by the loss), mean ± std over seeds 0-4 "
+        "(a split per seed where the data has "
         "none), then the picks per seed as text and design index (text 0: "
         "all-MiniLM-L6-v2, 1: raw TF-IDF; design 0: 2 layers, linear head, modality dim 64; "
         "1: 1 layer, conv head, no projection; 2: 1 layer, linear head, modality dim 64). "
         "Cora and CiteSeer have no text: one text candidate."
-        + (f" Every run trained with {OPTIMIZER} instead of AdamW." if OPTIMIZER else ""),
+        + (f" Every run trained with {OPTIMIZER}." if OPTIMIZER else ""),
         "",
         "| rule | " + " | ".join(names) + " | average rank of the rules |",
         "|---|" + "---|" * (len(names) + 1),
@@ -238,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sub.add_parser("report")
     parser.add_argument(
         "--optimizer",
-        choices=("adam",),
+        choices=("adamw", "adam"),
         default=None,
         help="train every run with this optimizer instead of the default (AdamW); runs and "
         "report go to text_selection_OPTIMIZER.jsonl / .md",
