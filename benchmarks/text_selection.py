@@ -2,29 +2,34 @@
 
 ``mmgraph train`` trains each design of :data:`mmgraph.models.auto.DESIGNS` with each text
 feature of :data:`mmgraph.models.auto.TEXT_CANDIDATES` (a frozen sentence encoder, raw
-TF-IDF) on a graph with text, and keeps the pair with the lowest validation loss. This
-script trains every pair on every labelled node data set with seeds 0-4 (a split per seed
-where the data has none, as ``mmgraph train --seeds`` does; sets without text have one
-text candidate), records each run's lowest validation loss, validation accuracy and test
-accuracy, and compares the rules that pick among them on the lowest validation loss:
+TF-IDF) on a graph with text, and keeps the pair with the highest validation accuracy (ties:
+the lowest validation loss). This script trains every pair on every labelled node data set
+with seeds 0-4 (a split per seed where the data has none, as ``mmgraph train --seeds``
+does; sets without text have one text candidate), records each run's lowest validation
+loss, validation accuracy and macro-F1 (of the kept checkpoint) and test accuracy, and
+compares the rules that pick among them:
 
-* ``previous``: the sentence encoder and the first two designs (the default before this
-  rule);
-* ``designs``: the sentence encoder and all three designs;
-* ``text + designs``: every pair (the default now);
+* ``previous``: the sentence encoder and the first two designs, on the lowest loss (the
+  default before the text choice);
+* ``designs``: the sentence encoder and all three designs, on the lowest loss;
+* ``text + designs``: every pair, on the lowest loss (the default before this round), on
+  the highest validation accuracy (the default now) or macro-F1, ties broken by the loss;
 
 beside each pair alone and the pick on the test score (``oracle``, a bound, not a method).
 A rule is judged by its average rank across the data sets of the mean test score of its
-picks.
+picks. ``--optimizer adamw`` runs the same grid with AdamW (decoupled weight decay), the
+node default before this round, into ``text_selection_adamw.*``; ``compare`` ranks every
+(optimizer, rule) pair of both grids and checks the pick by leaving each data set out.
 
 Usage::
 
     python benchmarks/text_selection.py run [--datasets texas cornell] [--seeds 5]
     python benchmarks/text_selection.py report
-    python benchmarks/text_selection.py --optimizer adam run   # Adam (coupled L2) instead
+    python benchmarks/text_selection.py --optimizer adamw run
+    python benchmarks/text_selection.py compare
 
-Results: ``benchmarks/results/text_selection.jsonl`` (one line per run, resumable) and
-``benchmarks/results/text_selection.md``.
+Results: ``benchmarks/results/text_selection.jsonl`` (one line per run, resumable),
+``text_selection.md``, the same ``_adamw`` and ``text_selection_compare.md``.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ def _rows() -> list[dict[str, Any]]:
 def run(datasets: Sequence[str], seeds: int, optimizer: str | None = None) -> None:
     """Train each (text, design) pair on each data set and seed; one line per run.
 
-    ``optimizer`` replaces the default command's (AdamW) in every run.
+    ``optimizer`` replaces the default command's (Adam) in every run.
     """
     import dataclasses
 
@@ -118,15 +123,15 @@ def run(datasets: Sequence[str], seeds: int, optimizer: str | None = None) -> No
 
 
 Rule = Callable[[dict[str, Any]], bool]
-RULES: dict[str, Rule] = {
+POOLS: dict[str, Rule] = {
     "previous (sentence encoder, designs 0-1)": lambda r: r["text"] == 0 and r["design"] < 2,
     "designs (sentence encoder, designs 0-2)": lambda r: r["text"] == 0,
-    "text + designs (the default)": lambda r: True,
+    "text + designs": lambda r: True,
 }
-DEFAULT = "text + designs (the default)"
 
 
 Criterion = Callable[[dict[str, Any]], tuple[float, ...]]
+
 CRITERIA: dict[str, Criterion] = {
     "loss": lambda r: (r["val_loss"],),
     "accuracy": lambda r: (-r["val"], r["val_loss"]),
@@ -136,15 +141,24 @@ CRITERIA: dict[str, Criterion] = {
 or the highest validation accuracy or macro-F1 (of the kept checkpoint) with ties broken by
 the loss. Ties left keep the earlier candidate, as training does."""
 
+RULES: dict[str, tuple[str, str]] = {
+    "previous (sentence encoder, designs 0-1)": (
+        "previous (sentence encoder, designs 0-1)",
+        "loss",
+    ),
+    "designs (sentence encoder, designs 0-2)": ("designs (sentence encoder, designs 0-2)", "loss"),
+    "text + designs, on loss (the rule before)": ("text + designs", "loss"),
+    "text + designs, on accuracy (the default rule)": ("text + designs", "accuracy"),
+    "text + designs, on macro-F1": ("text + designs", "macro-F1"),
+}
+"""Each rule's candidates (:data:`POOLS`) and criterion (:data:`CRITERIA`)."""
 
-def _pick(
-    runs: list[dict[str, Any]], rule: Rule, criterion: Criterion = CRITERIA["loss"]
-) -> dict[str, Any] | None:
-    pool = [r for r in runs if rule(r)]
-    try:
-        return min(pool, key=lambda r: (*criterion(r), r["text"], r["design"])) if pool else None
-    except KeyError:  # rows written before validation macro-F1 was recorded
-        return None
+
+def _pick(runs: list[dict[str, Any]], rule: str) -> dict[str, Any] | None:
+    pool_name, criterion_name = RULES[rule]
+    pool = [r for r in runs if POOLS[pool_name](r)]
+    criterion = CRITERIA[criterion_name]
+    return min(pool, key=lambda r: (*criterion(r), r["text"], r["design"])) if pool else None
 
 
 def report() -> str:
@@ -170,17 +184,16 @@ def report() -> str:
             tests.append(chosen["test"])
             picks.append(f"{chosen['text']}{chosen['design']}")
         std = statistics.stdev(tests) if len(tests) > 1 else 0.0
-        table.setdefault(label, {})[name] = (statistics.fmean(tests), std, " ".join(picks))
+        table.setdefault(label, {})[name] = (
+            round(statistics.fmean(tests), 8),
+            std,
+            " ".join(picks),
+        )
 
     rules = list(RULES)
-    for label, rule in RULES.items():
+    for label in RULES:
         for name in names:
-            cell(label, name, lambda runs, rule=rule: _pick(runs, rule))
-    for criterion in ("accuracy", "macro-F1"):
-        label = f"text + designs, on validation {criterion}"
-        rules.append(label)
-        for name in names:
-            cell(label, name, lambda runs, c=CRITERIA[criterion]: _pick(runs, RULES[DEFAULT], c))
+            cell(label, name, lambda runs, rule=label: _pick(runs, rule))
     for pair in pairs:
         label = f"{labels[pair]} alone"
         for name in names:
@@ -200,9 +213,9 @@ def report() -> str:
         "# Text features and design chosen on validation data",
         "",
         "Command: `python benchmarks/text_selection.py run` then `report` (see the script's "
-        "docstring). Test accuracy (%) of the candidate each rule picks on the lowest "
-        "validation loss (or, where the row says so, the highest validation accuracy or "
-        "macro-F1 of the kept checkpoint, ties broken by the loss), mean ± std over seeds 0-4 "
+        "docstring). Test accuracy (%) of the candidate each rule picks (on the lowest "
+        "validation loss, or on the highest validation accuracy or macro-F1 of the kept "
+        "checkpoint, ties broken by the loss, as its row says), mean ± std over seeds 0-4 "
         "(a split per seed where the data has "
         "none), then the picks per seed as text and design index (text 0: "
         "all-MiniLM-L6-v2, 1: raw TF-IDF; design 0: 2 layers, linear head, modality dim 64; "
@@ -229,6 +242,84 @@ def report() -> str:
     ]
     text = "\n".join(lines) + "\n"
     REPORT.write_text(text)
+    return text
+
+
+COMPARED = ("loss", "accuracy", "macro-F1")
+"""The criteria ``compare`` ranks, each over every (text, design) pair."""
+
+
+def compare() -> str:
+    """Rank every (optimizer, criterion) over the data sets both grids ran; leave one out."""
+    grids = {
+        "adam": RESULTS / "text_selection.jsonl",
+        "adamw": RESULTS / "text_selection_adamw.jsonl",
+    }
+    rows = {
+        opt: [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+        for opt, path in grids.items()
+    }
+    names = [n for n in NODE_DATA if all(any(r["data"] == n for r in rs) for rs in rows.values())]
+    means: dict[str, dict[str, float]] = {}
+    for opt, runs in rows.items():
+        for criterion in COMPARED:
+            label = f"{opt}, {criterion}"
+            for name in names:
+                seeds = sorted({r["seed"] for r in runs if r["data"] == name})
+                tests = []
+                for seed in seeds:
+                    pool = [r for r in runs if r["data"] == name and r["seed"] == seed]
+                    key = CRITERIA[criterion]
+                    tests.append(min(pool, key=lambda r: (*key(r), r["text"], r["design"]))["test"])
+                means.setdefault(label, {})[name] = round(
+                    statistics.fmean(tests) * 100, 6
+                )  # ties exact
+    labels = list(means)
+    table = {label: {n: (v, 0.0, "") for n, v in cells.items()} for label, cells in means.items()}
+    ranks = _ranks(table, labels, names)
+
+    def pick(without: str | None) -> str:
+        kept = [i for i, n in enumerate(names) if n != without]
+        return min(
+            labels,
+            key=lambda lab: (statistics.fmean(ranks[lab][i] for i in kept), labels.index(lab)),
+        )
+
+    lines = [
+        "# Optimizer and selection criterion, compared across the node data sets",
+        "",
+        "Command: `python benchmarks/text_selection.py compare`, from the grids of "
+        "`text_selection.jsonl` (Adam, the weight decay 5e-4 as an L2 term) and "
+        "`text_selection_adamw.jsonl` (AdamW, decoupled). Each row: the optimizer and the "
+        "criterion that picks among every (text, design) pair; test accuracy (%) of the "
+        "picks, mean over seeds 0-4, the rank among the rows in brackets, and the average "
+        "rank. Test scores enter only the ranking of the rules, never a pick.",
+        "",
+        "| optimizer, criterion | " + " | ".join(names) + " | average rank |",
+        "|---|" + "---|" * (len(names) + 1),
+    ]
+    for label in labels:
+        cells = [f"{means[label][n]:.1f} ({ranks[label][i]:g})" for i, n in enumerate(names)]
+        lines.append(
+            f"| {label} | " + " | ".join(cells) + f" | {statistics.fmean(ranks[label]):.2f} |"
+        )
+    overall = pick(None)
+    lines += [
+        "",
+        f"Best average rank: **{overall}**.",
+        "",
+        "Leave one data set out: the row with the best average rank without X, its test on X.",
+        "",
+        "| held out X | pick without X | its test on X | overall pick's test on X |",
+        "|---|---|---|---|",
+    ]
+    for name in names:
+        without = pick(name)
+        lines.append(
+            f"| {name} | {without} | {means[without][name]:.1f} | {means[overall][name]:.1f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    (RESULTS / "text_selection_compare.md").write_text(text)
     return text
 
 
@@ -259,11 +350,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     r.add_argument("--datasets", nargs="+", default=list(NODE_DATA))
     r.add_argument("--seeds", type=int, default=5)
     sub.add_parser("report")
+    sub.add_parser("compare")
     parser.add_argument(
         "--optimizer",
-        choices=("adamw", "adam"),
+        choices=("adamw",),
         default=None,
-        help="train every run with this optimizer instead of the default (AdamW); runs and "
+        help="train every run with this optimizer instead of the default (Adam); runs and "
         "report go to text_selection_OPTIMIZER.jsonl / .md",
     )
     args = parser.parse_args(argv)
@@ -272,6 +364,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         OPTIMIZER = args.optimizer
         RUNS = RESULTS / f"text_selection_{args.optimizer}.jsonl"
         REPORT = RESULTS / f"text_selection_{args.optimizer}.md"
+    if args.step == "compare":
+        print(compare())
+        return
     if args.step == "run":
         run(args.datasets, args.seeds, args.optimizer)
     print(report())

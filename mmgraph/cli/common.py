@@ -78,7 +78,7 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
             "--text-encoder",
             default=OPTIONS["node"]["text_encoder"],
             help="'auto' (each design trained with the sentence encoder "
-            f"{DEFAULT_TEXT_ENCODER} and with raw TF-IDF, the lower validation loss kept; "
+            f"{DEFAULT_TEXT_ENCODER} and with raw TF-IDF, the better on validation kept; "
             "raw TF-IDF only up to about 3,300 nodes), a transformers model name or "
             "folder, 'tfidf', 'hashing', or 'none' (default: auto)",
         )
@@ -292,6 +292,13 @@ def add_training(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr", type=positive_float, default=0.01, help="(default: 0.01)")
     group.add_argument(
         "--weight-decay", type=non_negative_float, default=5e-4, help="(default: 5e-4)"
+    )
+    group.add_argument(
+        "--optimizer",
+        choices=("adam", "adamw"),
+        default="adam",
+        help="adam: the weight decay is an L2 term of the gradient (GCN's recipe); adamw: "
+        "decoupled weight decay (default: adam)",
     )
     add_lr_schedule(group)
     group.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")

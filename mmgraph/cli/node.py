@@ -165,7 +165,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     if is_main_process():
         if result.selection:
-            print(f"design chosen on validation loss: {describe_selection(result.selection)}")
+            print(
+                "design chosen on validation accuracy/loss: " + describe_selection(result.selection)
+            )
         print(format_split_metrics(result.metrics))
         print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
     return 0
@@ -207,7 +209,7 @@ def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any
         ]
         if chosen:
             counts = ", ".join(f"{d} ({chosen.count(d)}×)" for d in dict.fromkeys(chosen))
-            print(f"designs chosen on validation loss, per seed: {counts}")
+            print(f"designs chosen on validation accuracy, per seed: {counts}")
         print(f"{len(args.seeds)} seeds {' '.join(map(str, args.seeds))} (mean ± std):")
         print(format_table(rows, ["split", *columns]))
         print(f"runs written to {args.out} (seed-K/ run folders, metrics.json)")

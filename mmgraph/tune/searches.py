@@ -120,11 +120,12 @@ class NodeSearch(TaskSearch):
     def criterion(self, options: Mapping[str, Any]) -> str:
         """What the search maximises: the lowest validation loss over the epochs, negated.
 
-        The criterion ``mmgraph train`` chooses its design and text features by (the
-        first trial, the defaults, is judged as the default command judges its
-        candidates): the best value of a noisy accuracy or macro-F1 curve rewards one lucky
+        Of the design ``mmgraph train`` chose inside the trial (on validation accuracy, among
+        three to six candidates). Across a search's many trials the loss, a smooth score,
+        is kept: the best value of a noisy accuracy or macro-F1 curve rewards one lucky
         epoch, and over many trials the luckiest configuration
-        (``benchmarks/results/design_selection.md``).
+        (``benchmarks/results/design_selection.md``); the confirmation on new seeds then
+        judges the winner (:func:`~mmgraph.tune.study.confirm_best`).
         """
         return "lowest validation loss (negated)"
 

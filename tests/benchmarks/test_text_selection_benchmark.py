@@ -1,4 +1,4 @@
-"""benchmarks/text_selection.py: the rules pick on validation loss; the report's table."""
+"""benchmarks/text_selection.py: each rule's pick, the report's table, the comparison."""
 
 from __future__ import annotations
 
@@ -20,28 +20,57 @@ def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "RUNS", tmp_path / "runs.jsonl")
+    monkeypatch.setattr(module, "RESULTS", tmp_path)
+    monkeypatch.setattr(module, "RUNS", tmp_path / "text_selection.jsonl")
     monkeypatch.setattr(module, "REPORT", tmp_path / "report.md")
     return module
 
 
-def row(text: int, design: int, val_loss: float, test: float, seed: int = 0) -> dict:
-    return {"data": "texas", "seed": seed, "text": text, "design": design,
-            "val_loss": val_loss, "val": 0.5, "test": test, "seconds": 1.0}  # fmt: skip
+def row(
+    text: int, design: int, val_loss: float, test: float, val: float = 0.5, data: str = "texas"
+) -> dict:
+    return {"data": data, "seed": 0, "text": text, "design": design, "val_loss": val_loss,
+            "val": val, "val_macro_f1": 1.0 - val, "test": test, "seconds": 1.0}  # fmt: skip
 
 
-def test_rules_pick_the_lowest_validation_loss_within_their_candidates(bench: ModuleType) -> None:
+def test_rules_pick_on_their_criterion_within_their_candidates(bench: ModuleType) -> None:
     rows = [
         row(0, 0, 0.9, 0.70),
         row(0, 1, 0.8, 0.75),  # the previous rule's pick
-        row(0, 2, 0.7, 0.80),  # the three designs' pick
-        row(1, 2, 0.6, 0.90),  # the default's pick
-        row(1, 0, 0.95, 0.99),  # best on test, never picked on validation
+        row(
+            0, 2, 0.7, 0.80, val=0.6
+        ),  # the three designs' pick; on accuracy, the loss breaks the tie
+        row(1, 2, 0.6, 0.90),  # the lowest loss of all
+        row(
+            1, 1, 0.65, 0.85, val=0.6
+        ),  # accuracy's pick: the same accuracy as (0, 2), a lower loss
+        row(1, 0, 0.95, 0.99, val=0.1),  # best on test; macro-F1's pick (0.9)
     ]
     bench.RUNS.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    picks = {name: bench._pick(rows, rule)["test"] for name, rule in bench.RULES.items()}
-    assert list(picks.values()) == [0.75, 0.80, 0.90]
+    picks = {name: bench._pick(rows, name)["test"] for name in bench.RULES}
+    assert list(picks.values()) == [0.75, 0.80, 0.90, 0.85, 0.99]
     text = bench.report()
-    assert "| text + designs (the default) | 90.0 ± 0.0 (12) |" in text
+    assert "| text + designs, on accuracy (the default rule) | 85.0 ± 0.0 (11) |" in text
     assert "| oracle (test) | 99.0 ± 0.0 (10) |" in text
     assert bench.REPORT.read_text() == text
+
+
+def test_compare_ranks_optimizer_and_criterion_and_leaves_each_set_out(bench: ModuleType) -> None:
+    def grid(good: float, data: list[str]) -> str:  # the lowest loss picks `good`, accuracy 0.5
+        return "".join(
+            json.dumps(r) + "\n"
+            for name in data
+            for r in (row(0, 0, 0.5, good, val=0.9, data=name), row(0, 1, 0.9, 0.6, data=name))
+        )
+
+    (bench.RESULTS / "text_selection.jsonl").write_text(grid(0.8, ["cora", "texas"]))
+    (bench.RESULTS / "text_selection_adamw.jsonl").write_text(
+        grid(0.7, ["cora", "texas", "cornell"])
+    )
+    text = bench.compare()
+    assert "| cora | texas |" in text  # only the data sets both grids ran
+    assert "| adam, loss | 80.0 (1.5) | 80.0 (1.5) | 1.50 |" in text  # ties with accuracy
+    assert "| adam, macro-F1 | 60.0 (5.5) | 60.0 (5.5) | 5.50 |" in text  # 0.1 < 0.5: design 1
+    assert "Best average rank: **adam, loss**." in text
+    assert "| cora | adam, loss | 80.0 | 80.0 |" in text
+    assert (bench.RESULTS / "text_selection_compare.md").read_text() == text

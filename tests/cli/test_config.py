@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from mmgraph.cli import main
@@ -53,6 +54,39 @@ def test_a_run_folders_config_yaml_reruns_the_run(card: Path, tmp_path: Path) ->
     assert json.loads((again / "metrics.json").read_text()) == json.loads(
         (first / "metrics.json").read_text()
     )
+
+
+def test_the_optimizer_is_adam_unless_told_and_a_run_config_keeps_it(
+    card: Path, tmp_path: Path
+) -> None:
+    """`train` trains with Adam (L2 decay) by default; --optimizer adamw is recorded, reread
+    by --config, and trains differently (the option is not ignored)."""
+    runs = {}
+    for name, flags in (("adam", []), ("adamw", ["--optimizer", "adamw"])):
+        runs[name] = tmp_path / name
+        argv = ["train", "--data", str(card), *TINY, "--hidden", "8", "--modality-dim", "8"]
+        assert (
+            main([*argv, "--layers", "1", "--head", "linear", *flags, "--out", str(runs[name])])
+            == 0
+        )
+        assert run_config(runs[name])["train"]["optimizer"] == name
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(runs["adamw"] / "config.yaml"), "--out", str(again)]) == 0
+    assert run_config(again)["train"]["optimizer"] == "adamw"
+    metrics = {name: json.loads((run / "metrics.json").read_text()) for name, run in runs.items()}
+    assert json.loads((again / "metrics.json").read_text()) == metrics["adamw"]
+    from mmgraph.train.checkpoint import WEIGHTS, load_weights
+
+    weights = {name: load_weights(run / WEIGHTS) for name, run in runs.items()}
+    assert any(not torch.equal(weights["adam"][k], weights["adamw"][k]) for k in weights["adam"])
+
+
+def test_node_classification_defaults_to_the_commands_optimizer() -> None:
+    from mmgraph.tasks import node_train_config
+    from mmgraph.tune import OPTIONS
+
+    assert node_train_config().optimizer == OPTIONS["node"]["optimizer"] == "adam"
+    assert node_train_config(optimizer="adamw", epochs=3).epochs == 3
 
 
 @pytest.mark.parametrize(

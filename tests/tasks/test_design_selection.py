@@ -87,12 +87,14 @@ def test_the_best_validation_design_is_kept_and_the_test_split_plays_no_part() -
     assert [s["options"] for s in selection] == [
         {k: d[k] for k in ("num_layers", "head", "modality_dim")} for d in DESIGNS
     ]
-    losses = [s["val_loss"] for s in selection]
+    # the highest validation accuracy, ties broken by the lowest loss, then the order
+    keys = [(-s["val_accuracy"], s["val_loss"], i) for i, s in enumerate(selection)]
     chosen = [s["chosen"] for s in selection]
-    assert chosen.count(True) == 1 and losses[chosen.index(True)] == min(losses)
-    assert min_val_loss(result.trainer) == min(losses)
-    # each loss is that design trained on its own: the same seeded run
-    for design, loss in zip(DESIGNS, losses, strict=True):
+    assert chosen.count(True) == 1 and keys[chosen.index(True)] == min(keys)
+    assert result.metrics["val"]["accuracy"] == max(s["val_accuracy"] for s in selection)
+    assert min_val_loss(result.trainer) == selection[chosen.index(True)]["val_loss"]
+    # each score is that design trained on its own: the same seeded run
+    for design, entry in zip(DESIGNS, selection, strict=True):
         alone = train_node_classifier(
             spec,
             model_options={"hidden": 8, **design},
@@ -100,7 +102,9 @@ def test_the_best_validation_design_is_kept_and_the_test_split_plays_no_part() -
             graph=graph.clone(),
             progress=False,
         )
-        assert alone.selection is None and min_val_loss(alone.trainer) == pytest.approx(loss)
+        assert alone.selection is None
+        assert min_val_loss(alone.trainer) == pytest.approx(entry["val_loss"])
+        assert alone.metrics["val"]["accuracy"] == entry["val_accuracy"]
     # other labels on the test nodes: the same scores, the same choice
     shuffled = graph.clone()
     test = shuffled.test_mask
@@ -139,7 +143,10 @@ def test_train_prints_the_design_chosen(card: Path, tmp_path: Path, capsys) -> N
     args += ["--epochs", "2", "--hidden", "8", "--quiet", "--out", str(tmp_path / "run")]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "design chosen on validation loss: 2 layers, linear head, modality dim 64" in out
+    assert (
+        "design chosen on validation accuracy/loss: 2 layers, linear head, modality dim 64 0."
+        in out
+    )
     assert "1 layer, conv head, no projection" in out and "(chosen)" in out
     model = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())["model"]
     assert model["head"] in ("linear", "conv")

@@ -90,9 +90,11 @@ def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_pat
     assert [(s["options"]["text_encoder"], s["options"].get("text_dim")) for s in selection] == [
         (t["text_encoder"], t.get("text_dim")) for t in FAST_TEXTS for _ in DESIGNS
     ]
-    losses = [s["val_loss"] for s in selection]
+    keys = [(-s["val_accuracy"], s["val_loss"], i) for i, s in enumerate(selection)]
     chosen = next(s for s in selection if s["chosen"])
-    assert chosen["val_loss"] == min(losses) == min_val_loss(result.trainer)
+    assert keys[selection.index(chosen)] == min(keys)
+    assert chosen["val_loss"] == min_val_loss(result.trainer)
+    assert chosen["val_accuracy"] == result.metrics["val"]["accuracy"]
     # the run folder holds the chosen text features and design, resolved
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["features"]["text_encoder"] == chosen["options"]["text_encoder"]
@@ -114,6 +116,7 @@ def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_pat
             progress=False,
         )
         assert min_val_loss(alone.trainer) == pytest.approx(entry["val_loss"])
+        assert alone.metrics["val"]["accuracy"] == entry["val_accuracy"]
     # other labels on the test nodes: the same scores, the same choice
     shuffled = graph.clone()
     shuffled.y[shuffled.test_mask] = 1 - shuffled.y[shuffled.test_mask]
