@@ -358,14 +358,15 @@ def test_a_trial_running_past_the_budget_stops_once_one_has_completed() -> None:
     assert search.steps == list(range(10))
 
 
-def test_a_node_trial_scores_its_lowest_validation_loss(
+def test_a_node_trial_scores_its_validation_accuracy(
     card: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Node trials are scored as `mmgraph train` scores its designs: the lowest val loss."""
+    """Node trials are scored as `mmgraph train` scores its designs: the kept run's val
+    accuracy; the pruner sees the running best of the accuracy curve."""
     from mmgraph.tasks import node_classification
 
     node = searches.NodeSearch(str(card))
-    assert node.criterion({}) == "lowest validation loss (negated)"
+    assert node.criterion({}) == "validation accuracy"
     seen: list[Any] = []
     train = node_classification.train_node_classifier
 
@@ -380,9 +381,9 @@ def test_a_node_trial_scores_its_lowest_validation_loss(
     options = {"text_encoder": "hashing", "image_encoder": "none", "epochs": 4, "hidden": 8}
     options.update(layers=1, head="linear", modality_dim=8)  # one design: reported per epoch
     score = node.trial(options, lambda step, value: reported.append((step, value)))
-    losses = [r["val_loss"] for r in seen[-1].trainer.history if "val_loss" in r]
-    assert score == -min(losses)
-    assert [v for _, v in reported] == [-min(losses[: i + 1]) for i in range(len(losses))]
+    curve = [r["val_accuracy"] for r in seen[-1].trainer.history if "val_accuracy" in r]
+    assert score == seen[-1].metrics["val"]["accuracy"] and score in curve
+    assert [v for _, v in reported] == [max(curve[: i + 1]) for i in range(len(curve))]
 
 
 def test_a_worker_goes_on_when_another_finished_its_queued_trial(
