@@ -11,10 +11,13 @@ from typing import Any
 from mmgraph.data.summary import format_summary, summarize
 from mmgraph.data.synthetic import make_social_graph
 from mmgraph.models import DEFAULT_TEXT_ENCODER, FeatureConfig, featurize
-from mmgraph.tasks.node_classification import DataSpec, train_node_classifier
+from mmgraph.tasks.node_classification import (
+    DataSpec,
+    node_train_config,
+    train_node_classifier,
+)
 from mmgraph.tasks.report import format_markdown, format_table
 from mmgraph.tasks.run_folder import RunFolder
-from mmgraph.train import TrainConfig
 
 DEMO_SETTINGS: tuple[tuple[str, str, list[str] | None, str], ...] = (
     ("all modalities, mean", "mean", None, "concat"),
@@ -123,7 +126,8 @@ def run_demo(
         }
         if modalities is not None:
             options["modalities"] = modalities
-        train = TrainConfig(epochs=epochs, lr=0.01, patience=patience, seed=seed, progress=progress)
+        # node classification's training (Adam, L2 decay), as `mmgraph train` trains
+        train = node_train_config(epochs=epochs, patience=patience, seed=seed, progress=progress)
         run_out = run_outs[name]
         start = time.perf_counter()
         result = train_node_classifier(

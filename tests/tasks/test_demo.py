@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mmgraph.cli import main
 from mmgraph.tasks.demo import COLUMNS, DEMO_SETTINGS, run_demo
@@ -35,6 +36,8 @@ def test_run_demo_trains_every_setting(tmp_path: Path) -> None:
     # Each row is a run folder whose config is the row's setting.
     lowrank = tmp_path / "all_modalities-mean-low-rank_fusion"
     assert (lowrank / "config.yaml").read_text().count("lowrank") >= 1
+    # trained as `mmgraph train` trains: Adam with the weight decay as an L2 term
+    assert yaml.safe_load((lowrank / "config.yaml").read_text())["train"]["optimizer"] == "adam"
     only_text = json.loads((tmp_path / "text_only-gcn" / "metrics.json").read_text())
     assert set(only_text) >= {"val", "test"}
     assert "| setting |" in result.markdown() and len(result.table().splitlines()) == 9
