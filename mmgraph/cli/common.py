@@ -287,6 +287,8 @@ def add_lr_schedule(group: Any) -> None:
 
 def add_training(parser: argparse.ArgumentParser) -> None:
     """Add the trainer options and the split."""
+    from mmgraph.tune.options import NODE_OPTIMIZERS, OPTIONS
+
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=200, help="(default: 200)")
     group.add_argument("--lr", type=positive_float, default=0.01, help="(default: 0.01)")
@@ -295,10 +297,10 @@ def add_training(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--optimizer",
-        choices=("adam", "adamw"),
-        default="adam",
+        choices=NODE_OPTIMIZERS,
+        default=OPTIONS["node"]["optimizer"],
         help="adam: the weight decay is an L2 term of the gradient (GCN's recipe); adamw: "
-        "decoupled weight decay (default: adam)",
+        f"decoupled weight decay (default: {OPTIONS['node']['optimizer']})",
     )
     add_lr_schedule(group)
     group.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")

@@ -42,8 +42,9 @@ DEFAULT_SPLIT = (0.6, 0.2, 0.2)
 NODE_TRAIN_DEFAULTS: dict[str, Any] = {"optimizer": "adam"}
 """Where node classification trains unlike :class:`~mmgraph.train.TrainConfig`'s defaults:
 Adam with the weight decay as an L2 term of the gradient, GCN's recipe, which did better
-than AdamW's decoupled decay across the labelled node data sets
-(``benchmarks/results/text_selection.md``). ``mmgraph train`` has the same defaults."""
+than AdamW's decoupled decay across the six labelled node data sets
+(``benchmarks/results/text_selection_compare.md``). ``mmgraph train`` has the same
+defaults."""
 
 
 def node_train_config(**options: Any) -> TrainConfig:
