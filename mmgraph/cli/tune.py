@@ -108,9 +108,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
         )
     elif confirmation is not None:
         print(f"best against the defaults: a run failed; the {confirmation['kept']} kept")
+    elif result.kept == "defaults":
+        print("the defaults' trial scored best: the defaults kept")
     searched = {k: v for k, v in result.best_options.items() if k not in ("data", "root")}
-    kept = "defaults" if confirmation is not None and confirmation["kept"] == "defaults" else "best"
-    print(f"{kept}: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
+    print(f"{result.kept}: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
     metrics = result.metrics
     seeds = len(metrics.get("seed_list", [])) or 1
     splits = [s for s in ("train", "val", "test") if isinstance(metrics.get(s), dict)]

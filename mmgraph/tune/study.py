@@ -75,6 +75,8 @@ class TuneResult:
         confirmation (dict, optional): The best trial and the defaults trained again on
             new seeds (:func:`confirm_best`); :obj:`None` when the best trial is the
             defaults' (or the space searches no option that has a default).
+        kept (str): ``"defaults"`` when the options kept are the defaults (their trial
+            scored best, or the confirmation kept them), else ``"best"``.
     """
 
     out: Path
@@ -87,6 +89,7 @@ class TuneResult:
     storage: str
     study_name: str
     confirmation: dict[str, Any] | None = None
+    kept: str = "best"
 
 
 def detect_task(data: Any) -> str:
@@ -635,10 +638,12 @@ def tune(
         best = study.best_trial
         options = {**chosen.fixed, **best.params}
         confirmation = None
+        kept = "defaults" if defaults and best.params == defaults else "best"
         if defaults and best.params != defaults:
             new_seeds = confirmation_seeds(search.task, seeds)
             confirmation = confirm_best(search, chosen, best.params, defaults, new_seeds)
-            if confirmation["kept"] == "defaults":
+            kept = confirmation["kept"]
+            if kept == "defaults":
                 options = {**chosen.fixed, **defaults}
             log.info(
                 "Best trial #%d against the defaults on %d new seeds: %s kept",
@@ -668,7 +673,7 @@ def tune(
             "best_value": best.value,
             "best_params": best.params,
             "confirmation": confirmation,
-            "kept": "best" if confirmation is None else confirmation["kept"],
+            "kept": kept,
             "space": chosen.to_dict(),
             "seeds": seed_list,
             "plots": plots,
@@ -686,6 +691,7 @@ def tune(
         url if storage is not None else f"sqlite:///{(folder.final / STUDY_DB).resolve()}",
         study_name,
         confirmation,
+        kept,
     )
 
 

@@ -129,3 +129,26 @@ def test_seeds_draw_a_split_each_unless_split_seed(
     assert main([*base, "--split-seed", "3", "--out", str(tmp_path / "b")]) == 0
     assert split_seeds(tmp_path / "b") == [3, 3]
     capsys.readouterr()
+
+
+def test_when_the_defaults_trial_scores_best_the_defaults_are_kept_unconfirmed(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Every searched default lies in the space (the default space's others too) and one
+    trial runs: it is the defaults'."""
+    space = tmp_path / "space.yaml"
+    space.write_text(
+        "text-encoder: hashing\nimage_encoder: none\nimage_size: 8\nepochs: 3\n"
+        "modality_dim: 8\ndropout: {low: 0.0, high: 0.6}\nlr: {low: 0.005, high: 0.05}\n"
+    )
+    out = tmp_path / "tuned"
+    args = ["tune", "--data", str(card), "--trials", "1", "--seeds", "1", "--space", str(space)]
+    assert main([*args, "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "tune.json").read_text())
+    assert summary["kept"] == "defaults" and summary["confirmation"] is None
+    params = summary["best_params"]
+    assert {"dropout", "lr"} <= set(params)
+    assert params == {k: OPTIONS["node"][k] for k in params}
+    assert "the defaults' trial scored best: the defaults kept" in printed
+    assert "\ndefaults: " in printed and "best against the defaults" not in printed
