@@ -53,10 +53,12 @@ OPTIMIZER: str | None = None
 NODE_DATA = ("cora", "citeseer", "cornell", "texas", "country-flags", "synthetic")
 
 
-def _rows() -> list[dict[str, Any]]:
-    if not RUNS.is_file():
+def _rows(path: Path | None = None) -> list[dict[str, Any]]:
+    """The runs of ``path`` (default: this grid's, ``RUNS``)."""
+    path = path or RUNS
+    if not path.is_file():
         return []
-    return [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def run(datasets: Sequence[str], seeds: int, optimizer: str | None = None) -> None:
@@ -154,8 +156,8 @@ RULES: dict[str, tuple[str, str]] = {
 """Each rule's candidates (:data:`POOLS`) and criterion (:data:`CRITERIA`)."""
 
 
-def _pick(runs: list[dict[str, Any]], rule: str) -> dict[str, Any] | None:
-    pool_name, criterion_name = RULES[rule]
+def _pick(runs: list[dict[str, Any]], pool_name: str, criterion_name: str) -> dict[str, Any] | None:
+    """The run the criterion picks among the pool's candidates (``None``: no candidate)."""
     pool = [r for r in runs if POOLS[pool_name](r)]
     criterion = CRITERIA[criterion_name]
     return min(pool, key=lambda r: (*criterion(r), r["text"], r["design"])) if pool else None
@@ -193,7 +195,7 @@ def report() -> str:
     rules = list(RULES)
     for label in RULES:
         for name in names:
-            cell(label, name, lambda runs, rule=label: _pick(runs, rule))
+            cell(label, name, lambda runs, rule=RULES[label]: _pick(runs, *rule))
     for pair in pairs:
         label = f"{labels[pair]} alone"
         for name in names:
@@ -255,10 +257,7 @@ def compare() -> str:
         "adam": RESULTS / "text_selection.jsonl",
         "adamw": RESULTS / "text_selection_adamw.jsonl",
     }
-    rows = {
-        opt: [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-        for opt, path in grids.items()
-    }
+    rows = {opt: _rows(path) for opt, path in grids.items()}
     names = [n for n in NODE_DATA if all(any(r["data"] == n for r in rs) for rs in rows.values())]
     means: dict[str, dict[str, float]] = {}
     for opt, runs in rows.items():
@@ -269,8 +268,9 @@ def compare() -> str:
                 tests = []
                 for seed in seeds:
                     pool = [r for r in runs if r["data"] == name and r["seed"] == seed]
-                    key = CRITERIA[criterion]
-                    tests.append(min(pool, key=lambda r: (*key(r), r["text"], r["design"]))["test"])
+                    picked = _pick(pool, "text + designs", criterion)
+                    assert picked is not None  # the seed has runs
+                    tests.append(picked["test"])
                 means.setdefault(label, {})[name] = round(
                     statistics.fmean(tests) * 100, 6
                 )  # ties exact

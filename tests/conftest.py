@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -26,6 +29,27 @@ def shared_data() -> Path:
             f"Shared data folder not found at {SHARED_DATA}; set MMGRAPH_SHARED_DATA to its path"
         )
     return SHARED_DATA
+
+
+def load_benchmark_script(name: str) -> ModuleType:
+    """``benchmarks/NAME.py`` imported by path, as ``_bench_NAME`` (a fresh module each call).
+
+    Registered in ``sys.modules`` first, so that its dataclasses resolve their annotations.
+    """
+    spec = importlib.util.spec_from_file_location(
+        f"_bench_{name}", ROOT / "benchmarks" / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_benchmark() -> Callable[[str], ModuleType]:
+    """:func:`load_benchmark_script`: a benchmark script imported by path."""
+    return load_benchmark_script
 
 
 # Tests use tiny models, for which one thread is fastest; it also keeps parallel runs on a

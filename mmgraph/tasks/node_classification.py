@@ -277,15 +277,10 @@ def describe_design(options: dict[str, Any]) -> str:
 
 
 def describe_selection(selection: Sequence[dict[str, Any]]) -> str:
-    """One line: the designs compared and their validation scores, the chosen one marked.
-
-    Each as ``accuracy/loss``; a record written before the accuracy was recorded shows its
-    loss alone.
-    """
+    """One line: the designs compared and their validation accuracy/loss, the chosen marked."""
     return "; ".join(
-        f"{describe_design(s['options'])} "
-        + (f"{s['val_accuracy']:.3f}/" if "val_accuracy" in s else "")
-        + f"{s['val_loss']:.4f}{' (chosen)' if s['chosen'] else ''}"
+        f"{describe_design(s['options'])} {s['val_accuracy']:.3f}/{s['val_loss']:.4f}"
+        + (" (chosen)" if s["chosen"] else "")
         for s in selection
     )
 

@@ -638,8 +638,10 @@ def tune(
         best = study.best_trial
         options = {**chosen.fixed, **best.params}
         confirmation = None
-        kept = "defaults" if defaults and best.params == defaults else "best"
-        if defaults and best.params != defaults:
+        kept = "best"
+        if defaults and best.params == defaults:
+            kept = "defaults"  # their own trial scored best: nothing to confirm
+        elif defaults:
             new_seeds = confirmation_seeds(search.task, seeds)
             confirmation = confirm_best(search, chosen, best.params, defaults, new_seeds)
             kept = confirmation["kept"]

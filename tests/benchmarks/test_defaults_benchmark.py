@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from types import ModuleType
 
 import pytest
 
 from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "defaults.py"
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_bench_defaults", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark: Callable[[str], ModuleType]) -> ModuleType:
+    return load_benchmark("defaults")
 
 
 def test_the_table_says_what_tune_kept(bench: ModuleType) -> None:

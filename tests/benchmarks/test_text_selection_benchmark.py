@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "text_selection.py"
-
 
 @pytest.fixture()
-def bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_bench_text_selection", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+def bench(
+    load_benchmark: Callable[[str], ModuleType], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> ModuleType:
+    module = load_benchmark("text_selection")
     monkeypatch.setattr(module, "RESULTS", tmp_path)
     monkeypatch.setattr(module, "RUNS", tmp_path / "text_selection.jsonl")
     monkeypatch.setattr(module, "REPORT", tmp_path / "report.md")
@@ -47,7 +42,7 @@ def test_rules_pick_on_their_criterion_within_their_candidates(bench: ModuleType
         row(1, 0, 0.95, 0.99, val=0.1),  # best on test; macro-F1's pick (0.9)
     ]
     bench.RUNS.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    picks = {name: bench._pick(rows, name)["test"] for name in bench.RULES}
+    picks = {name: bench._pick(rows, *rule)["test"] for name, rule in bench.RULES.items()}
     assert list(picks.values()) == [0.75, 0.80, 0.90, 0.85, 0.99]
     text = bench.report()
     assert "| text + designs, on accuracy (the default rule) | 85.0 ± 0.0 (11) |" in text
