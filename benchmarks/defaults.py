@@ -31,6 +31,7 @@ each fold's training graphs (the test fold is never read for a choice).
 Usage::
 
     python benchmarks/defaults.py grid --family node [--datasets cora texas] [--seeds 3]
+        [--candidates NAME ...]
     python benchmarks/defaults.py commands [--datasets cora] [--seeds 5]
     python benchmarks/defaults.py tuned [--datasets cora] [--budget 15m] [--seeds 5]
     python benchmarks/defaults.py report
@@ -73,6 +74,10 @@ _LOSS = {"monitor": "loss", "patience": None}
 _GLASS = {  # the subgraph candidates' shared options: GLASS, small, best validation loss
     "method": "glass", "hidden": 32, "batch_size": 16, "z_ratio": 0.8, "pool": "mean", **_LOSS,
 }  # fmt: skip
+_GLASS_AUTO = {
+    **_GLASS, "node_input": "auto", "z_ratio": 1.0, "pool": "auto", "epochs": 100, "lr": 0.005,
+}  # fmt: skip
+_STEP = {"epochs": 200, "lr_step_size": 50, "lr_gamma": 0.5}  # twice the epochs, lr halved
 
 CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
     "node": {
@@ -123,6 +128,12 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
         "degree-32-b16-loss": {**_GLASS, "node_input": "degree"},
         "constant-32-b16-loss-sum": {**_GLASS, "node_input": "constant", "pool": "sum"},
         "constant-32-b16-loss-z1": {**_GLASS, "node_input": "constant", "z_ratio": 1.0},
+        # the defaults of the round before (pooling chosen on validation), and without
+        # the batch norms whose batch statistics kept the training loss from falling
+        "auto-z1-batch": {**_GLASS_AUTO, "norm": "batch"},
+        "auto-z1-none": {**_GLASS_AUTO, "norm": "none"},
+        "auto-z1-batch-step": {**_GLASS_AUTO, "norm": "batch", **_STEP},
+        "auto-z1-none-step": {**_GLASS_AUTO, "norm": "none", **_STEP},
     },
     "graph": {
         "gin4-32-jk-step50": {
@@ -313,10 +324,21 @@ def subgraph_runs(
 
 
 # -------------------------------------------------------------------------- grid
-def grid(family: str, datasets: Sequence[str], seeds: Sequence[int], out: Path) -> None:
+def grid(
+    family: str,
+    datasets: Sequence[str],
+    seeds: Sequence[int],
+    out: Path,
+    candidates: Sequence[str] | None = None,
+) -> None:
     done = _done(out)
+    unknown = sorted(set(candidates or ()) - set(CANDIDATES[family]))
+    if unknown:
+        raise SystemExit(f"unknown {family} candidates {unknown}: see CANDIDATES")
     for name in datasets:
         for candidate, options in CANDIDATES[family].items():
+            if candidates and candidate not in candidates:
+                continue
             if candidate in SCREENED and name not in SCREEN_DATA:
                 continue
             todo = [s for s in seeds if (family, name, candidate, str(s)) not in done]
@@ -792,6 +814,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     g.add_argument("--datasets", nargs="+", default=None)
     g.add_argument("--seeds", type=int, default=3)
     g.add_argument("--threads", type=int, default=None)
+    g.add_argument("--candidates", nargs="+", default=None, help="only these (default: all)")
     c = sub.add_parser("commands")
     c.add_argument("--datasets", nargs="+", default=[*NODE_DATA, *SUBGRAPH_DATA, *GRAPH_DATA])
     c.add_argument("--seeds", type=int, default=5)
@@ -808,7 +831,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if getattr(args, "threads", None):
         torch.set_num_threads(args.threads)
     if args.step == "grid":
-        grid(args.family, args.datasets or FAMILIES[args.family], list(range(args.seeds)), RUNS)
+        datasets = args.datasets or FAMILIES[args.family]
+        grid(args.family, datasets, list(range(args.seeds)), RUNS, args.candidates)
     elif args.step == "commands":
         commands(args.datasets, args.seeds, COMMANDS)
     elif args.step == "tuned":

@@ -18,7 +18,7 @@ from mmgraph.cli.types import (
     unit_interval,
 )
 from mmgraph.nn import AGGREGATORS
-from mmgraph.subgraph import GLASS_AGGREGATORS
+from mmgraph.subgraph import GLASS_AGGREGATORS, SUBGRAPH_NORMS
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
 SUBGRAPH_AGGREGATOR_NAMES = tuple(dict.fromkeys(("auto", *GLASS_AGGREGATORS, *AGGREGATORS)))
@@ -104,6 +104,12 @@ def register(sub: Any) -> None:
         type=probability,
         default=0.0,
         help="dropout on the subgraph embeddings before the head (default: 0)",
+    )
+    g.add_argument(
+        "--norm",
+        choices=SUBGRAPH_NORMS,
+        default="batch",
+        help="batch norms in the layers, or none (default: batch)",
     )
     s = t.add_argument_group("sub2vec")
     s.add_argument(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from mmgraph.nn import GINConv
 from mmgraph.subgraph.batch import SubgraphBatch, SubgraphLoader, make_subgraph_batch, with_split
-from mmgraph.subgraph.glass import GLASS, GLASS_AGGREGATORS, GLASSConv
+from mmgraph.subgraph.glass import GLASS, GLASS_AGGREGATORS, SUBGRAPH_NORMS, GLASSConv
 from mmgraph.subgraph.inputs import NODE_INPUTS, build_node_input
 from mmgraph.subgraph.neighborhood import Neighborhoods, khop_neighborhoods
 from mmgraph.subgraph.pool_gnn import POOL_AGGREGATORS, PoolGNN
@@ -27,6 +27,7 @@ from mmgraph.subgraph.sub2vec import Sub2Vec, Sub2VecEmbedding
 
 __all__ = [
     "GLASS_AGGREGATORS",
+    "SUBGRAPH_NORMS",
     "GINConv",
     "GLASS",
     "GLASSConv",

@@ -34,6 +34,10 @@ GLASS_AGGREGATORS: tuple[str, ...] = AGGREGATIONS
 """GLASS's neighbour aggregations, ``"sum"``, ``"mean"`` and ``"gcn"``: its own sparse
 products, not the layers of :data:`mmgraph.nn.AGGREGATORS`."""
 
+SUBGRAPH_NORMS: tuple[str, ...] = ("batch", "none")
+"""The ``norm`` options of ``mmgraph subgraph train``: batch norms in the layers of
+:class:`GLASS` and :class:`~mmgraph.subgraph.PoolGNN` (``norm=True``), or none."""
+
 
 def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:
     """Apply ``norm``; a batch norm in training normalises a lone row with running statistics."""
@@ -235,7 +239,8 @@ class GLASS(SubgraphClassifier):
         \mathbf{s}_S = \operatorname{pool}_{v \in S}\, \mathbf{h}^{(L)}_v, \quad
         \hat{\mathbf{y}}_S = \operatorname{MLP}(\mathbf{s}_S)
 
-    (no activation or dropout after the last layer, only its norm; with ``jk=True`` the
+    (no activation or dropout after the last layer, only its norm; ``norm=False`` drops both
+    batch norms, the layer's and the conv's; with ``jk=True`` the
     pooled outputs of all layers are concatenated). Each subgraph :math:`S` of a batch is
     labelled on its own, :math:`z_v = [v \in S]`, on its :math:`L`-hop neighbourhood
     (see the module docstring); batches of many subgraphs are processed ``chunk_size``
@@ -267,6 +272,8 @@ class GLASS(SubgraphClassifier):
             (default: :obj:`0.0`)
         use_edge_weight (bool, optional): Weight messages by ``edge_weight``.
             (default: :obj:`True`)
+        norm (bool, optional): Batch-normalise the messages and every layer's output;
+            :obj:`False` uses neither norm. (default: :obj:`True`)
         chunk_size (int, optional): Subgraphs per neighbourhood extraction. (default: :obj:`64`)
 
     Shapes:
@@ -290,6 +297,7 @@ class GLASS(SubgraphClassifier):
         head_layers: int = 1,
         head_dropout: float = 0.0,
         use_edge_weight: bool = True,
+        norm: bool = True,
         chunk_size: int = 64,
     ) -> None:
         super().__init__(node_input)
@@ -310,10 +318,14 @@ class GLASS(SubgraphClassifier):
                 z_ratio=z_ratio,
                 dropout=dropout,
                 act=act,
+                norm=norm,
             )
             for i in range(num_layers)
         )
-        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_channels) for _ in range(num_layers))
+        self.norm = bool(norm)
+        self.norms = nn.ModuleList(
+            nn.BatchNorm1d(hidden_channels) for _ in range(num_layers if self.norm else 0)
+        )
         self.act = resolve(ACTIVATIONS, act, what="activation")
         self.pool = SubgraphPool(pool, hidden_channels)
         self.out_channels = hidden_channels * (num_layers if jk else 1)
@@ -412,7 +424,8 @@ class GLASS(SubgraphClassifier):
                 h = conv(h, adj, inside[:sources], n_id=n_id[:sources])
             else:
                 h = conv(h[:sources], adj, inside[:sources])
-            h = norm_rows(self.norms[i], h)
+            if self.norm:
+                h = norm_rows(self.norms[i], h)
             if self.jk or i == num_layers - 1:
                 pooled.append(self.pool(h[:seeds], group, s))
             if i < num_layers - 1:
@@ -420,8 +433,8 @@ class GLASS(SubgraphClassifier):
         return torch.cat(pooled, dim=-1)
 
     def extra_repr_args(self) -> list[str]:
-        """The mixing ratio."""
-        return [f"z_ratio={self.convs[0].z_ratio:g}"]
+        """The mixing ratio (and ``norm=False``)."""
+        return [f"z_ratio={self.convs[0].z_ratio:g}", *([] if self.norm else ["norm=False"])]
 
 
 def make_head(

@@ -32,6 +32,7 @@ from mmgraph.seed import seed_everything
 from mmgraph.subgraph import (
     GLASS,
     GLASS_AGGREGATORS,
+    SUBGRAPH_NORMS,
     PoolGNN,
     SubgraphBatch,
     SubgraphLoader,
@@ -93,6 +94,8 @@ class SubgraphConfig(ConfigBase):
         head_layers (int): Layers of the MLP head. (default: :obj:`1`)
         head_dropout (float): Dropout on the subgraph embeddings before the head.
             (default: :obj:`0.0`)
+        norm (str): ``"batch"`` (batch norms in the layers, see :class:`~mmgraph.subgraph.GLASS`
+            and :class:`~mmgraph.subgraph.PoolGNN`) or ``"none"``. (default: ``"batch"``)
         batch_size (int, optional): Subgraphs per training batch; :obj:`None` for all.
             (default: :obj:`16`)
         tokens (str): Sub2Vec tokens, ``"node"`` or ``"degree"``. (default: ``"degree"``)
@@ -117,6 +120,7 @@ class SubgraphConfig(ConfigBase):
     jk: bool = False
     head_layers: int = 1
     head_dropout: float = 0.0
+    norm: str = "batch"
     batch_size: int | None = 16
     tokens: str = "degree"
     sub2vec_mode: str = "dbow"
@@ -128,6 +132,8 @@ class SubgraphConfig(ConfigBase):
     probe_c: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.norm not in SUBGRAPH_NORMS:
+            raise InputError(f"Unknown norm {self.norm!r}; expected one of {list(SUBGRAPH_NORMS)}")
         if self.method not in SUBGRAPH_METHODS:
             raise ValueError(
                 f"Unknown subgraph method {self.method!r}; expected one of {list(SUBGRAPH_METHODS)}"
@@ -217,6 +223,7 @@ def build_subgraph_model(
             jk=config.jk,
             head_layers=config.head_layers,
             head_dropout=config.head_dropout,
+            norm=config.norm == "batch",
         )
     if config.method == "pool":
         return PoolGNN(
@@ -231,6 +238,7 @@ def build_subgraph_model(
             num_relations=_num_relations(graph),
             head_layers=config.head_layers,
             head_dropout=config.head_dropout,
+            norm=config.norm == "batch",
         )
     raise ValueError(f"Method {config.method!r} has no classifier model (see train_subgraph_model)")
 

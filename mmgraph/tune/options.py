@@ -106,6 +106,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "jk": False,
         "head_layers": 1,
         "head_dropout": 0.0,
+        "norm": "batch",
         "tokens": "degree",
         "sub2vec_mode": "dbow",
         "walk_length": 20,
@@ -202,6 +203,7 @@ CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
         "node_input": ("auto", "constant", "degree", "id", "attributes", "x", "multimodal"),
         "pool": ("auto", "mean", "sum", "max", "size", "attention"),
         "aggregator": ("auto", "sum", *_AGGREGATORS),  # sum: GLASS's; see SubgraphConfig
+        "norm": ("batch", "none"),  # SUBGRAPH_NORMS (mmgraph.subgraph; not imported here)
         "tokens": ("degree", "node"),
         "sub2vec_mode": ("dbow", "dm"),
     },
@@ -470,6 +472,7 @@ def subgraph_run(
         jk=o["jk"],
         head_layers=o["head_layers"],
         head_dropout=o["head_dropout"],
+        norm=o["norm"],
         batch_size=o["batch_size"],
         tokens=o["tokens"],
         sub2vec_mode=o["sub2vec_mode"],
@@ -584,6 +587,7 @@ _SUBGRAPH_KEYS = {
     "jk": "jk",
     "head_layers": "head_layers",
     "head_dropout": "head_dropout",
+    "norm": "norm",
     "batch_size": "batch_size",
     "tokens": "tokens",
     "sub2vec_mode": "sub2vec_mode",
