@@ -1,4 +1,4 @@
-"""One ``aggregator`` option for GLASS and the pooling GNN; the earlier ``aggr`` still read."""
+"""One ``aggregator`` and one ``norm`` option for GLASS and the pooling GNN; ``aggr`` still read."""
 
 from __future__ import annotations
 
@@ -64,3 +64,41 @@ def test_the_cli_reads_aggr_as_aggregator(tmp_path: Path) -> None:
         configs[flag] = yaml.safe_load((out / "config.yaml").read_text())["subgraph"]
     assert configs["--aggr"] == configs["--aggregator"]
     assert configs["--aggr"]["aggregator"] == "mean" and "aggr" not in configs["--aggr"]
+
+
+def test_norm_option_reaches_both_models(
+    density_small: SubgraphDataset, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``norm``: the config builds GLASS and the pooling GNN with or without batch norms,
+    the CLI records it in config.yaml, and ``--config`` reads it back."""
+    from torch import nn
+
+    from mmgraph.subgraph import SUBGRAPH_NORMS
+    from mmgraph.tune.options import CHOICES
+
+    assert CHOICES["subgraph"]["norm"] == SUBGRAPH_NORMS
+    for method in ("glass", "pool"):
+        for norm, count in (("batch", 1), ("none", 0)):
+            model = build_subgraph_model(
+                density_small, SubgraphConfig(method=method, pool="mean", norm=norm)
+            )
+            found = sum(isinstance(m, nn.BatchNorm1d) for m in model.modules())
+            assert (found > 0) == bool(count), (method, norm)
+    with pytest.raises(InputError, match="Unknown norm 'layer'.*'batch', 'none'"):
+        SubgraphConfig(norm="layer")
+    folder = tmp_path / "density"
+    generate = ["subgraph", "generate", "--task", "density", "--nodes", "120"]
+    assert main([*generate, "--subgraphs", "24", "--seed", "0", "--out", str(folder)]) == 0
+    base = ["subgraph", "train", "--data", str(folder), "--hidden", "4", "--epochs", "1"]
+    out = tmp_path / "none"
+    assert main([*base, "--pool", "mean", "--norm", "none", "--quiet", "--out", str(out)]) == 0
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["subgraph"]["norm"] == "none"
+    assert options_from_run_config(saved)["norm"] == "none"
+    again = tmp_path / "again"
+    assert main([*base, "--config", str(out / "config.yaml"), "--quiet", "--out", str(again)]) == 0
+    assert yaml.safe_load((again / "config.yaml").read_text())["subgraph"]["norm"] == "none"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("norm: layer\n")
+    assert main([*base, "--config", str(bad), "--quiet", "--out", str(tmp_path / "bad")]) != 0
+    assert "'norm'" in capsys.readouterr().err and not (tmp_path / "bad").exists()

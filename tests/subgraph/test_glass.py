@@ -47,7 +47,9 @@ def glass_reference(model: GLASS, batch, nodes: list[int]) -> Tensor:  # type: i
     h = model.node_input(batch)
     pooled = []
     for i, conv in enumerate(model.convs):
-        h = model.norms[i](conv_reference(conv, h, a, z))
+        h = conv_reference(conv, h, a, z)
+        if model.norm:
+            h = model.norms[i](h)
         if model.jk or i == model.num_layers - 1:
             index = torch.zeros(len(nodes), dtype=torch.long)
             pooled.append(model.pool(h[nodes], index, 1)[0])
@@ -160,6 +162,31 @@ def test_trains_on_density(density_small: SubgraphDataset) -> None:
     trainer = Trainer(model, config).fit(full, loader=loader)
     assert trainer.history[-1]["train_loss"] < 0.6 * trainer.history[0]["train_loss"]
     assert trainer.evaluate(full, "train_mask")["accuracy"] > 0.7  # 3 balanced classes
+
+
+def test_without_norms(overlapping: SubgraphDataset) -> None:
+    """``norm=False``: no batch norm anywhere, and the closed form still holds.
+
+    Without batch statistics a subgraph's output does not depend on its batch even in
+    training mode (no dropout here).
+    """
+    torch.manual_seed(3)
+    model = GLASS(DegreeInput(5), 6, 2, num_layers=2, pool="mean", norm=False, chunk_size=4)
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in model.modules())
+    assert all(conv.norm is None for conv in model.convs)
+    assert repr(model).endswith("z_ratio=0.8, norm=False, jk=False, num_classes=2)")
+    batch = make_subgraph_batch(overlapping)
+    model.train()
+    out = model.encode(batch)
+    for i, nodes in enumerate(overlapping.subgraphs):
+        ref = glass_reference(model, batch, nodes.tolist())
+        assert torch.allclose(out[i], ref, atol=1e-4), i
+    alone = make_subgraph_batch(overlapping, [4, 1])
+    assert torch.allclose(model.encode(alone), out[[4, 1]], atol=1e-5)
+    with_norms = GLASS(DegreeInput(5), 6, 2, num_layers=2, pool="mean")
+    assert sum(p.numel() for p in with_norms.parameters()) - sum(
+        p.numel() for p in model.parameters()
+    ) == 2 * (2 * 6 + 2 * 6)  # two norms per layer, weight and bias of 6 channels each
 
 
 def test_errors() -> None:
