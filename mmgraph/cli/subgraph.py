@@ -111,6 +111,13 @@ def register(sub: Any) -> None:
         default="batch",
         help="batch norms in the layers, or none (default: batch)",
     )
+    g.add_argument(
+        "--split-messages",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="glass: aggregate the messages of the subgraph's nodes and of the others "
+        "apart (default: no)",
+    )
     s = t.add_argument_group("sub2vec")
     s.add_argument(
         "--tokens", choices=("degree", "node"), default="degree", help="(default: degree)"

@@ -93,6 +93,12 @@ class GLASSConv(nn.Module):
         act (str, optional): The activation :math:`\sigma`, a name in
             :data:`mmgraph.nn.ACTIVATIONS`. (default: ``"elu"``)
         norm (bool, optional): Batch-normalise the messages. (default: :obj:`True`)
+        split (bool, optional): Aggregate the messages of inside and outside neighbours
+            apart, :math:`\mathbf{m}_v = [\sum_{u \in \mathcal{N}(v), z_u = 1} a_{vu}
+            \mathbf{t}_u \,\|\, \sum_{u \in \mathcal{N}(v), z_u = 0} a_{vu}
+            \mathbf{t}_u]` (:math:`2C` channels): counts inside the subgraph stay apart from
+            the often far larger counts outside it, where GLASS adds them up and the weights
+            must cancel the outside ones to read the inside ones. (default: :obj:`False`)
 
     Shapes:
         - **input:** features :math:`(R, F)` of the source rows, the
@@ -113,6 +119,7 @@ class GLASSConv(nn.Module):
         dropout: float = 0.0,
         act: str = "elu",
         norm: bool = True,
+        split: bool = False,
     ) -> None:
         super().__init__()
         if aggregator not in AGGREGATIONS:
@@ -129,11 +136,13 @@ class GLASSConv(nn.Module):
         self.z_ratio = z_ratio
         self.dropout = check_fraction(dropout, "dropout")
         self.act_name = act
+        self.split = bool(split)
+        messages = out_channels * (2 if self.split else 1)
         self.trans = nn.ModuleList([nn.Linear(in_channels, out_channels) for _ in range(2)])
         self.comb = nn.ModuleList(
-            [nn.Linear(in_channels + out_channels, out_channels) for _ in range(2)]
+            [nn.Linear(in_channels + messages, out_channels) for _ in range(2)]
         )
-        self.norm = nn.BatchNorm1d(out_channels) if norm else None
+        self.norm = nn.BatchNorm1d(messages) if norm else None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -162,6 +171,9 @@ class GLASSConv(nn.Module):
             both = torch.cat([torch.lerp(t1, t0, self.z_ratio), torch.lerp(t0, t1, self.z_ratio)])
             t = both.index_select(0, row_node + inside.long() * nodes.numel())
             own = base.index_select(0, row_node[:targets])
+        if self.split:  # [inside messages | outside messages], one product
+            keep = inside.to(t.dtype).unsqueeze(-1)
+            t = torch.cat([t * keep, t * (1.0 - keep)], dim=-1)
         m = norm_rows(self.norm, adj @ t)
         m = F.dropout(m, p=self.dropout, training=self.training)
         h = torch.cat([m, own], dim=-1)
@@ -171,7 +183,7 @@ class GLASSConv(nn.Module):
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
             f"aggregator={self.aggregator!r}, "
-            f"z_ratio={self.z_ratio:g})"
+            f"z_ratio={self.z_ratio:g}{', split=True' if self.split else ''})"
         )
 
 
@@ -274,6 +286,8 @@ class GLASS(SubgraphClassifier):
             (default: :obj:`True`)
         norm (bool, optional): Batch-normalise the messages and every layer's output;
             :obj:`False` uses neither norm. (default: :obj:`True`)
+        split_messages (bool, optional): Aggregate inside and outside neighbours apart
+            (:class:`GLASSConv`'s ``split``). (default: :obj:`False`)
         chunk_size (int, optional): Subgraphs per neighbourhood extraction. (default: :obj:`64`)
 
     Shapes:
@@ -298,6 +312,7 @@ class GLASS(SubgraphClassifier):
         head_dropout: float = 0.0,
         use_edge_weight: bool = True,
         norm: bool = True,
+        split_messages: bool = False,
         chunk_size: int = 64,
     ) -> None:
         super().__init__(node_input)
@@ -319,6 +334,7 @@ class GLASS(SubgraphClassifier):
                 dropout=dropout,
                 act=act,
                 norm=norm,
+                split=split_messages,
             )
             for i in range(num_layers)
         )
@@ -433,8 +449,12 @@ class GLASS(SubgraphClassifier):
         return torch.cat(pooled, dim=-1)
 
     def extra_repr_args(self) -> list[str]:
-        """The mixing ratio (and ``norm=False``)."""
-        return [f"z_ratio={self.convs[0].z_ratio:g}", *([] if self.norm else ["norm=False"])]
+        """The mixing ratio (and ``norm=False``, ``split_messages=True``)."""
+        return [
+            f"z_ratio={self.convs[0].z_ratio:g}",
+            *([] if self.norm else ["norm=False"]),
+            *(["split_messages=True"] if self.convs[0].split else []),
+        ]
 
 
 def make_head(

@@ -96,6 +96,9 @@ class SubgraphConfig(ConfigBase):
             (default: :obj:`0.0`)
         norm (str): ``"batch"`` (batch norms in the layers, see :class:`~mmgraph.subgraph.GLASS`
             and :class:`~mmgraph.subgraph.PoolGNN`) or ``"none"``. (default: ``"batch"``)
+        split_messages (bool): GLASS aggregates the messages of a subgraph's nodes and of
+            the others apart (:class:`~mmgraph.subgraph.GLASSConv`'s ``split``); only
+            ``glass`` has such labels. (default: :obj:`False`)
         batch_size (int, optional): Subgraphs per training batch; :obj:`None` for all.
             (default: :obj:`16`)
         tokens (str): Sub2Vec tokens, ``"node"`` or ``"degree"``. (default: ``"degree"``)
@@ -121,6 +124,7 @@ class SubgraphConfig(ConfigBase):
     head_layers: int = 1
     head_dropout: float = 0.0
     norm: str = "batch"
+    split_messages: bool = False
     batch_size: int | None = 16
     tokens: str = "degree"
     sub2vec_mode: str = "dbow"
@@ -224,6 +228,7 @@ def build_subgraph_model(
             head_layers=config.head_layers,
             head_dropout=config.head_dropout,
             norm=config.norm == "batch",
+            split_messages=config.split_messages,
         )
     if config.method == "pool":
         return PoolGNN(

@@ -33,7 +33,11 @@ def mix(z: Tensor, a: Tensor, b: Tensor, r: float) -> Tensor:
 def conv_reference(conv: GLASSConv, x: Tensor, a: Tensor, z: Tensor) -> Tensor:
     r = conv.z_ratio
     t = mix(z, conv.act(conv.trans[1](x)), conv.act(conv.trans[0](x)), r)
-    m = conv.norm(a @ t) if conv.norm is not None else a @ t
+    m = a @ t
+    if conv.split:  # messages of inside and outside sources apart
+        inside = z.float().unsqueeze(1)
+        m = torch.cat([a @ (t * inside), a @ (t * (1 - inside))], dim=1)
+    m = conv.norm(m) if conv.norm is not None else m
     h = torch.cat([m, x], dim=1)
     return mix(z, conv.comb[1](h), conv.comb[0](h), r)
 
@@ -75,6 +79,22 @@ def test_conv_matches_closed_form(aggr: str) -> None:
     # Two trans and two comb linear maps with biases, and the norm's weight and bias.
     assert sum(p.numel() for p in conv.parameters()) == 2 * (3 * 4 + 4) + 2 * (7 * 4 + 4) + 2 * 4
     assert repr(conv) == "GLASSConv(3, 4, aggregator='" + aggr + "', z_ratio=0.75)"
+    # Split messages: twice the message channels, the same closed form.
+    split = GLASSConv(3, 4, aggregator=aggr, z_ratio=0.75, split=True).eval()
+    with torch.no_grad():
+        split.norm.running_mean.uniform_(-1, 1)
+        split.norm.running_var.uniform_(0.5, 2)
+    reference = conv_reference(split, x, dense_adjacency(edge_index, 5, aggr), z)
+    assert torch.allclose(split(x, Adjacency(edge_index, (5, 5), aggr), z), reference, atol=1e-5)
+    n_id = torch.tensor([0, 1, 2, 3, 4, 0])  # the n_id path too (node 0 twice, once outside)
+    edges = torch.tensor([[5, 1], [1, 5]])
+    z6 = torch.tensor([True, False, True, False, False, False])
+    adj = Adjacency(edges, (6, 6), aggr)
+    assert torch.allclose(split(x, adj, z6, n_id=n_id), split(x[n_id], adj, z6), atol=1e-6)
+    assert sum(p.numel() for p in split.parameters()) == (
+        2 * (3 * 4 + 4) + 2 * (11 * 4 + 4) + 2 * 8
+    )
+    assert repr(split).endswith("z_ratio=0.75, split=True)")
     # z_ratio 0.5: the label is ignored.
     flat = GLASSConv(3, 4, z_ratio=0.5).eval()
     adj = Adjacency(edge_index, (5, 5))
@@ -187,6 +207,27 @@ def test_without_norms(overlapping: SubgraphDataset) -> None:
     assert sum(p.numel() for p in with_norms.parameters()) - sum(
         p.numel() for p in model.parameters()
     ) == 2 * (2 * 6 + 2 * 6)  # two norms per layer, weight and bias of 6 channels each
+
+
+def test_split_messages_keep_inside_counts_apart(overlapping: SubgraphDataset) -> None:
+    """``split_messages``: every layer splits, the closed form holds, and with a constant
+    input the first layer's inside channels depend on the inside degree alone."""
+    torch.manual_seed(4)
+    model = GLASS(ConstantInput(3), 4, 2, num_layers=2, pool="mean", split_messages=True)
+    assert all(conv.split for conv in model.convs)
+    assert "split_messages=True" in repr(model)
+    model.eval()
+    batch = make_subgraph_batch(overlapping)
+    out = model.encode(batch)
+    for i, nodes in enumerate(overlapping.subgraphs):
+        assert torch.allclose(out[i], glass_reference(model, batch, nodes.tolist()), atol=1e-4)
+    conv = GLASSConv(3, 4, aggregator="sum", z_ratio=1.0, split=True, norm=False)
+    x = torch.ones(4, 3)
+    z = torch.tensor([True, True, False, False])
+    adj = Adjacency(torch.tensor([[1, 2, 3], [0, 0, 0]]), (1, 4))  # node 0: 1 in, 2 out
+    h = torch.cat([conv.act(conv.trans[1](x[:1])), conv.act(conv.trans[0](x[:1])) * 2], dim=1)
+    expected = conv.comb[1](torch.cat([h, x[:1]], dim=1))
+    assert torch.allclose(conv(x, adj, z), expected, atol=1e-6)
 
 
 def test_errors() -> None:
