@@ -134,6 +134,9 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
         "auto-z1-none": {**_GLASS_AUTO, "norm": "none"},
         "auto-z1-batch-step": {**_GLASS_AUTO, "norm": "batch", **_STEP},
         "auto-z1-none-step": {**_GLASS_AUTO, "norm": "none", **_STEP},
+        # batch statistics for the first quarter of the epochs, then frozen
+        "auto-z1-frozen": {**_GLASS_AUTO, "norm": "frozen"},
+        "auto-z1-frozen-step": {**_GLASS_AUTO, "norm": "frozen", **_STEP},
     },
     "graph": {
         "gin4-32-jk-step50": {
@@ -317,6 +320,7 @@ def subgraph_runs(
                 "seed": seed,
                 "val": m["val"]["micro_f1"],
                 "test": m["test"]["micro_f1"],
+                "val_loss": m["val"].get("loss"),
                 "seconds": time.perf_counter() - started,
             }
         )

@@ -109,7 +109,9 @@ def register(sub: Any) -> None:
         "--norm",
         choices=SUBGRAPH_NORMS,
         default="batch",
-        help="batch norms in the layers, or none (default: batch)",
+        help="batch norms in the layers with batch statistics; frozen: the same, with their "
+        "running statistics from the epoch after the first quarter on; or none (default: "
+        "batch)",
     )
     g.add_argument(
         "--split-messages",

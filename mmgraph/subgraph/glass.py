@@ -34,9 +34,12 @@ GLASS_AGGREGATORS: tuple[str, ...] = AGGREGATIONS
 """GLASS's neighbour aggregations, ``"sum"``, ``"mean"`` and ``"gcn"``: its own sparse
 products, not the layers of :data:`mmgraph.nn.AGGREGATORS`."""
 
-SUBGRAPH_NORMS: tuple[str, ...] = ("batch", "none")
+SUBGRAPH_NORMS: tuple[str, ...] = ("batch", "frozen", "none")
 """The ``norm`` options of ``mmgraph subgraph train``: batch norms in the layers of
-:class:`GLASS` and :class:`~mmgraph.subgraph.PoolGNN` (``norm=True``), or none."""
+:class:`GLASS` and :class:`~mmgraph.subgraph.PoolGNN` (``norm=True``) normalising with
+batch statistics throughout training, or with them for the first quarter of the epochs and
+then with their running statistics, frozen (``TrainConfig.freeze_norm_epoch``); or no
+norms."""
 
 
 def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:

@@ -95,7 +95,10 @@ class SubgraphConfig(ConfigBase):
         head_dropout (float): Dropout on the subgraph embeddings before the head.
             (default: :obj:`0.0`)
         norm (str): ``"batch"`` (batch norms in the layers, see :class:`~mmgraph.subgraph.GLASS`
-            and :class:`~mmgraph.subgraph.PoolGNN`) or ``"none"``. (default: ``"batch"``)
+            and :class:`~mmgraph.subgraph.PoolGNN`, with batch statistics throughout),
+            ``"frozen"`` (the same norms; from the epoch after the first quarter they use
+            their running statistics, frozen: see :func:`norm_train_config`) or ``"none"``.
+            (default: ``"batch"``)
         split_messages (bool): GLASS aggregates the messages of a subgraph's nodes and of
             the others apart (:class:`~mmgraph.subgraph.GLASSConv`'s ``split``); only
             ``glass`` has such labels. (default: :obj:`False`)
@@ -141,6 +144,12 @@ class SubgraphConfig(ConfigBase):
         if self.method not in SUBGRAPH_METHODS:
             raise ValueError(
                 f"Unknown subgraph method {self.method!r}; expected one of {list(SUBGRAPH_METHODS)}"
+            )
+        if self.split_messages and self.method != "glass":
+            raise InputError(
+                f"split_messages splits GLASS's messages by the subgraph label; the "
+                f"{self.method!r} method has no such label: drop --split-messages or use "
+                "--method glass"
             )
         valid = {"glass": GLASS_AGGREGATORS, "pool": tuple(AGGREGATORS)}.get(self.method)
         if valid is not None and self.aggregator not in (AUTO, *valid):
@@ -227,7 +236,7 @@ def build_subgraph_model(
             jk=config.jk,
             head_layers=config.head_layers,
             head_dropout=config.head_dropout,
-            norm=config.norm == "batch",
+            norm=config.norm != "none",
             split_messages=config.split_messages,
         )
     if config.method == "pool":
@@ -243,7 +252,7 @@ def build_subgraph_model(
             num_relations=_num_relations(graph),
             head_layers=config.head_layers,
             head_dropout=config.head_dropout,
-            norm=config.norm == "batch",
+            norm=config.norm != "none",
         )
     raise ValueError(f"Method {config.method!r} has no classifier model (see train_subgraph_model)")
 
@@ -360,6 +369,17 @@ def _inner_split(
     return with_split(full, fit, none, val), fit.nonzero().view(-1)
 
 
+def norm_train_config(config: SubgraphConfig, train: TrainConfig) -> TrainConfig:
+    """``train`` with ``config.norm``'s schedule of the batch norms.
+
+    ``"frozen"``: the statistics are frozen from epoch ``epochs // 4 + 1`` on (unless
+    ``train.freeze_norm_epoch`` is set already); the other norms leave ``train`` as it is.
+    """
+    if config.norm != "frozen" or train.freeze_norm_epoch is not None:
+        return train
+    return dataclasses.replace(train, freeze_norm_epoch=train.epochs // 4 + 1)
+
+
 def _fit_one(
     dataset: SubgraphDataset,
     config: SubgraphConfig,
@@ -370,6 +390,7 @@ def _fit_one(
     cache: NeighborhoodCache | None,
     callbacks: Sequence[Callback] = (),
 ) -> tuple[nn.Module, Trainer]:
+    train = norm_train_config(config, train)
     seed_everything(train.seed, deterministic=train.deterministic)
     model = build_subgraph_model(dataset, config, graph)
     loader = SubgraphLoader(

@@ -43,6 +43,11 @@ class TrainConfig(ConfigBase):
             :math:`\text{lr} \cdot \gamma^{\lfloor (e - 1) / s \rfloor}`); :obj:`None` keeps it
             constant. (default: :obj:`None`)
         lr_gamma (float): The decay factor of ``lr_step_size``. (default: :obj:`0.5`)
+        freeze_norm_epoch (int, optional): From this epoch on (counted from 1), the batch
+            norms normalise with their running statistics, which stop updating: the first
+            epochs set the statistics, the rest train a network that no longer depends on
+            which samples share a batch. :obj:`None` uses batch statistics throughout.
+            (default: :obj:`None`)
         checkpoint_every (int): With an ``out_dir``, write the resumable checkpoint every
             this many epochs (and at the last epoch or an early stop); a run killed in
             between repeats at most this many epochs when resumed. (default: :obj:`10`)
@@ -65,6 +70,7 @@ class TrainConfig(ConfigBase):
     device: str = "cpu"
     lr_step_size: int | None = None
     lr_gamma: float = 0.5
+    freeze_norm_epoch: int | None = None
     checkpoint_every: int = 10
 
     def __post_init__(self) -> None:
@@ -77,6 +83,7 @@ class TrainConfig(ConfigBase):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}; expected one of {OPTIMIZERS}")
         check_positive_int(self.lr_step_size, "lr_step_size", optional=True)
+        check_positive_int(self.freeze_norm_epoch, "freeze_norm_epoch", optional=True)
         if not 0.0 < self.lr_gamma <= 1.0:
             raise ValueError(f"Expected 'lr_gamma' in (0, 1] (got {self.lr_gamma})")
         check_positive_int(self.eval_every, "eval_every")

@@ -70,6 +70,17 @@ def numbered_callback(callback: Callback, candidate: int, epochs: int) -> Callba
     return numbered
 
 
+def freeze_batch_norms(model: nn.Module) -> int:
+    """Put ``model``'s batch norms in evaluation mode: running statistics, not updated.
+
+    Returns how many there are; the rest of the model keeps its mode.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for norm in norms:
+        norm.eval()
+    return len(norms)
+
+
 class Objective(Protocol):
     """What the trainer needs of an objective: a loss per batch and its seed nodes.
 
@@ -221,6 +232,8 @@ class Trainer:
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 self.model.train()
+                if cfg.freeze_norm_epoch is not None and epoch >= cfg.freeze_norm_epoch:
+                    freeze_batch_norms(self.model)
                 total, batches = 0.0, 0
                 for batch in loader:
                     optimizer.zero_grad()

@@ -204,7 +204,7 @@ CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
         "node_input": ("auto", "constant", "degree", "id", "attributes", "x", "multimodal"),
         "pool": ("auto", "mean", "sum", "max", "size", "attention"),
         "aggregator": ("auto", "sum", *_AGGREGATORS),  # sum: GLASS's; see SubgraphConfig
-        "norm": ("batch", "none"),  # SUBGRAPH_NORMS (mmgraph.subgraph; not imported here)
+        "norm": ("batch", "frozen", "none"),  # SUBGRAPH_NORMS (mmgraph.subgraph; not imported here)
         "tokens": ("degree", "node"),
         "sub2vec_mode": ("dbow", "dm"),
     },
