@@ -11,7 +11,8 @@ from mmgraph.cli import main
 from mmgraph.data import SubgraphDataset
 from mmgraph.errors import InputError
 from mmgraph.subgraph import GLASS, PoolGNN
-from mmgraph.tasks.subgraph import SubgraphConfig, build_subgraph_model
+from mmgraph.tasks.subgraph import SubgraphConfig, build_subgraph_model, norm_train_config
+from mmgraph.train import TrainConfig
 from mmgraph.tune.options import options_from_run_config, subgraph_run
 
 
@@ -78,14 +79,23 @@ def test_norm_option_reaches_both_models(
 
     assert CHOICES["subgraph"]["norm"] == SUBGRAPH_NORMS
     for method in ("glass", "pool"):
-        for norm, count in (("batch", 1), ("none", 0)):
+        for norm, count in (("batch", 1), ("frozen", 1), ("none", 0)):
             model = build_subgraph_model(
                 density_small, SubgraphConfig(method=method, pool="mean", norm=norm)
             )
             found = sum(isinstance(m, nn.BatchNorm1d) for m in model.modules())
             assert (found > 0) == bool(count), (method, norm)
-    with pytest.raises(InputError, match="Unknown norm 'layer'.*'batch', 'none'"):
+    with pytest.raises(InputError, match="Unknown norm 'layer'.*'batch', 'frozen', 'none'"):
         SubgraphConfig(norm="layer")
+    # frozen: the statistics freeze after the first quarter of the epochs, unless set
+    train = TrainConfig(epochs=100)
+    assert norm_train_config(SubgraphConfig(norm="frozen"), train).freeze_norm_epoch == 26
+    assert norm_train_config(SubgraphConfig(norm="batch"), train) is train
+    assert norm_train_config(SubgraphConfig(norm="none"), train) is train
+    given = TrainConfig(epochs=100, freeze_norm_epoch=5)
+    assert norm_train_config(SubgraphConfig(norm="frozen"), given) is given
+    with pytest.raises(InputError, match="split_messages.*'pool' method"):
+        SubgraphConfig(method="pool", split_messages=True)
     folder = tmp_path / "density"
     generate = ["subgraph", "generate", "--task", "density", "--nodes", "120"]
     assert main([*generate, "--subgraphs", "24", "--seed", "0", "--out", str(folder)]) == 0

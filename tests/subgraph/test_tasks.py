@@ -182,3 +182,36 @@ def test_pool_auto_on_folds_chooses_inside_each_fold(molecules: SubgraphDataset)
 def test_a_model_refuses_pool_auto() -> None:
     with pytest.raises(ValueError, match="chosen on validation subgraphs"):
         build_subgraph_model(None, SubgraphConfig(pool="auto"))  # type: ignore[arg-type]
+
+
+def test_frozen_norms_are_frozen_in_training(density_small: SubgraphDataset) -> None:
+    """``norm="frozen"`` through train_subgraph_model: the statistics stop moving."""
+    from torch import nn
+
+    import mmgraph.tasks.subgraph as task
+
+    seen: list[int | None] = []
+    fit = task.Trainer.fit
+
+    def recording(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(self.config.freeze_norm_epoch)
+        return fit(self, *args, **kwargs)
+
+    config = SubgraphConfig(hidden=8, pool="mean", norm="frozen")
+    train = TrainConfig(epochs=8, lr=0.01, patience=None, progress=False, monitor="loss")
+    task.Trainer.fit = recording  # type: ignore[method-assign]
+    try:
+        result = train_subgraph_model(density_small, config, train)
+    finally:
+        task.Trainer.fit = fit  # type: ignore[method-assign]
+    assert seen == [3]  # 8 // 4 + 1
+    norms = [m for m in result.models[0].modules() if isinstance(m, nn.BatchNorm1d)]
+    assert norms and all(int(n.num_batches_tracked) > 0 for n in norms)
+    batch = train_subgraph_model(density_small, dataclasses.replace(config, norm="batch"), train)
+    tracked = [
+        int(m.num_batches_tracked)
+        for m in batch.models[0].modules()
+        if isinstance(m, nn.BatchNorm1d)
+    ]
+    # Batch statistics all along update the running ones in every epoch, frozen in two.
+    assert all(int(n.num_batches_tracked) * 4 == t for n, t in zip(norms, tracked, strict=True))

@@ -186,11 +186,49 @@ def test_step_schedule_resumes_where_it_stopped(tmp_path) -> None:
         ("lr_step_size", 0, "lr_step_size"),
         ("lr_gamma", 1.5, "lr_gamma"),
         ("lr_gamma", 0.0, "lr_gamma"),
+        ("freeze_norm_epoch", 0, "freeze_norm_epoch"),
     ],
 )
 def test_schedule_settings_are_checked(field: str, value: float, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         config(**{field: value})
+
+
+class NormModel(TinyModel):
+    """TinyModel with a batch norm before its activation; records the norm's mode."""
+
+    def __init__(self) -> None:
+        super().__init__(4, 2)
+        self.drop = nn.Dropout(0.0)
+        self.norm = nn.BatchNorm1d(16)
+        self.modes: list[tuple[bool, bool]] = []
+
+    def encode(self, batch: Data) -> Tensor:
+        self.modes.append((self.training, self.norm.training))
+        return self.norm(self.lin1(batch.numeric)).relu()
+
+
+def test_frozen_norms_keep_their_statistics_from_the_epoch_on() -> None:
+    g = make_graph()
+    model = NormModel()
+    means: list[Tensor] = []
+
+    def snapshot(trainer: Trainer, record: dict) -> None:
+        means.append(model.norm.running_mean.clone())
+
+    Trainer(model, config(epochs=5, freeze_norm_epoch=3)).fit(g, callbacks=[snapshot])
+    assert not torch.equal(means[0], means[1])  # epochs 1-2: batch statistics, updated
+    assert all(torch.equal(m, means[1]) for m in means[2:])  # 3-5: frozen
+    # Training passes (one per epoch; the validation passes run in eval mode throughout).
+    training = [norm for train, norm in model.modes if train]
+    assert training == [True, True, False, False, False]
+    # The last epochs trained on a network whose output does not depend on the batch.
+    free = NormModel()
+    free_means: list[Tensor] = []
+    Trainer(free, config(epochs=5)).fit(
+        g, callbacks=[lambda t, r: free_means.append(free.norm.running_mean.clone())]
+    )
+    assert not torch.equal(free_means[3], free_means[4])
 
 
 def test_callbacks_see_every_epoch_and_can_stop_training(tmp_path) -> None:
