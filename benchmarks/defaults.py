@@ -149,6 +149,12 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
             "layers": 4, "pool": "sum", "jk": True, "dropout": 0.5, "batch_size": 32,
             "lr": 0.01, "lr_step_size": 50, "epochs": 300, "monitor": "loss", "patience": None,
         },
+        "gin4-32-jk-step50-frozen": {
+            "method": "pool", "aggregator": "gin", "node_input": "auto", "hidden": 32,
+            "layers": 4, "pool": "sum", "jk": True, "dropout": 0.5, "batch_size": 32,
+            "lr": 0.01, "lr_step_size": 50, "epochs": 300, "monitor": "loss", "patience": None,
+            "norm": "frozen",
+        },
         "mean2-64-mean": {
             "method": "pool", "aggregator": "mean", "node_input": "auto", "hidden": 64,
             "layers": 2, "pool": "mean", "jk": False, "dropout": 0.0, "batch_size": 32,
@@ -511,7 +517,27 @@ def choose(table: Mapping[str, Mapping[str, float]], datasets: Sequence[str]) ->
     return min(candidates, key=lambda c: (avg[c], c))
 
 
+ROUNDS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "subgraph": [
+        ("", ("degree-64-b32-acc", "constant-32-b16-loss", "degree-32-b16-loss",
+              "constant-32-b16-loss-sum", "constant-32-b16-loss-z1")),
+        ("second round: the batch norms (pooling chosen on validation, as the command; "
+         "seeds 0-4)", ("auto-z1-batch", "auto-z1-none", "auto-z1-batch-step",
+                        "auto-z1-none-step", "auto-z1-frozen", "auto-z1-frozen-step")),
+    ],
+}  # fmt: skip
+"""Families whose candidates ran in rounds, each ranked on its own: (title, candidates)."""
+
+
 def family_report(family: str, rows: list[dict[str, Any]]) -> list[str]:
+    rounds = ROUNDS.get(family, [("", tuple(CANDIDATES[family]))])
+    lines: list[str] = []
+    for title, names in rounds:
+        lines += _round_report(family, [r for r in rows if r["candidate"] in names], title)
+    return lines
+
+
+def _round_report(family: str, rows: list[dict[str, Any]], title: str) -> list[str]:
     rows = [r for r in rows if r["family"] == family]
     datasets = [d for d in FAMILIES[family] if any(r["data"] == d for r in rows)]
     if not datasets:
@@ -531,7 +557,7 @@ def family_report(family: str, rows: list[dict[str, Any]]) -> list[str]:
     complete = datasets if finalists else []
     val_all = val
     val = {d: {c: v for c, v in val_all[d].items() if c in finalists} for d in datasets}
-    lines = [f"## Family: {family}", ""]
+    lines = [f"## Family: {family}" + (f", {title}" if title else ""), ""]
     lines.append(
         "Validation accuracy (micro-F1 for subgraphs; mean over the runs; rank among the "
         "candidates in brackets) and the average rank. Test scores never enter the choice."
@@ -552,7 +578,10 @@ def family_report(family: str, rows: list[dict[str, Any]]) -> list[str]:
             + " | ".join(cells)
             + f" | {'screened out' if avg is None else f'{avg:.2f}'} |"
         )
-    if screened:
+    if screened and family != "node":
+        lines += ["", f"Not run on every data set (screened out on the first ones by their "
+                  f"validation scores): {', '.join(screened)}."]  # fmt: skip
+    elif screened:
         lines += ["", f"Screened out after Cornell and Texas (each below auto-deep-auto's "
                   f"validation accuracy on both; they ran on the country flags too): "
                   f"{', '.join(screened)}. The candidate auto0.7-deep-auto was added after "
