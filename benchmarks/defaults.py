@@ -507,14 +507,30 @@ def _selection_score(row: Mapping[str, Any]) -> float:
     return float(row.get("val_accuracy", row["val"]))
 
 
-def choose(table: Mapping[str, Mapping[str, float]], datasets: Sequence[str]) -> str:
-    """The candidate with the best average validation rank over ``datasets``."""
+def choose(
+    table: Mapping[str, Mapping[str, float]],
+    datasets: Sequence[str],
+    losses: Mapping[str, Mapping[str, float]] | None = None,
+) -> str:
+    """The candidate with the best average validation rank over ``datasets``.
+
+    Ties: the better average rank of the mean validation loss among the tied candidates
+    (on the data sets where each of them has one; ``losses``), then the name.
+    """
     candidates = sorted({c for d in datasets for c in table[d]})
     avg = {
         c: statistics.mean(_ranks(table[d])[c] for d in datasets if c in table[d])
         for c in candidates
     }
-    return min(candidates, key=lambda c: (avg[c], c))
+    best = min(avg.values())
+    tied = [c for c in candidates if avg[c] == best]
+    loss_rank = dict.fromkeys(tied, 0.0)
+    if losses and len(tied) > 1:
+        sets = [d for d in datasets if all(c in losses.get(d, {}) for c in tied)]
+        for d in sets:
+            for c, r in _ranks({c: -losses[d][c] for c in tied}).items():
+                loss_rank[c] += r / len(sets)
+    return min(tied, key=lambda c: (loss_rank[c], c))
 
 
 ROUNDS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
@@ -545,12 +561,15 @@ def _round_report(family: str, rows: list[dict[str, Any]], title: str) -> list[s
     candidates = [c for c in CANDIDATES[family] if any(r["candidate"] == c for r in rows)]
     val: dict[str, dict[str, float]] = {d: {} for d in datasets}
     test: dict[str, dict[str, list[float]]] = {d: {} for d in datasets}
+    loss: dict[str, dict[str, float]] = {d: {} for d in datasets}
     for d in datasets:
         for c in candidates:
             rs = [r for r in rows if r["data"] == d and r["candidate"] == c]
             if rs:
                 val[d][c] = statistics.mean(_selection_score(r) for r in rs)
                 test[d][c] = [r["test"] for r in rs]
+                if all(r.get("val_loss") is not None for r in rs):
+                    loss[d][c] = statistics.mean(r["val_loss"] for r in rs)
     # Finalists ran on every data set; the others were screened out on the first ones.
     finalists = [c for c in candidates if all(c in val[d] for d in datasets)]
     screened = [c for c in candidates if c not in finalists]
@@ -590,10 +609,19 @@ def _round_report(family: str, rows: list[dict[str, Any]], title: str) -> list[s
                   "table cannot undo that knowledge."]  # fmt: skip
     if not complete:
         return lines
-    chosen = choose(val, complete)
+    chosen = choose(val, complete, loss)
     options = ", ".join(f"{k}={v}" for k, v in CANDIDATES[family][chosen].items())
-    lines += ["", f"Chosen (best average rank over {len(complete)} data sets): **{chosen}** "
-              f"({options}).", ""]  # fmt: skip
+    lines += ["", f"Chosen (best average rank over {len(complete)} data sets; ties: the "
+              f"lower validation loss): **{chosen}** ({options}).", ""]  # fmt: skip
+    if any(loss[d] for d in complete):
+        lines.append("Mean validation loss (where the runs recorded it):")
+        lines.append("")
+        lines.append("| candidate | " + " | ".join(complete) + " |")
+        lines.append("|---" * (len(complete) + 1) + "|")
+        for c in finalists:
+            cells = [f"{loss[d][c]:.4f}" if c in loss[d] else "-" for d in complete]
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines.append("")
     lines.append("Test score of each candidate (mean ± std over the runs):")
     lines.append("")
     lines.append("| candidate | " + " | ".join(complete) + " |")
@@ -609,7 +637,7 @@ def _round_report(family: str, rows: list[dict[str, Any]], title: str) -> list[s
     lines.append("|---|---|---|---|---|---|")
     for d in complete:
         rest = [x for x in complete if x != d]
-        loo = choose(val, rest) if rest else chosen
+        loo = choose(val, rest, loss) if rest else chosen
         own = max(val[d], key=lambda c: (val[d][c], c))
         lines.append(
             f"| {d} | {loo} | {_mean_std(test[d][loo])} | {_mean_std(test[d][chosen])} | "

@@ -30,3 +30,32 @@ def test_the_table_says_what_tune_kept(bench: ModuleType) -> None:
     assert bench._kept({"data": "mutag", "best_params": whole}) == ", the defaults' trial best"
     subgraph = {"layers": OPTIONS["subgraph"]["layers"]}
     assert bench._kept({"data": "density", "best_params": subgraph}) == ", the defaults' trial best"
+
+
+def test_choice_breaks_rank_ties_by_the_validation_loss(bench: ModuleType) -> None:
+    val = {"a": {"x": 1.0, "y": 1.0, "z": 0.9}, "b": {"x": 0.9, "y": 1.0, "z": 0.8}}
+    assert bench.choose(val, ["a", "b"]) == "y"  # the best average rank
+    tied = {"a": {"x": 1.0, "y": 0.9, "z": 0.8}, "b": {"x": 0.9, "y": 1.0, "z": 0.8}}
+    assert bench.choose(tied, ["a", "b"]) == "x"  # a tie, no losses: the name
+    losses = {"a": {"x": 0.30, "y": 0.10, "z": 0.01}, "b": {"x": 0.20, "y": 0.15, "z": 0.01}}
+    assert bench.choose(tied, ["a", "b"], losses) == "y"  # z's loss is not in the tie
+    partial = {"a": {"x": 0.30, "y": 0.10}, "b": {"y": 0.15}}  # x lacks b's: only a counts
+    assert bench.choose(tied, ["a", "b"], partial) == "y"
+
+
+def test_rounds_are_ranked_apart(bench: ModuleType) -> None:
+    """A round's table ranks its own candidates: another round's rows change nothing."""
+    first, second = (names for _, names in bench.ROUNDS["subgraph"])
+    row = {"family": "subgraph", "seconds": 1.0, "seed": 0}
+    rows = [
+        {**row, "data": d, "candidate": c, "val": v, "test": v, "val_loss": 1 - v}
+        for d in bench.SUBGRAPH_DATA
+        for c, v in ((second[0], 0.9), (second[4], 0.9), (first[0], 1.0))
+    ]
+    lines = bench.family_report("subgraph", rows)
+    chosen = [line for line in lines if line.startswith("Chosen")]
+    assert len(chosen) == 2 and first[0] in chosen[0]
+    assert second[0] in chosen[1] or second[4] in chosen[1]
+    rows = [{**r, "val_loss": 0.5 if r["candidate"] == second[0] else 0.1} for r in rows]
+    chosen = [line for line in bench.family_report("subgraph", rows) if "Chosen" in line]
+    assert f"**{second[4]}**" in chosen[1]  # tied ranks, the lower loss
