@@ -49,11 +49,14 @@ SUBGRAPH_SPACE: dict[str, Any] = {
     "z_ratio": {"low": 0.5, "high": 1.0},
     "dropout": {"low": 0.0, "high": 0.5},
     "head_dropout": {"low": 0.0, "high": 0.5},
+    "norm": {"choices": ["batch", "frozen", "none"]},
+    "split_messages": {"choices": [False, True]},
     "batch_size": {"choices": [16, 32, 64]},
     "lr": {"low": 1e-3, "high": 2e-2, "log": True},
     "weight_decay": {"choices": [0.0, 1e-5, 1e-4]},
 }
-"""Subgraphs of one graph (SubGNN folders): GLASS's inputs, depth, width, pooling, mixing."""
+"""Subgraphs of one graph (SubGNN folders): GLASS's inputs, depth, width, pooling, mixing,
+norms."""
 
 GRAPH_SPACE: dict[str, Any] = {
     "method": "pool",
@@ -64,6 +67,7 @@ GRAPH_SPACE: dict[str, Any] = {
     "pool": {"choices": ["sum", "mean"]},
     "jk": {"choices": [False, True]},
     "dropout": {"low": 0.0, "high": 0.5},
+    "norm": {"choices": ["batch", "frozen", "none"]},
     "batch_size": {"choices": [32, 64, 128]},
     "lr": {"low": 1e-3, "high": 2e-2, "log": True},
 }
