@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
         "The defaults shown are those of subgraphs; whole graphs (TU) start from a pooling GIN "
         "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool sum --jk "
         "--dropout 0.5 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
-        "loss, no early stopping) for the options not given.",
+        "loss --norm batch, no early stopping) for the options not given.",
     )
     add_data(t, required=False)  # checked in cmd_train: --config may give it
     add_config(t)
@@ -108,10 +108,10 @@ def register(sub: Any) -> None:
     g.add_argument(
         "--norm",
         choices=SUBGRAPH_NORMS,
-        default="batch",
+        default="frozen",
         help="batch norms in the layers with batch statistics; frozen: the same, with their "
         "running statistics from the epoch after the first quarter on; or none (default: "
-        "batch)",
+        "frozen; whole graphs: batch)",
     )
     g.add_argument(
         "--split-messages",

@@ -98,7 +98,7 @@ class SubgraphConfig(ConfigBase):
             and :class:`~mmgraph.subgraph.PoolGNN`, with batch statistics throughout),
             ``"frozen"`` (the same norms; from the epoch after the first quarter they use
             their running statistics, frozen: see :func:`norm_train_config`) or ``"none"``.
-            (default: ``"batch"``)
+            (default: ``"frozen"``)
         split_messages (bool): GLASS aggregates the messages of a subgraph's nodes and of
             the others apart (:class:`~mmgraph.subgraph.GLASSConv`'s ``split``); only
             ``glass`` has such labels. (default: :obj:`False`)
@@ -126,7 +126,7 @@ class SubgraphConfig(ConfigBase):
     jk: bool = False
     head_layers: int = 1
     head_dropout: float = 0.0
-    norm: str = "batch"
+    norm: str = "frozen"
     split_messages: bool = False
     batch_size: int | None = 16
     tokens: str = "degree"
