@@ -332,6 +332,8 @@ SUBGRAPH = {
     "--jk": FLAG,
     "--head-layers": numbers(["1", "2"], huge=True),
     "--head-dropout": numbers(["0", "0.5"]),
+    "--norm": choice(["batch", "frozen", "none"]),
+    "--split-messages": FLAG,
     "--tokens": choice(["degree", "node"]),
     "--sub2vec-mode": choice(["dbow", "dm"]),
     "--walk-length": numbers(["2", "5"], huge=True),
