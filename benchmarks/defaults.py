@@ -311,6 +311,7 @@ def subgraph_runs(
                     "seed": f"fold{k + 1}",
                     "val": m["val"]["accuracy"],
                     "test": m["test"]["accuracy"],
+                    "val_loss": m["val"].get("loss"),
                     "seconds": time.perf_counter() - started,
                 }
             )
