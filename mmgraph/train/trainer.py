@@ -70,15 +70,14 @@ def numbered_callback(callback: Callback, candidate: int, epochs: int) -> Callba
     return numbered
 
 
-def freeze_batch_norms(model: nn.Module) -> int:
+def freeze_batch_norms(model: nn.Module) -> None:
     """Put ``model``'s batch norms in evaluation mode: running statistics, not updated.
 
-    Returns how many there are; the rest of the model keeps its mode.
+    The rest of the model keeps its mode.
     """
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for norm in norms:
-        norm.eval()
-    return len(norms)
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
 
 
 class Objective(Protocol):

@@ -184,7 +184,9 @@ def test_a_model_refuses_pool_auto() -> None:
         build_subgraph_model(None, SubgraphConfig(pool="auto"))  # type: ignore[arg-type]
 
 
-def test_frozen_norms_are_frozen_in_training(density_small: SubgraphDataset) -> None:
+def test_frozen_norms_are_frozen_in_training(
+    density_small: SubgraphDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``norm="frozen"`` through train_subgraph_model: the statistics stop moving."""
     from torch import nn
 
@@ -199,11 +201,9 @@ def test_frozen_norms_are_frozen_in_training(density_small: SubgraphDataset) -> 
 
     config = SubgraphConfig(hidden=8, pool="mean", norm="frozen")
     train = TrainConfig(epochs=8, lr=0.01, patience=None, progress=False, monitor="loss")
-    task.Trainer.fit = recording  # type: ignore[method-assign]
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(task.Trainer, "fit", recording)
         result = train_subgraph_model(density_small, config, train)
-    finally:
-        task.Trainer.fit = fit  # type: ignore[method-assign]
     assert seen == [3]  # 8 // 4 + 1
     norms = [m for m in result.models[0].modules() if isinstance(m, nn.BatchNorm1d)]
     assert norms and all(int(n.num_batches_tracked) > 0 for n in norms)
