@@ -34,6 +34,8 @@ DATASETS: dict[str, str] = {
     "component": "SubGNN synthetic 'component': 250 subgraphs of a 17,260-node graph, 2 classes",
     "mutag": "MUTAG: 188 molecule graphs, 2 classes, 10 folds",
     "ptc": "PTC: 344 molecule graphs, 2 classes, 10 folds",
+    "enzymes": "ENZYMES: 600 protein graphs, 6 classes, 3 node tags, 10 folds",
+    "imdb-multi": "IMDB-MULTI: 1,500 actor ego networks, 3 genres, no node features, 10 folds",
     "country-flags": "250 countries: flag images, names, numeric facts, land borders, 6 regions",
 }
 """Built-in data set names and a one-line description of each."""
@@ -58,6 +60,8 @@ def _builtin_loaders() -> dict[str, tuple[str, Callable[..., MultimodalGraph | S
         "component": ("subgnn-synthetic/component", load_subgnn),
         "mutag": ("tu/MUTAG", load_tu),
         "ptc": ("tu/PTC", load_tu),
+        "enzymes": ("tu/ENZYMES", load_tu),
+        "imdb-multi": ("tu/IMDBMULTI", load_tu),
         "country-flags": ("country-flags/dataset.yaml", load_card),
     }
 

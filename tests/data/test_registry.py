@@ -27,6 +27,8 @@ def test_every_builtin_name_has_a_loader_and_its_files(shared_data: Path) -> Non
         ("country-flags", MultimodalGraph, 250),
         ("twibot20-sample", MultimodalGraph, 100),
         ("MUTAG", SubgraphDataset, 188),
+        ("enzymes", SubgraphDataset, 600),
+        ("IMDB-MULTI", SubgraphDataset, 1500),
     ],
 )
 def test_builtin_names(shared_data: Path, name: str, kind: type, size: int) -> None:
@@ -96,3 +98,13 @@ def test_synthetic_activity_is_synthetic_with_the_sequences() -> None:
     assert "sequence" not in plain.modalities and active.modalities[-1] == "sequence"
     assert active.sequence_names == ["posts", "replies", "likes"]
     assert torch.equal(plain.y, active.y) and torch.equal(plain.edge_index, active.edge_index)
+
+
+def test_enzymes_and_imdb_multi_folds_and_classes(shared_data: Path) -> None:
+    """The two held-out TU sets: their 10 folds partition the graphs; 6 and 3 classes."""
+    for name, classes in (("enzymes", 6), ("imdb-multi", 3)):
+        data = load_dataset(name, root=shared_data)
+        assert data.whole_graphs and len(data.folds) == 10
+        assert int(data.y.max()) + 1 == classes
+        tests = torch.cat([test for _, test in data.folds])
+        assert torch.equal(tests.sort().values, torch.arange(len(data)))
