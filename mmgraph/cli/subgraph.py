@@ -42,8 +42,9 @@ def register(sub: Any) -> None:
         help="train a subgraph classifier and write its metrics and embeddings",
         description="Train GLASS, a pooling GNN or Sub2Vec on a SubGNN folder (edge_list.txt, "
         "subgraphs.pth), a TU folder (<NAME>.txt, 10fold_idx/) or a built-in name (density, "
-        "component, mutag, ptc). Prints micro-F1 per split (TU: mean and std over the 10 "
-        "folds, with accuracy) and writes metrics.json, embeddings.npy and config.yaml to --out. "
+        "component, mutag, ptc, enzymes, imdb-multi). Prints micro-F1 per split (TU: mean and "
+        "std over the 10 folds, with accuracy) and writes metrics.json, embeddings.npy and "
+        "config.yaml to --out. "
         "The defaults shown are those of subgraphs; whole graphs (TU) start from a pooling GIN "
         "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool sum --jk "
         "--dropout 0.5 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
