@@ -59,3 +59,28 @@ def test_rounds_are_ranked_apart(bench: ModuleType) -> None:
     rows = [{**r, "val_loss": 0.5 if r["candidate"] == second[0] else 0.1} for r in rows]
     chosen = [line for line in bench.family_report("subgraph", rows) if "Chosen" in line]
     assert f"**{second[4]}**" in chosen[1]  # tied ranks, the lower loss
+
+
+def test_wl_features_count_labels_by_hand(bench: ModuleType) -> None:
+    """Two graphs: a path a-b-a and an edge a-b; one WL round."""
+    import dataclasses
+
+    import torch
+
+    from mmgraph.data.graph import MultimodalGraph
+
+    edges = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
+    tags = torch.tensor([[0], [1], [0], [0], [1]])
+    graph = MultimodalGraph(edge_index=edges, num_nodes=5, categorical=tags)
+
+    @dataclasses.dataclass
+    class Graphs:
+        graph: MultimodalGraph
+        subgraphs: list[torch.Tensor]
+
+    data = Graphs(graph, [torch.tensor([0, 1, 2]), torch.tensor([3, 4])])
+    counts = bench.wl_features(data, 1).toarray()
+    # round 0: tag a, tag b; round 1: a(b), b(a,a), b(a)
+    assert counts.shape == (2, 5)
+    assert counts.tolist() == [[2, 1, 2, 1, 0], [1, 1, 1, 0, 1]]
+    assert bench.wl_features(data, 0).toarray().tolist() == [[2, 1], [1, 1]]
