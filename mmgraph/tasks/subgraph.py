@@ -609,7 +609,7 @@ def load_subgraph_dataset(source: str | Path, root: str | Path | None = None) ->
         raise ValueError(
             f"{str(source)!r} is a node-level graph, not a subgraph data set: use "
             "`mmgraph train` for it, or pass a SubGNN folder (edge_list.txt, subgraphs.pth), "
-            "a TU folder, or one of the names density, component, mutag, ptc"
+            "a TU folder, or one of the names density, component, mutag, ptc, enzymes, imdb-multi"
         )
     return data
 
