@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
         "std over the 10 folds, with accuracy) and writes metrics.json, embeddings.npy and "
         "config.yaml to --out. "
         "The defaults shown are those of subgraphs; whole graphs (TU) start from a pooling GIN "
-        "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool sum --jk "
+        "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool mean --jk "
         "--dropout 0.5 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
         "loss --norm batch, no early stopping) for the options not given.",
     )

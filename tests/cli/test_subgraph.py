@@ -91,7 +91,7 @@ def test_whole_graphs_start_from_their_own_defaults(
     assert code == 0, capsys.readouterr().err
     doc = yaml.safe_load((out / "config.yaml").read_text())
     sub, train = doc["subgraph"], doc["train"]
-    assert (sub["method"], sub["aggregator"], sub["pool"]) == ("pool", "gin", "sum")
+    assert (sub["method"], sub["aggregator"], sub["pool"]) == ("pool", "gin", "mean")
     assert (sub["hidden"], sub["num_layers"], sub["jk"], train["epochs"]) == (4, 1, False, 1)
     assert sub["dropout"] == WHOLE_GRAPH_DEFAULTS["dropout"]
     assert train["lr_step_size"] == WHOLE_GRAPH_DEFAULTS["lr_step_size"]
