@@ -952,7 +952,9 @@ NOTES = """## Notes
   validation loss on both sets where both candidates recorded it and is the default. The
   four TU default commands were rerun with it; "before" holds the sum's commands
   (ENZYMES and IMDB-MULTI: direct runs of the same command on the same commit but the
-  built-in name, a path to the folder instead).
+  built-in name, a path to the folder instead). The MUTAG `tune` row searched from the
+  sum's defaults (one trial completed, 86.7 ± 7.0): it moved to
+  `defaults_tuned_before.jsonl`, so no TU set has a `tune` row from the current defaults.
 - Epochs got cheaper since the earlier rows: the classification metrics of each epoch's
   validation come from one confusion matrix (scikit-learn's formulas; about 30 ms a call
   before) and Adam updates all parameters with one multi-tensor call on the CPU (the same
