@@ -236,3 +236,17 @@ def test_every_metric_matches_sklearn(case: int) -> None:
             assert math.isnan(got[key]), key
         else:
             assert got[key] == pytest.approx(float(want[key]), abs=1e-12), key
+
+
+def test_average_ranks_match_scipy() -> None:
+    from scipy.stats import rankdata
+
+    from mmgraph.eval.metrics import _average_ranks
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        values = rng.integers(0, 6, size=int(rng.integers(1, 40))).astype(np.float64)
+        if rng.random() < 0.5:
+            values = values + rng.random(values.size)  # no ties
+        np.testing.assert_allclose(_average_ranks(values), rankdata(values))
+    np.testing.assert_allclose(_average_ranks(np.array([3.0, 1.0, 3.0, 2.0])), [3.5, 1, 3.5, 2])
