@@ -53,7 +53,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--workers", type=positive_int, default=1, help="local processes (default: 1)")
     p.add_argument(
-        "--seeds", type=positive_int, default=5, help="seeds of the final retraining (default: 5)"
+        "--seeds",
+        type=positive_int,
+        default=None,
+        help="seeds of the final retraining (default: 5; 1 on TU data, whose 10 folds are "
+        "the repeats)",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="first seed (default: 0)")
     p.add_argument("--space", default=None, help="YAML file overriding the search space")

@@ -92,9 +92,19 @@ class TaskSearch:
     """
 
     task: str
+    folds: int = 1
+    """Cross-validation folds a trial trains once each (1: a single split)."""
 
     def __init__(self, data: str, root: str | None = None) -> None:
         self.source, self.root = str(data), root
+
+    def trial(self, options: Mapping[str, Any], report: Report) -> float:
+        """Train ``options`` (test split hidden); the validation score, higher is better."""
+        return float(np.mean(self.trial_scores(options, report)))
+
+    def trial_scores(self, options: Mapping[str, Any], report: Report) -> list[float]:
+        """:meth:`trial`'s score per fold (one value without folds)."""
+        return [self.trial(options, report)]
 
     def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """``options`` with this search's data set."""
@@ -255,6 +265,7 @@ class SubgraphSearch(TaskSearch):
         self.whole_graphs = bool(dataset.whole_graphs)
         self.space_name = "graph" if self.whole_graphs else "subgraph"
         folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 1
+        self.folds = folds
         self.fold_data = [hide_test_subgraphs(dataset, fold=k) for k in range(folds)]
         self.data = self.fold_data[0]
         if not bool((self.data.val_mask is not None) and self.data.val_mask.any()):
@@ -275,8 +286,11 @@ class SubgraphSearch(TaskSearch):
             )
         return what
 
-    def trial(self, options: Mapping[str, Any], report: Report) -> float:
-        """Train on the data without test labels (once per fold); the validation score."""
+    def trial_scores(self, options: Mapping[str, Any], report: Report) -> list[float]:
+        """Train on the data without test labels, once per fold; each fold's score.
+
+        Their mean is the trial's value, reported to the pruner fold by fold.
+        """
         from mmgraph.tasks.subgraph import train_subgraph_model
 
         run = subgraph_run(self._with_data(options), whole_graphs=self.whole_graphs)
@@ -301,7 +315,7 @@ class SubgraphSearch(TaskSearch):
             scores.append(-float(val[monitor]) if monitor == "loss" else float(val[monitor]))
             if not per_epoch:
                 report(k, float(np.mean(scores)))
-        return float(np.mean(scores))
+        return scores
 
     def final(
         self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool

@@ -331,6 +331,9 @@ def replaces_defaults(
     return gain > se, gain, se
 
 
+DEFAULT_SEEDS = 5
+"""``tune``'s final seeds without folds (:func:`default_seeds`)."""
+
 CONFIRM_ERRORS = (ValueError, TypeError, FloatingPointError)
 """Errors of a confirmation run that count as a failed option set (as a failed trial)."""
 
@@ -344,24 +347,32 @@ def confirm_best(
 ) -> dict[str, Any]:
     """Train the best trial's and the defaults' options again with ``seeds``; which to keep.
 
-    Both run as trials do (test split hidden, validation scores only). Returns the record
+    Both run as trials do (test split hidden, validation scores only). A search over
+    cross-validation folds (its ``trial_scores``) gives one score per seed and fold, paired
+    fold by fold. Returns the record
     written to ``tune.json``'s ``confirmation``: the seeds, each option set's scores, the
     mean gain and its standard error, and ``kept`` (``"best"`` or ``"defaults"``; see
     :func:`replaces_defaults`). An option set whose run fails or scores a non-finite value
     loses (both failing: the best is kept, as the search chose it).
     """
+    per_fold = getattr(search, "trial_scores", None)
 
     def scores(params: dict[str, Any]) -> list[float] | None:
-        out = []
+        out: list[float] = []
         for s in seeds:
+            options = {**space.fixed, **params, "seed": int(s)}
             try:
-                value = float(search.trial({**space.fixed, **params, "seed": int(s)}, _ignore))
+                if per_fold is not None:
+                    values = per_fold(options, _ignore)
+                else:
+                    values = [search.trial(options, _ignore)]
             except CONFIRM_ERRORS as error:
                 log.warning("Confirmation run with seed %d failed: %s", s, error)
                 return None
-            if not math.isfinite(value):
+            values = [float(v) for v in values]
+            if not all(math.isfinite(v) for v in values):
                 return None
-            out.append(value)
+            out.extend(values)
         return out
 
     record: dict[str, Any] = {"seeds": [int(s) for s in seeds]}
@@ -375,16 +386,27 @@ def confirm_best(
     return record
 
 
-def confirmation_seeds(task: str, seeds: int) -> list[int]:
-    """The ``seeds`` seeds of :func:`confirm_best`: those after the trials' seed.
+def confirmation_seeds(task: str, seeds: int, folds: int = 1) -> list[int]:
+    """The seeds of :func:`confirm_best`: those after the trials' seed.
 
     Every trial trains with the task's default ``seed`` (a space cannot set it); the best
-    trial's score on that seed is the highest of many, so the confirmation uses new seeds.
+    trial's score on that seed is the highest of many, so the confirmation uses new seeds:
+    ``seeds`` of them, or with cross-validation ``folds`` (each a paired score), as many as
+    give at least ``seeds`` scores (one seed for 10 folds and 5 seeds).
     """
     from mmgraph.tune.options import OPTIONS
 
     first = int(OPTIONS[task]["seed"]) + 1
-    return list(range(first, first + seeds))
+    count = max(1, math.ceil(seeds / max(1, folds)))
+    return list(range(first, first + count))
+
+
+def default_seeds(search: Any) -> int:
+    """``tune``'s final seeds when none are given: 5, or 1 on cross-validation folds.
+
+    The 10 folds of a TU set are its repeats, as for ``mmgraph subgraph train``.
+    """
+    return 1 if getattr(search, "folds", 1) > 1 else DEFAULT_SEEDS
 
 
 def _ignore(step: int, value: float) -> None:
@@ -484,7 +506,7 @@ def tune(
     out: str | Path = "tune",
     storage: str | None = None,
     workers: int = 1,
-    seeds: int = 5,
+    seeds: int | None = None,
     space: str | Path | None = None,
     overwrite: bool = False,
     resume: bool = False,
@@ -508,7 +530,8 @@ def tune(
     this call, e.g. ``"15m"``, ``"1h30m"``) has passed, whichever comes first; a trial
     running at the deadline stops at its next epoch (or fold) once a trial has completed.
     Unless the best trial is the defaults' (the first trial), the best options and the
-    defaults are then trained again with ``seeds`` new seeds, test split still hidden, and
+    defaults are then trained again on new seeds (:func:`confirmation_seeds`; on TU folds
+    one seed, compared fold by fold), test split still hidden, and
     the best replace the defaults only when their mean validation gain exceeds one standard
     error (:func:`confirm_best`); the search stops early enough to fit these runs in
     ``budget`` (estimated from its median trial, at most half the budget). Then the kept options
@@ -528,7 +551,9 @@ def tune(
             ``sqlite:///...``); other processes or machines given the same URL and data
             join the study. (default: ``sqlite:///OUT/study.db``)
         workers (int, optional): Local processes running trials. (default: :obj:`1`)
-        seeds (int, optional): Seeds of the final retraining. (default: :obj:`5`)
+        seeds (int, optional): Seeds of the final retraining. (default: :obj:`5`, or
+            :obj:`1` on cross-validation folds, whose 10 folds are the repeats:
+            :func:`default_seeds`)
         space (str or Path, optional): YAML file overriding the task's search space.
         overwrite (bool, optional): Replace an existing ``out`` once the new one is done.
         resume (bool, optional): Continue the interrupted search of ``out``.
@@ -573,7 +598,10 @@ def tune(
     search = SEARCHES[task](data, root)
     chosen = load_space(search.space_name, space_path)  # refused before anything is written
     criterion = search.criterion(chosen.fixed)
+    if seeds is None:
+        seeds = default_seeds(search)
     seed_list = list(range(seed, seed + seeds))
+    confirm_seeds = confirmation_seeds(search.task, seeds, getattr(search, "folds", 1))
     study_name = f"mmgraph-{task}-{Path(data).name}"
     attrs = {"task": task, "data": data, "root": root, "space": chosen.to_dict(), "seed": seed}
 
@@ -622,7 +650,7 @@ def tune(
                 deadline,
                 threads=max(1, cores // workers) if workers > 1 else None,
                 start=start,
-                reserve_runs=2 * seeds if defaults else 0,
+                reserve_runs=2 * len(confirm_seeds) if defaults else 0,
             )
             for k in range(workers)
         ]
@@ -642,15 +670,14 @@ def tune(
         if defaults and best.params == defaults:
             kept = "defaults"  # their own trial scored best: nothing to confirm
         elif defaults:
-            new_seeds = confirmation_seeds(search.task, seeds)
-            confirmation = confirm_best(search, chosen, best.params, defaults, new_seeds)
+            confirmation = confirm_best(search, chosen, best.params, defaults, confirm_seeds)
             kept = confirmation["kept"]
             if kept == "defaults":
                 options = {**chosen.fixed, **defaults}
             log.info(
                 "Best trial #%d against the defaults on %d new seeds: %s kept",
                 best.number,
-                seeds,
+                len(confirm_seeds),
                 confirmation["kept"],
             )
         best_options = search.best_options(options, seed_list)

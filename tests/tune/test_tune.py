@@ -457,6 +457,53 @@ def test_confirmation_trains_both_option_sets_on_the_new_seeds() -> None:
     assert confirm_best(failing, space, {"x": 0.7}, {"x": 0.5}, [1])["kept"] == "best"
 
 
+class _FoldSearch(_ScoredSearch):
+    """Scores ``x`` plus a per-fold noise over three folds; counts its trainings."""
+
+    folds = 3
+
+    def trial_scores(self, options: dict[str, Any], report: Callable[[int, float], None]):
+        self.runs.append((options["x"], options["seed"], options["fixed"]))
+        return [
+            options["x"] + (noise if options["x"] > 0.5 else 0.0) for noise in self.noise.values()
+        ]
+
+
+def test_confirmation_on_folds_pairs_them_with_one_new_seed(shared_data: Path) -> None:
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import confirm_best, confirmation_seeds, default_seeds
+
+    # 5 seeds' worth of scores: one seed of 10 folds; without folds, 5 seeds
+    assert confirmation_seeds("subgraph", 5, folds=10) == [1]
+    assert confirmation_seeds("subgraph", 5, folds=3) == [1, 2]
+    assert confirmation_seeds("node", 5) == [1, 2, 3, 4, 5]
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={"fixed": 7})
+    steady = _FoldSearch({0: 0.01, 1: 0.02, 2: 0.03})
+    record = confirm_best(steady, space, {"x": 0.7}, {"x": 0.5}, [1])
+    assert record["best"] == pytest.approx([0.71, 0.72, 0.73]) and record["defaults"] == [0.5] * 3
+    assert record["kept"] == "best" and record["gain"] == pytest.approx(0.22)
+    assert record["standard_error"] == pytest.approx(0.01 / 3**0.5)
+    assert sorted(steady.runs) == [(0.5, 1, 7), (0.7, 1, 7)]  # one training of each per seed
+    # one fold's luck is not a gain
+    lucky = _FoldSearch({0: 0.9, 1: -0.4, 2: -0.45})
+    assert confirm_best(lucky, space, {"x": 0.7}, {"x": 0.5}, [1])["kept"] == "defaults"
+    # the final seeds: 1 on TU folds (the 10 folds are the repeats), else 5
+    tu = searches.SubgraphSearch("mutag", root=str(shared_data))
+    assert tu.folds == 10 and default_seeds(tu) == 1
+    assert default_seeds(searches.SubgraphSearch("density", root=str(shared_data))) == 5
+
+
+def test_a_tu_trial_scores_every_fold(shared_data: Path) -> None:
+    tu = searches.SubgraphSearch("mutag", root=str(shared_data))
+    reports: list[tuple[int, float]] = []
+    options = {"epochs": 2, "hidden": 8, "layers": 1}
+    scores = tu.trial_scores(options, lambda step, value: reports.append((step, value)))
+    assert len(scores) == 10 and all(0.0 <= -s < 10 for s in scores)  # minus the val loss
+    assert [step for step, _ in reports] == list(range(10))
+    assert reports[-1][1] == pytest.approx(sum(scores) / 10)  # the mean, fold by fold
+    assert tu.trial(options, lambda step, value: None) == pytest.approx(sum(scores) / 10)
+
+
 def test_tune_keeps_what_the_confirmation_kept(
     card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
