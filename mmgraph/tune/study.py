@@ -134,9 +134,18 @@ def _sampler(seed: int) -> Any:
     return optuna.samplers.TPESampler(seed=seed)
 
 
-def _pruner() -> Any:
+def _pruner(folds: int = 1) -> Any:
+    """Optuna's median pruner: stop a trial below the earlier trials' median at a step.
+
+    Per epoch (one split): from epoch 10, once 5 trials completed. Per fold (TU: the mean
+    of the folds so far, reported fold by fold, 10 steps a trial): from the third fold,
+    once 2 trials completed; every trial trains the same folds in the same order, so the
+    means compare like with like, and a 15-minute search completes only a few such trials.
+    """
     import optuna
 
+    if folds > 1:
+        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=min(2, folds - 1))
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10)
 
 
@@ -239,7 +248,7 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
         study_name=work.study_name,
         storage=_storage(work.storage),
         sampler=_sampler(work.sampler_seed),
-        pruner=_pruner(),
+        pruner=_pruner(getattr(search, "folds", 1)),
     )
     callbacks: list[Any] = []
     if work.trials is not None:
@@ -615,7 +624,7 @@ def tune(
             study_name=study_name,
             storage=_storage(url),
             sampler=_sampler(seed),
-            pruner=_pruner(),
+            pruner=_pruner(getattr(search, "folds", 1)),
             direction="maximize",
             load_if_exists=True,
         )

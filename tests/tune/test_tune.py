@@ -589,3 +589,30 @@ def test_an_auto_design_trial_reports_every_candidate_to_the_pruner(card: Path) 
 
     with pytest.raises(optuna.TrialPruned):
         search.trial(options, past_the_deadline)
+
+
+def test_fold_searches_prune_from_the_third_fold() -> None:
+    from mmgraph.tune.study import _pruner
+
+    def study_with_two_trials(folds: int) -> optuna.Study:
+        study = optuna.create_study(direction="maximize", pruner=_pruner(folds))
+        for _ in range(2):
+            trial = study.ask()
+            for step in range(10):
+                trial.report(0.8, step)
+            study.tell(trial, 0.8)
+        return study
+
+    study = study_with_two_trials(10)
+    worse = study.ask()
+    worse.report(0.5, 0)
+    worse.report(0.5, 1)
+    assert not worse.should_prune()  # two folds: too early
+    worse.report(0.5, 2)
+    assert worse.should_prune()  # the third fold's mean is below the median
+    # per epoch (one split): no pruning before 5 trials and epoch 10
+    study = study_with_two_trials(1)
+    worse = study.ask()
+    for step in range(12):
+        worse.report(0.5, step)
+    assert not worse.should_prune()
