@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
         "config.yaml to --out. "
         "The defaults shown are those of subgraphs; whole graphs (TU) start from a pooling GIN "
         "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool mean --jk "
-        "--dropout 0.5 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
+        "--dropout 0 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
         "loss --norm batch, no early stopping) for the options not given.",
     )
     add_data(t, required=False)  # checked in cmd_train: --config may give it

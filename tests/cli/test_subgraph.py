@@ -93,7 +93,7 @@ def test_whole_graphs_start_from_their_own_defaults(
     sub, train = doc["subgraph"], doc["train"]
     assert (sub["method"], sub["aggregator"], sub["pool"]) == ("pool", "gin", "mean")
     assert (sub["hidden"], sub["num_layers"], sub["jk"], train["epochs"]) == (4, 1, False, 1)
-    assert sub["dropout"] == WHOLE_GRAPH_DEFAULTS["dropout"]
+    assert sub["dropout"] == WHOLE_GRAPH_DEFAULTS["dropout"] == 0.0
     assert train["lr_step_size"] == WHOLE_GRAPH_DEFAULTS["lr_step_size"]
     assert OPTIONS["subgraph"]["method"] == "glass"  # subgraphs keep GLASS
     assert "pool on" in capsys.readouterr().out
