@@ -16,7 +16,9 @@ Every input is a module called as ``input(batch) -> [N, out_channels]`` on a
 * :class:`PrecomputedInput`: a fixed table of node embeddings from any encoder (frozen by
   default).
 
-:func:`build_node_input` builds one by name for a graph.
+:func:`build_node_input` builds one by name for a graph. :func:`node_rows` computes the
+rows of some nodes only (``input(batch)[nodes]``): the constant, degree, id, attribute,
+feature and precomputed inputs encode just those rows, the others all N and select.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ class ConstantInput(nn.Module):
         """The vector repeated for every base node."""
         return self.weight.unsqueeze(0).expand(_num_nodes(batch), -1)
 
+    def rows(self, batch: Data, nodes: Tensor) -> Tensor:
+        """The rows of ``nodes`` only."""
+        return self.weight.unsqueeze(0).expand(nodes.numel(), -1)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.out_channels})"
 
@@ -101,14 +107,22 @@ class DegreeInput(nn.Module):
         """Re-draw the embeddings."""
         self.embedding.reset_parameters()
 
-    def forward(self, batch: Data) -> Tensor:
-        """The vector of each base node's in-degree."""
+    def _degree(self, batch: Data) -> Tensor:
         n = _num_nodes(batch)
         edge_index = batch.edge_index
-        degree = torch.bincount(edge_index[1], minlength=n) if edge_index.numel() else None
-        if degree is None:
-            degree = torch.zeros(n, dtype=torch.long, device=self.embedding.weight.device)
-        return self.embedding(degree.clamp(max=self.max_degree).to(self.embedding.weight.device))
+        if not edge_index.numel():
+            return torch.zeros(n, dtype=torch.long, device=self.embedding.weight.device)
+        degree = torch.bincount(edge_index[1], minlength=n)
+        return degree.clamp(max=self.max_degree).to(self.embedding.weight.device)
+
+    def forward(self, batch: Data) -> Tensor:
+        """The vector of each base node's in-degree."""
+        return self.embedding(self._degree(batch))
+
+    def rows(self, batch: Data, nodes: Tensor) -> Tensor:
+        """The rows of ``nodes`` only (degrees in the whole batch graph)."""
+        degree = self._degree(batch)
+        return self.embedding(degree.index_select(0, nodes.to(degree.device)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.out_channels}, max_degree={self.max_degree})"
@@ -147,6 +161,10 @@ class NodeIdInput(nn.Module):
             )
         return self.embedding.weight
 
+    def rows(self, batch: Data, nodes: Tensor) -> Tensor:
+        """The rows of ``nodes`` only."""
+        return self(batch).index_select(0, nodes.to(self.embedding.weight.device))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.num_nodes}, {self.out_channels})"
 
@@ -182,6 +200,19 @@ class AttributeInput(nn.Module):
         x, _ = self.encoder(numeric, categorical)
         return x
 
+    def rows(self, batch: Data, nodes: Tensor) -> Tensor:
+        """The rows of ``nodes`` only (each row is encoded on its own)."""
+        numeric = getattr(batch, "numeric", None) if self.encoder.num_numeric else None
+        categorical = getattr(batch, "categorical", None) if self.encoder.cardinalities else None
+        if self.encoder.takes_sparse:  # its CSR form is cached per input tensor
+            return self(batch).index_select(0, nodes)
+        if isinstance(numeric, Tensor):
+            numeric = numeric.index_select(0, nodes.to(numeric.device))
+        if isinstance(categorical, Tensor):
+            categorical = categorical.index_select(0, nodes.to(categorical.device))
+        x, _ = self.encoder(numeric, categorical)
+        return x
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.encoder!r})"
 
@@ -210,8 +241,7 @@ class FeatureInput(nn.Module):
         """Re-initialise the projection."""
         self.lin.reset_parameters()
 
-    def forward(self, batch: Data) -> Tensor:
-        """Project ``batch[key]``."""
+    def _features(self, batch: Data) -> Tensor:
         x = getattr(batch, self.key, None)
         if not isinstance(x, Tensor):
             raise ValueError(f"The batch has no feature field {self.key!r} [N, F]")
@@ -219,7 +249,16 @@ class FeatureInput(nn.Module):
             raise ValueError(
                 f"Expected {self.key!r} of shape [N, {self.in_channels}] (got {list(x.shape)})"
             )
-        return self.lin(x.float())
+        return x
+
+    def forward(self, batch: Data) -> Tensor:
+        """Project ``batch[key]``."""
+        return self.lin(self._features(batch).float())
+
+    def rows(self, batch: Data, nodes: Tensor) -> Tensor:
+        """The rows of ``nodes`` only."""
+        x = self._features(batch)
+        return self.lin(x.index_select(0, nodes.to(x.device)).float())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.key!r}, {self.in_channels}, {self.out_channels})"
@@ -318,11 +357,37 @@ class PrecomputedInput(nn.Module):
             )
         return self.weight
 
+    def rows(self, batch: Data, nodes: Tensor) -> Tensor:
+        """The rows of ``nodes`` only."""
+        return self(batch).index_select(0, nodes.to(self.weight.device))
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.weight.size(0)}, {self.out_channels}, "
             f"trainable={self.trainable})"
         )
+
+
+def node_rows(node_input: nn.Module, batch: Data, nodes: Tensor) -> Tensor:
+    """``node_input(batch)[nodes]``, encoding only those rows where the input can.
+
+    Args:
+        node_input (torch.nn.Module): A node input of this module (or any module mapping a
+            batch to :math:`(N, C)`).
+        batch (torch_geometric.data.Data): The batch, with N base nodes.
+        nodes (torch.Tensor): Node ids :math:`(K,)`, each in ``[0, N)``.
+
+    Returns:
+        torch.Tensor: :math:`(K, C)`.
+    """
+    n = _num_nodes(batch)
+    if nodes.dim() != 1 or (nodes.numel() and not 0 <= int(nodes.min()) <= int(nodes.max()) < n):
+        raise ValueError(f"Expected 'nodes' to be a vector of node ids in [0, {n}) (got {nodes})")
+    rows = getattr(node_input, "rows", None)
+    if callable(rows):
+        return rows(batch, nodes)
+    x = node_input(batch)
+    return x.index_select(0, nodes.to(x.device))
 
 
 def has_modalities(graph: Data) -> bool:

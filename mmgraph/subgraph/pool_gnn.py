@@ -14,6 +14,7 @@ from mmgraph.sampling.csr import CSRGraph
 from mmgraph.subgraph._checks import check_fraction, check_positive
 from mmgraph.subgraph.batch import SubgraphBatch
 from mmgraph.subgraph.glass import SubgraphClassifier, cached_csr, make_head, norm_rows
+from mmgraph.subgraph.inputs import node_rows
 from mmgraph.subgraph.neighborhood import khop_neighborhoods
 from mmgraph.subgraph.pooling import SubgraphPool
 
@@ -158,19 +159,13 @@ class PoolGNN(SubgraphClassifier):
 
     def encode(self, batch: SubgraphBatch) -> Tensor:
         """Subgraph embeddings ``[S, out_channels]``."""
-        x = self.node_input(batch)
         s = int(batch.subgraph_id.numel())
-        device = x.device
-        nodes, index = batch.subgraph_nodes.to(device), batch.subgraph_index.to(device)
         if self.gnn is None:
-            return self.pool(x.index_select(0, nodes), index, s)
-        edge_index = batch.edge_index.to(device)
-        edge_type = getattr(batch, "edge_type", None) if self.num_relations > 1 else None
-        edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
-        n_id = None
-        rows = nodes
+            x = node_rows(self.node_input, batch, batch.subgraph_nodes)
+            return self.pool(x, batch.subgraph_index.to(x.device), s)
         if getattr(batch, "whole_graphs", False):
-            # Whole graphs of a disjoint union: only the batch's graphs matter.
+            # Whole graphs of a disjoint union: only the batch's graphs matter, and only
+            # their nodes are encoded.
             hood = khop_neighborhoods(
                 cached_csr(self, batch),
                 batch.subgraph_nodes,
@@ -178,13 +173,24 @@ class PoolGNN(SubgraphClassifier):
                 0,
                 edges="induced",
             )
-            n_id = hood.n_id.to(device)
-            rows = torch.searchsorted(n_id, nodes)  # rows are sorted by node
-            edge_index = hood.edge_index.to(device)
+            h = node_rows(self.node_input, batch, hood.n_id)
+            device = h.device
             e_id = hood.e_id.to(device)
+            edge_index = hood.edge_index.to(device)
+            # hood.n_id is sorted by node
+            rows = torch.searchsorted(hood.n_id.to(device), batch.subgraph_nodes.to(device))
+        else:
+            h = self.node_input(batch)
+            device = h.device
+            e_id = None
+            edge_index = batch.edge_index.to(device)
+            rows = batch.subgraph_nodes.to(device)
+        index = batch.subgraph_index.to(device)
+        edge_type = getattr(batch, "edge_type", None) if self.num_relations > 1 else None
+        edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
+        if e_id is not None:
             edge_type = None if edge_type is None else edge_type.index_select(0, e_id)
             edge_weight = None if edge_weight is None else edge_weight.index_select(0, e_id)
-        h = x if n_id is None else x.index_select(0, n_id)
         pooled = []
         if self.input_proj is not None:
             pooled.append(self.pool(self.input_proj(h).index_select(0, rows), index, s))

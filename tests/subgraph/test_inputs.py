@@ -13,6 +13,7 @@ from mmgraph.subgraph.inputs import (
     EncoderInput,
     NodeIdInput,
     PrecomputedInput,
+    node_rows,
     resolve_input_name,
 )
 
@@ -104,3 +105,32 @@ def test_errors(overlapping: SubgraphDataset) -> None:
         EncoderInput(ConstantInput(2), 2, method="embed")
     with pytest.raises(ValueError, match="'out_channels' to be an int >= 1"):
         ConstantInput(0)
+
+
+def test_node_rows_equal_the_selected_rows_of_every_input(
+    molecules: SubgraphDataset, overlapping: SubgraphDataset
+) -> None:
+    batch = make_subgraph_batch(overlapping)
+    nodes = torch.tensor([3, 0, 39, 3, 17])
+    featured = MultimodalGraph(overlapping.graph.edge_index, num_nodes=40)
+    featured.x = torch.randn(40, 3, generator=torch.Generator().manual_seed(2))
+    inputs = [
+        (ConstantInput(4), batch),
+        (DegreeInput(4, max_degree=3), batch),
+        (NodeIdInput(40, 4), batch),
+        (PrecomputedInput(torch.randn(40, 4)), batch),
+        (EncoderInput(NodeIdInput(40, 3), 3, method="forward"), batch),  # no rows: selects
+        (build_node_input("x", featured, 4), featured),
+    ]
+    for node_input, data in inputs:
+        assert torch.allclose(node_rows(node_input, data, nodes), node_input(data)[nodes])
+    attributes = build_node_input("auto", molecules.graph, 8)
+    mol_batch = make_subgraph_batch(molecules)
+    mol_nodes = torch.arange(0, int(molecules.graph.num_nodes), 3)
+    assert torch.allclose(
+        node_rows(attributes, mol_batch, mol_nodes), attributes(mol_batch)[mol_nodes], atol=1e-6
+    )
+    with pytest.raises(ValueError, match=r"node ids in \[0, 40\)"):
+        node_rows(ConstantInput(4), batch, torch.tensor([40]))
+    with pytest.raises(ValueError, match=r"node ids in \[0, 40\)"):
+        node_rows(ConstantInput(4), batch, torch.tensor([[1]]))
