@@ -251,8 +251,10 @@ class SubgraphSearch(TaskSearch):
     a trial trains once per fold on nine tenths of that fold's training graphs and scores
     the other tenth (the fold's test graphs unlabelled); its value is the mean over the
     folds, reported fold by fold to the pruner. One configuration is chosen for all folds,
-    and the test folds are never scored during the search (a fold's test graphs are
-    training graphs of the other folds, as in any cross-validation).
+    and the test folds are never scored during the search. A fold's test graphs are
+    training graphs of the other folds, as in any cross-validation, and some of them lie in
+    the other folds' validation tenths: the one choice is not strictly nested (that would
+    choose per fold, on that fold's own tenth alone).
     """
 
     task = "subgraph"
