@@ -163,15 +163,25 @@ def _objective(
     A trial still running at ``deadline`` is stopped (pruned) at its next report once the
     study has a complete trial, so a budget is overrun by one epoch (or one fold) at most;
     the first trial runs to its end, so that there is a best one. A callable ``deadline``
-    is called with the study as each trial starts.
+    is called with the study as each trial starts. On cross-validation folds the first
+    trial's length is known from its first folds: when it will run past ``deadline``, a
+    warning says so (the search will try nothing but it) and what budget would search.
     """
     import optuna
+
+    folds = int(getattr(search, "folds", 1))
 
     def objective(trial: optuna.Trial) -> float:
         options = {**space.fixed, **{n: p.suggest(trial) for n, p in space.params.items()}}
         stop = deadline(trial.study) if callable(deadline) else deadline
+        started = time.time()
+        first = folds > 1 and stop is not None and not _has_complete(trial)
 
         def report(step: int, value: float) -> None:
+            nonlocal first
+            if first:
+                first = False  # one estimate, from the first fold
+                _warn_if_first_trial_overruns(started, step, folds, stop)
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {step}")
@@ -192,6 +202,32 @@ def _objective(
         return value
 
     return objective
+
+
+def _warn_if_first_trial_overruns(
+    started: float, step: int, folds: int, stop: float | None
+) -> None:
+    """Warn when the first trial (``step + 1`` of ``folds`` folds done) will end past ``stop``.
+
+    It runs to its end whatever the budget (a search needs one complete trial), so the
+    search would try nothing else: the warning gives the trial's estimated length and a
+    budget that leaves room for a few more trials and the confirmation.
+    """
+    if stop is None:
+        return
+    now = time.time()
+    total = (now - started) * folds / (step + 1)
+    if started + total <= stop:
+        return
+    minutes = total / 60
+    log.warning(
+        "The first trial (the defaults) trains %d folds and will take about %.0f min, past "
+        "the end of the budget: the search will run no other trial and keep the defaults. "
+        "To search further, give --budget %dm or more (room for about 4 trials).",
+        folds,
+        minutes,
+        math.ceil(4 * minutes),
+    )
 
 
 def _has_complete(trial: Any) -> bool:

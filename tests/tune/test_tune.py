@@ -591,6 +591,49 @@ def test_an_auto_design_trial_reports_every_candidate_to_the_pruner(card: Path) 
         search.trial(options, past_the_deadline)
 
 
+class _SlowFoldSearch(_SlowSearch):
+    """A ten-fold search whose folds take ``seconds`` each."""
+
+    folds = 10
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def trial(self, options: dict[str, float], report: Callable[[int, float], None]) -> float:
+        for step in range(self.folds):
+            time.sleep(self.seconds)
+            self.steps.append(step)
+            report(step, 0.5)
+        return float(options["x"])
+
+
+def test_a_first_fold_trial_past_the_budget_is_announced(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import _objective
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={})
+    study = optuna.create_study(direction="maximize")
+    search = _SlowFoldSearch(0.02)
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        # ten folds of 0.02 s cannot end within 0.05 s: said once, at the first fold
+        study.optimize(_objective(search, space, deadline=time.time() + 0.05), n_trials=1)
+    warned = [r.getMessage() for r in caplog.records if "first trial" in r.getMessage()]
+    assert len(warned) == 1
+    assert "trains 10 folds" in warned[0] and "--budget 1m" in warned[0]
+    assert search.steps == list(range(10))  # and it still runs to its end
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        # the next trial is not the first: stopped by the budget, not announced
+        study.optimize(_objective(search, space, deadline=time.time() + 0.05), n_trials=1)
+        # a first trial that fits its budget is not announced either
+        fresh = optuna.create_study(direction="maximize")
+        fresh.optimize(_objective(search, space, deadline=time.time() + 60), n_trials=1)
+    assert not [r for r in caplog.records if "first trial" in r.getMessage()]
+
+
 def test_fold_searches_prune_from_the_third_fold() -> None:
     from mmgraph.tune.study import _pruner
 
