@@ -988,7 +988,7 @@ NOTES = """## Notes
   then ENZYMES in one process, IMDB-MULTI in another, one thread each): a trial trains ten
   folds, and the budget is checked between trials, so in 15 minutes PTC completed 2 trials
   (2 pruned), ENZYMES and IMDB-MULTI only the defaults' own (ENZYMES' took most of the
-  budget, IMDB-MULTI's over 20 minutes: 37.5 min in all with the retraining); the
+  budget, IMDB-MULTI's about 20 minutes: 37.5 min in all with the retraining); the
   defaults' trial scored best on each, so their tuned rows are the default command.
 """
 
