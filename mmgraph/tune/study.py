@@ -785,17 +785,23 @@ def _search_with_workers(works: list[_Worker], search: Any, progress: bool) -> N
     The spawned processes start (import, load the data) while this one already runs
     trials; each runs trials until the study has its trials or the deadline has passed.
     """
+    import contextlib
+
     from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     context: Any = multiprocessing.get_context(START_METHOD)
     children = [context.Process(target=_spawned, args=(w,)) for w in works[1:]]
     for child in children:
         child.start()
     bar = tqdm(total=works[0].trials, desc="tune", unit="trial", disable=not progress)
+    # log lines (a failed trial, a budget too short) print above the bar, not into it
+    redirect = logging_redirect_tqdm() if progress else contextlib.nullcontext()
     try:
-        _run_worker(works[0], search, bar)
-        for child in children:
-            child.join()
+        with redirect:
+            _run_worker(works[0], search, bar)
+            for child in children:
+                child.join()
     except BaseException:
         for child in children:
             if child.is_alive():
