@@ -84,3 +84,21 @@ def test_wl_features_count_labels_by_hand(bench: ModuleType) -> None:
     assert counts.shape == (2, 5)
     assert counts.tolist() == [[2, 1, 2, 1, 0], [1, 1, 1, 0, 1]]
     assert bench.wl_features(data, 0).toarray().tolist() == [[2, 1], [1, 1]]
+
+
+def test_heldout_instances_are_unseen_and_reported_beside_the_seen_data(
+    bench: ModuleType,
+) -> None:
+    # the grids drew instances 0-4 (seed s generates instance s): none of them is held out
+    grid_seeds = {r.get("seed") for r in bench._rows(bench.RUNS) if r["data"] in bench.GENERATED}
+    assert grid_seeds and not grid_seeds & set(bench.HELDOUT_INSTANCES)
+    rows = [
+        {"data": "coreness", "instance": 101, "test": [0.8, 0.9], "seconds": 10.0},
+        {"data": "density", "instance": 100, "test": [1.0, 0.9], "seconds": 20.0},
+    ]
+    seen = [{"data": "coreness", "test": [0.9, 0.9]}]
+    lines = bench.heldout_report(rows, seen)
+    table = [line for line in lines if line.startswith("| ")][1:]
+    assert table[0].startswith("| density | 100 | 95.0 ± 7.1 | - |")  # tasks in their order
+    assert table[1].startswith("| coreness | 101 | 85.0 ± 7.1 | 90.0 ± 0.0 |")
+    assert bench.heldout_report([], seen) == []
