@@ -27,10 +27,11 @@ a seeded tenth of each fold's training graphs (the test fold is never read for a
 
 * ``tuned``: ``mmgraph tune --data X --budget 15m --seeds 5`` on each data set, appended to
   ``defaults_tuned.jsonl``.
-* ``heldout``: the default subgraph command on freshly generated instances that no grid,
+* ``heldout``: the default commands on freshly generated instances that no grid,
   benchmark or choice has seen (:data:`HELDOUT_INSTANCES`: the grids drew instances 0-4),
-  of every SubGNN task, appended to ``defaults_heldout.jsonl``: a check that the defaults
-  transfer to new data, not a choice.
+  of every SubGNN task and of the synthetic social graph (:data:`HELDOUT_TASKS`), appended
+  to ``defaults_heldout.jsonl``: a check that the defaults transfer to new data, not a
+  choice.
 
 Usage::
 
