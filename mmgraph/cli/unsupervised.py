@@ -33,16 +33,22 @@ def register(sub: Any) -> None:
         "embed",
         help="write node embeddings (of a trained run, or learnt with node2vec)",
         description="Write node embeddings to a .npy file: with --run, those of a trained "
-        "run; with --objective node2vec, learnt without labels, either as shallow embedding "
-        "tables (--encoder shallow, the edges alone) or by a MultimodalGNN over the node "
-        "features (--encoder gnn, which embeds unseen nodes too; --save-run keeps it).",
+        "run; with --data alone (--objective node2vec), learnt without labels, either as "
+        "shallow embedding tables (--encoder shallow, the edges alone) or by a "
+        "MultimodalGNN over the node features (--encoder gnn, which embeds unseen nodes "
+        "too; --save-run keeps it).",
     )
     p.add_argument("--run", default=None, help="run folder written by `train`")
     p.add_argument("--out", required=True, help=".npy file to write (exactly this name)")
     add_overwrite(p, "replace an existing --out file or --save-run folder")
     add_data(p, required=False)
     add_config(p)
-    p.add_argument("--objective", choices=OBJECTIVES, default=None, help="learn embeddings")
+    p.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default=None,
+        help=f"learn embeddings (default with --data and no --run: {OBJECTIVES[0]})",
+    )
     p.add_argument(
         "--encoder",
         choices=("shallow", "gnn"),
@@ -153,10 +159,13 @@ def register(sub: Any) -> None:
 
 def cmd_embed(args: argparse.Namespace) -> int:
     """``mmgraph embed``."""
+    if args.objective is None and args.run is None and args.data:
+        args.objective = OBJECTIVES[0]  # the data alone: learn them without labels
     if args.objective is None:
         if args.run is None:
             raise ValueError(
-                "`mmgraph embed` needs --run (a trained run folder) or --objective node2vec"
+                "`mmgraph embed` needs --run (a trained run folder) or --data (embeddings "
+                "learnt with node2vec)"
             )
         from mmgraph.tasks import embed_run
 

@@ -49,6 +49,11 @@ def test_embed_shallow_node2vec(shallow_embeddings: Path, card: Path, capsys) ->
     assert main([*args, *SHALLOW, "--epochs", "2", "--quiet"]) == 0
     assert "node2vec (shallow): 2 epochs" in capsys.readouterr().out
     np.testing.assert_array_equal(np.load(again), emb)
+    # --data alone: node2vec is the default objective, the same embeddings
+    plain = shallow_embeddings.with_name("plain.npy")
+    args = ["embed", "--data", str(card), "--out", str(plain)]
+    assert main([*args, *SHALLOW, "--epochs", "2", "--quiet"]) == 0
+    np.testing.assert_array_equal(np.load(plain), emb)
 
 
 def test_cluster_writes_assignments_metrics_and_plot(
