@@ -12,6 +12,11 @@ from mmgraph.data.loaders.card import load_card
 from mmgraph.data.loaders.planetoid import load_planetoid
 from mmgraph.data.loaders.subgnn import is_subgnn_folder, load_subgnn
 from mmgraph.data.loaders.tu import is_tu_folder, load_tu
+from mmgraph.data.loaders.tu_dortmund import (
+    find_tu_dortmund,
+    is_tu_dortmund_folder,
+    load_tu_dortmund,
+)
 from mmgraph.data.loaders.twibot import load_twibot
 from mmgraph.data.loaders.webkb import load_webkb
 from mmgraph.data.subgraphs import SubgraphDataset
@@ -88,7 +93,8 @@ def load_dataset(
     """Load a built-in data set by name, or any supported data set by path.
 
     A path may be a card (``.yaml``) or a folder holding ``dataset.yaml``; a SubGNN folder
-    (``edge_list.txt`` + ``subgraphs.pth``); a TU folder (``<NAME>/<NAME>.txt``); a
+    (``edge_list.txt`` + ``subgraphs.pth``); a TU folder (``<NAME>/<NAME>.txt``, the
+    DGCNN format, or ``<NAME>_A.txt`` and its siblings, the TU Dortmund format); a
     Planetoid folder (``raw/ind.<name>.*`` or the raw files themselves); a WebKB CSV; a
     TwiBot-20 JSON file or a TwiBot-20/22 folder. Built-in names (case-insensitive, see
     :data:`DATASETS`) are read from their usual place under ``root``: ``planetoid/``,
@@ -141,6 +147,8 @@ def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphData
         if suffix == ".json":
             return load_twibot(p, **kwargs)
         if suffix == ".txt":
+            if find_tu_dortmund(p) is not None:  # NAME_A.txt and its siblings
+                return load_tu_dortmund(p, **kwargs)
             return load_tu(p, **kwargs)
         raise ValueError(
             f"Cannot tell the format of '{p}': pass a card (.yaml), a WebKB CSV (.csv), a "
@@ -152,6 +160,8 @@ def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphData
         return load_subgnn(p, **kwargs)
     if is_tu_folder(p):
         return load_tu(p, **kwargs)
+    if is_tu_dortmund_folder(p):
+        return load_tu_dortmund(p, **kwargs)
     planetoid = _planetoid_name(p)
     if planetoid is not None:
         return load_planetoid(p, planetoid, **kwargs)
