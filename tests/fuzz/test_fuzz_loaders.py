@@ -126,6 +126,39 @@ def test_tu_damaged_files(data: st.DataObject) -> None:
         _check_folder(folder)
 
 
+@cache
+def tu_dortmund_files() -> dict[str, bytes]:
+    """A small set in the TU Dortmund format: 12 graphs, node labels and attributes."""
+    edges, indicator, labels, tags, attributes = [], [], [], [], []
+    node = 0
+    for g in range(12):
+        n = 2 + g % 3
+        for i in range(n):
+            indicator.append(str(g + 1))
+            tags.append(str(i % 2))
+            attributes.append(f"{0.5 * i}, {g}")
+            if i:
+                edges += [f"{node + i}, {node + i + 1}", f"{node + i + 1}, {node + i}"]
+        node += n
+        labels.append("1" if g % 2 else "-1")
+    text = {"A": edges, "graph_indicator": indicator, "graph_labels": labels}
+    text |= {"node_labels": tags, "node_attributes": attributes}
+    return {f"T_{k}.txt": ("\n".join(v) + "\n").encode() for k, v in text.items()}
+
+
+@fuzz(25)
+@given(data=st.data())
+def test_tu_dortmund_damaged_files(data: st.DataObject) -> None:
+    originals = tu_dortmund_files()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "T"
+        folder.mkdir()
+        for name, content in originals.items():
+            (folder / name).write_bytes(content)
+        mutate_files(data.draw, folder, sorted(originals), originals)
+        _check_folder(folder)
+
+
 @st.composite
 def tu_text(draw: st.DrawFn) -> bytes:
     """A small valid TU file: the graph count, then per graph ``n label`` and its nodes."""
