@@ -9,6 +9,7 @@ as unzipped (``NAME/``) or as PyG keeps it (``NAME/raw/``).
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from pathlib import Path
@@ -79,7 +80,7 @@ def _numbers(path: Path, what: str, dtype: Any) -> np.ndarray:
     text = read_text(path, what)
     rows = 0
     width = None
-    for line in text.splitlines():
+    for line in io.StringIO(text):  # lazily: no list of millions of lines
         if line.strip():
             rows += 1
             if width is None:
