@@ -95,7 +95,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     )
     counts = result.trials
     print(
-        f"{result.task}: {counts['complete']} trials complete, {counts['pruned']} pruned, "
+        f"{result.task}: {counts['complete']} trial{'s' * (counts['complete'] != 1)} complete, "
+        f"{counts['pruned']} pruned, "
         f"{counts['failed']} failed; best {result.criterion} {result.best_value:.4f}"
     )
     confirmation = result.confirmation
@@ -125,7 +126,11 @@ def cmd_tune(args: argparse.Namespace) -> int:
             {"split": split, **{k: _mean_std(metrics[split], k) for k in columns}}
             for split in splits
         ]
-        print(f"retrained with {seeds} seeds (mean ± std):")
+        runs = len(metrics.get("runs") or [])
+        what = f"{seeds} seed{'s' * (seeds != 1)}"
+        if metrics.get("whole_graphs") and runs > seeds:  # TU: every seed trains each fold
+            what += f" × {runs // seeds} folds"
+        print(f"retrained with {what} (mean ± std):")
         print(format_table(rows, ["split", *columns]))
     else:  # unsupervised: the clustering metrics
         keys = ("nmi", "ari", "acc", "silhouette", "modularity")

@@ -152,3 +152,35 @@ def test_when_the_defaults_trial_scores_best_the_defaults_are_kept_unconfirmed(
     assert params == {k: OPTIONS["node"][k] for k in params}
     assert "the defaults' trial scored best: the defaults kept" in printed
     assert "\ndefaults: " in printed and "best against the defaults" not in printed
+
+
+def test_tune_on_a_tu_dortmund_folder_reports_its_folds(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """PyG's TUDataset files: a graph task on ten seeded folds, retrained once per fold."""
+    folder = tmp_path / "RINGS" / "raw"
+    folder.mkdir(parents=True)
+    edges, indicator, labels = [], [], []
+    node = 0
+    for g in range(20):  # 10 rings and 10 paths of 4-6 nodes
+        n = 4 + g % 3
+        for i in range(n):
+            indicator.append(str(g + 1))
+            j = (i + 1) % n
+            if j or g % 2 == 0:  # rings close, paths do not
+                a, b = node + i + 1, node + j + 1
+                edges += [f"{a}, {b}", f"{b}, {a}"]
+        node += n
+        labels.append(str(g % 2))
+    for part, lines in (("A", edges), ("graph_indicator", indicator), ("graph_labels", labels)):
+        (folder / f"RINGS_{part}.txt").write_text("\n".join(lines) + "\n")
+    space = tmp_path / "space.yaml"
+    space.write_text("epochs: 2\nhidden: 16\nlayers: 2\nbatch_size: 32\n")
+    out = tmp_path / "tuned"
+    args = ["tune", "--data", str(tmp_path / "RINGS"), "--trials", "1", "--space", str(space)]
+    assert main([*args, "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "subgraph: 1 trial complete, 0 pruned" in printed
+    assert "retrained with 1 seed × 10 folds (mean ± std):" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["runs"]) == 10 and metrics["whole_graphs"]
