@@ -402,9 +402,33 @@ def commands(datasets: Sequence[str], seeds: int, out: Path) -> None:
             _append(out, _command_row(name, seeds))
 
 
+def _generate(name: str, instance: int, folder: Path) -> str:
+    """Write instance ``instance`` of SubGNN task ``name`` into ``folder``; its shell line."""
+    import subprocess
+
+    subprocess.run(
+        ["mmgraph", "subgraph", "generate", "--task", name, "--seed", str(instance),
+         "--out", str(folder)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return f"mmgraph subgraph generate --task {name} --seed {instance} --out {name}"
+
+
+def _run(cmd: list[str], shown: str) -> tuple[Any, float]:
+    """Run ``cmd`` (shown as ``shown``): the finished process and its seconds; exit if it fails."""
+    import subprocess
+
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        print(proc.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"{shown}: exit {proc.returncode}")
+    return proc, seconds
+
+
 def _command_row(name: str, seeds: int, instance: int | None = None) -> dict[str, Any]:
     """Run the default command on ``name`` (generated with seed ``instance`` if given)."""
-    import subprocess
     import tempfile
 
     generated = name in GENERATED or instance is not None
@@ -433,21 +457,9 @@ def _command_row(name: str, seeds: int, instance: int | None = None) -> dict[str
             )
         elif generated:
             data = Path(tmp) / name
-            subprocess.run(
-                ["mmgraph", "subgraph", "generate", "--task", name, "--seed", str(instance),
-                 "--out", str(data)],
-                check=True, capture_output=True,
-            )  # fmt: skip
+            shown = f"{_generate(name, instance, data)}; {shown}"
             full[full.index(name)] = str(data)
-            shown = (
-                f"mmgraph subgraph generate --task {name} --seed {instance} --out {name}; {shown}"
-            )
-        started = time.perf_counter()
-        proc = subprocess.run(full, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        if proc.returncode != 0:
-            print(proc.stderr[-2000:], file=sys.stderr)
-            raise SystemExit(f"{shown}: exit {proc.returncode}")
+        proc, seconds = _run(full, shown)
         metrics = json.loads((run / "metrics.json").read_text())
     key = "accuracy" if node else "micro_f1"
     if name in GRAPH_DATA:
@@ -603,7 +615,6 @@ def baseline(datasets: Sequence[str], out: Path) -> None:
 # ------------------------------------------------------------------------- tuned
 def tuned(datasets: Sequence[str], budget: str, seeds: int, out: Path) -> None:
     """``mmgraph tune --data X --budget B --seeds K`` on each data set (its test scores)."""
-    import subprocess
     import tempfile
 
     done = {r["data"] for r in _rows(out)}
@@ -616,21 +627,11 @@ def tuned(datasets: Sequence[str], budget: str, seeds: int, out: Path) -> None:
             shown = f"mmgraph tune --data {name} --budget {budget} --seeds {k}"
             if name in GENERATED:
                 data = str(Path(tmp) / name)
-                subprocess.run(
-                    ["mmgraph", "subgraph", "generate", "--task", name, "--seed", "0",
-                     "--out", data],
-                    check=True, capture_output=True,
-                )  # fmt: skip
-                shown = f"mmgraph subgraph generate --task {name} --seed 0 --out {name}; {shown}"
+                shown = f"{_generate(name, 0, Path(data))}; {shown}"
             run = Path(tmp) / "tune"
             cmd = ["mmgraph", "tune", "--data", data, "--root", str(DATA_ROOT), "--budget",
                    budget, "--seeds", str(k), "--out", str(run), "--quiet"]  # fmt: skip
-            started = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            seconds = time.perf_counter() - started
-            if proc.returncode != 0:
-                print(proc.stderr[-2000:], file=sys.stderr)
-                raise SystemExit(f"{shown}: exit {proc.returncode}")
+            _, seconds = _run(cmd, shown)
             metrics = json.loads((run / "metrics.json").read_text())
             summary = json.loads((run / "tune.json").read_text())
         key = "accuracy" if name in NODE_DATA or name in GRAPH_DATA else "micro_f1"

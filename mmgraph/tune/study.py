@@ -179,7 +179,7 @@ def _objective(
 
         def report(step: int, value: float) -> None:
             nonlocal first
-            if first:
+            if first and stop is not None:
                 first = False  # one estimate, from the first fold
                 _warn_if_first_trial_overruns(started, step, folds, stop)
             trial.report(value, step)
@@ -204,19 +204,14 @@ def _objective(
     return objective
 
 
-def _warn_if_first_trial_overruns(
-    started: float, step: int, folds: int, stop: float | None
-) -> None:
+def _warn_if_first_trial_overruns(started: float, step: int, folds: int, stop: float) -> None:
     """Warn when the first trial (``step + 1`` of ``folds`` folds done) will end past ``stop``.
 
     It runs to its end whatever the budget (a search needs one complete trial), so the
     search would try nothing else: the warning gives the trial's estimated length and a
     budget that leaves room for a few more trials and the confirmation.
     """
-    if stop is None:
-        return
-    now = time.time()
-    total = (now - started) * folds / (step + 1)
+    total = (time.time() - started) * folds / (step + 1)
     if started + total <= stop:
         return
     minutes = total / 60

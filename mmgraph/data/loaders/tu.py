@@ -175,9 +175,7 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
             f"{lines[pos].strip()[:50]!r}): the first line gives the number of graphs; fix it"
         )
 
-    vocab = [str(t) for t in sorted(set(tags))]
-    code = {t: i + 1 for i, t in enumerate(sorted(set(tags)))}
-    kwargs: dict[str, Any] = {}
+    numeric = None
     dims = {len(f) for f in features}
     if dims != {0}:
         if len(dims) != 1:
@@ -185,21 +183,56 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
                 f"Node feature counts differ between nodes in '{path}' ({sorted(dims)}): every "
                 "node needs the same number of features"
             )
-        kwargs["numeric"] = torch.tensor(features, dtype=torch.float)
-        kwargs["numeric_names"] = [f"feature_{i}" for i in range(dims.pop())]
+        numeric = torch.tensor(features, dtype=torch.float)
     edge_index = torch.tensor([src, dst], dtype=torch.long).view(2, -1)
-    edge_index, _, _ = make_undirected(edge_index, offset)
+    return whole_graph_dataset(
+        name,
+        edge_index,
+        tags,
+        node_ids,
+        node_sets,
+        labels,
+        _read_folds(path.parent / FOLD_FOLDER, num_graphs),
+        numeric=numeric,
+        numeric_prefix="feature",
+    )
+
+
+def whole_graph_dataset(
+    name: str,
+    edge_index: Tensor,
+    tags: list[int],
+    node_ids: list[str],
+    node_sets: list[Tensor],
+    labels: list[str],
+    folds: list[tuple[Tensor, Tensor]] | None,
+    numeric: Tensor | None = None,
+    numeric_prefix: str = "feature",
+) -> SubgraphDataset:
+    """The graphs of a TU set as one disjoint union (both TU formats end here).
+
+    ``tags`` (one int a node) become the categorical column ``tag`` (vocabulary: the
+    sorted values), ``numeric`` (``[N, F]``) the numeric modality (``<prefix>_<i>``), the
+    edges are symmetrised, and ``node_sets[i]`` with ``labels[i]`` is graph ``i``.
+    """
+    num_nodes = len(tags)
+    values = sorted(set(tags))
+    code = {t: i + 1 for i, t in enumerate(values)}
+    kwargs: dict[str, Any] = {}
+    if numeric is not None:
+        kwargs["numeric"] = numeric
+        kwargs["numeric_names"] = [f"{numeric_prefix}_{i}" for i in range(numeric.size(1))]
+    edge_index, _, _ = make_undirected(edge_index, num_nodes)
     graph = MultimodalGraph(
         edge_index,
-        num_nodes=offset,
-        categorical=torch.tensor([[code[t]] for t in tags], dtype=torch.long).view(-1, 1),
+        num_nodes=num_nodes,
+        categorical=torch.tensor([code[t] for t in tags], dtype=torch.long).view(-1, 1),
         categorical_names=["tag"],
-        categorical_vocabs=[vocab],
+        categorical_vocabs=[[str(t) for t in values]],
         node_id=node_ids,
         name=name,
         **kwargs,
     )
-    folds = _read_folds(path.parent / FOLD_FOLDER, num_graphs)
     return SubgraphDataset.from_lists(
         graph,
         node_sets,

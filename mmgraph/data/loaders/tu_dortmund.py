@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from mmgraph.data.edges import make_undirected
-from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.loaders._common import as_path
-from mmgraph.data.subgraphs import SubgraphDataset, sort_labels
+from mmgraph.data.loaders.tu import whole_graph_dataset
+from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError, read_text
 
 log = logging.getLogger(__name__)
@@ -217,7 +216,6 @@ def load_tu_dortmund(root: str | Path, folds: int = FOLDS) -> SubgraphDataset:
     local = np.arange(num_nodes) - starts[indicator[order] - 1]
     node_ids = [f"{g - 1}:{i}" for g, i in zip(indicator[order].tolist(), local.tolist())]
 
-    kwargs: dict[str, Any] = {}
     if file("node_labels").is_file():
         tags = _numbers(file("node_labels"), "one label a node", int)
         if tags.shape[0] != num_nodes:
@@ -227,38 +225,24 @@ def load_tu_dortmund(root: str | Path, folds: int = FOLDS) -> SubgraphDataset:
         tags = tags[order, 0]
     else:
         tags = np.zeros(num_nodes, dtype=np.int64)
-    values = sorted(set(tags.tolist()))
-    code = {t: i + 1 for i, t in enumerate(values)}
+    numeric = None
     if file("node_attributes").is_file():
         attributes = _numbers(file("node_attributes"), "the attributes of a node", float)
         if attributes.shape[0] != num_nodes:
             raise InputError(
                 f"'{file('node_attributes')}' has {attributes.shape[0]} lines for {num_nodes} nodes"
             )
-        kwargs["numeric"] = torch.tensor(attributes[order], dtype=torch.float)
-        kwargs["numeric_names"] = [f"attribute_{i}" for i in range(attributes.shape[1])]
-
-    edge_index = torch.from_numpy(new_id[edges].T.copy())
-    edge_index, _, _ = make_undirected(edge_index, num_nodes)
-    graph = MultimodalGraph(
-        edge_index,
-        num_nodes=num_nodes,
-        categorical=torch.tensor([code[t] for t in tags.tolist()], dtype=torch.long).view(-1, 1),
-        categorical_names=["tag"],
-        categorical_vocabs=[[str(t) for t in values]],
-        node_id=node_ids,
-        name=name,
-        **kwargs,
-    )
-    node_sets = [torch.arange(s, s + n) for s, n in zip(starts.tolist(), sizes.tolist())]
-    return SubgraphDataset.from_lists(
-        graph,
-        node_sets,
+        numeric = torch.tensor(attributes[order], dtype=torch.float)
+    return whole_graph_dataset(
+        name,
+        torch.from_numpy(new_id[edges].T.copy()),
+        tags.tolist(),
+        node_ids,
+        [torch.arange(s, s + n) for s, n in zip(starts.tolist(), sizes.tolist())],
         labels_raw,
-        class_names=sort_labels(labels_raw),
-        folds=_stratified_folds(labels_raw, folds, name),
-        whole_graphs=True,
-        name=name,
+        _stratified_folds(labels_raw, folds, name),
+        numeric=numeric,
+        numeric_prefix="attribute",
     )
 
 
