@@ -11,6 +11,7 @@ back, so a tuned configuration reruns with the command line unchanged.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +22,8 @@ from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES, lookup
+
+log = logging.getLogger(__name__)
 
 TASKS: tuple[str, ...] = ("node", "subgraph", "unsupervised")
 """The tasks :func:`mmgraph.tune.tune` searches."""
@@ -186,6 +189,73 @@ inner validation of all four TU sets (a tie in average rank, 1.5 each, broken by
 validation loss; with the sum ENZYMES did not fit its own training graphs), and so was
 dropout 0 (average rank 1.88 against 2.12 for dropout 0.5 and 2.00 for hidden 64 without
 dropout)."""
+
+WHOLE_GRAPH_WORK = 42_000_000
+"""How much work one fold of a whole-graph run may do under the default epochs: epochs times
+:func:`whole_graph_epoch_work`. Set so that IMDB-MULTI, the largest set the defaults were
+chosen on (138,228 units an epoch), keeps its 300 epochs; a larger set trains fewer epochs
+for about as long (on one core 13-18 minutes for the 10 folds), not longer. ``--epochs``
+overrides."""
+
+WHOLE_GRAPH_EDGE_COST = 0.125
+WHOLE_GRAPH_BATCH_COST = 2_000
+"""What an edge and a batch cost against a node in :func:`whole_graph_epoch_work`: a
+least-squares fit of epoch times of the default model (4 GIN layers of width 32, batches of
+32 graphs, one thread) on the four shared TU sets and three generated ones of 73k-332k nodes
+and 0.25-2.4 M edges (``python benchmarks/graph_epochs.py``): about 0.125 of a node's time
+an edge, 1,500-2,400 nodes' time a batch."""
+
+WHOLE_GRAPH_MIN_EPOCHS = 10
+"""The fewest epochs the cap leaves (a set so large that even these take long)."""
+
+
+def whole_graph_epoch_work(
+    num_graphs: int, num_nodes: int, num_edges: int, batch_size: int | None = 32
+) -> float:
+    """The work of one epoch over whole graphs, in units of a node's time.
+
+    ``num_graphs`` graphs of ``num_nodes`` nodes and ``num_edges`` directed edges in all, in
+    batches of ``batch_size`` graphs (:obj:`None`: one batch): the nodes, plus
+    :data:`WHOLE_GRAPH_EDGE_COST` per edge and :data:`WHOLE_GRAPH_BATCH_COST` per batch.
+    """
+    batches = 1 if not batch_size else -(-int(num_graphs) // int(batch_size))
+    return (
+        float(num_nodes)
+        + WHOLE_GRAPH_EDGE_COST * float(num_edges)
+        + WHOLE_GRAPH_BATCH_COST * batches
+    )
+
+
+def whole_graph_epochs(
+    num_graphs: int,
+    num_nodes: int,
+    num_edges: int,
+    batch_size: int | None = WHOLE_GRAPH_DEFAULTS["batch_size"],
+    epochs: int = WHOLE_GRAPH_DEFAULTS["epochs"],
+    lr_step_size: int | None = WHOLE_GRAPH_DEFAULTS["lr_step_size"],
+) -> tuple[int, int | None]:
+    """The default epochs and learning-rate step of whole graphs of this size.
+
+    ``epochs``, or fewer (at least :data:`WHOLE_GRAPH_MIN_EPOCHS`) where ``epochs`` epochs
+    would do more than :data:`WHOLE_GRAPH_WORK`; the step shrinks with them, so the
+    learning rate is halved as many times. The four TU sets the defaults were chosen on
+    (MUTAG, PTC, ENZYMES, IMDB-MULTI) keep 300 epochs and a step of 50.
+
+    Example:
+        >>> whole_graph_epochs(188, 3_371, 7_442)  # MUTAG
+        (300, 50)
+        >>> whole_graph_epochs(4_110, 122_203, 247_038)  # a set of NCI1's size
+        (102, 17)
+    """
+    work = whole_graph_epoch_work(num_graphs, num_nodes, num_edges, batch_size)
+    if work <= 0 or epochs * work <= WHOLE_GRAPH_WORK:
+        return epochs, lr_step_size
+    capped = max(WHOLE_GRAPH_MIN_EPOCHS, int(WHOLE_GRAPH_WORK // work))
+    if capped >= epochs:
+        return epochs, lr_step_size
+    step = None if lr_step_size is None else max(1, round(lr_step_size * capped / epochs))
+    return capped, step
+
 
 NODE_OPTIMIZERS = ("adam", "adamw")
 """The optimizers of ``mmgraph train --optimizer`` (the first is the default)."""
@@ -458,16 +528,45 @@ class SubgraphRun:
 
 
 def subgraph_run(
-    options: Mapping[str, Any], progress: bool = False, whole_graphs: bool = False
+    options: Mapping[str, Any],
+    progress: bool = False,
+    whole_graphs: bool = False,
+    dataset: Any | None = None,
 ) -> SubgraphRun:
     """What ``mmgraph subgraph train`` with these options runs.
 
     ``whole_graphs``: the data are whole graphs (TU), whose defaults are
-    :data:`WHOLE_GRAPH_DEFAULTS` for the options not in ``options``.
+    :data:`WHOLE_GRAPH_DEFAULTS` for the options not in ``options``. ``dataset``: those
+    graphs (a :class:`~mmgraph.data.SubgraphDataset`); without ``epochs`` in ``options``,
+    its size caps the epochs (and their learning-rate step) as :func:`whole_graph_epochs`
+    says.
     """
     from mmgraph.tasks.subgraph import GLASS_ON_WHOLE_GRAPHS, SubgraphConfig
 
-    o = resolve("subgraph", {**(WHOLE_GRAPH_DEFAULTS if whole_graphs else {}), **options})
+    defaults = dict(WHOLE_GRAPH_DEFAULTS) if whole_graphs else {}
+    if whole_graphs and dataset is not None and "epochs" not in options:
+        graph = dataset.graph
+        epochs, step = whole_graph_epochs(
+            len(dataset),
+            int(graph.num_nodes or 0),
+            int(graph.edge_index.size(1)),
+            batch_size=options.get("batch_size", defaults["batch_size"]),
+            lr_step_size=options.get("lr_step_size", defaults["lr_step_size"]),
+        )
+        if epochs < defaults["epochs"]:
+            log.info(
+                "%s: %d epochs rather than %d (a large set: %d nodes, %d edges; give "
+                "--epochs to choose)",
+                getattr(dataset, "name", "the data"),
+                epochs,
+                defaults["epochs"],
+                int(graph.num_nodes or 0),
+                int(graph.edge_index.size(1)),
+            )
+        defaults["epochs"] = epochs
+        if "lr_step_size" not in options:
+            defaults["lr_step_size"] = step
+    o = resolve("subgraph", {**defaults, **options})
     if whole_graphs and o["method"] == "glass":  # before the pool's defaults are checked
         raise InputError(GLASS_ON_WHOLE_GRAPHS)
     config = SubgraphConfig(

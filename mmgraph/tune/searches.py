@@ -278,7 +278,9 @@ class SubgraphSearch(TaskSearch):
 
     def criterion(self, options: Mapping[str, Any]) -> str:
         """What the search maximises."""
-        run = subgraph_run(self._with_data(options), whole_graphs=self.whole_graphs)
+        run = subgraph_run(
+            self._with_data(options), whole_graphs=self.whole_graphs, dataset=self.data
+        )
         monitor = run.train.monitor
         what = f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
         if len(self.fold_data) > 1:
@@ -295,7 +297,9 @@ class SubgraphSearch(TaskSearch):
         """
         from mmgraph.tasks.subgraph import train_subgraph_model
 
-        run = subgraph_run(self._with_data(options), whole_graphs=self.whole_graphs)
+        run = subgraph_run(
+            self._with_data(options), whole_graphs=self.whole_graphs, dataset=self.data
+        )
         monitor = run.train.monitor
         scores = []
         for k, data in enumerate(self.fold_data):
@@ -329,6 +333,7 @@ class SubgraphSearch(TaskSearch):
             self._with_data({**options, **self.best_options({}, seeds)}),
             progress,
             whole_graphs=self.whole_graphs,
+            dataset=self.data,
         )
         dataset = load_subgraph_dataset(self.source, root=self.root)
         return run_subgraph_task(

@@ -97,3 +97,71 @@ def test_whole_graphs_start_from_their_own_defaults(
     assert train["lr_step_size"] == WHOLE_GRAPH_DEFAULTS["lr_step_size"]
     assert OPTIONS["subgraph"]["method"] == "glass"  # subgraphs keep GLASS
     assert "pool on" in capsys.readouterr().out
+
+
+def test_the_tu_sets_keep_their_epochs_and_large_sets_train_fewer(shared_data: Path) -> None:
+    from mmgraph.tasks.subgraph import load_subgraph_dataset
+    from mmgraph.tune.options import (
+        WHOLE_GRAPH_DEFAULTS,
+        WHOLE_GRAPH_MIN_EPOCHS,
+        WHOLE_GRAPH_WORK,
+        subgraph_run,
+        whole_graph_epoch_work,
+        whole_graph_epochs,
+    )
+
+    default = (WHOLE_GRAPH_DEFAULTS["epochs"], WHOLE_GRAPH_DEFAULTS["lr_step_size"])
+    assert default == (300, 50)
+    # The four sets the defaults were chosen on keep them (IMDB-MULTI is the largest).
+    for name in ("mutag", "ptc", "enzymes", "imdb-multi"):
+        data = load_subgraph_dataset(name, root=shared_data)
+        run = subgraph_run({"data": name}, whole_graphs=True, dataset=data)
+        assert (run.train.epochs, run.train.lr_step_size) == default, name
+    # A set of NCI1's size trains fewer epochs, within the work of a fold, and halves the
+    # learning rate as often (6 times in 300 epochs: about every sixth of its epochs).
+    nci1 = (4_110, 122_203, 247_038)
+    epochs, step = whole_graph_epochs(*nci1)
+    assert epochs < 300 and epochs * whole_graph_epoch_work(*nci1) <= WHOLE_GRAPH_WORK
+    assert (epochs + 1) * whole_graph_epoch_work(*nci1) > WHOLE_GRAPH_WORK
+    assert step is not None and abs(epochs / step - 6) < 0.5
+    # Bigger batches cost less an epoch: more epochs fit.
+    assert whole_graph_epochs(*nci1, batch_size=128)[0] > epochs
+    # COLLAB's size: no fewer than the floor; no step stays no step.
+    assert whole_graph_epochs(5_000, 372_474, 24_574_456)[0] == WHOLE_GRAPH_MIN_EPOCHS + 1
+    assert whole_graph_epochs(1, 10**9, 0, lr_step_size=None) == (WHOLE_GRAPH_MIN_EPOCHS, None)
+    assert whole_graph_epochs(0, 0, 0) == default
+
+
+def test_a_large_tu_set_says_it_trains_fewer_epochs_and_flags_win(
+    shared_data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mmgraph.tune import options
+
+    # MUTAG made "large": a cap of three of its epochs, raised to the floor of ten.
+    work = options.whole_graph_epoch_work(188, 3371, 7442)
+    monkeypatch.setattr(options, "WHOLE_GRAPH_WORK", 3 * work)
+    common = ["subgraph", "train", "--data", "mutag", "--root", str(shared_data)]
+    common += ["--hidden", "4", "--layers", "1", "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "a")]) == 0
+    printed = capsys.readouterr().out
+    assert "MUTAG: 10 epochs a fold rather than 300, learning rate halved every 2 " in printed
+    assert "(a large set: 3,371 nodes, 7,442 edges); --epochs sets them" in printed
+    train = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())["train"]
+    assert (train["epochs"], train["lr_step_size"]) == (10, 2)
+    # Given epochs are kept, and so is a given step with the capped epochs.
+    assert main([*common, "--epochs", "2", "--out", str(tmp_path / "b")]) == 0
+    assert "rather than" not in capsys.readouterr().out
+    train = yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())["train"]
+    assert (train["epochs"], train["lr_step_size"]) == (2, 50)
+    assert main([*common, "--lr-step-size", "7", "--out", str(tmp_path / "c")]) == 0
+    train = yaml.safe_load((tmp_path / "c" / "config.yaml").read_text())["train"]
+    assert (train["epochs"], train["lr_step_size"]) == (10, 7)
+    # The run's config.yaml reproduces the run.
+    again = ["subgraph", "train", "--config", str(tmp_path / "a" / "config.yaml"), "--quiet"]
+    assert main([*again, "--out", str(tmp_path / "d")]) == 0
+    first = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    second = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    assert first["test"] == second["test"]

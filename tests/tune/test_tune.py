@@ -659,3 +659,28 @@ def test_fold_searches_prune_from_the_third_fold() -> None:
     for step in range(12):
         worse.report(0.5, step)
     assert not worse.should_prune()
+
+
+def test_a_tu_search_trains_the_epochs_of_the_default_command(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large set's trials train the capped epochs that ``subgraph train`` would."""
+    from mmgraph.tasks import subgraph as tasks_subgraph
+    from mmgraph.tune import options
+
+    tu = searches.SubgraphSearch("mutag", root=str(shared_data))
+    work = options.whole_graph_epoch_work(len(tu.data), 3371, 7442, batch_size=64)
+    monkeypatch.setattr(options, "WHOLE_GRAPH_WORK", 20 * work)
+    trained: list[tuple[int, int | None]] = []
+
+    def fake_train(data: Any, config: Any, train: Any, *args: Any, **kwargs: Any) -> Any:
+        trained.append((train.epochs, train.lr_step_size))
+        metrics = {"val": {"loss": 0.5, "accuracy": 0.5}}
+        return tasks_subgraph.SubgraphResult(metrics, torch.zeros(1, 1), [])
+
+    monkeypatch.setattr(tasks_subgraph, "train_subgraph_model", fake_train)
+    tu.trial_scores({"batch_size": 64}, lambda step, value: None)
+    assert set(trained) == {(20, 3)} and len(trained) == 10  # 20 of 300 epochs, step 50/15
+    trained.clear()
+    tu.trial_scores({"batch_size": 64, "epochs": 7}, lambda step, value: None)
+    assert set(trained) == {(7, 50)}  # a space that sets the epochs keeps them
