@@ -192,6 +192,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mmgraph.tasks.subgraph import (
         EMBEDDINGS,
         METRICS,
+        check_method_options,
         load_subgraph_dataset,
         run_subgraph_task,
     )
@@ -201,12 +202,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mmgraph.cli.config import explicit_options
     from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS, subgraph_run
 
+    flags = explicit_options(args.parser, args.argv)
     dataset = load_subgraph_dataset(args.data, root=args.root)
     whole = bool(dataset.whole_graphs)
     # Whole graphs have defaults of their own: the options not given keep them.
     explicit: set[str] = set()
     if whole:
-        explicit = explicit_options(args.parser, args.argv) | getattr(args, "config_keys", set())
+        explicit = flags | getattr(args, "config_keys", set())
     given = {
         k: v
         for k, v in vars(args).items()
@@ -214,6 +216,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         and (not whole or k not in WHOLE_GRAPH_DEFAULTS or k in explicit)
     }
     run = subgraph_run(given, progress=not args.quiet, whole_graphs=whole, dataset=dataset)
+    # Flags the method would ignore are refused (a config file's keys are not: a run
+    # folder's config.yaml holds every option of every method).
+    check_method_options(run.config.method, flags)
     if whole and "epochs" not in given and run.train.epochs < WHOLE_GRAPH_DEFAULTS["epochs"]:
         print(
             f"{dataset.name}: {run.train.epochs} epochs a fold rather than "

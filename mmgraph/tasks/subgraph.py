@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,50 @@ class SubgraphConfig(ConfigBase):
         if self.aggregator != AUTO:
             return self.aggregator
         return "sum" if self.method == "glass" else "mean"
+
+
+_LAYERED = ("glass", "pool")
+METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
+    "z_ratio": ("glass",),
+    "split_messages": ("glass",),
+    **dict.fromkeys(("tokens", "sub2vec_mode", "walk_length", "walks_per_node"), ("sub2vec",)),
+    **dict.fromkeys(
+        (
+            "node_input",
+            "layers",
+            "pool",
+            "aggregator",
+            "dropout",
+            "jk",
+            "head_layers",
+            "head_dropout",
+            "norm",
+            "batch_size",
+        ),
+        _LAYERED,
+    ),
+}
+"""The options of ``mmgraph subgraph train`` that only some methods read, and which."""
+
+
+def check_method_options(method: str, given: Iterable[str]) -> None:
+    """Refuse options given for ``method`` that it would ignore (:data:`METHOD_OPTIONS`).
+
+    ``given``: the option names a user set (on the command line); an option that the
+    method does not read would otherwise change nothing, silently.
+    """
+    ignored = sorted(k for k in given if method not in METHOD_OPTIONS.get(k, (method,)))
+    if ignored:
+        flags = ["--" + k.replace("_", "-") for k in ignored]
+        readers = "; ".join(
+            f"{flag}: --method {' or '.join(METHOD_OPTIONS[k])}"
+            for flag, k in zip(flags, ignored, strict=True)
+        )
+        raise InputError(
+            f"The {method!r} method does not read {', '.join(flags)}, which would change "
+            f"nothing: drop {'it' if len(flags) == 1 else 'them'} or choose a method that "
+            f"reads {'it' if len(flags) == 1 else 'them'} ({readers})"
+        )
 
 
 GLASS_ON_WHOLE_GRAPHS = (

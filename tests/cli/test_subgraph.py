@@ -165,3 +165,43 @@ def test_a_large_tu_set_says_it_trains_fewer_epochs_and_flags_win(
     first = json.loads((tmp_path / "a" / "metrics.json").read_text())
     second = json.loads((tmp_path / "d" / "metrics.json").read_text())
     assert first["test"] == second["test"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--z-ratio", "0.5"], "'pool' method does not read --z-ratio, which would change"),
+        (["--tokens", "node", "--walk-length", "5"], "(--tokens: --method sub2vec; --walk-"),
+        (["--method", "sub2vec", "--pool", "sum"], "--pool: --method glass or pool)"),
+        (["--method", "sub2vec", "--batch-size", "8", "--norm", "none"], "--batch-size, --norm,"),
+    ],
+)
+def test_flags_the_method_would_ignore_are_refused(
+    flags: list[str], message: str, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    common = ["subgraph", "train", "--data", "mutag", "--root", str(shared_data), "--quiet"]
+    assert main([*common, *flags, "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "mmgraph subgraph train: error:" in err and message in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_flags_the_method_reads_are_taken(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from mmgraph.tasks.subgraph import METHOD_OPTIONS, check_method_options
+
+    for option, methods in METHOD_OPTIONS.items():
+        for method in methods:
+            check_method_options(method, [option, "epochs", "lr", "seed"])
+    folder = tmp_path / "density"
+    code = main(
+        ["subgraph", "generate", "--task", "density", "--nodes", "120", "--subgraphs", "30"]
+        + ["--out", str(folder)]
+    )
+    assert code == 0
+    code = main(
+        ["subgraph", "train", "--data", str(folder), "--method", "sub2vec", "--walk-length", "4"]
+        + ["--tokens", "node", "--epochs", "1", "--quiet", "--out", str(tmp_path / "s2v")]
+    )
+    assert code == 0, capsys.readouterr().err
+    doc = yaml.safe_load((tmp_path / "s2v" / "config.yaml").read_text())
+    assert (doc["subgraph"]["walk_length"], doc["subgraph"]["tokens"]) == (4, "node")
