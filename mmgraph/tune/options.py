@@ -43,6 +43,9 @@ _FEATURES: dict[str, Any] = {
     "cache_dir": None,
 }
 
+_LR_GAMMA = 0.5
+"""The default ``--lr-gamma`` of every supervised command."""
+
 _MODEL: dict[str, Any] = {
     "aggregator": "auto",
     "fusion": "concat",
@@ -83,7 +86,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         # GCN's recipe (L2 added to the gradient), chosen across the node data sets
         "optimizer": "adam",
         "lr_step_size": None,
-        "lr_gamma": 0.5,
+        "lr_gamma": _LR_GAMMA,
         "patience": 50,
         "monitor": "macro_f1",
         "no_class_weights": False,
@@ -121,7 +124,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "lr": 0.005,
         "weight_decay": 0.0,
         "lr_step_size": None,
-        "lr_gamma": 0.5,
+        "lr_gamma": _LR_GAMMA,
         "patience": None,
         "monitor": "loss",
         "batch_size": 16,
@@ -442,6 +445,20 @@ def part_options(options: Mapping[str, Any]) -> dict[str, Any]:
             coordination_weight=options["coordination_weight"],
             coordination_dim=options["coordination_dim"],
         )
+    else:
+        given = [
+            k
+            for k in ("coordination_weight", "coordination_dim")
+            if k in options and options[k] != _MODEL.get(k)
+        ]
+        if given:
+            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            one = len(given) == 1
+            raise InputError(
+                f"{flags} {'sets' if one else 'set'} the coordination loss, and none is "
+                f"chosen: {'it' if one else 'they'} would change nothing. Add --coordination "
+                f"NAME (one of {sorted(COORDINATION_LOSSES)}) or drop {'it' if one else 'them'}"
+            )
     return out
 
 
@@ -480,6 +497,12 @@ def _train_config(o: Mapping[str, Any], progress: bool, **extra: Any) -> Any:
     """The ``TrainConfig`` of the training options supervised tasks share, plus ``extra``."""
     from mmgraph.train import TrainConfig
 
+    if o["lr_step_size"] is None and o["lr_gamma"] != _LR_GAMMA:
+        raise InputError(
+            f"--lr-gamma {o['lr_gamma']} multiplies the learning rate every --lr-step-size "
+            "epochs, and no step is given, so it would change nothing: add --lr-step-size "
+            "EPOCHS or drop --lr-gamma"
+        )
     return TrainConfig(
         epochs=o["epochs"],
         lr=o["lr"],

@@ -345,3 +345,35 @@ def test_train_with_translation_fusion(card: Path, tmp_path: Path, capsys) -> No
     )
     assert main([*small, "--fusion", "translation", "--source", "audio"]) == 2
     assert "invalid choice: 'audio'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--coordination-weight", "0.5"], "--coordination-weight sets the coordination loss"),
+        (["--coordination-dim", "8", "--coordination-weight", "1"], "drop them"),
+        (["--lr-gamma", "0.3"], "--lr-gamma 0.3 multiplies the learning rate every"),
+    ],
+)
+def test_flags_that_would_change_nothing_are_refused(
+    flags: list[str], message: str, card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = ["train", "--data", str(card), "--epochs", "1", "--quiet", *flags]
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "mmgraph train: error:" in err and message in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_same_flags_are_taken_with_what_they_set(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import yaml
+
+    argv = ["train", "--data", str(card), "--epochs", "2", "--quiet", "--hidden", "8"]
+    argv += ["--coordination", "cosine", "--coordination-weight", "0.5", "--lr-gamma", "0.3"]
+    argv += ["--lr-step-size", "1", "--out", str(tmp_path / "run")]
+    assert main(argv) == 0, capsys.readouterr().err
+    doc = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert doc["model"]["coordination_weight"] == 0.5
+    assert (doc["train"]["lr_step_size"], doc["train"]["lr_gamma"]) == (1, 0.3)
