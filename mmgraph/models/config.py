@@ -12,6 +12,7 @@ from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
 from mmgraph.encoders.sequence import SEQUENCE_ENCODERS
+from mmgraph.errors import InputError
 from mmgraph.models.auto import AUTO, DESIGN_OPTIONS, resolve_auto
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES
@@ -325,6 +326,13 @@ class ModelConfig(ConfigBase):
                     f"The graph has no features for modalities {missing} (it has {available}); "
                     "featurize it with an encoder for them or drop them"
                 )
+        encoder = overrides.get("sequence_encoder", cls.sequence_encoder)
+        if encoder != cls.sequence_encoder and "sequence" not in values["modalities"]:
+            raise InputError(
+                f"sequence_encoder={encoder!r} encodes the 'sequence' modality, and the model "
+                f"has none (its modalities: {list(values['modalities'])}): it would change "
+                "nothing. Drop --sequence-encoder, or give the graph sequences"
+            )
         return cls(**resolve_auto(graph, values))
 
 

@@ -58,3 +58,9 @@ def test_a_sequence_encoder_and_the_refusals(
     refused = [*args, "--overwrite", "--fusion", "mvlstm", "--modalities", "text", "attributes"]
     assert main(refused) == 2
     assert "has no 'sequence' modality" in capsys.readouterr().err
+    # A sequence encoder for a model without the sequence modality would change nothing.
+    ignored = [*args, "--overwrite", "--sequence-encoder", "lstm", "--modalities", "text"]
+    assert main(ignored) == 2
+    err = capsys.readouterr().err
+    assert "sequence_encoder='lstm' encodes the 'sequence' modality" in err
+    assert "its modalities: ['text']" in err and "Drop --sequence-encoder" in err
