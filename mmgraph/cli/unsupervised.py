@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from mmgraph.cli.common import (
@@ -19,6 +20,7 @@ from mmgraph.cli.common import (
     positive_float,
     positive_int,
 )
+from mmgraph.errors import InputError
 from mmgraph.sampling.negatives import NEGATIVE_DISTRIBUTIONS
 from mmgraph.sampling.options import GNN_WALKS, SHALLOW_WALKS
 
@@ -157,6 +159,46 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_cluster)
 
 
+_EMBED_ALWAYS = frozenset(
+    {"run", "out", "overwrite", "data", "root", "config", "objective", "quiet", "debug", "verbose"}
+)
+_NODE2VEC = frozenset(
+    {
+        "encoder",
+        "walk_length",
+        "context_size",
+        "walks_per_node",
+        "negatives",
+        "negative_distribution",
+        "p",
+        "q",
+        "epochs",
+        "lr",
+        "seed",
+    }
+)
+_SHALLOW_ONLY = frozenset({"dim", "batch_size"})
+"""The options of ``mmgraph embed`` each way of embedding reads: every one (``_EMBED_ALWAYS``),
+node2vec with either encoder, and the shallow tables alone; the GNN encoder reads the rest
+(its model, features and cosine scores)."""
+
+
+def _refuse_unread(args: argparse.Namespace, read: Callable[[str], bool], what: str) -> None:
+    """Refuse the flags given on the command line that ``what`` would not read."""
+    from mmgraph.cli.config import explicit_options
+
+    own = {a.dest for a in args.parser._actions if a.option_strings and a.dest != "help"}
+    given = explicit_options(args.parser, args.argv) & own
+    unread = sorted(k for k in given if not read(k))
+    if unread:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unread)
+        one = len(unread) == 1
+        raise InputError(
+            f"{what} does not read {flags}, which would change nothing: drop "
+            f"{'it' if one else 'them'}"
+        )
+
+
 def cmd_embed(args: argparse.Namespace) -> int:
     """``mmgraph embed``."""
     if args.objective is None and args.run is None and args.data:
@@ -167,6 +209,9 @@ def cmd_embed(args: argparse.Namespace) -> int:
                 "`mmgraph embed` needs --run (a trained run folder) or --data (embeddings "
                 "learnt with node2vec)"
             )
+        _refuse_unread(
+            args, lambda k: k in _EMBED_ALWAYS, "`embed --run` (the run's own trained model)"
+        )
         from mmgraph.tasks import embed_run
 
         data = data_spec(args) if args.data else None
@@ -181,6 +226,20 @@ def cmd_embed(args: argparse.Namespace) -> int:
         raise ValueError("`mmgraph embed --objective node2vec` needs --data")
     if args.save_run is not None and args.encoder != "gnn":
         raise ValueError("--save-run keeps a trained GNN: use it with --encoder gnn")
+    if args.encoder == "shallow":
+        _refuse_unread(
+            args,
+            lambda k: k in _EMBED_ALWAYS | _NODE2VEC | _SHALLOW_ONLY,
+            "node2vec with the shallow encoder (a table of node vectors; --encoder gnn "
+            "reads the model, feature and score flags)",
+        )
+    else:
+        _refuse_unread(
+            args,
+            lambda k: k not in _SHALLOW_ONLY,
+            "node2vec with the GNN encoder (its size is --hidden; --batch-size is the "
+            "shallow encoder's)",
+        )
     from mmgraph.tasks.unsupervised import node2vec_embeddings
 
     if (

@@ -206,3 +206,39 @@ def test_embed_gnn_reads_the_coordination_and_fusion_flags(
     assert "Options of --fusion translation given with fusion 'concat'" in capsys.readouterr().err
     assert main([*args, "--mvlstm-topology", "coupled", "--out", out]) == 2
     assert "Options of --fusion mvlstm given with fusion 'concat'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--hidden", "8"], "node2vec with the shallow encoder (a table of node vectors"),
+        (["--temperature", "0.5", "--dot"], "does not read --dot, --temperature, which would"),
+        (["--text-encoder", "hashing"], "does not read --text-encoder, which would change"),
+        (["--encoder", "gnn", "--dim", "8"], "node2vec with the GNN encoder (its size is --hidden"),
+        (["--encoder", "gnn", "--batch-size", "8"], "does not read --batch-size"),
+    ],
+)
+def test_embed_refuses_flags_its_encoder_would_not_read(
+    flags: list[str], message: str, card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "e.npy"
+    argv = ["embed", "--data", str(card), "--epochs", "1", "--quiet", *flags, "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "mmgraph embed: error:" in err and message in err
+    assert not out.exists()
+
+
+def test_embed_with_a_run_refuses_node2vec_flags(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    run = tmp_path / "run"
+    argv = ["train", "--data", str(card), "--epochs", "1", "--hidden", "4", "--quiet"]
+    assert main([*argv, "--out", str(run)]) == 0
+    out = tmp_path / "e.npy"
+    refused = ["embed", "--run", str(run), "--p", "2", "--dim", "3", "--out", str(out)]
+    assert main(refused) == 2
+    err = capsys.readouterr().err
+    assert "`embed --run` (the run's own trained model) does not read --dim, --p" in err
+    assert main(["embed", "--run", str(run), "--data", str(card), "--out", str(out)]) == 0
+    assert np.load(out).shape[0] == 120
