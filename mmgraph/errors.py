@@ -11,6 +11,7 @@ This module sits at the bottom of the package: it imports nothing from ``mmgraph
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,22 @@ class InputError(ValueError):
 
 class UnsafeFileError(InputError):
     """A file asks for something a loader refuses to do (run code, leave its folder)."""
+
+
+def names_preview(names: Sequence[Any], limit: int = 8) -> str:
+    """``names`` for an error message: all of them when few, else the first and a count.
+
+    Example:
+        >>> names_preview(["a", "b"])
+        "['a', 'b']"
+        >>> names_preview([f"w{i}" for i in range(1433)], limit=3)
+        "['w0', 'w1', 'w2', ...] (1433 in all)"
+    """
+    items = list(names)
+    if len(items) <= limit:
+        return repr(items)
+    shown = ", ".join(repr(x) for x in items[:limit])
+    return f"[{shown}, ...] ({len(items)} in all)"
 
 
 def read_text(path: str | Path, what: str = "file") -> str:

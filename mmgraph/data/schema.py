@@ -10,6 +10,7 @@ import torch
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MISSING_CODE, UNLABELLED, MultimodalGraph
+from mmgraph.errors import names_preview
 
 
 @dataclasses.dataclass
@@ -175,10 +176,14 @@ def _view_index(have: dict[str, int], want: dict[str, int]) -> list[int]:
 
 
 def _column_index(have: list[str], want: list[str], what: str) -> list[int]:
-    lacking = [name for name in want if name not in have]
+    position: dict[str, int] = {}
+    for i, name in enumerate(have):
+        position.setdefault(name, i)  # the first, as list.index
+    lacking = [name for name in want if name not in position]
     if lacking:
         raise ValueError(
-            f"The graph lacks the {what} columns {lacking} the model was trained on "
-            f"(it has {have}); add them (empty values count as missing)"
+            f"The graph lacks the {what} columns {names_preview(lacking)} the model was "
+            f"trained on (it has {names_preview(have)}); add them (empty values count as "
+            "missing)"
         )
-    return [have.index(name) for name in want]
+    return [position[name] for name in want]

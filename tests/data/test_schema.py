@@ -77,3 +77,15 @@ def test_missing_attribute_modality_becomes_all_missing() -> None:
     out = conform(g, schema)
     assert out.categorical.tolist() == [[0], [0], [0]]
     assert not out.presence_mask("categorical").any()
+
+
+def test_a_long_list_of_missing_columns_is_cut_short() -> None:
+    """A bag of 1,433 words against a model of 6 columns names a few and counts them."""
+    schema = GraphSchema.of(trained_on())
+    words = [f"word_{i}" for i in range(1433)]
+    graph = new_graph(numeric=torch.zeros(3, 1433), numeric_names=words)
+    with pytest.raises(ValueError, match="lacks the numeric columns") as info:
+        conform(graph, schema)
+    message = str(info.value)
+    assert "'word_0', 'word_1'" in message and "...] (1433 in all)" in message
+    assert "word_1432" not in message and len(message) < 400
