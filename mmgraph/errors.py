@@ -26,6 +26,11 @@ class UnsafeFileError(InputError):
     """A file asks for something a loader refuses to do (run code, leave its folder)."""
 
 
+def as_flag(name: str) -> str:
+    """The command-line flag of option ``name`` (``"lr_step_size"`` -> ``"--lr-step-size"``)."""
+    return "--" + name.replace("_", "-")
+
+
 def names_preview(names: Sequence[Any], limit: int = 8) -> str:
     """``names`` for an error message: all of them when few, else the first and a count.
 

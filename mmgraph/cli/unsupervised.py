@@ -20,7 +20,7 @@ from mmgraph.cli.common import (
     positive_float,
     positive_int,
 )
-from mmgraph.errors import InputError
+from mmgraph.errors import InputError, as_flag
 from mmgraph.sampling.negatives import NEGATIVE_DISTRIBUTIONS
 from mmgraph.sampling.options import GNN_WALKS, SHALLOW_WALKS
 
@@ -191,7 +191,7 @@ def _refuse_unread(args: argparse.Namespace, read: Callable[[str], bool], what: 
     given = explicit_options(args.parser, args.argv) & own
     unread = sorted(k for k in given if not read(k))
     if unread:
-        flags = ", ".join("--" + k.replace("_", "-") for k in unread)
+        flags = ", ".join(map(as_flag, unread))
         one = len(unread) == 1
         raise InputError(
             f"{what} does not read {flags}, which would change nothing: drop "

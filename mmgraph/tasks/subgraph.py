@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.subgraphs import SubgraphDataset
-from mmgraph.errors import InputError
+from mmgraph.errors import InputError, as_flag
 from mmgraph.models.auto import AUTO
 from mmgraph.nn import AGGREGATORS
 from mmgraph.objectives import SupervisedObjective, balanced_class_weights
@@ -202,7 +202,7 @@ def check_method_options(method: str, given: Iterable[str]) -> None:
     """
     ignored = sorted(k for k in given if method not in METHOD_OPTIONS.get(k, (method,)))
     if ignored:
-        flags = ["--" + k.replace("_", "-") for k in ignored]
+        flags = [as_flag(k) for k in ignored]
         readers = "; ".join(
             f"{flag}: --method {' or '.join(METHOD_OPTIONS[k])}"
             for flag, k in zip(flags, ignored, strict=True)

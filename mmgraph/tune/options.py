@@ -17,7 +17,7 @@ from typing import Any
 
 from mmgraph.coordination import COORDINATION_LOSSES
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
-from mmgraph.errors import InputError
+from mmgraph.errors import InputError, as_flag
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
@@ -452,7 +452,7 @@ def part_options(options: Mapping[str, Any]) -> dict[str, Any]:
             if k in options and options[k] != _MODEL.get(k)
         ]
         if given:
-            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            flags = ", ".join(map(as_flag, given))
             one = len(given) == 1
             raise InputError(
                 f"{flags} {'sets' if one else 'set'} the coordination loss, and none is "
@@ -478,7 +478,7 @@ def fusion_flag_options(options: Mapping[str, Any]) -> dict[str, Any]:
             if k not in own and k in options and options[k] != _MODEL.get(k)
         ]
         if given:
-            flags = ", ".join("--" + k.replace("_", "-") for k in given)
+            flags = ", ".join(map(as_flag, given))
             raise InputError(
                 f"Options of --fusion {name} given with fusion {options['fusion']!r}: "
                 f"{flags} ({', '.join(given)}); drop them, or use --fusion {name}"
