@@ -247,7 +247,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 0
     what = f"{folds}-fold cross-validation" if folds else "its split"
     runs = f", {len(seeds)} seeds" if len(seeds) > 1 else ""
-    print(f"{config.method} on {dataset.name} ({len(dataset)} subgraphs, {what}{runs})")
+    items = "graphs" if whole else "subgraphs"
+    print(f"{config.method} on {dataset.name} ({len(dataset)} {items}, {what}{runs})")
     pools = chosen_pools(metrics)
     if pools:
         counts = ", ".join(f"{p} ({pools.count(p)}×)" for p in dict.fromkeys(pools))
