@@ -127,10 +127,62 @@ def load_dataset(
         return loader(target, **kwargs)
     if isinstance(name_or_path, Path) or any(c in str(name_or_path) for c in "/\\") or path.suffix:
         raise FileNotFoundError(f"No data set file or folder at '{path}': check the path")
+    found = find_under_root(key, root)
+    if len(found) == 1:
+        return load_path(found[0], **kwargs)
+    if len(found) > 1:
+        raise ValueError(
+            f"The name {str(name_or_path)!r} matches {len(found)} entries under the data root: "
+            f"{[str(f) for f in found]}; pass the path of the one you mean"
+        )
     raise ValueError(
-        f"Unknown data set {str(name_or_path)!r}: valid names are {list(DATASETS)}, or pass "
-        "the path of a card (.yaml) or a data set folder"
+        f"Unknown data set {str(name_or_path)!r}: valid names are {list(DATASETS)}, or a "
+        "folder or file of that name under the data root (e.g. planetoid/PubMed, tu/NCI1, "
+        "webkb/Wisconsin.csv), or pass the path of a card (.yaml) or a data set folder"
     )
+
+
+LOADABLE_SUFFIXES = ("", ".csv", ".json", ".yaml", ".yml")
+"""What :func:`find_under_root` looks at: folders and the files :func:`load_path` reads by
+their suffix (a TU ``.txt`` file lies inside its folder, which is found instead)."""
+
+
+def _normalized(name: str) -> str:
+    return "".join(c for c in name.lower() if c not in "-_ .")
+
+
+def find_under_root(name: str, root: str | Path | None = None) -> list[Path]:
+    """The entries of the data root, or of its folders, named ``name``.
+
+    A name that is not built in is looked for where the built-in ones lie: a folder or a
+    loadable file (:data:`LOADABLE_SUFFIXES`) directly under the root or one level down
+    (``planetoid/PubMed``, ``tu/NCI1``, ``webkb/Wisconsin.csv``, ``my-card/``), compared
+    without case, ``-``, ``_`` or spaces (``imdb-binary`` finds ``IMDBBINARY``). Without a
+    data root (``root`` and ``MMGRAPH_DATA_ROOT`` unset, or not a folder), nothing.
+    """
+    value = root if root is not None else os.environ.get(DATA_ROOT_ENV)
+    if not value:
+        return []
+    base = Path(value).expanduser()
+    if not base.is_dir():
+        return []
+    want = _normalized(name)
+    if not want:
+        return []
+    found = []
+    for level in (base, *sorted(d for d in base.iterdir() if d.is_dir())):
+        if level.name.startswith("."):
+            continue
+        for entry in sorted(level.iterdir()):
+            if entry.name.startswith(".") or entry == level:
+                continue
+            suffix = "" if entry.is_dir() else entry.suffix.lower()
+            if suffix not in LOADABLE_SUFFIXES or (suffix == "" and not entry.is_dir()):
+                continue
+            stem = entry.name if entry.is_dir() else entry.stem
+            if _normalized(stem) == want:
+                found.append(entry)
+    return found
 
 
 def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:

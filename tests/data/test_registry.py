@@ -108,3 +108,34 @@ def test_enzymes_and_imdb_multi_folds_and_classes(shared_data: Path) -> None:
         assert int(data.y.max()) + 1 == classes
         tests = torch.cat([test for _, test in data.folds])
         assert torch.equal(tests.sort().values, torch.arange(len(data)))
+
+
+def test_a_name_that_is_not_built_in_is_found_under_the_root(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Data laid out as the built-in sets are (planetoid/, tu/, webkb/) load by name."""
+    import shutil
+
+    root = tmp_path / "root"
+    (root / "webkb").mkdir(parents=True)
+    shutil.copy(shared_data / "webkb" / "Cornell.csv", root / "webkb" / "Wisconsin.csv")
+    shutil.copytree(shared_data / "planetoid" / "Cora", root / "planetoid" / "PubMed-copy")
+    shutil.copytree(shared_data / "tu" / "IMDBMULTI", root / "tu" / "IMDBBINARY")
+    (root / "tu" / "IMDBBINARY" / "IMDBMULTI.txt").rename(
+        root / "tu" / "IMDBBINARY" / "IMDBBINARY.txt"
+    )
+    wisconsin = load_dataset("wisconsin", root=root)
+    assert isinstance(wisconsin, MultimodalGraph) and wisconsin.num_nodes == 191
+    # case, '-' and '_' do not matter; the format comes from the files
+    cora = load_dataset("PUBMED_copy", root=root)
+    assert isinstance(cora, MultimodalGraph) and cora.num_nodes == 2708
+    tu = load_dataset("imdb-binary", root=root)
+    assert isinstance(tu, SubgraphDataset) and tu.whole_graphs and len(tu) == 1500
+    monkeypatch.setenv(DATA_ROOT_ENV, str(root))  # the environment's root is searched too
+    assert load_dataset("wisconsin").num_nodes == 191
+    # two entries of one name: refused, naming both
+    shutil.copy(shared_data / "webkb" / "Texas.csv", root / "Wisconsin.csv")
+    with pytest.raises(ValueError, match=r"matches 2 entries under the data root: .*Wisconsin"):
+        load_dataset("wisconsin", root=root)
+    with pytest.raises(ValueError, match=r"Unknown data set 'nci1': .*tu/NCI1"):
+        load_dataset("nci1", root=root)
