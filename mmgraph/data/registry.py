@@ -142,8 +142,8 @@ def load_dataset(
     )
 
 
-LOADABLE_SUFFIXES = ("", ".csv", ".json", ".yaml", ".yml")
-"""What :func:`find_under_root` looks at: folders and the files :func:`load_path` reads by
+LOADABLE_SUFFIXES = (".csv", ".json", ".yaml", ".yml")
+"""The files :func:`find_under_root` looks at beside folders: those :func:`load_path` reads by
 their suffix (a TU ``.txt`` file lies inside its folder, which is found instead)."""
 
 
@@ -158,31 +158,22 @@ def find_under_root(name: str, root: str | Path | None = None) -> list[Path]:
     loadable file (:data:`LOADABLE_SUFFIXES`) directly under the root or one level down
     (``planetoid/PubMed``, ``tu/NCI1``, ``webkb/Wisconsin.csv``, ``my-card/``), compared
     without case, ``-``, ``_`` or spaces (``imdb-binary`` finds ``IMDBBINARY``). Without a
-    data root (``root`` and ``MMGRAPH_DATA_ROOT`` unset, or not a folder), nothing.
+    data root (:func:`resolve_root` finds none), nothing.
     """
-    value = root if root is not None else os.environ.get(DATA_ROOT_ENV)
-    if not value:
-        return []
-    base = Path(value).expanduser()
-    if not base.is_dir():
+    try:
+        base = resolve_root(root)
+    except (ValueError, FileNotFoundError):
         return []
     want = _normalized(name)
-    if not want:
-        return []
-    found = []
-    for level in (base, *sorted(d for d in base.iterdir() if d.is_dir())):
-        if level.name.startswith("."):
-            continue
-        for entry in sorted(level.iterdir()):
-            if entry.name.startswith(".") or entry == level:
-                continue
-            suffix = "" if entry.is_dir() else entry.suffix.lower()
-            if suffix not in LOADABLE_SUFFIXES or (suffix == "" and not entry.is_dir()):
-                continue
-            stem = entry.name if entry.is_dir() else entry.stem
-            if _normalized(stem) == want:
-                found.append(entry)
-    return found
+    levels = [base, *sorted(d for d in base.iterdir() if d.is_dir() and d.name[:1] != ".")]
+    return [
+        entry
+        for level in levels
+        for entry in sorted(level.iterdir())
+        if entry.name[:1] != "."
+        and (entry.is_dir() or entry.suffix.lower() in LOADABLE_SUFFIXES)
+        and _normalized(entry.name if entry.is_dir() else entry.stem) == want
+    ]
 
 
 def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:

@@ -11,7 +11,6 @@ back, so a tuned configuration reruns with the command line unchanged.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,8 +21,6 @@ from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES, lookup
-
-log = logging.getLogger(__name__)
 
 TASKS: tuple[str, ...] = ("node", "subgraph", "unsupervised")
 """The tasks :func:`mmgraph.tune.tune` searches."""
@@ -197,8 +194,8 @@ WHOLE_GRAPH_WORK = 42_000_000
 """How much work one fold of a whole-graph run may do under the default epochs: epochs times
 :func:`whole_graph_epoch_work`. Set so that IMDB-MULTI, the largest set the defaults were
 chosen on (138,228 units an epoch), keeps its 300 epochs; a larger set trains fewer epochs
-for about as long (on one core 13-18 minutes for the 10 folds), not longer. ``--epochs``
-overrides."""
+for about as long (one thread: 16-19 minutes for the 10 folds on the sets of
+``benchmarks/results/graph_epochs.md``), not longer. ``--epochs`` overrides."""
 
 WHOLE_GRAPH_EDGE_COST = 0.125
 WHOLE_GRAPH_BATCH_COST = 2_000
@@ -213,7 +210,10 @@ WHOLE_GRAPH_MIN_EPOCHS = 10
 
 
 def whole_graph_epoch_work(
-    num_graphs: int, num_nodes: int, num_edges: int, batch_size: int | None = 32
+    num_graphs: int,
+    num_nodes: int,
+    num_edges: int,
+    batch_size: int | None = WHOLE_GRAPH_DEFAULTS["batch_size"],
 ) -> float:
     """The work of one epoch over whole graphs, in units of a node's time.
 
@@ -562,7 +562,7 @@ def subgraph_run(
     :data:`WHOLE_GRAPH_DEFAULTS` for the options not in ``options``. ``dataset``: those
     graphs (a :class:`~mmgraph.data.SubgraphDataset`); without ``epochs`` in ``options``,
     its size caps the epochs (and their learning-rate step) as :func:`whole_graph_epochs`
-    says.
+    says (``mmgraph subgraph train`` prints it when it does).
     """
     from mmgraph.tasks.subgraph import GLASS_ON_WHOLE_GRAPHS, SubgraphConfig
 
@@ -574,21 +574,8 @@ def subgraph_run(
             int(graph.num_nodes or 0),
             int(graph.edge_index.size(1)),
             batch_size=options.get("batch_size", defaults["batch_size"]),
-            lr_step_size=options.get("lr_step_size", defaults["lr_step_size"]),
         )
-        if epochs < defaults["epochs"]:
-            log.info(
-                "%s: %d epochs rather than %d (a large set: %d nodes, %d edges; give "
-                "--epochs to choose)",
-                getattr(dataset, "name", "the data"),
-                epochs,
-                defaults["epochs"],
-                int(graph.num_nodes or 0),
-                int(graph.edge_index.size(1)),
-            )
-        defaults["epochs"] = epochs
-        if "lr_step_size" not in options:
-            defaults["lr_step_size"] = step
+        defaults.update(epochs=epochs, lr_step_size=step)  # a given step still wins below
     o = resolve("subgraph", {**defaults, **options})
     if whole_graphs and o["method"] == "glass":  # before the pool's defaults are checked
         raise InputError(GLASS_ON_WHOLE_GRAPHS)

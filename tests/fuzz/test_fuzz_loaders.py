@@ -51,17 +51,28 @@ def subgnn_files(kind: str) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in ("edge_list.txt", "subgraphs.pth")}
 
 
+def _damage_and_load(
+    draw: st.DrawFn,
+    folder: Path,
+    originals: dict[str, bytes],
+    names: list[str] | None = None,
+    load: Path | None = None,
+) -> None:
+    """Write ``originals`` into ``folder``, damage some of them (``names``: which may be
+    drawn, default all), then load ``load`` (default ``folder``) and check the outcome."""
+    for name, content in originals.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    mutate_files(draw, folder, names or sorted(originals), originals)
+    _check_folder(load or folder)
+
+
 @fuzz(40)
 @given(data=st.data(), kind=st.sampled_from(["tiny", "tiny", "tiny", "real"]))
 def test_subgnn_damaged_files(data: st.DataObject, kind: str) -> None:
     originals = subgnn_files(kind)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "sub"
-        folder.mkdir()
-        for name, content in originals.items():
-            (folder / name).write_bytes(content)
-        mutate_files(data.draw, folder, sorted(originals), originals)
-        _check_folder(folder)
+        _damage_and_load(data.draw, Path(tmp) / "sub", originals)
 
 
 @st.composite
@@ -118,12 +129,7 @@ def test_tu_damaged_files(data: st.DataObject) -> None:
     originals = tu_files()
     names = ["MUTAG.txt"] * 8 + sorted(n for n in originals if n != "MUTAG.txt")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "MUTAG"
-        for name, content in originals.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(content)
-        mutate_files(data.draw, folder, names, originals)
-        _check_folder(folder)
+        _damage_and_load(data.draw, Path(tmp) / "MUTAG", originals, names)
 
 
 @cache
@@ -151,12 +157,7 @@ def tu_dortmund_files() -> dict[str, bytes]:
 def test_tu_dortmund_damaged_files(data: st.DataObject) -> None:
     originals = tu_dortmund_files()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "T"
-        folder.mkdir()
-        for name, content in originals.items():
-            (folder / name).write_bytes(content)
-        mutate_files(data.draw, folder, sorted(originals), originals)
-        _check_folder(folder)
+        _damage_and_load(data.draw, Path(tmp) / "T", originals)
 
 
 @st.composite
@@ -219,12 +220,7 @@ def planetoid_files(kind: str) -> dict[str, bytes]:
 def test_planetoid_damaged_files(data: st.DataObject, kind: str) -> None:
     originals = planetoid_files(kind)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "Cora"
-        (folder / "raw").mkdir(parents=True)
-        for name, content in originals.items():
-            (folder / "raw" / name).write_bytes(content)
-        mutate_files(data.draw, folder / "raw", sorted(originals), originals)
-        _check_folder(folder)
+        _damage_and_load(data.draw, Path(tmp) / "Cora" / "raw", originals, load=Path(tmp) / "Cora")
 
 
 class _Call:
