@@ -1,19 +1,23 @@
 """Text features and design chosen together on validation data (``--text-encoder auto``).
 
 ``mmgraph train`` trains each design of :data:`mmgraph.models.auto.DESIGNS` with each text
-feature of :data:`mmgraph.models.auto.TEXT_CANDIDATES` (a frozen sentence encoder, raw
-TF-IDF) on a graph with text, and keeps the pair with the highest validation accuracy (ties:
-the lowest validation loss). This script trains every pair on every labelled node data set
-with seeds 0-4 (a split per seed where the data has none, as ``mmgraph train --seeds``
-does; sets without text have one text candidate), records each run's lowest validation
-loss, validation accuracy and macro-F1 (of the kept checkpoint) and test accuracy, and
-compares the rules that pick among them:
+feature of :data:`mmgraph.models.auto.TEXT_CANDIDATES` (a frozen sentence encoder, the raw
+bag of words) on a graph with text, and keeps the pair with the highest validation accuracy
+(ties: the lowest validation loss). This script trains every design with each text feature
+of :data:`GRID_TEXTS` (those two and raw TF-IDF, the candidate before) on every labelled
+node data set with seeds 0-4 (a split per seed where the data has none, as ``mmgraph train
+--seeds`` does; sets without text have one text candidate), records each run's lowest
+validation loss, validation accuracy and macro-F1 (of the kept checkpoint) and test
+accuracy, and compares the rules that pick among them:
 
 * ``previous``: the sentence encoder and the first two designs, on the lowest loss (the
   default before the text choice);
 * ``designs``: the sentence encoder and all three designs, on the lowest loss;
-* ``text + designs``: every pair, on the lowest loss (the default before this round), on
-  the highest validation accuracy (the default now) or macro-F1, ties broken by the loss;
+* ``MiniLM or TF-IDF + designs``: those pairs, on the lowest loss (the rule of the text
+  choice's first round), on the highest validation accuracy (the rule before the bag of
+  words) or macro-F1, ties broken by the loss;
+* ``MiniLM or bag of words + designs``, on accuracy: the default rule now;
+* ``all three texts + designs``, on accuracy;
 
 beside each pair alone and the pick on the test score (``oracle``, a bound, not a method).
 A rule is judged by its average rank across the data sets of the mean test score of its
@@ -51,6 +55,14 @@ DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "share
 OPTIMIZER: str | None = None
 """The optimizer of every run when not the default command's (``--optimizer``)."""
 NODE_DATA = ("cora", "citeseer", "cornell", "texas", "country-flags", "synthetic")
+GRID_TEXTS: tuple[dict[str, Any], ...] = (
+    {"text_encoder": "sentence-transformers/all-MiniLM-L6-v2"},
+    {"text_encoder": "tfidf", "text_dim": None},
+    {"text_encoder": "bow", "text_dim": None},
+)
+"""The text features of the grid, by index: the sentence encoder, raw TF-IDF (a candidate
+of ``--text-encoder auto`` before), the raw bag of words (one now)."""
+TEXT_NAMES = ("MiniLM", "TF-IDF", "bag of words")
 
 
 def _rows(path: Path | None = None) -> list[dict[str, Any]]:
@@ -69,17 +81,20 @@ def run(datasets: Sequence[str], seeds: int, optimizer: str | None = None) -> No
     import dataclasses
 
     from mmgraph.models import featurize
-    from mmgraph.models.auto import DESIGNS, text_candidates
+    from mmgraph.models.auto import DESIGNS, TEXT_CANDIDATES
     from mmgraph.tasks import load_graph
     from mmgraph.tasks.node_classification import min_val_loss, train_node_classifier
     from mmgraph.tune.options import node_run
 
+    assert TEXT_CANDIDATES == (GRID_TEXTS[0], GRID_TEXTS[2]), "the default rule's row is stale"
     done = {(r["data"], r["seed"], r["text"], r["design"]) for r in _rows()}
     for name in datasets:
         for seed in range(seeds):
             base = node_run({"data": name, "root": str(DATA_ROOT), "seed": seed})
             graph = load_graph(base.data, need_labels=True)
-            for t, features in enumerate(text_candidates(base.features, graph)):
+            texts = GRID_TEXTS if getattr(graph, "text", None) is not None else GRID_TEXTS[:1]
+            for t, text in enumerate(texts):
+                features = dataclasses.replace(base.features, **text)
                 todo = [d for d in range(len(DESIGNS)) if (name, seed, t, d) not in done]
                 if not todo:
                     continue
@@ -128,7 +143,9 @@ Rule = Callable[[dict[str, Any]], bool]
 POOLS: dict[str, Rule] = {
     "previous (sentence encoder, designs 0-1)": lambda r: r["text"] == 0 and r["design"] < 2,
     "designs (sentence encoder, designs 0-2)": lambda r: r["text"] == 0,
-    "text + designs": lambda r: True,
+    "MiniLM or TF-IDF + designs": lambda r: r["text"] in (0, 1),
+    "MiniLM or bag of words + designs": lambda r: r["text"] in (0, 2),
+    "all three texts + designs": lambda r: True,
 }
 
 
@@ -149,9 +166,20 @@ RULES: dict[str, tuple[str, str]] = {
         "loss",
     ),
     "designs (sentence encoder, designs 0-2)": ("designs (sentence encoder, designs 0-2)", "loss"),
-    "text + designs, on loss (the rule before)": ("text + designs", "loss"),
-    "text + designs, on accuracy (the default rule)": ("text + designs", "accuracy"),
-    "text + designs, on macro-F1": ("text + designs", "macro-F1"),
+    "MiniLM or TF-IDF + designs, on loss (the first text rule)": (
+        "MiniLM or TF-IDF + designs",
+        "loss",
+    ),
+    "MiniLM or TF-IDF + designs, on accuracy (the rule before)": (
+        "MiniLM or TF-IDF + designs",
+        "accuracy",
+    ),
+    "MiniLM or TF-IDF + designs, on macro-F1": ("MiniLM or TF-IDF + designs", "macro-F1"),
+    "MiniLM or bag of words + designs, on accuracy (the default rule)": (
+        "MiniLM or bag of words + designs",
+        "accuracy",
+    ),
+    "all three texts + designs, on accuracy": ("all three texts + designs", "accuracy"),
 }
 """Each rule's candidates (:data:`POOLS`) and criterion (:data:`CRITERIA`)."""
 
@@ -220,8 +248,9 @@ def report() -> str:
         "checkpoint, ties broken by the loss, as its row says), mean ± std over seeds 0-4 "
         "(a split per seed where the data has "
         "none), then the picks per seed as text and design index (text 0: "
-        "all-MiniLM-L6-v2, 1: raw TF-IDF; design 0: 2 layers, linear head, modality dim 64; "
-        "1: 1 layer, conv head, no projection; 2: 1 layer, linear head, modality dim 64). "
+        "all-MiniLM-L6-v2, 1: raw TF-IDF, 2: raw bag of words; design 0: 2 layers, linear "
+        "head, modality dim 64; 1: 1 layer, conv head, no projection; 2: 1 layer, linear "
+        "head, modality dim 64). "
         "Cora and CiteSeer have no text: one text candidate."
         + (f" Every run trained with {OPTIMIZER}." if OPTIMIZER else ""),
         "",
@@ -268,7 +297,7 @@ def compare() -> str:
                 tests = []
                 for seed in seeds:
                     pool = [r for r in runs if r["data"] == name and r["seed"] == seed]
-                    picked = _pick(pool, "text + designs", criterion)
+                    picked = _pick(pool, "MiniLM or TF-IDF + designs", criterion)
                     assert picked is not None  # the seed has runs
                     tests.append(picked["test"])
                 means.setdefault(label, {})[name] = round(
@@ -291,7 +320,8 @@ def compare() -> str:
         "Command: `python benchmarks/text_selection.py compare`, from the grids of "
         "`text_selection.jsonl` (Adam, the weight decay 5e-4 as an L2 term) and "
         "`text_selection_adamw.jsonl` (AdamW, decoupled). Each row: the optimizer and the "
-        "criterion that picks among every (text, design) pair; test accuracy (%) of the "
+        "criterion that picks among every (MiniLM or TF-IDF, design) pair; test accuracy "
+        "(%) of the "
         "picks, mean over seeds 0-4, the rank among the rows in brackets, and the average "
         "rank. Test scores enter only the ranking of the rules, never a pick.",
         "",
@@ -324,8 +354,7 @@ def compare() -> str:
 
 
 def _pair_name(row: dict[str, Any]) -> str:
-    text = "MiniLM" if row["text"] == 0 else "TF-IDF"
-    return f"{text}, design {row['design']}"
+    return f"{TEXT_NAMES[row['text']]}, design {row['design']}"
 
 
 def _ranks(

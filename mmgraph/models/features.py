@@ -41,7 +41,8 @@ class FeatureConfig(ConfigBase):
     """How each modality is turned into features before training.
 
     Args:
-        text_encoder (str, optional): ``"tfidf"``, ``"hashing"``, or a ``transformers`` model
+        text_encoder (str, optional): ``"tfidf"``, ``"bow"`` (which words a node's text has),
+            ``"hashing"``, or a ``transformers`` model
             name or folder, run frozen once (cached on disk); :obj:`None` drops the text.
             ``"auto"`` is not an encoder: :func:`~mmgraph.tasks.train_node_classifier` (and
             ``mmgraph train``, whose default it is) trains with each of
@@ -56,8 +57,9 @@ class FeatureConfig(ConfigBase):
             the images. (default: ``"cnn"``)
         image_size (int): Side of the square the images are resized to for the CNN (for
             ``"cnn"``, at most :data:`AUTOENCODER_MAX_SIZE`). (default: :obj:`32`)
-        text_dim (int, optional): Output size of the TF-IDF encoder (SVD components);
-            :obj:`None` keeps the raw TF-IDF features, one column per word of the vocabulary.
+        text_dim (int, optional): Output size of the ``"tfidf"`` and ``"bow"`` encoders (SVD
+            components); :obj:`None` keeps their raw features, one column per word of the
+            vocabulary.
             (default: :obj:`128`)
         cache_dir (str, optional): Folder of the feature cache. (default: :obj:`None`, the
             encoders' default: ``$MMGRAPH_CACHE`` or ``~/.cache/mmgraph``)
@@ -150,6 +152,7 @@ def featurize(
     ``x_text`` / ``x_image`` are memory-mapped (see :class:`FeatureConfig`).
     """
     from mmgraph.encoders import ImageEncoder, build_text_encoder, encode_graph
+    from mmgraph.encoders.text import WORD_TEXT_ENCODERS
 
     config = config or FeatureConfig()
     out = copy.copy(graph)
@@ -166,7 +169,7 @@ def featurize(
                     "e.g. 'tfidf' or a transformers model"
                 )
             kwargs: dict[str, Any] = {}
-            if text_name == "tfidf":
+            if text_name in WORD_TEXT_ENCODERS:
                 kwargs = {"out_channels": config.text_dim, "seed": 0}
             elif text_name == "hashing":
                 kwargs = {"out_channels": config.hashing_dim}

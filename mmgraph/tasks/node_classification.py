@@ -20,6 +20,7 @@ from mmgraph.data.registry import load_dataset
 from mmgraph.data.schema import GraphSchema, conform
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.distributed import barrier, init_distributed, is_main_process
+from mmgraph.encoders.text import WORD_TEXT_ENCODERS
 from mmgraph.errors import InputError, read_yaml
 from mmgraph.eval.metrics import to_jsonable
 from mmgraph.models import FeatureConfig, ModelConfig, MultimodalGNN, featurize
@@ -268,7 +269,9 @@ def describe_design(options: dict[str, Any]) -> str:
     if "text_encoder" in options:
         name = str(options["text_encoder"]).rsplit("/", 1)[-1]
         text = f", text {name}" + (
-            "" if name != "tfidf" or options.get("text_dim") is not None else " (no SVD)"
+            ""
+            if name not in WORD_TEXT_ENCODERS or options.get("text_dim") is not None
+            else " (no SVD)"
         )
     return (
         f"{layers} layer{'' if layers == 1 else 's'}, {options.get('head')} head, "
@@ -339,7 +342,7 @@ def _choose_design(
         options = {k: v for k, v in candidate.items() if k in DESIGN_OPTIONS}
         if texts:
             options["text_encoder"] = features.text_encoder
-            if features.text_encoder == "tfidf":
+            if features.text_encoder in WORD_TEXT_ENCODERS:
                 options["text_dim"] = features.text_dim
         return options
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from mmgraph.coordination import COORDINATION_LOSSES
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
+from mmgraph.encoders.text import WORD_TEXT_ENCODERS
 from mmgraph.errors import InputError, as_flag
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
@@ -390,10 +391,10 @@ def _features(options: Mapping[str, Any]) -> Any:
 
     text_encoder = _none_or(options["text_encoder"])
     dim = options.get("text_dim", 128)
-    if dim != 128 and text_encoder != "tfidf":
+    if dim != 128 and text_encoder not in WORD_TEXT_ENCODERS:
         raise InputError(
-            f"text_dim (--text-dim {dim}) sizes the 'tfidf' text encoder, not "
-            f"{text_encoder!r}: give --text-encoder tfidf, or drop --text-dim"
+            f"text_dim (--text-dim {dim}) sizes the 'tfidf' and 'bow' text encoders, not "
+            f"{text_encoder!r}: give --text-encoder tfidf (or bow), or drop --text-dim"
         )
     return FeatureConfig(
         text_encoder=text_encoder,
@@ -752,8 +753,8 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
         if key in features:
             value = features[key]
             out[key] = "none" if value is None and key != "cache_dir" else value
-    if features.get("text_encoder") == "tfidf" and "text_dim" in features:
-        out["text_dim"] = features["text_dim"] or 0  # None: the raw TF-IDF
+    if features.get("text_encoder") in WORD_TEXT_ENCODERS and "text_dim" in features:
+        out["text_dim"] = features["text_dim"] or 0  # None: one column per word
     model = doc.get("model") or {}
     for key, option in _MODEL_KEYS.items():
         if key in model:

@@ -32,20 +32,22 @@ def test_rules_pick_on_their_criterion_within_their_candidates(bench: ModuleType
     rows = [
         row(0, 0, 0.9, 0.70),
         row(0, 1, 0.8, 0.75),  # the previous rule's pick
-        row(
-            0, 2, 0.7, 0.80, val=0.6
-        ),  # the three designs' pick; on accuracy, the loss breaks the tie
+        row(0, 2, 0.7, 0.80, val=0.6),  # the three designs' pick
         row(1, 2, 0.6, 0.90),  # the lowest loss of all
-        row(
-            1, 1, 0.65, 0.85, val=0.6
-        ),  # accuracy's pick: the same accuracy as (0, 2), a lower loss
+        row(1, 1, 0.65, 0.85, val=0.7),  # accuracy's pick with TF-IDF; of all three texts too (the
+        # loss breaks its tie with the bag of words)
         row(1, 0, 0.95, 0.99, val=0.1),  # best on test; macro-F1's pick (0.9)
+        row(2, 1, 0.66, 0.88, val=0.7),  # the bag of words: the default rule's pick
     ]
     bench.RUNS.write_text("".join(json.dumps(r) + "\n" for r in rows))
     picks = {name: bench._pick(rows, *rule)["test"] for name, rule in bench.RULES.items()}
-    assert list(picks.values()) == [0.75, 0.80, 0.90, 0.85, 0.99]
+    assert list(picks.values()) == [0.75, 0.80, 0.90, 0.85, 0.99, 0.88, 0.85]
     text = bench.report()
-    assert "| text + designs, on accuracy (the default rule) | 85.0 ± 0.0 (11) |" in text
+    assert (
+        "| MiniLM or bag of words + designs, on accuracy (the default rule) | 88.0 ± 0.0 (21) |"
+        in text
+    )
+    assert "| bag of words, design 1 alone | 88.0 ± 0.0 (21) |" in text
     assert "| oracle (test) | 99.0 ± 0.0 (10) |" in text
     assert bench.REPORT.read_text() == text
 

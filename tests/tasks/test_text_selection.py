@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from mmgraph.tasks.node_classification import SELECTION, min_val_loss
 from mmgraph.train import TrainConfig
 
 AUTO_DESIGN = {"num_layers": "auto", "head": "auto", "modality_dim": "auto"}
-FAST_TEXTS = ({"text_encoder": "hashing"}, {"text_encoder": "tfidf", "text_dim": None})
+FAST_TEXTS = ({"text_encoder": "hashing"}, {"text_encoder": "bow", "text_dim": None})
 """Two text features that need no model download, standing in for TEXT_CANDIDATES."""
 
 
@@ -57,7 +58,7 @@ def test_candidates_by_the_graph() -> None:
 
 def test_no_raw_tfidf_on_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = social()
-    monkeypatch.setattr(auto_module, "RAW_TFIDF_MAX_VALUES", 20000 * graph.num_nodes - 1)
+    monkeypatch.setattr(auto_module, "RAW_WORDS_MAX_VALUES", 20000 * graph.num_nodes - 1)
     found = text_candidates(FeatureConfig(text_encoder="auto"), graph)
     assert [f.text_encoder for f in found] == [TEXT_CANDIDATES[0]["text_encoder"]]
 
@@ -98,7 +99,7 @@ def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_pat
     # the run folder holds the chosen text features and design, resolved
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["features"]["text_encoder"] == chosen["options"]["text_encoder"]
-    if chosen["options"]["text_encoder"] == "tfidf":
+    if chosen["options"]["text_encoder"] == "bow":
         assert config["features"]["text_dim"] == chosen["options"]["text_dim"]
     assert config["model"]["num_layers"] == chosen["options"]["num_layers"]
     assert (out / SELECTION).exists()
@@ -131,7 +132,8 @@ def test_text_and_design_chosen_together_on_validation(fast_texts: None, tmp_pat
         )  # fmt: skip
 
 
-def test_cli_text_dim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("encoder", ["tfidf", "bow"])
+def test_cli_text_dim(encoder: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     graph = make_social_graph(80, seed=1, image_size=8)
     del graph.train_mask, graph.val_mask, graph.test_mask
     card = save_card(graph, tmp_path / "card")
@@ -139,11 +141,19 @@ def test_cli_text_dim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     base += ["--hidden", "8", "--quiet", "--layers", "1", "--head", "linear"]
     base += ["--modality-dim", "16"]
     assert (
-        main([*base, "--text-encoder", "tfidf", "--text-dim", "0", "--out", str(tmp_path / "a")])
+        main([*base, "--text-encoder", encoder, "--text-dim", "0", "--out", str(tmp_path / "a")])
         == 0
     )
     config = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())
-    assert config["features"]["text_encoder"] == "tfidf" and config["features"]["text_dim"] is None
+    assert config["features"]["text_encoder"] == encoder and config["features"]["text_dim"] is None
+    # the run reloads its fitted words (the bag of words as such): the same metrics
+    scores = tmp_path / "scores.json"
+    assert main(["evaluate", "--run", str(tmp_path / "a"), "--out", str(scores), "--quiet"]) == 0
+    trained = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    evaluated = json.loads(scores.read_text())
+    for split in ("val", "test"):
+        assert evaluated[split]["accuracy"] == pytest.approx(trained[split]["accuracy"], abs=1e-9)
+        assert evaluated[split]["macro_f1"] == pytest.approx(trained[split]["macro_f1"], abs=1e-9)
     # the run's config.yaml gives the same options back
     assert (
         main(
@@ -165,4 +175,4 @@ def test_cli_text_dim(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         main([*base, "--text-encoder", "hashing", "--text-dim", "32", "--out", str(tmp_path / "c")])
         != 0
     )
-    assert "--text-encoder tfidf" in capsys.readouterr().err
+    assert "--text-encoder tfidf (or bow)" in capsys.readouterr().err

@@ -6,6 +6,7 @@ nodes with some non-blank text; rows of the other nodes are zeros.
 
 * :class:`TextEncoder` (``transformer.py``): any Hugging Face transformer.
 * :class:`TfidfTextEncoder` (``tfidf.py``): TF-IDF reduced by truncated SVD.
+* :class:`BagOfWordsTextEncoder` (``tfidf.py``): which words a text has (0/1 per word).
 * :class:`HashingTextEncoder` (``hashing.py``): hashed bag of words.
 
 A new light encoder is a file here with a class that has ``out_channels``, ``fit(texts, mask)``
@@ -20,11 +21,17 @@ from typing import Any
 from mmgraph.encoders._hub import build_by_name
 from mmgraph.encoders.text._texts import TextInput, documents, mean_per_node, split_texts
 from mmgraph.encoders.text.hashing import HashingTextEncoder
-from mmgraph.encoders.text.tfidf import TFIDF_META, TFIDF_TENSORS, TfidfTextEncoder
+from mmgraph.encoders.text.tfidf import (
+    TFIDF_META,
+    TFIDF_TENSORS,
+    BagOfWordsTextEncoder,
+    TfidfTextEncoder,
+)
 from mmgraph.encoders.text.transformer import POOLINGS, TextEncoder
 
 TEXT_ENCODER_CLASSES: dict[str, Any] = {
     "tfidf": TfidfTextEncoder,
+    "bow": BagOfWordsTextEncoder,
     "hashing": HashingTextEncoder,
 }
 """Names :func:`build_text_encoder` maps to light (scikit-learn) encoders; any other name is
@@ -33,6 +40,10 @@ a transformers model (:class:`TextEncoder`)."""
 LIGHT_TEXT_ENCODERS: tuple[str, ...] = tuple(TEXT_ENCODER_CLASSES)
 """The names of :data:`TEXT_ENCODER_CLASSES`."""
 
+WORD_TEXT_ENCODERS: tuple[str, ...] = ("tfidf", "bow")
+"""The encoders with a vocabulary, sized by ``text_dim`` (``--text-dim``): SVD components,
+or :obj:`None` (0 on the command line) for one column per word."""
+
 
 def build_text_encoder(
     name: str, **kwargs: Any
@@ -40,7 +51,8 @@ def build_text_encoder(
     """Build a text encoder by name.
 
     Args:
-        name (str): ``"tfidf"`` (:class:`TfidfTextEncoder`), ``"hashing"``
+        name (str): ``"tfidf"`` (:class:`TfidfTextEncoder`), ``"bow"``
+            (:class:`BagOfWordsTextEncoder`), ``"hashing"``
             (:class:`HashingTextEncoder`), or a transformers hub name or local folder
             (:class:`TextEncoder`).
         **kwargs: Arguments of the chosen class.
@@ -50,10 +62,12 @@ def build_text_encoder(
 
 __all__ = [
     "LIGHT_TEXT_ENCODERS",
+    "WORD_TEXT_ENCODERS",
     "POOLINGS",
     "TEXT_ENCODER_CLASSES",
     "TFIDF_META",
     "TFIDF_TENSORS",
+    "BagOfWordsTextEncoder",
     "HashingTextEncoder",
     "TextEncoder",
     "TextInput",

@@ -24,7 +24,9 @@ def test_build_text_encoder(tiny_bert_dir: Path) -> None:
     assert isinstance(build_text_encoder("hashing", out_channels=8), HashingTextEncoder)
     enc = build_text_encoder(str(tiny_bert_dir), use_cache=False, progress=False)
     assert isinstance(enc, TextEncoder) and enc.out_channels == 16
-    with pytest.raises(FileNotFoundError, match="Other text encoders: \\('tfidf', 'hashing'\\)"):
+    with pytest.raises(
+        FileNotFoundError, match="Other text encoders: \\('tfidf', 'bow', 'hashing'\\)"
+    ):
         build_text_encoder("tfidff")
     with pytest.raises(ValueError, match="Expected a text encoder name"):
         build_text_encoder("")

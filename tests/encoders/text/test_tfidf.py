@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmgraph.encoders.text import TFIDF_META, TfidfTextEncoder
+from mmgraph.encoders.text import (
+    TFIDF_META,
+    BagOfWordsTextEncoder,
+    TfidfTextEncoder,
+    build_text_encoder,
+)
 
 DOCS = ["graphs and nodes", "nodes with text", None, ["images of flags", "flags"], "stock market"]
 
@@ -77,4 +82,41 @@ def test_tfidf_loads_a_folder_saved_with_the_old_dim_key(tmp_path: Path) -> None
     (folder / TFIDF_META).write_text(json.dumps(meta))
     loaded = TfidfTextEncoder.load(folder)
     assert loaded.out_channels == 3
+    torch.testing.assert_close(loaded.encode(texts)[0], enc.encode(texts)[0])
+
+
+def test_bag_of_words_marks_which_words_a_text_has(tmp_path: Path) -> None:
+    texts = ["cat cat cat dog", ["dog", "bird"], None, "cat bird fish"]
+    enc = build_text_encoder("bow", out_channels=None).fit(texts)
+    assert isinstance(enc, BagOfWordsTextEncoder) and enc.out_channels == 4
+    vocab = enc.vectorizer.vocabulary_
+    x, mask = enc.encode(texts + ["cat"])
+    assert mask.tolist() == [True, True, False, True, True]
+    # a word counts once however often it occurs, every word weighs one, rows have length 1
+    expected = torch.zeros(5, 4)
+    for row, words in enumerate([("cat", "dog"), ("dog", "bird"), (), ("cat", "bird", "fish")]):
+        for word in words:
+            expected[row, vocab[word]] = 1 / len(words) ** 0.5
+    expected[4, vocab["cat"]] = 1.0
+    torch.testing.assert_close(x, expected)
+    # TF-IDF of the same texts weighs rare words and repeats: other features
+    tfidf = TfidfTextEncoder(out_channels=None).fit(texts).encode(texts)[0]
+    assert not torch.allclose(tfidf, x[:4])
+    loaded = TfidfTextEncoder.load(enc.save(tmp_path / "bow"))
+    assert isinstance(loaded, TfidfTextEncoder) and (loaded.binary, loaded.use_idf) == (True, False)
+    torch.testing.assert_close(loaded.encode(texts + ["cat"])[0], x)
+    assert "binary=True" in enc.identity()["tfidf"]
+    assert enc.identity() != TfidfTextEncoder(out_channels=None).fit(texts).identity()
+
+
+def test_tfidf_loads_a_folder_saved_before_the_bag_of_words(tmp_path: Path) -> None:
+    texts = ["the cat sat sat", "a dog ran", "cats and dogs", "birds fly"]
+    enc = TfidfTextEncoder(out_channels=None).fit(texts)
+    folder = enc.save(tmp_path / "tfidf")
+    meta = json.loads((folder / TFIDF_META).read_text())
+    assert (meta["binary"], meta["use_idf"]) == (False, True)
+    del meta["binary"], meta["use_idf"]  # the keys written before
+    (folder / TFIDF_META).write_text(json.dumps(meta))
+    loaded = TfidfTextEncoder.load(folder)
+    assert (loaded.binary, loaded.use_idf) == (False, True)
     torch.testing.assert_close(loaded.encode(texts)[0], enc.encode(texts)[0])
