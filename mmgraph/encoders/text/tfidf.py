@@ -270,26 +270,17 @@ class TfidfTextEncoder:
 class BagOfWordsTextEncoder(TfidfTextEncoder):
     """Which words a document has: one column per word, 1 where it occurs, rows of length 1.
 
-    A :class:`TfidfTextEncoder` with ``binary=True`` and ``use_idf=False``.
+    A :class:`TfidfTextEncoder` with other defaults (``binary=True``, ``use_idf=False``,
+    ``sublinear_tf=False``); it takes the same arguments.
 
     The features of WebKB's and Planetoid's graphs are such 0/1 word vectors. On the WebKB
     pages (``mmgraph train`` with ``text_encoder="auto"``, which tries it raw, one column
     per word) it did better than TF-IDF on validation and test: a page's kind shows in
     which words it has (``"syllabus"``, ``"advisor"``) more than in how often it repeats
-    them. Same arguments as :class:`TfidfTextEncoder`, other defaults.
+    them (``benchmarks/results/text_selection.md``).
     """
 
-    def __init__(
-        self,
-        out_channels: int | None = 128,
-        max_features: int | None = MAX_FEATURES,
-        ngram_range: tuple[int, int] = (1, 1),
-        min_df: int = 1,
-        sublinear_tf: bool = False,
-        binary: bool = True,
-        use_idf: bool = False,
-        seed: int | None = None,
-    ) -> None:
-        super().__init__(
-            out_channels, max_features, ngram_range, min_df, sublinear_tf, binary, use_idf, seed
-        )
+    DEFAULTS: ClassVar[dict[str, bool]] = {"binary": True, "use_idf": False, "sublinear_tf": False}
+
+    def __init__(self, out_channels: int | None = 128, **kwargs: Any) -> None:
+        super().__init__(out_channels, **{**self.DEFAULTS, **kwargs})
