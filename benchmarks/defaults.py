@@ -414,6 +414,14 @@ def _generate(name: str, instance: int, folder: Path) -> str:
     return f"mmgraph subgraph generate --task {name} --seed {instance} --out {name}"
 
 
+def _root(data: str) -> list[str]:
+    """``--root`` for a data set read from the data root; nothing for a path or a generated
+    one, where the command refuses it."""
+    from mmgraph.data.registry import reads_data_root
+
+    return ["--root", str(DATA_ROOT)] if reads_data_root(data) else []
+
+
 def _run(cmd: list[str], shown: str) -> tuple[Any, float]:
     """Run ``cmd`` (shown as ``shown``): the finished process and its seconds; exit if it fails."""
     import subprocess
@@ -441,7 +449,7 @@ def _command_row(name: str, seeds: int, instance: int | None = None) -> dict[str
         else:
             cmd = ["mmgraph", "subgraph", "train", "--data", name, "--repeats", str(seeds)]
         shown = " ".join(cmd)
-        full = [*cmd, "--root", str(DATA_ROOT), "--out", str(run)]
+        full = [*cmd, "--out", str(run)]
         if generated and node:  # a new draw of the social graph, as a card without a split
             from mmgraph.data import save_card
             from mmgraph.data.synthetic import make_social_graph
@@ -459,6 +467,7 @@ def _command_row(name: str, seeds: int, instance: int | None = None) -> dict[str
             data = Path(tmp) / name
             shown = f"{_generate(name, instance, data)}; {shown}"
             full[full.index(name)] = str(data)
+        full += _root(full[full.index("--data") + 1])
         proc, seconds = _run(full, shown)
         metrics = json.loads((run / "metrics.json").read_text())
     key = "accuracy" if node else "micro_f1"
@@ -629,7 +638,7 @@ def tuned(datasets: Sequence[str], budget: str, seeds: int, out: Path) -> None:
                 data = str(Path(tmp) / name)
                 shown = f"{_generate(name, 0, Path(data))}; {shown}"
             run = Path(tmp) / "tune"
-            cmd = ["mmgraph", "tune", "--data", data, "--root", str(DATA_ROOT), "--budget",
+            cmd = ["mmgraph", "tune", "--data", data, *_root(data), "--budget",
                    budget, "--seeds", str(k), "--out", str(run), "--quiet"]  # fmt: skip
             _, seconds = _run(cmd, shown)
             metrics = json.loads((run / "metrics.json").read_text())

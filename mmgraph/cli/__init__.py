@@ -142,6 +142,26 @@ def describe_memory(error: BaseException) -> str:
     )
 
 
+def check_root(args: argparse.Namespace) -> None:
+    """Refuse ``--root`` where it would change nothing: with a path or a generated set."""
+    from mmgraph.data.registry import SYNTHETIC, reads_data_root
+    from mmgraph.errors import InputError
+
+    data, root = getattr(args, "data", None), getattr(args, "root", None)
+    if root is None or data is None or reads_data_root(data):
+        return
+    what = "is generated" if str(data).strip().lower() in SYNTHETIC else "is a path"
+    config = getattr(args, "config", None)
+    given = config is None or any(a == "--root" or a.startswith("--root=") for a in args.argv)
+    source, fix = f"--root {root}", "drop --root"
+    if not given:  # from --config's file
+        source, fix = f"The root {root} of {config}", "remove 'root' from that file"
+    raise InputError(
+        f"{source} would change nothing: --data {data} {what}, and only names are read "
+        f"from the data root (e.g. --data cora); {fix}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 130 on Ctrl-C)."""
     parser = build_parser()
@@ -166,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mmgraph.cli.config import apply_config
 
             apply_config(args, args.argv)
+        check_root(args)
         return handler(args)
     except SystemExit as stop:  # an option error found by a handler, already printed
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR

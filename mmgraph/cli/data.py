@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from mmgraph.cli.common import add_data
+from mmgraph.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -23,6 +24,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     from mmgraph.data import DATASETS, format_summary, load_dataset, summarize
 
     if args.list or args.data is None:
+        if args.root is not None:
+            raise InputError(
+                f"--root {args.root} would change nothing: the list of built-in names does "
+                "not read the data; give --data NAME to read one from the root, or drop --root"
+            )
         width = max(len(k) for k in DATASETS)
         print("\n".join(f"{k.ljust(width)}  {v}" for k, v in DATASETS.items()))
         return 0

@@ -147,6 +147,24 @@ LOADABLE_SUFFIXES = (".csv", ".json", ".yaml", ".yml")
 their suffix (a TU ``.txt`` file lies inside its folder, which is found instead)."""
 
 
+def reads_data_root(name_or_path: str | Path) -> bool:
+    """Whether :func:`load_dataset` reads ``name_or_path`` from the data root.
+
+    Built-in names and other bare names are looked up under the root; paths (an existing
+    file or folder, or a name with a slash or a suffix) and the generated sets
+    (:data:`SYNTHETIC`) are not, so a root given with them would change nothing.
+    """
+    key = str(name_or_path).strip().lower()
+    if key in SYNTHETIC:
+        return False
+    if key in DATASETS:
+        return True
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    is_path = isinstance(name_or_path, Path) or any(c in text for c in "/\\") or path.suffix
+    return not (is_path or path.exists())
+
+
 def _normalized(name: str) -> str:
     return "".join(c for c in name.lower() if c not in "-_ .")
 

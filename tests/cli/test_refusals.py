@@ -251,3 +251,36 @@ def test_unexpected_errors_say_they_are_bugs(monkeypatch, capsys) -> None:
     assert main(["info", "--list"]) == 1
     line = capsys.readouterr().err.strip()
     assert "internal error" in line and "--debug" in line and "\n" not in line
+
+
+def test_a_root_that_would_change_nothing_is_refused(
+    card: Path, tmp_path: Path, shared_data: Path, capsys
+) -> None:
+    root = ["--root", str(shared_data)]
+    out = tmp_path / "r"
+    for argv, needles in [
+        (["train", "--data", str(card), *TRAIN, *root], ("--data", "is a path", "drop --root")),
+        (["train", "--data", "synthetic", *TRAIN, *root], ("synthetic is generated",)),
+        (["subgraph", "train", "--data", str(shared_data / "tu" / "MUTAG"), *root], ("a path",)),
+        (["info", "--list", *root], ("the list of built-in names", "drop --root")),
+    ]:
+        assert main([*argv, "--out", str(out)] if argv[0] != "info" else argv) == 2, argv
+        one_line_error(capsys, f"{shared_data} would change nothing", *needles)
+    assert not out.exists()
+    # a root in a config file is named as such
+    config = tmp_path / "options.yaml"
+    config.write_text(f"data: {card}\nroot: {shared_data}\n")
+    assert main(["train", "--config", str(config), *TRAIN, "--out", str(out)]) == 2
+    one_line_error(capsys, f"The root {shared_data} of {config}", "remove 'root' from that file")
+    # names read from the root keep it
+    assert main(["info", "--data", "cornell", *root]) == 0
+    assert "Cornell" in capsys.readouterr().out
+
+
+def test_reads_data_root_follows_load_dataset(tmp_path: Path) -> None:
+    from mmgraph.data.registry import reads_data_root
+
+    assert reads_data_root("cora") and reads_data_root("Texas") and reads_data_root("nci1")
+    assert not reads_data_root("synthetic") and not reads_data_root("synthetic-activity")
+    assert not reads_data_root(tmp_path) and not reads_data_root(str(tmp_path))
+    assert not reads_data_root("cards/bots.yaml") and not reads_data_root("bots.yaml")
