@@ -107,9 +107,16 @@ def cmd_tune(args: argparse.Namespace) -> int:
             if confirmation["kept"] == "best"
             else "within one standard error: the defaults kept"
         )
+        spread = ""
+        if "node_standard_error" in confirmation:
+            spread = (
+                f" (the larger of the seeds' {confirmation['seed_standard_error']:.4f} and "
+                f"the validation nodes' {confirmation['node_standard_error']:.4f})"
+            )
         print(
             f"best against the defaults on seeds {seeds_used[0]}-{seeds_used[-1]}: "
-            f"{confirmation['gain']:+.4f} ± {confirmation['standard_error']:.4f}; {verdict}"
+            f"{confirmation['gain']:+.4f} ± {confirmation['standard_error']:.4f}{spread}; "
+            f"{verdict}"
         )
     elif confirmation is not None:
         print(f"best against the defaults: a run failed; the {confirmation['kept']} kept")

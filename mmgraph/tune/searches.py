@@ -143,6 +143,24 @@ class NodeSearch(TaskSearch):
 
     def trial(self, options: Mapping[str, Any], report: Report) -> float:
         """Train once on the data without test labels; the kept run's validation accuracy."""
+        return float(self._train(options, report).metrics["val"]["accuracy"])
+
+    def val_correct(self, options: Mapping[str, Any], report: Report) -> np.ndarray:
+        """Train as :meth:`trial` does; whether the kept run gets each validation node right.
+
+        One value (1.0 or 0.0) per validation node, in node order; their mean is
+        :meth:`trial`'s score. The confirmation (:func:`~mmgraph.tune.study.confirm_best`)
+        pairs them node by node: all its seeds share one validation split, so a gain of a
+        node or two may belong to those nodes rather than to the options.
+        """
+        result = self._train(options, report)
+        graph = result.graph
+        mask = graph.val_mask & (graph.y >= 0)
+        predicted = result.trainer.predict_logits(graph).argmax(-1)
+        return (predicted[mask] == graph.y[mask]).double().cpu().numpy()
+
+    def _train(self, options: Mapping[str, Any], report: Report) -> Any:
+        """The :class:`~mmgraph.tasks.node_classification.RunResult` of one trial's run."""
         from mmgraph.models import featurize
         from mmgraph.tasks import train_node_classifier
         from mmgraph.tasks.node_classification import min_val_loss
@@ -165,7 +183,7 @@ class NodeSearch(TaskSearch):
         )
         if not math.isfinite(min_val_loss(result.trainer)):
             raise InputError("The trial trained no epoch: give 'epochs' >= 1")
-        return float(result.metrics["val"]["accuracy"])
+        return result
 
     def final(
         self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pytest
 import torch
@@ -457,6 +458,60 @@ def test_confirmation_trains_both_option_sets_on_the_new_seeds() -> None:
     assert confirm_best(failing, space, {"x": 0.7}, {"x": 0.5}, [1])["kept"] == "best"
 
 
+class _NodeOutcomeSearch(_ScoredSearch):
+    """Per validation node, whether it is right: ``x`` fixes which of 40 nodes are."""
+
+    def __init__(self, right: dict[float, int], flips: dict[int, int]) -> None:
+        super().__init__({})
+        self.right, self.flips = right, flips  # per x, the first nodes right; per seed, a flip
+
+    def val_correct(self, options: dict[str, Any], report: Callable[[int, float], None]):
+        self.runs.append((options["x"], options["seed"], options["fixed"]))
+        correct = np.zeros(40)
+        correct[: self.right[options["x"]]] = 1.0
+        if options["x"] > 0.5:
+            correct[self.flips[options["seed"]]] = 1.0 - correct[self.flips[options["seed"]]]
+        return correct
+
+
+def test_node_confirmation_counts_the_validation_nodes() -> None:
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import confirm_best, node_standard_error
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={"fixed": 7})
+    # On every seed the best gets two more nodes of 40 right and one wrong: steady over the
+    # seeds (their standard error is 0), but a net node is within what another draw of 40
+    # nodes could give.
+    one_node = _NodeOutcomeSearch({0.7: 32, 0.5: 30}, {1: 0, 2: 0, 3: 0})
+    record = confirm_best(one_node, space, {"x": 0.7}, {"x": 0.5}, [1, 2, 3])
+    assert record["best"] == [31 / 40] * 3 and record["defaults"] == [30 / 40] * 3
+    assert record["gain"] == pytest.approx(1 / 40) and record["seed_standard_error"] == 0.0
+    diff = np.r_[-1.0, np.zeros(29), 1.0, 1.0, np.zeros(8)]  # node 0 lost, 30 and 31 won
+    assert record["node_standard_error"] == pytest.approx(diff.std(ddof=1) / 40**0.5)
+    assert record["standard_error"] == record["node_standard_error"] > record["gain"]
+    assert record["kept"] == "defaults"
+    assert sorted(one_node.runs) == sorted((x, s, 7) for x in (0.7, 0.5) for s in (1, 2, 3))
+    # Ten more nodes right: beyond both standard errors, the best is kept.
+    ten = _NodeOutcomeSearch({0.7: 30, 0.5: 20}, {1: 39, 2: 38, 3: 37})
+    record = confirm_best(ten, space, {"x": 0.7}, {"x": 0.5}, [1, 2, 3])
+    assert record["kept"] == "best" and record["gain"] > record["standard_error"]
+    # node by node: each node's correctness averaged over the seeds, best minus defaults
+    best, defaults = [np.array([1.0, 1.0, 0.0])] * 2, [np.array([1.0, 0.0, 0.0])] * 2
+    diff = np.array([0.0, 1.0, 0.0])
+    assert node_standard_error(best, defaults) == pytest.approx(diff.std(ddof=1) / 3**0.5)
+    assert node_standard_error([np.ones(1)], [np.zeros(1)]) == 0.0
+
+
+def test_a_node_trial_gives_each_validation_nodes_outcome(card: Path) -> None:
+    search = searches.NodeSearch(str(card))
+    options = {"text_encoder": "hashing", "image_encoder": "none", "image_size": 8,
+               "epochs": 3, "hidden": 8, "seed": 1}  # fmt: skip
+    correct = search.val_correct(options, lambda step, value: None)
+    assert correct.shape == (int(search.data.val_mask.sum()),)
+    assert set(np.unique(correct)) <= {0.0, 1.0}
+    assert float(correct.mean()) == pytest.approx(search.trial(options, lambda s, v: None))
+
+
 class _FoldSearch(_ScoredSearch):
     """Scores ``x`` plus a per-fold noise over three folds; counts its trainings."""
 
@@ -512,13 +567,13 @@ def test_tune_keeps_what_the_confirmation_kept(
     from mmgraph.tune.options import OPTIONS
 
     seen: list[int] = []
-    trial = searches.NodeSearch.trial
+    train = searches.NodeSearch._train  # of the trials and of the confirmation's runs
 
     def recording(self, options, report):  # noqa: ANN001, ANN202
         seen.append(options.get("seed", OPTIONS["node"]["seed"]))
-        return trial(self, options, report)
+        return train(self, options, report)
 
-    monkeypatch.setattr(searches.NodeSearch, "trial", recording)
+    monkeypatch.setattr(searches.NodeSearch, "_train", recording)
     result = tune(str(card), trials=3, seeds=2, space=space, out=tmp_path / "c", progress=False)
     doc = json.loads((result.out / "tune.json").read_text())
     # The space's defaults (lr 0.01; hidden's 64 lies outside the space) never equal a
