@@ -47,6 +47,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 RUNS = RESULTS / "text_selection.jsonl"
@@ -56,7 +58,7 @@ OPTIMIZER: str | None = None
 """The optimizer of every run when not the default command's (``--optimizer``)."""
 NODE_DATA = ("cora", "citeseer", "cornell", "texas", "country-flags", "synthetic")
 GRID_TEXTS: tuple[dict[str, Any], ...] = (
-    {"text_encoder": "sentence-transformers/all-MiniLM-L6-v2"},
+    {"text_encoder": DEFAULT_TEXT_ENCODER},
     {"text_encoder": "tfidf", "text_dim": None},
     {"text_encoder": "bow", "text_dim": None},
 )

@@ -110,8 +110,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
         spread = ""
         if "node_standard_error" in confirmation:
             spread = (
-                f" (the larger of the seeds' {confirmation['seed_standard_error']:.4f} and "
-                f"the validation nodes' {confirmation['node_standard_error']:.4f})"
+                " (the larger of the seeds' and the validation nodes' "
+                f"{confirmation['node_standard_error']:.4f})"
             )
         print(
             f"best against the defaults on seeds {seeds_used[0]}-{seeds_used[-1]}: "

@@ -125,7 +125,7 @@ def load_dataset(
                 f"(root: '{resolve_root(root)}')"
             )
         return loader(target, **kwargs)
-    if isinstance(name_or_path, Path) or any(c in str(name_or_path) for c in "/\\") or path.suffix:
+    if _names_a_path(name_or_path):
         raise FileNotFoundError(f"No data set file or folder at '{path}': check the path")
     found = find_under_root(key, root)
     if len(found) == 1:
@@ -159,10 +159,15 @@ def reads_data_root(name_or_path: str | Path) -> bool:
         return False
     if key in DATASETS:
         return True
+    return not (_names_a_path(name_or_path) or Path(name_or_path).expanduser().exists())
+
+
+def _names_a_path(name_or_path: str | Path) -> bool:
+    """A :class:`~pathlib.Path`, or a name with a slash or a suffix: never a bare name."""
     text = str(name_or_path)
-    path = Path(text).expanduser()
-    is_path = isinstance(name_or_path, Path) or any(c in text for c in "/\\") or path.suffix
-    return not (is_path or path.exists())
+    return (
+        isinstance(name_or_path, Path) or any(c in text for c in "/\\") or bool(Path(text).suffix)
+    )
 
 
 def _normalized(name: str) -> str:

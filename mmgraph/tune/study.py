@@ -348,7 +348,7 @@ def _stop_time(study: Any, work: _Worker) -> float:
 
 
 def replaces_defaults(
-    best: Sequence[float], defaults: Sequence[float]
+    best: Sequence[float], defaults: Sequence[float], other_se: float = 0.0
 ) -> tuple[bool, float, float]:
     """``(replace, gain, se)``: whether the best trial's options replace the defaults.
 
@@ -360,6 +360,10 @@ def replaces_defaults(
     unless the data say otherwise. The search picks the best of many noisy trials, so its
     winner's own score is biased up; scored again on new seeds, a gain within the noise is
     not evidence against defaults chosen across data sets.
+
+    ``other_se`` is a standard error from another source of noise that the gain must
+    exceed too (:func:`node_standard_error`): ``se`` is then the larger of the two, and a
+    gain equal to it (as a single validation node's is to the nodes') does not replace.
     """
     if len(best) != len(defaults) or not best:
         raise ValueError(
@@ -369,7 +373,8 @@ def replaces_defaults(
     gains = [b - d for b, d in zip(best, defaults, strict=True)]
     gain = statistics.fmean(gains)
     se = statistics.stdev(gains) / math.sqrt(len(gains)) if len(gains) > 1 else 0.0
-    return gain > se, gain, se
+    se = max(se, other_se)
+    return gain - se > 1e-12, gain, se
 
 
 DEFAULT_SEEDS = 5
@@ -392,8 +397,7 @@ def confirm_best(
     cross-validation folds (its ``trial_scores``) gives one score per seed and fold, paired
     fold by fold. A node search (its ``val_correct``) also gives each validation node's
     outcome: the standard error is then the larger of the seeds' and the nodes'
-    (:func:`node_standard_error`), recorded as ``seed_standard_error`` and
-    ``node_standard_error``. Returns the record
+    (:func:`node_standard_error`, recorded as ``node_standard_error``). Returns the record
     written to ``tune.json``'s ``confirmation``: the seeds, each option set's scores, the
     mean gain and its standard error, and ``kept`` (``"best"`` or ``"defaults"``; see
     :func:`replaces_defaults`). An option set whose run fails or scores a non-finite value
@@ -430,12 +434,12 @@ def confirm_best(
     if best_scores is None or default_scores is None:
         record["kept"] = "defaults" if best_scores is None and default_scores else "best"
         return record
-    replace, gain, se = replaces_defaults(best_scores, default_scores)
+    node_se = 0.0
     if per_node is not None:
-        node_se = node_standard_error(correct["best"], correct["defaults"])
-        record["seed_standard_error"], record["node_standard_error"] = se, node_se
-        se = max(se, node_se)
-        replace = gain - se > 1e-12  # a single node's gain has gain == se: not beyond it
+        record["node_standard_error"] = node_se = node_standard_error(
+            correct["best"], correct["defaults"]
+        )
+    replace, gain, se = replaces_defaults(best_scores, default_scores, node_se)
     record.update(gain=gain, standard_error=se, kept="best" if replace else "defaults")
     return record
 

@@ -420,6 +420,11 @@ def test_the_best_replaces_the_defaults_only_beyond_one_standard_error() -> None
     # A loss is never a replacement; one seed has no standard error (any gain replaces).
     assert not replaces_defaults([0.4, 0.4], [0.5, 0.5])[0]
     assert replaces_defaults([0.51], [0.50]) == (True, pytest.approx(0.01), 0.0)
+    # Another standard error (the validation nodes') raises the bar; equal to it is not beyond.
+    assert replaces_defaults([0.61, 0.62, 0.60], [0.50, 0.51, 0.50], 0.2) == (
+        False, pytest.approx(0.32 / 3), 0.2
+    )  # fmt: skip
+    assert not replaces_defaults([0.6], [0.5], 0.1)[0]
     with pytest.raises(ValueError, match="one score per seed"):
         replaces_defaults([0.5], [0.5, 0.6])
 
@@ -476,7 +481,7 @@ class _NodeOutcomeSearch(_ScoredSearch):
 
 def test_node_confirmation_counts_the_validation_nodes() -> None:
     from mmgraph.tune.space import Param, Space
-    from mmgraph.tune.study import confirm_best, node_standard_error
+    from mmgraph.tune.study import confirm_best, node_standard_error, replaces_defaults
 
     space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={"fixed": 7})
     # On every seed the best gets two more nodes of 40 right and one wrong: steady over the
@@ -485,7 +490,8 @@ def test_node_confirmation_counts_the_validation_nodes() -> None:
     one_node = _NodeOutcomeSearch({0.7: 32, 0.5: 30}, {1: 0, 2: 0, 3: 0})
     record = confirm_best(one_node, space, {"x": 0.7}, {"x": 0.5}, [1, 2, 3])
     assert record["best"] == [31 / 40] * 3 and record["defaults"] == [30 / 40] * 3
-    assert record["gain"] == pytest.approx(1 / 40) and record["seed_standard_error"] == 0.0
+    assert record["gain"] == pytest.approx(1 / 40)
+    assert replaces_defaults(record["best"], record["defaults"])[2] == 0.0  # the seeds' own
     diff = np.r_[-1.0, np.zeros(29), 1.0, 1.0, np.zeros(8)]  # node 0 lost, 30 and 31 won
     assert record["node_standard_error"] == pytest.approx(diff.std(ddof=1) / 40**0.5)
     assert record["standard_error"] == record["node_standard_error"] > record["gain"]
