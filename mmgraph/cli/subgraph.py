@@ -19,6 +19,7 @@ from mmgraph.cli.types import (
 )
 from mmgraph.nn import AGGREGATORS
 from mmgraph.subgraph import GLASS_AGGREGATORS, SUBGRAPH_NORMS
+from mmgraph.subgraph.refit import HEAD_FITS
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
 SUBGRAPH_AGGREGATOR_NAMES = tuple(dict.fromkeys(("auto", *GLASS_AGGREGATORS, *AGGREGATORS)))
@@ -108,6 +109,15 @@ def register(sub: Any) -> None:
         type=probability,
         default=0.0,
         help="dropout on the subgraph embeddings before the head (default: 0)",
+    )
+    g.add_argument(
+        "--head-fit",
+        choices=HEAD_FITS,
+        default="auto",
+        help="trained: the head as trained; refit: its last layer refit after training by a "
+        "logistic regression on the training subgraphs' embeddings, regularisation chosen "
+        "by cross-validation on them; auto: glass refits and keeps the refit unless the "
+        "trained head scores better on validation, pool keeps the trained head (default: auto)",
     )
     g.add_argument(
         "--norm",
@@ -253,6 +263,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     if pools:
         counts = ", ".join(f"{p} ({pools.count(p)}×)" for p in dict.fromkeys(pools))
         print(f"pooling chosen on validation accuracy, per run: {counts}")
+    refits = head_refits(metrics)
+    if refits:
+        done = [r for r in refits if r["refit"] and r.get("kept", True)]
+        cs = ", ".join(
+            f"{c:g} ({[r['C'] for r in done].count(c)}×)"
+            for c in dict.fromkeys(r["C"] for r in done)
+        )
+        trained = len(refits) - len(done)
+        print(
+            f"head refit on the training {'graphs' if whole else 'subgraphs'} (C by "
+            f"cross-validation on them), per run: {cs or 'none'}"
+            + (
+                f"; the trained head kept in {trained} (see metrics.json: head_refit)"
+                if trained
+                else ""
+            )
+        )
     columns = ["micro_f1", "accuracy", "macro_f1"]
     rows = []
     for split in ("train", "val", "test"):
@@ -291,6 +318,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     print(f"written to {folder} (edge_list.txt, subgraphs.pth)")
     return 0
+
+
+def head_refits(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The head refit record of each run (seed, fold) of ``metrics`` (``head_fit="refit"``)."""
+    out = []
+    for run in metrics.get("seeds") or [metrics]:
+        record = run.get("head_refit")
+        out += record if isinstance(record, list) else [record] if record else []
+    return out
 
 
 def chosen_pools(metrics: dict[str, Any]) -> list[str]:

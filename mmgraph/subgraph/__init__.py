@@ -9,6 +9,8 @@
 * :class:`GLASS`: a labelling-trick GNN (GLASS, Wang & Zhang 2022);
 * :class:`PoolGNN`: aggregator layers of :mod:`mmgraph.nn`, GIN included (or none)
   and pooling, for subgraphs and whole graphs;
+* :func:`refit_head`: a trained classifier's last linear layer refit by a logistic
+  regression on the training subgraphs' embeddings (:mod:`mmgraph.subgraph.refit`);
 * :class:`Sub2Vec`: an estimator of unsupervised subgraph embeddings (walks inside each
   subgraph and a skip-gram objective; Sub2Vec, Adhikari et al. 2018), on the table
   :class:`Sub2VecEmbedding`.
@@ -23,6 +25,7 @@ from mmgraph.subgraph.inputs import NODE_INPUTS, build_node_input
 from mmgraph.subgraph.neighborhood import Neighborhoods, khop_neighborhoods
 from mmgraph.subgraph.pool_gnn import POOL_AGGREGATORS, PoolGNN
 from mmgraph.subgraph.pooling import POOLINGS, SubgraphPool
+from mmgraph.subgraph.refit import HEAD_FITS, refit_head
 from mmgraph.subgraph.sub2vec import Sub2Vec, Sub2VecEmbedding
 
 __all__ = [
@@ -31,6 +34,7 @@ __all__ = [
     "GINConv",
     "GLASS",
     "GLASSConv",
+    "HEAD_FITS",
     "NODE_INPUTS",
     "POOLINGS",
     "POOL_AGGREGATORS",
@@ -44,5 +48,6 @@ __all__ = [
     "build_node_input",
     "khop_neighborhoods",
     "make_subgraph_batch",
+    "refit_head",
     "with_split",
 ]

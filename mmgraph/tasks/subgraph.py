@@ -42,6 +42,7 @@ from mmgraph.subgraph import (
 )
 from mmgraph.subgraph.inputs import has_modalities
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
+from mmgraph.subgraph.refit import HEAD_FITS, refit_head
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
@@ -94,6 +95,13 @@ class SubgraphConfig(ConfigBase):
         head_layers (int): Layers of the MLP head. (default: :obj:`1`)
         head_dropout (float): Dropout on the subgraph embeddings before the head.
             (default: :obj:`0.0`)
+        head_fit (str): ``"trained"`` (the head as trained with the rest), ``"refit"``
+            (after training, the head's last linear layer is refit by a logistic regression
+            on the frozen embeddings of the training subgraphs, its regularisation chosen
+            by cross-validation on them: :func:`~mmgraph.subgraph.refit.refit_head`) or
+            ``"auto"``: for ``glass`` the refit, kept if its validation accuracy is at
+            least the trained head's (else the trained head is put back); for ``pool`` the
+            trained head (:meth:`resolved_head_fit`). (default: ``"auto"``)
         norm (str): ``"batch"`` (batch norms in the layers, see :class:`~mmgraph.subgraph.GLASS`
             and :class:`~mmgraph.subgraph.PoolGNN`, with batch statistics throughout),
             ``"frozen"`` (the same norms; from the epoch after the first quarter they use
@@ -126,6 +134,7 @@ class SubgraphConfig(ConfigBase):
     jk: bool = False
     head_layers: int = 1
     head_dropout: float = 0.0
+    head_fit: str = AUTO
     norm: str = "frozen"
     split_messages: bool = False
     batch_size: int | None = 16
@@ -139,6 +148,10 @@ class SubgraphConfig(ConfigBase):
     probe_c: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.head_fit not in HEAD_FITS:
+            raise InputError(
+                f"Unknown head fit {self.head_fit!r}; expected one of {list(HEAD_FITS)}"
+            )
         if self.norm not in SUBGRAPH_NORMS:
             raise InputError(f"Unknown norm {self.norm!r}; expected one of {list(SUBGRAPH_NORMS)}")
         if self.method not in SUBGRAPH_METHODS:
@@ -169,6 +182,15 @@ class SubgraphConfig(ConfigBase):
             return self.aggregator
         return "sum" if self.method == "glass" else "mean"
 
+    def resolved_head_fit(self) -> str:
+        """The head fit to run: ``pool`` resolves ``"auto"`` to ``"trained"``.
+
+        ``glass`` keeps ``"auto"`` (the refit, kept on validation; see ``head_fit``).
+        """
+        if self.head_fit != AUTO or self.method == "glass":
+            return self.head_fit
+        return "trained"
+
 
 _LAYERED = ("glass", "pool")
 METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -185,6 +207,7 @@ METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
             "jk",
             "head_layers",
             "head_dropout",
+            "head_fit",
             "norm",
             "batch_size",
         ),
@@ -476,6 +499,39 @@ def _validation_batch(
     return batch
 
 
+def _refit(
+    model: nn.Module,
+    trainer: Trainer,
+    emb: Tensor,
+    batch: SubgraphBatch,
+    index: Tensor,
+    seed: int,
+    on_validation: bool,
+) -> dict[str, Any]:
+    """Refit ``model``'s head on the training rows ``index`` of ``emb`` (:func:`refit_head`).
+
+    With ``on_validation`` (``head_fit="auto"``) and validation subgraphs, the refit head is
+    kept only if its validation accuracy is at least the trained head's, else the trained
+    one is put back; ties go to the refit, whose validation score, unlike the trained
+    checkpoint's (the best of every epoch's on the same subgraphs), chose nothing.
+    """
+    head = model.head  # type: ignore[attr-defined]
+    val = getattr(batch, "val_mask", None)
+    check = on_validation and val is not None and bool((val & (batch.y >= 0)).any())
+    if check:
+        trained = {k: v.detach().clone() for k, v in head[-1].state_dict().items()}
+        before = float(trainer.evaluate(batch, val)["accuracy"])
+    record = refit_head(model, emb[index], batch.y[index], seed=seed)
+    if check and record["refit"]:
+        after = float(trainer.evaluate(batch, val)["accuracy"])
+        record.update(val_accuracy_trained=before, val_accuracy_refit=after, kept=after >= before)
+        if after < before:
+            head[-1].load_state_dict(trained)
+    elif record["refit"]:
+        record["kept"] = True
+    return record
+
+
 def _split_metrics(trainer: Trainer, batch: SubgraphBatch) -> dict[str, dict[str, float]]:
     out = {}
     for split in SPLITS:
@@ -592,6 +648,7 @@ def train_subgraph_model(
         unsupervised = _fit_sub2vec(dataset, config, train)
     run_metrics: list[dict[str, dict[str, float]]] = []
     selections: list[list[dict[str, Any]] | None] = []
+    refits: list[dict[str, Any]] = []
     embeddings: list[Tensor] = []
     models: list[nn.Module] = []
     for name, batch in runs:
@@ -605,20 +662,29 @@ def train_subgraph_model(
                 dataset, config, train, graph, batch, index, cache, callbacks
             )
             selections.append(selection)
-            run_metrics.append(_split_metrics(trainer, batch))
             model.eval()
             with torch.no_grad():
                 emb = model.encode(batch).detach()  # type: ignore[operator]
+            head_fit = config.resolved_head_fit()
+            if head_fit != "trained" and getattr(model, "head", None) is not None:
+                refits.append(
+                    _refit(model, trainer, emb, batch, index, train.seed, head_fit == "auto")
+                )
+            run_metrics.append(_split_metrics(trainer, batch))
             models.append(model)
         embeddings.append(emb)
     if len(runs) == 1:
         metrics: dict[str, Any] = dict(run_metrics[0])
         if selections and selections[0] is not None:
             metrics["pool_selection"] = selections[0]
+        if refits:
+            metrics["head_refit"] = refits[0]
         return SubgraphResult(metrics, embeddings[0], models)
     metrics = summarize_folds(run_metrics)
     if any(selection is not None for selection in selections):
         metrics["pool_selection"] = selections
+    if refits:
+        metrics["head_refit"] = refits
     return SubgraphResult(metrics, torch.stack(embeddings), models)
 
 

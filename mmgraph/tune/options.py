@@ -110,6 +110,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "jk": False,
         "head_layers": 1,
         "head_dropout": 0.0,
+        "head_fit": "auto",
         # batch statistics for a quarter of the epochs, then frozen: chosen across the four
         # SubGNN-style sets (benchmarks/results/defaults.md, second subgraph round)
         "norm": "frozen",
@@ -592,6 +593,7 @@ def subgraph_run(
         jk=o["jk"],
         head_layers=o["head_layers"],
         head_dropout=o["head_dropout"],
+        head_fit=o["head_fit"],
         norm=o["norm"],
         split_messages=o["split_messages"],
         batch_size=o["batch_size"],
@@ -708,6 +710,7 @@ _SUBGRAPH_KEYS = {
     "jk": "jk",
     "head_layers": "head_layers",
     "head_dropout": "head_dropout",
+    "head_fit": "head_fit",
     "norm": "norm",
     "split_messages": "split_messages",
     "batch_size": "batch_size",

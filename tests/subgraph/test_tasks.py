@@ -30,7 +30,8 @@ FAST = TrainConfig(epochs=3, lr=0.01, patience=None, progress=False, determinist
 def test_glass_on_a_split(density_small: SubgraphDataset) -> None:
     config = SubgraphConfig(method="glass", hidden=8, num_layers=1, batch_size=20)
     result = train_subgraph_model(density_small, config, FAST)
-    assert set(result.metrics) == {"train", "val", "test", "pool_selection"}  # pool="auto"
+    # pool="auto" and the head refit of glass
+    assert set(result.metrics) == {"train", "val", "test", "pool_selection", "head_refit"}
     for split in ("val", "test"):
         metrics = result.metrics[split]
         assert metrics["micro_f1"] == metrics["accuracy"]
