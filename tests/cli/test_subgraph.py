@@ -38,6 +38,34 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     assert metrics["test"]["micro_f1"] == metrics["test"]["accuracy"]
     assert np.load(out / "embeddings.npy").shape == (30, 8)
     assert (out / "config.yaml").is_file()
+    # the default --head-fit auto: the head refit, kept unless validation prefers it trained
+    assert "head refit on the training subgraphs (C by cross-validation on them)" in printed
+    record = metrics["head_refit"]
+    assert record["kept"] == (record["val_accuracy_refit"] >= record["val_accuracy_trained"])
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["subgraph"]["head_fit"] == "auto"
+
+
+def test_head_fit_options(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = tmp_path / "density"
+    assert main(["subgraph", "generate", "--task", "density", "--nodes", "200"]
+                + ["--subgraphs", "40", "--out", str(folder)]) == 0  # fmt: skip
+    base = ["subgraph", "train", "--data", str(folder), "--hidden", "8", "--epochs", "2"]
+    base += ["--pool", "mean", "--quiet"]
+    assert main([*base, "--head-fit", "trained", "--out", str(tmp_path / "t")]) == 0
+    assert "head refit" not in capsys.readouterr().out
+    assert "head_refit" not in json.loads((tmp_path / "t" / "metrics.json").read_text())
+    assert main([*base, "--head-fit", "refit", "--out", str(tmp_path / "r")]) == 0
+    assert "head refit" in capsys.readouterr().out
+    record = json.loads((tmp_path / "r" / "metrics.json").read_text())["head_refit"]
+    assert record["refit"] and record["kept"] and "val_accuracy_trained" not in record
+    code = main(
+        [*base[:4], "--method", "sub2vec", "--head-fit", "refit", "--out", str(tmp_path / "s")]
+    )
+    assert code == 2
+    assert "does not read --head-fit" in capsys.readouterr().err
+    assert main([*base, "--head-fit", "convex", "--out", str(tmp_path / "c")]) == 2
+    assert "invalid choice: 'convex'" in capsys.readouterr().err
 
 
 def test_train_pool_on_tu_folds(
