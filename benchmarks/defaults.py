@@ -67,6 +67,8 @@ TUNED = RESULTS / "defaults_tuned.jsonl"
 BEFORE = RESULTS / "defaults_commands_before.jsonl"  # the previous round's defaults
 BASELINES = RESULTS / "defaults_baselines.jsonl"  # the WL baseline on the TU sets
 HELDOUT = RESULTS / "defaults_heldout.jsonl"  # default commands on unseen instances
+HELDOUT_BEFORE = RESULTS / "defaults_heldout_before.jsonl"  # the same, previous defaults
+PREVIOUS_FLAGS = ("--head-fit", "trained")  # the previous round's subgraph defaults
 REPORT = RESULTS / "defaults.md"
 DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "shared" / "data"))
 
@@ -442,8 +444,11 @@ def _run(cmd: list[str], shown: str) -> tuple[Any, float]:
     return proc, seconds
 
 
-def _command_row(name: str, seeds: int, instance: int | None = None) -> dict[str, Any]:
-    """Run the default command on ``name`` (generated with seed ``instance`` if given)."""
+def _command_row(
+    name: str, seeds: int, instance: int | None = None, flags: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Run the default command on ``name`` (generated with seed ``instance`` if given),
+    with ``flags`` added."""
     import tempfile
 
     generated = name in GENERATED or instance is not None
@@ -455,6 +460,7 @@ def _command_row(name: str, seeds: int, instance: int | None = None) -> dict[str
             cmd = ["mmgraph", "train", "--data", name, "--seeds", *map(str, range(seeds))]
         else:
             cmd = ["mmgraph", "subgraph", "train", "--data", name, "--repeats", str(seeds)]
+        cmd += flags
         shown = " ".join(cmd)
         full = [*cmd, "--out", str(run)]
         if generated and node:  # a new draw of the social graph, as a card without a split
@@ -495,20 +501,32 @@ def _command_row(name: str, seeds: int, instance: int | None = None) -> dict[str
     return row
 
 
-def heldout(tasks: Sequence[str], instances: Sequence[int], seeds: int, out: Path) -> None:
+def heldout(
+    tasks: Sequence[str],
+    instances: Sequence[int],
+    seeds: int,
+    out: Path,
+    flags: Sequence[str] = (),
+) -> None:
     """The default subgraph command on new instances of each task (one row per instance)."""
     done = {(r["data"], r["instance"]) for r in _rows(out)}
     for name in tasks:
         for instance in instances:
             if (name, instance) not in done:
-                _append(out, _command_row(name, seeds, instance))
+                _append(out, _command_row(name, seeds, instance, flags))
 
 
-def heldout_report(rows: list[dict[str, Any]], cmds: list[dict[str, Any]]) -> list[str]:
-    """The ``heldout`` rows beside the default command on the data the defaults saw."""
+def heldout_report(
+    rows: list[dict[str, Any]],
+    cmds: list[dict[str, Any]],
+    previous: Sequence[dict[str, Any]] = (),
+) -> list[str]:
+    """The ``heldout`` rows beside the default command on the data the defaults saw, and
+    the previous round's defaults on the same instance (``previous``)."""
     if not rows:
         return []
     seen = {r["data"]: r for r in cmds}
+    earlier = {(r["data"], r["instance"]): r for r in previous}
     lines = [
         "## The default commands on unseen instances",
         "",
@@ -520,16 +538,21 @@ def heldout_report(rows: list[dict[str, Any]], cmds: list[dict[str, Any]]) -> li
         '(accuracy % for the social graph), mean ± sample std over the 5 seeds; "seen" is '
         "the default command on the data the defaults were chosen with (SubGNN's files for "
         "density and component, instance 0 of cut ratio and coreness, the built-in social "
-        "graph).",
+        'graph). "before" is the previous round\'s subgraph defaults on the same instance '
+        f"(`heldout --before`: the same command with `{' '.join(PREVIOUS_FLAGS)}`; "
+        "instances 100 and 101 ran at the commit before the head refit, when that was the "
+        "default).",
         "",
-        "| data | instance | test | seen | published | seconds |",
-        "|---|---|---|---|---|---|",
+        "| data | instance | test | before | seen | published | seconds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: (HELDOUT_TASKS.index(r["data"]), r["instance"])):
         before = seen.get(r["data"])
         was = _mean_std(before["test"]) if before else "-"
+        old = earlier.get((r["data"], r["instance"]))
         lines.append(
-            f"| {r['data']} | {r['instance']} | {_mean_std(r['test'])} | {was} | "
+            f"| {r['data']} | {r['instance']} | {_mean_std(r['test'])} | "
+            f"{_mean_std(old['test']) if old else '-'} | {was} | "
             f"{published(r['data'])} | {r['seconds']:.0f} |"
         )
     return [*lines, ""]
@@ -1124,7 +1147,7 @@ def report(runs: Path, cmds: Path, out: Path) -> str:
         lines += family_report(family, rows)
     lines += commands_report(_rows(cmds))
     lines += defaults_table(cmds, TUNED)
-    lines += heldout_report(_rows(HELDOUT), _rows(cmds))
+    lines += heldout_report(_rows(HELDOUT), _rows(cmds), _rows(HELDOUT_BEFORE))
     lines.append(NOTES)
     text = "\n".join(lines)
     out.write_text(text)
@@ -1188,6 +1211,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     h.add_argument("--tasks", nargs="+", choices=HELDOUT_TASKS, default=list(HELDOUT_TASKS))
     h.add_argument("--instances", nargs="+", type=int, default=list(HELDOUT_INSTANCES))
     h.add_argument("--seeds", type=int, default=5)
+    h.add_argument(
+        "--before",
+        action="store_true",
+        help=f"the previous defaults ({' '.join(PREVIOUS_FLAGS)}) into {HELDOUT_BEFORE.name}",
+    )
     sub.add_parser("report")
     sub.add_parser("readme", help="print the README's table of the default commands")
     args = parser.parse_args(argv)
@@ -1206,7 +1234,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.step == "baseline":
         baseline(args.datasets, BASELINES)
     elif args.step == "heldout":
-        heldout(args.tasks, args.instances, args.seeds, HELDOUT)
+        if args.before:
+            heldout(args.tasks, args.instances, args.seeds, HELDOUT_BEFORE, PREVIOUS_FLAGS)
+        else:
+            heldout(args.tasks, args.instances, args.seeds, HELDOUT)
     print(report(RUNS, COMMANDS, REPORT))
 
 

@@ -97,8 +97,14 @@ def test_heldout_instances_are_unseen_and_reported_beside_the_seen_data(
         {"data": "density", "instance": 100, "test": [1.0, 0.9], "seconds": 20.0},
     ]
     seen = [{"data": "coreness", "test": [0.9, 0.9]}]
-    lines = bench.heldout_report(rows, seen)
+    previous = [{"data": "coreness", "instance": 101, "test": [0.7, 0.7]}]
+    lines = bench.heldout_report(rows, seen, previous)
     table = [line for line in lines if line.startswith("| ")][1:]
-    assert table[0].startswith("| density | 100 | 95.0 ± 7.1 | - |")  # tasks in their order
-    assert table[1].startswith("| coreness | 101 | 85.0 ± 7.1 | 90.0 ± 0.0 |")
+    # tasks in their order; test, the previous defaults on the instance, the seen data
+    assert table[0].startswith("| density | 100 | 95.0 ± 7.1 | - | - |")
+    assert table[1].startswith("| coreness | 101 | 85.0 ± 7.1 | 70.0 ± 0.0 | 90.0 ± 0.0 |")
+    assert "--head-fit trained" in "\n".join(lines)
     assert bench.heldout_report([], seen) == []
+    # every instance of the previous defaults' file was held out too
+    before = {r["instance"] for r in bench._rows(bench.HELDOUT_BEFORE)}
+    assert before and not before & grid_seeds
