@@ -47,6 +47,13 @@ def head_inputs(model: nn.Module, embeddings: Tensor) -> Tensor:
     return x
 
 
+def last_linear(model: nn.Module) -> nn.Linear:
+    """The last layer of ``model.head``, the one :func:`refit_head` refits."""
+    last = _head(model)[-1]
+    assert isinstance(last, nn.Linear)  # checked by _head
+    return last
+
+
 def _head(model: nn.Module) -> nn.Sequential:
     head = getattr(model, "head", None)
     if (
@@ -92,8 +99,7 @@ def refit_head(
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    head = _head(model)
-    last = head[-1]
+    last = last_linear(model)
     x = head_inputs(model, embeddings).detach().double().cpu().numpy()
     labels = y.detach().long().cpu().numpy()
     if x.shape[0] != labels.shape[0]:

@@ -42,7 +42,7 @@ from mmgraph.subgraph import (
 )
 from mmgraph.subgraph.inputs import has_modalities
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
-from mmgraph.subgraph.refit import HEAD_FITS, refit_head
+from mmgraph.subgraph.refit import HEAD_FITS, last_linear, refit_head
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
@@ -515,20 +515,21 @@ def _refit(
     one is put back; ties go to the refit, whose validation score, unlike the trained
     checkpoint's (the best of every epoch's on the same subgraphs), chose nothing.
     """
-    head = model.head  # type: ignore[attr-defined]
     val = getattr(batch, "val_mask", None)
-    check = on_validation and val is not None and bool((val & (batch.y >= 0)).any())
-    if check:
-        trained = {k: v.detach().clone() for k, v in head[-1].state_dict().items()}
-        before = float(trainer.evaluate(batch, val)["accuracy"])
+    if not (on_validation and isinstance(val, Tensor) and bool((val & (batch.y >= 0)).any())):
+        record = refit_head(model, emb[index], batch.y[index], seed=seed)
+        if record["refit"]:
+            record["kept"] = True
+        return record
+    last = last_linear(model)
+    trained = {k: v.detach().clone() for k, v in last.state_dict().items()}
+    before = float(trainer.evaluate(batch, val)["accuracy"])
     record = refit_head(model, emb[index], batch.y[index], seed=seed)
-    if check and record["refit"]:
+    if record["refit"]:
         after = float(trainer.evaluate(batch, val)["accuracy"])
         record.update(val_accuracy_trained=before, val_accuracy_refit=after, kept=after >= before)
         if after < before:
-            head[-1].load_state_dict(trained)
-    elif record["refit"]:
-        record["kept"] = True
+            last.load_state_dict(trained)
     return record
 
 
