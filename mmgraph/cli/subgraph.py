@@ -265,7 +265,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"pooling chosen on validation accuracy, per run: {counts}")
     refits = head_refits(metrics)
     if refits:
-        done = [r for r in refits if r["refit"] and r.get("kept", True)]
+        done = [r for r in refits if r["refit"] and r["kept"]]
         cs = ", ".join(
             f"{c:g} ({[r['C'] for r in done].count(c)}×)"
             for c in dict.fromkeys(r["C"] for r in done)

@@ -42,7 +42,7 @@ from mmgraph.subgraph import (
 )
 from mmgraph.subgraph.inputs import has_modalities
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
-from mmgraph.subgraph.refit import HEAD_FITS, last_linear, refit_head
+from mmgraph.subgraph.refit import HEAD_FITS, classifier_head, last_linear, refit_head
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
@@ -501,7 +501,6 @@ def _validation_batch(
 
 def _refit(
     model: nn.Module,
-    trainer: Trainer,
     emb: Tensor,
     batch: SubgraphBatch,
     index: Tensor,
@@ -513,20 +512,29 @@ def _refit(
     With ``on_validation`` (``head_fit="auto"``) and validation subgraphs, the refit head is
     kept only if its validation accuracy is at least the trained head's, else the trained
     one is put back; ties go to the refit, whose validation score, unlike the trained
-    checkpoint's (the best of every epoch's on the same subgraphs), chose nothing.
+    checkpoint's (the best of every epoch's on the same subgraphs), chose nothing. The
+    validation logits come from ``emb`` (``model.encode``), not another pass of the model.
     """
     val = getattr(batch, "val_mask", None)
-    if not (on_validation and isinstance(val, Tensor) and bool((val & (batch.y >= 0)).any())):
+    if isinstance(val, Tensor):
+        val = val & (batch.y >= 0)
+    if not (on_validation and isinstance(val, Tensor) and bool(val.any())):
         record = refit_head(model, emb[index], batch.y[index], seed=seed)
         if record["refit"]:
             record["kept"] = True
         return record
-    last = last_linear(model)
+    head, last = classifier_head(model), last_linear(model)  # forward = head(encode)
+
+    def val_accuracy() -> float:
+        with torch.no_grad():
+            predicted = head(emb[val]).argmax(-1)
+        return float((predicted == batch.y[val]).float().mean())
+
     trained = {k: v.detach().clone() for k, v in last.state_dict().items()}
-    before = float(trainer.evaluate(batch, val)["accuracy"])
+    before = val_accuracy()
     record = refit_head(model, emb[index], batch.y[index], seed=seed)
     if record["refit"]:
-        after = float(trainer.evaluate(batch, val)["accuracy"])
+        after = val_accuracy()
         record.update(val_accuracy_trained=before, val_accuracy_refit=after, kept=after >= before)
         if after < before:
             last.load_state_dict(trained)
@@ -668,9 +676,7 @@ def train_subgraph_model(
                 emb = model.encode(batch).detach()  # type: ignore[operator]
             head_fit = config.resolved_head_fit()
             if head_fit != "trained" and getattr(model, "head", None) is not None:
-                refits.append(
-                    _refit(model, trainer, emb, batch, index, train.seed, head_fit == "auto")
-                )
+                refits.append(_refit(model, emb, batch, index, train.seed, head_fit == "auto"))
             run_metrics.append(_split_metrics(trainer, batch))
             models.append(model)
         embeddings.append(emb)
