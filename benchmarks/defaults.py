@@ -164,6 +164,11 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
         "auto-z1-frozen-refit": {**_GLASS_AUTO, "norm": "frozen", "head_fit": "refit"},
         # the refit kept only where its validation accuracy is at least the trained head's
         "auto-z1-frozen-auto": {**_GLASS_AUTO, "norm": "frozen", "head_fit": "auto"},
+        # twice the width: on held-out coreness instance 200 the default fitted 88.5% of
+        # its training subgraphs (underfit)
+        "auto-z1-frozen-auto-h64": {
+            **_GLASS_AUTO, "norm": "frozen", "head_fit": "auto", "hidden": 64,
+        },
     },
     "graph": {
         "gin4-32-jk-step50": {**_GIN4, "hidden": 32},
@@ -760,6 +765,8 @@ ROUNDS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
                         "auto-z1-none-step", "auto-z1-frozen")),
         ("third round: the head refit (seeds 0-4)",
          ("auto-z1-frozen", "auto-z1-frozen-refit", "auto-z1-frozen-auto")),
+        ("fourth round: the width (seeds 0-4)",
+         ("auto-z1-frozen-auto", "auto-z1-frozen-auto-h64")),
     ],
     "graph": [
         ("", ("gin4-32-jk-step50", "gin4-64-jk-step50", "gin4-32-jk-step50-frozen",
