@@ -13,8 +13,9 @@ AGGREGATIONS: tuple[str, ...] = ("sum", "mean", "gcn")
 
 
 def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
-    order = torch.argsort(rows, stable=True)
-    rows, cols, values = rows[order], cols[order], values[order]
+    if rows.numel() > 1 and bool((rows[1:] < rows[:-1]).any()):  # sorted already: no sort
+        order = torch.argsort(rows, stable=True)
+        rows, cols, values = rows[order], cols[order], values[order]
     crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=rows.device)
     torch.cumsum(torch.bincount(rows, minlength=shape[0]), 0, out=crow[1:])
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
@@ -24,13 +25,13 @@ def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> 
 
 class _MatMul(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, x: Tensor, forward_csr: Tensor, backward_csr: Tensor) -> Tensor:
-        ctx.backward_csr = backward_csr
-        return forward_csr @ x
+    def forward(ctx: Any, x: Tensor, adj: Adjacency) -> Tensor:
+        ctx.adj = adj
+        return adj.forward_csr @ x
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None, None]:
-        return ctx.backward_csr @ grad.contiguous(), None, None
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        return ctx.adj.backward_csr @ grad.contiguous(), None
 
 
 class Adjacency:
@@ -80,7 +81,16 @@ class Adjacency:
             w = w * inv_src.index_select(0, src) * inv_dst.index_select(0, dst)
         self.shape = (int(shape[0]), int(shape[1]))
         self.forward_csr = _csr(dst, src, w, self.shape)
-        self.backward_csr = _csr(src, dst, w, (self.shape[1], self.shape[0]))
+        self._edges = (src, dst, w)
+        self._backward_csr: Tensor | None = None
+
+    @property
+    def backward_csr(self) -> Tensor:
+        r""":math:`\mathbf{A}^\top` in CSR, built on first use (only a backward pass needs it)."""
+        if self._backward_csr is None:
+            src, dst, w = self._edges
+            self._backward_csr = _csr(src, dst, w, (self.shape[1], self.shape[0]))
+        return self._backward_csr
 
     def __matmul__(self, x: Tensor) -> Tensor:
         r""":math:`\mathbf{A} \mathbf{X}` for ``x`` of shape ``[sources, C]``."""
@@ -88,4 +98,6 @@ class Adjacency:
             raise ValueError(f"Expected {self.shape[1]} source rows (got {x.size(0)})")
         if self.forward_csr.values().numel() == 0:
             return x.new_zeros(self.shape[0], x.size(1))
-        return _MatMul.apply(x.contiguous(), self.forward_csr, self.backward_csr)
+        if not (torch.is_grad_enabled() and x.requires_grad):
+            return self.forward_csr @ x.contiguous()
+        return _MatMul.apply(x.contiguous(), self)

@@ -42,6 +42,22 @@ then with their running statistics, frozen (``TrainConfig.freeze_norm_epoch``); 
 norms."""
 
 
+def _is_sorted(values: Tensor) -> bool:
+    """Whether ``values`` never decreases."""
+    return values.numel() < 2 or not bool((values[1:] < values[:-1]).any())
+
+
+def _stable_order(key: Tensor, num_keys: int) -> Tensor:
+    """The stable sorting permutation of ``key``, small integers in ``[0, num_keys)``.
+
+    One pass per value instead of a general sort.
+    """
+    order = torch.cat([(key == k).nonzero().view(-1) for k in range(num_keys)])
+    if order.numel() != key.numel():  # a key out of range: a general sort
+        return torch.argsort(key, stable=True)
+    return order
+
+
 def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:
     """Apply ``norm``; a batch norm in training normalises a lone row with running statistics."""
     if norm is None:
@@ -403,12 +419,17 @@ class GLASS(SubgraphClassifier):
         num_layers = self.num_layers
         # Rows in hop-major order: the rows within k hops of the seeds are a prefix, and
         # layer i only computes the rows within L - 1 - i hops (the ones used later).
-        order = torch.argsort(hood.hop, stable=True)
+        order = _stable_order(hood.hop, num_layers + 1)
         position = torch.empty_like(order)
         position[order] = torch.arange(order.numel())
         prefix = torch.cumsum(torch.bincount(hood.hop, minlength=num_layers + 1), 0).tolist()
         edge_index = position[hood.edge_index]
-        by_target = torch.argsort(edge_index[1], stable=True)
+        if _is_sorted(hood.edge_index[1]):
+            # Sorted by target row (as extracted): the order by target hop keeps each hop's
+            # edges sorted by their new positions, which rise with the row within a hop.
+            by_target = _stable_order(hood.hop.index_select(0, hood.edge_index[1]), num_layers + 1)
+        else:
+            by_target = torch.argsort(edge_index[1], stable=True)
         edge_index = edge_index[:, by_target]
         e_id = hood.e_id[by_target]
         n_id = hood.n_id[order].to(device)

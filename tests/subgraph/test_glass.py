@@ -245,3 +245,32 @@ def test_errors() -> None:
         GLASS(ConstantInput(2), 4, 2, dropout=1.0)
     with pytest.raises(ValueError, match="Expected 3 source rows"):
         Adjacency(torch.tensor([[0], [1]]), (2, 3)) @ torch.zeros(2, 1)
+
+
+@pytest.mark.parametrize("aggr", ["sum", "mean", "gcn"])
+def test_adjacency_gradient_and_lazy_transpose(aggr: str) -> None:
+    # Unsorted edges with a repeat: the product and its gradient equal the dense matrix's;
+    # the transposed CSR is built only by a backward pass.
+    edge_index = torch.tensor([[3, 0, 1, 4, 2, 0, 0], [1, 2, 0, 0, 4, 3, 2]])
+    adj = Adjacency(edge_index, (5, 5), aggr)
+    dense = dense_adjacency(edge_index, 5, aggr)
+    x = torch.randn(5, 3, dtype=torch.float32)
+    with torch.no_grad():
+        assert torch.allclose(adj @ x, dense @ x, atol=1e-6)
+    assert adj._backward_csr is None
+    x.requires_grad_(True)
+    (adj @ x).pow(2).sum().backward()
+    assert adj._backward_csr is not None
+    reference = x.detach().clone().requires_grad_(True)
+    (dense @ reference).pow(2).sum().backward()
+    assert x.grad is not None and reference.grad is not None
+    assert torch.allclose(x.grad, reference.grad, atol=1e-5)
+
+
+def test_stable_order_matches_a_stable_sort() -> None:
+    from mmgraph.subgraph.glass import _stable_order
+
+    key = torch.tensor([2, 0, 1, 0, 2, 1, 0])
+    assert torch.equal(_stable_order(key, 3), torch.argsort(key, stable=True))
+    assert torch.equal(_stable_order(key, 2), torch.argsort(key, stable=True))  # out of range
+    assert _stable_order(torch.zeros(0, dtype=torch.long), 2).numel() == 0
