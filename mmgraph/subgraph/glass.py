@@ -15,7 +15,7 @@ the neighbourhoods, not to the base graph.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -56,6 +56,51 @@ def _stable_order(key: Tensor, num_keys: int) -> Tensor:
     if order.numel() != key.numel():  # a key out of range: a general sort
         return torch.argsort(key, stable=True)
     return order
+
+
+class _Layout(NamedTuple):
+    prefix: list[int]  # rows within k hops: the first prefix[k]
+    n_id: Tensor
+    group: Tensor
+    edge_index: Tensor  # sorted by target row
+    e_id: Tensor
+
+
+def _layout(hood: Neighborhoods, num_layers: int) -> _Layout:
+    """The rows of ``hood`` in hop-major order, its edges renumbered and sorted by target.
+
+    The rows within k hops of the seeds are a prefix: layer i only computes the rows within
+    L - 1 - i hops, the ones used later.
+    """
+    order = _stable_order(hood.hop, num_layers + 1)
+    position = torch.empty_like(order)
+    position[order] = torch.arange(order.numel())
+    prefix = torch.cumsum(torch.bincount(hood.hop, minlength=num_layers + 1), 0).tolist()
+    edge_index = position[hood.edge_index]
+    if _is_sorted(hood.edge_index[1]):
+        # Sorted by target row (as extracted): the order by target hop keeps each hop's
+        # edges sorted by their new positions, which rise with the row within a hop.
+        by_target = _stable_order(hood.hop.index_select(0, hood.edge_index[1]), num_layers + 1)
+    else:
+        by_target = torch.argsort(edge_index[1], stable=True)
+    return _Layout(
+        prefix, hood.n_id[order], hood.group[order], edge_index[:, by_target], hood.e_id[by_target]
+    )
+
+
+class _Caches(dict[tuple[int, str], NeighborhoodCache]):
+    """Neighbourhood caches a model keeps by (hops, edges); copies and pickles are empty."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Caches:
+        return _Caches()
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (_Caches, ())
+
+
+class _Unlabelled(NamedTuple):
+    layers: list[tuple[Tensor, Tensor, Tensor]]  # per layer: input, messages, aggregate
+    weight: Tensor  # each base edge's coefficient in the aggregation
 
 
 def norm_rows(norm: nn.Module | None, x: Tensor) -> Tensor:
@@ -180,7 +225,7 @@ class GLASSConv(nn.Module):
         """
         targets = adj.shape[0]
         if n_id is None:
-            t = _mix(inside, self.act(self.trans[1](x)), self.act(self.trans[0](x)), self.z_ratio)
+            t = self.messages(x, inside)
             own = x[:targets]
         else:
             # Both mixes once per distinct node, then one gather: [outside; inside] by row.
@@ -188,15 +233,30 @@ class GLASSConv(nn.Module):
             base = x.index_select(0, nodes)
             t1, t0 = self.act(self.trans[1](base)), self.act(self.trans[0](base))
             both = torch.cat([torch.lerp(t1, t0, self.z_ratio), torch.lerp(t0, t1, self.z_ratio)])
-            t = both.index_select(0, row_node + inside.long() * nodes.numel())
+            t = self._split(both.index_select(0, row_node + inside.long() * nodes.numel()), inside)
             own = base.index_select(0, row_node[:targets])
-        if self.split:  # [inside messages | outside messages], one product
-            keep = inside.to(t.dtype).unsqueeze(-1)
-            t = torch.cat([t * keep, t * (1.0 - keep)], dim=-1)
-        m = norm_rows(self.norm, adj @ t)
+        return self.combine(adj @ t, own, inside[:targets])
+
+    def messages(self, x: Tensor, inside: Tensor) -> Tensor:
+        """The message of each row of ``x`` (labels ``inside``), before aggregation."""
+        t = _mix(inside, self.act(self.trans[1](x)), self.act(self.trans[0](x)), self.z_ratio)
+        return self._split(t, inside)
+
+    def _split(self, t: Tensor, inside: Tensor) -> Tensor:
+        if not self.split:
+            return t
+        keep = inside.to(t.dtype).unsqueeze(-1)  # [inside messages | outside messages]
+        return torch.cat([t * keep, t * (1.0 - keep)], dim=-1)
+
+    def combine(self, aggregated: Tensor, own: Tensor, inside: Tensor) -> Tensor:
+        """The output of target rows.
+
+        From their aggregated messages (``adj @ messages``), own features and labels.
+        """
+        m = norm_rows(self.norm, aggregated)
         m = F.dropout(m, p=self.dropout, training=self.training)
         h = torch.cat([m, own], dim=-1)
-        return _mix(inside[:targets], self.comb[1](h), self.comb[0](h), self.z_ratio)
+        return _mix(inside, self.comb[1](h), self.comb[0](h), self.z_ratio)
 
     def __repr__(self) -> str:
         return (
@@ -370,6 +430,7 @@ class GLASS(SubgraphClassifier):
         )
         self._csr: tuple[Tensor, CSRGraph] | None = None
         self._degree: tuple[Tensor, Tensor] | None = None
+        self._caches = _Caches()
         self.reset_parameters()
 
     @property
@@ -392,50 +453,160 @@ class GLASS(SubgraphClassifier):
         x = self.node_input(batch)
         s = int(batch.subgraph_id.numel())
         cache = getattr(batch, "neighborhoods", None)
-        if not (
-            isinstance(cache, NeighborhoodCache)
-            and cache.hops == self.num_layers
-            and cache.edges == "receptive"
-        ):
+        if not isinstance(cache, NeighborhoodCache):
             cache = None
+        exact = self._unlabelled_exact()
         out = []
+        unlabelled: _Unlabelled | None = None
         for lo in range(0, s, self.chunk_size):
             hi = min(lo + self.chunk_size, s)
-            if cache is not None:
-                hood = cache.get(batch.subgraph_id[lo:hi])
-            else:
-                keep = (batch.subgraph_index >= lo) & (batch.subgraph_index < hi)
-                hood = khop_neighborhoods(
-                    cached_csr(self, batch),
-                    batch.subgraph_nodes[keep],
-                    batch.subgraph_index[keep] - lo,
-                    self.num_layers,
-                )
+            if exact:
+                near = self._hood(batch, cache, lo, hi, self.num_layers // 2, "induced")
+                if unlabelled is not None or self._unlabelled_pays(near, batch):
+                    if unlabelled is None:
+                        unlabelled = self._unlabelled(x, batch)
+                    out.append(self._embed_delta(near, hi - lo, unlabelled))
+                    continue
+            hood = self._hood(batch, cache, lo, hi, self.num_layers, "receptive")
             out.append(self._embed(x, hood, hi - lo, batch))
         return torch.cat(out) if out else x.new_zeros(0, self.out_channels)
+
+    def _hood(
+        self,
+        batch: SubgraphBatch,
+        cache: NeighborhoodCache | None,
+        lo: int,
+        hi: int,
+        hops: int,
+        edges: str,
+    ) -> Neighborhoods:
+        """The neighbourhoods of the batch's subgraphs ``lo:hi``.
+
+        From the batch's cache when it fits, else from one this model keeps for that data set.
+        """
+        if cache is not None and (cache.hops, cache.edges) != (hops, edges):
+            kept = self._caches.get((hops, edges))
+            if kept is None or kept.dataset is not cache.dataset:
+                kept = NeighborhoodCache(cache.dataset, hops, edges)
+                self._caches[(hops, edges)] = kept
+            cache = kept
+        if cache is not None:
+            return cache.get(batch.subgraph_id[lo:hi])
+        keep = (batch.subgraph_index >= lo) & (batch.subgraph_index < hi)
+        return khop_neighborhoods(
+            cached_csr(self, batch),
+            batch.subgraph_nodes[keep],
+            batch.subgraph_index[keep] - lo,
+            hops,
+            edges,
+        )
+
+    def _unlabelled_exact(self) -> bool:
+        """Whether :meth:`_embed_delta` gives this model's outputs (two layers or more).
+
+        Exact when nothing depends on which rows share a batch: no batch norm using batch
+        statistics, and no dropout in training.
+        """
+        if self.num_layers < 2 or (self.training and self.dropout > 0):
+            return False
+        return not any(
+            isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.modules()
+        )
+
+    def _unlabelled_pays(self, near: Neighborhoods, batch: SubgraphBatch) -> bool:
+        """Whether the receptive fields hold at least half as many edges as the base graph.
+
+        Counts the in-edges of the rows of ``near``, those within ``num_layers // 2`` hops:
+        the receptive fields' edges for two layers, fewer than them for more.
+        """
+        degree = cached_csr(self, batch).degree
+        return 2 * int(degree.index_select(0, near.n_id).sum()) >= batch.edge_index.size(1)
+
+    def _glass_convs(self) -> list[GLASSConv]:
+        return [conv for conv in self.convs if isinstance(conv, GLASSConv)]
+
+    def _unlabelled(self, x: Tensor, batch: SubgraphBatch) -> _Unlabelled:
+        """Every layer on the whole base graph with no node labelled inside."""
+        n = int(batch.num_nodes)
+        src, dst = batch.edge_index[0], batch.edge_index[1]
+        weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
+        w = torch.ones(src.numel(), device=x.device) if weight is None else weight.float()
+        degree = cached_degree(self, batch)
+        if self.aggregator == "mean":  # the in-degree: every in-edge of a row is in its field
+            w = w / degree.clamp(min=1e-12).index_select(0, dst)
+        elif self.aggregator == "gcn":
+            inv = degree.float().clamp(min=1e-12).rsqrt()
+            w = w * inv.index_select(0, src) * inv.index_select(0, dst)
+        adj = Adjacency(batch.edge_index, (n, n), "sum", w)
+        outside = torch.zeros(n, dtype=torch.bool, device=x.device)
+        layers = []
+        h = x
+        for i, conv in enumerate(self._glass_convs()):
+            t = conv.messages(h, outside)
+            aggregated = adj @ t
+            layers.append((h, t, aggregated))
+            h = conv.combine(aggregated, h, outside)
+            if self.norm:
+                h = norm_rows(self.norms[i], h)
+            h = self.act(h)
+        return _Unlabelled(layers, w)
+
+    def _embed_delta(self, hood: Neighborhoods, s: int, unlabelled: _Unlabelled) -> Tensor:
+        r"""The subgraph embeddings from the unlabelled layers and each row's difference.
+
+        A row :math:`k` hops from its seeds enters layer :math:`i` unchanged by the labels
+        when :math:`k > i` (its :math:`i`-hop field holds no seed), and leaves it unchanged
+        when :math:`k > i + 1`: only rows within :math:`\min(L - 1 - i, i + 1)` hops are
+        computed at layer :math:`i`, their aggregate being the unlabelled one plus the
+        change of the messages of the rows within :math:`i` hops. Same outputs as
+        :meth:`_embed` (up to float rounding) at a few passes over the base graph.
+        """
+        num_layers = self.num_layers
+        layout = _layout(hood, num_layers)
+        prefix, n_id, edge_index, e_id = layout.prefix, layout.n_id, layout.edge_index, layout.e_id
+        device = unlabelled.weight.device
+        n_id = n_id.to(device)
+        seeds = prefix[0]
+        inside = torch.arange(n_id.numel(), device=device) < seeds
+        group = layout.group[:seeds].to(device)
+        pooled = []
+        rows = torch.empty(0, device=device)
+        for i, conv in enumerate(self._glass_convs()):
+            h_base, t_base, aggregated_base = unlabelled.layers[i]
+            targets = prefix[min(num_layers - 1 - i, i + 1)]
+            sources = prefix[min(i, num_layers - i)]
+            need = max(targets, sources)
+            if rows.size(0) < need:  # the rows beyond those computed are unchanged
+                rows = torch.cat([rows.view(-1, h_base.size(1)), h_base[n_id[rows.size(0) : need]]])
+            change = conv.messages(rows[:sources], inside[:sources]) - t_base[n_id[:sources]]
+            used = int(torch.searchsorted(edge_index[1], torch.tensor(targets)))
+            keep = (edge_index[0, :used] < sources).nonzero().view(-1)
+            adj = Adjacency(
+                edge_index[:, keep].to(device),
+                (targets, sources),
+                "sum",
+                unlabelled.weight.index_select(0, e_id[keep].to(device)),
+            )
+            aggregated = aggregated_base.index_select(0, n_id[:targets]) + adj @ change
+            h = conv.combine(aggregated, rows[:targets], inside[:targets])
+            if self.norm:
+                h = norm_rows(self.norms[i], h)
+            if self.jk or i == num_layers - 1:
+                pooled.append(self.pool(h[:seeds], group, s))
+            rows = self.act(h)
+        return torch.cat(pooled, dim=-1)
 
     def _embed(self, x: Tensor, hood: Neighborhoods, s: int, batch: SubgraphBatch) -> Tensor:
         device = x.device
         num_layers = self.num_layers
         # Rows in hop-major order: the rows within k hops of the seeds are a prefix, and
         # layer i only computes the rows within L - 1 - i hops (the ones used later).
-        order = _stable_order(hood.hop, num_layers + 1)
-        position = torch.empty_like(order)
-        position[order] = torch.arange(order.numel())
-        prefix = torch.cumsum(torch.bincount(hood.hop, minlength=num_layers + 1), 0).tolist()
-        edge_index = position[hood.edge_index]
-        if _is_sorted(hood.edge_index[1]):
-            # Sorted by target row (as extracted): the order by target hop keeps each hop's
-            # edges sorted by their new positions, which rise with the row within a hop.
-            by_target = _stable_order(hood.hop.index_select(0, hood.edge_index[1]), num_layers + 1)
-        else:
-            by_target = torch.argsort(edge_index[1], stable=True)
-        edge_index = edge_index[:, by_target]
-        e_id = hood.e_id[by_target]
-        n_id = hood.n_id[order].to(device)
+        layout = _layout(hood, num_layers)
+        prefix, edge_index, e_id = layout.prefix, layout.edge_index, layout.e_id
+        n_id = layout.n_id.to(device)
         seeds = prefix[0]
-        group = hood.group[order][:seeds].to(device)
-        inside = torch.arange(order.numel(), device=device) < seeds
+        group = layout.group[:seeds].to(device)
+        inside = torch.arange(n_id.numel(), device=device) < seeds
         edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
         # The base graph's in-degrees (cached): the "gcn" aggregation normalises by them, the
         # others ignore them.

@@ -54,7 +54,9 @@ def test_rounds_are_ranked_apart(bench: ModuleType) -> None:
     ]
     lines = bench.family_report("subgraph", rows)
     chosen = [line for line in lines if line.startswith("Chosen")]
-    assert len(chosen) == len(bench.ROUNDS["subgraph"]) and first[0] in chosen[0]
+    ran = {r["candidate"] for r in rows}
+    rounds = [names for _, names in bench.ROUNDS["subgraph"] if ran & set(names)]
+    assert len(chosen) == len(rounds) >= 2 and first[0] in chosen[0]
     assert second[0] in chosen[1] or second[4] in chosen[1]
     rows = [{**r, "val_loss": 0.5 if r["candidate"] == second[0] else 0.1} for r in rows]
     chosen = [line for line in bench.family_report("subgraph", rows) if "Chosen" in line]

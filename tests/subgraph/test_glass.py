@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import Tensor
@@ -274,3 +276,56 @@ def test_stable_order_matches_a_stable_sort() -> None:
     assert torch.equal(_stable_order(key, 3), torch.argsort(key, stable=True))
     assert torch.equal(_stable_order(key, 2), torch.argsort(key, stable=True))  # out of range
     assert _stable_order(torch.zeros(0, dtype=torch.long), 2).numel() == 0
+
+
+@pytest.mark.parametrize("aggr", ["sum", "mean", "gcn"])
+@pytest.mark.parametrize("layers", [2, 3, 4])
+@pytest.mark.parametrize("split", [False, True])
+def test_unlabelled_layers_plus_changes_equal_the_fields(
+    overlapping: SubgraphDataset, aggr: str, layers: int, split: bool
+) -> None:
+    """From two layers, every layer once on the whole unlabelled graph plus each row's change
+    gives the receptive fields' outputs and gradients (no norm statistics, no dropout)."""
+    torch.manual_seed(5)
+    model = GLASS(
+        DegreeInput(5), 6, 2, num_layers=layers, aggregator=aggr, pool="mean", jk=True,
+        split_messages=split,
+    )  # fmt: skip
+    with torch.no_grad():
+        for norm in [*model.norms, *(c.norm for c in model.convs)]:
+            norm.running_mean.uniform_(-0.5, 0.5)
+            norm.running_var.uniform_(0.5, 2)
+    model.eval()
+    batch = make_subgraph_batch(overlapping)
+    batch.edge_weight = torch.rand(batch.edge_index.size(1)) + 0.5
+    ids = torch.arange(len(overlapping))
+    hood = NeighborhoodCache(overlapping, layers).get(ids)
+    near = NeighborhoodCache(overlapping, layers // 2, "induced").get(ids)
+    x = model.node_input(batch)
+    fields = model._embed(x, hood, len(overlapping), batch)
+    delta = model._embed_delta(near, len(overlapping), model._unlabelled(x, batch))
+    assert torch.allclose(delta, fields, atol=1e-5)
+    assert model._unlabelled_exact() and model._unlabelled_pays(near, batch)
+    # Training without batch statistics or dropout: encode takes the changes, same gradients.
+    plain = GLASS(DegreeInput(5), 6, 2, num_layers=layers, aggregator=aggr, norm=False).train()
+    assert plain._unlabelled_exact()
+    cached = make_subgraph_batch(overlapping, neighborhoods=NeighborhoodCache(overlapping, layers))
+    cached.edge_weight = batch.edge_weight
+    plain(cached).square().sum().backward()
+    assert (layers // 2, "induced") in plain._caches  # its own cache beside the batch's
+    grads = [p.grad.clone() for p in plain.parameters() if p.grad is not None]
+    plain.zero_grad()
+    x = plain.node_input(batch)
+    head = plain.head
+    assert head is not None
+    head(plain._embed(x, hood, len(overlapping), batch)).square().sum().backward()
+    again = [p.grad for p in plain.parameters() if p.grad is not None]
+    assert len(grads) == len(again)
+    assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(grads, again))
+    assert not copy.deepcopy(plain)._caches
+    # Batch statistics or dropout in training: the receptive fields.
+    assert not GLASS(DegreeInput(5), 6, 2, num_layers=layers).train()._unlabelled_exact()
+    dropped = GLASS(DegreeInput(5), 6, 2, num_layers=layers, norm=False, dropout=0.2).train()
+    assert not dropped._unlabelled_exact()
+    assert dropped.eval()._unlabelled_exact()
+    assert not GLASS(DegreeInput(5), 6, 2, num_layers=1).eval()._unlabelled_exact()
