@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -80,9 +81,23 @@ def _node_id(text: str, where: str) -> int:
 
 def _read_edge_list(path: Path) -> tuple[Tensor, int]:
     """The edges of ``edge_list.txt`` (long ``[2, E]``) and the node count (max id + 1)."""
+    lines = read_text(path, "SubGNN edge list").split("\n")
+    fast = _edge_array(lines)
+    if fast is not None:
+        if fast.size == 0:
+            raise InputError(f"'{path}' is empty: it should list the edges, one 'u v' pair a line")
+        largest_id = int(fast.max())
+        distinct = int(np.unique(fast).size)
+        if largest_id >= 2 * distinct + _MAX_SPARE_IDS:
+            line_no = _line_of(lines, int(np.flatnonzero((fast == largest_id).any(1))[0]))
+            raise InputError(
+                f"'{path}' names node {largest_id} on line {line_no} but has only {distinct} "
+                f"distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
+            )
+        return torch.from_numpy(np.ascontiguousarray(fast.T)), largest_id + 1
     pairs: list[tuple[int, int]] = []
     largest = (-1, 0)  # (id, line)
-    for line_no, line in enumerate(read_text(path, "SubGNN edge list").split("\n"), 1):
+    for line_no, line in enumerate(lines, 1):
         parts = line.split()
         if not parts:
             continue
@@ -106,6 +121,37 @@ def _read_edge_list(path: Path) -> tuple[Tensor, int]:
         )
     edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t()
     return edge_index, largest[0] + 1
+
+
+def _edge_array(lines: list[str]) -> np.ndarray | None:
+    """The ``[E, 2]`` ids of an edge list, parsed at once.
+
+    Every non-blank line must be two ASCII digit strings; :obj:`None` otherwise (the
+    line-by-line reader then names the error).
+    """
+    tokens = [line.split() for line in lines]
+    tokens = [t for t in tokens if t]
+    if any(len(t) != 2 for t in tokens):
+        return None
+    flat = [x for t in tokens for x in t]
+    joined = "".join(flat)
+    if not (joined.isascii() and joined.isdigit()):
+        return None
+    try:
+        return np.array(flat, dtype=np.int64).reshape(-1, 2)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _line_of(lines: list[str], edge: int) -> int:
+    """The 1-based line of the ``edge``-th non-blank line."""
+    seen = -1
+    for line_no, line in enumerate(lines, 1):
+        if line.split():
+            seen += 1
+            if seen == edge:
+                return line_no
+    return len(lines)
 
 
 def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], list[str]]:
