@@ -169,6 +169,11 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
         "auto-z1-frozen-auto-h64": {
             **_GLASS_AUTO, "norm": "frozen", "head_fit": "auto", "hidden": 64,
         },
+        # two hops: on held-out coreness instance 200 two layers tested 86.4 against one
+        # layer's 80.9, with the same validation accuracy (89.5)
+        "auto-z1-frozen-auto-l2": {
+            **_GLASS_AUTO, "norm": "frozen", "head_fit": "auto", "layers": 2,
+        },
     },
     "graph": {
         "gin4-32-jk-step50": {**_GIN4, "hidden": 32},
@@ -767,6 +772,8 @@ ROUNDS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
          ("auto-z1-frozen", "auto-z1-frozen-refit", "auto-z1-frozen-auto")),
         ("fourth round: the width (seeds 0-4)",
          ("auto-z1-frozen-auto", "auto-z1-frozen-auto-h64")),
+        ("fifth round: the depth (seeds 0-4)",
+         ("auto-z1-frozen-auto", "auto-z1-frozen-auto-l2")),
     ],
     "graph": [
         ("", ("gin4-32-jk-step50", "gin4-64-jk-step50", "gin4-32-jk-step50-frozen",
@@ -1161,6 +1168,25 @@ NOTES = """## Notes
   0.106 ± 0.009 on five new seeds and was kept: 100.0, as the defaults. Subgraph trials
   are scored on the validation loss, where a refit head with C chosen for accuracy is
   less confident than a trained one (the defaults' losses 0.12-0.17 there).
+- Then the width and the depth of GLASS (the fourth and fifth subgraph rounds above), from
+  coreness's held-out instance 200, where the default command fitted 88.5% of the
+  training subgraphs (train 88.5, validation 89.5, test 80.9, five seeds). Hidden 64
+  against 32: validation rank 1.75 against 1.25 (one cut ratio and one coreness
+  validation subgraph fewer), so 32 stays (on instance 200 it tested 87.3 with validation
+  86.7). Two layers against one: validation ranks tied (1.50; better on coreness, 94.5
+  against 91.9, worse on cut ratio, 99.2 against 100.0), validation losses tied on rank
+  too (lower on coreness and component, higher on density and cut ratio), and the tie
+  went to the earlier candidate: one layer stays. On the test subgraphs two layers lost
+  density (95.2 against 100.0) and cut ratio (93.6 against 100.0) and gained 0.9 on
+  coreness; on instance 200 they tested 86.4 ± 4.1 against 80.9 with the same validation
+  accuracy (89.5), where 21 validation subgraphs cannot tell the two apart. Two layers
+  also cost 6-8 times one on these graphs: 150-200 s a run against 23-30 s (one thread,
+  beside another process), although since this round a deep GLASS runs every layer once
+  on the unlabelled graph plus each subgraph's change wherever that gives the same
+  embeddings (`glass_epochs.md`: a two-layer batch 74 → 45 ms on cut ratio, three layers
+  541 → 82 ms); the first quarter of the epochs, with batch statistics, keeps each
+  subgraph's receptive field apart (954 ms a two-layer batch on a 15,000-node
+  Barabási–Albert graph of 1.5 M edges, 16 ms with one layer).
 """
 
 
