@@ -44,6 +44,14 @@ def conv_reference(conv: GLASSConv, x: Tensor, a: Tensor, z: Tensor) -> Tensor:
     return mix(z, conv.comb[1](h), conv.comb[0](h), r)
 
 
+def random_running_statistics(model: GLASS) -> None:
+    """Non-trivial running statistics in every norm of ``model`` (layers' and convs')."""
+    with torch.no_grad():
+        for norm in [*model.norms, *(c.norm for c in model.convs)]:
+            norm.running_mean.uniform_(-0.5, 0.5)
+            norm.running_var.uniform_(0.5, 2)
+
+
 def glass_reference(model: GLASS, batch, nodes: list[int]) -> Tensor:  # type: ignore[no-untyped-def]
     """One subgraph labelled on its own, every layer over the whole base graph (eval mode)."""
     n = int(batch.num_nodes)
@@ -127,10 +135,7 @@ def test_each_subgraph_is_labelled_on_its_own(
     model = GLASS(
         DegreeInput(5), 6, 2, num_layers=layers, aggregator=aggr, pool="size", jk=jk, chunk_size=4
     )
-    with torch.no_grad():
-        for norm in [*model.norms, *(c.norm for c in model.convs)]:
-            norm.running_mean.uniform_(-0.5, 0.5)
-            norm.running_var.uniform_(0.5, 2)
+    random_running_statistics(model)
     model.eval()
     batch = make_subgraph_batch(overlapping)
     out = model.encode(batch)
@@ -291,10 +296,7 @@ def test_unlabelled_layers_plus_changes_equal_the_fields(
         DegreeInput(5), 6, 2, num_layers=layers, aggregator=aggr, pool="mean", jk=True,
         split_messages=split,
     )  # fmt: skip
-    with torch.no_grad():
-        for norm in [*model.norms, *(c.norm for c in model.convs)]:
-            norm.running_mean.uniform_(-0.5, 0.5)
-            norm.running_var.uniform_(0.5, 2)
+    random_running_statistics(model)
     model.eval()
     batch = make_subgraph_batch(overlapping)
     batch.edge_weight = torch.rand(batch.edge_index.size(1)) + 0.5
