@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -81,20 +80,21 @@ def _node_id(text: str, where: str) -> int:
 
 def _read_edge_list(path: Path) -> tuple[Tensor, int]:
     """The edges of ``edge_list.txt`` (long ``[2, E]``) and the node count (max id + 1)."""
-    lines = read_text(path, "SubGNN edge list").split("\n")
-    fast = _edge_array(lines)
+    text = read_text(path, "SubGNN edge list")
+    fast = _edge_pairs(text)
     if fast is not None:
-        if fast.size == 0:
+        if fast.numel() == 0:
             raise InputError(f"'{path}' is empty: it should list the edges, one 'u v' pair a line")
         largest_id = int(fast.max())
-        distinct = int(np.unique(fast).size)
+        distinct = int(torch.unique(fast).numel())
         if largest_id >= 2 * distinct + _MAX_SPARE_IDS:
-            line_no = _line_of(lines, int(np.flatnonzero((fast == largest_id).any(1))[0]))
+            edge = int((fast == largest_id).any(1).nonzero()[0])
             raise InputError(
-                f"'{path}' names node {largest_id} on line {line_no} but has only {distinct} "
-                f"distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
+                f"'{path}' names node {largest_id} on line {_line_of(text, edge)} but has only "
+                f"{distinct} distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
             )
-        return torch.from_numpy(np.ascontiguousarray(fast.T)), largest_id + 1
+        return fast.t().contiguous(), largest_id + 1
+    lines = text.split("\n")
     pairs: list[tuple[int, int]] = []
     largest = (-1, 0)  # (id, line)
     for line_no, line in enumerate(lines, 1):
@@ -123,35 +123,35 @@ def _read_edge_list(path: Path) -> tuple[Tensor, int]:
     return edge_index, largest[0] + 1
 
 
-def _edge_array(lines: list[str]) -> np.ndarray | None:
-    """The ``[E, 2]`` ids of an edge list, parsed at once.
+_EDGE_LIST = re.compile(
+    r"(?:[^\S\n]*(?:[0-9]+[^\S\n]+[0-9]+[^\S\n]*)?\n)*[^\S\n]*(?:[0-9]+[^\S\n]+[0-9]+[^\S\n]*)?"
+)
+"""An edge list whose every line is blank or two ASCII digit strings."""
 
-    Every non-blank line must be two ASCII digit strings; :obj:`None` otherwise (the
-    line-by-line reader then names the error).
+
+def _edge_pairs(text: str) -> Tensor | None:
+    """The ``[E, 2]`` ids of an edge list, checked by one pattern and parsed at once.
+
+    :obj:`None` when a line is anything but blank or two ASCII digit strings (the
+    line-by-line reader then names the error) or an id overflows.
     """
-    tokens = [line.split() for line in lines]
-    tokens = [t for t in tokens if t]
-    if any(len(t) != 2 for t in tokens):
-        return None
-    flat = [x for t in tokens for x in t]
-    joined = "".join(flat)
-    if not (joined.isascii() and joined.isdigit()):
+    if _EDGE_LIST.fullmatch(text) is None:
         return None
     try:
-        return np.array(flat, dtype=np.int64).reshape(-1, 2)
-    except (ValueError, OverflowError):
+        return torch.tensor(list(map(int, text.split())), dtype=torch.long).view(-1, 2)
+    except (ValueError, RuntimeError, OverflowError):
         return None
 
 
-def _line_of(lines: list[str], edge: int) -> int:
-    """The 1-based line of the ``edge``-th non-blank line."""
+def _line_of(text: str, edge: int) -> int:
+    """The 1-based line of the ``edge``-th non-blank line of ``text``."""
     seen = -1
-    for line_no, line in enumerate(lines, 1):
+    for line_no, line in enumerate(text.split("\n"), 1):
         if line.split():
             seen += 1
             if seen == edge:
                 return line_no
-    return len(lines)
+    return line_no
 
 
 def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], list[str]]:
