@@ -1180,8 +1180,8 @@ NOTES = """## Notes
   density (95.2 against 100.0) and cut ratio (93.6 against 100.0) and gained 0.9 on
   coreness; on instance 200 they tested 86.4 ± 4.1 against 80.9 with the same validation
   accuracy (89.5), where 21 validation subgraphs cannot tell the two apart. Two layers
-  also cost 6-8 times one on these graphs: 150-200 s a run against 23-30 s (one thread,
-  beside another process), although since this round a deep GLASS runs every layer once
+  also cost 5-9 times one on three of these graphs: 131-203 s a run against 15-36 s on
+  density, cut ratio and coreness (one thread, beside another process), although since this round a deep GLASS runs every layer once
   on the unlabelled graph plus each subgraph's change wherever that gives the same
   embeddings (`glass_epochs.md`: a two-layer batch 74 → 45 ms on cut ratio, three layers
   541 → 82 ms); the first quarter of the epochs, with batch statistics, keeps each
