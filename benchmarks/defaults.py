@@ -1181,8 +1181,9 @@ NOTES = """## Notes
   coreness; on instance 200 they tested 86.4 ± 4.1 against 80.9 with the same validation
   accuracy (89.5), where 21 validation subgraphs cannot tell the two apart. Two layers
   also cost 5-9 times one on three of these graphs: 131-203 s a run against 15-36 s on
-  density, cut ratio and coreness (one thread, beside another process), although since this round a deep GLASS runs every layer once
-  on the unlabelled graph plus each subgraph's change wherever that gives the same
+  density, cut ratio and coreness (one thread, beside another process), although since
+  this round a deep GLASS runs every layer once on the unlabelled graph plus each
+  subgraph's change wherever that gives the same
   embeddings (`glass_epochs.md`: a two-layer batch 74 → 45 ms on cut ratio, three layers
   541 → 82 ms); the first quarter of the epochs, with batch statistics, keeps each
   subgraph's receptive field apart (954 ms a two-layer batch on a 15,000-node

@@ -12,8 +12,13 @@ AGGREGATIONS: tuple[str, ...] = ("sum", "mean", "gcn")
 """How neighbour messages are combined: summed, averaged, or GCN-normalised."""
 
 
+def is_sorted(values: Tensor) -> bool:
+    """Whether ``values`` never decreases."""
+    return values.numel() < 2 or not bool((values[1:] < values[:-1]).any())
+
+
 def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> Tensor:
-    if rows.numel() > 1 and bool((rows[1:] < rows[:-1]).any()):  # sorted already: no sort
+    if not is_sorted(rows):  # sorted already: no sort
         order = torch.argsort(rows, stable=True)
         rows, cols, values = rows[order], cols[order], values[order]
     crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=rows.device)
@@ -81,15 +86,17 @@ class Adjacency:
             w = w * inv_src.index_select(0, src) * inv_dst.index_select(0, dst)
         self.shape = (int(shape[0]), int(shape[1]))
         self.forward_csr = _csr(dst, src, w, self.shape)
-        self._edges = (src, dst, w)
+        self.weight = w
+        """Each edge's coefficient in the aggregation (normalised), in ``edge_index`` order."""
+        self._edges = (src, dst)
         self._backward_csr: Tensor | None = None
 
     @property
     def backward_csr(self) -> Tensor:
         r""":math:`\mathbf{A}^\top` in CSR, built on first use (only a backward pass needs it)."""
         if self._backward_csr is None:
-            src, dst, w = self._edges
-            self._backward_csr = _csr(src, dst, w, (self.shape[1], self.shape[0]))
+            src, dst = self._edges
+            self._backward_csr = _csr(src, dst, self.weight, (self.shape[1], self.shape[0]))
         return self._backward_csr
 
     def __matmul__(self, x: Tensor) -> Tensor:

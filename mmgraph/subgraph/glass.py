@@ -15,7 +15,7 @@ the neighbourhoods, not to the base graph.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +25,7 @@ from mmgraph.nn import ACTIVATIONS
 from mmgraph.resolver import resolve
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.subgraph._checks import check_fraction, check_positive
-from mmgraph.subgraph._sparse import AGGREGATIONS, Adjacency
+from mmgraph.subgraph._sparse import AGGREGATIONS, Adjacency, is_sorted
 from mmgraph.subgraph.batch import SubgraphBatch
 from mmgraph.subgraph.neighborhood import NeighborhoodCache, Neighborhoods, khop_neighborhoods
 from mmgraph.subgraph.pooling import SubgraphPool
@@ -40,11 +40,6 @@ SUBGRAPH_NORMS: tuple[str, ...] = ("batch", "frozen", "none")
 batch statistics throughout training, or with them for the first quarter of the epochs and
 then with their running statistics, frozen (``TrainConfig.freeze_norm_epoch``); or no
 norms."""
-
-
-def _is_sorted(values: Tensor) -> bool:
-    """Whether ``values`` never decreases."""
-    return values.numel() < 2 or not bool((values[1:] < values[:-1]).any())
 
 
 def _stable_order(key: Tensor, num_keys: int) -> Tensor:
@@ -77,7 +72,7 @@ def _layout(hood: Neighborhoods, num_layers: int) -> _Layout:
     position[order] = torch.arange(order.numel())
     prefix = torch.cumsum(torch.bincount(hood.hop, minlength=num_layers + 1), 0).tolist()
     edge_index = position[hood.edge_index]
-    if _is_sorted(hood.edge_index[1]):
+    if is_sorted(hood.edge_index[1]):
         # Sorted by target row (as extracted): the order by target hop keeps each hop's
         # edges sorted by their new positions, which rise with the row within a hop.
         by_target = _stable_order(hood.hop.index_select(0, hood.edge_index[1]), num_layers + 1)
@@ -523,21 +518,14 @@ class GLASS(SubgraphClassifier):
         return 2 * int(degree.index_select(0, near.n_id).sum()) >= batch.edge_index.size(1)
 
     def _glass_convs(self) -> list[GLASSConv]:
-        return [conv for conv in self.convs if isinstance(conv, GLASSConv)]
+        return cast("list[GLASSConv]", list(self.convs))
 
     def _unlabelled(self, x: Tensor, batch: SubgraphBatch) -> _Unlabelled:
         """Every layer on the whole base graph with no node labelled inside."""
         n = int(batch.num_nodes)
-        src, dst = batch.edge_index[0], batch.edge_index[1]
         weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
-        w = torch.ones(src.numel(), device=x.device) if weight is None else weight.float()
         degree = cached_degree(self, batch)
-        if self.aggregator == "mean":  # the in-degree: every in-edge of a row is in its field
-            w = w / degree.clamp(min=1e-12).index_select(0, dst)
-        elif self.aggregator == "gcn":
-            inv = degree.float().clamp(min=1e-12).rsqrt()
-            w = w * inv.index_select(0, src) * inv.index_select(0, dst)
-        adj = Adjacency(batch.edge_index, (n, n), "sum", w)
+        adj = Adjacency(batch.edge_index, (n, n), self.aggregator, weight, (degree, degree))
         outside = torch.zeros(n, dtype=torch.bool, device=x.device)
         layers = []
         h = x
@@ -545,11 +533,12 @@ class GLASS(SubgraphClassifier):
             t = conv.messages(h, outside)
             aggregated = adj @ t
             layers.append((h, t, aggregated))
-            h = conv.combine(aggregated, h, outside)
-            if self.norm:
-                h = norm_rows(self.norms[i], h)
-            h = self.act(h)
-        return _Unlabelled(layers, w)
+            if i < self.num_layers - 1:  # the last layer's unlabelled output is never read
+                h = conv.combine(aggregated, h, outside)
+                if self.norm:
+                    h = norm_rows(self.norms[i], h)
+                h = self.act(h)
+        return _Unlabelled(layers, adj.weight)
 
     def _embed_delta(self, hood: Neighborhoods, s: int, unlabelled: _Unlabelled) -> Tensor:
         r"""The subgraph embeddings from the unlabelled layers and each row's difference.
@@ -570,14 +559,14 @@ class GLASS(SubgraphClassifier):
         inside = torch.arange(n_id.numel(), device=device) < seeds
         group = layout.group[:seeds].to(device)
         pooled = []
-        rows = torch.empty(0, device=device)
+        rows = unlabelled.layers[0][0][:0]  # no row computed yet
         for i, conv in enumerate(self._glass_convs()):
             h_base, t_base, aggregated_base = unlabelled.layers[i]
             targets = prefix[min(num_layers - 1 - i, i + 1)]
             sources = prefix[min(i, num_layers - i)]
             need = max(targets, sources)
             if rows.size(0) < need:  # the rows beyond those computed are unchanged
-                rows = torch.cat([rows.view(-1, h_base.size(1)), h_base[n_id[rows.size(0) : need]]])
+                rows = torch.cat([rows, h_base[n_id[rows.size(0) : need]]])
             change = conv.messages(rows[:sources], inside[:sources]) - t_base[n_id[:sources]]
             used = int(torch.searchsorted(edge_index[1], torch.tensor(targets)))
             keep = (edge_index[0, :used] < sources).nonzero().view(-1)

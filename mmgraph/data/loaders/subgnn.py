@@ -81,23 +81,26 @@ def _node_id(text: str, where: str) -> int:
 def _read_edge_list(path: Path) -> tuple[Tensor, int]:
     """The edges of ``edge_list.txt`` (long ``[2, E]``) and the node count (max id + 1)."""
     text = read_text(path, "SubGNN edge list")
-    fast = _edge_pairs(text)
-    if fast is not None:
-        if fast.numel() == 0:
-            raise InputError(f"'{path}' is empty: it should list the edges, one 'u v' pair a line")
-        largest_id = int(fast.max())
-        distinct = int(torch.unique(fast).numel())
-        if largest_id >= 2 * distinct + _MAX_SPARE_IDS:
-            edge = int((fast == largest_id).any(1).nonzero()[0])
-            raise InputError(
-                f"'{path}' names node {largest_id} on line {_line_of(text, edge)} but has only "
-                f"{distinct} distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
-            )
-        return fast.t().contiguous(), largest_id + 1
-    lines = text.split("\n")
+    pairs = _edge_pairs(text)
+    if pairs is None:  # something else than plain pairs: line by line, naming the error
+        pairs = _edge_lines(text, path)
+    if pairs.numel() == 0:
+        raise InputError(f"'{path}' is empty: it should list the edges, one 'u v' pair a line")
+    largest = int(pairs.max())
+    distinct = int(torch.unique(pairs).numel())
+    if largest >= 2 * distinct + _MAX_SPARE_IDS:
+        edge = int((pairs == largest).any(1).nonzero()[0])
+        raise InputError(
+            f"'{path}' names node {largest} on line {_line_of(text, edge)} but has only "
+            f"{distinct} distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
+        )
+    return pairs.t().contiguous(), largest + 1
+
+
+def _edge_lines(text: str, path: Path) -> Tensor:
+    """The ``[E, 2]`` ids of an edge list read line by line; the first bad line named."""
     pairs: list[tuple[int, int]] = []
-    largest = (-1, 0)  # (id, line)
-    for line_no, line in enumerate(lines, 1):
+    for line_no, line in enumerate(text.split("\n"), 1):
         parts = line.split()
         if not parts:
             continue
@@ -109,18 +112,7 @@ def _read_edge_list(path: Path) -> tuple[Tensor, int]:
             )
         u, v = (_node_id(p, where) for p in parts)
         pairs.append((u, v))
-        if max(u, v) > largest[0]:
-            largest = (max(u, v), line_no)
-    if not pairs:
-        raise InputError(f"'{path}' is empty: it should list the edges, one 'u v' pair a line")
-    distinct = len({u for pair in pairs for u in pair})
-    if largest[0] >= 2 * distinct + _MAX_SPARE_IDS:
-        raise InputError(
-            f"'{path}' names node {largest[0]} on line {largest[1]} but has only {distinct} "
-            f"distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
-        )
-    edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t()
-    return edge_index, largest[0] + 1
+    return torch.tensor(pairs, dtype=torch.long).view(-1, 2)
 
 
 _EDGE_LIST = re.compile(
