@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--batches", type=int, default=10, help="training batches timed")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(given)
     torch.set_num_threads(args.threads)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         "# GLASS epochs: receptive fields and the unlabelled pass",
         "",
-        f"Command: `{shlex.join(['python', 'benchmarks/glass_epochs.py', *sys.argv[1:]])}`",
+        f"Command: `{shlex.join(['python', 'benchmarks/glass_epochs.py', *given])}`",
         "",
         f"{args.threads} thread(s), torch {torch.__version__}, Python {platform.python_version()}, "
         f"load average at start {os.getloadavg()[0]:.1f}. Hidden 32, constant input, mean "
