@@ -94,6 +94,10 @@ class TaskSearch:
     task: str
     folds: int = 1
     """Cross-validation folds a trial trains once each (1: a single split)."""
+    scored_folds: int | None = None
+    """How many of the ``folds`` (the first ones) a trial trains; :obj:`None`: all. A
+    search under a budget lowers it once its first fold is timed (:func:`~mmgraph.tune.
+    study.folds_in_budget`), for every trial of the study."""
 
     def __init__(self, data: str, root: str | None = None) -> None:
         self.source, self.root = str(data), root
@@ -301,11 +305,12 @@ class SubgraphSearch(TaskSearch):
         )
         monitor = run.train.monitor
         what = f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
-        if len(self.fold_data) > 1:
-            what += (
-                f", mean over the {len(self.fold_data)} folds (a tenth of each fold's training "
-                "graphs validates)"
-            )
+        count, total = self._fold_count(), len(self.fold_data)
+        if total > 1:
+            which = f"the {total} folds"
+            if count < total:
+                which = f"the first {count} of the {total} folds (as many as the budget fits)"
+            what += f", mean over {which} (a tenth of each fold's training graphs validates)"
         return what
 
     def trial_scores(self, options: Mapping[str, Any], report: Report) -> list[float]:
@@ -319,8 +324,10 @@ class SubgraphSearch(TaskSearch):
             self._with_data(options), whole_graphs=self.whole_graphs, dataset=self.data
         )
         monitor = run.train.monitor
-        scores = []
+        scores: list[float] = []
         for k, data in enumerate(self.fold_data):
+            if k >= self._fold_count():  # read per fold: the first fold may lower it
+                break
             per_epoch = len(self.fold_data) == 1  # folds: report once per fold instead
             result = train_subgraph_model(
                 data,
@@ -339,7 +346,10 @@ class SubgraphSearch(TaskSearch):
             scores.append(-float(val[monitor]) if monitor == "loss" else float(val[monitor]))
             if not per_epoch:
                 report(k, float(np.mean(scores)))
-        return scores
+        return scores[: self._fold_count()]
+
+    def _fold_count(self) -> int:
+        return min(len(self.fold_data), self.scored_folds or len(self.fold_data))
 
     def final(
         self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool

@@ -165,8 +165,9 @@ def _objective(
     study has a complete trial, so a budget is overrun by one epoch (or one fold) at most;
     the first trial runs to its end, so that there is a best one. A callable ``deadline``
     is called with the study as each trial starts. On cross-validation folds the first
-    trial's length is known from its first folds: when it will run past ``deadline``, a
-    warning says so (the search will try nothing but it) and what budget would search.
+    trial's first fold sets how many folds every trial trains (:func:`folds_in_budget`,
+    kept in the study); when even those will run past ``deadline``, a warning says so
+    (the search will try nothing but the first trial) and what budget would search.
     """
     import optuna
 
@@ -176,13 +177,20 @@ def _objective(
         options = {**space.fixed, **{n: p.suggest(trial) for n, p in space.params.items()}}
         stop = deadline(trial.study) if callable(deadline) else deadline
         started = time.time()
-        first = folds > 1 and stop is not None and not _has_complete(trial)
+        first = False
+        if folds > 1:
+            first = _sync_folds(search, trial.study) is None and stop is not None
 
         def report(step: int, value: float) -> None:
             nonlocal first
             if first and stop is not None:
                 first = False  # one estimate, from the first fold
-                _warn_if_first_trial_overruns(started, step, folds, stop)
+                count = _choose_folds(
+                    search, trial.study, (time.time() - started) / (step + 1), stop - started
+                )
+                _warn_if_first_trial_overruns(started, step, count, stop)
+            elif folds > 1:
+                _sync_folds(search, trial.study)  # another worker may have chosen them
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {step}")
@@ -205,6 +213,62 @@ def _objective(
     return objective
 
 
+FOLD_TRIALS = 6
+"""Trials a budget should fit when each trains folds: the first (the defaults), three
+more and the two runs of the confirmation (:func:`folds_in_budget`)."""
+
+SCORED_FOLDS = "scored_folds"
+"""The study attribute holding how many folds its trials score (:func:`_choose_folds`)."""
+
+
+def folds_in_budget(fold_seconds: float, seconds: float, folds: int) -> int:
+    """How many of ``folds`` cross-validation folds each trial of a search trains.
+
+    All of them when :data:`FOLD_TRIALS` trials of ``folds`` folds (``fold_seconds``
+    each) fit in ``seconds``; else as many as let that many trials fit, at least one. On
+    the larger TU sets ten folds a trial would leave a 15-minute budget no trial but the
+    defaults'; every trial then scores the same first folds, so their means compare.
+    """
+    if fold_seconds <= 0:
+        return folds
+    return max(1, min(folds, int(seconds // (FOLD_TRIALS * fold_seconds))))
+
+
+def _sync_folds(search: Any, study: Any) -> int | None:
+    """Set ``search.scored_folds`` from the study's choice; the choice (None: not made)."""
+    value = study.user_attrs.get(SCORED_FOLDS)
+    if value is not None:
+        search.scored_folds = int(value)
+    return None if value is None else int(value)
+
+
+def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) -> int:
+    """Choose the study's folds per trial from its first fold; the count.
+
+    The first worker to choose sets it for every trial and worker of the study (a resumed
+    study keeps it); a worker that chose otherwise at the same moment takes that value.
+    """
+    folds = int(search.folds)
+    count = folds_in_budget(fold_seconds, seconds, folds)
+    if study.user_attrs.get(SCORED_FOLDS) is None:
+        study.set_user_attr(SCORED_FOLDS, count)
+    count = _sync_folds(search, study) or count
+    if count < folds:
+        log.warning(
+            "The first fold took %.0f s: %d folds a trial leave too little of the budget "
+            "for a search, so every trial scores the first %d of them (room for about %d "
+            "trials). "
+            "To score all %d, give --budget %dm or more.",
+            fold_seconds,
+            folds,
+            count,
+            FOLD_TRIALS,
+            folds,
+            math.ceil(FOLD_TRIALS * folds * fold_seconds / 60),
+        )
+    return count
+
+
 def _warn_if_first_trial_overruns(started: float, step: int, folds: int, stop: float) -> None:
     """Warn when the first trial (``step + 1`` of ``folds`` folds done) will end past ``stop``.
 
@@ -217,10 +281,11 @@ def _warn_if_first_trial_overruns(started: float, step: int, folds: int, stop: f
         return
     minutes = total / 60
     log.warning(
-        "The first trial (the defaults) trains %d folds and will take about %.0f min, past "
-        "the end of the budget: the search will run no other trial and keep the defaults. "
-        "To search further, give --budget %dm or more (room for about 4 trials).",
+        "The first trial (the defaults) trains %d fold%s and will take about %.0f min, "
+        "past the end of the budget: the search will run no other trial and keep the "
+        "defaults. To search further, give --budget %dm or more (room for about 4 trials).",
         folds,
+        "" if folds == 1 else "s",
         minutes,
         math.ceil(4 * minutes),
     )
@@ -307,10 +372,13 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
                 catch=(ValueError, TypeError, FloatingPointError),
                 gc_after_trial=True,
             )
-        except optuna.exceptions.UpdateFinishedTrialError:
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as error:
             # Two workers on one SQLite study can both take the same queued trial (the
-            # defaults); the one that finishes second cannot record it. Its result repeats
-            # the other's: drop it and go on with the next trial.
+            # defaults); the one that finishes second cannot record it (Optuna raises one
+            # of these two, depending on when the other's result was written). Its result
+            # repeats the other's: drop it and go on with the next trial.
+            if isinstance(error, ValueError) and not str(error).startswith(FINISHED_TELL):
+                raise
             log.info("A queued trial was run by two workers; the second result is dropped")
             if work.trials is not None:
                 done = len(study.get_trials(deepcopy=False, states=_counted()))
@@ -318,6 +386,10 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
                     return
             continue
         return
+
+
+FINISHED_TELL = "Cannot tell a "
+"""How Optuna's ``ValueError`` for a result told to a trial already finished starts."""
 
 
 def _stop_time(study: Any, work: _Worker) -> float:
@@ -729,6 +801,8 @@ def tune(
             for k in range(workers)
         ]
         _search_with_workers(works, search, progress)
+        if getattr(search, "folds", 1) > 1 and _sync_folds(search, study) is not None:
+            criterion = search.criterion(chosen.fixed)  # the folds the trials scored
         counts = _trial_counts(study)
         if counts["complete"] == 0:
             errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
@@ -775,6 +849,7 @@ def tune(
             "best_trial": best.number,
             "best_value": best.value,
             "best_params": best.params,
+            **({SCORED_FOLDS: search.scored_folds} if search.scored_folds else {}),
             "confirmation": confirmation,
             "kept": kept,
             "space": chosen.to_dict(),

@@ -387,8 +387,15 @@ def test_a_node_trial_scores_its_validation_accuracy(
     assert [v for _, v in reported] == [max(curve[: i + 1]) for i in range(len(curve))]
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        optuna.exceptions.UpdateFinishedTrialError("Trial#0 has already finished"),
+        ValueError("Cannot tell a COMPLETE trial."),  # the other worker told it first
+    ],
+)
 def test_a_worker_goes_on_when_another_finished_its_queued_trial(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    error: Exception, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two workers can take the same queued trial; the second's `tell` fails: go on."""
     url = f"sqlite:///{tmp_path / 'study.db'}"
@@ -398,7 +405,7 @@ def test_a_worker_goes_on_when_another_finished_its_queued_trial(
     def optimize(self: Any, *args: Any, **kwargs: Any) -> None:
         calls.append(1)
         if len(calls) == 1:
-            raise optuna.exceptions.UpdateFinishedTrialError("Trial#0 has already finished")
+            raise error
 
     monkeypatch.setattr(optuna.study.Study, "optimize", optimize)
     monkeypatch.setattr(study_module, "load_space", lambda *a, **k: None)
@@ -406,6 +413,13 @@ def test_a_worker_goes_on_when_another_finished_its_queued_trial(
     work = study_module._Worker("node", "x", None, None, url, "s", 1, None, time.time() + 60)
     study_module._run_worker(work, search)
     assert len(calls) == 2
+    # any other error of Optuna's is not this race: it propagates
+    calls.clear()
+    monkeypatch.setattr(
+        optuna.study.Study, "optimize", lambda *a, **k: (_ for _ in ()).throw(ValueError("x"))
+    )
+    with pytest.raises(ValueError, match="x"):
+        study_module._run_worker(work, search)
 
 
 def test_the_best_replaces_the_defaults_only_beyond_one_standard_error() -> None:
@@ -563,6 +577,14 @@ def test_a_tu_trial_scores_every_fold(shared_data: Path) -> None:
     assert [step for step, _ in reports] == list(range(10))
     assert reports[-1][1] == pytest.approx(sum(scores) / 10)  # the mean, fold by fold
     assert tu.trial(options, lambda step, value: None) == pytest.approx(sum(scores) / 10)
+    # a budget's share: the first folds only, the same ones in every trial
+    tu.scored_folds = 2
+    reports.clear()
+    assert tu.trial_scores(options, lambda step, value: reports.append((step, value))) == (
+        pytest.approx(scores[:2])
+    )
+    assert [step for step, _ in reports] == [0, 1]
+    assert "mean over the first 2 of the 10 folds" in tu.criterion({})
 
 
 def test_tune_keeps_what_the_confirmation_kept(
@@ -656,17 +678,56 @@ class _SlowFoldSearch(_SlowSearch):
     """A ten-fold search whose folds take ``seconds`` each."""
 
     folds = 10
+    scored_folds: int | None = None
 
     def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds
 
     def trial(self, options: dict[str, float], report: Callable[[int, float], None]) -> float:
-        for step in range(self.folds):
+        step = 0
+        while step < (self.scored_folds or self.folds):  # read per fold, as SubgraphSearch
             time.sleep(self.seconds)
             self.steps.append(step)
             report(step, 0.5)
+            step += 1
         return float(options["x"])
+
+
+def test_folds_in_budget() -> None:
+    from mmgraph.tune.study import FOLD_TRIALS, folds_in_budget
+
+    assert FOLD_TRIALS == 6
+    assert folds_in_budget(10.0, 900.0, 10) == 10  # 6 trials of 10 folds fit: all of them
+    assert folds_in_budget(47.0, 900.0, 10) == 3  # 6 trials of 3 folds: 846 s
+    assert folds_in_budget(94.0, 900.0, 10) == 1
+    assert folds_in_budget(1000.0, 900.0, 10) == 1  # at least one
+    assert folds_in_budget(0.0, 900.0, 10) == 10
+
+
+def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureFixture) -> None:
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import SCORED_FOLDS, _objective
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={})
+    study = optuna.create_study(direction="maximize")
+    search = _SlowFoldSearch(0.05)
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        # a fold of 0.05 s or more: 6 trials of even one fold overrun 0.2 s, so one fold
+        study.optimize(_objective(search, space, deadline=time.time() + 0.2), n_trials=1)
+    assert study.user_attrs[SCORED_FOLDS] == 1 and search.steps == [0]
+    warned = [r.getMessage() for r in caplog.records]
+    assert any("every trial scores the first 1 of them" in w for w in warned)
+    # another worker's search object (or a resumed study) takes the study's choice
+    other = _SlowFoldSearch(0.0)
+    study.optimize(_objective(other, space, deadline=time.time() + 60), n_trials=1)
+    assert other.scored_folds == 1 and other.steps == [0]
+    assert study.trials[-1].state == optuna.trial.TrialState.COMPLETE
+    # a budget that fits six trials of ten folds keeps them all
+    fresh = optuna.create_study(direction="maximize")
+    roomy = _SlowFoldSearch(0.0)
+    fresh.optimize(_objective(roomy, space, deadline=time.time() + 60), n_trials=1)
+    assert fresh.user_attrs[SCORED_FOLDS] == 10 and roomy.steps == list(range(10))
 
 
 def test_a_first_fold_trial_past_the_budget_is_announced(
@@ -677,21 +738,23 @@ def test_a_first_fold_trial_past_the_budget_is_announced(
 
     space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={})
     study = optuna.create_study(direction="maximize")
-    search = _SlowFoldSearch(0.02)
+    search = _SlowFoldSearch(0.1)
     with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
-        # ten folds of 0.02 s cannot end within 0.05 s: said once, at the first fold
+        # even one fold of 0.1 s cannot end within 0.05 s: said once, at the first fold
         study.optimize(_objective(search, space, deadline=time.time() + 0.05), n_trials=1)
     warned = [r.getMessage() for r in caplog.records if "first trial" in r.getMessage()]
     assert len(warned) == 1
-    assert "trains 10 folds" in warned[0] and "--budget 1m" in warned[0]
-    assert search.steps == list(range(10))  # and it still runs to its end
+    assert "trains 1 fold and" in warned[0] and "--budget 1m" in warned[0]
+    assert search.steps == [0]  # and it still runs to its end
     caplog.clear()
     with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
         # the next trial is not the first: stopped by the budget, not announced
         study.optimize(_objective(search, space, deadline=time.time() + 0.05), n_trials=1)
         # a first trial that fits its budget is not announced either
         fresh = optuna.create_study(direction="maximize")
-        fresh.optimize(_objective(search, space, deadline=time.time() + 60), n_trials=1)
+        fresh.optimize(
+            _objective(_SlowFoldSearch(0.02), space, deadline=time.time() + 60), n_trials=1
+        )
     assert not [r for r in caplog.records if "first trial" in r.getMessage()]
 
 
