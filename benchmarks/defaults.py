@@ -691,6 +691,7 @@ def tuned(datasets: Sequence[str], budget: str, seeds: int, out: Path) -> None:
             "metric": key,
             "test": [float(r["test"][key]) for r in runs],
             "trials": summary["trials"],
+            "scored_folds": summary.get("scored_folds"),
             "best_params": summary["best_params"],
             "kept": summary.get("kept"),
             "confirmation": summary.get("confirmation"),

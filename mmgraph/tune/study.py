@@ -157,7 +157,10 @@ def _counted() -> tuple[Any, ...]:
 
 
 def _objective(
-    search: Any, space: Space, deadline: float | Callable[[Any], float] | None = None
+    search: Any,
+    space: Space,
+    deadline: float | Callable[[Any], float] | None = None,
+    budget: float | None = None,
 ) -> Any:
     """The Optuna objective of ``search`` over ``space``.
 
@@ -167,7 +170,9 @@ def _objective(
     is called with the study as each trial starts. On cross-validation folds the first
     trial's first fold sets how many folds every trial trains (:func:`folds_in_budget`,
     kept in the study); when even those will run past ``deadline``, a warning says so
-    (the search will try nothing but the first trial) and what budget would search.
+    (the search will try nothing but the first trial) and what budget would search. Under
+    a ``budget`` (its seconds), a trial much slower than the completed ones stops at its
+    next report (:func:`trial_time_limit`).
     """
     import optuna
 
@@ -177,6 +182,7 @@ def _objective(
         options = {**space.fixed, **{n: p.suggest(trial) for n, p in space.params.items()}}
         stop = deadline(trial.study) if callable(deadline) else deadline
         started = time.time()
+        limit = trial_time_limit(trial.study, budget)
         first = False
         if folds > 1:
             first = _sync_folds(search, trial.study) is None and stop is not None
@@ -197,6 +203,9 @@ def _objective(
             if stop is not None and time.time() >= stop and _has_complete(trial):
                 trial.set_user_attr("stopped", "the time budget ran out")
                 raise optuna.TrialPruned(f"the time budget ran out at step {step}")
+            if time.time() - started > limit:
+                trial.set_user_attr("stopped", f"slower than the budget allows ({limit:.0f} s)")
+                raise optuna.TrialPruned(f"slower than {limit:.0f} s at step {step}")
 
         trial.set_user_attr("pid", os.getpid())
         try:
@@ -213,9 +222,13 @@ def _objective(
     return objective
 
 
-FOLD_TRIALS = 6
-"""Trials a budget should fit when each trains folds: the first (the defaults), three
-more and the two runs of the confirmation (:func:`folds_in_budget`)."""
+BUDGET_TRIALS = 6
+"""Trials a budget should fit: the first (the defaults), three more and the two runs of
+the confirmation (:func:`folds_in_budget`, :func:`trial_time_limit`)."""
+
+SLOW_TRIAL = 2.0
+"""A trial may run this many times the study's median completed trial, or a
+:data:`BUDGET_TRIALS` th of the budget if longer, before it stops (:func:`trial_time_limit`)."""
 
 SCORED_FOLDS = "scored_folds"
 """The study attribute holding how many folds its trials score (:func:`_choose_folds`)."""
@@ -224,14 +237,40 @@ SCORED_FOLDS = "scored_folds"
 def folds_in_budget(fold_seconds: float, seconds: float, folds: int) -> int:
     """How many of ``folds`` cross-validation folds each trial of a search trains.
 
-    All of them when :data:`FOLD_TRIALS` trials of ``folds`` folds (``fold_seconds``
+    All of them when :data:`BUDGET_TRIALS` trials of ``folds`` folds (``fold_seconds``
     each) fit in ``seconds``; else as many as let that many trials fit, at least one. On
     the larger TU sets ten folds a trial would leave a 15-minute budget no trial but the
     defaults'; every trial then scores the same first folds, so their means compare.
     """
     if fold_seconds <= 0:
         return folds
-    return max(1, min(folds, int(seconds // (FOLD_TRIALS * fold_seconds))))
+    return max(1, min(folds, int(seconds // (BUDGET_TRIALS * fold_seconds))))
+
+
+def trial_time_limit(study: Any, budget: float | None) -> float:
+    """How long a trial of ``study`` may run under a ``budget`` of seconds (inf: no limit).
+
+    Once a trial has completed, a trial that runs past both :data:`SLOW_TRIAL` times the
+    median completed trial and a :data:`BUDGET_TRIALS` th of the budget stops (pruned) at
+    its next report: one slow configuration (three GLASS layers with batch statistics and
+    dropout: 18 s an epoch, about 15 times the defaults) would otherwise take most of a
+    15-minute budget, leaving no room for other trials. The first trial is never stopped.
+    """
+    seconds = _completed_seconds(study)
+    if budget is None or not seconds:
+        return math.inf
+    return max(budget / BUDGET_TRIALS, SLOW_TRIAL * statistics.median(seconds))
+
+
+def _completed_seconds(study: Any) -> list[float]:
+    import optuna
+
+    states = (optuna.trial.TrialState.COMPLETE,)
+    return [
+        (t.datetime_complete - t.datetime_start).total_seconds()
+        for t in study.get_trials(deepcopy=False, states=states)
+        if t.datetime_start is not None and t.datetime_complete is not None
+    ]
 
 
 def _sync_folds(search: Any, study: Any) -> int | None:
@@ -262,9 +301,9 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
             fold_seconds,
             folds,
             count,
-            FOLD_TRIALS,
+            BUDGET_TRIALS,
             folds,
-            math.ceil(FOLD_TRIALS * folds * fold_seconds / 60),
+            math.ceil(BUDGET_TRIALS * folds * fold_seconds / 60),
         )
     return count
 
@@ -367,7 +406,14 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
             return
         try:
             study.optimize(
-                _objective(search, space, lambda study: _stop_time(study, work)),
+                _objective(
+                    search,
+                    space,
+                    lambda study: _stop_time(study, work),
+                    None
+                    if work.deadline is None or work.start is None
+                    else work.deadline - work.start,
+                ),
                 callbacks=callbacks,
                 catch=(ValueError, TypeError, FloatingPointError),
                 gc_after_trial=True,
@@ -403,14 +449,7 @@ def _stop_time(study: Any, work: _Worker) -> float:
         return math.inf
     if not work.reserve_runs:
         return work.deadline
-    import optuna
-
-    states = (optuna.trial.TrialState.COMPLETE,)
-    seconds = [
-        (t.datetime_complete - t.datetime_start).total_seconds()
-        for t in study.get_trials(deepcopy=False, states=states)
-        if t.datetime_start is not None and t.datetime_complete is not None
-    ]
+    seconds = _completed_seconds(study)
     if not seconds:
         return work.deadline
     reserve = work.reserve_runs * statistics.median(seconds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import time
 from collections.abc import Callable
@@ -695,9 +696,9 @@ class _SlowFoldSearch(_SlowSearch):
 
 
 def test_folds_in_budget() -> None:
-    from mmgraph.tune.study import FOLD_TRIALS, folds_in_budget
+    from mmgraph.tune.study import BUDGET_TRIALS, folds_in_budget
 
-    assert FOLD_TRIALS == 6
+    assert BUDGET_TRIALS == 6
     assert folds_in_budget(10.0, 900.0, 10) == 10  # 6 trials of 10 folds fit: all of them
     assert folds_in_budget(47.0, 900.0, 10) == 3  # 6 trials of 3 folds: 846 s
     assert folds_in_budget(94.0, 900.0, 10) == 1
@@ -728,6 +729,43 @@ def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureF
     roomy = _SlowFoldSearch(0.0)
     fresh.optimize(_objective(roomy, space, deadline=time.time() + 60), n_trials=1)
     assert fresh.user_attrs[SCORED_FOLDS] == 10 and roomy.steps == list(range(10))
+
+
+def _completed(study: optuna.Study, seconds: float) -> None:
+    """Add a completed trial of ``seconds`` to ``study``."""
+    import datetime
+
+    end = datetime.datetime.now()
+    study.add_trial(
+        optuna.trial.FrozenTrial(
+            number=0, trial_id=0, state=optuna.trial.TrialState.COMPLETE, value=0.5,
+            values=None, datetime_start=end - datetime.timedelta(seconds=seconds),
+            datetime_complete=end, params={}, distributions={}, user_attrs={},
+            system_attrs={}, intermediate_values={},
+        )
+    )  # fmt: skip
+
+
+def test_a_trial_much_slower_than_the_completed_ones_stops() -> None:
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import _objective, trial_time_limit
+
+    study = optuna.create_study(direction="maximize")
+    assert trial_time_limit(study, 900.0) == math.inf  # the first trial: never stopped
+    _completed(study, 60.0)
+    _completed(study, 100.0)
+    # twice the median completed trial, or a sixth of the budget if that is longer
+    assert trial_time_limit(study, 900.0) == pytest.approx(160.0, abs=0.01)
+    assert trial_time_limit(study, 6000.0) == pytest.approx(1000.0)
+    assert trial_time_limit(study, None) == math.inf  # no budget, no limit
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={})
+    quick = optuna.create_study(direction="maximize")
+    _completed(quick, 0.01)
+    search = _SlowFoldSearch(0.05)  # 0.5 s in all, against a limit of 0.3 / 6 = 0.05 s
+    quick.optimize(_objective(search, space, budget=0.3), n_trials=1)
+    stopped = quick.trials[-1]
+    assert stopped.state == optuna.trial.TrialState.PRUNED and len(search.steps) < 10
+    assert stopped.user_attrs["stopped"] == "slower than the budget allows (0 s)"
 
 
 def test_a_first_fold_trial_past_the_budget_is_announced(
