@@ -713,7 +713,10 @@ def tune(
     The search stops after ``trials`` trials (counted over every worker and earlier,
     resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock of
     this call, e.g. ``"15m"``, ``"1h30m"``) has passed, whichever comes first; a trial
-    running at the deadline stops at its next epoch (or fold) once a trial has completed.
+    running at the deadline stops at its next epoch (or fold) once a trial has completed,
+    as does one much slower than the completed ones (:func:`trial_time_limit`). On
+    cross-validation folds every trial trains the first folds that let six trials fit the
+    budget (:func:`folds_in_budget`; all of them when they fit).
     Unless the best trial is the defaults' (the first trial), the best options and the
     defaults are then trained again on new seeds (:func:`confirmation_seeds`; on TU folds
     one seed, compared fold by fold), test split still hidden, and
