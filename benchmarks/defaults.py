@@ -959,9 +959,10 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
     for d in names:
         a = default.get(d)
         t = tuned_rows.get(d)
+        folds = t.get("scored_folds") if t else None
         trials = (
             f"{t['trials'].get('complete', 0)} complete, {t['trials'].get('pruned', 0)} pruned"
-            f"{_kept(t)}"
+            f"{f' on {folds} of 10 folds' if folds and folds < 10 else ''}{_kept(t)}"
             if t
             else "-"
         )

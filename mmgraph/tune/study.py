@@ -200,6 +200,8 @@ def _objective(
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned at epoch {step}")
+            if folds > 1 and step + 1 >= (search.scored_folds or folds):
+                return  # its last fold: the trial is done, whatever the time
             if stop is not None and time.time() >= stop and _has_complete(trial):
                 trial.set_user_attr("stopped", "the time budget ran out")
                 raise optuna.TrialPruned(f"the time budget ran out at step {step}")

@@ -794,6 +794,13 @@ def test_a_first_fold_trial_past_the_budget_is_announced(
             _objective(_SlowFoldSearch(0.02), space, deadline=time.time() + 60), n_trials=1
         )
     assert not [r for r in caplog.records if "first trial" in r.getMessage()]
+    # a trial past the budget that has trained its last fold completes: its work is done
+    assert study.trials[1].state == optuna.trial.TrialState.COMPLETE
+    two = _SlowFoldSearch(0.0)
+    two.scored_folds = 2
+    study.set_user_attr("scored_folds", 2)
+    study.optimize(_objective(two, space, deadline=time.time() - 1), n_trials=1)
+    assert study.trials[2].state == optuna.trial.TrialState.PRUNED and two.steps == [0]
 
 
 def test_fold_searches_prune_from_the_third_fold() -> None:
