@@ -43,7 +43,11 @@ def register(sub: Any) -> None:
         "--budget",
         type=budget,
         default=None,
-        help="wall-clock budget of the search, e.g. 90s, 15m, 1h30m",
+        help=(
+            "wall-clock budget of the search, e.g. 90s, 15m, 1h30m; a trial much slower than "
+            "the completed ones stops, and on TU folds each trial trains as many folds as "
+            "let about six trials fit"
+        ),
     )
     p.add_argument("--trials", type=positive_int, default=None, help="number of trials")
     p.add_argument(
