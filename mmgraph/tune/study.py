@@ -296,7 +296,7 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
     count = _sync_folds(search, study) or count
     if count < folds:
         log.warning(
-            "The first fold took %.0f s: %d folds a trial leave too little of the budget "
+            "The first fold took %.1f s: %d folds a trial leave too little of the budget "
             "for a search, so every trial scores the first %d of them (room for about %d "
             "trials). "
             "To score all %d, give --budget %dm or more.",

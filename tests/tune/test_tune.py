@@ -271,6 +271,25 @@ def test_subgraph_and_unsupervised_tasks(tmp_path: Path) -> None:
     assert (emb.out / "runs" / "embeddings.npy").is_file()
 
 
+def test_a_tu_search_under_a_budget_scores_the_folds_that_fit(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    space = tmp_path / "tu.yaml"
+    space.write_text("epochs: 2\nhidden: 8\nlayers: 2\naggregator: {choices: [gin, gcn]}\n")
+    # a fold takes well over 0.05 s, so six trials of ten folds cannot fit 3 s
+    result = tune("mutag", root=shared_data, budget=3, space=space, out=tmp_path / "t",
+                  progress=False)  # fmt: skip
+    summary = json.loads((result.out / "tune.json").read_text())
+    study = study_of(result.out)
+    count = summary["scored_folds"]
+    assert 1 <= count < 10 and study.user_attrs["scored_folds"] == count
+    assert f"the first {count} of the 10 folds" in result.criterion == summary["criterion"]
+    for trial in study.trials:
+        if trial.state == optuna.trial.TrialState.COMPLETE:
+            assert sorted(trial.intermediate_values) == list(range(count))
+    assert len(result.metrics["runs"]) == 10  # the final run trains every fold
+
+
 def test_tune_refuses_bad_arguments(card: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="budget"):
         tune(str(card), out=tmp_path / "x")
