@@ -184,8 +184,9 @@ def _objective(
         started = time.time()
         limit = trial_time_limit(trial.study, budget)
         first = False
-        if folds > 1:
+        if folds > 1:  # without a budget (an infinite stop) every trial trains every fold
             first = _sync_folds(search, trial.study) is None and stop is not None
+            first = first and math.isfinite(stop or 0.0)
 
         def report(step: int, value: float) -> None:
             nonlocal first
@@ -244,7 +245,7 @@ def folds_in_budget(fold_seconds: float, seconds: float, folds: int) -> int:
     the larger TU sets ten folds a trial would leave a 15-minute budget no trial but the
     defaults'; every trial then scores the same first folds, so their means compare.
     """
-    if fold_seconds <= 0:
+    if fold_seconds <= 0 or not math.isfinite(seconds):  # no budget: every fold
         return folds
     return max(1, min(folds, int(seconds // (BUDGET_TRIALS * fold_seconds))))
 

@@ -723,6 +723,7 @@ def test_folds_in_budget() -> None:
     assert folds_in_budget(94.0, 900.0, 10) == 1
     assert folds_in_budget(1000.0, 900.0, 10) == 1  # at least one
     assert folds_in_budget(0.0, 900.0, 10) == 10
+    assert folds_in_budget(10.0, math.inf, 10) == 10  # --trials without --budget
 
 
 def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureFixture) -> None:
@@ -748,6 +749,11 @@ def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureF
     roomy = _SlowFoldSearch(0.0)
     fresh.optimize(_objective(roomy, space, deadline=time.time() + 60), n_trials=1)
     assert fresh.user_attrs[SCORED_FOLDS] == 10 and roomy.steps == list(range(10))
+    # no budget (a worker's deadline is then infinite): no choice, every fold
+    endless = optuna.create_study(direction="maximize")
+    unbounded = _SlowFoldSearch(0.0)
+    endless.optimize(_objective(unbounded, space, deadline=lambda study: math.inf), n_trials=1)
+    assert SCORED_FOLDS not in endless.user_attrs and unbounded.steps == list(range(10))
 
 
 def _completed(study: optuna.Study, seconds: float) -> None:
