@@ -1203,8 +1203,8 @@ NOTES = """## Notes
   defaults by 0.022 ± 0.021 in validation loss on a new seed over the same two folds and
   tested 50.9 ± 5.0 against 46.7 ± 2.7. On PTC and ENZYMES the defaults' trial scored
   best. The subgraph searches now stop the slow draws (two or three GLASS layers, most
-  with batch statistics and dropout: stopped at 150-180 s after 4-34 epochs, against 22
-  s for the defaults' whole trial) and try more: density 1 complete and 5 pruned, cut
+  with batch statistics and dropout: stopped at 150-190 s after 3-34 epochs, against
+  22-23 s for the defaults' whole trial) and try more: density 1 complete and 5 pruned, cut
   ratio and coreness 1 and 4 (before 1 and 1 each), the defaults kept on all three; on
   these two cores the draws TPE made train only a few epochs within the limit. Component
   completed 4 (1 pruned) and kept its best, as before (1903 s: the confirmation of a

@@ -183,10 +183,10 @@ def _objective(
         stop = deadline(trial.study) if callable(deadline) else deadline
         started = time.time()
         limit = trial_time_limit(trial.study, budget)
-        first = False
-        if folds > 1:  # without a budget (an infinite stop) every trial trains every fold
-            first = _sync_folds(search, trial.study) is None and stop is not None
-            first = first and math.isfinite(stop or 0.0)
+        # the first fold of the study's first trial chooses the folds, under a budget only
+        # (without one, the stop is infinite and every trial trains every fold)
+        chosen = _sync_folds(search, trial.study) if folds > 1 else folds
+        first = chosen is None and stop is not None and math.isfinite(stop)
 
         def report(step: int, value: float) -> None:
             nonlocal first
