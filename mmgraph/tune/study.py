@@ -119,6 +119,7 @@ class _Worker:
     threads: int | None = None
     start: float | None = None
     reserve_runs: int = 0
+    reserve_scores: int = 0
 
 
 def _storage(url: str) -> Any:
@@ -172,7 +173,9 @@ def _objective(
     kept in the study); when even those will run past ``deadline``, a warning says so
     (the search will try nothing but the first trial) and what budget would search. Under
     a ``budget`` (its seconds), a trial much slower than the completed ones stops at its
-    next report (:func:`trial_time_limit`).
+    next report (:func:`trial_time_limit`), or earlier when ``search.total_steps`` tells
+    its length and its pace says it would run past :data:`PROJECTED_LIMIT` times that
+    limit (:func:`projected_seconds`).
     """
     import optuna
 
@@ -187,6 +190,8 @@ def _objective(
         # (without one, the stop is infinite and every trial trains every fold)
         chosen = _sync_folds(search, trial.study) if folds > 1 else folds
         first = chosen is None and stop is not None and math.isfinite(stop)
+        steps = search.total_steps(options) if hasattr(search, "total_steps") else None
+        pace: list[tuple[int, float]] = []  # (step, time) of the trial's first report
 
         def report(step: int, value: float) -> None:
             nonlocal first
@@ -209,6 +214,14 @@ def _objective(
             if time.time() - started > limit:
                 trial.set_user_attr("stopped", f"slower than the budget allows ({limit:.0f} s)")
                 raise optuna.TrialPruned(f"slower than {limit:.0f} s at step {step}")
+            projected = projected_seconds(pace, step, steps, started)
+            if projected > PROJECTED_LIMIT * limit:
+                trial.set_user_attr(
+                    "stopped",
+                    f"would take about {projected:.0f} s, over {PROJECTED_LIMIT:g} times the "
+                    f"{limit:.0f} s the budget allows",
+                )
+                raise optuna.TrialPruned(f"projected to take {projected:.0f} s at step {step}")
 
         trial.set_user_attr("pid", os.getpid())
         try:
@@ -232,6 +245,10 @@ the confirmation (:func:`folds_in_budget`, :func:`trial_time_limit`)."""
 SLOW_TRIAL = 2.0
 """A trial may run this many times the study's median completed trial, or a
 :data:`BUDGET_TRIALS` th of the budget if longer, before it stops (:func:`trial_time_limit`)."""
+
+PROJECTED_LIMIT = 3.0
+"""A trial stops early once its pace says it would run this many times past the time it may
+run (:func:`trial_time_limit`; :func:`projected_seconds`)."""
 
 SCORED_FOLDS = "scored_folds"
 """The study attribute holding how many folds its trials score (:func:`_choose_folds`)."""
@@ -263,6 +280,28 @@ def trial_time_limit(study: Any, budget: float | None) -> float:
     if budget is None or not seconds:
         return math.inf
     return max(budget / BUDGET_TRIALS, SLOW_TRIAL * statistics.median(seconds))
+
+
+def projected_seconds(
+    pace: list[tuple[int, float]], step: int, steps: int | None, started: float
+) -> float:
+    """How long a trial reporting ``step`` now will run in all, at its pace (0: unknown).
+
+    ``pace`` holds the trial's first report ``(step, time)`` (appended on the first call);
+    the pace is the time per step since then, so that what comes before the first step
+    (loading, neighbourhood caches) does not count as a step's time. ``steps`` is the
+    trial's report count (None: unknown). A slow configuration (two or three GLASS layers
+    with batch statistics: 18-50 s an epoch against the defaults' 0.1 s) is then stopped
+    after two epochs instead of at :func:`trial_time_limit`, 150 s into a 15-minute budget.
+    """
+    now = time.time()
+    if not pace:
+        pace.append((step, now))
+        return 0.0
+    first, at = pace[0]
+    if steps is None or step <= first or step + 1 >= steps:
+        return 0.0
+    return (now - started) + (now - at) / (step - first) * (steps - step - 1)
 
 
 def _completed_seconds(study: Any) -> list[float]:
@@ -446,7 +485,9 @@ def _stop_time(study: Any, work: _Worker) -> float:
 
     The reserve is the time of ``work.reserve_runs`` trials (the median of the study's
     completed ones; none before one has completed) for the confirmation after the search
-    (:func:`confirm_best`), and at most half of the budget.
+    (:func:`confirm_best`), and at most half of the budget. On folds, once the study has
+    chosen how many each trial scores, the runs are two per seed that
+    ``work.reserve_scores`` paired scores need (:func:`confirmation_seeds`).
     """
     if work.deadline is None:
         return math.inf
@@ -455,7 +496,11 @@ def _stop_time(study: Any, work: _Worker) -> float:
     seconds = _completed_seconds(study)
     if not seconds:
         return work.deadline
-    reserve = work.reserve_runs * statistics.median(seconds)
+    runs = work.reserve_runs
+    scored = getattr(study, "user_attrs", {}).get(SCORED_FOLDS)
+    if work.reserve_scores and scored:  # a seed scores the trials' folds: enough seeds
+        runs = 2 * math.ceil(work.reserve_scores / int(scored))
+    reserve = runs * statistics.median(seconds)
     if work.start is not None:
         reserve = min(reserve, (work.deadline - work.start) / 2)
     return work.deadline - reserve
@@ -498,53 +543,83 @@ CONFIRM_ERRORS = (ValueError, TypeError, FloatingPointError)
 """Errors of a confirmation run that count as a failed option set (as a failed trial)."""
 
 
+MIN_CONFIRM_SCORES = 2
+"""Paired scores a confirmation under a budget trains at least (a standard error needs two)."""
+
+
 def confirm_best(
     search: Any,
     space: Space,
     best: dict[str, Any],
     defaults: dict[str, Any],
     seeds: Sequence[int],
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     """Train the best trial's and the defaults' options again with ``seeds``; which to keep.
 
-    Both run as trials do (test split hidden, validation scores only). A search over
-    cross-validation folds (its ``trial_scores``) gives one score per seed and fold, paired
-    fold by fold. A node search (its ``val_correct``) also gives each validation node's
-    outcome: the standard error is then the larger of the seeds' and the nodes'
-    (:func:`node_standard_error`, recorded as ``node_standard_error``). Returns the record
-    written to ``tune.json``'s ``confirmation``: the seeds, each option set's scores, the
-    mean gain and its standard error, and ``kept`` (``"best"`` or ``"defaults"``; see
+    Both run as trials do (test split hidden, validation scores only), seed by seed: the
+    best's run, then the defaults'. A search over cross-validation folds (its
+    ``trial_scores``) gives one score per seed and fold, paired fold by fold. A node search
+    (its ``val_correct``) also gives each validation node's outcome: the standard error is
+    then the larger of the seeds' and the nodes' (:func:`node_standard_error`, recorded as
+    ``node_standard_error``). With a ``deadline`` (the budget's end, a :func:`time.time`)
+    no further seed starts once its two runs, as long as the seeds' so far, would end past
+    it, and :data:`MIN_CONFIRM_SCORES` paired scores are in: a slow best trial (component's
+    three layers of width 128, 140 s a run) would otherwise run the confirmation far past
+    the budget. Returns the record written to ``tune.json``'s ``confirmation``: the seeds
+    trained (``planned_seeds`` too when the deadline cut them), each option set's scores,
+    the mean gain and its standard error, and ``kept`` (``"best"`` or ``"defaults"``; see
     :func:`replaces_defaults`). An option set whose run fails or scores a non-finite value
-    loses (both failing: the best is kept, as the search chose it).
+    loses (both failing: the best is kept, as the search chose it); no seed follows a
+    failed run.
     """
     per_fold = getattr(search, "trial_scores", None)
     per_node = getattr(search, "val_correct", None)
     correct: dict[str, list[np.ndarray]] = {"best": [], "defaults": []}
+    scores: dict[str, list[float] | None] = {"best": [], "defaults": []}
 
-    def scores(name: str, params: dict[str, Any]) -> list[float] | None:
-        out: list[float] = []
-        for s in seeds:
-            options = {**space.fixed, **params, "seed": int(s)}
-            try:
-                if per_node is not None:
-                    correct[name].append(per_node(options, _ignore))
-                    values = [float(np.mean(correct[name][-1]))]
-                elif per_fold is not None:
-                    values = per_fold(options, _ignore)
-                else:
-                    values = [search.trial(options, _ignore)]
-            except CONFIRM_ERRORS as error:
-                log.warning("Confirmation run with seed %d failed: %s", s, error)
-                return None
-            values = [float(v) for v in values]
-            if not all(math.isfinite(v) for v in values):
-                return None
-            out.extend(values)
-        return out
+    def run(name: str, params: dict[str, Any], seed: int) -> list[float] | None:
+        options = {**space.fixed, **params, "seed": int(seed)}
+        try:
+            if per_node is not None:
+                correct[name].append(per_node(options, _ignore))
+                values = [float(np.mean(correct[name][-1]))]
+            elif per_fold is not None:
+                values = per_fold(options, _ignore)
+            else:
+                values = [search.trial(options, _ignore)]
+        except CONFIRM_ERRORS as error:
+            log.warning("Confirmation run with seed %d failed: %s", seed, error)
+            return None
+        values = [float(v) for v in values]
+        return values if all(math.isfinite(v) for v in values) else None
 
-    record: dict[str, Any] = {"seeds": [int(s) for s in seeds]}
-    record["best"] = best_scores = scores("best", best)
-    record["defaults"] = default_scores = scores("defaults", defaults)
+    used: list[int] = []
+    started = time.time()
+    for s in seeds:
+        paired = len(scores["best"] or [])
+        if used and deadline is not None and paired >= MIN_CONFIRM_SCORES:
+            per_seed = (time.time() - started) / len(used)
+            if time.time() + per_seed > deadline:
+                log.info(
+                    "The budget leaves time for %d of the %d confirmation seeds (%.0f s a seed)",
+                    len(used),
+                    len(seeds),
+                    per_seed,
+                )
+                break
+        used.append(int(s))
+        for name, params in (("best", best), ("defaults", defaults)):
+            done = scores[name]
+            values = run(name, params, s)
+            scores[name] = None if done is None or values is None else done + values
+        if scores["best"] is None or scores["defaults"] is None:
+            break
+    record: dict[str, Any] = {"seeds": used}
+    if len(used) < len(seeds) and scores["best"] is not None and scores["defaults"] is not None:
+        record["planned_seeds"] = [int(s) for s in seeds]
+    record["best"] = best_scores = scores["best"]
+    record["defaults"] = default_scores = scores["defaults"]
     if best_scores is None or default_scores is None:
         record["kept"] = "defaults" if best_scores is None and default_scores else "best"
         return record
@@ -722,10 +797,13 @@ def tune(
     budget (:func:`folds_in_budget`; all of them when they fit).
     Unless the best trial is the defaults' (the first trial), the best options and the
     defaults are then trained again on new seeds (:func:`confirmation_seeds`; on TU folds
-    one seed, compared fold by fold), test split still hidden, and
+    as many as give 5 scores over the folds the trials scored, compared fold by fold),
+    test split still hidden, and
     the best replace the defaults only when their mean validation gain exceeds one standard
     error (:func:`confirm_best`); the search stops early enough to fit these runs in
-    ``budget`` (estimated from its median trial, at most half the budget). Then the kept options
+    ``budget`` (estimated from its median trial, at most half the budget), and no
+    confirmation seed starts that would end past the budget once two paired scores are
+    in. Then the kept options
     are retrained with ``seeds`` seeds (``seed``, ``seed + 1``, ...) on the whole data,
     and only then is the test split evaluated. See
     :mod:`mmgraph.tune.study` for the files written to ``out``.
@@ -792,7 +870,9 @@ def tune(
     if seeds is None:
         seeds = default_seeds(search)
     seed_list = list(range(seed, seed + seeds))
-    confirm_seeds = confirmation_seeds(search.task, seeds, getattr(search, "folds", 1))
+    folds = int(getattr(search, "folds", 1))
+    confirm_scores = max(seeds, DEFAULT_SEEDS) if folds > 1 else seeds
+    confirm_seeds = confirmation_seeds(search.task, confirm_scores, folds)
     study_name = f"mmgraph-{task}-{Path(data).name}"
     attrs = {"task": task, "data": data, "root": root, "space": chosen.to_dict(), "seed": seed}
 
@@ -842,12 +922,14 @@ def tune(
                 threads=max(1, cores // workers) if workers > 1 else None,
                 start=start,
                 reserve_runs=2 * len(confirm_seeds) if defaults else 0,
+                reserve_scores=confirm_scores if defaults and folds > 1 else 0,
             )
             for k in range(workers)
         ]
         _search_with_workers(works, search, progress)
-        if getattr(search, "folds", 1) > 1 and _sync_folds(search, study) is not None:
+        if folds > 1 and _sync_folds(search, study) is not None:
             criterion = search.criterion(chosen.fixed)  # the folds the trials scored
+            confirm_seeds = confirmation_seeds(search.task, confirm_scores, search.scored_folds)
         counts = _trial_counts(study)
         if counts["complete"] == 0:
             errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
@@ -863,14 +945,16 @@ def tune(
         if defaults and best.params == defaults:
             kept = "defaults"  # their own trial scored best: nothing to confirm
         elif defaults:
-            confirmation = confirm_best(search, chosen, best.params, defaults, confirm_seeds)
+            confirmation = confirm_best(
+                search, chosen, best.params, defaults, confirm_seeds, deadline
+            )
             kept = confirmation["kept"]
             if kept == "defaults":
                 options = {**chosen.fixed, **defaults}
             log.info(
                 "Best trial #%d against the defaults on %d new seeds: %s kept",
                 best.number,
-                len(confirm_seeds),
+                len(confirmation["seeds"]),
                 confirmation["kept"],
             )
         best_options = search.best_options(options, seed_list)

@@ -497,6 +497,64 @@ def test_confirmation_trains_both_option_sets_on_the_new_seeds() -> None:
     assert confirm_best(failing, space, {"x": 0.7}, {"x": 0.5}, [1])["kept"] == "best"
 
 
+class _Clock:
+    """A fake ``time`` module for :mod:`mmgraph.tune.study`: each run advances it."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+class _TimedSearch(_ScoredSearch):
+    """``_ScoredSearch`` whose every run takes ``seconds`` on ``clock``."""
+
+    def __init__(self, clock: _Clock, seconds: float, folds: int = 0) -> None:
+        super().__init__({s: 0.01 * s for s in range(1, 10)})
+        self.clock, self.seconds = clock, seconds
+        if folds:  # one score per fold
+            self.trial_scores = lambda options, report: [self.trial(options, report)] * folds
+
+    def trial(self, options: dict[str, Any], report: Callable[[int, float], None]) -> float:
+        self.clock.now += self.seconds
+        return super().trial(options, report)
+
+
+def test_the_confirmation_stops_adding_seeds_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mmgraph.tune import study as study_module
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import MIN_CONFIRM_SCORES, confirm_best
+
+    clock = _Clock()
+    monkeypatch.setattr(study_module, "time", clock)
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={"fixed": 7})
+    seeds = [1, 2, 3, 4, 5]
+    # 20 s a seed (two runs of 10 s): after two seeds (40 s) a third would end at 60 s,
+    # past the deadline at 50 s
+    search = _TimedSearch(clock, 10.0)
+    record = confirm_best(search, space, {"x": 0.7}, {"x": 0.5}, seeds, clock.now + 50.0)
+    assert record["seeds"] == [1, 2] and record["planned_seeds"] == seeds
+    assert len(record["best"]) == len(record["defaults"]) == MIN_CONFIRM_SCORES
+    assert [s for _, s, _ in search.runs] == [1, 1, 2, 2]  # best, then defaults, per seed
+    assert record["kept"] == "best" and record["gain"] == pytest.approx(0.215)
+    # past the deadline already: still the two paired scores a standard error needs
+    record = confirm_best(_TimedSearch(clock, 10.0), space, {"x": 0.7}, {"x": 0.5}, seeds, 0.0)
+    assert record["seeds"] == [1, 2]
+    # room for every seed, or no deadline: all of them, and no planned_seeds
+    for deadline in (clock.now + 1000.0, None):
+        record = confirm_best(
+            _TimedSearch(clock, 10.0), space, {"x": 0.7}, {"x": 0.5}, seeds, deadline
+        )
+        assert record["seeds"] == seeds and "planned_seeds" not in record
+    # on folds one seed gives a score per fold: enough for the minimum
+    folds = _TimedSearch(clock, 10.0, folds=3)
+    record = confirm_best(folds, space, {"x": 0.7}, {"x": 0.5}, [1, 2], 0.0)
+    assert record["seeds"] == [1] and len(record["best"]) == 3
+
+
 class _NodeOutcomeSearch(_ScoredSearch):
     """Per validation node, whether it is right: ``x`` fixes which of 40 nodes are."""
 
@@ -588,6 +646,17 @@ def test_confirmation_on_folds_pairs_them_with_one_new_seed(shared_data: Path) -
     assert default_seeds(searches.SubgraphSearch("density", root=str(shared_data))) == 5
 
 
+def test_a_subgraph_trial_tells_its_length(shared_data: Path) -> None:
+    density = searches.SubgraphSearch("density", root=str(shared_data))
+    assert density.total_steps({}) == 200  # 100 epochs for each of the two poolings
+    assert density.total_steps({"pool": "mean", "epochs": 30}) == 30
+    assert density.total_steps({"patience": 5}) is None  # early stopping: unknown
+    tu = searches.SubgraphSearch("mutag", root=str(shared_data))
+    assert tu.total_steps({}) == 10
+    tu.scored_folds = 4
+    assert tu.total_steps({}) == 4
+
+
 def test_a_tu_trial_scores_every_fold(shared_data: Path) -> None:
     tu = searches.SubgraphSearch("mutag", root=str(shared_data))
     reports: list[tuple[int, float]] = []
@@ -660,6 +729,13 @@ def test_the_search_leaves_time_for_the_confirmation() -> None:
     assert _stop_time(study, dataclasses.replace(work, reserve_runs=40)) == start + 450.0
     assert _stop_time(study, dataclasses.replace(work, reserve_runs=0)) == start + 900.0
     assert _stop_time(types.SimpleNamespace(get_trials=lambda **kw: []), work) == start + 900.0
+    # on folds, once the study scores 2 of them, 5 paired scores need 3 seeds: 6 runs
+    folds = dataclasses.replace(work, reserve_runs=2, reserve_scores=5)
+    assert _stop_time(study, folds) == start + 900.0 - 2 * 20.0  # before the choice
+    study.user_attrs = {"scored_folds": 2}
+    assert _stop_time(study, folds) == start + 900.0 - 6 * 20.0
+    study.user_attrs = {"scored_folds": 10}
+    assert _stop_time(study, folds) == start + 900.0 - 2 * 20.0
 
 
 def test_an_auto_design_trial_reports_every_candidate_to_the_pruner(card: Path) -> None:
@@ -791,6 +867,59 @@ def test_a_trial_much_slower_than_the_completed_ones_stops() -> None:
     stopped = quick.trials[-1]
     assert stopped.state == optuna.trial.TrialState.PRUNED and len(search.steps) < 10
     assert stopped.user_attrs["stopped"] == "slower than the budget allows (0 s)"
+
+
+class _PacedSearch(_SlowSearch):
+    """An epoch search of ``steps`` reports, ``seconds`` apart, that tells its length."""
+
+    def __init__(self, seconds: float, steps: int | None) -> None:
+        super().__init__()
+        self.seconds, self.length = seconds, steps
+
+    def total_steps(self, options: dict[str, float]) -> int | None:
+        return self.length
+
+    def trial(self, options: dict[str, float], report: Callable[[int, float], None]) -> float:
+        for step in range(self.length or 100):
+            time.sleep(self.seconds)
+            self.steps.append(step)
+            report(step, 0.5)
+        return float(options["x"])
+
+
+def test_projected_seconds() -> None:
+    from mmgraph.tune.study import projected_seconds
+
+    pace: list[tuple[int, float]] = []
+    now = time.time()
+    assert projected_seconds(pace, 0, 100, now - 5.0) == 0.0  # the first report: no pace
+    assert pace[0][0] == 0
+    pace[0] = (0, now - 1.0)  # one step a second since the first report, 5 s before it
+    assert projected_seconds(pace, 1, 100, now - 6.0) == pytest.approx(6.0 + 98.0, abs=0.1)
+    assert projected_seconds(pace, 1, None, now - 6.0) == 0.0  # length unknown
+    assert projected_seconds(pace, 99, 100, now - 6.0) == 0.0  # the last step
+    assert projected_seconds(pace, 0, 100, now - 6.0) == 0.0  # no step since the first
+
+
+def test_a_trial_whose_pace_overruns_its_limit_stops_early() -> None:
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import _objective
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={})
+    study = optuna.create_study(direction="maximize")
+    _completed(study, 0.01)
+    # a limit of 6 / 6 = 1 s; 0.1 s a step over 100 steps projects 10 s at the second step
+    slow = _PacedSearch(0.1, 100)
+    study.optimize(_objective(slow, space, budget=6.0), n_trials=1)
+    stopped = study.trials[-1]
+    assert stopped.state == optuna.trial.TrialState.PRUNED and slow.steps == [0, 1]
+    assert stopped.user_attrs["stopped"].startswith("would take about 10 s, over 3 times")
+    # the same pace over 5 steps fits: it completes; an unknown length is not projected
+    for steps, length in ((5, 5), (None, 100)):
+        short = _PacedSearch(0.002 if steps is None else 0.1, steps)
+        study.optimize(_objective(short, space, budget=6.0), n_trials=1)
+        assert study.trials[-1].state == optuna.trial.TrialState.COMPLETE
+        assert short.steps == list(range(length))
 
 
 def test_a_first_fold_trial_past_the_budget_is_announced(
