@@ -44,9 +44,10 @@ def register(sub: Any) -> None:
         type=budget,
         default=None,
         help=(
-            "wall-clock budget of the search, e.g. 90s, 15m, 1h30m; a trial much slower than "
-            "the completed ones stops, and on TU folds each trial trains as many folds as "
-            "let about six trials fit"
+            "wall-clock budget of the search and of its confirmation, e.g. 90s, 15m, 1h30m; "
+            "a trial much slower than the completed ones stops, on TU folds each trial "
+            "trains as many folds as let about six trials fit, and no confirmation seed "
+            "starts that would end past it (once two paired scores are in)"
         ),
     )
     p.add_argument("--trials", type=positive_int, default=None, help="number of trials")
@@ -70,6 +71,35 @@ def register(sub: Any) -> None:
     p.add_argument("--resume", action="store_true", help="continue the interrupted search of --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=cmd_tune)
+
+
+def confirmation_line(confirmation: dict[str, Any] | None, kept: str) -> str | None:
+    """What ``tune`` prints of its confirmation (:func:`~mmgraph.tune.study.confirm_best`)."""
+    if confirmation is not None and "gain" in confirmation:
+        seeds_used = confirmation["seeds"]
+        verdict = (
+            "the best kept"
+            if confirmation["kept"] == "best"
+            else "within one standard error: the defaults kept"
+        )
+        spread = ""
+        if "node_standard_error" in confirmation:
+            spread = (
+                " (the larger of the seeds' and the validation nodes' "
+                f"{confirmation['node_standard_error']:.4f})"
+            )
+        planned = confirmation.get("planned_seeds")
+        cut = f" (of {len(planned)} planned: the budget's end)" if planned else ""
+        return (
+            f"best against the defaults on seeds {seeds_used[0]}-{seeds_used[-1]}{cut}: "
+            f"{confirmation['gain']:+.4f} ± {confirmation['standard_error']:.4f}{spread}; "
+            f"{verdict}"
+        )
+    if confirmation is not None:
+        return f"best against the defaults: a run failed; the {confirmation['kept']} kept"
+    if kept == "defaults":
+        return "the defaults' trial scored best: the defaults kept"
+    return None
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -103,29 +133,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
         f"{counts['pruned']} pruned, "
         f"{counts['failed']} failed; best {result.criterion} {result.best_value:.4f}"
     )
-    confirmation = result.confirmation
-    if confirmation is not None and "gain" in confirmation:
-        seeds_used = confirmation["seeds"]
-        verdict = (
-            "the best kept"
-            if confirmation["kept"] == "best"
-            else "within one standard error: the defaults kept"
-        )
-        spread = ""
-        if "node_standard_error" in confirmation:
-            spread = (
-                " (the larger of the seeds' and the validation nodes' "
-                f"{confirmation['node_standard_error']:.4f})"
-            )
-        print(
-            f"best against the defaults on seeds {seeds_used[0]}-{seeds_used[-1]}: "
-            f"{confirmation['gain']:+.4f} ± {confirmation['standard_error']:.4f}{spread}; "
-            f"{verdict}"
-        )
-    elif confirmation is not None:
-        print(f"best against the defaults: a run failed; the {confirmation['kept']} kept")
-    elif result.kept == "defaults":
-        print("the defaults' trial scored best: the defaults kept")
+    line = confirmation_line(result.confirmation, result.kept)
+    if line:
+        print(line)
     searched = {k: v for k, v in result.best_options.items() if k not in ("data", "root")}
     print(f"{result.kept}: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
     metrics = result.metrics

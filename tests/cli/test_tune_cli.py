@@ -184,3 +184,25 @@ def test_tune_on_a_tu_dortmund_folder_reports_its_folds(
     assert "retrained with 1 seed × 10 folds (mean ± std):" in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["runs"]) == 10 and metrics["whole_graphs"]
+
+
+def test_the_confirmation_line_says_when_the_budget_cut_its_seeds() -> None:
+    from mmgraph.cli.tune import confirmation_line
+
+    record = {"seeds": [1, 2], "gain": 0.02, "standard_error": 0.01, "kept": "best"}
+    assert confirmation_line(record, "best") == (
+        "best against the defaults on seeds 1-2: +0.0200 ± 0.0100; the best kept"
+    )
+    cut = {**record, "planned_seeds": [1, 2, 3, 4, 5], "kept": "defaults"}
+    assert confirmation_line(cut, "defaults") == (
+        "best against the defaults on seeds 1-2 (of 5 planned: the budget's end): "
+        "+0.0200 ± 0.0100; within one standard error: the defaults kept"
+    )
+    failed = {"seeds": [1], "best": None, "defaults": [0.5], "kept": "defaults"}
+    assert confirmation_line(failed, "defaults") == (
+        "best against the defaults: a run failed; the defaults kept"
+    )
+    assert confirmation_line(None, "defaults") == (
+        "the defaults' trial scored best: the defaults kept"
+    )
+    assert confirmation_line(None, "best") is None
