@@ -1209,6 +1209,19 @@ NOTES = """## Notes
   these two cores the draws TPE made train only a few epochs within the limit. Component
   completed 4 (1 pruned) and kept its best, as before (1903 s: the confirmation of a
   three-layer trial on five seeds and the final retraining run past the budget).
+- Then the confirmation within the budget: it trains seed by seed (the best, then the
+  defaults) and starts no seed that would end past the budget once two paired scores
+  are in; on TU folds it aims at five paired scores over the folds the trials scored
+  (before: one seed, as many scores as folds), and the search reserves time for them.
+  A subgraph trial whose pace (time per epoch after its first) projects it past three
+  times its time limit stops then. Rerun (one thread, two searches side by side):
+  component 4 complete and 1 pruned, the same best kept on 2 of its 5 planned seeds
+  (gain 0.103 ± 0.008), 1447 s (1903); IMDB-MULTI chose 1 fold a trial this time (its
+  first fold took 76 s; 2 before), 8 complete, the best (four GCN layers of width 64,
+  degree input, sum readout, batch statistics) kept on 2 of 5 planned seeds (gain 0.078
+  ± 0.004): 51.3 ± 4.1 (50.9 ± 5.0 before, another best), 1785 s (1401: four layers
+  retrain slower); cut ratio and coreness 1 complete and 7 pruned each (1 and 4 before),
+  the slow draws stopped by their pace after 2 epochs and 10-100 s, the defaults kept.
 """
 
 
