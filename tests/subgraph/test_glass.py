@@ -331,3 +331,69 @@ def test_unlabelled_layers_plus_changes_equal_the_fields(
     assert not dropped._unlabelled_exact()
     assert dropped.eval()._unlabelled_exact()
     assert not GLASS(DegreeInput(5), 6, 2, num_layers=1).eval()._unlabelled_exact()
+
+
+@pytest.mark.parametrize("aggr", ["sum", "mean"])
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("pool", ["mean", "sum", "max", "size"])
+@pytest.mark.parametrize("training", [False, True])
+def test_one_layer_on_a_constant_input_needs_only_degrees(
+    overlapping: SubgraphDataset, aggr: str, split: bool, pool: str, training: bool
+) -> None:
+    """One layer on a constant input: the degrees and the subgraphs' own edges give the
+    receptive fields' outputs and gradients, batch statistics in training included."""
+    torch.manual_seed(3)
+    model = GLASS(
+        ConstantInput(5), 6, 2, num_layers=1, aggregator=aggr, pool=pool, split_messages=split,
+        z_ratio=0.7,
+    )  # fmt: skip
+    random_running_statistics(model)
+    model.train(training)
+    assert model._constant_exact()
+    batch = make_subgraph_batch(overlapping, neighborhoods=NeighborhoodCache(overlapping, 1))
+    batch.edge_weight = torch.rand(batch.edge_index.size(1)) + 0.5
+    fields_model = copy.deepcopy(model)
+    fast = model(batch)  # through encode: the degrees
+    assert (0, "induced") in model._caches
+    ids = torch.arange(len(overlapping))
+    hood = NeighborhoodCache(overlapping, 1).get(ids)
+    x = fields_model.node_input(batch)
+    head = fields_model.head
+    assert head is not None
+    fields = head(fields_model._embed(x, hood, len(overlapping), batch))
+    # Batch statistics over six subgraphs whose rows nearly agree (a constant input) divide
+    # by small deviations: the two sums' rounding grows to about 1e-4 there.
+    tol = 1e-4 if training else 1e-6
+    assert torch.allclose(fast, fields, atol=10 * tol)
+    fast.square().sum().backward()
+    fields.square().sum().backward()
+    pairs = list(zip(model.parameters(), fields_model.parameters(), strict=True))
+    assert all((a.grad is None) == (b.grad is None) for a, b in pairs)
+    # relative to the largest gradient (biases before a batch norm have a zero gradient,
+    # computed as about 1e-7 either way)
+    scale = max(float(b.grad.abs().max()) for _, b in pairs if b.grad is not None)
+    assert all(
+        torch.allclose(a.grad, b.grad, rtol=10 * tol, atol=10 * tol * scale)
+        for a, b in pairs
+        if a.grad is not None
+    )
+    if training:  # the batch norms' running statistics moved alike
+        for a, b in zip(model.norms, fields_model.norms, strict=True):
+            assert torch.allclose(a.running_mean, b.running_mean, atol=1e-6)
+    # Without a batch's cache too (an evaluation over the whole data set)
+    model.eval()
+    fields_model.eval()
+    plain = make_subgraph_batch(overlapping)
+    plain.edge_weight = batch.edge_weight
+    assert torch.allclose(model(plain), fields_model.head(
+        fields_model._embed(fields_model.node_input(plain), hood, len(overlapping), plain)
+    ), atol=1e-5)  # fmt: skip
+
+
+def test_the_degree_path_needs_one_layer_a_constant_input_and_no_dropout() -> None:
+    assert GLASS(ConstantInput(5), 6, 2, num_layers=1, aggregator="sum")._constant_exact()
+    assert not GLASS(ConstantInput(5), 6, 2, num_layers=2)._constant_exact()
+    assert not GLASS(DegreeInput(5), 6, 2, num_layers=1)._constant_exact()
+    assert not GLASS(ConstantInput(5), 6, 2, num_layers=1, aggregator="gcn")._constant_exact()
+    dropped = GLASS(ConstantInput(5), 6, 2, num_layers=1, dropout=0.3).train()
+    assert not dropped._constant_exact() and dropped.eval()._constant_exact()

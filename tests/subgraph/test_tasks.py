@@ -200,19 +200,28 @@ def test_frozen_norms_are_frozen_in_training(
         seen.append(self.config.freeze_norm_epoch)
         return fit(self, *args, **kwargs)
 
+    def counting(into: dict[int, list[int]]):  # type: ignore[no-untyped-def]
+        # each epoch's updates of the running statistics (the run ends on its best epoch's
+        # weights, counters included, so they are read as the epochs end)
+        def count(trainer, record):  # type: ignore[no-untyped-def]
+            into[record["epoch"]] = [
+                int(m.num_batches_tracked)
+                for m in trainer.model.modules()
+                if isinstance(m, nn.BatchNorm1d)
+            ]
+
+        return count
+
     config = SubgraphConfig(hidden=8, pool="mean", norm="frozen")
     train = TrainConfig(epochs=8, lr=0.01, patience=None, progress=False, monitor="loss")
+    frozen: dict[int, list[int]] = {}
     with monkeypatch.context() as patch:
         patch.setattr(task.Trainer, "fit", recording)
-        result = train_subgraph_model(density_small, config, train)
+        train_subgraph_model(density_small, config, train, callbacks=[counting(frozen)])
     assert seen == [3]  # 8 // 4 + 1
-    norms = [m for m in result.models[0].modules() if isinstance(m, nn.BatchNorm1d)]
-    assert norms and all(int(n.num_batches_tracked) > 0 for n in norms)
-    batch = train_subgraph_model(density_small, dataclasses.replace(config, norm="batch"), train)
-    tracked = [
-        int(m.num_batches_tracked)
-        for m in batch.models[0].modules()
-        if isinstance(m, nn.BatchNorm1d)
-    ]
+    assert frozen[8] and all(n > 0 for n in frozen[8]) and frozen[8] == frozen[2]
+    tracked: dict[int, list[int]] = {}
+    batch_norms = dataclasses.replace(config, norm="batch")
+    train_subgraph_model(density_small, batch_norms, train, callbacks=[counting(tracked)])
     # Batch statistics all along update the running ones in every epoch, frozen in two.
-    assert all(int(n.num_batches_tracked) * 4 == t for n, t in zip(norms, tracked, strict=True))
+    assert all(n * 4 == t for n, t in zip(frozen[8], tracked[8], strict=True))
