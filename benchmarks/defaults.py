@@ -1222,6 +1222,17 @@ NOTES = """## Notes
   ± 0.004): 51.3 ± 4.1 (50.9 ± 5.0 before, another best), 1785 s (1401: four layers
   retrain slower); cut ratio and coreness 1 complete and 7 pruned each (1 and 4 before),
   the slow draws stopped by their pace after 2 epochs and 10-100 s, the defaults kept.
+- Then one GLASS layer on a constant input (the subgraph default) computes from degrees:
+  each seed's in-degree and its in-edges from its own subgraph, no receptive field. The
+  same model (outputs and gradients tested against the fields), its float sums in another
+  order. The four subgraph default commands and the held-out instances were rerun (one
+  thread, two side by side; 29-52 s each, 1.3-2.4 min before): density and component
+  100.0 as before, cut ratio 100.0 (98.4), coreness 89.6 ± 3.9 (89.6 ± 2.4); held out,
+  cut ratio 101 94.4 (92.0) and coreness 200 87.3 (80.9), the two below their targets
+  before, and density 101 96.0 (97.6), coreness 101 94.5 (96.4): rounding alone moves an
+  instance by up to 6.4 points, one or two of its 22-25 test subgraphs a seed. Cut ratio's
+  and coreness's `tune` rows were rerun with it: 2 trials complete and 6 pruned each (1
+  and 7 before), the defaults kept, 707 and 713 s.
 """
 
 
