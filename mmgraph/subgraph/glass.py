@@ -549,8 +549,8 @@ class GLASS(SubgraphClassifier):
         n_id, group = seeds.n_id.to(device), seeds.group.to(device)
         rows = n_id.numel()
         degree = cached_degree(self, batch)
-        src, dst = seeds.edge_index[0].to(device), seeds.edge_index[1].to(device)
-        weight = torch.ones(src.numel(), device=device)
+        dst = seeds.edge_index[1].to(device)
+        weight = torch.ones(dst.numel(), device=device)
         edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
         if edge_weight is not None:
             weight = edge_weight.index_select(0, seeds.e_id.to(edge_weight.device)).float()

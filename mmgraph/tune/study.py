@@ -118,8 +118,8 @@ class _Worker:
     deadline: float | None
     threads: int | None = None
     start: float | None = None
-    reserve_runs: int = 0
     reserve_scores: int = 0
+    folds: int = 1
 
 
 def _storage(url: str) -> Any:
@@ -484,23 +484,21 @@ FINISHED_TELL = "Cannot tell a "
 def _stop_time(study: Any, work: _Worker) -> float:
     """When ``work`` stops starting and running trials: its deadline, less the reserve.
 
-    The reserve is the time of ``work.reserve_runs`` trials (the median of the study's
-    completed ones; none before one has completed) for the confirmation after the search
-    (:func:`confirm_best`), and at most half of the budget. On folds, once the study has
-    chosen how many each trial scores, the runs are two per seed that
-    ``work.reserve_scores`` paired scores need (:func:`confirmation_seeds`).
+    The reserve is for the confirmation after the search (:func:`confirm_best`): two runs
+    (the best's and the defaults') per seed that ``work.reserve_scores`` paired scores need
+    (:func:`confirmation_seeds`; on folds, over the folds the study's trials score, or all
+    ``work.folds`` before it has chosen), each as long as the study's median completed
+    trial (none before one has completed), and at most half of the budget.
     """
     if work.deadline is None:
         return math.inf
-    if not work.reserve_runs:
+    if not work.reserve_scores:
         return work.deadline
     seconds = _completed_seconds(study)
     if not seconds:
         return work.deadline
-    runs = work.reserve_runs
-    scored = getattr(study, "user_attrs", {}).get(SCORED_FOLDS)
-    if work.reserve_scores and scored:  # a seed scores the trials' folds: enough seeds
-        runs = 2 * math.ceil(work.reserve_scores / int(scored))
+    folds = int(getattr(study, "user_attrs", {}).get(SCORED_FOLDS) or work.folds)
+    runs = 2 * len(confirmation_seeds(work.task, work.reserve_scores, folds))
     reserve = runs * statistics.median(seconds)
     if work.start is not None:
         reserve = min(reserve, (work.deadline - work.start) / 2)
@@ -873,7 +871,6 @@ def tune(
     seed_list = list(range(seed, seed + seeds))
     folds = int(getattr(search, "folds", 1))
     confirm_scores = max(seeds, DEFAULT_SEEDS) if folds > 1 else seeds
-    confirm_seeds = confirmation_seeds(search.task, confirm_scores, folds)
     study_name = f"mmgraph-{task}-{Path(data).name}"
     attrs = {"task": task, "data": data, "root": root, "space": chosen.to_dict(), "seed": seed}
 
@@ -922,15 +919,14 @@ def tune(
                 deadline,
                 threads=max(1, cores // workers) if workers > 1 else None,
                 start=start,
-                reserve_runs=2 * len(confirm_seeds) if defaults else 0,
-                reserve_scores=confirm_scores if defaults and folds > 1 else 0,
+                reserve_scores=confirm_scores if defaults else 0,
+                folds=folds,
             )
             for k in range(workers)
         ]
         _search_with_workers(works, search, progress)
         if folds > 1 and _sync_folds(search, study) is not None:
             criterion = search.criterion(chosen.fixed)  # the folds the trials scored
-            confirm_seeds = confirmation_seeds(search.task, confirm_scores, search.scored_folds)
         counts = _trial_counts(study)
         if counts["complete"] == 0:
             errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
@@ -946,6 +942,8 @@ def tune(
         if defaults and best.params == defaults:
             kept = "defaults"  # their own trial scored best: nothing to confirm
         elif defaults:
+            scored = getattr(search, "scored_folds", None) or folds
+            confirm_seeds = confirmation_seeds(search.task, confirm_scores, scored)
             confirmation = confirm_best(
                 search, chosen, best.params, defaults, confirm_seeds, deadline
             )

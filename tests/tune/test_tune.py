@@ -724,13 +724,15 @@ def test_the_search_leaves_time_for_the_confirmation() -> None:
     ]
     study = types.SimpleNamespace(get_trials=lambda **kw: done)
     start = 1000.0
-    work = _Worker("node", "x", None, None, "", "s", 0, None, start + 900.0, None, start, 4)
+    # 2 paired scores: 2 seeds without folds, each a run of the best and of the defaults
+    work = _Worker("node", "x", None, None, "", "s", 0, None, start + 900.0, None, start, 2)
     assert _stop_time(study, work) == start + 900.0 - 4 * 20.0  # 4 runs of the median trial
-    assert _stop_time(study, dataclasses.replace(work, reserve_runs=40)) == start + 450.0
-    assert _stop_time(study, dataclasses.replace(work, reserve_runs=0)) == start + 900.0
+    assert _stop_time(study, dataclasses.replace(work, reserve_scores=20)) == start + 450.0
+    assert _stop_time(study, dataclasses.replace(work, reserve_scores=0)) == start + 900.0
     assert _stop_time(types.SimpleNamespace(get_trials=lambda **kw: []), work) == start + 900.0
-    # on folds, once the study scores 2 of them, 5 paired scores need 3 seeds: 6 runs
-    folds = dataclasses.replace(work, reserve_runs=2, reserve_scores=5)
+    # on folds, 5 paired scores: one seed of 10 folds until the study chooses its folds;
+    # once it scores 2 of them, 3 seeds: 6 runs
+    folds = dataclasses.replace(work, task="subgraph", reserve_scores=5, folds=10)
     assert _stop_time(study, folds) == start + 900.0 - 2 * 20.0  # before the choice
     study.user_attrs = {"scored_folds": 2}
     assert _stop_time(study, folds) == start + 900.0 - 6 * 20.0
