@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from mmgraph.nn import ACTIVATIONS
 from mmgraph.resolver import resolve
-from mmgraph.sampling.csr import CSRGraph
+from mmgraph.sampling.csr import CSRGraph, expand_rows
 from mmgraph.subgraph._checks import check_fraction, check_positive
 from mmgraph.subgraph._sparse import AGGREGATIONS, Adjacency, is_sorted
 from mmgraph.subgraph.batch import SubgraphBatch
@@ -453,13 +453,15 @@ class GLASS(SubgraphClassifier):
             cache = None
         exact = self._unlabelled_exact()
         constant = self._constant_exact()
+        one_layer = self._seeds_exact()
         out = []
         unlabelled: _Unlabelled | None = None
         for lo in range(0, s, self.chunk_size):
             hi = min(lo + self.chunk_size, s)
-            if constant:
+            if constant or one_layer:
                 seeds = self._hood(batch, cache, lo, hi, 0, "induced")
-                out.append(self._embed_constant(x, seeds, hi - lo, batch))
+                embed = self._embed_constant if constant else self._embed_seeds
+                out.append(embed(x, seeds, hi - lo, batch))
                 continue
             if exact:
                 near = self._hood(batch, cache, lo, hi, self.num_layers // 2, "induced")
@@ -529,6 +531,88 @@ class GLASS(SubgraphClassifier):
             and self.aggregator in ("sum", "mean")
             and not (self.training and self.dropout > 0)
         )
+
+    def _seeds_exact(self) -> bool:
+        """Whether :meth:`_embed_seeds` gives this model's outputs.
+
+        One layer and no input dropout in training: a seed's output then reads only its own
+        in-edges, whatever the input and the aggregator.
+        """
+        return self.num_layers == 1 and not (self.training and self.dropout > 0)
+
+    def _embed_seeds(self, x: Tensor, seeds: Neighborhoods, s: int, batch: SubgraphBatch) -> Tensor:
+        r"""The embeddings of one layer, from each seed's in-edges in the base graph's CSR.
+
+        Seed :math:`v` of subgraph :math:`S` aggregates :math:`\sum_u a_{vu} t_0(x_u)` over
+        all its in-edges (every sender taken as outside) plus :math:`\sum_{u \in S} a_{vu}
+        (t_1(x_u) - t_0(x_u))` over its in-edges from :math:`S` (``seeds``: the subgraphs'
+        nodes and their induced edges), with the coefficients :math:`a_{vu}` of
+        :class:`~mmgraph.subgraph._sparse.Adjacency` from the base graph's weighted
+        in-degrees. Same outputs as :meth:`_embed` (up to float rounding) without building
+        receptive fields: on a graph of millions of edges the fields cost most of an epoch.
+        """
+        device = x.device
+        conv = self._glass_convs()[0]
+        n_id, group = seeds.n_id.to(device), seeds.group.to(device)
+        rows = n_id.numel()
+        csr = cached_csr(self, batch)
+        degree = cached_degree(self, batch)
+        cpu_ids = seeds.n_id.cpu()
+        target, pos = expand_rows(
+            csr.rowptr.index_select(0, cpu_ids), csr.degree.index_select(0, cpu_ids)
+        )
+        source = csr.col.index_select(0, pos).to(device)
+        target = target.to(device)
+        e_id = csr.e_id.index_select(0, pos)
+        all_in = self._coefficients(batch, e_id, source, n_id.index_select(0, target), degree)
+        own_in = self._coefficients(
+            batch,
+            seeds.e_id,
+            n_id.index_select(0, seeds.edge_index[0].to(device)),
+            n_id.index_select(0, seeds.edge_index[1].to(device)),
+            degree,
+        )
+        # Each sender's outside message once, then one sparse product (senders to seeds).
+        if source.numel() < x.size(0):
+            senders, column = torch.unique(source, return_inverse=True)
+            x_send = x.index_select(0, senders)
+        else:
+            column, x_send = source, x
+        outside = torch.zeros(x_send.size(0), dtype=torch.bool, device=device)
+        adj = Adjacency(torch.stack([column, target]), (rows, x_send.size(0)), "sum", all_in)
+        own = x.index_select(0, n_id)
+        labels = torch.ones(rows, dtype=torch.bool, device=device)
+        change = conv.messages(own, labels) - conv.messages(own, ~labels)
+        src_row, dst_row = (i.to(device) for i in seeds.edge_index)
+        aggregated = (adj @ conv.messages(x_send, outside)).index_add(
+            0, dst_row, own_in.unsqueeze(-1) * change.index_select(0, src_row)
+        )
+        h = conv.combine(aggregated, own, labels)
+        if self.norm:
+            h = norm_rows(self.norms[0], h)
+        return self.pool(h, group, s)
+
+    def _coefficients(
+        self, batch: SubgraphBatch, e_id: Tensor, source: Tensor, target: Tensor, degree: Tensor
+    ) -> Tensor:
+        """The aggregation coefficient of base-graph edges ``e_id`` (``source -> target``).
+
+        As :class:`~mmgraph.subgraph._sparse.Adjacency` over every in-edge of the targets:
+        the weight (1 without ``edge_weight``), over the target's weighted in-degree for the
+        mean, over the root of both ends' for ``gcn``.
+        """
+        device = degree.device
+        edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
+        if edge_weight is None:
+            weight = torch.ones(e_id.numel(), device=device)
+        else:
+            weight = edge_weight.index_select(0, e_id.to(edge_weight.device)).float().to(device)
+        if self.aggregator == "mean":
+            return weight / degree.index_select(0, target).float().clamp(min=1e-12)
+        if self.aggregator == "gcn":
+            inv = degree.float().clamp(min=1e-12).rsqrt()
+            return weight * inv.index_select(0, source) * inv.index_select(0, target)
+        return weight
 
     def _embed_constant(
         self, x: Tensor, seeds: Neighborhoods, s: int, batch: SubgraphBatch

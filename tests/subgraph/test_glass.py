@@ -11,7 +11,7 @@ from torch import Tensor
 from mmgraph.data import SubgraphDataset
 from mmgraph.subgraph import GLASS, GLASSConv, SubgraphLoader, make_subgraph_batch
 from mmgraph.subgraph._sparse import Adjacency
-from mmgraph.subgraph.inputs import ConstantInput, DegreeInput
+from mmgraph.subgraph.inputs import ConstantInput, DegreeInput, NodeIdInput
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
 from mmgraph.train import TrainConfig, Trainer
 
@@ -388,6 +388,72 @@ def test_one_layer_on_a_constant_input_needs_only_degrees(
     assert torch.allclose(model(plain), fields_model.head(
         fields_model._embed(fields_model.node_input(plain), hood, len(overlapping), plain)
     ), atol=1e-5)  # fmt: skip
+
+
+@pytest.mark.parametrize("input_name", ["id", "degree"])
+@pytest.mark.parametrize("aggr", ["sum", "mean", "gcn"])
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("pool", ["mean", "max"])
+@pytest.mark.parametrize("training", [False, True])
+def test_one_layer_reads_each_seeds_in_edges(
+    overlapping: SubgraphDataset,
+    input_name: str,
+    aggr: str,
+    split: bool,
+    pool: str,
+    training: bool,
+) -> None:
+    """One layer on any input: each seed's in-edges (all of them as outside senders, its own
+    subgraph's as the change) give the receptive fields' outputs and gradients."""
+    torch.manual_seed(4)
+    node_input = NodeIdInput(40, 5) if input_name == "id" else DegreeInput(5)
+    model = GLASS(
+        node_input, 6, 2, num_layers=1, aggregator=aggr, pool=pool, split_messages=split,
+        z_ratio=0.7,
+    )  # fmt: skip
+    random_running_statistics(model)
+    model.train(training)
+    assert model._seeds_exact() and not model._constant_exact()
+    batch = make_subgraph_batch(overlapping, neighborhoods=NeighborhoodCache(overlapping, 1))
+    batch.edge_weight = torch.rand(batch.edge_index.size(1)) + 0.5
+    fields_model = copy.deepcopy(model)
+    fast = model(batch)  # through encode: the seeds' in-edges
+    assert (0, "induced") in model._caches
+    hood = NeighborhoodCache(overlapping, 1).get(torch.arange(len(overlapping)))
+    head = fields_model.head
+    assert head is not None
+    fields = head(
+        fields_model._embed(fields_model.node_input(batch), hood, len(overlapping), batch)
+    )
+    assert torch.allclose(fast, fields, atol=1e-5)
+    fast.square().sum().backward()
+    fields.square().sum().backward()
+    pairs = list(zip(model.parameters(), fields_model.parameters(), strict=True))
+    assert all((a.grad is None) == (b.grad is None) for a, b in pairs)
+    scale = max(float(b.grad.abs().max()) for _, b in pairs if b.grad is not None)
+    assert all(
+        torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-4 * scale)
+        for a, b in pairs
+        if a.grad is not None
+    )
+    if training:
+        for a, b in zip(model.norms, fields_model.norms, strict=True):
+            assert torch.allclose(a.running_mean, b.running_mean, atol=1e-6)
+            assert torch.allclose(a.running_var, b.running_var, atol=1e-5)
+    model.eval()
+    fields_model.eval()
+    plain = make_subgraph_batch(overlapping)  # no batch cache: the model's own
+    plain.edge_weight = batch.edge_weight
+    assert torch.allclose(model(plain), fields_model.head(
+        fields_model._embed(fields_model.node_input(plain), hood, len(overlapping), plain)
+    ), atol=1e-5)  # fmt: skip
+
+
+def test_the_seed_path_needs_one_layer_and_no_dropout_in_training() -> None:
+    assert GLASS(DegreeInput(5), 6, 2, num_layers=1, aggregator="gcn")._seeds_exact()
+    assert not GLASS(DegreeInput(5), 6, 2, num_layers=2)._seeds_exact()
+    dropped = GLASS(DegreeInput(5), 6, 2, num_layers=1, dropout=0.3).train()
+    assert not dropped._seeds_exact() and dropped.eval()._seeds_exact()
 
 
 def test_the_degree_path_needs_one_layer_a_constant_input_and_no_dropout() -> None:
