@@ -43,7 +43,7 @@ from mmgraph.data.loaders.subgnn import load_subgnn
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs, save_subgnn
 from mmgraph.subgraph import GLASS, make_subgraph_batch
-from mmgraph.subgraph.inputs import ConstantInput
+from mmgraph.subgraph.inputs import ConstantInput, NodeIdInput
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
 from mmgraph.train.trainer import freeze_batch_norms
 
@@ -85,11 +85,15 @@ def seconds(step: Callable[[], Any], repeats: int) -> float:
     return min(times)
 
 
-def measure(data: SubgraphDataset, layers: int, repeats: int, batches: int) -> dict[str, Any]:
+def measure(
+    data: SubgraphDataset, layers: int, repeats: int, batches: int, node_input: str = "constant"
+) -> dict[str, Any]:
     """Seconds a batch of 16 (training, both norm phases) and of 64 (evaluation) takes."""
     torch.manual_seed(0)
     cache = NeighborhoodCache(data, layers)
-    model = GLASS(ConstantInput(32), 32, data.num_classes, num_layers=layers, pool="mean")
+    n = int(data.graph.num_nodes)
+    start = ConstantInput(32) if node_input == "constant" else NodeIdInput(n, 32)
+    model = GLASS(start, 32, data.num_classes, num_layers=layers, pool="mean")
     train = data.train_mask.nonzero().view(-1)[: 16 * batches]
     loader = [
         make_subgraph_batch(data, train[i : i + 16], neighborhoods=cache)
@@ -97,13 +101,18 @@ def measure(data: SubgraphDataset, layers: int, repeats: int, batches: int) -> d
     ]
     full = make_subgraph_batch(data, torch.arange(64), neighborhoods=cache)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    own, own_constant = model._unlabelled_exact, model._constant_exact
+    own, own_constant, own_seeds = (
+        model._unlabelled_exact,
+        model._constant_exact,
+        model._seeds_exact,
+    )
 
     def force_fields(forced: bool) -> None:
         model._unlabelled_exact = (lambda: False) if forced else own  # type: ignore[method-assign]
         model._constant_exact = (  # type: ignore[method-assign]
             (lambda: False) if forced else own_constant
         )
+        model._seeds_exact = (lambda: False) if forced else own_seeds  # type: ignore[method-assign]
 
     def epoch() -> None:
         for batch in loader:
@@ -115,7 +124,8 @@ def measure(data: SubgraphDataset, layers: int, repeats: int, batches: int) -> d
         with torch.no_grad():
             return model.encode(full)
 
-    row: dict[str, Any] = {"layers": layers, "edges": int(cache.get(train[:16]).e_id.numel())}
+    edges = int(cache.get(train[:16]).e_id.numel())
+    row: dict[str, Any] = {"layers": layers, "input": node_input, "edges": edges}
     for forced in (True, False):
         force_fields(forced)
         key = "fields" if forced else "own"
@@ -154,13 +164,17 @@ def main(argv: list[str] | None = None) -> None:
         sets["hubs (BA m=50)"] = load_subgnn(hub_graph(Path(tmp) / "hubs"))
         for name, data in sets.items():
             hubs = name.startswith("hubs")
-            for layers in LAYERS[:2] if hubs else LAYERS:  # 3 hops: the whole graph per subgraph
+            # 3 hops: the whole graph per subgraph; one layer on node ids besides
+            runs = [(layers, "constant") for layers in (LAYERS[:2] if hubs else LAYERS)]
+            for layers, node_input in [*runs, (1, "id")]:
                 row = {"data": name, "nodes": int(data.graph.num_nodes)}
-                row.update(measure(data, layers, args.repeats, 4 if hubs else args.batches))
+                batches = 4 if hubs else args.batches
+                row.update(measure(data, layers, args.repeats, batches, node_input))
                 row["base_edges"] = int(data.graph.edge_index.size(1))
                 rows.append(row)
                 print(
-                    f"{name} L={layers}: frozen batch {1e3 * row['frozen_fields']:.0f} ms -> "
+                    f"{name} L={layers} {node_input}: frozen batch "
+                    f"{1e3 * row['frozen_fields']:.0f} ms -> "
                     f"{1e3 * row['frozen_own']:.0f} ms, eval {row['eval_fields']:.2f} s -> "
                     f"{row['eval_own']:.2f} s",
                     flush=True,
@@ -171,26 +185,29 @@ def main(argv: list[str] | None = None) -> None:
         f"Command: `{shlex.join(['python', 'benchmarks/glass_epochs.py', *given])}`",
         "",
         f"{args.threads} thread(s), torch {torch.__version__}, Python {platform.python_version()}, "
-        f"load average at start {os.getloadavg()[0]:.1f}. Hidden 32, constant input, mean "
-        f"pooling; training: {args.batches} batches of 16 training subgraphs (the hubs: 4, "
+        f"load average at start {os.getloadavg()[0]:.1f}. Hidden 32, mean pooling, a constant "
+        "input (and one layer on node ids, `--node-input id`); training: "
+        f"{args.batches} batches of 16 training subgraphs (the hubs: 4, "
         "and no third layer, whose fields would each hold the whole graph), seconds a batch; "
         "evaluation: 64 subgraphs at once; the fastest of "
         f"{args.repeats} timed passes after one untimed. *fields*: every subgraph's receptive "
         "field apart (forced); *own*: the model's choice (one layer: from the degrees and each "
-        "subgraph's own edges; from two layers the unlabelled pass plus changes, where exact "
+        "subgraph's own edges on a constant input, from each seed's in-edges on others; "
+        "from two layers the unlabelled pass plus changes, where exact "
         "and the fields are large). Batch statistics (the first quarter of `--norm frozen`'s "
         "epochs) take the fields from two layers. Max diff: the largest "
         "difference of the two computations' embeddings (evaluation mode).",
         "",
-        "| data | nodes | base edges | layers | field edges, 16 subgraphs | batch, batch "
+        "| data | nodes | base edges | layers | input | field edges, 16 subgraphs | batch, batch "
         "statistics: fields → own (ms) | batch, running statistics: fields → own (ms) | "
         "evaluation of 64: "
         "fields → own (s) | max diff |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['data']} | {r['nodes']:,} | {r['base_edges']:,} | {r['layers']} | "
+            f"{r['input']} | "
             f"{r['edges']:,} | {1e3 * r['batch_fields']:.0f} → {1e3 * r['batch_own']:.0f} | "
             f"{1e3 * r['frozen_fields']:.0f} → "
             f"{1e3 * r['frozen_own']:.0f} | {r['eval_fields']:.2f} → {r['eval_own']:.2f} | "

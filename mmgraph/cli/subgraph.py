@@ -17,6 +17,7 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
+from mmgraph.data.synthetic_subgraphs import SYNTHETIC_TASKS
 from mmgraph.nn import AGGREGATORS
 from mmgraph.subgraph import GLASS_AGGREGATORS, SUBGRAPH_NORMS
 from mmgraph.subgraph.refit import HEAD_FITS
@@ -25,7 +26,6 @@ METHOD_NAMES = ("glass", "pool", "sub2vec")
 SUBGRAPH_AGGREGATOR_NAMES = tuple(dict.fromkeys(("auto", *GLASS_AGGREGATORS, *AGGREGATORS)))
 INPUT_NAMES = ("auto", "constant", "degree", "id", "attributes", "x", "multimodal")
 POOL_NAMES = ("mean", "sum", "max", "size", "attention")
-TASK_NAMES = ("density", "cut_ratio", "coreness", "component")
 
 
 def register(sub: Any) -> None:
@@ -176,13 +176,18 @@ def register(sub: Any) -> None:
 
     gen = commands.add_parser(
         "generate",
-        help="generate one of SubGNN's synthetic tasks as a SubGNN folder",
+        help="generate a synthetic subgraph task as a SubGNN folder",
         description="Write edge_list.txt and subgraphs.pth of a fresh, seeded instance of "
-        "SubGNN's density, cut_ratio, coreness or component task.",
+        "SubGNN's density, cut_ratio, coreness or component task, or of mmgraph's position "
+        "task (the label is the class of the region of the base graph a subgraph lies in).",
     )
-    gen.add_argument("--task", choices=TASK_NAMES, required=True)
+    gen.add_argument("--task", choices=SYNTHETIC_TASKS, required=True)
     gen.add_argument(
-        "--nodes", type=positive_int, default=None, help="base graph nodes (task default)"
+        "--nodes",
+        type=positive_int,
+        default=None,
+        help="base graph nodes (task default; not for position, whose graph is 30 blocks of "
+        "150 nodes)",
     )
     gen.add_argument(
         "--subgraphs",
@@ -259,10 +264,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     runs = f", {len(seeds)} seeds" if len(seeds) > 1 else ""
     items = "graphs" if whole else "subgraphs"
     print(f"{config.method} on {dataset.name} ({len(dataset)} {items}, {what}{runs})")
-    pools = chosen_pools(metrics)
-    if pools:
-        counts = ", ".join(f"{p} ({pools.count(p)}×)" for p in dict.fromkeys(pools))
-        print(f"pooling chosen on validation accuracy, per run: {counts}")
+    chosen = chosen_candidates(metrics)
+    if chosen:
+        counts = ", ".join(f"{c} ({chosen.count(c)}×)" for c in dict.fromkeys(chosen))
+        what = "input and pooling" if any(" input, " in c for c in chosen) else "pooling"
+        print(f"{what} chosen on validation accuracy, per run: {counts}")
     refits = head_refits(metrics)
     if refits:
         done = [r for r in refits if r["refit"] and r["kept"]]
@@ -300,6 +306,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs, save_subgnn
     from mmgraph.tasks.run_folder import RunFolder
 
+    if args.task == "position" and args.nodes is not None:
+        args.parser.error(
+            "argument --nodes: not for --task position (its base graph is 30 blocks of 150 "
+            "nodes); call mmgraph.data.synthetic_subgraphs.make_position for other sizes"
+        )
     run = RunFolder(args.out, overwrite=args.overwrite).check()
     options: dict[str, Any] = {}
     if args.nodes is not None:
@@ -329,13 +340,22 @@ def head_refits(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def chosen_pools(metrics: dict[str, Any]) -> list[str]:
-    """The pooling ``pool="auto"`` kept in each run (seed, fold) of ``metrics``."""
+def chosen_candidates(metrics: dict[str, Any]) -> list[str]:
+    """What ``pool="auto"`` (and ``node_input="auto"``) kept in each run (seed, fold).
+
+    The pooling, e.g. ``"mean"``; ``"id input, mean pooling"`` where the run chose
+    between node inputs too.
+    """
     runs = metrics.get("seeds") or [metrics]
     out = []
     for run in runs:
-        selection = run.get("pool_selection") or []
+        selection = run.get("selection") or []
         per_fold = selection if selection and isinstance(selection[0], list) else [selection]
         for fold in per_fold:
-            out += [s["pool"] for s in fold if s["chosen"]]
+            inputs = {s["node_input"] for s in fold}
+            out += [
+                s["pool"] if len(inputs) == 1 else f"{s['node_input']} input, {s['pool']} pooling"
+                for s in fold
+                if s["chosen"]
+            ]
     return out

@@ -1,9 +1,9 @@
-r"""SubGNN's four synthetic subgraph classification tasks, generated afresh at any size.
+r"""Synthetic subgraph classification tasks (SubGNN's four, mmgraph's position), at any size.
 
 `Alsentzer et al. (NeurIPS 2020) <https://arxiv.org/abs/2006.10538>`_ ("Subgraph Neural
 Networks", appendix on synthetic data sets) built four tasks whose label is a structural
-property of a node set inside a large base graph. The generators here follow the recipes of
-their repository (``mims-harvard/SubGNN``, ``synthetic_graph/``), with its defaults:
+property of a node set inside a large base graph. The first four generators here follow the
+recipes of their repository (``mims-harvard/SubGNN``, ``synthetic_graph/``), with its defaults:
 
 * **density** (3 classes): a Barabási–Albert base graph (5,000 nodes, :math:`m = 5`); 250
   subgraphs of 20 nodes grown by breadth-first search (depth at most 3) from random nodes;
@@ -27,11 +27,24 @@ their repository (``mims-harvard/SubGNN``, ``synthetic_graph/``), with its defau
   after the first are stapled to nodes a chosen number of hops (a fraction 0.12, 0.5 or 1 of
   the base graph's diameter) from the first one's attachment point. Label: one component
   (``A``) or more (``B``).
+* **position** (3 classes): a planted-partition base graph (30 blocks of 150 nodes, edge
+  probability 0.05 inside a block and 0.0006 between blocks: average degree about 10, about
+  a quarter of each node's edges leaving its block); the blocks are dealt at random to the
+  classes, several scattered blocks per class; 250 subgraphs of 10–20 nodes grown from random
+  nodes, each step adding a random frontier node of the seed's block with probability 0.8
+  and one outside it otherwise. Label: the class of the block holding most of the
+  subgraph's nodes. The label is a property of *where* a subgraph lies, not of its shape, as
+  in SubGNN's real data sets (PPI-BP, HPO-METAB, HPO-NEURO, EM-USER), whose node sets
+  cluster in regions of the base graph: a model that sees only structure is near chance,
+  one with positional node inputs (an embedding per node) can learn it.
 
-Afterwards the graph is cut to its largest connected component (all four are connected by
-construction) and relabelled ``0 .. N - 1``; subgraphs are split 80/10/10 at random into
-train/val/test. Class names are ``A``, ``B``, ``C`` in increasing order of the property,
-as in SubGNN's files. Every generator is seeded (``seed``) and draws from one random
+**position** is mmgraph's own task, not one of SubGNN's.
+
+Afterwards the graph is cut to its largest connected component (the first four are connected
+by construction; position's subgraphs are grown inside it) and relabelled ``0 .. N - 1``;
+subgraphs are split 80/10/10 at random into train/val/test. Class names are ``A``, ``B``,
+``C`` in increasing order of the property (position: of the class id dealt to the blocks), as
+in SubGNN's files. Every generator is seeded (``seed``) and draws from one random
 stream, so a seed always gives the same data set; any size can be asked for.
 
 Where the recipe left a detail open, these choices were made: the BFS of ``density`` keeps
@@ -58,7 +71,7 @@ from mmgraph.data.split import SPLIT_NAMES
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.seed import make_generator
 
-SYNTHETIC_TASKS: tuple[str, ...] = ("density", "cut_ratio", "coreness", "component")
+SYNTHETIC_TASKS: tuple[str, ...] = ("density", "cut_ratio", "coreness", "component", "position")
 """The synthetic subgraph tasks :func:`make_synthetic_subgraphs` builds."""
 
 DEFAULT_SPLIT: tuple[float, float, float] = (0.8, 0.1, 0.1)
@@ -168,8 +181,13 @@ def _finish(
     rng: random.Random,
     name: str,
     label_fn: Callable[[list[float]], list[int]] | None = None,
+    node_attrs: Sequence[str] = (),
 ) -> SubgraphDataset:
-    """Largest component, relabelled nodes, labels from the property values, a split."""
+    """Largest component, relabelled nodes, labels from the property values, a split.
+
+    Each of ``node_attrs`` (an int attribute of every node of ``graph``) becomes a long
+    ``[N]`` field of the same name on the base graph, in the new node order.
+    """
     import networkx as nx
 
     keep = max(nx.connected_components(graph), key=len) if graph.number_of_nodes() else set()
@@ -190,6 +208,9 @@ def _finish(
     edge_index, _, _ = make_undirected(edge_index, n)
     names = [chr(ord("A") + k) for k in range(max(labels) + 1)]
     base = MultimodalGraph(edge_index, num_nodes=n, name=name)
+    for key in node_attrs:
+        values = [int(graph.nodes[v][key]) for v in index]
+        setattr(base, key, torch.tensor(values, dtype=torch.long))
     return SubgraphDataset.from_lists(
         base,
         [[index[v] for v in nodes] for nodes in sets],
@@ -515,20 +536,138 @@ def make_component(
     )
 
 
+def make_position(
+    num_blocks: int = 30,
+    block_size: int = 150,
+    p_in: float = 0.05,
+    p_out: float = 0.0006,
+    num_subgraphs: int = 250,
+    min_size: int = 10,
+    max_size: int = 20,
+    stay: float = 0.8,
+    num_classes: int = 3,
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int | None = None,
+) -> SubgraphDataset:
+    """The ``position`` task (mmgraph's own): a subgraph's class is that of the region it is in.
+
+    The base graph is a planted partition of ``num_blocks`` blocks of ``block_size`` nodes
+    (an edge with probability ``p_in`` inside a block, ``p_out`` between blocks). The blocks
+    are dealt to the ``num_classes`` classes in a random order, round robin, so each class
+    owns several blocks scattered over the graph (their counts differ by one at most). Each
+    subgraph is grown from a random node (the seed) of the graph's largest component to a
+    size drawn uniformly from ``[min_size, max_size]``: every step adds a random node of the
+    frontier (the neighbours of the nodes so far) inside the seed's block with probability
+    ``stay``, else a random frontier node outside it (the other kind when one kind is
+    empty). A subgraph is connected, its nodes distinct (subgraphs may overlap), and it stops
+    short of its size only when its frontier runs out (never below 2 nodes). Its label is
+    the class of the block holding most of its nodes (ties: the seed's block, then the block
+    reached first).
+
+    The base graph carries two extra long ``[N]`` fields: ``block`` (the block of each node)
+    and ``block_class`` (the class id of that block). Each subgraph lists its seed first,
+    then its nodes in the order they were added.
+
+    Args:
+        num_blocks (int, optional): Blocks of the base graph, at least ``num_classes``.
+            (default: :obj:`30`)
+        block_size (int, optional): Nodes per block. (default: :obj:`150`)
+        p_in (float, optional): Edge probability inside a block. (default: :obj:`0.05`)
+        p_out (float, optional): Edge probability between blocks. (default: :obj:`0.0006`)
+        num_subgraphs (int, optional): Subgraphs. (default: :obj:`250`)
+        min_size (int, optional): Smallest subgraph size drawn. (default: :obj:`10`)
+        max_size (int, optional): Largest subgraph size drawn. (default: :obj:`20`)
+        stay (float, optional): Probability that a step stays inside the seed's block.
+            (default: :obj:`0.8`)
+        num_classes (int, optional): Classes the blocks are dealt to. (default: :obj:`3`)
+        split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
+        seed (int, optional): Seed. (default: :obj:`None`)
+    """
+    import networkx as nx
+
+    check_int(num_classes, "num_classes", 2)
+    check_int(num_blocks, "num_blocks", num_classes)
+    check_int(block_size, "block_size", 2)
+    check_int(num_subgraphs, "num_subgraphs", 1)
+    check_int(min_size, "min_size", 2)
+    check_int(max_size, "max_size", min_size)
+    for value, name in ((p_in, "p_in"), (p_out, "p_out"), (stay, "stay")):
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"Expected '{name}' in [0, 1] (got {value})")
+    fractions = _check_split(split)
+    rng = _rng(seed)
+    graph = nx.planted_partition_graph(num_blocks, block_size, p_in, p_out, seed=rng)
+    order = list(range(num_blocks))
+    rng.shuffle(order)
+    block_class = [0] * num_blocks
+    for i, b in enumerate(order):
+        block_class[b] = i % num_classes
+    for v in graph.nodes:  # planted_partition_graph numbers the blocks' nodes in order
+        graph.nodes[v]["block"] = v // block_size
+        graph.nodes[v]["block_class"] = block_class[v // block_size]
+    largest: set[int] = max(nx.connected_components(graph), key=len)
+    component = sorted(largest)
+    if len(component) < 2:
+        raise ValueError(
+            f"The base graph has no edges to grow subgraphs along (p_in={p_in}, "
+            f"p_out={p_out}): raise 'p_in' or 'p_out'"
+        )
+    node_sets = []
+    for _ in range(num_subgraphs):
+        size = rng.randint(min_size, max_size)
+        start = rng.choice(component)
+        home = start // block_size
+        nodes = [start]
+        seen = {start}
+        frontier: tuple[list[int], list[int]] = ([], [])  # inside, outside the seed's block
+        while True:
+            for u in sorted(graph.neighbors(nodes[-1])):
+                if u not in seen:
+                    seen.add(u)
+                    frontier[u // block_size != home].append(u)
+            if len(nodes) == size or not (frontier[0] or frontier[1]):
+                break
+            side = frontier[0] if rng.random() < stay else frontier[1]
+            side = side or frontier[0] or frontier[1]
+            i = rng.randrange(len(side))
+            side[i], side[-1] = side[-1], side[i]
+            nodes.append(side.pop())
+        node_sets.append(nodes)
+
+    def majority_class(g: Any, nodes: list[int]) -> float:
+        counts: dict[int, int] = {}  # blocks in order of first appearance: the seed's first
+        for v in nodes:
+            counts[g.nodes[v]["block"]] = counts.get(g.nodes[v]["block"], 0) + 1
+        return float(block_class[max(counts, key=lambda b: counts[b])])
+
+    return _finish(
+        graph,
+        node_sets,
+        majority_class,
+        num_classes,
+        fractions,
+        rng,
+        "position",
+        label_fn=lambda vals: [int(v) for v in vals],
+        node_attrs=("block", "block_class"),
+    )
+
+
 _MAKERS: dict[str, Callable[..., SubgraphDataset]] = {
     "density": make_density,
     "cut_ratio": make_cut_ratio,
     "coreness": make_coreness,
     "component": make_component,
+    "position": make_position,
 }
 
 
 def make_synthetic_subgraphs(task: str, seed: int | None = None, **kwargs: Any) -> SubgraphDataset:
-    """Generate one of SubGNN's synthetic tasks by name (see :data:`SYNTHETIC_TASKS`).
+    """Generate one of the synthetic tasks by name (see :data:`SYNTHETIC_TASKS`).
 
     Args:
-        task (str): ``"density"``, ``"cut_ratio"`` (or ``"cut-ratio"``), ``"coreness"`` or
-            ``"component"``.
+        task (str): ``"density"``, ``"cut_ratio"`` (or ``"cut-ratio"``), ``"coreness"``,
+            ``"component"`` or ``"position"``.
         seed (int, optional): Seed. (default: :obj:`None`)
         **kwargs: Passed to the task's generator (e.g. ``num_nodes``, ``num_subgraphs``).
     """

@@ -40,7 +40,7 @@ from mmgraph.subgraph import (
     make_subgraph_batch,
     with_split,
 )
-from mmgraph.subgraph.inputs import has_modalities
+from mmgraph.subgraph.inputs import has_modalities, resolve_input_name
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
 from mmgraph.subgraph.refit import HEAD_FITS, classifier_head, last_linear, refit_head
 from mmgraph.tasks.node_classification import save_npy, write_json
@@ -61,6 +61,17 @@ the sum alone solves SubGNN's component task (it counts the nodes each component
 validation micro-F1 1.00 against 0.72); no fixed pooling did best on all four
 (``benchmarks/results/design_selection.md``, five seeds each)."""
 
+INPUT_CHOICES: tuple[str, ...] = ("constant", "id")
+"""The node inputs ``node_input="auto"`` chooses between on a graph with nothing but edges.
+
+A constant input sees only structure: the SubGNN-style sets (density, cut ratio,
+coreness, component) are about a subgraph's shape, and it did best on all four. A learned
+vector per node (``id``) sees where a subgraph lies, what labels of real sets follow
+(SubGNN's PPI-BP, HPO-METAB, EM-USER): on the ``position`` task, a constant input is at
+chance and node ids are not (``benchmarks/results/defaults.md``). Which one a graph's
+labels follow cannot be told from the data alone, so both are trained and compared on
+validation subgraphs; ties keep the constant."""
+
 METRICS = "metrics.json"
 EMBEDDINGS = "embeddings.npy"
 RUN_CONFIG = "config.yaml"
@@ -75,8 +86,10 @@ class SubgraphConfig(ConfigBase):
         method (str): ``"glass"`` (labelling-trick GNN), ``"pool"`` (aggregator layers of
             :mod:`mmgraph.nn` and pooling; whole-graph classification) or ``"sub2vec"``
             (unsupervised walks and skip-gram, then a linear probe). (default: ``"glass"``)
-        node_input (str): Node input, see :data:`mmgraph.subgraph.NODE_INPUTS`.
-            (default: ``"auto"``)
+        node_input (str): Node input, see :data:`mmgraph.subgraph.NODE_INPUTS`; ``"auto"``
+            on subgraphs of a graph with nothing but its edges: each of
+            :data:`INPUT_CHOICES` is trained and the better on validation kept, with the
+            pooling (:func:`auto_inputs`). (default: ``"auto"``)
         hidden (int): Size of node and subgraph embeddings. (default: :obj:`32`)
         num_layers (int): Message passing layers. (default: :obj:`1`)
         pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`, or ``"auto"``: each of
@@ -350,6 +363,27 @@ def _with_micro(metrics: dict[str, float]) -> dict[str, float]:
     return {"micro_f1": float(metrics["accuracy"]), **metrics}
 
 
+def auto_inputs(dataset: SubgraphDataset, config: SubgraphConfig) -> tuple[str, ...]:
+    """The node inputs a run of ``config`` on ``dataset`` trains (and chooses between).
+
+    :data:`INPUT_CHOICES` when ``node_input="auto"`` and the base graph has nothing but
+    edges (no text, images, attributes or feature matrix), with ``glass`` or ``pool`` on
+    subgraphs of one graph; else ``node_input`` alone. Whole graphs (TU) keep their input:
+    a node's id means nothing in another graph.
+    """
+    graph = dataset.graph
+    raw = getattr(graph, "text", None) is not None or getattr(graph, "image", None) is not None
+    if (
+        config.node_input != AUTO
+        or config.method not in ("glass", "pool")
+        or dataset.whole_graphs
+        or raw
+        or resolve_input_name(AUTO, graph) != "constant"
+    ):
+        return (config.node_input,)
+    return INPUT_CHOICES
+
+
 def _fit_classifier(
     dataset: SubgraphDataset,
     config: SubgraphConfig,
@@ -362,9 +396,11 @@ def _fit_classifier(
 ) -> tuple[nn.Module, Trainer, list[dict[str, Any]] | None]:
     """Train ``config``'s classifier (with ``pool="auto"``, one per pooling; see below).
 
-    With ``pool="auto"`` each pooling of :data:`POOL_CHOICES` is trained and the one with
-    the best validation accuracy (micro-F1) over its epochs kept, ties to the first; the
-    third value lists each pooling's (else :obj:`None`). The accuracy, not the loss the
+    With ``pool="auto"`` each pooling of :data:`POOL_CHOICES` is trained, with
+    ``node_input="auto"`` on a graph without features each input of :data:`INPUT_CHOICES`
+    (:func:`auto_inputs`), every pair of them; the one with the best validation accuracy
+    (micro-F1) over its epochs is kept, ties to the first; the third value lists each
+    candidate's (else :obj:`None`). The accuracy, not the loss the
     trainer monitors: in ``benchmarks/design_selection.py`` the lowest validation loss
     picked the sum on every run (ranked last of five criteria on the four subgraph sets),
     the best accuracy lost to no criterion.
@@ -373,7 +409,10 @@ def _fit_classifier(
     training the candidates; the chosen pooling is then trained on all of them. The test
     subgraphs play no part.
     """
-    if config.pool != AUTO:
+    pools = POOL_CHOICES if config.pool == AUTO else (config.pool,)
+    candidates = [(i, p) for i in auto_inputs(dataset, config) for p in pools]
+    if len(candidates) == 1:
+        config = dataclasses.replace(config, node_input=candidates[0][0], pool=candidates[0][1])
         return (*_fit_one(dataset, config, train, graph, full, train_index, cache, callbacks), None)
     val = getattr(full, "val_mask", None)
     inner = val is None or not bool((val & (full.y >= 0)).any())
@@ -383,7 +422,7 @@ def _fit_classifier(
     fits = [
         _fit_one(
             dataset,
-            dataclasses.replace(config, pool=pool),
+            dataclasses.replace(config, node_input=node_input, pool=pool),
             train,
             graph,
             choose_on,
@@ -391,18 +430,25 @@ def _fit_classifier(
             cache,
             () if inner else [numbered_callback(cb, i, train.epochs) for cb in callbacks],
         )
-        for i, pool in enumerate(POOL_CHOICES)
+        for i, (node_input, pool) in enumerate(candidates)
     ]
     scores = [best_val_accuracy(trainer) for _, trainer in fits]
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))  # ties: the earlier one
     selection = [
-        {"pool": pool, "val_accuracy": score, "chosen": i == best, "inner_validation": inner}
-        for i, (pool, score) in enumerate(zip(POOL_CHOICES, scores, strict=True))
+        {
+            "node_input": resolve_input_name(node_input, graph),
+            "pool": pool,
+            "val_accuracy": score,
+            "chosen": i == best,
+            "inner_validation": inner,
+        }
+        for i, ((node_input, pool), score) in enumerate(zip(candidates, scores, strict=True))
     ]
-    log.info("Pooling chosen on validation accuracy: %s", selection)
+    log.info("Input and pooling chosen on validation accuracy: %s", selection)
     if not inner:
         return (*fits[best], selection)
-    chosen = dataclasses.replace(config, pool=POOL_CHOICES[best])
+    node_input, pool = candidates[best]
+    chosen = dataclasses.replace(config, node_input=node_input, pool=pool)
     return (
         *_fit_one(dataset, chosen, train, graph, full, train_index, cache, callbacks),
         selection,
@@ -683,13 +729,13 @@ def train_subgraph_model(
     if len(runs) == 1:
         metrics: dict[str, Any] = dict(run_metrics[0])
         if selections and selections[0] is not None:
-            metrics["pool_selection"] = selections[0]
+            metrics["selection"] = selections[0]
         if refits:
             metrics["head_refit"] = refits[0]
         return SubgraphResult(metrics, embeddings[0], models)
     metrics = summarize_folds(run_metrics)
     if any(selection is not None for selection in selections):
-        metrics["pool_selection"] = selections
+        metrics["selection"] = selections
     if refits:
         metrics["head_refit"] = refits
     return SubgraphResult(metrics, torch.stack(embeddings), models)

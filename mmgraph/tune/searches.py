@@ -354,13 +354,14 @@ class SubgraphSearch(TaskSearch):
     def total_steps(self, options: Mapping[str, Any]) -> int | None:
         """How many reports a trial of ``options`` makes when it runs to its end.
 
-        Its folds on cross-validation folds; else its epochs, each pooling's with
-        ``pool="auto"`` (the step count runs on across them); None with early stopping
-        (``patience``), whose end is not known in advance.
+        Its folds on cross-validation folds; else its epochs, each candidate's with
+        ``pool="auto"`` or ``node_input="auto"`` (every pooling on every input of
+        :func:`~mmgraph.tasks.subgraph.auto_inputs`; the step count runs on across them);
+        None with early stopping (``patience``), whose end is not known in advance.
         """
         if len(self.fold_data) > 1:
             return self._fold_count()
-        from mmgraph.tasks.subgraph import POOL_CHOICES
+        from mmgraph.tasks.subgraph import POOL_CHOICES, auto_inputs
 
         run = subgraph_run(
             self._with_data(options), whole_graphs=self.whole_graphs, dataset=self.data
@@ -368,7 +369,8 @@ class SubgraphSearch(TaskSearch):
         if run.train.patience is not None:
             return None
         pools = len(POOL_CHOICES) if run.config.pool == AUTO else 1
-        return pools * int(run.train.epochs)
+        inputs = len(auto_inputs(self.data, run.config))
+        return inputs * pools * int(run.train.epochs)
 
     def final(
         self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool

@@ -31,10 +31,16 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 0
     printed = capsys.readouterr().out
     assert "glass on cut" in printed and "micro_f1" in printed and "test" in printed
-    # the default --pool auto: both poolings trained, the better on validation kept
-    assert "pooling chosen on validation accuracy, per run: " in printed
+    # the default --pool auto and --node-input auto on a graph of edges alone: both poolings
+    # on both inputs trained, the best on validation kept
+    assert "input and pooling chosen on validation accuracy, per run: " in printed
     metrics = json.loads((out / "metrics.json").read_text())
-    assert [s["pool"] for s in metrics["pool_selection"]] == ["mean", "sum"]
+    assert [(s["node_input"], s["pool"]) for s in metrics["selection"]] == [
+        ("constant", "mean"),
+        ("constant", "sum"),
+        ("id", "mean"),
+        ("id", "sum"),
+    ]
     assert metrics["test"]["micro_f1"] == metrics["test"]["accuracy"]
     assert np.load(out / "embeddings.npy").shape == (30, 8)
     assert (out / "config.yaml").is_file()
@@ -44,6 +50,22 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     assert record["kept"] == (record["val_accuracy_refit"] >= record["val_accuracy_trained"])
     config = yaml.safe_load((out / "config.yaml").read_text())
     assert config["subgraph"]["head_fit"] == "auto"
+
+
+def test_generate_position(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = tmp_path / "position"
+    args = ["subgraph", "generate", "--task", "position", "--subgraphs", "30", "--seed", "2"]
+    assert main([*args, "--out", str(folder)]) == 0
+    printed = capsys.readouterr().out
+    assert "position: " in printed and "30 subgraphs" in printed
+    dataset = load_subgnn(folder)
+    assert len(dataset) == 30 and dataset.class_names == ["A", "B", "C"]
+    assert 4400 <= dataset.graph.num_nodes <= 4500  # 30 blocks of 150 nodes
+    assert all(10 <= len(s) <= 20 for s in dataset.subgraphs)
+    # Its graph's size is fixed by its blocks: --nodes is refused.
+    assert main([*args, "--nodes", "200", "--out", str(tmp_path / "x")]) == 2
+    assert "argument --nodes: not for --task position" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_head_fit_options(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -1,4 +1,4 @@
-"""SubGNN's synthetic tasks: seeded, labels that follow their property, SubGNN file round trip."""
+"""The synthetic tasks: seeded, labels that follow their property, SubGNN file round trip."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from mmgraph.data.synthetic_subgraphs import (
     make_coreness,
     make_cut_ratio,
     make_density,
+    make_position,
     make_synthetic_subgraphs,
     quantile_labels,
     save_subgnn,
@@ -29,6 +30,15 @@ SMALL = {
     "cut_ratio": {"num_nodes": 300, "num_subgraphs": 40, "subgraph_size": 10},
     "coreness": {"num_nodes": 400, "subgraphs_per_core": 6, "subgraph_size": 8},
     "component": {"num_nodes": 100, "num_subgraphs": 30, "component_size": 6, "m": 2},
+    "position": {
+        "num_blocks": 6,
+        "block_size": 30,
+        "p_in": 0.3,
+        "p_out": 0.01,
+        "num_subgraphs": 40,
+        "min_size": 4,
+        "max_size": 8,
+    },
 }
 
 PROPERTY = {
@@ -43,6 +53,14 @@ def to_nx(dataset: SubgraphDataset) -> nx.Graph:
     graph.add_nodes_from(range(int(dataset.graph.num_nodes)))
     graph.add_edges_from(dataset.graph.edge_index.t().tolist())
     return graph
+
+
+def majority_class(dataset: SubgraphDataset, nodes: list[int]) -> int:
+    """The class of the block most of ``nodes`` lie in (ties: the seed's, ``nodes[0]``)."""
+    blocks = dataset.graph.block[nodes].tolist()
+    # Blocks in order of first appearance, the seed's first; max keeps the first of a tie.
+    winner = max(dict.fromkeys(blocks), key=blocks.count)
+    return int(dataset.graph.block_class[nodes[blocks.index(winner)]])
 
 
 @pytest.fixture(scope="module", params=SYNTHETIC_TASKS)
@@ -77,6 +95,12 @@ def test_labels_follow_the_property(generated: tuple[str, SubgraphDataset]) -> N
         assert dataset.class_names == ["A", "B"]
         assert [int(c > 1) for c in counts] == dataset.y.tolist()
         assert {1} < set(counts) and max(counts) <= 10
+        return
+    if task == "position":
+        assert dataset.y.tolist() == [
+            majority_class(dataset, s.tolist()) for s in dataset.subgraphs
+        ]
+        assert dataset.class_names == ["A", "B", "C"]
         return
     values = [PROPERTY[task](graph, s.tolist()) for s in dataset.subgraphs]
     assert dataset.y.tolist() == quantile_labels(values, 3)
@@ -115,6 +139,53 @@ def test_recipes_shape_the_subgraphs() -> None:
     assert set(comp.y.tolist()) == {1}
 
 
+def test_position_defaults_make_a_blocky_base_graph() -> None:
+    dataset = make_position(seed=0)
+    graph = dataset.graph
+    src, dst = graph.edge_index
+    assert 4400 <= graph.num_nodes <= 4500  # 30 blocks of 150, cut to the largest component
+    assert 9.0 < src.numel() / graph.num_nodes < 11.0  # average degree about 10
+    leaving = float((graph.block[src] != graph.block[dst]).double().mean())
+    assert 0.2 < leaving < 0.3
+    # Every block has one class; the 30 blocks are dealt 10 to each of the 3 classes.
+    block_class = {}
+    for b, k in zip(graph.block.tolist(), graph.block_class.tolist()):
+        assert block_class.setdefault(b, k) == k
+    assert sorted(block_class) == list(range(30))
+    assert [list(block_class.values()).count(k) for k in range(3)] == [10, 10, 10]
+    assert block_class != {b: b % 3 for b in range(30)}  # dealt in a random order
+    assert len(dataset) == 250 and set(dataset.y.tolist()) == {0, 1, 2}
+    sizes = [len(s) for s in dataset.subgraphs]
+    assert min(sizes) >= 10 and max(sizes) <= 20 and len(set(sizes)) > 5
+    # Mostly, not fully, inside the seed's block.
+    inside = [
+        float((graph.block[s] == graph.block[s[0]]).double().mean()) for s in dataset.subgraphs
+    ]
+    assert 0.6 < sum(inside) / len(inside) < 0.95
+
+
+def test_position_subgraphs_are_grown_along_edges() -> None:
+    kwargs = {"num_blocks": 4, "block_size": 25, "p_in": 0.4, "p_out": 0.02, "num_subgraphs": 30}
+    dataset = make_position(min_size=5, max_size=9, seed=2, num_classes=2, **kwargs)
+    graph = to_nx(dataset)
+    for s in dataset.subgraphs:
+        nodes = s.tolist()
+        assert 5 <= len(nodes) <= 9 and len(set(nodes)) == len(nodes)
+        assert nx.is_connected(graph.subgraph(nodes))
+    assert dataset.y.tolist() == [majority_class(dataset, s.tolist()) for s in dataset.subgraphs]
+    assert dataset.class_names == ["A", "B"]
+    # stay=1 never leaves the seed's block (each block is connected at p_in=0.4).
+    home = make_position(min_size=5, max_size=9, stay=1.0, seed=2, **kwargs)
+    for s, y in zip(home.subgraphs, home.y.tolist()):
+        assert len(set(home.graph.block[s].tolist())) == 1
+        assert y == int(home.graph.block_class[s[0]])
+    # Disjoint triangles: the frontier runs out at 3 nodes, short of the 5 asked for.
+    short = make_position(
+        num_blocks=3, block_size=3, p_in=1.0, p_out=0.0, min_size=5, max_size=5, seed=0
+    )
+    assert short.graph.num_nodes == 3 and all(len(s) == 3 for s in short.subgraphs)
+
+
 def test_quantile_labels_match_subgnn_binning() -> None:
     values = [0.1, 0.5, 0.2, 0.9, 0.7, 0.3]
     # Sorted: 0.1 0.2 0.3 0.5 0.7 0.9; thresholds at positions 1 and 3: 0.2 and 0.5.
@@ -129,6 +200,17 @@ def test_save_subgnn_round_trip(tmp_path: Path) -> None:
     loaded = load_subgnn(folder)
     assert torch.equal(loaded.graph.edge_index, dataset.graph.edge_index)
     assert loaded.class_names == dataset.class_names
+    assert torch.equal(loaded.y, dataset.y)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.subgraphs, dataset.subgraphs))
+    for key in ("train_mask", "val_mask", "test_mask"):
+        assert torch.equal(getattr(loaded, key), getattr(dataset, key))
+
+
+def test_save_subgnn_round_trip_position(tmp_path: Path) -> None:
+    dataset = make_synthetic_subgraphs("position", seed=5, **SMALL["position"])
+    loaded = load_subgnn(save_subgnn(dataset, tmp_path / "position"))
+    assert torch.equal(loaded.graph.edge_index, dataset.graph.edge_index)
+    assert loaded.class_names == dataset.class_names == ["A", "B", "C"]
     assert torch.equal(loaded.y, dataset.y)
     assert all(torch.equal(a, b) for a, b in zip(loaded.subgraphs, dataset.subgraphs))
     for key in ("train_mask", "val_mask", "test_mask"):
@@ -156,6 +238,19 @@ def test_validation_errors(tmp_path: Path) -> None:
         make_component(hop_fractions=(0.5,), attach_probs=(0.1, 0.2))
     with pytest.raises(ValueError, match="'component_counts'"):
         make_component(component_counts=(0,))
+    with pytest.raises(ValueError, match="'num_blocks' to be at least 3"):
+        make_position(num_blocks=2)
+    with pytest.raises(ValueError, match="'num_classes' to be at least 2"):
+        make_position(num_classes=1)
+    with pytest.raises(ValueError, match="'min_size' to be at least 2"):
+        make_position(min_size=1)
+    with pytest.raises(ValueError, match="'max_size' to be at least 10"):
+        make_position(max_size=8)
+    for name in ("p_in", "p_out", "stay"):
+        with pytest.raises(ValueError, match=f"'{name}' in \\[0, 1\\]"):
+            make_position(**{name: 1.5})
+    with pytest.raises(ValueError, match="raise 'p_in' or 'p_out'"):
+        make_position(num_blocks=3, block_size=5, p_in=0.0, p_out=0.0)
     unlabelled = make_density(
         num_nodes=60, num_subgraphs=5, subgraph_size=4, split=(0, 0, 0), seed=0
     )

@@ -14,8 +14,10 @@ import yaml
 
 from mmgraph.data import SubgraphDataset, save_card
 from mmgraph.tasks.subgraph import (
+    INPUT_CHOICES,
     POOL_CHOICES,
     SubgraphConfig,
+    auto_inputs,
     build_subgraph_model,
     load_subgraph_dataset,
     run_subgraph_task,
@@ -31,7 +33,7 @@ def test_glass_on_a_split(density_small: SubgraphDataset) -> None:
     config = SubgraphConfig(method="glass", hidden=8, num_layers=1, batch_size=20)
     result = train_subgraph_model(density_small, config, FAST)
     # pool="auto" and the head refit of glass
-    assert set(result.metrics) == {"train", "val", "test", "pool_selection", "head_refit"}
+    assert set(result.metrics) == {"train", "val", "test", "selection", "head_refit"}
     for split in ("val", "test"):
         metrics = result.metrics[split]
         assert metrics["micro_f1"] == metrics["accuracy"]
@@ -69,7 +71,7 @@ def test_no_split_gets_a_stratified_one(overlapping: SubgraphDataset) -> None:
         class_names=["a", "b"],
     )
     result = train_subgraph_model(bare, SubgraphConfig(method="pool", hidden=4), FAST)
-    assert set(result.metrics) == {"train", "val", "test", "pool_selection"}
+    assert set(result.metrics) == {"train", "val", "test", "selection"}
 
 
 def test_run_writes_metrics_and_embeddings(overlapping: SubgraphDataset, tmp_path: Path) -> None:
@@ -123,18 +125,22 @@ def test_validation_runs_on_the_validation_subgraphs(overlapping: SubgraphDatase
 
 
 def test_pool_auto_keeps_the_best_validation_pooling(density_small: SubgraphDataset) -> None:
-    """The best validation score is kept, the run is that pooling's own run, and other
-    labels on the test subgraphs change nothing."""
+    """The best validation score is kept, the run is that candidate's own run, and other
+    labels on the test subgraphs change nothing. A graph of edges alone: node inputs too."""
     config = SubgraphConfig(method="glass", hidden=8, num_layers=1, batch_size=20)
+    assert auto_inputs(density_small, config) == INPUT_CHOICES
     result = train_subgraph_model(density_small, config, FAST)
-    selection = result.metrics["pool_selection"]
-    assert [s["pool"] for s in selection] == list(POOL_CHOICES)
+    selection = result.metrics["selection"]
+    pairs = [(i, p) for i in INPUT_CHOICES for p in POOL_CHOICES]
+    assert [(s["node_input"], s["pool"]) for s in selection] == pairs
     scores = [s["val_accuracy"] for s in selection]
-    assert [s["chosen"] for s in selection] == [i == scores.index(max(scores)) for i in range(2)]
+    best = scores.index(max(scores))  # ties: the first
+    assert [s["chosen"] for s in selection] == [i == best for i in range(len(pairs))]
     assert not any(s["inner_validation"] for s in selection)
-    chosen = POOL_CHOICES[scores.index(max(scores))]
-    alone = train_subgraph_model(density_small, dataclasses.replace(config, pool=chosen), FAST)
-    assert "pool_selection" not in alone.metrics
+    node_input, pool = pairs[best]
+    chosen = dataclasses.replace(config, node_input=node_input, pool=pool)
+    alone = train_subgraph_model(density_small, chosen, FAST)
+    assert "selection" not in alone.metrics
     assert {k: alone.metrics[k] for k in ("train", "val", "test")} == {
         k: result.metrics[k] for k in ("train", "val", "test")
     }
@@ -143,7 +149,23 @@ def test_pool_auto_keeps_the_best_validation_pooling(density_small: SubgraphData
     test = density_small.test_mask
     relabelled.y[test] = (relabelled.y[test] + 1) % density_small.num_classes
     again = train_subgraph_model(relabelled, config, FAST)
-    assert again.metrics["pool_selection"] == selection
+    assert again.metrics["selection"] == selection
+
+
+def test_auto_inputs_only_on_subgraphs_of_a_graph_of_edges_alone(
+    overlapping: SubgraphDataset, molecules: SubgraphDataset
+) -> None:
+    glass = SubgraphConfig(method="glass")
+    assert auto_inputs(overlapping, glass) == ("constant", "id")
+    assert auto_inputs(overlapping, SubgraphConfig(method="pool")) == ("constant", "id")
+    # a given input, Sub2Vec, whole graphs, node attributes: the input as it is
+    assert auto_inputs(overlapping, SubgraphConfig(node_input="degree")) == ("degree",)
+    assert auto_inputs(overlapping, SubgraphConfig(method="sub2vec")) == ("auto",)
+    assert auto_inputs(molecules, SubgraphConfig(method="pool")) == ("auto",)
+    attributed = copy.copy(overlapping)
+    attributed.graph = copy.copy(overlapping.graph)
+    attributed.graph.numeric = torch.rand(int(overlapping.graph.num_nodes), 2)
+    assert auto_inputs(attributed, glass) == ("auto",)
 
 
 def test_pool_auto_callbacks_see_each_pooling_numbered_across(
@@ -155,7 +177,7 @@ def test_pool_auto_callbacks_see_each_pooling_numbered_across(
         density_small, config, FAST, callbacks=[lambda trainer, r: records.append(r)]
     )
     assert [r["candidate"] for r in records] == sorted(r["candidate"] for r in records)
-    assert {r["candidate"] for r in records} == set(range(len(POOL_CHOICES)))
+    assert {r["candidate"] for r in records} == set(range(len(POOL_CHOICES) * 2))
     assert [r["step"] for r in records] == [
         r["candidate"] * FAST.epochs + r["epoch"] for r in records
     ]
@@ -165,7 +187,7 @@ def test_pool_auto_callbacks_see_each_pooling_numbered_across(
 def test_pool_auto_on_folds_chooses_inside_each_fold(molecules: SubgraphDataset) -> None:
     config = SubgraphConfig(method="pool", hidden=8, num_layers=2)
     result = train_subgraph_model(molecules, config, FAST)
-    per_fold = result.metrics["pool_selection"]
+    per_fold = result.metrics["selection"]
     assert len(per_fold) == len(molecules.folds)
     for selection in per_fold:
         assert [s["pool"] for s in selection] == list(POOL_CHOICES)
@@ -177,7 +199,7 @@ def test_pool_auto_on_folds_chooses_inside_each_fold(molecules: SubgraphDataset)
     _, test = molecules.folds[0]
     relabelled.y[test] = 1 - relabelled.y[test]
     again = train_subgraph_model(relabelled, config, FAST)
-    assert again.metrics["pool_selection"][0] == per_fold[0]
+    assert again.metrics["selection"][0] == per_fold[0]
 
 
 def test_a_model_refuses_pool_auto() -> None:
@@ -212,7 +234,7 @@ def test_frozen_norms_are_frozen_in_training(
 
         return count
 
-    config = SubgraphConfig(hidden=8, pool="mean", norm="frozen")
+    config = SubgraphConfig(hidden=8, node_input="constant", pool="mean", norm="frozen")
     train = TrainConfig(epochs=8, lr=0.01, patience=None, progress=False, monitor="loss")
     frozen: dict[int, list[int]] = {}
     with monkeypatch.context() as patch:

@@ -648,8 +648,11 @@ def test_confirmation_on_folds_pairs_them_with_one_new_seed(shared_data: Path) -
 
 def test_a_subgraph_trial_tells_its_length(shared_data: Path) -> None:
     density = searches.SubgraphSearch("density", root=str(shared_data))
-    assert density.total_steps({}) == 200  # 100 epochs for each of the two poolings
-    assert density.total_steps({"pool": "mean", "epochs": 30}) == 30
+    # 100 epochs for each of the two poolings on each of the two inputs (edges alone)
+    assert density.total_steps({}) == 400
+    assert density.total_steps({"pool": "mean", "epochs": 30}) == 60
+    assert density.total_steps({"node_input": "constant"}) == 200
+    assert density.total_steps({"pool": "mean", "node_input": "id", "epochs": 30}) == 30
     assert density.total_steps({"patience": 5}) is None  # early stopping: unknown
     tu = searches.SubgraphSearch("mutag", root=str(shared_data))
     assert tu.total_steps({}) == 10
