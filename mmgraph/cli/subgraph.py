@@ -62,8 +62,10 @@ def register(sub: Any) -> None:
         "--node-input",
         choices=INPUT_NAMES,
         default="auto",
-        help="what nodes start from; auto: multimodal features, else attributes, else a "
-        "constant (default: auto)",
+        help="what nodes start from; auto: multimodal features, else attributes, else x; "
+        "subgraphs of a graph of edges alone: a constant (the subgraph's shape) and a learned "
+        "vector per node (id: where it lies) both trained, the better on validation kept "
+        "(default: auto)",
     )
     g.add_argument("--hidden", type=dimension, default=32, help="embedding size (default: 32)")
     g.add_argument(

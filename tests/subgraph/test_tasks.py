@@ -168,6 +168,24 @@ def test_auto_inputs_only_on_subgraphs_of_a_graph_of_edges_alone(
     assert auto_inputs(attributed, glass) == ("auto",)
 
 
+def test_node_ids_are_kept_where_the_class_is_the_place() -> None:
+    """On the position task a constant input cannot tell the regions apart; the choice on
+    validation keeps node ids, which can."""
+    from mmgraph.data.synthetic_subgraphs import make_position
+
+    data = make_position(
+        num_blocks=9, block_size=40, p_in=0.2, p_out=0.004, num_subgraphs=120, seed=0
+    )
+    train = TrainConfig(epochs=15, lr=0.02, patience=None, progress=False, monitor="loss")
+    result = train_subgraph_model(data, SubgraphConfig(hidden=8, batch_size=16), train)
+    selection = result.metrics["selection"]
+    chosen = next(s for s in selection if s["chosen"])
+    assert chosen["node_input"] == "id"
+    best_constant = max(s["val_accuracy"] for s in selection if s["node_input"] == "constant")
+    assert chosen["val_accuracy"] > best_constant + 0.2
+    assert result.metrics["test"]["accuracy"] >= 0.8
+
+
 def test_pool_auto_callbacks_see_each_pooling_numbered_across(
     density_small: SubgraphDataset,
 ) -> None:
