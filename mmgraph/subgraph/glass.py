@@ -238,6 +238,17 @@ class GLASSConv(nn.Module):
         t = _mix(inside, self.act(self.trans[1](x)), self.act(self.trans[0](x)), self.z_ratio)
         return self._split(t, inside)
 
+    def outside_messages(self, x: Tensor) -> Tensor:
+        r""":meth:`messages` of rows all outside the subgraph.
+
+        With ``z_ratio`` 1 an outside row's message is :math:`\sigma(\mathbf{W}_0
+        \mathbf{x})` alone: the other transform is not computed.
+        """
+        t0 = self.act(self.trans[0](x))
+        if self.z_ratio != 1.0:
+            t0 = torch.lerp(t0, self.act(self.trans[1](x)), 1.0 - self.z_ratio)
+        return self._split(t0, torch.zeros(x.size(0), dtype=torch.bool, device=x.device))
+
     def _split(self, t: Tensor, inside: Tensor) -> Tensor:
         if not self.split:
             return t
@@ -578,13 +589,12 @@ class GLASS(SubgraphClassifier):
             x_send = x.index_select(0, senders)
         else:
             column, x_send = source, x
-        outside = torch.zeros(x_send.size(0), dtype=torch.bool, device=device)
         adj = Adjacency(torch.stack([column, target]), (rows, x_send.size(0)), "sum", all_in)
         own = x.index_select(0, n_id)
         labels = torch.ones(rows, dtype=torch.bool, device=device)
-        change = conv.messages(own, labels) - conv.messages(own, ~labels)
+        change = conv.messages(own, labels) - conv.outside_messages(own)
         src_row, dst_row = (i.to(device) for i in seeds.edge_index)
-        aggregated = (adj @ conv.messages(x_send, outside)).index_add(
+        aggregated = (adj @ conv.outside_messages(x_send)).index_add(
             0, dst_row, own_in.unsqueeze(-1) * change.index_select(0, src_row)
         )
         h = conv.combine(aggregated, own, labels)

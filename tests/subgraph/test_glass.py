@@ -395,6 +395,7 @@ def test_one_layer_on_a_constant_input_needs_only_degrees(
 @pytest.mark.parametrize("split", [False, True])
 @pytest.mark.parametrize("pool", ["mean", "max"])
 @pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("z_ratio", [0.7, 1.0])
 def test_one_layer_reads_each_seeds_in_edges(
     overlapping: SubgraphDataset,
     input_name: str,
@@ -402,6 +403,7 @@ def test_one_layer_reads_each_seeds_in_edges(
     split: bool,
     pool: str,
     training: bool,
+    z_ratio: float,
 ) -> None:
     """One layer on any input: each seed's in-edges (all of them as outside senders, its own
     subgraph's as the change) give the receptive fields' outputs and gradients."""
@@ -409,7 +411,7 @@ def test_one_layer_reads_each_seeds_in_edges(
     node_input = NodeIdInput(40, 5) if input_name == "id" else DegreeInput(5)
     model = GLASS(
         node_input, 6, 2, num_layers=1, aggregator=aggr, pool=pool, split_messages=split,
-        z_ratio=0.7,
+        z_ratio=z_ratio,
     )  # fmt: skip
     random_running_statistics(model)
     model.train(training)
