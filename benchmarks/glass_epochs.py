@@ -93,7 +93,7 @@ def measure(
     cache = NeighborhoodCache(data, layers)
     n = int(data.graph.num_nodes)
     start = ConstantInput(32) if node_input == "constant" else NodeIdInput(n, 32)
-    model = GLASS(start, 32, data.num_classes, num_layers=layers, pool="mean")
+    model = GLASS(start, 32, data.num_classes, num_layers=layers, pool="mean", z_ratio=1.0)
     train = data.train_mask.nonzero().view(-1)[: 16 * batches]
     loader = [
         make_subgraph_batch(data, train[i : i + 16], neighborhoods=cache)
@@ -185,8 +185,9 @@ def main(argv: list[str] | None = None) -> None:
         f"Command: `{shlex.join(['python', 'benchmarks/glass_epochs.py', *given])}`",
         "",
         f"{args.threads} thread(s), torch {torch.__version__}, Python {platform.python_version()}, "
-        f"load average at start {os.getloadavg()[0]:.1f}. Hidden 32, mean pooling, a constant "
-        "input (and one layer on node ids, `--node-input id`); training: "
+        f"load average at start {os.getloadavg()[0]:.1f}. Hidden 32, mean pooling, z ratio 1 "
+        "(the command's), a constant input (and one layer on node ids, `--node-input id`); "
+        "training: "
         f"{args.batches} batches of 16 training subgraphs (the hubs: 4, "
         "and no third layer, whose fields would each hold the whole graph), seconds a batch; "
         "evaluation: 64 subgraphs at once; the fastest of "
