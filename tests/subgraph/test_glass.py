@@ -52,6 +52,24 @@ def random_running_statistics(model: GLASS) -> None:
             norm.running_var.uniform_(0.5, 2)
 
 
+def assert_same_gradients(
+    out: Tensor, model: GLASS, reference: Tensor, reference_model: GLASS, tol: float
+) -> None:
+    """The gradients of ``out``'s and ``reference``'s squared sums agree, parameter by
+    parameter, relative to the largest (biases before a batch norm have a zero gradient,
+    computed as about 1e-7 either way)."""
+    out.square().sum().backward()
+    reference.square().sum().backward()
+    pairs = list(zip(model.parameters(), reference_model.parameters(), strict=True))
+    assert all((a.grad is None) == (b.grad is None) for a, b in pairs)
+    scale = max(float(b.grad.abs().max()) for _, b in pairs if b.grad is not None)
+    assert all(
+        torch.allclose(a.grad, b.grad, rtol=tol, atol=tol * scale)
+        for a, b in pairs
+        if a.grad is not None
+    )
+
+
 def glass_reference(model: GLASS, batch, nodes: list[int]) -> Tensor:  # type: ignore[no-untyped-def]
     """One subgraph labelled on its own, every layer over the whole base graph (eval mode)."""
     n = int(batch.num_nodes)
@@ -365,18 +383,7 @@ def test_one_layer_on_a_constant_input_needs_only_degrees(
     # by small deviations: the two sums' rounding grows to about 1e-4 there.
     tol = 1e-4 if training else 1e-6
     assert torch.allclose(fast, fields, atol=10 * tol)
-    fast.square().sum().backward()
-    fields.square().sum().backward()
-    pairs = list(zip(model.parameters(), fields_model.parameters(), strict=True))
-    assert all((a.grad is None) == (b.grad is None) for a, b in pairs)
-    # relative to the largest gradient (biases before a batch norm have a zero gradient,
-    # computed as about 1e-7 either way)
-    scale = max(float(b.grad.abs().max()) for _, b in pairs if b.grad is not None)
-    assert all(
-        torch.allclose(a.grad, b.grad, rtol=10 * tol, atol=10 * tol * scale)
-        for a, b in pairs
-        if a.grad is not None
-    )
+    assert_same_gradients(fast, model, fields, fields_model, 10 * tol)
     if training:  # the batch norms' running statistics moved alike
         for a, b in zip(model.norms, fields_model.norms, strict=True):
             assert torch.allclose(a.running_mean, b.running_mean, atol=1e-6)
@@ -428,16 +435,7 @@ def test_one_layer_reads_each_seeds_in_edges(
         fields_model._embed(fields_model.node_input(batch), hood, len(overlapping), batch)
     )
     assert torch.allclose(fast, fields, atol=1e-5)
-    fast.square().sum().backward()
-    fields.square().sum().backward()
-    pairs = list(zip(model.parameters(), fields_model.parameters(), strict=True))
-    assert all((a.grad is None) == (b.grad is None) for a, b in pairs)
-    scale = max(float(b.grad.abs().max()) for _, b in pairs if b.grad is not None)
-    assert all(
-        torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-4 * scale)
-        for a, b in pairs
-        if a.grad is not None
-    )
+    assert_same_gradients(fast, model, fields, fields_model, 1e-4)
     if training:
         for a, b in zip(model.norms, fields_model.norms, strict=True):
             assert torch.allclose(a.running_mean, b.running_mean, atol=1e-6)
