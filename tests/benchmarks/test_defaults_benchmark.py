@@ -105,7 +105,7 @@ def test_heldout_instances_are_unseen_and_reported_beside_the_seen_data(
     # tasks in their order; test, the previous defaults on the instance, the seen data
     assert table[0].startswith("| density | 100 | 95.0 ± 7.1 | - | - |")
     assert table[1].startswith("| coreness | 101 | 85.0 ± 7.1 | 70.0 ± 0.0 | 90.0 ± 0.0 |")
-    assert "--head-fit trained" in "\n".join(lines)
+    assert "--node-input constant" in "\n".join(lines)
     assert bench.heldout_report([], seen) == []
     # every instance of the previous defaults' file was held out too
     before = {r["instance"] for r in bench._rows(bench.HELDOUT_BEFORE)}
