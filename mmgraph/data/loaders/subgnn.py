@@ -37,9 +37,11 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
     without exactly two ids (edges) or three tab-separated fields (subgraphs); an id that
     is not a non-negative integer; a subgraph node that is not a node of the edge list
     (beyond its largest id), repeated in its subgraph, or an empty subgraph; an empty
-    label; a split other than ``train``, ``val`` (``valid``) or ``test``. Ids are expected
-    to run ``0 .. n - 1``: an edge list whose largest id is more than twice its number of
-    distinct nodes (plus 1,024) is refused rather than padded with isolated nodes.
+    label; a split other than ``train``, ``val`` (``valid``) or ``test``; a label joining
+    other labels of the file with ``-`` (a multi-label set, which is not supported). Ids
+    are expected to run ``0 .. n - 1``: an edge list whose largest id is more than twice
+    its number of distinct nodes (plus 1,024) is refused rather than padded with isolated
+    nodes.
 
     Args:
         folder (str or Path): The folder holding both files.
@@ -57,6 +59,7 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
             )
     edge_index, n = _read_edge_list(base / "edge_list.txt")
     node_sets, labels, splits = _read_subgraphs(base / "subgraphs.pth", n)
+    _refuse_multi_label(labels, base / "subgraphs.pth")
     edge_index, _, _ = make_undirected(edge_index, n)
     graph = MultimodalGraph(edge_index, num_nodes=n, name=name or base.name)
     return SubgraphDataset.from_lists(
@@ -144,6 +147,25 @@ def _line_of(text: str, edge: int) -> int:
             if seen == edge:
                 return line_no
     return line_no
+
+
+def _refuse_multi_label(labels: list[str], path: Path) -> None:
+    """Raise when a label joins other labels of the file with ``-`` (a multi-label set).
+
+    SubGNN's HPO-NEURO lists a subgraph's several labels as ``a-b``; read as one class
+    each such combination would be trained as a class of its own, silently wrong.
+    """
+    known = set(labels)
+    for label in sorted(known):
+        parts = label.split("-")
+        if len(parts) > 1 and all(p in known for p in parts):
+            raise InputError(
+                f"'{path}' looks multi-label: label {label!r} (subgraph "
+                f"{labels.index(label) + 1}) joins the labels "
+                f"{', '.join(map(repr, parts))} with '-', as SubGNN's multi-label sets do "
+                "(HPO-NEURO); mmgraph classifies one label per subgraph: keep one label a "
+                "line, or rename labels that contain '-'"
+            )
 
 
 def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], list[str]]:

@@ -54,11 +54,16 @@ def test_subgnn_errors(tmp_path: Path) -> None:
         ("0-1\tA\tholdout\n", "Unknown split 'holdout' in line 1"),
         ("0-7\tA\ttrain\n", "names node 7, which is not in the base graph"),
         ("", "lists no subgraphs"),
+        # several labels joined by '-' (SubGNN's HPO-NEURO): refused, not read as a class
+        ("0-1\tA\ttrain\n1-2\tB\ttrain\n0-2\tA-B\ttest\n", "looks multi-label: label 'A-B'"),
     ]
     for text, message in cases:
         (tmp_path / "subgraphs.pth").write_text(text)
         with pytest.raises(ValueError, match=message):
             load_subgnn(tmp_path)
+    # a label with '-' whose parts are not labels of the file is one class
+    (tmp_path / "subgraphs.pth").write_text("0-1\tA-B\ttrain\n1-2\tA\ttest\n")
+    assert load_subgnn(tmp_path).class_names == ["A", "A-B"]
     (tmp_path / "subgraphs.pth").write_text("0-1\tA\ttrain\n")
     (tmp_path / "edge_list.txt").write_text("0\n")
     with pytest.raises(ValueError, match="Expected 'u v' .* on line 1"):
