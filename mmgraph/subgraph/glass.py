@@ -463,16 +463,15 @@ class GLASS(SubgraphClassifier):
         if not isinstance(cache, NeighborhoodCache):
             cache = None
         exact = self._unlabelled_exact()
-        constant = self._constant_exact()
         one_layer = self._seeds_exact()
+        embed_seeds = self._embed_constant if self._constant_exact() else self._embed_seeds
         out = []
         unlabelled: _Unlabelled | None = None
         for lo in range(0, s, self.chunk_size):
             hi = min(lo + self.chunk_size, s)
-            if constant or one_layer:
+            if one_layer:
                 seeds = self._hood(batch, cache, lo, hi, 0, "induced")
-                embed = self._embed_constant if constant else self._embed_seeds
-                out.append(embed(x, seeds, hi - lo, batch))
+                out.append(embed_seeds(x, seeds, hi - lo, batch))
                 continue
             if exact:
                 near = self._hood(batch, cache, lo, hi, self.num_layers // 2, "induced")
@@ -530,17 +529,16 @@ class GLASS(SubgraphClassifier):
     def _constant_exact(self) -> bool:
         """Whether :meth:`_embed_constant` gives this model's outputs.
 
-        One layer on a constant input (:class:`~mmgraph.subgraph.inputs.ConstantInput`,
-        what ``node_input="auto"`` gives a graph without features) aggregating by sum or
-        mean, and no input dropout in training: every node then sends one of two messages,
-        by its label, so a seed's aggregate needs only its in-degree and its in-edges from
-        its own subgraph.
+        Where :meth:`_embed_seeds` does, on a constant input
+        (:class:`~mmgraph.subgraph.inputs.ConstantInput`, one of the inputs
+        ``node_input="auto"`` tries on a graph without features) aggregating by sum or mean:
+        every node then sends one of two messages, by its label, so a seed's aggregate
+        needs only its in-degree and its in-edges from its own subgraph.
         """
         return (
-            self.num_layers == 1
+            self._seeds_exact()
             and isinstance(self.node_input, ConstantInput)
             and self.aggregator in ("sum", "mean")
-            and not (self.training and self.dropout > 0)
         )
 
     def _seeds_exact(self) -> bool:
@@ -576,12 +574,9 @@ class GLASS(SubgraphClassifier):
         target = target.to(device)
         e_id = csr.e_id.index_select(0, pos)
         all_in = self._coefficients(batch, e_id, source, n_id.index_select(0, target), degree)
+        src_row, dst_row = (i.to(device) for i in seeds.edge_index)
         own_in = self._coefficients(
-            batch,
-            seeds.e_id,
-            n_id.index_select(0, seeds.edge_index[0].to(device)),
-            n_id.index_select(0, seeds.edge_index[1].to(device)),
-            degree,
+            batch, seeds.e_id, n_id.index_select(0, src_row), n_id.index_select(0, dst_row), degree
         )
         # Each sender's outside message once, then one sparse product (senders to seeds).
         if source.numel() < x.size(0):
@@ -593,7 +588,6 @@ class GLASS(SubgraphClassifier):
         own = x.index_select(0, n_id)
         labels = torch.ones(rows, dtype=torch.bool, device=device)
         change = conv.messages(own, labels) - conv.outside_messages(own)
-        src_row, dst_row = (i.to(device) for i in seeds.edge_index)
         aggregated = (adj @ conv.outside_messages(x_send)).index_add(
             0, dst_row, own_in.unsqueeze(-1) * change.index_select(0, src_row)
         )
@@ -643,19 +637,16 @@ class GLASS(SubgraphClassifier):
         n_id, group = seeds.n_id.to(device), seeds.group.to(device)
         rows = n_id.numel()
         degree = cached_degree(self, batch)
-        dst = seeds.edge_index[1].to(device)
-        weight = torch.ones(dst.numel(), device=device)
-        edge_weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
-        if edge_weight is not None:
-            weight = edge_weight.index_select(0, seeds.e_id.to(edge_weight.device)).float()
-        inner = torch.zeros(rows, device=device).index_add_(0, dst, weight.to(device))
+        src, dst = (i.to(device) for i in seeds.edge_index)
+        own_in = self._coefficients(
+            batch, seeds.e_id, n_id.index_select(0, src), n_id.index_select(0, dst), degree
+        )
+        inner = torch.zeros(rows, device=device).index_add_(0, dst, own_in)
         total = degree.index_select(0, n_id).float()
-        if self.aggregator == "mean":
-            inner = inner / total.clamp(min=1e-12)
+        if self.aggregator == "mean":  # the coefficients of all in-edges sum to 1
             total = (total > 0).float()
-        h = F.dropout(x[:1], p=self.dropout, training=self.training).expand(2, -1)
         labels = torch.tensor([False, True], device=device)
-        t_out, t_in = conv.messages(h, labels)
+        t_out, t_in = conv.messages(x[:1].expand(2, -1), labels)
         aggregated = total.unsqueeze(-1) * t_out + inner.unsqueeze(-1) * (t_in - t_out)
         own = x[:1].expand(rows, -1)
         h = conv.combine(aggregated, own, torch.ones(rows, dtype=torch.bool, device=device))

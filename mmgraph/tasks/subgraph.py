@@ -342,12 +342,18 @@ def _num_relations(graph: Any) -> int:
     return len(names) if names else 1
 
 
+def _raw_modalities(graph: Any) -> bool:
+    """Whether ``graph`` has raw text or images (file paths) still to featurize."""
+    image = getattr(graph, "image", None)
+    return getattr(graph, "text", None) is not None or (
+        image is not None and not isinstance(image, Tensor)
+    )
+
+
 def _prepare_graph(dataset: SubgraphDataset, features: Any | None, progress: bool) -> Any:
     """The base graph with model-ready modalities (featurized when it has raw text/images)."""
     graph = dataset.graph
-    raw = getattr(graph, "text", None) is not None or (
-        getattr(graph, "image", None) is not None and not isinstance(graph.image, Tensor)
-    )
+    raw = _raw_modalities(graph)
     if features is None and not raw:
         return graph
     if has_modalities(graph) and not raw:
@@ -372,12 +378,11 @@ def auto_inputs(dataset: SubgraphDataset, config: SubgraphConfig) -> tuple[str, 
     a node's id means nothing in another graph.
     """
     graph = dataset.graph
-    raw = getattr(graph, "text", None) is not None or getattr(graph, "image", None) is not None
     if (
         config.node_input != AUTO
         or config.method not in ("glass", "pool")
         or dataset.whole_graphs
-        or raw
+        or _raw_modalities(graph)
         or resolve_input_name(AUTO, graph) != "constant"
     ):
         return (config.node_input,)
