@@ -265,12 +265,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     what = f"{folds}-fold cross-validation" if folds else "its split"
     runs = f", {len(seeds)} seeds" if len(seeds) > 1 else ""
     items = "graphs" if whole else "subgraphs"
-    print(f"{config.method} on {dataset.name} ({len(dataset)} {items}, {what}{runs})")
+    labels = f", {dataset.num_classes} labels, several a subgraph" if dataset.multi_label else ""
+    print(f"{config.method} on {dataset.name} ({len(dataset)} {items}{labels}, {what}{runs})")
     chosen = chosen_candidates(metrics)
     if chosen:
         counts = ", ".join(f"{c} ({chosen.count(c)}×)" for c in dict.fromkeys(chosen))
         what = "input and pooling" if any(" input, " in c for c in chosen) else "pooling"
-        print(f"{what} chosen on validation accuracy, per run: {counts}")
+        on = "micro-F1" if dataset.multi_label else "accuracy"
+        print(f"{what} chosen on validation {on}, per run: {counts}")
     refits = head_refits(metrics)
     if refits:
         done = [r for r in refits if r["refit"] and r["kept"]]
@@ -308,10 +310,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs, save_subgnn
     from mmgraph.tasks.run_folder import RunFolder
 
-    if args.task == "position" and args.nodes is not None:
+    if args.task.startswith("position") and args.nodes is not None:
         args.parser.error(
-            "argument --nodes: not for --task position (its base graph is 30 blocks of 150 "
-            "nodes); call mmgraph.data.synthetic_subgraphs.make_position for other sizes"
+            f"argument --nodes: not for --task {args.task} (its base graph is 30 blocks of "
+            "150 nodes); call its function in mmgraph.data.synthetic_subgraphs (make_"
+            f"{args.task}) for other sizes"
         )
     run = RunFolder(args.out, overwrite=args.overwrite).check()
     options: dict[str, Any] = {}
@@ -324,7 +327,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     with run.transaction() as staging:
         save_subgnn(dataset, staging)
     folder = run.final
-    counts = [int((dataset.y == k).sum()) for k in range(dataset.num_classes)]
+    summary = dataset.summary()["labels"]
+    counts = [summary[name] for name in dataset.class_names or []]
     print(
         f"{args.task}: {dataset.graph.num_nodes} nodes, {dataset.graph.edge_index.size(1) // 2} "
         f"edges, {len(dataset)} subgraphs, classes {dict(zip(dataset.class_names or [], counts))}"

@@ -33,6 +33,18 @@ MISSING_CODE = 0
 UNLABELLED = -1
 """Label of a node whose class is unknown."""
 
+
+def labelled_rows(y: Tensor) -> Tensor:
+    """Which rows of labels ``y`` are labelled: bool ``[N]``.
+
+    ``y`` holds a class per row (long ``[N]``, :data:`UNLABELLED` for none) or, for
+    multi-label data, a 0/1 row per item (long ``[N, C]``, all :data:`UNLABELLED` for none).
+    """
+    if y.dim() == 2:
+        return (y >= 0).all(dim=1)
+    return y >= 0
+
+
 _META_KEYS = (
     "name",
     "class_names",

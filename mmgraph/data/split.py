@@ -25,7 +25,8 @@ def stratified_split(
     The fractions need not sum to one: what remains is left out of all three masks.
 
     Args:
-        y (torch.Tensor): Labels ``[N]``, ``-1`` for unlabelled.
+        y (torch.Tensor): Labels ``[N]``, ``-1`` for unlabelled; or multi-label 0/1 rows
+            ``[N, C]`` (all ``-1`` for unlabelled), stratified on each row's label set.
         train (float, optional): Fraction of each class for training. (default: :obj:`0.6`)
         val (float, optional): Fraction for validation. (default: :obj:`0.2`)
         test (float, optional): Fraction for testing. (default: :obj:`0.2`)
@@ -42,8 +43,12 @@ def stratified_split(
             f"Expected split fractions that sum to at most 1 (got {train} + {val} + {test} = "
             f"{train + val + test:.3g})"
         )
+    if y.dim() == 2:  # multi-label rows: stratify on each row's set of labels
+        known = (y >= 0).all(dim=1)
+        _, strata = torch.unique(y, dim=0, return_inverse=True)
+        y = torch.where(known, strata, torch.full_like(strata, -1))
     if y.dim() != 1:
-        raise ValueError(f"Expected labels of shape [N] (got {list(y.shape)})")
+        raise ValueError(f"Expected labels of shape [N] or [N, C] (got {list(y.shape)})")
     n = y.numel()
     masks = [torch.zeros(n, dtype=torch.bool) for _ in range(3)]
     gen = make_generator(seed)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
 from mmgraph.data.split import SPLIT_NAMES
 from mmgraph.data.summary import label_counts, split_sizes, summarize_graph
 
@@ -67,8 +67,11 @@ class SubgraphDataset:
         graph (MultimodalGraph): The base graph the node ids refer to.
         subgraphs (list[torch.Tensor]): Node ids of each subgraph (long ``[n_i]``, non-empty,
             in ``[0, N)``).
-        y (torch.Tensor): Class id of each subgraph (long ``[S]``), ``-1`` for unlabelled.
-        class_names (list[str], optional): Name of each class. (default: :obj:`None`)
+        y (torch.Tensor): Class id of each subgraph (long ``[S]``), ``-1`` for unlabelled;
+            or, for a multi-label data set (a subgraph may have several labels, as in
+            SubGNN's HPO-NEURO), a 0/1 row per subgraph (long ``[S, C]``), all ``-1`` for
+            unlabelled.
+        class_names (list[str], optional): Name of each class (label). (default: :obj:`None`)
         train_mask, val_mask, test_mask (torch.Tensor, optional): Bool masks ``[S]`` over the
             subgraphs. (default: :obj:`None`)
         folds (list[tuple[torch.Tensor, torch.Tensor]], optional): Cross-validation folds as
@@ -112,7 +115,9 @@ class SubgraphDataset:
             graph (MultimodalGraph): The base graph.
             node_sets (Sequence): Node ids of each subgraph.
             labels (Sequence): One label per subgraph: any values (class names, numbers);
-                :obj:`None` or an empty string for unlabelled.
+                :obj:`None` or an empty string for unlabelled. A list, tuple or set of
+                labels per subgraph makes a multi-label data set (``y`` of shape
+                ``[S, C]``); an empty one is a subgraph with none of the labels.
             split (Sequence, optional): One of ``train``/``val``/``test`` (or empty) per
                 subgraph. (default: :obj:`None`)
             class_names (Sequence[str], optional): The class order; label values must be
@@ -129,23 +134,8 @@ class SubgraphDataset:
             for s in node_sets
         ]
         subgraphs = [s.long() for s in subgraphs]
-        texts = [None if v is None or str(v).strip() == "" else str(v).strip() for v in labels]
-        if class_names is None:
-            names = sort_labels([t for t in texts if t is not None])
-        else:
-            names = [str(c) for c in class_names]
-        index = {c: i for i, c in enumerate(names)}
-        y = []
-        for i, t in enumerate(texts):
-            if t is None:
-                y.append(UNLABELLED)
-            elif t not in index:
-                raise ValueError(
-                    f"Label {t!r} of subgraph {i} is not one of the classes {names}: add it to "
-                    "'class_names' or fix the label"
-                )
-            else:
-                y.append(index[t])
+        y = _label_tensor(labels, class_names)
+        names = y.class_names
         masks: dict[str, Any] = {}
         if split is not None:
             if len(split) != len(node_sets):
@@ -158,7 +148,7 @@ class SubgraphDataset:
         return cls(
             graph=graph,
             subgraphs=subgraphs,
-            y=torch.tensor(y, dtype=torch.long),
+            y=y.values,
             class_names=names,
             **masks,
             **kwargs,
@@ -199,14 +189,16 @@ class SubgraphDataset:
                 f"Expected 'y' to be an integer tensor of class ids (got "
                 f"{getattr(self.y, 'dtype', type(self.y).__name__)})"
             )
-        if self.y.shape != (s,):
+        if self.y.dim() == 2:
+            self._validate_multi_label(s)
+        elif self.y.shape != (s,):
             raise ValueError(
-                f"Expected 'y' to have shape [{s}] (one label per subgraph) "
-                f"(got {list(self.y.shape)})"
+                f"Expected 'y' to have shape [{s}] (one label per subgraph) or [{s}, C] (0/1 "
+                f"per subgraph and label, multi-label) (got {list(self.y.shape)})"
             )
         k = self.num_classes
         lo, hi = int(self.y.min()), int(self.y.max())
-        if lo < UNLABELLED or (self.class_names is not None and hi >= k):
+        if not self.multi_label and (lo < UNLABELLED or (self.class_names is not None and hi >= k)):
             raise ValueError(
                 f"Found label {lo if lo < UNLABELLED else hi} but there are {k} classes: "
                 f"labels must be in [0, {k}) or {UNLABELLED} for unlabelled"
@@ -249,15 +241,49 @@ class SubgraphDataset:
                         f"indices (e.g. {min(overlap)}): a fold's parts must be disjoint"
                     )
 
+    def _validate_multi_label(self, s: int) -> None:
+        """Check a multi-label ``y`` ``[S, C]``: rows of 0/1, or all ``-1`` for unlabelled."""
+        y = self.y
+        if y.shape[0] != s or y.shape[1] < 1:
+            raise ValueError(
+                f"Expected a multi-label 'y' of shape [{s}, C] (one 0/1 row per subgraph, "
+                f"C >= 1 labels) (got {list(y.shape)})"
+            )
+        if self.class_names is not None and len(self.class_names) != y.shape[1]:
+            raise ValueError(
+                f"Expected one class name per column of the multi-label 'y' ({y.shape[1]}) "
+                f"(got {len(self.class_names)} names)"
+            )
+        unlabelled = (y == UNLABELLED).all(dim=1)
+        bad = ~unlabelled & ~((y == 0) | (y == 1)).all(dim=1)
+        if bool(bad.any()):
+            row = int(bad.nonzero()[0])
+            raise ValueError(
+                f"Row {row} of the multi-label 'y' is {y[row].tolist()}: each row holds 0 or 1 "
+                f"per label, or is all {UNLABELLED} for an unlabelled subgraph"
+            )
+
     # ---------------------------------------------------------------- access
     def __len__(self) -> int:
         return len(self.subgraphs)
 
     @property
+    def multi_label(self) -> bool:
+        """Whether a subgraph may have several labels (``y`` of shape ``[S, C]``)."""
+        return self.y.dim() == 2
+
+    @property
+    def labelled(self) -> Tensor:
+        """Which subgraphs have a label: bool ``[S]``."""
+        return labelled_rows(self.y)
+
+    @property
     def num_classes(self) -> int:
-        """Number of classes (from ``class_names``, else the largest label + 1)."""
+        """Number of classes (labels) (from ``class_names``, else from ``y``)."""
         if self.class_names is not None:
             return len(self.class_names)
+        if self.multi_label:
+            return int(self.y.shape[1])
         return int(self.y.max()) + 1 if self.y.numel() else 0
 
     def sizes(self) -> Tensor:
@@ -326,6 +352,8 @@ class SubgraphDataset:
 
     def __repr__(self) -> str:
         parts = [f"num_subgraphs={len(self)}", f"num_classes={self.num_classes}"]
+        if self.multi_label:
+            parts.append("multi_label=True")
         parts.append(f"num_nodes={self.graph.num_nodes}")
         if self.folds is not None:
             parts.append(f"folds={len(self.folds)}")
@@ -333,3 +361,52 @@ class SubgraphDataset:
             parts.append("whole_graphs=True")
         name = f"name={self.name!r}, " if self.name else ""
         return f"{self.__class__.__name__}({name}{', '.join(parts)})"
+
+
+@dataclass
+class _Labels:
+    values: Tensor
+    class_names: list[str]
+
+
+def _label_tensor(labels: Sequence[Any], class_names: Sequence[str] | None) -> _Labels:
+    """Class ids ``[S]`` of one label per subgraph, or 0/1 rows ``[S, C]`` of label sets."""
+    multi = any(isinstance(v, (list, tuple, set, frozenset)) for v in labels)
+    if multi:
+        sets: list[list[str] | None] = []
+        for i, v in enumerate(labels):
+            if v is None:
+                sets.append(None)
+            elif isinstance(v, (list, tuple, set, frozenset)):
+                sets.append([str(t).strip() for t in v if str(t).strip()])
+            else:
+                raise ValueError(
+                    f"Subgraph {i} has the label {v!r} but others have label lists: give every "
+                    "subgraph a list of labels (multi-label) or one label each"
+                )
+        found = [t for one in sets if one is not None for t in one]
+    else:
+        texts = [None if v is None or str(v).strip() == "" else str(v).strip() for v in labels]
+        found = [t for t in texts if t is not None]
+    names = sort_labels(found) if class_names is None else [str(c) for c in class_names]
+    index = {c: i for i, c in enumerate(names)}
+
+    def class_of(t: str, i: int) -> int:
+        if t not in index:
+            raise ValueError(
+                f"Label {t!r} of subgraph {i} is not one of the classes {names}: add it to "
+                "'class_names' or fix the label"
+            )
+        return index[t]
+
+    if not multi:
+        y = [UNLABELLED if t is None else class_of(t, i) for i, t in enumerate(texts)]
+        return _Labels(torch.tensor(y, dtype=torch.long), names)
+    rows = torch.zeros(len(sets), max(len(names), 1), dtype=torch.long)
+    for i, one in enumerate(sets):
+        if one is None:
+            rows[i] = UNLABELLED
+        else:
+            for t in one:
+                rows[i, class_of(t, i)] = 1
+    return _Labels(rows, names)

@@ -129,11 +129,20 @@ def _non_empty(texts: list[str]) -> int:
 
 
 def label_counts(y: Tensor, class_names: list[str] | None, num_classes: int) -> dict[str, Any]:
-    """``num_classes`` and ``labels`` (class name -> count, plus ``unlabelled``)."""
+    """``num_classes`` and ``labels`` (class name -> count, plus ``unlabelled``).
+
+    For multi-label ``y`` (``[N, C]``) a class's count is the rows that have the label.
+    """
     names = class_names or [str(c) for c in range(num_classes)]
-    counts = torch.bincount(y[y >= 0], minlength=len(names)).tolist() if y.numel() else []
+    if y.dim() == 2:
+        known = (y >= 0).all(dim=1)
+        counts = y[known].sum(dim=0).tolist()
+        unlabelled = int((~known).sum())
+    else:
+        counts = torch.bincount(y[y >= 0], minlength=len(names)).tolist() if y.numel() else []
+        unlabelled = int((y == UNLABELLED).sum())
     labels = {name: int(c) for name, c in zip(names, counts)}
-    labels["unlabelled"] = int((y == UNLABELLED).sum())
+    labels["unlabelled"] = unlabelled
     return {"num_classes": len(names), "labels": labels}
 
 

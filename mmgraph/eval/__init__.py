@@ -11,7 +11,14 @@ from mmgraph.eval.clustering import (
     clustering_metrics,
     modularity,
 )
-from mmgraph.eval.metrics import METRIC_KEYS, classification_metrics, scores_to_proba, to_jsonable
+from mmgraph.eval.metrics import (
+    METRIC_KEYS,
+    MULTILABEL_METRIC_KEYS,
+    classification_metrics,
+    multilabel_metrics,
+    scores_to_proba,
+    to_jsonable,
+)
 from mmgraph.eval.plots import plot_curves, plot_training_curves, plot_tsne, tsne_2d
 from mmgraph.eval.probe import linear_probe
 from mmgraph.eval.retrieval import (
@@ -26,6 +33,7 @@ __all__ = [
     "CLUSTER_METHODS",
     "Clusterer",
     "METRIC_KEYS",
+    "MULTILABEL_METRIC_KEYS",
     "RETRIEVAL_METRICS",
     "classification_metrics",
     "cluster_embeddings",
@@ -33,6 +41,7 @@ __all__ = [
     "clustering_metrics",
     "linear_probe",
     "modularity",
+    "multilabel_metrics",
     "plot_curves",
     "plot_training_curves",
     "plot_tsne",

@@ -1,4 +1,4 @@
-"""Node classification metrics, and turning them into JSON."""
+"""Node classification metrics (single- and multi-label), and turning them into JSON."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mmgraph.eval._checks import as_labels, as_matrix, check_same_length
+from mmgraph.eval._checks import as_labels, as_matrix, check_same_length, to_numpy
 
 METRIC_KEYS: tuple[str, ...] = (
     "accuracy",
@@ -20,6 +20,9 @@ METRIC_KEYS: tuple[str, ...] = (
     "roc_auc",
 )
 """The keys of :func:`classification_metrics`, in order."""
+
+MULTILABEL_METRIC_KEYS: tuple[str, ...] = (*METRIC_KEYS, "micro_f1")
+"""The keys of :func:`multilabel_metrics`, in order."""
 
 _PROBA_TOL = 1e-4
 
@@ -157,6 +160,128 @@ def classification_metrics(
         "mcc": float(mcc),
         "roc_auc": auc,
     }
+
+
+def multilabel_metrics(y_true: Any, y_score: Any, threshold: float = 0.0) -> dict[str, float]:
+    r"""Micro-F1, subset accuracy, MCC and ROC-AUC of multi-label scores.
+
+    Each row (a node or subgraph) may carry any number of the ``C`` labels. Label ``c`` is
+    predicted for a row when its score is above ``threshold``: with the default ``0`` on
+    logits that is a sigmoid probability above ``0.5``, the rule of SubGNN and GLASS, which
+    report ``micro_f1``. Pass ``threshold=0.5`` when ``y_score`` holds probabilities.
+
+    The values are scikit-learn's (tests compare them), computed with NumPy directly:
+
+    - ``micro_f1``, ``f1``: :func:`~sklearn.metrics.f1_score` with ``average="micro"``, the
+      F1 of all (row, label) decisions pooled; ``precision`` and ``recall`` likewise.
+    - ``accuracy``: the share of rows whose predicted label set is exactly right (subset
+      accuracy, :func:`~sklearn.metrics.accuracy_score` on indicator arrays).
+    - ``macro_f1``: the mean of the ``C`` per-label F1 scores (``average="macro"``).
+    - ``mcc``: the Matthews correlation coefficient of the flattened decisions
+      (``y_true.ravel()`` against the predictions' ``ravel()``).
+    - ``roc_auc``: the mean per-label ROC-AUC of the scores, over the labels with both a
+      positive and a negative row in ``y_true``; :obj:`NaN` when there are none.
+
+    A precision, recall or F1 whose denominator is zero counts as ``0``, as does an undefined
+    MCC. With ``C = 1`` the F1, precision and recall are those of the single label
+    (scikit-learn would read an ``[N, 1]`` array as binary classes and average over both).
+    Use :func:`to_jsonable` to write the result as JSON.
+
+    Args:
+        y_true (array-like): True labels ``[N, C]``: ``0``/``1`` integers, bools or floats.
+            Drop unlabelled rows (all ``-1``) first.
+        y_score (array-like): Label scores ``[N, C]``, finite: logits, or probabilities
+            with ``threshold=0.5``.
+        threshold (float, optional): Label ``c`` is predicted where
+            ``y_score[:, c] > threshold``. (default: :obj:`0.0`, for logits)
+
+    Returns:
+        A dict with the keys ``accuracy``, ``macro_f1``, ``f1``, ``precision``, ``recall``,
+        ``mcc``, ``roc_auc`` and ``micro_f1`` (Python floats).
+
+    Shapes:
+        N rows, C labels (``C >= 1``).
+    """
+    truth = as_indicator(y_true, "y_true")
+    score = as_matrix(y_score, "y_score", cols="C")
+    if score.shape != truth.shape:
+        raise ValueError(
+            f"Expected 'y_true' and 'y_score' to have the same shape [N, C] (got "
+            f"{list(truth.shape)} and {list(score.shape)})"
+        )
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
+        raise TypeError(f"Expected 'threshold' to be a float (got {type(threshold).__name__!r})")
+    if not math.isfinite(threshold):
+        raise ValueError(f"Expected 'threshold' to be finite (got {threshold})")
+
+    pred = score > threshold
+    # Per-label counts; scikit-learn's formulas on them (see classification_metrics).
+    tp = (truth & pred).sum(axis=0).astype(np.float64)
+    true_sum = truth.sum(axis=0).astype(np.float64)
+    pred_sum = pred.sum(axis=0).astype(np.float64)
+    tp_all, true_all, pred_all = float(tp.sum()), float(true_sum.sum()), float(pred_sum.sum())
+    micro_precision = tp_all / pred_all if pred_all > 0 else 0.0
+    micro_recall = tp_all / true_all if true_all > 0 else 0.0
+    micro_f1 = 2.0 * tp_all / (true_all + pred_all) if true_all + pred_all > 0 else 0.0
+
+    # Matthews correlation of the two classes 0 and 1 over all N * C decisions.
+    n = float(truth.size)
+    tn_all = n - true_all - pred_all + tp_all
+    cov_tp = (tp_all + tn_all) * n - (true_all * pred_all + (n - true_all) * (n - pred_all))
+    cov_pp = n * n - (pred_all**2 + (n - pred_all) ** 2)
+    cov_tt = n * n - (true_all**2 + (n - true_all) ** 2)
+    mcc = 0.0 if cov_pp * cov_tt == 0 else cov_tp / math.sqrt(cov_tt * cov_pp)
+
+    rows = truth.shape[0]
+    scored = np.flatnonzero((true_sum > 0) & (true_sum < rows))
+    if scored.size == 0:
+        auc = math.nan
+    else:
+        auc = float(np.mean([_binary_auc(truth[:, c], score[:, c]) for c in scored]))
+
+    return {
+        "accuracy": float((truth == pred).all(axis=1).mean()),
+        "macro_f1": float(_divide(2.0 * tp, true_sum + pred_sum).mean()),
+        "f1": micro_f1,
+        "precision": micro_precision,
+        "recall": micro_recall,
+        "mcc": float(mcc),
+        "roc_auc": auc,
+        "micro_f1": micro_f1,
+    }
+
+
+def as_indicator(value: Any, name: str) -> np.ndarray:
+    """Return a label indicator matrix ``[N, C]`` of ``0``/``1`` as a bool array."""
+    arr = to_numpy(value, name)
+    if arr.ndim != 2:
+        raise ValueError(f"Expected '{name}' of shape [N, C] (got {list(arr.shape)})")
+    if arr.shape[0] == 0:
+        raise ValueError(
+            f"Expected at least one row to evaluate (got '{name}' of shape {list(arr.shape)})"
+        )
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"Expected at least one label column (got '{name}' of shape {list(arr.shape)})"
+        )
+    if not (
+        arr.dtype == np.bool_
+        or np.issubdtype(arr.dtype, np.integer)
+        or np.issubdtype(arr.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"Expected '{name}' to be of bool, integer or float type (got {str(arr.dtype)!r})"
+        )
+    if arr.dtype == np.bool_:
+        return arr
+    is_zero, is_one = arr == 0, arr == 1
+    if not (is_zero | is_one).all():
+        others = np.unique(arr[~(is_zero | is_one)])
+        raise ValueError(
+            f"Expected '{name}' to hold only 0 and 1 (got also {others[:5].tolist()}); drop "
+            "unlabelled rows (all -1) first"
+        )
+    return is_one
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

@@ -13,8 +13,13 @@ from mmgraph.eval._checks import (
     as_matrix,
     check_same_length,
     resolve_seed,
+    to_numpy,
 )
+from mmgraph.eval.metrics import as_indicator, multilabel_metrics
 from mmgraph.resolver import check_positive_int
+
+_CONSTANT_SCORE = 1e6
+"""The decision score of a label that is constant among the training rows (its sign)."""
 
 
 def linear_probe(
@@ -30,13 +35,24 @@ def linear_probe(
 
     The embeddings are standardised with the mean and standard deviation of the training
     nodes (:class:`~sklearn.preprocessing.StandardScaler`), then an L2-regularised
-    multinomial :class:`~sklearn.linear_model.LogisticRegression` (lbfgs) is fit on them and
-    scored on the test nodes. ``macro_f1`` averages over the classes present in the test
-    labels or predicted, as scikit-learn does.
+    :class:`~sklearn.linear_model.LogisticRegression` (lbfgs) is fit on them and scored on
+    the test nodes.
+
+    With classes ``y`` of shape ``[N]`` the regression is multinomial and the result holds
+    the test ``accuracy`` and ``macro_f1`` (averaged over the classes present in the test
+    labels or predicted, as scikit-learn does).
+
+    With labels ``y`` of shape ``[N, C]`` (multi-label, e.g. SubGNN's HPO-NEURO) one binary
+    regression is fit per label, all with the same ``C``, ``max_iter`` and ``seed``. A label
+    with a single class among the training nodes predicts that class for every node (a
+    decision score of ``+1e6`` or ``-1e6``). The result is :func:`multilabel_metrics` of the
+    test nodes' decision scores (label ``c`` predicted where its score is above ``0``), so
+    ``micro_f1`` is the metric SubGNN and GLASS report.
 
     Args:
         emb (array-like): Frozen node embeddings ``[N, D]``, finite.
-        y (array-like): Node classes ``[N]``; ``-1`` (unlabelled) must not be selected by
+        y (array-like): Node classes ``[N]``, or ``0``/``1`` labels ``[N, C]``. Unlabelled
+            nodes (``-1``; a row of ``-1`` in the multi-label case) must not be selected by
             the masks.
         train_mask (array-like): Training nodes: a bool mask ``[N]`` or integer indices.
         test_mask (array-like): Test nodes: a bool mask ``[N]`` or integer indices.
@@ -45,10 +61,12 @@ def linear_probe(
         C (float, optional): Inverse regularisation strength. (default: :obj:`1.0`)
 
     Returns:
-        A dict with the test ``accuracy`` and ``macro_f1``.
+        With ``y`` of shape ``[N]``, a dict with the test ``accuracy`` and ``macro_f1``;
+        with ``y`` of shape ``[N, C]``, the dict of :func:`multilabel_metrics` (``micro_f1``,
+        ``accuracy``, ``macro_f1``, ``f1``, ``precision``, ``recall``, ``mcc``, ``roc_auc``).
 
     Shapes:
-        N nodes, D embedding dimensions.
+        N nodes, D embedding dimensions, C labels (multi-label).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
@@ -56,7 +74,11 @@ def linear_probe(
     from sklearn.preprocessing import StandardScaler
 
     x = as_matrix(emb, "emb")
-    labels = as_labels(y, "y")
+    ndim = to_numpy(y, "y").ndim
+    if ndim not in (1, 2):
+        raise ValueError(f"Expected 'y' of shape [N] or [N, C] (got {ndim} dimensions)")
+    multilabel = ndim == 2
+    labels = _as_multilabel(y) if multilabel else as_labels(y, "y")
     check_same_length(x, labels, "emb", "y")
     n = x.shape[0]
     train = as_mask(train_mask, n, "train_mask")
@@ -64,15 +86,19 @@ def linear_probe(
     max_iter = check_positive_int(max_iter, "max_iter")
     if not C > 0:
         raise ValueError(f"Expected 'C' > 0 (got {C})")
+    unlabelled_rows = (labels == UNLABELLED).all(axis=1) if multilabel else labels == UNLABELLED
     for name, mask in (("train_mask", train), ("test_mask", test)):
         if not mask.any():
             raise ValueError(f"Expected '{name}' to select at least one node (got none)")
-        unlabelled = int((labels[mask] == UNLABELLED).sum())
+        unlabelled = int(unlabelled_rows[mask].sum())
         if unlabelled:
+            hint = f"(y != {UNLABELLED}).any(1)" if multilabel else f"y != {UNLABELLED}"
             raise ValueError(
                 f"Expected '{name}' to select labelled nodes only (got {unlabelled} labelled "
-                f"{UNLABELLED}); intersect it with 'y != {UNLABELLED}'"
+                f"{UNLABELLED}); intersect it with '{hint}'"
             )
+    if multilabel:
+        return _multilabel_probe(x, labels, train, test, resolve_seed(seed), max_iter, C)
     if np.unique(labels[train]).size < 2:
         raise ValueError(
             f"Expected at least 2 classes among the training nodes (got only "
@@ -90,3 +116,52 @@ def linear_probe(
         "accuracy": float(accuracy_score(truth, pred)),
         "macro_f1": float(f1_score(truth, pred, average="macro", zero_division=0.0)),
     }
+
+
+def _as_multilabel(y: Any) -> np.ndarray:
+    """Return multi-label targets ``[N, C]`` (``0``/``1``, rows of ``-1``) as ``int64``."""
+    arr = to_numpy(y, "y")
+    if arr.shape[1] == 0:
+        raise ValueError(f"Expected at least one label column (got 'y' of shape {list(arr.shape)})")
+    if arr.dtype == np.bool_:
+        return arr.astype(np.int64)
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(
+            f"Expected 'y' to be of bool, integer or float type (got {str(arr.dtype)!r})"
+        )
+    valid = (arr == 0) | (arr == 1) | (arr == UNLABELLED)
+    if not valid.all():
+        raise ValueError(
+            f"Expected the multi-label 'y' to hold only 0, 1 and rows of {UNLABELLED} "
+            f"(unlabelled) (got also {np.unique(arr[~valid])[:5].tolist()})"
+        )
+    return arr.astype(np.int64)
+
+
+def _multilabel_probe(
+    x: np.ndarray,
+    labels: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    seed: int,
+    max_iter: int,
+    C: float,
+) -> dict[str, float]:
+    """Fit one binary logistic regression per label; return the test multi-label metrics."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    # Rows mixing -1 with 0/1 are neither labelled nor unlabelled: this check names them.
+    y_train = as_indicator(labels[train], "y[train_mask]")
+    y_test = as_indicator(labels[test], "y[test_mask]")
+    scaler = StandardScaler().fit(x[train])
+    x_train, x_test = scaler.transform(x[train]), scaler.transform(x[test])
+    scores = np.empty(y_test.shape, dtype=np.float64)
+    for c in range(y_train.shape[1]):
+        target = y_train[:, c]
+        if target.all() or not target.any():  # one class only: predict it
+            scores[:, c] = _CONSTANT_SCORE if target[0] else -_CONSTANT_SCORE
+            continue
+        model = LogisticRegression(C=C, max_iter=max_iter, random_state=seed)
+        scores[:, c] = model.fit(x_train, target).decision_function(x_test)
+    return multilabel_metrics(y_test, scores)

@@ -1,4 +1,4 @@
-"""Supervised node classification loss."""
+"""Supervised classification loss (one class per item, or several labels per item)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
+
+from mmgraph.data.graph import labelled_rows
 
 
 def seed_count(batch: Data) -> int:
@@ -17,8 +19,19 @@ def seed_count(batch: Data) -> int:
 def balanced_class_weights(y: Tensor, num_classes: int) -> Tensor:
     """Inverse-frequency class weights ``n / (K * n_k)`` of the labelled nodes in ``y``.
 
-    Classes absent from ``y`` get weight 0 (they contribute no loss term anyway).
+    Classes absent from ``y`` get weight 0 (they contribute no loss term anyway). For
+    multi-label ``y`` (0/1 rows ``[N, C]``) each label's positive weight ``n_neg / n_pos``
+    (binary cross-entropy's ``pos_weight``), so that a label's positive and negative rows
+    weigh the same; ``1`` for a label without positive or negative rows.
     """
+    if y.dim() == 2:
+        y = y[labelled_rows(y)].float()
+        pos = y.sum(dim=0)
+        neg = y.shape[0] - pos
+        weights = torch.ones(y.shape[1])
+        both = (pos > 0) & (neg > 0)
+        weights[both] = neg[both] / pos[both]
+        return weights
     y = y[y >= 0]
     counts = torch.bincount(y, minlength=num_classes).float()
     weights = torch.zeros(num_classes)
@@ -29,6 +42,10 @@ def balanced_class_weights(y: Tensor, num_classes: int) -> Tensor:
 
 class SupervisedObjective:
     """Cross-entropy on the labelled training nodes among a batch's seed nodes.
+
+    With multi-label ``y`` (0/1 rows ``[N, C]``, all ``-1`` for unlabelled) the loss is the
+    binary cross-entropy of each label's logit, ``class_weights`` its ``pos_weight``
+    (:func:`balanced_class_weights`).
 
     When the model has an auxiliary loss (``model.has_auxiliary_loss``, e.g. a coordination
     loss between modalities, or the translation head's loss), it is added: the model is then
@@ -66,7 +83,7 @@ class SupervisedObjective:
             raise ValueError(
                 f"The graph has no '{self.mask_key}': set a split first (e.g. `graph.set_split()`)"
             )
-        return mask[:n] & (y[:n] >= 0)
+        return mask[:n] & labelled_rows(y[:n])
 
     def __call__(self, model: nn.Module, batch: Data) -> Tensor:
         """Return the mean (class-weighted) cross-entropy over the selected seed nodes."""
@@ -82,5 +99,15 @@ class SupervisedObjective:
             loss = logits.sum() * 0.0
         else:
             weight = None if self.class_weights is None else self.class_weights.to(logits.device)
-            loss = F.cross_entropy(logits[selected], batch.y[:n][selected], weight=weight)
+            loss = supervised_loss(logits[selected], batch.y[:n][selected], weight)
         return loss if aux is None else loss + aux
+
+
+def supervised_loss(logits: Tensor, y: Tensor, weight: Tensor | None = None) -> Tensor:
+    """Cross-entropy of class ids ``y`` ``[N]``, or binary cross-entropy of 0/1 rows ``[N, C]``.
+
+    ``weight``: class weights, or for rows of labels each label's ``pos_weight``.
+    """
+    if y.dim() == 2:
+        return F.binary_cross_entropy_with_logits(logits, y.to(logits.dtype), pos_weight=weight)
+    return F.cross_entropy(logits, y, weight=weight)

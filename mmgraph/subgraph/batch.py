@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from mmgraph.data.graph import labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.seed import make_generator
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
@@ -178,7 +179,7 @@ class SubgraphLoader:
                 raise ValueError(
                     "The data set has no 'train_mask': pass the training subgraphs as 'index'"
                 )
-            index = (dataset.train_mask & (dataset.y >= 0)).nonzero().view(-1)
+            index = (dataset.train_mask & dataset.labelled).nonzero().view(-1)
         self.index = torch.as_tensor(index, dtype=torch.long).view(-1)
         if self.index.numel() == 0:
             raise ValueError("Expected at least one subgraph to draw batches from (got none)")
@@ -202,7 +203,7 @@ class SubgraphLoader:
             batch = make_subgraph_batch(
                 self.dataset, order[lo : lo + size], self.graph, self.neighborhoods
             )
-            batch.train_mask = batch.y >= 0
+            batch.train_mask = labelled_rows(batch.y)
             yield batch
 
     def __repr__(self) -> str:

@@ -23,6 +23,7 @@ import yaml
 from torch import Tensor, nn
 
 from mmgraph.config import ConfigBase
+from mmgraph.data.graph import labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError, as_flag
 from mmgraph.models.auto import AUTO
@@ -113,8 +114,9 @@ class SubgraphConfig(ConfigBase):
             on the frozen embeddings of the training subgraphs, its regularisation chosen
             by cross-validation on them: :func:`~mmgraph.subgraph.refit.refit_head`) or
             ``"auto"``: for ``glass`` the refit, kept if its validation accuracy is at
-            least the trained head's (else the trained head is put back); for ``pool`` the
-            trained head (:meth:`resolved_head_fit`). (default: ``"auto"``)
+            least the trained head's (else the trained head is put back); for ``pool`` and
+            on multi-label data the trained head (:meth:`resolved_head_fit`; ``"refit"``
+            is refused on multi-label data). (default: ``"auto"``)
         norm (str): ``"batch"`` (batch norms in the layers, see :class:`~mmgraph.subgraph.GLASS`
             and :class:`~mmgraph.subgraph.PoolGNN`, with batch statistics throughout),
             ``"frozen"`` (the same norms; from the epoch after the first quarter they use
@@ -365,8 +367,23 @@ def _prepare_graph(dataset: SubgraphDataset, features: Any | None, progress: boo
 
 # --------------------------------------------------------------------- training
 def _with_micro(metrics: dict[str, float]) -> dict[str, float]:
-    """Add ``micro_f1``: for single-label classes it equals the accuracy."""
+    """Add ``micro_f1``: for single-label classes it equals the accuracy.
+
+    Multi-label metrics (:func:`~mmgraph.eval.metrics.multilabel_metrics`) have their own.
+    """
+    if "micro_f1" in metrics:
+        return metrics
     return {"micro_f1": float(metrics["accuracy"]), **metrics}
+
+
+def selection_metric(dataset: SubgraphDataset) -> str:
+    """The validation metric a run chooses its input, pooling and head on.
+
+    ``accuracy`` for one class a subgraph (there it equals micro-F1); ``micro_f1`` for
+    multi-label data, the metric SubGNN and GLASS report there (``accuracy`` is then the
+    share of subgraphs whose every label is right).
+    """
+    return "micro_f1" if dataset.multi_label else "accuracy"
 
 
 def auto_inputs(dataset: SubgraphDataset, config: SubgraphConfig) -> tuple[str, ...]:
@@ -404,7 +421,8 @@ def _fit_classifier(
     With ``pool="auto"`` each pooling of :data:`POOL_CHOICES` is trained, with
     ``node_input="auto"`` on a graph without features each input of :data:`INPUT_CHOICES`
     (:func:`auto_inputs`), every pair of them; the one with the best validation accuracy
-    (micro-F1) over its epochs is kept, ties to the first; the third value lists each
+    (micro-F1; on multi-label data micro-F1, :func:`selection_metric`) over its epochs is
+    kept, ties to the first; the third value lists each
     candidate's (else :obj:`None`). The accuracy, not the loss the
     trainer monitors: in ``benchmarks/design_selection.py`` the lowest validation loss
     picked the sum on every run (ranked last of five criteria on the four subgraph sets),
@@ -420,7 +438,7 @@ def _fit_classifier(
         config = dataclasses.replace(config, node_input=candidates[0][0], pool=candidates[0][1])
         return (*_fit_one(dataset, config, train, graph, full, train_index, cache, callbacks), None)
     val = getattr(full, "val_mask", None)
-    inner = val is None or not bool((val & (full.y >= 0)).any())
+    inner = val is None or not bool((val & labelled_rows(full.y)).any())
     choose_on, choose_index = full, train_index
     if inner:
         choose_on, choose_index = _inner_split(full, train_index, train.seed)
@@ -437,19 +455,20 @@ def _fit_classifier(
         )
         for i, (node_input, pool) in enumerate(candidates)
     ]
-    scores = [best_val_accuracy(trainer) for _, trainer in fits]
+    metric = selection_metric(dataset)
+    scores = [best_val_score(trainer, metric) for _, trainer in fits]
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))  # ties: the earlier one
     selection = [
         {
             "node_input": resolve_input_name(node_input, graph),
             "pool": pool,
-            "val_accuracy": score,
+            f"val_{metric}": score,
             "chosen": i == best,
             "inner_validation": inner,
         }
         for i, ((node_input, pool), score) in enumerate(zip(candidates, scores, strict=True))
     ]
-    log.info("Input and pooling chosen on validation accuracy: %s", selection)
+    log.info("Input and pooling chosen on validation %s: %s", metric, selection)
     if not inner:
         return (*fits[best], selection)
     node_input, pool = candidates[best]
@@ -460,9 +479,10 @@ def _fit_classifier(
     )
 
 
-def best_val_accuracy(trainer: Trainer) -> float:
-    """The best validation accuracy of ``trainer``'s evaluations (``-inf`` if none)."""
-    values = [float(r["val_accuracy"]) for r in trainer.history if "val_accuracy" in r]
+def best_val_score(trainer: Trainer, metric: str = "accuracy") -> float:
+    """The best validation ``metric`` of ``trainer``'s evaluations (``-inf`` if none)."""
+    key = f"val_{metric}"
+    values = [float(r[key]) for r in trainer.history if key in r]
     return max((v for v in values if not math.isnan(v)), default=-math.inf)
 
 
@@ -541,9 +561,9 @@ def _validation_batch(
     the validation subgraphs alone spares running the model over the whole data set.
     """
     val = getattr(full, "val_mask", None)
-    if val is None or not bool((val & (full.y >= 0)).any()):
+    if val is None or not bool((val & labelled_rows(full.y)).any()):
         return full
-    ids = full.subgraph_id[val & (full.y >= 0)]
+    ids = full.subgraph_id[val & labelled_rows(full.y)]
     batch = make_subgraph_batch(dataset, ids, graph=graph, neighborhoods=cache)
     every = torch.ones(ids.numel(), dtype=torch.bool)
     batch.train_mask, batch.val_mask, batch.test_mask = ~every, every, ~every
@@ -568,7 +588,7 @@ def _refit(
     """
     val = getattr(batch, "val_mask", None)
     if isinstance(val, Tensor):
-        val = val & (batch.y >= 0)
+        val = val & labelled_rows(batch.y)
     if not (on_validation and isinstance(val, Tensor) and bool(val.any())):
         record = refit_head(model, emb[index], batch.y[index], seed=seed)
         if record["refit"]:
@@ -596,7 +616,7 @@ def _split_metrics(trainer: Trainer, batch: SubgraphBatch) -> dict[str, dict[str
     out = {}
     for split in SPLITS:
         mask = getattr(batch, f"{split}_mask", None)
-        if mask is not None and bool((mask & (batch.y >= 0)).any()):
+        if mask is not None and bool((mask & labelled_rows(batch.y)).any()):
             out[split] = _with_micro(trainer.evaluate(batch, mask))
     return out
 
@@ -607,12 +627,13 @@ def _probe_metrics(
     from mmgraph.eval import linear_probe
 
     y = batch.y
-    train = batch.train_mask & (y >= 0)
+    labelled = labelled_rows(y)
+    train = batch.train_mask & labelled
     out = {}
     for split in SPLITS:
         mask = getattr(batch, f"{split}_mask", None)
-        if mask is not None and bool((mask & (y >= 0)).any()):
-            probe = linear_probe(emb, y, train, mask & (y >= 0), seed=seed, C=c)
+        if mask is not None and bool((mask & labelled).any()):
+            probe = linear_probe(emb, y, train, mask & labelled, seed=seed, C=c)
             out[split] = _with_micro(probe)
     return out
 
@@ -683,9 +704,14 @@ def train_subgraph_model(
     train = train or TrainConfig()
     if train.progress != progress:
         train = TrainConfig.from_dict({**train.to_dict(), "progress": progress})
-    labelled = dataset.y >= 0
+    labelled = dataset.labelled
     if not bool(labelled.any()):
         raise ValueError("The data set has no labelled subgraphs to classify")
+    if dataset.multi_label and config.head_fit == "refit":
+        raise InputError(
+            "head_fit='refit' fits one class per subgraph, but this data set is multi-label "
+            "(several labels a subgraph): use head_fit='trained' or 'auto' (--head-fit)"
+        )
     graph = _prepare_graph(dataset, features, progress)
     cache = None
     if config.method == "glass":
@@ -717,7 +743,7 @@ def train_subgraph_model(
             emb = unsupervised
             run_metrics.append(_probe_metrics(emb, batch, config.probe_c, train.seed))
         else:
-            index = (batch.train_mask & (batch.y >= 0)).nonzero().view(-1)
+            index = (batch.train_mask & labelled_rows(batch.y)).nonzero().view(-1)
             model, trainer, selection = _fit_classifier(
                 dataset, config, train, graph, batch, index, cache, callbacks
             )
@@ -725,7 +751,7 @@ def train_subgraph_model(
             model.eval()
             with torch.no_grad():
                 emb = model.encode(batch).detach()  # type: ignore[operator]
-            head_fit = config.resolved_head_fit()
+            head_fit = "trained" if dataset.multi_label else config.resolved_head_fit()
             if head_fit != "trained" and getattr(model, "head", None) is not None:
                 refits.append(_refit(model, emb, batch, index, train.seed, head_fit == "auto"))
             run_metrics.append(_split_metrics(trainer, batch))

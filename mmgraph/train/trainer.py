@@ -19,10 +19,15 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from mmgraph.data.graph import labelled_rows
 from mmgraph.distributed import init_distributed, is_main_process, wrap_ddp
 from mmgraph.errors import InputError
-from mmgraph.eval.metrics import classification_metrics, to_jsonable
-from mmgraph.objectives.supervised import SupervisedObjective, balanced_class_weights
+from mmgraph.eval.metrics import classification_metrics, multilabel_metrics, to_jsonable
+from mmgraph.objectives.supervised import (
+    SupervisedObjective,
+    balanced_class_weights,
+    supervised_loss,
+)
 from mmgraph.seed import seed_everything
 from mmgraph.train.checkpoint import (
     CHECKPOINT,
@@ -379,19 +384,28 @@ class Trainer:
         return encode(to_device(graph, self.device))
 
     def evaluate(self, graph: Data, mask: str | Tensor = "test_mask") -> dict[str, float]:
-        """Metrics and cross-entropy ``loss`` on the nodes of ``mask`` (a key or a bool tensor)."""
+        """Metrics and cross-entropy ``loss`` on the nodes of ``mask`` (a key or a bool tensor).
+
+        With multi-label ``y`` (0/1 rows ``[N, C]``) the metrics of
+        :func:`~mmgraph.eval.metrics.multilabel_metrics` (a label is predicted where its
+        logit is positive) and the binary cross-entropy.
+        """
         y = getattr(graph, "y", None)
         if y is None:
             raise ValueError("The graph has no labels 'y' to evaluate against")
         selected = getattr(graph, mask, None) if isinstance(mask, str) else mask
         if selected is None:
             raise ValueError(f"The graph has no '{mask}' to evaluate on")
-        selected = selected & (y >= 0)
+        selected = selected & labelled_rows(y)
         if not bool(selected.any()):
             raise ValueError("No labelled nodes in the evaluation mask")
         logits = self.predict_logits(graph)
-        probs = logits.softmax(dim=-1)
         y, selected = y.to(logits.device), selected.to(logits.device)
+        if y.dim() == 2:
+            metrics = multilabel_metrics(y[selected].cpu(), logits[selected].cpu())
+            metrics["loss"] = float(supervised_loss(logits[selected], y[selected]))
+            return metrics
+        probs = logits.softmax(dim=-1)
         metrics = classification_metrics(
             y[selected].cpu(),
             probs[selected].cpu(),
@@ -405,7 +419,7 @@ class Trainer:
     def _has_split(graph: Data, key: str) -> bool:
         mask = getattr(graph, key, None)
         y = getattr(graph, "y", None)
-        return mask is not None and y is not None and bool((mask & (y >= 0)).any())
+        return mask is not None and y is not None and bool((mask & labelled_rows(y)).any())
 
     def _score(self, record: dict[str, Any], can_validate: bool) -> float:
         monitor = self.config.monitor

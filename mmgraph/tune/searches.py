@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError
 from mmgraph.models.auto import AUTO
@@ -236,7 +236,7 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0, fold: int = 0) 
     from mmgraph.data.split import stratified_split
 
     y = dataset.y.clone()
-    labelled = y >= 0
+    labelled = labelled_rows(y)
     n = y.numel()
     if dataset.train_mask is not None and bool((dataset.train_mask & labelled).any()):
         train = dataset.train_mask.clone()

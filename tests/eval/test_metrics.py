@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from mmgraph.eval import METRIC_KEYS, classification_metrics, scores_to_proba, to_jsonable
+from mmgraph.eval import (
+    METRIC_KEYS,
+    MULTILABEL_METRIC_KEYS,
+    classification_metrics,
+    multilabel_metrics,
+    scores_to_proba,
+    to_jsonable,
+)
 from mmgraph.seed import make_generator
 
 
@@ -250,3 +257,151 @@ def test_average_ranks_match_scipy() -> None:
             values = values + rng.random(values.size)  # no ties
         np.testing.assert_allclose(_average_ranks(values), rankdata(values))
     np.testing.assert_allclose(_average_ranks(np.array([3.0, 1.0, 3.0, 2.0])), [3.5, 1, 3.5, 2])
+
+
+# Multi-label: 4 rows, 3 labels; logits, predicted where > 0.
+Y_ML = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+LOGITS_ML = np.array([[2.0, -1.0, 0.5], [-0.5, 1.5, 0.0], [1.0, -2.0, -1.0], [-3.0, -0.1, 0.2]])
+# predictions [[1, 0, 1], [0, 1, 0], [1, 0, 0], [0, 0, 1]] (0.0 is not above the threshold)
+
+
+def test_multilabel_by_hand() -> None:
+    m = multilabel_metrics(Y_ML, LOGITS_ML)
+    assert list(m) == list(MULTILABEL_METRIC_KEYS)
+    assert list(MULTILABEL_METRIC_KEYS) == [*METRIC_KEYS, "micro_f1"]
+    # pooled: TP = 4, FP = 1, FN = 1 -> precision = recall = F1 = 4/5
+    assert (m["precision"], m["recall"], m["micro_f1"]) == pytest.approx((0.8, 0.8, 0.8))
+    assert m["f1"] == m["micro_f1"]
+    assert m["accuracy"] == pytest.approx(2 / 4)  # rows 0 and 1 exactly right
+    # per label: label 0 TP 2 (F1 1), label 1 TP 1 FN 1 (F1 2/3), label 2 TP 1 FP 1 (F1 2/3)
+    assert m["macro_f1"] == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    # 12 decisions: TP 4, TN 6, FP 1, FN 1 -> (24 - 1) / sqrt(5 * 5 * 7 * 7)
+    assert m["mcc"] == pytest.approx(23 / 35)
+    aucs = [pairwise_auc(Y_ML[:, c] == 1, LOGITS_ML[:, c]) for c in range(3)]
+    assert m["roc_auc"] == pytest.approx(np.mean(aucs))
+    assert all(isinstance(v, float) for v in m.values())
+
+
+def test_multilabel_inputs_and_threshold() -> None:
+    want = multilabel_metrics(Y_ML, LOGITS_ML)
+    as_tensors = multilabel_metrics(torch.tensor(Y_ML).bool(), torch.tensor(LOGITS_ML).float())
+    assert as_tensors == pytest.approx(want)
+    assert multilabel_metrics(Y_ML.astype(np.float32), LOGITS_ML) == pytest.approx(want)
+    # sigmoid probabilities with threshold 0.5 decide as logits with threshold 0
+    proba = torch.sigmoid(torch.tensor(LOGITS_ML)).numpy()
+    assert multilabel_metrics(Y_ML, proba, threshold=0.5) == pytest.approx(want)
+    # a higher threshold drops the predictions at 0.2 and 0.5: TP 3, FP 0, FN 2
+    m = multilabel_metrics(Y_ML, LOGITS_ML, threshold=0.6)
+    assert m["micro_f1"] == pytest.approx(6 / 8)
+    assert m["roc_auc"] == pytest.approx(want["roc_auc"])  # threshold-free
+
+
+def sklearn_multilabel(truth: np.ndarray, score: np.ndarray, threshold: float) -> dict:
+    """The metrics as scikit-learn computes them (what multilabel_metrics promises)."""
+    from sklearn.metrics import (
+        accuracy_score,
+        f1_score,
+        matthews_corrcoef,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
+    pred = (score > threshold).astype(np.int64)
+    # scikit-learn reads an [N, 1] array as binary classes: give it the label's own F1.
+    average = "micro" if truth.shape[1] > 1 else "binary"
+    a, b = (truth, pred) if truth.shape[1] > 1 else (truth[:, 0], pred[:, 0])
+    with warnings.catch_warnings():  # one class seen: scikit-learn warns, and gives 0
+        warnings.simplefilter("ignore", UserWarning)
+        mcc = matthews_corrcoef(truth.ravel(), pred.ravel())
+    scored = [c for c in range(truth.shape[1]) if 0 < truth[:, c].sum() < truth.shape[0]]
+    auc = np.mean([roc_auc_score(truth[:, c], score[:, c]) for c in scored]) if scored else math.nan
+    micro_f1 = f1_score(a, b, average=average, zero_division=0.0)
+    return {
+        "accuracy": accuracy_score(truth, pred),
+        "macro_f1": f1_score(
+            a, b, average="macro" if truth.shape[1] > 1 else "binary", zero_division=0.0
+        ),
+        "f1": micro_f1,
+        "precision": precision_score(a, b, average=average, zero_division=0.0),
+        "recall": recall_score(a, b, average=average, zero_division=0.0),
+        "mcc": mcc,
+        "roc_auc": auc,
+        "micro_f1": micro_f1,
+    }
+
+
+def assert_matches_sklearn(truth: np.ndarray, score: np.ndarray, threshold: float = 0.0) -> None:
+    got = multilabel_metrics(truth, score, threshold=threshold)
+    want = sklearn_multilabel(truth, score, threshold)
+    assert list(got) == list(MULTILABEL_METRIC_KEYS)
+    for key in MULTILABEL_METRIC_KEYS:
+        if math.isnan(want[key]):
+            assert math.isnan(got[key]), key
+        else:
+            assert got[key] == pytest.approx(float(want[key]), abs=1e-12), key
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_multilabel_matches_sklearn(case: int) -> None:
+    """Random label sets, coarse scores (ties, scores at the threshold), sparse labels."""
+    rng = np.random.default_rng(case)
+    n = int(rng.integers(1, 40))
+    c = int(rng.integers(1, 7))
+    density = rng.choice([0.05, 0.3, 0.6])
+    truth = (rng.random((n, c)) < density).astype(np.int64)
+    score = rng.integers(-2, 3, (n, c)).astype(np.float64) + truth * rng.integers(0, 2)
+    assert_matches_sklearn(truth, score)
+    assert_matches_sklearn(truth, rng.normal(size=(n, c)), threshold=float(rng.normal()))
+
+
+def test_multilabel_edge_cases_match_sklearn() -> None:
+    rng = np.random.default_rng(0)
+    truth = (rng.random((20, 4)) < 0.4).astype(np.int64)
+    truth[:, 2] = 0  # a label never positive
+    truth[:, 3] = 1  # a label always positive
+    assert_matches_sklearn(truth, rng.normal(size=(20, 4)))
+    assert_matches_sklearn(truth, -np.ones((20, 4)))  # nothing predicted
+    assert_matches_sklearn(truth, np.ones((20, 4)))  # everything predicted
+    assert_matches_sklearn(np.zeros((20, 4), dtype=np.int64), rng.normal(size=(20, 4)))
+    assert_matches_sklearn(np.zeros((20, 4), dtype=np.int64), -np.ones((20, 4)))
+    assert_matches_sklearn(truth[:1], rng.normal(size=(1, 4)))  # a single row
+    assert_matches_sklearn(truth[:, :1], rng.normal(size=(20, 1)))  # a single label
+
+
+def test_multilabel_undefined_values() -> None:
+    nothing = multilabel_metrics(np.zeros((3, 2), dtype=int), -np.ones((3, 2)))
+    assert nothing["accuracy"] == 1.0
+    assert math.isnan(nothing["roc_auc"])
+    assert [nothing[k] for k in ("micro_f1", "macro_f1", "precision", "recall", "mcc")] == [0.0] * 5
+    assert to_jsonable(nothing)["roc_auc"] is None
+    # the AUC skips the label that is never positive
+    truth = np.array([[1, 0], [0, 0], [1, 0]])
+    score = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.3]])
+    assert multilabel_metrics(truth, score)["roc_auc"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_score", "kwargs", "error", "match"),
+    [
+        ([0, 1], np.zeros((2, 1)), {}, ValueError, r"'y_true' of shape \[N, C\] \(got \[2\]\)"),
+        ([[0, 1]], np.zeros(2), {}, ValueError, r"'y_score' of shape \[N, C\] \(got \[2\]\)"),
+        ([[0, 1]], np.zeros((1, 3)), {}, ValueError, r"same shape \[N, C\] \(got \[1, 2\] and"),
+        ([[0, 1]], np.zeros((2, 2)), {}, ValueError, "same shape"),
+        (np.zeros((0, 2), dtype=int), np.zeros((0, 2)), {}, ValueError, "at least one row"),
+        (np.zeros((2, 0), dtype=int), np.zeros((2, 0)), {}, ValueError, "at least one label"),
+        ([[0, 1], [-1, -1]], np.zeros((2, 2)), {}, ValueError, r"only 0 and 1 \(got also \[-1\]\)"),
+        ([[0, 1], [-1, -1]], np.zeros((2, 2)), {}, ValueError, r"drop unlabelled rows \(all -1\)"),
+        ([[0, 2]], np.zeros((1, 2)), {}, ValueError, r"got also \[2\]"),
+        ([[0.0, 0.5]], np.zeros((1, 2)), {}, ValueError, r"got also \[0.5\]"),
+        ([[0, 1]], np.array([[0.0, np.nan]]), {}, ValueError, "'y_score' to be finite"),
+        ([["a", "b"]], np.zeros((1, 2)), {}, TypeError, "bool, integer or float type"),
+        ([[0, 1]], np.array([["a", "b"]]), {}, TypeError, "numeric type"),
+        ("01", np.zeros((1, 2)), {}, TypeError, "'y_true' to be a torch.Tensor"),
+        ([[0, 1]], np.zeros((1, 2)), {"threshold": math.nan}, ValueError, "'threshold' to be"),
+        ([[0, 1]], np.zeros((1, 2)), {"threshold": "0.5"}, TypeError, "'threshold' to be a"),
+    ],
+)
+def test_multilabel_errors(y_true, y_score, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        multilabel_metrics(y_true, y_score, **kwargs)

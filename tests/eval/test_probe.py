@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
-from mmgraph.eval import linear_probe
+from mmgraph.eval import MULTILABEL_METRIC_KEYS, linear_probe, multilabel_metrics
 from mmgraph.seed import make_generator
 
 
@@ -108,6 +110,119 @@ def test_separable_is_perfect() -> None:
 def test_probe_errors(change, error, match) -> None:
     emb, y = noisy_blobs()
     train, test = masks()
+    kwargs = {"emb": emb, "y": y, "train_mask": train, "test_mask": test, **change}
+    with pytest.raises(error, match=match):
+        linear_probe(**kwargs)
+
+
+def multilabel_blobs(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """80 nodes, 3 labels; label c is on where feature c is positive (separable by design)."""
+    gen = make_generator(seed)
+    emb = torch.randn(80, 6, generator=gen)
+    y = (emb[:, :3] > 0).long()
+    emb[:, :3] += torch.where(y.bool(), 1.0, -1.0)  # a margin around each boundary
+    return emb * torch.tensor([1.0, 100.0, 0.01, 1.0, 1000.0, 5.0]), y
+
+
+def test_multilabel_probe_separable() -> None:
+    emb, y = multilabel_blobs()
+    train, test = masks(80)
+    out = linear_probe(emb, y, train, test)
+    assert list(out) == list(MULTILABEL_METRIC_KEYS)
+    assert out["micro_f1"] > 0.95
+    assert out["roc_auc"] > 0.99
+    # the same fit and scores by hand: one standardised binary regression per label
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x, labels, tr, te = emb.double().numpy(), y.numpy(), train.numpy(), test.numpy()
+    scaler = StandardScaler().fit(x[tr])
+    scores = np.stack(
+        [
+            LogisticRegression(max_iter=1000)
+            .fit(scaler.transform(x[tr]), labels[tr, c])
+            .decision_function(scaler.transform(x[te]))
+            for c in range(3)
+        ],
+        axis=1,
+    )
+    assert out == pytest.approx(multilabel_metrics(labels[te], scores))
+
+
+def test_multilabel_probe_unlabelled_rows_and_index_masks() -> None:
+    emb, y = multilabel_blobs()
+    train, test = masks(80)
+    y_partial = y.clone()
+    y_partial[-1] = -1  # an unlabelled node, outside the masks
+    test_partial = test.clone()
+    test_partial[-1] = False
+    got = linear_probe(emb.numpy(), y_partial, train.nonzero().view(-1), test_partial)
+    want = linear_probe(emb[:-1], y[:-1].bool(), train[:-1], test[:-1])
+    assert got == pytest.approx(want)
+
+
+def test_multilabel_probe_constant_label() -> None:
+    emb, y = multilabel_blobs()
+    train, test = masks(80)
+    y = y.clone()
+    y[train, 1] = 1  # always on among the training nodes: predicted on everywhere
+    y[train, 2] = 0  # always off: predicted off everywhere
+    truth = y[test].numpy()
+    constant = np.tile([1e6, -1e6], (truth.shape[0], 1))
+    only_constant = linear_probe(emb, y[:, 1:], train, test)
+    assert only_constant == pytest.approx(multilabel_metrics(truth[:, 1:], constant))
+    assert only_constant["roc_auc"] == 0.5  # constant scores rank nothing
+    assert only_constant["recall"] == truth[:, 1].sum() / truth[:, 1:].sum()
+    mixed = linear_probe(emb, y, train, test)  # label 0 is still fit, and separable
+    label_0_f1 = 3 * mixed["macro_f1"] - 2 * only_constant["macro_f1"]
+    assert label_0_f1 > 0.9
+    all_on = linear_probe(emb, torch.ones(80, 2, dtype=torch.long), train, test)
+    assert all_on["micro_f1"] == 1.0
+    assert all_on["accuracy"] == 1.0
+    assert math.isnan(all_on["roc_auc"])
+
+
+def test_one_dimensional_probe_unchanged() -> None:
+    emb, y = noisy_blobs()
+    train, test = masks()
+    out = linear_probe(emb, y, train, test)
+    assert list(out) == ["accuracy", "macro_f1"]
+    assert all(type(v) is float for v in out.values())
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        (
+            {"y": torch.cat([torch.full((1, 3), -1), torch.ones(79, 3, dtype=torch.long)])},
+            ValueError,
+            r"'train_mask' to select labelled nodes only \(got 1 labelled -1\).*any\(1\)",
+        ),
+        (
+            {"y": torch.cat([torch.ones(79, 3, dtype=torch.long), torch.full((1, 3), -1)])},
+            ValueError,
+            r"'test_mask' to select labelled nodes only \(got 1 labelled -1\)",
+        ),
+        (
+            {"y": torch.tensor([[0, -1, 1]]).repeat(80, 1)},
+            ValueError,
+            r"'y\[train_mask\]' to hold only 0 and 1 \(got also \[-1\]\)",
+        ),
+        ({"y": torch.full((80, 3), 2)}, ValueError, r"only 0, 1 and rows of -1 .* \[2\]"),
+        ({"y": torch.zeros(80, 0, dtype=torch.long)}, ValueError, "at least one label column"),
+        ({"y": torch.zeros(79, 3, dtype=torch.long)}, ValueError, "same number of rows"),
+        ({"y": torch.zeros(80, 3, 1, dtype=torch.long)}, ValueError, r"\[N\] or \[N, C\]"),
+        ({"y": np.full((80, 3), "a")}, TypeError, "bool, integer or float type"),
+        (
+            {"train_mask": torch.zeros(80, dtype=torch.bool)},
+            ValueError,
+            "'train_mask' to select at least one",
+        ),
+    ],
+)
+def test_multilabel_probe_errors(change, error, match) -> None:
+    emb, y = multilabel_blobs()
+    train, test = masks(80)
     kwargs = {"emb": emb, "y": y, "train_mask": train, "test_mask": test, **change}
     with pytest.raises(error, match=match):
         linear_probe(**kwargs)

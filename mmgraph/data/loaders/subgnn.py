@@ -33,12 +33,15 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
     has ``max id + 1`` nodes of the edge list and no node attributes (SubGNN's synthetic
     sets have none); class names are the sorted label values.
 
+    A file where one label joins other labels of the file with ``-`` (``a-b``, as SubGNN's
+    HPO-NEURO lists a subgraph's several labels) is multi-label: every label is split at
+    ``-`` and the data set's ``y`` holds a 0/1 row per subgraph (``[S, C]``).
+
     Both files are checked line by line, and errors name the file and the line: a line
     without exactly two ids (edges) or three tab-separated fields (subgraphs); an id that
     is not a non-negative integer; a subgraph node that is not a node of the edge list
     (beyond its largest id), repeated in its subgraph, or an empty subgraph; an empty
-    label; a split other than ``train``, ``val`` (``valid``) or ``test``; a label joining
-    other labels of the file with ``-`` (a multi-label set, which is not supported). Ids
+    label; a split other than ``train``, ``val`` (``valid``) or ``test``. Ids
     are expected to run ``0 .. n - 1``: an edge list whose largest id is more than twice
     its number of distinct nodes (plus 1,024) is refused rather than padded with isolated
     nodes.
@@ -59,11 +62,15 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
             )
     edge_index, n = _read_edge_list(base / "edge_list.txt")
     node_sets, labels, splits = _read_subgraphs(base / "subgraphs.pth", n)
-    _refuse_multi_label(labels, base / "subgraphs.pth")
+    label_sets = _label_sets(labels)
     edge_index, _, _ = make_undirected(edge_index, n)
     graph = MultimodalGraph(edge_index, num_nodes=n, name=name or base.name)
     return SubgraphDataset.from_lists(
-        graph, node_sets, labels, split=splits, name=name or base.name
+        graph,
+        node_sets,
+        labels if label_sets is None else label_sets,
+        split=splits,
+        name=name or base.name,
     )
 
 
@@ -149,23 +156,20 @@ def _line_of(text: str, edge: int) -> int:
     return line_no
 
 
-def _refuse_multi_label(labels: list[str], path: Path) -> None:
-    """Raise when a label joins other labels of the file with ``-`` (a multi-label set).
+def _label_sets(labels: list[str]) -> list[list[str]] | None:
+    """Each subgraph's labels when the file is multi-label, else :obj:`None`.
 
-    SubGNN's HPO-NEURO lists a subgraph's several labels as ``a-b``; read as one class
-    each such combination would be trained as a class of its own, silently wrong.
+    SubGNN's HPO-NEURO lists a subgraph's several labels joined by ``-`` (``a-b``). A file
+    is read as multi-label when one of its labels joins other labels of the file that way;
+    every label is then split at ``-``. Otherwise a ``-`` is part of a label's name.
     """
     known = set(labels)
-    for label in sorted(known):
-        parts = label.split("-")
-        if len(parts) > 1 and all(p in known for p in parts):
-            raise InputError(
-                f"'{path}' looks multi-label: label {label!r} (subgraph "
-                f"{labels.index(label) + 1}) joins the labels "
-                f"{', '.join(map(repr, parts))} with '-', as SubGNN's multi-label sets do "
-                "(HPO-NEURO); mmgraph classifies one label per subgraph: keep one label a "
-                "line, or rename labels that contain '-'"
-            )
+    if not any(
+        len(parts) > 1 and all(p in known for p in parts)
+        for parts in (label.split("-") for label in known)
+    ):
+        return None
+    return [[p for p in label.split("-") if p] for label in labels]
 
 
 def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], list[str]]:

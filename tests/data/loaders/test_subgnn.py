@@ -54,16 +54,11 @@ def test_subgnn_errors(tmp_path: Path) -> None:
         ("0-1\tA\tholdout\n", "Unknown split 'holdout' in line 1"),
         ("0-7\tA\ttrain\n", "names node 7, which is not in the base graph"),
         ("", "lists no subgraphs"),
-        # several labels joined by '-' (SubGNN's HPO-NEURO): refused, not read as a class
-        ("0-1\tA\ttrain\n1-2\tB\ttrain\n0-2\tA-B\ttest\n", "looks multi-label: label 'A-B'"),
     ]
     for text, message in cases:
         (tmp_path / "subgraphs.pth").write_text(text)
         with pytest.raises(ValueError, match=message):
             load_subgnn(tmp_path)
-    # a label with '-' whose parts are not labels of the file is one class
-    (tmp_path / "subgraphs.pth").write_text("0-1\tA-B\ttrain\n1-2\tA\ttest\n")
-    assert load_subgnn(tmp_path).class_names == ["A", "A-B"]
     (tmp_path / "subgraphs.pth").write_text("0-1\tA\ttrain\n")
     (tmp_path / "edge_list.txt").write_text("0\n")
     with pytest.raises(ValueError, match="Expected 'u v' .* on line 1"):
@@ -71,6 +66,23 @@ def test_subgnn_errors(tmp_path: Path) -> None:
     (tmp_path / "edge_list.txt").write_text("0 b\n")
     with pytest.raises(ValueError, match="integer node id on line 1"):
         load_subgnn(tmp_path)
+
+
+def test_labels_joined_by_dash_are_several_labels(tmp_path: Path) -> None:
+    """SubGNN's HPO-NEURO joins a subgraph's labels with '-': read as a 0/1 row each."""
+    (tmp_path / "edge_list.txt").write_text("0 1\n1 2\n2 3\n")
+    (tmp_path / "subgraphs.pth").write_text(
+        "0-1\tA\ttrain\n1-2\tB\ttrain\n0-2\tA-B\ttest\n2-3\tC-A\tval\n"
+    )
+    data = load_subgnn(tmp_path)
+    assert data.multi_label and data.class_names == ["A", "B", "C"]
+    assert data.y.tolist() == [[1, 0, 0], [0, 1, 0], [1, 1, 0], [1, 0, 1]]
+    assert data.summary()["labels"] == {"A": 3, "B": 2, "C": 1, "unlabelled": 0}
+    assert int(data.val_mask.sum()) == 1 and bool(data.labelled.all())
+    # a label with '-' whose parts are not labels of the file is one class
+    (tmp_path / "subgraphs.pth").write_text("0-1\tA-B\ttrain\n1-2\tA\ttest\n")
+    single = load_subgnn(tmp_path)
+    assert not single.multi_label and single.class_names == ["A", "A-B"]
 
 
 def test_edge_list_read_at_once_equals_line_by_line(tmp_path: Path) -> None:
