@@ -1,4 +1,4 @@
-r"""Synthetic subgraph classification tasks (SubGNN's four, mmgraph's position), at any size.
+r"""Synthetic subgraph classification tasks (SubGNN's four, mmgraph's position ones), any size.
 
 `Alsentzer et al. (NeurIPS 2020) <https://arxiv.org/abs/2006.10538>`_ ("Subgraph Neural
 Networks", appendix on synthetic data sets) built four tasks whose label is a structural
@@ -37,15 +37,21 @@ recipes of their repository (``mims-harvard/SubGNN``, ``synthetic_graph/``), wit
   in SubGNN's real data sets (PPI-BP, HPO-METAB, HPO-NEURO, EM-USER), whose node sets
   cluster in regions of the base graph: a model that sees only structure is near chance,
   one with positional node inputs (an embedding per node) can learn it.
+* **position_multilabel** (6 labels, multi-label): position's base graph with the blocks
+  dealt to 6 classes; each subgraph (10–20 nodes) is grown from 1, 2 or 3 random seeds
+  (probabilities 0.5, 0.35, 0.15), its size shared among them, so it may be scattered over
+  several regions. Labels: the classes of the blocks holding at least a quarter of its nodes
+  (at least the majority block's), as HPO-NEURO lists several disease categories per gene
+  set.
 
-**position** is mmgraph's own task, not one of SubGNN's.
+**position** and **position_multilabel** are mmgraph's own tasks, not SubGNN's.
 
 Afterwards the graph is cut to its largest connected component (the first four are connected
-by construction; position's subgraphs are grown inside it) and relabelled ``0 .. N - 1``;
-subgraphs are split 80/10/10 at random into train/val/test. Class names are ``A``, ``B``,
-``C`` in increasing order of the property (position: of the class id dealt to the blocks), as
-in SubGNN's files. Every generator is seeded (``seed``) and draws from one random
-stream, so a seed always gives the same data set; any size can be asked for.
+by construction; the position tasks' subgraphs are grown inside it) and relabelled
+``0 .. N - 1``; subgraphs are split 80/10/10 at random into train/val/test. Class names are
+``A``, ``B``, ``C`` in increasing order of the property (position tasks: of the class id
+dealt to the blocks), as in SubGNN's files. Every generator is seeded (``seed``) and draws
+from one random stream, so a seed always gives the same data set; any size can be asked for.
 
 Where the recipe left a detail open, these choices were made: the BFS of ``density`` keeps
 the first 20 nodes in breadth-first order; the extra components of ``component`` go to
@@ -56,6 +62,7 @@ computed on the final graph, after all subgraphs are planted.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Sequence
 from itertools import islice
@@ -71,7 +78,16 @@ from mmgraph.data.split import SPLIT_NAMES
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.seed import make_generator
 
-SYNTHETIC_TASKS: tuple[str, ...] = ("density", "cut_ratio", "coreness", "component", "position")
+log = logging.getLogger(__name__)
+
+SYNTHETIC_TASKS: tuple[str, ...] = (
+    "density",
+    "cut_ratio",
+    "coreness",
+    "component",
+    "position",
+    "position_multilabel",
+)
 """The synthetic subgraph tasks :func:`make_synthetic_subgraphs` builds."""
 
 DEFAULT_SPLIT: tuple[float, float, float] = (0.8, 0.1, 0.1)
@@ -175,18 +191,21 @@ def _split_labels(n: int, split: tuple[float, float, float], rng: random.Random)
 def _finish(
     graph: Any,
     node_sets: list[list[int]],
-    value_fn: Callable[[Any, list[int]], float],
+    value_fn: Callable[[Any, list[int]], Any],
     num_classes: int,
     split: tuple[float, float, float],
     rng: random.Random,
     name: str,
-    label_fn: Callable[[list[float]], list[int]] | None = None,
+    label_fn: Callable[[list[Any]], list[Any]] | None = None,
     node_attrs: Sequence[str] = (),
 ) -> SubgraphDataset:
     """Largest component, relabelled nodes, labels from the property values, a split.
 
-    Each of ``node_attrs`` (an int attribute of every node of ``graph``) becomes a long
-    ``[N]`` field of the same name on the base graph, in the new node order.
+    ``label_fn`` maps the values to one class id per subgraph (class names ``A``, ``B``, ...
+    up to the largest id), or to a list of class ids per subgraph: a multi-label data set
+    (``y`` ``[S, C]``) over the ``num_classes`` classes. Each of ``node_attrs`` (an int
+    attribute of every node of ``graph``) becomes a long ``[N]`` field of the same name on
+    the base graph, in the new node order.
     """
     import networkx as nx
 
@@ -200,13 +219,16 @@ def _finish(
             f"The {name} generator made no subgraphs: raise the number of nodes or subgraphs"
         )
     values = [value_fn(graph, nodes) for nodes in sets]
-    labels = label_fn(values) if label_fn is not None else quantile_labels(values, num_classes)
+    labels: list[Any] = (
+        label_fn(values) if label_fn is not None else quantile_labels(values, num_classes)
+    )
+    multi = isinstance(labels[0], list)
     index = {v: i for i, v in enumerate(graph.nodes)}
     pairs = [(index[u], index[v]) for u, v in graph.edges]
     edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t()
     n = len(index)
     edge_index, _, _ = make_undirected(edge_index, n)
-    names = [chr(ord("A") + k) for k in range(max(labels) + 1)]
+    names = [chr(ord("A") + k) for k in range(num_classes if multi else max(labels) + 1)]
     base = MultimodalGraph(edge_index, num_nodes=n, name=name)
     for key in node_attrs:
         values = [int(graph.nodes[v][key]) for v in index]
@@ -214,7 +236,7 @@ def _finish(
     return SubgraphDataset.from_lists(
         base,
         [[index[v] for v in nodes] for nodes in sets],
-        [names[k] for k in labels],
+        [[names[k] for k in ks] if multi else names[ks] for ks in labels],
         split=_split_labels(len(sets), split, rng),
         class_names=names,
         name=name,
@@ -536,6 +558,108 @@ def make_component(
     )
 
 
+def _check_blocks(
+    num_blocks: int,
+    block_size: int,
+    p_in: float,
+    p_out: float,
+    num_subgraphs: int,
+    min_size: int,
+    max_size: int,
+    stay: float,
+    num_classes: int,
+) -> None:
+    """Check the arguments the planted-partition tasks (``position``, its multi-label one) share."""
+    check_int(num_classes, "num_classes", 2)
+    check_int(num_blocks, "num_blocks", num_classes)
+    check_int(block_size, "block_size", 2)
+    check_int(num_subgraphs, "num_subgraphs", 1)
+    check_int(min_size, "min_size", 2)
+    check_int(max_size, "max_size", min_size)
+    for value, name in ((p_in, "p_in"), (p_out, "p_out"), (stay, "stay")):
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"Expected '{name}' in [0, 1] (got {value})")
+
+
+def _block_graph(
+    num_blocks: int,
+    block_size: int,
+    p_in: float,
+    p_out: float,
+    num_classes: int,
+    rng: random.Random,
+) -> tuple[Any, list[int], list[int]]:
+    """The planted-partition base graph, the class of each block, its largest component.
+
+    The blocks are dealt to the classes in a random order, round robin; every node gets the
+    int attributes ``block`` and ``block_class``. The component's nodes come sorted.
+    """
+    import networkx as nx
+
+    graph = nx.planted_partition_graph(num_blocks, block_size, p_in, p_out, seed=rng)
+    order = list(range(num_blocks))
+    rng.shuffle(order)
+    block_class = [0] * num_blocks
+    for i, b in enumerate(order):
+        block_class[b] = i % num_classes
+    for v in graph.nodes:  # planted_partition_graph numbers the blocks' nodes in order
+        graph.nodes[v]["block"] = v // block_size
+        graph.nodes[v]["block_class"] = block_class[v // block_size]
+    largest: set[int] = max(nx.connected_components(graph), key=len)
+    component = sorted(largest)
+    if len(component) < 2:
+        raise ValueError(
+            f"The base graph has no edges to grow subgraphs along (p_in={p_in}, "
+            f"p_out={p_out}): raise 'p_in' or 'p_out'"
+        )
+    return graph, block_class, component
+
+
+def _stay_walk(
+    graph: Any,
+    start: int,
+    size: int,
+    block_size: int,
+    stay: float,
+    rng: random.Random,
+    taken: set[int] | frozenset[int] = frozenset(),
+) -> list[int]:
+    """Grow ``start`` to ``size`` nodes (fewer when the frontier runs out), in added order.
+
+    Each step adds a random frontier node inside ``start``'s block with probability
+    ``stay``, else one outside it (the other kind when one kind is empty). Nodes of
+    ``taken`` are never added.
+    """
+    home = start // block_size
+    nodes = [start]
+    seen = {start}
+    seen.update(taken)
+    frontier: tuple[list[int], list[int]] = ([], [])  # inside, outside the seed's block
+    while True:
+        for u in sorted(graph.neighbors(nodes[-1])):
+            if u not in seen:
+                seen.add(u)
+                frontier[u // block_size != home].append(u)
+        if len(nodes) == size or not (frontier[0] or frontier[1]):
+            return nodes
+        side = frontier[0] if rng.random() < stay else frontier[1]
+        side = side or frontier[0] or frontier[1]
+        i = rng.randrange(len(side))
+        side[i], side[-1] = side[-1], side[i]
+        nodes.append(side.pop())
+
+
+def _block_counts(graph: Any, nodes: list[int]) -> tuple[dict[int, int], int]:
+    """Nodes per block (blocks in order of first appearance) and the majority block.
+
+    A tie goes to the block that appears first in ``nodes``.
+    """
+    counts: dict[int, int] = {}
+    for v in nodes:
+        counts[graph.nodes[v]["block"]] = counts.get(graph.nodes[v]["block"], 0) + 1
+    return counts, max(counts, key=counts.__getitem__)
+
+
 def make_position(
     num_blocks: int = 30,
     block_size: int = 150,
@@ -583,62 +707,22 @@ def make_position(
         split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
         seed (int, optional): Seed. (default: :obj:`None`)
     """
-    import networkx as nx
-
-    check_int(num_classes, "num_classes", 2)
-    check_int(num_blocks, "num_blocks", num_classes)
-    check_int(block_size, "block_size", 2)
-    check_int(num_subgraphs, "num_subgraphs", 1)
-    check_int(min_size, "min_size", 2)
-    check_int(max_size, "max_size", min_size)
-    for value, name in ((p_in, "p_in"), (p_out, "p_out"), (stay, "stay")):
-        if not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"Expected '{name}' in [0, 1] (got {value})")
+    _check_blocks(
+        num_blocks, block_size, p_in, p_out, num_subgraphs, min_size, max_size, stay, num_classes
+    )
     fractions = _check_split(split)
     rng = _rng(seed)
-    graph = nx.planted_partition_graph(num_blocks, block_size, p_in, p_out, seed=rng)
-    order = list(range(num_blocks))
-    rng.shuffle(order)
-    block_class = [0] * num_blocks
-    for i, b in enumerate(order):
-        block_class[b] = i % num_classes
-    for v in graph.nodes:  # planted_partition_graph numbers the blocks' nodes in order
-        graph.nodes[v]["block"] = v // block_size
-        graph.nodes[v]["block_class"] = block_class[v // block_size]
-    largest: set[int] = max(nx.connected_components(graph), key=len)
-    component = sorted(largest)
-    if len(component) < 2:
-        raise ValueError(
-            f"The base graph has no edges to grow subgraphs along (p_in={p_in}, "
-            f"p_out={p_out}): raise 'p_in' or 'p_out'"
-        )
+    graph, block_class, component = _block_graph(
+        num_blocks, block_size, p_in, p_out, num_classes, rng
+    )
     node_sets = []
     for _ in range(num_subgraphs):
         size = rng.randint(min_size, max_size)
         start = rng.choice(component)
-        home = start // block_size
-        nodes = [start]
-        seen = {start}
-        frontier: tuple[list[int], list[int]] = ([], [])  # inside, outside the seed's block
-        while True:
-            for u in sorted(graph.neighbors(nodes[-1])):
-                if u not in seen:
-                    seen.add(u)
-                    frontier[u // block_size != home].append(u)
-            if len(nodes) == size or not (frontier[0] or frontier[1]):
-                break
-            side = frontier[0] if rng.random() < stay else frontier[1]
-            side = side or frontier[0] or frontier[1]
-            i = rng.randrange(len(side))
-            side[i], side[-1] = side[-1], side[i]
-            nodes.append(side.pop())
-        node_sets.append(nodes)
+        node_sets.append(_stay_walk(graph, start, size, block_size, stay, rng))
 
-    def majority_class(g: Any, nodes: list[int]) -> float:
-        counts: dict[int, int] = {}  # blocks in order of first appearance: the seed's first
-        for v in nodes:
-            counts[g.nodes[v]["block"]] = counts.get(g.nodes[v]["block"], 0) + 1
-        return float(block_class[max(counts, key=lambda b: counts[b])])
+    def majority_class(g: Any, nodes: list[int]) -> int:
+        return block_class[_block_counts(g, nodes)[1]]
 
     return _finish(
         graph,
@@ -648,7 +732,133 @@ def make_position(
         fractions,
         rng,
         "position",
-        label_fn=lambda vals: [int(v) for v in vals],
+        label_fn=lambda vals: vals,
+        node_attrs=("block", "block_class"),
+    )
+
+
+SEED_PROBS: tuple[float, ...] = (0.5, 0.35, 0.15)
+"""Probabilities of 1, 2 and 3 seeds per subgraph in :func:`make_position_multilabel`."""
+
+
+def make_position_multilabel(
+    num_blocks: int = 30,
+    block_size: int = 150,
+    p_in: float = 0.05,
+    p_out: float = 0.0006,
+    num_subgraphs: int = 250,
+    min_size: int = 10,
+    max_size: int = 20,
+    stay: float = 0.8,
+    num_classes: int = 6,
+    seed_probs: Sequence[float] = SEED_PROBS,
+    min_share: float = 0.25,
+    split: Sequence[float] = DEFAULT_SPLIT,
+    seed: int | None = None,
+) -> SubgraphDataset:
+    """The multi-label ``position`` task (mmgraph's own), standing in for SubGNN's HPO-NEURO.
+
+    HPO-NEURO's subgraphs are a patient's gene sets, scattered over the base graph, each
+    with one or several disease categories. Here the base graph and its classes are those of
+    :func:`make_position` (``num_blocks`` blocks of ``block_size`` nodes, dealt in a random
+    order, round robin, to ``num_classes`` classes). Each subgraph draws a size uniformly
+    from ``[min_size, max_size]`` and a number of seeds :math:`k` (``1 .. len(seed_probs)``
+    with probabilities ``seed_probs``, default 1, 2, 3 with 0.5, 0.35, 0.15); the :math:`k`
+    seeds are distinct random nodes of the largest component (fewer when it has fewer
+    nodes). The size is divided among them as evenly as possible (the earlier parts get the
+    extra nodes; a part that stops short leaves its nodes to the later parts), and each part
+    is grown from its seed by :func:`make_position`'s walk (staying in the seed's block with
+    probability ``stay``), never taking a node of another part or another part's seed. The
+    subgraph is the union of the parts, its nodes distinct; it may be disconnected, as
+    HPO-NEURO's are.
+
+    Its labels are the classes of the blocks holding at least ``min_share`` of its nodes,
+    and always the class of the block holding most of them (ties: the first seed's block,
+    then the block reached first), so every subgraph has one label at least. The data set
+    is multi-label (``y`` is a long 0/1 ``[S, num_classes]``; class names ``A``, ``B``, ...
+    as in :func:`make_position`); the split is a seeded random one, as for the other tasks.
+    With the defaults about three subgraphs in five have one label and the rest two or
+    three (seed 0: 156 subgraphs with one label, 81 with two, 13 with three).
+
+    :func:`save_subgnn` writes a subgraph's labels joined by ``-`` (``A-C``) as HPO-NEURO's
+    file does, and :func:`mmgraph.data.load_subgnn` reads such a file back as multi-label
+    when some joined label is made of labels that also occur alone: with the defaults every
+    class is the only label of many subgraphs, so the file always round-trips.
+
+    The base graph carries the long ``[N]`` fields ``block`` and ``block_class`` of
+    :func:`make_position`. Each subgraph lists its parts one after the other, each its seed
+    first, then its nodes in the order they were added.
+
+    Args:
+        num_blocks (int, optional): Blocks of the base graph, at least ``num_classes``.
+            (default: :obj:`30`)
+        block_size (int, optional): Nodes per block. (default: :obj:`150`)
+        p_in (float, optional): Edge probability inside a block. (default: :obj:`0.05`)
+        p_out (float, optional): Edge probability between blocks. (default: :obj:`0.0006`)
+        num_subgraphs (int, optional): Subgraphs. (default: :obj:`250`)
+        min_size (int, optional): Smallest subgraph size drawn, at least
+            ``len(seed_probs)`` (a node per seed). (default: :obj:`10`)
+        max_size (int, optional): Largest subgraph size drawn. (default: :obj:`20`)
+        stay (float, optional): Probability that a step stays inside the seed's block.
+            (default: :obj:`0.8`)
+        num_classes (int, optional): Classes the blocks are dealt to. (default: :obj:`6`)
+        seed_probs (Sequence[float], optional): Weights of 1, 2, ... seeds per subgraph
+            (normalised to sum 1). (default: :data:`SEED_PROBS`, ``(0.5, 0.35, 0.15)``)
+        min_share (float, optional): Share of a subgraph's nodes a block needs for its
+            class to be a label, in ``(0, 1]``. (default: :obj:`0.25`)
+        split (Sequence[float], optional): Train/val/test fractions. (default: 0.8/0.1/0.1)
+        seed (int, optional): Seed. (default: :obj:`None`)
+    """
+    _check_blocks(
+        num_blocks, block_size, p_in, p_out, num_subgraphs, min_size, max_size, stay, num_classes
+    )
+    probs = [float(q) for q in seed_probs]
+    if not probs or any(not q >= 0.0 for q in probs) or not sum(probs) > 0.0:
+        raise ValueError(
+            "Expected 'seed_probs' to be a non-empty list of non-negative numbers with a "
+            f"positive sum (got {probs})"
+        )
+    if min_size < len(probs):
+        raise ValueError(
+            f"Expected 'min_size' to be at least len('seed_probs') = {len(probs)}, a node per "
+            f"seed (got {min_size}): raise 'min_size' or shorten 'seed_probs'"
+        )
+    if not 0.0 < float(min_share) <= 1.0:
+        raise ValueError(f"Expected 'min_share' in (0, 1] (got {min_share})")
+    fractions = _check_split(split)
+    rng = _rng(seed)
+    graph, block_class, component = _block_graph(
+        num_blocks, block_size, p_in, p_out, num_classes, rng
+    )
+    seed_counts = range(1, len(probs) + 1)
+    node_sets = []
+    for _ in range(num_subgraphs):
+        size = rng.randint(min_size, max_size)
+        k = min(rng.choices(seed_counts, weights=probs)[0], len(component))
+        starts = rng.sample(component, k)
+        taken = set(starts)
+        nodes: list[int] = []
+        for i, start in enumerate(starts):
+            part_size = -(-(size - len(nodes)) // (k - i))  # ceil: the rest, shared evenly
+            part = _stay_walk(graph, start, part_size, block_size, stay, rng, taken)
+            taken.update(part)
+            nodes += part
+        node_sets.append(nodes)
+
+    def label_set(g: Any, nodes: list[int]) -> list[int]:
+        counts, majority = _block_counts(g, nodes)
+        blocks = [b for b, c in counts.items() if c >= min_share * len(nodes)]
+        return sorted({block_class[b] for b in [majority, *blocks]})
+
+    return _finish(
+        graph,
+        node_sets,
+        label_set,
+        num_classes,
+        fractions,
+        rng,
+        "position_multilabel",
+        label_fn=lambda vals: vals,
         node_attrs=("block", "block_class"),
     )
 
@@ -659,6 +869,7 @@ _MAKERS: dict[str, Callable[..., SubgraphDataset]] = {
     "coreness": make_coreness,
     "component": make_component,
     "position": make_position,
+    "position_multilabel": make_position_multilabel,
 }
 
 
@@ -667,7 +878,8 @@ def make_synthetic_subgraphs(task: str, seed: int | None = None, **kwargs: Any) 
 
     Args:
         task (str): ``"density"``, ``"cut_ratio"`` (or ``"cut-ratio"``), ``"coreness"``,
-            ``"component"`` or ``"position"``.
+            ``"component"``, ``"position"`` or ``"position_multilabel"`` (or
+            ``"position-multilabel"``; multi-label, ``y`` of shape ``[S, C]``).
         seed (int, optional): Seed. (default: :obj:`None`)
         **kwargs: Passed to the task's generator (e.g. ``num_nodes``, ``num_subgraphs``).
     """
@@ -686,8 +898,17 @@ def save_subgnn(dataset: SubgraphDataset, folder: str | Path) -> Path:
     ``n1-n2-...<TAB>label<TAB>split``. :func:`mmgraph.data.load_subgnn` reads it back (when
     every node of the base graph has an edge or is in a subgraph).
 
+    A multi-label data set is written as SubGNN's HPO-NEURO is: a subgraph's labels joined
+    by ``-`` in class order (``A-C``). The loader reads it back as the same multi-label
+    ``y`` and class names when the class names are sorted (as the loader sorts them), every
+    class is a label of some subgraph, and some subgraph's labels also occur as the only
+    label of other subgraphs (the loader's rule for telling a multi-label file):
+    :func:`make_position_multilabel`'s defaults always give all three; a warning is logged
+    when one of the last two fails.
+
     Args:
-        dataset (SubgraphDataset): The data set; every subgraph needs a label and a split.
+        dataset (SubgraphDataset): The data set; every subgraph needs a label (one at least,
+            when multi-label) and a split; multi-label class names must not hold ``-``.
         folder (str or Path): The folder to write (created if needed).
 
     Returns:
@@ -696,6 +917,15 @@ def save_subgnn(dataset: SubgraphDataset, folder: str | Path) -> Path:
     if not isinstance(dataset, SubgraphDataset):
         raise TypeError(f"Expected a SubgraphDataset (got {type(dataset).__name__!r})")
     names = dataset.class_names or [str(k) for k in range(dataset.num_classes)]
+    multi = dataset.multi_label
+    if multi and any("-" in name for name in names):
+        raise ValueError(
+            f"Expected multi-label class names without '-' (got {names}): SubGNN's format "
+            "joins a subgraph's labels with '-'; rename the classes"
+        )
+    labelled = dataset.labelled
+    if multi:  # a row of 0s has no label to write
+        labelled = labelled & (dataset.y.sum(dim=1) > 0)
     splits = []
     for i in range(len(dataset)):
         split = next(
@@ -707,7 +937,7 @@ def save_subgnn(dataset: SubgraphDataset, folder: str | Path) -> Path:
             ),
             None,
         )
-        if split is None or int(dataset.y[i]) < 0:
+        if split is None or not bool(labelled[i]):
             raise ValueError(
                 f"Subgraph {i} has no label or no split: SubGNN's format needs both for every "
                 "subgraph"
@@ -719,9 +949,35 @@ def save_subgnn(dataset: SubgraphDataset, folder: str | Path) -> Path:
     keep = edge_index[0] < edge_index[1]
     pairs = edge_index[:, keep].t().tolist()
     (out / "edge_list.txt").write_text("".join(f"{u} {v}\n" for u, v in pairs))
+    if multi:
+        labels = ["-".join(names[k] for k in row.nonzero().view(-1).tolist()) for row in dataset.y]
+        _warn_unless_multi_label(labels, names)
+    else:
+        labels = [names[int(label)] for label in dataset.y]
     lines = [
-        "-".join(str(v) for v in nodes.tolist()) + f"\t{names[int(label)]}\t{split}\n"
-        for nodes, label, split in zip(dataset.subgraphs, dataset.y, splits)
+        "-".join(str(v) for v in nodes.tolist()) + f"\t{label}\t{split}\n"
+        for nodes, label, split in zip(dataset.subgraphs, labels, splits)
     ]
     (out / "subgraphs.pth").write_text("".join(lines))
     return out
+
+
+def _warn_unless_multi_label(labels: list[str], names: list[str]) -> None:
+    """Log when :func:`mmgraph.data.load_subgnn` would not read ``labels`` back as written.
+
+    The loader reads a file as multi-label when one of its labels joins labels that also
+    occur alone, and takes the class names from the labels it finds.
+    """
+    written = set(labels)
+    if not any(len(p) > 1 and set(p) <= written for p in (t.split("-") for t in written)):
+        log.warning(
+            "No subgraph's labels all occur alone as other subgraphs' labels: load_subgnn "
+            "will read the written file as single-label"
+        )
+    found = {part for t in labels for part in t.split("-")}
+    missing = [name for name in names if name not in found]
+    if missing:
+        log.warning(
+            "Classes %s label no subgraph: load_subgnn will read the written file without them",
+            missing,
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +18,7 @@ from mmgraph.data.synthetic_subgraphs import (
     make_cut_ratio,
     make_density,
     make_position,
+    make_position_multilabel,
     make_synthetic_subgraphs,
     quantile_labels,
     save_subgnn,
@@ -39,6 +42,16 @@ SMALL = {
         "min_size": 4,
         "max_size": 8,
     },
+    "position_multilabel": {
+        "num_blocks": 6,
+        "block_size": 30,
+        "p_in": 0.3,
+        "p_out": 0.01,
+        "num_subgraphs": 40,
+        "min_size": 4,
+        "max_size": 8,
+        "num_classes": 3,
+    },
 }
 
 PROPERTY = {
@@ -61,6 +74,39 @@ def majority_class(dataset: SubgraphDataset, nodes: list[int]) -> int:
     # Blocks in order of first appearance, the seed's first; max keeps the first of a tie.
     winner = max(dict.fromkeys(blocks), key=blocks.count)
     return int(dataset.graph.block_class[nodes[blocks.index(winner)]])
+
+
+def label_rows(dataset: SubgraphDataset) -> list[list[int]]:
+    """The 0/1 label rows of the multi-label rule, recomputed from the block fields.
+
+    A subgraph's labels: the classes of the blocks holding at least a quarter of its nodes,
+    and the class of its majority block (ties: the first seed's block, ``nodes[0]``).
+    """
+    rows = []
+    for s in dataset.subgraphs:
+        nodes = s.tolist()
+        blocks = dataset.graph.block[nodes].tolist()
+        chosen = {max(dict.fromkeys(blocks), key=blocks.count)}
+        chosen |= {b for b in blocks if 4 * blocks.count(b) >= len(blocks)}
+        classes = {int(dataset.graph.block_class[nodes[blocks.index(b)]]) for b in chosen}
+        rows.append([int(k in classes) for k in range(dataset.num_classes)])
+    return rows
+
+
+def fingerprint(dataset: SubgraphDataset) -> str:
+    """A digest of the subgraphs, labels, split, edges and block fields of a position task."""
+    digest = hashlib.sha256()
+    parts = [
+        [s.tolist() for s in dataset.subgraphs],
+        dataset.y.tolist(),
+        [getattr(dataset, f"{k}_mask").tolist() for k in ("train", "val", "test")],
+        dataset.graph.edge_index.tolist(),
+        dataset.graph.block.tolist(),
+        dataset.graph.block_class.tolist(),
+    ]
+    for part in parts:
+        digest.update(repr(part).encode())
+    return digest.hexdigest()[:16]
 
 
 @pytest.fixture(scope="module", params=SYNTHETIC_TASKS)
@@ -100,6 +146,10 @@ def test_labels_follow_the_property(generated: tuple[str, SubgraphDataset]) -> N
         assert dataset.y.tolist() == [
             majority_class(dataset, s.tolist()) for s in dataset.subgraphs
         ]
+        assert dataset.class_names == ["A", "B", "C"]
+        return
+    if task == "position_multilabel":
+        assert dataset.multi_label and dataset.y.tolist() == label_rows(dataset)
         assert dataset.class_names == ["A", "B", "C"]
         return
     values = [PROPERTY[task](graph, s.tolist()) for s in dataset.subgraphs]
@@ -256,3 +306,143 @@ def test_validation_errors(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="no label or no split"):
         save_subgnn(unlabelled, tmp_path / "x")
+
+
+def test_position_unchanged() -> None:
+    # Digests recorded before make_position's walk was shared with the multi-label task.
+    assert fingerprint(make_position(seed=0)) == "db1b391f808c5170"
+    assert fingerprint(make_position(seed=100)) == "f42436da5df8c1d9"
+    assert fingerprint(make_position(seed=3, **SMALL["position"])) == "1f4db9efbbdc33ff"
+
+
+def test_position_multilabel_defaults() -> None:
+    dataset = make_position_multilabel(seed=0)
+    again = make_synthetic_subgraphs("position-multilabel", seed=0)
+    assert fingerprint(dataset) == fingerprint(again)
+    assert dataset.name == "position_multilabel" and len(dataset) == 250
+    assert dataset.multi_label and list(dataset.y.shape) == [250, 6]
+    assert dataset.class_names == ["A", "B", "C", "D", "E", "F"]
+    assert dataset.y.tolist() == label_rows(dataset)
+    counts = dataset.y.sum(dim=1).tolist()
+    assert 1 in counts and 2 in counts and min(counts) == 1  # one label at least
+    assert 0.4 < counts.count(1) / len(counts) < 0.8
+    assert bool((dataset.y.sum(dim=0) > 0).all())  # every class occurs
+    for s in dataset.subgraphs:
+        assert 10 <= s.numel() <= 20 and len(set(s.tolist())) == s.numel()
+    graph = to_nx(dataset)
+    scattered = sum(not nx.is_connected(graph.subgraph(s.tolist())) for s in dataset.subgraphs)
+    assert 0 < scattered < len(dataset)
+    # make_position's base graph: same edges and blocks; the blocks dealt in the same order
+    # to 6 classes instead of 3.
+    position = make_position(seed=0)
+    assert torch.equal(dataset.graph.edge_index, position.graph.edge_index)
+    assert torch.equal(dataset.graph.block, position.graph.block)
+    assert torch.equal(dataset.graph.block_class % 3, position.graph.block_class)
+    masks = torch.stack([dataset.train_mask, dataset.val_mask, dataset.test_mask])
+    assert bool((masks.sum(0) == 1).all()) and masks.sum(1).tolist() == [200, 25, 25]
+
+
+def test_position_multilabel_parts() -> None:
+    # Cliques for blocks and stay=1: each part fills its seed's block only. Size 10 over 3
+    # seeds: parts of 4, 3 and 3 nodes, one after the other, each its seed first.
+    dataset = make_position_multilabel(
+        num_blocks=8,
+        block_size=20,
+        p_in=1.0,
+        p_out=0.05,
+        num_subgraphs=30,
+        min_size=10,
+        max_size=10,
+        stay=1.0,
+        num_classes=4,
+        seed_probs=(0.0, 0.0, 1.0),
+        seed=1,
+    )
+    block = dataset.graph.block
+    for s, row in zip(dataset.subgraphs, dataset.y.tolist()):
+        parts = [s[:4], s[4:7], s[7:]]
+        assert s.numel() == 10 and len(set(s.tolist())) == 10
+        assert all(len(set(block[part].tolist())) == 1 for part in parts)
+        # Every part holds at least a quarter of 10 nodes: each seed's class is a label.
+        classes = {int(dataset.graph.block_class[part[0]]) for part in parts}
+        assert row == [int(k in classes) for k in range(4)]
+    assert dataset.y.tolist() == label_rows(dataset)
+    assert max(dataset.y.sum(dim=1).tolist()) >= 2
+    # One seed and min_share=1: the majority block's class alone.
+    single = make_position_multilabel(
+        num_blocks=6,
+        block_size=20,
+        p_in=0.3,
+        num_subgraphs=20,
+        seed_probs=(1.0,),
+        min_share=1.0,
+        seed=2,
+    )
+    for s, row in zip(single.subgraphs, single.y.tolist()):
+        assert row == [int(k == majority_class(single, s.tolist())) for k in range(6)]
+    assert set(single.y.sum(dim=1).tolist()) == {1}
+
+
+def test_save_subgnn_round_trip_multilabel(tmp_path: Path) -> None:
+    for seed in (0, 1, 2):
+        dataset = make_position_multilabel(seed=seed)
+        folder = save_subgnn(dataset, tmp_path / f"multi{seed}")
+        loaded = load_subgnn(folder)
+        assert loaded.multi_label and loaded.class_names == dataset.class_names
+        assert torch.equal(loaded.y, dataset.y)
+        assert torch.equal(loaded.graph.edge_index, dataset.graph.edge_index)
+        assert all(torch.equal(a, b) for a, b in zip(loaded.subgraphs, dataset.subgraphs))
+        for key in ("train_mask", "val_mask", "test_mask"):
+            assert torch.equal(getattr(loaded, key), getattr(dataset, key))
+    # HPO-NEURO's way: the labels joined by '-', in class order.
+    lines = (folder / "subgraphs.pth").read_text().splitlines()
+    names = dataset.class_names or []
+    for line, row in zip(lines, dataset.y.tolist()):
+        label = line.split("\t")[1]
+        assert label == "-".join(name for name, on in zip(names, row) if on)
+    assert any("-" in line.split("\t")[1] for line in lines)
+
+
+def test_save_subgnn_multilabel_refusals(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    base = make_position_multilabel(seed=0, **SMALL["position_multilabel"]).graph
+    nodes = [[0, 1], [2, 3], [4, 5]]
+    split = ["train", "val", "test"]
+    for labels in ([["A"], [], ["B"]], [["A"], None, ["A", "B"]]):
+        dataset = SubgraphDataset.from_lists(base, nodes, labels, split=split)
+        with pytest.raises(ValueError, match="no label or no split"):
+            save_subgnn(dataset, tmp_path / "x")
+    dashed = SubgraphDataset.from_lists(base, nodes, [["a-b"], ["c"], ["a-b", "c"]], split=split)
+    with pytest.raises(ValueError, match="without '-'"):
+        save_subgnn(dashed, tmp_path / "x")
+    # Nothing the loader could tell multi-label by, and a class no subgraph has: warned.
+    lonely = SubgraphDataset.from_lists(
+        base, nodes, [["A", "B"]] * 3, split=split, class_names=["A", "B", "C"]
+    )
+    with caplog.at_level(logging.WARNING, logger="mmgraph.data.synthetic_subgraphs"):
+        save_subgnn(lonely, tmp_path / "lonely")
+    assert "read the written file as single-label" in caplog.text
+    assert "Classes ['C'] label no subgraph" in caplog.text
+
+
+def test_position_multilabel_errors() -> None:
+    for probs in ((), (0.5, -0.1), (0.0, 0.0)):
+        with pytest.raises(ValueError, match="'seed_probs'"):
+            make_position_multilabel(seed_probs=probs)
+    with pytest.raises(ValueError, match="'min_size' to be at least len\\('seed_probs'\\) = 3"):
+        make_position_multilabel(min_size=2)
+    for share in (0.0, 1.5):
+        with pytest.raises(ValueError, match="'min_share' in \\(0, 1\\]"):
+            make_position_multilabel(min_share=share)
+    # The checks shared with make_position.
+    with pytest.raises(ValueError, match="'num_blocks' to be at least 6"):
+        make_position_multilabel(num_blocks=5)
+    with pytest.raises(ValueError, match="'max_size' to be at least 10"):
+        make_position_multilabel(max_size=8)
+    with pytest.raises(ValueError, match="'stay' in \\[0, 1\\]"):
+        make_position_multilabel(stay=-0.1)
+    with pytest.raises(ValueError, match="'split'"):
+        make_position_multilabel(split=(0.9, 0.2, 0.1))
+    with pytest.raises(TypeError, match="'seed' to be an int"):
+        make_position_multilabel(seed="x")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="raise 'p_in' or 'p_out'"):
+        make_position_multilabel(num_blocks=6, block_size=5, p_in=0.0, p_out=0.0)
