@@ -74,13 +74,18 @@ DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "share
 
 NODE_DATA = ("synthetic", "cora", "citeseer", "cornell", "texas", "country-flags")
 """Node classification sets (the TwiBot-20 sample has no labels: only `embed` runs on it)."""
-SUBGRAPH_DATA = ("density", "component", "cut_ratio", "coreness", "position")
+SUBGRAPH_DATA = (
+    "density", "component", "cut_ratio", "coreness", "position", "position_multilabel",
+)  # fmt: skip
 GRAPH_DATA = ("mutag", "ptc", "enzymes", "imdb-multi")
-GENERATED = ("cut_ratio", "coreness", "position")
-HELDOUT_TASKS = ("density", "component", "cut_ratio", "coreness", "position", "synthetic")
-"""What ``heldout`` draws anew: the tasks of ``mmgraph subgraph generate`` (SubGNN's four and
-``position``), and the synthetic social graph (a card without a split: ``--seeds`` draws
-one per seed)."""
+GENERATED = ("cut_ratio", "coreness", "position", "position_multilabel")
+HELDOUT_TASKS = (
+    "density", "component", "cut_ratio", "coreness", "position", "position_multilabel",
+    "synthetic",
+)  # fmt: skip
+"""What ``heldout`` draws anew: the tasks of ``mmgraph subgraph generate`` (SubGNN's four,
+``position`` and ``position_multilabel``), and the synthetic social graph (a card without a
+split: ``--seeds`` draws one per seed)."""
 HELDOUT_INSTANCES = (100, 101)
 """Instance seeds of ``heldout``: far from the instances 0-4 the grids trained on."""
 FAMILIES = {"node": NODE_DATA, "subgraph": SUBGRAPH_DATA, "graph": GRAPH_DATA}

@@ -237,7 +237,7 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0, fold: int = 0) 
 
     y = dataset.y.clone()
     labelled = labelled_rows(y)
-    n = y.numel()
+    n = y.shape[0]
     if dataset.train_mask is not None and bool((dataset.train_mask & labelled).any()):
         train = dataset.train_mask.clone()
         val = dataset.val_mask.clone() if dataset.val_mask is not None else None

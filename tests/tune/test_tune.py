@@ -271,6 +271,26 @@ def test_subgraph_and_unsupervised_tasks(tmp_path: Path) -> None:
     assert (emb.out / "runs" / "embeddings.npy").is_file()
 
 
+def test_a_multi_label_search_hides_the_test_label_sets(tmp_path: Path) -> None:
+    """SubGNN's HPO-NEURO kind: several labels a subgraph, their test rows hidden whole."""
+    from mmgraph.data.synthetic_subgraphs import make_position_multilabel, save_subgnn
+    from mmgraph.tune.searches import hide_test_subgraphs
+
+    data = make_position_multilabel(
+        num_blocks=8, block_size=20, p_in=0.3, p_out=0.01, num_subgraphs=60, seed=0
+    )
+    hidden = hide_test_subgraphs(data)
+    test = data.test_mask
+    assert bool((hidden.y[test] == -1).all()) and bool((hidden.y[~test] == data.y[~test]).all())
+    folder = save_subgnn(data, tmp_path / "multi")
+    space = tmp_path / "sub.yaml"
+    space.write_text("epochs: 2\nhidden: {choices: [4, 8]}\nlayers: 1\nnode_input: id\n")
+    result = tune(str(folder), trials=2, seeds=2, space=space, out=tmp_path / "s", progress=False)
+    assert result.task == "subgraph"
+    assert 0.0 <= result.metrics["test"]["micro_f1"] <= 1.0
+    assert "micro_f1_std" in result.metrics["test"]
+
+
 def test_a_tu_search_under_a_budget_scores_the_folds_that_fit(
     shared_data: Path, tmp_path: Path
 ) -> None:
