@@ -45,7 +45,9 @@ def register(sub: Any) -> None:
         "subgraphs.pth), a TU folder (<NAME>.txt, 10fold_idx/) or a built-in name (density, "
         "component, mutag, ptc, enzymes, imdb-multi). Prints micro-F1 per split (TU: mean and "
         "std over the 10 folds, with accuracy) and writes metrics.json, embeddings.npy and "
-        "config.yaml to --out. "
+        "config.yaml to --out. A SubGNN file whose labels join other labels with '-' (HPO-NEURO) "
+        "is multi-label: binary cross-entropy per label, a label predicted where its "
+        "probability passes 0.5, micro-F1 over all labels (accuracy: every label right). "
         "The defaults shown are those of subgraphs; whole graphs (TU) start from a pooling GIN "
         "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool mean --jk "
         "--dropout 0 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
@@ -181,15 +183,18 @@ def register(sub: Any) -> None:
         help="generate a synthetic subgraph task as a SubGNN folder",
         description="Write edge_list.txt and subgraphs.pth of a fresh, seeded instance of "
         "SubGNN's density, cut_ratio, coreness or component task, or of mmgraph's position "
-        "task (the label is the class of the region of the base graph a subgraph lies in).",
+        "task (the label is the class of the region of the base graph a subgraph lies in) "
+        "or position_multilabel (subgraphs grown from 1-3 seeds; the labels are the classes "
+        "of the regions holding a quarter of a subgraph's nodes, joined by '-' as SubGNN's "
+        "HPO-NEURO lists them).",
     )
     gen.add_argument("--task", choices=SYNTHETIC_TASKS, required=True)
     gen.add_argument(
         "--nodes",
         type=positive_int,
         default=None,
-        help="base graph nodes (task default; not for position, whose graph is 30 blocks of "
-        "150 nodes)",
+        help="base graph nodes (task default; not for the position tasks, whose graph is 30 "
+        "blocks of 150 nodes)",
     )
     gen.add_argument(
         "--subgraphs",
