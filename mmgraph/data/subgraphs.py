@@ -324,7 +324,9 @@ class SubgraphDataset:
         """A JSON-serialisable summary (see :func:`mmgraph.data.summary.summarize`).
 
         ``name``, ``subgraphs``, ``whole_graphs``, ``subgraph_sizes`` (min/mean/max),
-        ``labels``, ``splits``, ``folds`` and the summary of the base ``graph``.
+        ``labels`` (multi-label: the subgraphs with each label, and ``multi_label``: the
+        mean labels a subgraph and how many have several), ``splits``, ``folds`` and the
+        summary of the base ``graph``.
         """
         sizes = self.sizes().float()
         out: dict[str, Any] = {
@@ -338,6 +340,12 @@ class SubgraphDataset:
             },
         }
         out.update(label_counts(self.y, self.class_names, self.num_classes))
+        if self.multi_label:  # labels count the subgraphs with each; how many have several
+            per_subgraph = self.y[self.labelled].sum(dim=1)
+            out["multi_label"] = {
+                "labels_per_subgraph": round(float(per_subgraph.float().mean()), 2),
+                "with_several": int((per_subgraph > 1).sum()),
+            }
         splits = split_sizes({s: getattr(self, f"{s}_mask") for s in SPLIT_NAMES})
         if splits:
             out["splits"] = splits

@@ -78,6 +78,7 @@ def test_labels_joined_by_dash_are_several_labels(tmp_path: Path) -> None:
     assert data.multi_label and data.class_names == ["A", "B", "C"]
     assert data.y.tolist() == [[1, 0, 0], [0, 1, 0], [1, 1, 0], [1, 0, 1]]
     assert data.summary()["labels"] == {"A": 3, "B": 2, "C": 1, "unlabelled": 0}
+    assert data.summary()["multi_label"] == {"labels_per_subgraph": 1.5, "with_several": 2}
     assert int(data.val_mask.sum()) == 1 and bool(data.labelled.all())
     # a label with '-' whose parts are not labels of the file is one class
     (tmp_path / "subgraphs.pth").write_text("0-1\tA-B\ttrain\n1-2\tA\ttest\n")
