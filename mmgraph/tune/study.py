@@ -488,7 +488,12 @@ def _stop_time(study: Any, work: _Worker) -> float:
     (the best's and the defaults') per seed that ``work.reserve_scores`` paired scores need
     (:func:`confirmation_seeds`; on folds, over the folds the study's trials score, or all
     ``work.folds`` before it has chosen), each as long as the study's median completed
-    trial (none before one has completed), and at most half of the budget.
+    trial (none before one has completed), and at most half of the budget. While the
+    defaults' own trial (the study's first) scores best, nothing is to be confirmed unless
+    a later trial beats it: the reserve is then only what :data:`MIN_CONFIRM_SCORES` paired
+    scores need, so that the search goes on into the rest (a subgraph search stopped at half
+    its budget when the defaults won), and a trial that takes the lead there still leaves
+    the confirmation the time for its two scores.
     """
     if work.deadline is None:
         return math.inf
@@ -498,11 +503,23 @@ def _stop_time(study: Any, work: _Worker) -> float:
     if not seconds:
         return work.deadline
     folds = int(getattr(study, "user_attrs", {}).get(SCORED_FOLDS) or work.folds)
-    runs = 2 * len(confirmation_seeds(work.task, work.reserve_scores, folds))
+    scores = work.reserve_scores
+    if _defaults_lead(study):
+        scores = min(scores, MIN_CONFIRM_SCORES)
+    runs = 2 * len(confirmation_seeds(work.task, scores, folds))
     reserve = runs * statistics.median(seconds)
     if work.start is not None:
         reserve = min(reserve, (work.deadline - work.start) / 2)
     return work.deadline - reserve
+
+
+def _defaults_lead(study: Any) -> bool:
+    """Whether the best completed trial of ``study`` is its first, the defaults' own."""
+    try:
+        best = study.best_trial
+    except (AttributeError, ValueError):  # no completed trial yet
+        return False
+    return int(best.number) == 0
 
 
 def replaces_defaults(

@@ -761,6 +761,15 @@ def test_the_search_leaves_time_for_the_confirmation() -> None:
     assert _stop_time(study, folds) == start + 900.0 - 6 * 20.0
     study.user_attrs = {"scored_folds": 10}
     assert _stop_time(study, folds) == start + 900.0 - 2 * 20.0
+    # while the defaults' own trial (the first) leads, only the least confirmation is held
+    # back: a search whose defaults win goes on past half its budget
+    del study.user_attrs
+    five = dataclasses.replace(work, reserve_scores=5)
+    study.best_trial = types.SimpleNamespace(number=3)
+    assert _stop_time(study, five) == start + 900.0 - 10 * 20.0
+    study.best_trial = types.SimpleNamespace(number=0)
+    assert _stop_time(study, five) == start + 900.0 - 4 * 20.0
+    assert _stop_time(study, dataclasses.replace(work, reserve_scores=20)) == start + 900.0 - 80
 
 
 def test_an_auto_design_trial_reports_every_candidate_to_the_pruner(card: Path) -> None:
