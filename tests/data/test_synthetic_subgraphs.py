@@ -28,30 +28,22 @@ from mmgraph.data.synthetic_subgraphs import (
     subgraph_density,
 )
 
+_BLOCKS = {
+    "num_blocks": 6,
+    "block_size": 30,
+    "p_in": 0.3,
+    "p_out": 0.01,
+    "num_subgraphs": 40,
+    "min_size": 4,
+    "max_size": 8,
+}
 SMALL = {
     "density": {"num_nodes": 300, "num_subgraphs": 40, "subgraph_size": 10},
     "cut_ratio": {"num_nodes": 300, "num_subgraphs": 40, "subgraph_size": 10},
     "coreness": {"num_nodes": 400, "subgraphs_per_core": 6, "subgraph_size": 8},
     "component": {"num_nodes": 100, "num_subgraphs": 30, "component_size": 6, "m": 2},
-    "position": {
-        "num_blocks": 6,
-        "block_size": 30,
-        "p_in": 0.3,
-        "p_out": 0.01,
-        "num_subgraphs": 40,
-        "min_size": 4,
-        "max_size": 8,
-    },
-    "position_multilabel": {
-        "num_blocks": 6,
-        "block_size": 30,
-        "p_in": 0.3,
-        "p_out": 0.01,
-        "num_subgraphs": 40,
-        "min_size": 4,
-        "max_size": 8,
-        "num_classes": 3,
-    },
+    "position": _BLOCKS,
+    "position_multilabel": {**_BLOCKS, "num_classes": 3},
 }
 
 PROPERTY = {
