@@ -1260,6 +1260,24 @@ NOTES = """## Notes
   and coreness 2 and 3 (575 s), defaults kept; density 4 of 12 and component 6 of 16
   complete, each keeping its best (gains 0.16 ± 0.10 and 0.080 ± 0.024 in validation
   loss), 100.0 as the defaults (1108 and 1143 s).
+- Then several labels a subgraph (SubGNN's HPO-NEURO joins them with '-'; such a file
+  was refused until then): binary cross-entropy per label with each label's positives
+  weighted by its negatives over its positives, a label predicted where its probability
+  passes 0.5, micro-F1 over every (subgraph, label) decision, and the input and pooling
+  chosen on validation micro-F1. The new `position_multilabel` task (position's base
+  graph, blocks dealt to 6 classes, subgraphs grown from 1-3 seeds, labelled with the
+  classes of the blocks holding a quarter of their nodes): the default command 71.9 ± 2.3
+  on instance 0, 74.6 ± 4.2 and 69.7 ± 7.5 on held-out instances 100 and 101; the
+  constant input alone 21.8, 15.8 and 21.9 (`--before`, `--node-input constant`). `tune`
+  (16 trials, 8 complete) found node ids with three layers, dropout 0.34 and no norms,
+  which beat the defaults by 0.139 ± 0.017 in validation loss on five new seeds: 88.1 ±
+  1.6 (1137 s). One option at a time (`place_options.md`), depth is what helps node ids
+  on both place tasks; the defaults keep one layer, whose seed path is what makes node ids
+  affordable on graphs of millions of edges.
+- Then the search's reserve: while the defaults' own trial leads, a search holds back only
+  the time of the least confirmation (two paired scores) instead of the full one (at most
+  half the budget). Coreness's `tune` row rerun with it: 4 complete and 8 pruned in 851 s
+  (2 and 3 in 575 s before), the defaults still best, the same test scores.
 """
 
 

@@ -116,7 +116,7 @@ class TaskSearch:
 
 
 class NodeSearch(TaskSearch):
-    """Node classification: selects on the validation ``monitor`` (macro-F1 by default)."""
+    """Node classification: selects on the kept run's validation accuracy (:meth:`criterion`)."""
 
     task = "node"
     space_name = "node"

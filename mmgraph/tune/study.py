@@ -801,8 +801,9 @@ def tune(
     space (:mod:`mmgraph.tune.space`; ``space`` names a YAML file overriding it) with a
     seeded TPE sampler and trains with ``seed`` on data whose test split is hidden; a
     median pruner stops trials whose validation curve falls behind. Selection criterion:
-    the validation ``monitor`` of the task's command (node: macro-F1; subgraph: accuracy)
-    or, unsupervised, the ROC-AUC of held-out edges (no labels).
+    the validation accuracy of the kept run (node), the validation ``monitor`` of the
+    task's command (subgraph and graph: by default the loss, binary cross-entropy on
+    multi-label data) or, unsupervised, the ROC-AUC of held-out edges (no labels).
 
     The search stops after ``trials`` trials (counted over every worker and earlier,
     resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock of
