@@ -163,6 +163,12 @@ def register(sub: Any) -> None:
     r.add_argument(
         "--batch-size", type=positive_int, default=16, help="subgraphs per batch (default: 16)"
     )
+    r.add_argument(
+        "--no-class-weights",
+        action="store_true",
+        help="do not weight the loss by class (multi-label: each label's positives by its "
+        "negatives over its positives)",
+    )
     r.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     r.add_argument(
         "--repeats",

@@ -225,6 +225,7 @@ METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
             "head_fit",
             "norm",
             "batch_size",
+            "no_class_weights",
         ),
         _LAYERED,
     ),

@@ -126,6 +126,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "lr_gamma": _LR_GAMMA,
         "patience": None,
         "monitor": "loss",
+        "no_class_weights": False,
         "batch_size": 16,
         "seed": 0,
         "repeats": 1,
@@ -602,7 +603,7 @@ def subgraph_run(
         walk_length=o["walk_length"],
         walks_per_node=o["walks_per_node"],
     )
-    train = _train_config(o, progress)
+    train = _train_config(o, progress, class_weights=not o["no_class_weights"])
     seeds = list(range(o["seed"], o["seed"] + o["repeats"]))
     source = {"data": str(o["data"]), "root": None if o["root"] is None else str(o["root"])}
     return SubgraphRun(config, train, _features(o), seeds, source)
@@ -780,7 +781,7 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     for key in _TRAIN_KEYS:
         if key in train:
             out[key] = train[key]
-    if "class_weights" in train and not subgraph:
+    if "class_weights" in train:
         out["no_class_weights"] = not train["class_weights"]
     if train.get("optimizer") in NODE_OPTIMIZERS and not subgraph:
         out["optimizer"] = train["optimizer"]

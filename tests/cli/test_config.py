@@ -115,11 +115,14 @@ def test_subgraph_train_and_embed_read_config(tmp_path: Path, card: Path) -> Non
     gen = ["subgraph", "generate", "--task", "cut_ratio", "--nodes", "80", "--subgraphs", "30"]
     assert main([*gen, "--out", str(folder)]) == 0
     config = tmp_path / "sub.yaml"
-    config.write_text(f"data: {folder}\nmethod: glass\nhidden: 8\nepochs: 2\nrepeats: 2\n")
+    config.write_text(
+        f"data: {folder}\nmethod: glass\nhidden: 8\nepochs: 2\nrepeats: 2\nno-class-weights: true\n"
+    )
     out = tmp_path / "sub"
     assert main(["subgraph", "train", "--config", str(config), "--quiet", "--out", str(out)]) == 0
     saved = run_config(out)
     assert saved["subgraph"]["hidden"] == 8 and saved["seeds"] == [0, 1]
+    assert saved["train"]["class_weights"] is False
     rerun = tmp_path / "sub2"
     assert (
         main(

@@ -346,6 +346,7 @@ SUBGRAPH = {
     "--patience": numbers(["1"], huge=True),
     "--monitor": choice(["accuracy", "micro_f1", "loss", "nope"]),
     "--batch-size": numbers(["1", "4", "32"], huge=True),
+    "--no-class-weights": FLAG,
     "--seed": numbers(["0", str(2**63 - 1)], huge=True),
     "--repeats": numbers(["1", "2"], huge=True),
     "--image-size": numbers(["8"], huge=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -181,3 +182,16 @@ def test_cli_trains_a_multi_label_folder(tmp_path: Path, capsys: pytest.CaptureF
     assert "chosen on validation micro-F1" in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert np.isfinite(metrics["test"]["micro_f1"])
+
+
+def test_the_weights_can_be_turned_off(regions: SubgraphDataset) -> None:
+    """``--no-class-weights``: plain binary cross-entropy, as SubGNN and GLASS train."""
+    from mmgraph.tune.options import subgraph_run
+
+    assert subgraph_run({"data": "-"}, dataset=regions).train.class_weights
+    run = subgraph_run({"data": "-", "no_class_weights": True, "epochs": 2}, dataset=regions)
+    assert run.train.class_weights is False
+    weighted = dataclasses.replace(run.train, class_weights=True)
+    with_weights = train_subgraph_model(regions, run.config, weighted)
+    plain = train_subgraph_model(regions, run.config, run.train)
+    assert with_weights.metrics["train"]["loss"] != plain.metrics["train"]["loss"]
