@@ -421,9 +421,9 @@ def _fit_classifier(
 
     With ``pool="auto"`` each pooling of :data:`POOL_CHOICES` is trained, with
     ``node_input="auto"`` on a graph without features each input of :data:`INPUT_CHOICES`
-    (:func:`auto_inputs`), every pair of them; the one with the best validation accuracy
-    (micro-F1; on multi-label data micro-F1, :func:`selection_metric`) over its epochs is
-    kept, ties to the first; the third value lists each
+    (:func:`auto_inputs`), every pair of them; the one with the best validation score over
+    its epochs is kept (:func:`selection_metric`: the accuracy, which equals micro-F1, or
+    micro-F1 on multi-label data), ties to the first; the third value lists each
     candidate's (else :obj:`None`). The accuracy, not the loss the
     trainer monitors: in ``benchmarks/design_selection.py`` the lowest validation loss
     picked the sum on every run (ranked last of five criteria on the four subgraph sets),
