@@ -1276,8 +1276,9 @@ NOTES = """## Notes
   affordable on graphs of millions of edges.
 - Then the search's reserve: while the defaults' own trial leads, a search holds back only
   the time of the least confirmation (two paired scores) instead of the full one (at most
-  half the budget). Coreness's `tune` row rerun with it: 4 complete and 8 pruned in 851 s
-  (2 and 3 in 575 s before), the defaults still best, the same test scores.
+  half the budget). Coreness's and cut ratio's `tune` rows rerun with it: 4 complete and
+  8 pruned in 851 s (2 and 3 in 575 s before) and 5 and 15 in 825 s (2 and 4 in 581 s),
+  the defaults still best, the same test scores.
 """
 
 
