@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.loaders._common import as_path
 from mmgraph.data.subgraphs import SubgraphDataset, parse_split
 from mmgraph.errors import InputError, read_text
+
+log = logging.getLogger(__name__)
 
 SUBGNN_FILES: tuple[str, ...] = ("edge_list.txt", "subgraphs.pth")
 """The files of a SubGNN data set folder."""
@@ -168,6 +171,15 @@ def _label_sets(labels: list[str]) -> list[list[str]] | None:
         len(parts) > 1 and all(p in known for p in parts)
         for parts in (label.split("-") for label in known)
     ):
+        dashed = sorted(label for label in known if "-" in label)
+        if dashed:
+            log.warning(
+                "%d labels contain '-' (e.g. %r) but none joins labels that occur alone, so "
+                "each is read as one class; if they list several labels a subgraph (as "
+                "SubGNN's HPO-NEURO does), give some subgraph each label alone",
+                len(dashed),
+                dashed[0],
+            )
         return None
     return [[p for p in label.split("-") if p] for label in labels]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def test_subgnn_errors(tmp_path: Path) -> None:
         load_subgnn(tmp_path)
 
 
-def test_labels_joined_by_dash_are_several_labels(tmp_path: Path) -> None:
+def test_labels_joined_by_dash_are_several_labels(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """SubGNN's HPO-NEURO joins a subgraph's labels with '-': read as a 0/1 row each."""
     (tmp_path / "edge_list.txt").write_text("0 1\n1 2\n2 3\n")
     (tmp_path / "subgraphs.pth").write_text(
@@ -80,10 +83,12 @@ def test_labels_joined_by_dash_are_several_labels(tmp_path: Path) -> None:
     assert data.summary()["labels"] == {"A": 3, "B": 2, "C": 1, "unlabelled": 0}
     assert data.summary()["multi_label"] == {"labels_per_subgraph": 1.5, "with_several": 2}
     assert int(data.val_mask.sum()) == 1 and bool(data.labelled.all())
-    # a label with '-' whose parts are not labels of the file is one class
+    # a label with '-' whose parts are not labels of the file is one class, and said so
     (tmp_path / "subgraphs.pth").write_text("0-1\tA-B\ttrain\n1-2\tA\ttest\n")
-    single = load_subgnn(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="mmgraph.data.loaders.subgnn"):
+        single = load_subgnn(tmp_path)
     assert not single.multi_label and single.class_names == ["A", "A-B"]
+    assert "1 labels contain '-' (e.g. 'A-B')" in caplog.text
 
 
 def test_edge_list_read_at_once_equals_line_by_line(tmp_path: Path) -> None:
