@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from mmgraph.data.graph import labelled_rows
 from mmgraph.seed import make_generator
 
 SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
@@ -44,9 +45,8 @@ def stratified_split(
             f"{train + val + test:.3g})"
         )
     if y.dim() == 2:  # multi-label rows: stratify on each row's set of labels
-        known = (y >= 0).all(dim=1)
         _, strata = torch.unique(y, dim=0, return_inverse=True)
-        y = torch.where(known, strata, torch.full_like(strata, -1))
+        y = torch.where(labelled_rows(y), strata, torch.full_like(strata, -1))
     if y.dim() != 1:
         raise ValueError(f"Expected labels of shape [N] or [N, C] (got {list(y.shape)})")
     n = y.numel()

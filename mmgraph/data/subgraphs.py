@@ -134,8 +134,7 @@ class SubgraphDataset:
             for s in node_sets
         ]
         subgraphs = [s.long() for s in subgraphs]
-        y = _label_tensor(labels, class_names)
-        names = y.class_names
+        y, names = _label_tensor(labels, class_names)
         masks: dict[str, Any] = {}
         if split is not None:
             if len(split) != len(node_sets):
@@ -148,7 +147,7 @@ class SubgraphDataset:
         return cls(
             graph=graph,
             subgraphs=subgraphs,
-            y=y.values,
+            y=y,
             class_names=names,
             **masks,
             **kwargs,
@@ -371,14 +370,13 @@ class SubgraphDataset:
         return f"{self.__class__.__name__}({name}{', '.join(parts)})"
 
 
-@dataclass
-class _Labels:
-    values: Tensor
-    class_names: list[str]
+def _label_tensor(
+    labels: Sequence[Any], class_names: Sequence[str] | None
+) -> tuple[Tensor, list[str]]:
+    """The labels as a tensor, and the class names.
 
-
-def _label_tensor(labels: Sequence[Any], class_names: Sequence[str] | None) -> _Labels:
-    """Class ids ``[S]`` of one label per subgraph, or 0/1 rows ``[S, C]`` of label sets."""
+    Class ids ``[S]`` for one label per subgraph, or 0/1 rows ``[S, C]`` for label sets.
+    """
     multi = any(isinstance(v, (list, tuple, set, frozenset)) for v in labels)
     if multi:
         sets: list[list[str] | None] = []
@@ -409,7 +407,7 @@ def _label_tensor(labels: Sequence[Any], class_names: Sequence[str] | None) -> _
 
     if not multi:
         y = [UNLABELLED if t is None else class_of(t, i) for i, t in enumerate(texts)]
-        return _Labels(torch.tensor(y, dtype=torch.long), names)
+        return torch.tensor(y, dtype=torch.long), names
     rows = torch.zeros(len(sets), max(len(names), 1), dtype=torch.long)
     for i, one in enumerate(sets):
         if one is None:
@@ -417,4 +415,4 @@ def _label_tensor(labels: Sequence[Any], class_names: Sequence[str] | None) -> _
         else:
             for t in one:
                 rows[i, class_of(t, i)] = 1
-    return _Labels(rows, names)
+    return rows, names

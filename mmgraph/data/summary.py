@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
-from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
 from mmgraph.data.split import SPLIT_NAMES
 
 
@@ -135,7 +135,7 @@ def label_counts(y: Tensor, class_names: list[str] | None, num_classes: int) -> 
     """
     names = class_names or [str(c) for c in range(num_classes)]
     if y.dim() == 2:
-        known = (y >= 0).all(dim=1)
+        known = labelled_rows(y)
         counts = y[known].sum(dim=0).tolist()
         unlabelled = int((~known).sum())
     else:

@@ -119,23 +119,15 @@ def linear_probe(
 
 
 def _as_multilabel(y: Any) -> np.ndarray:
-    """Return multi-label targets ``[N, C]`` (``0``/``1``, rows of ``-1``) as ``int64``."""
+    """Multi-label targets ``[N, C]`` as given: 0/1 rows, or rows of ``-1`` (unlabelled).
+
+    Only the column count is checked here; :func:`as_indicator` checks the rows the masks
+    select (their type and their 0/1 values) where the probe reads them.
+    """
     arr = to_numpy(y, "y")
     if arr.shape[1] == 0:
         raise ValueError(f"Expected at least one label column (got 'y' of shape {list(arr.shape)})")
-    if arr.dtype == np.bool_:
-        return arr.astype(np.int64)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(
-            f"Expected 'y' to be of bool, integer or float type (got {str(arr.dtype)!r})"
-        )
-    valid = (arr == 0) | (arr == 1) | (arr == UNLABELLED)
-    if not valid.all():
-        raise ValueError(
-            f"Expected the multi-label 'y' to hold only 0, 1 and rows of {UNLABELLED} "
-            f"(unlabelled) (got also {np.unique(arr[~valid])[:5].tolist()})"
-        )
-    return arr.astype(np.int64)
+    return arr
 
 
 def _multilabel_probe(

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
@@ -403,15 +402,13 @@ class Trainer:
         y, selected = y.to(logits.device), selected.to(logits.device)
         if y.dim() == 2:
             metrics = multilabel_metrics(y[selected].cpu(), logits[selected].cpu())
-            metrics["loss"] = float(supervised_loss(logits[selected], y[selected]))
-            return metrics
-        probs = logits.softmax(dim=-1)
-        metrics = classification_metrics(
-            y[selected].cpu(),
-            probs[selected].cpu(),
-            positive_class=getattr(graph, "positive_class", None),
-        )
-        metrics["loss"] = float(F.cross_entropy(logits[selected], y[selected]))
+        else:
+            metrics = classification_metrics(
+                y[selected].cpu(),
+                logits[selected].softmax(dim=-1).cpu(),
+                positive_class=getattr(graph, "positive_class", None),
+            )
+        metrics["loss"] = float(supervised_loss(logits[selected], y[selected]))
         return metrics
 
     # ------------------------------------------------------------------ helpers

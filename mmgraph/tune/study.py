@@ -305,13 +305,17 @@ def projected_seconds(
     return (now - started) + (now - at) / (step - first) * (steps - step - 1)
 
 
-def _completed_seconds(study: Any) -> list[float]:
+def _completed_trials(study: Any) -> list[Any]:
     import optuna
 
-    states = (optuna.trial.TrialState.COMPLETE,)
+    return list(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+
+
+def _completed_seconds(study: Any, trials: list[Any] | None = None) -> list[float]:
+    """How long each completed trial of ``study`` took (``trials``: those, fetched)."""
     return [
         (t.datetime_complete - t.datetime_start).total_seconds()
-        for t in study.get_trials(deepcopy=False, states=states)
+        for t in (_completed_trials(study) if trials is None else trials)
         if t.datetime_start is not None and t.datetime_complete is not None
     ]
 
@@ -499,27 +503,19 @@ def _stop_time(study: Any, work: _Worker) -> float:
         return math.inf
     if not work.reserve_scores:
         return work.deadline
-    seconds = _completed_seconds(study)
+    done = _completed_trials(study)
+    seconds = _completed_seconds(study, done)
     if not seconds:
         return work.deadline
     folds = int(getattr(study, "user_attrs", {}).get(SCORED_FOLDS) or work.folds)
     scores = work.reserve_scores
-    if _defaults_lead(study):
+    if max(done, key=lambda t: t.value).number == 0:  # the defaults' own trial leads
         scores = min(scores, MIN_CONFIRM_SCORES)
     runs = 2 * len(confirmation_seeds(work.task, scores, folds))
     reserve = runs * statistics.median(seconds)
     if work.start is not None:
         reserve = min(reserve, (work.deadline - work.start) / 2)
     return work.deadline - reserve
-
-
-def _defaults_lead(study: Any) -> bool:
-    """Whether the best completed trial of ``study`` is its first, the defaults' own."""
-    try:
-        best = study.best_trial
-    except (AttributeError, ValueError):  # no completed trial yet
-        return False
-    return int(best.number) == 0
 
 
 def replaces_defaults(

@@ -739,11 +739,14 @@ def test_the_search_leaves_time_for_the_confirmation() -> None:
     from mmgraph.tune.study import _stop_time, _Worker
 
     now = datetime.datetime.now()
-    done = [
+    done = [  # the last trial scores best
         types.SimpleNamespace(
-            datetime_start=now, datetime_complete=now + datetime.timedelta(seconds=seconds)
+            number=k,
+            value=float(k),
+            datetime_start=now,
+            datetime_complete=now + datetime.timedelta(seconds=seconds),
         )
-        for seconds in (10.0, 20.0, 30.0)
+        for k, seconds in enumerate((10.0, 20.0, 30.0))
     ]
     study = types.SimpleNamespace(get_trials=lambda **kw: done)
     start = 1000.0
@@ -765,9 +768,8 @@ def test_the_search_leaves_time_for_the_confirmation() -> None:
     # back: a search whose defaults win goes on past half its budget
     del study.user_attrs
     five = dataclasses.replace(work, reserve_scores=5)
-    study.best_trial = types.SimpleNamespace(number=3)
     assert _stop_time(study, five) == start + 900.0 - 10 * 20.0
-    study.best_trial = types.SimpleNamespace(number=0)
+    done[0].value = 5.0  # now the defaults' trial (the first) leads
     assert _stop_time(study, five) == start + 900.0 - 4 * 20.0
     assert _stop_time(study, dataclasses.replace(work, reserve_scores=20)) == start + 900.0 - 80
 

@@ -44,10 +44,9 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
     without exactly two ids (edges) or three tab-separated fields (subgraphs); an id that
     is not a non-negative integer; a subgraph node that is not a node of the edge list
     (beyond its largest id), repeated in its subgraph, or an empty subgraph; an empty
-    label; a split other than ``train``, ``val`` (``valid``) or ``test``. Ids
-    are expected to run ``0 .. n - 1``: an edge list whose largest id is more than twice
-    its number of distinct nodes (plus 1,024) is refused rather than padded with isolated
-    nodes.
+    label; a split other than ``train``, ``val`` (``valid``) or ``test``. Ids are expected
+    to run ``0 .. n - 1``: an edge list whose largest id is more than twice its number of
+    distinct nodes (plus 1,024) is refused rather than padded with isolated nodes.
 
     Args:
         folder (str or Path): The folder holding both files.
