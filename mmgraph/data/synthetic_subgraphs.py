@@ -968,8 +968,9 @@ def _warn_unless_multi_label(labels: list[str], names: list[str]) -> None:
     The loader reads a file as multi-label when one of its labels joins labels that also
     occur alone, and takes the class names from the labels it finds.
     """
-    written = set(labels)
-    if not any(len(p) > 1 and set(p) <= written for p in (t.split("-") for t in written)):
+    from mmgraph.data.loaders.subgnn import joins_labels
+
+    if not joins_labels(labels):
         log.warning(
             "No subgraph's labels all occur alone as other subgraphs' labels: load_subgnn "
             "will read the written file as single-label"

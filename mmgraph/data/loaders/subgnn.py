@@ -158,19 +158,28 @@ def _line_of(text: str, edge: int) -> int:
     return line_no
 
 
-def _label_sets(labels: list[str]) -> list[list[str]] | None:
-    """Each subgraph's labels when the file is multi-label, else :obj:`None`.
+def joins_labels(labels: list[str]) -> bool:
+    """Whether one of ``labels`` joins other labels of the list with ``-`` (multi-label).
 
-    SubGNN's HPO-NEURO lists a subgraph's several labels joined by ``-`` (``a-b``). A file
-    is read as multi-label when one of its labels joins other labels of the file that way;
-    every label is then split at ``-``. Otherwise a ``-`` is part of a label's name.
+    SubGNN's HPO-NEURO lists a subgraph's several labels joined by ``-`` (``a-b``); a file
+    is read as multi-label when one of its labels is made of labels that also occur alone.
     """
     known = set(labels)
-    if not any(
+    return any(
         len(parts) > 1 and all(p in known for p in parts)
         for parts in (label.split("-") for label in known)
-    ):
-        dashed = sorted(label for label in known if "-" in label)
+    )
+
+
+def _label_sets(labels: list[str]) -> list[list[str]] | None:
+    """Each subgraph's labels when the file is multi-label (:func:`joins_labels`), else None.
+
+    Every label of a multi-label file is split at ``-``. Otherwise a ``-`` is part of a
+    label's name, and a warning says so: a file where every subgraph has several labels is
+    not recognised.
+    """
+    if not joins_labels(labels):
+        dashed = sorted({label for label in labels if "-" in label})
         if dashed:
             log.warning(
                 "%d labels contain '-' (e.g. %r) but none joins labels that occur alone, so "
