@@ -84,8 +84,11 @@ def _layout(hood: Neighborhoods, num_layers: int) -> _Layout:
     )
 
 
-class _Caches(dict[tuple[int, str], NeighborhoodCache]):
-    """Neighbourhood caches a model keeps by (hops, edges); copies and pickles are empty."""
+class _Caches(dict[Any, Any]):
+    """What a model keeps between batches; copies and pickles are empty.
+
+    Its neighbourhood caches by (hops, edges), and the base graph's adjacency.
+    """
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Caches:
         return _Caches()
@@ -517,10 +520,18 @@ class GLASS(SubgraphClassifier):
     def _unlabelled_exact(self) -> bool:
         """Whether :meth:`_embed_delta` gives this model's outputs (two layers or more).
 
-        Exact when nothing depends on which rows share a batch: no batch norm using batch
-        statistics, and no dropout in training.
+        Always for two layers: the unlabelled pass is then the first layer's messages and
+        their aggregate alone, and every row the receptive fields normalise (those within
+        a hop of the seeds) is computed, so batch statistics are taken over the same rows,
+        and dropout falls on the same rows (the input per base node, as there). From three
+        layers, exact when nothing depends on which rows share a batch: no batch norm using
+        batch statistics, and no dropout in training.
         """
-        if self.num_layers < 2 or (self.training and self.dropout > 0):
+        if self.num_layers < 2:
+            return False
+        if self.num_layers == 2:
+            return True
+        if self.training and self.dropout > 0:
             return False
         return not any(
             isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.modules()
@@ -667,24 +678,43 @@ class GLASS(SubgraphClassifier):
         return cast("list[GLASSConv]", list(self.convs))
 
     def _unlabelled(self, x: Tensor, batch: SubgraphBatch) -> _Unlabelled:
-        """Every layer on the whole base graph with no node labelled inside."""
+        """Every layer but the last on the whole base graph with no node labelled inside.
+
+        The last layer's targets are the seeds, whose in-neighbours are all computed rows:
+        :meth:`_embed_delta` aggregates them directly. The input is dropped out per base
+        node, as :meth:`_embed` does.
+        """
         n = int(batch.num_nodes)
-        weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
-        degree = cached_degree(self, batch)
-        adj = Adjacency(batch.edge_index, (n, n), self.aggregator, weight, (degree, degree))
+        adj = self._base_adjacency(batch)
         outside = torch.zeros(n, dtype=torch.bool, device=x.device)
         layers = []
-        h = x
-        for i, conv in enumerate(self._glass_convs()):
+        h = F.dropout(x, p=self.dropout, training=self.training)
+        for i, conv in enumerate(self._glass_convs()[: self.num_layers - 1]):
             t = conv.messages(h, outside)
             aggregated = adj @ t
             layers.append((h, t, aggregated))
-            if i < self.num_layers - 1:  # the last layer's unlabelled output is never read
+            if i < self.num_layers - 2:  # the next layer's input
                 h = conv.combine(aggregated, h, outside)
                 if self.norm:
                     h = norm_rows(self.norms[i], h)
                 h = self.act(h)
         return _Unlabelled(layers, adj.weight)
+
+    def _base_adjacency(self, batch: SubgraphBatch) -> Adjacency:
+        """The base graph's :class:`~mmgraph.subgraph._sparse.Adjacency`, cached on the model.
+
+        Kept while the edges (and their weights) stay the same: both its CSRs are built once.
+        """
+        edge_index = batch.edge_index
+        weight = getattr(batch, "edge_weight", None) if self.use_edge_weight else None
+        cached = self._caches.get("adjacency")
+        if cached is not None and cached[0] is edge_index and cached[1] is weight:
+            return cast("Adjacency", cached[2])
+        n = int(batch.num_nodes)
+        degree = cached_degree(self, batch)
+        adj = Adjacency(edge_index, (n, n), self.aggregator, weight, (degree, degree))
+        self._caches["adjacency"] = (edge_index, weight, adj)
+        return adj
 
     def _embed_delta(self, hood: Neighborhoods, s: int, unlabelled: _Unlabelled) -> Tensor:
         r"""The subgraph embeddings from the unlabelled layers and each row's difference.
@@ -707,28 +737,35 @@ class GLASS(SubgraphClassifier):
         pooled = []
         rows = unlabelled.layers[0][0][:0]  # no row computed yet
         for i, conv in enumerate(self._glass_convs()):
-            h_base, t_base, aggregated_base = unlabelled.layers[i]
+            last = i == num_layers - 1
             targets = prefix[min(num_layers - 1 - i, i + 1)]
             sources = prefix[min(i, num_layers - i)]
             need = max(targets, sources)
             if rows.size(0) < need:  # the rows beyond those computed are unchanged
-                rows = torch.cat([rows, h_base[n_id[rows.size(0) : need]]])
-            change = conv.messages(rows[:sources], inside[:sources]) - t_base[n_id[:sources]]
+                rows = torch.cat([rows, unlabelled.layers[i][0][n_id[rows.size(0) : need]]])
             used = int(torch.searchsorted(edge_index[1], torch.tensor(targets)))
-            keep = (edge_index[0, :used] < sources).nonzero().view(-1)
+            if last:  # the seeds' in-neighbours are all computed: their messages alone
+                keep = torch.arange(used)
+                messages = conv.messages(rows[:sources], inside[:sources])
+            else:
+                _, t_base, aggregated_base = unlabelled.layers[i]
+                keep = (edge_index[0, :used] < sources).nonzero().view(-1)
+                messages = conv.messages(rows[:sources], inside[:sources]) - t_base[n_id[:sources]]
             adj = Adjacency(
                 edge_index[:, keep].to(device),
                 (targets, sources),
                 "sum",
                 unlabelled.weight.index_select(0, e_id[keep].to(device)),
             )
-            aggregated = aggregated_base.index_select(0, n_id[:targets]) + adj @ change
+            aggregated = adj @ messages
+            if not last:
+                aggregated = aggregated + aggregated_base.index_select(0, n_id[:targets])
             h = conv.combine(aggregated, rows[:targets], inside[:targets])
             if self.norm:
                 h = norm_rows(self.norms[i], h)
-            if self.jk or i == num_layers - 1:
+            if self.jk or last:
                 pooled.append(self.pool(h[:seeds], group, s))
-            rows = self.act(h)
+            rows = F.dropout(self.act(h), p=self.dropout, training=self.training)
         return torch.cat(pooled, dim=-1)
 
     def _embed(self, x: Tensor, hood: Neighborhoods, s: int, batch: SubgraphBatch) -> Tensor:

@@ -343,12 +343,68 @@ def test_unlabelled_layers_plus_changes_equal_the_fields(
     assert len(grads) == len(again)
     assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(grads, again))
     assert not copy.deepcopy(plain)._caches
-    # Batch statistics or dropout in training: the receptive fields.
-    assert not GLASS(DegreeInput(5), 6, 2, num_layers=layers).train()._unlabelled_exact()
+    # From three layers, batch statistics or dropout in training: the receptive fields.
+    # Two layers take the changes anyway (next test).
+    deep = layers > 2
+    assert GLASS(DegreeInput(5), 6, 2, num_layers=layers).train()._unlabelled_exact() != deep
     dropped = GLASS(DegreeInput(5), 6, 2, num_layers=layers, norm=False, dropout=0.2).train()
-    assert not dropped._unlabelled_exact()
+    assert dropped._unlabelled_exact() != deep
     assert dropped.eval()._unlabelled_exact()
     assert not GLASS(DegreeInput(5), 6, 2, num_layers=1).eval()._unlabelled_exact()
+
+
+@pytest.mark.parametrize("aggr", ["sum", "mean", "gcn"])
+@pytest.mark.parametrize("split", [False, True])
+def test_two_layers_take_the_changes_with_batch_statistics(
+    overlapping: SubgraphDataset, aggr: str, split: bool
+) -> None:
+    """Two layers training with batch statistics: the changes normalise the rows the
+    receptive fields do, so outputs, gradients and running statistics are the same."""
+    torch.manual_seed(7)
+    model = GLASS(
+        DegreeInput(5), 6, 2, num_layers=2, aggregator=aggr, jk=True, split_messages=split
+    ).train()
+    assert model._unlabelled_exact()
+    batch = make_subgraph_batch(overlapping)
+    batch.edge_weight = torch.rand(batch.edge_index.size(1)) + 0.5
+    ids = torch.arange(len(overlapping))
+    hood = NeighborhoodCache(overlapping, 2).get(ids)
+    near = NeighborhoodCache(overlapping, 1, "induced").get(ids)
+    runs = []
+    for delta in (False, True):
+        copy_ = copy.deepcopy(model)
+        x = copy_.node_input(batch)
+        if delta:
+            out = copy_._embed_delta(near, len(overlapping), copy_._unlabelled(x, batch))
+        else:
+            out = copy_._embed(x, hood, len(overlapping), batch)
+        out.square().sum().backward()
+        grads = [p.grad for p in copy_.parameters() if p.grad is not None]
+        stats = [b.clone() for name, b in copy_.named_buffers() if "running" in name]
+        runs.append((out.detach(), grads, stats))
+    (fields, fields_grads, fields_stats), (delta, delta_grads, delta_stats) = runs
+    assert torch.allclose(delta, fields, atol=1e-5)
+    assert len(fields_grads) == len(delta_grads)
+    assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(fields_grads, delta_grads))
+    assert len(fields_stats) == len(delta_stats) > 0
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(fields_stats, delta_stats))
+
+
+def test_the_base_adjacency_is_built_once(overlapping: SubgraphDataset) -> None:
+    """The unlabelled pass keeps the base graph's adjacency while the edges stay the same;
+    a copy of the model keeps nothing."""
+    model = GLASS(DegreeInput(5), 6, 2, num_layers=2).eval()
+    batch = make_subgraph_batch(overlapping)
+    x = model.node_input(batch)
+    first = model._unlabelled(x, batch)
+    adj = model._caches["adjacency"][2]
+    model._unlabelled(x, batch)
+    assert model._caches["adjacency"][2] is adj
+    assert len(first.layers) == 1  # two layers: the first one's messages alone
+    assert "adjacency" not in copy.deepcopy(model)._caches
+    batch.edge_weight = torch.rand(batch.edge_index.size(1)) + 0.5  # new weights: rebuilt
+    model._unlabelled(x, batch)
+    assert model._caches["adjacency"][2] is not adj
 
 
 @pytest.mark.parametrize("aggr", ["sum", "mean"])
