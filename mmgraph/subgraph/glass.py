@@ -15,6 +15,7 @@ the neighbourhoods, not to the base graph.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 
 import torch
@@ -117,6 +118,28 @@ def _mix(inside: Tensor, a: Tensor, b: Tensor, ratio: float) -> Tensor:
     """``ratio * a + (1 - ratio) * b`` inside the subgraph, the reverse outside."""
     share = torch.where(inside, ratio, 1.0 - ratio).to(a.dtype).unsqueeze(-1)
     return torch.lerp(b, a, share)
+
+
+def _mix_of(
+    inside: Tensor, f: Callable[[Tensor], Tensor], g: Callable[[Tensor], Tensor], x: Tensor,
+    ratio: float,
+) -> Tensor:  # fmt: skip
+    """``_mix(inside, f(x), g(x), ratio)``; with ``ratio`` 1, each row through one of them.
+
+    Inside rows then take ``f`` alone and outside rows ``g`` alone: half the work of both
+    on every row.
+    """
+    if ratio != 1.0:
+        return _mix(inside, f(x), g(x), ratio)
+    rows_in = inside.nonzero().view(-1)
+    if rows_in.numel() == inside.numel():
+        return f(x)
+    if rows_in.numel() == 0:
+        return g(x)
+    rows_out = (~inside).nonzero().view(-1)
+    out_in, out_out = f(x.index_select(0, rows_in)), g(x.index_select(0, rows_out))
+    out = out_out.new_zeros(x.size(0), out_out.size(1))
+    return out.index_copy(0, torch.cat([rows_in, rows_out]), torch.cat([out_in, out_out]))
 
 
 class GLASSConv(nn.Module):
@@ -238,7 +261,8 @@ class GLASSConv(nn.Module):
 
     def messages(self, x: Tensor, inside: Tensor) -> Tensor:
         """The message of each row of ``x`` (labels ``inside``), before aggregation."""
-        t = _mix(inside, self.act(self.trans[1](x)), self.act(self.trans[0](x)), self.z_ratio)
+        act, trans = self.act, self.trans
+        t = _mix_of(inside, lambda r: act(trans[1](r)), lambda r: act(trans[0](r)), x, self.z_ratio)
         return self._split(t, inside)
 
     def outside_messages(self, x: Tensor) -> Tensor:
@@ -266,7 +290,7 @@ class GLASSConv(nn.Module):
         m = norm_rows(self.norm, aggregated)
         m = F.dropout(m, p=self.dropout, training=self.training)
         h = torch.cat([m, own], dim=-1)
-        return _mix(inside, self.comb[1](h), self.comb[0](h), self.z_ratio)
+        return _mix_of(inside, self.comb[1], self.comb[0], h, self.z_ratio)
 
     def __repr__(self) -> str:
         return (
@@ -477,7 +501,8 @@ class GLASS(SubgraphClassifier):
                 out.append(embed_seeds(x, seeds, hi - lo, batch))
                 continue
             if exact:
-                near = self._hood(batch, cache, lo, hi, self.num_layers // 2, "induced")
+                edges = "seeds" if self.num_layers == 2 else "induced"  # all two layers read
+                near = self._hood(batch, cache, lo, hi, self.num_layers // 2, edges)
                 if unlabelled is not None or self._unlabelled_pays(near, batch):
                     if unlabelled is None:
                         unlabelled = self._unlabelled(x, batch)
@@ -688,10 +713,17 @@ class GLASS(SubgraphClassifier):
         adj = self._base_adjacency(batch)
         outside = torch.zeros(n, dtype=torch.bool, device=x.device)
         layers = []
+        same = isinstance(self.node_input, ConstantInput) and not (
+            self.training and self.dropout > 0
+        )
         h = F.dropout(x, p=self.dropout, training=self.training)
         for i, conv in enumerate(self._glass_convs()[: self.num_layers - 1]):
-            t = conv.messages(h, outside)
-            aggregated = adj @ t
+            if i == 0 and same:  # one message for every node: A @ t is A's row sums times it
+                t = conv.outside_messages(h[:1]).expand(n, -1)
+                aggregated = self._base_row_sums(batch).unsqueeze(-1) * t
+            else:
+                t = conv.messages(h, outside)
+                aggregated = adj @ t
             layers.append((h, t, aggregated))
             if i < self.num_layers - 2:  # the next layer's input
                 h = conv.combine(aggregated, h, outside)
@@ -714,7 +746,20 @@ class GLASS(SubgraphClassifier):
         degree = cached_degree(self, batch)
         adj = Adjacency(edge_index, (n, n), self.aggregator, weight, (degree, degree))
         self._caches["adjacency"] = (edge_index, weight, adj)
+        self._caches.pop("row_sums", None)
         return adj
+
+    def _base_row_sums(self, batch: SubgraphBatch) -> Tensor:
+        """Each node's sum of its in-edge coefficients in :meth:`_base_adjacency` (cached)."""
+        adj = self._base_adjacency(batch)
+        sums = self._caches.get("row_sums")
+        if sums is None:
+            dst = batch.edge_index[1].to(adj.weight.device)
+            sums = torch.zeros(adj.shape[0], device=adj.weight.device).index_add_(
+                0, dst, adj.weight
+            )
+            self._caches["row_sums"] = sums
+        return cast("Tensor", sums)
 
     def _embed_delta(self, hood: Neighborhoods, s: int, unlabelled: _Unlabelled) -> Tensor:
         r"""The subgraph embeddings from the unlabelled layers and each row's difference.

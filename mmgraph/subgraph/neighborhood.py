@@ -10,6 +10,9 @@ from torch import Tensor
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.sampling.csr import CSRGraph, expand_rows
 
+EDGE_SETS: tuple[str, ...] = ("receptive", "induced", "seeds")
+"""The ``edges`` a neighbourhood keeps (:func:`khop_neighborhoods`)."""
+
 
 class Neighborhoods(NamedTuple):
     """Rows and edges of one or several k-hop neighbourhoods, as one disjoint-union graph.
@@ -58,7 +61,9 @@ def khop_neighborhoods(
     rounds on the whole base graph, so the seeds hold their exact embeddings while the work
     is proportional to their receptive field. With ``edges="induced"``: every base-graph
     edge between two rows (for ``hops=0``, the induced subgraph of the seeds; for whole
-    graphs of a disjoint union, the graphs themselves).
+    graphs of a disjoint union, the graphs themselves). With ``edges="seeds"``: those of
+    them with a seed at one end at least, all that two rounds read from one hop
+    (:class:`~mmgraph.subgraph.GLASS`): on dense graphs a fraction of the induced edges.
 
     Groups are kept apart (a node in two neighbourhoods gets two rows), which lets each
     subgraph carry its own labels (the labelling trick); one group for all seeds gives
@@ -69,7 +74,8 @@ def khop_neighborhoods(
         nodes (torch.Tensor): Seed nodes ``[M]``.
         group (torch.Tensor): Group of each seed ``[M]`` (non-negative).
         hops (int): Number of hops :math:`L \ge 0`.
-        edges (str, optional): ``"receptive"`` or ``"induced"``. (default: ``"receptive"``)
+        edges (str, optional): ``"receptive"``, ``"induced"`` or ``"seeds"``.
+            (default: ``"receptive"``)
 
     Returns:
         Neighborhoods: The rows, their groups, seed flags, hops, edges and edge ids.
@@ -83,8 +89,8 @@ def khop_neighborhoods(
         )
     if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
         raise ValueError(f"Expected 'hops' to be a non-negative int (got {hops!r})")
-    if edges not in ("receptive", "induced"):
-        raise ValueError(f"Expected 'edges' to be 'receptive' or 'induced' (got {edges!r})")
+    if edges not in EDGE_SETS:
+        raise ValueError(f"Expected 'edges' to be one of {list(EDGE_SETS)} (got {edges!r})")
     if nodes.shape != group.shape or nodes.dim() != 1:
         raise ValueError(
             f"Expected 'nodes' and 'group' of the same shape [M] (got {list(nodes.shape)} and "
@@ -121,6 +127,8 @@ def khop_neighborhoods(
     src_keys = g.index_select(0, targets).index_select(0, seg) * n + csr.col.index_select(0, pos)
     src = torch.searchsorted(reached, src_keys).clamp_(max=max(reached.numel() - 1, 0))
     keep = reached.index_select(0, src) == src_keys if reached.numel() else src_keys < 0
+    if edges == "seeds" and reached.numel():
+        keep &= inside.index_select(0, src) | inside.index_select(0, targets).index_select(0, seg)
     edge_index = torch.stack([src[keep], targets.index_select(0, seg[keep])])
     return Neighborhoods(v, g, inside, hop, edge_index, csr.e_id.index_select(0, pos[keep]))
 
@@ -145,15 +153,15 @@ class NeighborhoodCache:
     Args:
         dataset (SubgraphDataset): The data set.
         hops (int): Number of hops (a model's number of layers).
-        edges (str, optional): ``"receptive"`` or ``"induced"`` (see
+        edges (str, optional): ``"receptive"``, ``"induced"`` or ``"seeds"`` (see
             :func:`khop_neighborhoods`). (default: ``"receptive"``)
     """
 
     def __init__(self, dataset: SubgraphDataset, hops: int, edges: str = "receptive") -> None:
         if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
             raise ValueError(f"Expected 'hops' to be a non-negative int (got {hops!r})")
-        if edges not in ("receptive", "induced"):
-            raise ValueError(f"Expected 'edges' to be 'receptive' or 'induced' (got {edges!r})")
+        if edges not in EDGE_SETS:
+            raise ValueError(f"Expected 'edges' to be one of {list(EDGE_SETS)} (got {edges!r})")
         self.dataset = dataset
         self.hops = hops
         self.edges = edges

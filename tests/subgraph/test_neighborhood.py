@@ -66,6 +66,28 @@ def test_induced_edges() -> None:
     assert got == want and bool(hood.inside.all())
 
 
+@pytest.mark.parametrize("hops", [1, 2])
+def test_seed_edges_are_the_induced_edges_at_a_seed(hops: int) -> None:
+    base = random_graph(30, 70, seed=4)
+    csr = CSRGraph.from_edge_index(base.edge_index, 30, by="target")
+    nodes = torch.tensor([0, 3, 4, 3, 9, 12])
+    group = torch.tensor([0, 0, 0, 1, 1, 1])
+    induced = khop_neighborhoods(csr, nodes, group, hops, edges="induced")
+    seeds = khop_neighborhoods(csr, nodes, group, hops, edges="seeds")
+    assert torch.equal(induced.n_id, seeds.n_id) and torch.equal(induced.hop, seeds.hop)
+    at_seed = induced.inside[induced.edge_index[0]] | induced.inside[induced.edge_index[1]]
+    assert 0 < int(at_seed.sum()) < at_seed.numel()  # some edges dropped, some kept
+    assert torch.equal(seeds.edge_index, induced.edge_index[:, at_seed])
+    assert torch.equal(seeds.e_id, induced.e_id[at_seed])
+    cache = NeighborhoodCache(_dataset(base, [[0, 3, 4], [3, 9, 12]]), hops, "seeds")
+    for a, b in zip(seeds, cache.get([0, 1])):
+        assert torch.equal(a, b)
+
+
+def _dataset(graph: object, sets: list[list[int]]) -> SubgraphDataset:
+    return SubgraphDataset.from_lists(graph, sets, ["a", "b"])
+
+
 def test_cache_matches_direct_extraction(overlapping: SubgraphDataset) -> None:
     cache = NeighborhoodCache(overlapping, hops=2)
     csr = CSRGraph.from_edge_index(overlapping.graph.edge_index, 40, by="target")
@@ -86,7 +108,7 @@ def test_errors(overlapping: SubgraphDataset) -> None:
     csr = CSRGraph.from_edge_index(overlapping.graph.edge_index, 40, by="target")
     with pytest.raises(ValueError, match="'hops' to be a non-negative int"):
         khop_neighborhoods(csr, seeds, seeds, -1)
-    with pytest.raises(ValueError, match="'receptive' or 'induced'"):
+    with pytest.raises(ValueError, match="'receptive', 'induced', 'seeds'"):
         khop_neighborhoods(csr, seeds, seeds, 1, edges="all")
     with pytest.raises(ValueError, match="same shape"):
         khop_neighborhoods(csr, seeds, torch.tensor([0, 0]), 1)
