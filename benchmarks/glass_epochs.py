@@ -7,7 +7,8 @@ other computation (``GLASS._embed_delta``) runs every layer once on the whole un
 graph and adds each row's change within ``L // 2`` hops; it gives the same outputs when
 nothing depends on which rows share a batch (running norm statistics, no dropout in
 training), so :class:`~mmgraph.subgraph.GLASS` takes it then, from two layers, when the
-fields would hold half the base graph's edges. One layer on a constant input (the default's
+fields would hold half the base graph's edges (two layers: with batch statistics too, as
+both normalise the same rows). One layer on a constant input (the default's
 ``node_input="auto"`` on a graph without features) needs no field: each seed's aggregate is
 its in-degree and its in-edges from its own subgraph (``GLASS._embed_constant``).
 
@@ -164,9 +165,10 @@ def main(argv: list[str] | None = None) -> None:
         sets["hubs (BA m=50)"] = load_subgnn(hub_graph(Path(tmp) / "hubs"))
         for name, data in sets.items():
             hubs = name.startswith("hubs")
-            # 3 hops: the whole graph per subgraph; one layer on node ids besides
+            # 3 hops: the whole graph per subgraph; one and two layers on node ids besides
+            # (the default's candidates: --node-input auto, --layers auto)
             runs = [(layers, "constant") for layers in (LAYERS[:2] if hubs else LAYERS)]
-            for layers, node_input in [*runs, (1, "id")]:
+            for layers, node_input in [*runs, (1, "id"), (2, "id")]:
                 row = {"data": name, "nodes": int(data.graph.num_nodes)}
                 batches = 4 if hubs else args.batches
                 row.update(measure(data, layers, args.repeats, batches, node_input))
@@ -186,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"{args.threads} thread(s), torch {torch.__version__}, Python {platform.python_version()}, "
         f"load average at start {os.getloadavg()[0]:.1f}. Hidden 32, mean pooling, z ratio 1 "
-        "(the command's), a constant input (and one layer on node ids, `--node-input id`); "
+        "(the command's), a constant input (and one and two layers on node ids, "
+        "`--node-input id`); "
         "training: "
         f"{args.batches} batches of 16 training subgraphs (the hubs: 4, "
         "and no third layer, whose fields would each hold the whole graph), seconds a batch; "
@@ -195,8 +198,9 @@ def main(argv: list[str] | None = None) -> None:
         "field apart (forced); *own*: the model's choice (one layer: from the degrees and each "
         "subgraph's own edges on a constant input, from each seed's in-edges on others; "
         "from two layers the unlabelled pass plus changes, where exact "
-        "and the fields are large). Batch statistics (the first quarter of `--norm frozen`'s "
-        "epochs) take the fields from two layers. Max diff: the largest "
+        "and the fields are large; two layers read only the edges at a seed). Batch "
+        "statistics (the first quarter of `--norm frozen`'s epochs) take the fields from "
+        "three layers; two layers normalise the same rows either way. Max diff: the largest "
         "difference of the two computations' embeddings (evaluation mode).",
         "",
         "| data | nodes | base edges | layers | input | field edges, 16 subgraphs | batch, batch "

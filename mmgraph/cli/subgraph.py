@@ -12,6 +12,7 @@ from mmgraph.cli.types import (
     layer_count,
     non_negative_float,
     non_negative_int,
+    or_auto,
     positive_float,
     positive_int,
     probability,
@@ -71,7 +72,11 @@ def register(sub: Any) -> None:
     )
     g.add_argument("--hidden", type=dimension, default=32, help="embedding size (default: 32)")
     g.add_argument(
-        "--layers", type=layer_count, default=1, help="message passing layers (default: 1)"
+        "--layers",
+        type=or_auto(layer_count),
+        default="auto",
+        help="message passing layers; auto: 1, and the kept input and pooling trained again "
+        "with 2, kept if better on validation (whole graphs: 4) (default: auto)",
     )
     g.add_argument(
         "--pool",
@@ -281,7 +286,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     chosen = chosen_candidates(metrics)
     if chosen:
         counts = ", ".join(f"{c} ({chosen.count(c)}×)" for c in dict.fromkeys(chosen))
-        what = "input and pooling" if any(" input, " in c for c in chosen) else "pooling"
+        parts = ["input"] if any(" input, " in c for c in chosen) else []
+        parts += ["pooling"] + (["depth"] if any(" layer" in c for c in chosen) else [])
+        what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
         on = "micro-F1" if dataset.multi_label else "accuracy"
         print(f"{what} chosen on validation {on}, per run: {counts}")
     refits = head_refits(metrics)
@@ -358,10 +365,10 @@ def head_refits(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def chosen_candidates(metrics: dict[str, Any]) -> list[str]:
-    """What ``pool="auto"`` (and ``node_input="auto"``) kept in each run (seed, fold).
+    """What ``pool="auto"`` (``node_input``, ``num_layers``) kept in each run (seed, fold).
 
     The pooling, e.g. ``"mean"``; ``"id input, mean pooling"`` where the run chose
-    between node inputs too.
+    between node inputs too, and ``", 2 layers"`` after it where it chose a depth.
     """
     runs = metrics.get("seeds") or [metrics]
     out = []
@@ -370,9 +377,16 @@ def chosen_candidates(metrics: dict[str, Any]) -> list[str]:
         per_fold = selection if selection and isinstance(selection[0], list) else [selection]
         for fold in per_fold:
             inputs = {s["node_input"] for s in fold}
-            out += [
-                s["pool"] if len(inputs) == 1 else f"{s['node_input']} input, {s['pool']} pooling"
-                for s in fold
-                if s["chosen"]
-            ]
+            depths = {s.get("layers") for s in fold}
+            for s in fold:
+                if not s["chosen"]:
+                    continue
+                what = s["pool"]
+                if len(inputs) > 1:
+                    what = f"{s['node_input']} input, {s['pool']} pooling"
+                elif len(depths) > 1:
+                    what = f"{s['pool']} pooling"
+                if len(depths) > 1:
+                    what += f", {s['layers']} layer" + ("s" if s["layers"] != 1 else "")
+                out.append(what)
     return out

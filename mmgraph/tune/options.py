@@ -102,7 +102,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "method": "glass",
         "node_input": "auto",
         "hidden": 32,
-        "layers": 1,
+        # one layer, and two for the candidate kept when validation says so
+        # (mmgraph.tasks.subgraph.DEPTH_CHOICES)
+        "layers": "auto",
         "pool": "auto",
         "aggregator": "auto",
         "z_ratio": 1.0,

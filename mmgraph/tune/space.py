@@ -43,7 +43,7 @@ SUBGRAPH_SPACE: dict[str, Any] = {
     "method": "glass",
     "node_input": {"choices": ["auto", "constant", "degree", "id"]},
     "hidden": {"choices": [16, 32, 64, 128]},
-    "layers": {"low": 1, "high": 3},
+    "layers": {"choices": ["auto", 1, 2, 3]},
     "pool": {"choices": ["auto", "mean", "sum", "max", "size"]},
     "aggregator": {"choices": ["auto", "sum", "mean", "gcn"]},
     "z_ratio": {"low": 0.5, "high": 1.0},

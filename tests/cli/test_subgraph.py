@@ -32,15 +32,29 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     printed = capsys.readouterr().out
     assert "glass on cut" in printed and "micro_f1" in printed and "test" in printed
     # the default --pool auto and --node-input auto on a graph of edges alone: both poolings
-    # on both inputs trained, the best on validation kept
-    assert "input and pooling chosen on validation accuracy, per run: " in printed
+    # on both inputs trained with one layer, the best on validation trained again with two
+    # (--layers auto), the better of those two kept
+    assert "input, pooling and depth chosen on validation accuracy, per run: " in printed
     metrics = json.loads((out / "metrics.json").read_text())
-    assert [(s["node_input"], s["pool"]) for s in metrics["selection"]] == [
-        ("constant", "mean"),
-        ("constant", "sum"),
-        ("id", "mean"),
-        ("id", "sum"),
+    selection = metrics["selection"]
+    assert [(s["node_input"], s["pool"], s["layers"]) for s in selection[:4]] == [
+        ("constant", "mean", 1),
+        ("constant", "sum", 1),
+        ("id", "mean", 1),
+        ("id", "sum", 1),
     ]
+    best = max(range(4), key=lambda i: (selection[i]["val_accuracy"], -i))
+    assert selection[best]["val_accuracy"] < 1.0  # else not trained again
+    deeper = selection[4]
+    assert (deeper["node_input"], deeper["pool"], deeper["layers"]) == (
+        selection[best]["node_input"],
+        selection[best]["pool"],
+        2,
+    )
+    kept = deeper if deeper["val_accuracy"] > selection[best]["val_accuracy"] else selection[best]
+    assert [s["chosen"] for s in selection] == [s is kept for s in selection]
+    layers = f", {kept['layers']} layer{'s' if kept['layers'] == 2 else ''} (1×)"
+    assert f"{kept['node_input']} input, {kept['pool']} pooling{layers}" in printed
     assert metrics["test"]["micro_f1"] == metrics["test"]["accuracy"]
     assert np.load(out / "embeddings.npy").shape == (30, 8)
     assert (out / "config.yaml").is_file()

@@ -13,12 +13,15 @@ import torch
 import yaml
 
 from mmgraph.data import SubgraphDataset, save_card
+from mmgraph.errors import InputError
 from mmgraph.tasks.subgraph import (
+    DEPTH_CHOICES,
     INPUT_CHOICES,
     POOL_CHOICES,
     SubgraphConfig,
     auto_inputs,
     build_subgraph_model,
+    deepens,
     load_subgraph_dataset,
     run_subgraph_task,
     summarize_folds,
@@ -152,6 +155,67 @@ def test_pool_auto_keeps_the_best_validation_pooling(density_small: SubgraphData
     assert again.metrics["selection"] == selection
 
 
+@pytest.mark.parametrize("method", ["glass", "pool"])
+def test_layers_auto_trains_the_kept_candidate_again_deeper(
+    density_small: SubgraphDataset, method: str
+) -> None:
+    """num_layers="auto": the candidates with one layer, then the kept one with two, which
+    replaces it on a higher validation score (ties: the shallower); the run is then that
+    candidate's own run, and labels on the test subgraphs change nothing."""
+    config = SubgraphConfig(method=method, hidden=8, node_input="constant", batch_size=20)
+    assert config.num_layers == "auto" and config.resolved_layers() == DEPTH_CHOICES[0] == 1
+    assert deepens(density_small, config)
+    result = train_subgraph_model(density_small, config, FAST)
+    selection = result.metrics["selection"]
+    assert [(s["pool"], s["layers"]) for s in selection[:2]] == [(p, 1) for p in POOL_CHOICES]
+    best = max(range(2), key=lambda i: (selection[i]["val_accuracy"], -i))
+    assert selection[best]["val_accuracy"] < 1.0  # else nothing to deepen (next test)
+    deeper = selection[2]
+    assert len(selection) == 3
+    assert (deeper["pool"], deeper["layers"]) == (selection[best]["pool"], DEPTH_CHOICES[1])
+    wins = deeper["val_accuracy"] > selection[best]["val_accuracy"]
+    assert [s["chosen"] for s in selection] == [i == (2 if wins else best) for i in range(3)]
+    kept = next(s for s in selection if s["chosen"])
+    alone = dataclasses.replace(config, pool=kept["pool"], num_layers=kept["layers"])
+    assert not deepens(density_small, alone)
+    run = train_subgraph_model(density_small, alone, FAST)
+    assert "selection" not in run.metrics
+    assert run.metrics["test"] == result.metrics["test"]
+    relabelled = copy.copy(density_small)
+    relabelled.y = density_small.y.clone()
+    test = density_small.test_mask
+    relabelled.y[test] = (relabelled.y[test] + 1) % density_small.num_classes
+    assert train_subgraph_model(relabelled, config, FAST).metrics["selection"] == selection
+
+
+def test_layers_auto_does_not_retrain_a_perfect_score(
+    density_small: SubgraphDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A perfect validation score cannot be beaten, and ties keep the shallower."""
+    from mmgraph.tasks import subgraph as task
+
+    monkeypatch.setattr(task, "best_val_score", lambda trainer, metric="accuracy": 1.0)
+    config = SubgraphConfig(hidden=8, node_input="constant", batch_size=20)
+    selection = train_subgraph_model(density_small, config, FAST).metrics["selection"]
+    assert [(s["pool"], s["layers"], s["chosen"]) for s in selection] == [
+        ("mean", 1, True),
+        ("sum", 1, False),
+    ]
+
+
+def test_layers_auto_keeps_whole_graphs_and_given_depths(
+    molecules: SubgraphDataset, density_small: SubgraphDataset
+) -> None:
+    assert not deepens(molecules, SubgraphConfig(method="pool"))
+    assert not deepens(density_small, SubgraphConfig(num_layers=2))
+    assert not deepens(density_small, SubgraphConfig(method="sub2vec"))
+    assert SubgraphConfig(num_layers=3).resolved_layers() == 3
+    with pytest.raises(InputError, match="num_layers takes an integer or 'auto'"):
+        SubgraphConfig(num_layers="two")
+    with pytest.raises(InputError, match="num_layers takes an integer or 'auto'"):
+        SubgraphConfig(num_layers=True)
+
+
 def test_auto_inputs_only_on_subgraphs_of_a_graph_of_edges_alone(
     overlapping: SubgraphDataset, molecules: SubgraphDataset
 ) -> None:
@@ -252,7 +316,9 @@ def test_frozen_norms_are_frozen_in_training(
 
         return count
 
-    config = SubgraphConfig(hidden=8, node_input="constant", pool="mean", norm="frozen")
+    config = SubgraphConfig(
+        hidden=8, node_input="constant", pool="mean", norm="frozen", num_layers=1
+    )
     train = TrainConfig(epochs=8, lr=0.01, patience=None, progress=False, monitor="loss")
     frozen: dict[int, list[int]] = {}
     with monkeypatch.context() as patch:
