@@ -68,7 +68,7 @@ BEFORE = RESULTS / "defaults_commands_before.jsonl"  # the previous round's defa
 BASELINES = RESULTS / "defaults_baselines.jsonl"  # the WL baseline on the TU sets
 HELDOUT = RESULTS / "defaults_heldout.jsonl"  # default commands on unseen instances
 HELDOUT_BEFORE = RESULTS / "defaults_heldout_before.jsonl"  # the same, previous defaults
-PREVIOUS_FLAGS = ("--node-input", "constant")  # the previous round's subgraph defaults
+PREVIOUS_FLAGS = ("--layers", "1")  # the previous round's subgraph defaults
 REPORT = RESULTS / "defaults.md"
 DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "shared" / "data"))
 
@@ -556,8 +556,8 @@ def heldout_report(
         "density and component, instance 0 of cut ratio, coreness and position, the "
         'built-in social graph). "before" is the previous round\'s subgraph defaults on '
         f"the same instance (`heldout --before`: the same command with "
-        f"`{' '.join(PREVIOUS_FLAGS)}`; SubGNN's four tasks: the default command's rows of "
-        "the previous round, at commit 350f2fe, where that input was the default).",
+        f"`{' '.join(PREVIOUS_FLAGS)}`: one layer, the default until the depth was chosen "
+        "on validation; the rows of the default command at commit 9724e5e).",
         "",
         "| data | instance | test | before | seen | published | seconds |",
         "|---|---|---|---|---|---|---|",
@@ -957,8 +957,9 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
         "tuned: `mmgraph tune` with the budget shown (its search reads validation data only), "
         "retrained with its seeds. Before: the same command with the defaults of the "
         "previous round (`defaults_commands_before.jsonl`): for the node sets, no design "
-        "chosen on validation; for the SubGNN-style sets, the constant node input "
-        "(`--node-input constant`); for the TU sets, dropout 0.5 (`--dropout 0.5`)."
+        "chosen on validation; for the SubGNN-style sets, one layer (`--layers 1`, the "
+        "default command at commit 9724e5e, before the depth was chosen on validation); for "
+        "the TU sets, dropout 0.5 (`--dropout 0.5`)."
     )
     lines += ["", "| data | default | runs | before | tuned | tuned trials | published |"]
     lines.append("|---|---|---|---|---|---|---|")
@@ -1355,7 +1356,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     c.add_argument(
         "--before",
         action="store_true",
-        help=f"the previous defaults ({' '.join(PREVIOUS_FLAGS)}) into {BEFORE.name}",
+        help=f"the previous subgraph defaults ({' '.join(PREVIOUS_FLAGS)}) into "
+        f"{BEFORE.name}, on the SubGNN-style sets",
     )
     t = sub.add_parser("tuned")
     t.add_argument("--datasets", nargs="+", default=[*NODE_DATA, *SUBGRAPH_DATA, *GRAPH_DATA])
@@ -1384,8 +1386,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         datasets = args.datasets or FAMILIES[args.family]
         grid(args.family, datasets, list(range(args.seeds)), RUNS, args.candidates)
     elif args.step == "commands":
-        if args.before:
-            commands(args.datasets, args.seeds, BEFORE, PREVIOUS_FLAGS)
+        if args.before:  # the flags are the SubGNN-style sets' (subgraph train)
+            other = [d for d in args.datasets if d not in SUBGRAPH_DATA]
+            if other and args.datasets != c.get_default("datasets"):
+                parser.error(f"--before runs the SubGNN-style sets only (not {other})")
+            datasets = [d for d in args.datasets if d in SUBGRAPH_DATA]
+            commands(datasets, args.seeds, BEFORE, PREVIOUS_FLAGS)
         else:
             commands(args.datasets, args.seeds, COMMANDS)
     elif args.step == "tuned":

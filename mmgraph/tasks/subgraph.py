@@ -507,6 +507,13 @@ def _fit_classifier(
         scores.append(best_val_score(fits[-1][1], metric))
         if scores[-1] > scores[best]:  # ties: the shallower
             best = len(fits) - 1
+    if len(fits) == 1:  # one candidate and a perfect score: nothing was chosen
+        if not inner:
+            return (*fits[0], None)
+        return (
+            *_fit_one(dataset, candidates[0], train, graph, full, train_index, cache, callbacks),
+            None,
+        )
     selection = [
         {
             "node_input": resolve_input_name(candidate.node_input, graph),

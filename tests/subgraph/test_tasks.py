@@ -201,6 +201,10 @@ def test_layers_auto_does_not_retrain_a_perfect_score(
         ("mean", 1, True),
         ("sum", 1, False),
     ]
+    # One candidate left alone: no choice was made, so none is reported.
+    alone = train_subgraph_model(density_small, dataclasses.replace(config, pool="sum"), FAST)
+    assert "selection" not in alone.metrics
+    assert alone.models[0].num_layers == 1  # type: ignore[union-attr]
 
 
 def test_layers_auto_keeps_whole_graphs_and_given_depths(
