@@ -367,26 +367,22 @@ def head_refits(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 def chosen_candidates(metrics: dict[str, Any]) -> list[str]:
     """What ``pool="auto"`` (``node_input``, ``num_layers``) kept in each run (seed, fold).
 
-    The pooling, e.g. ``"mean"``; ``"id input, mean pooling"`` where the run chose
-    between node inputs too, and ``", 2 layers"`` after it where it chose a depth.
+    The pooling, e.g. ``"mean"``; ``"id input, mean pooling"`` where a run chose between
+    node inputs too, and ``", 2 layers"`` after it where a run chose a depth (every run is
+    described alike).
     """
     runs = metrics.get("seeds") or [metrics]
-    out = []
+    folds: list[list[dict[str, Any]]] = []
     for run in runs:
         selection = run.get("selection") or []
-        per_fold = selection if selection and isinstance(selection[0], list) else [selection]
-        for fold in per_fold:
-            inputs = {s["node_input"] for s in fold}
-            depths = {s.get("layers") for s in fold}
-            for s in fold:
-                if not s["chosen"]:
-                    continue
-                what = s["pool"]
-                if len(inputs) > 1:
-                    what = f"{s['node_input']} input, {s['pool']} pooling"
-                elif len(depths) > 1:
-                    what = f"{s['pool']} pooling"
-                if len(depths) > 1:
-                    what += f", {s['layers']} layer" + ("s" if s["layers"] != 1 else "")
-                out.append(what)
+        folds += selection if selection and isinstance(selection[0], list) else [selection]
+    inputs = any(len({s["node_input"] for s in fold}) > 1 for fold in folds)
+    depths = any(len({s.get("layers") for s in fold}) > 1 for fold in folds)
+    out = []
+    for s in (s for fold in folds for s in fold if s["chosen"]):
+        what = f"{s['node_input']} input, {s['pool']} pooling" if inputs else s["pool"]
+        if depths:
+            what = f"{what}{'' if inputs else ' pooling'}, {s['layers']} layer"
+            what += "s" if s["layers"] != 1 else ""
+        out.append(what)
     return out

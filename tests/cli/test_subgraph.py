@@ -269,3 +269,26 @@ def test_flags_the_method_reads_are_taken(tmp_path: Path, capsys: pytest.Capture
     assert code == 0, capsys.readouterr().err
     doc = yaml.safe_load((tmp_path / "s2v" / "config.yaml").read_text())
     assert (doc["subgraph"]["walk_length"], doc["subgraph"]["tokens"]) == (4, "node")
+
+
+def test_chosen_candidates_describe_every_run_alike() -> None:
+    from mmgraph.cli.subgraph import chosen_candidates
+
+    def entry(node_input: str, pool: str, layers: int, chosen: bool) -> dict[str, object]:
+        return {"node_input": node_input, "pool": pool, "layers": layers, "chosen": chosen}
+
+    one_depth = [entry("constant", "mean", 1, True), entry("constant", "sum", 1, False)]
+    deeper = [
+        entry("constant", "mean", 1, False),
+        entry("constant", "sum", 1, False),
+        entry("constant", "mean", 2, True),
+    ]
+    # a perfect score in one run, a depth chosen in the other: both runs name their depth
+    metrics = {"seeds": [{"selection": one_depth}, {"selection": deeper}]}
+    assert chosen_candidates(metrics) == ["mean pooling, 1 layer", "mean pooling, 2 layers"]
+    assert chosen_candidates({"selection": one_depth}) == ["mean"]
+    inputs = [entry("constant", "mean", 1, False), entry("id", "sum", 1, True)]
+    assert chosen_candidates({"selection": inputs}) == ["id input, sum pooling"]
+    folds = {"selection": [[*inputs, entry("id", "sum", 2, True)]]}
+    folds["selection"][0][1] = entry("id", "sum", 1, False)
+    assert chosen_candidates(folds) == ["id input, sum pooling, 2 layers"]
