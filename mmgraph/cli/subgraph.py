@@ -223,9 +223,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph subgraph train``."""
     from mmgraph.tasks.report import format_table
     from mmgraph.tasks.subgraph import (
+        DEEPEN_WORK,
         EMBEDDINGS,
         METRICS,
         check_method_options,
+        deepen_work,
+        deepens,
         load_subgraph_dataset,
         run_subgraph_task,
     )
@@ -291,6 +294,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
         on = "micro-F1" if dataset.multi_label else "accuracy"
         print(f"{what} chosen on validation {on}, per run: {counts}")
+    if (
+        config.num_layers == "auto"
+        and config.method in ("glass", "pool")
+        and not whole
+        and not deepens(dataset, config)
+    ):
+        print(
+            f"one layer, two not tried: the subgraphs' nodes have {deepen_work(dataset):,} "
+            f"in-edges, above {DEEPEN_WORK:,}, and a second layer would compute a row for "
+            "each of them every epoch (--layers 2 trains two)"
+        )
     refits = head_refits(metrics)
     if refits:
         done = [r for r in refits if r["refit"] and r["kept"]]

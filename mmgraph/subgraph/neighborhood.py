@@ -49,6 +49,7 @@ def khop_neighborhoods(
     group: Tensor,
     hops: int,
     edges: str = "receptive",
+    out_csr: CSRGraph | None = None,
 ) -> Neighborhoods:
     r"""The ``hops``-hop in-neighbourhood of each group of seed nodes, with its edges.
 
@@ -76,6 +77,10 @@ def khop_neighborhoods(
         hops (int): Number of hops :math:`L \ge 0`.
         edges (str, optional): ``"receptive"``, ``"induced"`` or ``"seeds"``.
             (default: ``"receptive"``)
+        out_csr (CSRGraph, optional): The base graph built ``by="source"``: with
+            ``edges="seeds"``, the edges are then read from the seeds' in- and out-edges
+            alone, not from every row's in-edges (on a graph of millions of edges, a
+            hop holds hundreds of thousands of in-edges). (default: :obj:`None`)
 
     Returns:
         Neighborhoods: The rows, their groups, seed flags, hops, edges and edge ids.
@@ -118,6 +123,9 @@ def khop_neighborhoods(
     hop = hop[order]
     g, v = reached // n, reached % n
     inside = hop == 0
+    if edges == "seeds" and out_csr is not None and reached.numel():
+        edge_index, e_id = _seed_edges(csr, out_csr, reached, g, v, inside, n)
+        return Neighborhoods(v, g, inside, hop, edge_index, e_id)
     # In-edges (u -> v) of the rows v that receive messages, from rows u of the same group.
     targets = torch.arange(reached.numel())
     if edges == "receptive":
@@ -131,6 +139,43 @@ def khop_neighborhoods(
         keep &= inside.index_select(0, src) | inside.index_select(0, targets).index_select(0, seg)
     edge_index = torch.stack([src[keep], targets.index_select(0, seg[keep])])
     return Neighborhoods(v, g, inside, hop, edge_index, csr.e_id.index_select(0, pos[keep]))
+
+
+def _seed_edges(
+    csr: CSRGraph,
+    out_csr: CSRGraph,
+    reached: Tensor,
+    g: Tensor,
+    v: Tensor,
+    inside: Tensor,
+    n: int,
+) -> tuple[Tensor, Tensor]:
+    """The edges between rows with a seed at one end, from the seeds' own edges.
+
+    In-edges of the seed rows from rows, and out-edges of the seed rows into the other
+    rows; sorted by (target row, source row), the order of :func:`khop_neighborhoods`'s
+    induced edges.
+    """
+    if out_csr.by != "source":
+        raise ValueError(f"Expected 'out_csr' built by='source' (got by={out_csr.by!r})")
+    seeds = inside.nonzero().view(-1)
+    sv, sg = v.index_select(0, seeds), g.index_select(0, seeds)
+    last = max(reached.numel() - 1, 0)
+    # u -> seed: the seed's in-edges whose source is a row of its group
+    seg, pos = expand_rows(csr.rowptr.index_select(0, sv), csr.degree.index_select(0, sv))
+    keys = sg.index_select(0, seg) * n + csr.col.index_select(0, pos)
+    src = torch.searchsorted(reached, keys).clamp_(max=last)
+    keep = reached.index_select(0, src) == keys
+    into = (src[keep], seeds.index_select(0, seg[keep]), csr.e_id.index_select(0, pos[keep]))
+    # seed -> w, w not a seed: the seed's out-edges whose target is another row of its group
+    seg, pos = expand_rows(out_csr.rowptr.index_select(0, sv), out_csr.degree.index_select(0, sv))
+    keys = sg.index_select(0, seg) * n + out_csr.col.index_select(0, pos)
+    dst = torch.searchsorted(reached, keys).clamp_(max=last)
+    keep = (reached.index_select(0, dst) == keys) & ~inside.index_select(0, dst)
+    out = (seeds.index_select(0, seg[keep]), dst[keep], out_csr.e_id.index_select(0, pos[keep]))
+    source, target, e_id = (torch.cat([a, b]) for a, b in zip(into, out, strict=True))
+    order = torch.argsort(target * reached.numel() + source, stable=True)
+    return torch.stack([source[order], target[order]]), e_id[order]
 
 
 def _isin_sorted(values: Tensor, sorted_set: Tensor) -> Tensor:
@@ -167,13 +212,20 @@ class NeighborhoodCache:
         self.edges = edges
         graph = dataset.graph
         self.csr = CSRGraph.from_edge_index(graph.edge_index, int(graph.num_nodes), by="target")
+        self.out_csr = (
+            CSRGraph.from_edge_index(graph.edge_index, int(graph.num_nodes), by="source")
+            if edges == "seeds"
+            else None
+        )
         self._pieces: dict[int, tuple[Tensor, Tensor, Tensor, Tensor]] = {}
 
     def _fill(self, missing: list[int], chunk: int = 256) -> None:
         for lo in range(0, len(missing), chunk):
             ids = missing[lo : lo + chunk]
             nodes, group = self.dataset.subgraph_index(ids)
-            hood = khop_neighborhoods(self.csr, nodes, group, self.hops, self.edges)
+            hood = khop_neighborhoods(
+                self.csr, nodes, group, self.hops, self.edges, out_csr=self.out_csr
+            )
             row_counts = torch.bincount(hood.group, minlength=len(ids)).tolist()
             edge_counts = torch.bincount(
                 hood.group.index_select(0, hood.edge_index[1]), minlength=len(ids)

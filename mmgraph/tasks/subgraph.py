@@ -108,8 +108,9 @@ class SubgraphConfig(ConfigBase):
         num_layers (int or str): Message passing layers, or ``"auto"``: the first of
             :data:`DEPTH_CHOICES` (one), and for ``glass`` or ``pool`` on subgraphs of one
             graph the candidate chosen at that depth is trained again with the second (two)
-            and kept if it does better on validation (:func:`deepens`; whole graphs take
-            one). (default: ``"auto"``)
+            and kept if it does better on validation (:func:`deepens`: not on whole graphs,
+            which take one, nor where two layers would cost too much,
+            :data:`DEEPEN_WORK`). (default: ``"auto"``)
         pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`, or ``"auto"``: each of
             :data:`POOL_CHOICES` is trained and the one with the best validation accuracy
             kept, per run (folds: on a tenth of each fold's training subgraphs).
@@ -431,17 +432,37 @@ def auto_inputs(dataset: SubgraphDataset, config: SubgraphConfig) -> tuple[str, 
     return INPUT_CHOICES
 
 
+DEEPEN_WORK = 1_000_000
+"""The most in-edges the subgraphs' nodes may have for ``num_layers="auto"`` to try two layers.
+
+A second layer aggregates over those edges and computes a row for every node one hop from
+a subgraph, apart for each subgraph (the labelling trick), every epoch. The sets the
+defaults were chosen on have 41,000-288,000 (a two-layer training 0.3-1.5 minutes on one
+thread); a folder the size of SubGNN's HPO-METAB (2,400 subgraphs of 14 nodes on 3 million
+edges) has 36 million, where a two-layer batch of 16 subgraphs took 0.6-1.2 s (one thread,
+beside two other jobs): 1-2 minutes an epoch, hours a training."""
+
+
+def deepen_work(dataset: SubgraphDataset) -> int:
+    """The in-edges of every subgraph's nodes, counted per subgraph (see :data:`DEEPEN_WORK`)."""
+    graph = dataset.graph
+    degree = torch.bincount(graph.edge_index[1], minlength=int(graph.num_nodes or 0))
+    nodes, _ = dataset.subgraph_index(list(range(len(dataset))))
+    return int(degree.index_select(0, nodes).sum())
+
+
 def deepens(dataset: SubgraphDataset, config: SubgraphConfig) -> bool:
     """Whether a run of ``config`` tries the second of :data:`DEPTH_CHOICES` too.
 
-    With ``num_layers="auto"``, for ``glass`` and ``pool`` on subgraphs of one graph.
-    Whole graphs (TU) keep their depth: ``mmgraph subgraph train`` gives them
-    four layers of their own.
+    With ``num_layers="auto"``, for ``glass`` and ``pool`` on subgraphs of one graph whose
+    nodes have at most :data:`DEEPEN_WORK` in-edges (:func:`deepen_work`). Whole graphs
+    (TU) keep their depth: ``mmgraph subgraph train`` gives them four layers of their own.
     """
     return (
         config.num_layers == AUTO
         and config.method in ("glass", "pool")
         and not dataset.whole_graphs
+        and deepen_work(dataset) <= DEEPEN_WORK
     )
 
 

@@ -292,3 +292,24 @@ def test_chosen_candidates_describe_every_run_alike() -> None:
     folds = {"selection": [[*inputs, entry("id", "sum", 2, True)]]}
     folds["selection"][0][1] = entry("id", "sum", 1, False)
     assert chosen_candidates(folds) == ["id input, sum pooling, 2 layers"]
+
+
+def test_train_says_when_two_layers_are_not_tried(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmgraph.tasks import subgraph as task
+
+    folder = tmp_path / "cut"
+    args = ["subgraph", "generate", "--task", "cut_ratio", "--nodes", "200", "--subgraphs"]
+    assert main([*args, "30", "--seed", "1", "--out", str(folder)]) == 0
+    monkeypatch.setattr(task, "DEEPEN_WORK", 10)
+    train = ["subgraph", "train", "--data", str(folder), "--hidden", "8", "--epochs", "2"]
+    assert main([*train, "--quiet", "--out", str(tmp_path / "run")]) == 0
+    printed = capsys.readouterr().out
+    assert "one layer, two not tried: the subgraphs' nodes have " in printed
+    assert "in-edges, above 10, and a second layer" in printed and "--layers 2" in printed
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert {s["layers"] for s in metrics["selection"]} == {1}
+    # a given depth: nothing to say
+    assert main([*train, "--layers", "1", "--quiet", "--out", str(tmp_path / "one")]) == 0
+    assert "two not tried" not in capsys.readouterr().out

@@ -67,8 +67,11 @@ def test_induced_edges() -> None:
 
 
 @pytest.mark.parametrize("hops", [1, 2])
-def test_seed_edges_are_the_induced_edges_at_a_seed(hops: int) -> None:
+@pytest.mark.parametrize("directed", [False, True])
+def test_seed_edges_are_the_induced_edges_at_a_seed(hops: int, directed: bool) -> None:
     base = random_graph(30, 70, seed=4)
+    if directed:  # drop one direction of some edges
+        base.edge_index = base.edge_index[:, (base.edge_index[0] * 5 + base.edge_index[1]) % 3 != 0]
     csr = CSRGraph.from_edge_index(base.edge_index, 30, by="target")
     nodes = torch.tensor([0, 3, 4, 3, 9, 12])
     group = torch.tensor([0, 0, 0, 1, 1, 1])
@@ -79,6 +82,13 @@ def test_seed_edges_are_the_induced_edges_at_a_seed(hops: int) -> None:
     assert 0 < int(at_seed.sum()) < at_seed.numel()  # some edges dropped, some kept
     assert torch.equal(seeds.edge_index, induced.edge_index[:, at_seed])
     assert torch.equal(seeds.e_id, induced.e_id[at_seed])
+    # from the seeds' own in- and out-edges: the same edges in the same order
+    out_csr = CSRGraph.from_edge_index(base.edge_index, 30, by="source")
+    fast = khop_neighborhoods(csr, nodes, group, hops, edges="seeds", out_csr=out_csr)
+    for a, b in zip(seeds, fast):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="by='source'"):
+        khop_neighborhoods(csr, nodes, group, hops, edges="seeds", out_csr=csr)
     cache = NeighborhoodCache(_dataset(base, [[0, 3, 4], [3, 9, 12]]), hops, "seeds")
     for a, b in zip(seeds, cache.get([0, 1])):
         assert torch.equal(a, b)

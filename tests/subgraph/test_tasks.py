@@ -21,6 +21,7 @@ from mmgraph.tasks.subgraph import (
     SubgraphConfig,
     auto_inputs,
     build_subgraph_model,
+    deepen_work,
     deepens,
     load_subgraph_dataset,
     run_subgraph_task,
@@ -205,6 +206,25 @@ def test_layers_auto_does_not_retrain_a_perfect_score(
     alone = train_subgraph_model(density_small, dataclasses.replace(config, pool="sum"), FAST)
     assert "selection" not in alone.metrics
     assert alone.models[0].num_layers == 1  # type: ignore[union-attr]
+
+
+def test_layers_auto_keeps_one_layer_where_two_would_cost_too_much(
+    density_small: SubgraphDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmgraph.tasks import subgraph as task
+
+    graph = density_small.graph
+    degree = torch.bincount(graph.edge_index[1], minlength=int(graph.num_nodes))
+    work = sum(int(degree[torch.as_tensor(list(nodes))].sum()) for nodes in density_small.subgraphs)
+    assert deepen_work(density_small) == work > 0
+    config = SubgraphConfig()
+    assert deepens(density_small, config)
+    monkeypatch.setattr(task, "DEEPEN_WORK", work - 1)
+    assert not deepens(density_small, config)
+    selection = train_subgraph_model(
+        density_small, dataclasses.replace(config, hidden=8, batch_size=20), FAST
+    ).metrics["selection"]
+    assert {s["layers"] for s in selection} == {1}
 
 
 def test_layers_auto_keeps_whole_graphs_and_given_depths(
