@@ -69,6 +69,8 @@ BASELINES = RESULTS / "defaults_baselines.jsonl"  # the WL baseline on the TU se
 HELDOUT = RESULTS / "defaults_heldout.jsonl"  # default commands on unseen instances
 HELDOUT_BEFORE = RESULTS / "defaults_heldout_before.jsonl"  # the same, previous defaults
 PREVIOUS_FLAGS = ("--layers", "1")  # the previous round's subgraph defaults
+DEPTH_ONE = RESULTS / "defaults_depth_one_layer.jsonl"  # --layers 1, this round's code
+DEPTH_ONE_HELDOUT = RESULTS / "defaults_depth_one_layer_heldout.jsonl"
 REPORT = RESULTS / "defaults.md"
 DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "shared" / "data"))
 
@@ -572,6 +574,53 @@ def heldout_report(
             f"{published(r['data'])} | {r['seconds']:.0f} |"
         )
     return [*lines, ""]
+
+
+def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[str]:
+    """The default commands beside ``--layers 1`` with the same code, where a run chose two.
+
+    ``one``: rows of ``commands --before`` / ``heldout --before`` written with ``--out``
+    (:data:`DEPTH_ONE`, :data:`DEPTH_ONE_HELDOUT`); only data where some run of the default
+    command kept two layers need them: elsewhere every run kept one layer, the same run.
+    """
+    import re
+
+    one_layer = {(r["data"], r.get("instance")): r for r in one}
+    lines = []
+    for r in rows:
+        if r["data"] not in SUBGRAPH_DATA and r["data"] not in HELDOUT_TASKS[:-1]:
+            continue
+        chosen = next((x for x in r.get("stdout_tail", []) if " chosen on " in x), "")
+        deeper = sum(int(k) for k in re.findall(r"2 layers \((\d+)×\)", chosen))
+        if not deeper:
+            continue
+        o = one_layer.get((r["data"], r.get("instance")))
+        instance = "-" if r.get("instance") is None else r["instance"]
+        was = _mean_std(o["test"]) if o else "not run"
+        seconds = f"{o['seconds']:.0f} → {r['seconds']:.0f}" if o else f"{r['seconds']:.0f}"
+        lines.append(
+            f"| {r['data']} | {instance} | {deeper} of {len(r['test'])} | {was} | "
+            f"{_mean_std(r['test'])} | {seconds} |"
+        )
+    if not lines:
+        return []
+    return [
+        "## Depth chosen on validation: where a run kept two layers",
+        "",
+        "`--layers auto` (the default) trains the kept input and pooling again with two "
+        "layers and keeps them on a higher validation score. Each row is a default command "
+        "(`commands`, `heldout`) where some run kept two layers, beside the same command "
+        "with `--layers 1` and the same code (`commands --before --out "
+        f"{DEPTH_ONE.relative_to(HERE.parent)}`, `heldout --before --out "
+        f"{DEPTH_ONE_HELDOUT.relative_to(HERE.parent)}`); in every other row every run kept "
+        "one layer, so the command is the `--layers 1` run. Test micro-F1 × 100.",
+        "",
+        "| data | instance | runs with two layers | `--layers 1` | default (`--layers auto`) "
+        "| seconds |",
+        "|---|---|---|---|---|---|",
+        *lines,
+        "",
+    ]
 
 
 # ---------------------------------------------------------------------- baseline
@@ -1298,6 +1347,9 @@ def report(runs: Path, cmds: Path, out: Path) -> str:
     lines += commands_report(_rows(cmds))
     lines += defaults_table(cmds, TUNED)
     lines += heldout_report(_rows(HELDOUT), _rows(cmds), _rows(HELDOUT_BEFORE))
+    lines += depth_report(
+        [*_rows(cmds), *_rows(HELDOUT)], [*_rows(DEPTH_ONE), *_rows(DEPTH_ONE_HELDOUT)]
+    )
     lines.append(NOTES)
     text = "\n".join(lines)
     out.write_text(text)
@@ -1359,6 +1411,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help=f"the previous subgraph defaults ({' '.join(PREVIOUS_FLAGS)}) into "
         f"{BEFORE.name}, on the SubGNN-style sets",
     )
+    c.add_argument("--out", type=Path, default=None, help="rows file (default: the step's)")
     t = sub.add_parser("tuned")
     t.add_argument("--datasets", nargs="+", default=[*NODE_DATA, *SUBGRAPH_DATA, *GRAPH_DATA])
     t.add_argument("--budget", default="15m")
@@ -1374,6 +1427,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help=f"the previous defaults ({' '.join(PREVIOUS_FLAGS)}) into {HELDOUT_BEFORE.name}",
     )
+    h.add_argument("--out", type=Path, default=None, help="rows file (default: the step's)")
     sub.add_parser("report")
     sub.add_parser("readme", help="print the README's table of the default commands")
     args = parser.parse_args(argv)
@@ -1391,18 +1445,19 @@ def main(argv: Sequence[str] | None = None) -> None:
             if other and args.datasets != c.get_default("datasets"):
                 parser.error(f"--before runs the SubGNN-style sets only (not {other})")
             datasets = [d for d in args.datasets if d in SUBGRAPH_DATA]
-            commands(datasets, args.seeds, BEFORE, PREVIOUS_FLAGS)
+            commands(datasets, args.seeds, args.out or BEFORE, PREVIOUS_FLAGS)
         else:
-            commands(args.datasets, args.seeds, COMMANDS)
+            commands(args.datasets, args.seeds, args.out or COMMANDS)
     elif args.step == "tuned":
         tuned(args.datasets, args.budget, args.seeds, TUNED)
     elif args.step == "baseline":
         baseline(args.datasets, BASELINES)
     elif args.step == "heldout":
         if args.before:
-            heldout(args.tasks, args.instances, args.seeds, HELDOUT_BEFORE, PREVIOUS_FLAGS)
+            out = args.out or HELDOUT_BEFORE
+            heldout(args.tasks, args.instances, args.seeds, out, PREVIOUS_FLAGS)
         else:
-            heldout(args.tasks, args.instances, args.seeds, HELDOUT)
+            heldout(args.tasks, args.instances, args.seeds, args.out or HELDOUT)
     print(report(RUNS, COMMANDS, REPORT))
 
 
