@@ -1329,6 +1329,19 @@ NOTES = """## Notes
   half the budget). Coreness's and cut ratio's `tune` rows rerun with it: 4 complete and
   8 pruned in 851 s (2 and 3 in 575 s before) and 5 and 15 in 825 s (2 and 4 in 581 s),
   the defaults still best, the same test scores.
+- Then the depth is chosen on validation (`--layers auto`, the default): the kept input
+  and pooling train again with two layers, which replace them on a higher validation
+  score (ties keep one; not tried where the subgraphs' nodes have more than 1,000,000
+  in-edges). The SubGNN-style commands and held-out instances were rerun (the previous
+  round's rows are this round's "before", `--layers 1`); the depth section lists the eight
+  where some run kept two layers, beside `--layers 1` with the same code: seven gained
+  (coreness 0 90.4 to 93.9, position 0, 100 and 101 +0.8 each, position_multilabel 0, 100
+  and 101 71.9 to 79.2, 74.6 to 83.9, 69.7 to 76.7) and coreness 100 lost one run (100.0
+  to 97.1). In the other 18 every run kept one layer; they differ from "before" by
+  rounding alone (z ratio 1 now computes each row's own map, other matrix shapes), up to
+  4 points (cut ratio 101: 90.4 against 94.4). Coreness's and position's `tune` rows were
+  rerun from the new defaults' trial (the earlier ones are in
+  `defaults_tuned_before.jsonl`); the other subgraph `tune` rows ran before the change.
 """
 
 
