@@ -84,7 +84,7 @@ affordable on graphs of millions of edges; a second layer lets a node's id reach
 neighbours', which is what labels that follow where a subgraph lies need (validation
 micro-F1 76.5 to 82.9 and 77.7 to 89.4 on two ``position_multilabel`` instances,
 ``benchmarks/results/place_options.md``). Trying it on the kept candidate alone costs one
-training more, not one per candidate (``benchmarks/results/defaults.md``, depth round)."""
+training more, not one per candidate (``benchmarks/results/defaults.md``, depth section)."""
 
 METRICS = "metrics.json"
 EMBEDDINGS = "embeddings.npy"
@@ -503,11 +503,13 @@ def _fit_classifier(
         for p in pools
     ]
     deeper = deepens(dataset, config)
+
+    def fit_all(candidate: SubgraphConfig) -> tuple[nn.Module, Trainer]:
+        """``candidate`` trained on every training subgraph (the run's own model)."""
+        return _fit_one(dataset, candidate, train, graph, full, train_index, cache, callbacks)
+
     if len(candidates) == 1 and not deeper:
-        return (
-            *_fit_one(dataset, candidates[0], train, graph, full, train_index, cache, callbacks),
-            None,
-        )
+        return (*fit_all(candidates[0]), None)
     val = getattr(full, "val_mask", None)
     inner = val is None or not bool((val & labelled_rows(full.y)).any())
     choose_on, choose_index = full, train_index
@@ -529,12 +531,7 @@ def _fit_classifier(
         if scores[-1] > scores[best]:  # ties: the shallower
             best = len(fits) - 1
     if len(fits) == 1:  # one candidate and a perfect score: nothing was chosen
-        if not inner:
-            return (*fits[0], None)
-        return (
-            *_fit_one(dataset, candidates[0], train, graph, full, train_index, cache, callbacks),
-            None,
-        )
+        return (*(fit_all(candidates[0]) if inner else fits[0]), None)
     selection = [
         {
             "node_input": resolve_input_name(candidate.node_input, graph),
@@ -547,13 +544,7 @@ def _fit_classifier(
         for i, (candidate, score) in enumerate(zip(candidates, scores, strict=True))
     ]
     log.info("Input, pooling and depth chosen on validation %s: %s", metric, selection)
-    if not inner:
-        return (*fits[best], selection)
-    chosen = candidates[best]
-    return (
-        *_fit_one(dataset, chosen, train, graph, full, train_index, cache, callbacks),
-        selection,
-    )
+    return (*(fit_all(candidates[best]) if inner else fits[best]), selection)
 
 
 def best_val_score(trainer: Trainer, metric: str = "accuracy") -> float:
