@@ -105,8 +105,24 @@ def test_heldout_instances_are_unseen_and_reported_beside_the_seen_data(
     # tasks in their order; test, the previous defaults on the instance, the seen data
     assert table[0].startswith("| density | 100 | 95.0 ± 7.1 | - | - |")
     assert table[1].startswith("| coreness | 101 | 85.0 ± 7.1 | 70.0 ± 0.0 | 90.0 ± 0.0 |")
-    assert "--node-input constant" in "\n".join(lines)
+    assert "--layers 1" in "\n".join(lines)  # what "before" ran
     assert bench.heldout_report([], seen) == []
     # every instance of the previous defaults' file was held out too
     before = {r["instance"] for r in bench._rows(bench.HELDOUT_BEFORE)}
     assert before and not before & grid_seeds
+
+
+def test_depth_report_pairs_the_runs_that_kept_two_layers(bench: ModuleType) -> None:
+    chosen = "input, pooling and depth chosen on validation accuracy, per run: "
+    rows = [
+        {"data": "coreness", "instance": 100, "test": [1.0, 0.9], "seconds": 30.0,
+         "stdout_tail": [chosen + "constant input, mean pooling, 2 layers (1×), "
+                         "constant input, mean pooling, 1 layer (1×)"]},
+        {"data": "density", "instance": 100, "test": [1.0, 1.0], "seconds": 20.0,
+         "stdout_tail": [chosen + "constant input, mean pooling, 1 layer (2×)"]},
+        {"data": "cora", "test": [0.8], "seconds": 5.0, "stdout_tail": []},
+    ]  # fmt: skip
+    one = [{"data": "coreness", "instance": 100, "test": [1.0, 1.0], "seconds": 10.0}]
+    table = [line for line in bench.depth_report(rows, one) if line.startswith("| ")][1:]
+    assert table == ["| coreness | 100 | 1 of 2 | 100.0 ± 0.0 | 95.0 ± 7.1 | 10 → 30 |"]
+    assert bench.depth_report(rows[1:], one) == []  # no run kept two layers
