@@ -1339,9 +1339,12 @@ NOTES = """## Notes
   and 101 71.9 to 79.2, 74.6 to 83.9, 69.7 to 76.7) and coreness 100 lost one run (100.0
   to 97.1). In the other 18 every run kept one layer; they differ from "before" by
   rounding alone (z ratio 1 now computes each row's own map, other matrix shapes), up to
-  4 points (cut ratio 101: 90.4 against 94.4). Coreness's and position's `tune` rows were
-  rerun from the new defaults' trial (the earlier ones are in
-  `defaults_tuned_before.jsonl`); the other subgraph `tune` rows ran before the change.
+  4 points (cut ratio 101: 90.4 against 94.4). The `tune` rows of coreness, position, cut
+  ratio and position_multilabel were rerun from the new defaults' trial (the earlier ones
+  are in `defaults_tuned_before.jsonl`): the defaults kept on coreness and position, cut
+  ratio's best kept (100.0), and on position_multilabel the defaults' own trial best
+  (79.2; last round's search, from the one-layer defaults, had kept three layers on node
+  ids at 88.1). Density's and component's ran before the change.
 """
 
 
