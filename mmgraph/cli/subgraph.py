@@ -227,8 +227,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         EMBEDDINGS,
         METRICS,
         check_method_options,
-        deepen_work,
-        deepens,
+        depth_over_limit,
         load_subgraph_dataset,
         run_subgraph_task,
     )
@@ -294,14 +293,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
         on = "micro-F1" if dataset.multi_label else "accuracy"
         print(f"{what} chosen on validation {on}, per run: {counts}")
-    if (
-        config.num_layers == "auto"
-        and config.method in ("glass", "pool")
-        and not whole
-        and not deepens(dataset, config)
-    ):
+    work = depth_over_limit(dataset, config)
+    if work is not None:
         print(
-            f"one layer, two not tried: the subgraphs' nodes have {deepen_work(dataset):,} "
+            f"one layer, two not tried: the subgraphs' nodes have {work:,} "
             f"in-edges, above {DEEPEN_WORK:,}, and a second layer would compute a row for "
             "each of them every epoch (--layers 2 trains two)"
         )

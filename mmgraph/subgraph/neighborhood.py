@@ -130,15 +130,26 @@ def khop_neighborhoods(
     targets = torch.arange(reached.numel())
     if edges == "receptive":
         targets = (hop < hops).nonzero().view(-1)
-    tv = v.index_select(0, targets)
-    seg, pos = expand_rows(csr.rowptr.index_select(0, tv), deg.index_select(0, tv))
-    src_keys = g.index_select(0, targets).index_select(0, seg) * n + csr.col.index_select(0, pos)
-    src = torch.searchsorted(reached, src_keys).clamp_(max=max(reached.numel() - 1, 0))
-    keep = reached.index_select(0, src) == src_keys if reached.numel() else src_keys < 0
-    if edges == "seeds" and reached.numel():
-        keep &= inside.index_select(0, src) | inside.index_select(0, targets).index_select(0, seg)
-    edge_index = torch.stack([src[keep], targets.index_select(0, seg[keep])])
-    return Neighborhoods(v, g, inside, hop, edge_index, csr.e_id.index_select(0, pos[keep]))
+    src, dst, e_id = _row_edges(csr, targets, reached, g, v, n)
+    if edges == "seeds":
+        keep = inside.index_select(0, src) | inside.index_select(0, dst)
+        src, dst, e_id = src[keep], dst[keep], e_id[keep]
+    return Neighborhoods(v, g, inside, hop, torch.stack([src, dst]), e_id)
+
+
+def _row_edges(
+    csr: CSRGraph, rows: Tensor, reached: Tensor, g: Tensor, v: Tensor, n: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The base edges of ``rows`` (``csr``'s direction) whose other end is a same-group row.
+
+    Returns (that other row, the row of ``rows``, the edge id), row by row.
+    """
+    rv = v.index_select(0, rows)
+    seg, pos = expand_rows(csr.rowptr.index_select(0, rv), csr.degree.index_select(0, rv))
+    keys = g.index_select(0, rows).index_select(0, seg) * n + csr.col.index_select(0, pos)
+    other = torch.searchsorted(reached, keys).clamp_(max=max(reached.numel() - 1, 0))
+    keep = reached.index_select(0, other) == keys if reached.numel() else keys < 0
+    return other[keep], rows.index_select(0, seg[keep]), csr.e_id.index_select(0, pos[keep])
 
 
 def _seed_edges(
@@ -159,21 +170,12 @@ def _seed_edges(
     if out_csr.by != "source":
         raise ValueError(f"Expected 'out_csr' built by='source' (got by={out_csr.by!r})")
     seeds = inside.nonzero().view(-1)
-    sv, sg = v.index_select(0, seeds), g.index_select(0, seeds)
-    last = max(reached.numel() - 1, 0)
-    # u -> seed: the seed's in-edges whose source is a row of its group
-    seg, pos = expand_rows(csr.rowptr.index_select(0, sv), csr.degree.index_select(0, sv))
-    keys = sg.index_select(0, seg) * n + csr.col.index_select(0, pos)
-    src = torch.searchsorted(reached, keys).clamp_(max=last)
-    keep = reached.index_select(0, src) == keys
-    into = (src[keep], seeds.index_select(0, seg[keep]), csr.e_id.index_select(0, pos[keep]))
-    # seed -> w, w not a seed: the seed's out-edges whose target is another row of its group
-    seg, pos = expand_rows(out_csr.rowptr.index_select(0, sv), out_csr.degree.index_select(0, sv))
-    keys = sg.index_select(0, seg) * n + out_csr.col.index_select(0, pos)
-    dst = torch.searchsorted(reached, keys).clamp_(max=last)
-    keep = (reached.index_select(0, dst) == keys) & ~inside.index_select(0, dst)
-    out = (seeds.index_select(0, seg[keep]), dst[keep], out_csr.e_id.index_select(0, pos[keep]))
-    source, target, e_id = (torch.cat([a, b]) for a, b in zip(into, out, strict=True))
+    src, into, into_e = _row_edges(csr, seeds, reached, g, v, n)  # u -> seed
+    dst, out, out_e = _row_edges(out_csr, seeds, reached, g, v, n)  # seed -> w
+    other = ~inside.index_select(0, dst)  # w a seed: read as an in-edge already
+    source = torch.cat([src, out[other]])
+    target = torch.cat([into, dst[other]])
+    e_id = torch.cat([into_e, out_e[other]])
     order = torch.argsort(target * reached.numel() + source, stable=True)
     return torch.stack([source[order], target[order]]), e_id[order]
 

@@ -458,11 +458,25 @@ def deepens(dataset: SubgraphDataset, config: SubgraphConfig) -> bool:
     nodes have at most :data:`DEEPEN_WORK` in-edges (:func:`deepen_work`). Whole graphs
     (TU) keep their depth: ``mmgraph subgraph train`` gives them four layers of their own.
     """
+    return _tries_depth(dataset, config) and deepen_work(dataset) <= DEEPEN_WORK
+
+
+def depth_over_limit(dataset: SubgraphDataset, config: SubgraphConfig) -> int | None:
+    """The :func:`deepen_work` where :data:`DEEPEN_WORK` keeps ``"auto"`` at one layer.
+
+    :obj:`None` where ``num_layers="auto"`` tries two layers, or would not anyway.
+    """
+    if not _tries_depth(dataset, config):
+        return None
+    work = deepen_work(dataset)
+    return work if work > DEEPEN_WORK else None
+
+
+def _tries_depth(dataset: SubgraphDataset, config: SubgraphConfig) -> bool:
     return (
         config.num_layers == AUTO
         and config.method in ("glass", "pool")
         and not dataset.whole_graphs
-        and deepen_work(dataset) <= DEEPEN_WORK
     )
 
 

@@ -23,6 +23,7 @@ from mmgraph.tasks.subgraph import (
     build_subgraph_model,
     deepen_work,
     deepens,
+    depth_over_limit,
     load_subgraph_dataset,
     run_subgraph_task,
     summarize_folds,
@@ -219,8 +220,11 @@ def test_layers_auto_keeps_one_layer_where_two_would_cost_too_much(
     assert deepen_work(density_small) == work > 0
     config = SubgraphConfig()
     assert deepens(density_small, config)
+    assert depth_over_limit(density_small, config) is None
     monkeypatch.setattr(task, "DEEPEN_WORK", work - 1)
     assert not deepens(density_small, config)
+    assert depth_over_limit(density_small, config) == work
+    assert depth_over_limit(density_small, dataclasses.replace(config, num_layers=1)) is None
     selection = train_subgraph_model(
         density_small, dataclasses.replace(config, hidden=8, batch_size=20), FAST
     ).metrics["selection"]
