@@ -68,8 +68,8 @@ BEFORE = RESULTS / "defaults_commands_before.jsonl"  # the previous round's defa
 BASELINES = RESULTS / "defaults_baselines.jsonl"  # the WL baseline on the TU sets
 HELDOUT = RESULTS / "defaults_heldout.jsonl"  # default commands on unseen instances
 HELDOUT_BEFORE = RESULTS / "defaults_heldout_before.jsonl"  # the same, previous defaults
-PREVIOUS_FLAGS = ("--layers", "1")  # the previous round's subgraph defaults
-DEPTH_ONE = RESULTS / "defaults_depth_one_layer.jsonl"  # --layers 1, this round's code
+PREVIOUS_FLAGS = ("--dropout", "0")  # the previous round's subgraph defaults
+DEPTH_ONE = RESULTS / "defaults_depth_one_layer.jsonl"  # --layers 1, the depth round's code
 DEPTH_ONE_HELDOUT = RESULTS / "defaults_depth_one_layer_heldout.jsonl"
 REPORT = RESULTS / "defaults.md"
 DATA_ROOT = Path(os.environ.get("MMGRAPH_DATA_ROOT", HERE.parent.parent / "shared" / "data"))
@@ -558,8 +558,8 @@ def heldout_report(
         "density and component, instance 0 of cut ratio, coreness and position, the "
         'built-in social graph). "before" is the previous round\'s subgraph defaults on '
         f"the same instance (`heldout --before`: the same command with "
-        f"`{' '.join(PREVIOUS_FLAGS)}`: one layer, the default until the depth was chosen "
-        "on validation; the rows of the default command at commit 9724e5e).",
+        f"`{' '.join(PREVIOUS_FLAGS)}`: no dropout on node ids, the default until "
+        "`--dropout auto`; the rows of the default command at commit 6170bc5).",
         "",
         "| data | instance | test | before | seen | published | seconds |",
         "|---|---|---|---|---|---|---|",
@@ -577,7 +577,8 @@ def heldout_report(
 
 
 def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[str]:
-    """The default commands beside ``--layers 1`` with the same code, where a run chose two.
+    """The depth round's default commands beside ``--layers 1`` with the same code, where a
+    run chose two (``rows``: those commands, now the "before" rows of the dropout round).
 
     ``one``: rows of ``commands --before`` / ``heldout --before`` written with ``--out``
     (:data:`DEPTH_ONE`, :data:`DEPTH_ONE_HELDOUT`); only data where some run of the default
@@ -609,13 +610,53 @@ def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[
         "",
         "`--layers auto` (the default) trains the kept input and pooling again with two "
         "layers and keeps them on a higher validation score. Each row is a default command "
-        "(`commands`, `heldout`) where some run kept two layers, beside the same command "
-        "with `--layers 1` and the same code (`commands --before --out "
+        "of the round that chose it (`commands`, `heldout` at commit 6170bc5, before "
+        "`--dropout auto`; now the `before` rows) where some run kept two layers, beside "
+        "the same command with `--layers 1` and the same code (`commands --before --out "
         f"{DEPTH_ONE.relative_to(HERE.parent)}`, `heldout --before --out "
         f"{DEPTH_ONE_HELDOUT.relative_to(HERE.parent)}`); in every other row every run kept "
         "one layer, so the command is the `--layers 1` run. Test micro-F1 × 100.",
         "",
         "| data | instance | runs with two layers | `--layers 1` | default (`--layers auto`) "
+        "| seconds |",
+        "|---|---|---|---|---|---|",
+        *lines,
+        "",
+    ]
+
+
+def dropout_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[str]:
+    """The default commands beside the previous round's (``--dropout 0``), per SubGNN-style
+    command: how many runs kept node ids, where the ``dropout="auto"`` rule applies."""
+    import re
+
+    earlier = {(r["data"], r.get("instance")): r for r in before}
+    lines = []
+    for r in rows:
+        if r["data"] not in SUBGRAPH_DATA:
+            continue
+        chosen = next((x for x in r.get("stdout_tail", []) if " chosen on " in x), "")
+        ids = sum(int(k) for k in re.findall(r"id input[^(]*\((\d+)×\)", chosen))
+        o = earlier.get((r["data"], r.get("instance")))
+        instance = "-" if r.get("instance") is None else r["instance"]
+        was = _mean_std(o["test"]) if o else "not run"
+        seconds = f"{o['seconds']:.0f} → {r['seconds']:.0f}" if o else f"{r['seconds']:.0f}"
+        lines.append(
+            f"| {r['data']} | {instance} | {ids} of {len(r['test'])} | {was} | "
+            f"{_mean_std(r['test'])} | {seconds} |"
+        )
+    if not lines:
+        return []
+    return [
+        "## Dropout on node ids",
+        "",
+        "`--dropout auto` (the default) drops out models whose nodes start from learned ids "
+        "(`ID_DROPOUT`, 0.5) and no other. Each SubGNN-style default command (`commands`, "
+        "`heldout`) beside the previous round's (`--dropout 0`: the rows of commit 6170bc5, "
+        "`defaults_commands_before.jsonl`, `defaults_heldout_before.jsonl`), with the runs "
+        "whose kept candidate read node ids. Test micro-F1 × 100, seconds of the five seeds.",
+        "",
+        "| data | instance | runs on node ids | `--dropout 0` | default (`--dropout auto`) "
         "| seconds |",
         "|---|---|---|---|---|---|",
         *lines,
@@ -1006,9 +1047,9 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
         "tuned: `mmgraph tune` with the budget shown (its search reads validation data only), "
         "retrained with its seeds. Before: the same command with the defaults of the "
         "previous round (`defaults_commands_before.jsonl`): for the node sets, no design "
-        "chosen on validation; for the SubGNN-style sets, one layer (`--layers 1`, the "
-        "default command at commit 9724e5e, before the depth was chosen on validation); for "
-        "the TU sets, dropout 0.5 (`--dropout 0.5`)."
+        "chosen on validation; for the SubGNN-style sets, no dropout on node ids "
+        "(`--dropout 0`, the default command at commit 6170bc5, before `--dropout auto`); "
+        "for the TU sets, dropout 0.5 (`--dropout 0.5`)."
     )
     lines += ["", "| data | default | runs | before | tuned | tuned trials | published |"]
     lines.append("|---|---|---|---|---|---|---|")
@@ -1363,8 +1404,11 @@ def report(runs: Path, cmds: Path, out: Path) -> str:
     lines += commands_report(_rows(cmds))
     lines += defaults_table(cmds, TUNED)
     lines += heldout_report(_rows(HELDOUT), _rows(cmds), _rows(HELDOUT_BEFORE))
+    lines += dropout_report(
+        [*_rows(cmds), *_rows(HELDOUT)], [*_rows(BEFORE), *_rows(HELDOUT_BEFORE)]
+    )
     lines += depth_report(
-        [*_rows(cmds), *_rows(HELDOUT)], [*_rows(DEPTH_ONE), *_rows(DEPTH_ONE_HELDOUT)]
+        [*_rows(BEFORE), *_rows(HELDOUT_BEFORE)], [*_rows(DEPTH_ONE), *_rows(DEPTH_ONE_HELDOUT)]
     )
     lines.append(NOTES)
     text = "\n".join(lines)

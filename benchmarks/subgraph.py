@@ -209,6 +209,11 @@ def mean_std(values: Sequence[float], digits: int = 3) -> str:
     return f"{statistics.mean(values):.{digits}f} ± {statistics.pstdev(values):.{digits}f}"
 
 
+def _number(value: float | str) -> str:
+    """``value`` in a few digits, or as it is (``"auto"``)."""
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
 def describe(config: SubgraphConfig, train: TrainConfig) -> str:
     """The settings of a run in a few words."""
     if config.method == "glass":
@@ -221,9 +226,13 @@ def describe(config: SubgraphConfig, train: TrainConfig) -> str:
         model = (
             f"{config.num_layers} {config.aggregator.upper()} layers, hidden {config.hidden}, "
             f"{config.pool} pool{' of every layer' if config.jk else ''}, dropout "
-            f"{config.dropout:g}, {config.node_input} input"
+            f"{_number(config.dropout)}, {config.node_input} input"
         )
-    dropout = f", dropout {config.dropout:g}" if config.method == "glass" and config.dropout else ""
+    dropout = (
+        f", dropout {_number(config.dropout)}"
+        if config.method == "glass" and config.dropout
+        else ""
+    )
     lr = f"lr {train.lr:g}"
     if train.lr_step_size is not None:
         lr += f" (x{train.lr_gamma:g} every {train.lr_step_size} epochs)"

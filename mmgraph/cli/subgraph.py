@@ -103,7 +103,13 @@ def register(sub: Any) -> None:
     g.add_argument(
         "--z-ratio", type=unit_interval, default=1.0, help="GLASS mixing ratio (default: 1)"
     )
-    g.add_argument("--dropout", type=probability, default=0.0, help="(default: 0)")
+    g.add_argument(
+        "--dropout",
+        type=or_auto(probability),
+        default="auto",
+        help="dropout in the layers; auto: 0.5 on learned node ids (--node-input id, or auto "
+        "choosing them), else 0 (whole graphs: 0) (default: auto)",
+    )
     g.add_argument(
         "--jk",
         action=argparse.BooleanOptionalAction,

@@ -86,6 +86,15 @@ micro-F1 76.5 to 82.9 and 77.7 to 89.4 on two ``position_multilabel`` instances,
 ``benchmarks/results/place_options.md``). Trying it on the kept candidate alone costs one
 training more, not one per candidate (``benchmarks/results/defaults.md``, depth section)."""
 
+ID_DROPOUT = 0.5
+"""The dropout ``dropout="auto"`` gives a model whose nodes start from learned ids.
+
+A learned vector per node is a parameter per node: with no dropout GLASS fitted every
+training subgraph of ``position_multilabel`` and lost 10-20 points of micro-F1 on
+validation. The shape sets' constant input has nothing of the kind, and dropout there
+cost coreness 3 points on validation (``benchmarks/results/defaults.md``, dropout section).
+"""
+
 METRICS = "metrics.json"
 EMBEDDINGS = "embeddings.npy"
 RUN_CONFIG = "config.yaml"
@@ -122,7 +131,9 @@ class SubgraphConfig(ConfigBase):
             ``"auto"``: ``sum`` for ``glass``, ``mean`` for ``pool``. A saved config's
             earlier ``aggr`` key (GLASS's) is read as ``aggregator``. (default: ``"auto"``)
         z_ratio (float): GLASS's mixing ratio. (default: :obj:`1.0`)
-        dropout (float): Dropout. (default: :obj:`0.0`)
+        dropout (float or str): Dropout, or ``"auto"``: :data:`ID_DROPOUT` where the
+            nodes start from learned ids (``node_input="id"``, or ``"auto"`` choosing
+            them), else none (:meth:`resolved_dropout`). (default: ``"auto"``)
         jk (bool): Concatenate the pooled outputs of every layer. (default: :obj:`False`)
         head_layers (int): Layers of the MLP head. (default: :obj:`1`)
         head_dropout (float): Dropout on the subgraph embeddings before the head.
@@ -163,7 +174,7 @@ class SubgraphConfig(ConfigBase):
     pool: str = "auto"
     aggregator: str = AUTO
     z_ratio: float = 1.0
-    dropout: float = 0.0
+    dropout: float | str = AUTO
     jk: bool = False
     head_layers: int = 1
     head_dropout: float = 0.0
@@ -197,6 +208,9 @@ class SubgraphConfig(ConfigBase):
                 f"{self.method!r} method has no such label: drop --split-messages or use "
                 "--method glass"
             )
+        dropout = self.dropout
+        if dropout != AUTO and (isinstance(dropout, (bool, str)) or not 0 <= float(dropout) < 1):
+            raise InputError(f"dropout takes a number in [0, 1) or 'auto' (got {dropout!r})")
         layers = self.num_layers
         if layers != AUTO and (isinstance(layers, bool) or not isinstance(layers, int)):
             raise InputError(f"num_layers takes an integer or 'auto' (got {layers!r})")
@@ -221,6 +235,12 @@ class SubgraphConfig(ConfigBase):
     def resolved_layers(self) -> int:
         """The layers a model is built with (``"auto"``: the first of :data:`DEPTH_CHOICES`)."""
         return DEPTH_CHOICES[0] if self.num_layers == AUTO else int(self.num_layers)
+
+    def resolved_dropout(self, graph: Any) -> float:
+        """The dropout a model on ``graph`` is built with (``"auto"``: see ``dropout``)."""
+        if self.dropout != AUTO:
+            return float(self.dropout)
+        return ID_DROPOUT if resolve_input_name(self.node_input, graph) == "id" else 0.0
 
     def resolved_head_fit(self) -> str:
         """The head fit to run: ``pool`` resolves ``"auto"`` to ``"trained"``.
@@ -340,7 +360,7 @@ def build_subgraph_model(
             aggregator=config.resolved_aggregator(),
             pool=config.pool,
             z_ratio=config.z_ratio,
-            dropout=config.dropout,
+            dropout=config.resolved_dropout(graph),
             jk=config.jk,
             head_layers=config.head_layers,
             head_dropout=config.head_dropout,
@@ -356,7 +376,7 @@ def build_subgraph_model(
             aggregator=config.resolved_aggregator(),
             pool=config.pool,
             jk=config.jk,
-            dropout=config.dropout,
+            dropout=config.resolved_dropout(graph),
             num_relations=_num_relations(graph),
             head_layers=config.head_layers,
             head_dropout=config.head_dropout,
@@ -551,6 +571,7 @@ def _fit_classifier(
             "node_input": resolve_input_name(candidate.node_input, graph),
             "pool": candidate.pool,
             "layers": candidate.num_layers,
+            "dropout": candidate.resolved_dropout(graph),
             f"val_{metric}": score,
             "chosen": i == best,
             "inner_validation": inner,

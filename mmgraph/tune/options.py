@@ -108,7 +108,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "pool": "auto",
         "aggregator": "auto",
         "z_ratio": 1.0,
-        "dropout": 0.0,
+        # on learned node ids only (mmgraph.tasks.subgraph.ID_DROPOUT)
+        "dropout": "auto",
         "jk": False,
         "head_layers": 1,
         "head_dropout": 0.0,
@@ -284,6 +285,9 @@ _MODEL_CHOICES: dict[str, tuple[Any, ...]] = {
 _DESIGN = ("layers", "head", "modality_dim")
 """Options a node run may leave to ``auto``: the design chosen on validation data."""
 
+_AUTO_OPTIONS = (*_DESIGN, "dropout")
+"""Numeric options that take ``auto`` where their task's default is ``auto``."""
+
 CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
     "node": {**_MODEL_CHOICES, "head": ("auto", "linear", "conv"), "optimizer": NODE_OPTIMIZERS},
     "subgraph": {
@@ -316,7 +320,7 @@ def check_value(task: str, name: str, value: Any, where: str) -> None:
                 f"{', '.join(str(c) for c in choices)})"
             )
         return
-    if value is None or (value == "auto" and default == "auto" and name in _DESIGN):
+    if value is None or (value == "auto" and default == "auto" and name in _AUTO_OPTIONS):
         return
     if isinstance(default, bool):
         ok = isinstance(value, bool)
@@ -324,7 +328,7 @@ def check_value(task: str, name: str, value: Any, where: str) -> None:
     elif isinstance(default, int) or name in _DESIGN[::2]:  # layers, modality_dim
         ok = isinstance(value, int) and not isinstance(value, bool)
         kind = "an integer"
-    elif isinstance(default, float):
+    elif isinstance(default, float) or name in _PROBABILITIES:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         kind = "a number"
     else:

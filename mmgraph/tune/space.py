@@ -47,7 +47,7 @@ SUBGRAPH_SPACE: dict[str, Any] = {
     "pool": {"choices": ["auto", "mean", "sum", "max", "size"]},
     "aggregator": {"choices": ["auto", "sum", "mean", "gcn"]},
     "z_ratio": {"low": 0.5, "high": 1.0},
-    "dropout": {"low": 0.0, "high": 0.5},
+    "dropout": {"choices": ["auto", 0.0, 0.1, 0.2, 0.3, 0.5, 0.7]},
     "head_dropout": {"low": 0.0, "high": 0.5},
     "norm": {"choices": ["batch", "frozen", "none"]},
     "split_messages": {"choices": [False, True]},

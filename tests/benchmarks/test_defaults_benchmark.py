@@ -105,7 +105,7 @@ def test_heldout_instances_are_unseen_and_reported_beside_the_seen_data(
     # tasks in their order; test, the previous defaults on the instance, the seen data
     assert table[0].startswith("| density | 100 | 95.0 ± 7.1 | - | - |")
     assert table[1].startswith("| coreness | 101 | 85.0 ± 7.1 | 70.0 ± 0.0 | 90.0 ± 0.0 |")
-    assert "--layers 1" in "\n".join(lines)  # what "before" ran
+    assert "--dropout 0" in "\n".join(lines)  # what "before" ran
     assert bench.heldout_report([], seen) == []
     # every instance of the previous defaults' file was held out too
     before = {r["instance"] for r in bench._rows(bench.HELDOUT_BEFORE)}
@@ -126,3 +126,25 @@ def test_depth_report_pairs_the_runs_that_kept_two_layers(bench: ModuleType) -> 
     table = [line for line in bench.depth_report(rows, one) if line.startswith("| ")][1:]
     assert table == ["| coreness | 100 | 1 of 2 | 100.0 ± 0.0 | 95.0 ± 7.1 | 10 → 30 |"]
     assert bench.depth_report(rows[1:], one) == []  # no run kept two layers
+
+
+def test_dropout_report_counts_the_runs_on_node_ids(bench: ModuleType) -> None:
+    chosen = "input, pooling and depth chosen on validation micro-F1, per run: "
+    rows = [
+        {"data": "position_multilabel", "instance": 100, "test": [0.9, 0.8, 0.7],
+         "seconds": 60.0, "stdout_tail": [chosen + "id input, mean pooling, 2 layers (2×), "
+                                          "constant input, sum pooling, 1 layer (1×)"]},
+        {"data": "density", "test": [1.0], "seconds": 20.0,
+         "stdout_tail": ["input and pooling chosen on validation accuracy, per run: "
+                         "constant input, mean pooling (1×)"]},
+        {"data": "cora", "test": [0.8], "seconds": 5.0, "stdout_tail": []},
+    ]  # fmt: skip
+    before = [
+        {"data": "position_multilabel", "instance": 100, "test": [0.5, 0.5, 0.5], "seconds": 40.0}
+    ]
+    table = [line for line in bench.dropout_report(rows, before) if line.startswith("| ")][1:]
+    assert table == [
+        "| position_multilabel | 100 | 2 of 3 | 50.0 ± 0.0 | 80.0 ± 10.0 | 40 → 60 |",
+        "| density | - | 0 of 1 | not run | 100.0 ± 0.0 | 20 |",
+    ]
+    assert bench.dropout_report(rows[2:], before) == []  # no SubGNN-style command

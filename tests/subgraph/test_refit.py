@@ -191,8 +191,8 @@ def test_auto_puts_the_trained_head_back(
 
 
 def test_the_refit_reads_no_validation_or_test_labels(density_small: SubgraphDataset) -> None:
-    # One depth: validation labels choose a depth under num_layers="auto".
-    config = SubgraphConfig(pool="mean", head_fit="refit", num_layers=1)
+    # One input and depth: validation labels choose them under "auto".
+    config = SubgraphConfig(pool="mean", head_fit="refit", num_layers=1, node_input="constant")
     shuffled = copy.deepcopy(density_small)
     held = ~density_small.train_mask
     y = shuffled.y.clone()

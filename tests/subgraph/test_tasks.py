@@ -16,6 +16,7 @@ from mmgraph.data import SubgraphDataset, save_card
 from mmgraph.errors import InputError
 from mmgraph.tasks.subgraph import (
     DEPTH_CHOICES,
+    ID_DROPOUT,
     INPUT_CHOICES,
     POOL_CHOICES,
     SubgraphConfig,
@@ -242,6 +243,34 @@ def test_layers_auto_keeps_whole_graphs_and_given_depths(
         SubgraphConfig(num_layers="two")
     with pytest.raises(InputError, match="num_layers takes an integer or 'auto'"):
         SubgraphConfig(num_layers=True)
+
+
+def test_dropout_auto_drops_out_learned_node_ids_alone(
+    overlapping: SubgraphDataset, molecules: SubgraphDataset
+) -> None:
+    assert SubgraphConfig().dropout == "auto" and 0 < ID_DROPOUT < 1
+    for method in ("glass", "pool"):
+        ids = SubgraphConfig(method=method, node_input="id", pool="mean")
+        assert build_subgraph_model(overlapping, ids).dropout == ID_DROPOUT
+        constant = dataclasses.replace(ids, node_input="constant")
+        assert build_subgraph_model(overlapping, constant).dropout == 0.0
+        given = dataclasses.replace(ids, dropout=0.2)
+        assert build_subgraph_model(overlapping, given).dropout == 0.2
+    # whole graphs: a degree or feature input, no ids
+    whole = SubgraphConfig(method="pool", pool="mean", num_layers=2)
+    assert build_subgraph_model(molecules, whole).dropout == 0.0
+    # the candidates of node_input="auto": each with its own input's dropout
+    result = train_subgraph_model(
+        overlapping, SubgraphConfig(hidden=8, pool="mean", num_layers=1), FAST
+    )
+    chosen = next(s for s in result.metrics["selection"] if s["chosen"])
+    expected = ID_DROPOUT if chosen["node_input"] == "id" else 0.0
+    assert result.models[0].dropout == expected
+    for s in result.metrics["selection"]:
+        assert s["dropout"] == (ID_DROPOUT if s["node_input"] == "id" else 0.0)
+    for bad in ("half", 1.0, -0.1, True):
+        with pytest.raises(InputError, match="dropout takes a number in \\[0, 1\\) or 'auto'"):
+            SubgraphConfig(dropout=bad)
 
 
 def test_auto_inputs_only_on_subgraphs_of_a_graph_of_edges_alone(

@@ -104,6 +104,29 @@ def test_bad_space_files_are_refused(tmp_path: Path, text: str, match: str) -> N
         load_space("node", path)
 
 
+@pytest.mark.parametrize(
+    ("task", "text", "match"),
+    [
+        (
+            "subgraph",
+            "dropout: {choices: [auto, 0.2, 1.5]}",
+            r"'dropout' takes a number in \[0, 1\)",
+        ),
+        ("subgraph", "dropout: {choices: [auto, half]}", "'dropout' takes a number"),
+        ("node", "dropout: {choices: [auto, 0.2]}", "'dropout' takes a number"),
+    ],
+)
+def test_dropout_auto_only_where_the_default_is_auto(
+    tmp_path: Path, task: str, text: str, match: str
+) -> None:
+    path = tmp_path / "space.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=match):
+        load_space(task, path)
+    path.write_text("dropout: {choices: [auto, 0.0, 0.5]}")
+    assert load_space("subgraph", path).to_dict()["dropout"] == {"choices": ["auto", 0.0, 0.5]}
+
+
 def test_task_detected_from_the_data(card: Path, tmp_path: Path, shared_data: Path) -> None:
     assert detect_task(load_dataset(card)) == "node"
     graph = make_social_graph(30, seed=1, image_size=8)
