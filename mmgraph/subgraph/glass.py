@@ -491,6 +491,8 @@ class GLASS(SubgraphClassifier):
             cache = None
         exact = self._unlabelled_exact()
         one_layer = self._seeds_exact()
+        if one_layer:  # dropped out per base node, as _embed drops it
+            x = F.dropout(x, p=self.dropout, training=self.training)
         embed_seeds = self._embed_constant if self._constant_exact() else self._embed_seeds
         out = []
         unlabelled: _Unlabelled | None = None
@@ -569,21 +571,25 @@ class GLASS(SubgraphClassifier):
         (:class:`~mmgraph.subgraph.inputs.ConstantInput`, one of the inputs
         ``node_input="auto"`` tries on a graph without features) aggregating by sum or mean:
         every node then sends one of two messages, by its label, so a seed's aggregate
-        needs only its in-degree and its in-edges from its own subgraph.
+        needs only its in-degree and its in-edges from its own subgraph. Not with dropout in
+        training, which makes the input's rows differ.
         """
         return (
             self._seeds_exact()
             and isinstance(self.node_input, ConstantInput)
             and self.aggregator in ("sum", "mean")
+            and not (self.training and self.dropout > 0)
         )
 
     def _seeds_exact(self) -> bool:
         """Whether :meth:`_embed_seeds` gives this model's outputs.
 
-        One layer and no input dropout in training: a seed's output then reads only its own
-        in-edges, whatever the input and the aggregator.
+        One layer: a seed's output then reads only its own in-edges, whatever the input and
+        the aggregator. Dropout in training falls as in the receptive fields: on the input
+        per base node (:meth:`encode` drops it out before) and on each seed row's aggregate
+        (:meth:`GLASSConv.combine`).
         """
-        return self.num_layers == 1 and not (self.training and self.dropout > 0)
+        return self.num_layers == 1
 
     def _embed_seeds(self, x: Tensor, seeds: Neighborhoods, s: int, batch: SubgraphBatch) -> Tensor:
         r"""The embeddings of one layer, from each seed's in-edges in the base graph's CSR.

@@ -514,11 +514,38 @@ def test_one_layer_reads_each_seeds_in_edges(
     ), atol=1e-5)  # fmt: skip
 
 
-def test_the_seed_path_needs_one_layer_and_no_dropout_in_training() -> None:
+def test_the_seed_path_needs_one_layer() -> None:
     assert GLASS(DegreeInput(5), 6, 2, num_layers=1, aggregator="gcn")._seeds_exact()
     assert not GLASS(DegreeInput(5), 6, 2, num_layers=2)._seeds_exact()
-    dropped = GLASS(DegreeInput(5), 6, 2, num_layers=1, dropout=0.3).train()
-    assert not dropped._seeds_exact() and dropped.eval()._seeds_exact()
+    assert GLASS(DegreeInput(5), 6, 2, num_layers=1, dropout=0.3).train()._seeds_exact()
+
+
+@pytest.mark.parametrize("input_name", ["id", "constant"])
+def test_the_seed_path_drops_out_as_the_receptive_fields(
+    overlapping: SubgraphDataset, input_name: str
+) -> None:
+    """Dropout in training on one layer: the input per base node, then each seed row's
+    aggregate, as the receptive fields draw them: with the same random numbers, the same
+    outputs and gradients."""
+    torch.manual_seed(5)
+    node_input = NodeIdInput(40, 5) if input_name == "id" else ConstantInput(5)
+    model = GLASS(node_input, 6, 2, num_layers=1, dropout=0.5, pool="mean").train()
+    assert model._seeds_exact() and not model._constant_exact()
+    batch = make_subgraph_batch(overlapping, neighborhoods=NeighborhoodCache(overlapping, 1))
+    fields_model = copy.deepcopy(model)
+    torch.manual_seed(11)
+    fast = model(batch)
+    hood = NeighborhoodCache(overlapping, 1).get(torch.arange(len(overlapping)))
+    head = fields_model.head
+    assert head is not None
+    torch.manual_seed(11)
+    fields = head(
+        fields_model._embed(fields_model.node_input(batch), hood, len(overlapping), batch)
+    )
+    assert torch.allclose(fast, fields, atol=1e-5)
+    assert_same_gradients(fast, model, fields, fields_model, 1e-4)
+    torch.manual_seed(12)  # other random numbers: other outputs (dropout is on)
+    assert not torch.allclose(model(batch), fast, atol=1e-3)
 
 
 def test_the_degree_path_needs_one_layer_a_constant_input_and_no_dropout() -> None:
