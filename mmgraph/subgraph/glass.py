@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmgraph.nn import ACTIVATIONS
+from mmgraph.nn.functional import dropout
 from mmgraph.resolver import resolve
 from mmgraph.sampling.csr import CSRGraph, expand_rows
 from mmgraph.subgraph._checks import check_fraction, check_positive
@@ -288,7 +289,7 @@ class GLASSConv(nn.Module):
         From their aggregated messages (``adj @ messages``), own features and labels.
         """
         m = norm_rows(self.norm, aggregated)
-        m = F.dropout(m, p=self.dropout, training=self.training)
+        m = dropout(m, p=self.dropout, training=self.training)
         h = torch.cat([m, own], dim=-1)
         return _mix_of(inside, self.comb[1], self.comb[0], h, self.z_ratio)
 
@@ -491,8 +492,6 @@ class GLASS(SubgraphClassifier):
             cache = None
         exact = self._unlabelled_exact()
         one_layer = self._seeds_exact()
-        if one_layer:  # dropped out per base node, as _embed drops it
-            x = F.dropout(x, p=self.dropout, training=self.training)
         embed_seeds = self._embed_constant if self._constant_exact() else self._embed_seeds
         out = []
         unlabelled: _Unlabelled | None = None
@@ -586,8 +585,8 @@ class GLASS(SubgraphClassifier):
 
         One layer: a seed's output then reads only its own in-edges, whatever the input and
         the aggregator. Dropout in training falls as in the receptive fields: on the input
-        per base node (:meth:`encode` drops it out before) and on each seed row's aggregate
-        (:meth:`GLASSConv.combine`).
+        per base node (:meth:`_embed_seeds` drops the rows it reads, one mask a node) and
+        on each seed row's aggregate (:meth:`GLASSConv.combine`).
         """
         return self.num_layers == 1
 
@@ -620,14 +619,20 @@ class GLASS(SubgraphClassifier):
         own_in = self._coefficients(
             batch, seeds.e_id, n_id.index_select(0, src_row), n_id.index_select(0, dst_row), degree
         )
-        # Each sender's outside message once, then one sparse product (senders to seeds).
-        if source.numel() < x.size(0):
+        # Each sender's outside message once, then one sparse product (senders to seeds). In
+        # training with dropout, the rows read (senders and seeds) are dropped out once
+        # each, one mask a base node, as the receptive fields drop the input.
+        if self.training and self.dropout > 0:
+            read, inverse = torch.unique(torch.cat([source, n_id]), return_inverse=True)
+            x_send = dropout(x.index_select(0, read), p=self.dropout, training=True)
+            column = inverse[: source.numel()]
+            own = x_send.index_select(0, inverse[source.numel() :])
+        elif source.numel() < x.size(0):
             senders, column = torch.unique(source, return_inverse=True)
-            x_send = x.index_select(0, senders)
+            x_send, own = x.index_select(0, senders), x.index_select(0, n_id)
         else:
-            column, x_send = source, x
+            column, x_send, own = source, x, x.index_select(0, n_id)
         adj = Adjacency(torch.stack([column, target]), (rows, x_send.size(0)), "sum", all_in)
-        own = x.index_select(0, n_id)
         labels = torch.ones(rows, dtype=torch.bool, device=device)
         change = conv.messages(own, labels) - conv.outside_messages(own)
         aggregated = (adj @ conv.outside_messages(x_send)).index_add(
@@ -722,7 +727,7 @@ class GLASS(SubgraphClassifier):
         same = isinstance(self.node_input, ConstantInput) and not (
             self.training and self.dropout > 0
         )
-        h = F.dropout(x, p=self.dropout, training=self.training)
+        h = dropout(x, p=self.dropout, training=self.training)
         for i, conv in enumerate(self._glass_convs()[: self.num_layers - 1]):
             if i == 0 and same:  # one message for every node: A @ t is A's row sums times it
                 t = conv.outside_messages(h[:1]).expand(n, -1)
@@ -816,7 +821,7 @@ class GLASS(SubgraphClassifier):
                 h = norm_rows(self.norms[i], h)
             if self.jk or last:
                 pooled.append(self.pool(h[:seeds], group, s))
-            rows = F.dropout(self.act(h), p=self.dropout, training=self.training)
+            rows = dropout(self.act(h), p=self.dropout, training=self.training)
         return torch.cat(pooled, dim=-1)
 
     def _embed(self, x: Tensor, hood: Neighborhoods, s: int, batch: SubgraphBatch) -> Tensor:
@@ -835,7 +840,7 @@ class GLASS(SubgraphClassifier):
         # others ignore them.
         degree = cached_degree(self, batch)
         # The first layer reads base-node features through n_id (dropout per base node).
-        h = F.dropout(x, p=self.dropout, training=self.training)
+        h = dropout(x, p=self.dropout, training=self.training)
         pooled = []
         for i, conv in enumerate(self.convs):
             sources, targets = prefix[num_layers - i], prefix[num_layers - 1 - i]
@@ -863,7 +868,7 @@ class GLASS(SubgraphClassifier):
             if self.jk or i == num_layers - 1:
                 pooled.append(self.pool(h[:seeds], group, s))
             if i < num_layers - 1:
-                h = F.dropout(self.act(h), p=self.dropout, training=self.training)
+                h = dropout(self.act(h), p=self.dropout, training=self.training)
         return torch.cat(pooled, dim=-1)
 
     def extra_repr_args(self) -> list[str]:
