@@ -576,6 +576,36 @@ def heldout_report(
     return [*lines, ""]
 
 
+def _paired_lines(
+    rows: list[dict[str, Any]], other: list[dict[str, Any]], pattern: str, counted_only: bool
+) -> list[str]:
+    """Table lines of the SubGNN-style ``rows`` beside ``other``'s row of the same command.
+
+    Each line counts the runs whose printed choice matches ``pattern`` (its group: the
+    runs); with ``counted_only`` a command where none does is left out.
+    """
+    import re
+
+    paired = {(r["data"], r.get("instance")): r for r in other}
+    lines = []
+    for r in rows:
+        if r["data"] not in SUBGRAPH_DATA:  # the SubGNN-style tasks (held out too)
+            continue
+        chosen = next((x for x in r.get("stdout_tail", []) if " chosen on " in x), "")
+        runs = sum(int(k) for k in re.findall(pattern, chosen))
+        if counted_only and not runs:
+            continue
+        o = paired.get((r["data"], r.get("instance")))
+        instance = "-" if r.get("instance") is None else r["instance"]
+        was = _mean_std(o["test"]) if o else "not run"
+        seconds = f"{o['seconds']:.0f} → {r['seconds']:.0f}" if o else f"{r['seconds']:.0f}"
+        lines.append(
+            f"| {r['data']} | {instance} | {runs} of {len(r['test'])} | {was} | "
+            f"{_mean_std(r['test'])} | {seconds} |"
+        )
+    return lines
+
+
 def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[str]:
     """The depth round's default commands beside ``--layers 1`` with the same code, where a
     run chose two (``rows``: those commands, now the "before" rows of the dropout round).
@@ -584,25 +614,8 @@ def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[
     (:data:`DEPTH_ONE`, :data:`DEPTH_ONE_HELDOUT`); only data where some run of the default
     command kept two layers need them: elsewhere every run kept one layer, the same run.
     """
-    import re
 
-    one_layer = {(r["data"], r.get("instance")): r for r in one}
-    lines = []
-    for r in rows:
-        if r["data"] not in SUBGRAPH_DATA:  # the SubGNN-style tasks (held out too)
-            continue
-        chosen = next((x for x in r.get("stdout_tail", []) if " chosen on " in x), "")
-        deeper = sum(int(k) for k in re.findall(r"2 layers \((\d+)×\)", chosen))
-        if not deeper:
-            continue
-        o = one_layer.get((r["data"], r.get("instance")))
-        instance = "-" if r.get("instance") is None else r["instance"]
-        was = _mean_std(o["test"]) if o else "not run"
-        seconds = f"{o['seconds']:.0f} → {r['seconds']:.0f}" if o else f"{r['seconds']:.0f}"
-        lines.append(
-            f"| {r['data']} | {instance} | {deeper} of {len(r['test'])} | {was} | "
-            f"{_mean_std(r['test'])} | {seconds} |"
-        )
+    lines = _paired_lines(rows, one, r"2 layers \((\d+)×\)", counted_only=True)
     if not lines:
         return []
     return [
@@ -628,23 +641,8 @@ def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[
 def dropout_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[str]:
     """The default commands beside the previous round's (``--dropout 0``), per SubGNN-style
     command: how many runs kept node ids, where the ``dropout="auto"`` rule applies."""
-    import re
 
-    earlier = {(r["data"], r.get("instance")): r for r in before}
-    lines = []
-    for r in rows:
-        if r["data"] not in SUBGRAPH_DATA:
-            continue
-        chosen = next((x for x in r.get("stdout_tail", []) if " chosen on " in x), "")
-        ids = sum(int(k) for k in re.findall(r"id input[^(]*\((\d+)×\)", chosen))
-        o = earlier.get((r["data"], r.get("instance")))
-        instance = "-" if r.get("instance") is None else r["instance"]
-        was = _mean_std(o["test"]) if o else "not run"
-        seconds = f"{o['seconds']:.0f} → {r['seconds']:.0f}" if o else f"{r['seconds']:.0f}"
-        lines.append(
-            f"| {r['data']} | {instance} | {ids} of {len(r['test'])} | {was} | "
-            f"{_mean_std(r['test'])} | {seconds} |"
-        )
+    lines = _paired_lines(rows, before, r"id input[^(]*\((\d+)×\)", counted_only=False)
     if not lines:
         return []
     return [

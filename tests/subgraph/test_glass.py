@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.data import SubgraphDataset
-from mmgraph.subgraph import GLASS, GLASSConv, SubgraphLoader, make_subgraph_batch
+from mmgraph.subgraph import GLASS, GLASSConv, SubgraphBatch, SubgraphLoader, make_subgraph_batch
 from mmgraph.subgraph import glass as glass_module
 from mmgraph.subgraph._sparse import Adjacency
 from mmgraph.subgraph.inputs import ConstantInput, DegreeInput, NodeIdInput
@@ -51,6 +51,13 @@ def random_running_statistics(model: GLASS) -> None:
         for norm in [*model.norms, *(c.norm for c in model.convs)]:
             norm.running_mean.uniform_(-0.5, 0.5)
             norm.running_var.uniform_(0.5, 2)
+
+
+def one_layer_fields(model: GLASS, dataset: SubgraphDataset, batch: SubgraphBatch) -> Tensor:
+    """``model``'s outputs on every subgraph of ``dataset`` through the receptive fields."""
+    hood = NeighborhoodCache(dataset, 1).get(torch.arange(len(dataset)))
+    assert model.head is not None
+    return model.head(model._embed(model.node_input(batch), hood, len(dataset), batch))
 
 
 def assert_same_gradients(
@@ -458,9 +465,9 @@ def test_one_layer_on_a_constant_input_needs_only_degrees(
     fields_model.eval()
     plain = make_subgraph_batch(overlapping)
     plain.edge_weight = batch.edge_weight
-    assert torch.allclose(model(plain), fields_model.head(
-        fields_model._embed(fields_model.node_input(plain), hood, len(overlapping), plain)
-    ), atol=1e-5)  # fmt: skip
+    assert torch.allclose(
+        model(plain), one_layer_fields(fields_model, overlapping, plain), atol=1e-5
+    )
 
 
 @pytest.mark.parametrize("input_name", ["id", "degree"])
@@ -494,12 +501,7 @@ def test_one_layer_reads_each_seeds_in_edges(
     fields_model = copy.deepcopy(model)
     fast = model(batch)  # through encode: the seeds' in-edges
     assert (0, "induced") in model._caches
-    hood = NeighborhoodCache(overlapping, 1).get(torch.arange(len(overlapping)))
-    head = fields_model.head
-    assert head is not None
-    fields = head(
-        fields_model._embed(fields_model.node_input(batch), hood, len(overlapping), batch)
-    )
+    fields = one_layer_fields(fields_model, overlapping, batch)
     assert torch.allclose(fast, fields, atol=1e-5)
     assert_same_gradients(fast, model, fields, fields_model, 1e-4)
     if training:
@@ -510,9 +512,9 @@ def test_one_layer_reads_each_seeds_in_edges(
     fields_model.eval()
     plain = make_subgraph_batch(overlapping)  # no batch cache: the model's own
     plain.edge_weight = batch.edge_weight
-    assert torch.allclose(model(plain), fields_model.head(
-        fields_model._embed(fields_model.node_input(plain), hood, len(overlapping), plain)
-    ), atol=1e-5)  # fmt: skip
+    assert torch.allclose(
+        model(plain), one_layer_fields(fields_model, overlapping, plain), atol=1e-5
+    )
 
 
 def test_the_seed_path_needs_one_layer() -> None:
@@ -558,12 +560,7 @@ def test_the_seed_path_drops_out_as_the_receptive_fields(
     assert len(calls) == 1
     if input_name == "id":
         assert torch.unique(calls[0], dim=0).size(0) == calls[0].size(0)
-    hood = NeighborhoodCache(overlapping, 1).get(torch.arange(len(overlapping)))
-    head = fields_model.head
-    assert head is not None
-    fields = head(
-        fields_model._embed(fields_model.node_input(batch), hood, len(overlapping), batch)
-    )
+    fields = one_layer_fields(fields_model, overlapping, batch)
     assert torch.allclose(fast, fields, atol=1e-5)
     assert_same_gradients(fast, model, fields, fields_model, 1e-4)
     assert not torch.allclose(fast, model.eval()(batch), atol=1e-3)  # something was dropped
