@@ -620,9 +620,11 @@ class GLASS(SubgraphClassifier):
             batch, seeds.e_id, n_id.index_select(0, src_row), n_id.index_select(0, dst_row), degree
         )
         # Each sender's outside message once, then one sparse product (senders to seeds). In
-        # training with dropout, the rows read (senders and seeds) are dropped out once
-        # each, one mask a base node, as the receptive fields drop the input.
-        if self.training and self.dropout > 0:
+        # training with dropout, the rows read (senders and seeds) are dropped out with one
+        # mask a base node, as the receptive fields drop the input: those rows alone where
+        # they are fewer than the base graph's nodes, else all of them.
+        drop = self.training and self.dropout > 0
+        if source.numel() < x.size(0) and drop:
             read, inverse = torch.unique(torch.cat([source, n_id]), return_inverse=True)
             x_send = dropout(x.index_select(0, read), p=self.dropout, training=True)
             column = inverse[: source.numel()]
@@ -631,7 +633,8 @@ class GLASS(SubgraphClassifier):
             senders, column = torch.unique(source, return_inverse=True)
             x_send, own = x.index_select(0, senders), x.index_select(0, n_id)
         else:
-            column, x_send, own = source, x, x.index_select(0, n_id)
+            x_send = dropout(x, p=self.dropout, training=drop)
+            column, own = source, x_send.index_select(0, n_id)
         adj = Adjacency(torch.stack([column, target]), (rows, x_send.size(0)), "sum", all_in)
         labels = torch.ones(rows, dtype=torch.bool, device=device)
         change = conv.messages(own, labels) - conv.outside_messages(own)

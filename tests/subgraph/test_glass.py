@@ -533,16 +533,22 @@ def _row_dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
 
 @pytest.mark.parametrize("input_name", ["id", "constant"])
+@pytest.mark.parametrize("chunk_size", [64, 1])
 def test_the_seed_path_drops_out_as_the_receptive_fields(
-    overlapping: SubgraphDataset, input_name: str, monkeypatch: pytest.MonkeyPatch
+    overlapping: SubgraphDataset, input_name: str, chunk_size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Dropout in training on one layer: the seed path drops each input row it reads with
     one mask a base node, as the receptive fields drop the whole input; with a mask that
     follows the row, the same outputs and gradients. (Each seed row's aggregate is dropped
-    by ``GLASSConv.combine`` in both, one row for one row; off here.)"""
+    by ``GLASSConv.combine`` in both, one row for one row; off here.) A chunk of all six
+    subgraphs reads more rows than the graph's 40 nodes, so all are dropped; a chunk of one
+    reads fewer, which alone are dropped."""
     torch.manual_seed(5)
     node_input = NodeIdInput(40, 5) if input_name == "id" else ConstantInput(5)
-    model = GLASS(node_input, 6, 2, num_layers=1, dropout=0.5, pool="mean").train()
+    model = GLASS(
+        node_input, 6, 2, num_layers=1, dropout=0.5, pool="mean", chunk_size=chunk_size,
+        norm=False,  # batch statistics would differ by chunk
+    ).train()  # fmt: skip
     model.convs[0].dropout = 0.0
     assert model._seeds_exact() and not model._constant_exact()
     batch = make_subgraph_batch(overlapping, neighborhoods=NeighborhoodCache(overlapping, 1))
@@ -556,10 +562,11 @@ def test_the_seed_path_drops_out_as_the_receptive_fields(
 
     monkeypatch.setattr(glass_module, "dropout", recorded)
     fast = model(batch)
-    # the input dropped once, each base node read a row of it (one mask a node)
-    assert len(calls) == 1
+    # the input dropped once a chunk, each base node read a row of it (one mask a node)
+    assert len(calls) == -(-len(overlapping) // chunk_size)
+    assert (calls[0].size(0) == 40) == (chunk_size == 64)
     if input_name == "id":
-        assert torch.unique(calls[0], dim=0).size(0) == calls[0].size(0)
+        assert all(torch.unique(c, dim=0).size(0) == c.size(0) for c in calls)
     fields = one_layer_fields(fields_model, overlapping, batch)
     assert torch.allclose(fast, fields, atol=1e-5)
     assert_same_gradients(fast, model, fields, fields_model, 1e-4)
