@@ -1384,6 +1384,19 @@ NOTES = """## Notes
   ratio's best kept (100.0), and on position_multilabel the defaults' own trial best
   (79.2; last round's search, from the one-layer defaults, had kept three layers on node
   ids at 88.1). Density's and component's ran before the change.
+- Then node ids are dropped out (`--dropout auto`, the default: 0.5 where the nodes start
+  from learned ids, none on other inputs; the rate chosen on instance 0's validation,
+  `id_dropout.md`). The SubGNN-style commands and held-out instances were rerun (the depth
+  round's rows are this round's "before", `--dropout 0`; the depth section now reads
+  them). Where runs kept node ids: position 0 94.4 to 96.8, position_multilabel 0, 100 and
+  101 79.2 to 81.9, 83.9 to 89.0, 76.7 to 81.9, position 100 and 101 equal. Elsewhere every
+  run kept the constant input; 12 commands equal, 7 higher and coreness 0 lower (93.9 to
+  93.0), by the id candidates' other random draws alone. The seconds of the held-out
+  rows after position 101 (coreness and position_multilabel 100 and 101, all of 200 and
+  201) were taken wholly or partly with four jobs on two cores (two `tune` runs beside). `tune` rerun on position and
+  position_multilabel from the new defaults (the earlier rows in
+  `defaults_tuned_before.jsonl`): 6 and 3 trials in the same conditions, the defaults kept
+  on both.
 """
 
 
