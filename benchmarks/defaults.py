@@ -1393,10 +1393,10 @@ NOTES = """## Notes
   run kept the constant input; 12 commands equal, 7 higher and coreness 0 lower (93.9 to
   93.0), by the id candidates' other random draws alone. The seconds of the held-out
   rows after position 101 (coreness and position_multilabel 100 and 101, all of 200 and
-  201) were taken wholly or partly with four jobs on two cores (two `tune` runs beside). `tune` rerun on position and
-  position_multilabel from the new defaults (the earlier rows in
-  `defaults_tuned_before.jsonl`): 6 and 3 trials in the same conditions, the defaults kept
-  on both.
+  201) were taken wholly or partly with four jobs on two cores (two `tune` runs beside).
+  `tune` rerun on position and position_multilabel from the new defaults (the earlier rows
+  in `defaults_tuned_before.jsonl`): 6 and 3 trials in the same conditions, the defaults
+  kept on both.
 """
 
 
