@@ -33,6 +33,10 @@ a seeded tenth of each fold's training graphs (the test fold is never read for a
   to ``defaults_heldout.jsonl``: a check that the defaults transfer to new data, not a
   choice.
 
+Earlier rounds' rows stay beside them: ``*_before.jsonl`` (the previous round's defaults,
+the rows of :data:`PREVIOUS_COMMIT` for the SubGNN-style sets) and ``*_depth.jsonl`` (the
+round before it). To run earlier defaults, check out their commit and give ``--out``.
+
 Usage::
 
     python benchmarks/defaults.py grid --family node [--datasets cora texas] [--seeds 3]
@@ -68,7 +72,9 @@ BEFORE = RESULTS / "defaults_commands_before.jsonl"  # the previous round's defa
 BASELINES = RESULTS / "defaults_baselines.jsonl"  # the WL baseline on the TU sets
 HELDOUT = RESULTS / "defaults_heldout.jsonl"  # default commands on unseen instances
 HELDOUT_BEFORE = RESULTS / "defaults_heldout_before.jsonl"  # the same, previous defaults
-PREVIOUS_FLAGS = ("--dropout", "0")  # the previous round's subgraph defaults
+PREVIOUS_COMMIT = "df083c6"  # the previous round's subgraph defaults: constant or random ids
+DEPTH = RESULTS / "defaults_commands_depth.jsonl"  # the depth round's defaults (6170bc5)
+DEPTH_HELDOUT = RESULTS / "defaults_heldout_depth.jsonl"
 DEPTH_ONE = RESULTS / "defaults_depth_one_layer.jsonl"  # --layers 1, the depth round's code
 DEPTH_ONE_HELDOUT = RESULTS / "defaults_depth_one_layer_heldout.jsonl"
 REPORT = RESULTS / "defaults.md"
@@ -557,9 +563,9 @@ def heldout_report(
         "the default command on the data the defaults were chosen with (SubGNN's files for "
         "density and component, instance 0 of cut ratio, coreness and position, the "
         'built-in social graph). "before" is the previous round\'s subgraph defaults on '
-        f"the same instance (`heldout --before`: the same command with "
-        f"`{' '.join(PREVIOUS_FLAGS)}`: no dropout on node ids, the default until "
-        "`--dropout auto`; the rows of the default command at commit 6170bc5).",
+        "the same instance (`--node-input auto` choosing between a constant and learned "
+        "node ids drawn at random, before the ids started from node2vec: the rows of the "
+        f"default command at commit {PREVIOUS_COMMIT}).",
         "",
         "| data | instance | test | before | seen | published | seconds |",
         "|---|---|---|---|---|---|---|",
@@ -608,10 +614,11 @@ def _paired_lines(
 
 def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[str]:
     """The depth round's default commands beside ``--layers 1`` with the same code, where a
-    run chose two (``rows``: those commands, now the "before" rows of the dropout round).
+    run chose two (``rows``: those commands, :data:`DEPTH` and :data:`DEPTH_HELDOUT`).
 
     ``one``: rows of ``commands --before`` / ``heldout --before`` written with ``--out``
-    (:data:`DEPTH_ONE`, :data:`DEPTH_ONE_HELDOUT`); only data where some run of the default
+    at that commit, whose ``--before`` then added ``--layers 1`` (:data:`DEPTH_ONE`,
+    :data:`DEPTH_ONE_HELDOUT`); only data where some run of the default
     command kept two layers need them: elsewhere every run kept one layer, the same run.
     """
 
@@ -624,8 +631,10 @@ def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[
         "`--layers auto` (the default) trains the kept input and pooling again with two "
         "layers and keeps them on a higher validation score. Each row is a default command "
         "of the round that chose it (`commands`, `heldout` at commit 6170bc5, before "
-        "`--dropout auto`; now the `before` rows) where some run kept two layers, beside "
-        "the same command with `--layers 1` and the same code (`commands --before --out "
+        f"`--dropout auto`: `{DEPTH.name}`, `{DEPTH_HELDOUT.name}`) where some run kept two "
+        "layers, beside "
+        "the same command with `--layers 1` and the same code (at that commit, `commands "
+        "--before --out "
         f"{DEPTH_ONE.relative_to(HERE.parent)}`, `heldout --before --out "
         f"{DEPTH_ONE_HELDOUT.relative_to(HERE.parent)}`); in every other row every run kept "
         "one layer, so the command is the `--layers 1` run. Test micro-F1 × 100.",
@@ -638,9 +647,35 @@ def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[
     ]
 
 
+def node2vec_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[str]:
+    """The default commands beside the previous round's (random ids), per SubGNN-style
+    command: how many runs kept the ids started from node2vec."""
+
+    lines = _paired_lines(rows, before, r"node2vec input[^(]*\((\d+)×\)", counted_only=False)
+    if not lines:
+        return []
+    return [
+        "## Node ids started from node2vec",
+        "",
+        "`--node-input auto` (the default) on a graph of edges alone now trains a constant "
+        "input and learned node ids started from a node2vec embedding of the base graph "
+        "(`node2vec`), where it trained ids drawn at random (`id`) before. Each "
+        "SubGNN-style default command (`commands`, `heldout`) beside the previous round's "
+        f"(the rows of commit {PREVIOUS_COMMIT}, `{BEFORE.name}`, `{HELDOUT_BEFORE.name}`), "
+        "with the runs whose kept candidate started from node2vec. Test micro-F1 × 100, "
+        "seconds of the five seeds.",
+        "",
+        "| data | instance | runs on node2vec ids | random ids (before) | default (node2vec) "
+        "| seconds |",
+        "|---|---|---|---|---|---|",
+        *lines,
+        "",
+    ]
+
+
 def dropout_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[str]:
-    """The default commands beside the previous round's (``--dropout 0``), per SubGNN-style
-    command: how many runs kept node ids, where the ``dropout="auto"`` rule applies."""
+    """The dropout round's default commands beside the depth round's (``--dropout 0``), per
+    SubGNN-style command: how many runs kept node ids, where ``dropout="auto"`` applies."""
 
     lines = _paired_lines(rows, before, r"id input[^(]*\((\d+)×\)", counted_only=False)
     if not lines:
@@ -649,10 +684,11 @@ def dropout_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> 
         "## Dropout on node ids",
         "",
         "`--dropout auto` (the default) drops out models whose nodes start from learned ids "
-        "(`ID_DROPOUT`, 0.5) and no other. Each SubGNN-style default command (`commands`, "
-        "`heldout`) beside the previous round's (`--dropout 0`: the rows of commit 6170bc5, "
-        "`defaults_commands_before.jsonl`, `defaults_heldout_before.jsonl`), with the runs "
-        "whose kept candidate read node ids. Test micro-F1 × 100, seconds of the five seeds.",
+        "(`ID_DROPOUT`, 0.5) and no other. Each SubGNN-style default command of the dropout "
+        f"round (commit {PREVIOUS_COMMIT}: `{BEFORE.name}`, `{HELDOUT_BEFORE.name}`, ids "
+        "drawn at random) beside the depth round's (`--dropout 0`: the rows of commit "
+        f"6170bc5, `{DEPTH.name}`, `{DEPTH_HELDOUT.name}`), with the runs whose kept "
+        "candidate read node ids. Test micro-F1 × 100, seconds of the five seeds.",
         "",
         "| data | instance | runs on node ids | `--dropout 0` | default (`--dropout auto`) "
         "| seconds |",
@@ -1045,8 +1081,8 @@ def defaults_table(cmds: Path, tuned_path: Path) -> list[str]:
         "tuned: `mmgraph tune` with the budget shown (its search reads validation data only), "
         "retrained with its seeds. Before: the same command with the defaults of the "
         "previous round (`defaults_commands_before.jsonl`): for the node sets, no design "
-        "chosen on validation; for the SubGNN-style sets, no dropout on node ids "
-        "(`--dropout 0`, the default command at commit 6170bc5, before `--dropout auto`); "
+        "chosen on validation; for the SubGNN-style sets, learned node ids drawn at random "
+        f"instead of started from node2vec (the default command at commit {PREVIOUS_COMMIT}); "
         "for the TU sets, dropout 0.5 (`--dropout 0.5`)."
     )
     lines += ["", "| data | default | runs | before | tuned | tuned trials | published |"]
@@ -1415,11 +1451,14 @@ def report(runs: Path, cmds: Path, out: Path) -> str:
     lines += commands_report(_rows(cmds))
     lines += defaults_table(cmds, TUNED)
     lines += heldout_report(_rows(HELDOUT), _rows(cmds), _rows(HELDOUT_BEFORE))
-    lines += dropout_report(
+    lines += node2vec_report(
         [*_rows(cmds), *_rows(HELDOUT)], [*_rows(BEFORE), *_rows(HELDOUT_BEFORE)]
     )
+    lines += dropout_report(
+        [*_rows(BEFORE), *_rows(HELDOUT_BEFORE)], [*_rows(DEPTH), *_rows(DEPTH_HELDOUT)]
+    )
     lines += depth_report(
-        [*_rows(BEFORE), *_rows(HELDOUT_BEFORE)], [*_rows(DEPTH_ONE), *_rows(DEPTH_ONE_HELDOUT)]
+        [*_rows(DEPTH), *_rows(DEPTH_HELDOUT)], [*_rows(DEPTH_ONE), *_rows(DEPTH_ONE_HELDOUT)]
     )
     lines.append(NOTES)
     text = "\n".join(lines)
@@ -1476,12 +1515,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     c = sub.add_parser("commands")
     c.add_argument("--datasets", nargs="+", default=[*NODE_DATA, *SUBGRAPH_DATA, *GRAPH_DATA])
     c.add_argument("--seeds", type=int, default=5)
-    c.add_argument(
-        "--before",
-        action="store_true",
-        help=f"the previous subgraph defaults ({' '.join(PREVIOUS_FLAGS)}) into "
-        f"{BEFORE.name}, on the SubGNN-style sets",
-    )
     c.add_argument("--out", type=Path, default=None, help="rows file (default: the step's)")
     t = sub.add_parser("tuned")
     t.add_argument("--datasets", nargs="+", default=[*NODE_DATA, *SUBGRAPH_DATA, *GRAPH_DATA])
@@ -1493,11 +1526,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     h.add_argument("--tasks", nargs="+", choices=HELDOUT_TASKS, default=list(HELDOUT_TASKS))
     h.add_argument("--instances", nargs="+", type=int, default=list(HELDOUT_INSTANCES))
     h.add_argument("--seeds", type=int, default=5)
-    h.add_argument(
-        "--before",
-        action="store_true",
-        help=f"the previous defaults ({' '.join(PREVIOUS_FLAGS)}) into {HELDOUT_BEFORE.name}",
-    )
     h.add_argument("--out", type=Path, default=None, help="rows file (default: the step's)")
     sub.add_parser("report")
     sub.add_parser("readme", help="print the README's table of the default commands")
@@ -1511,24 +1539,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         datasets = args.datasets or FAMILIES[args.family]
         grid(args.family, datasets, list(range(args.seeds)), RUNS, args.candidates)
     elif args.step == "commands":
-        if args.before:  # the flags are the SubGNN-style sets' (subgraph train)
-            other = [d for d in args.datasets if d not in SUBGRAPH_DATA]
-            if other and args.datasets != c.get_default("datasets"):
-                parser.error(f"--before runs the SubGNN-style sets only (not {other})")
-            datasets = [d for d in args.datasets if d in SUBGRAPH_DATA]
-            commands(datasets, args.seeds, args.out or BEFORE, PREVIOUS_FLAGS)
-        else:
-            commands(args.datasets, args.seeds, args.out or COMMANDS)
+        commands(args.datasets, args.seeds, args.out or COMMANDS)
     elif args.step == "tuned":
         tuned(args.datasets, args.budget, args.seeds, TUNED)
     elif args.step == "baseline":
         baseline(args.datasets, BASELINES)
     elif args.step == "heldout":
-        if args.before:
-            out = args.out or HELDOUT_BEFORE
-            heldout(args.tasks, args.instances, args.seeds, out, PREVIOUS_FLAGS)
-        else:
-            heldout(args.tasks, args.instances, args.seeds, args.out or HELDOUT)
+        heldout(args.tasks, args.instances, args.seeds, args.out or HELDOUT)
     print(report(RUNS, COMMANDS, REPORT))
 
 

@@ -25,7 +25,7 @@ from mmgraph.subgraph.refit import HEAD_FITS
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
 SUBGRAPH_AGGREGATOR_NAMES = tuple(dict.fromkeys(("auto", *GLASS_AGGREGATORS, *AGGREGATORS)))
-INPUT_NAMES = ("auto", "constant", "degree", "id", "attributes", "x", "multimodal")
+INPUT_NAMES = ("auto", "constant", "degree", "id", "node2vec", "attributes", "x", "multimodal")
 POOL_NAMES = ("mean", "sum", "max", "size", "attention")
 
 
@@ -67,8 +67,9 @@ def register(sub: Any) -> None:
         default="auto",
         help="what nodes start from; auto: multimodal features, else attributes, else x; "
         "subgraphs of a graph of edges alone: a constant (the subgraph's shape) and a learned "
-        "vector per node (id: where it lies) both trained, the better on validation kept "
-        "(default: auto)",
+        "vector per node started from a node2vec embedding of the graph (node2vec: where it "
+        "lies) both trained, the better on validation kept; id: learned vectors drawn at "
+        "random (default: auto)",
     )
     g.add_argument("--hidden", type=dimension, default=32, help="embedding size (default: 32)")
     g.add_argument(
@@ -107,8 +108,8 @@ def register(sub: Any) -> None:
         "--dropout",
         type=or_auto(probability),
         default="auto",
-        help="dropout in the layers; auto: 0.5 on learned node ids (--node-input id, or auto "
-        "choosing them), else 0 (whole graphs: 0) (default: auto)",
+        help="dropout in the layers; auto: 0.5 on learned node ids (--node-input id or "
+        "node2vec, or auto choosing them), else 0 (whole graphs: 0) (default: auto)",
     )
     g.add_argument(
         "--jk",

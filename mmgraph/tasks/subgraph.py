@@ -62,7 +62,7 @@ the sum alone solves SubGNN's component task (it counts the nodes each component
 validation micro-F1 1.00 against 0.72); no fixed pooling did best on all four
 (``benchmarks/results/design_selection.md``, five seeds each)."""
 
-INPUT_CHOICES: tuple[str, ...] = ("constant", "id")
+INPUT_CHOICES: tuple[str, ...] = ("constant", "node2vec")
 """The node inputs ``node_input="auto"`` chooses between on a graph with nothing but edges.
 
 A constant input sees only structure: the SubGNN-style sets (density, cut ratio,
@@ -85,6 +85,9 @@ neighbours', which is what labels that follow where a subgraph lies need (valida
 micro-F1 76.5 to 82.9 and 77.7 to 89.4 on two ``position_multilabel`` instances,
 ``benchmarks/results/place_options.md``). Trying it on the kept candidate alone costs one
 training more, not one per candidate (``benchmarks/results/defaults.md``, depth section)."""
+
+LEARNED_IDS: tuple[str, ...] = ("id", "node2vec")
+"""The node inputs that learn a vector per node (``node2vec`` starts it from an embedding)."""
 
 ID_DROPOUT = 0.5
 """The dropout ``dropout="auto"`` gives a model whose nodes start from learned ids.
@@ -135,8 +138,8 @@ class SubgraphConfig(ConfigBase):
             earlier ``aggr`` key (GLASS's) is read as ``aggregator``. (default: ``"auto"``)
         z_ratio (float): GLASS's mixing ratio. (default: :obj:`1.0`)
         dropout (float or str): Dropout, or ``"auto"``: :data:`ID_DROPOUT` where the
-            nodes start from learned ids (``node_input="id"``, or ``"auto"`` choosing
-            them), else none (:meth:`resolved_dropout`). (default: ``"auto"``)
+            nodes start from learned ids (``node_input="id"`` or ``"node2vec"``, or
+            ``"auto"`` choosing them), else none (:meth:`resolved_dropout`). (default: ``"auto"``)
         jk (bool): Concatenate the pooled outputs of every layer. (default: :obj:`False`)
         head_layers (int): Layers of the MLP head. (default: :obj:`1`)
         head_dropout (float): Dropout on the subgraph embeddings before the head.
@@ -243,7 +246,8 @@ class SubgraphConfig(ConfigBase):
         """The dropout a model on ``graph`` is built with (``"auto"``: see ``dropout``)."""
         if self.dropout != AUTO:
             return float(self.dropout)
-        return ID_DROPOUT if resolve_input_name(self.node_input, graph) == "id" else 0.0
+        learned = resolve_input_name(self.node_input, graph) in LEARNED_IDS
+        return ID_DROPOUT if learned else 0.0
 
     def resolved_head_fit(self) -> str:
         """The head fit to run: ``pool`` resolves ``"auto"`` to ``"trained"``.
@@ -342,16 +346,21 @@ class SubgraphResult:
 
 # ------------------------------------------------------------------------ models
 def build_subgraph_model(
-    dataset: SubgraphDataset, config: SubgraphConfig, graph: Any | None = None
+    dataset: SubgraphDataset, config: SubgraphConfig, graph: Any | None = None, seed: int = 0
 ) -> nn.Module:
-    """The GLASS or PoolGNN model of ``config`` for ``dataset`` (``graph``: its featurized base)."""
+    """The GLASS or PoolGNN model of ``config`` for ``dataset`` (``graph``: its featurized base).
+
+    ``seed`` seeds what the node input computes before training (the walks of
+    ``node_input="node2vec"``); the parameters are drawn from torch's global generator.
+    """
     if config.pool == AUTO:
         raise ValueError(
             "pool='auto' is chosen on validation subgraphs by train_subgraph_model (mmgraph "
             f"subgraph train): a model needs one of {list(POOL_CHOICES)} or another pooling"
         )
     graph = dataset.graph if graph is None else graph
-    node_input = build_node_input(config.node_input, graph, config.hidden)
+    options = {"seed": seed} if resolve_input_name(config.node_input, graph) == "node2vec" else {}
+    node_input = build_node_input(config.node_input, graph, config.hidden, **options)
     if config.method == "glass":
         if dataset.whole_graphs:
             raise InputError(GLASS_ON_WHOLE_GRAPHS)
@@ -636,7 +645,7 @@ def _fit_one(
 ) -> tuple[nn.Module, Trainer]:
     train = norm_train_config(config, train)
     seed_everything(train.seed, deterministic=train.deterministic)
-    model = build_subgraph_model(dataset, config, graph)
+    model = build_subgraph_model(dataset, config, graph, seed=train.seed)
     loader = SubgraphLoader(
         dataset,
         index=train_index,

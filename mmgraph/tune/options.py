@@ -292,7 +292,16 @@ CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
     "node": {**_MODEL_CHOICES, "head": ("auto", "linear", "conv"), "optimizer": NODE_OPTIMIZERS},
     "subgraph": {
         "method": ("glass", "pool", "sub2vec"),
-        "node_input": ("auto", "constant", "degree", "id", "attributes", "x", "multimodal"),
+        "node_input": (
+            "auto",
+            "constant",
+            "degree",
+            "id",
+            "node2vec",
+            "attributes",
+            "x",
+            "multimodal",
+        ),
         "pool": ("auto", "mean", "sum", "max", "size", "attention"),
         "aggregator": ("auto", "sum", *_AGGREGATORS),  # sum: GLASS's; see SubgraphConfig
         "norm": ("batch", "frozen", "none"),  # SUBGRAPH_NORMS (mmgraph.subgraph; not imported here)

@@ -41,7 +41,7 @@ NODE_SPACE: dict[str, Any] = {
 
 SUBGRAPH_SPACE: dict[str, Any] = {
     "method": "glass",
-    "node_input": {"choices": ["auto", "constant", "degree", "id"]},
+    "node_input": {"choices": ["auto", "constant", "degree", "id", "node2vec"]},
     "hidden": {"choices": [16, 32, 64, 128]},
     "layers": {"choices": ["auto", 1, 2, 3]},
     "pool": {"choices": ["auto", "mean", "sum", "max", "size"]},

@@ -105,7 +105,7 @@ def test_heldout_instances_are_unseen_and_reported_beside_the_seen_data(
     # tasks in their order; test, the previous defaults on the instance, the seen data
     assert table[0].startswith("| density | 100 | 95.0 ± 7.1 | - | - |")
     assert table[1].startswith("| coreness | 101 | 85.0 ± 7.1 | 70.0 ± 0.0 | 90.0 ± 0.0 |")
-    assert "--dropout 0" in "\n".join(lines)  # what "before" ran
+    assert f"commit {bench.PREVIOUS_COMMIT}" in "\n".join(lines)  # what "before" ran
     assert bench.heldout_report([], seen) == []
     # every instance of the previous defaults' file was held out too
     before = {r["instance"] for r in bench._rows(bench.HELDOUT_BEFORE)}
@@ -148,3 +148,23 @@ def test_dropout_report_counts_the_runs_on_node_ids(bench: ModuleType) -> None:
         "| density | - | 0 of 1 | not run | 100.0 ± 0.0 | 20 |",
     ]
     assert bench.dropout_report(rows[2:], before) == []  # no SubGNN-style command
+
+
+def test_node2vec_report_counts_the_runs_on_node2vec_ids(bench: ModuleType) -> None:
+    chosen = "input, pooling and depth chosen on validation micro-F1, per run: "
+    rows = [
+        {"data": "position", "instance": 101, "test": [1.0, 0.8], "seconds": 50.0,
+         "stdout_tail": [chosen + "node2vec input, sum pooling, 1 layer (2×)"]},
+        {"data": "coreness", "instance": 0, "test": [0.9], "seconds": 20.0,
+         "stdout_tail": [chosen + "constant input, mean pooling, 1 layer (1×)"]},
+        {"data": "texas", "test": [0.8], "seconds": 5.0, "stdout_tail": []},
+    ]  # fmt: skip
+    before = [{"data": "position", "instance": 101, "test": [0.6, 0.8], "seconds": 40.0}]
+    lines = bench.node2vec_report(rows, before)
+    table = [line for line in lines if line.startswith("| ")][1:]
+    assert table == [
+        "| position | 101 | 2 of 2 | 70.0 ± 14.1 | 90.0 ± 14.1 | 40 → 50 |",
+        "| coreness | 0 | 0 of 1 | not run | 90.0 ± 0.0 | 20 |",
+    ]
+    assert bench.PREVIOUS_COMMIT in "\n".join(lines)
+    assert bench.node2vec_report(rows[2:], before) == []  # no SubGNN-style command

@@ -40,8 +40,8 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     assert [(s["node_input"], s["pool"], s["layers"]) for s in selection[:4]] == [
         ("constant", "mean", 1),
         ("constant", "sum", 1),
-        ("id", "mean", 1),
-        ("id", "sum", 1),
+        ("node2vec", "mean", 1),
+        ("node2vec", "sum", 1),
     ]
     best = max(range(4), key=lambda i: (selection[i]["val_accuracy"], -i))
     assert selection[best]["val_accuracy"] < 1.0  # else not trained again

@@ -13,6 +13,7 @@ from mmgraph.subgraph.inputs import (
     EncoderInput,
     NodeIdInput,
     PrecomputedInput,
+    node2vec_table,
     node_rows,
     resolve_input_name,
 )
@@ -134,3 +135,52 @@ def test_node_rows_equal_the_selected_rows_of_every_input(
         node_rows(ConstantInput(4), batch, torch.tensor([40]))
     with pytest.raises(ValueError, match=r"node ids in \[0, 40\)"):
         node_rows(ConstantInput(4), batch, torch.tensor([[1]]))
+
+
+def two_communities() -> MultimodalGraph:
+    """Two 12-node cliques joined by one edge (both directions)."""
+    edges = [
+        (u, v) for base in (0, 12) for u in range(base, base + 12) for v in range(base, base + 12)
+    ]
+    edges = [(u, v) for u, v in edges if u != v] + [(11, 12), (12, 11)]
+    return MultimodalGraph(edge_index=torch.tensor(edges).t().contiguous(), num_nodes=24)
+
+
+def test_node2vec_input_starts_learned_ids_from_the_graphs_walks() -> None:
+    graph = two_communities()
+    torch.manual_seed(5)
+    expected_draw = torch.rand(3)
+    torch.manual_seed(5)
+    table = node2vec_table(graph, 6, seed=0)
+    assert torch.equal(torch.rand(3), expected_draw)  # the global random state is put back
+    walked = build_node_input("node2vec", graph, 6, seed=0)
+    assert isinstance(walked, NodeIdInput) and repr(walked) == "NodeIdInput(24, 6, init=table)"
+    assert node2vec_table(graph, 6, seed=0) is table  # kept for the run's other candidates
+    assert torch.equal(walked(graph), table)
+    assert torch.allclose(table.mean(0), torch.zeros(6), atol=1e-5)
+    assert torch.allclose(table.std(0), torch.ones(6), atol=1e-5)
+    # nodes of one community start closer to each other than to the other community's
+    unit = torch.nn.functional.normalize(table, dim=1)
+    cosine = unit @ unit.t()
+    same = torch.zeros(24, 24, dtype=torch.bool)
+    same[:12, :12] = same[12:, 12:] = True
+    off_diagonal = ~torch.eye(24, dtype=torch.bool)
+    assert float(cosine[same & off_diagonal].mean()) > float(cosine[~same].mean()) + 0.5
+    # trained like ids; reset_parameters goes back to the table; the table is not saved
+    assert [name for name, _ in walked.named_parameters()] == ["embedding.weight"]
+    assert list(walked.state_dict()) == ["embedding.weight"]
+    with torch.no_grad():
+        walked.embedding.weight.add_(1.0)
+    walked.reset_parameters()
+    assert torch.equal(walked.embedding.weight, table)
+    assert not torch.equal(node2vec_table(graph, 6, seed=1), table)
+    other = two_communities()  # another graph object: its own table, same walks
+    assert node2vec_table(other, 6, seed=0) is not table
+    assert torch.equal(node2vec_table(other, 6, seed=0), table)
+
+
+def test_node_id_init_errors() -> None:
+    with pytest.raises(ValueError, match="'init' to be a tensor of shape \\[4, 2\\]"):
+        NodeIdInput(4, 2, init=torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="'init' has NaN or infinite values"):
+        NodeIdInput(2, 2, init=torch.tensor([[0.0, float("nan")], [1.0, 1.0]]))

@@ -60,7 +60,7 @@ def test_several_labels_train_on_binary_cross_entropy_and_select_on_micro_f1(
     selection = result.metrics["selection"]
     assert all("val_micro_f1" in s and "val_accuracy" not in s for s in selection)
     chosen = next(s for s in selection if s["chosen"])
-    assert chosen["node_input"] == "id"
+    assert chosen["node_input"] == "node2vec"
     assert chosen["val_micro_f1"] == max(s["val_micro_f1"] for s in selection)
     test = result.metrics["test"]
     assert test["micro_f1"] >= 0.8

@@ -252,6 +252,8 @@ def test_dropout_auto_drops_out_learned_node_ids_alone(
     for method in ("glass", "pool"):
         ids = SubgraphConfig(method=method, node_input="id", pool="mean")
         assert build_subgraph_model(overlapping, ids).dropout == ID_DROPOUT
+        walked = dataclasses.replace(ids, node_input="node2vec")
+        assert build_subgraph_model(overlapping, walked).dropout == ID_DROPOUT
         constant = dataclasses.replace(ids, node_input="constant")
         assert build_subgraph_model(overlapping, constant).dropout == 0.0
         given = dataclasses.replace(ids, dropout=0.2)
@@ -264,21 +266,44 @@ def test_dropout_auto_drops_out_learned_node_ids_alone(
         overlapping, SubgraphConfig(hidden=8, pool="mean", num_layers=1), FAST
     )
     chosen = next(s for s in result.metrics["selection"] if s["chosen"])
-    expected = ID_DROPOUT if chosen["node_input"] == "id" else 0.0
+    expected = ID_DROPOUT if chosen["node_input"] == "node2vec" else 0.0
     assert result.models[0].dropout == expected
+    assert {s["node_input"] for s in result.metrics["selection"]} == {"constant", "node2vec"}
     for s in result.metrics["selection"]:
-        assert s["dropout"] == (ID_DROPOUT if s["node_input"] == "id" else 0.0)
+        assert s["dropout"] == (ID_DROPOUT if s["node_input"] == "node2vec" else 0.0)
     for bad in ("half", 1.0, -0.1, True):
         with pytest.raises(InputError, match="dropout takes a number in \\[0, 1\\) or 'auto'"):
             SubgraphConfig(dropout=bad)
+
+
+def test_node2vec_runs_repeat_whether_the_table_is_computed_or_kept(
+    overlapping: SubgraphDataset,
+) -> None:
+    """The first run computes the walks' table, the second finds it kept; a copy of the
+    data (another graph object) computes it again. All three train alike; another seed
+    starts from another table."""
+    config = SubgraphConfig(node_input="node2vec", pool="mean", num_layers=1, hidden=8)
+
+    def run(data: SubgraphDataset, seed: int = 0) -> dict[str, float]:
+        train = dataclasses.replace(FAST, seed=seed)
+        result = train_subgraph_model(data, config, train)
+        start = result.models[0].node_input.init
+        return {"val": result.metrics["val"]["micro_f1"], "start": float(start.sum())}
+
+    first = run(overlapping)
+    assert run(overlapping) == first
+    copied = copy.copy(overlapping)
+    copied.graph = copy.deepcopy(overlapping.graph)
+    assert run(copied) == first
+    assert run(overlapping, seed=1)["start"] != first["start"]
 
 
 def test_auto_inputs_only_on_subgraphs_of_a_graph_of_edges_alone(
     overlapping: SubgraphDataset, molecules: SubgraphDataset
 ) -> None:
     glass = SubgraphConfig(method="glass")
-    assert auto_inputs(overlapping, glass) == ("constant", "id")
-    assert auto_inputs(overlapping, SubgraphConfig(method="pool")) == ("constant", "id")
+    assert auto_inputs(overlapping, glass) == ("constant", "node2vec")
+    assert auto_inputs(overlapping, SubgraphConfig(method="pool")) == ("constant", "node2vec")
     # a given input, Sub2Vec, whole graphs, node attributes: the input as it is
     assert auto_inputs(overlapping, SubgraphConfig(node_input="degree")) == ("degree",)
     assert auto_inputs(overlapping, SubgraphConfig(method="sub2vec")) == ("auto",)
@@ -291,7 +316,7 @@ def test_auto_inputs_only_on_subgraphs_of_a_graph_of_edges_alone(
 
 def test_node_ids_are_kept_where_the_class_is_the_place() -> None:
     """On the position task a constant input cannot tell the regions apart; the choice on
-    validation keeps node ids, which can."""
+    validation keeps node ids (started from node2vec), which can."""
     from mmgraph.data.synthetic_subgraphs import make_position
 
     data = make_position(
@@ -301,7 +326,7 @@ def test_node_ids_are_kept_where_the_class_is_the_place() -> None:
     result = train_subgraph_model(data, SubgraphConfig(hidden=8, batch_size=16), train)
     selection = result.metrics["selection"]
     chosen = next(s for s in selection if s["chosen"])
-    assert chosen["node_input"] == "id"
+    assert chosen["node_input"] == "node2vec"
     best_constant = max(s["val_accuracy"] for s in selection if s["node_input"] == "constant")
     assert chosen["val_accuracy"] > best_constant + 0.2
     assert result.metrics["test"]["accuracy"] >= 0.8
