@@ -1433,6 +1433,23 @@ NOTES = """## Notes
   `tune` rerun on position and position_multilabel from the new defaults, two side by side
   on an otherwise idle machine (the earlier rows in `defaults_tuned_before.jsonl`): 8 and
   16 trials, the defaults kept on both (96.8 and 81.9).
+- Then node ids start from node2vec (`--node-input auto` trains the constant and
+  `node2vec`: learned ids started from a standardised node2vec embedding of the base graph,
+  at least 100 steps, instead of random draws). The SubGNN-style commands and held-out
+  instances were rerun; the dropout round's rows (commit df083c6) are this round's
+  "before", the depth round's moved to `*_depth.jsonl` (the dropout and depth sections
+  read them). Where runs kept node ids: position 0 96.8 to 99.2, 101 99.2 to 100.0, 100
+  equal; position_multilabel 0, 100 and 101 81.9 to 85.9, 89.0 to 90.9, 81.9 to 90.5.
+  The 20 shape commands kept the constant in every run, with the same test scores run for
+  run (the table is computed with the global random state put back). The first commands
+  (position_multilabel 0, position 0 and 100, density, component) ran partly beside a
+  test run, so their seconds are high. `tune` rerun on position and position_multilabel
+  from the new defaults, two side by side on an otherwise idle machine (the earlier rows
+  appended to `defaults_tuned_before.jsonl`): position 25 trials (11 complete), its best
+  (dropout 0.2, the mean aggregator, lr 0.004) gained 0.002 ± 0.003 in validation loss,
+  so the defaults were kept (99.2); position_multilabel 8 trials (6 complete), its best
+  (node2vec ids, dropout 0.1, head dropout 0.2, the mean aggregator, lr 0.015, weight
+  decay 1e-4) gained 0.021 ± 0.008 and was kept: 86.3 ± 1.7 against the default's 85.9.
 """
 
 

@@ -222,7 +222,7 @@ def node2vec_epochs(num_nodes: int, batch_size: int = 128) -> int:
 
 
 _TABLES: dict[tuple[int, int, int], tuple[weakref.ref[Data], Tensor]] = {}
-_MAX_TABLES = 4
+_MAX_TABLES = 2  # a run needs one; 1M nodes × 128 floats is 512 MB each
 
 
 def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
@@ -236,7 +236,7 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
     subgraph holds still starts from its region's vector rather than noise: GLASS and
     SubGNN start their real data sets from pretrained node embeddings in the same way.
 
-    The table of the last few (graph, size, seed) is kept while the graph object lives, so
+    The tables of the last two (graph, size, seed) are kept while the graph object lives, so
     the candidates and depths of one run compute it once. The global random state (Python,
     NumPy, torch), which the fit seeds, is put back afterwards: what is drawn next is the
     same whether the table was computed or kept.
