@@ -184,3 +184,17 @@ def test_node_id_init_errors() -> None:
         NodeIdInput(4, 2, init=torch.zeros(4, 3))
     with pytest.raises(ValueError, match="'init' has NaN or infinite values"):
         NodeIdInput(2, 2, init=torch.tensor([[0.0, float("nan")], [1.0, 1.0]]))
+
+
+def test_the_cli_and_tune_list_every_node_input() -> None:
+    """The CLI and the tune options keep their own copies of the names (no torch import at
+    start-up); they must stay :data:`NODE_INPUTS`."""
+    from mmgraph.cli.subgraph import INPUT_NAMES
+    from mmgraph.subgraph import NODE_INPUTS
+    from mmgraph.tune.options import CHOICES
+    from mmgraph.tune.space import SUBGRAPH_SPACE
+
+    assert INPUT_NAMES == NODE_INPUTS
+    assert CHOICES["subgraph"]["node_input"] == NODE_INPUTS
+    assert set(SUBGRAPH_SPACE["node_input"]["choices"]) <= set(NODE_INPUTS)
+    assert "node2vec" in SUBGRAPH_SPACE["node_input"]["choices"]
