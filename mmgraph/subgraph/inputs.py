@@ -266,7 +266,8 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
         random.setstate(state[0])
         np.random.set_state(state[1])
         torch.set_rng_state(state[2])
-    emb = (emb - emb.mean(0)) / emb.std(0).clamp_min(1e-12)
+    scale = emb.std(0) if emb.size(0) > 1 else torch.ones_like(emb[0])  # one node: zeros
+    emb = (emb - emb.mean(0)) / scale.clamp_min(1e-12)
     if len(_TABLES) >= _MAX_TABLES:
         _TABLES.pop(next(iter(_TABLES)))
     _TABLES[key] = (weakref.ref(graph), emb)

@@ -179,6 +179,14 @@ def test_node2vec_input_starts_learned_ids_from_the_graphs_walks() -> None:
     assert torch.equal(node2vec_table(other, 6, seed=0), table)
 
 
+def test_node2vec_table_of_graphs_without_edges_or_with_one_node() -> None:
+    empty = MultimodalGraph(edge_index=torch.zeros(2, 0, dtype=torch.long), num_nodes=5)
+    table = node2vec_table(empty, 4)
+    assert table.shape == (5, 4) and bool(torch.isfinite(table).all())
+    single = MultimodalGraph(edge_index=torch.tensor([[0], [0]]), num_nodes=1)
+    assert torch.equal(node2vec_table(single, 4), torch.zeros(1, 4))
+
+
 def test_node_id_init_errors() -> None:
     with pytest.raises(ValueError, match="'init' to be a tensor of shape \\[4, 2\\]"):
         NodeIdInput(4, 2, init=torch.zeros(4, 3))
