@@ -557,11 +557,16 @@ class GLASS(SubgraphClassifier):
             return False
         if self.num_layers == 2:
             return True
-        if self.training and self.dropout > 0:
+        if self._drops:
             return False
         return not any(
             isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.modules()
         )
+
+    @property
+    def _drops(self) -> bool:
+        """Whether dropout acts now: in training, at a positive rate."""
+        return self.training and self.dropout > 0
 
     def _constant_exact(self) -> bool:
         """Whether :meth:`_embed_constant` gives this model's outputs.
@@ -577,7 +582,7 @@ class GLASS(SubgraphClassifier):
             self._seeds_exact()
             and isinstance(self.node_input, ConstantInput)
             and self.aggregator in ("sum", "mean")
-            and not (self.training and self.dropout > 0)
+            and not self._drops
         )
 
     def _seeds_exact(self) -> bool:
@@ -623,8 +628,7 @@ class GLASS(SubgraphClassifier):
         # training with dropout, the rows read (senders and seeds) are dropped out with one
         # mask a base node, as the receptive fields drop the input: those rows alone where
         # they are fewer than the base graph's nodes, else all of them.
-        drop = self.training and self.dropout > 0
-        if source.numel() < x.size(0) and drop:
+        if source.numel() < x.size(0) and self._drops:
             read, inverse = torch.unique(torch.cat([source, n_id]), return_inverse=True)
             x_send = dropout(x.index_select(0, read), p=self.dropout, training=True)
             column = inverse[: source.numel()]
@@ -633,7 +637,7 @@ class GLASS(SubgraphClassifier):
             senders, column = torch.unique(source, return_inverse=True)
             x_send, own = x.index_select(0, senders), x.index_select(0, n_id)
         else:
-            x_send = dropout(x, p=self.dropout, training=drop)
+            x_send = dropout(x, p=self.dropout, training=self._drops)
             column, own = source, x_send.index_select(0, n_id)
         adj = Adjacency(torch.stack([column, target]), (rows, x_send.size(0)), "sum", all_in)
         labels = torch.ones(rows, dtype=torch.bool, device=device)
@@ -727,9 +731,7 @@ class GLASS(SubgraphClassifier):
         adj = self._base_adjacency(batch)
         outside = torch.zeros(n, dtype=torch.bool, device=x.device)
         layers = []
-        same = isinstance(self.node_input, ConstantInput) and not (
-            self.training and self.dropout > 0
-        )
+        same = isinstance(self.node_input, ConstantInput) and not self._drops
         h = dropout(x, p=self.dropout, training=self.training)
         for i, conv in enumerate(self._glass_convs()[: self.num_layers - 1]):
             if i == 0 and same:  # one message for every node: A @ t is A's row sums times it
