@@ -20,12 +20,13 @@ from mmgraph.cli.types import (
 )
 from mmgraph.data.synthetic_subgraphs import SYNTHETIC_TASKS
 from mmgraph.nn import AGGREGATORS
-from mmgraph.subgraph import GLASS_AGGREGATORS, SUBGRAPH_NORMS
+from mmgraph.subgraph import GLASS_AGGREGATORS, NODE_INPUTS, SUBGRAPH_NORMS
 from mmgraph.subgraph.refit import HEAD_FITS
+from mmgraph.tasks.subgraph import ID_DROPOUT
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
 SUBGRAPH_AGGREGATOR_NAMES = tuple(dict.fromkeys(("auto", *GLASS_AGGREGATORS, *AGGREGATORS)))
-INPUT_NAMES = ("auto", "constant", "degree", "id", "node2vec", "attributes", "x", "multimodal")
+INPUT_NAMES = NODE_INPUTS
 POOL_NAMES = ("mean", "sum", "max", "size", "attention")
 
 
@@ -108,8 +109,8 @@ def register(sub: Any) -> None:
         "--dropout",
         type=or_auto(probability),
         default="auto",
-        help="dropout in the layers; auto: 0.5 on learned node ids (--node-input id or "
-        "node2vec, or auto choosing them), else 0 (whole graphs: 0) (default: auto)",
+        help=f"dropout in the layers; auto: {ID_DROPOUT} on learned node ids (--node-input id "
+        "or node2vec, or auto choosing them), else 0 (whole graphs: 0) (default: auto)",
     )
     g.add_argument(
         "--jk",

@@ -195,8 +195,8 @@ def test_node_id_init_errors() -> None:
 
 
 def test_the_cli_and_tune_list_every_node_input() -> None:
-    """The CLI and the tune options keep their own copies of the names (no torch import at
-    start-up); they must stay :data:`NODE_INPUTS`."""
+    """The tune options keep their own copy of the names (no torch import at start-up); it
+    must stay :data:`NODE_INPUTS`, which the CLI offers."""
     from mmgraph.cli.subgraph import INPUT_NAMES
     from mmgraph.subgraph import NODE_INPUTS
     from mmgraph.tune.options import CHOICES
