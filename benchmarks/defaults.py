@@ -612,6 +612,31 @@ def _paired_lines(
     return lines
 
 
+def _paired_section(
+    title: str,
+    text: str,
+    labels: tuple[str, str, str],
+    lines: list[str],
+) -> list[str]:
+    """A report section of :func:`_paired_lines`'s ``lines`` (none: no section).
+
+    ``labels``: the columns of the runs counted, the other rows' score and the default's.
+    """
+    if not lines:
+        return []
+    runs, other, default = labels
+    return [
+        f"## {title}",
+        "",
+        text,
+        "",
+        f"| data | instance | {runs} | {other} | {default} | seconds |",
+        "|---|---|---|---|---|---|",
+        *lines,
+        "",
+    ]
+
+
 def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[str]:
     """The depth round's default commands beside ``--layers 1`` with the same code, where a
     run chose two (``rows``: those commands, :data:`DEPTH` and :data:`DEPTH_HELDOUT`).
@@ -621,13 +646,8 @@ def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[
     :data:`DEPTH_ONE_HELDOUT`); only data where some run of the default
     command kept two layers need them: elsewhere every run kept one layer, the same run.
     """
-
-    lines = _paired_lines(rows, one, r"2 layers \((\d+)×\)", counted_only=True)
-    if not lines:
-        return []
-    return [
-        "## Depth chosen on validation: where a run kept two layers",
-        "",
+    return _paired_section(
+        "Depth chosen on validation: where a run kept two layers",
         "`--layers auto` (the default) trains the kept input and pooling again with two "
         "layers and keeps them on a higher validation score. Each row is a default command "
         "of the round that chose it (`commands`, `heldout` at commit 6170bc5, before "
@@ -638,25 +658,16 @@ def depth_report(rows: list[dict[str, Any]], one: list[dict[str, Any]]) -> list[
         f"{DEPTH_ONE.relative_to(HERE.parent)}`, `heldout --before --out "
         f"{DEPTH_ONE_HELDOUT.relative_to(HERE.parent)}`); in every other row every run kept "
         "one layer, so the command is the `--layers 1` run. Test micro-F1 × 100.",
-        "",
-        "| data | instance | runs with two layers | `--layers 1` | default (`--layers auto`) "
-        "| seconds |",
-        "|---|---|---|---|---|---|",
-        *lines,
-        "",
-    ]
+        ("runs with two layers", "`--layers 1`", "default (`--layers auto`)"),
+        _paired_lines(rows, one, r"2 layers \((\d+)×\)", counted_only=True),
+    )
 
 
 def node2vec_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[str]:
     """The default commands beside the previous round's (random ids), per SubGNN-style
     command: how many runs kept the ids started from node2vec."""
-
-    lines = _paired_lines(rows, before, r"node2vec input[^(]*\((\d+)×\)", counted_only=False)
-    if not lines:
-        return []
-    return [
-        "## Node ids started from node2vec",
-        "",
+    return _paired_section(
+        "Node ids started from node2vec",
         "`--node-input auto` (the default) on a graph of edges alone now trains a constant "
         "input and learned node ids started from a node2vec embedding of the base graph "
         "(`node2vec`), where it trained ids drawn at random (`id`) before. Each "
@@ -664,38 +675,25 @@ def node2vec_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) ->
         f"(the rows of commit {PREVIOUS_COMMIT}, `{BEFORE.name}`, `{HELDOUT_BEFORE.name}`), "
         "with the runs whose kept candidate started from node2vec. Test micro-F1 × 100, "
         "seconds of the five seeds.",
-        "",
-        "| data | instance | runs on node2vec ids | random ids (before) | default (node2vec) "
-        "| seconds |",
-        "|---|---|---|---|---|---|",
-        *lines,
-        "",
-    ]
+        ("runs on node2vec ids", "random ids (before)", "default (node2vec)"),
+        _paired_lines(rows, before, r"node2vec input[^(]*\((\d+)×\)", counted_only=False),
+    )
 
 
 def dropout_report(rows: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[str]:
     """The dropout round's default commands beside the depth round's (``--dropout 0``), per
     SubGNN-style command: how many runs kept node ids, where ``dropout="auto"`` applies."""
-
-    lines = _paired_lines(rows, before, r"id input[^(]*\((\d+)×\)", counted_only=False)
-    if not lines:
-        return []
-    return [
-        "## Dropout on node ids",
-        "",
+    return _paired_section(
+        "Dropout on node ids",
         "`--dropout auto` (the default) drops out models whose nodes start from learned ids "
         "(`ID_DROPOUT`, 0.5) and no other. Each SubGNN-style default command of the dropout "
         f"round (commit {PREVIOUS_COMMIT}: `{BEFORE.name}`, `{HELDOUT_BEFORE.name}`, ids "
         "drawn at random) beside the depth round's (`--dropout 0`: the rows of commit "
         f"6170bc5, `{DEPTH.name}`, `{DEPTH_HELDOUT.name}`), with the runs whose kept "
         "candidate read node ids. Test micro-F1 × 100, seconds of the five seeds.",
-        "",
-        "| data | instance | runs on node ids | `--dropout 0` | default (`--dropout auto`) "
-        "| seconds |",
-        "|---|---|---|---|---|---|",
-        *lines,
-        "",
-    ]
+        ("runs on node ids", "`--dropout 0`", "default (`--dropout auto`)"),
+        _paired_lines(rows, before, r"id input[^(]*\((\d+)×\)", counted_only=False),
+    )
 
 
 # ---------------------------------------------------------------------- baseline

@@ -22,6 +22,7 @@ from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES, lookup
+from mmgraph.subgraph.inputs import NODE_INPUTS
 
 TASKS: tuple[str, ...] = ("node", "subgraph", "unsupervised")
 """The tasks :func:`mmgraph.tune.tune` searches."""
@@ -292,16 +293,7 @@ CHOICES: dict[str, dict[str, tuple[Any, ...]]] = {
     "node": {**_MODEL_CHOICES, "head": ("auto", "linear", "conv"), "optimizer": NODE_OPTIMIZERS},
     "subgraph": {
         "method": ("glass", "pool", "sub2vec"),
-        "node_input": (
-            "auto",
-            "constant",
-            "degree",
-            "id",
-            "node2vec",
-            "attributes",
-            "x",
-            "multimodal",
-        ),
+        "node_input": NODE_INPUTS,
         "pool": ("auto", "mean", "sum", "max", "size", "attention"),
         "aggregator": ("auto", "sum", *_AGGREGATORS),  # sum: GLASS's; see SubgraphConfig
         "norm": ("batch", "frozen", "none"),  # SUBGRAPH_NORMS (mmgraph.subgraph; not imported here)

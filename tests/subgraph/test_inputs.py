@@ -194,15 +194,10 @@ def test_node_id_init_errors() -> None:
         NodeIdInput(2, 2, init=torch.tensor([[0.0, float("nan")], [1.0, 1.0]]))
 
 
-def test_the_cli_and_tune_list_every_node_input() -> None:
-    """The tune options keep their own copy of the names (no torch import at start-up); it
-    must stay :data:`NODE_INPUTS`, which the CLI offers."""
-    from mmgraph.cli.subgraph import INPUT_NAMES
+def test_tune_searches_node_inputs_the_library_has() -> None:
+    """The search space names node inputs :func:`build_node_input` knows, node2vec among them."""
     from mmgraph.subgraph import NODE_INPUTS
-    from mmgraph.tune.options import CHOICES
     from mmgraph.tune.space import SUBGRAPH_SPACE
 
-    assert INPUT_NAMES == NODE_INPUTS
-    assert CHOICES["subgraph"]["node_input"] == NODE_INPUTS
-    assert set(SUBGRAPH_SPACE["node_input"]["choices"]) <= set(NODE_INPUTS)
-    assert "node2vec" in SUBGRAPH_SPACE["node_input"]["choices"]
+    choices = SUBGRAPH_SPACE["node_input"]["choices"]
+    assert set(choices) <= set(NODE_INPUTS) and "node2vec" in choices
