@@ -87,8 +87,12 @@ class DataSpec(ConfigBase):
             raise ValueError(f"Expected 3 split fractions train/val/test (got {self.split})")
 
 
-def load_graph(spec: DataSpec, need_labels: bool = False) -> MultimodalGraph:
-    """Load the node-level graph of ``spec``; set a stratified split where it has none."""
+def load_graph(spec: DataSpec, need_labels: bool = False, split: bool = True) -> MultimodalGraph:
+    """Load the node-level graph of ``spec``; set a stratified split where it has none.
+
+    ``split=False`` leaves a graph without a split of its own unsplit (see
+    :func:`draw_split`).
+    """
     data = load_dataset(spec.source, root=spec.root, **spec.options)
     if isinstance(data, SubgraphDataset):
         raise ValueError(
@@ -102,10 +106,23 @@ def load_graph(spec: DataSpec, need_labels: bool = False) -> MultimodalGraph:
             f"The data {spec.source!r} has no labels: `train` needs a label column ('label' in "
             "the dataset card). Unlabelled graphs work with `mmgraph embed --objective node2vec`"
         )
-    if y is not None and getattr(graph, "train_mask", None) is None and bool((y >= 0).any()):
-        train, val, test = spec.split
-        graph.set_split(train, val, test, seed=spec.split_seed)
+    if split:
+        draw_split(graph, spec)
     return graph
+
+
+def draw_split(graph: MultimodalGraph, spec: DataSpec) -> bool:
+    """Set ``spec``'s seeded stratified split on a labelled ``graph`` that has none of its own.
+
+    In place; whether a split was drawn (:obj:`False` for a graph with its own split or
+    without labels). Such a graph gets another split from each ``spec.split_seed``.
+    """
+    y = getattr(graph, "y", None)
+    if y is None or getattr(graph, "train_mask", None) is not None or not bool((y >= 0).any()):
+        return False
+    train, val, test = spec.split
+    graph.set_split(train, val, test, seed=spec.split_seed)
+    return True
 
 
 @dataclasses.dataclass

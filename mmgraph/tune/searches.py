@@ -80,7 +80,11 @@ def hide_test_nodes(graph: MultimodalGraph) -> MultimodalGraph:
 
 
 SEARCH_SPLIT_SEED = 0
-"""Seed of the split a node search selects on, when the data has no split of its own."""
+"""Seed of the first split a node search selects on, when the data has no split of its own."""
+
+SEARCH_SPLITS = 5
+"""Splits a node search selects on when the data has no split of its own: those of seeds
+0-4, which ``mmgraph train --seeds 0 1 2 3 4`` and ``tune``'s final seeds train on."""
 
 
 class TaskSearch:
@@ -93,11 +97,15 @@ class TaskSearch:
 
     task: str
     folds: int = 1
-    """Cross-validation folds a trial trains once each (1: a single split)."""
+    """Cross-validation folds (or drawn splits) a trial trains once each (1: a single split)."""
     scored_folds: int | None = None
     """How many of the ``folds`` (the first ones) a trial trains; :obj:`None`: all. A
     search under a budget lowers it once its first fold is timed (:func:`~mmgraph.tune.
     study.folds_in_budget`), for every trial of the study."""
+    fold_per_seed: bool = False
+    """Whether the final run of seed ``k`` tests fold ``k`` (node splits drawn per seed), so
+    that the final seeds, not the folds, are the repeats (:func:`~mmgraph.tune.study.
+    default_seeds`)."""
 
     def __init__(self, data: str, root: str | None = None) -> None:
         self.source, self.root = str(data), root
@@ -110,27 +118,53 @@ class TaskSearch:
         """:meth:`trial`'s score per fold (one value without folds)."""
         return [self.trial(options, report)]
 
+    def _fold_count(self) -> int:
+        """How many folds a trial trains: :attr:`scored_folds` of :attr:`folds`."""
+        return min(self.folds, self.scored_folds or self.folds)
+
     def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """``options`` with this search's data set."""
         return {**options, "data": self.source, "root": self.root}
 
 
 class NodeSearch(TaskSearch):
-    """Node classification: selects on the kept run's validation accuracy (:meth:`criterion`)."""
+    """Node classification: selects on the kept run's validation accuracy (:meth:`criterion`).
+
+    Data with a split of its own (Cora's public split): a trial trains once on it, its test
+    nodes unlabelled, and reports its validation curve epoch by epoch to the pruner. Data
+    without one, where ``mmgraph train --seeds 0 1 2 3 4`` draws a stratified split per
+    seed: a trial trains once on each of the same :data:`SEARCH_SPLITS` splits (a fold
+    each, its test nodes unlabelled), reports the mean so far split by split, and scores
+    the mean; ``tune``'s final seeds then test those splits, so its numbers and the
+    default command's share one protocol. No split's test nodes are read during the
+    search; they are training and validation nodes of the other splits, as a fold's test
+    graphs are in :class:`SubgraphSearch`'s cross-validation.
+    """
 
     task = "node"
     space_name = "node"
+    fold_per_seed = True
 
     def __init__(self, data: str, root: str | None = None) -> None:
         from mmgraph.tasks import DataSpec, load_graph
-        from mmgraph.tasks.node_classification import check_trainable
+        from mmgraph.tasks.node_classification import check_trainable, draw_split
 
         super().__init__(data, root)
         spec = DataSpec(self.source, root=root, split_seed=SEARCH_SPLIT_SEED)
-        graph = load_graph(spec, need_labels=True)
-        check_trainable(graph, spec.source)
-        self.data = hide_test_nodes(graph)
-        self._featurized: dict[str, MultimodalGraph] = {}
+        graph = load_graph(spec, need_labels=True, split=False)
+        splits = [graph]
+        if draw_split(graph.clone(), spec):
+            splits = []
+            for k in range(SEARCH_SPLITS):
+                split = graph.clone()
+                draw_split(split, dataclasses.replace(spec, split_seed=SEARCH_SPLIT_SEED + k))
+                splits.append(split)
+        for split in splits:
+            check_trainable(split, spec.source)
+        self.folds = len(splits)
+        self.split_data = [hide_test_nodes(split) for split in splits]
+        self.data = self.split_data[0]
+        self._featurized: dict[tuple[int, str], MultimodalGraph] = {}
 
     def criterion(self, options: Mapping[str, Any]) -> str:
         """What the search maximises: the validation accuracy of the run ``train`` keeps.
@@ -143,47 +177,86 @@ class NodeSearch(TaskSearch):
         defaults on test). The luck of the best of many noisy trials is what the
         confirmation on new seeds is for (:func:`~mmgraph.tune.study.confirm_best`).
         """
-        return "validation accuracy"
+        what = "validation accuracy"
+        count, total = self._fold_count(), self.folds
+        if total > 1:
+            which = f"the {total} drawn splits"
+            if count < total:
+                which = f"the first {count} of the {total} drawn splits (as many as fit the budget)"
+            last = SEARCH_SPLIT_SEED + total - 1
+            what += f", mean over {which} (seeds {SEARCH_SPLIT_SEED}-{last})"
+        return what
 
-    def trial(self, options: Mapping[str, Any], report: Report) -> float:
-        """Train once on the data without test labels; the kept run's validation accuracy."""
-        return float(self._train(options, report).metrics["val"]["accuracy"])
+    def trial_scores(self, options: Mapping[str, Any], report: Report) -> list[float]:
+        """Train on the data without test labels, once per split; each kept run's accuracy.
 
-    def val_correct(self, options: Mapping[str, Any], report: Report) -> np.ndarray:
-        """Train as :meth:`trial` does; whether the kept run gets each validation node right.
-
-        One value (1.0 or 0.0) per validation node, in node order; their mean is
-        :meth:`trial`'s score. The confirmation (:func:`~mmgraph.tune.study.confirm_best`)
-        pairs them node by node: all its seeds share one validation split, so a gain of a
-        node or two may belong to those nodes rather than to the options.
+        The kept runs' validation accuracies; their mean is :meth:`trial`'s score.
         """
-        result = self._train(options, report)
-        graph = result.graph
-        mask = graph.val_mask & (graph.y >= 0)
-        predicted = result.trainer.predict_logits(graph).argmax(-1)
-        return (predicted[mask] == graph.y[mask]).double().cpu().numpy()
+        return self._per_split(options, report, lambda r: float(r.metrics["val"]["accuracy"]))
 
-    def _train(self, options: Mapping[str, Any], report: Report) -> Any:
-        """The :class:`~mmgraph.tasks.node_classification.RunResult` of one trial's run."""
+    def val_correct(self, options: Mapping[str, Any], report: Report) -> list[np.ndarray]:
+        """Train as :meth:`trial_scores` does; per split, whether each validation node is right.
+
+        One array per split, one value (1.0 or 0.0) per validation node in node order; each
+        array's mean is that split's score. The confirmation (:func:`~mmgraph.tune.study.
+        confirm_best`) pairs them node by node: all its seeds share the validation splits,
+        so a gain of a node or two may belong to those nodes rather than to the options.
+        """
+
+        def correct(result: Any) -> np.ndarray:
+            graph = result.graph
+            mask = graph.val_mask & (graph.y >= 0)
+            predicted = result.trainer.predict_logits(graph).argmax(-1)
+            return (predicted[mask] == graph.y[mask]).double().cpu().numpy()
+
+        return self._per_split(options, report, correct)
+
+    def _per_split(
+        self, options: Mapping[str, Any], report: Report, score: Callable[[Any], Any]
+    ) -> list[Any]:
+        """``score`` of the run of each split a trial trains (see :meth:`_train`).
+
+        One split: the run reports its validation curve epoch by epoch. Several: each
+        reports its mean accuracy so far once trained, a step per split.
+        """
+        per_epoch = self.folds == 1
+        values, accuracies = [], []
+        for k in range(self.folds):
+            if k >= self._fold_count():  # read per split: the first one may lower it
+                break
+            result = self._train(options, k, report if per_epoch else None)
+            values.append(score(result))
+            if not per_epoch:
+                accuracies.append(float(result.metrics["val"]["accuracy"]))
+                report(k, float(np.mean(accuracies)))
+        return values[: self._fold_count()]
+
+    def _train(self, options: Mapping[str, Any], split: int, report: Report | None) -> Any:
+        """The :class:`~mmgraph.tasks.node_classification.RunResult` of a trial's run.
+
+        On split ``split``; ``report`` (if any) receives its validation curve.
+        """
         from mmgraph.models import featurize
         from mmgraph.tasks import train_node_classifier
         from mmgraph.tasks.node_classification import min_val_loss
 
         run = node_run(self._with_data(options))
+        data = self.split_data[split]
         choose_text = run.features.text_encoder == AUTO  # featurized per candidate inside
-        key = repr(sorted(run.features.to_dict().items()))
+        key = (split, repr(sorted(run.features.to_dict().items())))
         if key not in self._featurized and not choose_text:
-            self._featurized[key] = featurize(self.data, run.features, progress=False)
+            # text encoders fit on the training nodes: one featurized copy per split
+            self._featurized[key] = featurize(data, run.features, progress=False)
         result = train_node_classifier(
             run.data,
             run.features,
             run.model,
             run.train,
-            graph=(self.data if choose_text else self._featurized[key]).clone(),
+            graph=(data if choose_text else self._featurized[key]).clone(),
             progress=False,
             prefeaturized=not choose_text,
             pretrain_epochs=run.pretrain_epochs,
-            callbacks=[_best_accuracy_reporter(report)],
+            callbacks=[_best_accuracy_reporter(report)] if report is not None else [],
         )
         if not math.isfinite(min_val_loss(result.trainer)):
             raise InputError("The trial trained no epoch: give 'epochs' >= 1")
@@ -192,12 +265,14 @@ class NodeSearch(TaskSearch):
     def final(
         self, options: Mapping[str, Any], seeds: Sequence[int], out: Path, progress: bool
     ) -> dict[str, Any]:
-        """``mmgraph train --seeds ...`` with ``options``, written to ``out``."""
+        """``mmgraph train --seeds ...`` with ``options``, written to ``out``.
+
+        As that command does, data without a split of their own get the split of each seed
+        (unless ``options`` fix a ``split_seed``).
+        """
         from mmgraph.tasks.node_classification import train_node_classifier_seeds
 
-        run = node_run(
-            self._with_data({**options, "split_seed": SEARCH_SPLIT_SEED}), progress=progress
-        )
+        run = node_run(self._with_data(options), progress=progress)
         return train_node_classifier_seeds(
             run.data,
             run.features,
@@ -207,21 +282,17 @@ class NodeSearch(TaskSearch):
             out=out,
             progress=progress,
             pretrain_epochs=run.pretrain_epochs,
+            split_per_seed=options.get("split_seed") is None,
         )
 
     @staticmethod
     def best_options(options: Mapping[str, Any], seeds: Sequence[int]) -> dict[str, Any]:
         """The ``best.yaml`` of ``options`` (``mmgraph train --config`` reads it).
 
-        The split stays the search's (``split_seed`` 0) for every seed: a drawn split of
-        another seed would test nodes whose labels chose the configuration.
+        Without a ``split_seed``, as the default command: data without a split of their
+        own get one split per seed, the splits the search selected on (:class:`NodeSearch`).
         """
-        return {
-            **options,
-            "seed": int(seeds[0]),
-            "seeds": [int(s) for s in seeds],
-            "split_seed": SEARCH_SPLIT_SEED,
-        }
+        return {**options, "seed": int(seeds[0]), "seeds": [int(s) for s in seeds]}
 
 
 # ------------------------------------------------------------------ subgraph
@@ -347,9 +418,6 @@ class SubgraphSearch(TaskSearch):
             if not per_epoch:
                 report(k, float(np.mean(scores)))
         return scores[: self._fold_count()]
-
-    def _fold_count(self) -> int:
-        return min(len(self.fold_data), self.scored_folds or len(self.fold_data))
 
     def total_steps(self, options: Mapping[str, Any]) -> int | None:
         """How many reports a trial of ``options`` makes when it runs to its end.

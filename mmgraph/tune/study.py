@@ -572,13 +572,14 @@ def confirm_best(
     Both run as trials do (test split hidden, validation scores only), seed by seed: the
     best's run, then the defaults'. A search over cross-validation folds (its
     ``trial_scores``) gives one score per seed and fold, paired fold by fold. A node search
-    (its ``val_correct``) also gives each validation node's outcome: the standard error is
-    then the larger of the seeds' and the nodes' (:func:`node_standard_error`, recorded as
-    ``node_standard_error``). With a ``deadline`` (the budget's end, a :func:`time.time`)
-    no further seed starts once its two runs, as long as the seeds' so far, would end past
-    it, and :data:`MIN_CONFIRM_SCORES` paired scores are in: a slow best trial (component's
-    three layers of width 128, 140 s a run) would otherwise run the confirmation far past
-    the budget. Returns the record written to ``tune.json``'s ``confirmation``: the seeds
+    (its ``val_correct``, one array per split) also gives each validation node's outcome:
+    the standard error is then the larger of the seeds' and the nodes' (the splits' nodes
+    together: :func:`node_standard_error`, recorded as ``node_standard_error``). With a
+    ``deadline`` (the budget's end, a :func:`time.time`) no further seed starts once its
+    two runs, as long as the seeds' so far, would end past it, and
+    :data:`MIN_CONFIRM_SCORES` paired scores are in: a slow best trial (component's three
+    layers of width 128, 140 s a run) would otherwise run the confirmation far past the
+    budget. Returns the record written to ``tune.json``'s ``confirmation``: the seeds
     trained (``planned_seeds`` too when the deadline cut them), each option set's scores,
     the mean gain and its standard error, and ``kept`` (``"best"`` or ``"defaults"``; see
     :func:`replaces_defaults`). An option set whose run fails or scores a non-finite value
@@ -594,8 +595,9 @@ def confirm_best(
         options = {**space.fixed, **params, "seed": int(seed)}
         try:
             if per_node is not None:
-                correct[name].append(per_node(options, _ignore))
-                values = [float(np.mean(correct[name][-1]))]
+                outcomes = per_node(options, _ignore)  # one array per split
+                correct[name].append(np.concatenate(outcomes))
+                values = [float(np.mean(c)) for c in outcomes]
             elif per_fold is not None:
                 values = per_fold(options, _ignore)
             else:
@@ -679,9 +681,12 @@ def confirmation_seeds(task: str, seeds: int, folds: int = 1) -> list[int]:
 def default_seeds(search: Any) -> int:
     """``tune``'s final seeds when none are given: 5, or 1 on cross-validation folds.
 
-    The 10 folds of a TU set are its repeats, as for ``mmgraph subgraph train``.
+    The 10 folds of a TU set are its repeats, as for ``mmgraph subgraph train``. A node
+    search's splits are not (its ``fold_per_seed``): the final seed ``k`` trains split
+    ``k``, so 5 seeds test the 5 splits, as ``mmgraph train --seeds 0 1 2 3 4`` does.
     """
-    return 1 if getattr(search, "folds", 1) > 1 else DEFAULT_SEEDS
+    folds = getattr(search, "folds", 1)
+    return 1 if folds > 1 and not getattr(search, "fold_per_seed", False) else DEFAULT_SEEDS
 
 
 def _ignore(step: int, value: float) -> None:
@@ -806,8 +811,10 @@ def tune(
     this call, e.g. ``"15m"``, ``"1h30m"``) has passed, whichever comes first; a trial
     running at the deadline stops at its next epoch (or fold) once a trial has completed,
     as does one much slower than the completed ones (:func:`trial_time_limit`). On
-    cross-validation folds every trial trains the first folds that let six trials fit the
-    budget (:func:`folds_in_budget`; all of them when they fit).
+    cross-validation folds (and a node task's five drawn splits, on data without a split
+    of its own: :class:`~mmgraph.tune.searches.NodeSearch`) every trial trains the first
+    folds that let six trials fit the budget (:func:`folds_in_budget`; all of them when
+    they fit).
     Unless the best trial is the defaults' (the first trial), the best options and the
     defaults are then trained again on new seeds (:func:`confirmation_seeds`; on TU folds
     as many as give 5 scores over the folds the trials scored, compared fold by fold),

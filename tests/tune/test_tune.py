@@ -611,7 +611,7 @@ class _NodeOutcomeSearch(_ScoredSearch):
         correct[: self.right[options["x"]]] = 1.0
         if options["x"] > 0.5:
             correct[self.flips[options["seed"]]] = 1.0 - correct[self.flips[options["seed"]]]
-        return correct
+        return [correct]  # one split
 
 
 def test_node_confirmation_counts_the_validation_nodes() -> None:
@@ -647,7 +647,8 @@ def test_a_node_trial_gives_each_validation_nodes_outcome(card: Path) -> None:
     search = searches.NodeSearch(str(card))
     options = {"text_encoder": "hashing", "image_encoder": "none", "image_size": 8,
                "epochs": 3, "hidden": 8, "seed": 1}  # fmt: skip
-    correct = search.val_correct(options, lambda step, value: None)
+    assert search.folds == 1  # the card's own split
+    [correct] = search.val_correct(options, lambda step, value: None)
     assert correct.shape == (int(search.data.val_mask.sum()),)
     assert set(np.unique(correct)) <= {0.0, 1.0}
     assert float(correct.mean()) == pytest.approx(search.trial(options, lambda s, v: None))
@@ -732,9 +733,9 @@ def test_tune_keeps_what_the_confirmation_kept(
     seen: list[int] = []
     train = searches.NodeSearch._train  # of the trials and of the confirmation's runs
 
-    def recording(self, options, report):  # noqa: ANN001, ANN202
+    def recording(self, options, split, report):  # noqa: ANN001, ANN202
         seen.append(options.get("seed", OPTIONS["node"]["seed"]))
-        return train(self, options, report)
+        return train(self, options, split, report)
 
     monkeypatch.setattr(searches.NodeSearch, "_train", recording)
     result = tune(str(card), trials=3, seeds=2, space=space, out=tmp_path / "c", progress=False)
