@@ -321,6 +321,17 @@ GLASS_ON_WHOLE_GRAPHS = (
 )
 
 
+def learned_ids_on_whole_graphs(node_input: str) -> str:
+    """The error for learned node ids (:data:`LEARNED_IDS`) on whole graphs (TU)."""
+    return (
+        f"The node input {node_input!r} (learned node ids) gives each node of the base graph a "
+        "vector of its own, trained where the node lies in a training subgraph; on whole graphs "
+        "(TU data sets) a test graph's nodes lie in no training graph, so their vectors are "
+        "never trained: use 'auto' (the graphs' own features, else a constant input), "
+        "'constant' or 'degree'"
+    )
+
+
 def migrate_subgraph_options(values: Mapping[str, Any]) -> dict[str, Any]:
     """Subgraph options with the earlier ``aggr`` key (GLASS's aggregation) renamed.
 
@@ -369,7 +380,10 @@ def build_subgraph_model(
             f"subgraph train): a model needs one of {list(POOL_CHOICES)} or another pooling"
         )
     graph = dataset.graph if graph is None else graph
-    options = {"seed": seed} if resolve_input_name(config.node_input, graph) == "node2vec" else {}
+    name = resolve_input_name(config.node_input, graph)
+    if dataset.whole_graphs and name in LEARNED_IDS:
+        raise InputError(learned_ids_on_whole_graphs(name))
+    options = {"seed": seed} if name == "node2vec" else {}
     node_input = build_node_input(config.node_input, graph, config.hidden, **options)
     if config.method == "glass":
         if dataset.whole_graphs:

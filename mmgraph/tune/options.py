@@ -574,7 +574,12 @@ def subgraph_run(
     its size caps the epochs (and their learning-rate step) as :func:`whole_graph_epochs`
     says (``mmgraph subgraph train`` prints it when it does).
     """
-    from mmgraph.tasks.subgraph import GLASS_ON_WHOLE_GRAPHS, SubgraphConfig
+    from mmgraph.tasks.subgraph import (
+        GLASS_ON_WHOLE_GRAPHS,
+        LEARNED_IDS,
+        SubgraphConfig,
+        learned_ids_on_whole_graphs,
+    )
 
     defaults = dict(WHOLE_GRAPH_DEFAULTS) if whole_graphs else {}
     if whole_graphs and dataset is not None and "epochs" not in options:
@@ -589,6 +594,8 @@ def subgraph_run(
     o = resolve("subgraph", {**defaults, **options})
     if whole_graphs and o["method"] == "glass":  # before the pool's defaults are checked
         raise InputError(GLASS_ON_WHOLE_GRAPHS)
+    if whole_graphs and o["node_input"] in LEARNED_IDS:
+        raise InputError(learned_ids_on_whole_graphs(o["node_input"]))
     config = SubgraphConfig(
         method=o["method"],
         node_input=o["node_input"],

@@ -132,6 +132,12 @@ def test_errors(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     )
     assert code == 2
     assert "use the 'pool' method" in capsys.readouterr().err
+    code = main(
+        ["subgraph", "train", "--data", "mutag", "--root", str(shared_data), "--node-input"]
+        + ["node2vec", "--epochs", "1", "--quiet", "--out", str(tmp_path / "x")]
+    )
+    assert code == 2
+    assert "'node2vec' (learned node ids) gives each node" in capsys.readouterr().err
     code = main(["subgraph", "train", "--data", str(tmp_path / "none"), "--out", str(tmp_path)])
     assert code == 2
     assert "mmgraph subgraph train: error:" in capsys.readouterr().err

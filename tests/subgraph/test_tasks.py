@@ -61,6 +61,16 @@ def test_pool_on_folds(molecules: SubgraphDataset) -> None:
         train_subgraph_model(molecules, SubgraphConfig(method="glass"), FAST)
 
 
+@pytest.mark.parametrize("node_input", ["id", "node2vec"])
+def test_learned_ids_are_refused_on_whole_graphs(
+    molecules: SubgraphDataset, node_input: str
+) -> None:
+    """A test graph's nodes are in no training graph: their learned ids would never train."""
+    config = SubgraphConfig(method="pool", hidden=8, node_input=node_input)
+    with pytest.raises(InputError, match="never trained: use 'auto'"):
+        train_subgraph_model(molecules, config, FAST)
+
+
 def test_sub2vec_probe(overlapping: SubgraphDataset) -> None:
     config = SubgraphConfig(method="sub2vec", hidden=4, tokens="node", walk_length=3)
     result = train_subgraph_model(overlapping, config, FAST)
