@@ -45,7 +45,8 @@ def register(sub: Any) -> None:
         default=None,
         help=(
             "wall-clock budget of the search and of its confirmation, e.g. 90s, 15m, 1h30m; "
-            "a trial much slower than the completed ones stops, on TU folds each trial "
+            "a trial much slower than the completed ones stops, on TU folds (and a node "
+            "task's five drawn splits, on data without a split of its own) each trial "
             "trains as many folds as let about six trials fit, and no confirmation seed "
             "starts that would end past it (once two paired scores are in)"
         ),
@@ -62,7 +63,8 @@ def register(sub: Any) -> None:
         type=positive_int,
         default=None,
         help="seeds of the final retraining (default: 5; 1 on TU data, whose 10 folds are "
-        "the repeats)",
+        "the repeats); on node data without a split of its own, seed K trains the split of "
+        "seed K, as `mmgraph train --seeds` does",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="first seed (default: 0)")
     p.add_argument("--space", default=None, help="YAML file overriding the search space")
