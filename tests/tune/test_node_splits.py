@@ -121,36 +121,20 @@ def test_the_confirmation_pairs_the_splits_and_counts_their_nodes_together() -> 
 
 
 def test_tune_tests_the_splits_it_searched_and_never_their_test_nodes(
-    unsplit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    unsplit: Path, tmp_path: Path, evaluations: list
 ) -> None:
-    from mmgraph.train import Trainer
-
     space = tmp_path / "space.yaml"
     space.write_text(SPACE)
     splits = [load_graph(DataSpec(str(unsplit), split_seed=k), need_labels=True) for k in range(5)]
-    seen: list[tuple[str, torch.Tensor, torch.Tensor]] = []
-    phase = ["search"]
-    evaluate, final = Trainer.evaluate, searches.NodeSearch.final
-
-    def recording_evaluate(self: Trainer, g, mask="test_mask"):  # noqa: ANN001, ANN202
-        seen.append((phase[0], g.train_mask.clone(), (g.y >= 0).clone()))
-        return evaluate(self, g, mask)
-
-    def recording_final(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        phase[0] = "final"
-        return final(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "evaluate", recording_evaluate)
-    monkeypatch.setattr(searches.NodeSearch, "final", recording_final)
     out = tmp_path / "tuned"
     result = tune(str(unsplit), trials=2, seeds=2, space=space, out=out, progress=False)
     searched = set()
-    for when, train_mask, labelled in seen:
-        if when != "search":
+    for e in evaluations:
+        if e.phase != "search":
             continue
-        [k] = [k for k, g in enumerate(splits) if torch.equal(g.train_mask, train_mask)]
+        [k] = [k for k, g in enumerate(splits) if torch.equal(g.train_mask, e.train_mask)]
         searched.add(k)
-        assert not bool((labelled & splits[k].test_mask).any())  # no test label of its split
+        assert not bool((e.labelled & splits[k].test_mask).any())  # no test label of its split
     assert searched == {0, 1, 2, 3, 4}
     # the final seeds 0 and 1 test the splits of seeds 0 and 1, as `train --seeds 0 1` does
     for seed in (0, 1):

@@ -170,38 +170,21 @@ def test_trials_get_data_without_test_labels(card: Path, shared_data: Path) -> N
 
 
 def test_search_never_reads_the_test_split(
-    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    card: Path, space: Path, tmp_path: Path, evaluations: list
 ) -> None:
     """Trials evaluate no test node, and poisoned test labels leave the study unchanged."""
-    from mmgraph.train import Trainer
-
     graph = load_dataset(card)
     test = graph.test_mask
     poisoned = graph.clone()
     poisoned.y[test] = 1 - poisoned.y[test]  # every test label wrong
     poisoned_card = save_card(poisoned, tmp_path / "poisoned")
 
-    seen: list[tuple[str, torch.Tensor]] = []
-    phase = ["search"]
-    evaluate, final = Trainer.evaluate, searches.NodeSearch.final
-
-    def recording_evaluate(self: Trainer, g, mask="test_mask"):  # noqa: ANN001, ANN202
-        selected = getattr(g, mask) if isinstance(mask, str) else mask
-        seen.append((phase[0], (selected & (g.y >= 0)).clone()))
-        return evaluate(self, g, mask)
-
-    def recording_final(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        phase[0] = "final"
-        return final(self, *args, **kwargs)
-
-    monkeypatch.setattr(Trainer, "evaluate", recording_evaluate)
-    monkeypatch.setattr(searches.NodeSearch, "final", recording_final)
     a = tune(str(card), trials=3, seeds=1, space=space, out=tmp_path / "a", progress=False)
-    searched = [mask for when, mask in seen if when == "search"]
+    searched = [e.scored for e in evaluations if e.phase == "search"]
     assert searched and not any(bool((mask & test).any()) for mask in searched)
-    assert any(bool((mask & test).any()) for when, mask in seen if when == "final")
+    assert any(bool((e.scored & test).any()) for e in evaluations if e.phase == "final")
 
-    phase[0] = "search"
+    evaluations.phase = "search"
     b = tune(str(poisoned_card), trials=3, seeds=1, space=space, out=tmp_path / "b", progress=False)
     assert trial_record(study_of(a.out)) == trial_record(study_of(b.out))
     # the confirmation (in the "search" phase above: no test node) chose the same
