@@ -854,7 +854,8 @@ def tune(
     Raises:
         InputError: No budget and no trials, a bad budget, task, space file, or data the
             task cannot use, an ``out`` that exists (without ``overwrite``/``resume``), a
-            resumed study searched with other data, task or space, or no trial completed.
+            resumed study searched with other data, task, space, seed or folds (a node
+            search on drawn splits before they were five), or no trial completed.
     """
     import optuna
 
@@ -894,6 +895,7 @@ def tune(
     confirm_scores = max(seeds, DEFAULT_SEEDS) if folds > 1 else seeds
     study_name = f"mmgraph-{task}-{Path(data).name}"
     attrs = {"task": task, "data": data, "root": root, "space": chosen.to_dict(), "seed": seed}
+    attrs["folds"] = folds  # a trial's value is a mean over them: one count per study
 
     def keep(staging: Path) -> bool:
         return storage is not None or (staging / STUDY_DB).is_file()

@@ -146,3 +146,22 @@ def test_tune_tests_the_splits_it_searched_and_never_their_test_nodes(
     again = tmp_path / "again"
     assert main(["train", "--config", str(out / "best.yaml"), "--out", str(again), "--quiet"]) == 0
     assert json.loads((again / "metrics.json").read_text()) == result.metrics
+
+
+def test_a_study_of_another_fold_count_is_not_resumed(unsplit: Path, tmp_path: Path) -> None:
+    """Trial values over five splits and over one do not compare: such a study is refused."""
+    import optuna
+
+    from mmgraph.errors import InputError
+
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = tune(str(unsplit), trials=1, seeds=1, space=space, out=tmp_path / "a",
+                 storage=url, progress=False)  # fmt: skip
+    study = optuna.load_study(study_name=first.study_name, storage=url)
+    assert study.user_attrs["folds"] == 5
+    study.set_user_attr("folds", 1)  # as a search on one split left it
+    with pytest.raises(InputError, match=r"searched with other \['folds'\]"):
+        tune(str(unsplit), trials=2, seeds=1, space=space, out=tmp_path / "b", storage=url,
+             progress=False)  # fmt: skip
