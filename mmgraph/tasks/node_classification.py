@@ -111,14 +111,20 @@ def load_graph(spec: DataSpec, need_labels: bool = False, split: bool = True) ->
     return graph
 
 
+def needs_split(graph: MultimodalGraph) -> bool:
+    """Whether ``graph`` is labelled and has no split of its own (:func:`draw_split` draws one)."""
+    y = getattr(graph, "y", None)
+    return y is not None and getattr(graph, "train_mask", None) is None and bool((y >= 0).any())
+
+
 def draw_split(graph: MultimodalGraph, spec: DataSpec) -> bool:
     """Set ``spec``'s seeded stratified split on a labelled ``graph`` that has none of its own.
 
     In place; whether a split was drawn (:obj:`False` for a graph with its own split or
-    without labels). Such a graph gets another split from each ``spec.split_seed``.
+    without labels: :func:`needs_split`). Such a graph gets another split from each
+    ``spec.split_seed``.
     """
-    y = getattr(graph, "y", None)
-    if y is None or getattr(graph, "train_mask", None) is not None or not bool((y >= 0).any()):
+    if not needs_split(graph):
         return False
     train, val, test = spec.split
     graph.set_split(train, val, test, seed=spec.split_seed)

@@ -147,18 +147,16 @@ class NodeSearch(TaskSearch):
 
     def __init__(self, data: str, root: str | None = None) -> None:
         from mmgraph.tasks import DataSpec, load_graph
-        from mmgraph.tasks.node_classification import check_trainable, draw_split
+        from mmgraph.tasks.node_classification import check_trainable, draw_split, needs_split
 
         super().__init__(data, root)
         spec = DataSpec(self.source, root=root, split_seed=SEARCH_SPLIT_SEED)
         graph = load_graph(spec, need_labels=True, split=False)
         splits = [graph]
-        if draw_split(graph.clone(), spec):
-            splits = []
-            for k in range(SEARCH_SPLITS):
-                split = graph.clone()
+        if needs_split(graph):
+            splits = [graph.clone() for _ in range(SEARCH_SPLITS)]
+            for k, split in enumerate(splits):
                 draw_split(split, dataclasses.replace(spec, split_seed=SEARCH_SPLIT_SEED + k))
-                splits.append(split)
         for split in splits:
             check_trainable(split, spec.source)
         self.folds = len(splits)
