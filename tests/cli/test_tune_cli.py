@@ -198,6 +198,12 @@ def test_the_confirmation_line_says_when_the_budget_cut_its_seeds() -> None:
         "best against the defaults on seeds 1-2 (of 5 planned: the budget's end): "
         "+0.0200 ± 0.0100; within one standard error: the defaults kept"
     )
+    # one seed over five splits (or folds): a paired score per split
+    splits = {**record, "seeds": [1], "best": [0.9] * 5, "defaults": [0.88] * 5}
+    assert confirmation_line(splits, "best") == (
+        "best against the defaults on seed 1 over 5 folds or splits: +0.0200 ± 0.0100; the best "
+        "kept"
+    )
     failed = {"seeds": [1], "best": None, "defaults": [0.5], "kept": "defaults"}
     assert confirmation_line(failed, "defaults") == (
         "best against the defaults: a run failed; the defaults kept"
