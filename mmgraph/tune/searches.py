@@ -102,6 +102,8 @@ class TaskSearch:
     """How many of the ``folds`` (the first ones) a trial trains; :obj:`None`: all. A
     search under a budget lowers it once its first fold is timed (:func:`~mmgraph.tune.
     study.folds_in_budget`), for every trial of the study."""
+    fold_word: str = "fold"
+    """What the messages call a fold (a node search's are drawn splits)."""
     fold_per_seed: bool = False
     """Whether the final run of seed ``k`` tests fold ``k`` (node splits drawn per seed), so
     that the final seeds, not the folds, are the repeats (:func:`~mmgraph.tune.study.
@@ -143,6 +145,7 @@ class NodeSearch(TaskSearch):
 
     task = "node"
     space_name = "node"
+    fold_word = "split"
     fold_per_seed = True
 
     def __init__(self, data: str, root: str | None = None) -> None:
@@ -178,11 +181,14 @@ class NodeSearch(TaskSearch):
         what = "validation accuracy"
         count, total = self._fold_count(), self.folds
         if total > 1:
-            which = f"the {total} drawn splits"
+            first = SEARCH_SPLIT_SEED
+            which = f"the {total} drawn splits of seeds {first}-{first + total - 1}"
             if count < total:
-                which = f"the first {count} of the {total} drawn splits (as many as fit the budget)"
-            last = SEARCH_SPLIT_SEED + total - 1
-            what += f", mean over {which} (seeds {SEARCH_SPLIT_SEED}-{last})"
+                which = (
+                    f"the first {count} of the {total} drawn splits (seeds {first}-"
+                    f"{first + count - 1}; as many as fit the budget)"
+                )
+            what += f", mean over {which}"
         return what
 
     def trial_scores(self, options: Mapping[str, Any], report: Report) -> list[float]:

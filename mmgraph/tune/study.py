@@ -200,7 +200,8 @@ def _objective(
                 count = _choose_folds(
                     search, trial.study, (time.time() - started) / (step + 1), stop - started
                 )
-                _warn_if_first_trial_overruns(started, step, count, stop)
+                word = getattr(search, "fold_word", "fold")
+                _warn_if_first_trial_overruns(started, step, count, stop, word)
             elif folds > 1:
                 _sync_folds(search, trial.study)  # another worker may have chosen them
             trial.report(value, step)
@@ -340,13 +341,16 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
         study.set_user_attr(SCORED_FOLDS, count)
     count = _sync_folds(search, study) or count
     if count < folds:
+        word = getattr(search, "fold_word", "fold")
         log.warning(
-            "The first fold took %.1f s: %d folds a trial leave too little of the budget "
+            "The first %s took %.1f s: %d %ss a trial leave too little of the budget "
             "for a search, so every trial scores the first %d of them (room for about %d "
             "trials). "
             "To score all %d, give --budget %dm or more.",
+            word,
             fold_seconds,
             folds,
+            word,
             count,
             BUDGET_TRIALS,
             folds,
@@ -355,8 +359,12 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
     return count
 
 
-def _warn_if_first_trial_overruns(started: float, step: int, folds: int, stop: float) -> None:
+def _warn_if_first_trial_overruns(
+    started: float, step: int, folds: int, stop: float, word: str = "fold"
+) -> None:
     """Warn when the first trial (``step + 1`` of ``folds`` folds done) will end past ``stop``.
+
+    ``word`` is what the message calls a fold (``"split"`` for a node search's).
 
     It runs to its end whatever the budget (a search needs one complete trial), so the
     search would try nothing else: the warning gives the trial's estimated length and a
@@ -367,10 +375,11 @@ def _warn_if_first_trial_overruns(started: float, step: int, folds: int, stop: f
         return
     minutes = total / 60
     log.warning(
-        "The first trial (the defaults) trains %d fold%s and will take about %.0f min, "
+        "The first trial (the defaults) trains %d %s%s and will take about %.0f min, "
         "past the end of the budget: the search will run no other trial and keep the "
         "defaults. To search further, give --budget %dm or more (room for about 4 trials).",
         folds,
+        word,
         "" if folds == 1 else "s",
         minutes,
         math.ceil(4 * minutes),

@@ -55,9 +55,9 @@ def test_the_search_splits_are_those_of_seeds_0_to_4(unsplit: Path) -> None:
         assert torch.equal(data.y[~drawn.test_mask], full.y[~drawn.test_mask])
     masks = {tuple(d.val_mask.tolist()) for d in search.split_data}
     assert len(masks) == 5  # five different splits
-    assert "mean over the 5 drawn splits (seeds 0-4)" in search.criterion({})
+    assert "mean over the 5 drawn splits of seeds 0-4" in search.criterion({})
     search.scored_folds = 2
-    assert "the first 2 of the 5 drawn splits" in search.criterion({})
+    assert "the first 2 of the 5 drawn splits (seeds 0-1; as many" in search.criterion({})
 
 
 def test_a_data_set_with_its_own_split_keeps_one(tmp_path: Path) -> None:

@@ -858,6 +858,19 @@ def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureF
     assert study.user_attrs[SCORED_FOLDS] == 1 and search.steps == [0]
     warned = [r.getMessage() for r in caplog.records]
     assert any("every trial scores the first 1 of them" in w for w in warned)
+    assert any(w.startswith("The first fold took") for w in warned)
+    # a node search's folds are drawn splits, and its messages say so
+    caplog.clear()
+    splits = _SlowFoldSearch(0.05)
+    splits.fold_word = "split"
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        optuna.create_study(direction="maximize").optimize(
+            _objective(splits, space, deadline=time.time() + 0.2), n_trials=1
+        )
+    assert any(
+        r.getMessage().startswith("The first split took") and "10 splits a trial" in r.getMessage()
+        for r in caplog.records
+    )
     # another worker's search object (or a resumed study) takes the study's choice
     other = _SlowFoldSearch(0.0)
     study.optimize(_objective(other, space, deadline=time.time() + 60), n_trials=1)
