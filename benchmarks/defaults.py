@@ -1510,8 +1510,10 @@ RUNS_WORD = {"node": "seeds", "subgraph": "seeds", "graph": "folds"}
 def _scored_folds(name: str, tuned_row: dict[str, Any]) -> str:
     """The trials' folds where a search scored fewer than all: ``on K of 10 folds`` (TU) or
     ``on K of 5 splits`` (:data:`DRAWN_SPLITS`)."""
+    from mmgraph.tune.searches import SEARCH_SPLITS
+
     folds = tuned_row.get("scored_folds")
-    total, what = (5, "splits") if name in DRAWN_SPLITS else (10, "folds")
+    total, what = (SEARCH_SPLITS, "splits") if name in DRAWN_SPLITS else (10, "folds")
     return f" on {folds} of {total} {what}" if folds and folds < total else ""
 
 

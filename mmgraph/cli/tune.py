@@ -92,9 +92,8 @@ def confirmation_line(confirmation: dict[str, Any] | None, kept: str) -> str | N
             )
         planned = confirmation.get("planned_seeds")
         cut = f" (of {len(planned)} planned: the budget's end)" if planned else ""
-        which = f"seeds {seeds_used[0]}-{seeds_used[-1]}"
-        if len(seeds_used) == 1:
-            which = f"seed {seeds_used[0]}"
+        first, last = seeds_used[0], seeds_used[-1]
+        which = f"seed {first}" if len(seeds_used) == 1 else f"seeds {first}-{last}"
         scores = len(confirmation.get("best") or ())
         if scores > len(seeds_used):  # folds or drawn splits: a paired score each
             which += f" over {scores // len(seeds_used)} folds or splits"

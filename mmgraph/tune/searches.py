@@ -15,7 +15,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 Report = Callable[[int, float], None]
 """``report(step, value)``: one point of a trial's validation curve (may raise to prune)."""
+
+T = TypeVar("T")
 
 HELD_OUT_EDGES = 0.1
 """Share of the undirected edges the unsupervised search holds out to score embeddings."""
@@ -68,6 +70,11 @@ def _best_accuracy_reporter(report: Report) -> Callable[[Any, dict[str, Any]], N
 
 
 # ---------------------------------------------------------------------- node
+def _val_accuracy(result: Any) -> float:
+    """The validation accuracy of a node run (its kept checkpoint's)."""
+    return float(result.metrics["val"]["accuracy"])
+
+
 def hide_test_nodes(graph: MultimodalGraph) -> MultimodalGraph:
     """A copy of ``graph`` whose test nodes are unlabelled and whose test mask is empty."""
     hidden = graph.clone()
@@ -123,6 +130,30 @@ class TaskSearch:
     def _fold_count(self) -> int:
         """How many folds a trial trains: :attr:`scored_folds` of :attr:`folds`."""
         return min(self.folds, self.scored_folds or self.folds)
+
+    def _each_fold(
+        self, report: Report, run: Callable[[int, Report | None], tuple[float, T]]
+    ) -> list[T]:
+        """``run(k, curve)`` on each fold a trial trains; the values it returns.
+
+        ``run`` trains fold ``k`` and returns its score and a value. With one fold,
+        ``curve`` is ``report``: the run reports its validation curve epoch by epoch. With
+        several it is :obj:`None`, and the mean score so far is reported once per fold, a
+        step each. The fold count is read per fold: the first fold may lower it
+        (:attr:`scored_folds`).
+        """
+        per_epoch = self.folds == 1
+        scores: list[float] = []
+        values: list[T] = []
+        for k in range(self.folds):
+            if k >= self._fold_count():
+                break
+            score, value = run(k, report if per_epoch else None)
+            scores.append(score)
+            values.append(value)
+            if not per_epoch:
+                report(k, float(np.mean(scores)))
+        return values[: self._fold_count()]
 
     def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """``options`` with this search's data set."""
@@ -196,7 +227,7 @@ class NodeSearch(TaskSearch):
 
         The kept runs' validation accuracies; their mean is :meth:`trial`'s score.
         """
-        return self._per_split(options, report, lambda r: float(r.metrics["val"]["accuracy"]))
+        return self._per_split(options, report, _val_accuracy)
 
     def val_correct(self, options: Mapping[str, Any], report: Report) -> list[np.ndarray]:
         """Train as :meth:`trial_scores` does; per split, whether each validation node is right.
@@ -216,24 +247,19 @@ class NodeSearch(TaskSearch):
         return self._per_split(options, report, correct)
 
     def _per_split(
-        self, options: Mapping[str, Any], report: Report, score: Callable[[Any], Any]
-    ) -> list[Any]:
-        """``score`` of the run of each split a trial trains (see :meth:`_train`).
+        self, options: Mapping[str, Any], report: Report, value: Callable[[Any], T]
+    ) -> list[T]:
+        """``value`` of the run of each split a trial trains.
 
-        One split: the run reports its validation curve epoch by epoch. Several: each
-        reports its mean accuracy so far once trained, a step per split.
+        Each run (:meth:`_train`) is scored by its validation accuracy (see
+        :meth:`_each_fold`).
         """
-        per_epoch = self.folds == 1
-        values, accuracies = [], []
-        for k in range(self.folds):
-            if k >= self._fold_count():  # read per split: the first one may lower it
-                break
-            result = self._train(options, k, report if per_epoch else None)
-            values.append(score(result))
-            if not per_epoch:
-                accuracies.append(float(result.metrics["val"]["accuracy"]))
-                report(k, float(np.mean(accuracies)))
-        return values[: self._fold_count()]
+
+        def run(k: int, curve: Report | None) -> tuple[float, T]:
+            result = self._train(options, k, curve)
+            return _val_accuracy(result), value(result)
+
+        return self._each_fold(report, run)
 
     def _train(self, options: Mapping[str, Any], split: int, report: Report | None) -> Any:
         """The :class:`~mmgraph.tasks.node_classification.RunResult` of a trial's run.
@@ -399,18 +425,15 @@ class SubgraphSearch(TaskSearch):
             self._with_data(options), whole_graphs=self.whole_graphs, dataset=self.data
         )
         monitor = run.train.monitor
-        scores: list[float] = []
-        for k, data in enumerate(self.fold_data):
-            if k >= self._fold_count():  # read per fold: the first fold may lower it
-                break
-            per_epoch = len(self.fold_data) == 1  # folds: report once per fold instead
+
+        def fold(k: int, curve: Report | None) -> tuple[float, float]:
             result = train_subgraph_model(
-                data,
+                self.fold_data[k],
                 run.config,
                 run.train,
                 run.features,
                 progress=False,
-                callbacks=[_epoch_reporter(report, monitor)] if per_epoch else (),
+                callbacks=[_epoch_reporter(curve, monitor)] if curve is not None else (),
             )
             val = result.metrics.get("val")
             if not val or monitor not in val:
@@ -418,10 +441,10 @@ class SubgraphSearch(TaskSearch):
                     f"No validation {monitor!r} to select on (got {sorted(val or {})}): "
                     "choose 'monitor' among them"
                 )
-            scores.append(-float(val[monitor]) if monitor == "loss" else float(val[monitor]))
-            if not per_epoch:
-                report(k, float(np.mean(scores)))
-        return scores[: self._fold_count()]
+            score = -float(val[monitor]) if monitor == "loss" else float(val[monitor])
+            return score, score
+
+        return self._each_fold(report, fold)
 
     def total_steps(self, options: Mapping[str, Any]) -> int | None:
         """How many reports a trial of ``options`` makes when it runs to its end.

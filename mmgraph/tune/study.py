@@ -903,8 +903,14 @@ def tune(
     folds = int(getattr(search, "folds", 1))
     confirm_scores = max(seeds, DEFAULT_SEEDS) if folds > 1 else seeds
     study_name = f"mmgraph-{task}-{Path(data).name}"
-    attrs = {"task": task, "data": data, "root": root, "space": chosen.to_dict(), "seed": seed}
-    attrs["folds"] = folds  # a trial's value is a mean over them: one count per study
+    attrs = {
+        "task": task,
+        "data": data,
+        "root": root,
+        "space": chosen.to_dict(),
+        "seed": seed,
+        "folds": folds,  # a trial's value is a mean over them: one count per study
+    }
 
     def keep(staging: Path) -> bool:
         return storage is not None or (staging / STUDY_DB).is_file()
