@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import mmgraph._openmp  # noqa: F401 (first: caps OpenMP spin-waiting before torch loads)
+import mmgraph._openmp  # noqa: F401 (first: OpenMP threads sleep, set before torch loads)
 import mmgraph.coordination  # noqa: F401 (registers the autoencoder and DBM fusion heads)
 from mmgraph.data.graph import MODALITIES, MultimodalGraph
 from mmgraph.seed import make_generator, seed_everything

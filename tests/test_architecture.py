@@ -10,6 +10,7 @@ import mmgraph
 ROOT = Path(mmgraph.__file__).parent
 
 LAYERS = [
+    "_openmp",
     "errors",
     "resolver",
     "seed",

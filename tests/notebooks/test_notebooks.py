@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from mmgraph._openmp import SPIN_COUNT
+from mmgraph._openmp import WAIT_POLICY
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -32,10 +32,10 @@ def test_notebook_is_stripped_and_runs(
     monkeypatch.setenv("MMGRAPH_DATA_ROOT", str(shared_data))
     monkeypatch.setenv("MMGRAPH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    # the notebooks import torch before mmgraph, so the kernel gets mmgraph's OpenMP cap
-    # (mmgraph._openmp) from its environment: without it, any other process on the machine
-    # made notebook 06 take 407 s (64 s with the cap)
-    monkeypatch.setenv("GOMP_SPINCOUNT", SPIN_COUNT)
+    # the notebooks import torch before mmgraph, so the kernel gets mmgraph's OpenMP waiting
+    # policy (mmgraph._openmp) from its environment: with libgomp's spinning, any other
+    # process on the machine made notebook 06 take 407 s (45 s with one thread)
+    monkeypatch.setenv("OMP_WAIT_POLICY", WAIT_POLICY)
     client = NotebookClient(
         nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
