@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,15 @@ def load_graph(spec: DataSpec, need_labels: bool = False, split: bool = True) ->
         raise ValueError(
             f"The data {spec.source!r} has no labels: `train` needs a label column ('label' in "
             "the dataset card). Unlabelled graphs work with `mmgraph embed --objective node2vec`"
+        )
+    edge_index = getattr(graph, "edge_index", None)
+    if edge_index is None or edge_index.size(1) == 0:
+        warnings.warn(
+            f"{spec.source!r} has no edges (an empty edge table?): every node is classified "
+            "from its own features alone, the graph layers see no neighbours. Check the edge "
+            "table if the graph should have some",
+            UserWarning,
+            stacklevel=2,
         )
     if split:
         draw_split(graph, spec)
@@ -703,6 +713,15 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     run_dir = Path(run_dir)
     path = run_dir / RUN_CONFIG
     if not path.is_file():
+        seeds = sorted(
+            (p.name for p in run_dir.glob(SEED_FOLDER.format("*")) if (p / RUN_CONFIG).is_file()),
+            key=lambda name: int(name.split("-")[-1]) if name.split("-")[-1].isdigit() else -1,
+        )
+        if seeds:
+            raise InputError(
+                f"{run_dir} holds a run per seed ({', '.join(seeds)}), written by `mmgraph "
+                f"train --seeds`: pass one of them, e.g. --run {run_dir / seeds[0]}"
+            )
         partial = staging_path(run_dir)
         hint = (
             f"; its interrupted training is in '{partial}' (`mmgraph train --resume --out "

@@ -3,6 +3,7 @@
 A run is written into a staging folder beside its destination (``runs/.NAME.partial``) and
 moved into place only when it completes, so an existing run is never left half-replaced:
 it is only replaced with ``overwrite=True``, and then only once the new run is complete.
+A folder that is not a run (other files, no :data:`RUN_MARKER`) is never replaced.
 An interrupted run (Ctrl-C, SIGKILL, a crash) leaves its staging folder, which
 ``resume=True`` continues. Single output files (predictions, embeddings) are written to a
 temporary name and renamed, and never replace a file the command reads.
@@ -21,6 +22,18 @@ from typing import IO, Any
 from mmgraph.errors import InputError
 
 PARTIAL_SUFFIX = ".partial"
+
+RUN_MARKER = ".mmgraph-run"
+"""A file every run folder holds (written when its staging folder is made): what
+``overwrite`` may replace. A folder without it is someone else's, and is never deleted."""
+
+LEGACY_RUN_FILES = ("config.yaml", "metrics.json", "best.yaml", "tune.json")
+"""Files that mark a run written before :data:`RUN_MARKER` existed (one of them suffices)."""
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds an mmgraph run (:data:`RUN_MARKER` or a legacy run file)."""
+    return any((folder / name).is_file() for name in (RUN_MARKER, *LEGACY_RUN_FILES))
 
 
 def staging_path(out: str | Path) -> Path:
@@ -87,6 +100,12 @@ class RunFolder:
             raise InputError(f"{option} '{final}' is a file, not a run folder: choose another path")
         _check_parent(final, option)
         exists = final.is_dir() and any(final.iterdir())
+        if exists and not holds_run(final):
+            raise InputError(
+                f"{option} '{final}' is a folder with other files in it, not an mmgraph run: "
+                f"choose another {option} (a new or empty folder); mmgraph replaces only its "
+                "own runs, even with --overwrite"
+            )
         if self.resume:
             if not self.staging.is_dir():
                 state = "is complete" if exists else "does not exist"
@@ -123,6 +142,7 @@ class RunFolder:
             if staging.exists():  # overwrite: an older interrupted attempt
                 shutil.rmtree(staging)
             staging.mkdir(parents=True)
+            (staging / RUN_MARKER).write_text("a run folder written by mmgraph\n")
         try:
             yield staging
         except KeyboardInterrupt:

@@ -188,6 +188,19 @@ def test_bad_names_list_the_valid_ones(capsys) -> None:
     assert "no-such-data" in err and "cora" in err
 
 
+def test_a_graph_without_edges_trains_and_says_so(tmp_path: Path) -> None:
+    graph = make_social_graph(100, seed=4, image_size=8)
+    del graph.train_mask, graph.val_mask, graph.test_mask
+    graph.edge_index = torch.empty(2, 0, dtype=torch.long)
+    del graph.edge_type, graph.num_relations
+    card = save_card(graph, tmp_path / "card")
+    assert pd.read_csv(card.parent / "edges.csv").empty  # a header-only edge table
+    args = ["train", "--data", str(card), "--text-encoder", "hashing", "--image-size", "8"]
+    with pytest.warns(UserWarning, match="has no edges .* no neighbours"):
+        code = main([*args, "--epochs", "2", "--quiet", "--out", str(tmp_path / "r")])
+    assert code == 0
+
+
 def test_subgraph_data_is_refused_by_train(shared_data: Path, tmp_path: Path, capsys) -> None:
     code = main(
         [

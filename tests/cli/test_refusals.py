@@ -61,6 +61,29 @@ def test_an_existing_run_survives_train_and_typos(run: Path, card: Path, capsys)
     assert snapshot(run) == before  # evaluate leaves the run folder as it is
 
 
+def test_a_folder_of_other_files_is_not_replaced_even_with_overwrite(
+    card: Path, tmp_path: Path, capsys
+) -> None:
+    folder = tmp_path / "unrelated"
+    folder.mkdir()
+    (folder / "my_notes.txt").write_text("mine")
+    for flags in ([], ["--overwrite"]):
+        args = ["train", "--data", str(card), *TRAIN, "--out", str(folder), *flags]
+        assert main(args) == 2
+        one_line_error(capsys, str(folder), "not an mmgraph run", "choose another --out")
+    assert snapshot(folder) == {"my_notes.txt": b"mine"}
+
+
+def test_a_run_per_seed_is_named_where_one_run_is_read(card: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "seeds"
+    args = ["train", "--data", str(card), *TRAIN, "--epochs", "1", "--seeds", "0", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 2
+    one_line_error(capsys, "a run per seed (seed-0, seed-1)", f"--run {out / 'seed-0'}")
+    assert main(["evaluate", "--run", str(out / "seed-1"), "--quiet"]) == 0
+
+
 def test_overwrite_replaces_the_run_as_a_whole(run: Path, card: Path, capsys) -> None:
     old = snapshot(run)
     args = ["train", "--data", str(card), *TRAIN, "--epochs", "2", "--out", str(run)]

@@ -10,6 +10,7 @@ import pytest
 from mmgraph.errors import InputError
 from mmgraph.tasks.node_classification import save_npy
 from mmgraph.tasks.run_folder import (
+    RUN_MARKER,
     RunFolder,
     check_output_file,
     staging_path,
@@ -52,8 +53,28 @@ def test_overwrite_keeps_the_old_run_until_the_new_one_completes(tmp_path: Path)
     assert not staging_path(out).exists()  # nothing resumable: the attempt is cleaned up
     with RunFolder(out, overwrite=True).transaction() as staging:
         (staging / "model.safetensors").write_text("new weights")
-    assert snapshot(out) == {"model.safetensors": b"new weights"}
+    assert snapshot(out).keys() == {RUN_MARKER, "model.safetensors"}
+    assert (out / "model.safetensors").read_text() == "new weights"
     assert [p.name for p in tmp_path.iterdir()] == ["a"]  # no old copy left behind
+
+
+def test_a_folder_that_is_not_a_run_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "my_notes.txt").write_text("mine")
+    for overwrite in (False, True):
+        with pytest.raises(InputError, match="not an mmgraph run.*even with --overwrite"):
+            RunFolder(out, overwrite=overwrite).check()
+    assert snapshot(out) == {"my_notes.txt": b"mine"}
+    (out / "my_notes.txt").unlink()  # an empty folder takes a run
+    with RunFolder(out).transaction() as staging:
+        (staging / "metrics.json").write_text("{}")
+    # the run is marked as one, so --overwrite replaces it, user files put in it included
+    assert (out / RUN_MARKER).is_file()
+    (out / "my_notes.txt").write_text("mine")
+    with RunFolder(out, overwrite=True).transaction() as staging:
+        (staging / "metrics.json").write_text("{}")
+    assert snapshot(out).keys() == {RUN_MARKER, "metrics.json"}
 
 
 def test_an_interrupted_run_is_kept_for_resume(tmp_path: Path) -> None:
