@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from mmgraph.cli.common import add_data, add_overwrite
@@ -182,6 +183,6 @@ def _short(value: Any) -> str:
 
 def _mean_std(values: dict[str, Any], key: str) -> str:
     mean, std = values.get(key), values.get(f"{key}_std")
-    if not isinstance(mean, (int, float)):
+    if not isinstance(mean, (int, float)) or math.isnan(mean):  # NaN: no labels to score
         return "-"
     return f"{mean:.3f}" if not isinstance(std, (int, float)) else f"{mean:.3f} ± {std:.3f}"

@@ -386,6 +386,45 @@ def _warn_if_first_trial_overruns(
     )
 
 
+def final_run_count(search: Any, seeds: int) -> int:
+    """How many training runs ``tune``'s final trains.
+
+    A run per seed, and on cross-validation folds (TU) a run per fold and seed.
+    """
+    folds = int(getattr(search, "folds", 1))
+    return seeds * folds if folds > 1 and not getattr(search, "fold_per_seed", False) else seeds
+
+
+def _warn_if_final_overruns(
+    study: Any, params: dict[str, Any], search: Any, seeds: int, budget: float | None
+) -> None:
+    """Warn when the final runs of ``params`` will take over a quarter of the ``budget``.
+
+    The budget bounds the search and its confirmation, not the final runs (on TU folds ten
+    runs a seed, where a trial trained as few as one): a 3-minute search on 200 small
+    graphs then took 8 minutes in all. Their length is estimated from the trial of
+    ``params``: its time per fold (or per run) times the final's runs.
+    """
+    if budget is None:
+        return
+    trials = [t for t in _completed_trials(study) if t.params == params]
+    seconds = _completed_seconds(study, trials[:1])
+    if not seconds:
+        return
+    runs = max(1, len(trials[0].intermediate_values)) if int(search.folds) > 1 else 1
+    total = seconds[0] / runs * final_run_count(search, seeds)
+    if total <= max(60.0, 0.25 * budget):
+        return
+    log.warning(
+        "The search is over; the final runs (%d training runs: %s) will take about %.0f min "
+        "more: the budget bounds the search and its confirmation, not them.",
+        final_run_count(search, seeds),
+        f"{seeds} seed{'s' if seeds > 1 else ''}"
+        + (f" × {search.folds} folds" if final_run_count(search, seeds) > seeds else ""),
+        total / 60,
+    )
+
+
 def _has_complete(trial: Any) -> bool:
     import optuna
 
@@ -994,6 +1033,8 @@ def tune(
                 len(confirmation["seeds"]),
                 confirmation["kept"],
             )
+        kept_params = defaults if kept == "defaults" else best.params
+        _warn_if_final_overruns(study, kept_params, search, len(seed_list), seconds)
         best_options = search.best_options(options, seed_list)
         # The final runs load the data again, whole: the test split is read from here on.
         metrics = search.final(best_options, seed_list, staging / RUNS, progress)

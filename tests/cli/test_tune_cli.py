@@ -212,3 +212,12 @@ def test_the_confirmation_line_says_when_the_budget_cut_its_seeds() -> None:
         "the defaults' trial scored best: the defaults kept"
     )
     assert confirmation_line(None, "best") is None
+
+
+def test_scores_without_labels_print_as_a_dash() -> None:
+    from mmgraph.cli.tune import _mean_std
+
+    nan = float("nan")
+    assert _mean_std({"nmi": nan, "nmi_std": nan}, "nmi") == "-"  # no labels: not "nan ± nan"
+    assert _mean_std({"silhouette": 0.25, "silhouette_std": 0.5}, "silhouette") == "0.250 ± 0.500"
+    assert _mean_std({"k": 3}, "nmi") == "-"

@@ -846,6 +846,65 @@ def test_folds_in_budget() -> None:
     assert folds_in_budget(10.0, math.inf, 10) == 10  # --trials without --budget
 
 
+def _study_with_a_trial(seconds: float, folds_scored: int) -> optuna.Study:
+    import datetime
+
+    study = optuna.create_study(direction="maximize")
+    start = datetime.datetime(2026, 1, 1)
+    study.add_trial(
+        optuna.trial.FrozenTrial(
+            number=0,
+            trial_id=0,
+            state=optuna.trial.TrialState.COMPLETE,
+            value=0.5,
+            values=None,
+            datetime_start=start,
+            datetime_complete=start + datetime.timedelta(seconds=seconds),
+            params={"x": 0.5},
+            distributions={"x": optuna.distributions.FloatDistribution(0.0, 1.0)},
+            user_attrs={},
+            system_attrs={},
+            intermediate_values={k: 0.5 for k in range(folds_scored)},
+        )
+    )
+    return study
+
+
+@pytest.mark.parametrize(
+    ("folds", "per_seed", "seconds", "scored", "seeds", "warned"),
+    [
+        (10, False, 60.0, 1, 1, "10 training runs: 1 seed × 10 folds) will take about 10 min"),
+        (5, True, 40.0, 5, 5, None),  # drawn splits: a run per seed, 40 s in all
+        (1, False, 100.0, 0, 5, "5 training runs: 5 seeds) will take about 8 min"),
+    ],
+)
+def test_a_warning_when_the_final_runs_outlast_the_budget(
+    folds: int,
+    per_seed: bool,
+    seconds: float,
+    scored: int,
+    seeds: int,
+    warned: str | None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from mmgraph.tune.study import _warn_if_final_overruns, final_run_count
+
+    search = _SlowFoldSearch(0.0)
+    search.folds, search.fold_per_seed = folds, per_seed
+    study = _study_with_a_trial(seconds, scored)
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        _warn_if_final_overruns(study, {"x": 0.5}, search, seeds, budget=180.0)
+        _warn_if_final_overruns(study, {"x": 0.7}, search, seeds, budget=180.0)  # no trial
+        _warn_if_final_overruns(study, {"x": 0.5}, search, seeds, budget=None)  # --trials
+    messages = [r.getMessage() for r in caplog.records if r.name == "mmgraph.tune.study"]
+    assert final_run_count(search, seeds) == (seeds * folds if not per_seed else seeds)
+    if warned is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and warned in messages[0], messages
+        assert "the budget bounds the search and its confirmation, not them" in messages[0]
+
+
 def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureFixture) -> None:
     from mmgraph.tune.space import Param, Space
     from mmgraph.tune.study import SCORED_FOLDS, _objective
