@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -135,8 +136,11 @@ def load_dataset(
             f"The name {str(name_or_path)!r} matches {len(found)} entries under the data root: "
             f"{[str(f) for f in found]}; pass the path of the one you mean"
         )
+    close = difflib.get_close_matches(str(name_or_path).lower(), list(DATASETS), n=1)
     raise ValueError(
-        f"Unknown data set {str(name_or_path)!r}: valid names are {list(DATASETS)}, or a "
+        f"Unknown data set {str(name_or_path)!r}"
+        + (f" (did you mean {close[0]!r}?)" if close else "")
+        + f": valid names are {list(DATASETS)}, or a "
         "folder or file of that name under the data root (e.g. planetoid/PubMed, tu/NCI1, "
         "webkb/Wisconsin.csv), or pass the path of a card (.yaml) or a data set folder"
     )

@@ -56,9 +56,12 @@ def test_root_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_unknown_name_lists_valid_names() -> None:
     with pytest.raises(
-        ValueError, match=r"Unknown data set 'coraa': valid names are \['synthetic'"
+        ValueError,
+        match=r"Unknown data set 'coraa' \(did you mean 'cora'\?\): valid names are \['synthetic'",
     ):
         load_dataset("coraa")
+    with pytest.raises(ValueError, match=r"Unknown data set 'zzzz': valid names are"):
+        load_dataset("zzzz")  # nothing close: no guess
     with pytest.raises(FileNotFoundError, match="No data set file or folder at"):
         load_dataset("some/missing/folder")
 
