@@ -13,8 +13,9 @@ few thousand nodes wait at every barrier. ``import mmgraph`` therefore sets
 Each row trains the default node model (``mmgraph train``'s, `--text-encoder hashing`,
 no images, so that the one-off encoding does not matter) on the synthetic graph in a
 fresh process with the row's environment, alone, beside a busy single-threaded Python
-loop, or beside a second identical run (two commands at once), and reports the median
-epoch time (the training step) over ``--repeats`` processes.
+loop, or beside a second identical run (two commands at once), and reports the training
+run's time (with the median training step and the whole process's time), medians over
+``--repeats`` processes.
 
     python benchmarks/threads.py            # writes benchmarks/results/threads.md
 """
@@ -110,7 +111,9 @@ def measure(nodes: int, epochs: int, setting: dict[str, str], beside: str) -> di
     env = _environment(setting)
     other: subprocess.Popen[Any] | None = None
     if beside == "busy loop":
-        other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        # ends by itself within 10 minutes should this script be killed before its kill
+        loop = "import time\nend = time.time() + 600\nwhile time.time() < end: pass"
+        other = subprocess.Popen([sys.executable, "-c", loop])
     elif beside == "second run":
         other = _start(nodes, epochs, env)[0]
     try:

@@ -713,10 +713,9 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     run_dir = Path(run_dir)
     path = run_dir / RUN_CONFIG
     if not path.is_file():
-        seeds = sorted(
-            (p.name for p in run_dir.glob(SEED_FOLDER.format("*")) if (p / RUN_CONFIG).is_file()),
-            key=lambda name: int(name.split("-")[-1]) if name.split("-")[-1].isdigit() else -1,
-        )
+        seed_runs = run_dir.glob(SEED_FOLDER.format("*"))
+        names = [p.name for p in seed_runs if (p / RUN_CONFIG).is_file()]
+        seeds = sorted(names, key=lambda name: (len(name), name))  # seed-2 before seed-10
         if seeds:
             raise InputError(
                 f"{run_dir} holds a run per seed ({', '.join(seeds)}), written by `mmgraph "

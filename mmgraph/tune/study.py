@@ -411,16 +411,19 @@ def _warn_if_final_overruns(
     seconds = _completed_seconds(study, trials[:1])
     if not seconds:
         return
-    runs = max(1, len(trials[0].intermediate_values)) if int(search.folds) > 1 else 1
-    total = seconds[0] / runs * final_run_count(search, seeds)
+    trained = max(1, len(trials[0].intermediate_values)) if int(search.folds) > 1 else 1
+    runs = final_run_count(search, seeds)
+    total = seconds[0] / trained * runs
     if total <= max(60.0, 0.25 * budget):
         return
+    which = f"{seeds} seed{'s' if seeds > 1 else ''}"
+    if runs > seeds:
+        which += f" × {search.folds} folds"
     log.warning(
         "The search is over; the final runs (%d training runs: %s) will take about %.0f min "
         "more: the budget bounds the search and its confirmation, not them.",
-        final_run_count(search, seeds),
-        f"{seeds} seed{'s' if seeds > 1 else ''}"
-        + (f" × {search.folds} folds" if final_run_count(search, seeds) > seeds else ""),
+        runs,
+        which,
         total / 60,
     )
 
