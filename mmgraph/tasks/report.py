@@ -14,7 +14,8 @@ def format_value(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        # round first, then add 0.0: a score of -0.0001 prints 0.000, not -0.000
+        return f"{round(value, digits) + 0.0:.{digits}f}"
     return str(value)
 
 

@@ -37,7 +37,9 @@ each becomes its integer (``0``, ``0.0`` and ``0e0`` are one class, named ``"0"`
 classes are sorted numerically; when they all read as numbers but some are fractional,
 each becomes the shortest text of its float (``0.50`` -> ``"0.5"``); when every label is
 ``true`` or ``false`` in any case, they become ``"true"``/``"false"``. Other labels are
-compared as stripped text.
+compared as stripped text. An empty label cell marks an unlabelled node (in no split);
+a text such as ``NA`` or ``null`` is a class like any other, with a warning unless
+``classes`` lists it.
 
 Files by job: :mod:`~mmgraph.data.loaders.card_read` reads a card
 (:func:`load_card`), :mod:`~mmgraph.data.loaders.card_write` writes one (:func:`save_card`).

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,9 @@ from mmgraph.data.subgraphs import SPLIT_NAMES, parse_split
 from mmgraph.errors import InputError, UnsafeFileError, read_yaml
 
 log = logging.getLogger(__name__)
+
+MISSING_MARKERS = frozenset({"na", "n/a", "nan", "null", "none", "?"})
+"""Label texts that other tools write for a missing value (compared in lower case)."""
 
 CARD_NAME = "dataset.yaml"
 """File name of a card inside a data set folder."""
@@ -383,6 +387,20 @@ def _read_categorical(table: pd.DataFrame, columns: list[str]) -> tuple[Tensor, 
     return torch.tensor(codes, dtype=torch.long).t().contiguous(), vocabs
 
 
+def _warn_of_missing_markers(values: Sequence[str | None], column: str, what: str) -> None:
+    """Warn when a label such as ``NA`` (R's missing value) is about to become a class."""
+    markers = sorted({v for v in values if v is not None and v.strip().lower() in MISSING_MARKERS})
+    for marker in markers:
+        count = sum(v == marker for v in values)
+        warnings.warn(
+            f"The label {marker!r} in column {column!r} of {what} ({count} nodes) is read as a "
+            "class, not as a missing label: leave those cells empty to mark the nodes "
+            f"unlabelled, or list {marker!r} under 'classes' in the card to keep it as a class",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _read_labels(
     table: pd.DataFrame, card: dict[str, Any], what: str, where: str
 ) -> dict[str, Any]:
@@ -416,6 +434,7 @@ def _read_labels(
             )
     else:
         classes = sorted({v for v in values if v is not None}, key=sort_key)
+        _warn_of_missing_markers(values, column, what)
     if not classes:
         raise ValueError(
             f"The label column {column!r} of {what} is empty: fill it or drop 'label' from the card"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -453,6 +454,20 @@ def test_label_errors(tmp_path: Path) -> None:
     nodes = "id,kind\n1,\n2,\n"
     with pytest.raises(ValueError, match="label column 'kind' .* is empty"):
         load_card(write_card(tmp_path / "g", {"nodes": "nodes.csv", "label": "kind"}, nodes, None))
+
+
+def test_missing_value_marker_as_label_warns(tmp_path: Path) -> None:
+    """R writes NA for a missing label: it becomes a class, and a warning says so."""
+    nodes = "id,kind\n1,bot\n2,NA\n3,human\n4,NA\n"
+    card = {"nodes": "nodes.csv", "label": "kind"}
+    with pytest.warns(UserWarning, match=r"label 'NA' in column 'kind' .* \(2 nodes\) is read as"):
+        graph = load_card(write_card(tmp_path / "a", card, nodes, None))
+    assert graph.class_names == ["NA", "bot", "human"]
+    listed = {**card, "classes": ["bot", "human", "NA"]}  # named on purpose: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        graph = load_card(write_card(tmp_path / "b", listed, nodes, None))
+    assert graph.y.tolist() == [0, 2, 1, 2]
 
 
 def test_split_errors(tmp_path: Path) -> None:
