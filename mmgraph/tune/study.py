@@ -352,7 +352,7 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
             folds,
             word,
             count,
-            BUDGET_TRIALS,
+            max(1, int(seconds // (count * fold_seconds))),
             folds,
             math.ceil(BUDGET_TRIALS * folds * fold_seconds / 60),
         )

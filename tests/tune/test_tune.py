@@ -919,6 +919,9 @@ def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureF
     warned = [r.getMessage() for r in caplog.records]
     assert any("every trial scores the first 1 of them" in w for w in warned)
     assert any(w.startswith("The first fold took") for w in warned)
+    # 0.2 s hold at most 3 folds of 0.05 s or more: the room is counted, not assumed
+    room = [int(m) for w in warned for m in re.findall(r"room for about (\d+) trials", w)]
+    assert room and all(1 <= r <= 3 for r in room), warned
     # a node search's folds are drawn splits, and its messages say so
     caplog.clear()
     splits = _SlowFoldSearch(0.05)
