@@ -17,6 +17,7 @@ import logging
 import pickle
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -31,6 +32,18 @@ Handler = Callable[[argparse.Namespace], int]
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 1
+
+
+def _format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """A warning as the command line prints it: ``WARNING: message`` (``--debug``: Python's)."""
+    kind = "" if category is UserWarning else f" ({category.__name__})"
+    return f"WARNING{kind}: {message}\n"
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
@@ -176,12 +189,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if getattr(args, "quiet", True) is False and not sys.stderr.isatty():
+        args.quiet = True  # tqdm's redraws would fill a log file with thousands of lines
     handler: Handler = args.handler
     command = " ".join(
         str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
     )
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    shown = warnings.formatwarning
+    if not args.debug:  # a warning is a line for the user, not a source path and a code line
+        warnings.formatwarning = _format_warning
     try:
-        args.argv = list(sys.argv[1:] if argv is None else argv)
+        return _run(args, handler, command)
+    finally:
+        warnings.formatwarning = shown
+
+
+def _run(args: argparse.Namespace, handler: Handler, command: str) -> int:
+    """Call ``handler``; expected failures become one line and an exit status."""
+    try:
         if getattr(args, "config", None) is not None:  # --config: options from YAML
             from mmgraph.cli.config import apply_config
 

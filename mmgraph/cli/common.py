@@ -350,7 +350,15 @@ def add_training(parser: argparse.ArgumentParser) -> None:
         "with --fusion boltzmann: fit the DBM by contrastive divergence first, this many "
         "epochs per stage (default: 0)",
     )
-    group.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(group)
+
+
+QUIET_HELP = "no progress bars (there are none when stderr is not a terminal: a log file)"
+
+
+def add_quiet(parser: Any) -> None:
+    """Add ``--quiet``; :func:`mmgraph.cli.main` sets it too when stderr is not a terminal."""
+    parser.add_argument("--quiet", action="store_true", help=QUIET_HELP)
 
 
 def add_overwrite(parser: argparse.ArgumentParser, what: str) -> None:

@@ -12,6 +12,7 @@ from mmgraph.cli.common import (
     add_features,
     add_model,
     add_overwrite,
+    add_quiet,
     add_training,
     check_training_options,
     data_spec,
@@ -32,7 +33,7 @@ def register(sub: Any) -> None:
     p.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.add_argument("--out", default=None, help="folder for the runs and the table")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
     add_overwrite(p, "replace the runs and table in an existing --out folder")
     p.set_defaults(handler=cmd_demo)
 
@@ -40,8 +41,8 @@ def register(sub: Any) -> None:
         "train",
         help="train a node classifier",
         description="Train a MultimodalGNN node classifier and write a run folder. A data set "
-        "without a split gets a seeded stratified split, by default 60%% train, 20%% "
-        "validation, 20%% test (--split).",
+        "without a split gets a seeded stratified split, by default 60% train, 20% "
+        "validation, 20% test (--split).",
     )
     add_data(p, required=False)  # checked in cmd_train: --resume reads it from the run
     add_config(p)
@@ -78,7 +79,7 @@ def register(sub: Any) -> None:
     p.add_argument("--run", required=True, help="run folder written by `train`")
     p.add_argument("--out", default=None, help="also write the metrics to this JSON file")
     add_overwrite(p, "replace an existing --out file")
-    p.add_argument("--quiet", action="store_true")
+    add_quiet(p)
     p.set_defaults(handler=cmd_evaluate)
 
     p = sub.add_parser("predict", help="predict classes with a trained run")
@@ -86,7 +87,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help="CSV file to write")
     add_overwrite(p, "replace an existing --out file (never one the command reads)")
     add_data(p, required=False)
-    p.add_argument("--quiet", action="store_true")
+    add_quiet(p)
     p.set_defaults(handler=cmd_predict)
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_overwrite, data_spec, positive_int
+from mmgraph.cli.common import add_data, add_overwrite, add_quiet, data_spec, positive_int
 from mmgraph.eval.retrieval import RETRIEVAL_METRICS
 from mmgraph.resolver import MODALITIES
 
@@ -84,7 +84,7 @@ def register(sub: Any) -> None:
     add_data(p, required=False)
     p.add_argument("--out", default=None, help="also write the results to this JSON file")
     add_overwrite(p, "replace an existing --out file")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
     p.set_defaults(handler=cmd_retrieve)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_features, add_lr_schedule, add_overwrite
+from mmgraph.cli.common import add_data, add_features, add_lr_schedule, add_overwrite, add_quiet
 from mmgraph.cli.config import add_config
 from mmgraph.cli.types import (
     dimension,
@@ -189,7 +189,7 @@ def register(sub: Any) -> None:
         default=1,
         help="runs with seeds seed..seed+R-1 (default: 1)",
     )
-    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(r)
     add_features(t)
     t.add_argument("--out", required=True, help="folder for metrics.json and embeddings.npy")
     add_overwrite(

@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_overwrite
+from mmgraph.cli.common import add_data, add_overwrite, add_quiet
 from mmgraph.cli.types import non_negative_int, positive_int
 
 TASK_NAMES = ("node", "subgraph", "unsupervised")
@@ -72,7 +72,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help="output folder")
     add_overwrite(p, "replace an existing --out folder (kept until the new one completes)")
     p.add_argument("--resume", action="store_true", help="continue the interrupted search of --out")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
     p.set_defaults(handler=cmd_tune)
 
 

@@ -12,6 +12,7 @@ from mmgraph.cli.common import (
     add_features,
     add_model,
     add_overwrite,
+    add_quiet,
     data_spec,
     dimension,
     non_negative_float,
@@ -133,7 +134,7 @@ def register(sub: Any) -> None:
         metavar="DIR",
         help="gnn: write the trained model as a run folder (`embed --run DIR` embeds new data)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
     p.set_defaults(handler=cmd_embed)
 
     p = sub.add_parser(

@@ -31,12 +31,14 @@ def summarize(data: MultimodalGraph | Summarizable) -> dict[str, Any]:
     For a graph: ``name``, ``nodes``, ``edges`` (as stored), ``edges_symmetrised``
     (directed edges once every edge has its reverse, duplicates and relation types merged),
     ``undirected`` (whether every edge's reverse is stored), ``relations`` (name -> edge
-    count), ``self_loops``, ``isolated_nodes`` (no edge in or out), ``modalities`` (per
-    modality: how many nodes have it and its dimensions; for text, the number of non-empty
-    texts; for a sequence, its views and the fewest and most steps of a node), ``labels``
-    (class name -> count, plus ``unlabelled``) with ``num_classes`` and ``positive_class``,
-    and ``splits`` (split -> size). For a subgraph data set: ``name``, ``subgraphs``,
-    ``whole_graphs``, ``subgraph_sizes`` (min/mean/max), ``labels``, ``splits``, ``folds`` and
+    count), ``self_loops``, ``duplicate_edges`` (stored edges that repeat an earlier one
+    with the same ends and relation: kept, so they count twice in a mean),
+    ``isolated_nodes`` (no edge in or out), ``modalities`` (per modality: how many nodes
+    have it and its dimensions; for text, the number of non-empty texts; for a sequence,
+    its views and the fewest and most steps of a node), ``labels`` (class name -> count,
+    plus ``unlabelled``) with ``num_classes`` and ``positive_class``, and ``splits`` (split
+    -> size). For a subgraph data set: ``name``, ``subgraphs``, ``whole_graphs``,
+    ``subgraph_sizes`` (min/mean/max), ``labels``, ``splits``, ``folds`` and
     the summary of the base ``graph``.
 
     Args:
@@ -49,6 +51,16 @@ def summarize(data: MultimodalGraph | Summarizable) -> dict[str, Any]:
     raise TypeError(
         f"Expected a MultimodalGraph or a SubgraphDataset (got {type(data).__name__!r})"
     )
+
+
+def _distinct_edges(edge_index: Tensor, edge_type: Tensor | None, n: int) -> int:
+    """How many distinct (source, target, relation) triples ``edge_index`` holds."""
+    if edge_index.size(1) == 0:
+        return 0
+    key = edge_index[0] * n + edge_index[1]
+    if edge_type is not None and edge_type.numel() == key.numel():
+        key = key * (int(edge_type.max()) + 1) + edge_type
+    return int(torch.unique(key).numel())
 
 
 def summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
@@ -73,6 +85,7 @@ def summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
         counts = torch.bincount(edge_type, minlength=len(names)).tolist()
         out["relations"] = {name: int(c) for name, c in zip(names, counts)}
     out["self_loops"] = int((edge_index[0] == edge_index[1]).sum()) if e else 0
+    out["duplicate_edges"] = e - _distinct_edges(edge_index, edge_type, n)
     touched = torch.zeros(n, dtype=torch.bool)
     if e:
         touched[edge_index.reshape(-1)] = True

@@ -792,8 +792,8 @@ def prepared_graph(
     """The data (the run's own by default) conformed and featurized as in training.
 
     A modality the model reads but the data lacks is marked missing on every node (the
-    model's learned "missing" inputs stand in); data with none of the model's modalities
-    is refused.
+    model's learned "missing" inputs stand in), with a warning; data with none of the
+    model's modalities is refused.
     """
     from mmgraph.models.multimodal_gnn import available_modalities
 
@@ -806,6 +806,17 @@ def prepared_graph(
             f"The data {(data or run.data).source!r} has none of the modalities the run was "
             f"trained on ({need}) on any node: give it at least one of those columns, named "
             "as in the training data"
+        )
+    lacking = [m for m in need if m not in have]
+    if lacking:
+        warnings.warn(
+            f"The data {(data or run.data).source!r} lacks the run's modalit"
+            f"{'ies' if len(lacking) > 1 else 'y'} {lacking} on every node: the model reads "
+            f"them as missing on all nodes, which it never saw in training, so its outputs rest "
+            f"on {have} alone and may differ much from the run's metrics. Give the data those "
+            "columns, named as in the training data, if it has them",
+            UserWarning,
+            stacklevel=2,
         )
     if config.num_relations > 1 and getattr(graph, "edge_type", None) is None:
         if graph.edge_index.size(1) > 0:

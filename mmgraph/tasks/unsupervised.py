@@ -280,7 +280,10 @@ def cluster_nodes(
             y = None
     if k is None:
         if y is None:
-            raise ValueError("Pass 'k': the data has no labels to take the number of classes from")
+            raise ValueError(
+                "Give the number of clusters (--k on the command line, k= in Python): the "
+                "data has no labels to take the number of classes from"
+            )
         k = int(y[y != UNLABELLED].unique().numel())
     assignments = cluster_embeddings(emb, k, method=method, seed=seed)
     edge_index = getattr(graph, "edge_index", None) if graph is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,31 @@ def test_evaluate_reproduces_the_training_metrics(run: Path, capsys) -> None:
     for split in ("val", "test"):
         for key in METRIC_KEYS:
             assert after[split][key] == pytest.approx(before[split][key], abs=1e-6), key
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_progress_bars_only_on_a_terminal(
+    card: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    """A log file gets no tqdm redraws (69 KB of them for one default run) unless asked."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    tiny = ["--text-encoder", "tfidf", "--image-size", "8", "--hidden", "8", "--epochs", "2"]
+    assert main(["train", "--data", str(card), *tiny, "--out", str(tmp_path / "r")]) == 0
+    assert ("train:" in capsys.readouterr().err) == terminal
+
+
+def test_warnings_print_as_one_line_each(run: Path, capsys) -> None:
+    """The command prints ``WARNING: ...``, not a source path and a line of mmgraph's code."""
+    import warnings
+
+    from mmgraph.cli import _format_warning
+
+    line = _format_warning("no edges", UserWarning, "/x/node_classification.py", 12, "code")
+    assert line == "WARNING: no edges\n"
+    assert _format_warning("old", FutureWarning, "f.py", 1) == "WARNING (FutureWarning): old\n"
+    before = warnings.formatwarning
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 0
+    assert warnings.formatwarning is before  # put back: main() leaves Python's as it was
 
 
 def test_predict_and_embed(run: Path, card: Path, tmp_path: Path) -> None:

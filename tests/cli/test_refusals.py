@@ -233,7 +233,8 @@ def test_predicting_on_data_without_the_modalities(run: Path, tmp_path: Path, ca
     frame.to_csv(tmp_path / "text.csv", index=False)
     card = tmp_path / "text.yaml"
     card.write_text("nodes: text.csv\nid: node_id\nmodalities:\n  text: [description]\n")
-    assert main([*args, "--data", str(card)]) == 0
+    with pytest.warns(UserWarning, match=r"lacks the run's modalities \['image', 'attributes'\]"):
+        assert main([*args, "--data", str(card)]) == 0
     assert list(pd.read_csv(out)["node_id"]) == ["a", "b"]
 
 

@@ -47,6 +47,7 @@ def test_graph_summary_matches_hand_counts() -> None:
     assert s["undirected"] is False
     assert s["relations"] == {"follower": 3, "following": 2}
     assert s["self_loops"] == 1
+    assert s["duplicate_edges"] == 1  # the last 0->1 "follower" repeats the first
     assert s["isolated_nodes"] == 1
     assert s["edge_weight"] == {"min": 0.5, "max": 2.0}
     assert s["modalities"]["text"] == {"nodes": 3, "texts": 4}
@@ -67,10 +68,18 @@ def test_symmetric_graph_and_empty_edges() -> None:
     g = MultimodalGraph(torch.tensor([[0, 1], [1, 0]]), num_nodes=3)
     s = summarize(g)
     assert s["edges_symmetrised"] == 2 and s["undirected"] is True
-    assert s["isolated_nodes"] == 1
+    assert s["isolated_nodes"] == 1 and s["duplicate_edges"] == 0
     assert "labels" not in s and "splits" not in s and s["modalities"] == {}
     empty = summarize(MultimodalGraph(torch.empty(2, 0, dtype=torch.long), num_nodes=2))
     assert empty["edges"] == 0 and empty["isolated_nodes"] == 2 and empty["self_loops"] == 0
+
+
+def test_duplicate_edges_count_per_relation() -> None:
+    edges = torch.tensor([[0, 0, 0, 1], [1, 1, 1, 2]])
+    plain = summarize(MultimodalGraph(edges, num_nodes=3))
+    assert plain["duplicate_edges"] == 2
+    typed = MultimodalGraph(edges, num_nodes=3, edge_type=torch.tensor([0, 1, 1, 0]))
+    assert summarize(typed)["duplicate_edges"] == 1  # 0->1 once per relation, then again
 
 
 def test_subgraph_summary() -> None:
