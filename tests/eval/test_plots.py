@@ -63,6 +63,39 @@ def test_plot_tsne_two_panels_and_one(tmp_path: Path) -> None:
     assert_png(many, 500, 400)
 
 
+def test_plot_tsne_maps_a_seeded_sample_of_many_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mmgraph.eval.plots as plots
+
+    emb = torch.randn(60, 3, generator=make_generator(2))
+    seen: list[np.ndarray] = []
+    titles: list[str] = []
+
+    def spy(x: np.ndarray, **kwargs: object) -> np.ndarray:
+        seen.append(x)
+        return x[:, :2]
+
+    def save(fig, path):  # the title says what the map shows
+        titles.append(fig.get_suptitle())
+        return Path(path)
+
+    monkeypatch.setattr(plots, "tsne_2d", spy)
+    monkeypatch.setattr(plots, "_save", save)
+    clusters = torch.arange(60) % 3
+    for _ in range(2):
+        plot_tsne(emb, clusters, path=tmp_path / "s.png", title="kmeans", max_points=20)
+    assert seen[0].shape == (20, 3)
+    np.testing.assert_array_equal(seen[0], seen[1])  # the same sample for the same seed
+    rows = {tuple(r) for r in emb.numpy().tolist()}
+    assert all(tuple(r) in rows for r in seen[0].tolist())
+    assert titles[0] == "kmeans (a random 20 of 60 nodes)"
+    plot_tsne(emb, clusters, path=tmp_path / "all.png", max_points=None)
+    assert seen[-1].shape == (60, 3) and titles[-1] == ""
+    with pytest.raises(ValueError, match="'max_points' >= 2 or None"):
+        plot_tsne(emb, clusters, path=tmp_path / "x.png", max_points=1)
+
+
 def test_plot_tsne_errors(tmp_path: Path) -> None:
     emb, y = embeddings()
     with pytest.raises(ValueError, match="'emb' and 'clusters'"):
