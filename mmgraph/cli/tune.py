@@ -45,7 +45,8 @@ def register(sub: Any) -> None:
         type=budget,
         default=None,
         help=(
-            "wall-clock budget of the search and of its confirmation, e.g. 90s, 15m, 1h30m; "
+            "wall-clock budget of the search and of its confirmation, e.g. 90s, 15m, 1h30m "
+            "(with --resume, less the time the earlier sessions' trials ran); "
             "a trial much slower than the completed ones stops, on TU folds (and a node "
             "task's five drawn splits, on data without a split of its own) each trial "
             "trains as many folds as let about six trials fit, and no confirmation seed "
@@ -139,7 +140,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(
         f"{result.task}: {counts['complete']} trial{'s' * (counts['complete'] != 1)} complete, "
         f"{counts['pruned']} pruned, "
-        f"{counts['failed']} failed; best {result.criterion} {result.best_value:.4f}"
+        f"{counts['failed']} failed"
+        + (f", {counts['interrupted']} interrupted" if counts.get("interrupted") else "")
+        + f"; best {result.criterion} {result.best_value:.4f}"
     )
     line = confirmation_line(result.confirmation, result.kept)
     if line:

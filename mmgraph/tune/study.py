@@ -500,8 +500,8 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
 
         callbacks.append(stop_at_deadline)
     while True:
-        if time.time() >= _stop_time(study, work):
-            return
+        if time.time() >= _stop_time(study, work) and _completed_trials(study):
+            return  # a search needs one completed trial: a spent budget still runs one
         try:
             study.optimize(
                 _objective(
@@ -764,11 +764,34 @@ def _trial_counts(study: Any) -> dict[str, int]:
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    stopped = sum("error" not in t.user_attrs for t in failed)  # Ctrl-C or a killed worker
     return {
         "complete": sum(t.state == TrialState.COMPLETE for t in trials),
         "pruned": sum(t.state == TrialState.PRUNED for t in trials),
-        "failed": sum(t.state == TrialState.FAIL for t in trials),
+        "failed": len(failed) - stopped,
+        "interrupted": stopped,
     }
+
+
+def searched_seconds(study: Any) -> float:
+    """How long trials of ``study`` were running: the union of their start-to-end spans.
+
+    A resumed search counts it against its budget, so that an interrupted 15-minute search
+    does not get 15 more minutes. Overlapping trials (several workers) count once; a trial
+    still marked running (a killed process) counts nothing, as its end is unknown.
+    """
+    spans = sorted(
+        (t.datetime_start.timestamp(), t.datetime_complete.timestamp())
+        for t in study.get_trials(deepcopy=False)
+        if t.datetime_start is not None and t.datetime_complete is not None
+    )
+    total, reach = 0.0, -math.inf
+    for begin, end in spans:
+        if end > reach:
+            total += end - max(begin, reach)
+            reach = end
+    return total
 
 
 def _retry_interrupted(study: Any) -> int:
@@ -858,8 +881,9 @@ def tune(
     multi-label data) or, unsupervised, the ROC-AUC of held-out edges (no labels).
 
     The search stops after ``trials`` trials (counted over every worker and earlier,
-    resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock of
-    this call, e.g. ``"15m"``, ``"1h30m"``) has passed, whichever comes first; a trial
+    resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock, e.g.
+    ``"15m"``, ``"1h30m"``; a resumed search counts the time the trials of its earlier
+    sessions ran: :func:`searched_seconds`) has passed, whichever comes first; a trial
     running at the deadline stops at its next epoch (or fold) once a trial has completed,
     as does one much slower than the completed ones (:func:`trial_time_limit`). On
     cross-validation folds (and a node task's five drawn splits, on data without a split
@@ -980,11 +1004,22 @@ def tune(
         defaults = default_params(chosen, search)
         if not study.trials and defaults:  # the library's defaults are the first trial
             study.enqueue_trial(defaults)
+        spent = 0.0
         if resume:
+            spent = searched_seconds(study)  # before the running trials are marked failed
             again = _retry_interrupted(study)
             if again:
                 log.info("%d interrupted trials will run again", again)
-        deadline = None if seconds is None else start + seconds
+        deadline = None if seconds is None else start + max(0.0, seconds - spent)
+        if seconds is not None and spent:
+            log.warning(
+                "The earlier sessions of this search ran trials for %.0f s of the %.0f s "
+                "budget: %.0f s are left%s.",
+                spent,
+                seconds,
+                max(0.0, seconds - spent),
+                "" if spent < seconds else " (no new trial starts once one has completed)",
+            )
         cores = os.cpu_count() or 1
         works = [
             _Worker(

@@ -224,6 +224,65 @@ def test_interrupted_search_resumes(
     assert states[2] == optuna.trial.TrialState.FAIL  # the interrupted one, run again:
     assert trials[3].params == trials[2].params and states[3].is_finished()
     assert result.trials["complete"] + result.trials["pruned"] == 3
+    assert result.trials["interrupted"] == 1 and result.trials["failed"] == 0  # Ctrl-C: no error
+
+
+def test_a_resumed_search_counts_the_time_already_searched(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    """--resume does not get a fresh budget: a spent one starts no new trial."""
+    out = tmp_path / "out"
+    trial = searches.NodeSearch.trial
+    calls = [0]
+
+    def interrupted(self, options, report):  # noqa: ANN001, ANN202
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        return trial(self, options, report)
+
+    monkeypatch.setattr(searches.NodeSearch, "trial", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tune(str(card), budget="10m", seeds=1, space=space, out=out, progress=False)
+    spent = study_module.searched_seconds(
+        optuna.load_study(study_name=None, storage=f"sqlite:///{staging_path(out) / STUDY_DB}")
+    )
+    assert spent > 0
+    # the earlier session ran its trials for all 10 minutes: none starts now
+    monkeypatch.setattr(study_module, "searched_seconds", lambda study: 600.0)
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        tune(str(card), budget="10m", seeds=1, space=space, out=out, resume=True, progress=False)
+    assert "ran trials for 600 s of the 600 s budget: 0 s are left (no new" in caplog.text
+    finished = [t for t in study_of(out).trials if t.state.is_finished()]
+    assert len(finished) == 3  # two complete, the interrupted one; nothing new
+
+
+def test_searched_seconds_counts_overlapping_trials_once() -> None:
+    import datetime
+
+    study = optuna.create_study()
+    start = datetime.datetime(2026, 1, 1)
+    spans = [(0, 10), (5, 20), (30, 40), (35, None)]  # two workers; one trial still running
+    for number, (begin, end) in enumerate(spans):
+        study.add_trial(
+            optuna.trial.FrozenTrial(
+                number=number,
+                trial_id=number,
+                state=optuna.trial.TrialState.RUNNING
+                if end is None
+                else optuna.trial.TrialState.COMPLETE,
+                value=None if end is None else 0.5,
+                values=None,
+                datetime_start=start + datetime.timedelta(seconds=begin),
+                datetime_complete=None if end is None else start + datetime.timedelta(seconds=end),
+                params={},
+                distributions={},
+                user_attrs={},
+                system_attrs={},
+                intermediate_values={},
+            )
+        )
+    assert study_module.searched_seconds(study) == pytest.approx(30.0)  # 0-20 and 30-40
 
 
 def test_two_workers_share_one_sqlite_study(
