@@ -359,6 +359,11 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
     return count
 
 
+def duration(seconds: float) -> str:
+    """``seconds`` as a message says it: ``"40 s"`` under a minute, else ``"3 min"``."""
+    return f"{seconds:.0f} s" if seconds < 59.5 else f"{seconds / 60:.0f} min"
+
+
 def _warn_if_first_trial_overruns(
     started: float, step: int, folds: int, stop: float, word: str = "fold"
 ) -> None:
@@ -373,16 +378,15 @@ def _warn_if_first_trial_overruns(
     total = (time.time() - started) * folds / (step + 1)
     if started + total <= stop:
         return
-    minutes = total / 60
     log.warning(
-        "The first trial (the defaults) trains %d %s%s and will take about %.0f min, "
+        "The first trial (the defaults) trains %d %s%s and will take about %s, "
         "past the end of the budget: the search will run no other trial and keep the "
         "defaults. To search further, give --budget %dm or more (room for about 4 trials).",
         folds,
         word,
         "" if folds == 1 else "s",
-        minutes,
-        math.ceil(4 * minutes),
+        duration(total),
+        math.ceil(4 * total / 60),
     )
 
 
@@ -420,11 +424,11 @@ def _warn_if_final_overruns(
     if runs > seeds:
         which += f" × {search.folds} folds"
     log.warning(
-        "The search is over; the final runs (%d training runs: %s) will take about %.0f min "
+        "The search is over; the final runs (%d training runs: %s) will take about %s "
         "more: the budget bounds the search and its confirmation, not them.",
         runs,
         which,
-        total / 60,
+        duration(total),
     )
 
 
@@ -1048,7 +1052,8 @@ def tune(
             why = f": the first error was: {errors[0]}" if errors else ""
             raise InputError(
                 f"No trial completed ({counts['pruned']} pruned, {counts['failed']} failed)"
-                f"{why}; give a larger budget or fix the space"
+                f"{why}; give a larger budget or fix the space, and --resume to go on with "
+                "this study (or --overwrite to start again)"
             )
         best = study.best_trial
         options = {**chosen.fixed, **best.params}

@@ -257,6 +257,14 @@ def test_a_resumed_search_counts_the_time_already_searched(
     assert len(finished) == 3  # two complete, the interrupted one; nothing new
 
 
+def test_a_budget_spent_before_the_first_trial_still_runs_it(
+    card: Path, space: Path, tmp_path: Path
+) -> None:
+    """``--budget 2`` (seconds) ended before loading did: no trial, and an error, before."""
+    result = tune(str(card), budget=0.001, seeds=1, space=space, out=tmp_path / "o", progress=False)
+    assert result.trials["complete"] == 1 and (result.out / "best.yaml").is_file()
+
+
 def test_searched_seconds_counts_overlapping_trials_once() -> None:
     import datetime
 
