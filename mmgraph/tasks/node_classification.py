@@ -787,17 +787,20 @@ def evaluate_run(
 
 
 def prepared_graph(
-    run: LoadedRun, data: DataSpec | None = None, progress: bool = True
+    run: LoadedRun,
+    data: DataSpec | None = None,
+    progress: bool = True,
+    graph: MultimodalGraph | None = None,
 ) -> MultimodalGraph:
     """The data (the run's own by default) conformed and featurized as in training.
 
     A modality the model reads but the data lacks is marked missing on every node (the
     model's learned "missing" inputs stand in), with a warning; data with none of the
-    model's modalities is refused.
+    model's modalities is refused. ``graph``: the data, loaded already.
     """
     from mmgraph.models.multimodal_gnn import available_modalities
 
-    graph = run.prepare(load_graph(data or run.data), progress=progress)
+    graph = run.prepare(load_graph(data or run.data) if graph is None else graph, progress)
     config = run.model.config
     need = list(config.modalities)
     have = [m for m in available_modalities(graph) if m in need and _any_present(graph, m)]
@@ -856,14 +859,19 @@ def predict_run(
     """Write ``node_id, predicted_class, probability`` (and each class's probability) to CSV.
 
     ``data`` defaults to the run's own data; any other data set (with or without labels)
-    is conformed to the run's columns first. ``out`` may not be a file the command reads
+    is conformed to the run's columns first. The data's own labels, classes the run never
+    saw included, are written as ``true_class``. ``out`` may not be a file the command reads
     (the data's or the run's), nor an existing file unless ``overwrite``.
     """
     import pandas as pd
 
     run = load_run(run_dir)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
-    graph = prepared_graph(run, data, progress)
+    graph = load_graph(data or run.data)
+    truth = _label_texts(graph)
+    if getattr(graph, "y", None) is not None:
+        del graph.y  # predictions need no labels: classes the run never saw are fine here
+    graph = prepared_graph(run, data, progress, graph=graph)
     with torch.no_grad():
         probs = run.model(graph).softmax(dim=-1)
     conf, pred = probs.max(dim=1)
@@ -878,10 +886,18 @@ def predict_run(
     )
     for k, name in enumerate(classes):
         frame[f"p_{name}"] = probs[:, k].numpy()
-    y = getattr(graph, "y", None)
-    if y is not None:
-        frame["true_class"] = [None if v == UNLABELLED else classes[v] for v in y.tolist()]
+    if truth is not None:
+        frame["true_class"] = truth
     return write_atomic(out, lambda fh: frame.to_csv(fh, index=False))
+
+
+def _label_texts(graph: MultimodalGraph) -> list[str | None] | None:
+    """Each node's class name (None: unlabelled), or None for a graph without labels."""
+    y = getattr(graph, "y", None)
+    if y is None or y.dim() != 1:
+        return None
+    names = getattr(graph, "class_names", None) or [str(k) for k in range(int(y.max()) + 1)]
+    return [None if v == UNLABELLED else names[v] for v in y.tolist()]
 
 
 def save_npy(path: str | Path, array: np.ndarray) -> Path:

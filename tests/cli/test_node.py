@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mmgraph.cli import main
-from mmgraph.data import save_card
+from mmgraph.data import load_dataset, save_card
 from mmgraph.data.synthetic import make_social_graph
 from mmgraph.tune.options import OPTIONS
 
@@ -109,6 +109,23 @@ def test_warnings_print_as_one_line_each(run: Path, capsys) -> None:
     before = warnings.formatwarning
     assert main(["evaluate", "--run", str(run), "--quiet"]) == 0
     assert warnings.formatwarning is before  # put back: main() leaves Python's as it was
+
+
+def test_predict_on_data_with_a_class_the_run_never_saw(
+    run: Path, card: Path, tmp_path: Path, capsys
+) -> None:
+    """Predictions need no labels: a new class is written as the node's true class."""
+    graph = load_dataset(card)
+    graph.y[:3] = len(graph.class_names)  # three accounts of a new kind
+    graph.class_names = [*graph.class_names, "cyborg"]
+    other = save_card(graph, tmp_path / "new")
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--run", str(run), "--data", str(other), "--out", str(out)]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame["true_class"][:4]) == ["cyborg"] * 3 + [graph.class_names[graph.y[3]]]
+    assert set(frame["predicted_class"]) <= {"human", "bot"}
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 0  # its own data: scored
+    capsys.readouterr()
 
 
 def test_predict_and_embed(run: Path, card: Path, tmp_path: Path) -> None:
