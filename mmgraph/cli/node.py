@@ -20,6 +20,7 @@ from mmgraph.cli.common import (
 from mmgraph.cli.config import add_config
 from mmgraph.cli.types import image_size, non_negative_int, positive_int
 from mmgraph.distributed import is_main_process
+from mmgraph.errors import as_flag
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 
 
@@ -148,6 +149,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.data:
             args.parser.error("the following arguments are required: --data")
         check_training_options(args.parser, args)
+        _refuse_unread_feature_flags(args)
         features, model, train = node_options(args)
         if args.seeds is not None and len(args.seeds) > 1:
             return _train_seeds(args, features, model, train)
@@ -172,6 +174,48 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(format_split_metrics(result.metrics))
         print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
     return 0
+
+
+FEATURE_FLAGS: dict[str, str] = {
+    "text_encoder": "text",
+    "text_dim": "text",
+    "image_encoder": "image",
+    "image_size": "image",
+}
+"""``train``'s feature flags and the modality each one encodes."""
+
+
+def _refuse_unread_feature_flags(args: argparse.Namespace) -> None:
+    """Refuse feature flags given for a modality the data lacks: they would change nothing.
+
+    Only flags on the command line count (a run folder's ``config.yaml`` holds them all).
+    """
+    from mmgraph.cli.config import explicit_options
+    from mmgraph.data.graph import MultimodalGraph
+    from mmgraph.data.registry import load_dataset
+
+    given = sorted(explicit_options(args.parser, args.argv) & set(FEATURE_FLAGS))
+    if not given:
+        return
+    graph = load_dataset(args.data, root=args.root)
+    if not isinstance(graph, MultimodalGraph):
+        return  # refused later, with the reason
+    lacking = [
+        k
+        for k in given
+        if getattr(graph, FEATURE_FLAGS[k], None) is None
+        and getattr(graph, f"x_{FEATURE_FLAGS[k]}", None) is None
+    ]
+    if lacking:
+        flags = ", ".join(as_flag(k) for k in lacking)
+        kinds = sorted({FEATURE_FLAGS[k] for k in lacking})
+        args.parser.error(
+            f"{flags} encode{'s' if len(lacking) == 1 else ''} the {' and '.join(kinds)} "
+            f"modality, and --data {args.data} has no {' or '.join(kinds)}: "
+            f"{'it' if len(lacking) == 1 else 'they'} would change nothing. Drop "
+            f"{'it' if len(lacking) == 1 else 'them'}, or give the data a column of "
+            f"{' and '.join(kinds)} (modalities in its card)"
+        )
 
 
 def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any) -> int:

@@ -181,7 +181,9 @@ def test_degenerate_training_is_refused(tmp_path: Path, capsys) -> None:
         "name: lone\nnodes: nodes.csv\nid: node_id\nlabel: label\nmodalities:\n  text: [text]\n"
     )
     lone = tmp_path / "lone" / "card.yaml"
-    assert main(["train", "--data", str(lone), *TRAIN, "--out", str(out)]) == 2
+    at = TRAIN.index("--image-size")
+    text_only = TRAIN[:at] + TRAIN[at + 2 :]  # no images to size
+    assert main(["train", "--data", str(lone), *text_only, "--out", str(out)]) == 2
     one_line_error(capsys, "no labelled")
     assert not out.exists()
 
@@ -275,6 +277,20 @@ def test_unexpected_errors_say_they_are_bugs(monkeypatch, capsys) -> None:
     assert main(["info", "--list"]) == 1
     line = capsys.readouterr().err.strip()
     assert "internal error" in line and "--debug" in line and "\n" not in line
+
+
+def test_feature_flags_for_a_modality_the_data_lacks(tmp_path: Path, capsys) -> None:
+    frame = pd.DataFrame({"id": list("abcdef"), "age": [1, 2, 3, 4, 5, 6], "y": list("xyxyxy")})
+    frame.to_csv(tmp_path / "nodes.csv", index=False)
+    card = tmp_path / "card.yaml"
+    card.write_text("nodes: nodes.csv\nid: id\nlabel: y\nmodalities:\n  numeric: [age]\n")
+    out = tmp_path / "run"
+    base = ["train", "--data", str(card), "--epochs", "1", "--quiet", "--out", str(out)]
+    assert main([*base, "--image-encoder", "resnet-nonexistent", "--image-size", "7"]) == 2
+    one_line_error(capsys, "--image-encoder, --image-size encode the image modality", "no image")
+    assert main([*base, "--text-encoder", "tfidf", "--text-dim", "5"]) == 2
+    one_line_error(capsys, "--text-dim, --text-encoder encode the text modality", "no text")
+    assert not out.exists()
 
 
 def test_a_root_that_would_change_nothing_is_refused(
