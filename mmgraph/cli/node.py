@@ -186,16 +186,20 @@ FEATURE_FLAGS: dict[str, str] = {
 
 
 def _refuse_unread_feature_flags(args: argparse.Namespace) -> None:
-    """Refuse feature flags given for a modality the data lacks: they would change nothing.
+    """Refuse flags the data would leave unread: they would change nothing.
 
-    Only flags on the command line count (a run folder's ``config.yaml`` holds them all).
+    Feature flags for a modality the data lacks, and ``--split``/``--split-seed`` for data
+    with a split of its own. Only flags on the command line count (a run folder's
+    ``config.yaml`` holds them all).
     """
     from mmgraph.cli.config import explicit_options
     from mmgraph.data.graph import MultimodalGraph
     from mmgraph.data.registry import load_dataset
 
-    given = sorted(explicit_options(args.parser, args.argv) & set(FEATURE_FLAGS))
-    if not given:
+    explicit = explicit_options(args.parser, args.argv)
+    given = sorted(explicit & set(FEATURE_FLAGS))
+    splits = sorted(explicit & {"split", "split_seed"})
+    if not given and not splits:
         return
     graph = load_dataset(args.data, root=args.root)
     if not isinstance(graph, MultimodalGraph):
@@ -215,6 +219,15 @@ def _refuse_unread_feature_flags(args: argparse.Namespace) -> None:
             f"{'it' if len(lacking) == 1 else 'they'} would change nothing. Drop "
             f"{'it' if len(lacking) == 1 else 'them'}, or give the data a column of "
             f"{' and '.join(kinds)} (modalities in its card)"
+        )
+    if splits and getattr(graph, "train_mask", None) is not None:
+        flags = " and ".join(as_flag(k) for k in splits)
+        one = len(splits) == 1
+        args.parser.error(
+            f"{flags} draw{'s' if one else ''} a split for data without one, and --data "
+            f"{args.data} has its own (a split column in its card, or its public split): "
+            f"{'it' if one else 'they'} would change nothing. Drop {'it' if one else 'them'}, "
+            "or drop the card's 'split' key to have splits drawn"
         )
 
 

@@ -293,6 +293,20 @@ def test_feature_flags_for_a_modality_the_data_lacks(tmp_path: Path, capsys) -> 
     assert not out.exists()
 
 
+def test_a_split_for_data_with_its_own_is_refused(card: Path, tmp_path: Path, capsys) -> None:
+    graph = make_social_graph(60, seed=1, image_size=8)  # with its own split
+    own = save_card(graph, tmp_path / "own")
+    out = tmp_path / "run"
+    base = ["train", "--data", str(own), *TRAIN, "--out", str(out)]
+    assert main([*base, "--split", "0.5", "0.25", "0.25"]) == 2
+    one_line_error(capsys, "--split draws a split for data without one", "has its own")
+    assert main([*base, "--split-seed", "3"]) == 2
+    one_line_error(capsys, "--split-seed draws a split")
+    assert not out.exists()
+    drawn = ["train", "--data", str(card), *TRAIN, "--split-seed", "3", "--out", str(out)]
+    assert main(drawn) == 0  # a card without a split: the split is drawn with seed 3
+
+
 def test_a_root_that_would_change_nothing_is_refused(
     card: Path, tmp_path: Path, shared_data: Path, capsys
 ) -> None:
