@@ -286,6 +286,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         source=source,
         overwrite=args.overwrite,
+        echo=lambda line: print(line, flush=True),
     )
     folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 0
     what = f"{folds}-fold cross-validation" if folds else "its split"

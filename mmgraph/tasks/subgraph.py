@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -808,6 +809,7 @@ def train_subgraph_model(
     features: Any | None = None,
     progress: bool = False,
     callbacks: Sequence[Callback] = (),
+    echo: Callable[[str], None] | None = None,
 ) -> SubgraphResult:
     """Train one method on ``dataset`` and evaluate it per split (or per fold).
 
@@ -833,6 +835,9 @@ def train_subgraph_model(
             has no validation curve); with ``pool="auto"`` on a validation split, called by
             each pooling's training too, records numbered across them
             (:func:`~mmgraph.train.trainer.numbered_callback`). (default: ``()``)
+        echo (callable, optional): Called with a line after each fold (folds only): its
+            test accuracy, time and the time left at that pace, so that ten folds of
+            several minutes are not silent. (default: :obj:`None`)
     """
     if not isinstance(dataset, SubgraphDataset):
         raise TypeError(
@@ -876,6 +881,7 @@ def train_subgraph_model(
     refits: list[dict[str, Any]] = []
     embeddings: list[Tensor] = []
     models: list[nn.Module] = []
+    started = time.perf_counter()
     for name, batch in runs:
         log.info("Training %s on %s", config.method, name)
         if unsupervised is not None:
@@ -896,6 +902,8 @@ def train_subgraph_model(
             run_metrics.append(_split_metrics(trainer, batch))
             models.append(model)
         embeddings.append(emb)
+        if echo is not None and len(runs) > 1:
+            echo(_fold_line(len(run_metrics), len(runs), run_metrics[-1], started))
     if len(runs) == 1:
         metrics: dict[str, Any] = dict(run_metrics[0])
         if selections and selections[0] is not None:
@@ -909,6 +917,16 @@ def train_subgraph_model(
     if refits:
         metrics["head_refit"] = refits
     return SubgraphResult(metrics, torch.stack(embeddings), models)
+
+
+def _fold_line(done: int, total: int, metrics: dict[str, dict[str, float]], since: float) -> str:
+    """``fold 3/10: test accuracy 0.895 (41 s in all, about 96 s left)``."""
+    spent = time.perf_counter() - since
+    left = spent / done * (total - done)
+    accuracy = metrics.get("test", {}).get("accuracy")
+    score = "" if accuracy is None else f": test accuracy {accuracy:.3f}"
+    rest = f", about {left:.0f} s left" if done < total else ""
+    return f"fold {done}/{total}{score} ({spent:.0f} s in all{rest})"
 
 
 def summarize_folds(runs: Sequence[dict[str, dict[str, float]]]) -> dict[str, Any]:
@@ -957,6 +975,7 @@ def run_subgraph_task(
     progress: bool = False,
     source: dict[str, Any] | None = None,
     overwrite: bool = False,
+    echo: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train with each seed, summarise, and write the results into ``out``.
 
@@ -980,6 +999,8 @@ def run_subgraph_task(
         overwrite (bool, optional): Replace an existing ``out`` folder (refused otherwise,
             before training; the old one stays until the new one is complete).
             (default: :obj:`False`)
+        echo (callable, optional): Told a line after each fold (see
+            :func:`train_subgraph_model`). (default: :obj:`None`)
 
     Returns:
         dict: The metrics written to ``metrics.json``.
@@ -995,7 +1016,7 @@ def run_subgraph_task(
         settings = {**train.to_dict(), "seed": int(seed)}
         results.append(
             train_subgraph_model(
-                dataset, config, TrainConfig.from_dict(settings), features, progress
+                dataset, config, TrainConfig.from_dict(settings), features, progress, echo=echo
             )
         )
     if len(results) == 1:

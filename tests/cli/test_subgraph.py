@@ -118,6 +118,12 @@ def test_train_pool_on_tu_folds(
     assert "10-fold cross-validation" in printed and "±" in printed and "accuracy" in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["runs"]) == 10 and metrics["whole_graphs"] is True
+    # a line a fold, so that ten folds of minutes each are not silent
+    lines = [line for line in printed.splitlines() if line.startswith("fold ")]
+    assert [line.split(":")[0] for line in lines] == [f"fold {k}/10" for k in range(1, 11)]
+    first = metrics["runs"][0]["test"]["accuracy"]
+    assert f"test accuracy {first:.3f} (" in lines[0] and "s left)" in lines[0]
+    assert lines[-1].endswith(" s in all)")
     assert {"micro_f1", "micro_f1_std", "accuracy", "accuracy_std"} <= set(metrics["test"])
     # --jk: the input's pooling and the layer's
     assert np.load(out / "embeddings.npy").shape == (10, 188, 4 * 2)
