@@ -249,8 +249,9 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
         choices=NUMERIC_SCALING_NAMES,
         default=d["numeric_scaling"],
         help="numeric attributes: 'standard' (training mean and deviation), 'none' (as they "
-        "are), 'row' (each node's values divided by their sum) or 'auto' ('row' for a bag of "
-        "words or counts, else 'standard') "
+        "are), 'row' (each node's values divided by their sum), 'log' (log(1 + x) of each "
+        "value, then standardised: heavy-tailed counts such as followers) or 'auto' ('row' "
+        "for a bag of words or counts, else 'standard') "
         f"(default: {d['numeric_scaling']})",
     )
     group.add_argument(

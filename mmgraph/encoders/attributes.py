@@ -13,11 +13,16 @@ from mmgraph.data.graph import MISSING_CODE
 from mmgraph.encoders._inputs import check_node_mask
 from mmgraph.nn.functional import TensorCache, csr_from_dense, sparse_linear
 
-NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none", "row")
-"""How :class:`NumericStandardizer` scales numeric columns: ``"standard"`` (mean and
-standard deviation of the training nodes), ``"none"`` (values as they are) or ``"row"``
+NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none", "row", "log")
+r"""How :class:`NumericStandardizer` scales numeric columns: ``"standard"`` (mean and
+standard deviation of the training nodes), ``"none"`` (values as they are), ``"row"``
 (each node's values divided by the sum of their absolute values, as PyG's
-``NormalizeFeatures`` and Kipf & Welling's GCN do for a bag of words)."""
+``NormalizeFeatures`` and Kipf & Welling's GCN do for a bag of words) or ``"log"`` (the
+signed :math:`\log(1 + |x|)` of every column, then standardised: for heavy-tailed counts
+such as followers, 0 to 10 million)."""
+
+_STANDARDISED = ("standard", "log")
+"""The scalings fitted on training statistics."""
 
 SPARSE_MIN_COLUMNS = 128
 """Fewest numeric columns that :class:`AttributeEncoder` considers keeping sparse."""
@@ -111,7 +116,8 @@ class NumericStandardizer(nn.Module):
             :obj:`True`), for heavy-tailed counts. (default: :obj:`False`)
         missing_indicator (bool, optional): Append the flags :math:`f`. (default: :obj:`True`)
         scaling (str, optional): ``"standard"`` (training statistics, fitted by :meth:`fit`),
-            ``"none"`` (no scaling) or ``"row"`` (each row divided by its absolute sum).
+            ``"none"`` (no scaling), ``"row"`` (each row divided by its absolute sum) or
+            ``"log"`` (``log1p`` on every column, then as ``"standard"``).
             (default: ``"standard"``)
 
     Shapes:
@@ -136,7 +142,7 @@ class NumericStandardizer(nn.Module):
             raise ValueError(f"Expected 'num_features' >= 0 (got {num_features!r})")
         self.scaling = _check_scaling(scaling)
         self.num_features = num_features
-        self.log1p_columns = _log1p_columns(log1p, num_features)
+        self.log1p_columns = _log1p_columns(True if scaling == "log" else log1p, num_features)
         self.missing_indicator = missing_indicator
         log1p_mask = torch.zeros(num_features, dtype=torch.bool)
         log1p_mask[self.log1p_columns] = True
@@ -172,7 +178,7 @@ class NumericStandardizer(nn.Module):
         x = _check_numeric(x, self.num_features, "numeric")
         if mask is not None:
             x = x[check_node_mask(mask, x.size(0)).to(x.device)]
-        if self.scaling != "standard":
+        if self.scaling not in _STANDARDISED:
             return self
         values = self.transform(x.to(self.mean.device, torch.float64))
         observed = ~torch.isnan(values)
@@ -191,14 +197,14 @@ class NumericStandardizer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Standardised, imputed values (and missing flags) ``[N, out_channels]``."""
-        if self.scaling == "standard" and self.num_features and not bool(self.fitted):
+        if self.scaling in _STANDARDISED and self.num_features and not bool(self.fitted):
             raise ValueError(
                 f"{self.__class__.__name__} is not fitted: call `fit(numeric, mask=train_mask)` "
                 "before encoding"
             )
         x = _check_numeric(x, self.num_features, "numeric")
         z = self.transform(x)
-        if self.scaling == "standard":
+        if self.scaling in _STANDARDISED:
             z = (z - self.mean.to(x.dtype)) / self.std.to(x.dtype)
         elif self.scaling == "row":
             z = row_normalise(z)
@@ -258,7 +264,7 @@ class AttributeEncoder(nn.Module):
         missing_indicator (bool, optional): Append a missing flag per numeric column.
             (default: :obj:`True`)
         bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
-        numeric_scaling (str, optional): ``"standard"``, ``"none"`` or ``"row"``, see
+        numeric_scaling (str, optional): ``"standard"``, ``"none"``, ``"row"`` or ``"log"``, see
             :class:`NumericStandardizer`. (default: ``"standard"``)
         sparse_output (bool, optional): Without projection, return a sparse input (see
             above) as a sparse CSR tensor instead of densifying it. (default: :obj:`False`)

@@ -111,6 +111,19 @@ def test_warnings_print_as_one_line_each(run: Path, capsys) -> None:
     assert warnings.formatwarning is before  # put back: main() leaves Python's as it was
 
 
+def test_log_scaling_of_counts_trains_and_reloads(card: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "logged"
+    tiny = ["--text-encoder", "tfidf", "--image-size", "8", "--hidden", "8", "--epochs", "2"]
+    args = ["train", "--data", str(card), *tiny, "--numeric-scaling", "log", "--quiet"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "numeric_scaling: log" in (out / "config.yaml").read_text()
+    before = json.loads((out / "metrics.json").read_text())
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+    after = json.loads((out / "metrics.json").read_text())
+    assert after["test"]["accuracy"] == pytest.approx(before["test"]["accuracy"], abs=1e-6)
+    capsys.readouterr()
+
+
 def test_predict_on_data_with_a_class_the_run_never_saw(
     run: Path, card: Path, tmp_path: Path, capsys
 ) -> None:

@@ -212,6 +212,19 @@ def test_errors() -> None:
         NumericStandardizer(-1)
 
 
+def test_log_scaling_standardises_the_log_of_every_column() -> None:
+    from mmgraph.encoders import NumericStandardizer
+
+    x = torch.tensor([[0.0, 5.0], [10.0, math.nan], [1e7, -3.0], [99.0, 1.0]])
+    train = torch.tensor([True, True, True, False])
+    logged = NumericStandardizer(2, scaling="log").fit(x, train)
+    by_hand = NumericStandardizer(2, log1p=True).fit(x, train)
+    torch.testing.assert_close(logged(x), by_hand(x))
+    assert logged.log1p_columns == [0, 1] and "scaling='log'" in repr(logged)
+    z = logged(x)[:3, 0]
+    assert float(z.abs().max()) < 2.0  # 0 .. 1e7 on a log scale: no value 1,000 sds out
+
+
 def test_row_scaling_divides_each_row_by_its_absolute_sum() -> None:
     x = torch.tensor([[1.0, 3.0, 0.0], [0.0, 0.0, 0.0], [2.0, float("nan"), -2.0]])
     scaler = NumericStandardizer(3, missing_indicator=True, scaling="row").fit(x)

@@ -212,7 +212,7 @@ def test_minibatch_training_needs_the_head_hop() -> None:
 def test_bad_values_list_the_valid_ones() -> None:
     with pytest.raises(
         ValueError,
-        match=r"Unknown numeric_scaling 'minmax'; .*\['standard', 'none', 'row', 'auto'\]",
+        match=r"Unknown numeric_scaling 'minmax'; .*\['standard', 'none', 'row', 'log', 'auto'\]",
     ):
         ModelConfig(numeric_scaling="minmax")
     with pytest.raises(
