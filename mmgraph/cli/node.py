@@ -217,8 +217,8 @@ def _refuse_unread_feature_flags(args: argparse.Namespace) -> None:
             f"{flags} encode{'s' if len(lacking) == 1 else ''} the {' and '.join(kinds)} "
             f"modality, and --data {args.data} has no {' or '.join(kinds)}: "
             f"{'it' if len(lacking) == 1 else 'they'} would change nothing. Drop "
-            f"{'it' if len(lacking) == 1 else 'them'}, or give the data a column of "
-            f"{' and '.join(kinds)} (modalities in its card)"
+            f"{'it' if len(lacking) == 1 else 'them'}, or list {' and '.join(kinds)} columns "
+            "under 'modalities' in the data's card"
         )
     if splits and getattr(graph, "train_mask", None) is not None:
         flags = " and ".join(as_flag(k) for k in splits)

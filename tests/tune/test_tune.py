@@ -194,10 +194,8 @@ def test_search_never_reads_the_test_split(
     assert a.metrics["val"] == b.metrics["val"] and a.metrics["test"] != b.metrics["test"]
 
 
-def test_interrupted_search_resumes(
-    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out = tmp_path / "out"
+def interrupt_the_third_trial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C in the search's third trial."""
     trial = searches.NodeSearch.trial
     calls = [0]
 
@@ -208,6 +206,13 @@ def test_interrupted_search_resumes(
         return trial(self, options, report)
 
     monkeypatch.setattr(searches.NodeSearch, "trial", interrupted)
+
+
+def test_interrupted_search_resumes(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    interrupt_the_third_trial(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         tune(str(card), trials=4, seeds=1, space=space, out=out, progress=False)
     partial = staging_path(out)
@@ -232,16 +237,7 @@ def test_a_resumed_search_counts_the_time_already_searched(
 ) -> None:
     """--resume does not get a fresh budget: a spent one starts no new trial."""
     out = tmp_path / "out"
-    trial = searches.NodeSearch.trial
-    calls = [0]
-
-    def interrupted(self, options, report):  # noqa: ANN001, ANN202
-        calls[0] += 1
-        if calls[0] == 3:
-            raise KeyboardInterrupt
-        return trial(self, options, report)
-
-    monkeypatch.setattr(searches.NodeSearch, "trial", interrupted)
+    interrupt_the_third_trial(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         tune(str(card), budget="10m", seeds=1, space=space, out=out, progress=False)
     spent = study_module.searched_seconds(
