@@ -25,10 +25,10 @@ def _policy_after_import(**env: str) -> tuple[str, str]:
     return policy, spins
 
 
-def test_the_wait_policy_is_set_before_torch_loads() -> None:
-    from mmgraph._openmp import WAIT_POLICY
+def test_the_spin_count_is_set_before_torch_loads() -> None:
+    from mmgraph._openmp import SPIN_COUNT
 
-    assert _policy_after_import() == (WAIT_POLICY, "-") == ("PASSIVE", "-")
+    assert _policy_after_import() == ("-", SPIN_COUNT) == ("-", "10000")
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from mmgraph._openmp import WAIT_POLICY
+from mmgraph._openmp import SPIN_COUNT
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -35,7 +35,7 @@ def test_notebook_is_stripped_and_runs(
     # the notebooks import torch before mmgraph, so the kernel gets mmgraph's OpenMP waiting
     # policy (mmgraph._openmp) from its environment: with libgomp's spinning, any other
     # process on the machine made notebook 06 take 407 s (45 s with one thread)
-    monkeypatch.setenv("OMP_WAIT_POLICY", WAIT_POLICY)
+    monkeypatch.setenv("GOMP_SPINCOUNT", SPIN_COUNT)
     client = NotebookClient(
         nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
