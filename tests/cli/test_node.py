@@ -357,7 +357,7 @@ def test_train_with_the_gcn_recipe_options(card: Path, tmp_path: Path, capsys) -
     usage = " ".join(capsys.readouterr().out.split())
     defaults = OPTIONS["node"]
     assert "--head {auto,linear,conv}" in usage and f"(default: {defaults['head']})" in usage
-    assert "--numeric-scaling {auto,standard,none,row}" in usage
+    assert "--numeric-scaling {auto,standard,none,row,log}" in usage
     assert f"(default: {defaults['numeric_scaling']})" in usage
     assert "0 or 'none': no projection" in usage and "--no-missing-indicator" in usage
     out = tmp_path / "recipe"
