@@ -149,7 +149,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.data:
             args.parser.error("the following arguments are required: --data")
         check_training_options(args.parser, args)
-        _refuse_unread_feature_flags(args)
+        _refuse_flags_the_data_ignores(args)
         features, model, train = node_options(args)
         if args.seeds is not None and len(args.seeds) > 1:
             return _train_seeds(args, features, model, train)
@@ -185,7 +185,7 @@ FEATURE_FLAGS: dict[str, str] = {
 """``train``'s feature flags and the modality each one encodes."""
 
 
-def _refuse_unread_feature_flags(args: argparse.Namespace) -> None:
+def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     """Refuse flags the data would leave unread: they would change nothing.
 
     Feature flags for a modality the data lacks, and ``--split``/``--split-seed`` for data

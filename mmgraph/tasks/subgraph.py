@@ -920,7 +920,7 @@ def train_subgraph_model(
 
 
 def _fold_line(done: int, total: int, metrics: dict[str, dict[str, float]], since: float) -> str:
-    """``fold 3/10: test accuracy 0.895 (41 s in all, about 96 s left)``."""
+    """``fold 3/10: test accuracy 1.000 (4 s in all, about 9 s left)``."""
     spent = time.perf_counter() - since
     left = spent / done * (total - done)
     accuracy = metrics.get("test", {}).get("accuracy")

@@ -769,13 +769,18 @@ def _trial_counts(study: Any) -> dict[str, int]:
 
     trials = study.get_trials(deepcopy=False)
     failed = [t for t in trials if t.state == TrialState.FAIL]
-    stopped = sum("error" not in t.user_attrs for t in failed)  # Ctrl-C or a killed worker
+    stopped = sum(_interrupted(t) for t in failed)
     return {
         "complete": sum(t.state == TrialState.COMPLETE for t in trials),
         "pruned": sum(t.state == TrialState.PRUNED for t in trials),
         "failed": len(failed) - stopped,
         "interrupted": stopped,
     }
+
+
+def _interrupted(trial: Any) -> bool:
+    """Whether a failed ``trial`` was stopped (Ctrl-C, a killed worker): it has no error."""
+    return "error" not in trial.user_attrs
 
 
 def searched_seconds(study: Any) -> float:
@@ -813,7 +818,7 @@ def _retry_interrupted(study: Any) -> int:
     again = [
         trial
         for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-        if "error" not in trial.user_attrs and trial.number not in retried
+        if _interrupted(trial) and trial.number not in retried
     ]
     for trial in again:
         study.enqueue_trial(trial.params, skip_if_exists=False)
