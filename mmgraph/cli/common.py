@@ -390,6 +390,23 @@ def check_training_options(parser: argparse.ArgumentParser, args: argparse.Names
     check_split(parser, list(args.split))
 
 
+def refuse_gamma_without_step(
+    args: argparse.Namespace, flags: set[str], lr_step_size: int | None
+) -> None:
+    """Refuse ``--lr-gamma`` typed on the command line when the run has no step to apply it.
+
+    ``flags`` are the options the command line gave; ``lr_step_size`` the run's own (a
+    whole-graph set's default step counts). Any value is refused, the default's too: the
+    library compares values elsewhere, and cannot tell a typed 0.5 from the default.
+    """
+    if "lr_gamma" in flags and lr_step_size is None:
+        args.parser.error(
+            f"argument --lr-gamma: it multiplies the learning rate every --lr-step-size "
+            f"epochs, and this run has no step, so --lr-gamma {args.lr_gamma} would change "
+            "nothing: add --lr-step-size EPOCHS or drop --lr-gamma"
+        )
+
+
 def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
     """Refuse ``--split`` fractions that leave no training or validation nodes."""
     train, val, test = split

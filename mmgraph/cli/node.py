@@ -16,8 +16,9 @@ from mmgraph.cli.common import (
     add_training,
     check_training_options,
     data_spec,
+    refuse_gamma_without_step,
 )
-from mmgraph.cli.config import add_config
+from mmgraph.cli.config import add_config, explicit_options
 from mmgraph.cli.types import image_size, non_negative_int, positive_int
 from mmgraph.distributed import is_main_process
 from mmgraph.errors import as_flag
@@ -151,6 +152,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_training_options(args.parser, args)
         _refuse_flags_the_data_ignores(args)
         features, model, train = node_options(args)
+        flags = explicit_options(args.parser, args.argv)
+        refuse_gamma_without_step(args, flags, train.lr_step_size)
         if args.seeds is not None and len(args.seeds) > 1:
             return _train_seeds(args, features, model, train)
         if args.seeds is not None:
@@ -192,7 +195,6 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     with a split of its own. Only flags on the command line count (a run folder's
     ``config.yaml`` holds them all).
     """
-    from mmgraph.cli.config import explicit_options
     from mmgraph.data.graph import MultimodalGraph
     from mmgraph.data.registry import load_dataset
 

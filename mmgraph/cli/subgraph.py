@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmgraph.cli.common import add_data, add_features, add_lr_schedule, add_overwrite, add_quiet
+from mmgraph.cli.common import (
+    add_data,
+    add_features,
+    add_lr_schedule,
+    add_overwrite,
+    add_quiet,
+    refuse_gamma_without_step,
+)
 from mmgraph.cli.config import add_config
 from mmgraph.cli.types import (
     dimension,
@@ -262,6 +269,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # Flags the method would ignore are refused (a config file's keys are not: a run
     # folder's config.yaml holds every option of every method).
     check_method_options(run.config.method, flags)
+    refuse_gamma_without_step(args, flags, run.train.lr_step_size)
     if whole and "epochs" not in given and run.train.epochs < WHOLE_GRAPH_DEFAULTS["epochs"]:
         print(
             f"{dataset.name}: {run.train.epochs} epochs a fold rather than "

@@ -422,6 +422,7 @@ def test_train_with_translation_fusion(card: Path, tmp_path: Path, capsys) -> No
         (["--coordination-weight", "0.5"], "--coordination-weight sets the coordination loss"),
         (["--coordination-dim", "8", "--coordination-weight", "1"], "drop them"),
         (["--lr-gamma", "0.3"], "--lr-gamma 0.3 multiplies the learning rate every"),
+        (["--lr-gamma", "0.5"], "so --lr-gamma 0.5 would change nothing"),  # the default's value
     ],
 )
 def test_flags_that_would_change_nothing_are_refused(

@@ -325,3 +325,22 @@ def test_train_says_when_two_layers_are_not_tried(
     # a given depth: nothing to say
     assert main([*train, "--layers", "1", "--quiet", "--out", str(tmp_path / "one")]) == 0
     assert "two not tried" not in capsys.readouterr().out
+
+
+def test_lr_gamma_needs_a_step_but_whole_graphs_have_one(
+    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "density"
+    argv = ["subgraph", "generate", "--task", "density", "--nodes", "120", "--subgraphs", "30"]
+    assert main([*argv, "--out", str(folder)]) == 0
+    train = ["subgraph", "train", "--epochs", "1", "--hidden", "4", "--quiet"]
+    # the default's own value, typed: no step, so it would change nothing
+    assert main([*train, "--data", str(folder), "--lr-gamma", "0.5", "--out", str(tmp_path / "a")])
+    err = capsys.readouterr().err
+    assert "so --lr-gamma 0.5 would change nothing: add --lr-step-size" in err
+    assert not (tmp_path / "a").exists()
+    # MUTAG's folds halve the learning rate every 50 epochs by default: the flag is read
+    argv = [*train, "--data", "mutag", "--root", str(shared_data), "--lr-gamma", "0.5"]
+    assert main([*argv, "--repeats", "1", "--out", str(tmp_path / "b")]) == 0, capsys.readouterr()
+    doc = yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())
+    assert (doc["train"]["lr_step_size"], doc["train"]["lr_gamma"]) == (50, 0.5)
