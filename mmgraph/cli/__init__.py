@@ -70,8 +70,29 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are one line: the command, the problem, the help."""
 
+    argv: Sequence[str] = ()
+    """The arguments being parsed (set by :func:`main`), to quote a value argparse skipped."""
+
     def error(self, message: str) -> NoReturn:  # noqa: D102 (argparse's documented hook)
+        message += _dash_value_hint(message, Parser.argv)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _dash_value_hint(message: str, argv: Sequence[str]) -> str:
+    """Why argparse found no value after an option followed by one starting with ``-``.
+
+    argparse reads ``--budget -5m`` as two options; ``--budget=-5m`` passes the value (and
+    the option's own check then says what it accepts).
+    """
+    expected = r"expected (?:one|at least one|\d+) argument"
+    found = re.match(rf"argument (\S+?)(?:/\S+)?: {expected}", message)
+    if not found:
+        return ""
+    option = found.group(1)
+    for flag, value in zip(argv, argv[1:]):
+        if flag == option and value.startswith("-") and len(value) > 1:
+            return f" (got {value!r}? a value starting with '-' needs '=': {option}={value})"
+    return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,6 +199,7 @@ def check_root(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 130 on Ctrl-C)."""
     parser = build_parser()
+    Parser.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # said by the command's parser: `mmgraph train: error: ...`

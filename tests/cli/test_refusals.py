@@ -154,6 +154,10 @@ def test_embed_writes_the_named_file(run: Path, tmp_path: Path, capsys) -> None:
         (["--dropout", "1.5"], ["--dropout"]),
         (["--lr", "nan"], ["--lr"]),
         (["--hidden", "abc"], ["--hidden"]),
+        (["--lr", "-0.001"], ["--lr", "positive number"]),  # a plain negative number is a value
+        (["--lr", "-1e-3"], ["--lr", "needs '=': --lr=-1e-3"]),  # argparse: an option
+        (["--text-dim", "-5k"], ["expected one argument", "needs '=': --text-dim=-5k"]),
+        (["--text-dim=-5k"], ["--text-dim", "-5k"]),
     ],
 )
 def test_bad_option_values(card: Path, tmp_path: Path, capsys, extra, needles) -> None:
