@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
+from mmgraph.data.edges import count_duplicate_edges
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
 from mmgraph.data.split import SPLIT_NAMES
 
@@ -53,16 +54,6 @@ def summarize(data: MultimodalGraph | Summarizable) -> dict[str, Any]:
     )
 
 
-def _distinct_edges(edge_index: Tensor, edge_type: Tensor | None, n: int) -> int:
-    """How many distinct (source, target, relation) triples ``edge_index`` holds."""
-    if edge_index.size(1) == 0:
-        return 0
-    key = edge_index[0] * n + edge_index[1]
-    if edge_type is not None and edge_type.numel() == key.numel():
-        key = key * (int(edge_type.max()) + 1) + edge_type
-    return int(torch.unique(key).numel())
-
-
 def summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
     """The summary of a graph (see :func:`summarize`)."""
     n = int(graph.num_nodes or 0)
@@ -85,7 +76,7 @@ def summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
         counts = torch.bincount(edge_type, minlength=len(names)).tolist()
         out["relations"] = {name: int(c) for name, c in zip(names, counts)}
     out["self_loops"] = int((edge_index[0] == edge_index[1]).sum()) if e else 0
-    out["duplicate_edges"] = e - _distinct_edges(edge_index, edge_type, n)
+    out["duplicate_edges"] = count_duplicate_edges(edge_index, n, edge_type)
     touched = torch.zeros(n, dtype=torch.bool)
     if e:
         touched[edge_index.reshape(-1)] = True

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from mmgraph.data.edges import make_undirected
+from mmgraph.data.edges import count_duplicate_edges, make_undirected
 from mmgraph.data.graph import MISSING_CODE, MODALITY_FIELDS, UNLABELLED, MultimodalGraph
 from mmgraph.data.loaders._common import (
     as_path,
@@ -581,6 +581,17 @@ def _read_edges(
         edge_index, edge_type, edge_weight = make_undirected(
             edge_index, len(index), edge_type, edge_weight
         )
+    else:
+        repeats = count_duplicate_edges(edge_index, len(index), edge_type)
+        if repeats:
+            same = "source, target and relation" if edge_type is not None else "source and target"
+            warnings.warn(
+                f"{repeats} row{'s' if repeats > 1 else ''} of {what} repeat an earlier edge "
+                f"(the same {same}); with 'directed: true' each row is an edge of its own, so "
+                "those neighbours count more in message passing: remove the repeated rows to "
+                "count each edge once",
+                stacklevel=2,
+            )
     out_kwargs["edge_index"] = edge_index
     if edge_type is not None:
         out_kwargs["edge_type"] = edge_type

@@ -223,6 +223,24 @@ def test_undirected_merges_weights(tmp_path: Path) -> None:
         assert (w, r) in back
 
 
+def test_repeated_directed_edges_warn_and_stay(tmp_path: Path) -> None:
+    nodes = "id\n1\n2\n3\n"
+    typed = "src,dst,kind\n1,2,a\n1,2,a\n1,2,b\n2,3,a\n1,2,a\n"
+    card = {"nodes": "nodes.csv", "id": "id", "edges": "edges.csv", "directed": True}
+    card["relation"] = "kind"
+    with pytest.warns(UserWarning, match=r"^2 rows of the edge table 'edges.csv' repeat an ea"):
+        graph = load_card(write_card(tmp_path / "a", card, nodes, typed, images=False))
+    assert graph.edge_index.size(1) == 5  # kept: a multigraph may be meant
+    with warnings.catch_warnings():  # another relation, or undirected (merged): no warning
+        warnings.simplefilter("error")
+        untyped = {k: v for k, v in card.items() if k != "relation"}
+        edges = "src,dst\n1,2\n2,1\n2,3\n"
+        assert load_card(write_card(tmp_path / "b", untyped, nodes, edges, False)).num_edges == 3
+        undirected = {**card, "directed": False}
+        graph = load_card(write_card(tmp_path / "c", undirected, nodes, typed, images=False))
+    assert graph.edge_index.size(1) == 6  # (1,2,a) (1,2,b) (2,3,a), each way
+
+
 def test_minority_class_ties_go_to_larger_id() -> None:
     assert minority_class(torch.tensor([0, 1, 1, -1]), 2) == 0
     assert minority_class(torch.tensor([0, 1]), 2) == 1
