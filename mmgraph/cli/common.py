@@ -7,6 +7,7 @@ The value types of the options are in :mod:`mmgraph.cli.types`; ``--config`` fil
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterable
 from typing import Any
 
 from mmgraph.cli.config import add_config as add_config  # re-exported: cli/unsupervised.py
@@ -28,6 +29,7 @@ from mmgraph.cli.types import (
 from mmgraph.coordination import COORDINATION_LOSSES  # registers "autoencoder", "boltzmann", ...
 from mmgraph.encoders import SEQUENCE_ENCODERS
 from mmgraph.encoders.attributes import NUMERIC_SCALINGS
+from mmgraph.errors import as_flag
 from mmgraph.fusion import FUSION_HEADS, MVLSTM_TOPOLOGIES
 from mmgraph.models import MultimodalGNN
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
@@ -388,6 +390,41 @@ def check_training_options(parser: argparse.ArgumentParser, args: argparse.Names
             f"{', '.join(monitors)})"
         )
     check_split(parser, list(args.split))
+
+
+FEATURE_FLAGS: dict[str, str] = {
+    "text_encoder": "text",
+    "text_dim": "text",
+    "image_encoder": "image",
+    "image_size": "image",
+}
+"""The feature flags (:func:`add_features`) and the modality each one encodes."""
+
+
+def refuse_feature_flags_without_modality(
+    args: argparse.Namespace, flags: Iterable[str], graph: Any
+) -> None:
+    """Refuse the feature flags among ``flags`` whose modality ``graph`` lacks.
+
+    ``flags`` are the options given on the command line; they would change nothing.
+    """
+    lacking = [
+        k
+        for k in sorted(set(flags) & set(FEATURE_FLAGS))
+        if getattr(graph, FEATURE_FLAGS[k], None) is None
+        and getattr(graph, f"x_{FEATURE_FLAGS[k]}", None) is None
+    ]
+    if not lacking:
+        return
+    one = len(lacking) == 1
+    kinds = sorted({FEATURE_FLAGS[k] for k in lacking})
+    args.parser.error(
+        f"{', '.join(as_flag(k) for k in lacking)} encode{'s' if one else ''} the "
+        f"{' and '.join(kinds)} modality, and --data {args.data} has no "
+        f"{' or '.join(kinds)}: {'it' if one else 'they'} would change nothing. Drop "
+        f"{'it' if one else 'them'}, or list {' and '.join(kinds)} columns under "
+        "'modalities' in the data's card"
+    )
 
 
 def refuse_gamma_without_step(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mmgraph.cli.common import (
+    FEATURE_FLAGS,
     add_data,
     add_features,
     add_model,
@@ -16,6 +17,7 @@ from mmgraph.cli.common import (
     add_training,
     check_training_options,
     data_spec,
+    refuse_feature_flags_without_modality,
     refuse_gamma_without_step,
 )
 from mmgraph.cli.config import add_config, explicit_options
@@ -179,15 +181,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-FEATURE_FLAGS: dict[str, str] = {
-    "text_encoder": "text",
-    "text_dim": "text",
-    "image_encoder": "image",
-    "image_size": "image",
-}
-"""``train``'s feature flags and the modality each one encodes."""
-
-
 def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     """Refuse flags the data would leave unread: they would change nothing.
 
@@ -206,22 +199,7 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     graph = load_dataset(args.data, root=args.root)
     if not isinstance(graph, MultimodalGraph):
         return  # refused later, with the reason
-    lacking = [
-        k
-        for k in given
-        if getattr(graph, FEATURE_FLAGS[k], None) is None
-        and getattr(graph, f"x_{FEATURE_FLAGS[k]}", None) is None
-    ]
-    if lacking:
-        flags = ", ".join(as_flag(k) for k in lacking)
-        kinds = sorted({FEATURE_FLAGS[k] for k in lacking})
-        args.parser.error(
-            f"{flags} encode{'s' if len(lacking) == 1 else ''} the {' and '.join(kinds)} "
-            f"modality, and --data {args.data} has no {' or '.join(kinds)}: "
-            f"{'it' if len(lacking) == 1 else 'they'} would change nothing. Drop "
-            f"{'it' if len(lacking) == 1 else 'them'}, or list {' and '.join(kinds)} columns "
-            "under 'modalities' in the data's card"
-        )
+    refuse_feature_flags_without_modality(args, given, graph)
     if splits and getattr(graph, "train_mask", None) is not None:
         flags = " and ".join(as_flag(k) for k in splits)
         one = len(splits) == 1

@@ -11,6 +11,7 @@ from mmgraph.cli.common import (
     add_lr_schedule,
     add_overwrite,
     add_quiet,
+    refuse_feature_flags_without_modality,
     refuse_gamma_without_step,
 )
 from mmgraph.cli.config import add_config
@@ -270,6 +271,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     # folder's config.yaml holds every option of every method).
     check_method_options(run.config.method, flags)
     refuse_gamma_without_step(args, flags, run.train.lr_step_size)
+    # SubGNN and TU folders have no text or images: the feature flags would change nothing
+    refuse_feature_flags_without_modality(args, flags, dataset.graph)
     if whole and "epochs" not in given and run.train.epochs < WHOLE_GRAPH_DEFAULTS["epochs"]:
         print(
             f"{dataset.name}: {run.train.epochs} epochs a fold rather than "

@@ -17,7 +17,6 @@ from mmgraph.cli.common import (
     dimension,
     non_negative_float,
     non_negative_int,
-    none_or,
     positive_float,
     positive_int,
 )
@@ -252,71 +251,36 @@ def cmd_embed(args: argparse.Namespace) -> int:
             f"argument --context-size: {args.context_size} is longer than --walk-length "
             f"{args.walk_length}; give a context size <= the walk length"
         )
-    progress = not args.quiet
-    walk = {
-        "walk_length": args.walk_length,
-        "context_size": args.context_size,
-        "walks_per_node": args.walks_per_node,
-        "num_negatives": args.negatives,
-        "p": args.p,
-        "q": args.q,
-        "negative_distribution": args.negative_distribution,
-    }
-    walk = {key: value for key, value in walk.items() if value is not None}
-    if args.encoder == "shallow":
-        settings = {
-            **walk,
-            "embedding_dim": args.dim,
-            "batch_size": args.batch_size,
-            "lr": args.lr,
-            "seed": args.seed,
-        }
-        if args.epochs is not None:
-            settings["epochs"] = args.epochs
-        result = node2vec_embeddings(
-            data_spec(args),
-            "shallow",
-            settings,
-            out=args.out,
-            progress=progress,
-            overwrite=args.overwrite,
-        )
-    else:
-        from mmgraph.models import FeatureConfig
-        from mmgraph.tasks.unsupervised import GNN_TRAIN_DEFAULTS
-        from mmgraph.train import TrainConfig
-        from mmgraph.tune.options import model_options
+    from mmgraph.cli.common import refuse_feature_flags_without_modality
+    from mmgraph.cli.config import explicit_options
+    from mmgraph.tune.options import OPTIONS
+    from mmgraph.tune.options import embed_run as embed_options
 
-        features = FeatureConfig(
-            text_encoder=none_or(args.text_encoder),
-            image_encoder=none_or(args.image_encoder),
-            image_size=args.image_size,
-            cache_dir=args.cache_dir,
-        )
-        model = model_options(vars(args))  # as `mmgraph train` reads the same flags
-        train = TrainConfig(
-            **{
-                **GNN_TRAIN_DEFAULTS,
-                **({"epochs": args.epochs} if args.epochs is not None else {}),
-                "lr": args.lr,
-            },
-            weight_decay=args.weight_decay,
-            seed=args.seed,
-            progress=progress,
-        )
-        walk.update(normalize=not args.dot, temperature=args.temperature)
-        result = node2vec_embeddings(
-            data_spec(args),
-            "gnn",
-            walk,
-            features=features,
-            model_options=model,
-            train=train,
-            out=args.out,
-            run_dir=args.save_run,
-            progress=progress,
-            overwrite=args.overwrite,
-        )
+    progress = not args.quiet
+    # what `tune` trains with the same options (its best.yaml reproduces through here)
+    run = embed_options(
+        {k: v for k, v in vars(args).items() if k in OPTIONS["unsupervised"]}, progress
+    )
+    if args.encoder == "gnn":
+        from mmgraph.data.registry import load_dataset
+
+        flags = explicit_options(args.parser, args.argv)
+        if any(k in flags for k in ("text_encoder", "text_dim", "image_encoder", "image_size")):
+            refuse_feature_flags_without_modality(
+                args, flags, load_dataset(args.data, root=args.root)
+            )
+    result = node2vec_embeddings(
+        data_spec(args),
+        run.encoder,
+        run.node2vec,
+        features=run.features,
+        model_options=run.model,
+        train=run.train,
+        out=args.out,
+        run_dir=args.save_run,
+        progress=progress,
+        overwrite=args.overwrite,
+    )
     loss = result.history[-1]["train_loss"] if result.history else float("nan")
     print(
         f"node2vec ({args.encoder}): {len(result.history)} epochs, final loss {loss:.4f}; "

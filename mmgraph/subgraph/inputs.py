@@ -582,8 +582,10 @@ def build_node_input(name: str, graph: Data, out_channels: int, **options: Any) 
         and (getattr(graph, "categorical", None) is None)
     ):
         raise ValueError(
-            "The graph has no featurized modalities for the 'multimodal' input: run "
-            "`mmgraph.models.featurize` on it first"
+            "The graph has no text, images or attributes for the 'multimodal' input: choose "
+            "another node input (constant, degree, id, node2vec), or give its nodes "
+            "modalities (in Python, featurize raw text and images with "
+            "`mmgraph.models.featurize`)"
         )
     settings = {"num_classes": 0, "num_layers": 0, "hidden": out_channels, "dropout": 0.0}
     settings.update(options)

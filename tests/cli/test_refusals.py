@@ -295,6 +295,22 @@ def test_feature_flags_for_a_modality_the_data_lacks(tmp_path: Path, capsys) -> 
     assert main([*base, "--text-encoder", "tfidf", "--text-dim", "5"]) == 2
     one_line_error(capsys, "--text-dim, --text-encoder encode the text modality", "no text")
     assert not out.exists()
+    # embed's GNN encoder reads the same flags; node2vec's shallow table reads none of them
+    embed = ["embed", "--data", str(card), "--encoder", "gnn", "--epochs", "1", "--quiet"]
+    assert main([*embed, "--image-size", "7", "--out", str(tmp_path / "e.npy")]) == 2
+    one_line_error(capsys, "mmgraph embed: error: --image-size encodes the image modality")
+    assert not (tmp_path / "e.npy").exists()
+
+
+def test_subgraph_train_refuses_feature_flags(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "density"
+    argv = ["subgraph", "generate", "--task", "density", "--nodes", "60", "--subgraphs", "20"]
+    assert main([*argv, "--out", str(folder)]) == 0
+    capsys.readouterr()
+    argv = ["subgraph", "train", "--data", str(folder), "--epochs", "1", "--quiet"]
+    assert main([*argv, "--text-encoder", "hashing", "--out", str(tmp_path / "run")]) == 2
+    one_line_error(capsys, "--text-encoder encodes the text modality", "has no text")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_split_for_data_with_its_own_is_refused(card: Path, tmp_path: Path, capsys) -> None:

@@ -136,6 +136,8 @@ def test_embed_gnn_saves_a_run_that_embeds_new_data(
         "3",
         "--temperature",
         "0.5",
+        "--text-dim",
+        "5",
     ]
     assert main([*args, "--save-run", str(run), "--out", str(out), "--quiet"]) == 0
     assert "node2vec (gnn): 3 epochs" in capsys.readouterr().out
@@ -143,6 +145,8 @@ def test_embed_gnn_saves_a_run_that_embeds_new_data(
     assert emb.shape == (120, 8) and np.isfinite(emb).all()
     for name in ("config.yaml", "model.safetensors", "objective.yaml", "history.csv"):
         assert (run / name).is_file(), name
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["features"]["text_dim"] == config["model"]["text_dim"] == 5  # was left unread
     settings = yaml.safe_load((run / "objective.yaml").read_text())
     assert settings["name"] == "node2vec" and settings["temperature"] == 0.5
     assert settings["normalize"] is True and settings["walk_length"] == 4

@@ -94,7 +94,9 @@ def test_errors(overlapping: SubgraphDataset) -> None:
         build_node_input("attributes", overlapping.graph, 4)
     with pytest.raises(ValueError, match="no feature matrix 'x'"):
         build_node_input("x", overlapping.graph, 4)
-    with pytest.raises(ValueError, match="run `mmgraph.models.featurize`"):
+    with pytest.raises(
+        ValueError, match="no text, images or attributes .* choose another node input"
+    ):
         build_node_input("multimodal", overlapping.graph, 4)
     with pytest.raises(ValueError, match="built for 10 nodes but the batch has 40"):
         NodeIdInput(10, 2)(batch)
