@@ -48,11 +48,14 @@ def names_preview(names: Sequence[Any], limit: int = 8) -> str:
 
 
 def read_text(path: str | Path, what: str = "file") -> str:
-    """The text of a UTF-8 file; an :class:`InputError` naming the file if it is not UTF-8."""
+    """The text of a UTF-8 file; an :class:`InputError` naming the file if it is not UTF-8.
+
+    A leading byte-order mark (as Windows editors write) is dropped.
+    """
     path = Path(path)
     data = path.read_bytes()
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(
             f"The {what} '{path}' is not UTF-8 text (byte {error.start}: "

@@ -64,7 +64,7 @@ def read_table(path: Path, what: str, allow_empty: bool = False) -> pd.DataFrame
             ) from None
     elif suffix in (".csv", ".tsv", ".txt"):
         sep = "\t" if suffix == ".tsv" else ","
-        text = read_text(path, what).removeprefix("\ufeff")
+        text = read_text(path, what)
         if not text.strip():
             raise InputError(
                 f"The {what} '{path}' is empty: it needs a header row naming the columns"

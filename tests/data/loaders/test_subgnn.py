@@ -110,3 +110,18 @@ def test_edge_list_read_at_once_equals_line_by_line(tmp_path: Path) -> None:
     (tmp_path / "edge_list.txt").write_text("\n \n")
     with pytest.raises(ValueError, match="is empty"):
         load_subgnn(tmp_path)
+
+
+def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    """Windows editors start UTF-8 files with U+FEFF: the same data as without it."""
+    edges, subgraphs = "0 1\r\n1 2\r\n2 3\r\n", "0-1\tA\ttrain\r\n2-3\tB\tval\r\n1-2\tA\ttest\r\n"
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "edge_list.txt").write_text(edges)
+    (tmp_path / "plain" / "subgraphs.pth").write_text(subgraphs)
+    (tmp_path / "bom").mkdir()
+    (tmp_path / "bom" / "edge_list.txt").write_text("\ufeff" + edges, encoding="utf-8")
+    (tmp_path / "bom" / "subgraphs.pth").write_text("\ufeff" + subgraphs, encoding="utf-8")
+    plain, bom = load_subgnn(tmp_path / "plain"), load_subgnn(tmp_path / "bom")
+    assert bom.graph.edge_index.tolist() == plain.graph.edge_index.tolist()
+    assert [s.tolist() for s in bom.subgraphs] == [s.tolist() for s in plain.subgraphs]
+    assert bom.y.tolist() == plain.y.tolist() and bom.class_names == plain.class_names
