@@ -208,22 +208,68 @@ class ClusterResult:
 
 
 def load_embeddings(source: str | Path | Tensor | np.ndarray) -> np.ndarray:
-    """Embeddings ``[N, D]`` from a ``.npy`` file (or an array), as float64."""
+    """Embeddings ``[N, D]`` from a ``.npy`` file (or an array), as float64.
+
+    Never unpickles: a file of Python objects is refused, as is one that is not ``.npy``.
+    """
+    where = "the embeddings"
     if isinstance(source, (str, Path)):
         path = Path(source)
+        where = f"the embeddings file '{path}'"
         if not path.is_file():
             raise FileNotFoundError(
                 f"No embeddings file '{path}': write one with `mmgraph embed --out {path.name}`"
             )
-        array = np.load(path, allow_pickle=False)
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+            if magic != b"\x93NUMPY":
+                raise InputError(
+                    f"{where} is not a NumPy .npy file (it starts with {magic!r}): give the "
+                    "file `mmgraph embed --out` wrote, or one saved with numpy.save"
+                )
+            try:
+                fh.seek(0)
+                version = np.lib.format.read_magic(fh)
+                read = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                header = read(fh)  # (shape, fortran order, dtype)
+            except (ValueError, OSError, EOFError) as error:
+                raise InputError(
+                    f"{where} cannot be read as .npy (its header: {error}): write it again"
+                ) from None
+        if header[2].hasobject:
+            raise InputError(
+                f"{where} holds Python objects, which mmgraph does not unpickle: save a "
+                "numeric array (numpy.save(path, array.astype('float32')))"
+            )
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:  # e.g. a truncated file
+            raise InputError(f"{where} cannot be read as .npy ({error}): write it again") from None
     elif isinstance(source, Tensor):
         array = source.detach().cpu().numpy()
     else:
         array = np.asarray(source)
     if array.ndim != 2:
-        raise ValueError(f"Expected embeddings of shape [N, D] (got {list(array.shape)})")
-    if not np.issubdtype(array.dtype, np.number) or not np.isfinite(array).all():
-        raise ValueError("Expected finite numeric embeddings")
+        raise ValueError(
+            f"Expected {where} to have shape [N, D], one row per node (got {list(array.shape)})"
+        )
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise ValueError(f"Expected {where} to be numbers (got dtype {array.dtype})")
+    if np.iscomplexobj(array):
+        raise ValueError(f"Expected {where} to be real numbers (got dtype {array.dtype})")
+    bad = ~np.isfinite(array).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = ", ".join(map(str, rows[:5].tolist())) + (", ..." if rows.size > 5 else "")
+        raise ValueError(
+            f"{where} has NaN or infinite values in {rows.size} row"
+            f"{'s' if rows.size > 1 else ''} ({shown}; rows count from 0): embed again, "
+            "or drop those nodes"
+        )
     return array.astype(np.float64, copy=False)
 
 

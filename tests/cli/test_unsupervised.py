@@ -246,3 +246,32 @@ def test_embed_with_a_run_refuses_node2vec_flags(
     assert "`embed --run` (the run's own trained model) does not read --dim, --p" in err
     assert main(["embed", "--run", str(run), "--data", str(card), "--out", str(out)]) == 0
     assert np.load(out).shape[0] == 120
+
+
+def test_cluster_names_what_is_wrong_with_an_embeddings_file(tmp_path: Path, capsys) -> None:
+    cluster = ["cluster", "--k", "2", "--no-plot", "--out", str(tmp_path / "c")]
+    rows = np.random.default_rng(0).normal(size=(12, 3))
+    cases = {
+        "text.npy": (b"hello", "is not a NumPy .npy file (it starts with b'hello')"),
+        "objects.npy": (np.array([[object()]] * 12, dtype=object), "holds Python objects"),
+        "flat.npy": (rows[:, 0], "to have shape [N, D], one row per node (got [12])"),
+        "bool.npy": (rows > 0, "to be numbers (got dtype bool)"),
+        "complex.npy": (rows.astype(np.complex64), "to be real numbers"),
+        "nan.npy": (np.where(np.arange(12)[:, None] % 5 == 1, np.nan, rows), "in 3 rows (1, 6, 11"),
+    }
+    for name, (content, needle) in cases.items():
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            np.save(path, content, allow_pickle=True)
+        for size in (100, 200):  # in the header, in the data
+            (tmp_path / f"cut{size}-{name}").write_bytes(path.read_bytes()[:size])
+        assert main([*cluster, "--embeddings", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and f"'{path}'" in err and "allow_pickle" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
+    for size in (100, 200):
+        assert main([*cluster, "--embeddings", str(tmp_path / f"cut{size}-nan.npy")]) == 2
+        assert "cannot be read as .npy" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
