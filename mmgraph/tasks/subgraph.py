@@ -802,6 +802,22 @@ def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainC
     return estimator.fit(dataset).get_embedding()
 
 
+def _check_two_classes(dataset: SubgraphDataset, rows: Tensor, which: str) -> None:
+    """Refuse training subgraphs (``rows``) of a single class: nothing to tell apart."""
+    classes = torch.unique(dataset.y[rows])
+    if classes.numel() >= 2:
+        return
+    names = getattr(dataset, "class_names", None) or []
+    value = int(classes[0]) if classes.numel() else None
+    label = names[value] if value is not None and value < len(names) else value
+    name = dataset.name or "the data set"
+    raise InputError(
+        f"All {int(rows.sum())} {which} subgraphs of {name} have the label {label!r}: a "
+        "classifier needs at least two classes. Label subgraphs of another class (in a SubGNN "
+        "file, the second column)"
+    )
+
+
 def train_subgraph_model(
     dataset: SubgraphDataset,
     config: SubgraphConfig | None = None,
@@ -862,6 +878,12 @@ def train_subgraph_model(
         cache = NeighborhoodCache(dataset, config.resolved_layers())
     full = make_subgraph_batch(dataset, graph=graph, neighborhoods=cache)
     has_split = dataset.train_mask is not None and bool((dataset.train_mask & labelled).any())
+    if not dataset.multi_label:
+        mask = dataset.train_mask
+        if has_split and mask is not None:
+            _check_two_classes(dataset, labelled & mask, "training")
+        else:
+            _check_two_classes(dataset, labelled, "labelled")
     runs: list[tuple[str, SubgraphBatch]] = []
     if has_split:
         runs.append(("split", full))

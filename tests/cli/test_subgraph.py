@@ -344,3 +344,23 @@ def test_lr_gamma_needs_a_step_but_whole_graphs_have_one(
     assert main([*argv, "--repeats", "1", "--out", str(tmp_path / "b")]) == 0, capsys.readouterr()
     doc = yaml.safe_load((tmp_path / "b" / "config.yaml").read_text())
     assert (doc["train"]["lr_step_size"], doc["train"]["lr_gamma"]) == (50, 0.5)
+
+
+def test_training_subgraphs_of_one_class_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "one-class"
+    folder.mkdir()
+    (folder / "edge_list.txt").write_text("".join(f"{i} {i + 1}\n" for i in range(11)))
+    lines = [f"{i}-{i + 1}\tA\t{s}\n" for i, s in enumerate(["train"] * 6 + ["val", "test"])]
+    (folder / "subgraphs.pth").write_text("".join(lines))
+    argv = ["subgraph", "train", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
+    assert main([*argv, "--data", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "All 6 training subgraphs of one-class have the label 'A'" in err, err
+    assert "at least two classes" in err
+    lines[-1] = "7-8\tB\ttest\n"  # another class, but not among the training subgraphs
+    (folder / "subgraphs.pth").write_text("".join(lines))
+    assert main([*argv, "--data", str(folder)]) == 2
+    assert "All 6 training subgraphs" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
