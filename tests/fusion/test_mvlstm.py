@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -191,3 +192,37 @@ def test_dict_order_state_dict_and_float64() -> None:
     before = [p.detach().clone() for p in model.parameters()]
     model.reset_parameters()
     assert any(not torch.equal(b, p) for b, p in zip(before, model.parameters()))
+
+
+def test_a_fraction_that_keeps_no_units_warns() -> None:
+    views = {"posts": 1, "likes": 1, "replies": 2}
+    with pytest.warns(UserWarning, match=r"beta=0.5 of hidden_size=1 keeps floor\(0.5 \* 1\) = 0"):
+        head = MultiViewLSTM(views, hidden_size=1)  # hybrid: alpha 1, beta 0.5
+    assert (head.self_units, head.cross_units) == (1, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MultiViewLSTM(views, hidden_size=2)  # one unit of each other view
+        MultiViewLSTM({"posts": 1}, hidden_size=1)  # one view: nothing to couple
+        MultiViewLSTM(views, hidden_size=1, learn_gates=True)  # every unit, gated
+
+
+def test_the_backward_pass_does_not_grow_with_the_steps() -> None:
+    """Each step's input is unbound once: its gradient is a slice, not a full-size tensor."""
+    torch.manual_seed(0)
+    head = MultiViewLSTM({"a": 2, "b": 3}, hidden_size=4)
+    xs = {"a": torch.randn(5, 30, 2, requires_grad=True), "b": torch.randn(5, 30, 3)}
+    out = head(xs)
+    out.sum().backward()
+    seen: set[int] = set()
+    counts: dict[str, int] = {}
+    stack = [out.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        counts[fn.name()] = counts.get(fn.name(), 0) + 1
+        stack.extend(f for f, _ in fn.next_functions)
+    assert counts.get("UnbindBackward0") == 1  # the inputs of all steps, at once
+    assert counts.get("SelectBackward0", 0) < 30  # the final states' views, not every step
+    assert xs["a"].grad is not None and torch.isfinite(xs["a"].grad).all()
