@@ -2,6 +2,7 @@ r"""The shallow node2vec estimator: fit embedding tables by skip-gram over biase
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -134,6 +135,7 @@ class Node2Vec(Estimator):
                 "Expected 'graph' to be a MultimodalGraph, a PyG Data, a CSRGraph or an "
                 f"edge_index tensor (got {type(graph).__name__!r})"
             )
+        _warn_of_isolated_nodes(csr)
         walks = self.walk_options
         sampler = WalkSampler.from_options(csr, walks, seed=self.seed)
         loader = WalkLoader(sampler, batch_size=self.batch_size)
@@ -142,3 +144,18 @@ class Node2Vec(Estimator):
         )
         self._train(model, data, SkipGramObjective(walks.context_size), loader)
         return self
+
+
+def _warn_of_isolated_nodes(csr: CSRGraph) -> None:
+    """Warn of nodes without any edge: no walk moves through them, so they stay untrained."""
+    touched = csr.rowptr[1:] > csr.rowptr[:-1]
+    touched[csr.col] = True
+    isolated = int((~touched).sum())
+    if isolated and isolated < csr.num_nodes:
+        warnings.warn(
+            f"{isolated} of {csr.num_nodes} nodes have no edge: node2vec's walks never reach "
+            "them, so their shallow embeddings stay near their random start (and cluster "
+            "together whatever they are). Drop them, give them edges, or embed from their "
+            "features with the GNN encoder (`mmgraph embed --encoder gnn`)",
+            stacklevel=3,
+        )
