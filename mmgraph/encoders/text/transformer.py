@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,11 +16,57 @@ from torch import Tensor
 from mmgraph.encoders._hub import PretrainedEncoder, from_pretrained
 from mmgraph.encoders.cache import FeatureCache, fingerprint_module, hash_text, make_model_key
 from mmgraph.encoders.text._texts import TextInput, mean_per_node, split_texts
+from mmgraph.errors import InputError
 
 logger = logging.getLogger(__name__)
 
 POOLINGS = ("mean", "cls")
 """How :class:`TextEncoder` pools token states into one vector per text."""
+
+
+UNKNOWN_TOKEN_WARNING = 0.5
+"""Fraction of a text batch's tokens unknown to the tokenizer above which a warning says so."""
+
+
+def _check_vocabularies(tokenizer: Any, model: Any, name: str) -> None:
+    """Refuse a tokenizer far smaller than the model's token table.
+
+    A folder saved without its tokenizer gets a blank one from ``transformers``, to which
+    every word is unknown.
+    """
+    try:
+        tokens = len(tokenizer)
+        table = int(model.get_input_embeddings().num_embeddings)
+    except (AttributeError, TypeError, NotImplementedError):
+        return
+    if tokens < table // 2:
+        raise InputError(
+            f"The tokenizer of '{name}' knows {tokens} tokens and its model's table has "
+            f"{table}: the model's own tokenizer is missing, so nearly every word would be "
+            "unknown and every text would encode alike. Save it next to the model "
+            "(tokenizer.save_pretrained(folder)) or name a model that has one"
+        )
+
+
+def _warn_of_unknown_tokens(tokenizer: Any, ids: Sequence[Sequence[int]], name: str) -> None:
+    """Warn when most tokens of the texts are the unknown token."""
+    unk = getattr(tokenizer, "unk_token_id", None)
+    if unk is None:
+        return
+    special = set(getattr(tokenizer, "all_special_ids", None) or []) - {unk}
+    total = unknown = 0
+    for row in ids:
+        for token in row:
+            if token not in special:
+                total += 1
+                unknown += token == unk
+    if total and unknown / total > UNKNOWN_TOKEN_WARNING:
+        warnings.warn(
+            f"{unknown:,} of the {total:,} tokens of these texts ({unknown / total:.0%}) are "
+            f"unknown to the tokenizer of '{name}': the texts would encode nearly alike. Use "
+            "a model whose vocabulary covers their language, or 'tfidf'/'hashing'",
+            stacklevel=3,
+        )
 
 
 class TextEncoder(PretrainedEncoder):
@@ -102,6 +149,7 @@ class TextEncoder(PretrainedEncoder):
         self.model: Any = from_pretrained(
             AutoModel.from_pretrained, self.name, self.source, "model"
         )
+        _check_vocabularies(self.tokenizer, self.model, self.name)
         self.pooling = pooling
         limits = [max_length, getattr(self.model.config, "max_position_embeddings", None)]
         limits.append(getattr(self.tokenizer, "model_max_length", None))
@@ -206,6 +254,7 @@ class TextEncoder(PretrainedEncoder):
             return_attention_mask=False,
             return_token_type_ids=False,
         )["input_ids"]
+        _warn_of_unknown_tokens(self.tokenizer, ids, self.name)
         lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
         order = np.argsort(-lengths, kind="stable").tolist()
         out = torch.zeros(len(texts), self.out_channels)

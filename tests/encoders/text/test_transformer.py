@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from mmgraph.encoders.text import TextEncoder
+
+from ..conftest import TINY_VOCAB
 
 SENTENCES = [
     "A man is playing a guitar.",
@@ -249,3 +252,27 @@ def _tokenizer_only(source: Path, target: Path) -> Path:
     for name in ("tokenizer.json", "tokenizer_config.json"):
         (target / name).write_bytes((source / name).read_bytes())
     return target
+
+
+def test_a_model_saved_without_its_tokenizer_is_refused(
+    tiny_bert_dir: Path, tmp_path: Path
+) -> None:
+    """transformers gives such a folder a blank tokenizer: every word would be [UNK]."""
+    target = tmp_path / "weights-only"
+    target.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (target / name).write_bytes((tiny_bert_dir / name).read_bytes())
+    with pytest.raises(
+        ValueError, match=f"knows 5 tokens and its model's table has {len(TINY_VOCAB)}:"
+    ) as info:
+        TextEncoder(target, use_cache=False, progress=False)
+    assert "tokenizer.save_pretrained(folder)" in str(info.value)
+
+
+def test_texts_of_unknown_words_warn(tiny_bert_dir: Path) -> None:
+    enc = TextEncoder(tiny_bert_dir, use_cache=False, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        enc.encode(["hello world graph", "one two three"])  # every word in the vocabulary
+    with pytest.warns(UserWarning, match=r"^5 of the 6 tokens of these texts \(83%\) are unknown"):
+        enc.encode(["日本語 € ∑ the"])  # the tiny vocabulary has no CJK or symbols
