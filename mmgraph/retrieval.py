@@ -34,6 +34,7 @@ from torch import Tensor
 
 from mmgraph.coordination import LinearCCA
 from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.images import decode_image, read_image_bytes
 from mmgraph.data.schema import GraphSchema, conform
 from mmgraph.errors import InputError
 from mmgraph.eval.retrieval import RETRIEVAL_METRICS, similarity
@@ -460,6 +461,13 @@ class Retriever:
                 "build the Retriever with Retriever.from_run(run_dir), or pass prepare= "
                 "(e.g. featurize with the run's FeatureConfig)"
             )
+        if source == "text" and _all_zero(getattr(one, "x_text", None)):
+            shown = str(query) if len(str(query)) <= 60 else str(query)[:57] + "..."
+            raise InputError(
+                f"The text query {shown!r} encodes to zeros: none of its words is in "
+                "the vocabulary the run's text encoder learnt from the graph's texts (TF-IDF or "
+                "bag of words), so every node would rank alike. Use words of the graph's texts"
+            )
         xs, masks = self._embed(one, [source])
         if not bool(masks[source].all()):
             raise InputError(
@@ -478,6 +486,14 @@ class Retriever:
             path = Path(query).expanduser()
             if not path.is_file():
                 raise InputError(f"The image query '{path}' is not a file: check the path")
+            try:
+                decode_image(read_image_bytes(path), path)
+            except ValueError as error:
+                cause = str(error).split(" (", 1)[-1].split("); fix", 1)[0]
+                raise InputError(
+                    f"The image query '{path}' is not a readable image ({cause}): give a PNG, "
+                    "JPEG or other image file"
+                ) from None
             return MultimodalGraph(image=[str(path.resolve())], num_nodes=1)
         return self._attribute_graph(query)
 
@@ -493,7 +509,7 @@ class Retriever:
             )
         fields: dict[str, Any] = {}
         if numeric_names:
-            row = [float(values.get(c, float("nan"))) for c in numeric_names]
+            row = [_number(values.get(c, float("nan")), c) for c in numeric_names]
             fields["numeric"] = torch.tensor([row])
             fields["numeric_names"] = numeric_names
         if categorical_names:
@@ -512,6 +528,24 @@ class Retriever:
             f"modalities={self.modalities}, coordination={coordination!r}, "
             f"metric={self.metric!r})"
         )
+
+
+def _all_zero(x: Any) -> bool:
+    """Whether ``x`` is a tensor of zeros only (a text that no vocabulary word matched)."""
+    return isinstance(x, Tensor) and x.numel() > 0 and not bool(x.ne(0).any())
+
+
+def _number(value: Any, column: str) -> float:
+    """A numeric column's query value as a float (``None``: missing, NaN)."""
+    if value is None:
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"The attribute query's {column!r} is a numeric column: expected a number (got "
+            f"{value!r}); give a number, or null for a missing value"
+        ) from None
 
 
 def _identity(x: Tensor) -> Tensor:

@@ -68,8 +68,11 @@ def decode_image(data: bytes, name: str | os.PathLike[str] = "<bytes>") -> Image
             image.load()
             return to_rgb(image)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        detail = str(error)
+        if isinstance(error, UnidentifiedImageError):  # its message names a BytesIO object
+            detail = f"not an image format Pillow reads, {len(data):,} bytes starting {data[:8]!r}"
         raise ValueError(
-            f"Could not read image file {os.fspath(name)!r} ({error}); fix or remove the file, "
+            f"Could not read image file {os.fspath(name)!r} ({detail}); fix or remove the file, "
             "or pass on_error='missing' to mark such nodes as lacking an image"
         ) from error
 

@@ -104,6 +104,8 @@ def test_retrieve_text_query_defaults(run: Path, capsys: pytest.CaptureFixture) 
         (["--query-attributes", "[1, 2]"], "must be a JSON object"),
         (["--query-attributes", '{"height": 3}'], "Unknown attribute column 'height'"),
         (["--query-text", "x", "--k", "0"], "argument --k"),
+        (["--query-text", "qqqq zzzz"], "'qqqq zzzz' encodes to zeros: none of its words"),
+        (["--query-attributes", '{"followers_count": "abc"}'], "expected a number (got 'abc')"),
     ],
 )
 def test_retrieve_refuses_bad_queries(
@@ -111,6 +113,16 @@ def test_retrieve_refuses_bad_queries(
 ) -> None:
     assert main(["retrieve", "--run", str(run), "--quiet", *extra]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_image_query_that_is_not_an_image(
+    run: Path, card: Path, capsys: pytest.CaptureFixture
+) -> None:
+    table = card.parent / "nodes.csv"
+    assert main(["retrieve", "--run", str(run), "--quiet", "--query-image", str(table)]) == 2
+    err = capsys.readouterr().err
+    assert f"The image query '{table}' is not a readable image (not an image format" in err
+    assert "BytesIO" not in err and "on_error" not in err
 
 
 def test_retrieve_help(capsys: pytest.CaptureFixture) -> None:
