@@ -64,6 +64,12 @@ def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: st
                 f"Could not load the {what} of {name!r} from the folder {source!r} ({error}); "
                 "save a complete model there with `save_pretrained`"
             ) from error
+        if _looks_like_a_path(name):
+            raise FileNotFoundError(
+                f"The model folder {name!r} does not exist: check the path. A run keeps the "
+                "path of a local transformers model, not a copy: if the folder moved, put it "
+                "back or give its new path in the run's config.yaml (under 'features')"
+            ) from error
         raise FileNotFoundError(
             f"Model {name!r} is not available locally and the Hugging Face hub could not "
             f"provide it (offline, or no such model: {error.__class__.__name__}); install "
@@ -73,6 +79,13 @@ def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: st
     finally:
         if bars:
             hf_logging.enable_progress_bar()
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """Whether ``name`` is a filesystem path rather than a hub id (``org/model``)."""
+    return name.startswith(("/", "./", "../", "~", "\\")) or (
+        len(name) > 2 and name[1] == ":" and name[2] in "\\/"  # C:\ or C:/
+    )
 
 
 def build_by_name(

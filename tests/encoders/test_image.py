@@ -211,6 +211,9 @@ def test_image_encoder_errors(
         ImageEncoder(vision_dirs["vit"], on_error="ignore")
     with pytest.raises(FileNotFoundError, match="not available locally"):
         ImageEncoder("no-such-org/no-such-vision-model")
+    moved = str(tmp_path / "moved-vit")  # a run's folder that is gone: not a hub id
+    with pytest.raises(FileNotFoundError, match=f"The model folder '{moved}' does not exist"):
+        ImageEncoder(moved)
     with pytest.raises(
         ValueError, match=r"Expected images of shape \[N, C, H, W\] with C = 1 or 3"
     ):
