@@ -231,12 +231,16 @@ def test_repeated_directed_edges_warn_and_stay(tmp_path: Path) -> None:
     with pytest.warns(UserWarning, match=r"^2 rows of the edge table 'edges.csv' repeat an ea"):
         graph = load_card(write_card(tmp_path / "a", card, nodes, typed, images=False))
     assert graph.edge_index.size(1) == 5  # kept: a multigraph may be meant
-    with warnings.catch_warnings():  # another relation, or undirected (merged): no warning
+    with warnings.catch_warnings():  # both directions of one edge are not a repeat
         warnings.simplefilter("error")
         untyped = {k: v for k, v in card.items() if k != "relation"}
         edges = "src,dst\n1,2\n2,1\n2,3\n"
         assert load_card(write_card(tmp_path / "b", untyped, nodes, edges, False)).num_edges == 3
-        undirected = {**card, "directed": False}
+        both_ways = {**untyped, "directed": False}
+        graph = load_card(write_card(tmp_path / "b2", both_ways, nodes, edges, images=False))
+    assert graph.edge_index.size(1) == 4
+    undirected = {**card, "directed": False}
+    with pytest.warns(UserWarning, match=r"^2 rows .* an undirected card keeps each edge once\."):
         graph = load_card(write_card(tmp_path / "c", undirected, nodes, typed, images=False))
     assert graph.edge_index.size(1) == 6  # (1,2,a) (1,2,b) (2,3,a), each way
 
