@@ -31,7 +31,8 @@ def summarize(data: MultimodalGraph | Summarizable) -> dict[str, Any]:
 
     For a graph: ``name``, ``nodes``, ``edges`` (as stored), ``edges_symmetrised``
     (directed edges once every edge has its reverse, duplicates and relation types merged),
-    ``undirected`` (whether every edge's reverse is stored), ``relations`` (name -> edge
+    ``undirected`` (whether every edge's reverse is stored) and then ``undirected_edges``
+    (each node pair once, as an undirected edge table lists it), ``relations`` (name -> edge
     count), ``self_loops``, ``duplicate_edges`` (stored edges that repeat an earlier one
     with the same ends and relation: kept, so they count twice in a mean),
     ``isolated_nodes`` (no edge in or out), ``modalities`` (per modality: how many nodes
@@ -70,6 +71,9 @@ def summarize_graph(graph: MultimodalGraph) -> dict[str, Any]:
         sym = stored = 0
     out["edges_symmetrised"] = sym
     out["undirected"] = bool(sym == stored)
+    if out["undirected"] and e:  # each edge once, as an edge table lists it
+        ends = torch.stack([edge_index.min(0).values, edge_index.max(0).values])
+        out["undirected_edges"] = int(torch.unique(ends[0] * n + ends[1]).numel())
     edge_type = getattr(graph, "edge_type", None)
     if edge_type is not None:
         names = graph.relation_names or [str(r) for r in range(graph.num_relations)]

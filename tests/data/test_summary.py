@@ -44,7 +44,7 @@ def test_graph_summary_matches_hand_counts() -> None:
     assert s["edges"] == 5
     # Distinct pairs {0-1, 1-0, 0-0, 2-3} plus the reverse 3-2.
     assert s["edges_symmetrised"] == 5
-    assert s["undirected"] is False
+    assert s["undirected"] is False and "undirected_edges" not in s
     assert s["relations"] == {"follower": 3, "following": 2}
     assert s["self_loops"] == 1
     assert s["duplicate_edges"] == 1  # the last 0->1 "follower" repeats the first
@@ -68,6 +68,7 @@ def test_symmetric_graph_and_empty_edges() -> None:
     g = MultimodalGraph(torch.tensor([[0, 1], [1, 0]]), num_nodes=3)
     s = summarize(g)
     assert s["edges_symmetrised"] == 2 and s["undirected"] is True
+    assert s["undirected_edges"] == 1  # the pair {0, 1}, once
     assert s["isolated_nodes"] == 1 and s["duplicate_edges"] == 0
     assert "labels" not in s and "splits" not in s and s["modalities"] == {}
     empty = summarize(MultimodalGraph(torch.empty(2, 0, dtype=torch.long), num_nodes=2))
@@ -104,6 +105,7 @@ def test_real_data_summaries(shared_data: Path) -> None:
     flags = summarize(load_card(shared_data / "country-flags"))
     assert flags["nodes"] == 250 and flags["edges"] == 650
     assert flags["edges_symmetrised"] == 650 and flags["undirected"] is True
+    assert flags["undirected_edges"] == 325  # the rows of its edges.csv (the data's README)
     assert flags["isolated_nodes"] == 85
     assert flags["relations"] == {"shares_land_border": 650}
     assert flags["labels"]["Africa"] == 59 and flags["labels"]["unlabelled"] == 0
