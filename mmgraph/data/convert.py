@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
@@ -115,18 +116,16 @@ def from_networkx(
 
     if any("text" in a for _, a in nodes):
         kwargs["text"] = [a.get("text") for _, a in nodes]
+    image_present = None
     if any("image" in a for _, a in nodes):
         images = [a.get("image") for _, a in nodes]
-        if all(isinstance(im, Tensor) for im in images):
-            kwargs["image"] = torch.stack(images)
-        else:
-            kwargs["image"] = [None if isinstance(im, Tensor) else im for im in images]
+        kwargs["image"], image_present = _images(images, keys)
     if any("numeric" in a for _, a in nodes):
         names = meta.get("numeric_names") or sorted(
             {k for _, a in nodes for k in (a.get("numeric") or {})}
         )
         kwargs["numeric"] = torch.tensor(
-            [[float((a.get("numeric") or {}).get(k, math.nan)) for k in names] for _, a in nodes],
+            [[_number(a.get("numeric") or {}, k, key) for k in names] for key, a in nodes],
             dtype=torch.float,
         )
         kwargs["numeric_names"] = names
@@ -159,13 +158,16 @@ def from_networkx(
         kwargs["sequence_names"] = meta.get("sequence_names")
         kwargs["sequence_sizes"] = meta.get("sequence_sizes")
 
-    labels = [a.get(label) for _, a in nodes]
+    labels: list[Any] = [a.get(label) for _, a in nodes]
     if any(v is not None for v in labels):
-        names = (
-            class_names
-            or meta.get("class_names")
-            or sorted({str(v) for v in labels if v is not None})
-        )
+        names = class_names or meta.get("class_names")
+        if not names:  # compared by value, as a card's: 1 and 1.0 are one class
+            from mmgraph.data.loaders.card_read import label_normaliser
+
+            texts = [str(v) for v in labels if v is not None]
+            normalise, sort_key = label_normaliser(texts)
+            labels = [None if v is None else normalise(str(v)) for v in labels]
+            names = sorted({v for v in labels if v is not None}, key=sort_key)
         index = {c: i for i, c in enumerate(names)}
         unknown = sorted({str(v) for v in labels if v is not None and str(v) not in index})
         if unknown:
@@ -185,6 +187,8 @@ def from_networkx(
             m: torch.tensor([bool((a.get("present") or {}).get(m, False)) for _, a in nodes])
             for m in modalities
         }
+    if image_present is not None and "image" not in kwargs.get("presence", {}):
+        kwargs.setdefault("presence", {})["image"] = image_present
 
     src, dst, rel, weight = [], [], [], []
     edges = g.edges(data=True)
@@ -217,6 +221,48 @@ def from_networkx(
         )
     kwargs["image_root"] = meta.get("image_root")
     return MultimodalGraph(num_nodes=n, **kwargs)
+
+
+def _images(images: list[Any], keys: list[Any]) -> tuple[Any, Tensor | None]:
+    """The image field of nodes' ``image`` attributes, and which nodes have one (tensors).
+
+    Tensors (``[C, H, W]``, one shape) are stacked, zeros for a node without one; paths stay
+    a list, :obj:`None` for a node without one. Both kinds at once are refused.
+    """
+    tensors = [i for i, im in enumerate(images) if isinstance(im, Tensor)]
+    if not tensors:
+        return images, None
+    others = [i for i, im in enumerate(images) if im is not None and not isinstance(im, Tensor)]
+    if others:
+        raise ValueError(
+            f"Node {keys[tensors[0]]!r} has an image tensor and node {keys[others[0]]!r} an "
+            "image path: give every node's image the same way (all tensors, or all paths)"
+        )
+    shape = images[tensors[0]].shape
+    for i in tensors:
+        if images[i].shape != shape:
+            raise ValueError(
+                f"Node {keys[i]!r} has an image of shape {list(images[i].shape)} and node "
+                f"{keys[tensors[0]]!r} one of {list(shape)}: resize them to one shape"
+            )
+    blank = torch.zeros(shape, dtype=images[tensors[0]].dtype)
+    stacked = torch.stack([blank if im is None else im for im in images])
+    present = torch.tensor([im is not None for im in images], dtype=torch.bool)
+    return stacked, present
+
+
+def _number(values: Mapping[str, Any], name: str, key: Any) -> float:
+    """Node ``key``'s numeric ``name`` as a float; :obj:`None` or absent: NaN (missing)."""
+    value = values.get(name)
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Node {key!r} has numeric {name!r} = {value!r}, which is not a number: give a "
+            "number, or None (or NaN) for a missing value"
+        ) from None
 
 
 def to_data(graph: MultimodalGraph) -> Data:

@@ -108,6 +108,38 @@ def test_from_plain_networkx_undirected() -> None:
     assert g.class_names == ["Mr. Hi", "Officer"]
 
 
+def test_from_networkx_keeps_the_images_of_some_nodes() -> None:
+    """A node without an ``image`` attribute lacks the modality; the others keep theirs."""
+    g = nx.path_graph(4)
+    for i in (0, 2):
+        g.nodes[i]["image"] = torch.full((3, 2, 2), float(i + 1))
+    graph = from_networkx(g)
+    assert graph.image.shape == (4, 3, 2, 2)
+    assert graph.image_present.tolist() == [True, False, True, False]
+    assert graph.image[2].unique().tolist() == [3.0] and graph.image[1].abs().sum() == 0
+    again = from_networkx(to_networkx(graph))
+    assert again.image_present.tolist() == [True, False, True, False]
+    g.nodes[1]["image"] = "avatar.png"
+    with pytest.raises(ValueError, match="Node 0 has an image tensor and node 1 an image path"):
+        from_networkx(g)
+    g.nodes[1]["image"] = torch.zeros(3, 4, 4)
+    with pytest.raises(ValueError, match=r"Node 1 has an image of shape \[3, 4, 4\]"):
+        from_networkx(g)
+
+
+def test_from_networkx_compares_labels_by_value_and_reads_none_as_missing() -> None:
+    g = nx.path_graph(5)
+    for i, (label, value) in enumerate([(0, 1.5), ("0", None), (1.0, 3), (1, math.nan), (10, 2)]):
+        g.nodes[i].update(label=label, numeric={"age": value})
+    graph = from_networkx(g)
+    assert graph.class_names == ["0", "1", "10"]  # as a card's: numbers by value and order
+    assert graph.y.tolist() == [0, 0, 1, 1, 2]
+    assert graph.numeric[:, 0].isnan().tolist() == [False, True, False, True, False]
+    g.nodes[4]["numeric"] = {"age": "old"}
+    with pytest.raises(ValueError, match="Node 4 has numeric 'age' = 'old', which is not a n"):
+        from_networkx(g)
+
+
 def test_data_round_trip() -> None:
     g = make_graph()
     data = to_data(g)
