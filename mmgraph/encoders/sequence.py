@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 from mmgraph.encoders.attributes import signed_log1p
 from mmgraph.errors import InputError
@@ -30,7 +29,8 @@ class SequenceEncoder(nn.Module):
     * ``"mean"``: :math:`\mathbf{h}_i = \mathbf{W} \frac{1}{L_i} \sum_{t \le L_i}
       \mathbf{x}'_{i,t} + \mathbf{b}` (without ``out_channels``, the mean itself);
     * ``"gru"`` / ``"lstm"``: the last hidden state of a :class:`torch.nn.GRU` /
-      :class:`torch.nn.LSTM` of size ``out_channels`` run over the :math:`L_i` steps (packed);
+      :class:`torch.nn.LSTM` of size ``out_channels`` run over the padded steps and read
+      after step :math:`L_i`;
     * ``"conv"``: :math:`\mathbf{h}_i = \frac{1}{L_i} \sum_{t \le L_i} \operatorname{ReLU}(
       (\mathbf{W} * \mathbf{x}'_i)_t)`, a 1-D convolution of width ``kernel_size`` over the
       :math:`L_i` steps, zero-padded at both of their ends.
@@ -196,12 +196,12 @@ class SequenceEncoder(nn.Module):
             out = x.new_zeros(x.size(0), self.out_channels)
             index = present.nonzero().view(-1)
             if index.numel():
-                packed = pack_padded_sequence(
-                    x[index], count[index, 0].cpu(), batch_first=True, enforce_sorted=False
-                )
-                _, state = self.rnn(packed)
-                hidden = state[0] if isinstance(state, tuple) else state  # LSTM: (h, c)
-                out = out.index_copy(0, index, hidden[-1])
+                # The state after each node's last valid step: the output at that step of
+                # the padded batch (later steps cannot change it). Packing the sequences
+                # gives the same states, but its backward is 7 times slower on the CPU.
+                states, _ = self.rnn(x[index])  # [n, T, out]
+                last = (count[index, 0] - 1).view(-1, 1, 1).expand(-1, 1, states.size(2))
+                out = out.index_copy(0, index, states.gather(1, last).squeeze(1))
             return out, present
         if self.conv is not None:
             h = torch.relu(self.conv(x.transpose(1, 2))).transpose(1, 2)  # [N, T, out]
