@@ -308,6 +308,15 @@ def test_clear_errors() -> None:
         dbm.transform({**xs, "image": torch.randn(4, 1)})
     with pytest.raises(InputError, match="Modality 'image' is absent from every node"):
         dbm.fit(xs, {"image": torch.zeros(3, dtype=torch.bool)})
+    holes = {**xs, "text": xs["text"].clone()}
+    holes["text"][1] = float("nan")  # a missing row marked by NaN, without a mask
+    with pytest.raises(InputError, match=r"xs\['text'\] has NaN or infinite values in 1 row"):
+        dbm.fit(holes)
+    with pytest.raises(InputError, match=r"pass masks=\{'text': present\} with False"):
+        dbm.transform(holes)
+    present = torch.tensor([True, False, True])
+    fitted = MultimodalDBM(TINY, epochs=1, pretrain_epochs=1).fit(holes, {"text": present})
+    assert all(bool(torch.isfinite(p).all()) for p in fitted.parameters())
     with pytest.raises(InputError, match=r"Unknown modality 'audio': expected one of \['text'"):
         dbm.impute(xs, None, "audio")
     with pytest.raises(InputError, match="Unknown modality 'audio'"):
