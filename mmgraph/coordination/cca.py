@@ -195,11 +195,18 @@ class LinearCCA:
             ``self``, fitted.
 
         Raises:
-            InputError: Fewer than two rows to fit on, or ``out_channels`` larger than
-                ``min(D_a, D_b)``.
+            InputError: Fewer than two rows to fit on, NaN or infinite values in them, or
+                ``out_channels`` larger than ``min(D_a, D_b)``.
         """
         valid = check_pair(a, b, mask, same_dim=False)
         a, b = a[valid], b[valid]
+        for name, view in (("a", a), ("b", b)):
+            bad = ~torch.isfinite(view).all(dim=1)
+            if bool(bad.any()):
+                raise InputError(
+                    f"'{name}' has NaN or infinite values in {int(bad.sum())} of the rows to "
+                    "fit on: leave those nodes out with mask=, or fill the values"
+                )
         n = a.size(0)
         if n < 2:
             raise InputError(

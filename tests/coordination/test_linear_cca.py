@@ -109,4 +109,9 @@ def test_errors_name_the_problem() -> None:
         LinearCCA().fit(a, b).transform_a(b)
     with pytest.raises(ValueError, match="out_channels"):
         LinearCCA(out_channels=0)
+    holes = a.clone()
+    holes[5, 1] = float("nan")
+    with pytest.raises(InputError, match="'a' has NaN or infinite values in 1 of the rows"):
+        LinearCCA().fit(holes, b)
+    LinearCCA().fit(holes, b, torch.arange(40) != 5)  # that node left out: fitted
     assert repr(LinearCCA(2, reg=0.1)) == "LinearCCA(out_channels=2, reg=0.1)"
