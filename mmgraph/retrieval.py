@@ -226,7 +226,7 @@ class Retriever:
         features = dataclasses.replace(run.features, store_dir=None)
 
         def prepare(query: MultimodalGraph) -> MultimodalGraph:
-            conformed = conform(query, run.schema)
+            conformed = conform(query, run.read_schema)
             return featurize(
                 conformed, features, progress=False, state_dir=run.run_dir, load_state=True
             )

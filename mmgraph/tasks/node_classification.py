@@ -695,9 +695,29 @@ class LoadedRun:
     schema: GraphSchema
     model: MultimodalGNN
 
+    @property
+    def read_schema(self) -> GraphSchema:
+        """The run's schema cut to the modalities its model reads.
+
+        A run trained with ``--modalities text`` on data with numeric columns does not need
+        those columns in new data: :func:`~mmgraph.data.schema.conform` drops them.
+        """
+        reads = set(self.model.config.modalities)
+        if "attributes" in reads:
+            reads |= {"numeric", "categorical"}
+        kept = [m for m in self.schema.modalities if m in reads]
+        return dataclasses.replace(
+            self.schema,
+            modalities=kept,
+            numeric_names=self.schema.numeric_names if "numeric" in kept else None,
+            categorical_names=self.schema.categorical_names if "categorical" in kept else None,
+            categorical_vocabs=self.schema.categorical_vocabs if "categorical" in kept else None,
+            sequence_views=self.schema.sequence_views if "sequence" in kept else None,
+        )
+
     def prepare(self, graph: MultimodalGraph, progress: bool = True) -> MultimodalGraph:
         """Conform ``graph`` to the run's schema and featurize it as in training."""
-        graph = conform(graph, self.schema)
+        graph = conform(graph, self.read_schema)
         return featurize(
             graph, self.features, progress=progress, state_dir=self.run_dir, load_state=None
         )

@@ -358,3 +358,28 @@ def test_reads_data_root_follows_load_dataset(tmp_path: Path) -> None:
     assert not reads_data_root("synthetic") and not reads_data_root("synthetic-activity")
     assert not reads_data_root(tmp_path) and not reads_data_root(str(tmp_path))
     assert not reads_data_root("cards/bots.yaml") and not reads_data_root("bots.yaml")
+
+
+def test_predict_needs_only_the_columns_the_model_reads(card: Path, tmp_path: Path, capsys) -> None:
+    from mmgraph.data import load_card
+
+    run = tmp_path / "text-only"
+    assert (
+        main(["train", "--data", str(card), *TRAIN, "--modalities", "text", "--out", str(run)]) == 0
+    )
+    graph = load_card(card)
+    graph.numeric_names = [f"renamed_{name}" for name in graph.numeric_names]
+    other = save_card(graph, tmp_path / "other")
+    out = tmp_path / "p.csv"
+    assert (
+        main(["predict", "--run", str(run), "--data", str(other), "--out", str(out), "--quiet"])
+        == 0
+    )
+    assert len(pd.read_csv(out)) == graph.num_nodes
+    # a run that reads the attributes still needs its columns, by name
+    full = tmp_path / "all"
+    assert main(["train", "--data", str(card), *TRAIN, "--out", str(full)]) == 0
+    capsys.readouterr()
+    argv = ["predict", "--run", str(full), "--data", str(other), "--out", str(tmp_path / "q.csv")]
+    assert main([*argv, "--quiet"]) == 2
+    one_line_error(capsys, "lacks the numeric columns")
