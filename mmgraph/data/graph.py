@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
+import yaml
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -148,6 +150,40 @@ def step_mask(length: Tensor, steps: int) -> Tensor:
     return torch.arange(steps, device=length.device) < length.unsqueeze(1)
 
 
+class NodeList(list):
+    """A node-level Python list (texts, image paths, node ids) that a tensor can index.
+
+    PyG transforms select node fields with a tensor (``value[index]`` or ``value[mask]``),
+    which a plain list refuses; this list takes an index or bool mask tensor (or NumPy
+    array) and returns the selected entries, still a :class:`NodeList`. Anything else is a
+    plain list's indexing.
+    """
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, (Tensor, np.ndarray)):
+            index = torch.as_tensor(index)
+            if index.dtype == torch.bool:
+                if index.dim() != 1 or index.numel() != len(self):
+                    raise IndexError(
+                        f"A bool mask must have shape [{len(self)}] (got {list(index.shape)})"
+                    )
+                index = index.nonzero().view(-1)
+            if index.dim() == 0:
+                return list.__getitem__(self, int(index))
+            return NodeList(list.__getitem__(self, int(i)) for i in index.tolist())
+        out = list.__getitem__(self, index)
+        return NodeList(out) if isinstance(index, slice) else out
+
+    def __reduce_ex__(self, protocol: Any) -> Any:  # pickles (and deep-copies) as a list does
+        return (NodeList, (list(self),))
+
+
+yaml.SafeDumper.add_representer(NodeList, yaml.SafeDumper.represent_list)  # a list to YAML
+
+_NODE_LISTS = frozenset({"text", "image", "node_id"})
+"""The fields that may hold a node-level Python list (``image``: paths)."""
+
+
 class MultimodalGraph(Data):
     r"""A graph whose nodes carry text, images, numeric and categorical attributes.
 
@@ -219,6 +255,28 @@ class MultimodalGraph(Data):
     image_root = _meta_property("image_root", "Folder that relative image paths resolve against.")
     sequence_names = _meta_property("sequence_names", "Name of each view of the sequence steps.")
     sequence_sizes = _meta_property("sequence_sizes", "Values per step of each sequence view.")
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key in _NODE_LISTS and type(value) is list:  # PyG transforms index it by tensors
+            value = NodeList(value)
+        super().__setattr__(key, value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key in _NODE_LISTS and type(value) is list:
+            value = NodeList(value)
+        super().__setitem__(key, value)
+
+    def apply(self, func: Callable[..., Any], *args: str) -> MultimodalGraph:
+        """PyG's :meth:`~torch_geometric.data.Data.apply`, keeping node lists NodeList.
+
+        ``to``, ``clone`` and ``cpu`` go through it; PyG rebuilds lists as plain lists.
+        """
+        super().apply(func, *args)
+        for key in _NODE_LISTS:
+            value = self._store.get(key)
+            if type(value) is list:
+                self._store[key] = NodeList(value)
+        return self
 
     def __init__(
         self,

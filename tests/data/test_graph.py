@@ -17,6 +17,7 @@ from mmgraph.data import (
     to_data,
     to_networkx,
 )
+from mmgraph.data.graph import NodeList
 
 NAN = math.nan
 
@@ -160,6 +161,35 @@ def test_pyg_transforms_keep_working() -> None:
     out = ToUndirected()(g)
     assert isinstance(out, MultimodalGraph)
     assert out.edge_index.size(1) == 4
+
+
+def test_pyg_transforms_select_the_node_lists_too() -> None:
+    """Texts, image paths and node ids are lists; PyG's transforms index them by tensors."""
+    from torch_geometric.transforms import LargestConnectedComponents, RemoveIsolatedNodes
+
+    g = MultimodalGraph(
+        torch.tensor([[0, 1, 3], [1, 0, 4]]),
+        text=["a", "b", None, "d", "e"],
+        image=["0.png", None, "2.png", "3.png", "4.png"],
+        node_id=["n0", "n1", "n2", "n3", "n4"],
+        numeric=torch.arange(5.0).view(5, 1),
+        y=torch.tensor([0, 1, 0, 1, 0]),
+    )
+    out = RemoveIsolatedNodes()(g.clone())  # node 2 has no edge
+    assert out.num_nodes == 4 and out.node_id == ["n0", "n1", "n3", "n4"]
+    assert out.text == ["a", "b", "d", "e"] and out.image == ["0.png", None, "3.png", "4.png"]
+    assert out.numeric.view(-1).tolist() == [0.0, 1.0, 3.0, 4.0] and out.y.tolist() == [0, 1, 1, 0]
+    assert out.text_present.tolist() == [True, True, True, True]
+    largest = LargestConnectedComponents()(g)  # {0, 1} or {3, 4}: the texts follow the ids
+    assert [t for t in largest.text] == [
+        {"n0": "a", "n1": "b", "n3": "d", "n4": "e"}[i] for i in largest.node_id
+    ]
+    for copied in (g.clone(), g.to("cpu"), g.subgraph(torch.tensor([4, 0]))):
+        assert isinstance(copied.text, NodeList)
+    assert g.node_id[torch.tensor([True, False, False, False, True])] == ["n0", "n4"]
+    assert g.node_id[torch.tensor(3)] == "n3" and g.node_id[1:3] == ["n1", "n2"]
+    with pytest.raises(IndexError, match=r"A bool mask must have shape \[5\]"):
+        g.node_id[torch.tensor([True, False])]
 
 
 def test_make_undirected_merges_and_averages() -> None:
