@@ -147,15 +147,32 @@ class Node2Vec(Estimator):
 
 
 def _warn_of_isolated_nodes(csr: CSRGraph) -> None:
-    """Warn of nodes without any edge: no walk moves through them, so they stay untrained."""
-    touched = csr.rowptr[1:] > csr.rowptr[:-1]
+    """Warn of nodes without an out-edge, whose vectors stay untrained.
+
+    Walks leave a node by its out-edges, so such a node is never the centre of a skip-gram
+    window: isolated nodes, and the sinks of a directed graph.
+    """
+    has_out = csr.rowptr[1:] > csr.rowptr[:-1]
+    touched = has_out.clone()
     touched[csr.col] = True
     isolated = int((~touched).sum())
-    if isolated and isolated < csr.num_nodes:
-        warnings.warn(
-            f"{isolated} of {csr.num_nodes} nodes have no edge: node2vec's walks never reach "
-            "them, so their shallow embeddings stay near their random start (and cluster "
-            "together whatever they are). Drop them, give them edges, or embed from their "
-            "features with the GNN encoder (`mmgraph embed --encoder gnn`)",
-            stacklevel=3,
+    sinks = int((~has_out).sum()) - isolated
+    if not isolated and not sinks or not bool(has_out.any()):
+        return
+    if sinks:
+        what = f"{sinks + isolated} of {csr.num_nodes} nodes have no outgoing edge"
+        what += f" ({isolated} no edge at all)" if isolated else ""
+        fix = (
+            "Walk the graph both ways (a card's 'directed: false', or "
+            "torch_geometric.transforms.ToUndirected), or embed from the features"
         )
+    else:
+        what = f"{isolated} of {csr.num_nodes} nodes have no edge"
+        fix = "Drop them, give them edges, or embed from their features"
+    warnings.warn(
+        f"{what}: node2vec's walks leave a node by its out-edges, so these never start a "
+        "step and their shallow embeddings stay near their random start (and cluster "
+        f"together whatever they are). {fix} with the GNN encoder (`mmgraph embed "
+        "--encoder gnn`)",
+        stacklevel=3,
+    )

@@ -77,12 +77,18 @@ def test_an_isolated_node_keeps_its_initial_vector() -> None:
     assert not torch.allclose(emb[0], model.model_.center.weight[0].detach())
 
 
-def test_a_node_with_only_incoming_edges_is_not_isolated() -> None:
+def test_a_sink_of_a_directed_graph_stays_untrained_and_warns() -> None:
     graph = Data(edge_index=torch.tensor([[0, 1, 1], [1, 0, 2]]), num_nodes=3)  # 2: a sink
-    model = Node2Vec(embedding_dim=4, walk_length=3, context_size=2, epochs=1, seed=0)
+    model = Node2Vec(embedding_dim=4, walk_length=3, context_size=2, epochs=2, seed=0)
+    with pytest.warns(UserWarning, match=r"^1 of 3 nodes have no outgoing edge: .*both ways"):
+        emb = model.fit(graph).get_embedding()
+    assert model.model_ is not None
+    model.model_.reset_parameters()
+    torch.testing.assert_close(emb[2], model.model_.center.weight[2].detach())
+    both_ways = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model.fit(graph)
+        model.fit(both_ways)
 
 
 def test_get_embedding_is_a_copy() -> None:
@@ -124,7 +130,7 @@ def test_an_edge_index_fits_like_its_graph() -> None:
     from_edges = Node2Vec(**settings, seed=1).fit(graph.edge_index, num_nodes=90)
     torch.testing.assert_close(from_edges.get_embedding(), from_graph, rtol=0, atol=0)
     # Without num_nodes the largest id + 1 nodes are embedded.
-    with pytest.warns(UserWarning, match="nodes have no edge"):  # ids below the largest
+    with pytest.warns(UserWarning, match="no outgoing edge"):  # ids below the largest
         assert Node2Vec(**settings).fit(graph.edge_index[:, :4]).get_embedding().size(0) >= 2
     with pytest.raises(ValueError, match="'num_nodes' is 3"):
         Node2Vec(**settings).fit(torch.tensor([[0, 1], [1, 3]]), num_nodes=3)
