@@ -312,13 +312,14 @@ def cluster_nodes(
     run = RunFolder(out, overwrite=overwrite).check() if out is not None else None
     emb = load_embeddings(embeddings)
     if graph is None and data is not None:
-        graph = load_graph(data)
+        graph = _clustered_items(data)
     n = emb.shape[0]
     y: Tensor | None = None
     if graph is not None:
         if graph.num_nodes != n:
+            what = "subgraphs" if isinstance(graph, _Subgraphs) else "nodes"
             raise ValueError(
-                f"The embeddings have {n} rows but the graph has {graph.num_nodes} nodes: "
+                f"The embeddings have {n} rows but the data has {graph.num_nodes} {what}: "
                 "embed the same data set you cluster"
             )
         y = getattr(graph, "y", None)
@@ -340,6 +341,38 @@ def cluster_nodes(
         with run.transaction() as staging:
             _write_clusters(staging, graph, emb, assignments, y, metrics, k, method, plot, seed)
     return ClusterResult(metrics, assignments, None if run is None else run.final, k)
+
+
+@dataclasses.dataclass
+class _Subgraphs:
+    """What clustering reads of a subgraph data set: one item per subgraph, no edges."""
+
+    num_nodes: int
+    y: Tensor
+    class_names: list[str] | None
+    node_id: list[str]
+    edge_index: None = None
+
+
+def _clustered_items(data: DataSpec) -> Any:
+    """The graph of ``data``, or its subgraphs (their labels) for a subgraph data set.
+
+    ``mmgraph subgraph train`` writes one embedding per subgraph (or whole graph);
+    clustering them is scored against the subgraphs' labels, without modularity.
+    """
+    from mmgraph.data.registry import load_dataset
+    from mmgraph.data.subgraphs import SubgraphDataset
+
+    loaded = load_dataset(data.source, root=data.root, **data.options)
+    if not isinstance(loaded, SubgraphDataset):
+        return load_graph(data)
+    if loaded.multi_label:
+        raise InputError(
+            f"{data.source!r} is multi-label (several labels a subgraph): clusters cannot be "
+            "scored against one label each; cluster without --data (give --k)"
+        )
+    count = len(loaded)
+    return _Subgraphs(count, loaded.y, loaded.class_names, [f"subgraph_{i}" for i in range(count)])
 
 
 def _write_clusters(

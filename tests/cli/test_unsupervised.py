@@ -275,3 +275,28 @@ def test_cluster_names_what_is_wrong_with_an_embeddings_file(tmp_path: Path, cap
         assert main([*cluster, "--embeddings", str(tmp_path / f"cut{size}-nan.npy")]) == 2
         assert "cannot be read as .npy" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def test_cluster_scores_subgraph_embeddings_against_their_labels(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "density"
+    argv = ["subgraph", "generate", "--task", "density", "--nodes", "120", "--subgraphs", "30"]
+    assert main([*argv, "--out", str(folder)]) == 0
+    run = tmp_path / "s2v"
+    argv = ["subgraph", "train", "--data", str(folder), "--method", "sub2vec", "--epochs", "1"]
+    assert main([*argv, "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "clusters"
+    argv = ["cluster", "--embeddings", str(run / "embeddings.npy"), "--data", str(folder)]
+    assert main([*argv, "--no-plot", "--out", str(out)]) == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["k"] == 3 and 0.0 <= metrics["nmi"] <= 1.0 and metrics["modularity"] is None
+    frame = pd.read_csv(out / "assignments.csv")
+    assert len(frame) == 30 and frame["node_id"][0] == "subgraph_0"
+    assert frame["true_class"].notna().all()
+    labels = tmp_path / "multi"
+    argv = ["subgraph", "generate", "--task", "position_multilabel", "--subgraphs", "30"]
+    assert main([*argv, "--out", str(labels)]) == 0
+    capsys.readouterr()
+    argv = ["cluster", "--embeddings", str(run / "embeddings.npy"), "--data", str(labels)]
+    assert main([*argv, "--no-plot", "--out", str(tmp_path / "c2")]) == 2
+    assert "is multi-label" in capsys.readouterr().err
