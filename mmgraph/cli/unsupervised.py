@@ -139,11 +139,17 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "cluster",
         help="cluster node embeddings and score the clusters",
-        description="Cluster node embeddings (a .npy file from `embed`), print NMI, ARI, "
+        description="Cluster node embeddings (a .npy file from `embed`), or the subgraph "
+        "embeddings of `subgraph train` with --data their subgraph folder, print NMI, ARI, "
         "clustering accuracy (against the labels of --data, if any), silhouette and "
-        "modularity, and write assignments.csv, metrics.json and tsne.png to --out.",
+        "modularity (nodes only), and write assignments.csv, metrics.json and tsne.png to "
+        "--out.",
     )
-    p.add_argument("--embeddings", required=True, help=".npy file written by `embed`")
+    p.add_argument(
+        "--embeddings",
+        required=True,
+        help=".npy file written by `embed` (or `subgraph train`'s embeddings.npy)",
+    )
     add_data(p, required=False)
     p.add_argument(
         "--k",
