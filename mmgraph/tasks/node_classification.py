@@ -752,6 +752,13 @@ def load_run(run_dir: str | Path) -> LoadedRun:
             f"No {RUN_CONFIG} in {run_dir}: pass the folder given to `mmgraph train --out`{hint}"
         )
     doc = read_run_doc(path)
+    if "model" not in doc and "subgraph" in doc:
+        raise InputError(
+            f"{run_dir} is a `mmgraph subgraph train` run, not a node model: its subgraph "
+            f"embeddings are in {run_dir / 'embeddings.npy'} (`mmgraph cluster` scores them) "
+            f"and its metrics in {run_dir / 'metrics.json'}; node commands need a run of "
+            "`mmgraph train` (or `mmgraph embed --save-run`, for `embed --run`)"
+        )
     try:
         model = MultimodalGNN.from_config(ModelConfig.from_dict(doc["model"]))
         spec = DataSpec.from_dict(doc["data"])
@@ -784,6 +791,18 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     return LoadedRun(run_dir, spec, features, train, schema, model)
 
 
+def load_classifier_run(run_dir: str | Path, command: str) -> LoadedRun:
+    """:func:`load_run`, refusing a run without a classifier (``embed --save-run``'s)."""
+    run = load_run(run_dir)
+    if not run.model.config.num_classes:
+        raise InputError(
+            f"{run.run_dir} is an unsupervised embedding run (node2vec, no classifier), so "
+            f"`{command}` has nothing to score or predict: `mmgraph embed --run "
+            f"{run.run_dir}` writes its embeddings, and `mmgraph cluster` clusters them"
+        )
+    return run
+
+
 def evaluate_run(
     run_dir: str | Path,
     progress: bool = True,
@@ -795,7 +814,7 @@ def evaluate_run(
     The run folder is left as it is; with ``out`` the metrics are also written there as
     JSON (an existing file only with ``overwrite``).
     """
-    run = load_run(run_dir)
+    run = load_classifier_run(run_dir, "mmgraph evaluate")
     if out is not None:
         check_output_file(out, [run.run_dir, *data_inputs(run.data)], overwrite=overwrite)
     graph = run.prepare(load_graph(run.data, need_labels=True), progress=progress)
@@ -885,7 +904,7 @@ def predict_run(
     """
     import pandas as pd
 
-    run = load_run(run_dir)
+    run = load_classifier_run(run_dir, "mmgraph predict")
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
     graph = load_graph(data or run.data)
     truth = _label_texts(graph)

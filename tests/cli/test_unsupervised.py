@@ -300,3 +300,28 @@ def test_cluster_scores_subgraph_embeddings_against_their_labels(tmp_path: Path,
     argv = ["cluster", "--embeddings", str(run / "embeddings.npy"), "--data", str(labels)]
     assert main([*argv, "--no-plot", "--out", str(tmp_path / "c2")]) == 2
     assert "is multi-label" in capsys.readouterr().err
+
+
+def test_node_commands_name_the_kind_of_run_they_were_given(
+    card: Path, tmp_path: Path, capsys
+) -> None:
+    run = tmp_path / "n2v"
+    args = ["embed", "--objective", "node2vec", "--encoder", "gnn", "--data", str(card), *GNN]
+    args += ["--epochs", "1", "--walk-length", "4", "--context-size", "3"]
+    assert main([*args, "--save-run", str(run), "--out", str(tmp_path / "e.npy"), "--quiet"]) == 0
+    capsys.readouterr()
+    for command in (["evaluate"], ["predict", "--out", str(tmp_path / "p.csv")]):
+        assert main([*command, "--run", str(run), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert "is an unsupervised embedding run (node2vec, no classifier)" in err, err
+        assert "internal error" not in err
+    folder = tmp_path / "density"
+    argv = ["subgraph", "generate", "--task", "density", "--nodes", "120", "--subgraphs", "30"]
+    assert main([*argv, "--out", str(folder)]) == 0
+    sub = tmp_path / "sub"
+    argv = ["subgraph", "train", "--data", str(folder), "--epochs", "1", "--hidden", "4"]
+    assert main([*argv, "--quiet", "--out", str(sub)]) == 0
+    capsys.readouterr()
+    assert main(["embed", "--run", str(sub), "--out", str(tmp_path / "s.npy"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "is a `mmgraph subgraph train` run, not a node model" in err and "lacks" not in err
