@@ -51,6 +51,19 @@ def explicit_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> se
     return {dest for dest, value in vars(args).items() if value is not unset}
 
 
+def _takes_null(action: argparse.Action) -> bool:
+    """Whether ``action`` can hold :obj:`None` (its default, or a ``none`` value)."""
+    if action.nargs == 0 or action.default is None:
+        return action.default is None
+    if action.type is None:
+        return False
+    try:
+        action.type("none")  # type: ignore[operator]
+    except (argparse.ArgumentTypeError, ValueError, TypeError):
+        return False
+    return True
+
+
 def _config_value(action: argparse.Action, value: Any, where: str) -> Any:
     """``value`` of a YAML file as ``action`` would have parsed it from the command line."""
     if action.nargs == 0:  # store_true / store_false
@@ -102,7 +115,7 @@ def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
     run folder's ``config.yaml`` (its ``data``/``features``/``model``/``train`` or
     ``subgraph`` sections). Values are checked as on the command line; an unknown option
     is refused with the list of valid ones (a run config's settings that this command
-    lacks are left out).
+    lacks, or holds as null where this command cannot, are left out: its defaults apply).
     """
     from mmgraph.errors import read_yaml
     from mmgraph.tune.options import is_run_config, options_from_run_config
@@ -133,9 +146,14 @@ def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
             f"The config file '{path}' has options that `{parser.prog}` lacks: "
             f"{', '.join(unknown)} (valid: {valid})"
         )
+    if run_config and parser.prog == "mmgraph embed":
+        # a run's trainer batches (null: full batch) are not the shallow tables' --batch-size
+        options = {k: v for k, v in options.items() if k not in ("batch_size", "fanouts")}
     given = explicit_options(parser, argv)
     applied = set()
     for key, value in options.items():
+        if run_config and value is None and key in actions and not _takes_null(actions[key]):
+            continue  # e.g. an embed run's patience (none) for `train`: this command's default
         if key in actions and key not in given:
             where = f"'{key}' in the config file '{path}'"
             setattr(args, key, _config_value(actions[key], value, where))

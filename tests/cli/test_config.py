@@ -144,3 +144,21 @@ def test_subgraph_train_and_embed_read_config(tmp_path: Path, card: Path) -> Non
     assert main(["embed", "--config", str(config), "--out", str(a), "--quiet"]) == 0
     assert main(["embed", "--config", str(config), "--dim", "4", "--out", str(b), "--quiet"]) == 0
     assert np.load(a).shape == (50, 8) and np.load(b).shape == (50, 4)
+
+
+def test_a_train_run_seeds_embed_and_an_embed_run_seeds_train(card: Path, tmp_path: Path) -> None:
+    """Each run writes the trainer's batch size null (full batch), and an embed run its
+    patience null: settings the other command cannot hold keep its defaults."""
+    trained = tmp_path / "trained"
+    assert main(["train", "--data", str(card), *TINY, "--hidden", "8", "--out", str(trained)]) == 0
+    assert run_config(trained)["train"]["batch_size"] is None
+    walks = ["--epochs", "1", "--walk-length", "4", "--context-size", "3", "--quiet"]
+    embed = ["embed", "--config", str(trained / "config.yaml"), "--encoder", "gnn", *walks]
+    saved = tmp_path / "n2v"
+    out = tmp_path / "e.npy"
+    assert main([*embed, "--save-run", str(saved), "--out", str(out)]) == 0
+    assert np.load(out).shape == (50, 8)  # the train run's --hidden
+    assert run_config(saved)["train"]["patience"] is None
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(saved / "config.yaml"), *TINY, "--out", str(again)]) == 0
+    assert run_config(again)["train"]["patience"] == 50  # train's own default
