@@ -400,31 +400,58 @@ FEATURE_FLAGS: dict[str, str] = {
 }
 """The feature flags (:func:`add_features`) and the modality each one encodes."""
 
+MODALITY_FLAGS: dict[str, str] = {
+    **FEATURE_FLAGS,
+    "numeric_scaling": "numeric",
+    "no_missing_indicator": "numeric",
+}
+"""Flags read only for one modality of the data: the feature flags and the numeric ones."""
+
+_MODEL_MODALITY = {"text": "text", "image": "image", "numeric": "attributes"}
+"""The ``--modalities`` name that carries each data modality of :data:`MODALITY_FLAGS`."""
+
+
+def _has_modality(graph: Any, kind: str) -> bool:
+    return getattr(graph, kind, None) is not None or getattr(graph, f"x_{kind}", None) is not None
+
 
 def refuse_feature_flags_without_modality(
     args: argparse.Namespace, flags: Iterable[str], graph: Any
 ) -> None:
-    """Refuse the feature flags among ``flags`` whose modality ``graph`` lacks.
+    """Refuse the flags among ``flags`` read only for a modality the run will not read.
 
-    ``flags`` are the options given on the command line; they would change nothing.
+    ``flags`` are the options given on the command line (:data:`MODALITY_FLAGS`): the data
+    lacks their modality, or ``--modalities`` leaves it out, so they would change nothing.
     """
-    lacking = [
+    given = [
         k
-        for k in sorted(set(flags) & set(FEATURE_FLAGS))
-        if getattr(graph, FEATURE_FLAGS[k], None) is None
-        and getattr(graph, f"x_{FEATURE_FLAGS[k]}", None) is None
+        for k in sorted(set(flags) & set(MODALITY_FLAGS))
+        if str(getattr(args, k, "")).lower() != "none"  # turning a modality off agrees
     ]
-    if not lacking:
+    lacking = [k for k in given if not _has_modality(graph, MODALITY_FLAGS[k])]
+    if lacking:
+        one = len(lacking) == 1
+        kinds = sorted({MODALITY_FLAGS[k] for k in lacking})
+        args.parser.error(
+            f"{', '.join(as_flag(k) for k in lacking)} {'is' if one else 'are'} read for the "
+            f"{' and '.join(kinds)} modality, and --data {args.data} has no "
+            f"{' or '.join(kinds)}: {'it' if one else 'they'} would change nothing. Drop "
+            f"{'it' if one else 'them'}, or list {' and '.join(kinds)} columns under "
+            "'modalities' in the data's card"
+        )
+    chosen = getattr(args, "modalities", None)
+    if not chosen:
         return
-    one = len(lacking) == 1
-    kinds = sorted({FEATURE_FLAGS[k] for k in lacking})
-    args.parser.error(
-        f"{', '.join(as_flag(k) for k in lacking)} encode{'s' if one else ''} the "
-        f"{' and '.join(kinds)} modality, and --data {args.data} has no "
-        f"{' or '.join(kinds)}: {'it' if one else 'they'} would change nothing. Drop "
-        f"{'it' if one else 'them'}, or list {' and '.join(kinds)} columns under "
-        "'modalities' in the data's card"
-    )
+    left_out = [k for k in given if _MODEL_MODALITY[MODALITY_FLAGS[k]] not in chosen]
+    if left_out:
+        one = len(left_out) == 1
+        names = sorted({_MODEL_MODALITY[MODALITY_FLAGS[k]] for k in left_out})
+        args.parser.error(
+            f"{', '.join(as_flag(k) for k in left_out)} {'is' if one else 'are'} read for the "
+            f"{' and '.join(names)} modality, and --modalities {' '.join(chosen)} leaves it "
+            f"out: {'it' if one else 'they'} would change nothing. Drop "
+            f"{'it' if one else 'them'}, or add {' '.join(names)} to --modalities"
+        )
 
 
 def refuse_gamma_without_step(

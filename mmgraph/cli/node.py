@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mmgraph.cli.common import (
-    FEATURE_FLAGS,
+    MODALITY_FLAGS,
     add_data,
     add_features,
     add_model,
@@ -192,7 +192,7 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     from mmgraph.data.registry import load_dataset
 
     explicit = explicit_options(args.parser, args.argv)
-    given = sorted(explicit & set(FEATURE_FLAGS))
+    given = sorted(explicit & set(MODALITY_FLAGS))
     splits = sorted(explicit & {"split", "split_seed"})
     if not given and not splits:
         return

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -258,15 +258,20 @@ def design_candidates(options: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def text_candidates(features: Any, graph: Any) -> list[Any]:
+def text_candidates(
+    features: Any, graph: Any, modalities: Sequence[str] | None = None
+) -> list[Any]:
     """The feature configs ``features`` (a :class:`~mmgraph.models.FeatureConfig`) stands for.
 
     With ``text_encoder="auto"``: each of :data:`TEXT_CANDIDATES` on a graph with text
     (the raw bag of words only up to :data:`RAW_WORDS_MAX_VALUES`), else the sentence encoder
-    alone (nothing to choose without text); otherwise ``[features]``.
+    alone (nothing to choose without text); no text encoder at all when ``modalities`` (the
+    model's, if chosen) leave text out; otherwise ``[features]``.
     """
     if features.text_encoder != AUTO:
         return [features]
+    if modalities is not None and "text" not in modalities:
+        return [dataclasses.replace(features, text_encoder=None)]  # the model reads no text
     has_text = getattr(graph, "text", None) is not None
     out = []
     for candidate in TEXT_CANDIDATES if has_text else TEXT_CANDIDATES[:1]:

@@ -229,7 +229,7 @@ def train_node_classifier(
     if graph is None:
         graph = load_graph(data, need_labels=True)
     check_trainable(graph, data.source)
-    feature_choices = text_candidates(features, graph)
+    feature_choices = text_candidates(features, graph, (model_options or {}).get("modalities"))
     pairs = [(f, c) for f in feature_choices for c in candidates]
     selection = None
     if len(pairs) > 1:

@@ -291,14 +291,28 @@ def test_feature_flags_for_a_modality_the_data_lacks(tmp_path: Path, capsys) -> 
     out = tmp_path / "run"
     base = ["train", "--data", str(card), "--epochs", "1", "--quiet", "--out", str(out)]
     assert main([*base, "--image-encoder", "resnet-nonexistent", "--image-size", "7"]) == 2
-    one_line_error(capsys, "--image-encoder, --image-size encode the image modality", "no image")
+    one_line_error(
+        capsys, "--image-encoder, --image-size are read for the image modality", "no image"
+    )
     assert main([*base, "--text-encoder", "tfidf", "--text-dim", "5"]) == 2
-    one_line_error(capsys, "--text-dim, --text-encoder encode the text modality", "no text")
+    one_line_error(capsys, "--text-dim, --text-encoder are read for the text modality", "no text")
+    assert not out.exists()
+    # a card of text alone: the numeric flags have nothing to read
+    frame = pd.DataFrame({"id": list("abcdef"), "bio": list("uvwxyz"), "y": list("xyxyxy")})
+    frame.to_csv(tmp_path / "texts.csv", index=False)
+    texts = tmp_path / "texts.yaml"
+    texts.write_text("nodes: texts.csv\nid: id\nlabel: y\nmodalities:\n  text: [bio]\n")
+    words = ["train", "--data", str(texts), "--epochs", "1", "--quiet", "--out", str(out)]
+    assert main([*words, "--numeric-scaling", "log", "--no-missing-indicator"]) == 2
+    one_line_error(capsys, "--no-missing-indicator, --numeric-scaling are read for the numeric")
+    # --modalities leaves a modality out: its flags change nothing either
+    assert main([*base, "--modalities", "text", "--numeric-scaling", "log"]) == 2
+    one_line_error(capsys, "--numeric-scaling is read for the attributes modality, and --modali")
     assert not out.exists()
     # embed's GNN encoder reads the same flags; node2vec's shallow table reads none of them
     embed = ["embed", "--data", str(card), "--encoder", "gnn", "--epochs", "1", "--quiet"]
     assert main([*embed, "--image-size", "7", "--out", str(tmp_path / "e.npy")]) == 2
-    one_line_error(capsys, "mmgraph embed: error: --image-size encodes the image modality")
+    one_line_error(capsys, "mmgraph embed: error: --image-size is read for the image modality")
     assert not (tmp_path / "e.npy").exists()
 
 
@@ -309,7 +323,7 @@ def test_subgraph_train_refuses_feature_flags(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     argv = ["subgraph", "train", "--data", str(folder), "--epochs", "1", "--quiet"]
     assert main([*argv, "--text-encoder", "hashing", "--out", str(tmp_path / "run")]) == 2
-    one_line_error(capsys, "--text-encoder encodes the text modality", "has no text")
+    one_line_error(capsys, "--text-encoder is read for the text modality", "has no text")
     assert not (tmp_path / "run").exists()
 
 
@@ -364,9 +378,9 @@ def test_predict_needs_only_the_columns_the_model_reads(card: Path, tmp_path: Pa
     from mmgraph.data import load_card
 
     run = tmp_path / "text-only"
-    assert (
-        main(["train", "--data", str(card), *TRAIN, "--modalities", "text", "--out", str(run)]) == 0
-    )
+    text_only = ["--text-encoder", "tfidf", "--epochs", "3", "--hidden", "8", "--quiet"]
+    text_only += ["--modalities", "text"]  # --image-size would be refused: images left out
+    assert main(["train", "--data", str(card), *text_only, "--out", str(run)]) == 0
     graph = load_card(card)
     graph.numeric_names = [f"renamed_{name}" for name in graph.numeric_names]
     other = save_card(graph, tmp_path / "other")

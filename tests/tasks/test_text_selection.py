@@ -54,6 +54,9 @@ def test_candidates_by_the_graph() -> None:
     assert [f.text_encoder for f in text_candidates(auto, no_text)] == [
         TEXT_CANDIDATES[0]["text_encoder"]
     ]
+    # a model that reads no text (--modalities image) encodes none: no choice to make
+    assert [f.text_encoder for f in text_candidates(auto, graph, ["image"])] == [None]
+    assert len(text_candidates(auto, graph, ["text", "image"])) == len(TEXT_CANDIDATES)
 
 
 def test_no_raw_tfidf_on_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> None:
