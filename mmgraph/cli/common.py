@@ -114,7 +114,8 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
         "--image-size",
         type=image_size,
         default=32,
-        help="image side (default: 32; the 'cnn' encoder uses at most 32)",
+        help="image side for 'cnn' (at most 32) and 'cnn-e2e'; a transformers model uses its "
+        "processor's size (default: 32)",
     )
     group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 
@@ -451,6 +452,37 @@ def refuse_feature_flags_without_modality(
             f"{' and '.join(names)} modality, and --modalities {' '.join(chosen)} leaves it "
             f"out: {'it' if one else 'they'} would change nothing. Drop "
             f"{'it' if one else 'them'}, or add {' '.join(names)} to --modalities"
+        )
+
+
+def refuse_unread_image_size(args: argparse.Namespace, flags: Iterable[str]) -> None:
+    """Refuse a typed ``--image-size`` the image encoder would not use.
+
+    The frozen ``cnn`` reads at most :data:`~mmgraph.models.features.AUTOENCODER_MAX_SIZE`
+    pixels a side; a transformers vision model resizes with its own processor.
+    """
+    from mmgraph.models.features import (
+        AUTOENCODER_MAX_SIZE,
+        END_TO_END_IMAGE_ENCODERS,
+        FROZEN_CNN,
+    )
+
+    encoder = str(getattr(args, "image_encoder", "")).lower()
+    if "image_size" not in set(flags) or encoder == "none":
+        return
+    size = args.image_size
+    if encoder == FROZEN_CNN and size > AUTOENCODER_MAX_SIZE:
+        args.parser.error(
+            f"argument --image-size: the frozen 'cnn' image encoder reads at most "
+            f"{AUTOENCODER_MAX_SIZE}x{AUTOENCODER_MAX_SIZE} pixels, so --image-size {size} "
+            f"would change nothing: give at most {AUTOENCODER_MAX_SIZE}, or --image-encoder "
+            "cnn-e2e (trained end to end at that size) or a transformers vision model"
+        )
+    if encoder != FROZEN_CNN and encoder not in END_TO_END_IMAGE_ENCODERS:
+        args.parser.error(
+            f"argument --image-size: the transformers vision model {args.image_encoder!r} "
+            "resizes images with its own image processor, so --image-size would change "
+            "nothing: drop it"
         )
 
 

@@ -19,6 +19,7 @@ from mmgraph.cli.common import (
     data_spec,
     refuse_feature_flags_without_modality,
     refuse_gamma_without_step,
+    refuse_unread_image_size,
 )
 from mmgraph.cli.config import add_config, explicit_options
 from mmgraph.cli.types import image_size, non_negative_int, positive_int
@@ -192,6 +193,7 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     from mmgraph.data.registry import load_dataset
 
     explicit = explicit_options(args.parser, args.argv)
+    refuse_unread_image_size(args, explicit)
     given = sorted(explicit & set(MODALITY_FLAGS))
     splits = sorted(explicit & {"split", "split_seed"})
     if not given and not splits:

@@ -257,7 +257,11 @@ def cmd_embed(args: argparse.Namespace) -> int:
             f"argument --context-size: {args.context_size} is longer than --walk-length "
             f"{args.walk_length}; give a context size <= the walk length"
         )
-    from mmgraph.cli.common import MODALITY_FLAGS, refuse_feature_flags_without_modality
+    from mmgraph.cli.common import (
+        MODALITY_FLAGS,
+        refuse_feature_flags_without_modality,
+        refuse_unread_image_size,
+    )
     from mmgraph.cli.config import explicit_options
     from mmgraph.tune.options import OPTIONS
     from mmgraph.tune.options import embed_run as embed_options
@@ -271,6 +275,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
         from mmgraph.data.registry import load_dataset
 
         flags = explicit_options(args.parser, args.argv)
+        refuse_unread_image_size(args, flags)
         if flags & set(MODALITY_FLAGS):
             refuse_feature_flags_without_modality(
                 args, flags, load_dataset(args.data, root=args.root)

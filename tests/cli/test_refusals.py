@@ -316,6 +316,19 @@ def test_feature_flags_for_a_modality_the_data_lacks(tmp_path: Path, capsys) -> 
     assert not (tmp_path / "e.npy").exists()
 
 
+def test_an_image_size_the_encoder_would_not_use_is_refused(
+    card: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "run"
+    base = ["train", "--data", str(card), "--text-encoder", "hashing", "--epochs", "1"]
+    base += ["--quiet", "--out", str(out)]
+    assert main([*base, "--image-encoder", "cnn", "--image-size", "64"]) == 2
+    one_line_error(capsys, "the frozen 'cnn' image encoder reads at most 32x32 pixels")
+    assert main([*base, "--image-encoder", "some/vit", "--image-size", "16"]) == 2
+    one_line_error(capsys, "resizes images with its own image processor")
+    assert not out.exists()
+
+
 def test_subgraph_train_refuses_feature_flags(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "density"
     argv = ["subgraph", "generate", "--task", "density", "--nodes", "60", "--subgraphs", "20"]
