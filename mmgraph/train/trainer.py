@@ -350,9 +350,20 @@ class Trainer:
     def device(self) -> torch.device:
         """The device of ``config.device`` (``"cuda"`` is this process's ``LOCAL_RANK`` GPU)."""
         name = self.config.device
+        try:
+            device = torch.device(name)
+        except (RuntimeError, TypeError):
+            raise InputError(
+                f"Unknown device {name!r}: use 'cpu', 'cuda' or 'cuda:N' (TrainConfig.device)"
+            ) from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise InputError(
+                f"TrainConfig.device is {name!r}, but this machine's torch sees no CUDA GPU "
+                f"(torch {torch.__version__}): use device='cpu'"
+            )
         if name == "cuda":
             return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        return torch.device(name)
+        return device
 
     # ---------------------------------------------------------------- inference
     @torch.no_grad()

@@ -9,6 +9,7 @@ from torch_geometric.data import Data
 
 from mmgraph import seed_everything
 from mmgraph.data import MultimodalGraph
+from mmgraph.errors import InputError
 from mmgraph.objectives import SupervisedObjective, balanced_class_weights
 from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.checkpoint import load_checkpoint, load_weights
@@ -313,3 +314,13 @@ def test_optimizer_updates_all_tensors_at_once_and_as_one_at_a_time(optimizer: s
             opt.step()
         trained.append([p.detach().clone() for p in model.parameters()])
     assert all(torch.equal(a, b) for a, b in zip(*trained, strict=True))
+
+
+def test_a_device_this_machine_lacks_is_named() -> None:
+    trainer = Trainer(TinyModel(4, 2), config(device="tpu"))
+    with pytest.raises(InputError, match="Unknown device 'tpu': use 'cpu', 'cuda'"):
+        _ = trainer.device
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="sees no CUDA GPU .*: use device='cpu'"):
+            _ = Trainer(TinyModel(4, 2), config(device="cuda:1")).device
+    assert Trainer(TinyModel(4, 2), config(device="cpu")).device == torch.device("cpu")
