@@ -435,10 +435,19 @@ class MultimodalGraph(Data):
         return mask
 
     def _infer_num_nodes(self) -> int:
-        for key in (*MODALITY_FIELDS, "y", "node_id"):
-            value = getattr(self, key, None)
-            if value is not None:
-                return len(value)
+        sizes = {
+            key: len(value)
+            for key in (*MODALITY_FIELDS, "y", "node_id")
+            if (value := getattr(self, key, None)) is not None
+        }
+        if len(set(sizes.values())) > 1:
+            listed = ", ".join(f"'{key}' {size}" for key, size in sizes.items())
+            raise ValueError(
+                f"The node-level fields disagree on the number of nodes ({listed}): give each "
+                "one entry per node (None for a node without it)"
+            )
+        if sizes:
+            return next(iter(sizes.values()))
         edge_index = getattr(self, "edge_index", None)
         if isinstance(edge_index, Tensor) and edge_index.numel() > 0:
             if edge_index.is_floating_point():

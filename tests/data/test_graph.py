@@ -252,6 +252,11 @@ def test_make_undirected_merges_and_averages() -> None:
         ),
         ({"y": torch.tensor([0.0, 1.0])}, TypeError, "Expected 'y' to be an integer tensor"),
         ({"node_id": ["a", "b", "a"]}, ValueError, "Duplicate node id 'a'"),
+        (
+            {"text": ["a", "b"], "y": torch.tensor([0, 1, 0])},
+            ValueError,
+            r"fields disagree on the number of nodes \('text' 2, 'y' 3\)",
+        ),
         ({"num_nodes": 0}, ValueError, "The graph is empty"),
         ({"text": []}, ValueError, "The graph is empty"),
         (
