@@ -47,7 +47,11 @@ def test_a_sequence_encoder_and_the_refusals(
 ) -> None:
     out = tmp_path / "conv"
     args = ["train", "--data", str(card), *TINY, "--out", str(out)]
-    assert main([*args, "--sequence-encoder", "conv", "--modalities", "sequence"]) == 0
+    # --text-encoder would change nothing with the sequence alone: refused, then left out
+    assert main([*args, "--sequence-encoder", "conv", "--modalities", "sequence"]) == 2
+    assert "--text-encoder is read for the text modality" in capsys.readouterr().err
+    sequence_only = ["train", "--data", str(card), *TINY[2:], "--out", str(out)]
+    assert main([*sequence_only, "--sequence-encoder", "conv", "--modalities", "sequence"]) == 0
     model = yaml.safe_load((out / "config.yaml").read_text())["model"]
     assert (model["sequence_encoder"], model["modalities"]) == ("conv", ["sequence"])
     capsys.readouterr()

@@ -222,7 +222,7 @@ def test_make_undirected_merges_and_averages() -> None:
         ),
         ({"edge_index": torch.tensor([[0, 1, 2]]), "num_nodes": 3}, ValueError, r"shape \[2, E\]"),
         (
-            {"text": ["a", "b"], "numeric": torch.zeros(3, 1)},
+            {"text": ["a", "b"], "numeric": torch.zeros(3, 1), "num_nodes": 2},
             ValueError,
             "Expected 'numeric' to hold one entry per node",
         ),
