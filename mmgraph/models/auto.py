@@ -265,14 +265,15 @@ def text_candidates(
 
     With ``text_encoder="auto"``: each of :data:`TEXT_CANDIDATES` on a graph with text
     (the raw bag of words only up to :data:`RAW_WORDS_MAX_VALUES`), else the sentence encoder
-    alone (nothing to choose without text); no text encoder at all when ``modalities`` (the
-    model's, if chosen) leave text out; otherwise ``[features]``.
+    alone (nothing to choose without text, or with texts empty on every node); no text
+    encoder at all when ``modalities`` (the model's, if chosen) leave text out; otherwise
+    ``[features]``.
     """
     if features.text_encoder != AUTO:
         return [features]
     if modalities is not None and "text" not in modalities:
         return [dataclasses.replace(features, text_encoder=None)]  # the model reads no text
-    has_text = getattr(graph, "text", None) is not None
+    has_text = getattr(graph, "text", None) is not None and bool(graph.presence_mask("text").any())
     out = []
     for candidate in TEXT_CANDIDATES if has_text else TEXT_CANDIDATES[:1]:
         if candidate["text_encoder"] in WORD_TEXT_ENCODERS:

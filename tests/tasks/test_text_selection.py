@@ -54,6 +54,12 @@ def test_candidates_by_the_graph() -> None:
     assert [f.text_encoder for f in text_candidates(auto, no_text)] == [
         TEXT_CANDIDATES[0]["text_encoder"]
     ]
+    empty = graph.clone()  # a text column empty on every node: nothing to choose either
+    empty.text = [None] * empty.num_nodes
+    empty.text_present = empty.text_present & False
+    assert [f.text_encoder for f in text_candidates(auto, empty)] == [
+        TEXT_CANDIDATES[0]["text_encoder"]
+    ]
     # a model that reads no text (--modalities image) encodes none: no choice to make
     assert [f.text_encoder for f in text_candidates(auto, graph, ["image"])] == [None]
     assert len(text_candidates(auto, graph, ["text", "image"])) == len(TEXT_CANDIDATES)

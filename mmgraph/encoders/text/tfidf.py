@@ -109,9 +109,11 @@ class TfidfTextEncoder:
             present = present & check_node_mask(mask, len(docs)).cpu()
         train = [docs[i] for i in present.nonzero().flatten().tolist()]
         if not train:
+            where = "training node" if mask is not None else "node"
             raise ValueError(
-                "Found no node with text to fit on; check the texts and the 'mask' of "
-                "training nodes"
+                f"No {where} has a text to fit the vocabulary on (the text column is empty "
+                f"on every {where}): drop the text column from the data's modalities, or "
+                "use a text encoder without a vocabulary ('hashing', a transformers model)"
             )
         vectorizer = TfidfVectorizer(
             max_features=self.max_features,

@@ -49,7 +49,7 @@ def test_tfidf_errors() -> None:
         TfidfTextEncoder().encode(DOCS)
     with pytest.raises(ValueError, match="known after `fit`"):
         _ = TfidfTextEncoder(out_channels=None).out_channels
-    with pytest.raises(ValueError, match="Found no node with text"):
+    with pytest.raises(ValueError, match="No node has a text to fit the vocabulary on"):
         TfidfTextEncoder().fit([None, " "])
     with pytest.raises(ValueError, match=r"Expected 'mask' to be a bool tensor of shape \[5\]"):
         TfidfTextEncoder().fit(DOCS, mask=torch.ones(4, dtype=torch.bool))
