@@ -24,6 +24,9 @@ POOLINGS = ("mean", "cls")
 """How :class:`TextEncoder` pools token states into one vector per text."""
 
 
+CHARS_PER_TOKEN = 32
+"""Characters of a text kept per token the model reads, before tokenizing (see ``_cut``)."""
+
 UNKNOWN_TOKEN_WARNING = 0.5
 """Fraction of a text batch's tokens unknown to the tokenizer above which a warning says so."""
 
@@ -170,8 +173,19 @@ class TextEncoder(PretrainedEncoder):
         self.model.load_state_dict(fresh.state_dict())
         self._apply_freeze()
 
+    def _cut(self, texts: Sequence[str]) -> list[str]:
+        """Each text cut to :data:`CHARS_PER_TOKEN` characters a token the model reads.
+
+        The tokenizer would otherwise split a whole megabyte of text to keep its first
+        :attr:`max_length` tokens; those tokens lie well inside the cut (a token spans a
+        few characters), so the embeddings are the same, in a fraction of the time.
+        """
+        limit = CHARS_PER_TOKEN * self.max_length
+        return [t[:limit] for t in texts]
+
     def tokenize(self, texts: Sequence[str]) -> dict[str, Tensor]:
         """Tokenize a batch of strings (padded, truncated) onto the model's device."""
+        texts = self._cut(texts)
         batch = self.tokenizer(
             list(texts),
             padding=True,
@@ -248,7 +262,7 @@ class TextEncoder(PretrainedEncoder):
         from tqdm.auto import tqdm
 
         ids = self.tokenizer(
-            texts,
+            self._cut(texts),
             truncation=True,
             max_length=self.max_length,
             return_attention_mask=False,

@@ -276,3 +276,26 @@ def test_texts_of_unknown_words_warn(tiny_bert_dir: Path) -> None:
         enc.encode(["hello world graph", "one two three"])  # every word in the vocabulary
     with pytest.warns(UserWarning, match=r"^5 of the 6 tokens of these texts \(83%\) are unknown"):
         enc.encode(["日本語 € ∑ the"])  # the tiny vocabulary has no CJK or symbols
+
+
+def test_a_long_text_is_cut_before_tokenizing_with_the_same_embedding(
+    tiny_bert_dir: Path,
+) -> None:
+    from mmgraph.encoders.text.transformer import CHARS_PER_TOKEN
+
+    enc = TextEncoder(tiny_bert_dir, use_cache=False, progress=False)
+    seen: list[int] = []
+    tokenizer = enc.tokenizer
+
+    def recording(texts, **kwargs):  # type: ignore[no-untyped-def]
+        seen.extend(len(t) for t in texts)
+        return tokenizer(texts, **kwargs)
+
+    enc.tokenizer = recording
+    enc.tokenizer.pad_token_id = tokenizer.pad_token_id  # type: ignore[attr-defined]
+    enc.tokenizer.padding_side = tokenizer.padding_side  # type: ignore[attr-defined]
+    enc.tokenizer.model_input_names = tokenizer.model_input_names  # type: ignore[attr-defined]
+    long, short = "hello world graph " * 20000, "hello world graph " * 200
+    x, _ = enc.encode([long, short])
+    assert max(seen) == CHARS_PER_TOKEN * enc.max_length < len(long)
+    torch.testing.assert_close(x[0], x[1])  # the same first max_length tokens
