@@ -468,9 +468,14 @@ def refuse_unread_image_size(args: argparse.Namespace, flags: Iterable[str]) -> 
     )
 
     encoder = str(getattr(args, "image_encoder", "")).lower()
-    if "image_size" not in set(flags) or encoder == "none":
+    if "image_size" not in set(flags):
         return
     size = args.image_size
+    if encoder == "none":
+        args.parser.error(
+            "argument --image-size: --image-encoder none reads no images, so --image-size "
+            "would change nothing: drop one of them"
+        )
     if encoder == FROZEN_CNN and size > AUTOENCODER_MAX_SIZE:
         args.parser.error(
             f"argument --image-size: the frozen 'cnn' image encoder reads at most "

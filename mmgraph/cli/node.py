@@ -193,7 +193,6 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     from mmgraph.data.registry import load_dataset
 
     explicit = explicit_options(args.parser, args.argv)
-    refuse_unread_image_size(args, explicit)
     given = sorted(explicit & set(MODALITY_FLAGS))
     splits = sorted(explicit & {"split", "split_seed"})
     if not given and not splits:
@@ -202,6 +201,7 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
     if not isinstance(graph, MultimodalGraph):
         return  # refused later, with the reason
     refuse_feature_flags_without_modality(args, given, graph)
+    refuse_unread_image_size(args, explicit)
     if splits and getattr(graph, "train_mask", None) is not None:
         flags = " and ".join(as_flag(k) for k in splits)
         one = len(splits) == 1

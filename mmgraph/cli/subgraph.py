@@ -363,7 +363,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "150 nodes); call its function in mmgraph.data.synthetic_subgraphs (make_"
             f"{args.task}) for other sizes"
         )
-    run = RunFolder(args.out, overwrite=args.overwrite).check()
+    run = RunFolder(args.out, overwrite=args.overwrite, resumable=False).check()
     options: dict[str, Any] = {}
     if args.nodes is not None:
         options["num_nodes"] = args.nodes

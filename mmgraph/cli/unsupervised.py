@@ -275,11 +275,11 @@ def cmd_embed(args: argparse.Namespace) -> int:
         from mmgraph.data.registry import load_dataset
 
         flags = explicit_options(args.parser, args.argv)
-        refuse_unread_image_size(args, flags)
         if flags & set(MODALITY_FLAGS):
             refuse_feature_flags_without_modality(
                 args, flags, load_dataset(args.data, root=args.root)
             )
+        refuse_unread_image_size(args, flags)
     result = node2vec_embeddings(
         data_spec(args),
         run.encoder,

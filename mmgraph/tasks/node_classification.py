@@ -533,7 +533,9 @@ def train_node_classifier_seeds(
             overwrite=overwrite,
         )
         return result.metrics
-    folder = RunFolder(out, overwrite=overwrite).check() if out is not None else None
+    folder = (
+        RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
+    )
     graph = load_graph(data, need_labels=True)
     check_trainable(graph, data.source)
 

@@ -75,6 +75,9 @@ class RunFolder:
         resume (bool, optional): Continue the interrupted run in the staging folder.
             (default: :obj:`False`)
         option (str, optional): The option that named ``out``, for messages.
+        resumable (bool, optional): Whether the command can continue an interrupted run
+            (``--resume``); if not, Ctrl-C removes the staging folder and messages offer
+            only ``--overwrite``. (default: :obj:`True`)
             (default: ``"--out"``)
     """
 
@@ -84,6 +87,7 @@ class RunFolder:
         overwrite: bool = False,
         resume: bool = False,
         option: str = "--out",
+        resumable: bool = True,
     ) -> None:
         if overwrite and resume:
             raise InputError("Pass either --overwrite (start again) or --resume, not both")
@@ -92,6 +96,7 @@ class RunFolder:
         self.overwrite = overwrite
         self.resume = resume
         self.option = option
+        self.resumable = resumable
 
     def check(self) -> RunFolder:
         """Refuse, before anything is written, what would lose or mix up runs."""
@@ -115,6 +120,12 @@ class RunFolder:
                     + (" (with --overwrite to replace it)" if exists else "")
                 )
         elif self.staging.exists() and not self.overwrite:
+            if not self.resumable:
+                raise InputError(
+                    f"An interrupted run of '{final}' is in '{self.staging}', which this "
+                    "command cannot continue: pass --overwrite to start again (or delete that "
+                    "folder)"
+                )
             raise InputError(
                 f"An interrupted run of '{final}' is in '{self.staging}': pass --resume to "
                 "continue it or --overwrite to start again"
@@ -146,6 +157,8 @@ class RunFolder:
         try:
             yield staging
         except KeyboardInterrupt:
+            if not self.resumable:  # nothing could continue it: leave no partial behind
+                shutil.rmtree(staging, ignore_errors=True)
             raise
         except BaseException:
             if not self.resume and not (keep_partial is not None and keep_partial(staging)):

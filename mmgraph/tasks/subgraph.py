@@ -1027,7 +1027,7 @@ def run_subgraph_task(
     Returns:
         dict: The metrics written to ``metrics.json``.
     """
-    run = RunFolder(out, overwrite=overwrite).check() if out is not None else None
+    run = RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
     config = config or SubgraphConfig()
     train = train or TrainConfig()
     seeds = list(seeds)

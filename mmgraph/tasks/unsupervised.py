@@ -126,7 +126,11 @@ def node2vec_embeddings(
         raise ValueError("'run_dir' saves a trained GNN: use it with encoder='gnn'")
     if out is not None:
         check_output_file(out, data_inputs(data) if data is not None else (), overwrite)
-    run = RunFolder(run_dir, overwrite=overwrite, option="--save-run").check() if run_dir else None
+    run = (
+        RunFolder(run_dir, overwrite=overwrite, option="--save-run", resumable=False).check()
+        if run_dir
+        else None
+    )
     if graph is None:
         if data is None:
             raise ValueError("Pass 'data' (a DataSpec) or 'graph'")
@@ -309,7 +313,7 @@ def cluster_nodes(
     """
     from mmgraph.eval import cluster_embeddings, clustering_metrics
 
-    run = RunFolder(out, overwrite=overwrite).check() if out is not None else None
+    run = RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
     emb = load_embeddings(embeddings)
     if graph is None and data is not None:
         graph = _clustered_items(data)

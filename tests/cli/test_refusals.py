@@ -326,6 +326,8 @@ def test_an_image_size_the_encoder_would_not_use_is_refused(
     one_line_error(capsys, "the frozen 'cnn' image encoder reads at most 32x32 pixels")
     assert main([*base, "--image-encoder", "some/vit", "--image-size", "16"]) == 2
     one_line_error(capsys, "resizes images with its own image processor")
+    assert main([*base, "--image-encoder", "none", "--image-size", "16"]) == 2
+    one_line_error(capsys, "--image-encoder none reads no images")
     assert not out.exists()
 
 

@@ -184,7 +184,7 @@ def test_errors(card: Path, shallow_embeddings: Path, tmp_path: Path, capsys) ->
     small = make_social_graph(30, seed=1, image_size=8)
     other = save_card(small, tmp_path / "other")
     assert main([*cluster, "--embeddings", str(shallow_embeddings), "--data", str(other)]) == 2
-    assert "120 rows but the graph has 30 nodes" in capsys.readouterr().err
+    assert "120 rows but the data has 30 nodes" in capsys.readouterr().err
     assert main([*cluster, "--embeddings", str(shallow_embeddings), "--k", "500"]) == 2
     assert "'k' <= the number of nodes 120" in capsys.readouterr().err
 

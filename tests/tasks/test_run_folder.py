@@ -91,6 +91,24 @@ def test_an_interrupted_run_is_kept_for_resume(tmp_path: Path) -> None:
     assert (out / "checkpoint.safetensors").is_file()
 
 
+def test_a_command_that_cannot_resume_leaves_no_partial_and_offers_no_resume(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "embed-run"
+    with pytest.raises(KeyboardInterrupt):
+        with RunFolder(out, resumable=False).transaction() as staging:
+            (staging / "model.safetensors").write_text("half")
+            raise KeyboardInterrupt
+    assert not out.exists() and not staging_path(out).exists()
+    staging_path(out).mkdir()  # one left by a killed process
+    with pytest.raises(InputError, match="cannot continue: pass --overwrite") as info:
+        RunFolder(out, resumable=False).check()
+    assert "--resume" not in str(info.value)
+    with RunFolder(out, overwrite=True, resumable=False).transaction() as staging:
+        (staging / "model.safetensors").write_text("whole")
+    assert (out / "model.safetensors").read_text() == "whole"
+
+
 def test_a_failure_keeps_a_resumable_state_when_asked(tmp_path: Path) -> None:
     out = tmp_path / "a"
     with pytest.raises(ValueError):
