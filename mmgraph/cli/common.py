@@ -20,6 +20,7 @@ from mmgraph.cli.types import (
     layer_count,
     non_negative_float,
     non_negative_int,
+    option_mapping,
     or_auto,
     positive_float,
     positive_int,
@@ -277,6 +278,22 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
     )
     group.add_argument(
         "--coordination-dim", type=dimension, default=32, help="shared space size (default: 32)"
+    )
+    group.add_argument(
+        "--coordination-options",
+        type=option_mapping,
+        default=None,
+        metavar="YAML",
+        help="the coordination loss's own options, e.g. '{num_negatives: all}' for the exact "
+        "ranking loss or '{temperature: 0.05}' for infonce (default: its defaults)",
+    )
+    group.add_argument(
+        "--fusion-options",
+        type=option_mapping,
+        default=None,
+        metavar="YAML",
+        help="the fusion head's own options, e.g. '{rank: 8}' for lowrank or '{proj_dim: 16}' "
+        "for tfn (default: its defaults; the MV-LSTM's and translation's have flags)",
     )
 
 

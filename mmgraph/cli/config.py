@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from mmgraph.cli.types import option_mapping
 from mmgraph.errors import InputError
 
 CONFIG_SKIP = frozenset(
@@ -86,6 +87,11 @@ def _config_value(action: argparse.Action, value: Any, where: str) -> Any:
         if action.nargs == "+" and not values:
             raise InputError(f"{where}: expected one or more values (got [])")
         return [_config_scalar(action, v, where) for v in values]
+    if isinstance(value, dict) and getattr(action.type, "__name__", "") == "option_mapping":
+        try:  # a mapping option takes the mapping
+            return option_mapping(value)
+        except argparse.ArgumentTypeError as error:
+            raise InputError(f"{where}: {error}") from None
     if isinstance(value, (list, dict)):
         raise InputError(f"{where}: expected one value (got {value!r})")
     return _config_scalar(action, value, where)

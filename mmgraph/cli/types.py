@@ -137,3 +137,26 @@ def or_auto(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
     parse.__name__ = getattr(kind, "__name__", "value")
     return parse
+
+
+def option_mapping(value: Any) -> dict[str, Any]:
+    """A YAML (or JSON) mapping of named options, e.g. ``'{rank: 8}'``.
+
+    A config file's mapping is taken as it is; ``none`` is no options.
+    """
+    if isinstance(value, str):
+        import yaml
+
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise argparse.ArgumentTypeError(
+                f"expected a YAML mapping such as '{{rank: 8}}' ({str(error).splitlines()[0]})"
+            ) from None
+    if value is None or value == "none":
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise argparse.ArgumentTypeError(
+            f"expected a mapping of option names to values such as '{{rank: 8}}' (got {value!r})"
+        )
+    return value

@@ -62,6 +62,8 @@ _MODEL: dict[str, Any] = {
     "coordination": None,
     "coordination_weight": 0.1,
     "coordination_dim": 32,
+    "fusion_options": None,
+    "coordination_options": None,
     "source": None,
     "cycle": False,
     "translation_weight": 1.0,
@@ -447,6 +449,19 @@ def part_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """
     out = sequence_options(options)
     fusion_options = fusion_flag_options(options)
+    given_options = dict(options.get("fusion_options") or {})
+    if given_options:
+        head = lookup(FUSION_HEADS, options["fusion"], what="fusion head")
+        _check_option_names(
+            head, given_options, f"--fusion {options['fusion']}", "--fusion-options"
+        )
+        both = sorted(set(given_options) & set(fusion_options))
+        if both:
+            raise InputError(
+                f"--fusion-options sets {', '.join(both)}, which the head's own flags set too: "
+                "give each once"
+            )
+        fusion_options = {**given_options, **fusion_options}
     if fusion_options:
         out["fusion_options"] = fusion_options
     if options.get("coordination"):
@@ -455,10 +470,20 @@ def part_options(options: Mapping[str, Any]) -> dict[str, Any]:
             coordination_weight=options["coordination_weight"],
             coordination_dim=options["coordination_dim"],
         )
+        coordination_options = dict(options.get("coordination_options") or {})
+        if coordination_options:
+            loss = lookup(COORDINATION_LOSSES, options["coordination"], what="coordination loss")
+            _check_option_names(
+                loss,
+                coordination_options,
+                f"--coordination {options['coordination']}",
+                "--coordination-options",
+            )
+            out["coordination_options"] = coordination_options
     else:
         given = [
             k
-            for k in ("coordination_weight", "coordination_dim")
+            for k in ("coordination_weight", "coordination_dim", "coordination_options")
             if k in options and options[k] != _MODEL.get(k)
         ]
         if given:
@@ -470,6 +495,30 @@ def part_options(options: Mapping[str, Any]) -> dict[str, Any]:
                 f"NAME (one of {sorted(COORDINATION_LOSSES)}) or drop {'it' if one else 'them'}"
             )
     return out
+
+
+def _check_option_names(cls: Any, options: Mapping[str, Any], what: str, flag: str) -> None:
+    """Refuse ``options`` that ``cls`` (a fusion head or coordination loss) does not take."""
+    import inspect
+
+    from torch import nn
+
+    own = cls.__init__ not in (nn.Module.__init__, object.__init__)  # no options of its own
+    parameters = inspect.signature(cls.__init__).parameters if own else {}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    valid = [
+        name
+        for name, p in parameters.items()
+        if name not in ("self", "in_channels", "out_channels")
+        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise InputError(
+            f"{flag} gives {', '.join(unknown)}, which {what} does not take (its options: "
+            f"{', '.join(valid) or 'none'})"
+        )
 
 
 def fusion_flag_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -780,7 +829,16 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     fusion_options = model.get("fusion_options")
     head = FUSION_HEADS.get(str(model.get("fusion")))
     if head is not None and isinstance(fusion_options, Mapping):  # the head's own flags
-        out.update(getattr(head, "flags_from_options", lambda o: {})(fusion_options))
+        flags: dict[str, Any] = getattr(head, "flags_from_options", lambda o: {})(fusion_options)
+        out.update(flags)
+        by_flags = set(head.options_from_flags(flags)) if flags else set()
+        rest = {k: v for k, v in fusion_options.items() if k not in by_flags}
+        if rest:
+            out["fusion_options"] = rest
+    coordination_options = model.get("coordination_options")
+    if model.get("coordination") and isinstance(coordination_options, Mapping):
+        if coordination_options:
+            out["coordination_options"] = dict(coordination_options)
     if "missing_indicator" in model:
         out["no_missing_indicator"] = not model["missing_indicator"]
     subgraph = doc.get("subgraph") or {}

@@ -162,3 +162,36 @@ def test_a_train_run_seeds_embed_and_an_embed_run_seeds_train(card: Path, tmp_pa
     again = tmp_path / "again"
     assert main(["train", "--config", str(saved / "config.yaml"), *TINY, "--out", str(again)]) == 0
     assert run_config(again)["train"]["patience"] == 50  # train's own default
+
+
+def test_fusion_and_coordination_options_from_flags_files_and_run_configs(
+    card: Path, tmp_path: Path, capsys
+) -> None:
+    base = ["train", "--data", str(card), *TINY, "--hidden", "8"]
+    lowrank = tmp_path / "lowrank"
+    argv = [*base, "--fusion", "lowrank", "--fusion-options", "{rank: 3}"]
+    argv += ["--coordination", "ranking", "--coordination-options", "{num_negatives: all}"]
+    assert main([*argv, "--out", str(lowrank)]) == 0
+    model = run_config(lowrank)["model"]
+    assert model["fusion_options"] == {"rank": 3}
+    assert model["coordination_options"] == {"num_negatives": "all"}
+    again = tmp_path / "again"  # a run's config.yaml keeps them (they were dropped)
+    assert main(["train", "--config", str(lowrank / "config.yaml"), "--out", str(again)]) == 0
+    assert run_config(again)["model"]["fusion_options"] == {"rank": 3}
+    assert run_config(again)["model"]["coordination_options"] == {"num_negatives": "all"}
+    flat = tmp_path / "flat.yaml"
+    flat.write_text(f"data: {card}\nfusion: tfn\nfusion-options: {{proj_dim: 5}}\n")
+    tfn = tmp_path / "tfn"
+    assert main(["train", "--config", str(flat), *TINY, "--out", str(tfn)]) == 0
+    assert run_config(tfn)["model"]["fusion_options"] == {"proj_dim": 5}
+    capsys.readouterr()
+    refused = [
+        (["--fusion", "lowrank", "--fusion-options", "{rnk: 3}"], "which --fusion lowrank does"),
+        (["--fusion-options", "[1, 2]"], "expected a mapping of option names"),
+        (["--coordination-options", "{margin: 0.5}"], "none is chosen: it would change nothing"),
+        (["--coordination", "cosine", "--coordination-options", "{margin: 1}"], "(its options"),
+    ]
+    for extra, needle in refused:
+        assert main([*base, *extra, "--out", str(tmp_path / "no")]) == 2
+        assert needle in capsys.readouterr().err, extra
+    assert not (tmp_path / "no").exists()
