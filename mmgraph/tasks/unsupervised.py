@@ -257,6 +257,12 @@ def load_embeddings(source: str | Path | Tensor | np.ndarray) -> np.ndarray:
         array = source.detach().cpu().numpy()
     else:
         array = np.asarray(source)
+    if array.ndim == 3:
+        raise ValueError(
+            f"{where} holds {array.shape[0]} arrays [N, D] (shape {list(array.shape)}): "
+            "`subgraph train` on cross-validation folds writes one per fold's model. Cluster "
+            "one of them, e.g. numpy.save('fold1.npy', numpy.load(path)[0])"
+        )
     if array.ndim != 2:
         raise ValueError(
             f"Expected {where} to have shape [N, D], one row per node (got {list(array.shape)})"
