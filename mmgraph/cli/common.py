@@ -396,6 +396,17 @@ def check_training_options(parser: argparse.ArgumentParser, args: argparse.Names
             "argument --fanouts: sampling only applies to mini-batches; give --batch-size too "
             "(or drop --fanouts to train full-batch)"
         )
+    layers, head = getattr(args, "layers", None), getattr(args, "head", None)
+    if args.fanouts is not None and isinstance(layers, int):
+        # one hop per aggregator layer, one more for the conv head; 'auto' may pick either
+        allowed = {"linear": [layers], "conv": [layers + 1]}.get(str(head), [layers, layers + 1])
+        if len(args.fanouts) not in allowed:
+            what = " or ".join(str(n) for n in allowed)
+            parser.error(
+                f"argument --fanouts: {len(args.fanouts)} fan-outs for --layers {layers} "
+                f"(head {head}): give {what}, one per hop the model reads (one per layer, "
+                f"one more for the conv head), e.g. --fanouts {' '.join(['10'] * allowed[0])}"
+            )
     if args.batch_size is not None and args.fanouts is None:
         parser.error(
             "argument --batch-size: mini-batches need --fanouts (neighbours sampled per layer, "

@@ -101,6 +101,11 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
             f"argument --query-node: give --from, the modality of the nodes to search from "
             f"({', '.join(MODALITIES)})"
         )
+    if args.query_node is None and args.source is not None:
+        args.parser.error(
+            "argument --from: a text, image or attribute query is searched from its own "
+            "modality, so --from would change nothing: give it with --query-node only"
+        )
     data = data_spec(args) if args.data else None
     if args.out:
         check_output_file(args.out, [args.run], overwrite=args.overwrite)

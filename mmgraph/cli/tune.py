@@ -81,11 +81,13 @@ def confirmation_line(confirmation: dict[str, Any] | None, kept: str) -> str | N
     """What ``tune`` prints of its confirmation (:func:`~mmgraph.tune.study.confirm_best`)."""
     if confirmation is not None and "gain" in confirmation:
         seeds_used = confirmation["seeds"]
-        verdict = (
-            "the best kept"
-            if confirmation["kept"] == "best"
-            else "within one standard error: the defaults kept"
-        )
+        gain, se = confirmation["gain"], confirmation.get("standard_error", 0.0)
+        if confirmation["kept"] == "best":
+            verdict = "the best kept"
+        elif gain < -se:
+            verdict = "the defaults do better: kept"
+        else:
+            verdict = "within one standard error: the defaults kept"
         spread = ""
         if "node_standard_error" in confirmation:
             spread = (

@@ -471,7 +471,7 @@ def _check_hops(batch: Data, needed: int, what: str) -> None:
         raise ValueError(
             f"Expected a batch sampled with at least {needed} hops for {what} (got {hops}: "
             "one fan-out per hop); give one more fan-out per missing hop, e.g. "
-            f"fanouts={[10] * needed}"
+            f"fanouts={[10] * needed} (--fanouts {' '.join(['10'] * needed)})"
         )
 
 

@@ -343,7 +343,8 @@ def _tables(csr: CSRGraph, weighted: bool) -> _WalkTables:
             if bool((csr.edge_weight < 0).any()):
                 raise ValueError(
                     "Found negative edge weights: weighted walks need non-negative weights; "
-                    "pass weighted=False or fix the weights"
+                    "fix the weights (the card's weight column), or in Python pass "
+                    "weighted=False to walk uniformly"
                 )
         csr._cache[key] = _WalkTables(csr, weighted)
     return csr._cache[key]

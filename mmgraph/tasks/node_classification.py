@@ -213,7 +213,8 @@ def train_node_classifier(
     train = train or node_train_config()
     if pretrain_epochs < 0:
         raise InputError(f"Expected 'pretrain_epochs' >= 0 (got {pretrain_epochs})")
-    candidates = design_choices(model_options)
+    hops = len(train.fanouts) if train.batch_size and train.fanouts else None
+    candidates = design_choices(model_options, hops)
     if prefeaturized and features.text_encoder == AUTO:
         raise InputError(
             "text_encoder 'auto' featurizes the graph once per text candidate: pass the graph "
@@ -270,17 +271,27 @@ def train_node_classifier(
     return dataclasses.replace(result, run_dir=folder.final)
 
 
-def design_choices(model_options: dict[str, Any] | None) -> list[dict[str, Any]]:
+def design_choices(
+    model_options: dict[str, Any] | None, hops: int | None = None
+) -> list[dict[str, Any]]:
     """The model options :func:`train_node_classifier` chooses between (one: no choice).
 
     Those of :func:`~mmgraph.models.auto.design_candidates` that a model accepts; the first
     error if none does, so option errors surface before any work or write. A design the
-    other options rule out (the conv head with a GGNN aggregator) is left out of the choice.
+    other options rule out (the conv head with a GGNN aggregator, or one reading more hops
+    than mini-batches sample: ``hops``, the number of fan-outs) is left out of the choice.
     """
     valid, errors = [], []
     for candidate in design_candidates(model_options or {}):
         try:
-            ModelConfig(**candidate)
+            config = ModelConfig(**candidate)
+            needed = int(config.num_layers) + (config.head == "conv")
+            if hops is not None and needed > hops:
+                raise InputError(
+                    f"The design {describe_design(candidate)} reads {needed} hops and the "
+                    f"mini-batches sample {hops} (one per fan-out): give --fanouts "
+                    f"{' '.join(['10'] * needed)}"
+                )
         except ValueError as error:
             errors.append(error)
         else:

@@ -149,6 +149,11 @@ def test_embed_writes_the_named_file(run: Path, tmp_path: Path, capsys) -> None:
         (["--split", "1", "0", "0"], ["--split", "validation"]),
         (["--split", "0.5", "0.2", "0.2"], ["--split", "summing to 1"]),
         (["--fanouts", "5", "5"], ["--fanouts", "--batch-size"]),
+        (["--batch-size", "16", "--fanouts", "5", "5", "--layers", "3"], ["give 3 or 4, one per"]),
+        (
+            ["--batch-size", "16", "--fanouts", "5", "5", "--layers", "1", "--head", "linear"],
+            ["give 1,"],
+        ),
         (["--batch-size", "16"], ["--batch-size", "--fanouts"]),
         (["--layers", "-1"], ["--layers"]),
         (["--dropout", "1.5"], ["--dropout"]),

@@ -105,6 +105,7 @@ def test_retrieve_text_query_defaults(run: Path, capsys: pytest.CaptureFixture) 
         (["--query-attributes", '{"height": 3}'], "Unknown attribute column 'height'"),
         (["--query-text", "x", "--k", "0"], "argument --k"),
         (["--query-text", "qqqq zzzz"], "'qqqq zzzz' encodes to zeros: none of its words"),
+        (["--query-text", "crypto", "--from", "image"], "--from would change nothing"),
         (["--query-attributes", '{"followers_count": "abc"}'], "expected a number (got 'abc')"),
     ],
 )

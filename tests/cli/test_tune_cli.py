@@ -198,6 +198,10 @@ def test_the_confirmation_line_says_when_the_budget_cut_its_seeds() -> None:
         "best against the defaults on seeds 1-2 (of 5 planned: the budget's end): "
         "+0.0200 ± 0.0100; within one standard error: the defaults kept"
     )
+    worse = {**record, "gain": -0.0159, "standard_error": 0.0097, "kept": "defaults"}
+    assert confirmation_line(worse, "defaults") == (
+        "best against the defaults on seeds 1-2: -0.0159 ± 0.0097; the defaults do better: kept"
+    )
     # one seed over five splits (or folds): a paired score per split
     splits = {**record, "seeds": [1], "best": [0.9] * 5, "defaults": [0.88] * 5}
     assert confirmation_line(splits, "best") == (

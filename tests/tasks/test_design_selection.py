@@ -197,3 +197,14 @@ def test_a_callback_can_stop_the_choice() -> None:
             progress=False,
             callbacks=[stop_in_the_second],
         )
+
+
+def test_designs_reading_more_hops_than_sampled_are_left_out() -> None:
+    from mmgraph.tasks.node_classification import design_choices
+
+    auto = {"num_layers": "auto", "head": "auto", "modality_dim": "auto"}
+    assert len(design_choices(auto, hops=2)) == 3  # 2 layers; 1 layer + the conv head; 1
+    two = design_choices({**auto, "num_layers": 2}, hops=2)
+    assert [d["head"] for d in two] == ["linear"]  # 2 layers + conv would read 3 hops
+    with pytest.raises(ValueError, match="reads 3 hops and the mini-batches sample 2"):
+        design_choices({"num_layers": 2, "head": "conv"}, hops=2)
