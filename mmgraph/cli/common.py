@@ -118,6 +118,13 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
         help="image side for 'cnn' (at most 32) and 'cnn-e2e'; a transformers model uses its "
         "processor's size (default: 32)",
     )
+    group.add_argument(
+        "--on-image-error",
+        choices=("raise", "missing"),
+        default="raise",
+        help="an image file that cannot be read: stop with its name ('raise'), or mark that "
+        "node as lacking an image and go on ('missing') (default: raise)",
+    )
     group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 
 

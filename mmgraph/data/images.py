@@ -73,7 +73,8 @@ def decode_image(data: bytes, name: str | os.PathLike[str] = "<bytes>") -> Image
             detail = f"not an image format Pillow reads, {len(data):,} bytes starting {data[:8]!r}"
         raise ValueError(
             f"Could not read image file {os.fspath(name)!r} ({detail}); fix or remove the file, "
-            "or pass on_error='missing' to mark such nodes as lacking an image"
+            "or mark such nodes as lacking an image (--on-image-error missing; "
+            "on_image_error='missing' in a FeatureConfig, on_error='missing' for an encoder)"
         ) from error
 
 

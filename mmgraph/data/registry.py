@@ -136,6 +136,15 @@ def load_dataset(
             f"The name {str(name_or_path)!r} matches {len(found)} entries under the data root: "
             f"{[str(f) for f in found]}; pass the path of the one you mean"
         )
+    from mmgraph.data.synthetic_subgraphs import SYNTHETIC_TASKS
+
+    task = str(name_or_path).lower().replace("-", "_")
+    if task in SYNTHETIC_TASKS:  # a task mmgraph draws instances of, not a set on disk
+        raise ValueError(
+            f"{str(name_or_path)!r} is a synthetic subgraph task with no folder under the data "
+            f"root: draw an instance first, `mmgraph subgraph generate --task {task} --out "
+            f"{task}`, then pass --data {task} (the folder)"
+        )
     close = difflib.get_close_matches(str(name_or_path).lower(), list(DATASETS), n=1)
     raise ValueError(
         f"Unknown data set {str(name_or_path)!r}"

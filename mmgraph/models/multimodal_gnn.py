@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -173,7 +174,25 @@ class MultimodalGNN(nn.Module):
         The numeric statistics (mean, std) come from the training nodes only when the graph
         has a ``train_mask`` (none are fitted with ``numeric_scaling="none"``).
         """
-        model = cls.from_config(ModelConfig.for_graph(graph, **overrides))
+        config = ModelConfig.for_graph(graph, **overrides)
+        raw = [
+            m
+            for m in ("text", "image")
+            if m not in config.modalities
+            and getattr(graph, m, None) is not None
+            and getattr(graph, f"x_{m}", None) is None
+            and not (m == "image" and isinstance(graph.image, Tensor))
+            and "modalities" not in overrides
+        ]
+        if raw:
+            warnings.warn(
+                f"The graph has raw {' and '.join(raw)} that the model will not read (no "
+                f"x_{raw[0]}): featurize it first (mmgraph.models.featurize), or pass "
+                f"modalities={list(config.modalities)} to say so",
+                UserWarning,
+                stacklevel=2,
+            )
+        model = cls.from_config(config)
         model.fit_statistics(graph)
         return model
 

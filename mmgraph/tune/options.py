@@ -40,6 +40,7 @@ _FEATURES: dict[str, Any] = {
     "image_size": 32,
     "text_dim": 128,
     "cache_dir": None,
+    "on_image_error": "raise",
 }
 
 _LR_GAMMA = 0.5
@@ -413,6 +414,7 @@ def _features(options: Mapping[str, Any]) -> Any:
         image_size=options["image_size"],
         text_dim=None if dim in (0, None) else int(dim),
         cache_dir=options["cache_dir"],
+        on_image_error=options.get("on_image_error", "raise"),
     )
 
 
@@ -816,7 +818,7 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
         if data.get("root") is not None:
             out["root"] = data["root"]
     features = doc.get("features") or {}
-    for key in ("text_encoder", "image_encoder", "image_size", "cache_dir"):
+    for key in ("text_encoder", "image_encoder", "image_size", "cache_dir", "on_image_error"):
         if key in features:
             value = features[key]
             out[key] = "none" if value is None and key != "cache_dir" else value

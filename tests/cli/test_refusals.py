@@ -417,3 +417,24 @@ def test_predict_needs_only_the_columns_the_model_reads(card: Path, tmp_path: Pa
     argv = ["predict", "--run", str(full), "--data", str(other), "--out", str(tmp_path / "q.csv")]
     assert main([*argv, "--quiet"]) == 2
     one_line_error(capsys, "lacks the numeric columns")
+
+
+def test_an_unreadable_image_stops_train_unless_marked_missing(tmp_path: Path, capsys) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "avatars"
+    (folder / "img").mkdir(parents=True)
+    rows = []
+    for i in range(12):
+        Image.new("RGB", (4, 4), (20 * i, 0, 0)).save(folder / "img" / f"{i}.png")
+        rows.append(f"n{i},img/{i}.png,{i % 2},{i}")
+    (folder / "img" / "3.png").write_bytes(b"garbage\n")  # a broken download
+    (folder / "nodes.csv").write_text("id,avatar,y,x\n" + "\n".join(rows) + "\n")
+    card = "nodes: nodes.csv\nid: id\nlabel: y\nmodalities:\n  image: [avatar]\n  numeric: [x]\n"
+    (folder / "dataset.yaml").write_text(card)
+    argv = ["train", "--data", str(folder), "--epochs", "1", "--quiet", "--image-size", "8"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 2
+    one_line_error(capsys, "3.png", "--on-image-error missing")
+    assert main([*argv, "--on-image-error", "missing", "--out", str(tmp_path / "b")]) == 0
+    saved = (tmp_path / "b" / "config.yaml").read_text()
+    assert "on_image_error: missing" in saved

@@ -62,6 +62,9 @@ def test_unknown_name_lists_valid_names() -> None:
         load_dataset("coraa")
     with pytest.raises(ValueError, match=r"Unknown data set 'zzzz': valid names are"):
         load_dataset("zzzz")  # nothing close: no guess
+    # a synthetic subgraph task is drawn, not shipped (coreness is not cornell)
+    with pytest.raises(ValueError, match="'coreness' is a synthetic subgraph task .* generate"):
+        load_dataset("coreness", root="/nonexistent-root")
     with pytest.raises(FileNotFoundError, match="No data set file or folder at"):
         load_dataset("some/missing/folder")
 

@@ -156,3 +156,17 @@ def test_coordination_loss_is_added_to_training(loss: str) -> None:
 def test_coordination_needs_two_modalities() -> None:
     with pytest.raises(ValueError, match="Coordination needs at least two modalities"):
         toy_model(coordination="infonce", modalities=["text"])
+
+
+def test_a_graph_not_featurized_warns_that_its_text_is_unread() -> None:
+    import warnings
+
+    graph = make_social_graph(40, seed=0, image_size=8)
+    with pytest.warns(UserWarning, match=r"raw text that the model will not read \(no x_text"):
+        model = MultimodalGNN.from_graph(graph)
+    assert "text" not in model.config.modalities
+    featured = featurize(graph, FeatureConfig(text_encoder="hashing"), progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "text" in MultimodalGNN.from_graph(featured).config.modalities
+        MultimodalGNN.from_graph(graph, modalities=["image", "attributes"])  # on purpose
