@@ -278,10 +278,19 @@ def test_cluster_names_what_is_wrong_with_an_embeddings_file(tmp_path: Path, cap
     assert not (tmp_path / "c").exists()
 
 
-def test_cluster_scores_subgraph_embeddings_against_their_labels(tmp_path: Path, capsys) -> None:
-    folder = tmp_path / "density"
+@pytest.fixture(scope="module")
+def density(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small SubGNN folder of the density task."""
+    folder = tmp_path_factory.mktemp("subgnn") / "density"
     argv = ["subgraph", "generate", "--task", "density", "--nodes", "120", "--subgraphs", "30"]
     assert main([*argv, "--out", str(folder)]) == 0
+    return folder
+
+
+def test_cluster_scores_subgraph_embeddings_against_their_labels(
+    density: Path, tmp_path: Path, capsys
+) -> None:
+    folder = density
     run = tmp_path / "s2v"
     argv = ["subgraph", "train", "--data", str(folder), "--method", "sub2vec", "--epochs", "1"]
     assert main([*argv, "--quiet", "--out", str(run)]) == 0
@@ -304,7 +313,7 @@ def test_cluster_scores_subgraph_embeddings_against_their_labels(tmp_path: Path,
 
 
 def test_node_commands_name_the_kind_of_run_they_were_given(
-    card: Path, tmp_path: Path, capsys
+    card: Path, density: Path, tmp_path: Path, capsys
 ) -> None:
     run = tmp_path / "n2v"
     args = ["embed", "--objective", "node2vec", "--encoder", "gnn", "--data", str(card), *GNN]
@@ -316,9 +325,7 @@ def test_node_commands_name_the_kind_of_run_they_were_given(
         err = capsys.readouterr().err
         assert "is an unsupervised embedding run (node2vec, no classifier)" in err, err
         assert "internal error" not in err
-    folder = tmp_path / "density"
-    argv = ["subgraph", "generate", "--task", "density", "--nodes", "120", "--subgraphs", "30"]
-    assert main([*argv, "--out", str(folder)]) == 0
+    folder = density
     sub = tmp_path / "sub"
     argv = ["subgraph", "train", "--data", str(folder), "--epochs", "1", "--hidden", "4"]
     assert main([*argv, "--quiet", "--out", str(sub)]) == 0

@@ -66,25 +66,28 @@ def test_seeded_and_reproducible() -> None:
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-def test_an_isolated_node_keeps_its_initial_vector() -> None:
-    graph = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=4)
+def fitted_and_initial(graph: Data, warning: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The embeddings of a short fit (which warns ``warning``) and the seeded start."""
     model = Node2Vec(embedding_dim=4, walk_length=3, context_size=2, epochs=2, seed=0)
-    with pytest.warns(UserWarning, match=r"^1 of 4 nodes have no edge: .* --encoder gnn"):
+    with pytest.warns(UserWarning, match=warning):
         emb = model.fit(graph).get_embedding()
     assert model.model_ is not None
     model.model_.reset_parameters()
-    torch.testing.assert_close(emb[3], model.model_.center.weight[3].detach())
-    assert not torch.allclose(emb[0], model.model_.center.weight[0].detach())
+    return emb, model.model_.center.weight.detach()
+
+
+def test_an_isolated_node_keeps_its_initial_vector() -> None:
+    graph = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=4)
+    emb, start = fitted_and_initial(graph, r"^1 of 4 nodes have no edge: .* --encoder gnn")
+    torch.testing.assert_close(emb[3], start[3])
+    assert not torch.allclose(emb[0], start[0])
 
 
 def test_a_sink_of_a_directed_graph_stays_untrained_and_warns() -> None:
     graph = Data(edge_index=torch.tensor([[0, 1, 1], [1, 0, 2]]), num_nodes=3)  # 2: a sink
+    emb, start = fitted_and_initial(graph, r"^1 of 3 nodes have no outgoing edge: .*both ways")
+    torch.testing.assert_close(emb[2], start[2])
     model = Node2Vec(embedding_dim=4, walk_length=3, context_size=2, epochs=2, seed=0)
-    with pytest.warns(UserWarning, match=r"^1 of 3 nodes have no outgoing edge: .*both ways"):
-        emb = model.fit(graph).get_embedding()
-    assert model.model_ is not None
-    model.model_.reset_parameters()
-    torch.testing.assert_close(emb[2], model.model_.center.weight[2].detach())
     both_ways = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
