@@ -34,7 +34,7 @@ from torch import Tensor
 
 from mmgraph.coordination import LinearCCA
 from mmgraph.data.graph import MultimodalGraph
-from mmgraph.data.images import decode_image, read_image_bytes
+from mmgraph.data.images import UnreadableImageError, decode_image, read_image_bytes
 from mmgraph.data.schema import GraphSchema, conform
 from mmgraph.errors import InputError
 from mmgraph.eval.retrieval import RETRIEVAL_METRICS, similarity
@@ -488,11 +488,10 @@ class Retriever:
                 raise InputError(f"The image query '{path}' is not a file: check the path")
             try:
                 decode_image(read_image_bytes(path), path)
-            except ValueError as error:
-                cause = str(error).split(" (", 1)[-1].split("); fix", 1)[0]
+            except UnreadableImageError as error:
                 raise InputError(
-                    f"The image query '{path}' is not a readable image ({cause}): give a PNG, "
-                    "JPEG or other image file"
+                    f"The image query '{path}' is not a readable image ({error.detail}): give "
+                    "a PNG, JPEG or other image file"
                 ) from None
             return MultimodalGraph(image=[str(path.resolve())], num_nodes=1)
         return self._attribute_graph(query)

@@ -465,29 +465,57 @@ def refuse_feature_flags_without_modality(
         if str(getattr(args, k, "")).lower() != "none"  # turning a modality off agrees
     ]
     lacking = [k for k in given if not _has_modality(graph, MODALITY_FLAGS[k])]
-    if lacking:
-        one = len(lacking) == 1
-        kinds = sorted({MODALITY_FLAGS[k] for k in lacking})
-        args.parser.error(
-            f"{', '.join(as_flag(k) for k in lacking)} {'is' if one else 'are'} read for the "
-            f"{' and '.join(kinds)} modality, and --data {args.data} has no "
-            f"{' or '.join(kinds)}: {'it' if one else 'they'} would change nothing. Drop "
-            f"{'it' if one else 'them'}, or list {' and '.join(kinds)} columns under "
-            "'modalities' in the data's card"
-        )
-    chosen = getattr(args, "modalities", None)
-    if not chosen:
+    kinds = sorted({MODALITY_FLAGS[k] for k in lacking})
+    _refuse_modality_flags(
+        args,
+        lacking,
+        kinds,
+        f"--data {args.data} has no {' or '.join(kinds)}",
+        f"list {' and '.join(kinds)} columns under 'modalities' in the data's card",
+    )
+    chosen = getattr(args, "modalities", None) or []
+    left_out = [k for k in given if chosen and _MODEL_MODALITY[MODALITY_FLAGS[k]] not in chosen]
+    names = sorted({_MODEL_MODALITY[MODALITY_FLAGS[k]] for k in left_out})
+    _refuse_modality_flags(
+        args,
+        left_out,
+        names,
+        f"--modalities {' '.join(chosen)} leaves it out",
+        f"add {' '.join(names)} to --modalities",
+    )
+
+
+def _refuse_modality_flags(
+    args: argparse.Namespace, flags: list[str], kinds: list[str], why: str, fix: str
+) -> None:
+    """Refuse ``flags``, read only for the ``kinds`` modalities, which ``why`` leaves unread."""
+    if not flags:
         return
-    left_out = [k for k in given if _MODEL_MODALITY[MODALITY_FLAGS[k]] not in chosen]
-    if left_out:
-        one = len(left_out) == 1
-        names = sorted({_MODEL_MODALITY[MODALITY_FLAGS[k]] for k in left_out})
-        args.parser.error(
-            f"{', '.join(as_flag(k) for k in left_out)} {'is' if one else 'are'} read for the "
-            f"{' and '.join(names)} modality, and --modalities {' '.join(chosen)} leaves it "
-            f"out: {'it' if one else 'they'} would change nothing. Drop "
-            f"{'it' if one else 'them'}, or add {' '.join(names)} to --modalities"
-        )
+    one = len(flags) == 1
+    args.parser.error(
+        f"{', '.join(as_flag(k) for k in flags)} {'is' if one else 'are'} read for the "
+        f"{' and '.join(kinds)} modality, and {why}: {'it' if one else 'they'} would change "
+        f"nothing. Drop {'it' if one else 'them'}, or {fix}"
+    )
+
+
+def refuse_unread_modality_flags(args: argparse.Namespace, explicit: set[str]) -> Any:
+    """Refuse the flags typed (``explicit``) that the data or ``--modalities`` leave unread.
+
+    The modality flags (:func:`refuse_feature_flags_without_modality`) and ``--image-size``
+    (:func:`refuse_unread_image_size`). Loads the data only when a modality flag is given;
+    returns it (:obj:`None` when not loaded).
+    """
+    from mmgraph.data.graph import MultimodalGraph
+    from mmgraph.data.registry import load_dataset
+
+    graph = None
+    if explicit & set(MODALITY_FLAGS):
+        graph = load_dataset(args.data, root=args.root)
+        if isinstance(graph, MultimodalGraph):  # other data is refused later, with the reason
+            refuse_feature_flags_without_modality(args, explicit, graph)
+    refuse_unread_image_size(args, explicit)
+    return graph
 
 
 def refuse_unread_image_size(args: argparse.Namespace, flags: Iterable[str]) -> None:

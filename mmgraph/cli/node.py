@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from mmgraph.cli.common import (
-    MODALITY_FLAGS,
     add_data,
     add_features,
     add_model,
@@ -17,9 +16,8 @@ from mmgraph.cli.common import (
     add_training,
     check_training_options,
     data_spec,
-    refuse_feature_flags_without_modality,
     refuse_gamma_without_step,
-    refuse_unread_image_size,
+    refuse_unread_modality_flags,
 )
 from mmgraph.cli.config import add_config, explicit_options
 from mmgraph.cli.types import image_size, non_negative_int, positive_int
@@ -153,9 +151,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if not args.data:
             args.parser.error("the following arguments are required: --data")
         check_training_options(args.parser, args)
-        _refuse_flags_the_data_ignores(args)
-        features, model, train = node_options(args)
         flags = explicit_options(args.parser, args.argv)
+        _refuse_flags_the_data_ignores(args, flags)
+        features, model, train = node_options(args)
         refuse_gamma_without_step(args, flags, train.lr_step_size)
         if args.seeds is not None and len(args.seeds) > 1:
             return _train_seeds(args, features, model, train)
@@ -182,27 +180,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_flags_the_data_ignores(args: argparse.Namespace) -> None:
+def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str]) -> None:
     """Refuse flags the data would leave unread: they would change nothing.
 
-    Feature flags for a modality the data lacks, and ``--split``/``--split-seed`` for data
-    with a split of its own. Only flags on the command line count (a run folder's
-    ``config.yaml`` holds them all).
+    Modality flags the data or ``--modalities`` leave unread
+    (:func:`~mmgraph.cli.common.refuse_unread_modality_flags`), and ``--split``/
+    ``--split-seed`` for data with a split of its own. Only flags on the command line
+    (``explicit``) count: a run folder's ``config.yaml`` holds them all.
     """
-    from mmgraph.data.graph import MultimodalGraph
     from mmgraph.data.registry import load_dataset
 
-    explicit = explicit_options(args.parser, args.argv)
-    given = sorted(explicit & set(MODALITY_FLAGS))
+    graph = refuse_unread_modality_flags(args, explicit)
     splits = sorted(explicit & {"split", "split_seed"})
-    if not given and not splits:
+    if not splits:
         return
-    graph = load_dataset(args.data, root=args.root)
-    if not isinstance(graph, MultimodalGraph):
-        return  # refused later, with the reason
-    refuse_feature_flags_without_modality(args, given, graph)
-    refuse_unread_image_size(args, explicit)
-    if splits and getattr(graph, "train_mask", None) is not None:
+    if graph is None:
+        graph = load_dataset(args.data, root=args.root)
+    if getattr(graph, "train_mask", None) is not None:
         flags = " and ".join(as_flag(k) for k in splits)
         one = len(splits) == 1
         args.parser.error(

@@ -19,7 +19,9 @@ from mmgraph.cli.common import (
     non_negative_int,
     positive_float,
     positive_int,
+    refuse_unread_modality_flags,
 )
+from mmgraph.cli.config import explicit_options
 from mmgraph.errors import InputError, as_flag
 from mmgraph.sampling.negatives import NEGATIVE_DISTRIBUTIONS
 from mmgraph.sampling.options import GNN_WALKS, SHALLOW_WALKS
@@ -191,8 +193,6 @@ node2vec with either encoder, and the shallow tables alone; the GNN encoder read
 
 def _refuse_unread(args: argparse.Namespace, read: Callable[[str], bool], what: str) -> None:
     """Refuse the flags given on the command line that ``what`` would not read."""
-    from mmgraph.cli.config import explicit_options
-
     own = {a.dest for a in args.parser._actions if a.option_strings and a.dest != "help"}
     given = explicit_options(args.parser, args.argv) & own
     unread = sorted(k for k in given if not read(k))
@@ -257,12 +257,6 @@ def cmd_embed(args: argparse.Namespace) -> int:
             f"argument --context-size: {args.context_size} is longer than --walk-length "
             f"{args.walk_length}; give a context size <= the walk length"
         )
-    from mmgraph.cli.common import (
-        MODALITY_FLAGS,
-        refuse_feature_flags_without_modality,
-        refuse_unread_image_size,
-    )
-    from mmgraph.cli.config import explicit_options
     from mmgraph.tune.options import OPTIONS
     from mmgraph.tune.options import embed_run as embed_options
 
@@ -272,14 +266,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
         {k: v for k, v in vars(args).items() if k in OPTIONS["unsupervised"]}, progress
     )
     if args.encoder == "gnn":
-        from mmgraph.data.registry import load_dataset
-
-        flags = explicit_options(args.parser, args.argv)
-        if flags & set(MODALITY_FLAGS):
-            refuse_feature_flags_without_modality(
-                args, flags, load_dataset(args.data, root=args.root)
-            )
-        refuse_unread_image_size(args, flags)
+        refuse_unread_modality_flags(args, explicit_options(args.parser, args.argv))
     result = node2vec_embeddings(
         data_spec(args),
         run.encoder,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
@@ -12,6 +10,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from mmgraph.data.graph import MISSING_CODE, UNLABELLED, MultimodalGraph
+from mmgraph.data.loaders._common import to_float
 
 _SPLITS = ("train", "val", "test")
 
@@ -125,7 +124,10 @@ def from_networkx(
             {k for _, a in nodes for k in (a.get("numeric") or {})}
         )
         kwargs["numeric"] = torch.tensor(
-            [[_number(a.get("numeric") or {}, k, key) for k in names] for key, a in nodes],
+            [
+                [to_float((a.get("numeric") or {}).get(k), k, row, str(key)) for k in names]
+                for row, (key, a) in enumerate(nodes)
+            ],
             dtype=torch.float,
         )
         kwargs["numeric_names"] = names
@@ -249,20 +251,6 @@ def _images(images: list[Any], keys: list[Any]) -> tuple[Any, Tensor | None]:
     stacked = torch.stack([blank if im is None else im for im in images])
     present = torch.tensor([im is not None for im in images], dtype=torch.bool)
     return stacked, present
-
-
-def _number(values: Mapping[str, Any], name: str, key: Any) -> float:
-    """Node ``key``'s numeric ``name`` as a float; :obj:`None` or absent: NaN (missing)."""
-    value = values.get(name)
-    if value is None:
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"Node {key!r} has numeric {name!r} = {value!r}, which is not a number: give a "
-            "number, or None (or NaN) for a missing value"
-        ) from None
 
 
 def to_data(graph: MultimodalGraph) -> Data:

@@ -47,12 +47,8 @@ def count_duplicate_edges(
     edge_index: Tensor, num_nodes: int, edge_type: Tensor | None = None
 ) -> int:
     """How many edges repeat an earlier one: the same source, target (and relation)."""
-    if edge_index.size(1) == 0:
-        return 0
-    key = edge_index[0] * num_nodes + edge_index[1]
-    if edge_type is not None and edge_type.numel() == key.numel():
-        key = key * (int(edge_type.max()) + 1) + edge_type
-    return int(key.numel() - torch.unique(key).numel())
+    distinct, _, _ = coalesce_typed(edge_index, num_nodes, edge_type)
+    return int(edge_index.size(1) - distinct.size(1))
 
 
 def make_undirected(

@@ -55,6 +55,14 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+class UnreadableImageError(ValueError):
+    """An image file's bytes that no decoder reads; ``detail`` says what was found."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 def decode_image(data: bytes, name: str | os.PathLike[str] = "<bytes>") -> Image.Image:
     """Decode the bytes of an image file into an RGB PIL image (see :func:`to_rgb`).
 
@@ -71,10 +79,11 @@ def decode_image(data: bytes, name: str | os.PathLike[str] = "<bytes>") -> Image
         detail = str(error)
         if isinstance(error, UnidentifiedImageError):  # its message names a BytesIO object
             detail = f"not an image format Pillow reads, {len(data):,} bytes starting {data[:8]!r}"
-        raise ValueError(
+        raise UnreadableImageError(
             f"Could not read image file {os.fspath(name)!r} ({detail}); fix or remove the file, "
             "or mark such nodes as lacking an image (--on-image-error missing; "
-            "on_image_error='missing' in a FeatureConfig, on_error='missing' for an encoder)"
+            "on_image_error='missing' in a FeatureConfig, on_error='missing' for an encoder)",
+            detail,
         ) from error
 
 

@@ -45,10 +45,11 @@ def as_matrix(value: Any, name: str, rows: str = "N", cols: str = "D") -> np.nda
         raise TypeError(f"Expected '{name}' to be of numeric type (got {str(arr.dtype)!r})")
     arr = arr.astype(np.float64, copy=False)
     if not np.isfinite(arr).all():
-        bad = int((~np.isfinite(arr)).any(axis=1).sum())
+        bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
+        shown = ", ".join(map(str, bad[:5].tolist())) + (", ..." if bad.size > 5 else "")
         raise ValueError(
-            f"Expected '{name}' to be finite (got NaN or infinite values in {bad} rows); "
-            "drop or impute those rows first"
+            f"Expected '{name}' to be finite (got NaN or infinite values in {bad.size} rows: "
+            f"{shown}, counting from 0); drop or impute those rows first"
         )
     return arr
 

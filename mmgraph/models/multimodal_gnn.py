@@ -182,8 +182,9 @@ class MultimodalGNN(nn.Module):
             and getattr(graph, m, None) is not None
             and getattr(graph, f"x_{m}", None) is None
             and not (m == "image" and isinstance(graph.image, Tensor))
-            and "modalities" not in overrides
         ]
+        if "modalities" in overrides:  # chosen on purpose
+            raw = []
         if raw:
             warnings.warn(
                 f"The graph has raw {' and '.join(raw)} that the model will not read (no "

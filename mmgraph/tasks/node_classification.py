@@ -88,13 +88,17 @@ class DataSpec(ConfigBase):
             raise ValueError(f"Expected 3 split fractions train/val/test (got {self.split})")
 
 
-def load_graph(spec: DataSpec, need_labels: bool = False, split: bool = True) -> MultimodalGraph:
+def load_graph(
+    spec: DataSpec, need_labels: bool = False, split: bool = True, loaded: Any = None
+) -> MultimodalGraph:
     """Load the node-level graph of ``spec``; set a stratified split where it has none.
 
     ``split=False`` leaves a graph without a split of its own unsplit (see
-    :func:`draw_split`).
+    :func:`draw_split`); ``loaded``: what ``load_dataset`` gave for ``spec`` already.
     """
-    data = load_dataset(spec.source, root=spec.root, **spec.options)
+    data = (
+        loaded if loaded is not None else load_dataset(spec.source, root=spec.root, **spec.options)
+    )
     if isinstance(data, SubgraphDataset):
         raise ValueError(
             f"{spec.source!r} is a subgraph data set ({len(data)} node sets): use "
@@ -285,17 +289,20 @@ def design_choices(
     for candidate in design_candidates(model_options or {}):
         try:
             config = ModelConfig(**candidate)
-            needed = int(config.num_layers) + (config.head == "conv")
-            if hops is not None and needed > hops:
-                raise InputError(
+        except ValueError as error:
+            errors.append(error)
+            continue
+        needed = int(config.num_layers) + (config.head == "conv")
+        if hops is not None and needed > hops:
+            errors.append(
+                InputError(
                     f"The design {describe_design(candidate)} reads {needed} hops and the "
                     f"mini-batches sample {hops} (one per fan-out): give --fanouts "
                     f"{' '.join(['10'] * needed)}"
                 )
-        except ValueError as error:
-            errors.append(error)
-        else:
-            valid.append(candidate)
+            )
+            continue
+        valid.append(candidate)
     if not valid:
         raise errors[0]
     for refused in errors:

@@ -75,10 +75,10 @@ class RunFolder:
         resume (bool, optional): Continue the interrupted run in the staging folder.
             (default: :obj:`False`)
         option (str, optional): The option that named ``out``, for messages.
+            (default: ``"--out"``)
         resumable (bool, optional): Whether the command can continue an interrupted run
             (``--resume``); if not, Ctrl-C removes the staging folder and messages offer
             only ``--overwrite``. (default: :obj:`True`)
-            (default: ``"--out"``)
     """
 
     def __init__(

@@ -216,10 +216,12 @@ def load_embeddings(source: str | Path | Tensor | np.ndarray) -> np.ndarray:
 
     Never unpickles: a file of Python objects is refused, as is one that is not ``.npy``.
     """
-    where = "the embeddings"
+    from mmgraph.eval._checks import as_matrix
+
+    where, name = "the embeddings", "embeddings"
     if isinstance(source, (str, Path)):
         path = Path(source)
-        where = f"the embeddings file '{path}'"
+        where, name = f"the embeddings file '{path}'", str(path)
         if not path.is_file():
             raise FileNotFoundError(
                 f"No embeddings file '{path}': write one with `mmgraph embed --out {path.name}`"
@@ -263,24 +265,7 @@ def load_embeddings(source: str | Path | Tensor | np.ndarray) -> np.ndarray:
             "`subgraph train` on cross-validation folds writes one per fold's model. Cluster "
             "one of them, e.g. numpy.save('fold1.npy', numpy.load(path)[0])"
         )
-    if array.ndim != 2:
-        raise ValueError(
-            f"Expected {where} to have shape [N, D], one row per node (got {list(array.shape)})"
-        )
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
-        raise ValueError(f"Expected {where} to be numbers (got dtype {array.dtype})")
-    if np.iscomplexobj(array):
-        raise ValueError(f"Expected {where} to be real numbers (got dtype {array.dtype})")
-    bad = ~np.isfinite(array).all(axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        shown = ", ".join(map(str, rows[:5].tolist())) + (", ..." if rows.size > 5 else "")
-        raise ValueError(
-            f"{where} has NaN or infinite values in {rows.size} row"
-            f"{'s' if rows.size > 1 else ''} ({shown}; rows count from 0): embed again, "
-            "or drop those nodes"
-        )
-    return array.astype(np.float64, copy=False)
+    return as_matrix(array, name)  # [N, D], one row per node; numbers, finite
 
 
 def cluster_nodes(
@@ -375,7 +360,7 @@ def _clustered_items(data: DataSpec) -> Any:
 
     loaded = load_dataset(data.source, root=data.root, **data.options)
     if not isinstance(loaded, SubgraphDataset):
-        return load_graph(data)
+        return load_graph(data, loaded=loaded)
     if loaded.multi_label:
         raise InputError(
             f"{data.source!r} is multi-label (several labels a subgraph): clusters cannot be "

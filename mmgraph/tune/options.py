@@ -838,9 +838,12 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
         if rest:
             out["fusion_options"] = rest
     coordination_options = model.get("coordination_options")
-    if model.get("coordination") and isinstance(coordination_options, Mapping):
-        if coordination_options:
-            out["coordination_options"] = dict(coordination_options)
+    if (
+        model.get("coordination")
+        and isinstance(coordination_options, Mapping)
+        and coordination_options
+    ):
+        out["coordination_options"] = dict(coordination_options)
     if "missing_indicator" in model:
         out["no_missing_indicator"] = not model["missing_indicator"]
     subgraph = doc.get("subgraph") or {}

@@ -254,11 +254,14 @@ def test_cluster_names_what_is_wrong_with_an_embeddings_file(tmp_path: Path, cap
     cases = {
         "text.npy": (b"hello", "is not a NumPy .npy file (it starts with b'hello')"),
         "objects.npy": (np.array([[object()]] * 12, dtype=object), "holds Python objects"),
-        "flat.npy": (rows[:, 0], "to have shape [N, D], one row per node (got [12])"),
+        "flat.npy": (rows[:, 0], "of shape [N, D] (got [12])"),
         "folds.npy": (np.stack([rows, rows]), "holds 2 arrays [N, D] (shape [2, 12, 3])"),
-        "bool.npy": (rows > 0, "to be numbers (got dtype bool)"),
-        "complex.npy": (rows.astype(np.complex64), "to be real numbers"),
-        "nan.npy": (np.where(np.arange(12)[:, None] % 5 == 1, np.nan, rows), "in 3 rows (1, 6, 11"),
+        "bool.npy": (rows > 0, "to be of numeric type (got 'bool')"),
+        "complex.npy": (rows.astype(np.complex64), "to be of numeric type (got 'complex64')"),
+        "nan.npy": (
+            np.where(np.arange(12)[:, None] % 5 == 1, np.nan, rows),
+            "in 3 rows: 1, 6, 11, counting",
+        ),
     }
     for name, (content, needle) in cases.items():
         path = tmp_path / name

@@ -137,7 +137,7 @@ def test_from_networkx_compares_labels_by_value_and_reads_none_as_missing() -> N
     assert graph.y.tolist() == [0, 0, 1, 1, 2]
     assert graph.numeric[:, 0].isnan().tolist() == [False, True, False, True, False]
     g.nodes[4]["numeric"] = {"age": "old"}
-    with pytest.raises(ValueError, match="Node 4 has numeric 'age' = 'old', which is not a n"):
+    with pytest.raises(ValueError, match="'age' holds the non-numeric value 'old' in data row 5"):
         from_networkx(g)
 
 

@@ -581,20 +581,15 @@ def _read_edges(
     if repeats:
         same = "source, target and relation" if edge_type is not None else "source and target"
         rows = f"{repeats} row{'s' if repeats > 1 else ''} of {what} repeat an earlier edge"
-        if directed:
-            warnings.warn(
-                f"{rows} (the same {same}); with 'directed: true' each row is an edge of its "
-                "own, so those neighbours count more in message passing: remove the repeated "
-                "rows to count each edge once",
-                stacklevel=2,
-            )
-        else:
-            warnings.warn(
-                f"{rows} (the same {same}); an undirected card keeps each edge once"
-                f"{', their weights averaged' if edge_weight is not None else ''}. Remove the "
-                "repeated rows, or set 'directed: true' if they are separate edges",
-                stacklevel=2,
-            )
+        effect = (
+            "with 'directed: true' each row is an edge of its own, so those neighbours count "
+            "more in message passing: remove the repeated rows to count each edge once"
+            if directed
+            else "an undirected card keeps each edge once"
+            f"{', their weights averaged' if edge_weight is not None else ''}. Remove the "
+            "repeated rows, or set 'directed: true' if they are separate edges"
+        )
+        warnings.warn(f"{rows} (the same {same}); {effect}", stacklevel=2)
     if not directed:
         edge_index, edge_type, edge_weight = make_undirected(
             edge_index, len(index), edge_type, edge_weight

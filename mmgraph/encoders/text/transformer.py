@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import warnings
@@ -56,13 +57,10 @@ def _warn_of_unknown_tokens(tokenizer: Any, ids: Sequence[Sequence[int]], name: 
     unk = getattr(tokenizer, "unk_token_id", None)
     if unk is None:
         return
-    special = set(getattr(tokenizer, "all_special_ids", None) or []) - {unk}
-    total = unknown = 0
-    for row in ids:
-        for token in row:
-            if token not in special:
-                total += 1
-                unknown += token == unk
+    special = sorted(set(getattr(tokenizer, "all_special_ids", None) or []) - {unk})
+    flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64)
+    words = flat[~np.isin(flat, special)]  # the texts' own tokens, [CLS] and [SEP] left out
+    total, unknown = int(words.size), int((words == unk).sum())
     if total and unknown / total > UNKNOWN_TOKEN_WARNING:
         warnings.warn(
             f"{unknown:,} of the {total:,} tokens of these texts ({unknown / total:.0%}) are "
