@@ -307,7 +307,7 @@ def _node_runs(name: str, options: Mapping[str, Any], seeds: Sequence[int]) -> l
     for seed in seeds:
         graph = featured.clone()
         if not own_split:
-            graph.set_split(*run.data.split, seed=seed)
+            graph.set_split(*run.data.split, seed=seed, replace=True)
         spec = dataclasses.replace(run.data, split_seed=seed)
         train = dataclasses.replace(run.train, seed=seed)
         started = time.perf_counter()

@@ -130,7 +130,7 @@ class Bench:
         if not self.resplit:
             return self.graph
         graph = copy.copy(self.graph)
-        return graph.set_split(0.6, 0.2, 0.2, seed=seed)
+        return graph.set_split(0.6, 0.2, 0.2, seed=seed, replace=True)
 
 
 def _load(name: str, root: Path) -> MultimodalGraph:

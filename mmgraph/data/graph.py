@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -788,16 +789,38 @@ class MultimodalGraph(Data):
         val: float = 0.2,
         test: float = 0.2,
         seed: int = 0,
+        replace: bool = False,
     ) -> MultimodalGraph:
         """Set seeded, stratified ``train_mask``/``val_mask``/``test_mask`` in place.
 
-        Unlabelled nodes (``y == -1``) fall in no split. Returns the graph.
+        Unlabelled nodes (``y == -1``) fall in no split. Returns the graph itself, not a
+        copy: for several splits side by side call it on copies
+        (``[graph.clone().set_split(seed=s) for s in range(5)]``).
+
+        Args:
+            train (float, optional): The fraction of each class's labelled nodes in
+                ``train_mask``. (default: :obj:`0.6`)
+            val (float, optional): The fraction in ``val_mask``. (default: :obj:`0.2`)
+            test (float, optional): The fraction in ``test_mask``. (default: :obj:`0.2`)
+            seed (int, optional): The seed of the draw. (default: :obj:`0`)
+            replace (bool, optional): Replace the graph's masks without a warning. A graph
+                that already has a split (a card's own, or an earlier call's) warns
+                otherwise, since the masks it had are lost. (default: :obj:`False`)
         """
         from mmgraph.data.split import stratified_split
 
         y = getattr(self, "y", None)
         if y is None:
             raise ValueError("The graph has no labels 'y' to stratify on; use `random_split` masks")
+        if not replace and getattr(self, "train_mask", None) is not None:
+            warnings.warn(
+                "`set_split` replaces the split this graph already has (a card's own split "
+                "or an earlier `set_split`), in place: the graph it returns is the same "
+                "object. Call it on `graph.clone()` to keep both, or pass `replace=True` to "
+                "replace it without this warning",
+                UserWarning,
+                stacklevel=2,
+            )
         self.train_mask, self.val_mask, self.test_mask = stratified_split(
             y, train=train, val=val, test=test, seed=seed
         )

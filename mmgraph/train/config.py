@@ -74,8 +74,11 @@ class TrainConfig(ConfigBase):
     checkpoint_every: int = 10
 
     def __post_init__(self) -> None:
-        if self.epochs < 0:
-            raise ValueError(f"Expected 'epochs' >= 0 (got {self.epochs})")
+        if self.epochs < 1:
+            raise ValueError(
+                f"Expected 'epochs' >= 1 (got {self.epochs}): for an untrained model, do not "
+                "call `fit`"
+            )
         if self.lr <= 0:
             raise ValueError(f"Expected 'lr' > 0 (got {self.lr})")
         check_positive_int(self.patience, "patience", optional=True)

@@ -194,6 +194,7 @@ class Trainer:
         checkpoint = self._find_checkpoint() if resume else None
         seed_everything(cfg.seed, deterministic=cfg.deterministic)
         if objective is None:
+            self._check_labelled(graph)
             objective = self.default_objective(graph)
         distributed = init_distributed()
         main_process = is_main_process()
@@ -322,6 +323,25 @@ class Trainer:
         if cfg.optimizer == "adam":
             return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+
+    def _check_labelled(self, graph: Data) -> None:
+        """Refuse the default objective (supervised) where it cannot train.
+
+        That is an unlabelled graph or a model without a classification head; the message
+        names the unsupervised objective.
+        """
+        labelled = getattr(graph, "y", None) is not None
+        has_head = getattr(self.model, "head", True) is not None
+        if labelled and has_head:
+            return
+        what = "is labelled" if labelled else "has no labels 'y'"
+        model = "" if has_head else ", and the model has no classification head (num_classes=0)"
+        raise InputError(
+            f"The graph {what}{model}: `fit` without an objective trains a classifier. To "
+            "learn embeddings without labels pass one, e.g. `fit(graph, "
+            "objective=Node2VecObjective())` (from mmgraph.objectives); to classify, load a "
+            "labelled graph and build the model from it (`MultimodalGNN.from_graph`)"
+        )
 
     def default_objective(self, graph: Data) -> SupervisedObjective:
         """Cross-entropy, weighted by inverse class frequency if ``config.class_weights``."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import networkx as nx
 import pytest
@@ -298,3 +299,17 @@ def test_set_split_on_graph() -> None:
     g = make_graph().set_split(0.5, 0.25, 0.25, seed=0)
     assert g.train_mask.dtype == torch.bool and g.train_mask.shape == (4,)
     assert not g.train_mask[3] and not g.val_mask[3] and not g.test_mask[3]
+
+
+def test_set_split_warns_when_it_replaces_a_split() -> None:
+    g = make_graph().set_split(0.5, 0.25, 0.25, seed=0)
+    first = g.train_mask.clone()
+    copy = g.clone()
+    with pytest.warns(UserWarning, match="same object.*graph.clone"):
+        again = g.set_split(0.5, 0.25, 0.25, seed=1)
+    assert again is g
+    assert torch.equal(copy.train_mask, first)  # a clone keeps its own split
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g.set_split(0.5, 0.25, 0.25, seed=2, replace=True)
+        make_graph().set_split(0.5, 0.25, 0.25, seed=0)

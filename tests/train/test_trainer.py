@@ -139,6 +139,8 @@ def test_config_yaml_round_trip_and_errors(tmp_path) -> None:
         TrainConfig.from_dict({"epoch": 3})
     with pytest.raises(ValueError, match="Expected 'lr' > 0"):
         TrainConfig(lr=0)
+    with pytest.raises(ValueError, match="'epochs' >= 1 .*do not call `fit`"):
+        TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="resume=True needs an 'out_dir'"):
         Trainer(TinyModel(4, 2), config()).fit(make_graph(), resume=True)
 
@@ -324,3 +326,17 @@ def test_a_device_this_machine_lacks_is_named() -> None:
         with pytest.raises(InputError, match="sees no CUDA GPU .*: use device='cpu'"):
             _ = Trainer(TinyModel(4, 2), config(device="cuda:1")).device
     assert Trainer(TinyModel(4, 2), config(device="cpu")).device == torch.device("cpu")
+
+
+def test_fit_without_an_objective_on_unlabelled_data_names_the_unsupervised_one() -> None:
+    from mmgraph.models import MultimodalGNN
+
+    unlabelled = make_graph()
+    del unlabelled.y
+    with pytest.raises(InputError, match=r"no labels 'y'.*objective=Node2VecObjective\(\)"):
+        Trainer(TinyModel(4, 2), config()).fit(unlabelled)
+    features = MultimodalGraph(unlabelled.edge_index, numeric=unlabelled.numeric)
+    headless = MultimodalGNN.from_graph(features)
+    assert headless.head is None
+    with pytest.raises(InputError, match="no classification head.*Node2VecObjective"):
+        Trainer(headless, config()).fit(make_graph())
