@@ -15,6 +15,7 @@ from mmgraph.tasks.node_classification import (
     resume_node_classifier,
     train_node_classifier,
 )
+from mmgraph.tasks.python_run import save_run
 
 __all__ = [
     "DataSpec",
@@ -27,5 +28,6 @@ __all__ = [
     "node_train_config",
     "predict_run",
     "resume_node_classifier",
+    "save_run",
     "train_node_classifier",
 ]
