@@ -871,12 +871,19 @@ def prepared_graph(
         )
     lacking = [m for m in need if m not in have]
     if lacking:
+        head = ""
+        if "sequence" in lacking and config.fusion == "mvlstm":
+            head = (
+                " The run's fusion head is the multi-view LSTM, which reads the other "
+                "modalities only beside the sequence's steps: without any step its outputs "
+                "barely depend on them (a run of `--fusion concat` would keep more)."
+            )
         warnings.warn(
             f"The data {(data or run.data).source!r} lacks the run's modalit"
             f"{'ies' if len(lacking) > 1 else 'y'} {lacking} on every node: the model reads "
             f"them as missing on all nodes, which it never saw in training, so its outputs rest "
-            f"on {have} alone and may differ much from the run's metrics. Give the data those "
-            "columns, named as in the training data, if it has them",
+            f"on {have} alone and may differ much from the run's metrics.{head} Give the data "
+            "those columns, named as in the training data, if it has them",
             UserWarning,
             stacklevel=2,
         )

@@ -33,6 +33,13 @@ def test_train_with_mvlstm_records_the_topology_and_reruns(
     assert model["fusion_options"] == {"alpha": 0.0, "beta": 1.0, "learn_gates": True}
     assert model["sequence_views"] == {"posts": 1, "replies": 1, "likes": 1}
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+    plain = make_social_graph(80, seed=1, image_size=8)  # the same nodes, without sequences
+    other = save_card(plain, tmp_path / "plain")
+    with pytest.warns(UserWarning, match=r"\['sequence'\] on every node.*multi-view LSTM"):
+        code = main(
+            ["predict", "--run", str(out), "--data", str(other), "--out", str(tmp_path / "p.csv")]
+        )
+    assert code == 0
     again = tmp_path / "again"
     assert main(["train", "--config", str(out / "config.yaml"), "--out", str(again)]) == 0
     assert yaml.safe_load((again / "config.yaml").read_text())["model"]["fusion_options"] == {
