@@ -512,6 +512,7 @@ class Retriever:
             fields["numeric"] = torch.tensor([row])
             fields["numeric_names"] = numeric_names
         if categorical_names:
+            _check_known_values(values, categorical_names, graph)
             codes = [0 if values.get(c) is None else 1 for c in categorical_names]
             fields["categorical"] = torch.tensor([codes])
             fields["categorical_names"] = categorical_names
@@ -526,6 +527,27 @@ class Retriever:
             f"{self.__class__.__name__}(num_nodes={self.num_nodes}, "
             f"modalities={self.modalities}, coordination={coordination!r}, "
             f"metric={self.metric!r})"
+        )
+
+
+def _check_known_values(values: Mapping[str, Any], names: list[str], graph: Any) -> None:
+    """Refuse a categorical query value that no node of ``graph`` has in its column.
+
+    The encoder would read it as "unknown", as it does a missing value, and rank the
+    nodes by the other columns alone.
+    """
+    vocabs = getattr(graph, "categorical_vocabs", None)
+    if vocabs is None:
+        return
+    for name, vocab in zip(names, vocabs, strict=True):
+        value = values.get(name)
+        if value is None or str(value) in vocab:
+            continue
+        shown = ", ".join(repr(v) for v in vocab[:20]) + (", ..." if len(vocab) > 20 else "")
+        raise InputError(
+            f"The value {value!r} of the categorical column {name!r} is on no node of the "
+            f"graph, so the model reads it as unknown, like a missing value: give one of "
+            f"{shown} (or leave the column out)"
         )
 
 

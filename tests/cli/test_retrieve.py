@@ -107,6 +107,7 @@ def test_retrieve_text_query_defaults(run: Path, capsys: pytest.CaptureFixture) 
         (["--query-text", "qqqq zzzz"], "'qqqq zzzz' encodes to zeros: none of its words"),
         (["--query-text", "crypto", "--from", "image"], "--from would change nothing"),
         (["--query-attributes", '{"followers_count": "abc"}'], "expected a number (got 'abc')"),
+        (["--query-attributes", '{"lang": "zz"}'], "value 'zz' of the categorical column 'lang'"),
     ],
 )
 def test_retrieve_refuses_bad_queries(
