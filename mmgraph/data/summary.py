@@ -37,11 +37,11 @@ def summarize(data: MultimodalGraph | Summarizable) -> dict[str, Any]:
     with the same ends and relation: kept, so they count twice in a mean),
     ``isolated_nodes`` (no edge in or out), ``modalities`` (per modality: how many nodes
     have it and its dimensions; for text, the number of non-empty texts; for a sequence,
-    its views and the fewest and most steps of a node), ``labels`` (class name -> count,
-    plus ``unlabelled``) with ``num_classes`` and ``positive_class``, and ``splits`` (split
-    -> size). For a subgraph data set: ``name``, ``subgraphs``, ``whole_graphs``,
-    ``subgraph_sizes`` (min/mean/max), ``labels``, ``splits``, ``folds`` and
-    the summary of the base ``graph``.
+    its views (name -> values per step) and the fewest and most steps of a node),
+    ``labels`` (class name -> count, plus ``unlabelled``) with ``num_classes`` and
+    ``positive_class``, and ``splits`` (split -> size). For a subgraph data set: ``name``,
+    ``subgraphs``, ``whole_graphs``, ``subgraph_sizes`` (min/mean/max), ``labels``,
+    ``splits``, ``folds`` and the summary of the base ``graph``.
 
     Args:
         data (MultimodalGraph or SubgraphDataset): What to summarise.
@@ -118,7 +118,7 @@ def _modality(graph: MultimodalGraph, modality: str) -> dict[str, Any]:
         info["dim"] = int(value.size(1))
     elif modality == "sequence":
         length = graph.sequence_length[graph.presence_mask("sequence")]
-        info["views"] = ", ".join(f"{v} ({d})" for v, d in graph.sequence_views.items())
+        info["views"] = dict(graph.sequence_views)  # view name -> values per step
         info["steps"] = {
             "min": int(length.min()) if length.numel() else 0,
             "max": int(length.max()) if length.numel() else 0,

@@ -110,7 +110,7 @@ def test_subgraph_networkx_summary_and_schema_keep_the_steps() -> None:
     assert back.sequence_length.tolist() == [3, 0, 1]
     assert torch.equal(back.sequence[back.sequence_mask()], graph.sequence[graph.sequence_mask()])
     info = summarize(graph)["modalities"]["sequence"]
-    assert info == {"nodes": 2, "views": "posts (1), likes (1)", "steps": {"min": 1, "max": 3}}
+    assert info == {"nodes": 2, "views": {"posts": 1, "likes": 1}, "steps": {"min": 1, "max": 3}}
     schema = GraphSchema.of(graph)
     swapped = MultimodalGraph(
         num_nodes=3, sequence=graph.sequence.flip(2), sequence_names=["likes", "posts"]
