@@ -178,6 +178,13 @@ class SubgraphDataset:
                     f"Subgraph {i} holds node id {lo if lo < 0 else hi} but the base graph has "
                     f"{n} nodes: node ids must be in [0, {n})"
                 )
+            unique, counts = torch.unique(nodes, return_counts=True)
+            if unique.numel() < nodes.numel():
+                raise ValueError(
+                    f"Subgraph {i} lists node {int(unique[counts > 1][0])} "
+                    f"{int(counts.max())} times: a subgraph is a set of nodes, list each once "
+                    "(a repeated node would weigh more in the subgraph's pooling)"
+                )
         s = len(self.subgraphs)
         if (
             not isinstance(self.y, Tensor)

@@ -139,3 +139,5 @@ def test_from_lists_errors() -> None:
         SubgraphDataset.from_lists(g, [[0]], ["c"], class_names=["a", "b"])
     with pytest.raises(ValueError, match="Unknown split 'dev' in the split of subgraph 0"):
         SubgraphDataset.from_lists(g, [[0]], ["a"], split=["dev"])
+    with pytest.raises(ValueError, match="Subgraph 1 lists node 2 3 times: .*list each once"):
+        SubgraphDataset.from_lists(g, [[0, 1], [2, 3, 2, 2]], ["a", "b"])
