@@ -211,8 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    restore: Callable[[], None] = lambda: None  # noqa: E731
     if getattr(args, "quiet", True) is False and not sys.stderr.isatty():
         args.quiet = True  # tqdm's redraws would fill a log file with thousands of lines
+        if not args.verbose:  # but a slow encoding says what it does, in one line
+            restore = _show_encoding_lines()
     handler: Handler = args.handler
     command = " ".join(
         str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
@@ -225,6 +228,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args, handler, command)
     finally:
         warnings.formatwarning = shown
+        restore()
+
+
+ENCODING_LOGGERS = ("mmgraph.encoders.text.transformer", "mmgraph.encoders.image")
+"""The loggers whose INFO lines say that a pretrained model encodes nodes (minutes on a
+first run)."""
+
+
+class _StderrLines(logging.StreamHandler):
+    """Messages alone, one per line, on the ``sys.stderr`` of the moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _show_encoding_lines() -> Callable[[], None]:
+    """Print the encoders' one-line notes where no progress bar can be drawn; what undoes it.
+
+    That is "Encoding 17,463 of 17,463 texts with ...": minutes of encoding would otherwise
+    pass without a word.
+    """
+    undo = []
+    for name in ENCODING_LOGGERS:
+        logger = logging.getLogger(name)
+        handler = _StderrLines()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        level = logger.level
+        logger.setLevel(logging.INFO)
+        undo.append((logger, handler, level))
+
+    def restore() -> None:
+        for logger, handler, level in undo:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+    return restore
 
 
 def _run(args: argparse.Namespace, handler: Handler, command: str) -> int:

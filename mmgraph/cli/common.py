@@ -381,7 +381,10 @@ def add_training(parser: argparse.ArgumentParser) -> None:
     add_quiet(group)
 
 
-QUIET_HELP = "no progress bars (there are none when stderr is not a terminal: a log file)"
+QUIET_HELP = (
+    "no progress bars (when stderr is not a terminal, a log file, there are none: a "
+    "pretrained model's encoding prints one line instead, which --quiet also silences)"
+)
 
 
 def add_quiet(parser: Any) -> None:

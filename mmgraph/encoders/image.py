@@ -225,6 +225,15 @@ class ImageEncoder(PretrainedEncoder):
         todo = [i for i in todo if first[keys[i]] == i]
         pending: list[int] = []
         starts = range(0, len(todo), self.batch_size)
+        if todo:
+            logger.info(
+                "Encoding %s of %s images with %s (%s cached; encoded images are cached for "
+                "later runs)",
+                f"{len(todo):,}",
+                f"{len(rows):,}",
+                self.name,
+                f"{len(rows) - len(todo) - len(copies):,}",
+            )
         with self._eval():
             for b, start in enumerate(
                 tqdm(starts, desc="Encoding images", disable=not progress, leave=False)

@@ -299,7 +299,12 @@ class TextEncoder(PretrainedEncoder):
         todo = (~found).nonzero().flatten().tolist()
         if todo:
             logger.info(
-                "Encoding %d of %d texts (%d cached)", len(todo), len(texts), len(texts) - len(todo)
+                "Encoding %s of %s texts with %s (%s cached; encoded texts are cached for later "
+                "runs)",
+                f"{len(todo):,}",
+                f"{len(texts):,}",
+                self.name,
+                f"{len(texts) - len(todo):,}",
             )
             todo_keys = [keys[i] for i in todo]
 

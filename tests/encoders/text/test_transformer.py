@@ -299,3 +299,24 @@ def test_a_long_text_is_cut_before_tokenizing_with_the_same_embedding(
     x, _ = enc.encode([long, short])
     assert max(seen) == CHARS_PER_TOKEN * enc.max_length < len(long)
     torch.testing.assert_close(x[0], x[1])  # the same first max_length tokens
+
+
+def test_the_command_line_says_it_encodes_where_no_bar_is_drawn(
+    tiny_bert_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch
+) -> None:
+    from mmgraph.cli import main
+    from mmgraph.data import save_card
+    from mmgraph.data.synthetic import make_social_graph
+
+    card = save_card(make_social_graph(40, seed=0, image_size=8), tmp_path / "card")
+    args = ["train", "--data", str(card), "--text-encoder", str(tiny_bert_dir)]
+    args += ["--image-encoder", "none", "--epochs", "1", "--layers", "1", "--head", "linear"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0  # stderr is no terminal here
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if x.startswith("Encoding "))
+    assert f"texts with {tiny_bert_dir} (0 cached; encoded texts are cached" in line
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert "Encoding " not in capsys.readouterr().err  # all cached now
+    monkeypatch.setenv("MMGRAPH_CACHE", str(tmp_path / "empty-cache"))
+    assert main([*args, "--out", str(tmp_path / "c"), "--quiet"]) == 0
+    assert "Encoding " not in capsys.readouterr().err
