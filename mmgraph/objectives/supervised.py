@@ -98,7 +98,8 @@ class SupervisedObjective:
         if not bool(selected.any()):
             loss = logits.sum() * 0.0
         else:
-            weight = None if self.class_weights is None else self.class_weights.to(logits.device)
+            weights = self.class_weights
+            weight = None if weights is None else weights.to(logits.device, logits.dtype)
             loss = supervised_loss(logits[selected], batch.y[:n][selected], weight)
         return loss if aux is None else loss + aux
 

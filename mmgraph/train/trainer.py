@@ -103,15 +103,18 @@ class Objective(Protocol):
         """The seed nodes mini-batches are drawn from (:obj:`None`: all nodes)."""
 
 
-def to_device(data: Any, device: torch.device) -> Any:
+def to_device(data: Any, device: torch.device, dtype: torch.dtype | None = None) -> Any:
     """``data`` on ``device``: the same object, unmoved, when its tensors are there already.
 
     PyG's ``Data.to`` walks every attribute, lists included (a graph with raw texts has
     thousands of items), at every call; on CPU the training loop would pay that each epoch.
+    With ``dtype`` (a model in another float type than float32, e.g. after ``.double()``),
+    a copy whose floating tensors are cast to it.
     """
-    if device.type == "cpu" and all(
-        value.device.type == "cpu" for _, value in data if isinstance(value, Tensor)
-    ):
+    tensors = [value for _, value in data if isinstance(value, Tensor)]
+    if dtype is not None and any(t.is_floating_point() and t.dtype != dtype for t in tensors):
+        data = copy.copy(data).apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+    elif device.type == "cpu" and all(t.device.type == "cpu" for t in tensors):
         return data
     return data.to(device)
 
@@ -198,7 +201,7 @@ class Trainer:
             objective = self.default_objective(graph)
         distributed = init_distributed()
         main_process = is_main_process()
-        device = self.device
+        device, dtype = self.device, self._float_dtype()
         self.model.to(device)
         optimizer = self.make_optimizer()
         if loader is None:
@@ -241,7 +244,7 @@ class Trainer:
                 total, batches = 0.0, 0
                 for batch in loader:
                     optimizer.zero_grad()
-                    batch = to_device(batch, device)
+                    batch = to_device(batch, device, dtype)
                     loss = step_module(batch) if step_module else objective(self.model, batch)
                     if not torch.isfinite(loss):
                         raise FloatingPointError(
@@ -385,6 +388,17 @@ class Trainer:
             return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         return device
 
+    def _float_dtype(self) -> torch.dtype | None:
+        """The model's float type where it is not float32 (the features' type), else None."""
+        for p in self.model.parameters():
+            if p.is_floating_point():
+                return None if p.dtype == torch.float32 else p.dtype
+        return None
+
+    def _to_model(self, data: Any) -> Any:
+        """``data`` on the model's device, in its float type."""
+        return to_device(data, self.device, self._float_dtype())
+
     # ---------------------------------------------------------------- inference
     @torch.no_grad()
     def predict_logits(self, graph: Data) -> Tensor:
@@ -392,8 +406,8 @@ class Trainer:
         self.model.eval()
         inference = getattr(self.model, "inference", None)
         if self.config.batch_size is not None and callable(inference):
-            return inference(to_device(graph, self.device), batch_size=self.config.batch_size)
-        return self.model(to_device(graph, self.device))
+            return inference(self._to_model(graph), batch_size=self.config.batch_size)
+        return self.model(self._to_model(graph))
 
     def predict_proba(self, graph: Data) -> Tensor:
         """Class probabilities ``[N, K]`` of every node."""
@@ -406,12 +420,12 @@ class Trainer:
         inference = getattr(self.model, "inference", None)
         if self.config.batch_size is not None and callable(inference):
             return inference(
-                to_device(graph, self.device), batch_size=self.config.batch_size, embeddings=True
+                self._to_model(graph), batch_size=self.config.batch_size, embeddings=True
             )
         encode = getattr(self.model, "encode", None)
         if not callable(encode):
             raise TypeError(f"{type(self.model).__name__} has no 'encode' method to embed nodes")
-        return encode(to_device(graph, self.device))
+        return encode(self._to_model(graph))
 
     def evaluate(self, graph: Data, mask: str | Tensor = "test_mask") -> dict[str, float]:
         """Metrics and cross-entropy ``loss`` on the nodes of ``mask`` (a key or a bool tensor).

@@ -340,3 +340,15 @@ def test_fit_without_an_objective_on_unlabelled_data_names_the_unsupervised_one(
     assert headless.head is None
     with pytest.raises(InputError, match="no classification head.*Node2VecObjective"):
         Trainer(headless, config()).fit(make_graph())
+
+
+def test_a_float64_model_trains_on_float32_features() -> None:
+    from mmgraph.models import MultimodalGNN
+
+    g = make_graph()
+    model = MultimodalGNN.from_graph(g, hidden=8).double()
+    trainer = Trainer(model, config(epochs=3)).fit(g)
+    assert g.numeric.dtype == torch.float32  # the graph itself is not cast
+    assert trainer.predict_logits(g).dtype == torch.float64
+    assert trainer.embed(g).dtype == torch.float64
+    assert 0.0 <= trainer.evaluate(g, "test_mask")["accuracy"] <= 1.0
