@@ -1567,6 +1567,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     t.add_argument("--datasets", nargs="+", default=[*NODE_DATA, *SUBGRAPH_DATA, *GRAPH_DATA])
     t.add_argument("--budget", default="15m")
     t.add_argument("--seeds", type=int, default=5)
+    t.add_argument("--out", type=Path, default=None, help="rows file (default: the step's)")
     b = sub.add_parser("baseline", help="the WL baseline on the TU sets")
     b.add_argument("--datasets", nargs="+", default=list(GRAPH_DATA))
     h = sub.add_parser("heldout", help="the default subgraph command on unseen instances")
@@ -1588,7 +1589,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.step == "commands":
         commands(args.datasets, args.seeds, args.out or COMMANDS)
     elif args.step == "tuned":
-        tuned(args.datasets, args.budget, args.seeds, TUNED)
+        tuned(args.datasets, args.budget, args.seeds, args.out or TUNED)
     elif args.step == "baseline":
         baseline(args.datasets, BASELINES)
     elif args.step == "heldout":
