@@ -52,6 +52,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import os
@@ -63,6 +64,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from mmgraph.tune.options import WHOLE_GRAPH_DEFAULTS
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -87,6 +90,12 @@ SUBGRAPH_DATA = (
     "density", "component", "cut_ratio", "coreness", "position", "position_multilabel",
 )  # fmt: skip
 GRAPH_DATA = ("mutag", "ptc", "enzymes", "imdb-multi")
+STRUCTURE_SUFFIX = "-structure"
+STRUCTURE_DATA = tuple(f"{name}{STRUCTURE_SUFFIX}" for name in ("mutag", "ptc", "enzymes"))
+"""TU sets with their node tags removed: whole graphs of structure alone, as IMDB-MULTI (whose
+one tag takes a single value) is, for the rule of the node input on such graphs (the
+``graph-structure`` candidates). Benchmark data only: ``mmgraph`` has no such names."""
+FOLD_DATA = (*GRAPH_DATA, *STRUCTURE_DATA)
 DRAWN_SPLITS = ("cornell", "texas", "country-flags")
 """The node sets without a split of their own: ``--seeds`` draws one per seed, and ``tune``
 searches those of seeds 0-4 and tests them."""
@@ -100,7 +109,12 @@ HELDOUT_TASKS = (
 split: ``--seeds`` draws one per seed)."""
 HELDOUT_INSTANCES = (100, 101)
 """Instance seeds of ``heldout``: far from the instances 0-4 the grids trained on."""
-FAMILIES = {"node": NODE_DATA, "subgraph": SUBGRAPH_DATA, "graph": GRAPH_DATA}
+FAMILIES = {
+    "node": NODE_DATA,
+    "subgraph": SUBGRAPH_DATA,
+    "graph": GRAPH_DATA,
+    "graph-structure": ("imdb-multi", *STRUCTURE_DATA),
+}
 
 _PAPER = {"layers": 1, "head": "conv", "modality_dim": 0}  # Kipf & Welling's two layers
 _DEEP = {"layers": 2, "head": "linear", "modality_dim": 64}  # two layers and a linear head
@@ -208,6 +222,13 @@ CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
             "lr": 0.005, "lr_step_size": None, "epochs": 100, "monitor": "loss",
             "patience": None,
         },
+    },
+    # The node input of whole graphs without informative features (IMDB-MULTI, the TU sets
+    # without their tags): the whole-graph defaults as they are (their input "auto" is then
+    # a constant), and with a learned vector per degree (GIN's input on such sets).
+    "graph-structure": {
+        "whole-defaults": {**WHOLE_GRAPH_DEFAULTS},
+        "whole-defaults-degree": {**WHOLE_GRAPH_DEFAULTS, "node_input": "degree"},
     },
 }  # fmt: skip
 """Candidate defaults per family: the options each sets (the rest are the library's)."""
@@ -337,7 +358,20 @@ def subgraph_dataset(name: str, seed: int) -> Any:
 
     if name in GENERATED:
         return make_synthetic_subgraphs(name, seed=seed)
+    if name in STRUCTURE_DATA:
+        return structure_only(load_subgraph_dataset(name[: -len(STRUCTURE_SUFFIX)], str(DATA_ROOT)))
     return load_subgraph_dataset(name, root=str(DATA_ROOT))
+
+
+def structure_only(dataset: Any) -> Any:
+    """``dataset`` with its base graph's node features (tags, attributes) removed."""
+    graph = copy.copy(dataset.graph)
+    keys = ("numeric", "numeric_present", "numeric_names", "categorical", "categorical_present")
+    keys += ("categorical_names", "categorical_vocabs", "x")
+    for key in keys:
+        if getattr(graph, key, None) is not None:
+            delattr(graph, key)
+    return dataclasses.replace(dataset, graph=graph)
 
 
 def subgraph_runs(
@@ -350,7 +384,7 @@ def subgraph_runs(
 
     rows = []
     run = subgraph_run({**options, "data": name, "root": str(DATA_ROOT)})
-    if name in GRAPH_DATA:
+    if name in FOLD_DATA:
         dataset = subgraph_dataset(name, 0)
         for k, (train_idx, test_idx) in enumerate(dataset.folds[:folds]):
             inner = torch.full_like(dataset.y, -1)
@@ -412,7 +446,7 @@ def grid(
             if candidate in SCREENED and name not in SCREEN_DATA:
                 continue
             todo = [s for s in seeds if (family, name, candidate, str(s)) not in done]
-            if family == "graph":
+            if family in ("graph", "graph-structure"):
                 todo = [] if (family, name, candidate, "fold1") in done else [seeds[0]]
             if not todo:
                 continue
@@ -1504,7 +1538,7 @@ def report(runs: Path, cmds: Path, out: Path) -> str:
     return text
 
 
-RUNS_WORD = {"node": "seeds", "subgraph": "seeds", "graph": "folds"}
+RUNS_WORD = {"node": "seeds", "subgraph": "seeds", "graph": "folds", "graph-structure": "folds"}
 
 
 def _scored_folds(name: str, tuned_row: dict[str, Any]) -> str:
