@@ -26,6 +26,11 @@ coreness instances (seed ``s`` generates instance ``s``).
 Whole graphs (MUTAG, PTC, ENZYMES, IMDB-MULTI): the 10 standard folds; the grid selects on
 a seeded tenth of each fold's training graphs (the test fold is never read for a choice).
 
+Family ``graph-structure``: whole graphs whose nodes carry nothing but structure (IMDB-MULTI,
+and MUTAG, PTC and ENZYMES with their tags removed: :data:`STRUCTURE_DATA`), under the same
+protocol, for the node input of such graphs (the whole-graph defaults against a degree
+input).
+
 * ``tuned``: ``mmgraph tune --data X --budget 15m --seeds 5`` on each data set, appended to
   ``defaults_tuned.jsonl``.
 * ``heldout``: the default commands on freshly generated instances that no grid,
