@@ -151,10 +151,21 @@ def _pruner(folds: int = 1) -> Any:
     return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=10)
 
 
-def _counted() -> tuple[Any, ...]:
+def used_trials(study: Any) -> int:
+    """The trials of ``study`` that use up ``--trials``.
+
+    Scored ones (complete or pruned), those that failed by themselves, and those running
+    (another worker's: counted when they start, so that two workers stop at the count
+    rather than one past it). Trials an interruption stopped are not counted: a resumed
+    search runs them again.
+    """
     from optuna.trial import TrialState
 
-    return (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+    kept = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    return sum(
+        t.state in kept or (t.state == TrialState.FAIL and not _interrupted(t))
+        for t in study.get_trials(deepcopy=False)
+    )
 
 
 def _objective(
@@ -490,10 +501,15 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
     )
     callbacks: list[Any] = []
     if work.trials is not None:
-        done = len(study.get_trials(deepcopy=False, states=_counted()))
-        if done >= work.trials:
+        if used_trials(study) >= work.trials:
             return
-        callbacks.append(optuna.study.MaxTrialsCallback(work.trials, states=_counted()))
+        count = work.trials
+
+        def stop_at_count(study: Any, trial: Any) -> None:
+            if used_trials(study) >= count:
+                study.stop()
+
+        callbacks.append(stop_at_count)
     if bar is not None:
         callbacks.append(lambda study, trial: _update_bar(bar, study))
     if work.deadline is not None:
@@ -528,10 +544,8 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
             if isinstance(error, ValueError) and not str(error).startswith(FINISHED_TELL):
                 raise
             log.info("A queued trial was run by two workers; the second result is dropped")
-            if work.trials is not None:
-                done = len(study.get_trials(deepcopy=False, states=_counted()))
-                if done >= work.trials:
-                    return
+            if work.trials is not None and used_trials(study) >= work.trials:
+                return
             continue
         return
 
@@ -1002,11 +1016,21 @@ def tune(
             load_if_exists=True,
         )
         old = {k: study.user_attrs.get(k) for k in attrs}
+        elsewhere = "another --storage" if storage is not None else "another --out"
         if study.trials and any(v is not None for v in old.values()) and old != attrs:
             changed = sorted(k for k in attrs if old[k] != attrs[k])
             raise InputError(
                 f"The study {study_name!r} in {url} was searched with other {changed}: give "
-                "the same arguments to resume it, or another --out/--storage"
+                f"the same arguments to join it, or {elsewhere} for a search of its own"
+            )
+        if study.trials and storage is not None and not resume:
+            log.warning(
+                "The study %r in %s holds %d trials already (another search or worker): this "
+                "search joins it, and --trials counts them. Give %s for a search of its own.",
+                study_name,
+                url,
+                len(study.trials),
+                elsewhere,
             )
         for key, value in attrs.items():
             study.set_user_attr(key, value)

@@ -228,7 +228,8 @@ def test_interrupted_search_resumes(
     assert states[:2] == [optuna.trial.TrialState.COMPLETE] * 2
     assert states[2] == optuna.trial.TrialState.FAIL  # the interrupted one, run again:
     assert trials[3].params == trials[2].params and states[3].is_finished()
-    assert result.trials["complete"] + result.trials["pruned"] == 3
+    # the interrupted trial does not use up one of --trials: four are scored in the end
+    assert result.trials["complete"] + result.trials["pruned"] == 4 == len(trials) - 1
     assert result.trials["interrupted"] == 1 and result.trials["failed"] == 0  # Ctrl-C: no error
 
 
@@ -303,6 +304,68 @@ def test_two_workers_share_one_sqlite_study(
     assert len({t.user_attrs["pid"] for t in trials}) == 2  # both processes ran trials
     assert [t.number for t in trials] == list(range(len(trials)))
     assert (result.out / "metrics.json").is_file()
+
+
+def test_two_workers_stop_at_the_trial_count(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running trial of the other worker counts: --trials 4 gives 4, not 5."""
+    monkeypatch.setattr(study_module, "START_METHOD", "fork")
+    result = tune(
+        str(card), trials=4, seeds=1, workers=2, space=space, out=tmp_path / "w", progress=False
+    )
+    trials = study_of(result.out).trials
+    assert len(trials) == 4 and all(t.state.is_finished() for t in trials)
+
+
+def test_trials_that_use_up_the_count() -> None:
+    states = optuna.trial.TrialState
+    study = optuna.create_study()
+    cases = [
+        (states.COMPLETE, {}),
+        (states.PRUNED, {}),
+        (states.FAIL, {"error": "ValueError: bad"}),  # failed by itself: counts
+        (states.FAIL, {}),  # stopped by an interruption: runs again, not counted
+        (states.RUNNING, {}),  # another worker's
+        (states.WAITING, {}),  # queued
+    ]
+    for state, attrs in cases:
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=state, value=0.5 if state == states.COMPLETE else None, user_attrs=attrs
+            )
+        )
+    assert study_module.used_trials(study) == 4
+
+
+def test_joining_a_study_in_a_given_storage_says_so(
+    card: Path, space: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    tune(
+        str(card),
+        trials=1,
+        seeds=1,
+        space=space,
+        storage=storage,
+        out=tmp_path / "a",
+        progress=False,
+    )
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        tune(
+            str(card),
+            trials=2,
+            seeds=1,
+            space=space,
+            storage=storage,
+            out=tmp_path / "b",
+            progress=False,
+        )
+    assert "holds 1 trials already (another search or worker): this search joins it" in caplog.text
+    assert "Give another --storage for a search of its own" in caplog.text
+    assert len(optuna.load_study(study_name=None, storage=storage).trials) == 2
+    with pytest.raises(InputError, match="or another --storage for a search of its own"):
+        tune(str(card), trials=2, seeds=1, storage=storage, out=tmp_path / "c", progress=False)
 
 
 def test_workers_are_spawnable() -> None:
