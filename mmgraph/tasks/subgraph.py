@@ -811,10 +811,13 @@ def _check_two_classes(dataset: SubgraphDataset, rows: Tensor, which: str) -> No
     value = int(classes[0]) if classes.numel() else None
     label = names[value] if value is not None and value < len(names) else value
     name = dataset.name or "the data set"
+    if dataset.whole_graphs:
+        items, where = "graphs", "the graph labels file (NAME_graph_labels.txt in TU format)"
+    else:
+        items, where = "subgraphs", "a SubGNN file's second column"
     raise InputError(
-        f"All {int(rows.sum())} {which} subgraphs of {name} have the label {label!r}: a "
-        "classifier needs at least two classes. Label subgraphs of another class (in a SubGNN "
-        "file, the second column)"
+        f"All {int(rows.sum())} {which} {items} of {name} have the label {label!r}: a "
+        f"classifier needs at least two classes. Label {items} of another class (in {where})"
     )
 
 

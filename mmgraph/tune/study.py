@@ -347,11 +347,11 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
     study keeps it); a worker that chose otherwise at the same moment takes that value.
     """
     folds = int(search.folds)
-    count = folds_in_budget(fold_seconds, seconds, folds)
+    own = folds_in_budget(fold_seconds, seconds, folds)
     if study.user_attrs.get(SCORED_FOLDS) is None:
-        study.set_user_attr(SCORED_FOLDS, count)
-    count = _sync_folds(search, study) or count
-    if count < folds:
+        study.set_user_attr(SCORED_FOLDS, own)
+    count = _sync_folds(search, study) or own
+    if count < folds and count == own:  # a worker that took another's choice does not advise
         word = getattr(search, "fold_word", "fold")
         log.warning(
             "The first %s took %.1f s: %d %ss a trial leave too little of the budget "

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from mmgraph.cli import main
@@ -364,3 +365,14 @@ def test_training_subgraphs_of_one_class_are_refused(
     assert main([*argv, "--data", str(folder)]) == 2
     assert "All 6 training subgraphs" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_whole_graphs_of_one_class_are_named_as_graphs() -> None:
+    from mmgraph.data import MultimodalGraph, SubgraphDataset
+    from mmgraph.errors import InputError
+    from mmgraph.tasks.subgraph import _check_two_classes
+
+    graph = MultimodalGraph(torch.tensor([[0, 1, 2], [1, 2, 3]]), num_nodes=4)
+    data = SubgraphDataset.from_lists(graph, [[0, 1], [2, 3]], ["1", "1"], whole_graphs=True)
+    with pytest.raises(InputError, match=r"All 2 training graphs .*graph labels file"):
+        _check_two_classes(data, torch.ones(2, dtype=torch.bool), "training")
