@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from torch import Tensor
 
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.schema import GraphSchema
@@ -77,9 +78,10 @@ def save_run(
             "the commands rebuild the model from its config"
         )
     spec = data if isinstance(data, DataSpec) else DataSpec(str(data))
-    _check_same_data(spec, graph)
+    loaded = _check_same_data(spec, graph)
     _check_fitted_encoders(features, graph, folder)
     _check_folder(folder, trainer, overwrite)
+    _check_same_features(folder, spec, features, trainer, graph, loaded)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RUN_MARKER).write_text("a run folder written by mmgraph\n")
     write_run_config(folder, spec, features, model.config, trainer.config, GraphSchema.of(graph))
@@ -89,13 +91,25 @@ def save_run(
     return folder
 
 
-def _check_same_data(spec: DataSpec, graph: MultimodalGraph) -> None:
-    """Refuse a ``spec`` that loads other nodes or another split than ``graph``'s."""
+def _check_same_data(spec: DataSpec, graph: MultimodalGraph) -> MultimodalGraph:
+    """Refuse a ``spec`` that loads other nodes, labels or split than ``graph``'s.
+
+    Returns the graph ``spec`` loads.
+    """
     loaded = load_graph(spec)
-    if loaded.num_nodes != graph.num_nodes:
+    mine, theirs = getattr(graph, "y", None), getattr(loaded, "y", None)
+    if isinstance(mine, Tensor) and isinstance(theirs, Tensor):
+        same_labels = mine.shape == theirs.shape and torch.equal(mine.cpu(), theirs)
+    else:
+        same_labels = mine is None and theirs is None
+    if loaded.num_nodes != graph.num_nodes or not same_labels:
+        what = (
+            f"loads {loaded.num_nodes} nodes, the graph has {graph.num_nodes}"
+            if loaded.num_nodes != graph.num_nodes
+            else "gives other labels than the graph's"
+        )
         raise InputError(
-            f"The data {spec.source!r} loads {loaded.num_nodes} nodes, the graph has "
-            f"{graph.num_nodes}: pass the card or name the graph was loaded from"
+            f"The data {spec.source!r} {what}: pass the card or name the graph was loaded from"
         )
     for key in SPLITS:
         mine, theirs = getattr(graph, key, None), getattr(loaded, key, None)
@@ -108,6 +122,51 @@ def _check_same_data(spec: DataSpec, graph: MultimodalGraph) -> None:
             "data=DataSpec(source, split=[train, val, test], split_seed=seed) with the "
             "arguments of your `set_split`"
         )
+    return loaded
+
+
+CHECKED_NODES = 64
+"""How many nodes :func:`save_run` featurizes again to check the features it records."""
+
+
+def _check_same_features(
+    folder: Path,
+    spec: DataSpec,
+    features: FeatureConfig,
+    trainer: Trainer,
+    graph: MultimodalGraph,
+    loaded: MultimodalGraph,
+) -> None:
+    """Refuse ``features`` that do not give ``graph``'s features on its first nodes.
+
+    New data is featurized with them: the commands would otherwise feed the model features
+    of another encoder (or fail on their width).
+    """
+    from mmgraph.models.inference import select_nodes
+    from mmgraph.tasks.node_classification import LoadedRun
+
+    model = trainer.model
+    assert isinstance(model, MultimodalGNN)  # save_run refused others
+    run = LoadedRun(folder, spec, features, trainer.config, GraphSchema.of(graph), model)
+    index = torch.arange(min(CHECKED_NODES, int(graph.num_nodes or 0)))
+    part = run.prepare(select_nodes(loaded, index), progress=False)
+    for key in ("x_text", "x_image", "image"):
+        mine, theirs = getattr(graph, key, None), getattr(part, key, None)
+        if not isinstance(mine, Tensor):
+            continue
+        same = False
+        if isinstance(theirs, Tensor) and mine.shape[1:] == theirs.shape[1:]:
+            same = True
+            if mine.layout == torch.strided and theirs.layout == torch.strided:
+                rows = mine.index_select(0, index).float()
+                same = torch.allclose(rows, theirs.float(), rtol=1e-3, atol=1e-4)
+        if not same:
+            shape = list(theirs.shape[1:]) if isinstance(theirs, Tensor) else "none"
+            raise InputError(
+                f"The features given do not reproduce the graph's {key} (width "
+                f"{list(mine.shape[1:])}; they give {shape} on its first nodes): pass the "
+                "FeatureConfig the graph was featurized with, which new data is encoded with"
+            )
 
 
 def _check_fitted_encoders(features: FeatureConfig, graph: MultimodalGraph, folder: Path) -> None:

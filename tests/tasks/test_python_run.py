@@ -78,3 +78,17 @@ def test_an_unsaved_fitted_encoder_and_foreign_files_are_refused(card: Path, tmp
         save_run(other, trainer, featured, FeatureConfig(text_encoder="hashing"), data=card)
     with pytest.raises(InputError, match="loads 120 nodes, the graph has 40"):
         save_run(tmp_path / "x", trainer, featured.subgraph(torch.arange(40)), FEATURES, data=card)
+
+
+def test_features_or_labels_the_data_does_not_give_are_refused(card: Path, tmp_path: Path):
+    folder = tmp_path / "mine"
+    trainer, featured = train(card, folder)
+    other = FeatureConfig(text_encoder="hashing", image_encoder=None)  # not the graph's
+    with pytest.raises(InputError, match=r"do not reproduce the graph's x_text \(width \[16\]"):
+        save_run(folder, trainer, featured, other, data=card)
+    relabelled = make_social_graph(120, seed=5, image_size=8)
+    relabelled.y = 1 - relabelled.y
+    del relabelled.train_mask, relabelled.val_mask, relabelled.test_mask
+    flipped = save_card(relabelled, tmp_path / "flipped")
+    with pytest.raises(InputError, match="gives other labels than the graph's"):
+        save_run(folder, trainer, featured, FEATURES, data=flipped)
