@@ -134,7 +134,11 @@ def _check_sizes(
 
 def _check_m(m: int, num_nodes: int) -> None:
     if m >= num_nodes:
-        raise ValueError(f"Expected 'm' < 'num_nodes' (got m={m}, num_nodes={num_nodes})")
+        raise ValueError(
+            f"The base graph needs more than {m} nodes (got num_nodes={num_nodes}): each new "
+            f"node of the Barabási–Albert graph attaches to m={m} earlier ones; raise "
+            f"num_nodes (--nodes on the command line) above {m}"
+        )
 
 
 def _barabasi_albert(

@@ -322,9 +322,13 @@ def cluster_nodes(
             y = None
     if k is None:
         if y is None:
+            why = (
+                "no data was given to take the number of classes from (--data with labels)"
+                if graph is None
+                else "the data has no labels to take the number of classes from"
+            )
             raise ValueError(
-                "Give the number of clusters (--k on the command line, k= in Python): the "
-                "data has no labels to take the number of classes from"
+                f"Give the number of clusters (--k on the command line, k= in Python): {why}"
             )
         k = int(y[y != UNLABELLED].unique().numel())
     assignments = cluster_embeddings(emb, k, method=method, seed=seed)

@@ -94,7 +94,11 @@ def test_unlabelled_data_gives_null_label_metrics(unlabelled: Path, tmp_path: Pa
     assert main([*args, *SHALLOW, "--epochs", "1", "--quiet"]) == 0
     cluster = ["cluster", "--embeddings", str(emb), "--data", str(unlabelled)]
     assert main([*cluster, "--out", str(tmp_path / "c")]) == 2
-    assert "Give the number of clusters (--k on the command line" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Give the number of clusters (--k on the command line" in err
+    assert "the data has no labels" in err
+    assert main([*cluster[:3], "--out", str(tmp_path / "c")]) == 2  # no --data at all
+    assert "no data was given to take the number of classes from" in capsys.readouterr().err
     assert main([*cluster, "--k", "3", "--no-plot", "--out", str(tmp_path / "c")]) == 0
     metrics = json.loads((tmp_path / "c" / "metrics.json").read_text())
     assert metrics["nmi"] is None and metrics["ari"] is None and metrics["acc"] is None
