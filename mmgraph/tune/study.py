@@ -775,7 +775,15 @@ def _update_bar(bar: Any, study: Any) -> None:
 
 
 def _spawned(work: _Worker) -> None:  # pragma: no cover - runs in a child process
-    _run_worker(work)
+    """A worker process, which Ctrl-C (sent to the whole process group) ends quietly.
+
+    The main process says "interrupted" in one line; the worker's running trial stays
+    failed without an error, so ``--resume`` runs it again.
+    """
+    try:
+        _run_worker(work)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
 
 
 def _trial_counts(study: Any) -> dict[str, int]:
