@@ -169,7 +169,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     else:  # unsupervised: the clustering metrics
         keys = ("nmi", "ari", "acc", "silhouette", "modularity")
         row = {"k": metrics.get("k"), **{k: _mean_std(metrics, k) for k in keys}}
-        print(f"embedded with {seeds} seeds, k-means clusters (mean ± std):")
+        print(
+            f"embedded with {seeds} seed{'s' if seeds != 1 else ''}, k-means clusters (mean ± std):"
+        )
         print(format_table([row], ["k", *keys]))
     print(
         f"written to {result.out}: best.yaml, metrics.json, tune.json, plots"
