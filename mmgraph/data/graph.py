@@ -795,7 +795,7 @@ class MultimodalGraph(Data):
 
         Unlabelled nodes (``y == -1``) fall in no split. Returns the graph itself, not a
         copy: for several splits side by side call it on copies
-        (``[graph.clone().set_split(seed=s) for s in range(5)]``).
+        (``[graph.clone().set_split(seed=s, replace=True) for s in range(5)]``).
 
         Args:
             train (float, optional): The fraction of each class's labelled nodes in
@@ -816,8 +816,8 @@ class MultimodalGraph(Data):
             warnings.warn(
                 "`set_split` replaces the split this graph already has (a card's own split "
                 "or an earlier `set_split`), in place: the graph it returns is the same "
-                "object. Call it on `graph.clone()` to keep both, or pass `replace=True` to "
-                "replace it without this warning",
+                "object. To keep both, call it on a copy, `graph.clone().set_split(..., "
+                "replace=True)`; `replace=True` says the replacement is meant",
                 UserWarning,
                 stacklevel=2,
             )

@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -821,6 +822,28 @@ def _check_two_classes(dataset: SubgraphDataset, rows: Tensor, which: str) -> No
     )
 
 
+SMALL_SPLIT = 10
+"""Fewer labelled validation or test subgraphs than this warn: one subgraph moves the
+score by a tenth or more."""
+
+
+def _warn_of_small_splits(dataset: SubgraphDataset, labelled: Tensor) -> None:
+    """Warn of a validation or test split of fewer than :data:`SMALL_SPLIT` subgraphs."""
+    for which in ("val", "test"):
+        mask = getattr(dataset, f"{which}_mask", None)
+        count = 0 if mask is None else int((mask & labelled).sum())
+        if 0 < count < SMALL_SPLIT:
+            name = dataset.name or "the data set"
+            warnings.warn(
+                f"The {'validation' if which == 'val' else 'test'} split of {name} holds "
+                f"{count} labelled subgraph{'s' if count > 1 else ''}: each moves its score by "
+                f"{100 / count:.0f} points, so its scores say little. Label more subgraphs "
+                "(`mmgraph subgraph generate` draws more on a larger base graph: --nodes)",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
 def train_subgraph_model(
     dataset: SubgraphDataset,
     config: SubgraphConfig | None = None,
@@ -887,6 +910,8 @@ def train_subgraph_model(
             _check_two_classes(dataset, labelled & mask, "training")
         else:
             _check_two_classes(dataset, labelled, "labelled")
+    if has_split:
+        _warn_of_small_splits(dataset, labelled)
     runs: list[tuple[str, SubgraphBatch]] = []
     if has_split:
         runs.append(("split", full))
