@@ -147,10 +147,18 @@ def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
     }
     unknown = sorted(set(options) - set(actions))
     if unknown and not run_config:
+        from mmgraph.tune.options import COMMANDS, OPTIONS
+
         valid = ", ".join(sorted(name.replace("_", "-") for name in actions))
+        other = [
+            command
+            for task, command in COMMANDS.items()
+            if command != parser.prog and set(unknown) <= set(OPTIONS[task])
+        ]
+        hint = f"; they are options of `{other[0]}`: is the file for it?" if other else ""
         raise InputError(
             f"The config file '{path}' has options that `{parser.prog}` lacks: "
-            f"{', '.join(unknown)} (valid: {valid})"
+            f"{', '.join(unknown)}{hint} (valid: {valid})"
         )
     if run_config and parser.prog == "mmgraph embed":
         # a run's trainer batches (null: full batch) are not the shallow tables' --batch-size

@@ -93,6 +93,7 @@ def test_node_classification_defaults_to_the_commands_optimizer() -> None:
     ("text", "message"),
     [
         ("hiden: 8", "lacks: hiden (valid: aggregator"),
+        ("z_ratio: 0.5\nnode_input: constant", "they are options of `mmgraph subgraph train`"),
         ("hidden: -3", "'hidden' in the config file"),
         ("aggregator: sage", "invalid choice 'sage'"),
         ("no-class-weights: 1", "expected true or false"),
