@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -507,6 +508,16 @@ class Retriever:
                 f"{numeric_names + categorical_names}"
             )
         fields: dict[str, Any] = {}
+        given = [
+            c
+            for c, v in values.items()
+            if v is not None and not (c in numeric_names and math.isnan(_number(v, c)))
+        ]
+        if not given:
+            raise InputError(
+                f"Every value of the attribute query is missing (null or NaN: "
+                f"{', '.join(map(repr, values))}): give at least one column a value"
+            )
         if numeric_names:
             row = [_number(values.get(c, float("nan")), c) for c in numeric_names]
             fields["numeric"] = torch.tensor([row])

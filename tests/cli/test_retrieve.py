@@ -108,6 +108,7 @@ def test_retrieve_text_query_defaults(run: Path, capsys: pytest.CaptureFixture) 
         (["--query-text", "crypto", "--from", "image"], "--from would change nothing"),
         (["--query-attributes", '{"followers_count": "abc"}'], "expected a number (got 'abc')"),
         (["--query-attributes", '{"lang": "zz"}'], "value 'zz' of the categorical column 'lang'"),
+        (["--query-attributes", '{"followers_count": NaN}'], "Every value of the attribute query"),
     ],
 )
 def test_retrieve_refuses_bad_queries(
