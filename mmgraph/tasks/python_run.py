@@ -67,8 +67,9 @@ def save_run(
 
     Raises:
         InputError: A model other than ``MultimodalGNN``, data that does not load to the
-            graph's nodes and split, a fitted encoder not saved in ``folder``, or a folder
-            holding a run (without ``overwrite``) or other files.
+            graph's nodes, labels and split, features that do not give the graph's again
+            (checked on its first :data:`CHECKED_NODES` nodes), a fitted encoder not saved
+            in ``folder``, or a folder holding a run (without ``overwrite``) or other files.
     """
     folder = Path(folder).expanduser()
     model = trainer.model
