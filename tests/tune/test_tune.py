@@ -342,25 +342,10 @@ def test_joining_a_study_in_a_given_storage_says_so(
     card: Path, space: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     storage = f"sqlite:///{tmp_path / 'shared.db'}"
-    tune(
-        str(card),
-        trials=1,
-        seeds=1,
-        space=space,
-        storage=storage,
-        out=tmp_path / "a",
-        progress=False,
-    )
+    shared = {"seeds": 1, "space": space, "storage": storage, "progress": False}
+    tune(str(card), trials=1, out=tmp_path / "a", **shared)
     with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
-        tune(
-            str(card),
-            trials=2,
-            seeds=1,
-            space=space,
-            storage=storage,
-            out=tmp_path / "b",
-            progress=False,
-        )
+        tune(str(card), trials=2, out=tmp_path / "b", **shared)
     assert "holds 1 trials already (another search or worker): this search joins it" in caplog.text
     assert "Give another --storage for a search of its own" in caplog.text
     assert len(optuna.load_study(study_name=None, storage=storage).trials) == 2
