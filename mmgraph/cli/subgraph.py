@@ -227,7 +227,8 @@ def register(sub: Any) -> None:
         "--subgraphs",
         type=positive_int,
         default=None,
-        help="subgraphs (coreness: per core number; task default)",
+        help="subgraphs (coreness: at most this many per core number, fewer where a core "
+        "number runs out of nodes; task default)",
     )
     gen.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     gen.add_argument("--out", required=True, help="folder to write")
