@@ -14,6 +14,8 @@ from mmgraph.errors import InputError
 from mmgraph.models import FeatureConfig, MultimodalGNN
 from mmgraph.models.features import FROZEN_CNN
 from mmgraph.tasks.node_classification import (
+    METRICS,
+    RUN_CONFIG,
     DataSpec,
     load_graph,
     split_metrics,
@@ -88,7 +90,7 @@ def save_run(
     write_run_config(folder, spec, features, model.config, trainer.config, GraphSchema.of(graph))
     save_weights(model.state_dict(), folder / WEIGHTS)
     labelled = getattr(graph, "y", None) is not None and model.head is not None
-    write_json(folder / "metrics.json", split_metrics(trainer, graph) if labelled else {})
+    write_json(folder / METRICS, split_metrics(trainer, graph) if labelled else {})
     return folder
 
 
@@ -198,7 +200,7 @@ def _check_folder(folder: Path, trainer: Trainer, overwrite: bool) -> None:
     if not others:
         return
     own = trainer.out_dir is not None and Path(trainer.out_dir).resolve() == folder.resolve()
-    if (folder / "config.yaml").is_file() and not overwrite:
+    if (folder / RUN_CONFIG).is_file() and not overwrite:
         raise InputError(
             f"'{folder}' holds a run already: pass overwrite=True to replace it, or another folder"
         )
