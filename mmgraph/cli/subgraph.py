@@ -215,7 +215,13 @@ def register(sub: Any) -> None:
         "of the regions holding a quarter of a subgraph's nodes, joined by '-' as SubGNN's "
         "HPO-NEURO lists them).",
     )
-    gen.add_argument("--task", choices=SYNTHETIC_TASKS, required=True)
+    gen.add_argument(
+        "--task",
+        type=lambda name: name.strip().lower().replace("-", "_"),
+        choices=SYNTHETIC_TASKS,
+        required=True,
+        help=f"one of {', '.join(SYNTHETIC_TASKS)} ('-' may stand for '_')",
+    )
     gen.add_argument(
         "--nodes",
         type=positive_int,
@@ -382,7 +388,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"edges, {len(dataset)} subgraphs, classes {dict(zip(dataset.class_names or [], counts))}"
     )
     print(f"written to {folder} (edge_list.txt, subgraphs.pth)")
+    _warn_of_few_subgraphs(dataset, args)
     return 0
+
+
+def _warn_of_few_subgraphs(dataset: Any, args: argparse.Namespace) -> None:
+    """Warn when a generated split holds fewer than ``SMALL_SPLIT`` subgraphs."""
+    import warnings
+
+    from mmgraph.tasks.subgraph import SMALL_SPLIT
+
+    sizes = {
+        which: int(getattr(dataset, f"{which}_mask").sum()) for which in ("train", "val", "test")
+    }
+    small = [f"{which} {count}" for which, count in sizes.items() if count < SMALL_SPLIT]
+    if small:
+        more = (
+            "--nodes (coreness draws at most --subgraphs on each core number with enough nodes)"
+            if args.task == "coreness"
+            else "--subgraphs or --nodes"
+        )
+        warnings.warn(
+            f"{len(dataset)} subgraph{'s' if len(dataset) != 1 else ''}, too few to train "
+            "and score on (subgraphs per split: "
+            f"{', '.join(small)}; a split of under {SMALL_SPLIT} says little and `subgraph "
+            f"train` needs two classes in training). Raise {more}",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def head_refits(metrics: dict[str, Any]) -> list[dict[str, Any]]:

@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import logging
 import random
+import warnings
 from collections.abc import Callable, Sequence
 from itertools import islice
 from pathlib import Path
@@ -214,10 +215,23 @@ def _finish(
     import networkx as nx
 
     keep = max(nx.connected_components(graph), key=len) if graph.number_of_nodes() else set()
+    total = graph.number_of_nodes()
     if len(keep) < graph.number_of_nodes():
         graph = graph.subgraph(keep).copy()
     sets = [[v for v in nodes if v in keep] for nodes in node_sets]
+    shrunk = sum(0 < len(kept) < len(nodes) for kept, nodes in zip(sets, node_sets))
     sets = [nodes for nodes in sets if nodes]
+    if len(sets) < len(node_sets) or 10 * shrunk > len(node_sets):
+        message = (
+            f"The {name} generator's base graph is not connected: "
+            f"{len(node_sets) - len(sets)} of its {len(node_sets)} subgraphs lay outside its "
+            f"largest component ({len(keep)} of {total} nodes) and were left "
+            f"out, and {shrunk} lost nodes there. Raise 'num_nodes' (`mmgraph subgraph generate "
+            "--nodes`) for a connected base graph"
+        )
+        if 2 * len(keep) < total:  # most of the graph lost: not the task asked for
+            raise ValueError(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
     if not sets:
         raise ValueError(
             f"The {name} generator made no subgraphs: raise the number of nodes or subgraphs"

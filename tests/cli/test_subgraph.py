@@ -376,3 +376,26 @@ def test_whole_graphs_of_one_class_are_named_as_graphs() -> None:
     data = SubgraphDataset.from_lists(graph, [[0, 1], [2, 3]], ["1", "1"], whole_graphs=True)
     with pytest.raises(InputError, match=r"All 2 training graphs .*graph labels file"):
         _check_two_classes(data, torch.ones(2, dtype=torch.bool), "training")
+
+
+def test_generate_says_when_it_draws_few_subgraphs(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # Coreness draws at most --subgraphs per core number: on 60 nodes only one core number
+    # has 20 nodes, so one subgraph is written, and the command says it is too few.
+    args = ["subgraph", "generate", "--task", "coreness", "--nodes", "60"]
+    with pytest.warns(UserWarning, match=r"1 subgraph, too few to train .* Raise --nodes"):
+        assert main([*args, "--out", str(tmp_path / "core")]) == 0
+    assert len(load_subgnn(tmp_path / "core")) == 1
+    # '-' stands for '_' in --task, as in make_synthetic_subgraphs; a base graph whose largest
+    # component keeps most subgraphs whole warns; one that keeps 5 of its nodes is refused.
+    args = ["subgraph", "generate", "--task", "cut-ratio", "--seed", "0", "--nodes"]
+    assert main([*args, "60", "--out", str(tmp_path / "cut")]) == 2
+    error = capsys.readouterr().err
+    assert "base graph is not connected" in error and "(5 of 5 nodes)" not in error
+    assert "Raise 'num_nodes' (`mmgraph subgraph generate --nodes`)" in error
+    assert not (tmp_path / "cut").exists()
+    args = ["subgraph", "generate", "--task", "cut_ratio", "--nodes", "100", "--subgraphs"]
+    with pytest.warns(UserWarning, match=r"0 of its 40 subgraphs .* \(92 of 100 nodes\)"):
+        assert main([*args, "40", "--out", str(tmp_path / "small")]) == 0
+    assert "cut_ratio: 92 nodes" in capsys.readouterr().out
