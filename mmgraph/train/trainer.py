@@ -442,7 +442,12 @@ class Trainer:
             raise ValueError(f"The graph has no '{mask}' to evaluate on")
         selected = selected & labelled_rows(y)
         if not bool(selected.any()):
-            raise ValueError("No labelled nodes in the evaluation mask")
+            name = f"'{mask}'" if isinstance(mask, str) else "the evaluation mask"
+            raise ValueError(
+                f"No labelled nodes in {name}: a split with an empty part (e.g. "
+                "`set_split(1.0, 0.0, 0.0)`) has nothing to score there; evaluate another mask "
+                "or draw a split with nodes in it"
+            )
         logits = self.predict_logits(graph)
         y, selected = y.to(logits.device), selected.to(logits.device)
         if y.dim() == 2:

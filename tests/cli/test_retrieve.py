@@ -133,3 +133,15 @@ def test_retrieve_help(capsys: pytest.CaptureFixture) -> None:
     text = capsys.readouterr().out
     for flag in ("--query-text", "--query-image", "--query-node", "--from", "--to", "--out"):
         assert flag in text
+
+
+def test_retrieve_says_when_k_exceeds_the_gallery(run: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["retrieve", "--run", str(run), "--query-node", "u0005", "--from", "text"]
+    assert main([*args, "--k", "500", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    gallery = int(printed.split("nearest of ")[1].split()[0])
+    shown = gallery - 1  # the query node itself is left out
+    assert f"(--k 500 asks for more nodes than the gallery offers: {shown} per query)" in printed
+    assert printed.rstrip().splitlines()[-1].split()[0] == str(shown)  # the last rank
+    assert main([*args, "--k", str(shown), "--quiet"]) == 0
+    assert "asks for more" not in capsys.readouterr().out

@@ -352,3 +352,15 @@ def test_a_float64_model_trains_on_float32_features() -> None:
     assert trainer.predict_logits(g).dtype == torch.float64
     assert trainer.embed(g).dtype == torch.float64
     assert 0.0 <= trainer.evaluate(g, "test_mask")["accuracy"] <= 1.0
+
+
+def test_a_split_without_validation_trains_on_the_training_loss() -> None:
+    g = make_graph().set_split(1.0, 0.0, 0.0, replace=True)
+    assert int(g.train_mask.sum()) == g.num_nodes and not bool(g.val_mask.any())
+    trainer = Trainer(TinyModel(4, 2), config(epochs=5)).fit(g)
+    losses = [record["train_loss"] for record in trainer.history]
+    assert "val_loss" not in trainer.history[0]
+    assert trainer.best_epoch == 1 + losses.index(min(losses))
+    assert 0.0 <= trainer.evaluate(g, "train_mask")["accuracy"] <= 1.0
+    with pytest.raises(ValueError, match=r"No labelled nodes in 'val_mask'.*set_split\(1.0"):
+        trainer.evaluate(g, "val_mask")
