@@ -833,10 +833,13 @@ def test_tune_keeps_what_the_confirmation_kept(
         return train(self, options, split, report)
 
     monkeypatch.setattr(searches.NodeSearch, "_train", recording)
-    result = tune(str(card), trials=3, seeds=2, space=space, out=tmp_path / "c", progress=False)
+    result = tune(str(card), trials=3, seeds=1, space=space, out=tmp_path / "c", progress=False)
     doc = json.loads((result.out / "tune.json").read_text())
     # The space's defaults (lr 0.01; hidden's 64 lies outside the space) never equal a
-    # trial's options, so the best trial is confirmed on seeds 1 and 2, both option sets.
+    # trial's options, so the best trial is confirmed on seeds 1 and 2, both option sets:
+    # two seeds although --seeds is 1, as a standard error needs two scores.
+    metrics = json.loads((result.out / "metrics.json").read_text())
+    assert "seeds" not in metrics and "test" in metrics  # one final seed: a single run's keys
     confirmation = doc["confirmation"]
     assert confirmation == result.confirmation and confirmation["seeds"] == [1, 2]
     assert seen[:3] == [0, 0, 0] and sorted(seen[3:]) == [1, 1, 2, 2]
@@ -1244,3 +1247,23 @@ def test_a_tu_search_trains_the_epochs_of_the_default_command(
     trained.clear()
     tu.trial_scores({"batch_size": 64, "epochs": 7}, lambda step, value: None)
     assert set(trained) == {(7, 50)}  # a space that sets the epochs keeps them
+
+
+def test_a_search_shows_each_warning_once() -> None:
+    import warnings
+
+    from mmgraph.tune.study import each_warning_once
+
+    @each_warning_once
+    def trials() -> None:
+        for isolated in (87, 85, 87):  # one warning per run, numbers aside the same
+            with warnings.catch_warnings():  # as a sparse product does: resets "once"
+                warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.warn(f"{isolated} of 250 nodes have no edge", UserWarning, stacklevel=1)
+        warnings.warn("another warning", UserWarning, stacklevel=1)
+
+    with pytest.warns(UserWarning) as record:
+        trials()
+        trials()  # a second search shows them again
+    shown = [str(w.message) for w in record]
+    assert shown == ["87 of 250 nodes have no edge", "another warning"] * 2
