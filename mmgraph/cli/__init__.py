@@ -256,14 +256,17 @@ def _show_encoding_lines() -> Callable[[], None]:
         handler = _StderrLines()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
-        level = logger.level
+        undo.append((logger, handler, logger.level, logger.propagate))
         logger.setLevel(logging.INFO)
-        undo.append((logger, handler, level))
+        # not to the root's handler too: its level is not checked on the way up, so the
+        # line would be printed twice, the second time as "INFO mmgraph.encoders...: "
+        logger.propagate = False
 
     def restore() -> None:
-        for logger, handler, level in undo:
+        for logger, handler, level, propagate in undo:
             logger.removeHandler(handler)
             logger.setLevel(level)
+            logger.propagate = propagate
 
     return restore
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -311,8 +312,19 @@ def test_the_command_line_says_it_encodes_where_no_bar_is_drawn(
     card = save_card(make_social_graph(40, seed=0, image_size=8), tmp_path / "card")
     args = ["train", "--data", str(card), "--text-encoder", str(tiny_bert_dir)]
     args += ["--image-encoder", "none", "--epochs", "1", "--layers", "1", "--head", "linear"]
-    assert main([*args, "--out", str(tmp_path / "a")]) == 0  # stderr is no terminal here
+    # the root handler `main`'s logging.basicConfig adds outside pytest (whose own handlers
+    # make basicConfig a no-op here): the line must not reach it too
+    root = logging.StreamHandler(sys.stderr)
+    root.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(root)
+    try:
+        assert main([*args, "--out", str(tmp_path / "a")]) == 0  # stderr is no terminal here
+    finally:
+        logging.getLogger().removeHandler(root)
     err = capsys.readouterr().err
+    assert [x for x in err.splitlines() if "Encoding " in x] == [
+        next(x for x in err.splitlines() if x.startswith("Encoding "))
+    ]  # one line, not a second one "INFO mmgraph.encoders...: Encoding ..."
     line = next(x for x in err.splitlines() if x.startswith("Encoding "))
     assert f"texts with {tiny_bert_dir} (0 cached; encoded texts are cached" in line
     assert main([*args, "--out", str(tmp_path / "b")]) == 0
