@@ -146,6 +146,10 @@ class Node2Vec(Estimator):
         return self
 
 
+ISOLATED_NODES_WARNING = r"\d+ of \d+ nodes have no (outgoing )?edge"
+"""The start of :func:`_warn_of_isolated_nodes`'s message, for a warnings filter."""
+
+
 def _warn_of_isolated_nodes(csr: CSRGraph) -> None:
     """Warn of nodes without an out-edge, whose vectors stay untrained.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ import torch
 
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.embedding.node2vec import ISOLATED_NODES_WARNING
 from mmgraph.errors import InputError
 from mmgraph.models.auto import AUTO
 from mmgraph.tune.options import embed_run, node_run, subgraph_run
@@ -580,15 +582,19 @@ class UnsupervisedSearch(TaskSearch):
         from mmgraph.tasks.unsupervised import node2vec_embeddings
 
         run = embed_run(self._with_data(options))
-        result = node2vec_embeddings(
-            graph=self.data.clone(),
-            encoder=run.encoder,
-            node2vec=run.node2vec,
-            features=run.features,
-            model_options=run.model,
-            train=run.train,
-            progress=False,
-        )
+        with warnings.catch_warnings():
+            # Held-out edges leave nodes without edges that the data's graph joins: the
+            # final runs, on the whole graph, warn of the data's own isolated nodes.
+            warnings.filterwarnings("ignore", ISOLATED_NODES_WARNING, UserWarning)
+            result = node2vec_embeddings(
+                graph=self.data.clone(),
+                encoder=run.encoder,
+                node2vec=run.node2vec,
+                features=run.features,
+                model_options=run.model,
+                train=run.train,
+                progress=False,
+            )
         emb = result.embeddings.cpu().numpy().astype(np.float64)
         return edge_auc(emb, self.positives, self.negatives)
 

@@ -227,6 +227,14 @@ def _edge_table(graph: MultimodalGraph, ids: Sequence[str]) -> dict[str, list[An
     edge_index = getattr(graph, "edge_index", None)
     if edge_index is None:
         edge_index = torch.empty(2, 0, dtype=torch.long)
+    for key in ("edge_type", "edge_weight"):
+        value = getattr(graph, key, None)
+        if value is not None and value.size(0) != edge_index.size(1):
+            raise ValueError(
+                f"The graph's '{key}' has {value.size(0)} entries for {edge_index.size(1)} "
+                "edges: filter every edge field with the same mask (`graph.edge_subgraph("
+                f"mask)` does), or set '{key}' to None"
+            )
     table: dict[str, list[Any]] = {
         "src": [ids[i] for i in edge_index[0].tolist()],
         "dst": [ids[i] for i in edge_index[1].tolist()],

@@ -537,3 +537,17 @@ def test_save_errors(tmp_path: Path) -> None:
     g = toy_graph(torch.zeros(4, 2, 2, 2))
     with pytest.raises(ValueError, match=r"1, 3 or 4 channels .*\(got 2 channels\)"):
         save_card(g, tmp_path / "c")
+
+
+def test_save_refuses_edge_fields_of_other_edges(tmp_path: Path) -> None:
+    g = toy_graph(torch.zeros(4, 3, 2, 2))
+    g.edge_weight = torch.ones(g.edge_index.size(1))
+    g.edge_index = g.edge_index[:, :1]  # the types and weights not filtered with it
+    with pytest.raises(ValueError, match=r"'edge_type' has 5 entries for 1 edges.*edge_sub"):
+        save_card(g, tmp_path / "a")
+    assert not (tmp_path / "a" / "edges.csv").exists()
+    g.edge_type = g.edge_type[:1]
+    with pytest.raises(ValueError, match=r"'edge_weight' has 5 entries for 1 edges"):
+        save_card(g, tmp_path / "a")
+    g.edge_weight = g.edge_weight[:1]
+    assert save_card(g, tmp_path / "b").is_file()
