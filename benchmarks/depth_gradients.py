@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import shlex
 import sys
 import time
@@ -28,32 +27,13 @@ from torch_geometric.data import Data
 
 from mmgraph.nn import GNNStack
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from aggregator_speed import load_cora  # noqa: E402  (Cora, or a random graph of its size)
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("MMGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 RESULTS = ROOT / "benchmarks" / "results"
 DEPTHS = (2, 4, 8, 16, 32)
 AGGREGATORS = ("gcn", "mean", "ggnn")
-
-
-def load_cora(shared_data: Path = SHARED_DATA, seed: int = 0) -> tuple[Data, str]:
-    """Cora from the shared Planetoid files, or a random graph of the same size without them."""
-    raw = shared_data / "planetoid" / "Cora" / "raw"
-    if raw.is_dir():  # our reader: PyG's unpickles the files, which can run code
-        from mmgraph.data.loaders.planetoid import load_planetoid
-
-        graph = load_planetoid(shared_data / "planetoid", "cora")
-        masks = {k: getattr(graph, k) for k in ("train_mask", "val_mask", "test_mask")}
-        x = torch.nan_to_num(graph.numeric)
-        return Data(x=x, edge_index=graph.edge_index, y=graph.y, **masks), "Cora"
-    gen = torch.Generator().manual_seed(seed)
-    num_nodes, num_features, num_edges = 2708, 1433, 5278
-    x = (torch.rand(num_nodes, num_features, generator=gen) < 0.0127).float()
-    edge_index = torch.randint(num_nodes, (2, num_edges), generator=gen)
-    edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
-    y = torch.randint(7, (num_nodes,), generator=gen)
-    train_mask = torch.zeros(num_nodes, dtype=torch.bool)
-    train_mask[:140] = True
-    return Data(x=x, edge_index=edge_index, y=y, train_mask=train_mask), "random Cora-sized graph"
 
 
 def input_gradient_norm(data: Data, aggregator: str, depth: int, hidden: int, seed: int) -> float:
