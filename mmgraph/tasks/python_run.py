@@ -87,7 +87,10 @@ def save_run(
     _check_same_features(folder, spec, features, trainer, graph, loaded)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RUN_MARKER).write_text("a run folder written by mmgraph\n")
-    write_run_config(folder, spec, features, model.config, trainer.config, GraphSchema.of(graph))
+    # the schema of the data as loaded, as `mmgraph train` records it: the featurized graph's
+    # modalities no longer name the raw text and images that new data is encoded from
+    schema = GraphSchema.of(loaded)
+    write_run_config(folder, spec, features, model.config, trainer.config, schema)
     save_weights(model.state_dict(), folder / WEIGHTS)
     labelled = getattr(graph, "y", None) is not None and model.head is not None
     write_json(folder / METRICS, split_metrics(trainer, graph) if labelled else {})
@@ -150,7 +153,7 @@ def _check_same_features(
 
     model = trainer.model
     assert isinstance(model, MultimodalGNN)  # save_run refused others
-    run = LoadedRun(folder, spec, features, trainer.config, GraphSchema.of(graph), model)
+    run = LoadedRun(folder, spec, features, trainer.config, GraphSchema.of(loaded), model)
     index = torch.arange(min(CHECKED_NODES, int(graph.num_nodes or 0)))
     part = run.prepare(select_nodes(loaded, index), progress=False)
     for key in ("x_text", "x_image", "image"):

@@ -92,3 +92,29 @@ def test_features_or_labels_the_data_does_not_give_are_refused(card: Path, tmp_p
     flipped = save_card(relabelled, tmp_path / "flipped")
     with pytest.raises(InputError, match="gives other labels than the graph's"):
         save_run(folder, trainer, featured, FEATURES, data=flipped)
+
+
+def readme_block(containing: str) -> str:
+    """The README's Python block that holds ``containing``."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    return next(b for b in blocks if containing in b)
+
+
+@pytest.mark.parametrize("own_split", [True, False], ids=["card-split", "no-split"])
+def test_the_readme_python_training_block_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, own_split: bool
+) -> None:
+    """Its card has text, images (the default cnn encoder, fitted) and attributes."""
+    graph = make_social_graph(60, seed=1, image_size=8)
+    if not own_split:
+        del graph.train_mask, graph.val_mask, graph.test_mask
+    save_card(graph, tmp_path)
+    monkeypatch.chdir(tmp_path)  # the block reads "dataset.yaml" and writes "runs/mine"
+    exec(compile(readme_block("save_run("), "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "'accuracy'" in printed
+    assert (tmp_path / "runs" / "mine" / "image_encoder").is_dir()
+    assert main(["evaluate", "--run", "runs/mine", "--quiet"]) == 0
+    scored = json.loads((tmp_path / "runs" / "mine" / "metrics.json").read_text())
+    assert f"{scored['test']['accuracy']:.3f}" in capsys.readouterr().out
