@@ -22,4 +22,4 @@ def test_format_value_marks_missing_scores():
 
 def test_format_table_aligns_columns():
     table = format_table([{"method": "kmeans", "nmi": -1e-5}], ["method", "nmi"])
-    assert table.splitlines() == ["method  nmi  ", "------  -----", "kmeans  0.000"]
+    assert table.splitlines() == ["method  nmi", "------  -----", "kmeans  0.000"]  # no end blanks

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +22,8 @@ from mmgraph.encoders._inputs import check_node_mask
 from mmgraph.encoders.cache import hash_tensor
 from mmgraph.encoders.text._texts import TextInput, documents
 from mmgraph.seed import make_generator
+
+log = logging.getLogger(__name__)
 
 TFIDF_META = "tfidf.json"
 TFIDF_TENSORS = "tfidf.safetensors"
@@ -137,12 +139,14 @@ class TfidfTextEncoder:
         self.svd = None
         if self._out_channels is not None:
             k = min(self._out_channels, tfidf.shape[0], tfidf.shape[1])
-            if k < self._out_channels:
-                warnings.warn(
-                    f"TF-IDF has only {tfidf.shape[1]} terms over {tfidf.shape[0]} documents: "
-                    f"{k} SVD components, padded with zeros to out_channels={self._out_channels}",
-                    UserWarning,
-                    stacklevel=2,
+            if k < self._out_channels:  # zero columns change no model: a note, not a warning
+                log.info(
+                    "TF-IDF has only %d terms over %d documents: %d SVD components, padded "
+                    "with zeros to out_channels=%d",
+                    tfidf.shape[1],
+                    tfidf.shape[0],
+                    k,
+                    self._out_channels,
                 )
             seed = self.seed
             if seed is None:

@@ -30,14 +30,15 @@ def test_tfidf_fits_on_training_nodes_only() -> None:
     assert torch.equal(x, again)  # seeded
 
 
-def test_tfidf_joins_a_nodes_texts_and_pads() -> None:
+def test_tfidf_joins_a_nodes_texts_and_pads(caplog: pytest.LogCaptureFixture) -> None:
     enc = TfidfTextEncoder(out_channels=None).fit(DOCS)
     x, _ = enc.encode([["images of flags", "flags"], "images of flags\nflags"])
     assert torch.equal(x[0], x[1]) and x.size(1) == enc.out_channels == len(
         enc.vectorizer.vocabulary_
     )
-    with pytest.warns(UserWarning, match="padded with zeros to out_channels=50"):
+    with caplog.at_level("INFO", logger="mmgraph.encoders.text.tfidf"):
         small = TfidfTextEncoder(out_channels=50, seed=0).fit(DOCS)
+    assert "padded with zeros to out_channels=50" in caplog.text  # a note: zeros change nothing
     x, _ = small.encode(DOCS)
     assert x.shape == (5, 50) and torch.equal(x[:, 4:], torch.zeros(5, 46))
 
