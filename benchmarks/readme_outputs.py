@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("MMGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data")).parent
 RESULTS = ROOT / "benchmarks" / "results"
-PAIR = re.compile(r"```bash\n(.*?)```\n```\n(.*?)```", re.S)
+BLOCK = r"((?:(?!```).)*)```"  # a fenced block's text: no fence inside
+PAIR = re.compile(rf"```bash\n{BLOCK}\n```\n{BLOCK}", re.S)
 
 
 @dataclass

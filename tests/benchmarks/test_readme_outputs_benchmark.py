@@ -17,10 +17,11 @@ def test_it_finds_the_readmes_commands_with_shown_output(
     titles = [e.title for e in found]
     assert not any(t.startswith("make ") for t in titles)  # the set-up commands are not rerun
     assert any("--fusion boltzmann" in e.command for e in found)
+    assert any(t.startswith("mmgraph tune --data cora") for t in titles)  # after a lone block
     assert any(t.startswith("mmgraph subgraph train --data component") for t in titles)
     for example in found:  # each line number points at the command's first line
         assert readme.splitlines()[example.line - 1].startswith(example.title)
-        assert example.output.strip()
+        assert example.output.strip() and "```" not in example.command + example.output
 
 
 def test_it_lists_the_lines_that_differ_and_ignores_trailing_blanks(
