@@ -107,10 +107,25 @@ def dense(x: Tensor) -> Tensor:
     return x.to_dense() if x.layout != torch.strided else x
 
 
-def _csr(crow: Tensor, col: Tensor, values: Tensor, shape: Sequence[int]) -> Tensor:
-    with warnings.catch_warnings():  # "Sparse CSR tensor support is in beta state"
-        warnings.simplefilter("ignore", UserWarning)
+_beta_notice_silenced = False
+
+
+def unchecked_csr(crow: Tensor, col: Tensor, values: Tensor, shape: Sequence[int]) -> Tensor:
+    """``torch.sparse_csr_tensor`` without invariant checks, its beta notice silenced.
+
+    PyTorch gives "Sparse CSR tensor support is in beta state" once a process, so only the
+    first call enters :func:`warnings.catch_warnings`: entering it resets Python's memory of
+    the warnings already shown, and a call per forward pass made a data warning come back
+    at every trial of a search.
+    """
+    global _beta_notice_silenced
+    if _beta_notice_silenced:
         return torch.sparse_csr_tensor(crow, col, values, tuple(shape), check_invariants=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        x = torch.sparse_csr_tensor(crow, col, values, tuple(shape), check_invariants=False)
+    _beta_notice_silenced = True
+    return x
 
 
 class _ToCSR(torch.autograd.Function):
@@ -123,7 +138,7 @@ class _ToCSR(torch.autograd.Function):
     def forward(ctx: Any, values: Tensor, crow: Tensor, col: Tensor, shape: Any) -> Tensor:
         ctx.save_for_backward(crow, col)
         ctx.shape = tuple(shape)
-        return _csr(crow, col, values, shape)
+        return unchecked_csr(crow, col, values, shape)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
@@ -148,7 +163,7 @@ class _Values(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         crow, col = ctx.saved_tensors
-        return _csr(crow, col, grad, ctx.shape)
+        return unchecked_csr(crow, col, grad, ctx.shape)
 
 
 def _same_structure(x: Tensor, crow: Tensor, col: Tensor) -> bool:
@@ -167,7 +182,7 @@ def csr_tensor(crow: Tensor, col: Tensor, values: Tensor, shape: Sequence[int]) 
     """
     if values.requires_grad and torch.is_grad_enabled():
         return _ToCSR.apply(values, crow, col, tuple(shape))
-    return _csr(crow, col, values, shape)
+    return unchecked_csr(crow, col, values, shape)
 
 
 def values_of(x: Tensor) -> Tensor:
@@ -302,7 +317,7 @@ class _SparseLinear(torch.autograd.Function):
     ) -> Tensor:
         ctx.save_for_backward(values, weight, crow, col)
         ctx.shape = shape
-        x = _csr(crow, col, values, shape)
+        x = unchecked_csr(crow, col, values, shape)
         return torch.sparse.mm(x, weight.t().contiguous())
 
     @staticmethod
@@ -312,11 +327,11 @@ class _SparseLinear(torch.autograd.Function):
         grad = grad.contiguous()
         grad_values = grad_weight = None
         if ctx.needs_input_grad[0]:  # (G W) at the stored entries only
-            pattern = _csr(crow, col, values, ctx.shape)
+            pattern = unchecked_csr(crow, col, values, ctx.shape)
             grad_values = torch.sparse.sampled_addmm(pattern, grad, weight, beta=0.0).values()
         if ctx.needs_input_grad[1]:  # G^T X = (X^T G)^T, with the transpose's structure cached
             crow_t, col_t, perm = _transpose(crow, col, ctx.shape)
-            x_t = _csr(crow_t, col_t, values[perm], (ctx.shape[1], ctx.shape[0]))
+            x_t = unchecked_csr(crow_t, col_t, values[perm], (ctx.shape[1], ctx.shape[0]))
             grad_weight = torch.sparse.mm(x_t, grad).t()
         return grad_values, grad_weight, None, None, None
 

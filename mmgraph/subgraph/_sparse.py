@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import torch
 from torch import Tensor
+
+from mmgraph.nn.functional import unchecked_csr
 
 AGGREGATIONS: tuple[str, ...] = ("sum", "mean", "gcn")
 """How neighbour messages are combined: summed, averaged, or GCN-normalised."""
@@ -23,9 +24,7 @@ def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: tuple[int, int]) -> 
         rows, cols, values = rows[order], cols[order], values[order]
     crow = torch.zeros(shape[0] + 1, dtype=torch.long, device=rows.device)
     torch.cumsum(torch.bincount(rows, minlength=shape[0]), 0, out=crow[1:])
-    with warnings.catch_warnings():  # "sparse CSR support is in beta"
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(crow, cols, values, shape, check_invariants=False)
+    return unchecked_csr(crow, cols, values, shape)
 
 
 class _MatMul(torch.autograd.Function):

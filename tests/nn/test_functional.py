@@ -63,3 +63,21 @@ def test_identity_cases_and_reproducibility() -> None:
     assert torch.equal(a, dropout(x, 0.5))
     with pytest.raises(ValueError, match=r"'p' in \[0, 1\] \(got 1.5\)"):
         dropout(x, 1.5)
+
+
+def test_building_csr_tensors_keeps_pythons_memory_of_shown_warnings() -> None:
+    """Only the first CSR built enters catch_warnings: later ones leave "once" intact."""
+    import warnings
+
+    from mmgraph.nn.functional import unchecked_csr
+
+    crow, col, values = torch.tensor([0, 1, 2]), torch.tensor([0, 1]), torch.ones(2)
+    unchecked_csr(crow, col, values, (2, 2))  # the first: its beta notice silenced
+    shown = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, *rest, **more: shown.append(str(message))
+        for _ in range(3):  # one place, one text: Python shows it once
+            warnings.warn("a data warning", UserWarning, stacklevel=1)
+            unchecked_csr(crow, col, values, (2, 2))
+    assert shown == ["a data warning"]
