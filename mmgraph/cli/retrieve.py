@@ -136,7 +136,7 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
         f"{result.source} -> {result.target}: nearest of {result.gallery_size} nodes with "
         f"{result.target} ({result.space}, {result.metric} similarity)"
     )
-    shown = max((len(result.neighbours(q)) for q in range(len(result.queries))), default=0)
+    shown = result.index.size(1)  # nodes per query, fewer than --k on a small gallery
     if shown < args.k:
         print(f"(--k {args.k} asks for more nodes than the gallery offers: {shown} per query)")
     for q, label in enumerate(result.queries):
