@@ -385,7 +385,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     counts = [summary[name] for name in dataset.class_names or []]
     print(
         f"{args.task}: {dataset.graph.num_nodes} nodes, {dataset.graph.edge_index.size(1) // 2} "
-        f"edges, {len(dataset)} subgraphs, classes {dict(zip(dataset.class_names or [], counts))}"
+        f"edges, {len(dataset)} subgraph{'s' * (len(dataset) != 1)}, "
+        f"classes {dict(zip(dataset.class_names or [], counts))}"
     )
     print(f"written to {folder} (edge_list.txt, subgraphs.pth)")
     _warn_of_few_subgraphs(dataset, args)

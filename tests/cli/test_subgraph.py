@@ -387,6 +387,7 @@ def test_generate_says_when_it_draws_few_subgraphs(
     with pytest.warns(UserWarning, match=r"1 subgraph, too few to train .* Raise --nodes"):
         assert main([*args, "--out", str(tmp_path / "core")]) == 0
     assert len(load_subgnn(tmp_path / "core")) == 1
+    assert ", 1 subgraph, classes" in capsys.readouterr().out
     # '-' stands for '_' in --task, as in make_synthetic_subgraphs; a base graph whose largest
     # component keeps most subgraphs whole warns; one that keeps 5 of its nodes is refused.
     args = ["subgraph", "generate", "--task", "cut-ratio", "--seed", "0", "--nodes"]
