@@ -24,6 +24,7 @@ from typing import NoReturn
 import yaml
 
 from mmgraph.cli import data, node, retrieve, subgraph, tune, unsupervised
+from mmgraph.train import heartbeat
 
 GROUPS = (data, node, retrieve, unsupervised, subgraph, tune)
 
@@ -214,8 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if getattr(args, "quiet", True) is False and not sys.stderr.isatty():
         args.quiet = True  # tqdm's redraws would fill a log file with thousands of lines
-        if not args.verbose:  # but a slow encoding says what it does, in one line
-            restore = _show_encoding_lines()
+        if not args.verbose:  # but slow work says what it does, in a line now and then
+            restore = _show_progress_lines()
+    heartbeat.start()
     handler: Handler = args.handler
     command = " ".join(
         str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
@@ -231,9 +233,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         restore()
 
 
-ENCODING_LOGGERS = ("mmgraph.encoders.text.transformer", "mmgraph.encoders.image")
+PROGRESS_LOGGERS = (
+    "mmgraph.encoders.text.transformer",
+    "mmgraph.encoders.image",
+    "mmgraph.train.heartbeat",
+)
 """The loggers whose INFO lines say that a pretrained model encodes nodes (minutes on a
-first run)."""
+first run), and where a long training is (:mod:`mmgraph.train.heartbeat`, a line a minute)."""
 
 
 class _StderrLines(logging.StreamHandler):
@@ -244,14 +250,14 @@ class _StderrLines(logging.StreamHandler):
         super().emit(record)
 
 
-def _show_encoding_lines() -> Callable[[], None]:
-    """Print the encoders' one-line notes where no progress bar can be drawn; what undoes it.
+def _show_progress_lines() -> Callable[[], None]:
+    """Print the progress notes where no progress bar can be drawn; what undoes it.
 
-    That is "Encoding 17,463 of 17,463 texts with ...": minutes of encoding would otherwise
-    pass without a word.
+    That is "Encoding 17,463 of 17,463 texts with ..." and "2 min 0 s: design 2 of 6, epoch
+    41 of 200": minutes of encoding or training would otherwise pass without a word.
     """
     undo = []
-    for name in ENCODING_LOGGERS:
+    for name in PROGRESS_LOGGERS:
         logger = logging.getLogger(name)
         handler = _StderrLines()
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -15,6 +15,7 @@ from mmgraph.fusion import FUSION_HEADS
 from mmgraph.fusion.base import FusionHead, check_in_channels, format_dims, prepare_inputs
 from mmgraph.resolver import check_positive_int, register
 from mmgraph.seed import make_generator
+from mmgraph.train import heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -621,7 +622,9 @@ class MultimodalDBM(nn.Module):
 
     def _epochs(self, count: int, stage: str) -> Iterator[int]:
         bar = tqdm(range(count), desc=stage, disable=not self.progress, leave=False)
-        yield from bar
+        for epoch in bar:
+            yield epoch
+            heartbeat.beat(epoch + 1, count, f"pretraining {stage} epoch")
 
     def _record(self, stage: str, epoch: int, errors: list[float]) -> None:
         error = sum(errors) / max(len(errors), 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -34,7 +35,7 @@ from mmgraph.tasks.run_folder import (
     staging_path,
     write_atomic,
 )
-from mmgraph.train import TrainConfig, Trainer
+from mmgraph.train import TrainConfig, Trainer, heartbeat
 from mmgraph.train.checkpoint import WEIGHTS, load_weights
 from mmgraph.train.trainer import Callback, numbered_callback
 
@@ -249,19 +250,21 @@ def train_node_classifier(
     barrier()  # every rank has checked the run folder before rank 0 creates its staging
 
     def train_into(run_dir: Path | None) -> RunResult:
-        result = _train(
-            data,
-            features,
-            model_options,
-            train,
-            run_dir,
-            graph,
-            progress,
-            prefeaturized,
-            pretrain_epochs,
-            resume,
-            callbacks,
-        )
+        # the chosen design is trained again into the run folder (same seed, same result)
+        with heartbeat.stage("the chosen design") if selection else contextlib.nullcontext():
+            result = _train(
+                data,
+                features,
+                model_options,
+                train,
+                run_dir,
+                graph,
+                progress,
+                prefeaturized,
+                pretrain_epochs,
+                resume,
+                callbacks,
+            )
         if selection is not None and run_dir is not None and is_main_process():
             write_json(run_dir / SELECTION, selection)
         return dataclasses.replace(result, selection=selection)
@@ -379,10 +382,11 @@ def _choose_design(
         if key not in featured:
             featured[key] = featurize(graph, features, progress=progress)
         numbered = [numbered_callback(cb, len(results), train.epochs) for cb in callbacks]
-        result = _train(
-            data, features, candidate, train, None, featured[key], progress, True,
-            pretrain_epochs, False, numbered,
-        )  # fmt: skip
+        with heartbeat.stage(f"design {len(results) + 1} of {len(pairs)}"):
+            result = _train(
+                data, features, candidate, train, None, featured[key], progress, True,
+                pretrain_epochs, False, numbered,
+            )  # fmt: skip
         results.append(result)
     losses = [min_val_loss(r.trainer) for r in results]
     accuracies = [float(r.metrics["val"]["accuracy"]) for r in results]
@@ -561,16 +565,17 @@ def train_node_classifier_seeds(
         runs, selections = [], []
         for seed in seeds:
             spec = dataclasses.replace(data, split_seed=seed) if split_per_seed else data
-            result = train_node_classifier(
-                spec,
-                features,
-                model_options,
-                dataclasses.replace(train, seed=seed),
-                out=None if staging is None else staging / SEED_FOLDER.format(seed),
-                graph=load_graph(spec, need_labels=True) if split_per_seed else graph.clone(),
-                progress=progress,
-                pretrain_epochs=pretrain_epochs,
-            )
+            with heartbeat.stage(f"seed {seed}"):
+                result = train_node_classifier(
+                    spec,
+                    features,
+                    model_options,
+                    dataclasses.replace(train, seed=seed),
+                    out=None if staging is None else staging / SEED_FOLDER.format(seed),
+                    graph=load_graph(spec, need_labels=True) if split_per_seed else graph.clone(),
+                    progress=progress,
+                    pretrain_epochs=pretrain_epochs,
+                )
             runs.append(result.metrics)
             selections.append(result.selection)
         metrics = summarize_folds(runs)

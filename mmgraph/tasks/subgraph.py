@@ -10,6 +10,7 @@ seeds and writes ``metrics.json``, ``embeddings.npy`` and ``config.yaml`` to a f
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -48,7 +49,7 @@ from mmgraph.subgraph.neighborhood import NeighborhoodCache
 from mmgraph.subgraph.refit import HEAD_FITS, classifier_head, last_linear, refit_head
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
-from mmgraph.train import TrainConfig, Trainer
+from mmgraph.train import TrainConfig, Trainer, heartbeat
 from mmgraph.train.trainer import Callback, numbered_callback
 
 log = logging.getLogger(__name__)
@@ -590,7 +591,10 @@ def _fit_classifier(
 
     def fit(i: int, candidate: SubgraphConfig) -> tuple[nn.Module, Trainer]:
         numbered = () if inner else [numbered_callback(cb, i, train.epochs) for cb in callbacks]
-        return _fit_one(dataset, candidate, train, graph, choose_on, choose_index, cache, numbered)
+        with heartbeat.stage(f"candidate {i + 1}"):
+            return _fit_one(
+                dataset, candidate, train, graph, choose_on, choose_index, cache, numbered
+            )
 
     fits = [fit(i, candidate) for i, candidate in enumerate(candidates)]
     metric = selection_metric(dataset)
@@ -939,9 +943,11 @@ def train_subgraph_model(
             run_metrics.append(_probe_metrics(emb, batch, config.probe_c, train.seed))
         else:
             index = (batch.train_mask & labelled_rows(batch.y)).nonzero().view(-1)
-            model, trainer, selection = _fit_classifier(
-                dataset, config, train, graph, batch, index, cache, callbacks
-            )
+            fold = heartbeat.stage(f"{name} of {len(runs)}") if len(runs) > 1 else None
+            with fold or contextlib.nullcontext():
+                model, trainer, selection = _fit_classifier(
+                    dataset, config, train, graph, batch, index, cache, callbacks
+                )
             selections.append(selection)
             model.eval()
             with torch.no_grad():
@@ -1064,11 +1070,12 @@ def run_subgraph_task(
     results = []
     for seed in seeds:
         settings = {**train.to_dict(), "seed": int(seed)}
-        results.append(
-            train_subgraph_model(
-                dataset, config, TrainConfig.from_dict(settings), features, progress, echo=echo
+        with heartbeat.stage(f"seed {seed}") if len(seeds) > 1 else contextlib.nullcontext():
+            results.append(
+                train_subgraph_model(
+                    dataset, config, TrainConfig.from_dict(settings), features, progress, echo=echo
+                )
             )
-        )
     if len(results) == 1:
         metrics: dict[str, Any] = dict(results[0].metrics)
     else:

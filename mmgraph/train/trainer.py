@@ -28,6 +28,7 @@ from mmgraph.objectives.supervised import (
     supervised_loss,
 )
 from mmgraph.seed import seed_everything
+from mmgraph.train import heartbeat
 from mmgraph.train.checkpoint import (
     CHECKPOINT,
     WEIGHTS,
@@ -290,6 +291,7 @@ class Trainer:
                 if history_log is not None and due:
                     history_log.sync()
                     self._checkpoint(optimizer, best_state, generators)
+                heartbeat.beat(epoch, cfg.epochs)
                 if stop:
                     log.info("Early stopping at epoch %d (best epoch %s)", epoch, self.best_epoch)
                     break

@@ -14,6 +14,7 @@ import torch
 from mmgraph.cli import main
 from mmgraph.data import load_dataset, save_card
 from mmgraph.data.synthetic import make_social_graph
+from mmgraph.train import heartbeat
 from mmgraph.tune.options import OPTIONS
 
 METRIC_KEYS = {"accuracy", "macro_f1", "f1", "precision", "recall", "mcc", "roc_auc"}
@@ -95,6 +96,29 @@ def test_progress_bars_only_on_a_terminal(
     tiny = ["--text-encoder", "tfidf", "--image-size", "8", "--hidden", "8", "--epochs", "2"]
     assert main(["train", "--data", str(card), *tiny, "--out", str(tmp_path / "r")]) == 0
     assert ("train:" in capsys.readouterr().err) == terminal
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_a_log_file_gets_a_heartbeat(
+    card: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    """Where no bar is drawn, a line a minute (here: every epoch) says where training is."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)
+    tiny = ["--text-encoder", "tfidf", "--image-size", "8", "--hidden", "8", "--epochs", "2"]
+    args = ["train", "--data", str(card), *tiny, "--seeds", "0", "1"]
+    assert main([*args, "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    lines = [line.split(": ", 1)[1] for line in err.splitlines() if " s: seed " in line]
+    if terminal:  # tqdm's bars say it
+        assert not lines
+    else:
+        assert lines[0] == "seed 0, design 1 of 3, epoch 1 of 2"
+        assert lines[-3] == "seed 1, design 3 of 3, epoch 2 of 2"
+        assert lines[-1] == "seed 1, the chosen design, epoch 2 of 2"
+        assert len(lines) == 16  # per seed: 3 designs and the chosen one again, 2 epochs each
+    assert main([*args, "--quiet", "--out", str(tmp_path / "q")]) == 0
+    assert " s: seed " not in capsys.readouterr().err
 
 
 def test_warnings_print_as_one_line_each(run: Path, capsys) -> None:

@@ -12,6 +12,7 @@ import yaml
 
 from mmgraph.cli import main
 from mmgraph.data import load_subgnn
+from mmgraph.train import heartbeat
 
 
 def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -106,16 +107,22 @@ def test_head_fit_options(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
 
 
 def test_train_pool_on_tu_folds(
-    shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    shared_data: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)  # a line every epoch, not every minute
     out = tmp_path / "mutag"
     code = main(
         ["subgraph", "train", "--data", "mutag", "--root", str(shared_data), "--method", "pool"]
-        + ["--layers", "1", "--hidden", "4", "--jk", "--epochs", "1", "--quiet"]
+        + ["--layers", "1", "--hidden", "4", "--jk", "--epochs", "1"]
         + ["--lr-step-size", "5", "--lr-gamma", "0.2", "--out", str(out)]
     )
     assert code == 0
-    printed = capsys.readouterr().out
+    printed, err = capsys.readouterr()
+    beats = [line.split(": ", 1)[1] for line in err.splitlines() if " s: fold " in line]
+    assert beats == [f"fold {k} of 10, epoch 1 of 1" for k in range(1, 11)]
     assert "10-fold cross-validation" in printed and "±" in printed and "accuracy" in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["runs"]) == 10 and metrics["whole_graphs"] is True
