@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import math
+import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +23,7 @@ from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.registry import load_dataset
 from mmgraph.data.schema import GraphSchema, conform
 from mmgraph.data.subgraphs import SubgraphDataset
-from mmgraph.distributed import barrier, init_distributed, is_main_process
+from mmgraph.distributed import barrier, init_distributed, is_distributed, is_main_process
 from mmgraph.encoders.text import WORD_TEXT_ENCODERS
 from mmgraph.errors import InputError, read_yaml
 from mmgraph.eval.metrics import to_jsonable
@@ -162,6 +164,10 @@ class RunResult:
 SELECTION = "selection.json"
 """The run folder's record of the designs compared on validation data, if any."""
 
+CHOICE = "choice.yaml"
+"""In the staging folder of a run that chooses its design on validation data: the options
+it started with (``"auto"`` ones included), from which ``resume`` takes up the choice."""
+
 
 def train_node_classifier(
     data: DataSpec,
@@ -206,8 +212,8 @@ def train_node_classifier(
     epochs, then the earlier design), and the run is that design's training, with the
     seed's random state, written as any other run (its ``config.yaml`` holds the chosen
     values; ``selection.json`` the scores of all). The test split plays no part in the
-    choice. With ``out`` the chosen design is trained once more into the run folder (the
-    same seeded run, so the same scores).
+    choice. With ``out`` each design trains into a folder of its own inside the run's
+    staging folder, and the chosen one's files become the run (nothing is trained twice).
 
     Raises:
         InputError: The run folder exists (without ``overwrite``), there is nothing to
@@ -225,12 +231,13 @@ def train_node_classifier(
             "text_encoder 'auto' featurizes the graph once per text candidate: pass the graph "
             "before featurize (prefeaturized=False), or the text encoder it was featurized with"
         )
-    if resume and (len(candidates) > 1 or features.text_encoder == AUTO):
+    choosing = len(candidates) > 1 or features.text_encoder == AUTO
+    init_distributed()  # under torchrun: join the process group before encoding
+    if resume and choosing and (out is None or is_distributed()):
         raise InputError(
             "resume reads the chosen design from the run folder's config.yaml: use "
             "resume_node_classifier (or `mmgraph train --resume DIR`)"
         )
-    init_distributed()  # under torchrun: join the process group before encoding
     folder = RunFolder(out, overwrite=overwrite, resume=resume).check() if out else None
     if graph is None:
         graph = load_graph(data, need_labels=True)
@@ -238,10 +245,34 @@ def train_node_classifier(
     feature_choices = text_candidates(features, graph, (model_options or {}).get("modalities"))
     pairs = [(f, c) for f in feature_choices for c in candidates]
     selection = None
-    if len(pairs) > 1:
-        chosen, selection = _choose_design(
-            data, pairs, train, graph, progress, pretrain_epochs, callbacks
+    choose = functools.partial(
+        _choose_design, data, pairs, train, graph, progress, prefeaturized, pretrain_epochs,
+        callbacks,
+    )  # fmt: skip
+    if len(pairs) > 1 and folder is not None and not is_distributed():
+        # each design trains into a folder of its own in the staging folder, resumably
+        with folder.transaction(keep_partial=_choice_to_resume) as staging:
+            if not resume:
+                doc = {
+                    "data": data.to_dict(),
+                    "features": features.to_dict(),
+                    "model": dict(model_options or {}),
+                    "train": train.to_dict(),
+                    "pretrain_epochs": pretrain_epochs,
+                }
+                text = yaml.safe_dump(doc, sort_keys=False)
+                write_atomic(staging / CHOICE, lambda fh: fh.write(text))
+            chosen, selection = choose(staging, resume)
+            write_json(staging / SELECTION, selection)
+            (staging / CHOICE).unlink()
+        return dataclasses.replace(chosen, run_dir=folder.final, selection=selection)
+    if resume and len(pairs) > 1:
+        raise InputError(
+            "resume reads the chosen design from the run folder's config.yaml: use "
+            "resume_node_classifier (or `mmgraph train --resume DIR`)"
         )
+    if len(pairs) > 1:
+        chosen, selection = choose(None, False)
         if folder is None:
             return chosen
         features, model_options = pairs[next(i for i, c in enumerate(selection) if c["chosen"])]
@@ -250,7 +281,8 @@ def train_node_classifier(
     barrier()  # every rank has checked the run folder before rank 0 creates its staging
 
     def train_into(run_dir: Path | None) -> RunResult:
-        # the chosen design is trained again into the run folder (same seed, same result)
+        # under torchrun, the chosen design is trained again into the run folder (the same
+        # seeded run, so the same result)
         with heartbeat.stage("the chosen design") if selection else contextlib.nullcontext():
             result = _train(
                 data,
@@ -354,10 +386,19 @@ def _choose_design(
     train: TrainConfig,
     graph: MultimodalGraph,
     progress: bool,
+    prefeaturized: bool,
     pretrain_epochs: int,
     callbacks: Sequence[Callback] = (),
+    staging: Path | None = None,
+    resume: bool = False,
 ) -> tuple[RunResult, list[dict[str, Any]]]:
-    """Train each candidate ``(features, model options)`` (no run folder); keep the best.
+    """Train each candidate ``(features, model options)``; keep the best.
+
+    With ``staging`` (a run's staging folder), each candidate trains into a folder of its
+    own there (``.design-K``, the fitted encoders of its features in ``.features-K``), and
+    the chosen one's files are moved into ``staging``: the run is that candidate's training.
+    With ``resume``, a candidate whose folder holds a checkpoint continues from it (one
+    that had finished trains no epoch), the others start anew.
 
     ``callbacks`` see every candidate's epochs, each record with ``candidate`` (its index)
     and ``step`` (``candidate * train.epochs + epoch``: one count across the candidates,
@@ -376,16 +417,28 @@ def _choose_design(
     With AdamW the lowest loss had ranked best (``benchmarks/results/design_selection.md``).
     """
     featured: dict[str, MultimodalGraph] = {}
+    feature_dirs: dict[str, Path | None] = {}
     results: list[RunResult] = []
     for features, candidate in pairs:
         key = repr(sorted(features.to_dict().items()))
         if key not in featured:
-            featured[key] = featurize(graph, features, progress=progress)
+            state_dir = None if staging is None else staging / f".features-{len(featured)}"
+            featured[key] = (
+                graph
+                if prefeaturized
+                else featurize(graph, features, progress=progress, state_dir=state_dir)
+            )  # resumed: the fitted encoders saved in state_dir are loaded
+            feature_dirs[key] = state_dir
         numbered = [numbered_callback(cb, len(results), train.epochs) for cb in callbacks]
+        run_dir = None if staging is None else staging / f".design-{len(results)}"
+        again = False
+        if run_dir is not None:
+            again = resume and has_checkpoint(run_dir) and (run_dir / RUN_CONFIG).is_file()
+            run_dir.mkdir(exist_ok=True)
         with heartbeat.stage(f"design {len(results) + 1} of {len(pairs)}"):
             result = _train(
-                data, features, candidate, train, None, featured[key], progress, True,
-                pretrain_epochs, False, numbered,
+                data, features, candidate, train, run_dir, graph, progress, prefeaturized,
+                pretrain_epochs, again, numbered, featured=featured[key],
             )  # fmt: skip
         results.append(result)
     losses = [min_val_loss(r.trainer) for r in results]
@@ -411,6 +464,16 @@ def _choose_design(
         for i, (pair, accuracy, loss) in enumerate(zip(pairs, accuracies, losses, strict=True))
     ]
     log.info("Design chosen on validation accuracy: %s", describe_selection(selection))
+    if staging is not None:
+        chosen_key = repr(sorted(pairs[best][0].to_dict().items()))
+        for source in (results[best].run_dir, feature_dirs[chosen_key]):
+            if source is not None and source.exists():
+                for entry in source.iterdir():
+                    entry.rename(staging / entry.name)
+        for entry in staging.glob(".design-*"):
+            shutil.rmtree(entry)
+        for entry in staging.glob(".features-*"):
+            shutil.rmtree(entry)
     return dataclasses.replace(results[best], selection=selection), selection
 
 
@@ -426,11 +489,13 @@ def _train(
     pretrain_epochs: int,
     resume: bool,
     callbacks: Sequence[Callback] = (),
+    featured: MultimodalGraph | None = None,
 ) -> RunResult:
+    """Train one design; ``featured``: ``graph`` featurized already (else done here)."""
     main_process = is_main_process()
-    if prefeaturized:
+    if featured is None and prefeaturized:
         featured = graph
-    else:
+    elif featured is None:
         featured = featurize(
             graph, features, progress=progress, state_dir=run_dir, load_state=resume
         )
@@ -601,6 +666,8 @@ def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
     """
     staging = staging_path(out)
     path = staging / RUN_CONFIG
+    if not path.is_file() and (staging / CHOICE).is_file():
+        path = staging / CHOICE  # stopped while choosing the design: the choice goes on
     if not path.is_file():
         RunFolder(out, resume=True).check()  # explains what is there instead
         raise InputError(
@@ -657,6 +724,11 @@ def check_trainable(graph: MultimodalGraph, source: str = "the data") -> None:
 def has_checkpoint(folder: Path) -> bool:
     """Whether a staging folder holds a trainer checkpoint that ``resume`` can continue."""
     return any(folder.glob("checkpoint*.safetensors")) or any(folder.glob("trainer_state*"))
+
+
+def _choice_to_resume(staging: Path) -> bool:
+    """Whether a design choice's staging folder holds a checkpoint that ``resume`` can use."""
+    return (staging / CHOICE).is_file() and any(map(has_checkpoint, staging.glob(".design-*")))
 
 
 def write_json(path: Path, value: Any) -> Path:

@@ -74,6 +74,9 @@ def test_train_writes_the_run(run: Path, capsys: pytest.CaptureFixture) -> None:
         "text_encoder/tfidf.json",
     ):
         assert (run / name).is_file(), name
+    # the designs trained in folders of their own; the chosen one's files are the run
+    assert sorted(p.name for p in run.iterdir() if p.name.startswith(".")) == [".mmgraph-run"]
+    assert not (run / "choice.yaml").exists() and (run / "selection.json").is_file()
 
 
 def test_evaluate_reproduces_the_training_metrics(run: Path, capsys) -> None:
@@ -114,9 +117,8 @@ def test_a_log_file_gets_a_heartbeat(
         assert not lines
     else:
         assert lines[0] == "seed 0, design 1 of 3, epoch 1 of 2"
-        assert lines[-3] == "seed 1, design 3 of 3, epoch 2 of 2"
-        assert lines[-1] == "seed 1, the chosen design, epoch 2 of 2"
-        assert len(lines) == 16  # per seed: 3 designs and the chosen one again, 2 epochs each
+        assert lines[-1] == "seed 1, design 3 of 3, epoch 2 of 2"
+        assert len(lines) == 12  # per seed: 3 designs, 2 epochs each (none trained again)
     assert main([*args, "--quiet", "--out", str(tmp_path / "q")]) == 0
     assert " s: seed " not in capsys.readouterr().err
 

@@ -1,4 +1,4 @@
-"""`mmgraph train --resume` continues a SIGKILLed run exactly."""
+"""`mmgraph train --resume` continues a SIGKILLed run exactly, its choice of design too."""
 
 from __future__ import annotations
 
@@ -57,12 +57,15 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path: Path, capsy
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    # The default run chooses its design: each trains in a folder of its own in the staging
+    # folder. Killed in the second design, past its checkpoint of epoch 20: the first is
+    # complete, the second resumes from its checkpoint, the third starts.
     records = 0
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        log = partial / "history.jsonl"
+        log = partial / ".design-1" / "history.jsonl"
         records = len(log.read_text().splitlines()) if log.is_file() else 0
-        if records >= 25:  # past the checkpoint of epoch 20
+        if records >= 25:
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.005)
@@ -79,7 +82,9 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path: Path, capsy
     finally:
         torch.set_num_threads(threads)
     assert not partial.exists()
+    assert sorted(p.name for p in cut.iterdir()) == sorted(p.name for p in whole.iterdir())
     assert history(cut) == history(whole)
+    assert (cut / "selection.json").read_text() == (whole / "selection.json").read_text()
     assert json.loads((cut / "metrics.json").read_text()) == json.loads(
         (whole / "metrics.json").read_text()
     )
