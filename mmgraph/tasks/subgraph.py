@@ -555,8 +555,9 @@ def _fit_classifier(
     ``node_input="auto"`` on a graph without features each input of :data:`INPUT_CHOICES`
     (:func:`auto_inputs`), every pair of them; the one with the best validation score over
     its epochs is kept (:func:`selection_metric`: the accuracy, which equals micro-F1, or
-    micro-F1 on multi-label data), ties to the first; the third value lists each
-    candidate's (else :obj:`None`). The accuracy, not the loss the
+    micro-F1 on multi-label data), ties to the first, so the candidates after a perfect
+    score are not trained (listed with ``"skipped": True`` and no score); the third value
+    lists each candidate's (else :obj:`None`). The accuracy, not the loss the
     trainer monitors: in ``benchmarks/design_selection.py`` the lowest validation loss
     picked the sum on every run (ranked last of five criteria on the four subgraph sets),
     the best accuracy lost to no criterion. With ``num_layers="auto"`` (:func:`deepens`)
@@ -596,9 +597,16 @@ def _fit_classifier(
                 dataset, candidate, train, graph, choose_on, choose_index, cache, numbered
             )
 
-    fits = [fit(i, candidate) for i, candidate in enumerate(candidates)]
     metric = selection_metric(dataset)
-    scores = [best_val_score(trainer, metric) for _, trainer in fits]
+    fits: list[tuple[nn.Module, Trainer]] = []
+    scores: list[float] = []
+    for i, candidate in enumerate(candidates):
+        if scores and max(scores) >= 1.0:  # a perfect score: the later ones could only tie
+            break
+        fits.append(fit(i, candidate))
+        scores.append(best_val_score(fits[-1][1], metric))
+    skipped = candidates[len(fits) :]
+    del candidates[len(fits) :]
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))  # ties: the earlier one
     if deeper and scores[best] < 1.0:  # a perfect score cannot be beaten
         candidates.append(dataclasses.replace(candidates[best], num_layers=DEPTH_CHOICES[1]))
@@ -606,20 +614,24 @@ def _fit_classifier(
         scores.append(best_val_score(fits[-1][1], metric))
         if scores[-1] > scores[best]:  # ties: the shallower
             best = len(fits) - 1
-    if len(fits) == 1:  # one candidate and a perfect score: nothing was chosen
+    if len(fits) == 1 and not skipped:  # one candidate, a perfect score: nothing was chosen
         return (*(fit_all(candidates[0]) if inner else fits[0]), None)
-    selection = [
-        {
+
+    def record(candidate: SubgraphConfig, score: float | None, chosen: bool) -> dict[str, Any]:
+        return {
             "node_input": resolve_input_name(candidate.node_input, graph),
             "pool": candidate.pool,
             "layers": candidate.num_layers,
             "dropout": candidate.resolved_dropout(graph),
             f"val_{metric}": score,
-            "chosen": i == best,
+            "chosen": chosen,
             "inner_validation": inner,
         }
-        for i, (candidate, score) in enumerate(zip(candidates, scores, strict=True))
-    ]
+
+    pairs = enumerate(zip(candidates, scores, strict=True))
+    selection = [record(c, s, i == best) for i, (c, s) in pairs]
+    # not trained: after a perfect score they could only tie, and ties go to the earlier
+    selection += [{**record(c, None, False), "skipped": True} for c in skipped]
     log.info("Input, pooling and depth chosen on validation %s: %s", metric, selection)
     return (*(fit_all(candidates[best]) if inner else fits[best]), selection)
 

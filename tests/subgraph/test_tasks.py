@@ -208,16 +208,22 @@ def test_layers_auto_trains_the_kept_candidate_again_deeper(
 def test_layers_auto_does_not_retrain_a_perfect_score(
     density_small: SubgraphDataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A perfect validation score cannot be beaten, and ties keep the shallower."""
+    """A perfect validation score cannot be beaten, and ties keep the shallower: neither
+    the deeper candidate nor the candidates after it are trained."""
     from mmgraph.tasks import subgraph as task
 
     monkeypatch.setattr(task, "best_val_score", lambda trainer, metric="accuracy": 1.0)
+    trained = []
+    fit_one = task._fit_one
+    monkeypatch.setattr(task, "_fit_one", lambda *a, **k: trained.append(a[1]) or fit_one(*a, **k))
     config = SubgraphConfig(hidden=8, node_input="constant", batch_size=20)
     selection = train_subgraph_model(density_small, config, FAST).metrics["selection"]
-    assert [(s["pool"], s["layers"], s["chosen"]) for s in selection] == [
-        ("mean", 1, True),
-        ("sum", 1, False),
+    assert [(s["pool"], s["layers"], s["chosen"], s["val_accuracy"]) for s in selection] == [
+        ("mean", 1, True, 1.0),
+        ("sum", 1, False, None),
     ]
+    assert [s.get("skipped", False) for s in selection] == [False, True]
+    assert [(c.pool, c.num_layers) for c in trained] == [("mean", 1)]
     # One candidate left alone: no choice was made, so none is reported.
     alone = train_subgraph_model(density_small, dataclasses.replace(config, pool="sum"), FAST)
     assert "selection" not in alone.metrics
