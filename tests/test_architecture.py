@@ -16,6 +16,7 @@ LAYERS = [
     "seed",
     "config",
     "distributed",
+    "heartbeat",
     "data",
     "nn",
     "sampling",

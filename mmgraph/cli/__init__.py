@@ -23,8 +23,8 @@ from typing import NoReturn
 
 import yaml
 
+from mmgraph import heartbeat
 from mmgraph.cli import data, node, retrieve, subgraph, tune, unsupervised
-from mmgraph.train import heartbeat
 
 GROUPS = (data, node, retrieve, unsupervised, subgraph, tune)
 
@@ -236,10 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 PROGRESS_LOGGERS = (
     "mmgraph.encoders.text.transformer",
     "mmgraph.encoders.image",
-    "mmgraph.train.heartbeat",
+    "mmgraph.heartbeat",
 )
 """The loggers whose INFO lines say that a pretrained model encodes nodes (minutes on a
-first run), and where a long training is (:mod:`mmgraph.train.heartbeat`, a line a minute)."""
+first run), and where a long training is (:mod:`mmgraph.heartbeat`, a line a minute)."""
 
 
 class _StderrLines(logging.StreamHandler):

@@ -10,12 +10,12 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from mmgraph import heartbeat
 from mmgraph.errors import InputError
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.fusion.base import FusionHead, check_in_channels, format_dims, prepare_inputs
 from mmgraph.resolver import check_positive_int, register
 from mmgraph.seed import make_generator
-from mmgraph.train import heartbeat
 
 log = logging.getLogger(__name__)
 

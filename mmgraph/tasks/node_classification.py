@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import yaml
 
+from mmgraph import heartbeat
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.registry import load_dataset
@@ -37,7 +38,7 @@ from mmgraph.tasks.run_folder import (
     staging_path,
     write_atomic,
 )
-from mmgraph.train import TrainConfig, Trainer, heartbeat
+from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.checkpoint import WEIGHTS, load_weights
 from mmgraph.train.trainer import Callback, numbered_callback
 

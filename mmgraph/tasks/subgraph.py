@@ -25,6 +25,7 @@ import torch
 import yaml
 from torch import Tensor, nn
 
+from mmgraph import heartbeat
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
@@ -49,7 +50,7 @@ from mmgraph.subgraph.neighborhood import NeighborhoodCache
 from mmgraph.subgraph.refit import HEAD_FITS, classifier_head, last_linear, refit_head
 from mmgraph.tasks.node_classification import save_npy, write_json
 from mmgraph.tasks.run_folder import RunFolder
-from mmgraph.train import TrainConfig, Trainer, heartbeat
+from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.trainer import Callback, numbered_callback
 
 log = logging.getLogger(__name__)

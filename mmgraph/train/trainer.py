@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from mmgraph import heartbeat
 from mmgraph.data.graph import labelled_rows
 from mmgraph.distributed import init_distributed, is_main_process, wrap_ddp
 from mmgraph.errors import InputError
@@ -28,7 +29,6 @@ from mmgraph.objectives.supervised import (
     supervised_loss,
 )
 from mmgraph.seed import seed_everything
-from mmgraph.train import heartbeat
 from mmgraph.train.checkpoint import (
     CHECKPOINT,
     WEIGHTS,

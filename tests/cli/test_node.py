@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import torch
 
+from mmgraph import heartbeat
 from mmgraph.cli import main
 from mmgraph.data import load_dataset, save_card
 from mmgraph.data.synthetic import make_social_graph
-from mmgraph.train import heartbeat
 from mmgraph.tune.options import OPTIONS
 
 METRIC_KEYS = {"accuracy", "macro_f1", "f1", "precision", "recall", "mcc", "roc_auc"}

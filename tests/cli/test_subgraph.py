@@ -10,9 +10,9 @@ import pytest
 import torch
 import yaml
 
+from mmgraph import heartbeat
 from mmgraph.cli import main
 from mmgraph.data import load_subgnn
-from mmgraph.train import heartbeat
 
 
 def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -1,7 +1,7 @@
 """One line a minute that says a long run is alive, where no progress bar can be drawn.
 
 The training loops call :func:`beat` after each epoch. At most every :data:`INTERVAL`
-seconds it logs one INFO line on the logger ``mmgraph.train.heartbeat``, with the time
+seconds it logs one INFO line on the logger ``mmgraph.heartbeat``, with the time
 since :func:`start` and the stages entered with :func:`stage`::
 
     2 min 10 s: design 2 of 6, epoch 41 of 200
@@ -13,7 +13,7 @@ shows the lines too. When nothing listens, :func:`beat` costs one level check.
 
 Example::
 
-    from mmgraph.train import heartbeat
+    from mmgraph import heartbeat
 
     heartbeat.start()
     with heartbeat.stage("fold 3 of 10"):

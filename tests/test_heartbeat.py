@@ -1,4 +1,4 @@
-"""mmgraph.train.heartbeat: a line a minute where no progress bar is drawn."""
+"""mmgraph.heartbeat: a line a minute where no progress bar is drawn."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from mmgraph.train import heartbeat
+from mmgraph import heartbeat
 
 
 @pytest.fixture
