@@ -295,6 +295,27 @@ def test_stratified_split_is_seeded_and_stratified() -> None:
         stratified_split(y, 0.8, 0.2, 0.2)
 
 
+def test_fractions_that_sum_to_one_place_every_labelled_node() -> None:
+    # Rounding each count alone had left nodes out: a class of 102 was cut 61 + 20 + 20,
+    # thirty classes of 7 lost 30 of their 210 nodes.
+    y = torch.cat(
+        [torch.arange(30).repeat_interleave(7), torch.full((102,), 30), torch.tensor([-1])]
+    )
+    train, val, test = stratified_split(y, 0.6, 0.2, 0.2, seed=0)
+    assert bool((train | val | test)[:-1].all()) and not bool((train | val | test)[-1])
+    assert int((train.int() + val.int() + test.int()).max()) == 1
+    seven = y == 0
+    assert [int((m & seven).sum()) for m in (train, val, test)] == [4, 1, 2]  # the extra: test
+    big = y == 30
+    assert [int((m & big).sum()) for m in (train, val, test)] == [61, 20, 21]
+    # With no test fraction the extra nodes join validation (the inner splits of folds).
+    train, val, test = stratified_split(torch.arange(5).repeat_interleave(5), 0.9, 0.1, 0.0)
+    assert [int(m.sum()) for m in (train, val, test)] == [20, 5, 0]
+    # Fractions under one still leave the rest out, and rounding adds nothing to them.
+    train, val, test = stratified_split(torch.arange(5).repeat_interleave(5), 0.5, 0.2, 0.1)
+    assert [int(m.sum()) for m in (train, val, test)] == [10, 5, 0]
+
+
 def test_set_split_on_graph() -> None:
     g = make_graph().set_split(0.5, 0.25, 0.25, seed=0)
     assert g.train_mask.dtype == torch.bool and g.train_mask.shape == (4,)
