@@ -45,7 +45,7 @@ _MAX_DENSE = 2**30
 def find_planetoid_raw(root: str | Path, name: str) -> Path:
     """The folder holding ``ind.<name>.*``: ``root/<Name>/raw``, ``root/raw`` or ``root``."""
     base = as_path(root, "Planetoid root folder")
-    key = name.lower()
+    key = _file_key(name)
     candidates = [base / PLANETOID_NAMES.get(key, name) / "raw", base / key / "raw"]
     if base.is_dir():
         candidates += [
@@ -92,17 +92,14 @@ def load_planetoid(root: str | Path, name: str) -> MultimodalGraph:
     Args:
         root (str or Path): A folder holding ``<Name>/raw/`` (PyG's layout), or the data
             set folder itself (holding ``raw/``), or the raw folder.
-        name (str): ``cora``, ``citeseer`` or ``pubmed`` (any case).
+        name (str): ``cora``, ``citeseer`` or ``pubmed`` (any case), or the ``<name>`` of
+            any other set of files in this format (as its files spell it).
 
     Returns:
         The graph, with ``node_id`` the row numbers. The raw files hold no topic names, so
         ``class_names`` are the label numbers (``"0"``, ``"1"``, ...).
     """
-    key = name.lower()
-    if key not in PLANETOID_NAMES:
-        raise ValueError(
-            f"Unknown Planetoid data set {name!r}: valid names are {list(PLANETOID_NAMES)}"
-        )
+    key = _file_key(name)
     folder = find_planetoid_raw(root, key)
     for suffix in _SUFFIXES:
         if not (folder / f"ind.{key}.{suffix}").is_file():
@@ -111,7 +108,12 @@ def load_planetoid(root: str | Path, name: str) -> MultimodalGraph:
                 f"{', '.join(f'ind.{key}.{s}' for s in _SUFFIXES)} are needed"
             )
     raw = PlanetoidFiles.read(folder, key)
-    return raw.to_graph(PLANETOID_NAMES[key])
+    return raw.to_graph(PLANETOID_NAMES.get(key, name))
+
+
+def _file_key(name: str) -> str:
+    """The ``<name>`` of the files: lower case for the three sets, else as given."""
+    return name.lower() if name.lower() in PLANETOID_NAMES else name
 
 
 class PlanetoidFiles:

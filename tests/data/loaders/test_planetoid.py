@@ -74,7 +74,7 @@ def test_citeseer_isolated_rows_are_missing(shared_data: Path) -> None:
 
 
 def test_planetoid_errors(shared_data: Path, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"Unknown Planetoid data set 'corra'.*\['cora'"):
+    with pytest.raises(FileNotFoundError, match=r"No Planetoid raw files 'ind.corra.\*'"):
         load_planetoid(shared_data / "planetoid", "corra")
     with pytest.raises(FileNotFoundError, match="Planetoid root folder not found"):
         load_planetoid(tmp_path / "nowhere", "cora")
@@ -85,3 +85,23 @@ def test_planetoid_errors(shared_data: Path, tmp_path: Path) -> None:
     (raw / "ind.cora.tx").unlink()
     with pytest.raises(FileNotFoundError, match="'ind.cora.tx' not found"):
         load_planetoid(tmp_path, "cora")
+
+
+def test_files_of_another_name_load_as_their_name(
+    cora: MultimodalGraph, shared_data: Path, tmp_path: Path
+) -> None:
+    """Any set in this format loads, not only the three of the paper (sweep 6 F2)."""
+    from mmgraph.data import load_dataset
+
+    raw = tmp_path / "MyCites" / "raw"
+    raw.mkdir(parents=True)
+    for f in (shared_data / "planetoid" / "Cora" / "raw").iterdir():
+        shutil.copy(f, raw / f.name.replace("ind.cora.", "ind.MyCites."))
+    for path in (tmp_path / "MyCites", raw):
+        graph = load_dataset(path)
+        assert graph.name == "MyCites"
+        assert torch.equal(graph.edge_index, cora.edge_index)
+        assert torch.equal(graph.numeric, cora.numeric) and torch.equal(graph.y, cora.y)
+        assert torch.equal(graph.test_mask, cora.test_mask)
+    # by name under a root, as any other set there
+    assert load_dataset("mycites", root=tmp_path).num_nodes == cora.num_nodes
