@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import io
 import logging
+import os
 import pickle
 import re
 import sys
@@ -32,6 +34,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+"""As a shell reports a process that SIGPIPE ended (128 + 13): stdout's reader went away."""
 EXIT_BUG = 1
 
 
@@ -132,7 +136,7 @@ def describe(error: BaseException) -> str:
     if isinstance(error, KeyError) and error.args:
         return str(error.args[0])
     if isinstance(error, OSError) and error.strerror:
-        path = f" '{error.filename}'" if error.filename is not None else ""
+        path = f": '{error.filename}'" if error.filename is not None else ""
         fix = {
             errno.EACCES: "check its permissions or choose another path",
             errno.EPERM: "check its permissions or choose another path",
@@ -143,7 +147,7 @@ def describe(error: BaseException) -> str:
             errno.EEXIST: "it already exists: remove it or choose another path",
             errno.ENOENT: "check the path",
         }.get(error.errno or 0, "check the path")
-        return f"{error.strerror}:{path}: {fix}"
+        return f"{error.strerror}{path}: {fix}"
     text = " ".join(str(error).split()) or type(error).__name__
     if isinstance(error, (pickle.UnpicklingError, EOFError)):
         return f"a file is truncated or not in the expected format ({text})"
@@ -277,6 +281,15 @@ def _show_progress_lines() -> Callable[[], None]:
     return restore
 
 
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a closed pipe is dropped."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # no file behind it (a test's)
+        pass
+
+
 def _run(args: argparse.Namespace, handler: Handler, command: str) -> int:
     """Call ``handler``; expected failures become one line and an exit status."""
     try:
@@ -285,9 +298,14 @@ def _run(args: argparse.Namespace, handler: Handler, command: str) -> int:
 
             apply_config(args, args.argv)
         check_root(args)
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except SystemExit as stop:  # an option error found by a handler, already printed
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
+    except BrokenPipeError:  # stdout's reader went away (`mmgraph info ... | head`): stop
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         if args.debug:
             raise

@@ -258,6 +258,21 @@ def test_cache_dir_that_is_a_file(card: Path, tmp_path: Path, capsys) -> None:
     assert blocker.read_text() == "x"
 
 
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`mmgraph info ... | head -1`: no "Broken pipe:: check the path" (sweep 6 F4)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "mmgraph", "info", "--list"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the command writes
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""
+
+
 def test_ctrl_c_exits_130_and_debug_shows_the_traceback(monkeypatch, capsys) -> None:
     import mmgraph.cli.data as data_cli
 
