@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
         "held-out edge AUC). --out receives best.yaml (a --config file of the matching "
         "command), metrics.json, study.db, tune.json and the plots.",
     )
-    add_data(p)
+    add_data(p, required=False)  # checked in cmd_tune: --resume reads it from the search
     p.add_argument(
         "--task", choices=TASK_NAMES, default=None, help="override the task found from the data"
     )
@@ -72,7 +72,12 @@ def register(sub: Any) -> None:
     p.add_argument("--space", default=None, help="YAML file overriding the search space")
     p.add_argument("--out", required=True, help="output folder")
     add_overwrite(p, "replace an existing --out folder (kept until the new one completes)")
-    p.add_argument("--resume", action="store_true", help="continue the interrupted search of --out")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted search of --out, with the arguments it was started "
+        "with (those given here replace them)",
+    )
     add_quiet(p)
     p.set_defaults(handler=cmd_tune)
 
@@ -113,15 +118,30 @@ def confirmation_line(confirmation: dict[str, Any] | None, kept: str) -> str | N
     return None
 
 
+def _take_started_arguments(args: argparse.Namespace) -> None:
+    """``--resume``: the arguments not given take the values the search started with."""
+    from mmgraph.cli.config import explicit_options
+    from mmgraph.tune.study import started_with
+
+    given = explicit_options(args.parser, args.argv)
+    for key, value in started_with(args.out).items():
+        if key not in given and hasattr(args, key):
+            setattr(args, key, value)
+
+
 def cmd_tune(args: argparse.Namespace) -> int:
     """``mmgraph tune``."""
     from mmgraph.tasks.report import format_table
     from mmgraph.tune import tune
 
-    if args.budget is None and args.trials is None:
-        args.parser.error("give --budget (e.g. 15m) or --trials N, or both")
     if args.overwrite and args.resume:
         args.parser.error("pass either --overwrite (start again) or --resume, not both")
+    if args.resume:
+        _take_started_arguments(args)
+    if not args.data:
+        args.parser.error("the following arguments are required: --data")
+    if args.budget is None and args.trials is None:
+        args.parser.error("give --budget (e.g. 15m) or --trials N, or both")
     result = tune(
         args.data,
         task=args.task,

@@ -42,7 +42,7 @@ import yaml
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError
 from mmgraph.resolver import check_positive_int
-from mmgraph.tasks.run_folder import RunFolder, write_atomic
+from mmgraph.tasks.run_folder import RunFolder, staging_path, write_atomic
 from mmgraph.tune.budget import parse_budget
 from mmgraph.tune.options import TASKS
 from mmgraph.tune.searches import SEARCHES
@@ -54,6 +54,10 @@ STUDY_DB = "study.db"
 BEST = "best.yaml"
 METRICS = "metrics.json"
 SUMMARY = "tune.json"
+
+ARGUMENTS = "arguments.yaml"
+"""The arguments a search was started with (in its folder): ``tune --resume --out DIR``
+takes those it is not given from there (:func:`started_with`)."""
 RUNS = "runs"
 START_METHOD = "spawn"
 """How worker processes start: ``spawn`` (fresh interpreters; safe with threaded PyTorch)."""
@@ -369,6 +373,28 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
             math.ceil(BUDGET_TRIALS * folds * fold_seconds / 60),
         )
     return count
+
+
+def started_with(out: str | Path) -> dict[str, Any]:
+    """The arguments the interrupted search of ``out`` was started with.
+
+    They are read from its staging folder's :data:`ARGUMENTS`.
+
+    Raises:
+        InputError: No interrupted search there, or one from before the file was written.
+    """
+    staging = staging_path(out)
+    path = staging / ARGUMENTS
+    if not path.is_file():
+        RunFolder(out, resume=True).check()  # says what is there instead
+        raise InputError(
+            f"The interrupted search '{staging}' does not record its arguments ({ARGUMENTS}): "
+            "give them again with --resume (--data, --budget or --trials, ...)"
+        )
+    doc = yaml.safe_load(path.read_text())
+    if not isinstance(doc, dict):
+        raise InputError(f"'{path}' is not a record `mmgraph tune` wrote: give the arguments")
+    return doc
 
 
 def duration(seconds: float) -> str:
@@ -1048,6 +1074,14 @@ def tune(
         return storage is not None or (staging / STUDY_DB).is_file()
 
     with folder.transaction(keep_partial=keep) as staging:
+        if not resume:
+            given = {
+                "data": data, "task": task, "budget": budget, "trials": trials,
+                "storage": storage, "workers": workers, "seeds": seeds, "seed": seed,
+                "space": space_path, "root": root,
+            }  # fmt: skip
+            text = yaml.safe_dump(given, sort_keys=False)
+            write_atomic(staging / ARGUMENTS, lambda fh: fh.write(text))
         url = storage or f"sqlite:///{(staging / STUDY_DB).resolve()}"
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         study = optuna.create_study(

@@ -233,6 +233,36 @@ def test_interrupted_search_resumes(
     assert result.trials["interrupted"] == 1 and result.trials["failed"] == 0  # Ctrl-C: no error
 
 
+def test_the_command_resumes_with_the_arguments_it_started_with(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """`mmgraph tune --resume --out DIR` alone, as `train --resume` (sweep 6 F6)."""
+    import yaml
+
+    from mmgraph.cli import main
+
+    out = tmp_path / "out"
+    interrupt_the_third_trial(monkeypatch)
+    argv = ["tune", "--data", str(card), "--trials", "4", "--seeds", "1", "--space", str(space)]
+    assert main([*argv, "--out", str(out), "--quiet"]) == 130
+    started = yaml.safe_load((staging_path(out) / "arguments.yaml").read_text())
+    assert (started["data"], started["trials"], started["seeds"]) == (str(card), 4, 1)
+    assert main(["tune", "--resume", "--out", str(out), "--quiet"]) == 0
+    assert (out / "best.yaml").is_file()
+    states = [t.state for t in study_of(out).trials]
+    assert (
+        states.count(optuna.trial.TrialState.COMPLETE)
+        + states.count(optuna.trial.TrialState.PRUNED)
+        == 4
+    )  # the first session's two trials and the third, run again, and a fourth
+    # without an interrupted search there, --resume says so; --data is needed otherwise
+    capsys.readouterr()
+    assert main(["tune", "--resume", "--out", str(tmp_path / "none"), "--trials", "2"]) == 2
+    assert "Nothing to resume" in capsys.readouterr().err
+    assert main(["tune", "--trials", "2", "--out", str(tmp_path / "x")]) == 2
+    assert "required: --data" in capsys.readouterr().err
+
+
 def test_a_resumed_search_counts_the_time_already_searched(
     card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
