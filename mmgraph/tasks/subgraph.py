@@ -14,9 +14,10 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -897,7 +898,49 @@ def train_subgraph_model(
         echo (callable, optional): Called with a line after each fold (folds only): its
             test accuracy, time and the time left at that pace, so that ten folds of
             several minutes are not silent. (default: :obj:`None`)
+
+    Whole graphs (TU) train on :data:`WHOLE_GRAPH_THREADS` thread unless
+    ``OMP_NUM_THREADS`` is set.
     """
+    single = dataset.whole_graphs if isinstance(dataset, SubgraphDataset) else False
+    with threads(WHOLE_GRAPH_THREADS) if single else contextlib.nullcontext():
+        return _train_subgraph_model(dataset, config, train, features, progress, callbacks, echo)
+
+
+WHOLE_GRAPH_THREADS = 1
+"""PyTorch's threads while whole graphs (TU) train, unless ``OMP_NUM_THREADS`` says
+otherwise. Their kernels are small: on the idle 2-core machine two threads were no faster
+(MUTAG's 10 folds of 20 epochs: 21.7 s, one thread 21.9 s, ``benchmarks/results/threads.md``),
+and beside other work they waited on each other, 4 to 17 times slower (a 200-graph TU set:
+577 s, one thread 146 s; sweep 6). The defaults table's TU rows ran with one thread."""
+
+
+@contextlib.contextmanager
+def threads(count: int) -> Iterator[None]:
+    """PyTorch's intra-op threads set to ``count`` for the block, then restored.
+
+    With ``OMP_NUM_THREADS`` set, the user's count is kept.
+    """
+    if os.environ.get("OMP_NUM_THREADS"):
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train_subgraph_model(
+    dataset: SubgraphDataset,
+    config: SubgraphConfig | None,
+    train: TrainConfig | None,
+    features: Any | None,
+    progress: bool,
+    callbacks: Sequence[Callback],
+    echo: Callable[[str], None] | None,
+) -> SubgraphResult:
     if not isinstance(dataset, SubgraphDataset):
         raise TypeError(
             f"Expected a SubgraphDataset (got {type(dataset).__name__!r}); node-level graphs "

@@ -433,3 +433,36 @@ def test_frozen_norms_are_frozen_in_training(
     train_subgraph_model(density_small, batch_norms, train, callbacks=[counting(tracked)])
     # Batch statistics all along update the running ones in every epoch, frozen in two.
     assert all(n * 4 == t for n, t in zip(frozen[8], tracked[8], strict=True))
+
+
+def test_whole_graphs_train_on_one_thread_unless_told(
+    molecules: SubgraphDataset, density_small: SubgraphDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads were no faster on whole graphs and many times slower beside other work."""
+    from mmgraph.tasks import subgraph as task
+
+    seen = []
+    fit = task._fit_classifier
+    monkeypatch.setattr(
+        task,
+        "_fit_classifier",
+        lambda *a, **k: seen.append(torch.get_num_threads()) or fit(*a, **k),
+    )
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        config = SubgraphConfig(method="pool", hidden=4, num_layers=1, pool="mean")
+        train_subgraph_model(molecules, config, FAST)
+        assert seen == [task.WHOLE_GRAPH_THREADS] * 2 and torch.get_num_threads() == 2
+        seen.clear()  # subgraphs of one graph keep the threads
+        train_subgraph_model(
+            density_small, dataclasses.replace(config, node_input="constant"), FAST
+        )
+        assert seen == [2]
+        seen.clear()  # the user's count is kept
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        train_subgraph_model(molecules, config, FAST)
+        assert seen == [2, 2]
+    finally:
+        torch.set_num_threads(before)
