@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import warnings
 
 import torch
 
@@ -124,11 +125,21 @@ def conform(graph: MultimodalGraph, schema: GraphSchema) -> MultimodalGraph:
             known = list((schema.categorical_vocabs or [])[c])
             # Values the training vocabulary lacks are appended (no value is lost); their
             # codes lie past the trained cardinality, which the encoder reads as "unknown".
-            vocab = known + sorted(set(source) - set(known))
+            new = sorted(set(source) - set(known))
+            vocab = known + new
             lookup = {v: k + 1 for k, v in enumerate(vocab)}
             table = torch.tensor([MISSING_CODE] + [lookup[v] for v in source], dtype=torch.long)
             columns.append(table[graph.categorical[:, j]])
             vocabs.append(vocab)
+            unseen = int((columns[-1] > len(known)).sum())
+            if unseen:
+                shown = ", ".join(repr(v) for v in new[:5]) + (", ..." if len(new) > 5 else "")
+                warnings.warn(
+                    f"{unseen} node{'s' * (unseen != 1)} of the categorical column "
+                    f"{schema.categorical_names[c]!r} hold values the training data never had "
+                    f"({shown}): the model reads them as unknown",
+                    stacklevel=2,
+                )
         out.categorical = torch.stack(columns, dim=1) if columns else graph.categorical[:, :0]
         out.categorical_names = list(schema.categorical_names)
         out.categorical_vocabs = vocabs
