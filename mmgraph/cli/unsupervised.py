@@ -160,6 +160,13 @@ def register(sub: Any) -> None:
         help="number of clusters (default: number of classes)",
     )
     p.add_argument("--method", choices=METHODS, default="kmeans", help="(default: kmeans)")
+    p.add_argument(
+        "--fold",
+        type=positive_int,
+        default=None,
+        help="the fold (from 1) of a `subgraph train` run over cross-validation folds, whose "
+        "embeddings.npy holds one array per fold",
+    )
     p.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     p.add_argument("--out", required=True, help="folder for the assignments, metrics and plot")
     add_overwrite(p, "replace an existing --out folder")
@@ -304,6 +311,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         seed=args.seed,
         plot=not args.no_plot,
         overwrite=args.overwrite,
+        fold=args.fold,
     )
     row = {"method": args.method, "k": result.k, **result.metrics}
     print(format_table([row], ["method", "k", *CLUSTERING_KEYS]))

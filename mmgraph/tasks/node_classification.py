@@ -853,7 +853,8 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     if "model" not in doc and "subgraph" in doc:
         raise InputError(
             f"{run_dir} is a `mmgraph subgraph train` run, not a node model: its subgraph "
-            f"embeddings are in {run_dir / 'embeddings.npy'} (`mmgraph cluster` scores them) "
+            f"embeddings are in {run_dir / 'embeddings.npy'} (`mmgraph cluster` scores them; "
+            "`--fold K` picks one fold's, of a run over folds) "
             f"and its metrics in {run_dir / 'metrics.json'}; node commands need a run of "
             "`mmgraph train` (or `mmgraph embed --save-run`, for `embed --run`)"
         )

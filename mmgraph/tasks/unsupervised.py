@@ -211,9 +211,13 @@ class ClusterResult:
     k: int
 
 
-def load_embeddings(source: str | Path | Tensor | np.ndarray) -> np.ndarray:
+def load_embeddings(
+    source: str | Path | Tensor | np.ndarray, fold: int | None = None
+) -> np.ndarray:
     """Embeddings ``[N, D]`` from a ``.npy`` file (or an array), as float64.
 
+    ``fold`` (from 1) picks one array of a ``[K, N, D]`` file, which ``subgraph train`` on
+    cross-validation folds writes (one per fold's model); such a file needs it.
     Never unpickles: a file of Python objects is refused, as is one that is not ``.npy``.
     """
     from mmgraph.eval._checks import as_matrix
@@ -259,12 +263,23 @@ def load_embeddings(source: str | Path | Tensor | np.ndarray) -> np.ndarray:
         array = source.detach().cpu().numpy()
     else:
         array = np.asarray(source)
-    if array.ndim == 3:
+    if array.ndim == 3 and fold is None:
         raise ValueError(
             f"{where} holds {array.shape[0]} arrays [N, D] (shape {list(array.shape)}): "
             "`subgraph train` on cross-validation folds writes one per fold's model. Cluster "
-            "one of them, e.g. numpy.save('fold1.npy', numpy.load(path)[0])"
+            f"one of them: give the fold, 1 to {array.shape[0]} (`mmgraph cluster --fold 1`)"
         )
+    if fold is not None:
+        if array.ndim != 3:
+            raise ValueError(
+                f"{where} holds one array (shape {list(array.shape)}), not one per fold: "
+                "leave out the fold (--fold)"
+            )
+        if not 1 <= fold <= array.shape[0]:
+            raise ValueError(
+                f"Expected a fold from 1 to {array.shape[0]}, the arrays {where} holds (got {fold})"
+            )
+        array = array[fold - 1]
     return as_matrix(array, name)  # [N, D], one row per node; numbers, finite
 
 
@@ -278,6 +293,7 @@ def cluster_nodes(
     plot: bool = True,
     graph: MultimodalGraph | None = None,
     overwrite: bool = False,
+    fold: int | None = None,
 ) -> ClusterResult:
     """Cluster node embeddings and score the clusters.
 
@@ -301,11 +317,13 @@ def cluster_nodes(
         overwrite (bool, optional): Replace an existing ``out`` folder (refused otherwise,
             before anything is computed; the old one stays until the new one is complete).
             (default: :obj:`False`)
+        fold (int, optional): The fold (from 1) of a ``[K, N, D]`` file of per-fold
+            embeddings (:func:`load_embeddings`). (default: :obj:`None`)
     """
     from mmgraph.eval import cluster_embeddings, clustering_metrics
 
     run = RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
-    emb = load_embeddings(embeddings)
+    emb = load_embeddings(embeddings, fold)
     if graph is None and data is not None:
         graph = _clustered_items(data)
     n = emb.shape[0]

@@ -283,6 +283,18 @@ def test_cluster_names_what_is_wrong_with_an_embeddings_file(tmp_path: Path, cap
         assert main([*cluster, "--embeddings", str(tmp_path / f"cut{size}-nan.npy")]) == 2
         assert "cannot be read as .npy" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+    # a run over folds: --fold picks one of its arrays (sweep 6 F7)
+    folds = str(tmp_path / "folds.npy")
+    assert main([*cluster, "--embeddings", folds]) == 2
+    assert "give the fold, 1 to 2 (`mmgraph cluster --fold 1`)" in capsys.readouterr().err
+    for fold, needle in (("3", "Expected a fold from 1 to 2"), ("0", "argument --fold")):
+        assert main([*cluster, "--embeddings", folds, "--fold", fold]) == 2
+        assert needle in capsys.readouterr().err
+    np.save(tmp_path / "one.npy", rows)
+    assert main([*cluster, "--embeddings", str(tmp_path / "one.npy"), "--fold", "1"]) == 2
+    assert "not one per fold: leave out the fold (--fold)" in capsys.readouterr().err
+    assert main([*cluster, "--embeddings", folds, "--fold", "2"]) == 0
+    assert json.loads((tmp_path / "c" / "metrics.json").read_text())["k"] == 2
 
 
 @pytest.fixture(scope="module")
