@@ -267,12 +267,7 @@ def train_node_classifier(
             write_json(staging / SELECTION, selection)
             (staging / CHOICE).unlink()
         return dataclasses.replace(chosen, run_dir=folder.final, selection=selection)
-    if resume and len(pairs) > 1:
-        raise InputError(
-            "resume reads the chosen design from the run folder's config.yaml: use "
-            "resume_node_classifier (or `mmgraph train --resume DIR`)"
-        )
-    if len(pairs) > 1:
+    if len(pairs) > 1:  # no folder, or under torchrun: resume was refused above
         chosen, selection = choose(None, False)
         if folder is None:
             return chosen
@@ -420,6 +415,7 @@ def _choose_design(
     featured: dict[str, MultimodalGraph] = {}
     feature_dirs: dict[str, Path | None] = {}
     results: list[RunResult] = []
+    state_dirs: list[Path | None] = []  # each result's fitted encoders
     for features, candidate in pairs:
         key = repr(sorted(features.to_dict().items()))
         if key not in featured:
@@ -442,6 +438,7 @@ def _choose_design(
                 pretrain_epochs, again, numbered, featured=featured[key],
             )  # fmt: skip
         results.append(result)
+        state_dirs.append(feature_dirs[key])
     losses = [min_val_loss(r.trainer) for r in results]
     accuracies = [float(r.metrics["val"]["accuracy"]) for r in results]
     best = min(range(len(losses)), key=lambda i: (-accuracies[i], losses[i], i))
@@ -466,14 +463,11 @@ def _choose_design(
     ]
     log.info("Design chosen on validation accuracy: %s", describe_selection(selection))
     if staging is not None:
-        chosen_key = repr(sorted(pairs[best][0].to_dict().items()))
-        for source in (results[best].run_dir, feature_dirs[chosen_key]):
+        for source in (results[best].run_dir, state_dirs[best]):
             if source is not None and source.exists():
                 for entry in source.iterdir():
                     entry.rename(staging / entry.name)
-        for entry in staging.glob(".design-*"):
-            shutil.rmtree(entry)
-        for entry in staging.glob(".features-*"):
+        for entry in [*staging.glob(".design-*"), *staging.glob(".features-*")]:
             shutil.rmtree(entry)
     return dataclasses.replace(results[best], selection=selection), selection
 
