@@ -122,9 +122,9 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
         "--on-image-error",
         choices=("raise", "missing"),
         default="raise",
-        help="an image file that is there but cannot be decoded: stop with its name ('raise'), "
-        "or mark that node as lacking an image and go on ('missing'); a path to no file "
-        "stops loading either way (empty the cell to mark the image missing) (default: raise)",
+        help="an image path to no file, or a file that cannot be decoded: stop with its name "
+        "before any encoding ('raise'), or mark that node as lacking an image and go on, with "
+        "one warning listing the files ('missing') (default: raise)",
     )
     group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 

@@ -112,6 +112,40 @@ def load_image(path: str | os.PathLike[str]) -> Image.Image:
     return decode_image(read_image_bytes(path), path)
 
 
+def missing_image_files(
+    paths: Sequence[str | os.PathLike[str] | None],
+    root: str | os.PathLike[str] | None,
+    present: Sequence[bool] | None = None,
+) -> list[str]:
+    """The entries of ``paths`` (resolved against ``root``) that name no file.
+
+    ``present``: one flag per path; paths of nodes marked absent are not looked at.
+    """
+    keep = [True] * len(paths) if present is None else present
+    found = [resolve_image_path(p, root) for p, k in zip(paths, keep) if k and p not in (None, "")]
+    return [str(path) for path in found if not path.is_file()]
+
+
+def check_image_files(
+    paths: Sequence[str | os.PathLike[str] | None],
+    root: str | os.PathLike[str] | None,
+    present: Sequence[bool] | None = None,
+) -> None:
+    """Raise a :class:`FileNotFoundError` naming the image files of ``paths`` that are not there.
+
+    One check before any image is read, so a run stops before its first encoding.
+    """
+    missing = missing_image_files(paths, root, present)
+    if missing:
+        raise FileNotFoundError(
+            f"{len(missing)} image file{'s' if len(missing) > 1 else ''} not found (first: "
+            f"'{missing[0]}'): fix the paths (a card's are relative to its folder), empty "
+            "those cells, or mark such nodes as lacking an image (--on-image-error missing; "
+            "on_image_error='missing' in a FeatureConfig); --image-encoder none leaves "
+            "images out"
+        )
+
+
 def warn_unreadable(failed: Sequence[str], stacklevel: int = 3) -> None:
     """Warn once (and log) that the image files ``failed`` could not be read.
 

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from mmgraph.data.edges import count_duplicate_edges
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
+from mmgraph.data.images import missing_image_files
 from mmgraph.data.split import SPLIT_NAMES
 
 
@@ -114,6 +115,8 @@ def _modality(graph: MultimodalGraph, modality: str) -> dict[str, Any]:
             info["shape"] = list(value.shape[1:])
         else:
             info["stored_as"] = "paths"
+            present = graph.presence_mask("image").tolist()
+            info["files_not_found"] = len(missing_image_files(value, graph.image_root, present))
     elif modality == "numeric":
         info["dim"] = int(value.size(1))
     elif modality == "sequence":

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.images import check_image_files
 from mmgraph.distributed import (
     gather_rows,
     is_distributed,
@@ -155,6 +156,8 @@ def featurize(
     from mmgraph.encoders.text import WORD_TEXT_ENCODERS
 
     config = config or FeatureConfig()
+    if config.image_encoder is not None and config.on_image_error == "raise":
+        _check_image_files(graph)  # before any encoding
     out = copy.copy(graph)
     cache: dict[str, Any] = {"cache_dir": Path(config.cache_dir)} if config.cache_dir else {}
     if getattr(graph, "text", None) is not None:
@@ -218,6 +221,13 @@ def featurize(
             out.x_image, out.image_present = x, present
             del out.image
     return out
+
+
+def _check_image_files(graph: MultimodalGraph) -> None:
+    """Refuse image paths of ``graph`` (nodes marked present) that name no file."""
+    image = getattr(graph, "image", None)
+    if image is not None and not isinstance(image, Tensor):
+        check_image_files(image, graph.image_root, graph.presence_mask("image").tolist())
 
 
 def _autoencoder_features(

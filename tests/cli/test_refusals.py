@@ -434,7 +434,7 @@ def test_predict_needs_only_the_columns_the_model_reads(card: Path, tmp_path: Pa
     one_line_error(capsys, "lacks the numeric columns")
 
 
-def test_an_unreadable_image_stops_train_unless_marked_missing(tmp_path: Path, capsys) -> None:
+def test_an_unreadable_or_absent_image_stops_train_unless_missing(tmp_path: Path, capsys) -> None:
     from PIL import Image
 
     folder = tmp_path / "avatars"
@@ -453,3 +453,12 @@ def test_an_unreadable_image_stops_train_unless_marked_missing(tmp_path: Path, c
     assert main([*argv, "--on-image-error", "missing", "--out", str(tmp_path / "b")]) == 0
     saved = (tmp_path / "b" / "config.yaml").read_text()
     assert "on_image_error: missing" in saved
+    # a path to no file: the same option, the same way out
+    (folder / "img" / "3.png").unlink()
+    assert main([*argv, "--out", str(tmp_path / "c")]) == 2
+    one_line_error(capsys, "1 image file not found", "3.png", "--on-image-error missing")
+    assert not (tmp_path / "c").exists()
+    with pytest.warns(UserWarning, match=r"Could not read 1 image file.*3.png"):
+        assert main([*argv, "--on-image-error", "missing", "--out", str(tmp_path / "d")]) == 0
+    no_images = [*argv[:-2], "--image-encoder", "none", "--out", str(tmp_path / "e")]
+    assert main(no_images) == 0  # images left out: their files are not looked at

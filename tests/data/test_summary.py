@@ -109,7 +109,8 @@ def test_real_data_summaries(shared_data: Path) -> None:
     assert flags["isolated_nodes"] == 85
     assert flags["relations"] == {"shares_land_border": 650}
     assert flags["labels"]["Africa"] == 59 and flags["labels"]["unlabelled"] == 0
-    assert flags["modalities"]["image"] == {"nodes": 250, "stored_as": "paths"}
+    image = {"nodes": 250, "stored_as": "paths", "files_not_found": 0}
+    assert flags["modalities"]["image"] == image
     mutag = summarize(load_tu(shared_data / "tu", "MUTAG"))
     assert mutag["subgraphs"] == 188
     assert mutag["folds"]["count"] == 10

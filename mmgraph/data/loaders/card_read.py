@@ -91,7 +91,9 @@ def load_card(path: str | Path) -> MultimodalGraph:
         path (str or Path): The card file, or a folder holding ``dataset.yaml``.
 
     Raises:
-        FileNotFoundError: The card, the node or edge table, or an image file is missing.
+        FileNotFoundError: The card, or the node or edge table, is missing (an image file
+            that is not there is refused by :func:`~mmgraph.models.featurize`, unless its
+            ``on_image_error`` is ``"missing"``).
         ValueError: An unknown key, a missing column, a duplicate or unknown node id, a bad
             value (the message names it and the fix).
     """
@@ -343,7 +345,6 @@ def _read_images(
             "a node has at most one image"
         )
     paths: list[str | None] = []
-    missing: list[str] = []
     for row, value in enumerate(table[columns[0]].tolist()):
         if is_missing(value):
             paths.append(None)
@@ -351,17 +352,8 @@ def _read_images(
         rel = str(value).strip()
         cell = f"the image column {columns[0]!r} of {what}, data row {row + 1} (node {ids[row]!r})"
         check_inside(folder, rel, cell, allow_outside)
-        if not (folder / rel).is_file():
-            missing.append(rel)
         paths.append(rel)
-    if missing:
-        raise FileNotFoundError(
-            f"{len(missing)} image file{'s' if len(missing) > 1 else ''} of column "
-            f"{columns[0]!r} not found (first: '{folder / missing[0]}'): image paths are "
-            "relative to the card's folder; fix them or leave the cells empty to mark the "
-            "images missing"
-        )
-    return paths
+    return paths  # files not there are refused, or marked missing, when images are encoded
 
 
 def _read_numeric(table: pd.DataFrame, columns: list[str], ids: list[str], what: str) -> Tensor:

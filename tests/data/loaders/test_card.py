@@ -442,11 +442,25 @@ def test_modality_errors(tmp_path: Path) -> None:
         load_card(write_card(tmp_path / "e", full_card(modalities={"image": ["avatar", "bio"]})))
 
 
-def test_missing_image_file_is_named(tmp_path: Path) -> None:
+def test_missing_image_file_is_named_when_images_are_encoded(tmp_path: Path) -> None:
+    from mmgraph.data.summary import summarize
+    from mmgraph.models import FeatureConfig, featurize
+
     write_card(tmp_path)
     (tmp_path / "img" / "c.png").unlink()
-    with pytest.raises(FileNotFoundError, match=r"1 image file of column 'avatar'.*img/c.png"):
-        load_card(tmp_path)
+    graph = load_card(tmp_path)  # the path is kept: loading reads no image
+    assert graph.image[2] == "img/c.png"
+    assert summarize(graph)["modalities"]["image"]["files_not_found"] == 1
+    config = FeatureConfig(text_encoder=None, image_encoder="cnn-e2e", image_size=4)
+    with pytest.raises(FileNotFoundError, match=r"1 image file not found .*img/c.png.*--on-image"):
+        featurize(graph, config, progress=False)
+    with pytest.warns(UserWarning, match=r"Could not read 1 image file.*c.png"):
+        marked = FeatureConfig(**{**config.to_dict(), "on_image_error": "missing"})
+        out = featurize(graph, marked, progress=False)
+    assert out.image_present.tolist() == [True, False, False, False]
+    assert out.image.shape == (4, 3, 4, 4)
+    bare = featurize(graph, FeatureConfig(text_encoder=None, image_encoder=None), progress=False)
+    assert getattr(bare, "image", None) is None
 
 
 def test_numeric_errors_name_column_and_row(tmp_path: Path) -> None:
