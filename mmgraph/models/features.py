@@ -64,8 +64,9 @@ class FeatureConfig(ConfigBase):
             (default: :obj:`128`)
         cache_dir (str, optional): Folder of the feature cache. (default: :obj:`None`, the
             encoders' default: ``$MMGRAPH_CACHE`` or ``~/.cache/mmgraph``)
-        on_image_error (str): ``"raise"`` or ``"missing"`` for unreadable image files.
-            (default: ``"raise"``)
+        on_image_error (str): An image path to no file, or a file that does not decode:
+            ``"raise"`` names it before any encoding, ``"missing"`` marks its node as lacking
+            an image (one warning lists them). (default: ``"raise"``)
         hashing_dim (int): Output size (hash buckets) of the hashing encoder.
             (default: :obj:`1024`)
         store_dir (str, optional): Folder of out-of-core feature stores
