@@ -118,15 +118,21 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
         help="image side for 'cnn' (at most 32) and 'cnn-e2e'; a transformers model uses its "
         "processor's size (default: 32)",
     )
-    group.add_argument(
+    add_on_image_error(group)
+    group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
+
+
+def add_on_image_error(parser: Any, of_run: bool = False) -> None:
+    """``--on-image-error``; ``of_run``: a trained run's data (default: the run's setting)."""
+    default = "the run's setting" if of_run else "raise"
+    parser.add_argument(
         "--on-image-error",
         choices=("raise", "missing"),
-        default="raise",
+        default=None if of_run else "raise",
         help="an image path to no file, or a file that cannot be decoded: stop with its name "
         "before any encoding ('raise'), or mark that node as lacking an image and go on, with "
-        "one warning listing the files ('missing') (default: raise)",
+        f"one warning listing the files ('missing') (default: {default})",
     )
-    group.add_argument("--cache-dir", default=None, help="feature cache (default: $MMGRAPH_CACHE)")
 
 
 def text_dim(value: str) -> int:

@@ -11,6 +11,7 @@ from mmgraph.cli.common import (
     add_data,
     add_features,
     add_model,
+    add_on_image_error,
     add_overwrite,
     add_quiet,
     add_training,
@@ -90,6 +91,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help="CSV file to write")
     add_overwrite(p, "replace an existing --out file (never one the command reads)")
     add_data(p, required=False)
+    add_on_image_error(p, of_run=True)
     add_quiet(p)
     p.set_defaults(handler=cmd_predict)
 
@@ -296,7 +298,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     data = data_spec(args) if args.data else None
     path = predict_run(
-        args.run, args.out, data=data, progress=not args.quiet, overwrite=args.overwrite
+        args.run,
+        args.out,
+        data=data,
+        progress=not args.quiet,
+        overwrite=args.overwrite,
+        on_image_error=args.on_image_error,
     )
     print(f"predictions written to {path}")
     return 0

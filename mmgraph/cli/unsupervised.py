@@ -198,8 +198,8 @@ node2vec with either encoder, and the shallow tables alone; the GNN encoder read
 (its model, features and cosine scores)."""
 
 
-def _refuse_unread(args: argparse.Namespace, read: Callable[[str], bool], what: str) -> None:
-    """Refuse the flags given on the command line that ``what`` would not read."""
+def _refuse_unread(args: argparse.Namespace, read: Callable[[str], bool], what: str) -> set[str]:
+    """Refuse the flags given on the command line that ``what`` would not read; the given."""
     own = {a.dest for a in args.parser._actions if a.option_strings and a.dest != "help"}
     given = explicit_options(args.parser, args.argv) & own
     unread = sorted(k for k in given if not read(k))
@@ -210,6 +210,7 @@ def _refuse_unread(args: argparse.Namespace, read: Callable[[str], bool], what: 
             f"{what} does not read {flags}, which would change nothing: drop "
             f"{'it' if one else 'them'}"
         )
+    return given
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
@@ -222,14 +223,21 @@ def cmd_embed(args: argparse.Namespace) -> int:
                 "`mmgraph embed` needs --run (a trained run folder) or --data (embeddings "
                 "learnt with node2vec)"
             )
-        _refuse_unread(
-            args, lambda k: k in _EMBED_ALWAYS, "`embed --run` (the run's own trained model)"
+        given = _refuse_unread(
+            args,
+            lambda k: k in _EMBED_ALWAYS or k == "on_image_error",
+            "`embed --run` (the run's own trained model)",
         )
         from mmgraph.tasks import embed_run
 
         data = data_spec(args) if args.data else None
         path, emb = embed_run(
-            args.run, args.out, data=data, progress=not args.quiet, overwrite=args.overwrite
+            args.run,
+            args.out,
+            data=data,
+            progress=not args.quiet,
+            overwrite=args.overwrite,
+            on_image_error=args.on_image_error if "on_image_error" in given else None,
         )
         print(f"embeddings {list(emb.shape)} written to {path}")
         return 0

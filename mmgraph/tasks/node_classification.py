@@ -21,6 +21,7 @@ import yaml
 from mmgraph import heartbeat
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.images import check_on_error
 from mmgraph.data.registry import load_dataset
 from mmgraph.data.schema import GraphSchema, conform
 from mmgraph.data.subgraphs import SubgraphDataset
@@ -988,12 +989,26 @@ def _any_present(graph: MultimodalGraph, modality: str) -> bool:
     return any(mask is not None and bool(mask.any()) for mask in masks)
 
 
+def with_image_errors(run: LoadedRun, on_image_error: str | None) -> LoadedRun:
+    """``run`` reading images with ``on_image_error`` (:obj:`None`: its own setting).
+
+    New data may hold image paths to no file, or broken files, where the run's own had none:
+    ``"missing"`` marks those nodes as lacking an image instead of stopping.
+    """
+    if on_image_error is None:
+        return run
+    check_on_error(on_image_error)
+    features = dataclasses.replace(run.features, on_image_error=on_image_error)
+    return dataclasses.replace(run, features=features)
+
+
 def predict_run(
     run_dir: str | Path,
     out: str | Path,
     data: DataSpec | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    on_image_error: str | None = None,
 ) -> Path:
     """Write ``node_id, predicted_class, probability`` (and each class's probability) to CSV.
 
@@ -1001,10 +1016,11 @@ def predict_run(
     is conformed to the run's columns first. The data's own labels, classes the run never
     saw included, are written as ``true_class``. ``out`` may not be a file the command reads
     (the data's or the run's), nor an existing file unless ``overwrite``.
+    ``on_image_error`` replaces the run's setting (see :func:`with_image_errors`).
     """
     import pandas as pd
 
-    run = load_classifier_run(run_dir, "mmgraph predict")
+    run = with_image_errors(load_classifier_run(run_dir, "mmgraph predict"), on_image_error)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
     graph = load_graph(data or run.data)
     truth = _label_texts(graph)
@@ -1050,9 +1066,13 @@ def embed_run(
     data: DataSpec | None = None,
     progress: bool = True,
     overwrite: bool = False,
+    on_image_error: str | None = None,
 ) -> tuple[Path, np.ndarray]:
-    """Write the trained model's node embeddings ``[N, hidden]`` to a ``.npy`` file."""
-    run = load_run(run_dir)
+    """Write the trained model's node embeddings ``[N, hidden]`` to a ``.npy`` file.
+
+    ``on_image_error`` replaces the run's setting (see :func:`with_image_errors`).
+    """
+    run = with_image_errors(load_run(run_dir), on_image_error)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
     graph = prepared_graph(run, data, progress)
     with torch.no_grad():

@@ -462,3 +462,12 @@ def test_an_unreadable_or_absent_image_stops_train_unless_missing(tmp_path: Path
         assert main([*argv, "--on-image-error", "missing", "--out", str(tmp_path / "d")]) == 0
     no_images = [*argv[:-2], "--image-encoder", "none", "--out", str(tmp_path / "e")]
     assert main(no_images) == 0  # images left out: their files are not looked at
+    capsys.readouterr()
+    # a run's own setting holds for new data, and --on-image-error replaces it there
+    run = str(tmp_path / "b")  # trained with --on-image-error missing
+    for command, out in (("predict", "p.csv"), ("embed", "e.npy")):
+        given = [command, "--run", run, "--data", str(folder), "--quiet"]
+        with pytest.warns(UserWarning, match=r"Could not read 1 image file"):
+            assert main([*given, "--out", str(tmp_path / out)]) == 0
+        assert main([*given, "--on-image-error", "raise", "--out", str(tmp_path / "x")]) == 2
+        one_line_error(capsys, "1 image file not found", "3.png")
