@@ -129,11 +129,7 @@ class SubgraphDataset:
             raise ValueError(
                 f"Expected one label per subgraph ({len(node_sets)}) (got {len(labels)} labels)"
             )
-        subgraphs = [
-            s.detach().clone().long() if isinstance(s, Tensor) else torch.tensor(list(s))
-            for s in node_sets
-        ]
-        subgraphs = [s.long() for s in subgraphs]
+        subgraphs = [_node_ids(nodes, i) for i, nodes in enumerate(node_sets)]
         y, names = _label_tensor(labels, class_names)
         masks: dict[str, Any] = {}
         if split is not None:
@@ -164,7 +160,12 @@ class SubgraphDataset:
         if not isinstance(self.subgraphs, list) or not self.subgraphs:
             raise ValueError("Expected 'subgraphs' to be a non-empty list of node id tensors")
         for i, nodes in enumerate(self.subgraphs):
-            if not isinstance(nodes, Tensor) or nodes.is_floating_point() or nodes.dim() != 1:
+            if (
+                not isinstance(nodes, Tensor)
+                or nodes.is_floating_point()
+                or nodes.dtype == torch.bool
+                or nodes.dim() != 1
+            ):
                 raise TypeError(
                     f"Expected subgraph {i} to be a 1-D integer tensor of node ids (got "
                     f"{getattr(nodes, 'dtype', type(nodes).__name__)} of shape "
@@ -423,3 +424,27 @@ def _label_tensor(
             for t in one:
                 rows[i, class_of(t, i)] = 1
     return rows, names
+
+
+def _node_ids(nodes: Sequence[int] | Tensor, i: int) -> Tensor:
+    """Subgraph ``i``'s node ids as an int64 tensor; whole-valued floats are read exactly.
+
+    Raises:
+        TypeError: A boolean mask, or ids that are not whole numbers (never rounded).
+    """
+    ids = nodes.detach().clone() if isinstance(nodes, Tensor) else torch.as_tensor(list(nodes))
+    if ids.dtype == torch.bool and ids.numel():
+        raise TypeError(
+            f"Expected the node ids of subgraph {i} (got a boolean mask): pass node ids, "
+            "`mask.nonzero().view(-1)` for a mask"
+        )
+    if (ids.is_floating_point() or ids.is_complex()) and ids.numel():
+        whole = torch.isfinite(ids) & (ids == ids.round()) if not ids.is_complex() else None
+        if whole is None or not bool(whole.all()):
+            bad = ids.flatten()[0] if whole is None else ids.flatten()[~whole.flatten()][0]
+            raise TypeError(
+                f"Expected whole node ids in subgraph {i} (got {ids.dtype} values such as "
+                f"{bad.item()}): node ids are integers, and rounding one would name another "
+                "node; pass the ids themselves"
+            )
+    return ids.long()

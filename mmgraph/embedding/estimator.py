@@ -91,9 +91,34 @@ class Estimator:
     def _param_names(cls) -> list[str]:
         return list(inspect.signature(cls.__init__).parameters)[1:]
 
-    def get_params(self) -> dict[str, Any]:
-        """The hyperparameters, by name (those of ``__init__``)."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyperparameters, by name (those of ``__init__``), as scikit-learn's.
+
+        ``deep`` is accepted for :func:`sklearn.base.clone` and its kin; no hyperparameter
+        is an estimator of its own, so it changes nothing.
+        """
         return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Estimator:
+        """Set hyperparameters by name, checked as ``__init__`` checks them; returns ``self``.
+
+        The fitted model stays until the next :meth:`fit`, as in scikit-learn.
+
+        Raises:
+            ValueError: A name that is not a hyperparameter (the message lists them), or a
+                value ``__init__`` refuses.
+        """
+        names = self._param_names()
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ValueError(
+                f"Unknown hyperparameter{'s' if len(unknown) > 1 else ''} {unknown} of "
+                f"{type(self).__name__}: valid ones are {names}"
+            )
+        checked = type(self)(**{**self.get_params(), **params})  # raises on a bad value
+        for name in params:
+            setattr(self, name, getattr(checked, name))
+        return self
 
     def fit(self, *args: Any, **kwargs: Any) -> Estimator:
         """Learn the embeddings of the data; returns ``self``."""

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -128,15 +129,18 @@ class Node2Vec(Estimator):
             csr, data = graph, Data(num_nodes=graph.num_nodes)
         elif isinstance(graph, Data):
             if graph.num_nodes is None or graph.num_nodes < 1:
-                raise ValueError("Expected a graph with at least one node (got none)")
+                raise ValueError(
+                    "Expected a graph with at least one node (got none): an edge_index "
+                    "without edges needs its node count, fit(edge_index, num_nodes=N)"
+                )
             csr, data = CSRGraph.from_graph(graph), graph
         else:
             raise TypeError(
                 "Expected 'graph' to be a MultimodalGraph, a PyG Data, a CSRGraph or an "
                 f"edge_index tensor (got {type(graph).__name__!r})"
             )
-        _warn_of_isolated_nodes(csr)
         walks = self.walk_options
+        _check_walkable(csr, walks.weighted)
         sampler = WalkSampler.from_options(csr, walks, seed=self.seed)
         loader = WalkLoader(sampler, batch_size=self.batch_size)
         model = SkipGramEmbedding(
@@ -147,25 +151,49 @@ class Node2Vec(Estimator):
 
 
 ISOLATED_NODES_WARNING = r"\d+ of \d+ nodes have no (outgoing )?edge"
-"""The start of :func:`_warn_of_isolated_nodes`'s message, for a warnings filter."""
+"""The start of :func:`_check_walkable`'s warning, for a warnings filter."""
 
 
-def _warn_of_isolated_nodes(csr: CSRGraph) -> None:
-    """Warn of nodes without an out-edge, whose vectors stay untrained.
+def _check_walkable(csr: CSRGraph, weighted: bool) -> None:
+    """Refuse a graph no walk can move on; warn of nodes no walk leaves.
 
-    Walks leave a node by its out-edges, so such a node is never the centre of a skip-gram
-    window: isolated nodes, and the sinks of a directed graph.
+    Walks leave a node by its out-edges (with ``weighted``, those of positive weight), so
+    a node without one is never the centre of a skip-gram window and its vector stays
+    untrained: isolated nodes, the sinks of a directed graph, and nodes whose out-edges all
+    weigh 0. When no node has one, nothing would be learnt at all.
+
+    Raises:
+        ValueError: No node has an out-edge (of positive weight).
     """
     has_out = csr.rowptr[1:] > csr.rowptr[:-1]
+    zero_weight = torch.zeros_like(has_out)
+    if weighted and csr.edge_weight is not None:
+        row = torch.repeat_interleave(torch.arange(csr.num_nodes), csr.rowptr.diff())
+        total = torch.zeros(csr.num_nodes, dtype=csr.edge_weight.dtype)
+        total.index_add_(0, row, csr.edge_weight)
+        zero_weight = has_out & (total <= 0)
+    leaves = has_out & ~zero_weight
+    if not bool(leaves.any()):
+        edges = bool(has_out.any())
+        what = "only edges of weight 0" if edges else "no edges"
+        fix = "walk it unweighted (weighted=False)" if edges else "give it edges"
+        raise ValueError(
+            f"The graph ({csr.num_nodes} nodes) has {what}: node2vec's walks cannot take a "
+            f"step, so it would return its random starting vectors. Check the graph, {fix}, "
+            "or embed from the features with the GNN encoder (`mmgraph embed --encoder gnn`)"
+        )
     touched = has_out.clone()
     touched[csr.col] = True
     isolated = int((~touched).sum())
-    sinks = int((~has_out).sum()) - isolated
-    if not isolated and not sinks or not bool(has_out.any()):
+    stuck = int((~leaves).sum())
+    if not stuck:
         return
-    if sinks:
-        what = f"{sinks + isolated} of {csr.num_nodes} nodes have no outgoing edge"
-        what += f" ({isolated} no edge at all)" if isolated else ""
+    if stuck > isolated:
+        what = f"{stuck} of {csr.num_nodes} nodes have no outgoing edge a walk can take"
+        details = [f"{isolated} no edge at all"] if isolated else []
+        if bool(zero_weight.any()):
+            details.append(f"{int(zero_weight.sum())} with out-edges of weight 0 only")
+        what += f" ({'; '.join(details)})" if details else ""
         fix = (
             "Walk the graph both ways (a card's 'directed: false', or "
             "torch_geometric.transforms.ToUndirected), or embed from the features"

@@ -232,8 +232,9 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
     ``p = q = 1``, ten walks of 20 steps from every node, windows of 10, one negative),
     ``embedding_dim=out_channels``, :func:`node2vec_epochs` epochs and ``seed``; each column
     is then centred and scaled to unit variance, the scale of :class:`NodeIdInput`'s
-    random draws. Nodes close in the graph start close, so a node that no training
-    subgraph holds still starts from its region's vector rather than noise: GLASS and
+    random draws (which a graph without edges gets instead: no walk moves on it). Nodes
+    close in the graph start close, so a node that no training subgraph holds still starts
+    from its region's vector rather than noise: GLASS and
     SubGNN start their real data sets from pretrained node embeddings in the same way.
 
     The tables of the last two (graph, size, seed) are kept while the graph object lives, so
@@ -259,9 +260,12 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
         return kept[1]
     state = random.getstate(), np.random.get_state(), torch.get_rng_state()
     try:
-        epochs = node2vec_epochs(int(graph.num_nodes or 0))
-        table = Node2Vec(embedding_dim=out_channels, epochs=epochs, seed=seed)
-        emb = table.fit(graph).get_embedding().detach().float()
+        n = int(graph.num_nodes or 0)
+        if graph.edge_index.size(1) == 0:  # no walk moves: seeded noise, as NodeIdInput's
+            emb = torch.randn(n, out_channels, generator=torch.Generator().manual_seed(seed))
+        else:
+            table = Node2Vec(embedding_dim=out_channels, epochs=node2vec_epochs(n), seed=seed)
+            emb = table.fit(graph).get_embedding().detach().float()
     finally:
         random.setstate(state[0])
         np.random.set_state(state[1])

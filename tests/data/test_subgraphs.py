@@ -37,6 +37,21 @@ def test_from_lists() -> None:
     assert repr(ds) == "SubgraphDataset(name='toy', num_subgraphs=3, num_classes=2, num_nodes=6)"
 
 
+def test_node_ids_are_never_rounded() -> None:
+    import numpy as np
+
+    graph = base_graph()
+    exact = SubgraphDataset.from_lists(graph, [[0.0, 2.0], [3]], ["a", "b"])  # read from a CSV
+    assert exact.subgraphs[0].tolist() == [0, 2] and exact.subgraphs[0].dtype == torch.long
+    for ids in ([0.0, 1.5, 2.9], torch.tensor([0.5, 1.7]), np.array([0.9, 1.1])):
+        with pytest.raises(TypeError, match=r"whole node ids in subgraph 0 .*rounding one"):
+            SubgraphDataset.from_lists(graph, [ids, [3]], ["a", "b"])
+    with pytest.raises(TypeError, match=r"subgraph 1 \(got a boolean mask\).*mask.nonzero"):
+        SubgraphDataset.from_lists(graph, [[0], [True, False, True]], ["a", "b"])
+    with pytest.raises(TypeError, match="subgraph 0 to be a 1-D integer tensor"):
+        SubgraphDataset(graph=graph, subgraphs=[torch.tensor([True, False])], y=torch.tensor([0]))
+
+
 def test_integer_labels_sort_numerically_and_class_names_fix_order() -> None:
     ds = SubgraphDataset.from_lists(base_graph(), [[0], [1], [2]], [10, 2, -1])
     assert ds.class_names == ["-1", "2", "10"]

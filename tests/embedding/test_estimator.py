@@ -83,6 +83,24 @@ def test_get_params_round_trips(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
+def test_scikit_learn_clone_and_set_params(name: str) -> None:
+    from sklearn.base import clone
+
+    make, data, _ = CASES[name]
+    estimator = make(seed=5, lr=0.2)
+    twin = clone(estimator)
+    assert twin is not estimator and twin.get_params(deep=False) == estimator.get_params()
+    fitted = make(seed=5).fit(data())
+    assert fitted.set_params(seed=6, lr=0.3) is fitted
+    assert fitted.seed == 6 and fitted.lr == 0.3 and fitted.model_ is not None
+    with pytest.raises(ValueError, match=r"Unknown hyperparameter \['sed'\] .*valid ones"):
+        fitted.set_params(sed=1)
+    with pytest.raises(ValueError, match="'epochs' to be an int >= 1"):
+        fitted.set_params(epochs=0)
+    assert fitted.epochs == make().epochs  # a refused value is not kept
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_trainer_options(name: str) -> None:
     make, _, _ = CASES[name]
     config = make(trainer_options={"lr_step_size": 2, "patience": 3}).train_config()

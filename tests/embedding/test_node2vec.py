@@ -85,13 +85,43 @@ def test_an_isolated_node_keeps_its_initial_vector() -> None:
 
 def test_a_sink_of_a_directed_graph_stays_untrained_and_warns() -> None:
     graph = Data(edge_index=torch.tensor([[0, 1, 1], [1, 0, 2]]), num_nodes=3)  # 2: a sink
-    emb, start = fitted_and_initial(graph, r"^1 of 3 nodes have no outgoing edge: .*both ways")
+    emb, start = fitted_and_initial(
+        graph, r"^1 of 3 nodes have no outgoing edge a walk can take: .*both ways"
+    )
     torch.testing.assert_close(emb[2], start[2])
     model = Node2Vec(embedding_dim=4, walk_length=3, context_size=2, epochs=2, seed=0)
     both_ways = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.fit(both_ways)
+
+
+def test_a_node_whose_out_edges_weigh_0_is_named_as_stuck() -> None:
+    weights = torch.tensor([1.0, 1.0, 0.0, 0.0])  # 2 -> 1 weighs 0: walks end at 2
+    graph = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=3)
+    graph.edge_weight = weights
+    emb, start = fitted_and_initial(graph, r"^1 of 3 nodes .*\(1 with out-edges of weight 0 only\)")
+    torch.testing.assert_close(emb[2], start[2])
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (None, "has no edges: .*give it edges"),
+        (0.0, "has only edges of weight 0: .*weighted=False"),
+    ],
+)
+def test_a_graph_no_walk_can_move_on_is_refused(weights: float | None, message: str) -> None:
+    edges = torch.tensor([[0, 1], [1, 0]]) if weights is not None else torch.zeros(2, 0).long()
+    graph = Data(edge_index=edges, num_nodes=3)
+    if weights is not None:
+        graph.edge_weight = torch.full((edges.size(1),), weights)
+    with pytest.raises(ValueError, match=r"^The graph \(3 nodes\) " + message):
+        Node2Vec(**SMALL).fit(graph)
+    if weights is not None:  # unweighted walks move
+        assert Node2Vec(**SMALL, weighted=False).fit(graph).history_[0]["train_loss"] > 0
+    with pytest.raises(ValueError, match=r"got none\): .* fit\(edge_index, num_nodes=N\)"):
+        Node2Vec(**SMALL).fit(torch.zeros(2, 0).long())
 
 
 def test_get_embedding_is_a_copy() -> None:
