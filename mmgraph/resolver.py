@@ -96,16 +96,44 @@ def resolve(
         UnknownNameError: ``query`` is a name not in ``registry``.
         TypeError: ``query`` is an object that is not a ``base``.
     """
-    if isinstance(query, str):
-        return lookup(registry, query, what)(*args, **kwargs)
-    if isinstance(query, type):
-        return query(*args, **kwargs)
+    if isinstance(query, str) or isinstance(query, type):
+        cls = lookup(registry, query, what) if isinstance(query, str) else query
+        valid = option_names(cls)
+        unknown = sorted(set(kwargs) - set(valid)) if valid is not None else []
+        if unknown:
+            name = getattr(cls, "__name__", str(cls))
+            raise InputTypeError(
+                f"Unknown option{'s' if len(unknown) > 1 else ''} {unknown} of the {what} "
+                f"{name}: its options are {valid}"
+            )
+        return cls(*args, **kwargs)
     if base is not None and not isinstance(query, base):
         raise TypeError(
             f"Expected the {what} to be a name in {sorted(registry)}, a class or a "
             f"{base.__name__} (got {type(query).__name__!r})"
         )
     return query
+
+
+def option_names(cls: Callable[..., Any]) -> list[str] | None:
+    """The keyword arguments ``cls`` takes (:obj:`None`: any, it has ``**kwargs``).
+
+    A class is read by its ``__init__`` (none when it keeps :class:`object`'s or
+    :class:`torch.nn.Module`'s); ``self`` is left out.
+    """
+    import inspect
+
+    target = getattr(cls, "__init__") if isinstance(cls, type) else cls  # noqa: B009
+    if target in (object.__init__, torch.nn.Module.__init__):
+        return []
+    try:
+        parameters = inspect.signature(target).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [n for n, p in parameters.items() if n != "self" and p.kind in kinds]
 
 
 def register(registry: MutableMapping[str, Any], name: str) -> Callable[[T], T]:
@@ -148,6 +176,29 @@ def check_positive_int(value: Any, name: str, *, optional: bool = False) -> Any:
     if value < 1:
         raise ValueError(f"Expected '{name}' to be an int >= 1 (got {value!r})")
     return int(value)
+
+
+def check_input_dtype(x: Tensor, module: torch.nn.Module, name: str = "x") -> None:
+    """Refuse a float input whose dtype is not that of ``module``'s weights.
+
+    torch would stop inside a matrix product with "expected m1 and m2 to have the same
+    dtype"; this names the input, both dtypes and the two ways to agree. A module without
+    floating point weights takes any float input.
+
+    Raises:
+        InputTypeError: ``x`` is float64 and the weights float32, or the like.
+    """
+    want = next((p.dtype for p in module.parameters() if p.is_floating_point()), None)
+    if want is None or x.dtype == want:
+        return
+    owner = type(module).__name__
+    short = {torch.float32: ".float()", torch.float64: ".double()", torch.float16: ".half()"}
+    to_input = short.get(want, f".to({want})")
+    to_module = short.get(x.dtype, f".to({x.dtype})")
+    raise InputTypeError(
+        f"Expected {name} of {owner} in {want}, the dtype of its weights (got {x.dtype}): "
+        f"convert the input with {name}{to_input}, or the {owner} with {to_module}"
+    )
 
 
 def check_edge_index(edge_index: Any, num_nodes: int | None = None) -> int:

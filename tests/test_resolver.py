@@ -12,6 +12,7 @@ from mmgraph.resolver import (
     UnknownNameError,
     check_edge_index,
     check_positive_int,
+    option_names,
     register,
     resolve,
 )
@@ -34,6 +35,15 @@ def test_an_unknown_name_lists_the_valid_ones_as_one_error_type() -> None:
         resolve(REGISTRY, "swish", what="activation")
     assert isinstance(info.value, InputError) and isinstance(info.value, KeyError)
     assert str(info.value).startswith("Unknown activation")  # not quoted as KeyError does
+
+
+def test_an_option_the_class_does_not_take_is_named_with_the_valid_ones() -> None:
+    with pytest.raises(TypeError, match=r"Unknown option \['alpah'\] of the activation ELU: its "):
+        resolve({"elu": nn.ELU}, "elu", what="activation", alpah=0.5)
+    with pytest.raises(InputError, match=r"options are \['alpha', 'inplace'\]"):
+        resolve(REGISTRY, nn.ELU, alpah=0.5)
+    assert option_names(nn.ReLU) == ["inplace"] and option_names(nn.Identity) is None
+    assert option_names(nn.Module) == []
 
 
 def test_a_ready_object_of_the_wrong_kind_is_refused() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -36,6 +37,11 @@ def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True)
                 else (type(z).__name__)
             )
             raise InputTypeError(f"Expected {name!r} to be a float tensor [N, D] (got {got})")
+    if a.dtype != b.dtype:
+        raise InputTypeError(
+            f"Expected 'a' and 'b' in one dtype (got {a.dtype} and {b.dtype}): convert one, "
+            "e.g. with .float()"
+        )
     if a.size(0) != b.size(0):
         raise InputError(
             f"Expected 'a' and 'b' to embed the same nodes (got {a.size(0)} and {b.size(0)} rows)"
@@ -53,6 +59,27 @@ def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True)
     if mask.shape != (a.size(0),):
         raise InputError(f"Expected 'mask' to have shape [{a.size(0)}] (got {list(mask.shape)})")
     return mask.to(a.device)
+
+
+def check_margin(margin: Any) -> float:
+    """``margin`` as a float, when it is a finite number >= 0.
+
+    A negative margin asks the positive pair to be no closer than the negatives, so the
+    loss is 0 as soon as the embeddings are roughly anywhere: nothing is learnt.
+
+    Raises:
+        InputError: ``margin`` is negative, NaN, infinite or not a number.
+    """
+    try:
+        value = float(margin)
+    except (TypeError, ValueError):
+        value = math.nan
+    if isinstance(margin, bool) or not (math.isfinite(value) and value >= 0):
+        raise InputError(
+            f"Expected 'margin' to be a finite number >= 0 (got {margin!r}): the positive "
+            "pair must beat each negative by it (0.1 is the default, 0 a plain ranking)"
+        )
+    return value
 
 
 def check_num_samples(value: Any, name: str, what: str) -> int | Literal["all"]:

@@ -184,7 +184,7 @@ class MultimodalAutoencoder(nn.Module):
                 corruption; :obj:`None` draws from the global RNG, like
                 :class:`torch.nn.Dropout`. (default: :obj:`None`)
         """
-        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
         return self._encode_prepared(x_list, mask_list, generator)
 
     def decode(self, code: Tensor) -> dict[str, Tensor]:
@@ -208,7 +208,7 @@ class MultimodalAutoencoder(nn.Module):
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """Mean squared reconstruction error on the truly present rows (see the class)."""
-        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
         code = self._encode_prepared(x_list, mask_list, generator)
         terms = []
         for m, x, mask in zip(self.modalities, x_list, mask_list):
@@ -227,7 +227,7 @@ class MultimodalAutoencoder(nn.Module):
         Present rows are returned as given; absent rows (whatever they held) are replaced by
         the decoder's output. No corruption is applied, whatever the mode.
         """
-        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
         was_training = self.training
         self.eval()
         try:

@@ -397,7 +397,7 @@ class MultimodalDBM(nn.Module):
         self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Checked inputs in canonical order, standardised; absent rows zero (never read)."""
-        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
         _check_present_rows_finite(self.modalities, x_list, mask_list)
         vs = []
         for path, x, mask in zip(self._paths(), x_list, mask_list):
@@ -780,7 +780,7 @@ class MultimodalDBM(nn.Module):
         Raises:
             InputError: A modality has no present row.
         """
-        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
         _check_present_rows_finite(self.modalities, x_list, mask_list)
         x_list = [x.detach() for x in x_list]
         for m, mask in zip(self.modalities, mask_list):

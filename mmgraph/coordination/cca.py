@@ -89,6 +89,13 @@ def cca_loss(
         reg (float, optional): Ridge added to the covariances. (default: :obj:`1e-3`)
     """
     _check_k(k)
+    two_d = isinstance(a, Tensor) and isinstance(b, Tensor) and a.dim() == b.dim() == 2
+    dims = min(a.size(1), b.size(1)) if two_d else None
+    if k is not None and dims is not None and k > dims:
+        raise ValueError(
+            f"Expected 'k' <= {dims}, the number of canonical correlations of {a.size(1)}- and "
+            f"{b.size(1)}-dimensional views (got {k}): pass k <= {dims}, or None for all"
+        )
     corr = canonical_correlations(a, b, mask, reg)
     if corr.numel() == 0:
         valid = check_pair(a, b, mask, same_dim=False)

@@ -100,7 +100,7 @@ class CoordinatedProjection(nn.Module):
         self, xs: Mapping[str, Tensor], masks: Mapping[str, Tensor] | None = None
     ) -> dict[str, Tensor]:
         """Project each modality; rows of absent modalities are zeros."""
-        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks)
+        x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
         zipped = zip(self.modalities, x_list, mask_list)
         return {m: self.project(m, x, mask) for m, x, mask in zipped}
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mmgraph.coordination._pairs import check_num_samples, check_pair, zero_loss
+from mmgraph.coordination._pairs import check_margin, check_num_samples, check_pair, zero_loss
 from mmgraph.errors import InputError
 from mmgraph.seed import as_generator
 
@@ -127,6 +127,7 @@ def ranking_loss(
         two valid nodes).
     """
     valid = check_pair(a, b, mask)
+    margin = check_margin(margin)
     if similarity not in SIMILARITIES:
         raise InputError(
             f"Unknown similarity {similarity!r}; valid similarities: {', '.join(SIMILARITIES)}"
@@ -200,7 +201,7 @@ class RankingLoss(nn.Module):
             raise InputError(
                 f"Unknown similarity {similarity!r}; valid similarities: {', '.join(SIMILARITIES)}"
             )
-        self.margin = float(margin)
+        self.margin = check_margin(margin)
         self.num_negatives = check_num_samples(num_negatives, "num_negatives", "negatives")
         self.similarity = similarity
         self.symmetric = bool(symmetric)

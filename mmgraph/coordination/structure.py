@@ -8,7 +8,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mmgraph.coordination._pairs import ALL, check_num_samples, check_pair, zero_loss
+from mmgraph.coordination._pairs import (
+    ALL,
+    check_margin,
+    check_num_samples,
+    check_pair,
+    zero_loss,
+)
 from mmgraph.coordination._triplets import NeighbourSampler
 from mmgraph.errors import InputError
 from mmgraph.resolver import InputTypeError
@@ -297,6 +303,7 @@ def structure_preserving_loss(
     if distance not in DISTANCES:
         raise InputError(f"Unknown distance {distance!r}; valid distances: {', '.join(DISTANCES)}")
     num_samples = check_num_samples(num_samples, "num_samples", "triplets")
+    margin = check_margin(margin)
     _check_neighbours(a.size(0), edge_index, y)
     gen = as_generator(seed)
     edge_index, y = _restrict(valid, edge_index, y)
@@ -350,7 +357,7 @@ class StructurePreservingLoss(nn.Module):
             )
         if not (cross_modal or within_modal):
             raise InputError("Expected at least one of 'cross_modal' and 'within_modal' to be set")
-        self.margin = float(margin)
+        self.margin = check_margin(margin)
         self.num_samples = check_num_samples(num_samples, "num_samples", "triplets")
         self.distance = distance
         self.cross_modal = bool(cross_modal)

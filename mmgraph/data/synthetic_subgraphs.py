@@ -131,6 +131,12 @@ def _check_sizes(
     check_int(num_subgraphs, "num_subgraphs", 1)
     check_int(size, size_name, 2)
     check_int(m, "m", 1)
+    if size > num_nodes:
+        raise ValueError(
+            f"Expected '{size_name}' <= 'num_nodes' (got {size} > {num_nodes}): a subgraph "
+            "cannot hold more nodes than the base graph; raise num_nodes (--nodes) or lower "
+            f"{size_name}"
+        )
 
 
 def _check_m(m: int, num_nodes: int) -> None:
@@ -241,6 +247,16 @@ def _finish(
         label_fn(values) if label_fn is not None else quantile_labels(values, num_classes)
     )
     multi = isinstance(labels[0], list)
+    made = len(set(labels)) if not multi else num_classes
+    if made < num_classes:
+        warnings.warn(
+            f"The {name} generator was asked for {num_classes} classes and its {len(sets)} "
+            f"subgraphs make {made}: the property's values tie (or there are fewer subgraphs "
+            "than classes). Raise the number of subgraphs (`mmgraph subgraph generate "
+            "--subgraphs`) or of nodes",
+            UserWarning,
+            stacklevel=3,
+        )
     index = {v: i for i, v in enumerate(graph.nodes)}
     pairs = [(index[u], index[v]) for u, v in graph.edges]
     edge_index = torch.tensor(pairs, dtype=torch.long).view(-1, 2).t()

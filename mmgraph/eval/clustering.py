@@ -72,6 +72,12 @@ def cluster_embeddings(
     random_state = resolve_seed(seed)
     if k == 1:
         return np.zeros(n, dtype=np.int64)
+    if method == "spectral" and k == n:
+        raise ValueError(
+            f"Expected 'k' < the number of nodes {n} with spectral clustering (got {k}): it "
+            "draws k eigenvectors of the n-node affinity, which needs k < n; use fewer "
+            "clusters, or method='kmeans' (or 'agglomerative'), which take k = n"
+        )
 
     from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
 

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.data.graph import MODALITY_FIELDS
+from mmgraph.resolver import InputTypeError, check_input_dtype
 
 
 def canonical_order(names: Iterable[str]) -> tuple[str, ...]:
@@ -77,6 +78,7 @@ def prepare_inputs(
     sequence: bool = False,
     zero_absent: bool = True,
     keep_sparse: bool = False,
+    module: nn.Module | None = None,
 ) -> tuple[list[Tensor], list[Tensor]]:
     """Check ``xs`` and ``masks`` against ``in_channels``; zero the rows of absent modalities.
 
@@ -95,6 +97,9 @@ def prepare_inputs(
             :class:`~mmgraph.encoders.AttributeEncoder`) on as it is, for a head that takes
             it, when it needs no zeroing (``zero_absent=False``); otherwise it is densified.
             (default: :obj:`False`)
+        module (torch.nn.Module, optional): The head, whose weights' dtype every input must
+            have (:func:`~mmgraph.resolver.check_input_dtype`). (default: :obj:`None`: the
+            inputs need only agree with each other)
 
     Returns:
         The inputs and the bool masks (each ``[N]``, or ``[N, T]`` when ``sequence``), in the
@@ -105,6 +110,7 @@ def prepare_inputs(
         TypeError: If ``xs`` or ``masks`` are not mappings of tensors of the right dtype.
         KeyError: If ``xs`` lacks or adds modalities, or ``masks`` names unknown ones.
         ValueError: If shapes or devices disagree.
+        InputTypeError: If dtypes disagree (with each other, or with ``module``'s weights).
     """
     if not isinstance(xs, Mapping):
         raise TypeError(
@@ -161,6 +167,13 @@ def prepare_inputs(
                 f"Expected every modality on one device (got {ref.device} for {expected[0]!r} "
                 f"and {x.device} for {m!r})"
             )
+        elif x.dtype != ref.dtype:
+            raise InputTypeError(
+                f"Expected every modality in one dtype (got {ref.dtype} for {expected[0]!r} "
+                f"and {x.dtype} for {m!r}): convert them, e.g. with .float()"
+            )
+        if module is not None:
+            check_input_dtype(x, module, f"xs[{m!r}]")
         mask = masks.get(m)
         if mask is None:
             mask = torch.ones(x.shape[: ndim - 1], dtype=torch.bool, device=x.device)
@@ -292,7 +305,7 @@ class FusionHead(nn.Module):
 
         See :func:`prepare_inputs`.
         """
-        return prepare_inputs(self.in_channels, xs, masks, zero_absent=zero_absent)
+        return prepare_inputs(self.in_channels, xs, masks, zero_absent=zero_absent, module=self)
 
     def _repr_args(self) -> str:
         return ""

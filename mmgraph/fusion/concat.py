@@ -93,6 +93,7 @@ class ConcatFusion(FusionHead):
             masks,
             zero_absent=not learned,
             keep_sparse=learned and len(self.modalities) == 1,
+            module=self,
         )
         parts = []
         for m, x, mask in zip(self.modalities, x_list, mask_list):

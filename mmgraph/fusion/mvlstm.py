@@ -232,7 +232,9 @@ class MultiViewLSTM(FusionHead):
         zero_absent: bool = True,
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Check the sequences; return them and ``[N, T]`` masks, absent steps zeroed."""
-        return prepare_inputs(self.in_channels, xs, masks, sequence=True, zero_absent=zero_absent)
+        return prepare_inputs(
+            self.in_channels, xs, masks, sequence=True, zero_absent=zero_absent, module=self
+        )
 
     def recurrent_weight(self) -> Tensor:
         r"""The recurrent weights of all views as one matrix ``[V 4H, V H]``.

@@ -127,9 +127,10 @@ class GCNConv(RelationalConv):
 
     where the self loop and the neighbours share :math:`\mathbf{W}` and :math:`\hat{D}_{vv} =
     1 + \sum_u w_{uv}`; it equals PyG's :class:`~torch_geometric.nn.conv.GCNConv` (edge
-    weights and existing self loops included). With :math:`R > 1` relations each relation
-    has its own neighbour weight :math:`\mathbf{W}_r` and the self loop has its own weight
-    :math:`\mathbf{W}_0`:
+    weights and existing self loops included), but for a node listing several self loops:
+    their weights add up here (:func:`gcn_norm`), where PyG keeps one. With :math:`R > 1`
+    relations each relation has its own neighbour weight :math:`\mathbf{W}_r` and the self
+    loop has its own weight :math:`\mathbf{W}_0`:
 
     .. math::
         \mathbf{h}'_v = \frac{w_{vv}}{\hat{d}_v} \mathbf{W}_0 \mathbf{h}_v

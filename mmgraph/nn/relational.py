@@ -10,7 +10,7 @@ from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
 from mmgraph.nn.functional import is_sparse, sparse_linear
-from mmgraph.resolver import check_positive_int
+from mmgraph.resolver import check_input_dtype, check_positive_int
 
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
@@ -22,7 +22,13 @@ def _check_per_edge(value: object, name: str, num_edges: int, layer: str, intege
         value.dtype not in _INT_DTYPES if integer else not value.is_floating_point()
     ):
         got = value.dtype if isinstance(value, Tensor) else type(value).__name__
-        raise TypeError(f"Expected '{name}' of {layer} to be {kind} tensor (got '{got}')")
+        hint = (
+            "; an edge weight goes in edge_weight= (the third argument of mmgraph's layers is "
+            "edge_type, where PyG's GCNConv takes the weight)"
+            if integer and isinstance(value, Tensor) and value.is_floating_point()
+            else ""
+        )
+        raise TypeError(f"Expected '{name}' of {layer} to be {kind} tensor (got '{got}'){hint}")
     if value.dim() != 1 or value.numel() != num_edges:
         raise ValueError(
             f"Expected '{name}' of {layer} to have shape [{num_edges}], one {unit} per edge "
@@ -289,6 +295,7 @@ class RelationalConv(MessagePassing):
             nonnegative_weights=self.nonnegative_edge_weight,
             layer=layer,
         )
+        check_input_dtype(x, self)
         num_out = check_num_targets(num_targets, x.size(0), edge_index, layer)
         return edge_index, edge_type, edge_weight, num_out
 

@@ -71,6 +71,16 @@ class SubgraphPool(nn.Module):
                 f"Expected embeddings [M, C] and an index [M] (got {list(h.shape)} and "
                 f"{list(index.shape)})"
             )
+        if index.is_floating_point() or index.dtype == torch.bool:
+            raise TypeError(f"Expected 'index' to hold subgraph ids, integers (got {index.dtype})")
+        if index.numel():
+            low, high = (int(v) for v in torch.aminmax(index))
+            if low < 0 or high >= num_subgraphs:
+                raise ValueError(
+                    f"Expected 'index' to hold subgraph ids in [0, {num_subgraphs}) for "
+                    f"num_subgraphs={num_subgraphs} (got values in [{low}, {high}]): pass "
+                    "the number of subgraphs, or fix the ids"
+                )
         if self.mode in ("mean", "sum", "max"):
             return scatter(h, index, dim=0, dim_size=num_subgraphs, reduce=self.mode)
         if self.mode == "size":

@@ -21,7 +21,7 @@ from mmgraph.errors import InputError, as_flag
 from mmgraph.fusion import FUSION_HEADS
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.nn import AGGREGATORS
-from mmgraph.resolver import MODALITIES, lookup
+from mmgraph.resolver import MODALITIES, lookup, option_names
 from mmgraph.subgraph.inputs import NODE_INPUTS
 
 TASKS: tuple[str, ...] = ("node", "subgraph", "unsupervised")
@@ -501,20 +501,10 @@ def part_options(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_option_names(cls: Any, options: Mapping[str, Any], what: str, flag: str) -> None:
     """Refuse ``options`` that ``cls`` (a fusion head or coordination loss) does not take."""
-    import inspect
-
-    from torch import nn
-
-    own = cls.__init__ not in (nn.Module.__init__, object.__init__)  # no options of its own
-    parameters = inspect.signature(cls.__init__).parameters if own else {}
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+    names = option_names(cls)
+    if names is None:  # it takes any
         return
-    valid = [
-        name
-        for name, p in parameters.items()
-        if name not in ("self", "in_channels", "out_channels")
-        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    ]
+    valid = [name for name in names if name not in ("in_channels", "out_channels")]
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise InputError(

@@ -419,6 +419,20 @@ def test_input_errors() -> None:
         CCALoss(k=0)
     with pytest.raises(ValueError, match="'reg' to be non-negative"):
         cca_loss(a, b, reg=-1.0)
+    with pytest.raises(ValueError, match=r"'k' <= 2, the number of canonical correlations"):
+        cca_loss(a, b[:, :2], k=3)  # only 2 correlations exist: k=3 would sum 2 unsaid
+    with pytest.raises(TypeError, match=r"'a' and 'b' in one dtype \(got torch.float64"):
+        info_nce_loss(a.double(), b)
+    for margin in (-1, math.nan, math.inf, "wide"):
+        with pytest.raises(ValueError, match="'margin' to be a finite number >= 0"):
+            ranking_loss(a, b, margin=margin)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="'margin' to be a finite number >= 0"):
+            StructurePreservingLoss(margin=margin)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'margin' to be a finite number >= 0"):
+        structure_preserving_loss(a, b, y=LABELS, margin=-0.5)
+    with pytest.raises(ValueError, match="'margin' to be a finite number >= 0"):
+        RankingLoss(margin=-0.5)
+    assert float(ranking_loss(a, b, margin=0)) >= 0  # a plain ranking is fine
 
 
 def test_only_the_structure_loss_needs_edge_index() -> None:

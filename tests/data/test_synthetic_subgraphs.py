@@ -265,7 +265,11 @@ def test_validation_errors(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="'num_nodes' to be an int"):
         make_density(num_nodes=10.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"more than 5 nodes .*--nodes on the command line"):
-        make_density(num_nodes=5, m=5)
+        make_density(num_nodes=5, m=5, subgraph_size=3)
+    with pytest.raises(ValueError, match=r"'subgraph_size' <= 'num_nodes' \(got 20 > 10\)"):
+        make_density(num_nodes=10, subgraph_size=20)  # would be the whole graph, 20 times
+    with pytest.warns(UserWarning, match="asked for 3 classes and its 2 subgraphs make 1"):
+        make_density(num_nodes=400, num_subgraphs=2, num_classes=3, seed=0)
     with pytest.raises(ValueError, match="'targets'"):
         make_cut_ratio(targets=())
     with pytest.raises(ValueError, match="'split'"):

@@ -60,6 +60,7 @@ def test_k_one_and_kwargs() -> None:
         ((3,), {"method": "dbscan"}, ValueError, "kmeans, spectral, agglomerative"),
         ((0,), {}, ValueError, "'k' to be an int >= 1"),
         ((16,), {}, ValueError, "'k' <= the number of nodes 15"),
+        ((15,), {"method": "spectral"}, ValueError, "'k' < the number of nodes 15 with spectral"),
         ((2.0,), {}, TypeError, "'k' to be an int"),
         ((3,), {"n_clusters": 3}, TypeError, "as 'k'"),
         ((3,), {"seed": "a"}, TypeError, "'seed' to be an int or None"),

@@ -193,6 +193,21 @@ def test_to_float64_moves_everything(name: str) -> None:
     assert out.dtype == torch.float64
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_an_input_of_another_dtype_is_named(name: str) -> None:
+    head = build(name)
+    xs, masks = make_inputs()
+    every = {m: x.double() for m, x in xs.items()}
+    if any(True for _ in head.parameters()):
+        with pytest.raises(TypeError, match=r"xs\['\w+'\] of \w+ in torch.float32, the dtype"):
+            head(every, masks)
+    else:  # no weights to disagree with
+        assert head(every, masks).dtype == torch.float64
+    one = {**xs, "image": xs["image"].double()}  # one modality apart from the others
+    with pytest.raises(TypeError, match=r"(every modality in one dtype|the dtype of its weights)"):
+        head(one, masks)
+
+
 def test_repr_names_key_hyperparameters() -> None:
     dims = "{'text': 4, 'image': 3, 'numeric': 2}"
     assert repr(build("concat_flags")) == (
@@ -248,6 +263,10 @@ def test_build_fusion_unknown_name_lists_valid_names() -> None:
         build_fusion("sum", IN_CHANNELS)
     with pytest.raises(ValueError, match="Unknown fusion head 'sum'"):
         build_fusion("sum", IN_CHANNELS)
+    with pytest.raises(
+        ValueError, match=r"Unknown option \['rnak'\] of the fusion head LowRankFusion: .*'rank'"
+    ):
+        build_fusion("lowrank", IN_CHANNELS, out_channels=4, rnak=3)
     assert isinstance(build_fusion("autoencoder", IN_CHANNELS, out_channels=3), AutoencoderFusion)
     assert isinstance(build_fusion("AutoEncoder", IN_CHANNELS, out_channels=3), AutoencoderFusion)
 

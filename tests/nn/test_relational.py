@@ -79,7 +79,11 @@ def test_canonical_forms():
             r"got values in \[-1, 3\]",
         ),
         ({"edge_type": None}, ValueError, "Expected 'edge_type' for TestConv with num_relations=2"),
-        ({"edge_type": torch.zeros(6)}, TypeError, "'edge_type' of TestConv to be an integer"),
+        (
+            {"edge_type": torch.zeros(6)},
+            TypeError,
+            "'edge_type' of TestConv to be an integer.*; an edge weight goes in edge_weight=",
+        ),
         ({"edge_type": torch.zeros(5, dtype=torch.long)}, ValueError, r"shape \[6\]"),
         (
             {"edge_type": torch.tensor([0, 1, 2, 1, 0, 1])},
@@ -120,3 +124,17 @@ def test_relational_sum_matches_dense(dense, awkward, fin, fout, num_relations, 
     adj = dense(toy.edge_index, toy.num_nodes, edge_type, edge_weight, num_relations)
     expected = sum(adj[r] @ toy.x.double() @ weight[r].double().T for r in range(num_relations))
     torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["gcn", "mean", "ggnn", "gin"])
+def test_an_input_of_another_float_dtype_is_named_with_both_fixes(name: str) -> None:
+    from mmgraph.nn import AGGREGATORS
+
+    layer = AGGREGATORS[name](3, 2)
+    x, edges = torch.randn(4, 3, dtype=torch.float64), torch.tensor([[0, 1, 2], [1, 2, 3]])
+    cls = type(layer).__name__
+    with pytest.raises(
+        TypeError, match=rf"x of {cls} in torch.float32, .* x.float\(\), or the {cls} with .double"
+    ):
+        layer(x, edges)
+    assert layer.double()(x, edges).dtype == torch.float64

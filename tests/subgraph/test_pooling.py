@@ -67,4 +67,9 @@ def test_errors() -> None:
         SubgraphPool("attention")
     with pytest.raises(ValueError, match="embeddings \\[M, C\\] and an index \\[M\\]"):
         SubgraphPool("mean")(torch.zeros(3, 2), torch.zeros(2, dtype=torch.long), 1)
+    for index in (torch.tensor([0, 1, 7]), torch.tensor([0, -1, 2])):
+        with pytest.raises(ValueError, match=r"subgraph ids in \[0, 4\) for num_subgraphs=4"):
+            SubgraphPool("mean")(torch.zeros(3, 2), index, 4)
+    with pytest.raises(TypeError, match="subgraph ids, integers"):
+        SubgraphPool("sum")(torch.zeros(3, 2), torch.zeros(3), 1)
     assert set(POOLINGS) == {"mean", "sum", "max", "size", "attention"}
