@@ -183,14 +183,15 @@ def check_input_dtype(x: Tensor, module: torch.nn.Module, name: str = "x") -> No
 
     torch would stop inside a matrix product with "expected m1 and m2 to have the same
     dtype"; this names the input, both dtypes and the two ways to agree. A module without
-    floating point weights takes any float input.
+    floating point weights takes any float input, and any is taken under
+    :func:`torch.autocast`, which casts the inputs of each product itself.
 
     Raises:
         InputTypeError: ``x`` is float64 and the weights float32, or the like.
     """
     want = next((p.dtype for p in module.parameters() if p.is_floating_point()), None)
-    if want is None or x.dtype == want:
-        return
+    if want is None or x.dtype == want or torch.is_autocast_enabled(x.device.type):
+        return  # (under autocast, torch casts each product's inputs itself)
     owner = type(module).__name__
     short = {torch.float32: ".float()", torch.float64: ".double()", torch.float16: ".half()"}
     to_input = short.get(want, f".to({want})")

@@ -11,6 +11,7 @@ from mmgraph.resolver import (
     MODALITIES,
     UnknownNameError,
     check_edge_index,
+    check_input_dtype,
     check_positive_int,
     option_names,
     register,
@@ -44,6 +45,16 @@ def test_an_option_the_class_does_not_take_is_named_with_the_valid_ones() -> Non
         resolve(REGISTRY, nn.ELU, alpah=0.5)
     assert option_names(nn.ReLU) == ["inplace"] and option_names(nn.Identity) is None
     assert option_names(nn.Module) == []
+
+
+def test_an_input_dtype_must_be_the_weights_unless_autocast_casts_it() -> None:
+    layer = nn.Linear(2, 2)
+    with pytest.raises(InputError, match=r"x of Linear in torch.float32, .* x.float\(\), or "):
+        check_input_dtype(torch.zeros(1, 2, dtype=torch.float64), layer)
+    check_input_dtype(torch.zeros(1, 2), layer)
+    check_input_dtype(torch.zeros(1, 2, dtype=torch.float64), nn.ReLU())  # no weights
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        check_input_dtype(torch.zeros(1, 2, dtype=torch.bfloat16), layer)
 
 
 def test_a_ready_object_of_the_wrong_kind_is_refused() -> None:
