@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from mmgraph.config import ConfigBase
-from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.graph import MODALITY_FIELDS, MultimodalGraph
 from mmgraph.data.images import check_image_files
 from mmgraph.distributed import (
     gather_rows,
@@ -25,6 +25,9 @@ from mmgraph.distributed import (
     world_size,
 )
 from mmgraph.errors import InputError
+
+MODEL_DTYPE = torch.float32
+"""The dtype of the models' weights, which :func:`featurize` gives every float input."""
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +147,9 @@ def featurize(
     * numeric and categorical attributes stay as they are (the model's trainable
       :class:`~mmgraph.encoders.AttributeEncoder` reads them).
 
+    Float inputs of another dtype (float64 from NumPy, for one) come out in
+    :data:`MODEL_DTYPE`, the dtype of the models' weights.
+
     Modalities whose encoder is :obj:`None` are removed from the copy. With ``state_dir``,
     an encoder fitted on data (TF-IDF, the ``"cnn"`` image autoencoder) is saved there
     after fitting (in ``text_encoder/``, ``image_encoder/``), or loaded from there instead
@@ -160,6 +166,10 @@ def featurize(
     if config.image_encoder is not None and config.on_image_error == "raise":
         _check_image_files(graph)  # before any encoding
     out = copy.copy(graph)
+    for key in (*MODALITY_FIELDS, "x_text", "x_image"):  # numpy's float64, for one
+        value = getattr(graph, key, None)
+        if isinstance(value, Tensor) and value.is_floating_point() and value.dtype != MODEL_DTYPE:
+            setattr(out, key, value.to(MODEL_DTYPE))
     cache: dict[str, Any] = {"cache_dir": Path(config.cache_dir)} if config.cache_dir else {}
     if getattr(graph, "text", None) is not None:
         if config.text_encoder is None:

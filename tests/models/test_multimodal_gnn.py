@@ -128,6 +128,19 @@ def test_trains_on_the_synthetic_social_graph() -> None:
     assert test["roc_auc"] > untrained.evaluate(f, "test_mask")["roc_auc"] + 0.1
 
 
+def test_float64_inputs_from_numpy_are_featurized_to_the_weights_dtype() -> None:
+    g = make_social_graph(60, seed=1, image_size=8)
+    g.numeric = torch.from_numpy(g.numeric.numpy().astype("float64"))
+    g.image = g.image.double()
+    config = FeatureConfig(text_encoder="hashing", image_encoder="cnn-e2e", image_size=8)
+    f = featurize(g, config, progress=False)
+    assert f.numeric.dtype == f.image.dtype == f.x_text.dtype == torch.float32
+    assert g.numeric.dtype == torch.float64  # the input graph is left as it is
+    torch.testing.assert_close(f.numeric, g.numeric.float(), equal_nan=True)
+    model = MultimodalGNN.from_graph(f, modality_dim=8, hidden=8)
+    assert model(f).shape == (60, 2)
+
+
 @pytest.mark.parametrize("loss", ["cosine", "ranking", "structure", "infonce", "cca"])
 def test_coordination_loss_is_added_to_training(loss: str) -> None:
     from mmgraph.objectives import SupervisedObjective
