@@ -37,6 +37,17 @@ UNLABELLED = -1
 """Label of a node whose class is unknown."""
 
 
+def _from_numpy(value: Any) -> Any:
+    """A NumPy array of numbers or booleans as a tensor (its dtype kept); anything else as is.
+
+    So fields built with NumPy (as for scikit-learn) need no ``torch.from_numpy``; arrays of
+    strings (image paths) stay sequences.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return torch.from_numpy(np.ascontiguousarray(value))
+    return value
+
+
 def labelled_rows(y: Tensor) -> Tensor:
     """Which rows of labels ``y`` are labelled: bool ``[N]``.
 
@@ -312,6 +323,15 @@ class MultimodalGraph(Data):
         **kwargs: Any,
     ) -> None:
         meta = dict(kwargs.pop("meta", None) or {})
+        edge_index, y = _from_numpy(edge_index), _from_numpy(y)
+        image, numeric, categorical = (
+            _from_numpy(image),
+            _from_numpy(numeric),
+            _from_numpy(categorical),
+        )
+        sequence, sequence_length = _from_numpy(sequence), _from_numpy(sequence_length)
+        edge_type, edge_weight = _from_numpy(edge_type), _from_numpy(edge_weight)
+        train_mask, val_mask, test_mask = map(_from_numpy, (train_mask, val_mask, test_mask))
         super().__init__(edge_index=edge_index, y=y, **kwargs)
         self.meta = meta
         if sequence is not None and not isinstance(sequence, Tensor):

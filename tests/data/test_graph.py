@@ -76,6 +76,24 @@ def test_presence_masks_are_derived() -> None:
     assert g.num_relations == 2 and g.num_classes == 2
 
 
+def test_numpy_arrays_are_taken_as_tensors() -> None:
+    import numpy as np
+
+    numeric = np.array([[1.0, np.nan], [3.0, 4.0], [5.0, 6.0]])
+    graph = MultimodalGraph(
+        np.array([[0, 1], [1, 2]]),
+        numeric=numeric,
+        y=np.array([0, 1, 0]),
+        train_mask=np.array([True, False, True]),
+        image=np.array(["a.png", "", "c.png"]),
+    )
+    assert graph.edge_index.dtype == torch.long and graph.y.tolist() == [0, 1, 0]
+    assert graph.numeric.dtype == torch.float64 and bool(graph.numeric_present.all())
+    assert graph.train_mask.dtype == torch.bool and graph.image == ["a.png", None, "c.png"]
+    with pytest.raises(TypeError, match="class ids"):
+        MultimodalGraph(text=["a", "b"], y=np.array(["bot", "human"]))  # names: map them first
+
+
 def test_image_paths_presence() -> None:
     g = MultimodalGraph(image=["a.png", None, ""])
     assert g.presence_mask("image").tolist() == [True, False, False]
