@@ -121,6 +121,25 @@ class Clusterer:
         self.kwargs = kwargs
         self.labels_: np.ndarray | None = None
 
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """``k``, ``method``, ``seed`` and the scikit-learn arguments, as scikit-learn's.
+
+        So :func:`sklearn.base.clone` copies it; ``deep`` changes nothing (no argument is an
+        estimator).
+        """
+        return {"k": self.k, "method": self.method, "seed": self.seed, **self.kwargs}
+
+    def set_params(self, **params: Any) -> Clusterer:
+        """Set ``k``, ``method``, ``seed`` or scikit-learn arguments, checked; returns ``self``."""
+        checked = type(self)(**{**self.get_params(), **params})  # raises on a bad value
+        self.k, self.method, self.seed, self.kwargs = (
+            checked.k,
+            checked.method,
+            checked.seed,
+            checked.kwargs,
+        )
+        return self
+
     def fit(self, emb: Any) -> Clusterer:
         """Cluster ``emb`` ``[N, D]``; return ``self`` with ``labels_`` ``[N]`` set."""
         self.fit_predict(emb)

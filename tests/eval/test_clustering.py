@@ -260,3 +260,19 @@ def test_modularity_matches_networkx_on_karate() -> None:
     assert modularity(edge_index, assignment) == pytest.approx(
         closed_form_modularity(list(graph.edges), assignment.tolist())
     )
+
+
+def test_clusterer_clones_and_sets_params_as_scikit_learn() -> None:
+    from sklearn.base import clone
+
+    emb, _ = blobs(5)
+    clusterer = Clusterer(3, method="kmeans", seed=1, n_init=3)
+    twin = clone(clusterer)
+    assert twin is not clusterer and twin.get_params() == clusterer.get_params()
+    assert twin.get_params() == {"k": 3, "method": "kmeans", "seed": 1, "n_init": 3}
+    assert np.array_equal(twin.fit(emb).labels_, clusterer.fit_predict(emb))
+    assert clusterer.set_params(k=2, n_init=5) is clusterer and clusterer.k == 2
+    assert clusterer.kwargs == {"n_init": 5}
+    with pytest.raises(ValueError, match="kmeans, spectral, agglomerative"):
+        clusterer.set_params(method="dbscan")
+    assert clusterer.method == "kmeans"
