@@ -12,6 +12,7 @@ in mmgraph: one line saying so, exit status 1.
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import io
 import logging
@@ -79,8 +80,21 @@ class Parser(argparse.ArgumentParser):
     """The arguments being parsed (set by :func:`main`), to quote a value argparse skipped."""
 
     def error(self, message: str) -> NoReturn:  # noqa: D102 (argparse's documented hook)
-        message += _dash_value_hint(message, Parser.argv)
+        message += _dash_value_hint(message, Parser.argv) + self._close_option_hint(message)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+    def _close_option_hint(self, message: str) -> str:
+        """``did you mean --aggregator?`` for a mistyped option among unrecognized arguments."""
+        if not message.startswith("unrecognized arguments: "):
+            return ""
+        options = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+        hints = []
+        for word in message.removeprefix("unrecognized arguments: ").split():
+            flag = word.split("=", 1)[0]
+            close = difflib.get_close_matches(flag, options, n=1) if flag.startswith("--") else []
+            if close:
+                hints.append(f"{flag} -> {close[0]}")
+        return f" (did you mean: {', '.join(hints)}?)" if hints else ""
 
 
 def _dash_value_hint(message: str, argv: Sequence[str]) -> str:

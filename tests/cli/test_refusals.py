@@ -163,6 +163,8 @@ def test_embed_writes_the_named_file(run: Path, tmp_path: Path, capsys) -> None:
         (["--lr", "-1e-3"], ["--lr", "needs '=': --lr=-1e-3"]),  # argparse: an option
         (["--text-dim", "-5k"], ["expected one argument", "needs '=': --text-dim=-5k"]),
         (["--text-dim=-5k"], ["--text-dim", "-5k"]),
+        (["--aggregatr", "gcn"], ["unrecognized", "did you mean: --aggregatr -> --aggregator?"]),
+        (["--lyers=2", "--zzz"], ["did you mean: --lyers -> --layers?"]),
     ],
 )
 def test_bad_option_values(card: Path, tmp_path: Path, capsys, extra, needles) -> None:
