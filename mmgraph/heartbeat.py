@@ -70,7 +70,7 @@ def beat(done: int, total: int, unit: str = "epoch") -> None:
     if now - _clock["last"] < INTERVAL:
         return
     _clock["last"] = now
-    where = [*_stages.get(), f"{unit} {done} of {total}"]
+    where = [*_stages.get(), f"{unit} {done:,} of {total:,}"]
     log.info("%s: %s", _elapsed(now - _clock["start"]), ", ".join(where))
 
 

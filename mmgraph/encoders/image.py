@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mmgraph import heartbeat
 from mmgraph.data.images import (
     check_on_error,
     decode_image,
@@ -250,6 +251,7 @@ class ImageEncoder(PretrainedEncoder):
                 if batch:
                     x[torch.tensor(idx)] = self._forward_images(batch, rescale)
                     pending.extend(idx)
+                heartbeat.beat(min(start + self.batch_size, len(todo)), len(todo), "images encoded")
                 flush = (b + 1) % self.flush_every == 0 or b + 1 == len(starts)
                 if cache is not None and pending and flush:
                     cache.put_many([keys[i] for i in pending], x[torch.tensor(pending)].clone())

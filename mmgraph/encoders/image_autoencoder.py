@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mmgraph import heartbeat
 from mmgraph.data.images import check_on_error, read_images
 from mmgraph.encoders._inputs import ImageInput, check_image_tensor, check_node_mask, num_images
 from mmgraph.encoders.cache import (
@@ -435,7 +436,7 @@ class ImageAutoencoder:
             optimizer = torch.optim.Adam(self.network.parameters(), lr=self.lr)
             order = torch.randperm(m, generator=gen)
             start = 0
-            for _ in trange(
+            for step in trange(
                 self.steps, desc="Training the image autoencoder", disable=not self.progress
             ):
                 if start + min(self.batch_size, m) > m:
@@ -446,6 +447,7 @@ class ImageAutoencoder:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                heartbeat.beat(step + 1, self.steps, "image autoencoder step")
             logger.info(
                 "Image autoencoder: reconstruction MSE %.4f after %d steps", loss, self.steps
             )

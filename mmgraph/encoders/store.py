@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from mmgraph import heartbeat
 from mmgraph.encoders.cache import _atomic_write, _jsonable
 
 DEFAULT_CHUNK_SIZE = 16384
@@ -306,10 +307,13 @@ class FeatureStore:
         if not isinstance(rank, int) or not 0 <= rank < world_size:
             raise ValueError(f"Expected 'rank' in [0, {world_size}) (got {rank!r})")
         todo = [i for i in self.missing_chunks() if i % world_size == rank]
-        for chunk in tqdm(todo, desc="Encoding chunks", disable=not progress, leave=False):
+        for done, chunk in enumerate(
+            tqdm(todo, desc="Encoding chunks", disable=not progress, leave=False)
+        ):
             start, stop = self.chunk_range(chunk)
             x, mask = encode(start, stop)
             self.write_chunk(chunk, x, mask)
+            heartbeat.beat(done + 1, len(todo), "chunks encoded")
         return len(todo)
 
     # -------------------------------------------------------------------- read

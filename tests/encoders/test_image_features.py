@@ -280,3 +280,21 @@ def test_an_old_run_folder_still_predicts(tmp_path: Path) -> None:
     assert prepared.image.shape == (60, 3, 8, 8)
     run.model.eval()
     assert run.model(prepared).shape == (60, 2)
+
+
+def test_the_autoencoder_says_where_its_training_is(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from mmgraph import heartbeat
+
+    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)
+    monkeypatch.setattr(heartbeat, "_clock", {})
+    caplog.set_level(logging.INFO, logger=heartbeat.__name__)
+    heartbeat.start()
+    tiny().fit(images())
+    lines = [
+        r.getMessage().split(": ", 1)[1] for r in caplog.records if r.name == heartbeat.__name__
+    ]
+    assert lines == [f"image autoencoder step {k} of 3" for k in (1, 2, 3)]

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmgraph import heartbeat
 from mmgraph.encoders._hub import PretrainedEncoder, from_pretrained
 from mmgraph.encoders.cache import FeatureCache, fingerprint_module, hash_text, make_model_key
 from mmgraph.encoders.text._texts import TextInput, mean_per_node, split_texts
@@ -280,6 +281,7 @@ class TextEncoder(PretrainedEncoder):
                 batch = self._pad([ids[i] for i in idx])
                 out[idx] = self(**batch).float().cpu()
                 pending.extend(idx)
+                heartbeat.beat(start + len(idx), len(texts), "texts encoded")
                 if sink is not None and ((b + 1) % self.flush_every == 0 or b + 1 == len(starts)):
                     sink(pending, out[pending].clone())
                     pending = []
