@@ -14,6 +14,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
     monkeypatch.setattr(heartbeat, "_now", lambda: now[0])
     monkeypatch.setattr(heartbeat, "_clock", {})
+    monkeypatch.setattr(heartbeat, "_loops", {})
     return now
 
 
@@ -79,3 +80,19 @@ def test_the_boltzmann_machine_beats_in_each_stage(
         "0 s: pretraining joint-rbm epoch 2 of 2",
         "0 s: pretraining dbm epoch 1 of 1",
     ]
+
+
+def test_a_loop_of_even_steps_says_the_time_left(
+    clock: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=heartbeat.__name__)
+    heartbeat.start()
+    for run in range(2):  # the second run of the loop paces itself anew
+        for done in range(1000, 30001, 1000):
+            clock[0] += 6.0 if run == 0 else 20.0  # 1,000 texts in 6 s, then in 20 s
+            heartbeat.beat(done, 30000, "texts encoded", eta=True)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "1 min 0 s: texts encoded 10,000 of 30,000, about 2 min 0 s left"
+    assert lines[2] == "3 min 0 s: texts encoded 30,000 of 30,000"  # done: nothing left
+    assert lines[3] == "4 min 0 s: texts encoded 3,000 of 30,000, about 9 min 0 s left"
+    assert heartbeat._loops == {}  # finished loops are forgotten

@@ -251,7 +251,9 @@ class ImageEncoder(PretrainedEncoder):
                 if batch:
                     x[torch.tensor(idx)] = self._forward_images(batch, rescale)
                     pending.extend(idx)
-                heartbeat.beat(min(start + self.batch_size, len(todo)), len(todo), "images encoded")
+                heartbeat.beat(
+                    min(start + self.batch_size, len(todo)), len(todo), "images encoded", eta=True
+                )
                 flush = (b + 1) % self.flush_every == 0 or b + 1 == len(starts)
                 if cache is not None and pending and flush:
                     cache.put_many([keys[i] for i in pending], x[torch.tensor(pending)].clone())

@@ -447,7 +447,7 @@ class ImageAutoencoder:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                heartbeat.beat(step + 1, self.steps, "image autoencoder step")
+                heartbeat.beat(step + 1, self.steps, "image autoencoder step", eta=True)
             logger.info(
                 "Image autoencoder: reconstruction MSE %.4f after %d steps", loss, self.steps
             )

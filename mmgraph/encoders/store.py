@@ -313,7 +313,7 @@ class FeatureStore:
             start, stop = self.chunk_range(chunk)
             x, mask = encode(start, stop)
             self.write_chunk(chunk, x, mask)
-            heartbeat.beat(done + 1, len(todo), "chunks encoded")
+            heartbeat.beat(done + 1, len(todo), "chunks encoded", eta=True)
         return len(todo)
 
     # -------------------------------------------------------------------- read

@@ -281,7 +281,7 @@ class TextEncoder(PretrainedEncoder):
                 batch = self._pad([ids[i] for i in idx])
                 out[idx] = self(**batch).float().cpu()
                 pending.extend(idx)
-                heartbeat.beat(start + len(idx), len(texts), "texts encoded")
+                heartbeat.beat(start + len(idx), len(texts), "texts encoded", eta=True)
                 if sink is not None and ((b + 1) % self.flush_every == 0 or b + 1 == len(starts)):
                     sink(pending, out[pending].clone())
                     pending = []

@@ -342,6 +342,7 @@ def test_a_long_encoding_says_where_it_is(
 
     monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)
     monkeypatch.setattr(heartbeat, "_clock", {})
+    monkeypatch.setattr(heartbeat, "_loops", {})
     caplog.set_level(logging.INFO, logger=heartbeat.__name__)
     heartbeat.start()
     frozen.embed_unique([*SENTENCES, "one more", "and the fifth"])
