@@ -81,8 +81,9 @@ def decode_image(data: bytes, name: str | os.PathLike[str] = "<bytes>") -> Image
             detail = f"not an image format Pillow reads, {len(data):,} bytes starting {data[:8]!r}"
         raise UnreadableImageError(
             f"Could not read image file {os.fspath(name)!r} ({detail}); fix or remove the file, "
-            "or mark such nodes as lacking an image (--on-image-error missing; "
-            "on_image_error='missing' in a FeatureConfig, on_error='missing' for an encoder)",
+            "or mark such nodes as lacking an image (--on-image-error missing; for `mmgraph "
+            "tune`, on_image_error: missing in a --space file; on_image_error='missing' in a "
+            "FeatureConfig, on_error='missing' for an encoder)",
             detail,
         ) from error
 
@@ -141,6 +142,7 @@ def check_image_files(
             f"{len(missing)} image file{'s' if len(missing) > 1 else ''} not found (first: "
             f"'{missing[0]}'): fix the paths (a card's are relative to its folder), empty "
             "those cells, or mark such nodes as lacking an image (--on-image-error missing; "
+            "for `mmgraph tune`, on_image_error: missing in a --space file; "
             "on_image_error='missing' in a FeatureConfig); --image-encoder none leaves "
             "images out"
         )

@@ -81,6 +81,14 @@ def test_default_spaces_are_valid() -> None:
         assert space.params and set(space.to_dict()) == set(SPACES[name])
 
 
+def test_a_space_file_fixes_a_feature_option(tmp_path: Path) -> None:
+    # tune has no feature flags: a card with images that are not there goes through the space
+    path = tmp_path / "space.yaml"
+    path.write_text("on_image_error: missing\nhidden: {low: 8, high: 32}\n")
+    space = load_space("node", path)
+    assert space.fixed["on_image_error"] == "missing" and "on_image_error" not in space.params
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [
