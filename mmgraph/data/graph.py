@@ -323,14 +323,12 @@ class MultimodalGraph(Data):
         **kwargs: Any,
     ) -> None:
         meta = dict(kwargs.pop("meta", None) or {})
-        edge_index, y = _from_numpy(edge_index), _from_numpy(y)
-        image, numeric, categorical = (
-            _from_numpy(image),
-            _from_numpy(numeric),
-            _from_numpy(categorical),
+        edge_index, edge_type, edge_weight, y = map(
+            _from_numpy, (edge_index, edge_type, edge_weight, y)
         )
-        sequence, sequence_length = _from_numpy(sequence), _from_numpy(sequence_length)
-        edge_type, edge_weight = _from_numpy(edge_type), _from_numpy(edge_weight)
+        image, numeric, categorical, sequence, sequence_length = map(
+            _from_numpy, (image, numeric, categorical, sequence, sequence_length)
+        )
         train_mask, val_mask, test_mask = map(_from_numpy, (train_mask, val_mask, test_mask))
         super().__init__(edge_index=edge_index, y=y, **kwargs)
         self.meta = meta
