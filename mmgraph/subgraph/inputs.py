@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 import weakref
 from typing import Any
 
@@ -253,6 +254,7 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
         torch.Tensor: :math:`(N, \text{out\_channels})`.
     """
     from mmgraph.embedding import Node2Vec
+    from mmgraph.embedding.node2vec import ISOLATED_NODES_WARNING
 
     key = (id(graph), int(out_channels), int(seed))
     kept = _TABLES.get(key)
@@ -265,7 +267,10 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
             emb = torch.randn(n, out_channels, generator=torch.Generator().manual_seed(seed))
         else:
             table = Node2Vec(embedding_dim=out_channels, epochs=node2vec_epochs(n), seed=seed)
-            emb = table.fit(graph).get_embedding().detach().float()
+            with warnings.catch_warnings():  # a node without edges starts from noise here,
+                # as an id's vector does: nothing to warn a subgraph task of
+                warnings.filterwarnings("ignore", ISOLATED_NODES_WARNING, UserWarning)
+                emb = table.fit(graph).get_embedding().detach().float()
     finally:
         random.setstate(state[0])
         np.random.set_state(state[1])

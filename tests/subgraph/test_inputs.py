@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 
@@ -187,6 +189,15 @@ def test_node2vec_table_of_graphs_without_edges_or_with_one_node() -> None:
     assert table.shape == (5, 4) and bool(torch.isfinite(table).all())
     single = MultimodalGraph(edge_index=torch.tensor([[0], [0]]), num_nodes=1)
     assert torch.equal(node2vec_table(single, 4), torch.zeros(1, 4))
+
+
+def test_node2vec_table_does_not_warn_of_nodes_without_edges() -> None:
+    # node2vec warns an embedding's user of them; a subgraph input starts them from noise
+    graph = MultimodalGraph(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = node2vec_table(graph, 4)
+    assert table.shape == (4, 4) and bool(torch.isfinite(table).all())
 
 
 def test_node_id_init_errors() -> None:
