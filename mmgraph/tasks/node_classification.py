@@ -363,9 +363,17 @@ def describe_design(options: dict[str, Any]) -> str:
 
 
 def describe_selection(selection: Sequence[dict[str, Any]]) -> str:
-    """One line: the designs compared and their validation accuracy/loss, the chosen marked."""
+    """One line: the designs compared and their validation accuracy/loss, the chosen marked.
+
+    Accuracies show 3 decimals, more where two different ones would print the same (0.9995
+    and 1.0 are not a tie broken by the loss).
+    """
+    scores = [float(s["val_accuracy"]) for s in selection]
+    places = next(
+        (d for d in range(3, 7) if len({f"{v:.{d}f}" for v in scores}) == len(set(scores))), 6
+    )
     return "; ".join(
-        f"{describe_design(s['options'])} {s['val_accuracy']:.3f}/{s['val_loss']:.4f}"
+        f"{describe_design(s['options'])} {s['val_accuracy']:.{places}f}/{s['val_loss']:.4f}"
         + (" (chosen)" if s["chosen"] else "")
         for s in selection
     )

@@ -15,7 +15,12 @@ from mmgraph.data.synthetic import make_social_graph
 from mmgraph.models import ModelConfig
 from mmgraph.models.auto import DESIGNS, design_candidates
 from mmgraph.tasks import DataSpec, train_node_classifier
-from mmgraph.tasks.node_classification import SELECTION, design_choices, min_val_loss
+from mmgraph.tasks.node_classification import (
+    SELECTION,
+    describe_selection,
+    design_choices,
+    min_val_loss,
+)
 from mmgraph.train import TrainConfig
 
 
@@ -155,6 +160,18 @@ def test_train_prints_the_design_chosen(card: Path, tmp_path: Path, capsys) -> N
     assert main([*args, "--layers", "1", "--head", "conv", "--modality-dim", "0"]) == 0
     assert "design chosen" not in capsys.readouterr().out
     assert not (tmp_path / "fixed" / SELECTION).exists()
+
+
+def test_the_selection_line_never_prints_a_false_tie() -> None:
+    design = {"num_layers": 1, "head": "conv", "modality_dim": None}
+
+    def row(accuracy: float, loss: float, chosen: bool = False) -> dict:
+        return {"options": design, "val_accuracy": accuracy, "val_loss": loss, "chosen": chosen}
+
+    line = describe_selection([row(0.9995, 0.0009), row(1.0, 0.0047, True), row(0.82, 0.4)])
+    assert " 0.9995/0.0009;" in line and " 1.0000/0.0047 (chosen)" in line
+    assert " 0.845/0.3723 (chosen)" in describe_selection([row(0.845, 0.3723, True), row(0.82, 1)])
+    assert describe_selection([row(0.5, 0.7), row(0.5, 0.6, True)]).count(" 0.500/") == 2
 
 
 def test_callbacks_see_every_candidate_numbered_across_the_choice() -> None:
