@@ -21,7 +21,9 @@ class TrainConfig(ConfigBase):
         patience (int, optional): Stop after this many evaluations without improvement of
             ``monitor``; :obj:`None` never stops early. (default: :obj:`50`)
         monitor (str): Validation metric for early stopping and the best checkpoint, e.g.
-            ``"macro_f1"``, ``"accuracy"``, or ``"loss"`` (minimised). (default: ``"macro_f1"``)
+            ``"macro_f1"``, ``"accuracy"``, or ``"loss"`` (minimised); of epochs that tie on
+            it, the checkpoint keeps the one with the lowest validation loss.
+            (default: ``"macro_f1"``)
         class_weights (bool): Weight the loss by inverse class frequency of the training
             labels, for imbalanced labels. (default: :obj:`True`)
         seed (int): Seed of everything random in training. (default: :obj:`0`)

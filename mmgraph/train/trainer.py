@@ -131,9 +131,10 @@ class Trainer:
 
     After each evaluation it logs the validation metrics (accuracy, macro-F1, F1, precision,
     recall, MCC, ROC-AUC) when the graph has labels and a validation split, keeps the best
-    weights by ``config.monitor``, and stops after ``config.patience`` evaluations without
-    improvement. With ``out_dir`` it writes ``model.safetensors`` (the best weights, whenever
-    they improve), ``history.jsonl`` (one line appended per epoch), ``checkpoint.safetensors``
+    weights by ``config.monitor`` (of epochs that tie on it, the one with the lowest
+    validation loss), and stops after ``config.patience`` evaluations without improvement.
+    With ``out_dir`` it writes ``model.safetensors`` (the best weights, whenever they
+    improve), ``history.jsonl`` (one line appended per epoch), ``checkpoint.safetensors``
     (every ``config.checkpoint_every`` epochs and at the end: the last and best weights,
     optimizer and random states in one file, replaced atomically, to resume from), and at the
     end ``history.csv``/``history.json`` (per-epoch metrics) and ``training_curve.png``.
@@ -269,14 +270,13 @@ class Trainer:
                         val = self.evaluate(graph, "val_mask")
                         record.update({f"val_{k}": v for k, v in val.items()})
                     score = self._score(record, can_validate)
-                    if self.best_score is None or score > self.best_score:
+                    improved = self.best_score is None or score > self.best_score
+                    if improved or self._ties_with_lower_loss(score, record):
                         self.best_score, self.best_epoch = score, epoch
                         best_state = copy.deepcopy(self.model.state_dict())
-                        self._bad_evals = 0
                         if self.out_dir is not None and main_process:
                             save_weights(best_state, self.out_dir / WEIGHTS)
-                    else:
-                        self._bad_evals += 1
+                    self._bad_evals = 0 if improved else self._bad_evals + 1
                 self.history.append(record)
                 if history_log is not None:
                     history_log.append(record)
@@ -469,6 +469,19 @@ class Trainer:
         mask = getattr(graph, key, None)
         y = getattr(graph, "y", None)
         return mask is not None and y is not None and bool((mask & labelled_rows(y)).any())
+
+    def _ties_with_lower_loss(self, score: float, record: dict[str, Any]) -> bool:
+        """Whether ``record`` ties the kept epoch's score with a lower validation loss.
+
+        Such an epoch's weights are kept instead (patience still counts it as no
+        improvement, so training is as long). Where the metric stops moving, as at a perfect
+        validation score, the weights keep getting surer of the same answers: the first
+        epoch to reach it had predicted the right classes with probabilities near chance.
+        """
+        if self.config.monitor == "loss" or score != self.best_score or "val_loss" not in record:
+            return False
+        kept = next((r for r in self.history if r["epoch"] == self.best_epoch), {})
+        return float(record["val_loss"]) < float(kept.get("val_loss", math.inf))
 
     def _score(self, record: dict[str, Any], can_validate: bool) -> float:
         monitor = self.config.monitor

@@ -108,7 +108,27 @@ def test_early_stopping_stops() -> None:
     g = make_graph()
     trainer = Trainer(TinyModel(4, 2), config(epochs=500, patience=5, lr=0.1)).fit(g)
     assert len(trainer.history) < 500
-    assert len(trainer.history) - trainer.best_epoch == 5
+    scores = [r["val_macro_f1"] for r in trainer.history]
+    first_best = scores.index(max(scores)) + 1  # the last improvement: patience counts from it
+    assert len(trainer.history) - first_best == 5
+    # the kept epoch: of those tying on the best score, the lowest validation loss
+    ties = [r for r in trainer.history if r["val_macro_f1"] == max(scores)]
+    assert trainer.best_epoch == min(ties, key=lambda r: r["val_loss"])["epoch"]
+    assert trainer.best_score == max(scores)
+
+
+def test_a_perfect_score_keeps_the_surest_epoch_and_its_weights(tmp_path) -> None:
+    # separable classes: macro-F1 reaches 1 within a few epochs while the loss keeps falling
+    g = make_graph()
+    g.numeric = g.numeric + 6.0 * g.y[:, None]
+    trainer = Trainer(TinyModel(4, 2), config(epochs=40), out_dir=tmp_path).fit(g)
+    perfect = [r for r in trainer.history if r["val_macro_f1"] == 1.0]
+    assert len(perfect) > 1 and trainer.best_epoch != perfect[0]["epoch"]
+    kept = min(perfect, key=lambda r: r["val_loss"])
+    assert trainer.best_epoch == kept["epoch"] and kept["val_loss"] < perfect[0]["val_loss"]
+    assert trainer.evaluate(g, "val_mask")["loss"] == pytest.approx(kept["val_loss"])
+    saved = load_weights(tmp_path / "model.safetensors")  # the file holds the kept weights
+    assert all(torch.equal(saved[k], v) for k, v in trainer.model.state_dict().items())
 
 
 def test_class_weights_are_inverse_frequency() -> None:
