@@ -594,12 +594,13 @@ def _fit_classifier(
 
     def fit(i: int, candidate: SubgraphConfig) -> tuple[nn.Module, Trainer]:
         numbered = () if inner else [numbered_callback(cb, i, train.epochs) for cb in callbacks]
-        with heartbeat.stage(f"candidate {i + 1}"):
+        with heartbeat.stage(f"candidate {i + 1} of {total}"):
             return _fit_one(
                 dataset, candidate, train, graph, choose_on, choose_index, cache, numbered
             )
 
     metric = selection_metric(dataset)
+    total = len(candidates) + int(deeper)  # at most: a perfect score ends the list early
     fits: list[tuple[nn.Module, Trainer]] = []
     scores: list[float] = []
     for i, candidate in enumerate(candidates):

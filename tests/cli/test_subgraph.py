@@ -15,7 +15,9 @@ from mmgraph.cli import main
 from mmgraph.data import load_subgnn
 
 
-def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_generate_then_train_glass(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "cut"
     code = main(
         ["subgraph", "generate", "--task", "cut_ratio", "--nodes", "200", "--subgraphs", "30"]
@@ -26,12 +28,13 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     dataset = load_subgnn(folder)
     assert len(dataset) == 30 and dataset.class_names == ["A", "B", "C"]
     out = tmp_path / "run"
+    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)  # a line every epoch, not every minute
     code = main(
         ["subgraph", "train", "--data", str(folder), "--method", "glass", "--hidden", "8"]
-        + ["--epochs", "2", "--batch-size", "16", "--quiet", "--out", str(out)]
+        + ["--epochs", "2", "--batch-size", "16", "--out", str(out)]
     )
     assert code == 0
-    printed = capsys.readouterr().out
+    printed, err = capsys.readouterr()
     assert "glass on cut" in printed and "micro_f1" in printed and "test" in printed
     # the default --pool auto and --node-input auto on a graph of edges alone: both poolings
     # on both inputs trained with one layer, the best on validation trained again with two
@@ -57,6 +60,9 @@ def test_generate_then_train_glass(tmp_path: Path, capsys: pytest.CaptureFixture
     assert [s["chosen"] for s in selection] == [s is kept for s in selection]
     layers = f", {kept['layers']} layer{'s' if kept['layers'] == 2 else ''} (1×)"
     assert f"{kept['node_input']} input, {kept['pool']} pooling{layers}" in printed
+    # a log file hears which of the five candidates trains (a line every epoch here)
+    stages = {line.split(": ", 1)[1].split(",")[0] for line in err.splitlines() if " s: " in line}
+    assert stages == {f"candidate {k} of 5" for k in range(1, 6)}
     assert metrics["test"]["micro_f1"] == metrics["test"]["accuracy"]
     assert np.load(out / "embeddings.npy").shape == (30, 8)
     assert (out / "config.yaml").is_file()
