@@ -73,3 +73,24 @@ def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("MMGRAPH_CACHE", None)
     else:
         os.environ["MMGRAPH_CACHE"] = previous
+
+
+@pytest.fixture
+def heartbeat_lines(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], list[str]]:
+    """A heartbeat line at every beat, its clock started; call it for the lines so far.
+
+    Each line without its time (``"texts encoded 3 of 5"``).
+    """
+    import logging
+
+    from mmgraph import heartbeat
+
+    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)
+    monkeypatch.setattr(heartbeat, "_clock", {})
+    monkeypatch.setattr(heartbeat, "_loops", {})
+    caplog.set_level(logging.INFO, logger=heartbeat.__name__)
+    heartbeat.start()
+    name = heartbeat.__name__
+    return lambda: [r.getMessage().split(": ", 1)[1] for r in caplog.records if r.name == name]

@@ -282,22 +282,9 @@ def test_an_old_run_folder_still_predicts(tmp_path: Path) -> None:
     assert run.model(prepared).shape == (60, 2)
 
 
-def test_the_autoencoder_says_where_its_training_is(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import logging
-
-    from mmgraph import heartbeat
-
-    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)
-    monkeypatch.setattr(heartbeat, "_clock", {})
-    monkeypatch.setattr(heartbeat, "_loops", {})
-    caplog.set_level(logging.INFO, logger=heartbeat.__name__)
-    heartbeat.start()
+def test_the_autoencoder_says_where_its_training_is(heartbeat_lines) -> None:
     tiny().fit(images())
-    lines = [
-        r.getMessage().split(": ", 1)[1] for r in caplog.records if r.name == heartbeat.__name__
-    ]
+    lines = heartbeat_lines()
     assert [line.split(", about")[0] for line in lines] == [
         f"image autoencoder step {k} of 3" for k in (1, 2, 3)
     ]

@@ -334,17 +334,7 @@ def test_the_command_line_says_it_encodes_where_no_bar_is_drawn(
     assert "Encoding " not in capsys.readouterr().err
 
 
-def test_a_long_encoding_says_where_it_is(
-    frozen: TextEncoder, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_long_encoding_says_where_it_is(frozen: TextEncoder, heartbeat_lines) -> None:
     # 10,000 texts take minutes on two cores: a log file hears of them once a minute
-    from mmgraph import heartbeat
-
-    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)
-    monkeypatch.setattr(heartbeat, "_clock", {})
-    monkeypatch.setattr(heartbeat, "_loops", {})
-    caplog.set_level(logging.INFO, logger=heartbeat.__name__)
-    heartbeat.start()
     frozen.embed_unique([*SENTENCES, "one more", "and the fifth"])
-    lines = [r.getMessage().split(": ", 1)[1] for r in caplog.records]
-    assert lines == ["texts encoded 3 of 5", "texts encoded 5 of 5"]
+    assert heartbeat_lines() == ["texts encoded 3 of 5", "texts encoded 5 of 5"]
