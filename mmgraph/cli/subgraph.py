@@ -93,7 +93,8 @@ def register(sub: Any) -> None:
         choices=("auto", *POOL_NAMES),
         default="auto",
         help="pooling of the subgraph's nodes; auto: mean and sum are both trained and the "
-        "better on validation kept (default: auto)",
+        "better on validation kept (folds: on a tenth of each fold's training graphs) "
+        "(default: auto; whole graphs: mean)",
     )
     g.add_argument(
         "--aggregator",

@@ -144,7 +144,8 @@ class SubgraphConfig(ConfigBase):
         pool (str): Pooling, see :data:`mmgraph.subgraph.POOLINGS`, or ``"auto"``: each of
             :data:`POOL_CHOICES` is trained and the one with the best validation accuracy
             kept, per run (folds: on a tenth of each fold's training subgraphs).
-            (default: ``"auto"``)
+            (default: ``"auto"``; whole graphs from the command line or ``mmgraph tune``:
+            ``"mean"``, :data:`mmgraph.tune.options.WHOLE_GRAPH_DEFAULTS`)
         aggregator (str): How nodes aggregate their neighbours: for ``glass`` one of
             :data:`mmgraph.subgraph.GLASS_AGGREGATORS` (``sum``, ``mean``, ``gcn``), for
             ``pool`` an aggregator of :data:`mmgraph.nn.AGGREGATORS` (``mean``, ``gcn``,
@@ -557,10 +558,11 @@ def _fit_classifier(
     ``node_input="auto"`` on a graph without features each input of :data:`INPUT_CHOICES`
     (:func:`auto_inputs`), every pair of them; the one with the best validation score over
     its epochs is kept (:func:`selection_metric`: the accuracy, which equals micro-F1, or
-    micro-F1 on multi-label data), ties to the first, so the candidates after a perfect
-    score are not trained (listed with ``"skipped": True`` and no score); the third value
-    lists each candidate's (else :obj:`None`). The accuracy, not the loss the
-    trainer monitors: in ``benchmarks/design_selection.py`` the lowest validation loss
+    micro-F1 on multi-label data; each record also gives ``val_<metric>_kept``, the score of
+    the epoch whose weights are kept, :func:`kept_val_score`), ties to the first, so the
+    candidates after a perfect score are not trained (listed with ``"skipped": True`` and
+    no score); the third value lists each candidate's (else :obj:`None`). The accuracy, not
+    the loss the trainer monitors: in ``benchmarks/design_selection.py`` the lowest validation loss
     picked the sum on every run (ranked last of five criteria on the four subgraph sets),
     the best accuracy lost to no criterion. With ``num_layers="auto"`` (:func:`deepens`)
     the kept candidate is then trained with the second of :data:`DEPTH_CHOICES` (unless
@@ -620,21 +622,25 @@ def _fit_classifier(
     if len(fits) == 1 and not skipped:  # one candidate, a perfect score: nothing was chosen
         return (*(fit_all(candidates[0]) if inner else fits[0]), None)
 
-    def record(candidate: SubgraphConfig, score: float | None, chosen: bool) -> dict[str, Any]:
+    def record(
+        candidate: SubgraphConfig, score: float | None, kept: float | None, chosen: bool
+    ) -> dict[str, Any]:
         return {
             "node_input": resolve_input_name(candidate.node_input, graph),
             "pool": candidate.pool,
             "layers": candidate.num_layers,
             "dropout": candidate.resolved_dropout(graph),
             f"val_{metric}": score,
+            f"val_{metric}_kept": kept,
             "chosen": chosen,
             "inner_validation": inner,
         }
 
-    pairs = enumerate(zip(candidates, scores, strict=True))
-    selection = [record(c, s, i == best) for i, (c, s) in pairs]
+    kept = [kept_val_score(trainer, metric) for _, trainer in fits]
+    rows = enumerate(zip(candidates, scores, kept, strict=True))
+    selection = [record(c, s, k, i == best) for i, (c, s, k) in rows]
     # not trained: after a perfect score they could only tie, and ties go to the earlier
-    selection += [{**record(c, None, False), "skipped": True} for c in skipped]
+    selection += [{**record(c, None, None, False), "skipped": True} for c in skipped]
     log.info("Input, pooling and depth chosen on validation %s: %s", metric, selection)
     return (*(fit_all(candidates[best]) if inner else fits[best]), selection)
 
@@ -644,6 +650,19 @@ def best_val_score(trainer: Trainer, metric: str = "accuracy") -> float:
     key = f"val_{metric}"
     values = [float(r[key]) for r in trainer.history if key in r]
     return max((v for v in values if not math.isnan(v)), default=-math.inf)
+
+
+def kept_val_score(trainer: Trainer, metric: str = "accuracy") -> float | None:
+    """The validation ``metric`` of the epoch whose weights ``trainer`` kept.
+
+    Candidates are compared on :func:`best_val_score`, their best epoch; the weights kept
+    are those of the epoch the trainer monitors best (for subgraphs the lowest validation
+    loss), whose score may be lower. :obj:`None` where no epoch was kept or scored.
+    """
+    key = f"val_{metric}"
+    row = next((r for r in trainer.history if r["epoch"] == trainer.best_epoch), {})
+    value = row.get(key)
+    return None if value is None or math.isnan(float(value)) else float(value)
 
 
 INNER_VALIDATION = 0.1

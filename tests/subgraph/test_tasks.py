@@ -157,6 +157,11 @@ def test_pool_auto_keeps_the_best_validation_pooling(density_small: SubgraphData
     best = scores.index(max(scores))  # ties: the first
     assert [s["chosen"] for s in selection] == [i == best for i in range(len(pairs))]
     assert not any(s["inner_validation"] for s in selection)
+    # the kept weights' epoch scores at most the best epoch, and it is the table's model
+    assert all(s["val_accuracy_kept"] <= s["val_accuracy"] for s in selection)
+    refit = result.metrics.get("head_refit") or {}
+    trained = refit.get("val_accuracy_trained", result.metrics["val"]["accuracy"])
+    assert selection[best]["val_accuracy_kept"] == pytest.approx(trained)
     node_input, pool = pairs[best]
     chosen = dataclasses.replace(config, node_input=node_input, pool=pool)
     alone = train_subgraph_model(density_small, chosen, FAST)
