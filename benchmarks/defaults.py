@@ -1115,12 +1115,14 @@ def _kept(row: dict[str, Any]) -> str:
 
 def _defaults_of(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The default command's value of each option in ``params`` on data set ``name``."""
-    from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS
+    from mmgraph.tune.options import OPTIONS, whole_graph_defaults
 
     if name in NODE_DATA:
         table = OPTIONS["node"]
+    elif name in GRAPH_DATA:  # whole graphs: their own defaults (IMDB-MULTI: the degree)
+        table = {**OPTIONS["subgraph"], **whole_graph_defaults(subgraph_dataset(name, 0).graph)}
     else:
-        table = {**OPTIONS["subgraph"], **(WHOLE_GRAPH_DEFAULTS if name in GRAPH_DATA else {})}
+        table = OPTIONS["subgraph"]
     return {k: table.get(k) for k in params}
 
 

@@ -61,7 +61,9 @@ def register(sub: Any) -> None:
         "The defaults shown are those of subgraphs; whole graphs (TU) start from a pooling GIN "
         "instead (--method pool --aggregator gin --hidden 32 --layers 4 --pool mean --jk "
         "--dropout 0 --batch-size 32 --epochs 300 --lr 0.01 --lr-step-size 50 --monitor "
-        "loss --norm batch, no early stopping) for the options not given. On a set larger "
+        "loss --norm batch, no early stopping) for the options not given, and where the "
+        "nodes carry nothing but structure (no features, one tag at most, as IMDB-MULTI) "
+        "--node-input degree. On a set larger "
         "than IMDB-MULTI (counting nodes, an eighth of the edges and 2,000 a batch) the "
         "default epochs shrink so a fold trains about as long as IMDB-MULTI's 300, and the "
         "step with them.",
@@ -259,20 +261,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.data:
         args.parser.error("the following arguments are required: --data")
     from mmgraph.cli.config import explicit_options
-    from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS, subgraph_run
+    from mmgraph.subgraph.inputs import structure_only
+    from mmgraph.tune.options import (
+        OPTIONS,
+        STRUCTURE_DEFAULTS,
+        WHOLE_GRAPH_DEFAULTS,
+        subgraph_run,
+        whole_graph_defaults,
+    )
 
     flags = explicit_options(args.parser, args.argv)
     dataset = load_subgraph_dataset(args.data, root=args.root)
     whole = bool(dataset.whole_graphs)
     # Whole graphs have defaults of their own: the options not given keep them.
     explicit: set[str] = set()
+    own: dict[str, object] = {}
     if whole:
         explicit = flags | getattr(args, "config_keys", set())
+        own = whole_graph_defaults(dataset.graph)
     given = {
         k: v
         for k, v in vars(args).items()
-        if k in OPTIONS["subgraph"]
-        and (not whole or k not in WHOLE_GRAPH_DEFAULTS or k in explicit)
+        if k in OPTIONS["subgraph"] and (k not in own or k in explicit)
     }
     run = subgraph_run(given, progress=not args.quiet, whole_graphs=whole, dataset=dataset)
     # Flags the method would ignore are refused (a config file's keys are not: a run
@@ -287,6 +297,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{WHOLE_GRAPH_DEFAULTS['epochs']}, learning rate halved every "
             f"{run.train.lr_step_size} (a large set: {dataset.graph.num_nodes:,} nodes, "
             f"{dataset.graph.edge_index.size(1):,} edges); --epochs sets them"
+        )
+    structure = {k: v for k, v in own.items() if k in STRUCTURE_DEFAULTS and k not in given}
+    if whole and structure_only(dataset.graph) and structure:
+        flags_shown = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in structure.items())
+        print(
+            f"{dataset.name}: the nodes carry nothing but structure (no features, one tag "
+            f"at most), so {flags_shown} (the flags set them)"
         )
     config, train, features, seeds, source = (
         run.config,

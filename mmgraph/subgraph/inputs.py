@@ -514,6 +514,23 @@ def has_modalities(graph: Data) -> bool:
     )
 
 
+def structure_only(graph: Data) -> bool:
+    """Whether ``graph``'s nodes carry nothing but their edges.
+
+    No text or images (:func:`has_modalities`), no feature matrix ``x``, no numeric columns,
+    and no categorical column with more than one value: IMDB-MULTI, whose one tag is the
+    same on every node, or a TU Dortmund folder without node labels.
+    """
+    if has_modalities(graph) or isinstance(getattr(graph, "x", None), Tensor):
+        return False
+    if getattr(graph, "numeric", None) is not None:
+        return False
+    categorical = getattr(graph, "categorical", None)
+    if not isinstance(categorical, Tensor) or categorical.numel() == 0:
+        return True
+    return all(int(torch.unique(column).numel()) <= 1 for column in categorical.t())
+
+
 def resolve_input_name(name: str, graph: Data) -> str:
     """The node input ``name`` stands for on ``graph`` (resolving ``"auto"``).
 

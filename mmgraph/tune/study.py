@@ -482,13 +482,15 @@ def default_params(space: Space, search: Any) -> dict[str, Any]:
 
     The search then starts from what the command does without flags, so the chosen
     configuration is at least as good as the defaults on validation (unless the defaults'
-    trial is pruned or fails). Whole graphs use their own defaults.
+    trial is pruned or fails). Whole graphs use their own defaults
+    (:func:`~mmgraph.tune.options.whole_graph_defaults` of the search's graphs).
     """
-    from mmgraph.tune.options import OPTIONS, WHOLE_GRAPH_DEFAULTS
+    from mmgraph.tune.options import OPTIONS, whole_graph_defaults
 
     defaults = dict(OPTIONS[search.task])
     if getattr(search, "whole_graphs", False):
-        defaults.update(WHOLE_GRAPH_DEFAULTS)
+        data = getattr(search, "data", None)
+        defaults.update(whole_graph_defaults(getattr(data, "graph", None)))
     out: dict[str, Any] = {}
     for name, param in space.params.items():
         if name not in defaults:

@@ -189,6 +189,50 @@ def test_whole_graphs_start_from_their_own_defaults(
     assert "pool on MUTAG (188 graphs, 10-fold cross-validation)" in capsys.readouterr().out
 
 
+def write_rings_and_paths(folder: Path, graphs: int = 40) -> Path:
+    """A TU Dortmund set without node labels: rings (class 1) and paths (class 0)."""
+    folder.mkdir(parents=True)
+    edges, indicator, labels, start = [], [], [], 1
+    for g in range(graphs):
+        size, ring = 4 + g % 4, g % 2
+        nodes = list(range(start, start + size))
+        pairs = list(zip(nodes[:-1], nodes[1:])) + ([(nodes[-1], nodes[0])] if ring else [])
+        edges += [f"{a}, {b}" for a, b in pairs] + [f"{b}, {a}" for a, b in pairs]
+        indicator += [str(g + 1)] * size
+        labels.append(str(ring))
+        start += size
+    for part, lines in (("A", edges), ("graph_indicator", indicator), ("graph_labels", labels)):
+        (folder / f"RINGS_{part}.txt").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_graphs_of_structure_alone_start_from_their_own_defaults(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Whole graphs whose nodes carry nothing but structure take STRUCTURE_DEFAULTS, and
+    say so; a flag still wins, and graphs with tags (MUTAG, above) keep the others."""
+    from mmgraph.tune.options import STRUCTURE_DEFAULTS, WHOLE_GRAPH_DEFAULTS
+
+    assert STRUCTURE_DEFAULTS and set(STRUCTURE_DEFAULTS) <= {*WHOLE_GRAPH_DEFAULTS, "node_input"}
+    folder = write_rings_and_paths(tmp_path / "RINGS")
+    common = ["subgraph", "train", "--data", str(folder), "--epochs", "1", "--hidden", "4"]
+    out = tmp_path / "run"
+    assert main([*common, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "RINGS: the nodes carry nothing but structure (no features, one tag at most)" in printed
+    sub = yaml.safe_load((out / "config.yaml").read_text())["subgraph"]
+    for key, value in STRUCTURE_DEFAULTS.items():
+        assert sub[key] == value, key
+        assert f"--{key.replace('_', '-')} {value}" in printed
+    flags = {"node_input": "constant", "pool": "mean"}  # the defaults of graphs with tags
+    given = [f for k, v in flags.items() for f in (f"--{k.replace('_', '-')}", v)]
+    again = tmp_path / "again"
+    assert main([*common, *given, "--out", str(again)]) == 0
+    assert "nothing but structure" not in capsys.readouterr().out
+    sub = yaml.safe_load((again / "config.yaml").read_text())["subgraph"]
+    assert {k: sub[k] for k in flags} == flags
+
+
 def test_the_tu_sets_keep_their_epochs_and_large_sets_train_fewer(shared_data: Path) -> None:
     from mmgraph.tasks.subgraph import load_subgraph_dataset
     from mmgraph.tune.options import (
@@ -207,6 +251,9 @@ def test_the_tu_sets_keep_their_epochs_and_large_sets_train_fewer(shared_data: P
         data = load_subgraph_dataset(name, root=shared_data)
         run = subgraph_run({"data": name}, whole_graphs=True, dataset=data)
         assert (run.train.epochs, run.train.lr_step_size) == default, name
+        # IMDB-MULTI's one tag is the same on every node: it starts from the degree
+        node_input = "degree" if name == "imdb-multi" else "auto"
+        assert run.config.node_input == node_input, name
     # A set of NCI1's size trains fewer epochs, within the work of a fold, and halves the
     # learning rate as often (6 times in 300 epochs: about every sixth of its epochs).
     nci1 = (4_110, 122_203, 247_038)

@@ -18,6 +18,7 @@ from mmgraph.subgraph.inputs import (
     node2vec_table,
     node_rows,
     resolve_input_name,
+    structure_only,
 )
 
 
@@ -35,6 +36,29 @@ def test_structural_inputs(overlapping: SubgraphDataset) -> None:
     ids = NodeIdInput(40, 5)
     assert ids(batch).shape == (40, 5) and sum(p.numel() for p in ids.parameters()) == 200
     assert repr(degree) == "DegreeInput(8, max_degree=3)" and repr(ids) == "NodeIdInput(40, 5)"
+
+
+def test_structure_only(molecules: SubgraphDataset, overlapping: SubgraphDataset) -> None:
+    """Nodes with nothing but edges: no features, or one tag value on every node."""
+    assert structure_only(overlapping.graph)  # edges alone
+    assert not structure_only(molecules.graph)  # tags that differ
+    one_tag = MultimodalGraph(
+        overlapping.graph.edge_index,
+        num_nodes=40,
+        categorical=torch.ones(40, 1, dtype=torch.long),
+        categorical_names=["tag"],
+        categorical_vocabs=[["0"]],
+    )
+    assert structure_only(one_tag)  # IMDB-MULTI's single tag
+    one_tag.categorical[0, 0] = 0  # one node without it: the tag now tells nodes apart
+    assert not structure_only(one_tag)
+    for name, value in (("x", torch.ones(40, 3)), ("numeric", torch.zeros(40, 1))):
+        featured = MultimodalGraph(overlapping.graph.edge_index, num_nodes=40)
+        setattr(featured, name, value)
+        assert not structure_only(featured), name
+    texts = MultimodalGraph(overlapping.graph.edge_index, num_nodes=40)
+    texts.x_text = torch.ones(40, 2)
+    assert not structure_only(texts)
 
 
 def test_precomputed_and_encoder_inputs(overlapping: SubgraphDataset) -> None:

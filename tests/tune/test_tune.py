@@ -522,6 +522,16 @@ def test_the_first_subgraph_trial_is_the_default_command(space_name: str, whole:
     first = default_params(space, types.SimpleNamespace(task="subgraph", whole_graphs=whole))
     defaults = {**OPTIONS["subgraph"], **(WHOLE_GRAPH_DEFAULTS if whole else {})}
     assert first == {name: defaults[name] for name in space.params}
+    if whole:  # graphs whose nodes carry nothing but structure start from their own
+        from mmgraph.data import MultimodalGraph
+        from mmgraph.tune.options import STRUCTURE_DEFAULTS
+
+        edges = types.SimpleNamespace(graph=MultimodalGraph(torch.tensor([[0], [1]]), num_nodes=2))
+        search = types.SimpleNamespace(task="subgraph", whole_graphs=True, data=edges)
+        first = default_params(space, search)
+        defaults.update(STRUCTURE_DEFAULTS)
+        assert first == {name: defaults[name] for name in space.params}
+        assert set(STRUCTURE_DEFAULTS) <= set(space.params)  # the search can leave them
 
 
 class _SlowSearch:
