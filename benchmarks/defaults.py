@@ -59,6 +59,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import functools
 import json
 import os
 import statistics
@@ -1113,14 +1114,22 @@ def _kept(row: dict[str, Any]) -> str:
     return ""
 
 
+@functools.cache
+def _whole_graph_defaults(name: str) -> dict[str, Any]:
+    """The default command's whole-graph options on TU set ``name`` (loaded once)."""
+    from mmgraph.tune.options import whole_graph_defaults
+
+    return whole_graph_defaults(subgraph_dataset(name, 0).graph)
+
+
 def _defaults_of(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The default command's value of each option in ``params`` on data set ``name``."""
-    from mmgraph.tune.options import OPTIONS, whole_graph_defaults
+    from mmgraph.tune.options import OPTIONS
 
     if name in NODE_DATA:
         table = OPTIONS["node"]
     elif name in GRAPH_DATA:  # whole graphs: their own defaults (IMDB-MULTI: the degree)
-        table = {**OPTIONS["subgraph"], **whole_graph_defaults(subgraph_dataset(name, 0).graph)}
+        table = {**OPTIONS["subgraph"], **_whole_graph_defaults(name)}
     else:
         table = OPTIONS["subgraph"]
     return {k: table.get(k) for k in params}

@@ -261,10 +261,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.data:
         args.parser.error("the following arguments are required: --data")
     from mmgraph.cli.config import explicit_options
-    from mmgraph.subgraph.inputs import structure_only
     from mmgraph.tune.options import (
         OPTIONS,
-        STRUCTURE_DEFAULTS,
         WHOLE_GRAPH_DEFAULTS,
         subgraph_run,
         whole_graph_defaults,
@@ -298,8 +296,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{run.train.lr_step_size} (a large set: {dataset.graph.num_nodes:,} nodes, "
             f"{dataset.graph.edge_index.size(1):,} edges); --epochs sets them"
         )
-    structure = {k: v for k, v in own.items() if k in STRUCTURE_DEFAULTS and k not in given}
-    if whole and structure_only(dataset.graph) and structure:
+    # what these graphs' own defaults change (nodes of structure alone), where not given
+    structure = {
+        k: v
+        for k, v in own.items()
+        if (k not in WHOLE_GRAPH_DEFAULTS or WHOLE_GRAPH_DEFAULTS[k] != v) and k not in given
+    }
+    if structure:
         flags_shown = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in structure.items())
         print(
             f"{dataset.name}: the nodes carry nothing but structure (no features, one tag "

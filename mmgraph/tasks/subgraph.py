@@ -659,9 +659,7 @@ def kept_val_score(trainer: Trainer, metric: str = "accuracy") -> float | None:
     are those of the epoch the trainer monitors best (for subgraphs the lowest validation
     loss), whose score may be lower. :obj:`None` where no epoch was kept or scored.
     """
-    key = f"val_{metric}"
-    row = next((r for r in trainer.history if r["epoch"] == trainer.best_epoch), {})
-    value = row.get(key)
+    value = trainer.kept_record().get(f"val_{metric}")
     return None if value is None or math.isnan(float(value)) else float(value)
 
 

@@ -480,8 +480,11 @@ class Trainer:
         """
         if self.config.monitor == "loss" or score != self.best_score or "val_loss" not in record:
             return False
-        kept = next((r for r in self.history if r["epoch"] == self.best_epoch), {})
-        return float(record["val_loss"]) < float(kept.get("val_loss", math.inf))
+        return float(record["val_loss"]) < float(self.kept_record().get("val_loss", math.inf))
+
+    def kept_record(self) -> dict[str, Any]:
+        """The history record of the epoch whose weights are kept (``{}`` if none)."""
+        return next((r for r in self.history if r["epoch"] == self.best_epoch), {})
 
     def _score(self, record: dict[str, Any], can_validate: bool) -> float:
         monitor = self.config.monitor

@@ -648,8 +648,7 @@ def subgraph_run(
         learned_ids_on_whole_graphs,
     )
 
-    graph = None if dataset is None else dataset.graph
-    defaults = whole_graph_defaults(graph) if whole_graphs else {}
+    defaults = whole_graph_defaults(getattr(dataset, "graph", None)) if whole_graphs else {}
     if whole_graphs and dataset is not None and "epochs" not in options:
         graph = dataset.graph
         epochs, step = whole_graph_epochs(
