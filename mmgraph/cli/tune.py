@@ -94,11 +94,9 @@ def confirmation_line(confirmation: dict[str, Any] | None, kept: str) -> str | N
         else:
             verdict = "within one standard error: the defaults kept"
         spread = ""
-        if "node_standard_error" in confirmation:
-            spread = (
-                " (the larger of the seeds' and the validation nodes' "
-                f"{confirmation['node_standard_error']:.4f})"
-            )
+        items = confirmation.get("item_standard_error")
+        if items is not None:
+            spread = f" (the larger of the seeds' and the validation items' {items:.4f})"
         planned = confirmation.get("planned_seeds")
         cut = f" (of {len(planned)} planned: the budget's end)" if planned else ""
         first, last = seeds_used[0], seeds_used[-1]

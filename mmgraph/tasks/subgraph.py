@@ -364,11 +364,16 @@ class SubgraphResult:
         embeddings (torch.Tensor): Subgraph embeddings ``[S, D]`` (fold runs: ``[K, S, D]``,
             one per fold's model).
         models (list[torch.nn.Module]): The trained model of each run (fold).
+        val_outputs (list): Per run (fold), the kept model's logits on the labelled
+            validation subgraphs and their labels, :obj:`None` where there are none
+            (``tune``'s confirmation pairs option sets subgraph by subgraph); empty for
+            ``sub2vec``.
     """
 
     metrics: dict[str, Any]
     embeddings: Tensor
     models: list[nn.Module]
+    val_outputs: list[tuple[Tensor, Tensor] | None] = dataclasses.field(default_factory=list)
 
 
 # ------------------------------------------------------------------------ models
@@ -789,6 +794,18 @@ def _refit(
     return record
 
 
+def _val_outputs(trainer: Trainer, batch: SubgraphBatch) -> tuple[Tensor, Tensor] | None:
+    """The logits and labels of ``batch``'s labelled validation subgraphs (None if none)."""
+    mask = getattr(batch, "val_mask", None)
+    if mask is None:
+        return None
+    mask = mask & labelled_rows(batch.y)
+    if not bool(mask.any()):
+        return None
+    logits = trainer.predict_logits(batch)
+    return logits[mask.to(logits.device)].detach().cpu(), batch.y[mask].cpu()
+
+
 def _split_metrics(trainer: Trainer, batch: SubgraphBatch) -> dict[str, dict[str, float]]:
     out = {}
     for split in SPLITS:
@@ -1009,6 +1026,7 @@ def _train_subgraph_model(
     refits: list[dict[str, Any]] = []
     embeddings: list[Tensor] = []
     models: list[nn.Module] = []
+    val_outputs: list[tuple[Tensor, Tensor] | None] = []
     started = time.perf_counter()
     for name, batch in runs:
         log.info("Training %s on %s", config.method, name)
@@ -1030,6 +1048,7 @@ def _train_subgraph_model(
             if head_fit != "trained" and getattr(model, "head", None) is not None:
                 refits.append(_refit(model, emb, batch, index, train.seed, head_fit == "auto"))
             run_metrics.append(_split_metrics(trainer, batch))
+            val_outputs.append(_val_outputs(trainer, batch))
             models.append(model)
         embeddings.append(emb)
         if echo is not None and len(runs) > 1:
@@ -1040,13 +1059,13 @@ def _train_subgraph_model(
             metrics["selection"] = selections[0]
         if refits:
             metrics["head_refit"] = refits[0]
-        return SubgraphResult(metrics, embeddings[0], models)
+        return SubgraphResult(metrics, embeddings[0], models, val_outputs)
     metrics = summarize_folds(run_metrics)
     if any(selection is not None for selection in selections):
         metrics["selection"] = selections
     if refits:
         metrics["head_refit"] = refits
-    return SubgraphResult(metrics, torch.stack(embeddings), models)
+    return SubgraphResult(metrics, torch.stack(embeddings), models, val_outputs)
 
 
 def _fold_line(done: int, total: int, metrics: dict[str, dict[str, float]], since: float) -> str:

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import Tensor
 
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
@@ -231,7 +233,7 @@ class NodeSearch(TaskSearch):
         """
         return self._per_split(options, report, _val_accuracy)
 
-    def val_correct(self, options: Mapping[str, Any], report: Report) -> list[np.ndarray]:
+    def val_outcomes(self, options: Mapping[str, Any], report: Report) -> list[np.ndarray]:
         """Train as :meth:`trial_scores` does; per split, whether each validation node is right.
 
         One array per split, one value (1.0 or 0.0) per validation node in node order; each
@@ -369,6 +371,30 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0, fold: int = 0) 
     )
 
 
+def subgraph_outcomes(
+    score: float, outputs: tuple[Tensor, Tensor] | None, monitor: str
+) -> np.ndarray:
+    """Each validation subgraph's part of ``score`` (see :meth:`SubgraphSearch.val_outcomes`).
+
+    ``outputs``: the logits and labels of the labelled validation subgraphs. The values'
+    mean is ``score``; a monitor that is no such mean, or no outputs, gives ``[score]``.
+    """
+    if outputs is None:
+        return np.array([score])
+    logits, y = outputs
+    if monitor == "loss":
+        if y.dim() == 2:
+            each = F.binary_cross_entropy_with_logits(
+                logits, y.to(logits.dtype), reduction="none"
+            ).mean(dim=1)
+        else:
+            each = F.cross_entropy(logits, y, reduction="none")
+        return -each.double().cpu().numpy()
+    if monitor in ("accuracy", "micro_f1") and y.dim() == 1:
+        return (logits.argmax(dim=-1) == y).double().cpu().numpy()
+    return np.array([score])
+
+
 class SubgraphSearch(TaskSearch):
     """Subgraph / graph classification: selects on the validation ``monitor``.
 
@@ -421,6 +447,36 @@ class SubgraphSearch(TaskSearch):
 
         Their mean is the trial's value, reported to the pruner fold by fold.
         """
+        return self._per_fold(options, report, lambda score, outputs, monitor: score)
+
+    def val_outcomes(self, options: Mapping[str, Any], report: Report) -> list[np.ndarray]:
+        """Train as :meth:`trial_scores` does; per fold, each validation subgraph's score.
+
+        One array per fold, one value per labelled validation subgraph (graph), whose mean
+        is that fold's score: the negated loss of each (``monitor="loss"``: cross-entropy,
+        or with several labels a subgraph the mean of its labels' binary cross-entropies),
+        or whether it is right (``accuracy`` and ``micro_f1`` of one label a subgraph). A
+        monitor that is no mean over subgraphs (``macro_f1``, ``auc``, several labels'
+        ``micro_f1``) gives the fold's score alone, one value. The confirmation
+        (:func:`~mmgraph.tune.study.confirm_best`) pairs them subgraph by subgraph: with one
+        split (SubGNN's) or one fold in the budget, all its seeds score the same validation
+        subgraphs, so a gain may belong to those subgraphs rather than to the options.
+        """
+        return self._per_fold(options, report, subgraph_outcomes)
+
+    def _per_fold(
+        self,
+        options: Mapping[str, Any],
+        report: Report,
+        value: Callable[[float, tuple[Tensor, Tensor] | None, str], T],
+    ) -> list[T]:
+        """``value(score, val_outputs, monitor)`` of each fold a trial trains.
+
+        ``score`` is the fold's validation ``monitor`` (negated for the loss), what the
+        search maximises; ``val_outputs`` the kept model's logits and labels on the
+        labelled validation subgraphs (:attr:`~mmgraph.tasks.subgraph.SubgraphResult.
+        val_outputs`).
+        """
         from mmgraph.tasks.subgraph import train_subgraph_model
 
         run = subgraph_run(
@@ -428,7 +484,7 @@ class SubgraphSearch(TaskSearch):
         )
         monitor = run.train.monitor
 
-        def fold(k: int, curve: Report | None) -> tuple[float, float]:
+        def fold(k: int, curve: Report | None) -> tuple[float, T]:
             result = train_subgraph_model(
                 self.fold_data[k],
                 run.config,
@@ -444,7 +500,8 @@ class SubgraphSearch(TaskSearch):
                     "choose 'monitor' among them"
                 )
             score = -float(val[monitor]) if monitor == "loss" else float(val[monitor])
-            return score, score
+            outputs = result.val_outputs[0] if result.val_outputs else None
+            return score, value(score, outputs, monitor)
 
         return self._each_fold(report, fold)
 

@@ -631,7 +631,7 @@ def replaces_defaults(
     not evidence against defaults chosen across data sets.
 
     ``other_se`` is a standard error from another source of noise that the gain must
-    exceed too (:func:`node_standard_error`): ``se`` is then the larger of the two, and a
+    exceed too (:func:`item_standard_error`): ``se`` is then the larger of the two, and a
     gain equal to it (as a single validation node's is to the nodes') does not replace.
     """
     if len(best) != len(defaults) or not best:
@@ -669,10 +669,16 @@ def confirm_best(
 
     Both run as trials do (test split hidden, validation scores only), seed by seed: the
     best's run, then the defaults'. A search over cross-validation folds (its
-    ``trial_scores``) gives one score per seed and fold, paired fold by fold. A node search
-    (its ``val_correct``, one array per split) also gives each validation node's outcome:
-    the standard error is then the larger of the seeds' and the nodes' (the splits' nodes
-    together: :func:`node_standard_error`, recorded as ``node_standard_error``). With a
+    ``trial_scores``) gives one score per seed and fold, paired fold by fold. A search
+    with ``val_outcomes`` (node and subgraph searches: one array per split or fold, each
+    validation node's or subgraph's part of the score) pairs them item by item too: the
+    standard error is then the larger of the seeds' and the items' (the splits' items
+    together: :func:`item_standard_error`, recorded as ``item_standard_error``). Seeds
+    that score the same validation items (one split, or one fold in the budget) differ
+    by their training alone, and their standard error misses how far another draw of
+    as many items could move the gain (IMDB-MULTI's search on one fold kept a trial on
+    two seeds' gain of 0.017 ± 0.005 in validation loss, which tested 1.3 points under
+    the defaults). With a
     ``deadline`` (the budget's end, a :func:`time.time`) no further seed starts once its
     two runs, as long as the seeds' so far, would end past it, and
     :data:`MIN_CONFIRM_SCORES` paired scores are in: a slow best trial (component's three
@@ -685,16 +691,16 @@ def confirm_best(
     failed run.
     """
     per_fold = getattr(search, "trial_scores", None)
-    per_node = getattr(search, "val_correct", None)
-    correct: dict[str, list[np.ndarray]] = {"best": [], "defaults": []}
+    per_item = getattr(search, "val_outcomes", None)
+    items: dict[str, list[np.ndarray]] = {"best": [], "defaults": []}
     scores: dict[str, list[float] | None] = {"best": [], "defaults": []}
 
     def run(name: str, params: dict[str, Any], seed: int) -> list[float] | None:
         options = {**space.fixed, **params, "seed": int(seed)}
         try:
-            if per_node is not None:
-                outcomes = per_node(options, _ignore)  # one array per split
-                correct[name].append(np.concatenate(outcomes))
+            if per_item is not None:
+                outcomes = per_item(options, _ignore)  # one array per split or fold
+                items[name].append(np.concatenate(outcomes))
                 values = [float(np.mean(c)) for c in outcomes]
             elif per_fold is not None:
                 values = per_fold(options, _ignore)
@@ -735,25 +741,26 @@ def confirm_best(
     if best_scores is None or default_scores is None:
         record["kept"] = "defaults" if best_scores is None and default_scores else "best"
         return record
-    node_se = 0.0
-    if per_node is not None:
-        record["node_standard_error"] = node_se = node_standard_error(
-            correct["best"], correct["defaults"]
+    item_se = 0.0
+    if per_item is not None:
+        record["item_standard_error"] = item_se = item_standard_error(
+            items["best"], items["defaults"]
         )
-    replace, gain, se = replaces_defaults(best_scores, default_scores, node_se)
+    replace, gain, se = replaces_defaults(best_scores, default_scores, item_se)
     record.update(gain=gain, standard_error=se, kept="best" if replace else "defaults")
     return record
 
 
-def node_standard_error(best: Sequence[np.ndarray], defaults: Sequence[np.ndarray]) -> float:
-    """Standard error of the gain over the validation nodes both option sets were scored on.
+def item_standard_error(best: Sequence[np.ndarray], defaults: Sequence[np.ndarray]) -> float:
+    """Standard error of the gain over the validation items both option sets were scored on.
 
-    ``best`` and ``defaults`` hold, per seed, whether each validation node was predicted
-    right (1.0 or 0.0, the same nodes in the same order). Per node, the difference of its
-    correctness averaged over the seeds; the standard error of their mean is how far the
-    gain could move with another draw of as many validation nodes. The seeds' own standard
-    error (:func:`replaces_defaults`) misses this: every seed is scored on the same split,
-    and on 37 validation nodes (Cornell's) one node is 0.027 of accuracy.
+    ``best`` and ``defaults`` hold, per seed, each validation item's part of the score
+    (a node's or subgraph's 1.0 or 0.0 for right or wrong, a subgraph's negated loss; the
+    same items in the same order). Per item, the difference of its value averaged over the
+    seeds; the standard error of their mean is how far the gain could move with another
+    draw of as many validation items. The seeds' own standard error
+    (:func:`replaces_defaults`) misses this when every seed is scored on the same split:
+    on 37 validation nodes (Cornell's) one node is 0.027 of accuracy.
     """
     diff = np.mean(np.stack(best), axis=0) - np.mean(np.stack(defaults), axis=0)
     if diff.size < 2:

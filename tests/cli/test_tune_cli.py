@@ -208,6 +208,12 @@ def test_the_confirmation_line_says_when_the_budget_cut_its_seeds() -> None:
         "best against the defaults on seed 1 over 5 folds or splits: +0.0200 ± 0.0100; the best "
         "kept"
     )
+    # the validation items' standard error (nodes' or subgraphs'), when it is the larger
+    items = {**record, "standard_error": 0.025, "item_standard_error": 0.025, "kept": "defaults"}
+    assert confirmation_line(items, "defaults") == (
+        "best against the defaults on seeds 1-2: +0.0200 ± 0.0250 (the larger of the seeds' and "
+        "the validation items' 0.0250); within one standard error: the defaults kept"
+    )
     failed = {"seeds": [1], "best": None, "defaults": [0.5], "kept": "defaults"}
     assert confirmation_line(failed, "defaults") == (
         "best against the defaults: a run failed; the defaults kept"

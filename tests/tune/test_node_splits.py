@@ -76,7 +76,7 @@ def test_a_trial_trains_every_split_and_reports_their_running_mean(unsplit: Path
         [float(np.mean(scores[: k + 1])) for k in range(5)]
     )
     assert search.trial(OPTIONS, lambda s, v: None) == pytest.approx(float(np.mean(scores)))
-    correct = search.val_correct(OPTIONS, lambda s, v: None)
+    correct = search.val_outcomes(OPTIONS, lambda s, v: None)
     assert [c.shape[0] for c in correct] == [int(d.val_mask.sum()) for d in search.split_data]
     assert [float(c.mean()) for c in correct] == pytest.approx(scores)
     # a budget that fits fewer splits: every trial trains the first ones only
@@ -91,7 +91,7 @@ class _SplitOutcomes:
         self.gain = gain
         self.runs: list[tuple[float, int]] = []
 
-    def val_correct(
+    def val_outcomes(
         self, options: dict[str, Any], report: Callable[[int, float], None]
     ) -> list[np.ndarray]:
         self.runs.append((options["x"], options["seed"]))
@@ -113,7 +113,7 @@ def test_the_confirmation_pairs_the_splits_and_counts_their_nodes_together() -> 
     assert record["best"] == [0.6] * 5 and record["defaults"] == [0.5] * 5
     # the nodes' standard error counts the 100 validation nodes of the five splits
     diff = np.tile(np.r_[np.zeros(10), np.ones(2), np.zeros(8)], 5)
-    assert record["node_standard_error"] == pytest.approx(diff.std(ddof=1) / 100**0.5)
+    assert record["item_standard_error"] == pytest.approx(diff.std(ddof=1) / 100**0.5)
     assert record["kept"] == "best"
     # a gain on one split alone is within the splits' noise
     lucky = _SplitOutcomes([6, 0, 0, 0, -1])

@@ -756,7 +756,7 @@ class _NodeOutcomeSearch(_ScoredSearch):
         super().__init__({})
         self.right, self.flips = right, flips  # per x, the first nodes right; per seed, a flip
 
-    def val_correct(self, options: dict[str, Any], report: Callable[[int, float], None]):
+    def val_outcomes(self, options: dict[str, Any], report: Callable[[int, float], None]):
         self.runs.append((options["x"], options["seed"], options["fixed"]))
         correct = np.zeros(40)
         correct[: self.right[options["x"]]] = 1.0
@@ -767,7 +767,7 @@ class _NodeOutcomeSearch(_ScoredSearch):
 
 def test_node_confirmation_counts_the_validation_nodes() -> None:
     from mmgraph.tune.space import Param, Space
-    from mmgraph.tune.study import confirm_best, node_standard_error, replaces_defaults
+    from mmgraph.tune.study import confirm_best, item_standard_error, replaces_defaults
 
     space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={"fixed": 7})
     # On every seed the best gets two more nodes of 40 right and one wrong: steady over the
@@ -779,8 +779,8 @@ def test_node_confirmation_counts_the_validation_nodes() -> None:
     assert record["gain"] == pytest.approx(1 / 40)
     assert replaces_defaults(record["best"], record["defaults"])[2] == 0.0  # the seeds' own
     diff = np.r_[-1.0, np.zeros(29), 1.0, 1.0, np.zeros(8)]  # node 0 lost, 30 and 31 won
-    assert record["node_standard_error"] == pytest.approx(diff.std(ddof=1) / 40**0.5)
-    assert record["standard_error"] == record["node_standard_error"] > record["gain"]
+    assert record["item_standard_error"] == pytest.approx(diff.std(ddof=1) / 40**0.5)
+    assert record["standard_error"] == record["item_standard_error"] > record["gain"]
     assert record["kept"] == "defaults"
     assert sorted(one_node.runs) == sorted((x, s, 7) for x in (0.7, 0.5) for s in (1, 2, 3))
     # Ten more nodes right: beyond both standard errors, the best is kept.
@@ -790,8 +790,8 @@ def test_node_confirmation_counts_the_validation_nodes() -> None:
     # node by node: each node's correctness averaged over the seeds, best minus defaults
     best, defaults = [np.array([1.0, 1.0, 0.0])] * 2, [np.array([1.0, 0.0, 0.0])] * 2
     diff = np.array([0.0, 1.0, 0.0])
-    assert node_standard_error(best, defaults) == pytest.approx(diff.std(ddof=1) / 3**0.5)
-    assert node_standard_error([np.ones(1)], [np.zeros(1)]) == 0.0
+    assert item_standard_error(best, defaults) == pytest.approx(diff.std(ddof=1) / 3**0.5)
+    assert item_standard_error([np.ones(1)], [np.zeros(1)]) == 0.0
 
 
 def test_a_node_trial_gives_each_validation_nodes_outcome(card: Path) -> None:
@@ -799,7 +799,7 @@ def test_a_node_trial_gives_each_validation_nodes_outcome(card: Path) -> None:
     options = {"text_encoder": "hashing", "image_encoder": "none", "image_size": 8,
                "epochs": 3, "hidden": 8, "seed": 1}  # fmt: skip
     assert search.folds == 1  # the card's own split
-    [correct] = search.val_correct(options, lambda step, value: None)
+    [correct] = search.val_outcomes(options, lambda step, value: None)
     assert correct.shape == (int(search.data.val_mask.sum()),)
     assert set(np.unique(correct)) <= {0.0, 1.0}
     assert float(correct.mean()) == pytest.approx(search.trial(options, lambda s, v: None))
@@ -872,6 +872,80 @@ def test_a_tu_trial_scores_every_fold(shared_data: Path) -> None:
     )
     assert [step for step, _ in reports] == [0, 1]
     assert "mean over the first 2 of the 10 folds" in tu.criterion({})
+
+
+def test_a_tu_trial_gives_each_validation_graphs_part_of_the_loss(shared_data: Path) -> None:
+    tu = searches.SubgraphSearch("mutag", root=str(shared_data))
+    tu.scored_folds = 2
+    options = {"epochs": 2, "hidden": 8, "layers": 1}
+    scores = tu.trial_scores(options, lambda step, value: None)
+    outcomes = tu.val_outcomes(options, lambda step, value: None)
+    # per fold, one value per labelled validation graph: minus its cross-entropy
+    assert [o.shape[0] for o in outcomes] == [
+        int((d.val_mask & (d.y >= 0)).sum()) for d in tu.fold_data[:2]
+    ]
+    assert all(bool((o <= 0).all()) for o in outcomes)
+    assert [float(o.mean()) for o in outcomes] == pytest.approx(scores, abs=1e-5)
+
+
+def test_subgraph_outcomes_are_the_parts_of_the_monitor() -> None:
+    from mmgraph.tune.searches import subgraph_outcomes
+
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, -1.0]])
+    y = torch.tensor([0, 0, 0])
+    loss = torch.nn.functional.cross_entropy(logits, y).item()
+    each = subgraph_outcomes(-loss, (logits, y), "loss")
+    assert each.shape == (3,) and float(each.mean()) == pytest.approx(-loss, abs=1e-6)
+    assert each[1] < each[0] < 0  # the wrong graph loses most
+    right = subgraph_outcomes(2 / 3, (logits, y), "accuracy")
+    assert right.tolist() == [1.0, 0.0, 1.0]
+    assert subgraph_outcomes(2 / 3, (logits, y), "micro_f1").tolist() == [1.0, 0.0, 1.0]
+    # several labels a subgraph: the mean of its labels' binary cross-entropies
+    rows = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, rows).item()
+    multi = subgraph_outcomes(-bce, (logits, rows), "loss")
+    assert float(multi.mean()) == pytest.approx(-bce, abs=1e-6)
+    # a monitor that is no mean over subgraphs, or no outputs: the score alone
+    assert subgraph_outcomes(0.4, (logits, y), "macro_f1").tolist() == [0.4]
+    assert subgraph_outcomes(0.4, (logits, rows), "micro_f1").tolist() == [0.4]
+    assert subgraph_outcomes(-0.3, None, "loss").tolist() == [-0.3]
+
+
+class _GraphLossSearch(_ScoredSearch):
+    """One fold of 100 validation graphs: the best's loss is lower by ``gain`` on some."""
+
+    def __init__(self, per_seed: dict[int, np.ndarray]) -> None:
+        super().__init__({})
+        self.per_seed = per_seed
+
+    def val_outcomes(self, options: dict[str, Any], report: Callable[[int, float], None]):
+        self.runs.append((options["x"], options["seed"], options["fixed"]))
+        losses = np.full(100, -0.9)
+        if options["x"] > 0.5:
+            losses = losses + self.per_seed[options["seed"]]
+        return [losses]
+
+
+def test_one_fold_confirmation_counts_the_validation_graphs() -> None:
+    """IMDB-MULTI's case: two seeds on one fold agree, but a few graphs carry the gain."""
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import confirm_best, replaces_defaults
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={"fixed": 7})
+    mixed = np.zeros(100)
+    mixed[:10], mixed[10:17] = 0.6, -0.6  # ten graphs 0.6 better, seven worse: 0.018 net
+    search = _GraphLossSearch({1: mixed, 2: mixed + 0.0005})
+    record = confirm_best(search, space, {"x": 0.7}, {"x": 0.5}, [1, 2])
+    assert record["gain"] == pytest.approx(0.01825)
+    assert replaces_defaults(record["best"], record["defaults"])[0]  # the seeds' own: kept
+    assert record["item_standard_error"] == pytest.approx(mixed.std(ddof=1) / 100**0.5)
+    assert record["standard_error"] == record["item_standard_error"] > record["gain"] > 0
+    assert record["kept"] == "defaults"
+    # the same gain spread over every graph is beyond both
+    spread = np.full(100, 0.018)
+    record = confirm_best(_GraphLossSearch({1: spread, 2: spread}), space, {"x": 0.7},
+                          {"x": 0.5}, [1, 2])  # fmt: skip
+    assert record["kept"] == "best" and record["item_standard_error"] == pytest.approx(0.0)
 
 
 def test_tune_keeps_what_the_confirmation_kept(
