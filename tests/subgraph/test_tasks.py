@@ -29,6 +29,7 @@ from mmgraph.tasks.subgraph import (
     run_subgraph_task,
     summarize_folds,
     train_subgraph_model,
+    unseen_nodes,
 )
 from mmgraph.train import TrainConfig
 
@@ -50,6 +51,34 @@ def test_glass_on_a_split(density_small: SubgraphDataset) -> None:
         assert {"macro_f1", "mcc", "roc_auc", "loss"} <= set(metrics)
     assert result.embeddings.shape == (len(density_small), 8)
     assert len(result.models) == 1
+
+
+def test_random_ids_warn_when_the_evaluated_nodes_lie_in_no_training_subgraph(
+    overlapping: SubgraphDataset,
+) -> None:
+    # training subgraphs hold 0-5 and 10-14; val {2, 20}, test {30}, {5, ..., 10}
+    evaluated = overlapping.val_mask | overlapping.test_mask
+    assert unseen_nodes(overlapping, overlapping.train_mask, evaluated) == (6, 9)
+    assert unseen_nodes(overlapping, overlapping.train_mask, overlapping.val_mask) == (1, 2)
+    assert unseen_nodes(overlapping, overlapping.train_mask, torch.zeros(6, dtype=torch.bool)) == (
+        0,
+        0,
+    )
+    config = SubgraphConfig(method="glass", hidden=4, num_layers=1, node_input="id", pool="mean")
+    with pytest.warns(UserWarning, match=r"6 of the 9 nodes .* \(67%\) lie in no training"):
+        result = train_subgraph_model(overlapping, config, FAST)
+    assert set(result.metrics) >= {"val", "test"}
+    # the result keeps the kept model's validation logits and labels, one run
+    [(logits, y)] = result.val_outputs
+    assert logits.shape == (1, 2) and y.tolist() == [overlapping.y[3].item()]
+    # ids started from node2vec: no warning
+    import warnings
+
+    config = dataclasses.replace(config, node_input="node2vec")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train_subgraph_model(overlapping, config, FAST)
+    assert not [w for w in caught if "no training subgraph" in str(w.message)]
 
 
 def test_pool_on_folds(molecules: SubgraphDataset) -> None:

@@ -75,6 +75,15 @@ def test_parse_budget_refuses_junk(junk: str) -> None:
         parse_budget(junk)
 
 
+def test_the_subgraph_space_searches_ids_from_node2vec_only() -> None:
+    from mmgraph.tune.space import SUBGRAPH_SPACE
+
+    # random ids stay noise on nodes no training subgraph holds (component's validation
+    # and test nodes): the search keeps node2vec's start; a space file can add "id"
+    assert "id" not in SUBGRAPH_SPACE["node_input"]["choices"]
+    assert "node2vec" in SUBGRAPH_SPACE["node_input"]["choices"]
+
+
 def test_default_spaces_are_valid() -> None:
     for name in SPACES:
         space = load_space(name)
