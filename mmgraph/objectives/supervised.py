@@ -104,11 +104,20 @@ class SupervisedObjective:
         return loss if aux is None else loss + aux
 
 
-def supervised_loss(logits: Tensor, y: Tensor, weight: Tensor | None = None) -> Tensor:
+def supervised_loss(
+    logits: Tensor, y: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
     """Cross-entropy of class ids ``y`` ``[N]``, or binary cross-entropy of 0/1 rows ``[N, C]``.
 
     ``weight``: class weights, or for rows of labels each label's ``pos_weight``.
+    ``reduction="none"``: one loss per row ``[N]`` (for rows of labels, the mean over the
+    row's labels), whose mean is the ``"mean"`` loss when ``weight`` is None.
     """
+    if reduction not in ("mean", "none"):
+        raise ValueError(f"Expected reduction 'mean' or 'none' (got {reduction!r})")
     if y.dim() == 2:
-        return F.binary_cross_entropy_with_logits(logits, y.to(logits.dtype), pos_weight=weight)
-    return F.cross_entropy(logits, y, weight=weight)
+        loss = F.binary_cross_entropy_with_logits(
+            logits, y.to(logits.dtype), pos_weight=weight, reduction=reduction
+        )
+        return loss if reduction == "mean" else loss.mean(dim=1)
+    return F.cross_entropy(logits, y, weight=weight, reduction=reduction)

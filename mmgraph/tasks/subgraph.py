@@ -794,24 +794,26 @@ def _refit(
     return record
 
 
-def _val_outputs(trainer: Trainer, batch: SubgraphBatch) -> tuple[Tensor, Tensor] | None:
-    """The logits and labels of ``batch``'s labelled validation subgraphs (None if none)."""
+def _val_outputs(batch: SubgraphBatch, logits: Tensor) -> tuple[Tensor, Tensor] | None:
+    """The ``logits`` and labels of ``batch``'s labelled validation subgraphs (None if none)."""
     mask = getattr(batch, "val_mask", None)
     if mask is None:
         return None
     mask = mask & labelled_rows(batch.y)
     if not bool(mask.any()):
         return None
-    logits = trainer.predict_logits(batch)
     return logits[mask.to(logits.device)].detach().cpu(), batch.y[mask].cpu()
 
 
-def _split_metrics(trainer: Trainer, batch: SubgraphBatch) -> dict[str, dict[str, float]]:
+def _split_metrics(
+    trainer: Trainer, batch: SubgraphBatch, logits: Tensor
+) -> dict[str, dict[str, float]]:
+    """Each split's metrics from the ``logits`` of every subgraph of ``batch``."""
     out = {}
     for split in SPLITS:
         mask = getattr(batch, f"{split}_mask", None)
         if mask is not None and bool((mask & labelled_rows(batch.y)).any()):
-            out[split] = _with_micro(trainer.evaluate(batch, mask))
+            out[split] = _with_micro(trainer.evaluate(batch, mask, logits=logits))
     return out
 
 
@@ -1100,8 +1102,9 @@ def _train_subgraph_model(
             head_fit = "trained" if dataset.multi_label else config.resolved_head_fit()
             if head_fit != "trained" and getattr(model, "head", None) is not None:
                 refits.append(_refit(model, emb, batch, index, train.seed, head_fit == "auto"))
-            run_metrics.append(_split_metrics(trainer, batch))
-            val_outputs.append(_val_outputs(trainer, batch))
+            logits = trainer.predict_logits(batch)  # one forward pass for every split
+            run_metrics.append(_split_metrics(trainer, batch, logits))
+            val_outputs.append(_val_outputs(batch, logits))
             models.append(model)
         embeddings.append(emb)
         if echo is not None and len(runs) > 1:

@@ -429,12 +429,16 @@ class Trainer:
             raise TypeError(f"{type(self.model).__name__} has no 'encode' method to embed nodes")
         return encode(self._to_model(graph))
 
-    def evaluate(self, graph: Data, mask: str | Tensor = "test_mask") -> dict[str, float]:
+    def evaluate(
+        self, graph: Data, mask: str | Tensor = "test_mask", logits: Tensor | None = None
+    ) -> dict[str, float]:
         """Metrics and cross-entropy ``loss`` on the nodes of ``mask`` (a key or a bool tensor).
 
         With multi-label ``y`` (0/1 rows ``[N, C]``) the metrics of
         :func:`~mmgraph.eval.metrics.multilabel_metrics` (a label is predicted where its
-        logit is positive) and the binary cross-entropy.
+        logit is positive) and the binary cross-entropy. ``logits``: those of
+        :meth:`predict_logits` on ``graph``, when the caller has them (several masks of one
+        graph), else computed.
         """
         y = getattr(graph, "y", None)
         if y is None:
@@ -450,7 +454,8 @@ class Trainer:
                 "`set_split(1.0, 0.0, 0.0)`) has nothing to score there; evaluate another mask "
                 "or draw a split with nodes in it"
             )
-        logits = self.predict_logits(graph)
+        if logits is None:
+            logits = self.predict_logits(graph)
         y, selected = y.to(logits.device), selected.to(logits.device)
         if y.dim() == 2:
             metrics = multilabel_metrics(y[selected].cpu(), logits[selected].cpu())

@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
@@ -28,6 +27,7 @@ from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.embedding.node2vec import ISOLATED_NODES_WARNING
 from mmgraph.errors import InputError
 from mmgraph.models.auto import AUTO
+from mmgraph.objectives.supervised import supervised_loss
 from mmgraph.tune.options import embed_run, node_run, subgraph_run
 
 log = logging.getLogger(__name__)
@@ -382,14 +382,8 @@ def subgraph_outcomes(
     if outputs is None:
         return np.array([score])
     logits, y = outputs
-    if monitor == "loss":
-        if y.dim() == 2:
-            each = F.binary_cross_entropy_with_logits(
-                logits, y.to(logits.dtype), reduction="none"
-            ).mean(dim=1)
-        else:
-            each = F.cross_entropy(logits, y, reduction="none")
-        return -each.double().cpu().numpy()
+    if monitor == "loss":  # the validation loss is their mean (Trainer.evaluate)
+        return -supervised_loss(logits, y, reduction="none").double().cpu().numpy()
     if monitor in ("accuracy", "micro_f1") and y.dim() == 1:
         return (logits.argmax(dim=-1) == y).double().cpu().numpy()
     return np.array([score])
