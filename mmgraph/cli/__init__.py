@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import errno
+import importlib
 import io
 import logging
 import os
@@ -27,9 +28,7 @@ from typing import NoReturn
 import yaml
 
 from mmgraph import heartbeat
-from mmgraph.cli import data, node, retrieve, subgraph, tune, unsupervised
-
-GROUPS = (data, node, retrieve, unsupervised, subgraph, tune)
+from mmgraph.cli.commands import COMMANDS, GROUPS
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -81,6 +80,7 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:  # noqa: D102 (argparse's documented hook)
         message += _dash_value_hint(message, Parser.argv) + self._close_option_hint(message)
+        message += _close_choice_hint(message)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
     def _close_option_hint(self, message: str) -> str:
@@ -95,6 +95,18 @@ class Parser(argparse.ArgumentParser):
             if close:
                 hints.append(f"{flag} -> {close[0]}")
         return f" (did you mean: {', '.join(hints)}?)" if hints else ""
+
+
+def _close_choice_hint(message: str) -> str:
+    """`` (did you mean 'train'?)`` for a mistyped command or value among argparse's choices."""
+    found = re.match(r"argument .*?: invalid choice: '(.*?)' \(choose from (.*)\)$", message)
+    if not found:
+        return ""
+    choices = re.findall(r"'([^']*)'", found.group(2))
+    word = found.group(1)
+    swapped = [c for c in choices if sorted(c) == sorted(word)]  # 'gnc': 'gcn', not 'gin'
+    close = swapped or difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _dash_value_hint(message: str, argv: Sequence[str]) -> str:
@@ -114,22 +126,39 @@ def _dash_value_hint(message: str, argv: Sequence[str]) -> str:
     return ""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand, or of the one ``argv`` names.
+
+    Given ``argv``, only the group of its command (:data:`mmgraph.cli.commands.COMMANDS`)
+    is built and imported; the other commands get a parser with their help line alone, all
+    that ``mmgraph --help`` shows, and a mistyped command is refused without importing
+    torch. Without ``argv``, every group is built.
+    """
     parser = Parser(prog="mmgraph", description="Graph neural networks over multimodal nodes.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an error instead of one line"
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for group in GROUPS:
-        group.register(sub)
+    given = _command(argv) if argv is not None else None
+    built = GROUPS if argv is None else (COMMANDS[given][0],) if given else ()
+    for name, (group, help_line) in COMMANDS.items():
+        if group not in built:
+            sub.add_parser(name, help=help_line)  # listed in --help; never parsed
+        elif name not in sub.choices:  # its group's first command: the group adds them all
+            importlib.import_module(f"{__name__}.{group}").register(sub)
     for command in _leaf_parsers(parser):  # `mmgraph train ... --debug` works too
         command.set_defaults(parser=command)
         command.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
         )
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option, if a command."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in COMMANDS else None
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -217,8 +246,8 @@ def check_root(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 130 on Ctrl-C)."""
-    parser = build_parser()
     Parser.argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(Parser.argv)
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # said by the command's parser: `mmgraph train: error: ...`

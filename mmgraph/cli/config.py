@@ -38,7 +38,7 @@ def explicit_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> se
     """The destinations of the options that ``argv`` gives ``parser``'s command itself."""
     from mmgraph.cli import _leaf_parsers, build_parser
 
-    fresh = build_parser()
+    fresh = build_parser(argv)
     leaf = next(p for p in _leaf_parsers(fresh) if p.prog == parser.prog)
     unset = _Unset()
     leaf.set_defaults(

@@ -6,13 +6,14 @@ import argparse
 import json
 from typing import Any
 
+from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import add_data
 from mmgraph.errors import InputError
 
 
 def register(sub: Any) -> None:
     """Add ``info``."""
-    p = sub.add_parser("info", help="summarise a data set")
+    p = sub.add_parser("info", help=command_help("info"))
     add_data(p, required=False)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--list", action="store_true", help="list the built-in data sets")

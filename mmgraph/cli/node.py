@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import (
     add_data,
     add_features,
@@ -29,7 +30,7 @@ from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 
 def register(sub: Any) -> None:
     """Add ``demo``, ``train``, ``evaluate`` and ``predict``."""
-    p = sub.add_parser("demo", help="train the bot detector on the synthetic social graph")
+    p = sub.add_parser("demo", help=command_help("demo"))
     p.add_argument("--nodes", type=positive_int, default=2000, help="accounts (default: 2000)")
     p.add_argument("--text-encoder", default=DEFAULT_TEXT_ENCODER)
     p.add_argument("--image-size", type=image_size, default=16, help="avatar side (default: 16)")
@@ -43,7 +44,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser(
         "train",
-        help="train a node classifier",
+        help=command_help("train"),
         description="Train a MultimodalGNN node classifier and write a run folder. A data set "
         "without a split gets a seeded stratified split, by default 60% train, 20% "
         "validation, 20% test (--split).",
@@ -76,7 +77,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser(
         "evaluate",
-        help="evaluate a trained run on its data",
+        help=command_help("evaluate"),
         description="Print a trained run's validation and test metrics on its data; the run "
         "folder is left as it is.",
     )
@@ -86,7 +87,7 @@ def register(sub: Any) -> None:
     add_quiet(p)
     p.set_defaults(handler=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="predict classes with a trained run")
+    p = sub.add_parser("predict", help=command_help("predict"))
     p.add_argument("--run", required=True, help="run folder written by `train`")
     p.add_argument("--out", required=True, help="CSV file to write")
     add_overwrite(p, "replace an existing --out file (never one the command reads)")

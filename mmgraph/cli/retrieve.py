@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import add_data, add_overwrite, add_quiet, data_spec, positive_int
 from mmgraph.eval.retrieval import RETRIEVAL_METRICS
 from mmgraph.resolver import MODALITIES
@@ -36,7 +37,7 @@ def register(sub: Any) -> None:
     """Add ``retrieve``."""
     p = sub.add_parser(
         "retrieve",
-        help="find the nodes nearest a query in another modality",
+        help=command_help("retrieve"),
         description=DESCRIPTION,
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import (
     add_data,
     add_features,
@@ -42,7 +43,7 @@ def register(sub: Any) -> None:
     """Add ``subgraph train`` and ``subgraph generate``."""
     p = sub.add_parser(
         "subgraph",
-        help="subgraph and whole-graph classification (GLASS, pooling, Sub2Vec)",
+        help=command_help("subgraph"),
         description="Embed and classify node sets of a graph (SubGNN folders) or whole graphs "
         "(TU folders).",
     )

@@ -6,6 +6,7 @@ import argparse
 import math
 from typing import Any
 
+from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import add_data, add_overwrite, add_quiet
 from mmgraph.cli.types import non_negative_int, positive_int
 
@@ -27,7 +28,7 @@ def register(sub: Any) -> None:
     """Add ``tune``."""
     p = sub.add_parser(
         "tune",
-        help="search the options of a task on validation data, then retrain the best",
+        help=command_help("tune"),
         description="Search a task's options with Optuna (TPE, median pruning) on validation "
         "data only, the test split hidden, within --budget and/or --trials; retrain the best "
         "options with --seeds seeds and evaluate the test split once. The task comes from the "

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import (
     add_config,
     add_data,
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     """Add ``embed`` and ``cluster``."""
     p = sub.add_parser(
         "embed",
-        help="write node embeddings (of a trained run, or learnt with node2vec)",
+        help=command_help("embed"),
         description="Write node embeddings to a .npy file: with --run, those of a trained "
         "run; with --data alone (--objective node2vec), learnt without labels, either as "
         "shallow embedding tables (--encoder shallow, the edges alone) or by a "
@@ -140,7 +141,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser(
         "cluster",
-        help="cluster node embeddings and score the clusters",
+        help=command_help("cluster"),
         description="Cluster node embeddings (a .npy file from `embed`), or the subgraph "
         "embeddings of `subgraph train` with --data their subgraph folder, print NMI, ARI, "
         "clustering accuracy (against the labels of --data, if any), silhouette and "

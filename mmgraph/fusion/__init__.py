@@ -22,7 +22,7 @@ from mmgraph.fusion.lowrank import LowRankFusion
 from mmgraph.fusion.mvlstm import MVLSTM_TOPOLOGIES, MultiViewLSTM
 from mmgraph.fusion.product import ProductFusion
 from mmgraph.fusion.tensor import TensorFusion, tfn_proj_dim
-from mmgraph.resolver import resolve
+from mmgraph.resolver import UnknownNameError, resolve
 
 FUSION_HEADS: dict[str, type[FusionHead]] = {
     "concat": ConcatFusion,
@@ -40,7 +40,11 @@ here (or ``@register(FUSION_HEADS, "name")`` on its class). The joint autoencode
 :class:`mmgraph.coordination.BoltzmannFusion`, and the translation head,
 :class:`mmgraph.coordination.TranslationFusion`, register themselves as ``"autoencoder"``,
 ``"boltzmann"`` and ``"translation"`` when :mod:`mmgraph.coordination` (the layer above,
-which they build on) is imported."""
+which they build on) is imported: :mod:`mmgraph.models` and every package above it import
+it, and :func:`build_fusion` says so when one of those names is asked for before."""
+
+COORDINATION_HEADS = ("autoencoder", "boltzmann", "translation")
+"""The heads :mod:`mmgraph.coordination` registers (named here for the error message only)."""
 
 
 def build_fusion(
@@ -58,7 +62,17 @@ def build_fusion(
         UnknownNameError: If ``name`` is unknown (a :class:`ValueError` and a
             :class:`KeyError`; the message lists the valid names).
     """
-    return resolve(FUSION_HEADS, name, in_channels, what="fusion head", base=nn.Module, **kwargs)
+    try:
+        return resolve(
+            FUSION_HEADS, name, in_channels, what="fusion head", base=nn.Module, **kwargs
+        )
+    except UnknownNameError as error:
+        if isinstance(name, str) and name.strip().lower() in COORDINATION_HEADS:
+            raise UnknownNameError(
+                f"{error}; the {name.strip().lower()!r} head registers itself when "
+                "mmgraph.coordination is imported: `import mmgraph.coordination` first"
+            ) from None
+        raise
 
 
 __all__ = [
