@@ -138,7 +138,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph train``."""
-    from mmgraph.tasks import resume_node_classifier, train_node_classifier
+    from mmgraph.tasks import load_graph, resume_node_classifier, train_node_classifier
     from mmgraph.tasks.node_classification import describe_selection
     from mmgraph.tasks.report import format_split_metrics
 
@@ -155,19 +155,21 @@ def cmd_train(args: argparse.Namespace) -> int:
             args.parser.error("the following arguments are required: --data")
         check_training_options(args.parser, args)
         flags = explicit_options(args.parser, args.argv)
-        _refuse_flags_the_data_ignores(args, flags)
+        loaded = _refuse_flags_the_data_ignores(args, flags)
         features, model, train = node_options(args)
         refuse_gamma_without_step(args, flags, train.lr_step_size)
         if args.seeds is not None and len(args.seeds) > 1:
-            return _train_seeds(args, features, model, train)
+            return _train_seeds(args, features, model, train, loaded)
         if args.seeds is not None:
             args.seed = args.seeds[0]  # the seed of the split too (data_spec)
             train = dataclasses.replace(train, seed=args.seeds[0])
+        spec = data_spec(args)
         result = train_node_classifier(
-            data_spec(args),
+            spec,
             features,
             model,
             train,
+            graph=None if loaded is None else load_graph(spec, need_labels=True, loaded=loaded),
             out=args.out,
             progress=not args.quiet,
             pretrain_epochs=args.pretrain_epochs,
@@ -183,20 +185,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str]) -> None:
+def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str]) -> Any:
     """Refuse flags the data would leave unread: they would change nothing.
 
     Modality flags the data or ``--modalities`` leave unread
     (:func:`~mmgraph.cli.common.refuse_unread_modality_flags`), and ``--split``/
     ``--split-seed`` for data with a split of its own. Only flags on the command line
-    (``explicit``) count: a run folder's ``config.yaml`` holds them all.
+    (``explicit``) count: a run folder's ``config.yaml`` holds them all. Returns the data
+    when it had to be loaded for that (:obj:`None` otherwise), so training reads it once.
     """
     from mmgraph.data.registry import load_dataset
 
     graph = refuse_unread_modality_flags(args, explicit)
     splits = sorted(explicit & {"split", "split_seed"})
     if not splits:
-        return
+        return graph
     if graph is None:
         graph = load_dataset(args.data, root=args.root)
     if getattr(graph, "train_mask", None) is not None:
@@ -208,9 +211,12 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str])
             f"{'it' if one else 'they'} would change nothing. Drop {'it' if one else 'them'}, "
             "or drop the card's 'split' key to have splits drawn"
         )
+    return graph
 
 
-def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any) -> int:
+def _train_seeds(
+    args: argparse.Namespace, features: Any, model: Any, train: Any, loaded: Any = None
+) -> int:
     """``mmgraph train --seeds A B ...``: one run per seed, mean ± std."""
     from mmgraph.tasks.node_classification import describe_design, train_node_classifier_seeds
     from mmgraph.tasks.report import format_table
@@ -228,6 +234,7 @@ def _train_seeds(args: argparse.Namespace, features: Any, model: Any, train: Any
         pretrain_epochs=args.pretrain_epochs,
         overwrite=args.overwrite,
         split_per_seed=args.split_seed is None,
+        loaded=loaded,
     )
     if is_main_process():
         columns = ["accuracy", "macro_f1", "f1", "mcc"]

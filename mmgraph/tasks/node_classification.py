@@ -576,6 +576,13 @@ SEED_FOLDER = "seed-{}"
 """The run folder of each seed inside a multi-seed run (``DIR/seed-0``, ``DIR/seed-1``, ...)."""
 
 
+def _with_split(graph: MultimodalGraph, spec: DataSpec) -> MultimodalGraph:
+    """A copy of ``graph`` with ``spec``'s split drawn where it has none (:func:`draw_split`)."""
+    graph = graph.clone()
+    draw_split(graph, spec)
+    return graph
+
+
 def train_node_classifier_seeds(
     data: DataSpec,
     features: FeatureConfig | None = None,
@@ -587,6 +594,7 @@ def train_node_classifier_seeds(
     pretrain_epochs: int = 0,
     overwrite: bool = False,
     split_per_seed: bool = False,
+    loaded: Any = None,
 ) -> dict[str, Any]:
     """Train one node classifier per seed and summarise them (``mmgraph train --seeds``).
 
@@ -601,7 +609,8 @@ def train_node_classifier_seeds(
     :func:`~mmgraph.tasks.subgraph.run_subgraph_task`: per split the mean of each metric
     and ``<metric>_std`` beside it, ``runs`` (each seed's split metrics), ``seeds`` (the
     same, as each seed's ``metrics.json``) and ``seed_list``. The folder is one transaction:
-    it appears once every seed is done.
+    it appears once every seed is done. The data are read once (``loaded``: what
+    ``load_dataset`` gave for ``data`` already); each seed trains on a copy.
 
     Returns:
         dict: The metrics (written to ``metrics.json``).
@@ -619,6 +628,7 @@ def train_node_classifier_seeds(
             model_options,
             dataclasses.replace(train, seed=seeds[0]),
             out=out,
+            graph=None if loaded is None else load_graph(data, need_labels=True, loaded=loaded),
             progress=progress,
             pretrain_epochs=pretrain_epochs,
             overwrite=overwrite,
@@ -627,8 +637,8 @@ def train_node_classifier_seeds(
     folder = (
         RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
     )
-    graph = load_graph(data, need_labels=True)
-    check_trainable(graph, data.source)
+    unsplit = load_graph(data, need_labels=True, split=False, loaded=loaded)  # read once
+    check_trainable(_with_split(unsplit, data), data.source)
 
     def run_all(staging: Path | None) -> dict[str, Any]:
         runs, selections = [], []
@@ -641,7 +651,7 @@ def train_node_classifier_seeds(
                     model_options,
                     dataclasses.replace(train, seed=seed),
                     out=None if staging is None else staging / SEED_FOLDER.format(seed),
-                    graph=load_graph(spec, need_labels=True) if split_per_seed else graph.clone(),
+                    graph=_with_split(unsplit, spec),
                     progress=progress,
                     pretrain_epochs=pretrain_epochs,
                 )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
+import torch
 
 from mmgraph.cli import _leaf_parsers, build_parser, main
 from mmgraph.data import save_card
 from mmgraph.data.synthetic import make_social_graph
+from mmgraph.tasks import DataSpec, load_graph
+from mmgraph.tasks.node_classification import _with_split
 from mmgraph.tune import OPTIONS
 
 SPACE = """
@@ -124,8 +128,21 @@ def test_seeds_draw_a_split_each_unless_split_seed(
             for s in (0, 1)
         ]
 
-    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    edges = card.parent / "edges.csv"
+    rows = edges.read_text().splitlines()
+    edges.write_text("\n".join([*rows, rows[1]]) + "\n")  # one repeated edge: one warning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([*base, "--out", str(tmp_path / "a")]) == 0
     assert split_seeds(tmp_path / "a") == [0, 1]  # one split per seed
+    repeated = [w for w in caught if "repeat an earlier edge" in str(w.message)]
+    assert len(repeated) == 1  # the card is read once, not once a seed
+    for seed in (0, 1):  # each seed's split is the one its own load draws
+        spec = DataSpec(str(card), split_seed=seed)
+        drawn = _with_split(load_graph(spec, need_labels=True, split=False), spec)
+        loaded = load_graph(spec, need_labels=True)
+        for key in ("train_mask", "val_mask", "test_mask"):
+            assert torch.equal(drawn[key], loaded[key])
     assert main([*base, "--split-seed", "3", "--out", str(tmp_path / "b")]) == 0
     assert split_seeds(tmp_path / "b") == [3, 3]
     capsys.readouterr()
