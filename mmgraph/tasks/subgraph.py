@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1083,29 +1084,34 @@ def _train_subgraph_model(
     models: list[nn.Module] = []
     val_outputs: list[tuple[Tensor, Tensor] | None] = []
     started = time.perf_counter()
-    for name, batch in runs:
-        log.info("Training %s on %s", config.method, name)
-        if unsupervised is not None:
-            emb = unsupervised
+    jobs = fold_jobs(len(runs)) if dataset.whole_graphs and not callbacks else 1
+    if unsupervised is not None:
+        outcomes: Iterable[_RunOutcome | Tensor] = (unsupervised for _ in runs)
+    elif jobs > 1:
+        log.info("Training %s on %d folds, %d at once", config.method, len(runs), jobs)
+        if echo is not None:
+            echo(
+                f"{len(runs)} folds, {jobs} at once, one process each, without progress bars "
+                f"({FOLD_JOBS_VARIABLE}=1: one after the other)"
+            )
+        outcomes = _forked_runs(jobs, (dataset, config, train, graph, runs, cache))
+    else:
+        outcomes = (
+            _classify(dataset, config, train, graph, runs, i, cache, callbacks)
+            for i in range(len(runs))
+        )
+    for (_, batch), outcome in zip(runs, outcomes, strict=True):
+        if isinstance(outcome, Tensor):  # sub2vec's embedding, probed on each run
+            emb = outcome
             run_metrics.append(_probe_metrics(emb, batch, config.probe_c, train.seed))
         else:
-            index = (batch.train_mask & labelled_rows(batch.y)).nonzero().view(-1)
-            fold = heartbeat.stage(f"{name} of {len(runs)}") if len(runs) > 1 else None
-            with fold or contextlib.nullcontext():
-                model, trainer, selection = _fit_classifier(
-                    dataset, config, train, graph, batch, index, cache, callbacks
-                )
-            selections.append(selection)
-            model.eval()
-            with torch.no_grad():
-                emb = model.encode(batch).detach()  # type: ignore[operator]
-            head_fit = "trained" if dataset.multi_label else config.resolved_head_fit()
-            if head_fit != "trained" and getattr(model, "head", None) is not None:
-                refits.append(_refit(model, emb, batch, index, train.seed, head_fit == "auto"))
-            logits = trainer.predict_logits(batch)  # one forward pass for every split
-            run_metrics.append(_split_metrics(trainer, batch, logits))
-            val_outputs.append(_val_outputs(batch, logits))
-            models.append(model)
+            selections.append(outcome.selection)
+            if outcome.refit is not None:
+                refits.append(outcome.refit)
+            run_metrics.append(outcome.metrics)
+            val_outputs.append(outcome.val_outputs)
+            models.append(outcome.model)
+            emb = outcome.embeddings
         embeddings.append(emb)
         if echo is not None and len(runs) > 1:
             echo(_fold_line(len(run_metrics), len(runs), run_metrics[-1], started))
@@ -1122,6 +1128,119 @@ def _train_subgraph_model(
     if refits:
         metrics["head_refit"] = refits
     return SubgraphResult(metrics, torch.stack(embeddings), models, val_outputs)
+
+
+@dataclasses.dataclass
+class _RunOutcome:
+    """What one run (a split or a fold) of a classifier gives :func:`train_subgraph_model`."""
+
+    metrics: dict[str, dict[str, float]]
+    selection: list[dict[str, Any]] | None
+    refit: dict[str, Any] | None
+    embeddings: Tensor
+    model: nn.Module
+    val_outputs: tuple[Tensor, Tensor] | None
+
+
+def _classify(
+    dataset: SubgraphDataset,
+    config: SubgraphConfig,
+    train: TrainConfig,
+    graph: Any,
+    runs: Sequence[tuple[str, SubgraphBatch]],
+    i: int,
+    cache: NeighborhoodCache | None,
+    callbacks: Sequence[Callback] = (),
+) -> _RunOutcome:
+    """Train and evaluate the classifier of ``runs[i]`` (its own seeded training)."""
+    name, batch = runs[i]
+    log.info("Training %s on %s", config.method, name)
+    index = (batch.train_mask & labelled_rows(batch.y)).nonzero().view(-1)
+    fold = heartbeat.stage(f"{name} of {len(runs)}") if len(runs) > 1 else None
+    with fold or contextlib.nullcontext():
+        model, trainer, selection = _fit_classifier(
+            dataset, config, train, graph, batch, index, cache, callbacks
+        )
+    model.eval()
+    with torch.no_grad():
+        emb = model.encode(batch).detach()  # type: ignore[operator]
+    refit = None
+    head_fit = "trained" if dataset.multi_label else config.resolved_head_fit()
+    if head_fit != "trained" and getattr(model, "head", None) is not None:
+        refit = _refit(model, emb, batch, index, train.seed, head_fit == "auto")
+    logits = trainer.predict_logits(batch)  # one forward pass for every split
+    metrics = _split_metrics(trainer, batch, logits)
+    return _RunOutcome(metrics, selection, refit, emb, model, _val_outputs(batch, logits))
+
+
+def fold_jobs(folds: int) -> int:
+    """How many folds of whole graphs train at once: one per core, each on its threads.
+
+    Each fold trains on :data:`WHOLE_GRAPH_THREADS` thread (``OMP_NUM_THREADS`` if set), so
+    the cores this process may use, divided by that, train as many folds side by side
+    (never more than ``folds``), each in a process of its own forked from this one. Each
+    fold's training is seeded on its own, so the results are those of one fold after the
+    other, only sooner (``benchmarks/results/graph_epochs.md``). One where processes cannot
+    be forked: not on Linux, inside a process pool's worker (``mmgraph tune --workers``),
+    under ``torchrun``, or with ``MMGRAPH_FOLD_JOBS=1`` (any other whole number caps it).
+    """
+    import multiprocessing
+
+    from mmgraph.distributed import is_distributed
+
+    if folds < 2 or not sys.platform.startswith("linux") or is_distributed():
+        return 1
+    if multiprocessing.current_process().daemon:  # a pool's worker may not start processes
+        return 1
+    cores = len(os.sched_getaffinity(0))
+    per_fold = _positive_env_int("OMP_NUM_THREADS") or WHOLE_GRAPH_THREADS
+    jobs = min(folds, max(1, cores // per_fold))
+    cap = _positive_env_int(FOLD_JOBS_VARIABLE)
+    return min(jobs, cap) if cap else jobs
+
+
+FOLD_JOBS_VARIABLE = "MMGRAPH_FOLD_JOBS"
+"""The environment variable that caps :func:`fold_jobs` (``1``: one fold after the other)."""
+
+
+def _positive_env_int(name: str) -> int | None:
+    """The environment variable ``name`` as a whole number >= 1, else :obj:`None`."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(f"${name} must be a whole number >= 1 (got {value!r}); unset it or fix it")
+    return int(value)
+
+
+_FORKED: tuple[Any, ...] = ()
+"""What the forked fold workers read: set just before they start, never pickled."""
+
+
+def _forked_run(i: int) -> _RunOutcome:
+    """Fold ``i`` in a forked worker, on :data:`WHOLE_GRAPH_THREADS` thread.
+
+    Without a progress bar: several processes would draw theirs on one line.
+    """
+    dataset, config, train, graph, runs, cache = _FORKED
+    if not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(WHOLE_GRAPH_THREADS)
+    if train is not None and train.progress:
+        train = TrainConfig.from_dict({**train.to_dict(), "progress": False})
+    return _classify(dataset, config, train, graph, runs, i, cache)
+
+
+def _forked_runs(jobs: int, state: tuple[Any, ...]) -> Iterator[_RunOutcome]:
+    """Each fold's outcome, in order, from ``jobs`` forked processes."""
+    import multiprocessing
+
+    global _FORKED
+    _FORKED = state
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap(_forked_run, range(len(state[4])))
+    finally:
+        _FORKED = ()
 
 
 def _fold_line(done: int, total: int, metrics: dict[str, dict[str, float]], since: float) -> str:

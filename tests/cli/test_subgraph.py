@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import yaml
 from mmgraph import heartbeat
 from mmgraph.cli import main
 from mmgraph.data import load_subgnn
+from mmgraph.tasks.subgraph import FOLD_JOBS_VARIABLE
 
 
 def test_generate_then_train_glass(
@@ -119,6 +121,7 @@ def test_train_pool_on_tu_folds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)  # a line every epoch, not every minute
+    monkeypatch.setenv(FOLD_JOBS_VARIABLE, "1")  # one after the other: their lines in order
     out = tmp_path / "mutag"
     code = main(
         ["subgraph", "train", "--data", "mutag", "--root", str(shared_data), "--method", "pool"]
@@ -143,6 +146,33 @@ def test_train_pool_on_tu_folds(
     assert np.load(out / "embeddings.npy").shape == (10, 188, 4 * 2)
     train = yaml.safe_load((out / "config.yaml").read_text())["train"]
     assert (train["lr_step_size"], train["lr_gamma"]) == (5, 0.2)
+
+
+def test_folds_side_by_side_print_their_lines_and_keep_the_results(
+    shared_data: Path,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workers' heartbeat lines reach stderr (their file descriptor, here captured)."""
+    monkeypatch.setattr(heartbeat, "INTERVAL", 0.0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    base = ["subgraph", "train", "--data", "mutag", "--root", str(shared_data)]
+    base += ["--method", "pool", "--layers", "1", "--hidden", "4", "--epochs", "2"]
+    results = {}
+    for jobs in ("2", "1"):
+        monkeypatch.setenv(FOLD_JOBS_VARIABLE, jobs)
+        assert main([*base, "--out", str(tmp_path / jobs)]) == 0
+        printed, err = capfd.readouterr()
+        results[jobs] = json.loads((tmp_path / jobs / "metrics.json").read_text())
+        beats = [line.split(": ", 1)[1] for line in err.splitlines() if " s: fold " in line]
+        want = [f"fold {k} of 10, epoch {e} of 2" for k in range(1, 11) for e in (1, 2)]
+        assert sorted(beats) == sorted(want)
+        lines = [line for line in printed.splitlines() if line.startswith("fold ")]
+        assert [line.split(":")[0] for line in lines] == [f"fold {k}/10" for k in range(1, 11)]
+        side = "10 folds, 2 at once, one process each" in printed
+        assert side == (jobs == "2" and len(os.sched_getaffinity(0)) > 1)
+    assert results["2"] == results["1"]
 
 
 def test_errors(shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -483,6 +483,7 @@ def test_whole_graphs_train_on_one_thread_unless_told(
         lambda *a, **k: seen.append(torch.get_num_threads()) or fit(*a, **k),
     )
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv(task.FOLD_JOBS_VARIABLE, "1")  # in this process, where `seen` is
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -500,3 +501,78 @@ def test_whole_graphs_train_on_one_thread_unless_told(
         assert seen == [2, 2]
     finally:
         torch.set_num_threads(before)
+
+
+def test_folds_train_side_by_side_with_the_results_of_one_after_the_other(
+    molecules: SubgraphDataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each fold is seeded on its own: forked workers give the sequential results."""
+    from mmgraph.tasks import subgraph as task
+
+    config = SubgraphConfig(method="pool", hidden=4, num_layers=1)  # pool auto: a choice
+    results = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv(task.FOLD_JOBS_VARIABLE, jobs)
+        lines: list[str] = []
+        results[jobs] = train_subgraph_model(molecules, config, FAST, echo=lines.append)
+        folds = [line.split(":")[0] for line in lines if line.startswith("fold ")]
+        assert folds == ["fold 1/2", "fold 2/2"]
+        assert (lines[0].startswith("2 folds, 2 at once")) == (jobs == "2")
+    one, two = results["1"], results["2"]
+    assert one.metrics == two.metrics
+    assert torch.equal(one.embeddings, two.embeddings)
+    for a, b in zip(one.val_outputs, two.val_outputs, strict=True):
+        assert (a is None and b is None) or all(torch.equal(x, y) for x, y in zip(a, b))
+    for a, b in zip(one.models, two.models, strict=True):
+        assert all(
+            torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values())
+        )
+
+
+def test_forked_workers_run_each_fold_once_in_order_on_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+    import time
+
+    from mmgraph.tasks import subgraph as task
+
+    def where(*args):  # what a fold's worker reports instead of training
+        time.sleep(0.2)  # long enough for the other worker to take the next fold
+        return args[5], os.getpid(), torch.get_num_threads()
+
+    monkeypatch.setattr(task, "_classify", where)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    runs = [(f"fold {k}", None) for k in range(5)]
+    done = list(task._forked_runs(2, (None, None, None, None, runs, None)))
+    assert [d[0] for d in done] == [0, 1, 2, 3, 4]
+    assert len({d[1] for d in done}) == 2 and os.getpid() not in {d[1] for d in done}
+    assert {d[2] for d in done} == {task.WHOLE_GRAPH_THREADS}
+    assert task._FORKED == ()  # nothing of the run kept once it is done
+
+
+def test_how_many_folds_train_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mmgraph.tasks import subgraph as task
+
+    monkeypatch.setattr(task.os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv(task.FOLD_JOBS_VARIABLE, raising=False)
+    assert task.fold_jobs(10) == 8 and task.fold_jobs(3) == 3 and task.fold_jobs(1) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # each fold takes two of the cores
+    assert task.fold_jobs(10) == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "16")
+    assert task.fold_jobs(10) == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setenv(task.FOLD_JOBS_VARIABLE, "3")
+    assert task.fold_jobs(10) == 3
+    monkeypatch.setenv(task.FOLD_JOBS_VARIABLE, "1")
+    assert task.fold_jobs(10) == 1
+    monkeypatch.setenv(task.FOLD_JOBS_VARIABLE, "two")
+    with pytest.raises(InputError, match=r"\$MMGRAPH_FOLD_JOBS must be a whole number >= 1"):
+        task.fold_jobs(10)
+    monkeypatch.setenv(task.FOLD_JOBS_VARIABLE, "0")
+    with pytest.raises(InputError, match="got '0'"):
+        task.fold_jobs(10)
+    monkeypatch.delenv(task.FOLD_JOBS_VARIABLE)
+    monkeypatch.setattr(task.sys, "platform", "darwin")  # fork is not safe there
+    assert task.fold_jobs(10) == 1
