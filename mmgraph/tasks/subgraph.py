@@ -985,7 +985,8 @@ def train_subgraph_model(
             several minutes are not silent. (default: :obj:`None`)
 
     Whole graphs (TU) train on :data:`WHOLE_GRAPH_THREADS` thread unless
-    ``OMP_NUM_THREADS`` is set.
+    ``OMP_NUM_THREADS`` is set, and their folds side by side, one process a core
+    (:func:`fold_jobs`), except with ``callbacks`` (they report to this process).
     """
     single = dataset.whole_graphs if isinstance(dataset, SubgraphDataset) else False
     with threads(WHOLE_GRAPH_THREADS) if single else contextlib.nullcontext():
@@ -1180,7 +1181,7 @@ def fold_jobs(folds: int) -> int:
     the cores this process may use, divided by that, train as many folds side by side
     (never more than ``folds``), each in a process of its own forked from this one. Each
     fold's training is seeded on its own, so the results are those of one fold after the
-    other, only sooner (``benchmarks/results/graph_epochs.md``). One where processes cannot
+    other, only sooner (``benchmarks/results/fold_jobs.md``). One where processes cannot
     be forked: not on Linux, inside a process pool's worker (``mmgraph tune --workers``),
     under ``torchrun``, or with ``MMGRAPH_FOLD_JOBS=1`` (any other whole number caps it).
     """
