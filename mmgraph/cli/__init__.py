@@ -23,7 +23,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import yaml
 
@@ -270,14 +270,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         str(getattr(args, k)) for k in ("command", "subcommand") if getattr(args, k, None)
     )
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    shown = warnings.formatwarning
+    shown, show = warnings.formatwarning, warnings.showwarning
     if not args.debug:  # a warning is a line for the user, not a source path and a code line
         warnings.formatwarning = _format_warning
+        warnings.showwarning = _once(show)
     try:
         return _run(args, handler, command)
     finally:
-        warnings.formatwarning = shown
+        warnings.formatwarning, warnings.showwarning = shown, show
         restore()
+
+
+def _once(show: Callable[..., None]) -> Callable[..., None]:
+    """``show`` (:func:`warnings.showwarning`) for each message only the first time.
+
+    A command may meet the same problem several times (a card's images read for each text
+    candidate, the same data for each seed): Python shows a warning again when it comes
+    from another line of code, and the user would read the same sentence twice.
+    """
+    seen: set[tuple[type, str]] = set()
+
+    def show_once(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        key = (category, str(message))
+        if key not in seen:
+            seen.add(key)
+            show(message, category, filename, lineno, file, line)
+
+    return show_once
 
 
 PROGRESS_LOGGERS = (

@@ -149,7 +149,9 @@ def check_image_files(
 
 
 def warn_unreadable(failed: Sequence[str], stacklevel: int = 3) -> None:
-    """Warn once (and log) that the image files ``failed`` could not be read.
+    """Warn once that the image files ``failed`` could not be read (and log it at INFO).
+
+    Not a logged warning too: the command line would print the sentence twice.
 
     ``stacklevel`` counts from this function: 3 points at the caller of its caller.
     """
@@ -157,7 +159,7 @@ def warn_unreadable(failed: Sequence[str], stacklevel: int = 3) -> None:
         return
     shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
     message = f"Could not read {len(failed)} image file(s), marked missing: {shown}"
-    logger.warning(message)
+    logger.info(message)
     warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
 

@@ -473,3 +473,43 @@ def test_an_unreadable_or_absent_image_stops_train_unless_missing(tmp_path: Path
             assert main([*given, "--out", str(tmp_path / out)]) == 0
         assert main([*given, "--on-image-error", "raise", "--out", str(tmp_path / "x")]) == 2
         one_line_error(capsys, "1 image file not found", "3.png")
+
+
+def test_a_command_shows_a_warning_once(tmp_path: Path, caplog) -> None:
+    """The images are read for each text candidate: their warning is shown once, not per
+    read, and not once more as a logged line."""
+    import logging
+    import warnings
+
+    from PIL import Image
+
+    caplog.set_level(logging.INFO, logger="mmgraph.data.images")
+    folder = tmp_path / "card"
+    (folder / "img").mkdir(parents=True)
+    rows = []
+    for i in range(16):
+        Image.new("RGB", (4, 4), (15 * i, 0, 0)).save(folder / "img" / f"{i}.png")
+        rows.append(f"n{i},img/{i}.png,{'red page' if i % 2 else 'blue page'} {i},{i % 2}")
+    (folder / "img" / "3.png").unlink()
+    (folder / "nodes.csv").write_text("id,avatar,text,y\n" + "\n".join(rows) + "\n")
+    card = "nodes: nodes.csv\nid: id\nlabel: y\nmodalities:\n  image: [avatar]\n  text: [text]\n"
+    (folder / "dataset.yaml").write_text(card)
+    argv = ["train", "--data", str(folder), "--epochs", "1", "--quiet", "--image-size", "8"]
+    argv += ["--on-image-error", "missing", "--layers", "1", "--out", str(tmp_path / "run")]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(argv) == 0
+    unread = [str(w.message) for w in caught if "Could not read" in str(w.message)]
+    assert len(unread) == 1 and "3.png" in unread[0]
+    chosen = json.loads((tmp_path / "run" / "selection.json").read_text())
+    assert len({c["options"]["text_encoder"] for c in chosen}) == 2  # the images read twice
+    logged = [r for r in caplog.records if "Could not read" in r.getMessage()]
+    assert logged and all(r.levelname == "INFO" for r in logged)  # no WARNING copy beside it
+    from mmgraph.cli import _once
+
+    shown: list[str] = []
+    show = _once(lambda message, *rest: shown.append(str(message)))
+    for text in ("a", "b", "a"):
+        show(text, UserWarning, "x.py", 1)
+    show("a", RuntimeWarning, "x.py", 1)
+    assert shown == ["a", "b", "a"]  # the third, another kind of warning
