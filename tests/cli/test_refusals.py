@@ -436,19 +436,25 @@ def test_predict_needs_only_the_columns_the_model_reads(card: Path, tmp_path: Pa
     one_line_error(capsys, "lacks the numeric columns")
 
 
-def test_an_unreadable_or_absent_image_stops_train_unless_missing(tmp_path: Path, capsys) -> None:
+def image_card(folder: Path, count: int, other: str) -> Path:
+    """A card of ``count`` nodes with an avatar each and a ``numeric`` or ``text`` column."""
     from PIL import Image
 
-    folder = tmp_path / "avatars"
     (folder / "img").mkdir(parents=True)
     rows = []
-    for i in range(12):
-        Image.new("RGB", (4, 4), (20 * i, 0, 0)).save(folder / "img" / f"{i}.png")
-        rows.append(f"n{i},img/{i}.png,{i % 2},{i}")
-    (folder / "img" / "3.png").write_bytes(b"garbage\n")  # a broken download
+    for i in range(count):
+        Image.new("RGB", (4, 4), (15 * i, 0, 0)).save(folder / "img" / f"{i}.png")
+        value = f"{'red' if i % 2 else 'blue'} page {i}" if other == "text" else i
+        rows.append(f"n{i},img/{i}.png,{i % 2},{value}")
     (folder / "nodes.csv").write_text("id,avatar,y,x\n" + "\n".join(rows) + "\n")
-    card = "nodes: nodes.csv\nid: id\nlabel: y\nmodalities:\n  image: [avatar]\n  numeric: [x]\n"
+    card = f"nodes: nodes.csv\nid: id\nlabel: y\nmodalities:\n  image: [avatar]\n  {other}: [x]\n"
     (folder / "dataset.yaml").write_text(card)
+    return folder
+
+
+def test_an_unreadable_or_absent_image_stops_train_unless_missing(tmp_path: Path, capsys) -> None:
+    folder = image_card(tmp_path / "avatars", 12, "numeric")
+    (folder / "img" / "3.png").write_bytes(b"garbage\n")  # a broken download
     argv = ["train", "--data", str(folder), "--epochs", "1", "--quiet", "--image-size", "8"]
     assert main([*argv, "--out", str(tmp_path / "a")]) == 2
     one_line_error(capsys, "3.png", "--on-image-error missing")
@@ -481,19 +487,9 @@ def test_a_command_shows_a_warning_once(tmp_path: Path, caplog) -> None:
     import logging
     import warnings
 
-    from PIL import Image
-
     caplog.set_level(logging.INFO, logger="mmgraph.data.images")
-    folder = tmp_path / "card"
-    (folder / "img").mkdir(parents=True)
-    rows = []
-    for i in range(16):
-        Image.new("RGB", (4, 4), (15 * i, 0, 0)).save(folder / "img" / f"{i}.png")
-        rows.append(f"n{i},img/{i}.png,{'red page' if i % 2 else 'blue page'} {i},{i % 2}")
+    folder = image_card(tmp_path / "card", 16, "text")
     (folder / "img" / "3.png").unlink()
-    (folder / "nodes.csv").write_text("id,avatar,text,y\n" + "\n".join(rows) + "\n")
-    card = "nodes: nodes.csv\nid: id\nlabel: y\nmodalities:\n  image: [avatar]\n  text: [text]\n"
-    (folder / "dataset.yaml").write_text(card)
     argv = ["train", "--data", str(folder), "--epochs", "1", "--quiet", "--image-size", "8"]
     argv += ["--on-image-error", "missing", "--layers", "1", "--out", str(tmp_path / "run")]
     with warnings.catch_warnings(record=True) as caught:
