@@ -445,7 +445,8 @@ def _warn_if_final_overruns(
     The budget bounds the search and its confirmation, not the final runs (on TU folds ten
     runs a seed, where a trial trained as few as one): a 3-minute search on 200 small
     graphs then took 8 minutes in all. Their length is estimated from the trial of
-    ``params``: its time per fold (or per run) times the final's runs.
+    ``params``: its time per fold (or per run) times the final's runs, divided on TU folds
+    by the folds that train at once (:func:`~mmgraph.tasks.subgraph.fold_jobs`).
     """
     if budget is None:
         return
@@ -455,12 +456,17 @@ def _warn_if_final_overruns(
         return
     trained = max(1, len(trials[0].intermediate_values)) if int(search.folds) > 1 else 1
     runs = final_run_count(search, seeds)
-    total = seconds[0] / trained * runs
+    jobs = 1
+    if runs > seeds:  # the final's folds train side by side, as `subgraph train`'s do
+        from mmgraph.tasks.subgraph import fold_jobs
+
+        jobs = fold_jobs(int(search.folds))
+    total = seconds[0] / trained * runs / jobs
     if total <= max(60.0, 0.25 * budget):
         return
     which = f"{seeds} seed{'s' if seeds > 1 else ''}"
     if runs > seeds:
-        which += f" × {search.folds} folds"
+        which += f" × {search.folds} folds" + (f", {jobs} at once" if jobs > 1 else "")
     log.warning(
         "The search is over; the final runs (%d training runs: %s) will take about %s "
         "more: the budget bounds the search and its confirmation, not them.",

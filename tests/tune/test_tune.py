@@ -1124,11 +1124,12 @@ def _study_with_a_trial(seconds: float, folds_scored: int) -> optuna.Study:
 
 
 @pytest.mark.parametrize(
-    ("folds", "per_seed", "seconds", "scored", "seeds", "warned"),
+    ("folds", "per_seed", "seconds", "scored", "seeds", "jobs", "warned"),
     [
-        (10, False, 60.0, 1, 1, "10 training runs: 1 seed × 10 folds) will take about 10 min"),
-        (5, True, 40.0, 5, 5, None),  # drawn splits: a run per seed, 40 s in all
-        (1, False, 100.0, 0, 5, "5 training runs: 5 seeds) will take about 8 min"),
+        (10, False, 60.0, 1, 1, 1, "10 training runs: 1 seed × 10 folds) will take about 10 min"),
+        (10, False, 60.0, 1, 1, 2, "1 seed × 10 folds, 2 at once) will take about 5 min"),
+        (5, True, 40.0, 5, 5, 2, None),  # drawn splits: a run per seed, 40 s in all
+        (1, False, 100.0, 0, 5, 2, "5 training runs: 5 seeds) will take about 8 min"),
     ],
 )
 def test_a_warning_when_the_final_runs_outlast_the_budget(
@@ -1137,11 +1138,15 @@ def test_a_warning_when_the_final_runs_outlast_the_budget(
     seconds: float,
     scored: int,
     seeds: int,
+    jobs: int,
     warned: str | None,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from mmgraph.tasks import subgraph
     from mmgraph.tune.study import _warn_if_final_overruns, final_run_count
 
+    monkeypatch.setattr(subgraph, "fold_jobs", lambda folds: min(folds, jobs))
     search = _SlowFoldSearch(0.0)
     search.folds, search.fold_per_seed = folds, per_seed
     study = _study_with_a_trial(seconds, scored)
