@@ -155,6 +155,7 @@ def load_card(path: str | Path) -> MultimodalGraph:
     }
     for m, cols in columns.items():
         require_columns(table, cols, f"{what} (listed under 'modalities.{m}')")
+    _refuse_answers_as_inputs(card, columns, where)
 
     if columns.get("text"):
         kwargs["text"] = _read_text(table, columns["text"])
@@ -185,6 +186,26 @@ def load_card(path: str | Path) -> MultimodalGraph:
     index = {node: i for i, node in enumerate(ids)}
     kwargs.update(_read_edges(folder, card, index, where))
     return MultimodalGraph(**kwargs)
+
+
+def _refuse_answers_as_inputs(
+    card: dict[str, Any], columns: dict[str, list[str]], where: str
+) -> None:
+    """Refuse the label or split column listed as a modality: a model would read it.
+
+    A node's label among its own inputs is its answer (its test labels too); the split
+    column says which nodes are tested, nothing about the node.
+    """
+    read = {"label": "each node's answer", "split": "which nodes are tested"}
+    for key, what in read.items():
+        column = card.get(key)
+        for modality, names in columns.items():
+            if isinstance(column, str) and column in names:
+                raise InputError(
+                    f"The column {column!r} is the {key} of {where} and is also listed under "
+                    f"'modalities.{modality}': the model would read {what} from its inputs "
+                    f"(the test nodes' too). Remove {column!r} from 'modalities.{modality}'"
+                )
 
 
 def _column(card: dict[str, Any], key: str, where: str) -> str:
@@ -563,6 +584,13 @@ def _read_edges(
                 raise ValueError(
                     f"Missing (NaN) edge weight in column {column!r} of {what}, edge row "
                     f"{row + 1}: give every edge a weight"
+                )
+            if w < 0:  # an infinite value is refused as a number already
+                raise ValueError(
+                    f"Edge weight {value!r} in column {column!r} of {what}, edge row "
+                    f"{row + 1}: a weight is how much a neighbour counts in its average and "
+                    "how likely a walk takes the edge, a number >= 0; fix it, or drop "
+                    "'weight' from the card (a signed relation can be a 'relation' column)"
                 )
             weights.append(w)
         edge_weight = torch.tensor(weights, dtype=torch.float)

@@ -16,6 +16,7 @@ from torch_geometric.utils import is_undirected
 
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.loaders.card import CARD_KEYS, load_card, minority_class, save_card
+from mmgraph.errors import InputError
 
 NAN = math.nan
 
@@ -535,6 +536,22 @@ def test_edge_errors(tmp_path: Path) -> None:
         load_card(write_card(tmp_path / "g", edges="src,dst,rel,w\na,b,x,heavy\n"))
     with pytest.raises(ValueError, match="Expected 'directed' .* to be true or false"):
         load_card(write_card(tmp_path / "h", full_card(directed="yes")))
+    negative = "src,dst,rel,w\na,b,x,1\nb,c,x,-2.0\n"  # a walk's odds, a share of an average
+    with pytest.raises(ValueError, match=r"Edge weight '-2.0' in column 'w' .* edge row 2: a"):
+        load_card(write_card(tmp_path / "w", edges=negative))
+    zero = load_card(write_card(tmp_path / "z", edges="src,dst,rel,w\na,b,x,0\n"))
+    assert zero.edge_weight.tolist() == [0.0]  # no pull, but an edge
+
+
+def test_the_label_or_split_as_an_input_is_refused(tmp_path: Path) -> None:
+    """A node's label among its inputs is its answer, the test nodes' too."""
+    leak = {"text": ["bio"], "categorical": ["lang", "kind"]}
+    with pytest.raises(InputError, match=r"'kind' is the label .* 'modalities.categorical'"):
+        load_card(write_card(tmp_path / "a", full_card(modalities=leak)))
+    with pytest.raises(InputError, match=r"'part' is the split .* Remove 'part' from 'modal"):
+        load_card(write_card(tmp_path / "b", full_card(modalities={"text": ["bio", "part"]})))
+    kept = load_card(write_card(tmp_path / "c", full_card(modalities={"text": ["bio"]})))
+    assert kept.text is not None and kept.y is not None
 
 
 def test_save_errors(tmp_path: Path) -> None:
