@@ -175,6 +175,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             pretrain_epochs=args.pretrain_epochs,
             overwrite=args.overwrite,
         )
+    if "test" not in result.metrics:
+        warn_no_test(args)
     if is_main_process():
         if result.selection:
             print(
@@ -183,6 +185,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(format_split_metrics(result.metrics))
         print(f"run written to {args.out} (metrics.json, model.safetensors, config.yaml)")
     return 0
+
+
+def warn_no_test(args: argparse.Namespace) -> None:
+    """Say that the run has no test metrics: its split holds no labelled test node."""
+    import warnings
+
+    fix = (
+        "--split gives the test no share: give it one (e.g. --split 0.6 0.2 0.2)"
+        if getattr(args, "split", None) and float(args.split[-1]) == 0
+        else "label more nodes, or give the card's split column 'test' rows"
+    )
+    warnings.warn(
+        f"--data {args.data}: no labelled node lies in the test split, so only validation "
+        f"metrics are reported, on the nodes that chose the model; {fix}",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str]) -> Any:
@@ -236,6 +255,8 @@ def _train_seeds(
         split_per_seed=args.split_seed is None,
         loaded=loaded,
     )
+    if "test" not in metrics:
+        warn_no_test(args)
     if is_main_process():
         columns = ["accuracy", "macro_f1", "f1", "mcc"]
         rows = []

@@ -509,3 +509,22 @@ def test_a_command_shows_a_warning_once(tmp_path: Path, caplog) -> None:
         show(text, UserWarning, "x.py", 1)
     show("a", RuntimeWarning, "x.py", 1)
     assert shown == ["a", "b", "a"]  # the third, another kind of warning
+
+
+def test_a_run_without_test_nodes_says_so(card: Path, tmp_path: Path, capsys) -> None:
+    """Only validation metrics, those of the nodes that chose the model: a warning says it."""
+    argv = ["train", "--data", str(card), *TRAIN, "--epochs", "1", "--layers", "1"]
+    with pytest.warns(UserWarning, match=r"no labelled node lies in the test split.*--split gives"):
+        assert main([*argv, "--split", "0.5", "0.5", "0", "--out", str(tmp_path / "a")]) == 0
+    assert "test" not in json.loads((tmp_path / "a" / "metrics.json").read_text())
+    with pytest.warns(UserWarning, match=r"no labelled node lies in the test split"):
+        seeds = ["--seeds", "0", "1", "--split", "0.5", "0.5", "0"]
+        assert main([*argv, *seeds, "--out", str(tmp_path / "b")]) == 0
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # with test nodes: no such warning
+        warnings.simplefilter("always")
+        assert main([*argv, "--out", str(tmp_path / "c")]) == 0
+    assert not [w for w in caught if "test split" in str(w.message)]
+    assert "test" in json.loads((tmp_path / "c" / "metrics.json").read_text())
+    capsys.readouterr()
