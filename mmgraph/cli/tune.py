@@ -14,10 +14,19 @@ TASK_NAMES = ("node", "subgraph", "unsupervised")
 
 
 def budget(value: str) -> float:
-    """A wall-clock budget such as ``15m``, ``90s``, ``1h30m`` (argparse type)."""
+    """A wall-clock budget such as ``15m``, ``90s``, ``1h30m`` (argparse type).
+
+    A bare number is refused: ``--budget 3`` would be 3 seconds (``parse_budget``'s unit)
+    where 3 minutes may be meant.
+    """
     from mmgraph.errors import InputError
     from mmgraph.tune import parse_budget
 
+    number = str(value).strip()
+    if number.replace(".", "", 1).isdigit():
+        raise argparse.ArgumentTypeError(
+            f"give the budget a unit: {number}s, {number}m or {number}h (got {value!r})"
+        )
     try:
         return parse_budget(value)
     except InputError as error:
@@ -46,7 +55,7 @@ def register(sub: Any) -> None:
         type=budget,
         default=None,
         help=(
-            "wall-clock budget of the search and of its confirmation, e.g. 90s, 15m, 1h30m "
+            "wall-clock budget of the search and of its confirmation, with a unit: 90s, 15m, 1h30m "
             "(with --resume, less the time the earlier sessions' trials ran); "
             "a trial much slower than the completed ones stops, on TU folds (and a node "
             "task's five drawn splits, on data without a split of its own) each trial "

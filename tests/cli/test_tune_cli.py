@@ -67,6 +67,8 @@ def test_best_yaml_reproduces_tune_through_train_config(
     ("argv", "message"),
     [
         (["--budget", "15x"], "argument --budget: Expected a time budget"),
+        (["--budget", "3"], "argument --budget: give the budget a unit: 3s, 3m or 3h"),
+        (["--budget", "2.5"], "give the budget a unit: 2.5s, 2.5m or 2.5h"),
         ([], "give --budget"),
         (["--trials", "0"], "argument --trials: expected a positive int"),
         (["--trials", "2", "--workers", "0"], "argument --workers"),
