@@ -19,8 +19,9 @@ from mmgraph.data.loaders.tu_dortmund import (
     load_tu_dortmund,
 )
 from mmgraph.data.loaders.twibot import load_twibot
-from mmgraph.data.loaders.webkb import load_webkb
+from mmgraph.data.loaders.webkb import WEBKB_COLUMNS, load_webkb
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.errors import InputError
 
 DATA_ROOT_ENV = "MMGRAPH_DATA_ROOT"
 """Environment variable naming the folder that built-in data sets are read from."""
@@ -212,6 +213,31 @@ def find_under_root(name: str, root: str | Path | None = None) -> list[Path]:
     ]
 
 
+def _refuse_a_card_table(path: Path) -> None:
+    """Refuse a CSV that is no WebKB CSV but a table of the card beside it: name the card.
+
+    A ``.csv`` path is read as a WebKB CSV, whose columns it would be said to lack; a card's
+    node table lacks them too, and what it needs is its card.
+    """
+    import csv
+
+    cards = sorted(path.parent.glob("*.yaml")) + sorted(path.parent.glob("*.yml"))
+    if not cards:
+        return
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            header = {c.strip() for c in next(csv.reader(fh), [])}
+    except (OSError, UnicodeDecodeError):
+        return  # the WebKB loader names what is wrong with the file
+    if set(WEBKB_COLUMNS) <= header:
+        return
+    raise InputError(
+        f"'{path}' is not a WebKB CSV (it has no columns {', '.join(WEBKB_COLUMNS)}), and "
+        f"the card '{cards[0].name}' lies beside it: a card's tables are read through their "
+        f"card, so pass the card or its folder (--data {path.parent})"
+    )
+
+
 def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:
     """Load the data set at ``path``, its format told by its files (see :func:`load_dataset`)."""
     p = Path(path).expanduser()
@@ -222,6 +248,7 @@ def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphData
         if suffix in (".yaml", ".yml"):
             return load_card(p, **kwargs)
         if suffix == ".csv":
+            _refuse_a_card_table(p)
             return load_webkb(p, **kwargs)
         if suffix == ".json":
             return load_twibot(p, **kwargs)

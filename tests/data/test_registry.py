@@ -9,6 +9,7 @@ import torch
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.registry import DATA_ROOT_ENV, DATASETS, _builtin_loaders, load_dataset
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.errors import InputError
 
 
 def test_every_builtin_name_has_a_loader_and_its_files(shared_data: Path) -> None:
@@ -91,6 +92,20 @@ def test_paths_are_detected_by_their_files(shared_data: Path, tmp_path: Path) ->
     (tmp_path / "graph.bin").write_bytes(b"\0")
     with pytest.raises(ValueError, match=r"Cannot tell the format of .*graph.bin"):
         load_dataset(tmp_path / "graph.bin")
+
+
+def test_a_cards_node_table_given_as_data_names_the_card(tmp_path: Path) -> None:
+    """A .csv is read as a WebKB CSV; a card's table beside its card is pointed to the card."""
+    card = tmp_path / "mine"
+    card.mkdir()
+    (card / "nodes.csv").write_text("id,x,y\na,1,p\nb,2,q\n")
+    (card / "dataset.yaml").write_text("nodes: nodes.csv\nid: id\nlabel: y\n")
+    with pytest.raises(InputError, match=r"not a WebKB CSV .* pass the card or its folder"):
+        load_dataset(card / "nodes.csv")
+    assert load_dataset(card).num_nodes == 2
+    (card / "dataset.yaml").unlink()  # no card beside it: the WebKB loader says what lacks
+    with pytest.raises(ValueError, match=r"not found in the WebKB CSV 'nodes.csv'"):
+        load_dataset(card / "nodes.csv")
 
 
 def test_synthetic_passes_kwargs() -> None:
