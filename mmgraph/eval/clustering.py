@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -95,7 +96,23 @@ def cluster_embeddings(
         estimator = SpectralClustering(n_clusters=k, **{**params, **kwargs})
     else:
         estimator = AgglomerativeClustering(n_clusters=k, **{"linkage": "ward", **kwargs})
-    return np.asarray(estimator.fit_predict(x), dtype=np.int64)
+    if method != "spectral":
+        return np.asarray(estimator.fit_predict(x), dtype=np.int64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        labels = np.asarray(estimator.fit_predict(x), dtype=np.int64)
+    for warning in caught:  # scikit-learn's words name no graph of the user's: say which
+        message = str(warning.message)
+        if "not fully connected" in message:
+            neighbours = estimator.get_params()["n_neighbors"]
+            message = (
+                f"The {neighbours}-nearest-neighbour graph of the embeddings (spectral "
+                "clustering's affinity, not the data's graph) falls into several pieces: "
+                "a piece may become a cluster of its own whatever its size; more neighbours "
+                "(n_neighbors=...) or method 'kmeans' avoid it"
+            )
+        warnings.warn(message, warning.category, stacklevel=2)
+    return labels
 
 
 class Clusterer:

@@ -20,7 +20,9 @@ from mmgraph.eval import (
 from mmgraph.seed import make_generator
 
 # Spectral clustering of well separated blobs: the k-NN graph has one component per blob.
-pytestmark = pytest.mark.filterwarnings("ignore:Graph is not fully connected:UserWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The 10-nearest-neighbour graph of the embeddings:UserWarning"
+)
 
 
 def blobs(per_class: int = 15, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
@@ -41,6 +43,20 @@ def test_methods_recover_blobs_deterministically(method: str) -> None:
     assert set(pred.tolist()) == {0, 1, 2}
     assert clustering_accuracy(y, pred) == 1.0
     np.testing.assert_array_equal(pred, cluster_embeddings(emb.numpy(), 3, method=method, seed=1))
+
+
+def test_spectral_says_which_graph_falls_apart() -> None:
+    """scikit-learn's "Graph is not fully connected" names no graph: the k-NN one is meant."""
+    import warnings
+
+    emb, y = blobs()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pred = cluster_embeddings(emb, 3, method="spectral", seed=1)
+    messages = [str(w.message) for w in caught]
+    assert clustering_accuracy(y, pred) == 1.0
+    assert not [m for m in messages if "Graph is not fully connected" in m]
+    assert [m for m in messages if m.startswith("The 10-nearest-neighbour graph of the emb")]
 
 
 def test_k_one_and_kwargs() -> None:
