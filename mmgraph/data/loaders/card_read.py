@@ -168,7 +168,7 @@ def load_card(path: str | Path) -> MultimodalGraph:
         kwargs["numeric"] = _read_numeric(table, columns["numeric"], ids, what)
         kwargs["numeric_names"] = columns["numeric"]
     if columns.get("categorical"):
-        codes, vocabs = _read_categorical(table, columns["categorical"])
+        codes, vocabs = _read_categorical(table, columns["categorical"], what)
         kwargs["categorical"] = codes
         kwargs["categorical_names"] = columns["categorical"]
         kwargs["categorical_vocabs"] = vocabs
@@ -385,15 +385,45 @@ def _read_numeric(table: pd.DataFrame, columns: list[str], ids: list[str], what:
             data.append([to_float(v, column, row, ids[row]) for row, v in enumerate(values)])
         except ValueError as error:  # name the file as well as the column and row
             raise InputError(f"In {what}: {error}") from None
+        if len(values) > 1 and all(math.isnan(v) for v in data[-1]):
+            warnings.warn(
+                f"The numeric column {column!r} of {what} is empty in every row: no node has "
+                "it, so it tells the model nothing; fill it or drop it from "
+                "'modalities.numeric'",
+                UserWarning,
+                stacklevel=4,
+            )
     return torch.tensor(data, dtype=torch.float).t().contiguous()
 
 
-def _read_categorical(table: pd.DataFrame, columns: list[str]) -> tuple[Tensor, list[list[str]]]:
+CATEGORY_SHARE = 0.5
+"""A categorical column whose distinct values outnumber this share of its filled cells
+(and 20) is warned about: most values are seen once, so their embeddings learn little."""
+
+
+def _read_categorical(
+    table: pd.DataFrame, columns: list[str], what: str = "the node table"
+) -> tuple[Tensor, list[list[str]]]:
     codes = []
     vocabs = []
     for column in columns:
         values = [None if is_missing(v) else to_text(v) for v in table[column].tolist()]
         vocab = sorted({v for v in values if v is not None})
+        filled = sum(v is not None for v in values)
+        if len(vocab) > max(20, CATEGORY_SHARE * filled):
+            numbers = all(_as_number(v) is not None for v in vocab)
+            warnings.warn(
+                f"The categorical column {column!r} of {what} has {len(vocab)} distinct values "
+                f"in {filled} filled rows: most are seen once, and a category seen once "
+                "teaches its embedding little"
+                + (
+                    "; its values are numbers: list it under 'modalities.numeric'"
+                    if numbers
+                    else "; group rare values, or leave the column out"
+                ),
+                UserWarning,
+                stacklevel=4,
+            )
         index = {v: i + 1 for i, v in enumerate(vocab)}
         codes.append([MISSING_CODE if v is None else index[v] for v in values])
         vocabs.append(vocab)

@@ -475,6 +475,29 @@ def test_numeric_errors_name_column_and_row(tmp_path: Path) -> None:
         load_card(write_card(tmp_path / "b", nodes=inf))
 
 
+def test_columns_that_teach_nothing_warn(tmp_path: Path) -> None:
+    """An empty numeric column; a categorical one of numbers mostly seen once."""
+    empty = "uid,kind,x,size\n" + "".join(f"n{i},{'ab'[i % 2]},,{i * 1.5}\n" for i in range(30))
+    numeric = {"numeric": ["x"], "categorical": ["size"]}
+    card = {"nodes": "nodes.csv", "id": "uid", "label": "kind", "modalities": numeric}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_card(write_card(tmp_path / "a", card, nodes=empty, edges=None, images=False))
+    messages = [str(w.message) for w in caught]
+    assert any("numeric column 'x'" in m and "empty in every row" in m for m in messages)
+    assert any(
+        "categorical column 'size'" in m
+        and "30 distinct values in 30 filled rows" in m
+        and "list it under 'modalities.numeric'" in m
+        for m in messages
+    )
+    few = "uid,kind,x,size\n" + "".join(f"n{i},{'ab'[i % 2]},{i},{i % 3}\n" for i in range(30))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_card(write_card(tmp_path / "b", card, nodes=few, edges=None, images=False))
+    assert not [w for w in caught if "column" in str(w.message)]
+
+
 def test_label_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"Column 'class' not found .*named by 'label'"):
         load_card(write_card(tmp_path / "a", full_card(label="class")))
