@@ -1182,8 +1182,10 @@ def fold_jobs(folds: int) -> int:
     (never more than ``folds``), each in a process of its own forked from this one. Each
     fold's training is seeded on its own, so the results are those of one fold after the
     other, only sooner (``benchmarks/results/fold_jobs.md``). One where processes cannot
-    be forked: not on Linux, inside a process pool's worker (``mmgraph tune --workers``),
+    be forked: not on Linux, inside a daemonic process (a multiprocessing pool's worker),
     under ``torchrun``, or with ``MMGRAPH_FOLD_JOBS=1`` (any other whole number caps it).
+    An ``OMP_NUM_THREADS`` that is no whole number (OpenMP's nested ``4,2``) counts its
+    first number.
     """
     import multiprocessing
 
@@ -1194,7 +1196,8 @@ def fold_jobs(folds: int) -> int:
     if multiprocessing.current_process().daemon:  # a pool's worker may not start processes
         return 1
     cores = len(os.sched_getaffinity(0))
-    per_fold = _positive_env_int("OMP_NUM_THREADS") or WHOLE_GRAPH_THREADS
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    per_fold = int(first) if first.isdigit() and int(first) > 0 else WHOLE_GRAPH_THREADS
     jobs = min(folds, max(1, cores // per_fold))
     cap = _positive_env_int(FOLD_JOBS_VARIABLE)
     return min(jobs, cap) if cap else jobs

@@ -562,6 +562,8 @@ def test_how_many_folds_train_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert task.fold_jobs(10) == 4
     monkeypatch.setenv("OMP_NUM_THREADS", "16")
     assert task.fold_jobs(10) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "4,2")  # OpenMP's nested form: 4 at the top
+    assert task.fold_jobs(10) == 2
     monkeypatch.delenv("OMP_NUM_THREADS")
     monkeypatch.setenv(task.FOLD_JOBS_VARIABLE, "3")
     assert task.fold_jobs(10) == 3
