@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -372,6 +373,12 @@ def _read_images(
             continue
         rel = str(value).strip()
         cell = f"the image column {columns[0]!r} of {what}, data row {row + 1} (node {ids[row]!r})"
+        if re.match(r"[a-z][a-z0-9+.-]*://", rel, flags=re.IGNORECASE):
+            raise InputError(
+                f"{cell[0].upper()}{cell[1:]} holds the address {rel!r}: image cells are paths "
+                "to files, relative to the card's folder (nothing is downloaded); download the "
+                "images into the folder and give their paths"
+            )
         check_inside(folder, rel, cell, allow_outside)
         paths.append(rel)
     return paths  # files not there are refused, or marked missing, when images are encoded

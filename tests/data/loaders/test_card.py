@@ -475,6 +475,13 @@ def test_numeric_errors_name_column_and_row(tmp_path: Path) -> None:
         load_card(write_card(tmp_path / "b", nodes=inf))
 
 
+def test_an_image_address_is_refused(tmp_path: Path) -> None:
+    """Nothing is downloaded: an address would be looked for as a file under the card."""
+    nodes = NODES_CSV.replace("img/c.png", "https://example.com/c.png")
+    with pytest.raises(InputError, match=r"data row 3 .* holds the address 'https://example.c"):
+        load_card(write_card(tmp_path / "a", nodes=nodes))
+
+
 def test_columns_that_teach_nothing_warn(tmp_path: Path) -> None:
     """An empty numeric column; a categorical one of numbers mostly seen once."""
     empty = "uid,kind,x,size\n" + "".join(f"n{i},{'ab'[i % 2]},,{i * 1.5}\n" for i in range(30))
