@@ -528,3 +528,30 @@ def test_a_run_without_test_nodes_says_so(card: Path, tmp_path: Path, capsys) ->
     assert not [w for w in caught if "test split" in str(w.message)]
     assert "test" in json.loads((tmp_path / "c" / "metrics.json").read_text())
     capsys.readouterr()
+
+
+def test_rare_classes_warn(tmp_path: Path) -> None:
+    """One training node of a class counts as a whole class; none: never predicted."""
+    import warnings
+
+    from mmgraph.tasks.node_classification import check_trainable
+
+    graph = make_social_graph(60, seed=1, image_size=8)
+    graph.y = torch.arange(60) % 2
+    graph.class_names = ["human", "bot", "cyborg", "troll"]
+    train = graph.train_mask.nonzero().view(-1)
+    graph.y[train[0]] = 2  # one training node of 'cyborg'
+    outside = (~graph.train_mask).nonzero().view(-1)
+    graph.y[outside[0]] = 3  # 'troll' only outside the training nodes
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_trainable(graph, "toy")
+    (message,) = [str(w.message) for w in caught]
+    assert "class 'cyborg' has one training node" in message
+    assert "class 'troll' has no training node, so it is never predicted" in message
+    assert message.endswith("Label more nodes of these classes, or merge them into another class")
+    graph.y = torch.arange(60) % 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_trainable(graph, "toy")
+    assert not caught
