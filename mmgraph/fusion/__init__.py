@@ -67,9 +67,10 @@ def build_fusion(
             FUSION_HEADS, name, in_channels, what="fusion head", base=nn.Module, **kwargs
         )
     except UnknownNameError as error:
-        if isinstance(name, str) and name.strip().lower() in COORDINATION_HEADS:
+        key = name.strip().lower() if isinstance(name, str) else None
+        if key in COORDINATION_HEADS:
             raise UnknownNameError(
-                f"{error}; the {name.strip().lower()!r} head registers itself when "
+                f"{error}; the {key!r} head registers itself when "
                 "mmgraph.coordination is imported: `import mmgraph.coordination` first"
             ) from None
         raise

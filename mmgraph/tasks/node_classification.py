@@ -754,8 +754,8 @@ def _warn_of_rare_classes(graph: MultimodalGraph, source: str) -> None:
     if once:
         parts.append(
             f"{', '.join(map(repr, once))} ha{'ve' if len(once) > 1 else 's'} one training "
-            "node: balanced class weights make that node count as much as a whole class, so "
-            "the model may predict it more often than it occurs"
+            "node: balanced class weights (the default) make that node count as much as a "
+            "whole class, so the model may predict it more often than it occurs"
         )
     if never:
         parts.append(
