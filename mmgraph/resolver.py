@@ -23,12 +23,7 @@ import torch
 from torch import Tensor
 
 from mmgraph.errors import InputError
-
-MODALITIES: tuple[str, ...] = ("text", "image", "attributes", "sequence")
-"""The modality names, in the canonical order (fusion heads and reports follow it).
-
-``"sequence"`` is a per-node sequence of vectors (``[N, T, d]`` with a length per node, such
-as daily activity counts)."""
+from mmgraph.names import MODALITIES as MODALITIES  # the canonical order
 
 T = TypeVar("T")
 

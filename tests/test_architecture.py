@@ -11,6 +11,7 @@ ROOT = Path(mmgraph.__file__).parent
 
 LAYERS = [
     "_openmp",
+    "names",
     "errors",
     "resolver",
     "seed",

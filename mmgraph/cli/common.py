@@ -27,25 +27,28 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
-from mmgraph.coordination import COORDINATION_LOSSES  # registers "autoencoder", "boltzmann", ...
-from mmgraph.encoders import SEQUENCE_ENCODERS
-from mmgraph.encoders.attributes import NUMERIC_SCALINGS
 from mmgraph.errors import as_flag
-from mmgraph.fusion import FUSION_HEADS, MVLSTM_TOPOLOGIES
-from mmgraph.models import MultimodalGNN
-from mmgraph.models.features import DEFAULT_TEXT_ENCODER
-from mmgraph.nn import AGGREGATORS
-from mmgraph.resolver import MODALITIES as MODALITY_NAMES
-
-AGGREGATOR_NAMES = ("auto", *AGGREGATORS)
-FUSION_NAMES = tuple(
-    n
-    for n, h in FUSION_HEADS.items()
-    if MultimodalGNN.feeds_sequences or not getattr(h, "takes_sequences", False)
+from mmgraph.names import (
+    AGGREGATORS,
+    COORDINATION_LOSSES,
+    DEFAULT_TEXT_ENCODER,
+    FUSION_HEADS,
+    HOMOPHILY_THRESHOLD,
+    MVLSTM_TOPOLOGIES,
+    NUMERIC_SCALINGS,
+    SEQUENCE_ENCODERS,
 )
+from mmgraph.names import MODALITIES as MODALITY_NAMES
+from mmgraph.tune.defaults import NODE_OPTIMIZERS, OPTIONS
+
+# The names come from mmgraph.names, which imports nothing: building a parser (and so
+# `mmgraph train --help`) loads no torch. tests/test_names.py checks them against the
+# registries and the model.
+AGGREGATOR_NAMES = ("auto", *AGGREGATORS)
+FUSION_NAMES = FUSION_HEADS
 """The fusion heads of the registry the model can feed: those that take one vector per
 modality, and those that fuse sequences (their ``takes_sequences`` flag, as ``mvlstm``) when
-the model gives them sequences (its ``feeds_sequences`` flag)."""
+the model gives them sequences (its ``feeds_sequences`` flag): all of them."""
 SEQUENCE_ENCODER_NAMES = SEQUENCE_ENCODERS
 MVLSTM_TOPOLOGY_NAMES = tuple(MVLSTM_TOPOLOGIES)
 COORDINATION_NAMES = tuple(COORDINATION_LOSSES)
@@ -73,8 +76,6 @@ def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> No
 
     ``task="node"`` (``mmgraph train``) offers ``--text-encoder auto``, its default.
     """
-    from mmgraph.tune.options import OPTIONS
-
     group = parser.add_argument_group("features")
     if task == "node":
         group.add_argument(
@@ -154,9 +155,6 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
     Those of :data:`mmgraph.tune.options.OPTIONS`: ``node`` for ``train``, ``unsupervised``
     for ``embed``.
     """
-    from mmgraph.models.auto import HOMOPHILY_THRESHOLD
-    from mmgraph.tune.options import OPTIONS
-
     d = OPTIONS[task]
     shown = {k: "none" if d[k] is None or d[k] == 0 else d[k] for k in ("modality_dim",)}
     # train chooses these on validation data by default ('auto'); embed has no labels to
@@ -325,8 +323,6 @@ def add_lr_schedule(group: Any) -> None:
 
 def add_training(parser: argparse.ArgumentParser) -> None:
     """Add the trainer options and the split."""
-    from mmgraph.tune.options import NODE_OPTIMIZERS, OPTIONS
-
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=positive_int, default=200, help="(default: 200)")
     group.add_argument("--lr", type=positive_float, default=0.01, help="(default: 0.01)")

@@ -23,9 +23,8 @@ from mmgraph.cli.common import (
 )
 from mmgraph.cli.config import add_config, explicit_options
 from mmgraph.cli.types import image_size, non_negative_int, positive_int
-from mmgraph.distributed import is_main_process
 from mmgraph.errors import as_flag
-from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+from mmgraph.names import DEFAULT_TEXT_ENCODER
 
 
 def register(sub: Any) -> None:
@@ -138,6 +137,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph train``."""
+    from mmgraph.distributed import is_main_process
     from mmgraph.tasks import load_graph, resume_node_classifier, train_node_classifier
     from mmgraph.tasks.node_classification import describe_selection
     from mmgraph.tasks.report import format_split_metrics
@@ -237,6 +237,7 @@ def _train_seeds(
     args: argparse.Namespace, features: Any, model: Any, train: Any, loaded: Any = None
 ) -> int:
     """``mmgraph train --seeds A B ...``: one run per seed, mean ± std."""
+    from mmgraph.distributed import is_main_process
     from mmgraph.tasks.node_classification import describe_design, train_node_classifier_seeds
     from mmgraph.tasks.report import format_table
 

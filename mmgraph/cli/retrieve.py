@@ -9,8 +9,7 @@ from typing import Any
 
 from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import add_data, add_overwrite, add_quiet, data_spec, positive_int
-from mmgraph.eval.retrieval import RETRIEVAL_METRICS
-from mmgraph.resolver import MODALITIES
+from mmgraph.names import MODALITIES, RETRIEVAL_METRICS
 
 DESCRIPTION = """\
 Print the nodes of a trained run's data nearest a query, by the embedding of a target

@@ -27,11 +27,15 @@ from mmgraph.cli.types import (
     probability,
     unit_interval,
 )
-from mmgraph.data.synthetic_subgraphs import SYNTHETIC_TASKS
-from mmgraph.nn import AGGREGATORS
-from mmgraph.subgraph import GLASS_AGGREGATORS, NODE_INPUTS, SUBGRAPH_NORMS
-from mmgraph.subgraph.refit import HEAD_FITS
-from mmgraph.tasks.subgraph import ID_DROPOUT
+from mmgraph.names import (
+    AGGREGATORS,
+    GLASS_AGGREGATORS,
+    HEAD_FITS,
+    ID_DROPOUT,
+    NODE_INPUTS,
+    SUBGRAPH_NORMS,
+    SYNTHETIC_TASKS,
+)
 
 METHOD_NAMES = ("glass", "pool", "sub2vec")
 SUBGRAPH_AGGREGATOR_NAMES = tuple(dict.fromkeys(("auto", *GLASS_AGGREGATORS, *AGGREGATORS)))

@@ -24,8 +24,7 @@ from mmgraph.cli.common import (
 )
 from mmgraph.cli.config import explicit_options
 from mmgraph.errors import InputError, as_flag
-from mmgraph.sampling.negatives import NEGATIVE_DISTRIBUTIONS
-from mmgraph.sampling.options import GNN_WALKS, SHALLOW_WALKS
+from mmgraph.names import GNN_WALK_COUNTS, NEGATIVE_DISTRIBUTIONS, SHALLOW_WALK_COUNTS
 
 OBJECTIVES = ("node2vec",)
 DISTRIBUTIONS = NEGATIVE_DISTRIBUTIONS
@@ -71,25 +70,28 @@ def register(sub: Any) -> None:
         "--walk-length",
         type=positive_int,
         default=None,
-        help=f"(default: {SHALLOW_WALKS.walk_length}; gnn: {GNN_WALKS.walk_length})",
+        help=f"(default: {SHALLOW_WALK_COUNTS['walk_length']}; "
+        f"gnn: {GNN_WALK_COUNTS['walk_length']})",
     )
     group.add_argument(
         "--context-size",
         type=positive_int,
         default=None,
-        help=f"(default: {SHALLOW_WALKS.context_size}; gnn: {GNN_WALKS.context_size})",
+        help=f"(default: {SHALLOW_WALK_COUNTS['context_size']}; "
+        f"gnn: {GNN_WALK_COUNTS['context_size']})",
     )
     group.add_argument(
         "--walks-per-node",
         type=positive_int,
         default=None,
-        help=f"(default: {SHALLOW_WALKS.walks_per_node}; gnn: {GNN_WALKS.walks_per_node})",
+        help=f"(default: {SHALLOW_WALK_COUNTS['walks_per_node']}; "
+        f"gnn: {GNN_WALK_COUNTS['walks_per_node']})",
     )
     group.add_argument(
         "--negatives",
         type=positive_int,
         default=None,
-        help=f"per pair (default: {SHALLOW_WALKS.num_negatives})",
+        help=f"per pair (default: {SHALLOW_WALK_COUNTS['num_negatives']})",
     )
     group.add_argument(
         "--negative-distribution",

@@ -77,19 +77,11 @@ from mmgraph.data.edges import make_undirected
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.split import SPLIT_NAMES
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.names import SYNTHETIC_TASKS as SYNTHETIC_TASKS
 from mmgraph.seed import make_generator
 
 log = logging.getLogger(__name__)
 
-SYNTHETIC_TASKS: tuple[str, ...] = (
-    "density",
-    "cut_ratio",
-    "coreness",
-    "component",
-    "position",
-    "position_multilabel",
-)
-"""The synthetic subgraph tasks :func:`make_synthetic_subgraphs` builds."""
 
 DEFAULT_SPLIT: tuple[float, float, float] = (0.8, 0.1, 0.1)
 """SubGNN's train/val/test fractions of the subgraphs."""

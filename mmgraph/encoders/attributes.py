@@ -11,15 +11,8 @@ from torch import Tensor, nn
 
 from mmgraph.data.graph import MISSING_CODE
 from mmgraph.encoders._inputs import check_node_mask
+from mmgraph.names import NUMERIC_SCALINGS as NUMERIC_SCALINGS
 from mmgraph.nn.functional import TensorCache, csr_from_dense, sparse_linear
-
-NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none", "row", "log")
-r"""How :class:`NumericStandardizer` scales numeric columns: ``"standard"`` (mean and
-standard deviation of the training nodes), ``"none"`` (values as they are), ``"row"``
-(each node's values divided by the sum of their absolute values, as PyG's
-``NormalizeFeatures`` and Kipf & Welling's GCN do for a bag of words) or ``"log"`` (the
-signed :math:`\log(1 + |x|)` of every column, then standardised: for heavy-tailed counts
-such as followers, 0 to 10 million)."""
 
 _STANDARDISED = ("standard", "log")
 """The scalings fitted on training statistics."""

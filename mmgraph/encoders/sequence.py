@@ -9,10 +9,8 @@ from torch import Tensor, nn
 
 from mmgraph.encoders.attributes import signed_log1p
 from mmgraph.errors import InputError
+from mmgraph.names import SEQUENCE_ENCODERS as SEQUENCE_ENCODERS
 from mmgraph.resolver import check_positive_int
-
-SEQUENCE_ENCODERS: tuple[str, ...] = ("gru", "lstm", "conv", "mean")
-"""The kinds of :class:`SequenceEncoder`."""
 
 
 class SequenceEncoder(nn.Module):

@@ -9,10 +9,8 @@ import numpy as np
 import torch
 
 from mmgraph.eval._checks import as_mask, as_matrix, check_same_length
+from mmgraph.names import RETRIEVAL_METRICS as RETRIEVAL_METRICS
 from mmgraph.resolver import check_positive_int
-
-RETRIEVAL_METRICS: tuple[str, ...] = ("cosine", "dot", "euclidean")
-"""The similarity measures :func:`retrieval_metrics` accepts."""
 
 _TIE_RTOL = 1e-9
 

@@ -66,15 +66,11 @@ from mmgraph.encoders.attributes import SPARSE_MAX_DENSITY, SPARSE_MIN_COLUMNS
 from mmgraph.encoders.text import WORD_TEXT_ENCODERS
 from mmgraph.encoders.text.tfidf import MAX_FEATURES
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
+from mmgraph.names import HOMOPHILY_THRESHOLD as HOMOPHILY_THRESHOLD
 
 AUTO = "auto"
 """The value of an option that is resolved from the data."""
 
-HOMOPHILY_THRESHOLD = 0.7
-"""Edge homophily among training nodes from which ``aggregator="auto"`` picks ``"gcn"``.
-
-Chosen by ``benchmarks/defaults.py`` between 0.5 and 0.7 (``benchmarks/results/defaults.md``):
-at 0.5 the synthetic bots (homophily 0.62) got GCN, where the mean aggregator did better."""
 
 DESIGN_OPTIONS: tuple[str, ...] = ("num_layers", "head", "modality_dim")
 """The :class:`~mmgraph.models.ModelConfig` options a design sets (``"auto"``: chosen)."""

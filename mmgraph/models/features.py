@@ -25,13 +25,13 @@ from mmgraph.distributed import (
     world_size,
 )
 from mmgraph.errors import InputError
+from mmgraph.names import DEFAULT_TEXT_ENCODER as DEFAULT_TEXT_ENCODER
 
 MODEL_DTYPE = torch.float32
 """The dtype of the models' weights, which :func:`featurize` gives every float input."""
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 FROZEN_CNN = "cnn"
 """The default image encoder: a small CNN trained once on the graph's images, then frozen."""
 END_TO_END_IMAGE_ENCODERS = ("cnn-e2e",)

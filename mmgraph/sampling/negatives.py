@@ -16,12 +16,10 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from mmgraph.names import NEGATIVE_DISTRIBUTIONS as NEGATIVE_DISTRIBUTIONS
 from mmgraph.sampling.checks import check_choice, check_ids, check_int
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.seed import as_generator
-
-NEGATIVE_DISTRIBUTIONS: tuple[str, ...] = ("uniform", "unigram")
-"""Distributions negatives are drawn from: uniform over nodes, or unigram^0.75."""
 
 
 def check_distribution(name: str) -> str:

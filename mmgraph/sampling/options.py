@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from mmgraph.names import GNN_WALK_COUNTS, SHALLOW_WALK_COUNTS
 from mmgraph.sampling.checks import check_bias, check_int
 from mmgraph.sampling.corpus import window_index
 from mmgraph.sampling.negatives import check_distribution
@@ -44,10 +45,10 @@ class WalkOptions:
         >>> short = SHALLOW_WALKS.replace(walk_length=10, context_size=5)
     """
 
-    walk_length: int = 20
-    context_size: int = 10
-    walks_per_node: int = 10
-    num_negatives: int = 1
+    walk_length: int = SHALLOW_WALK_COUNTS["walk_length"]
+    context_size: int = SHALLOW_WALK_COUNTS["context_size"]
+    walks_per_node: int = SHALLOW_WALK_COUNTS["walks_per_node"]
+    num_negatives: int = SHALLOW_WALK_COUNTS["num_negatives"]
     p: float = 1.0
     q: float = 1.0
     negative_distribution: str = "uniform"
@@ -91,7 +92,7 @@ updated only where it occurs in a walk, and an epoch is one pass over the start 
 long walks per node and epoch give every vector enough (center, context) pairs in the few
 epochs such tables train for (5 by default)."""
 
-GNN_WALKS = WalkOptions(walk_length=10, context_size=5, walks_per_node=1, num_negatives=1)
+GNN_WALKS = WalkOptions().replace(**GNN_WALK_COUNTS)
 """Walks of the GNN route (:class:`~mmgraph.objectives.Node2VecObjective`): one short walk
 from every node per training step. The encoder's weights are shared by all nodes and
 re-encode the whole batch at every step, over many more steps (100 epochs by default), so

@@ -7,9 +7,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from mmgraph.names import GLASS_AGGREGATORS
 from mmgraph.nn.functional import unchecked_csr
 
-AGGREGATIONS: tuple[str, ...] = ("sum", "mean", "gcn")
+AGGREGATIONS: tuple[str, ...] = GLASS_AGGREGATORS
 """How neighbour messages are combined: summed, averaged, or GCN-normalised."""
 
 

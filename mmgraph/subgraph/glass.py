@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mmgraph import names
 from mmgraph.nn import ACTIVATIONS
 from mmgraph.nn.functional import dropout
 from mmgraph.resolver import resolve
@@ -37,7 +38,7 @@ GLASS_AGGREGATORS: tuple[str, ...] = AGGREGATIONS
 """GLASS's neighbour aggregations, ``"sum"``, ``"mean"`` and ``"gcn"``: its own sparse
 products, not the layers of :data:`mmgraph.nn.AGGREGATORS`."""
 
-SUBGRAPH_NORMS: tuple[str, ...] = ("batch", "frozen", "none")
+SUBGRAPH_NORMS: tuple[str, ...] = names.SUBGRAPH_NORMS
 """The ``norm`` options of ``mmgraph subgraph train``: batch norms in the layers of
 :class:`GLASS` and :class:`~mmgraph.subgraph.PoolGNN` (``norm=True``) normalising with
 batch statistics throughout training, or with them for the first quarter of the epochs and

@@ -37,19 +37,8 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from mmgraph.encoders.attributes import AttributeEncoder
+from mmgraph.names import NODE_INPUTS as NODE_INPUTS
 from mmgraph.subgraph._checks import check_positive
-
-NODE_INPUTS: tuple[str, ...] = (
-    "auto",
-    "constant",
-    "degree",
-    "id",
-    "node2vec",
-    "attributes",
-    "x",
-    "multimodal",
-)
-"""Names :func:`build_node_input` accepts."""
 
 
 def _num_nodes(batch: Data) -> int:

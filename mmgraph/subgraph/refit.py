@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from mmgraph.names import HEAD_FITS as HEAD_FITS  # ``head_fit`` options
+
 log = logging.getLogger(__name__)
 
 REFIT_CS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
@@ -33,9 +35,6 @@ REFIT_CS: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 
 REFIT_FOLDS = 5
 """Cross-validation folds of :func:`refit_head` (fewer when a class has fewer members)."""
-
-HEAD_FITS: tuple[str, ...] = ("auto", "trained", "refit")
-"""``head_fit`` options of ``mmgraph subgraph train``."""
 
 
 def head_inputs(model: nn.Module, embeddings: Tensor) -> Tensor:

@@ -27,7 +27,7 @@ import torch
 import yaml
 from torch import Tensor, nn
 
-from mmgraph import heartbeat
+from mmgraph import heartbeat, names
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
@@ -105,7 +105,7 @@ training more, not one per candidate (``benchmarks/results/defaults.md``, depth 
 LEARNED_IDS: tuple[str, ...] = ("id", "node2vec")
 """The node inputs that learn a vector per node (``node2vec`` starts it from an embedding)."""
 
-ID_DROPOUT = 0.5
+ID_DROPOUT: float = names.ID_DROPOUT
 """The dropout ``dropout="auto"`` gives a model whose nodes start from learned ids.
 
 A learned vector per node is a parameter per node: without dropout GLASS fitted every

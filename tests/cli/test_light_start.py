@@ -70,6 +70,27 @@ def test_import_help_and_a_typo_load_no_torch() -> None:
     assert "train a node classifier" in done.stdout  # the full list of commands
 
 
+def test_every_command_s_help_loads_no_torch() -> None:
+    commands = [[n] for n in COMMANDS if n != "subgraph"]
+    commands += [["subgraph", c] for c in ("train", "generate")]
+    done = _python(
+        "import contextlib, io, sys\n"
+        "from mmgraph.cli import main\n"
+        f"for argv in {commands!r}:\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        try:\n"
+        "            main([*argv, '--help'])\n"
+        "        except SystemExit as stop:\n"
+        "            assert stop.code == 0, argv\n"
+        "    assert 'usage: mmgraph ' + ' '.join(argv) in out.getvalue(), argv\n"
+        "heavy = ('torch', 'torch_geometric', 'numpy', 'sklearn', 'optuna', 'transformers')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_the_package_names_load_on_first_use() -> None:
     done = _python(
         "import sys, mmgraph\n"

@@ -28,6 +28,7 @@ from mmgraph.encoders.text.tfidf import (
     TfidfTextEncoder,
 )
 from mmgraph.encoders.text.transformer import POOLINGS, TextEncoder
+from mmgraph.names import WORD_TEXT_ENCODERS as WORD_TEXT_ENCODERS
 
 TEXT_ENCODER_CLASSES: dict[str, Any] = {
     "tfidf": TfidfTextEncoder,
@@ -39,10 +40,6 @@ a transformers model (:class:`TextEncoder`)."""
 
 LIGHT_TEXT_ENCODERS: tuple[str, ...] = tuple(TEXT_ENCODER_CLASSES)
 """The names of :data:`TEXT_ENCODER_CLASSES`."""
-
-WORD_TEXT_ENCODERS: tuple[str, ...] = ("tfidf", "bow")
-"""The encoders with a vocabulary, sized by ``text_dim`` (``--text-dim``): SVD components,
-or :obj:`None` (0 on the command line) for one column per word."""
 
 
 def build_text_encoder(
