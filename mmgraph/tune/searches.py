@@ -142,17 +142,22 @@ class TaskSearch:
 
         ``run`` trains fold ``k`` and returns its score and a value. With one fold,
         ``curve`` is ``report``: the run reports its validation curve epoch by epoch. With
-        several it is :obj:`None`, and the mean score so far is reported once per fold, a
-        step each. The fold count is read per fold: the first fold may lower it
-        (:attr:`scored_folds`).
+        several, the mean score so far is reported once per fold, a step each, and
+        ``curve`` passes no value on: each epoch it calls ``report.check()`` where the
+        trial's objective gave one (it stops a trial past the budget's deadline or its time
+        limit inside a fold, not only at its end; :func:`mmgraph.tune.study._objective`),
+        else it is :obj:`None`. The fold count is read per fold: the first fold may lower
+        it (:attr:`scored_folds`).
         """
         per_epoch = self.folds == 1
+        check = getattr(report, "check", None)
+        tick: Report | None = None if check is None else (lambda step, value: check())
         scores: list[float] = []
         values: list[T] = []
         for k in range(self.folds):
             if k >= self._fold_count():
                 break
-            score, value = run(k, report if per_epoch else None)
+            score, value = run(k, report if per_epoch else tick)
             scores.append(score)
             values.append(value)
             if not per_epoch:

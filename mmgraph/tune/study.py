@@ -182,7 +182,9 @@ def _objective(
     """The Optuna objective of ``search`` over ``space``.
 
     A trial still running at ``deadline`` is stopped (pruned) at its next report once the
-    study has a complete trial, so a budget is overrun by one epoch (or one fold) at most;
+    study has a complete trial, or on cross-validation folds at the next epoch of a fold
+    (``report.check``, see :meth:`~mmgraph.tune.searches.TaskSearch._each_fold`), so a
+    budget is overrun by one epoch at most;
     the first trial runs to its end, so that there is a best one. A callable ``deadline``
     is called with the study as each trial starts. On cross-validation folds the first
     trial's first fold sets how many folds every trial trains (:func:`folds_in_budget`,
@@ -209,6 +211,15 @@ def _objective(
         steps = search.total_steps(options) if hasattr(search, "total_steps") else None
         pace: list[tuple[int, float]] = []  # (step, time) of the trial's first report
 
+        def check(where: str = "within a fold") -> None:
+            """Stop the trial at the deadline or past its time limit (see above)."""
+            if stop is not None and time.time() >= stop and _has_complete(trial):
+                trial.set_user_attr("stopped", "the time budget ran out")
+                raise optuna.TrialPruned(f"the time budget ran out {where}")
+            if time.time() - started > limit:
+                trial.set_user_attr("stopped", f"slower than the budget allows ({limit:.0f} s)")
+                raise optuna.TrialPruned(f"slower than {limit:.0f} s {where}")
+
         def report(step: int, value: float) -> None:
             nonlocal first
             if first and stop is not None:
@@ -225,12 +236,7 @@ def _objective(
                 raise optuna.TrialPruned(f"pruned at epoch {step}")
             if folds > 1 and step + 1 >= (search.scored_folds or folds):
                 return  # its last fold: the trial is done, whatever the time
-            if stop is not None and time.time() >= stop and _has_complete(trial):
-                trial.set_user_attr("stopped", "the time budget ran out")
-                raise optuna.TrialPruned(f"the time budget ran out at step {step}")
-            if time.time() - started > limit:
-                trial.set_user_attr("stopped", f"slower than the budget allows ({limit:.0f} s)")
-                raise optuna.TrialPruned(f"slower than {limit:.0f} s at step {step}")
+            check(f"at step {step}")
             projected = projected_seconds(pace, step, steps, started)
             if projected > PROJECTED_LIMIT * limit:
                 trial.set_user_attr(
@@ -240,6 +246,9 @@ def _objective(
                 )
                 raise optuna.TrialPruned(f"projected to take {projected:.0f} s at step {step}")
 
+        # a search over several folds reports once a fold; inside one it calls `check`
+        # each epoch (TaskSearch._each_fold), so a slow fold stops too
+        setattr(report, "check", check)  # noqa: B010 (an attribute of a function)
         trial.set_user_attr("pid", os.getpid())
         try:
             value = search.trial(options, report)
@@ -990,7 +999,8 @@ def tune(
     resumed sessions; failed and pruned trials count) or once ``budget`` (wall-clock, e.g.
     ``"15m"``, ``"1h30m"``; a resumed search counts the time the trials of its earlier
     sessions ran: :func:`searched_seconds`) has passed, whichever comes first; a trial
-    running at the deadline stops at its next epoch (or fold) once a trial has completed,
+    running at the deadline stops at its next epoch (inside a fold too) once a trial has
+    completed,
     as does one much slower than the completed ones (:func:`trial_time_limit`). On
     cross-validation folds (and a node task's five drawn splits, on data without a split
     of its own: :class:`~mmgraph.tune.searches.NodeSearch`) every trial trains the first

@@ -1087,6 +1087,57 @@ class _SlowFoldSearch(_SlowSearch):
         return float(options["x"])
 
 
+class _EpochFoldSearch(searches.TaskSearch):
+    """Ten folds of ten epochs through TaskSearch._each_fold; the epochs it reached."""
+
+    folds = 10
+    scored_folds: int | None = None
+
+    def __init__(self) -> None:
+        self.epochs: list[tuple[int, int]] = []
+
+    def trial(self, options: dict[str, Any], report: Callable[[int, float], None]) -> float:
+        def fold(k: int, curve: Callable[[int, float], None] | None) -> tuple[float, float]:
+            for epoch in range(10):
+                self.epochs.append((k, epoch))
+                if curve is not None:
+                    curve(epoch, 0.5)  # a fold's epochs: no value reaches the pruner
+            return 0.5, 0.5
+
+        return float(np.mean(self._each_fold(report, fold)))
+
+
+def test_a_fold_trial_past_the_budget_stops_inside_its_fold() -> None:
+    """A fold search reports once a fold; inside a fold the deadline is checked each epoch
+    (a slow single-fold trial ran 114 s on a 1-minute budget)."""
+    from mmgraph.tune.space import Param, Space
+    from mmgraph.tune.study import SCORED_FOLDS, _objective
+
+    space = Space(params={"x": Param("x", "float", low=0.0, high=1.0)}, fixed={})
+    study = optuna.create_study(direction="maximize")
+    study.set_user_attr(SCORED_FOLDS, 1)  # as a large TU set under a budget
+    search = _EpochFoldSearch()
+    past = time.time() - 1.0
+    study.optimize(_objective(search, space, deadline=past), n_trials=1)
+    assert search.epochs == [(0, e) for e in range(10)]  # the first trial runs to its end
+    assert study.trials[0].state == optuna.trial.TrialState.COMPLETE
+    assert study.trials[0].intermediate_values == {0: 0.5}  # one report, the fold's
+    search.epochs.clear()
+    study.optimize(_objective(search, space, deadline=past), n_trials=1)
+    assert search.epochs == [(0, 0)]  # stopped at the first epoch, not the fold's end
+    assert study.trials[1].state == optuna.trial.TrialState.PRUNED
+    assert study.trials[1].user_attrs["stopped"] == "the time budget ran out"
+    # before the deadline, and without one, a fold runs all its epochs
+    search.epochs.clear()
+    study.optimize(_objective(search, space, deadline=time.time() + 60), n_trials=1)
+    assert search.epochs == [(0, e) for e in range(10)]
+    # outside a study (a confirmation's or the final runs' report) nothing checks
+    search.epochs.clear()
+    search.scored_folds = 2
+    assert search.trial({}, lambda step, value: None) == 0.5
+    assert len(search.epochs) == 20
+
+
 def test_folds_in_budget() -> None:
     from mmgraph.tune.study import BUDGET_TRIALS, folds_in_budget
 
