@@ -1000,8 +1000,7 @@ def tune(
     ``"15m"``, ``"1h30m"``; a resumed search counts the time the trials of its earlier
     sessions ran: :func:`searched_seconds`) has passed, whichever comes first; a trial
     running at the deadline stops at its next epoch (inside a fold too) once a trial has
-    completed,
-    as does one much slower than the completed ones (:func:`trial_time_limit`). On
+    completed, as does one much slower than the completed ones (:func:`trial_time_limit`). On
     cross-validation folds (and a node task's five drawn splits, on data without a split
     of its own: :class:`~mmgraph.tune.searches.NodeSearch`) every trial trains the first
     folds that let six trials fit the budget (:func:`folds_in_budget`; all of them when
