@@ -117,9 +117,7 @@ def load_card(path: str | Path) -> MultimodalGraph:
         raise ValueError(f"Missing key 'nodes' in {where}: name the node table (CSV or Parquet)")
     allow_outside = card.get("allow_outside", False)
     if not isinstance(allow_outside, bool):
-        raise InputError(
-            f"Expected 'allow_outside' in {where} to be true or false (got {allow_outside!r})"
-        )
+        raise InputError(_not_a_bool("allow_outside", allow_outside, where))
 
     nodes_path = _card_file(folder, card, "nodes", where)
     table = read_table(nodes_path, "node table", allow_empty=True)
@@ -567,6 +565,15 @@ def _read_split(table: pd.DataFrame, column: str, what: str, ids: list[str]) -> 
     }
 
 
+def _not_a_bool(key: str, value: Any, where: str) -> str:
+    """The message for a card key that takes true or false but holds ``value``."""
+    said = f"Expected {key!r} in {where} to be true or false (got {value!r}"
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no"):
+        bare = value.strip().lower()
+        return f"{said}, a quoted string): write it without quotes, `{key}: {bare}`"
+    return f"{said})"
+
+
 def _read_edges(
     folder: Path, card: dict[str, Any], index: dict[str, int], where: str
 ) -> dict[str, Any]:
@@ -585,7 +592,12 @@ def _read_edges(
     for column in ("src", "dst"):
         out = []
         for row, value in enumerate(table[column].tolist()):
-            node = None if is_missing(value) else to_text(value)
+            if is_missing(value):
+                raise ValueError(
+                    f"Edge row {row + 1} of {what} has an empty cell in column {column!r}: "
+                    "every edge needs the ids of both its nodes; fill it or drop the row"
+                )
+            node = to_text(value)
             if node not in index:
                 raise ValueError(
                     f"Edge row {row + 1} of {what} names node {node!r} in column {column!r}, "
@@ -616,7 +628,14 @@ def _read_edges(
         require_columns(table, [column], f"{what} (named by 'weight')")
         weights = []
         for row, value in enumerate(table[column].tolist()):
-            w = to_float(value, column, row, f"edge {row + 1}")
+            try:
+                w = to_float(value, column, row, "")
+            except ValueError:
+                raise ValueError(
+                    f"Edge weight {value!r} in column {column!r} of {what}, edge row "
+                    f"{row + 1}, is not a finite number: a weight is a number >= 0; fix it, or "
+                    "drop 'weight' from the card (a kind of edge can be a 'relation' column)"
+                ) from None
             if math.isnan(w):
                 raise ValueError(
                     f"Missing (NaN) edge weight in column {column!r} of {what}, edge row "
@@ -633,7 +652,7 @@ def _read_edges(
         edge_weight = torch.tensor(weights, dtype=torch.float)
     directed = card.get("directed", False)
     if not isinstance(directed, bool):
-        raise ValueError(f"Expected 'directed' in {where} to be true or false (got {directed!r})")
+        raise ValueError(_not_a_bool("directed", directed, where))
     repeats = count_duplicate_edges(edge_index, len(index), edge_type)
     if repeats:
         same = "source, target and relation" if edge_type is not None else "source and target"

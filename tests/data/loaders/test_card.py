@@ -562,10 +562,21 @@ def test_edge_errors(tmp_path: Path) -> None:
         load_card(write_card(tmp_path / "e", full_card(relation="kind")))
     with pytest.raises(ValueError, match="Missing \\(NaN\\) edge weight in column 'w'"):
         load_card(write_card(tmp_path / "f", edges="src,dst,rel,w\na,b,x,\n"))
-    with pytest.raises(ValueError, match="column 'w' holds the non-numeric value 'heavy'"):
+    # an edge weight is not a node's numeric column: the message names the edge table
+    heavy = "Edge weight 'heavy' in column 'w' of the edge table 'edges.csv', edge row 1, is not"
+    with pytest.raises(ValueError, match=heavy) as error:
         load_card(write_card(tmp_path / "g", edges="src,dst,rel,w\na,b,x,heavy\n"))
-    with pytest.raises(ValueError, match="Expected 'directed' .* to be true or false"):
-        load_card(write_card(tmp_path / "h", full_card(directed="yes")))
+    assert "categorical" not in str(error.value) and "node" not in str(error.value)
+    with pytest.raises(ValueError, match="Expected 'directed' .* to be true or false") as error:
+        load_card(write_card(tmp_path / "h", full_card(directed=[1])))
+    assert "quoted" not in str(error.value)
+    # a quoted "false" is a string: say so, and how to write it
+    with pytest.raises(
+        ValueError, match=r"a quoted string\): write it without quotes, `directed: no`"
+    ):
+        load_card(write_card(tmp_path / "q", full_card(directed="No")))
+    with pytest.raises(ValueError, match=r"'allow_outside' .* quoted .* `allow_outside: false`"):
+        load_card(write_card(tmp_path / "o", full_card(allow_outside="false")))
     negative = "src,dst,rel,w\na,b,x,1\nb,c,x,-2.0\n"  # a walk's odds, a share of an average
     with pytest.raises(ValueError, match=r"Edge weight '-2.0' in column 'w' .* edge row 2: a"):
         load_card(write_card(tmp_path / "w", edges=negative))
