@@ -137,6 +137,13 @@ def check_image_files(
     One check before any image is read, so a run stops before its first encoding.
     """
     missing = missing_image_files(paths, root, present)
+    folders = [path for path in missing if Path(path).is_dir()]
+    if folders:
+        raise IsADirectoryError(
+            f"{len(folders)} image cell{'s' if len(folders) > 1 else ''} name a folder, not an "
+            f"image file (first: '{folders[0]}'): give each node's file, relative to the "
+            "card's folder (or 'image_root'), or empty the cell for a node without an image"
+        )
     if missing:
         raise FileNotFoundError(
             f"{len(missing)} image file{'s' if len(missing) > 1 else ''} not found (first: "
@@ -171,6 +178,7 @@ def _open_all(
     """Yield each node's RGB image (or :obj:`None`); warn once at the end about failures."""
     check_on_error(on_error)
     failed: list[str] = []
+    unreadable: list[tuple[str, UnreadableImageError]] = []  # on_error="raise": all, then raise
     for path in paths:
         if path is None or path == "":
             yield None
@@ -178,6 +186,14 @@ def _open_all(
         full = resolve_image_path(path, root)
         try:
             image = load_image(full)
+        except UnreadableImageError as error:
+            if on_error == "raise":
+                unreadable.append((str(full), error))
+                yield None
+                continue
+            failed.append(f"{str(full)!r} ({error.__class__.__name__})")
+            yield None
+            continue
         except (FileNotFoundError, ValueError) as error:
             if on_error == "raise":
                 raise
@@ -185,7 +201,25 @@ def _open_all(
             yield None
             continue
         yield image
+    if unreadable:
+        raise _all_unreadable(unreadable)
     warn_unreadable(failed, stacklevel=4)  # past this generator and read_images/load_images
+
+
+def _all_unreadable(unreadable: Sequence[tuple[str, UnreadableImageError]]) -> Exception:
+    """One error for every file of a run that no decoder reads: a rerun fixes them all."""
+    error, count = unreadable[0][1], len(unreadable)
+    if count == 1:
+        return error
+    names = ", ".join(repr(path) for path, _ in unreadable[:5])
+    more = f" and {count - 5} more" if count > 5 else ""
+    return UnreadableImageError(
+        f"Could not read {count} image files: {names}{more} (the first: {error.detail}); fix "
+        "or remove them, or mark such nodes as lacking an image (--on-image-error missing; "
+        "for `mmgraph tune`, on_image_error: missing in a --space file; "
+        "on_image_error='missing' in a FeatureConfig, on_error='missing' for an encoder)",
+        error.detail,
+    )
 
 
 def load_images(

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from mmgraph.data.images import load_images, read_images, to_rgb
+from mmgraph.data.images import (
+    UnreadableImageError,
+    check_image_files,
+    load_images,
+    read_images,
+    to_rgb,
+)
 
 # Flags in each PIL mode the shared folder holds.
 PALETTE, PALETTE_ALPHA, RGB, RGBA = "ABW.png", "AUT.png", "AND.png", "ARG.png"
@@ -80,6 +86,32 @@ def test_unreadable_files(tmp_path: Path, flags: Path) -> None:
     with pytest.warns(UserWarning, match="broken.png"):
         pil, mask = load_images(["broken.png", RGB], root=tmp_path, on_error="missing")
     assert pil[0] is None and mask.tolist() == [False, False]  # RGB is not in tmp_path either
+
+
+def test_every_unreadable_file_is_named_in_one_error(tmp_path: Path, flags: Path) -> None:
+    """A run stops once, naming all the files it could not read, not one per rerun."""
+    for k in range(7):
+        (tmp_path / f"bad{k}.png").write_bytes(b"" if k == 0 else b"not an image")
+    paths = [flags / RGB, *(tmp_path / f"bad{k}.png" for k in range(7))]
+    with pytest.raises(UnreadableImageError) as error:
+        read_images(paths, size=(4, 4))
+    message = str(error.value)
+    assert message.startswith("Could not read 7 image files: ")
+    assert all(f"bad{k}.png" in message for k in range(5)) and "and 2 more" in message
+    assert "(the first: not an image format Pillow reads, 0 bytes" in message
+    assert "--on-image-error missing" in message
+    with pytest.raises(UnreadableImageError) as error:  # one file: its own message
+        load_images([flags / RGB, tmp_path / "bad1.png"])
+    assert str(error.value).startswith("Could not read image file ")
+
+
+def test_an_image_cell_naming_a_folder_says_so(tmp_path: Path) -> None:
+    (tmp_path / "img").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"2 image cells name a folder, not an image "):
+        check_image_files(["img", ".", "gone.png"], tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"1 image file not found \(first: .*gone.png"):
+        check_image_files(["gone.png", None, ""], tmp_path)
+    check_image_files(["img"], tmp_path, present=[False])  # a node without an image
 
 
 def test_read_images_argument_errors() -> None:
