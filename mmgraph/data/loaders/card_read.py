@@ -156,6 +156,8 @@ def load_card(path: str | Path) -> MultimodalGraph:
         require_columns(table, cols, f"{what} (listed under 'modalities.{m}')")
     _refuse_answers_as_inputs(card, columns, where)
 
+    for m in ("text", "image", "categorical"):  # numeric: _read_numeric says it
+        _warn_of_empty_columns(table, columns.get(m) or [], m, what)
     if columns.get("text"):
         kwargs["text"] = _read_text(table, columns["text"])
     if columns.get("image"):
@@ -334,6 +336,23 @@ def _is_json_list(value: Any) -> bool:
     except json.JSONDecodeError:
         return False
     return isinstance(parsed, list) and all(isinstance(t, str) for t in parsed)
+
+
+def _warn_of_empty_columns(
+    table: pd.DataFrame, columns: list[str], modality: str, what: str
+) -> None:
+    """Warn of each column of ``modality`` empty in every row: it tells the model nothing."""
+    if len(table) < 2:
+        return
+    for column in columns:
+        if all(is_missing(v) for v in table[column].tolist()):
+            warnings.warn(
+                f"The {modality} column {column!r} of {what} is empty in every row: no node "
+                f"has it, so it tells the model nothing; fill it or drop it from "
+                f"'modalities.{modality}'",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 def _read_text(table: pd.DataFrame, columns: list[str]) -> list[str | list[str] | None]:

@@ -498,6 +498,20 @@ def test_columns_that_teach_nothing_warn(tmp_path: Path) -> None:
         and "list it under 'modalities.numeric'" in m
         for m in messages
     )
+    # a text, image or categorical column empty in every row too; a filled one says nothing
+    rows = "".join(f"n{i},{'ab'[i % 2]},,, ,hi\n" for i in range(4))
+    blank = "uid,kind,bio,pic,lang,note\n" + rows
+    listed = {"text": ["bio", "note"], "image": ["pic"], "categorical": ["lang"]}
+    blank_card = {"nodes": "nodes.csv", "id": "uid", "label": "kind", "modalities": listed}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_card(write_card(tmp_path / "c", blank_card, nodes=blank, edges=None, images=False))
+    empty_ones = sorted(
+        m.split("'")[1] for m in map(str, (w.message for w in caught)) if "every row" in m
+    )
+    assert empty_ones == ["bio", "lang", "pic"]
+    assert any("text column 'bio'" in str(w.message) and "'modalities.text'" in str(w.message)
+               for w in caught)  # fmt: skip
     few = "uid,kind,x,size\n" + "".join(f"n{i},{'ab'[i % 2]},{i},{i % 3}\n" for i in range(30))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
