@@ -745,30 +745,56 @@ def _warn_of_rare_classes(graph: MultimodalGraph, source: str) -> None:
     """
     y = graph.y
     labelled = y >= 0
-    counts = torch.bincount(y[graph.train_mask & labelled], minlength=int(y.max()) + 1)
-    present = torch.bincount(y[labelled], minlength=counts.numel()) > 0
-    names = getattr(graph, "class_names", None) or [str(i) for i in range(counts.numel())]
+    warn_of_rare_classes(
+        y[graph.train_mask & labelled],
+        y[labelled],
+        getattr(graph, "class_names", None),
+        f"In {source!r}",
+        "node",
+    )
+
+
+def warn_of_rare_classes(
+    train: torch.Tensor,
+    labelled: torch.Tensor,
+    names: Sequence[str] | None,
+    where: str,
+    item: str,
+) -> None:
+    """Warn of a class with one ``item`` among the ``train`` labels, or none in ``labelled``.
+
+    ``train`` and ``labelled``: class indices of the training items and of every labelled
+    one; ``where`` starts the sentence (``"In 'cora'"``); ``item`` is ``"node"`` or
+    ``"subgraph"``. See :func:`_warn_of_rare_classes`.
+    """
+    if labelled.numel() == 0:
+        return
+    size = int(labelled.max()) + 1
+    counts = torch.bincount(train, minlength=size)
+    present = torch.bincount(labelled, minlength=counts.numel()) > 0
+    names = list(names or []) or [str(i) for i in range(counts.numel())]
     once = [names[i] for i in range(counts.numel()) if counts[i] == 1]
     never = [names[i] for i in range(counts.numel()) if counts[i] == 0 and present[i]]
     parts = []
     if once:
         parts.append(
             f"{', '.join(map(repr, once))} ha{'ve' if len(once) > 1 else 's'} one training "
-            "node: balanced class weights (the default) make that node count as much as a "
+            f"{item}: balanced class weights (the default) make that {item} count as much as a "
             "whole class, so the model may predict it more often than it occurs"
         )
     if never:
         parts.append(
             f"{', '.join(map(repr, never))} ha{'ve' if len(never) > 1 else 's'} no training "
-            "node, so it is never predicted"
+            f"{item}, so it is never predicted"
         )
     if parts:
+        several = len(once) + len(never) > 1
         warnings.warn(
-            f"In {source!r}, class {'; class '.join(parts)}. Label more nodes of "
-            f"{'these classes' if len(once) + len(never) > 1 else 'it'}, or merge "
-            f"{'them' if len(once) + len(never) > 1 else 'it'} into another class",
+            f"{where}, class {'; class '.join(parts)}. Label more {item}s of "
+            f"{'these classes' if several else 'it'}, or merge "
+            f"{'them' if several else 'it'} into another class",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 

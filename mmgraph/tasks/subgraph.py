@@ -50,7 +50,7 @@ from mmgraph.subgraph import (
 from mmgraph.subgraph.inputs import has_modalities, resolve_input_name
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
 from mmgraph.subgraph.refit import HEAD_FITS, classifier_head, last_linear, refit_head
-from mmgraph.tasks.node_classification import save_npy, write_json
+from mmgraph.tasks.node_classification import save_npy, warn_of_rare_classes, write_json
 from mmgraph.tasks.run_folder import RunFolder
 from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.trainer import Callback, numbered_callback
@@ -1054,6 +1054,14 @@ def _train_subgraph_model(
         mask = dataset.train_mask
         if has_split and mask is not None:
             _check_two_classes(dataset, labelled & mask, "training")
+            items = "graph" if dataset.whole_graphs else "subgraph"
+            warn_of_rare_classes(
+                dataset.y[labelled & mask],
+                dataset.y[labelled],
+                getattr(dataset, "class_names", None),
+                f"In {dataset.name or 'the data set'!r}",
+                items,
+            )
         else:
             _check_two_classes(dataset, labelled, "labelled")
     if has_split:

@@ -457,6 +457,25 @@ def test_training_subgraphs_of_one_class_are_refused(
     assert not (tmp_path / "run").exists()
 
 
+def test_a_class_without_training_subgraphs_warns(tmp_path: Path) -> None:
+    """As `train` warns of nodes: a class no training subgraph has is never predicted."""
+    folder = tmp_path / "rare"
+    folder.mkdir()
+    (folder / "edge_list.txt").write_text("".join(f"{i} {i + 1}\n" for i in range(13)))
+    labels = ["A", "B"] * 3 + ["A", "C", "B", "C"]
+    splits = ["train"] * 6 + ["val", "val", "test", "test"]
+    lines = [f"{i}-{i + 1}\t{c}\t{s}\n" for i, (c, s) in enumerate(zip(labels, splits))]
+    (folder / "subgraphs.pth").write_text("".join(lines))
+    argv = ["subgraph", "train", "--epochs", "1", "--hidden", "4", "--quiet"]
+    with pytest.warns(UserWarning) as caught:
+        assert main([*argv, "--data", str(folder), "--out", str(tmp_path / "run")]) == 0
+    rare = [str(w.message) for w in caught if "never predicted" in str(w.message)]
+    assert rare == [
+        "In 'rare', class 'C' has no training subgraph, so it is never predicted. Label more "
+        "subgraphs of it, or merge it into another class"
+    ]
+
+
 def test_whole_graphs_of_one_class_are_named_as_graphs() -> None:
     from mmgraph.data import MultimodalGraph, SubgraphDataset
     from mmgraph.errors import InputError
