@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -274,7 +275,16 @@ def text_candidates(
     for candidate in TEXT_CANDIDATES if has_text else TEXT_CANDIDATES[:1]:
         if candidate["text_encoder"] in WORD_TEXT_ENCODERS:
             if int(graph.num_nodes) * MAX_FEATURES > RAW_WORDS_MAX_VALUES:
-                log.info("text encoder auto: no raw bag of words on %d nodes", graph.num_nodes)
+                largest = RAW_WORDS_MAX_VALUES // MAX_FEATURES
+                warnings.warn(
+                    f"--text-encoder auto tries the raw bag of words beside the sentence "
+                    f"encoder on graphs of up to {largest:,} nodes (a dense nodes x "
+                    f"{MAX_FEATURES:,}-word matrix); this one has {int(graph.num_nodes):,}, so "
+                    "every design reads the sentence encoder's features. --text-encoder tfidf "
+                    "gives word features (128 SVD components) at any size",
+                    UserWarning,
+                    stacklevel=2,
+                )
                 continue
         out.append(dataclasses.replace(features, **candidate))
     return out

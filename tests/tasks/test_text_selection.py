@@ -68,8 +68,10 @@ def test_candidates_by_the_graph() -> None:
 def test_no_raw_tfidf_on_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = social()
     monkeypatch.setattr(auto_module, "RAW_WORDS_MAX_VALUES", 20000 * graph.num_nodes - 1)
-    found = text_candidates(FeatureConfig(text_encoder="auto"), graph)
+    with pytest.warns(UserWarning, match=r"graphs of up to \d+ nodes .* this one has \d+, so") as w:
+        found = text_candidates(FeatureConfig(text_encoder="auto"), graph)
     assert [f.text_encoder for f in found] == [TEXT_CANDIDATES[0]["text_encoder"]]
+    assert "--text-encoder tfidf gives word features" in str(w[0].message)
 
 
 def test_featurize_refuses_auto_naming_train() -> None:
