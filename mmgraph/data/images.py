@@ -202,12 +202,15 @@ def _open_all(
             continue
         yield image
     if unreadable:
-        raise _all_unreadable(unreadable)
+        raise unreadable_error(unreadable)
     warn_unreadable(failed, stacklevel=4)  # past this generator and read_images/load_images
 
 
-def _all_unreadable(unreadable: Sequence[tuple[str, UnreadableImageError]]) -> Exception:
-    """One error for every file of a run that no decoder reads: a rerun fixes them all."""
+def unreadable_error(unreadable: Sequence[tuple[str, UnreadableImageError]]) -> Exception:
+    """One error for every file of a run that no decoder reads: a rerun fixes them all.
+
+    ``unreadable``: each file's path and its error (at least one); one file keeps its own.
+    """
     error, count = unreadable[0][1], len(unreadable)
     if count == 1:
         return error

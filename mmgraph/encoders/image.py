@@ -20,10 +20,12 @@ from torch import Tensor, nn
 
 from mmgraph import heartbeat
 from mmgraph.data.images import (
+    UnreadableImageError,
     check_on_error,
     decode_image,
     read_image_bytes,
     resolve_image_path,
+    unreadable_error,
     warn_unreadable,
 )
 from mmgraph.encoders._hub import (
@@ -242,7 +244,11 @@ class ImageEncoder(PretrainedEncoder):
                 idx = []
                 batch = []
                 for i in todo[start : start + self.batch_size]:
-                    image = self._decode(items[i], failed)
+                    try:
+                        image = self._decode(items[i], failed)
+                    except UnreadableImageError:  # on_error="raise": name them all at once
+                        rest = todo[todo.index(i) :]
+                        raise unreadable_error(_undecodable(items, rest)) from None
                     if image is None:
                         present[i] = False
                     else:
@@ -325,6 +331,21 @@ class ImageEncoder(PretrainedEncoder):
             f"{self.__class__.__name__}({self.name!r}, out_channels={self.out_channels}, "
             f"normalize={self.normalize}, freeze={self.freeze})"
         )
+
+
+def _undecodable(items: Sequence[Any], rows: Sequence[int]) -> list[tuple[str, Any]]:
+    """The files among ``items[rows]`` (``(bytes, path)`` pairs) that do not decode."""
+    out = []
+    for i in rows:
+        item = items[i]
+        if not isinstance(item, tuple):
+            continue
+        data, path = item
+        try:
+            decode_image(data, path)
+        except UnreadableImageError as error:
+            out.append((str(path), error))
+    return out
 
 
 def build_image_encoder(name: str, **kwargs: Any) -> ImageEncoder | SmallCNN:

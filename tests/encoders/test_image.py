@@ -149,6 +149,11 @@ def test_unreadable_image_files(vit: ImageEncoder, flags: Path, tmp_path: Path) 
         vit.encode([str(tmp_path / "broken.png")])
     with pytest.raises(FileNotFoundError, match="gone.png' not found"):
         vit.encode([str(tmp_path / "gone.png")])
+    # several: counted and named in one error, found past the batch of the first (of 2)
+    (tmp_path / "empty.png").write_bytes(b"")
+    several = [flags / RGB, tmp_path / "broken.png", flags / RGB, tmp_path / "empty.png"]
+    with pytest.raises(ValueError, match=r"Could not read 2 image files: .*broken.png'.*empty"):
+        vit.encode([str(p) for p in several])
     paths = [flags / RGB, tmp_path / "broken.png", tmp_path / "gone.png"]
     with configured(vit, on_error="missing", use_cache=True, cache_dir=tmp_path / "c") as enc:
         with pytest.warns(UserWarning, match=r"Could not read 2 image file") as record:
