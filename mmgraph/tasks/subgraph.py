@@ -1059,7 +1059,7 @@ def _train_subgraph_model(
                 dataset.y[labelled & mask],
                 dataset.y[labelled],
                 getattr(dataset, "class_names", None),
-                f"In {dataset.name or 'the data set'!r}",
+                f"In {dataset.name!r}" if dataset.name else "In the data set",
                 items,
             )
         else:
