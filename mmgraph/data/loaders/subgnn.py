@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from mmgraph.data.edges import make_undirected
+from mmgraph.data.edges import count_duplicate_edges, make_undirected
 from mmgraph.data.graph import MultimodalGraph
 from mmgraph.data.loaders._common import as_path
 from mmgraph.data.subgraphs import SubgraphDataset, parse_split
@@ -106,7 +107,17 @@ def _read_edge_list(path: Path) -> tuple[Tensor, int]:
             f"'{path}' names node {largest} on line {_line_of(text, edge)} but has only "
             f"{distinct} distinct nodes: SubGNN node ids run 0..n-1; renumber the nodes"
         )
-    return pairs.t().contiguous(), largest + 1
+    edge_index = pairs.t().contiguous()
+    repeats = count_duplicate_edges(edge_index, largest + 1)
+    if repeats:  # a line per direction is not a repeat; the same 'u v' twice is
+        warnings.warn(
+            f"{repeats} line{'s' if repeats > 1 else ''} of '{path}' repeat an earlier edge "
+            "(the same 'u v'); the graph is undirected, so each edge is kept once. Remove the "
+            "repeated lines",
+            UserWarning,
+            stacklevel=3,
+        )
+    return edge_index, largest + 1
 
 
 def _edge_lines(text: str, path: Path) -> Tensor:

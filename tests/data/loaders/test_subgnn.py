@@ -125,3 +125,18 @@ def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
     assert bom.graph.edge_index.tolist() == plain.graph.edge_index.tolist()
     assert [s.tolist() for s in bom.subgraphs] == [s.tolist() for s in plain.subgraphs]
     assert bom.y.tolist() == plain.y.tolist() and bom.class_names == plain.class_names
+
+
+def test_a_repeated_edge_line_warns_and_both_directions_do_not(tmp_path: Path) -> None:
+    """As a card warns of a repeated edge row; 'u v' and 'v u' are one undirected edge."""
+    import warnings
+
+    (tmp_path / "subgraphs.pth").write_text("0-1\tA\ttrain\n2-3\tB\ttest\n")
+    (tmp_path / "edge_list.txt").write_text("0 1\n1 0\n1 2\n2 3\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        both = load_subgnn(tmp_path)
+    (tmp_path / "edge_list.txt").write_text("0 1\n1 2\n0 1\n2 3\n1 2\n")
+    with pytest.warns(UserWarning, match=r"2 lines of '.*edge_list.txt' repeat an earlier edge"):
+        repeated = load_subgnn(tmp_path)
+    assert repeated.graph.edge_index.tolist() == both.graph.edge_index.tolist()
