@@ -80,7 +80,7 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:  # noqa: D102 (argparse's documented hook)
         message += _dash_value_hint(message, Parser.argv) + self._close_option_hint(message)
-        message += _close_choice_hint(message)
+        message += _close_choice_hint(message) + self._unknown_beside_missing(message)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
     def _close_option_hint(self, message: str) -> str:
@@ -95,6 +95,32 @@ class Parser(argparse.ArgumentParser):
             if close:
                 hints.append(f"{flag} -> {close[0]}")
         return f" (did you mean: {', '.join(hints)}?)" if hints else ""
+
+    def _unknown_beside_missing(self, message: str) -> str:
+        """A mistyped option named beside a missing required one (argparse names only that).
+
+        ``mmgraph train --lyers 2 --data x`` says ``--out`` is required; added: ``also
+        unrecognized: --lyers (did you mean --layers?)``, so one rerun fixes both.
+        """
+        if not message.startswith("the following arguments are required"):
+            return ""
+        options = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+        unknown = []
+        for word in Parser.argv:
+            flag = word.split("=", 1)[0]
+            if (
+                flag.startswith("--")
+                and flag != "--"
+                and not any(o.startswith(flag) for o in options)
+            ):
+                unknown.append(flag)
+        if not unknown:
+            return ""
+        hints = []
+        for flag in unknown:
+            close = difflib.get_close_matches(flag, options, n=1)
+            hints.append(f"{flag} (did you mean {close[0]}?)" if close else flag)
+        return f"; also unrecognized: {', '.join(hints)}"
 
 
 def _close_choice_hint(message: str) -> str:
