@@ -87,7 +87,7 @@ class Parser(argparse.ArgumentParser):
         """``did you mean --aggregator?`` for a mistyped option among unrecognized arguments."""
         if not message.startswith("unrecognized arguments: "):
             return ""
-        options = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+        options = self._long_options()
         hints = []
         for word in message.removeprefix("unrecognized arguments: ").split():
             flag = word.split("=", 1)[0]
@@ -104,23 +104,19 @@ class Parser(argparse.ArgumentParser):
         """
         if not message.startswith("the following arguments are required"):
             return ""
-        options = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
-        unknown = []
-        for word in Parser.argv:
-            flag = word.split("=", 1)[0]
-            if (
-                flag.startswith("--")
-                and flag != "--"
-                and not any(o.startswith(flag) for o in options)
-            ):
-                unknown.append(flag)
-        if not unknown:
-            return ""
+        options = self._long_options()
+        flags = [word.split("=", 1)[0] for word in Parser.argv if word.startswith("--")]
+        # a prefix of an option is that option to argparse (--lay: --layers)
+        unknown = [f for f in flags if f != "--" and not any(o.startswith(f) for o in options)]
         hints = []
         for flag in unknown:
             close = difflib.get_close_matches(flag, options, n=1)
             hints.append(f"{flag} (did you mean {close[0]}?)" if close else flag)
-        return f"; also unrecognized: {', '.join(hints)}"
+        return f"; also unrecognized: {', '.join(hints)}" if hints else ""
+
+    def _long_options(self) -> list[str]:
+        """This parser's ``--`` options."""
+        return [s for a in self._actions for s in a.option_strings if s.startswith("--")]
 
 
 def _close_choice_hint(message: str) -> str:

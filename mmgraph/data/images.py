@@ -186,18 +186,13 @@ def _open_all(
         full = resolve_image_path(path, root)
         try:
             image = load_image(full)
-        except UnreadableImageError as error:
-            if on_error == "raise":
-                unreadable.append((str(full), error))
-                yield None
-                continue
-            failed.append(f"{str(full)!r} ({error.__class__.__name__})")
-            yield None
-            continue
         except (FileNotFoundError, ValueError) as error:
-            if on_error == "raise":
+            if on_error != "raise":
+                failed.append(f"{str(full)!r} ({error.__class__.__name__})")
+            elif isinstance(error, UnreadableImageError):
+                unreadable.append((str(full), error))
+            else:
                 raise
-            failed.append(f"{str(full)!r} ({error.__class__.__name__})")
             yield None
             continue
         yield image

@@ -346,13 +346,17 @@ def _warn_of_empty_columns(
         return
     for column in columns:
         if all(is_missing(v) for v in table[column].tolist()):
-            warnings.warn(
-                f"The {modality} column {column!r} of {what} is empty in every row: no node "
-                f"has it, so it tells the model nothing; fill it or drop it from "
-                f"'modalities.{modality}'",
-                UserWarning,
-                stacklevel=4,
-            )
+            _warn_of_empty_column(column, modality, what)
+
+
+def _warn_of_empty_column(column: str, modality: str, what: str) -> None:
+    """The warning of a column of ``modality`` that no node has a value in."""
+    warnings.warn(
+        f"The {modality} column {column!r} of {what} is empty in every row: no node has it, "
+        f"so it tells the model nothing; fill it or drop it from 'modalities.{modality}'",
+        UserWarning,
+        stacklevel=5,
+    )
 
 
 def _read_text(table: pd.DataFrame, columns: list[str]) -> list[str | list[str] | None]:
@@ -409,14 +413,8 @@ def _read_numeric(table: pd.DataFrame, columns: list[str], ids: list[str], what:
             data.append([to_float(v, column, row, ids[row]) for row, v in enumerate(values)])
         except ValueError as error:  # name the file as well as the column and row
             raise InputError(f"In {what}: {error}") from None
-        if len(values) > 1 and all(math.isnan(v) for v in data[-1]):
-            warnings.warn(
-                f"The numeric column {column!r} of {what} is empty in every row: no node has "
-                "it, so it tells the model nothing; fill it or drop it from "
-                "'modalities.numeric'",
-                UserWarning,
-                stacklevel=4,
-            )
+        if len(values) > 1 and all(math.isnan(v) for v in data[-1]):  # "nan" cells too
+            _warn_of_empty_column(column, "numeric", what)
     return torch.tensor(data, dtype=torch.float).t().contiguous()
 
 
