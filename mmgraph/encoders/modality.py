@@ -9,6 +9,8 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.data.graph import MODALITY_FIELDS
+from mmgraph.encoders.attributes import SPARSE_MAX_DENSITY, SPARSE_MIN_COLUMNS
+from mmgraph.nn.functional import TensorCache, csr_from_dense, sparse_linear
 
 if TYPE_CHECKING:
     from mmgraph.data.graph import MultimodalGraph
@@ -41,19 +43,36 @@ class PrecomputedEncoder(nn.Module):
     ``out_channels`` the features pass through unchanged (:math:`\mathbf{W} = \mathbf{I}`,
     :math:`\mathbf{b} = 0`), apart from the zeroed missing rows.
 
+    Wide, mostly-zero features (a raw bag of words or TF-IDF: at least
+    :data:`~mmgraph.encoders.attributes.SPARSE_MIN_COLUMNS` columns, at most
+    :data:`~mmgraph.encoders.attributes.SPARSE_MAX_DENSITY` of the present nodes' values
+    non-zero) are
+    converted once to a sparse CSR tensor (cached per input tensor and mask), as
+    :class:`~mmgraph.encoders.AttributeEncoder` does with numeric ones: the projection is then
+    a sparse-dense product, and with ``sparse_output`` and no projection the output is that
+    CSR tensor, for a fusion head and first layer that take it
+    (:func:`~mmgraph.models.builders.keeps_sparse_input`).
+
     Args:
         in_channels (int): Size of the precomputed features.
         out_channels (int, optional): Size of the projection; :obj:`None` for none.
             (default: :obj:`None`)
         bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
+        sparse_output (bool, optional): Without projection, return wide, mostly-zero
+            features as a sparse CSR tensor instead of dense. (default: :obj:`False`)
 
     Shapes:
         - **input:** ``x [N, in_channels]``, ``mask [N]`` (bool, optional: all present)
-        - **output:** ``(x [N, out_channels or in_channels], mask [N])``
+        - **output:** ``(x [N, out_channels or in_channels], mask [N])``; ``x`` is sparse CSR
+          with ``sparse_output`` for wide, mostly-zero features without projection
     """
 
     def __init__(
-        self, in_channels: int, out_channels: int | None = None, bias: bool = True
+        self,
+        in_channels: int,
+        out_channels: int | None = None,
+        bias: bool = True,
+        sparse_output: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(in_channels, int) or isinstance(in_channels, bool) or in_channels < 1:
@@ -69,12 +88,39 @@ class PrecomputedEncoder(nn.Module):
         self.lin = (
             nn.Linear(in_channels, out_channels, bias=bias) if out_channels is not None else None
         )
+        self.sparse_output = bool(sparse_output)
+        self._sparse_inputs = TensorCache(size=2)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Re-initialise the projection."""
         if self.lin is not None:
             self.lin.reset_parameters()
+
+    @property
+    def takes_sparse(self) -> bool:
+        """Whether wide, mostly-zero features are kept sparse (see the class)."""
+        return self.in_channels >= SPARSE_MIN_COLUMNS and (
+            self.lin is not None or self.sparse_output
+        )
+
+    def sparse_features(self, x: Tensor, mask: Tensor) -> Tensor | None:
+        """``x`` as CSR with the rows of missing nodes empty, when it is kept sparse.
+
+        Converted once per ``(x, mask)`` and cached; features that are not mostly zero are
+        remembered as such (:obj:`None`).
+        """
+        if not self.takes_sparse or x.requires_grad or x.layout != torch.strided:
+            return None
+        missing = object()
+        cached = self._sparse_inputs.get([x, mask], default=missing)
+        if cached is not missing:
+            return cached
+        out: Tensor | None = None
+        present = x.masked_fill(~mask.unsqueeze(1), 0.0)
+        if int(torch.count_nonzero(present)) <= SPARSE_MAX_DENSITY * int(mask.sum()) * x.size(1):
+            out, _ = csr_from_dense(present)
+        return self._sparse_inputs.put([x, mask], out)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Project the features and zero the rows of missing nodes."""
@@ -93,6 +139,12 @@ class PrecomputedEncoder(nn.Module):
                 f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
                 f"{list(getattr(mask, 'shape', []))})"
             )
+        csr = self.sparse_features(x, mask)
+        if csr is not None:
+            if self.lin is None:
+                return csr, mask
+            x = sparse_linear(csr, self.lin.weight, self.lin.bias)
+            return x.masked_fill_(~mask.unsqueeze(1), 0.0), mask
         if self.lin is not None:  # a fresh output: zero the missing rows in place
             return self.lin(x).masked_fill_(~mask.unsqueeze(1), 0.0), mask
         return x.masked_fill(~mask.unsqueeze(1), 0.0), mask

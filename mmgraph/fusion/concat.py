@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.fusion.base import FusionHead, prepare_inputs
-from mmgraph.nn.functional import fill_rows, is_sparse, sparse_linear
+from mmgraph.nn.functional import fill_rows, hstack, is_sparse, sparse_linear
 from mmgraph.resolver import check_positive_int
 
 MISSING_MODES = ("learned", "flags")
@@ -30,9 +30,11 @@ class ConcatFusion(FusionHead):
     :math:`\mathbf{e}_m` (or zeros and zero flags). With ``out_channels`` set, a linear map
     :math:`\mathbf{W}\mathbf{z}_i + \mathbf{b}` follows.
 
-    A single modality given as a sparse CSR tensor (a bag of words) stays sparse with
-    learned missing vectors: the absent rows get :math:`\mathbf{e}_m` as stored values
-    (:func:`~mmgraph.nn.functional.fill_rows`) and the linear map is sparse-dense.
+    A modality given as a sparse CSR tensor (a bag of words) stays sparse with learned
+    missing vectors: the absent rows get :math:`\mathbf{e}_m` as stored values
+    (:func:`~mmgraph.nn.functional.fill_rows`), the other modalities' columns are joined to
+    it as stored values (:func:`~mmgraph.nn.functional.hstack`), and the linear map is
+    sparse-dense.
 
     Args:
         in_channels (Mapping[str, int]): Embedding size :math:`d_m` of each modality.
@@ -47,7 +49,7 @@ class ConcatFusion(FusionHead):
         - **output:** :math:`(N, \text{out\_channels})`
     """
 
-    supports_sparse_input = True  # one modality with learned missing vectors
+    supports_sparse_input = True  # with learned missing vectors
     fuses_to_hidden = False
 
     def __init__(
@@ -92,7 +94,7 @@ class ConcatFusion(FusionHead):
             xs,
             masks,
             zero_absent=not learned,
-            keep_sparse=learned and len(self.modalities) == 1,
+            keep_sparse=learned,
             module=self,
         )
         parts = []
@@ -108,7 +110,12 @@ class ConcatFusion(FusionHead):
             parts.append(x)
         if self.missing == "flags":
             parts.append(torch.stack(mask_list, dim=1).to(x_list[0].dtype))
-        z = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+        if len(parts) == 1:
+            z = parts[0]
+        elif any(is_sparse(x) for x in parts):
+            z = hstack(parts)
+        else:
+            z = torch.cat(parts, dim=1)
         if self.lin is None:
             return z
         return sparse_linear(z, self.lin.weight, self.lin.bias) if is_sparse(z) else self.lin(z)

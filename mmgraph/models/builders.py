@@ -44,12 +44,13 @@ def keeps_sparse_input(config: ModelConfig) -> bool:
     """Whether a wide bag of words can stay sparse up to the first layer's product.
 
     It can when every step on the way takes a sparse CSR tensor (each part's
-    ``supports_sparse_input`` flag): one modality (the attributes), a fusion head such as
-    ``concat``, no coordination, GCN / mean / GGNN layers or none.
+    ``supports_sparse_input`` flag): a fusion head such as ``concat``, no coordination,
+    GCN / mean / GGNN layers or none. The encoders then return the wide, mostly-zero
+    modalities without projection as CSR (the attributes' numeric columns, raw word
+    features of the text), and the head joins the others to them.
     """
     return (
-        list(config.modalities) == ["attributes"]
-        and getattr(_fusion_class(config.fusion), "supports_sparse_input", False)
+        getattr(_fusion_class(config.fusion), "supports_sparse_input", False)
         and config.coordination is None
         and (config.num_layers == 0 or _takes_sparse_input(config.aggregator))
     )
@@ -60,19 +61,20 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
 
     Args:
         config (ModelConfig): The architecture.
-        sparse_output (bool, optional): Let the attribute encoder return a sparse bag of
-            words (see :func:`keeps_sparse_input`). (default: :obj:`False`)
+        sparse_output (bool, optional): Let the encoders without projection return wide,
+            mostly-zero features (a bag of words) as sparse CSR (see
+            :func:`keeps_sparse_input`). (default: :obj:`False`)
     """
     d = config.modality_dim
     encoders: dict[str, nn.Module] = {}
     for m in config.modalities:
         if m == "text":
-            encoders[m] = PrecomputedEncoder(config.text_dim, d)
+            encoders[m] = PrecomputedEncoder(config.text_dim, d, sparse_output=sparse_output)
         elif m == "image" and config.image_encoder == "cnn":
             out_channels = d if d is not None else config.cnn_channels[-1]
             encoders[m] = SmallCNN(config.image_dim, out_channels, channels=config.cnn_channels)
         elif m == "image":
-            encoders[m] = PrecomputedEncoder(config.image_dim, d)
+            encoders[m] = PrecomputedEncoder(config.image_dim, d, sparse_output=sparse_output)
         elif m == "sequence":
             encoders[m] = build_sequence_encoder(config)
         else:

@@ -8,7 +8,8 @@ nodes). Here each element's keep decision comes from 16 random bits (four per 64
 
 Sparse inputs: a wide, mostly-zero input (a bag of words) can reach the first layer as a
 sparse CSR tensor (:func:`csr_from_dense`, converted once per input by the attribute
-encoder); :func:`fill_rows` puts learned vectors into absent rows, :func:`dropout` drops
+encoder or a precomputed features' encoder); :func:`fill_rows` puts learned vectors into
+absent rows, :func:`hstack` joins it with other modalities' columns, :func:`dropout` drops
 stored values only, and :func:`sparse_linear` multiplies
 sparse-dense (as :meth:`~mmgraph.nn.relational.RelationalConv.relational_sum` does), with
 gradients for the weights and the stored values.
@@ -288,6 +289,7 @@ class TensorCache:
 
 _TRANSPOSES = TensorCache()
 _FILLED_ROWS = TensorCache()
+_STACKED = TensorCache()
 
 
 def _transpose(crow: Tensor, col: Tensor, shape: tuple[int, int]) -> tuple[Tensor, Tensor, Tensor]:
@@ -426,3 +428,60 @@ def fill_rows(x: Tensor, present: Tensor, vector: Tensor) -> Tensor:
     filled = vector.to(x.dtype).expand(num_absent, -1).reshape(-1)
     values = torch.cat([values_of(x), filled])[source]
     return csr_tensor(crow, col, values, x.shape)
+
+
+def _stacked_structure(parts: Sequence[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+    """``(crow, col, source)`` of :func:`hstack`: ``source`` orders the joined values."""
+    keys = [t for x in parts if is_sparse(x) for t in (x.crow_indices(), x.col_indices())]
+    extra = tuple((is_sparse(x), int(x.size(1))) for x in parts) + (int(parts[0].size(0)),)
+    cached = _STACKED.get(keys, extra)
+    if cached is not None:
+        return cached
+    n = int(parts[0].size(0))
+    device = parts[0].device
+    rows, cols, counts = [], [], torch.zeros(n, dtype=torch.long, device=device)
+    offset = 0
+    for x in parts:
+        f = int(x.size(1))
+        if is_sparse(x):
+            part_counts = x.crow_indices().diff()
+            rows.append(torch.repeat_interleave(torch.arange(n, device=device), part_counts))
+            cols.append(x.col_indices() + offset)
+            counts += part_counts
+        else:  # every entry stored, row by row
+            rows.append(torch.arange(n, device=device).repeat_interleave(f))
+            cols.append(torch.arange(offset, offset + f, device=device).repeat(n))
+            counts += f
+        offset += f
+    # row by row, and within a row the parts in order (a stable sort keeps each part's order)
+    source = torch.argsort(torch.cat(rows), stable=True)
+    crow = torch.zeros(n + 1, dtype=torch.long, device=device)
+    crow[1:] = counts.cumsum(0)
+    return _STACKED.put(keys, (crow, torch.cat(cols)[source], source), extra)
+
+
+def hstack(parts: Sequence[Tensor]) -> Tensor:
+    r"""The column-wise concatenation of ``[N, F_k]`` parts, dense or sparse CSR, as CSR.
+
+    A dense part stores all its entries; a sparse part its stored ones. The result is
+    differentiable in every part (a sparse part through its stored values, as
+    :func:`fill_rows` gives them), and its structure is computed once per set of sparse
+    structures and dense widths and cached (:class:`TensorCache`), so that a wide bag of
+    words joined with a few dense columns stays sparse from epoch to epoch.
+
+    Args:
+        parts (Sequence[torch.Tensor]): Two-dimensional tensors with the same number of rows,
+            each dense or sparse CSR.
+    """
+    if not parts:
+        raise ValueError("Expected at least one tensor to stack (got none)")
+    n = int(parts[0].size(0))
+    for x in parts:
+        if x.dim() != 2 or int(x.size(0)) != n:
+            raise ValueError(
+                f"Expected two-dimensional parts with {n} rows each (got {list(x.shape)})"
+            )
+    crow, col, source = _stacked_structure(parts)
+    values = torch.cat([values_of(x) if is_sparse(x) else x.reshape(-1) for x in parts])
+    width = sum(int(x.size(1)) for x in parts)
+    return csr_tensor(crow, col, values[source], (n, width))

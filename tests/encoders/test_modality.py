@@ -17,6 +17,8 @@ from mmgraph.encoders import (
     SmallCNN,
     encode_graph,
 )
+from mmgraph.encoders.attributes import SPARSE_MIN_COLUMNS
+from mmgraph.nn.functional import is_sparse
 
 N = 5
 
@@ -163,6 +165,49 @@ def test_precomputed_encoder() -> None:
         PrecomputedEncoder(0)
     with pytest.raises(ValueError, match="Expected 'out_channels' to be a positive int or None"):
         PrecomputedEncoder(2, 0)
+
+
+def words(n: int = 8, f: int = SPARSE_MIN_COLUMNS + 10, density: float = 0.05) -> Tensor:
+    """A raw bag of words ``[n, f]``: 0/1 values, ``density`` of them ones."""
+    gen = torch.Generator().manual_seed(3)
+    return (torch.rand(n, f, generator=gen) < density).float()
+
+
+def test_precomputed_encoder_keeps_wide_mostly_zero_features_sparse() -> None:
+    x = words()
+    mask = torch.ones(8, dtype=torch.bool)
+    mask[[2, 5]] = False
+    x[5] = 1.0  # an absent node's row: zeroed however full
+    sparse = PrecomputedEncoder(x.size(1), sparse_output=True)
+    out, out_mask = sparse(x, mask)
+    assert is_sparse(out) and torch.equal(out_mask, mask)
+    assert torch.equal(out.to_dense(), PrecomputedEncoder(x.size(1))(x, mask)[0])
+    assert sparse(x, mask)[0] is out  # converted once per (features, mask)
+    torch.manual_seed(0)
+    proj = PrecomputedEncoder(x.size(1), 4)
+    assert proj.sparse_features(x, mask) is not None  # the projection is sparse-dense
+    out, _ = proj(x, mask)
+    weight = proj.lin.weight.detach().clone().requires_grad_(True)
+    ref = (x @ weight.T + proj.lin.bias).masked_fill(~mask[:, None], 0.0)
+    torch.testing.assert_close(out, ref)
+    (grad,) = torch.autograd.grad(out.pow(2).sum(), proj.lin.weight)
+    torch.testing.assert_close(grad, torch.autograd.grad(ref.pow(2).sum(), weight)[0])
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        words(density=0.5),  # not mostly zero
+        words(f=SPARSE_MIN_COLUMNS - 1),  # too narrow
+        words().requires_grad_(True),  # computed by a model
+    ],
+    ids=["dense", "narrow", "requires-grad"],
+)
+def test_precomputed_encoder_leaves_other_features_dense(x: Tensor) -> None:
+    encoder = PrecomputedEncoder(x.size(1), sparse_output=True)
+    out, _ = encoder(x)
+    assert not is_sparse(out)
+    torch.testing.assert_close(out, x)
 
 
 def test_encode_graph_text_and_image_paths(

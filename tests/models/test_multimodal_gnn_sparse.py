@@ -150,3 +150,72 @@ def test_layerwise_inference_and_state_dict(recipe: dict[str, object]) -> None:
     other = MultimodalGNN.from_config(config(**recipe)).eval()
     other.load_state_dict(model.state_dict())
     torch.testing.assert_close(other(graph), full)
+
+
+def words_and_numbers_graph(seed: int = 0) -> Data:
+    """The bag of words as text (nodes 3, 7, 50 without text) beside two numeric columns."""
+    graph = bag_of_words_graph(seed)
+    present = torch.ones(N, dtype=torch.bool)
+    present[ABSENT] = False
+    graph.x_text = torch.nan_to_num(graph.numeric, nan=0.0)
+    graph.text_present = present
+    graph.numeric = torch.randn(N, 2, generator=torch.Generator().manual_seed(seed + 1))
+    return graph
+
+
+def text_config(dropout: float = 0.0, **options: object) -> ModelConfig:
+    return config(
+        dropout,
+        **{
+            "modalities": ["text", "attributes"],
+            "text_dim": F,
+            "num_numeric": 2,
+            "numeric_scaling": "standard",
+            **options,
+        },
+    )
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda r: f"{r['aggregator']}-{r['num_layers']}")
+def test_raw_text_beside_attributes_stays_sparse_and_equals_dense(
+    recipe: dict[str, object],
+) -> None:
+    seed_everything(0)
+    graph = words_and_numbers_graph()
+    model = MultimodalGNN.from_config(text_config(**recipe))
+    model.encoders.encoders["attributes"].fit(graph.numeric)
+    z = model.fuse(graph)
+    assert is_sparse(z) and z.shape == (N, F + 2)
+    twin = copy.deepcopy(model)
+    twin.encoders.encoders["text"].sparse_output = False  # type: ignore[assignment]
+    torch.testing.assert_close(z.to_dense(), twin.fuse(graph))
+    model.train()
+    twin.train()
+    _check_same(model, twin, graph)
+    # both learned missing vectors reach the loss: the text's through the absent rows
+    assert model.fusion.missing_vectors["text"].requires_grad
+
+
+def test_raw_text_training_step_with_dropout() -> None:
+    seed_everything(0)
+    graph = words_and_numbers_graph()
+    model = MultimodalGNN.from_config(
+        text_config(dropout=0.5, aggregator="gcn", head="conv", num_layers=1)
+    )
+    model.encoders.encoders["attributes"].fit(graph.numeric)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    model.train()
+    for _ in range(3):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(graph), graph.y)
+        loss.backward()
+        opt.step()
+    assert torch.isfinite(loss)
+    assert model.fusion.missing_vectors["text"].grad is not None
+    loader = NeighborLoader(graph, [4, 4], batch_size=16, shuffle=True, seed=1)
+    model.eval()
+    twin = copy.deepcopy(model)
+    twin.encoders.encoders["text"].sparse_output = False  # type: ignore[assignment]
+    for batch in loader:
+        assert is_sparse(model.fuse(batch))
+        torch.testing.assert_close(model(batch), twin(batch))

@@ -16,6 +16,7 @@ from mmgraph.nn.functional import (
     csr_tensor,
     dropout,
     fill_rows,
+    hstack,
     is_sparse,
     row_prefix,
     sparse_linear,
@@ -83,6 +84,49 @@ def test_fill_rows_equals_where_and_reaches_the_vector() -> None:
     (g_sparse,) = torch.autograd.grad(sparse_linear(filled, weight).pow(2).sum(), vector)
     (g_dense,) = torch.autograd.grad(F.linear(ref, weight).pow(2).sum(), vector)
     torch.testing.assert_close(g_sparse, g_dense)
+
+
+def test_hstack_equals_cat_with_gradients_to_every_part() -> None:
+    x = torch.nan_to_num(bag_of_words(), nan=0.0, posinf=3.0)
+    csr = x.to_sparse_csr()
+    values = csr.values().clone().requires_grad_(True)
+    sparse_x = csr_tensor(csr.crow_indices(), csr.col_indices(), values, x.shape)
+    gen = torch.Generator().manual_seed(2)
+    left = torch.randn(6, 2, generator=gen, requires_grad=True)
+    right = torch.randn(6, 3, generator=gen, requires_grad=True)
+    out = hstack([left, sparse_x, right])
+    assert is_sparse(out)
+    dense_x = x.clone().requires_grad_(True)
+    ref = torch.cat([left, dense_x, right], dim=1)
+    torch.testing.assert_close(out.to_dense(), ref)
+    # a row's entries in column order, as a CSR tensor's must be
+    row = torch.repeat_interleave(torch.arange(6), out.crow_indices().diff())
+    order = row * out.size(1) + out.col_indices()
+    assert bool((order.diff() > 0).all())
+    weight = torch.randn(4, 14, generator=gen)
+    g_out = torch.autograd.grad(sparse_linear(out, weight).pow(2).sum(), [values, left, right])
+    g_ref = torch.autograd.grad(F.linear(ref, weight).pow(2).sum(), [dense_x, left, right])
+    stored = torch.repeat_interleave(torch.arange(6), csr.crow_indices().diff())
+    torch.testing.assert_close(g_out[0], g_ref[0][stored, csr.col_indices()])
+    torch.testing.assert_close(g_out[1], g_ref[1])
+    torch.testing.assert_close(g_out[2], g_ref[2])
+
+
+def test_hstack_structure_is_computed_once_per_structure() -> None:
+    csr = torch.nan_to_num(bag_of_words(), nan=0.0, posinf=3.0).to_sparse_csr()
+    first = hstack([csr, torch.ones(6, 2)])
+    again = hstack([csr, torch.zeros(6, 2)])
+    assert again.col_indices().data_ptr() == first.col_indices().data_ptr()
+    wider = hstack([csr, torch.ones(6, 3)])
+    assert wider.shape == (6, 12)
+    torch.testing.assert_close(wider.to_dense()[:, 9:], torch.ones(6, 3))
+
+
+def test_hstack_refuses_parts_of_other_lengths() -> None:
+    with pytest.raises(ValueError, match="6 rows each"):
+        hstack([torch.zeros(6, 2).to_sparse_csr(), torch.zeros(5, 2)])
+    with pytest.raises(ValueError, match="at least one"):
+        hstack([])
 
 
 def test_sparse_dropout_drops_stored_values_only() -> None:
