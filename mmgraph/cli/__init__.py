@@ -284,7 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if getattr(args, "quiet", True) is False and not sys.stderr.isatty():
         args.quiet = True  # tqdm's redraws would fill a log file with thousands of lines
-        if not args.verbose:  # but slow work says what it does, in a line now and then
+        # but slow work says what it does, in a line now and then (under torchrun, rank 0
+        # alone: the others' lines would repeat its own)
+        if not args.verbose and _first_rank():
             restore = _show_progress_lines()
     heartbeat.start()
     handler: Handler = args.handler
@@ -326,6 +328,13 @@ def _once(show: Callable[..., None]) -> Callable[..., None]:
             show(message, category, filename, lineno, file, line)
 
     return show_once
+
+
+def _first_rank() -> bool:
+    """Whether this process is rank 0 of a torchrun launch, or was not launched by one."""
+    from mmgraph.distributed import rank
+
+    return rank() == 0
 
 
 PROGRESS_LOGGERS = (
