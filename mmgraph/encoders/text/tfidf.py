@@ -163,15 +163,18 @@ class TfidfTextEncoder:
                 "TfidfTextEncoder is not fitted: call `fit(texts, mask=train_mask)` first"
             )
         docs, mask = documents(texts)
-        x = torch.zeros(len(docs), self.out_channels)
         rows = mask.nonzero().flatten()
-        if len(rows):
-            tfidf = self.vectorizer.transform([docs[i] for i in rows.tolist()])
-            if self.svd is None:
-                values = np.asarray(tfidf.todense(), dtype=np.float32)
-            else:
-                values = np.asarray(self.svd.transform(tfidf), dtype=np.float32)
-            x[rows, : values.shape[1]] = torch.from_numpy(values)
+        if not len(rows):
+            return torch.zeros(len(docs), self.out_channels), mask
+        tfidf = self.vectorizer.transform([docs[i] for i in rows.tolist()])
+        if self.svd is None:  # float32 before densifying: one dense copy, not three
+            values = tfidf.astype(np.float32).toarray()
+        else:
+            values = np.asarray(self.svd.transform(tfidf), dtype=np.float32)
+        if len(rows) == len(docs) and values.shape[1] == self.out_channels:
+            return torch.from_numpy(values), mask
+        x = torch.zeros(len(docs), self.out_channels)
+        x[rows, : values.shape[1]] = torch.from_numpy(values)
         return x, mask
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
