@@ -104,23 +104,25 @@ class PrecomputedEncoder(nn.Module):
             self.lin is not None or self.sparse_output
         )
 
-    def sparse_features(self, x: Tensor, mask: Tensor) -> Tensor | None:
+    def sparse_features(self, x: Tensor, mask: Tensor | None = None) -> Tensor | None:
         """``x`` as CSR with the rows of missing nodes empty, when it is kept sparse.
 
-        Converted once per ``(x, mask)`` and cached; features that are not mostly zero are
-        remembered as such (:obj:`None`).
+        Converted once per ``(x, mask)`` and cached (``mask``: :obj:`None` for every node
+        present); features that are not mostly zero are remembered as such (:obj:`None`).
         """
         if not self.takes_sparse or x.requires_grad or x.layout != torch.strided:
             return None
+        keys = [x] if mask is None else [x, mask]
         missing = object()
-        cached = self._sparse_inputs.get([x, mask], default=missing)
+        cached = self._sparse_inputs.get(keys, default=missing)
         if cached is not missing:
             return cached
         out: Tensor | None = None
-        present = x.masked_fill(~mask.unsqueeze(1), 0.0)
-        if int(torch.count_nonzero(present)) <= SPARSE_MAX_DENSITY * int(mask.sum()) * x.size(1):
+        present = x if mask is None else x.masked_fill(~mask.unsqueeze(1), 0.0)
+        rows = x.size(0) if mask is None else int(mask.sum())
+        if int(torch.count_nonzero(present)) <= SPARSE_MAX_DENSITY * rows * x.size(1):
             out, _ = csr_from_dense(present)
-        return self._sparse_inputs.put([x, mask], out)
+        return self._sparse_inputs.put(keys, out)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Project the features and zero the rows of missing nodes."""
@@ -131,6 +133,7 @@ class PrecomputedEncoder(nn.Module):
                 "encoder's output size"
             )
         n = x.size(0)
+        given = mask
         if mask is None:
             mask = torch.ones(n, dtype=torch.bool, device=x.device)
         elif not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != (n,):
@@ -139,7 +142,7 @@ class PrecomputedEncoder(nn.Module):
                 f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
                 f"{list(getattr(mask, 'shape', []))})"
             )
-        csr = self.sparse_features(x, mask)
+        csr = self.sparse_features(x, given)
         if csr is not None:
             if self.lin is None:
                 return csr, mask

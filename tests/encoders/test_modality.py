@@ -183,6 +183,10 @@ def test_precomputed_encoder_keeps_wide_mostly_zero_features_sparse() -> None:
     assert is_sparse(out) and torch.equal(out_mask, mask)
     assert torch.equal(out.to_dense(), PrecomputedEncoder(x.size(1))(x, mask)[0])
     assert sparse(x, mask)[0] is out  # converted once per (features, mask)
+    clean = words()
+    every = sparse(clean)[0]
+    assert is_sparse(every) and sparse(clean)[0] is every  # without a mask: all present
+    assert torch.equal(every.to_dense(), clean)
     torch.manual_seed(0)
     proj = PrecomputedEncoder(x.size(1), 4)
     assert proj.sparse_features(x, mask) is not None  # the projection is sparse-dense

@@ -219,3 +219,4 @@ def test_raw_text_training_step_with_dropout() -> None:
     for batch in loader:
         assert is_sparse(model.fuse(batch))
         torch.testing.assert_close(model(batch), twin(batch))
+    torch.testing.assert_close(model.inference(graph, batch_size=16), twin(graph))
