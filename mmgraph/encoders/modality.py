@@ -118,8 +118,11 @@ class PrecomputedEncoder(nn.Module):
         if cached is not missing:
             return cached
         out: Tensor | None = None
-        present = x if mask is None else x.masked_fill(~mask.unsqueeze(1), 0.0)
         rows = x.size(0) if mask is None else int(mask.sum())
+        # (a copy with the missing rows zeroed only when some are missing: [N, V] can be large)
+        present = x
+        if mask is not None and rows < x.size(0):
+            present = x.masked_fill(~mask.unsqueeze(1), 0.0)
         if int(torch.count_nonzero(present)) <= SPARSE_MAX_DENSITY * rows * x.size(1):
             out, _ = csr_from_dense(present)
         return self._sparse_inputs.put(keys, out)
