@@ -1243,15 +1243,34 @@ def _forked_run(i: int) -> _RunOutcome:
 
 
 def _forked_runs(jobs: int, state: tuple[Any, ...]) -> Iterator[_RunOutcome]:
-    """Each fold's outcome, in order, from ``jobs`` forked processes."""
+    """Each fold's outcome, in order, from ``jobs`` forked processes.
+
+    A fold that raises stops the others: the folds not started are cancelled, the running
+    ones finish, then the error is raised here. (A ``multiprocessing.Pool`` terminated
+    after a fold's error could wait forever on its task queue: it hung a test run once.)
+    A worker that dies (killed for memory, say) is named with the way around it.
+    """
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     global _FORKED
     _FORKED = state
+    executor = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            yield from pool.imap(_forked_run, range(len(state[4])))
+        futures = [executor.submit(_forked_run, i) for i in range(len(state[4]))]
+        for future in futures:
+            try:
+                outcome = future.result()
+            except BrokenProcessPool as error:
+                raise RuntimeError(
+                    f"A process training folds {jobs} at once stopped without a result "
+                    f"(killed, perhaps for memory): set {FOLD_JOBS_VARIABLE}=1 to train "
+                    "one fold after the other in this process"
+                ) from error
+            yield outcome
     finally:
+        executor.shutdown(wait=True, cancel_futures=True)
         _FORKED = ()
 
 

@@ -551,6 +551,44 @@ def test_forked_workers_run_each_fold_once_in_order_on_one_thread(
     assert task._FORKED == ()  # nothing of the run kept once it is done
 
 
+def test_a_fold_that_raises_stops_the_forked_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fold's own error comes back, every time (a pool once hung on it), and soon."""
+    import time
+
+    from mmgraph.tasks import subgraph as task
+
+    def refuse(*args):
+        if args[5] == 1:
+            raise InputError("fold 1 refused")
+        time.sleep(0.05)
+        return args[5]
+
+    monkeypatch.setattr(task, "_classify", refuse)
+    runs = [(f"fold {k}", None) for k in range(10)]
+    for _ in range(5):
+        start = time.perf_counter()
+        with pytest.raises(InputError, match="fold 1 refused"):
+            list(task._forked_runs(2, (None, None, None, None, runs, None)))
+        assert time.perf_counter() - start < 30
+        assert task._FORKED == ()
+
+
+def test_a_fold_worker_that_dies_is_named_with_the_way_around(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    from mmgraph.tasks import subgraph as task
+
+    def die(*args):
+        os._exit(9)  # as a process killed for memory
+
+    monkeypatch.setattr(task, "_classify", die)
+    runs = [(f"fold {k}", None) for k in range(3)]
+    with pytest.raises(RuntimeError, match="MMGRAPH_FOLD_JOBS=1 to train one fold after"):
+        list(task._forked_runs(2, (None, None, None, None, runs, None)))
+
+
 def test_how_many_folds_train_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from mmgraph.tasks import subgraph as task
 
