@@ -91,9 +91,9 @@ class Parser(argparse.ArgumentParser):
         hints = []
         for word in message.removeprefix("unrecognized arguments: ").split():
             flag = word.split("=", 1)[0]
-            close = difflib.get_close_matches(flag, options, n=1) if flag.startswith("--") else []
+            close = _closest_option(flag, options) if flag.startswith("--") else None
             if close:
-                hints.append(f"{flag} -> {close[0]}")
+                hints.append(f"{flag} -> {close}")
         return f" (did you mean: {', '.join(hints)}?)" if hints else ""
 
     def _unknown_beside_missing(self, message: str) -> str:
@@ -110,13 +110,27 @@ class Parser(argparse.ArgumentParser):
         unknown = [f for f in flags if f != "--" and not any(o.startswith(f) for o in options)]
         hints = []
         for flag in unknown:
-            close = difflib.get_close_matches(flag, options, n=1)
-            hints.append(f"{flag} (did you mean {close[0]}?)" if close else flag)
+            close = _closest_option(flag, options)
+            hints.append(f"{flag} (did you mean {close}?)" if close else flag)
         return f"; also unrecognized: {', '.join(hints)}" if hints else ""
 
     def _long_options(self) -> list[str]:
         """This parser's ``--`` options."""
         return [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+
+
+SAME_MEANING = {"--seeds": "--repeats", "--repeats": "--seeds"}
+"""Options of one command that another command names otherwise: runs over several seeds are
+``train --seeds`` but ``subgraph train --repeats``."""
+
+
+def _closest_option(flag: str, options: Sequence[str]) -> str | None:
+    """The option meant by a mistyped ``flag``: its other name here, else the closest."""
+    other = SAME_MEANING.get(flag)
+    if other in options:
+        return other
+    close = difflib.get_close_matches(flag, options, n=1)
+    return close[0] if close else None
 
 
 def _close_choice_hint(message: str) -> str:

@@ -158,6 +158,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         loaded = _refuse_flags_the_data_ignores(args, flags)
         features, model, train = node_options(args)
         refuse_gamma_without_step(args, flags, train.lr_step_size)
+        if args.seeds is not None and "seed" in flags:
+            args.parser.error(
+                "--seed and --seeds both given: --seeds sets each run's seed (and the split's, "
+                "on data without a split of its own), so --seed would change nothing; drop "
+                "--seed, or add its value to --seeds"
+            )
         if args.seeds is not None and len(args.seeds) > 1:
             return _train_seeds(args, features, model, train, loaded)
         if args.seeds is not None:

@@ -349,6 +349,17 @@ def cluster_nodes(
                 f"Give the number of clusters (--k on the command line, k= in Python): {why}"
             )
         k = int(y[y != UNLABELLED].unique().numel())
+        if k < 2:
+            raise InputError(
+                "The labels hold one class, so the number of clusters taken from them is 1, "
+                "and one cluster would score a perfect match with any embedding: give the "
+                "number of clusters, 2 or more (--k on the command line, k= in Python)"
+            )
+    if k < 2:
+        raise InputError(
+            f"Expected 2 or more clusters (got k={k}): one cluster groups every node "
+            "together and says nothing of the embeddings"
+        )
     assignments = cluster_embeddings(emb, k, method=method, seed=seed)
     edge_index = getattr(graph, "edge_index", None) if graph is not None else None
     metrics = clustering_metrics(

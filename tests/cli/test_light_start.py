@@ -137,6 +137,13 @@ def test_a_fusion_head_of_coordination_asked_before_it_loads_says_how() -> None:
             "required: --out; also unrecognized: --lyers (did you mean --layers?)",
         ),
         (["train", "--lay", "2", "--data", "x"], "required: --out (see"),  # a prefix: known
+        # runs over seeds: each command's own name for them
+        (
+            ["subgraph", "train", "--data", "x", "--seeds", "0", "1", "--out", "o"],
+            "did you mean: --seeds -> --repeats?",
+        ),
+        (["train", "--data", "x", "--repeats", "3", "--out", "o"], "--repeats -> --seeds?"),
+        (["subgraph", "train", "--data", "x", "--seeds", "0"], "--seeds (did you mean --repeats?)"),
     ],
 )
 def test_a_mistyped_choice_gets_the_closest_one(argv, hint, capsys) -> None:

@@ -84,6 +84,13 @@ def test_a_run_per_seed_is_named_where_one_run_is_read(card: Path, tmp_path: Pat
     assert main(["evaluate", "--run", str(out / "seed-1"), "--quiet"]) == 0
 
 
+def test_seed_beside_seeds_is_refused(card: Path, tmp_path: Path, capsys) -> None:
+    args = ["train", "--data", str(card), *TRAIN, "--seeds", "1", "2", "--seed", "5"]
+    assert main([*args, "--out", str(tmp_path / "both")]) == 2
+    one_line_error(capsys, "--seed and --seeds both given", "drop --seed")
+    assert not (tmp_path / "both").exists()
+
+
 def test_overwrite_replaces_the_run_as_a_whole(run: Path, card: Path, capsys) -> None:
     old = snapshot(run)
     args = ["train", "--data", str(card), *TRAIN, "--epochs", "2", "--out", str(run)]

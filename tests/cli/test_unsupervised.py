@@ -191,6 +191,14 @@ def test_errors(card: Path, shallow_embeddings: Path, tmp_path: Path, capsys) ->
     assert "120 rows but the data has 30 nodes" in capsys.readouterr().err
     assert main([*cluster, "--embeddings", str(shallow_embeddings), "--k", "500"]) == 2
     assert "'k' <= the number of nodes 120" in capsys.readouterr().err
+    assert main([*cluster, "--embeddings", str(shallow_embeddings), "--k", "1"]) == 2
+    assert "Expected 2 or more clusters (got k=1)" in capsys.readouterr().err
+    one_class = load_card(card)
+    one_class.y[one_class.y != -1] = 0
+    one = save_card(one_class, tmp_path / "one")
+    assert main([*cluster, "--embeddings", str(shallow_embeddings), "--data", str(one)]) == 2
+    assert "The labels hold one class" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
 
 
 def test_embed_gnn_reads_the_coordination_and_fusion_flags(
