@@ -114,6 +114,27 @@ def _config_scalar(action: argparse.Action, value: Any, where: str) -> Any:
     return converted
 
 
+def _check_run_kind(doc: dict[str, Any], path: Any, prog: str) -> None:
+    """Refuse a run's ``config.yaml`` given to a command of the other kind of task.
+
+    A subgraph run's options (its ``subgraph`` section) mean other things to ``train`` and
+    ``embed`` (``dropout: auto``), and a node run's model to ``subgraph train``.
+    """
+    subgraph_run = isinstance(doc.get("subgraph"), dict)
+    if subgraph_run and prog != "mmgraph subgraph train":
+        raise InputError(
+            f"'{path}' is the config.yaml of a `mmgraph subgraph train` run, not of a "
+            f"`{prog.removeprefix('mmgraph ')}` run: give it to `mmgraph subgraph train "
+            "--config`"
+        )
+    if not subgraph_run and prog == "mmgraph subgraph train":
+        raise InputError(
+            f"'{path}' is the config.yaml of a node run (`mmgraph train` or `mmgraph embed "
+            "--save-run`), not of a `subgraph train` run: give it to `mmgraph train --config` "
+            "or `mmgraph embed --config`"
+        )
+
+
 def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """Fill ``args`` from the ``--config`` file where the command line gave no value.
 
@@ -135,6 +156,8 @@ def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
             f"`{parser.prog}`"
         )
     run_config = is_run_config(doc)
+    if run_config:
+        _check_run_kind(doc, path, parser.prog)
     options = (
         options_from_run_config(doc)
         if run_config

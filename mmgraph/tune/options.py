@@ -673,7 +673,8 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     Reads the sections that ``mmgraph train`` / ``embed --save-run`` (``data``,
     ``features``, ``model``, ``train``) and ``mmgraph subgraph train`` (``data``,
     ``subgraph``, ``train``, ``seeds``) write; sizes the model derived from the data, the
-    schema and the trainer's internal settings are left out.
+    schema and the trainer's internal settings are left out. A model without a head (an
+    ``embed --save-run`` run's) gives ``encoder: gnn``, which ``embed`` reads.
     """
     out: dict[str, Any] = {}
     data = doc.get("data") or {}
@@ -697,6 +698,8 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
     for key, option in _MODEL_KEYS.items():
         if key in model:
             out[option] = model[key]
+    if model.get("num_classes") == 0:  # a headless GNN: `embed --encoder gnn --save-run`
+        out["encoder"] = "gnn"
     fusion_options = model.get("fusion_options")
     head = FUSION_HEADS.get(str(model.get("fusion")))
     if head is not None and isinstance(fusion_options, Mapping):  # the head's own flags

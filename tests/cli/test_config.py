@@ -163,6 +163,36 @@ def test_a_train_run_seeds_embed_and_an_embed_run_seeds_train(card: Path, tmp_pa
     again = tmp_path / "again"
     assert main(["train", "--config", str(saved / "config.yaml"), *TINY, "--out", str(again)]) == 0
     assert run_config(again)["train"]["patience"] == 50  # train's own default
+    # the embed run's config embeds with its GNN again (not with shallow tables)
+    rerun = tmp_path / "rerun.npy"
+    assert main(["embed", "--config", str(saved / "config.yaml"), *walks, "--out", str(rerun)]) == 0
+    np.testing.assert_array_equal(np.load(rerun), np.load(out))
+
+
+def test_a_run_config_of_the_other_kind_of_task_is_named(
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "cut"
+    gen = ["subgraph", "generate", "--task", "cut_ratio", "--nodes", "80", "--subgraphs", "30"]
+    assert main([*gen, "--out", str(folder)]) == 0
+    sub = tmp_path / "sub"
+    args = ["subgraph", "train", "--data", str(folder), "--hidden", "8", "--epochs", "1"]
+    assert main([*args, "--quiet", "--out", str(sub)]) == 0
+    capsys.readouterr()
+    for command in (["train"], ["embed"]):
+        code = main([*command, "--config", str(sub / "config.yaml"), "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert (
+            "a `mmgraph subgraph train` run" in err and "`mmgraph subgraph train --config`" in err
+        )
+    node = tmp_path / "node"
+    assert main(["train", "--data", str(card), *TINY, "--hidden", "8", "--out", str(node)]) == 0
+    capsys.readouterr()
+    code = main(["subgraph", "train", "--config", str(node / "config.yaml"), "--out", str(sub)])
+    err = capsys.readouterr().err
+    assert code == 2 and "a node run" in err and "`mmgraph train --config`" in err, err
+    assert not (tmp_path / "o").exists()
 
 
 def test_fusion_and_coordination_options_from_flags_files_and_run_configs(

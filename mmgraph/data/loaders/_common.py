@@ -120,14 +120,21 @@ def _check_fields(text: str, sep: str, path: Path, what: str) -> None:
         csv.field_size_limit(old)
 
 
-def require_columns(table: pd.DataFrame, columns: list[str], what: str) -> None:
-    """Raise a :class:`ValueError` naming the columns of ``columns`` that ``table`` lacks."""
+def require_columns(
+    table: pd.DataFrame,
+    columns: list[str],
+    what: str,
+    fix: str = "fix the name or add the column",
+) -> None:
+    """Raise a :class:`ValueError` naming the columns of ``columns`` that ``table`` lacks.
+
+    ``fix`` says what to do (a card's name for a column can be fixed; a fixed name cannot).
+    """
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ValueError(
             f"Column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} not "
-            f"found in {what} (its columns: {list(map(str, table.columns))}); fix the name or "
-            "add the column"
+            f"found in {what} (its columns: {list(map(str, table.columns))}); {fix}"
         )
 
 

@@ -604,7 +604,13 @@ def _read_edges(
     path = _card_file(folder, card, "edges", where)
     table = read_table(path, "edge table", allow_empty=True)
     what = f"the edge table '{path.name}'"
-    require_columns(table, ["src", "dst"], what)
+    require_columns(
+        table,
+        ["src", "dst"],
+        what,
+        fix="rename its columns of edge ends to 'src' and 'dst' (a card reads its edges from "
+        "these two columns; no card key names them)",
+    )
     ends = []
     for column in ("src", "dst"):
         out = []

@@ -564,8 +564,9 @@ def test_split_errors(tmp_path: Path) -> None:
 
 
 def test_edge_errors(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"Columns? 'src'.* not found in the edge table"):
+    with pytest.raises(ValueError, match=r"Columns? 'src'.* not found in the edge table") as e:
         load_card(write_card(tmp_path / "a", edges="from,to\na,b\n"))
+    assert "rename its columns of edge ends to 'src' and 'dst'" in str(e.value)
     with pytest.raises(ValueError, match="Edge row 2 .* names node 'zz' in column 'dst'"):
         load_card(write_card(tmp_path / "b", edges="src,dst,rel,w\na,b,x,1\nb,zz,x,1\n"))
     with pytest.raises(ValueError, match="'relation' is set .* but 'edges' is not"):
