@@ -135,6 +135,28 @@ def _check_run_kind(doc: dict[str, Any], path: Any, prog: str) -> None:
         )
 
 
+def _without_replaced_parts(
+    options: dict[str, Any], given: set[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """``options`` without the settings of a part that the command line replaces.
+
+    The part is a fusion head or a coordination loss: ``--fusion tfn`` over a config of
+    ``lowrank`` with ``rank: 2`` leaves the rank out (``--fusion-options`` on the command
+    line still counts).
+    """
+    from mmgraph.fusion import FUSION_HEADS
+
+    out = dict(options)
+    for part, settings in (("fusion", "fusion_options"), ("coordination", "coordination_options")):
+        if part not in given or part not in out or str(out[part]) == str(getattr(args, part)):
+            continue
+        head = FUSION_HEADS.get(str(out[part])) if part == "fusion" else None
+        for key in (settings, *getattr(head, "flag_names", ())):
+            if key not in given:
+                out.pop(key, None)
+    return out
+
+
 def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
     """Fill ``args`` from the ``--config`` file where the command line gave no value.
 
@@ -187,6 +209,7 @@ def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
         # a run's trainer batches (null: full batch) are not the shallow tables' --batch-size
         options = {k: v for k, v in options.items() if k not in ("batch_size", "fanouts")}
     given = explicit_options(parser, argv)
+    options = _without_replaced_parts(options, given, args)
     applied = set()
     for key, value in options.items():
         if run_config and value is None and key in actions and not _takes_null(actions[key]):

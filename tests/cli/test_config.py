@@ -210,6 +210,13 @@ def test_fusion_and_coordination_options_from_flags_files_and_run_configs(
     assert main(["train", "--config", str(lowrank / "config.yaml"), "--out", str(again)]) == 0
     assert run_config(again)["model"]["fusion_options"] == {"rank": 3}
     assert run_config(again)["model"]["coordination_options"] == {"num_negatives": "all"}
+    # another head or loss on the command line: the config's options of the old ones go
+    other = tmp_path / "other"
+    swap = ["--fusion", "tfn", "--coordination", "cosine", "--out", str(other)]
+    assert main(["train", "--config", str(lowrank / "config.yaml"), *swap]) == 0
+    model = run_config(other)["model"]
+    assert model["fusion"] == "tfn" and "rank" not in model["fusion_options"]
+    assert model["coordination"] == "cosine" and model["coordination_options"] == {}
     flat = tmp_path / "flat.yaml"
     flat.write_text(f"data: {card}\nfusion: tfn\nfusion-options: {{proj_dim: 5}}\n")
     tfn = tmp_path / "tfn"
