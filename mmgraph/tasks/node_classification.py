@@ -514,6 +514,7 @@ def _train(
             train,
             GraphSchema.of(graph),
             pretrain_epochs=pretrain_epochs,
+            graph=graph,
         )
     if pretrain_epochs > 0:
         # Resuming replays the pretraining (seeded, no checkpoint of its own); the resumed
@@ -832,8 +833,13 @@ def write_run_config(
     train: TrainConfig,
     schema: GraphSchema,
     pretrain_epochs: int = 0,
+    graph: MultimodalGraph | None = None,
 ) -> Path:
-    """Write ``config.yaml``: everything needed to rebuild the run's data and model."""
+    """Write ``config.yaml``: everything needed to rebuild the run's data and model.
+
+    With ``graph`` (the data as loaded), its :func:`data_check` too, which the commands
+    that reload the run's data compare with what they load.
+    """
     doc: dict[str, Any] = {
         "data": data.to_dict(),
         "features": features.to_dict(),
@@ -843,8 +849,77 @@ def write_run_config(
     }
     if pretrain_epochs:
         doc["pretrain_epochs"] = pretrain_epochs
+    if graph is not None:
+        doc[DATA_CHECK] = data_check(graph)
     text = yaml.safe_dump(doc, sort_keys=False)
     return write_atomic(run_dir / RUN_CONFIG, lambda fh: fh.write(text))
+
+
+DATA_CHECK = "data_check"
+"""The key of a run's ``config.yaml`` that holds :func:`data_check` of its data."""
+
+
+def data_check(graph: MultimodalGraph) -> dict[str, Any]:
+    """Sizes and a digest of a graph's content, to tell its data from changed data later.
+
+    The digest covers node ids, labels, edges (with types and weights) and every modality's
+    values (text, image paths, numeric, categorical, sequences); not the split, which the
+    run's data spec draws again from the same content.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key in ("node_id", "text", "image", "y", "edge_index", "edge_type", "edge_weight"):
+        _digest_field(digest, key, getattr(graph, key, None))
+    for key in ("numeric", "categorical", "sequence", "sequence_length"):
+        _digest_field(digest, key, getattr(graph, key, None))
+    edge_index = getattr(graph, "edge_index", None)
+    return {
+        "num_nodes": int(graph.num_nodes or 0),
+        "num_edges": int(edge_index.size(1)) if isinstance(edge_index, torch.Tensor) else 0,
+        "digest": digest.hexdigest()[:16],
+    }
+
+
+def _digest_field(digest: Any, key: str, value: Any) -> None:
+    from mmgraph.encoders.cache import hash_tensor
+
+    if value is None:
+        return
+    digest.update(f"{key}\0".encode())
+    if isinstance(value, torch.Tensor):
+        digest.update(hash_tensor(value).encode())
+    else:
+        digest.update("\x1f".join("" if v is None else str(v) for v in value).encode())
+
+
+def check_run_data(run: LoadedRun, graph: MultimodalGraph, refuse: bool) -> None:
+    """Refuse (or warn of) the run's data source holding other data than it was trained on.
+
+    Runs written before the check was recorded pass.
+    """
+    if run.data_check is None:
+        return
+    now = data_check(graph)
+    if now["digest"] == run.data_check.get("digest"):
+        return
+    then = run.data_check
+    sizes = (
+        f"{then.get('num_nodes')} nodes and {then.get('num_edges')} edges then, "
+        f"{now['num_nodes']} and {now['num_edges']} now"
+    )
+    if (then.get("num_nodes"), then.get("num_edges")) == (now["num_nodes"], now["num_edges"]):
+        sizes = "the same sizes, other ids, labels, edges or values"
+    message = (
+        f"The data at {run.data.source!r} is not the data the run {run.run_dir} was trained "
+        f"on ({sizes})"
+    )
+    if refuse:
+        raise InputError(
+            f"{message}: its splits and scores would not be the run's. Train the run again "
+            "on this data, or restore the data"
+        )
+    warnings.warn(f"{message}: the results are those of the data as it is now", stacklevel=3)
 
 
 def read_run_doc(path: Path) -> dict[str, Any]:
@@ -868,6 +943,8 @@ class LoadedRun:
     train: TrainConfig
     schema: GraphSchema
     model: MultimodalGNN
+    data_check: dict[str, Any] | None = None
+    """The run's record of its data (:func:`data_check`; :obj:`None` in older runs)."""
 
     @property
     def read_schema(self) -> GraphSchema:
@@ -963,7 +1040,10 @@ def load_run(run_dir: str | Path) -> LoadedRun:
             "train it again with --overwrite"
         ) from None
     model.eval()
-    return LoadedRun(run_dir, spec, features, train, schema, model)
+    check = doc.get(DATA_CHECK)
+    return LoadedRun(
+        run_dir, spec, features, train, schema, model, check if isinstance(check, dict) else None
+    )
 
 
 def load_classifier_run(run_dir: str | Path, command: str) -> LoadedRun:
@@ -992,7 +1072,9 @@ def evaluate_run(
     run = load_classifier_run(run_dir, "mmgraph evaluate")
     if out is not None:
         check_output_file(out, [run.run_dir, *data_inputs(run.data)], overwrite=overwrite)
-    graph = run.prepare(load_graph(run.data, need_labels=True), progress=progress)
+    loaded = load_graph(run.data, need_labels=True)
+    check_run_data(run, loaded, refuse=True)
+    graph = run.prepare(loaded, progress=progress)
     trainer = Trainer(run.model, dataclasses.replace(run.train, progress=False))
     metrics = split_metrics(trainer, graph)
     if out is not None:
@@ -1014,7 +1096,11 @@ def prepared_graph(
     """
     from mmgraph.models.multimodal_gnn import available_modalities
 
-    graph = run.prepare(load_graph(data or run.data) if graph is None else graph, progress)
+    if graph is None:
+        graph = load_graph(data or run.data)
+        if data is None:  # the run's own data: still as it was?
+            check_run_data(run, graph, refuse=False)
+    graph = run.prepare(graph, progress)
     config = run.model.config
     need = list(config.modalities)
     have = [m for m in available_modalities(graph) if m in need and _any_present(graph, m)]

@@ -90,7 +90,7 @@ def save_run(
     # the schema of the data as loaded, as `mmgraph train` records it: the featurized graph's
     # modalities no longer name the raw text and images that new data is encoded from
     schema = GraphSchema.of(loaded)
-    write_run_config(folder, spec, features, model.config, trainer.config, schema)
+    write_run_config(folder, spec, features, model.config, trainer.config, schema, graph=loaded)
     save_weights(model.state_dict(), folder / WEIGHTS)
     labelled = getattr(graph, "y", None) is not None and model.head is not None
     write_json(folder / METRICS, split_metrics(trainer, graph) if labelled else {})

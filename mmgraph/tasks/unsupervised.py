@@ -194,7 +194,9 @@ def _train_gnn(
     options = {**GNN_MODEL_DEFAULTS, **dict(model_options or {}), "num_classes": 0}
     model = MultimodalGNN.from_graph(featured, **options)
     if folder is not None:
-        write_run_config(folder, data, features, model.config, train, GraphSchema.of(graph))
+        write_run_config(
+            folder, data, features, model.config, train, GraphSchema.of(graph), graph=graph
+        )
         text = yaml.safe_dump({"name": objective.name, **settings}, sort_keys=False)
         write_atomic(folder / OBJECTIVE_CONFIG, lambda fh: fh.write(text))
     trainer = Trainer(model, train, out_dir=folder).fit(featured, objective=objective)

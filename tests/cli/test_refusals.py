@@ -562,3 +562,39 @@ def test_rare_classes_warn(tmp_path: Path) -> None:
         warnings.simplefilter("always")
         check_trainable(graph, "toy")
     assert not caught
+
+
+def test_a_runs_data_changed_since_training_is_named(tmp_path: Path, capsys) -> None:
+    """evaluate refuses to score changed data as the run's; retrieve and embed warn."""
+    import shutil
+    import warnings
+
+    graph = make_social_graph(120, seed=3, image_size=8)
+    del graph.train_mask, graph.val_mask, graph.test_mask
+    card = save_card(graph, tmp_path / "card")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(card), *TRAIN, "--out", str(out)]) == 0
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0  # unchanged: scored
+    capsys.readouterr()
+    folder = card.parent if card.is_file() else card
+    backup = tmp_path / "backup"
+    shutil.copytree(folder, backup)
+    nodes = next(p for p in folder.glob("*.csv") if "node" in p.name)
+    lines = nodes.read_text().splitlines(keepends=True)
+    nodes.write_text("".join(lines[:-10]))  # the last 10 nodes gone
+    edges = next(p for p in folder.glob("*.csv") if "edge" in p.name)
+    kept = {line.split(",")[0] for line in lines[1:-10]}
+    rows = edges.read_text().splitlines(keepends=True)
+    edges.write_text("".join(rows[:1] + [r for r in rows[1:] if set(r.split(",")[:2]) <= kept]))
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 2
+    err = one_line_error(capsys, "is not the data the run", "120 nodes", "110")
+    assert "Train the run again" in err
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["embed", "--run", str(out), "--out", str(tmp_path / "e.npy")]) == 0
+    assert any("is not the data the run" in str(w.message) for w in caught) or (
+        "is not the data the run" in capsys.readouterr().err
+    )
+    shutil.rmtree(folder)
+    shutil.copytree(backup, folder)  # restored: scored again
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
