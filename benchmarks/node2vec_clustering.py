@@ -278,10 +278,8 @@ def main(argv: Sequence[str] | None = None) -> str:
             "",
             "Targets: structure-only node2vec NMI >= 0.40 on Cora; MultimodalGNN with the "
             "node2vec loss NMI >= 0.50 on Cora. Reference rows are published numbers (Pan et "
-            "al., IJCAI 2018), not rerun here. The GNN reads the bag-of-words attributes, "
-            "standardised with the statistics of the public split's training nodes (as "
-            "`MultimodalGNN.from_graph` does when a graph has a `train_mask`; no label is "
-            "read); 'seconds / seed' is the median wall clock, on a shared machine.",
+            "al., IJCAI 2018), not rerun here. The GNN reads the bag-of-words attributes (no "
+            "label is read); 'seconds / seed' is the median wall clock.",
             "",
         ]
         print(format_markdown(table_rows, COLUMNS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -90,7 +91,8 @@ def node2vec_embeddings(
     * ``encoder="shallow"``: :class:`~mmgraph.embedding.Node2Vec` on the edges alone;
       ``node2vec`` holds its settings (``embedding_dim``, ``walk_length``, ``epochs``, ...,
       defaults :data:`SHALLOW_DEFAULTS`).
-    * ``encoder="gnn"``: the graph is featurized (``features``), a
+    * ``encoder="gnn"``: the graph is featurized (``features``; fitted on every node, a
+      split of the data left aside: :func:`without_split`), a
       :class:`~mmgraph.models.MultimodalGNN` without head (``model_options``, defaults
       :data:`GNN_MODEL_DEFAULTS`) is trained by the :class:`~mmgraph.train.Trainer`
       (``train``, defaults :data:`GNN_TRAIN_DEFAULTS`) with a
@@ -154,14 +156,15 @@ def node2vec_embeddings(
         settings.setdefault("seed", train.seed)
         objective = Node2VecObjective(**settings)
         spec = data or DataSpec(graph.name or "graph")
+        unsplit = without_split(graph)
         if run is None:
             embeddings, history = _train_gnn(
-                graph, spec, objective, settings, features, model_options, train, None, progress
+                unsplit, spec, objective, settings, features, model_options, train, None, progress
             )
         else:
             with run.transaction() as folder:
                 embeddings, history = _train_gnn(
-                    graph,
+                    unsplit,
                     spec,
                     objective,
                     settings,
@@ -175,6 +178,23 @@ def node2vec_embeddings(
     if out is not None:
         path = save_npy(out, embeddings.detach().cpu().numpy())
     return EmbedResult(embeddings.detach(), path, graph, history)
+
+
+SPLIT_MASKS = ("train_mask", "val_mask", "test_mask")
+
+
+def without_split(graph: MultimodalGraph) -> MultimodalGraph:
+    """A shallow copy of ``graph`` without its split, for learning without labels.
+
+    Featurization and the model fit their statistics (a text vocabulary, numeric means and
+    deviations) on the training nodes of a split: an embedding learned without labels fits
+    them on every node, so that it does not depend on whether the data has labels.
+    """
+    out = copy.copy(graph)
+    for key in SPLIT_MASKS:
+        if key in out:
+            del out[key]
+    return out
 
 
 def _train_gnn(

@@ -166,6 +166,21 @@ def test_embed_gnn_saves_a_run_that_embeds_new_data(
     assert np.load(new).shape == (60, 8)
 
 
+def test_a_gnn_embedding_does_not_depend_on_the_labels(card: Path, tmp_path: Path) -> None:
+    """Labels (and the split drawn from them) would make featurization fit on 60% of nodes."""
+    graph = load_card(card)
+    del graph.train_mask, graph.val_mask, graph.test_mask
+    labelled = save_card(graph, tmp_path / "labelled")  # `train` would draw a split
+    del graph.y
+    unlabelled = save_card(graph, tmp_path / "unlabelled")
+    args = ["embed", "--objective", "node2vec", "--encoder", "gnn", *GNN, "--epochs", "2"]
+    args += ["--walk-length", "4", "--context-size", "3", "--quiet"]
+    a, b = tmp_path / "labelled.npy", tmp_path / "unlabelled.npy"
+    assert main([*args, "--data", str(labelled), "--out", str(a)]) == 0
+    assert main([*args, "--data", str(unlabelled), "--out", str(b)]) == 0
+    np.testing.assert_array_equal(np.load(a), np.load(b))
+
+
 def test_errors(card: Path, shallow_embeddings: Path, tmp_path: Path, capsys) -> None:
     out = str(tmp_path / "e.npy")
     assert main(["embed", "--out", out]) == 2
