@@ -858,20 +858,23 @@ def write_run_config(
 DATA_CHECK = "data_check"
 """The key of a run's ``config.yaml`` that holds :func:`data_check` of its data."""
 
+_CHECKED_FIELDS = (
+    *("node_id", "y", "edge_index", "edge_type", "edge_weight"),
+    *("text", "image", "numeric", "categorical", "sequence", "sequence_length"),
+)
+
 
 def data_check(graph: MultimodalGraph) -> dict[str, Any]:
     """Sizes and a digest of a graph's content, to tell its data from changed data later.
 
     The digest covers node ids, labels, edges (with types and weights) and every modality's
-    values (text, image paths, numeric, categorical, sequences); not the split, which the
-    run's data spec draws again from the same content.
+    values (text, image paths or pixels, numeric, categorical, sequences); not the split,
+    which the run's data spec draws again from the same content, nor image files' content.
     """
     import hashlib
 
     digest = hashlib.sha256()
-    for key in ("node_id", "text", "image", "y", "edge_index", "edge_type", "edge_weight"):
-        _digest_field(digest, key, getattr(graph, key, None))
-    for key in ("numeric", "categorical", "sequence", "sequence_length"):
+    for key in _CHECKED_FIELDS:
         _digest_field(digest, key, getattr(graph, key, None))
     edge_index = getattr(graph, "edge_index", None)
     return {
