@@ -123,6 +123,7 @@ class TfidfTextEncoder:
             min_df=self.min_df,
             sublinear_tf=self.sublinear_tf,
             binary=self.binary,
+            use_idf=self.use_idf,
         )
         try:
             tfidf = vectorizer.fit_transform(train)
@@ -132,9 +133,10 @@ class TfidfTextEncoder:
                 "the texts may hold only stop words or one-letter tokens"
             ) from error
         if not self.use_idf:
-            # every word weighs one: the saved weights reload as they are (no refit)
-            vectorizer.idf_ = np.ones(len(vectorizer.vocabulary_))
-            tfidf = vectorizer.transform(train)
+            # every word weighs one, as weights of one, which save and load as they are: the
+            # vectorizer that load() rebuilds, whose output is the fitted one's (x * 1 == x)
+            vectorizer = self._vectorizer(vectorizer.vocabulary_, np.ones(tfidf.shape[1]))
+            tfidf.sort_indices()  # as the rebuilt vectorizer's output (the SVD's sum order)
         self.vectorizer = vectorizer
         self.svd = None
         if self._out_channels is not None:
@@ -215,7 +217,6 @@ class TfidfTextEncoder:
         """Rebuild an encoder written by :meth:`save`."""
         from safetensors.torch import load_file
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         folder = Path(folder)
         if not (folder / TFIDF_META).is_file():
@@ -234,14 +235,8 @@ class TfidfTextEncoder:
             use_idf=meta.get("use_idf", True),
             seed=meta["seed"],
         )
-        vectorizer = TfidfVectorizer(
-            vocabulary={t: i for i, t in enumerate(meta["terms"])},
-            ngram_range=encoder.ngram_range,
-            sublinear_tf=encoder.sublinear_tf,
-            binary=encoder.binary,
-        )
-        vectorizer.idf_ = tensors["idf"].numpy()
-        encoder.vectorizer = vectorizer
+        vocabulary = {t: i for i, t in enumerate(meta["terms"])}
+        encoder.vectorizer = encoder._vectorizer(vocabulary, tensors["idf"].numpy())
         if "components" in tensors:
             components = tensors["components"].numpy()
             svd = TruncatedSVD(n_components=components.shape[0])
@@ -249,6 +244,19 @@ class TfidfTextEncoder:
             svd.n_features_in_ = components.shape[1]
             encoder.svd = svd
         return encoder
+
+    def _vectorizer(self, vocabulary: dict[str, int], idf: np.ndarray) -> Any:
+        """A fitted vectorizer of this encoder's settings from its vocabulary and weights."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(
+            vocabulary=vocabulary,
+            ngram_range=self.ngram_range,
+            sublinear_tf=self.sublinear_tf,
+            binary=self.binary,
+        )
+        vectorizer.idf_ = idf
+        return vectorizer
 
     @staticmethod
     def is_saved(folder: str | os.PathLike[str]) -> bool:
