@@ -12,7 +12,7 @@ dense. The ``dense`` rows switch the text encoder's sparse path off
 
 The graph is generated: ``--nodes`` nodes in 4 classes, each text ``--words`` words drawn
 from a 40,000-word vocabulary (a fifth from words of the node's class), two numeric
-columns, about 8 random edges per node, a 60/20/20 split. Each design of ``mmgraph
+columns, about 8 random edges per node, a stratified 60/20/20 split. Each design of ``mmgraph
 train``'s ``"auto"`` choice (:data:`~mmgraph.models.auto.DESIGNS`) trains for a few epochs
 with each path; a row reports the median epoch (training step only, the first epoch
 left out) and the test accuracy after those epochs (a check that both paths learn, not a
@@ -65,21 +65,10 @@ def make_graph(nodes: int, words: int, seed: int) -> MultimodalGraph:
     numeric = torch.from_numpy(rng.normal(size=(nodes, 2)).astype(np.float32))
     numeric[:, 0] += torch.from_numpy(y.astype(np.float32)) * 0.3
     edge_index = torch.from_numpy(rng.integers(0, nodes, (2, 8 * nodes)))
-    order = torch.from_numpy(rng.permutation(nodes))
-    masks = [torch.zeros(nodes, dtype=torch.bool) for _ in range(3)]
-    masks[0][order[: int(0.6 * nodes)]] = True
-    masks[1][order[int(0.6 * nodes) : int(0.8 * nodes)]] = True
-    masks[2][order[int(0.8 * nodes) :]] = True
-    return MultimodalGraph(
-        edge_index,
-        num_nodes=nodes,
-        text=texts,
-        numeric=numeric,
-        y=torch.from_numpy(y),
-        train_mask=masks[0],
-        val_mask=masks[1],
-        test_mask=masks[2],
+    graph = MultimodalGraph(
+        edge_index, num_nodes=nodes, text=texts, numeric=numeric, y=torch.from_numpy(y)
     )
+    return graph.set_split(0.6, 0.2, 0.2, seed=seed)
 
 
 @contextlib.contextmanager

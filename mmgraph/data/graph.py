@@ -36,6 +36,9 @@ MISSING_CODE = 0
 UNLABELLED = -1
 """Label of a node whose class is unknown."""
 
+SPLIT_MASKS: tuple[str, ...] = ("train_mask", "val_mask", "test_mask")
+"""The node masks of a split, in order."""
+
 
 def _from_numpy(value: Any) -> Any:
     """A NumPy array of numbers or booleans as a tensor (its dtype kept); anything else as is.

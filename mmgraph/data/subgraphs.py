@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from mmgraph.data.graph import UNLABELLED, MultimodalGraph, labelled_rows
+from mmgraph.data.graph import SPLIT_MASKS, UNLABELLED, MultimodalGraph, labelled_rows
 from mmgraph.data.split import SPLIT_NAMES
 from mmgraph.data.summary import label_counts, split_sizes, summarize_graph
 
@@ -210,7 +210,7 @@ class SubgraphDataset:
                 f"Found label {lo if lo < UNLABELLED else hi} but there are {k} classes: "
                 f"labels must be in [0, {k}) or {UNLABELLED} for unlabelled"
             )
-        for key in ("train_mask", "val_mask", "test_mask"):
+        for key in SPLIT_MASKS:
             mask = getattr(self, key)
             if mask is None:
                 continue

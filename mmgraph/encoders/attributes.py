@@ -381,20 +381,19 @@ class AttributeEncoder(nn.Module):
         """
         if not self.takes_sparse or numeric.requires_grad:
             return None
-        missing = object()
-        cached = self._sparse_inputs.get([numeric], default=missing)
-        if cached is not missing:
-            return cached
-        out: tuple[Tensor, Tensor] | None = None
-        bound = SPARSE_MAX_DENSITY * numeric.numel()
-        stored = int(torch.count_nonzero(numeric))  # NaN counts here: the conversion drops it
-        if stored > bound:  # many missing values, perhaps
-            stored -= int(torch.isnan(numeric).sum())
-        if stored <= bound:
+
+        def convert() -> tuple[Tensor, Tensor] | None:
+            bound = SPARSE_MAX_DENSITY * numeric.numel()
+            stored = int(torch.count_nonzero(numeric))  # NaN counts here: the conversion drops it
+            if stored > bound:  # many missing values, perhaps
+                stored -= int(torch.isnan(numeric).sum())
+            if stored > bound:
+                return None
             scaled = row_normalise(numeric) if self.numeric.scaling == "row" else numeric
             csr, all_nan = csr_from_dense(scaled)
-            out = (csr, ~all_nan)
-        return self._sparse_inputs.put([numeric], out)
+            return csr, ~all_nan
+
+        return self._sparse_inputs.get_or_compute([numeric], convert)
 
     def forward(
         self, numeric: Tensor | None = None, categorical: Tensor | None = None

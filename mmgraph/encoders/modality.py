@@ -112,20 +112,19 @@ class PrecomputedEncoder(nn.Module):
         """
         if not self.takes_sparse or x.requires_grad or x.layout != torch.strided:
             return None
+
+        def convert() -> Tensor | None:
+            rows = x.size(0) if mask is None else int(mask.sum())
+            # a copy with the missing rows zeroed only when some are: [N, V] can be large
+            present = x
+            if mask is not None and rows < x.size(0):
+                present = x.masked_fill(~mask.unsqueeze(1), 0.0)
+            if int(torch.count_nonzero(present)) > SPARSE_MAX_DENSITY * rows * x.size(1):
+                return None
+            return csr_from_dense(present)[0]
+
         keys = [x] if mask is None else [x, mask]
-        missing = object()
-        cached = self._sparse_inputs.get(keys, default=missing)
-        if cached is not missing:
-            return cached
-        out: Tensor | None = None
-        rows = x.size(0) if mask is None else int(mask.sum())
-        # (a copy with the missing rows zeroed only when some are missing: [N, V] can be large)
-        present = x
-        if mask is not None and rows < x.size(0):
-            present = x.masked_fill(~mask.unsqueeze(1), 0.0)
-        if int(torch.count_nonzero(present)) <= SPARSE_MAX_DENSITY * rows * x.size(1):
-            out, _ = csr_from_dense(present)
-        return self._sparse_inputs.put(keys, out)
+        return self._sparse_inputs.get_or_compute(keys, convert)
 
     def forward(self, x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Project the features and zero the rows of missing nodes."""

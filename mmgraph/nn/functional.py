@@ -18,7 +18,7 @@ gradients for the weights and the stored values.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -275,6 +275,12 @@ class TensorCache:
         self.entries.insert(0, ([_Key(t) for t in tensors], extra, value))
         del self.entries[self.size :]
         return value
+
+    def get_or_compute(self, tensors: Sequence[Tensor], compute: Callable[[], Any]) -> Any:
+        """The value cached for ``tensors``, else ``compute()``'s, cached (:obj:`None` too)."""
+        missing = object()
+        value = self.get(tensors, default=missing)
+        return self.put(tensors, compute()) if value is missing else value
 
     def clear(self) -> None:
         """Forget every entry."""

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from mmgraph.data.graph import labelled_rows
+from mmgraph.data.graph import SPLIT_MASKS, labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.seed import make_generator
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
@@ -100,7 +100,7 @@ def make_subgraph_batch(
     batch.subgraph_index = which
     batch.subgraph_id = ids
     batch.y = dataset.y.index_select(0, ids)
-    for key in ("train_mask", "val_mask", "test_mask"):
+    for key in SPLIT_MASKS:
         mask = getattr(dataset, key)
         if mask is not None:
             batch[key] = mask.index_select(0, ids)

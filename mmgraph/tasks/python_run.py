@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from mmgraph.data.graph import MultimodalGraph
+from mmgraph.data.graph import SPLIT_MASKS, MultimodalGraph
 from mmgraph.data.schema import GraphSchema
 from mmgraph.encoders.text import TEXT_ENCODER_CLASSES
 from mmgraph.errors import InputError
@@ -26,7 +26,6 @@ from mmgraph.tasks.run_folder import RUN_MARKER, holds_run
 from mmgraph.train import Trainer
 from mmgraph.train.checkpoint import WEIGHTS, save_weights
 
-SPLITS = ("train_mask", "val_mask", "test_mask")
 ENCODER_STATES = ("text_encoder", "image_encoder")  # what featurize(state_dir=) writes
 
 
@@ -117,7 +116,7 @@ def _check_same_data(spec: DataSpec, graph: MultimodalGraph) -> MultimodalGraph:
         raise InputError(
             f"The data {spec.source!r} {what}: pass the card or name the graph was loaded from"
         )
-    for key in SPLITS:
+    for key in SPLIT_MASKS:
         mine, theirs = getattr(graph, key, None), getattr(loaded, key, None)
         if mine is None or (theirs is not None and torch.equal(mine.cpu(), theirs)):
             continue

@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 from torch import Tensor
 
-from mmgraph.data.graph import UNLABELLED, MultimodalGraph
+from mmgraph.data.graph import SPLIT_MASKS, UNLABELLED, MultimodalGraph
 from mmgraph.data.schema import GraphSchema
 from mmgraph.errors import InputError
 from mmgraph.models import FeatureConfig, MultimodalGNN, featurize
@@ -178,9 +178,6 @@ def node2vec_embeddings(
     if out is not None:
         path = save_npy(out, embeddings.detach().cpu().numpy())
     return EmbedResult(embeddings.detach(), path, graph, history)
-
-
-SPLIT_MASKS = ("train_mask", "val_mask", "test_mask")
 
 
 def without_split(graph: MultimodalGraph) -> MultimodalGraph:

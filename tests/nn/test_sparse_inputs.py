@@ -238,3 +238,10 @@ def test_tensor_cache_invalidates_on_change() -> None:
     assert cache.get([a]) is None
     assert copy.deepcopy(cache).entries == []
     assert pickle.loads(pickle.dumps(cache)).entries == []
+
+
+def test_tensor_cache_computes_once_and_remembers_none() -> None:
+    cache, calls, a = TensorCache(size=2), [], torch.zeros(3)
+    for _ in range(3):
+        assert cache.get_or_compute([a], lambda: calls.append(1)) is None
+    assert calls == [1]  # None is a value too: computed once
