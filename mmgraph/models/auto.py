@@ -65,7 +65,7 @@ from torch import Tensor
 from mmgraph.data.graph import UNLABELLED
 from mmgraph.encoders.attributes import SPARSE_MAX_DENSITY, SPARSE_MIN_COLUMNS
 from mmgraph.encoders.text import WORD_TEXT_ENCODERS
-from mmgraph.encoders.text.tfidf import MAX_FEATURES
+from mmgraph.encoders.text.tfidf import MAX_FEATURES, vocabulary_size
 from mmgraph.models.features import DEFAULT_TEXT_ENCODER
 from mmgraph.names import HOMOPHILY_THRESHOLD as HOMOPHILY_THRESHOLD
 
@@ -102,10 +102,11 @@ on Cornell (81.1% against 76.7) and Texas (89.4 against 87.8) and the same elsew
 (``benchmarks/results/text_selection.md``)."""
 
 RAW_WORDS_MAX_VALUES = 2**26
-"""Largest ``nodes x vocabulary`` (the word encoders' default vocabulary,
-:data:`~mmgraph.encoders.text.tfidf.MAX_FEATURES`, 20,000) for which
-``text_encoder="auto"`` tries the raw bag of words (a dense ``[N, V]`` tensor; 256 MiB at
-most, about 3,300 nodes); larger graphs keep the sentence encoder alone."""
+"""Largest ``nodes x vocabulary`` for which ``text_encoder="auto"`` tries the raw bag of
+words (a dense ``[N, V]`` tensor: 256 MiB at most). The vocabulary is the distinct words of
+the training texts, up to the word encoders' default
+:data:`~mmgraph.encoders.text.tfidf.MAX_FEATURES` (20,000): about 3,300 nodes with a full
+vocabulary, 13,400 with 5,000 words. Larger graphs keep the sentence encoder alone."""
 
 MIN_LABELLED_EDGES = 20
 """Fewest edges between training nodes for the homophily rule to decide."""
@@ -261,8 +262,8 @@ def text_candidates(
     """The feature configs ``features`` (a :class:`~mmgraph.models.FeatureConfig`) stands for.
 
     With ``text_encoder="auto"``: each of :data:`TEXT_CANDIDATES` on a graph with text
-    (the raw bag of words only up to :data:`RAW_WORDS_MAX_VALUES`), else the sentence encoder
-    alone (nothing to choose without text, or with texts empty on every node); no text
+    (the raw bag of words only up to :data:`RAW_WORDS_MAX_VALUES` values), else the sentence
+    encoder alone (nothing to choose without text, or with texts empty on every node); no text
     encoder at all when ``modalities`` (the model's, if chosen) leave text out; otherwise
     ``[features]``.
     """
@@ -273,18 +274,33 @@ def text_candidates(
     has_text = getattr(graph, "text", None) is not None and bool(graph.presence_mask("text").any())
     out = []
     for candidate in TEXT_CANDIDATES if has_text else TEXT_CANDIDATES[:1]:
-        if candidate["text_encoder"] in WORD_TEXT_ENCODERS:
-            if int(graph.num_nodes) * MAX_FEATURES > RAW_WORDS_MAX_VALUES:
-                largest = RAW_WORDS_MAX_VALUES // MAX_FEATURES
-                warnings.warn(
-                    f"--text-encoder auto tries the raw bag of words beside the sentence "
-                    f"encoder on graphs of up to {largest:,} nodes (a dense nodes x "
-                    f"{MAX_FEATURES:,}-word matrix); this one has {int(graph.num_nodes):,}, so "
-                    "every design reads the sentence encoder's features. --text-encoder tfidf "
-                    "gives word features (128 SVD components) at any size",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                continue
+        if candidate["text_encoder"] in WORD_TEXT_ENCODERS and not _raw_words_fit(graph):
+            continue
         out.append(dataclasses.replace(features, **candidate))
     return out
+
+
+def _raw_words_fit(graph: Any) -> bool:
+    """Whether the raw bag of words of ``graph`` fits :data:`RAW_WORDS_MAX_VALUES` (or warn).
+
+    The vocabulary is counted (on the training texts, as the encoder fits it) only when a
+    full one would not fit.
+    """
+    nodes = int(graph.num_nodes)
+    if nodes * MAX_FEATURES <= RAW_WORDS_MAX_VALUES:
+        return True
+    most = RAW_WORDS_MAX_VALUES // max(nodes, 1)  # words that fit
+    words = vocabulary_size(graph.text, getattr(graph, "train_mask", None), limit=most + 1)
+    if words <= most:
+        return True
+    warnings.warn(
+        f"--text-encoder auto tries the raw bag of words beside the sentence encoder while "
+        f"nodes x words stays under {RAW_WORDS_MAX_VALUES:,} values (a dense matrix of "
+        f"{RAW_WORDS_MAX_VALUES * 4 // 2**20} MiB): this graph has {nodes:,} nodes and more "
+        f"than {most:,} distinct words in its training texts, so every design reads the "
+        "sentence encoder's features. --text-encoder tfidf gives word features (128 SVD "
+        "components) at any size",
+        UserWarning,
+        stacklevel=3,
+    )
+    return False

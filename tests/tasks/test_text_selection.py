@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from mmgraph.cli import main
 from mmgraph.data import save_card
 from mmgraph.data.synthetic import make_social_graph
+from mmgraph.encoders.text import BagOfWordsTextEncoder
+from mmgraph.encoders.text.tfidf import vocabulary_size
 from mmgraph.errors import InputError
 from mmgraph.models import FeatureConfig, featurize
 from mmgraph.models import auto as auto_module
@@ -65,13 +69,33 @@ def test_candidates_by_the_graph() -> None:
     assert len(text_candidates(auto, graph, ["text", "image"])) == len(TEXT_CANDIDATES)
 
 
-def test_no_raw_tfidf_on_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_raw_words_on_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = social()
-    monkeypatch.setattr(auto_module, "RAW_WORDS_MAX_VALUES", 20000 * graph.num_nodes - 1)
-    with pytest.warns(UserWarning, match=r"graphs of up to \d+ nodes .* this one has \d+, so") as w:
+    words = vocabulary_size(graph.text, graph.train_mask, limit=None)
+    assert 2 < words < 20000
+    # a full vocabulary would not fit, the graph's own does: both candidates
+    monkeypatch.setattr(auto_module, "RAW_WORDS_MAX_VALUES", words * graph.num_nodes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = text_candidates(FeatureConfig(text_encoder="auto"), graph)
+    assert [f.text_encoder for f in found] == [c["text_encoder"] for c in TEXT_CANDIDATES]
+    # one word more than fits: the sentence encoder alone, with a warning that says why
+    monkeypatch.setattr(auto_module, "RAW_WORDS_MAX_VALUES", words * graph.num_nodes - 1)
+    with pytest.warns(UserWarning, match=rf"has {graph.num_nodes} nodes and more than") as w:
         found = text_candidates(FeatureConfig(text_encoder="auto"), graph)
     assert [f.text_encoder for f in found] == [TEXT_CANDIDATES[0]["text_encoder"]]
     assert "--text-encoder tfidf gives word features" in str(w[0].message)
+
+
+def test_vocabulary_size_is_the_fitted_vocabulary() -> None:
+    texts = ["The cat sat", ["on the mat", "a cat"], None, "Dogs, dogs and CATS", "x y"]
+    mask = torch.tensor([True, True, True, False, True])
+    for m in (None, mask):
+        bow = BagOfWordsTextEncoder(out_channels=None).fit(texts, mask=m)
+        assert vocabulary_size(texts, m) == bow.out_channels
+    assert vocabulary_size(texts, mask) == 5  # the, cat, sat, on, mat: "a", "x", "y" too short
+    assert vocabulary_size(texts, limit=3) == 3
+    assert vocabulary_size([None, ""]) == 0
 
 
 def test_featurize_refuses_auto_naming_train() -> None:

@@ -301,3 +301,27 @@ class BagOfWordsTextEncoder(TfidfTextEncoder):
 
     def __init__(self, out_channels: int | None = 128, **kwargs: Any) -> None:
         super().__init__(out_channels, **{**self.DEFAULTS, **kwargs})
+
+
+def vocabulary_size(
+    texts: Sequence[TextInput], mask: Tensor | None = None, limit: int | None = MAX_FEATURES
+) -> int:
+    """The size of the vocabulary a word encoder would fit on the texts in ``mask``.
+
+    The distinct words (lowercased, two characters or more: scikit-learn's default tokens,
+    those of :class:`TfidfTextEncoder` and :class:`BagOfWordsTextEncoder`) of the nodes in
+    ``mask`` (all when :obj:`None`), counted without building a matrix and at most ``limit``
+    (the count stops there: a vocabulary keeps ``max_features`` words at most).
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs, present = documents(texts)
+    if mask is not None:
+        present = present & check_node_mask(mask, len(docs)).cpu()
+    analyze = CountVectorizer().build_analyzer()
+    words: set[str] = set()
+    for i in present.nonzero().flatten().tolist():
+        words.update(analyze(docs[i]))
+        if limit is not None and len(words) >= limit:
+            return limit
+    return len(words)
