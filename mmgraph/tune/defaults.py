@@ -148,7 +148,6 @@ OPTIONS: dict[str, dict[str, Any]] = {
         **_FEATURES,
         **_MODEL,
         "aggregator": "gcn",  # no labels for the homophily rule of "auto"
-        "numeric_scaling": "standard",  # embed's numbers were measured so; not re-chosen
         "dropout": 0.0,
     },
 }
