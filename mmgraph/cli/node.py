@@ -138,8 +138,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph train``."""
     from mmgraph.distributed import is_main_process
-    from mmgraph.tasks import load_graph, resume_node_classifier, train_node_classifier
-    from mmgraph.tasks.node_classification import describe_selection
+    from mmgraph.tasks import (
+        load_graph,
+        resume_node_classifier,
+        resume_node_classifier_seeds,
+        train_node_classifier,
+    )
+    from mmgraph.tasks.node_classification import describe_selection, is_seeds_run
     from mmgraph.tasks.report import format_split_metrics
 
     if args.resume:
@@ -149,6 +154,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                 f"--resume continues with the options the run was started with; drop "
                 f"{', '.join(given)}"
             )
+        if is_seeds_run(args.out):
+            metrics = resume_node_classifier_seeds(args.out, progress=not args.quiet)
+            _report_seeds(args, metrics)
+            return 0
         result = resume_node_classifier(args.out, progress=not args.quiet)
     else:
         if not args.data:
@@ -158,6 +167,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         loaded = _refuse_flags_the_data_ignores(args, flags)
         features, model, train = node_options(args)
         refuse_gamma_without_step(args, flags, train.lr_step_size)
+        if args.seeds is not None and "seed" in flags and "seeds" not in flags:
+            args.seeds = None  # --seed typed over a config file's seeds: the flag wins
         if args.seeds is not None and "seed" in flags:
             args.parser.error(
                 "--seed and --seeds both given: --seeds sets each run's seed (and the split's, "
@@ -243,9 +254,7 @@ def _train_seeds(
     args: argparse.Namespace, features: Any, model: Any, train: Any, loaded: Any = None
 ) -> int:
     """``mmgraph train --seeds A B ...``: one run per seed, mean ± std."""
-    from mmgraph.distributed import is_main_process
-    from mmgraph.tasks.node_classification import describe_design, train_node_classifier_seeds
-    from mmgraph.tasks.report import format_table
+    from mmgraph.tasks.node_classification import train_node_classifier_seeds
 
     if len(set(args.seeds)) != len(args.seeds):
         args.parser.error(f"argument --seeds: give distinct seeds (got {args.seeds})")
@@ -262,6 +271,16 @@ def _train_seeds(
         split_per_seed=args.split_seed is None,
         loaded=loaded,
     )
+    _report_seeds(args, metrics)
+    return 0
+
+
+def _report_seeds(args: argparse.Namespace, metrics: dict[str, Any]) -> None:
+    """Print a multi-seed run's mean ± std per split and the designs chosen per seed."""
+    from mmgraph.distributed import is_main_process
+    from mmgraph.tasks.node_classification import describe_design
+    from mmgraph.tasks.report import format_table
+
     if "test" not in metrics:
         warn_no_test(args)
     if is_main_process():
@@ -278,14 +297,15 @@ def _train_seeds(
         chosen = [
             next(describe_design(c["options"]) for c in s if c["chosen"])
             for s in metrics.get("selection", [])
+            if s
         ]
         if chosen:
             counts = ", ".join(f"{d} ({chosen.count(d)}×)" for d in dict.fromkeys(chosen))
             print(f"designs chosen on validation accuracy, per seed: {counts}")
-        print(f"{len(args.seeds)} seeds {' '.join(map(str, args.seeds))} (mean ± std):")
+        seeds = [int(seed) for seed in metrics["seed_list"]]
+        print(f"{len(seeds)} seeds {' '.join(map(str, seeds))} (mean ± std):")
         print(format_table(rows, ["split", *columns]))
         print(f"runs written to {args.out} (seed-K/ run folders, metrics.json)")
-    return 0
 
 
 def node_options(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:

@@ -13,7 +13,9 @@ from mmgraph.tasks.node_classification import (
     node_train_config,
     predict_run,
     resume_node_classifier,
+    resume_node_classifier_seeds,
     train_node_classifier,
+    train_node_classifier_seeds,
 )
 from mmgraph.tasks.python_run import save_run
 
@@ -28,6 +30,8 @@ __all__ = [
     "node_train_config",
     "predict_run",
     "resume_node_classifier",
+    "resume_node_classifier_seeds",
     "save_run",
     "train_node_classifier",
+    "train_node_classifier_seeds",
 ]

@@ -170,6 +170,10 @@ CHOICE = "choice.yaml"
 """In the staging folder of a run that chooses its design on validation data: the options
 it started with (``"auto"`` ones included), from which ``resume`` takes up the choice."""
 
+SEEDS_DOC = "seeds.yaml"
+"""In the staging folder of a multi-seed run (``train --seeds``): the options and seeds it
+started with, from which ``resume`` takes up the seeds not done."""
+
 
 def train_node_classifier(
     data: DataSpec,
@@ -261,6 +265,7 @@ def train_node_classifier(
                     "model": dict(model_options or {}),
                     "train": train.to_dict(),
                     "pretrain_epochs": pretrain_epochs,
+                    DATA_CHECK: data_check(graph),
                 }
                 text = yaml.safe_dump(doc, sort_keys=False)
                 write_atomic(staging / CHOICE, lambda fh: fh.write(text))
@@ -610,14 +615,14 @@ def train_node_classifier_seeds(
     :func:`~mmgraph.tasks.subgraph.run_subgraph_task`: per split the mean of each metric
     and ``<metric>_std`` beside it, ``runs`` (each seed's split metrics), ``seeds`` (the
     same, as each seed's ``metrics.json``) and ``seed_list``. The folder is one transaction:
-    it appears once every seed is done. The data are read once (``loaded``: what
-    ``load_dataset`` gave for ``data`` already); each seed trains on a copy.
+    it appears once every seed is done. An interrupted one keeps its finished seeds and the
+    checkpoints of the seed it was training, and :func:`resume_node_classifier_seeds`
+    (``mmgraph train --resume``) goes on from there. The data are read once (``loaded``:
+    what ``load_dataset`` gave for ``data`` already); each seed trains on a copy.
 
     Returns:
         dict: The metrics (written to ``metrics.json``).
     """
-    from mmgraph.tasks.subgraph import summarize_folds
-
     train = train or node_train_config()
     seeds = [int(seed) for seed in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
@@ -635,29 +640,101 @@ def train_node_classifier_seeds(
             overwrite=overwrite,
         )
         return result.metrics
-    folder = (
-        RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
-    )
+    doc = {
+        "data": data.to_dict(),
+        "features": (features or FeatureConfig()).to_dict(),
+        "model": dict(model_options or {}),
+        "train": train.to_dict(),
+        "seeds": seeds,
+        "split_per_seed": bool(split_per_seed),
+        "pretrain_epochs": int(pretrain_epochs),
+    }
+    return _train_seeds(doc, out, progress, overwrite=overwrite, loaded=loaded)
+
+
+def resume_node_classifier_seeds(out: str | Path, progress: bool = True) -> dict[str, Any]:
+    """Continue the interrupted multi-seed run ``out`` (:func:`train_node_classifier_seeds`).
+
+    The finished seeds' runs are kept as they are, the seed that was training continues
+    from its last checkpoint (:func:`resume_node_classifier`) and the others train: the
+    result equals that of an uninterrupted run. Data that changed since the run began are
+    refused.
+    """
+    path = staging_path(out) / SEEDS_DOC
+    if not path.is_file():
+        RunFolder(out, resume=True).check()  # explains what is there instead
+        raise InputError(
+            f"'{staging_path(out)}' is not an interrupted run of several seeds (it has no "
+            f"{SEEDS_DOC}): continue it with resume_node_classifier"
+        )
+    return _train_seeds(read_run_doc(path), out, progress, resume=True)
+
+
+def is_seeds_run(out: str | Path) -> bool:
+    """Whether ``out`` has an interrupted multi-seed run to resume."""
+    return (staging_path(out) / SEEDS_DOC).is_file()
+
+
+def _train_seeds(
+    doc: dict[str, Any],
+    out: str | Path | None,
+    progress: bool,
+    overwrite: bool = False,
+    resume: bool = False,
+    loaded: Any = None,
+) -> dict[str, Any]:
+    """Train (or resume) the seeds of ``doc`` (:data:`SEEDS_DOC`'s content)."""
+    from mmgraph.tasks.subgraph import summarize_folds
+
+    try:
+        data = DataSpec.from_dict(doc["data"])
+        features = FeatureConfig.from_dict(doc["features"])
+        model_options = dict(doc["model"])
+        train = TrainConfig.from_dict(doc["train"])
+        seeds = [int(seed) for seed in doc["seeds"]]
+        split_per_seed, pretrain_epochs = bool(doc["split_per_seed"]), int(doc["pretrain_epochs"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(
+            f"The interrupted run of '{out}' has a {SEEDS_DOC} that `mmgraph train` did not "
+            f"write ({error}): start the run again with --overwrite"
+        ) from None
+    train = dataclasses.replace(train, progress=progress)
+    folder = RunFolder(out, overwrite=overwrite, resume=resume).check() if out is not None else None
     unsplit = load_graph(data, need_labels=True, split=False, loaded=loaded)  # read once
     check_trainable(_with_split(unsplit, data), data.source)
+
+    def run_one(seed: int, run_dir: Path | None) -> tuple[dict[str, Any], Any]:
+        if resume and run_dir is not None and (run_dir / METRICS).is_file():  # done before
+            metrics = json.loads((run_dir / METRICS).read_text())
+            chosen = run_dir / SELECTION
+            return metrics, json.loads(chosen.read_text()) if chosen.is_file() else None
+        if resume and run_dir is not None and staging_path(run_dir).is_dir():
+            partial = staging_path(run_dir)
+            if (partial / RUN_CONFIG).is_file() or (partial / CHOICE).is_file():
+                result = resume_node_classifier(run_dir, progress=progress)
+                return result.metrics, result.selection
+            shutil.rmtree(partial)  # stopped before its training began: start it again
+        spec = dataclasses.replace(data, split_seed=seed) if split_per_seed else data
+        result = train_node_classifier(
+            spec,
+            features,
+            model_options,
+            dataclasses.replace(train, seed=seed),
+            out=run_dir,
+            graph=_with_split(unsplit, spec),
+            progress=progress,
+            pretrain_epochs=pretrain_epochs,
+        )
+        return result.metrics, result.selection
 
     def run_all(staging: Path | None) -> dict[str, Any]:
         runs, selections = [], []
         for seed in seeds:
-            spec = dataclasses.replace(data, split_seed=seed) if split_per_seed else data
+            run_dir = None if staging is None else staging / SEED_FOLDER.format(seed)
             with heartbeat.stage(f"seed {seed}"):
-                result = train_node_classifier(
-                    spec,
-                    features,
-                    model_options,
-                    dataclasses.replace(train, seed=seed),
-                    out=None if staging is None else staging / SEED_FOLDER.format(seed),
-                    graph=_with_split(unsplit, spec),
-                    progress=progress,
-                    pretrain_epochs=pretrain_epochs,
-                )
-            runs.append(result.metrics)
-            selections.append(result.selection)
+                metrics, selection = run_one(seed, run_dir)
+            runs.append(metrics)
+            selections.append(selection)
         metrics = summarize_folds(runs)
         metrics["seeds"] = runs
         metrics["seed_list"] = seeds
@@ -665,11 +742,22 @@ def train_node_classifier_seeds(
             metrics["selection"] = selections
         if staging is not None:
             write_json(staging / METRICS, metrics)
+            (staging / SEEDS_DOC).unlink(missing_ok=True)  # a complete run, not one to resume
         return metrics
 
     if folder is None:
         return run_all(None)
-    with folder.transaction() as staging:
+
+    def keep(staging: Path) -> bool:  # a seed done or with a checkpoint: worth resuming
+        done = [staging / SEED_FOLDER.format(seed) for seed in seeds]
+        return any((d / METRICS).is_file() or staging_path(d).is_dir() for d in done)
+
+    with folder.transaction(keep_partial=keep) as staging:
+        if resume:
+            refuse_changed_data(doc.get(DATA_CHECK) or {}, unsplit, data.source, staging)
+        else:
+            text = yaml.safe_dump({**doc, DATA_CHECK: data_check(unsplit)}, sort_keys=False)
+            write_atomic(staging / SEEDS_DOC, lambda fh: fh.write(text))
         return run_all(staging)
 
 
@@ -680,6 +768,11 @@ def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
     the result equals that of an uninterrupted run.
     """
     staging = staging_path(out)
+    if (staging / SEEDS_DOC).is_file():
+        raise InputError(
+            f"'{staging}' is an interrupted run of several seeds: continue it with "
+            "resume_node_classifier_seeds (`mmgraph train --resume` does)"
+        )
     path = staging / RUN_CONFIG
     if not path.is_file() and (staging / CHOICE).is_file():
         path = staging / CHOICE  # stopped while choosing the design: the choice goes on
@@ -692,12 +785,18 @@ def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
     doc = read_run_doc(path)
     try:
         train = dataclasses.replace(TrainConfig.from_dict(doc["train"]), progress=progress)
+        spec = DataSpec.from_dict(doc["data"])
+        graph = None
+        if isinstance(doc.get(DATA_CHECK), dict):  # runs of older versions have no record
+            graph = load_graph(spec, need_labels=True)
+            refuse_changed_data(doc[DATA_CHECK], graph, spec.source, staging)
         return train_node_classifier(
-            DataSpec.from_dict(doc["data"]),
+            spec,
             FeatureConfig.from_dict(doc["features"]),
             dict(doc["model"]),  # the saved config, derived sizes included
             train,
             out=out,
+            graph=graph,
             progress=progress,
             pretrain_epochs=int(doc.get("pretrain_epochs", 0)),
             resume=True,
@@ -896,6 +995,31 @@ def _digest_field(digest: Any, key: str, value: Any) -> None:
         digest.update("\x1f".join("" if v is None else str(v) for v in value).encode())
 
 
+def changed_data(then: dict[str, Any], now: dict[str, Any]) -> str | None:
+    """How the data of :func:`data_check` ``now`` differs from ``then`` (:obj:`None`: not)."""
+    if now["digest"] == then.get("digest"):
+        return None
+    if (then.get("num_nodes"), then.get("num_edges")) == (now["num_nodes"], now["num_edges"]):
+        return "the same sizes, other ids, labels, edges or values"
+    return (
+        f"{then.get('num_nodes')} nodes and {then.get('num_edges')} edges then, "
+        f"{now['num_nodes']} and {now['num_edges']} now"
+    )
+
+
+def refuse_changed_data(
+    then: dict[str, Any], graph: MultimodalGraph, source: str, staging: Path
+) -> None:
+    """Refuse to resume the interrupted run in ``staging`` on data other than it began on."""
+    how = changed_data(then, data_check(graph))
+    if how is not None:
+        raise InputError(
+            f"The data at {source!r} changed since the interrupted run '{staging}' began "
+            f"({how}): its finished part was trained on the old data. Restore the data to "
+            "resume, or start the run again with --overwrite"
+        )
+
+
 def check_run_data(run: LoadedRun, graph: MultimodalGraph, refuse: bool) -> None:
     """Refuse (or warn of) the run's data source holding other data than it was trained on.
 
@@ -903,16 +1027,9 @@ def check_run_data(run: LoadedRun, graph: MultimodalGraph, refuse: bool) -> None
     """
     if run.data_check is None:
         return
-    now = data_check(graph)
-    if now["digest"] == run.data_check.get("digest"):
+    sizes = changed_data(run.data_check, data_check(graph))
+    if sizes is None:
         return
-    then = run.data_check
-    sizes = (
-        f"{then.get('num_nodes')} nodes and {then.get('num_edges')} edges then, "
-        f"{now['num_nodes']} and {now['num_edges']} now"
-    )
-    if (then.get("num_nodes"), then.get("num_edges")) == (now["num_nodes"], now["num_edges"]):
-        sizes = "the same sizes, other ids, labels, edges or values"
     message = (
         f"The data at {run.data.source!r} is not the data the run {run.run_dir} was trained "
         f"on ({sizes})"
