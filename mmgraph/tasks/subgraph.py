@@ -1305,6 +1305,22 @@ def summarize_folds(runs: Sequence[dict[str, dict[str, float]]]) -> dict[str, An
     return out
 
 
+def subgraph_data_digest(dataset: SubgraphDataset) -> str:
+    """A digest of a subgraph data set's content: its graph, subgraphs, labels and split."""
+    import hashlib
+
+    from mmgraph.encoders.cache import hash_tensor
+    from mmgraph.tasks.node_classification import data_check
+
+    digest = hashlib.sha256(data_check(dataset.graph)["digest"].encode())
+    for nodes in dataset.subgraphs:
+        digest.update(hash_tensor(torch.as_tensor(nodes)).encode())
+    digest.update(hash_tensor(dataset.y).encode())
+    for mask in (dataset.train_mask, dataset.val_mask, dataset.test_mask):
+        digest.update(b"-" if mask is None else hash_tensor(mask).encode())
+    return digest.hexdigest()[:16]
+
+
 # ------------------------------------------------------------------------- runs
 def load_subgraph_dataset(source: str | Path, root: str | Path | None = None) -> SubgraphDataset:
     """Load a subgraph data set by built-in name or path (SubGNN or TU folder)."""

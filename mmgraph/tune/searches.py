@@ -115,6 +115,9 @@ class TaskSearch:
     study.folds_in_budget`), for every trial of the study."""
     fold_word: str = "fold"
     """What the messages call a fold (a node search's are drawn splits)."""
+    data_digest: str = ""
+    """A digest of the data's content (ids, labels, edges, values; subgraphs, their labels
+    and split), which a resumed study compares with the data it began on."""
     fold_per_seed: bool = False
     """Whether the final run of seed ``k`` tests fold ``k`` (node splits drawn per seed), so
     that the final seeds, not the folds, are the repeats (:func:`~mmgraph.tune.study.
@@ -190,11 +193,17 @@ class NodeSearch(TaskSearch):
 
     def __init__(self, data: str, root: str | None = None) -> None:
         from mmgraph.tasks import DataSpec, load_graph
-        from mmgraph.tasks.node_classification import check_trainable, draw_split, needs_split
+        from mmgraph.tasks.node_classification import (
+            check_trainable,
+            data_check,
+            draw_split,
+            needs_split,
+        )
 
         super().__init__(data, root)
         spec = DataSpec(self.source, root=root, split_seed=SEARCH_SPLIT_SEED)
         graph = load_graph(spec, need_labels=True, split=False)
+        self.data_digest = data_check(graph)["digest"]
         splits = [graph]
         if needs_split(graph):
             splits = [graph.clone() for _ in range(SEARCH_SPLITS)]
@@ -410,10 +419,11 @@ class SubgraphSearch(TaskSearch):
     task = "subgraph"
 
     def __init__(self, data: str, root: str | None = None) -> None:
-        from mmgraph.tasks.subgraph import load_subgraph_dataset
+        from mmgraph.tasks.subgraph import load_subgraph_dataset, subgraph_data_digest
 
         super().__init__(data, root)
         dataset = load_subgraph_dataset(self.source, root=root)
+        self.data_digest = subgraph_data_digest(dataset)
         self.whole_graphs = bool(dataset.whole_graphs)
         self.space_name = "graph" if self.whole_graphs else "subgraph"
         folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 1
@@ -624,9 +634,11 @@ class UnsupervisedSearch(TaskSearch):
 
     def __init__(self, data: str, root: str | None = None) -> None:
         from mmgraph.tasks import DataSpec, load_graph
+        from mmgraph.tasks.node_classification import data_check
 
         super().__init__(data, root)
         graph = load_graph(DataSpec(self.source, root=root))
+        self.data_digest = data_check(graph)["digest"]
         self.data, self.positives, self.negatives = hold_out_edges(graph)
 
     def criterion(self, options: Mapping[str, Any]) -> str:

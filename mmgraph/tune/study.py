@@ -1092,6 +1092,7 @@ def tune(
         "space": chosen.to_dict(),
         "seed": seed,
         "folds": folds,  # a trial's value is a mean over them: one count per study
+        "data_digest": search.data_digest,  # the data's content, not only its path
     }
 
     def keep(staging: Path) -> bool:
@@ -1117,9 +1118,18 @@ def tune(
             load_if_exists=True,
         )
         old = {k: study.user_attrs.get(k) for k in attrs}
+        if "data_digest" not in study.user_attrs:  # a study of a version that kept none
+            old["data_digest"] = attrs["data_digest"]
         elsewhere = "another --storage" if storage is not None else "another --out"
         if study.trials and any(v is not None for v in old.values()) and old != attrs:
             changed = sorted(k for k in attrs if old[k] != attrs[k])
+            if changed == ["data_digest"]:
+                raise InputError(
+                    f"The data at {data!r} changed since the study {study_name!r} in {url} "
+                    "began: its trials scored the old data. Restore the data to go on with "
+                    f"the search, or give {elsewhere} (or --overwrite) for a search of this "
+                    "data"
+                )
             raise InputError(
                 f"The study {study_name!r} in {url} was searched with other {changed}: give "
                 f"the same arguments to join it, or {elsewhere} for a search of its own"

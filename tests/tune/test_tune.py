@@ -250,6 +250,26 @@ def test_interrupted_search_resumes(
     assert result.trials["interrupted"] == 1 and result.trials["failed"] == 0  # Ctrl-C: no error
 
 
+def test_a_resumed_search_refuses_changed_data(
+    space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = save_card(make_social_graph(60, seed=0, image_size=8), tmp_path / "card")
+    out = tmp_path / "out"
+    interrupt_the_third_trial(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        tune(str(card), trials=4, seeds=1, space=space, out=out, progress=False)
+    nodes = card.parent / "nodes.csv"
+    original = nodes.read_text()
+    lines = original.splitlines()
+    nodes.write_text("\n".join([lines[0], *lines[1:][::-1]]) + "\n")  # rows reordered
+    with pytest.raises(InputError, match="changed since the study .* Restore the data"):
+        tune(str(card), trials=4, seeds=1, space=space, out=out, resume=True, progress=False)
+    assert (staging_path(out) / STUDY_DB).is_file()  # the study is kept for the right data
+    nodes.write_text(original)
+    tune(str(card), trials=4, seeds=1, space=space, out=out, resume=True, progress=False)
+    assert (out / "best.yaml").is_file()
+
+
 def test_the_command_resumes_with_the_arguments_it_started_with(
     card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
