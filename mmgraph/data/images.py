@@ -141,8 +141,8 @@ def check_image_files(
     if folders:
         raise IsADirectoryError(
             f"{len(folders)} image cell{'s' if len(folders) > 1 else ''} name a folder, not an "
-            f"image file (first: '{folders[0]}'): give each node's file, relative to the "
-            "card's folder (or 'image_root'), or empty the cell for a node without an image"
+            f"image file (first: '{folders[0]}'): give each node's file (a card's paths are "
+            "relative to its folder), or empty the cell for a node without an image"
         )
     if missing:
         raise FileNotFoundError(

