@@ -1104,14 +1104,16 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     run_dir = Path(run_dir)
     path = run_dir / RUN_CONFIG
     if not path.is_file():
-        seed_runs = run_dir.glob(SEED_FOLDER.format("*"))
-        names = [p.name for p in seed_runs if (p / RUN_CONFIG).is_file()]
-        seeds = sorted(names, key=lambda name: (len(name), name))  # seed-2 before seed-10
-        if seeds:
-            raise InputError(
-                f"{run_dir} holds a run per seed ({', '.join(seeds)}), written by `mmgraph "
-                f"train --seeds`: pass one of them, e.g. --run {run_dir / seeds[0]}"
-            )
+        for folder, writer in ((run_dir, "train --seeds"), (run_dir / "runs", "tune")):
+            seed_runs = folder.glob(SEED_FOLDER.format("*"))
+            names = [p.name for p in seed_runs if (p / RUN_CONFIG).is_file()]
+            seeds = sorted(names, key=lambda name: (len(name), name))  # seed-2 before seed-10
+            if seeds:
+                where = "" if folder == run_dir else f" in {folder}"
+                raise InputError(
+                    f"{run_dir} holds a run per seed{where} ({', '.join(seeds)}), written by "
+                    f"`mmgraph {writer}`: pass one of them, e.g. --run {folder / seeds[0]}"
+                )
         partial = staging_path(run_dir)
         hint = (
             f"; its interrupted training is in '{partial}' (`mmgraph train --resume --out "
