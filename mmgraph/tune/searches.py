@@ -671,9 +671,10 @@ class UnsupervisedSearch(TaskSearch):
     ) -> dict[str, Any]:
         """Embed the whole graph with each seed and cluster it; metrics as ``cluster``'s.
 
-        ``out`` receives the first seed's ``embeddings.npy`` (what ``mmgraph embed
-        --config best.yaml`` writes). ``k`` is the number of classes of a labelled graph,
-        else the k in 2..10 whose k-means clusters have the highest modularity.
+        ``out`` receives each seed's ``seed-K/embeddings.npy`` (the first seed's is what
+        ``mmgraph embed --config best.yaml`` writes). ``k`` is the number of classes of a
+        labelled graph, else the k in 2..10 whose k-means clusters have the highest
+        modularity.
         """
         from mmgraph.eval import cluster_embeddings, clustering_metrics
         from mmgraph.tasks import DataSpec, load_graph
@@ -686,9 +687,10 @@ class UnsupervisedSearch(TaskSearch):
         runs: list[dict[str, Any]] = []
         k: int | None = None
         out.mkdir(parents=True, exist_ok=True)
-        for i, seed in enumerate(seeds):
+        for seed in seeds:
             run = embed_run(self._with_data({**options, "seed": int(seed)}), progress)
-            path = out / "embeddings.npy" if i == 0 else None
+            path = out / f"seed-{int(seed)}" / "embeddings.npy"
+            path.parent.mkdir(exist_ok=True)
             result = node2vec_embeddings(
                 run.data,
                 run.encoder,

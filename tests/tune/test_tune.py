@@ -461,7 +461,9 @@ def test_subgraph_and_unsupervised_tasks(tmp_path: Path) -> None:
     assert emb.task == "unsupervised" and "edge AUC" in emb.criterion
     assert emb.metrics["nmi"] is None or emb.metrics["nmi"] != emb.metrics["nmi"]  # no labels
     assert 2 <= emb.metrics["k"] <= 10 and "modularity_std" in emb.metrics
-    assert (emb.out / "runs" / "embeddings.npy").is_file()
+    written = [emb.out / "runs" / f"seed-{k}" / "embeddings.npy" for k in (0, 1)]
+    assert all(path.is_file() for path in written)  # one per seed, as the other tasks' runs
+    assert not np.array_equal(np.load(written[0]), np.load(written[1]))
 
 
 def test_a_multi_label_search_hides_the_test_label_sets(tmp_path: Path) -> None:
