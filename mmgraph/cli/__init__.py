@@ -291,9 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             leaf.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as stop:  # --help, or an option error already printed in one line
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
-    logging.basicConfig(
+    logging.basicConfig(  # a warning as warnings.warn's: `WARNING: ...` (--verbose: whose)
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format="%(levelname)s %(name)s: %(message)s"
+        if args.verbose
+        else "%(levelname)s: %(message)s",
     )
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if getattr(args, "quiet", True) is False and not sys.stderr.isatty():

@@ -598,3 +598,23 @@ def test_a_runs_data_changed_since_training_is_named(tmp_path: Path, capsys) -> 
     shutil.rmtree(folder)
     shutil.copytree(backup, folder)  # restored: scored again
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+
+
+def test_a_logged_warning_reads_as_a_warnings_one() -> None:
+    """`WARNING: message`, as the README shows warnings; --verbose names the logger."""
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, sys; from mmgraph.cli import main; main(sys.argv[1:]); "
+        "logging.getLogger('mmgraph.tune.study').warning('three trials left')"
+    )
+    for flags, line in (([], "WARNING: three trials left"), (["--verbose"], None)):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *flags, "info", "--list"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        expected = line or "WARNING mmgraph.tune.study: three trials left"
+        assert done.stderr.strip().splitlines()[-1] == expected
