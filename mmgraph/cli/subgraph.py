@@ -256,6 +256,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mmgraph.tasks.subgraph import (
         DEEPEN_WORK,
         EMBEDDINGS,
+        INNER_VALIDATION,
         METRICS,
         check_method_options,
         depth_over_limit,
@@ -345,6 +346,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         parts += ["pooling"] + (["depth"] if any(" layer" in c for c in chosen) else [])
         what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
         on = "micro-F1" if dataset.multi_label else "accuracy"
+        if inner_validation(metrics):  # no validation split: a part of the training ones
+            on += f" (of {INNER_VALIDATION:.0%} of the training {items}, held out)"
         print(f"{what} chosen on validation {on}, per run: {counts}")
     work = depth_over_limit(dataset, config)
     if work is not None:
@@ -454,6 +457,20 @@ def head_refits(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _selections(metrics: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """Each run's (seed's, fold's) records of the candidates it chose between."""
+    folds: list[list[dict[str, Any]]] = []
+    for run in metrics.get("seeds") or [metrics]:
+        selection = run.get("selection") or []
+        folds += selection if selection and isinstance(selection[0], list) else [selection]
+    return folds
+
+
+def inner_validation(metrics: dict[str, Any]) -> bool:
+    """Whether the runs chose on a held-out part of their training subgraphs."""
+    return any(s.get("inner_validation") for fold in _selections(metrics) for s in fold)
+
+
 def chosen_candidates(metrics: dict[str, Any]) -> list[str]:
     """What ``pool="auto"`` (``node_input``, ``num_layers``) kept in each run (seed, fold).
 
@@ -461,11 +478,7 @@ def chosen_candidates(metrics: dict[str, Any]) -> list[str]:
     node inputs too, and ``", 2 layers"`` after it where a run chose a depth (every run is
     described alike).
     """
-    runs = metrics.get("seeds") or [metrics]
-    folds: list[list[dict[str, Any]]] = []
-    for run in runs:
-        selection = run.get("selection") or []
-        folds += selection if selection and isinstance(selection[0], list) else [selection]
+    folds = _selections(metrics)
     inputs = any(len({s["node_input"] for s in fold}) > 1 for fold in folds)
     depths = any(len({s.get("layers") for s in fold}) > 1 for fold in folds)
     out = []

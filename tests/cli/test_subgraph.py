@@ -509,3 +509,20 @@ def test_generate_says_when_it_draws_few_subgraphs(
     with pytest.warns(UserWarning, match=r"0 of its 40 subgraphs .* \(92 of 100 nodes\)"):
         assert main([*args, "40", "--out", str(tmp_path / "small")]) == 0
     assert "cut_ratio: 92 nodes" in capsys.readouterr().out
+
+
+def test_a_split_without_validation_subgraphs_says_where_it_chose(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "cut"
+    argv = ["subgraph", "generate", "--task", "cut_ratio", "--nodes", "200", "--subgraphs", "40"]
+    assert main([*argv, "--seed", "1", "--out", str(folder)]) == 0
+    rows = (folder / "subgraphs.pth").read_text().replace("\tval\n", "\ttrain\n")
+    (folder / "subgraphs.pth").write_text(rows)
+    capsys.readouterr()
+    out = tmp_path / "run"
+    argv = ["subgraph", "train", "--data", str(folder), "--method", "glass", "--hidden", "8"]
+    assert main([*argv, "--epochs", "2", "--layers", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "chosen on validation accuracy (of 10% of the training subgraphs, held out)" in printed
+    assert "\nval " not in printed  # no validation split to report
