@@ -131,6 +131,15 @@ def require_columns(
     ``fix`` says what to do (a card's name for a column can be fixed; a fixed name cannot).
     """
     missing = [c for c in columns if c not in table.columns]
+    if missing and len(table.columns) == 1:
+        header = str(table.columns[0])
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in header and any(c in header.split(sep) for c in missing):
+                fix = (
+                    f"the table's fields are separated by {name}, not commas: save it as "
+                    "comma-separated CSV (or as Parquet)"
+                )
+                break
     if missing:
         raise ValueError(
             f"Column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} not "

@@ -638,3 +638,13 @@ def test_save_refuses_edge_fields_of_other_edges(tmp_path: Path) -> None:
         save_card(g, tmp_path / "a")
     g.edge_weight = g.edge_weight[:1]
     assert save_card(g, tmp_path / "b").is_file()
+
+
+@pytest.mark.parametrize(("sep", "name"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_table_of_another_separator_is_named(tmp_path: Path, sep: str, name: str) -> None:
+    nodes = "uid,bio,followers,kind\na,hi,1,bot\nb,yo,2,human\n".replace(",", sep)
+    card = {"nodes": "nodes.csv", "id": "uid", "label": "kind"}
+    card["modalities"] = {"text": ["bio"], "numeric": ["followers"]}
+    path = write_card(tmp_path, card, nodes=nodes, edges=None, images=False)
+    with pytest.raises(ValueError, match=rf"separated by {name}, not commas: save it as comma"):
+        load_card(path)
