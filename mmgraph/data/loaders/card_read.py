@@ -622,9 +622,18 @@ def _read_edges(
                 )
             node = to_text(value)
             if node not in index:
+                fix = "fix the id or add the node"
+                whole = node[:-2] if node.endswith(".0") else None
+                if whole is not None and whole in index:  # an int column saved as floats
+                    fix = (
+                        f"the node table has the id {whole!r}: ids are compared as text, so "
+                        "write the edge table's ids as whole numbers (a column with an empty "
+                        "cell is saved as floats by pandas; fill it or save it with "
+                        "dtype='Int64')"
+                    )
                 raise ValueError(
                     f"Edge row {row + 1} of {what} names node {node!r} in column {column!r}, "
-                    f"which is not a node id of the node table: fix the id or add the node"
+                    f"which is not a node id of the node table: {fix}"
                 )
             out.append(index[node])
         ends.append(out)

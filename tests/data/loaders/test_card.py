@@ -648,3 +648,14 @@ def test_a_table_of_another_separator_is_named(tmp_path: Path, sep: str, name: s
     path = write_card(tmp_path, card, nodes=nodes, edges=None, images=False)
     with pytest.raises(ValueError, match=rf"separated by {name}, not commas: save it as comma"):
         load_card(path)
+
+
+def test_edge_ids_saved_as_floats_are_named(tmp_path: Path) -> None:
+    nodes = "uid,kind\n1,bot\n2,human\n3,human\n"
+    card = {"nodes": "nodes.csv", "id": "uid", "edges": "edges.csv", "label": "kind"}
+    path = write_card(tmp_path, card, nodes=nodes, edges="src,dst\n1.0,2.0\n", images=False)
+    with pytest.raises(ValueError, match=r"names node '1.0'.* the node table has the id '1'"):
+        load_card(path)
+    write_card(tmp_path, card, nodes=nodes, edges="src,dst\n7.0,2\n", images=False)
+    with pytest.raises(ValueError, match=r"names node '7.0'.*: fix the id or add the node"):
+        load_card(path)
