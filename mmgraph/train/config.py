@@ -34,7 +34,8 @@ class TrainConfig(ConfigBase):
             (default: :obj:`None`)
         grad_clip (float, optional): Clip the gradient norm. (default: :obj:`None`)
         eval_every (int): Evaluate every this many epochs. (default: :obj:`1`)
-        progress (bool): Show a tqdm progress bar. (default: :obj:`True`)
+        progress (bool): Show a tqdm progress bar (where one is seen: on a terminal or in a
+            notebook, not into a pipe or a log file). (default: :obj:`True`)
         optimizer (str): ``"adamw"``, ``"adam"`` or ``"sparse_adam"`` (for models whose
             parameters are all sparse embeddings, such as shallow node2vec tables; weight
             decay does not apply). (default: ``"adamw"``)

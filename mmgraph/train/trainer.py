@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -118,6 +119,15 @@ def to_device(data: Any, device: torch.device, dtype: torch.dtype | None = None)
     elif device.type == "cpu" and all(t.device.type == "cpu" for t in tensors):
         return data
     return data.to(device)
+
+
+def _bars_show() -> bool:
+    """Whether a progress bar is seen: stderr is a terminal, or a notebook's output.
+
+    Elsewhere (a pipe, a log file) each redraw would add a line's worth of text to it.
+    """
+    stream = sys.stderr
+    return bool(getattr(stream, "isatty", lambda: False)()) or "ipykernel" in sys.modules
 
 
 class Trainer:
@@ -231,7 +241,7 @@ class Trainer:
         bar = tqdm(
             range(self.epoch + 1, cfg.epochs + 1) if not stopped else range(0),
             desc="train",
-            disable=not (cfg.progress and main_process),
+            disable=not (cfg.progress and main_process and _bars_show()),
             leave=False,
         )
         try:

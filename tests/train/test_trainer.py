@@ -384,3 +384,19 @@ def test_a_split_without_validation_trains_on_the_training_loss() -> None:
     assert 0.0 <= trainer.evaluate(g, "train_mask")["accuracy"] <= 1.0
     with pytest.raises(ValueError, match=r"No labelled nodes in 'val_mask'.*set_split\(1.0"):
         trainer.evaluate(g, "val_mask")
+
+
+def test_the_bar_is_drawn_where_it_is_seen(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """No redraws into a pipe or a log file (200 epochs wrote 40 KB of them)."""
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, drawn in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+        Trainer(model(), config(epochs=3, progress=True)).fit(make_graph(40))
+        assert ("train:" in stream.getvalue()) is drawn
