@@ -3,9 +3,11 @@
 The README shows, after several ```bash blocks, the output block the command prints. Code
 changes move those numbers (a design chosen otherwise, a fixed bug) and nothing fails: this
 script runs each such command in a scratch folder (``../shared`` beside it, as in the
-repository) and lists the lines that differ. Every run is seeded, so on the same code a
-command prints the same numbers; a line that differs is a README line to update (or a
-change to explain). ``make`` blocks are skipped.
+repository) and lists the lines that differ. Every run is seeded, so on the same code and
+the same kind of CPU a command prints the same numbers; a line that differs is a README line
+to update (or a change to explain). Another CPU sums floating-point numbers in another
+order: a few examples whose designs score within a point on validation differ there (the
+README says which). ``make`` blocks are skipped.
 
 Run: ``.venv/bin/python benchmarks/readme_outputs.py [--only WORD]``; prints a table and
 writes ``benchmarks/results/readme_outputs.md`` with the differing lines. About 10 minutes
