@@ -756,7 +756,8 @@ def _train_seeds(
         if resume:
             refuse_changed_data(doc.get(DATA_CHECK) or {}, unsplit, data.source, staging)
         else:
-            text = yaml.safe_dump({**doc, DATA_CHECK: data_check(unsplit)}, sort_keys=False)
+            record = to_jsonable({**doc, DATA_CHECK: data_check(unsplit)})  # tuples: lists
+            text = yaml.safe_dump(record, sort_keys=False)
             write_atomic(staging / SEEDS_DOC, lambda fh: fh.write(text))
         return run_all(staging)
 
