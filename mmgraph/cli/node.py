@@ -213,8 +213,9 @@ def warn_no_test(args: argparse.Namespace) -> None:
         if getattr(args, "split", None) and float(args.split[-1]) == 0
         else "label more nodes, or give the card's split column 'test' rows"
     )
+    data = f"--data {args.data}" if args.data else f"the data of {args.out}"  # --resume
     warnings.warn(
-        f"--data {args.data}: no labelled node lies in the test split, so only validation "
+        f"{data}: no labelled node lies in the test split, so only validation "
         f"metrics are reported, on the nodes that chose the model; {fix}",
         UserWarning,
         stacklevel=2,

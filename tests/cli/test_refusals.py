@@ -618,3 +618,13 @@ def test_a_logged_warning_reads_as_a_warnings_one() -> None:
         )
         expected = line or "WARNING mmgraph.tune.study: three trials left"
         assert done.stderr.strip().splitlines()[-1] == expected
+
+
+def test_the_warning_of_no_test_nodes_names_the_run_on_resume() -> None:
+    import argparse
+
+    from mmgraph.cli.node import warn_no_test
+
+    args = argparse.Namespace(data=None, out="runs/bots", split=None)  # train --resume's
+    with pytest.warns(UserWarning, match=r"^the data of runs/bots: no labelled node lies"):
+        warn_no_test(args)
