@@ -23,6 +23,7 @@ moves into place, holding:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -1273,14 +1274,38 @@ def _redact(url: str) -> str:
         return url.split("://", 1)[0] + "://..."
 
 
+WORKER_GRACE = 10.0
+"""Seconds an interrupted search waits for its worker processes to stop by themselves."""
+
+
+def _stop_workers(children: Sequence[Any]) -> None:
+    """Stop the worker processes as Ctrl-C does: each marks its running trial failed.
+
+    A Ctrl-C at a terminal reaches every process of the group; an interrupt sent to this
+    process alone (``kill -INT``) is passed on. Those still running after
+    :data:`WORKER_GRACE` seconds are terminated (their trial stays running in the study,
+    which ``--resume`` runs again as well).
+    """
+    import signal
+
+    for child in children:
+        if child.is_alive() and child.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGINT)
+    deadline = time.monotonic() + WORKER_GRACE
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
 def _search_with_workers(works: list[_Worker], search: Any, progress: bool) -> None:
     """Run ``works[0]`` here and the other workers in spawned processes; wait for all.
 
     The spawned processes start (import, load the data) while this one already runs
     trials; each runs trials until the study has its trials or the deadline has passed.
     """
-    import contextlib
-
     from tqdm.auto import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -1297,10 +1322,7 @@ def _search_with_workers(works: list[_Worker], search: Any, progress: bool) -> N
             for child in children:
                 child.join()
     except BaseException:
-        for child in children:
-            if child.is_alive():
-                child.terminate()
-                child.join()
+        _stop_workers(children)
         raise
     finally:
         bar.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import pickle
@@ -426,6 +427,47 @@ def test_workers_are_spawnable() -> None:
     assert pickle.loads(pickle.dumps(work)) == work
     assert study_module.START_METHOD == "spawn"
     assert pickle.loads(pickle.dumps(study_module._spawned)) is study_module._spawned
+
+
+def test_an_interrupt_sent_to_the_search_alone_stops_its_workers_cleanly(
+    card: Path, space: Path, tmp_path: Path
+) -> None:
+    """`kill -INT` of the main process (a scheduler's stop), not Ctrl-C at a terminal."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    argv = ["tune", "--data", str(card), "--trials", "400", "--workers", "2", "--seeds", "1"]
+    env = dict(os.environ, OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmgraph", *argv, "--space", str(space), "--out", str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the signal reaches this process alone, not its group
+    )
+    db = staging_path(out) / STUDY_DB
+
+    def states() -> list[str]:
+        with contextlib.closing(sqlite3.connect(db)) as con:
+            return [row[0] for row in con.execute("SELECT state FROM trials")]
+
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(sqlite3.Error):
+            if db.is_file() and states().count("RUNNING") >= 2:  # both workers in a trial
+                break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "leaked" not in err and err.strip().splitlines()[-1] == "mmgraph tune: interrupted"
+    assert "RUNNING" not in states()  # each worker marked its trial failed as it stopped
 
 
 def test_subgraph_and_unsupervised_tasks(tmp_path: Path) -> None:
