@@ -449,6 +449,9 @@ def test_an_interrupt_sent_to_the_search_alone_stops_its_workers_cleanly(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # the signal reaches this process alone, not its group
+        # Python ignores SIGINT when it starts with it ignored (a job a shell put in the
+        # background, as a CI runner may): the default, as at a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     db = staging_path(out) / STUDY_DB
 
