@@ -52,12 +52,6 @@ WORD_TEXT_ENCODERS: tuple[str, ...] = ("tfidf", "bow")
 """The encoders with a vocabulary, sized by ``text_dim`` (``--text-dim``): SVD components,
 or :obj:`None` (0 on the command line) for one column per word."""
 
-TEXT_ENCODER_NAMES: tuple[str, ...] = ("auto", "tfidf", "bow", "hashing")
-"""The text encoders named by a word (any other name is a transformers model or folder)."""
-
-IMAGE_ENCODER_NAMES: tuple[str, ...] = ("cnn", "cnn-e2e")
-"""The image encoders named by a word (any other name is a transformers model or folder)."""
-
 NUMERIC_SCALINGS: tuple[str, ...] = ("standard", "none", "row", "log")
 r"""How :class:`~mmgraph.encoders.NumericStandardizer` scales numeric columns:
 ``"standard"`` (mean and standard deviation of the training nodes), ``"none"`` (values as

@@ -26,7 +26,6 @@ from mmgraph.distributed import (
 )
 from mmgraph.errors import InputError
 from mmgraph.names import DEFAULT_TEXT_ENCODER as DEFAULT_TEXT_ENCODER
-from mmgraph.names import IMAGE_ENCODER_NAMES, TEXT_ENCODER_NAMES
 
 MODEL_DTYPE = torch.float32
 """The dtype of the models' weights, which :func:`featurize` gives every float input."""
@@ -113,9 +112,11 @@ class FeatureConfig(ConfigBase):
         return super().from_dict(values)
 
     def __post_init__(self) -> None:
+        from mmgraph.encoders.text import LIGHT_TEXT_ENCODERS
+
         for key, names in (
-            ("text_encoder", TEXT_ENCODER_NAMES),
-            ("image_encoder", IMAGE_ENCODER_NAMES),
+            ("text_encoder", ("auto", *LIGHT_TEXT_ENCODERS)),
+            ("image_encoder", (FROZEN_CNN, *END_TO_END_IMAGE_ENCODERS)),
         ):
             _refuse_a_mistyped_name(key, getattr(self, key), names)
         for key in ("cache_dir", "store_dir"):

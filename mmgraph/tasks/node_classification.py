@@ -640,16 +640,19 @@ def train_node_classifier_seeds(
             overwrite=overwrite,
         )
         return result.metrics
-    doc = {
-        "data": data.to_dict(),
-        "features": (features or FeatureConfig()).to_dict(),
-        "model": dict(model_options or {}),
-        "train": train.to_dict(),
-        "seeds": seeds,
-        "split_per_seed": bool(split_per_seed),
-        "pretrain_epochs": int(pretrain_epochs),
-    }
-    return _train_seeds(doc, out, progress, overwrite=overwrite, loaded=loaded)
+    return _train_seeds(
+        data,
+        features or FeatureConfig(),
+        dict(model_options or {}),
+        train,
+        seeds,
+        split_per_seed=split_per_seed,
+        pretrain_epochs=pretrain_epochs,
+        out=out,
+        progress=progress,
+        overwrite=overwrite,
+        loaded=loaded,
+    )
 
 
 def resume_node_classifier_seeds(out: str | Path, progress: bool = True) -> dict[str, Any]:
@@ -667,7 +670,29 @@ def resume_node_classifier_seeds(out: str | Path, progress: bool = True) -> dict
             f"'{staging_path(out)}' is not an interrupted run of several seeds (it has no "
             f"{SEEDS_DOC}): continue it with resume_node_classifier"
         )
-    return _train_seeds(read_run_doc(path), out, progress, resume=True)
+    doc = read_run_doc(path)
+    try:
+        started = (
+            DataSpec.from_dict(doc["data"]),
+            FeatureConfig.from_dict(doc["features"]),
+            dict(doc["model"]),
+            dataclasses.replace(TrainConfig.from_dict(doc["train"]), progress=progress),
+            [int(seed) for seed in doc["seeds"]],
+        )
+        split_per_seed, pretrain_epochs = bool(doc["split_per_seed"]), int(doc["pretrain_epochs"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise InputError(
+            f"'{path}' is not one `mmgraph train` wrote ({error}): start the run again with "
+            "--overwrite"
+        ) from None
+    return _train_seeds(
+        *started,
+        split_per_seed=split_per_seed,
+        pretrain_epochs=pretrain_epochs,
+        out=out,
+        progress=progress,
+        resume_from=doc.get(DATA_CHECK) or {},
+    )
 
 
 def is_seeds_run(out: str | Path) -> bool:
@@ -676,29 +701,27 @@ def is_seeds_run(out: str | Path) -> bool:
 
 
 def _train_seeds(
-    doc: dict[str, Any],
+    data: DataSpec,
+    features: FeatureConfig,
+    model_options: dict[str, Any],
+    train: TrainConfig,
+    seeds: list[int],
+    *,
+    split_per_seed: bool,
+    pretrain_epochs: int,
     out: str | Path | None,
     progress: bool,
     overwrite: bool = False,
-    resume: bool = False,
     loaded: Any = None,
+    resume_from: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train (or resume) the seeds of ``doc`` (:data:`SEEDS_DOC`'s content)."""
+    """Train the seeds of a multi-seed run, or resume them.
+
+    ``resume_from``: the :func:`data_check` the interrupted run's :data:`SEEDS_DOC` recorded.
+    """
     from mmgraph.tasks.subgraph import summarize_folds
 
-    try:
-        data = DataSpec.from_dict(doc["data"])
-        features = FeatureConfig.from_dict(doc["features"])
-        model_options = dict(doc["model"])
-        train = TrainConfig.from_dict(doc["train"])
-        seeds = [int(seed) for seed in doc["seeds"]]
-        split_per_seed, pretrain_epochs = bool(doc["split_per_seed"]), int(doc["pretrain_epochs"])
-    except (KeyError, TypeError, ValueError) as error:
-        raise InputError(
-            f"The interrupted run of '{out}' has a {SEEDS_DOC} that `mmgraph train` did not "
-            f"write ({error}): start the run again with --overwrite"
-        ) from None
-    train = dataclasses.replace(train, progress=progress)
+    resume = resume_from is not None
     folder = RunFolder(out, overwrite=overwrite, resume=resume).check() if out is not None else None
     unsplit = load_graph(data, need_labels=True, split=False, loaded=loaded)  # read once
     check_trainable(_with_split(unsplit, data), data.source)
@@ -753,11 +776,20 @@ def _train_seeds(
         return any((d / METRICS).is_file() or staging_path(d).is_dir() for d in done)
 
     with folder.transaction(keep_partial=keep) as staging:
-        if resume:
-            refuse_changed_data(doc.get(DATA_CHECK) or {}, unsplit, data.source, staging)
+        if resume_from is not None:
+            refuse_changed_data(resume_from, unsplit, data.source, staging)
         else:
-            record = to_jsonable({**doc, DATA_CHECK: data_check(unsplit)})  # tuples: lists
-            text = yaml.safe_dump(record, sort_keys=False)
+            doc = {
+                "data": data.to_dict(),
+                "features": features.to_dict(),
+                "model": model_options,
+                "train": train.to_dict(),
+                "seeds": seeds,
+                "split_per_seed": bool(split_per_seed),
+                "pretrain_epochs": int(pretrain_epochs),
+                DATA_CHECK: data_check(unsplit),
+            }
+            text = yaml.safe_dump(to_jsonable(doc), sort_keys=False)  # tuples as lists
             write_atomic(staging / SEEDS_DOC, lambda fh: fh.write(text))
         return run_all(staging)
 

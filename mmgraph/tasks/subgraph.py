@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from mmgraph import heartbeat, names
 from mmgraph.config import ConfigBase
-from mmgraph.data.graph import labelled_rows
+from mmgraph.data.graph import SPLIT_MASKS, labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError, as_flag
 from mmgraph.models.auto import AUTO
@@ -1306,7 +1306,7 @@ def summarize_folds(runs: Sequence[dict[str, dict[str, float]]]) -> dict[str, An
 
 
 def subgraph_data_digest(dataset: SubgraphDataset) -> str:
-    """A digest of a subgraph data set's content: its graph, subgraphs, labels and split."""
+    """A digest of a subgraph data set's content: graph, subgraphs, labels, split, folds."""
     import hashlib
 
     from mmgraph.encoders.cache import hash_tensor
@@ -1316,8 +1316,9 @@ def subgraph_data_digest(dataset: SubgraphDataset) -> str:
     for nodes in dataset.subgraphs:
         digest.update(hash_tensor(torch.as_tensor(nodes)).encode())
     digest.update(hash_tensor(dataset.y).encode())
-    for mask in (dataset.train_mask, dataset.val_mask, dataset.test_mask):
-        digest.update(b"-" if mask is None else hash_tensor(mask).encode())
+    masks = [getattr(dataset, key) for key in SPLIT_MASKS]
+    for tensor in [*masks, *(t for fold in dataset.folds or () for t in fold)]:
+        digest.update(b"-" if tensor is None else hash_tensor(tensor).encode())
     return digest.hexdigest()[:16]
 
 
