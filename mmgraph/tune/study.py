@@ -174,6 +174,84 @@ def used_trials(study: Any) -> int:
     )
 
 
+class _Interrupts:
+    """Where an interrupt (SIGINT) may stop a search: inside a trial's training only.
+
+    Optuna marks a trial failed when its objective raises ``KeyboardInterrupt``; an
+    interrupt that lands in Optuna's own bookkeeping (asking for a trial, telling its
+    result, a callback) can leave the trial marked running in the study for good. Within
+    :meth:`scope` (a search's ``study.optimize``) an interrupt is raised at once inside
+    :meth:`deliverable` (the training), but held inside :meth:`held` (a report, which
+    writes to the study) and elsewhere: it is raised as soon as the training goes on or
+    the next trial begins, or when the scope ends.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.open = False
+        self.pending = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.open:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    @contextlib.contextmanager
+    def scope(self) -> Any:
+        """Hold interrupts outside the training while the block runs (main thread only)."""
+        import signal
+        import threading
+
+        if self.active or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.SIG_IGN:  # started with interrupts ignored: keep it so
+            yield
+            return
+        self.active, self.open, self.pending = True, False, False
+        signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.active = self.open = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deliverable(self) -> Any:
+        """The training of a trial: an interrupt, held or new, is raised here."""
+        if not self.active:
+            yield
+            return
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+        self.open = True
+        try:
+            yield
+        finally:
+            self.open = False
+
+    @contextlib.contextmanager
+    def held(self) -> Any:
+        """A write to the study inside the training: an interrupt waits for its end."""
+        was, self.open = self.open, False
+        try:
+            yield
+        finally:
+            self.open = was
+        if was and self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+
+INTERRUPTS = _Interrupts()
+"""The search's interrupt handling (:class:`_Interrupts`), one per process."""
+
+
 def _objective(
     search: Any,
     space: Space,
@@ -247,12 +325,21 @@ def _objective(
                 )
                 raise optuna.TrialPruned(f"projected to take {projected:.0f} s at step {step}")
 
+        def held_report(step: int, value: float) -> None:
+            with INTERRUPTS.held():
+                report(step, value)
+
+        def held_check(where: str = "within a fold") -> None:
+            with INTERRUPTS.held():
+                check(where)
+
         # a search over several folds reports once a fold; inside one it calls `check`
         # each epoch (TaskSearch._each_fold), so a slow fold stops too
-        setattr(report, "check", check)  # noqa: B010 (an attribute of a function)
+        setattr(held_report, "check", held_check)  # noqa: B010 (an attribute of a function)
         trial.set_user_attr("pid", os.getpid())
         try:
-            value = search.trial(options, report)
+            with INTERRUPTS.deliverable():
+                value = search.trial(options, held_report)
         except (ValueError, TypeError, FloatingPointError) as error:
             message = " ".join(str(error).split())[:500]
             trial.set_user_attr("error", message)
@@ -564,6 +651,13 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
                 study.stop()
 
         callbacks.append(stop_at_deadline)
+    with INTERRUPTS.scope():
+        _optimize(work, search, space, study, callbacks)
+
+
+def _optimize(work: _Worker, search: Any, space: Space, study: Any, callbacks: list[Any]) -> None:
+    import optuna
+
     while True:
         if time.time() >= _stop_time(study, work) and _completed_trials(study):
             return  # a search needs one completed trial: a spent budget still runs one

@@ -251,6 +251,75 @@ def test_interrupted_search_resumes(
     assert result.trials["interrupted"] == 1 and result.trials["failed"] == 0  # Ctrl-C: no error
 
 
+@contextlib.contextmanager
+def interrupts_at_their_default() -> Any:
+    """SIGINT raising KeyboardInterrupt, as at a terminal (a background job ignores it)."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_an_interrupt_in_optunas_bookkeeping_waits_for_the_trial(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT while Optuna asks for the third trial (created, running, not yet training).
+
+    Raised there, it would leave that trial marked running in the study for good; it is
+    held and raised as the trial's training begins, so the trial is marked failed.
+    """
+    import os
+    import signal
+
+    class Interrupting(optuna.samplers.TPESampler):
+        calls = 0
+
+        def before_trial(self, study, trial):  # noqa: ANN001, ANN202 (in study.ask)
+            Interrupting.calls += 1
+            if Interrupting.calls == 3:
+                os.kill(os.getpid(), signal.SIGINT)
+            return super().before_trial(study, trial)
+
+    monkeypatch.setattr(study_module, "_sampler", lambda seed: Interrupting(seed=seed))
+    out = tmp_path / "out"
+    with interrupts_at_their_default(), pytest.raises(KeyboardInterrupt):
+        tune(str(card), trials=4, seeds=1, space=space, out=out, progress=False)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    url = f"sqlite:///{staging_path(out) / STUDY_DB}"
+    study = optuna.load_study(study_name=optuna.get_all_study_names(url)[0], storage=url)
+    states = [t.state for t in study.trials]
+    assert states == [optuna.trial.TrialState.COMPLETE] * 2 + [optuna.trial.TrialState.FAIL]
+    assert "error" not in study.trials[2].user_attrs  # an interrupt, not a failure
+
+
+def test_interrupts_are_raised_in_training_and_held_elsewhere() -> None:
+    import os
+    import signal
+
+    interrupts = study_module._Interrupts()
+    with interrupts_at_their_default():
+        with pytest.raises(KeyboardInterrupt), interrupts.scope():
+            os.kill(os.getpid(), signal.SIGINT)  # bookkeeping: held
+            with pytest.raises(KeyboardInterrupt), interrupts.deliverable():
+                pass  # raised as the training begins
+            with pytest.raises(KeyboardInterrupt), interrupts.deliverable():
+                with interrupts.held():
+                    os.kill(os.getpid(), signal.SIGINT)  # a report: held to its end
+                    time.sleep(0.01)
+                raise AssertionError("not reached: raised as the report ends")
+            with interrupts.deliverable():
+                pass  # nothing held
+            with pytest.raises(KeyboardInterrupt), interrupts.deliverable():
+                os.kill(os.getpid(), signal.SIGINT)  # training: at once
+                time.sleep(1)
+                raise AssertionError("not reached")
+            os.kill(os.getpid(), signal.SIGINT)  # held to the end of the scope
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_a_resumed_search_refuses_changed_data(
     space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
