@@ -1,6 +1,6 @@
 """Subgraph classification on SubGNN's synthetic sets, graph classification on MUTAG and PTC.
 
-* **Subgraphs** (test micro-F1, mean ± std over seeds): :class:`mmgraph.subgraph.GLASS`
+* **Subgraphs** (test micro-F1, mean ± population std over seeds, as `metrics.json`): :class:`mmgraph.subgraph.GLASS`
   (labelling trick, one label per subgraph) on SubGNN's ``density`` and ``component``
   (the authors' files in ``../shared/data/subgnn-synthetic``; the seed drives training
   only) and on freshly generated ``cut_ratio`` and ``coreness`` instances
@@ -270,14 +270,14 @@ def report(results: Sequence[TaskResult], header: Sequence[str]) -> str:
     lines = list(header)
     if sub:
         lines += [
-            "## Subgraph classification (test micro-F1, mean ± std over seeds)",
+            "## Subgraph classification (test micro-F1, mean ± population std over seeds, as `metrics.json`)",
             "",
             format_markdown(sub, SUBGRAPH_COLUMNS),
             "",
         ]
     if whole:
         lines += [
-            "## Graph classification (test accuracy %, mean ± std over the folds)",
+            "## Graph classification (test accuracy %, mean ± population std over the folds, as `metrics.json`)",
             "",
             format_markdown(whole, GRAPH_COLUMNS),
             "",
