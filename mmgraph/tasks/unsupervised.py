@@ -126,6 +126,12 @@ def node2vec_embeddings(
         raise ValueError(f"Unknown encoder {encoder!r}; expected one of {list(ENCODERS)}")
     if run_dir is not None and encoder != "gnn":
         raise ValueError("'run_dir' saves a trained GNN: use it with encoder='gnn'")
+    if encoder == "gnn" and str((model_options or {}).get("aggregator", "")).lower() == "auto":
+        raise InputError(
+            "aggregator 'auto' chooses gcn or mean from the training labels' homophily, and "
+            "an embedding learned without labels reads none: pass aggregator 'gcn' (the "
+            "default) or 'mean' (`--aggregator gcn`)"
+        )
     if out is not None:
         check_output_file(out, data_inputs(data) if data is not None else (), overwrite)
     run = (
@@ -181,14 +187,15 @@ def node2vec_embeddings(
 
 
 def without_split(graph: MultimodalGraph) -> MultimodalGraph:
-    """A shallow copy of ``graph`` without its split, for learning without labels.
+    """A shallow copy of ``graph`` without its split and labels, for learning without labels.
 
     Featurization and the model fit their statistics (a text vocabulary, numeric means and
     deviations) on the training nodes of a split: an embedding learned without labels fits
-    them on every node, so that it does not depend on whether the data has labels.
+    them on every node, so that it does not depend on whether the data has labels; and
+    nothing it runs can read a label (those ``cluster`` scores it with).
     """
     out = copy.copy(graph)
-    for key in SPLIT_MASKS:
+    for key in (*SPLIT_MASKS, "y"):
         if key in out:
             del out[key]
     return out

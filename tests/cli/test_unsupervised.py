@@ -247,6 +247,8 @@ def test_embed_gnn_reads_the_coordination_and_fusion_flags(
         (["--text-encoder", "hashing"], "does not read --text-encoder, which would change"),
         (["--encoder", "gnn", "--dim", "8"], "node2vec with the GNN encoder (its size is --hidden"),
         (["--encoder", "gnn", "--batch-size", "8"], "does not read --batch-size"),
+        # auto picks from the labels' homophily: the embedding reads no label, test ones included
+        (["--encoder", "gnn", "--aggregator", "auto"], "learned without labels reads none"),
     ],
 )
 def test_embed_refuses_flags_its_encoder_would_not_read(
