@@ -613,6 +613,25 @@ def default_params(space: Space, search: Any) -> dict[str, Any]:
     return out
 
 
+def _defaults_as_run(study: Any, space: Space, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The options of the defaults' trial: ``defaults`` and what it drew for the rest.
+
+    A searched option whose default lies outside its range (``hidden: {choices: [8]}``)
+    has no default in the space: the defaults' trial (the study's first) drew a value of
+    it. The defaults that the best trial is then compared with, and kept in its place,
+    are that trial's, inside the space, not the command's default outside it.
+    """
+    if not defaults or set(defaults) == set(space.params):
+        return defaults
+    trials = study.get_trials(deepcopy=False)
+    first = dict(trials[0].params) if trials else {}
+    if set(first) != set(space.params) or any(first[k] != v for k, v in defaults.items()):
+        return defaults  # not the defaults' trial (a study of another version, say)
+    drawn = {k: v for k, v in first.items() if k not in defaults}
+    log.info("Outside the space, the defaults' trial drew %s", drawn)
+    return first
+
+
 def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
     """Run trials of the study until the budget or the trial count is used up."""
     import optuna
@@ -1291,6 +1310,7 @@ def tune(
                 "this study (or --overwrite to start again)"
             )
         best = study.best_trial
+        defaults = _defaults_as_run(study, chosen, defaults)
         options = {**chosen.fixed, **best.params}
         confirmation = None
         kept = "best"

@@ -13,7 +13,7 @@ from mmgraph.data import save_card
 from mmgraph.data.synthetic import make_social_graph
 from mmgraph.tasks import DataSpec, load_graph
 from mmgraph.tasks.node_classification import _with_split
-from mmgraph.tune import OPTIONS
+from mmgraph.tune import OPTIONS, searches
 
 SPACE = """
 text-encoder: hashing
@@ -33,18 +33,32 @@ def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+def later_trials_score_higher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each trial of a node search scores 0.1 more than the one before: the last is best."""
+    trial = searches.NodeSearch.trial
+    calls = [0]
+
+    def rising(self, options, report):  # noqa: ANN001, ANN202
+        calls[0] += 1
+        return trial(self, options, report) * 0.01 + 0.1 * calls[0]
+
+    monkeypatch.setattr(searches.NodeSearch, "trial", rising)
+
+
 def test_best_yaml_reproduces_tune_through_train_config(
-    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     space = tmp_path / "space.yaml"
     space.write_text(SPACE)
     out = tmp_path / "tuned"
     args = ["tune", "--data", str(card), "--trials", "2", "--seeds", "2", "--space", str(space)]
+    later_trials_score_higher(monkeypatch)
     assert main([*args, "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "node: 2 trials complete" in printed and "retrained with 2 seeds" in printed
-    # hidden's default (64) lies outside the space: no trial is the defaults', so the best
-    # is confirmed against them on new seeds, and the line of options says which was kept
+    # the best trial (the second) is not the defaults' (the first, which drew a hidden in
+    # the space, as 64 lies outside it): it is confirmed against them on new seeds, and the
+    # line of options says which was kept
     summary = json.loads((out / "tune.json").read_text())
     assert "best against the defaults on seeds 1-2: " in printed
     assert f"\n{summary['kept']}: " in printed

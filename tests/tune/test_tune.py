@@ -16,6 +16,7 @@ import numpy as np
 import optuna
 import pytest
 import torch
+import yaml
 
 import mmgraph.tune.study as study_module
 from mmgraph.data import load_dataset, save_card
@@ -210,6 +211,18 @@ def test_search_never_reads_the_test_split(
     assert a.confirmation == b.confirmation
     assert {**a.best_options, "data": None} == {**b.best_options, "data": None}
     assert a.metrics["val"] == b.metrics["val"] and a.metrics["test"] != b.metrics["test"]
+
+
+def later_trials_score_higher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each trial of a node search scores 0.1 more than the one before: the last is best."""
+    trial = searches.NodeSearch.trial
+    calls = [0]
+
+    def rising(self, options, report):  # noqa: ANN001, ANN202
+        calls[0] += 1
+        return trial(self, options, report) * 0.01 + 0.1 * calls[0]
+
+    monkeypatch.setattr(searches.NodeSearch, "trial", rising)
 
 
 def interrupt_the_third_trial(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -638,6 +651,22 @@ def test_the_first_trial_is_the_defaults(card: Path, space: Path, tmp_path: Path
     # searches hidden over 4..16 (default 64: drawn) and lr over 0.005..0.05 (default 0.01).
     assert first.params["lr"] == OPTIONS["node"]["lr"]
     assert 4 <= first.params["hidden"] <= 16
+
+
+def test_defaults_outside_the_space_are_kept_as_their_trial_drew_them(
+    card: Path, tmp_path: Path
+) -> None:
+    """``hidden: {choices: [8]}``: whichever option set is kept, it has hidden 8, not 64."""
+    space = tmp_path / "one.yaml"
+    space.write_text(SPACE.replace("{low: 4, high: 16, log: true}", "{choices: [8]}"))
+    result = tune(str(card), trials=3, seeds=1, space=space, out=tmp_path / "o", progress=False)
+    assert result.best_options["hidden"] == 8
+    assert yaml.safe_load((tmp_path / "o" / "best.yaml").read_text())["hidden"] == 8
+    study = study_of(tmp_path / "o")
+    assert all(trial.params["hidden"] == 8 for trial in study.trials)
+    first = study.trials[0].params  # the defaults' trial
+    defaults = {k: v for k, v in first.items() if k != "hidden"}
+    assert study_module._defaults_as_run(study, load_space("node", space), defaults) == first
 
 
 def test_the_first_node_trial_is_the_default_command() -> None:
@@ -1108,11 +1137,12 @@ def test_tune_keeps_what_the_confirmation_kept(
         return train(self, options, split, report)
 
     monkeypatch.setattr(searches.NodeSearch, "_train", recording)
+    later_trials_score_higher(monkeypatch)
     result = tune(str(card), trials=3, seeds=1, space=space, out=tmp_path / "c", progress=False)
     doc = json.loads((result.out / "tune.json").read_text())
-    # The space's defaults (lr 0.01; hidden's 64 lies outside the space) never equal a
-    # trial's options, so the best trial is confirmed on seeds 1 and 2, both option sets:
-    # two seeds although --seeds is 1, as a standard error needs two scores.
+    # The best trial (the last) is not the defaults' (lr 0.01, and the hidden it drew, as
+    # 64 lies outside the space), so it is confirmed against them on seeds 1 and 2, both
+    # option sets: two seeds although --seeds is 1, as a standard error needs two scores.
     metrics = json.loads((result.out / "metrics.json").read_text())
     assert "seeds" not in metrics and "test" in metrics  # one final seed: a single run's keys
     confirmation = doc["confirmation"]
@@ -1122,8 +1152,10 @@ def test_tune_keeps_what_the_confirmation_kept(
     beyond = confirmation["gain"] > confirmation["standard_error"]
     assert confirmation["kept"] == ("best" if beyond else "defaults")
     best = yaml.safe_load((result.out / "best.yaml").read_text())
-    if confirmation["kept"] == "defaults":
-        assert best["lr"] == OPTIONS["node"]["lr"] and "hidden" not in best
+    first = study_of(result.out).trials[0].params
+    assert first["lr"] == OPTIONS["node"]["lr"] and doc["best_trial"] == 2
+    if confirmation["kept"] == "defaults":  # those of the defaults' trial, in the space
+        assert best["lr"] == first["lr"] and best["hidden"] == first["hidden"]
     else:
         assert best["hidden"] == doc["best_params"]["hidden"]
 
