@@ -183,11 +183,15 @@ def register(sub: Any) -> None:
         "--patience",
         type=positive_int,
         default=None,
-        help="stop after this many epochs without a better validation score (default: none, "
-        "every epoch runs and the best one is kept)",
+        help="stop after this many epochs without a better validation score (without a "
+        "validation split, as in TU folds: training loss) (default: none, every epoch runs "
+        "and the best one is kept)",
     )
     r.add_argument(
-        "--monitor", default="loss", help="validation metric to select on (default: loss)"
+        "--monitor",
+        default="loss",
+        help="validation metric that picks the epoch kept (default: loss; without a "
+        "validation split the lowest training loss is kept)",
     )
     r.add_argument(
         "--batch-size", type=positive_int, default=16, help="subgraphs per batch (default: 16)"
@@ -267,6 +271,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not args.data:
         args.parser.error("the following arguments are required: --data")
     from mmgraph.cli.config import explicit_options
+    from mmgraph.errors import InputError
     from mmgraph.tune.options import (
         OPTIONS,
         WHOLE_GRAPH_DEFAULTS,
@@ -292,6 +297,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     # Flags the method would ignore are refused (a config file's keys are not: a run
     # folder's config.yaml holds every option of every method).
     check_method_options(run.config.method, flags)
+    val_mask = getattr(dataset, "val_mask", None)
+    if "monitor" in flags and (val_mask is None or not bool(val_mask.any())):
+        raise InputError(
+            f"{dataset.name or 'The data set'} has no validation split (TU folds: train and "
+            "test): each run keeps the epoch of lowest training loss (--patience stops on it "
+            "too), so --monitor would change nothing: drop it"
+        )
     refuse_gamma_without_step(args, flags, run.train.lr_step_size)
     # SubGNN and TU folders have no text or images: the feature flags would change nothing
     refuse_feature_flags_without_modality(args, flags, dataset.graph)

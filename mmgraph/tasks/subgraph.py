@@ -295,6 +295,11 @@ METHOD_OPTIONS: dict[str, tuple[str, ...]] = {
             "norm",
             "batch_size",
             "no_class_weights",
+            # Sub2Vec's tables train on their own loss, without labels or validation, with
+            # sparse Adam, which has no weight decay
+            "weight_decay",
+            "patience",
+            "monitor",
         ),
         _LAYERED,
     ),

@@ -341,6 +341,14 @@ def test_a_large_tu_set_says_it_trains_fewer_epochs_and_flags_win(
         (["--tokens", "node", "--walk-length", "5"], "(--tokens: --method sub2vec; --walk-"),
         (["--method", "sub2vec", "--pool", "sum"], "--pool: --method glass or pool)"),
         (["--method", "sub2vec", "--batch-size", "8", "--norm", "none"], "--batch-size, --norm,"),
+        # Sub2Vec's tables: sparse Adam (no weight decay), no validation curve to stop on
+        (
+            ["--method", "sub2vec", "--weight-decay", "0.01", "--patience", "2"],
+            "does not read --patience, --weight-decay",
+        ),
+        (["--method", "sub2vec", "--monitor", "accuracy"], "does not read --monitor"),
+        # TU folds: no validation split, the lowest training loss picks the epoch kept
+        (["--monitor", "accuracy"], "has no validation split (TU folds"),
     ],
 )
 def test_flags_the_method_would_ignore_are_refused(
