@@ -31,11 +31,20 @@ def register(sub: Any) -> None:
     """Add ``demo``, ``train``, ``evaluate`` and ``predict``."""
     p = sub.add_parser("demo", help=command_help("demo"))
     p.add_argument("--nodes", type=positive_int, default=2000, help="accounts (default: 2000)")
-    p.add_argument("--text-encoder", default=DEFAULT_TEXT_ENCODER)
-    p.add_argument("--image-size", type=image_size, default=16, help="avatar side (default: 16)")
+    p.add_argument(
+        "--text-encoder",
+        default=DEFAULT_TEXT_ENCODER,
+        help=f"text encoder of every setting (default: {DEFAULT_TEXT_ENCODER})",
+    )
+    p.add_argument(
+        "--image-size",
+        type=image_size,
+        default=16,
+        help="avatar side, at most 32 for the frozen 'cnn' image encoder (default: 16)",
+    )
     p.add_argument("--epochs", type=positive_int, default=200, help="(default: 200)")
     p.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")
-    p.add_argument("--seed", type=non_negative_int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0, help="(default: 0)")
     p.add_argument("--out", default=None, help="folder for the runs and the table")
     add_quiet(p)
     add_overwrite(p, "replace the runs and table in an existing --out folder")
@@ -98,10 +107,22 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``mmgraph demo``."""
+    from mmgraph.models.features import AUTOENCODER_MAX_SIZE
     from mmgraph.tasks.demo import COLUMNS, DEMO_SETTINGS, run_demo
     from mmgraph.tasks.report import format_table
     from mmgraph.tasks.run_folder import check_output_file, write_atomic
 
+    if args.image_size > AUTOENCODER_MAX_SIZE:
+        args.parser.error(
+            f"argument --image-size: the demo's frozen 'cnn' image encoder reads at most "
+            f"{AUTOENCODER_MAX_SIZE}x{AUTOENCODER_MAX_SIZE} pixels, so --image-size "
+            f"{args.image_size} would change nothing: give at most {AUTOENCODER_MAX_SIZE}"
+        )
+    if args.overwrite and not args.out:
+        args.parser.error(
+            "--overwrite replaces the runs and table of an --out folder, and none is given: "
+            "give --out DIR, or drop --overwrite"
+        )
     table = Path(args.out) / "demo.md" if args.out else None
     if table is not None:
         check_output_file(table, overwrite=args.overwrite)

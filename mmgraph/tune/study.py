@@ -1185,10 +1185,17 @@ def tune(
     if Path(data).expanduser().exists():
         data = str(Path(data).expanduser().resolve())
     space_path = None if space is None else str(Path(space).expanduser().resolve())
-    if task is None:
-        from mmgraph.data.registry import load_dataset
+    from mmgraph.data.registry import load_dataset
 
-        task = detect_task(load_dataset(data, root=root))
+    found = detect_task(load_dataset(data, root=root))
+    if task is not None and (task == "subgraph") != (found == "subgraph"):
+        what = "a subgraph data set" if found == "subgraph" else "a graph whose nodes are the items"
+        raise InputError(
+            f"--task {task} cannot run on {data!r}, which is {what}: drop --task (tune finds "
+            f"the {found} task from the data)"
+            + ("" if found == "subgraph" else ", or give --task node or unsupervised")
+        )
+    task = task or found
     search = SEARCHES[task](data, root)
     chosen = load_space(search.space_name, space_path)  # refused before anything is written
     criterion = search.criterion(chosen.fixed)

@@ -87,6 +87,7 @@ def test_best_yaml_reproduces_tune_through_train_config(
         (["--trials", "0"], "argument --trials: expected a positive int"),
         (["--trials", "2", "--workers", "0"], "argument --workers"),
         (["--trials", "2", "--task", "graph"], "argument --task: invalid choice"),
+        (["--trials", "2", "--task", "subgraph"], "--task subgraph cannot run on"),
         (["--trials", "2", "--overwrite", "--resume"], "either --overwrite"),
         (["--trials", "2", "--resume"], "Nothing to resume"),
         (["--trials", "2", "--space", "SPACE"], "unknown options ['hiden']"),

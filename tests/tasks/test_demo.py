@@ -52,3 +52,17 @@ def test_cli_demo_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture
     printed = capsys.readouterr().out
     for name, *_ in DEMO_SETTINGS:
         assert name in printed
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--image-size", "64"], "reads at most 32x32 pixels, so --image-size 64 would change"),
+        (["--overwrite"], "--overwrite replaces the runs and table of an --out folder"),
+    ],
+)
+def test_demo_refuses_flags_that_would_change_nothing(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["demo", "--nodes", "50", *flags]) == 2
+    assert message in capsys.readouterr().err

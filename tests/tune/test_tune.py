@@ -154,6 +154,11 @@ def test_task_detected_from_the_data(card: Path, tmp_path: Path, shared_data: Pa
     assert detect_task(load_dataset(save_card(graph, tmp_path / "unlabelled"))) == "unsupervised"
     assert detect_task(load_dataset("mutag", root=shared_data)) == "subgraph"
     assert detect_task(load_dataset("density", root=shared_data)) == "subgraph"
+    # a task the data cannot have is refused with the fix (not `subgraph train`'s advice)
+    for task in ("node", "unsupervised"):
+        with pytest.raises(InputError, match=f"--task {task} cannot run on 'mutag', which is a "):
+            tune("mutag", root=shared_data, task=task, trials=1, out=tmp_path / "t")
+    assert not (tmp_path / "t").exists()
 
 
 def test_trials_get_data_without_test_labels(card: Path, shared_data: Path) -> None:
