@@ -289,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if unknown:  # said by the command's parser: `mmgraph train: error: ...`
             leaf: argparse.ArgumentParser = getattr(args, "parser", parser)
             leaf.error(f"unrecognized arguments: {' '.join(unknown)}")
+        _refuse_flags_without_their_option(args, Parser.argv)
     except SystemExit as stop:  # --help, or an option error already printed in one line
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     logging.basicConfig(  # a warning as warnings.warn's: `WARNING: ...` (--verbose: whose)
@@ -319,6 +320,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         warnings.formatwarning, warnings.showwarning = shown, show
         restore()
+
+
+_ROOT_WITHOUT_DATA = ("predict", "retrieve", "cluster", "embed")
+"""Commands whose ``--data`` is optional and ``--root`` only finds a built-in ``--data``."""
+
+_OVERWRITE_OF_OUT = ("evaluate", "retrieve")
+"""Commands whose ``--overwrite`` replaces an optional ``--out`` file and nothing else."""
+
+
+def _refuse_flags_without_their_option(args: argparse.Namespace, argv: Sequence[str]) -> None:
+    """Refuse ``--root`` without ``--data`` and ``--overwrite`` without ``--out``.
+
+    Each acts on the other option's value: alone it would change nothing, silently.
+    """
+    command = getattr(args, "command", None)
+    leaf = getattr(args, "parser", None)
+    if leaf is None:
+        return
+    typed = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
+    given_data = getattr(args, "data", None) or "--config" in typed  # a file may name it
+    if command in _ROOT_WITHOUT_DATA and "--root" in typed and not given_data:
+        leaf.error(
+            "--root is where a built-in data set named by --data is found, and no --data is "
+            "given, so it would change nothing: give --data NAME, or drop --root"
+        )
+    if command in _OVERWRITE_OF_OUT and getattr(args, "overwrite", False) and not args.out:
+        leaf.error(
+            f"--overwrite replaces an existing --out file, and no --out is given (`{command}` "
+            "leaves the run folder as it is): give --out FILE, or drop --overwrite"
+        )
 
 
 def _once(show: Callable[..., None]) -> Callable[..., None]:

@@ -128,6 +128,27 @@ def test_predict_never_overwrites_an_input(run: Path, card: Path, capsys) -> Non
     one_line_error(capsys, "is an input")
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["evaluate", "--run", "RUN", "--overwrite"], "no --out is given (`evaluate` leaves"),
+        (["retrieve", "--run", "RUN", "--query-text", "hi", "--overwrite"], "no --out is given"),
+        (["predict", "--run", "RUN", "--out", "OUT", "--root", "/nowhere"], "no --data is given"),
+        (["retrieve", "--run", "RUN", "--query-text", "hi", "--root", "."], "no --data is given"),
+        (["cluster", "--embeddings", "E", "--root", ".", "--out", "OUT"], "no --data is given"),
+    ],
+)
+def test_a_flag_without_the_option_it_acts_on_is_refused(
+    run: Path, tmp_path: Path, capsys, argv: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    names = {"RUN": str(run), "OUT": str(out), "E": str(tmp_path / "e.npy")}
+    assert main([names.get(a, a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and ("would change nothing" in err or "drop --overwrite" in err)
+    assert not out.exists()
+
+
 def test_outputs_that_exist_need_overwrite(run: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "p.csv"
     out.write_text("keep me")
