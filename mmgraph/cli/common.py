@@ -163,8 +163,9 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
     see_layers = "; auto: see --layers" if choose else ""
     designs = (
         " 'auto' (with --head and --modality-dim auto): each built-in design is trained and "
-        "the best on validation kept (2 layers, linear head, modality dim 64; or 1 layer, "
-        "conv head, no projection: Kipf & Welling's GCN)"
+        "the best on validation kept (2 layers, linear head, modality dim 64; 1 layer, "
+        "conv head, no projection: Kipf & Welling's GCN; or 1 layer, linear head, modality "
+        "dim 64: one hop)"
         if choose
         else ""
     )
@@ -340,7 +341,11 @@ def add_training(parser: argparse.ArgumentParser) -> None:
     add_lr_schedule(group)
     group.add_argument("--patience", type=positive_int, default=50, help="(default: 50)")
     group.add_argument(
-        "--monitor", default="macro_f1", help="validation metric to select on (default: macro_f1)"
+        "--monitor",
+        default="macro_f1",
+        help="validation metric that picks the epoch kept and that --patience waits on (the "
+        "designs and text encoders of 'auto' are compared on validation accuracy, then "
+        "loss) (default: macro_f1)",
     )
     group.add_argument(
         "--no-class-weights", action="store_true", help="do not weight the loss by class"
