@@ -263,11 +263,13 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str])
     if getattr(graph, "train_mask", None) is not None:
         flags = " and ".join(as_flag(k) for k in splits)
         one = len(splits) == 1
+        card = Path(str(args.data)).expanduser().exists()
+        own = "a split column in its card" if card else "the built-in data set's own split"
         args.parser.error(
             f"{flags} draw{'s' if one else ''} a split for data without one, and --data "
-            f"{args.data} has its own (a split column in its card, or its public split): "
-            f"{'it' if one else 'they'} would change nothing. Drop {'it' if one else 'them'}, "
-            "or drop the card's 'split' key to have splits drawn"
+            f"{args.data} has its own ({own}): {'it' if one else 'they'} would change "
+            f"nothing. Drop {'it' if one else 'them'}"
+            + (", or drop the card's 'split' key to have splits drawn" if card else "")
         )
     return graph
 

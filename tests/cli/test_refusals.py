@@ -400,7 +400,11 @@ def test_a_split_for_data_with_its_own_is_refused(card: Path, tmp_path: Path, ca
     assert main([*base, "--split", "0.5", "0.25", "0.25"]) == 2
     one_line_error(capsys, "--split draws a split for data without one", "has its own")
     assert main([*base, "--split-seed", "3"]) == 2
-    one_line_error(capsys, "--split-seed draws a split")
+    one_line_error(capsys, "--split-seed draws a split", "drop the card's 'split' key")
+    builtin = ["train", "--data", "synthetic", *TRAIN, "--split-seed", "3", "--out", str(out)]
+    assert main(builtin) == 2  # no card to edit: the fix is to drop the flag
+    err = one_line_error(capsys, "has its own (the built-in data set's own split)", "Drop it")
+    assert "card" not in err
     assert not out.exists()
     drawn = ["train", "--data", str(card), *TRAIN, "--split-seed", "3", "--out", str(out)]
     assert main(drawn) == 0  # a card without a split: the split is drawn with seed 3
