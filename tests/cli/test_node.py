@@ -57,6 +57,10 @@ def run(card: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_info_lists_and_summarises(shared_data: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["info", "--list"]) == 0
     assert "cora" in capsys.readouterr().out
+    assert main(["info", "--list", "--json"]) == 0
+    assert "Cora citations" in json.loads(capsys.readouterr().out)["cora"]
+    assert main(["info", "--list", "--data", "cora"]) == 2  # the list reads no data
+    assert "--data cora would change nothing" in capsys.readouterr().err
     assert main(["info", "--data", "country-flags", "--root", str(shared_data), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["nodes"] == 250 and summary["edges"] == 650
