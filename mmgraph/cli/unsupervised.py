@@ -313,6 +313,13 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from mmgraph.tasks.report import format_table
     from mmgraph.tasks.unsupervised import cluster_nodes
 
+    typed = {a.split("=", 1)[0] for a in getattr(args, "argv", ())}
+    if "--seed" in typed and args.method == "agglomerative" and args.no_plot:
+        args.parser.error(
+            "--seed seeds k-means, spectral clustering and the t-SNE plot; agglomerative "
+            "clustering without a plot draws nothing at random, so it would change nothing: "
+            "drop it"
+        )
     result = cluster_nodes(
         args.embeddings,
         data=data_spec(args) if args.data else None,

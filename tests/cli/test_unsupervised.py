@@ -208,6 +208,9 @@ def test_errors(card: Path, shallow_embeddings: Path, tmp_path: Path, capsys) ->
     assert "'k' <= the number of nodes 120" in capsys.readouterr().err
     assert main([*cluster, "--embeddings", str(shallow_embeddings), "--k", "1"]) == 2
     assert "Expected 2 or more clusters (got k=1)" in capsys.readouterr().err
+    fixed = ["--k", "2", "--method", "agglomerative", "--no-plot", "--seed", "5"]
+    assert main([*cluster, "--embeddings", str(shallow_embeddings), *fixed]) == 2
+    assert "draws nothing at random, so it would change nothing" in capsys.readouterr().err
     one_class = load_card(card)
     one_class.y[one_class.y != -1] = 0
     one = save_card(one_class, tmp_path / "one")
