@@ -307,6 +307,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     refuse_gamma_without_step(args, flags, run.train.lr_step_size)
     # SubGNN and TU folders have no text or images: the feature flags would change nothing
     refuse_feature_flags_without_modality(args, flags, dataset.graph)
+    unread = [
+        flag
+        for flag, kinds in (("on_image_error", ("image",)), ("cache_dir", ("text", "image")))
+        if flag in flags and not any(getattr(dataset.graph, k, None) is not None for k in kinds)
+    ]
+    if unread:
+        names = " and ".join(f"--{k.replace('_', '-')}" for k in unread)
+        what = "images" if unread == ["on_image_error"] else "texts or images"
+        one = len(unread) == 1
+        raise InputError(
+            f"{names} would change nothing: {dataset.name or 'the data set'} has no {what} "
+            f"(--on-image-error handles images that do not decode, --cache-dir keeps encoded "
+            f"texts and images). Drop {'it' if one else 'them'}"
+        )
     if whole and "epochs" not in given and run.train.epochs < WHOLE_GRAPH_DEFAULTS["epochs"]:
         print(
             f"{dataset.name}: {run.train.epochs} epochs a fold rather than "

@@ -349,6 +349,8 @@ def test_a_large_tu_set_says_it_trains_fewer_epochs_and_flags_win(
         (["--method", "sub2vec", "--monitor", "accuracy"], "does not read --monitor"),
         # TU folds: no validation split, the lowest training loss picks the epoch kept
         (["--monitor", "accuracy"], "has no validation split (TU folds"),
+        (["--on-image-error", "missing"], "would change nothing: MUTAG has no images"),
+        (["--cache-dir", "cache"], "--cache-dir would change nothing: MUTAG has no texts or"),
     ],
 )
 def test_flags_the_method_would_ignore_are_refused(
