@@ -171,7 +171,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     torch. Without ``argv``, every group is built.
     """
     parser = Parser(prog="mmgraph", description="Graph neural networks over multimodal nodes.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress messages")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log progress messages, each with its time (how long each step took)",
+    )
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an error instead of one line"
     )
@@ -292,11 +297,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _refuse_flags_without_their_option(args, Parser.argv)
     except SystemExit as stop:  # --help, or an option error already printed in one line
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
-    logging.basicConfig(  # a warning as warnings.warn's: `WARNING: ...` (--verbose: whose)
+    logging.basicConfig(  # a warning as warnings.warn's: `WARNING: ...` (--verbose: whose,
+        # and when, so that the log tells how long each step took)
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s"
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         if args.verbose
         else "%(levelname)s: %(message)s",
+        datefmt="%H:%M:%S",
     )
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if getattr(args, "quiet", True) is False and not sys.stderr.isatty():

@@ -150,7 +150,8 @@ def register(sub: Any) -> None:
         help="trained: the head as trained; refit: its last layer refit after training by a "
         "logistic regression on the training subgraphs' embeddings, regularisation chosen "
         "by cross-validation on them; auto: glass refits and keeps the refit unless the "
-        "trained head scores better on validation, pool keeps the trained head (default: auto)",
+        "trained head scores better on validation, pool keeps the trained head; multi-label "
+        "data keep the trained head (default: auto)",
     )
     g.add_argument(
         "--norm",
@@ -383,6 +384,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             "each of them every epoch (--layers 2 trains two)"
         )
     refits = head_refits(metrics)
+    if not refits and config.method == "glass" and dataset.multi_label:
+        print(
+            "the trained head kept, not refit: the refit (a logistic regression) fits one "
+            "class per subgraph, and these subgraphs have several labels"
+        )
     if refits:
         done = [r for r in refits if r["refit"] and r["kept"]]
         cs = ", ".join(

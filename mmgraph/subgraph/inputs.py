@@ -25,8 +25,10 @@ feature and precomputed inputs encode just those rows, the others all N and sele
 
 from __future__ import annotations
 
+import logging
 import math
 import random
+import time
 import warnings
 import weakref
 from typing import Any
@@ -39,6 +41,8 @@ from torch_geometric.data import Data
 from mmgraph.encoders.attributes import AttributeEncoder
 from mmgraph.names import NODE_INPUTS as NODE_INPUTS
 from mmgraph.subgraph._checks import check_positive
+
+log = logging.getLogger(__name__)
 
 
 def _num_nodes(batch: Data) -> int:
@@ -250,6 +254,7 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
     if kept is not None and kept[0]() is graph:
         return kept[1]
     state = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    started = time.perf_counter()
     try:
         n = int(graph.num_nodes or 0)
         if graph.edge_index.size(1) == 0:  # no walk moves: seeded noise, as NodeIdInput's
@@ -269,6 +274,13 @@ def node2vec_table(graph: Data, out_channels: int, seed: int = 0) -> Tensor:
     if len(_TABLES) >= _MAX_TABLES:
         _TABLES.pop(next(iter(_TABLES)))
     _TABLES[key] = (weakref.ref(graph), emb)
+    log.info(
+        "node2vec input: %d nodes x %d, %d epochs, %.1f s",
+        emb.size(0),
+        emb.size(1),
+        node2vec_epochs(emb.size(0)),
+        time.perf_counter() - started,
+    )
     return emb
 
 

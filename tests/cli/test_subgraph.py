@@ -536,3 +536,16 @@ def test_a_split_without_validation_subgraphs_says_where_it_chose(
     printed = capsys.readouterr().out
     assert "chosen on validation accuracy (of 10% of the training subgraphs, held out)" in printed
     assert "\nval " not in printed  # no validation split to report
+
+
+def test_a_multi_label_run_says_its_head_is_not_refit(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = tmp_path / "multi"
+    argv = ["subgraph", "generate", "--task", "position_multilabel", "--subgraphs", "30"]
+    assert main([*argv, "--out", str(folder)]) == 0
+    train = ["subgraph", "train", "--data", str(folder), "--epochs", "1", "--hidden", "4"]
+    assert main([*train, "--layers", "1", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "the trained head kept, not refit" in printed and "several labels" in printed
+    assert "head_refit" not in json.loads((tmp_path / "run" / "metrics.json").read_text())
