@@ -1,9 +1,9 @@
 """Subgraph classification on SubGNN's synthetic sets, graph classification on MUTAG and PTC.
 
-* **Subgraphs** (test micro-F1, mean ± population std over seeds, as `metrics.json`): :class:`mmgraph.subgraph.GLASS`
-  (labelling trick, one label per subgraph) on SubGNN's ``density`` and ``component``
-  (the authors' files in ``../shared/data/subgnn-synthetic``; the seed drives training
-  only) and on freshly generated ``cut_ratio`` and ``coreness`` instances
+* **Subgraphs** (test micro-F1, mean ± population std over seeds, as ``metrics.json``):
+  :class:`mmgraph.subgraph.GLASS` (labelling trick, one label per subgraph) on SubGNN's
+  ``density`` and ``component`` (the authors' files in ``../shared/data/subgnn-synthetic``;
+  the seed drives training only) and on freshly generated ``cut_ratio`` and ``coreness`` instances
   (:func:`mmgraph.data.synthetic_subgraphs.make_synthetic_subgraphs` with SubGNN's
   defaults; seed ``s`` generates instance ``s`` and trains on it, so the spread includes
   the data). SubGNN's 80/10/10 split; the weights of the epoch with the lowest
@@ -270,14 +270,16 @@ def report(results: Sequence[TaskResult], header: Sequence[str]) -> str:
     lines = list(header)
     if sub:
         lines += [
-            "## Subgraph classification (test micro-F1, mean ± population std over seeds, as `metrics.json`)",
+            "## Subgraph classification (test micro-F1, mean ± population std over seeds, "
+            "as `metrics.json`)",
             "",
             format_markdown(sub, SUBGRAPH_COLUMNS),
             "",
         ]
     if whole:
         lines += [
-            "## Graph classification (test accuracy %, mean ± population std over the folds, as `metrics.json`)",
+            "## Graph classification (test accuracy %, mean ± population std over the folds, "
+            "as `metrics.json`)",
             "",
             format_markdown(whole, GRAPH_COLUMNS),
             "",

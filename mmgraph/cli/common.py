@@ -238,7 +238,8 @@ def add_model(parser: argparse.ArgumentParser, task: str = "node") -> None:
         "--layers",
         type=or_auto(layer_count) if choose else layer_count,
         default=d["layers"],
-        help=f"aggregator layers before the head;{designs} (default: {d['layers']})",
+        help=f"aggregator layers before the head{';' if designs else ''}{designs} "
+        f"(default: {d['layers']})",
     )
     group.add_argument(
         "--modality-dim",

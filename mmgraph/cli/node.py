@@ -95,7 +95,13 @@ def register(sub: Any) -> None:
     add_quiet(p)
     p.set_defaults(handler=cmd_evaluate)
 
-    p = sub.add_parser("predict", help=command_help("predict"))
+    p = sub.add_parser(
+        "predict",
+        help=command_help("predict"),
+        description="Predict the class of every node of the run's data (or of --data, "
+        "conformed to the run's columns) and write a CSV: node_id, predicted_class, its "
+        "probability and each class's (and true_class where the data has labels).",
+    )
     p.add_argument("--run", required=True, help="run folder written by `train`")
     p.add_argument("--out", required=True, help="CSV file to write")
     add_overwrite(p, "replace an existing --out file (never one the command reads)")
@@ -133,7 +139,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     def on_row(row: dict[str, Any]) -> None:
         # Rows print as they finish: pad the names so that the columns line up.
         rows.append({**row, "setting": row["setting"].ljust(width)})
-        lines = [line.rstrip() for line in format_table(rows, COLUMNS).splitlines()]
+        # a row not printed, as wide as a negative MCC: the header fits the rows to come
+        widest = {"setting": "", "mcc": "-0.000"}
+        table = format_table([widest, *rows], COLUMNS)
+        lines = [line.rstrip() for line in table.splitlines()]
         print(("\n" + "\n".join(lines[:2]) + "\n" if len(rows) == 1 else "") + lines[-1])
 
     result = run_demo(

@@ -13,7 +13,7 @@ from mmgraph.data import save_card
 from mmgraph.data.synthetic import make_social_graph
 from mmgraph.tasks import DataSpec, load_graph
 from mmgraph.tasks.node_classification import _with_split
-from mmgraph.tune import OPTIONS, searches
+from mmgraph.tune import OPTIONS
 
 SPACE = """
 text-encoder: hashing
@@ -33,26 +33,14 @@ def card(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def later_trials_score_higher(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each trial of a node search scores 0.1 more than the one before: the last is best."""
-    trial = searches.NodeSearch.trial
-    calls = [0]
-
-    def rising(self, options, report):  # noqa: ANN001, ANN202
-        calls[0] += 1
-        return trial(self, options, report) * 0.01 + 0.1 * calls[0]
-
-    monkeypatch.setattr(searches.NodeSearch, "trial", rising)
-
-
+@pytest.mark.usefixtures("later_trials_score_higher")
 def test_best_yaml_reproduces_tune_through_train_config(
-    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+    card: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     space = tmp_path / "space.yaml"
     space.write_text(SPACE)
     out = tmp_path / "tuned"
     args = ["tune", "--data", str(card), "--trials", "2", "--seeds", "2", "--space", str(space)]
-    later_trials_score_higher(monkeypatch)
     assert main([*args, "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "node: 2 trials complete" in printed and "retrained with 2 seeds" in printed

@@ -218,18 +218,6 @@ def test_search_never_reads_the_test_split(
     assert a.metrics["val"] == b.metrics["val"] and a.metrics["test"] != b.metrics["test"]
 
 
-def later_trials_score_higher(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each trial of a node search scores 0.1 more than the one before: the last is best."""
-    trial = searches.NodeSearch.trial
-    calls = [0]
-
-    def rising(self, options, report):  # noqa: ANN001, ANN202
-        calls[0] += 1
-        return trial(self, options, report) * 0.01 + 0.1 * calls[0]
-
-    monkeypatch.setattr(searches.NodeSearch, "trial", rising)
-
-
 def interrupt_the_third_trial(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C in the search's third trial."""
     trial = searches.NodeSearch.trial
@@ -1127,6 +1115,7 @@ def test_one_fold_confirmation_counts_the_validation_graphs() -> None:
     assert record["kept"] == "best" and record["item_standard_error"] == pytest.approx(0.0)
 
 
+@pytest.mark.usefixtures("later_trials_score_higher")
 def test_tune_keeps_what_the_confirmation_kept(
     card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1142,7 +1131,6 @@ def test_tune_keeps_what_the_confirmation_kept(
         return train(self, options, split, report)
 
     monkeypatch.setattr(searches.NodeSearch, "_train", recording)
-    later_trials_score_higher(monkeypatch)
     result = tune(str(card), trials=3, seeds=1, space=space, out=tmp_path / "c", progress=False)
     doc = json.loads((result.out / "tune.json").read_text())
     # The best trial (the last) is not the defaults' (lr 0.01, and the hidden it drew, as
