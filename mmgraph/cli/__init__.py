@@ -341,13 +341,15 @@ def _refuse_flags_without_their_option(args: argparse.Namespace, argv: Sequence[
 
     Each acts on the other option's value: alone it would change nothing, silently.
     """
+    from mmgraph.cli.config import explicit_options
+
     command = getattr(args, "command", None)
     leaf = getattr(args, "parser", None)
-    if leaf is None:
+    if leaf is None or command not in (*_ROOT_WITHOUT_DATA, *_OVERWRITE_OF_OUT):
         return
-    typed = {a.split("=", 1)[0] for a in argv if a.startswith("--")}
-    given_data = getattr(args, "data", None) or "--config" in typed  # a file may name it
-    if command in _ROOT_WITHOUT_DATA and "--root" in typed and not given_data:
+    given = explicit_options(leaf, argv)
+    given_data = getattr(args, "data", None) or "config" in given  # a file may name it
+    if command in _ROOT_WITHOUT_DATA and "root" in given and not given_data:
         leaf.error(
             "--root is where a built-in data set named by --data is found, and no --data is "
             "given, so it would change nothing: give --data NAME, or drop --root"

@@ -460,7 +460,8 @@ _MODEL_MODALITY = {"text": "text", "image": "image", "numeric": "attributes"}
 """The ``--modalities`` name that carries each data modality of :data:`MODALITY_FLAGS`."""
 
 
-def _has_modality(graph: Any, kind: str) -> bool:
+def has_modality(graph: Any, kind: str) -> bool:
+    """Whether ``graph`` holds the ``kind`` modality (raw, or encoded as ``x_<kind>``)."""
     return getattr(graph, kind, None) is not None or getattr(graph, f"x_{kind}", None) is not None
 
 
@@ -477,7 +478,7 @@ def refuse_feature_flags_without_modality(
         for k in sorted(set(flags) & set(MODALITY_FLAGS))
         if str(getattr(args, k, "")).lower() != "none"  # turning a modality off agrees
     ]
-    lacking = [k for k in given if not _has_modality(graph, MODALITY_FLAGS[k])]
+    lacking = [k for k in given if not has_modality(graph, MODALITY_FLAGS[k])]
     kinds = sorted({MODALITY_FLAGS[k] for k in lacking})
     _refuse_modality_flags(
         args,
@@ -553,11 +554,17 @@ def refuse_unread_image_size(args: argparse.Namespace, flags: Iterable[str]) -> 
             "would change nothing: drop one of them"
         )
     if encoder == FROZEN_CNN and size > AUTOENCODER_MAX_SIZE:
+        chosen = any("--image-encoder" in a.option_strings for a in args.parser._actions)
         args.parser.error(
             f"argument --image-size: the frozen 'cnn' image encoder reads at most "
             f"{AUTOENCODER_MAX_SIZE}x{AUTOENCODER_MAX_SIZE} pixels, so --image-size {size} "
-            f"would change nothing: give at most {AUTOENCODER_MAX_SIZE}, or --image-encoder "
-            "cnn-e2e (trained end to end at that size) or a transformers vision model"
+            f"would change nothing: give at most {AUTOENCODER_MAX_SIZE}"
+            + (
+                ", or --image-encoder cnn-e2e (trained end to end at that size) or a "
+                "transformers vision model"
+                if chosen  # `demo` has the frozen one only
+                else ""
+            )
         )
     if encoder != FROZEN_CNN and encoder not in END_TO_END_IMAGE_ENCODERS:
         args.parser.error(

@@ -19,6 +19,7 @@ from mmgraph.cli.common import (
     check_training_options,
     data_spec,
     refuse_gamma_without_step,
+    refuse_unread_image_size,
     refuse_unread_modality_flags,
 )
 from mmgraph.cli.config import add_config, explicit_options
@@ -48,7 +49,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", default=None, help="folder for the runs and the table")
     add_quiet(p)
     add_overwrite(p, "replace the runs and table in an existing --out folder")
-    p.set_defaults(handler=cmd_demo)
+    p.set_defaults(handler=cmd_demo, image_encoder="cnn")  # its settings' (frozen) encoder
 
     p = sub.add_parser(
         "train",
@@ -113,17 +114,11 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``mmgraph demo``."""
-    from mmgraph.models.features import AUTOENCODER_MAX_SIZE
     from mmgraph.tasks.demo import COLUMNS, DEMO_SETTINGS, run_demo
     from mmgraph.tasks.report import format_table
     from mmgraph.tasks.run_folder import check_output_file, write_atomic
 
-    if args.image_size > AUTOENCODER_MAX_SIZE:
-        args.parser.error(
-            f"argument --image-size: the demo's frozen 'cnn' image encoder reads at most "
-            f"{AUTOENCODER_MAX_SIZE}x{AUTOENCODER_MAX_SIZE} pixels, so --image-size "
-            f"{args.image_size} would change nothing: give at most {AUTOENCODER_MAX_SIZE}"
-        )
+    refuse_unread_image_size(args, explicit_options(args.parser, args.argv))
     if args.overwrite and not args.out:
         args.parser.error(
             "--overwrite replaces the runs and table of an --out folder, and none is given: "

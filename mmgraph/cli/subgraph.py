@@ -12,6 +12,7 @@ from mmgraph.cli.common import (
     add_lr_schedule,
     add_overwrite,
     add_quiet,
+    has_modality,
     refuse_feature_flags_without_modality,
     refuse_gamma_without_step,
 )
@@ -311,7 +312,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     unread = [
         flag
         for flag, kinds in (("on_image_error", ("image",)), ("cache_dir", ("text", "image")))
-        if flag in flags and not any(getattr(dataset.graph, k, None) is not None for k in kinds)
+        if flag in flags and not any(has_modality(dataset.graph, k) for k in kinds)
     ]
     if unread:
         names = " and ".join(f"--{k.replace('_', '-')}" for k in unread)
@@ -384,7 +385,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             "each of them every epoch (--layers 2 trains two)"
         )
     refits = head_refits(metrics)
-    if not refits and config.method == "glass" and dataset.multi_label:
+    if (
+        not refits
+        and config.method == "glass"
+        and config.head_fit != "trained"
+        and (dataset.multi_label)
+    ):
         print(
             "the trained head kept, not refit: the refit (a logistic regression) fits one "
             "class per subgraph, and these subgraphs have several labels"

@@ -313,8 +313,8 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from mmgraph.tasks.report import format_table
     from mmgraph.tasks.unsupervised import cluster_nodes
 
-    typed = {a.split("=", 1)[0] for a in getattr(args, "argv", ())}
-    if "--seed" in typed and args.method == "agglomerative" and args.no_plot:
+    given = explicit_options(args.parser, args.argv)
+    if "seed" in given and args.method == "agglomerative" and args.no_plot:
         args.parser.error(
             "--seed seeds k-means, spectral clustering and the t-SNE plot; agglomerative "
             "clustering without a plot draws nothing at random, so it would change nothing: "

@@ -1442,12 +1442,8 @@ def _search_with_workers(works: list[_Worker], search: Any, progress: bool) -> N
             _run_worker(works[0], search, bar)
             for child in children:
                 child.join()
-    except BaseException as error:
+    except BaseException:  # an interrupt reaches Optuna only inside a trial (_Interrupts)
         _stop_workers(children)
-        if isinstance(error.__context__, KeyboardInterrupt):
-            # an interrupt that landed in optuna's bookkeeping of a trial, whose cleanup then
-            # failed (UnboundLocalError): an interrupt all the same
-            raise KeyboardInterrupt from error
         raise
     finally:
         bar.close()
