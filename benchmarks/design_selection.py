@@ -9,7 +9,10 @@ and test score, then compares criteria that could pick the design:
 * ``best_<metric>``: the best validation value of the curve (what the trainer monitors);
 * ``smooth_<metric>``: the best of the curve's moving average over :data:`WINDOW`
   evaluations (less rewarded by one lucky epoch of a noisy curve);
-* ``loss``: the lowest validation loss.
+* ``loss``: the lowest validation loss;
+* ``kept_accuracy``: the validation accuracy of the epoch whose weights the run keeps
+  (node sets: the best validation macro-F1, ties to the lower loss; subgraphs: the lowest
+  validation loss), which scores the model the run goes on with, not its best epoch.
 
 Each design's test score is that of its run (weights of the best validation macro-F1,
 the default monitor); only the pick changes with the criterion. A criterion is chosen by
@@ -57,6 +60,7 @@ CRITERIA = (
     "smooth_macro_f1",
     "smooth_accuracy",
     "loss",
+    "kept_accuracy",
 )
 
 
@@ -162,9 +166,20 @@ def run_subgraph(datasets: Sequence[str], seeds: int) -> None:
                 print(f"{name} seed {seed} {pool}: test {row['test']:.3f}", flush=True)
 
 
-def _score(curve: dict[str, list[float]], criterion: str) -> float:
+def _kept_epoch(curve: dict[str, list[float]], family: str) -> int:
+    """Position in ``curve`` of the epoch the run keeps (as the trainer's monitor picks it)."""
+    loss = curve["loss"]
+    if family == "subgraph":  # the lowest validation loss, the first of ties
+        return min(range(len(loss)), key=lambda i: (loss[i], i))
+    f1 = curve["macro_f1"]  # the best macro-F1, ties to the lower loss, then the first
+    return min(range(len(f1)), key=lambda i: (-f1[i], loss[i], i))
+
+
+def _score(curve: dict[str, list[float]], criterion: str, family: str) -> float:
     if criterion == "loss":
         return -min(curve["loss"])
+    if criterion == "kept_accuracy":
+        return curve["accuracy"][_kept_epoch(curve, family)]
     kind, metric = criterion.split("_", 1)
     values = curve[metric]
     if kind == "best":
@@ -194,13 +209,14 @@ def report() -> str:
     for family, data, legend in families:
         names = [n for n in data if any(r["data"] == n for r in rows)]
         if names:
-            lines += [f"## {family} ({legend})", "", *_family_table(rows, names), ""]
+            table = _family_table(rows, names, family)
+            lines += [f"## {family} ({legend})", "", *table, ""]
     text = "\n".join(lines)
     REPORT.write_text(text)
     return text
 
 
-def _family_table(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
+def _family_table(rows: list[dict[str, Any]], names: list[str], family: str) -> list[str]:
     by = {(r["data"], r["seed"], r["design"]): r for r in rows}
     table: dict[str, dict[str, tuple[float, float, str]]] = {}
     for criterion in (*CRITERIA, "design 0", "design 1", "oracle (test)"):
@@ -216,7 +232,7 @@ def _family_table(rows: list[dict[str, Any]], names: list[str]) -> list[str]:
                 elif criterion == "oracle (test)":
                     pick = max((0, 1), key=lambda d: pair[d]["test"])
                 else:
-                    scores = [_score(p["val_curve"], criterion) for p in pair]
+                    scores = [_score(p["val_curve"], criterion, family) for p in pair]
                     pick = 1 if scores[1] > scores[0] else 0
                 tests.append(pair[pick]["test"])
                 picks.append(str(pick))
