@@ -15,6 +15,20 @@ def _check_k(k: object) -> None:
         raise ValueError(f"Expected 'k' to be a positive int or None (got {k!r})")
 
 
+def _refuse_non_finite(a: Tensor, b: Tensor, what: str) -> None:
+    """Refuse NaN or infinite values in the rows of ``a`` or ``b``.
+
+    The covariances' Cholesky factorisation would fail with a message that names neither.
+    """
+    for name, view in (("a", a), ("b", b)):
+        bad = ~torch.isfinite(view).all(dim=1)
+        if bool(bad.any()):
+            raise InputError(
+                f"'{name}' has NaN or infinite values in {int(bad.sum())} of the rows to "
+                f"{what}: leave those nodes out with mask=, or fill the values"
+            )
+
+
 def _check_reg(reg: float) -> None:
     if not reg >= 0:
         raise ValueError(f"Expected 'reg' to be non-negative (got {reg})")
@@ -42,10 +56,14 @@ def canonical_correlations(
 
     Returns:
         ``[min(D_a, D_b)]`` correlations (an empty tensor with fewer than 2 valid nodes).
+
+    Raises:
+        InputError: NaN or infinite values in the rows ``mask`` selects.
     """
     valid = check_pair(a, b, mask, same_dim=False)
     _check_reg(reg)
     a, b = a[valid], b[valid]
+    _refuse_non_finite(a, b, "correlate")
     n = a.size(0)
     if n < 2:
         return a.new_zeros(0)
@@ -207,13 +225,7 @@ class LinearCCA:
         """
         valid = check_pair(a, b, mask, same_dim=False)
         a, b = a[valid], b[valid]
-        for name, view in (("a", a), ("b", b)):
-            bad = ~torch.isfinite(view).all(dim=1)
-            if bool(bad.any()):
-                raise InputError(
-                    f"'{name}' has NaN or infinite values in {int(bad.sum())} of the rows to "
-                    "fit on: leave those nodes out with mask=, or fill the values"
-                )
+        _refuse_non_finite(a, b, "fit on")
         n = a.size(0)
         if n < 2:
             raise InputError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
@@ -83,6 +85,14 @@ def to_networkx(graph: MultimodalGraph) -> nx.MultiDiGraph:
     return g
 
 
+_EXAMPLES = {"numeric": "{'age': 31.0, 'followers': 120.0}", "categorical": "{'lang': 'en'}"}
+
+
+def _missing(value: Any) -> bool:
+    """Whether a label is missing: :obj:`None` or a float NaN (pandas' missing value)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def from_networkx(
     g: nx.Graph,
     label: str = "label",
@@ -98,13 +108,29 @@ def from_networkx(
 
     Args:
         g (networkx.Graph): Any networkx graph.
-        label (str, optional): Node attribute that holds the label. (default: :obj:`"label"`)
+        label (str, optional): Node attribute that holds the label; a node without it, or
+            with :obj:`None` or NaN there (pandas' missing value), is unlabelled.
+            (default: :obj:`"label"`)
         class_names (list[str], optional): Class order; default: ``G.graph["class_names"]``,
             else the sorted label values.
     """
+    if not isinstance(g, nx.Graph):
+        raise TypeError(
+            f"Expected a networkx graph (got {type(g).__name__!r}): build one first, e.g. "
+            "`networkx.Graph(edges)` from a list of (u, v) pairs"
+        )
     nodes = list(g.nodes(data=True))
     if not nodes:
         raise ValueError("The networkx graph has no nodes: an empty graph cannot be converted")
+    for field in ("numeric", "categorical"):
+        for key, a in nodes:
+            value = a.get(field)
+            if value is not None and not isinstance(value, Mapping):
+                raise TypeError(
+                    f"Node {key!r} has a {field!r} attribute of type {type(value).__name__!r}: "
+                    f"from_networkx reads a mapping of column name to value per node, e.g. "
+                    f"{field}={_EXAMPLES[field]} (as to_networkx writes it)"
+                )
     if all("index" in a for _, a in nodes):
         nodes.sort(key=lambda item: item[1]["index"])
     keys = [k for k, _ in nodes]
@@ -160,7 +186,7 @@ def from_networkx(
         kwargs["sequence_names"] = meta.get("sequence_names")
         kwargs["sequence_sizes"] = meta.get("sequence_sizes")
 
-    labels: list[Any] = [a.get(label) for _, a in nodes]
+    labels: list[Any] = [None if _missing(a.get(label)) else a.get(label) for _, a in nodes]
     if any(v is not None for v in labels):
         names = class_names or meta.get("class_names")
         if not names:  # compared by value, as a card's: 1 and 1.0 are one class
@@ -274,6 +300,11 @@ def from_data(data: Data, **kwargs: Any) -> MultimodalGraph:
         fields["x"] = x
     fields.setdefault("num_nodes", data.num_nodes)
     fields.update(kwargs)
+    if not fields["num_nodes"]:
+        raise ValueError(
+            "The Data is empty (0 nodes): from_data needs nodes, from 'x', 'num_nodes' or "
+            "'edge_index' (e.g. `Data(x=x, edge_index=edge_index)`)"
+        )
     return MultimodalGraph(**fields)
 
 

@@ -62,6 +62,43 @@ def labelled_rows(y: Tensor) -> Tensor:
     return y >= 0
 
 
+_READ_KEYWORDS: tuple[str, ...] = (
+    "edge_index", "num_nodes", "text", "image", "numeric", "categorical", "sequence",
+    "sequence_length", "presence", "edge_type", "edge_weight", "y", "class_names",
+    "positive_class", "train_mask", "val_mask", "test_mask", "node_id", "numeric_names",
+    "categorical_names", "categorical_vocabs", "relation_names", "name", "image_root",
+    "sequence_names", "sequence_sizes", "validate",
+)  # fmt: skip
+"""The keywords :class:`MultimodalGraph` reads (others are stored as PyG's ``Data`` does)."""
+
+_OTHER_FIELDS: frozenset[str] = frozenset(
+    {"x", "x_text", "x_image", "edge_attr", "pos", "batch", "ptr", "n_id", "e_id"}
+    | {f"{m}_present" for m in MODALITY_FIELDS}
+)
+"""Fields PyG or mmgraph set on a graph besides the keywords: never taken for a typo."""
+
+
+def _warn_of_misspelt_fields(kwargs: Mapping[str, Any]) -> None:
+    """Warn of a keyword that looks like a misspelt one (``numerc=``).
+
+    It would be kept as a plain attribute, as PyG's ``Data`` keeps any, and the graph
+    would lack the field.
+    """
+    import difflib
+
+    for key in kwargs:
+        if key in _READ_KEYWORDS or key in _OTHER_FIELDS:
+            continue
+        close = difflib.get_close_matches(key, _READ_KEYWORDS, n=1, cutoff=0.8)
+        if close:
+            warnings.warn(
+                f"MultimodalGraph got {key!r}, which it does not read (kept as a plain "
+                f"attribute, as PyG's Data keeps any): did you mean {close[0]!r}?",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
 _META_KEYS = (
     "name",
     "class_names",
@@ -326,6 +363,7 @@ class MultimodalGraph(Data):
         **kwargs: Any,
     ) -> None:
         meta = dict(kwargs.pop("meta", None) or {})
+        _warn_of_misspelt_fields(kwargs)
         edge_index, edge_type, edge_weight, y = map(
             _from_numpy, (edge_index, edge_type, edge_weight, y)
         )
@@ -640,6 +678,17 @@ class MultimodalGraph(Data):
             raise ValueError(
                 f"Expected 'image' to be a tensor of shape [N, C, H, W] (got {list(image.shape)})"
             )
+        if isinstance(image, Tensor) and image.is_floating_point() and image.numel():
+            bad = ~torch.isfinite(image.flatten(1)).all(dim=1)
+            present = getattr(self, "image_present", None)
+            if isinstance(present, Tensor) and present.shape == bad.shape:
+                bad &= present.bool()  # an absent image's pixels are never read
+            if bool(bad.any()):
+                raise ValueError(
+                    f"Found NaN or infinite pixels in {int(bad.sum())} of the images in "
+                    "'image': fill them, or mark those nodes as lacking an image "
+                    "(presence={'image': mask})"
+                )
         numeric = getattr(self, "numeric", None)
         if numeric is not None:
             if not isinstance(numeric, Tensor) or not numeric.is_floating_point():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor
 
@@ -71,3 +73,67 @@ def stratified_split(
             mask[idx[start : start + count]] = True
             start += count
     return masks[0], masks[1], masks[2]
+
+
+def check_trainable_split(
+    graph: Any,
+    source: str,
+    how: str,
+    parts: tuple[str, ...] = ("train", "val"),
+) -> None:
+    """Refuse a split a classifier cannot train on, naming ``source`` and the fix ``how``.
+
+    Each split of ``parts`` must hold a labelled node (``{part}_mask``), and the training
+    nodes of single-label ``y`` at least two classes (a classifier of one class learns
+    nothing, and its test accuracy would be that of a constant). The command line's
+    :func:`~mmgraph.tasks.node_classification.check_trainable` and
+    :meth:`~mmgraph.train.Trainer.fit` (default objective, ``parts=("train",)``) share it.
+
+    Raises:
+        InputError: Naming the empty split or the one class.
+    """
+    from mmgraph.errors import InputError
+
+    subject = source[:1].upper() + source[1:]  # it starts the sentence
+    y = getattr(graph, "y", None)
+    if y is None:
+        raise InputError(f"{subject} has no labels 'y': a classifier needs them")
+    labelled = labelled_rows(y)
+    names = {"train": "training", "val": "validation", "test": "test"}
+    for part in parts:
+        mask = getattr(graph, f"{part}_mask", None)
+        if mask is None or not bool((mask & labelled).any()):
+            raise InputError(
+                f"{subject} has no labelled {names[part]} nodes ({labelled.numel()} nodes, "
+                f"{int(labelled.sum())} labelled): {how}"
+            )
+    if y.dim() != 1:
+        return
+    train = graph.train_mask & labelled
+    classes = torch.unique(y[train])
+    if classes.numel() < 2:
+        class_names = getattr(graph, "class_names", None)
+        only = class_names[int(classes[0])] if class_names else str(int(classes[0]))
+        raise InputError(
+            f"The training nodes of {source} all have the label {only!r}: a classifier needs "
+            "at least two classes among them"
+        )
+
+
+def split_overlaps(graph: Any) -> list[str]:
+    """Pairs of ``graph``'s splits that share labelled nodes, as ``"train and test: 12"``."""
+    y = getattr(graph, "y", None)
+    masks = {p: getattr(graph, f"{p}_mask", None) for p in SPLIT_NAMES}
+    if y is None:
+        return []
+    labelled = labelled_rows(y)
+    found = []
+    for i, a in enumerate(SPLIT_NAMES):
+        for b in SPLIT_NAMES[i + 1 :]:
+            ma, mb = masks[a], masks[b]
+            if ma is None or mb is None or ma.shape != mb.shape or ma.shape != labelled.shape:
+                continue
+            shared = int((ma & mb & labelled).sum())
+            if shared:
+                found.append(f"{a} and {b}: {shared}")
+    return found

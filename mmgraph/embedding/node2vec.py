@@ -6,7 +6,6 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
@@ -17,6 +16,7 @@ from mmgraph.resolver import check_edge_index
 from mmgraph.sampling.corpus import WalkLoader, WalkSampler
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.sampling.options import SHALLOW_WALKS, WalkOptions
+from mmgraph.sampling.walks import walk_exits
 
 
 class Node2Vec(Estimator):
@@ -163,15 +163,10 @@ def _check_walkable(csr: CSRGraph, weighted: bool) -> None:
     weigh 0. When no node has one, nothing would be learnt at all.
 
     Raises:
-        ValueError: No node has an out-edge (of positive weight).
+        ValueError: No node has an out-edge (of positive weight), or ``weighted`` with
+            negative edge weights.
     """
-    has_out = csr.rowptr[1:] > csr.rowptr[:-1]
-    zero_weight = torch.zeros_like(has_out)
-    if weighted and csr.edge_weight is not None:
-        row = torch.repeat_interleave(torch.arange(csr.num_nodes), csr.rowptr.diff())
-        total = torch.zeros(csr.num_nodes, dtype=csr.edge_weight.dtype)
-        total.index_add_(0, row, csr.edge_weight)
-        zero_weight = has_out & (total <= 0)
+    has_out, zero_weight = walk_exits(csr, weighted)
     leaves = has_out & ~zero_weight
     if not bool(leaves.any()):
         edges = bool(has_out.any())

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from mmgraph.config import ConfigBase
 from mmgraph.data.graph import MODALITY_FIELDS, MultimodalGraph
-from mmgraph.data.images import check_image_files
+from mmgraph.data.images import ON_ERROR, check_image_files
 from mmgraph.distributed import (
     gather_rows,
     is_distributed,
@@ -126,12 +126,21 @@ class FeatureConfig(ConfigBase):
                     f"The {key.replace('_', '-')} '{folder}' is a file, not a folder: give "
                     f"--{key.replace('_', '-')} a folder path"
                 )
-        size = self.store_chunk_size
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
-            raise ValueError(f"Expected 'store_chunk_size' to be a positive int (got {size!r})")
-        steps = self.image_steps
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-            raise ValueError(f"Expected 'image_steps' to be a positive int (got {steps!r})")
+        optional = ("store_chunk_size", "text_dim")  # None: the default chunk, every word
+        for key in ("store_chunk_size", "image_steps", "image_size", "hashing_dim", "text_dim"):
+            value = getattr(self, key)
+            if value is None and key in optional:
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                what = " or None (one column per word)" if key == "text_dim" else ""
+                raise ValueError(
+                    f"Expected FeatureConfig's {key!r} to be a positive int{what} (got {value!r})"
+                )
+        if self.on_image_error not in ON_ERROR:
+            raise ValueError(
+                f"Expected FeatureConfig's 'on_image_error' to be one of {ON_ERROR} (got "
+                f"{self.on_image_error!r})"
+            )
         if not isinstance(self.image_seed, int) or isinstance(self.image_seed, bool):
             raise ValueError(f"Expected 'image_seed' to be an int (got {self.image_seed!r})")
 
@@ -183,11 +192,17 @@ def featurize(
     loads it when present (the default).
     With ``config.store_dir``, frozen encoders write their features to disk in chunks and
     ``x_text`` / ``x_image`` are memory-mapped (see :class:`FeatureConfig`).
+
+    The graph is checked first (:meth:`MultimodalGraph.validate`), so a field set after
+    construction (``graph.edge_index = ...``) is refused with the message it would have
+    had then.
     """
     from mmgraph.encoders import ImageEncoder, build_text_encoder, encode_graph
     from mmgraph.encoders.text import WORD_TEXT_ENCODERS
 
     config = config or FeatureConfig()
+    if isinstance(graph, MultimodalGraph):
+        graph.validate()  # fields a user set after construction (``graph.edge_index = ...``)
     if config.image_encoder is not None and config.on_image_error == "raise":
         _check_image_files(graph)  # before any encoding
     out = copy.copy(graph)

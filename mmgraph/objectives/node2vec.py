@@ -14,6 +14,7 @@ from mmgraph.sampling.checks import check_int
 from mmgraph.sampling.corpus import WalkSampler
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.sampling.options import GNN_WALKS, WalkOptions
+from mmgraph.sampling.walks import walk_exits
 from mmgraph.seed import as_generator
 
 
@@ -116,6 +117,8 @@ class Node2VecObjective:
                 edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
                 weight = None if weight is None else torch.cat([weight, weight])
             csr = CSRGraph.from_edge_index(edge_index, batch.num_nodes, edge_weight=weight)
+            if getattr(batch, "batch_size", None) is None:  # the whole graph (a batch may not)
+                _refuse_unwalkable(csr, self.walks.weighted)
             self._sampler = self._make_sampler(csr)
             self._edge_index, self._num_nodes = batch.edge_index, batch.num_nodes
         return self._sampler
@@ -170,3 +173,23 @@ class Node2VecObjective:
             f"num_negatives={w.num_negatives}, p={w.p:g}, q={w.q:g}, "
             f"num_start_nodes={self.num_start_nodes})"
         )
+
+
+def _refuse_unwalkable(csr: CSRGraph, weighted: bool) -> None:
+    """Refuse a graph no walk can take a step on: the skip-gram loss would have no pairs.
+
+    Raises:
+        ValueError: No node has an out-edge (of positive weight with ``weighted``), or
+            ``weighted`` with negative edge weights.
+    """
+    has_out, zero_weight = walk_exits(csr, weighted)
+    if bool((has_out & ~zero_weight).any()):
+        return
+    edges = bool(has_out.any())
+    what = "only edges of weight 0" if edges else "no edges"
+    fix = "walk it unweighted (Node2VecObjective(weighted=False))" if edges else "give it edges"
+    raise ValueError(
+        f"The graph ({csr.num_nodes} nodes) has {what}: node2vec's walks cannot take a step, "
+        "so the skip-gram loss has no pairs and the encoder would keep its random weights. "
+        f"Check the graph or {fix}; without edges, the features alone are the embedding"
+    )

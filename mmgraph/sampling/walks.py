@@ -334,18 +334,43 @@ def _check_start(start: Any, num_nodes: int) -> Tensor:
     return start.long()
 
 
+def _check_weights(csr: CSRGraph, weighted: bool) -> None:
+    """Refuse negative edge weights for a weighted walk (they are no probabilities)."""
+    if weighted and csr.edge_weight is not None and csr.num_edges:
+        negative = int((csr.edge_weight < 0).sum())
+        if negative:
+            raise ValueError(
+                f"Found negative edge weights ({negative} of {csr.num_edges} edges): weighted "
+                "walks need non-negative weights; fix the weights (the card's weight column), "
+                "or in Python pass weighted=False to walk uniformly"
+            )
+
+
+def walk_exits(csr: CSRGraph, weighted: bool) -> tuple[Tensor, Tensor]:
+    """Which nodes a walk can leave: ``(has_out, zero_weight)``, bool ``[N]`` each.
+
+    ``has_out``: the node has an out-edge; ``zero_weight``: with ``weighted``, all of them
+    weigh 0 (a weighted walk stops there). A walk leaves ``has_out & ~zero_weight``.
+
+    Raises:
+        ValueError: ``weighted`` with negative edge weights.
+    """
+    _check_weights(csr, weighted)
+    has_out = csr.rowptr[1:] > csr.rowptr[:-1]
+    zero_weight = torch.zeros_like(has_out)
+    if weighted and csr.edge_weight is not None:
+        row = torch.repeat_interleave(torch.arange(csr.num_nodes), csr.rowptr.diff())
+        total = torch.zeros(csr.num_nodes, dtype=csr.edge_weight.dtype)
+        total.index_add_(0, row, csr.edge_weight)
+        zero_weight = has_out & (total <= 0)
+    return has_out, zero_weight
+
+
 def _tables(csr: CSRGraph, weighted: bool) -> _WalkTables:
     weighted = weighted and csr.edge_weight is not None
     key = f"walk_tables_{int(weighted)}"
     if key not in csr._cache:
-        if weighted and csr.num_edges:
-            assert csr.edge_weight is not None
-            if bool((csr.edge_weight < 0).any()):
-                raise ValueError(
-                    "Found negative edge weights: weighted walks need non-negative weights; "
-                    "fix the weights (the card's weight column), or in Python pass "
-                    "weighted=False to walk uniformly"
-                )
+        _check_weights(csr, weighted)
         csr._cache[key] = _WalkTables(csr, weighted)
     return csr._cache[key]
 

@@ -6,6 +6,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter, softmax
 
+from mmgraph.resolver import check_input_dtype
+
 POOLINGS: tuple[str, ...] = ("mean", "sum", "max", "size", "attention")
 """Pooling modes of :class:`SubgraphPool`."""
 
@@ -88,6 +90,7 @@ class SubgraphPool(nn.Module):
             total = scatter(h, index, dim=0, dim_size=num_subgraphs, reduce="sum")
             return total / count.sqrt().unsqueeze(1)
         assert self.score is not None  # built for attention in __init__
+        check_input_dtype(h, self, "h")
         alpha = softmax(self.score(h).squeeze(-1), index, num_nodes=num_subgraphs)
         return scatter(h * alpha.unsqueeze(1), index, dim=0, dim_size=num_subgraphs, reduce="sum")
 

@@ -24,6 +24,7 @@ from mmgraph.data.graph import UNLABELLED, MultimodalGraph
 from mmgraph.data.images import check_on_error
 from mmgraph.data.registry import load_dataset
 from mmgraph.data.schema import GraphSchema, conform
+from mmgraph.data.split import check_trainable_split
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.distributed import barrier, init_distributed, is_distributed, is_main_process
 from mmgraph.encoders.text import WORD_TEXT_ENCODERS
@@ -844,29 +845,13 @@ def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
 
 def check_trainable(graph: MultimodalGraph, source: str = "the data") -> None:
     """Refuse degenerate training: no training or validation nodes, or a single class."""
-    y = getattr(graph, "y", None)
-    if y is None:
-        raise InputError(f"{source!r} has no labels: a node classifier needs a label column")
-    labelled = y >= 0
     how = (
         "give the data a split column with 'train' and 'val' rows, or (without one) --split "
         "fractions > 0 for both"
     )
-    for key, name in (("train_mask", "training"), ("val_mask", "validation")):
-        mask = getattr(graph, key, None)
-        if mask is None or not bool((mask & labelled).any()):
-            raise InputError(
-                f"{source!r} has no labelled {name} nodes ({graph.num_nodes} nodes, "
-                f"{int(labelled.sum())} labelled): {how}"
-            )
-    classes = torch.unique(y[graph.train_mask & labelled])
-    if classes.numel() < 2:
-        names = getattr(graph, "class_names", None)
-        only = names[int(classes[0])] if names else str(int(classes[0]))
-        raise InputError(
-            f"The training nodes of {source!r} all have the label {only!r}: a classifier needs "
-            "at least two classes among them"
-        )
+    if getattr(graph, "y", None) is None:
+        raise InputError(f"{source!r} has no labels: a node classifier needs a label column")
+    check_trainable_split(graph, repr(source), how)
     _warn_of_rare_classes(graph, source)
 
 

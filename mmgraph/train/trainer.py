@@ -10,6 +10,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from tqdm.auto import tqdm
 
 from mmgraph import heartbeat
 from mmgraph.data.graph import labelled_rows
+from mmgraph.data.split import check_trainable_split, split_overlaps
 from mmgraph.distributed import init_distributed, is_main_process, wrap_ddp
 from mmgraph.errors import InputError
 from mmgraph.eval.metrics import classification_metrics, multilabel_metrics, to_jsonable
@@ -342,14 +344,25 @@ class Trainer:
     def _check_labelled(self, graph: Data) -> None:
         """Refuse the default objective (supervised) where it cannot train.
 
-        That is an unlabelled graph or a model without a classification head; the message
-        names the unsupervised objective.
+        That is an unlabelled graph or a model without a classification head (the message
+        names the unsupervised objective), a ``train_mask`` without labelled nodes or whose
+        nodes are all of one class (:func:`~mmgraph.data.split.check_trainable_split`).
+        Warns of splits that share nodes (a test score on training nodes says nothing of new
+        ones). A ``val_mask`` without labelled nodes is a run without validation, as
+        ``set_split(1.0, 0.0, 0.0)`` asks: the weights of the lowest training loss are kept.
         """
-        labelled = getattr(graph, "y", None) is not None
+        y = getattr(graph, "y", None)
+        labelled = y is not None and bool(labelled_rows(y).any())
         has_head = getattr(self.model, "head", True) is not None
         if labelled and has_head:
+            self._check_split(graph)
             return
-        what = "is labelled" if labelled else "has no labels 'y'"
+        if y is None:
+            what = "has no labels 'y'"
+        elif not labelled:
+            what = "has no labelled node (every 'y' is -1)"
+        else:
+            what = "is labelled"
         model = "" if has_head else ", and the model has no classification head (num_classes=0)"
         raise InputError(
             f"The graph {what}{model}: `fit` without an objective trains a classifier. To "
@@ -357,6 +370,25 @@ class Trainer:
             "objective=Node2VecObjective())` (from mmgraph.objectives); to classify, load a "
             "labelled graph and build the model from it (`MultimodalGNN.from_graph`)"
         )
+
+    def _check_split(self, graph: Data) -> None:
+        """The split checks of :meth:`_check_labelled` (on a graph with labels)."""
+        if getattr(graph, "train_mask", None) is None:
+            return  # the objective names it: "set a split first"
+        how = (
+            "give labelled nodes a training split, e.g. `graph.set_split(0.6, 0.2, 0.2)`, or "
+            "set `graph.train_mask`"
+        )
+        check_trainable_split(graph, "the graph", how, parts=("train",))
+        overlaps = split_overlaps(graph)
+        if overlaps:
+            warnings.warn(
+                f"The graph's splits share labelled nodes ({'; '.join(overlaps)}): a "
+                "validation or test score on training nodes says nothing of unseen ones. "
+                "Give each node one split (`graph.set_split()` draws disjoint ones)",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def default_objective(self, graph: Data) -> SupervisedObjective:
         """Cross-entropy, weighted by inverse class frequency if ``config.class_weights``."""

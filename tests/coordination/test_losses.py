@@ -174,6 +174,16 @@ def test_cca_matches_numpy_canonical_correlations() -> None:
     assert CCALoss(k=1, reg=0.0)(a, b, mask).item() == pytest.approx(-expected[0], rel=1e-8)
 
 
+def test_cca_names_nan_rows_unless_masked_out() -> None:
+    gen = torch.Generator().manual_seed(5)
+    a, b = torch.randn(10, 3, generator=gen), torch.randn(10, 3, generator=gen)
+    a[0, 0] = math.nan
+    with pytest.raises(ValueError, match=r"'a' has NaN or infinite values in 1 of the rows"):
+        cca_loss(a, b)
+    mask = torch.arange(10) > 0
+    assert torch.isfinite(cca_loss(a, b, mask))
+
+
 def test_cca_regularisation_matches_inverse_square_roots() -> None:
     a, b = pair(6, n=25, d=4)
     b = b[:, :2]  # sizes may differ

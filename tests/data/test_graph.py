@@ -160,6 +160,54 @@ def test_from_networkx_compares_labels_by_value_and_reads_none_as_missing() -> N
         from_networkx(g)
 
 
+def test_from_networkx_names_what_it_reads() -> None:
+    g = nx.path_graph(3)
+    g.nodes[0]["label"], g.nodes[1]["label"], g.nodes[2]["label"] = math.nan, "bot", "human"
+    graph = from_networkx(g)  # NaN is pandas' missing value: unlabelled, not a class 'nan'
+    assert graph.class_names == ["bot", "human"] and graph.y.tolist() == [-1, 0, 1]
+    g.nodes[1]["numeric"] = [1.0, 2.0]  # a PyG-style feature list
+    with pytest.raises(TypeError, match=r"Node 1 has a 'numeric' attribute of type 'list'.*age"):
+        from_networkx(g)
+    with pytest.raises(TypeError, match=r"Expected a networkx graph \(got 'list'\)"):
+        from_networkx([(0, 1)])
+
+
+def test_from_data_refuses_an_empty_data() -> None:
+    from torch_geometric.data import Data
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyG's own: it cannot infer 'num_nodes'
+        with pytest.raises(ValueError, match=r"The Data is empty \(0 nodes\)"):
+            from_data(Data())
+
+
+def test_a_misspelt_keyword_is_pointed_out() -> None:
+    with pytest.warns(UserWarning, match="got 'numerc', which it does not read.*'numeric'"):
+        graph = MultimodalGraph(torch.tensor([[0], [1]]), numerc=torch.randn(2, 3))
+    assert graph.modalities == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyG's and mmgraph's own fields are no typos
+        MultimodalGraph(torch.tensor([[0], [1]]), x=torch.randn(2, 3), x_text=torch.randn(2, 4))
+
+
+def test_images_with_nan_pixels_are_refused_unless_absent() -> None:
+    image = torch.rand(3, 3, 4, 4)
+    image[1, 0, 0, 0] = math.nan
+    with pytest.raises(ValueError, match="NaN or infinite pixels in 1 of the images"):
+        MultimodalGraph(torch.tensor([[0], [1]]), image=image)
+    absent = {"image": torch.tensor([True, False, True])}
+    assert MultimodalGraph(torch.tensor([[0], [1]]), image=image, presence=absent).num_nodes == 3
+
+
+def test_featurize_checks_fields_set_after_construction() -> None:
+    from mmgraph.models import FeatureConfig, featurize
+
+    graph = MultimodalGraph(torch.tensor([[0, 1], [1, 2]]), numeric=torch.randn(3, 2))
+    graph.edge_index = torch.tensor([[0, 5], [1, 2]])
+    with pytest.raises(ValueError, match=r"node id 5 in 'edge_index' but 'num_nodes' is 3"):
+        featurize(graph, FeatureConfig(text_encoder=None, image_encoder=None))
+
+
 def test_data_round_trip() -> None:
     g = make_graph()
     data = to_data(g)

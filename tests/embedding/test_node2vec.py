@@ -124,6 +124,18 @@ def test_a_graph_no_walk_can_move_on_is_refused(weights: float | None, message: 
         Node2Vec(**SMALL).fit(torch.zeros(2, 0).long())
 
 
+@pytest.mark.parametrize("weights", [[-1.0, -1.0], [1.0, -1.0]])
+def test_negative_weights_are_named_as_such(weights: list[float]) -> None:
+    # not as weight 0, nor after a warning of nodes with out-edges of weight 0
+    graph = Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=2)
+    graph.edge_weight = torch.tensor(weights)
+    negative = sum(w < 0 for w in weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"negative edge weights \({negative} of 2 edges\)"):
+            Node2Vec(**SMALL).fit(graph)
+
+
 def test_get_embedding_is_a_copy() -> None:
     graph, _ = planted_partition()
     model = Node2Vec(**{**SMALL, "epochs": 1}, seed=0).fit(graph)

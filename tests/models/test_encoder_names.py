@@ -39,3 +39,19 @@ def test_an_image_model_not_found_names_the_image_encoders() -> None:
     message = str(error.value)
     assert "Other image encoders: 'cnn' (the default" in message and "'none'" in message
     assert "mmgraph[offline]" not in message  # the text model's extra says nothing here
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"text_dim": -1}, "'text_dim' to be a positive int or None"),
+        ({"text_dim": 0}, "'text_dim' to be a positive int or None"),
+        ({"image_size": 0}, "'image_size' to be a positive int"),
+        ({"hashing_dim": 2.5}, "'hashing_dim' to be a positive int"),
+        ({"on_image_error": "mising"}, r"'on_image_error' to be one of \('raise', 'missing'\)"),
+    ],
+)
+def test_values_are_checked_when_the_config_is_made(options: dict, message: str) -> None:
+    # named by the config's own fields, not by the encoders' parameters they become
+    with pytest.raises(ValueError, match="Expected FeatureConfig's " + message):
+        FeatureConfig(**options)

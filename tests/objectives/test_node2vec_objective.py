@@ -148,3 +148,17 @@ def test_a_models_auxiliary_loss_is_added_to_the_walk_loss() -> None:
     loss.backward()
     assert model.projection is not None
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.projection.parameters())
+
+
+def test_a_graph_no_walk_can_leave_is_refused() -> None:
+    n = 12
+    numeric = torch.randn(n, 3)
+    cases = (
+        (torch.empty(2, 0, dtype=torch.long), None, "no edges"),
+        (torch.tensor([[0, 1], [1, 2]]), torch.zeros(2), "only edges of weight 0"),
+    )
+    for edge_index, weight, what in cases:
+        graph = MultimodalGraph(edge_index, numeric=numeric, num_nodes=n, edge_weight=weight)
+        trainer = Trainer(encoder(graph), TrainConfig(epochs=2, progress=False))
+        with pytest.raises(ValueError, match=rf"has {what}: node2vec's walks cannot take a step"):
+            trainer.fit(graph, objective=Node2VecObjective(seed=0))

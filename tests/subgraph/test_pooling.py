@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from mmgraph.resolver import InputTypeError
 from mmgraph.subgraph import POOLINGS, SubgraphPool
 
 
@@ -56,6 +57,8 @@ def test_attention_is_a_softmax_weighted_sum() -> None:
     copy = SubgraphPool("attention", channels=4)
     copy.load_state_dict(pool.state_dict())
     assert torch.equal(copy(h, index, 3), out)
+    with pytest.raises(InputTypeError, match=r"h of SubgraphPool in torch.float32.*h.float\(\)"):
+        pool(h.double(), index, 3)
     moved = pool.to(torch.float64)
     assert all(p.dtype == torch.float64 for p in moved.parameters())
 

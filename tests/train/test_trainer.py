@@ -400,3 +400,28 @@ def test_the_bar_is_drawn_where_it_is_seen(monkeypatch: pytest.MonkeyPatch, caps
         monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
         Trainer(model(), config(epochs=3, progress=True)).fit(make_graph(40))
         assert ("train:" in stream.getvalue()) is drawn
+
+
+def test_fit_refuses_a_split_a_classifier_cannot_train_on() -> None:
+    g = make_graph()
+    g.train_mask = torch.zeros_like(g.train_mask)
+    with pytest.raises(InputError, match=r"no labelled training nodes.*set_split"):
+        Trainer(TinyModel(4, 2), config(epochs=2)).fit(g)
+    g = make_graph()
+    g.train_mask = g.train_mask & (g.y == 1)  # every training node a bot
+    with pytest.raises(InputError, match=r"training nodes of the graph all have the label 'bot'"):
+        Trainer(TinyModel(4, 2), config(epochs=2)).fit(g)
+    g = make_graph()
+    g.y = torch.full_like(g.y, -1)
+    with pytest.raises(InputError, match=r"has no labelled node \(every 'y' is -1\)"):
+        Trainer(TinyModel(4, 2), config(epochs=2)).fit(g)
+
+
+def test_fit_warns_of_splits_that_share_nodes() -> None:
+    g = make_graph()
+    g.test_mask = g.train_mask.clone()
+    shared = int(g.train_mask.sum())
+    with pytest.warns(
+        UserWarning, match=rf"splits share labelled nodes \(train and test: {shared}\)"
+    ):
+        Trainer(TinyModel(4, 2), config(epochs=2)).fit(g)
