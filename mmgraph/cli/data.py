@@ -45,4 +45,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     summary = summarize(load_dataset(args.data, root=args.root))
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+    if not args.json and "labels" in summary and "splits" not in summary and "nodes" in summary:
+        print(
+            "splits             none in the data: `mmgraph train` draws a seeded, stratified "
+            "60/20/20 split (--split, --split-seed; with --seeds, one per seed)"
+        )
     return 0

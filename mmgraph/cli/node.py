@@ -70,7 +70,9 @@ def register(sub: Any) -> None:
         default=None,
         metavar="SEED",
         help="train one run per seed (replaces --seed): --out holds seed-K/ run folders and "
-        "metrics.json with each metric's mean and <metric>_std over the seeds",
+        "metrics.json with each metric's mean and <metric>_std over the seeds; on data "
+        "without a split of its own each seed also draws its own split (--split-seed fixes "
+        "one for all)",
     )
     p.add_argument("--out", required=True, help="run folder, e.g. runs/NAME")
     add_overwrite(

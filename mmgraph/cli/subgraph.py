@@ -437,7 +437,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "150 nodes); call its function in mmgraph.data.synthetic_subgraphs (make_"
             f"{args.task}) for other sizes"
         )
-    run = RunFolder(args.out, overwrite=args.overwrite, resumable=False).check()
+    run = RunFolder(
+        args.out, overwrite=args.overwrite, resumable=False, kind="subgraph generate"
+    ).check()
     options: dict[str, Any] = {}
     if args.nodes is not None:
         options["num_nodes"] = args.nodes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,26 @@ def resolve_root(root: str | Path | None) -> Path:
     return path
 
 
+def _warn_of_a_shadowed_path(name: str | Path, path: Path, target: Path | None) -> None:
+    """Warn where a built-in name is also a file or folder here, which is not the one read.
+
+    ``--data cora`` in a folder holding one's own ``cora/`` loads the built-in Cora; the
+    warning names the path form that loads the folder. ``target``: where the built-in set
+    is read from (:obj:`None` for a generated one); the same place is no clash.
+    """
+    if not path.exists():
+        return
+    if target is not None and target.exists() and path.resolve() == target.resolve():
+        return
+    warnings.warn(
+        f"{str(name)!r} names the built-in data set, which is what is loaded; the "
+        f"{'folder' if path.is_dir() else 'file'} '{path}' here is not read: give "
+        f"'./{path}' (a path with a '/') to load it instead",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def load_dataset(
     name_or_path: str | Path,
     root: str | Path | None = None,
@@ -111,16 +132,18 @@ def load_dataset(
         **kwargs: Passed to the loader (for ``synthetic``: to ``make_social_graph``).
     """
     key = str(name_or_path).strip().lower()
+    path = Path(name_or_path).expanduser()
     if key in SYNTHETIC:
         from mmgraph.data.synthetic import make_social_graph
 
+        _warn_of_a_shadowed_path(name_or_path, path, None)
         return make_social_graph(**{**SYNTHETIC[key], **kwargs})
-    path = Path(name_or_path).expanduser()
     if key not in DATASETS and path.exists():
         return load_path(path, **kwargs)
     if key in DATASETS:
         rel, loader = _builtin_loaders()[key]
         target = resolve_root(root) / rel
+        _warn_of_a_shadowed_path(name_or_path, path, target)
         if not target.exists():
             raise FileNotFoundError(
                 f"Data set {key!r} not found at '{target}': the data root must hold '{rel}' "

@@ -97,7 +97,7 @@ def run_demo(
     }
     for run_out in run_outs.values():
         if run_out is not None:
-            RunFolder(run_out, overwrite=overwrite, resumable=False).check()
+            RunFolder(run_out, overwrite=overwrite, resumable=False, kind="train").check()
     graph = make_social_graph(num_nodes, seed=seed)
     summary = summarize(graph)
     if echo is not None:

@@ -245,7 +245,9 @@ def train_node_classifier(
             "resume reads the chosen design from the run folder's config.yaml: use "
             "resume_node_classifier (or `mmgraph train --resume DIR`)"
         )
-    folder = RunFolder(out, overwrite=overwrite, resume=resume).check() if out else None
+    folder = (
+        RunFolder(out, overwrite=overwrite, resume=resume, kind="train").check() if out else None
+    )
     if graph is None:
         graph = load_graph(data, need_labels=True)
     check_trainable(graph, data.source)
@@ -724,7 +726,9 @@ def _train_seeds(
     from mmgraph.tasks.subgraph import summarize_folds
 
     resume = resume_from is not None
-    folder = RunFolder(out, overwrite=overwrite, resume=resume).check() if out is not None else None
+    folder: RunFolder | None = None
+    if out is not None:
+        folder = RunFolder(out, overwrite=overwrite, resume=resume, kind="train").check()
     unsplit = load_graph(data, need_labels=True, split=False, loaded=loaded)  # read once
     check_trainable(_with_split(unsplit, data), data.source)
 
@@ -1331,6 +1335,8 @@ def predict_run(
     run = with_image_errors(load_classifier_run(run_dir, "mmgraph predict"), on_image_error)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
     graph = load_graph(data or run.data)
+    if data is None:  # the run's own data: still as it was? (before its labels are dropped)
+        check_run_data(run, graph, refuse=False)
     truth = _label_texts(graph)
     if getattr(graph, "y", None) is not None:
         del graph.y  # predictions need no labels: classes the run never saw are fine here

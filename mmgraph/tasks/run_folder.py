@@ -36,6 +36,41 @@ def holds_run(folder: Path) -> bool:
     return any((folder / name).is_file() for name in (RUN_MARKER, *LEGACY_RUN_FILES))
 
 
+_KIND_FILES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("assignments.csv",), "cluster"),
+    (("best.yaml",), "tune"),
+    (("tune.json",), "tune"),
+    (("objective.yaml",), "embed"),
+    (("edge_list.txt", "subgraphs.pth"), "subgraph generate"),
+    (("model.safetensors",), "train"),
+    (("seeds.yaml",), "train"),
+    (("embeddings.npy", "config.yaml"), "subgraph train"),
+)
+"""The files that tell which command wrote a run whose marker does not say (older runs):
+the first entry whose files the folder holds all of names it."""
+
+
+def run_kind(folder: Path) -> str | None:
+    """The command that wrote the run in ``folder`` (``"train"``, ``"cluster"``...).
+
+    Read from :data:`RUN_MARKER` (``kind: ...``), else told from the run's files
+    (:data:`_KIND_FILES`); :obj:`None` where neither tells.
+    """
+    marker = folder / RUN_MARKER
+    if marker.is_file():
+        try:
+            text = marker.read_text(errors="replace")
+        except OSError:
+            text = ""
+        for line in text.splitlines():
+            if line.startswith("kind:"):
+                return line[len("kind:") :].strip() or None
+    for files, kind in _KIND_FILES:
+        if all((folder / name).is_file() for name in files):
+            return kind
+    return None
+
+
 def staging_path(out: str | Path) -> Path:
     """The staging folder of the run folder ``out``: ``<parent>/.<name>.partial``."""
     out = Path(out)
@@ -79,6 +114,10 @@ class RunFolder:
         resumable (bool, optional): Whether the command can continue an interrupted run
             (``--resume``); if not, Ctrl-C removes the staging folder and messages offer
             only ``--overwrite``. (default: :obj:`True`)
+        kind (str, optional): The command writing the run (``"train"``, ``"cluster"``...),
+            recorded in :data:`RUN_MARKER`: ``overwrite`` replaces only a run of the same
+            kind (:func:`run_kind`), so a mistyped ``--out`` cannot swap a trained model
+            for a clustering. (default: :obj:`None`, any run)
     """
 
     def __init__(
@@ -88,6 +127,7 @@ class RunFolder:
         resume: bool = False,
         option: str = "--out",
         resumable: bool = True,
+        kind: str | None = None,
     ) -> None:
         if overwrite and resume:
             raise InputError("Pass either --overwrite (start again) or --resume, not both")
@@ -97,6 +137,7 @@ class RunFolder:
         self.resume = resume
         self.option = option
         self.resumable = resumable
+        self.kind = kind
 
     def check(self) -> RunFolder:
         """Refuse, before anything is written, what would lose or mix up runs."""
@@ -136,6 +177,14 @@ class RunFolder:
                 "(the old run stays until the new one completes), or choose another "
                 f"{option}"
             )
+        if exists and self.kind is not None:
+            held = run_kind(final)
+            if held is not None and held != self.kind:
+                raise InputError(
+                    f"{option} '{final}' holds a `mmgraph {held}` run, and this is `mmgraph "
+                    f"{self.kind}`: --overwrite replaces only a run of the same command. "
+                    f"Choose another {option}, or delete that folder yourself if it is to go"
+                )
         return self
 
     @contextlib.contextmanager
@@ -153,7 +202,8 @@ class RunFolder:
             if staging.exists():  # overwrite: an older interrupted attempt
                 shutil.rmtree(staging)
             staging.mkdir(parents=True)
-            (staging / RUN_MARKER).write_text("a run folder written by mmgraph\n")
+            kind = "" if self.kind is None else f"kind: {self.kind}\n"
+            (staging / RUN_MARKER).write_text(f"a run folder written by mmgraph\n{kind}")
         try:
             yield staging
         except KeyboardInterrupt:

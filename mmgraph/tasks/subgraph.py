@@ -1384,7 +1384,9 @@ def run_subgraph_task(
     Returns:
         dict: The metrics written to ``metrics.json``.
     """
-    run = RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
+    run: RunFolder | None = None
+    if out is not None:
+        run = RunFolder(out, overwrite=overwrite, resumable=False, kind="subgraph train").check()
     config = config or SubgraphConfig()
     train = train or TrainConfig()
     seeds = list(seeds)

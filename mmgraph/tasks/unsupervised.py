@@ -135,7 +135,9 @@ def node2vec_embeddings(
     if out is not None:
         check_output_file(out, data_inputs(data) if data is not None else (), overwrite)
     run = (
-        RunFolder(run_dir, overwrite=overwrite, option="--save-run", resumable=False).check()
+        RunFolder(
+            run_dir, overwrite=overwrite, option="--save-run", resumable=False, kind="embed"
+        ).check()
         if run_dir
         else None
     )
@@ -179,6 +181,7 @@ def node2vec_embeddings(
                     train,
                     folder,
                     progress,
+                    loaded=graph,
                 )
     path = None
     if out is not None:
@@ -211,16 +214,23 @@ def _train_gnn(
     train: TrainConfig,
     folder: Path | None,
     progress: bool,
+    loaded: MultimodalGraph | None = None,
 ) -> tuple[Tensor, list[dict[str, Any]]]:
-    """Train a headless MultimodalGNN with ``objective``; write the run into ``folder``."""
+    """Train a headless MultimodalGNN with ``objective``; write the run into ``folder``.
+
+    ``loaded``: the data as loaded (``graph`` is it without labels and split), whose
+    :func:`~mmgraph.tasks.node_classification.data_check` the run records: the commands
+    that reload the run's data compare it with the data as they load it.
+    """
     featured = featurize(graph, features, progress=progress, state_dir=folder, load_state=False)
     seed_everything(train.seed, deterministic=train.deterministic)
     options = {**GNN_MODEL_DEFAULTS, **dict(model_options or {}), "num_classes": 0}
     model = MultimodalGNN.from_graph(featured, **options)
     if folder is not None:
         write_run_config(
-            folder, data, features, model.config, train, GraphSchema.of(graph), graph=graph
-        )
+            folder, data, features, model.config, train, GraphSchema.of(graph),
+            graph=graph if loaded is None else loaded,
+        )  # fmt: skip
         text = yaml.safe_dump({"name": objective.name, **settings}, sort_keys=False)
         write_atomic(folder / OBJECTIVE_CONFIG, lambda fh: fh.write(text))
     trainer = Trainer(model, train, out_dir=folder).fit(featured, objective=objective)
@@ -348,7 +358,9 @@ def cluster_nodes(
     """
     from mmgraph.eval import cluster_embeddings, clustering_metrics
 
-    run = RunFolder(out, overwrite=overwrite, resumable=False).check() if out is not None else None
+    run: RunFolder | None = None
+    if out is not None:
+        run = RunFolder(out, overwrite=overwrite, resumable=False, kind="cluster").check()
     emb = load_embeddings(embeddings, fold)
     if graph is None and data is not None:
         graph = _clustered_items(data)

@@ -1179,7 +1179,7 @@ def tune(
     if task is not None and task not in TASKS:
         raise InputError(f"Unknown task {task!r}; expected one of {', '.join(TASKS)}")
     start = time.time()
-    folder = RunFolder(out, overwrite=overwrite, resume=resume).check()
+    folder = RunFolder(out, overwrite=overwrite, resume=resume, kind="tune").check()
     data = str(data)
     root = None if root is None else str(Path(root).expanduser().resolve())
     if Path(data).expanduser().exists():

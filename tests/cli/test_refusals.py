@@ -620,6 +620,12 @@ def test_a_runs_data_changed_since_training_is_named(tmp_path: Path, capsys) -> 
     assert any("is not the data the run" in str(w.message) for w in caught) or (
         "is not the data the run" in capsys.readouterr().err
     )
+    with warnings.catch_warnings(record=True) as caught:  # predict too (it drops the labels)
+        warnings.simplefilter("always")
+        assert main(["predict", "--run", str(out), "--out", str(tmp_path / "p.csv")]) == 0
+    assert any("is not the data the run" in str(w.message) for w in caught) or (
+        "is not the data the run" in capsys.readouterr().err
+    )
     shutil.rmtree(folder)
     shutil.copytree(backup, folder)  # restored: scored again
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0

@@ -108,6 +108,19 @@ def test_a_cards_node_table_given_as_data_names_the_card(tmp_path: Path) -> None
         load_dataset(card / "nodes.csv")
 
 
+def test_a_builtin_name_that_is_also_a_folder_here_says_which_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = tmp_path / "synthetic"
+    card.mkdir()
+    (card / "nodes.csv").write_text("id,x,y\na,1,p\nb,2,q\n")
+    (card / "dataset.yaml").write_text("nodes: nodes.csv\nid: id\nlabel: y\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning, match=r"'synthetic' names the built-in .* give './synthetic'"):
+        assert load_dataset("synthetic", num_nodes=40, seed=0).num_nodes == 40
+    assert load_dataset("./synthetic").num_nodes == 2  # the folder, as the warning says
+
+
 def test_synthetic_passes_kwargs() -> None:
     g = load_dataset("Synthetic", num_nodes=40, seed=0)
     assert isinstance(g, MultimodalGraph) and g.num_nodes == 40

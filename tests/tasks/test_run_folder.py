@@ -13,6 +13,7 @@ from mmgraph.tasks.run_folder import (
     RUN_MARKER,
     RunFolder,
     check_output_file,
+    run_kind,
     staging_path,
     write_atomic,
 )
@@ -39,6 +40,32 @@ def test_an_existing_run_is_refused_and_kept(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="already holds a run.*--overwrite"):
         RunFolder(out).check()
     assert snapshot(out) == {"metrics.json": b"old"}
+
+
+def test_overwrite_replaces_only_a_run_of_the_same_command(tmp_path: Path) -> None:
+    trained = tmp_path / "trained"
+    with RunFolder(trained, kind="train").transaction() as staging:
+        (staging / "model.safetensors").write_text("weights")
+    assert run_kind(trained) == "train"
+    before = snapshot(trained)
+    with pytest.raises(InputError, match=r"holds a `mmgraph train` run, and this is `mmgraph "):
+        RunFolder(trained, overwrite=True, kind="cluster").check()
+    assert snapshot(trained) == before
+    with RunFolder(trained, overwrite=True, kind="train").transaction() as staging:
+        (staging / "model.safetensors").write_text("new weights")
+    assert (trained / "model.safetensors").read_text() == "new weights"
+    # a run written before the marker named its command: told from its files
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / RUN_MARKER).write_text("a run folder written by mmgraph\n")
+    (older / "assignments.csv").write_text("node_id,cluster\n")
+    assert run_kind(older) == "cluster"
+    with pytest.raises(InputError, match=r"--save-run '.*older' holds a `mmgraph cluster` run"):
+        RunFolder(older, overwrite=True, option="--save-run", kind="embed").check()
+    RunFolder(older, overwrite=True, kind="cluster").check()
+    (older / "assignments.csv").unlink()  # nothing tells: any command may replace it
+    assert run_kind(older) is None
+    RunFolder(older, overwrite=True, kind="train").check()
 
 
 def test_overwrite_keeps_the_old_run_until_the_new_one_completes(tmp_path: Path) -> None:
