@@ -11,6 +11,19 @@ checks that the names here are its keys, in its order.
 
 from __future__ import annotations
 
+# ------------------------------------------------------------------ metrics
+METRIC_KEYS: tuple[str, ...] = (
+    "accuracy",
+    "macro_f1",
+    "f1",
+    "precision",
+    "recall",
+    "mcc",
+    "roc_auc",
+)
+"""The keys of :func:`mmgraph.eval.classification_metrics`, in order (``--monitor``'s
+choices, with ``loss``)."""
+
 # ------------------------------------------------------------------ registries' keys
 AGGREGATORS: tuple[str, ...] = ("mean", "gcn", "ggnn", "gin")
 """The keys of :data:`mmgraph.nn.AGGREGATORS`."""

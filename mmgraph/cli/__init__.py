@@ -267,11 +267,13 @@ def describe_memory(error: BaseException) -> str:
 
 def check_root(args: argparse.Namespace) -> None:
     """Refuse ``--root`` where it would change nothing: with a path or a generated set."""
+    data, root = getattr(args, "data", None), getattr(args, "root", None)
+    if root is None or data is None:
+        return  # (before the imports: the data modules import torch)
     from mmgraph.data.registry import SYNTHETIC, reads_data_root
     from mmgraph.errors import InputError
 
-    data, root = getattr(args, "data", None), getattr(args, "root", None)
-    if root is None or data is None or reads_data_root(data):
+    if reads_data_root(data):
         return
     what = "is generated" if str(data).strip().lower() in SYNTHETIC else "is a path"
     config = getattr(args, "config", None)
@@ -387,10 +389,15 @@ def _once(show: Callable[..., None]) -> Callable[..., None]:
 
 
 def _first_rank() -> bool:
-    """Whether this process is rank 0 of a torchrun launch, or was not launched by one."""
-    from mmgraph.distributed import rank
+    """Whether this process is rank 0 of a torchrun launch, or was not launched by one.
 
-    return rank() == 0
+    Asked as a command starts, before any process group exists: the launcher's ``RANK``
+    (what :func:`mmgraph.distributed.rank` reads then), without importing torch.
+    """
+    try:
+        return int(os.environ.get("RANK") or 0) == 0
+    except ValueError:
+        return True
 
 
 PROGRESS_LOGGERS = (

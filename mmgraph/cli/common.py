@@ -409,7 +409,7 @@ def add_overwrite(parser: argparse.ArgumentParser, what: str) -> None:
 
 def check_training_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuse option combinations that would silently do nothing or train on nothing."""
-    from mmgraph.eval.metrics import METRIC_KEYS
+    from mmgraph.names import METRIC_KEYS
 
     if args.fanouts is not None and args.batch_size is None:
         parser.error(

@@ -164,6 +164,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph train``."""
+    if not args.resume:  # refusals that need no data: before torch is imported (5 s)
+        if not args.data:
+            args.parser.error("the following arguments are required: --data")
+        check_training_options(args.parser, args)
+        flags = explicit_options(args.parser, args.argv)
+        if args.seeds is not None and "seed" in flags and "seeds" not in flags:
+            args.seeds = None  # --seed typed over a config file's seeds: the flag wins
+        if args.seeds is not None and "seed" in flags:
+            args.parser.error(
+                "--seed and --seeds both given: --seeds sets each run's seed (and the split's, "
+                "on data without a split of its own), so --seed would change nothing; drop "
+                "--seed, or add its value to --seeds"
+            )
     from mmgraph.distributed import is_main_process
     from mmgraph.tasks import (
         load_graph,
@@ -187,21 +200,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
         result = resume_node_classifier(args.out, progress=not args.quiet)
     else:
-        if not args.data:
-            args.parser.error("the following arguments are required: --data")
-        check_training_options(args.parser, args)
         flags = explicit_options(args.parser, args.argv)
         loaded = _refuse_flags_the_data_ignores(args, flags)
         features, model, train = node_options(args)
         refuse_gamma_without_step(args, flags, train.lr_step_size)
-        if args.seeds is not None and "seed" in flags and "seeds" not in flags:
-            args.seeds = None  # --seed typed over a config file's seeds: the flag wins
-        if args.seeds is not None and "seed" in flags:
-            args.parser.error(
-                "--seed and --seeds both given: --seeds sets each run's seed (and the split's, "
-                "on data without a split of its own), so --seed would change nothing; drop "
-                "--seed, or add its value to --seeds"
-            )
         if args.seeds is not None and len(args.seeds) > 1:
             return _train_seeds(args, features, model, train, loaded)
         if args.seeds is not None:

@@ -9,17 +9,7 @@ from typing import Any
 import numpy as np
 
 from mmgraph.eval._checks import as_labels, as_matrix, check_same_length, to_numpy
-
-METRIC_KEYS: tuple[str, ...] = (
-    "accuracy",
-    "macro_f1",
-    "f1",
-    "precision",
-    "recall",
-    "mcc",
-    "roc_auc",
-)
-"""The keys of :func:`classification_metrics`, in order."""
+from mmgraph.names import METRIC_KEYS as METRIC_KEYS  # the keys of classification_metrics
 
 MULTILABEL_METRIC_KEYS: tuple[str, ...] = (*METRIC_KEYS, "micro_f1")
 """The keys of :func:`multilabel_metrics`, in order."""

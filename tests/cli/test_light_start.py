@@ -91,6 +91,22 @@ def test_every_command_s_help_loads_no_torch() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_train_refuses_options_that_need_no_data_without_torch() -> None:
+    # --seed beside --seeds, a --monitor that is no metric: one line, in a fraction of a second
+    done = _python(
+        "import sys\n"
+        "from mmgraph.cli import main\n"
+        "assert main(['train', '--data', 'cora', '--seed', '1', '--seeds', '0', '1', "
+        "'--out', 'never']) == 2\n"
+        "assert main(['train', '--data', 'cora', '--monitor', 'acc', '--out', 'never']) == 2\n"
+        "print('torch' in sys.modules, 'torch_geometric' in sys.modules)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False False"
+    assert "--seed and --seeds both given" in done.stderr
+    assert "--monitor" in done.stderr
+
+
 def test_the_package_names_load_on_first_use() -> None:
     done = _python(
         "import sys, mmgraph\n"
