@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 import yaml
 from torch import Tensor
 
@@ -245,6 +246,8 @@ class ClusterResult:
     assignments: np.ndarray
     out: Path | None
     k: int
+    scored_on: str | None = None
+    """Which items the label metrics count, where not all (a subgraph set's held-out ones)."""
 
 
 def load_embeddings(
@@ -363,7 +366,7 @@ def cluster_nodes(
         run = RunFolder(out, overwrite=overwrite, resumable=False, kind="cluster").check()
     emb = load_embeddings(embeddings, fold)
     if graph is None and data is not None:
-        graph = _clustered_items(data)
+        graph = _clustered_items(data, fold)
     n = emb.shape[0]
     y: Tensor | None = None
     if graph is not None:
@@ -400,13 +403,25 @@ def cluster_nodes(
         )
     assignments = cluster_embeddings(emb, k, method=method, seed=seed)
     edge_index = getattr(graph, "edge_index", None) if graph is not None else None
+    scored, scored_on = y, None
+    held_out = getattr(graph, "held_out", None)
+    if y is not None and held_out is not None:  # the labels a model fitted are left out
+        scored = torch.where(held_out, y, torch.full_like(y, UNLABELLED))
+        scored_on = getattr(graph, "held_out_name", None)
     metrics = clustering_metrics(
-        None if y is None else y.numpy(), assignments, emb=emb, edge_index=edge_index, seed=seed
+        None if scored is None else scored.numpy(),
+        assignments,
+        emb=emb,
+        edge_index=edge_index,
+        seed=seed,
     )
     if run is not None:
+        extra = {} if scored_on is None else {"scored_on": scored_on}
         with run.transaction() as staging:
-            _write_clusters(staging, graph, emb, assignments, y, metrics, k, method, plot, seed)
-    return ClusterResult(metrics, assignments, None if run is None else run.final, k)
+            _write_clusters(
+                staging, graph, emb, assignments, y, {**metrics, **extra}, k, method, plot, seed
+            )
+    return ClusterResult(metrics, assignments, None if run is None else run.final, k, scored_on)
 
 
 @dataclasses.dataclass
@@ -418,13 +433,19 @@ class _Subgraphs:
     class_names: list[str] | None
     node_id: list[str]
     edge_index: None = None
+    held_out: Tensor | None = None
+    """Bool ``[S]``: the subgraphs whose labels the clusters are scored against."""
+    held_out_name: str | None = None
 
 
-def _clustered_items(data: DataSpec) -> Any:
+def _clustered_items(data: DataSpec, fold: int | None = None) -> Any:
     """The graph of ``data``, or its subgraphs (their labels) for a subgraph data set.
 
     ``mmgraph subgraph train`` writes one embedding per subgraph (or whole graph);
-    clustering them is scored against the subgraphs' labels, without modularity.
+    clustering them is scored against the subgraphs' labels, without modularity, and only
+    those its model did not train on: fold ``fold``'s test graphs (TU folds; its model
+    fitted the other nine tenths, whose embeddings group by their labels however little
+    the model generalises), else the test split. All of them are clustered.
     """
     from mmgraph.data.registry import load_dataset
     from mmgraph.data.subgraphs import SubgraphDataset
@@ -438,7 +459,28 @@ def _clustered_items(data: DataSpec) -> Any:
             "scored against one label each; cluster without --data (give --k)"
         )
     count = len(loaded)
-    return _Subgraphs(count, loaded.y, loaded.class_names, [f"subgraph_{i}" for i in range(count)])
+    held_out, name = None, None
+    what = "graphs" if loaded.whole_graphs else "subgraphs"
+    if fold is not None and loaded.folds:
+        if fold > len(loaded.folds):
+            raise InputError(
+                f"--fold {fold}: {data.source!r} has {len(loaded.folds)} folds; give one of "
+                f"1 to {len(loaded.folds)}"
+            )
+        held_out = torch.zeros(count, dtype=torch.bool)
+        held_out[loaded.folds[fold - 1][1]] = True
+        name = f"fold {fold}'s {int(held_out.sum())} test {what}"
+    elif loaded.test_mask is not None and bool(loaded.test_mask.any()):
+        held_out = loaded.test_mask.clone()
+        name = f"the {int(held_out.sum())} test {what}"
+    return _Subgraphs(
+        count,
+        loaded.y,
+        loaded.class_names,
+        [f"subgraph_{i}" for i in range(count)],
+        held_out=held_out,
+        held_out_name=name,
+    )
 
 
 def _write_clusters(

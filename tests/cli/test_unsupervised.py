@@ -354,6 +354,17 @@ def test_cluster_scores_subgraph_embeddings_against_their_labels(
     frame = pd.read_csv(out / "assignments.csv")
     assert len(frame) == 30 and frame["node_id"][0] == "subgraph_0"
     assert frame["true_class"].notna().all()
+    # the label metrics count the held-out (test) subgraphs alone: all are clustered
+    from mmgraph.data import load_dataset
+    from mmgraph.eval import clustering_metrics
+
+    dataset = load_dataset(folder)
+    test = dataset.test_mask.numpy()
+    assert metrics["scored_on"] == f"the {int(test.sum())} test subgraphs"
+    held_out = np.where(test, dataset.y.numpy(), -1)
+    expected = clustering_metrics(held_out, frame["cluster"].to_numpy())
+    assert metrics["nmi"] == pytest.approx(expected["nmi"])
+    assert "nmi, ari and acc on the" in capsys.readouterr().out
     labels = tmp_path / "multi"
     argv = ["subgraph", "generate", "--task", "position_multilabel", "--subgraphs", "30"]
     assert main([*argv, "--out", str(labels)]) == 0
@@ -384,3 +395,24 @@ def test_node_commands_name_the_kind_of_run_they_were_given(
     assert main(["embed", "--run", str(sub), "--out", str(tmp_path / "s.npy"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "is a `mmgraph subgraph train` run, not a node model" in err and "lacks" not in err
+
+
+def test_a_folds_clusters_are_scored_on_its_test_graphs(shared_data: Path) -> None:
+    from mmgraph.data import load_dataset
+    from mmgraph.tasks import DataSpec
+    from mmgraph.tasks.unsupervised import cluster_nodes
+
+    mutag = load_dataset("mutag", root=shared_data)
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(len(mutag.folds), len(mutag), 4)).astype(np.float32)
+    test = mutag.folds[1][1]
+    result = cluster_nodes(emb, data=DataSpec("mutag", root=str(shared_data)), fold=2)
+    assert result.scored_on == f"fold 2's {test.numel()} test graphs"
+    assert len(result.assignments) == len(mutag)  # all are clustered
+    from mmgraph.eval import clustering_metrics
+
+    held_out = np.full(len(mutag), -1)
+    held_out[test.numpy()] = mutag.y[test].numpy()
+    assert result.metrics["nmi"] == pytest.approx(
+        clustering_metrics(held_out, result.assignments)["nmi"]
+    )

@@ -286,7 +286,8 @@ def test_rank_variable_without_process_group_encodes_everything(
 
 
 def test_store_chunk_size_is_checked() -> None:
-    with pytest.raises(ValueError, match="Expected FeatureConfig's 'store_chunk_size' to be a positive int"):
+    message = "Expected FeatureConfig's 'store_chunk_size' to be a positive int"
+    with pytest.raises(ValueError, match=message):
         FeatureConfig(store_chunk_size=0)
     config = hashing(store_dir="feats", store_chunk_size=7)
     assert FeatureConfig.from_dict(config.to_dict()) == config
