@@ -258,6 +258,7 @@ def register(sub: Any) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph subgraph train``."""
+    from mmgraph.subgraph.inputs import check_node_input
     from mmgraph.tasks.report import format_table
     from mmgraph.tasks.subgraph import (
         DEEPEN_WORK,
@@ -305,6 +306,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{dataset.name or 'The data set'} has no validation split (TU folds: train and "
             "test): each run keeps the epoch of lowest training loss (--patience stops on it "
             "too), so --monitor would change nothing: drop it"
+        )
+    check_node_input(run.config.node_input, dataset.graph)  # before any fold starts
+    one_layer = run.config.num_layers == 1 and run.config.method == "glass"
+    if "jk" in flags and run.config.jk and one_layer:  # (pool's also concatenates its input)
+        raise InputError(
+            "--jk concatenates the pooled outputs of GLASS's layers, and --layers 1 has one: "
+            "it would change nothing. Give --layers 2 or more (or auto), or drop --jk"
         )
     refuse_gamma_without_step(args, flags, run.train.lr_step_size)
     # SubGNN and TU folders have no text or images: the feature flags would change nothing

@@ -532,6 +532,27 @@ def structure_only(graph: Data) -> bool:
     return all(int(torch.unique(column).numel()) <= 1 for column in categorical.t())
 
 
+def check_node_input(name: str, graph: Data) -> None:
+    """Refuse the ``attributes`` or ``x`` input on a graph without what it reads.
+
+    Raises:
+        ValueError: Naming what the graph lacks and the inputs that need nothing.
+    """
+    others = "choose one that needs nothing of the nodes (constant, degree, id, node2vec) or auto"
+    if name == "attributes" and all(
+        getattr(graph, key, None) is None for key in ("numeric", "categorical")
+    ):
+        raise ValueError(
+            f"The graph has no numeric or categorical attributes for the 'attributes' node "
+            f"input: {others}"
+        )
+    x = getattr(graph, "x", None)
+    if name == "x" and not (isinstance(x, Tensor) and x.dim() == 2):
+        raise ValueError(
+            f"The graph has no feature matrix 'x' [N, F] for the 'x' node input: {others}"
+        )
+
+
 def resolve_input_name(name: str, graph: Data) -> str:
     """The node input ``name`` stands for on ``graph`` (resolving ``"auto"``).
 
@@ -588,18 +609,13 @@ def build_node_input(name: str, graph: Data, out_channels: int, **options: Any) 
     if name == "node2vec":
         return NodeIdInput(n, out_channels, init=node2vec_table(graph, out_channels, **options))
     if name == "attributes":
-        if getattr(graph, "numeric", None) is None and getattr(graph, "categorical", None) is None:
-            raise ValueError(
-                "The graph has no numeric or categorical attributes for the 'attributes' input"
-            )
+        check_node_input(name, graph)
         encoder = AttributeEncoder.for_graph(graph, out_channels=out_channels, **options)
         encoder.fit(getattr(graph, "numeric", None), torch.ones(n, dtype=torch.bool))
         return AttributeInput(encoder)
     if name == "x":
-        x = getattr(graph, "x", None)
-        if not isinstance(x, Tensor) or x.dim() != 2:
-            raise ValueError("The graph has no feature matrix 'x' [N, F] for the 'x' input")
-        return FeatureInput("x", int(x.size(1)), out_channels)
+        check_node_input(name, graph)
+        return FeatureInput("x", int(graph.x.size(1)), out_channels)
     # multimodal
     from mmgraph.models import MultimodalGNN
 

@@ -1130,7 +1130,7 @@ def _train_subgraph_model(
             emb = outcome.embeddings
         embeddings.append(emb)
         if echo is not None and len(runs) > 1:
-            echo(_fold_line(len(run_metrics), len(runs), run_metrics[-1], started))
+            echo(_fold_line(len(run_metrics), len(runs), run_metrics[-1], started, jobs))
     if len(runs) == 1:
         metrics: dict[str, Any] = dict(run_metrics[0])
         if selections and selections[0] is not None:
@@ -1281,10 +1281,17 @@ def _forked_runs(jobs: int, state: tuple[Any, ...]) -> Iterator[_RunOutcome]:
         _FORKED = ()
 
 
-def _fold_line(done: int, total: int, metrics: dict[str, dict[str, float]], since: float) -> str:
-    """``fold 3/10: test accuracy 1.000 (4 s in all, about 9 s left)``."""
+def _fold_line(
+    done: int, total: int, metrics: dict[str, dict[str, float]], since: float, jobs: int = 1
+) -> str:
+    """``fold 3/10: test accuracy 1.000 (4 s in all, about 9 s left)``.
+
+    With ``jobs`` folds at once, a fold is done every ``fold time / jobs`` seconds once
+    they run side by side, but the first ones all end after a whole fold's time: until
+    ``jobs`` are done, the time per fold is the time spent over ``jobs``.
+    """
     spent = time.perf_counter() - since
-    left = spent / done * (total - done)
+    left = spent / max(done, min(jobs, total)) * (total - done)
     accuracy = metrics.get("test", {}).get("accuracy")
     score = "" if accuracy is None else f": test accuracy {accuracy:.3f}"
     rest = f", about {left:.0f} s left" if done < total else ""

@@ -351,6 +351,7 @@ def test_a_large_tu_set_says_it_trains_fewer_epochs_and_flags_win(
         (["--monitor", "accuracy"], "has no validation split (TU folds"),
         (["--on-image-error", "missing"], "would change nothing: MUTAG has no images"),
         (["--cache-dir", "cache"], "--cache-dir would change nothing: MUTAG has no texts or"),
+        (["--node-input", "x"], "no feature matrix 'x' [N, F] for the 'x' node input: choose"),
     ],
 )
 def test_flags_the_method_would_ignore_are_refused(
@@ -549,3 +550,14 @@ def test_a_multi_label_run_says_its_head_is_not_refit(
     printed = capsys.readouterr().out
     assert "the trained head kept, not refit" in printed and "several labels" in printed
     assert "head_refit" not in json.loads((tmp_path / "run" / "metrics.json").read_text())
+
+
+def test_jk_with_one_glass_layer_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = tmp_path / "density"
+    argv = ["subgraph", "generate", "--task", "density", "--nodes", "120", "--subgraphs", "30"]
+    assert main([*argv, "--out", str(folder)]) == 0
+    capsys.readouterr()
+    train = ["subgraph", "train", "--data", str(folder), "--jk", "--epochs", "1", "--quiet"]
+    assert main([*train, "--layers", "1", "--out", str(tmp_path / "run")]) == 2
+    assert "--jk concatenates the pooled outputs of GLASS's layers" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

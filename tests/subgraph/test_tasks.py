@@ -616,3 +616,17 @@ def test_how_many_folds_train_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(task.FOLD_JOBS_VARIABLE)
     monkeypatch.setattr(task.sys, "platform", "darwin")  # fork is not safe there
     assert task.fold_jobs(10) == 1
+
+
+def test_the_time_left_counts_the_folds_trained_at_once() -> None:
+    import time
+
+    from mmgraph.tasks.subgraph import _fold_line
+
+    metrics = {"test": {"accuracy": 0.5}}
+    since = time.perf_counter() - 100.0  # the first fold ended after 100 s
+    # alone: 9 folds of 100 s left; two at once: the second ends beside it, 9 x 50 s left
+    assert "about 900 s left" in _fold_line(1, 10, metrics, since)
+    assert "about 450 s left" in _fold_line(1, 10, metrics, since, jobs=2)
+    assert "about 400 s left" in _fold_line(2, 10, metrics, since, jobs=2)  # side by side
+    assert "left" not in _fold_line(10, 10, metrics, since, jobs=2)
