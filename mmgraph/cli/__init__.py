@@ -453,6 +453,22 @@ def _discard_stdout() -> None:
         pass
 
 
+def _resume_hint(args: argparse.Namespace, command: str) -> str:
+    """How to go on after Ctrl-C, where the command kept its interrupted part to resume."""
+    out = getattr(args, "out", None)
+    if command not in ("train", "tune") or not out or not hasattr(args, "resume"):
+        return ""
+    from mmgraph.tasks.run_folder import staging_path
+
+    partial = staging_path(out)
+    if not partial.is_dir():
+        return ""
+    return (
+        f"; what it finished is kept in '{partial}': `mmgraph {command} --resume --out {out}` "
+        "goes on from there"
+    )
+
+
 def _run(args: argparse.Namespace, handler: Handler, command: str) -> int:
     """Call ``handler``; expected failures become one line and an exit status."""
     try:
@@ -472,7 +488,7 @@ def _run(args: argparse.Namespace, handler: Handler, command: str) -> int:
     except KeyboardInterrupt:
         if args.debug:
             raise
-        print(f"mmgraph {command}: interrupted", file=sys.stderr)
+        print(f"mmgraph {command}: interrupted{_resume_hint(args, command)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except _expected_errors() as error:
         if args.debug:

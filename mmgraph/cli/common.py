@@ -603,6 +603,10 @@ def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
         )
 
 
+SEEDS_COLUMNS: tuple[str, ...] = ("accuracy", "macro_f1", "f1", "mcc")
+"""The metrics ``train --seeds`` and ``tune`` print of a node classifier's repeated runs."""
+
+
 def data_spec(args: argparse.Namespace) -> Any:
     """The :class:`~mmgraph.tasks.DataSpec` of ``--data``, ``--root`` and ``--split``."""
     from mmgraph.tasks import DataSpec

@@ -9,6 +9,7 @@ from typing import Any
 
 from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import (
+    SEEDS_COLUMNS,
     add_data,
     add_features,
     add_model,
@@ -316,7 +317,7 @@ def _report_seeds(args: argparse.Namespace, metrics: dict[str, Any]) -> None:
     if "test" not in metrics:
         warn_no_test(args)
     if is_main_process():
-        columns = ["accuracy", "macro_f1", "f1", "mcc"]
+        columns = list(SEEDS_COLUMNS)
         rows = []
         for split in ("val", "test"):
             if split in metrics:

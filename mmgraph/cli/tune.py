@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from mmgraph.cli.commands import command_help
-from mmgraph.cli.common import add_data, add_overwrite, add_quiet
+from mmgraph.cli.common import SEEDS_COLUMNS, add_data, add_overwrite, add_quiet
 from mmgraph.cli.types import non_negative_int, positive_int
 
 TASK_NAMES = ("node", "subgraph", "unsupervised")
@@ -184,6 +184,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     splits = [s for s in ("train", "val", "test") if isinstance(metrics.get(s), dict)]
     if splits:
         columns = [k for k in metrics[splits[-1]] if not k.endswith("_std")][:4]
+        if all(k in metrics[splits[-1]] for k in SEEDS_COLUMNS):
+            columns = list(SEEDS_COLUMNS)  # those of `train --seeds`, for the same runs
         rows = [
             {"split": split, **{k: _mean_std(metrics[split], k) for k in columns}}
             for split in splits

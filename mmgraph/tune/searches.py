@@ -231,13 +231,18 @@ class NodeSearch(TaskSearch):
         count, total = self._fold_count(), self.folds
         if total > 1:
             first = SEARCH_SPLIT_SEED
-            which = f"the {total} drawn splits of seeds {first}-{first + total - 1}"
-            if count < total:
+            which = f"mean over the {total} drawn splits of seeds {first}-{first + total - 1}"
+            if count == 1 < total:
                 which = (
-                    f"the first {count} of the {total} drawn splits (seeds {first}-"
+                    f"on the first of the {total} drawn splits (seed {first}; as many as fit "
+                    "the budget)"
+                )
+            elif count < total:
+                which = (
+                    f"mean over the first {count} of the {total} drawn splits (seeds {first}-"
                     f"{first + count - 1}; as many as fit the budget)"
                 )
-            what += f", mean over {which}"
+            what += f", {which}"
         return what
 
     def trial_scores(self, options: Mapping[str, Any], report: Report) -> list[float]:
@@ -445,10 +450,14 @@ class SubgraphSearch(TaskSearch):
         what = f"validation {monitor}" + (" (negated)" if monitor == "loss" else "")
         count, total = self._fold_count(), len(self.fold_data)
         if total > 1:
-            which = f"the {total} folds"
-            if count < total:
-                which = f"the first {count} of the {total} folds (as many as the budget fits)"
-            what += f", mean over {which} (a tenth of each fold's training graphs validates)"
+            which = f"mean over the {total} folds"
+            if count == 1 < total:
+                which = f"on the first of the {total} folds (as many as the budget fits)"
+            elif count < total:
+                which = (
+                    f"mean over the first {count} of the {total} folds (as many as the budget fits)"
+                )
+            what += f", {which} (a tenth of each fold's training graphs validates)"
         return what
 
     def trial_scores(self, options: Mapping[str, Any], report: Report) -> list[float]:

@@ -99,6 +99,35 @@ class TuneResult:
     kept: str = "best"
 
 
+CARD_FILE = "dataset.yaml"
+"""The usual name of a dataset card, which names a study by its folder instead."""
+
+
+def _study_name(task: str, data: str, storage: str | None, folder: RunFolder, resume: bool) -> str:
+    """``mmgraph-<task>-<data's name>``: a card's ``dataset.yaml`` is named by its folder.
+
+    Every card is ``dataset.yaml``, so two searches of two cards in one ``--storage``
+    would otherwise be one study, and the second refused. A study begun before this rule
+    (named ``mmgraph-<task>-dataset.yaml``) keeps its name where its storage holds it.
+    """
+    path = Path(data)
+    legacy = f"mmgraph-{task}-{path.name}"
+    if path.name != CARD_FILE or not path.parent.name:
+        return legacy
+    name = f"mmgraph-{task}-{path.parent.name}"
+    url = storage
+    if url is None and resume:
+        url = f"sqlite:///{(folder.staging / STUDY_DB).resolve()}"
+    if url is not None and (storage is not None or (folder.staging / STUDY_DB).is_file()):
+        import optuna
+
+        with contextlib.suppress(Exception):  # a storage that cannot be read says so later
+            names = optuna.get_all_study_names(_storage(url))
+            if legacy in names and name not in names:
+                return legacy
+    return name
+
+
 def detect_task(data: Any) -> str:
     """The task of loaded data: ``subgraph``, ``node`` (labelled graph) or ``unsupervised``."""
     if isinstance(data, SubgraphDataset):
@@ -457,14 +486,13 @@ def _choose_folds(search: Any, study: Any, fold_seconds: float, seconds: float) 
         word = getattr(search, "fold_word", "fold")
         log.warning(
             "The first %s took %.1f s: %d %ss a trial leave too little of the budget "
-            "for a search, so every trial scores the first %d of them (room for about %d "
-            "trials). "
+            "for a search, so every trial scores %s (room for about %d trials). "
             "To score all %d, give --budget %dm or more.",
             word,
             fold_seconds,
             folds,
             word,
-            count,
+            "the first of them" if count == 1 else f"the first {count} of them",
             max(1, int(seconds // (count * fold_seconds))),
             folds,
             math.ceil(BUDGET_TRIALS * folds * fold_seconds / 60),
@@ -1205,7 +1233,7 @@ def tune(
     folds = int(getattr(search, "folds", 1))
     # A standard error needs two paired scores: `--seeds 1` still confirms on two seeds.
     confirm_scores = max(seeds, DEFAULT_SEEDS if folds > 1 else MIN_CONFIRM_SCORES)
-    study_name = f"mmgraph-{task}-{Path(data).name}"
+    study_name = _study_name(task, data, storage, folder, resume)
     attrs = {
         "task": task,
         "data": data,

@@ -544,7 +544,9 @@ def test_an_interrupt_sent_to_the_search_alone_stops_its_workers_cleanly(
     os.kill(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "leaked" not in err and err.strip().splitlines()[-1] == "mmgraph tune: interrupted"
+    last = err.strip().splitlines()[-1]
+    assert "leaked" not in err and last.startswith("mmgraph tune: interrupted; what it finished")
+    assert last.endswith(f"`mmgraph tune --resume --out {out}` goes on from there")
     assert "RUNNING" not in states()  # each worker marked its trial failed as it stopped
 
 
@@ -1387,7 +1389,7 @@ def test_the_first_fold_sets_the_folds_of_every_trial(caplog: pytest.LogCaptureF
         study.optimize(_objective(search, space, deadline=time.time() + 0.2), n_trials=1)
     assert study.user_attrs[SCORED_FOLDS] == 1 and search.steps == [0]
     warned = [r.getMessage() for r in caplog.records]
-    assert any("every trial scores the first 1 of them" in w for w in warned)
+    assert any("every trial scores the first of them (room" in w for w in warned)
     assert any(w.startswith("The first fold took") for w in warned)
     # 0.2 s hold at most 3 folds of 0.05 s or more: the room is counted, not assumed
     room = [int(m) for w in warned for m in re.findall(r"room for about (\d+) trials", w)]
@@ -1624,3 +1626,20 @@ def test_a_search_shows_each_warning_once() -> None:
     shown = [str(w.message) for w in record]
     once = ["87 of 250 nodes have no edge", "85 of 250 nodes have no edge", "another warning"]
     assert shown == once * 2
+
+
+def test_a_card_names_its_study_by_its_folder(tmp_path: Path) -> None:
+    import optuna
+
+    from mmgraph.tasks.run_folder import RunFolder
+    from mmgraph.tune.study import _study_name
+
+    folder = RunFolder(tmp_path / "out")
+    # every card is dataset.yaml: two cards in one --storage are two studies
+    assert _study_name("node", "/d/bots/dataset.yaml", None, folder, False) == "mmgraph-node-bots"
+    assert _study_name("node", "/d/bots", None, folder, False) == "mmgraph-node-bots"
+    assert _study_name("node", "/d/cora.csv", None, folder, False) == "mmgraph-node-cora.csv"
+    url = f"sqlite:///{tmp_path / 'shared.db'}"  # a study begun under the former name
+    optuna.create_study(study_name="mmgraph-node-dataset.yaml", storage=url)
+    name = _study_name("node", "/d/bots/dataset.yaml", url, folder, False)
+    assert name == "mmgraph-node-dataset.yaml"
