@@ -24,6 +24,14 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _without_torch(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` (which imports sys); check it ran and left torch and PyG unloaded."""
+    done = _python(code + "print('torch' in sys.modules, 'torch_geometric' in sys.modules)\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False False"
+    return done
+
+
 def _subcommands(parser) -> dict[str, str]:
     action = next(a for a in parser._actions if a.dest == "command")
     return {a.dest: a.help for a in action._choices_actions}
@@ -53,7 +61,7 @@ def test_a_command_gets_its_full_parser_and_the_others_their_help_line(command) 
 
 
 def test_import_help_and_a_typo_load_no_torch() -> None:
-    done = _python(
+    done = _without_torch(
         "import sys, mmgraph\n"
         "assert 'torch' not in sys.modules, 'import mmgraph'\n"
         "from mmgraph.cli import main\n"
@@ -62,10 +70,7 @@ def test_import_help_and_a_typo_load_no_torch() -> None:
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('torch' in sys.modules, 'torch_geometric' in sys.modules)\n"
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False False"
     assert "did you mean 'train'?" in done.stderr
     assert "train a node classifier" in done.stdout  # the full list of commands
 
@@ -93,16 +98,13 @@ def test_every_command_s_help_loads_no_torch() -> None:
 
 def test_train_refuses_options_that_need_no_data_without_torch() -> None:
     # --seed beside --seeds, a --monitor that is no metric: one line, in a fraction of a second
-    done = _python(
+    done = _without_torch(
         "import sys\n"
         "from mmgraph.cli import main\n"
         "assert main(['train', '--data', 'cora', '--seed', '1', '--seeds', '0', '1', "
         "'--out', 'never']) == 2\n"
         "assert main(['train', '--data', 'cora', '--monitor', 'acc', '--out', 'never']) == 2\n"
-        "print('torch' in sys.modules, 'torch_geometric' in sys.modules)\n"
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False False"
     assert "--seed and --seeds both given" in done.stderr
     assert "--monitor" in done.stderr
 
