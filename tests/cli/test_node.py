@@ -64,6 +64,12 @@ def test_info_lists_and_summarises(shared_data: Path, capsys: pytest.CaptureFixt
     assert main(["info", "--data", "country-flags", "--root", str(shared_data), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["nodes"] == 250 and summary["edges"] == 650
+    # labelled data without a split: how `train` draws one
+    assert "splits" not in summary
+    assert main(["info", "--data", "country-flags", "--root", str(shared_data)]) == 0
+    assert "splits             none in the data: `mmgraph train` draws" in capsys.readouterr().out
+    assert main(["info", "--data", "cora", "--root", str(shared_data)]) == 0
+    assert "none in the data" not in capsys.readouterr().out  # Cora's own split
 
 
 def test_train_writes_the_run(run: Path, capsys: pytest.CaptureFixture) -> None:
