@@ -165,6 +165,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """``mmgraph train``."""
+    flags: set[str] = set()  # the options typed (a new run's)
     if not args.resume:  # refusals that need no data: before torch is imported (5 s)
         if not args.data:
             args.parser.error("the following arguments are required: --data")
@@ -201,7 +202,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
         result = resume_node_classifier(args.out, progress=not args.quiet)
     else:
-        flags = explicit_options(args.parser, args.argv)
         loaded = _refuse_flags_the_data_ignores(args, flags)
         features, model, train = node_options(args)
         refuse_gamma_without_step(args, flags, train.lr_step_size)

@@ -99,10 +99,6 @@ class TuneResult:
     kept: str = "best"
 
 
-CARD_FILE = "dataset.yaml"
-"""The usual name of a dataset card, which names a study by its folder instead."""
-
-
 def _study_name(task: str, data: str, storage: str | None, folder: RunFolder, resume: bool) -> str:
     """``mmgraph-<task>-<data's name>``: a card's ``dataset.yaml`` is named by its folder.
 
@@ -110,15 +106,17 @@ def _study_name(task: str, data: str, storage: str | None, folder: RunFolder, re
     would otherwise be one study, and the second refused. A study begun before this rule
     (named ``mmgraph-<task>-dataset.yaml``) keeps its name where its storage holds it.
     """
+    from mmgraph.data.loaders.card_read import CARD_NAME
+
     path = Path(data)
     legacy = f"mmgraph-{task}-{path.name}"
-    if path.name != CARD_FILE or not path.parent.name:
+    if path.name != CARD_NAME or not path.parent.name:
         return legacy
     name = f"mmgraph-{task}-{path.parent.name}"
-    url = storage
-    if url is None and resume:
-        url = f"sqlite:///{(folder.staging / STUDY_DB).resolve()}"
-    if url is not None and (storage is not None or (folder.staging / STUDY_DB).is_file()):
+    url, own = storage, folder.staging / STUDY_DB
+    if url is None and resume and own.is_file():
+        url = f"sqlite:///{own.resolve()}"
+    if url is not None:
         import optuna
 
         with contextlib.suppress(Exception):  # a storage that cannot be read says so later
