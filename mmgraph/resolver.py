@@ -67,6 +67,7 @@ def lookup(registry: Mapping[str, T], name: str, what: str) -> T:
 def resolve(
     registry: Mapping[str, Callable[..., T]],
     query: str | type | T,
+    /,
     *args: Any,
     what: str = "name",
     base: type | None = None,
@@ -89,14 +90,25 @@ def resolve(
 
     Raises:
         UnknownNameError: ``query`` is a name not in ``registry``.
+        InputTypeError: ``kwargs`` has a name the class does not take, or one ``args``
+            already gives (such as a fusion head's ``in_channels``, the modality sizes).
         TypeError: ``query`` is an object that is not a ``base``.
     """
     if isinstance(query, str) or isinstance(query, type):
         cls = lookup(registry, query, what) if isinstance(query, str) else query
         valid = option_names(cls)
+        name = getattr(cls, "__name__", str(cls))
+        if valid is not None:
+            given, valid = valid[: len(args)], valid[len(args) :]
+            taken = sorted(set(kwargs) & set(given))
+            if taken:
+                raise InputTypeError(
+                    f"{taken} of the {what} {name} {'are' if len(taken) > 1 else 'is'} set "
+                    f"by mmgraph from the input, not an option: leave "
+                    f"{'them' if len(taken) > 1 else 'it'} out (its options are {valid})"
+                )
         unknown = sorted(set(kwargs) - set(valid)) if valid is not None else []
         if unknown:
-            name = getattr(cls, "__name__", str(cls))
             raise InputTypeError(
                 f"Unknown option{'s' if len(unknown) > 1 else ''} {unknown} of the {what} "
                 f"{name}: its options are {valid}"

@@ -47,6 +47,19 @@ def test_an_option_the_class_does_not_take_is_named_with_the_valid_ones() -> Non
     assert option_names(nn.Module) == []
 
 
+def test_an_option_the_caller_passes_positionally_is_named_as_such() -> None:
+    from mmgraph.fusion import build_fusion
+
+    with pytest.raises(InputError, match=r"options are \['out_channels', 'rank'\]$"):
+        build_fusion("lowrank", {"text": 3, "image": 4}, rnk=3)  # the input sizes not listed
+    with pytest.raises(
+        InputError,
+        match=r"\['in_channels'\] of the fusion head LowRankFusion is set by mmgraph from the "
+        r"input, not an option: leave it out",
+    ):
+        build_fusion("lowrank", {"text": 3}, in_channels={"text": 3})
+
+
 def test_an_input_dtype_must_be_the_weights_unless_autocast_casts_it() -> None:
     layer = nn.Linear(2, 2)
     with pytest.raises(InputError, match=r"x of Linear in torch.float32, .* x.float\(\), or "):

@@ -48,7 +48,7 @@ COORDINATION_HEADS = ("autoencoder", "boltzmann", "translation")
 
 
 def build_fusion(
-    name: str | type[nn.Module] | nn.Module, in_channels: Mapping[str, int], **kwargs: Any
+    name: str | type[nn.Module] | nn.Module, in_channels: Mapping[str, int], /, **kwargs: Any
 ) -> nn.Module:
     """Build the fusion head ``name``; a ready head is returned unchanged.
 

@@ -91,7 +91,7 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
 
 
 def build_fusion_head(
-    name: str | type[nn.Module] | nn.Module, in_channels: Mapping[str, int], **options: Any
+    name: str | type[nn.Module] | nn.Module, in_channels: Mapping[str, int], /, **options: Any
 ) -> nn.Module:
     """A fusion head by name (:data:`mmgraph.fusion.FUSION_HEADS`), class, or as is.
 

@@ -47,7 +47,8 @@ class FeatureConfig(ConfigBase):
     Args:
         text_encoder (str, optional): ``"tfidf"``, ``"bow"`` (which words a node's text has),
             ``"hashing"``, or a ``transformers`` model
-            name or folder, run frozen once (cached on disk); :obj:`None` drops the text.
+            name or folder, run frozen once (cached on disk); :obj:`None` (or ``"none"``, the
+            command line's word) drops the text.
             ``"auto"`` is not an encoder: :func:`~mmgraph.tasks.train_node_classifier` (and
             ``mmgraph train``, whose default it is) trains with each of
             :data:`~mmgraph.models.auto.TEXT_CANDIDATES` and keeps one on validation data;
@@ -57,8 +58,8 @@ class FeatureConfig(ConfigBase):
             :class:`~mmgraph.encoders.ImageAutoencoder`; its features become ``x_image``),
             ``"cnn-e2e"`` (pixels, for a small CNN trained end to end with the model: slower,
             the CNN runs forward and backward over every image in every epoch) or a
-            ``transformers`` vision model name or folder, run frozen once; :obj:`None` drops
-            the images. (default: ``"cnn"``)
+            ``transformers`` vision model name or folder, run frozen once; :obj:`None` (or
+            ``"none"``) drops the images. (default: ``"cnn"``)
         image_size (int): Side of the square the images are resized to for the CNN (for
             ``"cnn"``, at most :data:`AUTOENCODER_MAX_SIZE`). (default: :obj:`32`)
         text_dim (int, optional): Output size of the ``"tfidf"`` and ``"bow"`` encoders (SVD
@@ -114,6 +115,10 @@ class FeatureConfig(ConfigBase):
     def __post_init__(self) -> None:
         from mmgraph.encoders.text import LIGHT_TEXT_ENCODERS
 
+        for key in ("text_encoder", "image_encoder"):
+            # the command line's word for no encoder means the same from Python
+            if isinstance(getattr(self, key), str) and getattr(self, key).lower() == "none":
+                setattr(self, key, None)
         for key, names in (
             ("text_encoder", ("auto", *LIGHT_TEXT_ENCODERS)),
             ("image_encoder", (FROZEN_CNN, *END_TO_END_IMAGE_ENCODERS)),

@@ -14,6 +14,7 @@ from mmgraph.coordination import (
     CCALoss,
     CosineAlignmentLoss,
     InfoNCELoss,
+    LinearCCA,
     RankingLoss,
     StructurePreservingLoss,
     build_coordination,
@@ -182,6 +183,18 @@ def test_cca_names_nan_rows_unless_masked_out() -> None:
         cca_loss(a, b)
     mask = torch.arange(10) > 0
     assert torch.isfinite(cca_loss(a, b, mask))
+
+
+def test_cca_without_ridge_names_a_singular_view() -> None:
+    gen = torch.Generator().manual_seed(5)
+    a = torch.randn(30, 3, generator=gen, dtype=torch.float64)
+    b = torch.randn(30, 2, generator=gen, dtype=torch.float64)
+    a[:, 2] = 1.0  # a constant column: no whitening exists without a ridge
+    for compute in (lambda: cca_loss(a, b, reg=0.0), lambda: LinearCCA(reg=0.0).fit(a, b)):
+        with pytest.raises(ValueError, match=r"covariance of 'a' is singular \(reg=0.0\).*reg > 0"):
+            compute()
+    assert torch.isfinite(cca_loss(a, b))  # the default ridge makes it defined
+    assert LinearCCA().fit(a, b).correlations_ is not None
 
 
 def test_cca_regularisation_matches_inverse_square_roots() -> None:

@@ -26,6 +26,13 @@ def test_a_mistyped_builtin_name_is_refused_with_the_closest(
         FeatureConfig(**{key: typo})
 
 
+def test_the_command_lines_none_means_no_encoder_from_python_too() -> None:
+    config = FeatureConfig(text_encoder="none", image_encoder="None")
+    assert config.text_encoder is None and config.image_encoder is None
+    graph = featurize(make_social_graph(20, image_size=8, seed=0), config, progress=False)
+    assert not hasattr(graph, "x_text") and not hasattr(graph, "image")
+
+
 def test_other_names_are_models_looked_up_when_built() -> None:
     for name in ("bert-base-uncased", "org/tfidff", "distilbert", "cnn", "bow"):
         FeatureConfig(text_encoder=name, image_encoder="google/vit-base-patch16-224")
