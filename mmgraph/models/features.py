@@ -124,6 +124,11 @@ class FeatureConfig(ConfigBase):
             ("image_encoder", (FROZEN_CNN, *END_TO_END_IMAGE_ENCODERS)),
         ):
             _refuse_a_mistyped_name(key, getattr(self, key), names)
+            name = getattr(self, key)
+            if isinstance(name, str) and name not in names and Path(name).expanduser().exists():
+                # a model folder: a run's config.yaml (and the feature cache's key) must name
+                # it the same from any working directory
+                setattr(self, key, str(Path(name).expanduser().resolve()))
         for key in ("cache_dir", "store_dir"):
             folder = getattr(self, key)
             if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
@@ -235,6 +240,7 @@ def featurize(
             else:
                 kwargs = dict(cache)
             encoder: Any = build_text_encoder(text_name, **kwargs)
+            _check_pretrained_weights(encoder, "text", state_dir, load_state)
             fitted_per_run = getattr(encoder, "fitted_per_run", False)
             if fitted_per_run:
                 saved = Path(state_dir) / "text_encoder" if state_dir is not None else None
@@ -276,6 +282,7 @@ def featurize(
                     f"{error}. Other image encoders: 'cnn' (the default: a small CNN trained "
                     "on the graph's own images), 'cnn-e2e', or 'none'"
                 ) from error
+            _check_pretrained_weights(image_encoder, "image", state_dir, load_state)
             if config.store_dir is not None:
                 x, present = _encode_to_store(out, "image", image_encoder, config, progress)
             else:
@@ -283,6 +290,49 @@ def featurize(
             out.x_image, out.image_present = x, present
             del out.image
     return out
+
+
+PRETRAINED_WEIGHTS = "{modality}_model.json"
+"""The file, in a run's folder, that records the weights of its transformers model."""
+
+
+def _check_pretrained_weights(
+    encoder: Any, modality: str, state_dir: str | Path | None, load_state: bool | None
+) -> None:
+    """Record the weights of a transformers ``encoder`` in a run, or check them against it.
+
+    A run keeps the path of a local model, not a copy: new weights saved there since would
+    give the run's model features it never learnt from, and its outputs would be wrong
+    without a word. A run being trained (``load_state=False``) records a fingerprint of the
+    weights (:func:`~mmgraph.encoders.cache.fingerprint_module`); a run read again warns
+    when they differ. Runs written before this record nothing and pass.
+    """
+    model = getattr(encoder, "model", None)
+    if state_dir is None or not isinstance(model, torch.nn.Module):
+        return
+    import json
+    import warnings
+
+    from mmgraph.encoders.cache import fingerprint_module
+
+    path = Path(state_dir) / PRETRAINED_WEIGHTS.format(modality=modality)
+    now = {"model": encoder.name, "weights": fingerprint_module(model)}
+    if load_state is False:
+        if is_main_process():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(now, indent=1) + "\n")
+        return
+    if not path.is_file():
+        return
+    then = json.loads(path.read_text())
+    if then.get("weights") != now["weights"]:
+        warnings.warn(
+            f"The {modality} model {encoder.name!r} has other weights than when the run in "
+            f"'{state_dir}' was trained: its {modality} features are not those the run learnt "
+            "from, so its outputs may be wrong. Put the training weights back, or train the "
+            "run again",
+            stacklevel=3,
+        )
 
 
 def _check_image_files(graph: MultimodalGraph) -> None:

