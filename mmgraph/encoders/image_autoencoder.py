@@ -449,7 +449,9 @@ class ImageAutoencoder:
                 optimizer.step()
                 heartbeat.beat(step + 1, self.steps, "image autoencoder step", eta=True)
             logger.info(
-                "Image autoencoder: reconstruction MSE %.4f after %d steps", loss, self.steps
+                "Image autoencoder: reconstruction MSE %.4f after %d steps",
+                float(loss.detach()),
+                self.steps,
             )
         self.network.eval()
         if m > 1:

@@ -96,6 +96,16 @@ def test_fit_is_deterministic_and_seeded() -> None:
     assert not torch.allclose(a, c)
 
 
+def test_fit_logs_its_loss_without_a_torch_warning(caplog: pytest.LogCaptureFixture) -> None:
+    import warnings
+
+    with caplog.at_level("INFO", logger="mmgraph"), warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        tiny(use_cache=False).fit(images())
+    assert "reconstruction MSE" in caplog.text  # formatted, so a tensor loss would warn
+    assert not [w for w in seen if "requires_grad" in str(w.message)]
+
+
 def test_missing_images_are_zero_and_left_out_of_training() -> None:
     x = images()
     present = torch.ones(12, dtype=torch.bool)
