@@ -85,12 +85,12 @@ def beat(done: int, total: int, unit: str = "epoch", eta: bool = False) -> None:
     text = f"{unit} {done:,} of {total:,}"
     if first is not None and first[1] < done < total:
         left = (total - done) * (now - first[0]) / (done - first[1])
-        text += f", about {_elapsed(left)} left"
+        text += f", about {elapsed(left)} left"
     where = [*_stages.get(), text]
-    log.info("%s: %s", _elapsed(now - _clock["start"]), ", ".join(where))
+    log.info("%s: %s", elapsed(now - _clock["start"]), ", ".join(where))
 
 
-def _elapsed(seconds: float) -> str:
+def elapsed(seconds: float) -> str:
     """``seconds`` as a line says it: ``"40 s"``, ``"2 min 10 s"``, ``"1 h 5 min"``."""
     seconds = round(seconds)
     if seconds < 60:

@@ -445,6 +445,8 @@ def _choose_design(
             )  # resumed: the fitted encoders saved in state_dir are loaded
             feature_dirs[key] = state_dir
         numbered = [numbered_callback(cb, len(results), train.epochs) for cb in callbacks]
+        if not results and len(pairs) > 1:
+            numbered.append(_time_of_the_choice(pairs, train.epochs))
         run_dir = None if staging is None else staging / f".design-{len(results)}"
         again = False
         if run_dir is not None:
@@ -488,6 +490,53 @@ def _choose_design(
         for entry in [*staging.glob(".design-*"), *staging.glob(".features-*")]:
             shutil.rmtree(entry)
     return dataclasses.replace(results[best], selection=selection), selection
+
+
+CHOICE_WARNING_SECONDS = 300.0
+"""Above this estimate of the design choice's training time, the command says how long it
+may take and how to train one design instead."""
+
+
+def _time_of_the_choice(
+    pairs: list[tuple[FeatureConfig, dict[str, Any]]], epochs: int, after: int = 3
+) -> Callback:
+    """A callback for the first candidate that warns when the choice may take long.
+
+    After ``after`` epochs of the first candidate, the time an epoch takes (validation
+    included) times the epochs of every candidate is the most the choice can take (early
+    stopping may end candidates sooner). Above :data:`CHOICE_WARNING_SECONDS` the warning
+    gives that figure and the options that fix the design and the text encoder, so that
+    one model is trained: a default command on a graph of tens of thousands of nodes
+    otherwise ran for most of an hour without a word.
+    """
+    import time
+
+    start = time.perf_counter()
+    said = False
+
+    def check(trainer: Any, record: dict[str, Any]) -> None:
+        nonlocal said
+        epoch = int(record["epoch"])
+        if said or epoch < after:
+            return
+        said = True
+        per_epoch = (time.perf_counter() - start) / epoch
+        most = per_epoch * epochs * len(pairs)
+        if most <= CHOICE_WARNING_SECONDS:
+            return
+        designs = len({repr(sorted(c.items())) for _, c in pairs})
+        texts = len({(f.text_encoder, f.text_dim) for f, _ in pairs})
+        what = f"{designs} designs" + (f" x {texts} text encoders" if texts > 1 else "")
+        fix = "--layers 1 --head linear --modality-dim 64 (or another design's three options)"
+        if texts > 1:
+            fix += " and one --text-encoder"
+        log.warning(
+            "Choosing the model trains %d candidates (%s) of up to %d epochs each: at %.1f s "
+            "an epoch, up to %s. To train one model instead, fix them: %s",
+            len(pairs), what, epochs, per_epoch, heartbeat.elapsed(most), fix,
+        )  # fmt: skip
+
+    return check
 
 
 def _train(

@@ -120,6 +120,34 @@ def test_the_best_validation_design_is_kept_and_the_test_split_plays_no_part() -
     assert again.selection == selection
 
 
+def test_a_choice_that_may_take_long_says_so_and_how_to_train_one(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mmgraph.tasks import node_classification
+
+    options = {"hidden": 8, **AUTO_DESIGN}
+    with caplog.at_level("WARNING", logger="mmgraph"):
+        train_node_classifier(
+            DataSpec("two-blocks"), model_options=options, train=train_config(),
+            graph=two_blocks(), progress=False,
+        )  # fmt: skip
+    assert "Choosing the model" not in caplog.text  # a second or two: nothing to say
+    monkeypatch.setattr(node_classification, "CHOICE_WARNING_SECONDS", 0.0)
+    with caplog.at_level("WARNING", logger="mmgraph"):
+        train_node_classifier(
+            DataSpec("two-blocks"), model_options=options, train=train_config(),
+            graph=two_blocks(), progress=False,
+        )  # fmt: skip
+    said = [r.getMessage() for r in caplog.records if "Choosing the model" in r.getMessage()]
+    assert len(said) == 1  # once, after the first candidate's third epoch
+    assert said[0].startswith(
+        f"Choosing the model trains {len(DESIGNS)} candidates ({len(DESIGNS)} designs) of up "
+        "to 15 epochs each: at "
+    )
+    assert said[0].endswith("fix them: --layers 1 --head linear --modality-dim 64 (or another "
+                            "design's three options)")  # fmt: skip
+
+
 def test_a_run_folder_holds_the_chosen_design(tmp_path: Path) -> None:
     graph = two_blocks(seed=1)
     spec = DataSpec("two-blocks")
