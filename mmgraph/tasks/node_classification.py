@@ -529,7 +529,16 @@ def _time_of_the_choice(
         what = f"{designs} designs" + (f" x {texts} text encoders" if texts > 1 else "")
         fix = "--layers 1 --head linear --modality-dim 64 (or another design's three options)"
         if texts > 1:
-            fix += " and one --text-encoder"
+            names = dict.fromkeys(
+                f"{f.text_encoder}"
+                + (
+                    " --text-dim 0"
+                    if f.text_encoder in WORD_TEXT_ENCODERS and f.text_dim is None
+                    else ""
+                )
+                for f, _ in pairs
+            )
+            fix += " and one text encoder (--text-encoder " + " or ".join(names) + ")"
         log.warning(
             "Choosing the model trains %d candidates (%s) of up to %d epochs each: at %.1f s "
             "an epoch, up to %s. To train one model instead, fix them: %s",
