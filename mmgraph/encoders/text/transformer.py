@@ -96,6 +96,15 @@ def _refuse_a_vision_model(name: str, source: str) -> None:
         )
 
 
+def _architecture(config_file: Path) -> str:
+    """The first class a model folder's ``config.json`` names (``""`` when there is none)."""
+    try:
+        names = json.loads(config_file.read_text()).get("architectures") or [""]
+    except (OSError, ValueError, AttributeError):
+        return ""  # no file, or not a model's: the loader says what is wrong
+    return str(names[0])
+
+
 def _positions(model: Any) -> int | None:
     """The number of positions ``model`` reads, less those its position ids skip.
 
@@ -215,11 +224,9 @@ class TextEncoder(PretrainedEncoder):
         loader = transformers.AutoModel.from_pretrained
         # a folder saved from an encoder alone (T5EncoderModel): AutoModel would add a
         # decoder of random weights, and say so at length
-        config_file = Path(self.source) / "config.json"
-        if config_file.is_file():
-            saved_as = json.loads(config_file.read_text()).get("architectures") or [""]
-            if str(saved_as[0]).endswith("EncoderModel") and hasattr(transformers, saved_as[0]):
-                loader = getattr(transformers, saved_as[0]).from_pretrained
+        saved_as = _architecture(Path(self.source) / "config.json")
+        if saved_as.endswith("EncoderModel") and hasattr(transformers, saved_as):
+            loader = getattr(transformers, saved_as).from_pretrained
         model = from_pretrained(loader, self.name, self.source, "model")
         if getattr(model.config, "is_encoder_decoder", False) and hasattr(model, "get_encoder"):
             return model.get_encoder()  # the decoder would need target tokens of its own
