@@ -31,6 +31,8 @@ def test_full_neighbourhood_minibatch_gradient_equals_full_batch(graph) -> None:
     cfg = TrainConfig(batch_size=10_000, fanouts=[-1, -1], seed=0)
     (batch,) = list(make_neighbor_loader(graph, objective, cfg))
     assert batch.batch_size == int(graph.train_mask.sum())
+    # the raw texts stay out of the batches (a Python copy per sampled node), not the graph's
+    assert isinstance(graph.text, list) and "text" not in batch and "x_text" in batch
     mini = model(graph, aggregator="mean", dropout=0.0)
     loss = objective(mini, batch)
     loss.backward()
