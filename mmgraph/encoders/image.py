@@ -43,6 +43,7 @@ from mmgraph.encoders.cache import (
     make_model_key,
 )
 from mmgraph.encoders.cnn import SmallCNN
+from mmgraph.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,16 @@ class ImageEncoder(PretrainedEncoder):
                 :obj:`None` leaves the processor's default (right for PIL and ``uint8``).
         """
         kwargs: dict[str, Any] = {} if rescale is None else {"do_rescale": rescale}
-        batch = self.processor(images=list(images), return_tensors="pt", **kwargs)
+        try:
+            batch = self.processor(images=list(images), return_tensors="pt", **kwargs)
+        except ValueError as error:
+            if getattr(self.processor, "do_resize", True) is not False:
+                raise
+            raise InputError(
+                f"The image processor of {self.name!r} does not resize (do_resize=False), and "
+                "images of several sizes make no batch: save the processor with do_resize=True "
+                f"and a size, or give images of one size ({error})"
+            ) from error
         return batch["pixel_values"].to(self.device)
 
     def _forward_images(self, images: Sequence[Any], rescale: bool | None) -> Tensor:

@@ -12,6 +12,7 @@ import torch
 
 from mmgraph.encoders._hub import pooled_output
 from mmgraph.encoders.image import ImageEncoder, SmallCNN, build_image_encoder
+from mmgraph.errors import InputError
 
 # Flags in each PIL mode the shared folder holds.
 PALETTE, PALETTE_ALPHA, RGB, RGBA = "ABW.png", "AUT.png", "AND.png", "ARG.png"
@@ -239,3 +240,21 @@ def test_build_image_encoder(vision_dirs: dict[str, Path]) -> None:
         build_image_encoder("cnnn")
     with pytest.raises(ValueError, match="Expected an image encoder name"):
         build_image_encoder("")
+
+
+def test_a_processor_that_does_not_resize_names_images_of_several_sizes(
+    tmp_path: Path,
+) -> None:
+    import transformers as tf
+    from PIL import Image
+
+    path = tmp_path / "vit-no-resize"
+    config = tf.ViTConfig(hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                          intermediate_size=32, image_size=32, patch_size=8)  # fmt: skip
+    tf.ViTModel(config).save_pretrained(path)
+    tf.ViTImageProcessorPil(do_resize=False).save_pretrained(path)
+    for side in (32, 40):
+        Image.new("RGB", (side, side), (200, 10, 10)).save(tmp_path / f"{side}.png")
+    encoder = ImageEncoder(path, batch_size=2, use_cache=False, progress=False)
+    with pytest.raises(InputError, match=r"does not resize \(do_resize=False\), and images of "):
+        encoder.encode([str(tmp_path / "32.png"), str(tmp_path / "40.png")])
