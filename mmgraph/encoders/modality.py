@@ -115,13 +115,15 @@ class PrecomputedEncoder(nn.Module):
 
         def convert() -> Tensor | None:
             rows = x.size(0) if mask is None else int(mask.sum())
-            # a copy with the missing rows zeroed only when some are: [N, V] can be large
-            present = x
-            if mask is not None and rows < x.size(0):
-                present = x.masked_fill(~mask.unsqueeze(1), 0.0)
-            if int(torch.count_nonzero(present)) > SPARSE_MAX_DENSITY * rows * x.size(1):
+            most = SPARSE_MAX_DENSITY * rows * x.size(1)
+            # every row's values bound the present rows' ones: mostly zero without a copy
+            if int(torch.count_nonzero(x)) > most and (
+                mask is None or rows == x.size(0) or int(torch.count_nonzero(x[mask])) > most
+            ):
                 return None
-            return csr_from_dense(present)[0]
+            if mask is None or rows == x.size(0):
+                return csr_from_dense(x)[0]
+            return csr_from_dense(x, rows=mask)[0]  # the missing rows stored empty
 
         keys = [x] if mask is None else [x, mask]
         return self._sparse_inputs.get_or_compute(keys, convert)

@@ -193,11 +193,12 @@ def values_of(x: Tensor) -> Tensor:
     return x.values()
 
 
-def csr_from_dense(x: Tensor) -> tuple[Tensor, Tensor]:
+def csr_from_dense(x: Tensor, rows: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """A float ``[N, F]`` tensor as CSR with NaN turned to zero, and the all-NaN rows.
 
     The stored entries are the non-zero, non-NaN values (infinities stay); a NaN counts as
-    zero, as :func:`torch.nan_to_num` with ``nan=0`` makes it.
+    zero, as :func:`torch.nan_to_num` with ``nan=0`` makes it. With ``rows`` (bool ``[N]``),
+    the other rows are stored empty, as if zeroed first (without a dense copy).
 
     Returns:
         ``(csr, all_nan)``: the ``[N, F]`` CSR tensor and a bool ``[N]`` mask of the rows
@@ -210,7 +211,7 @@ def csr_from_dense(x: Tensor) -> tuple[Tensor, Tensor]:
     nan = torch.isnan(values)
     row = index // max(f, 1)
     all_nan = torch.bincount(row[nan], minlength=n).eq(f) if f else x.new_zeros(n, dtype=torch.bool)
-    keep = ~nan
+    keep = ~nan if rows is None else ~nan & rows[row]
     index, values, row = index[keep], values[keep], row[keep]
     crow = torch.zeros(n + 1, dtype=torch.long, device=x.device)
     crow[1:] = torch.bincount(row, minlength=n).cumsum(0)

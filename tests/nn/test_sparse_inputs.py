@@ -47,6 +47,16 @@ def test_csr_from_dense_equals_nan_to_num() -> None:
     assert bool((csr.values() != 0).all())  # only non-zero values are stored
 
 
+def test_csr_from_dense_of_some_rows_equals_the_others_zeroed_first() -> None:
+    x = bag_of_words()
+    rows = torch.tensor([True, False, True, True, False, True])
+    csr, all_nan = csr_from_dense(x, rows=rows)
+    zeroed = torch.nan_to_num(x.masked_fill(~rows[:, None], 0.0), nan=0.0, posinf=torch.inf)
+    assert torch.equal(csr.to_dense(), zeroed)
+    assert torch.equal(all_nan, torch.isnan(x).all(dim=1))  # of every row, as without rows
+    assert bool((csr.values() != 0).all())
+
+
 def test_sparse_linear_equals_dense_with_gradients() -> None:
     seed_everything(0)
     x = torch.nan_to_num(bag_of_words(), nan=0.0, posinf=3.0)
