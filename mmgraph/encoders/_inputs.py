@@ -10,7 +10,8 @@ import torch
 from torch import Tensor
 
 ImageInput = Tensor | Sequence[str | os.PathLike[str] | None]
-"""Node images: a tensor ``[N, C, H, W]`` or one path per node (:obj:`None` where missing)."""
+"""Node images: a tensor ``[N, C, H, W]`` or one path per node (:obj:`None` where missing);
+:meth:`~mmgraph.encoders.ImageEncoder.encode` also takes PIL images in place of paths."""
 
 
 def check_node_mask(mask: Any, num_nodes: int) -> Tensor:

@@ -208,8 +208,9 @@ class ImageEncoder(PretrainedEncoder):
         """Embed one image per node.
 
         Args:
-            images (torch.Tensor or Sequence[str]): A tensor ``[N, C, H, W]`` (float in
-                ``[0, 1]`` or ``uint8``), or one path per node (:obj:`None` where missing).
+            images (torch.Tensor or Sequence): A tensor ``[N, C, H, W]`` (float in
+                ``[0, 1]`` or ``uint8``), or one path or PIL image per node (:obj:`None`
+                where missing).
             root (str, optional): Folder that relative paths are resolved against.
             mask (torch.Tensor, optional): Bool ``[N]``, nodes that have an image (default:
                 all of a tensor, the non-``None`` paths).
@@ -310,11 +311,24 @@ class ImageEncoder(PretrainedEncoder):
                 items[i] = image.expand(3, -1, -1) if image.size(0) == 1 else image
                 keys[i] = hash_tensor(image)
             return items, keys, None if images.dtype == torch.uint8 else False
+        from PIL import Image
+
         for i in present.nonzero().flatten().tolist():
             path = images[i]
             if path is None or path == "":
                 present[i] = False
                 continue
+            if isinstance(path, Image.Image):  # decoded already: what the processor reads
+                rgb = path.convert("RGB")
+                items[i] = rgb
+                keys[i] = hash_bytes(f"{rgb.size}".encode() + rgb.tobytes())
+                continue
+            if not isinstance(path, (str, os.PathLike)):
+                raise TypeError(
+                    f"Expected each node's image as a path, a PIL image or None (got "
+                    f"{type(path).__name__!r} for node {i}); a tensor of images goes whole, "
+                    "as [N, C, H, W]"
+                )
             full = resolve_image_path(path, root)
             try:
                 data = read_image_bytes(full)
@@ -329,7 +343,7 @@ class ImageEncoder(PretrainedEncoder):
         return items, keys, None
 
     def _decode(self, item: Any, failed: list[str]) -> Any:
-        if isinstance(item, Tensor):
+        if not isinstance(item, tuple):  # a tensor or a PIL image
             return item
         data, path = item
         try:

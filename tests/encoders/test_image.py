@@ -258,3 +258,19 @@ def test_a_processor_that_does_not_resize_names_images_of_several_sizes(
     encoder = ImageEncoder(path, batch_size=2, use_cache=False, progress=False)
     with pytest.raises(InputError, match=r"does not resize \(do_resize=False\), and images of "):
         encoder.encode([str(tmp_path / "32.png"), str(tmp_path / "40.png")])
+
+
+def test_pil_images_encode_as_their_files_do(vit: ImageEncoder, tmp_path: Path) -> None:
+    from PIL import Image
+
+    pictures = [Image.new("RGB", (40, 30), (200, 10, 10)), Image.new("L", (32, 32), 90)]
+    paths = []
+    for k, picture in enumerate(pictures):
+        paths.append(str(tmp_path / f"{k}.png"))
+        picture.save(paths[-1])
+    x, present = vit.encode([pictures[0], None, pictures[1]])
+    from_files, _ = vit.encode([paths[0], None, paths[1]])
+    assert present.tolist() == [True, False, True]
+    torch.testing.assert_close(x, from_files)
+    with pytest.raises(TypeError, match=r"a path, a PIL image or None \(got 'int' for node 0\)"):
+        vit.encode([3])
