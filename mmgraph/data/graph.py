@@ -232,7 +232,7 @@ class NodeList(list):
 
 yaml.SafeDumper.add_representer(NodeList, yaml.SafeDumper.represent_list)  # a list to YAML
 
-_NODE_LISTS = frozenset({"text", "image", "node_id"})
+NODE_LISTS = frozenset({"text", "image", "node_id"})
 """The fields that may hold a node-level Python list (``image``: paths)."""
 
 
@@ -309,12 +309,12 @@ class MultimodalGraph(Data):
     sequence_sizes = _meta_property("sequence_sizes", "Values per step of each sequence view.")
 
     def __setattr__(self, key: str, value: Any) -> None:
-        if key in _NODE_LISTS and type(value) is list:  # PyG transforms index it by tensors
+        if key in NODE_LISTS and type(value) is list:  # PyG transforms index it by tensors
             value = NodeList(value)
         super().__setattr__(key, value)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        if key in _NODE_LISTS and type(value) is list:
+        if key in NODE_LISTS and type(value) is list:
             value = NodeList(value)
         super().__setitem__(key, value)
 
@@ -324,7 +324,7 @@ class MultimodalGraph(Data):
         ``to``, ``clone`` and ``cpu`` go through it; PyG rebuilds lists as plain lists.
         """
         super().apply(func, *args)
-        for key in _NODE_LISTS:
+        for key in NODE_LISTS:
             value = self._store.get(key)
             if type(value) is list:
                 self._store[key] = NodeList(value)

@@ -115,15 +115,14 @@ class PrecomputedEncoder(nn.Module):
 
         def convert() -> Tensor | None:
             rows = x.size(0) if mask is None else int(mask.sum())
+            some = None if rows == x.size(0) else mask  # the rows stored; the others empty
             most = SPARSE_MAX_DENSITY * rows * x.size(1)
             # every row's values bound the present rows' ones: mostly zero without a copy
             if int(torch.count_nonzero(x)) > most and (
-                mask is None or rows == x.size(0) or int(torch.count_nonzero(x[mask])) > most
+                some is None or int(torch.count_nonzero(x[some])) > most
             ):
                 return None
-            if mask is None or rows == x.size(0):
-                return csr_from_dense(x)[0]
-            return csr_from_dense(x, rows=mask)[0]  # the missing rows stored empty
+            return csr_from_dense(x, rows=some)[0]
 
         keys = [x] if mask is None else [x, mask]
         return self._sparse_inputs.get_or_compute(keys, convert)

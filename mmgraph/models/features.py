@@ -115,16 +115,15 @@ class FeatureConfig(ConfigBase):
     def __post_init__(self) -> None:
         from mmgraph.encoders.text import LIGHT_TEXT_ENCODERS
 
-        for key in ("text_encoder", "image_encoder"):
-            # the command line's word for no encoder means the same from Python
-            if isinstance(getattr(self, key), str) and getattr(self, key).lower() == "none":
-                setattr(self, key, None)
         for key, names in (
             ("text_encoder", ("auto", *LIGHT_TEXT_ENCODERS)),
             ("image_encoder", (FROZEN_CNN, *END_TO_END_IMAGE_ENCODERS)),
         ):
-            _refuse_a_mistyped_name(key, getattr(self, key), names)
             name = getattr(self, key)
+            if isinstance(name, str) and name.lower() == "none":
+                setattr(self, key, None)  # the command line's word for no encoder
+                continue
+            _refuse_a_mistyped_name(key, name, names)
             if isinstance(name, str) and name not in names and Path(name).expanduser().exists():
                 # a model folder: a run's config.yaml (and the feature cache's key) must name
                 # it the same from any working directory

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch_geometric.data import Data
 
+from mmgraph.data.graph import NODE_LISTS
 from mmgraph.distributed import is_distributed, shard, world_size
 from mmgraph.sampling import NeighborLoader
 from mmgraph.train.config import TrainConfig
@@ -46,10 +47,6 @@ def make_neighbor_loader(graph: Data, objective: Any, config: TrainConfig) -> It
     )
 
 
-NODE_LISTS = ("text", "image", "node_id")
-"""Node fields that may be Python lists: raw texts, image paths, the original node ids."""
-
-
 def without_node_lists(graph: Data) -> Data:
     """A shallow copy of ``graph`` without the node fields held as Python lists.
 
@@ -57,7 +54,7 @@ def without_node_lists(graph: Data) -> Data:
     selecting one per batch copies an item per sampled node in Python, a sixth of a
     mini-batch epoch on a 50,000-node graph with text. The graph itself when it has none.
     """
-    lists = [key for key in NODE_LISTS if isinstance(getattr(graph, key, None), list)]
+    lists = [key for key in sorted(NODE_LISTS) if isinstance(getattr(graph, key, None), list)]
     if not lists:
         return graph
     out = copy.copy(graph)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import warnings
@@ -73,20 +72,28 @@ def _warn_of_unknown_tokens(tokenizer: Any, ids: Sequence[Sequence[int]], name: 
         )
 
 
-def _refuse_a_vision_model(name: str, source: str) -> None:
-    """Refuse a local folder of a vision model, which has no tokenizer to read texts with.
+def _saved_config(source: str) -> Any | None:
+    """The configuration saved in the model folder ``source``.
+
+    :obj:`None` for a hub name, or a folder whose configuration does not read (the loaders
+    then say what is wrong).
+    """
+    if not (Path(source) / "config.json").is_file():
+        return None
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(source)
+    except (OSError, ValueError):
+        return None
+
+
+def _refuse_a_vision_model(name: str, config: Any | None) -> None:
+    """Refuse a vision model's folder, which has no tokenizer to read texts with.
 
     Without this, the tokenizer's loader fails on a missing vocabulary with a message about
     installing sentencepiece.
     """
-    if not (Path(source) / "config.json").is_file():
-        return
-    from transformers import AutoConfig
-
-    try:
-        config = AutoConfig.from_pretrained(source)
-    except (OSError, ValueError):
-        return  # the loaders below say what is wrong
     vision = hasattr(config, "num_channels") and not hasattr(config, "vocab_size")
     if vision and not hasattr(config, "text_config"):
         raise InputError(
@@ -94,15 +101,6 @@ def _refuse_a_vision_model(name: str, source: str) -> None:
             "text. Give it as the image encoder (--image-encoder), and a text model as the "
             "text encoder"
         )
-
-
-def _architecture(config_file: Path) -> str:
-    """The first class a model folder's ``config.json`` names (``""`` when there is none)."""
-    try:
-        names = json.loads(config_file.read_text()).get("architectures") or [""]
-    except (OSError, ValueError, AttributeError):
-        return ""  # no file, or not a model's: the loader says what is wrong
-    return str(names[0])
 
 
 def _positions(model: Any) -> int | None:
@@ -198,7 +196,10 @@ class TextEncoder(PretrainedEncoder):
         self._settings(
             model_name_or_path, batch_size, normalize, freeze, cache_dir, use_cache, progress
         )
-        _refuse_a_vision_model(self.name, self.source)
+        config = _saved_config(self.source)
+        _refuse_a_vision_model(self.name, config)
+        # the class a folder was saved from, for one saved from an encoder alone
+        self._saved_as = str((getattr(config, "architectures", None) or [""])[0])
         self.tokenizer: Any = from_pretrained(
             AutoTokenizer.from_pretrained, self.name, self.source, "tokenizer"
         )
@@ -224,7 +225,7 @@ class TextEncoder(PretrainedEncoder):
         loader = transformers.AutoModel.from_pretrained
         # a folder saved from an encoder alone (T5EncoderModel): AutoModel would add a
         # decoder of random weights, and say so at length
-        saved_as = _architecture(Path(self.source) / "config.json")
+        saved_as = self._saved_as
         if saved_as.endswith("EncoderModel") and hasattr(transformers, saved_as):
             loader = getattr(transformers, saved_as).from_pretrained
         model = from_pretrained(loader, self.name, self.source, "model")
