@@ -3,7 +3,8 @@
 Hyperparameters (and the ``seed``) go to ``__init__`` and are stored as given; :meth:`fit`
 takes the data, trains and returns ``self``; :meth:`get_embedding` returns the embeddings.
 Every estimator trains a table model (sparse embeddings) with an objective and a loader in
-the one :class:`~mmgraph.train.Trainer`, with ``torch.optim.SparseAdam``.
+the one :class:`~mmgraph.train.Trainer`, with SparseAdam's updates
+(:class:`~mmgraph.train.sparse_adam.RowSparseAdam`).
 """
 
 from __future__ import annotations

@@ -33,9 +33,9 @@ class Node2Vec(Estimator):
         - \sum_{k=1}^{K} \log \sigma(-\mathbf{u}_c^\top \mathbf{v}_{n_k})
 
     over every (center, context) pair of every window of ``context_size`` nodes. Training
-    runs in :class:`~mmgraph.train.Trainer` with sparse embedding tables and
-    ``torch.optim.SparseAdam``; each epoch walks again from every node, in batches of
-    ``batch_size`` start nodes. The walk settings form a
+    runs in :class:`~mmgraph.train.Trainer` with sparse embedding tables and SparseAdam's
+    updates (:class:`~mmgraph.train.sparse_adam.RowSparseAdam`); each epoch walks again from
+    every node, in batches of ``batch_size`` start nodes. The walk settings form a
     :class:`~mmgraph.sampling.WalkOptions` (:attr:`walk_options`) whose defaults are
     :data:`~mmgraph.sampling.SHALLOW_WALKS` (PyG's ``Node2Vec`` example: walk length 20,
     context 10, 10 walks per node; with dim 128 and batch 128).

@@ -336,7 +336,8 @@ class Sub2Vec(Estimator):
         - \sum_{k=1}^{K} \log \sigma(-\mathbf{d}_S^\top \mathbf{v}_{n_k})
 
     Training runs in :class:`~mmgraph.train.Trainer` with sparse tables
-    (:class:`Sub2VecEmbedding`) and ``torch.optim.SparseAdam``;
+    (:class:`Sub2VecEmbedding`) and SparseAdam's updates
+    (:class:`~mmgraph.train.sparse_adam.RowSparseAdam`);
     each epoch walks again from every (subgraph, node) row, in batches of ``batch_size``.
 
     Hyperparameters go to ``__init__`` (see :class:`~mmgraph.embedding.Estimator`);

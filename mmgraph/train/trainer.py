@@ -44,6 +44,7 @@ from mmgraph.train.checkpoint import (
 from mmgraph.train.config import TrainConfig
 from mmgraph.train.history import HISTORY, HistoryLog
 from mmgraph.train.rng import find_generators, rng_state, set_rng_state
+from mmgraph.train.sparse_adam import RowSparseAdam
 
 log = logging.getLogger(__name__)
 
@@ -330,13 +331,15 @@ class Trainer:
         Adam and AdamW update all parameters with PyTorch's multi-tensor (``foreach``)
         kernels, on the CPU too (PyTorch's CPU default is one tensor at a time, a Python loop
         that costs a sixth of a small model's step); the updates are the same bit for bit.
+        ``sparse_adam`` is :class:`~mmgraph.train.sparse_adam.RowSparseAdam`: SparseAdam's
+        update, bit for bit, reading and writing the touched rows by index.
         """
         cfg = self.config
         params = [p for p in self.model.parameters() if p.requires_grad]
         if not params:
             raise ValueError(f"{type(self.model).__name__} has no trainable parameters")
         if cfg.optimizer == "sparse_adam":
-            return torch.optim.SparseAdam(params, lr=cfg.lr)
+            return RowSparseAdam(params, lr=cfg.lr)
         if cfg.optimizer == "adam":
             return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
