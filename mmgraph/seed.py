@@ -68,3 +68,17 @@ def as_generator(
             f"Expected 'seed' to be an int, a torch.Generator or None (got {type(seed).__name__!r})"
         )
     return make_generator(seed)
+
+
+def global_or_seeded(seed: int | torch.Generator | None = None) -> torch.Generator:
+    """:func:`as_generator`, except that :obj:`None` draws the new generator's seed from torch.
+
+    For draws that a training run makes (a loss's sampled negatives): PyTorch's own random
+    modules (dropout) follow the global generator, so ``torch.manual_seed`` or
+    :func:`seed_everything` before the module is built or called make its draws repeatable
+    too, where a generator seeded from the operating system differed on every run. The
+    draw takes one number from the global generator.
+    """
+    if seed is not None:
+        return as_generator(seed)
+    return make_generator(int(torch.randint(0, 2**62, (1,)).item()))

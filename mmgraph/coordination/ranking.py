@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from mmgraph.coordination._pairs import check_margin, check_num_samples, check_pair, zero_loss
 from mmgraph.errors import InputError
-from mmgraph.seed import as_generator
+from mmgraph.seed import global_or_seeded
 
 SIMILARITIES = ("cosine", "dot")
 
@@ -44,14 +44,15 @@ def sample_negatives(
     Args:
         n (int): Number of rows (at least 2).
         num_negatives (int): Negatives per row (drawn with replacement).
-        seed (int or torch.Generator, optional): Seed or generator. (default: :obj:`None`)
+        seed (int or torch.Generator, optional): Seed or generator. (default: :obj:`None`:
+            seeded from torch's global generator, so ``torch.manual_seed`` repeats it)
 
     Returns:
         Long tensor ``[n, num_negatives]`` (on the CPU).
     """
     if n < 2:
         raise InputError(f"Expected at least 2 rows to sample negatives from (got {n})")
-    gen = as_generator(seed)
+    gen = global_or_seeded(seed)
     draws = torch.randint(0, n - 1, (n, num_negatives), generator=gen, device=gen.device)
     rows = torch.arange(n, device=draws.device)[:, None]
     return (draws + (draws >= rows).long()).cpu()
@@ -120,7 +121,8 @@ def ranking_loss(
             nodes (in order), averaged over like sampled ones; overrides ``num_negatives``.
             (default: :obj:`None`)
         seed (int or torch.Generator, optional): Seed or generator for the sampling.
-            (default: :obj:`None`)
+            (default: :obj:`None`: seeded from torch's global generator, so
+            ``torch.manual_seed`` repeats it)
 
     Returns:
         The loss, a scalar tensor (zero, still attached to ``a`` and ``b``, with fewer than
@@ -182,7 +184,9 @@ class RankingLoss(nn.Module):
         similarity (str, optional): ``"cosine"`` or ``"dot"``. (default: :obj:`"cosine"`)
         symmetric (bool, optional): Rank in both directions. (default: :obj:`False`)
         seed (int, optional): Seed of the module's generator (created once, so successive
-            calls draw different negatives, reproducibly). (default: :obj:`None`)
+            calls draw different negatives, reproducibly). (default: :obj:`None`: seeded from
+            torch's global generator when the module is built, as a training run's seed
+            sets it)
     """
 
     needs_edge_index: bool = False
@@ -205,7 +209,7 @@ class RankingLoss(nn.Module):
         self.num_negatives = check_num_samples(num_negatives, "num_negatives", "negatives")
         self.similarity = similarity
         self.symmetric = bool(symmetric)
-        self.generator = as_generator(seed)
+        self.generator = global_or_seeded(seed)
 
     def reset_parameters(self) -> None:
         """Nothing to reset (no parameters)."""

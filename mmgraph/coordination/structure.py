@@ -18,7 +18,7 @@ from mmgraph.coordination._pairs import (
 from mmgraph.coordination._triplets import NeighbourSampler
 from mmgraph.errors import InputError
 from mmgraph.resolver import InputTypeError
-from mmgraph.seed import as_generator
+from mmgraph.seed import global_or_seeded
 
 DISTANCES = ("cosine", "euclidean")
 
@@ -199,7 +199,8 @@ def sample_triplets(
         y (Tensor, optional): Labels ``[num_nodes]`` (``< 0``: unlabelled).
         self_positive (bool, optional): Count each node among its own positives (the
             cross-modal terms). (default: :obj:`False`)
-        seed (int or torch.Generator, optional): Seed or generator. (default: :obj:`None`)
+        seed (int or torch.Generator, optional): Seed or generator. (default: :obj:`None`:
+            seeded from torch's global generator, so ``torch.manual_seed`` repeats it)
 
     Returns:
         Long tensor ``[3, A * num_samples]``: anchors (each repeated ``num_samples`` times, in
@@ -214,7 +215,7 @@ def sample_triplets(
     ref = edge_index if edge_index is not None else y
     device = ref.device if ref is not None else torch.device("cpu")
     sampler = NeighbourSampler(num_nodes, edge_index, y, device)
-    return sampler.triplets(num_samples, self_positive, as_generator(seed))
+    return sampler.triplets(num_samples, self_positive, global_or_seeded(seed))
 
 
 def _restrict(
@@ -291,7 +292,8 @@ def structure_preserving_loss(
         within_modal (bool, optional): Include the within-modality terms. (default:
             :obj:`True`)
         seed (int or torch.Generator, optional): Seed or generator for the sampling.
-            (default: :obj:`None`)
+            (default: :obj:`None`: seeded from torch's global generator, so
+            ``torch.manual_seed`` repeats it)
 
     Returns:
         The loss, a scalar tensor (zero, still attached to ``a`` and ``b``, when no node
@@ -305,7 +307,7 @@ def structure_preserving_loss(
     num_samples = check_num_samples(num_samples, "num_samples", "triplets")
     margin = check_margin(margin)
     _check_neighbours(a.size(0), edge_index, y)
-    gen = as_generator(seed)
+    gen = global_or_seeded(seed)
     edge_index, y = _restrict(valid, edge_index, y)
     a, b = a[valid], b[valid]
     pairs: _Pairs = []
@@ -335,7 +337,9 @@ class StructurePreservingLoss(nn.Module):
         within_modal (bool, optional): Include the within-modality terms. (default:
             :obj:`True`)
         seed (int, optional): Seed of the module's generator (created once, so successive
-            calls draw different triplets, reproducibly). (default: :obj:`None`)
+            calls draw different triplets, reproducibly). (default: :obj:`None`: seeded from
+            torch's global generator when the module is built, as a training run's seed
+            sets it)
     """
 
     needs_edge_index: bool = True
@@ -362,7 +366,7 @@ class StructurePreservingLoss(nn.Module):
         self.distance = distance
         self.cross_modal = bool(cross_modal)
         self.within_modal = bool(within_modal)
-        self.generator = as_generator(seed)
+        self.generator = global_or_seeded(seed)
 
     def reset_parameters(self) -> None:
         """Nothing to reset (no parameters)."""

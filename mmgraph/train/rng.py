@@ -10,6 +10,7 @@ neighbour sampling, random walks, negative sampling).
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,7 +25,9 @@ def find_generators(**owners: object) -> dict[str, torch.Generator]:
 
     Looks at ``owner.generator`` and ``owner.sampler.generator`` (a
     :class:`~mmgraph.sampling.NeighborLoader` and its sampler may share one stream or not),
-    naming them by the keyword, e.g. ``"loader"``, ``"loader.sampler"``, ``"objective"``.
+    naming them by the keyword, e.g. ``"loader"``, ``"loader.sampler"``, ``"objective"``;
+    and, in an owner that is a module, at the ``generator`` of each submodule (a model's
+    ranking loss draws its negatives from one), named ``"model.coordination_loss"``.
     """
     found: dict[str, torch.Generator] = {}
     for key, owner in owners.items():
@@ -32,6 +35,12 @@ def find_generators(**owners: object) -> dict[str, torch.Generator]:
             (key, getattr(owner, "generator", None)),
             (f"{key}.sampler", getattr(getattr(owner, "sampler", None), "generator", None)),
         ]
+        if isinstance(owner, torch.nn.Module):
+            candidates += [
+                (f"{key}.{name}", getattr(module, "generator", None))
+                for name, module in owner.named_modules()
+                if name
+            ]
         for name, gen in candidates:
             if isinstance(gen, torch.Generator) and all(gen is not g for g in found.values()):
                 found[name] = gen
@@ -91,6 +100,14 @@ def set_rng_state(
     if "cuda" in state and device is not None and device.type == "cuda":
         torch.cuda.set_rng_state(state["cuda"], device)
     for name, gen in (generators or {}).items():
+        if f"gen.{name}" not in state and name.startswith("model."):
+            warnings.warn(
+                f"The checkpoint holds no state of the random generator {name!r} (it was "
+                "written before checkpoints saved the model's generators): the resumed run "
+                "draws other samples there than an uninterrupted run would",
+                stacklevel=2,
+            )
+            continue
         if f"gen.{name}" not in state:
             saved = sorted(k[4:] for k in state if k.startswith("gen."))
             raise InputError(

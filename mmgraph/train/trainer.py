@@ -221,7 +221,7 @@ class Trainer:
         optimizer = self.make_optimizer()
         if loader is None:
             loader = self.make_loader(graph, objective)
-        generators = find_generators(loader=loader, objective=objective)
+        generators = find_generators(loader=loader, objective=objective, model=self.model)
         history_log = None
         if self.out_dir is not None and main_process:
             history_log = HistoryLog(self.out_dir / HISTORY)

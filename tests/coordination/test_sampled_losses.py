@@ -279,3 +279,31 @@ def test_saved_none_still_means_all_and_new_configs_sample() -> None:
     assert repr(StructurePreservingLoss()).startswith("StructurePreservingLoss(margin=0.1, num_")
     assert StructurePreservingLoss().num_samples == 10 and RankingLoss().num_negatives == 5
     assert math.isfinite(structure_preserving_loss(*pair(5), y=LABELS).item())
+
+
+# ------------------------------------------------------------------ seeds
+@pytest.mark.parametrize("kind", ["ranking", "structure"])
+def test_without_a_seed_torchs_global_seed_repeats_the_draws(kind: str) -> None:
+    """As dropout: torch.manual_seed before building (or calling) the loss repeats its
+    draws; a generator seeded from the operating system made every training run differ."""
+    a, b, edge_index, y = random_graph(40, seed=1)
+
+    def module_losses(seed: int) -> list[float]:
+        torch.manual_seed(seed)
+        if kind == "ranking":
+            module = RankingLoss()
+            return [float(module(a, b)) for _ in range(3)]
+        module = StructurePreservingLoss()
+        return [float(module(a, b, edge_index=edge_index, y=y)) for _ in range(3)]
+
+    def function_loss(seed: int) -> float:
+        torch.manual_seed(seed)
+        if kind == "ranking":
+            return float(ranking_loss(a, b))
+        return float(structure_preserving_loss(a, b, edge_index=edge_index, y=y))
+
+    first = module_losses(0)
+    assert module_losses(0) == first
+    assert len(set(first)) == 3  # successive calls still draw anew
+    assert module_losses(1) != first
+    assert function_loss(0) == function_loss(0) != function_loss(1)

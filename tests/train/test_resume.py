@@ -19,6 +19,7 @@ import torch
 
 import mmgraph.train.trainer as trainer_module
 from mmgraph.errors import InputError
+from mmgraph.seed import seed_everything
 from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.checkpoint import (
     CHECKPOINT,
@@ -205,6 +206,40 @@ def test_history_is_appended_not_rewritten(
     assert after[:12] == lines and len(after) == 14 and path.stat().st_ino == seen[0][2]
     assert [json.loads(line)["epoch"] for line in after] == list(range(1, 15))
     assert "time" in json.loads(after[12])
+
+
+@pytest.mark.parametrize("coordination", ["ranking", "structure"])
+def test_a_coordination_loss_that_samples_resumes_exactly(
+    graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, coordination: str
+) -> None:
+    """The loss draws its negatives from a generator of its own, seeded from torch's when
+    the model is built: two seeded runs are the same run, and the checkpoint holds that
+    generator's state, so a resumed run draws what the uninterrupted one drew."""
+
+    def make(out: Path | None = None) -> Trainer:
+        seed_everything(0)
+        model = worker.MultimodalGNN.from_graph(
+            graph, hidden=8, modality_dim=8, dropout=0.3, coordination=coordination
+        )
+        return Trainer(model, worker.make_config("full", epochs=16), out_dir=out)
+
+    first = make(tmp_path / "full").fit(graph)
+    again = make().fit(graph)
+    assert without_time(first.history) == without_time(again.history)
+    append = HistoryLog.append
+
+    def crash_after_12(self: HistoryLog, record: dict[str, Any]) -> None:
+        append(self, record)
+        if record["epoch"] == 12:
+            raise Interrupted
+
+    with monkeypatch.context() as patch:
+        patch.setattr(HistoryLog, "append", crash_after_12)
+        with pytest.raises(Interrupted):
+            make(tmp_path / "part").fit(graph)
+    torch.manual_seed(99)  # whatever state the crashed process left
+    resumed = make(tmp_path / "part").fit(graph, resume=True)
+    assert_same_run(first, resumed, tmp_path / "full", tmp_path / "part")
 
 
 @pytest.mark.parametrize("damage", ["empty", "truncated", "text"])
