@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor
 from torch.nn import Parameter
@@ -155,7 +153,6 @@ class GCNConv(RelationalConv):
             (default: :obj:`1`)
         bias (bool, optional): If set to :obj:`False`, the layer learns no additive bias.
             (default: :obj:`True`)
-        **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`.
 
     Shapes:
         - **input:** node features :math:`(N, F_{in})`, edge indices :math:`(2, E)`,
@@ -175,9 +172,8 @@ class GCNConv(RelationalConv):
         num_relations: int = 1,
         *,
         bias: bool = True,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(in_channels, out_channels, num_relations, **kwargs)
+        super().__init__(in_channels, out_channels, num_relations)
         self.weight = Parameter(torch.empty(self.num_relations, out_channels, in_channels))
         self.root: Parameter | None
         self.optional_parameter("root", out_channels, in_channels, create=self.num_relations > 1)

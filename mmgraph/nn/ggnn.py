@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -47,7 +47,6 @@ class GGNNConv(RelationalConv):
         num_steps (int, optional): Number of propagation steps :math:`T`. (default: :obj:`3`)
         tie_weights (bool, optional): Share the message weights and the GRU across steps.
             (default: :obj:`True`)
-        **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`.
 
     Shapes:
         - **input:** node features :math:`(N, F_{in})`, edge indices :math:`(2, E)`,
@@ -67,9 +66,8 @@ class GGNNConv(RelationalConv):
         *,
         num_steps: int = 3,
         tie_weights: bool = True,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(in_channels, out_channels, num_relations, **kwargs)
+        super().__init__(in_channels, out_channels, num_relations)
         self.num_steps = check_positive_int(num_steps, "num_steps")
         self.tie_weights = tie_weights
         self.lin: Linear | None = (

@@ -2,8 +2,6 @@ r"""Sum aggregation with an MLP update (GIN), with one neighbour map per extra r
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import Tensor, nn
 
@@ -39,7 +37,6 @@ class GINConv(RelationalConv):
         num_relations (int, optional): Number of relations :math:`R`. (default: :obj:`1`)
         eps (float, optional): Initial :math:`\epsilon`. (default: :obj:`0.0`)
         train_eps (bool, optional): Learn :math:`\epsilon`. (default: :obj:`False`)
-        **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`.
 
     Shapes:
         - **input:** node features :math:`(N, F)`, edge indices :math:`(2, E)`, edge types
@@ -56,9 +53,8 @@ class GINConv(RelationalConv):
         *,
         eps: float = 0.0,
         train_eps: bool = False,
-        **kwargs: Any,
     ) -> None:
-        super().__init__(in_channels, out_channels, num_relations, **kwargs)
+        super().__init__(in_channels, out_channels, num_relations)
         self.initial_eps = float(eps)
         self.train_eps = bool(train_eps)
         if train_eps:

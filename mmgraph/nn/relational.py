@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import MessagePassing
 
+from mmgraph.errors import InputError
 from mmgraph.nn.functional import is_sparse, sparse_linear
 from mmgraph.resolver import check_input_dtype, check_positive_int
 
@@ -180,8 +181,11 @@ class RelationalConv(MessagePassing):
     :class:`~mmgraph.nn.GGNNConv`, :class:`~mmgraph.nn.GINConv`, or one of yours) subclasses
     it and keeps its interface:
 
-    * ``__init__(in_channels, out_channels, num_relations=1, *, <layer options>, **kwargs)``,
-      ``kwargs`` going to :class:`~torch_geometric.nn.conv.MessagePassing`;
+    * ``__init__(in_channels, out_channels, num_relations=1, *, <layer options>)``; a layer
+      of yours may pass options of :class:`~torch_geometric.nn.conv.MessagePassing` (such
+      as ``aggr="max"`` for its ``propagate``) on to this constructor. The built-in layers
+      take none: they aggregate with :meth:`relational_sum`, whatever ``aggr`` would say;
+      messages always flow from ``edge_index[0]`` to ``edge_index[1]``;
     * ``forward(x, edge_index, edge_type=None, edge_weight=None, *, num_targets=None,
       deg=None)``: ``num_targets`` asks for the outputs of the first ``T`` rows only
       (``[T, F_out]``, every edge pointing into them: a trimmed sampled batch,
@@ -215,7 +219,9 @@ class RelationalConv(MessagePassing):
         num_relations (int, optional): Number of relations (edge types) :math:`R`.
             (default: :obj:`1`)
         **kwargs (optional): Arguments of :class:`torch_geometric.nn.conv.MessagePassing`
-            (``aggr`` defaults to ``"add"``).
+            for a subclass's own ``propagate`` (``aggr`` defaults to ``"add"``); ``flow``
+            can only be ``"source_to_target"``, the direction :meth:`check_inputs`,
+            ``num_targets`` and the degrees read.
 
     Shapes:
         - **input:** node features :math:`(N, F_{in})`, edge indices :math:`(2, E)`,
@@ -250,6 +256,12 @@ class RelationalConv(MessagePassing):
         self, in_channels: int, out_channels: int, num_relations: int = 1, **kwargs: Any
     ) -> None:
         kwargs.setdefault("aggr", "add")
+        flow = kwargs.get("flow", "source_to_target")
+        if flow != "source_to_target":
+            raise InputError(
+                f"{type(self).__name__} passes messages from edge_index[0] to edge_index[1] "
+                f"only (got flow={flow!r}): flip the edges instead, edge_index.flip(0)"
+            )
         super().__init__(**kwargs)
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")

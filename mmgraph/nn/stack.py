@@ -16,7 +16,7 @@ from mmgraph.nn.gin_conv import GINConv
 from mmgraph.nn.mean_conv import MeanConv
 from mmgraph.nn.relational import RelationalConv
 from mmgraph.nn.trim import check_sampled_sizes, layer_slice
-from mmgraph.resolver import lookup, resolve
+from mmgraph.resolver import InputTypeError, lookup, option_names, resolve
 
 AGGREGATORS: dict[str, type[RelationalConv]] = {
     "mean": MeanConv,
@@ -75,6 +75,33 @@ def build_aggregator(
         base=RelationalConv,
         **kwargs,
     )
+
+
+def _check_layer_options(cls: type[RelationalConv], options: dict[str, Any]) -> None:
+    """Refuse options the layer class does not take, or that the stack sets itself.
+
+    Raises:
+        InputTypeError: An unknown option (listing the layer's), or ``num_steps`` for a
+            recurrent layer (the stack's ``num_layers``).
+    """
+    valid = option_names(cls)
+    if valid is None:  # a layer of yours with **kwargs: it decides
+        return
+    valid = valid[3:]  # in_channels, out_channels, num_relations: set by the stack
+    set_here = ["num_steps"] if cls.recurrent else []
+    taken = sorted(set(options) & set(set_here))
+    if taken:
+        raise InputTypeError(
+            f"{taken} of {cls.__name__} is set by GNNStack from 'num_layers' (the propagation "
+            "steps of a recurrent layer): give num_layers instead"
+        )
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        options_left = [v for v in valid if v not in set_here]
+        raise InputTypeError(
+            f"Unknown option{'s' if len(unknown) > 1 else ''} {unknown} of the aggregator "
+            f"{cls.__name__}: its options are {options_left}"
+        )
 
 
 class GNNStack(Module):
@@ -158,6 +185,7 @@ class GNNStack(Module):
                 f"Expected 'aggregator' to be a name in {sorted(AGGREGATORS)} or a "
                 f"RelationalConv subclass (got {type(aggregator).__name__!r})"
             )
+        _check_layer_options(cls, layer_kwargs)
         if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
             raise ValueError(f"Expected 'num_layers' to be a positive int (got {num_layers!r})")
         if not 0.0 <= dropout < 1.0:

@@ -3,14 +3,17 @@ from __future__ import annotations
 import pytest
 import torch
 
+from mmgraph.errors import InputError
 from mmgraph.nn import (
     AGGREGATORS,
     GCNConv,
     GGNNConv,
     GNNStack,
     MeanConv,
+    RelationalConv,
     build_aggregator,
 )
+from mmgraph.resolver import InputTypeError
 
 
 def _count(module: torch.nn.Module) -> int:
@@ -91,6 +94,38 @@ def test_build_aggregator():
     assert isinstance(build_aggregator("mean", 5, 3), MeanConv)
     with pytest.raises(ValueError, match=r"Unknown aggregator 'gat'; expected one of \['gcn', "):
         build_aggregator("gat", 5, 3)
+
+
+@pytest.mark.parametrize("option", [{"aggr": "max"}, {"flow": "target_to_source"}])
+@pytest.mark.parametrize("aggregator", ["mean", "gcn", "ggnn", "gin"])
+def test_message_passing_options_the_layers_would_not_follow_are_refused(aggregator, option):
+    """The layers sum with their own coefficients: an `aggr` or a `flow` taken and ignored
+    gave other outputs than PyG's layer with the same option, without a word."""
+    cls = AGGREGATORS[aggregator]
+    with pytest.raises(TypeError, match=f"unexpected keyword argument '{next(iter(option))}'"):
+        cls(4, 4, **option)
+    with pytest.raises(InputTypeError, match=f"Unknown option \\['{next(iter(option))}'\\] of"):
+        build_aggregator(aggregator, 4, 4, **option)
+    with pytest.raises(InputTypeError, match=f"of the aggregator {cls.__name__}: its options"):
+        GNNStack(aggregator, 4, 4, num_layers=2, **option)
+
+
+def test_a_stack_names_the_options_it_sets_and_those_a_layer_takes():
+    with pytest.raises(InputTypeError, match=r"its options are \['bias'\]"):
+        GNNStack("gcn", 4, 4, num_layers=2, add_self_loops=False)
+    with pytest.raises(InputTypeError, match="set by GNNStack from 'num_layers'"):
+        GNNStack("ggnn", 4, 4, num_layers=2, num_steps=5)
+    assert GNNStack("mean", 4, 4, num_layers=2, root_weight=False).convs[0].root is None
+
+
+def test_a_layer_of_yours_may_pass_aggr_but_not_another_flow():
+    class MaxConv(RelationalConv):
+        def __init__(self, in_channels, out_channels, num_relations=1, **kwargs):
+            super().__init__(in_channels, out_channels, num_relations, aggr="max", **kwargs)
+
+    assert MaxConv(3, 3).aggr == "max"
+    with pytest.raises(InputError, match=r"from edge_index\[0\] to edge_index\[1\] only"):
+        MaxConv(3, 3, flow="target_to_source")
 
 
 def test_parameter_counts():
