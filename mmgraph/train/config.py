@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
+from typing import Any
 
 from mmgraph.config import ConfigBase
-from mmgraph.resolver import check_positive_int
+from mmgraph.resolver import InputTypeError, check_positive_int
 
 OPTIMIZERS = ("adamw", "adam", "sparse_adam")
 
@@ -77,13 +80,24 @@ class TrainConfig(ConfigBase):
     checkpoint_every: int = 10
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
+        if isinstance(self.epochs, int) and not isinstance(self.epochs, bool) and self.epochs < 1:
             raise ValueError(
                 f"Expected 'epochs' >= 1 (got {self.epochs}): for an untrained model, do not "
                 "call `fit`"
             )
-        if self.lr <= 0:
-            raise ValueError(f"Expected 'lr' > 0 (got {self.lr})")
+        check_positive_int(self.epochs, "epochs")
+        _check_number(self.lr, "lr", "> 0")
+        _check_number(self.weight_decay, "weight_decay", ">= 0")
+        if self.grad_clip is not None:
+            _check_number(
+                self.grad_clip,
+                "grad_clip",
+                "> 0",
+                "(the largest gradient norm; None clips nothing)",
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+            raise InputTypeError(f"Expected 'seed' to be an int (got {type(self.seed).__name__!r})")
+        self.seed = int(self.seed)  # a NumPy int from a parameter grid included
         check_positive_int(self.patience, "patience", optional=True)
         check_positive_int(self.batch_size, "batch_size", optional=True)
         if self.optimizer not in OPTIMIZERS:
@@ -94,3 +108,25 @@ class TrainConfig(ConfigBase):
             raise ValueError(f"Expected 'lr_gamma' in (0, 1] (got {self.lr_gamma})")
         check_positive_int(self.eval_every, "eval_every")
         check_positive_int(self.checkpoint_every, "checkpoint_every")
+
+
+def _check_number(value: Any, name: str, bound: str, why: str = "") -> None:
+    """Refuse a ``value`` that is not a finite real number ``> 0`` (or ``>= 0``).
+
+    A negative ``grad_clip`` turned every step uphill (``clip_grad_norm_`` scales the
+    gradient by it), and an infinite ``lr`` failed later with a message about the scores.
+
+    Raises:
+        InputTypeError: ``value`` is not a number (a bool is not).
+        ValueError: ``value`` is NaN, infinite or out of ``bound``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputTypeError(
+            f"Expected '{name}' to be a number {bound} (got {type(value).__name__!r})"
+        )
+    number = float(value)
+    ok = number > 0 if bound == "> 0" else number >= 0
+    if not (math.isfinite(number) and ok):
+        raise ValueError(
+            f"Expected '{name}' to be a finite number {bound} (got {value!r}) {why}".rstrip()
+        )

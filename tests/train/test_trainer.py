@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+import numpy as np
 import pytest
 import torch
 from torch import Tensor, nn
@@ -11,6 +13,7 @@ from mmgraph import seed_everything
 from mmgraph.data import MultimodalGraph
 from mmgraph.errors import InputError
 from mmgraph.objectives import SupervisedObjective, balanced_class_weights
+from mmgraph.resolver import InputTypeError
 from mmgraph.train import TrainConfig, Trainer
 from mmgraph.train.checkpoint import load_checkpoint, load_weights
 
@@ -157,10 +160,34 @@ def test_config_yaml_round_trip_and_errors(tmp_path) -> None:
     assert TrainConfig.from_yaml(cfg.to_yaml(tmp_path / "c.yaml")) == cfg
     with pytest.raises(ValueError, match=r"Unknown TrainConfig keys \['epoch'\]"):
         TrainConfig.from_dict({"epoch": 3})
-    with pytest.raises(ValueError, match="Expected 'lr' > 0"):
+    with pytest.raises(ValueError, match="Expected 'lr' to be a finite number > 0"):
         TrainConfig(lr=0)
     with pytest.raises(ValueError, match="'epochs' >= 1 .*do not call `fit`"):
         TrainConfig(epochs=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        # a negative clip scaled every gradient by it: the loss went up, without a word
+        ({"grad_clip": -1.0}, ValueError, r"'grad_clip' to be a finite number > 0 \(got -1.0\)"),
+        ({"grad_clip": math.nan}, ValueError, "'grad_clip' to be a finite number > 0"),
+        ({"grad_clip": 0}, ValueError, "None clips nothing"),
+        ({"lr": math.inf}, ValueError, r"'lr' to be a finite number > 0 \(got inf\)"),
+        ({"lr": "0.1"}, InputTypeError, r"'lr' to be a number > 0 \(got 'str'\)"),
+        ({"weight_decay": -0.1}, ValueError, "'weight_decay' to be a finite number >= 0"),
+        ({"epochs": 2.5}, InputTypeError, r"'epochs' to be an int >= 1 \(got 'float'\)"),
+        ({"seed": 1.5}, InputTypeError, r"'seed' to be an int \(got 'float'\)"),
+    ],
+)
+def test_settings_that_would_train_wrong_or_fail_later_are_refused(options, error, message):
+    with pytest.raises(error, match=message):
+        TrainConfig(**options)
+
+
+def test_numpy_numbers_from_a_parameter_grid_are_taken() -> None:
+    cfg = TrainConfig(epochs=np.int64(3), lr=np.float32(0.1), seed=np.int64(4), grad_clip=1)
+    assert cfg.seed == 4 and type(cfg.seed) is int
     with pytest.raises(ValueError, match="resume=True needs an 'out_dir'"):
         Trainer(TinyModel(4, 2), config()).fit(make_graph(), resume=True)
 
