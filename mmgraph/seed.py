@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import random
 
@@ -17,8 +18,9 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
         deterministic (bool, optional): If set, calls
             ``torch.use_deterministic_algorithms(True, warn_only=True)``. (default: :obj:`False`)
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
         raise TypeError(f"Expected 'seed' to be an int (got {type(seed).__name__!r})")
+    seed = int(seed)  # a NumPy integer included
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -63,7 +65,7 @@ def as_generator(
         return generator
     if isinstance(seed, torch.Generator):
         return seed
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(
             f"Expected 'seed' to be an int, a torch.Generator or None (got {type(seed).__name__!r})"
         )

@@ -10,6 +10,7 @@ the one :class:`~mmgraph.train.Trainer`, with SparseAdam's updates
 from __future__ import annotations
 
 import inspect
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,27 @@ from mmgraph.train import TrainConfig, Trainer
 OWN_TRAIN_SETTINGS: tuple[str, ...] = ("epochs", "lr", "seed", "progress", "optimizer")
 """The :class:`~mmgraph.train.TrainConfig` settings an estimator sets itself (its own
 hyperparameters, and the sparse optimizer its tables need); ``trainer_options`` cannot."""
+
+TRAINER_OPTIONS: tuple[str, ...] = (
+    "patience",
+    "eval_every",
+    "lr_step_size",
+    "lr_gamma",
+    "device",
+    "deterministic",
+)
+"""The :class:`~mmgraph.train.TrainConfig` settings ``trainer_options`` may set. The others
+would do nothing (``batch_size`` and ``fanouts``: the estimator's walks make the batches;
+``weight_decay``: SparseAdam has none; ``class_weights``, ``monitor``,
+``freeze_norm_epoch``: there are no labels, validation or batch norms; ``checkpoint_every``:
+there is no run folder) or fail (``grad_clip``: sparse gradients are not clipped)."""
+
+_WHY_NOT = {
+    "batch_size": "pass batch_size to the estimator itself: its walks make the batches",
+    "fanouts": "the estimator's walks make the batches, not neighbour sampling",
+    "weight_decay": "SparseAdam, which trains the sparse tables, has no weight decay",
+    "grad_clip": "sparse gradients are not clipped",
+}
 
 
 class NotFittedError(RuntimeError):
@@ -48,8 +70,8 @@ class Estimator:
     * ``seed`` (int): Seed of everything the estimator draws (initialisation, walks,
       negatives).
     * ``trainer_options`` (Mapping, optional): Other :class:`~mmgraph.train.TrainConfig`
-      settings (``patience``, ``device``, ``lr_step_size``...), but for ``epochs``, ``lr``,
-      ``seed``, ``progress`` and ``optimizer`` (:data:`OWN_TRAIN_SETTINGS`).
+      settings, those of :data:`TRAINER_OPTIONS` (``patience`` and ``eval_every``, on the
+      training loss; ``lr_step_size``, ``lr_gamma``, ``device``, ``deterministic``).
 
     Attributes:
         model_ (torch.nn.Module): The trained model (:obj:`None` before :meth:`fit`).
@@ -79,13 +101,21 @@ class Estimator:
         self.history_: list[dict[str, Any]] = []
         check_positive_int(self.embedding_dim, "embedding_dim")
         check_positive_int(self.epochs, "epochs")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
             raise TypeError(f"Expected 'seed' to be an int (got {type(self.seed).__name__!r})")
         clash = sorted(set(self.trainer_options or {}) & set(OWN_TRAIN_SETTINGS))
         if clash:
             raise ValueError(
                 f"Found {clash} in 'trainer_options': pass them as the estimator's own "
                 "arguments ('optimizer' is always 'sparse_adam')"
+            )
+        idle = sorted(set(self.trainer_options or {}) - set(TRAINER_OPTIONS))
+        if idle:
+            why = "; ".join(f"{k}: {_WHY_NOT[k]}" for k in idle if k in _WHY_NOT)
+            raise ValueError(
+                f"Found {idle} in 'trainer_options', which would change nothing in an "
+                f"estimator's training{' (' + why + ')' if why else ''}; the settings it "
+                f"reads are {list(TRAINER_OPTIONS)}"
             )
 
     @classmethod

@@ -16,7 +16,7 @@ from mmgraph.eval._checks import (
     check_same_length,
     resolve_seed,
 )
-from mmgraph.resolver import check_positive_int
+from mmgraph.resolver import InputTypeError, check_positive_int
 
 CLUSTER_METHODS: tuple[str, ...] = ("kmeans", "spectral", "agglomerative")
 """The names :func:`cluster_embeddings` accepts."""
@@ -29,6 +29,30 @@ def _check_method(method: str) -> None:
     if method not in CLUSTER_METHODS:
         raise ValueError(
             f"Unknown clustering method {method!r}; expected one of {', '.join(CLUSTER_METHODS)}"
+        )
+
+
+def _check_estimator_options(method: str, options: dict[str, Any]) -> None:
+    """Refuse ``options`` the method's scikit-learn estimator does not take, or sets here.
+
+    Raises:
+        InputTypeError: An unknown option (listing the estimator's), ``n_clusters`` (``k``)
+            or ``random_state`` (``seed``).
+    """
+    if not options:
+        return
+    from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
+
+    cls = {"kmeans": KMeans, "spectral": SpectralClustering}.get(method, AgglomerativeClustering)
+    for given, ours in (("n_clusters", "k"), ("random_state", "seed")):
+        if given in options:
+            raise InputTypeError(f"Pass {given!r} of {cls.__name__} as {ours!r}")
+    valid = sorted(set(cls().get_params()) - {"n_clusters", "random_state"})
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise InputTypeError(
+            f"Unknown option{'s' if len(unknown) > 1 else ''} {unknown} of {cls.__name__} "
+            f"(method {method!r}): its options are {valid}"
         )
 
 
@@ -68,8 +92,7 @@ def cluster_embeddings(
     n = x.shape[0]
     if k > n:
         raise ValueError(f"Expected 'k' <= the number of nodes {n} (got {k})")
-    if "n_clusters" in kwargs:
-        raise TypeError("Pass the number of clusters as 'k', not as 'n_clusters'")
+    _check_estimator_options(method, kwargs)
     random_state = resolve_seed(seed)
     if k == 1:
         return np.zeros(n, dtype=np.int64)
@@ -132,6 +155,7 @@ class Clusterer:
 
     def __init__(self, k: int, method: str = "kmeans", seed: int | None = 0, **kwargs: Any) -> None:
         _check_method(method)
+        _check_estimator_options(method, kwargs)
         self.k = check_positive_int(k, "k")
         self.method = method
         self.seed = seed
@@ -157,13 +181,16 @@ class Clusterer:
         )
         return self
 
-    def fit(self, emb: Any) -> Clusterer:
-        """Cluster ``emb`` ``[N, D]``; return ``self`` with ``labels_`` ``[N]`` set."""
+    def fit(self, emb: Any, y: Any = None) -> Clusterer:
+        """Cluster ``emb`` ``[N, D]``; return ``self`` with ``labels_`` ``[N]`` set.
+
+        ``y`` is ignored: it is there for scikit-learn's pipelines, which pass one.
+        """
         self.fit_predict(emb)
         return self
 
-    def fit_predict(self, emb: Any) -> np.ndarray:
-        """Cluster ``emb`` ``[N, D]`` and return the cluster ids ``[N]``."""
+    def fit_predict(self, emb: Any, y: Any = None) -> np.ndarray:
+        """Cluster ``emb`` ``[N, D]`` and return the cluster ids ``[N]`` (``y`` is ignored)."""
         labels = cluster_embeddings(emb, self.k, self.method, self.seed, **self.kwargs)
         self.labels_ = labels
         return labels

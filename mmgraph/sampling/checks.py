@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import torch
@@ -12,17 +13,19 @@ from mmgraph.resolver import UnknownNameError
 
 
 def check_int(value: Any, name: str, minimum: int) -> int:
-    """Return ``value`` when it is an int (not a bool) of at least ``minimum``.
+    """Return ``value`` as an int when it is an integer (not a bool) of at least ``minimum``.
+
+    A NumPy integer (as scikit-learn's parameter grids hold) counts as one.
 
     Raises:
-        TypeError: ``value`` is not an int.
+        TypeError: ``value`` is not an integer.
         ValueError: ``value`` is below ``minimum``.
     """
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"Expected '{name}' to be an int (got {type(value).__name__!r})")
     if value < minimum:
         raise ValueError(f"Expected '{name}' to be at least {minimum} (got {value})")
-    return value
+    return int(value)
 
 
 def check_ids(value: Any, name: str, dim: int) -> Tensor:
@@ -49,9 +52,9 @@ def check_bias(p: Any, q: Any) -> None:
         ValueError: ``p`` or ``q`` is not positive and finite.
     """
     for name, value in (("p", p), ("q", q)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"Expected '{name}' to be a float (got {type(value).__name__!r})")
-        if not (value > 0 and math.isfinite(value)):
+        if not (float(value) > 0 and math.isfinite(value)):
             raise ValueError(f"Expected '{name}' to be a positive, finite float (got {value})")
 
 

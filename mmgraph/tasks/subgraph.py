@@ -844,7 +844,7 @@ def _probe_metrics(
 
 def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainConfig) -> Tensor:
     """The subgraph vectors of the :class:`~mmgraph.subgraph.sub2vec.Sub2Vec` estimator."""
-    from mmgraph.embedding.estimator import OWN_TRAIN_SETTINGS
+    from mmgraph.embedding.estimator import TRAINER_OPTIONS
     from mmgraph.subgraph.sub2vec import Sub2Vec
 
     settings = train.to_dict()
@@ -861,7 +861,7 @@ def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainC
         lr=train.lr,
         progress=train.progress,
         seed=train.seed,
-        trainer_options={k: v for k, v in settings.items() if k not in OWN_TRAIN_SETTINGS},
+        trainer_options={k: v for k, v in settings.items() if k in TRAINER_OPTIONS},
     )
     return estimator.fit(dataset).get_embedding()
 

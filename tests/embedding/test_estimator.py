@@ -110,9 +110,35 @@ def test_trainer_options(name: str) -> None:
     assert default.patience is None and default.class_weights is False
     with pytest.raises(ValueError, match=r"Found \['epochs', 'optimizer'\] in 'trainer_options'"):
         make(trainer_options={"epochs": 3, "optimizer": "adam"})
-    with pytest.raises(ValueError, match=r"Unknown TrainConfig keys \['speed'\]"):
-        make(trainer_options={"speed": 1}).train_config()
+    with pytest.raises(ValueError, match=r"Found \['speed'\] in 'trainer_options', which would"):
+        make(trainer_options={"speed": 1})
+    # settings that did nothing (the walks make the batches; SparseAdam has no decay) or
+    # failed inside torch (clipping sparse gradients)
+    for key, value, why in [
+        ("batch_size", 4, "pass batch_size to the estimator itself"),
+        ("fanouts", [5], "walks make the batches"),
+        ("weight_decay", 0.5, "SparseAdam, which trains the sparse tables, has no weight decay"),
+        ("grad_clip", 1.0, "sparse gradients are not clipped"),
+        ("class_weights", True, r"the settings it reads are \['patience'"),
+    ]:
+        with pytest.raises(ValueError, match=why):
+            make(trainer_options={key: value})
     with pytest.raises(ValueError, match="'epochs' to be an int >= 1"):
         make(epochs=0)
     with pytest.raises(TypeError, match="'seed' to be an int"):
         make(seed="0")
+
+
+def test_numpy_numbers_from_a_parameter_grid_fit_as_python_ones() -> None:
+    """scikit-learn's ParameterGrid hands out NumPy scalars; they were refused as not ints."""
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import ParameterGrid
+
+    grid = ParameterGrid({"walk_length": np.array([5]), "p": np.array([0.5]), "seed": [3]})
+    params = next(iter(grid))
+    params["seed"] = np.int64(params["seed"])
+    model = clone(Node2Vec(embedding_dim=4, context_size=3)).set_params(**params)
+    got = model.fit(ring()).get_embedding()
+    plain = Node2Vec(embedding_dim=4, context_size=3, walk_length=5, p=0.5, seed=3)
+    assert torch.equal(got, plain.fit(ring()).get_embedding())

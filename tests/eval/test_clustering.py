@@ -78,7 +78,10 @@ def test_k_one_and_kwargs() -> None:
         ((16,), {}, ValueError, "'k' <= the number of nodes 15"),
         ((15,), {"method": "spectral"}, ValueError, "'k' < the number of nodes 15 with spectral"),
         ((2.0,), {}, TypeError, "'k' to be an int"),
-        ((3,), {"n_clusters": 3}, TypeError, "as 'k'"),
+        ((3,), {"n_clusters": 3}, TypeError, "Pass 'n_clusters' of KMeans as 'k'"),
+        ((3,), {"random_state": 3}, TypeError, "Pass 'random_state' of KMeans as 'seed'"),
+        ((3,), {"n_clusterz": 3}, TypeError, r"Unknown option \['n_clusterz'\] of KMeans"),
+        ((3,), {"method": "agglomerative", "n_init": 3}, TypeError, "its options are"),
         ((3,), {"seed": "a"}, TypeError, "'seed' to be an int or None"),
     ],
 )
@@ -110,6 +113,22 @@ def test_clusterer_estimator() -> None:
         Clusterer(3, method="kmedoids")
     with pytest.raises(ValueError, match="'k' to be an int >= 1"):
         Clusterer(0)
+    # an option the estimator does not take is named when set, not at fit
+    with pytest.raises(TypeError, match=r"Unknown option \['n_clusterz'\] of KMeans"):
+        Clusterer(3).set_params(n_clusterz=3)
+    with pytest.raises(TypeError, match="as 'seed'"):
+        Clusterer(3).set_params(random_state=5)
+
+
+def test_clusterer_in_a_scikit_learn_pipeline() -> None:
+    """A pipeline passes y (None) to fit and fit_predict."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    emb, _ = blobs(5)
+    labels = make_pipeline(StandardScaler(), Clusterer(3)).fit_predict(emb.numpy())
+    expected = Clusterer(3).fit_predict(StandardScaler().fit_transform(emb.numpy()))
+    np.testing.assert_array_equal(labels, expected)
 
 
 def brute_force_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
