@@ -29,7 +29,10 @@ class TrainConfig(ConfigBase):
             (default: ``"macro_f1"``)
         class_weights (bool): Weight the loss by inverse class frequency of the training
             labels, for imbalanced labels. (default: :obj:`True`)
-        seed (int): Seed of everything random in training. (default: :obj:`0`)
+        seed (int): Seed of everything random in training (dropout, shuffling, sampling).
+            The model's initial weights are drawn when the model is built, before training:
+            call :func:`mmgraph.seed_everything` before building it to repeat them, as
+            ``mmgraph train`` does. (default: :obj:`0`)
         deterministic (bool): Ask PyTorch for deterministic kernels. (default: :obj:`True`)
         batch_size (int, optional): Seed nodes per mini-batch; :obj:`None` trains full-batch.
             (default: :obj:`None`)
