@@ -209,6 +209,21 @@ def check_input_dtype(x: Tensor, module: torch.nn.Module, name: str = "x") -> No
     )
 
 
+def sparse_adjacency_message(adj: Tensor, name: str) -> str:
+    """The error for a sparse adjacency matrix given where a ``[2, E]`` ``edge_index`` goes.
+
+    Its dtype (float) would otherwise get the advice to call ``.long()``, which leads to a
+    shape error next.
+    """
+    layout = str(adj.layout).replace("torch.", "")
+    return (
+        f"Expected {name} to be a dense [2, E] tensor of node ids (got a {layout} "
+        f"{list(adj.shape)} adjacency matrix): pass its edges, "
+        "`edge_index, edge_weight = torch_geometric.utils.to_edge_index(adj)` (the weights "
+        "as edge_weight, where the layer takes them)"
+    )
+
+
 def check_edge_index(edge_index: Any, num_nodes: int | None = None) -> int:
     """Check a ``[2, E]`` integer ``edge_index`` and return the number of nodes.
 
@@ -225,6 +240,8 @@ def check_edge_index(edge_index: Any, num_nodes: int | None = None) -> int:
         raise TypeError(
             f"Expected 'edge_index' to be a torch.Tensor (got {type(edge_index).__name__!r})"
         )
+    if edge_index.layout != torch.strided:
+        raise TypeError(sparse_adjacency_message(edge_index, "'edge_index'"))
     if edge_index.is_floating_point() or edge_index.is_complex() or edge_index.dtype == torch.bool:
         raise TypeError(
             f"Expected 'edge_index' to be of integer type (got '{edge_index.dtype}'); "

@@ -110,6 +110,9 @@ def test_check_edge_index() -> None:
         check_edge_index(edges, 2)
     with pytest.raises(ValueError, match=r"shape \[2, E\]"):
         check_edge_index(edges.t().contiguous().view(1, 4))
+    adjacency = torch.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (2, 2)).to_sparse_csr()
+    with pytest.raises(TypeError, match=r"got a sparse_csr \[2, 2\] adjacency matrix"):
+        check_edge_index(adjacency)
     with pytest.raises(TypeError, match="integer type"):
         check_edge_index(edges.float())
     with pytest.raises(ValueError, match="negative node id"):

@@ -11,7 +11,7 @@ from torch_geometric.nn import MessagePassing
 
 from mmgraph.errors import InputError
 from mmgraph.nn.functional import is_sparse, sparse_linear
-from mmgraph.resolver import check_input_dtype, check_positive_int
+from mmgraph.resolver import check_input_dtype, check_positive_int, sparse_adjacency_message
 
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
@@ -89,6 +89,8 @@ def check_graph_inputs(
             f"Expected 'edge_index' of {layer} to be a torch.Tensor of shape [2, E] "
             f"(got {type(edge_index).__name__!r}); sparse adjacency formats are not supported"
         )
+    if edge_index.layout != torch.strided:
+        raise TypeError(sparse_adjacency_message(edge_index, f"'edge_index' of {layer}"))
     if edge_index.dtype not in _INT_DTYPES:
         raise TypeError(
             f"Expected 'edge_index' of {layer} to be of integer type (got '{edge_index.dtype}'); "

@@ -61,6 +61,12 @@ def test_canonical_forms():
         ({"x": torch.randn(4, 5)}, ValueError, r"shape \[N, 3\] \(got \[4, 5\]\)"),
         ({"x": torch.randn(4)}, ValueError, r"shape \[N, 3\]"),
         ({"edge_index": [[0, 1], [1, 0]]}, TypeError, "'edge_index' of TestConv to be a torch"),
+        (  # not "convert it with .long()", which led to a shape error next
+            {"edge_index": torch.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (4, 4))},
+            TypeError,
+            r"dense \[2, E\] tensor of node ids \(got a sparse_coo \[4, 4\] adjacency matrix\)"
+            r".*to_edge_index\(adj\)",
+        ),
         (
             {"edge_index": torch.tensor([[0.0, 1.0], [1.0, 0.0]])},
             TypeError,
