@@ -280,7 +280,12 @@ def _images(images: list[Any], keys: list[Any]) -> tuple[Any, Tensor | None]:
 
 
 def to_data(graph: MultimodalGraph) -> Data:
-    """Return a plain :class:`~torch_geometric.data.Data` holding every field of ``graph``."""
+    """Return a plain :class:`~torch_geometric.data.Data` holding every field of ``graph``.
+
+    Fields keep their names: the numeric columns stay ``numeric`` (:func:`from_data` read a
+    ``Data``'s ``x`` into it), so a PyG model that reads ``data.x`` needs
+    ``data.x = data.numeric`` (or the features :func:`~mmgraph.models.featurize` computes).
+    """
     return Data.from_dict(graph.to_dict())
 
 

@@ -287,7 +287,7 @@ class MultiViewLSTM(FusionHead):
         # unbind once: indexing inputs[:, t] in the loop would make each step's backward
         # fill a gradient the size of the whole sequence (28 steps: 10 times slower)
         for x_t, mask_t in zip(inputs.unbind(1), step_masks.unbind(1)):
-            a = x_t + (hs.reshape(n, num_views * h) @ weight).view(n, num_views, -1)
+            a = x_t + (hs.reshape(n, num_views * h) @ weight).view(n, num_views, 4 * h)
             a_i, a_f, a_g, a_o = a.chunk(4, dim=2)
             c = torch.sigmoid(a_f) * cs + torch.sigmoid(a_i) * torch.tanh(a_g)
             h_new = torch.sigmoid(a_o) * torch.tanh(c)

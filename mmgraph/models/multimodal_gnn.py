@@ -28,6 +28,7 @@ from mmgraph.models.config import MODEL_MODALITIES, ModelConfig, available_modal
 from mmgraph.models.sequences import sequence_inputs
 from mmgraph.nn import apply_trimmed
 from mmgraph.nn.functional import dense, dropout, row_prefix
+from mmgraph.resolver import InputTypeError
 
 
 class MultimodalGNN(nn.Module):
@@ -174,6 +175,11 @@ class MultimodalGNN(nn.Module):
         The numeric statistics (mean, std) come from the training nodes only when the graph
         has a ``train_mask`` (none are fitted with ``numeric_scaling="none"``).
         """
+        if not isinstance(graph, MultimodalGraph):
+            raise InputTypeError(
+                f"Expected a MultimodalGraph (got {type(graph).__name__!r}): convert a PyG Data "
+                "with mmgraph.data.from_data(data), whose 'x' becomes the numeric modality"
+            )
         config = ModelConfig.for_graph(graph, **overrides)
         raw = [
             m

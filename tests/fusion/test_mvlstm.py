@@ -226,3 +226,10 @@ def test_the_backward_pass_does_not_grow_with_the_steps() -> None:
     assert counts.get("UnbindBackward0") == 1  # the inputs of all steps, at once
     assert counts.get("SelectBackward0", 0) < 30  # the final states' views, not every step
     assert xs["a"].grad is not None and torch.isfinite(xs["a"].grad).all()
+
+
+@pytest.mark.parametrize("topology", MVLSTM_TOPOLOGIES)
+def test_zero_nodes_give_zero_rows_as_every_other_head(topology: str) -> None:
+    model = MultiViewLSTM.from_topology(topology, IN_CHANNELS, hidden_size=H)
+    xs = {m: torch.randn(0, STEPS, d) for m, d in IN_CHANNELS.items()}
+    assert model(xs).shape == (0, H * len(IN_CHANNELS))

@@ -183,3 +183,11 @@ def test_a_graph_not_featurized_warns_that_its_text_is_unread() -> None:
         warnings.simplefilter("error")
         assert "text" in MultimodalGNN.from_graph(featured).config.modalities
         MultimodalGNN.from_graph(graph, modalities=["image", "attributes"])  # on purpose
+
+
+def test_a_plain_pyg_data_is_told_to_convert() -> None:
+    from torch_geometric.data import Data
+
+    data = Data(x=torch.randn(6, 3), edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.zeros(6))
+    with pytest.raises(TypeError, match=r"Expected a MultimodalGraph \(got 'Data'\).*from_data"):
+        MultimodalGNN.from_graph(data)
