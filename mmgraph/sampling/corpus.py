@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from mmgraph.sampling.checks import check_ids, check_int
+from mmgraph.sampling.checks import check_ids, check_int, check_num_negatives
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.sampling.negatives import NegativeSampler
 from mmgraph.sampling.walks import RandomWalker
@@ -127,7 +127,7 @@ class WalkSampler:
         self.walker.generator = gen  # one stream for walks and negatives
         window_index(walk_length + 1, context_size)  # validates context_size
         self.context_size = context_size
-        self.num_negatives = check_int(num_negatives, "num_negatives", 0)
+        self.num_negatives = check_num_negatives(num_negatives)
         self.negatives = NegativeSampler.from_graph(
             csr, negative_distribution, weighted=weighted, generator=gen
         )

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from mmgraph.names import GNN_WALK_COUNTS, SHALLOW_WALK_COUNTS
-from mmgraph.sampling.checks import check_bias, check_int
+from mmgraph.sampling.checks import check_bias, check_int, check_num_negatives
 from mmgraph.sampling.corpus import window_index
 from mmgraph.sampling.negatives import check_distribution
 
@@ -60,7 +60,7 @@ class WalkOptions:
         check_bias(self.p, self.q)
         check_int(self.walks_per_node, "walks_per_node", 1)
         window_index(self.walk_length + 1, self.context_size)
-        check_int(self.num_negatives, "num_negatives", 0)
+        check_num_negatives(self.num_negatives)
         check_distribution(self.negative_distribution)
 
     @classmethod

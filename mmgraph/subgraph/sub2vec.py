@@ -46,7 +46,7 @@ from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.embedding.estimator import Estimator
 from mmgraph.embedding.skipgram import embedding_table
 from mmgraph.objectives.skipgram import skipgram_loss
-from mmgraph.sampling.checks import check_choice
+from mmgraph.sampling.checks import check_choice, check_num_negatives
 from mmgraph.sampling.csr import CSRGraph
 from mmgraph.sampling.negatives import NegativeSampler
 from mmgraph.sampling.walks import RandomWalker
@@ -114,7 +114,7 @@ class SubgraphCorpus:
         self.tokens = check_choice(tokens, SUB2VEC_TOKENS, "token kind")
         self.walk_length = check_positive(walk_length, "walk_length")
         self.walks_per_node = check_positive(walks_per_node, "walks_per_node")
-        self.num_negatives = check_positive(num_negatives, "num_negatives", minimum=0)
+        self.num_negatives = check_num_negatives(num_negatives)
         self.max_degree = check_positive(max_degree, "max_degree")
         self.generator = as_generator(seed)
         graph = dataset.graph

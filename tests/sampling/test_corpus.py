@@ -65,7 +65,7 @@ def test_walk_sampler_shapes_and_seed() -> None:
     assert "context_size=3" in repr(sampler) and "walk_length=6" in repr(sampler)
     with pytest.raises(ValueError, match="at least 'context_size' = 8 nodes"):
         WalkSampler(csr(), 6, 8)
-    with pytest.raises(ValueError, match="'num_negatives' to be at least 0"):
+    with pytest.raises(ValueError, match="'num_negatives' to be at least 1"):
         WalkSampler(csr(), 6, 3, num_negatives=-1)
 
 
