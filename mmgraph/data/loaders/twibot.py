@@ -99,7 +99,8 @@ def load_twibot(
       ``'True'``/``'False'`` for flags), ``tweet`` (a list of strings), ``neighbor``
       (``{"following": [...], "follower": [...]}`` or null), ``domain`` (a list) and, in
       the full set, ``label`` (``'1'`` = bot). Domains become one flag column
-      ``domain_<name>`` each.
+      ``domain_<name>`` each: TwiBot-20's four (:data:`TWIBOT20_DOMAINS`) always, and any
+      other a file names.
     * a folder with the full TwiBot-20 release, ``train.json``, ``dev.json``, ``test.json``
       (and ``support.json``, unlabelled and in no split): the file gives the split.
     * a TwiBot-22 folder: ``user.json`` (a list of users with ``id``, ``description``,
@@ -269,6 +270,12 @@ def _typed(value: Any, kind: type, field: str, uid: str, path: Path) -> Any:
 
 
 # =================================================================== TwiBot-20
+TWIBOT20_DOMAINS: tuple[str, ...] = ("Bussiness", "Entertainment", "Politics", "Sports")
+"""TwiBot-20's four domains, spelt as its files spell them. Each has its flag column
+(``domain_<name>``) in every file loaded, whether or not a user of the file has it, so that a
+model trained on the data set predicts on a file of a few new users."""
+
+
 def _load_twibot20(
     files: list[tuple[Path, str | None]],
     ref: datetime,
@@ -347,7 +354,7 @@ def _load_twibot20(
         for v in nb[rel]
     ]
     extra: dict[str, list[bool | None]] = {}
-    all_domains = sorted({d for dom in domains if dom for d in dom})
+    all_domains = sorted(set(TWIBOT20_DOMAINS) | {d for dom in domains if dom for d in dom})
     for d in all_domains:
         extra[f"domain_{d}"] = [None if dom is None else d in dom for dom in domains]
     sources = ", ".join(f"'{path}'" for path, _ in files)

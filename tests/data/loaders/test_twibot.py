@@ -102,6 +102,28 @@ def test_twibot20_labels_and_options(tmp_path: Path) -> None:
     assert no_tweets.text[0] == ["about 1"]
 
 
+def test_every_file_has_twibot20s_four_domain_columns(tmp_path: Path) -> None:
+    """A file of new users none of whom has a domain the training data had must still have
+    its column: `predict` refused such a file for the columns it lacked."""
+    users = [user20("1"), {**user20("2"), "domain": ["Politics", "Gardening"]}]
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps(users))
+    g = load_twibot(path)
+    names = [n for n in g.categorical_names if n.startswith("domain_")]
+    assert names == [
+        "domain_Bussiness",
+        "domain_Entertainment",
+        "domain_Gardening",
+        "domain_Politics",
+        "domain_Sports",
+    ]
+    j = g.categorical_names.index("domain_Politics")
+    flags = [g.categorical_vocabs[j][c - 1] for c in g.categorical[:, j].tolist()]
+    k = g.categorical_names.index("domain_Bussiness")
+    absent = [g.categorical_vocabs[k][c - 1] for c in g.categorical[:, k].tolist()]
+    assert flags == ["False", "True"] and absent == ["False", "False"]
+
+
 def test_twibot20_release_folder_gives_splits(tmp_path: Path) -> None:
     files = {
         "train.json": [user20("1", "1", ["2"])],
