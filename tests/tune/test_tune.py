@@ -1645,3 +1645,23 @@ def test_a_card_names_its_study_by_its_folder(tmp_path: Path) -> None:
     optuna.create_study(study_name="mmgraph-node-dataset.yaml", storage=url)
     name = _study_name("node", "/d/bots/dataset.yaml", url, folder, False)
     assert name == "mmgraph-node-dataset.yaml"
+
+
+def test_few_held_out_edges_are_said_to_be_noise(caplog: pytest.LogCaptureFixture) -> None:
+    """On the TwiBot-20 sample (32 edges) the search scored 3 held-out edges, and presented
+    an AUC of 1.0 as a result without a word."""
+    from mmgraph.data import MultimodalGraph
+
+    ring = torch.arange(40)
+    graph = MultimodalGraph(torch.stack([ring, (ring + 1) % 40]), num_nodes=40)
+    with caplog.at_level("WARNING", logger="mmgraph.tune.searches"):
+        _, held, negatives = searches.hold_out_edges(graph)
+    assert len(held) == len(negatives) == 4
+    assert "scores each trial on 4 held-out edges (10% of the graph's 40)" in caplog.text
+    assert "steps of 1/16" in caplog.text and "500 edges or more" in caplog.text
+    caplog.clear()
+    ring = torch.arange(600)
+    big = MultimodalGraph(torch.stack([ring, (ring + 1) % 600]), num_nodes=600)
+    with caplog.at_level("WARNING", logger="mmgraph.tune.searches"):
+        searches.hold_out_edges(big)
+    assert caplog.text == ""
