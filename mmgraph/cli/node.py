@@ -261,7 +261,7 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str])
     (``explicit``) count: a run folder's ``config.yaml`` holds them all. Returns the data
     when it had to be loaded for that (:obj:`None` otherwise), so training reads it once.
     """
-    from mmgraph.data.registry import load_dataset
+    from mmgraph.data.registry import is_card, load_dataset
 
     graph = refuse_unread_modality_flags(args, explicit)
     splits = sorted(explicit & {"split", "split_seed"})
@@ -272,8 +272,14 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str])
     if getattr(graph, "train_mask", None) is not None:
         flags = " and ".join(as_flag(k) for k in splits)
         one = len(splits) == 1
-        card = Path(str(args.data)).expanduser().exists()
-        own = "a split column in its card" if card else "the built-in data set's own split"
+        card = is_card(str(args.data))
+        own = (
+            "a split column in its card"
+            if card
+            else "the split its files give"
+            if Path(str(args.data)).expanduser().exists()
+            else "the built-in data set's own split"
+        )
         args.parser.error(
             f"{flags} draw{'s' if one else ''} a split for data without one, and --data "
             f"{args.data} has its own ({own}): {'it' if one else 'they'} would change "

@@ -261,6 +261,14 @@ def _refuse_a_card_table(path: Path) -> None:
     )
 
 
+def is_card(path: str | Path) -> bool:
+    """Whether ``path`` is a dataset card: a ``.yaml`` file, or a folder holding one."""
+    p = Path(path).expanduser()
+    if p.is_file():
+        return p.suffix.lower() in (".yaml", ".yml")
+    return (p / "dataset.yaml").is_file() or (p / "dataset.yml").is_file()
+
+
 def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:
     """Load the data set at ``path``, its format told by its files (see :func:`load_dataset`)."""
     p = Path(path).expanduser()

@@ -114,15 +114,17 @@ def load_graph(
     y = getattr(graph, "y", None)
     if need_labels and (y is None or not bool((y >= 0).any())):
         raise ValueError(
-            f"The data {spec.source!r} has no labels: `train` needs a label column ('label' in "
-            "the dataset card). Unlabelled graphs work with `mmgraph embed --objective node2vec`"
+            f"The data {spec.source!r} has no labels: `train` needs them (a dataset card's "
+            "'label' column; in a TwiBot-20 file, each user's 'label'). Unlabelled graphs work "
+            "with `mmgraph embed --objective node2vec`"
         )
     edge_index = getattr(graph, "edge_index", None)
     if edge_index is None or edge_index.size(1) == 0:
         warnings.warn(
-            f"{spec.source!r} has no edges (an empty edge table?): every node is classified "
-            "from its own features alone, the graph layers see no neighbours. Check the edge "
-            "table if the graph should have some",
+            f"{spec.source!r} has no edges between its nodes: every node is classified from "
+            "its own features alone, the graph layers see no neighbours. If it should have "
+            "some, check its edges (a card's edge table; in TwiBot files, neighbours count "
+            "only when they are users of the same files)",
             UserWarning,
             stacklevel=2,
         )

@@ -392,6 +392,23 @@ def test_subgraph_train_refuses_feature_flags(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "run").exists()
 
 
+def test_a_split_for_twibot_files_names_the_files_not_a_card(tmp_path: Path, capsys) -> None:
+    """TwiBot-20's release gives the split by its files; the message spoke of a card."""
+
+    def user(uid: str, label: str) -> dict:
+        profile = {"description": f"about {uid}", "followers_count": "10 "}
+        return {"ID": uid, "profile": profile, "tweet": [], "neighbor": None, "label": label}
+
+    folder = tmp_path / "tw"
+    folder.mkdir()
+    for name, uid, label in [("train", "1", "1"), ("dev", "2", "0"), ("test", "3", "1")]:
+        (folder / f"{name}.json").write_text(json.dumps([user(uid, label)]))
+    argv = ["train", "--data", str(folder), "--epochs", "3", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "run"), "--split", "0.5", "0.25", "0.25"]) == 2
+    line = one_line_error(capsys, "has its own (the split its files give)")
+    assert "card" not in line
+
+
 def test_a_split_for_data_with_its_own_is_refused(card: Path, tmp_path: Path, capsys) -> None:
     graph = make_social_graph(60, seed=1, image_size=8)  # with its own split
     own = save_card(graph, tmp_path / "own")
