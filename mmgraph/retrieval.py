@@ -503,9 +503,13 @@ class Retriever:
         categorical_names = list(getattr(graph, "categorical_names", None) or [])
         unknown = [c for c in values if c not in numeric_names and c not in categorical_names]
         if unknown:
+            import difflib
+
+            columns = numeric_names + categorical_names
+            close = difflib.get_close_matches(unknown[0], columns, n=1, cutoff=0.75)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InputError(
-                f"Unknown attribute column {unknown[0]!r}: the graph's columns are "
-                f"{numeric_names + categorical_names}"
+                f"Unknown attribute column {unknown[0]!r}{hint}: the graph's columns are {columns}"
             )
         fields: dict[str, Any] = {}
         given = [

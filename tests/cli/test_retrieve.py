@@ -102,7 +102,11 @@ def test_retrieve_text_query_defaults(run: Path, capsys: pytest.CaptureFixture) 
         (["--query-node", "u05", "--from", "text"], "Unknown node id 'u05'"),
         (["--query-text", "  "], "query is empty"),
         (["--query-attributes", "[1, 2]"], "must be a JSON object"),
-        (["--query-attributes", '{"height": 3}'], "Unknown attribute column 'height'"),
+        (["--query-attributes", '{"height": 3}'], "Unknown attribute column 'height': the"),
+        (
+            ["--query-attributes", '{"folowers_count": 3}'],
+            "Unknown attribute column 'folowers_count' (did you mean 'followers_count'?)",
+        ),
         (["--query-text", "x", "--k", "0"], "argument --k"),
         (["--query-text", "qqqq zzzz"], "'qqqq zzzz' encodes to zeros: none of its words"),
         (["--query-text", "crypto", "--from", "image"], "--from would change nothing"),
