@@ -164,8 +164,10 @@ def warn_unreadable(failed: Sequence[str], stacklevel: int = 3) -> None:
     """
     if not failed:
         return
-    shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if len(failed) > 5 else "")
-    message = f"Could not read {len(failed)} image file(s), marked missing: {shown}"
+    files = list(dict.fromkeys(failed))  # a file several nodes share, named once
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    nodes = f" ({len(failed)} nodes)" if len(failed) > len(files) else ""
+    message = f"Could not read {len(files)} image file(s){nodes}, marked missing: {shown}"
     logger.info(message)
     warnings.warn(message, UserWarning, stacklevel=stacklevel)
 

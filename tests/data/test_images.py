@@ -88,6 +88,15 @@ def test_unreadable_files(tmp_path: Path, flags: Path) -> None:
     assert pil[0] is None and mask.tolist() == [False, False]  # RGB is not in tmp_path either
 
 
+def test_a_file_several_nodes_share_is_named_once(tmp_path: Path) -> None:
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.warns(UserWarning) as caught:
+        read_images(["broken.png"] * 5, root=tmp_path, size=(4, 4), on_error="missing")
+    message = str(caught[0].message)
+    assert message.startswith("Could not read 1 image file(s) (5 nodes), marked missing: ")
+    assert message.count("broken.png") == 1
+
+
 def test_every_unreadable_file_is_named_in_one_error(tmp_path: Path, flags: Path) -> None:
     """A run stops once, naming all the files it could not read, not one per rerun."""
     for k in range(7):
