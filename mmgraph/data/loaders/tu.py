@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -21,6 +22,13 @@ from mmgraph.errors import InputError, read_text
 log = logging.getLogger(__name__)
 
 FOLD_FOLDER = "10fold_idx"
+
+FOLDS = 10
+FOLD_SEED = 0
+"""Sets without folds of their own (TU Dortmund files; DGCNN files without a
+``10fold_idx/`` folder): ``FOLDS`` stratified folds are drawn with scikit-learn's
+``StratifiedKFold(shuffle=True, random_state=FOLD_SEED)``, as the GIN authors' code draws
+them."""
 
 T = TypeVar("T", int, float)
 
@@ -42,6 +50,9 @@ def find_tu_file(root: str | Path, name: str | None = None) -> Path:
                 for candidate in child.iterdir():
                     if candidate.name.lower() == f"{name.lower()}.txt":
                         return candidate
+        lone = _lone_dgcnn_file(p)
+        if lone is not None:  # a renamed folder: its one file names the set
+            return lone
     raise FileNotFoundError(
         f"No '{name}.txt' found in '{p}' or '{p / name}': pass the folder that holds the "
         "DGCNN-format file (with its 10fold_idx/ folder) or the file itself"
@@ -49,9 +60,27 @@ def find_tu_file(root: str | Path, name: str | None = None) -> Path:
 
 
 def is_tu_folder(path: str | Path) -> bool:
-    """Whether ``path`` is a folder holding ``<folder name>.txt`` in the DGCNN format."""
+    """Whether ``path`` is a folder holding a DGCNN-format set.
+
+    That is ``<folder name>.txt``, or, in a folder renamed since (``MUTAG_v2/MUTAG.txt``), a
+    single ``.txt`` file that starts with the number of graphs, beside a ``10fold_idx/``
+    folder or alone.
+    """
     p = Path(path)
-    return p.is_dir() and (p / f"{p.name}.txt").is_file()
+    return p.is_dir() and ((p / f"{p.name}.txt").is_file() or _lone_dgcnn_file(p) is not None)
+
+
+def _lone_dgcnn_file(folder: Path) -> Path | None:
+    """The folder's only ``.txt`` file when its first line is one integer, else None."""
+    texts = [f for f in folder.iterdir() if f.suffix.lower() == ".txt" and f.is_file()]
+    if len(texts) != 1:
+        return None
+    try:
+        with texts[0].open(encoding="utf-8-sig") as fh:
+            first = fh.readline().split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return texts[0] if len(first) == 1 and first[0].isdigit() else None
 
 
 def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
@@ -66,10 +95,11 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
     and graph labels the classes (sorted label values). ``node_id`` is ``"<graph>:<node>"``.
 
     The folds in ``10fold_idx/train_idx-K.txt`` and ``test_idx-K.txt`` (K = 1..10) become
-    ``folds`` as ``(train_idx, test_idx)`` pairs. In the published files the indices are
-    0-based graph indices (they include 0 and never reach the graph count); files whose
-    indices run from 1 to the graph count are read as 1-based. MUTAG's folds have 18 test
-    graphs each, so 8 graphs are never in a test fold.
+    ``folds`` as ``(train_idx, test_idx)`` pairs; without that folder, ten seeded stratified
+    folds are drawn (:func:`stratified_folds`), as for TU Dortmund files. In the published
+    files the indices are 0-based graph indices (they include 0 and never reach the graph
+    count); files whose indices run from 1 to the graph count are read as 1-based. MUTAG's
+    folds have 18 test graphs each, so 8 graphs are never in a test fold.
 
     Args:
         root (str or Path): A folder holding ``<NAME>/<NAME>.txt``, the ``<NAME>`` folder
@@ -192,10 +222,35 @@ def load_tu(root: str | Path, name: str | None = None) -> SubgraphDataset:
         node_ids,
         node_sets,
         labels,
-        _read_folds(path.parent / FOLD_FOLDER, num_graphs),
+        _read_folds(path.parent / FOLD_FOLDER, num_graphs) or stratified_folds(labels, FOLDS, name),
         numeric=numeric,
         numeric_prefix="feature",
     )
+
+
+def stratified_folds(
+    labels: list[str], folds: int, name: str
+) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """``folds`` seeded stratified ``(train_idx, test_idx)`` pairs, or :obj:`None`."""
+    if folds < 2:
+        return None
+    _, counts = np.unique(np.array(labels), return_counts=True)
+    if counts.min() < folds:
+        log.warning(
+            "%s: a class has %d graphs, fewer than %d folds: loading without folds (a seeded "
+            "80/10/10 split is drawn instead)",
+            name,
+            int(counts.min()),
+            folds,
+        )
+        return None
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=FOLD_SEED)
+    return [
+        (torch.from_numpy(train).long(), torch.from_numpy(test).long())
+        for train, test in splitter.split(np.zeros(len(labels)), labels)
+    ]
 
 
 def whole_graph_dataset(
@@ -246,7 +301,7 @@ def whole_graph_dataset(
 
 def _read_folds(folder: Path, num_graphs: int) -> list[tuple[Tensor, Tensor]] | None:
     if not folder.is_dir():
-        log.info("No fold folder '%s': loading without folds", folder)
+        log.info("No fold folder '%s': %d seeded stratified folds are drawn", folder, FOLDS)
         return None
     pattern = re.compile(r"^(train|test)_idx-(\d+)\.txt$")
     found: dict[int, dict[str, Path]] = {}

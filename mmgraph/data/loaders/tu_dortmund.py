@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from mmgraph.data.loaders._common import as_path
-from mmgraph.data.loaders.tu import whole_graph_dataset
+from mmgraph.data.loaders.tu import FOLD_SEED as FOLD_SEED  # re-exported, as before
+from mmgraph.data.loaders.tu import FOLDS, stratified_folds, whole_graph_dataset
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError, read_text
 
@@ -30,12 +31,6 @@ REQUIRED = ("A", "graph_indicator", "graph_labels")
 
 IGNORED = ("edge_labels", "edge_attributes", "graph_attributes")
 """Files read by no model here: their presence is logged, not an error."""
-
-FOLDS = 10
-FOLD_SEED = 0
-"""Sets in this format come without folds: ``FOLDS`` stratified folds are drawn with
-scikit-learn's ``StratifiedKFold(shuffle=True, random_state=FOLD_SEED)``, as the GIN
-authors' code draws them."""
 
 
 def find_tu_dortmund(path: str | Path) -> tuple[Path, str] | None:
@@ -240,32 +235,7 @@ def load_tu_dortmund(root: str | Path, folds: int = FOLDS) -> SubgraphDataset:
         node_ids,
         [torch.arange(s, s + n) for s, n in zip(starts.tolist(), sizes.tolist())],
         labels_raw,
-        _stratified_folds(labels_raw, folds, name),
+        stratified_folds(labels_raw, folds, name),
         numeric=numeric,
         numeric_prefix="attribute",
     )
-
-
-def _stratified_folds(
-    labels: list[str], folds: int, name: str
-) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
-    """``folds`` seeded stratified ``(train_idx, test_idx)`` pairs, or :obj:`None`."""
-    if folds < 2:
-        return None
-    _, counts = np.unique(np.array(labels), return_counts=True)
-    if counts.min() < folds:
-        log.warning(
-            "%s: a class has %d graphs, fewer than %d folds: loading without folds (a seeded "
-            "80/10/10 split is drawn instead)",
-            name,
-            int(counts.min()),
-            folds,
-        )
-        return None
-    from sklearn.model_selection import StratifiedKFold
-
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=FOLD_SEED)
-    return [
-        (torch.from_numpy(train).long(), torch.from_numpy(test).long())
-        for train, test in splitter.split(np.zeros(len(labels)), labels)
-    ]

@@ -9,7 +9,9 @@ import pytest
 import torch
 from torch_geometric.utils import is_undirected
 
+from mmgraph.data import load_dataset
 from mmgraph.data.loaders import load_tu
+from mmgraph.data.loaders.tu import is_tu_folder
 
 
 def parse_tu(path: Path) -> tuple[list[int], list[str]]:
@@ -84,6 +86,42 @@ def test_tu_features_and_one_based_folds(tmp_path: Path) -> None:
     assert ds.folds[0][0].tolist() == [0] and ds.folds[0][1].tolist() == [1]
     assert ds.graph.node_id[2] == "1:0"
     assert ds.graph.edge_index.tolist() == [[0, 1, 2, 2, 3, 4], [1, 0, 3, 4, 2, 2]]
+
+
+def _two_class_set(graphs: int = 20) -> str:
+    """``graphs`` two-node graphs, labels alternating 0 and 1, in the DGCNN format."""
+    lines = [str(graphs)]
+    for g in range(graphs):
+        lines += [f"2 {g % 2}", "0 1 1", "0 1 0"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_renamed_folder_is_read_by_its_one_file(tmp_path: Path) -> None:
+    """`cp -r TRI TRI_v2` made the set unreadable: the folder's name must have named the file."""
+    folder = tmp_path / "TINY_v2"
+    folder.mkdir()
+    (folder / "TINY.txt").write_text(TINY_TU)
+    assert is_tu_folder(folder)
+    ds = load_dataset(folder)
+    assert ds.name == "TINY" and len(ds) == 2
+    (folder / "notes.txt").write_text("not a set\n")  # two text files: no guess
+    assert not is_tu_folder(folder)
+
+
+def test_without_a_fold_folder_ten_seeded_stratified_folds_are_drawn(tmp_path: Path) -> None:
+    """As for TU Dortmund files; it was one 80/10/10 split, printed as the set's own."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folder = tmp_path / "PAIRS"
+    folder.mkdir()
+    (folder / "PAIRS.txt").write_text(_two_class_set())
+    ds = load_tu(folder)
+    assert ds.folds is not None and len(ds.folds) == 10
+    labels = [g % 2 for g in range(20)]
+    expected = StratifiedKFold(10, shuffle=True, random_state=0).split([[0]] * 20, labels)
+    for (train, test), (want_train, want_test) in zip(ds.folds, expected, strict=True):
+        assert train.tolist() == want_train.tolist() and test.tolist() == want_test.tolist()
+    assert load_tu(folder).folds[3][1].tolist() == ds.folds[3][1].tolist()  # seeded
 
 
 def test_tu_errors(tmp_path: Path) -> None:
