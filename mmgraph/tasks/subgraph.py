@@ -866,6 +866,40 @@ def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainC
     return estimator.fit(dataset).get_embedding()
 
 
+def _warn_of_rare_classes_in_folds(dataset: SubgraphDataset, labelled: Tensor) -> None:
+    """Warn once of the classes with at most one training graph in some fold.
+
+    :func:`~mmgraph.tasks.node_classification.warn_of_rare_classes` on the folds' data: a
+    class of one graph (a stray label, such as a 'yes' among 0s and 1s) has one training
+    graph in nine folds and none in the tenth.
+    """
+    assert dataset.folds is not None and dataset.y is not None
+    size = int(dataset.y[labelled].max()) + 1
+    fewest = None
+    for train_idx, _ in dataset.folds:
+        rows = train_idx[labelled[train_idx]]
+        counts = torch.bincount(dataset.y[rows], minlength=size)
+        fewest = counts if fewest is None else torch.minimum(fewest, counts)
+    assert fewest is not None
+    present = torch.bincount(dataset.y[labelled], minlength=size) > 0
+    names = list(getattr(dataset, "class_names", None) or []) or [str(i) for i in range(size)]
+    rare = [names[i] for i in range(size) if present[i] and fewest[i] <= 1]
+    if rare:
+        several = len(rare) > 1
+        item = "graph" if dataset.whole_graphs else "subgraph"
+        where = f"In {dataset.name!r}" if dataset.name else "In the data set"
+        warnings.warn(
+            f"{where}, class{'es' if several else ''} {', '.join(map(repr, rare))} "
+            f"ha{'ve' if several else 's'} at most one training {item} in some of the "
+            f"{len(dataset.folds)} folds: there the model learns {'them' if several else 'it'} "
+            f"from one {item} or none, and balanced class weights make one {item} count as "
+            f"much as a whole class. Label more {item}s of {'these classes' if several else 'it'}"
+            f", or merge {'them' if several else 'it'} into another class",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _check_two_classes(dataset: SubgraphDataset, rows: Tensor, which: str) -> None:
     """Refuse training subgraphs (``rows``) of a single class: nothing to tell apart."""
     classes = torch.unique(dataset.y[rows])
@@ -1071,6 +1105,8 @@ def _train_subgraph_model(
             )
         else:
             _check_two_classes(dataset, labelled, "labelled")
+            if dataset.folds:
+                _warn_of_rare_classes_in_folds(dataset, labelled)
     if has_split:
         _warn_of_small_splits(dataset, labelled)
     runs: list[tuple[str, SubgraphBatch]] = []

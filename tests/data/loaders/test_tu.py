@@ -155,3 +155,22 @@ def test_tu_errors(tmp_path: Path) -> None:
     (folder / "10fold_idx" / "test_idx-1.txt").write_text("one\n")
     with pytest.raises(ValueError, match="Expected one graph index a line"):
         load_tu(folder)
+
+
+def test_a_class_with_one_graph_is_warned_of_on_folds(tmp_path: Path) -> None:
+    """The README promises the warning for `subgraph train`; folds skipped it."""
+    from mmgraph.tasks.subgraph import _warn_of_rare_classes_in_folds
+
+    folder = tmp_path / "STRAY"
+    (folder / "10fold_idx").mkdir(parents=True)
+    lines = _two_class_set(8).splitlines()
+    lines[-3] = "2 yes"  # the last graph's label
+    (folder / "STRAY.txt").write_text("\n".join(lines) + "\n")
+    for k, test in enumerate([[0, 1], [2, 3], [4, 5], [6, 7]], start=1):
+        train = [i for i in range(8) if i not in test]
+        (folder / "10fold_idx" / f"train_idx-{k}.txt").write_text("\n".join(map(str, train)))
+        (folder / "10fold_idx" / f"test_idx-{k}.txt").write_text("\n".join(map(str, test)))
+    ds = load_tu(folder)
+    assert ds.class_names == ["0", "1", "yes"]
+    with pytest.warns(UserWarning, match=r"class 'yes' has at most one training graph in some"):
+        _warn_of_rare_classes_in_folds(ds, ds.labelled)
