@@ -239,8 +239,11 @@ def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], lis
             )
         try:
             parsed = parse_split(split, where)
-        except ValueError as error:
-            raise InputError(str(error)) from None
+        except ValueError:  # (its message allows an empty cell, as cards do; not this format)
+            raise InputError(
+                f"Unknown split {split!r} on {where}: expected 'train', 'val' (or 'valid') or "
+                "'test'"
+            ) from None
         node_sets.append(nodes)
         labels.append(label)
         splits.append(parsed or "")

@@ -52,7 +52,12 @@ def test_subgnn_errors(tmp_path: Path) -> None:
     cases = [
         ("0-1\tA\n", "got 2 tab-separated fields"),
         ("0-x\tA\ttrain\n", "non-negative integer node id on line 1"),
-        ("0-1\tA\tholdout\n", "Unknown split 'holdout' in line 1"),
+        # one rule for both: this format needs a split on every line
+        (
+            "0-1\tA\tholdout\n",
+            r"Unknown split 'holdout' on line 1.*'val' \(or 'valid'\) or 'test'$",
+        ),
+        ("0-1\tA\t \n", r"Empty split on line 1.*'val' \(or 'valid'\) or 'test'$"),
         ("0-7\tA\ttrain\n", "names node 7, which is not in the base graph"),
         ("", "lists no subgraphs"),
     ]
