@@ -170,7 +170,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(
         f"{result.task}: {counts['complete']} trial{'s' * (counts['complete'] != 1)} complete, "
         f"{counts['pruned']} pruned, "
-        f"{counts['failed']} failed"
+        + (f"{counts['timed_out']} stopped for time, " if counts.get("timed_out") else "")
+        + f"{counts['failed']} failed"
         + (f", {counts['interrupted']} interrupted" if counts.get("interrupted") else "")
         + f"; best {result.criterion} {result.best_value:.4f}"
     )

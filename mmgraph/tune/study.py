@@ -983,9 +983,12 @@ def _trial_counts(study: Any) -> dict[str, int]:
     trials = study.get_trials(deepcopy=False)
     failed = [t for t in trials if t.state == TrialState.FAIL]
     stopped = sum(_interrupted(t) for t in failed)
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    timed_out = sum("stopped" in t.user_attrs for t in pruned)
     return {
         "complete": sum(t.state == TrialState.COMPLETE for t in trials),
-        "pruned": sum(t.state == TrialState.PRUNED for t in trials),
+        "pruned": len(pruned) - timed_out,
+        "timed_out": timed_out,
         "failed": len(failed) - stopped,
         "interrupted": stopped,
     }
@@ -1039,6 +1042,24 @@ def _retry_interrupted(study: Any) -> int:
     return len(again)
 
 
+def _warn_if_trials_ran_out_of_time(study: Any, counts: dict[str, int]) -> None:
+    """Warn when most trials were stopped for time: the search then compared next to nothing.
+
+    A 3-minute subgraph search with two workers completed the defaults' trial alone and
+    stopped 16 others after an epoch or two, which the summary counted as "pruned".
+    """
+    complete, timed_out = counts["complete"], counts["timed_out"]
+    if timed_out < 2 or timed_out <= complete:
+        return
+    reasons = [t.user_attrs["stopped"] for t in study.trials if "stopped" in t.user_attrs]
+    log.warning(
+        "%d trial%s completed and %d %s stopped for time (e.g. %s): the search compared few "
+        "options and its choice says little. Give a larger --budget, so that trials finish",
+        complete, "" if complete == 1 else "s", timed_out,
+        "was" if timed_out == 1 else "were", reasons[0],
+    )  # fmt: skip
+
+
 def _plots(study: Any, folder: Path) -> list[str]:
     """Optuna's optimisation history and parameter importances as PNG; the files written."""
     import matplotlib
@@ -1046,9 +1067,11 @@ def _plots(study: Any, folder: Path) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from optuna.importance import FanovaImportanceEvaluator
+    from optuna.trial import TrialState
     from optuna.visualization import matplotlib as vis
 
     written = []
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
         for name, draw in (
@@ -1060,6 +1083,10 @@ def _plots(study: Any, folder: Path) -> list[str]:
                 ),
             ),
         ):
+            if name == IMPORTANCE_PLOT and len({t.value for t in complete}) < 2:
+                # (from one completed trial, Optuna drew every parameter equally important)
+                log.info("No %s: fewer than two completed trials with different scores", name)
+                continue
             try:
                 axes = draw()
             except (ValueError, RuntimeError, ZeroDivisionError) as error:
@@ -1338,10 +1365,12 @@ def tune(
             errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
             why = f": the first error was: {errors[0]}" if errors else ""
             raise InputError(
-                f"No trial completed ({counts['pruned']} pruned, {counts['failed']} failed)"
+                f"No trial completed ({counts['pruned']} pruned, {counts['timed_out']} stopped "
+                f"for time, {counts['failed']} failed)"
                 f"{why}; give a larger budget or fix the space, and --resume to go on with "
                 "this study (or --overwrite to start again)"
             )
+        _warn_if_trials_ran_out_of_time(study, counts)
         best = study.best_trial
         defaults = _defaults_as_run(study, chosen, defaults)
         options = {**chosen.fixed, **best.params}

@@ -253,7 +253,8 @@ def test_interrupted_search_resumes(
     assert states[2] == optuna.trial.TrialState.FAIL  # the interrupted one, run again:
     assert trials[3].params == trials[2].params and states[3].is_finished()
     # the interrupted trial does not use up one of --trials: four are scored in the end
-    assert result.trials["complete"] + result.trials["pruned"] == 4 == len(trials) - 1
+    scored = result.trials["complete"] + result.trials["pruned"] + result.trials["timed_out"]
+    assert scored == 4 == len(trials) - 1
     assert result.trials["interrupted"] == 1 and result.trials["failed"] == 0  # Ctrl-C: no error
 
 
@@ -1665,3 +1666,37 @@ def test_few_held_out_edges_are_said_to_be_noise(caplog: pytest.LogCaptureFixtur
     with caplog.at_level("WARNING", logger="mmgraph.tune.searches"):
         searches.hold_out_edges(big)
     assert caplog.text == ""
+
+
+def test_trials_stopped_for_time_are_told_apart_and_warned_of(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 3-minute search with two workers completed the defaults alone and stopped 16
+    trials for time, which it printed as "16 pruned" and then chose among nothing."""
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(optuna.trial.create_trial(value=0.9, params={}, distributions={}))
+    for _ in range(3):
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.PRUNED,
+                user_attrs={"stopped": "would take about 705 s, over 3 times the 30 s"},
+            )
+        )
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.PRUNED))
+    counts = study_module._trial_counts(study)
+    assert (counts["complete"], counts["pruned"], counts["timed_out"]) == (1, 1, 3)
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        study_module._warn_if_trials_ran_out_of_time(study, counts)
+    assert "1 trial completed and 3 were stopped for time (e.g. would take about 705 s" in (
+        caplog.text
+    )
+    assert "Give a larger --budget" in caplog.text
+
+
+def test_no_importance_plot_from_one_completed_trial(tmp_path: Path) -> None:
+    study = optuna.create_study(direction="maximize")
+    distribution = optuna.distributions.FloatDistribution(0.0, 1.0)
+    study.add_trial(
+        optuna.trial.create_trial(value=0.9, params={"lr": 0.1}, distributions={"lr": distribution})
+    )
+    assert study_module._plots(study, tmp_path) == [study_module.HISTORY_PLOT]
