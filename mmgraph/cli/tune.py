@@ -8,7 +8,7 @@ from typing import Any
 
 from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import SEEDS_COLUMNS, add_data, add_overwrite, add_quiet
-from mmgraph.cli.types import non_negative_int, positive_int
+from mmgraph.cli.types import non_negative_int, positive_int, seed_count
 
 TASK_NAMES = ("node", "subgraph", "unsupervised")
 
@@ -72,7 +72,7 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=positive_int, default=1, help="local processes (default: 1)")
     p.add_argument(
         "--seeds",
-        type=positive_int,
+        type=seed_count,
         default=None,
         help="seeds of the final retraining (default: 5; 1 on TU data, whose 10 folds are "
         "the repeats); on node data without a split of its own, seed K trains the split of "

@@ -44,6 +44,21 @@ def positive_int(value: str) -> int:
     return _int(value, 1, INT_MAX, "a positive int" + _at_most(INT_MAX))
 
 
+def seed_count(value: str) -> int:
+    """``tune --seeds``: how many seeds (argparse type), said as such when refused.
+
+    ``train --seeds 0 1 2`` lists seeds, so ``tune --seeds 0 1`` was a natural mistake; its
+    error only asked for a positive int.
+    """
+    return _int(
+        value,
+        1,
+        INT_MAX,
+        "the number of seeds, a positive int (tune's --seeds counts them: --seeds 3 --seed 5 "
+        "retrains with seeds 5, 6 and 7, where train's --seeds lists them)",
+    )
+
+
 def non_negative_int(value: str) -> int:
     """An int >= 0 (argparse type), at most :data:`INT_MAX`."""
     return _int(value, 0, INT_MAX, "an int >= 0" + _at_most(INT_MAX))

@@ -257,3 +257,9 @@ def test_scores_without_labels_print_as_a_dash() -> None:
     assert _mean_std({"nmi": nan, "nmi_std": nan}, "nmi") == "-"  # no labels: not "nan ± nan"
     assert _mean_std({"silhouette": 0.25, "silhouette_std": 0.5}, "silhouette") == "0.250 ± 0.500"
     assert _mean_std({"k": 3}, "nmi") == "-"
+
+
+def test_seeds_listed_as_train_takes_them_are_told_tune_counts_them(capsys) -> None:
+    assert main(["tune", "--data", "synthetic", "--seeds", "0", "1", "--out", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "expected the number of seeds" in err and "where train's --seeds lists them" in err
