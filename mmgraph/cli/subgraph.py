@@ -431,6 +431,16 @@ def cmd_train(args: argparse.Namespace) -> int:
             rows.append(row)
     print(format_table(rows, ["split", *columns]))
     print(f"written to {args.out}: {METRICS}, {EMBEDDINGS}, config.yaml")
+    if "test" not in metrics:  # as node `train` says of a split without test nodes
+        import warnings
+
+        warnings.warn(
+            f"--data {args.data}: no labelled subgraph lies in the test split, so only "
+            "validation metrics are reported, on the subgraphs that chose the model; give "
+            "some subgraphs the split 'test'",
+            UserWarning,
+            stacklevel=2,
+        )
     return 0
 
 

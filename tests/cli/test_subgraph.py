@@ -487,6 +487,22 @@ def test_a_class_without_training_subgraphs_warns(tmp_path: Path) -> None:
     ]
 
 
+def test_a_split_without_test_subgraphs_is_said_to_report_validation_only(
+    tmp_path: Path,
+) -> None:
+    """As node `train` says of a split without test nodes; it printed val rows silently."""
+    folder = tmp_path / "no-test"
+    folder.mkdir()
+    (folder / "edge_list.txt").write_text("".join(f"{i} {i + 1}\n" for i in range(13)))
+    labels = ["A", "B"] * 5
+    splits = ["train"] * 8 + ["val", "val"]
+    lines = [f"{i}-{i + 1}\t{c}\t{s}\n" for i, (c, s) in enumerate(zip(labels, splits))]
+    (folder / "subgraphs.pth").write_text("".join(lines))
+    argv = ["subgraph", "train", "--epochs", "1", "--hidden", "4", "--quiet"]
+    with pytest.warns(UserWarning, match="no labelled subgraph lies in the test split"):
+        assert main([*argv, "--data", str(folder), "--out", str(tmp_path / "run")]) == 0
+
+
 def test_whole_graphs_of_one_class_are_named_as_graphs() -> None:
     from mmgraph.data import MultimodalGraph, SubgraphDataset
     from mmgraph.errors import InputError
