@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import math
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,22 @@ def graph():
 def train(graph, out: Path | None, mode: str = "full", resume: bool = False, **kw) -> Trainer:
     trainer = Trainer(worker.make_model(graph), worker.make_config(mode, **kw), out_dir=out)
     return trainer.fit(graph, resume=resume)
+
+
+@contextlib.contextmanager
+def crash_after_epoch(epoch: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Raise :class:`Interrupted` once ``epoch``'s record is in the history (the block must)."""
+    append = HistoryLog.append
+
+    def crash(self: HistoryLog, record: dict[str, Any]) -> None:
+        append(self, record)
+        if record["epoch"] == epoch:
+            raise Interrupted
+
+    with monkeypatch.context() as patch:
+        patch.setattr(HistoryLog, "append", crash)
+        with pytest.raises(Interrupted):
+            yield
 
 
 def without_time(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -127,17 +145,8 @@ def test_crash_between_history_and_checkpoint_resumes_exactly(
     written but before any checkpoint after epoch 10: the resumed run drops those files'
     later state and repeats epochs 11 and 12 exactly."""
     uninterrupted = train(graph, tmp_path / "full", "mini")
-    append = HistoryLog.append
-
-    def crash_after_12(self: HistoryLog, record: dict[str, Any]) -> None:
-        append(self, record)
-        if record["epoch"] == 12:
-            raise Interrupted
-
-    with monkeypatch.context() as patch:
-        patch.setattr(HistoryLog, "append", crash_after_12)
-        with pytest.raises(Interrupted):
-            train(graph, tmp_path / "part", "mini")
+    with crash_after_epoch(12, monkeypatch):
+        train(graph, tmp_path / "part", "mini")
     assert checkpoint_epoch(tmp_path / "part" / CHECKPOINT) == 10
     assert len((tmp_path / "part" / HISTORY).read_text().splitlines()) == 12
     torch.manual_seed(99)  # whatever state the crashed process left
@@ -226,17 +235,8 @@ def test_a_coordination_loss_that_samples_resumes_exactly(
     first = make(tmp_path / "full").fit(graph)
     again = make().fit(graph)
     assert without_time(first.history) == without_time(again.history)
-    append = HistoryLog.append
-
-    def crash_after_12(self: HistoryLog, record: dict[str, Any]) -> None:
-        append(self, record)
-        if record["epoch"] == 12:
-            raise Interrupted
-
-    with monkeypatch.context() as patch:
-        patch.setattr(HistoryLog, "append", crash_after_12)
-        with pytest.raises(Interrupted):
-            make(tmp_path / "part").fit(graph)
+    with crash_after_epoch(12, monkeypatch):
+        make(tmp_path / "part").fit(graph)
     torch.manual_seed(99)  # whatever state the crashed process left
     resumed = make(tmp_path / "part").fit(graph, resume=True)
     assert_same_run(first, resumed, tmp_path / "full", tmp_path / "part")
