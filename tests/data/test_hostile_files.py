@@ -278,7 +278,7 @@ EDGES = "0 1\n1 2\n2 3\n"
         (EDGES, "\tA\ttrain\n", r"Empty node list on line 1"),
         (EDGES, "0-1\t\ttrain\n", r"Empty label on line 1"),
         (EDGES, "0-1\tA\t\n", r"Empty split on line 1"),
-        (EDGES, "0-1\tA\tdev\n", r"Unknown split 'dev' in line 1"),
+        (EDGES, "0-1\tA\tdev\n", r"Unknown split 'dev' on line 1"),
         (EDGES, "0-1\tA\n", r"line 1 .*got 2 tab-separated fields"),
         (EDGES, "0-1\tA\ttrain\textra\n", r"got 4 tab-separated fields"),
         (EDGES, "", r"subgraphs\.pth' lists no subgraphs"),
