@@ -12,6 +12,7 @@ in mmgraph: one line saying so, exit status 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import errno
 import importlib
@@ -22,7 +23,7 @@ import pickle
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import yaml
@@ -325,10 +326,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.formatwarning = _format_warning
         warnings.showwarning = _once(show)
     try:
-        return _run(args, handler, command)
+        with _terminate_as_interrupt():
+            return _run(args, handler, command)
     finally:
         warnings.formatwarning, warnings.showwarning = shown, show
         restore()
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Handle SIGTERM (a scheduler's stop, ``timeout``, ``kill``) as Ctrl-C while it runs.
+
+    The interrupt's handling then applies: the run folder is kept to resume and the
+    command says so; ``tune`` marks its trials failed and stops its worker processes, which
+    a SIGTERM of the main process alone had left running on their own. A process started
+    with interrupts ignored (a background job) keeps SIGTERM's default, so it still stops.
+    """
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def as_interrupt(signum: int, frame: Any) -> None:
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler):  # Python's KeyboardInterrupt, or tune's held interrupt
+            handler(signal.SIGINT, frame)
+            return
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # interrupts ignored since: stop
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, as_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 _ROOT_WITHOUT_DATA = ("predict", "retrieve", "cluster", "embed")

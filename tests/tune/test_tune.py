@@ -507,10 +507,13 @@ def test_workers_are_spawnable() -> None:
     assert pickle.loads(pickle.dumps(study_module._spawned)) is study_module._spawned
 
 
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
 def test_an_interrupt_sent_to_the_search_alone_stops_its_workers_cleanly(
-    card: Path, space: Path, tmp_path: Path
+    card: Path, space: Path, tmp_path: Path, name: str
 ) -> None:
-    """`kill -INT` of the main process (a scheduler's stop), not Ctrl-C at a terminal."""
+    """`kill -INT` of the main process (a scheduler's stop), not Ctrl-C at a terminal; and
+    `kill` (SIGTERM), which used to end the main process alone and leave its workers
+    running their trials on their own."""
     import os
     import signal
     import sqlite3
@@ -544,13 +547,42 @@ def test_an_interrupt_sent_to_the_search_alone_stops_its_workers_cleanly(
                 break
         time.sleep(0.2)
     assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-    os.kill(proc.pid, signal.SIGINT)
+    children = _child_pids(proc.pid)
+    assert len(children) >= 1  # the second worker's process
+    os.kill(proc.pid, getattr(signal, name))
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
+    gone = time.monotonic() + 20  # (a process may still be tearing down as its parent ends)
+    alive = list(children)
+    while alive and time.monotonic() < gone:
+        alive = [pid for pid in alive if _running(pid)]
+        time.sleep(0.2)
+    assert not alive, f"workers {alive} still run on their own"
     last = err.strip().splitlines()[-1]
     assert "leaked" not in err and last.startswith("mmgraph tune: interrupted; what it finished")
     assert last.endswith(f"`mmgraph tune --resume --out {out}` goes on from there")
     assert "RUNNING" not in states()  # each worker marked its trial failed as it stopped
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux: read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
 
 
 def test_subgraph_and_unsupervised_tasks(tmp_path: Path) -> None:
