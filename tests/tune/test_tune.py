@@ -1732,3 +1732,25 @@ def test_no_importance_plot_from_one_completed_trial(tmp_path: Path) -> None:
         optuna.trial.create_trial(value=0.9, params={"lr": 0.1}, distributions={"lr": distribution})
     )
     assert study_module._plots(study, tmp_path) == [study_module.HISTORY_PLOT]
+
+
+def test_a_subgraph_split_without_validation_validates_on_a_tenth_of_training(
+    tmp_path: Path,
+) -> None:
+    """`subgraph train` chose on a tenth of the training subgraphs; `tune` refused the data."""
+    from mmgraph.data.synthetic_subgraphs import make_synthetic_subgraphs, save_subgnn
+
+    folder = tmp_path / "no-val"
+    save_subgnn(
+        make_synthetic_subgraphs("cut_ratio", seed=0, num_nodes=80, num_subgraphs=30), folder
+    )
+    path = folder / "subgraphs.pth"
+    path.write_text(path.read_text().replace("\tval\n", "\ttrain\n"))
+    dataset = load_dataset(folder)
+    assert not bool(dataset.val_mask.any())
+    search = searches.SubgraphSearch(str(folder))
+    val, train = search.data.val_mask, search.data.train_mask
+    assert bool(val.any()) and not bool((val & train).any())
+    assert bool((val | train)[dataset.train_mask].all())  # carved from the training ones
+    assert not bool((val | train)[dataset.test_mask].any())  # the test ones stay out
+    assert int(val.sum()) == round(0.1 * int(dataset.train_mask.sum()))
