@@ -75,6 +75,30 @@ def stratified_split(
     return masks[0], masks[1], masks[2]
 
 
+def split_off_validation(
+    y: Tensor, rows: Tensor, share: float, seed: int = 0
+) -> tuple[Tensor, Tensor]:
+    """Split the labelled ``rows`` of ``y`` into training and validation masks.
+
+    A stratified ``share`` of them (:func:`stratified_split`, seeded) validates, the rest
+    trains; every other row is in neither. For a choice made inside a training set alone:
+    a fold's training graphs, or a split without validation subgraphs.
+
+    Args:
+        y (torch.Tensor): Labels ``[N]`` (or multi-label rows ``[N, C]``), ``-1`` unlabelled.
+        rows (torch.Tensor): The rows to split, a bool mask ``[N]`` or indices.
+        share (float): The validation share.
+        seed (int, optional): Seed of the shuffle. (default: :obj:`0`)
+
+    Returns:
+        (train_mask, val_mask), bool tensors ``[N]``.
+    """
+    inner = torch.full_like(y, -1)
+    inner[rows] = y[rows]
+    train, val, _ = stratified_split(inner, 1.0 - share, share, 0.0, seed=seed)
+    return train, val
+
+
 def check_trainable_split(
     graph: Any,
     source: str,

@@ -688,11 +688,9 @@ def _inner_split(
     A stratified :data:`INNER_VALIDATION` of ``train_index`` becomes the validation
     subgraphs, the rest the training ones; nothing is a test subgraph.
     """
-    from mmgraph.data.split import stratified_split
+    from mmgraph.data.split import split_off_validation
 
-    y = torch.full_like(full.y, -1)
-    y[train_index] = full.y[train_index]
-    fit, val, _ = stratified_split(y, 1.0 - INNER_VALIDATION, INNER_VALIDATION, 0.0, seed=seed)
+    fit, val = split_off_validation(full.y, train_index, INNER_VALIDATION, seed)
     none = torch.zeros_like(fit)
     return with_split(full, fit, none, val), fit.nonzero().view(-1)
 
@@ -867,36 +865,20 @@ def _fit_sub2vec(dataset: SubgraphDataset, config: SubgraphConfig, train: TrainC
 
 
 def _warn_of_rare_classes_in_folds(dataset: SubgraphDataset, labelled: Tensor) -> None:
-    """Warn once of the classes with at most one training graph in some fold.
+    """Warn of classes with one training graph, or none, in some fold.
 
-    :func:`~mmgraph.tasks.node_classification.warn_of_rare_classes` on the folds' data: a
-    class of one graph (a stray label, such as a 'yes' among 0s and 1s) has one training
-    graph in nine folds and none in the tenth.
+    :func:`~mmgraph.tasks.node_classification.warn_of_rare_classes` on each fold's training
+    graphs: a stray label (a 'yes' among 0s and 1s) has one training graph in nine folds
+    and none in the tenth. The folds give the same sentences, each shown once.
     """
     assert dataset.folds is not None and dataset.y is not None
-    size = int(dataset.y[labelled].max()) + 1
-    fewest = None
+    where = f"In {dataset.name!r}" if dataset.name else "In the data set"
+    item = "graph" if dataset.whole_graphs else "subgraph"
+    names = getattr(dataset, "class_names", None)
     for train_idx, _ in dataset.folds:
         rows = train_idx[labelled[train_idx]]
-        counts = torch.bincount(dataset.y[rows], minlength=size)
-        fewest = counts if fewest is None else torch.minimum(fewest, counts)
-    assert fewest is not None
-    present = torch.bincount(dataset.y[labelled], minlength=size) > 0
-    names = list(getattr(dataset, "class_names", None) or []) or [str(i) for i in range(size)]
-    rare = [names[i] for i in range(size) if present[i] and fewest[i] <= 1]
-    if rare:
-        several = len(rare) > 1
-        item = "graph" if dataset.whole_graphs else "subgraph"
-        where = f"In {dataset.name!r}" if dataset.name else "In the data set"
-        warnings.warn(
-            f"{where}, class{'es' if several else ''} {', '.join(map(repr, rare))} "
-            f"ha{'ve' if several else 's'} at most one training {item} in some of the "
-            f"{len(dataset.folds)} folds: there the model learns {'them' if several else 'it'} "
-            f"from one {item} or none, and balanced class weights make one {item} count as "
-            f"much as a whole class. Label more {item}s of {'these classes' if several else 'it'}"
-            f", or merge {'them' if several else 'it'} into another class",
-            UserWarning,
-            stacklevel=3,
+        warn_of_rare_classes(
+            dataset.y[rows], dataset.y[labelled], names, f"{where}, in some folds", item
         )
 
 

@@ -359,12 +359,13 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0, fold: int = 0) 
 
     A split is kept (its test subgraphs unlabelled); one without validation subgraphs gets
     a seeded stratified tenth of its training ones to validate on, as ``subgraph train``
-    chooses its design on (it was refused; multi-label sets still are). Cross-validation
-    folds without a split (TU): fold ``fold``'s test graphs are unlabelled and a stratified
-    tenth of its training graphs validates. Neither: the seeded stratified 80/10/10 split that
+    chooses its design on (it was refused). Cross-validation folds without a split (TU):
+    fold ``fold``'s test graphs are unlabelled and a stratified tenth of its training
+    graphs validates. Neither: the seeded stratified 80/10/10 split that
     :func:`~mmgraph.tasks.subgraph.train_subgraph_model` draws for ``seed``.
     """
-    from mmgraph.data.split import stratified_split
+    from mmgraph.data.split import split_off_validation, stratified_split
+    from mmgraph.tasks.subgraph import INNER_VALIDATION
 
     y = dataset.y.clone()
     labelled = labelled_rows(y)
@@ -375,23 +376,19 @@ def hide_test_subgraphs(dataset: SubgraphDataset, seed: int = 0, fold: int = 0) 
         test = (
             dataset.test_mask if dataset.test_mask is not None else torch.zeros(n, dtype=torch.bool)
         )
-        if y.dim() == 1 and (val is None or not bool((val & labelled).any())):
-            inner = torch.full_like(y, UNLABELLED)
-            inner[train] = y[train]
-            train, val, _ = stratified_split(inner, 0.9, 0.1, 0.0, seed=seed)
+        if val is None or not bool((val & labelled).any()):
             log.info(
                 "%s has no validation subgraphs: the search validates on a seeded tenth of "
                 "its %d training ones",
                 dataset.name or "The data set",
-                int((inner >= 0).sum()),
+                int((train & labelled).sum()),
             )
+            train, val = split_off_validation(y, train, INNER_VALIDATION, seed)
     elif dataset.folds:
         train_idx, test_idx = dataset.folds[fold]
         test = torch.zeros(n, dtype=torch.bool)
         test[test_idx] = True
-        inner = torch.full_like(y, UNLABELLED)
-        inner[train_idx] = y[train_idx]
-        train, val, _ = stratified_split(inner, 0.9, 0.1, 0.0, seed=seed)
+        train, val = split_off_validation(y, train_idx, INNER_VALIDATION, seed)
     else:
         train, val, test = stratified_split(y, 0.8, 0.1, 0.1, seed=seed)
     y[test] = UNLABELLED

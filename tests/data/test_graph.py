@@ -402,3 +402,18 @@ def test_set_split_warns_when_it_replaces_a_split() -> None:
         warnings.simplefilter("error")
         g.set_split(0.5, 0.25, 0.25, seed=2, replace=True)
         make_graph().set_split(0.5, 0.25, 0.25, seed=0)
+
+
+def test_split_off_validation_keeps_to_its_rows_and_stratifies() -> None:
+    from mmgraph.data.split import split_off_validation
+
+    y = torch.tensor([0, 1] * 20 + [-1, 0])
+    rows = torch.zeros(42, dtype=torch.bool)
+    rows[:30] = True
+    rows[40] = True  # an unlabelled row: in neither part
+    train, val = split_off_validation(y, rows, 0.1, seed=3)
+    assert not bool((train & val).any()) and not bool(((train | val) & ~rows).any())
+    assert int(((train | val) & rows).sum()) == 30 and not bool((train | val)[40])
+    assert sorted(set(y[val].tolist())) == [0, 1]  # each class has its share
+    again = split_off_validation(y, rows.nonzero().view(-1), 0.1, seed=3)  # indices work too
+    assert torch.equal(again[1], val)

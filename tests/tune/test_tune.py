@@ -655,7 +655,9 @@ def test_a_tu_search_under_a_budget_scores_the_folds_that_fit(
     study = study_of(result.out)
     count = summary["scored_folds"]
     assert 1 <= count < 10 and study.user_attrs["scored_folds"] == count
-    assert f"the first {count} of the 10 folds" in result.criterion == summary["criterion"]
+    # (how many fit depends on the machine's speed; one fold is said in other words)
+    said = "on the first of the 10 folds" if count == 1 else f"the first {count} of the 10 folds"
+    assert said in result.criterion == summary["criterion"]
     for trial in study.trials:
         if trial.state == optuna.trial.TrialState.COMPLETE:
             assert sorted(trial.intermediate_values) == list(range(count))
