@@ -291,7 +291,7 @@ def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphData
             f"Cannot tell the format of '{p}': pass a card (.yaml), a WebKB CSV (.csv), a "
             "TwiBot-20 JSON file (.json), a TU file (.txt) or a data set folder"
         )
-    if (p / "dataset.yaml").is_file() or (p / "dataset.yml").is_file():
+    if is_card(p):
         return load_card(p, **kwargs)
     if is_subgnn_folder(p):
         return load_subgnn(p, **kwargs)
