@@ -288,6 +288,37 @@ def check_root(args: argparse.Namespace) -> None:
     )
 
 
+def check_max_tweets(args: argparse.Namespace) -> None:
+    """Refuse ``--max-tweets`` where it would change nothing: without TwiBot data."""
+    count = getattr(args, "max_tweets", None)
+    if count is None:
+        return
+    from mmgraph.errors import InputError
+
+    config = getattr(args, "config", None)
+    given = config is None or any(
+        a == "--max-tweets" or a.startswith("--max-tweets=") for a in args.argv
+    )
+    source, fix = f"--max-tweets {count}", "drop --max-tweets"
+    if not given:  # from --config's file
+        source, fix = f"The max_tweets {count} of {config}", "remove 'max_tweets' from that file"
+    data = getattr(args, "data", None)
+    if data is None:
+        raise InputError(
+            f"{source} caps the tweets of the TwiBot data given with --data, and none is "
+            "given (a run's own data is read as it was trained, with the tweets it kept): "
+            f"give --data, or {fix}"
+        )
+    from mmgraph.data.registry import is_twibot
+
+    if not is_twibot(data, getattr(args, "root", None)):
+        raise InputError(
+            f"{source} would change nothing: it caps each user's tweets in TwiBot data (a "
+            f"TwiBot-20 JSON file or a TwiBot-20/22 folder), and --data {data} is not TwiBot "
+            f"data; {fix}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for bad input, 130 on Ctrl-C)."""
     Parser.argv = list(sys.argv[1:] if argv is None else argv)
@@ -514,6 +545,7 @@ def _run(args: argparse.Namespace, handler: Handler, command: str) -> int:
 
             apply_config(args, args.argv)
         check_root(args)
+        check_max_tweets(args)
         code = handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code

@@ -56,8 +56,8 @@ HEAD_NAMES = ("linear", "conv")
 NUMERIC_SCALING_NAMES = ("auto", *NUMERIC_SCALINGS)
 
 
-def add_data(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """Add ``--data`` and ``--root``."""
+def add_data(parser: argparse.ArgumentParser, required: bool = True, tweets: bool = True) -> None:
+    """Add ``--data`` and ``--root``, and ``--max-tweets`` unless ``tweets=False``."""
     parser.add_argument(
         "--data",
         required=required,
@@ -69,6 +69,16 @@ def add_data(parser: argparse.ArgumentParser, required: bool = True) -> None:
         default=None,
         help="folder holding the built-in data sets (default: $MMGRAPH_DATA_ROOT)",
     )
+    if tweets:
+        parser.add_argument(
+            "--max-tweets",
+            type=non_negative_int,
+            default=None,
+            metavar="N",
+            help="TwiBot data: keep each user's first N tweets (0: the description alone), so "
+            "that fewer texts are encoded; the run records it and `predict` on new TwiBot "
+            "files keeps it (default: all)",
+        )
 
 
 def add_features(parser: argparse.ArgumentParser, task: str | None = None) -> None:
@@ -525,7 +535,7 @@ def refuse_unread_modality_flags(args: argparse.Namespace, explicit: set[str]) -
 
     graph = None
     if explicit & set(MODALITY_FLAGS):
-        graph = load_dataset(args.data, root=args.root)
+        graph = load_dataset(args.data, root=args.root, **data_options(args))
         if isinstance(graph, MultimodalGraph):  # other data is refused later, with the reason
             refuse_feature_flags_without_modality(args, explicit, graph)
     refuse_unread_image_size(args, explicit)
@@ -617,9 +627,16 @@ def data_spec(args: argparse.Namespace) -> Any:
     return DataSpec(
         args.data,
         root=args.root,
+        options=data_options(args),
         split=list(getattr(args, "split", [0.6, 0.2, 0.2])),
         split_seed=split_seed,
     )
+
+
+def data_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The loader's options the command line gives (``--max-tweets``)."""
+    max_tweets = getattr(args, "max_tweets", None)
+    return {} if max_tweets is None else {"max_tweets": max_tweets}
 
 
 def none_or(value: str | None) -> str | None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from mmgraph.cli.commands import command_help
-from mmgraph.cli.common import add_data
+from mmgraph.cli.common import add_data, data_options
 from mmgraph.errors import InputError
 
 
@@ -43,7 +43,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         width = max(len(k) for k in DATASETS)
         print("\n".join(f"{k.ljust(width)}  {v}" for k, v in DATASETS.items()))
         return 0
-    summary = summarize(load_dataset(args.data, root=args.root))
+    summary = summarize(load_dataset(args.data, root=args.root, **data_options(args)))
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     if not args.json and "labels" in summary and "splits" not in summary and "nodes" in summary:
         print(

@@ -18,6 +18,7 @@ from mmgraph.cli.common import (
     add_quiet,
     add_training,
     check_training_options,
+    data_options,
     data_spec,
     refuse_gamma_without_step,
     refuse_unread_image_size,
@@ -268,7 +269,7 @@ def _refuse_flags_the_data_ignores(args: argparse.Namespace, explicit: set[str])
     if not splits:
         return graph
     if graph is None:
-        graph = load_dataset(args.data, root=args.root)
+        graph = load_dataset(args.data, root=args.root, **data_options(args))
     if getattr(graph, "train_mask", None) is not None:
         flags = " and ".join(as_flag(k) for k in splits)
         one = len(splits) == 1

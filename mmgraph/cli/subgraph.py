@@ -74,7 +74,7 @@ def register(sub: Any) -> None:
         "default epochs shrink so a fold trains about as long as IMDB-MULTI's 300, and the "
         "step with them.",
     )
-    add_data(t, required=False)  # checked in cmd_train: --config may give it
+    add_data(t, required=False, tweets=False)  # checked in cmd_train: --config may give it
     add_config(t)
     t.add_argument("--method", choices=METHOD_NAMES, default="glass", help="(default: glass)")
     g = t.add_argument_group("model")

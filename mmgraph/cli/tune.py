@@ -9,6 +9,7 @@ from typing import Any
 from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import SEEDS_COLUMNS, add_data, add_overwrite, add_quiet
 from mmgraph.cli.types import non_negative_int, positive_int, seed_count
+from mmgraph.tune.defaults import LOADER_OPTIONS
 
 TASK_NAMES = ("node", "subgraph", "unsupervised")
 
@@ -165,6 +166,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         root=args.root,
         seed=args.seed,
         progress=not args.quiet,
+        max_tweets=args.max_tweets,
     )
     counts = result.trials
     print(
@@ -178,7 +180,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     line = confirmation_line(result.confirmation, result.kept)
     if line:
         print(line)
-    searched = {k: v for k, v in result.best_options.items() if k not in ("data", "root")}
+    searched = {
+        k: v for k, v in result.best_options.items() if k not in ("data", "root", *LOADER_OPTIONS)
+    }
     print(f"{result.kept}: " + " ".join(f"{k}={_short(v)}" for k, v in searched.items()))
     metrics = result.metrics
     seeds = len(metrics.get("seed_list", [])) or 1

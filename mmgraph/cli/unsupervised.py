@@ -155,7 +155,7 @@ def register(sub: Any) -> None:
         required=True,
         help=".npy file written by `embed` (or `subgraph train`'s embeddings.npy)",
     )
-    add_data(p, required=False)
+    add_data(p, required=False, tweets=False)
     p.add_argument(
         "--k",
         type=positive_int,

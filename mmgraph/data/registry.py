@@ -269,6 +269,34 @@ def is_card(path: str | Path) -> bool:
     return (p / "dataset.yaml").is_file() or (p / "dataset.yml").is_file()
 
 
+def is_twibot(name_or_path: str | Path, root: str | Path | None = None) -> bool:
+    """Whether :func:`load_dataset` reads ``name_or_path`` as TwiBot data.
+
+    A TwiBot-20 JSON file, a TwiBot-20/22 folder (as :func:`load_path` tells them), or a name
+    under the data root that is one (``twibot20-sample``). Nothing is read but file names.
+    """
+    key = str(name_or_path).strip().lower()
+    if key in SYNTHETIC:
+        return False
+    path = Path(name_or_path).expanduser()
+    if key in DATASETS:
+        return _builtin_loaders()[key][1] is load_twibot
+    if not path.exists():
+        if _names_a_path(name_or_path):
+            return False
+        found = find_under_root(key, root)
+        if len(found) != 1:
+            return False
+        path = found[0]
+    if path.is_file():
+        return path.suffix.lower() == ".json"
+    if is_card(path) or is_subgnn_folder(path) or is_tu_folder(path):
+        return False
+    if is_tu_dortmund_folder(path) or _planetoid_name(path) is not None:
+        return False
+    return (path / "user.json").is_file() or (path / "train.json").is_file()
+
+
 def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:
     """Load the data set at ``path``, its format told by its files (see :func:`load_dataset`)."""
     p = Path(path).expanduser()

@@ -1287,6 +1287,21 @@ def evaluate_run(
     return metrics
 
 
+def with_run_loader_options(data: DataSpec | None, run: LoadedRun) -> DataSpec | None:
+    """``data`` (other data than the run's) read as the run read its own.
+
+    TwiBot data keeps the run's ``max_tweets`` unless ``data`` sets its own.
+    """
+    kept = run.data.options.get("max_tweets")
+    if data is None or kept is None or "max_tweets" in data.options:
+        return data
+    from mmgraph.data.registry import is_twibot
+
+    if not is_twibot(data.source, data.root):
+        return data
+    return dataclasses.replace(data, options={**data.options, "max_tweets": kept})
+
+
 def prepared_graph(
     run: LoadedRun,
     data: DataSpec | None = None,
@@ -1301,6 +1316,7 @@ def prepared_graph(
     """
     from mmgraph.models.multimodal_gnn import available_modalities
 
+    data = with_run_loader_options(data, run)
     if graph is None:
         graph = load_graph(data or run.data)
         if data is None:  # the run's own data: still as it was?
@@ -1394,6 +1410,7 @@ def predict_run(
 
     run = with_image_errors(load_classifier_run(run_dir, "mmgraph predict"), on_image_error)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
+    data = with_run_loader_options(data, run)
     graph = load_graph(data or run.data)
     if data is None:  # the run's own data: still as it was? (before its labels are dropped)
         check_run_data(run, graph, refuse=False)

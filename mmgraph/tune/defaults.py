@@ -6,6 +6,7 @@ them at once); :mod:`mmgraph.tune.options` turns options into runs and re-export
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mmgraph.names import DEFAULT_TEXT_ENCODER
@@ -60,6 +61,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "node": {
         "data": None,
         "root": None,
+        "max_tweets": None,
         **_FEATURES,
         **_MODEL,
         # chosen on validation data with the design (mmgraph.models.auto.TEXT_CANDIDATES)
@@ -128,6 +130,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "unsupervised": {
         "data": None,
         "root": None,
+        "max_tweets": None,
         "objective": "node2vec",
         "encoder": "shallow",
         "dim": 128,
@@ -159,3 +162,13 @@ The subgraph task's are those of subgraphs inside one graph (SubGNN folders); wh
 
 NODE_OPTIMIZERS = ("adam", "adamw")
 """The optimizers of ``mmgraph train --optimizer`` (the first is the default)."""
+
+
+LOADER_OPTIONS = ("max_tweets",)
+"""The options passed to the data's loader (a :class:`~mmgraph.tasks.DataSpec`'s
+``options``): TwiBot's tweets kept per user."""
+
+
+def loader_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The loader's options among ``options`` that are set."""
+    return {k: options[k] for k in LOADER_OPTIONS if options.get(k) is not None}

@@ -22,7 +22,7 @@ from mmgraph.fusion import FUSION_HEADS
 from mmgraph.nn import AGGREGATORS
 from mmgraph.resolver import MODALITIES, lookup, option_names
 from mmgraph.subgraph.inputs import NODE_INPUTS
-from mmgraph.tune.defaults import _LR_GAMMA, _MODEL
+from mmgraph.tune.defaults import _LR_GAMMA, _MODEL, LOADER_OPTIONS, loader_options
 from mmgraph.tune.defaults import COMMANDS as COMMANDS
 from mmgraph.tune.defaults import NODE_OPTIMIZERS as NODE_OPTIMIZERS
 from mmgraph.tune.defaults import OPTIONS as OPTIONS
@@ -463,7 +463,13 @@ def node_run(options: Mapping[str, Any], progress: bool = False) -> NodeRun:
         fanouts=o["fanouts"],
     )
     split_seed = o["seed"] if o["split_seed"] is None else o["split_seed"]
-    data = DataSpec(str(o["data"]), root=o["root"], split=list(o["split"]), split_seed=split_seed)
+    data = DataSpec(
+        str(o["data"]),
+        root=o["root"],
+        options=loader_options(o),
+        split=list(o["split"]),
+        split_seed=split_seed,
+    )
     return NodeRun(data, _features(o), model, train, int(o["pretrain_epochs"]))
 
 
@@ -579,7 +585,7 @@ def embed_run(options: Mapping[str, Any], progress: bool = False) -> EmbedRun:
         "negative_distribution": o["negative_distribution"],
     }
     walk = {key: value for key, value in walk.items() if value is not None}
-    data = DataSpec(str(o["data"]), root=o["root"])
+    data = DataSpec(str(o["data"]), root=o["root"], options=loader_options(o))
     if o["encoder"] == "shallow":
         settings = {
             **walk,
@@ -687,6 +693,9 @@ def options_from_run_config(doc: Mapping[str, Any]) -> dict[str, Any]:
             out["data"] = data["data"]
         if data.get("root") is not None:
             out["root"] = data["root"]
+        for key, value in (data.get("options") or {}).items():
+            if key in LOADER_OPTIONS:
+                out[key] = value
     features = doc.get("features") or {}
     for key in ("text_encoder", "image_encoder", "image_size", "cache_dir", "on_image_error"):
         if key in features:

@@ -109,6 +109,8 @@ class TaskSearch:
     Args:
         data (str): A built-in data set name or a path (the ``--data`` of the task).
         root (str, optional): The data root. (default: :obj:`None`)
+        options (dict, optional): The loader's options (``max_tweets``: a
+            :class:`~mmgraph.tasks.DataSpec`'s ``options``). (default: none)
     """
 
     task: str
@@ -128,8 +130,11 @@ class TaskSearch:
     that the final seeds, not the folds, are the repeats (:func:`~mmgraph.tune.study.
     default_seeds`)."""
 
-    def __init__(self, data: str, root: str | None = None) -> None:
+    def __init__(
+        self, data: str, root: str | None = None, options: Mapping[str, Any] | None = None
+    ) -> None:
         self.source, self.root = str(data), root
+        self.data_options = dict(options or {})
 
     def trial(self, options: Mapping[str, Any], report: Report) -> float:
         """Train ``options`` (test split hidden); the validation score, higher is better."""
@@ -174,7 +179,7 @@ class TaskSearch:
 
     def _with_data(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """``options`` with this search's data set."""
-        return {**options, "data": self.source, "root": self.root}
+        return {**options, "data": self.source, "root": self.root, **self.data_options}
 
 
 class NodeSearch(TaskSearch):
@@ -196,7 +201,9 @@ class NodeSearch(TaskSearch):
     fold_word = "split"
     fold_per_seed = True
 
-    def __init__(self, data: str, root: str | None = None) -> None:
+    def __init__(
+        self, data: str, root: str | None = None, options: Mapping[str, Any] | None = None
+    ) -> None:
         from mmgraph.tasks import DataSpec, load_graph
         from mmgraph.tasks.node_classification import (
             check_trainable,
@@ -205,8 +212,10 @@ class NodeSearch(TaskSearch):
             needs_split,
         )
 
-        super().__init__(data, root)
-        spec = DataSpec(self.source, root=root, split_seed=SEARCH_SPLIT_SEED)
+        super().__init__(data, root, options)
+        spec = DataSpec(
+            self.source, root=root, options=self.data_options, split_seed=SEARCH_SPLIT_SEED
+        )
         graph = load_graph(spec, need_labels=True, split=False)
         self.data_digest = data_check(graph)["digest"]
         splits = [graph]
@@ -437,9 +446,15 @@ class SubgraphSearch(TaskSearch):
 
     task = "subgraph"
 
-    def __init__(self, data: str, root: str | None = None) -> None:
+    def __init__(
+        self, data: str, root: str | None = None, options: Mapping[str, Any] | None = None
+    ) -> None:
         from mmgraph.tasks.subgraph import load_subgraph_dataset, subgraph_data_digest
 
+        if options:
+            raise InputError(
+                f"Subgraph data takes no loader options (got {sorted(options)}): drop them"
+            )
         super().__init__(data, root)
         dataset = load_subgraph_dataset(self.source, root=root)
         self.data_digest = subgraph_data_digest(dataset)
@@ -665,12 +680,14 @@ class UnsupervisedSearch(TaskSearch):
     task = "unsupervised"
     space_name = "unsupervised"
 
-    def __init__(self, data: str, root: str | None = None) -> None:
+    def __init__(
+        self, data: str, root: str | None = None, options: Mapping[str, Any] | None = None
+    ) -> None:
         from mmgraph.tasks import DataSpec, load_graph
         from mmgraph.tasks.node_classification import data_check
 
-        super().__init__(data, root)
-        graph = load_graph(DataSpec(self.source, root=root))
+        super().__init__(data, root, options)
+        graph = load_graph(DataSpec(self.source, root=root, options=self.data_options))
         self.data_digest = data_check(graph)["digest"]
         self.data, self.positives, self.negatives = hold_out_edges(graph)
 
@@ -714,7 +731,7 @@ class UnsupervisedSearch(TaskSearch):
         from mmgraph.tasks.subgraph import summarize_folds
         from mmgraph.tasks.unsupervised import node2vec_embeddings
 
-        graph = load_graph(DataSpec(self.source, root=self.root))
+        graph = load_graph(DataSpec(self.source, root=self.root, options=self.data_options))
         y = getattr(graph, "y", None)
         labels = None if y is None or not bool((y != UNLABELLED).any()) else y.numpy()
         runs: list[dict[str, Any]] = []

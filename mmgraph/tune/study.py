@@ -143,6 +143,7 @@ class _Worker:
     task: str
     data: str
     root: str | None
+    data_options: dict[str, Any]
     space: str | None
     storage: str
     study_name: str
@@ -668,7 +669,7 @@ def _run_worker(work: _Worker, search: Any = None, bar: Any = None) -> None:
         torch.set_num_threads(work.threads)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     if search is None:
-        search = SEARCHES[work.task](work.data, work.root)
+        search = SEARCHES[work.task](work.data, work.root, work.data_options)
     space = load_space(search.space_name, work.space)
     study = optuna.load_study(
         study_name=work.study_name,
@@ -1149,6 +1150,7 @@ def tune(
     root: str | Path | None = None,
     seed: int = 0,
     progress: bool = True,
+    max_tweets: int | None = None,
 ) -> TuneResult:
     """Search a task's options with Optuna on validation data, then retrain the best.
 
@@ -1207,6 +1209,9 @@ def tune(
         seed (int, optional): Seed of the sampler and of every trial's training; the
             final seeds start from it. (default: :obj:`0`)
         progress (bool, optional): Show progress bars. (default: :obj:`True`)
+        max_tweets (int, optional): TwiBot data: the tweets kept per user
+            (:func:`~mmgraph.data.load_twibot`); the trials, the final runs and
+            ``best.yaml`` keep it. (default: :obj:`None`, all)
 
     Raises:
         InputError: No budget and no trials, a bad budget, task, space file, or data the
@@ -1240,7 +1245,8 @@ def tune(
     space_path = None if space is None else str(Path(space).expanduser().resolve())
     from mmgraph.data.registry import load_dataset
 
-    found = detect_task(load_dataset(data, root=root))
+    loader = {} if max_tweets is None else {"max_tweets": max_tweets}
+    found = detect_task(load_dataset(data, root=root, **loader))
     if task is not None and (task == "subgraph") != (found == "subgraph"):
         what = "a subgraph data set" if found == "subgraph" else "a graph whose nodes are the items"
         raise InputError(
@@ -1249,7 +1255,7 @@ def tune(
             + ("" if found == "subgraph" else ", or give --task node or unsupervised")
         )
     task = task or found
-    search = SEARCHES[task](data, root)
+    search = SEARCHES[task](data, root, loader)
     chosen = load_space(search.space_name, space_path)  # refused before anything is written
     criterion = search.criterion(chosen.fixed)
     if seeds is None:
@@ -1267,6 +1273,7 @@ def tune(
         "seed": seed,
         "folds": folds,  # a trial's value is a mean over them: one count per study
         "data_digest": search.data_digest,  # the data's content, not only its path
+        "data_options": loader,
     }
 
     def keep(staging: Path) -> bool:
@@ -1277,7 +1284,7 @@ def tune(
             given = {
                 "data": data, "task": task, "budget": budget, "trials": trials,
                 "storage": storage, "workers": workers, "seeds": seeds, "seed": seed,
-                "space": space_path, "root": root,
+                "space": space_path, "root": root, "max_tweets": max_tweets,
             }  # fmt: skip
             text = yaml.safe_dump(given, sort_keys=False)
             write_atomic(staging / ARGUMENTS, lambda fh: fh.write(text))
@@ -1292,8 +1299,9 @@ def tune(
             load_if_exists=True,
         )
         old = {k: study.user_attrs.get(k) for k in attrs}
-        if "data_digest" not in study.user_attrs:  # a study of a version that kept none
-            old["data_digest"] = attrs["data_digest"]
+        for key in ("data_digest", "data_options"):
+            if key not in study.user_attrs:  # a study of a version that kept none
+                old[key] = attrs[key]
         elsewhere = "another --storage" if storage is not None else "another --out"
         if study.trials and any(v is not None for v in old.values()) and old != attrs:
             changed = sorted(k for k in attrs if old[k] != attrs[k])
@@ -1344,6 +1352,7 @@ def tune(
                 task,
                 data,
                 root,
+                loader,
                 space_path,
                 url,
                 study_name,
@@ -1401,7 +1410,7 @@ def tune(
         from mmgraph.tasks.node_classification import write_json
 
         write_json(staging / METRICS, metrics)
-        best_doc = {"data": data, **({"root": root} if root else {}), **best_options}
+        best_doc = {"data": data, **({"root": root} if root else {}), **loader, **best_options}
         text = yaml.safe_dump(best_doc, sort_keys=False)
         write_atomic(staging / BEST, lambda fh: fh.write(text))
         plots = _plots(study, staging)

@@ -501,7 +501,7 @@ def test_joining_a_study_in_a_given_storage_says_so(
 
 def test_workers_are_spawnable() -> None:
     """What a spawned worker receives pickles, and its entry point is importable by name."""
-    work = study_module._Worker("node", "cora", None, None, "sqlite:///x.db", "s", 1, 3, None)
+    work = study_module._Worker("node", "cora", None, {}, None, "sqlite:///x.db", "s", 1, 3, None)
     assert pickle.loads(pickle.dumps(work)) == work
     assert study_module.START_METHOD == "spawn"
     assert pickle.loads(pickle.dumps(study_module._spawned)) is study_module._spawned
@@ -830,7 +830,7 @@ def test_a_worker_goes_on_when_another_finished_its_queued_trial(
     monkeypatch.setattr(optuna.study.Study, "optimize", optimize)
     monkeypatch.setattr(study_module, "load_space", lambda *a, **k: None)
     search = type("Search", (), {"space_name": "node"})()
-    work = study_module._Worker("node", "x", None, None, url, "s", 1, None, time.time() + 60)
+    work = study_module._Worker("node", "x", None, {}, None, url, "s", 1, None, time.time() + 60)
     study_module._run_worker(work, search)
     assert len(calls) == 2
     # any other error of Optuna's is not this race: it propagates
@@ -1212,7 +1212,7 @@ def test_the_search_leaves_time_for_the_confirmation() -> None:
     study = types.SimpleNamespace(get_trials=lambda **kw: done)
     start = 1000.0
     # 2 paired scores: 2 seeds without folds, each a run of the best and of the defaults
-    work = _Worker("node", "x", None, None, "", "s", 0, None, start + 900.0, None, start, 2)
+    work = _Worker("node", "x", None, {}, None, "", "s", 0, None, start + 900.0, None, start, 2)
     assert _stop_time(study, work) == start + 900.0 - 4 * 20.0  # 4 runs of the median trial
     assert _stop_time(study, dataclasses.replace(work, reserve_scores=20)) == start + 450.0
     assert _stop_time(study, dataclasses.replace(work, reserve_scores=0)) == start + 900.0
