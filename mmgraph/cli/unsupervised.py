@@ -334,10 +334,12 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     row = {"method": args.method, "k": result.k, **result.metrics}
     print(format_table([row], ["method", "k", *CLUSTERING_KEYS]))
     if result.scored_on is not None:
-        print(
-            f"nmi, ari and acc on {result.scored_on}: the others trained the model that "
-            "embedded them (all are clustered)"
+        why = (
+            "the others trained the model that embedded them"
+            if result.held_out
+            else "the others have no label"
         )
+        print(f"nmi, ari and acc on {result.scored_on}: {why} (all are clustered)")
     print(
         f"assignments, metrics.json{'' if args.no_plot else ' and tsne.png'} written to {args.out}"
     )

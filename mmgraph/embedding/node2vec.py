@@ -174,8 +174,8 @@ def _check_walkable(csr: CSRGraph, weighted: bool) -> None:
         fix = "walk it unweighted (weighted=False)" if edges else "give it edges"
         raise ValueError(
             f"The graph ({csr.num_nodes} nodes) has {what}: node2vec's walks cannot take a "
-            f"step, so it would return its random starting vectors. Check the graph, {fix}, "
-            "or embed from the features with the GNN encoder (`mmgraph embed --encoder gnn`)"
+            f"step, so it would return its random starting vectors: check the graph, or "
+            f"{fix} (the GNN route, `mmgraph embed --encoder gnn`, walks the same edges)"
         )
     touched = has_out.clone()
     touched[csr.col] = True

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmgraph.data.graph import MODALITY_FIELDS
@@ -60,6 +61,13 @@ class PrecomputedEncoder(nn.Module):
         bias (bool, optional): Learn the bias :math:`\mathbf{b}`. (default: :obj:`True`)
         sparse_output (bool, optional): Without projection, return wide, mostly-zero
             features as a sparse CSR tensor instead of dense. (default: :obj:`False`)
+        center (bool, optional): Subtract the mean :math:`\boldsymbol{\mu}` of the rows
+            given to :meth:`fit` (kept as the buffer ``offset``):
+            :math:`\mathbf{W} (\mathbf{x}_i - \boldsymbol{\mu}) + \mathbf{b}`. With a
+            projection this only moves the bias, but sentence vectors of short texts share
+            most of their direction, and an unsupervised GNN fed them raw loses the graph
+            (:data:`~mmgraph.tasks.unsupervised.GNN_MODEL_DEFAULTS`). Wide features kept
+            sparse without a projection are not centred. (default: :obj:`False`)
 
     Shapes:
         - **input:** ``x [N, in_channels]``, ``mask [N]`` (bool, optional: all present)
@@ -73,6 +81,7 @@ class PrecomputedEncoder(nn.Module):
         out_channels: int | None = None,
         bias: bool = True,
         sparse_output: bool = False,
+        center: bool = False,
     ) -> None:
         super().__init__()
         if not isinstance(in_channels, int) or isinstance(in_channels, bool) or in_channels < 1:
@@ -89,8 +98,34 @@ class PrecomputedEncoder(nn.Module):
             nn.Linear(in_channels, out_channels, bias=bias) if out_channels is not None else None
         )
         self.sparse_output = bool(sparse_output)
+        self.center = bool(center)
+        self.offset: Tensor | None
+        self.register_buffer("offset", torch.zeros(in_channels) if self.center else None)
         self._sparse_inputs = TensorCache(size=2)
         self.reset_parameters()
+
+    def fit(self, x: Tensor, mask: Tensor | None = None) -> PrecomputedEncoder:
+        """Set the ``offset`` of ``center`` to the mean of the rows of ``x`` in ``mask``.
+
+        Without ``center``, or with no row in ``mask``, nothing changes.
+        """
+        if self.offset is None:
+            return self
+        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(
+                f"Expected features of shape [N, {self.in_channels}] to fit the offset (got "
+                f"{list(getattr(x, 'shape', [])) or type(x).__name__})"
+            )
+        rows = x if mask is None else x[mask]
+        if rows.size(0) > 0:
+            mean = rows.to(torch.float64).mean(0)
+            if not bool(torch.isfinite(mean).all()):
+                raise ValueError(
+                    "The precomputed features hold NaN or infinite values in present rows: "
+                    "mark those nodes missing in the mask, or fix the features"
+                )
+            self.offset.copy_(mean.to(self.offset.dtype))
+        return self
 
     def reset_parameters(self) -> None:
         """Re-initialise the projection."""
@@ -149,15 +184,27 @@ class PrecomputedEncoder(nn.Module):
         if csr is not None:
             if self.lin is None:
                 return csr, mask
-            x = sparse_linear(csr, self.lin.weight, self.lin.bias)
+            x = sparse_linear(csr, self.lin.weight, self._bias())
             return x.masked_fill_(~mask.unsqueeze(1), 0.0), mask
         if self.lin is not None:  # a fresh output: zero the missing rows in place
-            return self.lin(x).masked_fill_(~mask.unsqueeze(1), 0.0), mask
+            out = F.linear(x, self.lin.weight, self._bias())
+            return out.masked_fill_(~mask.unsqueeze(1), 0.0), mask
+        if self.offset is not None:
+            x = x - self.offset
         return x.masked_fill(~mask.unsqueeze(1), 0.0), mask
+
+    def _bias(self) -> Tensor | None:
+        """The projection's bias, less the projected ``offset``: ``W (x - mu) + b``."""
+        assert self.lin is not None
+        if self.offset is None:
+            return self.lin.bias
+        shift = F.linear(self.offset, self.lin.weight)
+        return -shift if self.lin.bias is None else self.lin.bias - shift
 
     def __repr__(self) -> str:
         projected = self.out_channels if self.lin is not None else None
-        return f"{self.__class__.__name__}({self.in_channels}, {projected})"
+        center = ", center=True" if self.center else ""
+        return f"{self.__class__.__name__}({self.in_channels}, {projected}{center})"
 
 
 class ModalityWise(nn.Module):

@@ -90,6 +90,12 @@ def cluster_embeddings(
     x = as_matrix(emb, "emb")
     k = check_positive_int(k, "k")
     n = x.shape[0]
+    if n == 0 or x.shape[1] == 0:
+        what = "no rows (no nodes)" if n == 0 else "no columns (0-dimensional vectors)"
+        raise ValueError(
+            f"The embeddings {list(x.shape)} have {what}: there is nothing to cluster; check "
+            "the file or array (an embedding has one row per node and at least one column)"
+        )
     if k > n:
         raise ValueError(f"Expected 'k' <= the number of nodes {n} (got {k})")
     _check_estimator_options(method, kwargs)
@@ -102,6 +108,18 @@ def cluster_embeddings(
             "draws k eigenvectors of the n-node affinity, which needs k < n; use fewer "
             "clusters, or method='kmeans' (or 'agglomerative'), which take k = n"
         )
+
+    if method != "kmeans":  # (k-means says so itself)
+        distinct = len(np.unique(x, axis=0))
+        if distinct < k:
+            warnings.warn(
+                f"The embeddings hold {distinct} distinct row{'s' * (distinct != 1)} for "
+                f"k={k} clusters: identical rows are split between clusters arbitrarily, so "
+                "the clusters say nothing there. Check the embeddings (did training "
+                "collapse them?) or ask for fewer clusters",
+                UserWarning,
+                stacklevel=2,
+            )
 
     from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
 

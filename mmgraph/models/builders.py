@@ -69,12 +69,16 @@ def build_encoders(config: ModelConfig, sparse_output: bool = False) -> Modality
     encoders: dict[str, nn.Module] = {}
     for m in config.modalities:
         if m == "text":
-            encoders[m] = PrecomputedEncoder(config.text_dim, d, sparse_output=sparse_output)
+            encoders[m] = PrecomputedEncoder(
+                config.text_dim, d, sparse_output=sparse_output, center=config.center_features
+            )
         elif m == "image" and config.image_encoder == "cnn":
             out_channels = d if d is not None else config.cnn_channels[-1]
             encoders[m] = SmallCNN(config.image_dim, out_channels, channels=config.cnn_channels)
         elif m == "image":
-            encoders[m] = PrecomputedEncoder(config.image_dim, d, sparse_output=sparse_output)
+            encoders[m] = PrecomputedEncoder(
+                config.image_dim, d, sparse_output=sparse_output, center=config.center_features
+            )
         elif m == "sequence":
             encoders[m] = build_sequence_encoder(config)
         else:

@@ -155,6 +155,10 @@ class ModelConfig(ConfigBase):
             ``num_samples: null`` (structure) or ``num_negatives: null`` (ranking), which
             meant all triplets or negatives before those losses sampled by default, is read
             as ``"all"`` (:data:`SAMPLING_OPTIONS`).
+        center_features (bool): Centre the precomputed text and image features on the
+            training nodes' mean (:class:`~mmgraph.encoders.PrecomputedEncoder`'s ``center``,
+            fitted by :meth:`~mmgraph.models.MultimodalGNN.fit_statistics`). The GNN route of
+            ``mmgraph embed`` sets it. (default: :obj:`False`)
     """
 
     num_classes: int = 2
@@ -185,6 +189,7 @@ class ModelConfig(ConfigBase):
     coordination_dim: int = 32
     coordination_weight: float = 0.1
     coordination_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    center_features: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.fusion_options, dict):

@@ -13,7 +13,7 @@ from torch_geometric.data import Data
 
 from mmgraph.coordination import pairwise_coordination_loss
 from mmgraph.data.graph import MultimodalGraph
-from mmgraph.encoders import AttributeEncoder, ModalityWise, SequenceEncoder
+from mmgraph.encoders import AttributeEncoder, ModalityWise, PrecomputedEncoder, SequenceEncoder
 from mmgraph.errors import InputError
 from mmgraph.models.builders import (
     build_coordination_parts,
@@ -207,10 +207,18 @@ class MultimodalGNN(nn.Module):
         """Fit the attribute and sequence standardisation on ``mask`` (default: ``train_mask``).
 
         With ``numeric_scaling="none"`` there is nothing to fit (the numeric columns are only
-        checked).
+        checked). With ``center_features``, the precomputed text and image features' means
+        over the present nodes of ``mask`` too.
         """
         if mask is None:
             mask = getattr(graph, "train_mask", None)
+        for m in ("text", "image"):
+            encoder = self.encoders.encoders[m] if m in self.encoders.encoders else None
+            x = getattr(graph, f"x_{m}", None)
+            if isinstance(encoder, PrecomputedEncoder) and encoder.center and x is not None:
+                present = getattr(graph, f"{m}_present", None)
+                rows = present if mask is None else mask if present is None else present & mask
+                encoder.fit(x, rows)
         if "sequence" in self.encoders.encoders:
             sequence = self.encoders.encoders["sequence"]
             assert isinstance(sequence, SequenceEncoder)  # built so by from_config

@@ -95,12 +95,18 @@ class DataSpec(ConfigBase):
 
 
 def load_graph(
-    spec: DataSpec, need_labels: bool = False, split: bool = True, loaded: Any = None
+    spec: DataSpec,
+    need_labels: bool = False,
+    split: bool = True,
+    loaded: Any = None,
+    warn_without_edges: bool = True,
 ) -> MultimodalGraph:
     """Load the node-level graph of ``spec``; set a stratified split where it has none.
 
     ``split=False`` leaves a graph without a split of its own unsplit (see
     :func:`draw_split`); ``loaded``: what ``load_dataset`` gave for ``spec`` already.
+    A graph without edges is warned of (classified from its nodes' own features) unless
+    ``warn_without_edges=False`` (the caller refuses it, or reads no edges).
     """
     data = (
         loaded if loaded is not None else load_dataset(spec.source, root=spec.root, **spec.options)
@@ -119,7 +125,7 @@ def load_graph(
             "with `mmgraph embed --objective node2vec`"
         )
     edge_index = getattr(graph, "edge_index", None)
-    if edge_index is None or edge_index.size(1) == 0:
+    if warn_without_edges and (edge_index is None or edge_index.size(1) == 0):
         warnings.warn(
             f"{spec.source!r} has no edges between its nodes: every node is classified from "
             "its own features alone, the graph layers see no neighbours. If it should have "

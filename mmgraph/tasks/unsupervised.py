@@ -52,8 +52,12 @@ GNN_DEFAULTS: dict[str, Any] = {key: getattr(GNN_WALKS, key) for key in WALK_SET
 """Walk settings of the GNN route: :data:`~mmgraph.sampling.GNN_WALKS` (one walk from every
 node per step; why the routes differ is said there)."""
 
-GNN_MODEL_DEFAULTS: dict[str, Any] = {"hidden": 64, "dropout": 0.0}
-"""Model settings of the GNN route unless given (no head: ``num_classes`` is 0)."""
+GNN_MODEL_DEFAULTS: dict[str, Any] = {"hidden": 64, "dropout": 0.0, "center_features": True}
+"""Model settings of the GNN route unless given (no head: ``num_classes`` is 0).
+
+``center_features``: sentence vectors of short texts share most of their direction, and fed
+raw they drowned the graph: on a generated 4-block graph with uninformative bios, k-means
+NMI was 0.106 raw and 0.887 centred (README, "Unsupervised clustering")."""
 
 GNN_TRAIN_DEFAULTS: dict[str, Any] = {"epochs": 100, "lr": 0.01, "patience": None}
 """Trainer settings of the GNN route unless given."""
@@ -145,7 +149,7 @@ def node2vec_embeddings(
     if graph is None:
         if data is None:
             raise ValueError("Pass 'data' (a DataSpec) or 'graph'")
-        graph = load_graph(data)
+        graph = load_graph(data, warn_without_edges=False)  # refused here instead
     if graph.edge_index.size(1) == 0:
         raise InputError(
             f"The graph {graph.name or ''!s} has no edges: node2vec's random walks cannot "
@@ -247,7 +251,10 @@ class ClusterResult:
     out: Path | None
     k: int
     scored_on: str | None = None
-    """Which items the label metrics count, where not all (a subgraph set's held-out ones)."""
+    """Which items the label metrics count, where not all (a subgraph set's held-out ones,
+    or the labelled nodes of a graph where some have no label)."""
+    held_out: bool = False
+    """Whether ``scored_on`` are the held-out items (the others trained the embedding)."""
 
 
 def load_embeddings(
@@ -408,6 +415,8 @@ def cluster_nodes(
     if y is not None and held_out is not None:  # the labels a model fitted are left out
         scored = torch.where(held_out, y, torch.full_like(y, UNLABELLED))
         scored_on = getattr(graph, "held_out_name", None)
+    elif y is not None and bool((y == UNLABELLED).any()):
+        scored_on = f"the {int((y != UNLABELLED).sum()):,} labelled nodes of {n:,}"
     metrics = clustering_metrics(
         None if scored is None else scored.numpy(),
         assignments,
@@ -421,7 +430,14 @@ def cluster_nodes(
             _write_clusters(
                 staging, graph, emb, assignments, y, {**metrics, **extra}, k, method, plot, seed
             )
-    return ClusterResult(metrics, assignments, None if run is None else run.final, k, scored_on)
+    return ClusterResult(
+        metrics,
+        assignments,
+        None if run is None else run.final,
+        k,
+        scored_on,
+        held_out=y is not None and held_out is not None,
+    )
 
 
 @dataclasses.dataclass
@@ -452,7 +468,7 @@ def _clustered_items(data: DataSpec, fold: int | None = None) -> Any:
 
     loaded = load_dataset(data.source, root=data.root, **data.options)
     if not isinstance(loaded, SubgraphDataset):
-        return load_graph(data, loaded=loaded)
+        return load_graph(data, loaded=loaded, warn_without_edges=False)  # labels are read
     if loaded.multi_label:
         raise InputError(
             f"{data.source!r} is multi-label (several labels a subgraph): clusters cannot be "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -233,9 +234,15 @@ def test_node2vec_without_edges_is_refused(tmp_path: Path, capsys) -> None:
     graph.edge_type = None
     card = save_card(graph, tmp_path / "noedges")
     out = tmp_path / "e.npy"
-    assert main(["embed", "--data", str(card), "--objective", "node2vec", "--out", str(out)]) == 2
-    one_line_error(capsys, "no edges")
-    assert not out.exists()
+    for encoder in ("shallow", "gnn"):
+        argv = ["embed", "--data", str(card), "--encoder", encoder, "--out", str(out)]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert main(argv) == 2
+        one_line_error(capsys, "no edges")
+        assert not out.exists()
+        # the error alone: not also training's warning that nodes are classified alone
+        assert not [w for w in caught if "classified" in str(w.message)]
 
 
 def test_damaged_run_files_give_one_line(run: Path, capsys) -> None:

@@ -15,6 +15,7 @@ from mmgraph.cli import main
 from mmgraph.data import load_card, save_card
 from mmgraph.data.synthetic import make_social_graph
 from mmgraph.eval import CLUSTERING_KEYS
+from mmgraph.tasks.node_classification import load_run
 
 SHALLOW = ["--dim", "8", "--walk-length", "6", "--context-size", "3", "--walks-per-node", "2"]
 GNN = ["--text-encoder", "tfidf", "--image-size", "8", "--hidden", "8", "--modality-dim", "8"]
@@ -152,6 +153,9 @@ def test_embed_gnn_saves_a_run_that_embeds_new_data(
         assert (run / name).is_file(), name
     config = yaml.safe_load((run / "config.yaml").read_text())
     assert config["features"]["text_dim"] == config["model"]["text_dim"] == 5  # was left unread
+    assert config["model"]["center_features"] is True  # the route's default, kept in the run
+    offset = load_run(run).model.encoders.encoders["text"].offset
+    assert offset is not None and float(offset.abs().sum()) > 0  # fitted, and reloaded
     settings = yaml.safe_load((run / "objective.yaml").read_text())
     assert settings["name"] == "node2vec" and settings["temperature"] == 0.5
     assert settings["normalize"] is True and settings["walk_length"] == 4
@@ -416,3 +420,20 @@ def test_a_folds_clusters_are_scored_on_its_test_graphs(shared_data: Path) -> No
     assert result.metrics["nmi"] == pytest.approx(
         clustering_metrics(held_out, result.assignments)["nmi"]
     )
+
+
+def test_cluster_says_when_only_the_labelled_nodes_are_scored(
+    shallow_embeddings: Path, card: Path, tmp_path: Path, capsys
+) -> None:
+    graph = make_social_graph(120, seed=3, image_size=8)
+    graph.y[:50] = -1  # no label
+    partly = save_card(graph, tmp_path / "partly")
+    argv = ["cluster", "--embeddings", str(shallow_embeddings), "--no-plot", "--data"]
+    assert main([*argv, str(partly), "--out", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "nmi, ari and acc on the 70 labelled nodes of 120: the others have no label" in out
+    metrics = json.loads((tmp_path / "c" / "metrics.json").read_text())
+    assert metrics["scored_on"] == "the 70 labelled nodes of 120"
+    assert main([*argv, str(card), "--out", str(tmp_path / "all")]) == 0
+    assert "scored_on" not in json.loads((tmp_path / "all" / "metrics.json").read_text())
+    assert "labelled nodes" not in capsys.readouterr().out

@@ -263,3 +263,43 @@ def test_encode_graph_errors() -> None:
     with pytest.raises(TypeError, match="Expected a frozen image encoder with an `encode`"):
         encode_graph(images, image_encoder=SmallCNN())  # type: ignore[arg-type]
     assert encode_graph(graph) == {}
+
+
+def test_a_centred_encoder_subtracts_the_fitted_mean() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(12, 5) + 3.0
+    mask = torch.arange(12) < 9
+    projected = PrecomputedEncoder(5, 4, center=True).fit(x, mask)
+    assert torch.allclose(projected.offset, x[mask].mean(0))
+    out, _ = projected(x, mask)
+    lin = projected.lin
+    assert lin is not None
+    expected = lin(x - x[mask].mean(0)).masked_fill(~mask[:, None], 0.0)
+    assert torch.allclose(out, expected, atol=1e-6)
+    plain = PrecomputedEncoder(5, center=True).fit(x)
+    assert torch.allclose(plain(x)[0], x - x.mean(0))
+    assert "offset" in projected.state_dict()
+    assert "offset" not in PrecomputedEncoder(5, 4).state_dict()
+    assert PrecomputedEncoder(5, 4).fit(x).offset is None  # without center: nothing to fit
+    assert "center=True" in repr(projected)
+
+
+def test_a_centred_encoder_gives_the_same_on_sparse_words() -> None:
+    torch.manual_seed(0)
+    x = (torch.rand(30, SPARSE_MIN_COLUMNS) < 0.01).float()
+    encoder = PrecomputedEncoder(SPARSE_MIN_COLUMNS, 8, center=True).fit(x)
+    assert encoder.sparse_features(x) is not None  # the sparse product ran
+    lin = encoder.lin
+    assert lin is not None
+    assert torch.allclose(encoder(x)[0], lin(x - x.mean(0)), atol=1e-5)
+
+
+def test_a_centred_encoder_refuses_nan_in_present_rows() -> None:
+    x = torch.randn(4, 3)
+    x[1, 2] = float("nan")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        PrecomputedEncoder(3, 2, center=True).fit(x)
+    encoder = PrecomputedEncoder(3, 2, center=True).fit(x, torch.tensor([True, False, True, True]))
+    assert bool(torch.isfinite(encoder.offset).all())
+    with pytest.raises(ValueError, match=r"shape \[N, 3\]"):
+        PrecomputedEncoder(3, 2, center=True).fit(torch.randn(4, 2))

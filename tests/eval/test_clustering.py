@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import networkx as nx
 import numpy as np
@@ -47,8 +48,6 @@ def test_methods_recover_blobs_deterministically(method: str) -> None:
 
 def test_spectral_says_which_graph_falls_apart() -> None:
     """scikit-learn's "Graph is not fully connected" names no graph: the k-NN one is meant."""
-    import warnings
-
     emb, y = blobs()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -98,6 +97,10 @@ def test_cluster_input_errors() -> None:
     bad[1, 0] = math.nan
     with pytest.raises(ValueError, match="finite .* in 1 rows"):
         cluster_embeddings(bad, 2)
+    with pytest.raises(ValueError, match=r"\[0, 4\] have no rows"):
+        cluster_embeddings(np.zeros((0, 4)), 2)
+    with pytest.raises(ValueError, match=r"\[6, 0\] have no columns"):
+        cluster_embeddings(np.zeros((6, 0)), 2)
 
 
 def test_clusterer_estimator() -> None:
@@ -311,3 +314,14 @@ def test_clusterer_clones_and_sets_params_as_scikit_learn() -> None:
     with pytest.raises(ValueError, match="kmeans, spectral, agglomerative"):
         clusterer.set_params(method="dbscan")
     assert clusterer.method == "kmeans"
+
+
+@pytest.mark.parametrize("method", ["spectral", "agglomerative"])
+def test_fewer_distinct_embeddings_than_clusters_are_warned_of(method: str) -> None:
+    emb = np.zeros((30, 4))
+    emb[:10] = 1.0  # two distinct rows, three clusters asked
+    with pytest.warns(UserWarning, match="2 distinct rows for k=3 clusters"):
+        cluster_embeddings(emb, 3, method=method)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cluster_embeddings(emb, 2, method="agglomerative")  # as many as the distinct rows

@@ -191,3 +191,25 @@ def test_a_plain_pyg_data_is_told_to_convert() -> None:
     data = Data(x=torch.randn(6, 3), edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.zeros(6))
     with pytest.raises(TypeError, match=r"Expected a MultimodalGraph \(got 'Data'\).*from_data"):
         MultimodalGNN.from_graph(data)
+
+
+def test_centred_features_fit_on_the_present_training_nodes_and_reload() -> None:
+    seed_everything(0)
+    g = toy_graph()  # the model's graph (toy_model seeds before drawing it)
+    model = toy_model(center_features=True).eval()
+    text = model.encoders.encoders["text"]
+    rows = g.text_present & g.train_mask  # nodes 0 and 1
+    torch.testing.assert_close(text.offset, g.x_text[rows].mean(0))
+    assert model.config.center_features
+    fresh = MultimodalGNN.from_config(model.config)
+    fresh.load_state_dict(model.state_dict())
+    torch.testing.assert_close(fresh.eval()(g), model(g))
+    plain = toy_model().eval()
+    assert plain.encoders.encoders["text"].offset is None
+    # centring moves the projection's bias only: with the bias moved back, the same outputs
+    moved = toy_model(center_features=True).eval()
+    shift = moved.encoders.encoders["text"].lin.weight @ moved.encoders.encoders["text"].offset
+    with torch.no_grad():
+        moved.encoders.encoders["text"].offset.zero_()
+        moved.encoders.encoders["text"].lin.bias -= shift
+    torch.testing.assert_close(moved(g), model(g))
