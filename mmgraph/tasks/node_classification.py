@@ -1176,10 +1176,15 @@ class LoadedRun:
         )
 
     def prepare(self, graph: MultimodalGraph, progress: bool = True) -> MultimodalGraph:
-        """Conform ``graph`` to the run's schema and featurize it as in training."""
+        """Conform ``graph`` to the run's schema and featurize it as in training.
+
+        The encoders fitted in training (a TF-IDF vocabulary, the ``"cnn"`` image
+        autoencoder) are loaded from the run: a missing one is an error, never refitted on
+        this data (nor written into the run).
+        """
         graph = conform(graph, self.read_schema)
         return featurize(
-            graph, self.features, progress=progress, state_dir=self.run_dir, load_state=None
+            graph, self.features, progress=progress, state_dir=self.run_dir, load_state=True
         )
 
 

@@ -94,6 +94,34 @@ def _check_parent(path: Path, option: str) -> None:
             return
 
 
+def _lock(folder: Path) -> int | None:
+    """An exclusive lock on ``folder``: a descriptor to close to release it.
+
+    :obj:`None` when another process holds one; ``-1`` (a lock that always succeeds) where
+    the system has no ``flock``. The lock goes with the process: one killed releases it, so
+    a staging folder left by a crash is never taken for a run in progress.
+    """
+    try:
+        import fcntl
+    except ImportError:  # (Windows: no flock)
+        return -1
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None and fd >= 0:
+        os.close(fd)  # (closing releases the flock)
+
+
 class RunFolder:
     """A run folder written as a transaction.
 
@@ -139,12 +167,28 @@ class RunFolder:
         self.resumable = resumable
         self.kind = kind
 
+    def _in_progress(self) -> InputError:
+        return InputError(
+            f"A run of '{self.final}' is in progress: another process is writing it in "
+            f"'{self.staging}'. Wait for it to finish, or choose another {self.option}"
+        )
+
+    def _refuse_a_run_in_progress(self) -> None:
+        """Refuse a staging folder that another live process holds locked."""
+        if not self.staging.is_dir():
+            return
+        fd = _lock(self.staging)
+        if fd is None:
+            raise self._in_progress()
+        _unlock(fd)
+
     def check(self) -> RunFolder:
         """Refuse, before anything is written, what would lose or mix up runs."""
         final, option = self.final, self.option
         if final.exists() and not final.is_dir():
             raise InputError(f"{option} '{final}' is a file, not a run folder: choose another path")
         _check_parent(final, option)
+        self._refuse_a_run_in_progress()  # before any advice to resume or overwrite it
         exists = final.is_dir() and any(final.iterdir())
         if exists and not holds_run(final):
             raise InputError(
@@ -198,23 +242,36 @@ class RunFolder:
         """
         self.check()
         staging = self.staging
-        if not self.resume:
-            if staging.exists():  # overwrite: an older interrupted attempt
-                shutil.rmtree(staging)
-            staging.mkdir(parents=True)
-            kind = "" if self.kind is None else f"kind: {self.kind}\n"
-            (staging / RUN_MARKER).write_text(f"a run folder written by mmgraph\n{kind}")
+        held: int | None = None
+        if staging.is_dir():  # to resume, or (overwrite) an older interrupted attempt
+            held = _lock(staging)
+            if held is None:
+                raise self._in_progress()
         try:
-            yield staging
-        except KeyboardInterrupt:
-            if not self.resumable:  # nothing could continue it: leave no partial behind
-                shutil.rmtree(staging, ignore_errors=True)
-            raise
-        except BaseException:
-            if not self.resume and not (keep_partial is not None and keep_partial(staging)):
-                shutil.rmtree(staging, ignore_errors=True)
-            raise
-        self.commit()
+            if not self.resume:
+                if staging.exists():
+                    shutil.rmtree(staging)
+                    _unlock(held)
+                    held = None
+                staging.mkdir(parents=True)
+                held = _lock(staging)
+                if held is None:  # another process took the new folder first
+                    raise self._in_progress()
+                kind = "" if self.kind is None else f"kind: {self.kind}\n"
+                (staging / RUN_MARKER).write_text(f"a run folder written by mmgraph\n{kind}")
+            try:
+                yield staging
+            except KeyboardInterrupt:
+                if not self.resumable:  # nothing could continue it: leave no partial behind
+                    shutil.rmtree(staging, ignore_errors=True)
+                raise
+            except BaseException:
+                if not self.resume and not (keep_partial is not None and keep_partial(staging)):
+                    shutil.rmtree(staging, ignore_errors=True)
+                raise
+            self.commit()
+        finally:
+            _unlock(held)
 
     def commit(self) -> Path:
         """Move the staging folder into place (replacing the old run, if any)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import torch
 from mmgraph.cli import main
 from mmgraph.data import save_card
 from mmgraph.data.synthetic import make_social_graph
+from mmgraph.tasks.run_folder import RUN_MARKER, staging_path
 
 TRAIN = ["--text-encoder", "tfidf", "--image-size", "8", "--epochs", "3", "--hidden", "8"]
 TRAIN += ["--modality-dim", "8", "--quiet"]
@@ -243,6 +246,49 @@ def test_node2vec_without_edges_is_refused(tmp_path: Path, capsys) -> None:
         assert not out.exists()
         # the error alone: not also training's warning that nodes are classified alone
         assert not [w for w in caught if "classified" in str(w.message)]
+
+
+def test_a_run_in_progress_is_refused_even_with_overwrite_or_resume(
+    card: Path, tmp_path: Path, capsys
+) -> None:
+    """Another process writing the same --out holds its staging folder locked."""
+    import fcntl
+
+    out = tmp_path / "runs" / "x"
+    staging = staging_path(out)
+    staging.mkdir(parents=True)
+    (staging / RUN_MARKER).write_text("a run folder written by mmgraph\nkind: train\n")
+    fd = os.open(staging, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as the other process's training does
+    try:
+        for argv in (
+            ["train", "--data", str(card), *TRAIN, "--out", str(out)],
+            ["train", "--data", str(card), *TRAIN, "--overwrite", "--out", str(out)],
+            ["train", "--resume", "--out", str(out)],
+        ):
+            assert main(argv) == 2
+            one_line_error(capsys, "is in progress", "another process is writing it")
+            assert staging.is_dir() and not out.exists()
+    finally:
+        os.close(fd)  # (a killed process releases it too)
+    assert main(["train", "--data", str(card), *TRAIN, "--out", str(out)]) == 2
+    one_line_error(capsys, "An interrupted run", "--resume")
+
+
+@pytest.mark.parametrize("folder", ["text_encoder", "image_encoder"])
+def test_a_fitted_encoder_missing_from_a_run_is_refused_not_refitted(
+    run: Path, card: Path, tmp_path: Path, folder: str, capsys
+) -> None:
+    """evaluate and predict on new data used to refit it (on the new data) and save it."""
+    shutil.rmtree(run / folder)
+    before = snapshot(run)
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(run), "--quiet"]) == 2
+    one_line_error(capsys, "run folder is incomplete", "--overwrite")
+    argv = ["predict", "--run", str(run), "--data", str(card), "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "p.csv")]) == 2
+    one_line_error(capsys, "run folder is incomplete")
+    assert snapshot(run) == before and not (run / folder).exists()
 
 
 def test_damaged_run_files_give_one_line(run: Path, capsys) -> None:
