@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from mmgraph.cli.types import option_mapping
@@ -13,6 +14,35 @@ CONFIG_SKIP = frozenset(
     {"config", "out", "overwrite", "resume", "quiet", "debug", "verbose", "help", "run", "save_run"}
 )
 """Options a ``--config`` file does not set: where to write, and how to run, not what."""
+
+PATH_OPTIONS = ("data", "root", "cache_dir", "space")
+"""Options whose relative paths a ``--config`` file gives from its own folder."""
+
+MODEL_OPTIONS = ("text_encoder", "image_encoder")
+"""Options that name a model or a model's folder: a relative folder beside the file counts."""
+
+
+def _from_the_file(options: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """``options`` with their relative paths read from the config file's ``folder``.
+
+    As a dataset card's table paths are: a path (with a ``/`` or starting with ``.``) is
+    taken from the file's folder whatever the working directory; a bare name (``cora``, a
+    built-in encoder) only where the file's folder holds that entry; model names
+    (``sentence-transformers/...``) only where the folder holds it.
+    """
+    out = dict(options)
+    for key in (*PATH_OPTIONS, *MODEL_OPTIONS):
+        value = out.get(key)
+        if not isinstance(value, str) or not value or value.startswith("~"):
+            continue
+        path = Path(value)
+        if path.is_absolute():
+            continue
+        beside = folder / path
+        names_a_path = "/" in value or "\\" in value or value.startswith(".")
+        if beside.exists() or (names_a_path and key in PATH_OPTIONS):
+            out[key] = str(beside.resolve())
+    return out
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:
@@ -183,7 +213,10 @@ def apply_config(args: argparse.Namespace, argv: Sequence[str]) -> None:
     options = (
         options_from_run_config(doc)
         if run_config
-        else {str(key).replace("-", "_"): value for key, value in doc.items()}
+        else _from_the_file(
+            {str(key).replace("-", "_"): value for key, value in doc.items()},
+            Path(path).expanduser().resolve().parent,
+        )
     )
     actions = {
         a.dest: a

@@ -1288,7 +1288,7 @@ def evaluate_run(
     run = load_classifier_run(run_dir, "mmgraph evaluate")
     if out is not None:
         check_output_file(out, [run.run_dir, *data_inputs(run.data)], overwrite=overwrite)
-    loaded = load_graph(run.data, need_labels=True)
+    loaded = load_run_graph(run, need_labels=True)
     check_run_data(run, loaded, refuse=True)
     graph = run.prepare(loaded, progress=progress)
     trainer = Trainer(run.model, dataclasses.replace(run.train, progress=False))
@@ -1296,6 +1296,26 @@ def evaluate_run(
     if out is not None:
         write_json(Path(out), metrics)
     return metrics
+
+
+def load_run_graph(run: LoadedRun, data: DataSpec | None = None, **kwargs: Any) -> MultimodalGraph:
+    """:func:`load_graph` of ``data``, or of the run's own data, named as such when gone.
+
+    A run records where its data was (``data.source`` in its ``config.yaml``): data moved
+    since, or a run copied to another machine, gets a message saying so and how to point
+    the run at it, not only the path.
+    """
+    if data is not None:
+        return load_graph(data, **kwargs)
+    try:
+        return load_graph(run.data, **kwargs)
+    except FileNotFoundError as error:
+        config = run.run_dir / RUN_CONFIG
+        raise InputError(
+            f"The data the run was trained on is gone ({error}): the run records it as "
+            f"data.source {run.data.source!r} in '{config}'. Put the data back there, or "
+            "write its new place into that file (predict and embed also take --data)"
+        ) from None
 
 
 def with_run_loader_options(data: DataSpec | None, run: LoadedRun) -> DataSpec | None:
@@ -1329,7 +1349,7 @@ def prepared_graph(
 
     data = with_run_loader_options(data, run)
     if graph is None:
-        graph = load_graph(data or run.data)
+        graph = load_run_graph(run, data)
         if data is None:  # the run's own data: still as it was?
             check_run_data(run, graph, refuse=False)
     graph = run.prepare(graph, progress)
@@ -1422,7 +1442,7 @@ def predict_run(
     run = with_image_errors(load_classifier_run(run_dir, "mmgraph predict"), on_image_error)
     out = check_output_file(out, [run.run_dir, *data_inputs(data or run.data)], overwrite=overwrite)
     data = with_run_loader_options(data, run)
-    graph = load_graph(data or run.data)
+    graph = load_run_graph(run, data)
     if data is None:  # the run's own data: still as it was? (before its labels are dropped)
         check_run_data(run, graph, refuse=False)
     truth = _label_texts(graph)

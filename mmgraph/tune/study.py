@@ -30,6 +30,7 @@ import logging
 import math
 import multiprocessing
 import os
+import shutil
 import statistics
 import time
 import warnings
@@ -59,6 +60,9 @@ SUMMARY = "tune.json"
 ARGUMENTS = "arguments.yaml"
 """The arguments a search was started with (in its folder): ``tune --resume --out DIR``
 takes those it is not given from there (:func:`started_with`)."""
+SPACE_COPY = "space.yaml"
+"""A copy of the ``--space`` file (in the search's folder): a resumed search whose file has
+gone since goes on with it."""
 RUNS = "runs"
 START_METHOD = "spawn"
 """How worker processes start: ``spawn`` (fresh interpreters; safe with threaded PyTorch)."""
@@ -1243,6 +1247,14 @@ def tune(
     if Path(data).expanduser().exists():
         data = str(Path(data).expanduser().resolve())
     space_path = None if space is None else str(Path(space).expanduser().resolve())
+    copy = folder.staging / SPACE_COPY
+    if resume and space_path is not None and not Path(space_path).is_file() and copy.is_file():
+        log.warning(
+            "The --space file %s the search began with is gone: it goes on with the copy in %s.",
+            space_path,
+            copy,
+        )
+        space_path = str(copy)
     from mmgraph.data.registry import load_dataset
 
     loader = {} if max_tweets is None else {"max_tweets": max_tweets}
@@ -1288,6 +1300,8 @@ def tune(
             }  # fmt: skip
             text = yaml.safe_dump(given, sort_keys=False)
             write_atomic(staging / ARGUMENTS, lambda fh: fh.write(text))
+            if space_path is not None:
+                shutil.copyfile(space_path, staging / SPACE_COPY)
         url = storage or f"sqlite:///{(staging / STUDY_DB).resolve()}"
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         study = optuna.create_study(
@@ -1312,9 +1326,16 @@ def tune(
                     f"the search, or give {elsewhere} (or --overwrite) for a search of this "
                     "data"
                 )
+            edited = ""
+            if "space" in changed and space_path is not None:
+                edited = (
+                    f" (the search space: the --space file '{space_path}' differs from the "
+                    f"one it began with, copied in '{staging / SPACE_COPY}')"
+                )
             raise InputError(
-                f"The study {study_name!r} in {url} was searched with other {changed}: give "
-                f"the same arguments to join it, or {elsewhere} for a search of its own"
+                f"The study {study_name!r} in {url} was searched with other {changed}"
+                f"{edited}: give the same arguments to join it, or {elsewhere} for a search "
+                "of its own"
             )
         if study.trials and storage is not None and not resume:
             log.warning(

@@ -233,3 +233,32 @@ def test_fusion_and_coordination_options_from_flags_files_and_run_configs(
         assert main([*base, *extra, "--out", str(tmp_path / "no")]) == 2
         assert needle in capsys.readouterr().err, extra
     assert not (tmp_path / "no").exists()
+
+
+def test_relative_paths_in_a_config_file_are_read_from_its_folder(
+    card: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Not from the working directory, which may hold another data set of the same name."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(card.parent, project / "data")  # (card: the card's dataset.yaml)
+    (project / "cfg").mkdir()
+    config = project / "cfg" / "exp.yaml"
+    config.write_text("data: ../data\ntext-encoder: hashing\nimage-encoder: none\nepochs: 2\n")
+    elsewhere = tmp_path / "elsewhere"
+    decoy = make_social_graph(30, seed=9, image_size=8)
+    save_card(decoy, elsewhere / "data")  # ../data from elsewhere/sub would be this one
+    (elsewhere / "sub").mkdir()
+    monkeypatch.chdir(elsewhere / "sub")
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(config), "--quiet", "--out", str(out)]) == 0
+    assert run_config(out)["data"]["source"] == str((project / "data").resolve())
+    # a bare name stays a name unless the file's folder holds it; a missing path is named
+    config.write_text("data: ../missing\nepochs: 2\n")
+    assert main(["train", "--config", str(config), "--quiet", "--out", str(tmp_path / "r2")]) == 2
+    assert str(project / "missing") in capsys.readouterr().err
+    config.write_text(f"data: {card.parent.name}\ntext-encoder: hashing\nepochs: 2\n")
+    monkeypatch.chdir(card.parent.parent)  # the card's folder name, found from here only
+    assert main(["train", "--config", str(config), "--quiet", "--out", str(tmp_path / "r3")]) == 0
+    assert run_config(tmp_path / "r3")["data"]["source"] == str(card.parent.resolve())

@@ -734,3 +734,17 @@ def test_the_warning_of_no_test_nodes_names_the_run_on_resume() -> None:
     args = argparse.Namespace(data=None, out="runs/bots", split=None)  # train --resume's
     with pytest.warns(UserWarning, match=r"^the data of runs/bots: no labelled node lies"):
         warn_no_test(args)
+
+
+def test_a_run_whose_data_moved_says_where_it_recorded_it(tmp_path: Path, capsys) -> None:
+    card = save_card(make_social_graph(60, seed=2, image_size=8), tmp_path / "data")
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(card.parent), *TRAIN, "--out", str(run)]) == 0
+    card.parent.rename(tmp_path / "moved")
+    capsys.readouterr()
+    for argv in (
+        ["evaluate", "--run", str(run)],
+        ["predict", "--run", str(run), "--out", str(tmp_path / "p.csv")],
+    ):
+        assert main(argv) == 2
+        one_line_error(capsys, "is gone", "data.source", str(run / "config.yaml"))

@@ -379,6 +379,31 @@ def test_the_command_resumes_with_the_arguments_it_started_with(
     assert "required: --data" in capsys.readouterr().err
 
 
+def test_a_resumed_search_keeps_a_copy_of_its_space_file(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, caplog
+) -> None:
+    from mmgraph.cli import main
+
+    mine = tmp_path / "my-space.yaml"
+    mine.write_text(space.read_text())
+    out = tmp_path / "out"
+    interrupt_the_third_trial(monkeypatch)
+    argv = ["tune", "--data", str(card), "--trials", "3", "--seeds", "1", "--space", str(mine)]
+    assert main([*argv, "--out", str(out), "--quiet"]) == 130
+    copy = staging_path(out) / study_module.SPACE_COPY
+    assert copy.read_text() == space.read_text()
+    mine.write_text(space.read_text().replace("epochs: 4", "epochs: 5"))
+    capsys.readouterr()
+    assert main(["tune", "--resume", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"the --space file '{mine}' differs from the one it began with" in err, err
+    mine.unlink()  # gone: the copy stands in for it
+    with caplog.at_level("WARNING", logger="mmgraph.tune.study"):
+        assert main(["tune", "--resume", "--out", str(out), "--quiet"]) == 0
+    assert "is gone: it goes on with the copy" in caplog.text
+    assert (out / "best.yaml").is_file() and (out / study_module.SPACE_COPY).is_file()
+
+
 def test_a_resumed_search_counts_the_time_already_searched(
     card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
 ) -> None:
