@@ -266,6 +266,13 @@ def describe_memory(error: BaseException) -> str:
     )
 
 
+def _typed(args: argparse.Namespace, flag: str) -> bool:
+    """Whether ``flag``'s value came from the command line, not from a ``--config`` file."""
+    if getattr(args, "config", None) is None:
+        return True
+    return any(a == flag or a.startswith(f"{flag}=") for a in args.argv)
+
+
 def check_root(args: argparse.Namespace) -> None:
     """Refuse ``--root`` where it would change nothing: with a path or a generated set."""
     data, root = getattr(args, "data", None), getattr(args, "root", None)
@@ -278,9 +285,8 @@ def check_root(args: argparse.Namespace) -> None:
         return
     what = "is generated" if str(data).strip().lower() in SYNTHETIC else "is a path"
     config = getattr(args, "config", None)
-    given = config is None or any(a == "--root" or a.startswith("--root=") for a in args.argv)
     source, fix = f"--root {root}", "drop --root"
-    if not given:  # from --config's file
+    if not _typed(args, "--root"):  # from --config's file
         source, fix = f"The root {root} of {config}", "remove 'root' from that file"
     raise InputError(
         f"{source} would change nothing: --data {data} {what}, and only names are read "
@@ -296,11 +302,8 @@ def check_max_tweets(args: argparse.Namespace) -> None:
     from mmgraph.errors import InputError
 
     config = getattr(args, "config", None)
-    given = config is None or any(
-        a == "--max-tweets" or a.startswith("--max-tweets=") for a in args.argv
-    )
     source, fix = f"--max-tweets {count}", "drop --max-tweets"
-    if not given:  # from --config's file
+    if not _typed(args, "--max-tweets"):  # from --config's file
         source, fix = f"The max_tweets {count} of {config}", "remove 'max_tweets' from that file"
     data = getattr(args, "data", None)
     if data is None:

@@ -39,7 +39,7 @@ from mmgraph.names import (
     SEQUENCE_ENCODERS,
 )
 from mmgraph.names import MODALITIES as MODALITY_NAMES
-from mmgraph.tune.defaults import NODE_OPTIMIZERS, OPTIONS
+from mmgraph.tune.defaults import NODE_OPTIMIZERS, OPTIONS, loader_options
 
 # The names come from mmgraph.names, which imports nothing: building a parser (and so
 # `mmgraph train --help`) loads no torch. tests/test_names.py checks them against the
@@ -635,8 +635,7 @@ def data_spec(args: argparse.Namespace) -> Any:
 
 def data_options(args: argparse.Namespace) -> dict[str, Any]:
     """The loader's options the command line gives (``--max-tweets``)."""
-    max_tweets = getattr(args, "max_tweets", None)
-    return {} if max_tweets is None else {"max_tweets": max_tweets}
+    return loader_options(vars(args))
 
 
 def none_or(value: str | None) -> str | None:

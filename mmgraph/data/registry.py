@@ -289,12 +289,8 @@ def is_twibot(name_or_path: str | Path, root: str | Path | None = None) -> bool:
             return False
         path = found[0]
     if path.is_file():
-        return path.suffix.lower() == ".json"
-    if is_card(path) or is_subgnn_folder(path) or is_tu_folder(path):
-        return False
-    if is_tu_dortmund_folder(path) or _planetoid_name(path) is not None:
-        return False
-    return (path / "user.json").is_file() or (path / "train.json").is_file()
+        return path.suffix.lower() == ".json"  # (as load_path tells a file)
+    return _folder_loader(path) is load_twibot
 
 
 def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphDataset:
@@ -319,24 +315,32 @@ def load_path(path: str | Path, **kwargs: Any) -> MultimodalGraph | SubgraphData
             f"Cannot tell the format of '{p}': pass a card (.yaml), a WebKB CSV (.csv), a "
             "TwiBot-20 JSON file (.json), a TU file (.txt) or a data set folder"
         )
-    if is_card(p):
-        return load_card(p, **kwargs)
-    if is_subgnn_folder(p):
-        return load_subgnn(p, **kwargs)
-    if is_tu_folder(p):
-        return load_tu(p, **kwargs)
-    if is_tu_dortmund_folder(p):
-        return load_tu_dortmund(p, **kwargs)
-    planetoid = _planetoid_name(p)
-    if planetoid is not None:
-        return load_planetoid(p, planetoid, **kwargs)
-    if (p / "user.json").is_file() or (p / "train.json").is_file():
-        return load_twibot(p, **kwargs)
+    loader = _folder_loader(p)
+    if loader is not None:
+        return loader(p, **kwargs)
     raise ValueError(
         f"Cannot tell the format of the folder '{p}': expected dataset.yaml (a card), "
         "edge_list.txt + subgraphs.pth (SubGNN), <NAME>.txt (TU), raw/ind.<name>.* (Planetoid) "
         "or user.json / train.json (TwiBot)"
     )
+
+
+def _folder_loader(p: Path) -> Callable[..., MultimodalGraph | SubgraphDataset] | None:
+    """The loader of the data set folder ``p``, told by its files (:obj:`None`: none)."""
+    if is_card(p):
+        return load_card
+    if is_subgnn_folder(p):
+        return load_subgnn
+    if is_tu_folder(p):
+        return load_tu
+    if is_tu_dortmund_folder(p):
+        return load_tu_dortmund
+    planetoid = _planetoid_name(p)
+    if planetoid is not None:
+        return lambda folder, **kw: load_planetoid(folder, planetoid, **kw)
+    if (p / "user.json").is_file() or (p / "train.json").is_file():
+        return load_twibot
+    return None
 
 
 def _planetoid_name(folder: Path) -> str | None:

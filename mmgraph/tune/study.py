@@ -46,6 +46,7 @@ from mmgraph.errors import InputError
 from mmgraph.resolver import check_positive_int
 from mmgraph.tasks.run_folder import RunFolder, staging_path, write_atomic
 from mmgraph.tune.budget import parse_budget
+from mmgraph.tune.defaults import loader_options
 from mmgraph.tune.options import TASKS
 from mmgraph.tune.searches import SEARCHES
 from mmgraph.tune.space import Space, load_space
@@ -1257,7 +1258,7 @@ def tune(
         space_path = str(copy)
     from mmgraph.data.registry import load_dataset
 
-    loader = {} if max_tweets is None else {"max_tweets": max_tweets}
+    loader = loader_options({"max_tweets": max_tweets})
     found = detect_task(load_dataset(data, root=root, **loader))
     if task is not None and (task == "subgraph") != (found == "subgraph"):
         what = "a subgraph data set" if found == "subgraph" else "a graph whose nodes are the items"
