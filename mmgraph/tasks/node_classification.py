@@ -1056,8 +1056,9 @@ def data_check(graph: MultimodalGraph) -> dict[str, Any]:
     """Sizes and a digest of a graph's content, to tell its data from changed data later.
 
     The digest covers node ids, labels, edges (with types and weights) and every modality's
-    values (text, image paths or pixels, numeric, categorical, sequences); not the split,
-    which the run's data spec draws again from the same content, nor image files' content.
+    values (text, image paths or pixels, numeric, categorical, sequences); not image files'
+    content. The split (which the run's data spec draws again from the same content) has a
+    digest of its own, ``"split"``, where the graph has one: :func:`check_run_split`.
     """
     import hashlib
 
@@ -1065,11 +1066,30 @@ def data_check(graph: MultimodalGraph) -> dict[str, Any]:
     for key in _CHECKED_FIELDS:
         _digest_field(digest, key, getattr(graph, key, None))
     edge_index = getattr(graph, "edge_index", None)
-    return {
+    check = {
         "num_nodes": int(graph.num_nodes or 0),
         "num_edges": int(edge_index.size(1)) if isinstance(edge_index, torch.Tensor) else 0,
         "digest": digest.hexdigest()[:16],
     }
+    split = split_digest(graph)
+    if split is not None:
+        check["split"] = split
+    return check
+
+
+_SPLIT_FIELDS = ("train_mask", "val_mask", "test_mask")
+
+
+def split_digest(graph: MultimodalGraph) -> str | None:
+    """A digest of ``graph``'s train/validation/test masks (:obj:`None`: it has no split)."""
+    import hashlib
+
+    if getattr(graph, "train_mask", None) is None:
+        return None
+    digest = hashlib.sha256()
+    for key in _SPLIT_FIELDS:
+        _digest_field(digest, key, getattr(graph, key, None))
+    return digest.hexdigest()[:16]
 
 
 def _digest_field(digest: Any, key: str, value: Any) -> None:
@@ -1129,6 +1149,26 @@ def check_run_data(run: LoadedRun, graph: MultimodalGraph, refuse: bool) -> None
             "on this data, or restore the data"
         )
     warnings.warn(f"{message}: the results are those of the data as it is now", stacklevel=3)
+
+
+def check_run_split(run: LoadedRun, graph: MultimodalGraph) -> None:
+    """Refuse ``graph`` split otherwise than the run's data when it was trained.
+
+    ``data.split`` or ``data.split_seed`` edited in the run's ``config.yaml`` (or data whose
+    own split changed) would make ``evaluate`` score nodes the model was trained on. Runs
+    written before the split was recorded pass.
+    """
+    then = (run.data_check or {}).get("split")
+    now = split_digest(graph)
+    if then is None or now == then:
+        return
+    raise InputError(
+        f"The split of the data at {run.data.source!r} is not the one the run {run.run_dir} "
+        f"was trained with (data.split {list(run.data.split)}, data.split_seed "
+        f"{run.data.split_seed} in '{run.run_dir / RUN_CONFIG}'): its validation and test "
+        "scores would count nodes the model was trained on. Restore the split the run was "
+        "trained with (an edited split or split_seed), or train the run again with the new one"
+    )
 
 
 def read_run_doc(path: Path) -> dict[str, Any]:
@@ -1290,6 +1330,7 @@ def evaluate_run(
         check_output_file(out, [run.run_dir, *data_inputs(run.data)], overwrite=overwrite)
     loaded = load_run_graph(run, need_labels=True)
     check_run_data(run, loaded, refuse=True)
+    check_run_split(run, loaded)
     graph = run.prepare(loaded, progress=progress)
     trainer = Trainer(run.model, dataclasses.replace(run.train, progress=False))
     metrics = split_metrics(trainer, graph)

@@ -701,6 +701,34 @@ def test_a_runs_data_changed_since_training_is_named(tmp_path: Path, capsys) -> 
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
 
 
+def test_an_edited_split_seed_is_refused_by_evaluate(tmp_path: Path, capsys) -> None:
+    """A hand-edited data.split_seed would score training nodes: evaluate names it."""
+    import yaml
+
+    graph = make_social_graph(120, seed=3, image_size=8)
+    del graph.train_mask, graph.val_mask, graph.test_mask
+    card = save_card(graph, tmp_path / "card")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(card), *TRAIN, "--out", str(out)]) == 0
+    config = out / "config.yaml"
+    doc = yaml.safe_load(config.read_text())
+    assert doc["data_check"]["split"]  # the split the run was trained with is recorded
+    for key, edited in (("split_seed", 7), ("split", [0.3, 0.2, 0.5])):
+        original = doc["data"][key]
+        doc["data"][key] = edited
+        config.write_text(yaml.safe_dump(doc, sort_keys=False))
+        assert main(["evaluate", "--run", str(out), "--quiet"]) == 2
+        err = one_line_error(capsys, "is not the one the run", "data.split_seed", str(config))
+        assert "nodes the model was trained on" in err
+        doc["data"][key] = original
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0  # restored: scored
+    del doc["data_check"]["split"]  # a run of an older version: not checked
+    doc["data"]["split_seed"] = 7
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
+
+
 def test_a_logged_warning_reads_as_a_warnings_one() -> None:
     """`WARNING: message`, as the README shows warnings; --verbose names the logger."""
     import subprocess
