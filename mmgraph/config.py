@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import types
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +34,7 @@ class ConfigBase:
             raise ValueError(
                 f"Unknown {cls.__name__} keys {unknown} (valid keys: {sorted(fields)})"
             )
+        _check_numbers(cls, values)
         return cls(**dict(values))
 
     def to_yaml(self, path: str | Path) -> Path:
@@ -46,6 +50,29 @@ class ConfigBase:
         if not isinstance(values, Mapping):
             raise InputError(f"Expected a mapping of {cls.__name__} keys in '{path}'")
         return cls.from_dict(values)
+
+
+def _check_numbers(cls: type, values: Mapping[str, Any]) -> None:
+    """Refuse text (or a list, a mapping) where a field of ``cls`` takes only a number.
+
+    A config file's ``dropout: lots`` would otherwise fail later, in a comparison that
+    names neither the key nor the value.
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - an unresolvable annotation: nothing to check
+        return
+    for key, value in values.items():
+        if value is None or isinstance(value, numbers.Real) or not _number_only(hints.get(key)):
+            continue
+        raise ValueError(f"{cls.__name__} key {key!r} is {value!r}, not a number: write one there")
+
+
+def _number_only(hint: Any) -> bool:
+    """Whether a field annotated ``hint`` takes an int or float alone (or :obj:`None`)."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    kinds = set(typing.get_args(hint) if union else (hint,)) - {type(None)}
+    return bool(kinds) and kinds <= {int, float}
 
 
 def _plain(value: Any) -> Any:

@@ -108,3 +108,43 @@ def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
     """Read a YAML file (UTF-8, no duplicate keys); errors name the file and the line."""
     path = Path(path)
     return parse_yaml(read_text(path, what), source=f"the {what} '{path}'")
+
+
+def read_json(path: str | Path, what: str = "JSON file", fix: str = "restore it") -> Any:
+    """Read a JSON file; a damaged one raises an :class:`InputError` naming it and ``fix``."""
+    import json
+
+    path = Path(path)
+    try:
+        return json.loads(read_text(path, what))
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"The {what} '{path}' is truncated or not JSON ({error.msg} at line {error.lineno} "
+            f"column {error.colno}): {fix}"
+        ) from None
+
+
+def read_safetensors(
+    path: str | Path, what: str = "weights file"
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The tensors and metadata of a safetensors file.
+
+    Raises:
+        FileNotFoundError: No file at ``path``.
+        InputError: The file is empty, truncated or not safetensors (the message names it).
+    """
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No {what} at {path}: train a model first or check the path")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as fh:
+            metadata = fh.metadata() or {}
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
+    except SafetensorError as error:
+        raise InputError(
+            f"The {what} '{path}' is truncated or not a safetensors file ({error}): retrain "
+            "with --overwrite or restore it"
+        ) from None
+    return tensors, dict(metadata)

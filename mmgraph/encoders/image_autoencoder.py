@@ -33,6 +33,7 @@ from mmgraph.encoders.cache import (
     hash_tensor,
     make_model_key,
 )
+from mmgraph.errors import InputError, read_json, read_safetensors
 from mmgraph.seed import make_generator
 
 logger = logging.getLogger(__name__)
@@ -315,21 +316,30 @@ class ImageAutoencoder:
             **options: Settings that do not change the features (``cache_dir``,
                 ``use_cache``, ``batch_size_encode``, ``on_error``, ``progress``).
         """
-        from safetensors.torch import load_file
-
         folder = Path(folder)
         meta_path = folder / AUTOENCODER_META
         if not meta_path.is_file():
             raise FileNotFoundError(f"No fitted image autoencoder in {folder} ({AUTOENCODER_META})")
-        meta = json.loads(meta_path.read_text())
+        fix = "restore the file, or train the run again with --overwrite"
+        meta = read_json(meta_path, "fitted image autoencoder file", fix)
+        if not isinstance(meta, dict):
+            raise InputError(f"The fitted image autoencoder file '{meta_path}' is damaged: {fix}")
         if meta.get("format") != FORMAT:
             raise ValueError(
                 f"The image autoencoder in {folder} has format {meta.get('format')!r}; this "
                 f"version of mmgraph reads format {FORMAT}: train the run again"
             )
         settings = {k: v for k, v in meta.items() if k != "format"}
-        encoder = cls(**settings, **options)
-        encoder.load_state_dict(load_file(str(folder / AUTOENCODER_WEIGHTS)))
+        weights = _load_weights(folder)
+        try:
+            encoder = cls(**settings, **options)
+            encoder.load_state_dict(weights)
+        except (TypeError, KeyError, RuntimeError) as error:
+            detail = " ".join(str(error).split())[:300]
+            raise InputError(
+                f"The fitted image autoencoder in '{folder}' does not rebuild ({detail}): its "
+                f"files come from different runs or were edited; {fix}"
+            ) from None
         return encoder
 
     def model_key(self) -> str:
@@ -543,9 +553,8 @@ class ImageAutoencoder:
 
 
 def _load_weights(folder: Path) -> dict[str, Tensor]:
-    from safetensors.torch import load_file
-
-    return load_file(str(folder / AUTOENCODER_WEIGHTS))
+    tensors, _ = read_safetensors(folder / AUTOENCODER_WEIGHTS, "fitted image autoencoder file")
+    return tensors
 
 
 def _save_atomically(encoder: ImageAutoencoder, folder: Path) -> None:

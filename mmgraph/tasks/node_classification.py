@@ -37,6 +37,7 @@ from mmgraph.tasks.run_folder import (
     RunFolder,
     check_output_file,
     data_inputs,
+    run_kind,
     staging_path,
     write_atomic,
 )
@@ -1248,6 +1249,12 @@ def load_run(run_dir: str | Path) -> LoadedRun:
                     f"{run_dir} holds a run per seed{where} ({', '.join(seeds)}), written by "
                     f"`mmgraph {writer}`: pass one of them, e.g. --run {folder / seeds[0]}"
                 )
+        kind = run_kind(run_dir) if run_dir.is_dir() else None
+        if kind not in (None, "train", "embed"):
+            raise InputError(
+                f"{run_dir} holds a `mmgraph {kind}` run, which has no trained model: pass the "
+                "folder given to `mmgraph train --out`"
+            )
         partial = staging_path(run_dir)
         hint = (
             f"; its interrupted training is in '{partial}' (`mmgraph train --resume --out "

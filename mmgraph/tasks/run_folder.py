@@ -71,6 +71,26 @@ def run_kind(folder: Path) -> str | None:
     return None
 
 
+def _is_staging(folder: Path) -> bool:
+    """Whether ``folder`` is the staging folder of a run (:func:`staging_path`)."""
+    return folder.name.startswith(".") and folder.name.endswith(PARTIAL_SUFFIX)
+
+
+def _refuse_a_part_of_a_run(final: Path, option: str) -> None:
+    """Refuse to replace a run that is part of a larger one (a seed's run of tune, train).
+
+    ``runs/seed-0`` of a ``tune`` folder or ``seed-0`` of ``train --seeds``: the larger
+    run's metrics and ``best.yaml`` would no longer be those of its runs.
+    """
+    for outer in list(final.resolve().parents)[:2]:
+        if holds_run(outer) and not _is_staging(outer):  # a command's own seeds: its own
+            raise InputError(
+                f"{option} '{final}' is part of the `mmgraph {run_kind(outer) or 'train'}` "
+                f"run '{outer}', whose metrics count it: replacing it would make them wrong. "
+                f"Choose another {option}"
+            )
+
+
 def staging_path(out: str | Path) -> Path:
     """The staging folder of the run folder ``out``: ``<parent>/.<name>.partial``."""
     out = Path(out)
@@ -221,6 +241,8 @@ class RunFolder:
                 "(the old run stays until the new one completes), or choose another "
                 f"{option}"
             )
+        if exists:
+            _refuse_a_part_of_a_run(final, option)
         if exists and self.kind is not None:
             held = run_kind(final)
             if held is not None and held != self.kind:

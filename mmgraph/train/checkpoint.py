@@ -23,11 +23,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import Tensor, nn
 
-from mmgraph.errors import InputError
+from mmgraph.errors import InputError, read_safetensors
 
 WEIGHTS = "model.safetensors"
 CHECKPOINT = "checkpoint.safetensors"
@@ -49,7 +48,7 @@ def load_weights(path: str | Path) -> dict[str, Tensor]:
         FileNotFoundError: No file at ``path``.
         InputError: The file is empty, truncated or not safetensors.
     """
-    tensors, _ = _read(Path(path), "weights file")
+    tensors, _ = read_safetensors(path, "weights file")
     return tensors
 
 
@@ -147,7 +146,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             this version.
     """
     path = Path(path)
-    tensors, metadata = _read(path, "checkpoint")
+    tensors, metadata = read_safetensors(path, "checkpoint")
     if metadata.get("format") != FORMAT or metadata.get("version") != VERSION:
         raise InputError(
             f"'{path}' is not an mmgraph training checkpoint (version {VERSION}): it cannot be "
@@ -200,21 +199,6 @@ def _atomic_save(
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _read(path: Path, what: str) -> tuple[dict[str, Tensor], dict[str, str]]:
-    if not path.is_file():
-        raise FileNotFoundError(f"No {what} at {path}: train a model first or check the path")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as fh:
-            metadata = fh.metadata() or {}
-            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
-    except SafetensorError as error:
-        raise InputError(
-            f"The {what} '{path}' is truncated or not a safetensors file ({error}): retrain "
-            "with --overwrite or restore it"
-        ) from None
-    return tensors, dict(metadata)
 
 
 __all__ = [

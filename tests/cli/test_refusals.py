@@ -729,6 +729,34 @@ def test_an_edited_split_seed_is_refused_by_evaluate(tmp_path: Path, capsys) -> 
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
 
 
+def test_a_seeds_run_is_not_overwritten_and_a_cluster_folder_is_named(
+    card: Path, tmp_path: Path, capsys
+) -> None:
+    """train --overwrite into seed-0 of a `train --seeds` run is refused (its metrics count
+    it); evaluate on a `cluster` folder says what the folder is."""
+    import numpy as np
+
+    out = tmp_path / "seeds"
+    assert main(["train", "--data", str(card), *TRAIN, "--seeds", "0", "1", "--out", str(out)]) == 0
+    before = snapshot(out / "seed-0")
+    args = ["train", "--data", str(card), *TRAIN, "--out", str(out / "seed-0"), "--overwrite"]
+    assert main(args) == 2
+    err = one_line_error(capsys, "is part of the `mmgraph train` run", str(out.resolve()))
+    assert "Choose another --out" in err
+    assert snapshot(out / "seed-0") == before
+    assert main(["evaluate", "--run", str(out / "seed-0"), "--quiet"]) == 0  # still whole
+    capsys.readouterr()
+
+    emb = tmp_path / "e.npy"
+    np.save(emb, np.random.default_rng(0).normal(size=(120, 4)).astype(np.float32))
+    clusters = tmp_path / "clusters"
+    cluster = ["cluster", "--embeddings", str(emb), "--k", "2", "--no-plot"]
+    assert main([*cluster, "--out", str(clusters)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(clusters), "--quiet"]) == 2
+    one_line_error(capsys, "holds a `mmgraph cluster` run, which has no trained model")
+
+
 def test_a_logged_warning_reads_as_a_warnings_one() -> None:
     """`WARNING: message`, as the README shows warnings; --verbose names the logger."""
     import subprocess

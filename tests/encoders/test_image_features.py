@@ -140,6 +140,32 @@ def test_save_and_load_give_the_same_features(tmp_path: Path) -> None:
         ImageAutoencoder.load(tmp_path / "nothing")
 
 
+def test_a_damaged_autoencoder_state_names_its_file(tmp_path: Path) -> None:
+    """Truncated files or weights of another autoencoder raise an InputError naming them."""
+    import shutil
+
+    from mmgraph.errors import InputError
+
+    saved = tiny(use_cache=False).fit(images(seed=0)).save(tmp_path / "state")
+    other = tiny(use_cache=False, channels=(4, 4)).fit(images(seed=0)).save(tmp_path / "other")
+    for name, source, needle in (
+        (AUTOENCODER_META, None, "is truncated or not JSON"),
+        (AUTOENCODER_WEIGHTS, None, "is truncated or not a safetensors file"),
+        (AUTOENCODER_WEIGHTS, other, "does not rebuild"),
+    ):
+        folder = tmp_path / "damaged"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(saved, folder)
+        path = folder / name
+        if source is None:
+            path.write_bytes(path.read_bytes()[:40])
+        else:
+            shutil.copy(source / name, path)
+        with pytest.raises(InputError, match=needle) as caught:
+            ImageAutoencoder.load(folder, use_cache=False)
+        assert str(folder) in str(caught.value)
+
+
 def test_weights_and_features_are_cached(tmp_path: Path) -> None:
     x = images()
     with count_training() as calls:

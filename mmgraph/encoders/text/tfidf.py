@@ -21,12 +21,15 @@ from torch import Tensor
 from mmgraph.encoders._inputs import check_node_mask
 from mmgraph.encoders.cache import hash_tensor
 from mmgraph.encoders.text._texts import TextInput, documents
+from mmgraph.errors import InputError, read_json, read_safetensors
 from mmgraph.seed import make_generator
 
 log = logging.getLogger(__name__)
 
 TFIDF_META = "tfidf.json"
 TFIDF_TENSORS = "tfidf.safetensors"
+_META_KEYS: tuple[str, ...] = ("out_channels", "max_features", "ngram_range", "min_df")
+_META_KEYS += ("sublinear_tf", "seed", "terms")
 """The files :meth:`TfidfTextEncoder.save` writes (nothing pickled)."""
 
 
@@ -215,16 +218,22 @@ class TfidfTextEncoder:
     @classmethod
     def load(cls, folder: str | os.PathLike[str]) -> TfidfTextEncoder:
         """Rebuild an encoder written by :meth:`save`."""
-        from safetensors.torch import load_file
         from sklearn.decomposition import TruncatedSVD
 
         folder = Path(folder)
         if not (folder / TFIDF_META).is_file():
             raise FileNotFoundError(f"No fitted TF-IDF encoder in {folder} ({TFIDF_META})")
-        meta = json.loads((folder / TFIDF_META).read_text())
-        if "dim" in meta:  # written before the sizes were renamed (issue 15)
+        fix = "restore the file, or train the run again with --overwrite"
+        meta = read_json(folder / TFIDF_META, "fitted TF-IDF encoder file", fix)
+        if isinstance(meta, dict) and "dim" in meta:  # written before issue 15's renaming
             meta["out_channels"] = meta.pop("dim")
-        tensors = load_file(str(folder / TFIDF_TENSORS))
+        tensors, _ = read_safetensors(folder / TFIDF_TENSORS, "fitted TF-IDF encoder file")
+        missing = [k for k in _META_KEYS if not isinstance(meta, dict) or k not in meta]
+        missing += [] if "idf" in tensors else [f"idf in {TFIDF_TENSORS}"]
+        if missing:
+            raise InputError(
+                f"The fitted TF-IDF encoder in '{folder}' lacks {', '.join(missing)}: {fix}"
+            )
         encoder = cls(
             out_channels=meta["out_channels"],
             max_features=meta["max_features"],

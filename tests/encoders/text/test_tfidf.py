@@ -73,6 +73,34 @@ def test_tfidf_save_load_gives_the_same_features(tmp_path: Path) -> None:
         TfidfTextEncoder().save(tmp_path / "x")
 
 
+def test_a_damaged_tfidf_state_names_its_file(tmp_path: Path) -> None:
+    """Truncated or edited files raise an InputError naming the file and the fix."""
+    import shutil
+
+    from mmgraph.encoders.text.tfidf import TFIDF_TENSORS
+    from mmgraph.errors import InputError
+
+    def without_terms(data: bytes) -> bytes:
+        meta = json.loads(data)
+        del meta["terms"]
+        return json.dumps(meta).encode()
+
+    texts = ["the cat sat", "a dog ran", "cats and dogs", "birds fly"]
+    saved = TfidfTextEncoder(out_channels=3, seed=0).fit(texts).save(tmp_path / "tfidf")
+    for name, damage, needle in (
+        (TFIDF_META, lambda data: data[:40], "is truncated or not JSON"),
+        (TFIDF_TENSORS, lambda data: data[:40], "is truncated or not a safetensors file"),
+        (TFIDF_META, without_terms, "lacks terms"),
+    ):
+        folder = tmp_path / "damaged"
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(saved, folder)
+        (folder / name).write_bytes(damage((folder / name).read_bytes()))
+        with pytest.raises(InputError, match=needle) as caught:
+            TfidfTextEncoder.load(folder)
+        assert str(folder) in str(caught.value) and "--overwrite" in str(caught.value)
+
+
 def test_tfidf_loads_a_folder_saved_with_the_old_dim_key(tmp_path: Path) -> None:
     texts = ["the cat sat", "a dog ran", "cats and dogs", "birds fly"]
     enc = TfidfTextEncoder(out_channels=3, seed=0).fit(texts)
