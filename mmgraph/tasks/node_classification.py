@@ -1075,6 +1075,9 @@ def data_check(graph: MultimodalGraph) -> dict[str, Any]:
     split = split_digest(graph)
     if split is not None:
         check["split"] = split
+    names = getattr(graph, "class_names", None)
+    if names is not None and getattr(graph, "y", None) is not None:
+        check["class_names"] = [str(name) for name in names]  # the order of the model's outputs
     return check
 
 
@@ -1304,6 +1307,13 @@ def load_run(run_dir: str | Path) -> LoadedRun:
         ) from None
     model.eval()
     check = doc.get(DATA_CHECK)
+    order = check.get("class_names") if isinstance(check, dict) else None
+    if order is not None and schema.class_names is not None and schema.class_names != order:
+        raise InputError(
+            f"The run config '{path}' names the classes {schema.class_names} (schema."
+            f"class_names), but the model was trained with them in the order {order}: its "
+            "outputs would be named and scored as other classes. Restore schema.class_names"
+        )
     return LoadedRun(
         run_dir, spec, features, train, schema, model, check if isinstance(check, dict) else None
     )

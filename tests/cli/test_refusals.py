@@ -701,8 +701,9 @@ def test_a_runs_data_changed_since_training_is_named(tmp_path: Path, capsys) -> 
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0
 
 
-def test_an_edited_split_seed_is_refused_by_evaluate(tmp_path: Path, capsys) -> None:
-    """A hand-edited data.split_seed would score training nodes: evaluate names it."""
+def test_an_edited_split_seed_or_class_order_is_refused(tmp_path: Path, capsys) -> None:
+    """A hand-edited data.split_seed would score training nodes, swapped schema.class_names
+    name each output as another class: evaluate (and predict) name them."""
     import yaml
 
     graph = make_social_graph(120, seed=3, image_size=8)
@@ -723,6 +724,12 @@ def test_an_edited_split_seed_is_refused_by_evaluate(tmp_path: Path, capsys) -> 
         doc["data"][key] = original
     config.write_text(yaml.safe_dump(doc, sort_keys=False))
     assert main(["evaluate", "--run", str(out), "--quiet"]) == 0  # restored: scored
+    doc["schema"]["class_names"] = ["bot", "human"]  # swapped: outputs named the other class
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
+    for command in (["evaluate", "--quiet"], ["predict", "--out", str(tmp_path / "p.csv")]):
+        assert main([command[0], "--run", str(out), *command[1:]]) == 2
+        one_line_error(capsys, "trained with them in the order ['human', 'bot']", str(config))
+    doc["schema"]["class_names"] = ["human", "bot"]
     del doc["data_check"]["split"]  # a run of an older version: not checked
     doc["data"]["split_seed"] = 7
     config.write_text(yaml.safe_dump(doc, sort_keys=False))
