@@ -250,7 +250,7 @@ def featurize(
                         "train it again with --overwrite"
                     )
                 if saved is not None and found and load_state is not False:
-                    encoder = type(encoder).load(saved)
+                    encoder = _loaded_as_named(text_name, encoder, type(encoder).load(saved), saved)
                 else:
                     encoder.fit(graph.text, mask=getattr(graph, "train_mask", None))
                     if saved is not None and is_main_process():
@@ -293,6 +293,26 @@ def featurize(
 
 PRETRAINED_WEIGHTS = "{modality}_model.json"
 """The file, in a run's folder, that records the weights of its transformers model."""
+
+
+def _loaded_as_named(name: str, named: Any, loaded: Any, saved: Path) -> Any:
+    """``loaded`` (a run's fitted word encoder), refused where it is not the kind ``named`` is.
+
+    A run's ``features.text_encoder`` edited from ``tfidf`` to ``bow`` (or back) would
+    otherwise load the fitted encoder of the other kind without a word.
+    """
+
+    def kind(encoder: Any) -> tuple[Any, Any]:
+        return getattr(encoder, "binary", None), getattr(encoder, "use_idf", None)
+
+    if kind(named) != kind(loaded):
+        saved_kind = "a bag of words (bow)" if kind(loaded) == (True, False) else "TF-IDF (tfidf)"
+        raise InputError(
+            f"The fitted text encoder in '{saved}' is {saved_kind}, but the run's features."
+            f"text_encoder is {name!r}: restore text_encoder in the run's config.yaml, or "
+            "train the run again with --overwrite"
+        )
+    return loaded
 
 
 def _check_pretrained_weights(

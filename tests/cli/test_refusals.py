@@ -703,7 +703,8 @@ def test_a_runs_data_changed_since_training_is_named(tmp_path: Path, capsys) -> 
 
 def test_an_edited_split_seed_or_class_order_is_refused(tmp_path: Path, capsys) -> None:
     """A hand-edited data.split_seed would score training nodes, swapped schema.class_names
-    name each output as another class: evaluate (and predict) name them."""
+    name each output as another class, an edited text_encoder would load the fitted encoder of
+    the other kind: evaluate (and predict) name them."""
     import yaml
 
     graph = make_social_graph(120, seed=3, image_size=8)
@@ -730,6 +731,11 @@ def test_an_edited_split_seed_or_class_order_is_refused(tmp_path: Path, capsys) 
         assert main([command[0], "--run", str(out), *command[1:]]) == 2
         one_line_error(capsys, "trained with them in the order ['human', 'bot']", str(config))
     doc["schema"]["class_names"] = ["human", "bot"]
+    doc["features"]["text_encoder"] = "bow"  # the fitted encoder saved is TF-IDF
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert main(["evaluate", "--run", str(out), "--quiet"]) == 2
+    one_line_error(capsys, "is TF-IDF (tfidf), but the run's features.text_encoder is 'bow'")
+    doc["features"]["text_encoder"] = "tfidf"
     del doc["data_check"]["split"]  # a run of an older version: not checked
     doc["data"]["split_seed"] = 7
     config.write_text(yaml.safe_dump(doc, sort_keys=False))
