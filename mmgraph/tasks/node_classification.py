@@ -42,7 +42,7 @@ from mmgraph.tasks.run_folder import (
     write_atomic,
 )
 from mmgraph.train import TrainConfig, Trainer
-from mmgraph.train.checkpoint import WEIGHTS, load_weights
+from mmgraph.train.checkpoint import CHECKPOINT, WEIGHTS, load_weights
 from mmgraph.train.trainer import Callback, numbered_callback
 
 log = logging.getLogger(__name__)
@@ -889,6 +889,9 @@ def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
             "training began): start it again with --overwrite"
         )
     doc = read_run_doc(path)
+    # stopped before its first checkpoint: nothing was kept, so its training starts again
+    # (the same seeded run) in place of the staging folder
+    again = path.name == RUN_CONFIG and not (staging / CHECKPOINT).is_file()
     try:
         train = dataclasses.replace(TrainConfig.from_dict(doc["train"]), progress=progress)
         spec = DataSpec.from_dict(doc["data"])
@@ -896,6 +899,8 @@ def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
         if isinstance(doc.get(DATA_CHECK), dict):  # runs of older versions have no record
             graph = load_graph(spec, need_labels=True)
             refuse_changed_data(doc[DATA_CHECK], graph, spec.source, staging)
+        if again:
+            log.info("'%s' stopped before its first checkpoint: its training starts again", staging)
         return train_node_classifier(
             spec,
             FeatureConfig.from_dict(doc["features"]),
@@ -905,7 +910,8 @@ def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:
             graph=graph,
             progress=progress,
             pretrain_epochs=int(doc.get("pretrain_epochs", 0)),
-            resume=True,
+            resume=not again,
+            overwrite=again,
         )
     except (KeyError, TypeError) as error:
         raise InputError(

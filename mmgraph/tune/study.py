@@ -1428,7 +1428,7 @@ def tune(
         _warn_if_final_overruns(study, kept_params, search, len(seed_list), seconds)
         best_options = search.best_options(options, seed_list)
         # The final runs load the data again, whole: the test split is read from here on.
-        metrics = search.final(best_options, seed_list, staging / RUNS, progress)
+        metrics = _final_runs(search, best_options, seed_list, staging / RUNS, progress)
         from mmgraph.tasks.node_classification import write_json
 
         write_json(staging / METRICS, metrics)
@@ -1469,6 +1469,26 @@ def tune(
         confirmation,
         kept,
     )
+
+
+def _final_runs(
+    search: Any, options: dict[str, Any], seeds: list[int], out: Path, progress: bool
+) -> dict[str, Any]:
+    """``search.final``: the runs of the chosen options with each seed, into ``out``.
+
+    A search interrupted in its final runs left them in ``out``'s staging folder: they go
+    on where they stopped when the search chose the same options (node tasks, several
+    seeds), else they are started again.
+    """
+    partial = staging_path(out)
+    if partial.is_dir():
+        resume = getattr(search, "resume_final", None)
+        resumed = None if resume is None else resume(options, seeds, out, progress)
+        if resumed is not None:
+            log.info("The final runs interrupted in %s went on where they stopped", partial)
+            return resumed
+        shutil.rmtree(partial)
+    return search.final(options, seeds, out, progress)
 
 
 def _redact(url: str) -> str:

@@ -125,3 +125,40 @@ def test_seed_typed_over_a_configs_seeds(card: Path, tmp_path: Path, capsys) -> 
     capsys.readouterr()
     assert main([*argv, "--seed", "3", "--seeds", "1", "2", "--out", str(tmp_path / "x")]) == 2
     assert "--seed and --seeds both given" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seeds", [["0"], ["0", "1", "2"]], ids=["one-seed", "three-seeds"])
+def test_a_run_stopped_before_its_first_checkpoint_resumes(
+    card: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+    one_thread: None,
+    seeds: list[str],
+) -> None:
+    """Killed after its config.yaml, before any checkpoint: `--resume` trains that run again
+    (it said "nothing to resume; train without resuming", and a run without --resume was
+    refused for the interrupted one)."""
+    whole = tmp_path / "whole"
+    args = ["train", "--data", str(card), *ARGS, "--seeds", *seeds]
+    assert main([*args, "--out", str(whole)]) == 0
+    stopped = int(seeds[-1])
+    real = Trainer.fit
+
+    def fit(self: Trainer, *rest, **kwargs):
+        if self.config.seed == stopped and not kwargs.get("resume"):
+            raise KeyboardInterrupt  # after the run's config.yaml, before any epoch
+        return real(self, *rest, **kwargs)
+
+    cut = tmp_path / "cut"
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "fit", fit)
+        assert main([*args, "--out", str(cut)]) != 0
+    partial = staging_path(cut)
+    run = partial if len(seeds) == 1 else staging_path(partial / f"seed-{stopped}")
+    assert (run / "config.yaml").is_file() and not (run / "checkpoint.safetensors").exists()
+    capsys.readouterr()
+    assert main(["train", "--resume", "--out", str(cut)]) == 0
+    assert not partial.exists()
+    got, want = (json.loads((f / "metrics.json").read_text()) for f in (cut, whole))
+    assert got == want

@@ -258,6 +258,39 @@ def test_interrupted_search_resumes(
     assert result.trials["interrupted"] == 1 and result.trials["failed"] == 0  # Ctrl-C: no error
 
 
+def test_a_search_interrupted_in_its_final_runs_resumes_them(
+    card: Path, space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the second final seed: `--resume` keeps the first seed's run and gives the
+    result of an uninterrupted search (it was refused: "An interrupted run of '.../runs'")."""
+    from mmgraph.train.trainer import Trainer
+
+    whole = tune(str(card), trials=2, seeds=3, space=space, out=tmp_path / "w", progress=False)
+    out = tmp_path / "out"
+    real = Trainer.fit
+    finals = []
+
+    def fit(self: Trainer, graph, *rest, **kwargs):  # noqa: ANN001, ANN202
+        if self.out_dir is not None and self.out_dir.parent.name == ".runs.partial":
+            finals.append(self.config.seed)
+            if finals == [0, 1]:  # the first time seed 1 trains (before a checkpoint)
+                raise KeyboardInterrupt
+        return real(self, graph, *rest, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Trainer, "fit", fit)
+        with pytest.raises(KeyboardInterrupt):
+            tune(str(card), trials=2, seeds=3, space=space, out=out, progress=False)
+        kept = staging_path(staging_path(out) / "runs") / "seed-0" / "metrics.json"
+        assert finals == [0, 1] and kept.is_file()
+        result = tune(
+            str(card), trials=2, seeds=3, space=space, out=out, resume=True, progress=False
+        )
+    assert finals == [0, 1, 1, 2]  # seed 0's run was kept, not trained again
+    assert result.metrics == whole.metrics
+    assert len(study_of(out).trials) == 2
+
+
 @contextlib.contextmanager
 def interrupts_at_their_default() -> Any:
     """SIGINT raising KeyboardInterrupt, as at a terminal (a background job ignores it)."""
