@@ -72,10 +72,23 @@ def decode_image(data: bytes, name: str | os.PathLike[str] = "<bytes>") -> Image
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return to_rgb(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                rgb = to_rgb(image)
+        for warning in caught:  # Pillow's own names no file
+            message = warning.message
+            if isinstance(message, Image.DecompressionBombWarning):
+                message = Image.DecompressionBombWarning(
+                    f"Image file {os.fspath(name)!r} is very large ({message}): it is read "
+                    "whole, which takes much memory and time; shrink it if it is not meant"
+                )
+            warnings.warn(message, warning.category, stacklevel=2)
+        return rgb
+    except (
+        UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError,
+    ) as error:  # fmt: skip
         detail = str(error)
         if isinstance(error, UnidentifiedImageError):  # its message names a BytesIO object
             detail = f"not an image format Pillow reads, {len(data):,} bytes starting {data[:8]!r}"
@@ -139,10 +152,12 @@ def check_image_files(
     missing = missing_image_files(paths, root, present)
     folders = [path for path in missing if Path(path).is_dir()]
     if folders:
+        cells = "image cells name" if len(folders) > 1 else "image cell names"
         raise IsADirectoryError(
-            f"{len(folders)} image cell{'s' if len(folders) > 1 else ''} name a folder, not an "
-            f"image file (first: '{folders[0]}'): give each node's file (a card's paths are "
-            "relative to its folder), or empty the cell for a node without an image"
+            f"{len(folders)} {cells} a folder, not an image file (first: '{folders[0]}'): give "
+            "each node's file (a card's paths are relative to its folder), empty the cell for "
+            "a node without an image, or mark such nodes as lacking an image "
+            "(--on-image-error missing)"
         )
     if missing:
         raise FileNotFoundError(
@@ -190,7 +205,8 @@ def _open_all(
             image = load_image(full)
         except (FileNotFoundError, ValueError) as error:
             if on_error != "raise":
-                failed.append(f"{str(full)!r} ({error.__class__.__name__})")
+                why = "not found" if isinstance(error, FileNotFoundError) else "not readable"
+                failed.append(f"{str(full)!r} ({'a folder' if full.is_dir() else why})")
             elif isinstance(error, UnreadableImageError):
                 unreadable.append((str(full), error))
             else:

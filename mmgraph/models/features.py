@@ -24,7 +24,7 @@ from mmgraph.distributed import (
     shard,
     world_size,
 )
-from mmgraph.errors import InputError
+from mmgraph.errors import InputError, read_json
 from mmgraph.names import DEFAULT_TEXT_ENCODER as DEFAULT_TEXT_ENCODER
 
 MODEL_DTYPE = torch.float32
@@ -336,14 +336,16 @@ def _check_pretrained_weights(
 
     path = Path(state_dir) / PRETRAINED_WEIGHTS.format(modality=modality)
     now = {"model": encoder.name, "weights": fingerprint_module(model)}
-    if load_state is False:
+    if load_state is False or (load_state is None and not path.is_file()):
+        # a run being trained; None (fitted state loaded where saved, else fitted, as the
+        # design choice featurizes its candidates) records what it does not find
         if is_main_process():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(now, indent=1) + "\n")
         return
     if not path.is_file():
         return
-    then = json.loads(path.read_text())
+    then = read_json(path, f"{modality} model record", "delete it, or train the run again")
     if then.get("weights") != now["weights"]:
         warnings.warn(
             f"The {modality} model {encoder.name!r} has other weights than when the run in "

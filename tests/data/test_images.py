@@ -119,6 +119,11 @@ def test_an_image_cell_naming_a_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError, match=r"2 image cells name a folder, not an image ") as e:
         check_image_files(["img", ".", "gone.png"], tmp_path)
     assert "a card's paths are relative to its folder" in str(e.value)  # no key to name
+    assert "--on-image-error missing" in str(e.value)
+    with pytest.raises(IsADirectoryError, match=r"^1 image cell names a folder"):
+        check_image_files(["img"], tmp_path)
+    with pytest.warns(UserWarning, match=r"marked missing: .*img' \(a folder\), .*gone.png' \("):
+        read_images(["img", "gone.png"], root=tmp_path, size=(4, 4), on_error="missing")
     with pytest.raises(FileNotFoundError, match=r"1 image file not found \(first: .*gone.png"):
         check_image_files(["gone.png", None, ""], tmp_path)
     check_image_files(["img"], tmp_path, present=[False])  # a node without an image
@@ -129,3 +134,23 @@ def test_read_images_argument_errors() -> None:
         read_images([None], size=(0, 4))
     with pytest.raises(ValueError, match="Expected 'on_error' to be one of"):
         read_images([None], on_error="skip")
+
+
+def test_a_very_large_image_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow's decompression-bomb warning and error name no file: ours do, and the error is
+    an unreadable image (--on-image-error missing marks the node), not an internal error."""
+    from PIL import Image
+
+    Image.new("RGB", (12, 12), (200, 10, 10)).save(tmp_path / "big.png")  # 144 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # warns above 100, refuses above 200
+    with pytest.warns(Image.DecompressionBombWarning, match=r"Image file .*big.png' is very large"):
+        x, mask = read_images(["big.png"], root=tmp_path, size=(4, 4))
+    assert mask.tolist() == [True]
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 60)
+    with pytest.raises(
+        UnreadableImageError, match=r"Could not read image file .*big.png' \(Image size"
+    ):
+        read_images(["big.png"], root=tmp_path, size=(4, 4))
+    with pytest.warns(UserWarning, match=r"marked missing: .*big.png' \(not readable\)"):
+        x, mask = read_images(["big.png"], root=tmp_path, size=(4, 4), on_error="missing")
+    assert mask.tolist() == [False]

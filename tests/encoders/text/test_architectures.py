@@ -3,6 +3,7 @@ that name a local model."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -153,3 +154,30 @@ def test_a_run_warns_when_its_model_folder_has_other_weights(
     BertModel(BertConfig.from_pretrained(model)).save_pretrained(model)  # new weights
     with pytest.warns(UserWarning, match=r"The text model '.*bert' has other weights than when"):
         featurize(graph, config, progress=False, state_dir=run)
+
+
+def test_a_run_of_the_design_choice_records_its_model_weights(
+    tiny_bert_dir: Path, tmp_path: Path
+) -> None:
+    """The default `train` (candidates featurized with load_state=None) records the weights
+    as a one-design run does, so that `evaluate` warns of new ones (it wrote no record)."""
+    from transformers import BertConfig, BertModel
+
+    from mmgraph.cli import main
+    from mmgraph.data import save_card
+    from mmgraph.data.synthetic import make_social_graph
+
+    model = tmp_path / "bert"
+    shutil.copytree(tiny_bert_dir, model)
+    graph = make_social_graph(60, image_size=8, seed=0)
+    card = save_card(graph, tmp_path / "card")
+    run = tmp_path / "run"
+    args = ["train", "--data", str(card), "--text-encoder", str(model), "--image-encoder"]
+    args += ["none", "--epochs", "2", "--quiet", "--out", str(run)]
+    assert main(args) == 0
+    assert (run / "selection.json").is_file()  # the design was chosen among candidates
+    assert json.loads((run / "text_model.json").read_text())["model"] == str(model)
+    torch.manual_seed(1)
+    BertModel(BertConfig.from_pretrained(model)).save_pretrained(model)  # new weights
+    with pytest.warns(UserWarning, match=r"The text model '.*bert' has other weights than when"):
+        assert main(["evaluate", "--run", str(run), "--quiet"]) == 0
