@@ -52,13 +52,32 @@ def check_pair(a: Tensor, b: Tensor, mask: Tensor | None, same_dim: bool = True)
             f"{b.size(1)}); project them first, e.g. with CoordinatedProjection"
         )
     if mask is None:
-        return torch.ones(a.size(0), dtype=torch.bool, device=a.device)
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+        mask = torch.ones(a.size(0), dtype=torch.bool, device=a.device)
+    elif not isinstance(mask, Tensor) or mask.dtype != torch.bool:
         got = str(mask.dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise InputTypeError(f"Expected 'mask' to be a bool tensor (got {got!r})")
-    if mask.shape != (a.size(0),):
+    elif mask.shape != (a.size(0),):
         raise InputError(f"Expected 'mask' to have shape [{a.size(0)}] (got {list(mask.shape)})")
-    return mask.to(a.device)
+    mask = mask.to(a.device)
+    _refuse_non_finite(a, b, mask)
+    return mask
+
+
+def _refuse_non_finite(a: Tensor, b: Tensor, mask: Tensor) -> None:
+    """Refuse NaN or infinite values in the rows ``mask`` keeps of ``a`` or ``b``.
+
+    They would make the loss NaN (CCA's Cholesky factorisation would fail) with a message
+    that names neither input.
+    """
+    for name, view in (("a", a), ("b", b)):
+        if bool(torch.isfinite(view.sum())) or bool(torch.isfinite(view).all()):
+            continue  # (the sum first: NaN or inf anywhere makes it so, at a 30th of the cost)
+        bad = ~torch.isfinite(view).all(dim=1) & mask
+        if bool(bad.any()):
+            raise InputError(
+                f"'{name}' has NaN or infinite values in {int(bad.sum())} of the rows to "
+                "score: leave those nodes out with mask=, or fill the values"
+            )
 
 
 def check_margin(margin: Any) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
@@ -109,8 +110,10 @@ class MultimodalAutoencoder(nn.Module):
         check_positive_int(out_channels, "out_channels")
         self.out_channels = out_channels
         self.hidden_channels = check_hidden(hidden_channels)
-        if not noise_std >= 0:
-            raise ValueError(f"Expected 'noise_std' to be non-negative (got {noise_std})")
+        if not 0 <= noise_std < math.inf:
+            raise ValueError(
+                f"Expected 'noise_std' to be non-negative and finite (got {noise_std})"
+            )
         self.noise_std = float(noise_std)
         self.feature_dropout = _check_probability(feature_dropout, "feature_dropout")
         self.modality_dropout = _check_probability(modality_dropout, "modality_dropout")

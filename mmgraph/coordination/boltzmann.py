@@ -61,27 +61,6 @@ class _Pathway(nn.Module):
         return self.visible_bias + h @ self.weight.T
 
 
-def _check_present_rows_finite(
-    modalities: Sequence[str], x_list: Sequence[Tensor], mask_list: Sequence[Tensor]
-) -> None:
-    """Refuse NaN or infinite values in the rows the masks say are present.
-
-    prepare_inputs has zeroed the absent rows, so any left are in present rows: a user
-    marking missing rows with NaN, without masks, would otherwise train to NaN weights.
-    """
-    for m, x, mask in zip(modalities, x_list, mask_list):
-        bad = ~torch.isfinite(x).all(dim=1) & mask
-        if bool(bad.any()):
-            rows = bad.nonzero().view(-1)
-            shown = ", ".join(map(str, rows[:5].tolist())) + (", ..." if rows.numel() > 5 else "")
-            raise InputError(
-                f"xs[{m!r}] has NaN or infinite values in {rows.numel()} row"
-                f"{'s' if rows.numel() > 1 else ''} that the masks say are present ({shown}): "
-                f"pass masks={{{m!r}: present}} with False for rows of a missing modality, or "
-                "fill the values"
-            )
-
-
 def _check_count(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InputError(f"Expected {name!r} to be an int >= {minimum} (got {value!r})")
@@ -398,7 +377,6 @@ class MultimodalDBM(nn.Module):
     ) -> tuple[list[Tensor], list[Tensor]]:
         """Checked inputs in canonical order, standardised; absent rows zero (never read)."""
         x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
-        _check_present_rows_finite(self.modalities, x_list, mask_list)
         vs = []
         for path, x, mask in zip(self._paths(), x_list, mask_list):
             v = (x - path.mean) / (path.std * self.visible_std)
@@ -781,7 +759,6 @@ class MultimodalDBM(nn.Module):
             InputError: A modality has no present row.
         """
         x_list, mask_list = prepare_inputs(self.in_channels, xs, masks, module=self)
-        _check_present_rows_finite(self.modalities, x_list, mask_list)
         x_list = [x.detach() for x in x_list]
         for m, mask in zip(self.modalities, mask_list):
             if not bool(mask.any()):

@@ -15,20 +15,6 @@ def _check_k(k: object) -> None:
         raise ValueError(f"Expected 'k' to be a positive int or None (got {k!r})")
 
 
-def _refuse_non_finite(a: Tensor, b: Tensor, what: str) -> None:
-    """Refuse NaN or infinite values in the rows of ``a`` or ``b``.
-
-    The covariances' Cholesky factorisation would fail with a message that names neither.
-    """
-    for name, view in (("a", a), ("b", b)):
-        bad = ~torch.isfinite(view).all(dim=1)
-        if bool(bad.any()):
-            raise InputError(
-                f"'{name}' has NaN or infinite values in {int(bad.sum())} of the rows to "
-                f"{what}: leave those nodes out with mask=, or fill the values"
-            )
-
-
 def _cholesky(cov: Tensor, name: str, reg: float) -> Tensor:
     """The Cholesky factor of the covariance of view ``name``, or a clear refusal.
 
@@ -79,8 +65,7 @@ def canonical_correlations(
     """
     valid = check_pair(a, b, mask, same_dim=False)
     _check_reg(reg)
-    a, b = a[valid], b[valid]
-    _refuse_non_finite(a, b, "correlate")
+    a, b = a[valid], b[valid]  # (check_pair refused NaN or infinite values in them)
     n = a.size(0)
     if n < 2:
         return a.new_zeros(0)
@@ -250,8 +235,7 @@ class LinearCCA:
                 ``out_channels`` larger than ``min(D_a, D_b)``.
         """
         valid = check_pair(a, b, mask, same_dim=False)
-        a, b = a[valid], b[valid]
-        _refuse_non_finite(a, b, "fit on")
+        a, b = a[valid], b[valid]  # (check_pair refused NaN or infinite values in them)
         n = a.size(0)
         if n < 2:
             raise InputError(

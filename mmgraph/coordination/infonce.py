@@ -73,8 +73,10 @@ class InfoNCELoss(nn.Module):
         self, temperature: float = 0.07, learnable: bool = True, max_scale: float = 100.0
     ) -> None:
         super().__init__()
-        if not temperature > 0:
-            raise ValueError(f"Expected 'temperature' to be positive (got {temperature})")
+        if not 0 < temperature < math.inf:
+            raise ValueError(
+                f"Expected 'temperature' to be positive and finite (got {temperature})"
+            )
         if not max_scale > 0:
             raise ValueError(f"Expected 'max_scale' to be positive (got {max_scale})")
         self.temperature = float(temperature)

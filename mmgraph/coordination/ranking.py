@@ -52,6 +52,8 @@ def sample_negatives(
     """
     if n < 2:
         raise InputError(f"Expected at least 2 rows to sample negatives from (got {n})")
+    if isinstance(num_negatives, bool) or not isinstance(num_negatives, int) or num_negatives < 1:
+        raise InputError(f"Expected 'num_negatives' to be a positive int (got {num_negatives!r})")
     gen = global_or_seeded(seed)
     draws = torch.randint(0, n - 1, (n, num_negatives), generator=gen, device=gen.device)
     rows = torch.arange(n, device=draws.device)[:, None]

@@ -193,7 +193,7 @@ class TranslationFusion(FusionHead):
                     f"{list(self.modalities)}"
                 )
             masks = {m: k for m, k in masks.items() if m in given}
-        x_list, mask_list = prepare_inputs(given, xs, masks, module=self)
+        x_list, mask_list = prepare_inputs(given, xs, masks, module=self, read=[self.source])
         j = list(given).index(self.source)
         return x_list[j], mask_list[j]
 

@@ -109,17 +109,16 @@ def cluster_embeddings(
             "clusters, or method='kmeans' (or 'agglomerative'), which take k = n"
         )
 
-    if method != "kmeans":  # (k-means says so itself)
-        distinct = len(np.unique(x, axis=0))
-        if distinct < k:
-            warnings.warn(
-                f"The embeddings hold {distinct} distinct row{'s' * (distinct != 1)} for "
-                f"k={k} clusters: identical rows are split between clusters arbitrarily, so "
-                "the clusters say nothing there. Check the embeddings (did training "
-                "collapse them?) or ask for fewer clusters",
-                UserWarning,
-                stacklevel=2,
-            )
+    distinct = len(np.unique(x, axis=0))
+    if distinct < k:  # (scikit-learn's k-means says so in words that name no cause)
+        warnings.warn(
+            f"The embeddings hold {distinct} distinct row{'s' * (distinct != 1)} for "
+            f"k={k} clusters: identical rows are split between clusters arbitrarily, so "
+            "the clusters say nothing there. Check the embeddings (did training "
+            "collapse them?) or ask for fewer clusters",
+            UserWarning,
+            stacklevel=2,
+        )
 
     from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
 
@@ -138,7 +137,10 @@ def cluster_embeddings(
     else:
         estimator = AgglomerativeClustering(n_clusters=k, **{"linkage": "ward", **kwargs})
     if method != "spectral":
-        return np.asarray(estimator.fit_predict(x), dtype=np.int64)
+        with warnings.catch_warnings():
+            if distinct < k:  # said above
+                warnings.filterwarnings("ignore", message="Number of distinct clusters")
+            return np.asarray(estimator.fit_predict(x), dtype=np.int64)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         labels = np.asarray(estimator.fit_predict(x), dtype=np.int64)

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from mmgraph.data.graph import MODALITY_FIELDS
-from mmgraph.resolver import InputTypeError, check_input_dtype
+from mmgraph.resolver import InputTypeError, check_finite, check_input_dtype
 
 
 def canonical_order(names: Iterable[str]) -> tuple[str, ...]:
@@ -71,6 +71,13 @@ def check_in_channels(in_channels: Mapping[str, int], min_modalities: int = 1) -
     return {m: int(in_channels[m]) for m in canonical_order(in_channels)}
 
 
+FINITE_FIX = (
+    "fill those values, or mark the rows absent in masks (rows a mask marks absent may hold "
+    "anything)"
+)
+"""What a refusal of NaN or infinite values in present rows advises."""
+
+
 def prepare_inputs(
     in_channels: Mapping[str, int],
     xs: Mapping[str, Tensor],
@@ -79,6 +86,7 @@ def prepare_inputs(
     zero_absent: bool = True,
     keep_sparse: bool = False,
     module: nn.Module | None = None,
+    read: Iterable[str] | None = None,
 ) -> tuple[list[Tensor], list[Tensor]]:
     """Check ``xs`` and ``masks`` against ``in_channels``; zero the rows of absent modalities.
 
@@ -100,6 +108,9 @@ def prepare_inputs(
         module (torch.nn.Module, optional): The head, whose weights' dtype every input must
             have (:func:`~mmgraph.resolver.check_input_dtype`). (default: :obj:`None`: the
             inputs need only agree with each other)
+        read (Iterable[str], optional): The modalities whose values the caller reads: NaN or
+            infinite values in their present rows are refused (:func:`~mmgraph.resolver.
+            check_finite`). (default: :obj:`None`: all)
 
     Returns:
         The inputs and the bool masks (each ``[N]``, or ``[N, T]`` when ``sequence``), in the
@@ -118,6 +129,8 @@ def prepare_inputs(
             f"(got {type(xs).__name__!r})"
         )
     expected = list(in_channels)
+    owner = None if module is None else type(module).__name__
+    checked = set(in_channels if read is None else read)
     if set(xs) != set(expected):
         missing = [m for m in expected if m not in xs]
         extra = sorted(set(xs) - set(expected))
@@ -176,6 +189,8 @@ def prepare_inputs(
             check_input_dtype(x, module, f"xs[{m!r}]")
         mask = masks.get(m)
         if mask is None:
+            if m in checked:
+                check_finite(x, f"xs[{m!r}]", owner, fix=FINITE_FIX)
             mask = torch.ones(x.shape[: ndim - 1], dtype=torch.bool, device=x.device)
             out_x.append(x)  # present everywhere: nothing to zero
             out_m.append(mask)
@@ -197,6 +212,8 @@ def prepare_inputs(
             )
         if sequence and mask.dim() == 1:
             mask = mask[:, None].expand(x.shape[:2])
+        if m in checked:
+            check_finite(x, f"xs[{m!r}]", owner, present=mask, fix=FINITE_FIX)
         out_x.append(torch.where(mask[..., None], x, x.new_zeros(())) if zero_absent else x)
         out_m.append(mask)
     return out_x, out_m

@@ -184,6 +184,12 @@ class MultiViewLSTM(FusionHead):
             in_channels (Mapping[str, int]): Input size of each view.
             **kwargs: Further arguments of :class:`MultiViewLSTM` (not ``alpha``/``beta``).
         """
+        if not isinstance(topology, str):
+            raise TypeError(
+                f"Expected 'topology' to be a topology name first (got "
+                f'{type(topology).__name__}): MultiViewLSTM.from_topology("coupled", '
+                "in_channels)"
+            )
         if topology not in MVLSTM_TOPOLOGIES:
             raise ValueError(
                 f"Unknown MV-LSTM topology {topology!r}; valid topologies: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from mmgraph.errors import InputError
 from mmgraph.nn.relational import RelationalConv
 
 
@@ -116,6 +117,12 @@ class GINConv(RelationalConv):
             out = out + sums[:, 0]
             for k, relation in enumerate(self.relations, start=1):
                 out = out + relation(sums[:, k])
+        if self.training and out.size(0) == 1:
+            raise InputError(
+                "GINConv's MLP normalises its batch (BatchNorm1d), which needs more than one "
+                "node in training mode (got 1): train on more nodes at once, or call .eval() "
+                "to apply it to a single node"
+            )
         return self.mlp(out)
 
     def extra_repr_args(self) -> list[str]:

@@ -102,7 +102,9 @@ class MeanConv(RelationalConv):
         super().__init__(in_channels, out_channels, num_relations)
         self.weight = Parameter(torch.empty(self.num_relations, out_channels, in_channels))
         self.root: Parameter | None
-        self.optional_parameter("root", out_channels, in_channels, create=root_weight)
+        self.optional_parameter(
+            "root", out_channels, in_channels, create=root_weight, argument="root_weight"
+        )
         self.bias: Parameter | None
         self.optional_parameter("bias", out_channels, create=bias)
         self.reset_parameters()

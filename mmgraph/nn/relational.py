@@ -11,7 +11,13 @@ from torch_geometric.nn import MessagePassing
 
 from mmgraph.errors import InputError
 from mmgraph.nn.functional import is_sparse, sparse_linear
-from mmgraph.resolver import check_input_dtype, check_positive_int, sparse_adjacency_message
+from mmgraph.resolver import (
+    InputTypeError,
+    check_finite,
+    check_input_dtype,
+    check_positive_int,
+    sparse_adjacency_message,
+)
 
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
@@ -269,8 +275,20 @@ class RelationalConv(MessagePassing):
         self.out_channels = check_positive_int(out_channels, "out_channels")
         self.num_relations = check_positive_int(num_relations, "num_relations")
 
-    def optional_parameter(self, name: str, *shape: int, create: bool) -> None:
-        """Register the parameter ``name`` of ``shape`` (uninitialised), or :obj:`None`."""
+    def optional_parameter(
+        self, name: str, *shape: int, create: bool, argument: str | None = None
+    ) -> None:
+        """Register the parameter ``name`` of ``shape`` (uninitialised), or :obj:`None`.
+
+        Raises:
+            InputTypeError: ``create`` (the constructor's ``argument``, by default ``name``)
+                is not a bool.
+        """
+        if not isinstance(create, bool):
+            raise InputTypeError(
+                f"Expected '{argument or name}' of {type(self).__name__} to be True or False "
+                f"(got {create!r})"
+            )
         self.register_parameter(name, torch.nn.Parameter(torch.empty(*shape)) if create else None)
 
     def check_inputs(
@@ -310,6 +328,7 @@ class RelationalConv(MessagePassing):
             layer=layer,
         )
         check_input_dtype(x, self)
+        check_finite(x, "x", layer)
         num_out = check_num_targets(num_targets, x.size(0), edge_index, layer)
         return edge_index, edge_type, edge_weight, num_out
 

@@ -10,6 +10,7 @@ from torch_geometric.data import Data
 
 from mmgraph.data.graph import SPLIT_MASKS, labelled_rows
 from mmgraph.data.subgraphs import SubgraphDataset
+from mmgraph.resolver import InputTypeError
 from mmgraph.seed import make_generator
 from mmgraph.subgraph.neighborhood import NeighborhoodCache
 
@@ -89,7 +90,13 @@ def make_subgraph_batch(
     if index is None:
         ids = torch.arange(len(dataset))
     else:
-        ids = torch.as_tensor(index, dtype=torch.long).view(-1)
+        given = torch.as_tensor(index)
+        if given.numel() and (given.is_floating_point() or given.dtype == torch.bool):
+            raise InputTypeError(
+                f"Expected 'index' to hold subgraph positions, integers (got {given.dtype}): "
+                "a float would be truncated to another subgraph"
+            )
+        ids = given.to(torch.long).view(-1)
     nodes, which = dataset.subgraph_index(ids)
     batch = SubgraphBatch()
     for key, value in base:

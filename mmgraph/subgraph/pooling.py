@@ -6,7 +6,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter, softmax
 
-from mmgraph.resolver import check_input_dtype
+from mmgraph.errors import InputError
+from mmgraph.resolver import InputTypeError, check_finite, check_input_dtype
 
 POOLINGS: tuple[str, ...] = ("mean", "sum", "max", "size", "attention")
 """Pooling modes of :class:`SubgraphPool`."""
@@ -75,6 +76,18 @@ class SubgraphPool(nn.Module):
             )
         if index.is_floating_point() or index.dtype == torch.bool:
             raise TypeError(f"Expected 'index' to hold subgraph ids, integers (got {index.dtype})")
+        if isinstance(num_subgraphs, bool) or not isinstance(num_subgraphs, int):
+            raise InputTypeError(
+                f"Expected 'num_subgraphs' to be an int (got {type(num_subgraphs).__name__})"
+            )
+        if num_subgraphs < 0:
+            raise InputError(f"Expected 'num_subgraphs' to be >= 0 (got {num_subgraphs})")
+        if self.mode == "attention" and h.size(1) != self.channels:
+            raise InputError(
+                f"Expected embeddings of {self.channels} channels, the attention scorer's "
+                f"(got {h.size(1)}): build SubgraphPool('attention', channels={h.size(1)})"
+            )
+        check_finite(h, "h", type(self).__name__, fix="fill or drop those values")
         if index.numel():
             low, high = (int(v) for v in torch.aminmax(index))
             if low < 0 or high >= num_subgraphs:

@@ -316,12 +316,16 @@ def test_clusterer_clones_and_sets_params_as_scikit_learn() -> None:
     assert clusterer.method == "kmeans"
 
 
-@pytest.mark.parametrize("method", ["spectral", "agglomerative"])
+@pytest.mark.parametrize("method", ["kmeans", "spectral", "agglomerative"])
 def test_fewer_distinct_embeddings_than_clusters_are_warned_of(method: str) -> None:
     emb = np.zeros((30, 4))
     emb[:10] = 1.0  # two distinct rows, three clusters asked
-    with pytest.warns(UserWarning, match="2 distinct rows for k=3 clusters"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         cluster_embeddings(emb, 3, method=method)
+    messages = [str(w.message) for w in caught]
+    assert sum("2 distinct rows for k=3 clusters" in m for m in messages) == 1
+    assert not any("Number of distinct clusters" in m for m in messages)  # k-means's own
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         cluster_embeddings(emb, 2, method="agglomerative")  # as many as the distinct rows
