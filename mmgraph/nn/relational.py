@@ -19,6 +19,12 @@ from mmgraph.resolver import (
     sparse_adjacency_message,
 )
 
+_FINITE_FIX = (
+    "fill or drop them in the input features (a modality some nodes lack is marked absent, "
+    "not NaN); in a model that trained for some epochs, they come from diverging weights: "
+    "lower 'lr' or set 'grad_clip'"
+)
+
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 
@@ -328,7 +334,7 @@ class RelationalConv(MessagePassing):
             layer=layer,
         )
         check_input_dtype(x, self)
-        check_finite(x, "x", layer)
+        check_finite(x, "x", layer, fix=_FINITE_FIX)
         num_out = check_num_targets(num_targets, x.size(0), edge_index, layer)
         return edge_index, edge_type, edge_weight, num_out
 
