@@ -83,7 +83,8 @@ def _refuse_a_part_of_a_run(final: Path, option: str) -> None:
     run's metrics and ``best.yaml`` would no longer be those of its runs.
     """
     for outer in list(final.resolve().parents)[:2]:
-        if holds_run(outer) and not _is_staging(outer):  # a command's own seeds: its own
+        # the marker, not a legacy run file: a project folder may hold a config.yaml
+        if (outer / RUN_MARKER).is_file() and not _is_staging(outer):  # (staging: its own)
             raise InputError(
                 f"{option} '{final}' is part of the `mmgraph {run_kind(outer) or 'train'}` "
                 f"run '{outer}', whose metrics count it: replacing it would make them wrong. "

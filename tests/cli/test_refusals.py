@@ -758,6 +758,11 @@ def test_a_seeds_run_is_not_overwritten_and_a_cluster_folder_is_named(
     assert "Choose another --out" in err
     assert snapshot(out / "seed-0") == before
     assert main(["evaluate", "--run", str(out / "seed-0"), "--quiet"]) == 0  # still whole
+    (tmp_path / "config.yaml").write_text("epochs: 3\n")  # a project's own config file
+    mine = tmp_path / "runs" / "mine"
+    for _ in range(2):  # beside it, a run of one's own is replaced as usual
+        args = ["train", "--data", str(card), *TRAIN, "--out", str(mine), "--overwrite"]
+        assert main(args) == 0
     capsys.readouterr()
 
     emb = tmp_path / "e.npy"
