@@ -28,9 +28,11 @@ log = logging.getLogger(__name__)
 
 TFIDF_META = "tfidf.json"
 TFIDF_TENSORS = "tfidf.safetensors"
+"""The files :meth:`TfidfTextEncoder.save` writes (nothing pickled)."""
+
 _META_KEYS: tuple[str, ...] = ("out_channels", "max_features", "ngram_range", "min_df")
 _META_KEYS += ("sublinear_tf", "seed", "terms")
-"""The files :meth:`TfidfTextEncoder.save` writes (nothing pickled)."""
+"""The keys :meth:`TfidfTextEncoder.load` needs in ``tfidf.json``."""
 
 
 MAX_FEATURES = 20000
