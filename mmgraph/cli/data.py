@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print a data set's summary, or the built-in names."""
-    from mmgraph.data import DATASETS, format_summary, load_dataset, summarize
+    from mmgraph.names import DATASETS  # (no torch: the list reads no data)
 
     if args.list and args.data is not None:
         raise InputError(
@@ -43,6 +43,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         width = max(len(k) for k in DATASETS)
         print("\n".join(f"{k.ljust(width)}  {v}" for k, v in DATASETS.items()))
         return 0
+    from mmgraph.data import format_summary, load_dataset, summarize
+
     summary = summarize(load_dataset(args.data, root=args.root, **data_options(args)))
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     if not args.json and "labels" in summary and "splits" not in summary and "nodes" in summary:

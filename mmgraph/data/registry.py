@@ -23,30 +23,14 @@ from mmgraph.data.loaders.twibot import load_twibot
 from mmgraph.data.loaders.webkb import WEBKB_COLUMNS, load_webkb
 from mmgraph.data.subgraphs import SubgraphDataset
 from mmgraph.errors import InputError
+from mmgraph.names import DATASETS as NAMED_DATASETS
 
 DATA_ROOT_ENV = "MMGRAPH_DATA_ROOT"
 """Environment variable naming the folder that built-in data sets are read from."""
 
-DATASETS: dict[str, str] = {
-    "synthetic": "Seeded synthetic social graph of humans and bots with text, images, numeric "
-    "and categorical attributes (no files needed)",
-    "synthetic-activity": "The synthetic social graph plus 28 days of activity per account "
-    "(posts, replies, likes per day: the sequence modality)",
-    "cora": "Cora citations: 2,708 papers, bag-of-words, 7 classes, public Planetoid split",
-    "citeseer": "CiteSeer citations: 3,327 papers, bag-of-words, 6 classes, public split",
-    "cornell": "WebKB Cornell: 191 web pages with raw text, 5 classes, hyperlinks",
-    "texas": "WebKB Texas: 187 web pages with raw text, 5 classes, hyperlinks",
-    "twibot20-sample": "TwiBot-20 public sample: 100 Twitter users, profiles and tweets, "
-    "follower/following relations, no labels",
-    "density": "SubGNN synthetic 'density': 250 subgraphs of a 4,998-node graph, 3 classes",
-    "component": "SubGNN synthetic 'component': 250 subgraphs of a 17,260-node graph, 2 classes",
-    "mutag": "MUTAG: 188 molecule graphs, 2 classes, 10 folds",
-    "ptc": "PTC: 344 molecule graphs, 2 classes, 10 folds",
-    "enzymes": "ENZYMES: 600 protein graphs, 6 classes, 3 node tags, 10 folds",
-    "imdb-multi": "IMDB-MULTI: 1,500 actor ego networks, 3 genres, no node features, 10 folds",
-    "country-flags": "250 countries: flag images, names, numeric facts, land borders, 6 regions",
-}
-"""Built-in data set names and a one-line description of each."""
+DATASETS = NAMED_DATASETS
+"""Built-in data set names and a one-line description of each (:data:`mmgraph.names.
+DATASETS`, which the command line's ``info --list`` reads without importing torch)."""
 
 SYNTHETIC: dict[str, dict[str, Any]] = {
     "synthetic": {},
