@@ -370,7 +370,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         echo=lambda line: print(line, flush=True),
     )
     folds = len(dataset.folds) if dataset.folds and dataset.train_mask is None else 0
-    what = f"{folds}-fold cross-validation" if folds else "its split"
+    if folds:
+        what = f"{folds}-fold cross-validation"
+    elif dataset.train_mask is None:  # none of its own: drawn per seed
+        what = "a seeded stratified 80/10/10 split"
+    else:
+        what = "its split"
     runs = f", {len(seeds)} seeds" if len(seeds) > 1 else ""
     items = "graphs" if whole else "subgraphs"
     labels = f", {dataset.num_classes} labels, several a subgraph" if dataset.multi_label else ""

@@ -67,6 +67,7 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
     node_sets, labels, splits = _read_subgraphs(base / "subgraphs.pth", n)
     label_sets = _label_sets(labels)
     edge_index, _, _ = make_undirected(edge_index, n)
+    _warn_of_subgraphs_without_edges(node_sets, edge_index, n, base)
     graph = MultimodalGraph(edge_index, num_nodes=n, name=name or base.name)
     return SubgraphDataset.from_lists(
         graph,
@@ -75,6 +76,37 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
         split=splits,
         name=name or base.name,
     )
+
+
+def _warn_of_subgraphs_without_edges(
+    node_sets: list[list[int]], edge_index: Tensor, n: int, base: Path
+) -> None:
+    """Warn when most subgraphs have no edge between their own nodes.
+
+    The sign of two files numbered otherwise (an edge list written 1-based beside 0-based
+    subgraphs): every id is valid, so nothing else would tell, and the model learns from
+    nodes that are not the subgraphs'.
+    """
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    sized = [nodes for nodes in node_sets if len(nodes) > 1]
+    if not sized or edge_index.numel() == 0:
+        return
+    rows = np.repeat(np.arange(len(sized)), [len(nodes) for nodes in sized])
+    member = csr_matrix((np.ones(len(rows)), (rows, np.concatenate(sized))), shape=(len(sized), n))
+    src, dst = edge_index.numpy()
+    adjacency = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+    internal = np.asarray((member @ adjacency).multiply(member).sum(axis=1)).ravel()
+    empty = int((internal == 0).sum())
+    if empty * 2 > len(sized):
+        warnings.warn(
+            f"{empty} of the {len(sized)} subgraphs of several nodes in '{base}' have no edge "
+            "between their nodes in edge_list.txt: check that both files number the nodes "
+            "alike (an edge list written 1-based beside 0-based subgraphs shifts every node)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 _ID = re.compile(r"[0-9]+")
@@ -203,23 +235,39 @@ def _label_sets(labels: list[str]) -> list[list[str]] | None:
     return [[p for p in label.split("-") if p] for label in labels]
 
 
-def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], list[str]]:
+def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], list[str] | None]:
+    """Node ids, labels and splits of ``subgraphs.pth`` (splits :obj:`None`: no line has one)."""
     node_sets: list[list[int]] = []
     labels: list[str] = []
     splits: list[str] = []
+    counts: set[int] = set()
     for line_no, line in enumerate(read_text(path, "SubGNN subgraph file").split("\n"), 1):
         if not line.strip():
             continue
-        fields = line.split("\t")
+        fields = line.rstrip().split("\t")  # (a trailing tab or space is no field)
         where = f"line {line_no} of '{path}'"
-        if len(fields) != 3:
+        if len(fields) not in (2, 3):
             raise InputError(
                 f"Expected 'n1-n2-...<TAB>label<TAB>train|val|test' on {where} (got "
-                f"{len(fields)} tab-separated fields)"
+                f"{len(fields)} tab-separated fields): one tab between the nodes, the label "
+                "and the split (which may be left out on every line)"
             )
-        nodes_text, label, split = (f.strip() for f in fields)
+        counts.add(len(fields))
+        if len(counts) > 1:
+            raise InputError(
+                f"Line {line_no} of '{path}' has {'no split' if len(fields) == 2 else 'a split'}"
+                f" and earlier lines {'have one' if len(fields) == 2 else 'none'}: give every "
+                "subgraph its split (train, val or test), or none (a seeded stratified split "
+                "is then drawn)"
+            )
+        nodes_text, label, split = (*(f.strip() for f in fields), "train")[:3]
         if not nodes_text:
             raise InputError(f"Empty node list on {where}: every subgraph needs a node")
+        if re.search(r"[,;\s]", nodes_text):
+            raise InputError(
+                f"Expected a subgraph's node ids joined by '-' on {where} (got "
+                f"{nodes_text[:50]!r}): write them as n1-n2-n3"
+            )
         nodes = [_node_id(v, where) for v in nodes_text.split("-")]
         for node in nodes:
             if node >= n:
@@ -249,4 +297,4 @@ def _read_subgraphs(path: Path, n: int) -> tuple[list[list[int]], list[str], lis
         splits.append(parsed or "")
     if not node_sets:
         raise InputError(f"'{path}' lists no subgraphs: one 'nodes<TAB>label<TAB>split' a line")
-    return node_sets, labels, splits
+    return node_sets, labels, None if counts == {2} else splits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -50,14 +51,17 @@ def test_subgnn_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="SubGNN file 'subgraphs.pth' not found"):
         load_subgnn(tmp_path)
     cases = [
-        ("0-1\tA\n", "got 2 tab-separated fields"),
+        ("0-1\tA\ttrain\tx\n", "got 4 tab-separated fields\\): one tab between"),
         ("0-x\tA\ttrain\n", "non-negative integer node id on line 1"),
-        # one rule for both: this format needs a split on every line
+        ("0,1\tA\ttrain\n", r"node ids joined by '-' on line 1 .*\(got '0,1'\): write them"),
+        ("0 1\tA\ttrain\n", r"node ids joined by '-' on line 1"),
+        # a split on every line or on none
+        ("0-1\tA\ttrain\n1-2\tB\n", r"Line 2 of .* has no split and earlier lines have one"),
+        ("0-1\tA\n1-2\tB\ttest\n", r"Line 2 of .* has a split and earlier lines none"),
         (
             "0-1\tA\tholdout\n",
             r"Unknown split 'holdout' on line 1.*'val' \(or 'valid'\) or 'test'$",
         ),
-        ("0-1\tA\t \n", r"Empty split on line 1.*'val' \(or 'valid'\) or 'test'$"),
         ("0-7\tA\ttrain\n", "names node 7, which is not in the base graph"),
         ("", "lists no subgraphs"),
     ]
@@ -71,6 +75,30 @@ def test_subgnn_errors(tmp_path: Path) -> None:
         load_subgnn(tmp_path)
     (tmp_path / "edge_list.txt").write_text("0 b\n")
     with pytest.raises(ValueError, match="integer node id on line 1"):
+        load_subgnn(tmp_path)
+
+
+def test_a_file_without_splits_and_trailing_tabs_are_read(tmp_path: Path) -> None:
+    """No split column on any line: the data set has none (a split is drawn for it)."""
+    (tmp_path / "edge_list.txt").write_text("0 1\n1 2\n2 3\n")
+    (tmp_path / "subgraphs.pth").write_text("0-1\tA\t\n1-2\tB \t\n2-3\tA\n")
+    dataset = load_subgnn(tmp_path)
+    assert dataset.class_names == ["A", "B"] and dataset.y.tolist() == [0, 1, 0]
+    assert getattr(dataset, "train_mask", None) is None or not dataset.train_mask.any()
+
+
+def test_subgraphs_numbered_otherwise_than_the_edge_list_are_warned_of(tmp_path: Path) -> None:
+    """An edge list written 1-based beside 0-based subgraphs: every id is valid."""
+    edges = [(k, k + 1) for k in range(1, 40)]  # a path 1-2-...-40
+    (tmp_path / "edge_list.txt").write_text("".join(f"{u} {v}\n" for u, v in edges))
+    lines = [f"{k}-{k + 2}\tA\ttrain\n" for k in range(0, 30, 3)]  # no edge inside any
+    (tmp_path / "subgraphs.pth").write_text("".join(lines))
+    with pytest.warns(UserWarning, match=r"10 of the 10 subgraphs .* have no edge between"):
+        load_subgnn(tmp_path)
+    lines = [f"{k}-{k + 1}\tA\ttrain\n" for k in range(1, 30, 3)]  # an edge in each
+    (tmp_path / "subgraphs.pth").write_text("".join(lines))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         load_subgnn(tmp_path)
 
 
