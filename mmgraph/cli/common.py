@@ -616,6 +616,10 @@ def check_split(parser: argparse.ArgumentParser, split: list[float]) -> None:
 SEEDS_COLUMNS: tuple[str, ...] = ("accuracy", "macro_f1", "f1", "mcc")
 """The metrics ``train --seeds`` and ``tune`` print of a node classifier's repeated runs."""
 
+SUBGRAPH_COLUMNS: tuple[str, ...] = ("micro_f1", "accuracy", "macro_f1")
+"""The metrics ``subgraph train`` and ``tune`` print of a subgraph or graph classifier
+(micro-F1 first: on multi-label data, the metric over every subgraph-label decision)."""
+
 
 def data_spec(args: argparse.Namespace) -> Any:
     """The :class:`~mmgraph.tasks.DataSpec` of ``--data``, ``--root`` and ``--split``."""

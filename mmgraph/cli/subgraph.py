@@ -7,6 +7,7 @@ from typing import Any
 
 from mmgraph.cli.commands import command_help
 from mmgraph.cli.common import (
+    SUBGRAPH_COLUMNS,
     add_data,
     add_features,
     add_lr_schedule,
@@ -424,7 +425,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 else ""
             )
         )
-    columns = ["micro_f1", "accuracy", "macro_f1"]
+    columns = list(SUBGRAPH_COLUMNS)
     rows = []
     for split in ("train", "val", "test"):
         if split in metrics:

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from mmgraph.cli.commands import command_help
-from mmgraph.cli.common import SEEDS_COLUMNS, add_data, add_overwrite, add_quiet
+from mmgraph.cli.common import SEEDS_COLUMNS, SUBGRAPH_COLUMNS, add_data, add_overwrite, add_quiet
 from mmgraph.cli.types import non_negative_int, positive_int, seed_count
 from mmgraph.tune.defaults import LOADER_OPTIONS
 
@@ -189,8 +189,10 @@ def cmd_tune(args: argparse.Namespace) -> int:
     splits = [s for s in ("train", "val", "test") if isinstance(metrics.get(s), dict)]
     if splits:
         columns = [k for k in metrics[splits[-1]] if not k.endswith("_std")][:4]
-        if all(k in metrics[splits[-1]] for k in SEEDS_COLUMNS):
-            columns = list(SEEDS_COLUMNS)  # those of `train --seeds`, for the same runs
+        # those of `subgraph train` or `train --seeds`, for the same runs
+        shown = SUBGRAPH_COLUMNS if result.task == "subgraph" else SEEDS_COLUMNS
+        if all(k in metrics[splits[-1]] for k in shown):
+            columns = list(shown)
         rows = [
             {"split": split, **{k: _mean_std(metrics[split], k) for k in columns}}
             for split in splits

@@ -208,6 +208,8 @@ def test_tune_on_a_tu_dortmund_folder_reports_its_folds(
     printed = capsys.readouterr().out
     assert "subgraph: 1 trial complete, 0 pruned" in printed
     assert "retrained with 1 seed × 10 folds (mean ± std):" in printed
+    header = printed.split("(mean ± std):\n", 1)[1].splitlines()[0].split()
+    assert header == ["split", "micro_f1", "accuracy", "macro_f1"]  # as `subgraph train`'s
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["runs"]) == 10 and metrics["whole_graphs"]
 
