@@ -41,8 +41,13 @@ def load_subgnn(folder: str | Path, name: str | None = None) -> SubgraphDataset:
     HPO-NEURO lists a subgraph's several labels) is multi-label: every label is split at
     ``-`` and the data set's ``y`` holds a 0/1 row per subgraph (``[S, C]``).
 
+    The split may be left out on every line: the data set then has none (``subgraph train``
+    draws a seeded stratified one). Most subgraphs having no edge between their own nodes
+    is warned of: the two files are then probably numbered otherwise (1-based and 0-based).
+
     Both files are checked line by line, and errors name the file and the line: a line
-    without exactly two ids (edges) or three tab-separated fields (subgraphs); an id that
+    without exactly two ids (edges) or two or three tab-separated fields (subgraphs; a split
+    on some lines and not on others); node ids not joined by ``-``; an id that
     is not a non-negative integer; a subgraph node that is not a node of the edge list
     (beyond its largest id), repeated in its subgraph, or an empty subgraph; an empty
     label; a split other than ``train``, ``val`` (``valid``) or ``test``. Ids are expected
