@@ -452,6 +452,8 @@ class _Subgraphs:
     held_out: Tensor | None = None
     """Bool ``[S]``: the subgraphs whose labels the clusters are scored against."""
     held_out_name: str | None = None
+    id_name: str = "subgraph"
+    """The header of ``assignments.csv``'s id column (``graph`` for whole graphs)."""
 
 
 def _clustered_items(data: DataSpec, fold: int | None = None) -> Any:
@@ -493,9 +495,10 @@ def _clustered_items(data: DataSpec, fold: int | None = None) -> Any:
         count,
         loaded.y,
         loaded.class_names,
-        [f"subgraph_{i}" for i in range(count)],
+        [f"{what[:-1]}_{i}" for i in range(count)],  # i: its place among the file's
         held_out=held_out,
         held_out_name=name,
+        id_name=what[:-1],
     )
 
 
@@ -517,9 +520,8 @@ def _write_clusters(
     from mmgraph.eval import plot_tsne
 
     node_ids = getattr(graph, "node_id", None) if graph is not None else None
-    frame = pd.DataFrame(
-        {"node_id": node_ids or [str(i) for i in range(len(assignments))], "cluster": assignments}
-    )
+    ids = node_ids or [str(i) for i in range(len(assignments))]
+    frame = pd.DataFrame({getattr(graph, "id_name", "node_id"): ids, "cluster": assignments})
     if y is not None:
         names = getattr(graph, "class_names", None)
         frame["true_class"] = [

@@ -356,7 +356,7 @@ def test_cluster_scores_subgraph_embeddings_against_their_labels(
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["k"] == 3 and 0.0 <= metrics["nmi"] <= 1.0 and metrics["modularity"] is None
     frame = pd.read_csv(out / "assignments.csv")
-    assert len(frame) == 30 and frame["node_id"][0] == "subgraph_0"
+    assert len(frame) == 30 and frame["subgraph"][0] == "subgraph_0"  # not a node id
     assert frame["true_class"].notna().all()
     # the label metrics count the held-out (test) subgraphs alone: all are clustered
     from mmgraph.data import load_dataset
