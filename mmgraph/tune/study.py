@@ -1067,8 +1067,11 @@ def _warn_if_trials_ran_out_of_time(study: Any, counts: dict[str, int]) -> None:
     )  # fmt: skip
 
 
-def _plots(study: Any, folder: Path) -> list[str]:
-    """Optuna's optimisation history and parameter importances as PNG; the files written."""
+def _plots(study: Any, folder: Path, criterion: str = "Objective Value") -> list[str]:
+    """Optuna's optimisation history and parameter importances as PNG; the files written.
+
+    ``criterion`` (what the trials' values are) names the values' axis.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1082,11 +1085,11 @@ def _plots(study: Any, folder: Path) -> list[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
         for name, draw in (
-            (HISTORY_PLOT, lambda: vis.plot_optimization_history(study)),
+            (HISTORY_PLOT, lambda: vis.plot_optimization_history(study, target_name=criterion)),
             (
                 IMPORTANCE_PLOT,
                 lambda: vis.plot_param_importances(
-                    study, evaluator=FanovaImportanceEvaluator(seed=0)
+                    study, evaluator=FanovaImportanceEvaluator(seed=0), target_name=criterion
                 ),
             ),
         ):
@@ -1436,7 +1439,7 @@ def tune(
         best_doc = {"data": data, **({"root": root} if root else {}), **loader, **best_options}
         text = yaml.safe_dump(best_doc, sort_keys=False)
         write_atomic(staging / BEST, lambda fh: fh.write(text))
-        plots = _plots(study, staging)
+        plots = _plots(study, staging, criterion)
         summary = {
             "task": task,
             "criterion": criterion,

@@ -1794,6 +1794,32 @@ def test_no_importance_plot_from_one_completed_trial(tmp_path: Path) -> None:
     assert study_module._plots(study, tmp_path) == [study_module.HISTORY_PLOT]
 
 
+def test_the_plots_name_the_criterion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The values' axis says what they are, not Optuna's "Objective Value"."""
+    from matplotlib.figure import Figure
+
+    study = optuna.create_study(direction="maximize")
+    distribution = optuna.distributions.FloatDistribution(0.0, 1.0)
+    for value, lr in ((0.9, 0.1), (0.7, 0.5), (0.8, 0.3)):
+        study.add_trial(
+            optuna.trial.create_trial(
+                value=value, params={"lr": lr}, distributions={"lr": distribution}
+            )
+        )
+    labels = []
+    real = Figure.savefig
+
+    def savefig(self: Figure, *args: Any, **kwargs: Any) -> None:
+        labels.append([axis.get_ylabel() or axis.get_xlabel() for axis in self.axes][0])
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    written = study_module._plots(study, tmp_path, "validation accuracy")
+    assert written == [study_module.HISTORY_PLOT, study_module.IMPORTANCE_PLOT]
+    assert labels[0] == "validation accuracy"  # the history's value axis
+    assert all("Objective Value" not in label for label in labels)
+
+
 def test_a_subgraph_split_without_validation_validates_on_a_tenth_of_training(
     tmp_path: Path,
 ) -> None:
