@@ -339,9 +339,8 @@ def _objective(
                 count = _choose_folds(
                     search, trial.study, (time.time() - started) / (step + 1), stop - started
                 )
-                if trial.number == 0:  # the defaults' trial: one warning, not one a worker
-                    word = getattr(search, "fold_word", "fold")
-                    _warn_if_first_trial_overruns(started, step, count, stop, word)
+                word = getattr(search, "fold_word", "fold")
+                _warn_if_first_trial_overruns(started, step, count, stop, word)
             elif folds > 1:
                 _sync_folds(search, trial.study)  # another worker may have chosen them
             trial.report(value, step)

@@ -165,28 +165,3 @@ def test_a_study_of_another_fold_count_is_not_resumed(unsplit: Path, tmp_path: P
     with pytest.raises(InputError, match=r"searched with other \['folds'\]"):
         tune(str(unsplit), trials=2, seeds=1, space=space, out=tmp_path / "b", storage=url,
              progress=False)  # fmt: skip
-
-
-def test_two_workers_warn_once_of_a_first_trial_past_the_budget(
-    unsplit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The warning is about the defaults' trial: the second worker's first trial, which
-    also estimated the folds, printed it a second time."""
-    import mmgraph.tune.study as study_module
-
-    calls = tmp_path / "calls"
-    calls.touch()
-    warn = study_module._warn_if_first_trial_overruns
-
-    def recorded(*args: Any, **kwargs: Any) -> None:
-        with calls.open("a") as fh:  # the workers are other processes
-            fh.write("call\n")
-        warn(*args, **kwargs)
-
-    monkeypatch.setattr(study_module, "START_METHOD", "fork")
-    monkeypatch.setattr(study_module, "_warn_if_first_trial_overruns", recorded)
-    space = tmp_path / "space.yaml"
-    space.write_text(SPACE.replace("epochs: 3", "epochs: 30"))
-    tune(str(unsplit), budget="4s", seeds=1, workers=2, space=space, out=tmp_path / "w",
-         progress=False)  # fmt: skip
-    assert calls.read_text().splitlines() == ["call"]
