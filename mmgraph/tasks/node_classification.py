@@ -10,7 +10,7 @@ import logging
 import math
 import shutil
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -852,19 +852,40 @@ def _train_seeds(
         if resume_from is not None:
             refuse_changed_data(resume_from, unsplit, data.source, staging)
         else:
-            doc = {
-                "data": data.to_dict(),
-                "features": features.to_dict(),
-                "model": model_options,
-                "train": train.to_dict(),
-                "seeds": seeds,
-                "split_per_seed": bool(split_per_seed),
-                "pretrain_epochs": int(pretrain_epochs),
-                DATA_CHECK: data_check(unsplit),
-            }
-            text = yaml.safe_dump(to_jsonable(doc), sort_keys=False)  # tuples as lists
+            doc = seeds_doc(
+                data, features, model_options, train, seeds, split_per_seed, pretrain_epochs
+            )
+            doc[DATA_CHECK] = data_check(unsplit)
+            text = yaml.safe_dump(doc, sort_keys=False)
             write_atomic(staging / SEEDS_DOC, lambda fh: fh.write(text))
         return run_all(staging)
+
+
+def seeds_doc(
+    data: DataSpec,
+    features: FeatureConfig,
+    model_options: Mapping[str, Any],
+    train: TrainConfig,
+    seeds: Sequence[int],
+    split_per_seed: bool,
+    pretrain_epochs: int,
+) -> dict[str, Any]:
+    """The options a multi-seed run records in :data:`SEEDS_DOC` (its data check aside).
+
+    Plain values (tuples as lists), as read back from the file: :meth:`NodeSearch.
+    resume_final <mmgraph.tune.searches.NodeSearch.resume_final>` compares them.
+    """
+    return to_jsonable(
+        {
+            "data": data.to_dict(),
+            "features": features.to_dict(),
+            "model": dict(model_options),
+            "train": train.to_dict(),
+            "seeds": [int(seed) for seed in seeds],
+            "split_per_seed": bool(split_per_seed),
+            "pretrain_epochs": int(pretrain_epochs),
+        }
+    )
 
 
 def resume_node_classifier(out: str | Path, progress: bool = True) -> RunResult:

@@ -360,32 +360,28 @@ class NodeSearch(TaskSearch):
         :obj:`None` where ``out`` holds no interrupted run of several seeds, or one of other
         options or seeds (the search chose otherwise since): :meth:`final` starts again.
         """
-        from mmgraph.eval.metrics import to_jsonable
         from mmgraph.tasks.node_classification import (
             SEEDS_DOC,
             is_seeds_run,
             read_run_doc,
             resume_node_classifier_seeds,
+            seeds_doc,
         )
         from mmgraph.tasks.run_folder import staging_path
 
         if len(seeds) < 2 or not is_seeds_run(out):
             return None
         run = node_run(self._with_data(options), progress=progress)
-        now = {
-            "data": run.data.to_dict(),
-            "features": run.features.to_dict(),
-            "model": dict(run.model),
-            "train": {**run.train.to_dict(), "progress": None},
-            "seeds": [int(s) for s in seeds],
-            "split_per_seed": options.get("split_seed") is None,
-            "pretrain_epochs": int(run.pretrain_epochs),
-        }
+        split_per_seed = options.get("split_seed") is None
+        now = seeds_doc(
+            run.data, run.features, run.model, run.train, seeds, split_per_seed,
+            run.pretrain_epochs,
+        )  # fmt: skip
         then = read_run_doc(staging_path(out) / SEEDS_DOC)
-        then = {key: then.get(key) for key in now}
-        if isinstance(then["train"], dict):
-            then["train"] = {**then["train"], "progress": None}
-        if to_jsonable(then) != to_jsonable(now):
+        for doc in (now, then):  # (whether it showed progress changes no result)
+            if isinstance(doc.get("train"), dict):
+                doc["train"] = {**doc["train"], "progress": None}
+        if any(then.get(key) != value for key, value in now.items()):
             return None
         return resume_node_classifier_seeds(out, progress=progress)
 

@@ -111,7 +111,9 @@ def test_errors_name_the_problem() -> None:
         LinearCCA(out_channels=0)
     holes = a.clone()
     holes[5, 1] = float("nan")
-    with pytest.raises(InputError, match="'a' has NaN or infinite values in 1 of the rows"):
+    with pytest.raises(
+        InputError, match=r"'a' to be finite \(got NaN or infinite values in 1 of its"
+    ):
         LinearCCA().fit(holes, b)
     LinearCCA().fit(holes, b, torch.arange(40) != 5)  # that node left out: fitted
     assert repr(LinearCCA(2, reg=0.1)) == "LinearCCA(out_channels=2, reg=0.1)"
